@@ -1,0 +1,67 @@
+/* dbt/: the guest CPU as a library. An embedder creates one struct dbt
+ * (translation cache, options) per address space and one struct cpu per
+ * guest thread, then calls dbt_run() in a loop, handling each exit
+ * (SVC, signal, attention) itself. dbt/ knows nothing about Linux. */
+#ifndef SHOAL_DBT_DBT_H
+#define SHOAL_DBT_DBT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dbt/cpu.h"
+
+struct dbt_options {
+    bool interp_only;      /* force the IR interpreter (the only tier so far) */
+    unsigned max_block_insns; /* 0: default */
+    bool log_in_asm;       /* print guest code of each translated block */
+    bool log_ir;           /* print the IR of each translated block */
+    bool log_exec;         /* print each block as it runs */
+    bool no_chain;         /* do not link blocks directly */
+    FILE *log;             /* where the above go; default stderr */
+};
+
+struct dbt *dbt_create(const struct dbt_options *opts);
+void dbt_destroy(struct dbt *d);
+
+/* Prepares a vCPU for running in d (allocates its jump cache). */
+void dbt_cpu_init(struct dbt *d, struct cpu *cpu);
+void dbt_cpu_fini(struct cpu *cpu);
+
+/* Runs guest code until an exit; returns enum cpu_exit. */
+int dbt_run(struct cpu *cpu);
+
+/* Installs the host SIGSEGV/SIGBUS handler that turns faults on guest
+ * memory into guest signals. Call once per process. */
+void dbt_install_fault_handler(void);
+
+/* From a helper or the interpreter: stop the current instruction and
+ * return CPU_EXIT_SIGNAL from dbt_run. cpu->pc must hold the faulting
+ * instruction's pc (INSN_START guarantees it in the interpreter). */
+_Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr);
+
+/* Host pointer for len bytes of guest memory at addr, or a guest SIGSEGV. */
+static inline void *cpu_g2h(struct cpu *cpu, uint64_t addr, uint64_t len)
+{
+    if (__builtin_expect(addr >= cpu->guest_size || cpu->guest_size - addr < len, 0))
+        cpu_raise_signal(cpu, 11 /* SIGSEGV */, 1 /* SEGV_MAPERR */, addr);
+    return cpu->guest_base + addr;
+}
+
+/* Forget every translation of guest code in [start, start+len): for
+ * munmap/mprotect of code and self-modifying code. */
+void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len);
+
+/* Statistics. */
+struct dbt_stats {
+    uint64_t blocks_translated;
+    uint64_t guest_insns_translated;
+};
+void dbt_get_stats(struct dbt *d, struct dbt_stats *out);
+
+/* Runs an already built IR block on cpu with the interpreter; returns the
+ * next pc or, via *exit, an exit reason (0 for none). For tests. */
+struct ir_block;
+uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit);
+
+#endif

@@ -1,0 +1,249 @@
+/* The execution loop: lookup (per-vCPU jump cache -> global hash ->
+ * translate), run, follow the terminator. Blocks are translated without a
+ * lock and published under the cache mutex, so a fault while fetching
+ * guest code never leaves a lock held. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "dbt/a64/a64.h"
+#include "dbt/dbt.h"
+#include "dbt/tb.h"
+
+#define JC_BITS 12
+#define JC_SIZE (1u << JC_BITS)
+#define DEFAULT_BLOCK_INSNS 64
+
+struct dbt {
+    struct dbt_options opt;
+    pthread_mutex_t lock;
+    struct tb_cache cache;
+    atomic_uint_fast64_t blocks_translated, insns_translated;
+};
+
+/* The vCPU this host thread is running, for the fault handler. */
+static __thread struct cpu *current_cpu;
+/* Set while fetching guest code for translation: a fault there ends the block early. */
+static __thread sigjmp_buf *fetch_jb;
+
+struct dbt *dbt_create(const struct dbt_options *opts)
+{
+    struct dbt *d = calloc(1, sizeof *d);
+    SHOAL_ASSERT(d);
+    if (opts) d->opt = *opts;
+    if (!d->opt.max_block_insns) d->opt.max_block_insns = DEFAULT_BLOCK_INSNS;
+    if (!d->opt.log) d->opt.log = stderr;
+    pthread_mutex_init(&d->lock, NULL);
+    tb_cache_init(&d->cache);
+    a64_decoder_init();
+    return d;
+}
+
+void dbt_destroy(struct dbt *d)
+{
+    if (!d) return;
+    tb_cache_fini(&d->cache);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+void dbt_cpu_init(struct dbt *d, struct cpu *cpu)
+{
+    cpu->dbt = d;
+    cpu->jump_cache = calloc(JC_SIZE, sizeof(struct tb *));
+    SHOAL_ASSERT(cpu->jump_cache);
+}
+
+void dbt_cpu_fini(struct cpu *cpu)
+{
+    free(cpu->jump_cache);
+    cpu->jump_cache = NULL;
+}
+
+void dbt_get_stats(struct dbt *d, struct dbt_stats *out)
+{
+    out->blocks_translated = d->blocks_translated;
+    out->guest_insns_translated = d->insns_translated;
+}
+
+_Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr)
+{
+    cpu->exit_signo = signo;
+    cpu->exit_code = code;
+    cpu->exit_addr = addr;
+    SHOAL_ASSERT(cpu->fault_jb);
+    siglongjmp(*cpu->fault_jb, 1);
+}
+
+static void host_fault_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (fetch_jb) siglongjmp(*fetch_jb, 1);
+    struct cpu *cpu = current_cpu;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    if (cpu && cpu->fault_jb && a >= (uintptr_t)cpu->guest_base &&
+        a - (uintptr_t)cpu->guest_base < cpu->guest_size) {
+        int code = sig == SIGBUS ? BUS_ADRERR : si->si_code == SEGV_ACCERR ? SEGV_ACCERR : SEGV_MAPERR;
+        cpu_raise_signal(cpu, sig, code, a - (uintptr_t)cpu->guest_base);
+    }
+    /* Not a guest access: an emulator bug. Die of it with a message. */
+    static const char msg[] = "shoal: internal error: host fault outside guest memory\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    signal(sig, SIG_DFL);
+}
+
+void dbt_install_fault_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = host_fault_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Reads one instruction word; false if the guest page cannot be read. */
+static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn)
+{
+    if (pc >= cpu->guest_size || cpu->guest_size - pc < 4) return false;
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1)) {
+        fetch_jb = NULL;
+        return false;
+    }
+    fetch_jb = &jb;
+    memcpy(insn, cpu->guest_base + pc, 4);
+    fetch_jb = NULL;
+    return true;
+}
+
+static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc)
+{
+    struct tb *tb = calloc(1, sizeof *tb);
+    SHOAL_ASSERT(tb);
+    tb->pc = pc;
+    struct ir_block *b = &tb->ir;
+    ir_block_init(b, pc);
+    struct a64_ctx c = {.b = b, .pc = pc};
+    uint64_t page_end = (pc | 0xfff) + 1;
+    for (unsigned n = 0;; n++) {
+        uint32_t insn;
+        if ((pc & 3) || !fetch_insn(cpu, c.pc, &insn)) {
+            if (n == 0) {
+                int sig = (pc & 3) ? SIGBUS : SIGSEGV;
+                a64_raise(&c, sig, (pc & 3) ? BUS_ADRALN : SEGV_MAPERR, c.pc);
+            } else {
+                a64_goto(&c, c.pc, HINT_NONE);
+            }
+            break;
+        }
+        if (d->opt.log_in_asm) {
+            char buf[160];
+            a64_disas(insn, buf, sizeof buf);
+            fprintf(d->opt.log, "0x%016" PRIx64 ":  %08x  %s\n", c.pc, insn, buf);
+        }
+        a64_translate_insn(&c, insn);
+        b->guest_insns++;
+        if (c.done) break;
+        c.pc += 4;
+        /* Blocks stay inside one guest page so invalidation stays page-local. */
+        if (n + 1 >= d->opt.max_block_insns || c.pc == page_end ||
+            b->ntemps + IR_TEMP_RESERVE >= IR_MAX_TEMPS) {
+            a64_goto(&c, c.pc, HINT_NONE);
+            break;
+        }
+    }
+    tb->end = c.pc + 4;
+    if (d->opt.log_in_asm) fprintf(d->opt.log, "\n");
+    if (d->opt.log_ir) ir_block_dump(b, d->opt.log);
+    atomic_fetch_add(&d->blocks_translated, 1);
+    atomic_fetch_add(&d->insns_translated, b->guest_insns);
+    return tb;
+}
+
+static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc)
+{
+    struct tb **jc = cpu->jump_cache;
+    unsigned h = (unsigned)(pc >> 2) & (JC_SIZE - 1);
+    struct tb *tb = atomic_load_explicit((_Atomic(struct tb *) *)&jc[h], memory_order_acquire);
+    if (tb && tb->pc == pc && !tb->invalid) return tb;
+    pthread_mutex_lock(&d->lock);
+    tb = tb_cache_find(&d->cache, pc);
+    pthread_mutex_unlock(&d->lock);
+    if (!tb) {
+        struct tb *fresh = translate(d, cpu, pc);
+        pthread_mutex_lock(&d->lock);
+        tb = tb_cache_find(&d->cache, pc);
+        if (!tb) {
+            tb_cache_insert(&d->cache, fresh);
+            tb = fresh;
+            fresh = NULL;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (fresh) tb_free(fresh);
+    }
+    atomic_store_explicit((_Atomic(struct tb *) *)&jc[h], tb, memory_order_release);
+    return tb;
+}
+
+int dbt_run(struct cpu *cpu)
+{
+    struct dbt *d = cpu->dbt;
+    sigjmp_buf jb;
+    sigjmp_buf *saved = cpu->fault_jb;
+    struct cpu *saved_cpu = current_cpu;
+    current_cpu = cpu;
+    if (sigsetjmp(jb, 1)) {
+        /* A guest fault inside a block: cpu->pc is the faulting insn. */
+        cpu->fault_jb = saved;
+        current_cpu = saved_cpu;
+        cpu->excl_size = 0;
+        return CPU_EXIT_SIGNAL;
+    }
+    cpu->fault_jb = &jb;
+    int exit = 0;
+    struct tb *prev = NULL;
+    unsigned prev_slot = 0;
+    for (;;) {
+        if (cpu->attention) {
+            exit = CPU_EXIT_ATTENTION;
+            break;
+        }
+        uint64_t pc = cpu->pc;
+        struct tb *tb = NULL;
+        if (prev && !d->opt.no_chain) tb = atomic_load_explicit(&prev->link[prev_slot], memory_order_acquire);
+        if (!tb || tb->pc != pc || tb->invalid) {
+            tb = lookup(d, cpu, pc);
+            /* Link direct successors within the same guest page. */
+            if (prev && !d->opt.no_chain && (prev->pc >> 12) == (pc >> 12))
+                atomic_store_explicit(&prev->link[prev_slot], tb, memory_order_release);
+        }
+        if (d->opt.log_exec) fprintf(d->opt.log, "exec 0x%" PRIx64 "\n", pc);
+        cpu->pc = dbt_interp_block(cpu, &tb->ir, &exit);
+        if (exit) break;
+        const struct ir_term *t = &tb->ir.term;
+        if (t->kind == TERM_GOTO || t->kind == TERM_BRCOND) {
+            prev = tb;
+            prev_slot = (t->kind == TERM_BRCOND && cpu->pc == t->next) ? 1 : 0;
+        } else {
+            prev = NULL;
+        }
+    }
+    cpu->fault_jb = saved;
+    current_cpu = saved_cpu;
+    return exit;
+}
+
+void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len)
+{
+    pthread_mutex_lock(&d->lock);
+    tb_cache_invalidate(&d->cache, start, len);
+    pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian packages shoal needs to build and test, if missing.
+set -e
+pkgs="cmake make gcc g++ libcunit1-dev gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "shoal: installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

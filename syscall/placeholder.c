@@ -1,0 +1,2 @@
+void shoal_linux_placeholder(void);
+void shoal_linux_placeholder(void) {}

@@ -1,0 +1,30 @@
+/* Runs raw A64 instruction words on a fresh vCPU with a small private
+ * guest memory, for unit tests of the frontend and interpreter. */
+#ifndef SHOAL_TESTS_UNIT_HARNESS_H
+#define SHOAL_TESTS_UNIT_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbt/cpu.h"
+#include "dbt/dbt.h"
+
+#define HARNESS_MEM_SIZE (1u << 20) /* guest addresses [0, 1 MiB) */
+#define HARNESS_CODE 0x1000u        /* code is placed here */
+#define HARNESS_DATA 0x80000u       /* free scratch memory */
+
+struct harness {
+    struct dbt *dbt;
+    struct cpu cpu;
+};
+
+/* Creates a harness; interp selects the interpreter tier. */
+struct harness *harness_new(void);
+void harness_free(struct harness *h);
+/* Copies n words to HARNESS_CODE followed by `svc #0`, sets pc and runs
+ * until an exit; returns the dbt_run exit (CPU_EXIT_SVC on normal end). */
+int harness_run(struct harness *h, const uint32_t *code, size_t n);
+/* Guest memory as a host pointer. */
+void *harness_mem(struct harness *h, uint64_t addr);
+
+#endif

@@ -65,6 +65,9 @@ struct cpu {
     uint8_t *guest_base;
     uint64_t guest_size;
 
+    /* Guest instructions executed (whole blocks; for statistics). */
+    uint64_t icount;
+
     /* Raised (non-zero) by other threads to stop at the next block boundary. */
     volatile int attention;
 

@@ -226,6 +226,7 @@ int dbt_run(struct cpu *cpu)
                 atomic_store_explicit(&prev->link[prev_slot], tb, memory_order_release);
         }
         if (d->opt.log_exec) fprintf(d->opt.log, "exec 0x%" PRIx64 "\n", pc);
+        cpu->icount += tb->ir.guest_insns;
         cpu->pc = dbt_interp_block(cpu, &tb->ir, &exit);
         if (exit) break;
         const struct ir_term *t = &tb->ir.term;

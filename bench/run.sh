@@ -1,0 +1,5 @@
+#!/bin/sh
+# make bench: the benchmark suites that exist so far.
+set -e
+BUILD=${1:-build}
+"$(dirname "$0")/dbt/run.sh" --build "$BUILD"

@@ -13,18 +13,18 @@
 #define RND_SP_OFF     64          /* SP = stack top - RND_SP_OFF (deterministic) */
 
 /* struct rnd_in */
-#define IN_X     0   /* x0..x30 */
-#define IN_NZCV  248 /* PSTATE layout */
-#define IN_FPCR  256
-#define IN_FPSR  264
-#define IN_SEED  272 /* fills the scratch buffer */
-#define IN_V     288 /* v0..v31, 16 bytes each */
-#define IN_SIZE  800
+#define IN_X    0   /* x0..x30 */
+#define IN_NZCV 248 /* PSTATE layout */
+#define IN_FPCR 256
+#define IN_FPSR 264
+#define IN_SEED 272 /* fills the scratch buffer */
+#define IN_V    288 /* v0..v31, 16 bytes each */
+#define IN_SIZE 800
 
 /* struct rnd_out */
 #define OUT_MAGIC 0
 #define OUT_SEQ   4
-#define OUT_X     8   /* x0..x30 */
+#define OUT_X     8 /* x0..x30 */
 #define OUT_SP    256
 #define OUT_NZCV  264
 #define OUT_FPCR  272
@@ -71,8 +71,7 @@ _Static_assert(sizeof(struct rnd_out) == OUT_SIZE, "layout");
 
 /* splitmix64: the one PRNG both sides use (the guest fills the scratch
  * buffer with it, the host reproduces that buffer when reporting). */
-static inline uint64_t rnd_next(uint64_t *s)
-{
+static inline uint64_t rnd_next(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -80,10 +79,10 @@ static inline uint64_t rnd_next(uint64_t *s)
 }
 
 /* Scratch buffer contents before a sequence runs. */
-static inline void rnd_fill_buffer(uint64_t *buf, uint64_t seed)
-{
+static inline void rnd_fill_buffer(uint64_t *buf, uint64_t seed) {
     uint64_t s = seed;
-    for (unsigned i = 0; i < RND_BUF_SIZE / 8; i++) buf[i] = rnd_next(&s);
+    for (unsigned i = 0; i < RND_BUF_SIZE / 8; i++)
+        buf[i] = rnd_next(&s);
 }
 #endif
 

@@ -16,15 +16,13 @@ static int *ok_rows, *perm;
 static unsigned nok;
 static bool classified;
 
-static uint64_t mix(uint64_t seed, uint64_t k, uint64_t stream)
-{
+static uint64_t mix(uint64_t seed, uint64_t k, uint64_t stream) {
     uint64_t s = seed ^ (k * 0x9e3779b97f4a7c15ull) ^ (stream << 56);
     rnd_next(&s);
     return rnd_next(&s);
 }
 
-static void classify(void)
-{
+static void classify(void) {
     for (unsigned i = 0; i < rg_nrows; i++) {
         struct rg_row *r = &rg_rows[i];
         if (r->policy && r->policy->exclude_reason) {
@@ -60,8 +58,7 @@ static void classify(void)
         if (rg_rows[i].status == RG_OK) ok_rows[nok++] = (int)i;
 }
 
-static void setup(const struct rg_config *cfg)
-{
+static void setup(const struct rg_config *cfg) {
     static uint64_t perm_seed;
     if (!classified) {
         rg_probe_init();
@@ -83,33 +80,40 @@ static void setup(const struct rg_config *cfg)
     }
 }
 
-unsigned rg_seq_len(const struct rg_config *cfg, unsigned k)
-{
+unsigned rg_seq_len(const struct rg_config *cfg, unsigned k) {
     unsigned span = cfg->max_len - cfg->min_len + 1;
     unsigned len = cfg->min_len + (unsigned)(mix(cfg->seed, k, 2) % span);
     unsigned start = rg_seq_start(cfg, k);
     return start + len > cfg->count ? cfg->count - start : len;
 }
 
-unsigned rg_seq_start(const struct rg_config *cfg, unsigned k)
-{
+unsigned rg_seq_start(const struct rg_config *cfg, unsigned k) {
     unsigned span = cfg->max_len - cfg->min_len + 1, start = 0;
-    for (unsigned i = 0; i < k; i++) start += cfg->min_len + (unsigned)(mix(cfg->seed, i, 2) % span);
+    for (unsigned i = 0; i < k; i++)
+        start += cfg->min_len + (unsigned)(mix(cfg->seed, i, 2) % span);
     return start;
 }
 
-unsigned rg_nseq(const struct rg_config *cfg)
-{
+unsigned rg_nseq(const struct rg_config *cfg) {
     unsigned span = cfg->max_len - cfg->min_len + 1, start = 0, k = 0;
-    while (start < cfg->count) start += cfg->min_len + (unsigned)(mix(cfg->seed, k++, 2) % span);
+    while (start < cfg->count)
+        start += cfg->min_len + (unsigned)(mix(cfg->seed, k++, 2) % span);
     return k;
 }
 
-static uint64_t rand_x(struct rg_rng *rng)
-{
+static uint64_t rand_x(struct rg_rng *rng) {
     static const uint64_t special[] = {
-        0, 1, ~0ull, 0x7fffffff, 0x80000000, 0xffffffff, 0x7fffffffffffffffull,
-        0x8000000000000000ull, 0x100000000ull, 0x8000, 0xffff,
+        0,
+        1,
+        ~0ull,
+        0x7fffffff,
+        0x80000000,
+        0xffffffff,
+        0x7fffffffffffffffull,
+        0x8000000000000000ull,
+        0x100000000ull,
+        0x8000,
+        0xffff,
     };
     switch (rg_below(rng, 8)) {
     case 0:
@@ -121,26 +125,37 @@ static uint64_t rand_x(struct rg_rng *rng)
 }
 
 /* 64 bits of a vector register: random bits or IEEE special values. */
-static uint64_t rand_v64(struct rg_rng *rng)
-{
+static uint64_t rand_v64(struct rg_rng *rng) {
     static const uint64_t f64[] = {
-        0, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull,
-        0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull,
-        0x7ff0000000000001ull, 0x0000000000000001ull, 0x800fffffffffffffull,
-        0x7fefffffffffffffull, 0x0010000000000000ull, 0x3fe0000000000000ull,
-        0x43e0000000000000ull, 0xc3e0000000000000ull, 0x41e0000000000000ull,
+        0,
+        0x8000000000000000ull,
+        0x3ff0000000000000ull,
+        0xbff0000000000000ull,
+        0x7ff0000000000000ull,
+        0xfff0000000000000ull,
+        0x7ff8000000000000ull,
+        0x7ff0000000000001ull,
+        0x0000000000000001ull,
+        0x800fffffffffffffull,
+        0x7fefffffffffffffull,
+        0x0010000000000000ull,
+        0x3fe0000000000000ull,
+        0x43e0000000000000ull,
+        0xc3e0000000000000ull,
+        0x41e0000000000000ull,
     };
     static const uint32_t f32[] = {
-        0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
-        0x7f800001, 0x00000001, 0x807fffff, 0x7f7fffff, 0x00800000, 0x3f000000,
-        0x4f000000, 0xcf000000, 0x5f000000, 0x3fc00000, 0x4b000000,
+        0,          0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000,
+        0x7fc00000, 0x7f800001, 0x00000001, 0x807fffff, 0x7f7fffff, 0x00800000,
+        0x3f000000, 0x4f000000, 0xcf000000, 0x5f000000, 0x3fc00000, 0x4b000000,
     };
     const unsigned nf64 = sizeof f64 / sizeof f64[0], nf32 = sizeof f32 / sizeof f32[0];
     switch (rg_below(rng, 6)) {
     case 0: return f64[rg_below(rng, nf64)];
     case 1: return f32[rg_below(rng, nf32)] | (uint64_t)f32[rg_below(rng, nf32)] << 32;
     case 2: /* a double of moderate magnitude: exercises rounding */
-        return (rg_rand(rng) & 0x800fffffffffffffull) | (uint64_t)(0x3c0 + rg_below(rng, 0x80)) << 52;
+        return (rg_rand(rng) & 0x800fffffffffffffull) | (uint64_t)(0x3c0 + rg_below(rng, 0x80))
+                                                            << 52;
     case 3: { /* two floats of moderate magnitude */
         uint64_t a = (rg_rand(rng) & 0x807fffff) | (uint64_t)(100 + rg_below(rng, 56)) << 23;
         uint64_t b = (rg_rand(rng) & 0x807fffff) | (uint64_t)(100 + rg_below(rng, 56)) << 23;
@@ -150,11 +165,11 @@ static uint64_t rand_v64(struct rg_rng *rng)
     }
 }
 
-void rg_seq_state(const struct rg_config *cfg, unsigned k, struct rnd_in *in)
-{
+void rg_seq_state(const struct rg_config *cfg, unsigned k, struct rnd_in *in) {
     struct rg_rng rng = {mix(cfg->seed, k, 3)};
     memset(in, 0, sizeof *in);
-    for (int i = 0; i < 31; i++) in->x[i] = rand_x(&rng);
+    for (int i = 0; i < 31; i++)
+        in->x[i] = rand_x(&rng);
     for (int i = 0; i < 32; i++) {
         uint64_t lo = rand_v64(&rng), hi = rand_v64(&rng);
         memcpy(in->v[i], &lo, 8);
@@ -170,8 +185,7 @@ void rg_seq_state(const struct rg_config *cfg, unsigned k, struct rnd_in *in)
 }
 
 static void make_unit(const struct rg_config *cfg, struct rg_rng *rng, unsigned g,
-                      struct rg_unit *u)
-{
+                      struct rg_unit *u) {
     int row = g < nok ? perm[g] : ok_rows[rg_below(rng, nok)];
     for (unsigned t = 0;; t++) {
         if (rg_make_unit(rng, row, u) == V_OK) return;
@@ -180,18 +194,18 @@ static void make_unit(const struct rg_config *cfg, struct rg_rng *rng, unsigned 
     }
 }
 
-void rg_seq_units(const struct rg_config *cfg, unsigned k, struct rg_unit *units)
-{
+void rg_seq_units(const struct rg_config *cfg, unsigned k, struct rg_unit *units) {
     setup(cfg);
     struct rg_rng rng = {mix(cfg->seed, k, 4)};
     unsigned start = rg_seq_start(cfg, k), len = rg_seq_len(cfg, k);
-    for (unsigned j = 0; j < len; j++) make_unit(cfg, &rng, start + j, &units[j]);
+    for (unsigned j = 0; j < len; j++)
+        make_unit(cfg, &rng, start + j, &units[j]);
 }
 
-void rg_print_unit(FILE *f, const struct rg_unit *u)
-{
+void rg_print_unit(FILE *f, const struct rg_unit *u) {
     char buf[200];
-    if (u->base_reg >= 0) fprintf(f, "                  x%d = scratch base (movz/movk)\n", u->base_reg);
+    if (u->base_reg >= 0)
+        fprintf(f, "                  x%d = scratch base (movz/movk)\n", u->base_reg);
     if (u->off_reg >= 0) fprintf(f, "                  x%d = %u (movz)\n", u->off_reg, u->off_val);
     for (unsigned i = 0; i < u->npre; i++) {
         a64_disas(u->pre[i], buf, sizeof buf);
@@ -201,20 +215,19 @@ void rg_print_unit(FILE *f, const struct rg_unit *u)
     fprintf(f, "        %08x  %s\n", u->word, buf);
 }
 
-static void emit_unit(FILE *f, const struct rg_unit *u)
-{
+static void emit_unit(FILE *f, const struct rg_unit *u) {
     char buf[200];
     if (u->base_reg >= 0)
         fprintf(f, "    movz x%d, #:abs_g1:rnd_buf+%d\n    movk x%d, #:abs_g0_nc:rnd_buf+%d\n",
                 u->base_reg, RND_BUF_LO, u->base_reg, RND_BUF_LO);
     if (u->off_reg >= 0) fprintf(f, "    movz x%d, #%u\n", u->off_reg, u->off_val);
-    for (unsigned i = 0; i < u->npre; i++) fprintf(f, "    .inst 0x%08x\n", u->pre[i]);
+    for (unsigned i = 0; i < u->npre; i++)
+        fprintf(f, "    .inst 0x%08x\n", u->pre[i]);
     a64_disas(u->word, buf, sizeof buf);
     fprintf(f, "    .inst 0x%08x /* %s */\n", u->word, buf);
 }
 
-int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int upto)
-{
+int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int upto) {
     setup(cfg);
     if (!nok && cfg->count) {
         fprintf(stderr, "rnd_gen: no row of the decoder table can be generated\n");
@@ -237,7 +250,8 @@ int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int u
     fprintf(f, "    .incbin \"%s/states.bin\"\n", dir);
     fprintf(f, "    .balign 8\n    .global rnd_nseq\nrnd_nseq:\n    .quad %u\n", last - first);
     fprintf(f, "    .global rnd_seq_table\nrnd_seq_table:\n");
-    for (unsigned k = first; k < last; k++) fprintf(f, "    .quad rnd_seq_%u\n", k);
+    for (unsigned k = first; k < last; k++)
+        fprintf(f, "    .quad rnd_seq_%u\n", k);
     fprintf(f, "    .text\n");
     struct rg_unit *units = malloc((cfg->max_len + 1) * sizeof *units);
     for (unsigned k = first; k < last; k++) {
@@ -247,8 +261,8 @@ int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int u
         unsigned len = rg_seq_len(cfg, k);
         rg_seq_units(cfg, k, units);
         if (upto >= 0 && (unsigned)upto < len) len = (unsigned)upto;
-        fprintf(f, "    .balign 16\n    .global rnd_seq_%u\nrnd_seq_%u:\n    ldr x30, [sp, #8]\n", k,
-                k);
+        fprintf(f, "    .balign 16\n    .global rnd_seq_%u\nrnd_seq_%u:\n    ldr x30, [sp, #8]\n",
+                k, k);
         for (unsigned j = 0; j < len; j++) {
             fprintf(f, "    /* unit %u: %s */\n", j, rg_rows[units[j].row].row->name);
             emit_unit(f, &units[j]);
@@ -266,12 +280,14 @@ int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int u
     return 0;
 }
 
-bool rg_coverage_report(FILE *f, const struct rg_config *cfg)
-{
+bool rg_coverage_report(FILE *f, const struct rg_config *cfg) {
     setup(cfg);
     unsigned n[4] = {0}, missed = 0;
-    for (unsigned i = 0; i < rg_nrows; i++) n[rg_rows[i].status]++;
-    fprintf(f, "rnd_gen: %u rows: %u generated, %u control flow, %u excluded by policy, %u not generatable\n",
+    for (unsigned i = 0; i < rg_nrows; i++)
+        n[rg_rows[i].status]++;
+    fprintf(f,
+            "rnd_gen: %u rows: %u generated, %u control flow, %u excluded by policy, %u not "
+            "generatable\n",
             rg_nrows, n[RG_OK], n[RG_CONTROL_FLOW], n[RG_POLICY], n[RG_UNGENERATED]);
     for (unsigned i = 0; i < rg_nrows; i++) {
         const struct rg_row *r = &rg_rows[i];

@@ -9,8 +9,7 @@
 
 #define REC_SIZE (OUT_SIZE + RND_BUF_SIZE)
 
-static char *slurp(const char *path, size_t *len)
-{
+static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         perror(path);
@@ -28,16 +27,14 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void flags(FILE *f, const char *what, uint64_t a, uint64_t b)
-{
+static void flags(FILE *f, const char *what, uint64_t a, uint64_t b) {
     fprintf(f, "    %-5s ref %08llx  dut %08llx  (xor %08llx)\n", what, (unsigned long long)a,
             (unsigned long long)b, (unsigned long long)(a ^ b));
 }
 
 /* Prints the differences of one record; returns the number of differing items. */
 static unsigned diff_record(FILE *f, const struct rnd_out *a, const struct rnd_out *b,
-                            const uint8_t *abuf, const uint8_t *bbuf)
-{
+                            const uint8_t *abuf, const uint8_t *bbuf) {
     unsigned n = 0;
     for (int i = 0; i < 31; i++) {
         if (a->x[i] == b->x[i]) continue;
@@ -73,8 +70,7 @@ static unsigned diff_record(FILE *f, const struct rnd_out *a, const struct rnd_o
     return n;
 }
 
-int rg_compare(const struct rg_config *cfg, const char *ref, const char *dut, int only, FILE *f)
-{
+int rg_compare(const struct rg_config *cfg, const char *ref, const char *dut, int only, FILE *f) {
     size_t na, nb;
     char *a = slurp(ref, &na), *b = slurp(dut, &nb);
     if (!a || !b) return 2;
@@ -99,11 +95,13 @@ int rg_compare(const struct rg_config *cfg, const char *ref, const char *dut, in
         unsigned seq = only >= 0 ? (unsigned)only : k;
         if (bad++ == 0) {
             first = seq;
-            fprintf(f, "MISMATCH in sequence %u (seed %llu):\n", seq, (unsigned long long)cfg->seed);
+            fprintf(f, "MISMATCH in sequence %u (seed %llu):\n", seq,
+                    (unsigned long long)cfg->seed);
             struct rnd_out oa, ob;
             memcpy(&oa, ra, sizeof oa);
             memcpy(&ob, rb, sizeof ob);
-            diff_record(f, &oa, &ob, (const uint8_t *)ra + OUT_SIZE, (const uint8_t *)rb + OUT_SIZE);
+            diff_record(f, &oa, &ob, (const uint8_t *)ra + OUT_SIZE,
+                        (const uint8_t *)rb + OUT_SIZE);
         }
     }
     /* A stream that stops early: that emulator died in the next sequence. */
@@ -111,7 +109,10 @@ int rg_compare(const struct rg_config *cfg, const char *ref, const char *dut, in
         unsigned stop = recs_a < recs_b ? recs_a : recs_b;
         unsigned seq = only >= 0 ? (unsigned)only : stop;
         fprintf(f, "%s output stops after %u of %u sequences: it died in sequence %u\n",
-                recs_a < recs_b ? "REFERENCE" : recs_a == recs_b ? "both" : "DUT", stop, ha.nseq, seq);
+                recs_a < recs_b    ? "REFERENCE"
+                : recs_a == recs_b ? "both"
+                                   : "DUT",
+                stop, ha.nseq, seq);
         if (first == ~0u || seq < first) first = seq;
         bad++;
     }

@@ -13,15 +13,14 @@
 
 #include "tests/random/gen/rgen.h"
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: rnd_gen gen|list|compare|rows [--seed S] [--count N] [--out DIR]\n"
-                    "       [--only K] [--upto J] [--seq K] [--min-len L] [--max-len L] [REF DUT]\n");
+static void usage(void) {
+    fprintf(stderr,
+            "usage: rnd_gen gen|list|compare|rows [--seed S] [--count N] [--out DIR]\n"
+            "       [--only K] [--upto J] [--seq K] [--min-len L] [--max-len L] [REF DUT]\n");
     exit(2);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 2) usage();
     const char *cmd = argv[1], *out = ".", *files[2] = {NULL, NULL};
     struct rg_config cfg = {.seed = 1, .count = 1000, .min_len = 20, .max_len = 50};
@@ -29,15 +28,24 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--seed") && v) cfg.seed = strtoull(v, NULL, 0), i++;
-        else if (!strcmp(a, "--count") && v) cfg.count = (unsigned)strtoul(v, NULL, 0), i++;
-        else if (!strcmp(a, "--out") && v) out = v, i++;
-        else if ((!strcmp(a, "--only") || !strcmp(a, "--seq")) && v) only = atoi(v), i++;
-        else if (!strcmp(a, "--upto") && v) upto = atoi(v), i++;
-        else if (!strcmp(a, "--min-len") && v) cfg.min_len = (unsigned)atoi(v), i++;
-        else if (!strcmp(a, "--max-len") && v) cfg.max_len = (unsigned)atoi(v), i++;
-        else if (a[0] != '-' && nfiles < 2) files[nfiles++] = a;
-        else usage();
+        if (!strcmp(a, "--seed") && v)
+            cfg.seed = strtoull(v, NULL, 0), i++;
+        else if (!strcmp(a, "--count") && v)
+            cfg.count = (unsigned)strtoul(v, NULL, 0), i++;
+        else if (!strcmp(a, "--out") && v)
+            out = v, i++;
+        else if ((!strcmp(a, "--only") || !strcmp(a, "--seq")) && v)
+            only = atoi(v), i++;
+        else if (!strcmp(a, "--upto") && v)
+            upto = atoi(v), i++;
+        else if (!strcmp(a, "--min-len") && v)
+            cfg.min_len = (unsigned)atoi(v), i++;
+        else if (!strcmp(a, "--max-len") && v)
+            cfg.max_len = (unsigned)atoi(v), i++;
+        else if (a[0] != '-' && nfiles < 2)
+            files[nfiles++] = a;
+        else
+            usage();
     }
     if (cfg.min_len < 1 || cfg.max_len < cfg.min_len) usage();
     rg_rows_init();
@@ -55,7 +63,8 @@ int main(int argc, char **argv)
         struct rg_unit *u = malloc(cfg.max_len * sizeof *u);
         rg_seq_units(&cfg, (unsigned)only, u);
         if (upto >= 0 && (unsigned)upto < len) len = (unsigned)upto;
-        printf("sequence %u (seed %llu), %u instructions:\n", only, (unsigned long long)cfg.seed, len);
+        printf("sequence %u (seed %llu), %u instructions:\n", only, (unsigned long long)cfg.seed,
+               len);
         for (unsigned j = 0; j < len; j++) {
             printf("  [%u] %s\n", j, rg_rows[u[j].row].row->name);
             rg_print_unit(stdout, &u[j]);

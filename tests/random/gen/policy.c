@@ -7,13 +7,12 @@
 
 #include "tests/random/gen/rgen.h"
 
-#define SYSREG(op0, op1, crn, crm, op2)                                                     \
-    ((uint32_t)(((op0) & 1) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))
+#define SYSREG(op0, op1, crn, crm, op2)                                                            \
+    ((uint32_t)(((op0)&1) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))
 
 /* MRS/MSR: only registers whose value is the same in any correct
  * emulator of the reference CPU (not the counter, which runs). */
-static bool fix_sysreg(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u, bool write)
-{
+static bool fix_sysreg(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u, bool write) {
     static const uint32_t readable[] = {
         SYSREG(3, 3, 4, 2, 0),  /* NZCV */
         SYSREG(3, 3, 4, 4, 0),  /* FPCR */
@@ -28,21 +27,23 @@ static bool fix_sysreg(struct rg_rng *rng, const struct rg_row *r, struct rg_uni
     u->word = (u->word & ~(0x7fffu << 5)) | readable[rg_below(rng, n)] << 5;
     return true;
 }
-static bool fix_mrs(struct rg_rng *g, const struct rg_row *r, struct rg_unit *u) { return fix_sysreg(g, r, u, false); }
-static bool fix_msr(struct rg_rng *g, const struct rg_row *r, struct rg_unit *u) { return fix_sysreg(g, r, u, true); }
+static bool fix_mrs(struct rg_rng *g, const struct rg_row *r, struct rg_unit *u) {
+    return fix_sysreg(g, r, u, false);
+}
+static bool fix_msr(struct rg_rng *g, const struct rg_row *r, struct rg_unit *u) {
+    return fix_sysreg(g, r, u, true);
+}
 
 /* HINT: WFE/WFI may block; everything else in the space is a NOP on the
  * reference CPU (no pointer authentication, no BTI). */
-static bool fix_hint(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u)
-{
+static bool fix_hint(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u) {
     uint32_t imm = (u->word >> 5) & 0x7f;
     return imm != 2 && imm != 3;
 }
 
 /* Cache maintenance by address: Rt is the address, so it is pinned to
  * the scratch buffer like a base register. */
-static bool fix_addr_in_t(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u)
-{
+static bool fix_addr_in_t(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u) {
     unsigned t = 1 + rg_below(rng, 30);
     u->word = (u->word & ~0x1fu) | t;
     u->base_reg = (int)t;
@@ -59,12 +60,12 @@ static const struct rg_policy policies[] = {
     {"DC_C*", NULL, fix_addr_in_t},
     {"IC_IVAU", NULL, fix_addr_in_t},
     {"SB", "FEAT_SB (v8.5) is not in the reference CPU model", NULL},
-    {"LDSTV_unpriv", "unallocated class (no unprivileged SIMD&FP access): the row only rejects", NULL},
+    {"LDSTV_unpriv", "unallocated class (no unprivileged SIMD&FP access): the row only rejects",
+     NULL},
     {NULL, NULL, NULL},
 };
 
-const struct rg_policy *rg_policy_for(const char *name)
-{
+const struct rg_policy *rg_policy_for(const char *name) {
     for (const struct rg_policy *p = policies; p->name; p++) {
         size_t n = strlen(p->name);
         if (n && p->name[n - 1] == '*' ? strncmp(name, p->name, n - 1) == 0

@@ -26,15 +26,13 @@ static struct cpu sb_cpu;
 static unsigned sb_runs;
 static bool sb_trace;
 
-static void sb_new_dbt(void)
-{
+static void sb_new_dbt(void) {
     struct dbt_options opt = {.interp_only = true};
     sb_dbt = dbt_create(&opt);
     dbt_cpu_init(sb_dbt, &sb_cpu);
 }
 
-void rg_probe_init(void)
-{
+void rg_probe_init(void) {
     if (sb_dbt) return;
     sb_cpu.guest_base =
         mmap(NULL, SB_MAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -46,8 +44,7 @@ void rg_probe_init(void)
     sb_trace = getenv("RGEN_TRACE") != NULL;
 }
 
-static enum rg_verdict inspect_ir(uint32_t word, bool *touches)
-{
+static enum rg_verdict inspect_ir(uint32_t word, bool *touches) {
     struct ir_block b;
     ir_block_init(&b, SB_CODE);
     struct a64_ctx c = {.b = &b, .pc = SB_CODE};
@@ -70,9 +67,9 @@ static enum rg_verdict inspect_ir(uint32_t word, bool *touches)
     return v;
 }
 
-static void random_state(struct rg_rng *rng)
-{
-    for (int i = 0; i < 32; i++) sb_cpu.x[i] = rg_rand(rng);
+static void random_state(struct rg_rng *rng) {
+    for (int i = 0; i < 32; i++)
+        sb_cpu.x[i] = rg_rand(rng);
     for (int i = 0; i < 32; i++) {
         sb_cpu.v[i].d[0] = rg_rand(rng);
         sb_cpu.v[i].d[1] = rg_rand(rng);
@@ -83,12 +80,12 @@ static void random_state(struct rg_rng *rng)
     sb_cpu.excl_size = 0;
     sb_cpu.attention = 0;
     uint64_t *m = (uint64_t *)(sb_cpu.guest_base + SB_WIN);
-    for (unsigned i = 0; i < RND_BUF_SIZE / 8; i++) m[i] = rg_rand(rng);
+    for (unsigned i = 0; i < RND_BUF_SIZE / 8; i++)
+        m[i] = rg_rand(rng);
 }
 
 enum rg_verdict rg_probe(struct rg_rng *rng, const struct rg_row *r, const struct rg_unit *u,
-                         bool *touches_memory)
-{
+                         bool *touches_memory) {
     if (sb_trace) fprintf(stderr, "rnd_gen: probe %08x %s\n", u->word, r->row->name);
     *touches_memory = false;
     enum rg_verdict v = inspect_ir(u->word, touches_memory);
@@ -104,7 +101,8 @@ enum rg_verdict rg_probe(struct rg_rng *rng, const struct rg_row *r, const struc
     if (u->off_reg >= 0) sb_cpu.x[u->off_reg] = u->off_val;
     uint32_t code[4];
     unsigned n = 0;
-    for (unsigned i = 0; i < u->npre; i++) code[n++] = u->pre[i];
+    for (unsigned i = 0; i < u->npre; i++)
+        code[n++] = u->pre[i];
     code[n++] = u->word;
     code[n++] = 0xd4000001; /* svc #0 */
     memcpy(sb_cpu.guest_base + SB_CODE, code, n * 4);

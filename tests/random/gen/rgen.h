@@ -59,20 +59,24 @@ uint32_t rg_extract(uint32_t word, uint32_t mask);
 /* ---- one generated instruction and its set-up (words.c) ---- */
 
 struct rg_unit {
-    int row;          /* index into rg_rows */
+    int row; /* index into rg_rows */
     uint32_t word;
-    int base_reg;     /* >= 0: set to the scratch buffer's base before the insn */
-    int off_reg;      /* >= 0: set to off_val before the insn */
+    int base_reg; /* >= 0: set to the scratch buffer's base before the insn */
+    int off_reg;  /* >= 0: set to off_val before the insn */
     uint32_t off_val;
-    unsigned npre;    /* raw words run before (after the set-up), e.g. LDXR for STXR */
+    unsigned npre; /* raw words run before (after the set-up), e.g. LDXR for STXR */
     uint32_t pre[2];
 };
 
 struct rg_rng {
     uint64_t s;
 };
-static inline uint64_t rg_rand(struct rg_rng *r) { return rnd_next(&r->s); }
-static inline unsigned rg_below(struct rg_rng *r, unsigned n) { return (unsigned)(rg_rand(r) % n); }
+static inline uint64_t rg_rand(struct rg_rng *r) {
+    return rnd_next(&r->s);
+}
+static inline unsigned rg_below(struct rg_rng *r, unsigned n) {
+    return (unsigned)(rg_rand(r) % n);
+}
 
 /* Draws one candidate for row r (fields randomised per the letter
  * convention) and checks it; returns the verdict, *u filled on V_OK. */
@@ -81,7 +85,7 @@ enum rg_verdict rg_make_unit(struct rg_rng *rng, int r, struct rg_unit *u);
 /* ---- policies for rows that need more than the generic rules (policy.c) ---- */
 
 struct rg_policy {
-    const char *name; /* row name, or prefix ending in '*' */
+    const char *name;           /* row name, or prefix ending in '*' */
     const char *exclude_reason; /* non-NULL: never generated */
     /* Adjusts a candidate (e.g. picks a safe system register); false to reject. */
     bool (*fixup)(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u);

@@ -29,8 +29,7 @@ const char *const rg_verdict_name[V_NUM] = {
     [V_POLICY] = "refused by policy",
 };
 
-uint32_t rg_deposit(uint32_t mask, uint32_t value)
-{
+uint32_t rg_deposit(uint32_t mask, uint32_t value) {
     uint32_t out = 0;
     for (uint32_t bit = 1; mask && bit; bit <<= 1) {
         if (!(mask & bit)) continue;
@@ -41,8 +40,7 @@ uint32_t rg_deposit(uint32_t mask, uint32_t value)
     return out;
 }
 
-uint32_t rg_extract(uint32_t word, uint32_t mask)
-{
+uint32_t rg_extract(uint32_t word, uint32_t mask) {
     uint32_t out = 0;
     unsigned k = 0;
     for (uint32_t bit = 1; mask && bit; bit <<= 1) {
@@ -54,18 +52,17 @@ uint32_t rg_extract(uint32_t word, uint32_t mask)
     return out;
 }
 
-static const char *family_of(const struct a64_row *row)
-{
+static const char *family_of(const struct a64_row *row) {
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
         const struct a64_row *r = families[f].rows;
-        while (r->name) r++;
+        while (r->name)
+            r++;
         if (row >= families[f].rows && row < r) return families[f].name;
     }
     return "?";
 }
 
-static void parse_fields(struct rg_row *r)
-{
+static void parse_fields(struct rg_row *r) {
     int bit = 31;
     for (const char *p = r->row->pattern; *p && bit >= 0; p++) {
         if (*p == ' ' || *p == '_') continue;
@@ -75,16 +72,14 @@ static void parse_fields(struct rg_row *r)
     }
 }
 
-static int by_table_order(const void *pa, const void *pb)
-{
+static int by_table_order(const void *pa, const void *pb) {
     const struct rg_row *a = pa, *b = pb;
     int f = strcmp(a->family, b->family);
     if (f) return f;
     return (a->row > b->row) - (a->row < b->row);
 }
 
-void rg_rows_init(void)
-{
+void rg_rows_init(void) {
     unsigned n;
     const struct a64_decoded_row *d = a64_all_rows(&n);
     rg_rows = calloc(n ? n : 1, sizeof *rg_rows);
@@ -103,8 +98,7 @@ void rg_rows_init(void)
     qsort(rg_rows, n, sizeof *rg_rows, by_table_order);
 }
 
-int rg_row_index(const struct a64_row *row)
-{
+int rg_row_index(const struct a64_row *row) {
     for (unsigned i = 0; i < rg_nrows; i++)
         if (rg_rows[i].row == row) return (int)i;
     return -1;

@@ -12,12 +12,15 @@
 
 #include "tests/random/gen/rgen.h"
 
-static bool is_reg_letter(int ch) { return ch && strchr("dnmtuas", ch) != NULL; }
+static bool is_reg_letter(int ch) {
+    return ch && strchr("dnmtuas", ch) != NULL;
+}
 
-static unsigned width(uint32_t mask) { return (unsigned)__builtin_popcount(mask); }
+static unsigned width(uint32_t mask) {
+    return (unsigned)__builtin_popcount(mask);
+}
 
-static uint32_t small_imm(struct rg_rng *rng, unsigned w)
-{
+static uint32_t small_imm(struct rg_rng *rng, unsigned w) {
     uint32_t all = w >= 32 ? ~0u : (1u << w) - 1;
     switch (rg_below(rng, 8)) {
     case 0:
@@ -25,15 +28,15 @@ static uint32_t small_imm(struct rg_rng *rng, unsigned w)
     case 2:
     case 3: return (uint32_t)rg_below(rng, 16) & all;
     case 4:
-    case 5: return (uint32_t)(-(int32_t)(1 + rg_below(rng, 16))) & all; /* small negative if signed */
+    case 5:
+        return (uint32_t)(-(int32_t)(1 + rg_below(rng, 16))) & all; /* small negative if signed */
     case 6: return (uint32_t)rg_below(rng, 64) & all;
     default: return (uint32_t)rg_rand(rng) & all;
     }
 }
 
 /* A register number in 0..hi not in *used (bit set), then marked used. */
-static unsigned pick_reg(struct rg_rng *rng, uint32_t *used, unsigned hi)
-{
+static unsigned pick_reg(struct rg_rng *rng, uint32_t *used, unsigned hi) {
     for (;;) {
         unsigned r = rg_below(rng, hi + 1);
         if (!(*used & (1u << r))) {
@@ -43,8 +46,7 @@ static unsigned pick_reg(struct rg_rng *rng, uint32_t *used, unsigned hi)
     }
 }
 
-static uint32_t mem_fields(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u)
-{
+static uint32_t mem_fields(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u) {
     uint32_t w = 0, used = 0;
     if (r->field['n']) {
         u->base_reg = (int)pick_reg(rng, &used, 30);
@@ -67,15 +69,15 @@ static uint32_t mem_fields(struct rg_rng *rng, const struct rg_row *r, struct rg
     return w;
 }
 
-enum rg_verdict rg_make_unit(struct rg_rng *rng, int ri, struct rg_unit *u)
-{
+enum rg_verdict rg_make_unit(struct rg_rng *rng, int ri, struct rg_unit *u) {
     struct rg_row *r = &rg_rows[ri];
     memset(u, 0, sizeof *u);
     u->row = ri;
     u->base_reg = u->off_reg = -1;
 
     uint32_t fields = 0;
-    for (int ch = 0; ch < 128; ch++) fields |= r->field[ch];
+    for (int ch = 0; ch < 128; ch++)
+        fields |= r->field[ch];
     uint32_t w = r->value;
     /* Don't-care bits are mostly zero: many are "should be zero" bits
      * whose other values are CONSTRAINED UNPREDICTABLE. */

@@ -12,8 +12,7 @@ extern const void *const rnd_seq_table[];
 extern uint64_t rnd_buf[RND_BUF_SIZE / 8];
 void rnd_enter(const struct rnd_in *in, struct rnd_out *out, const void *code);
 
-static long sys_write(int fd, const void *p, unsigned long n)
-{
+static long sys_write(int fd, const void *p, unsigned long n) {
     register long x0 __asm__("x0") = fd;
     register long x1 __asm__("x1") = (long)p;
     register long x2 __asm__("x2") = (long)n;
@@ -22,8 +21,7 @@ static long sys_write(int fd, const void *p, unsigned long n)
     return x0;
 }
 
-static void write_all(const void *p, unsigned long n)
-{
+static void write_all(const void *p, unsigned long n) {
     const char *c = p;
     while (n) {
         long r = sys_write(1, c, n);
@@ -35,8 +33,7 @@ static void write_all(const void *p, unsigned long n)
 
 static struct rnd_out out;
 
-void rnd_main(void)
-{
+void rnd_main(void) {
     struct rnd_header h = {RND_MAGIC, (uint32_t)rnd_nseq};
     write_all(&h, sizeof h);
     for (unsigned long k = 0; k < rnd_nseq; k++) {

@@ -19,6 +19,7 @@ const struct fpu_fmt *fpu_fmt_of(unsigned esize)
 
 struct fpu_val fpu_unpack(struct cpu *cpu, const struct fpu_fmt *f, uint64_t bits, unsigned opts)
 {
+    if (f->esize < 64) bits &= (1ull << f->esize) - 1; /* callers may pass a whole register */
     struct fpu_val v = {.bits = bits};
     unsigned biased = (unsigned)((bits & fpu_exp_mask(f)) >> f->fbits);
     uint64_t frac = bits & fpu_frac_mask(f);

@@ -53,7 +53,7 @@ uint64_t fpu_round_int(struct cpu *cpu, unsigned esize, uint64_t a, enum fpu_rmo
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
     if (x.cls == FPC_INF) return fpu_inf(f, x.sign);
     if (x.cls == FPC_ZERO) return fpu_zero(f, x.sign);
-    if (x.exp >= 0) return a; /* already integral (and normal) */
+    if (x.exp >= 0) return x.bits; /* already integral (and normal) */
     bool huge, inexact;
     uint64_t mag = round_magnitude(&x, 0, fpu_resolve_rmode(cpu, rm), &huge, &inexact);
     uint64_t r = mag == 0 ? fpu_zero(f, x.sign)

@@ -126,7 +126,8 @@ static void check_block(const struct ir_block *b, uint32_t ntemps_before, uint32
         for (int a = 0; a < info->nargs; a++) ok &= op->a[a] < b->ntemps;
         if (info->has_dst) ok &= op->dst != IR_ZERO && op->dst < b->ntemps;
         if (op->op == IR_GETX || op->op == IR_SETX) ok &= op->imm < 32;
-        if (op->op == IR_LDCPU || op->op == IR_STCPU) ok &= op->imm + op->sz / 8 <= sizeof(struct cpu);
+        if (op->op == IR_LDCPU || op->op == IR_STCPU)
+            ok &= op->imm + op->sz / 8 <= sizeof(struct cpu);
         if (op->op == IR_LDV || op->op == IR_STV) ok &= op->imm < 32;
         if (op->op == IR_CALL) ok &= op->fn != NULL;
     }
@@ -179,7 +180,8 @@ static void test_known_unallocated(void)
         ir_block_init(&b, 0x2000);
         struct a64_ctx c = {.b = &b, .pc = 0x2000};
         a64_translate_insn(&c, words[i]);
-        bool sigill = b.term.kind == TERM_EXCP && b.term.signo == SIGILL && b.term.code == ILL_ILLOPC;
+        bool sigill =
+            b.term.kind == TERM_EXCP && b.term.signo == SIGILL && b.term.code == ILL_ILLOPC;
         if (!sigill) fprintf(stderr, "\n  0x%08x is not SIGILL", words[i]);
         CU_ASSERT(sigill);
         CU_ASSERT_EQUAL(b.term.target, 0x2000);

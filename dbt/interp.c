@@ -26,7 +26,8 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
     uint64_t t[b->ntemps ? b->ntemps : 1];
     t[IR_ZERO] = 0;
     *exit = 0;
-    const struct ir_insn *i = b->insns, *end = b->insns + b->n;
+    /* A block made only of a terminator (fetch fault) has no insns array. */
+    const struct ir_insn *i = b->insns, *end = b->n ? b->insns + b->n : b->insns;
     for (; i < end; i++) {
         uint64_t a = t[i->a[0]], c = t[i->a[1]];
         unsigned sz = i->sz;

@@ -1,2 +1,61 @@
+/* shoal: run a static AArch64 Linux program. */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
-int main(void) { return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+#include "syscall/task.h"
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+    struct shoal_options o;
+    char err[256];
+    if (options_parse(&o, argc, argv, environ, err, sizeof err)) {
+        fprintf(stderr, "shoal: %s\n", err);
+        fprintf(stderr, "Try 'shoal --help' for more information.\n");
+        return 1;
+    }
+    if (o.help) {
+        options_usage(stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("shoal 0.1.0 (AArch64 user mode on x86-64)\n");
+        return 0;
+    }
+
+    struct process_config cfg = {
+        .path = argv[o.prog_index],
+        .argv = argv + o.prog_index,
+        .envp = options_guest_env(&o, environ),
+        .stack_size = o.stack_size,
+        .strace = o.strace,
+        .dbt =
+            {
+                .interp_only = o.interp,
+                .log_in_asm = o.log_in_asm,
+                .log_ir = o.log_op,
+                .log_exec = o.log_exec,
+            },
+    };
+    if (o.log_file) {
+        cfg.dbt.log = fopen(o.log_file, "w");
+        if (!cfg.dbt.log) {
+            fprintf(stderr, "shoal: %s: %s\n", o.log_file, strerror(errno));
+            return 1;
+        }
+    }
+
+    struct process *proc;
+    struct task *main_task;
+    int r = process_create(&cfg, &proc, &main_task, err, sizeof err);
+    if (r) {
+        fprintf(stderr, "shoal: %s: %s\n", cfg.path, err);
+        return r == -ENOENT ? 127 : 126;
+    }
+    task_run(main_task);
+}

@@ -1,0 +1,210 @@
+#define _GNU_SOURCE
+#include "cli/options.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void options_usage(FILE *out)
+{
+    fputs("usage: shoal [options] PROGRAM [ARGS...]\n"
+          "Runs a static AArch64 Linux program on this x86-64 host.\n"
+          "\n"
+          "  -E VAR=VALUE[,...]  set a variable in the guest environment    SHOAL_SET_ENV\n"
+          "  -U VAR[,...]        remove a variable from the guest environment SHOAL_UNSET_ENV\n"
+          "  --strace            print each system call to stderr           SHOAL_STRACE\n"
+          "  --interp            force the IR interpreter\n"
+          "  -d ITEM[,...]       log in_asm, op (IR), exec                  SHOAL_LOG\n"
+          "  -D FILE             write the -d log to FILE                   SHOAL_LOG_FILENAME\n"
+          "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
+          "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
+          "  -h, --help          this text\n"
+          "  --version           version\n"
+          "\n"
+          "Exit status: the guest's; 126 if PROGRAM cannot be run, 127 if it does\n"
+          "not exist, 1 for a usage error. See docs/cli.md.\n",
+          out);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (end == s) return -1;
+    unsigned shift = 0;
+    switch (tolower((unsigned char)*end)) {
+    case 0: break;
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    default: return -1;
+    }
+    if (*end && end[1]) return -1;
+    if (v > (UINT64_MAX >> shift)) return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_log(struct shoal_options *o, const char *items, char *err, size_t errlen)
+{
+    char *copy = strdup(items), *save = NULL;
+    int r = 0;
+    for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(it, "in_asm")) o->log_in_asm = true;
+        else if (!strcmp(it, "op")) o->log_op = true;
+        else if (!strcmp(it, "exec")) o->log_exec = true;
+        else {
+            r = usage_error(err, errlen, "unknown -d item '%s' (valid: in_asm, op, exec)", it);
+            break;
+        }
+    }
+    free(copy);
+    return r;
+}
+
+static void add_edits(struct shoal_options *o, const char *list, bool unset)
+{
+    char *copy = strdup(list), *save = NULL;
+    for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        o->env_edits = realloc(o->env_edits, (o->n_env_edits + 1) * sizeof *o->env_edits);
+        o->env_edits[o->n_env_edits++] = (struct env_edit){strdup(it), unset};
+    }
+    free(copy);
+}
+
+static const char *env_get(char **env, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = env; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
+static int parse_env(struct shoal_options *o, char **env, char *err, size_t errlen)
+{
+    const char *v;
+    if ((v = env_get(env, "SHOAL_STRACE"))) o->strace = true;
+    if ((v = env_get(env, "SHOAL_UNSET_ENV"))) add_edits(o, v, true);
+    if ((v = env_get(env, "SHOAL_SET_ENV"))) add_edits(o, v, false);
+    if ((v = env_get(env, "SHOAL_LOG")) && parse_log(o, v, err, errlen)) return -1;
+    if ((v = env_get(env, "SHOAL_LOG_FILENAME"))) o->log_file = v;
+    if ((v = env_get(env, "SHOAL_STACK_SIZE")) && parse_size(v, &o->stack_size))
+        return usage_error(err, errlen, "bad SHOAL_STACK_SIZE '%s'", v);
+    if ((v = env_get(env, "SHOAL_LD_PREFIX"))) o->ld_prefix = v;
+    return 0;
+}
+
+/* Options that take a value: "-E X" and "-EX" both work. */
+static const char *value_of(int argc, char **argv, int *i, char *err, size_t errlen)
+{
+    const char *a = argv[*i];
+    if (a[2]) return a + 2;
+    if (*i + 1 >= argc) {
+        usage_error(err, errlen, "option %s needs a value", a);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int options_parse(struct shoal_options *o, int argc, char **argv, char **env, char *err,
+                  size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (parse_env(o, env, err, errlen)) return -1;
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) break; /* PROGRAM */
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        /* qemu spells long options with one dash; accept both. */
+        const char *name = a[1] == '-' ? a + 2 : a + 1;
+        if (!strcmp(name, "strace")) o->strace = true;
+        else if (!strcmp(name, "interp")) o->interp = true;
+        else if (!strcmp(name, "help") || !strcmp(name, "h")) o->help = true;
+        else if (!strcmp(name, "version")) o->version = true;
+        else if (a[1] == '-') return usage_error(err, errlen, "unknown option '%s'", a);
+        else {
+            const char *v;
+            switch (a[1]) {
+            case 'E':
+            case 'U':
+            case 'd':
+            case 'D':
+            case 's':
+            case 'L':
+                if (!(v = value_of(argc, argv, &i, err, errlen))) return -1;
+                break;
+            default: return usage_error(err, errlen, "unknown option '%s'", a);
+            }
+            switch (a[1]) {
+            case 'E': add_edits(o, v, false); break;
+            case 'U': add_edits(o, v, true); break;
+            case 'd':
+                if (parse_log(o, v, err, errlen)) return -1;
+                break;
+            case 'D': o->log_file = v; break;
+            case 's':
+                if (parse_size(v, &o->stack_size) || o->stack_size == 0)
+                    return usage_error(err, errlen, "bad stack size '%s'", v);
+                break;
+            case 'L': o->ld_prefix = v; break;
+            }
+        }
+    }
+    o->prog_index = i < argc ? i : 0;
+    if (!o->prog_index && !o->help && !o->version)
+        return usage_error(err, errlen, "no program given");
+    return 0;
+}
+
+void options_free(struct shoal_options *o)
+{
+    for (size_t i = 0; i < o->n_env_edits; i++) free(o->env_edits[i].text);
+    free(o->env_edits);
+    o->env_edits = NULL;
+    o->n_env_edits = 0;
+}
+
+/* Length of the name part of "NAME=VALUE" (or of "NAME"). */
+static size_t name_len(const char *s)
+{
+    const char *eq = strchr(s, '=');
+    return eq ? (size_t)(eq - s) : strlen(s);
+}
+
+char **options_guest_env(const struct shoal_options *o, char **env)
+{
+    size_t n = 0;
+    while (env && env[n]) n++;
+    char **out = malloc((n + o->n_env_edits + 1) * sizeof *out);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) out[m++] = env[i];
+    for (size_t k = 0; k < o->n_env_edits; k++) {
+        const struct env_edit *e = &o->env_edits[k];
+        size_t len = name_len(e->text);
+        size_t j = 0;
+        while (j < m && !(name_len(out[j]) == len && !strncmp(out[j], e->text, len))) j++;
+        if (e->unset) {
+            if (j < m) memmove(&out[j], &out[j + 1], (--m - j) * sizeof *out);
+        } else if (strchr(e->text, '=')) {
+            if (j < m) out[j] = e->text;
+            else out[m++] = e->text;
+        }
+    }
+    out[m] = NULL;
+    return out;
+}

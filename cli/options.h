@@ -1,0 +1,41 @@
+/* The `shoal` command line and its environment knobs (SHOAL_*), which
+ * mirror qemu-user's (QEMU_*). Options stop at PROGRAM: everything after
+ * it belongs to the guest. */
+#ifndef SHOAL_CLI_OPTIONS_H
+#define SHOAL_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct shoal_options {
+    bool strace;
+    bool interp;
+    bool help, version;
+    bool log_in_asm, log_op, log_exec;
+    const char *log_file;
+    uint64_t stack_size; /* 0: default */
+    const char *ld_prefix;
+    /* guest environment edits, applied in order: "VAR=VALUE" or, unset, "VAR" */
+    struct env_edit {
+        char *text;
+        bool unset;
+    } *env_edits;
+    size_t n_env_edits;
+    int prog_index; /* argv index of PROGRAM; 0 when there is none */
+};
+
+/* Fills o from env (the host environment) then argv. Returns 0, or -1
+ * with a message in err for a usage error. */
+int options_parse(struct shoal_options *o, int argc, char **argv, char **env, char *err,
+                  size_t errlen);
+void options_free(struct shoal_options *o);
+
+/* The guest's environment: env with the edits applied (NULL-terminated,
+ * malloc'd array of borrowed or malloc'd strings). */
+char **options_guest_env(const struct shoal_options *o, char **env);
+
+#include <stdio.h>
+void options_usage(FILE *out);
+
+#endif

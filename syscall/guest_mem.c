@@ -1,0 +1,542 @@
+/* Guest mappings inside the reserved region. Host memory outside a guest
+ * mapping is always the PROT_NONE reservation (never a hole), so host
+ * allocations can never land inside the guest address space. The host
+ * protection is the guest's without PROT_EXEC (code is read, not
+ * executed, by the DBT), plus PROT_READ for execute-only memory. */
+#define _GNU_SOURCE
+#include "syscall/guest_mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/log.h"
+#include "syscall/linux_abi.h"
+
+#define PAGE GUEST_PAGE_SIZE
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#define GUEST_PROT_BTI 0x10 /* AArch64 PROT_BTI: accepted, no effect here */
+#define MREMAP_MAYMOVE_  1
+#define MREMAP_FIXED_    2
+
+static inline uint64_t page_up(uint64_t v) { return (v + PAGE - 1) & GUEST_PAGE_MASK; }
+
+static int host_prot(int prot)
+{
+    int h = prot & (PROT_READ | PROT_WRITE);
+    if (prot & PROT_EXEC) h |= PROT_READ;
+    return h;
+}
+
+static bool range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len)
+{
+    return addr < gs->size && len <= gs->size - addr;
+}
+
+int gs_init(struct guest_space *gs, uint64_t size)
+{
+    memset(gs, 0, sizeof *gs);
+    void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    gs->base = p;
+    gs->size = size;
+    gs->mmap_min = GS_MMAP_MIN < size ? GS_MMAP_MIN : 0;
+    gs->mmap_base = size;
+    pthread_rwlock_init(&gs->lock, NULL);
+    return 0;
+}
+
+void gs_fini(struct guest_space *gs)
+{
+    if (!gs->base) return;
+    munmap(gs->base, gs->size);
+    pthread_rwlock_destroy(&gs->lock);
+    free(gs->vmas);
+    memset(gs, 0, sizeof *gs);
+}
+
+/* ---- the sorted mapping list (lock held) ---- */
+
+/* Index of the first mapping that ends after addr. */
+static size_t first_after(const struct guest_space *gs, uint64_t addr)
+{
+    size_t lo = 0, hi = gs->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (gs->vmas[mid].end <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v)
+{
+    if (gs->n == gs->cap) {
+        size_t cap = gs->cap ? gs->cap * 2 : 16;
+        struct guest_vma *nv = realloc(gs->vmas, cap * sizeof *nv);
+        SHOAL_ASSERT(nv);
+        gs->vmas = nv;
+        gs->cap = cap;
+    }
+    memmove(&gs->vmas[i + 1], &gs->vmas[i], (gs->n - i) * sizeof *gs->vmas);
+    gs->vmas[i] = v;
+    gs->n++;
+}
+
+static void remove_at(struct guest_space *gs, size_t i, size_t count)
+{
+    memmove(&gs->vmas[i], &gs->vmas[i + count], (gs->n - i - count) * sizeof *gs->vmas);
+    gs->n -= count;
+}
+
+/* Makes addr a mapping boundary (splits the mapping containing it). */
+static void split_at(struct guest_space *gs, uint64_t addr)
+{
+    size_t i = first_after(gs, addr);
+    if (i < gs->n && gs->vmas[i].start < addr) {
+        struct guest_vma tail = gs->vmas[i];
+        tail.start = addr;
+        gs->vmas[i].end = addr;
+        insert_at(gs, i + 1, tail);
+    }
+}
+
+/* Index range [*lo, *hi) of the mappings inside [start, end), after
+ * splitting at both ends. */
+static void carve(struct guest_space *gs, uint64_t start, uint64_t end, size_t *lo, size_t *hi)
+{
+    split_at(gs, start);
+    split_at(gs, end);
+    *lo = first_after(gs, start);
+    size_t j = *lo;
+    while (j < gs->n && gs->vmas[j].start < end) j++;
+    *hi = j;
+}
+
+static bool same_kind(const struct guest_vma *a, const struct guest_vma *b)
+{
+    return a->end == b->start && a->prot == b->prot && a->kind == b->kind;
+}
+
+/* Merges equal neighbours around [lo, hi). */
+static void coalesce(struct guest_space *gs, size_t lo, size_t hi)
+{
+    if (lo > 0) lo--;
+    if (hi > gs->n) hi = gs->n;
+    for (size_t i = lo; i + 1 < gs->n && i <= hi;) {
+        if (same_kind(&gs->vmas[i], &gs->vmas[i + 1])) {
+            gs->vmas[i].end = gs->vmas[i + 1].end;
+            remove_at(gs, i + 1, 1);
+            if (hi > 0) hi--;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Removes the records of [start, end); true if any of it was executable. */
+static bool forget_range(struct guest_space *gs, uint64_t start, uint64_t end)
+{
+    size_t lo, hi;
+    carve(gs, start, end, &lo, &hi);
+    bool exec = false;
+    for (size_t i = lo; i < hi; i++) exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
+    remove_at(gs, lo, hi - lo);
+    return exec;
+}
+
+static void record(struct guest_space *gs, uint64_t start, uint64_t end, int prot,
+                   enum gvma_kind kind)
+{
+    size_t i = first_after(gs, start);
+    insert_at(gs, i, (struct guest_vma){start, end, prot, kind});
+    coalesce(gs, i, i + 1);
+}
+
+static bool range_free(const struct guest_space *gs, uint64_t start, uint64_t end)
+{
+    size_t i = first_after(gs, start);
+    return i == gs->n || gs->vmas[i].start >= end;
+}
+
+static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
+{
+    if (len == 0) return addr <= gs->size;
+    if (!range_in_space(gs, addr, len)) return false;
+    uint64_t cur = addr, end = addr + len;
+    for (size_t i = first_after(gs, addr); cur < end; i++) {
+        if (i >= gs->n || gs->vmas[i].start > cur || (gs->vmas[i].prot & prot) != prot)
+            return false;
+        cur = gs->vmas[i].end;
+    }
+    return true;
+}
+
+/* Highest free gap of len bytes below mmap_base; 0 if none. */
+static uint64_t find_free(const struct guest_space *gs, uint64_t len)
+{
+    uint64_t top = gs->mmap_base;
+    size_t i = first_after(gs, top);
+    /* i: first mapping ending after top; walk down from the one before. */
+    if (i < gs->n && gs->vmas[i].start < top) top = gs->vmas[i].start;
+    while (true) {
+        uint64_t floor = i > 0 ? gs->vmas[i - 1].end : gs->mmap_min;
+        if (floor < gs->mmap_min) floor = gs->mmap_min;
+        if (top >= floor && top - floor >= len) return top - len;
+        if (i == 0) return 0;
+        i--;
+        top = gs->vmas[i].start;
+    }
+}
+
+static void host_reserve(struct guest_space *gs, uint64_t start, uint64_t len)
+{
+    void *p = mmap(gs->base + start, len, PROT_NONE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    SHOAL_ASSERT(p != MAP_FAILED);
+}
+
+static void notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len)
+{
+    if (exec && gs->code_gone) gs->code_gone(gs->code_gone_opaque, start, len);
+}
+
+static bool prot_valid(int prot)
+{
+    return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | GUEST_PROT_BTI)) == 0;
+}
+
+/* ---- the mmap family ---- */
+
+int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                uint64_t off)
+{
+    if (len == 0 || (off & (PAGE - 1)) || !prot_valid(prot)) return -EINVAL;
+    int type = flags & MAP_TYPE;
+    if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) return -EINVAL;
+    if (len > gs->size) return -ENOMEM;
+    len = page_up(len);
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    bool anon = flags & MAP_ANONYMOUS;
+    int hflags = MAP_FIXED | type |
+                 (flags & (MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK | MAP_LOCKED));
+
+    pthread_rwlock_wrlock(&gs->lock);
+    int64_t ret;
+    uint64_t at = 0;
+    if (fixed) {
+        if (addr & (PAGE - 1)) {
+            ret = -EINVAL;
+            goto out;
+        }
+        if (!range_in_space(gs, addr, len)) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+            !range_free(gs, addr, addr + len)) {
+            ret = -EEXIST;
+            goto out;
+        }
+        at = addr;
+    } else {
+        uint64_t hint = addr & GUEST_PAGE_MASK;
+        if (hint >= gs->mmap_min && range_in_space(gs, hint, len) &&
+            range_free(gs, hint, hint + len))
+            at = hint;
+        else if (!(at = find_free(gs, len))) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    }
+    void *p = mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd, anon ? 0 : (off_t)off);
+    if (p == MAP_FAILED) {
+        ret = -errno;
+        goto out;
+    }
+    bool exec = forget_range(gs, at, at + len);
+    record(gs, at, at + len, prot, (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED);
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec, at, len);
+    return (int64_t)at;
+out:
+    pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
+                 enum gvma_kind kind)
+{
+    if ((addr & (PAGE - 1)) || !range_in_space(gs, addr, len) || len == 0) return -EINVAL;
+    len = page_up(len);
+    void *p = mmap(gs->base + addr, len, host_prot(prot),
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    pthread_rwlock_wrlock(&gs->lock);
+    bool exec = forget_range(gs, addr, addr + len);
+    record(gs, addr, addr + len, prot, kind);
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec, addr, len);
+    return 0;
+}
+
+int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len)
+{
+    if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
+    len = page_up(len);
+    if (!range_in_space(gs, addr, len)) return -EINVAL;
+    pthread_rwlock_wrlock(&gs->lock);
+    host_reserve(gs, addr, len);
+    bool exec = forget_range(gs, addr, addr + len);
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec, addr, len);
+    return 0;
+}
+
+int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
+{
+    prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
+    if ((addr & (PAGE - 1)) || !prot_valid(prot)) return -EINVAL;
+    if (len == 0) return 0;
+    if (len > gs->size) return -ENOMEM;
+    len = page_up(len);
+    pthread_rwlock_wrlock(&gs->lock);
+    if (!range_ok(gs, addr, len, 0)) {
+        pthread_rwlock_unlock(&gs->lock);
+        return -ENOMEM;
+    }
+    if (mprotect(gs->base + addr, len, host_prot(prot)) != 0) {
+        int e = errno;
+        pthread_rwlock_unlock(&gs->lock);
+        return -e;
+    }
+    size_t lo, hi;
+    carve(gs, addr, addr + len, &lo, &hi);
+    bool exec_gone = false;
+    for (size_t i = lo; i < hi; i++) {
+        exec_gone |= (gs->vmas[i].prot & PROT_EXEC) && !(prot & PROT_EXEC);
+        gs->vmas[i].prot = prot;
+    }
+    coalesce(gs, lo, hi);
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec_gone, addr, len);
+    return 0;
+}
+
+/* Moves [old, old+old_len) to [to, to+new_len) (lock held). */
+static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_len,
+                            uint64_t new_len, uint64_t to, const struct guest_vma *v, bool *exec)
+{
+    void *p = mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                     gs->base + to);
+    if (p == MAP_FAILED) return -errno;
+    host_reserve(gs, old, old_len);
+    /* Translations of either range are stale: the caller drops both. */
+    *exec = forget_range(gs, old, old + old_len);
+    *exec |= forget_range(gs, to, to + new_len);
+    record(gs, to, to + new_len, v->prot, v->kind);
+    return (int64_t)to;
+}
+
+int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64_t new_len,
+                  int flags, uint64_t new_addr)
+{
+    if (flags & ~(MREMAP_MAYMOVE_ | MREMAP_FIXED_)) return -EINVAL;
+    if ((flags & MREMAP_FIXED_) && !(flags & MREMAP_MAYMOVE_)) return -EINVAL;
+    if ((old & (PAGE - 1)) || new_len == 0 || old_len == 0) return -EINVAL;
+    if (old_len > gs->size || new_len > gs->size) return -ENOMEM;
+    old_len = page_up(old_len);
+    new_len = page_up(new_len);
+
+    pthread_rwlock_wrlock(&gs->lock);
+    int64_t ret;
+    bool exec = false;
+    uint64_t gone_start = old, gone_len = old_len, moved_to = 0;
+    size_t i = first_after(gs, old);
+    /* The old range must lie inside one mapping. */
+    if (!range_in_space(gs, old, old_len) || i >= gs->n || gs->vmas[i].start > old ||
+        gs->vmas[i].end < old + old_len) {
+        ret = -EFAULT;
+        goto out;
+    }
+    struct guest_vma v = gs->vmas[i];
+    if (flags & MREMAP_FIXED_) {
+        if ((new_addr & (PAGE - 1)) || !range_in_space(gs, new_addr, new_len) ||
+            (new_addr < old + old_len && old < new_addr + new_len)) {
+            ret = -EINVAL;
+            goto out;
+        }
+        ret = move_mapping(gs, old, old_len, new_len, new_addr, &v, &exec);
+        if (ret > 0) moved_to = new_addr;
+        goto out;
+    }
+    if (new_len <= old_len) {
+        if (new_len < old_len) {
+            host_reserve(gs, old + new_len, old_len - new_len);
+            exec = forget_range(gs, old + new_len, old + old_len);
+            gone_start = old + new_len;
+            gone_len = old_len - new_len;
+        }
+        ret = (int64_t)old;
+        goto out;
+    }
+    uint64_t tail = old + old_len, grow = new_len - old_len;
+    if (v.kind == GVMA_ANON && range_in_space(gs, tail, grow) && range_free(gs, tail, tail + grow)) {
+        void *p = mmap(gs->base + tail, grow, host_prot(v.prot),
+                       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            ret = -errno;
+            goto out;
+        }
+        record(gs, tail, tail + grow, v.prot, v.kind);
+        ret = (int64_t)old;
+        goto out;
+    }
+    if (!(flags & MREMAP_MAYMOVE_)) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    uint64_t to = find_free(gs, new_len);
+    ret = to ? move_mapping(gs, old, old_len, new_len, to, &v, &exec) : -ENOMEM;
+    if (ret > 0) moved_to = to;
+out:
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec, gone_start, gone_len);
+    if (ret > 0 && moved_to) notify_code_gone(gs, exec, moved_to, new_len);
+    return ret;
+}
+
+int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice)
+{
+    if (addr & (PAGE - 1)) return -EINVAL;
+    /* Only advice with no effect outside the range itself (no HWPOISON & co). */
+    if (advice < 0 || advice > MADV_PAGEOUT) return -EINVAL;
+    if (len == 0) return 0;
+    if (len > gs->size) return -ENOMEM;
+    len = page_up(len);
+    pthread_rwlock_rdlock(&gs->lock);
+    int ret = 0;
+    if (!range_ok(gs, addr, len, 0)) ret = -ENOMEM;
+    else if (madvise(gs->base + addr, len, advice) != 0) ret = -errno;
+    pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+/* ---- brk ---- */
+
+void gs_set_brk(struct guest_space *gs, uint64_t start)
+{
+    pthread_rwlock_wrlock(&gs->lock);
+    gs->brk_start = gs->brk_cur = page_up(start);
+    pthread_rwlock_unlock(&gs->lock);
+}
+
+uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk)
+{
+    pthread_rwlock_wrlock(&gs->lock);
+    uint64_t cur = gs->brk_cur;
+    if (new_brk < gs->brk_start || new_brk > gs->size) goto out;
+    uint64_t old_top = page_up(cur), new_top = page_up(new_brk);
+    if (new_top > old_top) {
+        if (!range_free(gs, old_top, new_top)) goto out;
+        void *p = mmap(gs->base + old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) goto out;
+        record(gs, old_top, new_top, PROT_READ | PROT_WRITE, GVMA_BRK);
+    } else if (new_top < old_top) {
+        host_reserve(gs, new_top, old_top - new_top);
+        forget_range(gs, new_top, old_top);
+    }
+    gs->brk_cur = cur = new_brk;
+out:
+    pthread_rwlock_unlock(&gs->lock);
+    return cur;
+}
+
+/* ---- checked access for syscall handlers ---- */
+
+bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = range_ok(gs, addr, len, prot);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok;
+}
+
+int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = range_ok(gs, src, len, PROT_READ);
+    if (ok) memcpy(dst, gs->base + src, len);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok ? 0 : -EFAULT;
+}
+
+int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = range_ok(gs, dst, len, PROT_WRITE);
+    if (ok) memcpy(gs->base + dst, src, len);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok ? 0 : -EFAULT;
+}
+
+long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    long ret = -EFAULT;
+    size_t done = 0;
+    size_t i = first_after(gs, src);
+    uint64_t cur = src;
+    while (i < gs->n && gs->vmas[i].start <= cur && (gs->vmas[i].prot & PROT_READ)) {
+        size_t avail = gs->vmas[i].end - cur;
+        size_t want = cap - done < avail ? cap - done : avail;
+        const char *s = (const char *)gs->base + cur;
+        const char *nul = memchr(s, 0, want);
+        size_t n = nul ? (size_t)(nul - s) + 1 : want;
+        memcpy(dst + done, s, n);
+        done += n;
+        if (nul) {
+            ret = (long)done - 1;
+            break;
+        }
+        if (done == cap) {
+            ret = -ENAMETOOLONG;
+            break;
+        }
+        cur = gs->vmas[i].end;
+        i++;
+    }
+    pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    bool free_ = range_in_space(gs, addr, len) && range_free(gs, addr, addr + len);
+    pthread_rwlock_unlock(&gs->lock);
+    return free_;
+}
+
+bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    size_t i = first_after(gs, addr);
+    bool found = i < gs->n && gs->vmas[i].start <= addr;
+    if (found) *out = gs->vmas[i];
+    pthread_rwlock_unlock(&gs->lock);
+    return found;
+}
+
+size_t gs_count(struct guest_space *gs)
+{
+    pthread_rwlock_rdlock(&gs->lock);
+    size_t n = gs->n;
+    pthread_rwlock_unlock(&gs->lock);
+    return n;
+}

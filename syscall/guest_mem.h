@@ -1,0 +1,92 @@
+/* The guest address space of one process: a single reserved host region
+ * (guest address g lives at host base + g) and the list of guest mappings
+ * in it with their guest protections. Every guest-visible memory change
+ * (ELF segments, stack, mmap family, brk) goes through here, so the list
+ * is always the truth about what the guest may touch. Guest flag and
+ * protection values are the asm-generic ones, identical to x86-64. */
+#ifndef SHOAL_SYSCALL_GUEST_MEM_H
+#define SHOAL_SYSCALL_GUEST_MEM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What backs a mapping; decides how mremap may grow it. */
+enum gvma_kind {
+    GVMA_ANON = 0,   /* private anonymous */
+    GVMA_SHARED = 1, /* shared anonymous or any file mapping */
+    GVMA_BRK = 2,    /* the brk heap */
+    GVMA_STACK = 3,  /* the initial stack */
+};
+
+struct guest_vma {
+    uint64_t start, end; /* page aligned, end exclusive */
+    int prot;            /* guest PROT_* including PROT_EXEC */
+    enum gvma_kind kind;
+};
+
+/* Called (without the lock held) when executable guest memory goes away
+ * or stops being executable, so translations of it can be dropped. */
+typedef void (*gs_code_gone_fn)(void *opaque, uint64_t start, uint64_t len);
+
+struct guest_space {
+    uint8_t *base;      /* host address of guest address 0 */
+    uint64_t size;      /* guest addresses are [0, size) */
+    uint64_t mmap_min;  /* placement never goes below this */
+    uint64_t mmap_base; /* top-down placement starts below this */
+    uint64_t brk_start, brk_cur;
+    gs_code_gone_fn code_gone;
+    void *code_gone_opaque;
+
+    pthread_rwlock_t lock; /* guards the fields below and brk_* */
+    struct guest_vma *vmas; /* sorted by start, non-overlapping */
+    size_t n, cap;
+};
+
+#define GS_DEFAULT_SIZE (1ull << 39)
+#define GS_MMAP_MIN     0x10000ull /* like vm.mmap_min_addr */
+
+/* Reserves size bytes (a multiple of the page size) of host address
+ * space, PROT_NONE. Returns 0 or -errno. */
+int gs_init(struct guest_space *gs, uint64_t size);
+void gs_fini(struct guest_space *gs);
+
+/* The mmap family with Linux semantics; results are guest addresses or
+ * -errno. fd/off are used only without MAP_ANONYMOUS. */
+int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                uint64_t off);
+int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len);
+int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
+int64_t gs_mremap(struct guest_space *gs, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                  int flags, uint64_t new_addr);
+int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice);
+/* Maps [addr, addr+len) anonymous with the given kind, replacing
+ * whatever was there; for the loader and the stack. 0 or -errno. */
+int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
+                 enum gvma_kind kind);
+
+/* brk: sets where the heap starts (page aligned) / moves the break.
+ * gs_brk returns the new break, or the old one when it cannot move. */
+void gs_set_brk(struct guest_space *gs, uint64_t start);
+uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk);
+
+/* True if [addr, addr+len) is entirely mapped with at least prot. */
+bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
+/* Copies checked against the mappings; 0 or -EFAULT. */
+int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len);
+int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len);
+/* Copies a NUL-terminated guest string into dst[cap]; returns its length,
+ * -EFAULT, or -ENAMETOOLONG when it does not fit. */
+long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap);
+
+/* True if nothing is mapped in [addr, addr+len). */
+bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len);
+/* The mapping containing addr (copied to *out); false if none. */
+bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out);
+/* Number of mappings (adjacent equal mappings are merged). */
+size_t gs_count(struct guest_space *gs);
+
+static inline void *gs_host(const struct guest_space *gs, uint64_t addr) { return gs->base + addr; }
+
+#endif

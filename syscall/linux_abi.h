@@ -1,0 +1,105 @@
+/* The guest side of the Linux/AArch64 ABI: constants and struct layouts
+ * as an AArch64 kernel defines them (asm-generic numbering). Only what
+ * differs from, or must be checked against, the x86-64 host lives here;
+ * everything else is passed through unchanged. */
+#ifndef SHOAL_SYSCALL_LINUX_ABI_H
+#define SHOAL_SYSCALL_LINUX_ABI_H
+
+#include <stdint.h>
+
+#define GUEST_PAGE_SIZE 4096ull
+#define GUEST_PAGE_MASK (~(GUEST_PAGE_SIZE - 1))
+
+/* struct stat of asm-generic (AArch64); x86-64 orders and sizes fields
+ * differently (st_nlink is 64-bit and comes before st_mode there). */
+struct aarch64_stat {
+    uint64_t st_dev;
+    uint64_t st_ino;
+    uint32_t st_mode;
+    uint32_t st_nlink;
+    uint32_t st_uid;
+    uint32_t st_gid;
+    uint64_t st_rdev;
+    uint64_t pad1;
+    int64_t st_size;
+    int32_t st_blksize;
+    int32_t pad2;
+    int64_t st_blocks;
+    int64_t st_atime_sec;
+    uint64_t st_atime_nsec;
+    int64_t st_mtime_sec;
+    uint64_t st_mtime_nsec;
+    int64_t st_ctime_sec;
+    uint64_t st_ctime_nsec;
+    uint32_t unused4;
+    uint32_t unused5;
+};
+_Static_assert(sizeof(struct aarch64_stat) == 128, "aarch64 struct stat is 128 bytes");
+
+/* The kernel's struct sigaction on AArch64 (it has sa_restorer). */
+struct aarch64_sigaction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+#define GUEST_SIG_DFL 0
+#define GUEST_SIG_IGN 1
+#define GUEST_NSIG    64
+
+struct aarch64_stack_t {
+    uint64_t ss_sp;
+    int32_t ss_flags;
+    int32_t pad;
+    uint64_t ss_size;
+};
+#define GUEST_SS_ONSTACK 1
+#define GUEST_SS_DISABLE 2
+#define GUEST_MINSIGSTKSZ 5120
+
+/* open(2) flags whose values differ between AArch64 and x86-64. */
+#define AARCH64_O_DIRECTORY 0040000
+#define AARCH64_O_NOFOLLOW  0100000
+#define AARCH64_O_DIRECT    0200000
+#define AARCH64_O_LARGEFILE 0400000
+
+/* Auxiliary vector keys. */
+#define AT_NULL_        0
+#define AT_PHDR_        3
+#define AT_PHENT_       4
+#define AT_PHNUM_       5
+#define AT_PAGESZ_      6
+#define AT_BASE_        7
+#define AT_FLAGS_       8
+#define AT_ENTRY_       9
+#define AT_UID_         11
+#define AT_EUID_        12
+#define AT_GID_         13
+#define AT_EGID_        14
+#define AT_PLATFORM_    15
+#define AT_HWCAP_       16
+#define AT_CLKTCK_      17
+#define AT_SECURE_      23
+#define AT_RANDOM_      25
+#define AT_HWCAP2_      26
+#define AT_EXECFN_      31
+#define AT_MINSIGSTKSZ_ 51
+
+/* AT_HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h). */
+#define AARCH64_HWCAP_FP      (1ull << 0)
+#define AARCH64_HWCAP_ASIMD   (1ull << 1)
+#define AARCH64_HWCAP_CRC32   (1ull << 7)
+#define AARCH64_HWCAP_ATOMICS (1ull << 8)
+/* What the DBT implements; see docs/cli.md for why nothing else. */
+#define SHOAL_HWCAP  (AARCH64_HWCAP_FP | AARCH64_HWCAP_ASIMD | AARCH64_HWCAP_CRC32 | AARCH64_HWCAP_ATOMICS)
+#define SHOAL_HWCAP2 0ull
+
+/* open flags AArch64 <-> x86-64. */
+int open_flags_to_host(uint64_t guest_flags);
+uint64_t open_flags_to_guest(int host_flags);
+
+/* Fills an AArch64 struct stat from a host one. */
+struct stat;
+void stat_to_guest(struct aarch64_stat *g, const struct stat *h);
+
+#endif

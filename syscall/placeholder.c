@@ -1,2 +1,0 @@
-void shoal_linux_placeholder(void);
-void shoal_linux_placeholder(void) {}

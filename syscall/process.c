@@ -1,0 +1,129 @@
+/* Creating a guest process: address space, program, stack, first task. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "syscall/elf_load.h"
+#include "syscall/stack.h"
+#include "syscall/task.h"
+
+#define MMAP_GAP_MIN (128ull << 20) /* Linux keeps at least this below the stack */
+
+static void drop_translations(void *opaque, uint64_t start, uint64_t len)
+{
+    dbt_invalidate(opaque, start, len);
+}
+
+struct task *task_new(struct process *proc)
+{
+    struct task *t = aligned_alloc(64, (sizeof(struct task) + 63) & ~(size_t)63);
+    SHOAL_ASSERT(t);
+    memset(t, 0, sizeof *t);
+    t->proc = proc;
+    t->cpu.guest_base = proc->mem.base;
+    t->cpu.guest_size = proc->mem.size;
+    t->cpu.opaque = t;
+    t->altstack.ss_flags = GUEST_SS_DISABLE;
+    dbt_cpu_init(proc->dbt, &t->cpu);
+    return t;
+}
+
+void task_free(struct task *t)
+{
+    dbt_cpu_fini(&t->cpu);
+    free(t);
+}
+
+static int reserve_space(struct guest_space *gs)
+{
+    int r = -ENOMEM;
+    for (uint64_t size = GS_DEFAULT_SIZE; size >= (1ull << 32); size >>= 1)
+        if ((r = gs_init(gs, size)) == 0) return 0;
+    return r;
+}
+
+int process_create(const struct process_config *cfg, struct process **out,
+                   struct task **main_task, char *err, size_t errlen)
+{
+    struct process *p = calloc(1, sizeof *p);
+    SHOAL_ASSERT(p);
+    int r = reserve_space(&p->mem);
+    if (r) {
+        snprintf(err, errlen, "cannot reserve the guest address space: %s", strerror(-r));
+        free(p);
+        return r;
+    }
+    p->dbt = dbt_create(&cfg->dbt);
+    p->mem.code_gone = drop_translations;
+    p->mem.code_gone_opaque = p->dbt;
+    p->strace = cfg->strace;
+    pthread_mutex_init(&p->sig_lock, NULL);
+
+    /* Stack at the top; mmap placement below it with Linux's gap. */
+    uint64_t ssize = cfg->stack_size ? cfg->stack_size : STACK_DEFAULT_SIZE;
+    ssize = (ssize + GUEST_PAGE_SIZE - 1) & GUEST_PAGE_MASK;
+    if (ssize < 16 * GUEST_PAGE_SIZE || ssize > p->mem.size / 4) {
+        snprintf(err, errlen, "bad stack size %llu", (unsigned long long)ssize);
+        r = -EINVAL;
+        goto fail;
+    }
+    p->stack_top = p->mem.size;
+    p->stack_size = ssize;
+    uint64_t gap = ssize + (1ull << 20) > MMAP_GAP_MIN ? ssize + (1ull << 20) : MMAP_GAP_MIN;
+    p->mem.mmap_base = p->stack_top - gap;
+    r = gs_map_fixed(&p->mem, p->stack_top - ssize, ssize, PROT_READ | PROT_WRITE, GVMA_STACK);
+    if (r) {
+        snprintf(err, errlen, "cannot map the stack: %s", strerror(-r));
+        goto fail;
+    }
+
+    struct elf_info elf;
+    r = elf_load_file(&p->mem, cfg->path, &elf, err, errlen);
+    if (r) goto fail;
+    if (elf.exec_stack)
+        gs_mprotect(&p->mem, p->stack_top - ssize, ssize, PROT_READ | PROT_WRITE | PROT_EXEC);
+    gs_set_brk(&p->mem, elf.end);
+
+    char abs[PATH_MAX];
+    p->exe_path = strdup(realpath(cfg->path, abs) ? abs : cfg->path);
+
+    struct stack_params sp = {
+        .argv = cfg->argv,
+        .envp = cfg->envp,
+        .execfn = cfg->path,
+        .uid = getuid(),
+        .euid = geteuid(),
+        .gid = getgid(),
+        .egid = getegid(),
+    };
+    if (getrandom(sp.random, sizeof sp.random, 0) != sizeof sp.random)
+        memset(sp.random, 0x5a, sizeof sp.random);
+    int64_t guest_sp = stack_build(&p->mem, p->stack_top, ssize, &elf, &sp);
+    if (guest_sp < 0) {
+        snprintf(err, errlen, "%s", strerror(E2BIG));
+        r = -E2BIG;
+        goto fail;
+    }
+
+    struct task *t = task_new(p);
+    t->tid = gettid();
+    t->cpu.pc = elf.entry;
+    t->cpu.x[31] = (uint64_t)guest_sp;
+    atomic_store(&p->live_threads, 1);
+    dbt_install_fault_handler();
+    *out = p;
+    *main_task = t;
+    return 0;
+fail:
+    dbt_destroy(p->dbt);
+    gs_fini(&p->mem);
+    free(p);
+    return r;
+}

@@ -1,0 +1,158 @@
+/* --strace output in the format of `qemu-aarch64 -strace`:
+ *   PID name(arg,arg,...) = ret
+ *   PID name(...) = -1 errno=N (Text)
+ * One write(2) per line so threads do not interleave mid-line. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+struct flag_name {
+    uint64_t bit;
+    const char *name;
+};
+
+static const struct flag_name open_flags[] = {
+    {O_CREAT, "O_CREAT"}, {O_EXCL, "O_EXCL"},
+    {O_NOCTTY, "O_NOCTTY"}, {O_TRUNC, "O_TRUNC"}, {O_APPEND, "O_APPEND"},
+    {O_NONBLOCK, "O_NONBLOCK"}, {O_DSYNC, "O_DSYNC"}, {AARCH64_O_DIRECTORY, "O_DIRECTORY"},
+    {AARCH64_O_NOFOLLOW, "O_NOFOLLOW"}, {AARCH64_O_DIRECT, "O_DIRECT"},
+    {AARCH64_O_LARGEFILE, "O_LARGEFILE"}, {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"},
+    {O_PATH, "O_PATH"}, {0, NULL},
+};
+static const struct flag_name prot_flags[] = {
+    {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"}, {0, NULL},
+};
+static const struct flag_name map_flags[] = {
+    {MAP_SHARED, "MAP_SHARED"}, {MAP_PRIVATE, "MAP_PRIVATE"}, {MAP_FIXED, "MAP_FIXED"},
+    {MAP_ANONYMOUS, "MAP_ANONYMOUS"}, {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
+    {MAP_NORESERVE, "MAP_NORESERVE"}, {MAP_POPULATE, "MAP_POPULATE"}, {MAP_STACK, "MAP_STACK"},
+    {0x100000, "MAP_FIXED_NOREPLACE"}, {0, NULL},
+};
+
+struct out {
+    char *buf;
+    size_t len, pos;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+    if (o->pos >= o->len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+    va_end(ap);
+    if (n > 0) o->pos += (size_t)n;
+    if (o->pos >= o->len) o->pos = o->len - 1;
+}
+
+static void put_flags(struct out *o, uint64_t v, const struct flag_name *names, const char *zero)
+{
+    bool any = false;
+    for (const struct flag_name *f = names; f->name; f++) {
+        if ((v & f->bit) == f->bit && f->bit) {
+            put(o, "%s%s", any ? "|" : "", f->name);
+            v &= ~f->bit;
+            any = true;
+        }
+    }
+    if (v || !any) {
+        if (any) put(o, "|%#" PRIx64, v);
+        else if (zero) put(o, "%s", zero);
+        else put(o, "%#" PRIx64, v);
+    }
+}
+
+static void put_string(struct out *o, struct task *t, uint64_t addr)
+{
+    if (!addr) {
+        put(o, "NULL");
+        return;
+    }
+    char s[PATH_MAX];
+    if (gs_strcpy_in(&t->proc->mem, s, addr, sizeof s) < 0) {
+        put(o, "0x%" PRIx64, addr);
+        return;
+    }
+    put(o, "\"");
+    for (const char *c = s; *c; c++) {
+        if (*c == '"' || *c == '\\') put(o, "\\%c", *c);
+        else if (*c == '\n') put(o, "\\n");
+        else if ((unsigned char)*c < 32) put(o, "\\%o", (unsigned char)*c);
+        else put(o, "%c", *c);
+    }
+    put(o, "\"");
+}
+
+static void put_arg(struct out *o, struct task *t, char kind, uint64_t v)
+{
+    switch (kind) {
+    case 'd': put(o, "%d", (int)v); break;
+    case 'l': put(o, "%" PRId64, (int64_t)v); break;
+    case 'u': put(o, "%" PRIu64, v); break;
+    case 'o': put(o, "0%" PRIo64, v); break;
+    case 'p':
+        if (v) put(o, "0x%" PRIx64, v);
+        else put(o, "NULL");
+        break;
+    case 's': put_string(o, t, v); break;
+    case 'f':
+        if ((int)v == AT_FDCWD) put(o, "AT_FDCWD");
+        else put(o, "%d", (int)v);
+        break;
+    case 'O': {
+        uint64_t acc = v & O_ACCMODE;
+        put(o, "%s", acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : acc == O_RDWR ? "O_RDWR" : "O_ACCMODE");
+        if (v & ~(uint64_t)O_ACCMODE) {
+            put(o, "|");
+            put_flags(o, v & ~(uint64_t)O_ACCMODE, open_flags, NULL);
+        }
+        break;
+    }
+    case 'P': put_flags(o, v, prot_flags, "PROT_NONE"); break;
+    case 'M': put_flags(o, v, map_flags, NULL); break;
+    case 'S':
+        if (v > 0 && v < 65 && sigabbrev_np((int)v)) put(o, "SIG%s", sigabbrev_np((int)v));
+        else put(o, "%d", (int)v);
+        break;
+    default: put(o, "%#" PRIx64, v); break;
+    }
+}
+
+void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a,
+                        char *buf, size_t len)
+{
+    struct out o = {buf, len, 0};
+    put(&o, "%d %s(", (int)getpid(), row->name);
+    for (int i = 0; row->args[i] && i < 6; i++) {
+        if (i) put(&o, ",");
+        put_arg(&o, t, row->args[i], a[i]);
+    }
+    put(&o, ")");
+}
+
+void strace_finish(struct task *t, const struct syscall_row *row, char *buf, size_t len,
+                   int64_t ret)
+{
+    struct out o = {buf, len - 1, strlen(buf)};
+    if (row->ret == 'n') {
+        /* printed before the call, which does not return */
+    } else if (ret < 0 && ret >= -4095) {
+        put(&o, " = -1 errno=%d (%s)", (int)-ret, strerror((int)-ret));
+    } else if (row->ret == 'x') {
+        put(&o, " = 0x%016" PRIx64, (uint64_t)ret);
+    } else {
+        put(&o, " = %" PRId64, ret);
+    }
+    buf[o.pos++] = '\n';
+    ssize_t r = write(2, buf, o.pos);
+    (void)r;
+}

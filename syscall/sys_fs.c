@@ -1,0 +1,507 @@
+/* File-system and file-descriptor syscalls. Guest fds are host fds; the
+ * work is checking guest buffers and translating the few layouts and
+ * flags that differ (struct stat, open flags). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+#define GUEST_IOV_MAX 1024
+
+/* "/proc/self/exe" and its spellings name the guest program, not shoal. */
+static bool is_proc_exe(const char *path)
+{
+    if (!strcmp(path, "/proc/self/exe") || !strcmp(path, "/proc/thread-self/exe")) return true;
+    char mine[64];
+    snprintf(mine, sizeof mine, "/proc/%d/exe", (int)getpid());
+    return !strcmp(path, mine);
+}
+
+#define GET_PATH(buf, addr)                                                                        \
+    char buf[PATH_MAX];                                                                            \
+    do {                                                                                           \
+        int e_ = guest_path(t, addr, buf);                                                         \
+        if (e_) return e_;                                                                         \
+    } while (0)
+
+SYSCALL_HANDLER(openat)
+{
+    GET_PATH(path, a[1]);
+    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    return host_result(openat((int)a[0], p, open_flags_to_host(a[2]), (mode_t)a[3]));
+}
+
+SYSCALL_HANDLER(close) { return host_result(close((int)a[0])); }
+
+SYSCALL_HANDLER(read)
+{
+    void *buf = GUEST_OUT(t, a[1], a[2]);
+    return buf ? host_result(read((int)a[0], buf, a[2])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(write)
+{
+    void *buf = GUEST_IN(t, a[1], a[2]);
+    return buf ? host_result(write((int)a[0], buf, a[2])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(pread64)
+{
+    void *buf = GUEST_OUT(t, a[1], a[2]);
+    return buf ? host_result(pread((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(pwrite64)
+{
+    void *buf = GUEST_IN(t, a[1], a[2]);
+    return buf ? host_result(pwrite((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
+}
+
+/* Translates a guest iovec array (same layout as the host's) into iov. */
+static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov, int prot)
+{
+    if (count > GUEST_IOV_MAX) return -EINVAL;
+    if (gs_copy_in(&t->proc->mem, iov, addr, count * sizeof *iov)) return -EFAULT;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t base = (uint64_t)(uintptr_t)iov[i].iov_base;
+        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
+        void *h = guest_buf(t, base, iov[i].iov_len, prot);
+        if (!h) return -EFAULT;
+        iov[i].iov_base = h;
+    }
+    return 0;
+}
+
+SYSCALL_HANDLER(readv)
+{
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
+    return e ? e : host_result(readv((int)a[0], iov, (int)a[2]));
+}
+
+SYSCALL_HANDLER(writev)
+{
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    return e ? e : host_result(writev((int)a[0], iov, (int)a[2]));
+}
+
+SYSCALL_HANDLER(preadv)
+{
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
+    return e ? e : host_result(preadv((int)a[0], iov, (int)a[2], (off_t)a[3]));
+}
+
+SYSCALL_HANDLER(pwritev)
+{
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    return e ? e : host_result(pwritev((int)a[0], iov, (int)a[2], (off_t)a[3]));
+}
+
+SYSCALL_HANDLER(lseek) { return host_result(lseek((int)a[0], (off_t)a[1], (int)a[2])); }
+
+static int64_t stat_out(struct task *t, uint64_t addr, const struct stat *st)
+{
+    struct aarch64_stat g;
+    stat_to_guest(&g, st);
+    return gs_copy_out(&t->proc->mem, addr, &g, sizeof g);
+}
+
+SYSCALL_HANDLER(fstat)
+{
+    struct stat st;
+    if (fstat((int)a[0], &st) != 0) return -errno;
+    return stat_out(t, a[1], &st);
+}
+
+SYSCALL_HANDLER(newfstatat)
+{
+    GET_PATH(path, a[1]);
+    struct stat st;
+    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    if (fstatat((int)a[0], p, &st, (int)a[3]) != 0) return -errno;
+    return stat_out(t, a[2], &st);
+}
+
+SYSCALL_HANDLER(statx)
+{
+    GET_PATH(path, a[1]);
+    void *buf = GUEST_OUT(t, a[4], 256); /* struct statx: same on every architecture */
+    if (!buf) return -EFAULT;
+    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    return host_result(syscall(SYS_statx, (int)a[0], p, (int)a[2], (unsigned)a[3], buf));
+}
+
+SYSCALL_HANDLER(statfs)
+{
+    GET_PATH(path, a[0]);
+    void *buf = GUEST_OUT(t, a[1], sizeof(struct statfs)); /* same layout on both */
+    return buf ? host_result(statfs(path, buf)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(fstatfs)
+{
+    void *buf = GUEST_OUT(t, a[1], sizeof(struct statfs));
+    return buf ? host_result(fstatfs((int)a[0], buf)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(getdents64)
+{
+    void *buf = GUEST_OUT(t, a[1], a[2]); /* struct linux_dirent64 is generic */
+    return buf ? host_result(syscall(SYS_getdents64, (int)a[0], buf, (unsigned)a[2])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(fcntl)
+{
+    int fd = (int)a[0], cmd = (int)a[1];
+    switch (cmd) {
+    case F_GETFL: {
+        long r = fcntl(fd, F_GETFL);
+        return r < 0 ? -errno : (int64_t)open_flags_to_guest((int)r);
+    }
+    case F_SETFL: return host_result(fcntl(fd, F_SETFL, open_flags_to_host(a[2])));
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+    case F_GETFD:
+    case F_SETFD:
+    case F_GETOWN:
+    case F_SETOWN:
+    case F_GETSIG:
+    case F_SETSIG:
+    case F_GETLEASE:
+    case F_SETLEASE:
+    case F_NOTIFY:
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+    case F_ADD_SEALS:
+    case F_GET_SEALS: return host_result(fcntl(fd, cmd, (int)a[2]));
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW: {
+        void *fl = guest_buf(t, a[2], sizeof(struct flock), PROT_READ | PROT_WRITE);
+        return fl ? host_result(fcntl(fd, cmd, fl)) : -EFAULT;
+    }
+    case F_GETOWN_EX:
+    case F_SETOWN_EX: {
+        void *o = guest_buf(t, a[2], sizeof(struct f_owner_ex), PROT_READ | PROT_WRITE);
+        return o ? host_result(fcntl(fd, cmd, o)) : -EFAULT;
+    }
+    default: return -EINVAL;
+    }
+}
+
+/* Terminal and fd ioctls; their numbers and structs (kernel termios,
+ * winsize) are the asm-generic ones on both sides. */
+struct ioctl_row {
+    uint32_t req;
+    uint16_t size; /* bytes at arg; 0: arg is a plain value */
+    int prot;      /* PROT_READ: kernel reads arg, PROT_WRITE: kernel writes it */
+};
+static const struct ioctl_row ioctl_rows[] = {
+    {0x5401, 36, PROT_WRITE}, /* TCGETS */
+    {0x5402, 36, PROT_READ},  /* TCSETS */
+    {0x5403, 36, PROT_READ},  /* TCSETSW */
+    {0x5404, 36, PROT_READ},  /* TCSETSF */
+    {0x5409, 0, 0},           /* TCSBRK */
+    {0x540A, 0, 0},           /* TCXONC */
+    {0x540B, 0, 0},           /* TCFLSH */
+    {0x540E, 0, 0},           /* TIOCSCTTY */
+    {0x540F, 4, PROT_WRITE},  /* TIOCGPGRP */
+    {0x5410, 4, PROT_READ},   /* TIOCSPGRP */
+    {0x5411, 4, PROT_WRITE},  /* TIOCOUTQ */
+    {0x5413, 8, PROT_WRITE},  /* TIOCGWINSZ */
+    {0x5414, 8, PROT_READ},   /* TIOCSWINSZ */
+    {0x541B, 4, PROT_WRITE},  /* FIONREAD */
+    {0x5421, 4, PROT_READ},   /* FIONBIO */
+    {0x5422, 0, 0},           /* TIOCNOTTY */
+    {0x5429, 4, PROT_WRITE},  /* TIOCGSID */
+    {0x5450, 0, 0},           /* FIONCLEX */
+    {0x5451, 0, 0},           /* FIOCLEX */
+    {0x5452, 4, PROT_READ},   /* FIOASYNC */
+    {0x80045430, 4, PROT_WRITE}, /* TIOCGPTN */
+    {0x40045431, 4, PROT_READ},  /* TIOCSPTLCK */
+};
+
+SYSCALL_HANDLER(ioctl)
+{
+    for (size_t i = 0; i < sizeof ioctl_rows / sizeof ioctl_rows[0]; i++) {
+        const struct ioctl_row *r = &ioctl_rows[i];
+        if (r->req != (uint32_t)a[1]) continue;
+        if (!r->size) return host_result(ioctl((int)a[0], r->req, (unsigned long)a[2]));
+        void *arg = guest_buf(t, a[2], r->size, r->prot);
+        return arg ? host_result(ioctl((int)a[0], r->req, arg)) : -EFAULT;
+    }
+    if (t->proc->strace) fprintf(stderr, "shoal: unsupported ioctl %#llx\n", (unsigned long long)a[1]);
+    return -ENOTTY;
+}
+
+SYSCALL_HANDLER(pipe2)
+{
+    int fds[2];
+    if (pipe2(fds, open_flags_to_host(a[1])) != 0) return -errno;
+    if (gs_copy_out(&t->proc->mem, a[0], fds, sizeof fds)) {
+        close(fds[0]);
+        close(fds[1]);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+SYSCALL_HANDLER(dup) { return host_result(dup((int)a[0])); }
+SYSCALL_HANDLER(dup3) { return host_result(dup3((int)a[0], (int)a[1], open_flags_to_host(a[2]))); }
+
+SYSCALL_HANDLER(unlinkat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(unlinkat((int)a[0], path, (int)a[2]));
+}
+
+SYSCALL_HANDLER(mkdirat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(mkdirat((int)a[0], path, (mode_t)a[2]));
+}
+
+SYSCALL_HANDLER(mknodat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(mknodat((int)a[0], path, (mode_t)a[2], (dev_t)a[3]));
+}
+
+SYSCALL_HANDLER(renameat)
+{
+    GET_PATH(from, a[1]);
+    GET_PATH(to, a[3]);
+    return host_result(renameat((int)a[0], from, (int)a[2], to));
+}
+
+SYSCALL_HANDLER(renameat2)
+{
+    GET_PATH(from, a[1]);
+    GET_PATH(to, a[3]);
+    return host_result(syscall(SYS_renameat2, (int)a[0], from, (int)a[2], to, (unsigned)a[4]));
+}
+
+SYSCALL_HANDLER(linkat)
+{
+    GET_PATH(from, a[1]);
+    GET_PATH(to, a[3]);
+    return host_result(linkat((int)a[0], from, (int)a[2], to, (int)a[4]));
+}
+
+SYSCALL_HANDLER(symlinkat)
+{
+    GET_PATH(target, a[0]);
+    GET_PATH(path, a[2]);
+    return host_result(symlinkat(target, (int)a[1], path));
+}
+
+SYSCALL_HANDLER(readlinkat)
+{
+    GET_PATH(path, a[1]);
+    if ((int64_t)a[3] <= 0) return -EINVAL;
+    void *buf = GUEST_OUT(t, a[2], a[3]);
+    if (!buf) return -EFAULT;
+    if (is_proc_exe(path)) {
+        size_t n = strlen(t->proc->exe_path);
+        if (n > a[3]) n = a[3];
+        memcpy(buf, t->proc->exe_path, n);
+        return (int64_t)n;
+    }
+    return host_result(readlinkat((int)a[0], path, buf, a[3]));
+}
+
+SYSCALL_HANDLER(faccessat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(syscall(SYS_faccessat, (int)a[0], path, (int)a[2]));
+}
+
+SYSCALL_HANDLER(faccessat2)
+{
+    GET_PATH(path, a[1]);
+    return host_result(syscall(SYS_faccessat2, (int)a[0], path, (int)a[2], (int)a[3]));
+}
+
+SYSCALL_HANDLER(getcwd)
+{
+    void *buf = GUEST_OUT(t, a[0], a[1]);
+    return buf ? host_result(syscall(SYS_getcwd, buf, a[1])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(chdir)
+{
+    GET_PATH(path, a[0]);
+    return host_result(chdir(path));
+}
+
+SYSCALL_HANDLER(fchdir) { return host_result(fchdir((int)a[0])); }
+SYSCALL_HANDLER(ftruncate) { return host_result(ftruncate((int)a[0], (off_t)a[1])); }
+
+SYSCALL_HANDLER(truncate)
+{
+    GET_PATH(path, a[0]);
+    return host_result(truncate(path, (off_t)a[1]));
+}
+
+SYSCALL_HANDLER(fallocate)
+{
+    return host_result(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
+}
+
+SYSCALL_HANDLER(fsync) { return host_result(fsync((int)a[0])); }
+SYSCALL_HANDLER(fdatasync) { return host_result(fdatasync((int)a[0])); }
+SYSCALL_HANDLER(sync)
+{
+    sync();
+    return 0;
+}
+SYSCALL_HANDLER(flock) { return host_result(flock((int)a[0], (int)a[1])); }
+SYSCALL_HANDLER(umask) { return umask((mode_t)a[0]); }
+SYSCALL_HANDLER(fchmod) { return host_result(fchmod((int)a[0], (mode_t)a[1])); }
+SYSCALL_HANDLER(fchown) { return host_result(fchown((int)a[0], (uid_t)a[1], (gid_t)a[2])); }
+
+SYSCALL_HANDLER(fchmodat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(syscall(SYS_fchmodat, (int)a[0], path, (mode_t)a[2]));
+}
+
+SYSCALL_HANDLER(fchownat)
+{
+    GET_PATH(path, a[1]);
+    return host_result(fchownat((int)a[0], path, (uid_t)a[2], (gid_t)a[3], (int)a[4]));
+}
+
+SYSCALL_HANDLER(utimensat)
+{
+    char path[PATH_MAX];
+    const char *p = NULL; /* NULL path: futimens() on the fd */
+    if (a[1]) {
+        int e = guest_path(t, a[1], path);
+        if (e) return e;
+        p = path;
+    }
+    const void *times = NULL;
+    if (a[2] && !(times = GUEST_IN(t, a[2], 2 * sizeof(struct timespec)))) return -EFAULT;
+    return host_result(syscall(SYS_utimensat, (int)a[0], p, times, (int)a[3]));
+}
+
+SYSCALL_HANDLER(sendfile)
+{
+    off_t *off = NULL;
+    if (a[2] && !(off = guest_buf(t, a[2], sizeof *off, PROT_READ | PROT_WRITE))) return -EFAULT;
+    return host_result(sendfile((int)a[0], (int)a[1], off, a[3]));
+}
+
+SYSCALL_HANDLER(copy_file_range)
+{
+    off_t *in = NULL, *out = NULL;
+    if (a[1] && !(in = guest_buf(t, a[1], sizeof *in, PROT_READ | PROT_WRITE))) return -EFAULT;
+    if (a[3] && !(out = guest_buf(t, a[3], sizeof *out, PROT_READ | PROT_WRITE))) return -EFAULT;
+    return host_result(copy_file_range((int)a[0], in, (int)a[2], out, a[4], (unsigned)a[5]));
+}
+
+SYSCALL_HANDLER(ppoll)
+{
+    /* struct pollfd is generic. The signal mask argument waits for signal delivery. */
+    if (a[1] > 65536) return -EINVAL;
+    void *fds = guest_buf(t, a[0], a[1] * sizeof(struct pollfd), PROT_READ | PROT_WRITE);
+    if (!fds) return -EFAULT;
+    void *tmo = NULL;
+    if (a[2] && !(tmo = guest_buf(t, a[2], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
+        return -EFAULT;
+    return host_result(syscall(SYS_ppoll, fds, (nfds_t)a[1], tmo, NULL, 8));
+}
+
+SYSCALL_HANDLER(close_range)
+{
+    return host_result(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
+}
+
+SYSCALL_HANDLER(memfd_create)
+{
+    GET_PATH(name, a[0]);
+    return host_result(syscall(SYS_memfd_create, name, (unsigned)a[1]));
+}
+
+SYSCALL_HANDLER(eventfd2)
+{
+    return host_result(syscall(SYS_eventfd2, (unsigned)a[0], open_flags_to_host(a[1])));
+}
+
+const struct syscall_row sys_fs_rows[] = {
+    {17, "getcwd", sys_getcwd, "pu", 'd', SC_GLOBAL},
+    {19, "eventfd2", sys_eventfd2, "ux", 'd', SC_GLOBAL},
+    {23, "dup", sys_dup, "d", 'd', SC_GLOBAL},
+    {24, "dup3", sys_dup3, "ddO", 'd', SC_GLOBAL},
+    {25, "fcntl", sys_fcntl, "ddx", 'd', SC_GLOBAL},
+    {29, "ioctl", sys_ioctl, "dxp", 'd', SC_GLOBAL},
+    {32, "flock", sys_flock, "dd", 'd', SC_GLOBAL},
+    {33, "mknodat", sys_mknodat, "fsox", 'd', SC_GLOBAL},
+    {34, "mkdirat", sys_mkdirat, "fso", 'd', SC_GLOBAL},
+    {35, "unlinkat", sys_unlinkat, "fsx", 'd', SC_GLOBAL},
+    {36, "symlinkat", sys_symlinkat, "sfs", 'd', SC_GLOBAL},
+    {37, "linkat", sys_linkat, "fsfsx", 'd', SC_GLOBAL},
+    {38, "renameat", sys_renameat, "fsfs", 'd', SC_GLOBAL},
+    {43, "statfs", sys_statfs, "sp", 'd', SC_GLOBAL},
+    {44, "fstatfs", sys_fstatfs, "dp", 'd', SC_GLOBAL},
+    {45, "truncate", sys_truncate, "sl", 'd', SC_GLOBAL},
+    {46, "ftruncate", sys_ftruncate, "dl", 'd', SC_GLOBAL},
+    {47, "fallocate", sys_fallocate, "dxll", 'd', SC_GLOBAL},
+    {48, "faccessat", sys_faccessat, "fsx", 'd', SC_GLOBAL},
+    {49, "chdir", sys_chdir, "s", 'd', SC_GLOBAL},
+    {50, "fchdir", sys_fchdir, "d", 'd', SC_GLOBAL},
+    {52, "fchmod", sys_fchmod, "do", 'd', SC_GLOBAL},
+    {53, "fchmodat", sys_fchmodat, "fso", 'd', SC_GLOBAL},
+    {54, "fchownat", sys_fchownat, "fsddx", 'd', SC_GLOBAL},
+    {55, "fchown", sys_fchown, "ddd", 'd', SC_GLOBAL},
+    {56, "openat", sys_openat, "fsOo", 'd', SC_GLOBAL},
+    {57, "close", sys_close, "d", 'd', SC_GLOBAL},
+    {59, "pipe2", sys_pipe2, "pO", 'd', SC_GLOBAL},
+    {61, "getdents64", sys_getdents64, "dpu", 'd', SC_GLOBAL},
+    {62, "lseek", sys_lseek, "dld", 'd', SC_GLOBAL},
+    {63, "read", sys_read, "dpu", 'd', SC_GLOBAL},
+    {64, "write", sys_write, "dpu", 'd', SC_GLOBAL},
+    {65, "readv", sys_readv, "dpu", 'd', SC_GLOBAL},
+    {66, "writev", sys_writev, "dpu", 'd', SC_GLOBAL},
+    {67, "pread64", sys_pread64, "dpul", 'd', SC_GLOBAL},
+    {68, "pwrite64", sys_pwrite64, "dpul", 'd', SC_GLOBAL},
+    {69, "preadv", sys_preadv, "dpul", 'd', SC_GLOBAL},
+    {70, "pwritev", sys_pwritev, "dpul", 'd', SC_GLOBAL},
+    {71, "sendfile", sys_sendfile, "ddpu", 'd', SC_GLOBAL},
+    {73, "ppoll", sys_ppoll, "pupp", 'd', SC_GLOBAL},
+    {78, "readlinkat", sys_readlinkat, "fspu", 'd', SC_GLOBAL},
+    {79, "newfstatat", sys_newfstatat, "fspx", 'd', SC_GLOBAL},
+    {80, "fstat", sys_fstat, "dp", 'd', SC_GLOBAL},
+    {81, "sync", sys_sync, "", 'd', SC_GLOBAL},
+    {82, "fsync", sys_fsync, "d", 'd', SC_GLOBAL},
+    {83, "fdatasync", sys_fdatasync, "d", 'd', SC_GLOBAL},
+    {88, "utimensat", sys_utimensat, "fspx", 'd', SC_GLOBAL},
+    {166, "umask", sys_umask, "o", 'd', SC_GLOBAL},
+    {276, "renameat2", sys_renameat2, "fsfsx", 'd', SC_GLOBAL},
+    {279, "memfd_create", sys_memfd_create, "sx", 'd', SC_GLOBAL},
+    {285, "copy_file_range", sys_copy_file_range, "dpdpux", 'd', SC_GLOBAL},
+    {291, "statx", sys_statx, "fsxxp", 'd', SC_GLOBAL},
+    {436, "close_range", sys_close_range, "uux", 'd', SC_GLOBAL},
+    {439, "faccessat2", sys_faccessat2, "fsxx", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

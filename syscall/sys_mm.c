@@ -1,0 +1,66 @@
+/* Memory syscalls: all address-space changes go through guest_mem.c so
+ * the mapping list stays the single truth about guest memory. */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
+#include "syscall/syscall.h"
+
+SYSCALL_HANDLER(brk) { return (int64_t)gs_brk(&t->proc->mem, a[0]); }
+
+SYSCALL_HANDLER(mmap)
+{
+    return gs_mmap(&t->proc->mem, a[0], a[1], (int)a[2], (int)a[3], (int)a[4], a[5]);
+}
+
+SYSCALL_HANDLER(munmap) { return gs_munmap(&t->proc->mem, a[0], a[1]); }
+SYSCALL_HANDLER(mprotect) { return gs_mprotect(&t->proc->mem, a[0], a[1], (int)a[2]); }
+
+SYSCALL_HANDLER(mremap)
+{
+    return gs_mremap(&t->proc->mem, a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
+SYSCALL_HANDLER(madvise) { return gs_madvise(&t->proc->mem, a[0], a[1], (int)a[2]); }
+
+SYSCALL_HANDLER(msync)
+{
+    if (a[0] & (GUEST_PAGE_SIZE - 1)) return -EINVAL;
+    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
+    return host_result(msync(gs_host(&t->proc->mem, a[0]), a[1], (int)a[2]));
+}
+
+SYSCALL_HANDLER(mlock)
+{
+    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
+    return host_result(mlock(gs_host(&t->proc->mem, a[0]), a[1]));
+}
+
+SYSCALL_HANDLER(munlock)
+{
+    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
+    return host_result(munlock(gs_host(&t->proc->mem, a[0]), a[1]));
+}
+
+SYSCALL_HANDLER(mincore)
+{
+    if (a[0] & (GUEST_PAGE_SIZE - 1)) return -EINVAL;
+    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
+    uint64_t pages = (a[1] + GUEST_PAGE_SIZE - 1) / GUEST_PAGE_SIZE;
+    void *vec = GUEST_OUT(t, a[2], pages);
+    if (!vec) return -EFAULT;
+    return host_result(mincore(gs_host(&t->proc->mem, a[0]), a[1], vec));
+}
+
+const struct syscall_row sys_mm_rows[] = {
+    {214, "brk", sys_brk, "p", 'x', SC_GLOBAL},
+    {215, "munmap", sys_munmap, "pu", 'd', SC_GLOBAL},
+    {216, "mremap", sys_mremap, "puuxp", 'x', SC_GLOBAL},
+    {222, "mmap", sys_mmap, "puPMdx", 'x', SC_GLOBAL},
+    {226, "mprotect", sys_mprotect, "puP", 'd', SC_GLOBAL},
+    {227, "msync", sys_msync, "pux", 'd', SC_GLOBAL},
+    {228, "mlock", sys_mlock, "pu", 'd', SC_GLOBAL},
+    {229, "munlock", sys_munlock, "pu", 'd', SC_GLOBAL},
+    {232, "mincore", sys_mincore, "pup", 'd', SC_GLOBAL},
+    {233, "madvise", sys_madvise, "pud", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

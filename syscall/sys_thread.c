@@ -1,0 +1,93 @@
+/* Thread lifetime syscalls. */
+#define _GNU_SOURCE
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+#include "syscall/thread.h"
+
+SYSCALL_HANDLER(clone) { return thread_clone(t, a[0], a[1], a[2], a[3], a[4]); }
+
+/* glibc falls back to clone when clone3 is missing. */
+SYSCALL_HANDLER(clone3) { return -ENOSYS; }
+
+SYSCALL_HANDLER(exit) { task_exit(t, (int)a[0] & 0xff); }
+SYSCALL_HANDLER(exit_group) { process_exit(t->proc, (int)a[0] & 0xff); }
+
+SYSCALL_HANDLER(set_tid_address)
+{
+    t->clear_child_tid = a[0];
+    return t->tid;
+}
+
+SYSCALL_HANDLER(gettid) { return t->tid; }
+
+/* Stored only: the list holds guest pointers the host kernel cannot walk. */
+SYSCALL_HANDLER(set_robust_list)
+{
+    if (a[1] != 24) return -EINVAL;
+    t->robust_list = a[0];
+    t->robust_list_len = a[1];
+    return 0;
+}
+
+SYSCALL_HANDLER(get_robust_list)
+{
+    if (a[0] != 0 && (int)a[0] != t->tid) return -EPERM;
+    uint64_t head = t->robust_list, len = 24;
+    if (gs_copy_out(&t->proc->mem, a[1], &head, sizeof head)) return -EFAULT;
+    if (gs_copy_out(&t->proc->mem, a[2], &len, sizeof len)) return -EFAULT;
+    return 0;
+}
+
+/* glibc registers rseq when it can; ENOSYS makes it go without. */
+SYSCALL_HANDLER(rseq) { return -ENOSYS; }
+
+SYSCALL_HANDLER(sched_yield) { return host_result(sched_yield()); }
+
+SYSCALL_HANDLER(sched_getaffinity)
+{
+    void *mask = GUEST_OUT(t, a[2], a[1]);
+    return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(sched_setaffinity)
+{
+    void *mask = GUEST_IN(t, a[2], a[1]);
+    return mask ? host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(wait4)
+{
+    int *status = NULL;
+    void *ru = NULL;
+    if (a[1] && !(status = GUEST_OUT(t, a[1], sizeof *status))) return -EFAULT;
+    if (a[3] && !(ru = GUEST_OUT(t, a[3], 144))) return -EFAULT; /* struct rusage: generic */
+    return host_result(syscall(SYS_wait4, (pid_t)a[0], status, (int)a[2], ru));
+}
+
+SYSCALL_HANDLER(waitid)
+{
+    void *info = NULL, *ru = NULL;
+    if (a[2] && !(info = GUEST_OUT(t, a[2], 128))) return -EFAULT; /* siginfo_t */
+    if (a[4] && !(ru = GUEST_OUT(t, a[4], 144))) return -EFAULT;
+    return host_result(syscall(SYS_waitid, (int)a[0], (pid_t)a[1], info, (int)a[3], ru));
+}
+
+const struct syscall_row sys_thread_rows[] = {
+    {93, "exit", sys_exit, "d", 'n', SC_GLOBAL},
+    {94, "exit_group", sys_exit_group, "d", 'n', SC_GLOBAL},
+    {95, "waitid", sys_waitid, "ddpxp", 'd', SC_GLOBAL},
+    {96, "set_tid_address", sys_set_tid_address, "p", 'd', SC_LOCAL},
+    {99, "set_robust_list", sys_set_robust_list, "pu", 'd', SC_LOCAL},
+    {100, "get_robust_list", sys_get_robust_list, "dpp", 'd', SC_LOCAL},
+    {122, "sched_setaffinity", sys_sched_setaffinity, "dup", 'd', SC_LOCAL},
+    {123, "sched_getaffinity", sys_sched_getaffinity, "dup", 'd', SC_LOCAL},
+    {124, "sched_yield", sys_sched_yield, "", 'd', SC_LOCAL},
+    {178, "gettid", sys_gettid, "", 'd', SC_LOCAL},
+    {220, "clone", sys_clone, "xpppp", 'd', SC_GLOBAL},
+    {260, "wait4", sys_wait4, "dpxp", 'd', SC_GLOBAL},
+    {293, "rseq", sys_rseq, "puxx", 'd', SC_LOCAL},
+    {435, "clone3", sys_clone3, "pu", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

@@ -1,0 +1,64 @@
+/* Time syscalls: struct timespec/timeval/tms are identical on both sides.
+ * There is no vDSO, so glibc makes these real syscalls. */
+#define _GNU_SOURCE
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+SYSCALL_HANDLER(clock_gettime)
+{
+    void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
+    return ts ? host_result(syscall(SYS_clock_gettime, (clockid_t)a[0], ts)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(clock_getres)
+{
+    void *ts = NULL;
+    if (a[1] && !(ts = GUEST_OUT(t, a[1], sizeof(struct timespec)))) return -EFAULT;
+    return host_result(syscall(SYS_clock_getres, (clockid_t)a[0], ts));
+}
+
+SYSCALL_HANDLER(gettimeofday)
+{
+    void *tv = NULL, *tz = NULL;
+    if (a[0] && !(tv = GUEST_OUT(t, a[0], sizeof(struct timeval)))) return -EFAULT;
+    if (a[1] && !(tz = GUEST_OUT(t, a[1], sizeof(struct timezone)))) return -EFAULT;
+    return host_result(syscall(SYS_gettimeofday, tv, tz));
+}
+
+SYSCALL_HANDLER(nanosleep)
+{
+    const void *req = GUEST_IN(t, a[0], sizeof(struct timespec));
+    void *rem = NULL;
+    if (!req || (a[1] && !(rem = GUEST_OUT(t, a[1], sizeof(struct timespec))))) return -EFAULT;
+    return host_result(syscall(SYS_nanosleep, req, rem));
+}
+
+SYSCALL_HANDLER(clock_nanosleep)
+{
+    const void *req = GUEST_IN(t, a[2], sizeof(struct timespec));
+    void *rem = NULL;
+    if (!req || (a[3] && !(rem = GUEST_OUT(t, a[3], sizeof(struct timespec))))) return -EFAULT;
+    return host_result(syscall(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1], req, rem));
+}
+
+SYSCALL_HANDLER(times)
+{
+    void *buf = NULL;
+    if (a[0] && !(buf = GUEST_OUT(t, a[0], sizeof(struct tms)))) return -EFAULT;
+    return host_result(syscall(SYS_times, buf));
+}
+
+const struct syscall_row sys_time_rows[] = {
+    {101, "nanosleep", sys_nanosleep, "pp", 'd', SC_LOCAL},
+    {113, "clock_gettime", sys_clock_gettime, "dp", 'd', SC_LOCAL},
+    {114, "clock_getres", sys_clock_getres, "dp", 'd', SC_LOCAL},
+    {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},
+    {153, "times", sys_times, "p", 'd', SC_LOCAL},
+    {169, "gettimeofday", sys_gettimeofday, "pp", 'd', SC_LOCAL},
+    SYSCALL_ROWS_END,
+};

@@ -1,0 +1,71 @@
+/* The syscall table: one row per AArch64 syscall, spread over one file
+ * per family (sys_fs.c, sys_mm.c, ...). A row is the single source of
+ * truth for dispatch, --strace formatting, and whether the call is local
+ * to a node or global (owned by the master) in the future cluster. */
+#ifndef SHOAL_SYSCALL_SYSCALL_H
+#define SHOAL_SYSCALL_SYSCALL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "syscall/task.h"
+
+typedef int64_t (*syscall_fn)(struct task *t, const uint64_t *a);
+
+enum syscall_class {
+    SC_LOCAL,  /* answered on the node the thread runs on */
+    SC_GLOBAL, /* changes or reads process-wide state: goes to the master */
+};
+
+struct syscall_row {
+    int nr;           /* AArch64 (asm-generic) number */
+    const char *name; /* as strace and qemu print it */
+    syscall_fn fn;
+    /* --strace: one letter per argument:
+     *   d int, l long, u unsigned, x hex, p pointer, s guest string,
+     *   f dirfd (AT_FDCWD), o octal mode, O open flags, P mmap prot,
+     *   M mmap flags, S signal number */
+    const char *args;
+    char ret; /* 'd' number, 'x' address, 'n' never returns */
+    enum syscall_class cls;
+};
+
+#define SYSCALL_ROWS_END {-1, NULL, NULL, NULL, 0, SC_LOCAL}
+
+extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
+    sys_futex_rows[], sys_signal_rows[], sys_time_rows[], sys_proc_rows[];
+
+/* The row for nr, or NULL. */
+const struct syscall_row *syscall_lookup(int nr);
+/* Every row (for tests): calls fn on each. */
+void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque);
+/* Runs the syscall in x8 with x0..x5, result in x0. */
+void syscall_dispatch(struct task *t);
+
+/* --strace: formats "name(args)" into buf (before the call). */
+void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a,
+                        char *buf, size_t len);
+/* Appends " = ret" (or the errno text) and writes the line. */
+void strace_finish(struct task *t, const struct syscall_row *row, char *buf, size_t len,
+                   int64_t ret);
+
+/* ---- helpers for handlers ---- */
+
+#define SYSCALL_HANDLER(name) static int64_t sys_##name(struct task *t, const uint64_t *a)
+
+/* A host result (-1 + errno convention) as a syscall result. */
+static inline int64_t host_result(long r) { return r < 0 ? -(int64_t)errno : r; }
+
+/* Host pointer to len bytes at guest addr with at least prot, or NULL. */
+static inline void *guest_buf(struct task *t, uint64_t addr, uint64_t len, int prot)
+{
+    return gs_check(&t->proc->mem, addr, len, prot) ? gs_host(&t->proc->mem, addr) : NULL;
+}
+#define GUEST_IN(t, addr, len)  guest_buf(t, addr, len, PROT_READ)
+#define GUEST_OUT(t, addr, len) guest_buf(t, addr, len, PROT_WRITE)
+
+/* Copies a guest path into buf[4096]; 0 or -EFAULT / -ENAMETOOLONG. */
+int guest_path(struct task *t, uint64_t addr, char *buf);
+
+#endif

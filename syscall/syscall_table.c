@@ -1,0 +1,70 @@
+/* Dispatch: an index by syscall number derived once from the family
+ * tables (immutable afterwards), then one indirect call per syscall. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "syscall/syscall.h"
+
+#define SYSCALL_NR_MAX 512 /* asm-generic numbers are all below this */
+
+static const struct syscall_row *const family_tables[] = {
+    sys_fs_rows, sys_mm_rows, sys_thread_rows, sys_futex_rows,
+    sys_signal_rows, sys_time_rows, sys_proc_rows,
+};
+
+static const struct syscall_row *by_nr[SYSCALL_NR_MAX];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void build_index(void)
+{
+    for (size_t f = 0; f < sizeof family_tables / sizeof family_tables[0]; f++)
+        for (const struct syscall_row *r = family_tables[f]; r->name; r++) {
+            SHOAL_ASSERT(r->nr >= 0 && r->nr < SYSCALL_NR_MAX && !by_nr[r->nr]);
+            by_nr[r->nr] = r;
+        }
+}
+
+const struct syscall_row *syscall_lookup(int nr)
+{
+    pthread_once(&index_once, build_index);
+    return nr >= 0 && nr < SYSCALL_NR_MAX ? by_nr[nr] : NULL;
+}
+
+void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque)
+{
+    for (size_t f = 0; f < sizeof family_tables / sizeof family_tables[0]; f++)
+        for (const struct syscall_row *r = family_tables[f]; r->name; r++) fn(r, opaque);
+}
+
+int guest_path(struct task *t, uint64_t addr, char *buf)
+{
+    long n = gs_strcpy_in(&t->proc->mem, buf, addr, PATH_MAX);
+    return n < 0 ? (int)n : 0;
+}
+
+void syscall_dispatch(struct task *t)
+{
+    struct cpu *cpu = &t->cpu;
+    uint64_t nr = cpu->x[8];
+    const uint64_t *a = &cpu->x[0];
+    uint64_t args[6];
+    memcpy(args, a, sizeof args);
+    const struct syscall_row *row = nr < SYSCALL_NR_MAX ? syscall_lookup((int)nr) : NULL;
+    if (!row) {
+        if (t->proc->strace) log_warn("unsupported syscall %llu", (unsigned long long)nr);
+        cpu->x[0] = (uint64_t)-ENOSYS;
+        return;
+    }
+    char line[1024];
+    if (t->proc->strace) {
+        strace_format_call(t, row, args, line, sizeof line);
+        if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
+    }
+    int64_t ret = row->fn(t, args);
+    if (t->proc->strace && row->ret != 'n') strace_finish(t, row, line, sizeof line, ret);
+    cpu->x[0] = (uint64_t)ret;
+}

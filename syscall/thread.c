@@ -1,0 +1,120 @@
+#define _GNU_SOURCE
+#include "syscall/thread.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define HOST_THREAD_STACK (4u << 20) /* our own frames: syscall buffers, interpreter */
+
+/* What glibc's pthread_create passes, plus flags that change nothing here. */
+#define THREAD_FLAGS                                                                               \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |           \
+     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |            \
+     CLONE_DETACHED)
+#define FORK_FLAGS                                                                                 \
+    (CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |                \
+     CLONE_CHILD_CLEARTID)
+
+struct thread_start {
+    struct task *task;
+    uint64_t flags, ptid, ctid;
+    sem_t started;
+    int tid;
+};
+
+static void write_tid(struct task *t, uint64_t addr, int tid)
+{
+    uint32_t v = (uint32_t)tid;
+    gs_copy_out(&t->proc->mem, addr, &v, sizeof v);
+}
+
+static void *thread_main(void *arg)
+{
+    struct thread_start *s = arg;
+    struct task *t = s->task;
+    t->tid = gettid();
+    /* The child writes both ids before any guest code of either thread can
+     * look: the parent waits on `started` before returning from clone. */
+    if (s->flags & CLONE_PARENT_SETTID) write_tid(t, s->ptid, t->tid);
+    if (s->flags & CLONE_CHILD_SETTID) write_tid(t, s->ctid, t->tid);
+    s->tid = t->tid;
+    sem_post(&s->started);
+    task_run(t);
+}
+
+static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                          uint64_t tls, uint64_t ctid)
+{
+    struct process *p = parent->proc;
+    struct task *t = task_new(p);
+    void *jump_cache = t->cpu.jump_cache;
+    t->cpu = parent->cpu;
+    t->cpu.jump_cache = jump_cache;
+    t->cpu.fault_jb = NULL;
+    t->cpu.opaque = t;
+    t->cpu.attention = 0;
+    t->cpu.excl_size = 0;
+    t->cpu.x[0] = 0;
+    if (newsp) t->cpu.x[31] = newsp;
+    if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
+    t->sigmask = parent->sigmask;
+    t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+
+    struct thread_start s = {.task = t, .flags = flags, .ptid = ptid, .ctid = ctid};
+    sem_init(&s.started, 0, 0);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, HOST_THREAD_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&p->live_threads, 1);
+    pthread_t th;
+    int e = pthread_create(&th, &attr, thread_main, &s);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        atomic_fetch_sub(&p->live_threads, 1);
+        task_free(t);
+        sem_destroy(&s.started);
+        return -EAGAIN;
+    }
+    while (sem_wait(&s.started) != 0) continue;
+    sem_destroy(&s.started);
+    return s.tid;
+}
+
+/* A new process sharing nothing: a host fork of the whole emulator. */
+static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                           uint64_t ctid)
+{
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        t->tid = gettid();
+        atomic_store(&t->proc->live_threads, 1);
+        if (newsp) t->cpu.x[31] = newsp;
+        if (flags & CLONE_CHILD_SETTID) write_tid(t, ctid, t->tid);
+        if (flags & CLONE_CHILD_CLEARTID) t->clear_child_tid = ctid;
+        return 0;
+    }
+    if (flags & CLONE_PARENT_SETTID) write_tid(t, ptid, pid);
+    return pid;
+}
+
+int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
+                     uint64_t ctid)
+{
+    if (flags & CLONE_THREAD) {
+        if ((flags & ~(uint64_t)THREAD_FLAGS) || !(flags & CLONE_VM) || !(flags & CLONE_SIGHAND))
+            return -EINVAL;
+        return new_thread(t, flags, newsp, ptid, tls, ctid);
+    }
+    if (flags & ~(uint64_t)FORK_FLAGS) return -EINVAL;
+    /* CLONE_VM without CLONE_THREAD (vfork, posix_spawn) runs as a fork:
+     * the child gets a copy of memory instead of sharing it. */
+    return new_process(t, flags, newsp, ptid, ctid);
+}

@@ -1,6 +1,110 @@
-/* A64 family: atomic (to be filled). */
-#include "dbt/a64/a64.h"
+/* A64 family: exclusives (LDXR/STXR and pairs, with acquire/release),
+ * load-acquire/store-release (LDAR/STLR, LDAPR), and the ARMv8.1 LSE
+ * atomics (CAS, CASP, LDADD..SWP). All go through helpers on host atomics
+ * (dbt/a64/atomic_excl.c, dbt/a64/atomic_lse.c), except LDAPR.
+ *
+ * Fields: z size, s Rs, u Rt2, o ordering bits (acquire/release). */
+#include "dbt/a64/atomic.h"
+
+#define RT(insn) BITS(insn, 4, 0)
+#define RN(insn) BITS(insn, 9, 5)
+#define RT2(insn) BITS(insn, 14, 10)
+#define RS(insn) BITS(insn, 20, 16)
+
+static ir_temp base(struct a64_ctx *c, uint32_t insn) { return a64_read_xsp(c, RN(insn)); }
+
+/* LDXR, LDAXR (B/H/W/X): helper results are already zero-extended. */
+static void trans_ldxr(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp v = a64_call_insn(c, a64_helper_ldxr, base(c, insn), IR_ZERO, IR_ZERO);
+    a64_write_x(c, RT(insn), v, true);
+}
+
+/* STXR, STLXR: Ws = 0 when stored, 1 when not. */
+static void trans_stxr(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp st = a64_call_insn(c, a64_helper_stxr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
+    a64_write_x(c, RS(insn), st, true);
+}
+
+static void trans_ldxp(struct a64_ctx *c, uint32_t insn)
+{
+    a64_call_insn(c, a64_helper_ldxp, base(c, insn), IR_ZERO, IR_ZERO);
+}
+
+static void trans_stxp(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp st = a64_call_insn(c, a64_helper_stxp, base(c, insn), a64_read_x(c, RT(insn)),
+                               a64_read_x(c, RT2(insn)));
+    a64_write_x(c, RS(insn), st, true);
+}
+
+/* LDAR, and LDLAR (LORegions: the same at EL0). */
+static void trans_ldar(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp v = a64_call_insn(c, a64_helper_ldar, base(c, insn), IR_ZERO, IR_ZERO);
+    a64_write_x(c, RT(insn), v, true);
+}
+
+/* STLR, and STLLR (LORegions: the same at EL0). */
+static void trans_stlr(struct a64_ctx *c, uint32_t insn)
+{
+    a64_call_insn(c, a64_helper_stlr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
+}
+
+/* LDAPR (RCpc): no alignment requirement, acquire ordering. */
+static void trans_ldapr(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp v = ir_ld(c->b, 8u << BITS(insn, 31, 30), base(c, insn));
+    a64_write_x(c, RT(insn), v, true);
+    ir_fence(c->b, FENCE_LOAD);
+}
+
+/* CAS, CASA, CASL, CASAL: Rs receives the old value. */
+static void trans_cas(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp old = a64_call_insn(c, a64_helper_cas, base(c, insn), a64_read_x(c, RS(insn)),
+                                a64_read_x(c, RT(insn)));
+    a64_write_x(c, RS(insn), old, true);
+}
+
+/* CASP and orderings: register pairs must start at an even register. */
+static void trans_casp(struct a64_ctx *c, uint32_t insn)
+{
+    if ((RS(insn) | RT(insn)) & 1) {
+        a64_unallocated(c);
+        return;
+    }
+    a64_call_insn(c, a64_helper_casp, base(c, insn), IR_ZERO, IR_ZERO);
+}
+
+/* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */
+static void trans_ldop(struct a64_ctx *c, uint32_t insn)
+{
+    ir_temp old = a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
+    a64_write_x(c, RT(insn), old, true);
+}
 
 const struct a64_row a64_rows_atomic[] = {
+    /* Load/store exclusive class; o is the acquire/release bit. */
+    {"STXR", "zz001000 000 sssss o ----- nnnnn ttttt", trans_stxr},
+    {"LDXR", "zz001000 010 ----- o ----- nnnnn ttttt", trans_ldxr},
+    {"STXP", "1z001000 001 sssss o uuuuu nnnnn ttttt", trans_stxp},
+    {"LDXP", "1z001000 011 ----- o uuuuu nnnnn ttttt", trans_ldxp},
+    {"STLR", "zz001000 100 ----- o ----- nnnnn ttttt", trans_stlr},
+    {"LDAR", "zz001000 110 ----- o ----- nnnnn ttttt", trans_ldar},
+    {"CAS", "zz001000 1o1 sssss o 11111 nnnnn ttttt", trans_cas},
+    {"CASP", "0z001000 0o1 sssss o 11111 nnnnn ttttt", trans_casp},
+    /* Atomic memory operations; oo is A:R. */
+    {"LDADD", "zz111000 oo1 sssss 0000 00 nnnnn ttttt", trans_ldop},
+    {"LDCLR", "zz111000 oo1 sssss 0001 00 nnnnn ttttt", trans_ldop},
+    {"LDEOR", "zz111000 oo1 sssss 0010 00 nnnnn ttttt", trans_ldop},
+    {"LDSET", "zz111000 oo1 sssss 0011 00 nnnnn ttttt", trans_ldop},
+    {"LDSMAX", "zz111000 oo1 sssss 0100 00 nnnnn ttttt", trans_ldop},
+    {"LDSMIN", "zz111000 oo1 sssss 0101 00 nnnnn ttttt", trans_ldop},
+    {"LDUMAX", "zz111000 oo1 sssss 0110 00 nnnnn ttttt", trans_ldop},
+    {"LDUMIN", "zz111000 oo1 sssss 0111 00 nnnnn ttttt", trans_ldop},
+    {"SWP", "zz111000 oo1 sssss 1000 00 nnnnn ttttt", trans_ldop},
+    {"LDAPR", "zz111000 101 11111 1100 00 nnnnn ttttt", trans_ldapr},
     {NULL, NULL, NULL},
 };

@@ -9,51 +9,40 @@
 
 /* ---- helpers: `esize` and small options travel in the first argument ---- */
 
-static uint64_t h_fadd(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fadd(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_add(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fsub(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fsub(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_sub(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fmul(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fmul(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_mul(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fnmul(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fnmul(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     /* FPNeg(FPMul()): a NaN result has its sign flipped too. */
     return fpu_mul(cpu, (unsigned)e, a, b) ^ fp_sign_bit((unsigned)e);
 }
-static uint64_t h_fdiv(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fdiv(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_div(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fmax(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fmax(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_max(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fmin(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fmin(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_min(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fmaxnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fmaxnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_maxnm(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fminnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fminnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_minnm(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fsqrt(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t u1, uint64_t u2)
-{
+static uint64_t h_fsqrt(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t u1, uint64_t u2) {
     return fpu_sqrt(cpu, (unsigned)e, a);
 }
 
 /* FMADD/FMSUB/FNMADD/FNMSUB: opt = esize | negate_addend << 8 | negate_n << 9. */
-static uint64_t h_fmadd(struct cpu *cpu, uint64_t opt, uint64_t n, uint64_t m, uint64_t a)
-{
+static uint64_t h_fmadd(struct cpu *cpu, uint64_t opt, uint64_t n, uint64_t m, uint64_t a) {
     unsigned esize = opt & 0xff;
     if (opt & (1u << 8)) a ^= fp_sign_bit(esize);
     if (opt & (1u << 9)) n ^= fp_sign_bit(esize);
@@ -61,55 +50,69 @@ static uint64_t h_fmadd(struct cpu *cpu, uint64_t opt, uint64_t n, uint64_t m, u
 }
 
 /* FRINT*: opt = esize | rmode << 8 | exact << 12. */
-static uint64_t h_frint(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2)
-{
+static uint64_t h_frint(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2) {
     return fpu_round_int(cpu, opt & 0xff, a, (enum fpu_rmode)((opt >> 8) & 0xf), (opt >> 12) & 1);
 }
 
 /* FCVT: opt = from_esize | to_esize << 8. */
-static uint64_t h_fcvt(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2)
-{
+static uint64_t h_fcvt(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2) {
     return fpu_convert(cpu, opt & 0xff, (opt >> 8) & 0xff, a);
 }
 
 /* FCMP/FCMPE: opt = esize | signal_all << 8; returns NZCV. */
-static uint64_t h_fcmp(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t b, uint64_t u)
-{
+static uint64_t h_fcmp(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_compare(cpu, opt & 0xff, a, b, (opt >> 8) & 1);
 }
 
 /* FCCMP/FCCMPE: opt = esize | signal_all << 8 | cond << 12 | nzcv << 16.
  * The comparison (and its exceptions) happens only when cond holds. */
-static uint64_t h_fccmp(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t b, uint64_t nzcv)
-{
+static uint64_t h_fccmp(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t b, uint64_t nzcv) {
     if (!interp_cond((uint32_t)nzcv, (opt >> 12) & 0xf)) return ((opt >> 16) & 0xf) << 28;
     return fpu_compare(cpu, opt & 0xff, a, b, (opt >> 8) & 1);
 }
 
 /* ---- translation ---- */
 
-static unsigned esize_of(uint32_t insn) { return BIT(insn, 22) ? 64 : 32; }
+static unsigned esize_of(uint32_t insn) {
+    return BIT(insn, 22) ? 64 : 32;
+}
 
-static void fp_call2(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn)
-{
+static void fp_call2(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn) {
     unsigned esize = esize_of(insn);
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5)), m = a64_read_vlo(c, BITS(insn, 20, 16));
     ir_temp r = ir_call(c->b, fn, ir_const(c->b, esize), n, m, IR_ZERO);
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void trans_fadd(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fadd); }
-static void trans_fsub(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fsub); }
-static void trans_fmul(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fmul); }
-static void trans_fnmul(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fnmul); }
-static void trans_fdiv(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fdiv); }
-static void trans_fmax(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fmax); }
-static void trans_fmin(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fmin); }
-static void trans_fmaxnm(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fmaxnm); }
-static void trans_fminnm(struct a64_ctx *c, uint32_t insn) { fp_call2(c, insn, h_fminnm); }
+static void trans_fadd(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fadd);
+}
+static void trans_fsub(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fsub);
+}
+static void trans_fmul(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fmul);
+}
+static void trans_fnmul(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fnmul);
+}
+static void trans_fdiv(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fdiv);
+}
+static void trans_fmax(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fmax);
+}
+static void trans_fmin(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fmin);
+}
+static void trans_fmaxnm(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fmaxnm);
+}
+static void trans_fminnm(struct a64_ctx *c, uint32_t insn) {
+    fp_call2(c, insn, h_fminnm);
+}
 
-static void trans_fmadd(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fmadd(struct a64_ctx *c, uint32_t insn) {
     unsigned esize = esize_of(insn);
     bool o1 = BIT(insn, 21), o0 = BIT(insn, 15);
     /* FMADD: a + n*m; FMSUB: a - n*m; FNMADD: -a - n*m; FNMSUB: -a + n*m. */
@@ -119,38 +122,33 @@ static void trans_fmadd(struct a64_ctx *c, uint32_t insn)
     a64_write_vscalar(c, BITS(insn, 4, 0), ir_call(c->b, h_fmadd, ir_const(c->b, opt), n, m, a));
 }
 
-static void trans_fmov_reg(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fmov_reg(struct a64_ctx *c, uint32_t insn) {
     unsigned esize = esize_of(insn);
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     a64_write_vscalar(c, BITS(insn, 4, 0), fp_zext(c, n, esize));
 }
 
-static void trans_fabs(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fabs(struct a64_ctx *c, uint32_t insn) {
     unsigned esize = esize_of(insn);
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     ir_temp r = ir_op2(c->b, IR_AND, 64, n, ir_const(c->b, fp_sign_bit(esize) - 1));
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void trans_fneg(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fneg(struct a64_ctx *c, uint32_t insn) {
     unsigned esize = esize_of(insn);
     ir_temp n = fp_zext(c, a64_read_vlo(c, BITS(insn, 9, 5)), esize);
     ir_temp r = ir_op2(c->b, IR_XOR, 64, n, ir_const(c->b, fp_sign_bit(esize)));
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void trans_fsqrt(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fsqrt(struct a64_ctx *c, uint32_t insn) {
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     ir_temp r = ir_call(c->b, h_fsqrt, ir_const(c->b, esize_of(insn)), n, IR_ZERO, IR_ZERO);
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void trans_fcvt(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fcvt(struct a64_ctx *c, uint32_t insn) {
     static const unsigned esize[4] = {32, 64, 0, 16};
     unsigned from = fp_ftype_esize(insn), to = esize[BITS(insn, 16, 15)];
     if (!from || !to || from == to) {
@@ -162,33 +160,44 @@ static void trans_fcvt(struct a64_ctx *c, uint32_t insn)
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void frint(struct a64_ctx *c, uint32_t insn, enum fpu_rmode rm, bool exact)
-{
+static void frint(struct a64_ctx *c, uint32_t insn, enum fpu_rmode rm, bool exact) {
     uint64_t opt = esize_of(insn) | (uint64_t)rm << 8 | (uint64_t)exact << 12;
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     ir_temp r = ir_call(c->b, h_frint, ir_const(c->b, opt), n, IR_ZERO, IR_ZERO);
     a64_write_vscalar(c, BITS(insn, 4, 0), r);
 }
 
-static void trans_frintn(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RN, false); }
-static void trans_frintp(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RP, false); }
-static void trans_frintm(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RM, false); }
-static void trans_frintz(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RZ, false); }
-static void trans_frinta(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RA, false); }
-static void trans_frintx(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RFPCR, true); }
-static void trans_frinti(struct a64_ctx *c, uint32_t insn) { frint(c, insn, FPU_RFPCR, false); }
+static void trans_frintn(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RN, false);
+}
+static void trans_frintp(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RP, false);
+}
+static void trans_frintm(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RM, false);
+}
+static void trans_frintz(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RZ, false);
+}
+static void trans_frinta(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RA, false);
+}
+static void trans_frintx(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RFPCR, true);
+}
+static void trans_frinti(struct a64_ctx *c, uint32_t insn) {
+    frint(c, insn, FPU_RFPCR, false);
+}
 
 /* FCMP{E} Vn, Vm and FCMP{E} Vn, #0.0 (bit 3 of the opcode; Rm ignored). */
-static void trans_fcmp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fcmp(struct a64_ctx *c, uint32_t insn) {
     uint64_t opt = esize_of(insn) | (uint64_t)BIT(insn, 4) << 8;
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     ir_temp m = BIT(insn, 3) ? IR_ZERO : a64_read_vlo(c, BITS(insn, 20, 16));
     a64_write_nzcv(c, ir_call(c->b, h_fcmp, ir_const(c->b, opt), n, m, IR_ZERO));
 }
 
-static void trans_fccmp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fccmp(struct a64_ctx *c, uint32_t insn) {
     uint64_t opt = esize_of(insn) | (uint64_t)BIT(insn, 4) << 8 |
                    (uint64_t)BITS(insn, 15, 12) << 12 | (uint64_t)BITS(insn, 3, 0) << 16;
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5)), m = a64_read_vlo(c, BITS(insn, 20, 16));
@@ -196,8 +205,7 @@ static void trans_fccmp(struct a64_ctx *c, uint32_t insn)
     a64_write_nzcv(c, r);
 }
 
-static void trans_fcsel(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fcsel(struct a64_ctx *c, uint32_t insn) {
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5)), m = a64_read_vlo(c, BITS(insn, 20, 16));
     ir_temp holds = ir_op1i(c->b, IR_COND, 64, a64_read_nzcv(c), BITS(insn, 15, 12));
     ir_temp r = ir_op3(c->b, IR_SELECT, 64, holds, n, m);
@@ -205,18 +213,16 @@ static void trans_fcsel(struct a64_ctx *c, uint32_t insn)
 }
 
 /* VFPExpandImm: sign, exponent NOT(b6):b6...b6:b5:b4, fraction b3:b0:0... */
-static uint64_t vfp_expand_imm(unsigned imm8, unsigned esize)
-{
+static uint64_t vfp_expand_imm(unsigned imm8, unsigned esize) {
     unsigned ebits = esize == 64 ? 11 : 8, fbits = esize - ebits - 1;
     uint64_t b6 = (imm8 >> 6) & 1;
-    uint64_t exp = (!b6) << (ebits - 1) | (b6 ? ((1ull << (ebits - 3)) - 1) << 2 : 0) |
-                   ((imm8 >> 4) & 3);
-    return (uint64_t)(imm8 >> 7) << (esize - 1) | exp << fbits | (uint64_t)(imm8 & 15)
-                                                                     << (fbits - 4);
+    uint64_t exp =
+        (!b6) << (ebits - 1) | (b6 ? ((1ull << (ebits - 3)) - 1) << 2 : 0) | ((imm8 >> 4) & 3);
+    return (uint64_t)(imm8 >> 7) << (esize - 1) | exp << fbits |
+           (uint64_t)(imm8 & 15) << (fbits - 4);
 }
 
-static void trans_fmov_imm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_fmov_imm(struct a64_ctx *c, uint32_t insn) {
     uint64_t v = vfp_expand_imm(BITS(insn, 20, 13), esize_of(insn));
     a64_write_vscalar(c, BITS(insn, 4, 0), ir_const(c->b, v));
 }

@@ -1,8 +1,7 @@
 /* FPAdd, FPSub, FPMul, FPMulX, FPDiv, FPSqrt, FPMulAdd, FABD. */
 #include "dbt/fp/fpu_internal.h"
 
-static uint64_t add_sub(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool negate_b)
-{
+static uint64_t add_sub(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool negate_b) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0), y = fpu_unpack(cpu, f, b, 0);
     uint64_t r;
@@ -20,25 +19,21 @@ static uint64_t add_sub(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b,
     return fpu_add_exact(cpu, f, x.sign, x.exp, x.m, sy, y.exp, y.m, rm);
 }
 
-uint64_t fpu_add(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_add(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return add_sub(cpu, esize, a, b, false);
 }
 
-uint64_t fpu_sub(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_sub(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return add_sub(cpu, esize, a, b, true);
 }
 
-uint64_t fpu_abd(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_abd(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     /* FPAbs(FPSub()): the sign is cleared even on a NaN result. */
     return add_sub(cpu, esize, a, b, true) & ~fpu_sign_bit(fpu_fmt_of(esize));
 }
 
 /* FPMul and FPMulX, which differ only in 0 * inf (NaN vs. 2.0). */
-static uint64_t mul(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool mulx)
-{
+static uint64_t mul(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool mulx) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0), y = fpu_unpack(cpu, f, b, 0);
     uint64_t r;
@@ -54,18 +49,15 @@ static uint64_t mul(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, boo
     return fpu_round_pack(cpu, f, sign, x.exp + y.exp, (u128)x.m * y.m, fpu_fpcr_rmode(cpu), 0);
 }
 
-uint64_t fpu_mul(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_mul(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return mul(cpu, esize, a, b, false);
 }
 
-uint64_t fpu_mulx(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_mulx(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return mul(cpu, esize, a, b, true);
 }
 
-uint64_t fpu_div(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_div(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0), y = fpu_unpack(cpu, f, b, 0);
     uint64_t r;
@@ -92,8 +84,7 @@ uint64_t fpu_div(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
 }
 
 /* Floor of the square root of v, and whether it is exact. */
-static uint64_t isqrt128(u128 v, bool *exact)
-{
+static uint64_t isqrt128(u128 v, bool *exact) {
     u128 rem = 0, root = 0;
     for (int i = 0; i < 64; i++) {
         rem = (rem << 2) | (v >> 126);
@@ -109,8 +100,7 @@ static uint64_t isqrt128(u128 v, bool *exact)
     return (uint64_t)root;
 }
 
-uint64_t fpu_sqrt(struct cpu *cpu, unsigned esize, uint64_t a)
-{
+uint64_t fpu_sqrt(struct cpu *cpu, unsigned esize, uint64_t a) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
@@ -132,12 +122,12 @@ uint64_t fpu_sqrt(struct cpu *cpu, unsigned esize, uint64_t a)
                           fpu_fpcr_rmode(cpu), 0);
 }
 
-uint64_t fpu_muladd(struct cpu *cpu, unsigned esize, uint64_t addend, uint64_t b, uint64_t c)
-{
+uint64_t fpu_muladd(struct cpu *cpu, unsigned esize, uint64_t addend, uint64_t b, uint64_t c) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val va = fpu_unpack(cpu, f, addend, 0);
     struct fpu_val x = fpu_unpack(cpu, f, b, 0), y = fpu_unpack(cpu, f, c, 0);
-    bool inf_zero = (x.cls == FPC_INF && y.cls == FPC_ZERO) || (x.cls == FPC_ZERO && y.cls == FPC_INF);
+    bool inf_zero =
+        (x.cls == FPC_INF && y.cls == FPC_ZERO) || (x.cls == FPC_ZERO && y.cls == FPC_INF);
     uint64_t r;
     bool done = fpu_process_nans3(cpu, f, &va, &x, &y, &r);
     if (va.cls == FPC_QNAN && inf_zero) {

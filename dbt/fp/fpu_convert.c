@@ -3,8 +3,7 @@
 #include "dbt/fp/fpu_internal.h"
 
 uint64_t fpu_from_int(struct cpu *cpu, unsigned esize, uint64_t a, unsigned int_bits,
-                      bool is_signed, unsigned fbits)
-{
+                      bool is_signed, unsigned fbits) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     uint64_t mask = int_bits == 64 ? UINT64_MAX : (1ull << int_bits) - 1;
     uint64_t v = a & mask;
@@ -15,8 +14,7 @@ uint64_t fpu_from_int(struct cpu *cpu, unsigned esize, uint64_t a, unsigned int_
 }
 
 /* FPConvertNaN: same sign, quiet, payload's top bits kept. */
-static uint64_t convert_nan(const struct fpu_fmt *from, const struct fpu_fmt *to, uint64_t bits)
-{
+static uint64_t convert_nan(const struct fpu_fmt *from, const struct fpu_fmt *to, uint64_t bits) {
     bool sign = (bits & fpu_sign_bit(from)) != 0;
     uint64_t frac52 = (bits & fpu_frac_mask(from)) << (52 - from->fbits);
     frac52 |= 1ull << 51;
@@ -24,8 +22,7 @@ static uint64_t convert_nan(const struct fpu_fmt *from, const struct fpu_fmt *to
 }
 
 static uint64_t convert(struct cpu *cpu, unsigned from_esize, unsigned to_esize, uint64_t a,
-                        enum fpu_rmode rm)
-{
+                        enum fpu_rmode rm) {
     const struct fpu_fmt *from = fpu_fmt_of(from_esize), *to = fpu_fmt_of(to_esize);
     unsigned ahp = (cpu->fpcr & FPCR_AHP) ? FPU_AHP : 0;
     /* FPUnpackCV: FZ16 never flushes half inputs; AHP reads them. */
@@ -49,12 +46,10 @@ static uint64_t convert(struct cpu *cpu, unsigned from_esize, unsigned to_esize,
     return fpu_round_pack(cpu, to, x.sign, x.exp, x.m, rm, opts);
 }
 
-uint64_t fpu_convert(struct cpu *cpu, unsigned from_esize, unsigned to_esize, uint64_t a)
-{
+uint64_t fpu_convert(struct cpu *cpu, unsigned from_esize, unsigned to_esize, uint64_t a) {
     return convert(cpu, from_esize, to_esize, a, fpu_fpcr_rmode(cpu));
 }
 
-uint64_t fpu_convert_round_odd(struct cpu *cpu, uint64_t a)
-{
+uint64_t fpu_convert_round_odd(struct cpu *cpu, uint64_t a) {
     return convert(cpu, 64, 32, a, FPU_RODD);
 }

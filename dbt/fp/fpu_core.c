@@ -7,8 +7,7 @@ static const struct fpu_fmt fmt_half = {16, 5, 10, -14, 15};
 static const struct fpu_fmt fmt_single = {32, 8, 23, -126, 127};
 static const struct fpu_fmt fmt_double = {64, 11, 52, -1022, 1023};
 
-const struct fpu_fmt *fpu_fmt_of(unsigned esize)
-{
+const struct fpu_fmt *fpu_fmt_of(unsigned esize) {
     switch (esize) {
     case 16: return &fmt_half;
     case 32: return &fmt_single;
@@ -17,8 +16,7 @@ const struct fpu_fmt *fpu_fmt_of(unsigned esize)
     SHOAL_ASSERT(!"bad FP element size");
 }
 
-struct fpu_val fpu_unpack(struct cpu *cpu, const struct fpu_fmt *f, uint64_t bits, unsigned opts)
-{
+struct fpu_val fpu_unpack(struct cpu *cpu, const struct fpu_fmt *f, uint64_t bits, unsigned opts) {
     if (f->esize < 64) bits &= (1ull << f->esize) - 1; /* callers may pass a whole register */
     struct fpu_val v = {.bits = bits};
     unsigned biased = (unsigned)((bits & fpu_exp_mask(f)) >> f->fbits);
@@ -50,8 +48,7 @@ struct fpu_val fpu_unpack(struct cpu *cpu, const struct fpu_fmt *f, uint64_t bit
 
 /* Whether rounding the truncated significand (lsb = its last bit) up is
  * needed, given the discarded part compared with one half ulp. */
-static bool round_up(enum fpu_rmode rm, bool sign, bool lsb, bool inexact, int vs_half)
-{
+static bool round_up(enum fpu_rmode rm, bool sign, bool lsb, bool inexact, int vs_half) {
     switch (rm) {
     case FPU_RN: return vs_half > 0 || (vs_half == 0 && lsb);
     case FPU_RP: return inexact && !sign;
@@ -61,8 +58,7 @@ static bool round_up(enum fpu_rmode rm, bool sign, bool lsb, bool inexact, int v
     }
 }
 
-static bool overflow_to_inf(enum fpu_rmode rm, bool sign)
-{
+static bool overflow_to_inf(enum fpu_rmode rm, bool sign) {
     switch (rm) {
     case FPU_RN:
     case FPU_RA: return true;
@@ -73,8 +69,7 @@ static bool overflow_to_inf(enum fpu_rmode rm, bool sign)
 }
 
 uint64_t fpu_round_pack(struct cpu *cpu, const struct fpu_fmt *f, bool sign, int exp, u128 mag,
-                        enum fpu_rmode rm, unsigned opts)
-{
+                        enum fpu_rmode rm, unsigned opts) {
     SHOAL_ASSERT(mag != 0 && rm != FPU_RFPCR);
     /* Normalise to a 64-bit significand with its top bit set (value =
      * sig/2^63 * 2^e); bits shifted out are jammed into bit 0, which lies
@@ -132,8 +127,7 @@ uint64_t fpu_round_pack(struct cpu *cpu, const struct fpu_fmt *f, bool sign, int
     return result;
 }
 
-uint64_t fpu_process_nan(struct cpu *cpu, const struct fpu_fmt *f, const struct fpu_val *v)
-{
+uint64_t fpu_process_nan(struct cpu *cpu, const struct fpu_fmt *f, const struct fpu_val *v) {
     uint64_t r = v->bits;
     if (v->cls == FPC_SNAN) {
         r |= fpu_quiet_bit(f);
@@ -144,8 +138,7 @@ uint64_t fpu_process_nan(struct cpu *cpu, const struct fpu_fmt *f, const struct 
 }
 
 bool fpu_process_nans(struct cpu *cpu, const struct fpu_fmt *f, const struct fpu_val *a,
-                      const struct fpu_val *b, uint64_t *out)
-{
+                      const struct fpu_val *b, uint64_t *out) {
     const struct fpu_val *pick = a->cls == FPC_SNAN   ? a
                                  : b->cls == FPC_SNAN ? b
                                  : a->cls == FPC_QNAN ? a
@@ -157,8 +150,7 @@ bool fpu_process_nans(struct cpu *cpu, const struct fpu_fmt *f, const struct fpu
 }
 
 bool fpu_process_nans3(struct cpu *cpu, const struct fpu_fmt *f, const struct fpu_val *a,
-                       const struct fpu_val *b, const struct fpu_val *c, uint64_t *out)
-{
+                       const struct fpu_val *b, const struct fpu_val *c, uint64_t *out) {
     const struct fpu_val *pick = a->cls == FPC_SNAN   ? a
                                  : b->cls == FPC_SNAN ? b
                                  : c->cls == FPC_SNAN ? c
@@ -172,8 +164,7 @@ bool fpu_process_nans3(struct cpu *cpu, const struct fpu_fmt *f, const struct fp
 }
 
 /* Puts the top bit of a non-zero mag at bit 125, adjusting exp. */
-static void align125(u128 *mag, int *exp)
-{
+static void align125(u128 *mag, int *exp) {
     int msb = 127 - fpu_clz128(*mag);
     if (msb < 125) {
         *mag <<= 125 - msb;
@@ -185,8 +176,7 @@ static void align125(u128 *mag, int *exp)
 }
 
 uint64_t fpu_add_exact(struct cpu *cpu, const struct fpu_fmt *f, bool sa, int ea, u128 ma, bool sb,
-                       int eb, u128 mb, enum fpu_rmode rm)
-{
+                       int eb, u128 mb, enum fpu_rmode rm) {
     if (ma == 0) return fpu_round_pack(cpu, f, sb, eb, mb, rm, 0);
     if (mb == 0) return fpu_round_pack(cpu, f, sa, ea, ma, rm, 0);
     align125(&ma, &ea);

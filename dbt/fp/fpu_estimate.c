@@ -8,16 +8,14 @@
 
 /* RecipEstimate: a in [256, 512) is 0.5 <= x < 1 in steps of 1/512;
  * the result in [256, 512) is 1/x in steps of 1/256. */
-static unsigned recip_estimate(unsigned a)
-{
+static unsigned recip_estimate(unsigned a) {
     a = a * 2 + 1;
     unsigned b = (1u << 19) / a;
     return (b + 1) / 2;
 }
 
 /* RecipSqrtEstimate: a in [128, 512) is 0.25 <= x < 1. */
-static unsigned recip_sqrt_estimate(unsigned a)
-{
+static unsigned recip_sqrt_estimate(unsigned a) {
     if (a < 256)
         a = a * 2 + 1;
     else
@@ -25,17 +23,20 @@ static unsigned recip_sqrt_estimate(unsigned a)
     /* b: the largest integer >= 512 with a * b^2 < 2^28, i.e. b < 2^14/sqrt(a). */
     const uint64_t limit = 1ull << 28;
     uint64_t b = (uint64_t)sqrt((double)limit / a);
-    while (b > 0 && a * b * b >= limit) b--;
-    while (a * (b + 1) * (b + 1) < limit) b++;
+    while (b > 0 && a * b * b >= limit)
+        b--;
+    while (a * (b + 1) * (b + 1) < limit)
+        b++;
     if (b < 512) b = 512;
     return (unsigned)((b + 1) / 2);
 }
 
 /* Position of the leading bit of |value|: value in [2^k, 2^(k+1)). */
-static int log2_floor(const struct fpu_val *v) { return v->exp + 63 - __builtin_clzll(v->m); }
+static int log2_floor(const struct fpu_val *v) {
+    return v->exp + 63 - __builtin_clzll(v->m);
+}
 
-uint64_t fpu_recpe(struct cpu *cpu, unsigned esize, uint64_t a)
-{
+uint64_t fpu_recpe(struct cpu *cpu, unsigned esize, uint64_t a) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
@@ -79,8 +80,7 @@ uint64_t fpu_recpe(struct cpu *cpu, unsigned esize, uint64_t a)
     return fpu_zero(f, x.sign) | ((uint64_t)result_exp << f->fbits) | (frac >> (52 - f->fbits));
 }
 
-uint64_t fpu_rsqrte(struct cpu *cpu, unsigned esize, uint64_t a)
-{
+uint64_t fpu_rsqrte(struct cpu *cpu, unsigned esize, uint64_t a) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
@@ -110,8 +110,7 @@ uint64_t fpu_rsqrte(struct cpu *cpu, unsigned esize, uint64_t a)
 }
 
 /* FPRecipStepFused (2 - a*b) and FPRSqrtStepFused ((3 - a*b) / 2). */
-static uint64_t step_fused(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool rsqrt)
-{
+static uint64_t step_fused(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b, bool rsqrt) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a ^ fpu_sign_bit(f), 0); /* FPNeg(op1) */
     struct fpu_val y = fpu_unpack(cpu, f, b, 0);
@@ -126,18 +125,15 @@ static uint64_t step_fused(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t
                          x.exp + y.exp + scale, prod, fpu_fpcr_rmode(cpu));
 }
 
-uint64_t fpu_recps(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_recps(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return step_fused(cpu, esize, a, b, false);
 }
 
-uint64_t fpu_rsqrts(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b)
-{
+uint64_t fpu_rsqrts(struct cpu *cpu, unsigned esize, uint64_t a, uint64_t b) {
     return step_fused(cpu, esize, a, b, true);
 }
 
-uint64_t fpu_recpx(struct cpu *cpu, unsigned esize, uint64_t a)
-{
+uint64_t fpu_recpx(struct cpu *cpu, unsigned esize, uint64_t a) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
@@ -147,14 +143,12 @@ uint64_t fpu_recpx(struct cpu *cpu, unsigned esize, uint64_t a)
     return fpu_zero(f, x.sign) | (rexp << f->fbits);
 }
 
-uint32_t fpu_urecpe(uint32_t a)
-{
+uint32_t fpu_urecpe(uint32_t a) {
     if (!(a >> 31)) return UINT32_MAX;
     return (recip_estimate(a >> 23) & 0x1ff) << 23;
 }
 
-uint32_t fpu_ursqrte(uint32_t a)
-{
+uint32_t fpu_ursqrte(uint32_t a) {
     if (!(a >> 30)) return UINT32_MAX;
     return (recip_sqrt_estimate(a >> 23) & 0x1ff) << 23;
 }

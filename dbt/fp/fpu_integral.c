@@ -8,8 +8,7 @@
  * bits (only a lower bound is then known); *inexact when a fraction was
  * discarded. */
 static uint64_t round_magnitude(const struct fpu_val *v, int scale, enum fpu_rmode rm, bool *huge,
-                                bool *inexact)
-{
+                                bool *inexact) {
     int e = v->exp + scale;
     *huge = false;
     *inexact = false;
@@ -46,8 +45,7 @@ static uint64_t round_magnitude(const struct fpu_val *v, int scale, enum fpu_rmo
     return ipart + up; /* ipart < 2^53: no carry out */
 }
 
-uint64_t fpu_round_int(struct cpu *cpu, unsigned esize, uint64_t a, enum fpu_rmode rm, bool exact)
-{
+uint64_t fpu_round_int(struct cpu *cpu, unsigned esize, uint64_t a, enum fpu_rmode rm, bool exact) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     if (fpu_is_nan(&x)) return fpu_process_nan(cpu, f, &x);
@@ -56,15 +54,13 @@ uint64_t fpu_round_int(struct cpu *cpu, unsigned esize, uint64_t a, enum fpu_rmo
     if (x.exp >= 0) return x.bits; /* already integral (and normal) */
     bool huge, inexact;
     uint64_t mag = round_magnitude(&x, 0, fpu_resolve_rmode(cpu, rm), &huge, &inexact);
-    uint64_t r = mag == 0 ? fpu_zero(f, x.sign)
-                          : fpu_round_pack(cpu, f, x.sign, 0, mag, FPU_RZ, 0);
+    uint64_t r = mag == 0 ? fpu_zero(f, x.sign) : fpu_round_pack(cpu, f, x.sign, 0, mag, FPU_RZ, 0);
     if (inexact && exact) fpu_raise(cpu, FPSR_IXC);
     return r;
 }
 
 uint64_t fpu_to_int(struct cpu *cpu, unsigned esize, uint64_t a, unsigned int_bits, bool is_signed,
-                    unsigned fbits, enum fpu_rmode rm)
-{
+                    unsigned fbits, enum fpu_rmode rm) {
     const struct fpu_fmt *f = fpu_fmt_of(esize);
     struct fpu_val x = fpu_unpack(cpu, f, a, 0);
     uint64_t umax = int_bits == 64 ? UINT64_MAX : (1ull << int_bits) - 1;
@@ -75,9 +71,9 @@ uint64_t fpu_to_int(struct cpu *cpu, unsigned esize, uint64_t a, unsigned int_bi
     }
     if (x.cls == FPC_ZERO) return 0;
     bool huge = x.cls == FPC_INF, inexact = false;
-    uint64_t mag = huge ? UINT64_MAX
-                        : round_magnitude(&x, (int)fbits, fpu_resolve_rmode(cpu, rm), &huge,
-                                          &inexact);
+    uint64_t mag =
+        huge ? UINT64_MAX
+             : round_magnitude(&x, (int)fbits, fpu_resolve_rmode(cpu, rm), &huge, &inexact);
     bool overflow;
     uint64_t r;
     if (is_signed && x.sign) {

@@ -37,58 +37,56 @@ struct fpu_val {
     uint64_t bits;
 };
 
-static inline bool fpu_is_nan(const struct fpu_val *v)
-{
+static inline bool fpu_is_nan(const struct fpu_val *v) {
     return v->cls == FPC_QNAN || v->cls == FPC_SNAN;
 }
 
-static inline void fpu_raise(struct cpu *cpu, uint32_t flags) { cpu->fpsr |= flags; }
+static inline void fpu_raise(struct cpu *cpu, uint32_t flags) {
+    cpu->fpsr |= flags;
+}
 
-static inline enum fpu_rmode fpu_fpcr_rmode(const struct cpu *cpu)
-{
+static inline enum fpu_rmode fpu_fpcr_rmode(const struct cpu *cpu) {
     return (enum fpu_rmode)((cpu->fpcr >> FPCR_RMODE_SHIFT) & 3);
 }
 
 /* FPU_RFPCR resolved to the mode FPCR selects. */
-static inline enum fpu_rmode fpu_resolve_rmode(const struct cpu *cpu, enum fpu_rmode rm)
-{
+static inline enum fpu_rmode fpu_resolve_rmode(const struct cpu *cpu, enum fpu_rmode rm) {
     return rm == FPU_RFPCR ? fpu_fpcr_rmode(cpu) : rm;
 }
 
 /* Flush-to-zero in effect for arithmetic of this size (FZ, or FZ16 for half). */
-static inline bool fpu_flush_enabled(const struct cpu *cpu, const struct fpu_fmt *f)
-{
+static inline bool fpu_flush_enabled(const struct cpu *cpu, const struct fpu_fmt *f) {
     return (cpu->fpcr & (f->esize == 16 ? FPCR_FZ16 : FPCR_FZ)) != 0;
 }
 
-static inline uint64_t fpu_sign_bit(const struct fpu_fmt *f) { return 1ull << (f->esize - 1); }
-static inline uint64_t fpu_frac_mask(const struct fpu_fmt *f) { return (1ull << f->fbits) - 1; }
-static inline uint64_t fpu_exp_mask(const struct fpu_fmt *f)
-{
+static inline uint64_t fpu_sign_bit(const struct fpu_fmt *f) {
+    return 1ull << (f->esize - 1);
+}
+static inline uint64_t fpu_frac_mask(const struct fpu_fmt *f) {
+    return (1ull << f->fbits) - 1;
+}
+static inline uint64_t fpu_exp_mask(const struct fpu_fmt *f) {
     return ((1ull << f->ebits) - 1) << f->fbits;
 }
-static inline uint64_t fpu_quiet_bit(const struct fpu_fmt *f) { return 1ull << (f->fbits - 1); }
+static inline uint64_t fpu_quiet_bit(const struct fpu_fmt *f) {
+    return 1ull << (f->fbits - 1);
+}
 
-static inline uint64_t fpu_zero(const struct fpu_fmt *f, bool sign)
-{
+static inline uint64_t fpu_zero(const struct fpu_fmt *f, bool sign) {
     return sign ? fpu_sign_bit(f) : 0;
 }
-static inline uint64_t fpu_inf(const struct fpu_fmt *f, bool sign)
-{
+static inline uint64_t fpu_inf(const struct fpu_fmt *f, bool sign) {
     return fpu_zero(f, sign) | fpu_exp_mask(f);
 }
-static inline uint64_t fpu_max_normal(const struct fpu_fmt *f, bool sign)
-{
+static inline uint64_t fpu_max_normal(const struct fpu_fmt *f, bool sign) {
     return fpu_zero(f, sign) | (fpu_exp_mask(f) - (1ull << f->fbits)) | fpu_frac_mask(f);
 }
-static inline uint64_t fpu_default_nan(const struct fpu_fmt *f)
-{
+static inline uint64_t fpu_default_nan(const struct fpu_fmt *f) {
     return fpu_exp_mask(f) | fpu_quiet_bit(f);
 }
 /* A small normal constant: sign, unbiased exponent, fraction's top bits as
  * a fraction of 2^fbits (used for FPTwo, FPOnePointFive). */
-static inline uint64_t fpu_const(const struct fpu_fmt *f, bool sign, int exp, uint64_t frac_top2)
-{
+static inline uint64_t fpu_const(const struct fpu_fmt *f, bool sign, int exp, uint64_t frac_top2) {
     return fpu_zero(f, sign) | ((uint64_t)(exp + f->bias) << f->fbits) |
            (frac_top2 << (f->fbits - 2));
 }
@@ -122,15 +120,13 @@ uint64_t fpu_add_exact(struct cpu *cpu, const struct fpu_fmt *f, bool sa, int ea
                        int eb, u128 mb, enum fpu_rmode rm);
 
 /* Count of leading zeros of a non-zero 128-bit value. */
-static inline int fpu_clz128(u128 v)
-{
+static inline int fpu_clz128(u128 v) {
     uint64_t hi = (uint64_t)(v >> 64);
     return hi ? __builtin_clzll(hi) : 64 + __builtin_clzll((uint64_t)v);
 }
 
 /* v >> n with every shifted-out bit ORed into bit 0 ("jamming"). */
-static inline u128 fpu_shr_jam128(u128 v, unsigned n)
-{
+static inline u128 fpu_shr_jam128(u128 v, unsigned n) {
     if (n == 0) return v;
     if (n >= 128) return v != 0;
     return (v >> n) | ((v & (((u128)1 << n) - 1)) != 0);

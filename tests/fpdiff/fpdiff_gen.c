@@ -7,8 +7,7 @@
 
 #include <stdbool.h>
 
-uint64_t fpdiff_rand(struct fpdiff_rng *r)
-{
+uint64_t fpdiff_rand(struct fpdiff_rng *r) {
     /* splitmix64: deterministic and good enough for test data */
     uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -20,23 +19,20 @@ struct layout {
     unsigned ebits, fbits;
 };
 
-static uint64_t pack(const struct layout *l, bool sign, uint64_t biased, uint64_t frac)
-{
+static uint64_t pack(const struct layout *l, bool sign, uint64_t biased, uint64_t frac) {
     uint64_t emax = (1ull << l->ebits) - 1;
     if (biased > emax) biased = emax;
     return ((uint64_t)sign << (l->ebits + l->fbits)) | (biased << l->fbits) |
            (frac & ((1ull << l->fbits) - 1));
 }
 
-static uint64_t biased_exp(const struct layout *l, uint64_t bits)
-{
+static uint64_t biased_exp(const struct layout *l, uint64_t bits) {
     return (bits >> l->fbits) & ((1ull << l->ebits) - 1);
 }
 
 /* A fraction whose low `low` bits follow a pattern that sits on, just
  * below or just above the halfway point, or is random. */
-static uint64_t boundary_frac(struct fpdiff_rng *r, const struct layout *l, unsigned low)
-{
+static uint64_t boundary_frac(struct fpdiff_rng *r, const struct layout *l, unsigned low) {
     uint64_t frac = fpdiff_rand(r);
     if (low == 0 || low > l->fbits) return frac;
     uint64_t mask = low == 64 ? ~0ull : (1ull << low) - 1, half = 1ull << (low - 1);
@@ -52,8 +48,7 @@ static uint64_t boundary_frac(struct fpdiff_rng *r, const struct layout *l, unsi
     return (frac & ~mask) | (pat & mask);
 }
 
-static uint64_t gen_float(struct fpdiff_rng *r, const struct layout *l, uint64_t other)
-{
+static uint64_t gen_float(struct fpdiff_rng *r, const struct layout *l, uint64_t other) {
     uint64_t rnd = fpdiff_rand(r);
     bool sign = rnd & 1;
     uint64_t emax = (1ull << l->ebits) - 1, bias = emax >> 1;
@@ -66,10 +61,10 @@ static uint64_t gen_float(struct fpdiff_rng *r, const struct layout *l, uint64_t
     case 4: return pack(l, sign, 0, frac >> (fpdiff_rand(r) % l->fbits));
     case 5: {
         switch (fpdiff_rand(r) % 4) {
-        case 0: return pack(l, sign, 1, 0);             /* smallest normal */
-        case 1: return pack(l, sign, emax - 1, ~0ull);  /* largest normal */
-        case 2: return pack(l, sign, 0, ~0ull);         /* largest denormal */
-        default: return pack(l, sign, 0, 1);            /* smallest denormal */
+        case 0: return pack(l, sign, 1, 0);            /* smallest normal */
+        case 1: return pack(l, sign, emax - 1, ~0ull); /* largest normal */
+        case 2: return pack(l, sign, 0, ~0ull);        /* largest denormal */
+        default: return pack(l, sign, 0, 1);           /* smallest denormal */
         }
     }
     case 6:
@@ -118,14 +113,14 @@ static uint64_t gen_float(struct fpdiff_rng *r, const struct layout *l, uint64_t
     }
 }
 
-static uint64_t gen_int(struct fpdiff_rng *r, unsigned bits)
-{
+static uint64_t gen_int(struct fpdiff_rng *r, unsigned bits) {
     uint64_t v = fpdiff_rand(r), pick = fpdiff_rand(r);
     uint64_t top = 1ull << (bits - 1);
     switch (pick % 8) {
     case 0: {
-        static const uint64_t edge[] = {0, 1, ~0ull, 0x7fffffffffffffffull, 0x8000000000000000ull,
-                                        0xffffffff, 0x7fffffff, 0x80000000};
+        static const uint64_t edge[] = {
+            0,          1,          ~0ull,     0x7fffffffffffffffull, 0x8000000000000000ull,
+            0xffffffff, 0x7fffffff, 0x80000000};
         v = edge[fpdiff_rand(r) % 8];
         if (bits == 32 && fpdiff_rand(r) % 2) v = (v & 0xffffffff) | (top * (v >> 63));
         break;
@@ -147,8 +142,7 @@ static uint64_t gen_int(struct fpdiff_rng *r, unsigned bits)
 }
 
 void fpdiff_gen_operands(struct fpdiff_rng *r, unsigned input, unsigned nargs, uint64_t *a,
-                         uint64_t *b, uint64_t *c)
-{
+                         uint64_t *b, uint64_t *c) {
     static const struct layout half = {5, 10}, single = {8, 23}, dbl = {11, 52};
     *a = *b = *c = 0;
     if (input > 100) {

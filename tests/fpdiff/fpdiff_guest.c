@@ -8,29 +8,28 @@
 #include "fpdiff_proto.h"
 
 /* The operands go to d1-d3 and x1-x2; the insn writes d0, x0 or NZCV. */
-#define X(name, input, nargs, res, insn, host)                                                    \
-    static void run_##name(const struct fpdiff_case *c, struct fpdiff_result *r)                  \
-    {                                                                                              \
+#define X(name, input, nargs, res, insn, host)                                                     \
+    static void run_##name(const struct fpdiff_case *c, struct fpdiff_result *r) {                 \
         uint64_t d0, x0, nzcv, fpsr;                                                               \
-        __asm__ volatile("fmov d1, %[a]\n\t"                                                       \
-                         "fmov d2, %[b]\n\t"                                                       \
-                         "fmov d3, %[c]\n\t"                                                       \
-                         "mov x1, %[a]\n\t"                                                        \
-                         "mov x2, %[b]\n\t"                                                        \
-                         "movi v0.2d, #0\n\t"                                                      \
-                         "mov x0, #0\n\t"                                                          \
-                         "msr nzcv, xzr\n\t"                                                       \
-                         "msr fpcr, %[fpcr]\n\t"                                                   \
-                         "msr fpsr, xzr\n\t" insn "\n\t"                                           \
-                         "mrs %[fpsr], fpsr\n\t"                                                   \
-                         "mrs %[nzcv], nzcv\n\t"                                                   \
-                         "msr fpcr, xzr\n\t"                                                       \
-                         "fmov %[d0], d0\n\t"                                                      \
-                         "mov %[x0], x0\n\t"                                                       \
-                         : [d0] "=r"(d0), [x0] "=r"(x0), [nzcv] "=r"(nzcv), [fpsr] "=r"(fpsr)   \
-                         : [a] "r"(c->a), [b] "r"(c->b), [c] "r"(c->c),                           \
-                           [fpcr] "r"((uint64_t)c->fpcr)                                           \
-                         : "x0", "x1", "x2", "v0", "v1", "v2", "v3", "cc");                        \
+        __asm__ volatile(                                                                          \
+            "fmov d1, %[a]\n\t"                                                                    \
+            "fmov d2, %[b]\n\t"                                                                    \
+            "fmov d3, %[c]\n\t"                                                                    \
+            "mov x1, %[a]\n\t"                                                                     \
+            "mov x2, %[b]\n\t"                                                                     \
+            "movi v0.2d, #0\n\t"                                                                   \
+            "mov x0, #0\n\t"                                                                       \
+            "msr nzcv, xzr\n\t"                                                                    \
+            "msr fpcr, %[fpcr]\n\t"                                                                \
+            "msr fpsr, xzr\n\t" insn "\n\t"                                                        \
+            "mrs %[fpsr], fpsr\n\t"                                                                \
+            "mrs %[nzcv], nzcv\n\t"                                                                \
+            "msr fpcr, xzr\n\t"                                                                    \
+            "fmov %[d0], d0\n\t"                                                                   \
+            "mov %[x0], x0\n\t"                                                                    \
+            : [d0] "=r"(d0), [x0] "=r"(x0), [nzcv] "=r"(nzcv), [fpsr] "=r"(fpsr)                   \
+            : [a] "r"(c->a), [b] "r"(c->b), [c] "r"(c->c), [fpcr] "r"((uint64_t)c->fpcr)           \
+            : "x0", "x1", "x2", "v0", "v1", "v2", "v3", "cc");                                     \
         r->value = res == RES_F ? d0 : res == RES_X ? x0 : nzcv;                                   \
         r->fpsr = (uint32_t)fpsr;                                                                  \
     }
@@ -43,8 +42,7 @@ static void (*const runners[])(const struct fpdiff_case *, struct fpdiff_result 
 #undef X
 };
 
-int main(void)
-{
+int main(void) {
     struct fpdiff_case c;
     while (fread(&c, sizeof c, 1, stdin) == 1) {
         struct fpdiff_result r = {0, 0, 0};

@@ -27,11 +27,11 @@ static const struct {
 #undef X
 };
 
-static uint64_t host_eval(struct cpu *cpu, uint32_t op, uint64_t a, uint64_t b, uint64_t c)
-{
+static uint64_t host_eval(struct cpu *cpu, uint32_t op, uint64_t a, uint64_t b, uint64_t c) {
     switch ((enum fpdiff_op)op) {
-#define X(name, input, nargs, res, insn, host)                                                    \
-    case OP_##name: return (host);
+#define X(name, input, nargs, res, insn, host)                                                     \
+    case OP_##name:                                                                                \
+        return (host);
 #include "fpdiff_ops.def"
 #undef X
     case OP_COUNT: break;
@@ -41,8 +41,7 @@ static uint64_t host_eval(struct cpu *cpu, uint32_t op, uint64_t a, uint64_t b, 
 
 #define FPSR_CUMULATIVE (FPSR_IOC | FPSR_DZC | FPSR_OFC | FPSR_UFC | FPSR_IXC | FPSR_IDC)
 
-static struct fpdiff_case *make_cases(unsigned per_setting, uint64_t seed, size_t *count)
-{
+static struct fpdiff_case *make_cases(unsigned per_setting, uint64_t seed, size_t *count) {
     size_t cap = 1024, n = 0;
     struct fpdiff_case *cs = malloc(cap * sizeof *cs);
     struct fpdiff_rng rng = {seed};
@@ -67,15 +66,13 @@ static struct fpdiff_case *make_cases(unsigned per_setting, uint64_t seed, size_
     return cs;
 }
 
-static int run_guest(const char *qemu, const char *guest, const char *in, const char *out)
-{
+static int run_guest(const char *qemu, const char *guest, const char *in, const char *out) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' '%s' < '%s' > '%s'", qemu, guest, in, out);
     return system(cmd);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s QEMU GUEST [cases-per-setting [seed]]\n", argv[0]);
         return 2;
@@ -116,15 +113,14 @@ int main(int argc, char **argv)
         per_op[c->op]++;
         if (++mismatches <= 40)
             printf("MISMATCH %-16s fpcr=%08" PRIx32 " a=%016" PRIx64 " b=%016" PRIx64
-                   " c=%016" PRIx64 ": qemu %016" PRIx64 " fpsr %02" PRIx32
-                   ", shoal %016" PRIx64 " fpsr %02" PRIx32 "\n",
+                   " c=%016" PRIx64 ": qemu %016" PRIx64 " fpsr %02" PRIx32 ", shoal %016" PRIx64
+                   " fpsr %02" PRIx32 "\n",
                    ops[c->op].name, c->fpcr, c->a, c->b, c->c, rs[i].value, want_fpsr, v,
                    cpu.fpsr & FPSR_CUMULATIVE);
     }
     for (unsigned op = 0; op < OP_COUNT; op++)
         if (per_op[op]) printf("  %-20s %lu mismatches\n", ops[op].name, per_op[op]);
-    printf("fpdiff: %zu cases over %d operations, %lu mismatches\n", n, (int)OP_COUNT,
-           mismatches);
+    printf("fpdiff: %zu cases over %d operations, %lu mismatches\n", n, (int)OP_COUNT, mismatches);
     free(cs);
     free(rs);
     return mismatches ? 1 : 0;

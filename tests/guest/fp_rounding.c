@@ -5,7 +5,6 @@
 #include <math.h>
 #include <inttypes.h>
 
-#pragma STDC FENV_ACCESS ON
 
 static volatile double dv[] = {1.0, 3.0, -1.0, -3.0, 0.1, 1e308, 2.5, -2.5, 0.5, 1.5, 4503599627370497.0, 7.0 / 3.0};
 static volatile float fv[] = {1.0f, 3.0f, -7.0f, 0.1f, 3.4e38f, 2.5f, -0.5f, 16777217.0f};

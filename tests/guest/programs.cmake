@@ -1,0 +1,68 @@
+# The guest corpus: one guest_program() per (program, build variant).
+# See docs/testing.md. Default levels: O0 O2.
+
+# Integer
+guest_program(int_arith SRC int_arith.c)
+guest_program(int_bits SRC int_bits.c)
+guest_program(int128 SRC int128.c)
+guest_program(hash_workload SRC hash_workload.c)
+guest_program(control_flow SRC control_flow.c)
+
+# Floating point
+guest_program(fp_rounding SRC fp_rounding.c FLAGS -frounding-math)
+guest_program(fp_special SRC fp_special.c)
+guest_program(fp_convert SRC fp_convert.c)
+guest_program(fp_half SRC fp_half.c FLAGS -frounding-math)
+guest_program(fp_libm SRC fp_libm.c)
+guest_program(fp_fenv SRC fp_fenv.c FLAGS -frounding-math)
+guest_program(fp_fastmath SRC fp_fastmath.c FLAGS -ffast-math)
+guest_program(fp_longdouble SRC fp_longdouble.c)
+
+# Advanced SIMD
+guest_program(neon_int SRC neon_int.c)
+guest_program(neon_sat SRC neon_sat.c)
+guest_program(neon_widen SRC neon_widen.c)
+guest_program(neon_perm SRC neon_perm.c)
+guest_program(neon_fp SRC neon_fp.c)
+guest_program(vec_loops SRC vec_loops.c LEVELS O0 O2 O3)
+
+# libc
+guest_program(string_funcs SRC string_funcs.c LEVELS O0 O2 O3)
+guest_program(qsort_bsearch SRC qsort_bsearch.c)
+guest_program(printf_fmt SRC printf_fmt.c)
+guest_program(scanf_parse SRC scanf_parse.c STDIN scanf_parse.stdin)
+guest_program(setjmp_longjmp SRC setjmp_longjmp.c)
+guest_program(malloc_sizes SRC malloc_sizes.c)
+
+# C++
+guest_program(cxx_exceptions SRC cxx_exceptions.cpp)
+guest_program(cxx_threads SRC cxx_threads.cpp)
+guest_program(cxx_containers SRC cxx_containers.cpp)
+guest_program(cxx_virtual SRC cxx_virtual.cpp)
+
+# Threads and atomics
+guest_program(pthread_sync SRC pthread_sync.c)
+guest_program(pthread_barrier_rwlock SRC pthread_barrier_rwlock.c)
+guest_program(pthread_tls SRC pthread_tls.c)
+guest_program(atomics_llsc SRC atomics_c11.c FLAGS -mno-outline-atomics LIBS -latomic)
+guest_program(atomics_lse SRC atomics_c11.c FLAGS -march=armv8.1-a LIBS -latomic)
+guest_program(atomics_outline SRC atomics_c11.c FLAGS -moutline-atomics LIBS -latomic LEVELS O2)
+guest_program(llsc_asm SRC llsc_asm.c)
+guest_program(spinlock SRC spinlock.c)
+guest_program(threads_many SRC threads_many.c)
+
+# System interface
+guest_program(file_io SRC file_io.c)
+guest_program(pipe_io SRC pipe_io.c)
+guest_program(mmap_large SRC mmap_large.c)
+guest_program(getrandom SRC getrandom.c)
+guest_program(args_env_auxv SRC args_env_auxv.c ARGS alpha "two words" "  spaced  " --flag=1 ünï)
+guest_program(proc_self_exe SRC proc_self_exe.c ARGS last-arg)
+guest_program(clock_time SRC clock_time.c)
+guest_program(signals SRC signals.c)
+
+# Exit statuses (the runner compares these too)
+guest_program(exit_code3 SRC exit_code3.c)
+guest_program(exit_thread42 SRC exit_thread42.c)
+guest_program(abort_sig SRC abort_sig.c)
+guest_program(segv_sig SRC segv_sig.c)

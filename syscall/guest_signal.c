@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "syscall/guest_signal.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,21 +61,48 @@ _Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t a
     process_die_of_signal(p, sig);
 }
 
-void signal_deliver_self(struct task *t, int sig)
+/* Signals the emulator keeps for itself: its fault handler (SEGV, BUS),
+ * the unchangeable ones, and glibc's internal 32 and 33. */
+static bool host_reserved(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP ||
+           (sig >= 32 && sig < SIGRTMIN);
+}
+
+void signal_mirror_action(int sig, uint64_t handler)
+{
+    if (host_reserved(sig)) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler == GUEST_SIG_IGN ? SIG_IGN : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+void signal_mirror_mask(uint64_t guest_mask)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig = 1; sig <= GUEST_NSIG; sig++)
+        if ((guest_mask & (1ull << (sig - 1))) && !host_reserved(sig) && sig != SIGILL &&
+            sig != SIGFPE && sig != SIGTRAP)
+            sigaddset(&set, sig);
+    pthread_sigmask(SIG_SETMASK, &set, NULL);
+}
+
+static int64_t host_send(int tid, int sig)
+{
+    long r = tid ? syscall(SYS_tgkill, getpid(), tid, sig) : kill(getpid(), sig);
+    return r < 0 ? -errno : 0;
+}
+
+int64_t signal_send_own(struct task *t, int tid, int sig)
 {
     struct process *p = t->proc;
-    if (sig == SIGKILL) process_die_of_signal(p, sig);
-    if (sig == SIGSTOP) {
-        syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP);
-        return;
-    }
     uint64_t h = guest_handler(p, sig);
-    if (h == GUEST_SIG_IGN) return;
-    if (t->sigmask & (1ull << (sig - 1))) {
-        /* Pending signals come with signal delivery; dropped for now. */
-        if (p->strace) log_warn("blocked signal %d dropped", sig);
-        return;
-    }
+    bool reserved = host_reserved(sig);
+    if (!reserved && (h == GUEST_SIG_DFL || h == GUEST_SIG_IGN)) return host_send(tid, sig);
+    if (h == GUEST_SIG_IGN) return 0;
     if (h != GUEST_SIG_DFL) {
         char name[32];
         log_warn("guest signal handlers are not supported yet: %s takes its default action",
@@ -82,8 +110,9 @@ void signal_deliver_self(struct task *t, int sig)
     }
     switch (signal_default_action(sig)) {
     case SIG_DEFAULT_TERM: process_die_of_signal(p, sig);
-    case SIG_DEFAULT_STOP: syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP); return;
+    case SIG_DEFAULT_STOP: return host_send(tid, SIGSTOP);
     case SIG_DEFAULT_IGNORE:
-    case SIG_DEFAULT_CONT: return;
+    case SIG_DEFAULT_CONT: return 0;
     }
+    return 0;
 }

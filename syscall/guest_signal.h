@@ -16,7 +16,17 @@ enum sig_default signal_default_action(int sig);
 /* A synchronous signal raised by guest code (fault, undefined insn, BRK). */
 _Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t addr);
 
-/* sig sent to this process (kill/tgkill/tkill of ourselves): acts on it now. */
-void signal_deliver_self(struct task *t, int sig);
+/* kill/tgkill of this process (tid 0) or of one of its threads. Default
+ * and ignore actions are mirrored to the host (signal_mirror_action), so
+ * the host kernel does the right thing, pending included; handlers are
+ * not run yet: the default action applies, with a warning. Returns 0 or
+ * -errno. */
+int64_t signal_send_own(struct task *t, int tid, int sig);
+
+/* Mirrors a guest SIG_DFL/SIG_IGN to the host disposition, and the guest
+ * mask to the host thread's mask, for the signals the emulator does not
+ * use itself. */
+void signal_mirror_action(int sig, uint64_t handler);
+void signal_mirror_mask(uint64_t guest_mask);
 
 #endif

@@ -112,6 +112,13 @@ int process_create(const struct process_config *cfg, struct process **out,
         goto fail;
     }
 
+    p->argv = cfg->argv;
+    const uint64_t *auxv = gs_host(&p->mem, stack_auxv_addr(&p->mem, (uint64_t)guest_sp));
+    size_t n = 0;
+    while (n + 2 <= sizeof p->auxv / 8 && (n == 0 || auxv[n - 2] != AT_NULL_)) n += 2;
+    memcpy(p->auxv, auxv, n * 8);
+    p->auxv_bytes = n * 8;
+
     struct task *t = task_new(p);
     t->tid = gettid();
     t->cpu.pc = elf.entry;

@@ -90,3 +90,11 @@ int64_t stack_build(struct guest_space *gs, uint64_t stack_top, uint64_t size,
     memcpy(w, auxv, sizeof auxv);
     return (int64_t)sp;
 }
+
+uint64_t stack_auxv_addr(struct guest_space *gs, uint64_t sp)
+{
+    uint64_t *w = gs_host(gs, sp);
+    uint64_t argc = w[0], i = 1 + argc + 1;
+    while (w[i]) i++; /* envp */
+    return sp + (i + 1) * 8;
+}

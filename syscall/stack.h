@@ -28,4 +28,7 @@ struct stack_params {
 int64_t stack_build(struct guest_space *gs, uint64_t stack_top, uint64_t size,
                     const struct elf_info *elf, const struct stack_params *p);
 
+/* Where stack_build put the auxv of a stack whose SP is sp: guest address. */
+uint64_t stack_auxv_addr(struct guest_space *gs, uint64_t sp);
+
 #endif

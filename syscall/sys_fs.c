@@ -17,18 +17,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "syscall/proc_files.h"
 #include "syscall/syscall.h"
 
 #define GUEST_IOV_MAX 1024
 
 /* "/proc/self/exe" and its spellings name the guest program, not shoal. */
-static bool is_proc_exe(const char *path)
-{
-    if (!strcmp(path, "/proc/self/exe") || !strcmp(path, "/proc/thread-self/exe")) return true;
-    char mine[64];
-    snprintf(mine, sizeof mine, "/proc/%d/exe", (int)getpid());
-    return !strcmp(path, mine);
-}
+static bool is_proc_exe(const char *path) { return proc_self_path(path, "exe"); }
 
 #define GET_PATH(buf, addr)                                                                        \
     char buf[PATH_MAX];                                                                            \
@@ -40,8 +35,11 @@ static bool is_proc_exe(const char *path)
 SYSCALL_HANDLER(openat)
 {
     GET_PATH(path, a[1]);
+    int flags = open_flags_to_host(a[2]);
+    int fd = proc_file_open(t, path, flags);
+    if (fd != PROC_NOT_EMULATED) return fd;
     const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
-    return host_result(openat((int)a[0], p, open_flags_to_host(a[2]), (mode_t)a[3]));
+    return host_result(openat((int)a[0], p, flags, (mode_t)a[3]));
 }
 
 SYSCALL_HANDLER(close) { return host_result(close((int)a[0])); }

@@ -29,6 +29,7 @@ SYSCALL_HANDLER(rt_sigaction)
     if (a[1]) {
         act.mask &= ~UNBLOCKABLE;
         p->sigaction[sig] = act;
+        signal_mirror_action(sig, act.handler);
     }
     pthread_mutex_unlock(&p->sig_lock);
     if (a[2] && gs_copy_out(&p->mem, a[2], &old, sizeof old)) return -EFAULT;
@@ -48,11 +49,10 @@ SYSCALL_HANDLER(rt_sigprocmask)
         default: return -EINVAL;
         }
         t->sigmask &= ~UNBLOCKABLE;
+        signal_mirror_mask(t->sigmask);
     }
-    if (a[2] && gs_copy_out(&t->proc->mem, a[2], &old, sizeof old)) {
-        t->sigmask = old;
-        return -EFAULT;
-    }
+    /* Like Linux: a bad oldset still leaves the new mask in place. */
+    if (a[2] && gs_copy_out(&t->proc->mem, a[2], &old, sizeof old)) return -EFAULT;
     return 0;
 }
 
@@ -88,8 +88,7 @@ SYSCALL_HANDLER(kill)
     int sig = (int)a[1];
     if (sig < 0 || sig > GUEST_NSIG) return -EINVAL;
     if (pid != getpid() || sig == 0) return host_result(kill(pid, sig));
-    signal_deliver_self(t, sig);
-    return 0;
+    return signal_send_own(t, 0, sig);
 }
 
 /* True if tid is a thread of this process. */
@@ -102,8 +101,7 @@ SYSCALL_HANDLER(tgkill)
     if (sig < 0 || sig > GUEST_NSIG || tgid <= 0 || tid <= 0) return -EINVAL;
     if (tgid != getpid() || sig == 0) return host_result(syscall(SYS_tgkill, tgid, tid, sig));
     if (!own_thread(tid)) return -ESRCH;
-    signal_deliver_self(t, sig);
-    return 0;
+    return signal_send_own(t, tid, sig);
 }
 
 SYSCALL_HANDLER(tkill)
@@ -112,8 +110,7 @@ SYSCALL_HANDLER(tkill)
     int sig = (int)a[1];
     if (sig < 0 || sig > GUEST_NSIG || tid <= 0) return -EINVAL;
     if (sig == 0 || !own_thread(tid)) return host_result(syscall(SYS_tkill, tid, sig));
-    signal_deliver_self(t, sig);
-    return 0;
+    return signal_send_own(t, tid, sig);
 }
 
 SYSCALL_HANDLER(rt_sigreturn) { return -ENOSYS; }

@@ -18,6 +18,9 @@ struct process {
     struct guest_space mem;
     struct dbt *dbt;
     char *exe_path;     /* absolute host path of the program: /proc/self/exe */
+    char *const *argv;  /* guest argv, for /proc/self/cmdline */
+    uint64_t auxv[48];  /* copy of the initial auxv, for /proc/self/auxv */
+    size_t auxv_bytes;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;

@@ -2,7 +2,8 @@
  * operands for every operation in fpdiff_ops.def under every FPCR setting
  * (4 rounding modes x DN x FZ, plus AHP/FZ16 where half precision is
  * involved), runs them through the guest program under qemu-aarch64 and
- * compares result bits and FPSR flags with dbt/fp's, case by case.
+ * compares result bits and FPSR flags with dbt/fp's, case by case; then
+ * runs the scalar FP instructions among them through shoal itself.
  *
  * usage: fpdiff QEMU GUEST [cases-per-setting [seed]]   exit 0 when all agree */
 #include <inttypes.h>
@@ -14,15 +15,17 @@
 
 #include "dbt/cpu.h"
 #include "dbt/fp/fpu.h"
+#include "fpdiff_dbt.h"
 #include "fpdiff_gen.h"
 #include "fpdiff_proto.h"
 
 static const struct {
     const char *name;
     unsigned input, nargs;
+    enum fpdiff_result_kind res;
     const char *insn;
 } ops[] = {
-#define X(name, input, nargs, res, insn, host) {#name, input, nargs, insn},
+#define X(name, input, nargs, res, insn, host) {#name, input, nargs, res, insn},
 #include "fpdiff_ops.def"
 #undef X
 };
@@ -40,6 +43,20 @@ static uint64_t host_eval(struct cpu *cpu, uint32_t op, uint64_t a, uint64_t b, 
 }
 
 #define FPSR_CUMULATIVE (FPSR_IOC | FPSR_DZC | FPSR_OFC | FPSR_UFC | FPSR_IXC | FPSR_IDC)
+
+static void report(const struct fpdiff_case *c, const struct fpdiff_result *want, uint64_t v,
+                   uint32_t fpsr, const char *who, unsigned long *mismatches,
+                   unsigned long *per_op) {
+    uint32_t want_fpsr = want->fpsr & FPSR_CUMULATIVE;
+    fpsr &= FPSR_CUMULATIVE;
+    if (v == want->value && fpsr == want_fpsr) return;
+    per_op[c->op]++;
+    if (++*mismatches <= 40)
+        printf("MISMATCH %s %-16s fpcr=%08" PRIx32 " a=%016" PRIx64 " b=%016" PRIx64
+               " c=%016" PRIx64 ": qemu %016" PRIx64 " fpsr %02" PRIx32 ", shoal %016" PRIx64
+               " fpsr %02" PRIx32 "\n",
+               who, ops[c->op].name, c->fpcr, c->a, c->b, c->c, want->value, want_fpsr, v, fpsr);
+}
 
 static struct fpdiff_case *make_cases(unsigned per_setting, uint64_t seed, size_t *count) {
     size_t cap = 1024, n = 0;
@@ -101,6 +118,7 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    /* 1: dbt/fp against qemu, operation by operation. */
     unsigned long mismatches = 0, per_op[OP_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
         const struct fpdiff_case *c = &cs[i];
@@ -108,19 +126,24 @@ int main(int argc, char **argv) {
         memset(&cpu, 0, sizeof cpu);
         cpu.fpcr = c->fpcr;
         uint64_t v = host_eval(&cpu, c->op, c->a, c->b, c->c);
-        uint32_t want_fpsr = rs[i].fpsr & FPSR_CUMULATIVE;
-        if (v == rs[i].value && (cpu.fpsr & FPSR_CUMULATIVE) == want_fpsr) continue;
-        per_op[c->op]++;
-        if (++mismatches <= 40)
-            printf("MISMATCH %-16s fpcr=%08" PRIx32 " a=%016" PRIx64 " b=%016" PRIx64
-                   " c=%016" PRIx64 ": qemu %016" PRIx64 " fpsr %02" PRIx32 ", shoal %016" PRIx64
-                   " fpsr %02" PRIx32 "\n",
-                   ops[c->op].name, c->fpcr, c->a, c->b, c->c, rs[i].value, want_fpsr, v,
-                   cpu.fpsr & FPSR_CUMULATIVE);
+        report(c, &rs[i], v, cpu.fpsr, "fpu", &mismatches, per_op);
+    }
+    /* 2: the same encodings run through shoal's frontend and interpreter,
+     * for the instructions of the scalar FP families. */
+    unsigned long dbt_cases = 0;
+    fpdiff_dbt_init();
+    for (size_t i = 0; i < n; i++) {
+        const struct fpdiff_case *c = &cs[i];
+        if (!fpdiff_dbt_is_scalar_fp(rs[i].insn)) continue;
+        struct fpdiff_result got = {0, 0, 0};
+        dbt_cases++;
+        if (!fpdiff_dbt_run(rs[i].insn, ops[c->op].res, c, &got)) got.value = ~rs[i].value;
+        report(c, &rs[i], got.value, got.fpsr, "dbt", &mismatches, per_op);
     }
     for (unsigned op = 0; op < OP_COUNT; op++)
         if (per_op[op]) printf("  %-20s %lu mismatches\n", ops[op].name, per_op[op]);
-    printf("fpdiff: %zu cases over %d operations, %lu mismatches\n", n, (int)OP_COUNT, mismatches);
+    printf("fpdiff: %zu cases over %d operations (%lu also through the DBT), %lu mismatches\n", n,
+           (int)OP_COUNT, dbt_cases, mismatches);
     free(cs);
     free(rs);
     return mismatches ? 1 : 0;

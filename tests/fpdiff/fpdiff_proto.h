@@ -23,7 +23,7 @@ struct fpdiff_case {
 struct fpdiff_result {
     uint64_t value;
     uint32_t fpsr;
-    uint32_t pad;
+    uint32_t insn; /* the encoding the guest ran */
 };
 
 #endif

@@ -3,8 +3,7 @@
 #include "dbt/a64/simd_common.h"
 
 static uint64_t helper_across(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
-                              uint64_t x3)
-{
+                              uint64_t x3) {
     unsigned op = SIMD_U(insn) << 5 | BITS(insn, 16, 12), size = SIMD_SIZE(insn);
     unsigned n = vec_lanes(SIMD_Q(insn), size);
     const vreg_t *a = &cpu->v[SIMD_RN(insn)];
@@ -13,9 +12,10 @@ static uint64_t helper_across(struct cpu *cpu, uint64_t insn, uint64_t x1, uint6
     for (unsigned i = 1; i < n; i++) {
         s128 x = lane_val(a, size, i, is_signed);
         switch (op & 0x1f) {
-        case 0x03: case 0x1b: acc += x; break;          /* [SU]ADDLV, ADDV */
-        case 0x0a: acc = x > acc ? x : acc; break;      /* [SU]MAXV */
-        default: acc = x < acc ? x : acc; break;        /* [SU]MINV */
+        case 0x03:
+        case 0x1b: acc += x; break;                /* [SU]ADDLV, ADDV */
+        case 0x0a: acc = x > acc ? x : acc; break; /* [SU]MAXV */
+        default: acc = x < acc ? x : acc; break;   /* [SU]MINV */
         }
     }
     vreg_t r = {{0, 0}};
@@ -24,8 +24,7 @@ static uint64_t helper_across(struct cpu *cpu, uint64_t insn, uint64_t x1, uint6
     return 0;
 }
 
-static void trans_across(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_across(struct a64_ctx *c, uint32_t insn) {
     unsigned size = SIMD_SIZE(insn);
     bool ok = size != 3 && !(size == 2 && !SIMD_Q(insn));
     if (SIMD_U(insn) && BITS(insn, 16, 12) == 0x1b) ok = false; /* no unsigned ADDV */
@@ -33,8 +32,7 @@ static void trans_across(struct a64_ctx *c, uint32_t insn)
 }
 
 /* ADDP Dd, Vn.2D: the only integer scalar pairwise op. */
-static void trans_addp_scalar(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_addp_scalar(struct a64_ctx *c, uint32_t insn) {
     if (SIMD_SIZE(insn) != 3) {
         a64_unallocated(c);
         return;
@@ -44,12 +42,16 @@ static void trans_addp_scalar(struct a64_ctx *c, uint32_t insn)
     a64_write_vscalar(c, SIMD_RD(insn), sum);
 }
 
-#define ACROSS(name, u, opc) {name, "0q" u "01110zz11000" opc "10nnnnnddddd", trans_across}
+#define ACROSS(name, u, opc)                                                                       \
+    { name, "0q" u "01110zz11000" opc "10nnnnnddddd", trans_across }
 
 const struct a64_row a64_rows_simd_across[] = {
-    ACROSS("SADDLV", "0", "00011"), ACROSS("UADDLV", "1", "00011"),
-    ACROSS("SMAXV", "0", "01010"),  ACROSS("UMAXV", "1", "01010"),
-    ACROSS("SMINV", "0", "11010"),  ACROSS("UMINV", "1", "11010"),
+    ACROSS("SADDLV", "0", "00011"),
+    ACROSS("UADDLV", "1", "00011"),
+    ACROSS("SMAXV", "0", "01010"),
+    ACROSS("UMAXV", "1", "01010"),
+    ACROSS("SMINV", "0", "11010"),
+    ACROSS("UMINV", "1", "11010"),
     ACROSS("ADDV", "0", "11011"),
     {"ADDP_s", "01011110zz11000110111 0nnnnnddddd", trans_addp_scalar},
     {NULL, NULL, NULL},

@@ -5,38 +5,32 @@
 #include "dbt/a64/simd_common.h"
 
 /* Element size (log2 bytes) from imm5, or -1 when imm5 = x0000. */
-static int imm5_size(uint32_t insn)
-{
+static int imm5_size(uint32_t insn) {
     unsigned imm5 = BITS(insn, 20, 16);
     return imm5 & 0xf ? __builtin_ctz(imm5) : -1;
 }
 
-static uint32_t elem_off(unsigned reg, unsigned size, unsigned index)
-{
+static uint32_t elem_off(unsigned reg, unsigned size, unsigned index) {
     return CPU_VOFF(reg) + (index << size);
 }
 
-static ir_temp read_elem(struct a64_ctx *c, unsigned reg, unsigned size, unsigned index)
-{
+static ir_temp read_elem(struct a64_ctx *c, unsigned reg, unsigned size, unsigned index) {
     return ir_ldcpu(c->b, 8u << size, elem_off(reg, size, index));
 }
 
 /* x (zero-extended element) copied into every lane of a 64-bit half. */
-static ir_temp replicate64(struct a64_ctx *c, ir_temp x, unsigned size)
-{
+static ir_temp replicate64(struct a64_ctx *c, ir_temp x, unsigned size) {
     static const uint64_t ones[4] = {0x0101010101010101ull, 0x0001000100010001ull,
                                      0x0000000100000001ull, 1};
     return size == 3 ? x : ir_op2(c->b, IR_MUL, 64, x, ir_const(c->b, ones[size]));
 }
 
-static void write_dup(struct a64_ctx *c, uint32_t insn, ir_temp x, unsigned size)
-{
+static void write_dup(struct a64_ctx *c, uint32_t insn, ir_temp x, unsigned size) {
     ir_temp half = replicate64(c, x, size);
     a64_write_v128(c, SIMD_RD(insn), half, SIMD_Q(insn) ? half : IR_ZERO);
 }
 
-static void trans_dup_elem(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_dup_elem(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0 || (size == 3 && !SIMD_Q(insn))) {
         a64_unallocated(c);
@@ -46,8 +40,7 @@ static void trans_dup_elem(struct a64_ctx *c, uint32_t insn)
     write_dup(c, insn, read_elem(c, SIMD_RN(insn), (unsigned)size, index), (unsigned)size);
 }
 
-static void trans_dup_general(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_dup_general(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0 || (size == 3 && !SIMD_Q(insn))) {
         a64_unallocated(c);
@@ -58,8 +51,7 @@ static void trans_dup_general(struct a64_ctx *c, uint32_t insn)
     write_dup(c, insn, x, (unsigned)size);
 }
 
-static void trans_ins_general(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ins_general(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0) {
         a64_unallocated(c);
@@ -70,8 +62,7 @@ static void trans_ins_general(struct a64_ctx *c, uint32_t insn)
              a64_read_x(c, SIMD_RN(insn)));
 }
 
-static void trans_ins_elem(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ins_elem(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0) {
         a64_unallocated(c);
@@ -82,8 +73,7 @@ static void trans_ins_elem(struct a64_ctx *c, uint32_t insn)
     ir_stcpu(c->b, 8u << size, elem_off(SIMD_RD(insn), (unsigned)size, dst), x);
 }
 
-static void trans_umov(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_umov(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     bool q = SIMD_Q(insn);
     if (size < 0 || (q ? size != 3 : size == 3)) {
@@ -94,8 +84,7 @@ static void trans_umov(struct a64_ctx *c, uint32_t insn)
     a64_write_x(c, SIMD_RD(insn), read_elem(c, SIMD_RN(insn), (unsigned)size, index), q);
 }
 
-static void trans_smov(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_smov(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     bool q = SIMD_Q(insn);
     if (size < 0 || size == 3 || (!q && size == 2)) {
@@ -107,8 +96,7 @@ static void trans_smov(struct a64_ctx *c, uint32_t insn)
     a64_write_x(c, SIMD_RD(insn), ir_op1(c->b, IR_SEXT, 8u << size, x), q);
 }
 
-static void trans_dup_scalar(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_dup_scalar(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0) {
         a64_unallocated(c);

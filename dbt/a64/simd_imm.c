@@ -3,12 +3,15 @@
  * becomes a constant store or one AND/OR per half. */
 #include "dbt/a64/simd_common.h"
 
-static uint64_t rep32(uint64_t x) { return x | x << 32; }
-static uint64_t rep16(uint64_t x) { return rep32(x | x << 16); }
+static uint64_t rep32(uint64_t x) {
+    return x | x << 32;
+}
+static uint64_t rep16(uint64_t x) {
+    return rep32(x | x << 16);
+}
 
 /* The Arm ARM's AdvSIMDExpandImm(op, cmode, imm8). */
-static uint64_t expand_imm(unsigned op, unsigned cmode, uint64_t imm8)
-{
+static uint64_t expand_imm(unsigned op, unsigned cmode, uint64_t imm8) {
     switch (cmode >> 1) {
     case 0: return rep32(imm8);
     case 1: return rep32(imm8 << 8);
@@ -31,8 +34,7 @@ static uint64_t expand_imm(unsigned op, unsigned cmode, uint64_t imm8)
     return sign << 63 | (b6 ^ 1) << 62 | (b6 ? 0xffull : 0) << 54 | low << 48;
 }
 
-static void trans_mod_imm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_mod_imm(struct a64_ctx *c, uint32_t insn) {
     unsigned op = BIT(insn, 29), cmode = BITS(insn, 15, 12), rd = SIMD_RD(insn);
     bool q = SIMD_Q(insn);
     if (BIT(insn, 11) || (cmode == 0xf && op && !q)) { /* o2 = 1 is FP16 FMOV (ARMv8.2) */
@@ -54,13 +56,13 @@ static void trans_mod_imm(struct a64_ctx *c, uint32_t insn)
     a64_write_v128(c, rd, k, q ? k : IR_ZERO);
 }
 
-#define IMM(name, o, cm) {name, "0q" o "0111100000iii" cm "01iiiiiddddd", trans_mod_imm}
+#define IMM(name, o, cm)                                                                           \
+    { name, "0q" o "0111100000iii" cm "01iiiiiddddd", trans_mod_imm }
 
 const struct a64_row a64_rows_simd_imm[] = {
-    IMM("MOVI_32", "0", "0pp0"),  IMM("ORR_imm32", "0", "0pp1"), IMM("MOVI_16", "0", "10p0"),
+    IMM("MOVI_32", "0", "0pp0"),   IMM("ORR_imm32", "0", "0pp1"), IMM("MOVI_16", "0", "10p0"),
     IMM("ORR_imm16", "0", "10p1"), IMM("MOVI_ones", "0", "110p"), IMM("MOVI_8", "0", "1110"),
-    IMM("FMOV_v_s", "0", "1111"), IMM("MVNI_32", "1", "0pp0"),  IMM("BIC_imm32", "1", "0pp1"),
-    IMM("MVNI_16", "1", "10p0"),  IMM("BIC_imm16", "1", "10p1"), IMM("MVNI_ones", "1", "110p"),
-    IMM("MOVI_64", "1", "1110"),  IMM("FMOV_v_d", "1", "1111"),
-    {NULL, NULL, NULL},
+    IMM("FMOV_v_s", "0", "1111"),  IMM("MVNI_32", "1", "0pp0"),   IMM("BIC_imm32", "1", "0pp1"),
+    IMM("MVNI_16", "1", "10p0"),   IMM("BIC_imm16", "1", "10p1"), IMM("MVNI_ones", "1", "110p"),
+    IMM("MOVI_64", "1", "1110"),   IMM("FMOV_v_d", "1", "1111"),  {NULL, NULL, NULL},
 };

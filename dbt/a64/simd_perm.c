@@ -3,8 +3,7 @@
 #include "dbt/a64/simd_common.h"
 
 static uint64_t helper_permute(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
-                               uint64_t x3)
-{
+                               uint64_t x3) {
     unsigned size = SIMD_SIZE(insn), opcode = BITS(insn, 14, 12);
     bool q = SIMD_Q(insn);
     unsigned n = vec_lanes(q, size), part = opcode >> 2, pairs = n / 2;
@@ -31,14 +30,12 @@ static uint64_t helper_permute(struct cpu *cpu, uint64_t insn, uint64_t x1, uint
     return 0;
 }
 
-static void trans_permute(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_permute(struct a64_ctx *c, uint32_t insn) {
     bool ok = (BITS(insn, 13, 12) != 0) && !(SIMD_SIZE(insn) == 3 && !SIMD_Q(insn));
     simd_emit(c, ok, helper_permute);
 }
 
-static uint64_t helper_ext(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2, uint64_t x3)
-{
+static uint64_t helper_ext(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2, uint64_t x3) {
     bool q = SIMD_Q(insn);
     unsigned bytes = q ? 16 : 8, pos = BITS(insn, 14, 11);
     const vreg_t a = cpu->v[SIMD_RN(insn)], b = cpu->v[SIMD_RM(insn)];
@@ -51,21 +48,20 @@ static uint64_t helper_ext(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t
     return 0;
 }
 
-static void trans_ext(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ext(struct a64_ctx *c, uint32_t insn) {
     simd_emit(c, SIMD_Q(insn) || !BIT(insn, 14), helper_ext);
 }
 
 /* TBL/TBX: the table is 1-4 consecutive registers (mod 32) from Rn; an
  * out-of-range index gives 0 (TBL) or keeps the destination byte (TBX). */
 static uint64_t helper_table(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
-                             uint64_t x3)
-{
+                             uint64_t x3) {
     bool q = SIMD_Q(insn), tbx = BIT(insn, 12);
     unsigned regs = BITS(insn, 14, 13) + 1, rn = SIMD_RN(insn), rd = SIMD_RD(insn);
     uint8_t table[64];
     for (unsigned k = 0; k < regs; k++)
-        for (unsigned j = 0; j < 16; j++) table[16 * k + j] = cpu->v[(rn + k) % 32].b[j];
+        for (unsigned j = 0; j < 16; j++)
+            table[16 * k + j] = cpu->v[(rn + k) % 32].b[j];
     const vreg_t idx = cpu->v[SIMD_RM(insn)];
     vreg_t r = cpu->v[rd];
     for (unsigned i = 0; i < (q ? 16u : 8u); i++) {
@@ -79,17 +75,30 @@ static uint64_t helper_table(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64
     return 0;
 }
 
-static void trans_table(struct a64_ctx *c, uint32_t insn) { simd_emit(c, true, helper_table); }
+static void trans_table(struct a64_ctx *c, uint32_t insn) {
+    simd_emit(c, true, helper_table);
+}
 
-#define PERM(name, opc) {name, "0q001110zz0mmmmm0" opc "10nnnnnddddd", trans_permute}
-#define TABLE(name, len, op) {name, "0q001110000mmmmm0" len op "00nnnnnddddd", trans_table}
+#define PERM(name, opc)                                                                            \
+    { name, "0q001110zz0mmmmm0" opc "10nnnnnddddd", trans_permute }
+#define TABLE(name, len, op)                                                                       \
+    { name, "0q001110000mmmmm0" len op "00nnnnnddddd", trans_table }
 
 const struct a64_row a64_rows_simd_perm[] = {
-    PERM("UZP1", "001"), PERM("TRN1", "010"), PERM("ZIP1", "011"),
-    PERM("UZP2", "101"), PERM("TRN2", "110"), PERM("ZIP2", "111"),
+    PERM("UZP1", "001"),
+    PERM("TRN1", "010"),
+    PERM("ZIP1", "011"),
+    PERM("UZP2", "101"),
+    PERM("TRN2", "110"),
+    PERM("ZIP2", "111"),
     {"EXT", "0q101110000mmmmm0iiii0nnnnnddddd", trans_ext},
-    TABLE("TBL1", "00", "0"), TABLE("TBL2", "01", "0"), TABLE("TBL3", "10", "0"),
-    TABLE("TBL4", "11", "0"), TABLE("TBX1", "00", "1"), TABLE("TBX2", "01", "1"),
-    TABLE("TBX3", "10", "1"), TABLE("TBX4", "11", "1"),
+    TABLE("TBL1", "00", "0"),
+    TABLE("TBL2", "01", "0"),
+    TABLE("TBL3", "10", "0"),
+    TABLE("TBL4", "11", "0"),
+    TABLE("TBX1", "00", "1"),
+    TABLE("TBX2", "01", "1"),
+    TABLE("TBX3", "10", "1"),
+    TABLE("TBX4", "11", "1"),
     {NULL, NULL, NULL},
 };

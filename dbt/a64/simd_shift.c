@@ -4,19 +4,22 @@
  * The fixed-point FP conversions of the group live in simd_fp_shift.c. */
 #include "dbt/a64/simd_common.h"
 
-static unsigned immh_size(uint32_t insn) { return 31u - (unsigned)__builtin_clz(BITS(insn, 22, 19)); }
+static unsigned immh_size(uint32_t insn) {
+    return 31u - (unsigned)__builtin_clz(BITS(insn, 22, 19));
+}
 
-static bool is_narrow(unsigned opcode) { return (opcode & 0x1c) == 0x10; }
+static bool is_narrow(unsigned opcode) {
+    return (opcode & 0x1c) == 0x10;
+}
 
 /* One lane of the element-wise forms; op = U:opcode, x the source lane, d the old destination. */
 static uint64_t lane_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned rsh, unsigned lsh,
-                        uint64_t x, uint64_t d)
-{
+                        uint64_t x, uint64_t d) {
     s128 s = lane_sext(x, bits), u = x;
     uint64_t ones = lane_mask(bits);
     switch (op) {
-    case 0x00: return (uint64_t)shift_exact(s, -(int)rsh, false, bits); /* SSHR */
-    case 0x20: return (uint64_t)shift_exact(u, -(int)rsh, false, bits); /* USHR */
+    case 0x00: return (uint64_t)shift_exact(s, -(int)rsh, false, bits);     /* SSHR */
+    case 0x20: return (uint64_t)shift_exact(u, -(int)rsh, false, bits);     /* USHR */
     case 0x02: return d + (uint64_t)shift_exact(s, -(int)rsh, false, bits); /* SSRA */
     case 0x22: return d + (uint64_t)shift_exact(u, -(int)rsh, false, bits);
     case 0x04: return (uint64_t)shift_exact(s, -(int)rsh, true, bits); /* SRSHR */
@@ -32,7 +35,7 @@ static uint64_t lane_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned rs
         uint64_t mask = (ones << lsh) & ones;
         return (d & ~mask) | ((x << lsh) & mask);
     }
-    case 0x0e: return sat_signed(cpu, shift_exact(s, (int)lsh, false, bits), bits); /* SQSHL */
+    case 0x0e: return sat_signed(cpu, shift_exact(s, (int)lsh, false, bits), bits);   /* SQSHL */
     case 0x2e: return sat_unsigned(cpu, shift_exact(u, (int)lsh, false, bits), bits); /* UQSHL */
     case 0x2c: return sat_unsigned(cpu, shift_exact(s, (int)lsh, false, bits), bits); /* SQSHLU */
     }
@@ -40,8 +43,7 @@ static uint64_t lane_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned rs
 }
 
 /* Narrowing right shifts: wide lane x (2*bits) to one narrow lane. */
-static uint64_t narrow_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned rsh, uint64_t x)
-{
+static uint64_t narrow_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned rsh, uint64_t x) {
     bool round = op & 1;
     s128 s = lane_sext(x, 2 * bits), u = x;
     switch (op & ~1u) {
@@ -52,8 +54,8 @@ static uint64_t narrow_op(struct cpu *cpu, unsigned op, unsigned bits, unsigned 
     }
 }
 
-static uint64_t helper_shift(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2, uint64_t x3)
-{
+static uint64_t helper_shift(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
+                             uint64_t x3) {
     unsigned opcode = BITS(insn, 15, 11), op = SIMD_U(insn) << 5 | opcode;
     unsigned size = immh_size((uint32_t)insn), bits = 8u << size, immhb = BITS(insn, 22, 16);
     unsigned rsh = 2 * bits - immhb, lsh = immhb - bits, rd = SIMD_RD(insn);
@@ -70,29 +72,40 @@ static uint64_t helper_shift(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64
     } else if (opcode == 0x14) { /* [SU]SHLL */
         unsigned n = 8u >> size, off = q ? n : 0;
         for (unsigned i = 0; i < n; i++)
-            lane_set(&r, size + 1, i, (uint64_t)(lane_val(&a, size, i + off, !SIMD_U(insn)) << lsh));
+            lane_set(&r, size + 1, i,
+                     (uint64_t)(lane_val(&a, size, i + off, !SIMD_U(insn)) << lsh));
         whole = true;
     } else {
         unsigned n = scalar ? 1 : vec_lanes(q, size);
         for (unsigned i = 0; i < n; i++)
-            lane_set(&r, size, i,
-                     lane_op(cpu, op, bits, rsh, lsh, lane_get(&a, size, i), lane_get(&d, size, i)));
+            lane_set(
+                &r, size, i,
+                lane_op(cpu, op, bits, rsh, lsh, lane_get(&a, size, i), lane_get(&d, size, i)));
     }
     vreg_store(cpu, rd, &r, whole);
     return 0;
 }
 
-static bool allocated(uint32_t insn)
-{
+static bool allocated(uint32_t insn) {
     unsigned opcode = BITS(insn, 15, 11), op = SIMD_U(insn) << 5 | opcode;
     unsigned immh = BITS(insn, 22, 19);
     if (!immh) return false;
     bool wide_elems = immh & 8, narrow = is_narrow(opcode);
     if (SIMD_SCALAR(insn)) {
         switch (op) {
-        case 0x0e: case 0x2e: case 0x2c: return true;
-        case 0x12: case 0x13: case 0x30: case 0x31: case 0x32: case 0x33: return !wide_elems;
-        case 0x10: case 0x11: case 0x14: case 0x34: return false;
+        case 0x0e:
+        case 0x2e:
+        case 0x2c: return true;
+        case 0x12:
+        case 0x13:
+        case 0x30:
+        case 0x31:
+        case 0x32:
+        case 0x33: return !wide_elems;
+        case 0x10:
+        case 0x11:
+        case 0x14:
+        case 0x34: return false;
         default: return wide_elems;
         }
     }
@@ -100,24 +113,40 @@ static bool allocated(uint32_t insn)
     return !(wide_elems && !SIMD_Q(insn));
 }
 
-static void trans_shift(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_shift(struct a64_ctx *c, uint32_t insn) {
     simd_emit(c, allocated(insn), helper_shift);
 }
 
-#define VEC(name, u, opc)  {name "_v", "0q" u "011110iiiiiii" opc "1nnnnnddddd", trans_shift}
-#define SCAL(name, u, opc) {name "_s", "01" u "111110iiiiiii" opc "1nnnnnddddd", trans_shift}
+#define VEC(name, u, opc)                                                                          \
+    { name "_v", "0q" u "011110iiiiiii" opc "1nnnnnddddd", trans_shift }
+#define SCAL(name, u, opc)                                                                         \
+    { name "_s", "01" u "111110iiiiiii" opc "1nnnnnddddd", trans_shift }
 #define BOTH(name, u, opc) VEC(name, u, opc), SCAL(name, u, opc)
 
 const struct a64_row a64_rows_simd_shift[] = {
-    BOTH("SSHR", "0", "00000"),    BOTH("USHR", "1", "00000"),    BOTH("SSRA", "0", "00010"),
-    BOTH("USRA", "1", "00010"),    BOTH("SRSHR", "0", "00100"),   BOTH("URSHR", "1", "00100"),
-    BOTH("SRSRA", "0", "00110"),   BOTH("URSRA", "1", "00110"),   BOTH("SRI", "1", "01000"),
-    BOTH("SHL", "0", "01010"),     BOTH("SLI", "1", "01010"),     BOTH("SQSHLU", "1", "01100"),
-    BOTH("SQSHL_imm", "0", "01110"), BOTH("UQSHL_imm", "1", "01110"),
-    VEC("SHRN", "0", "10000"),     VEC("RSHRN", "0", "10001"),    BOTH("SQSHRN", "0", "10010"),
-    BOTH("SQRSHRN", "0", "10011"), BOTH("SQSHRUN", "1", "10000"), BOTH("SQRSHRUN", "1", "10001"),
-    BOTH("UQSHRN", "1", "10010"),  BOTH("UQRSHRN", "1", "10011"), VEC("SSHLL", "0", "10100"),
+    BOTH("SSHR", "0", "00000"),
+    BOTH("USHR", "1", "00000"),
+    BOTH("SSRA", "0", "00010"),
+    BOTH("USRA", "1", "00010"),
+    BOTH("SRSHR", "0", "00100"),
+    BOTH("URSHR", "1", "00100"),
+    BOTH("SRSRA", "0", "00110"),
+    BOTH("URSRA", "1", "00110"),
+    BOTH("SRI", "1", "01000"),
+    BOTH("SHL", "0", "01010"),
+    BOTH("SLI", "1", "01010"),
+    BOTH("SQSHLU", "1", "01100"),
+    BOTH("SQSHL_imm", "0", "01110"),
+    BOTH("UQSHL_imm", "1", "01110"),
+    VEC("SHRN", "0", "10000"),
+    VEC("RSHRN", "0", "10001"),
+    BOTH("SQSHRN", "0", "10010"),
+    BOTH("SQRSHRN", "0", "10011"),
+    BOTH("SQSHRUN", "1", "10000"),
+    BOTH("SQRSHRUN", "1", "10001"),
+    BOTH("UQSHRN", "1", "10010"),
+    BOTH("UQRSHRN", "1", "10011"),
+    VEC("SSHLL", "0", "10100"),
     VEC("USHLL", "1", "10100"),
     {NULL, NULL, NULL},
 };

@@ -3,17 +3,16 @@
  * table lookups, permutes, immediates, reductions, by-element indexing). */
 #include "tests/unit/test_a64_simd.h"
 
-static void test_saturating_arith(void)
-{
+static void test_saturating_arith(void) {
     set_v(1, 0x8080808080808080ull, 0x7f7f7f7f7f7f7f7full);
     set_v(2, 0xffffffffffffffffull, 0x0101010101010101ull);
-    CU_ASSERT(run_insn(0x4e220c20)); /* sqadd v0.16b, v1.16b, v2.16b */
+    CU_ASSERT(run_insn(0x4e220c20));                          /* sqadd v0.16b, v1.16b, v2.16b */
     CHECK_V(0, 0x8080808080808080ull, 0x7f7f7f7f7f7f7f7full); /* 127+1, -128-1 saturate */
     CU_ASSERT(QC_SET());
 
     set_v(1, 0x0005000500050005ull, 0x0001000100010001ull);
     set_v(2, 0x0003000300030003ull, 0x0002000200020002ull);
-    CU_ASSERT(run_insn(0x6e622c20)); /* uqsub v0.8h, v1.8h, v2.8h */
+    CU_ASSERT(run_insn(0x6e622c20));      /* uqsub v0.8h, v1.8h, v2.8h */
     CHECK_V(0, 0x0002000200020002ull, 0); /* 1-2 clamps at 0 */
     CU_ASSERT(QC_SET());
 
@@ -47,8 +46,7 @@ static void test_saturating_arith(void)
     CU_ASSERT(QC_SET());
 }
 
-static void test_plain_arith(void)
-{
+static void test_plain_arith(void) {
     set_v(0, 0xffffffffffffffffull, 0);
     set_v(1, 0xffffffffffffffffull, 0x00ff0102030405ffull);
     set_v(2, 0xffffffffffffffffull, 0x0101010101010101ull);
@@ -83,14 +81,13 @@ static void test_plain_arith(void)
     CHECK_V(0, 0, 0x000000060001ffffull);
 }
 
-static void test_shifts(void)
-{
+static void test_shifts(void) {
     set_v(1, 0xfffffff7fffffff8ull, 0x0000000700000008ull);
     CU_ASSERT(run_insn(0x4f3c2420)); /* srshr v0.4s, v1.4s, #4: (x + 8) >> 4 */
     CHECK_V(0, 0xffffffff00000000ull, 0x0000000000000001ull);
 
     set_v(1, 5, 0xffffffffffffffffull);
-    set_v(2, 64, 0xff); /* shift -1 (rounding right), then left by 64 */
+    set_v(2, 64, 0xff);              /* shift -1 (rounding right), then left by 64 */
     CU_ASSERT(run_insn(0x6ee25420)); /* urshl v0.2d, v1.2d, v2.2d */
     CHECK_V(0, 0, 0x8000000000000000ull);
 
@@ -116,12 +113,11 @@ static void test_shifts(void)
     CHECK_V(0, 0, 0x5123456789abcdefull);
 
     set_v(1, 0, 0x0000000000017f80ull);
-    CU_ASSERT(run_insn(0x0f0ba420)); /* sshll v0.8h, v1.8b, #3 */
+    CU_ASSERT(run_insn(0x0f0ba420));  /* sshll v0.8h, v1.8b, #3 */
     CHECK_V(0, 0, 0x000803f8fc00ull); /* 0x80 -> -1024, 0x7f -> 1016, 0x01 -> 8 */
 }
 
-static void test_narrow_widen(void)
-{
+static void test_narrow_widen(void) {
     set_v(0, 0xdeadbeef, 0x1122334455667788ull);
     set_v(1, 0x7fff80000001ffffull, 0x00120100ff00fff0ull);
     CU_ASSERT(run_insn(0x4e214820)); /* sqxtn2 v0.16b, v1.8h: lower half kept */
@@ -138,8 +134,7 @@ static void test_narrow_widen(void)
     CHECK_V(0, 0x0000000000008000ull, 0x000000010000ffffull);
 }
 
-static void test_table_and_permute(void)
-{
+static void test_table_and_permute(void) {
     set_v(1, 0x0f0e0d0c0b0a0908ull, 0x0706050403020100ull);
     set_v(2, 0x1f1e1d1c1b1a1918ull, 0x1716151413121110ull);
     set_v(3, 0x0102030405060708ull, 0x1140ff11201f0001ull);
@@ -171,8 +166,7 @@ static void test_table_and_permute(void)
     CHECK_V(0, 0x1211100f0e0d0c0bull, 0x0a09080706050403ull);
 }
 
-static void test_mod_imm(void)
-{
+static void test_mod_imm(void) {
     CU_ASSERT(run_insn(0x6f05e540)); /* movi v0.2d, #0xff00ff00ff00ff00 */
     CHECK_V(0, 0xff00ff00ff00ff00ull, 0xff00ff00ff00ff00ull);
     CU_ASSERT(run_insn(0x6f002640)); /* mvni v0.4s, #0x12, lsl #8 */
@@ -189,8 +183,7 @@ static void test_mod_imm(void)
     CHECK_V(0, 0, 0x123456009abcde00ull);
 }
 
-static void test_across_lanes(void)
-{
+static void test_across_lanes(void) {
     set_v(1, 0x0008000700060005ull, 0x000400030002ffffull);
     CU_ASSERT(run_insn(0x4e71b820)); /* addv h0, v1.8h: wraps at 16 bits */
     CHECK_V(0, 0, (0xffff + 2 + 3 + 4 + 5 + 6 + 7 + 8) & 0xffff);
@@ -202,8 +195,7 @@ static void test_across_lanes(void)
     CHECK_V(0, 0, 0xfffffffbull);
 }
 
-static void test_by_element(void)
-{
+static void test_by_element(void) {
     set_v(15, 0x0003000000000000ull, 0);
     set_v(1, 0x0007000600050004ull, 0x0003000200010000ull);
     CU_ASSERT(run_insn(0x4f7f8820)); /* mul v0.8h, v1.8h, v15.h[7]: index H:L:M */
@@ -221,8 +213,7 @@ static void test_by_element(void)
     CU_ASSERT(QC_SET());
 }
 
-static void test_copy(void)
-{
+static void test_copy(void) {
     simd_cpu()->x[1] = 0x12345678;
     CU_ASSERT(run_insn(0x4e020c20)); /* dup v0.8h, w1 */
     CHECK_V(0, 0x5678567856785678ull, 0x5678567856785678ull);
@@ -237,8 +228,7 @@ static void test_copy(void)
     CHECK_V(0, 0x44444444abcdef00ull, 0x2222222211111111ull);
 }
 
-static void test_misc(void)
-{
+static void test_misc(void) {
     set_v(1, 0x7fffffff00000000ull, 0x80000000ffffffffull);
     CU_ASSERT(run_insn(0x4ea0a820)); /* cmlt v0.4s, v1.4s, #0 */
     CHECK_V(0, 0, 0xffffffffffffffffull);
@@ -250,8 +240,7 @@ static void test_misc(void)
     CHECK_V(0, 0x08090a0b0c0d0e0full, 0x0001020304050607ull);
 }
 
-static void test_unallocated(void)
-{
+static void test_unallocated(void) {
     CU_ASSERT(insn_sigills(0x0ee2e020)); /* pmull v0.1q: crypto, not advertised */
     CU_ASSERT(insn_sigills(0x6e428420)); /* sqrdmlah: ARMv8.1 */
     CU_ASSERT(insn_sigills(0x4e421420)); /* fadd v0.8h: FEAT_FP16 */
@@ -260,8 +249,7 @@ static void test_unallocated(void)
     CU_ASSERT(insn_sigills(0x0e080420)); /* dup v0.1d, v1.d[0] (Q 0) is reserved */
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_simd_int", simd_suite_init, simd_suite_fini);
     CU_add_test(s, "saturating_arith", test_saturating_arith);
     CU_add_test(s, "plain_arith", test_plain_arith);

@@ -50,7 +50,44 @@ static bool fix_addr_in_t(struct rg_rng *rng, const struct rg_row *r, struct rg_
     return true;
 }
 
+/* A free register for a set-up load: not 31 and not in the insn's fields. */
+static unsigned spare_reg(struct rg_rng *rng, uint32_t word, uint32_t *used) {
+    *used |= 1u << 31 | 1u << (word & 31) | 1u << ((word >> 5) & 31) | 1u << ((word >> 10) & 31) |
+             1u << ((word >> 16) & 31);
+    for (;;) {
+        unsigned r = rg_below(rng, 31);
+        if (!(*used & (1u << r))) {
+            *used |= 1u << r;
+            return r;
+        }
+    }
+}
+
+/* Store-exclusive: whether it succeeds depends on the monitor, which an
+ * earlier LDXR of another size or address leaves CONSTRAINED
+ * UNPREDICTABLE. So each one is preceded by its own set-up: usually a
+ * load-exclusive of the same size from the same address (success path),
+ * sometimes CLREX (failure path). */
+static bool fix_stxr(struct rg_rng *rng, const struct rg_row *r, struct rg_unit *u) {
+    uint32_t w = u->word, used = 0, n = (w >> 5) & 31;
+    u->npre = 1;
+    if (rg_below(rng, 10) < 3) {
+        u->pre[0] = 0xd503305f; /* clrex */
+        return true;
+    }
+    unsigned t = spare_reg(rng, w, &used);
+    if (BIT(w, 21)) { /* STXP -> LDXP of the same size */
+        unsigned t2 = spare_reg(rng, w, &used);
+        u->pre[0] = 0x887f0000 | (w & (1u << 30)) | t2 << 10 | n << 5 | t;
+    } else { /* STXR -> LDXR */
+        u->pre[0] = 0x085f7c00 | (w & (3u << 30)) | n << 5 | t;
+    }
+    return true;
+}
+
 static const struct rg_policy policies[] = {
+    {"STXR", NULL, fix_stxr},
+    {"STXP", NULL, fix_stxr},
     {"MRS", NULL, fix_mrs},
     {"MSR_reg", NULL, fix_msr},
     {"HINT", NULL, fix_hint},

@@ -87,7 +87,13 @@ static void trans_barrier(struct a64_ctx *c, uint32_t insn)
     ir_fence(c->b, kinds[BITS(insn, 9, 8)]);
 }
 
-static void trans_isb(struct a64_ctx *c, uint32_t insn) { ir_fence(c->b, FENCE_ISB); }
+/* ISB: instructions after it must be fetched anew, so the block ends here
+ * and the next one is looked up (and translated) after the barrier. */
+static void trans_isb(struct a64_ctx *c, uint32_t insn)
+{
+    ir_fence(c->b, FENCE_ISB);
+    a64_goto(c, c->pc + 4, HINT_NONE);
+}
 
 /* Field letters: i immediate (branch offsets, SVC/BRK/hint numbers,
  * barrier options), b the tested bit of TBZ, c condition, t Rt, n Rn,

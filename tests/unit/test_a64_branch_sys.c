@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbt/a64/a64.h"
+#include "dbt/ir.h"
 #include "tests/unit/harness.h"
 
 static struct harness *h;
@@ -477,6 +479,47 @@ static void test_cache_maintenance_nops(void)
     CU_ASSERT_EQUAL(X(0), 1);
 }
 
+/* The terminator each control-flow insn leaves, with its branch hint. */
+static struct ir_term translate_one(uint32_t insn, uint64_t pc)
+{
+    struct ir_block b;
+    ir_block_init(&b, pc);
+    struct a64_ctx c = {.b = &b, .pc = pc};
+    a64_translate_insn(&c, insn);
+    CU_ASSERT(c.done);
+    struct ir_term t = b.term;
+    ir_block_free(&b);
+    return t;
+}
+
+static void test_terminators(void)
+{
+    struct ir_term t = translate_one(0x97ffffff, 0x4000); /* bl .-4 */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO);
+    CU_ASSERT_EQUAL(t.hint, HINT_CALL);
+    CU_ASSERT_EQUAL(t.target, 0x3ffc);
+    t = translate_one(0x17fffffe, 0x4000); /* b .-8 */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO);
+    CU_ASSERT_EQUAL(t.hint, HINT_NONE);
+    CU_ASSERT_EQUAL(t.target, 0x3ff8);
+    t = translate_one(0xd65f03c0, 0x4000); /* ret */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO_IND);
+    CU_ASSERT_EQUAL(t.hint, HINT_RET);
+    t = translate_one(0xd63f0060, 0x4000); /* blr x3 */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO_IND);
+    CU_ASSERT_EQUAL(t.hint, HINT_CALL);
+    t = translate_one(0x54ffffe1, 0x4000); /* b.ne .-4 */
+    CU_ASSERT_EQUAL(t.kind, TERM_BRCOND);
+    CU_ASSERT_EQUAL(t.target, 0x3ffc);
+    CU_ASSERT_EQUAL(t.next, 0x4004);
+    t = translate_one(0x540000ee, 0x4000); /* b.al .+28 */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO);
+    CU_ASSERT_EQUAL(t.target, 0x401c);
+    t = translate_one(0xd5033fdf, 0x4000); /* isb: the next insn is fetched anew */
+    CU_ASSERT_EQUAL(t.kind, TERM_GOTO);
+    CU_ASSERT_EQUAL(t.target, 0x4004);
+}
+
 void test_register(void)
 {
     CU_pSuite s = CU_add_suite("a64_branch_sys", suite_init, suite_fini);
@@ -500,4 +543,5 @@ void test_register(void)
     CU_add_test(s, "dc_zva", test_dc_zva);
     CU_add_test(s, "dc_zva_fault", test_dc_zva_fault);
     CU_add_test(s, "cache_maintenance_nops", test_cache_maintenance_nops);
+    CU_add_test(s, "terminators", test_terminators);
 }

@@ -1,0 +1,210 @@
+/* Guest address-space bookkeeping: mmap placement, munmap, mprotect,
+ * mremap, madvise, brk, checked copies and code invalidation callbacks. */
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "syscall/guest_mem.h"
+
+#define SPACE (1ull << 32)
+#define BASE  0x80000000ull /* mmap_base in these tests */
+#define PG    4096ull
+
+static struct guest_space gs;
+static uint64_t gone_start, gone_len;
+static int gone_calls;
+
+static void on_code_gone(void *opaque, uint64_t start, uint64_t len)
+{
+    gone_start = start;
+    gone_len = len;
+    gone_calls++;
+}
+
+static int setup(void)
+{
+    if (gs_init(&gs, SPACE)) return 1;
+    gs.mmap_base = BASE;
+    gs.code_gone = on_code_gone;
+    return 0;
+}
+
+static int teardown(void)
+{
+    gs_fini(&gs);
+    return 0;
+}
+
+static void reset(void)
+{
+    gs_munmap(&gs, 0, SPACE);
+    gone_calls = 0;
+}
+
+static const int RW = PROT_READ | PROT_WRITE;
+static const int PRIV = MAP_PRIVATE | MAP_ANONYMOUS;
+
+static void test_placement(void)
+{
+    reset();
+    int64_t a = gs_mmap(&gs, 0, 3 * PG, RW, PRIV, -1, 0);
+    CU_ASSERT_EQUAL(a, (int64_t)(BASE - 3 * PG)); /* top-down below mmap_base */
+    int64_t b = gs_mmap(&gs, 0, 100, RW, PRIV, -1, 0);
+    CU_ASSERT_EQUAL(b, a - (int64_t)PG); /* length rounded to a page */
+    int64_t c = gs_mmap(&gs, 0x10000000, PG, RW, PRIV, -1, 0);
+    CU_ASSERT_EQUAL(c, 0x10000000); /* a free hint is honoured */
+    int64_t d = gs_mmap(&gs, (uint64_t)a, PG, RW, PRIV, -1, 0);
+    CU_ASSERT_NOT_EQUAL(d, a); /* a taken hint is not */
+    CU_ASSERT_TRUE(d > 0);
+    /* the hole left by munmap is reused */
+    CU_ASSERT_EQUAL(gs_munmap(&gs, (uint64_t)b, PG), 0);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, PG, RW, PRIV, -1, 0), b);
+    /* errors */
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 0, RW, PRIV, -1, 0), -EINVAL);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0x1001, PG, RW, PRIV | MAP_FIXED, -1, 0), -EINVAL);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, SPACE - PG, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, PG, RW, MAP_ANONYMOUS, -1, 0), -EINVAL);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, (uint64_t)a, PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 1ull << 40, RW, PRIV, -1, 0), -ENOMEM);
+}
+
+static void test_fixed_replaces_and_unmap_splits(void)
+{
+    reset();
+    uint64_t a = 0x20000000;
+    CU_ASSERT_EQUAL(gs_mmap(&gs, a, 4 * PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)a);
+    memset(gs_host(&gs, a), 7, 4 * PG);
+    CU_ASSERT_EQUAL(gs_count(&gs), 1);
+    CU_ASSERT_EQUAL(gs_munmap(&gs, a + PG, PG), 0);
+    CU_ASSERT_EQUAL(gs_count(&gs), 2);
+    struct guest_vma v;
+    CU_ASSERT_FALSE(gs_find(&gs, a + PG, &v));
+    CU_ASSERT_TRUE(gs_find(&gs, a + 2 * PG, &v));
+    CU_ASSERT_EQUAL(v.start, a + 2 * PG);
+    CU_ASSERT_EQUAL(v.end, a + 4 * PG);
+    CU_ASSERT_FALSE(gs_check(&gs, a, 2 * PG, PROT_READ));
+    /* MAP_FIXED over the rest: fresh zero memory, one mapping again */
+    CU_ASSERT_EQUAL(gs_mmap(&gs, a, 4 * PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)a);
+    CU_ASSERT_EQUAL(gs_count(&gs), 1);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, a), 0);
+    CU_ASSERT_EQUAL(gs_munmap(&gs, a + 1, PG), -EINVAL);
+}
+
+static void test_mprotect(void)
+{
+    reset();
+    uint64_t a = 0x20000000;
+    gs_mmap(&gs, a, 3 * PG, RW | PROT_EXEC, PRIV | MAP_FIXED, -1, 0);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, a + PG, PG, PROT_READ), 0);
+    CU_ASSERT_EQUAL(gs_count(&gs), 3);
+    CU_ASSERT_EQUAL(gone_calls, 1); /* exec removed: translations dropped */
+    CU_ASSERT_EQUAL(gone_start, a + PG);
+    CU_ASSERT_EQUAL(gone_len, PG);
+    CU_ASSERT_FALSE(gs_check(&gs, a, 3 * PG, PROT_WRITE));
+    CU_ASSERT_TRUE(gs_check(&gs, a, 3 * PG, PROT_READ));
+    CU_ASSERT_EQUAL(gs_copy_out(&gs, a + PG, "x", 1), -EFAULT);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, a + PG, PG, RW | PROT_EXEC), 0);
+    CU_ASSERT_EQUAL(gs_count(&gs), 1); /* merged back */
+    CU_ASSERT_EQUAL(gone_calls, 1);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, a, 4 * PG, PROT_READ), -ENOMEM); /* runs into a hole */
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, a, PG, 0x80), -EINVAL);
+    /* unmapping code also drops translations */
+    CU_ASSERT_EQUAL(gs_munmap(&gs, a, 3 * PG), 0);
+    CU_ASSERT_EQUAL(gone_calls, 2);
+    CU_ASSERT_EQUAL(gone_start, a);
+}
+
+static void test_mremap(void)
+{
+    reset();
+    uint64_t a = 0x20000000;
+    gs_mmap(&gs, a, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0);
+    memset(gs_host(&gs, a), 0x5a, 2 * PG);
+    /* grow in place */
+    CU_ASSERT_EQUAL(gs_mremap(&gs, a, 2 * PG, 4 * PG, 0, 0), (int64_t)a);
+    CU_ASSERT_TRUE(gs_check(&gs, a, 4 * PG, RW));
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, a + PG), 0x5a);
+    CU_ASSERT_EQUAL(gs_count(&gs), 1);
+    /* blocked: cannot grow without MAYMOVE */
+    gs_mmap(&gs, a + 4 * PG, PG, PROT_READ, PRIV | MAP_FIXED, -1, 0);
+    CU_ASSERT_EQUAL(gs_mremap(&gs, a, 4 * PG, 8 * PG, 0, 0), -ENOMEM);
+    /* moves with MAYMOVE, keeping the contents */
+    int64_t b = gs_mremap(&gs, a, 4 * PG, 8 * PG, 1 /* MAYMOVE */, 0);
+    CU_ASSERT_TRUE(b > 0 && (uint64_t)b != a);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, (uint64_t)b + PG), 0x5a);
+    CU_ASSERT_FALSE(gs_check(&gs, a, PG, 0));
+    CU_ASSERT_TRUE(gs_check(&gs, (uint64_t)b, 8 * PG, RW));
+    /* shrink */
+    CU_ASSERT_EQUAL(gs_mremap(&gs, (uint64_t)b, 8 * PG, PG, 0, 0), b);
+    CU_ASSERT_FALSE(gs_check(&gs, (uint64_t)b + PG, PG, 0));
+    /* fixed move */
+    uint64_t c = 0x30000000;
+    CU_ASSERT_EQUAL(gs_mremap(&gs, (uint64_t)b, PG, PG, 3, c), (int64_t)c);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, c), 0x5a);
+    /* errors */
+    CU_ASSERT_EQUAL(gs_mremap(&gs, 0x40000000, PG, 2 * PG, 1, 0), -EFAULT);
+    CU_ASSERT_EQUAL(gs_mremap(&gs, c, PG, 2 * PG, 2 /* FIXED alone */, 0x50000000), -EINVAL);
+}
+
+static void test_madvise_dontneed(void)
+{
+    reset();
+    int64_t a = gs_mmap(&gs, 0, 2 * PG, RW, PRIV, -1, 0);
+    memset(gs_host(&gs, (uint64_t)a), 9, 2 * PG);
+    CU_ASSERT_EQUAL(gs_madvise(&gs, (uint64_t)a, PG, MADV_DONTNEED), 0);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, (uint64_t)a), 0);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, (uint64_t)a + PG), 9);
+    CU_ASSERT_EQUAL(gs_madvise(&gs, 0x7000000, PG, MADV_DONTNEED), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_madvise(&gs, (uint64_t)a, PG, 100 /* HWPOISON */), -EINVAL);
+}
+
+static void test_brk(void)
+{
+    reset();
+    gs_set_brk(&gs, 0x600123);
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0), 0x601000);
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x601000 + 10000), 0x601000 + 10000);
+    CU_ASSERT_TRUE(gs_check(&gs, 0x601000, 10000, RW));
+    memset(gs_host(&gs, 0x601000), 3, 10000);
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x601000 + PG), 0x601000 + PG);
+    CU_ASSERT_FALSE(gs_check(&gs, 0x601000 + PG, 1, PROT_READ));
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x601000 + 3 * PG), 0x601000 + 3 * PG);
+    CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, 0x601000 + 2 * PG), 0); /* regrown pages are zero */
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x100), 0x601000 + 3 * PG);         /* below the start: refused */
+    /* a mapping in the way stops the break */
+    gs_mmap(&gs, 0x610000, PG, RW, PRIV | MAP_FIXED, -1, 0);
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x620000), 0x601000 + 3 * PG);
+}
+
+static void test_checked_copies(void)
+{
+    reset();
+    int64_t a = gs_mmap(&gs, 0, 2 * PG, RW, PRIV, -1, 0);
+    char buf[16];
+    CU_ASSERT_EQUAL(gs_copy_out(&gs, (uint64_t)a + PG - 3, "hello", 6), 0);
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, (uint64_t)a + PG - 3, 6), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "hello");
+    CU_ASSERT_EQUAL(gs_strcpy_in(&gs, buf, (uint64_t)a + PG - 3, sizeof buf), 5);
+    CU_ASSERT_EQUAL(gs_strcpy_in(&gs, buf, (uint64_t)a + PG - 3, 4), -ENAMETOOLONG);
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, 0, 1), -EFAULT);                   /* NULL */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, (uint64_t)a + 2 * PG - 2, 4), -EFAULT); /* runs off */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, UINT64_MAX - 1, 4), -EFAULT);      /* wraps */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, SPACE + 16, 4), -EFAULT);          /* outside */
+    /* an unterminated string at the end of memory */
+    memset(gs_host(&gs, (uint64_t)a), 'x', 2 * PG);
+    char big[3 * PG];
+    CU_ASSERT_EQUAL(gs_strcpy_in(&gs, big, (uint64_t)a, sizeof big), -EFAULT);
+}
+
+void test_register(void)
+{
+    CU_pSuite s = CU_add_suite("guest_mem", setup, teardown);
+    CU_add_test(s, "mmap placement", test_placement);
+    CU_add_test(s, "MAP_FIXED and munmap split", test_fixed_replaces_and_unmap_splits);
+    CU_add_test(s, "mprotect split, merge, invalidation", test_mprotect);
+    CU_add_test(s, "mremap grow, move, shrink", test_mremap);
+    CU_add_test(s, "madvise DONTNEED zeroes", test_madvise_dontneed);
+    CU_add_test(s, "brk", test_brk);
+    CU_add_test(s, "checked copies", test_checked_copies);
+}

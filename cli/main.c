@@ -10,8 +10,7 @@
 
 extern char **environ;
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct shoal_options o;
     char err[256];
     if (options_parse(&o, argc, argv, environ, err, sizeof err)) {

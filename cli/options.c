@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage_error(char *err, size_t errlen, const char *fmt, ...)
-{
+static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -16,8 +15,7 @@ static int usage_error(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-void options_usage(FILE *out)
-{
+void options_usage(FILE *out) {
     fputs("usage: shoal [options] PROGRAM [ARGS...]\n"
           "Runs a static AArch64 Linux program on this x86-64 host.\n"
           "\n"
@@ -37,8 +35,7 @@ void options_usage(FILE *out)
           out);
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
+static int parse_size(const char *s, uint64_t *out) {
     char *end;
     unsigned long long v = strtoull(s, &end, 0);
     if (end == s) return -1;
@@ -56,14 +53,16 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_log(struct shoal_options *o, const char *items, char *err, size_t errlen)
-{
+static int parse_log(struct shoal_options *o, const char *items, char *err, size_t errlen) {
     char *copy = strdup(items), *save = NULL;
     int r = 0;
     for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(it, "in_asm")) o->log_in_asm = true;
-        else if (!strcmp(it, "op")) o->log_op = true;
-        else if (!strcmp(it, "exec")) o->log_exec = true;
+        if (!strcmp(it, "in_asm"))
+            o->log_in_asm = true;
+        else if (!strcmp(it, "op"))
+            o->log_op = true;
+        else if (!strcmp(it, "exec"))
+            o->log_exec = true;
         else {
             r = usage_error(err, errlen, "unknown -d item '%s' (valid: in_asm, op, exec)", it);
             break;
@@ -73,8 +72,7 @@ static int parse_log(struct shoal_options *o, const char *items, char *err, size
     return r;
 }
 
-static void add_edits(struct shoal_options *o, const char *list, bool unset)
-{
+static void add_edits(struct shoal_options *o, const char *list, bool unset) {
     char *copy = strdup(list), *save = NULL;
     for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
         o->env_edits = realloc(o->env_edits, (o->n_env_edits + 1) * sizeof *o->env_edits);
@@ -83,16 +81,14 @@ static void add_edits(struct shoal_options *o, const char *list, bool unset)
     free(copy);
 }
 
-static const char *env_get(char **env, const char *name)
-{
+static const char *env_get(char **env, const char *name) {
     size_t n = strlen(name);
     for (char **e = env; e && *e; e++)
         if (!strncmp(*e, name, n) && (*e)[n] == '=') return *e + n + 1;
     return NULL;
 }
 
-static int parse_env(struct shoal_options *o, char **env, char *err, size_t errlen)
-{
+static int parse_env(struct shoal_options *o, char **env, char *err, size_t errlen) {
     const char *v;
     if ((v = env_get(env, "SHOAL_STRACE"))) o->strace = true;
     if ((v = env_get(env, "SHOAL_UNSET_ENV"))) add_edits(o, v, true);
@@ -106,8 +102,7 @@ static int parse_env(struct shoal_options *o, char **env, char *err, size_t errl
 }
 
 /* Options that take a value: "-E X" and "-EX" both work. */
-static const char *value_of(int argc, char **argv, int *i, char *err, size_t errlen)
-{
+static const char *value_of(int argc, char **argv, int *i, char *err, size_t errlen) {
     const char *a = argv[*i];
     if (a[2]) return a + 2;
     if (*i + 1 >= argc) {
@@ -118,8 +113,7 @@ static const char *value_of(int argc, char **argv, int *i, char *err, size_t err
 }
 
 int options_parse(struct shoal_options *o, int argc, char **argv, char **env, char *err,
-                  size_t errlen)
-{
+                  size_t errlen) {
     memset(o, 0, sizeof *o);
     if (parse_env(o, env, err, errlen)) return -1;
     int i;
@@ -132,11 +126,16 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
         }
         /* qemu spells long options with one dash; accept both. */
         const char *name = a[1] == '-' ? a + 2 : a + 1;
-        if (!strcmp(name, "strace")) o->strace = true;
-        else if (!strcmp(name, "interp")) o->interp = true;
-        else if (!strcmp(name, "help") || !strcmp(name, "h")) o->help = true;
-        else if (!strcmp(name, "version")) o->version = true;
-        else if (a[1] == '-') return usage_error(err, errlen, "unknown option '%s'", a);
+        if (!strcmp(name, "strace"))
+            o->strace = true;
+        else if (!strcmp(name, "interp"))
+            o->interp = true;
+        else if (!strcmp(name, "help") || !strcmp(name, "h"))
+            o->help = true;
+        else if (!strcmp(name, "version"))
+            o->version = true;
+        else if (a[1] == '-')
+            return usage_error(err, errlen, "unknown option '%s'", a);
         else {
             const char *v;
             switch (a[1]) {
@@ -171,38 +170,41 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
     return 0;
 }
 
-void options_free(struct shoal_options *o)
-{
-    for (size_t i = 0; i < o->n_env_edits; i++) free(o->env_edits[i].text);
+void options_free(struct shoal_options *o) {
+    for (size_t i = 0; i < o->n_env_edits; i++)
+        free(o->env_edits[i].text);
     free(o->env_edits);
     o->env_edits = NULL;
     o->n_env_edits = 0;
 }
 
 /* Length of the name part of "NAME=VALUE" (or of "NAME"). */
-static size_t name_len(const char *s)
-{
+static size_t name_len(const char *s) {
     const char *eq = strchr(s, '=');
     return eq ? (size_t)(eq - s) : strlen(s);
 }
 
-char **options_guest_env(const struct shoal_options *o, char **env)
-{
+char **options_guest_env(const struct shoal_options *o, char **env) {
     size_t n = 0;
-    while (env && env[n]) n++;
+    while (env && env[n])
+        n++;
     char **out = malloc((n + o->n_env_edits + 1) * sizeof *out);
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) out[m++] = env[i];
+    for (size_t i = 0; i < n; i++)
+        out[m++] = env[i];
     for (size_t k = 0; k < o->n_env_edits; k++) {
         const struct env_edit *e = &o->env_edits[k];
         size_t len = name_len(e->text);
         size_t j = 0;
-        while (j < m && !(name_len(out[j]) == len && !strncmp(out[j], e->text, len))) j++;
+        while (j < m && !(name_len(out[j]) == len && !strncmp(out[j], e->text, len)))
+            j++;
         if (e->unset) {
             if (j < m) memmove(&out[j], &out[j + 1], (--m - j) * sizeof *out);
         } else if (strchr(e->text, '=')) {
-            if (j < m) out[j] = e->text;
-            else out[m++] = e->text;
+            if (j < m)
+                out[j] = e->text;
+            else
+                out[m++] = e->text;
         }
     }
     out[m] = NULL;

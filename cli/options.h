@@ -20,7 +20,7 @@ struct shoal_options {
     struct env_edit {
         char *text;
         bool unset;
-    } *env_edits;
+    } * env_edits;
     size_t n_env_edits;
     int prog_index; /* argv index of PROGRAM; 0 when there is none */
 };

@@ -21,8 +21,7 @@ static const struct {
     {AARCH64_O_LARGEFILE, 0100000 /* x86-64 O_LARGEFILE; glibc defines it as 0 on 64-bit */},
 };
 
-int open_flags_to_host(uint64_t guest_flags)
-{
+int open_flags_to_host(uint64_t guest_flags) {
     /* The four differing bits occupy the same four positions on both sides. */
     int host = (int)(guest_flags & OPEN_SHARED_BITS & 0xffffffffu);
     for (unsigned i = 0; i < sizeof open_flag_pairs / sizeof open_flag_pairs[0]; i++)
@@ -30,16 +29,14 @@ int open_flags_to_host(uint64_t guest_flags)
     return host;
 }
 
-uint64_t open_flags_to_guest(int host_flags)
-{
+uint64_t open_flags_to_guest(int host_flags) {
     uint64_t guest = (uint32_t)host_flags & OPEN_SHARED_BITS;
     for (unsigned i = 0; i < sizeof open_flag_pairs / sizeof open_flag_pairs[0]; i++)
         if (host_flags & open_flag_pairs[i].host) guest |= open_flag_pairs[i].guest;
     return guest;
 }
 
-void stat_to_guest(struct aarch64_stat *g, const struct stat *h)
-{
+void stat_to_guest(struct aarch64_stat *g, const struct stat *h) {
     memset(g, 0, sizeof *g);
     g->st_dev = h->st_dev;
     g->st_ino = h->st_ino;

@@ -20,8 +20,7 @@
 
 #define PAGE GUEST_PAGE_SIZE
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -31,17 +30,19 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
-static int seg_prot(uint32_t pf)
-{
+static int seg_prot(uint32_t pf) {
     return ((pf & PF_R) ? PROT_READ : 0) | ((pf & PF_W) ? PROT_WRITE : 0) |
            ((pf & PF_X) ? PROT_EXEC : 0);
 }
 
-static uint64_t page_down(uint64_t v) { return v & GUEST_PAGE_MASK; }
-static uint64_t page_up(uint64_t v) { return (v + PAGE - 1) & GUEST_PAGE_MASK; }
+static uint64_t page_down(uint64_t v) {
+    return v & GUEST_PAGE_MASK;
+}
+static uint64_t page_up(uint64_t v) {
+    return (v + PAGE - 1) & GUEST_PAGE_MASK;
+}
 
-static int check_header(const Elf64_Ehdr *eh, size_t size, char *err, size_t errlen)
-{
+static int check_header(const Elf64_Ehdr *eh, size_t size, char *err, size_t errlen) {
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, -ENOEXEC, "not an ELF file");
     if (eh->e_ident[EI_CLASS] != ELFCLASS64)
@@ -65,8 +66,7 @@ static int check_header(const Elf64_Ehdr *eh, size_t size, char *err, size_t err
     return 0;
 }
 
-static int check_load(const Elf64_Phdr *ph, size_t size, char *err, size_t errlen)
-{
+static int check_load(const Elf64_Phdr *ph, size_t size, char *err, size_t errlen) {
     if (ph->p_filesz > ph->p_memsz)
         return fail(err, errlen, -ENOEXEC, "segment file size exceeds its memory size");
     if (ph->p_offset > size || ph->p_filesz > size - ph->p_offset)
@@ -77,22 +77,22 @@ static int check_load(const Elf64_Phdr *ph, size_t size, char *err, size_t errle
 }
 
 /* Union of the protections of every segment touching the page at pg. */
-static int page_prot(const Elf64_Phdr *ph, unsigned phnum, uint64_t bias, uint64_t pg)
-{
+static int page_prot(const Elf64_Phdr *ph, unsigned phnum, uint64_t bias, uint64_t pg) {
     int prot = 0;
     for (unsigned i = 0; i < phnum; i++) {
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0) continue;
-        uint64_t s = page_down(ph[i].p_vaddr + bias), e = page_up(ph[i].p_vaddr + bias + ph[i].p_memsz);
+        uint64_t s = page_down(ph[i].p_vaddr + bias),
+                 e = page_up(ph[i].p_vaddr + bias + ph[i].p_memsz);
         if (pg >= s && pg < e) prot |= seg_prot(ph[i].p_flags);
     }
     return prot;
 }
 
 int elf_load_image(struct guest_space *gs, const void *image, size_t size, struct elf_info *info,
-                   char *err, size_t errlen)
-{
+                   char *err, size_t errlen) {
     memset(info, 0, sizeof *info);
-    if (size < sizeof(Elf64_Ehdr)) return fail(err, errlen, -ENOEXEC, "file too short for an ELF header");
+    if (size < sizeof(Elf64_Ehdr))
+        return fail(err, errlen, -ENOEXEC, "file too short for an ELF header");
     Elf64_Ehdr eh;
     memcpy(&eh, image, sizeof eh);
     int r = check_header(&eh, size, err, errlen);
@@ -144,7 +144,8 @@ int elf_load_image(struct guest_space *gs, const void *image, size_t size, struc
     /* Nothing may be there yet (the stack is mapped before the program). */
     for (unsigned i = 0; i < phnum; i++) {
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0) continue;
-        uint64_t s = page_down(ph[i].p_vaddr + bias), e = page_up(ph[i].p_vaddr + bias + ph[i].p_memsz);
+        uint64_t s = page_down(ph[i].p_vaddr + bias),
+                 e = page_up(ph[i].p_vaddr + bias + ph[i].p_memsz);
         if (!gs_is_free(gs, s, e - s)) {
             r = fail(err, errlen, -ENOMEM, "program overlaps the stack");
             goto out;
@@ -203,8 +204,7 @@ out:
 }
 
 int elf_load_file(struct guest_space *gs, const char *path, struct elf_info *info, char *err,
-                  size_t errlen)
-{
+                  size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;

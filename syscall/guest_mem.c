@@ -19,26 +19,25 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
-#define GUEST_PROT_BTI 0x10 /* AArch64 PROT_BTI: accepted, no effect here */
-#define MREMAP_MAYMOVE_  1
-#define MREMAP_FIXED_    2
+#define GUEST_PROT_BTI  0x10 /* AArch64 PROT_BTI: accepted, no effect here */
+#define MREMAP_MAYMOVE_ 1
+#define MREMAP_FIXED_   2
 
-static inline uint64_t page_up(uint64_t v) { return (v + PAGE - 1) & GUEST_PAGE_MASK; }
+static inline uint64_t page_up(uint64_t v) {
+    return (v + PAGE - 1) & GUEST_PAGE_MASK;
+}
 
-static int host_prot(int prot)
-{
+static int host_prot(int prot) {
     int h = prot & (PROT_READ | PROT_WRITE);
     if (prot & PROT_EXEC) h |= PROT_READ;
     return h;
 }
 
-static bool range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len)
-{
+static bool range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len) {
     return addr < gs->size && len <= gs->size - addr;
 }
 
-int gs_init(struct guest_space *gs, uint64_t size)
-{
+int gs_init(struct guest_space *gs, uint64_t size) {
     memset(gs, 0, sizeof *gs);
     void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return -errno;
@@ -50,8 +49,7 @@ int gs_init(struct guest_space *gs, uint64_t size)
     return 0;
 }
 
-void gs_fini(struct guest_space *gs)
-{
+void gs_fini(struct guest_space *gs) {
     if (!gs->base) return;
     munmap(gs->base, gs->size);
     pthread_rwlock_destroy(&gs->lock);
@@ -62,19 +60,19 @@ void gs_fini(struct guest_space *gs)
 /* ---- the sorted mapping list (lock held) ---- */
 
 /* Index of the first mapping that ends after addr. */
-static size_t first_after(const struct guest_space *gs, uint64_t addr)
-{
+static size_t first_after(const struct guest_space *gs, uint64_t addr) {
     size_t lo = 0, hi = gs->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (gs->vmas[mid].end <= addr) lo = mid + 1;
-        else hi = mid;
+        if (gs->vmas[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
 
-static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v)
-{
+static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v) {
     if (gs->n == gs->cap) {
         size_t cap = gs->cap ? gs->cap * 2 : 16;
         struct guest_vma *nv = realloc(gs->vmas, cap * sizeof *nv);
@@ -87,15 +85,13 @@ static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v)
     gs->n++;
 }
 
-static void remove_at(struct guest_space *gs, size_t i, size_t count)
-{
+static void remove_at(struct guest_space *gs, size_t i, size_t count) {
     memmove(&gs->vmas[i], &gs->vmas[i + count], (gs->n - i - count) * sizeof *gs->vmas);
     gs->n -= count;
 }
 
 /* Makes addr a mapping boundary (splits the mapping containing it). */
-static void split_at(struct guest_space *gs, uint64_t addr)
-{
+static void split_at(struct guest_space *gs, uint64_t addr) {
     size_t i = first_after(gs, addr);
     if (i < gs->n && gs->vmas[i].start < addr) {
         struct guest_vma tail = gs->vmas[i];
@@ -107,24 +103,22 @@ static void split_at(struct guest_space *gs, uint64_t addr)
 
 /* Index range [*lo, *hi) of the mappings inside [start, end), after
  * splitting at both ends. */
-static void carve(struct guest_space *gs, uint64_t start, uint64_t end, size_t *lo, size_t *hi)
-{
+static void carve(struct guest_space *gs, uint64_t start, uint64_t end, size_t *lo, size_t *hi) {
     split_at(gs, start);
     split_at(gs, end);
     *lo = first_after(gs, start);
     size_t j = *lo;
-    while (j < gs->n && gs->vmas[j].start < end) j++;
+    while (j < gs->n && gs->vmas[j].start < end)
+        j++;
     *hi = j;
 }
 
-static bool same_kind(const struct guest_vma *a, const struct guest_vma *b)
-{
+static bool same_kind(const struct guest_vma *a, const struct guest_vma *b) {
     return a->end == b->start && a->prot == b->prot && a->kind == b->kind;
 }
 
 /* Merges equal neighbours around [lo, hi). */
-static void coalesce(struct guest_space *gs, size_t lo, size_t hi)
-{
+static void coalesce(struct guest_space *gs, size_t lo, size_t hi) {
     if (lo > 0) lo--;
     if (hi > gs->n) hi = gs->n;
     for (size_t i = lo; i + 1 < gs->n && i <= hi;) {
@@ -139,32 +133,29 @@ static void coalesce(struct guest_space *gs, size_t lo, size_t hi)
 }
 
 /* Removes the records of [start, end); true if any of it was executable. */
-static bool forget_range(struct guest_space *gs, uint64_t start, uint64_t end)
-{
+static bool forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
     size_t lo, hi;
     carve(gs, start, end, &lo, &hi);
     bool exec = false;
-    for (size_t i = lo; i < hi; i++) exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
+    for (size_t i = lo; i < hi; i++)
+        exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
     remove_at(gs, lo, hi - lo);
     return exec;
 }
 
 static void record(struct guest_space *gs, uint64_t start, uint64_t end, int prot,
-                   enum gvma_kind kind)
-{
+                   enum gvma_kind kind) {
     size_t i = first_after(gs, start);
     insert_at(gs, i, (struct guest_vma){start, end, prot, kind});
     coalesce(gs, i, i + 1);
 }
 
-static bool range_free(const struct guest_space *gs, uint64_t start, uint64_t end)
-{
+static bool range_free(const struct guest_space *gs, uint64_t start, uint64_t end) {
     size_t i = first_after(gs, start);
     return i == gs->n || gs->vmas[i].start >= end;
 }
 
-static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
-{
+static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     if (len == 0) return addr <= gs->size;
     if (!range_in_space(gs, addr, len)) return false;
     uint64_t cur = addr, end = addr + len;
@@ -177,8 +168,7 @@ static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, 
 }
 
 /* Highest free gap of len bytes below mmap_base; 0 if none. */
-static uint64_t find_free(const struct guest_space *gs, uint64_t len)
-{
+static uint64_t find_free(const struct guest_space *gs, uint64_t len) {
     uint64_t top = gs->mmap_base;
     size_t i = first_after(gs, top);
     /* i: first mapping ending after top; walk down from the one before. */
@@ -193,28 +183,24 @@ static uint64_t find_free(const struct guest_space *gs, uint64_t len)
     }
 }
 
-static void host_reserve(struct guest_space *gs, uint64_t start, uint64_t len)
-{
+static void host_reserve(struct guest_space *gs, uint64_t start, uint64_t len) {
     void *p = mmap(gs->base + start, len, PROT_NONE,
                    MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     SHOAL_ASSERT(p != MAP_FAILED);
 }
 
-static void notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len)
-{
+static void notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len) {
     if (exec && gs->code_gone) gs->code_gone(gs->code_gone_opaque, start, len);
 }
 
-static bool prot_valid(int prot)
-{
+static bool prot_valid(int prot) {
     return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | GUEST_PROT_BTI)) == 0;
 }
 
 /* ---- the mmap family ---- */
 
 int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                uint64_t off)
-{
+                uint64_t off) {
     if (len == 0 || (off & (PAGE - 1)) || !prot_valid(prot)) return -EINVAL;
     int type = flags & MAP_TYPE;
     if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) return -EINVAL;
@@ -253,7 +239,8 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             goto out;
         }
     }
-    void *p = mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd, anon ? 0 : (off_t)off);
+    void *p =
+        mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd, anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
         goto out;
@@ -269,12 +256,11 @@ out:
 }
 
 int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
-                 enum gvma_kind kind)
-{
+                 enum gvma_kind kind) {
     if ((addr & (PAGE - 1)) || !range_in_space(gs, addr, len) || len == 0) return -EINVAL;
     len = page_up(len);
-    void *p = mmap(gs->base + addr, len, host_prot(prot),
-                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p =
+        mmap(gs->base + addr, len, host_prot(prot), MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return -errno;
     pthread_rwlock_wrlock(&gs->lock);
     bool exec = forget_range(gs, addr, addr + len);
@@ -284,8 +270,7 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     return 0;
 }
 
-int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len)
-{
+int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
     len = page_up(len);
     if (!range_in_space(gs, addr, len)) return -EINVAL;
@@ -297,8 +282,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len)
     return 0;
 }
 
-int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
-{
+int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
     if ((addr & (PAGE - 1)) || !prot_valid(prot)) return -EINVAL;
     if (len == 0) return 0;
@@ -329,10 +313,9 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
 
 /* Moves [old, old+old_len) to [to, to+new_len) (lock held). */
 static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_len,
-                            uint64_t new_len, uint64_t to, const struct guest_vma *v, bool *exec)
-{
-    void *p = mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED,
-                     gs->base + to);
+                            uint64_t new_len, uint64_t to, const struct guest_vma *v, bool *exec) {
+    void *p =
+        mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
     if (p == MAP_FAILED) return -errno;
     host_reserve(gs, old, old_len);
     /* Translations of either range are stale: the caller drops both. */
@@ -343,8 +326,7 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
 }
 
 int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64_t new_len,
-                  int flags, uint64_t new_addr)
-{
+                  int flags, uint64_t new_addr) {
     if (flags & ~(MREMAP_MAYMOVE_ | MREMAP_FIXED_)) return -EINVAL;
     if ((flags & MREMAP_FIXED_) && !(flags & MREMAP_MAYMOVE_)) return -EINVAL;
     if ((old & (PAGE - 1)) || new_len == 0 || old_len == 0) return -EINVAL;
@@ -385,7 +367,8 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
         goto out;
     }
     uint64_t tail = old + old_len, grow = new_len - old_len;
-    if (v.kind == GVMA_ANON && range_in_space(gs, tail, grow) && range_free(gs, tail, tail + grow)) {
+    if (v.kind == GVMA_ANON && range_in_space(gs, tail, grow) &&
+        range_free(gs, tail, tail + grow)) {
         void *p = mmap(gs->base + tail, grow, host_prot(v.prot),
                        MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
@@ -410,8 +393,7 @@ out:
     return ret;
 }
 
-int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice)
-{
+int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) {
     if (addr & (PAGE - 1)) return -EINVAL;
     /* Only advice with no effect outside the range itself (no HWPOISON & co). */
     if (advice < 0 || advice > MADV_PAGEOUT) return -EINVAL;
@@ -420,23 +402,23 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice)
     len = page_up(len);
     pthread_rwlock_rdlock(&gs->lock);
     int ret = 0;
-    if (!range_ok(gs, addr, len, 0)) ret = -ENOMEM;
-    else if (madvise(gs->base + addr, len, advice) != 0) ret = -errno;
+    if (!range_ok(gs, addr, len, 0))
+        ret = -ENOMEM;
+    else if (madvise(gs->base + addr, len, advice) != 0)
+        ret = -errno;
     pthread_rwlock_unlock(&gs->lock);
     return ret;
 }
 
 /* ---- brk ---- */
 
-void gs_set_brk(struct guest_space *gs, uint64_t start)
-{
+void gs_set_brk(struct guest_space *gs, uint64_t start) {
     pthread_rwlock_wrlock(&gs->lock);
     gs->brk_start = gs->brk_cur = page_up(start);
     pthread_rwlock_unlock(&gs->lock);
 }
 
-uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk)
-{
+uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
     pthread_rwlock_wrlock(&gs->lock);
     uint64_t cur = gs->brk_cur;
     if (new_brk < gs->brk_start || new_brk > gs->size) goto out;
@@ -459,16 +441,14 @@ out:
 
 /* ---- checked access for syscall handlers ---- */
 
-bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot)
-{
+bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, addr, len, prot);
     pthread_rwlock_unlock(&gs->lock);
     return ok;
 }
 
-int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len)
-{
+int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, src, len, PROT_READ);
     if (ok) memcpy(dst, gs->base + src, len);
@@ -476,8 +456,7 @@ int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len)
     return ok ? 0 : -EFAULT;
 }
 
-int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len)
-{
+int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len) {
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, dst, len, PROT_WRITE);
     if (ok) memcpy(gs->base + dst, src, len);
@@ -485,8 +464,7 @@ int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t le
     return ok ? 0 : -EFAULT;
 }
 
-long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap)
-{
+long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
     pthread_rwlock_rdlock(&gs->lock);
     long ret = -EFAULT;
     size_t done = 0;
@@ -515,16 +493,14 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap)
     return ret;
 }
 
-bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len)
-{
+bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len) {
     pthread_rwlock_rdlock(&gs->lock);
     bool free_ = range_in_space(gs, addr, len) && range_free(gs, addr, addr + len);
     pthread_rwlock_unlock(&gs->lock);
     return free_;
 }
 
-bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out)
-{
+bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out) {
     pthread_rwlock_rdlock(&gs->lock);
     size_t i = first_after(gs, addr);
     bool found = i < gs->n && gs->vmas[i].start <= addr;
@@ -533,8 +509,7 @@ bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out)
     return found;
 }
 
-size_t gs_count(struct guest_space *gs)
-{
+size_t gs_count(struct guest_space *gs) {
     pthread_rwlock_rdlock(&gs->lock);
     size_t n = gs->n;
     pthread_rwlock_unlock(&gs->lock);

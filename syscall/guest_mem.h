@@ -39,7 +39,7 @@ struct guest_space {
     gs_code_gone_fn code_gone;
     void *code_gone_opaque;
 
-    pthread_rwlock_t lock; /* guards the fields below and brk_* */
+    pthread_rwlock_t lock;  /* guards the fields below and brk_* */
     struct guest_vma *vmas; /* sorted by start, non-overlapping */
     size_t n, cap;
 };
@@ -87,6 +87,8 @@ bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out);
 /* Number of mappings (adjacent equal mappings are merged). */
 size_t gs_count(struct guest_space *gs);
 
-static inline void *gs_host(const struct guest_space *gs, uint64_t addr) { return gs->base + addr; }
+static inline void *gs_host(const struct guest_space *gs, uint64_t addr) {
+    return gs->base + addr;
+}
 
 #endif

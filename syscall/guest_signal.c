@@ -10,8 +10,7 @@
 
 #include "common/log.h"
 
-enum sig_default signal_default_action(int sig)
-{
+enum sig_default signal_default_action(int sig) {
     switch (sig) {
     case SIGCHLD:
     case SIGURG:
@@ -25,31 +24,31 @@ enum sig_default signal_default_action(int sig)
     }
 }
 
-static uint64_t guest_handler(struct process *p, int sig)
-{
+static uint64_t guest_handler(struct process *p, int sig) {
     pthread_mutex_lock(&p->sig_lock);
     uint64_t h = p->sigaction[sig].handler;
     pthread_mutex_unlock(&p->sig_lock);
     return h;
 }
 
-static const char *sig_name(int sig, char *buf, size_t len)
-{
+static const char *sig_name(int sig, char *buf, size_t len) {
     const char *abbrev = sigabbrev_np(sig);
-    if (abbrev) snprintf(buf, len, "SIG%s", abbrev);
-    else snprintf(buf, len, "signal %d", sig);
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "signal %d", sig);
     return buf;
 }
 
-_Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t addr)
-{
+_Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t addr) {
     struct process *p = t->proc;
     char name[32];
     sig_name(sig, name, sizeof name);
     if (p->strace) {
         char line[160];
-        int n = snprintf(line, sizeof line, "--- %s {si_signo=%s, si_code=%d, si_addr=0x%llx} ---\n",
-                         name, name, code, (unsigned long long)addr);
+        int n =
+            snprintf(line, sizeof line, "--- %s {si_signo=%s, si_code=%d, si_addr=0x%llx} ---\n",
+                     name, name, code, (unsigned long long)addr);
         ssize_t r = write(2, line, (size_t)n);
         (void)r;
     }
@@ -63,14 +62,12 @@ _Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t a
 
 /* Signals the emulator keeps for itself: its fault handler (SEGV, BUS),
  * the unchangeable ones, and glibc's internal 32 and 33. */
-static bool host_reserved(int sig)
-{
+static bool host_reserved(int sig) {
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP ||
            (sig >= 32 && sig < SIGRTMIN);
 }
 
-void signal_mirror_action(int sig, uint64_t handler)
-{
+void signal_mirror_action(int sig, uint64_t handler) {
     if (host_reserved(sig)) return;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -79,8 +76,7 @@ void signal_mirror_action(int sig, uint64_t handler)
     sigaction(sig, &sa, NULL);
 }
 
-void signal_mirror_mask(uint64_t guest_mask)
-{
+void signal_mirror_mask(uint64_t guest_mask) {
     sigset_t set;
     sigemptyset(&set);
     for (int sig = 1; sig <= GUEST_NSIG; sig++)
@@ -90,14 +86,12 @@ void signal_mirror_mask(uint64_t guest_mask)
     pthread_sigmask(SIG_SETMASK, &set, NULL);
 }
 
-static int64_t host_send(int tid, int sig)
-{
+static int64_t host_send(int tid, int sig) {
     long r = tid ? syscall(SYS_tgkill, getpid(), tid, sig) : kill(getpid(), sig);
     return r < 0 ? -errno : 0;
 }
 
-int64_t signal_send_own(struct task *t, int tid, int sig)
-{
+int64_t signal_send_own(struct task *t, int tid, int sig) {
     struct process *p = t->proc;
     uint64_t h = guest_handler(p, sig);
     bool reserved = host_reserved(sig);

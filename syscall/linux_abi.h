@@ -53,8 +53,8 @@ struct aarch64_stack_t {
     int32_t pad;
     uint64_t ss_size;
 };
-#define GUEST_SS_ONSTACK 1
-#define GUEST_SS_DISABLE 2
+#define GUEST_SS_ONSTACK  1
+#define GUEST_SS_DISABLE  2
 #define GUEST_MINSIGSTKSZ 5120
 
 /* open(2) flags whose values differ between AArch64 and x86-64. */
@@ -91,7 +91,8 @@ struct aarch64_stack_t {
 #define AARCH64_HWCAP_CRC32   (1ull << 7)
 #define AARCH64_HWCAP_ATOMICS (1ull << 8)
 /* What the DBT implements; see docs/cli.md for why nothing else. */
-#define SHOAL_HWCAP  (AARCH64_HWCAP_FP | AARCH64_HWCAP_ASIMD | AARCH64_HWCAP_CRC32 | AARCH64_HWCAP_ATOMICS)
+#define SHOAL_HWCAP                                                                                \
+    (AARCH64_HWCAP_FP | AARCH64_HWCAP_ASIMD | AARCH64_HWCAP_CRC32 | AARCH64_HWCAP_ATOMICS)
 #define SHOAL_HWCAP2 0ull
 
 /* open flags AArch64 <-> x86-64. */

@@ -9,12 +9,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-bool proc_self_path(const char *path, const char *name)
-{
+bool proc_self_path(const char *path, const char *name) {
     char buf[64];
     const char *rest = NULL;
-    if (!strncmp(path, "/proc/self/", 11)) rest = path + 11;
-    else if (!strncmp(path, "/proc/thread-self/", 18)) rest = path + 18;
+    if (!strncmp(path, "/proc/self/", 11))
+        rest = path + 11;
+    else if (!strncmp(path, "/proc/thread-self/", 18))
+        rest = path + 18;
     else {
         int n = snprintf(buf, sizeof buf, "/proc/%d/", (int)getpid());
         if (!strncmp(path, buf, (size_t)n)) rest = path + n;
@@ -22,8 +23,7 @@ bool proc_self_path(const char *path, const char *name)
     return rest && !strcmp(rest, name);
 }
 
-static void write_all(int fd, const void *p, size_t n)
-{
+static void write_all(int fd, const void *p, size_t n) {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w <= 0) return;
@@ -32,16 +32,17 @@ static void write_all(int fd, const void *p, size_t n)
     }
 }
 
-static void gen_cmdline(struct task *t, int fd)
-{
-    for (char *const *a = t->proc->argv; a && *a; a++) write_all(fd, *a, strlen(*a) + 1);
+static void gen_cmdline(struct task *t, int fd) {
+    for (char *const *a = t->proc->argv; a && *a; a++)
+        write_all(fd, *a, strlen(*a) + 1);
 }
 
-static void gen_auxv(struct task *t, int fd) { write_all(fd, t->proc->auxv, t->proc->auxv_bytes); }
+static void gen_auxv(struct task *t, int fd) {
+    write_all(fd, t->proc->auxv, t->proc->auxv_bytes);
+}
 
 /* Same format as Linux: "start-end perms offset dev inode   name". */
-static void gen_maps(struct task *t, int fd)
-{
+static void gen_maps(struct task *t, int fd) {
     struct guest_space *gs = &t->proc->mem;
     struct guest_vma v;
     char line[160];
@@ -72,8 +73,7 @@ static const struct {
     {"maps", gen_maps},
 };
 
-int proc_file_open(struct task *t, const char *path, int host_flags)
-{
+int proc_file_open(struct task *t, const char *path, int host_flags) {
     for (size_t i = 0; i < sizeof proc_files / sizeof proc_files[0]; i++) {
         if (!proc_self_path(path, proc_files[i].name)) continue;
         int fd = memfd_create(proc_files[i].name, (host_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);

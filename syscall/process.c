@@ -16,13 +16,11 @@
 
 #define MMAP_GAP_MIN (128ull << 20) /* Linux keeps at least this below the stack */
 
-static void drop_translations(void *opaque, uint64_t start, uint64_t len)
-{
+static void drop_translations(void *opaque, uint64_t start, uint64_t len) {
     dbt_invalidate(opaque, start, len);
 }
 
-struct task *task_new(struct process *proc)
-{
+struct task *task_new(struct process *proc) {
     struct task *t = aligned_alloc(64, (sizeof(struct task) + 63) & ~(size_t)63);
     SHOAL_ASSERT(t);
     memset(t, 0, sizeof *t);
@@ -35,23 +33,20 @@ struct task *task_new(struct process *proc)
     return t;
 }
 
-void task_free(struct task *t)
-{
+void task_free(struct task *t) {
     dbt_cpu_fini(&t->cpu);
     free(t);
 }
 
-static int reserve_space(struct guest_space *gs)
-{
+static int reserve_space(struct guest_space *gs) {
     int r = -ENOMEM;
     for (uint64_t size = GS_DEFAULT_SIZE; size >= (1ull << 32); size >>= 1)
         if ((r = gs_init(gs, size)) == 0) return 0;
     return r;
 }
 
-int process_create(const struct process_config *cfg, struct process **out,
-                   struct task **main_task, char *err, size_t errlen)
-{
+int process_create(const struct process_config *cfg, struct process **out, struct task **main_task,
+                   char *err, size_t errlen) {
     struct process *p = calloc(1, sizeof *p);
     SHOAL_ASSERT(p);
     int r = reserve_space(&p->mem);
@@ -115,7 +110,8 @@ int process_create(const struct process_config *cfg, struct process **out,
     p->argv = cfg->argv;
     const uint64_t *auxv = gs_host(&p->mem, stack_auxv_addr(&p->mem, (uint64_t)guest_sp));
     size_t n = 0;
-    while (n + 2 <= sizeof p->auxv / 8 && (n == 0 || auxv[n - 2] != AT_NULL_)) n += 2;
+    while (n + 2 <= sizeof p->auxv / 8 && (n == 0 || auxv[n - 2] != AT_NULL_))
+        n += 2;
     memcpy(p->auxv, auxv, n * 8);
     p->auxv_bytes = n * 8;
 

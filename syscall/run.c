@@ -13,8 +13,7 @@
 #include "syscall/guest_signal.h"
 #include "syscall/syscall.h"
 
-_Noreturn void task_run(struct task *t)
-{
+_Noreturn void task_run(struct task *t) {
     for (;;) {
         switch (dbt_run(&t->cpu)) {
         case CPU_EXIT_SVC: syscall_dispatch(t); break;
@@ -27,15 +26,13 @@ _Noreturn void task_run(struct task *t)
     }
 }
 
-_Noreturn void process_exit(struct process *p, int status)
-{
+_Noreturn void process_exit(struct process *p, int status) {
     fflush(NULL);
     syscall(SYS_exit_group, status);
     _exit(status); /* not reached */
 }
 
-_Noreturn void process_die_of_signal(struct process *p, int sig)
-{
+_Noreturn void process_die_of_signal(struct process *p, int sig) {
     fflush(NULL);
     /* Die like the native process would, without dumping the emulator's core. */
     struct rlimit none = {0, 0};
@@ -51,8 +48,7 @@ _Noreturn void process_die_of_signal(struct process *p, int sig)
     _exit(128 + sig);
 }
 
-_Noreturn void task_exit(struct task *t, int status)
-{
+_Noreturn void task_exit(struct task *t, int status) {
     struct process *p = t->proc;
     if (t->clear_child_tid) {
         uint32_t zero = 0;

@@ -7,24 +7,23 @@
 #include "syscall/linux_abi.h"
 
 /* Appends one string below *p; false if it would go under floor. */
-static int push_bytes(struct guest_space *gs, uint64_t *p, uint64_t floor, const void *s, size_t n)
-{
+static int push_bytes(struct guest_space *gs, uint64_t *p, uint64_t floor, const void *s,
+                      size_t n) {
     if (*p - floor < n) return 0;
     *p -= n;
     memcpy(gs_host(gs, *p), s, n);
     return 1;
 }
 
-static uint64_t count(char *const *v)
-{
+static uint64_t count(char *const *v) {
     uint64_t n = 0;
-    while (v && v[n]) n++;
+    while (v && v[n])
+        n++;
     return n;
 }
 
 int64_t stack_build(struct guest_space *gs, uint64_t stack_top, uint64_t size,
-                    const struct elf_info *elf, const struct stack_params *p)
-{
+                    const struct elf_info *elf, const struct stack_params *p) {
     uint64_t floor = stack_top - size, sp = stack_top;
     uint64_t argc = count(p->argv), envc = count(p->envp);
     static const uint8_t zero[8];
@@ -91,10 +90,10 @@ int64_t stack_build(struct guest_space *gs, uint64_t stack_top, uint64_t size,
     return (int64_t)sp;
 }
 
-uint64_t stack_auxv_addr(struct guest_space *gs, uint64_t sp)
-{
+uint64_t stack_auxv_addr(struct guest_space *gs, uint64_t sp) {
     uint64_t *w = gs_host(gs, sp);
     uint64_t argc = w[0], i = 1 + argc + 1;
-    while (w[i]) i++; /* envp */
+    while (w[i])
+        i++; /* envp */
     return sp + (i + 1) * 8;
 }

@@ -20,20 +20,33 @@ struct flag_name {
 };
 
 static const struct flag_name open_flags[] = {
-    {O_CREAT, "O_CREAT"}, {O_EXCL, "O_EXCL"},
-    {O_NOCTTY, "O_NOCTTY"}, {O_TRUNC, "O_TRUNC"}, {O_APPEND, "O_APPEND"},
-    {O_NONBLOCK, "O_NONBLOCK"}, {O_DSYNC, "O_DSYNC"}, {AARCH64_O_DIRECTORY, "O_DIRECTORY"},
-    {AARCH64_O_NOFOLLOW, "O_NOFOLLOW"}, {AARCH64_O_DIRECT, "O_DIRECT"},
-    {AARCH64_O_LARGEFILE, "O_LARGEFILE"}, {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"},
-    {O_PATH, "O_PATH"}, {0, NULL},
+    {O_CREAT, "O_CREAT"},
+    {O_EXCL, "O_EXCL"},
+    {O_NOCTTY, "O_NOCTTY"},
+    {O_TRUNC, "O_TRUNC"},
+    {O_APPEND, "O_APPEND"},
+    {O_NONBLOCK, "O_NONBLOCK"},
+    {O_DSYNC, "O_DSYNC"},
+    {AARCH64_O_DIRECTORY, "O_DIRECTORY"},
+    {AARCH64_O_NOFOLLOW, "O_NOFOLLOW"},
+    {AARCH64_O_DIRECT, "O_DIRECT"},
+    {AARCH64_O_LARGEFILE, "O_LARGEFILE"},
+    {O_NOATIME, "O_NOATIME"},
+    {O_CLOEXEC, "O_CLOEXEC"},
+    {O_PATH, "O_PATH"},
+    {0, NULL},
 };
 static const struct flag_name prot_flags[] = {
-    {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"}, {0, NULL},
+    {PROT_READ, "PROT_READ"},
+    {PROT_WRITE, "PROT_WRITE"},
+    {PROT_EXEC, "PROT_EXEC"},
+    {0, NULL},
 };
 static const struct flag_name map_flags[] = {
-    {MAP_SHARED, "MAP_SHARED"}, {MAP_PRIVATE, "MAP_PRIVATE"}, {MAP_FIXED, "MAP_FIXED"},
-    {MAP_ANONYMOUS, "MAP_ANONYMOUS"}, {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
-    {MAP_NORESERVE, "MAP_NORESERVE"}, {MAP_POPULATE, "MAP_POPULATE"}, {MAP_STACK, "MAP_STACK"},
+    {MAP_SHARED, "MAP_SHARED"},        {MAP_PRIVATE, "MAP_PRIVATE"},
+    {MAP_FIXED, "MAP_FIXED"},          {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+    {MAP_GROWSDOWN, "MAP_GROWSDOWN"},  {MAP_NORESERVE, "MAP_NORESERVE"},
+    {MAP_POPULATE, "MAP_POPULATE"},    {MAP_STACK, "MAP_STACK"},
     {0x100000, "MAP_FIXED_NOREPLACE"}, {0, NULL},
 };
 
@@ -43,8 +56,7 @@ struct out {
 };
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
+static void put(struct out *o, const char *fmt, ...) {
     if (o->pos >= o->len) return;
     va_list ap;
     va_start(ap, fmt);
@@ -54,8 +66,7 @@ static void put(struct out *o, const char *fmt, ...)
     if (o->pos >= o->len) o->pos = o->len - 1;
 }
 
-static void put_flags(struct out *o, uint64_t v, const struct flag_name *names, const char *zero)
-{
+static void put_flags(struct out *o, uint64_t v, const struct flag_name *names, const char *zero) {
     bool any = false;
     for (const struct flag_name *f = names; f->name; f++) {
         if ((v & f->bit) == f->bit && f->bit) {
@@ -65,14 +76,16 @@ static void put_flags(struct out *o, uint64_t v, const struct flag_name *names, 
         }
     }
     if (v || !any) {
-        if (any) put(o, "|%#" PRIx64, v);
-        else if (zero) put(o, "%s", zero);
-        else put(o, "%#" PRIx64, v);
+        if (any)
+            put(o, "|%#" PRIx64, v);
+        else if (zero)
+            put(o, "%s", zero);
+        else
+            put(o, "%#" PRIx64, v);
     }
 }
 
-static void put_string(struct out *o, struct task *t, uint64_t addr)
-{
+static void put_string(struct out *o, struct task *t, uint64_t addr) {
     if (!addr) {
         put(o, "NULL");
         return;
@@ -84,33 +97,44 @@ static void put_string(struct out *o, struct task *t, uint64_t addr)
     }
     put(o, "\"");
     for (const char *c = s; *c; c++) {
-        if (*c == '"' || *c == '\\') put(o, "\\%c", *c);
-        else if (*c == '\n') put(o, "\\n");
-        else if ((unsigned char)*c < 32) put(o, "\\%o", (unsigned char)*c);
-        else put(o, "%c", *c);
+        if (*c == '"' || *c == '\\')
+            put(o, "\\%c", *c);
+        else if (*c == '\n')
+            put(o, "\\n");
+        else if ((unsigned char)*c < 32)
+            put(o, "\\%o", (unsigned char)*c);
+        else
+            put(o, "%c", *c);
     }
     put(o, "\"");
 }
 
-static void put_arg(struct out *o, struct task *t, char kind, uint64_t v)
-{
+static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     switch (kind) {
     case 'd': put(o, "%d", (int)v); break;
     case 'l': put(o, "%" PRId64, (int64_t)v); break;
     case 'u': put(o, "%" PRIu64, v); break;
     case 'o': put(o, "0%" PRIo64, v); break;
     case 'p':
-        if (v) put(o, "0x%" PRIx64, v);
-        else put(o, "NULL");
+        if (v)
+            put(o, "0x%" PRIx64, v);
+        else
+            put(o, "NULL");
         break;
     case 's': put_string(o, t, v); break;
     case 'f':
-        if ((int)v == AT_FDCWD) put(o, "AT_FDCWD");
-        else put(o, "%d", (int)v);
+        if ((int)v == AT_FDCWD)
+            put(o, "AT_FDCWD");
+        else
+            put(o, "%d", (int)v);
         break;
     case 'O': {
         uint64_t acc = v & O_ACCMODE;
-        put(o, "%s", acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : acc == O_RDWR ? "O_RDWR" : "O_ACCMODE");
+        put(o, "%s",
+            acc == O_RDONLY   ? "O_RDONLY"
+            : acc == O_WRONLY ? "O_WRONLY"
+            : acc == O_RDWR   ? "O_RDWR"
+                              : "O_ACCMODE");
         if (v & ~(uint64_t)O_ACCMODE) {
             put(o, "|");
             put_flags(o, v & ~(uint64_t)O_ACCMODE, open_flags, NULL);
@@ -120,16 +144,17 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v)
     case 'P': put_flags(o, v, prot_flags, "PROT_NONE"); break;
     case 'M': put_flags(o, v, map_flags, NULL); break;
     case 'S':
-        if (v > 0 && v < 65 && sigabbrev_np((int)v)) put(o, "SIG%s", sigabbrev_np((int)v));
-        else put(o, "%d", (int)v);
+        if (v > 0 && v < 65 && sigabbrev_np((int)v))
+            put(o, "SIG%s", sigabbrev_np((int)v));
+        else
+            put(o, "%d", (int)v);
         break;
     default: put(o, "%#" PRIx64, v); break;
     }
 }
 
-void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a,
-                        char *buf, size_t len)
-{
+void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a, char *buf,
+                        size_t len) {
     struct out o = {buf, len, 0};
     put(&o, "%d %s(", (int)getpid(), row->name);
     for (int i = 0; row->args[i] && i < 6; i++) {
@@ -140,8 +165,7 @@ void strace_format_call(struct task *t, const struct syscall_row *row, const uin
 }
 
 void strace_finish(struct task *t, const struct syscall_row *row, char *buf, size_t len,
-                   int64_t ret)
-{
+                   int64_t ret) {
     struct out o = {buf, len - 1, strlen(buf)};
     if (row->ret == 'n') {
         /* printed before the call, which does not return */

@@ -23,7 +23,9 @@
 #define GUEST_IOV_MAX 1024
 
 /* "/proc/self/exe" and its spellings name the guest program, not shoal. */
-static bool is_proc_exe(const char *path) { return proc_self_path(path, "exe"); }
+static bool is_proc_exe(const char *path) {
+    return proc_self_path(path, "exe");
+}
 
 #define GET_PATH(buf, addr)                                                                        \
     char buf[PATH_MAX];                                                                            \
@@ -32,8 +34,7 @@ static bool is_proc_exe(const char *path) { return proc_self_path(path, "exe"); 
         if (e_) return e_;                                                                         \
     } while (0)
 
-SYSCALL_HANDLER(openat)
-{
+SYSCALL_HANDLER(openat) {
     GET_PATH(path, a[1]);
     int flags = open_flags_to_host(a[2]);
     int fd = proc_file_open(t, path, flags);
@@ -42,35 +43,33 @@ SYSCALL_HANDLER(openat)
     return host_result(openat((int)a[0], p, flags, (mode_t)a[3]));
 }
 
-SYSCALL_HANDLER(close) { return host_result(close((int)a[0])); }
+SYSCALL_HANDLER(close) {
+    return host_result(close((int)a[0]));
+}
 
-SYSCALL_HANDLER(read)
-{
+SYSCALL_HANDLER(read) {
     void *buf = GUEST_OUT(t, a[1], a[2]);
     return buf ? host_result(read((int)a[0], buf, a[2])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(write)
-{
+SYSCALL_HANDLER(write) {
     void *buf = GUEST_IN(t, a[1], a[2]);
     return buf ? host_result(write((int)a[0], buf, a[2])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(pread64)
-{
+SYSCALL_HANDLER(pread64) {
     void *buf = GUEST_OUT(t, a[1], a[2]);
     return buf ? host_result(pread((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(pwrite64)
-{
+SYSCALL_HANDLER(pwrite64) {
     void *buf = GUEST_IN(t, a[1], a[2]);
     return buf ? host_result(pwrite((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
 }
 
 /* Translates a guest iovec array (same layout as the host's) into iov. */
-static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov, int prot)
-{
+static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov,
+                        int prot) {
     if (count > GUEST_IOV_MAX) return -EINVAL;
     if (gs_copy_in(&t->proc->mem, iov, addr, count * sizeof *iov)) return -EFAULT;
     for (uint64_t i = 0; i < count; i++) {
@@ -83,52 +82,47 @@ static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct io
     return 0;
 }
 
-SYSCALL_HANDLER(readv)
-{
+SYSCALL_HANDLER(readv) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
     return e ? e : host_result(readv((int)a[0], iov, (int)a[2]));
 }
 
-SYSCALL_HANDLER(writev)
-{
+SYSCALL_HANDLER(writev) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
     return e ? e : host_result(writev((int)a[0], iov, (int)a[2]));
 }
 
-SYSCALL_HANDLER(preadv)
-{
+SYSCALL_HANDLER(preadv) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
     return e ? e : host_result(preadv((int)a[0], iov, (int)a[2], (off_t)a[3]));
 }
 
-SYSCALL_HANDLER(pwritev)
-{
+SYSCALL_HANDLER(pwritev) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
     return e ? e : host_result(pwritev((int)a[0], iov, (int)a[2], (off_t)a[3]));
 }
 
-SYSCALL_HANDLER(lseek) { return host_result(lseek((int)a[0], (off_t)a[1], (int)a[2])); }
+SYSCALL_HANDLER(lseek) {
+    return host_result(lseek((int)a[0], (off_t)a[1], (int)a[2]));
+}
 
-static int64_t stat_out(struct task *t, uint64_t addr, const struct stat *st)
-{
+static int64_t stat_out(struct task *t, uint64_t addr, const struct stat *st) {
     struct aarch64_stat g;
     stat_to_guest(&g, st);
     return gs_copy_out(&t->proc->mem, addr, &g, sizeof g);
 }
 
-SYSCALL_HANDLER(fstat)
-{
+SYSCALL_HANDLER(fstat) {
     struct stat st;
     if (fstat((int)a[0], &st) != 0) return -errno;
     return stat_out(t, a[1], &st);
 }
 
-SYSCALL_HANDLER(newfstatat)
-{
+SYSCALL_HANDLER(newfstatat) {
     GET_PATH(path, a[1]);
     struct stat st;
     const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
@@ -136,8 +130,7 @@ SYSCALL_HANDLER(newfstatat)
     return stat_out(t, a[2], &st);
 }
 
-SYSCALL_HANDLER(statx)
-{
+SYSCALL_HANDLER(statx) {
     GET_PATH(path, a[1]);
     void *buf = GUEST_OUT(t, a[4], 256); /* struct statx: same on every architecture */
     if (!buf) return -EFAULT;
@@ -145,27 +138,23 @@ SYSCALL_HANDLER(statx)
     return host_result(syscall(SYS_statx, (int)a[0], p, (int)a[2], (unsigned)a[3], buf));
 }
 
-SYSCALL_HANDLER(statfs)
-{
+SYSCALL_HANDLER(statfs) {
     GET_PATH(path, a[0]);
     void *buf = GUEST_OUT(t, a[1], sizeof(struct statfs)); /* same layout on both */
     return buf ? host_result(statfs(path, buf)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(fstatfs)
-{
+SYSCALL_HANDLER(fstatfs) {
     void *buf = GUEST_OUT(t, a[1], sizeof(struct statfs));
     return buf ? host_result(fstatfs((int)a[0], buf)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(getdents64)
-{
+SYSCALL_HANDLER(getdents64) {
     void *buf = GUEST_OUT(t, a[1], a[2]); /* struct linux_dirent64 is generic */
     return buf ? host_result(syscall(SYS_getdents64, (int)a[0], buf, (unsigned)a[2])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(fcntl)
-{
+SYSCALL_HANDLER(fcntl) {
     int fd = (int)a[0], cmd = (int)a[1];
     switch (cmd) {
     case F_GETFL: {
@@ -214,32 +203,31 @@ struct ioctl_row {
     int prot;      /* PROT_READ: kernel reads arg, PROT_WRITE: kernel writes it */
 };
 static const struct ioctl_row ioctl_rows[] = {
-    {0x5401, 36, PROT_WRITE}, /* TCGETS */
-    {0x5402, 36, PROT_READ},  /* TCSETS */
-    {0x5403, 36, PROT_READ},  /* TCSETSW */
-    {0x5404, 36, PROT_READ},  /* TCSETSF */
-    {0x5409, 0, 0},           /* TCSBRK */
-    {0x540A, 0, 0},           /* TCXONC */
-    {0x540B, 0, 0},           /* TCFLSH */
-    {0x540E, 0, 0},           /* TIOCSCTTY */
-    {0x540F, 4, PROT_WRITE},  /* TIOCGPGRP */
-    {0x5410, 4, PROT_READ},   /* TIOCSPGRP */
-    {0x5411, 4, PROT_WRITE},  /* TIOCOUTQ */
-    {0x5413, 8, PROT_WRITE},  /* TIOCGWINSZ */
-    {0x5414, 8, PROT_READ},   /* TIOCSWINSZ */
-    {0x541B, 4, PROT_WRITE},  /* FIONREAD */
-    {0x5421, 4, PROT_READ},   /* FIONBIO */
-    {0x5422, 0, 0},           /* TIOCNOTTY */
-    {0x5429, 4, PROT_WRITE},  /* TIOCGSID */
-    {0x5450, 0, 0},           /* FIONCLEX */
-    {0x5451, 0, 0},           /* FIOCLEX */
-    {0x5452, 4, PROT_READ},   /* FIOASYNC */
+    {0x5401, 36, PROT_WRITE},    /* TCGETS */
+    {0x5402, 36, PROT_READ},     /* TCSETS */
+    {0x5403, 36, PROT_READ},     /* TCSETSW */
+    {0x5404, 36, PROT_READ},     /* TCSETSF */
+    {0x5409, 0, 0},              /* TCSBRK */
+    {0x540A, 0, 0},              /* TCXONC */
+    {0x540B, 0, 0},              /* TCFLSH */
+    {0x540E, 0, 0},              /* TIOCSCTTY */
+    {0x540F, 4, PROT_WRITE},     /* TIOCGPGRP */
+    {0x5410, 4, PROT_READ},      /* TIOCSPGRP */
+    {0x5411, 4, PROT_WRITE},     /* TIOCOUTQ */
+    {0x5413, 8, PROT_WRITE},     /* TIOCGWINSZ */
+    {0x5414, 8, PROT_READ},      /* TIOCSWINSZ */
+    {0x541B, 4, PROT_WRITE},     /* FIONREAD */
+    {0x5421, 4, PROT_READ},      /* FIONBIO */
+    {0x5422, 0, 0},              /* TIOCNOTTY */
+    {0x5429, 4, PROT_WRITE},     /* TIOCGSID */
+    {0x5450, 0, 0},              /* FIONCLEX */
+    {0x5451, 0, 0},              /* FIOCLEX */
+    {0x5452, 4, PROT_READ},      /* FIOASYNC */
     {0x80045430, 4, PROT_WRITE}, /* TIOCGPTN */
     {0x40045431, 4, PROT_READ},  /* TIOCSPTLCK */
 };
 
-SYSCALL_HANDLER(ioctl)
-{
+SYSCALL_HANDLER(ioctl) {
     for (size_t i = 0; i < sizeof ioctl_rows / sizeof ioctl_rows[0]; i++) {
         const struct ioctl_row *r = &ioctl_rows[i];
         if (r->req != (uint32_t)a[1]) continue;
@@ -247,12 +235,12 @@ SYSCALL_HANDLER(ioctl)
         void *arg = guest_buf(t, a[2], r->size, r->prot);
         return arg ? host_result(ioctl((int)a[0], r->req, arg)) : -EFAULT;
     }
-    if (t->proc->strace) fprintf(stderr, "shoal: unsupported ioctl %#llx\n", (unsigned long long)a[1]);
+    if (t->proc->strace)
+        fprintf(stderr, "shoal: unsupported ioctl %#llx\n", (unsigned long long)a[1]);
     return -ENOTTY;
 }
 
-SYSCALL_HANDLER(pipe2)
-{
+SYSCALL_HANDLER(pipe2) {
     int fds[2];
     if (pipe2(fds, open_flags_to_host(a[1])) != 0) return -errno;
     if (gs_copy_out(&t->proc->mem, a[0], fds, sizeof fds)) {
@@ -263,57 +251,53 @@ SYSCALL_HANDLER(pipe2)
     return 0;
 }
 
-SYSCALL_HANDLER(dup) { return host_result(dup((int)a[0])); }
-SYSCALL_HANDLER(dup3) { return host_result(dup3((int)a[0], (int)a[1], open_flags_to_host(a[2]))); }
+SYSCALL_HANDLER(dup) {
+    return host_result(dup((int)a[0]));
+}
+SYSCALL_HANDLER(dup3) {
+    return host_result(dup3((int)a[0], (int)a[1], open_flags_to_host(a[2])));
+}
 
-SYSCALL_HANDLER(unlinkat)
-{
+SYSCALL_HANDLER(unlinkat) {
     GET_PATH(path, a[1]);
     return host_result(unlinkat((int)a[0], path, (int)a[2]));
 }
 
-SYSCALL_HANDLER(mkdirat)
-{
+SYSCALL_HANDLER(mkdirat) {
     GET_PATH(path, a[1]);
     return host_result(mkdirat((int)a[0], path, (mode_t)a[2]));
 }
 
-SYSCALL_HANDLER(mknodat)
-{
+SYSCALL_HANDLER(mknodat) {
     GET_PATH(path, a[1]);
     return host_result(mknodat((int)a[0], path, (mode_t)a[2], (dev_t)a[3]));
 }
 
-SYSCALL_HANDLER(renameat)
-{
+SYSCALL_HANDLER(renameat) {
     GET_PATH(from, a[1]);
     GET_PATH(to, a[3]);
     return host_result(renameat((int)a[0], from, (int)a[2], to));
 }
 
-SYSCALL_HANDLER(renameat2)
-{
+SYSCALL_HANDLER(renameat2) {
     GET_PATH(from, a[1]);
     GET_PATH(to, a[3]);
     return host_result(syscall(SYS_renameat2, (int)a[0], from, (int)a[2], to, (unsigned)a[4]));
 }
 
-SYSCALL_HANDLER(linkat)
-{
+SYSCALL_HANDLER(linkat) {
     GET_PATH(from, a[1]);
     GET_PATH(to, a[3]);
     return host_result(linkat((int)a[0], from, (int)a[2], to, (int)a[4]));
 }
 
-SYSCALL_HANDLER(symlinkat)
-{
+SYSCALL_HANDLER(symlinkat) {
     GET_PATH(target, a[0]);
     GET_PATH(path, a[2]);
     return host_result(symlinkat(target, (int)a[1], path));
 }
 
-SYSCALL_HANDLER(readlinkat)
-{
+SYSCALL_HANDLER(readlinkat) {
     GET_PATH(path, a[1]);
     if ((int64_t)a[3] <= 0) return -EINVAL;
     void *buf = GUEST_OUT(t, a[2], a[3]);
@@ -327,70 +311,76 @@ SYSCALL_HANDLER(readlinkat)
     return host_result(readlinkat((int)a[0], path, buf, a[3]));
 }
 
-SYSCALL_HANDLER(faccessat)
-{
+SYSCALL_HANDLER(faccessat) {
     GET_PATH(path, a[1]);
     return host_result(syscall(SYS_faccessat, (int)a[0], path, (int)a[2]));
 }
 
-SYSCALL_HANDLER(faccessat2)
-{
+SYSCALL_HANDLER(faccessat2) {
     GET_PATH(path, a[1]);
     return host_result(syscall(SYS_faccessat2, (int)a[0], path, (int)a[2], (int)a[3]));
 }
 
-SYSCALL_HANDLER(getcwd)
-{
+SYSCALL_HANDLER(getcwd) {
     void *buf = GUEST_OUT(t, a[0], a[1]);
     return buf ? host_result(syscall(SYS_getcwd, buf, a[1])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(chdir)
-{
+SYSCALL_HANDLER(chdir) {
     GET_PATH(path, a[0]);
     return host_result(chdir(path));
 }
 
-SYSCALL_HANDLER(fchdir) { return host_result(fchdir((int)a[0])); }
-SYSCALL_HANDLER(ftruncate) { return host_result(ftruncate((int)a[0], (off_t)a[1])); }
+SYSCALL_HANDLER(fchdir) {
+    return host_result(fchdir((int)a[0]));
+}
+SYSCALL_HANDLER(ftruncate) {
+    return host_result(ftruncate((int)a[0], (off_t)a[1]));
+}
 
-SYSCALL_HANDLER(truncate)
-{
+SYSCALL_HANDLER(truncate) {
     GET_PATH(path, a[0]);
     return host_result(truncate(path, (off_t)a[1]));
 }
 
-SYSCALL_HANDLER(fallocate)
-{
+SYSCALL_HANDLER(fallocate) {
     return host_result(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
 }
 
-SYSCALL_HANDLER(fsync) { return host_result(fsync((int)a[0])); }
-SYSCALL_HANDLER(fdatasync) { return host_result(fdatasync((int)a[0])); }
-SYSCALL_HANDLER(sync)
-{
+SYSCALL_HANDLER(fsync) {
+    return host_result(fsync((int)a[0]));
+}
+SYSCALL_HANDLER(fdatasync) {
+    return host_result(fdatasync((int)a[0]));
+}
+SYSCALL_HANDLER(sync) {
     sync();
     return 0;
 }
-SYSCALL_HANDLER(flock) { return host_result(flock((int)a[0], (int)a[1])); }
-SYSCALL_HANDLER(umask) { return umask((mode_t)a[0]); }
-SYSCALL_HANDLER(fchmod) { return host_result(fchmod((int)a[0], (mode_t)a[1])); }
-SYSCALL_HANDLER(fchown) { return host_result(fchown((int)a[0], (uid_t)a[1], (gid_t)a[2])); }
+SYSCALL_HANDLER(flock) {
+    return host_result(flock((int)a[0], (int)a[1]));
+}
+SYSCALL_HANDLER(umask) {
+    return umask((mode_t)a[0]);
+}
+SYSCALL_HANDLER(fchmod) {
+    return host_result(fchmod((int)a[0], (mode_t)a[1]));
+}
+SYSCALL_HANDLER(fchown) {
+    return host_result(fchown((int)a[0], (uid_t)a[1], (gid_t)a[2]));
+}
 
-SYSCALL_HANDLER(fchmodat)
-{
+SYSCALL_HANDLER(fchmodat) {
     GET_PATH(path, a[1]);
     return host_result(syscall(SYS_fchmodat, (int)a[0], path, (mode_t)a[2]));
 }
 
-SYSCALL_HANDLER(fchownat)
-{
+SYSCALL_HANDLER(fchownat) {
     GET_PATH(path, a[1]);
     return host_result(fchownat((int)a[0], path, (uid_t)a[2], (gid_t)a[3], (int)a[4]));
 }
 
-SYSCALL_HANDLER(utimensat)
-{
+SYSCALL_HANDLER(utimensat) {
     char path[PATH_MAX];
     const char *p = NULL; /* NULL path: futimens() on the fd */
     if (a[1]) {
@@ -403,23 +393,20 @@ SYSCALL_HANDLER(utimensat)
     return host_result(syscall(SYS_utimensat, (int)a[0], p, times, (int)a[3]));
 }
 
-SYSCALL_HANDLER(sendfile)
-{
+SYSCALL_HANDLER(sendfile) {
     off_t *off = NULL;
     if (a[2] && !(off = guest_buf(t, a[2], sizeof *off, PROT_READ | PROT_WRITE))) return -EFAULT;
     return host_result(sendfile((int)a[0], (int)a[1], off, a[3]));
 }
 
-SYSCALL_HANDLER(copy_file_range)
-{
+SYSCALL_HANDLER(copy_file_range) {
     off_t *in = NULL, *out = NULL;
     if (a[1] && !(in = guest_buf(t, a[1], sizeof *in, PROT_READ | PROT_WRITE))) return -EFAULT;
     if (a[3] && !(out = guest_buf(t, a[3], sizeof *out, PROT_READ | PROT_WRITE))) return -EFAULT;
     return host_result(copy_file_range((int)a[0], in, (int)a[2], out, a[4], (unsigned)a[5]));
 }
 
-SYSCALL_HANDLER(ppoll)
-{
+SYSCALL_HANDLER(ppoll) {
     /* struct pollfd is generic. The signal mask argument waits for signal delivery. */
     if (a[1] > 65536) return -EINVAL;
     void *fds = guest_buf(t, a[0], a[1] * sizeof(struct pollfd), PROT_READ | PROT_WRITE);
@@ -430,19 +417,16 @@ SYSCALL_HANDLER(ppoll)
     return host_result(syscall(SYS_ppoll, fds, (nfds_t)a[1], tmo, NULL, 8));
 }
 
-SYSCALL_HANDLER(close_range)
-{
+SYSCALL_HANDLER(close_range) {
     return host_result(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
 }
 
-SYSCALL_HANDLER(memfd_create)
-{
+SYSCALL_HANDLER(memfd_create) {
     GET_PATH(name, a[0]);
     return host_result(syscall(SYS_memfd_create, name, (unsigned)a[1]));
 }
 
-SYSCALL_HANDLER(eventfd2)
-{
+SYSCALL_HANDLER(eventfd2) {
     return host_result(syscall(SYS_eventfd2, (unsigned)a[0], open_flags_to_host(a[1])));
 }
 

@@ -9,8 +9,7 @@
 
 #include "syscall/syscall.h"
 
-SYSCALL_HANDLER(futex)
-{
+SYSCALL_HANDLER(futex) {
     int op = (int)a[1];
     int cmd = op & FUTEX_CMD_MASK;
     void *uaddr = guest_buf(t, a[0], 4, 0);
@@ -45,8 +44,8 @@ SYSCALL_HANDLER(futex)
         if (!(uaddr2 = guest_buf(t, a[4], 4, 0))) return -EFAULT;
         break;
     }
-    long r = syscall(SYS_futex, uaddr, op, (uint32_t)a[2], timeout ? timeout : (void *)(uintptr_t)arg4,
-                     uaddr2, (uint32_t)a[5]);
+    long r = syscall(SYS_futex, uaddr, op, (uint32_t)a[2],
+                     timeout ? timeout : (void *)(uintptr_t)arg4, uaddr2, (uint32_t)a[5]);
     return host_result(r);
 }
 

@@ -5,44 +5,46 @@
 
 #include "syscall/syscall.h"
 
-SYSCALL_HANDLER(brk) { return (int64_t)gs_brk(&t->proc->mem, a[0]); }
+SYSCALL_HANDLER(brk) {
+    return (int64_t)gs_brk(&t->proc->mem, a[0]);
+}
 
-SYSCALL_HANDLER(mmap)
-{
+SYSCALL_HANDLER(mmap) {
     return gs_mmap(&t->proc->mem, a[0], a[1], (int)a[2], (int)a[3], (int)a[4], a[5]);
 }
 
-SYSCALL_HANDLER(munmap) { return gs_munmap(&t->proc->mem, a[0], a[1]); }
-SYSCALL_HANDLER(mprotect) { return gs_mprotect(&t->proc->mem, a[0], a[1], (int)a[2]); }
+SYSCALL_HANDLER(munmap) {
+    return gs_munmap(&t->proc->mem, a[0], a[1]);
+}
+SYSCALL_HANDLER(mprotect) {
+    return gs_mprotect(&t->proc->mem, a[0], a[1], (int)a[2]);
+}
 
-SYSCALL_HANDLER(mremap)
-{
+SYSCALL_HANDLER(mremap) {
     return gs_mremap(&t->proc->mem, a[0], a[1], a[2], (int)a[3], a[4]);
 }
 
-SYSCALL_HANDLER(madvise) { return gs_madvise(&t->proc->mem, a[0], a[1], (int)a[2]); }
+SYSCALL_HANDLER(madvise) {
+    return gs_madvise(&t->proc->mem, a[0], a[1], (int)a[2]);
+}
 
-SYSCALL_HANDLER(msync)
-{
+SYSCALL_HANDLER(msync) {
     if (a[0] & (GUEST_PAGE_SIZE - 1)) return -EINVAL;
     if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
     return host_result(msync(gs_host(&t->proc->mem, a[0]), a[1], (int)a[2]));
 }
 
-SYSCALL_HANDLER(mlock)
-{
+SYSCALL_HANDLER(mlock) {
     if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
     return host_result(mlock(gs_host(&t->proc->mem, a[0]), a[1]));
 }
 
-SYSCALL_HANDLER(munlock)
-{
+SYSCALL_HANDLER(munlock) {
     if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
     return host_result(munlock(gs_host(&t->proc->mem, a[0]), a[1]));
 }
 
-SYSCALL_HANDLER(mincore)
-{
+SYSCALL_HANDLER(mincore) {
     if (a[0] & (GUEST_PAGE_SIZE - 1)) return -EINVAL;
     if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
     uint64_t pages = (a[1] + GUEST_PAGE_SIZE - 1) / GUEST_PAGE_SIZE;

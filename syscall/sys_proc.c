@@ -11,48 +11,63 @@
 
 #include "syscall/syscall.h"
 
-SYSCALL_HANDLER(getpid) { return getpid(); }
-SYSCALL_HANDLER(getppid) { return getppid(); }
-SYSCALL_HANDLER(getuid) { return getuid(); }
-SYSCALL_HANDLER(geteuid) { return geteuid(); }
-SYSCALL_HANDLER(getgid) { return getgid(); }
-SYSCALL_HANDLER(getegid) { return getegid(); }
-SYSCALL_HANDLER(getpgid) { return host_result(getpgid((pid_t)a[0])); }
-SYSCALL_HANDLER(setpgid) { return host_result(setpgid((pid_t)a[0], (pid_t)a[1])); }
-SYSCALL_HANDLER(getsid) { return host_result(getsid((pid_t)a[0])); }
-SYSCALL_HANDLER(setsid) { return host_result(setsid()); }
+SYSCALL_HANDLER(getpid) {
+    return getpid();
+}
+SYSCALL_HANDLER(getppid) {
+    return getppid();
+}
+SYSCALL_HANDLER(getuid) {
+    return getuid();
+}
+SYSCALL_HANDLER(geteuid) {
+    return geteuid();
+}
+SYSCALL_HANDLER(getgid) {
+    return getgid();
+}
+SYSCALL_HANDLER(getegid) {
+    return getegid();
+}
+SYSCALL_HANDLER(getpgid) {
+    return host_result(getpgid((pid_t)a[0]));
+}
+SYSCALL_HANDLER(setpgid) {
+    return host_result(setpgid((pid_t)a[0], (pid_t)a[1]));
+}
+SYSCALL_HANDLER(getsid) {
+    return host_result(getsid((pid_t)a[0]));
+}
+SYSCALL_HANDLER(setsid) {
+    return host_result(setsid());
+}
 
-static int64_t put_ids(struct task *t, const uint64_t *addr, const uint32_t *ids)
-{
+static int64_t put_ids(struct task *t, const uint64_t *addr, const uint32_t *ids) {
     for (int i = 0; i < 3; i++)
         if (gs_copy_out(&t->proc->mem, addr[i], &ids[i], sizeof ids[i])) return -EFAULT;
     return 0;
 }
 
-SYSCALL_HANDLER(getresuid)
-{
+SYSCALL_HANDLER(getresuid) {
     uid_t r, e, s;
     getresuid(&r, &e, &s);
     return put_ids(t, a, (uint32_t[]){r, e, s});
 }
 
-SYSCALL_HANDLER(getresgid)
-{
+SYSCALL_HANDLER(getresgid) {
     gid_t r, e, s;
     getresgid(&r, &e, &s);
     return put_ids(t, a, (uint32_t[]){r, e, s});
 }
 
-SYSCALL_HANDLER(getgroups)
-{
+SYSCALL_HANDLER(getgroups) {
     if ((int)a[0] < 0) return -EINVAL;
     void *list = a[0] ? GUEST_OUT(t, a[1], a[0] * sizeof(gid_t)) : NULL;
     if (a[0] && !list) return -EFAULT;
     return host_result(getgroups((int)a[0], list));
 }
 
-SYSCALL_HANDLER(uname)
-{
+SYSCALL_HANDLER(uname) {
     struct utsname u; /* same layout on both sides */
     if (uname(&u) != 0) return -errno;
     strcpy(u.machine, "aarch64");
@@ -61,13 +76,11 @@ SYSCALL_HANDLER(uname)
 
 /* Limits that would constrain the emulator itself (its reserved guest
  * region, its own stacks) are accepted but not applied, as qemu does. */
-static bool emulator_limit(int resource)
-{
+static bool emulator_limit(int resource) {
     return resource == RLIMIT_AS || resource == RLIMIT_DATA || resource == RLIMIT_STACK;
 }
 
-SYSCALL_HANDLER(prlimit64)
-{
+SYSCALL_HANDLER(prlimit64) {
     pid_t pid = (pid_t)a[0];
     int res = (int)a[1];
     struct rlimit nl, ol; /* two 64-bit words on both sides */
@@ -83,41 +96,35 @@ SYSCALL_HANDLER(prlimit64)
     return 0;
 }
 
-SYSCALL_HANDLER(getrlimit)
-{
+SYSCALL_HANDLER(getrlimit) {
     struct rlimit rl;
     if (getrlimit((int)a[0], &rl) != 0) return -errno;
     return gs_copy_out(&t->proc->mem, a[1], &rl, sizeof rl);
 }
 
-SYSCALL_HANDLER(setrlimit)
-{
+SYSCALL_HANDLER(setrlimit) {
     struct rlimit rl;
     if (gs_copy_in(&t->proc->mem, &rl, a[1], sizeof rl)) return -EFAULT;
     if (emulator_limit((int)a[0])) return 0;
     return host_result(setrlimit((int)a[0], &rl));
 }
 
-SYSCALL_HANDLER(getrusage)
-{
+SYSCALL_HANDLER(getrusage) {
     void *ru = GUEST_OUT(t, a[1], sizeof(struct rusage)); /* generic layout */
     return ru ? host_result(getrusage((int)a[0], ru)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(sysinfo)
-{
+SYSCALL_HANDLER(sysinfo) {
     void *si = GUEST_OUT(t, a[0], sizeof(struct sysinfo)); /* same on 64-bit */
     return si ? host_result(sysinfo(si)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(getrandom)
-{
+SYSCALL_HANDLER(getrandom) {
     void *buf = GUEST_OUT(t, a[0], a[1]);
     return buf ? host_result(getrandom(buf, a[1], (unsigned)a[2])) : -EFAULT;
 }
 
-SYSCALL_HANDLER(getcpu)
-{
+SYSCALL_HANDLER(getcpu) {
     unsigned cpu, node;
     if (syscall(SYS_getcpu, &cpu, &node, NULL) != 0) return -errno;
     if (a[0] && gs_copy_out(&t->proc->mem, a[0], &cpu, sizeof cpu)) return -EFAULT;
@@ -125,8 +132,7 @@ SYSCALL_HANDLER(getcpu)
     return 0;
 }
 
-SYSCALL_HANDLER(prctl)
-{
+SYSCALL_HANDLER(prctl) {
     switch ((int)a[0]) {
     case PR_SET_NAME: {
         char name[16] = {0};
@@ -160,8 +166,7 @@ SYSCALL_HANDLER(prctl)
     }
 }
 
-SYSCALL_HANDLER(personality)
-{
+SYSCALL_HANDLER(personality) {
     /* Only the query and PER_LINUX: address-space tweaks are ours to decide. */
     if ((uint32_t)a[0] == 0xffffffffu || a[0] == 0) return 0;
     return -EINVAL;

@@ -12,10 +12,11 @@
 
 #define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
 
-static bool valid_sig(uint64_t sig) { return sig >= 1 && sig <= GUEST_NSIG; }
+static bool valid_sig(uint64_t sig) {
+    return sig >= 1 && sig <= GUEST_NSIG;
+}
 
-SYSCALL_HANDLER(rt_sigaction)
-{
+SYSCALL_HANDLER(rt_sigaction) {
     int sig = (int)a[0];
     if (a[3] != 8 || !valid_sig(a[0])) return -EINVAL;
     struct aarch64_sigaction act, old;
@@ -36,8 +37,7 @@ SYSCALL_HANDLER(rt_sigaction)
     return 0;
 }
 
-SYSCALL_HANDLER(rt_sigprocmask)
-{
+SYSCALL_HANDLER(rt_sigprocmask) {
     if (a[3] != 8) return -EINVAL;
     uint64_t set = 0, old = t->sigmask;
     if (a[1]) {
@@ -56,15 +56,13 @@ SYSCALL_HANDLER(rt_sigprocmask)
     return 0;
 }
 
-SYSCALL_HANDLER(rt_sigpending)
-{
+SYSCALL_HANDLER(rt_sigpending) {
     if (a[1] != 8) return -EINVAL;
     uint64_t none = 0;
     return gs_copy_out(&t->proc->mem, a[0], &none, sizeof none);
 }
 
-SYSCALL_HANDLER(sigaltstack)
-{
+SYSCALL_HANDLER(sigaltstack) {
     struct aarch64_stack_t old = t->altstack, ss;
     if (a[0]) {
         if (gs_copy_in(&t->proc->mem, &ss, a[0], sizeof ss)) return -EFAULT;
@@ -82,8 +80,7 @@ SYSCALL_HANDLER(sigaltstack)
     return 0;
 }
 
-SYSCALL_HANDLER(kill)
-{
+SYSCALL_HANDLER(kill) {
     pid_t pid = (pid_t)a[0];
     int sig = (int)a[1];
     if (sig < 0 || sig > GUEST_NSIG) return -EINVAL;
@@ -92,10 +89,11 @@ SYSCALL_HANDLER(kill)
 }
 
 /* True if tid is a thread of this process. */
-static bool own_thread(pid_t tid) { return syscall(SYS_tgkill, getpid(), tid, 0) == 0; }
+static bool own_thread(pid_t tid) {
+    return syscall(SYS_tgkill, getpid(), tid, 0) == 0;
+}
 
-SYSCALL_HANDLER(tgkill)
-{
+SYSCALL_HANDLER(tgkill) {
     pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
     int sig = (int)a[2];
     if (sig < 0 || sig > GUEST_NSIG || tgid <= 0 || tid <= 0) return -EINVAL;
@@ -104,8 +102,7 @@ SYSCALL_HANDLER(tgkill)
     return signal_send_own(t, tid, sig);
 }
 
-SYSCALL_HANDLER(tkill)
-{
+SYSCALL_HANDLER(tkill) {
     pid_t tid = (pid_t)a[0];
     int sig = (int)a[1];
     if (sig < 0 || sig > GUEST_NSIG || tid <= 0) return -EINVAL;
@@ -113,7 +110,9 @@ SYSCALL_HANDLER(tkill)
     return signal_send_own(t, tid, sig);
 }
 
-SYSCALL_HANDLER(rt_sigreturn) { return -ENOSYS; }
+SYSCALL_HANDLER(rt_sigreturn) {
+    return -ENOSYS;
+}
 
 const struct syscall_row sys_signal_rows[] = {
     {129, "kill", sys_kill, "dS", 'd', SC_GLOBAL},

@@ -6,33 +6,40 @@
 #include "syscall/syscall.h"
 #include "syscall/thread.h"
 
-SYSCALL_HANDLER(clone) { return thread_clone(t, a[0], a[1], a[2], a[3], a[4]); }
+SYSCALL_HANDLER(clone) {
+    return thread_clone(t, a[0], a[1], a[2], a[3], a[4]);
+}
 
 /* glibc falls back to clone when clone3 is missing. */
-SYSCALL_HANDLER(clone3) { return -ENOSYS; }
+SYSCALL_HANDLER(clone3) {
+    return -ENOSYS;
+}
 
-SYSCALL_HANDLER(exit) { task_exit(t, (int)a[0] & 0xff); }
-SYSCALL_HANDLER(exit_group) { process_exit(t->proc, (int)a[0] & 0xff); }
+SYSCALL_HANDLER(exit) {
+    task_exit(t, (int)a[0] & 0xff);
+}
+SYSCALL_HANDLER(exit_group) {
+    process_exit(t->proc, (int)a[0] & 0xff);
+}
 
-SYSCALL_HANDLER(set_tid_address)
-{
+SYSCALL_HANDLER(set_tid_address) {
     t->clear_child_tid = a[0];
     return t->tid;
 }
 
-SYSCALL_HANDLER(gettid) { return t->tid; }
+SYSCALL_HANDLER(gettid) {
+    return t->tid;
+}
 
 /* Stored only: the list holds guest pointers the host kernel cannot walk. */
-SYSCALL_HANDLER(set_robust_list)
-{
+SYSCALL_HANDLER(set_robust_list) {
     if (a[1] != 24) return -EINVAL;
     t->robust_list = a[0];
     t->robust_list_len = a[1];
     return 0;
 }
 
-SYSCALL_HANDLER(get_robust_list)
-{
+SYSCALL_HANDLER(get_robust_list) {
     if (a[0] != 0 && (int)a[0] != t->tid) return -EPERM;
     uint64_t head = t->robust_list, len = 24;
     if (gs_copy_out(&t->proc->mem, a[1], &head, sizeof head)) return -EFAULT;
@@ -41,24 +48,25 @@ SYSCALL_HANDLER(get_robust_list)
 }
 
 /* glibc registers rseq when it can; ENOSYS makes it go without. */
-SYSCALL_HANDLER(rseq) { return -ENOSYS; }
+SYSCALL_HANDLER(rseq) {
+    return -ENOSYS;
+}
 
-SYSCALL_HANDLER(sched_yield) { return host_result(sched_yield()); }
+SYSCALL_HANDLER(sched_yield) {
+    return host_result(sched_yield());
+}
 
-SYSCALL_HANDLER(sched_getaffinity)
-{
+SYSCALL_HANDLER(sched_getaffinity) {
     void *mask = GUEST_OUT(t, a[2], a[1]);
     return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(sched_setaffinity)
-{
+SYSCALL_HANDLER(sched_setaffinity) {
     void *mask = GUEST_IN(t, a[2], a[1]);
     return mask ? host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(wait4)
-{
+SYSCALL_HANDLER(wait4) {
     int *status = NULL;
     void *ru = NULL;
     if (a[1] && !(status = GUEST_OUT(t, a[1], sizeof *status))) return -EFAULT;
@@ -66,8 +74,7 @@ SYSCALL_HANDLER(wait4)
     return host_result(syscall(SYS_wait4, (pid_t)a[0], status, (int)a[2], ru));
 }
 
-SYSCALL_HANDLER(waitid)
-{
+SYSCALL_HANDLER(waitid) {
     void *info = NULL, *ru = NULL;
     if (a[2] && !(info = GUEST_OUT(t, a[2], 128))) return -EFAULT; /* siginfo_t */
     if (a[4] && !(ru = GUEST_OUT(t, a[4], 144))) return -EFAULT;

@@ -9,45 +9,39 @@
 
 #include "syscall/syscall.h"
 
-SYSCALL_HANDLER(clock_gettime)
-{
+SYSCALL_HANDLER(clock_gettime) {
     void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
     return ts ? host_result(syscall(SYS_clock_gettime, (clockid_t)a[0], ts)) : -EFAULT;
 }
 
-SYSCALL_HANDLER(clock_getres)
-{
+SYSCALL_HANDLER(clock_getres) {
     void *ts = NULL;
     if (a[1] && !(ts = GUEST_OUT(t, a[1], sizeof(struct timespec)))) return -EFAULT;
     return host_result(syscall(SYS_clock_getres, (clockid_t)a[0], ts));
 }
 
-SYSCALL_HANDLER(gettimeofday)
-{
+SYSCALL_HANDLER(gettimeofday) {
     void *tv = NULL, *tz = NULL;
     if (a[0] && !(tv = GUEST_OUT(t, a[0], sizeof(struct timeval)))) return -EFAULT;
     if (a[1] && !(tz = GUEST_OUT(t, a[1], sizeof(struct timezone)))) return -EFAULT;
     return host_result(syscall(SYS_gettimeofday, tv, tz));
 }
 
-SYSCALL_HANDLER(nanosleep)
-{
+SYSCALL_HANDLER(nanosleep) {
     const void *req = GUEST_IN(t, a[0], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[1] && !(rem = GUEST_OUT(t, a[1], sizeof(struct timespec))))) return -EFAULT;
     return host_result(syscall(SYS_nanosleep, req, rem));
 }
 
-SYSCALL_HANDLER(clock_nanosleep)
-{
+SYSCALL_HANDLER(clock_nanosleep) {
     const void *req = GUEST_IN(t, a[2], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[3] && !(rem = GUEST_OUT(t, a[3], sizeof(struct timespec))))) return -EFAULT;
     return host_result(syscall(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1], req, rem));
 }
 
-SYSCALL_HANDLER(times)
-{
+SYSCALL_HANDLER(times) {
     void *buf = NULL;
     if (a[0] && !(buf = GUEST_OUT(t, a[0], sizeof(struct tms)))) return -EFAULT;
     return host_result(syscall(SYS_times, buf));

@@ -31,10 +31,11 @@ struct syscall_row {
     enum syscall_class cls;
 };
 
-#define SYSCALL_ROWS_END {-1, NULL, NULL, NULL, 0, SC_LOCAL}
+#define SYSCALL_ROWS_END                                                                           \
+    { -1, NULL, NULL, NULL, 0, SC_LOCAL }
 
-extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
-    sys_futex_rows[], sys_signal_rows[], sys_time_rows[], sys_proc_rows[];
+extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[], sys_futex_rows[],
+    sys_signal_rows[], sys_time_rows[], sys_proc_rows[];
 
 /* The row for nr, or NULL. */
 const struct syscall_row *syscall_lookup(int nr);
@@ -44,8 +45,8 @@ void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), v
 void syscall_dispatch(struct task *t);
 
 /* --strace: formats "name(args)" into buf (before the call). */
-void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a,
-                        char *buf, size_t len);
+void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a, char *buf,
+                        size_t len);
 /* Appends " = ret" (or the errno text) and writes the line. */
 void strace_finish(struct task *t, const struct syscall_row *row, char *buf, size_t len,
                    int64_t ret);
@@ -55,11 +56,12 @@ void strace_finish(struct task *t, const struct syscall_row *row, char *buf, siz
 #define SYSCALL_HANDLER(name) static int64_t sys_##name(struct task *t, const uint64_t *a)
 
 /* A host result (-1 + errno convention) as a syscall result. */
-static inline int64_t host_result(long r) { return r < 0 ? -(int64_t)errno : r; }
+static inline int64_t host_result(long r) {
+    return r < 0 ? -(int64_t)errno : r;
+}
 
 /* Host pointer to len bytes at guest addr with at least prot, or NULL. */
-static inline void *guest_buf(struct task *t, uint64_t addr, uint64_t len, int prot)
-{
+static inline void *guest_buf(struct task *t, uint64_t addr, uint64_t len, int prot) {
     return gs_check(&t->proc->mem, addr, len, prot) ? gs_host(&t->proc->mem, addr) : NULL;
 }
 #define GUEST_IN(t, addr, len)  guest_buf(t, addr, len, PROT_READ)

@@ -12,15 +12,14 @@
 #define SYSCALL_NR_MAX 512 /* asm-generic numbers are all below this */
 
 static const struct syscall_row *const family_tables[] = {
-    sys_fs_rows, sys_mm_rows, sys_thread_rows, sys_futex_rows,
+    sys_fs_rows,     sys_mm_rows,   sys_thread_rows, sys_futex_rows,
     sys_signal_rows, sys_time_rows, sys_proc_rows,
 };
 
 static const struct syscall_row *by_nr[SYSCALL_NR_MAX];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void build_index(void)
-{
+static void build_index(void) {
     for (size_t f = 0; f < sizeof family_tables / sizeof family_tables[0]; f++)
         for (const struct syscall_row *r = family_tables[f]; r->name; r++) {
             SHOAL_ASSERT(r->nr >= 0 && r->nr < SYSCALL_NR_MAX && !by_nr[r->nr]);
@@ -28,26 +27,23 @@ static void build_index(void)
         }
 }
 
-const struct syscall_row *syscall_lookup(int nr)
-{
+const struct syscall_row *syscall_lookup(int nr) {
     pthread_once(&index_once, build_index);
     return nr >= 0 && nr < SYSCALL_NR_MAX ? by_nr[nr] : NULL;
 }
 
-void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque)
-{
+void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque) {
     for (size_t f = 0; f < sizeof family_tables / sizeof family_tables[0]; f++)
-        for (const struct syscall_row *r = family_tables[f]; r->name; r++) fn(r, opaque);
+        for (const struct syscall_row *r = family_tables[f]; r->name; r++)
+            fn(r, opaque);
 }
 
-int guest_path(struct task *t, uint64_t addr, char *buf)
-{
+int guest_path(struct task *t, uint64_t addr, char *buf) {
     long n = gs_strcpy_in(&t->proc->mem, buf, addr, PATH_MAX);
     return n < 0 ? (int)n : 0;
 }
 
-void syscall_dispatch(struct task *t)
-{
+void syscall_dispatch(struct task *t) {
     struct cpu *cpu = &t->cpu;
     uint64_t nr = cpu->x[8];
     const uint64_t *a = &cpu->x[0];

@@ -17,15 +17,15 @@
 struct process {
     struct guest_space mem;
     struct dbt *dbt;
-    char *exe_path;     /* absolute host path of the program: /proc/self/exe */
-    char *const *argv;  /* guest argv, for /proc/self/cmdline */
-    uint64_t auxv[48];  /* copy of the initial auxv, for /proc/self/auxv */
+    char *exe_path;    /* absolute host path of the program: /proc/self/exe */
+    char *const *argv; /* guest argv, for /proc/self/cmdline */
+    uint64_t auxv[48]; /* copy of the initial auxv, for /proc/self/auxv */
     size_t auxv_bytes;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;
 
-    pthread_mutex_t sig_lock; /* guards sigaction[] */
+    pthread_mutex_t sig_lock;                           /* guards sigaction[] */
     struct aarch64_sigaction sigaction[GUEST_NSIG + 1]; /* by signal number */
 
     atomic_int live_threads;
@@ -54,8 +54,8 @@ struct process_config {
 
 /* Loads the program into a new process. Returns 0, or -errno with a
  * message in err: -ENOENT (exit 127) or another (exit 126). */
-int process_create(const struct process_config *cfg, struct process **out,
-                   struct task **main_task, char *err, size_t errlen);
+int process_create(const struct process_config *cfg, struct process **out, struct task **main_task,
+                   char *err, size_t errlen);
 
 /* Runs a task until the guest thread ends; never returns. */
 _Noreturn void task_run(struct task *t);

@@ -14,11 +14,11 @@
 
 /* What glibc's pthread_create passes, plus flags that change nothing here. */
 #define THREAD_FLAGS                                                                               \
-    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |           \
-     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |            \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
+     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |              \
      CLONE_DETACHED)
 #define FORK_FLAGS                                                                                 \
-    (CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |                \
+    (CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |                 \
      CLONE_CHILD_CLEARTID)
 
 struct thread_start {
@@ -28,14 +28,12 @@ struct thread_start {
     int tid;
 };
 
-static void write_tid(struct task *t, uint64_t addr, int tid)
-{
+static void write_tid(struct task *t, uint64_t addr, int tid) {
     uint32_t v = (uint32_t)tid;
     gs_copy_out(&t->proc->mem, addr, &v, sizeof v);
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     struct thread_start *s = arg;
     struct task *t = s->task;
     t->tid = gettid();
@@ -49,8 +47,7 @@ static void *thread_main(void *arg)
 }
 
 static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
-                          uint64_t tls, uint64_t ctid)
-{
+                          uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
     struct task *t = task_new(p);
     void *jump_cache = t->cpu.jump_cache;
@@ -82,15 +79,15 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
         sem_destroy(&s.started);
         return -EAGAIN;
     }
-    while (sem_wait(&s.started) != 0) continue;
+    while (sem_wait(&s.started) != 0)
+        continue;
     sem_destroy(&s.started);
     return s.tid;
 }
 
 /* A new process sharing nothing: a host fork of the whole emulator. */
 static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
-                           uint64_t ctid)
-{
+                           uint64_t ctid) {
     pid_t pid = fork();
     if (pid < 0) return -errno;
     if (pid == 0) {
@@ -106,8 +103,7 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
 }
 
 int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
-                     uint64_t ctid)
-{
+                     uint64_t ctid) {
     if (flags & CLONE_THREAD) {
         if ((flags & ~(uint64_t)THREAD_FLAGS) || !(flags & CLONE_VM) || !(flags & CLONE_SIGHAND))
             return -EINVAL;

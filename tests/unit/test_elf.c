@@ -19,8 +19,7 @@ struct image {
     Elf64_Phdr *ph;
 };
 
-static void make_image(struct image *im, uint16_t type)
-{
+static void make_image(struct image *im, uint16_t type) {
     memset(im->bytes, 0, sizeof im->bytes);
     im->eh = (Elf64_Ehdr *)im->bytes;
     im->ph = (Elf64_Phdr *)(im->bytes + sizeof(Elf64_Ehdr));
@@ -37,11 +36,19 @@ static void make_image(struct image *im, uint16_t type)
     eh->e_ehsize = sizeof(Elf64_Ehdr);
     eh->e_phentsize = sizeof(Elf64_Phdr);
     eh->e_phnum = 3;
-    im->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
-                             .p_vaddr = 0x400000, .p_filesz = 0x1100, .p_memsz = 0x1100,
+    im->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+                             .p_flags = PF_R | PF_X,
+                             .p_offset = 0,
+                             .p_vaddr = 0x400000,
+                             .p_filesz = 0x1100,
+                             .p_memsz = 0x1100,
                              .p_align = 0x1000};
-    im->ph[1] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = 0x2000,
-                             .p_vaddr = 0x412000, .p_filesz = 0x10, .p_memsz = 0x3000,
+    im->ph[1] = (Elf64_Phdr){.p_type = PT_LOAD,
+                             .p_flags = PF_R | PF_W,
+                             .p_offset = 0x2000,
+                             .p_vaddr = 0x412000,
+                             .p_filesz = 0x10,
+                             .p_memsz = 0x3000,
                              .p_align = 0x1000};
     im->ph[2] = (Elf64_Phdr){.p_type = PT_GNU_STACK, .p_flags = PF_R | PF_W};
     memcpy(im->bytes + 0x1000, "\x1f\x20\x03\xd5", 4); /* nop */
@@ -49,8 +56,7 @@ static void make_image(struct image *im, uint16_t type)
     memset(im->bytes + 0x2010, 0xcd, 0x100); /* beyond filesz: must not be copied */
 }
 
-static int load(struct image *im, size_t size, struct elf_info *info, char *err)
-{
+static int load(struct image *im, size_t size, struct elf_info *info, char *err) {
     struct guest_space gs; /* big enough for ELF_ET_DYN_BASE */
     CU_ASSERT_FATAL(gs_init(&gs, GS_DEFAULT_SIZE) == 0);
     int r = elf_load_image(&gs, im->bytes, size, info, err, 128);
@@ -58,15 +64,15 @@ static int load(struct image *im, size_t size, struct elf_info *info, char *err)
     return r;
 }
 
-static void test_good_exec(void)
-{
+static void test_good_exec(void) {
     struct image im;
     make_image(&im, ET_EXEC);
     struct guest_space gs;
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
     struct elf_info info;
     char err[128] = "";
-    CU_ASSERT_EQUAL_FATAL(elf_load_image(&gs, im.bytes, sizeof im.bytes, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(elf_load_image(&gs, im.bytes, sizeof im.bytes, &info, err, sizeof err),
+                          0);
     CU_ASSERT_EQUAL(info.entry, 0x401000);
     CU_ASSERT_EQUAL(info.load_bias, 0);
     CU_ASSERT_EQUAL(info.phdr, 0x400000 + sizeof(Elf64_Ehdr));
@@ -91,8 +97,7 @@ static void test_good_exec(void)
     gs_fini(&gs);
 }
 
-static void test_static_pie(void)
-{
+static void test_static_pie(void) {
     struct image im;
     make_image(&im, ET_DYN);
     im.ph[0].p_vaddr = 0;
@@ -106,8 +111,7 @@ static void test_static_pie(void)
     CU_ASSERT_EQUAL(info.phdr, ELF_ET_DYN_BASE + sizeof(Elf64_Ehdr));
 }
 
-static void test_shared_boundary_page(void)
-{
+static void test_shared_boundary_page(void) {
     /* Data starts in the code's last page: that page gets both rights. */
     struct image im;
     make_image(&im, ET_EXEC);
@@ -116,7 +120,8 @@ static void test_shared_boundary_page(void)
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
     struct elf_info info;
     char err[128];
-    CU_ASSERT_EQUAL_FATAL(elf_load_image(&gs, im.bytes, sizeof im.bytes, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(elf_load_image(&gs, im.bytes, sizeof im.bytes, &info, err, sizeof err),
+                          0);
     struct guest_vma v;
     CU_ASSERT_TRUE(gs_find(&gs, 0x401000, &v));
     CU_ASSERT_EQUAL(v.prot, PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -129,8 +134,7 @@ static void test_shared_boundary_page(void)
 }
 
 /* Each mutation must be refused with -ENOEXEC or -ENOMEM and a message. */
-static void expect_refused(void (*mutate)(struct image *), size_t size, const char *what)
-{
+static void expect_refused(void (*mutate)(struct image *), size_t size, const char *what) {
     struct image im;
     make_image(&im, ET_EXEC);
     mutate(&im);
@@ -143,26 +147,59 @@ static void expect_refused(void (*mutate)(struct image *), size_t size, const ch
 }
 
 static void m_none(struct image *im) {}
-static void m_magic(struct image *im) { im->eh->e_ident[1] = 'X'; }
-static void m_class(struct image *im) { im->eh->e_ident[EI_CLASS] = ELFCLASS32; }
-static void m_endian(struct image *im) { im->eh->e_ident[EI_DATA] = ELFDATA2MSB; }
-static void m_machine(struct image *im) { im->eh->e_machine = EM_X86_64; }
-static void m_type(struct image *im) { im->eh->e_type = ET_REL; }
-static void m_phentsize(struct image *im) { im->eh->e_phentsize = 32; }
-static void m_phnum0(struct image *im) { im->eh->e_phnum = 0; }
-static void m_phnum_huge(struct image *im) { im->eh->e_phnum = 0xffff; }
-static void m_phoff(struct image *im) { im->eh->e_phoff = 0x2ff0; }
-static void m_phoff_wrap(struct image *im) { im->eh->e_phoff = UINT64_MAX - 8; }
-static void m_filesz(struct image *im) { im->ph[1].p_filesz = 0x4000; }
-static void m_offset(struct image *im) { im->ph[0].p_offset = UINT64_MAX - 0x10; }
-static void m_overlap(struct image *im) { im->ph[1].p_vaddr = 0x400800; }
-static void m_vaddr_wrap(struct image *im) { im->ph[1].p_vaddr = UINT64_MAX - 0x1000; }
-static void m_too_big(struct image *im) { im->ph[1].p_memsz = GS_DEFAULT_SIZE; }
-static void m_no_load(struct image *im) { im->ph[0].p_type = im->ph[1].p_type = PT_NOTE; }
-static void m_interp(struct image *im) { im->ph[2].p_type = PT_INTERP; }
+static void m_magic(struct image *im) {
+    im->eh->e_ident[1] = 'X';
+}
+static void m_class(struct image *im) {
+    im->eh->e_ident[EI_CLASS] = ELFCLASS32;
+}
+static void m_endian(struct image *im) {
+    im->eh->e_ident[EI_DATA] = ELFDATA2MSB;
+}
+static void m_machine(struct image *im) {
+    im->eh->e_machine = EM_X86_64;
+}
+static void m_type(struct image *im) {
+    im->eh->e_type = ET_REL;
+}
+static void m_phentsize(struct image *im) {
+    im->eh->e_phentsize = 32;
+}
+static void m_phnum0(struct image *im) {
+    im->eh->e_phnum = 0;
+}
+static void m_phnum_huge(struct image *im) {
+    im->eh->e_phnum = 0xffff;
+}
+static void m_phoff(struct image *im) {
+    im->eh->e_phoff = 0x2ff0;
+}
+static void m_phoff_wrap(struct image *im) {
+    im->eh->e_phoff = UINT64_MAX - 8;
+}
+static void m_filesz(struct image *im) {
+    im->ph[1].p_filesz = 0x4000;
+}
+static void m_offset(struct image *im) {
+    im->ph[0].p_offset = UINT64_MAX - 0x10;
+}
+static void m_overlap(struct image *im) {
+    im->ph[1].p_vaddr = 0x400800;
+}
+static void m_vaddr_wrap(struct image *im) {
+    im->ph[1].p_vaddr = UINT64_MAX - 0x1000;
+}
+static void m_too_big(struct image *im) {
+    im->ph[1].p_memsz = GS_DEFAULT_SIZE;
+}
+static void m_no_load(struct image *im) {
+    im->ph[0].p_type = im->ph[1].p_type = PT_NOTE;
+}
+static void m_interp(struct image *im) {
+    im->ph[2].p_type = PT_INTERP;
+}
 
-static void test_malformed(void)
-{
+static void test_malformed(void) {
     expect_refused(m_none, 10, "truncated header");
     expect_refused(m_none, sizeof(Elf64_Ehdr) + 8, "truncated phdrs");
     expect_refused(m_none, 0x1800, "truncated segment");
@@ -185,8 +222,7 @@ static void test_malformed(void)
     expect_refused(m_interp, 0x3000, "PT_INTERP");
 }
 
-static void test_interp_message(void)
-{
+static void test_interp_message(void) {
     struct image im;
     make_image(&im, ET_EXEC);
     m_interp(&im);
@@ -196,8 +232,7 @@ static void test_interp_message(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "dynamic executables are not supported"));
 }
 
-static void test_random_mutations(void)
-{
+static void test_random_mutations(void) {
     /* Corrupt header and program-header bytes: any result but a crash. */
     struct guest_space gs;
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
@@ -212,8 +247,10 @@ static void test_random_mutations(void)
         struct elf_info info;
         char err[128];
         int r = elf_load_image(&gs, im.bytes, sizeof im.bytes, &info, err, sizeof err);
-        if (r == 0) ok++;
-        else refused++;
+        if (r == 0)
+            ok++;
+        else
+            refused++;
         gs_munmap(&gs, 0, gs.size);
     }
     CU_ASSERT_EQUAL(ok + refused, 3000);
@@ -221,8 +258,7 @@ static void test_random_mutations(void)
     gs_fini(&gs);
 }
 
-static void test_load_file_errors(void)
-{
+static void test_load_file_errors(void) {
     struct guest_space gs;
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
     struct elf_info info;
@@ -233,8 +269,7 @@ static void test_load_file_errors(void)
     gs_fini(&gs);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("elf_load", NULL, NULL);
     CU_add_test(s, "good ET_EXEC", test_good_exec);
     CU_add_test(s, "static-pie bias", test_static_pie);

@@ -11,8 +11,7 @@
 #define TOP       SPACE
 #define STACKSIZE (64ull << 10)
 
-static uint64_t auxv_get(const uint64_t *auxv, uint64_t key, int *found)
-{
+static uint64_t auxv_get(const uint64_t *auxv, uint64_t key, int *found) {
     for (; auxv[0] != AT_NULL_; auxv += 2)
         if (auxv[0] == key) {
             *found = 1;
@@ -22,14 +21,15 @@ static uint64_t auxv_get(const uint64_t *auxv, uint64_t key, int *found)
     return 0;
 }
 
-static void test_layout(void)
-{
+static void test_layout(void) {
     struct guest_space gs;
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
-    CU_ASSERT_FATAL(gs_map_fixed(&gs, TOP - STACKSIZE, STACKSIZE, PROT_READ | PROT_WRITE, GVMA_STACK) == 0);
+    CU_ASSERT_FATAL(
+        gs_map_fixed(&gs, TOP - STACKSIZE, STACKSIZE, PROT_READ | PROT_WRITE, GVMA_STACK) == 0);
     char *argv[] = {"./prog", "arg one", NULL};
     char *envp[] = {"A=1", "PATH=/bin", NULL};
-    struct stack_params p = {.argv = argv, .envp = envp, .execfn = "./prog", .uid = 5, .euid = 6, .gid = 7, .egid = 8};
+    struct stack_params p = {
+        .argv = argv, .envp = envp, .execfn = "./prog", .uid = 5, .euid = 6, .gid = 7, .egid = 8};
     memset(p.random, 0x42, sizeof p.random);
     struct elf_info elf = {.entry = 0x401000, .phdr = 0x400040, .phnum = 9, .phent = 56};
     int64_t sp = stack_build(&gs, TOP, STACKSIZE, &elf, &p);
@@ -84,8 +84,7 @@ static void test_layout(void)
     gs_fini(&gs);
 }
 
-static void test_too_big(void)
-{
+static void test_too_big(void) {
     struct guest_space gs;
     CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
     CU_ASSERT_FATAL(gs_map_fixed(&gs, TOP - 4096, 4096, PROT_READ | PROT_WRITE, GVMA_STACK) == 0);
@@ -99,8 +98,7 @@ static void test_too_big(void)
     gs_fini(&gs);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("stack", NULL, NULL);
     CU_add_test(s, "layout", test_layout);
     CU_add_test(s, "E2BIG", test_too_big);

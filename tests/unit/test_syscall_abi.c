@@ -14,8 +14,7 @@
 #include "syscall/linux_abi.h"
 #include "syscall/syscall.h"
 
-static void test_stat_layout(void)
-{
+static void test_stat_layout(void) {
     /* Offsets of the asm-generic struct stat the guest libc reads. */
     CU_ASSERT_EQUAL(offsetof(struct aarch64_stat, st_mode), 16);
     CU_ASSERT_EQUAL(offsetof(struct aarch64_stat, st_nlink), 20);
@@ -28,8 +27,7 @@ static void test_stat_layout(void)
     CU_ASSERT_EQUAL(offsetof(struct aarch64_stat, st_ctime_nsec), 112);
 }
 
-static void test_stat_translation(void)
-{
+static void test_stat_translation(void) {
     struct stat h;
     memset(&h, 0, sizeof h);
     h.st_dev = 0x801;
@@ -58,8 +56,7 @@ static void test_stat_translation(void)
     CU_ASSERT_EQUAL(g.st_mtime_nsec, 42);
 }
 
-static void test_open_flags(void)
-{
+static void test_open_flags(void) {
     CU_ASSERT_EQUAL(open_flags_to_host(AARCH64_O_DIRECTORY), O_DIRECTORY);
     CU_ASSERT_EQUAL(open_flags_to_host(AARCH64_O_NOFOLLOW | O_CLOEXEC), O_NOFOLLOW | O_CLOEXEC);
     CU_ASSERT_EQUAL(open_flags_to_host(AARCH64_O_DIRECT), O_DIRECT);
@@ -76,20 +73,20 @@ struct table_check {
     int rows, bad, local, global;
 };
 
-static void check_row(const struct syscall_row *r, void *opaque)
-{
+static void check_row(const struct syscall_row *r, void *opaque) {
     struct table_check *c = opaque;
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
         if (!strchr("dluxpsfoOPMS", *a)) c->bad++;
     if (!strchr("dxn", r->ret)) c->bad++;
-    if (r->cls == SC_LOCAL) c->local++;
-    else c->global++;
+    if (r->cls == SC_LOCAL)
+        c->local++;
+    else
+        c->global++;
 }
 
-static void test_table(void)
-{
+static void test_table(void) {
     struct table_check c = {0};
     syscall_for_each(check_row, &c);
     CU_ASSERT_TRUE(c.rows > 100);
@@ -99,9 +96,9 @@ static void test_table(void)
     static const struct {
         int nr;
         const char *name;
-    } known[] = {{56, "openat"},  {57, "close"},      {63, "read"},  {64, "write"},
+    } known[] = {{56, "openat"},     {57, "close"},  {63, "read"},       {64, "write"},
                  {79, "newfstatat"}, {93, "exit"},   {94, "exit_group"}, {98, "futex"},
-                 {214, "brk"},    {220, "clone"},     {222, "mmap"}, {226, "mprotect"},
+                 {214, "brk"},       {220, "clone"}, {222, "mmap"},      {226, "mprotect"},
                  {261, "prlimit64"}, {435, "clone3"}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const struct syscall_row *r = syscall_lookup(known[i].nr);
@@ -118,8 +115,7 @@ static void test_table(void)
 static struct process proc;
 static struct task *task;
 
-static int setup(void)
-{
+static int setup(void) {
     if (gs_init(&proc.mem, 1ull << 32)) return 1;
     proc.dbt = dbt_create(NULL);
     pthread_mutex_init(&proc.sig_lock, NULL);
@@ -130,16 +126,14 @@ static int setup(void)
     return 0;
 }
 
-static int teardown(void)
-{
+static int teardown(void) {
     task_free(task);
     dbt_destroy(proc.dbt);
     gs_fini(&proc.mem);
     return 0;
 }
 
-static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
-{
+static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     task->cpu.x[8] = (uint64_t)nr;
     task->cpu.x[0] = a0;
     task->cpu.x[1] = a1;
@@ -149,8 +143,7 @@ static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
     return (int64_t)task->cpu.x[0];
 }
 
-static void test_dispatch(void)
-{
+static void test_dispatch(void) {
     CU_ASSERT_EQUAL(call(172, 0, 0, 0, 0), getpid());
     CU_ASSERT_EQUAL(call(178, 0, 0, 0, 0), gettid());
     CU_ASSERT_EQUAL(call(9999, 0, 0, 0, 0), -ENOSYS);
@@ -159,8 +152,7 @@ static void test_dispatch(void)
     CU_ASSERT_EQUAL(call(435, 0, 0, 0, 0), -ENOSYS); /* clone3 */
 }
 
-static void test_pointer_checks(void)
-{
+static void test_pointer_checks(void) {
     int fds[2];
     CU_ASSERT_FATAL(pipe(fds) == 0);
     /* write from unmapped guest memory, from a NULL pointer, past the space */
@@ -184,8 +176,7 @@ static void test_pointer_checks(void)
     close(fds[1]);
 }
 
-static void test_fstat_and_uname(void)
-{
+static void test_fstat_and_uname(void) {
     int fd = open("/proc/self/exe", O_RDONLY);
     CU_ASSERT_FATAL(fd >= 0);
     struct stat h;
@@ -195,14 +186,14 @@ static void test_fstat_and_uname(void)
     CU_ASSERT_EQUAL(g->st_ino, h.st_ino);
     CU_ASSERT_EQUAL(g->st_size, h.st_size);
     CU_ASSERT_EQUAL(g->st_mode, h.st_mode);
-    CU_ASSERT_EQUAL(call(80, (uint64_t)fd, SCRATCH + 4000, 0, 0), -EFAULT); /* 128 bytes don't fit */
+    CU_ASSERT_EQUAL(call(80, (uint64_t)fd, SCRATCH + 4000, 0, 0),
+                    -EFAULT); /* 128 bytes don't fit */
     close(fd);
     CU_ASSERT_EQUAL(call(160, SCRATCH, 0, 0, 0), 0);
     CU_ASSERT_STRING_EQUAL(((struct utsname *)gs_host(&proc.mem, SCRATCH))->machine, "aarch64");
 }
 
-static void test_proc_self_exe(void)
-{
+static void test_proc_self_exe(void) {
     strcpy(gs_host(&proc.mem, SCRATCH), "/proc/self/exe");
     int64_t n = call(78, (uint64_t)AT_FDCWD, SCRATCH, SCRATCH + 512, 256);
     CU_ASSERT_EQUAL(n, (int64_t)strlen("/guest/prog"));
@@ -210,8 +201,7 @@ static void test_proc_self_exe(void)
     CU_ASSERT_EQUAL(call(78, (uint64_t)AT_FDCWD, SCRATCH, SCRATCH + 512, 0), -EINVAL);
 }
 
-static void test_sigaction_store(void)
-{
+static void test_sigaction_store(void) {
     struct aarch64_sigaction act = {.handler = 0x401234, .flags = 4, .mask = 1ull << 9};
     memcpy(gs_host(&proc.mem, SCRATCH), &act, sizeof act);
     CU_ASSERT_EQUAL(call(134, 10 /* SIGUSR1 */, SCRATCH, 0, 8), 0);
@@ -236,8 +226,7 @@ static void test_sigaction_store(void)
     CU_ASSERT_EQUAL(call(129, (uint64_t)getpid(), 0, 0, 0), 0); /* kill(self, 0) */
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("syscall_abi", NULL, NULL);
     CU_add_test(s, "struct stat layout", test_stat_layout);
     CU_add_test(s, "struct stat translation", test_stat_translation);

@@ -16,23 +16,20 @@
 
 static struct process proc;
 
-static int setup(void)
-{
+static int setup(void) {
     if (gs_init(&proc.mem, 1ull << 32)) return 1;
     proc.dbt = dbt_create(NULL);
     pthread_mutex_init(&proc.sig_lock, NULL);
     return gs_map_fixed(&proc.mem, WORD, 4096, PROT_READ | PROT_WRITE, GVMA_ANON) != 0;
 }
 
-static int teardown(void)
-{
+static int teardown(void) {
     dbt_destroy(proc.dbt);
     gs_fini(&proc.mem);
     return 0;
 }
 
-static int64_t futex_call(struct task *t, uint64_t addr, int op, uint32_t val, uint64_t ts)
-{
+static int64_t futex_call(struct task *t, uint64_t addr, int op, uint32_t val, uint64_t ts) {
     t->cpu.x[8] = 98;
     t->cpu.x[0] = addr;
     t->cpu.x[1] = (uint64_t)op;
@@ -44,13 +41,14 @@ static int64_t futex_call(struct task *t, uint64_t addr, int op, uint32_t val, u
     return (int64_t)t->cpu.x[0];
 }
 
-static _Atomic uint32_t *word(void) { return gs_host(&proc.mem, WORD); }
+static _Atomic uint32_t *word(void) {
+    return gs_host(&proc.mem, WORD);
+}
 
 static atomic_int waiter_result = 1;
 static atomic_int waiter_started;
 
-static void *waiter(void *arg)
-{
+static void *waiter(void *arg) {
     struct task *t = task_new(&proc);
     atomic_store(&waiter_started, 1);
     int64_t r;
@@ -68,12 +66,12 @@ static void *waiter(void *arg)
     return NULL;
 }
 
-static void test_wait_wake_two_threads(void)
-{
+static void test_wait_wake_two_threads(void) {
     atomic_store(word(), 0);
     pthread_t th;
     CU_ASSERT_FATAL(pthread_create(&th, NULL, waiter, NULL) == 0);
-    while (!atomic_load(&waiter_started)) usleep(1000);
+    while (!atomic_load(&waiter_started))
+        usleep(1000);
     usleep(20000); /* let it block */
     struct task *t = task_new(&proc);
     atomic_store(word(), 1);
@@ -84,8 +82,7 @@ static void test_wait_wake_two_threads(void)
     task_free(t);
 }
 
-static void test_wait_errors(void)
-{
+static void test_wait_errors(void) {
     struct task *t = task_new(&proc);
     atomic_store(word(), 5);
     /* value mismatch */
@@ -121,8 +118,7 @@ static void test_wait_errors(void)
     task_free(t);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("syscall_futex", setup, teardown);
     CU_add_test(s, "wait/wake across two host threads", test_wait_wake_two_threads);
     CU_add_test(s, "wait errors and timeouts", test_wait_errors);

@@ -15,29 +15,25 @@ static struct guest_space gs;
 static uint64_t gone_start, gone_len;
 static int gone_calls;
 
-static void on_code_gone(void *opaque, uint64_t start, uint64_t len)
-{
+static void on_code_gone(void *opaque, uint64_t start, uint64_t len) {
     gone_start = start;
     gone_len = len;
     gone_calls++;
 }
 
-static int setup(void)
-{
+static int setup(void) {
     if (gs_init(&gs, SPACE)) return 1;
     gs.mmap_base = BASE;
     gs.code_gone = on_code_gone;
     return 0;
 }
 
-static int teardown(void)
-{
+static int teardown(void) {
     gs_fini(&gs);
     return 0;
 }
 
-static void reset(void)
-{
+static void reset(void) {
     gs_munmap(&gs, 0, SPACE);
     gone_calls = 0;
 }
@@ -45,8 +41,7 @@ static void reset(void)
 static const int RW = PROT_READ | PROT_WRITE;
 static const int PRIV = MAP_PRIVATE | MAP_ANONYMOUS;
 
-static void test_placement(void)
-{
+static void test_placement(void) {
     reset();
     int64_t a = gs_mmap(&gs, 0, 3 * PG, RW, PRIV, -1, 0);
     CU_ASSERT_EQUAL(a, (int64_t)(BASE - 3 * PG)); /* top-down below mmap_base */
@@ -69,8 +64,7 @@ static void test_placement(void)
     CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 1ull << 40, RW, PRIV, -1, 0), -ENOMEM);
 }
 
-static void test_fixed_replaces_and_unmap_splits(void)
-{
+static void test_fixed_replaces_and_unmap_splits(void) {
     reset();
     uint64_t a = 0x20000000;
     CU_ASSERT_EQUAL(gs_mmap(&gs, a, 4 * PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)a);
@@ -91,8 +85,7 @@ static void test_fixed_replaces_and_unmap_splits(void)
     CU_ASSERT_EQUAL(gs_munmap(&gs, a + 1, PG), -EINVAL);
 }
 
-static void test_mprotect(void)
-{
+static void test_mprotect(void) {
     reset();
     uint64_t a = 0x20000000;
     gs_mmap(&gs, a, 3 * PG, RW | PROT_EXEC, PRIV | MAP_FIXED, -1, 0);
@@ -115,8 +108,7 @@ static void test_mprotect(void)
     CU_ASSERT_EQUAL(gone_start, a);
 }
 
-static void test_mremap(void)
-{
+static void test_mremap(void) {
     reset();
     uint64_t a = 0x20000000;
     gs_mmap(&gs, a, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0);
@@ -147,8 +139,7 @@ static void test_mremap(void)
     CU_ASSERT_EQUAL(gs_mremap(&gs, c, PG, 2 * PG, 2 /* FIXED alone */, 0x50000000), -EINVAL);
 }
 
-static void test_madvise_dontneed(void)
-{
+static void test_madvise_dontneed(void) {
     reset();
     int64_t a = gs_mmap(&gs, 0, 2 * PG, RW, PRIV, -1, 0);
     memset(gs_host(&gs, (uint64_t)a), 9, 2 * PG);
@@ -159,8 +150,7 @@ static void test_madvise_dontneed(void)
     CU_ASSERT_EQUAL(gs_madvise(&gs, (uint64_t)a, PG, 100 /* HWPOISON */), -EINVAL);
 }
 
-static void test_brk(void)
-{
+static void test_brk(void) {
     reset();
     gs_set_brk(&gs, 0x600123);
     CU_ASSERT_EQUAL(gs_brk(&gs, 0), 0x601000);
@@ -171,14 +161,13 @@ static void test_brk(void)
     CU_ASSERT_FALSE(gs_check(&gs, 0x601000 + PG, 1, PROT_READ));
     CU_ASSERT_EQUAL(gs_brk(&gs, 0x601000 + 3 * PG), 0x601000 + 3 * PG);
     CU_ASSERT_EQUAL(*(uint8_t *)gs_host(&gs, 0x601000 + 2 * PG), 0); /* regrown pages are zero */
-    CU_ASSERT_EQUAL(gs_brk(&gs, 0x100), 0x601000 + 3 * PG);         /* below the start: refused */
+    CU_ASSERT_EQUAL(gs_brk(&gs, 0x100), 0x601000 + 3 * PG);          /* below the start: refused */
     /* a mapping in the way stops the break */
     gs_mmap(&gs, 0x610000, PG, RW, PRIV | MAP_FIXED, -1, 0);
     CU_ASSERT_EQUAL(gs_brk(&gs, 0x620000), 0x601000 + 3 * PG);
 }
 
-static void test_checked_copies(void)
-{
+static void test_checked_copies(void) {
     reset();
     int64_t a = gs_mmap(&gs, 0, 2 * PG, RW, PRIV, -1, 0);
     char buf[16];
@@ -187,18 +176,17 @@ static void test_checked_copies(void)
     CU_ASSERT_STRING_EQUAL(buf, "hello");
     CU_ASSERT_EQUAL(gs_strcpy_in(&gs, buf, (uint64_t)a + PG - 3, sizeof buf), 5);
     CU_ASSERT_EQUAL(gs_strcpy_in(&gs, buf, (uint64_t)a + PG - 3, 4), -ENAMETOOLONG);
-    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, 0, 1), -EFAULT);                   /* NULL */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, 0, 1), -EFAULT);                        /* NULL */
     CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, (uint64_t)a + 2 * PG - 2, 4), -EFAULT); /* runs off */
-    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, UINT64_MAX - 1, 4), -EFAULT);      /* wraps */
-    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, SPACE + 16, 4), -EFAULT);          /* outside */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, UINT64_MAX - 1, 4), -EFAULT);           /* wraps */
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, SPACE + 16, 4), -EFAULT);               /* outside */
     /* an unterminated string at the end of memory */
     memset(gs_host(&gs, (uint64_t)a), 'x', 2 * PG);
     char big[3 * PG];
     CU_ASSERT_EQUAL(gs_strcpy_in(&gs, big, (uint64_t)a, sizeof big), -EFAULT);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("guest_mem", setup, teardown);
     CU_add_test(s, "mmap placement", test_placement);
     CU_add_test(s, "MAP_FIXED and munmap split", test_fixed_replaces_and_unmap_splits);

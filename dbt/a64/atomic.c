@@ -6,10 +6,10 @@
  * Fields: z size, s Rs, u Rt2, o ordering bits (acquire/release). */
 #include "dbt/a64/atomic.h"
 
-#define RT(insn) BITS(insn, 4, 0)
-#define RN(insn) BITS(insn, 9, 5)
+#define RT(insn)  BITS(insn, 4, 0)
+#define RN(insn)  BITS(insn, 9, 5)
 #define RT2(insn) BITS(insn, 14, 10)
-#define RS(insn) BITS(insn, 20, 16)
+#define RS(insn)  BITS(insn, 20, 16)
 
 static ir_temp base(struct a64_ctx *c, uint32_t insn) { return a64_read_xsp(c, RN(insn)); }
 
@@ -81,7 +81,8 @@ static void trans_casp(struct a64_ctx *c, uint32_t insn)
 /* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */
 static void trans_ldop(struct a64_ctx *c, uint32_t insn)
 {
-    ir_temp old = a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
+    ir_temp old =
+        a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
     a64_write_x(c, RT(insn), old, true);
 }
 

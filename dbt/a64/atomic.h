@@ -19,7 +19,10 @@ static inline void *atomic_g2h(struct cpu *cpu, uint64_t addr, unsigned bytes)
 }
 
 /* General register r as an operand (31 is XZR) and as a destination. */
-static inline uint64_t atomic_get_x(const struct cpu *cpu, unsigned r) { return r == 31 ? 0 : cpu->x[r]; }
+static inline uint64_t atomic_get_x(const struct cpu *cpu, unsigned r)
+{
+    return r == 31 ? 0 : cpu->x[r];
+}
 static inline void atomic_set_x(struct cpu *cpu, unsigned r, uint64_t v)
 {
     if (r != 31) cpu->x[r] = v;

@@ -31,7 +31,10 @@ struct ldst_kind {
 bool ldst_kind_decode(unsigned size, unsigned opc, bool vec, struct ldst_kind *k);
 
 /* log2 of the access size in bytes, the scale of scaled offsets. */
-static inline unsigned ldst_scale(const struct ldst_kind *k) { return (unsigned)__builtin_ctz(k->bits / 8); }
+static inline unsigned ldst_scale(const struct ldst_kind *k)
+{
+    return (unsigned)__builtin_ctz(k->bits / 8);
+}
 
 /* Where an access happens and the base register's value after it. */
 struct ldst_addr {

@@ -1,11 +1,6 @@
 /* LDP/STP, LDPSW, LDNP/STNP of general and SIMD&FP registers, in every
- * indexing mode, and STGP. The non-temporal hint of LDNP/STNP changes
- * nothing here. */
-#include <signal.h>
-#include <string.h>
-
+ * indexing mode. The non-temporal hint of LDNP/STNP changes nothing here. */
 #include "dbt/a64/ldst.h"
-#include "dbt/dbt.h"
 
 /* Bits 24:23 of a pair encoding. */
 static const enum ldst_index pair_index[4] = {LDST_OFFSET, LDST_POST, LDST_OFFSET, LDST_PRE};
@@ -23,9 +18,9 @@ static bool pair_kind(uint32_t insn, struct ldst_kind *k)
         return true;
     }
     if (opc == 1) {
-        /* LDPSW; there is no LDNPSW (nor STNGP). The store form is STGP,
-         * handled by trans_stgp. */
-        if (no_alloc) return false;
+        /* LDPSW; there is no LDNPSW. The store form is STGP, which needs
+         * FEAT_MTE: not implemented (nor by the reference CPU, cortex-a76). */
+        if (!load || no_alloc) return false;
         k->sign = k->sf = true;
         k->bits = 32;
         return true;
@@ -47,36 +42,9 @@ static void load_gpr_pair(struct a64_ctx *c, const struct ldst_kind *k, unsigned
     ldst_write_loaded(c, k, rt, v1);
 }
 
-/* STGP (MTE) stores the pair and the allocation tag. Without tagged
- * memory (user mode) only the data is visible, but the address must be
- * 16-byte aligned, as qemu-aarch64 checks. */
-static uint64_t helper_stgp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t v1, uint64_t v2)
-{
-    if (addr & 15) cpu_raise_signal(cpu, SIGBUS, BUS_ADRALN, addr);
-    uint8_t *p = cpu_g2h(cpu, addr, 16);
-    memcpy(p, &v1, 8);
-    memcpy(p + 8, &v2, 8);
-    return 0;
-}
-
-static void trans_stgp(struct a64_ctx *c, uint32_t insn)
-{
-    unsigned rn = BITS(insn, 9, 5);
-    enum ldst_index idx = pair_index[BITS(insn, 24, 23)];
-    struct ldst_addr a = ldst_addr_imm(c, rn, sext64(BITS(insn, 21, 15), 7) * 16, idx);
-    a64_call_insn(c, helper_stgp, a.addr, a64_read_x(c, BITS(insn, 4, 0)),
-                  a64_read_x(c, BITS(insn, 14, 10)));
-    ldst_writeback(c, rn, a, idx);
-}
-
 void ldst_trans_pair(struct a64_ctx *c, uint32_t insn)
 {
     struct ldst_kind k;
-    bool stgp = BITS(insn, 31, 30) == 1 && !BIT(insn, 26) && !BIT(insn, 22);
-    if (stgp && BITS(insn, 24, 23) != 0) {
-        trans_stgp(c, insn);
-        return;
-    }
     if (!pair_kind(insn, &k)) {
         a64_unallocated(c);
         return;

@@ -294,8 +294,10 @@ static void test_lse_ops(void)
     CU_ASSERT_EQUAL(ldop_insn(7, 1, 1, 1, 2), 0x78617002u); /* lduminlh w1, w2, [x0] */
     CU_ASSERT_EQUAL(ldop_insn(8, 3, 3, 1, 2), 0xf8e18002u); /* swpal x1, x2, [x0] */
 
-    static const uint64_t olds[] = {0x80f0c0e081a1b1c1ull, 0x0102030405060708ull, 0x7f7f7f7f7f7f7f7full};
-    static const uint64_t operands[] = {0x7f0f3f1f7e5e4e3eull, 0xfedcba9876543210ull, 0x7f7f7f7f7f7f7f7full};
+    static const uint64_t olds[] = {0x80f0c0e081a1b1c1ull, 0x0102030405060708ull,
+                                    0x7f7f7f7f7f7f7f7full};
+    static const uint64_t operands[] = {0x7f0f3f1f7e5e4e3eull, 0xfedcba9876543210ull,
+                                        0x7f7f7f7f7f7f7f7full};
     struct harness *h = setup();
     for (unsigned op = 0; op <= 8; op++) {
         for (unsigned size = 0; size < 4; size++) {
@@ -483,7 +485,8 @@ static void test_contention(void)
     };
     struct dbt_options opt = {.interp_only = 1};
     struct dbt *d = dbt_create(&opt);
-    uint8_t *mem = mmap(NULL, MT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *mem =
+        mmap(NULL, MT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CU_ASSERT_FATAL(mem != MAP_FAILED);
     dbt_install_fault_handler();
     memcpy(mem + MT_CODE_LLSC, llsc, sizeof llsc);

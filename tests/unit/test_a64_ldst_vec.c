@@ -45,7 +45,8 @@ static void check_ld1(struct harness *h, unsigned first, unsigned nregs, bool q,
 {
     for (unsigned r = 0; r < nregs; r++) {
         unsigned bytes = 8u << q;
-        CU_ASSERT_EQUAL(memcmp(h->cpu.v[(first + r) % 32].b, harness_mem(h, base + r * bytes), bytes), 0);
+        const uint8_t *want = harness_mem(h, base + r * bytes);
+        CU_ASSERT_EQUAL(memcmp(h->cpu.v[(first + r) % 32].b, want, bytes), 0);
         if (!q) CU_ASSERT_EQUAL(h->cpu.v[(first + r) % 32].d[1], 0);
     }
 }
@@ -211,7 +212,8 @@ static void test_single_lane(void)
     assert_vreg_eq(h, 11, with_lane(old[11], h, 5, 2, B + 0x100));
     assert_vreg_eq(h, 12, with_lane(old[12], h, 5, 2, B + 0x102));
     CU_ASSERT_EQUAL(h->cpu.x[2], B + 0x104);
-    for (unsigned k = 0; k < 3; k++) assert_vreg_eq(h, 13 + k, with_lane(old[13 + k], h, 15, 1, B + k));
+    for (unsigned k = 0; k < 3; k++)
+        assert_vreg_eq(h, 13 + k, with_lane(old[13 + k], h, 15, 1, B + k));
     for (unsigned k = 0; k < 4; k++)
         assert_vreg_eq(h, 16 + k, with_lane(old[16 + k], h, 1, 8, B + 8 * k));
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x300, 8), old[20].d[1]);
@@ -219,7 +221,8 @@ static void test_single_lane(void)
     CU_ASSERT_EQUAL(h->cpu.x[3], B + 0x310);
     for (unsigned k = 0; k < 3; k++) CU_ASSERT_EQUAL(mem_rd(h, B + 0x400 + k, 1), old[21 + k].b[9]);
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x403, 1), 0xaa);
-    for (unsigned k = 0; k < 4; k++) CU_ASSERT_EQUAL(mem_rd(h, B + 0x500 + 4 * k, 4), old[24 + k].s[2]);
+    for (unsigned k = 0; k < 4; k++)
+        CU_ASSERT_EQUAL(mem_rd(h, B + 0x500 + 4 * k, 4), old[24 + k].s[2]);
     CU_ASSERT_EQUAL(h->cpu.x[6], B + 0x510);
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x600, 2), old[28].h[7]);
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x602, 2), old[29].h[7]);

@@ -58,7 +58,7 @@ static void classify(void) {
         if (rg_rows[i].status == RG_OK) ok_rows[nok++] = (int)i;
 }
 
-static void setup(const struct rg_config *cfg) {
+void rg_setup(const struct rg_config *cfg) {
     static uint64_t perm_seed;
     if (!classified) {
         rg_probe_init();
@@ -195,7 +195,7 @@ static void make_unit(const struct rg_config *cfg, struct rg_rng *rng, unsigned 
 }
 
 void rg_seq_units(const struct rg_config *cfg, unsigned k, struct rg_unit *units) {
-    setup(cfg);
+    rg_setup(cfg);
     struct rg_rng rng = {mix(cfg->seed, k, 4)};
     unsigned start = rg_seq_start(cfg, k), len = rg_seq_len(cfg, k);
     for (unsigned j = 0; j < len; j++)
@@ -228,7 +228,7 @@ static void emit_unit(FILE *f, const struct rg_unit *u) {
 }
 
 int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int upto) {
-    setup(cfg);
+    rg_setup(cfg);
     if (!nok && cfg->count) {
         fprintf(stderr, "rnd_gen: no row of the decoder table can be generated\n");
         return -1;
@@ -281,7 +281,7 @@ int rg_write_batch(const struct rg_config *cfg, const char *dir, int only, int u
 }
 
 bool rg_coverage_report(FILE *f, const struct rg_config *cfg) {
-    setup(cfg);
+    rg_setup(cfg);
     unsigned n[4] = {0}, missed = 0;
     for (unsigned i = 0; i < rg_nrows; i++)
         n[rg_rows[i].status]++;

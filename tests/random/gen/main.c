@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
         return rg_compare(&cfg, files[0], files[1], only, stdout);
     }
     if (!strcmp(cmd, "rows")) {
-        rg_coverage_report(stdout, &cfg);
+        rg_setup(&cfg);
         for (unsigned i = 0; i < rg_nrows; i++) {
             const struct rg_row *r = &rg_rows[i];
             printf("%-10s %-24s %s mem=%d ok=%u rejects:", r->family, r->row->name,

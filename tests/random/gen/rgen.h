@@ -107,6 +107,8 @@ struct rg_config {
     unsigned min_len, max_len;
 };
 
+/* Classifies every row (once) and orders the rows for cfg's seed. */
+void rg_setup(const struct rg_config *cfg);
 /* Number of sequences and first global unit index of sequence k. */
 unsigned rg_nseq(const struct rg_config *cfg);
 unsigned rg_seq_start(const struct rg_config *cfg, unsigned k);

@@ -79,8 +79,10 @@ int main(int argc, char **argv)
         fprintf(f, "timeout\n");
     else if (WIFEXITED(st))
         fprintf(f, "exit %d\n", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st) && sigabbrev_np(WTERMSIG(st)))
+        fprintf(f, "signal %s\n", sigabbrev_np(WTERMSIG(st)));
     else if (WIFSIGNALED(st))
-        fprintf(f, "signal %s\n", sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+        fprintf(f, "signal %d\n", WTERMSIG(st)); /* real-time signals have no name */
     else
         fprintf(f, "unknown 0x%x\n", st);
     fclose(f);

@@ -10,7 +10,7 @@ int main(void)
     void *brk0 = sbrk(0);
     static void *ptr[4096]; static size_t sz[4096];
     uint64_t s = 3, h = 0;
-    for (int round = 0; round < 6; round++) {
+    for (int round = 0; round < 4; round++) {
         for (int i = 0; i < 4096; i++) {
             if (ptr[i] && (g_rand(&s) & 1)) {
                 unsigned char *p = ptr[i];

@@ -1,0 +1,330 @@
+#include "master/futex_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct futex_queue {
+    uint64_t addr;
+    struct futex_waiter *head, *tail;
+    size_t n;
+};
+
+void futex_woken_fini(struct futex_woken *w) {
+    free(w->v);
+    memset(w, 0, sizeof *w);
+}
+
+static int woken_push(struct futex_woken *out, struct futex_waiter *w) {
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 16;
+        struct futex_waiter **v = realloc(out->v, cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        out->v = v;
+        out->cap = cap;
+    }
+    out->v[out->n++] = w;
+    return 0;
+}
+
+void futex_table_init(struct futex_table *t) {
+    memset(t, 0, sizeof *t);
+    u64map_init(&t->queues);
+}
+
+void futex_table_fini(struct futex_table *t) {
+    size_t it = 0;
+    void *v;
+    while (u64map_next(&t->queues, &it, NULL, &v)) {
+        struct futex_queue *q = v;
+        for (struct futex_waiter *w = q->head; w; w = w->next)
+            w->q = NULL;
+        free(q);
+    }
+    u64map_fini(&t->queues);
+    free(t->heap);
+    memset(t, 0, sizeof *t);
+}
+
+/* --- deadline heap ------------------------------------------------------ */
+
+static void heap_set(struct futex_table *t, size_t i, struct futex_waiter *w) {
+    t->heap[i] = w;
+    w->heap_idx = i;
+}
+
+static void sift_up(struct futex_table *t, size_t i) {
+    struct futex_waiter *w = t->heap[i];
+    while (i) {
+        size_t p = (i - 1) / 2;
+        if (t->heap[p]->deadline <= w->deadline) break;
+        heap_set(t, i, t->heap[p]);
+        i = p;
+    }
+    heap_set(t, i, w);
+}
+
+static void sift_down(struct futex_table *t, size_t i) {
+    struct futex_waiter *w = t->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= t->nheap) break;
+        if (c + 1 < t->nheap && t->heap[c + 1]->deadline < t->heap[c]->deadline) c++;
+        if (w->deadline <= t->heap[c]->deadline) break;
+        heap_set(t, i, t->heap[c]);
+        i = c;
+    }
+    heap_set(t, i, w);
+}
+
+static int heap_add(struct futex_table *t, struct futex_waiter *w) {
+    if (t->nheap == t->capheap) {
+        size_t cap = t->capheap ? t->capheap * 2 : 16;
+        struct futex_waiter **h = realloc(t->heap, cap * sizeof *h);
+        if (!h) return -ENOMEM;
+        t->heap = h;
+        t->capheap = cap;
+    }
+    heap_set(t, t->nheap++, w);
+    sift_up(t, t->nheap - 1);
+    return 0;
+}
+
+static void heap_del(struct futex_table *t, struct futex_waiter *w) {
+    size_t i = w->heap_idx;
+    struct futex_waiter *last = t->heap[--t->nheap];
+    if (i == t->nheap) return;
+    heap_set(t, i, last);
+    sift_up(t, i);
+    sift_down(t, last->heap_idx);
+}
+
+/* --- queues ------------------------------------------------------------- */
+
+static void q_append(struct futex_queue *q, struct futex_waiter *w) {
+    w->q = q;
+    w->addr = q->addr;
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    q->n++;
+}
+
+static void q_unlink(struct futex_queue *q, struct futex_waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    q->n--;
+    w->q = NULL;
+    w->prev = w->next = NULL;
+}
+
+static struct futex_queue *q_get(struct futex_table *t, uint64_t addr, bool create) {
+    struct futex_queue *q = u64map_get(&t->queues, addr);
+    if (q || !create) return q;
+    q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    q->addr = addr;
+    if (u64map_put(&t->queues, addr, q)) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Queues live only while they have waiters, so the table's memory
+ * follows the number of waiting threads. */
+static void q_put(struct futex_table *t, struct futex_queue *q) {
+    if (q->n) return;
+    u64map_del(&t->queues, q->addr);
+    free(q);
+}
+
+/* Takes w off its queue and the heap; the queue may be freed after. */
+static void detach(struct futex_table *t, struct futex_waiter *w) {
+    if (w->deadline != FUTEX_NO_DEADLINE) heap_del(t, w);
+    q_unlink(w->q, w);
+    t->nwaiters--;
+}
+
+static int finish(struct futex_table *t, struct futex_waiter *w, int result,
+                  struct futex_woken *out) {
+    /* record first: a failed push leaves the waiter waiting, not lost */
+    int r = woken_push(out, w);
+    if (r) return r;
+    detach(t, w);
+    w->result = result;
+    return 0;
+}
+
+/* --- operations ------------------------------------------------------- */
+
+int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t bitset,
+               uint64_t deadline, bool value_matches) {
+    if (!bitset || (addr & 3) || w->q) return -EINVAL;
+    if (!value_matches) return -EAGAIN;
+    struct futex_queue *q = q_get(t, addr, true);
+    if (!q) return -ENOMEM;
+    w->bitset = bitset;
+    w->deadline = deadline;
+    w->result = 0;
+    if (deadline != FUTEX_NO_DEADLINE && heap_add(t, w)) {
+        q_put(t, q);
+        return -ENOMEM;
+    }
+    q_append(q, w);
+    t->nwaiters++;
+    return 0;
+}
+
+/* Wakes matching waiters of one queue; Linux counts ++woken >= nr, so a
+ * non-positive nr still wakes one. */
+static int wake_queue(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
+                      struct futex_woken *out) {
+    struct futex_queue *q = q_get(t, addr, false);
+    if (!q) return 0;
+    int woken = 0;
+    for (struct futex_waiter *w = q->head, *next; w; w = next) {
+        next = w->next;
+        if (!(w->bitset & bitset)) continue;
+        int r = finish(t, w, 0, out);
+        if (r) {
+            q_put(t, q);
+            return r;
+        }
+        if (++woken >= nr) break;
+    }
+    q_put(t, q);
+    return woken;
+}
+
+int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
+               struct futex_woken *out) {
+    if (!bitset || (addr & 3)) return -EINVAL;
+    return wake_queue(t, addr, nr, bitset, out);
+}
+
+int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_requeue,
+                  bool cmp_ok, struct futex_woken *out) {
+    if (nr_wake < 0 || nr_requeue < 0 || (addr & 3) || (addr2 & 3)) return -EINVAL;
+    if (!cmp_ok) return -EAGAIN;
+    struct futex_queue *q = q_get(t, addr, false);
+    if (!q) return 0;
+    struct futex_queue *q2 = NULL;
+    int count = 0, r = 0;
+    for (struct futex_waiter *w = q->head, *next; w; w = next) {
+        next = w->next;
+        if (count - nr_wake >= nr_requeue) break;
+        if (++count <= nr_wake) {
+            if ((r = finish(t, w, 0, out))) break;
+            continue;
+        }
+        if (addr2 == addr) continue; /* Linux leaves it in place */
+        if (!q2 && !(q2 = q_get(t, addr2, true))) {
+            r = -ENOMEM;
+            break;
+        }
+        /* keeps its bitset and deadline, waits on addr2 now */
+        q_unlink(q, w);
+        q_append(q2, w);
+    }
+    q_put(t, q);
+    return r ? r : count;
+}
+
+int futex_wake_op(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_wake2,
+                  bool cmp_true, struct futex_woken *out) {
+    if ((addr & 3) || (addr2 & 3)) return -EINVAL;
+    int a = wake_queue(t, addr, nr_wake, FUTEX_BITSET_ANY, out);
+    if (a < 0 || !cmp_true) return a;
+    int b = wake_queue(t, addr2, nr_wake2, FUTEX_BITSET_ANY, out);
+    return b < 0 ? b : a + b;
+}
+
+int futex_op_eval(uint32_t encoded, uint32_t oldval, uint32_t *newval, bool *cmp_true) {
+    unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+    /* 12-bit signed fields, as the kernel's sign_extend32(x, 11) */
+    int32_t oparg = (int32_t)(((encoded >> 12) & 0xfff) << 20) >> 20;
+    int32_t cmparg = (int32_t)((encoded & 0xfff) << 20) >> 20;
+    if (encoded & (8u << 28)) oparg = (int32_t)(1u << (oparg & 31));
+    uint32_t arg = (uint32_t)oparg;
+    switch (op) {
+    case 0: *newval = arg; break;           /* FUTEX_OP_SET */
+    case 1: *newval = oldval + arg; break;  /* FUTEX_OP_ADD */
+    case 2: *newval = oldval | arg; break;  /* FUTEX_OP_OR */
+    case 3: *newval = oldval & ~arg; break; /* FUTEX_OP_ANDN */
+    case 4: *newval = oldval ^ arg; break;  /* FUTEX_OP_XOR */
+    default: return -ENOSYS;
+    }
+    int32_t old = (int32_t)oldval;
+    switch (cmp) {
+    case 0: *cmp_true = old == cmparg; break; /* FUTEX_OP_CMP_EQ */
+    case 1: *cmp_true = old != cmparg; break; /* FUTEX_OP_CMP_NE */
+    case 2: *cmp_true = old < cmparg; break;  /* FUTEX_OP_CMP_LT */
+    case 3: *cmp_true = old <= cmparg; break; /* FUTEX_OP_CMP_LE */
+    case 4: *cmp_true = old > cmparg; break;  /* FUTEX_OP_CMP_GT */
+    case 5: *cmp_true = old >= cmparg; break; /* FUTEX_OP_CMP_GE */
+    default: return -ENOSYS;
+    }
+    return 0;
+}
+
+size_t futex_expire(struct futex_table *t, uint64_t now, struct futex_woken *out) {
+    size_t n = 0;
+    while (t->nheap && t->heap[0]->deadline <= now) {
+        struct futex_waiter *w = t->heap[0];
+        struct futex_queue *q = w->q;
+        if (finish(t, w, -ETIMEDOUT, out)) {
+            q_put(t, q);
+            break;
+        }
+        q_put(t, q);
+        n++;
+    }
+    return n;
+}
+
+uint64_t futex_next_deadline(const struct futex_table *t) {
+    return t->nheap ? t->heap[0]->deadline : FUTEX_NO_DEADLINE;
+}
+
+bool futex_cancel(struct futex_table *t, struct futex_waiter *w) {
+    struct futex_queue *q = w->q;
+    if (!q) return false;
+    detach(t, w);
+    q_put(t, q);
+    return true;
+}
+
+size_t futex_cancel_node(struct futex_table *t, uint32_t node, struct futex_woken *out) {
+    /* collect first: freeing emptied queues while walking the map would
+     * reshuffle it */
+    size_t start = out->n, it = 0;
+    void *v;
+    while (u64map_next(&t->queues, &it, NULL, &v))
+        for (struct futex_waiter *w = ((struct futex_queue *)v)->head; w; w = w->next)
+            if (w->node == node && woken_push(out, w)) goto done;
+done:
+    for (size_t i = start; i < out->n; i++) {
+        struct futex_waiter *w = out->v[i];
+        struct futex_queue *q = w->q;
+        detach(t, w);
+        w->result = -ECONNRESET;
+        q_put(t, q);
+    }
+    return out->n - start;
+}
+
+size_t futex_waiters(const struct futex_table *t, uint64_t addr) {
+    struct futex_queue *q = u64map_get(&t->queues, addr);
+    return q ? q->n : 0;
+}

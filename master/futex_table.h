@@ -1,0 +1,112 @@
+/* The master's futex table: waiter queues keyed by guest address, with
+ * no fixed size (a queue exists while it has waiters) and no blocking.
+ * A waiting guest thread is a record the caller owns (struct
+ * futex_waiter, typically inside its pending-request state); operations
+ * that end a wait move the record to a result list, and the caller
+ * answers the waiting thread's node. So no master thread ever sleeps on
+ * behalf of a guest.
+ *
+ * Guest memory is not read here: the caller, which holds the futex word's
+ * page, compares values (FUTEX_WAIT, FUTEX_CMP_REQUEUE) and performs the
+ * FUTEX_WAKE_OP read-modify-write (futex_op_eval()), and passes the
+ * outcome in. Timeouts are absolute deadlines in the caller's clock; the
+ * caller's event loop calls futex_expire() (futex_next_deadline() says
+ * when). Wake order is FIFO, like Linux for equal priorities.
+ *
+ * Not thread-safe: one table is driven by one thread or under one lock. */
+#ifndef SHOAL_MASTER_FUTEX_TABLE_H
+#define SHOAL_MASTER_FUTEX_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsm/u64map.h"
+
+#define FUTEX_NO_DEADLINE UINT64_MAX
+#define FUTEX_BITSET_ANY  0xffffffffu
+
+struct futex_queue;
+
+struct futex_waiter {
+    /* the caller's: who is waiting (free for its use) */
+    uint64_t id;
+    uint32_t node;
+    /* the table's */
+    uint64_t addr;     /* the futex word it waits on (changes on requeue) */
+    uint32_t bitset;   /* FUTEX_BITSET_ANY for plain FUTEX_WAIT */
+    uint64_t deadline; /* absolute, or FUTEX_NO_DEADLINE */
+    int result;        /* once off the table: 0 woken, -ETIMEDOUT */
+    struct futex_waiter *prev, *next;
+    struct futex_queue *q; /* NULL when not waiting */
+    size_t heap_idx;       /* position in the deadline heap */
+};
+
+/* Waiters whose wait ended, in wake order; the caller clears n. */
+struct futex_woken {
+    struct futex_waiter **v;
+    size_t n, cap;
+};
+void futex_woken_fini(struct futex_woken *w);
+
+struct futex_table {
+    struct u64map queues;       /* addr -> struct futex_queue * */
+    struct futex_waiter **heap; /* min-heap on deadline, timed waiters only */
+    size_t nheap, capheap;
+    size_t nwaiters;
+};
+
+void futex_table_init(struct futex_table *t);
+/* Frees the queues; waiter records stay the caller's. */
+void futex_table_fini(struct futex_table *t);
+
+/* FUTEX_WAIT / FUTEX_WAIT_BITSET: value_matches is the caller's "*addr ==
+ * val" under the page. Returns 0 (w is queued), -EAGAIN (value differs),
+ * -EINVAL (bitset 0, addr not 4-aligned, w already waiting), -ENOMEM. */
+int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t bitset,
+               uint64_t deadline, bool value_matches);
+
+/* FUTEX_WAKE / FUTEX_WAKE_BITSET: wakes up to nr waiters on addr whose
+ * bitset intersects bitset; like Linux, nr <= 0 still wakes one. Returns
+ * the number woken or -EINVAL (bitset 0, misaligned). */
+int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
+               struct futex_woken *out);
+
+/* FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to nr_wake waiters of addr
+ * and moves up to nr_requeue of the rest to addr2 (bitsets ignored, as in
+ * Linux). cmp_ok: the caller's "*addr == val3" (true for plain REQUEUE).
+ * Returns woken + requeued, -EAGAIN, or -EINVAL (negative counts,
+ * misaligned). */
+int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_requeue,
+                  bool cmp_ok, struct futex_woken *out);
+
+/* FUTEX_WAKE_OP after the caller applied the operation to *addr2 (with
+ * futex_op_eval()): wakes up to nr_wake on addr and, if cmp_true, up to
+ * nr_wake2 on addr2 (each at least one, as in Linux). Returns the total
+ * woken or -EINVAL. */
+int futex_wake_op(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_wake2,
+                  bool cmp_true, struct futex_woken *out);
+
+/* The FUTEX_WAKE_OP encoding of Linux: val3 = op<<28 | cmp<<24 |
+ * oparg<<12 | cmparg, op in SET ADD OR ANDN XOR (| FUTEX_OP_OPARG_SHIFT:
+ * oparg = 1 << (oparg & 31)), cmp in EQ NE LT LE GT GE on signed values,
+ * oparg and cmparg sign-extended 12-bit fields. Given the old value of
+ * the word, sets *newval (to store) and *cmp_true. 0 or -ENOSYS. */
+int futex_op_eval(uint32_t encoded, uint32_t oldval, uint32_t *newval, bool *cmp_true);
+
+/* Ends every wait whose deadline is <= now with -ETIMEDOUT; returns how
+ * many. */
+size_t futex_expire(struct futex_table *t, uint64_t now, struct futex_woken *out);
+/* The earliest deadline, or FUTEX_NO_DEADLINE. */
+uint64_t futex_next_deadline(const struct futex_table *t);
+
+/* Takes w off the table without a result (a signal interrupted it, its
+ * thread exited); false if it was not waiting. */
+bool futex_cancel(struct futex_table *t, struct futex_waiter *w);
+/* Cancels every waiter of a lost node into out (result -ECONNRESET). */
+size_t futex_cancel_node(struct futex_table *t, uint32_t node, struct futex_woken *out);
+
+/* Waiters queued on addr. */
+size_t futex_waiters(const struct futex_table *t, uint64_t addr);
+
+#endif

@@ -1,0 +1,377 @@
+/* The master's futex table: wait/wake order and counts, bitsets, requeue
+ * limits, the WAKE_OP encoding (checked against the host kernel),
+ * deadlines, cancellation, and growth without a fixed size. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "master/futex_table.h"
+
+#define A 0x1000ull
+#define B 0x2000ull
+
+static struct futex_table t;
+static struct futex_woken out;
+static struct futex_waiter w[8];
+
+static void reset(void) {
+    futex_table_fini(&t);
+    futex_table_init(&t);
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < 8; i++)
+        w[i].id = (uint64_t)i;
+    out.n = 0;
+}
+static int setup(void) {
+    futex_table_init(&t);
+    return 0;
+}
+static int teardown(void) {
+    futex_table_fini(&t);
+    futex_woken_fini(&out);
+    return 0;
+}
+
+static int wait_on(int i, uint64_t addr, uint32_t bitset, uint64_t deadline) {
+    return futex_wait(&t, &w[i], addr, bitset, deadline, true);
+}
+/* The ids in out, as a string like "0,2,3". */
+static const char *woken_ids(void) {
+    static char buf[256];
+    size_t k = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < out.n && k < sizeof buf - 24; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, i ? ",%lu" : "%lu",
+                              (unsigned long)out.v[i]->id);
+    return buf;
+}
+
+static void test_wait_wake_fifo(void) {
+    reset();
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(wait_on(i, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 5);
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 2, FUTEX_BITSET_ANY, &out), 2);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0,1");
+    CU_ASSERT_EQUAL(w[0].result, 0);
+    CU_ASSERT_PTR_NULL(w[0].q);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_wake(&t, A, INT_MAX, FUTEX_BITSET_ANY, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "2,3,4");
+    /* the queue is gone with its last waiter */
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+    CU_ASSERT_EQUAL(t.nwaiters, 0);
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 1, FUTEX_BITSET_ANY, &out), 0);
+    CU_ASSERT_EQUAL(futex_wake(&t, B, 1, FUTEX_BITSET_ANY, &out), 0);
+    CU_ASSERT_EQUAL(out.n, 0);
+}
+
+static void test_wake_counts_like_linux(void) {
+    /* ++woken >= nr: zero and negative counts still wake one */
+    reset();
+    for (int i = 0; i < 3; i++)
+        wait_on(i, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE);
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 0, FUTEX_BITSET_ANY, &out), 1);
+    CU_ASSERT_EQUAL(futex_wake(&t, A, -5, FUTEX_BITSET_ANY, &out), 1);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0,1");
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+}
+
+static void test_wait_errors(void) {
+    reset();
+    CU_ASSERT_EQUAL(futex_wait(&t, &w[0], A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE, false), -EAGAIN);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+    CU_ASSERT_EQUAL(wait_on(0, A, 0, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(wait_on(0, A + 2, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(wait_on(0, A, 1, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(wait_on(0, B, 1, FUTEX_NO_DEADLINE), -EINVAL); /* already waiting */
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 1, 0, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wake(&t, A + 1, 1, 1, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+}
+
+static void test_bitsets(void) {
+    reset();
+    static const uint32_t bits[5] = {1, 2, 3, 4, FUTEX_BITSET_ANY};
+    for (int i = 0; i < 5; i++)
+        wait_on(i, A, bits[i], FUTEX_NO_DEADLINE);
+    CU_ASSERT_EQUAL(futex_wake(&t, A, INT_MAX, 2, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "1,2,4");
+    out.n = 0;
+    /* the count limits matches only, skipped waiters keep their place */
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 1, 4, &out), 1);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "3");
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_wake(&t, A, INT_MAX, 8, &out), 0);
+    /* plain FUTEX_WAKE matches every bitset */
+    CU_ASSERT_EQUAL(futex_wake(&t, A, INT_MAX, FUTEX_BITSET_ANY, &out), 1);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+}
+
+static void test_requeue(void) {
+    reset();
+    for (int i = 0; i < 6; i++)
+        wait_on(i, A, 1u << i, FUTEX_NO_DEADLINE);
+    wait_on(6, B, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE);
+    /* the comparison failed: -EAGAIN and nothing moves */
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, 2, false, &out), -EAGAIN);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 6);
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, -1, 2, true, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, -1, true, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B + 2, 1, 1, true, &out), -EINVAL);
+    /* wake 1, move 2: returns 3; bitsets are ignored */
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, 2, true, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 3);
+    CU_ASSERT_EQUAL(w[1].addr, B);
+    CU_ASSERT_EQUAL(w[1].bitset, 2u); /* keeps its bitset */
+    /* moved waiters queue behind B's own, in their order */
+    out.n = 0;
+    futex_wake(&t, B, INT_MAX, FUTEX_BITSET_ANY, &out);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "6,1,2");
+    /* nothing to wake or move: 0 */
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 0, 0, true, &out), 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    /* move all, wake none */
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 0, INT_MAX, true, &out), 3);
+    CU_ASSERT_EQUAL(out.n, 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 3);
+    CU_ASSERT_EQUAL(t.queues.n, 1);
+    /* onto the same address: counted, left in place */
+    CU_ASSERT_EQUAL(futex_requeue(&t, B, B, 1, INT_MAX, true, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "3");
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
+    /* empty source */
+    CU_ASSERT_EQUAL(futex_requeue(&t, A + 64, B, 5, 5, true, &out), 0);
+}
+
+static uint32_t enc(unsigned op, unsigned cmp, int oparg, int cmparg) {
+    return (op & 15) << 28 | (cmp & 15) << 24 | ((unsigned)oparg & 0xfff) << 12 |
+           ((unsigned)cmparg & 0xfff);
+}
+
+static void test_wake_op_eval(void) {
+    uint32_t nv;
+    bool c;
+    CU_ASSERT_EQUAL(futex_op_eval(enc(FUTEX_OP_SET, FUTEX_OP_CMP_EQ, 7, 5), 5, &nv, &c), 0);
+    CU_ASSERT(nv == 7 && c);
+    futex_op_eval(enc(FUTEX_OP_ADD, FUTEX_OP_CMP_NE, 3, 5), 5, &nv, &c);
+    CU_ASSERT(nv == 8 && !c);
+    futex_op_eval(enc(FUTEX_OP_OR, FUTEX_OP_CMP_LT, 0x30, 0), 0x0f, &nv, &c);
+    CU_ASSERT(nv == 0x3f && !c);
+    futex_op_eval(enc(FUTEX_OP_ANDN, FUTEX_OP_CMP_LE, 0x3, 0xf), 0xf, &nv, &c);
+    CU_ASSERT(nv == 0xc && c);
+    futex_op_eval(enc(FUTEX_OP_XOR, FUTEX_OP_CMP_GT, 0xff, 1), 0x0f, &nv, &c);
+    CU_ASSERT(nv == 0xf0 && c);
+    /* glibc's old unlock: SET 0, wake the second if old > 1 */
+    futex_op_eval(enc(FUTEX_OP_SET, FUTEX_OP_CMP_GT, 0, 1), 2, &nv, &c);
+    CU_ASSERT(nv == 0 && c);
+    futex_op_eval(enc(FUTEX_OP_SET, FUTEX_OP_CMP_GT, 0, 1), 1, &nv, &c);
+    CU_ASSERT(nv == 0 && !c);
+    /* shifted oparg */
+    futex_op_eval(enc(FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, FUTEX_OP_CMP_GE, 31, 0), 0, &nv, &c);
+    CU_ASSERT(nv == 0x80000000u && c);
+    /* sign-extended 12-bit arguments; comparisons are signed */
+    futex_op_eval(enc(FUTEX_OP_ADD, FUTEX_OP_CMP_LT, -1, -2), 0xfffffffdu, &nv, &c);
+    CU_ASSERT(nv == 0xfffffffcu && c); /* -3 < -2 */
+    futex_op_eval(enc(FUTEX_OP_SET, FUTEX_OP_CMP_GE, -2048, 2047), 0x80000000u, &nv, &c);
+    CU_ASSERT(nv == 0xfffff800u && !c); /* INT_MIN >= 2047 is false */
+    /* unknown op / cmp */
+    CU_ASSERT_EQUAL(futex_op_eval(enc(5, 0, 0, 0), 0, &nv, &c), -ENOSYS);
+    CU_ASSERT_EQUAL(futex_op_eval(enc(0, 6, 9, 0), 0, &nv, &c), -ENOSYS);
+    CU_ASSERT_EQUAL(nv, 9u); /* like Linux, the store has been made */
+}
+
+/* futex_op_eval agrees with the host kernel's FUTEX_WAKE_OP on the new
+ * value of the word and on -ENOSYS, for random encodings and values. */
+static void test_wake_op_vs_kernel(void) {
+    uint32_t w1 = 0, w2;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int compared = 0;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t e = (uint32_t)x;
+        unsigned op = (e >> 28) & 7, cmp = (e >> 24) & 15;
+        /* valid ops mostly; out-of-range shifts make the kernel log */
+        if (i % 8) e = (e & 0x0fffffffu) | ((op % 5) << 28) | (e & 0x80000000u);
+        if (i % 8) e = (e & 0xf0ffffffu) | ((cmp % 6) << 24);
+        if ((e & 0x80000000u) && ((e >> 12 & 0xfff) > 31)) e &= ~(0xfe0u << 12);
+        uint32_t old = (uint32_t)(x >> 32);
+        w2 = old;
+        long kr = syscall(SYS_futex, &w1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 0, (void *)0, &w2, e);
+        uint32_t nv = old;
+        bool c;
+        int r = futex_op_eval(e, old, &nv, &c);
+        if (kr < 0) {
+            CU_ASSERT_EQUAL(-errno, r);
+            if (-errno != r) break;
+        } else {
+            CU_ASSERT_EQUAL(r, 0);
+            CU_ASSERT_EQUAL(nv, w2);
+            if (r || nv != w2) break;
+        }
+        compared++;
+    }
+    CU_ASSERT_EQUAL(compared, 20000);
+}
+
+static void test_wake_op(void) {
+    reset();
+    for (int i = 0; i < 3; i++)
+        wait_on(i, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE);
+    for (int i = 3; i < 6; i++)
+        wait_on(i, B, 1u << i, FUTEX_NO_DEADLINE);
+    /* comparison false: only addr's waiters */
+    CU_ASSERT_EQUAL(futex_wake_op(&t, A, B, 1, 5, false, &out), 1);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+    out.n = 0;
+    /* true: nr_wake on addr, nr_wake2 on addr2, bitsets ignored */
+    CU_ASSERT_EQUAL(futex_wake_op(&t, A, B, 1, 2, true, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "1,3,4");
+    out.n = 0;
+    /* zero counts still wake one each */
+    CU_ASSERT_EQUAL(futex_wake_op(&t, A, B, 0, 0, true, &out), 2);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "2,5");
+    CU_ASSERT_EQUAL(t.nwaiters, 0);
+    CU_ASSERT_EQUAL(futex_wake_op(&t, A + 1, B, 1, 1, true, &out), -EINVAL);
+}
+
+static void test_timeouts(void) {
+    reset();
+    wait_on(0, A, FUTEX_BITSET_ANY, 30);
+    wait_on(1, A, FUTEX_BITSET_ANY, 10);
+    wait_on(2, B, FUTEX_BITSET_ANY, 20);
+    wait_on(3, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE);
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), 10);
+    CU_ASSERT_EQUAL(futex_expire(&t, 9, &out), 0);
+    CU_ASSERT_EQUAL(futex_expire(&t, 10, &out), 1); /* deadline <= now */
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "1");
+    CU_ASSERT_EQUAL(w[1].result, -ETIMEDOUT);
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), 20);
+    /* a woken timed waiter leaves the heap */
+    out.n = 0;
+    futex_wake(&t, B, 1, FUTEX_BITSET_ANY, &out);
+    CU_ASSERT_EQUAL(w[2].result, 0);
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), 30);
+    /* a requeued timed waiter keeps its deadline */
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 0, 1, true, &out), 1);
+    CU_ASSERT_EQUAL(w[0].addr, B);
+    CU_ASSERT_EQUAL(futex_expire(&t, 1000, &out), 1);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 0);
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), FUTEX_NO_DEADLINE);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1); /* the untimed one stays */
+}
+
+static void test_deadline_heap_random(void) {
+    futex_table_fini(&t);
+    futex_table_init(&t);
+    enum { N = 3000 };
+    struct futex_waiter *ws = calloc(N, sizeof *ws);
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ws[i].id = (uint64_t)i;
+        CU_ASSERT_EQUAL_FATAL(futex_wait(&t, &ws[i], (x % 97) * 4, 1, x % 100000, true), 0);
+    }
+    /* cancel a third */
+    int cancelled = 0;
+    for (int i = 0; i < N; i += 3)
+        cancelled += futex_cancel(&t, &ws[i]);
+    CU_ASSERT_EQUAL(cancelled, N / 3);
+    CU_ASSERT_FALSE(futex_cancel(&t, &ws[0]));
+    /* expiring in steps yields each deadline once, never early, in order */
+    size_t total = 0;
+    uint64_t last = 0;
+    int ok = 1;
+    for (uint64_t now = 0; now <= 100000 + 777; now += 777) {
+        out.n = 0;
+        size_t n = futex_expire(&t, now, &out);
+        total += n;
+        for (size_t i = 0; i < out.n; i++) {
+            if (out.v[i]->deadline > now || out.v[i]->deadline < last) ok = 0;
+            last = out.v[i]->deadline;
+            if (out.v[i]->result != -ETIMEDOUT) ok = 0;
+        }
+        if (futex_next_deadline(&t) <= now) ok = 0;
+    }
+    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(total, (size_t)(N - N / 3));
+    CU_ASSERT_EQUAL(t.nwaiters, 0);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+    free(ws);
+    out.n = 0;
+}
+
+static void test_cancel_node(void) {
+    reset();
+    for (int i = 0; i < 6; i++) {
+        w[i].node = (uint32_t)(i % 2);
+        wait_on(i, i < 3 ? A : B, FUTEX_BITSET_ANY, i == 1 ? 50 : FUTEX_NO_DEADLINE);
+    }
+    CU_ASSERT_EQUAL(futex_cancel_node(&t, 1, &out), 3);
+    CU_ASSERT_EQUAL(out.n, 3);
+    for (size_t i = 0; i < out.n; i++) {
+        CU_ASSERT_EQUAL(out.v[i]->node, 1u);
+        CU_ASSERT_EQUAL(out.v[i]->result, -ECONNRESET);
+    }
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), FUTEX_NO_DEADLINE);
+    CU_ASSERT_EQUAL(t.nwaiters, 3);
+    out.n = 0;
+    futex_wake(&t, A, INT_MAX, FUTEX_BITSET_ANY, &out);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0,2");
+}
+
+static void test_no_fixed_size(void) {
+    futex_table_fini(&t);
+    futex_table_init(&t);
+    enum { N = 200000 };
+    struct futex_waiter *ws = calloc(N, sizeof *ws);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL_FATAL(futex_wait(&t, &ws[i], 0x10000000ull + (uint64_t)(i / 2) * 64,
+                                         FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE, true),
+                              0);
+    CU_ASSERT_EQUAL(t.queues.n, N / 2);
+    CU_ASSERT_EQUAL(t.nwaiters, N);
+    size_t woken = 0;
+    for (int i = 0; i < N / 2; i++) {
+        out.n = 0;
+        woken += (size_t)futex_wake(&t, 0x10000000ull + (uint64_t)i * 64, INT_MAX, FUTEX_BITSET_ANY,
+                                    &out);
+    }
+    CU_ASSERT_EQUAL(woken, N);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+    CU_ASSERT(t.queues.cap <= 64); /* shrank back */
+    free(ws);
+    out.n = 0;
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("futex_table", setup, teardown);
+    CU_add_test(s, "wait/wake in FIFO order", test_wait_wake_fifo);
+    CU_add_test(s, "wake counts like Linux", test_wake_counts_like_linux);
+    CU_add_test(s, "wait errors", test_wait_errors);
+    CU_add_test(s, "bitset matching", test_bitsets);
+    CU_add_test(s, "requeue / cmp_requeue limits", test_requeue);
+    CU_add_test(s, "wake_op encoding", test_wake_op_eval);
+    CU_add_test(s, "wake_op encoding vs host kernel", test_wake_op_vs_kernel);
+    CU_add_test(s, "wake_op wakes", test_wake_op);
+    CU_add_test(s, "timeouts", test_timeouts);
+    CU_add_test(s, "deadline heap, random", test_deadline_heap_random);
+    CU_add_test(s, "cancel a lost node's waiters", test_cancel_node);
+    CU_add_test(s, "no fixed size", test_no_fixed_size);
+}

@@ -1,0 +1,495 @@
+/* The TCP backend: one libevent bufferevent per connection.
+ *
+ * Threads: the bufferevent, the decoder, the handshake and the timers
+ * belong to the node's loop thread. Any thread may send: it appends the
+ * encoded frame to outq under mu and activates flush_ev, and the loop
+ * thread moves outq into the bufferevent. mu is never held while calling
+ * out of this file, so there is no lock order to get wrong, and a whole
+ * frame (header, envelope, payload) enters outq under one lock hold, so
+ * frames from different threads never interleave. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "net/internal.h"
+
+struct tcp_conn {
+    struct net_conn c;
+    struct bufferevent *bev; /* loop thread; NULL once closed */
+    pthread_mutex_t mu;      /* outq, and state changes made off the loop */
+    struct evbuffer *outq;
+    struct event *flush_ev; /* activated by senders: outq -> bev */
+    struct event *timer;    /* handshake deadline, then linger deadline */
+    struct event *hb_timer;
+    struct net_frame_decoder dec;
+    struct net_auth auth;
+    struct net_auth_out auth_out;
+    struct net_dial *dial; /* the net_node_connect this attempt serves */
+    int connected;         /* TCP connection established */
+    int dial_retry;        /* a failure of this attempt is worth retrying */
+    int close_armed;
+    int report;            /* when CLOSING: tell on_peer_lost */
+    uint64_t hb_seq;
+    char addr[96];
+    char reason[NET_ERROR_MAX + 1]; /* why it is closing */
+};
+
+static const struct net_transport_ops tcp_ops;
+
+static struct tcp_conn *tcp_of(struct net_conn *c) { return (struct tcp_conn *)c; }
+static struct net_stats *stats_of(struct tcp_conn *t) { return &t->c.node->stats; }
+static const struct net_config *cfg_of(struct tcp_conn *t) { return &t->c.node->cfg; }
+
+static void set_nodelay(struct bufferevent *bev)
+{
+    /* Page faults wait on these messages: no Nagle delay. */
+    int one = 1;
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void addr_text(const struct sockaddr *sa, char *buf, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
+        port = ntohs(s->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
+        port = ntohs(s->sin6_port);
+    }
+    snprintf(buf, n, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+/* ---- sending (any thread) ------------------------------------------------ */
+
+static void free_frame_buf(const void *data, size_t len, void *arg) { free((void *)data); }
+
+/* Queues one frame. internal: a handshake or Error frame, allowed before
+ * the connection is up. */
+static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
+                   uint32_t payload_len, uint32_t flags, int internal)
+{
+    uint8_t *buf;
+    long len = net_frame_encode(env, payload_len, flags, &buf);
+    if (len < 0) return (int)len;
+    pthread_mutex_lock(&t->mu);
+    int st = atomic_load(&t->c.state);
+    int ok = st == NET_CONN_UP || (internal && st == NET_CONN_HANDSHAKE);
+    int r = 0;
+    if (!ok) {
+        r = -ENOTCONN;
+    } else if (evbuffer_add_reference(t->outq, buf, (size_t)len, free_frame_buf, NULL)) {
+        r = -ENOMEM;
+    } else {
+        buf = NULL; /* outq owns it now */
+        if (payload_len && evbuffer_add(t->outq, payload, payload_len)) {
+            /* The header is queued and promises a payload that is not
+             * there: the stream is broken. Close rather than lie. */
+            atomic_store(&t->c.state, NET_CONN_CLOSING);
+            snprintf(t->reason, sizeof t->reason, "out of memory queueing a payload");
+            t->report = 1;
+            r = -ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    free(buf);
+    if (r == 0) {
+        atomic_fetch_add_explicit(&stats_of(t)->bytes_tx, (uint64_t)len + payload_len,
+                                  memory_order_relaxed);
+        if (env->msg_case < NET_MSG_TYPES)
+            atomic_fetch_add_explicit(&stats_of(t)->msgs_tx[env->msg_case], 1,
+                                      memory_order_relaxed);
+    }
+    if (r != -ENOTCONN) event_active(t->flush_ev, EV_WRITE, 0);
+    return r;
+}
+
+static int tcp_send(struct net_conn *c, Shoal__Envelope *msg)
+{
+    return enqueue(tcp_of(c), msg, NULL, 0, 0, 0);
+}
+
+static int tcp_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page)
+{
+    return enqueue(tcp_of(c), msg, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE, 0);
+}
+
+static int tcp_read_page(struct net_conn *c, uint64_t page, void *dst) { return -EOPNOTSUPP; }
+
+static void tcp_close(struct net_conn *c)
+{
+    struct tcp_conn *t = tcp_of(c);
+    pthread_mutex_lock(&t->mu);
+    int st = atomic_load(&t->c.state);
+    if (st == NET_CONN_HANDSHAKE || st == NET_CONN_UP) {
+        atomic_store(&t->c.state, NET_CONN_CLOSING);
+        snprintf(t->reason, sizeof t->reason, "closed by this node");
+        t->report = 0;
+    }
+    pthread_mutex_unlock(&t->mu);
+    event_active(t->flush_ev, EV_WRITE, 0);
+}
+
+/* ---- teardown (loop thread) ----------------------------------------------- */
+
+static void tcp_down(struct tcp_conn *t, const char *reason)
+{
+    pthread_mutex_lock(&t->mu);
+    int prev = atomic_exchange(&t->c.state, NET_CONN_CLOSED);
+    evbuffer_drain(t->outq, evbuffer_get_length(t->outq));
+    pthread_mutex_unlock(&t->mu);
+    if (prev == NET_CONN_CLOSED) return;
+    char why[NET_ERROR_MAX + 1];
+    snprintf(why, sizeof why, "%s", prev == NET_CONN_CLOSING ? t->reason : reason);
+    int report = prev == NET_CONN_UP || (prev == NET_CONN_CLOSING && t->report);
+    if (t->bev) bufferevent_free(t->bev);
+    t->bev = NULL;
+    event_del(t->timer);
+    event_del(t->hb_timer);
+    event_del(t->flush_ev);
+    if (t->dial) {
+        struct net_dial *d = t->dial;
+        t->dial = NULL;
+        d->conn = NULL;
+        net_dial_failed(d, why, t->dial_retry);
+    }
+    net_node_conn_down(t->c.node, &t->c, why, report);
+}
+
+/* Stops reading and closes once what is queued has been written, or
+ * after linger_ms, whichever is first. */
+static void begin_close(struct tcp_conn *t, const char *reason, int report)
+{
+    pthread_mutex_lock(&t->mu);
+    int st = atomic_load(&t->c.state);
+    if (st == NET_CONN_HANDSHAKE || st == NET_CONN_UP) {
+        atomic_store(&t->c.state, NET_CONN_CLOSING);
+        snprintf(t->reason, sizeof t->reason, "%s", reason);
+        t->report = report && st == NET_CONN_UP;
+    }
+    pthread_mutex_unlock(&t->mu);
+    event_active(t->flush_ev, EV_WRITE, 0);
+}
+
+/* Tells the peer why (best effort), then closes. */
+static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const char *reason)
+{
+    Shoal__Error e = SHOAL__ERROR__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    char text[NET_ERROR_MAX + 1];
+    snprintf(text, sizeof text, "%s", reason);
+    e.code = code;
+    e.message = text;
+    env.msg_case = SHOAL__ENVELOPE__MSG_ERROR;
+    env.error = &e;
+    enqueue(t, &env, NULL, 0, 0, 1);
+    begin_close(t, reason, 1);
+}
+
+static void tcp_shutdown(struct net_conn *c)
+{
+    struct tcp_conn *t = tcp_of(c);
+    atomic_store(&t->c.state, NET_CONN_CLOSED);
+    if (t->bev) bufferevent_free(t->bev);
+    t->bev = NULL;
+    event_del(t->timer);
+    event_del(t->hb_timer);
+    event_del(t->flush_ev);
+    t->dial = NULL; /* the node frees its dials itself */
+}
+
+static void tcp_free(struct net_conn *c)
+{
+    struct tcp_conn *t = tcp_of(c);
+    if (t->bev) bufferevent_free(t->bev);
+    if (t->flush_ev) event_free(t->flush_ev);
+    if (t->timer) event_free(t->timer);
+    if (t->hb_timer) event_free(t->hb_timer);
+    if (t->outq) evbuffer_free(t->outq);
+    net_frame_decoder_fini(&t->dec);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+/* ---- loop-thread callbacks ---------------------------------------------- */
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct tcp_conn *t = arg;
+    if (!t->bev) return;
+    struct evbuffer *out = bufferevent_get_output(t->bev);
+    pthread_mutex_lock(&t->mu);
+    evbuffer_add_buffer(out, t->outq);
+    int st = atomic_load(&t->c.state);
+    pthread_mutex_unlock(&t->mu);
+    if (st != NET_CONN_CLOSING) return;
+    if (!t->close_armed) {
+        t->close_armed = 1;
+        bufferevent_disable(t->bev, EV_READ);
+        event_del(t->hb_timer);
+        struct timeval tv = net_ms_tv(cfg_of(t)->linger_ms);
+        evtimer_add(t->timer, &tv);
+    }
+    if (evbuffer_get_length(out) == 0) tcp_down(t, t->reason);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct tcp_conn *t = arg;
+    if (atomic_load(&t->c.state) == NET_CONN_CLOSING &&
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        tcp_down(t, t->reason);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct tcp_conn *t = arg;
+    char why[128];
+    switch (atomic_load(&t->c.state)) {
+    case NET_CONN_HANDSHAKE:
+        if (!t->connected) {
+            snprintf(why, sizeof why, "no TCP connection within %u ms",
+                     cfg_of(t)->handshake_timeout_ms);
+            t->dial_retry = 1;
+        } else {
+            snprintf(why, sizeof why, "not authenticated within %u ms",
+                     cfg_of(t)->handshake_timeout_ms);
+            atomic_fetch_add_explicit(&stats_of(t)->auth_failures, 1, memory_order_relaxed);
+            log_warn("net: dropping %s: %s", t->c.name, why);
+        }
+        tcp_down(t, why);
+        break;
+    case NET_CONN_CLOSING:
+        tcp_down(t, t->reason);
+        break;
+    default: break;
+    }
+}
+
+static void hb_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct tcp_conn *t = arg;
+    Shoal__Heartbeat hb = SHOAL__HEARTBEAT__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    hb.seq = ++t->hb_seq;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HEARTBEAT;
+    env.heartbeat = &hb;
+    enqueue(t, &env, NULL, 0, 0, 0);
+}
+
+static void send_auth_out(struct tcp_conn *t)
+{
+    if (t->auth_out.present) enqueue(t, &t->auth_out.env, NULL, 0, 0, 1);
+}
+
+static void became_up(struct tcp_conn *t)
+{
+    const struct net_config *cfg = cfg_of(t);
+    pthread_mutex_lock(&t->mu);
+    atomic_store(&t->c.state, NET_CONN_UP);
+    pthread_mutex_unlock(&t->mu);
+    t->c.peer_id = t->auth.peer_id;
+    t->c.local_id = t->auth.role == NET_AUTH_CLIENT ? t->auth.local_id : net_node_id(t->c.node);
+    snprintf(t->c.name, sizeof t->c.name, "node %u (%s)", t->c.peer_id, t->addr);
+    net_frame_decoder_set_limits(&t->dec, cfg->limits);
+    event_del(t->timer);
+    if (cfg->peer_timeout_ms) {
+        struct timeval rt = net_ms_tv(cfg->peer_timeout_ms);
+        bufferevent_set_timeouts(t->bev, &rt, NULL);
+    }
+    if (cfg->heartbeat_interval_ms) {
+        struct timeval hb = net_ms_tv(cfg->heartbeat_interval_ms);
+        event_add(t->hb_timer, &hb);
+    }
+    if (t->dial) {
+        struct net_dial *d = t->dial;
+        t->dial = NULL;
+        d->conn = NULL;
+        net_dial_done(d);
+    }
+    net_node_conn_up(t->c.node, &t->c);
+}
+
+static void on_handshake_frame(struct tcp_conn *t, struct net_frame *f)
+{
+    int r = net_auth_step(&t->auth, f->env, &t->auth_out);
+    send_auth_out(t);
+    if (r < 0) {
+        atomic_fetch_add_explicit(&stats_of(t)->auth_failures, 1, memory_order_relaxed);
+        log_warn("net: handshake with %s failed: %s", t->c.name, t->auth.why);
+        begin_close(t, t->auth.why, 0);
+    } else if (r == 1) {
+        became_up(t);
+    }
+}
+
+static void on_up_frame(struct tcp_conn *t, struct net_frame *f)
+{
+    char why[NET_ERROR_MAX + 64];
+    unsigned type = f->env->msg_case;
+    if (f->env->version != NET_PROTO_VERSION) {
+        snprintf(why, sizeof why, "frame of protocol v%u on a v%u connection", f->env->version,
+                 NET_PROTO_VERSION);
+    } else if (net_msg_is_handshake(type)) {
+        snprintf(why, sizeof why, "%s after authentication", net_msg_name(type));
+    } else if (type == SHOAL__ENVELOPE__MSG_ERROR) {
+        snprintf(why, sizeof why, "peer reported an error: %s", f->env->error->message);
+        log_warn("net: %s: %s", t->c.name, why);
+        tcp_down(t, why);
+        return;
+    } else {
+        if (type != SHOAL__ENVELOPE__MSG_HEARTBEAT) net_node_deliver(t->c.node, &t->c, f);
+        return;
+    }
+    atomic_fetch_add_explicit(&stats_of(t)->protocol_errors, 1, memory_order_relaxed);
+    log_warn("net: dropping %s: %s", t->c.name, why);
+    close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct tcp_conn *t = arg;
+    net_conn_ref(&t->c); /* a handler may drop the node's reference */
+    for (;;) {
+        int st = atomic_load(&t->c.state);
+        if ((st != NET_CONN_HANDSHAKE && st != NET_CONN_UP) || !t->bev) break;
+        struct evbuffer *in = bufferevent_get_input(t->bev);
+        struct evbuffer_iovec v;
+        if (evbuffer_get_length(in) == 0 || evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
+        struct net_frame f = {0};
+        size_t used = 0;
+        int r = net_frame_feed(&t->dec, v.iov_base, v.iov_len, &used, &f);
+        evbuffer_drain(in, used);
+        atomic_fetch_add_explicit(&stats_of(t)->bytes_rx, used, memory_order_relaxed);
+        if (r < 0) {
+            char why[sizeof t->dec.why + 64];
+            snprintf(why, sizeof why, "%s: %s", net_frame_err_name(t->dec.err), t->dec.why);
+            atomic_fetch_add_explicit(&stats_of(t)->protocol_errors, 1, memory_order_relaxed);
+            log_warn("net: dropping %s: %s", t->c.name, why);
+            close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
+            break;
+        }
+        if (r == 0) continue;
+        if (f.env->msg_case < NET_MSG_TYPES)
+            atomic_fetch_add_explicit(&stats_of(t)->msgs_rx[f.env->msg_case], 1,
+                                      memory_order_relaxed);
+        if (st == NET_CONN_HANDSHAKE) on_handshake_frame(t, &f);
+        else on_up_frame(t, &f);
+        net_frame_fini(&f);
+    }
+    net_conn_unref(&t->c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct tcp_conn *t = arg;
+    char why[sizeof t->c.name + 96];
+    if (what & BEV_EVENT_CONNECTED) {
+        t->connected = 1;
+        set_nodelay(bev);
+        if (net_auth_start(&t->auth, &t->auth_out)) {
+            tcp_down(t, t->auth.why);
+            return;
+        }
+        send_auth_out(t);
+        return;
+    }
+    if (what & BEV_EVENT_EOF) {
+        snprintf(why, sizeof why, "connection closed by %s", t->c.name);
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
+                 t->c.name, cfg_of(t)->peer_timeout_ms);
+    } else {
+        int e = EVUTIL_SOCKET_ERROR();
+        snprintf(why, sizeof why, "%s: %s", t->c.name, evutil_socket_error_to_string(e));
+        if (!t->connected) t->dial_retry = 1;
+    }
+    tcp_down(t, why);
+}
+
+/* ---- creation ---------------------------------------------------------------- */
+
+static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net_auth_role role)
+{
+    struct tcp_conn *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    net_conn_init(&t->c, n, &tcp_ops, tcp_free, tcp_shutdown);
+    pthread_mutex_init(&t->mu, NULL);
+    net_frame_decoder_init(&t->dec, NET_FRAME_LIMITS_HANDSHAKE);
+    net_auth_init(&t->auth, role, &n->cfg.key, net_node_id(n), n->build);
+    if (role == NET_AUTH_SERVER) net_auth_set_admit(&t->auth, net_node_admit, n);
+    t->outq = evbuffer_new();
+    t->flush_ev = event_new(n->base, -1, 0, flush_cb, t);
+    t->timer = evtimer_new(n->base, timer_cb, t);
+    t->hb_timer = event_new(n->base, -1, EV_PERSIST, hb_cb, t);
+    t->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!t->outq || !t->flush_ev || !t->timer || !t->hb_timer || !t->bev) {
+        if (fd >= 0 && !t->bev) evutil_closesocket(fd);
+        tcp_free(&t->c);
+        return NULL;
+    }
+    bufferevent_setcb(t->bev, read_cb, write_cb, event_cb, t);
+    struct timeval hs = net_ms_tv(n->cfg.handshake_timeout_ms);
+    evtimer_add(t->timer, &hs);
+    return t;
+}
+
+int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+{
+    struct tcp_conn *t = tcp_new(n, fd, NET_AUTH_SERVER);
+    if (!t) {
+        log_error("net: no memory for an incoming connection");
+        return -1;
+    }
+    addr_text(sa, t->addr, sizeof t->addr);
+    snprintf(t->c.name, sizeof t->c.name, "unauthenticated peer %s", t->addr);
+    t->connected = 1;
+    set_nodelay(t->bev);
+    net_auth_start(&t->auth, &t->auth_out); /* server: waits for Hello */
+    net_node_attach(n, &t->c);
+    bufferevent_enable(t->bev, EV_READ);
+    return 0;
+}
+
+int net_tcp_dial(struct net_dial *d)
+{
+    struct tcp_conn *t = tcp_new(d->node, -1, NET_AUTH_CLIENT);
+    if (!t) {
+        net_dial_failed(d, "out of memory", 1);
+        return -1;
+    }
+    snprintf(t->addr, sizeof t->addr, "%s", d->text);
+    snprintf(t->c.name, sizeof t->c.name, "%s", d->text);
+    t->dial = d;
+    d->conn = &t->c;
+    net_node_attach(d->node, &t->c);
+    if (bufferevent_socket_connect(t->bev, (struct sockaddr *)&d->addr, (int)d->addrlen)) {
+        char why[160];
+        snprintf(why, sizeof why, "connect to %s: %s", d->text,
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        t->dial_retry = 1;
+        tcp_down(t, why);
+        return -1;
+    }
+    bufferevent_enable(t->bev, EV_READ);
+    return 0;
+}
+
+static const struct net_transport_ops tcp_ops = {
+    .name = "tcp",
+    .send = tcp_send,
+    .send_page = tcp_send_page,
+    .read_page = tcp_read_page,
+    .close = tcp_close,
+};

@@ -15,8 +15,7 @@ static const char label_client[LABEL_BYTES] = "shoal-auth-cli";
 #define TRANSCRIPT_BYTES (LABEL_BYTES + 4 + 2 * NET_NONCE_BYTES + 4 + 4)
 
 void net_auth_init(struct net_auth *a, enum net_auth_role role, const struct net_key *key,
-                   uint32_t local_id, const char *build)
-{
+                   uint32_t local_id, const char *build) {
     memset(a, 0, sizeof *a);
     a->role = role;
     a->key = key;
@@ -26,28 +25,26 @@ void net_auth_init(struct net_auth *a, enum net_auth_role role, const struct net
     a->state = NET_AUTH_START;
 }
 
-void net_auth_set_admit(struct net_auth *a, net_auth_admit_fn fn, void *arg)
-{
+void net_auth_set_admit(struct net_auth *a, net_auth_admit_fn fn, void *arg) {
     a->admit = fn;
     a->admit_arg = arg;
 }
 
 void net_auth_version_text(char *buf, size_t n, uint32_t peer_version, const char *peer_build,
-                           const char *local_build)
-{
+                           const char *local_build) {
     snprintf(buf, n,
              "protocol version mismatch: peer speaks v%u (build '%s'), this node speaks v%u "
              "(build '%s'); run the same shoal build on every node",
              peer_version, peer_build, NET_PROTO_VERSION, local_build);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+static void put_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void transcript_mac(const struct net_auth *a, const char *label, uint8_t mac[NET_MAC_BYTES])
-{
+static void transcript_mac(const struct net_auth *a, const char *label,
+                           uint8_t mac[NET_MAC_BYTES]) {
     uint8_t t[TRANSCRIPT_BYTES], *p = t;
     memcpy(p, label, LABEL_BYTES), p += LABEL_BYTES;
     put_le32(p, NET_PROTO_VERSION), p += 4;
@@ -58,8 +55,7 @@ static void transcript_mac(const struct net_auth *a, const char *label, uint8_t 
     crypto_auth(mac, t, sizeof t, a->key->bytes);
 }
 
-static int verify_mac(const struct net_auth *a, const char *label, const uint8_t *mac)
-{
+static int verify_mac(const struct net_auth *a, const char *label, const uint8_t *mac) {
     uint8_t t[TRANSCRIPT_BYTES], *p = t;
     memcpy(p, label, LABEL_BYTES), p += LABEL_BYTES;
     put_le32(p, NET_PROTO_VERSION), p += 4;
@@ -71,8 +67,7 @@ static int verify_mac(const struct net_auth *a, const char *label, const uint8_t
     return crypto_auth_verify(mac, t, sizeof t, a->key->bytes);
 }
 
-static void out_clear(struct net_auth_out *out)
-{
+static void out_clear(struct net_auth_out *out) {
     memset(out, 0, sizeof *out);
     shoal__envelope__init(&out->env);
     out->env.version = NET_PROTO_VERSION;
@@ -82,8 +77,7 @@ static void out_clear(struct net_auth_out *out)
  * telling the peer the same reason. */
 __attribute__((format(printf, 5, 6))) static int fail(struct net_auth *a, struct net_auth_out *out,
                                                       int send_error, Shoal__ErrorCode code,
-                                                      const char *fmt, ...)
-{
+                                                      const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(a->why, sizeof a->why, fmt, ap);
@@ -103,11 +97,12 @@ __attribute__((format(printf, 5, 6))) static int fail(struct net_auth *a, struct
     return -1;
 }
 
-int net_auth_start(struct net_auth *a, struct net_auth_out *out)
-{
+int net_auth_start(struct net_auth *a, struct net_auth_out *out) {
     out_clear(out);
-    if (a->state != NET_AUTH_START) return fail(a, out, 0, SHOAL__ERROR_CODE__ERROR_PROTOCOL, "handshake started twice");
-    if (sodium_init() < 0) return fail(a, out, 0, SHOAL__ERROR_CODE__ERROR_AUTH, "libsodium failed to initialise");
+    if (a->state != NET_AUTH_START)
+        return fail(a, out, 0, SHOAL__ERROR_CODE__ERROR_PROTOCOL, "handshake started twice");
+    if (sodium_init() < 0)
+        return fail(a, out, 0, SHOAL__ERROR_CODE__ERROR_AUTH, "libsodium failed to initialise");
     if (a->role == NET_AUTH_SERVER) {
         a->state = NET_AUTH_WAIT_HELLO;
         return 0;
@@ -126,8 +121,7 @@ int net_auth_start(struct net_auth *a, struct net_auth_out *out)
     return 0;
 }
 
-static int on_hello(struct net_auth *a, const Shoal__Hello *h, struct net_auth_out *out)
-{
+static int on_hello(struct net_auth *a, const Shoal__Hello *h, struct net_auth_out *out) {
     a->client_id = h->node_id;
     memcpy(a->nonce_c, h->nonce.data, NET_NONCE_BYTES);
     randombytes_buf(a->nonce_s, sizeof a->nonce_s);
@@ -147,8 +141,7 @@ static int on_hello(struct net_auth *a, const Shoal__Hello *h, struct net_auth_o
     return 0;
 }
 
-static int on_response(struct net_auth *a, const Shoal__Response *r, struct net_auth_out *out)
-{
+static int on_response(struct net_auth *a, const Shoal__Response *r, struct net_auth_out *out) {
     if (verify_mac(a, label_client, r->mac.data))
         return fail(a, out, 1, SHOAL__ERROR_CODE__ERROR_AUTH,
                     "authentication failed: node %u does not hold this cluster's key",
@@ -175,14 +168,12 @@ static int on_response(struct net_auth *a, const Shoal__Response *r, struct net_
     return 1;
 }
 
-static int on_challenge(struct net_auth *a, const Shoal__Challenge *c, struct net_auth_out *out)
-{
+static int on_challenge(struct net_auth *a, const Shoal__Challenge *c, struct net_auth_out *out) {
     a->server_id = c->node_id;
     memcpy(a->nonce_s, c->nonce.data, NET_NONCE_BYTES);
     if (verify_mac(a, label_server, c->mac.data))
         return fail(a, out, 1, SHOAL__ERROR_CODE__ERROR_AUTH,
-                    "authentication failed: node %u does not hold this cluster's key",
-                    c->node_id);
+                    "authentication failed: node %u does not hold this cluster's key", c->node_id);
     shoal__response__init(&out->m.response);
     transcript_mac(a, label_client, out->mac);
     out->m.response.mac.data = out->mac;
@@ -194,8 +185,7 @@ static int on_challenge(struct net_auth *a, const Shoal__Challenge *c, struct ne
     return 0;
 }
 
-static int on_welcome(struct net_auth *a, const Shoal__Welcome *w, struct net_auth_out *out)
-{
+static int on_welcome(struct net_auth *a, const Shoal__Welcome *w, struct net_auth_out *out) {
     if (a->local_id != NET_NODE_ANY && w->node_id != a->local_id)
         return fail(a, out, 1, SHOAL__ERROR_CODE__ERROR_NODE_ID,
                     "peer granted node id %u, this node asked for %u", w->node_id, a->local_id);
@@ -208,8 +198,7 @@ static int on_welcome(struct net_auth *a, const Shoal__Welcome *w, struct net_au
     return 1;
 }
 
-int net_auth_step(struct net_auth *a, const Shoal__Envelope *in, struct net_auth_out *out)
-{
+int net_auth_step(struct net_auth *a, const Shoal__Envelope *in, struct net_auth_out *out) {
     out_clear(out);
     unsigned type = in->msg_case;
     const char *name = net_msg_name(type) ? net_msg_name(type) : "unknown";

@@ -62,8 +62,8 @@ struct net_auth {
     enum net_auth_state state;
     const struct net_key *key;
     const char *build;
-    uint32_t local_id; /* client: the id asked for, then the one granted */
-    uint32_t peer_id;  /* valid once DONE */
+    uint32_t local_id;             /* client: the id asked for, then the one granted */
+    uint32_t peer_id;              /* valid once DONE */
     uint32_t client_id, server_id; /* as bound into the MACs */
     uint8_t nonce_c[NET_NONCE_BYTES], nonce_s[NET_NONCE_BYTES];
     net_auth_admit_fn admit;

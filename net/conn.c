@@ -5,8 +5,7 @@
 #include "net/internal.h"
 
 void net_conn_init(struct net_conn *c, struct net_node *n, const struct net_transport_ops *ops,
-                   void (*free_fn)(struct net_conn *), void (*shutdown_fn)(struct net_conn *))
-{
+                   void (*free_fn)(struct net_conn *), void (*shutdown_fn)(struct net_conn *)) {
     c->shutdown = shutdown_fn;
     c->ops = ops;
     c->free = free_fn;
@@ -18,29 +17,40 @@ void net_conn_init(struct net_conn *c, struct net_node *n, const struct net_tran
     c->next = NULL;
 }
 
-int net_send(struct net_conn *c, Shoal__Envelope *msg) { return c->ops->send(c, msg); }
+int net_send(struct net_conn *c, Shoal__Envelope *msg) {
+    return c->ops->send(c, msg);
+}
 
-int net_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page)
-{
+int net_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page) {
     return c->ops->send_page(c, msg, page);
 }
 
-int net_read_page(struct net_conn *c, uint64_t page, void *dst)
-{
+int net_read_page(struct net_conn *c, uint64_t page, void *dst) {
     if (!c->ops->read_page) return -EOPNOTSUPP;
     return c->ops->read_page(c, page, dst);
 }
 
-void net_close(struct net_conn *c) { c->ops->close(c); }
+void net_close(struct net_conn *c) {
+    c->ops->close(c);
+}
 
-void net_conn_ref(struct net_conn *c) { atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed); }
+void net_conn_ref(struct net_conn *c) {
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
 
-void net_conn_unref(struct net_conn *c)
-{
+void net_conn_unref(struct net_conn *c) {
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) c->free(c);
 }
 
-uint32_t net_conn_peer_id(const struct net_conn *c) { return c->peer_id; }
-uint32_t net_conn_local_id(const struct net_conn *c) { return c->local_id; }
-struct net_node *net_conn_node(const struct net_conn *c) { return c->node; }
-const char *net_conn_name(const struct net_conn *c) { return c->name; }
+uint32_t net_conn_peer_id(const struct net_conn *c) {
+    return c->peer_id;
+}
+uint32_t net_conn_local_id(const struct net_conn *c) {
+    return c->local_id;
+}
+struct net_node *net_conn_node(const struct net_conn *c) {
+    return c->node;
+}
+const char *net_conn_name(const struct net_conn *c) {
+    return c->name;
+}

@@ -8,35 +8,30 @@
 
 #include "net/msg.h"
 
-static uint32_t get_le32(const uint8_t *p)
-{
+static uint32_t get_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
+static void put_le32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
 }
 
-void net_frame_fini(struct net_frame *f)
-{
+void net_frame_fini(struct net_frame *f) {
     if (f->env) shoal__envelope__free_unpacked(f->env, NULL);
     free(f->payload);
     memset(f, 0, sizeof *f);
 }
 
-void net_frame_decoder_init(struct net_frame_decoder *d, struct net_frame_limits lim)
-{
+void net_frame_decoder_init(struct net_frame_decoder *d, struct net_frame_limits lim) {
     memset(d, 0, sizeof *d);
     d->lim = lim;
 }
 
 /* Drops the frame in progress (its buffers), keeping limits and error. */
-static void reset_frame(struct net_frame_decoder *d)
-{
+static void reset_frame(struct net_frame_decoder *d) {
     free(d->pb);
     free(d->payload);
     d->pb = d->payload = NULL;
@@ -44,15 +39,15 @@ static void reset_frame(struct net_frame_decoder *d)
     d->got = 0;
 }
 
-void net_frame_decoder_fini(struct net_frame_decoder *d) { reset_frame(d); }
+void net_frame_decoder_fini(struct net_frame_decoder *d) {
+    reset_frame(d);
+}
 
-void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_limits lim)
-{
+void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_limits lim) {
     d->lim = lim;
 }
 
-const char *net_frame_err_name(enum net_frame_err e)
-{
+const char *net_frame_err_name(enum net_frame_err e) {
     switch (e) {
     case NET_FRAME_OK: return "ok";
     case NET_FRAME_E_MAGIC: return "bad magic";
@@ -69,8 +64,7 @@ const char *net_frame_err_name(enum net_frame_err e)
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(struct net_frame_decoder *d,
-                                                      enum net_frame_err e, const char *fmt, ...)
-{
+                                                      enum net_frame_err e, const char *fmt, ...) {
     d->err = e;
     va_list ap;
     va_start(ap, fmt);
@@ -82,8 +76,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct net_frame_decoder *
 
 /* Checks the 16-byte header and allocates exactly what it announces,
  * once it is known to be within the limits. */
-static int start_frame(struct net_frame_decoder *d)
-{
+static int start_frame(struct net_frame_decoder *d) {
     uint32_t magic = get_le32(d->hdr);
     d->pb_len = get_le32(d->hdr + 4);
     d->payload_len = get_le32(d->hdr + 8);
@@ -108,8 +101,7 @@ static int start_frame(struct net_frame_decoder *d)
     return 0;
 }
 
-static int finish_frame(struct net_frame_decoder *d, struct net_frame *out)
-{
+static int finish_frame(struct net_frame_decoder *d, struct net_frame *out) {
     Shoal__Envelope *env = shoal__envelope__unpack(NULL, d->pb_len, d->pb);
     if (!env)
         return fail(d, NET_FRAME_E_PROTOBUF, "%u envelope bytes do not parse as a protobuf",
@@ -133,8 +125,7 @@ static int finish_frame(struct net_frame_decoder *d, struct net_frame *out)
 }
 
 int net_frame_feed(struct net_frame_decoder *d, const uint8_t *data, size_t len, size_t *consumed,
-                   struct net_frame *out)
-{
+                   struct net_frame *out) {
     size_t used = 0;
     *consumed = 0;
     if (d->err != NET_FRAME_OK) return -1;
@@ -180,8 +171,7 @@ int net_frame_feed(struct net_frame_decoder *d, const uint8_t *data, size_t len,
     return 0;
 }
 
-long net_frame_encode(Shoal__Envelope *env, uint32_t payload_len, uint32_t flags, uint8_t **out)
-{
+long net_frame_encode(Shoal__Envelope *env, uint32_t payload_len, uint32_t flags, uint8_t **out) {
     env->version = NET_PROTO_VERSION;
     size_t pb_len = shoal__envelope__get_packed_size(env);
     if (pb_len == 0 || pb_len > UINT32_MAX) return -EMSGSIZE;

@@ -41,14 +41,14 @@ struct net_frame_limits {
 
 enum net_frame_err {
     NET_FRAME_OK,
-    NET_FRAME_E_MAGIC,           /* the first 4 bytes are not the magic */
-    NET_FRAME_E_FLAGS,           /* unknown flag bits */
-    NET_FRAME_E_EMPTY,           /* header length 0: no Envelope */
+    NET_FRAME_E_MAGIC, /* the first 4 bytes are not the magic */
+    NET_FRAME_E_FLAGS, /* unknown flag bits */
+    NET_FRAME_E_EMPTY, /* header length 0: no Envelope */
     NET_FRAME_E_HEADER_TOO_LARGE,
     NET_FRAME_E_PAYLOAD_TOO_LARGE,
-    NET_FRAME_E_PROTOBUF,        /* Envelope bytes do not parse (truncated, malformed) */
-    NET_FRAME_E_UNKNOWN_TYPE,    /* Envelope parses but carries no message we know */
-    NET_FRAME_E_INVALID,         /* a known message with impossible contents */
+    NET_FRAME_E_PROTOBUF,     /* Envelope bytes do not parse (truncated, malformed) */
+    NET_FRAME_E_UNKNOWN_TYPE, /* Envelope parses but carries no message we know */
+    NET_FRAME_E_INVALID,      /* a known message with impossible contents */
     NET_FRAME_E_NOMEM,
 };
 
@@ -72,7 +72,7 @@ struct net_frame_decoder {
     uint8_t *payload; /* payload being accumulated */
     uint64_t got;     /* bytes of pb + payload accumulated so far */
     enum net_frame_err err;
-    char why[160];    /* the precise reason of the last error */
+    char why[160]; /* the precise reason of the last error */
 };
 
 void net_frame_decoder_init(struct net_frame_decoder *d, struct net_frame_limits lim);

@@ -26,8 +26,8 @@ struct net_conn {
     void (*shutdown)(struct net_conn *c);
     struct net_node *node;
     atomic_int refs;
-    atomic_int state;   /* enum net_conn_state */
-    uint32_t peer_id;   /* valid once UP */
+    atomic_int state; /* enum net_conn_state */
+    uint32_t peer_id; /* valid once UP */
     uint32_t local_id;
     char name[128];
     struct net_conn *next; /* node->conns, under node->mu */
@@ -63,9 +63,9 @@ struct net_node {
     struct event_base *base;
     pthread_t loop_thread;
     int loop_started;
-    pthread_mutex_t mu;      /* conns, dials */
-    struct net_conn *conns;  /* every connection, any state */
-    struct net_dial *dials;  /* net_node_connect calls not yet done */
+    pthread_mutex_t mu;     /* conns, dials */
+    struct net_conn *conns; /* every connection, any state */
+    struct net_dial *dials; /* net_node_connect calls not yet done */
     struct net_listener *listeners;
     struct net_handler handlers[NET_MSG_TYPES];
     struct net_stats stats;

@@ -11,8 +11,7 @@
 
 _Static_assert(NET_KEY_BYTES == crypto_auth_KEYBYTES, "key size is crypto_auth's");
 
-int net_key_generate(struct net_key *key)
-{
+int net_key_generate(struct net_key *key) {
     if (sodium_init() < 0) {
         log_error("net: libsodium failed to initialise");
         return -1;
@@ -21,8 +20,7 @@ int net_key_generate(struct net_key *key)
     return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
+static int write_all(int fd, const uint8_t *p, size_t n) {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
@@ -33,8 +31,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-int net_key_create_file(const char *path, struct net_key *out)
-{
+int net_key_create_file(const char *path, struct net_key *out) {
     struct net_key key;
     if (net_key_generate(&key)) return -EIO;
     /* O_EXCL: never overwrite a key other nodes may already be using. */
@@ -47,8 +44,10 @@ int net_key_create_file(const char *path, struct net_key *out)
     }
     /* The umask can only remove bits; fchmod makes 0600 exact. */
     int r = fchmod(fd, 0600);
-    if (r == 0) r = write_all(fd, key.bytes, sizeof key.bytes);
-    else r = -errno;
+    if (r == 0)
+        r = write_all(fd, key.bytes, sizeof key.bytes);
+    else
+        r = -errno;
     if (r == 0 && fsync(fd)) r = -errno;
     if (close(fd) && r == 0) r = -errno;
     if (r) {
@@ -61,8 +60,7 @@ int net_key_create_file(const char *path, struct net_key *out)
     return r;
 }
 
-int net_key_load_file(const char *path, struct net_key *key)
-{
+int net_key_load_file(const char *path, struct net_key *key) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         int e = errno;
@@ -104,4 +102,6 @@ int net_key_load_file(const char *path, struct net_key *key)
     return r;
 }
 
-void net_key_wipe(struct net_key *key) { sodium_memzero(key->bytes, sizeof key->bytes); }
+void net_key_wipe(struct net_key *key) {
+    sodium_memzero(key->bytes, sizeof key->bytes);
+}

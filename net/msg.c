@@ -7,8 +7,7 @@
 
 /* The names come from the generated descriptor, so a message added to
  * shoal.proto needs no second list here. */
-const char *net_msg_name(unsigned type)
-{
+const char *net_msg_name(unsigned type) {
     if (type == 0 || type >= NET_MSG_TYPES) return NULL;
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field(&shoal__envelope__descriptor, type);
@@ -16,27 +15,25 @@ const char *net_msg_name(unsigned type)
     return f->name;
 }
 
-int net_msg_is_handshake(unsigned type)
-{
+int net_msg_is_handshake(unsigned type) {
     return type == SHOAL__ENVELOPE__MSG_HELLO || type == SHOAL__ENVELOPE__MSG_CHALLENGE ||
            type == SHOAL__ENVELOPE__MSG_RESPONSE || type == SHOAL__ENVELOPE__MSG_WELCOME;
 }
 
 #define BAD(...) (snprintf(why, why_len, __VA_ARGS__), -1)
 
-static int check_state(int s, int lo, int hi, const char *what, char *why, size_t why_len)
-{
+static int check_state(int s, int lo, int hi, const char *what, char *why, size_t why_len) {
     if (s < lo || s > hi) return BAD("%s: page state %d out of range [%d, %d]", what, s, lo, hi);
     return 0;
 }
 
-static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len)
-{
+static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len) {
     if (!c) return BAD("thread_spawn: no cpu state");
     if (c->n_x != 31) return BAD("thread_spawn: %zu x registers, want 31", c->n_x);
     if (c->n_v != 32) return BAD("thread_spawn: %zu v registers, want 32", c->n_v);
     for (size_t i = 0; i < c->n_v; i++)
-        if (c->v[i].len != 16) return BAD("thread_spawn: v%zu is %zu bytes, want 16", i, c->v[i].len);
+        if (c->v[i].len != 16)
+            return BAD("thread_spawn: v%zu is %zu bytes, want 16", i, c->v[i].len);
     if (c->nzcv & 0x0fffffffu) return BAD("thread_spawn: nzcv 0x%x has bits below 28", c->nzcv);
     return 0;
 }
@@ -44,15 +41,17 @@ static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len)
 /* Page data travels only with a grant or an ack, exactly one page, and
  * marked as such; any other payload is a protocol error. */
 static int check_payload(unsigned type, uint32_t payload_len, uint32_t flags, char *why,
-                         size_t why_len)
-{
-    int may_carry = type == SHOAL__ENVELOPE__MSG_PAGE_GRANT || type == SHOAL__ENVELOPE__MSG_PAGE_ACK;
+                         size_t why_len) {
+    int may_carry =
+        type == SHOAL__ENVELOPE__MSG_PAGE_GRANT || type == SHOAL__ENVELOPE__MSG_PAGE_ACK;
     if (payload_len == 0) {
-        if (flags & NET_FRAME_F_PAGE) return BAD("%s: PAGE flag without payload", net_msg_name(type));
+        if (flags & NET_FRAME_F_PAGE)
+            return BAD("%s: PAGE flag without payload", net_msg_name(type));
         return 0;
     }
     if (!may_carry) return BAD("%s: unexpected %u-byte payload", net_msg_name(type), payload_len);
-    if (!(flags & NET_FRAME_F_PAGE)) return BAD("%s: payload without PAGE flag", net_msg_name(type));
+    if (!(flags & NET_FRAME_F_PAGE))
+        return BAD("%s: payload without PAGE flag", net_msg_name(type));
     if (payload_len != NET_PAGE_SIZE)
         return BAD("%s: page payload of %u bytes, want %u", net_msg_name(type), payload_len,
                    NET_PAGE_SIZE);
@@ -60,15 +59,15 @@ static int check_payload(unsigned type, uint32_t payload_len, uint32_t flags, ch
 }
 
 int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t flags, char *why,
-                     size_t why_len)
-{
+                     size_t why_len) {
     unsigned type = env->msg_case;
     if (!net_msg_name(type)) return BAD("unknown message type %u", type);
     if (check_payload(type, payload_len, flags, why, why_len)) return -1;
     switch (env->msg_case) {
     case SHOAL__ENVELOPE__MSG_HELLO:
         if (env->hello->nonce.len != NET_NONCE_BYTES)
-            return BAD("hello: nonce of %zu bytes, want %u", env->hello->nonce.len, NET_NONCE_BYTES);
+            return BAD("hello: nonce of %zu bytes, want %u", env->hello->nonce.len,
+                       NET_NONCE_BYTES);
         if (strlen(env->hello->build) > NET_BUILD_MAX) return BAD("hello: build string too long");
         return 0;
     case SHOAL__ENVELOPE__MSG_CHALLENGE:
@@ -83,7 +82,8 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         return 0;
     case SHOAL__ENVELOPE__MSG_RESPONSE:
         if (env->response->mac.len != NET_MAC_BYTES)
-            return BAD("response: mac of %zu bytes, want %u", env->response->mac.len, NET_MAC_BYTES);
+            return BAD("response: mac of %zu bytes, want %u", env->response->mac.len,
+                       NET_MAC_BYTES);
         return 0;
     case SHOAL__ENVELOPE__MSG_ERROR:
         if (strlen(env->error->message) > NET_ERROR_MAX) return BAD("error: message too long");
@@ -113,13 +113,11 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         for (size_t i = 0; i < env->syscall_response->n_outputs; i++)
             if (!env->syscall_response->outputs[i]) return BAD("syscall_response: empty output");
         return 0;
-    case SHOAL__ENVELOPE__MSG_THREAD_SPAWN:
-        return check_cpu(env->thread_spawn->cpu, why, why_len);
+    case SHOAL__ENVELOPE__MSG_THREAD_SPAWN: return check_cpu(env->thread_spawn->cpu, why, why_len);
     case SHOAL__ENVELOPE__MSG_FUTEX_WAIT:
         if (env->futex_wait->timeout_ns < -1)
             return BAD("futex_wait: timeout %lld ns", (long long)env->futex_wait->timeout_ns);
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }

@@ -35,7 +35,7 @@ struct tcp_conn {
     int connected;         /* TCP connection established */
     int dial_retry;        /* a failure of this attempt is worth retrying */
     int close_armed;
-    int report;            /* when CLOSING: tell on_peer_lost */
+    int report; /* when CLOSING: tell on_peer_lost */
     uint64_t hb_seq;
     char addr[96];
     char reason[NET_ERROR_MAX + 1]; /* why it is closing */
@@ -43,20 +43,24 @@ struct tcp_conn {
 
 static const struct net_transport_ops tcp_ops;
 
-static struct tcp_conn *tcp_of(struct net_conn *c) { return (struct tcp_conn *)c; }
-static struct net_stats *stats_of(struct tcp_conn *t) { return &t->c.node->stats; }
-static const struct net_config *cfg_of(struct tcp_conn *t) { return &t->c.node->cfg; }
+static struct tcp_conn *tcp_of(struct net_conn *c) {
+    return (struct tcp_conn *)c;
+}
+static struct net_stats *stats_of(struct tcp_conn *t) {
+    return &t->c.node->stats;
+}
+static const struct net_config *cfg_of(struct tcp_conn *t) {
+    return &t->c.node->cfg;
+}
 
-static void set_nodelay(struct bufferevent *bev)
-{
+static void set_nodelay(struct bufferevent *bev) {
     /* Page faults wait on these messages: no Nagle delay. */
     int one = 1;
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-static void addr_text(const struct sockaddr *sa, char *buf, size_t n)
-{
+static void addr_text(const struct sockaddr *sa, char *buf, size_t n) {
     char host[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     if (sa->sa_family == AF_INET) {
@@ -73,13 +77,14 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t n)
 
 /* ---- sending (any thread) ------------------------------------------------ */
 
-static void free_frame_buf(const void *data, size_t len, void *arg) { free((void *)data); }
+static void free_frame_buf(const void *data, size_t len, void *arg) {
+    free((void *)data);
+}
 
 /* Queues one frame. internal: a handshake or Error frame, allowed before
  * the connection is up. */
 static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
-                   uint32_t payload_len, uint32_t flags, int internal)
-{
+                   uint32_t payload_len, uint32_t flags, int internal) {
     uint8_t *buf;
     long len = net_frame_encode(env, payload_len, flags, &buf);
     if (len < 0) return (int)len;
@@ -115,20 +120,19 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     return r;
 }
 
-static int tcp_send(struct net_conn *c, Shoal__Envelope *msg)
-{
+static int tcp_send(struct net_conn *c, Shoal__Envelope *msg) {
     return enqueue(tcp_of(c), msg, NULL, 0, 0, 0);
 }
 
-static int tcp_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page)
-{
+static int tcp_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page) {
     return enqueue(tcp_of(c), msg, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE, 0);
 }
 
-static int tcp_read_page(struct net_conn *c, uint64_t page, void *dst) { return -EOPNOTSUPP; }
+static int tcp_read_page(struct net_conn *c, uint64_t page, void *dst) {
+    return -EOPNOTSUPP;
+}
 
-static void tcp_close(struct net_conn *c)
-{
+static void tcp_close(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
     pthread_mutex_lock(&t->mu);
     int st = atomic_load(&t->c.state);
@@ -143,8 +147,7 @@ static void tcp_close(struct net_conn *c)
 
 /* ---- teardown (loop thread) ----------------------------------------------- */
 
-static void tcp_down(struct tcp_conn *t, const char *reason)
-{
+static void tcp_down(struct tcp_conn *t, const char *reason) {
     pthread_mutex_lock(&t->mu);
     int prev = atomic_exchange(&t->c.state, NET_CONN_CLOSED);
     evbuffer_drain(t->outq, evbuffer_get_length(t->outq));
@@ -169,8 +172,7 @@ static void tcp_down(struct tcp_conn *t, const char *reason)
 
 /* Stops reading and closes once what is queued has been written, or
  * after linger_ms, whichever is first. */
-static void begin_close(struct tcp_conn *t, const char *reason, int report)
-{
+static void begin_close(struct tcp_conn *t, const char *reason, int report) {
     pthread_mutex_lock(&t->mu);
     int st = atomic_load(&t->c.state);
     if (st == NET_CONN_HANDSHAKE || st == NET_CONN_UP) {
@@ -183,8 +185,7 @@ static void begin_close(struct tcp_conn *t, const char *reason, int report)
 }
 
 /* Tells the peer why (best effort), then closes. */
-static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const char *reason)
-{
+static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const char *reason) {
     Shoal__Error e = SHOAL__ERROR__INIT;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     char text[NET_ERROR_MAX + 1];
@@ -197,8 +198,7 @@ static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const ch
     begin_close(t, reason, 1);
 }
 
-static void tcp_shutdown(struct net_conn *c)
-{
+static void tcp_shutdown(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
     atomic_store(&t->c.state, NET_CONN_CLOSED);
     if (t->bev) bufferevent_free(t->bev);
@@ -209,8 +209,7 @@ static void tcp_shutdown(struct net_conn *c)
     t->dial = NULL; /* the node frees its dials itself */
 }
 
-static void tcp_free(struct net_conn *c)
-{
+static void tcp_free(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
     if (t->bev) bufferevent_free(t->bev);
     if (t->flush_ev) event_free(t->flush_ev);
@@ -224,8 +223,7 @@ static void tcp_free(struct net_conn *c)
 
 /* ---- loop-thread callbacks ---------------------------------------------- */
 
-static void flush_cb(evutil_socket_t fd, short what, void *arg)
-{
+static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     if (!t->bev) return;
     struct evbuffer *out = bufferevent_get_output(t->bev);
@@ -244,16 +242,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     if (evbuffer_get_length(out) == 0) tcp_down(t, t->reason);
 }
 
-static void write_cb(struct bufferevent *bev, void *arg)
-{
+static void write_cb(struct bufferevent *bev, void *arg) {
     struct tcp_conn *t = arg;
     if (atomic_load(&t->c.state) == NET_CONN_CLOSING &&
         evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         tcp_down(t, t->reason);
 }
 
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
-{
+static void timer_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     char why[128];
     switch (atomic_load(&t->c.state)) {
@@ -270,15 +266,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         }
         tcp_down(t, why);
         break;
-    case NET_CONN_CLOSING:
-        tcp_down(t, t->reason);
-        break;
+    case NET_CONN_CLOSING: tcp_down(t, t->reason); break;
     default: break;
     }
 }
 
-static void hb_cb(evutil_socket_t fd, short what, void *arg)
-{
+static void hb_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     Shoal__Heartbeat hb = SHOAL__HEARTBEAT__INIT;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
@@ -288,13 +281,11 @@ static void hb_cb(evutil_socket_t fd, short what, void *arg)
     enqueue(t, &env, NULL, 0, 0, 0);
 }
 
-static void send_auth_out(struct tcp_conn *t)
-{
+static void send_auth_out(struct tcp_conn *t) {
     if (t->auth_out.present) enqueue(t, &t->auth_out.env, NULL, 0, 0, 1);
 }
 
-static void became_up(struct tcp_conn *t)
-{
+static void became_up(struct tcp_conn *t) {
     const struct net_config *cfg = cfg_of(t);
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->c.state, NET_CONN_UP);
@@ -321,8 +312,7 @@ static void became_up(struct tcp_conn *t)
     net_node_conn_up(t->c.node, &t->c);
 }
 
-static void on_handshake_frame(struct tcp_conn *t, struct net_frame *f)
-{
+static void on_handshake_frame(struct tcp_conn *t, struct net_frame *f) {
     int r = net_auth_step(&t->auth, f->env, &t->auth_out);
     send_auth_out(t);
     if (r < 0) {
@@ -334,8 +324,7 @@ static void on_handshake_frame(struct tcp_conn *t, struct net_frame *f)
     }
 }
 
-static void on_up_frame(struct tcp_conn *t, struct net_frame *f)
-{
+static void on_up_frame(struct tcp_conn *t, struct net_frame *f) {
     char why[NET_ERROR_MAX + 64];
     unsigned type = f->env->msg_case;
     if (f->env->version != NET_PROTO_VERSION) {
@@ -357,8 +346,7 @@ static void on_up_frame(struct tcp_conn *t, struct net_frame *f)
     close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
-{
+static void read_cb(struct bufferevent *bev, void *arg) {
     struct tcp_conn *t = arg;
     net_conn_ref(&t->c); /* a handler may drop the node's reference */
     for (;;) {
@@ -384,15 +372,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
         if (f.env->msg_case < NET_MSG_TYPES)
             atomic_fetch_add_explicit(&stats_of(t)->msgs_rx[f.env->msg_case], 1,
                                       memory_order_relaxed);
-        if (st == NET_CONN_HANDSHAKE) on_handshake_frame(t, &f);
-        else on_up_frame(t, &f);
+        if (st == NET_CONN_HANDSHAKE)
+            on_handshake_frame(t, &f);
+        else
+            on_up_frame(t, &f);
         net_frame_fini(&f);
     }
     net_conn_unref(&t->c);
 }
 
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
+static void event_cb(struct bufferevent *bev, short what, void *arg) {
     struct tcp_conn *t = arg;
     char why[sizeof t->c.name + 96];
     if (what & BEV_EVENT_CONNECTED) {
@@ -420,8 +409,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* ---- creation ---------------------------------------------------------------- */
 
-static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net_auth_role role)
-{
+static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net_auth_role role) {
     struct tcp_conn *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     net_conn_init(&t->c, n, &tcp_ops, tcp_free, tcp_shutdown);
@@ -445,8 +433,7 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     return t;
 }
 
-int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr *sa, int salen)
-{
+int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr *sa, int salen) {
     struct tcp_conn *t = tcp_new(n, fd, NET_AUTH_SERVER);
     if (!t) {
         log_error("net: no memory for an incoming connection");
@@ -462,8 +449,7 @@ int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr
     return 0;
 }
 
-int net_tcp_dial(struct net_dial *d)
-{
+int net_tcp_dial(struct net_dial *d) {
     struct tcp_conn *t = tcp_new(d->node, -1, NET_AUTH_CLIENT);
     if (!t) {
         net_dial_failed(d, "out of memory", 1);

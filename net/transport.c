@@ -12,20 +12,17 @@
 #include "common/log.h"
 #include "net/internal.h"
 
-uint64_t net_now_ms(void)
-{
+uint64_t net_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-struct timeval net_ms_tv(unsigned ms)
-{
+struct timeval net_ms_tv(unsigned ms) {
     return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 }
 
-void net_config_defaults(struct net_config *cfg)
-{
+void net_config_defaults(struct net_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->node_id = 0;
     cfg->limits = NET_FRAME_LIMITS_DEFAULT;
@@ -40,13 +37,11 @@ void net_config_defaults(struct net_config *cfg)
 /* libevent's locking must be switched on before the first event_base is
  * made; it is process-wide by libevent's design, and idempotent here. */
 static int libs_ok;
-static void libs_init(void)
-{
+static void libs_init(void) {
     libs_ok = evthread_use_pthreads() == 0 && sodium_init() >= 0;
 }
 
-struct net_node *net_node_create(const struct net_config *cfg)
-{
+struct net_node *net_node_create(const struct net_config *cfg) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, libs_init);
     if (!libs_ok) {
@@ -70,8 +65,7 @@ struct net_node *net_node_create(const struct net_config *cfg)
     return n;
 }
 
-int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg)
-{
+int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg) {
     if (!net_msg_name(type) || net_msg_is_handshake(type) ||
         type == SHOAL__ENVELOPE__MSG_HEARTBEAT || type == SHOAL__ENVELOPE__MSG_ERROR) {
         log_error("net: no handler can be registered for message type %u", type);
@@ -81,15 +75,13 @@ int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg)
     return 0;
 }
 
-static void *loop_main(void *arg)
-{
+static void *loop_main(void *arg) {
     struct net_node *n = arg;
     event_base_loop(n->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }
 
-int net_node_start(struct net_node *n)
-{
+int net_node_start(struct net_node *n) {
     int r = pthread_create(&n->loop_thread, NULL, loop_main, n);
     if (r) {
         log_error("net: cannot start the event loop thread: %s", strerror(r));
@@ -99,14 +91,12 @@ int net_node_start(struct net_node *n)
     return 0;
 }
 
-static void dial_free(struct net_dial *d)
-{
+static void dial_free(struct net_dial *d) {
     if (d->retry_timer) event_free(d->retry_timer);
     free(d);
 }
 
-void net_node_destroy(struct net_node *n)
-{
+void net_node_destroy(struct net_node *n) {
     if (!n) return;
     if (n->loop_started) {
         event_base_loopbreak(n->base);
@@ -136,29 +126,31 @@ void net_node_destroy(struct net_node *n)
     free(n);
 }
 
-uint32_t net_node_id(const struct net_node *n) { return atomic_load(&n->id); }
-const struct net_stats *net_node_stats(const struct net_node *n) { return &n->stats; }
+uint32_t net_node_id(const struct net_node *n) {
+    return atomic_load(&n->id);
+}
+const struct net_stats *net_node_stats(const struct net_node *n) {
+    return &n->stats;
+}
 
 /* ---- listening ---------------------------------------------------------- */
 
-static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *arg)
-{
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg) {
     net_tcp_accept(arg, fd, sa, salen);
 }
 
-static void accept_error_cb(struct evconnlistener *lev, void *arg)
-{
+static void accept_error_cb(struct evconnlistener *lev, void *arg) {
     /* EMFILE and friends: the listener keeps going; say so once per burst. */
     log_warn("net: accept failed: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
 static int resolve(const char *host, uint16_t port, int passive, struct sockaddr_storage *ss,
-                   socklen_t *len)
-{
+                   socklen_t *len) {
     char service[8];
     snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)};
     struct addrinfo *res;
     int r = getaddrinfo(host, service, &hints, &res);
@@ -172,8 +164,7 @@ static int resolve(const char *host, uint16_t port, int passive, struct sockaddr
     return 0;
 }
 
-int net_node_listen(struct net_node *n, const char *host, uint16_t port, uint16_t *bound)
-{
+int net_node_listen(struct net_node *n, const char *host, uint16_t port, uint16_t *bound) {
     struct sockaddr_storage ss;
     socklen_t len;
     int r = resolve(host, port, 1, &ss, &len);
@@ -208,8 +199,7 @@ int net_node_listen(struct net_node *n, const char *host, uint16_t port, uint16_
 
 /* ---- dialing ---------------------------------------------------------- */
 
-static void dial_unlink(struct net_dial *d)
-{
+static void dial_unlink(struct net_dial *d) {
     struct net_node *n = d->node;
     pthread_mutex_lock(&n->mu);
     for (struct net_dial **p = &n->dials; *p; p = &(*p)->next)
@@ -220,14 +210,12 @@ static void dial_unlink(struct net_dial *d)
     pthread_mutex_unlock(&n->mu);
 }
 
-static void dial_attempt_cb(evutil_socket_t fd, short what, void *arg)
-{
+static void dial_attempt_cb(evutil_socket_t fd, short what, void *arg) {
     struct net_dial *d = arg;
     net_tcp_dial(d); /* failures come back through net_dial_failed */
 }
 
-int net_node_connect(struct net_node *n, const char *host, uint16_t port)
-{
+int net_node_connect(struct net_node *n, const char *host, uint16_t port) {
     struct net_dial *d = calloc(1, sizeof *d);
     if (!d) return -ENOMEM;
     int r = resolve(host, port, 0, &d->addr, &d->addrlen);
@@ -253,8 +241,7 @@ int net_node_connect(struct net_node *n, const char *host, uint16_t port)
     return 0;
 }
 
-void net_dial_failed(struct net_dial *d, const char *reason, int retry)
-{
+void net_dial_failed(struct net_dial *d, const char *reason, int retry) {
     struct net_node *n = d->node;
     snprintf(d->last_error, sizeof d->last_error, "%s", reason);
     uint64_t now = net_now_ms();
@@ -276,31 +263,27 @@ void net_dial_failed(struct net_dial *d, const char *reason, int retry)
     dial_free(d);
 }
 
-void net_dial_done(struct net_dial *d)
-{
+void net_dial_done(struct net_dial *d) {
     dial_unlink(d);
     dial_free(d);
 }
 
 /* ---- registry and delivery ---------------------------------------------- */
 
-void net_node_attach(struct net_node *n, struct net_conn *c)
-{
+void net_node_attach(struct net_node *n, struct net_conn *c) {
     pthread_mutex_lock(&n->mu);
     c->next = n->conns;
     n->conns = c;
     pthread_mutex_unlock(&n->mu);
 }
 
-static struct net_conn *find_up(struct net_node *n, uint32_t id)
-{
+static struct net_conn *find_up(struct net_node *n, uint32_t id) {
     for (struct net_conn *c = n->conns; c; c = c->next)
         if (atomic_load(&c->state) == NET_CONN_UP && c->peer_id == id) return c;
     return NULL;
 }
 
-int net_node_admit(void *node, uint32_t requested, uint32_t *assigned, char *why, size_t len)
-{
+int net_node_admit(void *node, uint32_t requested, uint32_t *assigned, char *why, size_t len) {
     struct net_node *n = node;
     uint32_t id = requested;
     if (n->cfg.admit) {
@@ -320,8 +303,7 @@ int net_node_admit(void *node, uint32_t requested, uint32_t *assigned, char *why
     return 0;
 }
 
-struct net_conn *net_node_peer(struct net_node *n, uint32_t id)
-{
+struct net_conn *net_node_peer(struct net_node *n, uint32_t id) {
     pthread_mutex_lock(&n->mu);
     struct net_conn *c = find_up(n, id);
     if (c) net_conn_ref(c);
@@ -329,16 +311,14 @@ struct net_conn *net_node_peer(struct net_node *n, uint32_t id)
     return c;
 }
 
-void net_node_conn_up(struct net_node *n, struct net_conn *c)
-{
+void net_node_conn_up(struct net_node *n, struct net_conn *c) {
     uint32_t any = NET_NODE_ANY;
     if (c->local_id != NET_NODE_ANY) atomic_compare_exchange_strong(&n->id, &any, c->local_id);
     log_info("net: %s authenticated", c->name);
     if (n->cfg.on_peer_up) n->cfg.on_peer_up(n, c, c->peer_id, n->cfg.arg);
 }
 
-void net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f)
-{
+void net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f) {
     const struct net_handler *h = &n->handlers[f->env->msg_case];
     if (!h->fn) {
         atomic_fetch_add_explicit(&n->stats.unhandled, 1, memory_order_relaxed);
@@ -348,8 +328,7 @@ void net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *
     h->fn(c, f, h->arg);
 }
 
-void net_node_conn_down(struct net_node *n, struct net_conn *c, const char *reason, int report)
-{
+void net_node_conn_down(struct net_node *n, struct net_conn *c, const char *reason, int report) {
     pthread_mutex_lock(&n->mu);
     int found = 0;
     for (struct net_conn **p = &n->conns; *p; p = &(*p)->next)

@@ -68,8 +68,7 @@ const char *net_conn_name(const struct net_conn *c);
  * who frees it after the handler returns; a handler that keeps the
  * payload or the envelope takes it (sets the pointer to NULL). */
 typedef void (*net_msg_fn)(struct net_conn *c, struct net_frame *msg, void *arg);
-typedef void (*net_peer_up_fn)(struct net_node *n, struct net_conn *c, uint32_t peer_id,
-                               void *arg);
+typedef void (*net_peer_up_fn)(struct net_node *n, struct net_conn *c, uint32_t peer_id, void *arg);
 /* A peer that was up is gone: EOF, socket error, heartbeat timeout, a
  * malformed frame, or an Error it sent. reason says which. */
 typedef void (*net_peer_lost_fn)(struct net_node *n, uint32_t peer_id, const char *reason,
@@ -80,9 +79,9 @@ typedef void (*net_connect_failed_fn)(struct net_node *n, const char *addr, cons
                                       void *arg);
 
 struct net_config {
-    uint32_t node_id;          /* NET_NODE_ANY: take the id a peer assigns */
-    struct net_key key;        /* copied into the node */
-    const char *build;         /* copied; default "shoal <version>" */
+    uint32_t node_id;               /* NET_NODE_ANY: take the id a peer assigns */
+    struct net_key key;             /* copied into the node */
+    const char *build;              /* copied; default "shoal <version>" */
     struct net_frame_limits limits; /* after authentication */
     unsigned handshake_timeout_ms;  /* accept/connect to authenticated */
     unsigned heartbeat_interval_ms; /* 0: send none */
@@ -107,7 +106,7 @@ struct net_stats {
     _Atomic uint64_t auth_failures;   /* handshakes that failed, either side */
     _Atomic uint64_t protocol_errors; /* malformed or out-of-order frames */
     _Atomic uint64_t peers_lost;
-    _Atomic uint64_t unhandled;       /* messages with no handler, dropped */
+    _Atomic uint64_t unhandled; /* messages with no handler, dropped */
 };
 
 /* NULL on failure (logged). Handlers are registered before start. */

@@ -26,8 +26,7 @@
 #define REQ_BYTES   16
 #define REPLY_BYTES 4096
 
-static int io_all(int fd, void *buf, size_t n, int writing)
-{
+static int io_all(int fd, void *buf, size_t n, int writing) {
     char *p = buf;
     while (n) {
         ssize_t r = writing ? write(fd, p, n) : read(fd, p, n);
@@ -39,15 +38,13 @@ static int io_all(int fd, void *buf, size_t n, int writing)
     return 0;
 }
 
-static void nodelay(int fd)
-{
+static void nodelay(int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 /* Answers requests on one connection until the client closes it. */
-static void serve_conn(int fd)
-{
+static void serve_conn(int fd) {
     char req[REQ_BYTES], reply[REPLY_BYTES];
     memset(reply, 0x5a, sizeof reply);
     nodelay(fd);
@@ -58,8 +55,7 @@ static void serve_conn(int fd)
     close(fd);
 }
 
-static int listen_on(uint16_t port, uint16_t *bound)
-{
+static int listen_on(uint16_t port, uint16_t *bound) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
     int one = 1;
@@ -77,8 +73,7 @@ static int listen_on(uint16_t port, uint16_t *bound)
     return fd;
 }
 
-static void *server_thread(void *arg)
-{
+static void *server_thread(void *arg) {
     int lfd = (int)(intptr_t)arg;
     int fd = accept(lfd, NULL, NULL);
     close(lfd);
@@ -86,8 +81,7 @@ static void *server_thread(void *arg)
     return NULL;
 }
 
-static int connect_to(const char *host, const char *port)
-{
+static int connect_to(const char *host, const char *port) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
     int r = getaddrinfo(host, port, &hints, &res);
     if (r) {
@@ -105,21 +99,18 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
+static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static uint64_t now_ns(void)
-{
+static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int run_client(int fd, long rounds, long warmup)
-{
+static int run_client(int fd, long rounds, long warmup) {
     char req[REQ_BYTES], reply[REPLY_BYTES];
     uint64_t *ns = malloc(sizeof *ns * (size_t)rounds);
     if (!ns) return 1;
@@ -141,24 +132,23 @@ static int run_client(int fd, long rounds, long warmup)
         if (i >= 0) ns[i] = t1 - t0;
     }
     double sum = 0;
-    for (long i = 0; i < rounds; i++) sum += (double)ns[i];
+    for (long i = 0; i < rounds; i++)
+        sum += (double)ns[i];
     qsort(ns, (size_t)rounds, sizeof *ns, cmp_u64);
     long p99 = (rounds * 99 + 99) / 100 - 1;
     printf("rounds,request_bytes,reply_bytes,median_us,p99_us,min_us,mean_us\n");
-    printf("%ld,%d,%d,%.2f,%.2f,%.2f,%.2f\n", rounds, REQ_BYTES, REPLY_BYTES,
-           ns[rounds / 2] / 1e3, ns[p99] / 1e3, ns[0] / 1e3, sum / (double)rounds / 1e3);
+    printf("%ld,%d,%d,%.2f,%.2f,%.2f,%.2f\n", rounds, REQ_BYTES, REPLY_BYTES, ns[rounds / 2] / 1e3,
+           ns[p99] / 1e3, ns[0] / 1e3, sum / (double)rounds / 1e3);
     free(ns);
     return 0;
 }
 
-static void usage(void)
-{
+static void usage(void) {
     fprintf(stderr, "usage: net_pingpong [-n ROUNDS] [-w WARMUP] [-s PORT | -c HOST:PORT]\n");
     exit(2);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long rounds = 10000, warmup = 1000;
     const char *serve = NULL, *connect_arg = NULL;
     int opt;

@@ -10,15 +10,14 @@
 
 static struct net_frame_decoder dec;
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+static void put32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* A frame around arbitrary envelope bytes, for inputs encode refuses. */
 static size_t raw_frame(uint8_t *out, uint32_t magic, const void *pb, uint32_t pb_len,
-                        const void *payload, uint32_t payload_len, uint32_t flags)
-{
+                        const void *payload, uint32_t payload_len, uint32_t flags) {
     put32(out, magic);
     put32(out + 4, pb_len);
     put32(out + 8, payload_len);
@@ -29,8 +28,7 @@ static size_t raw_frame(uint8_t *out, uint32_t magic, const void *pb, uint32_t p
 }
 
 /* page_grant frame with one page of payload, in a malloc'd buffer. */
-static size_t grant_frame(uint8_t **out, uint64_t page, uint8_t fill)
-{
+static size_t grant_frame(uint8_t **out, uint64_t page, uint8_t fill) {
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     g.page = page;
@@ -49,16 +47,14 @@ static size_t grant_frame(uint8_t **out, uint64_t page, uint8_t fill)
     return (size_t)n + NET_PAGE_SIZE;
 }
 
-static int feed_all(const uint8_t *buf, size_t len, struct net_frame *f)
-{
+static int feed_all(const uint8_t *buf, size_t len, struct net_frame *f) {
     size_t used;
     int r = net_frame_feed(&dec, buf, len, &used, f);
     CU_ASSERT(used <= len);
     return r;
 }
 
-static void expect_error(const uint8_t *buf, size_t len, enum net_frame_err e)
-{
+static void expect_error(const uint8_t *buf, size_t len, enum net_frame_err e) {
     struct net_frame f = {0};
     net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
     CU_ASSERT_EQUAL(feed_all(buf, len, &f), -1);
@@ -71,8 +67,7 @@ static void expect_error(const uint8_t *buf, size_t len, enum net_frame_err e)
     net_frame_decoder_fini(&dec);
 }
 
-static void test_roundtrip(void)
-{
+static void test_roundtrip(void) {
     uint8_t *buf;
     size_t len = grant_frame(&buf, 0x1234, 0xab);
     struct net_frame f = {0};
@@ -87,15 +82,15 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(f.payload_len, NET_PAGE_SIZE);
     CU_ASSERT_EQUAL(f.flags, NET_FRAME_F_PAGE);
     int same = 1;
-    for (unsigned i = 0; i < NET_PAGE_SIZE; i++) same &= f.payload[i] == 0xab;
+    for (unsigned i = 0; i < NET_PAGE_SIZE; i++)
+        same &= f.payload[i] == 0xab;
     CU_ASSERT(same);
     net_frame_fini(&f);
     net_frame_decoder_fini(&dec);
     free(buf);
 }
 
-static void test_byte_by_byte(void)
-{
+static void test_byte_by_byte(void) {
     uint8_t *buf;
     size_t len = grant_frame(&buf, 9, 0x11);
     struct net_frame f = {0};
@@ -116,8 +111,7 @@ static void test_byte_by_byte(void)
 }
 
 /* Two frames in one buffer: the first call stops at the boundary. */
-static void test_back_to_back(void)
-{
+static void test_back_to_back(void) {
     uint8_t *a, *b;
     size_t la = grant_frame(&a, 1, 1), lb = grant_frame(&b, 2, 2);
     uint8_t *buf = malloc(la + lb);
@@ -139,8 +133,7 @@ static void test_back_to_back(void)
     free(a), free(b), free(buf);
 }
 
-static void test_bad_magic(void)
-{
+static void test_bad_magic(void) {
     uint8_t buf[64];
     size_t n = raw_frame(buf, 0x12345678, "x", 1, NULL, 0, 0);
     expect_error(buf, n, NET_FRAME_E_MAGIC);
@@ -152,15 +145,13 @@ static void test_bad_magic(void)
     net_frame_decoder_fini(&dec);
 }
 
-static void test_bad_flags(void)
-{
+static void test_bad_flags(void) {
     uint8_t buf[64];
     size_t n = raw_frame(buf, NET_FRAME_MAGIC, "x", 1, NULL, 0, 0x80);
     expect_error(buf, n, NET_FRAME_E_FLAGS);
 }
 
-static void test_empty_header(void)
-{
+static void test_empty_header(void) {
     uint8_t buf[64];
     size_t n = raw_frame(buf, NET_FRAME_MAGIC, "", 0, NULL, 0, 0);
     expect_error(buf, n, NET_FRAME_E_EMPTY);
@@ -168,8 +159,7 @@ static void test_empty_header(void)
 
 /* Oversized lengths are refused from the 16-byte header alone: nothing
  * after it is needed, so nothing was allocated for it. */
-static void test_too_large(void)
-{
+static void test_too_large(void) {
     uint8_t hdr[16];
     put32(hdr, NET_FRAME_MAGIC);
     put32(hdr + 4, 0xffffffffu);
@@ -195,8 +185,7 @@ static void test_too_large(void)
     net_frame_decoder_fini(&dec);
 }
 
-static void test_truncated_protobuf(void)
-{
+static void test_truncated_protobuf(void) {
     Shoal__SyscallRequest s = SHOAL__SYSCALL_REQUEST__INIT;
     uint64_t args[6] = {1, 2, 3, 4, 5, 6};
     s.n_args = 6;
@@ -224,8 +213,7 @@ static void test_truncated_protobuf(void)
     net_frame_decoder_fini(&dec);
 }
 
-static void test_unknown_type(void)
-{
+static void test_unknown_type(void) {
     uint8_t buf[64];
     /* version only, no message */
     const uint8_t only_version[] = {0x08, 0x01};
@@ -238,8 +226,7 @@ static void test_unknown_type(void)
 }
 
 static void expect_invalid(Shoal__Envelope *env, const void *payload, uint32_t plen,
-                           uint32_t flags)
-{
+                           uint32_t flags) {
     uint8_t *hdr;
     long n = net_frame_encode(env, plen, flags, &hdr);
     CU_ASSERT_FATAL(n > 0);
@@ -251,8 +238,7 @@ static void expect_invalid(Shoal__Envelope *env, const void *payload, uint32_t p
     free(buf);
 }
 
-static void test_invalid_messages(void)
-{
+static void test_invalid_messages(void) {
     static uint8_t page[2 * NET_PAGE_SIZE];
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
@@ -268,10 +254,10 @@ static void test_invalid_messages(void)
     g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
     env.page_grant = &g;
-    expect_invalid(&env, page, 100, NET_FRAME_F_PAGE);         /* not a page */
+    expect_invalid(&env, page, 100, NET_FRAME_F_PAGE); /* not a page */
     expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE);
-    expect_invalid(&env, page, NET_PAGE_SIZE, 0);              /* no PAGE flag */
-    expect_invalid(&env, NULL, 0, NET_FRAME_F_PAGE);           /* flag, no data */
+    expect_invalid(&env, page, NET_PAGE_SIZE, 0);    /* no PAGE flag */
+    expect_invalid(&env, NULL, 0, NET_FRAME_F_PAGE); /* flag, no data */
     g.state = SHOAL__PAGE_STATE__PAGE_INVALID;
     expect_invalid(&env, NULL, 0, 0); /* a grant of nothing */
 
@@ -299,7 +285,8 @@ static void test_invalid_messages(void)
     uint64_t x[31] = {0};
     ProtobufCBinaryData v[32];
     uint8_t vb[32][16] = {{0}};
-    for (int i = 0; i < 32; i++) v[i] = (ProtobufCBinaryData){16, vb[i]};
+    for (int i = 0; i < 32; i++)
+        v[i] = (ProtobufCBinaryData){16, vb[i]};
     cpu.n_x = 30;
     cpu.x = x;
     cpu.n_v = 32;
@@ -315,8 +302,7 @@ static void test_invalid_messages(void)
 }
 
 /* The message-type arrays must cover every message of shoal.proto. */
-static void test_type_range(void)
-{
+static void test_type_range(void) {
     const ProtobufCMessageDescriptor *d = &shoal__envelope__descriptor;
     unsigned messages = 0;
     for (unsigned i = 0; i < d->n_fields; i++) {
@@ -333,8 +319,7 @@ static void test_type_range(void)
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
+static uint32_t rnd(void) {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
@@ -343,13 +328,13 @@ static uint32_t rnd(void)
 
 /* Random bytes, with and without a valid magic in front, in random
  * chunks: the decoder returns an error or waits, never more. */
-static void test_random_garbage(void)
-{
+static void test_random_garbage(void) {
     uint8_t buf[512];
     int errors = 0;
     for (int iter = 0; iter < 5000; iter++) {
         size_t len = 1 + rnd() % sizeof buf;
-        for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)rnd();
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)rnd();
         if (iter & 1 && len >= 16) {
             put32(buf, NET_FRAME_MAGIC);
             put32(buf + 4, rnd() % 600);
@@ -379,8 +364,7 @@ static void test_random_garbage(void)
 }
 
 /* Valid frames with random bytes flipped. */
-static void test_mutated_frames(void)
-{
+static void test_mutated_frames(void) {
     uint8_t *orig;
     size_t len = grant_frame(&orig, 5, 0x33);
     uint8_t *buf = malloc(len);
@@ -388,7 +372,8 @@ static void test_mutated_frames(void)
     for (int iter = 0; iter < 3000; iter++) {
         memcpy(buf, orig, len);
         int flips = 1 + (int)(rnd() % 4);
-        for (int k = 0; k < flips; k++) buf[rnd() % 48] ^= (uint8_t)(1 + rnd() % 255);
+        for (int k = 0; k < flips; k++)
+            buf[rnd() % 48] ^= (uint8_t)(1 + rnd() % 255);
         net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
         struct net_frame f = {0};
         size_t used;
@@ -408,8 +393,7 @@ static void test_mutated_frames(void)
     free(orig);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("net_frame", NULL, NULL);
     CU_add_test(s, "round trip", test_roundtrip);
     CU_add_test(s, "byte by byte", test_byte_by_byte);

@@ -1,0 +1,793 @@
+/* net/transport.c + net/tcp.c over 127.0.0.1 with ephemeral ports: two
+ * nodes in this process, each with its own loop thread. Waits have no
+ * time limit: a broken transport shows as a hung test (CTest's timeout),
+ * never as a race against the clock. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "net/transport.h"
+
+/* ---- an endpoint: a node and what its callbacks saw -------------------- */
+
+struct rx {
+    struct net_frame f;
+    uint32_t from;
+    struct rx *next;
+};
+
+struct ep {
+    struct net_node *node;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct rx *head, **tail;
+    unsigned nrx;
+    unsigned up, lost, failed;
+    uint32_t up_id, lost_id;
+    char lost_reason[600], fail_reason[800];
+};
+
+static void wake(struct ep *e) {
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void on_msg(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct ep *e = arg;
+    struct rx *r = calloc(1, sizeof *r);
+    r->f = *f; /* take the envelope and payload */
+    f->env = NULL;
+    f->payload = NULL;
+    r->from = net_conn_peer_id(c);
+    pthread_mutex_lock(&e->mu);
+    *e->tail = r;
+    e->tail = &r->next;
+    e->nrx++;
+    wake(e);
+}
+
+static void on_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
+    struct ep *e = arg;
+    pthread_mutex_lock(&e->mu);
+    e->up++;
+    e->up_id = id;
+    wake(e);
+}
+
+static void on_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
+    struct ep *e = arg;
+    pthread_mutex_lock(&e->mu);
+    e->lost++;
+    e->lost_id = id;
+    snprintf(e->lost_reason, sizeof e->lost_reason, "%s", reason);
+    wake(e);
+}
+
+static void on_failed(struct net_node *n, const char *addr, const char *reason, void *arg) {
+    struct ep *e = arg;
+    pthread_mutex_lock(&e->mu);
+    e->failed++;
+    snprintf(e->fail_reason, sizeof e->fail_reason, "%s", reason);
+    wake(e);
+}
+
+static struct net_key key, other_key;
+
+static void ep_config(struct ep *e, struct net_config *cfg, uint32_t id) {
+    net_config_defaults(cfg);
+    cfg->node_id = id;
+    cfg->key = key;
+    cfg->build = "shoal test";
+    cfg->on_peer_up = on_up;
+    cfg->on_peer_lost = on_lost;
+    cfg->on_connect_failed = on_failed;
+    cfg->arg = e;
+}
+
+static void ep_start(struct ep *e, const struct net_config *cfg) {
+    memset(e, 0, sizeof *e);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    e->tail = &e->head;
+    e->node = net_node_create(cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e->node);
+    for (unsigned t = 1; t < NET_MSG_TYPES; t++)
+        if (net_msg_name(t) && !net_msg_is_handshake(t) && t != SHOAL__ENVELOPE__MSG_ERROR &&
+            t != SHOAL__ENVELOPE__MSG_HEARTBEAT)
+            CU_ASSERT_EQUAL(net_node_on(e->node, t, on_msg, e), 0);
+    CU_ASSERT_EQUAL(net_node_start(e->node), 0);
+}
+
+static void ep_stop(struct ep *e) {
+    net_node_destroy(e->node);
+    for (struct rx *r = e->head, *n; r; r = n) {
+        n = r->next;
+        net_frame_fini(&r->f);
+        free(r);
+    }
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+}
+
+#define WAIT_FOR(e, cond)                                                                          \
+    do {                                                                                           \
+        pthread_mutex_lock(&(e)->mu);                                                              \
+        while (!(cond))                                                                            \
+            pthread_cond_wait(&(e)->cv, &(e)->mu);                                                 \
+        pthread_mutex_unlock(&(e)->mu);                                                            \
+    } while (0)
+
+/* Takes the oldest received message (waits for one). */
+static struct rx *ep_take(struct ep *e) {
+    pthread_mutex_lock(&e->mu);
+    while (!e->head)
+        pthread_cond_wait(&e->cv, &e->mu);
+    struct rx *r = e->head;
+    e->head = r->next;
+    if (!e->head) e->tail = &e->head;
+    pthread_mutex_unlock(&e->mu);
+    return r;
+}
+
+static void rx_free(struct rx *r) {
+    net_frame_fini(&r->f);
+    free(r);
+}
+
+/* A master (id 0) listening and a slave (id 1) connected to it. */
+static uint16_t pair_up(struct ep *m, struct ep *s, struct net_config *mcfg,
+                        struct net_config *scfg) {
+    struct net_config mc, sc;
+    if (!mcfg) ep_config(m, mcfg = &mc, 0);
+    if (!scfg) ep_config(s, scfg = &sc, 1);
+    ep_start(m, mcfg);
+    uint16_t port = 0;
+    CU_ASSERT_EQUAL_FATAL(net_node_listen(m->node, "127.0.0.1", 0, &port), 0);
+    CU_ASSERT(port != 0);
+    ep_start(s, scfg);
+    CU_ASSERT_EQUAL_FATAL(net_node_connect(s->node, "127.0.0.1", port), 0);
+    return port;
+}
+
+/* ---- round trip of every message type ---------------------------------- */
+
+static void fill_page(uint8_t *p, uint64_t seed) {
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+    for (unsigned i = 0; i < NET_PAGE_SIZE; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        p[i] = (uint8_t)x;
+    }
+}
+
+static int send_env(struct net_conn *c, unsigned type, void *msg) {
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = type;
+    env.page_request = msg; /* every union member is a pointer */
+    return net_send(c, &env);
+}
+
+static void test_all_types(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    CU_ASSERT_EQUAL(m.up_id, 1);
+    CU_ASSERT_EQUAL(s.up_id, 0);
+    struct net_conn *to_m = net_node_peer(s.node, 0), *to_s = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(to_m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(to_s);
+    CU_ASSERT_PTR_NULL(net_node_peer(m.node, 7));
+    CU_ASSERT_EQUAL(net_conn_peer_id(to_m), 0);
+    CU_ASSERT_EQUAL(net_conn_local_id(to_m), 1);
+
+    /* slave -> master */
+    Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
+    rq.page = 0x40001;
+    rq.access = SHOAL__ACCESS__ACCESS_WRITE;
+    rq.req_id = 11;
+    rq.tid = 1001;
+    CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_PAGE_REQUEST, &rq), 0);
+
+    uint8_t page[NET_PAGE_SIZE];
+    fill_page(page, 1);
+    Shoal__PageAck ack = SHOAL__PAGE_ACK__INIT;
+    ack.page = 0x40002;
+    ack.state = SHOAL__PAGE_STATE__PAGE_INVALID;
+    ack.req_id = 12;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_ACK;
+    env.page_ack = &ack;
+    CU_ASSERT_EQUAL(net_send_page(to_m, &env, page), 0);
+
+    uint64_t args[6] = {3, 0x1000, 17, 0, 0, ~0ull};
+    Shoal__Buffer in0 = SHOAL__BUFFER__INIT, *ins[1] = {&in0};
+    in0.addr = 0x1000;
+    in0.data.data = (uint8_t *)"hello, master\n!!";
+    in0.data.len = 17;
+    Shoal__SyscallRequest sr = SHOAL__SYSCALL_REQUEST__INIT;
+    sr.req_id = 13;
+    sr.tid = 1002;
+    sr.nr = 64;
+    sr.n_args = 6;
+    sr.args = args;
+    sr.n_inputs = 1;
+    sr.inputs = ins;
+    CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, &sr), 0);
+
+    Shoal__FutexWait fw = SHOAL__FUTEX_WAIT__INIT;
+    fw.req_id = 14, fw.tid = 1003, fw.uaddr = 0x5000, fw.val = 7, fw.bitset = ~0u;
+    fw.timeout_ns = -1;
+    CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_FUTEX_WAIT, &fw), 0);
+    Shoal__FutexWake fk = SHOAL__FUTEX_WAKE__INIT;
+    fk.req_id = 15, fk.tid = 1004, fk.uaddr = 0x5000, fk.count = 2147483647, fk.bitset = 1;
+    CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_FUTEX_WAKE, &fk), 0);
+    Shoal__Exit ex = SHOAL__EXIT__INIT;
+    ex.tid = 1005, ex.group = 1, ex.status = 3, ex.signal = 0;
+    CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_EXIT, &ex), 0);
+
+    struct rx *r = ep_take(&m);
+    CU_ASSERT_EQUAL(r->from, 1);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_REQUEST);
+    CU_ASSERT_EQUAL(r->f.env->page_request->page, 0x40001);
+    CU_ASSERT_EQUAL(r->f.env->page_request->access, SHOAL__ACCESS__ACCESS_WRITE);
+    CU_ASSERT_EQUAL(r->f.env->page_request->req_id, 11);
+    CU_ASSERT_EQUAL(r->f.env->page_request->tid, 1001);
+    CU_ASSERT_EQUAL(r->f.payload_len, 0);
+    rx_free(r);
+    r = ep_take(&m);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_ACK);
+    CU_ASSERT_EQUAL(r->f.env->page_ack->page, 0x40002);
+    CU_ASSERT_EQUAL(r->f.env->page_ack->state, SHOAL__PAGE_STATE__PAGE_INVALID);
+    CU_ASSERT_EQUAL_FATAL(r->f.payload_len, NET_PAGE_SIZE);
+    CU_ASSERT_EQUAL(memcmp(r->f.payload, page, NET_PAGE_SIZE), 0);
+    rx_free(r);
+    r = ep_take(&m);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST);
+    Shoal__SyscallRequest *gsr = r->f.env->syscall_request;
+    CU_ASSERT_EQUAL(gsr->nr, 64);
+    CU_ASSERT_EQUAL(gsr->tid, 1002);
+    CU_ASSERT_EQUAL(gsr->n_args, 6);
+    CU_ASSERT_EQUAL(memcmp(gsr->args, args, sizeof args), 0);
+    CU_ASSERT_EQUAL_FATAL(gsr->n_inputs, 1);
+    CU_ASSERT_EQUAL(gsr->inputs[0]->addr, 0x1000);
+    CU_ASSERT_EQUAL(gsr->inputs[0]->data.len, 17);
+    CU_ASSERT_EQUAL(memcmp(gsr->inputs[0]->data.data, "hello, master\n!!", 17), 0);
+    rx_free(r);
+    r = ep_take(&m);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_FUTEX_WAIT);
+    CU_ASSERT_EQUAL(r->f.env->futex_wait->uaddr, 0x5000);
+    CU_ASSERT_EQUAL(r->f.env->futex_wait->val, 7);
+    CU_ASSERT_EQUAL(r->f.env->futex_wait->bitset, ~0u);
+    CU_ASSERT_EQUAL(r->f.env->futex_wait->timeout_ns, -1);
+    rx_free(r);
+    r = ep_take(&m);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_FUTEX_WAKE);
+    CU_ASSERT_EQUAL(r->f.env->futex_wake->count, 2147483647);
+    CU_ASSERT_EQUAL(r->f.env->futex_wake->bitset, 1);
+    rx_free(r);
+    r = ep_take(&m);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_EXIT);
+    CU_ASSERT_EQUAL(r->f.env->exit->tid, 1005);
+    CU_ASSERT(r->f.env->exit->group);
+    CU_ASSERT_EQUAL(r->f.env->exit->status, 3);
+    rx_free(r);
+
+    /* master -> slave */
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = 0x40001;
+    g.state = SHOAL__PAGE_STATE__PAGE_MODIFIED;
+    g.req_id = 11;
+    env = (Shoal__Envelope)SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    fill_page(page, 2);
+    CU_ASSERT_EQUAL(net_send_page(to_s, &env, page), 0);
+    Shoal__PageInvalidate inv = SHOAL__PAGE_INVALIDATE__INIT;
+    inv.page = 0x40003;
+    inv.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    inv.req_id = 21;
+    CU_ASSERT_EQUAL(send_env(to_s, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE, &inv), 0);
+
+    uint8_t out_data[3 * NET_PAGE_SIZE];
+    fill_page(out_data, 3), fill_page(out_data + NET_PAGE_SIZE, 4);
+    fill_page(out_data + 2 * NET_PAGE_SIZE, 5);
+    Shoal__Buffer o0 = SHOAL__BUFFER__INIT, *outs[1] = {&o0};
+    o0.addr = 0x7000;
+    o0.data.data = out_data;
+    o0.data.len = sizeof out_data;
+    Shoal__SyscallResponse sp = SHOAL__SYSCALL_RESPONSE__INIT;
+    sp.req_id = 13, sp.tid = 1002, sp.ret = -14;
+    sp.n_outputs = 1;
+    sp.outputs = outs;
+    CU_ASSERT_EQUAL(send_env(to_s, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE, &sp), 0);
+
+    Shoal__CpuState cpu = SHOAL__CPU_STATE__INIT;
+    uint64_t x[31];
+    uint8_t vb[32][16];
+    ProtobufCBinaryData v[32];
+    for (int i = 0; i < 31; i++)
+        x[i] = 0x0101010101010101ull * (uint64_t)i ^ (1ull << 63);
+    for (int i = 0; i < 32; i++) {
+        for (int j = 0; j < 16; j++)
+            vb[i][j] = (uint8_t)(i * 16 + j);
+        v[i] = (ProtobufCBinaryData){16, vb[i]};
+    }
+    cpu.n_x = 31, cpu.x = x, cpu.n_v = 32, cpu.v = v;
+    cpu.sp = 0x7ffffff0, cpu.pc = 0x400abc, cpu.nzcv = 0xa0000000u;
+    cpu.fpcr = 0x03c00000, cpu.fpsr = 0x9f, cpu.tpidr = 0xdeadbeef000;
+    Shoal__ThreadSpawn ts = SHOAL__THREAD_SPAWN__INIT;
+    ts.tid = 1006, ts.parent_tid = 1000, ts.cpu = &cpu, ts.clear_child_tid = 0x8888;
+    ts.robust_list = 0x9990;
+    CU_ASSERT_EQUAL(send_env(to_s, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, &ts), 0);
+    Shoal__FutexResult fr = SHOAL__FUTEX_RESULT__INIT;
+    fr.req_id = 14, fr.tid = 1003, fr.ret = -110;
+    CU_ASSERT_EQUAL(send_env(to_s, SHOAL__ENVELOPE__MSG_FUTEX_RESULT, &fr), 0);
+
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL(r->from, 0);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_GRANT);
+    CU_ASSERT_EQUAL(r->f.env->page_grant->state, SHOAL__PAGE_STATE__PAGE_MODIFIED);
+    CU_ASSERT_EQUAL(r->f.flags, NET_FRAME_F_PAGE);
+    CU_ASSERT_EQUAL_FATAL(r->f.payload_len, NET_PAGE_SIZE);
+    CU_ASSERT_EQUAL(memcmp(r->f.payload, page, NET_PAGE_SIZE), 0);
+    rx_free(r);
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE);
+    CU_ASSERT_EQUAL(r->f.env->page_invalidate->page, 0x40003);
+    CU_ASSERT_EQUAL(r->f.env->page_invalidate->state, SHOAL__PAGE_STATE__PAGE_SHARED);
+    rx_free(r);
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE);
+    CU_ASSERT_EQUAL(r->f.env->syscall_response->ret, -14);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->syscall_response->n_outputs, 1);
+    CU_ASSERT_EQUAL(r->f.env->syscall_response->outputs[0]->addr, 0x7000);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->syscall_response->outputs[0]->data.len, sizeof out_data);
+    CU_ASSERT_EQUAL(
+        memcmp(r->f.env->syscall_response->outputs[0]->data.data, out_data, sizeof out_data), 0);
+    rx_free(r);
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_THREAD_SPAWN);
+    Shoal__ThreadSpawn *gts = r->f.env->thread_spawn;
+    CU_ASSERT_EQUAL(gts->tid, 1006);
+    CU_ASSERT_EQUAL(gts->parent_tid, 1000);
+    CU_ASSERT_EQUAL(gts->clear_child_tid, 0x8888);
+    CU_ASSERT_EQUAL(gts->robust_list, 0x9990);
+    CU_ASSERT_EQUAL(memcmp(gts->cpu->x, x, sizeof x), 0);
+    CU_ASSERT_EQUAL(gts->cpu->sp, 0x7ffffff0);
+    CU_ASSERT_EQUAL(gts->cpu->pc, 0x400abc);
+    CU_ASSERT_EQUAL(gts->cpu->nzcv, 0xa0000000u);
+    CU_ASSERT_EQUAL(gts->cpu->fpcr, 0x03c00000);
+    CU_ASSERT_EQUAL(gts->cpu->fpsr, 0x9f);
+    CU_ASSERT_EQUAL(gts->cpu->tpidr, 0xdeadbeef000);
+    int vsame = 1;
+    for (int i = 0; i < 32; i++)
+        vsame &= memcmp(gts->cpu->v[i].data, vb[i], 16) == 0;
+    CU_ASSERT(vsame);
+    rx_free(r);
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_FUTEX_RESULT);
+    CU_ASSERT_EQUAL(r->f.env->futex_result->ret, -110);
+    rx_free(r);
+
+    const struct net_stats *st = net_node_stats(m.node);
+    CU_ASSERT_EQUAL(atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_PAGE_REQUEST]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&st->msgs_tx[SHOAL__ENVELOPE__MSG_PAGE_GRANT]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&st->auth_failures), 0);
+    CU_ASSERT_EQUAL(atomic_load(&st->protocol_errors), 0);
+
+    net_conn_unref(to_m);
+    net_conn_unref(to_s);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* ---- pages from several threads at once ------------------------------- */
+
+#define SENDERS 4
+#define PAGES   64
+
+struct sender {
+    struct net_conn *c;
+    unsigned id;
+};
+
+static void *sender_main(void *arg) {
+    struct sender *sd = arg;
+    uint8_t page[NET_PAGE_SIZE];
+    for (unsigned i = 0; i < PAGES; i++) {
+        uint64_t pn = (uint64_t)sd->id << 32 | i;
+        fill_page(page, pn);
+        Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+        g.page = pn;
+        g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+        g.req_id = i;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &g;
+        if (net_send_page(sd->c, &env, page)) return (void *)1;
+        memset(page, 0xee, sizeof page); /* the transport copied it already */
+    }
+    return NULL;
+}
+
+static void test_pages_concurrent(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    pthread_t th[SENDERS];
+    struct sender sd[SENDERS];
+    for (unsigned i = 0; i < SENDERS; i++) {
+        sd[i] = (struct sender){c, i};
+        pthread_create(&th[i], NULL, sender_main, &sd[i]);
+    }
+    for (unsigned i = 0; i < SENDERS; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        CU_ASSERT_PTR_NULL(ret);
+    }
+    unsigned next[SENDERS] = {0}, intact = 0, in_order = 0;
+    uint8_t want[NET_PAGE_SIZE];
+    for (unsigned k = 0; k < SENDERS * PAGES; k++) {
+        struct rx *r = ep_take(&s);
+        CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_GRANT);
+        uint64_t pn = r->f.env->page_grant->page;
+        unsigned who = (unsigned)(pn >> 32), i = (unsigned)pn;
+        CU_ASSERT_FATAL(who < SENDERS);
+        in_order += i == next[who]; /* one sender's frames stay in order */
+        next[who] = i + 1;
+        fill_page(want, pn);
+        intact += r->f.payload_len == NET_PAGE_SIZE && !memcmp(r->f.payload, want, NET_PAGE_SIZE);
+        rx_free(r);
+    }
+    CU_ASSERT_EQUAL(intact, SENDERS * PAGES);
+    CU_ASSERT_EQUAL(in_order, SENDERS * PAGES);
+    net_conn_unref(c);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* ---- authentication over the wire ------------------------------------ */
+
+static void test_wrong_key(void) {
+    struct ep m, s, good;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    ep_config(&s, &sc, 1);
+    sc.key = other_key;
+    uint16_t port = pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&s, s.failed == 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s.fail_reason, "authentication failed"));
+    CU_ASSERT_EQUAL(s.up, 0);
+    while (atomic_load(&net_node_stats(m.node)->auth_failures) == 0)
+        usleep(1000);
+    CU_ASSERT_EQUAL(m.up, 0);
+    CU_ASSERT_PTR_NULL(net_node_peer(m.node, 1));
+    /* the master still serves a node with the right key */
+    struct net_config gc;
+    ep_config(&good, &gc, 2);
+    ep_start(&good, &gc);
+    CU_ASSERT_EQUAL(net_node_connect(good.node, "127.0.0.1", port), 0);
+    WAIT_FOR(&good, good.up == 1);
+    WAIT_FOR(&m, m.up == 1);
+    CU_ASSERT_EQUAL(m.up_id, 2);
+    ep_stop(&good);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static void test_duplicate_id(void) {
+    struct ep m, s, dup;
+    uint16_t port = pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    struct net_config dc;
+    ep_config(&dup, &dc, 1);
+    ep_start(&dup, &dc);
+    CU_ASSERT_EQUAL(net_node_connect(dup.node, "127.0.0.1", port), 0);
+    WAIT_FOR(&dup, dup.failed == 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(dup.fail_reason, "already connected"));
+    CU_ASSERT_EQUAL(m.up, 1);
+    ep_stop(&dup);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static int admit_assign(void *arg, uint32_t requested, uint32_t *assigned, char *why, size_t n) {
+    *assigned = requested == NET_NODE_ANY ? 42 : requested;
+    return 0;
+}
+
+static void test_assigned_id(void) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    mc.admit = admit_assign;
+    ep_config(&s, &sc, NET_NODE_ANY);
+    pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&s, s.up == 1);
+    WAIT_FOR(&m, m.up == 1);
+    CU_ASSERT_EQUAL(m.up_id, 42);
+    CU_ASSERT_EQUAL(net_node_id(s.node), 42);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* ---- raw sockets: what a stranger can do to a listening node ----------- */
+
+static int raw_connect(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Reads until EOF; returns the first frame received (the node's Error),
+ * or an empty frame. EOF is the proof the node dropped the connection. */
+static struct net_frame raw_read_to_eof(int fd) {
+    struct net_frame_decoder d;
+    net_frame_decoder_init(&d, NET_FRAME_LIMITS_DEFAULT);
+    struct net_frame first = {0};
+    uint8_t buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        size_t off = 0;
+        while (off < (size_t)n && !first.env) {
+            size_t used;
+            if (net_frame_feed(&d, buf + off, (size_t)n - off, &used, &first) < 0) break;
+            off += used;
+        }
+    }
+    CU_ASSERT_EQUAL(n, 0);
+    net_frame_decoder_fini(&d);
+    close(fd);
+    return first;
+}
+
+static void raw_send_env(int fd, Shoal__Envelope *env, uint32_t version) {
+    uint8_t *buf;
+    long n = net_frame_encode(env, 0, 0, &buf);
+    CU_ASSERT_FATAL(n > 0);
+    if (version != NET_PROTO_VERSION) { /* re-pack with a foreign version */
+        env->version = version;
+        free(buf);
+        size_t pb = shoal__envelope__get_packed_size(env);
+        buf = malloc(16 + pb);
+        uint32_t h[4] = {NET_FRAME_MAGIC, (uint32_t)pb, 0, 0};
+        memcpy(buf, h, 16); /* x86-64 is little-endian, as the wire */
+        shoal__envelope__pack(env, buf + 16);
+        n = (long)(16 + pb);
+    }
+    CU_ASSERT_EQUAL(write(fd, buf, (size_t)n), n);
+    free(buf);
+}
+
+static void expect_error_frame(struct net_frame *f, int code, const char *text) {
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->env);
+    CU_ASSERT_EQUAL_FATAL(f->env->msg_case, SHOAL__ENVELOPE__MSG_ERROR);
+    CU_ASSERT_EQUAL(f->env->error->code, code);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->env->error->message, text));
+    if (!strstr(f->env->error->message, text))
+        fprintf(stderr, "error message: %s\n", f->env->error->message);
+    net_frame_fini(f);
+}
+
+static void test_strangers(void) {
+    struct ep m;
+    struct net_config mc;
+    ep_config(&m, &mc, 0);
+    ep_start(&m, &mc);
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(net_node_listen(m.node, "127.0.0.1", 0, &port), 0);
+    const struct net_stats *st = net_node_stats(m.node);
+
+    /* garbage */
+    int fd = raw_connect(port);
+    const char junk[] = "GET / HTTP/1.0\r\n\r\n";
+    CU_ASSERT_EQUAL(write(fd, junk, sizeof junk - 1), (ssize_t)sizeof junk - 1);
+    struct net_frame f = raw_read_to_eof(fd);
+    expect_error_frame(&f, SHOAL__ERROR_CODE__ERROR_PROTOCOL, "bad magic");
+
+    /* a header announcing more than a stranger may send */
+    fd = raw_connect(port);
+    uint32_t h[4] = {NET_FRAME_MAGIC, 1u << 20, 0, 0};
+    CU_ASSERT_EQUAL(write(fd, h, sizeof h), (ssize_t)sizeof h);
+    f = raw_read_to_eof(fd);
+    expect_error_frame(&f, SHOAL__ERROR_CODE__ERROR_PROTOCOL, "header too large");
+
+    /* a page before authenticating */
+    fd = raw_connect(port);
+    Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
+    rq.access = SHOAL__ACCESS__ACCESS_READ;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
+    env.page_request = &rq;
+    raw_send_env(fd, &env, NET_PROTO_VERSION);
+    f = raw_read_to_eof(fd);
+    expect_error_frame(&f, SHOAL__ERROR_CODE__ERROR_PROTOCOL, "before authentication");
+
+    /* a Hello from another protocol version */
+    fd = raw_connect(port);
+    uint8_t nonce[NET_NONCE_BYTES] = {1};
+    Shoal__Hello hello = SHOAL__HELLO__INIT;
+    hello.build = "shoal 99";
+    hello.node_id = 5;
+    hello.nonce.data = nonce;
+    hello.nonce.len = sizeof nonce;
+    env = (Shoal__Envelope)SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HELLO;
+    env.hello = &hello;
+    raw_send_env(fd, &env, 99);
+    f = raw_read_to_eof(fd);
+    char both[64];
+    snprintf(both, sizeof both, "peer speaks v99 (build 'shoal 99'), this node speaks v%u",
+             NET_PROTO_VERSION);
+    expect_error_frame(&f, SHOAL__ERROR_CODE__ERROR_VERSION, both);
+
+    CU_ASSERT(atomic_load(&st->protocol_errors) >= 2);
+    CU_ASSERT(atomic_load(&st->auth_failures) >= 2);
+    CU_ASSERT_EQUAL(m.up, 0);
+    ep_stop(&m);
+}
+
+/* A stranger that connects and says nothing is dropped at the deadline. */
+static void test_silent_stranger(void) {
+    struct ep m;
+    struct net_config mc;
+    ep_config(&m, &mc, 0);
+    mc.handshake_timeout_ms = 100;
+    ep_start(&m, &mc);
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(net_node_listen(m.node, "127.0.0.1", 0, &port), 0);
+    struct net_frame f = raw_read_to_eof(raw_connect(port));
+    CU_ASSERT_PTR_NULL(f.env);
+    CU_ASSERT_EQUAL(atomic_load(&net_node_stats(m.node)->auth_failures), 1);
+    ep_stop(&m);
+}
+
+/* ---- peer loss ----------------------------------------------------------- */
+
+static void test_lost_on_close(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    ep_stop(&s); /* the slave process goes away */
+    WAIT_FOR(&m, m.lost == 1);
+    CU_ASSERT_EQUAL(m.lost_id, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.lost_reason, "closed"));
+    CU_ASSERT_PTR_NULL(net_node_peer(m.node, 1));
+    ep_stop(&m);
+}
+
+static void test_lost_on_net_close(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    net_close(c); /* the master closes: the slave reports it, the master does not */
+    WAIT_FOR(&s, s.lost == 1);
+    CU_ASSERT_EQUAL(s.lost_id, 0);
+    CU_ASSERT_EQUAL(m.lost, 0);
+    Shoal__Heartbeat hb = SHOAL__HEARTBEAT__INIT;
+    CU_ASSERT_EQUAL(send_env(c, SHOAL__ENVELOPE__MSG_HEARTBEAT, &hb), -ENOTCONN);
+    net_conn_unref(c);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static void test_lost_on_silence(void) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    mc.peer_timeout_ms = 200;
+    ep_config(&s, &sc, 1);
+    sc.heartbeat_interval_ms = 0; /* a slave that stopped: no heartbeats */
+    pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&m, m.lost == 1);
+    CU_ASSERT_EQUAL(m.lost_id, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.lost_reason, "heartbeat timeout"));
+    WAIT_FOR(&s, s.lost == 1); /* and the slave sees the master hang up */
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* Heartbeats keep a quiet but live peer up past the timeout. */
+static void test_heartbeats_keep_alive(void) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    mc.peer_timeout_ms = 300;
+    ep_config(&s, &sc, 1);
+    sc.heartbeat_interval_ms = 20;
+    pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&m, m.up == 1);
+    const struct net_stats *st = net_node_stats(m.node);
+    while (atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_HEARTBEAT]) < 30)
+        usleep(10000);
+    CU_ASSERT_EQUAL(m.lost, 0);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+static uint16_t free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The slave starts first; the master comes up later on the same port. */
+static void test_slave_before_master(void) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    uint16_t port = free_port();
+    ep_config(&s, &sc, 1);
+    sc.connect_retry_ms = 20;
+    ep_start(&s, &sc);
+    CU_ASSERT_EQUAL(net_node_connect(s.node, "127.0.0.1", port), 0);
+    /* let a few attempts fail */
+    usleep(100000);
+    ep_config(&m, &mc, 0);
+    ep_start(&m, &mc);
+    CU_ASSERT_EQUAL_FATAL(net_node_listen(m.node, "127.0.0.1", port, NULL), 0);
+    WAIT_FOR(&s, s.up == 1 || s.failed);
+    CU_ASSERT_EQUAL(s.up, 1);
+    CU_ASSERT_EQUAL(s.failed, 0);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static void test_connect_gives_up(void) {
+    struct ep s;
+    struct net_config sc;
+    ep_config(&s, &sc, 1);
+    sc.connect_retry_ms = 10;
+    sc.connect_timeout_ms = 100;
+    ep_start(&s, &sc);
+    CU_ASSERT_EQUAL(net_node_connect(s.node, "127.0.0.1", free_port()), 0);
+    WAIT_FOR(&s, s.failed == 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s.fail_reason, "no connection within 100 ms"));
+    CU_ASSERT_EQUAL(s.up, 0);
+    ep_stop(&s);
+}
+
+static int setup(void) {
+    log_set_level(LOG_ERROR);
+    return net_key_generate(&key) || net_key_generate(&other_key);
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("net_transport", setup, NULL);
+    CU_add_test(s, "every message type", test_all_types);
+    CU_add_test(s, "pages from concurrent senders", test_pages_concurrent);
+    CU_add_test(s, "wrong key", test_wrong_key);
+    CU_add_test(s, "duplicate node id", test_duplicate_id);
+    CU_add_test(s, "assigned node id", test_assigned_id);
+    CU_add_test(s, "strangers", test_strangers);
+    CU_add_test(s, "silent stranger", test_silent_stranger);
+    CU_add_test(s, "lost: peer closed", test_lost_on_close);
+    CU_add_test(s, "lost: net_close", test_lost_on_net_close);
+    CU_add_test(s, "lost: heartbeat timeout", test_lost_on_silence);
+    CU_add_test(s, "heartbeats keep alive", test_heartbeats_keep_alive);
+    CU_add_test(s, "slave before master", test_slave_before_master);
+    CU_add_test(s, "connect gives up", test_connect_gives_up);
+}

@@ -36,7 +36,8 @@ fi
 # code under development must not stop it.
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DSHOAL_FUZZ=ON -DSHOAL_SANITIZE=ON \
     -DSHOAL_GUEST_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -Wno-error ${FUZZ_EXTRA_CFLAGS:-}" >"$BUILD.configure.log" 2>&1 ||
+    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -Wno-error" \
+    -DSHOAL_FUZZ_EXTRA_FLAGS="${FUZZ_EXTRA_CFLAGS:-}" >"$BUILD.configure.log" 2>&1 ||
     { cat "$BUILD.configure.log"; exit 2; }
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_elf)
 

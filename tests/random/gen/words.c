@@ -104,7 +104,13 @@ enum rg_verdict rg_make_unit(struct rg_rng *rng, int ri, struct rg_unit *u) {
     uint32_t w = r->value;
     /* Don't-care bits are mostly zero: many are "should be zero" bits
      * whose other values are CONSTRAINED UNPREDICTABLE. */
-    if (rg_below(rng, 8) == 0) w |= (uint32_t)rg_rand(rng) & ~r->mask & ~fields;
+    static int dontcare_odds; /* 1 in N words randomise them; RGEN_DONTCARE=N */
+    if (!dontcare_odds) {
+        const char *e = getenv("RGEN_DONTCARE");
+        dontcare_odds = e && atoi(e) > 0 ? atoi(e) : 8;
+    }
+    if (rg_below(rng, (unsigned)dontcare_odds) == 0)
+        w |= (uint32_t)rg_rand(rng) & ~r->mask & ~fields;
 
     if (r->mem) w |= mem_fields(rng, r, u);
     for (int ch = 0; ch < 128; ch++) {

@@ -36,6 +36,9 @@ int main(int argc, char **argv) {
         .dbt =
             {
                 .interp_only = o.interp,
+                .no_regalloc = o.no_regalloc,
+                .no_chain = o.no_chain,
+                .code_size = o.tb_size,
                 .log_in_asm = o.log_in_asm,
                 .log_ir = o.log_op,
                 .log_exec = o.log_exec,

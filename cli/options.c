@@ -22,7 +22,10 @@ void options_usage(FILE *out) {
           "  -E VAR=VALUE[,...]  set a variable in the guest environment    SHOAL_SET_ENV\n"
           "  -U VAR[,...]        remove a variable from the guest environment SHOAL_UNSET_ENV\n"
           "  --strace            print each system call to stderr           SHOAL_STRACE\n"
-          "  --interp            force the IR interpreter\n"
+          "  --interp            force the IR interpreter (default: the x86-64 JIT)\n"
+          "  --no-regalloc       JIT: keep guest registers in memory (naive lowering)\n"
+          "  --no-chain          JIT: do not link blocks directly\n"
+          "  --tb-size SIZE      JIT code buffer size (k, M, G suffixes)\n"
           "  -d ITEM[,...]       log in_asm, op (IR), exec                  SHOAL_LOG\n"
           "  -D FILE             write the -d log to FILE                   SHOAL_LOG_FILENAME\n"
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
@@ -130,6 +133,16 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             o->strace = true;
         else if (!strcmp(name, "interp"))
             o->interp = true;
+        else if (!strcmp(name, "no-regalloc"))
+            o->no_regalloc = true;
+        else if (!strcmp(name, "no-chain"))
+            o->no_chain = true;
+        else if (!strcmp(name, "tb-size")) {
+            const char *v = value_of(argc, argv, &i, err, errlen);
+            if (!v) return -1;
+            if (parse_size(v, &o->tb_size) || o->tb_size == 0)
+                return usage_error(err, errlen, "bad code buffer size '%s'", v);
+        }
         else if (!strcmp(name, "help") || !strcmp(name, "h"))
             o->help = true;
         else if (!strcmp(name, "version"))

@@ -11,6 +11,8 @@
 struct shoal_options {
     bool strace;
     bool interp;
+    bool no_regalloc, no_chain; /* JIT switches (--no-regalloc, --no-chain) */
+    uint64_t tb_size;           /* JIT code buffer bytes (--tb-size); 0: default */
     bool help, version;
     bool log_in_asm, log_op, log_exec;
     const char *log_file;

@@ -12,7 +12,9 @@
 #include "dbt/cpu.h"
 
 struct dbt_options {
-    bool interp_only;      /* force the IR interpreter (the only tier so far) */
+    bool interp_only;      /* force the IR interpreter (default tier: the x86-64 JIT) */
+    bool no_regalloc;      /* JIT: naive lowering, no guest registers in host registers */
+    uint64_t code_size;    /* JIT code buffer bytes; 0: default */
     unsigned max_block_insns; /* 0: default */
     bool log_in_asm;       /* print guest code of each translated block */
     bool log_ir;           /* print the IR of each translated block */

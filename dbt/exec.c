@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "dbt/a64/a64.h"
 #include "dbt/dbt.h"
+#include "dbt/jit/jit.h"
 #include "dbt/tb.h"
 
 #define JC_BITS 12
@@ -24,6 +25,16 @@ struct dbt {
     pthread_mutex_t lock;
     struct tb_cache cache;
     atomic_uint_fast64_t blocks_translated, insns_translated;
+    struct jit *jit;       /* NULL: interpreter only */
+    atomic_int flushing;   /* a JIT flush is deciding; vCPUs must not enter code */
+    struct vcpu *vcpus;    /* every vCPU of d (under lock), for the flush */
+};
+
+/* Per-vCPU private state (cpu->jump_cache points here). */
+struct vcpu {
+    struct tb *jc[JC_SIZE]; /* jump cache */
+    atomic_int in_code;     /* running generated code */
+    struct vcpu *next;
 };
 
 /* The vCPU this host thread is running, for the fault handler. */
@@ -41,6 +52,12 @@ struct dbt *dbt_create(const struct dbt_options *opts)
     pthread_mutex_init(&d->lock, NULL);
     tb_cache_init(&d->cache);
     a64_decoder_init();
+    if (!d->opt.interp_only) {
+        struct jit_opts jo = {.no_regalloc = d->opt.no_regalloc,
+                              .no_chain = d->opt.no_chain,
+                              .code_size = d->opt.code_size};
+        d->jit = jit_create(&jo); /* NULL (no RWX memory): interpret */
+    }
     return d;
 }
 
@@ -48,6 +65,7 @@ void dbt_destroy(struct dbt *d)
 {
     if (!d) return;
     tb_cache_fini(&d->cache);
+    jit_destroy(d->jit);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -55,12 +73,26 @@ void dbt_destroy(struct dbt *d)
 void dbt_cpu_init(struct dbt *d, struct cpu *cpu)
 {
     cpu->dbt = d;
-    cpu->jump_cache = calloc(JC_SIZE, sizeof(struct tb *));
-    SHOAL_ASSERT(cpu->jump_cache);
+    struct vcpu *v = calloc(1, sizeof *v);
+    SHOAL_ASSERT(v);
+    cpu->jump_cache = v;
+    pthread_mutex_lock(&d->lock);
+    v->next = d->vcpus;
+    d->vcpus = v;
+    pthread_mutex_unlock(&d->lock);
 }
 
 void dbt_cpu_fini(struct cpu *cpu)
 {
+    struct dbt *d = cpu->dbt;
+    pthread_mutex_lock(&d->lock);
+    for (struct vcpu **pp = &d->vcpus; *pp; pp = &(*pp)->next) {
+        if (*pp == cpu->jump_cache) {
+            *pp = (*pp)->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
     free(cpu->jump_cache);
     cpu->jump_cache = NULL;
 }
@@ -82,12 +114,14 @@ _Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t a
 
 static void host_fault_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)uc;
     if (fetch_jb) siglongjmp(*fetch_jb, 1);
     struct cpu *cpu = current_cpu;
     uintptr_t a = (uintptr_t)si->si_addr;
     if (cpu && cpu->fault_jb && a >= (uintptr_t)cpu->guest_base &&
         a - (uintptr_t)cpu->guest_base < cpu->guest_size) {
+        /* In generated code: make pc and the registers cached in host
+         * registers precise (helpers and the interpreter keep cpu exact). */
+        if (cpu->dbt && cpu->dbt->jit) jit_fault_map(cpu->dbt->jit, cpu, uc);
         int code = sig == SIGBUS ? BUS_ADRERR : si->si_code == SEGV_ACCERR ? SEGV_ACCERR : SEGV_MAPERR;
         cpu_raise_signal(cpu, sig, code, a - (uintptr_t)cpu->guest_base);
     }
@@ -170,7 +204,7 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc)
 
 static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc)
 {
-    struct tb **jc = cpu->jump_cache;
+    struct tb **jc = ((struct vcpu *)cpu->jump_cache)->jc;
     unsigned h = (unsigned)(pc >> 2) & (JC_SIZE - 1);
     struct tb *tb = atomic_load_explicit((_Atomic(struct tb *) *)&jc[h], memory_order_acquire);
     if (tb && tb->pc == pc && !tb->invalid) return tb;
@@ -193,6 +227,72 @@ static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc)
     return tb;
 }
 
+/* Flushes the JIT buffer if no other vCPU is inside generated code
+ * (called under d->lock by a vCPU that is not). Dekker-style with the
+ * entry in run_jit: we publish `flushing` then read every in_code; an
+ * entering vCPU publishes in_code then reads `flushing` (all seq_cst),
+ * so at least one of the two sees the other and backs off. If a vCPU is
+ * inside code, the flush waits for a later attempt; meanwhile new blocks
+ * are interpreted. */
+static void try_flush(struct dbt *d)
+{
+    atomic_store(&d->flushing, 1);
+    for (struct vcpu *v = d->vcpus; v; v = v->next) {
+        if (atomic_load(&v->in_code)) {
+            atomic_store(&d->flushing, 0);
+            return;
+        }
+    }
+    for (uint64_t i = 0; i < d->cache.nbuckets; i++)
+        for (struct tb *tb = d->cache.buckets[i]; tb; tb = tb->hnext) atomic_store(&tb->host, NULL);
+    for (struct tb *tb = d->cache.retired; tb; tb = tb->retired) atomic_store(&tb->host, NULL);
+    jit_flush(d->jit);
+    atomic_store(&d->flushing, 0);
+}
+
+/* Host code for tb, compiled on first use; NULL: interpret it. */
+static void *jit_code(struct dbt *d, struct tb *tb)
+{
+    void *host = atomic_load_explicit(&tb->host, memory_order_acquire);
+    if (host) return host;
+    pthread_mutex_lock(&d->lock);
+    host = atomic_load(&tb->host);
+    if (!host && !tb->invalid) {
+        if (jit_full(d->jit)) try_flush(d);
+        host = jit_compile(d->jit, &tb->ir);
+        atomic_store_explicit(&tb->host, host, memory_order_release);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return host;
+}
+
+/* Runs tb's generated code (and whatever it chains to). Returns false if
+ * it could not be entered (a flush is deciding): interpret tb instead. */
+static bool run_jit(struct dbt *d, struct cpu *cpu, struct tb *tb, struct jit_ret *r, uint64_t *gen)
+{
+    struct vcpu *v = cpu->jump_cache;
+    atomic_store(&v->in_code, 1);
+    void *host;
+    if (atomic_load(&d->flushing) || !(host = atomic_load(&tb->host))) {
+        atomic_store(&v->in_code, 0);
+        return false;
+    }
+    *gen = jit_generation(d->jit);
+    *r = jit_enter(d->jit, cpu, host);
+    atomic_store_explicit(&v->in_code, 0, memory_order_release);
+    return true;
+}
+
+/* Patches the exit `site` of the previous block to jump to tb, if both
+ * are still from the same buffer generation and tb is valid. */
+static void chain_to(struct dbt *d, uint64_t site, uint64_t gen, struct tb *tb)
+{
+    pthread_mutex_lock(&d->lock);
+    void *host = atomic_load(&tb->host);
+    if (host && !tb->invalid && jit_generation(d->jit) == gen) jit_chain(d->jit, site, host);
+    pthread_mutex_unlock(&d->lock);
+}
+
 int dbt_run(struct cpu *cpu)
 {
     struct dbt *d = cpu->dbt;
@@ -205,12 +305,14 @@ int dbt_run(struct cpu *cpu)
         cpu->fault_jb = saved;
         current_cpu = saved_cpu;
         cpu->excl_size = 0;
+        atomic_store(&((struct vcpu *)cpu->jump_cache)->in_code, 0);
         return CPU_EXIT_SIGNAL;
     }
     cpu->fault_jb = &jb;
     int exit = 0;
     struct tb *prev = NULL;
     unsigned prev_slot = 0;
+    uint64_t site = 0, site_gen = 0; /* JIT: the last exit, to chain */
     for (;;) {
         if (cpu->attention) {
             exit = CPU_EXIT_ATTENTION;
@@ -218,6 +320,33 @@ int dbt_run(struct cpu *cpu)
         }
         uint64_t pc = cpu->pc;
         struct tb *tb = NULL;
+        if (d->jit) {
+            tb = lookup(d, cpu, pc);
+            if (d->opt.log_exec) fprintf(d->opt.log, "exec 0x%" PRIx64 "\n", pc);
+            struct jit_ret r;
+            uint64_t gen;
+            if (jit_code(d, tb)) {
+                if (site) chain_to(d, site, site_gen, tb);
+                site = 0;
+                if (run_jit(d, cpu, tb, &r, &gen)) {
+                    cpu->pc = r.pc;
+                    if (r.info == CPU_EXIT_SVC || r.info == CPU_EXIT_SIGNAL) {
+                        exit = (int)r.info;
+                        break;
+                    }
+                    if (r.info >= JIT_EXIT_CHAIN_MIN) {
+                        site = r.info;
+                        site_gen = gen;
+                    }
+                    continue;
+                }
+            }
+            site = 0;
+            cpu->icount += tb->ir.guest_insns;
+            cpu->pc = dbt_interp_block(cpu, &tb->ir, &exit);
+            if (exit) break;
+            continue;
+        }
         if (prev && !d->opt.no_chain) tb = atomic_load_explicit(&prev->link[prev_slot], memory_order_acquire);
         if (!tb || tb->pc != pc || tb->invalid) {
             tb = lookup(d, cpu, pc);
@@ -245,6 +374,13 @@ int dbt_run(struct cpu *cpu)
 void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len)
 {
     pthread_mutex_lock(&d->lock);
+    struct tb *old = d->cache.retired;
     tb_cache_invalidate(&d->cache, start, len);
+    /* Newly retired blocks: make their entry exit to the dispatcher, so
+     * blocks chained to them stop jumping in. */
+    for (struct tb *tb = d->cache.retired; tb != old; tb = tb->retired) {
+        void *host = atomic_load(&tb->host);
+        if (host) jit_unlink(d->jit, host);
+    }
     pthread_mutex_unlock(&d->lock);
 }

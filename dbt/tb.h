@@ -14,6 +14,7 @@ struct tb {
     uint64_t pc, end;          /* guest code [pc, end) */
     struct ir_block ir;
     _Atomic(struct tb *) link[2]; /* chained successors: taken / not taken */
+    _Atomic(void *) host;      /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */
     volatile bool invalid;
     struct tb *hnext;          /* hash chain */
     struct tb *retired;        /* list of invalidated blocks */

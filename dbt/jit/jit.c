@@ -1,0 +1,207 @@
+/* The JIT's driver and code buffer: one RWX mapping per struct dbt,
+ * holding the entry trampoline and then blocks back to back, plus the
+ * table of fault records (sorted by host address, as blocks are only
+ * appended). When the buffer is full, jit_compile returns NULL (the
+ * caller interprets) until the caller flushes it at a point where no
+ * vCPU is inside generated code (see dbt/exec.c). */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "common/log.h"
+#include "dbt/dbt.h"
+#include "dbt/jit/jit_internal.h"
+
+#define DEFAULT_CODE_SIZE (64u << 20)
+#define MIN_CODE_SIZE     (1u << 20)
+#define BLOCK_RESERVE     (256u << 10) /* a block never needs more than this */
+
+typedef struct jit_ret (*jit_enter_fn)(struct cpu *cpu, uint8_t *guest_base, void *entry);
+
+struct jit {
+    struct jit_opts opt;
+    uint8_t *code;
+    size_t size, used, tramp_size;
+    uint32_t epilogue_off;
+    struct jit_fault_rec *recs;
+    size_t cap_recs;
+    _Atomic size_t nrecs;
+    bool full;
+    uint64_t gen;
+};
+
+static void emit_trampoline(struct jit *j) {
+    static const int saved[6] = {RBP, RBX, R12, R13, R14, R15};
+    struct x86_buf b;
+    x86_buf_init(&b, j->code, j->code, j->code + j->size);
+    /* uint64_t pc, info = enter(cpu = rdi, guest_base = rsi, entry = rdx) */
+    for (int k = 0; k < 6; k++)
+        x86_push(&b, saved[k]);
+    x86_alu_ri(&b, ALU_SUB, true, RSP, JIT_FRAME_BYTES); /* 6 pushes + frame: rsp 16-aligned */
+    x86_mov_rr(&b, true, REG_CPU, RDI);
+    x86_mov_rr(&b, true, REG_GBASE, RSI);
+    x86_jmp_r(&b, RDX);
+    while (x86_off(&b) % 16)
+        x86_byte(&b, 0xcc);
+    j->epilogue_off = x86_off(&b);
+    x86_alu_ri(&b, ALU_ADD, true, RSP, JIT_FRAME_BYTES);
+    for (int k = 5; k >= 0; k--)
+        x86_pop(&b, saved[k]);
+    x86_ret(&b);
+    while (x86_off(&b) % 16)
+        x86_byte(&b, 0xcc);
+    j->tramp_size = j->used = x86_off(&b);
+}
+
+struct jit *jit_create(const struct jit_opts *opts) {
+    struct jit *j = calloc(1, sizeof *j);
+    SHOAL_ASSERT(j);
+    if (opts) j->opt = *opts;
+    j->size = j->opt.code_size ? j->opt.code_size : DEFAULT_CODE_SIZE;
+    if (j->size < MIN_CODE_SIZE) j->size = MIN_CODE_SIZE;
+    j->code =
+        mmap(NULL, j->size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (j->code == MAP_FAILED) {
+        free(j);
+        return NULL;
+    }
+    j->cap_recs = j->size / 16;
+    j->recs = malloc(j->cap_recs * sizeof *j->recs);
+    SHOAL_ASSERT(j->recs);
+    emit_trampoline(j);
+    return j;
+}
+
+void jit_destroy(struct jit *j) {
+    if (!j) return;
+    munmap(j->code, j->size);
+    free(j->recs);
+    free(j);
+}
+
+static bool pure_op(uint8_t op) {
+    return op != IR_LD && op != IR_CALL && op != IR_LDCPU && ir_op_info[op].has_dst;
+}
+
+static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
+    switch ((enum ir_opcode)i->op) {
+    case IR_LD:
+    case IR_ST:
+    case IR_LDV:
+    case IR_STV: lower_mem(c, i); break;
+    case IR_CALL: lower_call(c, i); break;
+    case IR_LDCPU:
+    case IR_STCPU:
+    case IR_FENCE:
+    case IR_INSN_START: lower_cpu_field(c, i); break;
+    default: lower_alu(c, i); break;
+    }
+}
+
+void *jit_compile(struct jit *j, const struct ir_block *b) {
+    if (j->full) return NULL;
+    if (j->size - j->used < BLOCK_RESERVE) {
+        j->full = true;
+        return NULL;
+    }
+    struct x86_buf buf;
+    x86_buf_init(&buf, j->code, j->code + j->used, j->code + j->size);
+    struct jit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.b = b;
+    c.buf = &buf;
+    c.regalloc = !j->opt.no_regalloc;
+    c.chain = !j->opt.no_chain;
+    c.epilogue_off = j->epilogue_off;
+    c.block_off = 0; /* offsets are from the buffer base already */
+    ra_init(&c);
+    lower_entry(&c);
+    for (uint32_t k = 0; k < b->n && !c.fail; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        c.cur = k;
+        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0)) lower_insn(&c, i);
+        ra_end_insn(&c, i);
+    }
+    c.cur = b->n;
+    if (!c.fail) lower_term(&c);
+    lower_cold(&c);
+    void *entry = NULL;
+    if (!c.fail && !buf.overflow && j->nrecs + c.nrecs <= j->cap_recs) {
+        memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
+        atomic_store_explicit(&j->nrecs, j->nrecs + c.nrecs, memory_order_release);
+        entry = j->code + c.entry_off;
+        j->used = (x86_off(&buf) + 15u) & ~(size_t)15;
+    } else if (j->nrecs + c.nrecs > j->cap_recs) {
+        j->full = true;
+    }
+    ra_fini(&c);
+    free(c.cold);
+    free(c.recs);
+    return entry;
+}
+
+struct jit_ret jit_enter(struct jit *j, struct cpu *cpu, void *entry) {
+    return ((jit_enter_fn)(void *)j->code)(cpu, cpu->guest_base, entry);
+}
+
+static void patch_rel32(uint8_t *field, const uint8_t *target) {
+    int32_t rel = (int32_t)(target - (field + 4));
+    __atomic_store_n((int32_t *)(void *)field, rel, __ATOMIC_RELEASE);
+}
+
+void jit_chain(struct jit *j, uint64_t site, void *entry) {
+    (void)j;
+    patch_rel32((uint8_t *)(uintptr_t)site + 1, entry);
+}
+
+void jit_unlink(struct jit *j, void *entry) {
+    (void)j;
+    patch_rel32((uint8_t *)entry + 1, (uint8_t *)entry - JIT_ENTRY_STUB);
+}
+
+bool jit_full(const struct jit *j) {
+    return j->full;
+}
+uint64_t jit_generation(const struct jit *j) {
+    return j->gen;
+}
+
+void jit_flush(struct jit *j) {
+    j->used = j->tramp_size;
+    atomic_store(&j->nrecs, 0);
+    j->full = false;
+    j->gen++;
+}
+
+_Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc) {
+    cpu->pc = pc;
+    cpu_raise_signal(cpu, SIGSEGV, SEGV_MAPERR, addr);
+}
+
+bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {
+    static const int greg[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                 REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                 REG_R12, REG_R13, REG_R14, REG_R15};
+    ucontext_t *uc = ucv;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (!j || rip < (uintptr_t)j->code || rip >= (uintptr_t)j->code + j->size) return false;
+    uint32_t off = (uint32_t)(rip - (uintptr_t)j->code);
+    size_t lo = 0, hi = atomic_load_explicit(&j->nrecs, memory_order_acquire);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (j->recs[mid].host_off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= j->nrecs || j->recs[lo].host_off != off) return false;
+    const struct jit_fault_rec *r = &j->recs[lo];
+    for (int h = 0; h < 16; h++)
+        if (r->map[h]) cpu->x[r->map[h] - 1] = (uint64_t)uc->uc_mcontext.gregs[greg[h]];
+    cpu->pc = r->pc;
+    return true;
+}

@@ -1,0 +1,125 @@
+/* Shared between the JIT's compile-time files (register allocator, op
+ * lowering, driver): the per-block compile context. */
+#ifndef SHOAL_DBT_JIT_JIT_INTERNAL_H
+#define SHOAL_DBT_JIT_JIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dbt/cpu.h"
+#include "dbt/ir.h"
+#include "dbt/jit/jit.h"
+#include "dbt/jit/x86_emit.h"
+
+/* Fixed registers while generated code runs (set by the trampoline). */
+#define REG_CPU   R15
+#define REG_GBASE R14
+/* Scratch registers, never allocated: RAX, RCX (shift counts), RDX (mul/div). */
+
+/* Stack frame of generated code: spill slots at [rsp + 8*slot]. The
+ * trampoline reserves it once; blocks never move rsp, so chained blocks
+ * share it and rsp stays 16-byte aligned for helper calls. */
+#define JIT_SLOTS       1024
+#define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 8)
+
+/* Bytes in front of each block entry: the exit stub "return pc of this
+ * block to the dispatcher" that the attention check and an invalidated
+ * entry jump to (movabs rax 10, xor edx 2, jmp 5). */
+#define JIT_ENTRY_STUB 17
+
+/* A host address in generated code where a guest memory access happens
+ * (or a helper is called), with what is needed to make the guest state
+ * precise there: the guest pc and which dirty guest registers live in
+ * which host registers (map[h] = guest register + 1, 0 for none). */
+struct jit_fault_rec {
+    uint32_t host_off; /* offset of the access instruction in the buffer */
+    uint8_t map[16];
+    uint64_t pc;
+};
+
+struct jit_tval {
+    int32_t last_use; /* index of the last insn reading the temp, -1 if none */
+    int8_t reg;       /* host register holding it, or -1 */
+    int16_t slot;     /* spill slot holding a valid copy, or -1 */
+    int8_t alias;     /* >= 0: GETX not copied, the value is x[alias] */
+    bool is_const;
+    uint64_t c;
+};
+
+struct jit_greg {
+    int8_t reg; /* host register caching x[r], or -1 (then cpu->x[r] is current) */
+    bool dirty; /* the host register is newer than cpu->x[r] */
+};
+
+enum { OWN_FREE, OWN_TEMP, OWN_GUEST };
+struct jit_owner {
+    uint8_t kind;
+    uint16_t id;
+};
+
+/* A bounds-check failure path, emitted after the block's main code. */
+struct jit_cold {
+    uint32_t jcc_field;
+    uint32_t rec; /* index into ctx->recs */
+    int8_t addr_reg;
+};
+
+struct jit_ctx {
+    const struct ir_block *b;
+    struct x86_buf *buf;
+    bool regalloc, chain;
+    uint32_t epilogue_off; /* buffer offset of the shared epilogue */
+    uint32_t block_off;    /* buffer offset where this block's code starts */
+    uint32_t entry_off;    /* the block entry (after the entry stub) */
+
+    struct jit_tval *t;
+    struct jit_greg g[32];
+    struct jit_owner own[16];
+    uint16_t locked; /* host registers holding operands of the current insn */
+    uint32_t cur;    /* index of the insn being lowered */
+    uint64_t pc;     /* guest pc of that insn */
+    bool pc_stored;  /* cpu->pc already holds pc */
+
+    int16_t *free_slots;
+    uint32_t nfree_slots, next_slot;
+
+    struct jit_cold *cold;
+    uint32_t ncold, cap_cold;
+    struct jit_fault_rec *recs;
+    uint32_t nrecs, cap_recs;
+    bool fail; /* the block cannot be compiled (out of slots): interpret it */
+};
+
+/* regalloc.c */
+void ra_init(struct jit_ctx *c);
+void ra_fini(struct jit_ctx *c);
+int ra_reg(struct jit_ctx *c, ir_temp t);
+int ra_def(struct jit_ctx *c, ir_temp t, int reuse);
+bool ra_imm32(struct jit_ctx *c, ir_temp t, int32_t *imm);
+void ra_end_insn(struct jit_ctx *c, const struct ir_insn *i);
+void ra_getx(struct jit_ctx *c, const struct ir_insn *i);
+void ra_setx(struct jit_ctx *c, unsigned g, ir_temp a);
+void ra_guest_sync(struct jit_ctx *c, unsigned g, bool drop);
+void ra_writeback_all(struct jit_ctx *c);
+void ra_before_call(struct jit_ctx *c);
+void ra_after_call(struct jit_ctx *c);
+void ra_load_to(struct jit_ctx *c, int host, ir_temp t);
+void ra_store_pc(struct jit_ctx *c);
+uint32_t ra_record(struct jit_ctx *c);
+static inline struct x86_mem ra_xmem(unsigned g) {
+    return x86_mem(REG_CPU, (int32_t)CPU_OFF(x[g]));
+}
+
+/* lower_alu.c, lower_mem.c, lower_call.c, lower_term.c */
+void lower_alu(struct jit_ctx *c, const struct ir_insn *i);
+void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
+void lower_cold(struct jit_ctx *c);
+void lower_call(struct jit_ctx *c, const struct ir_insn *i);
+void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i);
+void lower_entry(struct jit_ctx *c);
+void lower_term(struct jit_ctx *c);
+
+/* Called by the bounds-check stubs: a guest access outside the region. */
+_Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc);
+
+#endif

@@ -1,0 +1,376 @@
+/* Lowering of the integer IR ops: everything inline. Operands are
+ * resolved to host registers (or a 32-bit immediate) before the result
+ * register is picked, so a result may reuse the register of an operand
+ * that dies here; RAX/RCX/RDX are scratch. 32-bit ops use 32-bit host
+ * ops, which zero-extend like the IR requires. */
+#include "common/log.h"
+#include "dbt/interp_ops.h"
+#include "dbt/jit/jit_internal.h"
+
+/* Immediate form of operand t for an op of width sz (a 32-bit op only
+ * sees the low 32 bits, so any constant fits). */
+static bool imm_sz(struct jit_ctx *c, ir_temp t, unsigned sz, int32_t *imm) {
+    const struct jit_tval *v = &c->t[t];
+    if (v->is_const && sz == 32) {
+        *imm = (int32_t)(uint32_t)v->c;
+        return true;
+    }
+    return ra_imm32(c, t, imm);
+}
+
+static void binop(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
+    bool w = i->sz == 64;
+    int32_t imm;
+    int ra = ra_reg(c, i->a[0]);
+    bool bi = imm_sz(c, i->a[1], i->sz, &imm);
+    int rb = bi ? -1 : ra_reg(c, i->a[1]);
+    int d = ra_def(c, i->dst, i->a[0]);
+    if (d != ra) x86_mov_rr(c->buf, w, d, ra);
+    if (bi)
+        x86_alu_ri(c->buf, op, w, d, imm);
+    else
+        x86_alu_rr(c->buf, op, w, d, rb);
+}
+
+/* a & ~b, a | ~b: through RAX, so operands may share registers. */
+static void binop_not(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
+    bool w = i->sz == 64;
+    int ra = ra_reg(c, i->a[0]);
+    int rb = ra_reg(c, i->a[1]);
+    x86_mov_rr(c->buf, w, RAX, rb);
+    x86_unary(c->buf, UN_NOT, w, RAX);
+    x86_alu_rr(c->buf, op, w, RAX, ra);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(c->buf, w, d, RAX);
+}
+
+static void unop(struct jit_ctx *c, const struct ir_insn *i, enum x86_unary op) {
+    bool w = i->sz == 64;
+    int ra = ra_reg(c, i->a[0]);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(c->buf, w, d, ra);
+    x86_unary(c->buf, op, w, d);
+}
+
+static void shift(struct jit_ctx *c, const struct ir_insn *i, enum x86_shift op) {
+    bool w = i->sz == 64;
+    int32_t imm;
+    int ra = ra_reg(c, i->a[0]);
+    if (ra_imm32(c, i->a[1], &imm)) {
+        int d = ra_def(c, i->dst, i->a[0]);
+        x86_mov_rr(c->buf, w, d, ra);
+        uint8_t n = (uint8_t)(c->t[i->a[1]].c & (i->sz - 1));
+        if (n) x86_shift_ri(c->buf, op, w, d, n);
+        return;
+    }
+    int rb = ra_reg(c, i->a[1]);
+    x86_mov_rr(c->buf, false, RCX, rb);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(c->buf, w, d, ra);
+    x86_shift_cl(c->buf, op, w, d); /* the host masks the count like the IR */
+}
+
+static struct x86_mem lea2(int base, int index) {
+    return (struct x86_mem){(int8_t)base, (int8_t)index, 2, 0};
+}
+
+/* d = a + b + (c & 1) and, for FLAGS_ADC, the Arm NZCV of it: the host
+ * flags after ADC are exactly Arm's (C of a + ~b + 1 is NOT borrow, as the
+ * frontend lowers subtraction), packed as (8N + 4Z + 2C + V) << 28. */
+static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
+    bool w = i->sz == 64;
+    int32_t imm;
+    int ra = ra_reg(c, i->a[0]);
+    bool bi = imm_sz(c, i->a[1], i->sz, &imm);
+    int rb = bi ? -1 : ra_reg(c, i->a[1]);
+    const struct jit_tval *cv = &c->t[i->a[2]];
+    int rc = cv->is_const ? -1 : ra_reg(c, i->a[2]);
+    int d = ra_def(c, i->dst, i->a[0]);
+    if (flags) {
+        x86_alu_rr(c->buf, ALU_XOR, false, RAX, RAX);
+        x86_alu_rr(c->buf, ALU_XOR, false, RCX, RCX);
+        x86_alu_rr(c->buf, ALU_XOR, false, RDX, RDX);
+    }
+    x86_mov_rr(c->buf, w, d, ra);
+    if (rc >= 0)
+        x86_bt_ri(c->buf, true, rc, 0);
+    else if (cv->c & 1)
+        x86_stc(c->buf);
+    else
+        x86_clc(c->buf);
+    if (bi)
+        x86_alu_ri(c->buf, ALU_ADC, w, d, imm);
+    else
+        x86_alu_rr(c->buf, ALU_ADC, w, d, rb);
+    if (!flags) return;
+    x86_setcc(c->buf, CC_S, RAX);
+    x86_setcc(c->buf, CC_E, RCX);
+    x86_setcc(c->buf, CC_B, RDX);
+    x86_setcc(c->buf, CC_O, d);
+    x86_movzx(c->buf, 8, d, d);
+    x86_lea(c->buf, RAX, lea2(RCX, RAX));
+    x86_lea(c->buf, RAX, lea2(RDX, RAX));
+    x86_lea(c->buf, d, lea2(d, RAX));
+    x86_shift_ri(c->buf, SH_SHL, false, d, 28);
+}
+
+static void flags_nz(struct jit_ctx *c, const struct ir_insn *i) {
+    bool w = i->sz == 64;
+    int ra = ra_reg(c, i->a[0]);
+    x86_alu_rr(c->buf, ALU_XOR, false, RAX, RAX);
+    x86_alu_rr(c->buf, ALU_XOR, false, RCX, RCX);
+    x86_test_rr(c->buf, w, ra, ra);
+    x86_setcc(c->buf, CC_S, RAX);
+    x86_setcc(c->buf, CC_E, RCX);
+    x86_lea(c->buf, RAX, lea2(RCX, RAX));
+    x86_shift_ri(c->buf, SH_SHL, false, RAX, 30);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(c->buf, false, d, RAX);
+}
+
+/* Arm ConditionHolds(cond) on NZCV in PSTATE layout, into EAX. */
+static void cond(struct jit_ctx *c, const struct ir_insn *i) {
+    unsigned cc = (unsigned)i->imm & 15;
+    int ra = ra_reg(c, i->a[0]);
+    struct x86_buf *b = c->buf;
+    bool invert = (cc & 1) && cc != 15;
+    switch (cc >> 1) {
+    case 0:
+    case 1:
+    case 2:
+    case 3: {
+        static const uint8_t bit[4] = {30, 29, 31, 28}; /* Z, C, N, V */
+        x86_alu_rr(b, ALU_XOR, false, RAX, RAX);
+        x86_bt_ri(b, false, ra, bit[cc >> 1]);
+        x86_setcc(b, invert ? CC_AE : CC_B, RAX);
+        invert = false;
+        break;
+    }
+    case 4: /* HI: C && !Z */
+        x86_mov_rr(b, false, RAX, ra);
+        x86_shift_ri(b, SH_SHR, false, RAX, 29);
+        x86_alu_ri(b, ALU_AND, false, RAX, 3);
+        x86_alu_ri(b, ALU_CMP, false, RAX, 1);
+        x86_setcc(b, invert ? CC_NE : CC_E, RAX);
+        x86_movzx(b, 8, RAX, RAX);
+        invert = false;
+        break;
+    case 5: /* GE: N == V */
+    case 6: /* GT: N == V && !Z */
+        x86_mov_rr(b, false, RAX, ra);
+        x86_shift_ri(b, SH_SHR, false, RAX, 28);
+        x86_mov_rr(b, false, RCX, RAX);
+        x86_shift_ri(b, SH_SHR, false, RCX, 3);
+        x86_alu_rr(b, ALU_XOR, false, RCX, RAX); /* bit 0: N != V */
+        if ((cc >> 1) == 6) {
+            x86_shift_ri(b, SH_SHR, false, RAX, 2); /* bit 0: Z */
+            x86_alu_rr(b, ALU_OR, false, RCX, RAX);
+        }
+        x86_alu_ri(b, ALU_AND, false, RCX, 1);
+        x86_mov_rr(b, false, RAX, RCX);
+        invert = !invert; /* computed LT / LE */
+        break;
+    default:
+        x86_mov_ri(b, RAX, 1);
+        invert = false;
+        break;
+    }
+    if (invert) x86_alu_ri(b, ALU_XOR, false, RAX, 1);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(b, false, d, RAX);
+}
+
+static void divide(struct jit_ctx *c, const struct ir_insn *i, bool sign) {
+    bool w = i->sz == 64;
+    struct x86_buf *b = c->buf;
+    int ra = ra_reg(c, i->a[0]);
+    int rb = ra_reg(c, i->a[1]);
+    x86_mov_rr(b, w, RAX, ra);
+    x86_mov_rr(b, w, RCX, rb);
+    x86_test_rr(b, w, RCX, RCX);
+    uint32_t to_zero = x86_jcc8(b, CC_E);
+    uint32_t to_done1 = 0;
+    if (sign) {
+        /* MIN / -1 traps on x86; Arm gives MIN, which is what NEG does. */
+        x86_alu_ri(b, ALU_CMP, w, RCX, -1);
+        uint32_t to_div = x86_jcc8(b, CC_NE);
+        x86_unary(b, UN_NEG, w, RAX);
+        to_done1 = x86_jmp8(b);
+        x86_patch_rel8(b, to_div, x86_off(b));
+        x86_cqo(b, w);
+        x86_unary(b, UN_IDIV, w, RCX);
+    } else {
+        x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+        x86_unary(b, UN_DIV, w, RCX);
+    }
+    uint32_t to_done2 = x86_jmp8(b);
+    x86_patch_rel8(b, to_zero, x86_off(b));
+    x86_alu_rr(b, ALU_XOR, false, RAX, RAX);
+    if (sign) x86_patch_rel8(b, to_done1, x86_off(b));
+    x86_patch_rel8(b, to_done2, x86_off(b));
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(b, w, d, RAX);
+}
+
+/* EAX/RAX = count of leading zeros of RAX at width sz (BSR, with the
+ * zero input mapped to sz through CMOV). */
+static void clz_rax(struct x86_buf *b, bool w) {
+    unsigned sz = w ? 64 : 32;
+    x86_mov_ri(b, RCX, 2 * sz - 1);
+    x86_bsr(b, w, RAX, RAX);
+    x86_cmov(b, CC_E, w, RAX, RCX);
+    x86_alu_ri(b, ALU_XOR, false, RAX, (int32_t)sz - 1);
+}
+
+static void bit_swap_step(struct x86_buf *b, bool w, uint8_t s, uint64_t mask) {
+    x86_mov_ri(b, RDX, w ? mask : (uint32_t)mask);
+    x86_mov_rr(b, w, RCX, RAX);
+    x86_shift_ri(b, SH_SHR, w, RCX, s);
+    x86_alu_rr(b, ALU_AND, w, RCX, RDX);
+    x86_alu_rr(b, ALU_AND, w, RAX, RDX);
+    x86_shift_ri(b, SH_SHL, w, RAX, s);
+    x86_alu_rr(b, ALU_OR, w, RAX, RCX);
+}
+
+static void bits(struct jit_ctx *c, const struct ir_insn *i) {
+    bool w = i->sz == 64;
+    struct x86_buf *b = c->buf;
+    int ra = ra_reg(c, i->a[0]);
+    x86_mov_rr(b, w, RAX, ra);
+    switch (i->op) {
+    case IR_CLZ: clz_rax(b, w); break;
+    case IR_CLS:
+        x86_mov_rr(b, w, RCX, RAX);
+        x86_shift_ri(b, SH_SAR, w, RCX, (uint8_t)(i->sz - 1));
+        x86_alu_rr(b, ALU_XOR, w, RAX, RCX);
+        clz_rax(b, w);
+        x86_alu_ri(b, ALU_SUB, false, RAX, 1);
+        break;
+    case IR_RBIT:
+        x86_bswap(b, w, RAX);
+        bit_swap_step(b, w, 4, 0x0f0f0f0f0f0f0f0full);
+        bit_swap_step(b, w, 2, 0x3333333333333333ull);
+        bit_swap_step(b, w, 1, 0x5555555555555555ull);
+        break;
+    case IR_REV: x86_bswap(b, w, RAX); break;
+    case IR_REV16: bit_swap_step(b, w, 8, 0x00ff00ff00ff00ffull); break;
+    case IR_REV32:
+        x86_bswap(b, true, RAX);
+        x86_shift_ri(b, SH_ROL, true, RAX, 32);
+        break;
+    }
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(b, w || i->op == IR_REV32, d, RAX);
+}
+
+static void mulh(struct jit_ctx *c, const struct ir_insn *i, bool sign) {
+    int ra = ra_reg(c, i->a[0]);
+    int rb = ra_reg(c, i->a[1]);
+    x86_mov_rr(c->buf, true, RAX, ra);
+    x86_unary(c->buf, sign ? UN_IMUL : UN_MUL, true, rb);
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_mov_rr(c->buf, true, d, RDX);
+}
+
+void lower_alu(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    bool w = i->sz == 64;
+    switch ((enum ir_opcode)i->op) {
+    case IR_CONST:
+        c->t[i->dst].is_const = true;
+        c->t[i->dst].c = i->imm;
+        break;
+    case IR_MOV: {
+        const struct jit_tval *a = &c->t[i->a[0]];
+        if (a->is_const) {
+            c->t[i->dst].is_const = true;
+            c->t[i->dst].c = a->c;
+            break;
+        }
+        int ra = ra_reg(c, i->a[0]);
+        int d = ra_def(c, i->dst, i->a[0]);
+        if (d != ra) x86_mov_rr(b, true, d, ra);
+        break;
+    }
+    case IR_GETX: ra_getx(c, i); break;
+    case IR_SETX: ra_setx(c, (unsigned)i->imm, i->a[0]); break;
+    case IR_ADD: binop(c, i, ALU_ADD); break;
+    case IR_SUB: binop(c, i, ALU_SUB); break;
+    case IR_AND: binop(c, i, ALU_AND); break;
+    case IR_OR: binop(c, i, ALU_OR); break;
+    case IR_XOR: binop(c, i, ALU_XOR); break;
+    case IR_ANDN: binop_not(c, i, ALU_AND); break;
+    case IR_ORN: binop_not(c, i, ALU_OR); break;
+    case IR_MUL: {
+        int ra = ra_reg(c, i->a[0]);
+        int rb = ra_reg(c, i->a[1]);
+        int d = ra_def(c, i->dst, i->a[0]);
+        if (d != ra) x86_mov_rr(b, w, d, ra);
+        x86_imul_rr(b, w, d, rb);
+        break;
+    }
+    case IR_NOT: unop(c, i, UN_NOT); break;
+    case IR_NEG: unop(c, i, UN_NEG); break;
+    case IR_SHL: shift(c, i, SH_SHL); break;
+    case IR_LSR: shift(c, i, SH_SHR); break;
+    case IR_ASR: shift(c, i, SH_SAR); break;
+    case IR_ROR: shift(c, i, SH_ROR); break;
+    case IR_ADC: adc(c, i, false); break;
+    case IR_FLAGS_ADC: adc(c, i, true); break;
+    case IR_FLAGS_NZ: flags_nz(c, i); break;
+    case IR_COND: cond(c, i); break;
+    case IR_SELECT: {
+        int ra = ra_reg(c, i->a[0]);
+        int rb = ra_reg(c, i->a[1]);
+        int rc = ra_reg(c, i->a[2]);
+        x86_mov_rr(b, true, RAX, rc);
+        x86_test_rr(b, true, ra, ra);
+        x86_cmov(b, CC_NE, true, RAX, rb);
+        int d = ra_def(c, i->dst, i->a[0]);
+        x86_mov_rr(b, true, d, RAX);
+        break;
+    }
+    case IR_SETEQ:
+    case IR_SETNE: {
+        int32_t imm;
+        int ra = ra_reg(c, i->a[0]);
+        bool bi = ra_imm32(c, i->a[1], &imm);
+        int rb = bi ? -1 : ra_reg(c, i->a[1]);
+        x86_alu_rr(b, ALU_XOR, false, RAX, RAX);
+        if (bi)
+            x86_alu_ri(b, ALU_CMP, true, ra, imm);
+        else
+            x86_alu_rr(b, ALU_CMP, true, ra, rb);
+        x86_setcc(b, i->op == IR_SETEQ ? CC_E : CC_NE, RAX);
+        int d = ra_def(c, i->dst, i->a[0]);
+        x86_mov_rr(b, false, d, RAX);
+        break;
+    }
+    case IR_UMULH: mulh(c, i, false); break;
+    case IR_SMULH: mulh(c, i, true); break;
+    case IR_UDIV: divide(c, i, false); break;
+    case IR_SDIV: divide(c, i, true); break;
+    case IR_CLZ:
+    case IR_CLS:
+    case IR_RBIT:
+    case IR_REV:
+    case IR_REV16:
+    case IR_REV32: bits(c, i); break;
+    case IR_SEXT: {
+        int ra = ra_reg(c, i->a[0]);
+        int d = ra_def(c, i->dst, i->a[0]);
+        x86_movsx(b, i->sz, d, ra);
+        break;
+    }
+    case IR_ZEXT: {
+        int ra = ra_reg(c, i->a[0]);
+        int d = ra_def(c, i->dst, i->a[0]);
+        if (i->sz == 32)
+            x86_mov_rr(b, false, d, ra);
+        else
+            x86_movzx(b, i->sz, d, ra);
+        break;
+    }
+    default: SHOAL_ASSERT(!"lower_alu: not an ALU op");
+    }
+}

@@ -1,0 +1,105 @@
+/* Block entry and terminators.
+ *
+ * Layout of a block:
+ *   entry stub:  movabs rax, block_pc; xor edx, edx; jmp epilogue
+ *   entry:       jmp rel32 (+0)       <- patched to the stub on invalidation
+ *                cmp dword [cpu+attention], 0; jne entry stub
+ *                add qword [cpu+icount], guest_insns
+ *   body, terminator, cold stubs
+ * A chainable exit is
+ *   site:        jmp rel32 (+0)       <- patched by jit_chain to a block entry
+ *                mov rax, target; lea rdx, [rip+site]; jmp epilogue
+ * Patched rel32 fields are 4-byte aligned so one aligned store rewrites
+ * them atomically while other vCPUs may be executing the jump. */
+#include "dbt/jit/jit_internal.h"
+
+static void align_field(struct x86_buf *b, unsigned opcode_len) {
+    while ((x86_off(b) + opcode_len) % 4)
+        x86_byte(b, 0x90);
+}
+
+static void jmp_epilogue(struct jit_ctx *c) {
+    uint32_t f = x86_jmp32(c->buf);
+    x86_patch_rel32(c->buf, f, c->epilogue_off);
+}
+
+void lower_entry(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    /* entry = stub + 17 must have its rel32 field (entry + 1) aligned. */
+    while ((x86_off(b) + JIT_ENTRY_STUB + 1) % 4)
+        x86_byte(b, 0x90);
+    uint32_t stub = x86_off(b);
+    x86_movabs(b, RAX, c->b->pc);
+    x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+    jmp_epilogue(c);
+    c->entry_off = x86_off(b);
+    uint32_t f = x86_jmp32(b); /* jmp +0 */
+    x86_patch_rel32(b, f, x86_off(b));
+    x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
+    f = x86_jcc32(b, CC_NE);
+    x86_patch_rel32(b, f, stub);
+    x86_alu_mi(b, ALU_ADD, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
+               (int32_t)c->b->guest_insns);
+}
+
+static void exit_to(struct jit_ctx *c, uint64_t target) {
+    struct x86_buf *b = c->buf;
+    bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
+    uint32_t site = 0;
+    if (chain) {
+        align_field(b, 1);
+        site = x86_off(b);
+        uint32_t f = x86_jmp32(b); /* jmp +0 */
+        x86_patch_rel32(b, f, x86_off(b));
+    }
+    x86_mov_ri(b, RAX, target);
+    if (chain)
+        x86_lea_rip(b, RDX, site);
+    else
+        x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+    jmp_epilogue(c);
+}
+
+void lower_term(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    const struct ir_term *t = &c->b->term;
+    ra_writeback_all(c);
+    switch ((enum ir_term_kind)t->kind) {
+    case TERM_GOTO: exit_to(c, t->target); break;
+    case TERM_GOTO_IND:
+        ra_load_to(c, RAX, t->temp);
+        x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+        jmp_epilogue(c);
+        break;
+    case TERM_BRCOND: {
+        const struct jit_tval *v = &c->t[t->temp];
+        if (v->is_const) {
+            exit_to(c, v->c ? t->target : t->next);
+            break;
+        }
+        ra_load_to(c, RCX, t->temp);
+        x86_test_rr(b, true, RCX, RCX);
+        uint32_t not_taken = x86_jcc32(b, CC_E);
+        exit_to(c, t->target);
+        x86_patch_rel32(b, not_taken, x86_off(b));
+        exit_to(c, t->next);
+        break;
+    }
+    case TERM_SVC:
+        x86_store_i32(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(svc_imm)), (int32_t)t->imm);
+        x86_mov_ri(b, RAX, t->next);
+        x86_mov_ri(b, RDX, CPU_EXIT_SVC);
+        jmp_epilogue(c);
+        break;
+    case TERM_EXCP:
+        x86_store_i32(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(exit_signo)), t->signo);
+        x86_store_i32(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(exit_code)), t->code);
+        x86_mov_ri(b, RAX, t->addr);
+        x86_store(b, 64, x86_mem(REG_CPU, (int32_t)CPU_OFF(exit_addr)), RAX);
+        x86_mov_ri(b, RAX, t->target);
+        x86_mov_ri(b, RDX, CPU_EXIT_SIGNAL);
+        jmp_epilogue(c);
+        break;
+    case TERM_NONE: c->fail = true; break;
+    }
+}

@@ -1,0 +1,90 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "dsm/directory.h"
+#include "dsm/fault_impl.h"
+
+int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                            void *opaque, struct dsm_fault_region **out) {
+    if (!size || size % DSM_PAGE_SIZE || ((uintptr_t)addr % DSM_PAGE_SIZE)) return -EINVAL;
+    struct dsm_fault_region *r = calloc(1, sizeof *r);
+    if (!r) return -ENOMEM;
+    r->mech = mech;
+    r->ops = mech == DSM_FAULT_UFFD ? &dsm_fault_uffd_ops : &dsm_fault_mprotect_ops;
+    r->size = size;
+    r->fn = fn;
+    r->opaque = opaque;
+    r->uffd = r->stop_fd = r->memfd = r->pipe_rd = r->pipe_wr = -1;
+    int err = r->ops->create(r, addr);
+    if (err) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    return 0;
+}
+
+void dsm_fault_region_destroy(struct dsm_fault_region *r) {
+    if (!r) return;
+    r->ops->destroy(r);
+    /* mprotect regions stay allocated (marked dead) for the lock-free
+     * signal-handler list; their destroy frees nothing */
+    if (r->mech == DSM_FAULT_UFFD) free(r);
+}
+
+void *dsm_fault_region_base(const struct dsm_fault_region *r) {
+    return r->base;
+}
+enum dsm_fault_mech dsm_fault_region_mech(const struct dsm_fault_region *r) {
+    return r->mech;
+}
+
+static int check(const struct dsm_fault_region *r, uint64_t off) {
+    return off % DSM_PAGE_SIZE || off >= r->size ? -EINVAL : 0;
+}
+
+int dsm_fault_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot) {
+    int e = check(r, off);
+    return e ? e : r->ops->install(r, off, data, prot);
+}
+int dsm_fault_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
+    int e = check(r, off);
+    return e ? e : r->ops->protect(r, off, prot);
+}
+int dsm_fault_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
+    int e = check(r, off);
+    return e ? e : r->ops->copy_out(r, off, buf);
+}
+int dsm_fault_drop(struct dsm_fault_region *r, uint64_t off) {
+    int e = check(r, off);
+    return e ? e : r->ops->drop(r, off);
+}
+int dsm_fault_wake(struct dsm_fault_region *r, uint64_t off) {
+    int e = check(r, off);
+    return e ? e : r->ops->wake(r, off);
+}
+
+static uint64_t page_off(const struct dsm_fault_pages *fp, uint64_t page) {
+    return (page - fp->first_page) * DSM_PAGE_SIZE;
+}
+int dsm_fault_pages_install(void *fp, uint64_t page, const void *data, int prot) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_install(p->region, page_off(p, page), data, prot);
+}
+int dsm_fault_pages_protect(void *fp, uint64_t page, int prot) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_protect(p->region, page_off(p, page), prot);
+}
+int dsm_fault_pages_copy_out(void *fp, uint64_t page, void *buf) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_copy_out(p->region, page_off(p, page), buf);
+}
+int dsm_fault_pages_drop(void *fp, uint64_t page) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_drop(p->region, page_off(p, page));
+}
+int dsm_fault_pages_wake(void *fp, uint64_t page) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_wake(p->region, page_off(p, page));
+}

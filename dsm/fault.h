@@ -1,0 +1,85 @@
+/* Fault capture: a region of host memory whose pages can be absent,
+ * read-only or read-write, where an access the page does not allow
+ * becomes a callback on a handler thread while the faulting thread stays
+ * parked until the page changes. Two mechanisms behind one interface:
+ *
+ *  - DSM_FAULT_UFFD: userfaultfd on private anonymous memory, registered
+ *    for MISSING and WP faults. Pages are installed atomically with
+ *    UFFDIO_COPY, write permission changes with UFFDIO_WRITEPROTECT,
+ *    pages are dropped with MADV_DONTNEED. The region stays one VMA
+ *    whatever the page states.
+ *  - DSM_FAULT_MPROTECT: the fallback. The region is a memfd mapped twice
+ *    (the guest view, whose protections change with mprotect, and a
+ *    read-write alias used to fill and copy pages without ever exposing
+ *    a half-written page); faults arrive as SIGSEGV. Every run of pages
+ *    with one protection is a VMA, bounded by vm.max_map_count.
+ *
+ * Only dsm/ changes host page protection. Offsets are byte offsets of a
+ * page inside the region. The callback runs on the handler thread and
+ * must not touch absent pages of the region (it would fault on itself). */
+#ifndef SHOAL_DSM_FAULT_H
+#define SHOAL_DSM_FAULT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum dsm_fault_mech { DSM_FAULT_UFFD = 0, DSM_FAULT_MPROTECT = 1 };
+
+/* A thread accessed the page at offset (write: a store) and is parked. */
+typedef void (*dsm_fault_fn)(void *opaque, uint64_t offset, bool write);
+
+struct dsm_fault_region;
+
+/* Maps size bytes (a page multiple) at addr (MAP_FIXED, replacing what is
+ * there) or anywhere when addr is NULL; every page starts absent. Starts
+ * the handler thread. 0 or -errno (-ENOSYS/-EPERM: the mechanism is not
+ * available here; see dsm_uffd_probe()). */
+int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                            void *opaque, struct dsm_fault_region **out);
+/* Stops the handler thread and unmaps the region. No thread may be
+ * parked on it. */
+void dsm_fault_region_destroy(struct dsm_fault_region *r);
+void *dsm_fault_region_base(const struct dsm_fault_region *r);
+enum dsm_fault_mech dsm_fault_region_mech(const struct dsm_fault_region *r);
+
+/* Page operations; prot is PROT_READ or PROT_READ|PROT_WRITE. Each wakes
+ * the threads parked on the page. 0 or -errno. */
+/* Absent -> present with these bytes, atomically (-EEXIST if present). */
+int dsm_fault_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot);
+/* Present page: change write permission. */
+int dsm_fault_protect(struct dsm_fault_region *r, uint64_t off, int prot);
+/* Present page: copy its bytes out (after write-protecting it, for a
+ * consistent copy). */
+int dsm_fault_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf);
+/* Present -> absent: the next access faults as a miss. */
+int dsm_fault_drop(struct dsm_fault_region *r, uint64_t off);
+/* Wakes threads parked on the page without changing it. */
+int dsm_fault_wake(struct dsm_fault_region *r, uint64_t off);
+
+/* Whether userfaultfd with write-protect on anonymous memory works here;
+ * on failure writes the reason into why. 0 or -errno. */
+int dsm_uffd_probe(char *why, size_t n);
+
+/* For a process whose SIGSEGV handler belongs to someone else (the DBT):
+ * call this first from that handler; true if the fault was in an mprotect
+ * region and has been handled (return from the signal handler to retry
+ * the access). dsm_fault_region_create() installs a handler that does
+ * this and chains to the previous one. Async-signal-safe. */
+bool dsm_fault_mprotect_on_signal(const siginfo_t *si, void *ucontext);
+
+/* Adapters for struct dsm_page_ops (dsm/page_state.h): opaque is a
+ * struct dsm_fault_pages, page numbers are relative to first_page. The
+ * caller adds its own send_request. */
+struct dsm_fault_pages {
+    struct dsm_fault_region *region;
+    uint64_t first_page; /* page number of the region's first page */
+};
+int dsm_fault_pages_install(void *fp, uint64_t page, const void *data, int prot);
+int dsm_fault_pages_protect(void *fp, uint64_t page, int prot);
+int dsm_fault_pages_copy_out(void *fp, uint64_t page, void *buf);
+int dsm_fault_pages_drop(void *fp, uint64_t page);
+int dsm_fault_pages_wake(void *fp, uint64_t page);
+
+#endif

@@ -1,0 +1,48 @@
+/* Private to the fault-capture mechanisms: the region and the table of
+ * operations each mechanism provides. */
+#ifndef SHOAL_DSM_FAULT_IMPL_H
+#define SHOAL_DSM_FAULT_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "dsm/fault.h"
+
+struct fault_mech_ops {
+    int (*create)(struct dsm_fault_region *r, void *addr);
+    void (*destroy)(struct dsm_fault_region *r);
+    int (*install)(struct dsm_fault_region *r, uint64_t off, const void *data, int prot);
+    int (*protect)(struct dsm_fault_region *r, uint64_t off, int prot);
+    int (*copy_out)(struct dsm_fault_region *r, uint64_t off, void *buf);
+    int (*drop)(struct dsm_fault_region *r, uint64_t off);
+    int (*wake)(struct dsm_fault_region *r, uint64_t off);
+};
+
+/* Parked mprotect faulters wait on one of these words, chosen by page, so
+ * a change to one page wakes few unrelated threads. A hash, not a table
+ * of pages: any number of pages share the buckets. */
+#define FAULT_WAKE_BUCKETS 64
+
+struct dsm_fault_region {
+    const struct fault_mech_ops *ops;
+    enum dsm_fault_mech mech;
+    uint8_t *base;
+    size_t size;
+    dsm_fault_fn fn;
+    void *opaque;
+    pthread_t thread;
+    bool thread_started;
+    /* userfaultfd */
+    int uffd, stop_fd;
+    /* mprotect */
+    int memfd, pipe_rd, pipe_wr;
+    uint8_t *alias;
+    _Atomic uint32_t wake_seq[FAULT_WAKE_BUCKETS];
+    struct dsm_fault_region *_Atomic next_registered; /* signal handler's list */
+    _Atomic bool dead;
+};
+
+extern const struct fault_mech_ops dsm_fault_uffd_ops;
+extern const struct fault_mech_ops dsm_fault_mprotect_ops;
+
+#endif

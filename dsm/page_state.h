@@ -1,0 +1,127 @@
+/* The per-node side of the DSM: this node's state (I/S/M) of every guest
+ * page it has touched, the one outstanding request per page, and the
+ * ordered host-side steps that change a page. It knows nothing about the
+ * network or the fault mechanism: both plug in through dsm_page_ops.
+ *
+ * Who calls what:
+ *  - the fault path (the uffd handler thread, or a guest thread in a slow
+ *    path) calls dsm_pages_fault() / dsm_pages_acquire();
+ *  - the communicator thread delivers the master's messages with
+ *    dsm_pages_on_data/grant/invalidate/fetch and sends the answers.
+ *
+ * Thread-safe: one mutex per table; host operations and subscriber
+ * callbacks run in the calling thread, callbacks outside the lock. */
+#ifndef SHOAL_DSM_PAGE_STATE_H
+#define SHOAL_DSM_PAGE_STATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsm/directory.h" /* enum dsm_state, enum dsm_req, DSM_PAGE_SIZE */
+#include "dsm/u64map.h"
+
+/* Host-side operations on one page (page number, not address) and the
+ * request channel. prot is PROT_READ (S) or PROT_READ|PROT_WRITE (M). */
+struct dsm_page_ops {
+    /* make an absent page present with these bytes and protection,
+     * atomically for other threads (uffd: UFFDIO_COPY) */
+    int (*install)(void *opaque, uint64_t page, const void *data, int prot);
+    /* change the protection of a present page */
+    int (*protect)(void *opaque, uint64_t page, int prot);
+    /* copy the bytes of a present page out (DSM_PAGE_SIZE) */
+    int (*copy_out)(void *opaque, uint64_t page, void *buf);
+    /* make the page absent: the next access faults as a miss */
+    int (*drop)(void *opaque, uint64_t page);
+    /* optional: wake threads parked on a fault for this page that turned
+     * out to need nothing (the page was installed meanwhile) */
+    int (*wake)(void *opaque, uint64_t page);
+    /* send a request for the page to the directory */
+    int (*send_request)(void *opaque, uint64_t page, enum dsm_req kind);
+};
+
+/* What happened to a page, for subscribers. */
+enum dsm_page_event {
+    /* this node lost its copy or its write right (it left M, or S->I):
+     * from now on other nodes may change the contents, so anything
+     * derived from them (translated code) is stale */
+    DSM_EV_DROPPED = 0,
+    /* new contents were installed from the master */
+    DSM_EV_INSTALLED = 1,
+};
+typedef void (*dsm_page_event_fn)(void *opaque, uint64_t page, enum dsm_page_event ev);
+
+struct dsm_page {
+    uint8_t state;  /* enum dsm_state */
+    int8_t pending; /* enum dsm_req outstanding at the directory, or -1 */
+    uint64_t gen;   /* bumped whenever this node loses a right on the page */
+};
+
+struct dsm_page_sub {
+    dsm_page_event_fn fn;
+    void *opaque;
+};
+
+struct dsm_node_stats {
+    uint64_t read_miss, write_miss, upgrades; /* requests sent, by kind */
+    uint64_t dedup;                           /* faults that waited for another's request */
+    uint64_t spurious;                        /* faults the state already covered */
+    uint64_t installs, grants, invalidations, fetches;
+};
+
+struct dsm_pages {
+    const struct dsm_page_ops *ops;
+    void *opaque;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* broadcast when a page's state or request changes */
+    struct u64map pages;    /* page -> struct dsm_page *, grows with pages touched */
+    struct dsm_page_sub *subs;
+    size_t nsubs;
+    struct dsm_node_stats stats;
+};
+
+int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *opaque);
+void dsm_pages_fini(struct dsm_pages *ps);
+
+/* Registers a page-change subscriber (the DBT drops stale translations).
+ * Callbacks run outside the table lock, before the message handler
+ * returns (so before the master hears the answer), and must not wait for
+ * guest memory. 0 or -ENOMEM. */
+int dsm_pages_subscribe(struct dsm_pages *ps, dsm_page_event_fn fn, void *opaque);
+
+enum dsm_fault_outcome {
+    DSM_FAULT_READY = 0, /* the state already allows the access: retry it */
+    DSM_FAULT_SENT = 1,  /* a request went to the directory */
+    DSM_FAULT_WAIT = 2,  /* another request for the page is outstanding */
+};
+
+/* A fault on page (write or read). Never blocks: the caller parks the
+ * faulting thread (uffd keeps it in the kernel until the page changes).
+ * Returns an outcome, or -errno from send_request. */
+int dsm_pages_fault(struct dsm_pages *ps, uint64_t page, bool write);
+/* Blocks until this node holds page in S (read) or M (write), sending a
+ * request if nobody has. 0 or -errno. */
+int dsm_pages_acquire(struct dsm_pages *ps, uint64_t page, bool write);
+
+/* Messages from the directory; each returns 0 or -errno (-EPROTO when
+ * the page's state does not allow the message). */
+/* DIR_ACT_SEND: install data in st (S or M). */
+int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, const void *data);
+/* DIR_ACT_GRANT: keep the copy, now in st (M). */
+int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
+/* DIR_ACT_INVALIDATE: drop an S copy; the caller then sends the ack. */
+int dsm_pages_on_invalidate(struct dsm_pages *ps, uint64_t page);
+/* DIR_ACT_FETCH: write-protect, copy into buf, then drop if keep is I.
+ * The caller sends buf as the writeback. */
+int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf);
+
+/* Queries. */
+enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);
+/* Exclusive monitor: LDXR records the generation; STXR may succeed only
+ * if the page is in M and the generation is unchanged, i.e. this node
+ * never lost the page in between (no ABA across nodes). */
+uint64_t dsm_pages_generation(struct dsm_pages *ps, uint64_t page);
+bool dsm_pages_excl_valid(struct dsm_pages *ps, uint64_t page, uint64_t gen);
+
+#endif

@@ -1,0 +1,187 @@
+/* Fault capture with userfaultfd: missing and write-protect faults on
+ * private anonymous memory, served by a handler thread. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "dsm/directory.h"
+#include "dsm/fault_impl.h"
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+/* Opens a userfaultfd: the syscall (needs privilege or
+ * vm.unprivileged_userfaultfd=1), then user-mode-only (enough: we only
+ * catch faults of our own user-space accesses), then /dev/userfaultfd. */
+static int uffd_open(char *why, size_t n) {
+    int flags = O_CLOEXEC | O_NONBLOCK;
+    int fd = (int)syscall(SYS_userfaultfd, flags);
+    if (fd >= 0) return fd;
+    int e1 = errno;
+    fd = (int)syscall(SYS_userfaultfd, flags | UFFD_USER_MODE_ONLY);
+    if (fd >= 0) return fd;
+#ifdef USERFAULTFD_IOC_NEW
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    if (dev >= 0) {
+        fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+        close(dev);
+        if (fd >= 0) return fd;
+    }
+#endif
+    if (why) snprintf(why, n, "userfaultfd: %s", strerror(e1));
+    return -e1;
+}
+
+/* Asks for write-protect fault reporting on anonymous memory (5.7+). */
+static int uffd_handshake(int fd, char *why, size_t n) {
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP};
+    if (ioctl(fd, UFFDIO_API, &api)) {
+        int e = errno;
+        if (why) snprintf(why, n, "UFFDIO_API with write-protect: %s", strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int dsm_uffd_probe(char *why, size_t n) {
+    int fd = uffd_open(why, n);
+    if (fd < 0) return fd;
+    int r = uffd_handshake(fd, why, n);
+    close(fd);
+    return r;
+}
+
+static void *handler(void *arg) {
+    struct dsm_fault_region *r = arg;
+    struct uffd_msg msgs[16];
+    struct pollfd pfd[2] = {{r->uffd, POLLIN, 0}, {r->stop_fd, POLLIN, 0}};
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            log_error("dsm: userfaultfd poll: %s", strerror(errno));
+            return NULL;
+        }
+        if (pfd[1].revents) return NULL;
+        ssize_t got = read(r->uffd, msgs, sizeof msgs);
+        if (got < 0) {
+            if (errno == EAGAIN || errno == EINTR) continue;
+            log_error("dsm: userfaultfd read: %s", strerror(errno));
+            return NULL;
+        }
+        for (size_t i = 0; i < (size_t)got / sizeof msgs[0]; i++) {
+            if (msgs[i].event != UFFD_EVENT_PAGEFAULT) continue;
+            uint64_t addr = msgs[i].arg.pagefault.address & ~(uint64_t)(DSM_PAGE_SIZE - 1);
+            uint64_t flags = msgs[i].arg.pagefault.flags;
+            bool write = (flags & (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) != 0;
+            r->fn(r->opaque, addr - (uint64_t)(uintptr_t)r->base, write);
+        }
+    }
+}
+
+static int uffd_create(struct dsm_fault_region *r, void *addr) {
+    char why[128];
+    int err;
+    void *p = mmap(addr, r->size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (addr ? MAP_FIXED : 0), -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    r->base = p;
+    if ((err = r->uffd = uffd_open(why, sizeof why)) < 0) goto fail;
+    if ((err = uffd_handshake(r->uffd, why, sizeof why))) goto fail;
+    struct uffdio_register reg = {
+        .range = {(uint64_t)(uintptr_t)p, r->size},
+        .mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+    };
+    if (ioctl(r->uffd, UFFDIO_REGISTER, &reg)) {
+        err = -errno;
+        snprintf(why, sizeof why, "UFFDIO_REGISTER: %s", strerror(errno));
+        goto fail;
+    }
+    uint64_t need = 1ull << _UFFDIO_COPY | 1ull << _UFFDIO_WRITEPROTECT | 1ull << _UFFDIO_WAKE;
+    if ((reg.ioctls & need) != need) {
+        err = -ENOSYS;
+        snprintf(why, sizeof why, "userfaultfd lacks COPY/WRITEPROTECT/WAKE on this range");
+        goto fail;
+    }
+    if ((r->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+        err = -errno;
+        snprintf(why, sizeof why, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    if ((err = -pthread_create(&r->thread, NULL, handler, r))) {
+        snprintf(why, sizeof why, "handler thread: %s", strerror(-err));
+        goto fail;
+    }
+    r->thread_started = true;
+    return 0;
+fail:
+    log_info("dsm: %s", why);
+    if (r->stop_fd >= 0) close(r->stop_fd);
+    if (r->uffd >= 0) close(r->uffd);
+    munmap(p, r->size);
+    return err;
+}
+
+static void uffd_destroy(struct dsm_fault_region *r) {
+    uint64_t one = 1;
+    if (r->thread_started && write(r->stop_fd, &one, sizeof one) == sizeof one)
+        pthread_join(r->thread, NULL);
+    close(r->stop_fd);
+    close(r->uffd);
+    munmap(r->base, r->size);
+}
+
+/* The ioctls may fail with EAGAIN while the mapping changes under them. */
+static int uffd_ioctl(int fd, unsigned long req, void *arg) {
+    for (;;) {
+        if (!ioctl(fd, req, arg)) return 0;
+        if (errno != EAGAIN && errno != EINTR) return -errno;
+    }
+}
+
+static int uffd_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot) {
+    struct uffdio_copy c = {
+        .dst = (uint64_t)(uintptr_t)(r->base + off),
+        .src = (uint64_t)(uintptr_t)data,
+        .len = DSM_PAGE_SIZE,
+        .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_COPY_MODE_WP,
+    };
+    return uffd_ioctl(r->uffd, UFFDIO_COPY, &c);
+}
+
+static int uffd_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
+    /* clearing the protection also wakes the threads parked on it */
+    struct uffdio_writeprotect w = {
+        .range = {(uint64_t)(uintptr_t)(r->base + off), DSM_PAGE_SIZE},
+        .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_WRITEPROTECT_MODE_WP,
+    };
+    return uffd_ioctl(r->uffd, UFFDIO_WRITEPROTECT, &w);
+}
+
+static int uffd_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
+    memcpy(buf, r->base + off, DSM_PAGE_SIZE);
+    return 0;
+}
+
+static int uffd_drop(struct dsm_fault_region *r, uint64_t off) {
+    return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
+}
+
+static int uffd_wake(struct dsm_fault_region *r, uint64_t off) {
+    struct uffdio_range w = {(uint64_t)(uintptr_t)(r->base + off), DSM_PAGE_SIZE};
+    return uffd_ioctl(r->uffd, UFFDIO_WAKE, &w);
+}
+
+const struct fault_mech_ops dsm_fault_uffd_ops = {
+    uffd_create, uffd_destroy, uffd_install, uffd_protect, uffd_copy_out, uffd_drop, uffd_wake,
+};

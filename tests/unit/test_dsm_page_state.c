@@ -1,0 +1,331 @@
+/* The per-node page table: request dedup, the host-operation order on
+ * each message (write-protect, then copy, then drop), subscriptions, the
+ * exclusive-monitor generation, and blocking acquires across threads. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dsm/page_state.h"
+
+/* A mock host: pages are byte arrays, every operation is logged. */
+static char log_buf[4096];
+static uint8_t mem[4][DSM_PAGE_SIZE];
+static int present[4], writable[4];
+static int send_fail, sends, wakes;
+static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void logf_(const char *fmt, uint64_t page, const char *extra) {
+    pthread_mutex_lock(&mock_lock);
+    size_t n = strlen(log_buf);
+    snprintf(log_buf + n, sizeof log_buf - n, fmt, (unsigned long)page, extra);
+    pthread_mutex_unlock(&mock_lock);
+}
+static int m_install(void *o, uint64_t p, const void *data, int prot) {
+    CU_ASSERT_FALSE(present[p % 4]); /* install only onto absent pages */
+    memcpy(mem[p % 4], data, DSM_PAGE_SIZE);
+    present[p % 4] = 1;
+    writable[p % 4] = (prot & PROT_WRITE) != 0;
+    logf_("install %lu %s;", p, writable[p % 4] ? "rw" : "r");
+    return 0;
+}
+static int m_protect(void *o, uint64_t p, int prot) {
+    CU_ASSERT(present[p % 4]);
+    writable[p % 4] = (prot & PROT_WRITE) != 0;
+    logf_("protect %lu %s;", p, writable[p % 4] ? "rw" : "r");
+    return 0;
+}
+static int m_copy_out(void *o, uint64_t p, void *buf) {
+    CU_ASSERT(present[p % 4]);
+    memcpy(buf, mem[p % 4], DSM_PAGE_SIZE);
+    logf_("copy %lu%s;", p, "");
+    return 0;
+}
+static int m_drop(void *o, uint64_t p) {
+    present[p % 4] = 0;
+    memset(mem[p % 4], 0, DSM_PAGE_SIZE);
+    logf_("drop %lu%s;", p, "");
+    return 0;
+}
+static int m_wake(void *o, uint64_t p) {
+    wakes++;
+    return 0;
+}
+static int m_send(void *o, uint64_t p, enum dsm_req k) {
+    if (send_fail) return -EPIPE;
+    __atomic_add_fetch(&sends, 1, __ATOMIC_SEQ_CST);
+    logf_("send %lu %s;", p, dsm_req_name(k));
+    return 0;
+}
+static const struct dsm_page_ops ops = {m_install, m_protect, m_copy_out, m_drop, m_wake, m_send};
+
+static struct dsm_pages ps;
+static uint8_t data[DSM_PAGE_SIZE], buf[DSM_PAGE_SIZE];
+
+static void reset(void) {
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &ops, NULL);
+    log_buf[0] = 0;
+    memset(present, 0, sizeof present);
+    memset(writable, 0, sizeof writable);
+    send_fail = sends = wakes = 0;
+    memset(data, 0xab, sizeof data);
+}
+static int setup(void) {
+    return dsm_pages_init(&ps, &ops, NULL);
+}
+static int teardown(void) {
+    dsm_pages_fini(&ps);
+    return 0;
+}
+#define LOG(s)     CU_ASSERT_STRING_EQUAL(log_buf, s)
+#define CLEARLOG() (log_buf[0] = 0)
+
+static void test_fault_dedup(void) {
+    reset();
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_SENT);
+    LOG("send 1 read;");
+    /* more faults on the page wait for that request, read or write */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_WAIT);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_WAIT);
+    LOG("send 1 read;");
+    CU_ASSERT_EQUAL(ps.stats.dedup, 2);
+    /* another page is independent */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, true), DSM_FAULT_SENT);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 1, DSM_S, data), 0);
+    LOG("install 1 r;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_S);
+    CU_ASSERT_EQUAL(memcmp(mem[1], data, DSM_PAGE_SIZE), 0);
+    /* reads are covered now (the parked thread is woken), writes upgrade */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(wakes, 1);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_SENT);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_WAIT);
+    LOG("send 1 upgrade;");
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 1, DSM_M), 0);
+    LOG("protect 1 rw;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_M);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(ps.stats.read_miss, 1);
+    CU_ASSERT_EQUAL(ps.stats.write_miss, 1);
+    CU_ASSERT_EQUAL(ps.stats.upgrades, 1);
+}
+
+static void test_fetch_order(void) {
+    reset();
+    dsm_pages_fault(&ps, 3, true);
+    dsm_pages_on_data(&ps, 3, DSM_M, data);
+    mem[3][100] = 42; /* a local write */
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, 3, DSM_S, buf), 0);
+    LOG("protect 3 r;copy 3;");
+    CU_ASSERT_EQUAL(buf[100], 42);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_S);
+    CU_ASSERT_FALSE(writable[3]);
+    /* fetching from S is a protocol error and touches nothing */
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, 3, DSM_I, buf), -EPROTO);
+    LOG("");
+    /* upgrade again, then a fetch that drops */
+    dsm_pages_fault(&ps, 3, true);
+    dsm_pages_on_grant(&ps, 3, DSM_M);
+    mem[3][7] = 9;
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, 3, DSM_I, buf), 0);
+    LOG("protect 3 r;copy 3;drop 3;");
+    CU_ASSERT_EQUAL(buf[7], 9);
+    CU_ASSERT_EQUAL(buf[100], 42);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_I);
+    CU_ASSERT_FALSE(present[3]);
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, 3, DSM_M, buf), -EINVAL);
+}
+
+static void test_invalidate(void) {
+    reset();
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_invalidate(&ps, 2), 0); /* never had it: just ack */
+    LOG("");
+    dsm_pages_on_data(&ps, 2, DSM_S, data); /* pushed, unasked */
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_S);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_invalidate(&ps, 2), 0);
+    LOG("drop 2;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_I);
+    /* an owner is never invalidated, only fetched */
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_invalidate(&ps, 1), -EPROTO);
+    LOG("");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_M);
+    /* an upgrade overtaken by an invalidation stays pending */
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, true), DSM_FAULT_SENT);
+    dsm_pages_on_invalidate(&ps, 2);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, true), DSM_FAULT_WAIT);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 2, DSM_M, data), 0); /* answered with data */
+    LOG("install 2 rw;");
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, true), DSM_FAULT_READY);
+}
+
+static void test_protocol_errors(void) {
+    reset();
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 1, DSM_M), -EPROTO); /* nothing to keep */
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 1, DSM_S), -EINVAL);
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 1, DSM_I, data), -EINVAL);
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 1, DSM_S, data), -EPROTO);
+    LOG("");
+    /* a repeated send in S replaces the read-only copy */
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 2, DSM_S, data), 0);
+    LOG("drop 2;install 2 r;");
+}
+
+static void test_send_failure(void) {
+    reset();
+    send_fail = 1;
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), -EPIPE);
+    send_fail = 0;
+    /* nothing is outstanding: the next fault asks again */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_SENT);
+}
+
+static uint64_t events[16];
+static int nevents, lock_free_in_cb;
+static void on_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
+    struct dsm_pages *p = opaque;
+    if (pthread_mutex_trylock(&p->lock) == 0) {
+        lock_free_in_cb++;
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (nevents < 16) events[nevents++] = page << 1 | ev;
+}
+
+static void test_subscribers(void) {
+    reset();
+    nevents = lock_free_in_cb = 0;
+    CU_ASSERT_EQUAL(dsm_pages_subscribe(&ps, on_event, &ps), 0);
+    dsm_pages_on_data(&ps, 1, DSM_S, data); /* installed */
+    dsm_pages_fault(&ps, 1, true);
+    dsm_pages_on_grant(&ps, 1, DSM_M);      /* no change of contents */
+    dsm_pages_on_fetch(&ps, 1, DSM_S, buf); /* dropped the write right */
+    dsm_pages_on_invalidate(&ps, 1);        /* dropped */
+    dsm_pages_on_invalidate(&ps, 1);        /* nothing */
+    CU_ASSERT_EQUAL(nevents, 3);
+    CU_ASSERT_EQUAL(events[0], 1u << 1 | DSM_EV_INSTALLED);
+    CU_ASSERT_EQUAL(events[1], 1u << 1 | DSM_EV_DROPPED);
+    CU_ASSERT_EQUAL(events[2], 1u << 1 | DSM_EV_DROPPED);
+    CU_ASSERT_EQUAL(lock_free_in_cb, 3); /* callbacks run outside the lock */
+}
+
+static void test_exclusive_monitor(void) {
+    reset();
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    uint64_t g = dsm_pages_generation(&ps, 1);
+    CU_ASSERT(dsm_pages_excl_valid(&ps, 1, g));
+    /* leaves M and comes back: STXR must fail (no ABA) */
+    dsm_pages_on_fetch(&ps, 1, DSM_S, buf);
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g));
+    dsm_pages_fault(&ps, 1, true);
+    dsm_pages_on_grant(&ps, 1, DSM_M);
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g));
+    CU_ASSERT_NOT_EQUAL(dsm_pages_generation(&ps, 1), g);
+    /* LDXR in S, upgrade with nobody else writing: STXR may succeed */
+    dsm_pages_on_fetch(&ps, 1, DSM_S, buf);
+    g = dsm_pages_generation(&ps, 1);
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g)); /* S is not enough */
+    dsm_pages_fault(&ps, 1, true);
+    dsm_pages_on_grant(&ps, 1, DSM_M);
+    CU_ASSERT(dsm_pages_excl_valid(&ps, 1, g));
+    /* LDXR in S, then a remote writer invalidates: STXR must fail even
+     * after the page comes back in M */
+    dsm_pages_on_fetch(&ps, 1, DSM_S, buf);
+    g = dsm_pages_generation(&ps, 1);
+    dsm_pages_on_invalidate(&ps, 1);
+    dsm_pages_fault(&ps, 1, true);
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g));
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 77, 0)); /* never touched */
+}
+
+/* Blocking acquires: two threads, one request, both released by it. */
+struct acq {
+    uint64_t page;
+    bool write;
+    int r;
+};
+static void *acq_thread(void *p) {
+    struct acq *a = p;
+    a->r = dsm_pages_acquire(&ps, a->page, a->write);
+    return NULL;
+}
+static void wait_for(uint64_t *counter, uint64_t n) {
+    while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < n)
+        sched_yield();
+}
+
+static void test_acquire_threads(void) {
+    reset();
+    struct acq a = {1, true, -1}, b = {1, false, -1};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, acq_thread, &a);
+    wait_for(&ps.stats.write_miss, 1);
+    pthread_create(&tb, NULL, acq_thread, &b);
+    wait_for(&ps.stats.dedup, 1); /* b saw the request in flight */
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CU_ASSERT_EQUAL(a.r, 0);
+    CU_ASSERT_EQUAL(b.r, 0);
+    CU_ASSERT_EQUAL(sends, 1);
+
+    /* a writer behind a read request upgrades after it */
+    reset();
+    struct acq r = {2, false, -1}, w = {2, true, -1};
+    pthread_t tr, tw;
+    pthread_create(&tr, NULL, acq_thread, &r);
+    wait_for(&ps.stats.read_miss, 1);
+    pthread_create(&tw, NULL, acq_thread, &w);
+    wait_for(&ps.stats.dedup, 1);
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
+    pthread_join(tr, NULL);
+    CU_ASSERT_EQUAL(r.r, 0);
+    wait_for(&ps.stats.upgrades, 1);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_S);
+    dsm_pages_on_grant(&ps, 2, DSM_M);
+    pthread_join(tw, NULL);
+    CU_ASSERT_EQUAL(w.r, 0);
+    CU_ASSERT_EQUAL(sends, 2);
+    CU_ASSERT_STRING_EQUAL(log_buf, "send 2 read;install 2 r;send 2 upgrade;protect 2 rw;");
+}
+
+static void test_grows_with_pages(void) {
+    reset();
+    for (uint64_t p = 0; p < 50000; p++)
+        dsm_pages_fault(&ps, p * 1000003, false);
+    CU_ASSERT_EQUAL(ps.pages.n, 50000);
+    CU_ASSERT_EQUAL(ps.stats.read_miss, 50000);
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("dsm_page_state", setup, teardown);
+    CU_add_test(s, "faults: one request per page, dedup", test_fault_dedup);
+    CU_add_test(s, "fetch: write-protect, copy, drop", test_fetch_order);
+    CU_add_test(s, "invalidate", test_invalidate);
+    CU_add_test(s, "protocol errors", test_protocol_errors);
+    CU_add_test(s, "send failure clears the request", test_send_failure);
+    CU_add_test(s, "subscribers", test_subscribers);
+    CU_add_test(s, "exclusive monitor generation", test_exclusive_monitor);
+    CU_add_test(s, "blocking acquire across threads", test_acquire_threads);
+    CU_add_test(s, "memory grows with pages touched", test_grows_with_pages);
+}

@@ -86,6 +86,7 @@ static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v) {
 }
 
 static void remove_at(struct guest_space *gs, size_t i, size_t count) {
+    if (count == 0) return; /* vmas may still be NULL */
     memmove(&gs->vmas[i], &gs->vmas[i + count], (gs->n - i - count) * sizeof *gs->vmas);
     gs->n -= count;
 }

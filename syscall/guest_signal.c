@@ -1,3 +1,7 @@
+/* Guest signal semantics (see guest_signal.h): choosing the next signal,
+ * default actions, building the frame on the guest stack, rt_sigreturn,
+ * alternate stacks, syscall restart. Follows arch/arm64/kernel/signal.c
+ * and kernel/signal.c. */
 #define _GNU_SOURCE
 #include "syscall/guest_signal.h"
 
@@ -5,13 +9,30 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "syscall/host_signal.h"
+#include "syscall/sigframe.h"
+
+/* Linux dequeues these first (SYNCHRONOUS_MASK). */
+#define SYNC_SIGNALS                                                                               \
+    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | SIGBIT(SIGFPE) |         \
+     SIGBIT(SIGSYS))
 
 enum sig_default signal_default_action(int sig) {
     switch (sig) {
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGXCPU:
+    case SIGXFSZ:
+    case SIGSYS: return SIG_DEFAULT_CORE;
     case SIGCHLD:
     case SIGURG:
     case SIGWINCH: return SIG_DEFAULT_IGNORE;
@@ -24,89 +45,290 @@ enum sig_default signal_default_action(int sig) {
     }
 }
 
-static uint64_t guest_handler(struct process *p, int sig) {
-    pthread_mutex_lock(&p->sig_lock);
-    uint64_t h = p->sigaction[sig].handler;
-    pthread_mutex_unlock(&p->sig_lock);
-    return h;
+/* The page the guest's handlers return to when they have no
+ * SA_RESTORER, like the vDSO's __kernel_rt_sigreturn: a NOP first, so an
+ * unwinder looking up return address - 1 stays inside this page. */
+static int map_trampoline(struct process *p) {
+    int64_t page = gs_mmap(&p->mem, 0, GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page < 0) return (int)page;
+    const uint32_t code[] = {AARCH64_INSN_NOP, AARCH64_INSN_MOV_X8_139, AARCH64_INSN_SVC_0};
+    gs_copy_out(&p->mem, (uint64_t)page, code, sizeof code);
+    gs_mprotect(&p->mem, (uint64_t)page, GUEST_PAGE_SIZE, PROT_READ | PROT_EXEC);
+    p->sigtramp = (uint64_t)page + 4;
+    return 0;
 }
 
-static const char *sig_name(int sig, char *buf, size_t len) {
-    const char *abbrev = sigabbrev_np(sig);
+int signal_process_init(struct process *p, struct task *t) {
+    host_signal_init(p, t);
+    return map_trampoline(p);
+}
+
+static void sig_name(int sig, char *buf, size_t len) {
+    const char *abbrev = sig < 32 ? sigabbrev_np(sig) : NULL;
     if (abbrev)
         snprintf(buf, len, "SIG%s", abbrev);
     else
-        snprintf(buf, len, "signal %d", sig);
-    return buf;
+        snprintf(buf, len, "SIGRT%d", sig - 32);
 }
 
-_Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t addr) {
+/* --strace: "--- SIGSEGV {si_signo=SIGSEGV, si_code=1, si_addr=0x10} ---". */
+static void strace_signal(struct task *t, const struct aarch64_siginfo *si) {
+    if (!t->proc->strace) return;
+    char name[32], line[200];
+    sig_name(si->si_signo, name, sizeof name);
+    int n;
+    if (si->si_code > 0 && (SIGBIT(si->si_signo) & SYNC_SIGNALS))
+        n = snprintf(line, sizeof line, "%d --- %s {si_signo=%s, si_code=%d, si_addr=0x%llx} ---\n",
+                     t->tid, name, name, si->si_code, (unsigned long long)si->u.addr);
+    else
+        n = snprintf(line, sizeof line, "%d --- %s {si_signo=%s, si_code=%d, si_pid=%d} ---\n",
+                     t->tid, name, name, si->si_code, si->u.kill.pid);
+    ssize_t r = write(2, line, (size_t)n);
+    (void)r;
+}
+
+/* Recomputes `pending` (call with host signals blocked). */
+static void update_pending(struct task *t) {
+    struct task_signals *s = &t->sig;
+    bool any = s->sync_valid || (s->recorded & ~t->sigmask);
+    s->pending = any;
+    if (any) t->cpu.attention = 1;
+}
+
+void signal_set_mask(struct task *t, uint64_t mask) {
+    host_signal_block_all();
+    t->sigmask = mask & ~GUEST_UNBLOCKABLE;
+    update_pending(t);
+    host_signal_set_mask(t->sigmask);
+}
+
+static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *info) {
+    if (!avail) return 0;
+    if (avail & SYNC_SIGNALS) avail &= SYNC_SIGNALS;
+    int sig = __builtin_ctzll(avail) + 1;
+    *info = t->sig.info[sig];
+    info->si_signo = sig;
+    t->sig.recorded &= ~SIGBIT(sig);
+    return sig;
+}
+
+int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info) {
+    host_signal_block_all();
+    int sig = take_lowest(t, t->sig.recorded & set, info);
+    update_pending(t);
+    host_signal_set_mask(t->sigmask);
+    return sig;
+}
+
+void signal_discard_recorded(struct task *t, int sig) {
+    if (!(t->sig.recorded & SIGBIT(sig))) return;
+    host_signal_block_all();
+    t->sig.recorded &= ~SIGBIT(sig);
+    update_pending(t);
+    host_signal_set_mask(t->sigmask);
+}
+
+/* Sets the action of sig to SIG_DFL (host disposition included). */
+static void reset_to_default(struct process *p, int sig) {
+    p->sigaction[sig].handler = GUEST_SIG_DFL;
+    host_signal_apply_action(sig, &p->sigaction[sig]);
+}
+
+void signal_force(struct task *t, int sig, int code, uint64_t addr, uint64_t fault_address) {
     struct process *p = t->proc;
-    char name[32];
-    sig_name(sig, name, sizeof name);
-    if (p->strace) {
-        char line[160];
-        int n =
-            snprintf(line, sizeof line, "--- %s {si_signo=%s, si_code=%d, si_addr=0x%llx} ---\n",
-                     name, name, code, (unsigned long long)addr);
-        ssize_t r = write(2, line, (size_t)n);
-        (void)r;
+    pthread_mutex_lock(&p->sig_lock);
+    bool blocked = t->sigmask & SIGBIT(sig);
+    if (blocked || p->sigaction[sig].handler == GUEST_SIG_IGN) {
+        reset_to_default(p, sig);
+        t->sigmask &= ~SIGBIT(sig);
     }
-    uint64_t h = guest_handler(p, sig);
-    if (h != GUEST_SIG_DFL && h != GUEST_SIG_IGN)
-        log_warn("guest signal handlers are not supported yet: %s at pc 0x%llx is fatal", name,
-                 (unsigned long long)t->cpu.pc);
-    /* Like Linux's force_sig: a synchronous signal cannot be ignored or blocked. */
-    process_die_of_signal(p, sig);
+    pthread_mutex_unlock(&p->sig_lock);
+    struct task_signals *s = &t->sig;
+    memset(&s->sync, 0, sizeof s->sync);
+    s->sync.si_signo = sig;
+    s->sync.si_code = code;
+    s->sync.u.addr = addr;
+    s->sync_valid = true;
+    s->fault_address = fault_address;
+    s->pending = 1;
+    t->cpu.attention = 1;
 }
 
-/* Signals the emulator keeps for itself: its fault handler (SEGV, BUS),
- * the unchangeable ones, and glibc's internal 32 and 33. */
-static bool host_reserved(int sig) {
-    return sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP ||
-           (sig >= 32 && sig < SIGRTMIN);
-}
-
-void signal_mirror_action(int sig, uint64_t handler) {
-    if (host_reserved(sig)) return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler == GUEST_SIG_IGN ? SIG_IGN : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
-}
-
-void signal_mirror_mask(uint64_t guest_mask) {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig = 1; sig <= GUEST_NSIG; sig++)
-        if ((guest_mask & (1ull << (sig - 1))) && !host_reserved(sig) && sig != SIGILL &&
-            sig != SIGFPE && sig != SIGTRAP)
-            sigaddset(&set, sig);
-    pthread_sigmask(SIG_SETMASK, &set, NULL);
-}
-
-static int64_t host_send(int tid, int sig) {
-    long r = tid ? syscall(SYS_tgkill, getpid(), tid, sig) : kill(getpid(), sig);
-    return r < 0 ? -errno : 0;
-}
-
-int64_t signal_send_own(struct task *t, int tid, int sig) {
-    struct process *p = t->proc;
-    uint64_t h = guest_handler(p, sig);
-    bool reserved = host_reserved(sig);
-    if (!reserved && (h == GUEST_SIG_DFL || h == GUEST_SIG_IGN)) return host_send(tid, sig);
-    if (h == GUEST_SIG_IGN) return 0;
-    if (h != GUEST_SIG_DFL) {
-        char name[32];
-        log_warn("guest signal handlers are not supported yet: %s takes its default action",
-                 sig_name(sig, name, sizeof name));
+/* Linux's force_sigsegv after a frame could not be written. */
+static void force_sigsegv(struct task *t, int failed_sig) {
+    if (failed_sig == SIGSEGV) {
+        pthread_mutex_lock(&t->proc->sig_lock);
+        reset_to_default(t->proc, SIGSEGV);
+        pthread_mutex_unlock(&t->proc->sig_lock);
     }
-    switch (signal_default_action(sig)) {
-    case SIG_DEFAULT_TERM: process_die_of_signal(p, sig);
-    case SIG_DEFAULT_STOP: return host_send(tid, SIGSTOP);
-    case SIG_DEFAULT_IGNORE:
-    case SIG_DEFAULT_CONT: return 0;
+    signal_force(t, SIGSEGV, GUEST_SI_KERNEL, 0, t->sig.fault_address);
+}
+
+static bool on_altstack(const struct task *t, uint64_t sp) {
+    const struct aarch64_stack_t *ss = &t->altstack;
+    if ((uint32_t)ss->ss_flags & GUEST_SS_AUTODISARM) return false;
+    return sp > ss->ss_sp && sp - ss->ss_sp <= ss->ss_size;
+}
+
+int signal_altstack_flags(const struct task *t, uint64_t sp) {
+    if (!t->altstack.ss_size) return GUEST_SS_DISABLE;
+    return on_altstack(t, sp) ? GUEST_SS_ONSTACK : 0;
+}
+
+int signal_altstack_set(struct task *t, const struct aarch64_stack_t *ss, uint64_t sp) {
+    if (on_altstack(t, sp)) return -EPERM;
+    int mode = (int)((uint32_t)ss->ss_flags & ~GUEST_SS_AUTODISARM);
+    if (mode != 0 && mode != GUEST_SS_ONSTACK && mode != GUEST_SS_DISABLE) return -EINVAL;
+    struct aarch64_stack_t n = *ss;
+    n.pad = 0;
+    if (mode == GUEST_SS_DISABLE) {
+        n.ss_sp = 0;
+        n.ss_size = 0;
+    } else if (n.ss_size < GUEST_MINSIGSTKSZ) {
+        return -ENOMEM;
     }
+    t->altstack = n;
     return 0;
+}
+
+/* Writes the frame for sig on the guest stack and points the vCPU at the
+ * handler (arm64 setup_rt_frame). False if the stack cannot take it. */
+static bool setup_frame(struct task *t, int sig, const struct aarch64_siginfo *info,
+                        const struct aarch64_sigaction *act) {
+    struct cpu *cpu = &t->cpu;
+    struct task_signals *s = &t->sig;
+    uint64_t sp = cpu->x[31];
+    if ((act->flags & GUEST_SA_ONSTACK) && signal_altstack_flags(t, sp) == 0)
+        sp = t->altstack.ss_sp + t->altstack.ss_size;
+    uint64_t record = (sp - 16) & ~15ull; /* the frame record {fp, lr} */
+    uint64_t frame = record - sizeof(struct aarch64_rt_sigframe);
+    if (record > sp || frame > record) return false; /* wrapped below 0 */
+
+    struct aarch64_rt_sigframe f; /* 4.6 KiB; host thread stacks are MiBs */
+    uint64_t saved_mask = s->saved_mask_valid ? s->saved_mask : t->sigmask;
+    sigframe_build(&f, cpu, (act->flags & GUEST_SA_SIGINFO) ? info : NULL, saved_mask,
+                   &t->altstack, s->fault_address);
+    uint64_t fr[2] = {cpu->x[29], cpu->x[30]};
+    struct guest_space *gs = &t->proc->mem;
+    if (gs_copy_out(gs, frame, &f, sizeof f) || gs_copy_out(gs, record, fr, sizeof fr))
+        return false;
+
+    if ((uint32_t)t->altstack.ss_flags & GUEST_SS_AUTODISARM)
+        t->altstack = (struct aarch64_stack_t){.ss_flags = GUEST_SS_DISABLE};
+    cpu->x[0] = (uint64_t)sig;
+    if (act->flags & GUEST_SA_SIGINFO) {
+        cpu->x[1] = frame;
+        cpu->x[2] = frame + offsetof(struct aarch64_rt_sigframe, uc);
+    }
+    cpu->x[29] = record;
+    cpu->x[30] = (act->flags & GUEST_SA_RESTORER) ? act->restorer : t->proc->sigtramp;
+    cpu->x[31] = frame;
+    cpu->pc = act->handler;
+    cpu->excl_size = 0;
+
+    uint64_t mask = t->sigmask | act->mask;
+    if (!(act->flags & GUEST_SA_NODEFER)) mask |= SIGBIT(sig);
+    t->sigmask = mask & ~GUEST_UNBLOCKABLE;
+    s->saved_mask_valid = false;
+    return true;
+}
+
+/* The syscall the signal interrupted: restart it or let it fail with
+ * -EINTR (arm64 do_signal). x0 already holds -EINTR. */
+static void settle_restart(struct task *t, const struct aarch64_sigaction *act) {
+    int64_t code = t->sig.restart;
+    t->sig.restart = 0;
+    if (!code) return;
+    bool restart = !act || code == -GUEST_ERESTARTNOINTR ||
+                   (code == -GUEST_ERESTARTSYS && (act->flags & GUEST_SA_RESTART));
+    if (restart) {
+        t->cpu.pc -= 4; /* back to the SVC */
+        t->cpu.x[0] = t->sig.orig_x0;
+    }
+}
+
+/* Acts on one signal; true if a handler frame was set up. */
+static bool deliver(struct task *t, int sig, const struct aarch64_siginfo *info) {
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->sig_lock);
+    struct aarch64_sigaction act = p->sigaction[sig];
+    if (act.handler != GUEST_SIG_DFL && act.handler != GUEST_SIG_IGN &&
+        (act.flags & GUEST_SA_RESETHAND))
+        reset_to_default(p, sig);
+    pthread_mutex_unlock(&p->sig_lock);
+
+    if (act.handler == GUEST_SIG_IGN) return false;
+    if (act.handler == GUEST_SIG_DFL) {
+        switch (signal_default_action(sig)) {
+        case SIG_DEFAULT_IGNORE:
+        case SIG_DEFAULT_CONT: return false;
+        case SIG_DEFAULT_STOP:
+            /* The whole process stops, as on Linux; SIGCONT resumes it. */
+            syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP);
+            return false;
+        case SIG_DEFAULT_TERM:
+        case SIG_DEFAULT_CORE: strace_signal(t, info); process_die_of_signal(p, sig);
+        }
+    }
+    strace_signal(t, info);
+    settle_restart(t, &act);
+    if (!setup_frame(t, sig, info, &act)) {
+        force_sigsegv(t, sig);
+        return false;
+    }
+    return true;
+}
+
+static int take_next(struct task *t, struct aarch64_siginfo *info) {
+    struct task_signals *s = &t->sig;
+    if (s->sync_valid) {
+        s->sync_valid = false;
+        *info = s->sync;
+        return info->si_signo;
+    }
+    return take_lowest(t, s->recorded & ~t->sigmask, info);
+}
+
+void signal_handle(struct task *t) {
+    struct task_signals *s = &t->sig;
+    for (;;) {
+        /* The recorder must not change `recorded` while we pick from it. */
+        host_signal_block_all();
+        t->cpu.attention = 0;
+        struct aarch64_siginfo info;
+        int sig = take_next(t, &info);
+        if (!sig) break;
+        deliver(t, sig, &info);
+        /* Lets the next host signal in; its handler frame goes on top. */
+        host_signal_set_mask(t->sigmask);
+    }
+    if (s->restart) {
+        /* No handler ran: the syscall restarts, with its original mask. */
+        settle_restart(t, NULL);
+        if (s->saved_mask_valid) t->sigmask = s->saved_mask;
+    }
+    s->saved_mask_valid = false;
+    update_pending(t);
+    host_signal_set_mask(t->sigmask);
+}
+
+int64_t signal_sigreturn(struct task *t) {
+    struct cpu *cpu = &t->cpu;
+    struct task_signals *s = &t->sig;
+    struct aarch64_rt_sigframe f;
+    uint64_t sp = cpu->x[31];
+    s->restart = 0;
+    if ((sp & 15) || gs_copy_in(&t->proc->mem, &f, sp, sizeof f) || !sigframe_restore(&f, cpu)) {
+        /* arm64_notify_segfault(sp): the registers stay as they were. */
+        struct guest_vma v;
+        int code = gs_find(&t->proc->mem, sp, &v) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+        signal_force(t, SIGSEGV, code, sp, 0);
+        return (int64_t)cpu->x[0];
+    }
+    s->saved_mask_valid = false;
+    signal_set_mask(t, f.uc.uc_sigmask);
+    /* Like restore_altstack: errors other than EFAULT are ignored. */
+    signal_altstack_set(t, &f.uc.uc_stack, cpu->x[31]);
+    return (int64_t)cpu->x[0];
 }

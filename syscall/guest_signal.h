@@ -1,6 +1,8 @@
-/* Guest signals. Today a guest can install actions (stored) but handlers
- * do not run yet: a signal whose action would run a handler is reported
- * and then handled by its default action. */
+/* Guest signals, Linux/arm64 semantics: actions, per-thread masks and
+ * pending signals, delivery to guest handlers on a Linux-layout signal
+ * frame (sigframe.h), rt_sigreturn, alternate stacks, syscall restart,
+ * and default actions. The host side (numbering, recording handler,
+ * masks) is in host_signal.h. */
 #ifndef SHOAL_SYSCALL_GUEST_SIGNAL_H
 #define SHOAL_SYSCALL_GUEST_SIGNAL_H
 
@@ -9,24 +11,67 @@
 
 #include "syscall/task.h"
 
+/* Kernel-internal restart codes a syscall handler may return instead of
+ * -EINTR when a signal interrupted it; the guest never sees them.
+ *   ERESTARTSYS: restarted if the handler has SA_RESTART, else -EINTR
+ *   ERESTARTNOINTR: always restarted
+ *   ERESTARTNOHAND: -EINTR if a handler runs (pause, sigsuspend, ppoll)
+ *   ERESTART_RESTARTBLOCK: like NOHAND (nanosleep, timed futex waits)
+ * Without a handler (the signal was ignored or stopped us) all restart. */
+#define GUEST_ERESTARTSYS           512
+#define GUEST_ERESTARTNOINTR        513
+#define GUEST_ERESTARTNOHAND        514
+#define GUEST_ERESTART_RESTARTBLOCK 516
+#define GUEST_NR_RT_SIGRETURN       139
+
+#define GUEST_UNBLOCKABLE ((1ull << (9 - 1)) | (1ull << (19 - 1))) /* SIGKILL, SIGSTOP */
+
 /* What the default action of sig does to the process. */
-enum sig_default { SIG_DEFAULT_TERM, SIG_DEFAULT_IGNORE, SIG_DEFAULT_STOP, SIG_DEFAULT_CONT };
+enum sig_default {
+    SIG_DEFAULT_TERM,
+    SIG_DEFAULT_CORE, /* terminate "with core": shoal dumps no core of itself */
+    SIG_DEFAULT_IGNORE,
+    SIG_DEFAULT_STOP,
+    SIG_DEFAULT_CONT,
+};
 enum sig_default signal_default_action(int sig);
 
-/* A synchronous signal raised by guest code (fault, undefined insn, BRK). */
-_Noreturn void signal_deliver_sync(struct task *t, int sig, int code, uint64_t addr);
+/* Host dispositions and the sigreturn trampoline page for a new
+ * process whose first task is t. 0 or -errno. */
+int signal_process_init(struct process *p, struct task *t);
 
-/* kill/tgkill of this process (tid 0) or of one of its threads. Default
- * and ignore actions are mirrored to the host (signal_mirror_action), so
- * the host kernel does the right thing, pending included; handlers are
- * not run yet: the default action applies, with a warning. Returns 0 or
- * -errno. */
-int64_t signal_send_own(struct task *t, int tid, int sig);
+/* A synchronous signal (fault, undefined insn, BRK) at cpu->pc, with
+ * Linux's force_sig semantics: if blocked or ignored, the action becomes
+ * SIG_DFL (and the signal unblocked), so it kills. Delivered by the next
+ * signal_handle(). fault_address goes to sigcontext.fault_address. */
+void signal_force(struct task *t, int sig, int code, uint64_t addr, uint64_t fault_address);
 
-/* Mirrors a guest SIG_DFL/SIG_IGN to the host disposition, and the guest
- * mask to the host thread's mask, for the signals the emulator does not
- * use itself. */
-void signal_mirror_action(int sig, uint64_t handler);
-void signal_mirror_mask(uint64_t guest_mask);
+/* Delivers what is pending for t, as Linux does on the way back to user
+ * mode: synchronous signals first, then the lowest deliverable number;
+ * every deliverable signal gets its frame (the last one's handler runs
+ * first); default actions terminate, ignore or stop. Also settles the
+ * restart of an interrupted syscall (t->sig.restart). */
+void signal_handle(struct task *t);
+
+/* Sets t's mask (SIGKILL/SIGSTOP never blocked), the host mask with it,
+ * and raises attention if a recorded signal became deliverable. */
+void signal_set_mask(struct task *t, uint64_t mask);
+
+/* rt_sigreturn: restores registers, mask and alternate stack from the
+ * frame at sp. A bad frame leaves the registers alone and forces a
+ * SIGSEGV. Returns the value for x0. */
+int64_t signal_sigreturn(struct task *t);
+
+/* Removes the lowest recorded signal in set (synchronous ones first)
+ * into *info; returns its number or 0. For rt_sigtimedwait. */
+int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info);
+/* Forgets a recorded sig (its action became "ignore"). */
+void signal_discard_recorded(struct task *t, int sig);
+
+/* Alternate stack, as Linux's sigaltstack: the flags reported for sp
+ * (SS_DISABLE, SS_ONSTACK or 0), and setting it (0, -EPERM while on it,
+ * -EINVAL, -ENOMEM). */
+int signal_altstack_flags(const struct task *t, uint64_t sp);
+int signal_altstack_set(struct task *t, const struct aarch64_stack_t *ss, uint64_t sp);
 
 #endif

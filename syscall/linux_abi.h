@@ -47,15 +47,55 @@ struct aarch64_sigaction {
 #define GUEST_SIG_IGN 1
 #define GUEST_NSIG    64
 
+/* sa_flags (asm-generic values, the same on x86-64). */
+#define GUEST_SA_NOCLDSTOP      0x00000001ull
+#define GUEST_SA_NOCLDWAIT      0x00000002ull
+#define GUEST_SA_SIGINFO        0x00000004ull
+#define GUEST_SA_EXPOSE_TAGBITS 0x00000800ull
+#define GUEST_SA_RESTORER       0x04000000ull
+#define GUEST_SA_ONSTACK        0x08000000ull
+#define GUEST_SA_RESTART        0x10000000ull
+#define GUEST_SA_NODEFER        0x40000000ull
+#define GUEST_SA_RESETHAND      0x80000000ull
+/* What rt_sigaction keeps and reports back (Linux's UAPI_SA_FLAGS on arm64). */
+#define GUEST_SA_KNOWN                                                                             \
+    (GUEST_SA_NOCLDSTOP | GUEST_SA_NOCLDWAIT | GUEST_SA_SIGINFO | GUEST_SA_EXPOSE_TAGBITS |        \
+     GUEST_SA_RESTORER | GUEST_SA_ONSTACK | GUEST_SA_RESTART | GUEST_SA_NODEFER |                  \
+     GUEST_SA_RESETHAND)
+
+/* siginfo_t: 128 bytes, three ints, padding, then the union at offset 16.
+ * x86-64 has the very same layout, so host siginfo is copied as is. */
+struct aarch64_siginfo {
+    int32_t si_signo;
+    int32_t si_errno;
+    int32_t si_code;
+    int32_t pad0;
+    union {
+        uint64_t addr; /* SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE: si_addr */
+        struct {
+            int32_t pid;
+            uint32_t uid;
+            uint64_t value; /* si_value of SI_QUEUE / SI_TIMER */
+        } kill;
+        uint8_t raw[112];
+    } u;
+};
+_Static_assert(sizeof(struct aarch64_siginfo) == 128, "siginfo_t is 128 bytes");
+#define GUEST_SI_USER   0
+#define GUEST_SI_KERNEL 0x80
+#define GUEST_SI_QUEUE  (-1)
+#define GUEST_SI_TKILL  (-6)
+
 struct aarch64_stack_t {
     uint64_t ss_sp;
     int32_t ss_flags;
     int32_t pad;
     uint64_t ss_size;
 };
-#define GUEST_SS_ONSTACK  1
-#define GUEST_SS_DISABLE  2
-#define GUEST_MINSIGSTKSZ 5120
+#define GUEST_SS_ONSTACK    1
+#define GUEST_SS_DISABLE    2
+#define GUEST_SS_AUTODISARM (1u << 31)
+#define GUEST_MINSIGSTKSZ   5120
 
 /* open(2) flags whose values differ between AArch64 and x86-64. */
 #define AARCH64_O_DIRECTORY 0040000

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "syscall/elf_load.h"
+#include "syscall/guest_signal.h"
 #include "syscall/stack.h"
 #include "syscall/task.h"
 
@@ -121,6 +122,12 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     t->cpu.x[31] = (uint64_t)guest_sp;
     atomic_store(&p->live_threads, 1);
     dbt_install_fault_handler();
+    r = signal_process_init(p, t);
+    if (r) {
+        snprintf(err, errlen, "cannot map the signal trampoline: %s", strerror(-r));
+        task_free(t);
+        goto fail;
+    }
     *out = p;
     *main_task = t;
     return 0;

@@ -5,24 +5,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "syscall/guest_signal.h"
+#include "syscall/host_signal.h"
 #include "syscall/syscall.h"
 
 _Noreturn void task_run(struct task *t) {
+    host_signal_set_current(t);
+    host_signal_set_mask(t->sigmask); /* threads start with all blocked */
+    struct cpu *cpu = &t->cpu;
     for (;;) {
-        switch (dbt_run(&t->cpu)) {
+        switch (dbt_run(cpu)) {
         case CPU_EXIT_SVC: syscall_dispatch(t); break;
-        case CPU_EXIT_SIGNAL:
-            signal_deliver_sync(t, t->cpu.exit_signo, t->cpu.exit_code, t->cpu.exit_addr);
+        case CPU_EXIT_SIGNAL: {
+            int sig = cpu->exit_signo;
+            uint64_t fault = (sig == SIGSEGV || sig == SIGBUS) ? cpu->exit_addr : 0;
+            signal_force(t, sig, cpu->exit_code, cpu->exit_addr, fault);
             break;
-        case CPU_EXIT_ATTENTION: t->cpu.attention = 0; break;
+        }
+        case CPU_EXIT_ATTENTION: break;
         default: SHOAL_ASSERT(!"unknown dbt_run exit");
         }
+        /* Signals are delivered here, between guest instructions, and
+         * right after a syscall (which may have to be restarted). */
+        if (cpu->attention || t->sig.restart) signal_handle(t);
     }
 }
 
@@ -34,15 +43,7 @@ _Noreturn void process_exit(struct process *p, int status) {
 
 _Noreturn void process_die_of_signal(struct process *p, int sig) {
     fflush(NULL);
-    /* Die like the native process would, without dumping the emulator's core. */
-    struct rlimit none = {0, 0};
-    setrlimit(RLIMIT_CORE, &none);
-    signal(sig, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    syscall(SYS_tgkill, getpid(), gettid(), sig);
+    host_signal_die(sig);
     /* Only reached for signals whose default action is not to terminate. */
     syscall(SYS_exit_group, 128 + sig);
     _exit(128 + sig);
@@ -60,6 +61,10 @@ _Noreturn void task_exit(struct task *t, int status) {
         }
     }
     if (atomic_fetch_sub(&p->live_threads, 1) == 1) process_exit(p, status);
+    /* Signals for this thread die with it; process-directed ones go to
+     * the threads that remain. */
+    host_signal_block_all();
+    host_signal_set_current(NULL);
     task_free(t);
     pthread_exit(NULL);
 }

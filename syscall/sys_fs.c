@@ -40,7 +40,8 @@ SYSCALL_HANDLER(openat) {
     int fd = proc_file_open(t, path, flags);
     if (fd != PROC_NOT_EMULATED) return fd;
     const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
-    return host_result(openat((int)a[0], p, flags, (mode_t)a[3]));
+    /* Opening a FIFO blocks until the other end opens. */
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_openat, (int)a[0], p, flags, (mode_t)a[3]);
 }
 
 SYSCALL_HANDLER(close) {
@@ -49,22 +50,24 @@ SYSCALL_HANDLER(close) {
 
 SYSCALL_HANDLER(read) {
     void *buf = GUEST_OUT(t, a[1], a[2]);
-    return buf ? host_result(read((int)a[0], buf, a[2])) : -EFAULT;
+    return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_read, (int)a[0], buf, a[2]) : -EFAULT;
 }
 
 SYSCALL_HANDLER(write) {
     void *buf = GUEST_IN(t, a[1], a[2]);
-    return buf ? host_result(write((int)a[0], buf, a[2])) : -EFAULT;
+    return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_write, (int)a[0], buf, a[2]) : -EFAULT;
 }
 
 SYSCALL_HANDLER(pread64) {
     void *buf = GUEST_OUT(t, a[1], a[2]);
-    return buf ? host_result(pread((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
+    return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pread64, (int)a[0], buf, a[2], a[3])
+               : -EFAULT;
 }
 
 SYSCALL_HANDLER(pwrite64) {
     void *buf = GUEST_IN(t, a[1], a[2]);
-    return buf ? host_result(pwrite((int)a[0], buf, a[2], (off_t)a[3])) : -EFAULT;
+    return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwrite64, (int)a[0], buf, a[2], a[3])
+               : -EFAULT;
 }
 
 /* Translates a guest iovec array (same layout as the host's) into iov. */
@@ -85,25 +88,27 @@ static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct io
 SYSCALL_HANDLER(readv) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
-    return e ? e : host_result(readv((int)a[0], iov, (int)a[2]));
+    return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_readv, (int)a[0], iov, a[2]);
 }
 
 SYSCALL_HANDLER(writev) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
-    return e ? e : host_result(writev((int)a[0], iov, (int)a[2]));
+    return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_writev, (int)a[0], iov, a[2]);
 }
 
 SYSCALL_HANDLER(preadv) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
-    return e ? e : host_result(preadv((int)a[0], iov, (int)a[2], (off_t)a[3]));
+    /* x86-64 takes the offset whole in pos_l; pos_h is unused. */
+    return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv, (int)a[0], iov, a[2], a[3], 0);
 }
 
 SYSCALL_HANDLER(pwritev) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
-    return e ? e : host_result(pwritev((int)a[0], iov, (int)a[2], (off_t)a[3]));
+    return e ? e
+             : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwritev, (int)a[0], iov, a[2], a[3], 0);
 }
 
 SYSCALL_HANDLER(lseek) {
@@ -184,7 +189,7 @@ SYSCALL_HANDLER(fcntl) {
     case F_OFD_SETLK:
     case F_OFD_SETLKW: {
         void *fl = guest_buf(t, a[2], sizeof(struct flock), PROT_READ | PROT_WRITE);
-        return fl ? host_result(fcntl(fd, cmd, fl)) : -EFAULT;
+        return fl ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_fcntl, fd, cmd, fl) : -EFAULT;
     }
     case F_GETOWN_EX:
     case F_SETOWN_EX: {
@@ -231,9 +236,12 @@ SYSCALL_HANDLER(ioctl) {
     for (size_t i = 0; i < sizeof ioctl_rows / sizeof ioctl_rows[0]; i++) {
         const struct ioctl_row *r = &ioctl_rows[i];
         if (r->req != (uint32_t)a[1]) continue;
-        if (!r->size) return host_result(ioctl((int)a[0], r->req, (unsigned long)a[2]));
+        /* TCSETSW/TCSBRK wait for the terminal: interruptible. */
+        if (!r->size)
+            return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_ioctl, (int)a[0], r->req, a[2]);
         void *arg = guest_buf(t, a[2], r->size, r->prot);
-        return arg ? host_result(ioctl((int)a[0], r->req, arg)) : -EFAULT;
+        return arg ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_ioctl, (int)a[0], r->req, arg)
+                   : -EFAULT;
     }
     if (t->proc->strace)
         fprintf(stderr, "shoal: unsupported ioctl %#llx\n", (unsigned long long)a[1]);
@@ -358,7 +366,7 @@ SYSCALL_HANDLER(sync) {
     return 0;
 }
 SYSCALL_HANDLER(flock) {
-    return host_result(flock((int)a[0], (int)a[1]));
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_flock, (int)a[0], (int)a[1]);
 }
 SYSCALL_HANDLER(umask) {
     return umask((mode_t)a[0]);
@@ -407,14 +415,29 @@ SYSCALL_HANDLER(copy_file_range) {
 }
 
 SYSCALL_HANDLER(ppoll) {
-    /* struct pollfd is generic. The signal mask argument waits for signal delivery. */
+    /* struct pollfd is generic. */
     if (a[1] > 65536) return -EINVAL;
     void *fds = guest_buf(t, a[0], a[1] * sizeof(struct pollfd), PROT_READ | PROT_WRITE);
     if (!fds) return -EFAULT;
     void *tmo = NULL;
     if (a[2] && !(tmo = guest_buf(t, a[2], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
         return -EFAULT;
-    return host_result(syscall(SYS_ppoll, fds, (nfds_t)a[1], tmo, NULL, 8));
+    if (a[3]) {
+        /* The mask applies while waiting; after an interruption it stays
+         * until the handler's frame saved the old one (like sigsuspend). */
+        uint64_t mask;
+        if (a[4] != 8) return -EINVAL;
+        if (gs_copy_in(&t->proc->mem, &mask, a[3], sizeof mask)) return -EFAULT;
+        t->sig.saved_mask = t->sigmask;
+        t->sig.saved_mask_valid = true;
+        signal_set_mask(t, mask);
+    }
+    int64_t r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_ppoll, fds, a[1], tmo, NULL, 8);
+    if (a[3] && r != -GUEST_ERESTARTNOHAND) {
+        t->sig.saved_mask_valid = false;
+        signal_set_mask(t, t->sig.saved_mask);
+    }
+    return r;
 }
 
 SYSCALL_HANDLER(close_range) {

@@ -44,9 +44,19 @@ SYSCALL_HANDLER(futex) {
         if (!(uaddr2 = guest_buf(t, a[4], 4, 0))) return -EFAULT;
         break;
     }
-    long r = syscall(SYS_futex, uaddr, op, (uint32_t)a[2],
-                     timeout ? timeout : (void *)(uintptr_t)arg4, uaddr2, (uint32_t)a[5]);
-    return host_result(r);
+    /* How Linux restarts each blocking command after a signal. */
+    int restart = GUEST_ERESTARTSYS;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+        if (timeout) restart = GUEST_ERESTART_RESTARTBLOCK;
+        break;
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI: restart = GUEST_ERESTARTNOINTR; break;
+    }
+    return blocking_syscall(t, restart, SYS_futex, uaddr, op, (uint32_t)a[2],
+                            timeout ? timeout : (void *)(uintptr_t)arg4, uaddr2, (uint32_t)a[5]);
 }
 
 const struct syscall_row sys_futex_rows[] = {

@@ -1,19 +1,27 @@
-/* Signal syscalls: actions, masks and alternate stacks are stored per
- * process / per task; sending to ourselves acts at once (guest_signal.c),
- * sending to other processes goes to the host. */
+/* Signal syscalls. Actions are per process, masks, alternate stacks and
+ * recorded signals per task (guest_signal.c); sending goes straight to
+ * the host kernel, since guest signal numbers, pids and tids are the
+ * host's (host_signal.h), so it routes, queues and masks as Linux. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syscall/guest_signal.h"
+#include "syscall/host_signal.h"
+#include "syscall/safe_syscall.h"
 #include "syscall/syscall.h"
-
-#define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
 
 static bool valid_sig(uint64_t sig) {
     return sig >= 1 && sig <= GUEST_NSIG;
+}
+
+/* Whether act makes sig ignored (so pending instances are dropped). */
+static bool ignores(int sig, const struct aarch64_sigaction *act) {
+    return act->handler == GUEST_SIG_IGN ||
+           (act->handler == GUEST_SIG_DFL && signal_default_action(sig) == SIG_DEFAULT_IGNORE);
 }
 
 SYSCALL_HANDLER(rt_sigaction) {
@@ -23,16 +31,20 @@ SYSCALL_HANDLER(rt_sigaction) {
     if (a[1]) {
         if (sig == SIGKILL || sig == SIGSTOP) return -EINVAL;
         if (gs_copy_in(&t->proc->mem, &act, a[1], sizeof act)) return -EFAULT;
+        act.flags &= GUEST_SA_KNOWN;
+        act.mask &= ~GUEST_UNBLOCKABLE;
     }
     struct process *p = t->proc;
     pthread_mutex_lock(&p->sig_lock);
     old = p->sigaction[sig];
     if (a[1]) {
-        act.mask &= ~UNBLOCKABLE;
         p->sigaction[sig] = act;
-        signal_mirror_action(sig, act.handler);
+        host_signal_apply_action(sig, &act);
     }
     pthread_mutex_unlock(&p->sig_lock);
+    /* Linux drops pending instances of a newly ignored signal; the host
+     * kernel does it for its queues, this does it for ours. */
+    if (a[1] && ignores(sig, &act)) signal_discard_recorded(t, sig);
     if (a[2] && gs_copy_out(&p->mem, a[2], &old, sizeof old)) return -EFAULT;
     return 0;
 }
@@ -42,14 +54,14 @@ SYSCALL_HANDLER(rt_sigprocmask) {
     uint64_t set = 0, old = t->sigmask;
     if (a[1]) {
         if (gs_copy_in(&t->proc->mem, &set, a[1], sizeof set)) return -EFAULT;
+        uint64_t m;
         switch (a[0]) {
-        case SIG_BLOCK: t->sigmask |= set; break;
-        case SIG_UNBLOCK: t->sigmask &= ~set; break;
-        case SIG_SETMASK: t->sigmask = set; break;
+        case SIG_BLOCK: m = t->sigmask | set; break;
+        case SIG_UNBLOCK: m = t->sigmask & ~set; break;
+        case SIG_SETMASK: m = set; break;
         default: return -EINVAL;
         }
-        t->sigmask &= ~UNBLOCKABLE;
-        signal_mirror_mask(t->sigmask);
+        signal_set_mask(t, m);
     }
     /* Like Linux: a bad oldset still leaves the new mask in place. */
     if (a[2] && gs_copy_out(&t->proc->mem, a[2], &old, sizeof old)) return -EFAULT;
@@ -57,71 +69,118 @@ SYSCALL_HANDLER(rt_sigprocmask) {
 }
 
 SYSCALL_HANDLER(rt_sigpending) {
+    if (a[1] > 8) return -EINVAL;
+    /* Linux reports the pending signals that are also blocked. */
+    uint64_t set = (t->sig.recorded | host_signal_pending()) & t->sigmask;
+    return gs_copy_out(&t->proc->mem, a[0], &set, a[1]);
+}
+
+SYSCALL_HANDLER(rt_sigsuspend) {
     if (a[1] != 8) return -EINVAL;
-    uint64_t none = 0;
-    return gs_copy_out(&t->proc->mem, a[0], &none, sizeof none);
+    uint64_t mask;
+    if (gs_copy_in(&t->proc->mem, &mask, a[0], sizeof mask)) return -EFAULT;
+    t->sig.saved_mask = t->sigmask;
+    t->sig.saved_mask_valid = true;
+    signal_set_mask(t, mask);
+    uint64_t hmask = host_signal_mask_of(t->sigmask);
+    /* Returns when any host handler ran (or one is already recorded);
+     * signal_handle() then delivers, or restarts us if nothing was
+     * deliverable. */
+    safe_syscall(&t->sig.pending, SYS_rt_sigsuspend, &hmask, 8, 0, 0, 0, 0);
+    return -GUEST_ERESTARTNOHAND;
+}
+
+SYSCALL_HANDLER(rt_sigtimedwait) {
+    if (a[3] != 8) return -EINVAL;
+    uint64_t set;
+    if (gs_copy_in(&t->proc->mem, &set, a[0], sizeof set)) return -EFAULT;
+    set &= ~GUEST_UNBLOCKABLE;
+    const void *ts = NULL;
+    if (a[2] && !(ts = GUEST_IN(t, a[2], sizeof(struct timespec)))) return -EFAULT;
+    struct aarch64_siginfo info;
+    memset(&info, 0, sizeof info);
+    int64_t sig = signal_take_recorded(t, set, &info);
+    if (!sig) {
+        sig = safe_syscall(&t->sig.pending, SYS_rt_sigtimedwait, &set, &info, ts, 8, 0, 0);
+        if (sig <= 0) return sig; /* -EAGAIN, -EINTR (not restarted, as on Linux) */
+    }
+    if (a[1] && gs_copy_out(&t->proc->mem, a[1], &info, sizeof info)) return -EFAULT;
+    return sig;
 }
 
 SYSCALL_HANDLER(sigaltstack) {
+    uint64_t sp = t->cpu.x[31];
     struct aarch64_stack_t old = t->altstack, ss;
+    old.ss_flags = signal_altstack_flags(t, sp) | (int32_t)((uint32_t)t->altstack.ss_flags &
+                                                            GUEST_SS_AUTODISARM);
+    old.pad = 0;
     if (a[0]) {
         if (gs_copy_in(&t->proc->mem, &ss, a[0], sizeof ss)) return -EFAULT;
-        int mode = ss.ss_flags & ~(int32_t)(1u << 31); /* SS_AUTODISARM */
-        if (mode != 0 && mode != GUEST_SS_DISABLE) return -EINVAL;
-        if (mode == GUEST_SS_DISABLE) {
-            ss.ss_sp = 0;
-            ss.ss_size = 0;
-        } else if (ss.ss_size < GUEST_MINSIGSTKSZ) {
-            return -ENOMEM;
-        }
-        t->altstack = ss;
+        int r = signal_altstack_set(t, &ss, sp);
+        if (r) return r;
     }
     if (a[1] && gs_copy_out(&t->proc->mem, a[1], &old, sizeof old)) return -EFAULT;
     return 0;
 }
 
 SYSCALL_HANDLER(kill) {
-    pid_t pid = (pid_t)a[0];
-    int sig = (int)a[1];
-    if (sig < 0 || sig > GUEST_NSIG) return -EINVAL;
-    if (pid != getpid() || sig == 0) return host_result(kill(pid, sig));
-    return signal_send_own(t, 0, sig);
-}
-
-/* True if tid is a thread of this process. */
-static bool own_thread(pid_t tid) {
-    return syscall(SYS_tgkill, getpid(), tid, 0) == 0;
+    if (a[1] > GUEST_NSIG) return -EINVAL;
+    return host_result(kill((pid_t)a[0], (int)a[1]));
 }
 
 SYSCALL_HANDLER(tgkill) {
-    pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
-    int sig = (int)a[2];
-    if (sig < 0 || sig > GUEST_NSIG || tgid <= 0 || tid <= 0) return -EINVAL;
-    if (tgid != getpid() || sig == 0) return host_result(syscall(SYS_tgkill, tgid, tid, sig));
-    if (!own_thread(tid)) return -ESRCH;
-    return signal_send_own(t, tid, sig);
+    if (a[2] > GUEST_NSIG) return -EINVAL;
+    return host_result(syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]));
 }
 
 SYSCALL_HANDLER(tkill) {
-    pid_t tid = (pid_t)a[0];
-    int sig = (int)a[1];
-    if (sig < 0 || sig > GUEST_NSIG || tid <= 0) return -EINVAL;
-    if (sig == 0 || !own_thread(tid)) return host_result(syscall(SYS_tkill, tid, sig));
-    return signal_send_own(t, tid, sig);
+    if (a[1] > GUEST_NSIG) return -EINVAL;
+    return host_result(syscall(SYS_tkill, (pid_t)a[0], (int)a[1]));
+}
+
+/* sigqueue(3), pthread_sigqueue(3): the guest's siginfo is passed as is
+ * (same layout); the host kernel checks si_code against the target. */
+SYSCALL_HANDLER(rt_sigqueueinfo) {
+    struct aarch64_siginfo info;
+    if (a[1] > GUEST_NSIG) return -EINVAL;
+    if (gs_copy_in(&t->proc->mem, &info, a[2], sizeof info)) return -EFAULT;
+    return host_result(syscall(SYS_rt_sigqueueinfo, (pid_t)a[0], (int)a[1], &info));
+}
+
+SYSCALL_HANDLER(rt_tgsigqueueinfo) {
+    struct aarch64_siginfo info;
+    if (a[2] > GUEST_NSIG) return -EINVAL;
+    if (gs_copy_in(&t->proc->mem, &info, a[3], sizeof info)) return -EFAULT;
+    return host_result(
+        syscall(SYS_rt_tgsigqueueinfo, (pid_t)a[0], (pid_t)a[1], (int)a[2], &info));
+}
+
+/* signalfd4: the mask and struct signalfd_siginfo are the same on both
+ * sides, and so are SFD_NONBLOCK/SFD_CLOEXEC (O_NONBLOCK/O_CLOEXEC). */
+SYSCALL_HANDLER(signalfd4) {
+    uint64_t mask;
+    if (a[2] != 8) return -EINVAL;
+    if (gs_copy_in(&t->proc->mem, &mask, a[1], sizeof mask)) return -EFAULT;
+    return host_result(syscall(SYS_signalfd4, (int)a[0], &mask, 8, (int)a[3]));
 }
 
 SYSCALL_HANDLER(rt_sigreturn) {
-    return -ENOSYS;
+    return signal_sigreturn(t);
 }
 
 const struct syscall_row sys_signal_rows[] = {
+    {74, "signalfd4", sys_signalfd4, "dpux", 'd', SC_GLOBAL},
     {129, "kill", sys_kill, "dS", 'd', SC_GLOBAL},
     {130, "tkill", sys_tkill, "dS", 'd', SC_GLOBAL},
     {131, "tgkill", sys_tgkill, "ddS", 'd', SC_GLOBAL},
     {132, "sigaltstack", sys_sigaltstack, "pp", 'd', SC_LOCAL},
+    {133, "rt_sigsuspend", sys_rt_sigsuspend, "pu", 'd', SC_LOCAL},
     {134, "rt_sigaction", sys_rt_sigaction, "Sppu", 'd', SC_GLOBAL},
     {135, "rt_sigprocmask", sys_rt_sigprocmask, "dppu", 'd', SC_LOCAL},
     {136, "rt_sigpending", sys_rt_sigpending, "pu", 'd', SC_LOCAL},
-    {139, "rt_sigreturn", sys_rt_sigreturn, "", 'd', SC_LOCAL},
+    {137, "rt_sigtimedwait", sys_rt_sigtimedwait, "pppu", 'd', SC_LOCAL},
+    {138, "rt_sigqueueinfo", sys_rt_sigqueueinfo, "dSp", 'd', SC_GLOBAL},
+    {139, "rt_sigreturn", sys_rt_sigreturn, "", 'x', SC_LOCAL},
+    {240, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo, "ddSp", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -71,14 +71,15 @@ SYSCALL_HANDLER(wait4) {
     void *ru = NULL;
     if (a[1] && !(status = GUEST_OUT(t, a[1], sizeof *status))) return -EFAULT;
     if (a[3] && !(ru = GUEST_OUT(t, a[3], 144))) return -EFAULT; /* struct rusage: generic */
-    return host_result(syscall(SYS_wait4, (pid_t)a[0], status, (int)a[2], ru));
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_wait4, (pid_t)a[0], status, (int)a[2], ru);
 }
 
 SYSCALL_HANDLER(waitid) {
     void *info = NULL, *ru = NULL;
     if (a[2] && !(info = GUEST_OUT(t, a[2], 128))) return -EFAULT; /* siginfo_t */
     if (a[4] && !(ru = GUEST_OUT(t, a[4], 144))) return -EFAULT;
-    return host_result(syscall(SYS_waitid, (int)a[0], (pid_t)a[1], info, (int)a[3], ru));
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_waitid, (int)a[0], (pid_t)a[1], info,
+                            (int)a[3], ru);
 }
 
 const struct syscall_row sys_thread_rows[] = {

@@ -31,14 +31,17 @@ SYSCALL_HANDLER(nanosleep) {
     const void *req = GUEST_IN(t, a[0], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[1] && !(rem = GUEST_OUT(t, a[1], sizeof(struct timespec))))) return -EFAULT;
-    return host_result(syscall(SYS_nanosleep, req, rem));
+    /* Linux restarts with the time left; a restart here (no handler ran)
+     * sleeps the whole request again. */
+    return blocking_syscall(t, GUEST_ERESTART_RESTARTBLOCK, SYS_nanosleep, req, rem);
 }
 
 SYSCALL_HANDLER(clock_nanosleep) {
     const void *req = GUEST_IN(t, a[2], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[3] && !(rem = GUEST_OUT(t, a[3], sizeof(struct timespec))))) return -EFAULT;
-    return host_result(syscall(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1], req, rem));
+    return blocking_syscall(t, GUEST_ERESTART_RESTARTBLOCK, SYS_clock_nanosleep, (clockid_t)a[0],
+                            (int)a[1], req, rem);
 }
 
 SYSCALL_HANDLER(times) {
@@ -47,8 +50,25 @@ SYSCALL_HANDLER(times) {
     return host_result(syscall(SYS_times, buf));
 }
 
+/* alarm(3) is setitimer(ITIMER_REAL) on AArch64; struct itimerval is
+ * the same on both sides. The signals go to the process (host_signal.h). */
+SYSCALL_HANDLER(getitimer) {
+    void *v = GUEST_OUT(t, a[1], sizeof(struct itimerval));
+    return v ? host_result(syscall(SYS_getitimer, (int)a[0], v)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(setitimer) {
+    const void *nv = NULL;
+    void *ov = NULL;
+    if (a[1] && !(nv = GUEST_IN(t, a[1], sizeof(struct itimerval)))) return -EFAULT;
+    if (a[2] && !(ov = GUEST_OUT(t, a[2], sizeof(struct itimerval)))) return -EFAULT;
+    return host_result(syscall(SYS_setitimer, (int)a[0], nv, ov));
+}
+
 const struct syscall_row sys_time_rows[] = {
     {101, "nanosleep", sys_nanosleep, "pp", 'd', SC_LOCAL},
+    {102, "getitimer", sys_getitimer, "dp", 'd', SC_GLOBAL},
+    {103, "setitimer", sys_setitimer, "dpp", 'd', SC_GLOBAL},
     {113, "clock_gettime", sys_clock_gettime, "dp", 'd', SC_LOCAL},
     {114, "clock_getres", sys_clock_getres, "dp", 'd', SC_LOCAL},
     {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},

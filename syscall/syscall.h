@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "syscall/guest_signal.h"
+#include "syscall/safe_syscall.h"
 #include "syscall/task.h"
 
 typedef int64_t (*syscall_fn)(struct task *t, const uint64_t *a);
@@ -58,6 +60,20 @@ void strace_finish(struct task *t, const struct syscall_row *row, char *buf, siz
 /* A host result (-1 + errno convention) as a syscall result. */
 static inline int64_t host_result(long r) {
     return r < 0 ? -(int64_t)errno : r;
+}
+
+/* A host syscall that may block, made on behalf of the guest: a guest
+ * signal interrupts it without a race (safe_syscall.h), and then it
+ * returns -restart, restart being the GUEST_ERESTART* code Linux's
+ * version of the call uses (guest_signal.h). Up to six arguments. */
+#define blocking_syscall(t, restart, nr, ...)                                                      \
+    restart_on_eintr(                                                                              \
+        safe_syscall_base(&(t)->sig.pending, nr, SAFE_ARGS6_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)),      \
+        restart)
+#define SAFE_ARGS6_(a1, a2, a3, a4, a5, a6, ...)                                                   \
+    (long)(a1), (long)(a2), (long)(a3), (long)(a4), (long)(a5), (long)(a6)
+static inline int64_t restart_on_eintr(long r, int restart) {
+    return r == -EINTR ? -(int64_t)restart : r;
 }
 
 /* Host pointer to len bytes at guest addr with at least prot, or NULL. */

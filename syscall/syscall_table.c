@@ -61,6 +61,14 @@ void syscall_dispatch(struct task *t) {
         if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
     }
     int64_t ret = row->fn(t, args);
+    if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
+        row->nr != GUEST_NR_RT_SIGRETURN) {
+        /* Interrupted by a signal: signal_handle() decides between
+         * -EINTR and a restart with the original x0. */
+        t->sig.restart = ret;
+        t->sig.orig_x0 = args[0];
+        ret = -EINTR;
+    }
     if (t->proc->strace && row->ret != 'n') strace_finish(t, row, line, sizeof line, ret);
     cpu->x[0] = (uint64_t)ret;
 }

@@ -14,6 +14,29 @@
 #include "syscall/guest_mem.h"
 #include "syscall/linux_abi.h"
 
+/* Per-thread signal state besides the mask and the alternate stack.
+ * `recorded`, `info` and `pending` are written by the host signal handler
+ * on this thread (host_signal.c) and read by the run loop on this thread
+ * with host signals blocked; nothing else touches them. */
+struct task_signals {
+    volatile uint64_t recorded;                  /* bit n-1: info[n] holds a signal */
+    struct aarch64_siginfo info[GUEST_NSIG + 1]; /* by signal number */
+    /* Non-zero while a recorded signal is deliverable (not blocked):
+     * safe_syscall does not block, the run loop delivers. */
+    volatile int pending;
+    bool sync_valid; /* a synchronous signal waits in `sync` */
+    struct aarch64_siginfo sync;
+    uint64_t fault_address; /* sigcontext.fault_address: the last fault's */
+    /* sigsuspend/ppoll replace the mask until a handler runs; the frame
+     * then saves this one, so rt_sigreturn restores it. */
+    bool saved_mask_valid;
+    uint64_t saved_mask;
+    /* The syscall just made asks to be restarted (-ERESTART* code) with
+     * its original x0, depending on what signal delivery finds. */
+    int64_t restart;
+    uint64_t orig_x0;
+};
+
 struct process {
     struct guest_space mem;
     struct dbt *dbt;
@@ -27,6 +50,7 @@ struct process {
 
     pthread_mutex_t sig_lock;                           /* guards sigaction[] */
     struct aarch64_sigaction sigaction[GUEST_NSIG + 1]; /* by signal number */
+    uint64_t sigtramp; /* guest address of `mov x8, #139; svc #0` (0: none) */
 
     atomic_int live_threads;
     atomic_int leader_status; /* exit status of the first thread, if it exits alone */
@@ -40,6 +64,7 @@ struct task {
     uint64_t robust_list, robust_list_len;
     uint64_t sigmask; /* blocked signals, bit n-1 for signal n */
     struct aarch64_stack_t altstack;
+    struct task_signals sig;
 };
 
 /* What the command line decided. */

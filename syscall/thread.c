@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "syscall/host_signal.h"
 
 #define HOST_THREAD_STACK (4u << 20) /* our own frames: syscall buffers, interpreter */
 
@@ -71,7 +72,12 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&p->live_threads, 1);
     pthread_t th;
+    /* The child starts with host signals blocked until task_run() has
+     * made it a guest thread the recorder knows (host glibc still
+     * unblocks its SIGCANCEL there, which the recorder hands back). */
+    host_signal_block_all();
     int e = pthread_create(&th, &attr, thread_main, &s);
+    host_signal_set_mask(parent->sigmask);
     pthread_attr_destroy(&attr);
     if (e) {
         atomic_fetch_sub(&p->live_threads, 1);
@@ -92,6 +98,9 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
     if (pid < 0) return -errno;
     if (pid == 0) {
         t->tid = gettid();
+        /* Linux clears the child's pending signals. */
+        memset(&t->sig, 0, sizeof t->sig);
+        t->cpu.attention = 0;
         atomic_store(&t->proc->live_threads, 1);
         if (newsp) t->cpu.x[31] = newsp;
         if (flags & CLONE_CHILD_SETTID) write_tid(t, ctid, t->tid);

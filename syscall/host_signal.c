@@ -1,0 +1,208 @@
+/* Host signal dispositions, masks and the recording handler (see
+ * host_signal.h). All calls are raw syscalls: glibc's wrappers refuse or
+ * silently drop signals 32 and 33, which belong to the guest here. */
+#define _GNU_SOURCE
+#include "syscall/host_signal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "syscall/guest_signal.h"
+#include "syscall/safe_syscall.h"
+
+/* The kernel's struct sigaction (x86-64 and asm-generic alike). */
+struct ksigaction {
+    void *handler;
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+#define KSA_RESTORER 0x04000000ul
+#define KSIG_DFL     ((void *)0)
+#define KSIG_IGN     ((void *)1)
+
+/* Synchronous fault signals: never blocked on the host (host_signal.h). */
+#define NEVER_BLOCK                                                                                \
+    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP) |         \
+     SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define ALL_SIGNALS (~0ull)
+
+#if defined(__x86_64__)
+/* x86-64 handlers must name their return trampoline (SA_RESTORER). */
+__asm__(".text\n"
+        ".globl shoal_host_sigreturn\n"
+        ".hidden shoal_host_sigreturn\n"
+        ".type shoal_host_sigreturn, @function\n"
+        "shoal_host_sigreturn:\n"
+        "    mov $15, %eax\n" /* rt_sigreturn */
+        "    syscall\n"
+        "    hlt\n"
+        ".size shoal_host_sigreturn, .-shoal_host_sigreturn\n");
+void shoal_host_sigreturn(void);
+#endif
+
+/* Host signal handlers can only find their context through globals: the
+ * task this thread runs, and the DBT's fault handler we chain to. */
+static __thread struct task *current_task;
+static void (*dbt_fault_handler)(int, siginfo_t *, void *);
+
+static long raw_sigaction(int sig, const struct ksigaction *act, struct ksigaction *old) {
+    struct ksigaction k;
+    if (act) {
+        k = *act;
+#if defined(__x86_64__)
+        k.flags |= KSA_RESTORER;
+        k.restorer = shoal_host_sigreturn;
+#endif
+    }
+    return syscall(SYS_rt_sigaction, sig, act ? &k : NULL, old, 8);
+}
+
+static void raw_setmask(int how, uint64_t set) {
+    syscall(SYS_rt_sigprocmask, how, &set, NULL, 8);
+}
+
+void host_signal_set_current(struct task *t) {
+    current_task = t;
+}
+
+uint64_t host_signal_mask_of(uint64_t guest_mask) {
+    return guest_mask & ~NEVER_BLOCK;
+}
+
+void host_signal_block_all(void) {
+    raw_setmask(SIG_BLOCK, ALL_SIGNALS & ~NEVER_BLOCK);
+}
+
+void host_signal_set_mask(uint64_t guest_mask) {
+    raw_setmask(SIG_SETMASK, host_signal_mask_of(guest_mask));
+}
+
+uint64_t host_signal_pending(void) {
+    uint64_t set = 0;
+    syscall(SYS_rt_sigpending, &set, 8);
+    return set;
+}
+
+static void write_msg(const char *s) {
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+
+/* The recorder. Async-signal-safe: plain stores to this thread's task,
+ * and raw syscalls. */
+static void record(int sig, siginfo_t *si, void *ucv) {
+    int saved_errno = errno;
+    ucontext_t *uc = ucv;
+    uint64_t *uc_mask = (uint64_t *)(void *)&uc->uc_sigmask; /* the kernel's 64 bits */
+    struct task *t = current_task;
+    uint64_t bit = SIGBIT(sig);
+    if (!t) {
+        /* A thread not running a task yet (starting up): hand a
+         * process-directed signal back to the process, and keep this
+         * thread out of the kernel's choice from now on. */
+        syscall(SYS_rt_sigqueueinfo, getpid(), sig, si);
+        *uc_mask |= ALL_SIGNALS & ~NEVER_BLOCK;
+        errno = saved_errno;
+        return;
+    }
+    struct task_signals *s = &t->sig;
+    if (!(s->recorded & bit)) {
+        memcpy(&s->info[sig], si, sizeof s->info[sig]);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        s->recorded |= bit;
+    } else if (sig >= 32) {
+        /* A second real-time instance before the first was delivered
+         * (only after a fault reset the mask): queue it again at the
+         * kernel, blocked here until the run loop sets the mask. */
+        syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+        *uc_mask |= bit;
+    } /* a second standard signal merges with the first, as on Linux */
+    if (!(t->sigmask & bit)) {
+        s->pending = 1;
+        t->cpu.attention = 1;
+        /* Until the run loop delivers it, further signals wait in the
+         * kernel (or go to another thread), as qemu does. */
+        *uc_mask |= ALL_SIGNALS & ~NEVER_BLOCK;
+        safe_syscall_rewind(ucv);
+    }
+    errno = saved_errno;
+}
+
+/* SIGILL/SIGFPE/SIGTRAP: the ones the kernel raises (si_code > 0) come
+ * from the emulator's own code, since guest code never runs natively. */
+static void record_or_die(int sig, siginfo_t *si, void *uc) {
+    if (si->si_code > 0 && (sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)) {
+        write_msg("shoal: internal error: host fault signal in the emulator\n");
+        struct ksigaction dfl = {.handler = KSIG_DFL};
+        raw_sigaction(sig, &dfl, NULL); /* re-executing the insn kills us */
+        return;
+    }
+    record(sig, si, uc);
+}
+
+/* SIGSEGV/SIGBUS: faults go to the DBT, kill()s to the recorder. */
+static void fault_entry(int sig, siginfo_t *si, void *uc) {
+    if (si->si_code <= 0)
+        record(sig, si, uc);
+    else
+        dbt_fault_handler(sig, si, uc);
+}
+
+static void install(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags) {
+    struct ksigaction ka = {
+        .handler = (void *)fn,
+        .flags = SA_SIGINFO | flags,
+        /* The recorder must not interrupt itself: it updates a bit set. */
+        .mask = ALL_SIGNALS & ~NEVER_BLOCK,
+    };
+    raw_sigaction(sig, &ka, NULL);
+}
+
+void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP) return;
+    unsigned long chld = 0;
+    if (sig == SIGCHLD) chld = act->flags & (SA_NOCLDSTOP | SA_NOCLDWAIT);
+    if (act->handler == GUEST_SIG_IGN ||
+        (act->handler == GUEST_SIG_DFL && signal_default_action(sig) != SIG_DEFAULT_CORE)) {
+        struct ksigaction ka = {.handler = act->handler == GUEST_SIG_IGN ? KSIG_IGN : KSIG_DFL,
+                                .flags = chld};
+        raw_sigaction(sig, &ka, NULL);
+        return;
+    }
+    install(sig, record_or_die, chld);
+}
+
+void host_signal_init(struct process *p, struct task *t) {
+    struct ksigaction old;
+    raw_sigaction(SIGSEGV, NULL, &old);
+    if (old.handler != (void *)fault_entry) /* a second process in one host process (tests) */
+        dbt_fault_handler = (void (*)(int, siginfo_t *, void *))old.handler;
+    /* SA_NODEFER as the DBT installs it: it siglongjmps out. */
+    install(SIGSEGV, fault_entry, SA_NODEFER);
+    install(SIGBUS, fault_entry, SA_NODEFER);
+    for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP) continue;
+        if (raw_sigaction(sig, NULL, &old) != 0) continue;
+        p->sigaction[sig].handler = old.handler == KSIG_IGN ? GUEST_SIG_IGN : GUEST_SIG_DFL;
+        host_signal_apply_action(sig, &p->sigaction[sig]);
+    }
+    uint64_t mask = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, 8);
+    t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+}
+
+void host_signal_die(int sig) {
+    /* Die like the native process would, without dumping the emulator's core. */
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    struct ksigaction dfl = {.handler = KSIG_DFL};
+    raw_sigaction(sig, &dfl, NULL);
+    raw_setmask(SIG_UNBLOCK, SIGBIT(sig));
+    syscall(SYS_tgkill, getpid(), gettid(), sig);
+}

@@ -269,9 +269,15 @@ static void *acq_thread(void *p) {
     a->r = dsm_pages_acquire(&ps, a->page, a->write);
     return NULL;
 }
+/* Stats are written under the table lock: read them under it too. */
 static void wait_for(uint64_t *counter, uint64_t n) {
-    while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < n)
+    for (;;) {
+        pthread_mutex_lock(&ps.lock);
+        uint64_t v = *counter;
+        pthread_mutex_unlock(&ps.lock);
+        if (v >= n) return;
         sched_yield();
+    }
 }
 
 static void test_acquire_threads(void) {

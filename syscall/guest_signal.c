@@ -155,6 +155,17 @@ void signal_force(struct task *t, int sig, int code, uint64_t addr, uint64_t fau
     t->cpu.attention = 1;
 }
 
+void signal_from_cpu(struct task *t) {
+    struct cpu *cpu = &t->cpu;
+    int sig = cpu->exit_signo, code = cpu->exit_code;
+    uint64_t addr = cpu->exit_addr;
+    struct guest_vma v;
+    if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
+        code = gs_find(&t->proc->mem, addr, &v) ? SEGV_ACCERR : SEGV_MAPERR;
+    /* arm64 reports the faulting address of data aborts only. */
+    signal_force(t, sig, code, addr, (sig == SIGSEGV || sig == SIGBUS) ? addr : 0);
+}
+
 /* Linux's force_sigsegv after a frame could not be written. */
 static void force_sigsegv(struct task *t, int failed_sig) {
     if (failed_sig == SIGSEGV) {

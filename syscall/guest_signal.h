@@ -46,6 +46,12 @@ int signal_process_init(struct process *p, struct task *t);
  * signal_handle(). fault_address goes to sigcontext.fault_address. */
 void signal_force(struct task *t, int sig, int code, uint64_t addr, uint64_t fault_address);
 
+/* The synchronous signal dbt_run() returned (CPU_EXIT_SIGNAL), forced
+ * as above. A SIGSEGV's si_code follows the guest mappings: SEGV_MAPERR
+ * where nothing is mapped (the host sees the PROT_NONE reservation
+ * there), SEGV_ACCERR where a mapping forbids the access. */
+void signal_from_cpu(struct task *t);
+
 /* Delivers what is pending for t, as Linux does on the way back to user
  * mode: synchronous signals first, then the lowest deliverable number;
  * every deliverable signal gets its frame (the last one's handler runs

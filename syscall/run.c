@@ -20,12 +20,7 @@ _Noreturn void task_run(struct task *t) {
     for (;;) {
         switch (dbt_run(cpu)) {
         case CPU_EXIT_SVC: syscall_dispatch(t); break;
-        case CPU_EXIT_SIGNAL: {
-            int sig = cpu->exit_signo;
-            uint64_t fault = (sig == SIGSEGV || sig == SIGBUS) ? cpu->exit_addr : 0;
-            signal_force(t, sig, cpu->exit_code, cpu->exit_addr, fault);
-            break;
-        }
+        case CPU_EXIT_SIGNAL: signal_from_cpu(t); break;
         case CPU_EXIT_ATTENTION: break;
         default: SHOAL_ASSERT(!"unknown dbt_run exit");
         }

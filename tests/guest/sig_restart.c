@@ -1,0 +1,124 @@
+/* Signals interrupting blocking syscalls: a read on an empty pipe
+ * interrupted by a timer (alarm-style setitimer) is restarted under
+ * SA_RESTART (the handler writes the byte it then reads) and fails with
+ * EINTR without it; nanosleep and ppoll fail with EINTR even under
+ * SA_RESTART; sigsuspend and pause return after the handler; the same
+ * read in a second thread, interrupted by pthread_kill. */
+#include "guest.h"
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int pfd[2];
+static volatile int hits;
+static void h_write(int sig) { hits++; char c = 'x'; write(pfd[1], &c, 1); }
+static void h_count(int sig) { hits++; }
+
+static void handler(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigaction(sig, &sa, NULL);
+}
+
+static void arm_timer(int ms)
+{
+    struct itimerval it = {{0, 0}, {0, ms * 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static volatile int reader_ready;
+static void *reader(void *arg)
+{
+    char c = 0;
+    reader_ready = 1;
+    ssize_t n = read(pfd[0], &c, 1);
+    int e = errno;
+    if (n == 1) return (void *)(long)c;
+    return (void *)(long)(e == EINTR ? -1 : -2);
+}
+
+static long thread_read(int flags)
+{
+    handler(SIGUSR1, h_count, flags);
+    reader_ready = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, reader, NULL);
+    while (!reader_ready) usleep(1000);
+    usleep(15000); /* let it block in read */
+    pthread_kill(th, SIGUSR1);
+    usleep(15000);
+    char c = 'T';
+    write(pfd[1], &c, 1); /* only read by a restarted read */
+    void *r;
+    pthread_join(th, &r);
+    char drain;
+    if ((long)r == -1) read(pfd[0], &drain, 1);
+    return (long)r;
+}
+
+int main(void)
+{
+    CHECK(pipe(pfd) == 0);
+    char c = 0;
+
+    handler(SIGALRM, h_write, SA_RESTART);
+    arm_timer(10);
+    ssize_t n = read(pfd[0], &c, 1);
+    printf("SA_RESTART: read returned %zd '%c' after %d handler run(s)\n", n, c, hits);
+
+    hits = 0;
+    handler(SIGALRM, h_write, 0);
+    arm_timer(10);
+    errno = 0;
+    n = read(pfd[0], &c, 1);
+    printf("no SA_RESTART: read returned %zd EINTR %d, handler ran %d\n", n, errno == EINTR, hits);
+    n = read(pfd[0], &c, 1);
+    printf("the handler's byte is still there: %zd '%c'\n", n, c);
+
+    hits = 0;
+    handler(SIGALRM, h_count, SA_RESTART);
+    arm_timer(10);
+    struct timespec req = {5, 0}, rem = {0, 0};
+    errno = 0;
+    int r = nanosleep(&req, &rem);
+    printf("nanosleep under SA_RESTART: %d EINTR %d, time left 4-5 s %d\n", r, errno == EINTR,
+           rem.tv_sec == 4 || (rem.tv_sec == 5 && rem.tv_nsec == 0));
+
+    arm_timer(10);
+    struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+    errno = 0;
+    r = poll(&p, 1, 5000);
+    printf("poll under SA_RESTART: %d EINTR %d\n", r, errno == EINTR);
+
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGALRM);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    hits = 0;
+    arm_timer(10);
+    errno = 0;
+    r = sigsuspend(&old);
+    printf("sigsuspend: %d EINTR %d handler ran %d\n", r, errno == EINTR, hits);
+    sigset_t now;
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("mask restored after sigsuspend: SIGALRM blocked %d\n", sigismember(&now, SIGALRM));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+
+    arm_timer(10);
+    errno = 0;
+    r = pause();
+    printf("pause: %d EINTR %d handler ran %d\n", r, errno == EINTR, hits);
+
+    long tr = thread_read(SA_RESTART);
+    printf("thread read, SA_RESTART: %s\n", tr == 'T' ? "restarted, got 'T'" : tr == -1 ? "EINTR" : "error");
+    tr = thread_read(0);
+    printf("thread read, no SA_RESTART: %s\n", tr == 'T' ? "restarted, got 'T'" : tr == -1 ? "EINTR" : "error");
+    G_DONE();
+}

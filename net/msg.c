@@ -58,10 +58,44 @@ static int check_payload(unsigned type, uint32_t payload_len, uint32_t flags, ch
     return 0;
 }
 
+/* Peers run the same protocol version, so a field this build does not
+ * know means a corrupt or foreign sender; protobuf-c would keep it (even
+ * field number 0, which it cannot re-encode). The schema has no recursive
+ * messages, so the recursion depth is bounded by shoal.proto. */
+static const ProtobufCMessage *unknown_field(const ProtobufCMessage *m) {
+    if (m->n_unknown_fields) return m;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *sub = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (size_t k = 0; k < n; k++) {
+                const ProtobufCMessage *u = sub[k] ? unknown_field(sub[k]) : NULL;
+                if (u) return u;
+            }
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+        const ProtobufCMessage *u = sub ? unknown_field(sub) : NULL;
+        if (u) return u;
+    }
+    return NULL;
+}
+
 int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t flags, char *why,
                      size_t why_len) {
     unsigned type = env->msg_case;
     if (!net_msg_name(type)) return BAD("unknown message type %u", type);
+    const ProtobufCMessage *u = unknown_field(&env->base);
+    if (u)
+        return BAD("%s: field %u of %s is not in this protocol version", net_msg_name(type),
+                   u->unknown_fields[0].tag, u->descriptor->short_name);
     if (check_payload(type, payload_len, flags, why, why_len)) return -1;
     switch (env->msg_case) {
     case SHOAL__ENVELOPE__MSG_HELLO:

@@ -223,6 +223,23 @@ static void test_unknown_type(void) {
     const uint8_t future[] = {0x08, 0x01, 0xe2, 0x03, 0x00};
     n = raw_frame(buf, NET_FRAME_MAGIC, future, sizeof future, NULL, 0, 0);
     expect_error(buf, n, NET_FRAME_E_UNKNOWN_TYPE);
+    /* a known message carrying a field this version does not have (9 in
+     * page_request), and one with field number 0, which protobuf-c keeps
+     * but cannot re-encode: both refused, peers speak the same version */
+    const uint8_t extra[] = {0x08, 0x01, 0xa2, 0x01, 0x04, 0x10, 0x01, 0x48, 0x05};
+    n = raw_frame(buf, NET_FRAME_MAGIC, extra, sizeof extra, NULL, 0, 0);
+    expect_error(buf, n, NET_FRAME_E_INVALID);
+    const uint8_t field0[] = {0x08, 0x01, 0xa2, 0x01, 0x05, 0x10, 0x01, 0x80, 0x00, 0x00};
+    n = raw_frame(buf, NET_FRAME_MAGIC, field0, sizeof field0, NULL, 0, 0);
+    expect_error(buf, n, NET_FRAME_E_INVALID);
+    /* the same without the extra field is accepted */
+    const uint8_t plain[] = {0x08, 0x01, 0xa2, 0x01, 0x02, 0x10, 0x01};
+    n = raw_frame(buf, NET_FRAME_MAGIC, plain, sizeof plain, NULL, 0, 0);
+    net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
+    struct net_frame f = {0};
+    CU_ASSERT_EQUAL(feed_all(buf, n, &f), 1);
+    net_frame_fini(&f);
+    net_frame_decoder_fini(&dec);
 }
 
 static void expect_invalid(Shoal__Envelope *env, const void *payload, uint32_t plen,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/thread.h>
 #include <netdb.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,15 @@ static void *loop_main(void *arg) {
 }
 
 int net_node_start(struct net_node *n) {
+    /* The loop thread takes no signals: the guest's and the embedder's go
+     * to the threads that handle them, and a write to a dead peer (the
+     * loop does every socket write) returns EPIPE instead of raising a
+     * SIGPIPE that would kill the node. The thread inherits this mask. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int r = pthread_create(&n->loop_thread, NULL, loop_main, n);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r) {
         log_error("net: cannot start the event loop thread: %s", strerror(r));
         return -r;

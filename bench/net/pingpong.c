@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,7 @@ int main(int argc, char **argv) {
         }
     }
     if (rounds < 1 || warmup < 0 || (serve && connect_arg)) usage();
+    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error, not a kill */
     if (serve) {
         int lfd = listen_on((uint16_t)atoi(serve), NULL);
         if (lfd < 0) return 1;

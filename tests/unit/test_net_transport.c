@@ -661,7 +661,20 @@ static void test_lost_on_close(void) {
     pair_up(&m, &s, NULL, NULL);
     WAIT_FOR(&m, m.up == 1);
     WAIT_FOR(&s, s.up == 1);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     ep_stop(&s); /* the slave process goes away */
+    /* Writing into the dead socket gets EPIPE/ECONNRESET, never a SIGPIPE
+     * that would kill this process. */
+    uint8_t page[NET_PAGE_SIZE] = {0};
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    for (int i = 0; i < 2000 && net_send_page(c, &env, page) == 0; i++)
+        usleep(100);
+    net_conn_unref(c);
     WAIT_FOR(&m, m.lost == 1);
     CU_ASSERT_EQUAL(m.lost_id, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(m.lost_reason, "closed"));

@@ -722,7 +722,7 @@ static void test_heartbeats_keep_alive(void) {
     struct ep m, s;
     struct net_config mc, sc;
     ep_config(&m, &mc, 0);
-    mc.peer_timeout_ms = 300;
+    mc.peer_timeout_ms = 1000;
     ep_config(&s, &sc, 1);
     sc.heartbeat_interval_ms = 20;
     pair_up(&m, &s, &mc, &sc);

@@ -728,7 +728,7 @@ static void test_heartbeats_keep_alive(void) {
     pair_up(&m, &s, &mc, &sc);
     WAIT_FOR(&m, m.up == 1);
     const struct net_stats *st = net_node_stats(m.node);
-    while (atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_HEARTBEAT]) < 30)
+    while (atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_HEARTBEAT]) < 80)
         usleep(10000);
     CU_ASSERT_EQUAL(m.lost, 0);
     ep_stop(&s);

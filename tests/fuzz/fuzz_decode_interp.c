@@ -1,19 +1,23 @@
 /* libFuzzer target: arbitrary instruction words on the frontend and the
- * interpreter. The input is a 32-byte header (register seed, NZCV, FPCR,
- * two register values) followed by instruction words, placed at CODE in
- * a small private guest memory and run from there. Whatever the words
- * are, translation and execution must come back through dbt_run:
- * guest faults and unallocated encodings are CPU_EXIT_SIGNAL, never a
- * host crash, an abort or a hang. Loops are cut by a block budget: the
+ * interpreter (built again with FUZZ_JIT=1 as fuzz_decode_jit: the JIT). The input is a 32-byte
+ * header (register seed, NZCV, FPCR, two register values) followed by instruction words, placed at
+ * CODE in a small private guest memory and run from there. Whatever the words are, translation and
+ * execution must come back through dbt_run: guest faults and unallocated encodings are
+ * CPU_EXIT_SIGNAL, never a host crash, an abort or a hang. Loops are cut by a block budget: the
  * execution log (one line per block) goes to a counting stream that
- * raises the vCPU's attention flag when the budget is spent. */
+ * raises the vCPU's attention flag when the budget is spent. JIT code
+ * chained to itself never returns to the logging dispatcher, so for the
+ * JIT a watchdog thread also raises the flag after WATCHDOG_MS. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "dbt/cpu.h"
 #include "dbt/dbt.h"
@@ -33,6 +37,30 @@ struct header {
 static struct cpu cpu;
 static uint8_t *mem;
 static unsigned blocks;
+
+#ifndef FUZZ_JIT
+#define FUZZ_JIT 0
+#endif
+#define WATCHDOG_MS 4
+#define JIT_REUSE   64
+
+static atomic_uint_fast64_t deadline_ms; /* 0: no input running */
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *watchdog(void *arg) {
+    (void)arg;
+    for (;;) {
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+        uint64_t d = atomic_load(&deadline_ms);
+        if (d && now_ms() > d) cpu.attention = 1;
+    }
+    return NULL;
+}
 
 static ssize_t count_block(void *cookie, const char *buf, size_t len) {
     (void)cookie;
@@ -55,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (mem == MAP_FAILED) abort();
         counter = fopencookie(NULL, "w", (cookie_io_functions_t){.write = count_block});
         setvbuf(counter, NULL, _IONBF, 0);
+        pthread_t th;
+        if (FUZZ_JIT && pthread_create(&th, NULL, watchdog, NULL)) abort();
     }
     struct header h = {0};
     memcpy(&h, data, size < sizeof h ? size : sizeof h);
@@ -64,8 +94,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(mem, 0, MEM_SIZE);
     memcpy(mem + CODE, data + sizeof h, nwords * 4);
 
-    struct dbt_options opt = {.interp_only = true, .log_exec = true, .log = counter};
-    struct dbt *d = dbt_create(&opt);
+    /* A JIT context is costly to set up (code buffer): the JIT target
+     * reuses one for JIT_REUSE inputs, dropping the previous input's code. */
+    static struct dbt *d;
+    static unsigned uses;
+    if (d && (!FUZZ_JIT || ++uses % JIT_REUSE == 0)) {
+        dbt_destroy(d);
+        d = NULL;
+    }
+    if (!d) {
+        struct dbt_options opt = {.interp_only = !FUZZ_JIT, .log_exec = true, .log = counter};
+        d = dbt_create(&opt);
+    } else {
+        dbt_invalidate(d, 0, MEM_SIZE);
+    }
     memset(&cpu, 0, sizeof cpu);
     cpu.guest_base = mem;
     cpu.guest_size = MEM_SIZE;
@@ -89,11 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     dbt_cpu_init(d, &cpu);
 
     blocks = 0;
+    atomic_store(&deadline_ms, now_ms() + WATCHDOG_MS);
     for (unsigned run = 0; run < MAX_RUNS; run++) {
         int exit = dbt_run(&cpu);
         if (exit != CPU_EXIT_SVC) break; /* a guest signal, or the budget is spent */
     }
+    atomic_store(&deadline_ms, 0);
     dbt_cpu_fini(&cpu);
-    dbt_destroy(d);
     return 0;
 }

@@ -39,11 +39,11 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DSHOAL_FUZZ=ON -DSHOAL_
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -Wno-error" \
     -DSHOAL_FUZZ_EXTRA_FLAGS="${FUZZ_EXTRA_CFLAGS:-}" >"$BUILD.configure.log" 2>&1 ||
     { cat "$BUILD.configure.log"; exit 2; }
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_elf)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_decode_jit fuzz_elf fuzz_sigreturn)
 
 status=0
 for t in "${TARGETS[@]}"; do
-    seeds=$SRC/tests/fuzz/corpus/$t
+    seeds=$SRC/tests/fuzz/corpus/${t/%_jit/_interp} # both decode targets share seeds
     if [ ! -d "$seeds" ]; then
         echo "run_fuzz.sh: no seed corpus $seeds" >&2
         exit 2
@@ -60,8 +60,12 @@ for t in "${TARGETS[@]}"; do
     fi
     # New inputs go to a scratch corpus; the committed seeds stay as they are.
     mkdir -p "$BUILD/corpus/$t" "$BUILD/artifacts"
-    echo "run_fuzz.sh: $t: -runs=$RUNS -max_total_time=$TIME"
-    if ! "$BUILD/tests/fuzz/$t" -runs="$RUNS" -max_total_time="$TIME" -timeout=10 \
+    # The JIT target keeps its context across inputs on purpose: a leak
+    # check after each input would scan the whole code buffer.
+    extra=()
+    [ "${t%_jit}" = "$t" ] || extra=(-detect_leaks=0)
+    echo "run_fuzz.sh: $t: -runs=$RUNS -max_total_time=$TIME ${extra[*]}"
+    if ! "$BUILD/tests/fuzz/$t" -runs="$RUNS" -max_total_time="$TIME" -timeout=10 "${extra[@]}" \
         -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" \
         "$BUILD/corpus/$t" "$seeds" >"$BUILD/$t.fuzz.log" 2>&1; then
         tail -n 60 "$BUILD/$t.fuzz.log"

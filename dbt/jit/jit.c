@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <cpuid.h>
 #include <ucontext.h>
 
 #include "common/log.h"
@@ -32,7 +33,56 @@ struct jit {
     _Atomic size_t nrecs;
     bool full;
     uint64_t gen;
+    unsigned features; /* JIT_F_* */
 };
+
+static unsigned host_features(void) {
+    unsigned a, b, c, d, f = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (c & bit_SSSE3) f |= JIT_F_SSSE3;
+    if (c & bit_SSE4_1) f |= JIT_F_SSE41;
+    if (c & bit_SSE4_2) f |= JIT_F_SSE42;
+    /* AVX needs the OS to save the YMM state (OSXSAVE + XCR0). */
+    if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
+        unsigned lo, hi;
+        __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        if ((lo & 6) == 6) {
+            f |= JIT_F_AVX;
+            if (c & bit_FMA) f |= JIT_F_FMA;
+        }
+    }
+    return f;
+}
+
+/* ---- host FP state ----
+ * Generated code runs with MXCSR = RN, no FTZ/DAZ, all exceptions masked
+ * (the default); the exception flags the inline FP ops raise accumulate
+ * in MXCSR and are folded into cpu->fpsr here. Outside generated code the
+ * flags are clear. */
+#define MXCSR_DEFAULT 0x1f80u
+
+static inline unsigned mxcsr_get(void) {
+    unsigned m;
+    __asm__ volatile("stmxcsr %0" : "=m"(m));
+    return m;
+}
+static inline void mxcsr_set(unsigned m) {
+    __asm__ volatile("ldmxcsr %0" : : "m"(m));
+}
+/* IE ZE OE UE PE -> IOC DZC OFC UFC IXC (DE, denormal operand, has no Arm twin). */
+static uint32_t mxcsr_to_fpsr(unsigned m) {
+    return (m & 1) | (m >> 1 & 0x1e);
+}
+
+uint64_t jit_fpsr_sync(struct cpu *cpu, uint64_t u0, uint64_t u1, uint64_t u2, uint64_t u3) {
+    (void)u0, (void)u1, (void)u2, (void)u3;
+    unsigned m = mxcsr_get();
+    if (m != MXCSR_DEFAULT) {
+        cpu->fpsr |= mxcsr_to_fpsr(m);
+        mxcsr_set(MXCSR_DEFAULT);
+    }
+    return 0;
+}
 
 static void emit_trampoline(struct jit *j) {
     static const int saved[6] = {RBP, RBX, R12, R13, R14, R15};
@@ -69,6 +119,11 @@ struct jit *jit_create(const struct jit_opts *opts) {
         free(j);
         return NULL;
     }
+    j->features = host_features();
+    const char *off = getenv("SHOAL_JIT_DISABLE");
+    if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
+    if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
+    if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
     j->cap_recs = j->size / 16;
     j->recs = malloc(j->cap_recs * sizeof *j->recs);
     SHOAL_ASSERT(j->recs);
@@ -84,7 +139,8 @@ void jit_destroy(struct jit *j) {
 }
 
 static bool pure_op(uint8_t op) {
-    return op != IR_LD && op != IR_CALL && op != IR_LDCPU && ir_op_info[op].has_dst;
+    return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU &&
+           ir_op_info[op].has_dst;
 }
 
 static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
@@ -94,6 +150,7 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_LDV:
     case IR_STV: lower_mem(c, i); break;
     case IR_CALL: lower_call(c, i); break;
+    case IR_VOP: lower_vop(c, i); break;
     case IR_LDCPU:
     case IR_STCPU:
     case IR_FENCE:
@@ -116,6 +173,10 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.buf = &buf;
     c.regalloc = !j->opt.no_regalloc;
     c.chain = !j->opt.no_chain;
+    c.inline_fp = !j->opt.no_inline_fp;
+    c.inline_simd = !j->opt.no_inline_simd;
+    c.ibcache = !j->opt.no_ibcache && c.chain;
+    c.features = j->features;
     c.epilogue_off = j->epilogue_off;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
@@ -129,9 +190,10 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.cur = b->n;
     if (!c.fail) lower_term(&c);
     lower_cold(&c);
+    lower_slow(&c);
     void *entry = NULL;
     if (!c.fail && !buf.overflow && j->nrecs + c.nrecs <= j->cap_recs) {
-        memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
+        if (c.nrecs) memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
         atomic_store_explicit(&j->nrecs, j->nrecs + c.nrecs, memory_order_release);
         entry = j->code + c.entry_off;
         j->used = (x86_off(&buf) + 15u) & ~(size_t)15;
@@ -140,12 +202,16 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     }
     ra_fini(&c);
     free(c.cold);
+    free(c.slow);
     free(c.recs);
     return entry;
 }
 
 struct jit_ret jit_enter(struct jit *j, struct cpu *cpu, void *entry) {
-    return ((jit_enter_fn)(void *)j->code)(cpu, cpu->guest_base, entry);
+    if (mxcsr_get() != MXCSR_DEFAULT) mxcsr_set(MXCSR_DEFAULT);
+    struct jit_ret r = ((jit_enter_fn)(void *)j->code)(cpu, cpu->guest_base, entry);
+    jit_fpsr_sync(cpu, 0, 0, 0, 0);
+    return r;
 }
 
 static void patch_rel32(uint8_t *field, const uint8_t *target) {
@@ -200,8 +266,15 @@ bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {
     }
     if (lo >= j->nrecs || j->recs[lo].host_off != off) return false;
     const struct jit_fault_rec *r = &j->recs[lo];
+    /* The handler runs with a fresh MXCSR: the flags of the interrupted
+     * code are in the saved context. */
+    if (uc->uc_mcontext.fpregs) cpu->fpsr |= mxcsr_to_fpsr(uc->uc_mcontext.fpregs->mxcsr);
     for (int h = 0; h < 16; h++)
         if (r->map[h]) cpu->x[r->map[h] - 1] = (uint64_t)uc->uc_mcontext.gregs[greg[h]];
     cpu->pc = r->pc;
     return true;
+}
+
+void jit_sync_fpsr(struct cpu *cpu) {
+    jit_fpsr_sync(cpu, 0, 0, 0, 0);
 }

@@ -39,7 +39,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DSHOAL_FUZZ=ON -DSHOAL_
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -Wno-error" \
     -DSHOAL_FUZZ_EXTRA_FLAGS="${FUZZ_EXTRA_CFLAGS:-}" >"$BUILD.configure.log" 2>&1 ||
     { cat "$BUILD.configure.log"; exit 2; }
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_decode_jit fuzz_elf fuzz_sigreturn)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_decode_jit fuzz_elf fuzz_sigreturn fuzz_frame)
 
 status=0
 for t in "${TARGETS[@]}"; do
@@ -65,7 +65,8 @@ for t in "${TARGETS[@]}"; do
     extra=()
     [ "${t%_jit}" = "$t" ] || extra=(-detect_leaks=0)
     echo "run_fuzz.sh: $t: -runs=$RUNS -max_total_time=$TIME ${extra[*]}"
-    if ! "$BUILD/tests/fuzz/$t" -runs="$RUNS" -max_total_time="$TIME" -timeout=10 "${extra[@]}" \
+    # A fixed seed keeps a CI run reproducible; FUZZ_SEED=0 lets libFuzzer pick.
+    if ! "$BUILD/tests/fuzz/$t" -seed="${FUZZ_SEED:-1}" -runs="$RUNS" -max_total_time="$TIME" -timeout=10 "${extra[@]}" \
         -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" \
         "$BUILD/corpus/$t" "$seeds" >"$BUILD/$t.fuzz.log" 2>&1; then
         tail -n 60 "$BUILD/$t.fuzz.log"

@@ -16,7 +16,7 @@
 #include "dbt/jit/jit.h"
 #include "dbt/tb.h"
 
-#define JC_BITS 12
+#define JC_BITS JIT_JC_BITS /* generated code probes it inline */
 #define JC_SIZE (1u << JC_BITS)
 #define DEFAULT_BLOCK_INSNS 64
 
@@ -36,6 +36,8 @@ struct vcpu {
     atomic_int in_code;     /* running generated code */
     struct vcpu *next;
 };
+
+_Static_assert(offsetof(struct vcpu, jc) == 0, "cpu->jump_cache must point at the slots");
 
 /* The vCPU this host thread is running, for the fault handler. */
 static __thread struct cpu *current_cpu;
@@ -302,6 +304,7 @@ int dbt_run(struct cpu *cpu)
     current_cpu = cpu;
     if (sigsetjmp(jb, 1)) {
         /* A guest fault inside a block: cpu->pc is the faulting insn. */
+        if (d->jit) jit_sync_fpsr(cpu);
         cpu->fault_jb = saved;
         current_cpu = saved_cpu;
         cpu->excl_size = 0;

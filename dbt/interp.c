@@ -120,6 +120,7 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
         }
         case IR_STV: memcpy(guest_ptr(cpu, a, sz / 8), &cpu->v[i->imm], sz / 8); continue;
         case IR_CALL: r = i->fn(cpu, a, c, t[i->a[2]], t[i->a[3]]); break;
+        case IR_VOP: r = i->fn(cpu, (uint32_t)i->imm, a, 0, 0); break;
         case IR_INSN_START: cpu->pc = i->imm; continue;
         case IR_FENCE: atomic_thread_fence(memory_order_seq_cst); continue;
         case IR_NUM_OPS: SHOAL_ASSERT(0);

@@ -6,6 +6,7 @@
 #include "dbt/a64/fp_common.h"
 #include "dbt/fp/fpu.h"
 #include "dbt/interp_ops.h"
+#include "dbt/simd/vop.h"
 
 /* ---- helpers: `esize` and small options travel in the first argument ---- */
 
@@ -37,10 +38,6 @@ static uint64_t h_fmaxnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, ui
 static uint64_t h_fminnm(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t b, uint64_t u) {
     return fpu_minnm(cpu, (unsigned)e, a, b);
 }
-static uint64_t h_fsqrt(struct cpu *cpu, uint64_t e, uint64_t a, uint64_t u1, uint64_t u2) {
-    return fpu_sqrt(cpu, (unsigned)e, a);
-}
-
 /* FMADD/FMSUB/FNMADD/FNMSUB: opt = esize | negate_addend << 8 | negate_n << 9. */
 static uint64_t h_fmadd(struct cpu *cpu, uint64_t opt, uint64_t n, uint64_t m, uint64_t a) {
     unsigned esize = opt & 0xff;
@@ -52,16 +49,6 @@ static uint64_t h_fmadd(struct cpu *cpu, uint64_t opt, uint64_t n, uint64_t m, u
 /* FRINT*: opt = esize | rmode << 8 | exact << 12. */
 static uint64_t h_frint(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2) {
     return fpu_round_int(cpu, opt & 0xff, a, (enum fpu_rmode)((opt >> 8) & 0xf), (opt >> 12) & 1);
-}
-
-/* FCVT: opt = from_esize | to_esize << 8. */
-static uint64_t h_fcvt(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t u1, uint64_t u2) {
-    return fpu_convert(cpu, opt & 0xff, (opt >> 8) & 0xff, a);
-}
-
-/* FCMP/FCMPE: opt = esize | signal_all << 8; returns NZCV. */
-static uint64_t h_fcmp(struct cpu *cpu, uint64_t opt, uint64_t a, uint64_t b, uint64_t u) {
-    return fpu_compare(cpu, opt & 0xff, a, b, (opt >> 8) & 1);
 }
 
 /* FCCMP/FCCMPE: opt = esize | signal_all << 8 | cond << 12 | nzcv << 16.
@@ -77,49 +64,63 @@ static unsigned esize_of(uint32_t insn) {
     return BIT(insn, 22) ? 64 : 32;
 }
 
-static void fp_call2(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn) {
-    unsigned esize = esize_of(insn);
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5)), m = a64_read_vlo(c, BITS(insn, 20, 16));
-    ir_temp r = ir_call(c->b, fn, ir_const(c->b, esize), n, m, IR_ZERO);
-    a64_write_vscalar(c, BITS(insn, 4, 0), r);
+/* ---- whole-instruction helpers: the semantics of the IR_VOP forms
+ * (dbt/simd/vop.h) that a backend may lower inline ---- */
+
+static uint64_t vlo(struct cpu *cpu, unsigned r) {
+    return cpu->v[r].d[0];
+}
+static void set_vscalar(struct cpu *cpu, unsigned r, uint64_t v) {
+    cpu->v[r].d[0] = v;
+    cpu->v[r].d[1] = 0;
 }
 
-static void trans_fadd(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fadd);
-}
-static void trans_fsub(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fsub);
-}
-static void trans_fmul(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fmul);
-}
-static void trans_fnmul(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fnmul);
-}
-static void trans_fdiv(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fdiv);
-}
-static void trans_fmax(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fmax);
-}
-static void trans_fmin(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fmin);
-}
-static void trans_fmaxnm(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fmaxnm);
-}
-static void trans_fminnm(struct a64_ctx *c, uint32_t insn) {
-    fp_call2(c, insn, h_fminnm);
+/* FMUL FDIV FADD FSUB FMAX FMIN FMAXNM FMINNM FNMUL (opcode bits 15:12). */
+static uint64_t hv_fp2(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    static const ir_helper_fn fn[9] = {h_fmul, h_fdiv, h_fadd, h_fsub,  h_fmax,
+                                       h_fmin, h_fmaxnm, h_fminnm, h_fnmul};
+    uint64_t r = fn[BITS(insn, 15, 12)](cpu, esize_of((uint32_t)insn), vlo(cpu, BITS(insn, 9, 5)),
+                                        vlo(cpu, BITS(insn, 20, 16)), 0);
+    set_vscalar(cpu, BITS(insn, 4, 0), r);
+    return 0;
 }
 
-static void trans_fmadd(struct a64_ctx *c, uint32_t insn) {
-    unsigned esize = esize_of(insn);
+/* FSQRT (opcode 000011) and FCVT (0001 to). */
+static uint64_t hv_fp1(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    static const unsigned esize[4] = {32, 64, 0, 16};
+    uint64_t n = vlo(cpu, BITS(insn, 9, 5)), r;
+    if (BITS(insn, 20, 15) == 3)
+        r = fpu_sqrt(cpu, esize_of((uint32_t)insn), n);
+    else
+        r = fpu_convert(cpu, fp_ftype_esize((uint32_t)insn), esize[BITS(insn, 16, 15)], n);
+    set_vscalar(cpu, BITS(insn, 4, 0), r);
+    return 0;
+}
+
+static uint64_t hv_fp3(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
     bool o1 = BIT(insn, 21), o0 = BIT(insn, 15);
-    /* FMADD: a + n*m; FMSUB: a - n*m; FNMADD: -a - n*m; FNMSUB: -a + n*m. */
-    uint64_t opt = esize | (uint64_t)o1 << 8 | (uint64_t)(o0 != o1) << 9;
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5)), m = a64_read_vlo(c, BITS(insn, 20, 16));
-    ir_temp a = a64_read_vlo(c, BITS(insn, 14, 10));
-    a64_write_vscalar(c, BITS(insn, 4, 0), ir_call(c->b, h_fmadd, ir_const(c->b, opt), n, m, a));
+    uint64_t opt = esize_of((uint32_t)insn) | (uint64_t)o1 << 8 | (uint64_t)(o0 != o1) << 9;
+    uint64_t r = h_fmadd(cpu, opt, vlo(cpu, BITS(insn, 9, 5)), vlo(cpu, BITS(insn, 20, 16)),
+                         vlo(cpu, BITS(insn, 14, 10)));
+    set_vscalar(cpu, BITS(insn, 4, 0), r);
+    return 0;
+}
+
+static uint64_t hv_fcmp(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    uint64_t m = BIT(insn, 3) ? 0 : vlo(cpu, BITS(insn, 20, 16));
+    cpu->nzcv = fpu_compare(cpu, esize_of((uint32_t)insn), vlo(cpu, BITS(insn, 9, 5)), m,
+                            BIT(insn, 4));
+    return 0;
+}
+
+/* The two-source arithmetic rows: one IR_VOP each (hv_fp2). */
+static void trans_fp2(struct a64_ctx *c, uint32_t insn) {
+    ir_vop(c->b, VK_FP2, insn, hv_fp2, IR_ZERO);
+}
+
+/* FMADD: a + n*m; FMSUB: a - n*m; FNMADD: -a - n*m; FNMSUB: -a + n*m (hv_fp3). */
+static void trans_fmadd(struct a64_ctx *c, uint32_t insn) {
+    ir_vop(c->b, VK_FP3, insn, hv_fp3, IR_ZERO);
 }
 
 static void trans_fmov_reg(struct a64_ctx *c, uint32_t insn) {
@@ -143,9 +144,7 @@ static void trans_fneg(struct a64_ctx *c, uint32_t insn) {
 }
 
 static void trans_fsqrt(struct a64_ctx *c, uint32_t insn) {
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
-    ir_temp r = ir_call(c->b, h_fsqrt, ir_const(c->b, esize_of(insn)), n, IR_ZERO, IR_ZERO);
-    a64_write_vscalar(c, BITS(insn, 4, 0), r);
+    ir_vop(c->b, VK_FP1, insn, hv_fp1, IR_ZERO);
 }
 
 static void trans_fcvt(struct a64_ctx *c, uint32_t insn) {
@@ -155,9 +154,7 @@ static void trans_fcvt(struct a64_ctx *c, uint32_t insn) {
         a64_unallocated(c);
         return;
     }
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
-    ir_temp r = ir_call(c->b, h_fcvt, ir_const(c->b, from | to << 8), n, IR_ZERO, IR_ZERO);
-    a64_write_vscalar(c, BITS(insn, 4, 0), r);
+    ir_vop(c->b, VK_FP1, insn, hv_fp1, IR_ZERO);
 }
 
 static void frint(struct a64_ctx *c, uint32_t insn, enum fpu_rmode rm, bool exact) {
@@ -191,10 +188,7 @@ static void trans_frinti(struct a64_ctx *c, uint32_t insn) {
 
 /* FCMP{E} Vn, Vm and FCMP{E} Vn, #0.0 (bit 3 of the opcode; Rm ignored). */
 static void trans_fcmp(struct a64_ctx *c, uint32_t insn) {
-    uint64_t opt = esize_of(insn) | (uint64_t)BIT(insn, 4) << 8;
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
-    ir_temp m = BIT(insn, 3) ? IR_ZERO : a64_read_vlo(c, BITS(insn, 20, 16));
-    a64_write_nzcv(c, ir_call(c->b, h_fcmp, ir_const(c->b, opt), n, m, IR_ZERO));
+    ir_vop(c->b, VK_FCMP, insn, hv_fcmp, IR_ZERO);
 }
 
 static void trans_fccmp(struct a64_ctx *c, uint32_t insn) {
@@ -241,15 +235,15 @@ const struct a64_row a64_rows_fp[] = {
     {"FRINTA", "0001 1110 0p10 0110 0100 00nn nnnd dddd", trans_frinta},
     {"FRINTX", "0001 1110 0p10 0111 0100 00nn nnnd dddd", trans_frintx},
     {"FRINTI", "0001 1110 0p10 0111 1100 00nn nnnd dddd", trans_frinti},
-    {"FMUL", "0001 1110 0p1m mmmm 0000 10nn nnnd dddd", trans_fmul},
-    {"FDIV", "0001 1110 0p1m mmmm 0001 10nn nnnd dddd", trans_fdiv},
-    {"FADD", "0001 1110 0p1m mmmm 0010 10nn nnnd dddd", trans_fadd},
-    {"FSUB", "0001 1110 0p1m mmmm 0011 10nn nnnd dddd", trans_fsub},
-    {"FMAX", "0001 1110 0p1m mmmm 0100 10nn nnnd dddd", trans_fmax},
-    {"FMIN", "0001 1110 0p1m mmmm 0101 10nn nnnd dddd", trans_fmin},
-    {"FMAXNM", "0001 1110 0p1m mmmm 0110 10nn nnnd dddd", trans_fmaxnm},
-    {"FMINNM", "0001 1110 0p1m mmmm 0111 10nn nnnd dddd", trans_fminnm},
-    {"FNMUL", "0001 1110 0p1m mmmm 1000 10nn nnnd dddd", trans_fnmul},
+    {"FMUL", "0001 1110 0p1m mmmm 0000 10nn nnnd dddd", trans_fp2},
+    {"FDIV", "0001 1110 0p1m mmmm 0001 10nn nnnd dddd", trans_fp2},
+    {"FADD", "0001 1110 0p1m mmmm 0010 10nn nnnd dddd", trans_fp2},
+    {"FSUB", "0001 1110 0p1m mmmm 0011 10nn nnnd dddd", trans_fp2},
+    {"FMAX", "0001 1110 0p1m mmmm 0100 10nn nnnd dddd", trans_fp2},
+    {"FMIN", "0001 1110 0p1m mmmm 0101 10nn nnnd dddd", trans_fp2},
+    {"FMAXNM", "0001 1110 0p1m mmmm 0110 10nn nnnd dddd", trans_fp2},
+    {"FMINNM", "0001 1110 0p1m mmmm 0111 10nn nnnd dddd", trans_fp2},
+    {"FNMUL", "0001 1110 0p1m mmmm 1000 10nn nnnd dddd", trans_fp2},
     {"FMADD", "0001 1111 0p0m mmmm 0aaa aann nnnd dddd", trans_fmadd},
     {"FMSUB", "0001 1111 0p0m mmmm 1aaa aann nnnd dddd", trans_fmadd},
     {"FNMADD", "0001 1111 0p1m mmmm 0aaa aann nnnd dddd", trans_fmadd},

@@ -5,6 +5,7 @@
  * match no row (SIGILL). */
 #include "dbt/a64/fp_common.h"
 #include "dbt/fp/fpu.h"
+#include "dbt/simd/vop.h"
 
 /* Conversion options packed into a helper's first argument. */
 #define CV_OPT(esize, int_bits, is_signed, rm, fbits)                                              \
@@ -42,8 +43,30 @@ static bool fixed_fbits(struct a64_ctx *c, uint32_t insn, unsigned *fbits) {
     return true;
 }
 
+/* The integer (not fixed-point) forms as whole instructions, for IR_VOP:
+ * rmode (bits 20:19) and opcode (18:16) give the rounding and signedness. */
+static uint64_t hv_f2i(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    static const enum fpu_rmode rmode[4] = {FPU_RN, FPU_RP, FPU_RM, FPU_RZ};
+    enum fpu_rmode rm = BIT(insn, 18) ? FPU_RA : rmode[BITS(insn, 20, 19)];
+    return fpu_to_int(cpu, esize_of((uint32_t)insn), cpu->v[BITS(insn, 9, 5)].d[0],
+                      int_bits_of((uint32_t)insn), !BIT(insn, 16), 0, rm);
+}
+
+static uint64_t hv_i2f(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    uint64_t r = fpu_from_int(cpu, esize_of((uint32_t)insn), x, int_bits_of((uint32_t)insn),
+                              !BIT(insn, 16), 0);
+    cpu->v[BITS(insn, 4, 0)].d[0] = r;
+    cpu->v[BITS(insn, 4, 0)].d[1] = 0;
+    return 0;
+}
+
 static void to_int(struct a64_ctx *c, uint32_t insn, bool is_signed, enum fpu_rmode rm,
                    unsigned fbits) {
+    if (!fbits) {
+        a64_write_x(c, BITS(insn, 4, 0), ir_vop(c->b, VK_F2I, insn, hv_f2i, IR_ZERO),
+                    BIT(insn, 31));
+        return;
+    }
     uint64_t o = CV_OPT(esize_of(insn), int_bits_of(insn), is_signed, rm, fbits);
     ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
     ir_temp r = ir_call(c->b, h_fp_to_int, ir_const(c->b, o), n, IR_ZERO, IR_ZERO);
@@ -51,6 +74,10 @@ static void to_int(struct a64_ctx *c, uint32_t insn, bool is_signed, enum fpu_rm
 }
 
 static void from_int(struct a64_ctx *c, uint32_t insn, bool is_signed, unsigned fbits) {
+    if (!fbits) {
+        ir_vop(c->b, VK_I2F, insn, hv_i2f, a64_read_x(c, BITS(insn, 9, 5)));
+        return;
+    }
     uint64_t o = CV_OPT(esize_of(insn), int_bits_of(insn), is_signed, 0, fbits);
     ir_temp n = a64_read_x(c, BITS(insn, 9, 5));
     ir_temp r = ir_call(c->b, h_int_to_fp, ir_const(c->b, o), n, IR_ZERO, IR_ZERO);

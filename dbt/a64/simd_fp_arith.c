@@ -5,6 +5,7 @@
  * ARMv8.2 (FEAT_FP16) and stays unallocated. */
 #include "dbt/a64/simd_common.h"
 #include "dbt/fp/fpu.h"
+#include "dbt/simd/vop.h"
 
 /* key = U:a:opcode<2:0> of three same, a = bit 23 */
 enum fp_op {
@@ -121,7 +122,10 @@ static bool fp_three_same_allocated(uint32_t insn) {
 }
 
 static void trans_fp_three_same(struct a64_ctx *c, uint32_t insn) {
-    simd_emit(c, fp_three_same_allocated(insn), helper_fp_three_same);
+    if (fp_three_same_allocated(insn))
+        ir_vop(c->b, VK_VFP3, insn, helper_fp_three_same, IR_ZERO);
+    else
+        a64_unallocated(c);
 }
 
 /* FMLA, FMLS, FMUL, FMULX by element: index H:L (single) or H (double). */

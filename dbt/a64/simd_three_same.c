@@ -3,6 +3,7 @@
  * ops become IR on 64-bit halves; the rest call one helper that computes
  * every lane from the raw encoding. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 /* One lane of the op selected by U:opcode (6 bits); acc is the old
  * destination lane for the accumulating forms. */
@@ -162,7 +163,10 @@ static void trans_three_same(struct a64_ctx *c, uint32_t insn) {
     unsigned op = SIMD_U(insn) << 5 | BITS(insn, 15, 11), size = SIMD_SIZE(insn);
     bool ok =
         SIMD_SCALAR(insn) ? allocated_scalar(op, size) : allocated_vector(op, size, SIMD_Q(insn));
-    simd_emit(c, ok, helper_three_same);
+    if (ok)
+        ir_vop(c->b, VK_VINT3, insn, helper_three_same, IR_ZERO);
+    else
+        a64_unallocated(c);
 }
 
 /* AND BIC ORR ORN EOR BSL BIT BIF on one 64-bit half; op = U:size. */

@@ -139,8 +139,7 @@ void jit_destroy(struct jit *j) {
 }
 
 static bool pure_op(uint8_t op) {
-    return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU &&
-           ir_op_info[op].has_dst;
+    return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU && ir_op_info[op].has_dst;
 }
 
 static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {

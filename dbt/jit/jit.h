@@ -15,10 +15,20 @@
 
 struct jit;
 
+/* The per-vCPU jump cache that generated code probes for indirect
+ * branches: cpu->jump_cache points at JIT_JC_SIZE `struct tb *` slots,
+ * slot (pc >> 2) mod JIT_JC_SIZE (dbt/exec.c owns and fills it). */
+#define JIT_JC_BITS 12
+#define JIT_JC_SIZE (1u << JIT_JC_BITS)
+
 struct jit_opts {
     bool no_regalloc; /* naive lowering: guest registers live in cpu->x, temps spilled */
     bool no_chain;    /* never emit patchable exits */
     size_t code_size; /* code buffer bytes; 0: default */
+    /* Switches (also from the environment: SHOAL_JIT_DISABLE=fp,simd,ibc). */
+    bool no_inline_fp;   /* scalar FP and vector FP through their helpers */
+    bool no_inline_simd; /* Advanced SIMD integer ops through their helpers */
+    bool no_ibcache;     /* indirect branches return to the dispatcher */
 };
 
 /* What a block returns: the next guest pc and why it came back.
@@ -60,5 +70,9 @@ uint64_t jit_generation(const struct jit *j);
  * live in host registers back to cpu, sets cpu->pc to the faulting guest
  * instruction and returns true. */
 bool jit_fault_map(struct jit *j, struct cpu *cpu, void *uc);
+
+/* Folds the FP exception flags generated code left in the host MXCSR
+ * into cpu->fpsr (after a guest fault unwound out of generated code). */
+void jit_sync_fpsr(struct cpu *cpu);
 
 #endif

@@ -21,6 +21,7 @@
  * share it and rsp stays 16-byte aligned for helper calls. */
 #define JIT_SLOTS       1024
 #define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 8)
+#define JIT_MXCSR_SLOT  (JIT_SLOTS * 8) /* the frame's last 8 bytes: MXCSR across a helper */
 
 /* Bytes in front of each block entry: the exit stub "return pc of this
  * block to the dispatcher" that the attention check and an invalidated
@@ -64,10 +65,30 @@ struct jit_cold {
     int8_t addr_reg;
 };
 
+/* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
+ * the fast path branches here (up to 3 jcc fields) when it meets a case
+ * x86 does not compute like Arm; the stub calls the op's helper with the
+ * live caller-saved registers preserved and jumps back to `resume`. */
+struct jit_slow {
+    uint32_t jcc[3];
+    uint8_t njcc;
+    uint32_t resume;
+    uint32_t insn;
+    ir_helper_fn fn;
+    int8_t a_reg, d_reg;
+    uint64_t a_imm;
+    uint16_t save;
+};
+
+/* Host CPU features the lowering may use (cpuid at jit_create). */
+enum { JIT_F_SSSE3 = 1, JIT_F_SSE41 = 2, JIT_F_SSE42 = 4, JIT_F_FMA = 8, JIT_F_AVX = 16 };
+
 struct jit_ctx {
     const struct ir_block *b;
     struct x86_buf *buf;
     bool regalloc, chain;
+    bool inline_fp, inline_simd, ibcache; /* switches: --no-inline-fp ... */
+    unsigned features;                     /* JIT_F_* */
     uint32_t epilogue_off; /* buffer offset of the shared epilogue */
     uint32_t block_off;    /* buffer offset where this block's code starts */
     uint32_t entry_off;    /* the block entry (after the entry stub) */
@@ -87,6 +108,8 @@ struct jit_ctx {
     uint32_t ncold, cap_cold;
     struct jit_fault_rec *recs;
     uint32_t nrecs, cap_recs;
+    struct jit_slow *slow;
+    uint32_t nslow, cap_slow;
     bool fail; /* the block cannot be compiled (out of slots): interpret it */
 };
 
@@ -109,6 +132,16 @@ uint32_t ra_record(struct jit_ctx *c);
 static inline struct x86_mem ra_xmem(unsigned g) {
     return x86_mem(REG_CPU, (int32_t)CPU_OFF(x[g]));
 }
+
+/* lower_vop.c */
+void lower_vop(struct jit_ctx *c, const struct ir_insn *i);
+void lower_slow(struct jit_ctx *c);
+uint16_t vop_live_volatile(const struct jit_ctx *c, int except);
+void emit_preserved_call(struct x86_buf *b, uint16_t save, ir_helper_fn fn, uint32_t insn,
+                         int a_reg, uint64_t a_imm, int d_reg);
+/* jit.c: folds the host MXCSR exception flags into cpu->fpsr and clears
+ * them (generated code accumulates FP flags in MXCSR). */
+uint64_t jit_fpsr_sync(struct cpu *cpu, uint64_t u0, uint64_t u1, uint64_t u2, uint64_t u3);
 
 /* lower_alu.c, lower_mem.c, lower_call.c, lower_term.c */
 void lower_alu(struct jit_ctx *c, const struct ir_insn *i);

@@ -13,7 +13,13 @@ void lower_call(struct jit_ctx *c, const struct ir_insn *i) {
         ra_load_to(c, args[k], i->a[k]);
     x86_mov_rr(b, true, RDI, REG_CPU);
     x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)i->fn);
+    /* A helper may use host FP (fpu_estimate's sqrt): the flags the
+     * guest's inline FP ops accumulated in MXCSR must survive it
+     * unpolluted. */
+    struct x86_mem mx = x86_mem(RSP, JIT_MXCSR_SLOT);
+    x86_stmxcsr(b, mx);
     x86_call_r(b, RAX);
+    x86_ldmxcsr(b, mx);
     ra_after_call(c);
     if (c->t[i->dst].last_use >= 0) {
         int d = ra_def(c, i->dst, -1);
@@ -29,10 +35,18 @@ static void sync_x_range(struct jit_ctx *c, uint64_t off, unsigned bytes, bool d
         ra_guest_sync(c, (unsigned)g, drop);
 }
 
+/* MRS/MSR FPSR: cpu->fpsr must include (before a read) or drop (before
+ * a write) the flags inline FP ops left in MXCSR. */
+static void sync_fpsr(struct jit_ctx *c, const struct ir_insn *i, unsigned bytes) {
+    if (i->imm < CPU_OFF(fpsr) + 4 && i->imm + bytes > CPU_OFF(fpsr))
+        emit_preserved_call(c->buf, vop_live_volatile(c, -1), jit_fpsr_sync, 0, -1, 0, -1);
+}
+
 void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
     struct x86_buf *b = c->buf;
     struct x86_mem m = x86_mem(REG_CPU, (int32_t)i->imm);
     unsigned bytes = i->sz / 8;
+    if (i->op == IR_LDCPU || i->op == IR_STCPU) sync_fpsr(c, i, bytes);
     switch ((enum ir_opcode)i->op) {
     case IR_LDCPU: {
         sync_x_range(c, i->imm, bytes, false);

@@ -11,7 +11,10 @@
  *                mov rax, target; lea rdx, [rip+site]; jmp epilogue
  * Patched rel32 fields are 4-byte aligned so one aligned store rewrites
  * them atomically while other vCPUs may be executing the jump. */
+#include <stddef.h>
+
 #include "dbt/jit/jit_internal.h"
+#include "dbt/tb.h"
 
 static void align_field(struct x86_buf *b, unsigned opcode_len) {
     while ((x86_off(b) + opcode_len) % 4)
@@ -42,9 +45,48 @@ void lower_entry(struct jit_ctx *c) {
                (int32_t)c->b->guest_insns);
 }
 
+/* Inline probe of the per-vCPU jump cache (dbt/exec.c: cpu->jump_cache
+ * points at JIT_JC_SIZE entries, slot (pc >> 2) mod size) for the guest
+ * pc in RAX: a valid, compiled block is entered directly; on a miss the
+ * code falls through to the dispatcher exit. Entering a block this way is
+ * like chaining (we are already inside generated code, so no flush can
+ * run), and an invalidated block's entry exits to the dispatcher.
+ * Clobbers RCX, RDX. */
+static void jc_probe(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    uint32_t miss[4];
+    x86_mov_rr(b, true, RCX, RAX);
+    x86_shift_ri(b, SH_SHR, true, RCX, 2);
+    x86_alu_ri(b, ALU_AND, false, RCX, JIT_JC_SIZE - 1);
+    x86_load(b, 64, RDX, x86_mem(REG_CPU, (int32_t)CPU_OFF(jump_cache)));
+    x86_load(b, 64, RDX, (struct x86_mem){RDX, RCX, 8, 0});
+    x86_test_rr(b, true, RDX, RDX);
+    miss[0] = x86_jcc8(b, CC_E);
+    x86_alu_rm(b, ALU_CMP, true, RAX, x86_mem(RDX, (int32_t)offsetof(struct tb, pc)));
+    miss[1] = x86_jcc8(b, CC_NE);
+    x86_load(b, 8, RCX, x86_mem(RDX, (int32_t)offsetof(struct tb, invalid)));
+    x86_test_rr(b, false, RCX, RCX);
+    miss[2] = x86_jcc8(b, CC_NE);
+    x86_load(b, 64, RDX, x86_mem(RDX, (int32_t)offsetof(struct tb, host)));
+    x86_test_rr(b, true, RDX, RDX);
+    miss[3] = x86_jcc8(b, CC_E);
+    x86_jmp_r(b, RDX);
+    for (int k = 0; k < 4; k++)
+        x86_patch_rel8(b, miss[k], x86_off(b));
+}
+
 static void exit_to(struct jit_ctx *c, uint64_t target) {
     struct x86_buf *b = c->buf;
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
+    if (!chain && c->ibcache) {
+        /* Another page: no patched chain (invalidation stays page-local),
+         * but the jump cache usually knows the block. */
+        x86_mov_ri(b, RAX, target);
+        jc_probe(c);
+        x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+        jmp_epilogue(c);
+        return;
+    }
     uint32_t site = 0;
     if (chain) {
         align_field(b, 1);
@@ -68,6 +110,7 @@ void lower_term(struct jit_ctx *c) {
     case TERM_GOTO: exit_to(c, t->target); break;
     case TERM_GOTO_IND:
         ra_load_to(c, RAX, t->temp);
+        if (c->ibcache) jc_probe(c);
         x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
         jmp_epilogue(c);
         break;

@@ -357,3 +357,45 @@ void x86_movabs(struct x86_buf *b, int dst, uint64_t imm) {
     put32(b, (uint32_t)imm);
     put32(b, (uint32_t)(imm >> 32));
 }
+
+/* ---- SSE / AVX ---- */
+
+void x86_test_mi(struct x86_buf *b, struct x86_mem m, int32_t imm) {
+    op_rm(b, 0, false, false, "\xf7", 1, 0, m);
+    put32(b, (uint32_t)imm);
+}
+
+void x86_sse_rr(struct x86_buf *b, uint8_t pfx, bool w64, const char *op, int oplen, int reg,
+                int rm) {
+    op_rr(b, pfx, w64, false, op, oplen, reg, rm);
+}
+
+void x86_sse_rm(struct x86_buf *b, uint8_t pfx, bool w64, const char *op, int oplen, int reg,
+                struct x86_mem m) {
+    op_rm(b, pfx, w64, false, op, oplen, reg, m);
+}
+
+void x86_sse_rri(struct x86_buf *b, uint8_t pfx, const char *op, int oplen, int reg, int rm,
+                 uint8_t imm) {
+    op_rr(b, pfx, false, false, op, oplen, reg, rm);
+    put(b, imm);
+}
+
+/* Three-byte VEX: C4 [R X B mmmmm] [W vvvv L pp] op ModRM. */
+void x86_vex_rrr(struct x86_buf *b, unsigned map, unsigned pp, bool w, uint8_t op, int reg,
+                 int vvvv, int rm) {
+    room(b);
+    put(b, 0xc4);
+    put(b, (uint8_t)((((reg >> 3) & 1) ^ 1) << 7 | 1 << 6 | (((rm >> 3) & 1) ^ 1) << 5 | map));
+    put(b, (uint8_t)((w ? 0x80 : 0) | ((~vvvv & 15) << 3) | pp));
+    put(b, op);
+    put(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+}
+
+void x86_stmxcsr(struct x86_buf *b, struct x86_mem m) {
+    op_rm(b, 0, false, false, "\x0f\xae", 2, 3, m);
+}
+
+void x86_ldmxcsr(struct x86_buf *b, struct x86_mem m) {
+    op_rm(b, 0, false, false, "\x0f\xae", 2, 2, m);
+}

@@ -121,6 +121,23 @@ void x86_clc(struct x86_buf *b);
 /* movdqu xmm, [m] and movdqu [m], xmm. */
 void x86_movdqu_load(struct x86_buf *b, int xmm, struct x86_mem m);
 void x86_movdqu_store(struct x86_buf *b, struct x86_mem m, int xmm);
+/* test dword [m], imm32 */
+void x86_test_mi(struct x86_buf *b, struct x86_mem m, int32_t imm);
+/* Legacy SSE: [mandatory prefix 0/66/F2/F3] [REX] op... ModRM(reg, rm);
+ * `op` holds the bytes from 0F on; registers are xmm or general numbers
+ * as the opcode defines. */
+void x86_sse_rr(struct x86_buf *b, uint8_t pfx, bool w64, const char *op, int oplen, int reg,
+                int rm);
+void x86_sse_rm(struct x86_buf *b, uint8_t pfx, bool w64, const char *op, int oplen, int reg,
+                struct x86_mem m);
+void x86_sse_rri(struct x86_buf *b, uint8_t pfx, const char *op, int oplen, int reg, int rm,
+                 uint8_t imm);
+/* VEX.128 three-operand op (map 1: 0F, 2: 0F38, 3: 0F3A; pp 0: none,
+ * 1: 66, 2: F3, 3: F2): reg = op(vvvv, rm). */
+void x86_vex_rrr(struct x86_buf *b, unsigned map, unsigned pp, bool w, uint8_t op, int reg,
+                 int vvvv, int rm);
+void x86_stmxcsr(struct x86_buf *b, struct x86_mem m);
+void x86_ldmxcsr(struct x86_buf *b, struct x86_mem m);
 
 /* Branches. The rel32 forms return the offset of their 32-bit field, for
  * x86_patch_rel32; target offsets are buffer offsets. */

@@ -107,6 +107,15 @@ static void report_words(const uint32_t *w, unsigned nw) {
     }
 }
 
+/* The FP/SIMD state the failing block started from. */
+static void report_before(const struct cpu *c) {
+    fprintf(stderr, "state before the block: nzcv 0x%08x fpcr 0x%08x fpsr 0x%08x\n", c->nzcv,
+            c->fpcr, c->fpsr);
+    for (int r = 0; r < 32; r++)
+        fprintf(stderr, "  v%-2d 0x%016" PRIx64 "%016" PRIx64 "%s", r, c->v[r].d[1], c->v[r].d[0],
+                r % 2 ? "\n" : "");
+}
+
 /* Compares tier k with the interpreter; prints differences. */
 static bool same_state(int k, int exit0, int exitk) {
     const struct cpu *a = &tiers[T_INTERP].cpu, *b = &tiers[k].cpu;
@@ -204,6 +213,7 @@ int main(int argc, char **argv) {
             uint64_t end = CODE_ADDR + 4ull * nw;
             for (unsigned blk = 0;; blk++) {
                 int exit[NTIERS];
+                struct cpu before = tiers[T_INTERP].cpu;
                 for (int k = 0; k < NTIERS; k++)
                     exit[k] = dbt_run(&tiers[k].cpu);
                 blocks++;
@@ -215,6 +225,7 @@ int main(int argc, char **argv) {
                                 "stop %u (pc 0x%" PRIx64 "); code:\n",
                                 tier_name[k], seed, bno, s, blk, tiers[0].cpu.pc);
                         report_words(words, nw);
+                        report_before(&before);
                         return 1;
                     }
                 }

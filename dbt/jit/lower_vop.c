@@ -1,0 +1,586 @@
+/* IR_VOP: A64 FP/SIMD instructions lowered to SSE/FMA3 on cpu->v.
+ *
+ * An IR_VOP means exactly "d = fn(cpu, insn, a)" (dbt/simd/vop.h); the
+ * helper is the bit-exact reference. The inline forms compute with the
+ * host's IEEE arithmetic and take the exact helper instead (an
+ * out-of-line stub, see struct jit_slow) whenever x86 and Arm could
+ * differ:
+ *  - FPCR.FZ or a rounding mode other than RN: the host always runs with
+ *    MXCSR = RN, no FTZ/DAZ, all exceptions masked (test on cpu->fpcr);
+ *  - a NaN result (Arm NaN propagation and default NaN differ from x86),
+ *    a NaN operand of FMIN/FMAX/FCMP-like ops before x86 could flag it;
+ *  - a result r with 0 < |r| <= the smallest normal: Arm detects
+ *    tininess before rounding, x86 after, so UFC could differ.
+ * Outside those cases the value is identical and the host exception flags
+ * are exactly Arm's (IE/ZE/OE/UE/PE = IOC/DZC/OFC/UFC/IXC); they are left
+ * to accumulate in MXCSR and folded into cpu->fpsr when generated code
+ * returns, at MRS/MSR FPSR and on a guest fault (jit_fpsr_sync). On the
+ * slow path the flags x86 raised are a subset of what Arm raises for the
+ * same op, which the helper adds, so nothing spurious accumulates.
+ * Inputs are read and the result written only after the checks pass, so
+ * the helper sees the original operands. The helper touches only
+ * cpu->v/nzcv/fpcr/fpsr: no guest register write-back is needed. */
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "dbt/jit/jit_internal.h"
+#include "dbt/simd/vop.h"
+
+#define BIT32(x, n)    (((x) >> (n)) & 1u)
+#define FPCR_FAST_MASK (FPCR_FZ | 3u << FPCR_RMODE_SHIFT)
+
+static const int8_t volatile_pool[] = {RSI, RDI, R8, R9, R10, R11};
+
+static struct x86_mem vmem(unsigned r) {
+    return x86_mem(REG_CPU, (int32_t)CPU_VOFF(r));
+}
+
+/* ---- SSE shorthands (xmm0..xmm5 are scratch within one op) ---- */
+
+static void sse(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, int rm) {
+    x86_sse_rr(c->buf, pfx, false, op, op[1] == 0x38 || op[1] == 0x3a ? 3 : 2, reg, rm);
+}
+static void sse_i(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, int rm, uint8_t imm) {
+    x86_sse_rri(c->buf, pfx, op, op[1] == 0x38 || op[1] == 0x3a ? 3 : 2, reg, rm, imm);
+}
+/* Loads the low `bits` (32, 64 or 128) of v[r] into xmm, zeroing the rest. */
+static void vload(struct jit_ctx *c, int xmm, unsigned r, unsigned bits) {
+    if (bits == 32)
+        x86_sse_rm(c->buf, 0x66, false, "\x0f\x6e", 2, xmm, vmem(r));
+    else if (bits == 64)
+        x86_sse_rm(c->buf, 0xf3, false, "\x0f\x7e", 2, xmm, vmem(r));
+    else
+        x86_movdqu_load(c->buf, xmm, vmem(r));
+}
+static void vstore(struct jit_ctx *c, unsigned r, int xmm) {
+    x86_movdqu_store(c->buf, vmem(r), xmm);
+}
+static void xzero(struct jit_ctx *c, int x) {
+    sse(c, 0, "\x0f\x57", x, x); /* xorps */
+}
+static void xmov(struct jit_ctx *c, int d, int s) {
+    sse(c, 0, "\x0f\x28", d, s); /* movaps */
+}
+/* Keeps the low 64 bits of xmm x, zeroes the upper half (movq). */
+static void xlow64(struct jit_ctx *c, int x) {
+    sse(c, 0xf3, "\x0f\x7e", x, x);
+}
+static void ones(struct jit_ctx *c, int x) {
+    sse(c, 0x66, "\x0f\x76", x, x); /* pcmpeqd */
+}
+/* Shift each lane of xmm x by n: lane 32 or 64 bits, left or right. */
+static void pshift(struct jit_ctx *c, int x, unsigned lane, bool left, uint8_t n) {
+    sse_i(c, 0x66, lane == 64 ? "\x0f\x73" : "\x0f\x72", left ? 6 : 2, x, n);
+}
+
+/* ---- slow-path stubs ---- */
+
+static struct jit_slow *slow_new(struct jit_ctx *c, const struct ir_insn *i, int a_reg,
+                                 uint64_t a_imm, int d_reg) {
+    if (c->nslow == c->cap_slow) {
+        c->cap_slow = c->cap_slow ? 2 * c->cap_slow : 16;
+        c->slow = realloc(c->slow, c->cap_slow * sizeof *c->slow);
+        SHOAL_ASSERT(c->slow);
+    }
+    struct jit_slow *s = &c->slow[c->nslow++];
+    *s = (struct jit_slow){.insn = VOP_INSN(i->imm),
+                           .fn = i->fn,
+                           .a_reg = (int8_t)a_reg,
+                           .a_imm = a_imm,
+                           .d_reg = (int8_t)d_reg,
+                           .save = vop_live_volatile(c, d_reg)};
+    return s;
+}
+
+static void slow_jcc(struct jit_ctx *c, struct jit_slow *s, enum x86_cc cc) {
+    SHOAL_ASSERT(s->njcc < 3);
+    s->jcc[s->njcc++] = x86_jcc32(c->buf, cc);
+}
+
+/* The FPCR gate: anything but RN with FZ = 0 goes to the helper. */
+static void fpcr_gate(struct jit_ctx *c, struct jit_slow *s) {
+    x86_test_mi(c->buf, x86_mem(REG_CPU, (int32_t)CPU_OFF(fpcr)), (int32_t)FPCR_FAST_MASK);
+    slow_jcc(c, s, CC_NE);
+}
+
+uint16_t vop_live_volatile(const struct jit_ctx *c, int except) {
+    uint16_t m = 0;
+    for (unsigned k = 0; k < sizeof volatile_pool; k++) {
+        int r = volatile_pool[k];
+        if (r != except && c->own[r].kind != OWN_FREE) m |= (uint16_t)(1u << r);
+    }
+    return m;
+}
+
+/* d = fn(cpu, insn, a, 0, 0) keeping every register in `save` intact
+ * (the helper reads no guest register, so nothing is written back). */
+void emit_preserved_call(struct x86_buf *b, uint16_t save, ir_helper_fn fn, uint32_t insn,
+                         int a_reg, uint64_t a_imm, int d_reg) {
+    int n = 0;
+    for (unsigned k = 0; k < sizeof volatile_pool; k++)
+        if (save & (1u << volatile_pool[k])) {
+            x86_push(b, volatile_pool[k]);
+            n++;
+        }
+    if (n & 1) x86_alu_ri(b, ALU_SUB, true, RSP, 8);
+    if (a_reg >= 0)
+        x86_mov_rr(b, true, RDX, a_reg);
+    else
+        x86_mov_ri(b, RDX, a_imm);
+    x86_mov_ri(b, RSI, insn);
+    x86_alu_rr(b, ALU_XOR, false, RCX, RCX);
+    x86_alu_rr(b, ALU_XOR, false, R8, R8);
+    x86_mov_rr(b, true, RDI, REG_CPU);
+    x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_r(b, RAX);
+    if (n & 1) x86_alu_ri(b, ALU_ADD, true, RSP, 8);
+    for (int k = (int)sizeof volatile_pool - 1; k >= 0; k--)
+        if (save & (1u << volatile_pool[k])) x86_pop(b, volatile_pool[k]);
+    if (d_reg >= 0) x86_mov_rr(b, true, d_reg, RAX);
+}
+
+void lower_slow(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    for (uint32_t k = 0; k < c->nslow; k++) {
+        const struct jit_slow *s = &c->slow[k];
+        for (unsigned j = 0; j < s->njcc; j++)
+            x86_patch_rel32(b, s->jcc[j], x86_off(b));
+        emit_preserved_call(b, s->save, s->fn, s->insn, s->a_reg, s->a_imm, s->d_reg);
+        uint32_t f = x86_jmp32(b);
+        x86_patch_rel32(b, f, s->resume);
+    }
+}
+
+/* ---- result checks ---- */
+
+/* Scalar result in xmm0 (esize 32/64): slow if NaN or 0 < |r| <= min
+ * normal. With r2 = |r| << 1, adding K maps the NaNs to [0, 2^(e-10))
+ * and the tiny values to [2^(e-10), 2^(e-9)) (e = esize), zero aside. */
+static void check_scalar(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
+    struct x86_buf *b = c->buf;
+    bool w = esize == 64;
+    x86_sse_rr(b, 0x66, w, "\x0f\x7e", 2, 0, RAX); /* movq/movd rax, xmm0 */
+    x86_alu_rr(b, ALU_ADD, w, RAX, RAX);
+    uint32_t zero = x86_jcc8(b, CC_E);
+    if (w) {
+        x86_mov_ri(b, RDX, 0x001ffffffffffffeull);
+        x86_alu_rr(b, ALU_ADD, true, RAX, RDX);
+        x86_shift_ri(b, SH_SHR, true, RAX, 54);
+    } else {
+        x86_alu_ri(b, ALU_ADD, false, RAX, 0x00fffffe);
+        x86_shift_ri(b, SH_SHR, false, RAX, 25);
+    }
+    slow_jcc(c, s, CC_E);
+    x86_patch_rel8(b, zero, x86_off(b));
+}
+
+/* Vector result in xmm0 (lanes of esize; unused lanes hold 0): slow if
+ * a lane is NaN (|r| > inf) or 0 < |r| <= min normal. Integer compares on
+ * the magnitude bits (pcmpgtq needs SSE4.2 for doubles): an FP compare
+ * would raise IE on QNaN lanes. */
+static void check_vector(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
+    bool d = esize == 64;
+    const char *gt = d ? "\x0f\x38\x37" : "\x0f\x66", *eq = d ? "\x0f\x38\x29" : "\x0f\x76";
+    ones(c, 1);
+    pshift(c, 1, esize, false, 1);
+    sse(c, 0x66, "\x0f\xdb", 1, 0); /* pand: xmm1 = |r| */
+    ones(c, 2);
+    pshift(c, 2, esize, false, (uint8_t)(esize - 1));
+    pshift(c, 2, esize, true, d ? 52 : 23); /* smallest normal */
+    ones(c, 4);
+    sse(c, 0x66, d ? "\x0f\xfb" : "\x0f\xfa", 2, 4); /* psub -1: min normal + 1 */
+    ones(c, 3);
+    pshift(c, 3, esize, false, d ? 53 : 24);
+    pshift(c, 3, esize, true, d ? 52 : 23); /* infinity */
+    sse(c, 0x66, gt, 2, 1);                 /* xmm2 = |r| <= min normal */
+    xmov(c, 4, 1);
+    sse(c, 0x66, gt, 4, 3); /* xmm4 = |r| > inf: NaN */
+    xzero(c, 5);
+    sse(c, 0x66, eq, 5, 1);                                         /* xmm5 = |r| == 0 */
+    sse(c, 0x66, "\x0f\xdf", 5, 2);                                 /* pandn: tiny, not zero */
+    sse(c, 0x66, "\x0f\xeb", 5, 4);                                 /* por */
+    x86_sse_rr(c->buf, d ? 0x66 : 0, false, "\x0f\x50", 2, RAX, 5); /* movmsk */
+    x86_test_rr(c->buf, false, RAX, RAX);
+    slow_jcc(c, s, CC_NE);
+}
+
+/* ---- scalar FP ---- */
+
+static uint8_t sfx(unsigned esize) {
+    return esize == 64 ? 0xf2 : 0xf3; /* sd / ss */
+}
+
+static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32, opc = (insn >> 12) & 15;
+    static const char ops[9] = {0x59, 0x5e, 0x58, 0x5c, 0x5f, 0x5d, 0x5f, 0x5d, 0x59};
+    if (opc > 8) return false;
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    vload(c, 0, (insn >> 5) & 31, esize);
+    vload(c, 1, (insn >> 16) & 31, esize);
+    if (opc >= 4 && opc <= 7) {
+        /* FMAX/FMIN(NM): x86 differs on NaNs (and flags QNaNs) and on
+         * equal operands (+0/-0): those go to the helper first. */
+        sse(c, esize == 64 ? 0x66 : 0, "\x0f\x2e", 0, 1); /* ucomis */
+        slow_jcc(c, s, CC_P);
+        slow_jcc(c, s, CC_E);
+    }
+    char op[2] = {0x0f, ops[opc]};
+    sse(c, sfx(esize), op, 0, 1);
+    if (opc < 4 || opc == 8) check_scalar(c, s, esize);
+    if (opc == 8) { /* FNMUL: FPNeg of the product */
+        ones(c, 1);
+        pshift(c, 1, esize, true, (uint8_t)(esize - 1));
+        sse_i(c, 0x66, "\x0f\x73", 3, 1, (uint8_t)(16 - esize / 8)); /* psrldq: lane 0 only */
+        sse(c, 0, "\x0f\x57", 0, 1);
+    }
+    vstore(c, insn & 31, 0);
+    s->resume = x86_off(c->buf);
+    return true;
+}
+
+static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32, opc = (insn >> 15) & 63;
+    if (BIT32(insn, 23)) return false; /* half precision */
+    unsigned to = opc == 4 ? 32 : opc == 5 ? 64 : 0;
+    if (opc != 3 && !(to && to != esize)) return false;
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    vload(c, 1, (insn >> 5) & 31, esize);
+    xzero(c, 0);
+    if (opc == 3) {
+        sse(c, sfx(esize), "\x0f\x51", 0, 1); /* sqrt */
+        check_scalar(c, s, esize);
+    } else {
+        sse(c, sfx(esize), "\x0f\x5a", 0, 1); /* cvtss2sd / cvtsd2ss */
+        check_scalar(c, s, to);
+    }
+    vstore(c, insn & 31, 0);
+    s->resume = x86_off(c->buf);
+    return true;
+}
+
+/* FMADD a + n*m, FMSUB a - n*m, FNMADD -a - n*m, FNMSUB -a + n*m: the
+ * VEX 231 forms (acc = +-(n*m) +- acc) with the negations Arm applies to
+ * the operands; one rounding, like Arm. */
+static bool fp3(struct jit_ctx *c, const struct ir_insn *i) {
+    uint32_t insn = VOP_INSN(i->imm);
+    if (!(c->features & JIT_F_FMA)) return false;
+    unsigned esize = BIT32(insn, 22) ? 64 : 32;
+    bool o1 = BIT32(insn, 21), o0 = BIT32(insn, 15);
+    static const uint8_t op231[4] = {0xb9, 0xbd, 0xbf, 0xbb}; /* fmadd fnmadd fnmsub fmsub */
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    vload(c, 0, (insn >> 10) & 31, esize);
+    vload(c, 1, (insn >> 5) & 31, esize);
+    vload(c, 2, (insn >> 16) & 31, esize);
+    x86_vex_rrr(c->buf, 2, 1, esize == 64, op231[o1 << 1 | o0], 0, 1, 2);
+    check_scalar(c, s, esize);
+    vstore(c, insn & 31, 0);
+    s->resume = x86_off(c->buf);
+    return true;
+}
+
+/* FCMP/FCMPE: ucomis raises IE only for SNaNs (FCMP), comis for any NaN
+ * (FCMPE), like Arm's IOC. ZF PF CF -> NZCV: equal 0110, less 1000,
+ * greater 0010, unordered 0011. */
+static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32;
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    vload(c, 0, (insn >> 5) & 31, esize);
+    if (BIT32(insn, 3))
+        xzero(c, 1);
+    else
+        vload(c, 1, (insn >> 16) & 31, esize);
+    sse(c, esize == 64 ? 0x66 : 0, BIT32(insn, 4) ? "\x0f\x2f" : "\x0f\x2e", 0, 1);
+    x86_mov_ri(b, RAX, 0x60000000);
+    x86_mov_ri(b, RCX, 0x80000000);
+    x86_cmov(b, CC_B, false, RAX, RCX);
+    x86_mov_ri(b, RCX, 0x20000000);
+    x86_cmov(b, CC_A, false, RAX, RCX);
+    x86_mov_ri(b, RCX, 0x30000000);
+    x86_cmov(b, CC_P, false, RAX, RCX);
+    x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RAX);
+    s->resume = x86_off(b);
+    return true;
+}
+
+/* FCVTZS/FCVTNS to a 32/64-bit register: cvtt / cvt (MXCSR is RN). x86's
+ * "integer indefinite" (MIN) means NaN or overflow: the helper saturates
+ * (an exact MIN input also lands there, harmlessly). Unsigned forms and
+ * the other roundings stay helpers. */
+static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
+    struct x86_buf *b = c->buf;
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7;
+    bool w = BIT32(insn, 31);
+    if (opc != 0 || (rmode != 0 && rmode != 3)) return false;
+    struct jit_slow *s = slow_new(c, i, -1, 0, d);
+    fpcr_gate(c, s);
+    vload(c, 0, (insn >> 5) & 31, esize);
+    x86_sse_rr(b, sfx(esize), w, rmode == 3 ? "\x0f\x2c" : "\x0f\x2d", 2, RAX, 0);
+    x86_mov_rr(b, w, RCX, RAX);
+    x86_alu_ri(b, ALU_SUB, w, RCX, 1);
+    slow_jcc(c, s, CC_O);
+    if (d >= 0) x86_mov_rr(b, w, d, RAX);
+    s->resume = x86_off(b);
+    return true;
+}
+
+/* SCVTF/UCVTF from a 32/64-bit register: cvtsi2s{s,d} rounds like Arm
+ * under RN (the gate); a 64-bit unsigned value >= 2^63 takes the helper. */
+static bool i2f(struct jit_ctx *c, const struct ir_insn *i, int a_reg) {
+    struct x86_buf *b = c->buf;
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32;
+    bool w = BIT32(insn, 31), is_unsigned = BIT32(insn, 16);
+    struct jit_slow *s = slow_new(c, i, a_reg, 0, -1);
+    fpcr_gate(c, s);
+    if (!w && is_unsigned) {
+        x86_mov_rr(b, false, RAX, a_reg); /* zero-extends */
+        w = true;
+    } else {
+        x86_mov_rr(b, true, RAX, a_reg);
+        if (w && is_unsigned) {
+            x86_test_rr(b, true, RAX, RAX);
+            slow_jcc(c, s, CC_S);
+        }
+    }
+    xzero(c, 0);
+    x86_sse_rr(b, sfx(esize), w, "\x0f\x2a", 2, 0, RAX);
+    vstore(c, insn & 31, 0);
+    s->resume = x86_off(b);
+    return true;
+}
+
+/* ---- Advanced SIMD ---- */
+
+/* Shuffle control putting the even elements of each (8 << size)-bit lane
+ * pair first, then the odd ones (for the pairwise ops), into xmm x. */
+static void even_odd_mask(struct jit_ctx *c, int x, unsigned size) {
+    unsigned eb = 1u << size, ne = 16 / eb;
+    uint8_t m[16];
+    unsigned k = 0;
+    for (unsigned par = 0; par < 2; par++)
+        for (unsigned e = par; e < ne; e += 2)
+            for (unsigned j = 0; j < eb; j++)
+                m[k++] = (uint8_t)(e * eb + j);
+    uint64_t lo = 0, hi = 0;
+    for (unsigned j = 0; j < 8; j++) {
+        lo |= (uint64_t)m[j] << (8 * j);
+        hi |= (uint64_t)m[j + 8] << (8 * j);
+    }
+    x86_mov_ri(c->buf, RAX, lo);
+    x86_sse_rr(c->buf, 0x66, true, "\x0f\x6e", 2, x, RAX);
+    x86_mov_ri(c->buf, RAX, hi);
+    x86_sse_rr(c->buf, 0x66, true, "\x0f\x6e", 2, 5, RAX);
+    sse(c, 0x66, "\x0f\x6c", x, 5); /* punpcklqdq */
+}
+
+/* xmm0 = op(xmm0, xmm1) for the integer three-same op; false if not inline. */
+static bool vint_op(struct jit_ctx *c, unsigned op, unsigned size) {
+    static const char add[4] = {(char)0xfc, (char)0xfd, (char)0xfe, (char)0xd4};
+    static const char sub[4] = {(char)0xf8, (char)0xf9, (char)0xfa, (char)0xfb};
+    static const char eq[3] = {0x74, 0x75, 0x76}, gt[3] = {0x64, 0x65, 0x66};
+    bool s41 = c->features & JIT_F_SSE41;
+    char o2[2] = {0x0f, 0};
+    switch (op) {
+    case 0x10:
+    case 0x17: o2[1] = add[size]; break; /* ADD, ADDP */
+    case 0x30: o2[1] = sub[size]; break; /* SUB */
+    case 0x31:                           /* CMEQ */
+        if (size == 3) {
+            if (!s41) return false;
+            sse(c, 0x66, "\x0f\x38\x29", 0, 1);
+            return true;
+        }
+        o2[1] = eq[size];
+        break;
+    case 0x06: /* CMGT */
+    case 0x07: /* CMGE = NOT (m > n) */
+        if (size == 3 && !(c->features & JIT_F_SSE42)) return false;
+        if (op == 0x07) {
+            xmov(c, 2, 1);
+            if (size == 3)
+                sse(c, 0x66, "\x0f\x38\x37", 2, 0);
+            else
+                sse(c, 0x66, (char[]){0x0f, gt[size]}, 2, 0);
+            ones(c, 0);
+            sse(c, 0x66, "\x0f\xef", 0, 2);
+            return true;
+        }
+        if (size == 3) {
+            sse(c, 0x66, "\x0f\x38\x37", 0, 1);
+            return true;
+        }
+        o2[1] = gt[size];
+        break;
+    case 0x27: /* CMHS: n == umax(n, m) */
+    case 0x26: /* CMHI: NOT (m == umax(m, n)) */
+        if (size == 3 || (size > 0 && !s41)) return false;
+        if (op == 0x27) {
+            xmov(c, 2, 0);
+        } else {
+            xmov(c, 2, 1);
+            xmov(c, 1, 0);
+        }
+        /* xmm1 = umax(xmm1, xmm2); xmm0 = (xmm1 == xmm2) */
+        if (size == 0)
+            sse(c, 0x66, "\x0f\xde", 1, 2);
+        else
+            sse(c, 0x66, size == 1 ? "\x0f\x38\x3e" : "\x0f\x38\x3f", 1, 2);
+        sse(c, 0x66, (char[]){0x0f, eq[size]}, 1, 2);
+        xmov(c, 0, 1);
+        if (op == 0x26) {
+            ones(c, 1);
+            sse(c, 0x66, "\x0f\xef", 0, 1);
+        }
+        return true;
+    case 0x11: /* CMTST: (n & m) != 0 */
+        if (size == 3 && !s41) return false;
+        sse(c, 0x66, "\x0f\xdb", 0, 1);
+        xzero(c, 1);
+        if (size == 3)
+            sse(c, 0x66, "\x0f\x38\x29", 0, 1);
+        else
+            sse(c, 0x66, (char[]){0x0f, eq[size]}, 0, 1);
+        ones(c, 1);
+        sse(c, 0x66, "\x0f\xef", 0, 1);
+        return true;
+    case 0x0c:
+    case 0x14: /* SMAX(P) */
+    case 0x2c:
+    case 0x34: /* UMAX(P) */
+    case 0x0d:
+    case 0x15: /* SMIN(P) */
+    case 0x2d:
+    case 0x35: { /* UMIN(P) */
+        /* [signed, unsigned] x [max, min] x size 0..2; 0 = SSE4.1 form */
+        static const char *const mm[2][2][3] = {{{"\x0f\x38\x3c", "\x0f\xee", "\x0f\x38\x3d"},
+                                                 {"\x0f\x38\x38", "\x0f\xea", "\x0f\x38\x39"}},
+                                                {{"\x0f\xde", "\x0f\x38\x3e", "\x0f\x38\x3f"},
+                                                 {"\x0f\xda", "\x0f\x38\x3a", "\x0f\x38\x3b"}}};
+        if (size == 3) return false;
+        const char *o = mm[op >= 0x20][(op & 7) == 5][size];
+        if (o[1] == 0x38 && !s41) return false;
+        sse(c, 0x66, o, 0, 1);
+        return true;
+    }
+    case 0x13: /* MUL */
+        if (size == 1)
+            sse(c, 0x66, "\x0f\xd5", 0, 1);
+        else if (size == 2 && s41)
+            sse(c, 0x66, "\x0f\x38\x40", 0, 1);
+        else
+            return false;
+        return true;
+    default: return false;
+    }
+    sse(c, 0x66, o2, 0, 1);
+    return true;
+}
+
+static bool is_pairwise(unsigned op) {
+    return op == 0x14 || op == 0x34 || op == 0x15 || op == 0x35 || op == 0x17;
+}
+
+static bool vint3(struct jit_ctx *c, const struct ir_insn *i) {
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned op = BIT32(insn, 29) << 5 | ((insn >> 11) & 31), size = (insn >> 22) & 3;
+    bool q = BIT32(insn, 30);
+    unsigned rd = insn & 31, rn = (insn >> 5) & 31, rm = (insn >> 16) & 31;
+    if (BIT32(insn, 28) || !(c->features & JIT_F_SSSE3)) return false; /* scalar forms */
+    uint32_t start = x86_off(c->buf);
+    vload(c, 0, rn, q ? 128 : 64);
+    vload(c, 1, rm, q ? 128 : 64);
+    if (is_pairwise(op)) {
+        /* Lane i pairs lanes 2i, 2i+1 of the concatenation Rm:Rn. */
+        even_odd_mask(c, 4, size);
+        if (q) {
+            sse(c, 0x66, "\x0f\x38\x00", 0, 4); /* pshufb: evens | odds of n */
+            sse(c, 0x66, "\x0f\x38\x00", 1, 4);
+            xmov(c, 2, 0);
+            sse(c, 0x66, "\x0f\x6c", 0, 1); /* evens of n : evens of m */
+            sse(c, 0x66, "\x0f\x6d", 2, 1); /* odds */
+            xmov(c, 1, 2);
+        } else {
+            sse(c, 0x66, "\x0f\x6c", 0, 1); /* n.lo : m.lo */
+            sse(c, 0x66, "\x0f\x38\x00", 0, 4);
+            xmov(c, 1, 0);
+            sse_i(c, 0x66, "\x0f\x73", 3, 1, 8); /* psrldq 8: the odds */
+        }
+    }
+    if (!vint_op(c, op, size)) {
+        c->buf->p = c->buf->base + start; /* drop the loads */
+        return false;
+    }
+    if (!q) xlow64(c, 0);
+    vstore(c, rd, 0);
+    return true;
+}
+
+/* FADD FSUB FMUL FDIV FMLA FMLS (vector). */
+static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned key = BIT32(insn, 29) << 4 | BIT32(insn, 23) << 3 | ((insn >> 11) & 7);
+    bool q = BIT32(insn, 30), dbl = BIT32(insn, 22);
+    unsigned esize = dbl ? 64 : 32, rd = insn & 31, rn = (insn >> 5) & 31, rm = (insn >> 16) & 31;
+    uint8_t pfx = dbl ? 0x66 : 0;
+    char op = 0;
+    switch (key) {
+    case 0x02: op = 0x58; break;         /* FADD */
+    case 0x0a: op = 0x5c; break;         /* FSUB */
+    case 0x13: op = 0x59; break;         /* FMUL */
+    case 0x17: op = q ? 0x5e : 0; break; /* FDIV (the zero upper lanes of a 2S would divide 0/0) */
+    case 0x01:                           /* FMLA */
+    case 0x09: op = 1; break;            /* FMLS */
+    }
+    if (!op || BIT32(insn, 28) || (op == 1 && !(c->features & JIT_F_FMA))) return false;
+    if (dbl && !(c->features & JIT_F_SSE42)) return false; /* check_vector's pcmpgtq */
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    unsigned bits = q ? 128 : 64;
+    if (op == 1) {
+        vload(c, 0, rd, bits);
+        vload(c, 1, rn, bits);
+        vload(c, 2, rm, bits);
+        /* FMLS: d + (-n)*m = vfnmadd231 */
+        x86_vex_rrr(c->buf, 2, 1, dbl, key == 0x01 ? 0xb8 : 0xbc, 0, 1, 2);
+    } else {
+        vload(c, 0, rn, bits);
+        vload(c, 1, rm, bits);
+        sse(c, pfx, (char[]){0x0f, op}, 0, 1);
+    }
+    check_vector(c, s, esize);
+    vstore(c, rd, 0);
+    s->resume = x86_off(c->buf);
+    return true;
+}
+
+void lower_vop(struct jit_ctx *c, const struct ir_insn *i) {
+    const struct jit_tval *av = &c->t[i->a[0]];
+    int a_reg = av->is_const ? -1 : ra_reg(c, i->a[0]);
+    uint64_t a_imm = av->is_const ? av->c : 0;
+    int d = c->t[i->dst].last_use >= 0 ? ra_def(c, i->dst, -1) : -1;
+    enum vop_kind k = VOP_KIND(i->imm);
+    bool fp = c->inline_fp, simd = c->inline_simd, done = false;
+    switch (k) {
+    case VK_FP2: done = fp && fp2(c, i); break;
+    case VK_FP1: done = fp && fp1(c, i); break;
+    case VK_FP3: done = fp && fp3(c, i); break;
+    case VK_FCMP: done = fp && fcmp(c, i); break;
+    case VK_F2I: done = fp && f2i(c, i, d); break;
+    case VK_I2F: done = fp && a_reg >= 0 && i2f(c, i, a_reg); break;
+    case VK_VINT3: done = simd && vint3(c, i); break;
+    case VK_VFP3: done = simd && fp && vfp3(c, i); break;
+    case VK_HELPER: break;
+    }
+    if (!done)
+        emit_preserved_call(c->buf, vop_live_volatile(c, d), i->fn, VOP_INSN(i->imm), a_reg, a_imm,
+                            d);
+}

@@ -157,11 +157,20 @@ static void trans_fcvt(struct a64_ctx *c, uint32_t insn) {
     ir_vop(c->b, VK_FP1, insn, hv_fp1, IR_ZERO);
 }
 
+/* FRINT{N,P,M,Z,A,X,I} as a whole instruction: opcode bits 17:15. */
+static uint64_t hv_frint(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
+    static const enum fpu_rmode rm[8] = {FPU_RN, FPU_RP, FPU_RM, FPU_RZ,
+                                         FPU_RA, FPU_RN, FPU_RFPCR, FPU_RFPCR};
+    unsigned k = BITS(insn, 17, 15);
+    uint64_t opt = esize_of((uint32_t)insn) | (uint64_t)rm[k] << 8 | (uint64_t)(k == 6) << 12;
+    uint64_t r = h_frint(cpu, opt, vlo(cpu, BITS(insn, 9, 5)), 0, 0);
+    set_vscalar(cpu, BITS(insn, 4, 0), r);
+    return 0;
+}
+
 static void frint(struct a64_ctx *c, uint32_t insn, enum fpu_rmode rm, bool exact) {
-    uint64_t opt = esize_of(insn) | (uint64_t)rm << 8 | (uint64_t)exact << 12;
-    ir_temp n = a64_read_vlo(c, BITS(insn, 9, 5));
-    ir_temp r = ir_call(c->b, h_frint, ir_const(c->b, opt), n, IR_ZERO, IR_ZERO);
-    a64_write_vscalar(c, BITS(insn, 4, 0), r);
+    (void)rm, (void)exact; /* both follow from the encoding (hv_frint) */
+    ir_vop(c->b, VK_FRINT, insn, hv_frint, IR_ZERO);
 }
 
 static void trans_frintn(struct a64_ctx *c, uint32_t insn) {

@@ -1,6 +1,7 @@
 /* A64 family: Advanced SIMD two-register miscellaneous, integer forms
  * (vector and scalar). The FP forms of the group live in simd_fp_misc.c. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 static uint64_t lane_cls(uint64_t x, unsigned bits) {
     int64_t s = lane_sext(x, bits);
@@ -188,7 +189,10 @@ static void trans_misc(struct a64_ctx *c, uint32_t insn) {
     unsigned op = SIMD_U(insn) << 5 | BITS(insn, 16, 12), size = SIMD_SIZE(insn);
     bool ok =
         SIMD_SCALAR(insn) ? allocated_scalar(op, size) : allocated_vector(op, size, SIMD_Q(insn));
-    simd_emit(c, ok, helper_misc);
+    if (ok)
+        ir_vop(c->b, VK_VMISC, insn, helper_misc, IR_ZERO);
+    else
+        a64_unallocated(c);
 }
 
 #define VEC(name, u, opc)                                                                          \

@@ -262,6 +262,54 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
     return true;
 }
 
+/* FRINT*: roundss/sd (SSE4.1) with the precision exception suppressed
+ * except for FRINTX; FRINTA (ties away) is trunc(x) +- 1 when the exact
+ * remainder is at least one half, for |x| < 2^(mantissa bits) (larger
+ * values and infinities are integral already; the subtraction would
+ * raise IE on an infinity). */
+static bool frint(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned esize = BIT32(insn, 22) ? 64 : 32, k = (insn >> 15) & 7;
+    static const uint8_t imm[8] = {0 | 8, 2 | 8, 1 | 8, 3 | 8, 3 | 8, 0, 4, 4 | 8};
+    bool w = esize == 64;
+    if (BIT32(insn, 23) || k == 5 || !(c->features & JIT_F_SSE41)) return false;
+    struct jit_slow *s = slow_new(c, i, -1, 0, -1);
+    fpcr_gate(c, s);
+    vload(c, 1, (insn >> 5) & 31, esize);
+    xzero(c, 0);
+    sse_i(c, 0x66, w ? "\x0f\x3a\x0b" : "\x0f\x3a\x0a", 0, 1, imm[k]);
+    check_scalar(c, s, esize);
+    if (k == 4) {
+        x86_sse_rr(b, 0x66, w, "\x0f\x7e", 2, 1, RAX); /* movq rax, xmm1 */
+        x86_shift_ri(b, SH_SHR, w, RAX, w ? 52 : 23);
+        x86_alu_ri(b, ALU_AND, false, RAX, w ? 0x7ff : 0xff);
+        x86_alu_ri(b, ALU_CMP, false, RAX, w ? 1023 + 52 : 127 + 23);
+        uint32_t big = x86_jcc8(b, CC_AE);
+        sse(c, sfx(esize), "\x0f\x5c", 1, 0); /* xmm1 = x - trunc(x), exact */
+        x86_mov_ri(b, RAX, w ? 0x3fe0000000000000ull : 0x3f000000u);
+        x86_sse_rr(b, 0x66, true, "\x0f\x6e", 2, 2, RAX); /* 0.5 */
+        x86_mov_ri(b, RAX, w ? 0x3ff0000000000000ull : 0x3f800000u);
+        x86_sse_rr(b, 0x66, true, "\x0f\x6e", 2, 3, RAX); /* 1.0 */
+        sse(c, w ? 0x66 : 0, "\x0f\x2e", 1, 2);           /* ucomis r, 0.5 */
+        uint32_t lo = x86_jcc8(b, CC_B);
+        sse(c, sfx(esize), "\x0f\x58", 0, 3); /* + 1 */
+        uint32_t done = x86_jmp8(b);
+        x86_patch_rel8(b, lo, x86_off(b));
+        x86_mov_ri(b, RAX, w ? 0xbfe0000000000000ull : 0xbf000000u);
+        x86_sse_rr(b, 0x66, true, "\x0f\x6e", 2, 2, RAX);
+        sse(c, w ? 0x66 : 0, "\x0f\x2e", 2, 1); /* ucomis -0.5, r */
+        uint32_t skip = x86_jcc8(b, CC_B);
+        sse(c, sfx(esize), "\x0f\x5c", 0, 3); /* - 1 */
+        x86_patch_rel8(b, skip, x86_off(b));
+        x86_patch_rel8(b, done, x86_off(b));
+        x86_patch_rel8(b, big, x86_off(b));
+    }
+    vstore(c, insn & 31, 0);
+    s->resume = x86_off(b);
+    return true;
+}
+
 /* FMADD a + n*m, FMSUB a - n*m, FNMADD -a - n*m, FNMSUB -a + n*m: the
  * VEX 231 forms (acc = +-(n*m) +- acc) with the negations Arm applies to
  * the operands; one rounding, like Arm. */
@@ -524,6 +572,66 @@ static bool vint3(struct jit_ctx *c, const struct ir_insn *i) {
     return true;
 }
 
+/* Two-register misc: compares against zero, NOT, NEG, ABS (vector). */
+static bool vmisc(struct jit_ctx *c, const struct ir_insn *i) {
+    static const char eq[4] = {0x74, 0x75, 0x76, 0}, gt[4] = {0x64, 0x65, 0x66, 0};
+    static const char sub[4] = {(char)0xf8, (char)0xf9, (char)0xfa, (char)0xfb};
+    uint32_t insn = VOP_INSN(i->imm);
+    unsigned op = BIT32(insn, 29) << 5 | ((insn >> 12) & 31), size = (insn >> 22) & 3;
+    bool q = BIT32(insn, 30);
+    if (BIT32(insn, 28)) return false; /* scalar forms */
+    const char *peq = size == 3 ? "\x0f\x38\x29" : (char[]){0x0f, eq[size]};
+    const char *pgt = size == 3 ? "\x0f\x38\x37" : (char[]){0x0f, gt[size]};
+    if (size == 3 && !(c->features & JIT_F_SSE42)) return false;
+    switch (op) {
+    case 0x08: /* CMGT #0: n > 0 */
+    case 0x28: /* CMGE #0: NOT (0 > n) */
+    case 0x09: /* CMEQ #0 */
+    case 0x29: /* CMLE #0: NOT (n > 0) */
+    case 0x0a: /* CMLT #0: 0 > n */
+    case 0x2b: /* NEG */
+    case 0x25: /* NOT (size 0; size 1 is RBIT) */
+        if (op == 0x25 && size != 0) return false;
+        break;
+    case 0x0b: /* ABS */
+        if (size == 3 || !(c->features & JIT_F_SSSE3)) return false;
+        break;
+    default: return false;
+    }
+    vload(c, 0, (insn >> 5) & 31, q ? 128 : 64);
+    xzero(c, 1);
+    switch (op) {
+    case 0x08: sse(c, 0x66, pgt, 0, 1); break;
+    case 0x29:
+        sse(c, 0x66, pgt, 0, 1);
+        ones(c, 1);
+        sse(c, 0x66, "\x0f\xef", 0, 1);
+        break;
+    case 0x09: sse(c, 0x66, peq, 0, 1); break;
+    case 0x0a:
+    case 0x28:
+        sse(c, 0x66, pgt, 1, 0);
+        xmov(c, 0, 1);
+        if (op == 0x28) {
+            ones(c, 1);
+            sse(c, 0x66, "\x0f\xef", 0, 1);
+        }
+        break;
+    case 0x2b:
+        sse(c, 0x66, (char[]){0x0f, sub[size]}, 1, 0);
+        xmov(c, 0, 1);
+        break;
+    case 0x25:
+        ones(c, 1);
+        sse(c, 0x66, "\x0f\xef", 0, 1);
+        break;
+    case 0x0b: sse(c, 0x66, (char[]){0x0f, 0x38, (char)(0x1c + size)}, 0, 0); break;
+    }
+    if (!q) xlow64(c, 0);
+    vstore(c, insn & 31, 0);
+    return true;
+}
+
 /* FADD FSUB FMUL FDIV FMLA FMLS (vector). */
 static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t insn = VOP_INSN(i->imm);
@@ -574,10 +682,12 @@ void lower_vop(struct jit_ctx *c, const struct ir_insn *i) {
     case VK_FP1: done = fp && fp1(c, i); break;
     case VK_FP3: done = fp && fp3(c, i); break;
     case VK_FCMP: done = fp && fcmp(c, i); break;
+    case VK_FRINT: done = fp && frint(c, i); break;
     case VK_F2I: done = fp && f2i(c, i, d); break;
     case VK_I2F: done = fp && a_reg >= 0 && i2f(c, i, a_reg); break;
     case VK_VINT3: done = simd && vint3(c, i); break;
     case VK_VFP3: done = simd && fp && vfp3(c, i); break;
+    case VK_VMISC: done = simd && vmisc(c, i); break;
     case VK_HELPER: break;
     }
     if (!done)

@@ -16,11 +16,13 @@ enum vop_kind {
     VK_FP2,    /* FMUL FDIV FADD FSUB FMAX FMIN FMAXNM FMINNM FNMUL (scalar) */
     VK_FP1,    /* FSQRT, FCVT (scalar) */
     VK_FP3,    /* FMADD FMSUB FNMADD FNMSUB */
+    VK_FRINT,  /* FRINT{N,P,M,Z,A,X,I} (scalar) */
     VK_FCMP,   /* FCMP{E} (register and #0.0): writes NZCV */
     VK_F2I,    /* FCVT{N,P,M,Z,A}{S,U} to a general register: d = result */
     VK_I2F,    /* SCVTF/UCVTF from general register a */
     VK_VINT3,  /* Advanced SIMD three same, integer */
     VK_VFP3,   /* Advanced SIMD three same, floating point */
+    VK_VMISC,  /* Advanced SIMD two-register misc, integer */
 };
 
 #define VOP_IMM(kind, insn) ((uint64_t)(kind) << 32 | (uint32_t)(insn))

@@ -52,7 +52,12 @@ grep -v '^#' "$here/kernels.txt" | while read -r name opt quick full _; do
     tn=$(median "$bin/$name.x86" "$arg"); cp "$bin/last.out" "$bin/$name.native.out"
     tq=$(median qemu-aarch64 "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.qemu.out"
     ts=$(median "$shoal" "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.shoal.out"
-    ti=$(median "$shoal" --interp --stats "$bin/$name.stats" "$bin/$name.a64" "$arg")
+    # --stats (guest instruction count) only where the CLI has it.
+    if "$shoal" --help 2>&1 | grep -q -- --stats; then
+        ti=$(median "$shoal" --interp --stats "$bin/$name.stats" "$bin/$name.a64" "$arg")
+    else
+        ti=$(median "$shoal" --interp "$bin/$name.a64" "$arg")
+    fi
     same=yes
     cmp -s "$bin/$name.qemu.out" "$bin/$name.shoal.out" || same=no
     cmp -s "$bin/$name.qemu.out" "$bin/last.out" || same=no

@@ -18,7 +18,7 @@
 
 /* Linux dequeues these first (SYNCHRONOUS_MASK). */
 #define SYNC_SIGNALS                                                                               \
-    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | SIGBIT(SIGFPE) |         \
+    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | SIGBIT(SIGFPE) |        \
      SIGBIT(SIGSYS))
 
 enum sig_default signal_default_action(int sig) {
@@ -218,8 +218,8 @@ static bool setup_frame(struct task *t, int sig, const struct aarch64_siginfo *i
 
     struct aarch64_rt_sigframe f; /* 4.6 KiB; host thread stacks are MiBs */
     uint64_t saved_mask = s->saved_mask_valid ? s->saved_mask : t->sigmask;
-    sigframe_build(&f, cpu, (act->flags & GUEST_SA_SIGINFO) ? info : NULL, saved_mask,
-                   &t->altstack, s->fault_address);
+    sigframe_build(&f, cpu, (act->flags & GUEST_SA_SIGINFO) ? info : NULL, saved_mask, &t->altstack,
+                   s->fault_address);
     uint64_t fr[2] = {cpu->x[29], cpu->x[30]};
     struct guest_space *gs = &t->proc->mem;
     if (gs_copy_out(gs, frame, &f, sizeof f) || gs_copy_out(gs, record, fr, sizeof fr))

@@ -28,7 +28,7 @@ struct ksigaction {
 
 /* Synchronous fault signals: never blocked on the host (host_signal.h). */
 #define NEVER_BLOCK                                                                                \
-    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP) |         \
+    (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP) |        \
      SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define ALL_SIGNALS (~0ull)
 

@@ -36,7 +36,7 @@
 
 #include "syscall/task.h"
 
-#define SIGBIT(sig) (1ull << ((sig) - 1))
+#define SIGBIT(sig) (1ull << ((sig)-1))
 
 /* Takes over the host dispositions for process p, whose first task is t:
  * chains the DBT's SIGSEGV/SIGBUS handler, installs the recorder where

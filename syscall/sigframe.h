@@ -59,7 +59,7 @@ _Static_assert(sizeof(struct aarch64_rt_sigframe) == 4688, "rt_sigframe is 4688 
 
 /* PSTATE bits rt_sigreturn refuses (Linux valid_native_regs): a mode
  * other than EL0t, AArch32, and the D, A, I, F masks. */
-#define AARCH64_PSTATE_BAD 0x3dfull
+#define AARCH64_PSTATE_BAD  0x3dfull
 #define AARCH64_PSTATE_NZCV 0xf0000000ull
 
 /* The `mov x8, #139; svc #0` sequence of the vDSO's sigreturn

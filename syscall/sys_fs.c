@@ -101,7 +101,8 @@ SYSCALL_HANDLER(preadv) {
     struct iovec iov[GUEST_IOV_MAX];
     int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
     /* x86-64 takes the offset whole in pos_l; pos_h is unused. */
-    return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv, (int)a[0], iov, a[2], a[3], 0);
+    return e ? e
+             : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv, (int)a[0], iov, a[2], a[3], 0);
 }
 
 SYSCALL_HANDLER(pwritev) {

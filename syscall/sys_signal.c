@@ -111,8 +111,8 @@ SYSCALL_HANDLER(rt_sigtimedwait) {
 SYSCALL_HANDLER(sigaltstack) {
     uint64_t sp = t->cpu.x[31];
     struct aarch64_stack_t old = t->altstack, ss;
-    old.ss_flags = signal_altstack_flags(t, sp) | (int32_t)((uint32_t)t->altstack.ss_flags &
-                                                            GUEST_SS_AUTODISARM);
+    old.ss_flags = signal_altstack_flags(t, sp) |
+                   (int32_t)((uint32_t)t->altstack.ss_flags & GUEST_SS_AUTODISARM);
     old.pad = 0;
     if (a[0]) {
         if (gs_copy_in(&t->proc->mem, &ss, a[0], sizeof ss)) return -EFAULT;
@@ -151,8 +151,7 @@ SYSCALL_HANDLER(rt_tgsigqueueinfo) {
     struct aarch64_siginfo info;
     if (a[2] > GUEST_NSIG) return -EINVAL;
     if (gs_copy_in(&t->proc->mem, &info, a[3], sizeof info)) return -EFAULT;
-    return host_result(
-        syscall(SYS_rt_tgsigqueueinfo, (pid_t)a[0], (pid_t)a[1], (int)a[2], &info));
+    return host_result(syscall(SYS_rt_tgsigqueueinfo, (pid_t)a[0], (pid_t)a[1], (int)a[2], &info));
 }
 
 /* signalfd4: the mask and struct signalfd_siginfo are the same on both

@@ -102,14 +102,32 @@ static void test_garbage_refused(void) {
         f = good;
         res = f.uc.uc_mcontext.reserved;
         switch (k) {
-        case 0: h = (struct aarch64_ctx_head){0x12345678, 528}; memcpy(res, &h, 8); break;
-        case 1: h = (struct aarch64_ctx_head){AARCH64_FPSIMD_MAGIC, 512}; memcpy(res, &h, 8); break;
-        case 2: memset(res, 0, 16); break; /* no fpsimd record at all */
+        case 0:
+            h = (struct aarch64_ctx_head){0x12345678, 528};
+            memcpy(res, &h, 8);
+            break;
+        case 1:
+            h = (struct aarch64_ctx_head){AARCH64_FPSIMD_MAGIC, 512};
+            memcpy(res, &h, 8);
+            break;
+        case 2: memset(res, 0, 16); break;          /* no fpsimd record at all */
         case 3: memcpy(res + 528, res, 528); break; /* two fpsimd records */
-        case 4: h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 4}; memcpy(res + 528, &h, 8); break;
-        case 5: h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 24}; memcpy(res + 528, &h, 8); break;
-        case 6: h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 0x7ffffff0}; memcpy(res + 528, &h, 8); break;
-        case 7: h = (struct aarch64_ctx_head){0, 16}; memcpy(res + 528, &h, 8); break;
+        case 4:
+            h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 4};
+            memcpy(res + 528, &h, 8);
+            break;
+        case 5:
+            h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 24};
+            memcpy(res + 528, &h, 8);
+            break;
+        case 6:
+            h = (struct aarch64_ctx_head){AARCH64_ESR_MAGIC, 0x7ffffff0};
+            memcpy(res + 528, &h, 8);
+            break;
+        case 7:
+            h = (struct aarch64_ctx_head){0, 16};
+            memcpy(res + 528, &h, 8);
+            break;
         case 8: f.uc.uc_mcontext.pstate = 0x5; break; /* EL1h: not a user mode */
         }
         fill_cpu(&b, 11);

@@ -1,0 +1,87 @@
+/* The table of known configuration keys: the one place a knob is added.
+ * Parsing, validation, -v, the --stats JSON and the docs/config.md check
+ * all read it. Adding a key: a field in struct shoal_config, a row here,
+ * a row in docs/config.md (test_config fails until it is there). */
+#include <stddef.h>
+
+#include "common/config.h"
+
+/* offsetof the field, and a compile error (negative array size) when the
+ * field's type is not the one the key's type stores. */
+#define FIELD(f, T)                                                                                \
+    (offsetof(struct shoal_config, f) +                                                            \
+     0 * sizeof(char[_Generic(((struct shoal_config *)0)->f, T : 1, default                        \
+                              : -1)]))
+
+#define BOOL_KEY(sec, key, dflt, text)                                                             \
+    {                                                                                              \
+        .section = #sec, .name = #key, .type = CONFIG_BOOL, .offset = FIELD(sec.key, bool),        \
+        .def = dflt, .doc = text                                                                   \
+    }
+#define ENUM_KEY(sec, key, vals, dflt, text)                                                       \
+    {                                                                                              \
+        .section = #sec, .name = #key, .type = CONFIG_ENUM, .offset = FIELD(sec.key, int),         \
+        .def = dflt, .values = vals, .doc = text                                                   \
+    }
+#define NUM_KEY(sec, key, ty, dflt, lo, hi, u, text)                                               \
+    {                                                                                              \
+        .section = #sec, .name = #key, .type = ty, .offset = FIELD(sec.key, uint64_t),             \
+        .def = dflt, .min = lo, .max = hi, .unit = u, .doc = text                                  \
+    }
+
+/* In the order of enum config_fault / enum config_placement. */
+static const char *const fault_values[] = {"uffd", "mprotect", NULL};
+static const char *const placement_values[] = {"round-robin", "block", "hint", NULL};
+
+static const struct config_key keys[] = {
+    ENUM_KEY(dsm, fault, fault_values, "uffd",
+             "how page faults on guest memory are caught: userfaultfd (one VMA per mapping) "
+             "or mprotect+SIGSEGV (fallback; splits VMAs)"),
+    BOOL_KEY(dsm, forwarding, "on",
+             "the master detects streams of page requests per node and pushes the next pages "
+             "in S state before they are asked for"),
+    NUM_KEY(dsm, forward_trigger, CONFIG_INT, "3", 2, 1024, "requests",
+            "requests with one constant stride that make a stream and start forwarding"),
+    NUM_KEY(dsm, forward_window, CONFIG_INT, "32", 1, 4096, "pages",
+            "most pages pushed ahead of one stream (the adaptive window's ceiling)"),
+    BOOL_KEY(dsm, split, "off",
+             "the master splits a falsely shared page (written by several nodes at disjoint "
+             "offsets) into shadow pages"),
+    NUM_KEY(dsm, split_threshold, CONFIG_INT, "8", 1, 1000000, "conflicts",
+            "false-sharing conflicts seen on one page before it is split"),
+    {.section = "dsm",
+     .name = "split_grain",
+     .type = CONFIG_SIZE,
+     .offset = FIELD(dsm.split_grain, uint64_t),
+     .def = "128",
+     .min = 8,
+     .max = 2048,
+     .pow2 = true,
+     .unit = "bytes",
+     .doc = "bytes of a page that one shadow page covers (a power of two)"},
+
+    ENUM_KEY(sched, placement, placement_values, "round-robin",
+             "where a new thread runs: round-robin over nodes 1..N-1 then 0, blocks of "
+             "group_size threads per node, or by the guest's hint groups"),
+    NUM_KEY(sched, group_size, CONFIG_INT, "4", 1, 1000000, "threads",
+            "consecutive threads placed on one node when placement = block"),
+
+    NUM_KEY(network, latency_us, CONFIG_DURATION, "0", 0, 10000000, "us",
+            "one-way latency added to every message on every link (emulated network)"),
+    NUM_KEY(network, bandwidth_mbit, CONFIG_INT, "0", 0, 10000000, "Mbit/s",
+            "per-link, per-direction bandwidth cap with serialization delay and queuing; "
+            "0: no cap"),
+    NUM_KEY(network, connect_timeout_ms, CONFIG_DURATION, "30000", 1, 3600000, "ms",
+            "how long a node keeps retrying to reach its peer before giving up"),
+    NUM_KEY(network, handshake_timeout_ms, CONFIG_DURATION, "5000", 1, 600000, "ms",
+            "a connection not authenticated within this is dropped"),
+    NUM_KEY(network, heartbeat_ms, CONFIG_DURATION, "1000", 0, 600000, "ms",
+            "interval of keep-alive messages on idle links; 0: none"),
+    NUM_KEY(network, peer_timeout_ms, CONFIG_DURATION, "10000", 0, 3600000, "ms",
+            "silence after which a peer counts as lost and the run ends; 0: never"),
+};
+
+const struct config_key *config_keys(size_t *count) {
+    *count = sizeof keys / sizeof keys[0];
+    return keys;
+}

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
         .envp = options_guest_env(&o, environ),
         .stack_size = o.stack_size,
         .strace = o.strace,
+        .stats_path = o.stats_file,
         .dbt =
             {
                 .interp_only = o.interp,

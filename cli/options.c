@@ -28,6 +28,7 @@ void options_usage(FILE *out) {
           "  --tb-size SIZE      JIT code buffer size (k, M, G suffixes)\n"
           "  -d ITEM[,...]       log in_asm, op (IR), exec                  SHOAL_LOG\n"
           "  -D FILE             write the -d log to FILE                   SHOAL_LOG_FILENAME\n"
+          "  --stats FILE        write run statistics as JSON to FILE at exit\n"
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
           "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
           "  -h, --help          this text\n"
@@ -104,10 +105,16 @@ static int parse_env(struct shoal_options *o, char **env, char *err, size_t errl
     return 0;
 }
 
-/* Options that take a value: "-E X" and "-EX" both work. */
+/* Options that take a value: "-E X" and "-EX" both work, and for long
+ * options "--name X" and "--name=X". */
 static const char *value_of(int argc, char **argv, int *i, char *err, size_t errlen) {
     const char *a = argv[*i];
-    if (a[2]) return a + 2;
+    if (a[1] == '-') {
+        const char *eq = strchr(a, '=');
+        if (eq) return eq + 1;
+    } else if (a[2]) {
+        return a + 2;
+    }
     if (*i + 1 >= argc) {
         usage_error(err, errlen, "option %s needs a value", a);
         return NULL;
@@ -129,6 +136,11 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
         }
         /* qemu spells long options with one dash; accept both. */
         const char *name = a[1] == '-' ? a + 2 : a + 1;
+        char long_name[32];
+        if (a[1] == '-' && strchr(name, '=')) { /* --name=value */
+            snprintf(long_name, sizeof long_name, "%.*s", (int)(strchr(name, '=') - name), name);
+            name = long_name;
+        }
         if (!strcmp(name, "strace"))
             o->strace = true;
         else if (!strcmp(name, "interp"))
@@ -142,6 +154,9 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             if (!v) return -1;
             if (parse_size(v, &o->tb_size) || o->tb_size == 0)
                 return usage_error(err, errlen, "bad code buffer size '%s'", v);
+        }
+        else if (!strcmp(name, "stats")) {
+            if (!(o->stats_file = value_of(argc, argv, &i, err, errlen))) return -1;
         }
         else if (!strcmp(name, "help") || !strcmp(name, "h"))
             o->help = true;

@@ -16,6 +16,7 @@ struct shoal_options {
     bool help, version;
     bool log_in_asm, log_op, log_exec;
     const char *log_file;
+    const char *stats_file; /* --stats FILE */
     uint64_t stack_size; /* 0: default */
     const char *ld_prefix;
     /* guest environment edits, applied in order: "VAR=VALUE" or, unset, "VAR" */

@@ -31,10 +31,12 @@ struct task *task_new(struct process *proc) {
     t->cpu.opaque = t;
     t->altstack.ss_flags = GUEST_SS_DISABLE;
     dbt_cpu_init(proc->dbt, &t->cpu);
+    stats_task_start(&proc->stats, t);
     return t;
 }
 
 void task_free(struct task *t) {
+    stats_task_end(&t->proc->stats, t);
     dbt_cpu_fini(&t->cpu);
     free(t);
 }
@@ -56,6 +58,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
         free(p);
         return r;
     }
+    stats_init(&p->stats, cfg->stats_path);
     p->dbt = dbt_create(&cfg->dbt);
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;

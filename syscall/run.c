@@ -31,12 +31,14 @@ _Noreturn void task_run(struct task *t) {
 }
 
 _Noreturn void process_exit(struct process *p, int status) {
+    stats_write(p, status, 0);
     fflush(NULL);
     syscall(SYS_exit_group, status);
     _exit(status); /* not reached */
 }
 
 _Noreturn void process_die_of_signal(struct process *p, int sig) {
+    stats_write(p, 0, sig);
     fflush(NULL);
     host_signal_die(sig);
     /* Only reached for signals whose default action is not to terminate. */

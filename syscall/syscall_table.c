@@ -46,6 +46,7 @@ int guest_path(struct task *t, uint64_t addr, char *buf) {
 void syscall_dispatch(struct task *t) {
     struct cpu *cpu = &t->cpu;
     uint64_t nr = cpu->x[8];
+    atomic_fetch_add_explicit(&t->proc->stats.syscalls, 1, memory_order_relaxed);
     const uint64_t *a = &cpu->x[0];
     uint64_t args[6];
     memcpy(args, a, sizeof args);

@@ -13,6 +13,7 @@
 #include "dbt/dbt.h"
 #include "syscall/guest_mem.h"
 #include "syscall/linux_abi.h"
+#include "syscall/stats.h"
 
 /* Per-thread signal state besides the mask and the alternate stack.
  * `recorded`, `info` and `pending` are written by the host signal handler
@@ -52,6 +53,8 @@ struct process {
     struct aarch64_sigaction sigaction[GUEST_NSIG + 1]; /* by signal number */
     uint64_t sigtramp; /* guest address of `mov x8, #139; svc #0` (0: none) */
 
+    struct run_stats stats; /* --stats */
+
     atomic_int live_threads;
     atomic_int leader_status; /* exit status of the first thread, if it exits alone */
 };
@@ -65,6 +68,7 @@ struct task {
     uint64_t sigmask; /* blocked signals, bit n-1 for signal n */
     struct aarch64_stack_t altstack;
     struct task_signals sig;
+    struct task *stats_next, *stats_prev; /* run_stats.live list */
 };
 
 /* What the command line decided. */
@@ -75,6 +79,7 @@ struct process_config {
     uint64_t stack_size;
     struct dbt_options dbt;
     bool strace;
+    const char *stats_path; /* --stats FILE, or NULL */
 };
 
 /* Loads the program into a new process. Returns 0, or -errno with a

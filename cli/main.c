@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cluster_cli.h"
 #include "cli/options.h"
 #include "syscall/task.h"
 
@@ -13,6 +14,8 @@ extern char **environ;
 int main(int argc, char **argv) {
     struct shoal_options o;
     char err[256];
+    /* -n N (N >= 2), `shoal master`, `shoal slave`: a cluster run */
+    cluster_cli_maybe_run(&argc, argv, environ);
     if (options_parse(&o, argc, argv, environ, err, sizeof err)) {
         fprintf(stderr, "shoal: %s\n", err);
         fprintf(stderr, "Try 'shoal --help' for more information.\n");

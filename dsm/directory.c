@@ -347,3 +347,25 @@ const char *dir_act_name(enum dir_act k) {
     static const char *const n[] = {"send", "grant", "invalidate", "fetch", "lost"};
     return (unsigned)k < 5 ? n[k] : "?";
 }
+
+/* --- the address space changes under the directory --------------------- */
+
+int dir_adopt(struct directory *d, uint64_t page, dsm_node_t node) {
+    struct dir_entry *e = u64map_get(&d->pages, page);
+    if (e && (e->txn.wait != DIR_WAIT_NONE || e->qlen || e->state != DSM_I)) return -EBUSY;
+    if (!e && !(e = entry_get(d, page))) return -ENOMEM;
+    int r = node_set_add(&e->writers, node);
+    if (r) return r;
+    e->last_writer = node;
+    e->state = DSM_M;
+    e->owner = node;
+    return 0;
+}
+
+bool dir_forget(struct directory *d, uint64_t page) {
+    struct dir_entry *e = u64map_del(&d->pages, page);
+    if (!e) return false;
+    bool busy = e->txn.wait != DIR_WAIT_NONE || e->qlen;
+    entry_free(e);
+    return busy;
+}

@@ -141,6 +141,18 @@ int dir_writeback(struct directory *d, uint64_t page, dsm_node_t node, struct di
  * on it complete, and pages it owned are reported DIR_ACT_LOST. */
 int dir_node_lost(struct directory *d, dsm_node_t node, struct dir_actions *out);
 
+/* The address space changed (the master decides mmap/munmap/...): */
+/* A page whose only valid copy node already holds (the loader wrote it,
+ * or mremap moved it there) becomes M(node) with no message. -EBUSY if
+ * the page is known and not idle in I. */
+int dir_adopt(struct directory *d, uint64_t page, dsm_node_t node);
+/* The page's contents are gone (munmap, a fresh mapping over it, madvise
+ * DONTNEED): the entry is dropped, as if never touched; the caller drops
+ * every node's copy and the home copy. Returns true if a transaction or
+ * queued requests were dropped with it (their answers will find no
+ * entry: -EPROTO, which the caller ignores for forgotten pages). */
+bool dir_forget(struct directory *d, uint64_t page);
+
 /* Queries. */
 const struct dir_entry *dir_find(const struct directory *d, uint64_t page);
 static inline size_t dir_page_count(const struct directory *d) {

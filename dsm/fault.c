@@ -5,11 +5,12 @@
 #include "dsm/directory.h"
 #include "dsm/fault_impl.h"
 
-int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
-                            void *opaque, struct dsm_fault_region **out) {
+static int region_new(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                      void *opaque, bool adopt, struct dsm_fault_region **out) {
     if (!size || size % DSM_PAGE_SIZE || ((uintptr_t)addr % DSM_PAGE_SIZE)) return -EINVAL;
     struct dsm_fault_region *r = calloc(1, sizeof *r);
     if (!r) return -ENOMEM;
+    r->adopted = adopt;
     r->mech = mech;
     r->ops = mech == DSM_FAULT_UFFD ? &dsm_fault_uffd_ops : &dsm_fault_mprotect_ops;
     r->size = size;
@@ -23,6 +24,23 @@ int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, d
     }
     *out = r;
     return 0;
+}
+
+int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                            void *opaque, struct dsm_fault_region **out) {
+    return region_new(mech, addr, size, fn, opaque, false, out);
+}
+
+int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                           void *opaque, struct dsm_fault_region **out) {
+    if (mech != DSM_FAULT_UFFD || !addr) return -EOPNOTSUPP;
+    return region_new(mech, addr, size, fn, opaque, true, out);
+}
+
+int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
+    if (off % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE || off > r->size || len > r->size - off)
+        return -EINVAL;
+    return r->ops->rearm ? r->ops->rearm(r, off, len) : -EOPNOTSUPP;
 }
 
 void dsm_fault_region_destroy(struct dsm_fault_region *r) {

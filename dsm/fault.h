@@ -38,7 +38,17 @@ struct dsm_fault_region;
  * available here; see dsm_uffd_probe()). */
 int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                             void *opaque, struct dsm_fault_region **out);
-/* Stops the handler thread and unmaps the region. No thread may be
+/* Captures faults on memory the caller already mapped at addr (private
+ * anonymous, or PROT_NONE reservations), page contents kept: present
+ * pages stay present. The caller keeps mapping inside it and calls
+ * dsm_fault_rearm for each new mapping. userfaultfd only (-EOPNOTSUPP
+ * for the mprotect fallback, whose guest view must be its memfd). */
+int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
+                           void *opaque, struct dsm_fault_region **out);
+/* After the caller mapped [off, off+len) anew inside an adopted region:
+ * capture faults there too, and wake threads parked on what was there. */
+int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len);
+/* Stops the handler thread and unmaps the region (not an adopted one). No thread may be
  * parked on it. */
 void dsm_fault_region_destroy(struct dsm_fault_region *r);
 void *dsm_fault_region_base(const struct dsm_fault_region *r);

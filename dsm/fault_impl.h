@@ -16,6 +16,9 @@ struct fault_mech_ops {
     int (*copy_out)(struct dsm_fault_region *r, uint64_t off, void *buf);
     int (*drop)(struct dsm_fault_region *r, uint64_t off);
     int (*wake)(struct dsm_fault_region *r, uint64_t off);
+    /* optional: register [off, off+len) again after the embedder
+     * replaced the mappings there (adopted regions) */
+    int (*rearm)(struct dsm_fault_region *r, uint64_t off, uint64_t len);
 };
 
 /* Parked mprotect faulters wait on one of these words, chosen by page, so
@@ -32,6 +35,7 @@ struct dsm_fault_region {
     void *opaque;
     pthread_t thread;
     bool thread_started;
+    bool adopted; /* the embedder's memory: registered, never mapped or unmapped here */
     /* userfaultfd */
     int uffd, stop_fd;
     /* mprotect */

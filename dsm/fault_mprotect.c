@@ -166,5 +166,5 @@ static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
 }
 
 const struct fault_mech_ops dsm_fault_mprotect_ops = {
-    mp_create, mp_destroy, mp_install, mp_protect, mp_copy_out, mp_drop, mp_wake,
+    mp_create, mp_destroy, mp_install, mp_protect, mp_copy_out, mp_drop, mp_wake, NULL,
 };

@@ -260,3 +260,36 @@ bool dsm_pages_excl_valid(struct dsm_pages *ps, uint64_t page, uint64_t gen) {
     pthread_mutex_unlock(&ps->lock);
     return ok;
 }
+
+int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
+    pthread_mutex_lock(&ps->lock);
+    struct dsm_page *e = get(ps, page, true);
+    int r = -ENOMEM;
+    if (e) {
+        e->state = (uint8_t)st;
+        settle(ps, e);
+        r = 0;
+    }
+    pthread_mutex_unlock(&ps->lock);
+    return r;
+}
+
+void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n) {
+    pthread_mutex_lock(&ps->lock);
+    if (n <= ps->pages.n) {
+        for (uint64_t p = first; p < first + n; p++)
+            free(u64map_del(&ps->pages, p));
+    } else {
+        /* a range larger than what was touched: collect the keys, then
+         * delete (deleting while iterating may move entries) */
+        size_t it = 0, k = 0;
+        uint64_t key, *keys = malloc(ps->pages.n * sizeof *keys);
+        while (keys && u64map_next(&ps->pages, &it, &key, NULL))
+            if (key >= first && key - first < n) keys[k++] = key;
+        for (size_t i = 0; i < k; i++)
+            free(u64map_del(&ps->pages, keys[i]));
+        free(keys);
+    }
+    pthread_cond_broadcast(&ps->changed);
+    pthread_mutex_unlock(&ps->lock);
+}

@@ -116,6 +116,14 @@ int dsm_pages_on_invalidate(struct dsm_pages *ps, uint64_t page);
  * The caller sends buf as the writeback. */
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf);
 
+/* The address space changed under the table (dsm/DESIGN.md): */
+/* This node already holds the page's only valid copy, present in host
+ * memory with the protection st implies: record st with no host step. */
+int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
+/* Pages [first, first+n) are gone or zero: their entries are dropped (as
+ * never touched) and waiters woken. The caller changed host memory. */
+void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n);
+
 /* Queries. */
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);
 /* Exclusive monitor: LDXR records the generation; STXR may succeed only

@@ -92,8 +92,10 @@ static void *handler(void *arg) {
 static int uffd_create(struct dsm_fault_region *r, void *addr) {
     char why[128];
     int err;
-    void *p = mmap(addr, r->size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (addr ? MAP_FIXED : 0), -1, 0);
+    void *p = addr;
+    if (!r->adopted)
+        p = mmap(addr, r->size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (addr ? MAP_FIXED : 0), -1, 0);
     if (p == MAP_FAILED) return -errno;
     r->base = p;
     if ((err = r->uffd = uffd_open(why, sizeof why)) < 0) goto fail;
@@ -128,7 +130,7 @@ fail:
     log_info("dsm: %s", why);
     if (r->stop_fd >= 0) close(r->stop_fd);
     if (r->uffd >= 0) close(r->uffd);
-    munmap(p, r->size);
+    if (!r->adopted) munmap(p, r->size);
     return err;
 }
 
@@ -138,7 +140,7 @@ static void uffd_destroy(struct dsm_fault_region *r) {
         pthread_join(r->thread, NULL);
     close(r->stop_fd);
     close(r->uffd);
-    munmap(r->base, r->size);
+    if (!r->adopted) munmap(r->base, r->size);
 }
 
 /* The ioctls may fail with EAGAIN while the mapping changes under them. */
@@ -182,6 +184,19 @@ static int uffd_wake(struct dsm_fault_region *r, uint64_t off) {
     return uffd_ioctl(r->uffd, UFFDIO_WAKE, &w);
 }
 
+/* A new mmap over part of the region is a new VMA, which userfaultfd
+ * does not know: register it, then wake threads parked on the old one. */
+static int uffd_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
+    struct uffdio_register reg = {
+        .range = {(uint64_t)(uintptr_t)(r->base + off), len},
+        .mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+    };
+    if (ioctl(r->uffd, UFFDIO_REGISTER, &reg)) return -errno;
+    struct uffdio_range w = {(uint64_t)(uintptr_t)(r->base + off), len};
+    return uffd_ioctl(r->uffd, UFFDIO_WAKE, &w);
+}
+
 const struct fault_mech_ops dsm_fault_uffd_ops = {
     uffd_create, uffd_destroy, uffd_install, uffd_protect, uffd_copy_out, uffd_drop, uffd_wake,
+    uffd_rearm,
 };

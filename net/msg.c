@@ -142,6 +142,7 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
             return BAD("syscall_request: %zu args, want 6", env->syscall_request->n_args);
         for (size_t i = 0; i < env->syscall_request->n_inputs; i++)
             if (!env->syscall_request->inputs[i]) return BAD("syscall_request: empty input");
+        if (env->syscall_request->cpu) return check_cpu(env->syscall_request->cpu, why, why_len);
         return 0;
     case SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE:
         for (size_t i = 0; i < env->syscall_response->n_outputs; i++)
@@ -152,6 +153,26 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         if (env->futex_wait->timeout_ns < -1)
             return BAD("futex_wait: timeout %lld ns", (long long)env->futex_wait->timeout_ns);
         return 0;
+    case SHOAL__ENVELOPE__MSG_CLUSTER_SETUP: {
+        const Shoal__ClusterSetup *c = env->cluster_setup;
+        if (c->space_size == 0 || c->space_size % NET_PAGE_SIZE)
+            return BAD("cluster_setup: space size %llu", (unsigned long long)c->space_size);
+        for (size_t i = 0; i < c->n_maps; i++) {
+            const Shoal__Mapping *m = c->maps[i];
+            if (!m || m->start % NET_PAGE_SIZE || m->len % NET_PAGE_SIZE || !m->len ||
+                m->start > c->space_size || m->len > c->space_size - m->start)
+                return BAD("cluster_setup: mapping %zu out of the space", i);
+        }
+        if (c->auxv.len % 8 || c->auxv.len > 48 * 8)
+            return BAD("cluster_setup: auxv of %zu bytes", c->auxv.len);
+        return 0;
+    }
+    case SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE: {
+        const Shoal__LayoutChange *l = env->layout_change;
+        if (l->addr % NET_PAGE_SIZE || l->len % NET_PAGE_SIZE || l->addr + l->len < l->addr)
+            return BAD("layout_change: range not page aligned");
+        return 0;
+    }
     default: return 0;
     }
 }

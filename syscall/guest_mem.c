@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "syscall/linux_abi.h"
@@ -194,6 +195,38 @@ static void notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, 
     if (exec && gs->code_gone) gs->code_gone(gs->code_gone_opaque, start, len);
 }
 
+static void layout(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
+                   int prot, enum gvma_kind kind) {
+    if (gs->layout && len) gs->layout(gs->layout_opaque, what, start, len, prot, kind);
+}
+
+/* copy_files: the file's bytes in a private anonymous mapping. */
+static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, int prot, int fd,
+                           uint64_t off) {
+    void *p = mmap(gs->base + at, len, PROT_READ | PROT_WRITE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return p;
+    for (uint64_t done = 0; done < len;) {
+        ssize_t n = pread(fd, (uint8_t *)p + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            host_reserve(gs, at, len);
+            errno = e;
+            return MAP_FAILED;
+        }
+        if (n == 0) break; /* past the end of the file: zeros, as Linux maps */
+        done += (uint64_t)n;
+    }
+    if (mprotect(p, len, host_prot(prot))) {
+        int e = errno;
+        host_reserve(gs, at, len);
+        errno = e;
+        return MAP_FAILED;
+    }
+    return p;
+}
+
 static bool prot_valid(int prot) {
     return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | GUEST_PROT_BTI)) == 0;
 }
@@ -212,6 +245,8 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     int hflags = MAP_FIXED | type |
                  (flags & (MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK | MAP_LOCKED));
 
+    /* a cluster shares memory through the DSM, which needs private pages */
+    if (gs->copy_files) hflags = (hflags & ~MAP_TYPE) | MAP_PRIVATE;
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
     uint64_t at = 0;
@@ -240,14 +275,17 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             goto out;
         }
     }
-    void *p =
-        mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd, anon ? 0 : (off_t)off);
+    void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
+              : mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd,
+                     anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
         goto out;
     }
     bool exec = forget_range(gs, at, at + len);
-    record(gs, at, at + len, prot, (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED);
+    enum gvma_kind kind = (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED;
+    record(gs, at, at + len, prot, kind);
+    layout(gs, GS_MAPPED, at, len, prot, kind);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;
@@ -266,6 +304,7 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     pthread_rwlock_wrlock(&gs->lock);
     bool exec = forget_range(gs, addr, addr + len);
     record(gs, addr, addr + len, prot, kind);
+    layout(gs, GS_MAPPED, addr, len, prot, kind);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, addr, len);
     return 0;
@@ -278,6 +317,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     pthread_rwlock_wrlock(&gs->lock);
     host_reserve(gs, addr, len);
     bool exec = forget_range(gs, addr, addr + len);
+    layout(gs, GS_UNMAPPED, addr, len, 0, GVMA_ANON);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, addr, len);
     return 0;
@@ -307,6 +347,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
         gs->vmas[i].prot = prot;
     }
     coalesce(gs, lo, hi);
+    layout(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec_gone, addr, len);
     return 0;
@@ -315,6 +356,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
 /* Moves [old, old+old_len) to [to, to+new_len) (lock held). */
 static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_len,
                             uint64_t new_len, uint64_t to, const struct guest_vma *v, bool *exec) {
+    layout(gs, GS_MOVING, old, old_len, v->prot, v->kind);
     void *p =
         mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
     if (p == MAP_FAILED) return -errno;
@@ -323,6 +365,8 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     *exec = forget_range(gs, old, old + old_len);
     *exec |= forget_range(gs, to, to + new_len);
     record(gs, to, to + new_len, v->prot, v->kind);
+    layout(gs, GS_UNMAPPED, old, old_len, 0, v->kind);
+    layout(gs, GS_MAPPED, to, new_len, v->prot, v->kind);
     return (int64_t)to;
 }
 
@@ -361,6 +405,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
         if (new_len < old_len) {
             host_reserve(gs, old + new_len, old_len - new_len);
             exec = forget_range(gs, old + new_len, old + old_len);
+            layout(gs, GS_UNMAPPED, old + new_len, old_len - new_len, 0, v.kind);
             gone_start = old + new_len;
             gone_len = old_len - new_len;
         }
@@ -377,6 +422,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
             goto out;
         }
         record(gs, tail, tail + grow, v.prot, v.kind);
+        layout(gs, GS_MAPPED, tail, grow, v.prot, v.kind);
         ret = (int64_t)old;
         goto out;
     }
@@ -401,12 +447,20 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) 
     if (len == 0) return 0;
     if (len > gs->size) return -ENOMEM;
     len = page_up(len);
-    pthread_rwlock_rdlock(&gs->lock);
+    /* DONTNEED zeroes memory: a cluster makes every node forget it, in
+     * the order of other layout changes */
+    bool discard = advice == MADV_DONTNEED && gs->layout;
+    if (discard)
+        pthread_rwlock_wrlock(&gs->lock);
+    else
+        pthread_rwlock_rdlock(&gs->lock);
     int ret = 0;
     if (!range_ok(gs, addr, len, 0))
         ret = -ENOMEM;
     else if (madvise(gs->base + addr, len, advice) != 0)
         ret = -errno;
+    else if (discard)
+        layout(gs, GS_DISCARDED, addr, len, 0, GVMA_ANON);
     pthread_rwlock_unlock(&gs->lock);
     return ret;
 }
@@ -430,9 +484,11 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
                        MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) goto out;
         record(gs, old_top, new_top, PROT_READ | PROT_WRITE, GVMA_BRK);
+        layout(gs, GS_MAPPED, old_top, new_top - old_top, PROT_READ | PROT_WRITE, GVMA_BRK);
     } else if (new_top < old_top) {
         host_reserve(gs, new_top, old_top - new_top);
         forget_range(gs, new_top, old_top);
+        layout(gs, GS_UNMAPPED, new_top, old_top - new_top, 0, GVMA_BRK);
     }
     gs->brk_cur = cur = new_brk;
 out:

@@ -30,6 +30,20 @@ struct guest_vma {
  * or stops being executable, so translations of it can be dropped. */
 typedef void (*gs_code_gone_fn)(void *opaque, uint64_t start, uint64_t len);
 
+/* A change of the layout, for a cluster node that keeps other nodes and
+ * its fault capture in step (cluster/). */
+enum gs_change {
+    GS_MAPPED,    /* fresh mapping (contents: zero, or present pages the host holds) */
+    GS_UNMAPPED,  /* nothing mapped there any more */
+    GS_PROTECTED, /* new guest protection, contents kept */
+    GS_DISCARDED, /* contents zero (madvise DONTNEED), mapping kept */
+    GS_MOVING,    /* mremap is about to move these pages: gather them here first */
+};
+/* Called with the write lock held, right after the host change (GS_MOVING:
+ * right before); must not take gs->lock. */
+typedef void (*gs_layout_fn)(void *opaque, enum gs_change what, uint64_t start, uint64_t len,
+                             int prot, enum gvma_kind kind);
+
 struct guest_space {
     uint8_t *base;      /* host address of guest address 0 */
     uint64_t size;      /* guest addresses are [0, size) */
@@ -38,6 +52,12 @@ struct guest_space {
     uint64_t brk_start, brk_cur;
     gs_code_gone_fn code_gone;
     void *code_gone_opaque;
+    gs_layout_fn layout; /* NULL: a single node */
+    void *layout_opaque;
+    /* File mappings become private anonymous copies read from the file
+     * (a cluster shares memory through the DSM, which needs anonymous
+     * memory; MAP_SHARED writes then do not reach the file). */
+    bool copy_files;
 
     pthread_rwlock_t lock;  /* guards the fields below and brk_* */
     struct guest_vma *vmas; /* sorted by start, non-overlapping */

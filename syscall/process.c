@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "syscall/elf_load.h"
 #include "syscall/guest_signal.h"
+#include "syscall/host_signal.h"
 #include "syscall/stack.h"
 #include "syscall/task.h"
 
@@ -139,4 +140,31 @@ fail:
     gs_fini(&p->mem);
     free(p);
     return r;
+}
+
+int process_create_blank(const struct process_config *cfg, uint64_t space_size,
+                         struct process **out) {
+    struct process *p = calloc(1, sizeof *p);
+    SHOAL_ASSERT(p);
+    int r = gs_init(&p->mem, space_size);
+    if (r) {
+        free(p);
+        return r;
+    }
+    stats_init(&p->stats, cfg->stats_path);
+    p->dbt = dbt_create(&cfg->dbt);
+    p->mem.code_gone = drop_translations;
+    p->mem.code_gone_opaque = p->dbt;
+    p->strace = cfg->strace;
+    p->exe_path = strdup(cfg->path ? cfg->path : "");
+    p->argv = cfg->argv;
+    pthread_mutex_init(&p->sig_lock, NULL);
+    dbt_install_fault_handler();
+    /* the host side of guest signals (guest faults become guest SIGSEGV) */
+    struct task *probe = calloc(1, sizeof *probe);
+    SHOAL_ASSERT(probe);
+    host_signal_init(p, probe);
+    free(probe);
+    *out = p;
+    return 0;
 }

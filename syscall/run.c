@@ -31,6 +31,7 @@ _Noreturn void task_run(struct task *t) {
 }
 
 _Noreturn void process_exit(struct process *p, int status) {
+    if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, status, 0);
     stats_write(p, status, 0);
     fflush(NULL);
     syscall(SYS_exit_group, status);
@@ -38,6 +39,7 @@ _Noreturn void process_exit(struct process *p, int status) {
 }
 
 _Noreturn void process_die_of_signal(struct process *p, int sig) {
+    if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, 0, sig);
     stats_write(p, 0, sig);
     fflush(NULL);
     host_signal_die(sig);

@@ -6,6 +6,7 @@
 #define SHOAL_SYSCALL_SYSCALL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -43,6 +44,9 @@ extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
 const struct syscall_row *syscall_lookup(int nr);
 /* Every row (for tests): calls fn on each. */
 void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque);
+/* On a slave: the row runs on the master (SC_GLOBAL rows, and the
+ * process ids and set_tid_address, which are the master's to answer). */
+bool syscall_delegated(const struct syscall_row *row);
 /* Runs the syscall in x8 with x0..x5, result in x0. */
 void syscall_dispatch(struct task *t);
 

@@ -43,6 +43,18 @@ int guest_path(struct task *t, uint64_t addr, char *buf) {
     return n < 0 ? (int)n : 0;
 }
 
+bool syscall_delegated(const struct syscall_row *row) {
+    switch (row->nr) {
+    case 139: return false; /* rt_sigreturn: this thread's registers */
+    case 96:                /* set_tid_address: the master clears it at exit */
+    case 155:               /* getpgid */
+    case 156:               /* getsid */
+    case 172:               /* getpid */
+    case 173: return true;  /* getppid */
+    default: return row->cls == SC_GLOBAL;
+    }
+}
+
 void syscall_dispatch(struct task *t) {
     struct cpu *cpu = &t->cpu;
     uint64_t nr = cpu->x[8];
@@ -61,7 +73,9 @@ void syscall_dispatch(struct task *t) {
         strace_format_call(t, row, args, line, sizeof line);
         if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
     }
-    int64_t ret = row->fn(t, args);
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    int64_t ret = cl && cl->delegate && syscall_delegated(row) ? cl->delegate(t, row, args)
+                                                               : row->fn(t, args);
     if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
         row->nr != GUEST_NR_RT_SIGRETURN) {
         /* Interrupted by a signal: signal_handle() decides between

@@ -38,6 +38,25 @@ struct task_signals {
     uint64_t orig_x0;
 };
 
+struct task;
+struct process;
+struct syscall_row;
+
+/* How a process that is part of a cluster differs from a lone one
+ * (cluster/, master/, slave/); NULL members: as a lone process. */
+struct process_cluster_ops {
+    /* A slave: runs the call on the master for t (syscall_delegated()
+     * rows) and returns its result. */
+    int64_t (*delegate)(struct task *t, const struct syscall_row *row, const uint64_t *a);
+    /* The master: clone of a thread (CLONE_THREAD). Returns the new tid,
+     * -errno, or 0 to create it on this node as a lone process would. */
+    int64_t (*clone_thread)(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                            uint64_t tls, uint64_t ctid);
+    /* The process ends with this status (sig 0) or signal: every node
+     * must end. Called before this node exits. */
+    void (*on_exit)(struct process *p, int status, int sig);
+};
+
 struct process {
     struct guest_space mem;
     struct dbt *dbt;
@@ -54,6 +73,9 @@ struct process {
     uint64_t sigtramp; /* guest address of `mov x8, #139; svc #0` (0: none) */
 
     struct run_stats stats; /* --stats */
+
+    const struct process_cluster_ops *cluster; /* NULL: not in a cluster */
+    void *cluster_ctx;
 
     atomic_int live_threads;
     atomic_int leader_status; /* exit status of the first thread, if it exits alone */
@@ -86,6 +108,11 @@ struct process_config {
  * message in err: -ENOENT (exit 127) or another (exit 126). */
 int process_create(const struct process_config *cfg, struct process **out, struct task **main_task,
                    char *err, size_t errlen);
+
+/* An empty process of space_size bytes of guest space (no program, no
+ * thread): a slave fills in the layout it is sent. 0 or -errno. */
+int process_create_blank(const struct process_config *cfg, uint64_t space_size,
+                         struct process **out);
 
 /* Runs a task until the guest thread ends; never returns. */
 _Noreturn void task_run(struct task *t);

@@ -116,6 +116,11 @@ int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
     if (flags & CLONE_THREAD) {
         if ((flags & ~(uint64_t)THREAD_FLAGS) || !(flags & CLONE_VM) || !(flags & CLONE_SIGHAND))
             return -EINVAL;
+        const struct process_cluster_ops *cl = t->proc->cluster;
+        if (cl && cl->clone_thread) {
+            int64_t r = cl->clone_thread(t, flags, newsp, ptid, tls, ctid);
+            if (r) return r;
+        }
         return new_thread(t, flags, newsp, ptid, tls, ctid);
     }
     if (flags & ~(uint64_t)FORK_FLAGS) return -EINVAL;

@@ -1,0 +1,183 @@
+#define _GNU_SOURCE
+#include "cluster/dsm_node.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "common/log.h"
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
+    struct dsm_node *n = opaque;
+    pthread_mutex_lock(&n->t0_lock);
+    /* the time travels as the map's value (never 0: a nanosecond clock) */
+    u64map_put(&n->t0, page, (void *)(uintptr_t)(now_ns() | 1));
+    pthread_mutex_unlock(&n->t0_lock);
+    return n->send_request(n->ctx, page, kind);
+}
+
+void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
+    pthread_mutex_lock(&n->t0_lock);
+    void *v = u64map_del(&n->t0, page);
+    pthread_mutex_unlock(&n->t0_lock);
+    if (!v) return;
+    uint64_t us = (now_ns() - (uint64_t)(uintptr_t)v) / 1000;
+    unsigned b = 0;
+    while (b + 1 < DSM_NODE_LAT_BUCKETS && us >= (2ull << b))
+        b++;
+    atomic_fetch_add(&n->lat_hist[b], 1);
+}
+
+/* On the fault handler thread; the faulting thread stays parked until the
+ * page changes. */
+static void on_fault(void *opaque, uint64_t offset, bool write) {
+    struct dsm_node *n = opaque;
+    int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
+    if (r < 0)
+        log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset,
+                  strerror(-r));
+}
+
+static bool in_exec(struct dsm_node *n, uint64_t addr) {
+    bool hit = false;
+    pthread_mutex_lock(&n->exec_lock);
+    for (size_t i = 0; i < n->nexec && !hit; i++)
+        hit = addr >= n->exec[i].start && addr < n->exec[i].end;
+    pthread_mutex_unlock(&n->exec_lock);
+    return hit;
+}
+
+/* Another node may now change the page: translations of it are stale.
+ * Only pages of executable mappings can hold code, so data pages moving
+ * between nodes never touch the translation cache. */
+static void on_page_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
+    struct dsm_node *n = opaque;
+    if (ev == DSM_EV_INSTALLED) {
+        atomic_fetch_add(&n->pages_rx, 1);
+        dsm_node_note_install(n, page);
+        return;
+    }
+    uint64_t addr = page * DSM_PAGE_SIZE;
+    if (in_exec(n, addr)) {
+        atomic_fetch_add(&n->code_flushes, 1);
+        dbt_invalidate(n->proc->dbt, addr, DSM_PAGE_SIZE);
+    }
+}
+
+static void exec_track(struct dsm_node *n, uint64_t start, uint64_t end, bool exec) {
+    pthread_mutex_lock(&n->exec_lock);
+    /* cut [start, end) out of every range, then add it back if exec */
+    for (size_t i = 0; i < n->nexec;) {
+        uint64_t s = n->exec[i].start, e = n->exec[i].end;
+        if (e <= start || s >= end) {
+            i++;
+            continue;
+        }
+        memmove(&n->exec[i], &n->exec[i + 1], (n->nexec - i - 1) * sizeof n->exec[0]);
+        n->nexec--;
+        if (s < start || e > end) {
+            if (n->nexec + 2 > n->capexec) {
+                size_t cap = n->capexec ? n->capexec * 2 : 8;
+                void *v = realloc(n->exec, cap * sizeof n->exec[0]);
+                SHOAL_ASSERT(v);
+                n->exec = v;
+                n->capexec = cap;
+            }
+            if (s < start) {
+                n->exec[n->nexec].start = s;
+                n->exec[n->nexec++].end = start;
+            }
+            if (e > end) {
+                n->exec[n->nexec].start = end;
+                n->exec[n->nexec++].end = e;
+            }
+        }
+    }
+    if (exec) {
+        if (n->nexec + 1 > n->capexec) {
+            size_t cap = n->capexec ? n->capexec * 2 : 8;
+            void *v = realloc(n->exec, cap * sizeof n->exec[0]);
+            SHOAL_ASSERT(v);
+            n->exec = v;
+            n->capexec = cap;
+        }
+        n->exec[n->nexec].start = start;
+        n->exec[n->nexec++].end = end;
+    }
+    pthread_mutex_unlock(&n->exec_lock);
+}
+
+void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
+                     int prot) {
+    uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;
+    switch (what) {
+    case GS_MAPPED: {
+        dsm_pages_forget(&n->pages, first, np);
+        int r = dsm_fault_rearm(n->region, start, len);
+        if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
+        exec_track(n, start, start + len, prot & PROT_EXEC);
+        break;
+    }
+    case GS_UNMAPPED:
+        dsm_pages_forget(&n->pages, first, np);
+        exec_track(n, start, start + len, false);
+        break;
+    case GS_DISCARDED: dsm_pages_forget(&n->pages, first, np); break;
+    case GS_PROTECTED: exec_track(n, start, start + len, prot & PROT_EXEC); break;
+    case GS_MOVING: break;
+    }
+}
+
+int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                  int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+    memset(n, 0, sizeof *n);
+    n->proc = proc;
+    n->send_request = send_req;
+    n->ctx = ctx;
+    pthread_mutex_init(&n->exec_lock, NULL);
+    pthread_mutex_init(&n->t0_lock, NULL);
+    u64map_init(&n->t0);
+    n->ops = (struct dsm_page_ops){
+        .install = dsm_fault_pages_install,
+        .protect = dsm_fault_pages_protect,
+        .copy_out = dsm_fault_pages_copy_out,
+        .drop = dsm_fault_pages_drop,
+        .wake = dsm_fault_pages_wake,
+        .send_request = send_request,
+    };
+    /* the fault adapters see n as their struct dsm_fault_pages: it is
+     * n's first member */
+    int r = dsm_pages_init(&n->pages, &n->ops, n);
+    if (r) return r;
+    r = dsm_fault_region_adopt(mech, proc->mem.base, proc->mem.size, on_fault, n, &n->region);
+    if (r) {
+        log_error("dsm: cannot capture faults on the guest space (%s): %s",
+                  mech == DSM_FAULT_UFFD ? "userfaultfd" : "mprotect", strerror(-r));
+        return r;
+    }
+    n->fp.region = n->region;
+    n->fp.first_page = 0;
+    dsm_pages_subscribe(&n->pages, on_page_event, n);
+    /* executable mappings as they are now */
+    pthread_rwlock_rdlock(&proc->mem.lock);
+    for (size_t i = 0; i < proc->mem.n; i++)
+        if (proc->mem.vmas[i].prot & PROT_EXEC)
+            exec_track(n, proc->mem.vmas[i].start, proc->mem.vmas[i].end, true);
+    pthread_rwlock_unlock(&proc->mem.lock);
+    return 0;
+}
+
+void dsm_node_fini(struct dsm_node *n) {
+    dsm_fault_region_destroy(n->region);
+    dsm_pages_fini(&n->pages);
+    u64map_fini(&n->t0);
+    free(n->exec);
+}

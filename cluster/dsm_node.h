@@ -1,0 +1,59 @@
+/* One node's side of the DSM over its guest address space: fault capture
+ * on the whole reservation (userfaultfd), the page-state table, and what
+ * a page change means for translated code. The directory and the
+ * messages belong to the master/slave runtime, which plugs in through
+ * send_request and the dsm_pages_on_* calls. */
+#ifndef SHOAL_CLUSTER_DSM_NODE_H
+#define SHOAL_CLUSTER_DSM_NODE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dsm/fault.h"
+#include "dsm/page_state.h"
+#include "syscall/task.h"
+
+/* Fault latency histogram buckets: < 2^(i+1) microseconds, last: more. */
+#define DSM_NODE_LAT_BUCKETS 16
+
+struct dsm_node {
+    struct dsm_fault_pages fp; /* first: the page ops' opaque is the node */
+    struct process *proc;
+    struct dsm_pages pages;
+    struct dsm_page_ops ops;
+    struct dsm_fault_region *region;
+    /* send a request for page to the directory (master: a local call) */
+    int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind);
+    void *ctx;
+    /* executable guest ranges, kept by the layout hook: a page dropped
+     * there may hold translated code (data pages never cost a flush) */
+    pthread_mutex_t exec_lock;
+    struct {
+        uint64_t start, end;
+    } *exec;
+    size_t nexec, capexec;
+    /* stats */
+    _Atomic uint64_t code_flushes;
+    _Atomic uint64_t pages_rx, pages_tx;
+    _Atomic uint64_t lat_hist[DSM_NODE_LAT_BUCKETS];
+    pthread_mutex_t t0_lock; /* fault start times by page, for the histogram */
+    struct u64map t0;
+};
+
+/* Captures faults on proc's whole guest space (every present page stays
+ * as it is). 0 or -errno (logged). */
+int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                  int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx);
+void dsm_node_fini(struct dsm_node *n);
+
+/* This node's part of a layout change (guest_mem's hook, write lock
+ * held): forget the pages of the range, capture faults on a new
+ * mapping, track executable ranges. */
+void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
+                     int prot);
+
+/* Page data arrived for a request: latency bookkeeping. */
+void dsm_node_note_install(struct dsm_node *n, uint64_t page);
+
+#endif

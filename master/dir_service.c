@@ -1,0 +1,250 @@
+/* Driving the directory: inputs from every node (remote ones from the
+ * loop thread, node 0's from its fault handler and its queue thread) go
+ * through dir_lock, and the actions they produce are sent before the
+ * lock is dropped, so each node receives them in directory order (the
+ * FIFO links dsm/DESIGN.md assumes). Node 0's link is an in-process
+ * queue served by its own thread, so node 0 is an ordinary node. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "master/master_internal.h"
+
+static const uint8_t zero_page[DSM_PAGE_SIZE];
+
+static const void *home_of(struct master *m, uint64_t page) {
+    const void *h = u64map_get(&m->home, page);
+    return h ? h : zero_page;
+}
+
+static void node0_push(struct master *m, const struct dir_action *a) {
+    struct node0_msg *q = calloc(1, sizeof *q);
+    SHOAL_ASSERT(q);
+    q->kind = a->kind;
+    q->state = a->state;
+    q->page = a->page;
+    if (a->kind == DIR_ACT_SEND) {
+        q->data = malloc(DSM_PAGE_SIZE);
+        SHOAL_ASSERT(q->data);
+        memcpy(q->data, home_of(m, a->page), DSM_PAGE_SIZE);
+    }
+    if (m->q_tail)
+        m->q_tail->next = q;
+    else
+        m->q_head = q;
+    m->q_tail = q;
+    pthread_cond_signal(&m->q_cond);
+}
+
+static Shoal__PageState wire_state(uint8_t st) {
+    return st == DSM_M ? SHOAL__PAGE_STATE__PAGE_MODIFIED
+           : st == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED
+                         : SHOAL__PAGE_STATE__PAGE_INVALID;
+}
+
+/* dir_lock held. */
+static void run_actions(struct master *m, struct dir_actions *acts) {
+    for (size_t i = 0; i < acts->n; i++) {
+        struct dir_action a = acts->v[i];
+        if (a.kind == DIR_ACT_LOST) {
+            log_error("shoal: node %u died holding the only copy of guest page 0x%llx", a.node,
+                      (unsigned long long)(a.page * DSM_PAGE_SIZE));
+            continue;
+        }
+        if (a.node == 0) {
+            node0_push(m, &a);
+            continue;
+        }
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+        Shoal__PageInvalidate inv = SHOAL__PAGE_INVALIDATE__INIT;
+        const void *data = NULL;
+        switch (a.kind) {
+        case DIR_ACT_SEND:
+            data = home_of(m, a.page);
+            atomic_fetch_add(&m->dsm.pages_tx, 1);
+            /* fall through */
+        case DIR_ACT_GRANT:
+            g.page = a.page;
+            g.state = wire_state(a.state);
+            env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+            env.page_grant = &g;
+            break;
+        case DIR_ACT_INVALIDATE:
+        case DIR_ACT_FETCH:
+            inv.page = a.page;
+            inv.state = a.kind == DIR_ACT_FETCH ? wire_state(a.state)
+                                                : SHOAL__PAGE_STATE__PAGE_INVALID;
+            env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE;
+            env.page_invalidate = &inv;
+            break;
+        }
+        /* a node that is gone is the directory's business (node lost) */
+        master_send(m, a.node, &env, data);
+    }
+    acts->n = 0;
+}
+
+static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
+    /* -EPROTO is expected for pages the address space forgot meanwhile */
+    if (r && r != -EPROTO && r != -ENOTCONN)
+        log_error("dsm: directory %s of page 0x%llx from node %u: %s", what,
+                  (unsigned long long)page, node, strerror(-r));
+}
+
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    check(dir_request(&m->dir, page, node, kind, &acts), "request", page, node);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
+void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    check(dir_inv_ack(&m->dir, page, node, &acts), "ack", page, node);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
+void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    const struct dir_entry *e = dir_find(&m->dir, page);
+    /* only the owner's data of a known page may become the home copy */
+    if (e && e->state == DSM_M && e->owner == node) {
+        void *h = u64map_get(&m->home, page);
+        if (!h) {
+            h = malloc(DSM_PAGE_SIZE);
+            SHOAL_ASSERT(h && !u64map_put(&m->home, page, h));
+        }
+        memcpy(h, data, DSM_PAGE_SIZE);
+    }
+    check(dir_writeback(&m->dir, page, node, &acts), "writeback", page, node);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
+void dirsvc_node_lost(struct master *m, dsm_node_t node) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    dir_node_lost(&m->dir, node, &acts);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
+int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind) {
+    dirsvc_request(ctx, page, 0, kind);
+    return 0;
+}
+
+void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
+    pthread_mutex_lock(&m->dir_lock);
+    if (n <= m->dir.pages.n + m->home.n) {
+        for (uint64_t p = first; p < first + n; p++) {
+            dir_forget(&m->dir, p);
+            free(u64map_del(&m->home, p));
+        }
+    } else {
+        /* a range larger than what was touched: walk what was touched */
+        size_t it = 0, k = 0, cap = m->dir.pages.n + m->home.n;
+        uint64_t key, *keys = malloc((cap + 1) * sizeof *keys);
+        SHOAL_ASSERT(keys);
+        while (u64map_next(&m->dir.pages, &it, &key, NULL))
+            if (key - first < n) keys[k++] = key;
+        it = 0;
+        while (u64map_next(&m->home, &it, &key, NULL))
+            if (key - first < n) keys[k++] = key;
+        for (size_t i = 0; i < k; i++) {
+            dir_forget(&m->dir, keys[i]);
+            free(u64map_del(&m->home, keys[i]));
+        }
+        free(keys);
+    }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+/* Pages present in node 0's memory that nobody else knows (the loader
+ * wrote them, a file was read into them, mremap moved them here) are
+ * node 0's, in M. */
+void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len) {
+    uint64_t np = len / DSM_PAGE_SIZE;
+    unsigned char vec[1024];
+    for (uint64_t done = 0; done < np;) {
+        uint64_t chunk = np - done < sizeof vec ? np - done : sizeof vec;
+        uint8_t *host = m->proc->mem.base + start + done * DSM_PAGE_SIZE;
+        if (mincore(host, chunk * DSM_PAGE_SIZE, vec)) {
+            done += chunk;
+            continue;
+        }
+        pthread_mutex_lock(&m->dir_lock);
+        for (uint64_t i = 0; i < chunk; i++) {
+            if (!(vec[i] & 1)) continue;
+            uint64_t page = (start / DSM_PAGE_SIZE) + done + i;
+            if (dir_adopt(&m->dir, page, 0)) continue;
+            dsm_pages_adopt(&m->dsm.pages, page, DSM_M);
+            /* a page moved by mremap may carry a write-protect mark */
+            dsm_fault_pages_protect(&m->dsm, page, PROT_READ | PROT_WRITE);
+        }
+        pthread_mutex_unlock(&m->dir_lock);
+        done += chunk;
+    }
+}
+
+/* Node 0's link: applies the directory's messages in order, answers. */
+static void *node0_main(void *arg) {
+    struct master *m = arg;
+    uint8_t *buf = malloc(DSM_PAGE_SIZE);
+    SHOAL_ASSERT(buf);
+    for (;;) {
+        pthread_mutex_lock(&m->dir_lock);
+        while (!m->q_head)
+            pthread_cond_wait(&m->q_cond, &m->dir_lock);
+        struct node0_msg *q = m->q_head;
+        m->q_head = q->next;
+        if (!m->q_head) m->q_tail = NULL;
+        pthread_mutex_unlock(&m->dir_lock);
+        struct dsm_pages *ps = &m->dsm.pages;
+        int r = 0;
+        switch (q->kind) {
+        case DIR_ACT_SEND: r = dsm_pages_on_data(ps, q->page, q->state, q->data); break;
+        case DIR_ACT_GRANT: r = dsm_pages_on_grant(ps, q->page, q->state); break;
+        case DIR_ACT_INVALIDATE:
+            r = dsm_pages_on_invalidate(ps, q->page);
+            dirsvc_inv_ack(m, q->page, 0);
+            break;
+        case DIR_ACT_FETCH:
+            r = dsm_pages_on_fetch(ps, q->page, q->state, buf);
+            if (!r) dirsvc_writeback(m, q->page, 0, buf);
+            break;
+        }
+        if (r && r != -EPROTO)
+            log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(q->kind),
+                      (unsigned long long)q->page, strerror(-r));
+        free(q->data);
+        free(q);
+    }
+    return NULL;
+}
+
+int dirsvc_start(struct master *m) {
+    pthread_mutex_init(&m->dir_lock, NULL);
+    pthread_cond_init(&m->q_cond, NULL);
+    dir_init(&m->dir);
+    u64map_init(&m->home);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&m->node0_thread, &attr, node0_main, m);
+    pthread_attr_destroy(&attr);
+    return -e;
+}

@@ -1,0 +1,85 @@
+/* One address space on every node. The master decides every change
+ * (mmap family, brk, madvise DONTNEED, all global syscalls that run here)
+ * and guest_mem calls layout_hook with its write lock held, so changes
+ * are applied everywhere in the order the master made them: here first
+ * (directory entries and home copies of discarded pages forgotten, node
+ * 0's fault capture and page states), then on every slave, whose acks
+ * the hook waits for before the syscall returns. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "master/master_internal.h"
+
+static Shoal__LayoutOp op_of(enum gs_change what) {
+    switch (what) {
+    case GS_MAPPED: return SHOAL__LAYOUT_OP__LAYOUT_MAP;
+    case GS_UNMAPPED: return SHOAL__LAYOUT_OP__LAYOUT_UNMAP;
+    case GS_PROTECTED: return SHOAL__LAYOUT_OP__LAYOUT_PROTECT;
+    default: return SHOAL__LAYOUT_OP__LAYOUT_DISCARD;
+    }
+}
+
+/* Pages about to move: node 0 gathers the newest copy of each (S is
+ * enough: after the move they are node 0's, in M, at the new place). */
+static void gather(struct master *m, uint64_t start, uint64_t len) {
+    for (uint64_t a = start; a < start + len; a += DSM_PAGE_SIZE) {
+        uint64_t page = a / DSM_PAGE_SIZE;
+        pthread_mutex_lock(&m->dir_lock);
+        const struct dir_entry *e = dir_find(&m->dir, page);
+        bool remote = e && !(e->state == DSM_M && e->owner == 0);
+        bool home = u64map_get(&m->home, page) != NULL;
+        pthread_mutex_unlock(&m->dir_lock);
+        if (remote || home) {
+            int r = dsm_pages_acquire(&m->dsm.pages, page, false);
+            if (r) log_error("dsm: mremap: cannot gather page 0x%llx: %s",
+                             (unsigned long long)a, strerror(-r));
+        }
+    }
+}
+
+static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
+                      int prot, enum gvma_kind kind) {
+    Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE;
+    env.layout_change = &lc;
+    lc.op = op_of(what);
+    lc.addr = start;
+    lc.len = len;
+    lc.prot = prot;
+    lc.kind = kind;
+    pthread_mutex_lock(&m->lock);
+    lc.req_id = ++m->layout_req;
+    m->layout_waiting = 0;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->layout_waiting++;
+    /* a node lost meanwhile stops counting (master.c ends the run) */
+    while (m->layout_waiting && !atomic_load(&m->exiting))
+        pthread_cond_wait(&m->cond, &m->lock);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void layout_on_ack(struct master *m, uint64_t req_id) {
+    pthread_mutex_lock(&m->lock);
+    if (req_id == m->layout_req && m->layout_waiting) {
+        m->layout_waiting--;
+        pthread_cond_broadcast(&m->cond);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                 enum gvma_kind kind) {
+    struct master *m = opaque;
+    if (what == GS_MOVING) {
+        gather(m, start, len);
+        return;
+    }
+    if (what != GS_PROTECTED) dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    dsm_node_layout(&m->dsm, what, start, len, prot);
+    if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
+    broadcast(m, what, start, len, prot, kind);
+}

@@ -1,0 +1,385 @@
+/* The master: bring-up (listen, admit slaves, send each the set-up),
+ * message handlers, and the end of the run on every node. */
+#define _GNU_SOURCE
+#include "master/master.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "master/master_internal.h"
+
+#define DEFAULT(v, d) ((v) ? (v) : (d))
+
+int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page) {
+    pthread_mutex_lock(&m->lock);
+    struct net_conn *c = node < m->cfg.nodes ? m->peers[node] : NULL;
+    if (c) net_conn_ref(c);
+    pthread_mutex_unlock(&m->lock);
+    if (!c) return -ENOTCONN;
+    int r = page ? net_send_page(c, env, page) : net_send(c, env);
+    net_conn_unref(c);
+    return r;
+}
+
+static void cleanup_files(struct master *m) {
+    if (m->keyfile) unlink(m->keyfile);
+    if (m->tmpdir) rmdir(m->tmpdir);
+}
+
+static void reap_children(struct master *m, unsigned wait_ms) {
+    struct timespec step = {0, 10 * 1000 * 1000};
+    for (unsigned waited = 0;; waited += 10) {
+        bool all = true;
+        for (size_t i = 0; i < m->nchildren; i++) {
+            if (m->children[i] <= 0) continue;
+            if (waitpid(m->children[i], NULL, WNOHANG) == m->children[i])
+                m->children[i] = 0;
+            else
+                all = false;
+        }
+        if (all) return;
+        if (waited >= wait_ms) break;
+        nanosleep(&step, NULL);
+    }
+    for (size_t i = 0; i < m->nchildren; i++)
+        if (m->children[i] > 0) {
+            kill(m->children[i], SIGKILL);
+            waitpid(m->children[i], NULL, 0);
+        }
+}
+
+_Noreturn void master_abort(struct master *m, int status) {
+    atomic_store(&m->exiting, 1);
+    fflush(NULL);
+    for (size_t i = 0; i < m->nchildren; i++)
+        if (m->children[i] > 0) kill(m->children[i], SIGKILL);
+    reap_children(m, 0);
+    cleanup_files(m);
+    _exit(status);
+}
+
+static void send_exit(struct master *m, int status, int sig) {
+    Shoal__Exit ex = SHOAL__EXIT__INIT;
+    ex.group = 1;
+    ex.status = status;
+    ex.signal = sig;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_EXIT;
+    env.exit = &ex;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        master_send(m, n, &env, NULL);
+}
+
+static void print_summary(struct master *m);
+
+/* process_exit / process_die_of_signal on the master, from any thread:
+ * every slave is told, and given exit_ms to go. */
+static void master_on_exit(struct process *p, int status, int sig) {
+    struct master *m = p->cluster_ctx;
+    if (atomic_exchange(&m->exiting, 1)) {
+        /* another thread is ending the run: it exits the process */
+        for (;;)
+            pause();
+    }
+    /* slaves closing their connections now is the plan, not news */
+    log_set_level(LOG_ERROR);
+    send_exit(m, status, sig);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    unsigned ms = DEFAULT(m->cfg.timeouts.exit_ms, 2000);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&m->lock);
+    while (m->gone < m->joined)
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&m->lock);
+    reap_children(m, ms);
+    cleanup_files(m);
+    if (m->cfg.verbose) print_summary(m);
+}
+
+static const struct process_cluster_ops master_ops = {
+    .delegate = NULL,
+    .clone_thread = proxy_clone_thread,
+    .on_exit = master_on_exit,
+};
+
+/* ---- handlers (loop thread) ---- */
+
+static void send_setup(struct master *m, struct net_conn *c) {
+    struct process *p = m->proc;
+    struct guest_space *gs = &p->mem;
+    Shoal__ClusterSetup s = SHOAL__CLUSTER_SETUP__INIT;
+    pthread_rwlock_rdlock(&gs->lock);
+    Shoal__Mapping *maps = calloc(gs->n + 1, sizeof *maps);
+    Shoal__Mapping **mp = calloc(gs->n + 1, sizeof *mp);
+    SHOAL_ASSERT(maps && mp);
+    for (size_t i = 0; i < gs->n; i++) {
+        shoal__mapping__init(&maps[i]);
+        maps[i].start = gs->vmas[i].start;
+        maps[i].len = gs->vmas[i].end - gs->vmas[i].start;
+        maps[i].prot = gs->vmas[i].prot;
+        maps[i].kind = gs->vmas[i].kind;
+        mp[i] = &maps[i];
+    }
+    s.n_maps = gs->n;
+    s.maps = mp;
+    s.space_size = gs->size;
+    s.brk_start = gs->brk_start;
+    s.brk_cur = gs->brk_cur;
+    s.mmap_base = gs->mmap_base;
+    s.stack_top = p->stack_top;
+    s.stack_size = p->stack_size;
+    s.sigtramp = p->sigtramp;
+    s.pid = (uint32_t)getpid();
+    s.fault_mech = m->cfg.mech;
+    s.nodes = m->cfg.nodes;
+    s.dbt_flags = m->cfg.dbt_flags;
+    s.code_size = m->cfg.code_size;
+    s.auxv.data = (uint8_t *)p->auxv;
+    s.auxv.len = p->auxv_bytes;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_SETUP;
+    env.cluster_setup = &s;
+    /* under the read lock: no layout change can slip between this
+     * snapshot and the broadcasts that follow it */
+    int r = net_send(c, &env);
+    pthread_rwlock_unlock(&gs->lock);
+    free(maps);
+    free(mp);
+    if (r) log_error("shoal: %s: cannot send the set-up: %s", net_conn_name(c), strerror(-r));
+}
+
+static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
+    struct master *m = arg;
+    pthread_mutex_lock(&m->lock);
+    if (id == 0 || id >= m->cfg.nodes || m->peers[id]) {
+        pthread_mutex_unlock(&m->lock);
+        net_close(c);
+        return;
+    }
+    net_conn_ref(c);
+    m->peers[id] = c;
+    m->joined++;
+    pthread_mutex_unlock(&m->lock);
+    if (m->cfg.verbose) log_info("shoal: node %u joined: %s", id, net_conn_name(c));
+    send_setup(m, c);
+}
+
+static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
+    struct master *m = arg;
+    pthread_mutex_lock(&m->lock);
+    struct net_conn *c = id < m->cfg.nodes ? m->peers[id] : NULL;
+    if (c) {
+        m->peers[id] = NULL;
+        m->gone++;
+    }
+    m->layout_waiting = 0;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+    if (c) net_conn_unref(c);
+    if (atomic_load(&m->exiting)) return;
+    fprintf(stderr, "shoal: node %u lost (%s): ending the run\n", id, reason);
+    send_exit(m, 1, 0);
+    master_abort(m, 1);
+}
+
+/* Node ids are handed out in the order slaves prove the key. */
+static int admit(void *arg, uint32_t requested, uint32_t *assigned, char *why, size_t len) {
+    struct master *m = arg;
+    pthread_mutex_lock(&m->lock);
+    uint32_t id = m->admitted + 1;
+    bool ok = id < m->cfg.nodes && !atomic_load(&m->exiting) &&
+              (requested == NET_NODE_ANY || requested == id);
+    if (ok) m->admitted = id;
+    pthread_mutex_unlock(&m->lock);
+    if (!ok) {
+        if (id >= m->cfg.nodes)
+            snprintf(why, len, "this run has all its %u nodes", m->cfg.nodes);
+        else
+            snprintf(why, len, "node id %u refused: the master assigns ids", requested);
+        return -1;
+    }
+    *assigned = id;
+    return 0;
+}
+
+static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    const Shoal__ClusterReady *r = f->env->cluster_ready;
+    if (!r->ok) {
+        fprintf(stderr, "shoal: %s could not set up: %s\n", net_conn_name(c), r->reason);
+        master_abort(m, 1);
+    }
+    pthread_mutex_lock(&m->lock);
+    m->ready++;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void h_page_request(struct net_conn *c, struct net_frame *f, void *arg) {
+    const Shoal__PageRequest *q = f->env->page_request;
+    enum dsm_req kind = q->access == SHOAL__ACCESS__ACCESS_READ ? DSM_REQ_READ
+                        : q->req_id == DSM_REQ_UPGRADE          ? DSM_REQ_UPGRADE
+                                                                : DSM_REQ_WRITE;
+    dirsvc_request(arg, q->page, net_conn_peer_id(c), kind);
+}
+
+static void h_page_ack(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    const Shoal__PageAck *a = f->env->page_ack;
+    if (f->payload) {
+        atomic_fetch_add(&m->dsm.pages_rx, 1);
+        dirsvc_writeback(m, a->page, net_conn_peer_id(c), f->payload);
+    } else {
+        dirsvc_inv_ack(m, a->page, net_conn_peer_id(c));
+    }
+}
+
+static void h_syscall(struct net_conn *c, struct net_frame *f, void *arg) {
+    proxy_on_syscall(arg, c, f);
+}
+
+static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
+    layout_on_ack(arg, f->env->layout_ack->req_id);
+}
+
+struct remote_death {
+    struct master *m;
+    int status, sig;
+};
+
+static void *die_thread(void *arg) {
+    struct remote_death *d = arg;
+    if (d->sig) process_die_of_signal(d->m->proc, d->sig);
+    process_exit(d->m->proc, d->status);
+}
+
+/* A slave's guest died of a signal (or asked for the end): the whole run
+ * ends the same way, from a thread that may wait for the slaves. */
+static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    const Shoal__Exit *e = f->env->exit;
+    if (atomic_load(&m->exiting)) return;
+    struct remote_death *d = malloc(sizeof *d);
+    SHOAL_ASSERT(d);
+    *d = (struct remote_death){m, e->status & 0xff, e->signal > 0 && e->signal < 65 ? e->signal : 0};
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, die_thread, d)) master_abort(m, 1);
+    pthread_attr_destroy(&attr);
+}
+
+/* ---- start ---- */
+
+int master_create(const struct master_config *cfg, struct process *proc, struct master **out,
+                  uint16_t *bound) {
+    struct master *m = calloc(1, sizeof *m);
+    SHOAL_ASSERT(m);
+    m->cfg = *cfg;
+    m->proc = proc;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    m->peers = calloc(cfg->nodes, sizeof *m->peers);
+    SHOAL_ASSERT(m->peers);
+    u64map_init(&m->proxies);
+    struct sched_config sc = {.policy = cfg->policy, .nodes = cfg->nodes, .group_size = 1};
+    int r = sched_create(&sc, &m->sched);
+    if (r) {
+        log_error("shoal: placement: %s", strerror(-r));
+        return r;
+    }
+    if ((r = dirsvc_start(m))) return r;
+    if ((r = dsm_node_init(&m->dsm, proc, cfg->mech, dirsvc_node0_send_request, m))) return r;
+    /* every page the loader wrote is node 0's */
+    pthread_rwlock_rdlock(&proc->mem.lock);
+    size_t nv = proc->mem.n;
+    struct guest_vma *v = malloc((nv + 1) * sizeof *v);
+    SHOAL_ASSERT(v);
+    memcpy(v, proc->mem.vmas, nv * sizeof *v);
+    pthread_rwlock_unlock(&proc->mem.lock);
+    for (size_t i = 0; i < nv; i++)
+        dirsvc_adopt_present(m, v[i].start, v[i].end - v[i].start);
+    free(v);
+    proc->mem.copy_files = true;
+    proc->mem.layout_opaque = m;
+    proc->mem.layout = layout_hook;
+    proc->cluster_ctx = m;
+    proc->cluster = &master_ops;
+
+    struct net_config nc;
+    net_config_defaults(&nc);
+    nc.node_id = 0;
+    nc.key = cfg->key;
+    nc.heartbeat_interval_ms = DEFAULT(cfg->timeouts.heartbeat_ms, 500);
+    nc.peer_timeout_ms = DEFAULT(cfg->timeouts.peer_ms, 5000);
+    nc.on_peer_up = on_peer_up;
+    nc.on_peer_lost = on_peer_lost;
+    nc.admit = admit;
+    nc.arg = m;
+    if (!(m->net = net_node_create(&nc))) return -ENOMEM;
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_CLUSTER_READY, h_ready, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_REQUEST, h_page_request, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_ACK, h_page_ack, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
+    if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
+    if ((r = net_node_start(m->net))) return r;
+    *out = m;
+    return 0;
+}
+
+void master_own_children(struct master *m, const pid_t *pids, size_t n, const char *tmpdir,
+                         const char *keyfile) {
+    m->children = malloc((n + 1) * sizeof *pids);
+    SHOAL_ASSERT(m->children);
+    memcpy(m->children, pids, n * sizeof *pids);
+    m->nchildren = n;
+    m->tmpdir = tmpdir ? strdup(tmpdir) : NULL;
+    m->keyfile = keyfile ? strdup(keyfile) : NULL;
+}
+
+int master_wait_ready(struct master *m) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DEFAULT(m->cfg.timeouts.join_ms, 30000) / 1000;
+    int r = 0;
+    pthread_mutex_lock(&m->lock);
+    while (m->ready < m->cfg.nodes - 1 && !r)
+        r = pthread_cond_timedwait(&m->cond, &m->lock, &until);
+    unsigned ready = m->ready;
+    pthread_mutex_unlock(&m->lock);
+    if (ready < m->cfg.nodes - 1) {
+        fprintf(stderr, "shoal: only %u of %u slave nodes joined in time\n", ready,
+                m->cfg.nodes - 1);
+        return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+static void print_summary(struct master *m) {
+    struct dsm_node_stats *s = &m->dsm.pages.stats;
+    fprintf(stderr,
+            "shoal: cluster of %u nodes; node 0: faults %llu read, %llu write, %llu upgrade; "
+            "%llu invalidations, %llu fetches; directory: %zu pages\n",
+            m->cfg.nodes, (unsigned long long)s->read_miss, (unsigned long long)s->write_miss,
+            (unsigned long long)s->upgrades, (unsigned long long)s->invalidations,
+            (unsigned long long)s->fetches, dir_page_count(&m->dir));
+    for (unsigned n = 0; n < m->cfg.nodes && n < 64; n++)
+        fprintf(stderr, "shoal: node %u: %llu threads placed\n", n,
+                (unsigned long long)atomic_load(&m->placed[n]));
+}

@@ -1,0 +1,58 @@
+/* The master node (node 0) of a cluster run: it owns the guest process
+ * (loaded here), the MSI directory with the home copy of every page, the
+ * fd table and the other global state, and a proxy thread per guest
+ * thread running on another node, which runs that thread's global
+ * syscalls here. See master/DESIGN.md. */
+#ifndef SHOAL_MASTER_MASTER_H
+#define SHOAL_MASTER_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dsm/fault.h"
+#include "net/key.h"
+#include "sched/placement.h"
+#include "syscall/task.h"
+
+/* Timeouts (milliseconds) of a cluster run; 0 picks the default. */
+struct cluster_timeouts {
+    unsigned join_ms;      /* all slaves joined and set up (default 30000) */
+    unsigned peer_ms;      /* silence that means a node is lost (default 5000) */
+    unsigned heartbeat_ms; /* keep-alive interval (default 500) */
+    unsigned exit_ms;      /* at the end, slaves get this long to go (default 2000) */
+};
+
+struct master_config {
+    unsigned nodes; /* >= 2: this one and nodes-1 slaves */
+    const char *listen_host;
+    uint16_t listen_port; /* 0: any */
+    struct net_key key;
+    enum dsm_fault_mech mech;
+    enum sched_policy policy;
+    struct cluster_timeouts timeouts;
+    bool verbose; /* -v: a summary on stderr at the end */
+    uint32_t dbt_flags; /* for the slaves' translators: bit 0 interp, 1 no-regalloc, 2 no-chain */
+    uint64_t code_size;
+};
+
+struct master;
+
+/* Makes proc the cluster's process: fault capture on its memory (every
+ * page the loader wrote is node 0's, in M), the directory, hooks for
+ * layout changes, clone and exit, and a listener. *bound gets the port.
+ * 0 or -errno (logged). */
+int master_create(const struct master_config *cfg, struct process *proc, struct master **out,
+                  uint16_t *bound);
+/* Local slaves this process started: killed and reaped at the end; a
+ * directory removed at the end (the key file's). */
+void master_own_children(struct master *m, const pid_t *pids, size_t n, const char *tmpdir,
+                         const char *keyfile);
+/* Waits until every slave is set up (timeouts.join_ms). 0, or -ETIMEDOUT
+ * / -ECONNABORTED with a message logged. */
+int master_wait_ready(struct master *m);
+/* Ends the run now (a node is gone, or start-up failed): kills local
+ * slaves, removes the temp dir, exits with status. */
+_Noreturn void master_abort(struct master *m, int status);
+
+#endif

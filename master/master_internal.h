@@ -1,0 +1,87 @@
+/* What the master's files share (master.c: nodes, start and end;
+ * dir_service.c: the directory; proxy.c: remote threads and their
+ * syscalls; layout.c: one address space on every node). */
+#ifndef SHOAL_MASTER_INTERNAL_H
+#define SHOAL_MASTER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cluster/dsm_node.h"
+#include "dsm/directory.h"
+#include "master/master.h"
+#include "net/transport.h"
+
+/* A message for node 0 from its own directory: node 0 is an ordinary
+ * node, whose FIFO link is this in-process queue. */
+struct node0_msg {
+    struct node0_msg *next;
+    uint8_t kind; /* enum dir_act */
+    uint8_t state;
+    uint64_t page;
+    uint8_t *data; /* SEND: the page */
+};
+
+struct master {
+    struct master_config cfg;
+    struct process *proc;
+    struct net_node *net;
+    pthread_mutex_t lock; /* peers, ready, proxies */
+    pthread_cond_t cond;
+    struct net_conn **peers; /* by node id, NULL when not (or no longer) up */
+    unsigned ready, joined, gone, admitted;
+    struct sched *sched;
+    atomic_int exiting;
+
+    /* the DSM: node 0's side and the directory */
+    struct dsm_node dsm;
+    pthread_mutex_t dir_lock; /* the directory, the home copies, the node-0 queue */
+    struct directory dir;
+    struct u64map home; /* page -> DSM_PAGE_SIZE bytes; absent: zeros */
+    struct node0_msg *q_head, *q_tail;
+    pthread_cond_t q_cond;
+    pthread_t node0_thread;
+
+    /* remote threads: tid -> struct proxy */
+    struct u64map proxies;
+    _Atomic uint64_t next_req;
+
+    /* layout broadcast (under the guest space's write lock: one at a time) */
+    uint64_t layout_req;
+    unsigned layout_waiting;
+
+    /* the end */
+    pid_t *children;
+    size_t nchildren;
+    char *tmpdir, *keyfile;
+
+    /* stats */
+    _Atomic uint64_t delegated[512]; /* by syscall number (AArch64 numbers < 512) */
+    _Atomic uint64_t placed[64];     /* threads placed per node (first 64 nodes) */
+};
+
+/* dir_service.c */
+int dirsvc_start(struct master *m);
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
+void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data);
+void dirsvc_node_lost(struct master *m, dsm_node_t node);
+/* Layout: pages of the range forgotten / node 0's present pages adopted. */
+void dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
+void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
+int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
+
+/* proxy.c */
+void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f);
+int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                           uint64_t tls, uint64_t ctid);
+
+/* layout.c */
+void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                 enum gvma_kind kind);
+void layout_on_ack(struct master *m, uint64_t req_id);
+
+/* master.c */
+int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
+
+#endif

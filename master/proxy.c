@@ -1,0 +1,188 @@
+/* Remote guest threads, seen from the master. Each thread running on
+ * another node has a proxy here: a host thread with its own struct task,
+ * whose host tid is the guest thread's global tid. The remote thread's
+ * global syscalls run on its proxy, with the proxy's registers set from
+ * the request: so blocking calls block only that thread's proxy (any
+ * number of them at once), futexes are host futexes on the master's
+ * coherent view of guest memory (every futex op of the run, on whatever
+ * node, is made on the master), and buffers are read and written here
+ * through the DSM. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/cpu_msg.h"
+#include "common/log.h"
+#include "master/master_internal.h"
+#include "syscall/host_signal.h"
+#include "syscall/syscall.h"
+
+#define PROXY_STACK (4u << 20)
+
+struct proxy {
+    struct master *m;
+    struct task *t;
+    unsigned node;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct net_frame req; /* env NULL when there is none */
+    /* start */
+    uint64_t flags, ptid, ctid;
+    sem_t started;
+};
+
+static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
+    Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
+    r.req_id = req_id;
+    r.tid = (uint32_t)px->t->tid;
+    r.ret = ret;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE;
+    env.syscall_response = &r;
+    master_send(px->m, px->node, &env, NULL);
+}
+
+static void write_tid(struct task *t, uint64_t addr, int tid) {
+    uint32_t v = (uint32_t)tid;
+    gs_copy_out(&t->proc->mem, addr, &v, sizeof v);
+}
+
+static void *proxy_main(void *arg) {
+    struct proxy *px = arg;
+    struct master *m = px->m;
+    struct task *t = px->t;
+    /* signals for the guest go to node-0 threads; a proxy takes none */
+    host_signal_block_all();
+    t->tid = gettid();
+    if (px->flags & CLONE_PARENT_SETTID) write_tid(t, px->ptid, t->tid);
+    if (px->flags & CLONE_CHILD_SETTID) write_tid(t, px->ctid, t->tid);
+    pthread_mutex_lock(&m->lock);
+    SHOAL_ASSERT(!u64map_put(&m->proxies, (uint64_t)t->tid, px));
+    pthread_mutex_unlock(&m->lock);
+
+    struct cpu_msg_buf cb;
+    cpu_msg_from_cpu(&cb, &t->cpu);
+    Shoal__ThreadSpawn sp = SHOAL__THREAD_SPAWN__INIT;
+    sp.tid = (uint32_t)t->tid;
+    sp.cpu = &cb.msg;
+    sp.clear_child_tid = t->clear_child_tid;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
+    env.thread_spawn = &sp;
+    int r = master_send(m, px->node, &env, NULL);
+    sem_post(&px->started); /* px->flags & co are not read after this */
+    if (r) log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node,
+                     strerror(-r));
+
+    for (;;) {
+        pthread_mutex_lock(&px->lock);
+        while (!px->req.env)
+            pthread_cond_wait(&px->cond, &px->lock);
+        struct net_frame f = px->req;
+        px->req.env = NULL;
+        pthread_mutex_unlock(&px->lock);
+        const Shoal__SyscallRequest *q = f.env->syscall_request;
+        if (q->cpu) cpu_msg_to_cpu(q->cpu, &t->cpu);
+        for (int i = 0; i < 6; i++)
+            t->cpu.x[i] = q->args[i];
+        t->cpu.x[8] = q->nr;
+        uint64_t req_id = q->req_id;
+        if (q->nr < 512) atomic_fetch_add(&m->delegated[q->nr], 1);
+        if (q->nr == 93) { /* exit: the caller ends its own host thread */
+            respond(px, req_id, 0);
+            pthread_mutex_lock(&m->lock);
+            u64map_del(&m->proxies, (uint64_t)t->tid);
+            pthread_mutex_unlock(&m->lock);
+            if (m->sched) sched_thread_exit(m->sched, px->node);
+            /* the proxy struct is leaked on purpose: a late request for
+             * this tid finds no proxy rather than a freed one */
+        }
+        net_frame_fini(&f);
+        syscall_dispatch(t); /* exit and exit_group do not return */
+        respond(px, req_id, (int64_t)t->cpu.x[0]);
+    }
+}
+
+void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f) {
+    uint32_t tid = f->env->syscall_request->tid;
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = u64map_get(&m->proxies, tid);
+    pthread_mutex_unlock(&m->lock);
+    if (!px || px->node != net_conn_peer_id(c)) {
+        log_warn("shoal: %s: syscall for unknown thread %u dropped", net_conn_name(c), tid);
+        return;
+    }
+    pthread_mutex_lock(&px->lock);
+    if (px->req.env) {
+        pthread_mutex_unlock(&px->lock);
+        log_warn("shoal: %s: thread %u sent a second syscall at once; dropped",
+                 net_conn_name(c), tid);
+        return;
+    }
+    px->req = *f; /* taken: the loop thread frees nothing */
+    f->env = NULL;
+    f->payload = NULL;
+    pthread_cond_signal(&px->cond);
+    pthread_mutex_unlock(&px->lock);
+}
+
+int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                           uint64_t tls, uint64_t ctid) {
+    struct process *p = parent->proc;
+    struct master *m = p->cluster_ctx;
+    struct sched_thread_info info = {.tid = 0, .creator_node = 0, .group = SCHED_NO_GROUP};
+    int node = sched_place(m->sched, &info);
+    if (node < 0) return node;
+    if (node == 0 || (unsigned)node >= m->cfg.nodes) {
+        if (node < 64) atomic_fetch_add(&m->placed[node], 1);
+        return 0; /* a thread of node 0: as a lone process makes it */
+    }
+    struct task *t = task_new(p);
+    void *jump_cache = t->cpu.jump_cache;
+    t->cpu = parent->cpu;
+    t->cpu.jump_cache = jump_cache;
+    t->cpu.fault_jb = NULL;
+    t->cpu.opaque = t;
+    t->cpu.attention = 0;
+    t->cpu.excl_size = 0;
+    t->cpu.x[0] = 0;
+    if (newsp) t->cpu.x[31] = newsp;
+    if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
+    t->sigmask = parent->sigmask;
+    t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+
+    struct proxy *px = calloc(1, sizeof *px);
+    SHOAL_ASSERT(px);
+    px->m = m;
+    px->t = t;
+    px->node = (unsigned)node;
+    px->flags = flags;
+    px->ptid = ptid;
+    px->ctid = ctid;
+    pthread_mutex_init(&px->lock, NULL);
+    pthread_cond_init(&px->cond, NULL);
+    sem_init(&px->started, 0, 0);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, PROXY_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&p->live_threads, 1);
+    pthread_t th;
+    int e = pthread_create(&th, &attr, proxy_main, px);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        atomic_fetch_sub(&p->live_threads, 1);
+        task_free(t);
+        free(px);
+        return -EAGAIN;
+    }
+    while (sem_wait(&px->started) != 0)
+        continue;
+    sem_destroy(&px->started);
+    if (node < 64) atomic_fetch_add(&m->placed[node], 1);
+    return t->tid;
+}

@@ -1,0 +1,428 @@
+/* The slave runtime: loop-thread handlers for the master's messages, a
+ * layout worker, guest threads, and syscall delegation. */
+#define _GNU_SOURCE
+#include "slave/slave.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/cpu_msg.h"
+#include "cluster/dsm_node.h"
+#include "common/log.h"
+#include "net/transport.h"
+#include "syscall/host_signal.h"
+#include "syscall/syscall.h"
+
+#define DEFAULT(v, d) ((v) ? (v) : (d))
+#define THREAD_STACK (4u << 20)
+
+struct waiter {
+    pthread_cond_t cond;
+    bool done;
+    int64_t ret;
+};
+
+struct layout_item {
+    struct layout_item *next;
+    uint64_t req_id, addr, len;
+    int op, prot, kind;
+};
+
+struct slave {
+    struct slave_config cfg;
+    struct net_node *net;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct net_conn *master;
+    bool failed;
+    struct process *proc;
+    struct dsm_node dsm;
+    struct u64map waiters; /* tid -> struct waiter, one outstanding syscall per thread */
+    _Atomic uint64_t next_req;
+    struct layout_item *lq_head, *lq_tail;
+    pthread_cond_t lq_cond;
+    uint8_t fetch_buf[DSM_PAGE_SIZE]; /* loop thread only */
+};
+
+static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
+    pthread_mutex_lock(&s->lock);
+    struct net_conn *c = s->master;
+    if (c) net_conn_ref(c);
+    pthread_mutex_unlock(&s->lock);
+    if (!c) return -ENOTCONN;
+    int r = page ? net_send_page(c, env, page) : net_send(c, env);
+    net_conn_unref(c);
+    return r;
+}
+
+/* ---- DSM ---- */
+
+static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
+    Shoal__PageRequest q = SHOAL__PAGE_REQUEST__INIT;
+    q.page = page;
+    q.access = kind == DSM_REQ_READ ? SHOAL__ACCESS__ACCESS_READ : SHOAL__ACCESS__ACCESS_WRITE;
+    q.req_id = kind; /* the master tells an upgrade from a write miss by it */
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
+    env.page_request = &q;
+    return send_master(ctx, &env, NULL);
+}
+
+static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    if (!s->proc) return;
+    const Shoal__PageGrant *g = f->env->page_grant;
+    enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
+    int r = f->payload ? dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload)
+                       : dsm_pages_on_grant(&s->dsm.pages, g->page, st);
+    if (r && r != -EPROTO)
+        log_error("dsm: page 0x%llx from the master: %s",
+                  (unsigned long long)(g->page * DSM_PAGE_SIZE), strerror(-r));
+}
+
+/* INVALIDATE goes to sharers, FETCH to the owner: links are FIFO, so this
+ * node's state tells which one the directory sent. */
+static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    if (!s->proc) return;
+    const Shoal__PageInvalidate *inv = f->env->page_invalidate;
+    Shoal__PageAck a = SHOAL__PAGE_ACK__INIT;
+    a.page = inv->page;
+    a.req_id = inv->req_id;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_ACK;
+    env.page_ack = &a;
+    const void *data = NULL;
+    if (dsm_pages_state(&s->dsm.pages, inv->page) == DSM_M) {
+        enum dsm_state keep = inv->state == SHOAL__PAGE_STATE__PAGE_SHARED ? DSM_S : DSM_I;
+        int r = dsm_pages_on_fetch(&s->dsm.pages, inv->page, keep, s->fetch_buf);
+        if (r) log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page,
+                         strerror(-r));
+        a.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_INVALID;
+        data = s->fetch_buf;
+        atomic_fetch_add(&s->dsm.pages_tx, 1);
+    } else {
+        dsm_pages_on_invalidate(&s->dsm.pages, inv->page);
+        a.state = SHOAL__PAGE_STATE__PAGE_INVALID;
+    }
+    send_master(s, &env, data);
+}
+
+/* ---- the address space ---- */
+
+static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len,
+                        int prot, enum gvma_kind kind) {
+    struct slave *s = opaque;
+    dsm_node_layout(&s->dsm, what, start, len, prot);
+}
+
+/* Layout changes are applied off the loop thread: taking the guest
+ * space's write lock may wait for a guest thread that holds the read
+ * lock while it faults on a page, which only the loop thread can bring. */
+static void *layout_worker(void *arg) {
+    struct slave *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->lq_head)
+            pthread_cond_wait(&s->lq_cond, &s->lock);
+        struct layout_item *it = s->lq_head;
+        s->lq_head = it->next;
+        if (!s->lq_head) s->lq_tail = NULL;
+        pthread_mutex_unlock(&s->lock);
+        struct guest_space *gs = &s->proc->mem;
+        int r = 0;
+        switch (it->op) {
+        case SHOAL__LAYOUT_OP__LAYOUT_MAP:
+            r = gs_map_fixed(gs, it->addr, it->len, it->prot, (enum gvma_kind)it->kind);
+            break;
+        case SHOAL__LAYOUT_OP__LAYOUT_UNMAP: r = gs_munmap(gs, it->addr, it->len); break;
+        case SHOAL__LAYOUT_OP__LAYOUT_PROTECT:
+            r = gs_mprotect(gs, it->addr, it->len, it->prot);
+            break;
+        case SHOAL__LAYOUT_OP__LAYOUT_DISCARD:
+            r = gs_madvise(gs, it->addr, it->len, MADV_DONTNEED);
+            break;
+        default: break;
+        }
+        if (r)
+            log_error("shoal: layout change %d at 0x%llx: %s", it->op,
+                      (unsigned long long)it->addr, strerror(-r));
+        Shoal__LayoutAck a = SHOAL__LAYOUT_ACK__INIT;
+        a.req_id = it->req_id;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_ACK;
+        env.layout_ack = &a;
+        send_master(s, &env, NULL);
+        free(it);
+    }
+    return NULL;
+}
+
+static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__LayoutChange *l = f->env->layout_change;
+    if (!s->proc) return;
+    struct layout_item *it = calloc(1, sizeof *it);
+    SHOAL_ASSERT(it);
+    *it = (struct layout_item){NULL, l->req_id, l->addr, l->len, l->op, l->prot, (int)l->kind};
+    pthread_mutex_lock(&s->lock);
+    if (s->lq_tail)
+        s->lq_tail->next = it;
+    else
+        s->lq_head = it;
+    s->lq_tail = it;
+    pthread_cond_signal(&s->lq_cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- syscalls and threads ---- */
+
+static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
+    struct slave *s = t->proc->cluster_ctx;
+    struct waiter w = {.done = false};
+    pthread_cond_init(&w.cond, NULL);
+    pthread_mutex_lock(&s->lock);
+    SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
+    pthread_mutex_unlock(&s->lock);
+
+    Shoal__SyscallRequest q = SHOAL__SYSCALL_REQUEST__INIT;
+    q.req_id = atomic_fetch_add(&s->next_req, 1);
+    q.tid = (uint32_t)t->tid;
+    q.nr = (uint32_t)row->nr;
+    q.n_args = 6;
+    q.args = (uint64_t *)a;
+    struct cpu_msg_buf cb;
+    if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
+        cpu_msg_from_cpu(&cb, &t->cpu);
+        q.cpu = &cb.msg;
+    }
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
+    env.syscall_request = &q;
+    int r = send_master(s, &env, NULL);
+    pthread_mutex_lock(&s->lock);
+    while (!r && !w.done)
+        pthread_cond_wait(&w.cond, &s->lock);
+    u64map_del(&s->waiters, (uint64_t)t->tid);
+    pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&w.cond);
+    if (r) {
+        /* the master is gone: on_peer_lost ends this node */
+        for (;;)
+            pause();
+    }
+    if (row->nr == 93) { /* exit: the master cleared the tid; this thread ends */
+        host_signal_block_all();
+        host_signal_set_current(NULL);
+        task_free(t);
+        pthread_exit(NULL);
+    }
+    return w.ret;
+}
+
+static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__SyscallResponse *r = f->env->syscall_response;
+    pthread_mutex_lock(&s->lock);
+    struct waiter *w = u64map_get(&s->waiters, r->tid);
+    if (w) {
+        w->ret = r->ret;
+        w->done = true;
+        pthread_cond_signal(&w->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *guest_thread(void *arg) {
+    task_run(arg);
+}
+
+static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    if (!s->proc) return;
+    const Shoal__ThreadSpawn *sp = f->env->thread_spawn;
+    struct task *t = task_new(s->proc);
+    cpu_msg_to_cpu(sp->cpu, &t->cpu);
+    t->tid = (int)sp->tid;
+    t->clear_child_tid = sp->clear_child_tid;
+    atomic_fetch_add(&s->proc->live_threads, 1);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, THREAD_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t th;
+    /* the loop thread blocks every host signal, and the new thread
+     * inherits that until task_run sets its guest mask */
+    int e = pthread_create(&th, &attr, guest_thread, t);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        fprintf(stderr, "shoal: node %u: cannot start thread %u: %s\n", net_conn_local_id(c),
+                sp->tid, strerror(e));
+        _exit(1);
+    }
+}
+
+static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
+    /* the run is over: nothing here writes the run's output */
+    _exit(0);
+}
+
+/* This node's guest died of a signal: the master ends the run (and this
+ * node) the same way. */
+static void slave_on_exit(struct process *p, int status, int sig) {
+    struct slave *s = p->cluster_ctx;
+    Shoal__Exit ex = SHOAL__EXIT__INIT;
+    ex.group = 1;
+    ex.status = status;
+    ex.signal = sig;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_EXIT;
+    env.exit = &ex;
+    send_master(s, &env, NULL);
+    struct timespec t = {10, 0};
+    nanosleep(&t, NULL); /* the master's Exit ends this process first */
+    _exit(1);
+}
+
+static const struct process_cluster_ops slave_ops = {
+    .delegate = delegate,
+    .clone_thread = NULL,
+    .on_exit = slave_on_exit,
+};
+
+static void ready(struct slave *s, bool ok, const char *reason) {
+    Shoal__ClusterReady r = SHOAL__CLUSTER_READY__INIT;
+    r.ok = ok;
+    r.reason = (char *)reason;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
+    env.cluster_ready = &r;
+    send_master(s, &env, NULL);
+}
+
+static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__ClusterSetup *m = f->env->cluster_setup;
+    if (s->proc) return;
+    char why[160];
+    struct process_config pc = {.path = "", .dbt = s->cfg.dbt};
+    if (m->dbt_flags & 1) pc.dbt.interp_only = true;
+    if (m->dbt_flags & 2) pc.dbt.no_regalloc = true;
+    if (m->dbt_flags & 4) pc.dbt.no_chain = true;
+    if (m->code_size) pc.dbt.code_size = m->code_size;
+    struct process *p;
+    int r = process_create_blank(&pc, m->space_size, &p);
+    if (r) {
+        snprintf(why, sizeof why, "cannot reserve %llu bytes of guest space: %s",
+                 (unsigned long long)m->space_size, strerror(-r));
+        ready(s, false, why);
+        return;
+    }
+    for (size_t i = 0; i < m->n_maps && !r; i++)
+        r = gs_map_fixed(&p->mem, m->maps[i]->start, m->maps[i]->len, m->maps[i]->prot,
+                         (enum gvma_kind)m->maps[i]->kind);
+    if (r) {
+        snprintf(why, sizeof why, "cannot map the guest layout: %s", strerror(-r));
+        ready(s, false, why);
+        return;
+    }
+    p->mem.brk_start = m->brk_start;
+    p->mem.brk_cur = m->brk_cur;
+    p->mem.mmap_base = m->mmap_base;
+    p->mem.mmap_min = GS_MMAP_MIN;
+    p->stack_top = m->stack_top;
+    p->stack_size = m->stack_size;
+    p->sigtramp = m->sigtramp;
+    memcpy(p->auxv, m->auxv.data, m->auxv.len);
+    p->auxv_bytes = m->auxv.len;
+    p->cluster_ctx = s;
+    p->cluster = &slave_ops;
+    r = dsm_node_init(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
+    if (r) {
+        snprintf(why, sizeof why, "cannot capture faults on guest memory: %s", strerror(-r));
+        ready(s, false, why);
+        return;
+    }
+    p->mem.copy_files = true;
+    p->mem.layout_opaque = s;
+    p->mem.layout = layout_hook;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, layout_worker, s)) {
+        ready(s, false, "cannot start the layout thread");
+        return;
+    }
+    pthread_attr_destroy(&attr);
+    s->proc = p;
+    if (s->cfg.verbose) log_info("shoal: node %u set up", net_conn_local_id(c));
+    ready(s, true, "");
+}
+
+/* ---- connection ---- */
+
+static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
+    struct slave *s = arg;
+    net_conn_ref(c);
+    pthread_mutex_lock(&s->lock);
+    s->master = c;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
+    struct slave *s = arg;
+    fprintf(stderr, "shoal: slave lost the master (%s): ending\n", reason);
+    _exit(s->proc ? 1 : 1);
+}
+
+static void on_connect_failed(struct net_node *n, const char *addr, const char *reason,
+                              void *arg) {
+    struct slave *s = arg;
+    fprintf(stderr, "shoal: slave cannot join %s: %s\n", addr, reason);
+    pthread_mutex_lock(&s->lock);
+    s->failed = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int slave_run_once(const struct slave_config *cfg) {
+    struct slave *s = calloc(1, sizeof *s);
+    SHOAL_ASSERT(s);
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->lq_cond, NULL);
+    u64map_init(&s->waiters);
+    struct net_config nc;
+    net_config_defaults(&nc);
+    nc.node_id = NET_NODE_ANY;
+    nc.key = cfg->key;
+    nc.connect_timeout_ms = DEFAULT(cfg->connect_timeout_ms, 30000);
+    nc.heartbeat_interval_ms = DEFAULT(cfg->heartbeat_ms, 500);
+    nc.peer_timeout_ms = DEFAULT(cfg->peer_ms, 5000);
+    nc.on_peer_up = on_peer_up;
+    nc.on_peer_lost = on_peer_lost;
+    nc.on_connect_failed = on_connect_failed;
+    nc.arg = s;
+    if (!(s->net = net_node_create(&nc))) return 1;
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_SETUP, h_setup, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_GRANT, h_grant, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE, h_invalidate, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE, h_response, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, h_spawn, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, s);
+    if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;
+    pthread_mutex_lock(&s->lock);
+    while (!s->failed)
+        pthread_cond_wait(&s->cond, &s->lock); /* the run ends this process from the loop */
+    pthread_mutex_unlock(&s->lock);
+    return 1;
+}

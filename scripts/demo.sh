@@ -1,17 +1,23 @@
 #!/bin/sh
 # make demo: builds the bundled multi-threaded guest program for AArch64
-# and runs it under shoal, next to qemu-aarch64 for comparison.
+# and runs it under shoal on one node and on a local 2-node cluster, next
+# to qemu-aarch64 for comparison.
 set -e
 BUILD=${1:-build}
 out=$BUILD/demo
 mkdir -p "$out"
 aarch64-linux-gnu-gcc -static -O2 -pthread -o "$out/pi_threads" bench/workloads/pi_threads.c
-args="4 400000"
-echo "== $BUILD/shoal $out/pi_threads $args"
+args="8 4000000"
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f s", (b - a) / 1e9 }'; }
+
+echo "== qemu-aarch64 $out/pi_threads $args"
 t0=$(date +%s%N)
-"$BUILD/shoal" "$out/pi_threads" $args
+qemu-aarch64 "$out/pi_threads" $args
 t1=$(date +%s%N)
-ref=$(qemu-aarch64 "$out/pi_threads" $args)
+echo "== shoal, one node"
+"$BUILD/shoal" "$out/pi_threads" $args
 t2=$(date +%s%N)
-echo "== qemu-aarch64 prints: $ref"
-awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "== time: shoal %.2f s, qemu-aarch64 %.2f s\n", (b-a)/1e9, (c-b)/1e9 }'
+echo "== shoal -n 2: a local cluster of 2 nodes (threads placed round-robin)"
+"$BUILD/shoal" -n 2 -v "$out/pi_threads" $args
+t3=$(date +%s%N)
+echo "== time: qemu-aarch64 $(ms "$t0" "$t1"), shoal $(ms "$t1" "$t2"), shoal -n 2 $(ms "$t2" "$t3")"

@@ -6,7 +6,12 @@
  * thread moves outq into the bufferevent. mu is never held while calling
  * out of this file, so there is no lock order to get wrong, and a whole
  * frame (header, envelope, payload) enters outq under one lock hold, so
- * frames from different threads never interleave. */
+ * frames from different threads never interleave.
+ *
+ * Emulated network (net/emul.h): each frame also enters the connection's
+ * emulated link under mu, which gives it a due time; flush_cb then moves
+ * only the bytes of frames that are due and arms emul_timer for the next
+ * one. outq holds the frames in order, so order is kept. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -28,6 +33,8 @@ struct tcp_conn {
     struct event *flush_ev; /* activated by senders: outq -> bev */
     struct event *timer;    /* handshake deadline, then linger deadline */
     struct event *hb_timer;
+    struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
+    struct net_emul_link emul; /* under mu */
     struct net_frame_decoder dec;
     struct net_auth auth;
     struct net_auth_out auth_out;
@@ -98,11 +105,15 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
         r = -ENOMEM;
     } else {
         buf = NULL; /* outq owns it now */
-        if (payload_len && evbuffer_add(t->outq, payload, payload_len)) {
+        uint64_t due;
+        if ((payload_len && evbuffer_add(t->outq, payload, payload_len)) ||
+            (t->emul_timer &&
+             net_emul_push(&t->emul, net_emul_now_ns(), (uint64_t)len + payload_len, &due))) {
             /* The header is queued and promises a payload that is not
-             * there: the stream is broken. Close rather than lie. */
+             * there (or, emulated, bytes no frame accounts for): the
+             * stream is broken. Close rather than lie. */
             atomic_store(&t->c.state, NET_CONN_CLOSING);
-            snprintf(t->reason, sizeof t->reason, "out of memory queueing a payload");
+            snprintf(t->reason, sizeof t->reason, "out of memory queueing a frame");
             t->report = 1;
             r = -ENOMEM;
         }
@@ -151,6 +162,7 @@ static void tcp_down(struct tcp_conn *t, const char *reason) {
     pthread_mutex_lock(&t->mu);
     int prev = atomic_exchange(&t->c.state, NET_CONN_CLOSED);
     evbuffer_drain(t->outq, evbuffer_get_length(t->outq));
+    net_emul_clear(&t->emul);
     pthread_mutex_unlock(&t->mu);
     if (prev == NET_CONN_CLOSED) return;
     char why[NET_ERROR_MAX + 1];
@@ -161,6 +173,7 @@ static void tcp_down(struct tcp_conn *t, const char *reason) {
     event_del(t->timer);
     event_del(t->hb_timer);
     event_del(t->flush_ev);
+    if (t->emul_timer) event_del(t->emul_timer);
     if (t->dial) {
         struct net_dial *d = t->dial;
         t->dial = NULL;
@@ -206,6 +219,7 @@ static void tcp_shutdown(struct net_conn *c) {
     event_del(t->timer);
     event_del(t->hb_timer);
     event_del(t->flush_ev);
+    if (t->emul_timer) event_del(t->emul_timer);
     t->dial = NULL; /* the node frees its dials itself */
 }
 
@@ -215,6 +229,8 @@ static void tcp_free(struct net_conn *c) {
     if (t->flush_ev) event_free(t->flush_ev);
     if (t->timer) event_free(t->timer);
     if (t->hb_timer) event_free(t->hb_timer);
+    if (t->emul_timer) event_free(t->emul_timer);
+    net_emul_link_fini(&t->emul);
     if (t->outq) evbuffer_free(t->outq);
     net_frame_decoder_fini(&t->dec);
     pthread_mutex_destroy(&t->mu);
@@ -223,12 +239,40 @@ static void tcp_free(struct net_conn *c) {
 
 /* ---- loop-thread callbacks ---------------------------------------------- */
 
+/* Emulated: moves the frames that are due into out and arms emul_timer
+ * for the next one. Returns how many frames still wait. Under mu. */
+static size_t emul_flush(struct tcp_conn *t, struct evbuffer *out) {
+    uint64_t now = net_emul_now_ns(), next;
+    uint64_t bytes = net_emul_pop_due(&t->emul, now, &next);
+    if (bytes) evbuffer_remove_buffer(t->outq, out, (size_t)bytes);
+    if (next) {
+        uint64_t us = (next - now + 999) / 1000;
+        struct timeval tv = {.tv_sec = (time_t)(us / 1000000),
+                             .tv_usec = (suseconds_t)(us % 1000000)};
+        evtimer_add(t->emul_timer, &tv);
+    }
+    return net_emul_pending(&t->emul);
+}
+
+/* Frames that still wait for their emulated due time. */
+static size_t emul_waiting(struct tcp_conn *t) {
+    if (!t->emul_timer) return 0;
+    pthread_mutex_lock(&t->mu);
+    size_t n = net_emul_pending(&t->emul);
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     if (!t->bev) return;
     struct evbuffer *out = bufferevent_get_output(t->bev);
+    size_t waiting = 0;
     pthread_mutex_lock(&t->mu);
-    evbuffer_add_buffer(out, t->outq);
+    if (t->emul_timer)
+        waiting = emul_flush(t, out);
+    else
+        evbuffer_add_buffer(out, t->outq);
     int st = atomic_load(&t->c.state);
     pthread_mutex_unlock(&t->mu);
     if (st != NET_CONN_CLOSING) return;
@@ -239,13 +283,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg) {
         struct timeval tv = net_ms_tv(cfg_of(t)->linger_ms);
         evtimer_add(t->timer, &tv);
     }
-    if (evbuffer_get_length(out) == 0) tcp_down(t, t->reason);
+    if (evbuffer_get_length(out) == 0 && !waiting) tcp_down(t, t->reason);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg) {
     struct tcp_conn *t = arg;
     if (atomic_load(&t->c.state) == NET_CONN_CLOSING &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0 && !emul_waiting(t))
         tcp_down(t, t->reason);
 }
 
@@ -421,8 +465,12 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     t->flush_ev = event_new(n->base, -1, 0, flush_cb, t);
     t->timer = evtimer_new(n->base, timer_cb, t);
     t->hb_timer = event_new(n->base, -1, EV_PERSIST, hb_cb, t);
+    net_emul_link_init(&t->emul, &n->cfg.emul);
+    bool emulated = net_emul_enabled(&n->cfg.emul);
+    if (emulated) t->emul_timer = evtimer_new(n->base, flush_cb, t);
     t->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!t->outq || !t->flush_ev || !t->timer || !t->hb_timer || !t->bev) {
+    if (!t->outq || !t->flush_ev || !t->timer || !t->hb_timer || (emulated && !t->emul_timer) ||
+        !t->bev) {
         if (fd >= 0 && !t->bev) evutil_closesocket(fd);
         tcp_free(&t->c);
         return NULL;

@@ -42,6 +42,20 @@ static void libs_init(void) {
     libs_ok = evthread_use_pthreads() == 0 && sodium_init() >= 0;
 }
 
+/* An emulated network fires timers microseconds apart; libevent's
+ * default timers read a coarse clock (ms steps) and round epoll's timeout
+ * to milliseconds, so emulation asks for precise ones (timerfd). Without
+ * emulation nothing here needs them. */
+static struct event_base *new_base(const struct net_emul_config *emul) {
+    if (!net_emul_enabled(emul)) return event_base_new();
+    struct event_config *ec = event_config_new();
+    if (!ec) return NULL;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *b = event_base_new_with_config(ec);
+    event_config_free(ec);
+    return b;
+}
+
 struct net_node *net_node_create(const struct net_config *cfg) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, libs_init);
@@ -56,7 +70,7 @@ struct net_node *net_node_create(const struct net_config *cfg) {
     n->cfg.build = n->build;
     atomic_init(&n->id, cfg->node_id);
     pthread_mutex_init(&n->mu, NULL);
-    n->base = event_base_new();
+    n->base = new_base(&cfg->emul);
     if (!n->base) {
         log_error("net: cannot create an event base");
         pthread_mutex_destroy(&n->mu);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "net/auth.h"
+#include "net/emul.h"
 #include "net/frame.h"
 #include "net/key.h"
 #include "net/msg.h"
@@ -89,6 +90,9 @@ struct net_config {
     unsigned connect_timeout_ms;    /* net_node_connect keeps retrying this long */
     unsigned connect_retry_ms;      /* pause between attempts */
     unsigned linger_ms;             /* a closing conn waits this long to flush */
+    /* Emulated network on every link this node sends on (net/emul.h);
+     * all zero (the default): none. */
+    struct net_emul_config emul;
     net_peer_up_fn on_peer_up;
     net_peer_lost_fn on_peer_lost;
     net_connect_failed_fn on_connect_failed;

@@ -1,0 +1,77 @@
+/* The emulated network: added one-way latency and a bandwidth cap per
+ * link and direction, applied by the TCP backend to every frame a node
+ * sends, so a study of "1 GbE, 55 us RTT" or "100 Gb, 3 us" runs on one
+ * machine without netem.
+ *
+ * The model (store and forward, one FIFO link per connection and
+ * direction): a frame of B bytes handed to the link at time t starts
+ * when the link is free, occupies it for B * 8 / bandwidth (serialization
+ * delay; later frames queue behind it), and arrives whole `latency` after
+ * its last bit left:
+ *     depart = max(t, link_free) + B * 8 / bandwidth;  link_free = depart;
+ *     due    = depart + latency.
+ * Due times never decrease, so frames arrive in the order they were sent.
+ * The backend writes a frame to the socket at its due time (a libevent
+ * timer on the sender's loop; no thread sleeps), so the real transport's
+ * own latency comes on top of the emulated one.
+ *
+ * This file is the model only: no I/O, no clock unless asked, so it is
+ * tested with made-up times. Not thread-safe: the backend holds the
+ * connection's lock. */
+#ifndef SHOAL_NET_EMUL_H
+#define SHOAL_NET_EMUL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct net_emul_config {
+    uint64_t latency_us;     /* one-way, added to every frame; 0: none */
+    uint64_t bandwidth_mbit; /* per link and direction; 0: no cap */
+};
+
+static inline bool net_emul_enabled(const struct net_emul_config *c) {
+    return c->latency_us || c->bandwidth_mbit;
+}
+
+struct net_emul_frame {
+    uint64_t bytes;
+    uint64_t due_ns;
+};
+
+/* One direction of one link: frames handed to it and not yet due. */
+struct net_emul_link {
+    struct net_emul_config cfg;
+    uint64_t free_ns;  /* the link is busy serializing until then */
+    uint64_t last_due; /* due time of the newest frame (keeps FIFO order) */
+    struct net_emul_frame *ring;
+    size_t head, count, cap; /* cap: 0 or a power of two */
+};
+
+/* CLOCK_MONOTONIC in nanoseconds; the clock libevent's precise timers use. */
+uint64_t net_emul_now_ns(void);
+
+void net_emul_link_init(struct net_emul_link *l, const struct net_emul_config *cfg);
+void net_emul_link_fini(struct net_emul_link *l);
+
+/* Serialization time of `bytes` on this link, in ns (0 without a cap). */
+uint64_t net_emul_wire_ns(const struct net_emul_config *cfg, uint64_t bytes);
+
+/* A frame of `bytes` is handed to the link at now_ns. Returns 0 and its
+ * due time in *due_ns, or -ENOMEM (the link is unchanged). */
+int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint64_t *due_ns);
+
+/* Removes the frames due at now_ns and returns how many bytes they make
+ * (the backend moves that many bytes to the socket). *next_due_ns: the
+ * due time of the oldest frame left, 0 when none is. */
+uint64_t net_emul_pop_due(struct net_emul_link *l, uint64_t now_ns, uint64_t *next_due_ns);
+
+/* Frames waiting. */
+static inline size_t net_emul_pending(const struct net_emul_link *l) {
+    return l->count;
+}
+
+/* Forgets every waiting frame (the connection is gone). */
+void net_emul_clear(struct net_emul_link *l);
+
+#endif

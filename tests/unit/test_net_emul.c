@@ -1,0 +1,404 @@
+/* net/emul.c (the link model, with made-up times) and the emulated
+ * network in the TCP backend over 127.0.0.1: round-trip time against the
+ * configured latency, throughput against the configured bandwidth, order
+ * kept, and frames still waiting when a connection closes delivered.
+ *
+ * Timing checks are one-sided where they can be exact: the emulation
+ * never delivers a frame before its due time, so a measured time is at
+ * least the configured one. The upper bounds are generous: a loaded
+ * 2-core machine only makes things later. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "net/emul.h"
+#include "net/transport.h"
+
+/* ---- the model ------------------------------------------------------------ */
+
+static void test_model_bandwidth_queuing(void) {
+    struct net_emul_config cfg = {.latency_us = 100, .bandwidth_mbit = 8}; /* 1 byte/us */
+    struct net_emul_link l;
+    net_emul_link_init(&l, &cfg);
+    uint64_t due, next;
+    CU_ASSERT_EQUAL(net_emul_push(&l, 0, 1000, &due), 0);
+    CU_ASSERT_EQUAL(due, 1000000 + 100000); /* 1000 us on the wire, then 100 us */
+    CU_ASSERT_EQUAL(net_emul_push(&l, 0, 500, &due), 0);
+    CU_ASSERT_EQUAL(due, 1500000 + 100000); /* queued behind the first */
+    CU_ASSERT_EQUAL(net_emul_push(&l, 5000000, 10, &due), 0);
+    CU_ASSERT_EQUAL(due, 5010000 + 100000); /* the link was idle again */
+    CU_ASSERT_EQUAL(net_emul_pending(&l), 3);
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1099999, &next), 0);
+    CU_ASSERT_EQUAL(next, 1100000);
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1600000, &next), 1500);
+    CU_ASSERT_EQUAL(next, 5110000);
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 10000000000ull, &next), 10);
+    CU_ASSERT_EQUAL(next, 0);
+    CU_ASSERT_EQUAL(net_emul_pending(&l), 0);
+    net_emul_link_fini(&l);
+}
+
+static void test_model_latency_only_and_order(void) {
+    struct net_emul_config cfg = {.latency_us = 27};
+    struct net_emul_link l;
+    net_emul_link_init(&l, &cfg);
+    uint64_t due, prev = 0, next;
+    CU_ASSERT_EQUAL(net_emul_push(&l, 1000, 1 << 20, &due), 0);
+    CU_ASSERT_EQUAL(due, 28000); /* no cap: size costs nothing */
+    /* a clock read that went backwards still cannot reorder frames */
+    CU_ASSERT_EQUAL(net_emul_push(&l, 500, 1, &due), 0);
+    CU_ASSERT_EQUAL(due, 28000);
+    /* thousands of frames: the ring grows, order and bytes are kept */
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < 10000; i++) {
+        CU_ASSERT_EQUAL(net_emul_push(&l, 2000 + i * 3, i + 1, &due), 0);
+        CU_ASSERT(due >= prev);
+        prev = due;
+        total += i + 1;
+    }
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 28000, &next), (1 << 20) + 1);
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, UINT64_MAX, &next), total);
+    CU_ASSERT_EQUAL(next, 0);
+    net_emul_clear(&l);
+    net_emul_link_fini(&l);
+}
+
+static void test_model_wire_time(void) {
+    struct net_emul_config c = {.bandwidth_mbit = 3};
+    CU_ASSERT_EQUAL(net_emul_wire_ns(&c, 1), 2667); /* 8/3 us, rounded up */
+    c.bandwidth_mbit = 1000;
+    CU_ASSERT_EQUAL(net_emul_wire_ns(&c, 4096), 32768); /* a page on 1 GbE */
+    c.bandwidth_mbit = 0;
+    CU_ASSERT_EQUAL(net_emul_wire_ns(&c, 4096), 0);
+    CU_ASSERT_FALSE(net_emul_enabled(&c));
+    c.latency_us = 1;
+    CU_ASSERT_TRUE(net_emul_enabled(&c));
+}
+
+/* ---- two nodes over loopback ----------------------------------------------- */
+
+struct rx {
+    uint64_t req_id;
+    uint64_t at_ns;
+    int page;
+    struct rx *next;
+};
+
+struct ep {
+    struct net_node *node;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct rx *head, **tail;
+    unsigned nrx, up, lost;
+    int echo; /* reply to each page_request with one carrying the same req_id */
+    int expect_loss;
+};
+
+static struct net_key key;
+
+static void on_msg(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct ep *e = arg;
+    uint64_t id = 0;
+    if (f->env->msg_case == SHOAL__ENVELOPE__MSG_PAGE_REQUEST) id = f->env->page_request->req_id;
+    if (f->env->msg_case == SHOAL__ENVELOPE__MSG_PAGE_GRANT) id = f->env->page_grant->req_id;
+    if (e->echo) {
+        Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        rq.req_id = id;
+        rq.access = SHOAL__ACCESS__ACCESS_READ;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
+        env.page_request = &rq;
+        CU_ASSERT_EQUAL(net_send(c, &env), 0);
+    }
+    struct rx *r = calloc(1, sizeof *r);
+    r->req_id = id;
+    r->at_ns = net_emul_now_ns();
+    r->page = f->payload != NULL;
+    pthread_mutex_lock(&e->mu);
+    *e->tail = r;
+    e->tail = &r->next;
+    e->nrx++;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void on_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
+    struct ep *e = arg;
+    pthread_mutex_lock(&e->mu);
+    e->up++;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void on_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
+    struct ep *e = arg;
+    pthread_mutex_lock(&e->mu);
+    /* links are closed on purpose only at the end of a test */
+    if (!e->expect_loss) fprintf(stderr, "\n    node %u lost: %s\n", id, reason);
+    e->lost++;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+#define WAIT_FOR(e, cond)                                                                          \
+    do {                                                                                           \
+        pthread_mutex_lock(&(e)->mu);                                                              \
+        while (!(cond))                                                                            \
+            pthread_cond_wait(&(e)->cv, &(e)->mu);                                                 \
+        pthread_mutex_unlock(&(e)->mu);                                                            \
+    } while (0)
+
+static void ep_start(struct ep *e, uint32_t id, struct net_emul_config emul) {
+    memset(e, 0, sizeof *e);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    e->tail = &e->head;
+    struct net_config cfg;
+    net_config_defaults(&cfg);
+    cfg.node_id = id;
+    cfg.key = key;
+    cfg.build = "shoal test";
+    cfg.on_peer_up = on_up;
+    cfg.on_peer_lost = on_lost;
+    cfg.arg = e;
+    /* heartbeats would share the link with what is measured */
+    cfg.heartbeat_interval_ms = 0;
+    cfg.peer_timeout_ms = 0;
+    cfg.emul = emul;
+    e->node = net_node_create(&cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e->node);
+    CU_ASSERT_EQUAL(net_node_on(e->node, SHOAL__ENVELOPE__MSG_PAGE_REQUEST, on_msg, e), 0);
+    CU_ASSERT_EQUAL(net_node_on(e->node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_msg, e), 0);
+    CU_ASSERT_EQUAL(net_node_start(e->node), 0);
+}
+
+static void ep_stop(struct ep *e) {
+    net_node_destroy(e->node);
+    for (struct rx *r = e->head, *n; r; r = n) {
+        n = r->next;
+        free(r);
+    }
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+}
+
+/* Master 0 and slave 1, both sending through emul; returns the slave's
+ * connection to the master (a reference). */
+static struct net_conn *pair_up(struct ep *m, struct ep *s, struct net_emul_config emul) {
+    ep_start(m, 0, emul);
+    uint16_t port = 0;
+    CU_ASSERT_EQUAL_FATAL(net_node_listen(m->node, "127.0.0.1", 0, &port), 0);
+    ep_start(s, 1, emul);
+    CU_ASSERT_EQUAL_FATAL(net_node_connect(s->node, "127.0.0.1", port), 0);
+    WAIT_FOR(m, m->up == 1);
+    WAIT_FOR(s, s->up == 1);
+    struct net_conn *c = net_node_peer(s->node, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    return c;
+}
+
+static int send_req(struct net_conn *c, uint64_t id) {
+    Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    rq.req_id = id;
+    rq.access = SHOAL__ACCESS__ACCESS_READ;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
+    env.page_request = &rq;
+    return net_send(c, &env);
+}
+
+static int send_grant(struct net_conn *c, uint64_t id, const void *page) {
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    g.req_id = id;
+    g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    return net_send_page(c, &env, page);
+}
+
+static struct rx *take(struct ep *e) {
+    pthread_mutex_lock(&e->mu);
+    while (!e->head && !e->lost)
+        pthread_cond_wait(&e->cv, &e->mu);
+    struct rx *r = e->head;
+    if (r) e->head = r->next;
+    if (!e->head) e->tail = &e->head;
+    pthread_mutex_unlock(&e->mu);
+    return r;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_rtt(void) {
+    const uint64_t lat_us = 500;
+    struct ep m, s;
+    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
+    m.echo = 1;
+    enum { N = 100 };
+    uint64_t rtt[N];
+    for (unsigned i = 0; i < N; i++) {
+        uint64_t t0 = net_emul_now_ns();
+        CU_ASSERT_EQUAL(send_req(c, i), 0);
+        struct rx *r = take(&s);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        rtt[i] = r->at_ns - t0;
+        CU_ASSERT_EQUAL(r->req_id, i);
+        free(r);
+    }
+    qsort(rtt, N, sizeof rtt[0], cmp_u64);
+    printf("\n    latency %llu us each way: RTT min %.1f median %.1f max %.1f us ",
+           (unsigned long long)lat_us, rtt[0] / 1e3, rtt[N / 2] / 1e3, rtt[N - 1] / 1e3);
+    /* never early: each direction waits for its due time */
+    CU_ASSERT(rtt[0] >= 2 * lat_us * 1000);
+    /* and not much late: loopback and timers add tens of us, a loaded
+     * machine more; 10 ms of slack on the median is generous */
+    CU_ASSERT(rtt[N / 2] < 2 * lat_us * 1000 + 10000000);
+    net_conn_unref(c);
+    pthread_mutex_lock(&m.mu);
+    m.expect_loss = 1;
+    pthread_mutex_unlock(&m.mu);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static void test_bandwidth(void) {
+    const uint64_t mbit = 100;
+    struct ep m, s;
+    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){.bandwidth_mbit = mbit});
+    static uint8_t page[NET_PAGE_SIZE];
+    enum { PAGES = 1024 }; /* 4 MiB */
+    uint64_t bytes0 = atomic_load(&net_node_stats(s.node)->bytes_tx);
+    uint64_t t0 = net_emul_now_ns();
+    for (unsigned i = 0; i < PAGES; i++) {
+        page[0] = (uint8_t)i;
+        CU_ASSERT_EQUAL(send_grant(c, i, page), 0);
+    }
+    WAIT_FOR(&m, m.nrx == PAGES || m.lost);
+    CU_ASSERT_EQUAL_FATAL(m.nrx, PAGES);
+    struct rx *last = NULL;
+    for (struct rx *r = m.head; r; r = r->next)
+        last = r;
+    uint64_t elapsed = last->at_ns - t0;
+    uint64_t bytes = atomic_load(&net_node_stats(s.node)->bytes_tx) - bytes0;
+    uint64_t wire_ns = bytes * 8 * 1000 / mbit;
+    printf("\n    %llu bytes at %llu Mbit/s: %.3f s (model %.3f s), %.1f Mbit/s ",
+           (unsigned long long)bytes, (unsigned long long)mbit, elapsed / 1e9, wire_ns / 1e9,
+           bytes * 8 / (elapsed / 1e3));
+    CU_ASSERT(bytes >= (uint64_t)PAGES * NET_PAGE_SIZE);
+    /* the link never carries more than its cap */
+    CU_ASSERT(elapsed >= wire_ns);
+    /* and it is not wildly slower: loopback moves 4 MiB in milliseconds */
+    CU_ASSERT(elapsed < 2 * wire_ns + 1000000000ull);
+    net_conn_unref(c);
+    pthread_mutex_lock(&m.mu);
+    m.expect_loss = 1;
+    pthread_mutex_unlock(&m.mu);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+struct sender {
+    struct net_conn *c;
+    unsigned id;
+};
+
+static void *send_many(void *arg) {
+    struct sender *sd = arg;
+    static uint8_t page[NET_PAGE_SIZE];
+    for (uint64_t i = 0; i < 400; i++) {
+        uint64_t tag = (uint64_t)sd->id << 32 | i;
+        int r = i % 7 == 3 ? send_grant(sd->c, tag, page) : send_req(sd->c, tag);
+        if (r) return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_order(void) {
+    struct ep m, s;
+    struct net_conn *c =
+        pair_up(&m, &s, (struct net_emul_config){.latency_us = 200, .bandwidth_mbit = 1000});
+    enum { T = 4 };
+    struct sender sd[T];
+    pthread_t th[T];
+    for (unsigned i = 0; i < T; i++) {
+        sd[i] = (struct sender){c, i};
+        pthread_create(&th[i], NULL, send_many, &sd[i]);
+    }
+    for (unsigned i = 0; i < T; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        CU_ASSERT_PTR_NULL(r);
+    }
+    WAIT_FOR(&m, m.nrx == T * 400 || m.lost);
+    CU_ASSERT_EQUAL_FATAL(m.nrx, T * 400);
+    uint64_t next[T] = {0};
+    unsigned pages = 0;
+    for (struct rx *r = m.head; r; r = r->next) {
+        unsigned who = (unsigned)(r->req_id >> 32);
+        CU_ASSERT_FATAL(who < T);
+        /* each sender's messages arrive in the order it sent them */
+        CU_ASSERT_EQUAL(r->req_id & 0xffffffffu, next[who]);
+        next[who] = (r->req_id & 0xffffffffu) + 1;
+        pages += r->page;
+    }
+    CU_ASSERT_EQUAL(pages, T * (400 / 7 + (400 % 7 > 3)));
+    net_conn_unref(c);
+    pthread_mutex_lock(&m.mu);
+    m.expect_loss = 1;
+    pthread_mutex_unlock(&m.mu);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+/* A close while frames still wait for their due time sends them first. */
+static void test_close_flushes(void) {
+    const uint64_t lat_us = 30000;
+    struct ep m, s;
+    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
+    pthread_mutex_lock(&m.mu);
+    m.expect_loss = 1;
+    pthread_mutex_unlock(&m.mu);
+    uint64_t t0 = net_emul_now_ns();
+    for (uint64_t i = 0; i < 20; i++)
+        CU_ASSERT_EQUAL(send_req(c, i), 0);
+    net_close(c);
+    CU_ASSERT_EQUAL(send_req(c, 99), -ENOTCONN);
+    WAIT_FOR(&m, m.lost == 1);
+    CU_ASSERT_EQUAL(m.nrx, 20);
+    uint64_t i = 0;
+    for (struct rx *r = m.head; r; r = r->next, i++) {
+        CU_ASSERT_EQUAL(r->req_id, i);
+        CU_ASSERT(r->at_ns - t0 >= lat_us * 1000);
+    }
+    net_conn_unref(c);
+    pthread_mutex_lock(&m.mu);
+    m.expect_loss = 1;
+    pthread_mutex_unlock(&m.mu);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
+static int suite_init(void) {
+    log_set_level(LOG_ERROR); /* each test ends by closing a link: a warning */
+    return net_key_generate(&key) ? -1 : 0;
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("net_emul", suite_init, NULL);
+    CU_add_test(s, "model: serialization and queuing", test_model_bandwidth_queuing);
+    CU_add_test(s, "model: latency only, order, growth", test_model_latency_only_and_order);
+    CU_add_test(s, "model: wire time", test_model_wire_time);
+    CU_add_test(s, "loopback: RTT with 500 us latency", test_rtt);
+    CU_add_test(s, "loopback: 4 MiB at 100 Mbit/s", test_bandwidth);
+    CU_add_test(s, "loopback: order under emulation", test_order);
+    CU_add_test(s, "loopback: close sends waiting frames", test_close_flushes);
+}

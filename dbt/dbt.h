@@ -21,10 +21,17 @@ struct dbt_options {
     bool log_exec;         /* print each block as it runs */
     bool no_chain;         /* do not link blocks directly */
     FILE *log;             /* where the above go; default stderr */
+    /* Called when the guest runs shoal's placement hint
+     * (include/shoal/hint.h): group for this thread, or for the next
+     * thread it creates. NULL: the hint is a NOP like the rest of the
+     * hint space. */
+    void (*hint_group)(struct cpu *cpu, int64_t group, bool next_thread);
 };
 
 struct dbt *dbt_create(const struct dbt_options *opts);
 void dbt_destroy(struct dbt *d);
+/* The options d was created with. */
+const struct dbt_options *dbt_get_options(const struct dbt *d);
 
 /* Prepares a vCPU for running in d (allocates its jump cache). */
 void dbt_cpu_init(struct dbt *d, struct cpu *cpu);

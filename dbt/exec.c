@@ -99,6 +99,11 @@ void dbt_cpu_fini(struct cpu *cpu)
     cpu->jump_cache = NULL;
 }
 
+const struct dbt_options *dbt_get_options(const struct dbt *d)
+{
+    return &d->opt;
+}
+
 void dbt_get_stats(struct dbt *d, struct dbt_stats *out)
 {
     out->blocks_translated = d->blocks_translated;

@@ -22,6 +22,13 @@ static void drop_translations(void *opaque, uint64_t start, uint64_t len) {
     dbt_invalidate(opaque, start, len);
 }
 
+/* The DBT with this layer's callbacks where the caller set none. */
+static struct dbt *create_dbt(const struct process_config *cfg) {
+    struct dbt_options o = cfg->dbt;
+    if (!o.hint_group) o.hint_group = task_hint_group;
+    return dbt_create(&o);
+}
+
 struct task *task_new(struct process *proc) {
     struct task *t = aligned_alloc(64, (sizeof(struct task) + 63) & ~(size_t)63);
     SHOAL_ASSERT(t);
@@ -31,6 +38,7 @@ struct task *task_new(struct process *proc) {
     t->cpu.guest_size = proc->mem.size;
     t->cpu.opaque = t;
     t->altstack.ss_flags = GUEST_SS_DISABLE;
+    t->hint_group = t->hint_next_group = -1;
     dbt_cpu_init(proc->dbt, &t->cpu);
     stats_task_start(&proc->stats, t);
     return t;
@@ -60,7 +68,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
         return r;
     }
     stats_init(&p->stats, cfg->stats_path);
-    p->dbt = dbt_create(&cfg->dbt);
+    p->dbt = create_dbt(cfg);
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;
     p->strace = cfg->strace;
@@ -152,7 +160,7 @@ int process_create_blank(const struct process_config *cfg, uint64_t space_size,
         return r;
     }
     stats_init(&p->stats, cfg->stats_path);
-    p->dbt = dbt_create(&cfg->dbt);
+    p->dbt = create_dbt(cfg);
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;
     p->strace = cfg->strace;

@@ -91,6 +91,10 @@ struct task {
     struct aarch64_stack_t altstack;
     struct task_signals sig;
     struct task *stats_next, *stats_prev; /* run_stats.live list */
+    /* Placement hint groups (include/shoal/hint.h; sched/): this thread's
+     * and the one its next clone gets; -1: none. Written by this thread
+     * (the hint runs on it), read by the clone it makes. */
+    int64_t hint_group, hint_next_group;
 };
 
 /* What the command line decided. */
@@ -122,6 +126,10 @@ _Noreturn void task_exit(struct task *t, int status);
 _Noreturn void process_exit(struct process *p, int status);
 /* Ends the process as if killed by sig (no core dump of the emulator). */
 _Noreturn void process_die_of_signal(struct process *p, int sig);
+
+/* dbt_options.hint_group for tasks (syscall/hint.c): records the group
+ * in the task; a cluster node also tells the master. */
+void task_hint_group(struct cpu *cpu, int64_t group, bool next_thread);
 
 /* Allocates a task for proc with a fresh vCPU. */
 struct task *task_new(struct process *proc);

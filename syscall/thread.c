@@ -62,6 +62,9 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     if (newsp) t->cpu.x[31] = newsp;
     if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
     t->sigmask = parent->sigmask;
+    /* SHOAL_HINT_NEXT_GROUP marks one clone: this one. */
+    t->hint_group = parent->hint_next_group;
+    parent->hint_next_group = -1;
     t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
     struct thread_start s = {.task = t, .flags = flags, .ptid = ptid, .ctid = ctid};

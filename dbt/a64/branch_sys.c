@@ -6,6 +6,7 @@
 
 #include "dbt/a64/a64.h"
 #include "dbt/a64/sys.h"
+#include "dbt/dbt.h"
 
 #define RT(insn) BITS(insn, 4, 0)
 #define RN(insn) BITS(insn, 9, 5)
@@ -74,6 +75,23 @@ static void trans_brk(struct a64_ctx *c, uint32_t insn)
  * ARMv8.0 EL0 core executes the whole hint space as NOP. */
 static void trans_nop(struct a64_ctx *c, uint32_t insn) {}
 
+/* shoal's placement hint (include/shoal/hint.h): HINT #0x70 marks the
+ * calling thread with group x16, HINT #0x71 the next thread it creates.
+ * Unallocated hints, so hardware and qemu run them as NOP; here the
+ * embedder hears about them, and guest state is left unchanged. */
+static uint64_t helper_shoal_hint(struct cpu *cpu, uint64_t insn, uint64_t group, uint64_t u1,
+                                  uint64_t u2)
+{
+    const struct dbt_options *o = dbt_get_options(cpu->dbt);
+    if (o->hint_group) o->hint_group(cpu, (int64_t)group, BIT(insn, 5));
+    return 0;
+}
+
+static void trans_shoal_hint(struct a64_ctx *c, uint32_t insn)
+{
+    a64_call_insn(c, helper_shoal_hint, a64_read_x(c, 16), IR_ZERO, IR_ZERO);
+}
+
 static void trans_clrex(struct a64_ctx *c, uint32_t insn)
 {
     ir_stcpu(c->b, 32, CPU_OFF(excl_size), IR_ZERO);
@@ -114,6 +132,7 @@ const struct a64_row a64_rows_branch_sys[] = {
     {"BRK", "11010100001iiiiiiiiiiiiiiii00000", trans_brk},
 
     {"HINT", "11010101000000110010iiiiiii11111", trans_nop},
+    {"SHOAL_HINT", "11010101000000110010111000n11111", trans_shoal_hint},
     {"CLREX", "11010101000000110011iiii01011111", trans_clrex},
     {"DSB", "11010101000000110011iiii10011111", trans_barrier},
     {"DMB", "11010101000000110011iiii10111111", trans_barrier},

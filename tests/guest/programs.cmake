@@ -50,6 +50,7 @@ guest_program(atomics_outline SRC atomics_c11.c FLAGS -moutline-atomics LIBS -la
 guest_program(llsc_asm SRC llsc_asm.c)
 guest_program(spinlock SRC spinlock.c)
 guest_program(threads_many SRC threads_many.c)
+guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 
 # System interface
 guest_program(file_io SRC file_io.c)

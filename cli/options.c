@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "cli/options.h"
 
+#include "common/config.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +31,9 @@ void options_usage(FILE *out) {
           "  -d ITEM[,...]       log in_asm, op (IR), exec                  SHOAL_LOG\n"
           "  -D FILE             write the -d log to FILE                   SHOAL_LOG_FILENAME\n"
           "  --stats FILE        write run statistics as JSON to FILE at exit\n"
+          "  --config FILE       read settings from an INI file (repeatable; docs/config.md)\n"
+          "  -o SECTION.KEY=VAL  override one setting (after every --config file)\n"
+          "  -v                  print the effective configuration to stderr\n"
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
           "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
           "  -h, --help          this text\n"
@@ -83,6 +88,21 @@ static void add_edits(struct shoal_options *o, const char *list, bool unset) {
         o->env_edits[o->n_env_edits++] = (struct env_edit){strdup(it), unset};
     }
     free(copy);
+}
+
+static void push_arg(const char ***list, size_t *n, const char *v) {
+    *list = realloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = v;
+}
+
+int options_config(const struct shoal_options *o, struct shoal_config *cfg, char *err,
+                   size_t errlen) {
+    config_defaults(cfg);
+    for (size_t i = 0; i < o->n_config_files; i++)
+        if (config_load_file(cfg, o->config_files[i], err, errlen)) return -1;
+    for (size_t i = 0; i < o->n_config_overrides; i++)
+        if (config_apply_override(cfg, o->config_overrides[i], err, errlen)) return -1;
+    return config_check(cfg, err, errlen) ? -1 : 0;
 }
 
 static const char *env_get(char **env, const char *name) {
@@ -158,6 +178,13 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
         else if (!strcmp(name, "stats")) {
             if (!(o->stats_file = value_of(argc, argv, &i, err, errlen))) return -1;
         }
+        else if (!strcmp(name, "config")) {
+            const char *v = value_of(argc, argv, &i, err, errlen);
+            if (!v) return -1;
+            push_arg(&o->config_files, &o->n_config_files, v);
+        }
+        else if (!strcmp(name, "v"))
+            o->verbose = true;
         else if (!strcmp(name, "help") || !strcmp(name, "h"))
             o->help = true;
         else if (!strcmp(name, "version"))
@@ -173,6 +200,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             case 'D':
             case 's':
             case 'L':
+            case 'o':
                 if (!(v = value_of(argc, argv, &i, err, errlen))) return -1;
                 break;
             default: return usage_error(err, errlen, "unknown option '%s'", a);
@@ -189,6 +217,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
                     return usage_error(err, errlen, "bad stack size '%s'", v);
                 break;
             case 'L': o->ld_prefix = v; break;
+            case 'o': push_arg(&o->config_overrides, &o->n_config_overrides, v); break;
             }
         }
     }
@@ -199,6 +228,10 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
 }
 
 void options_free(struct shoal_options *o) {
+    free(o->config_files);
+    free(o->config_overrides);
+    o->config_files = o->config_overrides = NULL;
+    o->n_config_files = o->n_config_overrides = 0;
     for (size_t i = 0; i < o->n_env_edits; i++)
         free(o->env_edits[i].text);
     free(o->env_edits);

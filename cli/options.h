@@ -17,6 +17,13 @@ struct shoal_options {
     bool log_in_asm, log_op, log_exec;
     const char *log_file;
     const char *stats_file; /* --stats FILE */
+    bool verbose;           /* -v: the effective configuration to stderr */
+    /* --config FILE and -o section.key=value, in command-line order
+     * (borrowed from argv); see options_config. */
+    const char **config_files;
+    size_t n_config_files;
+    const char **config_overrides;
+    size_t n_config_overrides;
     uint64_t stack_size; /* 0: default */
     const char *ld_prefix;
     /* guest environment edits, applied in order: "VAR=VALUE" or, unset, "VAR" */
@@ -33,6 +40,14 @@ struct shoal_options {
 int options_parse(struct shoal_options *o, int argc, char **argv, char **env, char *err,
                   size_t errlen);
 void options_free(struct shoal_options *o);
+
+/* The run's configuration (common/config.h): defaults, then every
+ * --config file in order, then every -o override in order, then the
+ * rules between keys. Returns 0, or -1 with a message naming the file,
+ * line and key (or the -o option) in err. */
+struct shoal_config;
+int options_config(const struct shoal_options *o, struct shoal_config *cfg, char *err,
+                   size_t errlen);
 
 /* The guest's environment: env with the edits applied (NULL-terminated,
  * malloc'd array of borrowed or malloc'd strings). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "common/config.h"
 #include "master/master.h"
 #include "slave/slave.h"
 #include "syscall/task.h"
@@ -24,13 +25,24 @@ struct cluster_args {
     const char *placement, *fault_mech, *listen, *connect, *key_file;
     bool verbose, once;
     unsigned peer_timeout_ms, join_timeout_ms;
+    /* --config FILE and -o KEY=VALUE, in order: a slave has no
+     * options_parse of its own, so they are kept here too */
+    const char **config_files, **config_overrides;
+    size_t n_config_files, n_config_overrides;
 };
+
+static void push_arg(const char ***v, size_t *n, const char *s) {
+    *v = realloc(*v, (*n + 1) * sizeof **v);
+    if (!*v) exit(1);
+    (*v)[(*n)++] = s;
+}
 
 /* Options of the single-node command line that take a separate value:
  * needed to find PROGRAM while skipping values. */
 static bool takes_value(const char *a) {
-    static const char *const v[] = {"-E", "-U", "-d", "-D", "-s", "-L", "--tb-size", "-tb-size",
-                                     "--stats", "-stats", "--config", "-config"};
+    static const char *const v[] = {"-E",       "-U",     "-d",       "-D",      "-s",
+                                     "-L",       "--tb-size", "-tb-size", "--stats", "-stats",
+                                     "--config", "-config"};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!strcmp(a, v[i])) return true;
     return false;
@@ -79,13 +91,21 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
             ca->peer_timeout_ms = parse_uint("--peer-timeout", VALUE());
         else if (!strcmp(name, "--join-timeout"))
             ca->join_timeout_ms = parse_uint("--join-timeout", VALUE());
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             ca->verbose = true;
+            argv[out++] = (char *)"-v"; /* options_parse prints the configuration with it */
+            continue;
+        }
         else if (!strcmp(a, "--once"))
             ca->once = true;
         else {
             argv[out++] = a;
             if (takes_value(a) && i + 1 < *argc) argv[out++] = argv[++i];
+            if (!strcmp(name, "--config") || !strcmp(name, "-config"))
+                push_arg(&ca->config_files, &ca->n_config_files, eq ? eq + 1 : argv[out - 1]);
+            else if (!strcmp(a, "-o") && i + 1 < *argc)
+                push_arg(&ca->config_overrides, &ca->n_config_overrides, argv[++i]),
+                    argv[out++] = argv[i];
             continue;
         }
 #undef VALUE
@@ -121,15 +141,37 @@ static enum sched_policy policy_of(const char *s) {
     die_usage("unknown --placement '%s' (round-robin, block, hint)", s);
 }
 
+/* The configuration files and overrides the cluster options carried. */
+static void load_config(const struct cluster_args *ca, struct shoal_config *conf) {
+    struct shoal_options o = {
+        .config_files = ca->config_files,
+        .n_config_files = ca->n_config_files,
+        .config_overrides = ca->config_overrides,
+        .n_config_overrides = ca->n_config_overrides,
+    };
+    char err[512];
+    if (options_config(&o, conf, err, sizeof err)) die_usage("%s", err);
+}
+
+static struct net_emul_config emul_of(const struct shoal_config *conf) {
+    return (struct net_emul_config){.latency_us = conf->network.latency_us,
+                                    .bandwidth_mbit = conf->network.bandwidth_mbit};
+}
+
 static _Noreturn void run_slave(const struct cluster_args *ca) {
     char host[256];
     struct slave_config sc = {.port = 0};
+    struct shoal_config conf;
+    load_config(ca, &conf);
+    sc.emul = emul_of(&conf);
+    sc.heartbeat_ms = (unsigned)conf.network.heartbeat_ms;
+    sc.connect_timeout_ms = (unsigned)conf.network.connect_timeout_ms;
     if (!ca->connect || split_addr(ca->connect, host, sizeof host, &sc.port))
         die_usage("slave needs --connect ADDR:PORT%s", "");
     if (!ca->key_file) die_usage("slave needs --key-file FILE%s", "");
     if (net_key_load_file(ca->key_file, &sc.key)) exit(1);
     sc.host = host;
-    sc.peer_ms = ca->peer_timeout_ms;
+    sc.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms : (unsigned)conf.network.peer_timeout_ms;
     sc.verbose = ca->verbose;
     if (ca->once) exit(slave_run_once(&sc));
     /* one run after another: each in a fresh process (a run leaves guest
@@ -153,6 +195,9 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     char err[256];
     if (options_parse(&o, argc, argv, env, err, sizeof err)) die_usage("%s", err);
     if (o.help || o.version) die_usage("%s", "--help/--version do not go with a cluster");
+    struct shoal_config conf;
+    if (options_config(&o, &conf, err, sizeof err)) die_usage("%s", err);
+    if (ca->verbose || o.verbose) config_print(&conf, stderr);
     struct process_config cfg = {
         .path = argv[o.prog_index],
         .argv = argv + o.prog_index,
@@ -160,6 +205,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .stack_size = o.stack_size,
         .strace = o.strace,
         .stats_path = o.stats_file,
+        .config = &conf,
         .dbt = {.interp_only = o.interp,
                 .no_regalloc = o.no_regalloc,
                 .no_chain = o.no_chain,
@@ -168,12 +214,23 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     struct master_config mc = {
         .nodes = ca->nodes,
         .listen_host = "127.0.0.1",
-        .mech = mech_of(ca->fault_mech),
-        .policy = policy_of(ca->placement),
+        /* explicit cluster options win over the configuration */
+        .mech = ca->fault_mech                            ? mech_of(ca->fault_mech)
+                : conf.dsm.fault == CONFIG_FAULT_MPROTECT ? DSM_FAULT_MPROTECT
+                                                          : DSM_FAULT_UFFD,
+        .policy = ca->placement                                    ? policy_of(ca->placement)
+                  : conf.sched.placement == CONFIG_PLACEMENT_BLOCK ? SCHED_BLOCK
+                  : conf.sched.placement == CONFIG_PLACEMENT_HINT  ? SCHED_HINT
+                                                                   : SCHED_ROUND_ROBIN,
+        .group_size = (unsigned)conf.sched.group_size,
+        .emul = emul_of(&conf),
         .verbose = ca->verbose,
         .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u),
         .code_size = o.tb_size,
-        .timeouts = {.peer_ms = ca->peer_timeout_ms, .join_ms = ca->join_timeout_ms},
+        .timeouts = {.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms
+                                                    : (unsigned)conf.network.peer_timeout_ms,
+                     .join_ms = ca->join_timeout_ms,
+                     .heartbeat_ms = (unsigned)conf.network.heartbeat_ms},
     };
     char host[256], dir[] = "/tmp/shoal-key-XXXXXX", keyfile[sizeof dir + 8];
     if (!local) {
@@ -229,8 +286,19 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                     dup2(devnull, 0);
                     dup2(devnull, 1);
                 }
-                execl("/proc/self/exe", "shoal", "slave", "--once", "--connect", portarg,
-                      "--key-file", keyfile, (char *)NULL);
+                /* the slaves read the same configuration (network emulation, timeouts) */
+                const char **sv = NULL;
+                size_t sn = 0;
+                const char *fixed[] = {"shoal",   "slave",      "--once", "--connect",
+                                       portarg,   "--key-file", keyfile};
+                for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+                    push_arg(&sv, &sn, fixed[k]);
+                for (size_t k = 0; k < o.n_config_files; k++)
+                    push_arg(&sv, &sn, "--config"), push_arg(&sv, &sn, o.config_files[k]);
+                for (size_t k = 0; k < o.n_config_overrides; k++)
+                    push_arg(&sv, &sn, "-o"), push_arg(&sv, &sn, o.config_overrides[k]);
+                push_arg(&sv, &sn, NULL);
+                execv("/proc/self/exe", (char *const *)sv);
                 _exit(127);
             }
             pids[n - 1] = pid;

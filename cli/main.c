@@ -7,6 +7,7 @@
 
 #include "cli/cluster_cli.h"
 #include "cli/options.h"
+#include "common/config.h"
 #include "syscall/task.h"
 
 extern char **environ;
@@ -29,6 +30,12 @@ int main(int argc, char **argv) {
         printf("shoal 0.1.0 (AArch64 user mode on x86-64)\n");
         return 0;
     }
+    struct shoal_config conf;
+    if (options_config(&o, &conf, err, sizeof err)) {
+        fprintf(stderr, "shoal: %s\n", err);
+        return 1;
+    }
+    if (o.verbose) config_print(&conf, stderr);
 
     struct process_config cfg = {
         .path = argv[o.prog_index],
@@ -37,6 +44,7 @@ int main(int argc, char **argv) {
         .stack_size = o.stack_size,
         .strace = o.strace,
         .stats_path = o.stats_file,
+        .config = &conf,
         .dbt =
             {
                 .interp_only = o.interp,

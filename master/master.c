@@ -296,7 +296,8 @@ int master_create(const struct master_config *cfg, struct process *proc, struct 
     m->peers = calloc(cfg->nodes, sizeof *m->peers);
     SHOAL_ASSERT(m->peers);
     u64map_init(&m->proxies);
-    struct sched_config sc = {.policy = cfg->policy, .nodes = cfg->nodes, .group_size = 1};
+    struct sched_config sc = {
+        .policy = cfg->policy, .nodes = cfg->nodes, .group_size = DEFAULT(cfg->group_size, 1)};
     int r = sched_create(&sc, &m->sched);
     if (r) {
         log_error("shoal: placement: %s", strerror(-r));
@@ -326,6 +327,7 @@ int master_create(const struct master_config *cfg, struct process *proc, struct 
     nc.key = cfg->key;
     nc.heartbeat_interval_ms = DEFAULT(cfg->timeouts.heartbeat_ms, 500);
     nc.peer_timeout_ms = DEFAULT(cfg->timeouts.peer_ms, 5000);
+    nc.emul = cfg->emul;
     nc.on_peer_up = on_peer_up;
     nc.on_peer_lost = on_peer_lost;
     nc.admit = admit;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "dsm/fault.h"
+#include "net/emul.h"
 #include "net/key.h"
 #include "sched/placement.h"
 #include "syscall/task.h"
@@ -30,7 +31,9 @@ struct master_config {
     struct net_key key;
     enum dsm_fault_mech mech;
     enum sched_policy policy;
+    unsigned group_size; /* threads per node for SCHED_BLOCK; 0: 1 */
     struct cluster_timeouts timeouts;
+    struct net_emul_config emul; /* emulated network on the master's links */
     bool verbose; /* -v: a summary on stderr at the end */
     uint32_t dbt_flags; /* for the slaves' translators: bit 0 interp, 1 no-regalloc, 2 no-chain */
     uint64_t code_size;

@@ -68,6 +68,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
         return r;
     }
     stats_init(&p->stats, cfg->stats_path);
+    p->stats.config = cfg->config;
     p->dbt = create_dbt(cfg);
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;
@@ -160,6 +161,7 @@ int process_create_blank(const struct process_config *cfg, uint64_t space_size,
         return r;
     }
     stats_init(&p->stats, cfg->stats_path);
+    p->stats.config = cfg->config;
     p->dbt = create_dbt(cfg);
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;

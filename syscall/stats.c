@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "syscall/task.h"
 
@@ -63,10 +64,15 @@ void stats_write(struct process *p, int exit_status, int signo)
             "{\n  \"nodes\": 1,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n  \"signal\": %d,\n"
             "  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n  \"threads\": %llu,\n"
             "  \"syscalls\": %llu,\n  \"blocks_translated\": %llu,\n"
-            "  \"guest_insns_translated\": %llu\n}\n",
+            "  \"guest_insns_translated\": %llu",
             wall, exit_status, signo, (unsigned long long)insns,
             wall > 0 ? (double)insns / wall / 1e6 : 0.0, (unsigned long long)s->threads,
             (unsigned long long)s->syscalls, (unsigned long long)ds.blocks_translated,
             (unsigned long long)ds.guest_insns_translated);
+    if (s->config) {
+        fputs(",\n  \"config\": ", f);
+        config_write_json(s->config, f);
+    }
+    fputs("\n}\n", f);
     fclose(f);
 }

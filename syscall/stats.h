@@ -9,9 +9,11 @@
 
 struct task;
 struct process;
+struct shoal_config;
 
 struct run_stats {
     const char *path;          /* --stats FILE, or NULL */
+    const struct shoal_config *config; /* the effective configuration, or NULL */
     uint64_t start_ns;         /* CLOCK_MONOTONIC at process creation */
     pthread_mutex_t lock;      /* guards the live-task list */
     struct task *live;         /* tasks running now */

@@ -106,6 +106,7 @@ struct process_config {
     struct dbt_options dbt;
     bool strace;
     const char *stats_path; /* --stats FILE, or NULL */
+    const struct shoal_config *config; /* recorded in --stats output; may be NULL */
 };
 
 /* Loads the program into a new process. Returns 0, or -errno with a

@@ -50,6 +50,7 @@ int main(int argc, char **argv) {
                 .interp_only = o.interp,
                 .no_regalloc = o.no_regalloc,
                 .no_chain = o.no_chain,
+                .count_insns = o.stats_file != NULL,
                 .code_size = o.tb_size,
                 .log_in_asm = o.log_in_asm,
                 .log_ir = o.log_op,

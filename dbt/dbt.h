@@ -20,6 +20,7 @@ struct dbt_options {
     bool log_ir;           /* print the IR of each translated block */
     bool log_exec;         /* print each block as it runs */
     bool no_chain;         /* do not link blocks directly */
+    bool count_insns;      /* JIT: keep cpu->icount exact (costs a memory add per block) */
     FILE *log;             /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint
      * (include/shoal/hint.h): group for this thread, or for the next

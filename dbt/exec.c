@@ -57,6 +57,7 @@ struct dbt *dbt_create(const struct dbt_options *opts)
     if (!d->opt.interp_only) {
         struct jit_opts jo = {.no_regalloc = d->opt.no_regalloc,
                               .no_chain = d->opt.no_chain,
+                              .count_insns = d->opt.count_insns,
                               .code_size = d->opt.code_size};
         d->jit = jit_create(&jo); /* NULL (no RWX memory): interpret */
     }

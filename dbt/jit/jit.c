@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <cpuid.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "dbt/dbt.h"
@@ -34,6 +37,8 @@ struct jit {
     bool full;
     uint64_t gen;
     unsigned features; /* JIT_F_* */
+    unsigned off;      /* JIT_OFF_*: switched-off optimisations */
+    FILE *perf_map;    /* SHOAL_PERF_MAP=1: /tmp/perf-PID.map for perf report */
 };
 
 static unsigned host_features(void) {
@@ -42,6 +47,13 @@ static unsigned host_features(void) {
     if (c & bit_SSSE3) f |= JIT_F_SSSE3;
     if (c & bit_SSE4_1) f |= JIT_F_SSE41;
     if (c & bit_SSE4_2) f |= JIT_F_SSE42;
+    if (__get_cpuid_max(0, NULL) >= 7) {
+        unsigned a7, b7, c7, d7;
+        __cpuid_count(7, 0, a7, b7, c7, d7);
+        if (b7 & bit_BMI2) f |= JIT_F_BMI2;
+    }
+    unsigned ae, be, ce, de;
+    if (__get_cpuid(0x80000001, &ae, &be, &ce, &de) && (ce & bit_LAHF_LM)) f |= JIT_F_LAHF;
     /* AVX needs the OS to save the YMM state (OSXSAVE + XCR0). */
     if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
         unsigned lo, hi;
@@ -94,6 +106,11 @@ static void emit_trampoline(struct jit *j) {
     x86_alu_ri(&b, ALU_SUB, true, RSP, JIT_FRAME_BYTES); /* 6 pushes + frame: rsp 16-aligned */
     x86_mov_rr(&b, true, REG_CPU, RDI);
     x86_mov_rr(&b, true, REG_GBASE, RSI);
+    x86_load(&b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
+    x86_alu_rr(&b, ALU_XOR, false, RCX, RCX);
+    x86_alu_ri(&b, ALU_SUB, true, RAX, 16);
+    x86_cmov(&b, CC_B, true, RAX, RCX);
+    x86_store(&b, 64, x86_mem(RSP, JIT_LIMIT_SLOT), RAX);
     x86_jmp_r(&b, RDX);
     while (x86_off(&b) % 16)
         x86_byte(&b, 0xcc);
@@ -124,6 +141,15 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
+    static const char *const names[] = {"bounds", "flags", "vreg", "pext", "loop"};
+    for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
+        if (strstr(off, names[k])) j->off |= 1u << k;
+    const char *pm = getenv("SHOAL_PERF_MAP");
+    if (pm && *pm == '1') {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        j->perf_map = fopen(path, "a");
+    }
     j->cap_recs = j->size / 16;
     j->recs = malloc(j->cap_recs * sizeof *j->recs);
     SHOAL_ASSERT(j->recs);
@@ -134,8 +160,22 @@ struct jit *jit_create(const struct jit_opts *opts) {
 void jit_destroy(struct jit *j) {
     if (!j) return;
     munmap(j->code, j->size);
+    if (j->perf_map) fclose(j->perf_map);
     free(j->recs);
     free(j);
+}
+
+/* SHOAL_PERF_MAP=1 also writes each block's code to
+ * /tmp/shoal-jit/<pc>.<host address>.bin (objdump -D -b binary -mi386:x86-64
+ * --adjust-vma=<host address>): a debugging aid for reading hot blocks. */
+static void dump_block(struct jit *j, uint64_t pc, uint32_t end) {
+    char path[96];
+    snprintf(path, sizeof path, "/tmp/shoal-jit/%" PRIx64 ".%" PRIxPTR ".bin", pc,
+             (uintptr_t)(j->code + j->used));
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fwrite(j->code + j->used, 1, end - j->used, f);
+    fclose(f);
 }
 
 static bool pure_op(uint8_t op) {
@@ -158,6 +198,24 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     }
 }
 
+/* The insn that computes a BRCOND's condition, if nothing else uses it
+ * and it can become cmp + jcc at the branch: its index, or -1. */
+static int32_t find_term_fuse(const struct ir_block *b) {
+    if (b->term.kind != TERM_BRCOND) return -1;
+    int32_t d = -1;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            if (i->a[a] == b->term.temp) return -1;
+        if (ir_op_info[i->op].has_dst && i->dst == b->term.temp) d = (int32_t)k;
+    }
+    if (d < 0) return -1;
+    const struct ir_insn *i = &b->insns[d];
+    if (i->op == IR_CONDSUB) return d;
+    if (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9) return d;
+    return -1;
+}
+
 void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (j->full) return NULL;
     if (j->size - j->used < BLOCK_RESERVE) {
@@ -168,6 +226,13 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     x86_buf_init(&buf, j->code, j->code + j->used, j->code + j->size);
     struct jit_ctx c;
     memset(&c, 0, sizeof c);
+    struct ir_block opt;
+    opt.insns = NULL;
+    if (!(j->off & JIT_OFF_FLAGS) && b->n) {
+        jit_opt_flags(b, &opt);
+        b = &opt;
+    }
+    c.term_fuse = find_term_fuse(b);
     c.b = b;
     c.buf = &buf;
     c.regalloc = !j->opt.no_regalloc;
@@ -176,6 +241,11 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.inline_simd = !j->opt.no_inline_simd;
     c.ibcache = !j->opt.no_ibcache && c.chain;
     c.features = j->features;
+    c.count_insns = j->opt.count_insns;
+    c.fast_bounds = !(j->off & JIT_OFF_BOUNDS);
+    c.vcache = !(j->off & JIT_OFF_VREG) && c.regalloc;
+    vr_init(&c);
+    if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.epilogue_off = j->epilogue_off;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
@@ -183,7 +253,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     for (uint32_t k = 0; k < b->n && !c.fail; k++) {
         const struct ir_insn *i = &b->insns[k];
         c.cur = k;
-        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0)) lower_insn(&c, i);
+        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0) && (int32_t)k != c.term_fuse)
+            lower_insn(&c, i);
         ra_end_insn(&c, i);
     }
     c.cur = b->n;
@@ -195,11 +266,17 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
         if (c.nrecs) memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
         atomic_store_explicit(&j->nrecs, j->nrecs + c.nrecs, memory_order_release);
         entry = j->code + c.entry_off;
+        if (j->perf_map) {
+            fprintf(j->perf_map, "%" PRIxPTR " %x guest_%" PRIx64 "\n",
+                    (uintptr_t)(j->code + j->used), (unsigned)(x86_off(&buf) - j->used), b->pc);
+            dump_block(j, b->pc, x86_off(&buf));
+        }
         j->used = (x86_off(&buf) + 15u) & ~(size_t)15;
     } else if (j->nrecs + c.nrecs > j->cap_recs) {
         j->full = true;
     }
     ra_fini(&c);
+    free(opt.insns);
     free(c.cold);
     free(c.slow);
     free(c.recs);
@@ -270,6 +347,9 @@ bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {
     if (uc->uc_mcontext.fpregs) cpu->fpsr |= mxcsr_to_fpsr(uc->uc_mcontext.fpregs->mxcsr);
     for (int h = 0; h < 16; h++)
         if (r->map[h]) cpu->x[r->map[h] - 1] = (uint64_t)uc->uc_mcontext.gregs[greg[h]];
+    for (int x = 0; x < 16; x++)
+        if (r->vmap[x] && uc->uc_mcontext.fpregs)
+            memcpy(&cpu->v[r->vmap[x] - 1], uc->uc_mcontext.fpregs->_xmm[x].element, 16);
     cpu->pc = r->pc;
     return true;
 }

@@ -29,6 +29,7 @@ struct jit_opts {
     bool no_inline_fp;   /* scalar FP and vector FP through their helpers */
     bool no_inline_simd; /* Advanced SIMD integer ops through their helpers */
     bool no_ibcache;     /* indirect branches return to the dispatcher */
+    bool count_insns;    /* add each block's guest instruction count to cpu->icount */
 };
 
 /* What a block returns: the next guest pc and why it came back.

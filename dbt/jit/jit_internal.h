@@ -20,8 +20,12 @@
  * trampoline reserves it once; blocks never move rsp, so chained blocks
  * share it and rsp stays 16-byte aligned for helper calls. */
 #define JIT_SLOTS       1024
-#define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 8)
-#define JIT_MXCSR_SLOT  (JIT_SLOTS * 8) /* the frame's last 8 bytes: MXCSR across a helper */
+#define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 24)
+#define JIT_MXCSR_SLOT  (JIT_SLOTS * 8) /* MXCSR across a helper */
+/* guest_size - 16 (0 if smaller), set by the trampoline: an access of up
+ * to 16 bytes at addr <= this is inside the guest region, so the inline
+ * bounds check is one compare with a memory operand (lower_mem.c). */
+#define JIT_LIMIT_SLOT (JIT_SLOTS * 8 + 8)
 
 /* Bytes in front of each block entry: the exit stub "return pc of this
  * block to the dispatcher" that the attention check and an invalidated
@@ -35,6 +39,7 @@
 struct jit_fault_rec {
     uint32_t host_off; /* offset of the access instruction in the buffer */
     uint8_t map[16];
+    uint8_t vmap[16]; /* vmap[x] = V register + 1 whose dirty copy is in xmm x */
     uint64_t pc;
 };
 
@@ -63,6 +68,7 @@ struct jit_cold {
     uint32_t jcc_field;
     uint32_t rec; /* index into ctx->recs */
     int8_t addr_reg;
+    uint8_t bytes; /* access size */
 };
 
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
@@ -78,16 +84,34 @@ struct jit_slow {
     int8_t a_reg, d_reg;
     uint64_t a_imm;
     uint16_t save;
+    uint8_t pre[16];  /* dirty cached V registers when the op starts (vreg.c) */
+    uint8_t post[16]; /* every cached V register at resume */
 };
 
+/* Optimisations that SHOAL_JIT_DISABLE can switch off (besides the
+ * jit_opts ones): bounds = one-compare bounds checks, flags = the NZCV
+ * pass (opt_flags.c), vreg = V registers cached in xmm (vreg.c), pext =
+ * BMI2 NZCV packing, loop = self-loops kept in registers. */
+enum { JIT_OFF_BOUNDS = 1, JIT_OFF_FLAGS = 2, JIT_OFF_VREG = 4, JIT_OFF_PEXT = 8, JIT_OFF_LOOP = 16 };
+
 /* Host CPU features the lowering may use (cpuid at jit_create). */
-enum { JIT_F_SSSE3 = 1, JIT_F_SSE41 = 2, JIT_F_SSE42 = 4, JIT_F_FMA = 8, JIT_F_AVX = 16 };
+enum {
+    JIT_F_SSSE3 = 1,
+    JIT_F_SSE41 = 2,
+    JIT_F_SSE42 = 4,
+    JIT_F_FMA = 8,
+    JIT_F_AVX = 16,
+    JIT_F_BMI2 = 32, /* pext */
+    JIT_F_LAHF = 64, /* lahf in 64-bit mode */
+};
 
 struct jit_ctx {
     const struct ir_block *b;
     struct x86_buf *buf;
     bool regalloc, chain;
     bool inline_fp, inline_simd, ibcache; /* switches: --no-inline-fp ... */
+    bool count_insns;                      /* cpu->icount per block */
+    bool fast_bounds;                      /* one-compare bounds checks (JIT_LIMIT_SLOT) */
     unsigned features;                     /* JIT_F_* */
     uint32_t epilogue_off; /* buffer offset of the shared epilogue */
     uint32_t block_off;    /* buffer offset where this block's code starts */
@@ -111,6 +135,12 @@ struct jit_ctx {
     struct jit_slow *slow;
     uint32_t nslow, cap_slow;
     bool fail; /* the block cannot be compiled (out of slots): interpret it */
+    bool vcache;                          /* V registers cached in xmm (vreg.c) */
+    int8_t vx[32], xv[16];                /* v reg -> xmm, xmm -> v reg, or -1 */
+    bool vdirty[32];
+    uint32_t xuse[16], vclock;            /* LRU */
+    int32_t term_fuse; /* index of a CONDSUB/CONDADD only the BRCOND uses (lowered
+                          as cmp + jcc in lower_term), or -1 */
 };
 
 /* regalloc.c */
@@ -133,6 +163,18 @@ static inline struct x86_mem ra_xmem(unsigned g) {
     return x86_mem(REG_CPU, (int32_t)CPU_OFF(x[g]));
 }
 
+/* vreg.c */
+void vr_init(struct jit_ctx *c);
+void vr_sync(struct jit_ctx *c, unsigned r, bool drop);
+void vr_sync_all(struct jit_ctx *c, bool drop);
+void vr_sync_range(struct jit_ctx *c, uint64_t off, unsigned bytes, bool drop);
+void vr_read(struct jit_ctx *c, int xmm, unsigned r, unsigned bits);
+int vr_write(struct jit_ctx *c, unsigned r);
+void vr_store(struct jit_ctx *c, unsigned r, int xmm);
+void vr_snapshot(const struct jit_ctx *c, uint8_t map[16], bool dirty_only);
+void vr_emit_stores(struct x86_buf *b, const uint8_t map[16]);
+void vr_emit_loads(struct x86_buf *b, const uint8_t map[16]);
+
 /* lower_vop.c */
 void lower_vop(struct jit_ctx *c, const struct ir_insn *i);
 void lower_slow(struct jit_ctx *c);
@@ -145,6 +187,10 @@ uint64_t jit_fpsr_sync(struct cpu *cpu, uint64_t u0, uint64_t u1, uint64_t u2, u
 
 /* lower_alu.c, lower_mem.c, lower_call.c, lower_term.c */
 void lower_alu(struct jit_ctx *c, const struct ir_insn *i);
+int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i);
+/* opt_flags.c: out = b with the NZCV traffic optimised (out->insns is
+ * malloc'd; the rest of b is shared). */
+void jit_opt_flags(const struct ir_block *b, struct ir_block *out);
 void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cold(struct jit_ctx *c);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);

@@ -86,7 +86,9 @@ static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
     const struct jit_tval *cv = &c->t[i->a[2]];
     int rc = cv->is_const ? -1 : ra_reg(c, i->a[2]);
     int d = ra_def(c, i->dst, i->a[0]);
-    if (flags) {
+    bool pext = flags && (c->features & (JIT_F_BMI2 | JIT_F_LAHF)) == (JIT_F_BMI2 | JIT_F_LAHF);
+    if (pext) x86_mov_ri(c->buf, RCX, 0xc101);
+    if (flags && !pext) {
         x86_alu_rr(c->buf, ALU_XOR, false, RAX, RAX);
         x86_alu_rr(c->buf, ALU_XOR, false, RCX, RCX);
         x86_alu_rr(c->buf, ALU_XOR, false, RDX, RDX);
@@ -103,6 +105,15 @@ static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
     else
         x86_alu_rr(c->buf, ALU_ADC, w, d, rb);
     if (!flags) return;
+    if (pext) {
+        /* AH = SF ZF - AF - PF 1 CF, AL = OF: bits 15 14 8 0 of EAX are
+         * N Z C V, which pext packs into the Arm nibble order. */
+        x86_lahf(c->buf);
+        x86_setcc(c->buf, CC_O, RAX);
+        x86_vex_rrr(c->buf, 2, 2, false, 0xf5, d, RAX, RCX); /* pext d, eax, ecx */
+        x86_shift_ri(c->buf, SH_SHL, false, d, 28);
+        return;
+    }
     x86_setcc(c->buf, CC_S, RAX);
     x86_setcc(c->buf, CC_E, RCX);
     x86_setcc(c->buf, CC_B, RDX);
@@ -117,6 +128,16 @@ static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
 static void flags_nz(struct jit_ctx *c, const struct ir_insn *i) {
     bool w = i->sz == 64;
     int ra = ra_reg(c, i->a[0]);
+    if (c->features & JIT_F_LAHF) {
+        /* SF, ZF are AH bits 7, 6: EAX bits 15, 14 -> 31, 30. */
+        x86_test_rr(c->buf, w, ra, ra);
+        x86_lahf(c->buf);
+        x86_alu_ri(c->buf, ALU_AND, false, RAX, 0xc000);
+        x86_shift_ri(c->buf, SH_SHL, false, RAX, 16);
+        int d = ra_def(c, i->dst, i->a[0]);
+        x86_mov_rr(c->buf, false, d, RAX);
+        return;
+    }
     x86_alu_rr(c->buf, ALU_XOR, false, RAX, RAX);
     x86_alu_rr(c->buf, ALU_XOR, false, RCX, RCX);
     x86_test_rr(c->buf, w, ra, ra);
@@ -178,6 +199,67 @@ static void cond(struct jit_ctx *c, const struct ir_insn *i) {
     if (invert) x86_alu_ri(b, ALU_XOR, false, RAX, 1);
     int d = ra_def(c, i->dst, i->a[0]);
     x86_mov_rr(b, false, d, RAX);
+}
+
+/* Sets the host flags for CONDSUB / CONDADD insn i and returns the x86
+ * condition equal to Arm's, or -1 for HI/LS after an addition (x86 has
+ * no "carry and not zero"). After cmp a, b the host CF is the borrow, Arm
+ * C its complement; after add/adc the host CF is Arm C. N, Z, V are SF,
+ * ZF, OF in both. Operand registers are resolved first: materialising a
+ * constant or loading a spill never touches the flags, but keep it out
+ * of the way anyway. */
+int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
+    static const int8_t sub_cc[14] = {CC_E, CC_NE, CC_AE, CC_B, CC_S, CC_NS, CC_O,
+                                      CC_NO, CC_A, CC_BE, CC_GE, CC_L, CC_G, CC_LE};
+    static const int8_t add_cc[14] = {CC_E, CC_NE, CC_B, CC_AE, CC_S, CC_NS, CC_O,
+                                      CC_NO, -1,   -1,    CC_GE, CC_L, CC_G, CC_LE};
+    struct x86_buf *b = c->buf;
+    bool w = i->sz == 64;
+    unsigned cc = (unsigned)i->imm;
+    int32_t imm;
+    int ra = ra_reg(c, i->a[0]);
+    bool bi = imm_sz(c, i->a[1], i->sz, &imm);
+    int rb = bi ? -1 : ra_reg(c, i->a[1]);
+    if (i->op == IR_CONDSUB) {
+        if (bi)
+            x86_alu_ri(b, ALU_CMP, w, ra, imm);
+        else
+            x86_alu_rr(b, ALU_CMP, w, ra, rb);
+        return sub_cc[cc];
+    }
+    const struct jit_tval *cv = &c->t[i->a[2]];
+    int rc = cv->is_const ? -1 : ra_reg(c, i->a[2]);
+    if (bi && imm == 0 && rc < 0 && !(cv->c & 1)) {
+        x86_test_rr(b, w, ra, ra); /* CF = OF = 0 */
+        return add_cc[cc];
+    }
+    x86_mov_rr(b, w, RAX, ra);
+    if (rc >= 0)
+        x86_bt_ri(b, true, rc, 0);
+    else if (cv->c & 1)
+        x86_stc(b);
+    else
+        x86_clc(b);
+    if (bi)
+        x86_alu_ri(b, ALU_ADC, w, RAX, imm);
+    else
+        x86_alu_rr(b, ALU_ADC, w, RAX, rb);
+    return add_cc[cc];
+}
+
+static void cond_fused(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    int cc = lower_cond_flags(c, i);
+    if (cc >= 0) {
+        x86_setcc(b, (enum x86_cc)cc, RCX);
+    } else { /* HI = C && !Z, LS = !C || Z */
+        bool hi = i->imm == 8;
+        x86_setcc(b, hi ? CC_B : CC_AE, RCX);
+        x86_setcc(b, hi ? CC_NE : CC_E, RDX);
+        x86_alu_rr(b, hi ? ALU_AND : ALU_OR, false, RCX, RDX);
+    }
+    int d = ra_def(c, i->dst, i->a[0]);
+    x86_movzx(b, 8, d, RCX);
 }
 
 static void divide(struct jit_ctx *c, const struct ir_insn *i, bool sign) {
@@ -319,6 +401,8 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_FLAGS_ADC: adc(c, i, true); break;
     case IR_FLAGS_NZ: flags_nz(c, i); break;
     case IR_COND: cond(c, i); break;
+    case IR_CONDSUB:
+    case IR_CONDADD: cond_fused(c, i); break;
     case IR_SELECT: {
         int ra = ra_reg(c, i->a[0]);
         int rb = ra_reg(c, i->a[1]);

@@ -38,8 +38,10 @@ static void sync_x_range(struct jit_ctx *c, uint64_t off, unsigned bytes, bool d
 /* MRS/MSR FPSR: cpu->fpsr must include (before a read) or drop (before
  * a write) the flags inline FP ops left in MXCSR. */
 static void sync_fpsr(struct jit_ctx *c, const struct ir_insn *i, unsigned bytes) {
-    if (i->imm < CPU_OFF(fpsr) + 4 && i->imm + bytes > CPU_OFF(fpsr))
+    if (i->imm < CPU_OFF(fpsr) + 4 && i->imm + bytes > CPU_OFF(fpsr)) {
+        vr_sync_all(c, true); /* a C function may clobber every xmm */
         emit_preserved_call(c->buf, vop_live_volatile(c, -1), jit_fpsr_sync, 0, -1, 0, -1);
+    }
 }
 
 void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
@@ -50,6 +52,7 @@ void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
     switch ((enum ir_opcode)i->op) {
     case IR_LDCPU: {
         sync_x_range(c, i->imm, bytes, false);
+        vr_sync_range(c, i->imm, bytes, false);
         if (i->imm < CPU_OFF(pc) + 8 && i->imm + bytes > CPU_OFF(pc)) ra_store_pc(c);
         if (c->t[i->dst].last_use < 0) break;
         int d = ra_def(c, i->dst, -1);
@@ -59,6 +62,7 @@ void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_STCPU: {
         int32_t imm;
         sync_x_range(c, i->imm, bytes, true);
+        vr_sync_range(c, i->imm, bytes, true);
         if (i->sz >= 32 && ra_imm32(c, i->a[0], &imm))
             x86_store_i32(b, i->sz, m, imm);
         else

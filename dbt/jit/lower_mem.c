@@ -15,10 +15,17 @@
 
 static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes) {
     struct x86_buf *b = c->buf;
-    x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
-    x86_alu_ri(b, ALU_SUB, true, RAX, (int32_t)bytes);
-    x86_alu_rr(b, ALU_CMP, true, areg, RAX);
-    uint32_t field = x86_jcc32(b, CC_A);
+    uint32_t field;
+    if (c->fast_bounds) {
+        /* addr > guest_size - 16: the cold path decides exactly. */
+        x86_alu_rm(b, ALU_CMP, true, areg, x86_mem(RSP, JIT_LIMIT_SLOT));
+        field = x86_jcc32(b, CC_A);
+    } else {
+        x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
+        x86_alu_ri(b, ALU_SUB, true, RAX, (int32_t)bytes);
+        x86_alu_rr(b, ALU_CMP, true, areg, RAX);
+        field = x86_jcc32(b, CC_A);
+    }
     if (c->ncold == c->cap_cold) {
         c->cap_cold = c->cap_cold ? 2 * c->cap_cold : 32;
         c->cold = realloc(c->cold, c->cap_cold * sizeof *c->cold);
@@ -26,7 +33,7 @@ static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes) {
     }
     /* The record is taken by the caller right before the access, with the
      * same register state as here. */
-    c->cold[c->ncold++] = (struct jit_cold){field, c->nrecs, (int8_t)areg};
+    c->cold[c->ncold++] = (struct jit_cold){field, c->nrecs, (int8_t)areg, (uint8_t)bytes};
 }
 
 static struct x86_mem guest_mem(int areg) {
@@ -66,6 +73,25 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_LDV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
+        if (c->vcache) {
+            /* Into scratch xmm0 first: the fault record must not claim
+             * v[imm]'s cache register before the load completes. */
+            bounds_check(c, areg, bytes);
+            if (i->sz >= 32) {
+                ra_record(c);
+                if (i->sz == 128)
+                    x86_movdqu_load(b, 0, guest_mem(areg));
+                else
+                    x86_sse_rm(b, i->sz == 64 ? 0xf3 : 0x66, false,
+                               i->sz == 64 ? "\x0f\x7e" : "\x0f\x6e", 2, 0, guest_mem(areg));
+            } else {
+                ra_record(c);
+                x86_load(b, i->sz, RAX, guest_mem(areg));
+                x86_sse_rr(b, 0x66, false, "\x0f\x6e", 2, 0, RAX); /* movd */
+            }
+            vr_store(c, (unsigned)i->imm, 0);
+            break;
+        }
         struct x86_mem vm_hi = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm) + 8);
         bounds_check(c, areg, bytes);
         ra_record(c);
@@ -82,6 +108,24 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_STV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
         bounds_check(c, areg, bytes);
+        int x = c->vx[i->imm];
+        if (x >= 0) {
+            if (i->sz == 128) {
+                ra_record(c);
+                x86_movdqu_store(b, guest_mem(areg), x);
+            } else if (i->sz == 64) {
+                ra_record(c);
+                x86_sse_rm(b, 0x66, false, "\x0f\xd6", 2, x, guest_mem(areg)); /* movq */
+            } else if (i->sz == 32) {
+                ra_record(c);
+                x86_sse_rm(b, 0x66, false, "\x0f\x7e", 2, x, guest_mem(areg)); /* movd */
+            } else {
+                x86_sse_rr(b, 0x66, false, "\x0f\x7e", 2, x, RDX); /* movd edx, x */
+                ra_record(c);
+                x86_store(b, i->sz, guest_mem(areg), RDX);
+            }
+            break;
+        }
         if (i->sz == 128) {
             x86_movdqu_load(b, 0, vm);
             ra_record(c);
@@ -104,8 +148,20 @@ void lower_cold(struct jit_ctx *c) {
         const struct jit_cold *cl = &c->cold[k];
         const struct jit_fault_rec *r = &c->recs[cl->rec];
         x86_patch_rel32(b, cl->jcc_field, x86_off(b));
+        if (c->fast_bounds) {
+            /* The exact test: addr <= guest_size - bytes goes back to the
+             * access (near the end of the region, or after a growth). */
+            x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
+            x86_alu_ri(b, ALU_SUB, true, RAX, cl->bytes);
+            uint32_t small = x86_jcc8(b, CC_B);
+            x86_alu_rr(b, ALU_CMP, true, cl->addr_reg, RAX);
+            uint32_t back = x86_jcc32(b, CC_BE);
+            x86_patch_rel32(b, back, cl->jcc_field + 4);
+            x86_patch_rel8(b, small, x86_off(b));
+        }
         for (int h = 0; h < 16; h++)
             if (r->map[h]) x86_store(b, 64, ra_xmem(r->map[h] - 1u), h);
+        vr_emit_stores(b, r->vmap);
         x86_mov_rr(b, true, RSI, cl->addr_reg);
         x86_mov_rr(b, true, RDI, REG_CPU);
         x86_mov_ri(b, RDX, r->pc);

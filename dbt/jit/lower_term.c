@@ -41,8 +41,11 @@ void lower_entry(struct jit_ctx *c) {
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
     f = x86_jcc32(b, CC_NE);
     x86_patch_rel32(b, f, stub);
-    x86_alu_mi(b, ALU_ADD, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
-               (int32_t)c->b->guest_insns);
+    /* A memory add per block is a loop-carried dependency through the
+     * store buffer in tight loops: only when statistics want it. */
+    if (c->count_insns)
+        x86_alu_mi(b, ALU_ADD, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
+                   (int32_t)c->b->guest_insns);
 }
 
 /* Inline probe of the per-vCPU jump cache (dbt/exec.c: cpu->jump_cache
@@ -106,6 +109,7 @@ void lower_term(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     const struct ir_term *t = &c->b->term;
     ra_writeback_all(c);
+    vr_sync_all(c, false);
     switch ((enum ir_term_kind)t->kind) {
     case TERM_GOTO: exit_to(c, t->target); break;
     case TERM_GOTO_IND:
@@ -120,9 +124,15 @@ void lower_term(struct jit_ctx *c) {
             exit_to(c, v->c ? t->target : t->next);
             break;
         }
-        ra_load_to(c, RCX, t->temp);
-        x86_test_rr(b, true, RCX, RCX);
-        uint32_t not_taken = x86_jcc32(b, CC_E);
+        uint32_t not_taken;
+        if (c->term_fuse >= 0) {
+            int cc = lower_cond_flags(c, &c->b->insns[c->term_fuse]);
+            not_taken = x86_jcc32(b, (enum x86_cc)(cc ^ 1));
+        } else {
+            ra_load_to(c, RCX, t->temp);
+            x86_test_rr(b, true, RCX, RCX);
+            not_taken = x86_jcc32(b, CC_E);
+        }
         exit_to(c, t->target);
         x86_patch_rel32(b, not_taken, x86_off(b));
         exit_to(c, t->next);

@@ -31,9 +31,6 @@
 
 static const int8_t volatile_pool[] = {RSI, RDI, R8, R9, R10, R11};
 
-static struct x86_mem vmem(unsigned r) {
-    return x86_mem(REG_CPU, (int32_t)CPU_VOFF(r));
-}
 
 /* ---- SSE shorthands (xmm0..xmm5 are scratch within one op) ---- */
 
@@ -45,15 +42,10 @@ static void sse_i(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, int r
 }
 /* Loads the low `bits` (32, 64 or 128) of v[r] into xmm, zeroing the rest. */
 static void vload(struct jit_ctx *c, int xmm, unsigned r, unsigned bits) {
-    if (bits == 32)
-        x86_sse_rm(c->buf, 0x66, false, "\x0f\x6e", 2, xmm, vmem(r));
-    else if (bits == 64)
-        x86_sse_rm(c->buf, 0xf3, false, "\x0f\x7e", 2, xmm, vmem(r));
-    else
-        x86_movdqu_load(c->buf, xmm, vmem(r));
+    vr_read(c, xmm, r, bits);
 }
 static void vstore(struct jit_ctx *c, unsigned r, int xmm) {
-    x86_movdqu_store(c->buf, vmem(r), xmm);
+    vr_store(c, r, xmm);
 }
 static void xzero(struct jit_ctx *c, int x) {
     sse(c, 0, "\x0f\x57", x, x); /* xorps */
@@ -89,7 +81,15 @@ static struct jit_slow *slow_new(struct jit_ctx *c, const struct ir_insn *i, int
                            .a_imm = a_imm,
                            .d_reg = (int8_t)d_reg,
                            .save = vop_live_volatile(c, d_reg)};
+    vr_snapshot(c, s->pre, true);
     return s;
+}
+
+/* The fast path rejoins here: the stub must leave the V cache as the
+ * main path has it at this point. */
+static void slow_resume(struct jit_ctx *c, struct jit_slow *s) {
+    s->resume = x86_off(c->buf);
+    vr_snapshot(c, s->post, false);
 }
 
 static void slow_jcc(struct jit_ctx *c, struct jit_slow *s, enum x86_cc cc) {
@@ -145,7 +145,9 @@ void lower_slow(struct jit_ctx *c) {
         const struct jit_slow *s = &c->slow[k];
         for (unsigned j = 0; j < s->njcc; j++)
             x86_patch_rel32(b, s->jcc[j], x86_off(b));
+        vr_emit_stores(b, s->pre);
         emit_preserved_call(b, s->save, s->fn, s->insn, s->a_reg, s->a_imm, s->d_reg);
+        vr_emit_loads(b, s->post);
         uint32_t f = x86_jmp32(b);
         x86_patch_rel32(b, f, s->resume);
     }
@@ -236,7 +238,7 @@ static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
         sse(c, 0, "\x0f\x57", 0, 1);
     }
     vstore(c, insn & 31, 0);
-    s->resume = x86_off(c->buf);
+    slow_resume(c, s);
     return true;
 }
 
@@ -258,7 +260,7 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
         check_scalar(c, s, to);
     }
     vstore(c, insn & 31, 0);
-    s->resume = x86_off(c->buf);
+    slow_resume(c, s);
     return true;
 }
 
@@ -306,7 +308,7 @@ static bool frint(struct jit_ctx *c, const struct ir_insn *i) {
         x86_patch_rel8(b, big, x86_off(b));
     }
     vstore(c, insn & 31, 0);
-    s->resume = x86_off(b);
+    slow_resume(c, s);
     return true;
 }
 
@@ -327,7 +329,7 @@ static bool fp3(struct jit_ctx *c, const struct ir_insn *i) {
     x86_vex_rrr(c->buf, 2, 1, esize == 64, op231[o1 << 1 | o0], 0, 1, 2);
     check_scalar(c, s, esize);
     vstore(c, insn & 31, 0);
-    s->resume = x86_off(c->buf);
+    slow_resume(c, s);
     return true;
 }
 
@@ -354,7 +356,7 @@ static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
     x86_mov_ri(b, RCX, 0x30000000);
     x86_cmov(b, CC_P, false, RAX, RCX);
     x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RAX);
-    s->resume = x86_off(b);
+    slow_resume(c, s);
     return true;
 }
 
@@ -376,7 +378,7 @@ static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
     x86_alu_ri(b, ALU_SUB, w, RCX, 1);
     slow_jcc(c, s, CC_O);
     if (d >= 0) x86_mov_rr(b, w, d, RAX);
-    s->resume = x86_off(b);
+    slow_resume(c, s);
     return true;
 }
 
@@ -402,7 +404,7 @@ static bool i2f(struct jit_ctx *c, const struct ir_insn *i, int a_reg) {
     xzero(c, 0);
     x86_sse_rr(b, sfx(esize), w, "\x0f\x2a", 2, 0, RAX);
     vstore(c, insn & 31, 0);
-    s->resume = x86_off(b);
+    slow_resume(c, s);
     return true;
 }
 
@@ -666,7 +668,7 @@ static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     }
     check_vector(c, s, esize);
     vstore(c, rd, 0);
-    s->resume = x86_off(c->buf);
+    slow_resume(c, s);
     return true;
 }
 
@@ -690,7 +692,9 @@ void lower_vop(struct jit_ctx *c, const struct ir_insn *i) {
     case VK_VMISC: done = simd && vmisc(c, i); break;
     case VK_HELPER: break;
     }
-    if (!done)
+    if (!done) {
+        vr_sync_all(c, true); /* the helper reads cpu->v and clobbers xmm */
         emit_preserved_call(c->buf, vop_live_volatile(c, d), i->fn, VOP_INSN(i->imm), a_reg, a_imm,
                             d);
+    }
 }

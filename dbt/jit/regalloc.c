@@ -59,6 +59,11 @@ void ra_init(struct jit_ctx *c) {
     }
     if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND)
         c->t[b->term.temp].last_use = (int32_t)b->n;
+    if (c->term_fuse >= 0) {
+        const struct ir_insn *i = &b->insns[c->term_fuse];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            c->t[i->a[a]].last_use = (int32_t)b->n;
+    }
     for (unsigned g = 0; g < 32; g++)
         c->g[g] = (struct jit_greg){-1, false};
     memset(c->own, 0, sizeof c->own);
@@ -291,6 +296,7 @@ void ra_before_call(struct jit_ctx *c) {
     for (int k = 0; k < NPOOL; k++)
         if (!callee_saved(pool[k]) && c->own[pool[k]].kind != OWN_FREE) evict(c, pool[k]);
     ra_writeback_all(c);
+    vr_sync_all(c, true);
     ra_store_pc(c);
     c->locked = 0;
 }
@@ -333,5 +339,6 @@ uint32_t ra_record(struct jit_ctx *c) {
     r->pc = c->pc;
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) r->map[c->g[g].reg] = (uint8_t)(g + 1);
+    vr_snapshot(c, r->vmap, true);
     return c->nrecs++;
 }

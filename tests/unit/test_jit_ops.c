@@ -41,9 +41,11 @@ static const uint64_t edge[] = {
 static struct jit *jits[2];
 static uint8_t guest_mem[64];
 
-/* Builds x2 = op(x0 | const a, x1 | const b, x3 | const c) with sz/imm. */
+/* Builds x2 = op(x0 | const a, x1 | const b, x3 | const c) with sz/imm;
+ * with `branch`, the result is instead the condition of a BRCOND (so the
+ * JIT may fuse a CONDSUB/CONDADD into cmp + jcc). */
 static void build(struct ir_block *b, enum ir_opcode op, unsigned sz, uint64_t imm,
-                  const uint64_t *v, unsigned constmask) {
+                  const uint64_t *v, unsigned constmask, bool branch) {
     ir_block_init(b, 0x1000);
     ir_temp t[3];
     static const unsigned src[3] = {0, 1, 3};
@@ -54,20 +56,34 @@ static void build(struct ir_block *b, enum ir_opcode op, unsigned sz, uint64_t i
         i->a[k] = t[k];
     i->imm = imm;
     i->dst = ir_new_temp(b);
-    ir_setx(b, 2, i->dst);
     b->guest_insns = 1;
+    if (branch) {
+        b->term = (struct ir_term){.kind = TERM_BRCOND, .temp = i->dst, .target = 0x1100, .next = 0x1004};
+        return;
+    }
+    ir_setx(b, 2, i->dst);
     b->term.kind = TERM_GOTO;
     b->term.target = 0x1004;
 }
 
+/* Compiles b, flushing a full code buffer once. */
+static void *compile(struct jit *j, const struct ir_block *b) {
+    void *entry = jit_compile(j, b);
+    if (!entry && jit_full(j)) {
+        jit_flush(j);
+        entry = jit_compile(j, b);
+    }
+    return entry;
+}
+
 static unsigned failures;
 
-static void run_one(enum ir_opcode op, unsigned sz, uint64_t imm, uint64_t a, uint64_t c,
-                    uint64_t d) {
+static void run_one_form(enum ir_opcode op, unsigned sz, uint64_t imm, uint64_t a, uint64_t c,
+                         uint64_t d, bool branch) {
     uint64_t v[3] = {a, c, d};
     for (unsigned constmask = 0; constmask < 8; constmask++) {
         struct ir_block b;
-        build(&b, op, sz, imm, v, constmask);
+        build(&b, op, sz, imm, v, constmask, branch);
         struct cpu ref;
         memset(&ref, 0, sizeof ref);
         ref.x[0] = a, ref.x[1] = c, ref.x[3] = d;
@@ -81,18 +97,25 @@ static void run_one(enum ir_opcode op, unsigned sz, uint64_t imm, uint64_t a, ui
             cpu.x[0] = a, cpu.x[1] = c, cpu.x[3] = d;
             cpu.guest_base = guest_mem;
             cpu.guest_size = sizeof guest_mem;
-            void *entry = jit_compile(jits[j], &b);
+            void *entry = compile(jits[j], &b);
             CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
             struct jit_ret r = jit_enter(jits[j], &cpu, entry);
             bool ok = r.pc == next && cpu.x[2] == ref.x[2] && cpu.icount == 1;
             if (!ok && failures++ < 20)
                 printf("\n  %s.%u imm=%" PRIu64 " (%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
-                       ") consts=%u regalloc=%d: jit %#" PRIx64 " interp %#" PRIx64,
-                       ir_op_info[op].name, sz, imm, a, c, d, constmask, !j, cpu.x[2], ref.x[2]);
+                       ") consts=%u regalloc=%d branch=%d: jit %#" PRIx64 "/pc %#" PRIx64
+                       " interp %#" PRIx64 "/pc %#" PRIx64,
+                       ir_op_info[op].name, sz, imm, a, c, d, constmask, !j, branch, cpu.x[2],
+                       r.pc, ref.x[2], next);
             CU_ASSERT(ok);
         }
         ir_block_free(&b);
     }
+}
+
+static void run_one(enum ir_opcode op, unsigned sz, uint64_t imm, uint64_t a, uint64_t c,
+                    uint64_t d) {
+    run_one_form(op, sz, imm, a, c, d, false);
 }
 
 static void for_pairs(enum ir_opcode op, unsigned sz, uint64_t imm) {
@@ -135,8 +158,24 @@ static void test_cond(void) {
             run_one(IR_COND, 64, cc, nzcv << 28, 0, 0);
 }
 
+/* The fused conditions (dbt/jit/opt_flags.c), as a value and as a branch:
+ * every condition on operand pairs around the sign and carry edges. */
+static void test_cond_fused(void) {
+    static const uint64_t v[] = {0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
+                                 0x7fffffffffffffffull, 0x8000000000000000ull, ~0ull};
+    const unsigned nv = sizeof v / sizeof v[0];
+    for (unsigned cc = 0; cc < 14; cc++)
+        for (unsigned x = 0; x < nv; x++)
+            for (unsigned y = 0; y < nv; y++)
+                for (unsigned sz = 32; sz <= 64; sz *= 2)
+                    for (int br = 0; br < 2; br++) {
+                        run_one_form(IR_CONDSUB, sz, cc, v[x], v[y], 0, br);
+                        run_one_form(IR_CONDADD, sz, cc, v[x], v[y], (x + y) & 1, br);
+                    }
+}
+
 void test_register(void) {
-    struct jit_opts o = {.code_size = 64u << 20};
+    struct jit_opts o = {.code_size = 64u << 20, .count_insns = true};
     jits[0] = jit_create(&o);
     o.no_regalloc = o.no_chain = true;
     jits[1] = jit_create(&o);
@@ -144,4 +183,5 @@ void test_register(void) {
     CU_add_test(s, "binary", test_binary);
     CU_add_test(s, "unary", test_unary);
     CU_add_test(s, "cond", test_cond);
+    CU_add_test(s, "cond_fused", test_cond_fused);
 }

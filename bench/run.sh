@@ -3,5 +3,3 @@
 set -e
 BUILD=${1:-build}
 "$(dirname "$0")/dbt/run.sh" --build "$BUILD"
-# A short scaling sweep (docs/bench.md): CSV and PNG under $BUILD/bench/.
-"$(dirname "$0")/scale.d/quick.sh" "$BUILD"

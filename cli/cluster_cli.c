@@ -232,7 +232,10 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                      .join_ms = ca->join_timeout_ms,
                      .heartbeat_ms = (unsigned)conf.network.heartbeat_ms},
     };
-    char host[256], dir[] = "/tmp/shoal-key-XXXXXX", keyfile[sizeof dir + 8];
+    char host[256], dir[PATH_MAX], keyfile[PATH_MAX + 8];
+    /* $TMPDIR as mkdtemp users expect (tests give each run its own) */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/shoal-key-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!local) {
         if (!ca->listen || split_addr(ca->listen, host, sizeof host, &mc.listen_port))
             die_usage("master needs --listen ADDR:PORT%s", "");
@@ -307,6 +310,12 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         free(pids);
     }
     if (master_wait_ready(m)) master_abort(m, 1);
+    if (local) {
+        /* every slave has read the key: remove it now, so that no way of
+         * ending (a signal that kills this process included) leaves it */
+        unlink(keyfile);
+        rmdir(dir);
+    }
     task_run(main_task);
 }
 

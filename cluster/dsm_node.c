@@ -18,8 +18,9 @@ static uint64_t now_ns(void) {
 static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
     struct dsm_node *n = opaque;
     pthread_mutex_lock(&n->t0_lock);
-    /* the time travels as the map's value (never 0: a nanosecond clock) */
-    u64map_put(&n->t0, page, (void *)(uintptr_t)(now_ns() | 1));
+    /* the time and the kind travel as the map's value (never 0: the kind
+     * + 1 in the low two bits of a nanosecond clock) */
+    u64map_put(&n->t0, page, (void *)(uintptr_t)((now_ns() & ~(uint64_t)3) | (kind + 1u)));
     pthread_mutex_unlock(&n->t0_lock);
     return n->send_request(n->ctx, page, kind);
 }
@@ -29,11 +30,38 @@ void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
     void *v = u64map_del(&n->t0, page);
     pthread_mutex_unlock(&n->t0_lock);
     if (!v) return;
-    uint64_t us = (now_ns() - (uint64_t)(uintptr_t)v) / 1000;
+    uint64_t t0 = (uint64_t)(uintptr_t)v;
+    unsigned kind = (unsigned)(t0 & 3) - 1;
+    uint64_t ns = now_ns() - (t0 & ~(uint64_t)3);
+    uint64_t us = ns / 1000;
     unsigned b = 0;
     while (b + 1 < DSM_NODE_LAT_BUCKETS && us >= (2ull << b))
         b++;
     atomic_fetch_add(&n->lat_hist[b], 1);
+    if (kind < 3) {
+        atomic_fetch_add(&n->lat_ns[kind], ns);
+        atomic_fetch_add(&n->lat_n[kind], 1);
+    }
+}
+
+/* The exclusive monitor across nodes (dbt_excl_hooks): the token is the
+ * page's generation, which moves whenever this node loses a right on it
+ * (dsm/DESIGN.md, "No ABA across nodes"). */
+static uint64_t excl_load(void *opaque, uint64_t addr) {
+    struct dsm_node *n = opaque;
+    return dsm_pages_generation(&n->pages, addr / DSM_PAGE_SIZE);
+}
+
+static bool excl_store_begin(void *opaque, uint64_t addr, uint64_t token) {
+    struct dsm_node *n = opaque;
+    if (dsm_pages_excl_begin(&n->pages, addr / DSM_PAGE_SIZE, token)) return true;
+    atomic_fetch_add(&n->excl_lost, 1);
+    return false;
+}
+
+static void excl_store_end(void *opaque, uint64_t addr) {
+    struct dsm_node *n = opaque;
+    dsm_pages_excl_end(&n->pages);
 }
 
 /* On the fault handler thread; the faulting thread stays parked until the
@@ -62,6 +90,10 @@ static void on_page_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
     struct dsm_node *n = opaque;
     if (ev == DSM_EV_INSTALLED) {
         atomic_fetch_add(&n->pages_rx, 1);
+        dsm_node_note_install(n, page);
+        return;
+    }
+    if (ev == DSM_EV_GRANTED) { /* an upgrade answered: no data, no stale code */
         dsm_node_note_install(n, page);
         return;
     }
@@ -166,6 +198,8 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
     n->fp.region = n->region;
     n->fp.first_page = 0;
     dsm_pages_subscribe(&n->pages, on_page_event, n);
+    struct dbt_excl_hooks xh = {excl_load, excl_store_begin, excl_store_end, n};
+    dbt_set_excl_hooks(proc->dbt, &xh);
     /* executable mappings as they are now */
     pthread_rwlock_rdlock(&proc->mem.lock);
     for (size_t i = 0; i < proc->mem.n; i++)
@@ -176,6 +210,7 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
 }
 
 void dsm_node_fini(struct dsm_node *n) {
+    dbt_set_excl_hooks(n->proc->dbt, NULL);
     dsm_fault_region_destroy(n->region);
     dsm_pages_fini(&n->pages);
     u64map_fini(&n->t0);

@@ -37,6 +37,8 @@ struct dsm_node {
     _Atomic uint64_t code_flushes;
     _Atomic uint64_t pages_rx, pages_tx;
     _Atomic uint64_t lat_hist[DSM_NODE_LAT_BUCKETS];
+    _Atomic uint64_t lat_ns[3], lat_n[3]; /* request to answer, by enum dsm_req */
+    _Atomic uint64_t excl_lost; /* store-exclusives failed: the page left since the load */
     pthread_mutex_t t0_lock; /* fault start times by page, for the histogram */
     struct u64map t0;
 };

@@ -81,6 +81,12 @@ struct cpu {
     void *opaque;        /* the embedder's (syscall/: struct task *) */
     void *jump_cache;    /* private to dbt/exec.c */
     sigjmp_buf *fault_jb; /* private to dbt/exec.c */
+
+    /* Exclusive monitor, embedder part (dbt_set_excl_hooks): the token
+     * the last load-exclusive got, and whether a store-exclusive is
+     * between store_begin and store_end (a guest fault there ends it). */
+    uint64_t excl_token;
+    uint32_t excl_held;
 };
 
 #define CPU_OFF(field) ((uint32_t)offsetof(struct cpu, field))

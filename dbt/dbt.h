@@ -62,6 +62,29 @@ static inline void *cpu_g2h(struct cpu *cpu, uint64_t addr, uint64_t len)
  * munmap/mprotect of code and self-modifying code. */
 void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len);
 
+/* Optional exclusive monitor hooks, for an embedder whose guest memory
+ * can be taken away between a load-exclusive and its store-exclusive
+ * (a DSM: the page may leave this node, be written elsewhere and come
+ * back with the same value). Without them the monitor compares values
+ * only, as qemu-aarch64 does.
+ *  load: at a load-exclusive of addr, before the load; returns a token
+ *        (e.g. the page's generation) that store_begin gets back.
+ *  store_begin: at a store-exclusive of addr, after a write access to
+ *        addr succeeded (so the page is writable here); false fails the
+ *        store (the page was lost since the load). On true the
+ *        compare-and-swap follows and then store_end: until store_end
+ *        the embedder must keep the page writable here. */
+struct dbt_excl_hooks {
+    uint64_t (*load)(void *opaque, uint64_t addr);
+    bool (*store_begin)(void *opaque, uint64_t addr, uint64_t token);
+    void (*store_end)(void *opaque, uint64_t addr);
+    void *opaque;
+};
+/* Installs (or, with NULL, removes) the hooks; before vCPUs run. */
+void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h);
+/* The hooks, or NULL. */
+const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d);
+
 /* Statistics. */
 struct dbt_stats {
     uint64_t blocks_translated;

@@ -28,6 +28,7 @@ struct dbt {
     struct jit *jit;       /* NULL: interpreter only */
     atomic_int flushing;   /* a JIT flush is deciding; vCPUs must not enter code */
     struct vcpu *vcpus;    /* every vCPU of d (under lock), for the flush */
+    struct dbt_excl_hooks excl; /* load NULL: none */
 };
 
 /* Per-vCPU private state (cpu->jump_cache points here). */
@@ -98,6 +99,16 @@ void dbt_cpu_fini(struct cpu *cpu)
     pthread_mutex_unlock(&d->lock);
     free(cpu->jump_cache);
     cpu->jump_cache = NULL;
+}
+
+void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h)
+{
+    d->excl = h ? *h : (struct dbt_excl_hooks){0};
+}
+
+const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d)
+{
+    return d->excl.load ? &d->excl : NULL;
 }
 
 const struct dbt_options *dbt_get_options(const struct dbt *d)
@@ -314,6 +325,10 @@ int dbt_run(struct cpu *cpu)
         cpu->fault_jb = saved;
         current_cpu = saved_cpu;
         cpu->excl_size = 0;
+        if (cpu->excl_held) { /* a fault inside a store-exclusive's window */
+            cpu->excl_held = 0;
+            d->excl.store_end(d->excl.opaque, cpu->excl_addr);
+        }
         atomic_store(&((struct vcpu *)cpu->jump_cache)->in_code, 0);
         return CPU_EXIT_SIGNAL;
     }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "dsm/page_state.h"
 
 #include <errno.h>
@@ -15,6 +16,18 @@ int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *o
         pthread_mutex_destroy(&ps->lock);
         return -ENOMEM;
     }
+    /* writers first: a steady stream of store-exclusives on this node
+     * must not starve the fetch another node waits for */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int e = pthread_rwlock_init(&ps->excl_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if (e) {
+        pthread_cond_destroy(&ps->changed);
+        pthread_mutex_destroy(&ps->lock);
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -25,6 +38,7 @@ void dsm_pages_fini(struct dsm_pages *ps) {
         free(v);
     u64map_fini(&ps->pages);
     free(ps->subs);
+    pthread_rwlock_destroy(&ps->excl_lock);
     pthread_cond_destroy(&ps->changed);
     pthread_mutex_destroy(&ps->lock);
 }
@@ -187,6 +201,7 @@ int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
     settle(ps, e);
 out:
     pthread_mutex_unlock(&ps->lock);
+    if (!r) notify(ps, page, DSM_EV_GRANTED);
     return r;
 }
 
@@ -213,6 +228,8 @@ out:
 
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf) {
     if (keep != DSM_S && keep != DSM_I) return -EINVAL;
+    /* no store-exclusive between its check and its store (excl_begin) */
+    pthread_rwlock_wrlock(&ps->excl_lock);
     pthread_mutex_lock(&ps->lock);
     struct dsm_page *e = get(ps, page, false);
     int r = -EPROTO;
@@ -233,6 +250,7 @@ int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep,
     settle(ps, e);
 out:
     pthread_mutex_unlock(&ps->lock);
+    pthread_rwlock_unlock(&ps->excl_lock);
     if (!r) notify(ps, page, DSM_EV_DROPPED);
     return r;
 }
@@ -259,6 +277,17 @@ bool dsm_pages_excl_valid(struct dsm_pages *ps, uint64_t page, uint64_t gen) {
     bool ok = e && e->state == DSM_M && e->gen == gen;
     pthread_mutex_unlock(&ps->lock);
     return ok;
+}
+
+bool dsm_pages_excl_begin(struct dsm_pages *ps, uint64_t page, uint64_t gen) {
+    pthread_rwlock_rdlock(&ps->excl_lock);
+    if (dsm_pages_excl_valid(ps, page, gen)) return true;
+    pthread_rwlock_unlock(&ps->excl_lock);
+    return false;
+}
+
+void dsm_pages_excl_end(struct dsm_pages *ps) {
+    pthread_rwlock_unlock(&ps->excl_lock);
 }
 
 int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {

@@ -49,6 +49,9 @@ enum dsm_page_event {
     DSM_EV_DROPPED = 0,
     /* new contents were installed from the master */
     DSM_EV_INSTALLED = 1,
+    /* the copy this node kept became writable (an upgrade was answered):
+     * contents unchanged */
+    DSM_EV_GRANTED = 2,
 };
 typedef void (*dsm_page_event_fn)(void *opaque, uint64_t page, enum dsm_page_event ev);
 
@@ -79,6 +82,11 @@ struct dsm_pages {
     struct dsm_page_sub *subs;
     size_t nsubs;
     struct dsm_node_stats stats;
+    /* Store-exclusives hold it shared from their check to the end of their
+     * compare-and-swap; taking an M page away (dsm_pages_on_fetch) holds
+     * it exclusive. So a store-exclusive that found the page in M with
+     * its load's generation completes before the page can leave. */
+    pthread_rwlock_t excl_lock;
 };
 
 int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *opaque);
@@ -131,5 +139,14 @@ enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);
  * never lost the page in between (no ABA across nodes). */
 uint64_t dsm_pages_generation(struct dsm_pages *ps, uint64_t page);
 bool dsm_pages_excl_valid(struct dsm_pages *ps, uint64_t page, uint64_t gen);
+/* A store-exclusive on page, whose load-exclusive saw generation gen:
+ * true when the page is in M with that generation, and then the page
+ * stays in M until dsm_pages_excl_end (the caller does its store in
+ * between, which must not fault: the host page is writable in M). False
+ * (nothing held) when the store must fail. The caller first makes the
+ * page M with an ordinary write access, so a page that merely was in S
+ * at the load succeeds when nobody wrote it meanwhile. */
+bool dsm_pages_excl_begin(struct dsm_pages *ps, uint64_t page, uint64_t gen);
+void dsm_pages_excl_end(struct dsm_pages *ps);
 
 #endif

@@ -100,6 +100,10 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
     check(dir_request(&m->dir, page, node, kind, &acts), "request", page, node);
+    /* for --stats: what this node's requests cost the others */
+    for (size_t i = 0; i < acts.n && m->inv_caused && node < m->cfg.nodes; i++)
+        if (acts.v[i].kind == DIR_ACT_INVALIDATE || acts.v[i].kind == DIR_ACT_FETCH)
+            m->inv_caused[node]++;
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -241,6 +245,7 @@ int dirsvc_start(struct master *m) {
     pthread_cond_init(&m->q_cond, NULL);
     dir_init(&m->dir);
     u64map_init(&m->home);
+    m->inv_caused = calloc(m->cfg.nodes, sizeof *m->inv_caused);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

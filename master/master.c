@@ -90,6 +90,8 @@ static void master_on_exit(struct process *p, int status, int sig) {
     }
     /* slaves closing their connections now is the plan, not news */
     log_set_level(LOG_ERROR);
+    /* statistics first: after the Exit the slaves are gone */
+    if (m->cfg.verbose || p->stats.path) mstats_collect(m, DEFAULT(m->cfg.timeouts.exit_ms, 2000));
     send_exit(m, status, sig);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -339,6 +341,7 @@ int master_create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
+    if ((r = mstats_init(m))) return r;
     if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
     if ((r = net_node_start(m->net))) return r;
     *out = m;
@@ -374,14 +377,5 @@ int master_wait_ready(struct master *m) {
 }
 
 static void print_summary(struct master *m) {
-    struct dsm_node_stats *s = &m->dsm.pages.stats;
-    fprintf(stderr,
-            "shoal: cluster of %u nodes; node 0: faults %llu read, %llu write, %llu upgrade; "
-            "%llu invalidations, %llu fetches; directory: %zu pages\n",
-            m->cfg.nodes, (unsigned long long)s->read_miss, (unsigned long long)s->write_miss,
-            (unsigned long long)s->upgrades, (unsigned long long)s->invalidations,
-            (unsigned long long)s->fetches, dir_page_count(&m->dir));
-    for (unsigned n = 0; n < m->cfg.nodes && n < 64; n++)
-        fprintf(stderr, "shoal: node %u: %llu threads placed\n", n,
-                (unsigned long long)atomic_load(&m->placed[n]));
+    mstats_summary(m, stderr);
 }

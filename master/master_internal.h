@@ -6,11 +6,14 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "cluster/dsm_node.h"
 #include "dsm/directory.h"
 #include "master/master.h"
 #include "net/transport.h"
+
+struct node_stats;
 
 /* A message for node 0 from its own directory: node 0 is an ordinary
  * node, whose FIFO link is this in-process queue. */
@@ -58,6 +61,11 @@ struct master {
     /* stats */
     _Atomic uint64_t delegated[512]; /* by syscall number (AArch64 numbers < 512) */
     _Atomic uint64_t placed[64];     /* threads placed per node (first 64 nodes) */
+    /* --stats / -v (stats.c): every node's statistics, gathered at the end */
+    struct node_stats **node_stats; /* by node id (under lock) */
+    unsigned stats_got;
+    size_t stats_dir_pages;
+    uint64_t *inv_caused; /* by node: invalidations + fetches its requests caused (dir_lock) */
 };
 
 /* dir_service.c */
@@ -80,6 +88,13 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
+
+/* stats.c */
+int mstats_init(struct master *m);
+/* Asks every slave for its statistics (waiting up to wait_ms), then takes
+ * node 0's: before the slaves are told to exit. */
+void mstats_collect(struct master *m, unsigned wait_ms);
+void mstats_summary(struct master *m, FILE *out);
 
 /* master.c */
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);

@@ -13,6 +13,7 @@
 
 #include "cluster/cpu_msg.h"
 #include "cluster/dsm_node.h"
+#include "cluster/node_stats.h"
 #include "common/log.h"
 #include "net/transport.h"
 #include "syscall/host_signal.h"
@@ -267,6 +268,14 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     }
 }
 
+/* The end of the run is near: this node's statistics for the master. */
+static void h_stats(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    if (!s->proc) return;
+    node_stats_send(c, f->env->stats_request->req_id, net_conn_local_id(c), &s->dsm, s->net,
+                    s->proc);
+}
+
 static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
     /* the run is over: nothing here writes the run's output */
     _exit(0);
@@ -420,6 +429,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, h_spawn, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_STATS_REQUEST, h_stats, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;
     pthread_mutex_lock(&s->lock);
     while (!s->failed)

@@ -2,6 +2,8 @@
 #include "syscall/stats.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/config.h"
@@ -40,13 +42,52 @@ void stats_task_end(struct run_stats *s, struct task *t)
     else if (s->live == t) s->live = t->stats_next;
     if (t->stats_next) t->stats_next->stats_prev = t->stats_prev;
     atomic_fetch_add(&s->insns_done, t->cpu.icount);
+    if (s->nended == s->capended) {
+        size_t cap = s->capended ? 2 * s->capended : 16;
+        struct stats_thread *v = realloc(s->ended, cap * sizeof *v);
+        if (v) {
+            s->ended = v;
+            s->capended = cap;
+        }
+    }
+    if (s->nended < s->capended)
+        s->ended[s->nended++] = (struct stats_thread){t->tid, t->cpu.icount};
     pthread_mutex_unlock(&s->lock);
+}
+
+void stats_syscall(struct run_stats *s, unsigned nr, bool delegated)
+{
+    if (nr >= STATS_NR_MAX) return;
+    atomic_fetch_add_explicit(delegated ? &s->delegated_nr[nr] : &s->by_nr[nr], 1,
+                              memory_order_relaxed);
+}
+
+struct stats_thread *stats_threads(struct run_stats *s, size_t *n)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t live = 0;
+    for (struct task *t = s->live; t; t = t->stats_next)
+        live++;
+    struct stats_thread *v = malloc((s->nended + live + 1) * sizeof *v);
+    *n = 0;
+    if (v) {
+        memcpy(v, s->ended, s->nended * sizeof *v);
+        *n = s->nended;
+        for (struct task *t = s->live; t; t = t->stats_next)
+            v[(*n)++] = (struct stats_thread){t->tid, t->cpu.icount};
+    }
+    pthread_mutex_unlock(&s->lock);
+    return v;
 }
 
 void stats_write(struct process *p, int exit_status, int signo)
 {
     struct run_stats *s = &p->stats;
     if (!s->path) return;
+    if (s->writer) {
+        s->writer(s->writer_ctx, p, exit_status, signo);
+        return;
+    }
     /* Other threads may still be running: their counts are a snapshot. */
     pthread_mutex_lock(&s->lock);
     uint64_t insns = s->insns_done;

@@ -74,8 +74,9 @@ void syscall_dispatch(struct task *t) {
         if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
     }
     const struct process_cluster_ops *cl = t->proc->cluster;
-    int64_t ret = cl && cl->delegate && syscall_delegated(row) ? cl->delegate(t, row, args)
-                                                               : row->fn(t, args);
+    bool remote = cl && cl->delegate && syscall_delegated(row);
+    stats_syscall(&t->proc->stats, (unsigned)nr, remote);
+    int64_t ret = remote ? cl->delegate(t, row, args) : row->fn(t, args);
     if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
         row->nr != GUEST_NR_RT_SIGRETURN) {
         /* Interrupted by a signal: signal_handle() decides between

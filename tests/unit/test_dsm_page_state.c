@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -208,7 +209,7 @@ static void on_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
         lock_free_in_cb++;
         pthread_mutex_unlock(&p->lock);
     }
-    if (nevents < 16) events[nevents++] = page << 1 | ev;
+    if (nevents < 16) events[nevents++] = page << 2 | ev;
 }
 
 static void test_subscribers(void) {
@@ -217,15 +218,16 @@ static void test_subscribers(void) {
     CU_ASSERT_EQUAL(dsm_pages_subscribe(&ps, on_event, &ps), 0);
     dsm_pages_on_data(&ps, 1, DSM_S, data); /* installed */
     dsm_pages_fault(&ps, 1, true);
-    dsm_pages_on_grant(&ps, 1, DSM_M);      /* no change of contents */
+    dsm_pages_on_grant(&ps, 1, DSM_M);      /* granted, contents unchanged */
     dsm_pages_on_fetch(&ps, 1, DSM_S, buf); /* dropped the write right */
     dsm_pages_on_invalidate(&ps, 1);        /* dropped */
     dsm_pages_on_invalidate(&ps, 1);        /* nothing */
-    CU_ASSERT_EQUAL(nevents, 3);
-    CU_ASSERT_EQUAL(events[0], 1u << 1 | DSM_EV_INSTALLED);
-    CU_ASSERT_EQUAL(events[1], 1u << 1 | DSM_EV_DROPPED);
-    CU_ASSERT_EQUAL(events[2], 1u << 1 | DSM_EV_DROPPED);
-    CU_ASSERT_EQUAL(lock_free_in_cb, 3); /* callbacks run outside the lock */
+    CU_ASSERT_EQUAL(nevents, 4);
+    CU_ASSERT_EQUAL(events[0], 1u << 2 | DSM_EV_INSTALLED);
+    CU_ASSERT_EQUAL(events[1], 1u << 2 | DSM_EV_GRANTED);
+    CU_ASSERT_EQUAL(events[2], 1u << 2 | DSM_EV_DROPPED);
+    CU_ASSERT_EQUAL(events[3], 1u << 2 | DSM_EV_DROPPED);
+    CU_ASSERT_EQUAL(lock_free_in_cb, 4); /* callbacks run outside the lock */
 }
 
 static void test_exclusive_monitor(void) {
@@ -256,6 +258,37 @@ static void test_exclusive_monitor(void) {
     dsm_pages_on_data(&ps, 1, DSM_M, data);
     CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g));
     CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 77, 0)); /* never touched */
+}
+
+/* A store-exclusive that passed its check holds the page in M until it
+ * ends: a fetch from another thread waits for it, and bumps the
+ * generation after, so a later check with the old one fails. */
+static atomic_int fetch_done;
+static void *fetch_thread(void *p) {
+    dsm_pages_on_fetch(&ps, 1, DSM_I, buf);
+    atomic_store(&fetch_done, 1);
+    return NULL;
+}
+static void test_exclusive_store_window(void) {
+    reset();
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    uint64_t g = dsm_pages_generation(&ps, 1);
+    CU_ASSERT_FALSE(dsm_pages_excl_begin(&ps, 1, g + 1)); /* wrong generation: nothing held */
+    CU_ASSERT(dsm_pages_excl_begin(&ps, 1, g));
+    atomic_store(&fetch_done, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, fetch_thread, NULL);
+    /* the fetch cannot start while the store is in its window */
+    for (int i = 0; i < 100; i++)
+        sched_yield();
+    CU_ASSERT_EQUAL(atomic_load(&fetch_done), 0);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_M);
+    dsm_pages_excl_end(&ps);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&fetch_done), 1);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_I);
+    CU_ASSERT_FALSE(dsm_pages_excl_begin(&ps, 1, g));
+    CU_ASSERT_FALSE(dsm_pages_excl_begin(&ps, 9, 0)); /* never touched */
 }
 
 /* Blocking acquires: two threads, one request, both released by it. */
@@ -332,6 +365,7 @@ void test_register(void) {
     CU_add_test(s, "send failure clears the request", test_send_failure);
     CU_add_test(s, "subscribers", test_subscribers);
     CU_add_test(s, "exclusive monitor generation", test_exclusive_monitor);
+    CU_add_test(s, "exclusive store window holds off a fetch", test_exclusive_store_window);
     CU_add_test(s, "blocking acquire across threads", test_acquire_threads);
     CU_add_test(s, "memory grows with pages touched", test_grows_with_pages);
 }

@@ -115,6 +115,62 @@ static void missing_and_wp(enum dsm_fault_mech mech) {
     unmake(x);
 }
 
+/* The guest's atomics are host lock-prefixed instructions on guest
+ * memory (LDADD: lock xadd, CAS/STXR: lock cmpxchg, CASP/STXP: lock
+ * cmpxchg16b). Each one faulting on an absent or read-only page must be
+ * reported as a write (so the DSM brings the page in M, not S and then
+ * again), be parked and then complete once, on the new contents. */
+static void locked_rmw(enum dsm_fault_mech mech) {
+    struct rec *x = make(mech, 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    if (!x) return;
+    x->policy = FILL;
+    /* absent pages */
+    uint64_t *p1 = (uint64_t *)at(x, 1), *p2 = (uint64_t *)at(x, 2);
+    unsigned __int128 *p3 = (unsigned __int128 *)at(x, 3);
+    uint64_t old = __atomic_fetch_add(p1, 1, __ATOMIC_SEQ_CST);
+    CU_ASSERT_EQUAL(old, 0x0202020202020202ull);
+    CU_ASSERT_EQUAL(*p1, 0x0202020202020203ull);
+    uint64_t want = 7; /* fails: memory holds the fill pattern */
+    CU_ASSERT_FALSE(__atomic_compare_exchange_n(p2, &want, 1, false, __ATOMIC_SEQ_CST,
+                                                __ATOMIC_SEQ_CST));
+    CU_ASSERT_EQUAL(want, 0x0303030303030303ull);
+    uint64_t lo = 0x0404040404040404ull, hi = lo;
+    bool ok;
+    __asm__ __volatile__("lock cmpxchg16b %1"
+                         : "=@ccz"(ok), "+m"(*p3), "+a"(lo), "+d"(hi)
+                         : "b"(1ull), "c"(2ull)
+                         : "memory");
+    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(((uint64_t *)p3)[0], 1);
+    CU_ASSERT_EQUAL(((uint64_t *)p3)[1], 2);
+    CU_ASSERT_EQUAL(x->faults, 3);
+    CU_ASSERT_EQUAL(x->writes, 3);
+    /* read-only pages: write-protect faults, then the operation completes */
+    uint8_t buf[PG];
+    memset(buf, 0, PG);
+    for (int pg = 4; pg < 7; pg++)
+        CU_ASSERT_EQUAL(dsm_fault_install(x->r, (uint64_t)pg * PG, buf, PROT_READ), 0);
+    x->policy = UNPROTECT;
+    CU_ASSERT_EQUAL(__atomic_fetch_add((uint64_t *)at(x, 4), 5, __ATOMIC_SEQ_CST), 0);
+    want = 0;
+    CU_ASSERT(__atomic_compare_exchange_n((uint64_t *)at(x, 5), &want, 9, false,
+                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    lo = hi = 0;
+    __asm__ __volatile__("lock cmpxchg16b %1"
+                         : "=@ccz"(ok), "+m"(*(unsigned __int128 *)at(x, 6)), "+a"(lo),
+                           "+d"(hi)
+                         : "b"(3ull), "c"(4ull)
+                         : "memory");
+    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(*(uint64_t *)at(x, 4), 5);
+    CU_ASSERT_EQUAL(*(uint64_t *)at(x, 5), 9);
+    CU_ASSERT_EQUAL(((uint64_t *)at(x, 6))[1], 4);
+    CU_ASSERT_EQUAL(x->faults, 6);
+    CU_ASSERT_EQUAL(x->writes, 6);
+    unmake(x);
+}
+
 /* Lines of /proc/self/maps overlapping [base, base+len). */
 static int vmas_in(const void *base, size_t len) {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -361,6 +417,12 @@ static void test_uffd_wp_copy(void) {
 static void test_uffd_cluster(void) {
     cluster_increments(DSM_FAULT_UFFD);
 }
+static void test_uffd_locked(void) {
+    locked_rmw(DSM_FAULT_UFFD);
+}
+static void test_mp_locked(void) {
+    locked_rmw(DSM_FAULT_MPROTECT);
+}
 static void test_mp_missing_wp(void) {
     missing_and_wp(DSM_FAULT_MPROTECT);
 }
@@ -382,18 +444,19 @@ void test_register(void) {
         snprintf(why, sizeof why, "SHOAL_TEST_NO_UFFD is set");
     }
     CU_pSuite s = CU_add_suite("dsm_fault_uffd", NULL, NULL);
-    CU_pTest t[4] = {
+    CU_pTest t[5] = {
         CU_add_test(s, "uffd: missing fault + UFFDIO_COPY, write-protect fault, drop",
                     test_uffd_missing_wp),
         CU_add_test(s, "uffd: one VMA for alternating page states", test_uffd_vmas),
         CU_add_test(s, "uffd: write-protect then copy under a writer", test_uffd_wp_copy),
         CU_add_test(s, "uffd: two nodes, atomic increments on one page", test_uffd_cluster),
+        CU_add_test(s, "uffd: locked RMW and cmpxchg16b fault as writes", test_uffd_locked),
     };
     if (!avail) {
         /* reported as inactive (skipped) in the run summary, not passed */
         printf("SKIPPED: userfaultfd unavailable here: %s\n", why);
         CU_set_fail_on_inactive(CU_FALSE);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             CU_set_test_active(t[i], CU_FALSE);
     }
     CU_pSuite m = CU_add_suite("dsm_fault_mprotect", NULL, NULL);
@@ -401,4 +464,5 @@ void test_register(void) {
     CU_add_test(m, "mprotect: a VMA per page for alternating states", test_mp_vmas);
     CU_add_test(m, "mprotect: write-protect then copy under a writer", test_mp_wp_copy);
     CU_add_test(m, "mprotect: two nodes, atomic increments on one page", test_mp_cluster);
+    CU_add_test(m, "mprotect: locked RMW and cmpxchg16b fault as writes", test_mp_locked);
 }

@@ -1,0 +1,252 @@
+#include "cluster/node_stats.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syscall/syscall.h"
+
+int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *dsm,
+                       const struct net_stats *net, struct process *proc) {
+    memset(ns, 0, sizeof *ns);
+    ns->node = node;
+    if (dsm) {
+        struct dsm_pages *ps = &dsm->pages;
+        pthread_mutex_lock(&ps->lock); /* the table's counters are written under it */
+        struct dsm_node_stats s = ps->stats;
+        pthread_mutex_unlock(&ps->lock);
+        ns->c[NS_READ_MISS] = s.read_miss;
+        ns->c[NS_WRITE_MISS] = s.write_miss;
+        ns->c[NS_UPGRADE] = s.upgrades;
+        ns->c[NS_DEDUP] = s.dedup;
+        ns->c[NS_SPURIOUS] = s.spurious;
+        ns->c[NS_INSTALLS] = s.installs;
+        ns->c[NS_GRANTS] = s.grants;
+        ns->c[NS_INVALIDATIONS] = s.invalidations;
+        ns->c[NS_FETCHES] = s.fetches;
+        ns->c[NS_PAGES_RX] = atomic_load(&dsm->pages_rx);
+        ns->c[NS_PAGES_TX] = atomic_load(&dsm->pages_tx);
+        ns->c[NS_CODE_FLUSHES] = atomic_load(&dsm->code_flushes);
+        ns->c[NS_EXCL_LOST] = atomic_load(&dsm->excl_lost);
+        for (unsigned b = 0; b < DSM_NODE_LAT_BUCKETS; b++)
+            ns->lat_hist[b] = atomic_load(&dsm->lat_hist[b]);
+        for (unsigned k = 0; k < 3; k++) {
+            ns->lat_ns[k] = atomic_load(&dsm->lat_ns[k]);
+            ns->lat_n[k] = atomic_load(&dsm->lat_n[k]);
+        }
+    }
+    if (net) {
+        for (unsigned t = 0; t < NET_MSG_TYPES; t++) {
+            ns->msgs_tx[t] = atomic_load(&net->msgs_tx[t]);
+            ns->msgs_rx[t] = atomic_load(&net->msgs_rx[t]);
+        }
+        ns->bytes_tx = atomic_load(&net->bytes_tx);
+        ns->bytes_rx = atomic_load(&net->bytes_rx);
+    }
+    if (proc) {
+        for (unsigned i = 0; i < STATS_NR_MAX; i++) {
+            ns->syscalls[i] = atomic_load(&proc->stats.by_nr[i]);
+            ns->delegated[i] = atomic_load(&proc->stats.delegated_nr[i]);
+        }
+        ns->threads = stats_threads(&proc->stats, &ns->nthreads);
+        for (size_t i = 0; i < ns->nthreads; i++)
+            ns->guest_insns += ns->threads[i].insns;
+    }
+    return 0;
+}
+
+void node_stats_fini(struct node_stats *ns) {
+    free(ns->threads);
+    ns->threads = NULL;
+    ns->nthreads = 0;
+}
+
+/* Non-zero entries of a by-number array as (number, count) pairs. */
+static size_t pairs(const uint64_t *v, size_t n, uint64_t *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]) {
+            out[k++] = i;
+            out[k++] = v[i];
+        }
+    return k;
+}
+
+void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_t **buf) {
+    size_t nt = ns->nthreads < NODE_STATS_MAX_THREADS ? ns->nthreads : NODE_STATS_MAX_THREADS;
+    /* one buffer for the three pair lists; the rest points into ns */
+    uint64_t *b = malloc((4 * STATS_NR_MAX + 2 * nt + 1) * sizeof *b);
+    *buf = b;
+    m->n_dsm = NS_COUNTERS;
+    m->dsm = (uint64_t *)ns->c;
+    m->n_lat_hist = DSM_NODE_LAT_BUCKETS;
+    m->lat_hist = (uint64_t *)ns->lat_hist;
+    m->n_lat_ns = m->n_lat_n = 3;
+    m->lat_ns = (uint64_t *)ns->lat_ns;
+    m->lat_n = (uint64_t *)ns->lat_n;
+    m->n_msgs_tx = m->n_msgs_rx = NET_MSG_TYPES;
+    m->msgs_tx = (uint64_t *)ns->msgs_tx;
+    m->msgs_rx = (uint64_t *)ns->msgs_rx;
+    m->bytes_tx = ns->bytes_tx;
+    m->bytes_rx = ns->bytes_rx;
+    if (!b) return; /* no memory: counters only */
+    m->syscalls = b;
+    m->n_syscalls = pairs(ns->syscalls, STATS_NR_MAX, b);
+    m->delegated = b + m->n_syscalls;
+    m->n_delegated = pairs(ns->delegated, STATS_NR_MAX, m->delegated);
+    m->threads = m->delegated + m->n_delegated;
+    m->n_threads = 2 * nt;
+    for (size_t i = 0; i < nt; i++) {
+        m->threads[2 * i] = (uint64_t)ns->threads[i].tid;
+        m->threads[2 * i + 1] = ns->threads[i].insns;
+    }
+}
+
+static int from_pairs(const uint64_t *p, size_t n, uint64_t *v, size_t max) {
+    if (n % 2) return -EINVAL;
+    for (size_t i = 0; i < n; i += 2) {
+        if (p[i] >= max) return -EINVAL;
+        v[p[i]] = p[i + 1];
+    }
+    return 0;
+}
+
+int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_stats *ns) {
+    memset(ns, 0, sizeof *ns);
+    ns->node = node;
+    /* a newer counter list is cut, an older one leaves zeros */
+#define TAKE(dst, n_src, src, max)                                                                 \
+    memcpy(dst, src, ((n_src) < (max) ? (n_src) : (max)) * sizeof(uint64_t))
+    TAKE(ns->c, m->n_dsm, m->dsm, NS_COUNTERS);
+    TAKE(ns->lat_hist, m->n_lat_hist, m->lat_hist, DSM_NODE_LAT_BUCKETS);
+    TAKE(ns->lat_ns, m->n_lat_ns, m->lat_ns, 3);
+    TAKE(ns->lat_n, m->n_lat_n, m->lat_n, 3);
+    TAKE(ns->msgs_tx, m->n_msgs_tx, m->msgs_tx, NET_MSG_TYPES);
+    TAKE(ns->msgs_rx, m->n_msgs_rx, m->msgs_rx, NET_MSG_TYPES);
+#undef TAKE
+    ns->bytes_tx = m->bytes_tx;
+    ns->bytes_rx = m->bytes_rx;
+    if (from_pairs(m->syscalls, m->n_syscalls, ns->syscalls, STATS_NR_MAX) ||
+        from_pairs(m->delegated, m->n_delegated, ns->delegated, STATS_NR_MAX) ||
+        m->n_threads % 2 || m->n_threads / 2 > NODE_STATS_MAX_THREADS)
+        return -EINVAL;
+    ns->nthreads = m->n_threads / 2;
+    ns->threads = calloc(ns->nthreads + 1, sizeof *ns->threads);
+    if (!ns->threads) return -ENOMEM;
+    for (size_t i = 0; i < ns->nthreads; i++) {
+        ns->threads[i].tid = (int)m->threads[2 * i];
+        ns->threads[i].insns = m->threads[2 * i + 1];
+        ns->guest_insns += ns->threads[i].insns;
+    }
+    return 0;
+}
+
+void node_stats_send(struct net_conn *c, uint64_t req_id, unsigned node, struct dsm_node *dsm,
+                     struct net_node *net, struct process *proc) {
+    struct node_stats *ns = calloc(1, sizeof *ns); /* ~9 KiB: not on the loop's stack */
+    if (!ns) return;
+    node_stats_collect(ns, node, dsm, net_node_stats(net), proc);
+    Shoal__NodeStats m = SHOAL__NODE_STATS__INIT;
+    uint64_t *buf;
+    node_stats_to_msg(ns, &m, &buf);
+    m.req_id = req_id;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_NODE_STATS;
+    env.node_stats = &m;
+    net_send(c, &env);
+    free(buf);
+    node_stats_fini(ns);
+    free(ns);
+}
+
+/* ---- JSON ---- */
+
+static void u64s(FILE *f, const uint64_t *v, size_t n) {
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)v[i]);
+    fputc(']', f);
+}
+
+/* {"name": count, ...} of the non-zero entries; names are identifiers
+ * (syscall and message names), so they need no escaping. */
+static void by_name(FILE *f, const uint64_t *v, size_t n, const char *(*name)(unsigned)) {
+    fputc('{', f);
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i]) continue;
+        const char *nm = name((unsigned)i);
+        if (nm)
+            fprintf(f, "%s\"%s\": %llu", first ? "" : ", ", nm, (unsigned long long)v[i]);
+        else
+            fprintf(f, "%s\"%zu\": %llu", first ? "" : ", ", i, (unsigned long long)v[i]);
+        first = false;
+    }
+    fputc('}', f);
+}
+
+static const char *syscall_name(unsigned nr) {
+    const struct syscall_row *r = syscall_lookup((int)nr);
+    return r ? r->name : NULL;
+}
+
+static double mean_us(uint64_t ns, uint64_t n) {
+    return n ? (double)ns / (double)n / 1000.0 : 0.0;
+}
+
+void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
+    const int in = indent + 2;
+#define KEY(k) fprintf(f, ",\n%*s\"%s\": ", in, "", k)
+    fprintf(f, "{\n%*s\"node\": %u", in, "", s->node);
+    KEY("faults");
+    fprintf(f, "{\"read_miss\": %llu, \"write_miss\": %llu, \"upgrade\": %llu, \"dedup\": %llu, "
+               "\"spurious\": %llu}",
+            (unsigned long long)s->c[NS_READ_MISS], (unsigned long long)s->c[NS_WRITE_MISS],
+            (unsigned long long)s->c[NS_UPGRADE], (unsigned long long)s->c[NS_DEDUP],
+            (unsigned long long)s->c[NS_SPURIOUS]);
+    KEY("invalidations");
+    fprintf(f, "{\"received\": %llu, \"fetches_received\": %llu, \"caused\": %llu}",
+            (unsigned long long)s->c[NS_INVALIDATIONS], (unsigned long long)s->c[NS_FETCHES],
+            (unsigned long long)s->c[NS_INV_CAUSED]);
+    KEY("pages");
+    fprintf(f, "{\"received\": %llu, \"sent\": %llu, \"bytes_received\": %llu, \"bytes_sent\": %llu, "
+               "\"installed\": %llu, \"granted\": %llu}",
+            (unsigned long long)s->c[NS_PAGES_RX], (unsigned long long)s->c[NS_PAGES_TX],
+            (unsigned long long)(s->c[NS_PAGES_RX] * DSM_PAGE_SIZE),
+            (unsigned long long)(s->c[NS_PAGES_TX] * DSM_PAGE_SIZE),
+            (unsigned long long)s->c[NS_INSTALLS], (unsigned long long)s->c[NS_GRANTS]);
+    KEY("exclusive_stores_lost");
+    fprintf(f, "%llu", (unsigned long long)s->c[NS_EXCL_LOST]);
+    KEY("code_flushes");
+    fprintf(f, "%llu", (unsigned long long)s->c[NS_CODE_FLUSHES]);
+    KEY("fault_latency_us");
+    uint64_t upper[DSM_NODE_LAT_BUCKETS];
+    for (unsigned b = 0; b < DSM_NODE_LAT_BUCKETS; b++)
+        upper[b] = b + 1 < DSM_NODE_LAT_BUCKETS ? 2ull << b : 0; /* 0: no bound */
+    fprintf(f, "{\"bucket_below_us\": ");
+    u64s(f, upper, DSM_NODE_LAT_BUCKETS);
+    fprintf(f, ", \"counts\": ");
+    u64s(f, s->lat_hist, DSM_NODE_LAT_BUCKETS);
+    fprintf(f, ", \"mean_us\": {\"read_miss\": %.1f, \"write_miss\": %.1f, \"upgrade\": %.1f}}",
+            mean_us(s->lat_ns[0], s->lat_n[0]), mean_us(s->lat_ns[1], s->lat_n[1]),
+            mean_us(s->lat_ns[2], s->lat_n[2]));
+    KEY("network");
+    fprintf(f, "{\"bytes_sent\": %llu, \"bytes_received\": %llu}", (unsigned long long)s->bytes_tx,
+            (unsigned long long)s->bytes_rx);
+    KEY("messages");
+    fprintf(f, "{\"sent\": ");
+    by_name(f, s->msgs_tx, NET_MSG_TYPES, net_msg_name);
+    fprintf(f, ", \"received\": ");
+    by_name(f, s->msgs_rx, NET_MSG_TYPES, net_msg_name);
+    fputc('}', f);
+    KEY("syscalls");
+    by_name(f, s->syscalls, STATS_NR_MAX, syscall_name);
+    KEY("delegated_syscalls");
+    by_name(f, s->delegated, STATS_NR_MAX, syscall_name);
+    KEY("threads");
+    fprintf(f, "%zu", s->nthreads);
+    KEY("guest_insns");
+    fprintf(f, "%llu", (unsigned long long)s->guest_insns);
+    fprintf(f, "\n%*s}", indent, "");
+#undef KEY
+}

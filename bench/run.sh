@@ -3,3 +3,5 @@
 set -e
 BUILD=${1:-build}
 "$(dirname "$0")/dbt/run.sh" --build "$BUILD"
+# A short scaling sweep (docs/bench.md): CSV and PNG under $BUILD/bench/.
+"$(dirname "$0")/scale.d/quick.sh" "$BUILD"

@@ -117,8 +117,7 @@ class Sweep:
                 todo.append((key, cfg_path, max(0, o.reps - done.get(key, 0))))
         total_runs = sum(t[2] for t in todo)
         print("bench/scale: %s, input %s, %d threads: %d points, %d runs to do (%d reps each)"
-              % (self.prog.name, o.input, o.threads, len(todo), total_runs, o.reps),
-              file=sys.stderr)
+              % (self.prog.name, o.input, o.threads, len(todo), total_runs, o.reps), flush=True)
         runs_done, spent, start = 0, 0.0, time.monotonic()
         for i, (key, cfg_path, missing) in enumerate(todo, 1):
             label = "[%d/%d] %s n=%s" % (i, len(todo), key[3], key[4])

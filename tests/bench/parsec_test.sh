@@ -19,8 +19,8 @@ if [ ! -d "$PARSEC_DIR/pkgs" ]; then
     exit 1
 fi
 out=$build/parsec-test
-"$here/bench/parsec/build.sh" --out "$out" --input test || { echo "FAIL: bench/parsec/build.sh"; exit 1; }
 status=0
+"$here/bench/parsec/build.sh" --out "$out" --input test || { echo "FAIL: bench/parsec/build.sh (running what built)"; status=1; }
 for name in $(cat "$out/built"); do
     dir=$out/run/$name/test
     args=$(sed 's/\${NTHREADS}/2/g' "$dir/args")

@@ -200,6 +200,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     if (ca->verbose || o.verbose) config_print(&conf, stderr);
     struct process_config cfg = {
         .path = argv[o.prog_index],
+        .ld_prefix = o.ld_prefix,
         .argv = argv + o.prog_index,
         .envp = options_guest_env(&o, env),
         .stack_size = o.stack_size,

@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
 
     struct process_config cfg = {
         .path = argv[o.prog_index],
+        .ld_prefix = o.ld_prefix,
         .argv = argv + o.prog_index,
         .envp = options_guest_env(&o, environ),
         .stack_size = o.stack_size,

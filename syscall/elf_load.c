@@ -88,8 +88,34 @@ static int page_prot(const Elf64_Phdr *ph, unsigned phnum, uint64_t bias, uint64
     return prot;
 }
 
+/* PT_INTERP: a NUL-terminated path inside the file, as Linux checks it. */
+static int read_interp(const Elf64_Phdr *ph, const void *image, size_t size, struct elf_info *info,
+                       char *err, size_t errlen) {
+    if (info->interp[0]) return fail(err, errlen, -ENOEXEC, "more than one PT_INTERP");
+    if (ph->p_filesz < 2 || ph->p_filesz > ELF_INTERP_MAX || ph->p_offset > size ||
+        ph->p_filesz > size - ph->p_offset)
+        return fail(err, errlen, -ENOEXEC, "bad PT_INTERP segment");
+    const char *s = (const char *)image + ph->p_offset;
+    if (s[ph->p_filesz - 1] != 0 || memchr(s, 0, ph->p_filesz) != s + ph->p_filesz - 1)
+        return fail(err, errlen, -ENOEXEC, "PT_INTERP is not a NUL-terminated path");
+    memcpy(info->interp, s, ph->p_filesz);
+    return 0;
+}
+
+/* A free range of len bytes where mmap would put it (top-down). */
+static int64_t find_base(struct guest_space *gs, uint64_t len) {
+    int64_t at = gs_mmap(gs, 0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (at >= 0) gs_munmap(gs, (uint64_t)at, len);
+    return at;
+}
+
 int elf_load_image(struct guest_space *gs, const void *image, size_t size, struct elf_info *info,
                    char *err, size_t errlen) {
+    return elf_load_image_at(gs, image, size, ELF_ET_DYN_BASE, info, err, errlen);
+}
+
+int elf_load_image_at(struct guest_space *gs, const void *image, size_t size, uint64_t dyn_base,
+                      struct elf_info *info, char *err, size_t errlen) {
     memset(info, 0, sizeof *info);
     if (size < sizeof(Elf64_Ehdr))
         return fail(err, errlen, -ENOEXEC, "file too short for an ELF header");
@@ -106,10 +132,8 @@ int elf_load_image(struct guest_space *gs, const void *image, size_t size, struc
     uint64_t lo = UINT64_MAX, hi = 0;
     bool exec_stack = true; /* Linux's default without PT_GNU_STACK */
     for (unsigned i = 0; i < phnum; i++) {
-        if (ph[i].p_type == PT_INTERP) {
-            r = fail(err, errlen, -ENOEXEC, "dynamic executables are not supported yet");
+        if (ph[i].p_type == PT_INTERP && (r = read_interp(&ph[i], image, size, info, err, errlen)))
             goto out;
-        }
         if (ph[i].p_type == PT_GNU_STACK) exec_stack = (ph[i].p_flags & PF_X) != 0;
         if (ph[i].p_type != PT_LOAD) continue;
         if ((r = check_load(&ph[i], size, err, errlen))) goto out;
@@ -130,14 +154,22 @@ int elf_load_image(struct guest_space *gs, const void *image, size_t size, struc
         goto out;
     }
     uint64_t bias = 0;
-    if (eh.e_type == ET_DYN) {
-        if (page_down(lo) > ELF_ET_DYN_BASE) {
+    if (eh.e_type == ET_DYN && dyn_base == ELF_BASE_ANY) {
+        int64_t at = find_base(gs, page_up(hi) - page_down(lo));
+        if (at < 0) {
+            r = fail(err, errlen, -ENOMEM, "program does not fit the guest address space");
+            goto out;
+        }
+        bias = (uint64_t)at - page_down(lo); /* may wrap: addresses are modulo 2^64 */
+    } else if (eh.e_type == ET_DYN) {
+        if (page_down(lo) > dyn_base) {
             r = fail(err, errlen, -ENOEXEC, "position-independent program linked too high");
             goto out;
         }
-        bias = ELF_ET_DYN_BASE - page_down(lo);
+        bias = dyn_base - page_down(lo);
     }
-    if (bias > gs->size || hi > gs->size - bias) {
+    uint64_t new_lo = page_down(lo) + bias, span = hi - page_down(lo);
+    if (new_lo > gs->size || span > gs->size - new_lo) {
         r = fail(err, errlen, -ENOMEM, "program does not fit the guest address space");
         goto out;
     }
@@ -205,6 +237,11 @@ out:
 
 int elf_load_file(struct guest_space *gs, const char *path, struct elf_info *info, char *err,
                   size_t errlen) {
+    return elf_load_file_at(gs, path, ELF_ET_DYN_BASE, info, err, errlen);
+}
+
+int elf_load_file_at(struct guest_space *gs, const char *path, uint64_t dyn_base,
+                     struct elf_info *info, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -227,7 +264,7 @@ int elf_load_file(struct guest_space *gs, const char *path, struct elf_info *inf
             r = -errno;
             fail(err, errlen, r, "%s", strerror(-r));
         } else {
-            r = elf_load_image(gs, img, (size_t)st.st_size, info, err, errlen);
+            r = elf_load_image_at(gs, img, (size_t)st.st_size, dyn_base, info, err, errlen);
             munmap(img, (size_t)st.st_size);
         }
     }

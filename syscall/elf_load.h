@@ -1,4 +1,7 @@
-/* ELF loader for static AArch64 programs (ET_EXEC and static-pie ET_DYN).
+/* ELF loader for AArch64 programs (ET_EXEC, PIE and static-pie ET_DYN)
+ * and their dynamic loaders. A PT_INTERP program is loaded like any
+ * other and reports its interpreter's path in elf_info.interp; the caller
+ * (process.c) finds the interpreter (sysroot.h) and loads it too.
  *
  * elf_load_image() is pure with respect to its inputs: it reads only the
  * given buffer and writes only into the given guest space, so a fuzz
@@ -27,6 +30,12 @@
 
 /* Where a static-pie (ET_DYN) program is placed: its lowest segment. */
 #define ELF_ET_DYN_BASE 0x5555550000ull
+/* dyn_base for elf_load_*_at: an ET_DYN image goes wherever mmap would
+ * place a mapping of its size (top-down below the stack), as Linux
+ * places the dynamic loader. */
+#define ELF_BASE_ANY UINT64_MAX
+/* Longest PT_INTERP accepted (Linux: PATH_MAX, NUL included). */
+#define ELF_INTERP_MAX 4096
 /* Program-header table limit, as Linux (64 KiB of headers). */
 #define ELF_MAX_PHNUM (65536 / 56)
 
@@ -35,17 +44,24 @@ struct elf_info {
     uint64_t load_bias; /* 0 for ET_EXEC */
     uint64_t phdr;      /* guest address of the program headers, 0 if not loaded */
     uint16_t phnum, phent;
-    uint64_t start, end; /* lowest segment address, end of the highest (end of bss) */
-    bool exec_stack;     /* PT_GNU_STACK asked for PF_X (or was absent) */
+    uint64_t start, end;         /* lowest segment address, end of the highest (end of bss) */
+    bool exec_stack;             /* PT_GNU_STACK asked for PF_X (or was absent) */
+    char interp[ELF_INTERP_MAX]; /* PT_INTERP path, "" for a static program */
 };
 
 int elf_load_image(struct guest_space *gs, const void *image, size_t size, struct elf_info *info,
                    char *err, size_t errlen);
+/* The same with the lowest segment of an ET_DYN image at dyn_base (page
+ * aligned) or, with ELF_BASE_ANY, at a free place chosen top-down. */
+int elf_load_image_at(struct guest_space *gs, const void *image, size_t size, uint64_t dyn_base,
+                      struct elf_info *info, char *err, size_t errlen);
 
 /* Opens and loads a program file. Besides the above: -ENOENT and the
  * other errors of open(2), -EACCES when it is not a regular file with an
  * execute bit, -EISDIR for a directory. */
 int elf_load_file(struct guest_space *gs, const char *path, struct elf_info *info, char *err,
                   size_t errlen);
+int elf_load_file_at(struct guest_space *gs, const char *path, uint64_t dyn_base,
+                     struct elf_info *info, char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 #include "syscall/stack.h"
+#include "syscall/sysroot.h"
 #include "syscall/task.h"
 
 #define MMAP_GAP_MIN (128ull << 20) /* Linux keeps at least this below the stack */
@@ -57,6 +58,29 @@ static int reserve_space(struct guest_space *gs) {
     return r;
 }
 
+/* The program's dynamic loader, found as the guest would open it (the
+ * sysroot first), placed top-down like Linux does. A missing one is
+ * -ENOENT (exit 127, as a shell reports a missing interpreter). */
+static int load_interp(struct process *p, const char *path, struct elf_info *info, char *err,
+                       size_t errlen) {
+    char buf[PATH_MAX], why[128];
+    const char *host = sysroot_path(p->sysroot, path, buf, sizeof buf);
+    int r = elf_load_file_at(&p->mem, host, ELF_BASE_ANY, info, why, sizeof why);
+    if (r == -ENOENT || r == -ENOTDIR) {
+        if (p->sysroot)
+            snprintf(err, errlen, "interpreter %s not found in %s nor on the host", path,
+                     sysroot_dir(p->sysroot));
+        else
+            snprintf(err, errlen, "interpreter %s not found (use -L)", path);
+        return -ENOENT;
+    }
+    if (r) {
+        snprintf(err, errlen, "interpreter %s: %s", host, why);
+        return r == -ENOMEM ? r : -ENOEXEC;
+    }
+    return 0;
+}
+
 int process_create(const struct process_config *cfg, struct process **out, struct task **main_task,
                    char *err, size_t errlen) {
     struct process *p = calloc(1, sizeof *p);
@@ -93,9 +117,16 @@ int process_create(const struct process_config *cfg, struct process **out, struc
         goto fail;
     }
 
-    struct elf_info elf;
+    p->sysroot = sysroot_new(cfg->ld_prefix);
+    struct elf_info elf, interp;
     r = elf_load_file(&p->mem, cfg->path, &elf, err, errlen);
     if (r) goto fail;
+    uint64_t entry = elf.entry, interp_base = 0;
+    if (elf.interp[0]) {
+        if ((r = load_interp(p, elf.interp, &interp, err, errlen))) goto fail;
+        entry = interp.entry;
+        interp_base = interp.load_bias;
+    }
     if (elf.exec_stack)
         gs_mprotect(&p->mem, p->stack_top - ssize, ssize, PROT_READ | PROT_WRITE | PROT_EXEC);
     gs_set_brk(&p->mem, elf.end);
@@ -107,6 +138,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
         .argv = cfg->argv,
         .envp = cfg->envp,
         .execfn = cfg->path,
+        .interp_base = interp_base,
         .uid = getuid(),
         .euid = geteuid(),
         .gid = getgid(),
@@ -131,7 +163,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
 
     struct task *t = task_new(p);
     t->tid = gettid();
-    t->cpu.pc = elf.entry;
+    t->cpu.pc = entry;
     t->cpu.x[31] = (uint64_t)guest_sp;
     atomic_store(&p->live_threads, 1);
     dbt_install_fault_handler();
@@ -147,6 +179,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
 fail:
     dbt_destroy(p->dbt);
     gs_fini(&p->mem);
+    sysroot_free(p->sysroot);
     free(p);
     return r;
 }

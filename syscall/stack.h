@@ -18,6 +18,7 @@ struct stack_params {
     char *const *argv; /* NULL-terminated */
     char *const *envp; /* NULL-terminated */
     const char *execfn;
+    uint64_t interp_base; /* AT_BASE: where the dynamic loader is, 0 without one */
     uint8_t random[16];
     uint32_t uid, euid, gid, egid;
 };

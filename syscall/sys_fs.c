@@ -19,12 +19,21 @@
 
 #include "syscall/proc_files.h"
 #include "syscall/syscall.h"
+#include "syscall/sysroot.h"
 
 #define GUEST_IOV_MAX 1024
 
 /* "/proc/self/exe" and its spellings name the guest program, not shoal. */
 static bool is_proc_exe(const char *path) {
     return proc_self_path(path, "exe");
+}
+
+/* The host file a guest path names where qemu-user translates paths:
+ * /proc/self/exe is the program; absolute paths look in the sysroot
+ * first (-L, sysroot.h). buf has PATH_MAX bytes. */
+static const char *host_path(struct task *t, const char *path, char *buf) {
+    if (is_proc_exe(path)) return t->proc->exe_path;
+    return sysroot_path(t->proc->sysroot, path, buf, PATH_MAX);
 }
 
 #define GET_PATH(buf, addr)                                                                        \
@@ -39,7 +48,8 @@ SYSCALL_HANDLER(openat) {
     int flags = open_flags_to_host(a[2]);
     int fd = proc_file_open(t, path, flags);
     if (fd != PROC_NOT_EMULATED) return fd;
-    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    char hbuf[PATH_MAX];
+    const char *p = host_path(t, path, hbuf);
     /* Opening a FIFO blocks until the other end opens. */
     return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_openat, (int)a[0], p, flags, (mode_t)a[3]);
 }
@@ -131,7 +141,8 @@ SYSCALL_HANDLER(fstat) {
 SYSCALL_HANDLER(newfstatat) {
     GET_PATH(path, a[1]);
     struct stat st;
-    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    char hbuf[PATH_MAX];
+    const char *p = host_path(t, path, hbuf);
     if (fstatat((int)a[0], p, &st, (int)a[3]) != 0) return -errno;
     return stat_out(t, a[2], &st);
 }
@@ -140,14 +151,16 @@ SYSCALL_HANDLER(statx) {
     GET_PATH(path, a[1]);
     void *buf = GUEST_OUT(t, a[4], 256); /* struct statx: same on every architecture */
     if (!buf) return -EFAULT;
-    const char *p = is_proc_exe(path) ? t->proc->exe_path : path;
+    char hbuf[PATH_MAX];
+    const char *p = host_path(t, path, hbuf);
     return host_result(syscall(SYS_statx, (int)a[0], p, (int)a[2], (unsigned)a[3], buf));
 }
 
 SYSCALL_HANDLER(statfs) {
     GET_PATH(path, a[0]);
     void *buf = GUEST_OUT(t, a[1], sizeof(struct statfs)); /* same layout on both */
-    return buf ? host_result(statfs(path, buf)) : -EFAULT;
+    char hbuf[PATH_MAX];
+    return buf ? host_result(statfs(host_path(t, path, hbuf), buf)) : -EFAULT;
 }
 
 SYSCALL_HANDLER(fstatfs) {
@@ -317,17 +330,21 @@ SYSCALL_HANDLER(readlinkat) {
         memcpy(buf, t->proc->exe_path, n);
         return (int64_t)n;
     }
-    return host_result(readlinkat((int)a[0], path, buf, a[3]));
+    char hbuf[PATH_MAX];
+    return host_result(readlinkat((int)a[0], host_path(t, path, hbuf), buf, a[3]));
 }
 
 SYSCALL_HANDLER(faccessat) {
     GET_PATH(path, a[1]);
-    return host_result(syscall(SYS_faccessat, (int)a[0], path, (int)a[2]));
+    char hbuf[PATH_MAX];
+    return host_result(syscall(SYS_faccessat, (int)a[0], host_path(t, path, hbuf), (int)a[2]));
 }
 
 SYSCALL_HANDLER(faccessat2) {
     GET_PATH(path, a[1]);
-    return host_result(syscall(SYS_faccessat2, (int)a[0], path, (int)a[2], (int)a[3]));
+    char hbuf[PATH_MAX];
+    return host_result(
+        syscall(SYS_faccessat2, (int)a[0], host_path(t, path, hbuf), (int)a[2], (int)a[3]));
 }
 
 SYSCALL_HANDLER(getcwd) {

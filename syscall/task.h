@@ -64,6 +64,8 @@ struct process {
     char *const *argv; /* guest argv, for /proc/self/cmdline */
     uint64_t auxv[48]; /* copy of the initial auxv, for /proc/self/auxv */
     size_t auxv_bytes;
+    /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
+    struct sysroot *sysroot;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;
@@ -103,6 +105,8 @@ struct process_config {
     char *const *argv; /* guest argv, NULL-terminated */
     char *const *envp; /* guest environment, NULL-terminated */
     uint64_t stack_size;
+    /* -L DIR / SHOAL_LD_PREFIX (syscall/sysroot.h); NULL: none */
+    const char *ld_prefix;
     struct dbt_options dbt;
     bool strace;
     const char *stats_path; /* --stats FILE, or NULL */

@@ -196,7 +196,25 @@ static void m_no_load(struct image *im) {
     im->ph[0].p_type = im->ph[1].p_type = PT_NOTE;
 }
 static void m_interp(struct image *im) {
-    im->ph[2].p_type = PT_INTERP;
+    im->ph[2].p_type = PT_INTERP; /* empty */
+}
+/* A valid PT_INTERP "/lib/ld.so" at file offset 0x2800. */
+static void set_interp(struct image *im) {
+    static const char path[] = "/lib/ld.so";
+    memcpy(im->bytes + 0x2800, path, sizeof path);
+    im->ph[2] = (Elf64_Phdr){.p_type = PT_INTERP, .p_offset = 0x2800, .p_filesz = sizeof path};
+}
+static void m_interp_unterminated(struct image *im) {
+    set_interp(im);
+    im->ph[2].p_filesz -= 1;
+}
+static void m_interp_inner_nul(struct image *im) {
+    set_interp(im);
+    im->bytes[0x2804] = 0;
+}
+static void m_interp_outside(struct image *im) {
+    set_interp(im);
+    im->ph[2].p_offset = 0x2ffc;
 }
 
 static void test_malformed(void) {
@@ -219,17 +237,49 @@ static void test_malformed(void) {
     expect_refused(m_vaddr_wrap, 0x3000, "vaddr wrap");
     expect_refused(m_too_big, 0x3000, "does not fit");
     expect_refused(m_no_load, 0x3000, "no PT_LOAD");
-    expect_refused(m_interp, 0x3000, "PT_INTERP");
+    expect_refused(m_interp, 0x3000, "empty PT_INTERP");
+    expect_refused(m_interp_unterminated, 0x3000, "PT_INTERP without NUL");
+    expect_refused(m_interp_inner_nul, 0x3000, "PT_INTERP with an inner NUL");
+    expect_refused(m_interp_outside, 0x3000, "PT_INTERP outside the file");
 }
 
-static void test_interp_message(void) {
+static void test_interp_path(void) {
     struct image im;
     make_image(&im, ET_EXEC);
-    m_interp(&im);
+    set_interp(&im);
     struct elf_info info;
-    char err[128];
-    CU_ASSERT_EQUAL(load(&im, sizeof im.bytes, &info, err), -ENOEXEC);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "dynamic executables are not supported"));
+    char err[128] = "";
+    CU_ASSERT_EQUAL(load(&im, sizeof im.bytes, &info, err), 0);
+    CU_ASSERT_STRING_EQUAL(info.interp, "/lib/ld.so");
+    make_image(&im, ET_EXEC);
+    CU_ASSERT_EQUAL(load(&im, sizeof im.bytes, &info, err), 0);
+    CU_ASSERT_STRING_EQUAL(info.interp, ""); /* static */
+}
+
+/* ELF_BASE_ANY: an ET_DYN image (a dynamic loader) goes top-down below
+ * mmap_base, not over what is already mapped. */
+static void test_base_any(void) {
+    struct image im;
+    make_image(&im, ET_DYN);
+    im.ph[0].p_vaddr = 0;
+    im.ph[1].p_vaddr = 0x12000;
+    im.eh->e_entry = 0x1000;
+    struct guest_space gs;
+    CU_ASSERT_FATAL(gs_init(&gs, SPACE) == 0);
+    gs.mmap_base = 0x80000000;
+    CU_ASSERT_EQUAL_FATAL(gs_map_fixed(&gs, 0x7fff0000, 0x10000, PROT_READ, GVMA_ANON), 0);
+    struct elf_info info;
+    char err[128] = "";
+    CU_ASSERT_EQUAL_FATAL(
+        elf_load_image_at(&gs, im.bytes, sizeof im.bytes, ELF_BASE_ANY, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.load_bias, 0x7fff0000 - 0x15000);
+    CU_ASSERT_EQUAL(info.entry, info.load_bias + 0x1000);
+    CU_ASSERT_EQUAL(info.end, 0x7fff0000);
+    struct guest_vma v;
+    CU_ASSERT_TRUE(gs_find(&gs, info.load_bias + 0x1000, &v));
+    CU_ASSERT_EQUAL(v.prot, PROT_READ | PROT_EXEC);
+    CU_ASSERT_EQUAL(gs_count(&gs), 3); /* code, data+bss, the mapping above */
+    gs_fini(&gs);
 }
 
 static void test_random_mutations(void) {
@@ -275,7 +325,8 @@ void test_register(void) {
     CU_add_test(s, "static-pie bias", test_static_pie);
     CU_add_test(s, "shared boundary page", test_shared_boundary_page);
     CU_add_test(s, "malformed images refused", test_malformed);
-    CU_add_test(s, "PT_INTERP message", test_interp_message);
+    CU_add_test(s, "PT_INTERP path", test_interp_path);
+    CU_add_test(s, "ET_DYN at ELF_BASE_ANY", test_base_any);
     CU_add_test(s, "random mutations never crash", test_random_mutations);
     CU_add_test(s, "file errors", test_load_file_errors);
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Cluster micro-benchmarks after DQEMU (ICPP'20, section 6.1.1), our own
+# guest versions (bench/cluster/*.c): embarrassingly parallel compute,
+# mutex (global and private locks), remote page access next to a raw TCP
+# ping-pong, the cluster's overhead, and scaling on this machine's cores.
+# Prints CSV (bench,config,nodes,seconds,note) and a summary with the
+# issue's goals. Every point is the median of REPS runs (default 3).
+#
+# usage: bench/cluster/run.sh [BUILD_DIR]    (default: build)
+#   env: REPS, NODES ("1 2 3 4"), PI_ARGS ("120 2000 1024"), QUICK=1 (fewer, smaller runs)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+shoal=$build/shoal
+pingpong=$build/net_pingpong
+reps=${REPS:-3}
+nodes_list=${NODES:-"1 2 3 4"}
+pi_args=${PI_ARGS:-"120 2000 1024"}
+mutex_g=5000 mutex_p=500000 walk_mib=16
+if [ "${QUICK:-0}" = 1 ]; then
+    reps=1 pi_args="120 500 16" mutex_g=500 mutex_p=20000 walk_mib=4
+fi
+cc=${GUEST_CC:-aarch64-linux-gnu-gcc}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for p in pi_par mutex remote_walk; do
+    "$cc" -O2 -static -pthread -o "$work/$p" "$here/$p.c"
+done
+ncpu=$(nproc)
+
+# median of the "seconds=" field over $reps runs of the command
+median_secs() {
+    local v=()
+    for _ in $(seq "$reps"); do
+        v+=("$("$@" 2>/dev/null | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')")
+    done
+    printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+# wall time of a whole command (for pinned runs: includes start-up)
+median_wall() {
+    local v=()
+    for _ in $(seq "$reps"); do
+        local a b
+        a=$(date +%s.%N)
+        "$@" >/dev/null 2>&1
+        b=$(date +%s.%N)
+        v+=("$(echo "$b - $a" | bc)")
+    done
+    printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+nodes_arg() { [ "$1" = 1 ] && echo "" || echo "-n $1"; }
+
+echo "bench,config,nodes,seconds,note"
+declare -A R
+for n in $nodes_list; do
+    # shellcheck disable=SC2046,SC2086
+    R[pi_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/pi_par" $pi_args)
+    echo "pi_par,120 threads,$n,${R[pi_$n]},"
+done
+for n in $nodes_list; do
+    # shellcheck disable=SC2046
+    R[mg_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/mutex" global 32 $mutex_g)
+    echo "mutex,global lock x$mutex_g,$n,${R[mg_$n]},"
+    # shellcheck disable=SC2046
+    R[mp_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/mutex" private 32 $mutex_p)
+    echo "mutex,private locks x$mutex_p,$n,${R[mp_$n]},"
+done
+
+# remote page access: the walker runs on node 1; the DSM's own mean
+# read-miss latency (request to installed page) from --stats, and the raw
+# TCP ping-pong (16 B request, 4 KiB reply) measured right after
+"$shoal" -n 2 --stats "$work/walk.json" "$work/remote_walk" $walk_mib >"$work/walk.out"
+walk_us=$(sed -n 's/.*us_per_page=\([0-9.]*\).*/\1/p' "$work/walk.out" | head -1)
+fault_us=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['nodes'][1]['fault_latency_us']['mean_us']['read_miss'])" "$work/walk.json")
+pp_us=$("$pingpong" -n 5000 -w 500 | tail -1 | cut -d, -f4)
+echo "remote_walk,guest time per remote page ($walk_mib MiB),2,,$walk_us us"
+echo "remote_walk,DSM read-miss latency (mean),2,,$fault_us us"
+echo "net_pingpong,16 B / 4 KiB TCP round trip (median),2,,$pp_us us"
+
+# overhead: a 2-node cluster confined to one core vs the plain emulator on
+# that core (same compute resources; -n 1 is the plain emulator itself)
+# shellcheck disable=SC2086
+R[one_core]=$(median_secs taskset -c 0 "$shoal" "$work/pi_par" $pi_args)
+# shellcheck disable=SC2086
+R[one_core_n2]=$(median_secs taskset -c 0 "$shoal" -n 2 "$work/pi_par" $pi_args)
+echo "pi_par,plain on core 0,1,${R[one_core]},"
+echo "pi_par,-n 2 both on core 0,2,${R[one_core_n2]},"
+
+# scaling: two nodes on two cores (master on core 0, slave on core 1)
+# vs one node on one core and one node on both cores
+if [ "$ncpu" -ge 2 ]; then
+    # shellcheck disable=SC2086
+    R[both_cores]=$(median_secs taskset -c 0,1 "$shoal" "$work/pi_par" $pi_args)
+    head -c 32 /dev/urandom >"$work/key"
+    chmod 600 "$work/key"
+    two_nodes() {
+        local port
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        taskset -c 1 "$shoal" slave --once --connect "127.0.0.1:$port" --key-file "$work/key" >/dev/null 2>&1 &
+        # shellcheck disable=SC2086
+        taskset -c 0 "$shoal" master --listen "127.0.0.1:$port" --nodes 2 --key-file "$work/key" \
+            "$work/pi_par" $pi_args
+        wait
+    }
+    R[pinned_n2]=$(median_secs two_nodes)
+    echo "pi_par,1 node on both cores,1,${R[both_cores]},"
+    echo "pi_par,2 nodes pinned to cores 0 and 1,2,${R[pinned_n2]},"
+fi
+
+echo
+echo "summary"
+python3 - "${R[one_core]}" "${R[one_core_n2]}" "${R[both_cores]:-0}" "${R[pinned_n2]:-0}" "$fault_us" "$pp_us" <<'PY'
+import sys
+one, one_n2, both, pinned, fault, pp = map(float, sys.argv[1:])
+def goal(ok): return "met" if ok else "NOT met"
+print(f"remote read fault {fault:.1f} us vs TCP ping-pong {pp:.1f} us: {fault/pp:.2f}x (goal <= 1.5x: {goal(fault <= 1.5*pp)})")
+print(f"cluster overhead on one core: {one_n2:.3f} s vs {one:.3f} s plain: {100*(one_n2/one-1):+.1f}% (goal <= +5%: {goal(one_n2 <= 1.05*one)})")
+if pinned:
+    print(f"2 pinned nodes vs 1 node on 1 core: {one/pinned:.2f}x (goal >= 1.8x: {goal(one/pinned >= 1.8)})")
+    print(f"2 pinned nodes vs 1 node on 2 cores: {100*(pinned/both-1):+.1f}% (goal <= +10%: {goal(pinned <= 1.10*both)})")
+PY

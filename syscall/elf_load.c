@@ -220,6 +220,12 @@ int elf_load_image_at(struct guest_space *gs, const void *image, size_t size, ui
     info->start = page_down(lo + bias);
     info->end = hi + bias;
     info->exec_stack = exec_stack;
+    for (unsigned i = 0; i < phnum && info->nseg < ELF_MAX_SEGS; i++) {
+        if (ph[i].p_type != PT_LOAD || ph[i].p_filesz == 0) continue;
+        uint64_t va = ph[i].p_vaddr + bias;
+        info->seg[info->nseg++] = (struct elf_seg){page_down(va), page_up(va + ph[i].p_filesz),
+                                                   page_down(ph[i].p_offset)};
+    }
     for (unsigned i = 0; i < phnum; i++) {
         if (ph[i].p_type == PT_PHDR) {
             info->phdr = ph[i].p_vaddr + bias;

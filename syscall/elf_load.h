@@ -39,6 +39,13 @@
 /* Program-header table limit, as Linux (64 KiB of headers). */
 #define ELF_MAX_PHNUM (65536 / 56)
 
+/* The file-backed pages of one PT_LOAD (page aligned), for naming the
+ * segment in /proc/self/maps: [start, end) holds the file from offset. */
+struct elf_seg {
+    uint64_t start, end, offset;
+};
+#define ELF_MAX_SEGS 8 /* more PT_LOADs load fine but stay unnamed */
+
 struct elf_info {
     uint64_t entry;     /* guest entry point, bias applied */
     uint64_t load_bias; /* 0 for ET_EXEC */
@@ -47,6 +54,8 @@ struct elf_info {
     uint64_t start, end;         /* lowest segment address, end of the highest (end of bss) */
     bool exec_stack;             /* PT_GNU_STACK asked for PF_X (or was absent) */
     char interp[ELF_INTERP_MAX]; /* PT_INTERP path, "" for a static program */
+    unsigned nseg;
+    struct elf_seg seg[ELF_MAX_SEGS];
 };
 
 int elf_load_image(struct guest_space *gs, const void *image, size_t size, struct elf_info *info,

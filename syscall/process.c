@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -58,6 +59,19 @@ static int reserve_space(struct guest_space *gs) {
     return r;
 }
 
+/* Remembers a loaded file so /proc/self/maps can name its segments. */
+static void record_image(struct process_image *im, const char *path, const struct elf_info *e) {
+    char abs[PATH_MAX];
+    struct stat st;
+    im->path = strdup(realpath(path, abs) ? abs : path);
+    if (stat(path, &st) == 0) {
+        im->dev = st.st_dev;
+        im->ino = st.st_ino;
+    }
+    im->nseg = e->nseg;
+    memcpy(im->seg, e->seg, sizeof im->seg);
+}
+
 /* The program's dynamic loader, found as the guest would open it (the
  * sysroot first), placed top-down like Linux does. A missing one is
  * -ENOENT (exit 127, as a shell reports a missing interpreter). */
@@ -66,6 +80,7 @@ static int load_interp(struct process *p, const char *path, struct elf_info *inf
     char buf[PATH_MAX], why[128];
     const char *host = sysroot_path(p->sysroot, path, buf, sizeof buf);
     int r = elf_load_file_at(&p->mem, host, ELF_BASE_ANY, info, why, sizeof why);
+    if (r == 0) record_image(&p->images[1], host, info);
     if (r == -ENOENT || r == -ENOTDIR) {
         if (p->sysroot)
             snprintf(err, errlen, "interpreter %s not found in %s nor on the host", path,
@@ -121,6 +136,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     struct elf_info elf, interp;
     r = elf_load_file(&p->mem, cfg->path, &elf, err, errlen);
     if (r) goto fail;
+    record_image(&p->images[0], cfg->path, &elf);
     uint64_t entry = elf.entry, interp_base = 0;
     if (elf.interp[0]) {
         if ((r = load_interp(p, elf.interp, &interp, err, errlen))) goto fail;
@@ -180,6 +196,8 @@ fail:
     dbt_destroy(p->dbt);
     gs_fini(&p->mem);
     sysroot_free(p->sysroot);
+    free(p->images[0].path);
+    free(p->images[1].path);
     free(p);
     return r;
 }

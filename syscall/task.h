@@ -11,6 +11,7 @@
 
 #include "dbt/cpu.h"
 #include "dbt/dbt.h"
+#include "syscall/elf_load.h"
 #include "syscall/guest_mem.h"
 #include "syscall/linux_abi.h"
 #include "syscall/stats.h"
@@ -42,6 +43,14 @@ struct task;
 struct process;
 struct syscall_row;
 
+/* A loaded ELF file, for /proc/self/maps. */
+struct process_image {
+    char *path; /* absolute host path */
+    uint64_t dev, ino;
+    unsigned nseg;
+    struct elf_seg seg[ELF_MAX_SEGS];
+};
+
 /* How a process that is part of a cluster differs from a lone one
  * (cluster/, master/, slave/); NULL members: as a lone process. */
 struct process_cluster_ops {
@@ -66,6 +75,14 @@ struct process {
     size_t auxv_bytes;
     /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
     struct sysroot *sysroot;
+    /* The program [0] and its dynamic loader [1] (path NULL: none): the
+     * loader copies their segments into anonymous memory, so
+     * /proc/self/maps names them from here. */
+    struct process_image images[2];
+    /* CPUs the guest sees in /proc/cpuinfo and /sys/devices/system/cpu/
+     * {online,possible,present}; 0: the host's. The hook for a cluster,
+     * which should set the total vCPUs of all its nodes at start. */
+    unsigned guest_cpus;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;

@@ -59,6 +59,7 @@ guest_program(mmap_large SRC mmap_large.c)
 guest_program(getrandom SRC getrandom.c)
 guest_program(args_env_auxv SRC args_env_auxv.c ARGS alpha "two words" "  spaced  " --flag=1 ünï)
 guest_program(proc_self_exe SRC proc_self_exe.c ARGS last-arg)
+guest_program(proc_files SRC proc_files.c)
 guest_program(clock_time SRC clock_time.c)
 guest_program(signals SRC signals.c)
 

@@ -164,7 +164,10 @@ static void test_message_round_trip(void) {
     CU_ASSERT_EQUAL(back.guest_insns, 12000);
     CU_ASSERT_EQUAL(back.bytes_tx, 12345);
     node_stats_fini(&back);
-    /* malformed: an odd pair list, a syscall number out of range */
+    /* malformed: an odd pair list, a syscall number out of range (the
+     * unpacked arrays are put back before free_unpacked) */
+    uint64_t *own_syscalls = u->syscalls, *own_dsm = u->dsm;
+    size_t own_n_syscalls = u->n_syscalls, own_n_dsm = u->n_dsm;
     uint64_t odd[3] = {1, 2, 3}, big[2] = {STATS_NR_MAX, 1};
     u->n_syscalls = 3;
     u->syscalls = odd;
@@ -183,8 +186,10 @@ static void test_message_round_trip(void) {
     u->dsm = more;
     CU_ASSERT_EQUAL(node_stats_from_msg(u, 3, &back), 0);
     node_stats_fini(&back);
-    u->n_dsm = 0;
-    u->dsm = NULL;
+    u->n_syscalls = own_n_syscalls;
+    u->syscalls = own_syscalls;
+    u->n_dsm = own_n_dsm;
+    u->dsm = own_dsm;
     shoal__node_stats__free_unpacked(u, NULL);
     free(wire);
     free(buf);

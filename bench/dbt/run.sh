@@ -3,19 +3,25 @@
 # runs natively (x86-64), under qemu-aarch64, under shoal (default tier)
 # and under shoal --interp, with the ratios. Writes CSV to OUT.
 #
-#   bench/dbt/run.sh [--build DIR] [--full] [--reps N] [--out FILE] [KERNEL...]
+#   bench/dbt/run.sh [--build DIR] [--full] [--reps N] [--no-interp] [--cpu-time] [--out FILE] [KERNEL...]
 #
 # --full uses the issue-4 sizes (1-3 s natively); the default quick sizes
-# keep an interpreter run short.
+# keep an interpreter run short. --no-interp skips the interpreter column
+# (at --full sizes it would take minutes per kernel); its cells are 0.
+# --cpu-time measures user + system CPU seconds instead of wall time: on a
+# loaded machine wall time mostly measures the other load (the threaded
+# kernels then count every thread's time).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-build=build reps=3 col=3 out=""
+build=build reps=3 col=3 out="" interp=1 cpu=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
     --full) col=4; shift ;;
     --reps) reps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-interp) interp=0; shift ;;
+    --cpu-time) cpu=1; shift ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
@@ -31,10 +37,15 @@ median() {
     i=0
     : >"$bin/times"
     while [ $i -lt "$reps" ]; do
-        t0=$(date +%s%N)
-        "$@" >"$bin/last.out" 2>"$bin/last.err" || { echo "FAILED: $*" >&2; cat "$bin/last.err" >&2; echo nan; return; }
-        t1=$(date +%s%N)
-        echo $(( (t1 - t0) / 1000 )) >>"$bin/times"
+        if [ "$cpu" = 1 ]; then
+            /usr/bin/time -o "$bin/cpu" -f "%U %S" "$@" >"$bin/last.out" 2>"$bin/last.err" || { echo "FAILED: $*" >&2; cat "$bin/last.err" >&2; echo nan; return; }
+            awk '{ printf "%d\n", ($1 + $2) * 1e6 }' "$bin/cpu" >>"$bin/times"
+        else
+            t0=$(date +%s%N)
+            "$@" >"$bin/last.out" 2>"$bin/last.err" || { echo "FAILED: $*" >&2; cat "$bin/last.err" >&2; echo nan; return; }
+            t1=$(date +%s%N)
+            echo $(( (t1 - t0) / 1000 )) >>"$bin/times"
+        fi
         i=$((i + 1))
     done
     sort -n "$bin/times" | awk '{a[NR]=$1} END {printf "%.4f\n", a[int((NR+1)/2)]/1e6}'
@@ -53,7 +64,10 @@ grep -v '^#' "$here/kernels.txt" | while read -r name opt quick full _; do
     tq=$(median qemu-aarch64 "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.qemu.out"
     ts=$(median "$shoal" "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.shoal.out"
     # --stats (guest instruction count) only where the CLI has it.
-    if "$shoal" --help 2>&1 | grep -q -- --stats; then
+    if [ "$interp" = 0 ]; then
+        ti=0
+        cp "$bin/$name.shoal.out" "$bin/last.out"
+    elif "$shoal" --help 2>&1 | grep -q -- --stats; then
         ti=$(median "$shoal" --interp --stats "$bin/$name.stats" "$bin/$name.a64" "$arg")
     else
         ti=$(median "$shoal" --interp "$bin/$name.a64" "$arg")
@@ -72,8 +86,10 @@ done
 
 # Human table: speed relative to qemu (>1 means shoal is faster).
 awk -F, 'NR == 1 { next }
-    { printf "%-13s native %7.3fs  qemu %7.3fs  shoal %7.3fs  interp %7.3fs  shoal/qemu speed %6.2fx  interp %6.2fx  %6.1f Minsn/s  output %s\n",
-             $1, $3, $4, $5, $6, $7, $8, $11, $12
-      if ($7 > 0) { g += log($7); n++ } }
-    END { if (n) printf "geometric mean speed vs qemu-aarch64 (shoal default tier): %.3fx over %d kernels\n", exp(g / n), n }' "$out"
+    { printf "%-13s native %7.3fs  qemu %7.3fs  shoal %7.3fs  interp %7.3fs  shoal/qemu speed %6.2fx  interp %6.2fx  vs native %5.2fx  %6.1f Minsn/s  output %s\n",
+             $1, $3, $4, $5, $6, $7, $8, $9, $11, $12
+      if ($7 > 0) { g += log($7); n++ }
+      if ($9 > 0) { gn += log($9); nn++ } }
+    END { if (n) printf "geometric mean speed vs qemu-aarch64 (shoal default tier): %.3fx over %d kernels\n", exp(g / n), n
+          if (nn) printf "geometric mean slowdown vs native x86-64 (shoal default tier): %.3fx over %d kernels\n", exp(gn / nn), nn }' "$out"
 echo "CSV: $out"

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "master/master_internal.h"
+#include "syscall/host_signal.h"
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
 
@@ -115,6 +117,8 @@ static const struct process_cluster_ops master_ops = {
     .delegate = NULL,
     .clone_thread = proxy_clone_thread,
     .on_exit = master_on_exit,
+    .sigaction_changed = msig_sigaction_changed,
+    .signal_remote = msig_signal_remote,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -151,6 +155,8 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.code_size = m->cfg.code_size;
     s.auxv.data = (uint8_t *)p->auxv;
     s.auxv.len = p->auxv_bytes;
+    Shoal__SigAction acts[GUEST_NSIG], *actp[GUEST_NSIG];
+    msig_fill_setup(m, &s, acts, actp);
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_SETUP;
     env.cluster_setup = &s;
@@ -188,6 +194,7 @@ static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, vo
         m->gone++;
     }
     m->layout_waiting = 0;
+    m->sig_waiting = 0;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
     if (c) net_conn_unref(c);
@@ -257,6 +264,14 @@ static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
     layout_on_ack(arg, f->env->layout_ack->req_id);
 }
 
+static void h_sigaction_ack(struct net_conn *c, struct net_frame *f, void *arg) {
+    msig_on_ack(arg, f->env->sigaction_ack->req_id);
+}
+
+static void h_signal_taken(struct net_conn *c, struct net_frame *f, void *arg) {
+    msig_on_taken(arg, f->env->signal_taken->req_id, f->env->signal_taken->tid);
+}
+
 struct remote_death {
     struct master *m;
     int status, sig;
@@ -287,7 +302,24 @@ static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
 
 /* ---- start ---- */
 
+static int create(const struct master_config *cfg, struct process *proc, struct master **out,
+                  uint16_t *bound);
+
+/* The threads created here (directory, fault handler, transport, signal
+ * router) inherit a mask that blocks every signal, so the host kernel
+ * gives process-directed signals only to guest threads, or leaves them
+ * to the router (signals.c). */
 int master_create(const struct master_config *cfg, struct process *proc, struct master **out,
+                  uint16_t *bound) {
+    uint64_t old = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8);
+    host_signal_block_all();
+    int r = create(cfg, proc, out, bound);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    return r;
+}
+
+static int create(const struct master_config *cfg, struct process *proc, struct master **out,
                   uint16_t *bound) {
     struct master *m = calloc(1, sizeof *m);
     SHOAL_ASSERT(m);
@@ -306,6 +338,7 @@ int master_create(const struct master_config *cfg, struct process *proc, struct 
         return r;
     }
     if ((r = dirsvc_start(m))) return r;
+    if ((r = msig_start(m))) return r;
     if ((r = dsm_node_init(&m->dsm, proc, cfg->mech, dirsvc_node0_send_request, m))) return r;
     /* every page the loader wrote is node 0's */
     pthread_rwlock_rdlock(&proc->mem.lock);
@@ -342,6 +375,8 @@ int master_create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     if ((r = mstats_init(m))) return r;
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
     if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
     if ((r = net_node_start(m->net))) return r;
     *out = m;

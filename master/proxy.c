@@ -107,6 +107,14 @@ static void *proxy_main(void *arg) {
     }
 }
 
+int proxy_node_of(struct master *m, int tid) {
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
+    int node = px ? (int)px->node : -1;
+    pthread_mutex_unlock(&m->lock);
+    return node;
+}
+
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f) {
     uint32_t tid = f->env->syscall_request->tid;
     pthread_mutex_lock(&m->lock);
@@ -142,6 +150,7 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
         return 0; /* a thread of node 0: as a lone process makes it */
     }
     struct task *t = task_new(p);
+    t->proxy = true;
     void *jump_cache = t->cpu.jump_cache;
     t->cpu = parent->cpu;
     t->cpu.jump_cache = jump_cache;

@@ -165,6 +165,23 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         }
         if (c->auxv.len % 8 || c->auxv.len > 48 * 8)
             return BAD("cluster_setup: auxv of %zu bytes", c->auxv.len);
+        for (size_t i = 0; i < c->n_actions; i++)
+            if (!c->actions[i] || c->actions[i]->sig < 1 || c->actions[i]->sig > 64)
+                return BAD("cluster_setup: action %zu has no signal in 1..64", i);
+        return 0;
+    }
+    case SHOAL__ENVELOPE__MSG_SIGACTION_SET:
+        for (size_t i = 0; i < env->sigaction_set->n_actions; i++) {
+            const Shoal__SigAction *a = env->sigaction_set->actions[i];
+            if (!a || a->sig < 1 || a->sig > 64)
+                return BAD("sigaction_set: action %zu has no signal in 1..64", i);
+        }
+        return 0;
+    case SHOAL__ENVELOPE__MSG_SIGNAL_SEND: {
+        const Shoal__SignalSend *m = env->signal_send;
+        if (m->sig < 1 || m->sig > 64) return BAD("signal_send: signal %u", m->sig);
+        if (m->tid && m->info.len != 128)
+            return BAD("signal_send: siginfo of %zu bytes, want 128", m->info.len);
         return 0;
     }
     case SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE: {

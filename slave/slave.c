@@ -4,10 +4,12 @@
 #include "slave/slave.h"
 
 #include <errno.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,7 @@ struct slave {
     struct process *proc;
     struct dsm_node dsm;
     struct u64map waiters; /* tid -> struct waiter, one outstanding syscall per thread */
+    struct u64map threads; /* tid -> struct task running here (signals find them) */
     _Atomic uint64_t next_req;
     struct layout_item *lq_head, *lq_tail;
     pthread_cond_t lq_cond;
@@ -218,6 +221,9 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
             pause();
     }
     if (row->nr == 93) { /* exit: the master cleared the tid; this thread ends */
+        pthread_mutex_lock(&s->lock);
+        u64map_del(&s->threads, (uint64_t)t->tid);
+        pthread_mutex_unlock(&s->lock);
         host_signal_block_all();
         host_signal_set_current(NULL);
         task_free(t);
@@ -239,8 +245,22 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
     pthread_mutex_unlock(&s->lock);
 }
 
+struct thread_start {
+    struct slave *s;
+    struct task *t;
+    sem_t registered;
+};
+
 static void *guest_thread(void *arg) {
-    task_run(arg);
+    struct thread_start *st = arg;
+    struct task *t = st->t;
+    struct slave *s = st->s;
+    t->host_tid = (int)gettid();
+    pthread_mutex_lock(&s->lock);
+    u64map_put(&s->threads, (uint64_t)t->tid, t);
+    pthread_mutex_unlock(&s->lock);
+    sem_post(&st->registered); /* st is gone after this */
+    task_run(t);
 }
 
 static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -257,15 +277,97 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     pthread_attr_setstacksize(&attr, THREAD_STACK);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t th;
+    struct thread_start st = {.s = s, .t = t};
+    sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
      * inherits that until task_run sets its guest mask */
-    int e = pthread_create(&th, &attr, guest_thread, t);
+    int e = pthread_create(&th, &attr, guest_thread, &st);
     pthread_attr_destroy(&attr);
     if (e) {
         fprintf(stderr, "shoal: node %u: cannot start thread %u: %s\n", net_conn_local_id(c),
                 sp->tid, strerror(e));
         _exit(1);
     }
+    /* a signal for the new thread may be the next message (its creator
+     * can signal it as soon as clone returns): it must find the thread */
+    while (sem_wait(&st.registered) != 0)
+        continue;
+    sem_destroy(&st.registered);
+}
+
+/* ---- signals ---- */
+
+static void set_action(struct process *p, const Shoal__SigAction *a) {
+    if (a->sig < 1 || a->sig > GUEST_NSIG || a->sig == SIGKILL || a->sig == SIGSTOP) return;
+    struct aarch64_sigaction act = {
+        .handler = a->handler, .flags = a->flags, .restorer = a->restorer, .mask = a->mask};
+    pthread_mutex_lock(&p->sig_lock);
+    p->sigaction[a->sig] = act;
+    host_signal_apply_action((int)a->sig, &act);
+    pthread_mutex_unlock(&p->sig_lock);
+}
+
+/* The master changed the process's signal actions: applied here before
+ * the ack, so the rt_sigaction that caused it returns after every node
+ * has the new action. */
+static void h_sigaction_set(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__SigactionSet *m = f->env->sigaction_set;
+    /* no process yet: the set-up carries the actions (acked all the
+     * same, so the master never waits for this node) */
+    for (size_t i = 0; s->proc && i < m->n_actions; i++)
+        set_action(s->proc, m->actions[i]);
+    Shoal__SigactionAck a = SHOAL__SIGACTION_ACK__INIT;
+    a.req_id = m->req_id;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGACTION_ACK;
+    env.sigaction_ack = &a;
+    send_master(s, &env, NULL);
+}
+
+/* Whether t would take sig now: not blocked, or waited for. The mask is
+ * the thread's own; reading it from here is a snapshot, as the kernel's
+ * own choice of a thread is. */
+static bool accepts(struct task *t, int sig) {
+    uint64_t bit = SIGBIT(sig);
+    uint64_t mask = __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
+    return !(mask & bit) || (atomic_load(&t->sigwait_set) & bit);
+}
+
+/* A signal routed here by the master, for the thread named: sent to its
+ * host thread with its siginfo, so the recorder (and the kernel's
+ * masking and queueing) treat it as any other signal. tid 0: a probe,
+ * answered with a thread that accepts the signal now. */
+static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__SignalSend *m = f->env->signal_send;
+    int sig = (int)m->sig;
+    uint32_t found = 0;
+    pthread_mutex_lock(&s->lock);
+    if (m->tid) {
+        struct task *t = s->proc ? u64map_get(&s->threads, m->tid) : NULL;
+        struct aarch64_siginfo info;
+        memcpy(&info, m->info.data, sizeof info);
+        info.si_signo = sig;
+        /* under the lock: the thread cannot exit (and its host tid be
+         * reused) in between */
+        signal_wrap_routed(&info);
+        if (t) syscall(SYS_rt_tgsigqueueinfo, getpid(), t->host_tid, sig, &info);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    uint64_t key;
+    void *v;
+    for (size_t i = 0; !found && u64map_next(&s->threads, &i, &key, &v);)
+        if (accepts(v, sig)) found = (uint32_t)key;
+    pthread_mutex_unlock(&s->lock);
+    Shoal__SignalTaken tk = SHOAL__SIGNAL_TAKEN__INIT;
+    tk.req_id = m->req_id;
+    tk.tid = found;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN;
+    env.signal_taken = &tk;
+    send_master(s, &env, NULL);
 }
 
 /* The end of the run is near: this node's statistics for the master. */
@@ -325,6 +427,9 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (m->dbt_flags & 4) pc.dbt.no_chain = true;
     if (m->code_size) pc.dbt.code_size = m->code_size;
     struct process *p;
+    /* a default action that kills must end the whole run, through the
+     * run loop (process_die_of_signal), not just this process */
+    host_signal_record_defaults(true);
     int r = process_create_blank(&pc, m->space_size, &p);
     if (r) {
         snprintf(why, sizeof why, "cannot reserve %llu bytes of guest space: %s",
@@ -349,6 +454,8 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     p->sigtramp = m->sigtramp;
     memcpy(p->auxv, m->auxv.data, m->auxv.len);
     p->auxv_bytes = m->auxv.len;
+    for (size_t i = 0; i < m->n_actions; i++)
+        set_action(p, m->actions[i]);
     p->cluster_ctx = s;
     p->cluster = &slave_ops;
     r = dsm_node_init(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
@@ -409,6 +516,11 @@ int slave_run_once(const struct slave_config *cfg) {
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->lq_cond, NULL);
     u64map_init(&s->waiters);
+    u64map_init(&s->threads);
+    /* The guest's signals reach this node through the master only: a
+     * terminal's Ctrl-C goes to the master's process group, not here too
+     * (a handler would run once per node). */
+    setpgid(0, 0);
     struct net_config nc;
     net_config_defaults(&nc);
     nc.node_id = NET_NODE_ANY;
@@ -430,6 +542,8 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_STATS_REQUEST, h_stats, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;
     pthread_mutex_lock(&s->lock);
     while (!s->failed)

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "syscall/linux_abi.h"
+#include "syscall/shared_file.h"
 
 #define PAGE GUEST_PAGE_SIZE
 
@@ -52,6 +53,9 @@ int gs_init(struct guest_space *gs, uint64_t size) {
 
 void gs_fini(struct guest_space *gs) {
     if (!gs->base) return;
+    for (size_t k = 0; k < gs->nsf; k++)
+        close(gs->sf[k].fd);
+    free(gs->sf);
     munmap(gs->base, gs->size);
     pthread_rwlock_destroy(&gs->lock);
     free(gs->vmas);
@@ -275,6 +279,12 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             goto out;
         }
     }
+    if (gs->copy_files) {
+        /* stores to a shared mapping being replaced reach its file, and a
+         * copy of a file sees the stores made through its shared mappings */
+        sf_remove(gs, at, at + len);
+        if (!anon) sf_flush_locked(gs, fd);
+    }
     void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
               : mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd,
                      anon ? 0 : (off_t)off);
@@ -284,6 +294,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     }
     bool exec = forget_range(gs, at, at + len);
     enum gvma_kind kind = (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED;
+    if (gs->copy_files && !anon && type != MAP_PRIVATE) sf_add(gs, at, len, fd, off);
     record(gs, at, at + len, prot, kind);
     layout(gs, GS_MAPPED, at, len, prot, kind);
     pthread_rwlock_unlock(&gs->lock);
@@ -298,10 +309,14 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
                  enum gvma_kind kind) {
     if ((addr & (PAGE - 1)) || !range_in_space(gs, addr, len) || len == 0) return -EINVAL;
     len = page_up(len);
+    pthread_rwlock_wrlock(&gs->lock);
+    sf_remove(gs, addr, addr + len);
     void *p =
         mmap(gs->base + addr, len, host_prot(prot), MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return -errno;
-    pthread_rwlock_wrlock(&gs->lock);
+    if (p == MAP_FAILED) {
+        pthread_rwlock_unlock(&gs->lock);
+        return -errno;
+    }
     bool exec = forget_range(gs, addr, addr + len);
     record(gs, addr, addr + len, prot, kind);
     layout(gs, GS_MAPPED, addr, len, prot, kind);
@@ -315,6 +330,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     len = page_up(len);
     if (!range_in_space(gs, addr, len)) return -EINVAL;
     pthread_rwlock_wrlock(&gs->lock);
+    sf_remove(gs, addr, addr + len);
     host_reserve(gs, addr, len);
     bool exec = forget_range(gs, addr, addr + len);
     layout(gs, GS_UNMAPPED, addr, len, 0, GVMA_ANON);
@@ -357,9 +373,13 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
 static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_len,
                             uint64_t new_len, uint64_t to, const struct guest_vma *v, bool *exec) {
     layout(gs, GS_MOVING, old, old_len, v->prot, v->kind);
+    uint64_t kept = old_len < new_len ? old_len : new_len;
+    sf_remove(gs, to, to + new_len);
+    sf_remove(gs, old + kept, old + old_len);
     void *p =
         mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
     if (p == MAP_FAILED) return -errno;
+    sf_move(gs, old, kept, to);
     host_reserve(gs, old, old_len);
     /* Translations of either range are stale: the caller drops both. */
     *exec = forget_range(gs, old, old + old_len);
@@ -403,6 +423,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     }
     if (new_len <= old_len) {
         if (new_len < old_len) {
+            sf_remove(gs, old + new_len, old + old_len);
             host_reserve(gs, old + new_len, old_len - new_len);
             exec = forget_range(gs, old + new_len, old + old_len);
             layout(gs, GS_UNMAPPED, old + new_len, old_len - new_len, 0, v.kind);
@@ -497,6 +518,10 @@ out:
 }
 
 /* ---- checked access for syscall handlers ---- */
+
+bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    return range_ok(gs, addr, len, prot);
+}
 
 bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     pthread_rwlock_rdlock(&gs->lock);

@@ -8,6 +8,7 @@
 #define SHOAL_SYSCALL_GUEST_MEM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,10 @@ struct guest_space {
     pthread_rwlock_t lock;  /* guards the fields below and brk_* */
     struct guest_vma *vmas; /* sorted by start, non-overlapping */
     size_t n, cap;
+    /* copy_files: the MAP_SHARED file mappings (shared_file.h) */
+    struct gs_shared_file *sf;
+    size_t nsf, capsf;
+    _Atomic size_t nsf_live; /* nsf, for a look without the lock */
 };
 
 #define GS_DEFAULT_SIZE (1ull << 39)
@@ -93,6 +98,8 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk);
 
 /* True if [addr, addr+len) is entirely mapped with at least prot. */
 bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
+/* The same, with gs->lock held. */
+bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
 /* Copies checked against the mappings; 0 or -EFAULT. */
 int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len);
 int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len);

@@ -103,12 +103,38 @@ void signal_set_mask(struct task *t, uint64_t mask) {
     host_signal_set_mask(t->sigmask);
 }
 
+/* The kernel keeps only the first 48 bytes of a siginfo (its
+ * kernel_siginfo) and refuses codes it does not know with a non-zero
+ * rest, so the wrapper is a code it knows (SI_ASYNCNL, which no guest
+ * sends) and the tag sits in the last 8 of those 48 bytes (unused by
+ * kill, tkill and sigqueue; a SIGCHLD's si_stime is lost). */
+#define ROUTED_CODE  (-60) /* SI_ASYNCNL */
+#define ROUTED_MAGIC 0x53484f4cu /* "SHOL" */
+#define ROUTED_TAG   24        /* offset in the union: bytes 40..47 of the siginfo */
+
+void signal_wrap_routed(struct aarch64_siginfo *info) {
+    if (info->si_code < 0 && info->si_code != GUEST_SI_TKILL) return;
+    uint32_t tag[2] = {ROUTED_MAGIC, (uint32_t)info->si_code};
+    memcpy(&info->u.raw[ROUTED_TAG], tag, sizeof tag);
+    info->si_code = ROUTED_CODE;
+}
+
+void signal_unwrap_routed(struct aarch64_siginfo *info) {
+    uint32_t tag[2];
+    if (info->si_code != ROUTED_CODE) return;
+    memcpy(tag, &info->u.raw[ROUTED_TAG], sizeof tag);
+    if (tag[0] != ROUTED_MAGIC) return;
+    info->si_code = (int32_t)tag[1];
+    memset(&info->u.raw[ROUTED_TAG], 0, sizeof tag);
+}
+
 static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *info) {
     if (!avail) return 0;
     if (avail & SYNC_SIGNALS) avail &= SYNC_SIGNALS;
     int sig = __builtin_ctzll(avail) + 1;
     *info = t->sig.info[sig];
     info->si_signo = sig;
+    signal_unwrap_routed(info);
     t->sig.recorded &= ~SIGBIT(sig);
     return sig;
 }

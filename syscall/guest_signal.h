@@ -68,6 +68,15 @@ void signal_set_mask(struct task *t, uint64_t mask);
  * SIGSEGV. Returns the value for x0. */
 int64_t signal_sigreturn(struct task *t);
 
+/* A signal one thread of this host process queues for another with
+ * rt_tgsigqueueinfo (a cluster node delivering a routed signal): Linux
+ * accepts only negative si_codes other than SI_TKILL from a thread other
+ * than the target process's leader, so other codes travel wrapped (a
+ * private code, the real one in the union's unused tail) and are
+ * unwrapped wherever the guest gets a siginfo. */
+void signal_wrap_routed(struct aarch64_siginfo *info);
+void signal_unwrap_routed(struct aarch64_siginfo *info);
+
 /* Removes the lowest recorded signal in set (synchronous ones first)
  * into *info; returns its number or 0. For rt_sigtimedwait. */
 int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info);

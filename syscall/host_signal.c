@@ -50,6 +50,8 @@ void shoal_host_sigreturn(void);
  * task this thread runs, and the DBT's fault handler we chain to. */
 static __thread struct task *current_task;
 static void (*dbt_fault_handler)(int, siginfo_t *, void *);
+/* Host dispositions are per host process, so this is too. */
+static bool record_defaults;
 
 static long raw_sigaction(int sig, const struct ksigaction *act, struct ksigaction *old) {
     struct ksigaction k;
@@ -96,6 +98,18 @@ static void write_msg(const char *s) {
 
 /* The recorder. Async-signal-safe: plain stores to this thread's task,
  * and raw syscalls. */
+/* Queues sig again (Linux refuses kernel and kill codes from a thread
+ * that is not the leader, so they travel wrapped: guest_signal.h). */
+static void requeue(int sig, const siginfo_t *si, int tid) {
+    struct aarch64_siginfo info;
+    memcpy(&info, si, sizeof info);
+    signal_wrap_routed(&info);
+    if (tid)
+        syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &info);
+    else
+        syscall(SYS_rt_sigqueueinfo, getpid(), sig, &info);
+}
+
 static void record(int sig, siginfo_t *si, void *ucv) {
     int saved_errno = errno;
     ucontext_t *uc = ucv;
@@ -106,7 +120,7 @@ static void record(int sig, siginfo_t *si, void *ucv) {
         /* A thread not running a task yet (starting up): hand a
          * process-directed signal back to the process, and keep this
          * thread out of the kernel's choice from now on. */
-        syscall(SYS_rt_sigqueueinfo, getpid(), sig, si);
+        requeue(sig, si, 0);
         *uc_mask |= ALL_SIGNALS & ~NEVER_BLOCK;
         errno = saved_errno;
         return;
@@ -120,7 +134,7 @@ static void record(int sig, siginfo_t *si, void *ucv) {
         /* A second real-time instance before the first was delivered
          * (only after a fault reset the mask): queue it again at the
          * kernel, blocked here until the run loop sets the mask. */
-        syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+        requeue(sig, si, (int)gettid());
         *uc_mask |= bit;
     } /* a second standard signal merges with the first, as on Linux */
     if (!(t->sigmask & bit)) {
@@ -164,12 +178,17 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long
     raw_sigaction(sig, &ka, NULL);
 }
 
+void host_signal_record_defaults(bool on) {
+    record_defaults = on;
+}
+
 void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
     if (sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP) return;
     unsigned long chld = 0;
     if (sig == SIGCHLD) chld = act->flags & (SA_NOCLDSTOP | SA_NOCLDWAIT);
-    if (act->handler == GUEST_SIG_IGN ||
-        (act->handler == GUEST_SIG_DFL && signal_default_action(sig) != SIG_DEFAULT_CORE)) {
+    enum sig_default dfl = signal_default_action(sig);
+    bool native = dfl != SIG_DEFAULT_CORE && (!record_defaults || dfl != SIG_DEFAULT_TERM);
+    if (act->handler == GUEST_SIG_IGN || (act->handler == GUEST_SIG_DFL && native)) {
         struct ksigaction ka = {.handler = act->handler == GUEST_SIG_IGN ? KSIG_IGN : KSIG_DFL,
                                 .flags = chld};
         raw_sigaction(sig, &ka, NULL);

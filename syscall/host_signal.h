@@ -32,6 +32,7 @@
 #ifndef SHOAL_SYSCALL_HOST_SIGNAL_H
 #define SHOAL_SYSCALL_HOST_SIGNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "syscall/task.h"
@@ -50,6 +51,12 @@ void host_signal_set_current(struct task *t);
 
 /* Makes the host disposition of sig match the guest action act. */
 void host_signal_apply_action(int sig, const struct aarch64_sigaction *act);
+
+/* A cluster slave: default actions that terminate are recorded and
+ * acted on by the run loop too (not by the host kernel), so the whole run
+ * ends with the signal, not just this node. Call before
+ * host_signal_init. */
+void host_signal_record_defaults(bool on);
 
 /* Blocks every host signal on this thread except the synchronous fault
  * signals (so the recorder cannot run). */

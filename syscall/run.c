@@ -11,9 +11,11 @@
 #include "common/log.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
+#include "syscall/shared_file.h"
 #include "syscall/syscall.h"
 
 _Noreturn void task_run(struct task *t) {
+    t->host_tid = (int)gettid();
     host_signal_set_current(t);
     host_signal_set_mask(t->sigmask); /* threads start with all blocked */
     struct cpu *cpu = &t->cpu;
@@ -31,6 +33,7 @@ _Noreturn void task_run(struct task *t) {
 }
 
 _Noreturn void process_exit(struct process *p, int status) {
+    sf_flush_all(&p->mem); /* while every node can still hand back pages */
     if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, status, 0);
     stats_write(p, status, 0);
     fflush(NULL);
@@ -39,6 +42,7 @@ _Noreturn void process_exit(struct process *p, int status) {
 }
 
 _Noreturn void process_die_of_signal(struct process *p, int sig) {
+    sf_flush_all(&p->mem);
     if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, 0, sig);
     stats_write(p, 0, sig);
     fflush(NULL);

@@ -1,9 +1,14 @@
 /* Signal syscalls. Actions are per process, masks, alternate stacks and
  * recorded signals per task (guest_signal.c); sending goes straight to
  * the host kernel, since guest signal numbers, pids and tids are the
- * host's (host_signal.h), so it routes, queues and masks as Linux. */
+ * host's (host_signal.h), so it routes, queues and masks as Linux. In a
+ * cluster (these rows run on the master) a changed action is sent to
+ * every node, and a signal for a thread of another node is routed there
+ * (process_cluster_ops); process-directed ones stay the host kernel's,
+ * the master's router takes those no thread here accepts. */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -42,6 +47,7 @@ SYSCALL_HANDLER(rt_sigaction) {
         host_signal_apply_action(sig, &act);
     }
     pthread_mutex_unlock(&p->sig_lock);
+    if (a[1] && p->cluster && p->cluster->sigaction_changed) p->cluster->sigaction_changed(p, sig);
     /* Linux drops pending instances of a newly ignored signal; the host
      * kernel does it for its queues, this does it for ours. */
     if (a[1] && ignores(sig, &act)) signal_discard_recorded(t, sig);
@@ -101,8 +107,11 @@ SYSCALL_HANDLER(rt_sigtimedwait) {
     memset(&info, 0, sizeof info);
     int64_t sig = signal_take_recorded(t, set, &info);
     if (!sig) {
+        atomic_store(&t->sigwait_set, set);
         sig = safe_syscall(&t->sig.pending, SYS_rt_sigtimedwait, &set, &info, ts, 8, 0, 0);
+        atomic_store(&t->sigwait_set, 0);
         if (sig <= 0) return sig; /* -EAGAIN, -EINTR (not restarted, as on Linux) */
+        signal_unwrap_routed(&info);
     }
     if (a[1] && gs_copy_out(&t->proc->mem, a[1], &info, sizeof info)) return -EFAULT;
     return sig;
@@ -128,13 +137,43 @@ SYSCALL_HANDLER(kill) {
     return host_result(kill((pid_t)a[0], (int)a[1]));
 }
 
+/* What the kernel fills in for a signal sent by tkill/tgkill: the
+ * process's pid (the master's, in a cluster) and uid. */
+static void tkill_info(struct aarch64_siginfo *info, int sig) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = sig;
+    info->si_code = GUEST_SI_TKILL;
+    info->u.kill.pid = getpid();
+    info->u.kill.uid = getuid();
+}
+
+/* A thread-directed signal: to another node if tid runs there (1: it
+ * does not, send it on this host). */
+static int send_remote(struct task *t, int tid, int sig, const struct aarch64_siginfo *info) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (!cl || !cl->signal_remote) return 1;
+    return cl->signal_remote(t->proc, tid, sig, info);
+}
+
 SYSCALL_HANDLER(tgkill) {
     if (a[2] > GUEST_NSIG) return -EINVAL;
+    if ((int64_t)a[0] == getpid() && (int)a[1] > 0) {
+        struct aarch64_siginfo info;
+        tkill_info(&info, (int)a[2]);
+        int r = send_remote(t, (int)a[1], (int)a[2], &info);
+        if (r <= 0) return r;
+    }
     return host_result(syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]));
 }
 
 SYSCALL_HANDLER(tkill) {
     if (a[1] > GUEST_NSIG) return -EINVAL;
+    if ((int)a[0] > 0) {
+        struct aarch64_siginfo info;
+        tkill_info(&info, (int)a[1]);
+        int r = send_remote(t, (int)a[0], (int)a[1], &info);
+        if (r <= 0) return r;
+    }
     return host_result(syscall(SYS_tkill, (pid_t)a[0], (int)a[1]));
 }
 
@@ -151,6 +190,11 @@ SYSCALL_HANDLER(rt_tgsigqueueinfo) {
     struct aarch64_siginfo info;
     if (a[2] > GUEST_NSIG) return -EINVAL;
     if (gs_copy_in(&t->proc->mem, &info, a[3], sizeof info)) return -EFAULT;
+    if ((int64_t)a[0] == getpid() && (int)a[1] > 0) {
+        info.si_signo = (int)a[2];
+        int r = send_remote(t, (int)a[1], (int)a[2], &info);
+        if (r <= 0) return r;
+    }
     return host_result(syscall(SYS_rt_tgsigqueueinfo, (pid_t)a[0], (pid_t)a[1], (int)a[2], &info));
 }
 

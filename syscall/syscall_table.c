@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "syscall/shared_file.h"
 #include "syscall/syscall.h"
 
 #define SYSCALL_NR_MAX 512 /* asm-generic numbers are all below this */
@@ -76,7 +77,10 @@ void syscall_dispatch(struct task *t) {
     const struct process_cluster_ops *cl = t->proc->cluster;
     bool remote = cl && cl->delegate && syscall_delegated(row);
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
+    /* MAP_SHARED file mappings over private memory (shared_file.h) */
+    if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);
     int64_t ret = remote ? cl->delegate(t, row, args) : row->fn(t, args);
+    if (!remote) sf_after_syscall(&t->proc->mem, row->nr, args, ret);
     if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
         row->nr != GUEST_NR_RT_SIGRETURN) {
         /* Interrupted by a signal: signal_handle() decides between

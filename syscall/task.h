@@ -64,6 +64,13 @@ struct process_cluster_ops {
     /* The process ends with this status (sig 0) or signal: every node
      * must end. Called before this node exits. */
     void (*on_exit)(struct process *p, int status, int sig);
+    /* The master: the action of sig changed (rt_sigaction); every node
+     * must have it before the syscall returns. */
+    void (*sigaction_changed)(struct process *p, int sig);
+    /* The master: sends sig with info to thread tid of this process when
+     * it runs on another node. 1: tid is not a remote thread (the caller
+     * sends it on this host); 0: sent; -errno. */
+    int (*signal_remote)(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 };
 
 struct process {
@@ -110,6 +117,12 @@ struct task {
     struct aarch64_stack_t altstack;
     struct task_signals sig;
     struct task *stats_next, *stats_prev; /* run_stats.live list */
+    /* Signals this thread waits for in rt_sigtimedwait (0: not waiting):
+     * a cluster node offering a process-directed signal counts it as
+     * accepting those. Written by the thread, read by others. */
+    _Atomic uint64_t sigwait_set;
+    int host_tid; /* the host thread running it (the guest tid on a lone node) */
+    bool proxy;   /* the master's stand-in for a thread on another node: runs no guest code */
     /* Placement hint groups (include/shoal/hint.h; sched/): this thread's
      * and the one its next clone gets; -1: none. Written by this thread
      * (the hint runs on it), read by the clone it makes. */

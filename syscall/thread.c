@@ -127,6 +127,10 @@ int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
         return new_thread(t, flags, newsp, ptid, tls, ctid);
     }
     if (flags & ~(uint64_t)FORK_FLAGS) return -EINVAL;
+    /* A cluster's memory is spread over the nodes and its fd table and
+     * sockets are the master's: a host fork here would copy half a
+     * process. Refused until a child can become a lone process (docs/cluster.md). */
+    if (t->proc->cluster) return -ENOSYS;
     /* CLONE_VM without CLONE_THREAD (vfork, posix_spawn) runs as a fork:
      * the child gets a copy of memory instead of sharing it. */
     return new_process(t, flags, newsp, ptid, ctid);

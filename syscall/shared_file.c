@@ -1,0 +1,270 @@
+/* MAP_SHARED file mappings over private guest memory (shared_file.h). */
+#define _GNU_SOURCE
+#include "syscall/shared_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "syscall/linux_abi.h"
+
+#define PAGE GUEST_PAGE_SIZE
+
+static bool file_id(int fd, uint64_t *dev, uint64_t *ino, uint64_t *size) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    if (size) *size = (uint64_t)st.st_size;
+    return true;
+}
+
+void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off) {
+    struct gs_shared_file e = {.start = start, .end = start + len, .off = off};
+    if (!file_id(fd, &e.dev, &e.ino, NULL)) return; /* not a regular file: nothing to keep */
+    /* our own open file description: the guest may close fd, and its
+     * flags (O_APPEND, a read-only open) must not steer our writes */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    e.fd = open(path, O_RDWR | O_CLOEXEC);
+    e.writable = e.fd >= 0;
+    if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (e.fd < 0) {
+        log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd,
+                 strerror(errno));
+        return;
+    }
+    if (gs->nsf == gs->capsf) {
+        size_t cap = gs->capsf ? gs->capsf * 2 : 4;
+        struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
+        SHOAL_ASSERT(v);
+        gs->sf = v;
+        gs->capsf = cap;
+    }
+    gs->sf[gs->nsf] = e;
+    atomic_store(&gs->nsf_live, ++gs->nsf);
+}
+
+/* Writes the bytes of guest [start, end) (part of e) that differ from the
+ * file into it. Lock held. Only readable guest memory, within the file's
+ * size (stores past the end of a file never reach it on Linux either). */
+static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, uint64_t start,
+                        uint64_t end) {
+    uint64_t dev, ino, size;
+    if (!e->writable || !file_id(e->fd, &dev, &ino, &size)) return;
+    uint8_t buf[PAGE];
+    for (uint64_t a = start; a < end; a += PAGE) {
+        uint64_t fo = e->off + (a - e->start);
+        if (fo >= size) break;
+        size_t n = size - fo < PAGE ? (size_t)(size - fo) : PAGE;
+        if (!gs_check_locked(gs, a, n, PROT_READ)) continue;
+        ssize_t got = pread(e->fd, buf, n, (off_t)fo);
+        if (got < 0) continue;
+        if ((size_t)got < n) memset(buf + got, 0, n - (size_t)got);
+        const uint8_t *g = gs_host(gs, a);
+        for (size_t i = 0; i < n;) {
+            if (g[i] == buf[i]) {
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < n && g[j] != buf[j])
+                j++;
+            if (pwrite(e->fd, g + i, j - i, (off_t)(fo + i)) < 0)
+                log_warn("shoal: shared mapping write-back: %s", strerror(errno));
+            i = j;
+        }
+    }
+}
+
+/* Copies the file's bytes [fstart, fend) into the guest where they
+ * differ, for every writable mapping of the file. Lock held. */
+static void refresh(struct guest_space *gs, uint64_t dev, uint64_t ino, uint64_t fstart,
+                    uint64_t fend) {
+    uint8_t buf[PAGE];
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (e->dev != dev || e->ino != ino) continue;
+        uint64_t lo = fstart > e->off ? fstart : e->off;
+        uint64_t hi = fend < e->off + (e->end - e->start) ? fend : e->off + (e->end - e->start);
+        while (lo < hi) {
+            size_t n = hi - lo < PAGE - lo % PAGE ? (size_t)(hi - lo) : (size_t)(PAGE - lo % PAGE);
+            uint64_t ga = e->start + (lo - e->off);
+            ssize_t got = pread(e->fd, buf, n, (off_t)lo);
+            if (got > 0 && gs_check_locked(gs, ga, (uint64_t)got, PROT_WRITE)) {
+                uint8_t *g = gs_host(gs, ga);
+                for (ssize_t i = 0; i < got; i++)
+                    if (g[i] != buf[i]) g[i] = buf[i]; /* a store on node 0: coherent */
+            }
+            lo += n;
+        }
+    }
+}
+
+void sf_flush_locked(struct guest_space *gs, int fd) {
+    uint64_t dev = 0, ino = 0;
+    if (fd >= 0 && !file_id(fd, &dev, &ino, NULL)) return;
+    for (size_t k = 0; k < gs->nsf; k++)
+        if (fd < 0 || (gs->sf[k].dev == dev && gs->sf[k].ino == ino))
+            flush_range(gs, &gs->sf[k], gs->sf[k].start, gs->sf[k].end);
+}
+
+void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
+    for (size_t k = 0; k < gs->nsf;) {
+        struct gs_shared_file *e = &gs->sf[k];
+        if (e->end <= start || e->start >= end) {
+            k++;
+            continue;
+        }
+        uint64_t lo = e->start > start ? e->start : start, hi = e->end < end ? e->end : end;
+        flush_range(gs, e, lo, hi);
+        if (e->start < lo && e->end > hi) { /* a hole in the middle: split */
+            struct gs_shared_file tail = *e;
+            tail.start = hi;
+            tail.off = e->off + (hi - e->start);
+            tail.fd = dup(e->fd);
+            e->end = lo;
+            if (tail.fd >= 0) {
+                if (gs->nsf == gs->capsf) {
+                    size_t cap = gs->capsf * 2;
+                    struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
+                    SHOAL_ASSERT(v);
+                    gs->sf = v;
+                    gs->capsf = cap;
+                    e = &gs->sf[k];
+                }
+                gs->sf[gs->nsf] = tail;
+                atomic_store(&gs->nsf_live, ++gs->nsf);
+            }
+            k++;
+        } else if (e->start < lo) {
+            e->end = lo;
+            k++;
+        } else if (e->end > hi) {
+            e->off += hi - e->start;
+            e->start = hi;
+            k++;
+        } else {
+            close(e->fd);
+            gs->sf[k] = gs->sf[--gs->nsf];
+            atomic_store(&gs->nsf_live, gs->nsf);
+        }
+    }
+}
+
+void sf_move(struct guest_space *gs, uint64_t old, uint64_t len, uint64_t to) {
+    for (size_t k = 0; k < gs->nsf; k++) {
+        struct gs_shared_file *e = &gs->sf[k];
+        if (e->start >= old && e->end <= old + len) {
+            e->start = e->start - old + to;
+            e->end = e->end - old + to;
+        }
+    }
+}
+
+/* ---- around syscalls ---- */
+
+/* The fd a call reads the file through (-1: none) and the one it
+ * writes through. */
+static void fds_of(int nr, const uint64_t *a, int *in, int *out) {
+    *in = *out = -1;
+    switch (nr) {
+    case 63:  /* read */
+    case 65:  /* readv */
+    case 67:  /* pread64 */
+    case 69:  /* preadv */
+    case 286: /* preadv2 */
+    case 82:  /* fsync */
+    case 83:  /* fdatasync */
+    case 84:  /* sync_file_range */
+        *in = (int)a[0];
+        break;
+    case 64:  /* write */
+    case 66:  /* writev */
+    case 68:  /* pwrite64 */
+    case 70:  /* pwritev */
+    case 287: /* pwritev2 */
+    case 46:  /* ftruncate */
+    case 47:  /* fallocate */
+        *out = (int)a[0];
+        break;
+    case 71: /* sendfile(out, in, ...) */
+        *out = (int)a[0];
+        *in = (int)a[1];
+        break;
+    case 76:  /* splice(in, off, out, ...) */
+    case 285: /* copy_file_range(in, off, out, ...) */
+        *in = (int)a[0];
+        *out = (int)a[2];
+        break;
+    }
+}
+
+static bool maps_file(struct guest_space *gs, int fd, uint64_t *dev, uint64_t *ino) {
+    if (fd < 0 || !file_id(fd, dev, ino, NULL)) return false;
+    for (size_t k = 0; k < gs->nsf; k++)
+        if (gs->sf[k].dev == *dev && gs->sf[k].ino == *ino) return true;
+    return false;
+}
+
+void sf_before_syscall(struct guest_space *gs, int nr, const uint64_t *a) {
+    if (!atomic_load_explicit(&gs->nsf_live, memory_order_relaxed)) return;
+    int in, out;
+    uint64_t dev, ino;
+    if (nr == 227) { /* msync: the mappings of the range */
+        pthread_rwlock_rdlock(&gs->lock);
+        for (size_t k = 0; k < gs->nsf; k++) {
+            const struct gs_shared_file *e = &gs->sf[k];
+            uint64_t lo = a[0] > e->start ? a[0] : e->start;
+            uint64_t hi = a[0] + a[1] < e->end ? a[0] + a[1] : e->end;
+            if (lo < hi) flush_range(gs, e, lo & ~(uint64_t)(PAGE - 1), hi);
+        }
+        pthread_rwlock_unlock(&gs->lock);
+        return;
+    }
+    fds_of(nr, a, &in, &out);
+    if (in < 0 && out < 0) return;
+    pthread_rwlock_rdlock(&gs->lock);
+    /* a write too: the guest's stores land first, then the call's bytes
+     * overwrite them, as if both had gone to one page cache in order */
+    if (maps_file(gs, in, &dev, &ino)) sf_flush_locked(gs, in);
+    if (maps_file(gs, out, &dev, &ino)) sf_flush_locked(gs, out);
+    pthread_rwlock_unlock(&gs->lock);
+}
+
+void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t ret) {
+    if (!atomic_load_explicit(&gs->nsf_live, memory_order_relaxed) || ret < 0) return;
+    int in, out;
+    uint64_t dev, ino;
+    fds_of(nr, a, &in, &out);
+    if (out < 0 || (nr >= 82 && nr <= 84)) return;
+    pthread_rwlock_rdlock(&gs->lock);
+    if (maps_file(gs, out, &dev, &ino)) {
+        uint64_t lo = 0, hi = UINT64_MAX;
+        if (nr == 68 || nr == 70 || nr == 287) { /* positioned: a[3] is the offset */
+            lo = a[3];
+            hi = a[3] + (uint64_t)ret;
+        } else if (nr == 64 || nr == 66) { /* at the file position, now past the bytes */
+            off_t pos = lseek(out, 0, SEEK_CUR);
+            if (pos >= 0) {
+                hi = (uint64_t)pos;
+                lo = hi - (uint64_t)ret;
+            }
+        }
+        refresh(gs, dev, ino, lo, hi);
+    }
+    pthread_rwlock_unlock(&gs->lock);
+}
+
+void sf_flush_all(struct guest_space *gs) {
+    if (!atomic_load_explicit(&gs->nsf_live, memory_order_relaxed)) return;
+    pthread_rwlock_rdlock(&gs->lock);
+    sf_flush_locked(gs, -1);
+    pthread_rwlock_unlock(&gs->lock);
+}

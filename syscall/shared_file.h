@@ -1,0 +1,53 @@
+/* MAP_SHARED file mappings when guest memory is a private copy (a
+ * cluster: the DSM needs private anonymous memory, guest_space.copy_files).
+ * The master keeps, per shared file mapping, its own open file
+ * description of the file, and keeps the copy and the file in step at
+ * the points where a program can tell the difference:
+ *   - guest stores reach the file (only the bytes that differ) before any
+ *     syscall that reads or writes that file through an fd, before a new
+ *     mapping of it is read, and at msync, fsync/fdatasync, munmap,
+ *     mremap, MAP_FIXED over it, and the end of the process;
+ *   - bytes written to the file through an fd (write family, ftruncate,
+ *     fallocate, copy_file_range, splice, sendfile) are copied into every
+ *     writable shared mapping of it right after the call.
+ * Reading and writing the copy goes through node 0's view of guest
+ * memory, so the DSM fetches and invalidates pages as for any other
+ * access. What this does not give (docs/cluster.md): two shared mappings
+ * of one file see each other's stores only at those points, writes by
+ * other processes are not seen, and read-only mappings are not refreshed
+ * by writes to the file. */
+#ifndef SHOAL_SYSCALL_SHARED_FILE_H
+#define SHOAL_SYSCALL_SHARED_FILE_H
+
+#include <stdint.h>
+
+#include "syscall/guest_mem.h"
+
+struct gs_shared_file {
+    uint64_t start, end; /* guest range */
+    uint64_t off;        /* file offset of start */
+    int fd;              /* our own open file description of the file */
+    bool writable;       /* fd is open for writing */
+    uint64_t dev, ino;
+};
+
+/* ---- with gs->lock held for writing (guest_mem.c) ---- */
+/* Records a new shared mapping of fd at [start, start+len). */
+void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off);
+/* [start, end) stops being (these) shared mappings: stores reach the
+ * file first. */
+void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end);
+/* mremap moved [old, old+len) to to (len: the part that keeps its pages). */
+void sf_move(struct guest_space *gs, uint64_t old, uint64_t len, uint64_t to);
+/* Stores to mappings of the file fd refers to reach the file (fd < 0: every file). */
+void sf_flush_locked(struct guest_space *gs, int fd);
+
+/* ---- without the lock ---- */
+/* Around a syscall (syscall_dispatch): no-ops unless shared file
+ * mappings exist and the call touches one of their files. */
+void sf_before_syscall(struct guest_space *gs, int nr, const uint64_t *a);
+void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t ret);
+/* Everything to the files (the process ends). */
+void sf_flush_all(struct guest_space *gs);
+
+#endif

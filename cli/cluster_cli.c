@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/launch.h"
 #include "cli/options.h"
 #include "common/config.h"
 #include "master/master.h"
@@ -25,6 +26,10 @@ struct cluster_args {
     const char *placement, *fault_mech, *listen, *connect, *key_file;
     bool verbose, once;
     unsigned peer_timeout_ms, join_timeout_ms;
+    /* shoal run: --hosts, the remote side of ssh, or a launcher's ranks */
+    bool run;
+    const char *hosts, *remote_bin, *ssh, *scp, *master, *launcher;
+    unsigned port;
     /* --config FILE and -o KEY=VALUE, in order: a slave has no
      * options_parse of its own, so they are kept here too */
     const char **config_files, **config_overrides;
@@ -91,6 +96,20 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
             ca->peer_timeout_ms = parse_uint("--peer-timeout", VALUE());
         else if (!strcmp(name, "--join-timeout"))
             ca->join_timeout_ms = parse_uint("--join-timeout", VALUE());
+        else if (ca->run && !strcmp(name, "--hosts"))
+            ca->hosts = VALUE();
+        else if (ca->run && !strcmp(name, "--remote-shoal"))
+            ca->remote_bin = VALUE();
+        else if (ca->run && !strcmp(name, "--ssh"))
+            ca->ssh = VALUE();
+        else if (ca->run && !strcmp(name, "--scp"))
+            ca->scp = VALUE();
+        else if (ca->run && !strcmp(name, "--master"))
+            ca->master = VALUE();
+        else if (ca->run && !strcmp(name, "--launcher"))
+            ca->launcher = VALUE();
+        else if (ca->run && !strcmp(name, "--port"))
+            ca->port = parse_uint("--port", VALUE());
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             ca->verbose = true;
             argv[out++] = (char *)"-v"; /* options_parse prints the configuration with it */
@@ -188,9 +207,47 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     }
 }
 
+/* How the slaves start: forked here (-n N), by themselves (shoal master,
+ * a launcher's ranks) or over ssh (shoal run --hosts). */
+enum launch_mode { LAUNCH_LOCAL, LAUNCH_REMOTE, LAUNCH_HOSTS };
+
+/* The host part of "user@host": where the slaves of a hostfile connect. */
+static const char *host_of(const char *h) {
+    const char *at = strrchr(h, '@');
+    return at ? at + 1 : h;
+}
+
+/* shoal run --hosts: one ssh per host after the first (the master is this
+ * process, on the first host). */
+static void start_ssh_slaves(const struct cluster_args *ca, char **hosts, uint16_t port,
+                             const char *keyfile, bool copy_key, const struct shoal_options *o,
+                             pid_t *pids) {
+    char connect[300];
+    snprintf(connect, sizeof connect, "%s:%u", host_of(hosts[0]), port);
+    const char **extra = NULL;
+    size_t ne = 0;
+    for (size_t k = 0; k < o->n_config_files; k++)
+        push_arg(&extra, &ne, "--config"), push_arg(&extra, &ne, o->config_files[k]);
+    for (size_t k = 0; k < o->n_config_overrides; k++)
+        push_arg(&extra, &ne, "-o"), push_arg(&extra, &ne, o->config_overrides[k]);
+    push_arg(&extra, &ne, NULL);
+    struct launch_ssh l = {.ssh = ca->ssh ? ca->ssh : "ssh",
+                           .scp = ca->scp ? ca->scp : "scp",
+                           .remote_bin = ca->remote_bin ? ca->remote_bin : "shoal",
+                           .connect = connect,
+                           .key_file = keyfile,
+                           .copy_key = copy_key,
+                           .extra = extra};
+    for (unsigned n = 1; n < ca->nodes; n++)
+        pids[n - 1] = launch_ssh_slave(&l, hosts[n], n);
+    free(extra);
+}
+
 /* The program runs here, on node 0. */
 static _Noreturn void run_master(const struct cluster_args *ca, int argc, char **argv, char **env,
-                                 bool local) {
+                                 enum launch_mode mode, char **hosts) {
+    /* a key made for this run: -n N, and --hosts without --key-file */
+    bool local = mode == LAUNCH_LOCAL || (mode == LAUNCH_HOSTS && !ca->key_file);
     struct shoal_options o;
     char err[256];
     if (options_parse(&o, argc, argv, env, err, sizeof err)) die_usage("%s", err);
@@ -237,10 +294,14 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     /* $TMPDIR as mkdtemp users expect (tests give each run its own) */
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/shoal-key-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!local) {
-        if (!ca->listen || split_addr(ca->listen, host, sizeof host, &mc.listen_port))
+    if (mode != LAUNCH_LOCAL) {
+        /* --hosts listens everywhere on any port unless told otherwise */
+        const char *listen = ca->listen ? ca->listen : mode == LAUNCH_HOSTS ? "0.0.0.0:0" : NULL;
+        if (!listen || split_addr(listen, host, sizeof host, &mc.listen_port))
             die_usage("master needs --listen ADDR:PORT%s", "");
         mc.listen_host = host;
+    }
+    if (!local) {
         if (!ca->key_file) die_usage("master needs --key-file FILE%s", "");
         if (net_key_load_file(ca->key_file, &mc.key)) exit(1);
     } else {
@@ -276,7 +337,14 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         }
         exit(1);
     }
-    if (local) {
+    if (mode == LAUNCH_HOSTS) {
+        pid_t *pids = calloc(ca->nodes, sizeof *pids);
+        if (!pids) exit(1);
+        start_ssh_slaves(ca, hosts, port, local ? keyfile : ca->key_file, local, &o, pids);
+        master_own_children(m, pids, ca->nodes - 1, local ? dir : NULL, local ? keyfile : NULL);
+        free(pids);
+    }
+    if (mode == LAUNCH_LOCAL) {
         pid_t *pids = calloc(ca->nodes, sizeof *pids);
         char portarg[300];
         snprintf(portarg, sizeof portarg, "127.0.0.1:%u", port);
@@ -320,8 +388,54 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     task_run(main_task);
 }
 
+/* shoal run without --hosts: this process is one rank of srun, mpirun or
+ * mpiexec; rank 0 is the master, the others slaves. */
+static void run_rank(struct cluster_args *ca, int argc, char **argv, char **env) {
+    struct launch_rank r;
+    char err[512], listen[300], connect[300];
+    if (launch_rank_from_env(ca->launcher, ca->master, ca->port, &r, err, sizeof err))
+        die_usage("%s", err);
+    if (r.size < 2) return; /* one rank: the plain emulator */
+    if (ca->verbose)
+        fprintf(stderr, "shoal: %s rank %u of %u, master %s:%u\n", r.launcher, r.rank, r.size,
+                r.master_host, r.port);
+    if (!ca->key_file) die_usage("shoal run under a launcher needs --key-file FILE%s", "");
+    ca->nodes = r.size;
+    if (r.rank == 0) {
+        snprintf(listen, sizeof listen, "0.0.0.0:%u", r.port);
+        if (!ca->listen) ca->listen = listen;
+        run_master(ca, argc, argv, env, LAUNCH_REMOTE, NULL);
+    }
+    snprintf(connect, sizeof connect, "%s:%u", r.master_host, r.port);
+    ca->connect = connect;
+    ca->once = true;
+    run_slave(ca);
+}
+
+/* shoal run --hosts FILE: the master here, a slave per other host. */
+static _Noreturn void run_hosts(struct cluster_args *ca, int argc, char **argv, char **env) {
+    char **hosts, err[512];
+    int n = launch_read_hostfile(ca->hosts, &hosts, err, sizeof err);
+    if (n < 0) die_usage("%s", err);
+    if (ca->nodes > 1 && ca->nodes > (unsigned)n)
+        die_usage("-n is larger than the hostfile %s", ca->hosts);
+    if (ca->nodes <= 1) ca->nodes = (unsigned)n;
+    if (ca->nodes < 2) die_usage("shoal run --hosts needs at least 2 hosts in %s", ca->hosts);
+    run_master(ca, argc, argv, env, LAUNCH_HOSTS, hosts);
+}
+
 void cluster_cli_maybe_run(int *argc, char **argv, char **env) {
     struct cluster_args ca = {.nodes = 1};
+    if (*argc >= 2 && !strcmp(argv[1], "run")) {
+        /* `shoal run OPTIONS PROG` is `shoal OPTIONS PROG` launched elsewhere */
+        memmove(argv + 1, argv + 2, (size_t)(*argc - 1) * sizeof *argv);
+        (*argc)--;
+        ca.run = true;
+        extract(argc, argv, &ca, 1);
+        if (ca.hosts) run_hosts(&ca, *argc, argv, env);
+        run_rank(&ca, *argc, argv, env);
+        return; /* a single rank */
+    }
     if (*argc >= 2 && !strcmp(argv[1], "slave")) {
         extract(argc, argv, &ca, 2);
         run_slave(&ca);
@@ -330,9 +444,9 @@ void cluster_cli_maybe_run(int *argc, char **argv, char **env) {
         extract(argc, argv, &ca, 2);
         if (ca.nodes < 2) die_usage("master needs --nodes N with N >= 2%s", "");
         /* argv[1] ("master") stands where options_parse expects argv[0] */
-        run_master(&ca, *argc - 1, argv + 1, env, false);
+        run_master(&ca, *argc - 1, argv + 1, env, LAUNCH_REMOTE, NULL);
     }
     extract(argc, argv, &ca, 1);
     if (ca.nodes == 0) die_usage("-n needs at least 1 node%s", "");
-    if (ca.nodes >= 2) run_master(&ca, *argc, argv, env, true);
+    if (ca.nodes >= 2) run_master(&ca, *argc, argv, env, LAUNCH_LOCAL, NULL);
 }

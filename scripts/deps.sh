@@ -3,7 +3,7 @@
 set -e
 pkgs="cmake make gcc g++ libcunit1-dev gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev
       libprotobuf-c-dev protobuf-c-compiler libevent-dev libsodium-dev pkg-config libinih-dev
-      python3 python3-matplotlib"
+      python3 python3-matplotlib iproute2"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# One multi-host launch test case (tests/hosts/CMakeLists.txt).
+# usage: hosts_test.sh CASE SHOAL GUEST_BIN_DIR
+# "Hosts" here are processes on loopback with a launcher's environment
+# faked, a fake ssh/scp that run the remote command locally, or network
+# namespaces joined by veth pairs on a bridge (skipped, status 77, when
+# namespaces cannot be made). Waits are hang guards, never the assertion.
+set -u
+case_name=$1 shoal=$2 bin=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-hosts.XXXXXX")
+export TMPDIR=$work
+pids=()
+netns=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    for f in "$work"/*.err "$work"/*.out "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+    exit 1
+}
+skip() { echo "SKIP: $*"; exit 77; }
+
+# the guest program of every case and what a one-node run prints
+prog=("$bin/dsm_stress" 6 2000 5)
+"$shoal" "${prog[@]}" >"$work/one.out" 2>"$work/one.err" || fail "one-node run failed"
+
+key=$work/cluster.key
+head -c 32 /dev/urandom >"$key"
+chmod 600 "$key"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# waits (hang guard: 120 s) for pid $1; its status in $waited_status
+wait_pid() {
+    local i=0
+    while kill -0 "$1" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+        [ "$i" -ge 1200 ] && return 1
+    done
+    wait "$1" 2>/dev/null
+    waited_status=$?
+}
+
+# rank 0's stdout matches the one-node run; every rank ended with status 0
+check_ranks() {
+    local r
+    for r in "$@"; do
+        wait_pid "${pids[$r]}" || fail "rank $r hangs"
+        [ "$waited_status" = 0 ] || fail "rank $r: status $waited_status"
+    done
+    cmp -s "$work/one.out" "$work/rank0.out" || { diff "$work/one.out" "$work/rank0.out"; fail "output differs"; }
+    for r in "$@"; do
+        [ "$r" = 0 ] || [ ! -s "$work/rank$r.out" ] || fail "rank $r printed on stdout"
+    done
+    no_key_left
+}
+
+no_key_left() {
+    local left
+    left=$(find "$work" -name 'shoal-key-*' -o -name '.shoal-key-*' | head -1)
+    [ -z "$left" ] || fail "key left behind: $left"
+}
+
+# starts rank $1 of $2 with launcher variables in "${vars[@]}"
+start_rank() {
+    env "${vars[@]}" "$shoal" run -v --key-file "$key" "${prog[@]}" \
+        >"$work/rank$1.out" 2>"$work/rank$1.err" &
+    pids[$1]=$!
+}
+
+case $case_name in
+slurm-n3)
+    # srun's variables; the master is the first host of the step's nodelist
+    port=$(free_port)
+    for r in 0 1 2; do
+        vars=(SLURM_PROCID=$r SLURM_NTASKS=3 SLURM_STEP_NODELIST='127.0.0.[1-3]'
+              SLURM_JOB_ID=42 SLURM_STEP_ID=0 SHOAL_PORT=$port)
+        start_rank $r
+    done
+    check_ranks 0 1 2
+    grep -q "slurm rank 1 of 3, master 127.0.0.1:$port" "$work/rank1.err" || fail "rank 1 did not read Slurm's variables"
+    ;;
+openmpi-n2 | pmi-n4)
+    # mpirun's variables say no host: SHOAL_MASTER does
+    port=$(free_port)
+    n=2 rv=OMPI_COMM_WORLD_RANK sv=OMPI_COMM_WORLD_SIZE
+    [ "$case_name" = pmi-n4 ] && n=4 rv=PMI_RANK sv=PMI_SIZE
+    ranks=()
+    for ((r = 0; r < n; r++)); do
+        vars=("$rv=$r" "$sv=$n" SHOAL_MASTER=127.0.0.1:$port)
+        start_rank $r
+        ranks+=("$r")
+    done
+    check_ranks "${ranks[@]}"
+    ;;
+mpi-no-master)
+    # an MPI rank with no SHOAL_MASTER must refuse, saying why
+    OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=2 "$shoal" run --key-file "$key" "${prog[@]}" \
+        >"$work/n.out" 2>"$work/n.err" && fail "status 0"
+    grep -q SHOAL_MASTER "$work/n.err" || fail "no reason given"
+    env -u SLURM_PROCID -u OMPI_COMM_WORLD_RANK -u PMI_RANK "$shoal" run "${prog[@]}" \
+        >"$work/n.out" 2>"$work/n.err" && fail "status 0 with no launcher"
+    grep -q 'no --hosts FILE' "$work/n.err" || fail "no reason given without a launcher"
+    ;;
+ssh-copy-key | ssh-shared-key)
+    # a fake ssh and scp: "remote" commands run here, in $work/home as the
+    # remote home directory; each call is logged
+    mkdir -p "$work/fake" "$work/home"
+    cat >"$work/fake/ssh" <<SH
+#!/bin/sh
+while [ "\$1" = -o ]; do shift 2; done
+host=\$1; shift
+echo "ssh \$host \$*" >>"$work/ssh.log"
+cd "$work/home" && exec sh -c "\$*"
+SH
+    cat >"$work/fake/scp" <<SH
+#!/bin/sh
+while [ "\${1#-}" != "\$1" ]; do [ "\$1" = -o ] && shift; shift; done
+echo "scp \$1 \$2" >>"$work/ssh.log"
+cd "$work/home" && exec cp -p "\$1" "\${2#*:}"
+SH
+    chmod +x "$work/fake/ssh" "$work/fake/scp"
+    printf '# master first\n127.0.0.1\nalice@127.0.0.1  # a user\n\n127.0.0.1\n' >"$work/hosts"
+    keyopt=()
+    [ "$case_name" = ssh-shared-key ] && keyopt=(--key-file "$key")
+    PATH=$work/fake:$PATH "$shoal" run --hosts "$work/hosts" --remote-shoal "$shoal" \
+        "${keyopt[@]}" "${prog[@]}" >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    check_ranks 0
+    [ "$(grep -c '^ssh ' "$work/ssh.log")" = 2 ] || fail "not one ssh per slave host"
+    grep -q "^ssh alice@127.0.0.1 '$shoal' 'slave' '--once' '--connect' '127.0.0.1:" "$work/ssh.log" ||
+        fail "remote command"
+    if [ "$case_name" = ssh-copy-key ]; then
+        [ "$(grep -c '^scp ' "$work/ssh.log")" = 2 ] || fail "the key was not copied to each host"
+    else
+        ! grep -q '^scp ' "$work/ssh.log" || fail "a shared key was copied"
+        grep -q "'--key-file' '$key'" "$work/ssh.log" || fail "the shared key path not passed"
+    fi
+    ;;
+netns-n3)
+    # three "hosts": network namespaces on a bridge (10.231.0.0/24) in the
+    # master's namespace; the slaves can reach it only over their veth
+    command -v ip >/dev/null || skip "no ip (iproute2)"
+    tag=sh$$
+    m=$tag-m
+    ip netns add "$m" 2>/dev/null || skip "cannot create network namespaces (needs root)"
+    netns+=("$m")
+    ip -n "$m" link set lo up
+    ip -n "$m" link add br0 type bridge || skip "no bridge devices"
+    ip -n "$m" addr add 10.231.0.1/24 dev br0
+    ip -n "$m" link set br0 up
+    for i in 1 2; do
+        s=$tag-s$i
+        ip netns add "$s" || fail "netns $s"
+        netns+=("$s")
+        ip -n "$s" link set lo up
+        ip link add "$tag-v$i" netns "$m" type veth peer name eth0 netns "$s" || fail "veth"
+        ip -n "$m" link set "$tag-v$i" master br0 up
+        ip -n "$s" addr add "10.231.0.$((i + 1))/24" dev eth0
+        ip -n "$s" link set eth0 up
+    done
+    ns=("$m" "$tag-s1" "$tag-s2")
+    for r in 0 1 2; do
+        vars=(OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=3 SHOAL_MASTER=10.231.0.1:7000)
+        ip netns exec "${ns[$r]}" env "${vars[@]}" "$shoal" run -v --key-file "$key" "${prog[@]}" \
+            >"$work/rank$r.out" 2>"$work/rank$r.err" &
+        pids[$r]=$!
+    done
+    check_ranks 0 1 2
+    # the master saw its slaves come from their own addresses
+    ;;
+*) fail "unknown case $case_name" ;;
+esac
+echo "PASS $case_name"

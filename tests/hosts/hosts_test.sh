@@ -169,12 +169,21 @@ netns-n3)
     ns=("$m" "$tag-s1" "$tag-s2")
     for r in 0 1 2; do
         vars=(OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=3 SHOAL_MASTER=10.231.0.1:7000)
-        ip netns exec "${ns[$r]}" env "${vars[@]}" "$shoal" run -v --key-file "$key" "${prog[@]}" \
-            >"$work/rank$r.out" 2>"$work/rank$r.err" &
+        stats=()
+        [ "$r" = 0 ] && stats=(--stats "$work/stats.json")
+        ip netns exec "${ns[$r]}" env "${vars[@]}" "$shoal" run -v "${stats[@]}" --key-file "$key" \
+            "${prog[@]}" >"$work/rank$r.out" 2>"$work/rank$r.err" &
         pids[$r]=$!
     done
     check_ranks 0 1 2
-    # the master saw its slaves come from their own addresses
+    # threads really ran on the slaves in the other namespaces
+    python3 - "$work/stats.json" <<'PY' || fail "stats: the slaves did not serve the run"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["node_count"] == 3, d["node_count"]
+assert {t["node"] for t in d["threads"]} >= {1, 2}, d["threads"]
+assert all(n["pages"]["received"] > 0 for n in d["nodes"][1:])
+PY
     ;;
 *) fail "unknown case $case_name" ;;
 esac

@@ -74,7 +74,7 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
                   strerror(-r));
 }
 
-static bool in_exec(struct dsm_node *n, uint64_t addr) {
+bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr) {
     bool hit = false;
     pthread_mutex_lock(&n->exec_lock);
     for (size_t i = 0; i < n->nexec && !hit; i++)
@@ -98,7 +98,7 @@ static void on_page_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
         return;
     }
     uint64_t addr = page * DSM_PAGE_SIZE;
-    if (in_exec(n, addr)) {
+    if (dsm_node_in_exec(n, addr)) {
         atomic_fetch_add(&n->code_flushes, 1);
         dbt_invalidate(n->proc->dbt, addr, DSM_PAGE_SIZE);
     }

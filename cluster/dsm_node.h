@@ -55,6 +55,10 @@ void dsm_node_fini(struct dsm_node *n);
 void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
                      int prot);
 
+/* Whether addr lies in an executable mapping (a page there may hold
+ * translated code: changing it flushes translations). */
+bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr);
+
 /* Page data arrived for a request: latency bookkeeping. */
 void dsm_node_note_install(struct dsm_node *n, uint64_t page);
 

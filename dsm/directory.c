@@ -277,6 +277,18 @@ int dir_request(struct directory *d, uint64_t page, dsm_node_t node, enum dsm_re
     return q_push(e, node, kind);
 }
 
+int dir_push(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out) {
+    if (node_set_has(&d->lost, node)) return -ENOTCONN;
+    struct dir_entry *e = u64map_get(&d->pages, page);
+    if (!e) return -ENOENT;
+    if (e->txn.wait != DIR_WAIT_NONE || e->qlen) return -EBUSY;
+    if ((e->state == DSM_S && node_set_has(&e->sharers, node)) ||
+        (e->state == DSM_M && e->owner == node))
+        return -EEXIST;
+    COUNT(d, e, pushes);
+    return start(d, e, node, DSM_REQ_READ, out);
+}
+
 int dir_inv_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out) {
     struct dir_entry *e = u64map_get(&d->pages, page);
     if (!e || e->txn.wait != DIR_WAIT_ACKS || !node_set_has(&e->txn.acks, node)) return -EPROTO;

@@ -77,6 +77,7 @@ struct dir_stats {
     uint64_t queued;                  /* requests that waited behind a transaction */
     uint64_t coalesced;               /* duplicates merged or dropped */
     uint64_t lost;                    /* DIR_ACT_LOST */
+    uint64_t pushes;                  /* copies pushed unasked (forwarding, dir_push) */
 };
 
 /* A request waiting behind the page's transaction. */
@@ -133,6 +134,13 @@ void dir_fini(struct directory *d);
  * directory is unchanged, except after -ENOMEM (the run must end). */
 int dir_request(struct directory *d, uint64_t page, dsm_node_t node, enum dsm_req kind,
                 struct dir_actions *out);
+/* Forwarding: give node a read copy it did not ask for, as if it had
+ * asked (SEND S, or FETCH from the owner then SEND S), but only when that
+ * cannot delay anyone: -ENOENT for a page never touched (it may not be
+ * mapped on node), -EBUSY while a transaction is in flight or requests
+ * wait, -EEXIST when node already holds a copy; the request hook is not
+ * called. */
+int dir_push(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
 int dir_inv_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
 /* The owner's data has arrived; the caller has already stored it as the
  * home copy. */

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 
@@ -46,6 +47,48 @@ static Shoal__PageState wire_state(uint8_t st) {
                          : SHOAL__PAGE_STATE__PAGE_INVALID;
 }
 
+static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
+    /* -EPROTO is expected for pages the address space forgot meanwhile */
+    if (r && r != -EPROTO && r != -ENOTCONN)
+        log_error("dsm: directory %s of page 0x%llx from node %u: %s", what,
+                  (unsigned long long)page, node, strerror(-r));
+}
+
+static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
+                             struct dir_actions *acts);
+
+/* dir_lock held. Node 0's messages are applied right here, on the thread
+ * that runs the directory, when that keeps its link FIFO (nothing queued
+ * or being applied by node0_main) and cannot stall the directory (a page
+ * that may hold translated code goes through the queue: dropping it
+ * flushes translations). This saves two thread hand-offs on every miss
+ * served by node 0's copy (loop thread -> node0_main -> loop thread) and
+ * one on node 0's own misses. Their answers join acts, behind this one. */
+static bool node0_inline(struct master *m, const struct dir_action *a, struct dir_actions *acts) {
+    if (!m->node0_inline || m->q_head || m->q_busy ||
+        dsm_node_in_exec(&m->dsm, a->page * DSM_PAGE_SIZE))
+        return false;
+    struct dsm_pages *ps = &m->dsm.pages;
+    uint8_t buf[DSM_PAGE_SIZE];
+    int r = 0;
+    switch (a->kind) {
+    case DIR_ACT_SEND: r = dsm_pages_on_data(ps, a->page, a->state, home_of(m, a->page)); break;
+    case DIR_ACT_GRANT: r = dsm_pages_on_grant(ps, a->page, a->state); break;
+    case DIR_ACT_INVALIDATE:
+        r = dsm_pages_on_invalidate(ps, a->page);
+        check(dir_inv_ack(&m->dir, a->page, 0, acts), "ack", a->page, 0);
+        break;
+    case DIR_ACT_FETCH:
+        r = dsm_pages_on_fetch(ps, a->page, a->state, buf);
+        if (!r) writeback_locked(m, a->page, 0, buf, acts);
+        break;
+    }
+    if (r && r != -EPROTO)
+        log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(a->kind),
+                  (unsigned long long)a->page, strerror(-r));
+    return true;
+}
+
 /* dir_lock held. */
 static void run_actions(struct master *m, struct dir_actions *acts) {
     for (size_t i = 0; i < acts->n; i++) {
@@ -55,8 +98,9 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
                       (unsigned long long)(a.page * DSM_PAGE_SIZE));
             continue;
         }
+        if (a.kind == DIR_ACT_INVALIDATE && m->fwd_on) fwd_on_invalidate(&m->fwd, a.node, a.page);
         if (a.node == 0) {
-            node0_push(m, &a);
+            if (!node0_inline(m, &a, acts)) node0_push(m, &a);
             continue;
         }
         Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
@@ -89,21 +133,31 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
     acts->n = 0;
 }
 
-static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
-    /* -EPROTO is expected for pages the address space forgot meanwhile */
-    if (r && r != -EPROTO && r != -ENOTCONN)
-        log_error("dsm: directory %s of page 0x%llx from node %u: %s", what,
-                  (unsigned long long)page, node, strerror(-r));
+/* dir_lock held. Forwarding (dsm/forward.h): the next pages of a stream
+ * the read continues go to the node in S right behind the answer, on the
+ * same FIFO link. A page that cannot be pushed without delaying someone
+ * (a transaction in flight, never touched) ends the batch; the stream
+ * asks for it and the detector tries again from there. */
+static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir_actions *acts) {
+    uint64_t next[64];
+    size_t n = fwd_on_read(&m->fwd, node, page, next, sizeof next / sizeof next[0]), k = 0;
+    for (; k < n; k++) {
+        int r = dir_push(&m->dir, next[k], node, acts);
+        if (r && r != -EEXIST) break;
+    }
+    fwd_pushed(&m->fwd, node, k);
 }
 
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
-    check(dir_request(&m->dir, page, node, kind, &acts), "request", page, node);
+    int r = dir_request(&m->dir, page, node, kind, &acts);
+    check(r, "request", page, node);
     /* for --stats: what this node's requests cost the others */
     for (size_t i = 0; i < acts.n && m->inv_caused && node < m->cfg.nodes; i++)
         if (acts.v[i].kind == DIR_ACT_INVALIDATE || acts.v[i].kind == DIR_ACT_FETCH)
             m->inv_caused[node]++;
+    if (!r && m->fwd_on && kind == DSM_REQ_READ) forward(m, page, node, &acts);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -118,9 +172,8 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
     dir_actions_fini(&acts);
 }
 
-void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {
-    struct dir_actions acts = {0};
-    pthread_mutex_lock(&m->dir_lock);
+static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
+                             struct dir_actions *acts) {
     const struct dir_entry *e = dir_find(&m->dir, page);
     /* only the owner's data of a known page may become the home copy */
     if (e && e->state == DSM_M && e->owner == node) {
@@ -131,7 +184,13 @@ void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const vo
         }
         memcpy(h, data, DSM_PAGE_SIZE);
     }
-    check(dir_writeback(&m->dir, page, node, &acts), "writeback", page, node);
+    check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
+}
+
+void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    writeback_locked(m, page, node, data, &acts);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -216,6 +275,7 @@ static void *node0_main(void *arg) {
         struct node0_msg *q = m->q_head;
         m->q_head = q->next;
         if (!m->q_head) m->q_tail = NULL;
+        m->q_busy = true; /* node0_inline waits its turn behind q */
         pthread_mutex_unlock(&m->dir_lock);
         struct dsm_pages *ps = &m->dsm.pages;
         int r = 0;
@@ -236,6 +296,9 @@ static void *node0_main(void *arg) {
                       (unsigned long long)q->page, strerror(-r));
         free(q->data);
         free(q);
+        pthread_mutex_lock(&m->dir_lock);
+        m->q_busy = false;
+        pthread_mutex_unlock(&m->dir_lock);
     }
     return NULL;
 }
@@ -246,10 +309,36 @@ int dirsvc_start(struct master *m) {
     dir_init(&m->dir);
     u64map_init(&m->home);
     m->inv_caused = calloc(m->cfg.nodes, sizeof *m->inv_caused);
+    /* [dsm] forwarding: the run's configuration (documented defaults
+     * when the embedder gave none) */
+    const struct shoal_config *c = m->proc->stats.config;
+    m->fwd_on = c ? c->dsm.forwarding : true;
+    struct fwd_config fc = {.trigger = c ? (unsigned)c->dsm.forward_trigger : 3,
+                            .window = c ? (unsigned)c->dsm.forward_window : 32};
+    fwd_init(&m->fwd, &fc);
+    /* SHOAL_NODE0_QUEUE=1 sends every node-0 message through node0_main
+     * (the old path), for comparison */
+    const char *q = getenv("SHOAL_NODE0_QUEUE");
+    m->node0_inline = !(q && *q == '1');
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     int e = pthread_create(&m->node0_thread, &attr, node0_main, m);
     pthread_attr_destroy(&attr);
     return -e;
+}
+
+void dirsvc_stats_json(struct master *m, FILE *f) {
+    pthread_mutex_lock(&m->dir_lock);
+    struct fwd_stats s = m->fwd.stats;
+    uint64_t pushes = m->dir.total.pushes;
+    pthread_mutex_unlock(&m->dir_lock);
+    fprintf(f,
+            "  \"forwarding\": {\"on\": %s, \"trigger\": %u, \"window\": %u, \"streams\": %llu, "
+            "\"pushed\": %llu, \"hits\": %llu, \"late\": %llu, \"mispredicted\": %llu, "
+            "\"invalidated\": %llu, \"abandoned\": %llu},\n",
+            m->fwd_on ? "true" : "false", m->fwd.cfg.trigger, m->fwd.cfg.window,
+            (unsigned long long)s.streams, (unsigned long long)pushes, (unsigned long long)s.hits,
+            (unsigned long long)s.late, (unsigned long long)(s.invalidated + s.abandoned),
+            (unsigned long long)s.invalidated, (unsigned long long)s.abandoned);
 }

@@ -10,6 +10,7 @@
 
 #include "cluster/dsm_node.h"
 #include "dsm/directory.h"
+#include "dsm/forward.h"
 #include "master/master.h"
 #include "net/transport.h"
 
@@ -44,6 +45,10 @@ struct master {
     struct node0_msg *q_head, *q_tail;
     pthread_cond_t q_cond;
     pthread_t node0_thread;
+    bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
+    bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
+    bool fwd_on;       /* [dsm] forwarding */
+    struct fwd fwd;    /* the stream detector (dir_lock) */
 
     /* remote threads: tid -> struct proxy */
     struct u64map proxies;
@@ -56,15 +61,6 @@ struct master {
     /* the end */
     pid_t *children;
     size_t nchildren;
-    /* signals (signals.c): one sigaction broadcast at a time; the
-     * router's outstanding probe (taken: -1 waiting, else the tid that
-     * accepts, 0 none) */
-    pthread_mutex_t sig_bcast;
-    uint64_t sig_req;
-    unsigned sig_waiting;
-    uint64_t taken_req;
-    int taken;
-
     char *tmpdir, *keyfile;
 
     /* stats */
@@ -87,6 +83,8 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node);
 void dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
+/* --stats: the "forwarding" object (a line of the top-level JSON). */
+void dirsvc_stats_json(struct master *m, FILE *f);
 
 /* proxy.c */
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f);
@@ -97,18 +95,6 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
-
-/* The node running remote thread tid, or -1 if tid is not one. */
-int proxy_node_of(struct master *m, int tid);
-
-/* signals.c */
-int msig_start(struct master *m);
-void msig_fill_setup(struct master *m, Shoal__ClusterSetup *s, Shoal__SigAction *store,
-                     Shoal__SigAction **ptrs);
-void msig_sigaction_changed(struct process *p, int sig);
-int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
-void msig_on_ack(struct master *m, uint64_t req_id);
-void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 
 /* stats.c */
 int mstats_init(struct master *m);

@@ -168,8 +168,10 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
     }
     struct dbt_stats ds;
     dbt_get_stats(p->dbt, &ds);
+    fprintf(f, "},\n");
+    dirsvc_stats_json(m, f);
     fprintf(f,
-            "},\n  \"node_count\": %u,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n"
+            "  \"node_count\": %u,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n"
             "  \"signal\": %d,\n  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n"
             "  \"thread_count\": %llu,\n  \"directory_pages\": %zu,\n"
             "  \"node0_blocks_translated\": %llu,\n  \"stats_complete\": %s\n}\n",

@@ -61,6 +61,15 @@ struct master {
     /* the end */
     pid_t *children;
     size_t nchildren;
+    /* signals (signals.c): one sigaction broadcast at a time; the
+     * router's outstanding probe (taken: -1 waiting, else the tid that
+     * accepts, 0 none) */
+    pthread_mutex_t sig_bcast;
+    uint64_t sig_req;
+    unsigned sig_waiting;
+    uint64_t taken_req;
+    int taken;
+
     char *tmpdir, *keyfile;
 
     /* stats */
@@ -95,6 +104,18 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
+
+/* The node running remote thread tid, or -1 if tid is not one. */
+int proxy_node_of(struct master *m, int tid);
+
+/* signals.c */
+int msig_start(struct master *m);
+void msig_fill_setup(struct master *m, Shoal__ClusterSetup *s, Shoal__SigAction *store,
+                     Shoal__SigAction **ptrs);
+void msig_sigaction_changed(struct process *p, int sig);
+int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
+void msig_on_ack(struct master *m, uint64_t req_id);
+void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 
 /* stats.c */
 int mstats_init(struct master *m);

@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
         .path = argv[o.prog_index],
         .ld_prefix = o.ld_prefix,
         .argv = argv + o.prog_index,
+        .exec_opts = options_exec_args(&o),
         .envp = options_guest_env(&o, environ),
         .stack_size = o.stack_size,
         .strace = o.strace,
@@ -58,6 +59,7 @@ int main(int argc, char **argv) {
                 .log_exec = o.log_exec,
             },
     };
+    if (o.argv0) argv[o.prog_index] = (char *)o.argv0; /* -0: the guest's argv[0] */
     if (o.log_file) {
         cfg.dbt.log = fopen(o.log_file, "w");
         if (!cfg.dbt.log) {

@@ -36,6 +36,7 @@ void options_usage(FILE *out) {
           "  -v                  print the effective configuration to stderr\n"
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
           "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
+          "  -0 ARGV0            the guest's argv[0] (default: PROGRAM)\n"
           "  -h, --help          this text\n"
           "  --version           version\n"
           "\n"
@@ -201,6 +202,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             case 's':
             case 'L':
             case 'o':
+            case '0':
                 if (!(v = value_of(argc, argv, &i, err, errlen))) return -1;
                 break;
             default: return usage_error(err, errlen, "unknown option '%s'", a);
@@ -217,6 +219,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
                     return usage_error(err, errlen, "bad stack size '%s'", v);
                 break;
             case 'L': o->ld_prefix = v; break;
+            case '0': o->argv0 = v; break;
             case 'o': push_arg(&o->config_overrides, &o->n_config_overrides, v); break;
             }
         }
@@ -270,4 +273,41 @@ char **options_guest_env(const struct shoal_options *o, char **env) {
     }
     out[m] = NULL;
     return out;
+}
+
+char **options_exec_args(const struct shoal_options *o) {
+    size_t max = 16 + 2 * (o->n_config_files + o->n_config_overrides), n = 0;
+    char **v = calloc(max, sizeof *v);
+    if (!v) return NULL;
+#define PUSH(s) (v[n++] = strdup(s))
+    char num[32];
+    if (o->strace) PUSH("--strace");
+    if (o->interp) PUSH("--interp");
+    if (o->no_regalloc) PUSH("--no-regalloc");
+    if (o->no_chain) PUSH("--no-chain");
+    if (o->tb_size) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)o->tb_size);
+        PUSH("--tb-size");
+        PUSH(num);
+    }
+    if (o->stack_size) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)o->stack_size);
+        PUSH("-s");
+        PUSH(num);
+    }
+    if (o->ld_prefix) {
+        PUSH("-L");
+        PUSH(o->ld_prefix);
+    }
+    for (size_t i = 0; i < o->n_config_files; i++) {
+        PUSH("--config");
+        PUSH(o->config_files[i]);
+    }
+    for (size_t i = 0; i < o->n_config_overrides; i++) {
+        PUSH("-o");
+        PUSH(o->config_overrides[i]);
+    }
+#undef PUSH
+    v[n] = NULL;
+    return v;
 }

@@ -26,6 +26,7 @@ struct shoal_options {
     size_t n_config_overrides;
     uint64_t stack_size; /* 0: default */
     const char *ld_prefix;
+    const char *argv0; /* -0 ARGV0: the guest's argv[0] (default: PROGRAM) */
     /* guest environment edits, applied in order: "VAR=VALUE" or, unset, "VAR" */
     struct env_edit {
         char *text;
@@ -48,6 +49,11 @@ void options_free(struct shoal_options *o);
 struct shoal_config;
 int options_config(const struct shoal_options *o, struct shoal_config *cfg, char *err,
                    size_t errlen);
+
+/* The options a guest execve runs shoal with again (sys_exec.c): the
+ * translation and configuration ones, not -E/-U (the guest passes its
+ * environment), logs, --stats, -0 or -v. NULL-terminated, malloc'd. */
+char **options_exec_args(const struct shoal_options *o);
 
 /* The guest's environment: env with the edits applied (NULL-terminated,
  * malloc'd array of borrowed or malloc'd strings). */

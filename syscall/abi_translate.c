@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 
 #include "syscall/linux_abi.h"
@@ -54,4 +55,15 @@ void stat_to_guest(struct aarch64_stat *g, const struct stat *h) {
     g->st_mtime_nsec = (uint64_t)h->st_mtim.tv_nsec;
     g->st_ctime_sec = h->st_ctim.tv_sec;
     g->st_ctime_nsec = (uint64_t)h->st_ctim.tv_nsec;
+}
+
+void epoll_event_to_host(struct epoll_event *h, const struct aarch64_epoll_event *g) {
+    h->events = g->events;
+    h->data.u64 = g->data;
+}
+
+void epoll_event_to_guest(struct aarch64_epoll_event *g, const struct epoll_event *h) {
+    g->events = h->events;
+    g->pad_ = 0;
+    g->data = h->data.u64;
 }

@@ -143,4 +143,16 @@ uint64_t open_flags_to_guest(int host_flags);
 struct stat;
 void stat_to_guest(struct aarch64_stat *g, const struct stat *h);
 
+/* struct epoll_event: naturally aligned on AArch64 (16 bytes, data at
+ * 8); x86-64 packs it (12 bytes, data at 4). */
+struct aarch64_epoll_event {
+    uint32_t events;
+    uint32_t pad_;
+    uint64_t data;
+};
+_Static_assert(sizeof(struct aarch64_epoll_event) == 16, "arm64 epoll_event is 16 bytes");
+struct epoll_event;
+void epoll_event_to_host(struct epoll_event *h, const struct aarch64_epoll_event *g);
+void epoll_event_to_guest(struct aarch64_epoll_event *g, const struct epoll_event *h);
+
 #endif

@@ -133,6 +133,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     }
 
     p->sysroot = sysroot_new(cfg->ld_prefix);
+    p->exec_opts = cfg->exec_opts;
     struct elf_info elf, interp;
     r = elf_load_file(&p->mem, cfg->path, &elf, err, errlen);
     if (r) goto fail;

@@ -34,14 +34,29 @@ SYSCALL_HANDLER(msync) {
     return host_result(msync(gs_host(&t->proc->mem, a[0]), a[1], (int)a[2]));
 }
 
+/* Locking is a harmless no-op (nothing of the guest is ever paged out
+ * in a way it could see), so RLIMIT_MEMLOCK cannot make it fail; the
+ * range must still be mapped. */
 SYSCALL_HANDLER(mlock) {
-    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
-    return host_result(mlock(gs_host(&t->proc->mem, a[0]), a[1]));
+    return gs_check(&t->proc->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
 }
 
 SYSCALL_HANDLER(munlock) {
-    if (!gs_check(&t->proc->mem, a[0], a[1], 0)) return -ENOMEM;
-    return host_result(munlock(gs_host(&t->proc->mem, a[0]), a[1]));
+    return gs_check(&t->proc->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
+}
+
+SYSCALL_HANDLER(mlock2) {
+    if (a[2] & ~(uint64_t)1 /* MLOCK_ONFAULT */) return -EINVAL;
+    return gs_check(&t->proc->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
+}
+
+SYSCALL_HANDLER(mlockall) {
+    /* MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4 */
+    return !a[0] || (a[0] & ~7ull) || a[0] == 4 ? -EINVAL : 0;
+}
+
+SYSCALL_HANDLER(munlockall) {
+    return 0;
 }
 
 SYSCALL_HANDLER(mincore) {
@@ -62,7 +77,10 @@ const struct syscall_row sys_mm_rows[] = {
     {227, "msync", sys_msync, "pux", 'd', SC_GLOBAL},
     {228, "mlock", sys_mlock, "pu", 'd', SC_GLOBAL},
     {229, "munlock", sys_munlock, "pu", 'd', SC_GLOBAL},
+    {230, "mlockall", sys_mlockall, "x", 'd', SC_GLOBAL},
+    {231, "munlockall", sys_munlockall, "", 'd', SC_GLOBAL},
     {232, "mincore", sys_mincore, "pup", 'd', SC_GLOBAL},
     {233, "madvise", sys_madvise, "pud", 'd', SC_GLOBAL},
+    {284, "mlock2", sys_mlock2, "pux", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

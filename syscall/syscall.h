@@ -38,7 +38,8 @@ struct syscall_row {
     { -1, NULL, NULL, NULL, 0, SC_LOCAL }
 
 extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[], sys_futex_rows[],
-    sys_signal_rows[], sys_time_rows[], sys_proc_rows[];
+    sys_signal_rows[], sys_time_rows[], sys_proc_rows[], sys_exec_rows[], sys_net_rows[],
+    sys_poll_rows[];
 
 /* The row for nr, or NULL. */
 const struct syscall_row *syscall_lookup(int nr);

@@ -82,6 +82,7 @@ struct process {
     size_t auxv_bytes;
     /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
     struct sysroot *sysroot;
+    char *const *exec_opts; /* process_config.exec_opts (syscall/sys_exec.c) */
     /* The program [0] and its dynamic loader [1] (path NULL: none): the
      * loader copies their segments into anonymous memory, so
      * /proc/self/maps names them from here. */
@@ -140,6 +141,9 @@ struct process_config {
     struct dbt_options dbt;
     bool strace;
     const char *stats_path; /* --stats FILE, or NULL */
+    /* shoal options an execve of the guest runs shoal with again
+     * (NULL-terminated, borrowed; NULL: only -L of the sysroot) */
+    char *const *exec_opts;
     const struct shoal_config *config; /* recorded in --stats output; may be NULL */
 };
 

@@ -78,3 +78,13 @@ guest_program(exit_code3 SRC exit_code3.c)
 guest_program(exit_thread42 SRC exit_thread42.c)
 guest_program(abort_sig SRC abort_sig.c)
 guest_program(segv_sig SRC segv_sig.c)
+
+# Processes (execve of AArch64 programs: compared with a native build,
+# native_compare.cmake)
+include(${GUEST_SRC}/native_compare.cmake)
+guest_native_program(proc_exec SRC proc_exec.c)
+
+# Sockets, event fds and memory calls
+guest_program(net_sockets SRC net_sockets.c)
+guest_program(poll_events SRC poll_events.c)
+guest_program(mem_calls SRC mem_calls.c)

@@ -1,0 +1,271 @@
+/* Sockets. Guest fds are host fds, and every socket structure has the
+ * same layout on AArch64 and x86-64 (sockaddr and its families, the
+ * SOCK_* and MSG_* flags, SO_* numbers (both asm-generic), msghdr,
+ * cmsghdr, mmsghdr, linger, ucred, timeval): the work is turning the
+ * guest pointers inside msghdr and its iovecs into checked host
+ * pointers. Control messages (SCM_RIGHTS fds, SCM_CREDENTIALS) pass
+ * through as bytes. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+#define NET_IOV_MAX  1024 /* UIO_MAXIOV */
+#define NET_MMSG_MAX 1024 /* UIO_MAXIOV, Linux's limit on vlen */
+#define SOCKADDR_MAX 128  /* sizeof(struct sockaddr_storage) */
+#define SOCKOPT_MAX  4096
+
+/* A guest address buffer of *lenp bytes (in/out length at lenp_addr):
+ * host pointers to both, or -EFAULT / -EINVAL. addr 0: none. */
+static int64_t addr_out(struct task *t, uint64_t addr, uint64_t lenp_addr, void **buf,
+                        socklen_t **lenp) {
+    *buf = NULL;
+    *lenp = NULL;
+    if (!addr) return 0;
+    socklen_t *lp = guest_buf(t, lenp_addr, sizeof *lp, PROT_READ | PROT_WRITE);
+    if (!lp) return -EFAULT;
+    socklen_t len = *lp;
+    if ((int)len < 0) return -EINVAL;
+    /* The kernel writes at most len bytes (and reports the full size);
+     * with len 0 it writes none, but still wants a non-NULL buffer. */
+    void *b = len ? GUEST_OUT(t, addr, len) : gs_host(&t->proc->mem, addr);
+    if (!b) return -EFAULT;
+    *buf = b;
+    *lenp = lp;
+    return 0;
+}
+
+SYSCALL_HANDLER(socket) {
+    return host_result(socket((int)a[0], (int)a[1], (int)a[2]));
+}
+
+SYSCALL_HANDLER(socketpair) {
+    int *sv = GUEST_OUT(t, a[3], 2 * sizeof(int));
+    return sv ? host_result(socketpair((int)a[0], (int)a[1], (int)a[2], sv)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(bind) {
+    if ((int)a[2] < 0) return -EINVAL;
+    const void *sa = GUEST_IN(t, a[1], a[2]);
+    return sa ? host_result(bind((int)a[0], sa, (socklen_t)a[2])) : -EFAULT;
+}
+
+SYSCALL_HANDLER(listen) {
+    return host_result(listen((int)a[0], (int)a[1]));
+}
+
+SYSCALL_HANDLER(accept4) {
+    void *sa;
+    socklen_t *len;
+    int64_t e = addr_out(t, a[1], a[2], &sa, &len);
+    if (e) return e;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_accept4, (int)a[0], sa, len, (int)a[3]);
+}
+
+SYSCALL_HANDLER(accept) {
+    uint64_t b[6] = {a[0], a[1], a[2], 0};
+    return sys_accept4(t, b);
+}
+
+SYSCALL_HANDLER(connect) {
+    if ((int)a[2] < 0) return -EINVAL;
+    const void *sa = GUEST_IN(t, a[1], a[2]);
+    if (!sa) return -EFAULT;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_connect, (int)a[0], sa, (socklen_t)a[2]);
+}
+
+static int64_t name_of(struct task *t, const uint64_t *a, long nr) {
+    void *sa;
+    socklen_t *len;
+    if (!a[1]) return -EFAULT;
+    int64_t e = addr_out(t, a[1], a[2], &sa, &len);
+    return e ? e : host_result(syscall(nr, (int)a[0], sa, len));
+}
+
+SYSCALL_HANDLER(getsockname) {
+    return name_of(t, a, SYS_getsockname);
+}
+
+SYSCALL_HANDLER(getpeername) {
+    return name_of(t, a, SYS_getpeername);
+}
+
+SYSCALL_HANDLER(sendto) {
+    const void *buf = GUEST_IN(t, a[1], a[2]);
+    const void *sa = NULL;
+    if (!buf) return -EFAULT;
+    if (a[4]) {
+        if ((int)a[5] < 0) return -EINVAL;
+        if (!(sa = GUEST_IN(t, a[4], a[5]))) return -EFAULT;
+    }
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_sendto, (int)a[0], buf, a[2], (int)a[3], sa,
+                            sa ? (socklen_t)a[5] : 0);
+}
+
+SYSCALL_HANDLER(recvfrom) {
+    void *buf = GUEST_OUT(t, a[1], a[2]);
+    void *sa;
+    socklen_t *len;
+    if (!buf) return -EFAULT;
+    int64_t e = addr_out(t, a[4], a[5], &sa, &len);
+    if (e) return e;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_recvfrom, (int)a[0], buf, a[2], (int)a[3], sa,
+                            len);
+}
+
+SYSCALL_HANDLER(setsockopt) {
+    if ((int)a[4] < 0 || a[4] > SOCKOPT_MAX) return -EINVAL;
+    const void *v = NULL;
+    if (a[4] && !(v = GUEST_IN(t, a[3], a[4]))) return -EFAULT;
+    return host_result(setsockopt((int)a[0], (int)a[1], (int)a[2], v, (socklen_t)a[4]));
+}
+
+SYSCALL_HANDLER(getsockopt) {
+    socklen_t *lp = guest_buf(t, a[4], sizeof *lp, PROT_READ | PROT_WRITE);
+    if (!lp) return -EFAULT;
+    socklen_t len = *lp;
+    if ((int)len < 0) return -EINVAL;
+    void *v = NULL;
+    if (len && !(v = GUEST_OUT(t, a[3], len))) return -EFAULT;
+    return host_result(getsockopt((int)a[0], (int)a[1], (int)a[2], v, lp));
+}
+
+SYSCALL_HANDLER(shutdown) {
+    return host_result(shutdown((int)a[0], (int)a[1]));
+}
+
+/* A guest msghdr at addr (same layout as the host's) with host pointers;
+ * iov has NET_IOV_MAX entries. prot: what the kernel does to the data
+ * (PROT_READ to send, PROT_WRITE to receive). */
+static int64_t load_msghdr(struct task *t, uint64_t addr, struct msghdr *m, struct iovec *iov,
+                           int prot) {
+    if (gs_copy_in(&t->proc->mem, m, addr, sizeof *m)) return -EFAULT;
+    if (m->msg_iovlen > NET_IOV_MAX) return -EMSGSIZE;
+    if (m->msg_name) {
+        if (m->msg_namelen > SOCKADDR_MAX) m->msg_namelen = SOCKADDR_MAX;
+        void *n = guest_buf(t, (uint64_t)(uintptr_t)m->msg_name, m->msg_namelen, prot);
+        if (!n && m->msg_namelen) return -EFAULT;
+        m->msg_name = m->msg_namelen ? n : NULL;
+    }
+    if (m->msg_iovlen) {
+        uint64_t ia = (uint64_t)(uintptr_t)m->msg_iov;
+        if (gs_copy_in(&t->proc->mem, iov, ia, m->msg_iovlen * sizeof *iov)) return -EFAULT;
+        for (size_t i = 0; i < m->msg_iovlen; i++) {
+            if ((ssize_t)iov[i].iov_len < 0) return -EINVAL;
+            void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
+            if (!h && iov[i].iov_len) return -EFAULT;
+            iov[i].iov_base = h;
+        }
+    }
+    m->msg_iov = iov;
+    if (m->msg_control && m->msg_controllen) {
+        if (m->msg_controllen > INT32_MAX) return -ENOBUFS;
+        void *c = guest_buf(t, (uint64_t)(uintptr_t)m->msg_control, m->msg_controllen, prot);
+        if (!c) return -EFAULT;
+        m->msg_control = c;
+    } else {
+        m->msg_control = NULL;
+        m->msg_controllen = 0;
+    }
+    return 0;
+}
+
+/* What recvmsg changed in the guest's msghdr: the lengths and flags. */
+static int64_t store_msghdr(struct task *t, uint64_t addr, const struct msghdr *m) {
+    struct msghdr g;
+    if (gs_copy_in(&t->proc->mem, &g, addr, sizeof g)) return -EFAULT;
+    g.msg_namelen = m->msg_name ? m->msg_namelen : g.msg_namelen;
+    if (g.msg_control) g.msg_controllen = m->msg_controllen;
+    g.msg_flags = m->msg_flags;
+    return gs_copy_out(&t->proc->mem, addr, &g, sizeof g) ? -EFAULT : 0;
+}
+
+SYSCALL_HANDLER(sendmsg) {
+    struct msghdr m;
+    struct iovec *iov = malloc(NET_IOV_MAX * sizeof *iov);
+    if (!iov) return -ENOMEM;
+    int64_t r = load_msghdr(t, a[1], &m, iov, PROT_READ);
+    if (!r) r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_sendmsg, (int)a[0], &m, (int)a[2]);
+    free(iov);
+    return r;
+}
+
+SYSCALL_HANDLER(recvmsg) {
+    struct msghdr m;
+    struct iovec *iov = malloc(NET_IOV_MAX * sizeof *iov);
+    if (!iov) return -ENOMEM;
+    int64_t r = load_msghdr(t, a[1], &m, iov, PROT_WRITE);
+    if (!r) r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_recvmsg, (int)a[0], &m, (int)a[2]);
+    if (r >= 0) {
+        int64_t e = store_msghdr(t, a[1], &m);
+        if (e) r = e;
+    }
+    free(iov);
+    return r;
+}
+
+/* sendmmsg/recvmmsg one message at a time (the same results for a
+ * stream or datagram socket, minus the kernel's batching). */
+static int64_t mmsg(struct task *t, const uint64_t *a, bool recv) {
+    unsigned vlen = (unsigned)a[2] > NET_MMSG_MAX ? NET_MMSG_MAX : (unsigned)a[2];
+    int flags = (int)a[3];
+    if (recv && a[4]) return -EINVAL; /* timeout: not supported */
+    struct iovec *iov = malloc(NET_IOV_MAX * sizeof *iov);
+    if (!iov) return -ENOMEM;
+    int64_t done = 0, r = 0;
+    for (unsigned i = 0; i < vlen; i++) {
+        uint64_t ga = a[1] + (uint64_t)i * sizeof(struct mmsghdr);
+        struct msghdr m;
+        if ((r = load_msghdr(t, ga, &m, iov, recv ? PROT_WRITE : PROT_READ))) break;
+        int f = flags & ~MSG_WAITFORONE;
+        if (recv && done && (flags & MSG_WAITFORONE)) f |= MSG_DONTWAIT;
+        r = blocking_syscall(t, GUEST_ERESTARTSYS, recv ? SYS_recvmsg : SYS_sendmsg, (int)a[0], &m,
+                             f);
+        if (r < 0) break;
+        unsigned len = (unsigned)r;
+        if (recv && (r = store_msghdr(t, ga, &m))) break;
+        if (gs_copy_out(&t->proc->mem, ga + offsetof(struct mmsghdr, msg_len), &len, sizeof len)) {
+            r = -EFAULT;
+            break;
+        }
+        done++;
+    }
+    free(iov);
+    return done ? done : r;
+}
+
+SYSCALL_HANDLER(sendmmsg) {
+    uint64_t b[6] = {a[0], a[1], a[2], a[3], 0};
+    return mmsg(t, b, false);
+}
+
+SYSCALL_HANDLER(recvmmsg) {
+    return mmsg(t, a, true);
+}
+
+const struct syscall_row sys_net_rows[] = {
+    {198, "socket", sys_socket, "ddd", 'd', SC_GLOBAL},
+    {199, "socketpair", sys_socketpair, "dddp", 'd', SC_GLOBAL},
+    {200, "bind", sys_bind, "dpu", 'd', SC_GLOBAL},
+    {201, "listen", sys_listen, "dd", 'd', SC_GLOBAL},
+    {202, "accept", sys_accept, "dpp", 'd', SC_GLOBAL},
+    {203, "connect", sys_connect, "dpu", 'd', SC_GLOBAL},
+    {204, "getsockname", sys_getsockname, "dpp", 'd', SC_GLOBAL},
+    {205, "getpeername", sys_getpeername, "dpp", 'd', SC_GLOBAL},
+    {206, "sendto", sys_sendto, "dpuxpu", 'd', SC_GLOBAL},
+    {207, "recvfrom", sys_recvfrom, "dpuxpp", 'd', SC_GLOBAL},
+    {208, "setsockopt", sys_setsockopt, "dddpu", 'd', SC_GLOBAL},
+    {209, "getsockopt", sys_getsockopt, "dddpp", 'd', SC_GLOBAL},
+    {210, "shutdown", sys_shutdown, "dd", 'd', SC_GLOBAL},
+    {211, "sendmsg", sys_sendmsg, "dpx", 'd', SC_GLOBAL},
+    {212, "recvmsg", sys_recvmsg, "dpx", 'd', SC_GLOBAL},
+    {242, "accept4", sys_accept4, "dppx", 'd', SC_GLOBAL},
+    {243, "recvmmsg", sys_recvmmsg, "dpuxp", 'd', SC_GLOBAL},
+    {269, "sendmmsg", sys_sendmmsg, "dpux", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

@@ -1,0 +1,168 @@
+/* Waiting for fds and the fds that are events: select/pselect6, epoll,
+ * timerfd, inotify (ppoll and eventfd2 are in sys_fs.c, signalfd4 in
+ * sys_signal.c).
+ * fd_set, timespec, itimerspec and inotify_event have
+ * the same layout on both sides; struct epoll_event does not (packed,
+ * 12 bytes on x86-64; 16 on AArch64: abi_translate.c). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall/linux_abi.h"
+#include "syscall/syscall.h"
+
+#define SELECT_NFDS_MAX (1 << 20)
+#define EPOLL_BATCH     1024 /* events per epoll_pwait (fewer is allowed) */
+
+/* A temporary signal mask for the wait (pselect6, epoll_pwait); after
+ * an interruption it stays until the handler's frame saved the old one,
+ * as sys_ppoll does. mask_addr 0: none. */
+static int64_t wait_mask_begin(struct task *t, uint64_t mask_addr, uint64_t size) {
+    if (!mask_addr) return 0;
+    uint64_t mask;
+    if (size != 8) return -EINVAL;
+    if (gs_copy_in(&t->proc->mem, &mask, mask_addr, sizeof mask)) return -EFAULT;
+    t->sig.saved_mask = t->sigmask;
+    t->sig.saved_mask_valid = true;
+    signal_set_mask(t, mask);
+    return 0;
+}
+
+static void wait_mask_end(struct task *t, uint64_t mask_addr, int64_t r) {
+    if (mask_addr && r != -GUEST_ERESTARTNOHAND) {
+        t->sig.saved_mask_valid = false;
+        signal_set_mask(t, t->sig.saved_mask);
+    }
+}
+
+SYSCALL_HANDLER(pselect6) {
+    if ((int64_t)(int)a[0] < 0) return -EINVAL;
+    int nfds = (int)a[0] > SELECT_NFDS_MAX ? SELECT_NFDS_MAX : (int)a[0];
+    size_t bytes = ((size_t)nfds + 63) / 64 * 8;
+    void *set[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++)
+        if (a[1 + i] && !(set[i] = guest_buf(t, a[1 + i], bytes, PROT_READ | PROT_WRITE)))
+            return -EFAULT;
+    void *tmo = NULL;
+    if (a[4] && !(tmo = guest_buf(t, a[4], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
+        return -EFAULT;
+    /* the sixth argument: {const sigset_t *ss; size_t ss_len} */
+    uint64_t ss[2] = {0, 0};
+    if (a[5] && gs_copy_in(&t->proc->mem, ss, a[5], sizeof ss)) return -EFAULT;
+    int64_t r = wait_mask_begin(t, ss[0], ss[1]);
+    if (r) return r;
+    r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_pselect6, nfds, set[0], set[1], set[2], tmo,
+                         NULL);
+    wait_mask_end(t, ss[0], r);
+    return r;
+}
+
+SYSCALL_HANDLER(epoll_create1) {
+    return host_result(epoll_create1((int)a[0]));
+}
+
+SYSCALL_HANDLER(epoll_ctl) {
+    struct epoll_event ev, *evp = NULL;
+    if (a[3]) {
+        struct aarch64_epoll_event g;
+        if (gs_copy_in(&t->proc->mem, &g, a[3], sizeof g)) {
+            /* EPOLL_CTL_DEL ignores the event (NULL allowed since 2.6.9) */
+            if ((int)a[1] != EPOLL_CTL_DEL) return -EFAULT;
+        } else {
+            epoll_event_to_host(&ev, &g);
+            evp = &ev;
+        }
+    }
+    return host_result(epoll_ctl((int)a[0], (int)a[1], (int)a[2], evp));
+}
+
+/* epoll_pwait and epoll_pwait2: timeout is ms (int) or a timespec. */
+static int64_t epoll_wait_common(struct task *t, const uint64_t *a, bool ts) {
+    int maxevents = (int)a[2];
+    if (maxevents <= 0 || (uint64_t)maxevents > INT32_MAX / sizeof(struct aarch64_epoll_event))
+        return -EINVAL;
+    if (!GUEST_OUT(t, a[1], (uint64_t)maxevents * sizeof(struct aarch64_epoll_event)))
+        return -EFAULT;
+    const void *tmo = NULL;
+    if (ts && a[3] && !(tmo = GUEST_IN(t, a[3], sizeof(struct timespec)))) return -EFAULT;
+    int n = maxevents < EPOLL_BATCH ? maxevents : EPOLL_BATCH;
+    struct epoll_event *ev = malloc((size_t)n * sizeof *ev);
+    if (!ev) return -ENOMEM;
+    int64_t r = wait_mask_begin(t, a[4], a[5]);
+    if (!r) {
+        if (ts)
+            r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_epoll_pwait2, (int)a[0], ev, n, tmo,
+                                 NULL, 8);
+        else
+            r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_epoll_pwait, (int)a[0], ev, n,
+                                 (int)a[3], NULL, 8);
+        wait_mask_end(t, a[4], r);
+    }
+    for (int64_t i = 0; i < r; i++) {
+        struct aarch64_epoll_event g;
+        epoll_event_to_guest(&g, &ev[i]);
+        if (gs_copy_out(&t->proc->mem, a[1] + (uint64_t)i * sizeof g, &g, sizeof g)) {
+            r = -EFAULT; /* unmapped meanwhile by another thread */
+            break;
+        }
+    }
+    free(ev);
+    return r;
+}
+
+SYSCALL_HANDLER(epoll_pwait) {
+    return epoll_wait_common(t, a, false);
+}
+
+SYSCALL_HANDLER(epoll_pwait2) {
+    return epoll_wait_common(t, a, true);
+}
+
+SYSCALL_HANDLER(timerfd_create) {
+    return host_result(syscall(SYS_timerfd_create, (int)a[0], (int)a[1]));
+}
+
+SYSCALL_HANDLER(timerfd_settime) {
+    const void *nv = GUEST_IN(t, a[2], sizeof(struct itimerspec));
+    void *ov = NULL;
+    if (!nv || (a[3] && !(ov = GUEST_OUT(t, a[3], sizeof(struct itimerspec))))) return -EFAULT;
+    return host_result(syscall(SYS_timerfd_settime, (int)a[0], (int)a[1], nv, ov));
+}
+
+SYSCALL_HANDLER(timerfd_gettime) {
+    void *cur = GUEST_OUT(t, a[1], sizeof(struct itimerspec));
+    return cur ? host_result(syscall(SYS_timerfd_gettime, (int)a[0], cur)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(inotify_init1) {
+    return host_result(syscall(SYS_inotify_init1, (int)a[0]));
+}
+
+SYSCALL_HANDLER(inotify_add_watch) {
+    char path[4096];
+    int e = guest_path(t, a[1], path);
+    return e ? e : host_result(syscall(SYS_inotify_add_watch, (int)a[0], path, (uint32_t)a[2]));
+}
+
+SYSCALL_HANDLER(inotify_rm_watch) {
+    return host_result(syscall(SYS_inotify_rm_watch, (int)a[0], (int)a[1]));
+}
+
+const struct syscall_row sys_poll_rows[] = {
+    {20, "epoll_create1", sys_epoll_create1, "x", 'd', SC_GLOBAL},
+    {21, "epoll_ctl", sys_epoll_ctl, "dddp", 'd', SC_GLOBAL},
+    {22, "epoll_pwait", sys_epoll_pwait, "dpddpu", 'd', SC_GLOBAL},
+    {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
+    {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
+    {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
+    {72, "pselect6", sys_pselect6, "dppppp", 'd', SC_GLOBAL},
+    {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
+    {86, "timerfd_settime", sys_timerfd_settime, "dxpp", 'd', SC_GLOBAL},
+    {87, "timerfd_gettime", sys_timerfd_gettime, "dp", 'd', SC_GLOBAL},
+    {441, "epoll_pwait2", sys_epoll_pwait2, "dpdppu", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

@@ -149,6 +149,12 @@ static void script(void) {
     printf("exec missing: %s\n", strerror(errno));
     execv(".", av);
     printf("exec directory: %s\n", strerror(errno));
+    char **volatile bad_argv = (char **)8;
+    execve(self, bad_argv, NULL);
+    printf("exec bad argv: %s\n", strerror(errno));
+    char *bad_env[] = {"A=1", (char *)16, NULL};
+    execve(self, av, bad_env);
+    printf("exec bad envp string: %s\n", strerror(errno));
     unlink("plain");
     unlink(path);
 }

@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,15 +35,34 @@ static void arm_timer(int ms)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static volatile int reader_ready;
+static volatile int reader_ready, reader_tid;
 static void *reader(void *arg)
 {
     char c = 0;
+    reader_tid = (int)syscall(SYS_gettid);
     reader_ready = 1;
     ssize_t n = read(pfd[0], &c, 1);
     int e = errno;
     if (n == 1) return (void *)(long)c;
     return (void *)(long)(e == EINTR ? -1 : -2);
+}
+
+/* Waits (at most ~5 s) until thread tid sleeps in the kernel: a fixed
+ * delay is not enough on a loaded machine, and a signal that arrives
+ * before the read blocks would not interrupt it. */
+static void wait_sleeping(int tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f) fclose(f);
+        buf[n] = 0;
+        const char *rp = strrchr(buf, ')');
+        if (rp && rp[1] == ' ' && rp[2] == 'S') return;
+        usleep(1000);
+    }
 }
 
 static long thread_read(int flags)
@@ -51,9 +72,13 @@ static long thread_read(int flags)
     pthread_t th;
     pthread_create(&th, NULL, reader, NULL);
     while (!reader_ready) usleep(1000);
-    usleep(15000); /* let it block in read */
+    wait_sleeping(reader_tid);
+    usleep(2000);
+    int before = hits;
     pthread_kill(th, SIGUSR1);
-    usleep(15000);
+    /* the byte below must come after the handler, or it would satisfy the read */
+    for (int i = 0; i < 2000 && hits == before; i++) usleep(1000);
+    usleep(2000);
     char c = 'T';
     write(pfd[1], &c, 1); /* only read by a restarted read */
     void *r;

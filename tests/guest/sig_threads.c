@@ -58,14 +58,22 @@ int main(void)
 
     for (int i = 0; i < N; i++)
         for (int k = 0; k <= i; k++) pthread_kill(th[i], SIGUSR1);
-    usleep(20000);
+    /* wait until every worker counted one (a hang guard of ~10 s, not a
+     * timing assumption: a loaded machine may take long to deliver) */
+    for (int t = 0; t < 20000; t++) {
+        int all = 1;
+        for (int i = 0; i < N; i++) all &= atomic_load(&got[i]) >= 1;
+        if (all) break;
+        usleep(500);
+    }
+    usleep(2000); /* a signal wrongly sent to main would show up by now */
     int exact = 1;
     for (int i = 0; i < N; i++) exact &= atomic_load(&got[i]) >= 1;
     printf("pthread_kill: every thread got its own, main none: %d %d\n", exact, atomic_load(&main_got) == 0);
 
     for (int i = 0; i < N; i++) atomic_store(&got[i], 0);
     kill(getpid(), SIGUSR2);
-    for (int i = 0; i < 200 && !atomic_load(&got[2]); i++) usleep(500);
+    for (int i = 0; i < 20000 && !atomic_load(&got[2]); i++) usleep(500);
     printf("kill(getpid()): taken by the only thread not blocking it: %d (others %d)\n", atomic_load(&got[2]),
            atomic_load(&got[0]) + atomic_load(&got[1]) + atomic_load(&got[3]) + atomic_load(&main_got));
 

@@ -2,44 +2,12 @@
  * the frontend and the interpreter. Expected values follow the Arm ARM;
  * encodings come from aarch64-linux-gnu-as (source next to each word). */
 #define _GNU_SOURCE /* TRAP_BRKPT */
-#include <CUnit/CUnit.h>
 #include <signal.h>
-#include <string.h>
 #include <time.h>
 
 #include "dbt/a64/a64.h"
 #include "dbt/ir.h"
-#include "tests/unit/harness.h"
-
-static struct harness *h;
-
-static int suite_init(void)
-{
-    h = harness_new();
-    return h ? 0 : 1;
-}
-
-static int suite_fini(void)
-{
-    harness_free(h);
-    return 0;
-}
-
-static void reset(void)
-{
-    memset(h->cpu.x, 0, 31 * sizeof h->cpu.x[0]);
-    h->cpu.nzcv = 0;
-}
-
-#define X(n) (h->cpu.x[n])
-#define N_WORDS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Runs the words (followed by the harness's svc #0) and expects a normal end. */
-#define RUN(...)                                                                                   \
-    do {                                                                                           \
-        static const uint32_t code_[] = {__VA_ARGS__};                                             \
-        CU_ASSERT_EQUAL_FATAL(harness_run(h, code_, N_WORDS(code_)), CPU_EXIT_SVC);              \
-    } while (0)
+#include "tests/unit/a64_suite.h"
 
 /* Runs the words and expects signal signo at word index `at`. */
 static void expect_signal(const uint32_t *code, size_t n, int signo, size_t at)

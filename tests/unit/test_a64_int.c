@@ -2,42 +2,8 @@
  * and the interpreter. Expected values are worked out from the Arm ARM's
  * pseudocode by hand; encodings come from aarch64-linux-gnu-as (the
  * source line is next to each word). */
-#include <CUnit/CUnit.h>
-#include <string.h>
-
 #include "dbt/a64/int_crc32.h"
-#include "tests/unit/harness.h"
-
-static struct harness *h;
-
-static int suite_init(void)
-{
-    h = harness_new();
-    return h ? 0 : 1;
-}
-
-static int suite_fini(void)
-{
-    harness_free(h);
-    return 0;
-}
-
-/* Fresh registers: x0..x30 zero, flags clear, SP as the harness sets it. */
-static void reset(void)
-{
-    memset(h->cpu.x, 0, 31 * sizeof h->cpu.x[0]);
-    h->cpu.nzcv = 0;
-}
-
-#define X(n) (h->cpu.x[n])
-
-/* Runs the words (followed by the harness's svc #0) and expects a normal end. */
-#define RUN(...)                                                                                   \
-    do {                                                                                           \
-        static const uint32_t code_[] = {__VA_ARGS__};                                             \
-        CU_ASSERT_EQUAL_FATAL(harness_run(h, code_, sizeof code_ / sizeof code_[0]),             \
-                              CPU_EXIT_SVC);                                                       \
-    } while (0)
+#include "tests/unit/a64_suite.h"
 
 /* Runs one word that must raise SIGILL at its own address. */
 static void expect_sigill(uint32_t insn)

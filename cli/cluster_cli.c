@@ -45,9 +45,9 @@ static void push_arg(const char ***v, size_t *n, const char *s) {
 /* Options of the single-node command line that take a separate value:
  * needed to find PROGRAM while skipping values. */
 static bool takes_value(const char *a) {
-    static const char *const v[] = {"-E",       "-U",     "-d",       "-D",      "-s",
-                                     "-L",       "--tb-size", "-tb-size", "--stats", "-stats",
-                                     "--config", "-config"};
+    static const char *const v[] = {"-E",      "-U",     "-d",        "-D",
+                                    "-s",      "-L",     "--tb-size", "-tb-size",
+                                    "--stats", "-stats", "--config",  "-config"};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!strcmp(a, v[i])) return true;
     return false;
@@ -114,8 +114,7 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
             ca->verbose = true;
             argv[out++] = (char *)"-v"; /* options_parse prints the configuration with it */
             continue;
-        }
-        else if (!strcmp(a, "--once"))
+        } else if (!strcmp(a, "--once"))
             ca->once = true;
         else {
             argv[out++] = a;
@@ -361,8 +360,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                 /* the slaves read the same configuration (network emulation, timeouts) */
                 const char **sv = NULL;
                 size_t sn = 0;
-                const char *fixed[] = {"shoal",   "slave",      "--once", "--connect",
-                                       portarg,   "--key-file", keyfile};
+                const char *fixed[] = {"shoal", "slave",      "--once", "--connect",
+                                       portarg, "--key-file", keyfile};
                 for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
                     push_arg(&sv, &sn, fixed[k]);
                 for (size_t k = 0; k < o.n_config_files; k++)

@@ -175,16 +175,13 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             if (!v) return -1;
             if (parse_size(v, &o->tb_size) || o->tb_size == 0)
                 return usage_error(err, errlen, "bad code buffer size '%s'", v);
-        }
-        else if (!strcmp(name, "stats")) {
+        } else if (!strcmp(name, "stats")) {
             if (!(o->stats_file = value_of(argc, argv, &i, err, errlen))) return -1;
-        }
-        else if (!strcmp(name, "config")) {
+        } else if (!strcmp(name, "config")) {
             const char *v = value_of(argc, argv, &i, err, errlen);
             if (!v) return -1;
             push_arg(&o->config_files, &o->n_config_files, v);
-        }
-        else if (!strcmp(name, "v"))
+        } else if (!strcmp(name, "v"))
             o->verbose = true;
         else if (!strcmp(name, "help") || !strcmp(name, "h"))
             o->help = true;

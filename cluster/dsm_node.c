@@ -70,8 +70,7 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
     struct dsm_node *n = opaque;
     int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
     if (r < 0)
-        log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset,
-                  strerror(-r));
+        log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset, strerror(-r));
 }
 
 bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr) {

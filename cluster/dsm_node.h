@@ -31,7 +31,7 @@ struct dsm_node {
     pthread_mutex_t exec_lock;
     struct {
         uint64_t start, end;
-    } *exec;
+    } * exec;
     size_t nexec, capexec;
     /* stats */
     _Atomic uint64_t code_flushes;
@@ -39,7 +39,7 @@ struct dsm_node {
     _Atomic uint64_t lat_hist[DSM_NODE_LAT_BUCKETS];
     _Atomic uint64_t lat_ns[3], lat_n[3]; /* request to answer, by enum dsm_req */
     _Atomic uint64_t excl_lost; /* store-exclusives failed: the page left since the load */
-    pthread_mutex_t t0_lock; /* fault start times by page, for the histogram */
+    pthread_mutex_t t0_lock;    /* fault start times by page, for the histogram */
     struct u64map t0;
 };
 

@@ -127,8 +127,8 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
     ns->bytes_tx = m->bytes_tx;
     ns->bytes_rx = m->bytes_rx;
     if (from_pairs(m->syscalls, m->n_syscalls, ns->syscalls, STATS_NR_MAX) ||
-        from_pairs(m->delegated, m->n_delegated, ns->delegated, STATS_NR_MAX) ||
-        m->n_threads % 2 || m->n_threads / 2 > NODE_STATS_MAX_THREADS)
+        from_pairs(m->delegated, m->n_delegated, ns->delegated, STATS_NR_MAX) || m->n_threads % 2 ||
+        m->n_threads / 2 > NODE_STATS_MAX_THREADS)
         return -EINVAL;
     ns->nthreads = m->n_threads / 2;
     ns->threads = calloc(ns->nthreads + 1, sizeof *ns->threads);
@@ -199,8 +199,9 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
 #define KEY(k) fprintf(f, ",\n%*s\"%s\": ", in, "", k)
     fprintf(f, "{\n%*s\"node\": %u", in, "", s->node);
     KEY("faults");
-    fprintf(f, "{\"read_miss\": %llu, \"write_miss\": %llu, \"upgrade\": %llu, \"dedup\": %llu, "
-               "\"spurious\": %llu}",
+    fprintf(f,
+            "{\"read_miss\": %llu, \"write_miss\": %llu, \"upgrade\": %llu, \"dedup\": %llu, "
+            "\"spurious\": %llu}",
             (unsigned long long)s->c[NS_READ_MISS], (unsigned long long)s->c[NS_WRITE_MISS],
             (unsigned long long)s->c[NS_UPGRADE], (unsigned long long)s->c[NS_DEDUP],
             (unsigned long long)s->c[NS_SPURIOUS]);
@@ -209,8 +210,9 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
             (unsigned long long)s->c[NS_INVALIDATIONS], (unsigned long long)s->c[NS_FETCHES],
             (unsigned long long)s->c[NS_INV_CAUSED]);
     KEY("pages");
-    fprintf(f, "{\"received\": %llu, \"sent\": %llu, \"bytes_received\": %llu, \"bytes_sent\": %llu, "
-               "\"installed\": %llu, \"granted\": %llu}",
+    fprintf(f,
+            "{\"received\": %llu, \"sent\": %llu, \"bytes_received\": %llu, \"bytes_sent\": %llu, "
+            "\"installed\": %llu, \"granted\": %llu}",
             (unsigned long long)s->c[NS_PAGES_RX], (unsigned long long)s->c[NS_PAGES_TX],
             (unsigned long long)(s->c[NS_PAGES_RX] * DSM_PAGE_SIZE),
             (unsigned long long)(s->c[NS_PAGES_TX] * DSM_PAGE_SIZE),

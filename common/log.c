@@ -6,11 +6,14 @@
 
 static enum log_level current_level = LOG_WARN;
 
-void log_set_level(enum log_level level) { current_level = level; }
-enum log_level log_get_level(void) { return current_level; }
+void log_set_level(enum log_level level) {
+    current_level = level;
+}
+enum log_level log_get_level(void) {
+    return current_level;
+}
 
-void log_msg(enum log_level level, const char *fmt, ...)
-{
+void log_msg(enum log_level level, const char *fmt, ...) {
     static const char *const names[] = {"error", "warning", "info", "debug"};
     if (level > current_level) return;
     char buf[1024];
@@ -26,8 +29,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     (void)r;
 }
 
-void shoal_assert_fail(const char *expr, const char *file, int line)
-{
+void shoal_assert_fail(const char *expr, const char *file, int line) {
     fprintf(stderr, "shoal: internal error: %s:%d: assertion '%s' failed\n", file, line, expr);
     abort();
 }

@@ -24,25 +24,26 @@ typedef union {
 #define NZCV_V (1u << 28)
 
 /* FPSR cumulative exception bits and FPCR controls (Arm ARM names). */
-#define FPSR_IOC (1u << 0)
-#define FPSR_DZC (1u << 1)
-#define FPSR_OFC (1u << 2)
-#define FPSR_UFC (1u << 3)
-#define FPSR_IXC (1u << 4)
-#define FPSR_IDC (1u << 7)
-#define FPSR_QC  (1u << 27)
-#define FPCR_AHP (1u << 26)
-#define FPCR_DN  (1u << 25)
-#define FPCR_FZ  (1u << 24)
+#define FPSR_IOC         (1u << 0)
+#define FPSR_DZC         (1u << 1)
+#define FPSR_OFC         (1u << 2)
+#define FPSR_UFC         (1u << 3)
+#define FPSR_IXC         (1u << 4)
+#define FPSR_IDC         (1u << 7)
+#define FPSR_QC          (1u << 27)
+#define FPCR_AHP         (1u << 26)
+#define FPCR_DN          (1u << 25)
+#define FPCR_FZ          (1u << 24)
 #define FPCR_RMODE_SHIFT 22 /* 0 RN, 1 RP, 2 RM, 3 RZ */
-#define FPCR_FZ16 (1u << 19)
+#define FPCR_FZ16        (1u << 19)
 
 struct dbt;
 
 /* Why dbt_run() returned to its embedder. */
 enum cpu_exit {
-    CPU_EXIT_SVC = 1,   /* SVC #imm: pc already points after it */
-    CPU_EXIT_SIGNAL,    /* synchronous guest signal: exit_signo/exit_code/exit_addr, pc = faulting insn */
+    CPU_EXIT_SVC = 1, /* SVC #imm: pc already points after it */
+    CPU_EXIT_SIGNAL, /* synchronous guest signal: exit_signo/exit_code/exit_addr, pc = faulting insn
+                      */
     CPU_EXIT_ATTENTION, /* attention flag was raised (signals, exit requests) */
 };
 
@@ -77,9 +78,9 @@ struct cpu {
     int exit_code; /* si_code */
     uint64_t exit_addr;
 
-    struct dbt *dbt;     /* translation context this vCPU runs in */
-    void *opaque;        /* the embedder's (syscall/: struct task *) */
-    void *jump_cache;    /* private to dbt/exec.c */
+    struct dbt *dbt;      /* translation context this vCPU runs in */
+    void *opaque;         /* the embedder's (syscall/: struct task *) */
+    void *jump_cache;     /* private to dbt/exec.c */
     sigjmp_buf *fault_jb; /* private to dbt/exec.c */
 
     /* Exclusive monitor, embedder part (dbt_set_excl_hooks): the token

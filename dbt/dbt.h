@@ -12,16 +12,16 @@
 #include "dbt/cpu.h"
 
 struct dbt_options {
-    bool interp_only;      /* force the IR interpreter (default tier: the x86-64 JIT) */
-    bool no_regalloc;      /* JIT: naive lowering, no guest registers in host registers */
-    uint64_t code_size;    /* JIT code buffer bytes; 0: default */
+    bool interp_only;         /* force the IR interpreter (default tier: the x86-64 JIT) */
+    bool no_regalloc;         /* JIT: naive lowering, no guest registers in host registers */
+    uint64_t code_size;       /* JIT code buffer bytes; 0: default */
     unsigned max_block_insns; /* 0: default */
-    bool log_in_asm;       /* print guest code of each translated block */
-    bool log_ir;           /* print the IR of each translated block */
-    bool log_exec;         /* print each block as it runs */
-    bool no_chain;         /* do not link blocks directly */
-    bool count_insns;      /* JIT: keep cpu->icount exact (costs a memory add per block) */
-    FILE *log;             /* where the above go; default stderr */
+    bool log_in_asm;          /* print guest code of each translated block */
+    bool log_ir;              /* print the IR of each translated block */
+    bool log_exec;            /* print each block as it runs */
+    bool no_chain;            /* do not link blocks directly */
+    bool count_insns;         /* JIT: keep cpu->icount exact (costs a memory add per block) */
+    FILE *log;                /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint
      * (include/shoal/hint.h): group for this thread, or for the next
      * thread it creates. NULL: the hint is a NOP like the rest of the
@@ -51,8 +51,7 @@ void dbt_install_fault_handler(void);
 _Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr);
 
 /* Host pointer for len bytes of guest memory at addr, or a guest SIGSEGV. */
-static inline void *cpu_g2h(struct cpu *cpu, uint64_t addr, uint64_t len)
-{
+static inline void *cpu_g2h(struct cpu *cpu, uint64_t addr, uint64_t len) {
     if (__builtin_expect(addr >= cpu->guest_size || cpu->guest_size - addr < len, 0))
         cpu_raise_signal(cpu, 11 /* SIGSEGV */, 1 /* SEGV_MAPERR */, addr);
     return cpu->guest_base + addr;

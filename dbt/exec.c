@@ -16,8 +16,8 @@
 #include "dbt/jit/jit.h"
 #include "dbt/tb.h"
 
-#define JC_BITS JIT_JC_BITS /* generated code probes it inline */
-#define JC_SIZE (1u << JC_BITS)
+#define JC_BITS             JIT_JC_BITS /* generated code probes it inline */
+#define JC_SIZE             (1u << JC_BITS)
 #define DEFAULT_BLOCK_INSNS 64
 
 struct dbt {
@@ -25,9 +25,9 @@ struct dbt {
     pthread_mutex_t lock;
     struct tb_cache cache;
     atomic_uint_fast64_t blocks_translated, insns_translated;
-    struct jit *jit;       /* NULL: interpreter only */
-    atomic_int flushing;   /* a JIT flush is deciding; vCPUs must not enter code */
-    struct vcpu *vcpus;    /* every vCPU of d (under lock), for the flush */
+    struct jit *jit;            /* NULL: interpreter only */
+    atomic_int flushing;        /* a JIT flush is deciding; vCPUs must not enter code */
+    struct vcpu *vcpus;         /* every vCPU of d (under lock), for the flush */
     struct dbt_excl_hooks excl; /* load NULL: none */
 };
 
@@ -45,8 +45,7 @@ static __thread struct cpu *current_cpu;
 /* Set while fetching guest code for translation: a fault there ends the block early. */
 static __thread sigjmp_buf *fetch_jb;
 
-struct dbt *dbt_create(const struct dbt_options *opts)
-{
+struct dbt *dbt_create(const struct dbt_options *opts) {
     struct dbt *d = calloc(1, sizeof *d);
     SHOAL_ASSERT(d);
     if (opts) d->opt = *opts;
@@ -65,8 +64,7 @@ struct dbt *dbt_create(const struct dbt_options *opts)
     return d;
 }
 
-void dbt_destroy(struct dbt *d)
-{
+void dbt_destroy(struct dbt *d) {
     if (!d) return;
     tb_cache_fini(&d->cache);
     jit_destroy(d->jit);
@@ -74,8 +72,7 @@ void dbt_destroy(struct dbt *d)
     free(d);
 }
 
-void dbt_cpu_init(struct dbt *d, struct cpu *cpu)
-{
+void dbt_cpu_init(struct dbt *d, struct cpu *cpu) {
     cpu->dbt = d;
     struct vcpu *v = calloc(1, sizeof *v);
     SHOAL_ASSERT(v);
@@ -86,8 +83,7 @@ void dbt_cpu_init(struct dbt *d, struct cpu *cpu)
     pthread_mutex_unlock(&d->lock);
 }
 
-void dbt_cpu_fini(struct cpu *cpu)
-{
+void dbt_cpu_fini(struct cpu *cpu) {
     struct dbt *d = cpu->dbt;
     pthread_mutex_lock(&d->lock);
     for (struct vcpu **pp = &d->vcpus; *pp; pp = &(*pp)->next) {
@@ -101,29 +97,24 @@ void dbt_cpu_fini(struct cpu *cpu)
     cpu->jump_cache = NULL;
 }
 
-void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h)
-{
+void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h) {
     d->excl = h ? *h : (struct dbt_excl_hooks){0};
 }
 
-const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d)
-{
+const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d) {
     return d->excl.load ? &d->excl : NULL;
 }
 
-const struct dbt_options *dbt_get_options(const struct dbt *d)
-{
+const struct dbt_options *dbt_get_options(const struct dbt *d) {
     return &d->opt;
 }
 
-void dbt_get_stats(struct dbt *d, struct dbt_stats *out)
-{
+void dbt_get_stats(struct dbt *d, struct dbt_stats *out) {
     out->blocks_translated = d->blocks_translated;
     out->guest_insns_translated = d->insns_translated;
 }
 
-_Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr)
-{
+_Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr) {
     cpu->exit_signo = signo;
     cpu->exit_code = code;
     cpu->exit_addr = addr;
@@ -131,8 +122,7 @@ _Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t a
     siglongjmp(*cpu->fault_jb, 1);
 }
 
-static void host_fault_handler(int sig, siginfo_t *si, void *uc)
-{
+static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
     if (fetch_jb) siglongjmp(*fetch_jb, 1);
     struct cpu *cpu = current_cpu;
     uintptr_t a = (uintptr_t)si->si_addr;
@@ -141,7 +131,9 @@ static void host_fault_handler(int sig, siginfo_t *si, void *uc)
         /* In generated code: make pc and the registers cached in host
          * registers precise (helpers and the interpreter keep cpu exact). */
         if (cpu->dbt && cpu->dbt->jit) jit_fault_map(cpu->dbt->jit, cpu, uc);
-        int code = sig == SIGBUS ? BUS_ADRERR : si->si_code == SEGV_ACCERR ? SEGV_ACCERR : SEGV_MAPERR;
+        int code = sig == SIGBUS                ? BUS_ADRERR
+                   : si->si_code == SEGV_ACCERR ? SEGV_ACCERR
+                                                : SEGV_MAPERR;
         cpu_raise_signal(cpu, sig, code, a - (uintptr_t)cpu->guest_base);
     }
     /* Not a guest access: an emulator bug. Die of it with a message. */
@@ -151,8 +143,7 @@ static void host_fault_handler(int sig, siginfo_t *si, void *uc)
     signal(sig, SIG_DFL);
 }
 
-void dbt_install_fault_handler(void)
-{
+void dbt_install_fault_handler(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = host_fault_handler;
@@ -163,8 +154,7 @@ void dbt_install_fault_handler(void)
 }
 
 /* Reads one instruction word; false if the guest page cannot be read. */
-static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn)
-{
+static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn) {
     if (pc >= cpu->guest_size || cpu->guest_size - pc < 4) return false;
     sigjmp_buf jb;
     if (sigsetjmp(jb, 1)) {
@@ -177,8 +167,7 @@ static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn)
     return true;
 }
 
-static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc)
-{
+static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb *tb = calloc(1, sizeof *tb);
     SHOAL_ASSERT(tb);
     tb->pc = pc;
@@ -221,8 +210,7 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc)
     return tb;
 }
 
-static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc)
-{
+static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb **jc = ((struct vcpu *)cpu->jump_cache)->jc;
     unsigned h = (unsigned)(pc >> 2) & (JC_SIZE - 1);
     struct tb *tb = atomic_load_explicit((_Atomic(struct tb *) *)&jc[h], memory_order_acquire);
@@ -253,8 +241,7 @@ static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc)
  * so at least one of the two sees the other and backs off. If a vCPU is
  * inside code, the flush waits for a later attempt; meanwhile new blocks
  * are interpreted. */
-static void try_flush(struct dbt *d)
-{
+static void try_flush(struct dbt *d) {
     atomic_store(&d->flushing, 1);
     for (struct vcpu *v = d->vcpus; v; v = v->next) {
         if (atomic_load(&v->in_code)) {
@@ -263,15 +250,16 @@ static void try_flush(struct dbt *d)
         }
     }
     for (uint64_t i = 0; i < d->cache.nbuckets; i++)
-        for (struct tb *tb = d->cache.buckets[i]; tb; tb = tb->hnext) atomic_store(&tb->host, NULL);
-    for (struct tb *tb = d->cache.retired; tb; tb = tb->retired) atomic_store(&tb->host, NULL);
+        for (struct tb *tb = d->cache.buckets[i]; tb; tb = tb->hnext)
+            atomic_store(&tb->host, NULL);
+    for (struct tb *tb = d->cache.retired; tb; tb = tb->retired)
+        atomic_store(&tb->host, NULL);
     jit_flush(d->jit);
     atomic_store(&d->flushing, 0);
 }
 
 /* Host code for tb, compiled on first use; NULL: interpret it. */
-static void *jit_code(struct dbt *d, struct tb *tb)
-{
+static void *jit_code(struct dbt *d, struct tb *tb) {
     void *host = atomic_load_explicit(&tb->host, memory_order_acquire);
     if (host) return host;
     pthread_mutex_lock(&d->lock);
@@ -287,8 +275,8 @@ static void *jit_code(struct dbt *d, struct tb *tb)
 
 /* Runs tb's generated code (and whatever it chains to). Returns false if
  * it could not be entered (a flush is deciding): interpret tb instead. */
-static bool run_jit(struct dbt *d, struct cpu *cpu, struct tb *tb, struct jit_ret *r, uint64_t *gen)
-{
+static bool run_jit(struct dbt *d, struct cpu *cpu, struct tb *tb, struct jit_ret *r,
+                    uint64_t *gen) {
     struct vcpu *v = cpu->jump_cache;
     atomic_store(&v->in_code, 1);
     void *host;
@@ -304,16 +292,14 @@ static bool run_jit(struct dbt *d, struct cpu *cpu, struct tb *tb, struct jit_re
 
 /* Patches the exit `site` of the previous block to jump to tb, if both
  * are still from the same buffer generation and tb is valid. */
-static void chain_to(struct dbt *d, uint64_t site, uint64_t gen, struct tb *tb)
-{
+static void chain_to(struct dbt *d, uint64_t site, uint64_t gen, struct tb *tb) {
     pthread_mutex_lock(&d->lock);
     void *host = atomic_load(&tb->host);
     if (host && !tb->invalid && jit_generation(d->jit) == gen) jit_chain(d->jit, site, host);
     pthread_mutex_unlock(&d->lock);
 }
 
-int dbt_run(struct cpu *cpu)
-{
+int dbt_run(struct cpu *cpu) {
     struct dbt *d = cpu->dbt;
     sigjmp_buf jb;
     sigjmp_buf *saved = cpu->fault_jb;
@@ -371,7 +357,8 @@ int dbt_run(struct cpu *cpu)
             if (exit) break;
             continue;
         }
-        if (prev && !d->opt.no_chain) tb = atomic_load_explicit(&prev->link[prev_slot], memory_order_acquire);
+        if (prev && !d->opt.no_chain)
+            tb = atomic_load_explicit(&prev->link[prev_slot], memory_order_acquire);
         if (!tb || tb->pc != pc || tb->invalid) {
             tb = lookup(d, cpu, pc);
             /* Link direct successors within the same guest page. */
@@ -395,8 +382,7 @@ int dbt_run(struct cpu *cpu)
     return exit;
 }
 
-void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len)
-{
+void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len) {
     pthread_mutex_lock(&d->lock);
     struct tb *old = d->cache.retired;
     tb_cache_invalidate(&d->cache, start, len);

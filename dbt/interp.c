@@ -12,17 +12,17 @@
 #include "dbt/ir.h"
 #include "dbt/interp_ops.h"
 
-static inline uint64_t trunc_sz(uint64_t v, unsigned sz) { return sz == 32 ? (uint32_t)v : v; }
+static inline uint64_t trunc_sz(uint64_t v, unsigned sz) {
+    return sz == 32 ? (uint32_t)v : v;
+}
 
-static inline void *guest_ptr(struct cpu *cpu, uint64_t addr, unsigned bytes)
-{
+static inline void *guest_ptr(struct cpu *cpu, uint64_t addr, unsigned bytes) {
     if (__builtin_expect(addr >= cpu->guest_size || cpu->guest_size - addr < bytes, 0))
         cpu_raise_signal(cpu, SIGSEGV, SEGV_MAPERR, addr);
     return cpu->guest_base + addr;
 }
 
-uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
-{
+uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) {
     uint64_t t[b->ntemps ? b->ntemps : 1];
     t[IR_ZERO] = 0;
     *exit = 0;
@@ -75,7 +75,9 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
         case IR_FLAGS_ADC: r = interp_flags_adc(a, c, t[i->a[2]] & 1, sz); break;
         case IR_FLAGS_NZ: r = interp_flags_nz(a, sz); break;
         case IR_COND: r = interp_cond((uint32_t)a, (unsigned)i->imm); break;
-        case IR_CONDSUB: r = interp_cond((uint32_t)interp_flags_adc(a, ~c, 1, sz), (unsigned)i->imm); break;
+        case IR_CONDSUB:
+            r = interp_cond((uint32_t)interp_flags_adc(a, ~c, 1, sz), (unsigned)i->imm);
+            break;
         case IR_CONDADD:
             r = interp_cond((uint32_t)interp_flags_adc(a, c, t[i->a[2]] & 1, sz), (unsigned)i->imm);
             break;
@@ -90,18 +92,33 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
         case IR_CLS: r = interp_cls(a, sz); break;
         case IR_RBIT: r = interp_rbit(a, sz); break;
         case IR_REV: r = sz == 32 ? __builtin_bswap32((uint32_t)a) : __builtin_bswap64(a); break;
-        case IR_REV16: r = trunc_sz(((a >> 8) & 0x00ff00ff00ff00ffull) | ((a & 0x00ff00ff00ff00ffull) << 8), sz); break;
+        case IR_REV16:
+            r = trunc_sz(((a >> 8) & 0x00ff00ff00ff00ffull) | ((a & 0x00ff00ff00ff00ffull) << 8),
+                         sz);
+            break;
         case IR_REV32: r = interp_rev32(a); break;
         case IR_SEXT:
-            r = sz == 8 ? (uint64_t)(int8_t)a : sz == 16 ? (uint64_t)(int16_t)a : (uint64_t)(int32_t)a;
+            r = sz == 8    ? (uint64_t)(int8_t)a
+                : sz == 16 ? (uint64_t)(int16_t)a
+                           : (uint64_t)(int32_t)a;
             break;
         case IR_ZEXT: r = sz == 8 ? (uint8_t)a : sz == 16 ? (uint16_t)a : (uint32_t)a; break;
         case IR_LD: {
             const void *p = guest_ptr(cpu, a, sz / 8);
             switch (sz) {
             case 8: r = *(const uint8_t *)p; break;
-            case 16: { uint16_t v; memcpy(&v, p, 2); r = v; break; }
-            case 32: { uint32_t v; memcpy(&v, p, 4); r = v; break; }
+            case 16: {
+                uint16_t v;
+                memcpy(&v, p, 2);
+                r = v;
+                break;
+            }
+            case 32: {
+                uint32_t v;
+                memcpy(&v, p, 4);
+                r = v;
+                break;
+            }
             default: memcpy(&r, p, 8); break;
             }
             break;
@@ -110,8 +127,16 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit)
             void *p = guest_ptr(cpu, a, sz / 8);
             switch (sz) {
             case 8: *(uint8_t *)p = (uint8_t)c; break;
-            case 16: { uint16_t v = (uint16_t)c; memcpy(p, &v, 2); break; }
-            case 32: { uint32_t v = (uint32_t)c; memcpy(p, &v, 4); break; }
+            case 16: {
+                uint16_t v = (uint16_t)c;
+                memcpy(p, &v, 2);
+                break;
+            }
+            case 32: {
+                uint32_t v = (uint32_t)c;
+                memcpy(p, &v, 4);
+                break;
+            }
             default: memcpy(p, &c, 8); break;
             }
             continue;

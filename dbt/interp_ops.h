@@ -5,20 +5,16 @@
 
 #include <stdint.h>
 
-static inline uint64_t interp_shl(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_shl(uint64_t a, uint64_t c, unsigned sz) {
     return sz == 32 ? (uint32_t)((uint32_t)a << (c & 31)) : a << (c & 63);
 }
-static inline uint64_t interp_lsr(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_lsr(uint64_t a, uint64_t c, unsigned sz) {
     return sz == 32 ? (uint32_t)a >> (c & 31) : a >> (c & 63);
 }
-static inline uint64_t interp_asr(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_asr(uint64_t a, uint64_t c, unsigned sz) {
     return sz == 32 ? (uint32_t)((int32_t)a >> (c & 31)) : (uint64_t)((int64_t)a >> (c & 63));
 }
-static inline uint64_t interp_ror(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_ror(uint64_t a, uint64_t c, unsigned sz) {
     if (sz == 32) {
         uint32_t x = (uint32_t)a, n = c & 31;
         return n ? (uint32_t)((x >> n) | (x << (32 - n))) : x;
@@ -28,8 +24,7 @@ static inline uint64_t interp_ror(uint64_t a, uint64_t c, unsigned sz)
 }
 
 /* NZCV of a + b + carry at width sz, PSTATE layout. */
-static inline uint64_t interp_flags_adc(uint64_t a, uint64_t b, uint64_t carry, unsigned sz)
-{
+static inline uint64_t interp_flags_adc(uint64_t a, uint64_t b, uint64_t carry, unsigned sz) {
     uint32_t n, z, cf, v;
     if (sz == 32) {
         uint32_t x = (uint32_t)a, y = (uint32_t)b;
@@ -50,16 +45,14 @@ static inline uint64_t interp_flags_adc(uint64_t a, uint64_t b, uint64_t carry, 
     return (n << 31) | (z << 30) | (cf << 29) | (v << 28);
 }
 
-static inline uint64_t interp_flags_nz(uint64_t a, unsigned sz)
-{
+static inline uint64_t interp_flags_nz(uint64_t a, unsigned sz) {
     uint32_t n = sz == 32 ? (uint32_t)(a >> 31) & 1 : (uint32_t)(a >> 63);
     uint32_t z = sz == 32 ? (uint32_t)a == 0 : a == 0;
     return (n << 31) | (z << 30);
 }
 
 /* Arm ConditionHolds(). */
-static inline uint64_t interp_cond(uint32_t nzcv, unsigned cond)
-{
+static inline uint64_t interp_cond(uint32_t nzcv, unsigned cond) {
     unsigned n = nzcv >> 31 & 1, z = nzcv >> 30 & 1, c = nzcv >> 29 & 1, v = nzcv >> 28 & 1;
     unsigned r;
     switch (cond >> 1) {
@@ -76,13 +69,11 @@ static inline uint64_t interp_cond(uint32_t nzcv, unsigned cond)
     return r;
 }
 
-static inline uint64_t interp_udiv(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_udiv(uint64_t a, uint64_t c, unsigned sz) {
     if (sz == 32) return (uint32_t)c ? (uint32_t)a / (uint32_t)c : 0;
     return c ? a / c : 0;
 }
-static inline uint64_t interp_sdiv(uint64_t a, uint64_t c, unsigned sz)
-{
+static inline uint64_t interp_sdiv(uint64_t a, uint64_t c, unsigned sz) {
     if (sz == 32) {
         int32_t x = (int32_t)a, y = (int32_t)c;
         if (y == 0) return 0;
@@ -94,13 +85,11 @@ static inline uint64_t interp_sdiv(uint64_t a, uint64_t c, unsigned sz)
     if (x == INT64_MIN && y == -1) return (uint64_t)x;
     return (uint64_t)(x / y);
 }
-static inline uint64_t interp_clz(uint64_t a, unsigned sz)
-{
+static inline uint64_t interp_clz(uint64_t a, unsigned sz) {
     if (sz == 32) return (uint32_t)a ? (uint64_t)__builtin_clz((uint32_t)a) : 32;
     return a ? (uint64_t)__builtin_clzll(a) : 64;
 }
-static inline uint64_t interp_cls(uint64_t a, unsigned sz)
-{
+static inline uint64_t interp_cls(uint64_t a, unsigned sz) {
     if (sz == 32) {
         uint32_t x = (uint32_t)a;
         x ^= (uint32_t)((int32_t)x >> 31);
@@ -109,15 +98,15 @@ static inline uint64_t interp_cls(uint64_t a, unsigned sz)
     a ^= (uint64_t)((int64_t)a >> 63);
     return interp_clz(a, 64) - 1;
 }
-static inline uint64_t interp_rbit(uint64_t a, unsigned sz)
-{
+static inline uint64_t interp_rbit(uint64_t a, unsigned sz) {
     uint64_t r = 0;
-    for (unsigned k = 0; k < sz; k++) r |= ((a >> k) & 1) << (sz - 1 - k);
+    for (unsigned k = 0; k < sz; k++)
+        r |= ((a >> k) & 1) << (sz - 1 - k);
     return r;
 }
-static inline uint64_t interp_rev32(uint64_t a)
-{
-    return ((uint64_t)__builtin_bswap32((uint32_t)(a >> 32)) << 32) | __builtin_bswap32((uint32_t)a);
+static inline uint64_t interp_rev32(uint64_t a) {
+    return ((uint64_t)__builtin_bswap32((uint32_t)(a >> 32)) << 32) |
+           __builtin_bswap32((uint32_t)a);
 }
 
 #endif

@@ -64,16 +64,16 @@ struct ir_term {
 };
 
 struct ir_block {
-    uint64_t pc;           /* guest pc of the first instruction */
-    uint32_t guest_insns;  /* guest instructions covered */
-    uint32_t n, cap;       /* IR instructions */
+    uint64_t pc;          /* guest pc of the first instruction */
+    uint32_t guest_insns; /* guest instructions covered */
+    uint32_t n, cap;      /* IR instructions */
     uint32_t ntemps;
     struct ir_insn *insns;
     struct ir_term term;
 };
 
 /* Limits that keep one block's temps addressable with 16 bits. */
-#define IR_MAX_TEMPS 8192
+#define IR_MAX_TEMPS    8192
 #define IR_TEMP_RESERVE 512 /* a frontend may use this many temps per guest insn */
 
 void ir_block_init(struct ir_block *b, uint64_t pc);
@@ -81,26 +81,25 @@ void ir_block_free(struct ir_block *b);
 void ir_block_dump(const struct ir_block *b, FILE *f);
 struct ir_insn *ir_emit(struct ir_block *b, enum ir_opcode op, unsigned sz);
 
-static inline ir_temp ir_new_temp(struct ir_block *b) { return (ir_temp)b->ntemps++; }
+static inline ir_temp ir_new_temp(struct ir_block *b) {
+    return (ir_temp)b->ntemps++;
+}
 
-static inline ir_temp ir_const(struct ir_block *b, uint64_t v)
-{
+static inline ir_temp ir_const(struct ir_block *b, uint64_t v) {
     if (v == 0) return IR_ZERO;
     struct ir_insn *i = ir_emit(b, IR_CONST, 64);
     i->imm = v;
     return i->dst = ir_new_temp(b);
 }
 
-static inline ir_temp ir_op1(struct ir_block *b, enum ir_opcode op, unsigned sz, ir_temp a)
-{
+static inline ir_temp ir_op1(struct ir_block *b, enum ir_opcode op, unsigned sz, ir_temp a) {
     struct ir_insn *i = ir_emit(b, op, sz);
     i->a[0] = a;
     return i->dst = ir_new_temp(b);
 }
 
 static inline ir_temp ir_op2(struct ir_block *b, enum ir_opcode op, unsigned sz, ir_temp a,
-                             ir_temp c)
-{
+                             ir_temp c) {
     struct ir_insn *i = ir_emit(b, op, sz);
     i->a[0] = a;
     i->a[1] = c;
@@ -108,8 +107,7 @@ static inline ir_temp ir_op2(struct ir_block *b, enum ir_opcode op, unsigned sz,
 }
 
 static inline ir_temp ir_op3(struct ir_block *b, enum ir_opcode op, unsigned sz, ir_temp a,
-                             ir_temp c, ir_temp d)
-{
+                             ir_temp c, ir_temp d) {
     struct ir_insn *i = ir_emit(b, op, sz);
     i->a[0] = a;
     i->a[1] = c;
@@ -119,53 +117,49 @@ static inline ir_temp ir_op3(struct ir_block *b, enum ir_opcode op, unsigned sz,
 
 /* Op with an immediate and a result (GETX, LDCPU, COND). */
 static inline ir_temp ir_op1i(struct ir_block *b, enum ir_opcode op, unsigned sz, ir_temp a,
-                              uint64_t imm)
-{
+                              uint64_t imm) {
     struct ir_insn *i = ir_emit(b, op, sz);
     i->a[0] = a;
     i->imm = imm;
     return i->dst = ir_new_temp(b);
 }
 
-static inline ir_temp ir_getx(struct ir_block *b, unsigned r) { return ir_op1i(b, IR_GETX, 64, IR_ZERO, r); }
-static inline void ir_setx(struct ir_block *b, unsigned r, ir_temp v)
-{
+static inline ir_temp ir_getx(struct ir_block *b, unsigned r) {
+    return ir_op1i(b, IR_GETX, 64, IR_ZERO, r);
+}
+static inline void ir_setx(struct ir_block *b, unsigned r, ir_temp v) {
     struct ir_insn *i = ir_emit(b, IR_SETX, 64);
     i->a[0] = v;
     i->imm = r;
 }
-static inline ir_temp ir_ldcpu(struct ir_block *b, unsigned sz, uint32_t off)
-{
+static inline ir_temp ir_ldcpu(struct ir_block *b, unsigned sz, uint32_t off) {
     return ir_op1i(b, IR_LDCPU, sz, IR_ZERO, off);
 }
-static inline void ir_stcpu(struct ir_block *b, unsigned sz, uint32_t off, ir_temp v)
-{
+static inline void ir_stcpu(struct ir_block *b, unsigned sz, uint32_t off, ir_temp v) {
     struct ir_insn *i = ir_emit(b, IR_STCPU, sz);
     i->a[0] = v;
     i->imm = off;
 }
-static inline ir_temp ir_ld(struct ir_block *b, unsigned sz, ir_temp addr) { return ir_op1(b, IR_LD, sz, addr); }
-static inline void ir_st(struct ir_block *b, unsigned sz, ir_temp addr, ir_temp v)
-{
+static inline ir_temp ir_ld(struct ir_block *b, unsigned sz, ir_temp addr) {
+    return ir_op1(b, IR_LD, sz, addr);
+}
+static inline void ir_st(struct ir_block *b, unsigned sz, ir_temp addr, ir_temp v) {
     struct ir_insn *i = ir_emit(b, IR_ST, sz);
     i->a[0] = addr;
     i->a[1] = v;
 }
-static inline void ir_ldv(struct ir_block *b, unsigned sz, ir_temp addr, unsigned vreg)
-{
+static inline void ir_ldv(struct ir_block *b, unsigned sz, ir_temp addr, unsigned vreg) {
     struct ir_insn *i = ir_emit(b, IR_LDV, sz);
     i->a[0] = addr;
     i->imm = vreg;
 }
-static inline void ir_stv(struct ir_block *b, unsigned sz, ir_temp addr, unsigned vreg)
-{
+static inline void ir_stv(struct ir_block *b, unsigned sz, ir_temp addr, unsigned vreg) {
     struct ir_insn *i = ir_emit(b, IR_STV, sz);
     i->a[0] = addr;
     i->imm = vreg;
 }
 static inline ir_temp ir_call(struct ir_block *b, ir_helper_fn fn, ir_temp a0, ir_temp a1,
-                              ir_temp a2, ir_temp a3)
-{
+                              ir_temp a2, ir_temp a3) {
     struct ir_insn *i = ir_emit(b, IR_CALL, 64);
     i->fn = fn;
     i->a[0] = a0;
@@ -174,6 +168,8 @@ static inline ir_temp ir_call(struct ir_block *b, ir_helper_fn fn, ir_temp a0, i
     i->a[3] = a3;
     return i->dst = ir_new_temp(b);
 }
-static inline void ir_fence(struct ir_block *b, enum ir_fence kind) { ir_emit(b, IR_FENCE, 64)->imm = kind; }
+static inline void ir_fence(struct ir_block *b, enum ir_fence kind) {
+    ir_emit(b, IR_FENCE, 64)->imm = kind;
+}
 
 #endif

@@ -4,10 +4,11 @@
 
 #include "common/log.h"
 
-static uint64_t hash_pc(uint64_t pc, uint64_t n) { return ((pc >> 2) * 0x9e3779b97f4a7c15ull >> 20) & (n - 1); }
+static uint64_t hash_pc(uint64_t pc, uint64_t n) {
+    return ((pc >> 2) * 0x9e3779b97f4a7c15ull >> 20) & (n - 1);
+}
 
-void tb_cache_init(struct tb_cache *c)
-{
+void tb_cache_init(struct tb_cache *c) {
     c->nbuckets = 1 << 12;
     c->count = 0;
     c->retired = NULL;
@@ -15,14 +16,12 @@ void tb_cache_init(struct tb_cache *c)
     SHOAL_ASSERT(c->buckets);
 }
 
-void tb_free(struct tb *tb)
-{
+void tb_free(struct tb *tb) {
     ir_block_free(&tb->ir);
     free(tb);
 }
 
-void tb_cache_fini(struct tb_cache *c)
-{
+void tb_cache_fini(struct tb_cache *c) {
     for (uint64_t i = 0; i < c->nbuckets; i++) {
         for (struct tb *tb = c->buckets[i], *n; tb; tb = n) {
             n = tb->hnext;
@@ -37,15 +36,13 @@ void tb_cache_fini(struct tb_cache *c)
     c->buckets = NULL;
 }
 
-struct tb *tb_cache_find(struct tb_cache *c, uint64_t pc)
-{
+struct tb *tb_cache_find(struct tb_cache *c, uint64_t pc) {
     for (struct tb *tb = c->buckets[hash_pc(pc, c->nbuckets)]; tb; tb = tb->hnext)
         if (tb->pc == pc) return tb;
     return NULL;
 }
 
-static void grow(struct tb_cache *c)
-{
+static void grow(struct tb_cache *c) {
     uint64_t n = c->nbuckets * 2;
     struct tb **nb = calloc(n, sizeof *nb);
     SHOAL_ASSERT(nb);
@@ -62,8 +59,7 @@ static void grow(struct tb_cache *c)
     c->nbuckets = n;
 }
 
-void tb_cache_insert(struct tb_cache *c, struct tb *tb)
-{
+void tb_cache_insert(struct tb_cache *c, struct tb *tb) {
     if (c->count >= c->nbuckets) grow(c);
     uint64_t h = hash_pc(tb->pc, c->nbuckets);
     tb->hnext = c->buckets[h];
@@ -71,8 +67,7 @@ void tb_cache_insert(struct tb_cache *c, struct tb *tb)
     c->count++;
 }
 
-void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len)
-{
+void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
     uint64_t end = start + len;
     for (uint64_t i = 0; i < c->nbuckets; i++) {
         struct tb **pp = &c->buckets[i];

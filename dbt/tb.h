@@ -11,13 +11,13 @@
 #include "dbt/ir.h"
 
 struct tb {
-    uint64_t pc, end;          /* guest code [pc, end) */
+    uint64_t pc, end; /* guest code [pc, end) */
     struct ir_block ir;
     _Atomic(struct tb *) link[2]; /* chained successors: taken / not taken */
-    _Atomic(void *) host;      /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */
+    _Atomic(void *) host;         /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */
     volatile bool invalid;
-    struct tb *hnext;          /* hash chain */
-    struct tb *retired;        /* list of invalidated blocks */
+    struct tb *hnext;   /* hash chain */
+    struct tb *retired; /* list of invalidated blocks */
 };
 
 struct tb_cache {

@@ -197,6 +197,6 @@ static int uffd_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
 }
 
 const struct fault_mech_ops dsm_fault_uffd_ops = {
-    uffd_create, uffd_destroy, uffd_install, uffd_protect, uffd_copy_out, uffd_drop, uffd_wake,
-    uffd_rearm,
+    uffd_create,   uffd_destroy, uffd_install, uffd_protect,
+    uffd_copy_out, uffd_drop,    uffd_wake,    uffd_rearm,
 };

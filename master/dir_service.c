@@ -42,7 +42,7 @@ static void node0_push(struct master *m, const struct dir_action *a) {
 }
 
 static Shoal__PageState wire_state(uint8_t st) {
-    return st == DSM_M ? SHOAL__PAGE_STATE__PAGE_MODIFIED
+    return st == DSM_M   ? SHOAL__PAGE_STATE__PAGE_MODIFIED
            : st == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED
                          : SHOAL__PAGE_STATE__PAGE_INVALID;
 }
@@ -121,8 +121,8 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
         case DIR_ACT_INVALIDATE:
         case DIR_ACT_FETCH:
             inv.page = a.page;
-            inv.state = a.kind == DIR_ACT_FETCH ? wire_state(a.state)
-                                                : SHOAL__PAGE_STATE__PAGE_INVALID;
+            inv.state =
+                a.kind == DIR_ACT_FETCH ? wire_state(a.state) : SHOAL__PAGE_STATE__PAGE_INVALID;
             env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE;
             env.page_invalidate = &inv;
             break;

@@ -34,14 +34,15 @@ static void gather(struct master *m, uint64_t start, uint64_t len) {
         pthread_mutex_unlock(&m->dir_lock);
         if (remote || home) {
             int r = dsm_pages_acquire(&m->dsm.pages, page, false);
-            if (r) log_error("dsm: mremap: cannot gather page 0x%llx: %s",
-                             (unsigned long long)a, strerror(-r));
+            if (r)
+                log_error("dsm: mremap: cannot gather page 0x%llx: %s", (unsigned long long)a,
+                          strerror(-r));
         }
     }
 }
 
-static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
-                      int prot, enum gvma_kind kind) {
+static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                      enum gvma_kind kind) {
     Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE;

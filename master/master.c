@@ -291,7 +291,8 @@ static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
     if (atomic_load(&m->exiting)) return;
     struct remote_death *d = malloc(sizeof *d);
     SHOAL_ASSERT(d);
-    *d = (struct remote_death){m, e->status & 0xff, e->signal > 0 && e->signal < 65 ? e->signal : 0};
+    *d =
+        (struct remote_death){m, e->status & 0xff, e->signal > 0 && e->signal < 65 ? e->signal : 0};
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -34,7 +34,7 @@ struct master_config {
     unsigned group_size; /* threads per node for SCHED_BLOCK; 0: 1 */
     struct cluster_timeouts timeouts;
     struct net_emul_config emul; /* emulated network on the master's links */
-    bool verbose; /* -v: a summary on stderr at the end */
+    bool verbose;                /* -v: a summary on stderr at the end */
     uint32_t dbt_flags; /* for the slaves' translators: bit 0 interp, 1 no-regalloc, 2 no-chain */
     uint64_t code_size;
 };

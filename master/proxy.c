@@ -75,8 +75,8 @@ static void *proxy_main(void *arg) {
     env.thread_spawn = &sp;
     int r = master_send(m, px->node, &env, NULL);
     sem_post(&px->started); /* px->flags & co are not read after this */
-    if (r) log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node,
-                     strerror(-r));
+    if (r)
+        log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
 
     for (;;) {
         pthread_mutex_lock(&px->lock);
@@ -127,8 +127,8 @@ void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f)
     pthread_mutex_lock(&px->lock);
     if (px->req.env) {
         pthread_mutex_unlock(&px->lock);
-        log_warn("shoal: %s: thread %u sent a second syscall at once; dropped",
-                 net_conn_name(c), tid);
+        log_warn("shoal: %s: thread %u sent a second syscall at once; dropped", net_conn_name(c),
+                 tid);
         return;
     }
     px->req = *f; /* taken: the loop thread frees nothing */

@@ -36,7 +36,7 @@
 /* Signals the router waits for: all but the unblockable ones and the
  * synchronous fault signals (host_signal.h: never blocked). */
 #define ROUTED                                                                                     \
-    (~0ull & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) |             \
+    (~0ull & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) |              \
                SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP)))
 
 static void action_msg(Shoal__SigAction *a, int sig, const struct aarch64_sigaction *act) {

@@ -50,7 +50,6 @@ static unsigned node_of(struct master *m, int tid) {
     return 0;
 }
 
-
 int mstats_init(struct master *m) {
     m->node_stats = calloc(m->cfg.nodes, sizeof *m->node_stats);
     if (!m->node_stats) return -ENOMEM;
@@ -149,8 +148,8 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
         struct node_stats *ns = m->node_stats ? m->node_stats[n] : NULL;
         for (size_t i = 0; ns && i < ns->nthreads; i++) {
             int tid = ns->threads[i].tid;
-            fprintf(f, "%s\n    {\"tid\": %d, \"node\": %u, \"guest_insns\": %llu}", first ? "" : ",",
-                    tid, n, (unsigned long long)ns->threads[i].insns);
+            fprintf(f, "%s\n    {\"tid\": %d, \"node\": %u, \"guest_insns\": %llu}",
+                    first ? "" : ",", tid, n, (unsigned long long)ns->threads[i].insns);
             first = false;
         }
     }

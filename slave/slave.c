@@ -22,7 +22,7 @@
 #include "syscall/syscall.h"
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
-#define THREAD_STACK (4u << 20)
+#define THREAD_STACK  (4u << 20)
 
 struct waiter {
     pthread_cond_t cond;
@@ -105,8 +105,8 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
     if (dsm_pages_state(&s->dsm.pages, inv->page) == DSM_M) {
         enum dsm_state keep = inv->state == SHOAL__PAGE_STATE__PAGE_SHARED ? DSM_S : DSM_I;
         int r = dsm_pages_on_fetch(&s->dsm.pages, inv->page, keep, s->fetch_buf);
-        if (r) log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page,
-                         strerror(-r));
+        if (r)
+            log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page, strerror(-r));
         a.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_INVALID;
         data = s->fetch_buf;
         atomic_fetch_add(&s->dsm.pages_tx, 1);
@@ -119,8 +119,8 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
 
 /* ---- the address space ---- */
 
-static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len,
-                        int prot, enum gvma_kind kind) {
+static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                        enum gvma_kind kind) {
     struct slave *s = opaque;
     dsm_node_layout(&s->dsm, what, start, len, prot);
 }
@@ -154,8 +154,8 @@ static void *layout_worker(void *arg) {
         default: break;
         }
         if (r)
-            log_error("shoal: layout change %d at 0x%llx: %s", it->op,
-                      (unsigned long long)it->addr, strerror(-r));
+            log_error("shoal: layout change %d at 0x%llx: %s", it->op, (unsigned long long)it->addr,
+                      strerror(-r));
         Shoal__LayoutAck a = SHOAL__LAYOUT_ACK__INIT;
         a.req_id = it->req_id;
         Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
@@ -498,8 +498,7 @@ static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, vo
     _exit(s->proc ? 1 : 1);
 }
 
-static void on_connect_failed(struct net_node *n, const char *addr, const char *reason,
-                              void *arg) {
+static void on_connect_failed(struct net_node *n, const char *addr, const char *reason, void *arg) {
     struct slave *s = arg;
     fprintf(stderr, "shoal: slave cannot join %s: %s\n", addr, reason);
     pthread_mutex_lock(&s->lock);

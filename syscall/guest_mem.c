@@ -286,8 +286,8 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
         if (!anon) sf_flush_locked(gs, fd);
     }
     void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
-              : mmap(gs->base + at, len, host_prot(prot), hflags, anon ? -1 : fd,
-                     anon ? 0 : (off_t)off);
+                                      : mmap(gs->base + at, len, host_prot(prot), hflags,
+                                             anon ? -1 : fd, anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
         goto out;

@@ -108,9 +108,9 @@ void signal_set_mask(struct task *t, uint64_t mask) {
  * rest, so the wrapper is a code it knows (SI_ASYNCNL, which no guest
  * sends) and the tag sits in the last 8 of those 48 bytes (unused by
  * kill, tkill and sigqueue; a SIGCHLD's si_stime is lost). */
-#define ROUTED_CODE  (-60) /* SI_ASYNCNL */
+#define ROUTED_CODE  (-60)       /* SI_ASYNCNL */
 #define ROUTED_MAGIC 0x53484f4cu /* "SHOL" */
-#define ROUTED_TAG   24        /* offset in the union: bytes 40..47 of the siginfo */
+#define ROUTED_TAG   24          /* offset in the union: bytes 40..47 of the siginfo */
 
 void signal_wrap_routed(struct aarch64_siginfo *info) {
     if (info->si_code < 0 && info->si_code != GUEST_SI_TKILL) return;

@@ -36,8 +36,7 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
     e.writable = e.fd >= 0;
     if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (e.fd < 0) {
-        log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd,
-                 strerror(errno));
+        log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
         return;
     }
     if (gs->nsf == gs->capsf) {
@@ -182,18 +181,14 @@ static void fds_of(int nr, const uint64_t *a, int *in, int *out) {
     case 286: /* preadv2 */
     case 82:  /* fsync */
     case 83:  /* fdatasync */
-    case 84:  /* sync_file_range */
-        *in = (int)a[0];
-        break;
+    case 84: /* sync_file_range */ *in = (int)a[0]; break;
     case 64:  /* write */
     case 66:  /* writev */
     case 68:  /* pwrite64 */
     case 70:  /* pwritev */
     case 287: /* pwritev2 */
     case 46:  /* ftruncate */
-    case 47:  /* fallocate */
-        *out = (int)a[0];
-        break;
+    case 47: /* fallocate */ *out = (int)a[0]; break;
     case 71: /* sendfile(out, in, ...) */
         *out = (int)a[0];
         *in = (int)a[1];

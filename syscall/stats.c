@@ -10,22 +10,19 @@
 #include "common/log.h"
 #include "syscall/task.h"
 
-static uint64_t now_ns(void)
-{
+static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void stats_init(struct run_stats *s, const char *path)
-{
+void stats_init(struct run_stats *s, const char *path) {
     s->path = path;
     s->start_ns = now_ns();
     pthread_mutex_init(&s->lock, NULL);
 }
 
-void stats_task_start(struct run_stats *s, struct task *t)
-{
+void stats_task_start(struct run_stats *s, struct task *t) {
     atomic_fetch_add(&s->threads, 1);
     pthread_mutex_lock(&s->lock);
     t->stats_next = s->live;
@@ -35,11 +32,12 @@ void stats_task_start(struct run_stats *s, struct task *t)
     pthread_mutex_unlock(&s->lock);
 }
 
-void stats_task_end(struct run_stats *s, struct task *t)
-{
+void stats_task_end(struct run_stats *s, struct task *t) {
     pthread_mutex_lock(&s->lock);
-    if (t->stats_prev) t->stats_prev->stats_next = t->stats_next;
-    else if (s->live == t) s->live = t->stats_next;
+    if (t->stats_prev)
+        t->stats_prev->stats_next = t->stats_next;
+    else if (s->live == t)
+        s->live = t->stats_next;
     if (t->stats_next) t->stats_next->stats_prev = t->stats_prev;
     atomic_fetch_add(&s->insns_done, t->cpu.icount);
     if (s->nended == s->capended) {
@@ -55,15 +53,13 @@ void stats_task_end(struct run_stats *s, struct task *t)
     pthread_mutex_unlock(&s->lock);
 }
 
-void stats_syscall(struct run_stats *s, unsigned nr, bool delegated)
-{
+void stats_syscall(struct run_stats *s, unsigned nr, bool delegated) {
     if (nr >= STATS_NR_MAX) return;
     atomic_fetch_add_explicit(delegated ? &s->delegated_nr[nr] : &s->by_nr[nr], 1,
                               memory_order_relaxed);
 }
 
-struct stats_thread *stats_threads(struct run_stats *s, size_t *n)
-{
+struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
     pthread_mutex_lock(&s->lock);
     size_t live = 0;
     for (struct task *t = s->live; t; t = t->stats_next)
@@ -80,8 +76,7 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n)
     return v;
 }
 
-void stats_write(struct process *p, int exit_status, int signo)
-{
+void stats_write(struct process *p, int exit_status, int signo) {
     struct run_stats *s = &p->stats;
     if (!s->path) return;
     if (s->writer) {
@@ -91,7 +86,8 @@ void stats_write(struct process *p, int exit_status, int signo)
     /* Other threads may still be running: their counts are a snapshot. */
     pthread_mutex_lock(&s->lock);
     uint64_t insns = s->insns_done;
-    for (struct task *t = s->live; t; t = t->stats_next) insns += t->cpu.icount;
+    for (struct task *t = s->live; t; t = t->stats_next)
+        insns += t->cpu.icount;
     pthread_mutex_unlock(&s->lock);
     struct dbt_stats ds;
     dbt_get_stats(p->dbt, &ds);

@@ -26,14 +26,14 @@ struct stats_thread {
 typedef void (*stats_writer_fn)(void *ctx, struct process *p, int exit_status, int signo);
 
 struct run_stats {
-    const char *path;          /* --stats FILE, or NULL */
+    const char *path;                  /* --stats FILE, or NULL */
     const struct shoal_config *config; /* the effective configuration, or NULL */
-    uint64_t start_ns;         /* CLOCK_MONOTONIC at process creation */
-    pthread_mutex_t lock;      /* guards the live-task list */
-    struct task *live;         /* tasks running now */
-    atomic_uint_fast64_t insns_done; /* guest instructions of tasks that ended */
-    atomic_uint_fast64_t threads;    /* tasks ever created */
-    atomic_uint_fast64_t syscalls;   /* system calls dispatched */
+    uint64_t start_ns;                 /* CLOCK_MONOTONIC at process creation */
+    pthread_mutex_t lock;              /* guards the live-task list */
+    struct task *live;                 /* tasks running now */
+    atomic_uint_fast64_t insns_done;   /* guest instructions of tasks that ended */
+    atomic_uint_fast64_t threads;      /* tasks ever created */
+    atomic_uint_fast64_t syscalls;     /* system calls dispatched */
     /* by number: run on this node, and sent to the master (a slave's
      * SC_GLOBAL rows) */
     _Atomic uint64_t by_nr[STATS_NR_MAX], delegated_nr[STATS_NR_MAX];

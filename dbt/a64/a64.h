@@ -34,7 +34,7 @@ struct a64_ctx {
     uint64_t pc;   /* address of the instruction being translated */
     uint32_t insn; /* its encoding */
     const struct a64_row *row;
-    bool done; /* a terminator was set: the block ends after this insn */
+    bool done;              /* a terminator was set: the block ends after this insn */
     uint32_t insn_first_op; /* index of this insn's first IR op (after INSN_START) */
 };
 
@@ -63,8 +63,7 @@ void a64_translate_insn(struct a64_ctx *c, uint32_t insn);
 #define BITS(x, hi, lo) (((x) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1u))
 #define BIT(x, n)       (((x) >> (n)) & 1u)
 
-static inline int64_t sext64(uint64_t v, unsigned bits)
-{
+static inline int64_t sext64(uint64_t v, unsigned bits) {
     return (int64_t)(v << (64 - bits)) >> (64 - bits);
 }
 

@@ -11,66 +11,59 @@
 #define RT2(insn) BITS(insn, 14, 10)
 #define RS(insn)  BITS(insn, 20, 16)
 
-static ir_temp base(struct a64_ctx *c, uint32_t insn) { return a64_read_xsp(c, RN(insn)); }
+static ir_temp base(struct a64_ctx *c, uint32_t insn) {
+    return a64_read_xsp(c, RN(insn));
+}
 
 /* LDXR, LDAXR (B/H/W/X): helper results are already zero-extended. */
-static void trans_ldxr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ldxr(struct a64_ctx *c, uint32_t insn) {
     ir_temp v = a64_call_insn(c, a64_helper_ldxr, base(c, insn), IR_ZERO, IR_ZERO);
     a64_write_x(c, RT(insn), v, true);
 }
 
 /* STXR, STLXR: Ws = 0 when stored, 1 when not. */
-static void trans_stxr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_stxr(struct a64_ctx *c, uint32_t insn) {
     ir_temp st = a64_call_insn(c, a64_helper_stxr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
     a64_write_x(c, RS(insn), st, true);
 }
 
-static void trans_ldxp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ldxp(struct a64_ctx *c, uint32_t insn) {
     a64_call_insn(c, a64_helper_ldxp, base(c, insn), IR_ZERO, IR_ZERO);
 }
 
-static void trans_stxp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_stxp(struct a64_ctx *c, uint32_t insn) {
     ir_temp st = a64_call_insn(c, a64_helper_stxp, base(c, insn), a64_read_x(c, RT(insn)),
                                a64_read_x(c, RT2(insn)));
     a64_write_x(c, RS(insn), st, true);
 }
 
 /* LDAR, and LDLAR (LORegions: the same at EL0). */
-static void trans_ldar(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ldar(struct a64_ctx *c, uint32_t insn) {
     ir_temp v = a64_call_insn(c, a64_helper_ldar, base(c, insn), IR_ZERO, IR_ZERO);
     a64_write_x(c, RT(insn), v, true);
 }
 
 /* STLR, and STLLR (LORegions: the same at EL0). */
-static void trans_stlr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_stlr(struct a64_ctx *c, uint32_t insn) {
     a64_call_insn(c, a64_helper_stlr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
 }
 
 /* LDAPR (RCpc): no alignment requirement, acquire ordering. */
-static void trans_ldapr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ldapr(struct a64_ctx *c, uint32_t insn) {
     ir_temp v = ir_ld(c->b, 8u << BITS(insn, 31, 30), base(c, insn));
     a64_write_x(c, RT(insn), v, true);
     ir_fence(c->b, FENCE_LOAD);
 }
 
 /* CAS, CASA, CASL, CASAL: Rs receives the old value. */
-static void trans_cas(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_cas(struct a64_ctx *c, uint32_t insn) {
     ir_temp old = a64_call_insn(c, a64_helper_cas, base(c, insn), a64_read_x(c, RS(insn)),
                                 a64_read_x(c, RT(insn)));
     a64_write_x(c, RS(insn), old, true);
 }
 
 /* CASP and orderings: register pairs must start at an even register. */
-static void trans_casp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_casp(struct a64_ctx *c, uint32_t insn) {
     if ((RS(insn) | RT(insn)) & 1) {
         a64_unallocated(c);
         return;
@@ -79,8 +72,7 @@ static void trans_casp(struct a64_ctx *c, uint32_t insn)
 }
 
 /* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */
-static void trans_ldop(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ldop(struct a64_ctx *c, uint32_t insn) {
     ir_temp old =
         a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
     a64_write_x(c, RT(insn), old, true);

@@ -17,16 +17,14 @@
 /* Before the load: a page lost after the token was taken makes the
  * store fail (harmless), a token taken after the load could miss a loss
  * in between and let a stale value through. */
-static uint64_t monitor_token(struct cpu *cpu, uint64_t addr)
-{
+static uint64_t monitor_token(struct cpu *cpu, uint64_t addr) {
     const struct dbt_excl_hooks *h = dbt_excl_hooks(cpu->dbt);
     return h ? h->load(h->opaque, addr) : 0;
 }
 
 /* After monitor_take: false when the embedder says the store must fail;
  * on true, monitor_store_end must follow the compare-and-swap. */
-static bool monitor_store_begin(struct cpu *cpu, void *host, uint64_t addr)
-{
+static bool monitor_store_begin(struct cpu *cpu, void *host, uint64_t addr) {
     const struct dbt_excl_hooks *h = dbt_excl_hooks(cpu->dbt);
     if (!h) return true;
     /* a write access that changes nothing: the page becomes writable
@@ -38,16 +36,14 @@ static bool monitor_store_begin(struct cpu *cpu, void *host, uint64_t addr)
     return true;
 }
 
-static void monitor_store_end(struct cpu *cpu, uint64_t addr)
-{
+static void monitor_store_end(struct cpu *cpu, uint64_t addr) {
     if (!cpu->excl_held) return;
     cpu->excl_held = 0;
     const struct dbt_excl_hooks *h = dbt_excl_hooks(cpu->dbt);
     h->store_end(h->opaque, addr);
 }
 
-static void monitor_set(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t v0, uint64_t v1)
-{
+static void monitor_set(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t v0, uint64_t v1) {
     cpu->excl_addr = addr;
     cpu->excl_val[0] = v0;
     cpu->excl_val[1] = v1;
@@ -55,15 +51,13 @@ static void monitor_set(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t
 }
 
 /* Clears the monitor; true when it was armed for [addr, addr+bytes). */
-static bool monitor_take(struct cpu *cpu, uint64_t addr, unsigned bytes)
-{
+static bool monitor_take(struct cpu *cpu, uint64_t addr, unsigned bytes) {
     bool hit = cpu->excl_size == bytes && cpu->excl_addr == addr;
     cpu->excl_size = 0;
     return hit;
 }
 
-uint64_t a64_helper_ldxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3)
-{
+uint64_t a64_helper_ldxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     void *p = atomic_g2h(cpu, addr, bytes);
     cpu->excl_token = monitor_token(cpu, addr);
@@ -72,8 +66,7 @@ uint64_t a64_helper_ldxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t
     return v;
 }
 
-uint64_t a64_helper_ldxp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3)
-{
+uint64_t a64_helper_ldxp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3) {
     unsigned rt = BITS(insn, 4, 0), rt2 = BITS(insn, 14, 10);
     uint64_t lo, hi;
     void *host = atomic_g2h(cpu, addr, BIT(insn, 30) ? 16 : 8);
@@ -98,8 +91,7 @@ uint64_t a64_helper_ldxp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t
     return 0;
 }
 
-uint64_t a64_helper_stxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t val, uint64_t u3)
-{
+uint64_t a64_helper_stxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t val, uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     if (!monitor_take(cpu, addr, bytes)) return 1;
     void *p = atomic_g2h(cpu, addr, bytes);
@@ -111,8 +103,7 @@ uint64_t a64_helper_stxr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t
 }
 
 uint64_t a64_helper_stxp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t val1,
-                         uint64_t val2)
-{
+                         uint64_t val2) {
     bool ok;
     if (!BIT(insn, 30)) {
         if (!monitor_take(cpu, addr, 8)) return 1;
@@ -135,14 +126,12 @@ uint64_t a64_helper_stxp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t
 /* LDAR/STLR must be aligned (ARMv8.0 without LSE2, like qemu-aarch64
  * 7.2). The host's seq_cst store is a full barrier, which also keeps an
  * STLR ordered before a later LDAR. */
-uint64_t a64_helper_ldar(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3)
-{
+uint64_t a64_helper_ldar(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     return host_atomic_load(atomic_g2h(cpu, addr, bytes), bytes);
 }
 
-uint64_t a64_helper_stlr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t val, uint64_t u3)
-{
+uint64_t a64_helper_stlr(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t val, uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     host_atomic_store(atomic_g2h(cpu, addr, bytes), bytes, val);
     return 0;

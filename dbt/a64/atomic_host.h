@@ -8,8 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-static inline uint64_t host_atomic_load(void *p, unsigned bytes)
-{
+static inline uint64_t host_atomic_load(void *p, unsigned bytes) {
     switch (bytes) {
     case 1: return __atomic_load_n((uint8_t *)p, __ATOMIC_SEQ_CST);
     case 2: return __atomic_load_n((uint16_t *)p, __ATOMIC_SEQ_CST);
@@ -18,8 +17,7 @@ static inline uint64_t host_atomic_load(void *p, unsigned bytes)
     }
 }
 
-static inline void host_atomic_store(void *p, unsigned bytes, uint64_t v)
-{
+static inline void host_atomic_store(void *p, unsigned bytes, uint64_t v) {
     switch (bytes) {
     case 1: __atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_SEQ_CST); break;
     case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_SEQ_CST); break;
@@ -32,14 +30,13 @@ static inline void host_atomic_store(void *p, unsigned bytes, uint64_t v)
  * return *expected holds the old memory value, zero-extended. */
 #define HOST_CAS_AT(type, p, expected, desired)                                                    \
     do {                                                                                           \
-        type e_ = (type)*(expected);                                                               \
+        type e_ = (type) * (expected);                                                             \
         ok = __atomic_compare_exchange_n((type *)(p), &e_, (type)(desired), false,                 \
                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                      \
         *(expected) = e_;                                                                          \
     } while (0)
 
-static inline bool host_cas(void *p, unsigned bytes, uint64_t *expected, uint64_t desired)
-{
+static inline bool host_cas(void *p, unsigned bytes, uint64_t *expected, uint64_t desired) {
     bool ok;
     switch (bytes) {
     case 1: HOST_CAS_AT(uint8_t, p, expected, desired); break;
@@ -54,13 +51,11 @@ static inline bool host_cas(void *p, unsigned bytes, uint64_t *expected, uint64_
 /* 16-byte compare-and-swap (p 16-byte aligned); lo is at the lower address.
  * On x86-64 this is `lock cmpxchg16b`, so no libatomic is needed. */
 static inline bool host_cas128(void *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo,
-                               uint64_t new_hi)
-{
+                               uint64_t new_hi) {
 #if defined(__x86_64__)
     bool ok;
     __asm__ __volatile__("lock cmpxchg16b %1"
-                         : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo),
-                           "+d"(*hi)
+                         : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo), "+d"(*hi)
                          : "b"(new_lo), "c"(new_hi)
                          : "memory");
     return ok;

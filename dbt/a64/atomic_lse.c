@@ -19,8 +19,7 @@ enum ldop {
 };
 
 /* The new memory value of a min/max, at `bytes` bytes. */
-static uint64_t minmax(enum ldop op, unsigned bytes, uint64_t old, uint64_t v)
-{
+static uint64_t minmax(enum ldop op, unsigned bytes, uint64_t old, uint64_t v) {
     unsigned shift = 64 - 8 * bytes;
     int64_t so = (int64_t)(old << shift) >> shift, sv = (int64_t)(v << shift) >> shift;
     uint64_t uo = (old << shift) >> shift, uv = (v << shift) >> shift;
@@ -47,8 +46,7 @@ static uint64_t minmax(enum ldop op, unsigned bytes, uint64_t old, uint64_t v)
     } while (0)
 
 uint64_t a64_helper_ldop(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t operand,
-                         uint64_t u3)
-{
+                         uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     enum ldop op = (enum ldop)BITS(insn, 15, 12);
     void *p = atomic_g2h(cpu, addr, bytes);
@@ -68,15 +66,13 @@ uint64_t a64_helper_ldop(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t
 #undef LDOP_AT
 
 uint64_t a64_helper_cas(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t expected,
-                        uint64_t desired)
-{
+                        uint64_t desired) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
     host_cas(atomic_g2h(cpu, addr, bytes), bytes, &expected, desired);
     return expected;
 }
 
-uint64_t a64_helper_casp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3)
-{
+uint64_t a64_helper_casp(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2, uint64_t u3) {
     unsigned rs = BITS(insn, 20, 16), rt = BITS(insn, 4, 0); /* both even */
     uint64_t s1 = atomic_get_x(cpu, rs), s2 = atomic_get_x(cpu, rs + 1);
     uint64_t t1 = atomic_get_x(cpu, rt), t2 = atomic_get_x(cpu, rt + 1);

@@ -12,20 +12,17 @@
 #define RN(insn) BITS(insn, 9, 5)
 
 /* pc + imm * 4 for the imm field [hi:lo] (a signed word offset). */
-static uint64_t branch_target(const struct a64_ctx *c, uint32_t insn, unsigned hi, unsigned lo)
-{
+static uint64_t branch_target(const struct a64_ctx *c, uint32_t insn, unsigned hi, unsigned lo) {
     return c->pc + ((uint64_t)sext64(BITS(insn, hi, lo), hi - lo + 1) << 2);
 }
 
-static void trans_b(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_b(struct a64_ctx *c, uint32_t insn) {
     bool link = BIT(insn, 31);
     if (link) a64_write_x(c, 30, ir_const(c->b, c->pc + 4), true);
     a64_goto(c, branch_target(c, insn, 25, 0), link ? HINT_CALL : HINT_NONE);
 }
 
-static void trans_b_cond(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_b_cond(struct a64_ctx *c, uint32_t insn) {
     unsigned cond = BITS(insn, 3, 0);
     uint64_t target = branch_target(c, insn, 23, 5);
     if (cond >= 14) { /* AL and NV */
@@ -36,8 +33,7 @@ static void trans_b_cond(struct a64_ctx *c, uint32_t insn)
 }
 
 /* CBZ/CBNZ: compare the W or X register with zero. */
-static void trans_cbz(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_cbz(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), nonzero = BIT(insn, 24);
     ir_temp v = a64_read_x(c, RT(insn));
     if (!sf) v = ir_op1(c->b, IR_ZEXT, 32, v);
@@ -46,8 +42,7 @@ static void trans_cbz(struct a64_ctx *c, uint32_t insn)
 }
 
 /* TBZ/TBNZ: test bit b5:b40 of Rt. */
-static void trans_tbz(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_tbz(struct a64_ctx *c, uint32_t insn) {
     unsigned bit = (BIT(insn, 31) << 5) | BITS(insn, 23, 19);
     ir_temp v = ir_op2(c->b, IR_AND, 64, a64_read_x(c, RT(insn)), ir_const(c->b, 1ull << bit));
     if (!BIT(insn, 24)) v = ir_op2(c->b, IR_SETEQ, 64, v, IR_ZERO);
@@ -55,8 +50,7 @@ static void trans_tbz(struct a64_ctx *c, uint32_t insn)
 }
 
 /* BR, BLR, RET. BLR reads its target before writing X30 (BLR X30 works). */
-static void trans_br(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_br(struct a64_ctx *c, uint32_t insn) {
     static const enum ir_branch_hint hints[3] = {HINT_NONE, HINT_CALL, HINT_RET};
     unsigned opc = BITS(insn, 22, 21);
     ir_temp target = a64_read_x(c, RN(insn));
@@ -64,10 +58,11 @@ static void trans_br(struct a64_ctx *c, uint32_t insn)
     a64_goto_ind(c, target, hints[opc]);
 }
 
-static void trans_svc(struct a64_ctx *c, uint32_t insn) { a64_svc(c, BITS(insn, 20, 5)); }
+static void trans_svc(struct a64_ctx *c, uint32_t insn) {
+    a64_svc(c, BITS(insn, 20, 5));
+}
 
-static void trans_brk(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_brk(struct a64_ctx *c, uint32_t insn) {
     a64_raise(c, SIGTRAP, TRAP_BRKPT, c->pc);
 }
 
@@ -80,35 +75,30 @@ static void trans_nop(struct a64_ctx *c, uint32_t insn) {}
  * Unallocated hints, so hardware and qemu run them as NOP; here the
  * embedder hears about them, and guest state is left unchanged. */
 static uint64_t helper_shoal_hint(struct cpu *cpu, uint64_t insn, uint64_t group, uint64_t u1,
-                                  uint64_t u2)
-{
+                                  uint64_t u2) {
     const struct dbt_options *o = dbt_get_options(cpu->dbt);
     if (o->hint_group) o->hint_group(cpu, (int64_t)group, BIT(insn, 5));
     return 0;
 }
 
-static void trans_shoal_hint(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_shoal_hint(struct a64_ctx *c, uint32_t insn) {
     a64_call_insn(c, helper_shoal_hint, a64_read_x(c, 16), IR_ZERO, IR_ZERO);
 }
 
-static void trans_clrex(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_clrex(struct a64_ctx *c, uint32_t insn) {
     ir_stcpu(c->b, 32, CPU_OFF(excl_size), IR_ZERO);
 }
 
 /* DMB/DSB: CRm<1:0> selects the access types ordered: 01 loads (LD),
  * 10 stores (ST), 11 and the reserved 00 all. */
-static void trans_barrier(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_barrier(struct a64_ctx *c, uint32_t insn) {
     static const enum ir_fence kinds[4] = {FENCE_FULL, FENCE_LOAD, FENCE_STORE, FENCE_FULL};
     ir_fence(c->b, kinds[BITS(insn, 9, 8)]);
 }
 
 /* ISB: instructions after it must be fetched anew, so the block ends here
  * and the next one is looked up (and translated) after the barrier. */
-static void trans_isb(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_isb(struct a64_ctx *c, uint32_t insn) {
     ir_fence(c->b, FENCE_ISB);
     a64_goto(c, c->pc + 4, HINT_NONE);
 }

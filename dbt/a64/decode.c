@@ -25,8 +25,7 @@ static struct {
 } buckets[16];
 static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
 
-bool a64_parse_pattern(const char *p, uint32_t *mask, uint32_t *value)
-{
+bool a64_parse_pattern(const char *p, uint32_t *mask, uint32_t *value) {
     uint32_t m = 0, v = 0;
     int bits = 0;
     for (; *p; p++) {
@@ -47,19 +46,18 @@ bool a64_parse_pattern(const char *p, uint32_t *mask, uint32_t *value)
     return bits == 32;
 }
 
-static int by_specificity(const void *pa, const void *pb)
-{
+static int by_specificity(const void *pa, const void *pb) {
     const struct a64_decoded_row *a = pa, *b = pb;
     int ca = __builtin_popcount(a->mask), cb = __builtin_popcount(b->mask);
     if (ca != cb) return cb - ca;
     return (a->row > b->row) - (a->row < b->row); /* stable: table order */
 }
 
-static void decoder_build(void)
-{
+static void decoder_build(void) {
     unsigned total = 0;
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
-        for (const struct a64_row *r = families[f]; r->name; r++) total++;
+        for (const struct a64_row *r = families[f]; r->name; r++)
+            total++;
     rows = calloc(total, sizeof *rows);
     SHOAL_ASSERT(rows || total == 0);
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
@@ -84,10 +82,11 @@ static void decoder_build(void)
     }
 }
 
-void a64_decoder_init(void) { pthread_once(&decoder_once, decoder_build); }
+void a64_decoder_init(void) {
+    pthread_once(&decoder_once, decoder_build);
+}
 
-const struct a64_row *a64_decode(uint32_t insn)
-{
+const struct a64_row *a64_decode(uint32_t insn) {
     a64_decoder_init();
     unsigned op0 = (insn >> 25) & 0xf;
     const struct a64_decoded_row *r = buckets[op0].r;
@@ -96,15 +95,13 @@ const struct a64_row *a64_decode(uint32_t insn)
     return NULL;
 }
 
-const struct a64_decoded_row *a64_all_rows(unsigned *count)
-{
+const struct a64_decoded_row *a64_all_rows(unsigned *count) {
     a64_decoder_init();
     *count = nrows;
     return rows;
 }
 
-int a64_disas(uint32_t insn, char *buf, unsigned len)
-{
+int a64_disas(uint32_t insn, char *buf, unsigned len) {
     const struct a64_row *row = a64_decode(insn);
     if (!row) return snprintf(buf, len, ".inst 0x%08x (unallocated)", insn);
     int n = snprintf(buf, len, "%-14s", row->name);

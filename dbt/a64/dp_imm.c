@@ -7,8 +7,7 @@
 #define RD(insn) BITS(insn, 4, 0)
 #define RN(insn) BITS(insn, 9, 5)
 
-static void trans_adr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_adr(struct a64_ctx *c, uint32_t insn) {
     uint64_t imm = (BITS(insn, 23, 5) << 2) | BITS(insn, 30, 29);
     uint64_t off = (uint64_t)sext64(imm, 21);
     uint64_t base = c->pc;
@@ -19,8 +18,7 @@ static void trans_adr(struct a64_ctx *c, uint32_t insn)
     a64_write_x(c, RD(insn), ir_const(c->b, base + off), true);
 }
 
-static void trans_addsub_imm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_addsub_imm(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), sub = BIT(insn, 30), setflags = BIT(insn, 29);
     unsigned sz = a64_width(sf), rd = RD(insn);
     uint64_t imm = (uint64_t)BITS(insn, 21, 10) << (BIT(insn, 22) ? 12 : 0);
@@ -41,8 +39,7 @@ static void trans_addsub_imm(struct a64_ctx *c, uint32_t insn)
 }
 
 /* opc: 0 AND, 1 ORR, 2 EOR, 3 ANDS */
-static void trans_logic_imm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_logic_imm(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned opc = BITS(insn, 30, 29), sz = a64_width(sf), rn = RN(insn), rd = RD(insn);
     uint64_t imm;
@@ -67,8 +64,7 @@ static void trans_logic_imm(struct a64_ctx *c, uint32_t insn)
 }
 
 /* opc: 0 MOVN, 2 MOVZ, 3 MOVK (1 has no row) */
-static void trans_movewide(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_movewide(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned opc = BITS(insn, 30, 29), hw = BITS(insn, 22, 21), rd = RD(insn);
     if (!sf && hw >= 2) {
@@ -83,15 +79,14 @@ static void trans_movewide(struct a64_ctx *c, uint32_t insn)
         a64_write_x(c, rd, ir_const(c->b, imm), true);
     } else {
         unsigned sz = a64_width(sf);
-        ir_temp keep = ir_op2(c->b, IR_AND, sz, a64_read_x(c, rd),
-                              ir_const(c->b, ~(0xffffull << shift)));
+        ir_temp keep =
+            ir_op2(c->b, IR_AND, sz, a64_read_x(c, rd), ir_const(c->b, ~(0xffffull << shift)));
         a64_write_x_clean(c, rd, imm ? ir_op2(c->b, IR_OR, sz, keep, ir_const(c->b, imm)) : keep);
     }
 }
 
 static ir_temp shift_imm(struct a64_ctx *c, enum ir_opcode op, unsigned sz, ir_temp v,
-                         unsigned amount)
-{
+                         unsigned amount) {
     return amount ? ir_op2(c->b, op, sz, v, ir_const(c->b, amount)) : v;
 }
 
@@ -99,8 +94,7 @@ static ir_temp shift_imm(struct a64_ctx *c, enum ir_opcode op, unsigned sz, ir_t
  *   s >= r: bits [s:r] of Rn to the bottom (SBFX/UBFX, ASR/LSR, SXT/UXT);
  *   s <  r: bits [s:0] of Rn to position ds - r (SBFIZ/UBFIZ, LSL);
  * sign-extended or zero-extended above the field. Two shifts do both. */
-static void trans_xbfm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_xbfm(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), is_signed = BITS(insn, 30, 29) == 0;
     unsigned ds = a64_width(sf), r = BITS(insn, 21, 16), s = BITS(insn, 15, 10);
     enum ir_opcode right = is_signed ? IR_ASR : IR_LSR;
@@ -125,8 +119,7 @@ static void trans_xbfm(struct a64_ctx *c, uint32_t insn)
 }
 
 /* BFM: BFXIL (s >= r) and BFI (s < r); the other bits of Rd are kept. */
-static void trans_bfm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_bfm(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned ds = a64_width(sf), r = BITS(insn, 21, 16), s = BITS(insn, 15, 10), rd = RD(insn);
     ir_temp src = a64_read_x(c, RN(insn)), field;
@@ -145,8 +138,7 @@ static void trans_bfm(struct a64_ctx *c, uint32_t insn)
 }
 
 /* EXTR: bits [lsb + ds - 1 : lsb] of Rn:Rm; ROR (immediate) when Rn == Rm. */
-static void trans_extr(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_extr(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned ds = a64_width(sf), lsb = BITS(insn, 15, 10), rn = RN(insn), rm = BITS(insn, 20, 16);
     ir_temp lo = a64_read_x(c, rm), res;

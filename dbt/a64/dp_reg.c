@@ -10,8 +10,7 @@
 #define RM(insn) BITS(insn, 20, 16)
 
 /* opc:N = 0 AND, 1 BIC, 2 ORR, 3 ORN, 4 EOR, 5 EON, 6 ANDS, 7 BICS */
-static void trans_logic_reg(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_logic_reg(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned op = (BITS(insn, 30, 29) << 1) | BIT(insn, 21), amount = BITS(insn, 15, 10);
     unsigned sz = a64_width(sf), rn = RN(insn), rd = RD(insn);
@@ -37,8 +36,7 @@ static void trans_logic_reg(struct a64_ctx *c, uint32_t insn)
     a64_write_x_clean(c, rd, r);
 }
 
-static void addsub_emit(struct a64_ctx *c, uint32_t insn, ir_temp a, ir_temp b, bool rd_is_sp)
-{
+static void addsub_emit(struct a64_ctx *c, uint32_t insn, ir_temp a, ir_temp b, bool rd_is_sp) {
     bool sf = BIT(insn, 31), sub = BIT(insn, 30), setflags = BIT(insn, 29);
     unsigned sz = a64_width(sf), rd = RD(insn);
     if (setflags) {
@@ -52,8 +50,7 @@ static void addsub_emit(struct a64_ctx *c, uint32_t insn, ir_temp a, ir_temp b, 
         a64_write_x_clean(c, rd, r);
 }
 
-static void trans_addsub_shifted(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_addsub_shifted(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned type = BITS(insn, 23, 22), amount = BITS(insn, 15, 10);
     if (type == 3 || (!sf && amount >= 32)) {
@@ -64,8 +61,7 @@ static void trans_addsub_shifted(struct a64_ctx *c, uint32_t insn)
     addsub_emit(c, insn, a64_read_x(c, RN(insn)), b, false);
 }
 
-static void trans_addsub_extended(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_addsub_extended(struct a64_ctx *c, uint32_t insn) {
     unsigned amount = BITS(insn, 12, 10);
     if (amount > 4) {
         a64_unallocated(c);
@@ -76,8 +72,7 @@ static void trans_addsub_extended(struct a64_ctx *c, uint32_t insn)
 }
 
 /* ADC, ADCS, SBC, SBCS: SBC is Rn + ~Rm + C. */
-static void trans_adc(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_adc(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), sub = BIT(insn, 30), setflags = BIT(insn, 29);
     unsigned sz = a64_width(sf);
     ir_temp a = a64_read_x(c, RN(insn)), b = a64_read_x(c, RM(insn));
@@ -89,8 +84,7 @@ static void trans_adc(struct a64_ctx *c, uint32_t insn)
 
 /* CCMN/CCMP, register or 5-bit immediate: flags of Rn +/- op2 if the
  * condition holds, else the immediate nzcv. */
-static void trans_ccmp(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_ccmp(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), sub = BIT(insn, 30), is_imm = BIT(insn, 11);
     unsigned sz = a64_width(sf), cond = BITS(insn, 15, 12);
     ir_temp a = a64_read_x(c, RN(insn)), not_b;
@@ -111,8 +105,7 @@ static void trans_ccmp(struct a64_ctx *c, uint32_t insn)
 }
 
 /* op:o2 = 0 CSEL, 1 CSINC, 2 CSINV, 3 CSNEG */
-static void trans_csel(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_csel(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31);
     unsigned op = (BIT(insn, 30) << 1) | BIT(insn, 10), cond = BITS(insn, 15, 12);
     unsigned sz = a64_width(sf), rn = RN(insn), rm = RM(insn), rd = RD(insn);
@@ -139,8 +132,7 @@ static void trans_csel(struct a64_ctx *c, uint32_t insn)
 }
 
 /* RBIT, REV16, REV32, REV, CLZ, CLS: one IR op each, at the row's width. */
-static void trans_dp1(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_dp1(struct a64_ctx *c, uint32_t insn) {
     static const enum ir_opcode ops[6] = {IR_RBIT, IR_REV16, IR_REV, IR_REV, IR_CLZ, IR_CLS};
     bool sf = BIT(insn, 31);
     unsigned opcode = BITS(insn, 15, 10);
@@ -151,8 +143,7 @@ static void trans_dp1(struct a64_ctx *c, uint32_t insn)
 
 /* UDIV, SDIV, LSLV, LSRV, ASRV, RORV: one IR op each (the IR shift ops
  * already take the amount modulo the width, as the Arm ARM does). */
-static void trans_dp2(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_dp2(struct a64_ctx *c, uint32_t insn) {
     enum ir_opcode op;
     switch (BITS(insn, 15, 10)) {
     case 2: op = IR_UDIV; break;
@@ -168,22 +159,19 @@ static void trans_dp2(struct a64_ctx *c, uint32_t insn)
 }
 
 static uint64_t helper_crc32(struct cpu *cpu, uint64_t insn, uint64_t acc, uint64_t data,
-                             uint64_t unused)
-{
+                             uint64_t unused) {
     unsigned bytes = 1u << BITS((uint32_t)insn, 11, 10);
     return a64_crc32_update((uint32_t)acc, data, bytes, BIT((uint32_t)insn, 12));
 }
 
-static void trans_crc32(struct a64_ctx *c, uint32_t insn)
-{
-    ir_temp r = a64_call_insn(c, helper_crc32, a64_read_x(c, RN(insn)), a64_read_x(c, RM(insn)),
-                              IR_ZERO);
+static void trans_crc32(struct a64_ctx *c, uint32_t insn) {
+    ir_temp r =
+        a64_call_insn(c, helper_crc32, a64_read_x(c, RN(insn)), a64_read_x(c, RM(insn)), IR_ZERO);
     a64_write_x_clean(c, RD(insn), r);
 }
 
 /* MADD, MSUB (MUL, MNEG when Ra is XZR). */
-static void trans_madd(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_madd(struct a64_ctx *c, uint32_t insn) {
     bool sf = BIT(insn, 31), sub = BIT(insn, 15);
     unsigned sz = a64_width(sf), ra = BITS(insn, 14, 10);
     ir_temp prod = ir_op2(c->b, IR_MUL, sz, a64_read_x(c, RN(insn)), a64_read_x(c, RM(insn)));
@@ -196,8 +184,7 @@ static void trans_madd(struct a64_ctx *c, uint32_t insn)
 }
 
 /* SMADDL, SMSUBL, UMADDL, UMSUBL: Xa +/- Wn * Wm widened (SMULL, UMULL...). */
-static void trans_maddl(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_maddl(struct a64_ctx *c, uint32_t insn) {
     bool is_unsigned = BIT(insn, 23), sub = BIT(insn, 15);
     unsigned ra = BITS(insn, 14, 10);
     enum ir_opcode ext = is_unsigned ? IR_ZEXT : IR_SEXT;
@@ -211,8 +198,7 @@ static void trans_maddl(struct a64_ctx *c, uint32_t insn)
     a64_write_x_clean(c, RD(insn), r);
 }
 
-static void trans_mulh(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_mulh(struct a64_ctx *c, uint32_t insn) {
     enum ir_opcode op = BIT(insn, 23) ? IR_UMULH : IR_SMULH;
     ir_temp r = ir_op2(c->b, op, 64, a64_read_x(c, RN(insn)), a64_read_x(c, RM(insn)));
     a64_write_x_clean(c, RD(insn), r);

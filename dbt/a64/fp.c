@@ -77,7 +77,7 @@ static void set_vscalar(struct cpu *cpu, unsigned r, uint64_t v) {
 
 /* FMUL FDIV FADD FSUB FMAX FMIN FMAXNM FMINNM FNMUL (opcode bits 15:12). */
 static uint64_t hv_fp2(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
-    static const ir_helper_fn fn[9] = {h_fmul, h_fdiv, h_fadd, h_fsub,  h_fmax,
+    static const ir_helper_fn fn[9] = {h_fmul, h_fdiv,   h_fadd,   h_fsub, h_fmax,
                                        h_fmin, h_fmaxnm, h_fminnm, h_fnmul};
     uint64_t r = fn[BITS(insn, 15, 12)](cpu, esize_of((uint32_t)insn), vlo(cpu, BITS(insn, 9, 5)),
                                         vlo(cpu, BITS(insn, 20, 16)), 0);
@@ -108,8 +108,8 @@ static uint64_t hv_fp3(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, 
 
 static uint64_t hv_fcmp(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
     uint64_t m = BIT(insn, 3) ? 0 : vlo(cpu, BITS(insn, 20, 16));
-    cpu->nzcv = fpu_compare(cpu, esize_of((uint32_t)insn), vlo(cpu, BITS(insn, 9, 5)), m,
-                            BIT(insn, 4));
+    cpu->nzcv =
+        fpu_compare(cpu, esize_of((uint32_t)insn), vlo(cpu, BITS(insn, 9, 5)), m, BIT(insn, 4));
     return 0;
 }
 
@@ -159,7 +159,7 @@ static void trans_fcvt(struct a64_ctx *c, uint32_t insn) {
 
 /* FRINT{N,P,M,Z,A,X,I} as a whole instruction: opcode bits 17:15. */
 static uint64_t hv_frint(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1, uint64_t u2) {
-    static const enum fpu_rmode rm[8] = {FPU_RN, FPU_RP, FPU_RM, FPU_RZ,
+    static const enum fpu_rmode rm[8] = {FPU_RN, FPU_RP, FPU_RM,    FPU_RZ,
                                          FPU_RA, FPU_RN, FPU_RFPCR, FPU_RFPCR};
     unsigned k = BITS(insn, 17, 15);
     uint64_t opt = esize_of((uint32_t)insn) | (uint64_t)rm[k] << 8 | (uint64_t)(k == 6) << 12;

@@ -10,19 +10,21 @@
 
 #include "dbt/a64/a64.h"
 
-static inline unsigned a64_width(bool sf) { return sf ? 64 : 32; }
+static inline unsigned a64_width(bool sf) {
+    return sf ? 64 : 32;
+}
 
 /* All-ones in the low w bits, w in 1..64. */
-static inline uint64_t a64_ones(unsigned w) { return w >= 64 ? ~0ull : (1ull << w) - 1; }
+static inline uint64_t a64_ones(unsigned w) {
+    return w >= 64 ? ~0ull : (1ull << w) - 1;
+}
 
 /* Every 32-bit IR ALU op zero-extends its result, so a value produced by
  * one needs no extra ZEXT when written to a W register. */
-static inline void a64_write_x_clean(struct a64_ctx *c, unsigned r, ir_temp v)
-{
+static inline void a64_write_x_clean(struct a64_ctx *c, unsigned r, ir_temp v) {
     a64_write_x(c, r, v, true);
 }
-static inline void a64_write_xsp_clean(struct a64_ctx *c, unsigned r, ir_temp v)
-{
+static inline void a64_write_xsp_clean(struct a64_ctx *c, unsigned r, ir_temp v) {
     a64_write_xsp(c, r, v, true);
 }
 

@@ -2,8 +2,7 @@
 #include "dbt/a64/int_bitmask.h"
 
 bool a64_decode_bitmask_imm(unsigned n, unsigned immr, unsigned imms, unsigned datasize,
-                            uint64_t *imm)
-{
+                            uint64_t *imm) {
     /* The element size is 2^len where len is the highest set bit of N:NOT(imms). */
     unsigned combined = ((n & 1) << 6) | (~imms & 0x3f);
     if (combined < 2) return false; /* len < 1 */
@@ -17,7 +16,8 @@ bool a64_decode_bitmask_imm(unsigned n, unsigned immr, unsigned imms, unsigned d
     uint64_t emask = esize == 64 ? ~0ull : (1ull << esize) - 1;
     uint64_t elem = (1ull << (s + 1)) - 1; /* s + 1 < esize <= 64 */
     if (r) elem = ((elem >> r) | (elem << (esize - r))) & emask;
-    for (unsigned e = esize; e < 64; e *= 2) elem |= elem << e;
+    for (unsigned e = esize; e < 64; e *= 2)
+        elem |= elem << e;
     *imm = datasize == 32 ? (uint32_t)elem : elem;
     return true;
 }

@@ -8,10 +8,8 @@
 #include "dbt/a64/ldst.h"
 
 /* size/opc/V of the register classes, or SIGILL. */
-static bool decode_kind(struct a64_ctx *c, uint32_t insn, struct ldst_kind *k)
-{
-    if (ldst_kind_decode(BITS(insn, 31, 30), BITS(insn, 23, 22), BIT(insn, 26), k) &&
-        !k->prefetch)
+static bool decode_kind(struct a64_ctx *c, uint32_t insn, struct ldst_kind *k) {
+    if (ldst_kind_decode(BITS(insn, 31, 30), BITS(insn, 23, 22), BIT(insn, 26), k) && !k->prefetch)
         return true;
     /* Valid prefetches have their own, more specific rows. */
     a64_unallocated(c);
@@ -19,8 +17,7 @@ static bool decode_kind(struct a64_ctx *c, uint32_t insn, struct ldst_kind *k)
 }
 
 /* LDR/STR (immediate, unsigned offset): imm12 scaled by the access size. */
-static void trans_uimm(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_uimm(struct a64_ctx *c, uint32_t insn) {
     struct ldst_kind k;
     if (!decode_kind(c, insn, &k)) return;
     int64_t off = (int64_t)BITS(insn, 21, 10) << ldst_scale(&k);
@@ -30,8 +27,7 @@ static void trans_uimm(struct a64_ctx *c, uint32_t insn)
 
 /* LDUR/STUR, LDTR/STTR, and pre/post-index: signed imm9, unscaled.
  * Bits 11:10 choose: 00 unscaled, 01 post, 10 unprivileged, 11 pre. */
-static void trans_imm9(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_imm9(struct a64_ctx *c, uint32_t insn) {
     static const enum ldst_index index_of[4] = {LDST_OFFSET, LDST_POST, LDST_OFFSET, LDST_PRE};
     unsigned mode = BITS(insn, 11, 10), rn = BITS(insn, 9, 5);
     struct ldst_kind k;
@@ -48,8 +44,7 @@ static void trans_imm9(struct a64_ctx *c, uint32_t insn)
 
 /* Rm extended by option (UXTW, LSL, SXTW, SXTX), shifted by `shift` when
  * S is set; false when option<1> == 0 (unallocated). */
-static bool reg_offset(struct a64_ctx *c, uint32_t insn, unsigned shift, ir_temp *out)
-{
+static bool reg_offset(struct a64_ctx *c, uint32_t insn, unsigned shift, ir_temp *out) {
     unsigned option = BITS(insn, 15, 13);
     if (!(option & 2)) return false;
     ir_temp off = a64_read_x(c, BITS(insn, 20, 16));
@@ -61,8 +56,7 @@ static bool reg_offset(struct a64_ctx *c, uint32_t insn, unsigned shift, ir_temp
 }
 
 /* LDR/STR (register): [Xn, Rm{, extend {#amount}}]. */
-static void trans_reg(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_reg(struct a64_ctx *c, uint32_t insn) {
     struct ldst_kind k;
     ir_temp off;
     if (!decode_kind(c, insn, &k)) return;
@@ -75,8 +69,7 @@ static void trans_reg(struct a64_ctx *c, uint32_t insn)
 }
 
 /* LDR (literal): pc + imm19 * 4. opc: W, X, LDRSW (general); S, D, Q (SIMD&FP). */
-static void trans_literal(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_literal(struct a64_ctx *c, uint32_t insn) {
     unsigned opc = BITS(insn, 31, 30);
     bool vec = BIT(insn, 26);
     struct ldst_kind k = {.load = true, .vec = vec};
@@ -98,8 +91,7 @@ static void trans_literal(struct a64_ctx *c, uint32_t insn)
 /* PRFM/PRFUM: hints only; they never access memory or fault. */
 static void trans_prefetch(struct a64_ctx *c, uint32_t insn) {}
 
-static void trans_prefetch_reg(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_prefetch_reg(struct a64_ctx *c, uint32_t insn) {
     if (!(BITS(insn, 15, 13) & 2)) a64_unallocated(c); /* option<1> == 0 */
 }
 

@@ -31,8 +31,7 @@ struct ldst_kind {
 bool ldst_kind_decode(unsigned size, unsigned opc, bool vec, struct ldst_kind *k);
 
 /* log2 of the access size in bytes, the scale of scaled offsets. */
-static inline unsigned ldst_scale(const struct ldst_kind *k)
-{
+static inline unsigned ldst_scale(const struct ldst_kind *k) {
     return (unsigned)__builtin_ctz(k->bits / 8);
 }
 

@@ -2,8 +2,7 @@
  * addressing, and the IR of one register transfer. */
 #include "dbt/a64/ldst.h"
 
-bool ldst_kind_decode(unsigned size, unsigned opc, bool vec, struct ldst_kind *k)
-{
+bool ldst_kind_decode(unsigned size, unsigned opc, bool vec, struct ldst_kind *k) {
     *k = (struct ldst_kind){.vec = vec};
     if (vec) {
         /* opc<1> extends size: 00/01 B..D, 1x only with size 00 (Q). */
@@ -34,39 +33,33 @@ bool ldst_kind_decode(unsigned size, unsigned opc, bool vec, struct ldst_kind *k
     }
 }
 
-ir_temp ldst_add_imm(struct a64_ctx *c, ir_temp base, int64_t off)
-{
+ir_temp ldst_add_imm(struct a64_ctx *c, ir_temp base, int64_t off) {
     if (!off) return base;
     return ir_op2(c->b, IR_ADD, 64, base, ir_const(c->b, (uint64_t)off));
 }
 
-struct ldst_addr ldst_addr_imm(struct a64_ctx *c, unsigned rn, int64_t off, enum ldst_index idx)
-{
+struct ldst_addr ldst_addr_imm(struct a64_ctx *c, unsigned rn, int64_t off, enum ldst_index idx) {
     ir_temp base = a64_read_xsp(c, rn);
     ir_temp moved = ldst_add_imm(c, base, off);
     return (struct ldst_addr){.addr = idx == LDST_POST ? base : moved, .next = moved};
 }
 
-void ldst_writeback(struct a64_ctx *c, unsigned rn, struct ldst_addr a, enum ldst_index idx)
-{
+void ldst_writeback(struct a64_ctx *c, unsigned rn, struct ldst_addr a, enum ldst_index idx) {
     if (idx != LDST_OFFSET) a64_write_xsp(c, rn, a.next, true);
 }
 
-ir_temp ldst_load_value(struct a64_ctx *c, const struct ldst_kind *k, ir_temp addr)
-{
+ir_temp ldst_load_value(struct a64_ctx *c, const struct ldst_kind *k, ir_temp addr) {
     ir_temp v = ir_ld(c->b, k->bits, addr);
     if (k->sign && k->bits < 64) v = ir_op1(c->b, IR_SEXT, k->bits, v);
     return v;
 }
 
-void ldst_write_loaded(struct a64_ctx *c, const struct ldst_kind *k, unsigned rt, ir_temp v)
-{
+void ldst_write_loaded(struct a64_ctx *c, const struct ldst_kind *k, unsigned rt, ir_temp v) {
     /* An unsigned load is already zero-extended: no W truncation needed. */
     a64_write_x(c, rt, v, k->sf || !k->sign);
 }
 
-void ldst_transfer(struct a64_ctx *c, const struct ldst_kind *k, unsigned rt, ir_temp addr)
-{
+void ldst_transfer(struct a64_ctx *c, const struct ldst_kind *k, unsigned rt, ir_temp addr) {
     if (k->vec) {
         if (k->load)
             ir_ldv(c->b, k->bits, addr, rt);

@@ -7,8 +7,7 @@ static const enum ldst_index pair_index[4] = {LDST_OFFSET, LDST_POST, LDST_OFFSE
 
 /* opc (bits 31:30), V and L to what each of the two transfers is; false
  * when unallocated. */
-static bool pair_kind(uint32_t insn, struct ldst_kind *k)
-{
+static bool pair_kind(uint32_t insn, struct ldst_kind *k) {
     unsigned opc = BITS(insn, 31, 30);
     bool load = BIT(insn, 22), no_alloc = BITS(insn, 24, 23) == 0;
     *k = (struct ldst_kind){.load = load, .vec = BIT(insn, 26)};
@@ -31,8 +30,7 @@ static bool pair_kind(uint32_t insn, struct ldst_kind *k)
 }
 
 static void load_gpr_pair(struct a64_ctx *c, const struct ldst_kind *k, unsigned rt, unsigned rt2,
-                          ir_temp addr, ir_temp addr2)
-{
+                          ir_temp addr, ir_temp addr2) {
     /* Both loads first: a fault on the second leaves the registers intact.
      * Rt2 is written before Rt, so Rt wins when they are the same register
      * (CONSTRAINED UNPREDICTABLE; this is what qemu-aarch64 does). */
@@ -42,8 +40,7 @@ static void load_gpr_pair(struct a64_ctx *c, const struct ldst_kind *k, unsigned
     ldst_write_loaded(c, k, rt, v1);
 }
 
-void ldst_trans_pair(struct a64_ctx *c, uint32_t insn)
-{
+void ldst_trans_pair(struct a64_ctx *c, uint32_t insn) {
     struct ldst_kind k;
     if (!pair_kind(insn, &k)) {
         a64_unallocated(c);

@@ -25,8 +25,7 @@ static const struct {
 };
 
 /* Bytes moved by a multiple-structure encoding, 0 when unallocated. */
-static unsigned multi_bytes(uint32_t insn)
-{
+static unsigned multi_bytes(uint32_t insn) {
     unsigned opcode = BITS(insn, 15, 12), q = BIT(insn, 30), size = BITS(insn, 11, 10);
     unsigned nregs = multi_layout[opcode].rpt * multi_layout[opcode].selem;
     if (!nregs) return 0;
@@ -35,15 +34,15 @@ static unsigned multi_bytes(uint32_t insn)
 }
 
 static uint64_t helper_multi(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2,
-                             uint64_t u3)
-{
+                             uint64_t u3) {
     unsigned q = BIT(insn, 30), load = BIT(insn, 22), t = BITS(insn, 4, 0);
     unsigned size = BITS(insn, 11, 10), opcode = BITS(insn, 15, 12);
     unsigned rpt = multi_layout[opcode].rpt, selem = multi_layout[opcode].selem;
     unsigned ebytes = 1u << size, elements = (8u << q) >> size, nregs = rpt * selem;
     uint8_t *mem = cpu_g2h(cpu, addr, multi_bytes((uint32_t)insn));
     vreg_t regs[4];
-    for (unsigned r = 0; r < nregs; r++) regs[r] = cpu->v[(t + r) % 32];
+    for (unsigned r = 0; r < nregs; r++)
+        regs[r] = cpu->v[(t + r) % 32];
     unsigned offs = 0;
     for (unsigned r = 0; r < rpt; r++) {
         for (unsigned e = 0; e < elements; e++) {
@@ -72,8 +71,7 @@ struct single {
     bool replicate;        /* LDnR */
 };
 
-static bool single_decode(uint32_t insn, struct single *d)
-{
+static bool single_decode(uint32_t insn, struct single *d) {
     unsigned q = BIT(insn, 30), load = BIT(insn, 22), r = BIT(insn, 21);
     unsigned opcode = BITS(insn, 15, 13), s = BIT(insn, 12), size = BITS(insn, 11, 10);
     unsigned index = (q << 3) | (s << 2) | size;
@@ -103,8 +101,7 @@ static bool single_decode(uint32_t insn, struct single *d)
 }
 
 static uint64_t helper_single(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t u2,
-                              uint64_t u3)
-{
+                              uint64_t u3) {
     unsigned q = BIT(insn, 30), load = BIT(insn, 22), t = BITS(insn, 4, 0);
     struct single d;
     single_decode((uint32_t)insn, &d);
@@ -125,14 +122,14 @@ static uint64_t helper_single(struct cpu *cpu, uint64_t insn, uint64_t addr, uin
             memcpy(elem, v->b + d.index * ebytes, ebytes);
         }
     }
-    for (unsigned s = 0; load && s < d.selem; s++) cpu->v[(t + s) % 32] = regs[s];
+    for (unsigned s = 0; load && s < d.selem; s++)
+        cpu->v[(t + s) % 32] = regs[s];
     return 0;
 }
 
 /* Calls the helper at Xn, then post-indexes by Xm or, for Rm = 31, by
  * the bytes transferred. */
-static void emit_struct(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn, unsigned bytes)
-{
+static void emit_struct(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn, unsigned bytes) {
     unsigned rn = BITS(insn, 9, 5), rm = BITS(insn, 20, 16);
     ir_temp base = a64_read_xsp(c, rn);
     a64_call_insn(c, fn, base, IR_ZERO, IR_ZERO);
@@ -141,8 +138,7 @@ static void emit_struct(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn, unsig
     a64_write_xsp(c, rn, ir_op2(c->b, IR_ADD, 64, base, off), true);
 }
 
-static void trans_multi(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_multi(struct a64_ctx *c, uint32_t insn) {
     unsigned bytes = multi_bytes(insn);
     if (!bytes) {
         a64_unallocated(c);
@@ -151,8 +147,7 @@ static void trans_multi(struct a64_ctx *c, uint32_t insn)
     emit_struct(c, insn, helper_multi, bytes);
 }
 
-static void trans_single(struct a64_ctx *c, uint32_t insn)
-{
+static void trans_single(struct a64_ctx *c, uint32_t insn) {
     struct single d;
     if (!single_decode(insn, &d)) {
         a64_unallocated(c);

@@ -72,8 +72,7 @@ static uint64_t helper_shift(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64
     } else if (opcode == 0x14) { /* [SU]SHLL */
         unsigned n = 8u >> size, off = q ? n : 0;
         for (unsigned i = 0; i < n; i++)
-            lane_set(&r, size + 1, i,
-                     (uint64_t)lane_val(&a, size, i + off, !SIMD_U(insn)) << lsh);
+            lane_set(&r, size + 1, i, (uint64_t)lane_val(&a, size, i + off, !SIMD_U(insn)) << lsh);
         whole = true;
     } else {
         unsigned n = scalar ? 1 : vec_lanes(q, size);

@@ -19,7 +19,7 @@
  * = 0, so guests clean and invalidate caches for new code (we ignore it). */
 #define A64_CTR_EL0 0x8444c004u
 /* DCZID_EL0: DZP = 0 (DC ZVA allowed), BS = 4: blocks of 2^4 words = 64 bytes. */
-#define A64_DCZID_EL0 4u
+#define A64_DCZID_EL0   4u
 #define A64_DCZVA_BYTES 64u
 /* Bits of FPCR and FPSR that exist (ARMv8.0 AArch64 plus FZ16), as
  * qemu-aarch64 keeps them: FPCR AHP DN FZ RMode Stride FZ16 Len (the

@@ -8,15 +8,13 @@
 
 /* Zeroes the DCZID_EL0-sized, naturally aligned block containing addr;
  * an address outside guest memory is a guest SIGSEGV at this insn. */
-static uint64_t helper_dc_zva(struct cpu *cpu, uint64_t addr, uint64_t b, uint64_t c, uint64_t d)
-{
+static uint64_t helper_dc_zva(struct cpu *cpu, uint64_t addr, uint64_t b, uint64_t c, uint64_t d) {
     uint64_t block = addr & ~(uint64_t)(A64_DCZVA_BYTES - 1);
     memset(cpu_g2h(cpu, block, A64_DCZVA_BYTES), 0, A64_DCZVA_BYTES);
     return 0;
 }
 
-void a64_trans_dc_zva(struct a64_ctx *c, uint32_t insn)
-{
+void a64_trans_dc_zva(struct a64_ctx *c, uint32_t insn) {
     ir_call(c->b, helper_dc_zva, a64_read_x(c, BITS(insn, 4, 0)), IR_ZERO, IR_ZERO, IR_ZERO);
 }
 

@@ -15,16 +15,14 @@
 #define SYSREG_CNTFRQ_EL0  A64_SYSREG(3, 3, 14, 0, 0)
 #define SYSREG_CNTVCT_EL0  A64_SYSREG(3, 3, 14, 0, 2)
 
-static uint64_t helper_cntvct(struct cpu *cpu, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
-{
+static uint64_t helper_cntvct(struct cpu *cpu, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     unsigned __int128 ns = (unsigned __int128)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     return (uint64_t)(ns * A64_CNTFRQ_HZ / 1000000000u);
 }
 
-void a64_trans_mrs(struct a64_ctx *c, uint32_t insn)
-{
+void a64_trans_mrs(struct a64_ctx *c, uint32_t insn) {
     ir_temp v;
     switch (BITS(insn, 20, 5)) {
     case SYSREG_NZCV: v = a64_read_nzcv(c); break;
@@ -43,13 +41,11 @@ void a64_trans_mrs(struct a64_ctx *c, uint32_t insn)
     a64_write_x(c, BITS(insn, 4, 0), v, true);
 }
 
-static ir_temp masked(struct a64_ctx *c, ir_temp v, uint32_t mask)
-{
+static ir_temp masked(struct a64_ctx *c, ir_temp v, uint32_t mask) {
     return ir_op2(c->b, IR_AND, 32, v, ir_const(c->b, mask));
 }
 
-void a64_trans_msr_reg(struct a64_ctx *c, uint32_t insn)
-{
+void a64_trans_msr_reg(struct a64_ctx *c, uint32_t insn) {
     ir_temp v = a64_read_x(c, BITS(insn, 4, 0));
     switch (BITS(insn, 20, 5)) {
     case SYSREG_NZCV: a64_write_nzcv(c, masked(c, v, 0xf0000000u)); break;

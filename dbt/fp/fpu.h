@@ -17,11 +17,11 @@
 #include "dbt/cpu.h"
 
 enum fpu_rmode {
-    FPU_RN = 0, /* to nearest, ties to even */
-    FPU_RP = 1, /* towards +inf */
-    FPU_RM = 2, /* towards -inf */
-    FPU_RZ = 3, /* towards zero */
-    FPU_RA = 4, /* to nearest, ties away (FCVTA*, FRINTA) */
+    FPU_RN = 0,    /* to nearest, ties to even */
+    FPU_RP = 1,    /* towards +inf */
+    FPU_RM = 2,    /* towards -inf */
+    FPU_RZ = 3,    /* towards zero */
+    FPU_RA = 4,    /* to nearest, ties away (FCVTA*, FRINTA) */
     FPU_RFPCR = 5, /* whatever FPCR.RMode says */
 };
 

@@ -92,7 +92,13 @@ struct jit_slow {
  * jit_opts ones): bounds = one-compare bounds checks, flags = the NZCV
  * pass (opt_flags.c), vreg = V registers cached in xmm (vreg.c), pext =
  * BMI2 NZCV packing, loop = self-loops kept in registers. */
-enum { JIT_OFF_BOUNDS = 1, JIT_OFF_FLAGS = 2, JIT_OFF_VREG = 4, JIT_OFF_PEXT = 8, JIT_OFF_LOOP = 16 };
+enum {
+    JIT_OFF_BOUNDS = 1,
+    JIT_OFF_FLAGS = 2,
+    JIT_OFF_VREG = 4,
+    JIT_OFF_PEXT = 8,
+    JIT_OFF_LOOP = 16
+};
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
 enum {
@@ -110,12 +116,12 @@ struct jit_ctx {
     struct x86_buf *buf;
     bool regalloc, chain;
     bool inline_fp, inline_simd, ibcache; /* switches: --no-inline-fp ... */
-    bool count_insns;                      /* cpu->icount per block */
-    bool fast_bounds;                      /* one-compare bounds checks (JIT_LIMIT_SLOT) */
-    unsigned features;                     /* JIT_F_* */
-    uint32_t epilogue_off; /* buffer offset of the shared epilogue */
-    uint32_t block_off;    /* buffer offset where this block's code starts */
-    uint32_t entry_off;    /* the block entry (after the entry stub) */
+    bool count_insns;                     /* cpu->icount per block */
+    bool fast_bounds;                     /* one-compare bounds checks (JIT_LIMIT_SLOT) */
+    unsigned features;                    /* JIT_F_* */
+    uint32_t epilogue_off;                /* buffer offset of the shared epilogue */
+    uint32_t block_off;                   /* buffer offset where this block's code starts */
+    uint32_t entry_off;                   /* the block entry (after the entry stub) */
 
     struct jit_tval *t;
     struct jit_greg g[32];
@@ -134,13 +140,13 @@ struct jit_ctx {
     uint32_t nrecs, cap_recs;
     struct jit_slow *slow;
     uint32_t nslow, cap_slow;
-    bool fail; /* the block cannot be compiled (out of slots): interpret it */
-    bool vcache;                          /* V registers cached in xmm (vreg.c) */
-    int8_t vx[32], xv[16];                /* v reg -> xmm, xmm -> v reg, or -1 */
+    bool fail;             /* the block cannot be compiled (out of slots): interpret it */
+    bool vcache;           /* V registers cached in xmm (vreg.c) */
+    int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
     bool vdirty[32];
-    uint32_t xuse[16], vclock;            /* LRU */
-    int32_t term_fuse; /* index of a CONDSUB/CONDADD only the BRCOND uses (lowered
-                          as cmp + jcc in lower_term), or -1 */
+    uint32_t xuse[16], vclock; /* LRU */
+    int32_t term_fuse;         /* index of a CONDSUB/CONDADD only the BRCOND uses (lowered
+                                  as cmp + jcc in lower_term), or -1 */
 };
 
 /* regalloc.c */

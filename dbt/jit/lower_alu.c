@@ -209,10 +209,10 @@ static void cond(struct jit_ctx *c, const struct ir_insn *i) {
  * constant or loading a spill never touches the flags, but keep it out
  * of the way anyway. */
 int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
-    static const int8_t sub_cc[14] = {CC_E, CC_NE, CC_AE, CC_B, CC_S, CC_NS, CC_O,
-                                      CC_NO, CC_A, CC_BE, CC_GE, CC_L, CC_G, CC_LE};
-    static const int8_t add_cc[14] = {CC_E, CC_NE, CC_B, CC_AE, CC_S, CC_NS, CC_O,
-                                      CC_NO, -1,   -1,    CC_GE, CC_L, CC_G, CC_LE};
+    static const int8_t sub_cc[14] = {CC_E,  CC_NE, CC_AE, CC_B,  CC_S, CC_NS, CC_O,
+                                      CC_NO, CC_A,  CC_BE, CC_GE, CC_L, CC_G,  CC_LE};
+    static const int8_t add_cc[14] = {CC_E,  CC_NE, CC_B, CC_AE, CC_S, CC_NS, CC_O,
+                                      CC_NO, -1,    -1,   CC_GE, CC_L, CC_G,  CC_LE};
     struct x86_buf *b = c->buf;
     bool w = i->sz == 64;
     unsigned cc = (unsigned)i->imm;

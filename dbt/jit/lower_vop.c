@@ -31,7 +31,6 @@
 
 static const int8_t volatile_pool[] = {RSI, RDI, R8, R9, R10, R11};
 
-
 /* ---- SSE shorthands (xmm0..xmm5 are scratch within one op) ---- */
 
 static void sse(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, int rm) {

@@ -70,7 +70,10 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
     if (!f || cc >= 14) return false;
     if (f->op == IR_FLAGS_NZ) {
         /* N, Z of a; C = V = 0: the flags of a + 0 + 0. */
-        *x = (struct ir_insn){.op = IR_CONDADD, .sz = f->sz, .dst = x->dst, .imm = cc,
+        *x = (struct ir_insn){.op = IR_CONDADD,
+                              .sz = f->sz,
+                              .dst = x->dst,
+                              .imm = cc,
                               .a = {f->a[0], IR_ZERO, IR_ZERO}};
         return true;
     }
@@ -91,13 +94,13 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
             ok = true;
         }
         if (ok) {
-            *x = (struct ir_insn){.op = IR_CONDSUB, .sz = fa.sz, .dst = x->dst, .imm = cc,
-                                  .a = {fa.a[0], b}};
+            *x = (struct ir_insn){
+                .op = IR_CONDSUB, .sz = fa.sz, .dst = x->dst, .imm = cc, .a = {fa.a[0], b}};
             return true;
         }
     }
-    *x = (struct ir_insn){.op = IR_CONDADD, .sz = fa.sz, .dst = x->dst, .imm = cc,
-                          .a = {fa.a[0], fa.a[1], fa.a[2]}};
+    *x = (struct ir_insn){
+        .op = IR_CONDADD, .sz = fa.sz, .dst = x->dst, .imm = cc, .a = {fa.a[0], fa.a[1], fa.a[2]}};
     return true;
 }
 

@@ -10,21 +10,18 @@
 
 static struct harness *h;
 
-static int suite_init(void)
-{
+static int suite_init(void) {
     h = harness_new();
     return h ? 0 : 1;
 }
 
-static int suite_fini(void)
-{
+static int suite_fini(void) {
     harness_free(h);
     return 0;
 }
 
 /* Fresh registers: x0..x30 zero, flags clear, SP as the harness sets it. */
-static void reset(void)
-{
+static void reset(void) {
     memset(h->cpu.x, 0, 31 * sizeof h->cpu.x[0]);
     h->cpu.nzcv = 0;
 }
@@ -36,7 +33,7 @@ static void reset(void)
 #define RUN(...)                                                                                   \
     do {                                                                                           \
         static const uint32_t code_[] = {__VA_ARGS__};                                             \
-        CU_ASSERT_EQUAL_FATAL(harness_run(h, code_, N_WORDS(code_)), CPU_EXIT_SVC);              \
+        CU_ASSERT_EQUAL_FATAL(harness_run(h, code_, N_WORDS(code_)), CPU_EXIT_SVC);                \
     } while (0)
 
 #endif

@@ -5,8 +5,7 @@
 
 void test_register(void);
 
-int main(void)
-{
+int main(void) {
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;
     test_register();
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -10,8 +10,8 @@
 #include "dbt/dbt.h"
 
 #define HARNESS_MEM_SIZE (1u << 20) /* guest addresses [0, 1 MiB) */
-#define HARNESS_CODE 0x1000u        /* code is placed here */
-#define HARNESS_DATA 0x80000u       /* free scratch memory */
+#define HARNESS_CODE     0x1000u    /* code is placed here */
+#define HARNESS_DATA     0x80000u   /* free scratch memory */
 
 struct harness {
     struct dbt *dbt;

@@ -11,20 +11,19 @@
 #include "dbt/a64/a64.h"
 #include "tests/unit/a64_mem_util.h"
 
-#define A (HARNESS_DATA + 0x1000) /* 16-byte aligned scratch */
+#define A       (HARNESS_DATA + 0x1000) /* 16-byte aligned scratch */
 #define GARBAGE 0xdeadbeefcafef00dull
 
-static struct harness *setup(void)
-{
+static struct harness *setup(void) {
     struct harness *h = harness_new();
     mem_fill(h, HARNESS_DATA, 0x4000, 0x5b);
-    for (unsigned r = 0; r < 31; r++) h->cpu.x[r] = GARBAGE;
+    for (unsigned r = 0; r < 31; r++)
+        h->cpu.x[r] = GARBAGE;
     h->cpu.x[0] = A;
     return h;
 }
 
-static void assert_signal(struct harness *h, int e, int signo, int code, uint64_t addr)
-{
+static void assert_signal(struct harness *h, int e, int signo, int code, uint64_t addr) {
     CU_ASSERT_EQUAL(e, CPU_EXIT_SIGNAL);
     CU_ASSERT_EQUAL(h->cpu.exit_signo, signo);
     CU_ASSERT_EQUAL(h->cpu.exit_code, code);
@@ -32,8 +31,7 @@ static void assert_signal(struct harness *h, int e, int signo, int code, uint64_
 }
 
 /* LDXR then STXR at each size: the load reads, the store succeeds once. */
-static void test_exclusive_sizes(void)
-{
+static void test_exclusive_sizes(void) {
     static const struct {
         uint32_t ldxr, stxr;
         unsigned bytes;
@@ -70,8 +68,7 @@ static void test_exclusive_sizes(void)
     harness_free(h);
 }
 
-static void test_exclusive_failures(void)
-{
+static void test_exclusive_failures(void) {
     struct harness *h = setup();
     uint64_t old = mem_rd(h, A, 8);
     h->cpu.x[3] = 0x1111;
@@ -124,8 +121,7 @@ static void test_exclusive_failures(void)
     harness_free(h);
 }
 
-static void test_exclusive_pairs(void)
-{
+static void test_exclusive_pairs(void) {
     struct harness *h = setup();
     uint64_t lo = mem_rd(h, A, 8), hi = mem_rd(h, A + 8, 8);
     h->cpu.x[7] = 0x7777777777777777ull;
@@ -168,8 +164,7 @@ static void test_exclusive_pairs(void)
     harness_free(h);
 }
 
-static void test_acquire_release(void)
-{
+static void test_acquire_release(void) {
     struct harness *h = setup();
     uint64_t v = mem_rd(h, A, 8);
     h->cpu.x[3] = 0x0102030405060708ull;
@@ -202,25 +197,24 @@ static void test_acquire_release(void)
     harness_free(h);
 }
 
-static void test_misaligned(void)
-{
+static void test_misaligned(void) {
     static const struct {
         uint32_t insn;
         unsigned offset; /* from A: misaligned for the access size */
     } cases[] = {
-        {0xc85f7c01u, 4}, /* ldxr x1, [x0] */
-        {0x485f7c01u, 1}, /* ldxrh w1, [x0] */
-        {0x885f7c01u, 2}, /* ldxr w1, [x0] */
-        {0xc87f1404u, 8}, /* ldxp x4, x5, [x0]: pairs align to the total */
-        {0x887f1404u, 4}, /* ldxp w4, w5, [x0] */
-        {0xc8dffc01u, 1}, /* ldar x1, [x0] */
-        {0x889ffc03u, 2}, /* stlr w3, [x0] */
-        {0xb8e10002u, 2}, /* ldaddal w1, w2, [x0] */
+        {0xc85f7c01u, 4},     /* ldxr x1, [x0] */
+        {0x485f7c01u, 1},     /* ldxrh w1, [x0] */
+        {0x885f7c01u, 2},     /* ldxr w1, [x0] */
+        {0xc87f1404u, 8},     /* ldxp x4, x5, [x0]: pairs align to the total */
+        {0x887f1404u, 4},     /* ldxp w4, w5, [x0] */
+        {0xc8dffc01u, 1},     /* ldar x1, [x0] */
+        {0x889ffc03u, 2},     /* stlr w3, [x0] */
+        {0xb8e10002u, 2},     /* ldaddal w1, w2, [x0] */
         {0xf8e18002u, 8 + 4}, /* swpal x1, x2, [x0] */
-        {0x78612002u, 3}, /* ldeorlh w1, w2, [x0] */
-        {0x88a17c02u, 1}, /* cas w1, w2, [x0] */
-        {0x48227c04u, 8}, /* casp x2, x3, x4, x5, [x0] */
-        {0x08227c04u, 4}, /* casp w2, w3, w4, w5, [x0] */
+        {0x78612002u, 3},     /* ldeorlh w1, w2, [x0] */
+        {0x88a17c02u, 1},     /* cas w1, w2, [x0] */
+        {0x48227c04u, 8},     /* casp x2, x3, x4, x5, [x0] */
+        {0x08227c04u, 4},     /* casp w2, w3, w4, w5, [x0] */
     };
     struct harness *h = setup();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -242,8 +236,7 @@ static void test_misaligned(void)
     harness_free(h);
 }
 
-static void test_outside_memory(void)
-{
+static void test_outside_memory(void) {
     struct harness *h = setup();
     h->cpu.x[0] = HARNESS_MEM_SIZE + 0x100;
     int e = RUN(h, 0xf8210002u); /* ldadd x1, x2, [x0] */
@@ -255,8 +248,7 @@ static void test_outside_memory(void)
 }
 
 /* LDADD..SWP: the reference result of each operation (Arm ARM), at n bytes. */
-static uint64_t ldop_ref(unsigned op, unsigned n, uint64_t old, uint64_t v)
-{
+static uint64_t ldop_ref(unsigned op, unsigned n, uint64_t old, uint64_t v) {
     uint64_t mask = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
     old &= mask;
     v &= mask;
@@ -276,13 +268,11 @@ static uint64_t ldop_ref(unsigned op, unsigned n, uint64_t old, uint64_t v)
 
 /* An atomic memory operation on [x0], built from the encoding's fields:
  * size:111000:A:R:1:Rs:o3:opc:00:Rn:Rt (ar = A:R). */
-static uint32_t ldop_insn(unsigned op, unsigned size, unsigned ar, unsigned rs, unsigned rt)
-{
+static uint32_t ldop_insn(unsigned op, unsigned size, unsigned ar, unsigned rs, unsigned rt) {
     return size << 30 | 0x38200000u | ar << 22 | rs << 16 | op << 12 | rt;
 }
 
-static void test_lse_ops(void)
-{
+static void test_lse_ops(void) {
     /* The field formula agrees with the assembler. */
     CU_ASSERT_EQUAL(ldop_insn(0, 3, 0, 1, 2), 0xf8210002u); /* ldadd x1, x2, [x0] */
     CU_ASSERT_EQUAL(ldop_insn(0, 2, 3, 1, 2), 0xb8e10002u); /* ldaddal w1, w2, [x0] */
@@ -325,8 +315,7 @@ static void test_lse_ops(void)
 }
 
 /* ST<op> aliases (Rt = XZR) change memory but no register, not even SP. */
-static void test_lse_store_aliases(void)
-{
+static void test_lse_store_aliases(void) {
     struct harness *h = setup();
     uint64_t sp = h->cpu.x[31];
     mem_wr(h, A, 0x10, 8);
@@ -341,8 +330,7 @@ static void test_lse_store_aliases(void)
     harness_free(h);
 }
 
-static void test_cas(void)
-{
+static void test_cas(void) {
     struct harness *h = setup();
     mem_wr(h, A, 0x1122334455667788ull, 8);
     /* Success at 32 bits: compares the low word of Rs only. */
@@ -375,8 +363,7 @@ static void test_cas(void)
     harness_free(h);
 }
 
-static void test_casp(void)
-{
+static void test_casp(void) {
     struct harness *h = setup();
     mem_wr(h, A, 0x1111, 8);
     mem_wr(h, A + 8, 0x2222, 8);
@@ -429,13 +416,13 @@ static void test_casp(void)
 
 /* ---- contention: four vCPUs on four host threads, one guest memory ---- */
 
-#define MT_THREADS 4
-#define MT_ITERS 100000
-#define MT_MEM_SIZE (4u << 20)
-#define MT_CODE_LLSC 0x1000u
+#define MT_THREADS    4
+#define MT_ITERS      100000
+#define MT_MEM_SIZE   (4u << 20)
+#define MT_CODE_LLSC  0x1000u
 #define MT_CODE_LDADD 0x1100u
-#define MT_COUNTERS 0x2000u /* two words: LL/SC counter, LDADD counter */
-#define MT_TABLE 0x10000u   /* table[i] = i + 1: an increment made of loads only */
+#define MT_COUNTERS   0x2000u  /* two words: LL/SC counter, LDADD counter */
+#define MT_TABLE      0x10000u /* table[i] = i + 1: an increment made of loads only */
 
 struct mt_vcpu {
     struct cpu cpu;
@@ -445,8 +432,7 @@ struct mt_vcpu {
 
 /* One guest instruction sequence per dbt_run: the host loop stands in for
  * a guest loop, so this needs no branch instructions. */
-static void *mt_worker(void *arg)
-{
+static void *mt_worker(void *arg) {
     struct mt_vcpu *v = arg;
     pthread_barrier_wait(v->start);
     for (unsigned done = 0; done < MT_ITERS;) {
@@ -471,8 +457,7 @@ static void *mt_worker(void *arg)
     return NULL;
 }
 
-static void test_contention(void)
-{
+static void test_contention(void) {
     static const uint32_t llsc[] = {
         0x885ffc02u, /* ldaxr w2, [x0] */
         0xb8625883u, /* ldr w3, [x4, w2, uxtw #2] */
@@ -492,7 +477,8 @@ static void test_contention(void)
     memcpy(mem + MT_CODE_LLSC, llsc, sizeof llsc);
     memcpy(mem + MT_CODE_LDADD, ldadd, sizeof ldadd);
     uint32_t *table = (uint32_t *)(mem + MT_TABLE);
-    for (uint32_t i = 0; i < MT_THREADS * MT_ITERS; i++) table[i] = i + 1;
+    for (uint32_t i = 0; i < MT_THREADS * MT_ITERS; i++)
+        table[i] = i + 1;
 
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, MT_THREADS);
@@ -520,8 +506,7 @@ static void test_contention(void)
     dbt_destroy(d);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_atomic", NULL, NULL);
     CU_add_test(s, "exclusive_sizes", test_exclusive_sizes);
     CU_add_test(s, "exclusive_failures", test_exclusive_failures);

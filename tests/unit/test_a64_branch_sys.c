@@ -10,26 +10,22 @@
 #include "tests/unit/a64_suite.h"
 
 /* Runs the words and expects signal signo at word index `at`. */
-static void expect_signal(const uint32_t *code, size_t n, int signo, size_t at)
-{
+static void expect_signal(const uint32_t *code, size_t n, int signo, size_t at) {
     CU_ASSERT_EQUAL(harness_run(h, code, n), CPU_EXIT_SIGNAL);
     CU_ASSERT_EQUAL(h->cpu.exit_signo, signo);
     CU_ASSERT_EQUAL(h->cpu.pc, HARNESS_CODE + 4 * at);
 }
 
-static void expect_sigill(uint32_t insn)
-{
+static void expect_sigill(uint32_t insn) {
     reset();
     expect_signal(&insn, 1, SIGILL, 0);
     CU_ASSERT_EQUAL(h->cpu.exit_code, ILL_ILLOPC);
     CU_ASSERT_EQUAL(h->cpu.exit_addr, HARNESS_CODE);
 }
 
-static void test_b(void)
-{
+static void test_b(void) {
     reset();
-    RUN(
-        0xd2800020, /* mov x0, #1 */
+    RUN(0xd2800020, /* mov x0, #1 */
         0x14000002, /* b 1f */
         0xd2800040, /* mov x0, #2 */
         0xd2800061, /* 1: mov x1, #3 */
@@ -38,11 +34,9 @@ static void test_b(void)
     CU_ASSERT_EQUAL(X(1), 3);
 }
 
-static void test_loop(void)
-{
+static void test_loop(void) {
     reset();
-    RUN(
-        0xd28000a1, /* mov x1, #5 */
+    RUN(0xd28000a1, /* mov x1, #5 */
         0x91000800, /* 1: add x0, x0, #2 */
         0xf1000421, /* subs x1, x1, #1 */
         0x54ffffc1, /* b.ne 1b */
@@ -52,30 +46,28 @@ static void test_loop(void)
 }
 
 /* ConditionHolds() from the Arm ARM, written out per condition. */
-static int cond_holds(unsigned cond, uint32_t nzcv)
-{
+static int cond_holds(unsigned cond, uint32_t nzcv) {
     int n = !!(nzcv & NZCV_N), z = !!(nzcv & NZCV_Z), c = !!(nzcv & NZCV_C), v = !!(nzcv & NZCV_V);
     switch (cond) {
-    case 0: return z;              /* EQ */
-    case 1: return !z;             /* NE */
-    case 2: return c;              /* CS */
-    case 3: return !c;             /* CC */
-    case 4: return n;              /* MI */
-    case 5: return !n;             /* PL */
-    case 6: return v;              /* VS */
-    case 7: return !v;             /* VC */
-    case 8: return c && !z;        /* HI */
-    case 9: return !(c && !z);     /* LS */
-    case 10: return n == v;        /* GE */
-    case 11: return n != v;        /* LT */
-    case 12: return !z && n == v;  /* GT */
+    case 0: return z;                /* EQ */
+    case 1: return !z;               /* NE */
+    case 2: return c;                /* CS */
+    case 3: return !c;               /* CC */
+    case 4: return n;                /* MI */
+    case 5: return !n;               /* PL */
+    case 6: return v;                /* VS */
+    case 7: return !v;               /* VC */
+    case 8: return c && !z;          /* HI */
+    case 9: return !(c && !z);       /* LS */
+    case 10: return n == v;          /* GE */
+    case 11: return n != v;          /* LT */
+    case 12: return !z && n == v;    /* GT */
     case 13: return !(!z && n == v); /* LE */
-    default: return 1;             /* AL, NV */
+    default: return 1;               /* AL, NV */
     }
 }
 
-static void test_b_cond_all(void)
-{
+static void test_b_cond_all(void) {
     for (unsigned cond = 0; cond < 16; cond++) {
         for (uint32_t flags = 0; flags < 16; flags++) {
             uint32_t code[] = {
@@ -93,14 +85,12 @@ static void test_b_cond_all(void)
     }
 }
 
-static void test_cbz_tbz(void)
-{
+static void test_cbz_tbz(void) {
     reset();
     X(1) = 0x100000000ull;
     X(2) = 0x8000000000000000ull;
     X(3) = 8;
-    RUN(
-        0x34000041, /* cbz w1, 1f */
+    RUN(0x34000041, /* cbz w1, 1f */
         0xd280002a, /* mov x10, #1 */
         0xb4000041, /* 1: cbz x1, 2f */
         0xd280002b, /* mov x11, #1 */
@@ -135,11 +125,9 @@ static void test_cbz_tbz(void)
     CU_ASSERT_EQUAL(X(18), 1);
 }
 
-static void test_bl_ret(void)
-{
+static void test_bl_ret(void) {
     reset();
-    RUN(
-        0x94000003, /* bl 1f */
+    RUN(0x94000003, /* bl 1f */
         0xd28000e2, /* mov x2, #7 */
         0x14000003, /* b 2f */
         0xd28000a1, /* 1: mov x1, #5 */
@@ -151,11 +139,9 @@ static void test_bl_ret(void)
     CU_ASSERT_EQUAL(X(2), 7);
 }
 
-static void test_blr_br(void)
-{
+static void test_blr_br(void) {
     reset();
-    RUN(
-        0x10000083, /* adr x3, 1f */
+    RUN(0x10000083, /* adr x3, 1f */
         0xd63f0060, /* blr x3 */
         0xd28000e2, /* mov x2, #7 */
         0x14000003, /* b 2f */
@@ -169,8 +155,7 @@ static void test_blr_br(void)
 
     /* BLR x30 jumps to the old x30, then x30 = return address. */
     reset();
-    RUN(
-        0x1000009e, /* adr x30, 1f */
+    RUN(0x1000009e, /* adr x30, 1f */
         0xd63f03c0, /* blr x30 */
         0xd2800022, /* mov x2, #1 */
         0x14000003, /* b 2f */
@@ -183,8 +168,7 @@ static void test_blr_br(void)
     CU_ASSERT_EQUAL(X(2), 1);
 
     reset();
-    RUN(
-        0x10000064, /* adr x4, 1f */
+    RUN(0x10000064, /* adr x4, 1f */
         0xd61f0080, /* br x4 */
         0xd2800020, /* mov x0, #1 */
         0x10000065, /* 1: adr x5, 2f */
@@ -197,8 +181,7 @@ static void test_blr_br(void)
     CU_ASSERT_EQUAL(X(30), 0); /* BR and RET do not link */
 }
 
-static void test_svc(void)
-{
+static void test_svc(void) {
     reset();
     static const uint32_t code[] = {
         0xd2800ba8, /* mov x8, #93 */
@@ -212,8 +195,7 @@ static void test_svc(void)
     CU_ASSERT_EQUAL(X(0), 0);
 }
 
-static void test_brk(void)
-{
+static void test_brk(void) {
     reset();
     static const uint32_t code[] = {
         0xd2800020, /* mov x0, #1 */
@@ -226,8 +208,7 @@ static void test_brk(void)
     CU_ASSERT_EQUAL(X(0), 1);
 }
 
-static void test_udf_after_work(void)
-{
+static void test_udf_after_work(void) {
     reset();
     static const uint32_t code[] = {
         0xd2800020, /* mov x0, #1 */
@@ -239,29 +220,26 @@ static void test_udf_after_work(void)
     CU_ASSERT_EQUAL(X(0), 1);
 }
 
-static void test_unallocated(void)
-{
-    expect_sigill(0x00000000); /* udf #0 */
-    expect_sigill(0xd4400000); /* hlt #0 */
-    expect_sigill(0xd4000002); /* hvc #0 */
-    expect_sigill(0xd4000003); /* smc #0 */
-    expect_sigill(0xd4a00001); /* dcps1 */
-    expect_sigill(0xd69f03e0); /* eret */
-    expect_sigill(0xd6bf03e0); /* drps */
-    expect_sigill(0xd63f081f); /* blraaz x0 (ARMv8.3) */
-    expect_sigill(0x54000010); /* bc.eq (ARMv8.8) */
+static void test_unallocated(void) {
+    expect_sigill(0x00000000);             /* udf #0 */
+    expect_sigill(0xd4400000);             /* hlt #0 */
+    expect_sigill(0xd4000002);             /* hvc #0 */
+    expect_sigill(0xd4000003);             /* smc #0 */
+    expect_sigill(0xd4a00001);             /* dcps1 */
+    expect_sigill(0xd69f03e0);             /* eret */
+    expect_sigill(0xd6bf03e0);             /* drps */
+    expect_sigill(0xd63f081f);             /* blraaz x0 (ARMv8.3) */
+    expect_sigill(0x54000010);             /* bc.eq (ARMv8.8) */
     expect_sigill(0xd61f0020 | (1u << 0)); /* br x1 with op4 != 0 */
-    expect_sigill(0xd503201e); /* hint #0 with Rt = x30 instead of 31 */
-    expect_sigill(0xd503301f); /* barrier group, op2=000 */
-    expect_sigill(0xd503307f); /* tcommit (TME) */
-    expect_sigill(0xd503323f); /* dsb #2, nXS (ARMv8.7) */
+    expect_sigill(0xd503201e);             /* hint #0 with Rt = x30 instead of 31 */
+    expect_sigill(0xd503301f);             /* barrier group, op2=000 */
+    expect_sigill(0xd503307f);             /* tcommit (TME) */
+    expect_sigill(0xd503323f);             /* dsb #2, nXS (ARMv8.7) */
 }
 
-static void test_hints_are_nops(void)
-{
+static void test_hints_are_nops(void) {
     reset();
-    RUN(
-        0xd503201f, /* nop */
+    RUN(0xd503201f, /* nop */
         0xd503203f, /* yield */
         0xd503205f, /* wfe */
         0xd503207f, /* wfi */
@@ -281,12 +259,10 @@ static void test_hints_are_nops(void)
     CU_ASSERT_EQUAL(X(0), 1);
 }
 
-static void test_barriers(void)
-{
+static void test_barriers(void) {
     reset();
     h->cpu.excl_size = 8;
-    RUN(
-        0xd5033bbf, /* dmb ish */
+    RUN(0xd5033bbf, /* dmb ish */
         0xd50339bf, /* dmb ishld */
         0xd5033abf, /* dmb ishst */
         0xd5033f9f, /* dsb sy */
@@ -302,13 +278,11 @@ static void test_barriers(void)
     CU_ASSERT_EQUAL(h->cpu.excl_size, 0);
 }
 
-static void test_nzcv_tpidr(void)
-{
+static void test_nzcv_tpidr(void) {
     reset();
     X(1) = ~0ull;
     X(2) = 0x123456789abcdef0ull;
-    RUN(
-        0xd51b4201, /* msr nzcv, x1 */
+    RUN(0xd51b4201, /* msr nzcv, x1 */
         0xd53b420a, /* mrs x10, nzcv */
         0xd51b421f, /* msr nzcv, xzr */
         0xd53b420b, /* mrs x11, nzcv */
@@ -323,20 +297,18 @@ static void test_nzcv_tpidr(void)
     CU_ASSERT_EQUAL(X(13), 0);
 }
 
-static void test_fpcr_fpsr(void)
-{
+static void test_fpcr_fpsr(void) {
     reset();
     X(1) = ~0ull;
     X(2) = 3u << 22; /* RMode = RZ */
-    RUN(
-        0xd51b4401, /* msr fpcr, x1 */
-        0xd53b440a, /* mrs x10, fpcr */
-        0xd51b4421, /* msr fpsr, x1 */
-        0xd53b442b, /* mrs x11, fpsr */
-        0xd51b4402, /* msr fpcr, x2 */
-        0xd53b440c, /* mrs x12, fpcr */
-        0xd51b443f, /* msr fpsr, xzr */
-        0xd53b442d, /* mrs x13, fpsr */
+    RUN(0xd51b4401,  /* msr fpcr, x1 */
+        0xd53b440a,  /* mrs x10, fpcr */
+        0xd51b4421,  /* msr fpsr, x1 */
+        0xd53b442b,  /* mrs x11, fpsr */
+        0xd51b4402,  /* msr fpcr, x2 */
+        0xd53b440c,  /* mrs x12, fpcr */
+        0xd51b443f,  /* msr fpsr, xzr */
+        0xd53b442d,  /* mrs x13, fpsr */
     );
     /* FPCR: AHP(26) DN(25) FZ(24) RMode(23:22) Stride(21:20) FZ16(19)
      * Len(18:16); the trap enables (15, 12:8) read as zero. */
@@ -349,11 +321,9 @@ static void test_fpcr_fpsr(void)
     h->cpu.fpcr = 0;
 }
 
-static void test_id_registers(void)
-{
+static void test_id_registers(void) {
     reset();
-    RUN(
-        0xd53b00ea, /* mrs x10, dczid_el0 */
+    RUN(0xd53b00ea, /* mrs x10, dczid_el0 */
         0xd53b002b, /* mrs x11, ctr_el0 */
         0xd53be00c, /* mrs x12, cntfrq_el0 */
     );
@@ -363,19 +333,16 @@ static void test_id_registers(void)
     CU_ASSERT_EQUAL(X(12), 62500000);
 }
 
-static uint64_t host_ticks(void)
-{
+static uint64_t host_ticks(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) / 16; /* 62.5 MHz */
 }
 
-static void test_cntvct(void)
-{
+static void test_cntvct(void) {
     reset();
     uint64_t before = host_ticks();
-    RUN(
-        0xd53be04a, /* mrs x10, cntvct_el0 */
+    RUN(0xd53be04a, /* mrs x10, cntvct_el0 */
         0xd53be04b, /* mrs x11, cntvct_el0 */
     );
     uint64_t after = host_ticks();
@@ -384,8 +351,7 @@ static void test_cntvct(void)
     CU_ASSERT(X(11) <= after);
 }
 
-static void test_sysreg_sigill(void)
-{
+static void test_sysreg_sigill(void) {
     expect_sigill(0xd5380000); /* mrs x0, midr_el1 */
     expect_sigill(0xd5380600); /* mrs x0, id_aa64isar0_el1 */
     expect_sigill(0xd53b4220); /* mrs x0, daif */
@@ -401,22 +367,20 @@ static void test_sysreg_sigill(void)
     expect_sigill(0xd50b7300); /* sys #3, c7, c3, #0 */
 }
 
-static void test_dc_zva(void)
-{
+static void test_dc_zva(void) {
     reset();
     uint8_t *mem = harness_mem(h, HARNESS_DATA);
     memset(mem, 0xaa, 256);
     X(1) = HARNESS_DATA + 64 + 13;
-    RUN(
-        0xd50b7421, /* dc zva, x1 */
+    RUN(0xd50b7421, /* dc zva, x1 */
     );
     CU_ASSERT_EQUAL(mem[63], 0xaa);
-    for (int i = 64; i < 128; i++) CU_ASSERT_EQUAL(mem[i], 0);
+    for (int i = 64; i < 128; i++)
+        CU_ASSERT_EQUAL(mem[i], 0);
     CU_ASSERT_EQUAL(mem[128], 0xaa);
 }
 
-static void test_dc_zva_fault(void)
-{
+static void test_dc_zva_fault(void) {
     reset();
     X(1) = HARNESS_MEM_SIZE + 0x1000;
     static const uint32_t code[] = {
@@ -428,13 +392,11 @@ static void test_dc_zva_fault(void)
     CU_ASSERT_EQUAL(X(0), 1);
 }
 
-static void test_cache_maintenance_nops(void)
-{
+static void test_cache_maintenance_nops(void) {
     reset();
     X(1) = HARNESS_CODE;
-    X(2) = ~0ull; /* no effect, not even a fault */
-    RUN(
-        0xd50b7b21, /* dc cvau, x1 */
+    X(2) = ~0ull;   /* no effect, not even a fault */
+    RUN(0xd50b7b21, /* dc cvau, x1 */
         0xd50b7a21, /* dc cvac, x1 */
         0xd50b7e21, /* dc civac, x1 */
         0xd50b7c21, /* dc cvap, x1 */
@@ -448,8 +410,7 @@ static void test_cache_maintenance_nops(void)
 }
 
 /* The terminator each control-flow insn leaves, with its branch hint. */
-static struct ir_term translate_one(uint32_t insn, uint64_t pc)
-{
+static struct ir_term translate_one(uint32_t insn, uint64_t pc) {
     struct ir_block b;
     ir_block_init(&b, pc);
     struct a64_ctx c = {.b = &b, .pc = pc};
@@ -460,8 +421,7 @@ static struct ir_term translate_one(uint32_t insn, uint64_t pc)
     return t;
 }
 
-static void test_terminators(void)
-{
+static void test_terminators(void) {
     struct ir_term t = translate_one(0x97ffffff, 0x4000); /* bl .-4 */
     CU_ASSERT_EQUAL(t.kind, TERM_GOTO);
     CU_ASSERT_EQUAL(t.hint, HINT_CALL);
@@ -488,8 +448,7 @@ static void test_terminators(void)
     CU_ASSERT_EQUAL(t.target, 0x4004);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_branch_sys", suite_init, suite_fini);
     CU_add_test(s, "b", test_b);
     CU_add_test(s, "loop", test_loop);

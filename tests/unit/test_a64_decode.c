@@ -15,8 +15,7 @@
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint32_t rng32(void)
-{
+static uint32_t rng32(void) {
     /* xorshift64*: deterministic, so a failure reproduces. */
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
@@ -24,8 +23,7 @@ static uint32_t rng32(void)
     return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
 }
 
-static const struct a64_decoded_row *find_decoded(const struct a64_row *row)
-{
+static const struct a64_decoded_row *find_decoded(const struct a64_row *row) {
     unsigned n;
     const struct a64_decoded_row *rows = a64_all_rows(&n);
     for (unsigned i = 0; i < n; i++)
@@ -34,16 +32,14 @@ static const struct a64_decoded_row *find_decoded(const struct a64_row *row)
 }
 
 /* Pattern string without the ignored separators. */
-static void flatten(const char *pattern, char out[33])
-{
+static void flatten(const char *pattern, char out[33]) {
     int k = 0;
     for (const char *p = pattern; *p && k < 32; p++)
         if (*p != ' ' && *p != '_') out[k++] = *p;
     out[k] = 0;
 }
 
-static void test_patterns_well_formed(void)
-{
+static void test_patterns_well_formed(void) {
     unsigned n;
     const struct a64_decoded_row *rows = a64_all_rows(&n);
     CU_ASSERT(n > 0);
@@ -66,7 +62,8 @@ static void test_patterns_well_formed(void)
             if (!first) continue;
             int len = (int)(last - first) + 1;
             int ok = len <= 5;
-            for (const char *p = first; p <= last; p++) ok &= *p == *f;
+            for (const char *p = first; p <= last; p++)
+                ok &= *p == *f;
             if (!ok) fprintf(stderr, "\n  row %s: field '%c' is not a register field", r->name, *f);
             CU_ASSERT(ok);
         }
@@ -75,8 +72,7 @@ static void test_patterns_well_formed(void)
 
 /* Two rows with the same number of fixed bits that both match some word
  * leave the choice to table order: the tables must say which one wins. */
-static void test_no_ambiguous_rows(void)
-{
+static void test_no_ambiguous_rows(void) {
     unsigned n;
     const struct a64_decoded_row *rows = a64_all_rows(&n);
     for (unsigned i = 0; i < n; i++) {
@@ -93,8 +89,7 @@ static void test_no_ambiguous_rows(void)
     }
 }
 
-static void test_random_words_decode(void)
-{
+static void test_random_words_decode(void) {
     unsigned n;
     const struct a64_decoded_row *rows = a64_all_rows(&n);
     for (unsigned i = 0; i < n; i++) {
@@ -116,14 +111,14 @@ static void test_random_words_decode(void)
 }
 
 /* IR invariants a handler must keep, whatever the field values. */
-static void check_block(const struct ir_block *b, uint32_t ntemps_before, uint32_t insn)
-{
+static void check_block(const struct ir_block *b, uint32_t ntemps_before, uint32_t insn) {
     bool ok = b->ntemps - ntemps_before <= IR_TEMP_RESERVE;
     for (uint32_t k = 0; k < b->n; k++) {
         const struct ir_insn *op = &b->insns[k];
         const struct ir_op_info *info = &ir_op_info[op->op];
         ok &= op->op < IR_NUM_OPS;
-        for (int a = 0; a < info->nargs; a++) ok &= op->a[a] < b->ntemps;
+        for (int a = 0; a < info->nargs; a++)
+            ok &= op->a[a] < b->ntemps;
         if (info->has_dst) ok &= op->dst != IR_ZERO && op->dst < b->ntemps;
         if (op->op == IR_GETX || op->op == IR_SETX) ok &= op->imm < 32;
         if (op->op == IR_LDCPU || op->op == IR_STCPU)
@@ -135,8 +130,7 @@ static void check_block(const struct ir_block *b, uint32_t ntemps_before, uint32
     CU_ASSERT(ok);
 }
 
-static void test_random_words_translate(void)
-{
+static void test_random_words_translate(void) {
     unsigned n;
     const struct a64_decoded_row *rows = a64_all_rows(&n);
     for (unsigned i = 0; i < n; i++) {
@@ -160,8 +154,7 @@ static void test_random_words_translate(void)
 
 /* Words no ARMv8.0 EL0 implementation executes (objdump agrees: undefined,
  * or an instruction of a higher exception level or a later extension). */
-static void test_known_unallocated(void)
-{
+static void test_known_unallocated(void) {
     static const uint32_t words[] = {
         0x00000000, /* udf #0 */
         0x0000ffff, /* udf #0xffff */
@@ -192,8 +185,7 @@ static void test_known_unallocated(void)
     CU_ASSERT(a64_disas(0x00000000, buf, sizeof buf) > 0);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_decode", NULL, NULL);
     CU_add_test(s, "patterns_well_formed", test_patterns_well_formed);
     CU_add_test(s, "no_ambiguous_rows", test_no_ambiguous_rows);

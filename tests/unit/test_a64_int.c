@@ -6,8 +6,7 @@
 #include "tests/unit/a64_suite.h"
 
 /* Runs one word that must raise SIGILL at its own address. */
-static void expect_sigill(uint32_t insn)
-{
+static void expect_sigill(uint32_t insn) {
     reset();
     h->cpu.x[0] = 0x1234;
     CU_ASSERT_EQUAL(harness_run(h, &insn, 1), CPU_EXIT_SIGNAL);
@@ -18,8 +17,7 @@ static void expect_sigill(uint32_t insn)
 
 #define NZCV_NONE 0u
 
-static void test_adds_subs_64(void)
-{
+static void test_adds_subs_64(void) {
     reset();
     X(1) = 0x7fffffffffffffffull;
     X(2) = 1;
@@ -29,8 +27,7 @@ static void test_adds_subs_64(void)
     X(9) = 3;
     X(12) = 0x8000000000000000ull;
     X(13) = 1;
-    RUN(
-        0xab020020, /* adds x0, x1, x2 */
+    RUN(0xab020020, /* adds x0, x1, x2 */
         0xd53b4214, /* mrs x20, nzcv */
         0xab020083, /* adds x3, x4, x2 */
         0xd53b4215, /* mrs x21, nzcv */
@@ -63,15 +60,13 @@ static void test_adds_subs_64(void)
     CU_ASSERT_EQUAL(X(27), NZCV_Z | NZCV_C);
 }
 
-static void test_adds_subs_32(void)
-{
+static void test_adds_subs_32(void) {
     reset();
     X(1) = 0xdeadbeef7fffffffull; /* high half must be ignored */
     X(2) = 1;
     X(4) = 0xffffffff;
     X(6) = 0x80000000;
-    RUN(
-        0x2b020020, /* adds w0, w1, w2 */
+    RUN(0x2b020020, /* adds w0, w1, w2 */
         0xd53b4214, /* mrs x20, nzcv */
         0x6b0203e3, /* subs w3, wzr, w2 */
         0xd53b4215, /* mrs x21, nzcv */
@@ -95,13 +90,11 @@ static void test_adds_subs_32(void)
     CU_ASSERT_EQUAL(X(9), 0xffffu);
 }
 
-static void test_sp_forms(void)
-{
+static void test_sp_forms(void) {
     reset();
     uint64_t sp = h->cpu.x[31];
     X(2) = 0xffffffff;
-    RUN(
-        0x910003e0, /* mov x0, sp */
+    RUN(0x910003e0, /* mov x0, sp */
         0x910043e1, /* add x1, sp, #16 */
         0xcb2243e3, /* sub x3, sp, w2, uxtw */
         0x8b226fe4, /* add x4, sp, x2, lsl #3 */
@@ -122,15 +115,13 @@ static void test_sp_forms(void)
     CU_ASSERT_EQUAL(X(7), NZCV_C); /* sp > 0: no borrow, not zero */
 }
 
-static void test_adc_sbc(void)
-{
+static void test_adc_sbc(void) {
     reset();
     h->cpu.nzcv = NZCV_C;
     X(1) = ~0ull;
     X(3) = 5;
     X(5) = 0x7fffffff;
-    RUN(
-        0xba1f0020, /* adcs x0, x1, xzr */
+    RUN(0xba1f0020, /* adcs x0, x1, xzr */
         0xd53b4214, /* mrs x20, nzcv */
         0x9a030062, /* adc x2, x3, x3 */
         0xfa030064, /* sbcs x4, x3, x3 */
@@ -147,7 +138,7 @@ static void test_adc_sbc(void)
     CU_ASSERT_EQUAL(X(0), 0); /* ~0 + 0 + 1 */
     CU_ASSERT_EQUAL(X(20), NZCV_Z | NZCV_C);
     CU_ASSERT_EQUAL(X(2), 11); /* C still 1 */
-    CU_ASSERT_EQUAL(X(4), 0); /* 5 + ~5 + 1 */
+    CU_ASSERT_EQUAL(X(4), 0);  /* 5 + ~5 + 1 */
     CU_ASSERT_EQUAL(X(21), NZCV_Z | NZCV_C);
     CU_ASSERT_EQUAL(X(6), 5); /* 5 + ~0 + 1 */
     CU_ASSERT_EQUAL(X(7), 0x80000000u);
@@ -157,26 +148,22 @@ static void test_adc_sbc(void)
     CU_ASSERT_EQUAL(X(9), (uint64_t)-5); /* 0 + ~5 + C(1 from the previous sbcs) */
 }
 
-static void test_sbc_borrow(void)
-{
+static void test_sbc_borrow(void) {
     reset();
     X(3) = 5;
-    RUN(
-        0xfa030064, /* sbcs x4, x3, x3 */
+    RUN(0xfa030064, /* sbcs x4, x3, x3 */
         0xd53b4214, /* mrs x20, nzcv */
     );
     CU_ASSERT_EQUAL(X(4), ~0ull); /* 5 + ~5 + 0 */
     CU_ASSERT_EQUAL(X(20), NZCV_N);
 }
 
-static void test_ccmp(void)
-{
+static void test_ccmp(void) {
     reset();
     X(1) = 1;
     X(2) = 2;
     X(3) = 0x7fffffff;
-    RUN(
-        0xeb01003f, /* cmp x1, x1 */
+    RUN(0xeb01003f, /* cmp x1, x1 */
         0xfa420023, /* ccmp x1, x2, #3, eq */
         0xd53b4214, /* mrs x20, nzcv */
         0xfa420023, /* ccmp x1, x2, #3, eq */
@@ -188,15 +175,14 @@ static void test_ccmp(void)
         0xba42e020, /* ccmn x1, x2, #0, al */
         0xd53b4218, /* mrs x24, nzcv */
     );
-    CU_ASSERT_EQUAL(X(20), NZCV_N); /* EQ held: flags of 1 - 2 */
+    CU_ASSERT_EQUAL(X(20), NZCV_N);          /* EQ held: flags of 1 - 2 */
     CU_ASSERT_EQUAL(X(21), NZCV_C | NZCV_V); /* EQ failed: #3 */
     CU_ASSERT_EQUAL(X(22), NZCV_N | NZCV_V); /* LT (N != V) held: 0x7fffffff + 1 */
     CU_ASSERT_EQUAL(X(23), NZCV_Z | NZCV_C); /* VS held: w3 - w3 */
-    CU_ASSERT_EQUAL(X(24), NZCV_NONE); /* AL: 1 + 2 */
+    CU_ASSERT_EQUAL(X(24), NZCV_NONE);       /* AL: 1 + 2 */
 }
 
-static void test_shifted_register(void)
-{
+static void test_shifted_register(void) {
     reset();
     X(1) = 1;
     X(2) = 0x10;
@@ -206,8 +192,7 @@ static void test_shifted_register(void)
     X(6) = 0x12345678;
     X(7) = 0x80000000;
     X(8) = 0xdeadbeef12345678ull;
-    RUN(
-        0x8b02102a, /* add x10, x1, x2, lsl #4 */
+    RUN(0x8b02102a, /* add x10, x1, x2, lsl #4 */
         0x8b43fc2b, /* add x11, x1, x3, lsr #63 */
         0xcb8407ec, /* sub x12, xzr, x4, asr #1 */
         0xcac523ed, /* eor x13, xzr, x5, ror #8 */
@@ -234,14 +219,12 @@ static void test_shifted_register(void)
     CU_ASSERT_EQUAL(X(21), 0x8000000000000010ull);
 }
 
-static void test_logical_register(void)
-{
+static void test_logical_register(void) {
     reset();
     X(1) = 0xff;
     X(2) = 0x0f;
     X(3) = 0x80000000;
-    RUN(
-        0x8a22002a, /* bic x10, x1, x2 */
+    RUN(0x8a22002a, /* bic x10, x1, x2 */
         0xaa21004b, /* orn x11, x2, x1 */
         0xca22002c, /* eon x12, x1, x2 */
         0x4a02002d, /* eor w13, w1, w2 */
@@ -267,16 +250,14 @@ static void test_logical_register(void)
     CU_ASSERT_EQUAL(X(23), NZCV_NONE);
 }
 
-static void test_variable_shifts(void)
-{
+static void test_variable_shifts(void) {
     reset();
     X(1) = 1;
     X(2) = 65;
     X(3) = 33;
     X(4) = 0x80000000;
     X(5) = 4;
-    RUN(
-        0x9ac2202a, /* lsl x10, x1, x2 */
+    RUN(0x9ac2202a, /* lsl x10, x1, x2 */
         0x1ac3202b, /* lsl w11, w1, w3 */
         0x1ac5288c, /* asr w12, w4, w5 */
         0x9ac52c2d, /* ror x13, x1, x5 */
@@ -293,8 +274,7 @@ static void test_variable_shifts(void)
     CU_ASSERT_EQUAL(X(16), 0x08000000u);
 }
 
-static void test_extended_register(void)
-{
+static void test_extended_register(void) {
     reset();
     X(1) = 1000;
     X(2) = 0x1ff;
@@ -303,8 +283,7 @@ static void test_extended_register(void)
     X(5) = ~0ull;
     X(6) = 0xffffffff;
     X(7) = 0x12345;
-    RUN(
-        0x8b22002a, /* add x10, x1, w2, uxtb */
+    RUN(0x8b22002a, /* add x10, x1, w2, uxtb */
         0x8b23882b, /* add x11, x1, w3, sxtb #2 */
         0x2b24a04c, /* adds w12, w2, w4, sxth */
         0xd53b4214, /* mrs x20, nzcv */
@@ -328,15 +307,13 @@ static void test_extended_register(void)
     CU_ASSERT_EQUAL(X(17), 999);
 }
 
-static void test_bitfield_shifts(void)
-{
+static void test_bitfield_shifts(void) {
     reset();
     X(1) = 0xf00000000000000full;
     X(2) = 0xf000000f;
     X(3) = 0x8000000000000000ull;
     X(4) = 0x80000000;
-    RUN(
-        0xd37cec2a, /* lsl x10, x1, #4 */
+    RUN(0xd37cec2a, /* lsl x10, x1, #4 */
         0x53047c4b, /* lsr w11, w2, #4 */
         0x937cfc6c, /* asr x12, x3, #60 */
         0x131f7c8d, /* asr w13, w4, #31 */
@@ -355,12 +332,10 @@ static void test_bitfield_shifts(void)
     CU_ASSERT_EQUAL(X(17), 0xf);
 }
 
-static void test_extends(void)
-{
+static void test_extends(void) {
     reset();
     X(1) = 0xffffffff80008080ull;
-    RUN(
-        0x93401c2a, /* sxtb x10, w1 */
+    RUN(0x93401c2a, /* sxtb x10, w1 */
         0x13001c2b, /* sxtb w11, w1 */
         0x93403c2c, /* sxth x12, w1 */
         0x13003c2d, /* sxth w13, w1 */
@@ -379,8 +354,7 @@ static void test_extends(void)
     CU_ASSERT_EQUAL(X(17), 0x80008080u);
 }
 
-static void test_bitfield_extract_insert(void)
-{
+static void test_bitfield_extract_insert(void) {
     reset();
     X(1) = 0x12345678;
     X(2) = 0x80;
@@ -391,8 +365,7 @@ static void test_bitfield_extract_insert(void)
     X(20) = ~0ull;
     X(21) = ~0ull;
     X(22) = 0x1111111111111111ull;
-    RUN(
-        0xd3483c2a, /* ubfx x10, x1, #8, #8 */
+    RUN(0xd3483c2a, /* ubfx x10, x1, #8, #8 */
         0x93441c4b, /* sbfx x11, x2, #4, #4 */
         0x131c7c6c, /* sbfx w12, w3, #28, #4 */
         0xd37c1c8d, /* ubfiz x13, x4, #4, #8 */
@@ -421,16 +394,14 @@ static void test_bitfield_extract_insert(void)
     CU_ASSERT_EQUAL(X(19), 0x56780000u);
 }
 
-static void test_extr(void)
-{
+static void test_extr(void) {
     reset();
     X(1) = 0x11;
     X(2) = 0x2200000000000000ull;
     X(3) = 0xa;
     X(4) = 0xb0;
     X(5) = 0xf;
-    RUN(
-        0x93c2202a, /* extr x10, x1, x2, #8 */
+    RUN(0x93c2202a, /* extr x10, x1, x2, #8 */
         0x1384106b, /* extr w11, w3, w4, #4 */
         0x93c510ac, /* ror x12, x5, #4 */
         0x138510ad, /* ror w13, w5, #4 */
@@ -445,13 +416,11 @@ static void test_extr(void)
     CU_ASSERT_EQUAL(X(15), 0x22); /* (0x11 << 1) | (0 >> 31) */
 }
 
-static void test_logical_immediate(void)
-{
+static void test_logical_immediate(void) {
     reset();
     X(1) = ~0ull;
     X(2) = 0x80000000;
-    RUN(
-        0x92089c2a, /* and x10, x1, #0xff00ff00ff00ff00 */
+    RUN(0x92089c2a, /* and x10, x1, #0xff00ff00ff00ff00 */
         0x3200f3eb, /* mov w11, #0x55555555 */
         0xd241042c, /* eor x12, x1, #0x8000000000000001 */
         0x7201004d, /* ands w13, w2, #0x80000000 */
@@ -475,21 +444,18 @@ static void test_logical_immediate(void)
     CU_ASSERT_EQUAL(X(17), 1);
 }
 
-static void test_logical_immediate_reserved(void)
-{
+static void test_logical_immediate_reserved(void) {
     expect_sigill(0x9200fc00); /* AND x0, x0: N=0 imms=111111 (len undefined) */
     expect_sigill(0x9240fc00); /* AND x0, x0: N=1 imms=111111 (all-ones element) */
     expect_sigill(0x12400000); /* AND w0, w0: N=1 in a 32-bit op */
     expect_sigill(0x3200f400); /* ORR w0: N=0 imms=111101 -> esize 2, all ones */
 }
 
-static void test_move_wide(void)
-{
+static void test_move_wide(void) {
     reset();
     X(12) = 0x1111111111111111ull;
     X(13) = ~0ull;
-    RUN(
-        0xd2e2468a, /* movz x10, #0x1234, lsl #48 */
+    RUN(0xd2e2468a, /* movz x10, #0x1234, lsl #48 */
         0x9280000b, /* movn x11, #0 */
         0xf2b7ddec, /* movk x12, #0xbeef, lsl #16 */
         0x7297dded, /* movk w13, #0xbeef */
@@ -510,11 +476,9 @@ static void test_move_wide(void)
     expect_sigill(0x32800000); /* move wide with opc=01 */
 }
 
-static void test_adr(void)
-{
+static void test_adr(void) {
     reset();
-    RUN(
-        0x10000020, /* adr x0, 1f */
+    RUN(0x10000020, /* adr x0, 1f */
         0x10000001, /* 1: adr x1, 1b */
         0xd0000002, /* adrp x2, pc_page + 0x2000 (immlo=2) */
         0xf0ffffe3, /* adrp x3, pc_page - 0x1000 (imm=-1) */
@@ -527,8 +491,7 @@ static void test_adr(void)
     CU_ASSERT_EQUAL(X(4), HARNESS_CODE + 16 - 0x1000);
 }
 
-static void test_multiply(void)
-{
+static void test_multiply(void) {
     reset();
     X(1) = 3;
     X(2) = 4;
@@ -536,8 +499,7 @@ static void test_multiply(void)
     X(4) = 0x10000;
     X(5) = 0xfffffffe; /* -2 as a W register */
     X(6) = 10;
-    RUN(
-        0x9b020c2a, /* madd x10, x1, x2, x3 */
+    RUN(0x9b020c2a, /* madd x10, x1, x2, x3 */
         0x9b028c2b, /* msub x11, x1, x2, x3 */
         0x1b047c8c, /* mul w12, w4, w4 */
         0x9b2118ad, /* smaddl x13, w5, w1, x6 */
@@ -564,30 +526,27 @@ static void test_multiply(void)
     CU_ASSERT_EQUAL(X(21), 0x100000000ull);
 }
 
-static void test_multiply_high(void)
-{
+static void test_multiply_high(void) {
     reset();
     X(1) = ~0ull;
     X(2) = 5;
     X(3) = 0x8000000000000000ull;
-    RUN(
-        0x9b427c2a, /* smulh x10, x1, x2 */
+    RUN(0x9b427c2a, /* smulh x10, x1, x2 */
         0x9bc27c2b, /* umulh x11, x1, x2 */
         0x9b437c6c, /* smulh x12, x3, x3 */
         0x9bc37c6d, /* umulh x13, x3, x3 */
         0x9b417c2e, /* smulh x14, x1, x1 */
         0x9bc17c2f, /* umulh x15, x1, x1 */
     );
-    CU_ASSERT_EQUAL(X(10), ~0ull); /* -5 */
-    CU_ASSERT_EQUAL(X(11), 4);     /* (2^64 - 1) * 5 = 4 * 2^64 + (2^64 - 5) */
+    CU_ASSERT_EQUAL(X(10), ~0ull);                 /* -5 */
+    CU_ASSERT_EQUAL(X(11), 4);                     /* (2^64 - 1) * 5 = 4 * 2^64 + (2^64 - 5) */
     CU_ASSERT_EQUAL(X(12), 0x4000000000000000ull); /* (-2^63)^2 = 2^126 */
     CU_ASSERT_EQUAL(X(13), 0x4000000000000000ull);
     CU_ASSERT_EQUAL(X(14), 0); /* (-1)^2 = 1 */
     CU_ASSERT_EQUAL(X(15), 0xfffffffffffffffeull);
 }
 
-static void test_divide(void)
-{
+static void test_divide(void) {
     reset();
     X(1) = 7;
     X(2) = 2;
@@ -595,8 +554,7 @@ static void test_divide(void)
     X(4) = ~0ull;
     X(5) = 0xfffffff9; /* -7 as a W register */
     X(6) = 0x80000000;
-    RUN(
-        0x9ac2082a, /* udiv x10, x1, x2 */
+    RUN(0x9ac2082a, /* udiv x10, x1, x2 */
         0x9adf082b, /* udiv x11, x1, xzr */
         0x9ac40c6c, /* sdiv x12, x3, x4 */
         0x1ac40ccd, /* sdiv w13, w6, w4 */
@@ -617,16 +575,14 @@ static void test_divide(void)
     CU_ASSERT_EQUAL(X(18), 0x7fffffffffffffffull);
 }
 
-static void test_one_source(void)
-{
+static void test_one_source(void) {
     reset();
     X(1) = 1;
     X(2) = 0x0102030405060708ull;
     X(3) = 0xffffffff00000001ull;
     X(4) = 0xffffffff;
     X(5) = 0x4000000000000000ull;
-    RUN(
-        0xdac0002a, /* rbit x10, x1 */
+    RUN(0xdac0002a, /* rbit x10, x1 */
         0x5ac0002b, /* rbit w11, w1 */
         0xdac00c4c, /* rev x12, x2 */
         0x5ac0084d, /* rev w13, w2 */
@@ -655,15 +611,13 @@ static void test_one_source(void)
     CU_ASSERT_EQUAL(X(22), 1);
 }
 
-static void test_conditional_select(void)
-{
+static void test_conditional_select(void) {
     reset();
     X(1) = 1;
     X(2) = 2;
     X(3) = 0xffffffff00000005ull;
     X(4) = 7;
-    RUN(
-        0xeb02003f, /* cmp x1, x2 */
+    RUN(0xeb02003f, /* cmp x1, x2 */
         0x9a84b06a, /* csel x10, x3, x4, lt */
         0x9a84a46b, /* csinc x11, x3, x4, ge */
         0xda84a06c, /* csinv x12, x3, x4, ge */
@@ -691,8 +645,7 @@ static void test_conditional_select(void)
     CU_ASSERT_EQUAL(X(21), 0xffffffffu); /* LO true */
 }
 
-static void test_crc32(void)
-{
+static void test_crc32(void) {
     /* "123456789" fed 8+1, 4+2+2+1 bytes; the complete CRC-32 and
      * CRC-32C invert before and after (their check values: 0xcbf43926,
      * 0xe3069283). */
@@ -706,8 +659,7 @@ static void test_crc32(void)
     X(6) = 0x3837;
     X(7) = 0xffffffff;
     X(8) = 0xffffffff;
-    RUN(
-        0x9ac24c00, /* crc32x w0, w0, x2 */
+    RUN(0x9ac24c00, /* crc32x w0, w0, x2 */
         0x1ac34000, /* crc32b w0, w0, w3 */
         0x2a2003e0, /* mvn w0, w0 */
         0x9ac25c21, /* crc32cx w1, w1, x2 */
@@ -737,8 +689,7 @@ static void test_crc32(void)
 
 /* Encodings inside the integer groups that the Arm ARM leaves
  * unallocated in ARMv8.0 (objdump: "undefined", or a later extension). */
-static void test_unallocated(void)
-{
+static void test_unallocated(void) {
     expect_sigill(0x8bc00000); /* ADD (shifted) with shift type 11 */
     expect_sigill(0x0b008000); /* ADD w (shifted) with amount 32 */
     expect_sigill(0x8b201400); /* ADD (extended) with shift 5 */
@@ -761,8 +712,7 @@ static void test_unallocated(void)
     expect_sigill(0x1ac01000); /* 2-source opcode 000100 */
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_int", suite_init, suite_fini);
     CU_add_test(s, "adds_subs_64", test_adds_subs_64);
     CU_add_test(s, "adds_subs_32", test_adds_subs_32);

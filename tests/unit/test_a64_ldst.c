@@ -8,19 +8,18 @@
 
 #include "tests/unit/a64_mem_util.h"
 
-#define B (HARNESS_DATA + 0x1000) /* base address with room on both sides */
+#define B       (HARNESS_DATA + 0x1000) /* base address with room on both sides */
 #define GARBAGE 0xdeadbeefcafef00dull
 
-static struct harness *setup(void)
-{
+static struct harness *setup(void) {
     struct harness *h = harness_new();
     mem_fill(h, HARNESS_DATA, 0x10000, 0x31);
-    for (unsigned r = 0; r < 31; r++) h->cpu.x[r] = GARBAGE;
+    for (unsigned r = 0; r < 31; r++)
+        h->cpu.x[r] = GARBAGE;
     return h;
 }
 
-static void test_uimm_load(void)
-{
+static void test_uimm_load(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     int e = RUN(h, 0xf9400420u, /* ldr x0, [x1, #8] */
@@ -44,8 +43,7 @@ static void test_uimm_load(void)
     harness_free(h);
 }
 
-static void test_uimm_store(void)
-{
+static void test_uimm_store(void) {
     struct harness *h = setup();
     memset(harness_mem(h, B), 0xaa, 64);
     memset(harness_mem(h, HARNESS_DATA), 0xaa, 16);
@@ -56,12 +54,12 @@ static void test_uimm_store(void)
     h->cpu.x[4] = 0x33333333333333f9ull;
     h->cpu.x[5] = 0x5555666677778888ull;
     h->cpu.x[31] = HARNESS_DATA; /* SP */
-    int e = RUN(h, 0xf9000820u, /* str x0, [x1, #16] */
-                0xb9000422u,    /* str w2, [x1, #4] */
-                0x79000423u,    /* strh w3, [x1, #2] */
-                0x39000424u,    /* strb w4, [x1, #1] */
-                0xf9000c3fu,    /* str xzr, [x1, #24] */
-                0xf90007e5u);   /* str x5, [sp, #8] */
+    int e = RUN(h, 0xf9000820u,  /* str x0, [x1, #16] */
+                0xb9000422u,     /* str w2, [x1, #4] */
+                0x79000423u,     /* strh w3, [x1, #2] */
+                0x39000424u,     /* strb w4, [x1, #1] */
+                0xf9000c3fu,     /* str xzr, [x1, #24] */
+                0xf90007e5u);    /* str x5, [sp, #8] */
     CU_ASSERT_EQUAL(e, CPU_EXIT_SVC);
     CU_ASSERT_EQUAL(mem_rd(h, B, 8), 0x223344556677f9aaull);
     CU_ASSERT_EQUAL(mem_rd(h, B + 8, 8), 0xaaaaaaaaaaaaaaaaull);
@@ -73,8 +71,7 @@ static void test_uimm_store(void)
     harness_free(h);
 }
 
-static void test_sign_extend(void)
-{
+static void test_sign_extend(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[10] = 1;
@@ -106,8 +103,7 @@ static void test_sign_extend(void)
     harness_free(h);
 }
 
-static void test_pre_post_index(void)
-{
+static void test_pre_post_index(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[3] = B + 64;
@@ -146,8 +142,7 @@ static void test_pre_post_index(void)
     harness_free(h);
 }
 
-static void test_unscaled(void)
-{
+static void test_unscaled(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[2] = 0xffffffff10203040ull;
@@ -175,8 +170,7 @@ static void test_unscaled(void)
     harness_free(h);
 }
 
-static void test_unprivileged(void)
-{
+static void test_unprivileged(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[2] = 0x77;
@@ -206,8 +200,7 @@ static void test_unprivileged(void)
     harness_free(h);
 }
 
-static void test_register_offset(void)
-{
+static void test_register_offset(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[2] = 3;
@@ -253,8 +246,7 @@ static void test_register_offset(void)
     harness_free(h);
 }
 
-static void test_literal(void)
-{
+static void test_literal(void) {
     struct harness *h = setup();
     memset(h->cpu.v, 0xee, sizeof h->cpu.v);
     mem_wr(h, 0x80020, 0x8000000012345678ull, 8); /* LDRSW reads the low word */
@@ -282,8 +274,7 @@ static void test_literal(void)
     harness_free(h);
 }
 
-static void test_prefetch_never_faults(void)
-{
+static void test_prefetch_never_faults(void) {
     struct harness *h = setup();
     h->cpu.x[1] = 0xdead00000000ull; /* far outside guest memory */
     h->cpu.x[2] = 0x80000000ull;
@@ -298,8 +289,7 @@ static void test_prefetch_never_faults(void)
     harness_free(h);
 }
 
-static void test_pairs(void)
-{
+static void test_pairs(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[9] = B + 64;
@@ -368,8 +358,7 @@ static void test_pairs(void)
 /* CONSTRAINED UNPREDICTABLE register overlaps: results match qemu-aarch64
  * (checked with a guest program): writeback beats the loaded value, a
  * store writes the old base, and for LDP Rt == Rt2 the first load wins. */
-static void test_writeback_overlap(void)
-{
+static void test_writeback_overlap(void) {
     struct harness *h = setup();
     mem_wr(h, B, 0x1111111180000001ull, 8);
     mem_wr(h, B + 8, 0x2222222290000002ull, 8);
@@ -404,20 +393,18 @@ static void test_writeback_overlap(void)
     harness_free(h);
 }
 
-static void fill_vregs(struct harness *h)
-{
+static void fill_vregs(struct harness *h) {
     for (unsigned r = 0; r < 32; r++)
-        for (unsigned i = 0; i < 16; i++) h->cpu.v[r].b[i] = (uint8_t)(r * 16 + i);
+        for (unsigned i = 0; i < 16; i++)
+            h->cpu.v[r].b[i] = (uint8_t)(r * 16 + i);
 }
 
-static void assert_vreg(struct harness *h, unsigned r, uint64_t addr, unsigned bytes)
-{
+static void assert_vreg(struct harness *h, unsigned r, uint64_t addr, unsigned bytes) {
     CU_ASSERT_EQUAL(h->cpu.v[r].d[0], mem_rd(h, addr, bytes < 8 ? bytes : 8));
     CU_ASSERT_EQUAL(h->cpu.v[r].d[1], bytes > 8 ? mem_rd(h, addr + 8, 8) : 0);
 }
 
-static void test_simd_fp_load(void)
-{
+static void test_simd_fp_load(void) {
     struct harness *h = setup();
     memset(h->cpu.v, 0xee, sizeof h->cpu.v); /* scalar loads must clear the rest */
     mem_fill(h, B + 65520, 16, 7);
@@ -460,8 +447,7 @@ static void test_simd_fp_load(void)
     harness_free(h);
 }
 
-static void test_simd_fp_store(void)
-{
+static void test_simd_fp_store(void) {
     struct harness *h = setup();
     fill_vregs(h);
     memset(harness_mem(h, B), 0xaa, 256);
@@ -497,8 +483,7 @@ static void test_simd_fp_store(void)
     harness_free(h);
 }
 
-static void test_simd_fp_pairs(void)
-{
+static void test_simd_fp_pairs(void) {
     struct harness *h = setup();
     fill_vregs(h);
     h->cpu.x[1] = B;
@@ -542,8 +527,7 @@ static void test_simd_fp_pairs(void)
 /* Encodings the Arm ARM leaves unallocated (each checked to raise SIGILL
  * under qemu-aarch64 too), and STGP (FEAT_MTE, absent here as on the
  * reference CPU cortex-a76); the instruction must have no effect. */
-static void test_unallocated(void)
-{
+static void test_unallocated(void) {
     static const uint32_t words[] = {
         0xb9c00020u, /* size 10, opc 11: no LDRSW to W */
         0xf9c00020u, /* size 11, opc 11 */
@@ -573,8 +557,7 @@ static void test_unallocated(void)
     harness_free(h);
 }
 
-static void test_faults(void)
-{
+static void test_faults(void) {
     struct harness *h = setup();
     /* Wholly outside guest memory. */
     h->cpu.x[1] = HARNESS_MEM_SIZE;
@@ -624,8 +607,7 @@ static void test_faults(void)
     harness_free(h);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_ldst", NULL, NULL);
     CU_add_test(s, "uimm_load", test_uimm_load);
     CU_add_test(s, "uimm_store", test_uimm_store);

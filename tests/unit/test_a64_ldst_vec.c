@@ -10,17 +10,16 @@
 
 #define B (HARNESS_DATA + 0x1000)
 
-static struct harness *setup(void)
-{
+static struct harness *setup(void) {
     struct harness *h = harness_new();
     mem_fill(h, HARNESS_DATA, 0x10000, 0x17);
     for (unsigned r = 0; r < 32; r++)
-        for (unsigned i = 0; i < 16; i++) h->cpu.v[r].b[i] = (uint8_t)(0x80 + r * 3 + i);
+        for (unsigned i = 0; i < 16; i++)
+            h->cpu.v[r].b[i] = (uint8_t)(0x80 + r * 3 + i);
     return h;
 }
 
-static uint64_t lane(struct harness *h, unsigned r, unsigned e, unsigned ebytes)
-{
+static uint64_t lane(struct harness *h, unsigned r, unsigned e, unsigned ebytes) {
     uint64_t v = 0;
     memcpy(&v, h->cpu.v[r % 32].b + e * ebytes, ebytes);
     return v;
@@ -29,8 +28,7 @@ static uint64_t lane(struct harness *h, unsigned r, unsigned e, unsigned ebytes)
 /* LDn (n = selem) of `elements` elements of ebytes from base into
  * registers first.. (mod 32); a 64-bit arrangement clears the upper half. */
 static void check_ldn(struct harness *h, unsigned first, unsigned selem, unsigned ebytes, bool q,
-                      uint64_t base)
-{
+                      uint64_t base) {
     unsigned elements = (8u << q) / ebytes;
     for (unsigned k = 0; k < selem; k++) {
         for (unsigned e = 0; e < elements; e++)
@@ -41,8 +39,7 @@ static void check_ldn(struct harness *h, unsigned first, unsigned selem, unsigne
 }
 
 /* LD1 of nregs whole registers: consecutive memory. */
-static void check_ld1(struct harness *h, unsigned first, unsigned nregs, bool q, uint64_t base)
-{
+static void check_ld1(struct harness *h, unsigned first, unsigned nregs, bool q, uint64_t base) {
     for (unsigned r = 0; r < nregs; r++) {
         unsigned bytes = 8u << q;
         const uint8_t *want = harness_mem(h, base + r * bytes);
@@ -51,8 +48,7 @@ static void check_ld1(struct harness *h, unsigned first, unsigned nregs, bool q,
     }
 }
 
-static void test_multiple_load(void)
-{
+static void test_multiple_load(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[2] = B + 0x100;
@@ -96,8 +92,7 @@ static void test_multiple_load(void)
     harness_free(h);
 }
 
-static void test_multiple_store(void)
-{
+static void test_multiple_store(void) {
     struct harness *h = setup();
     memset(harness_mem(h, B + 0x400), 0xaa, 0x600);
     h->cpu.x[1] = B;
@@ -138,15 +133,14 @@ static void test_multiple_store(void)
     harness_free(h);
 }
 
-static void check_replicated(struct harness *h, unsigned r, unsigned ebytes, bool q, uint64_t addr)
-{
+static void check_replicated(struct harness *h, unsigned r, unsigned ebytes, bool q,
+                             uint64_t addr) {
     for (unsigned e = 0; e < (8u << q) / ebytes; e++)
         CU_ASSERT_EQUAL(lane(h, r, e, ebytes), mem_rd(h, addr, ebytes));
     if (!q) CU_ASSERT_EQUAL(h->cpu.v[r].d[1], 0);
 }
 
-static void test_replicate(void)
-{
+static void test_replicate(void) {
     struct harness *h = setup();
     h->cpu.x[1] = B;
     h->cpu.x[2] = B + 0x100;
@@ -162,9 +156,11 @@ static void test_replicate(void)
     check_replicated(h, 0, 4, true, B);
     check_replicated(h, 1, 1, false, B);
     check_replicated(h, 2, 1, false, B + 1);
-    for (unsigned k = 0; k < 3; k++) check_replicated(h, 3 + k, 2, false, B + 0x100 + 2 * k);
+    for (unsigned k = 0; k < 3; k++)
+        check_replicated(h, 3 + k, 2, false, B + 0x100 + 2 * k);
     CU_ASSERT_EQUAL(h->cpu.x[2], B + 0x106);
-    for (unsigned k = 0; k < 4; k++) check_replicated(h, 6 + k, 8, true, B + 0x200 + 8 * k);
+    for (unsigned k = 0; k < 4; k++)
+        check_replicated(h, 6 + k, 8, true, B + 0x200 + 8 * k);
     CU_ASSERT_EQUAL(h->cpu.x[3], B + 0x240);
     check_replicated(h, 10, 8, false, B);
     check_replicated(h, 11, 1, true, B);
@@ -173,20 +169,17 @@ static void test_replicate(void)
 }
 
 /* old with lane e (ebytes wide) replaced by the value at addr. */
-static vreg_t with_lane(vreg_t old, struct harness *h, unsigned e, unsigned ebytes, uint64_t addr)
-{
+static vreg_t with_lane(vreg_t old, struct harness *h, unsigned e, unsigned ebytes, uint64_t addr) {
     memcpy(old.b + e * ebytes, harness_mem(h, addr), ebytes);
     return old;
 }
 
-static void assert_vreg_eq(struct harness *h, unsigned r, vreg_t want)
-{
+static void assert_vreg_eq(struct harness *h, unsigned r, vreg_t want) {
     CU_ASSERT_EQUAL(h->cpu.v[r].d[0], want.d[0]);
     CU_ASSERT_EQUAL(h->cpu.v[r].d[1], want.d[1]);
 }
 
-static void test_single_lane(void)
-{
+static void test_single_lane(void) {
     struct harness *h = setup();
     memset(harness_mem(h, B + 0x300), 0xaa, 0x400);
     h->cpu.x[1] = B;
@@ -219,7 +212,8 @@ static void test_single_lane(void)
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x300, 8), old[20].d[1]);
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x308, 1), 0xaa);
     CU_ASSERT_EQUAL(h->cpu.x[3], B + 0x310);
-    for (unsigned k = 0; k < 3; k++) CU_ASSERT_EQUAL(mem_rd(h, B + 0x400 + k, 1), old[21 + k].b[9]);
+    for (unsigned k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(mem_rd(h, B + 0x400 + k, 1), old[21 + k].b[9]);
     CU_ASSERT_EQUAL(mem_rd(h, B + 0x403, 1), 0xaa);
     for (unsigned k = 0; k < 4; k++)
         CU_ASSERT_EQUAL(mem_rd(h, B + 0x500 + 4 * k, 4), old[24 + k].s[2]);
@@ -233,8 +227,7 @@ static void test_single_lane(void)
 }
 
 /* Each raises SIGILL under qemu-aarch64 as well. */
-static void test_unallocated(void)
-{
+static void test_unallocated(void) {
     static const uint32_t words[] = {
         0x0c408c20u, /* LD2 with the .1D arrangement */
         0x0d00c020u, /* store form of LD1R */
@@ -257,8 +250,7 @@ static void test_unallocated(void)
     harness_free(h);
 }
 
-static void test_fault(void)
-{
+static void test_fault(void) {
     struct harness *h = setup();
     vreg_t v0 = h->cpu.v[0], v1 = h->cpu.v[1];
     h->cpu.x[1] = HARNESS_MEM_SIZE - 8;
@@ -279,8 +271,7 @@ static void test_fault(void)
     harness_free(h);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("a64_ldst_vec", NULL, NULL);
     CU_add_test(s, "multiple_load", test_multiple_load);
     CU_add_test(s, "multiple_store", test_multiple_store);

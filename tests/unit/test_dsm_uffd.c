@@ -132,8 +132,8 @@ static void locked_rmw(enum dsm_fault_mech mech) {
     CU_ASSERT_EQUAL(old, 0x0202020202020202ull);
     CU_ASSERT_EQUAL(*p1, 0x0202020202020203ull);
     uint64_t want = 7; /* fails: memory holds the fill pattern */
-    CU_ASSERT_FALSE(__atomic_compare_exchange_n(p2, &want, 1, false, __ATOMIC_SEQ_CST,
-                                                __ATOMIC_SEQ_CST));
+    CU_ASSERT_FALSE(
+        __atomic_compare_exchange_n(p2, &want, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     CU_ASSERT_EQUAL(want, 0x0303030303030303ull);
     uint64_t lo = 0x0404040404040404ull, hi = lo;
     bool ok;
@@ -154,12 +154,11 @@ static void locked_rmw(enum dsm_fault_mech mech) {
     x->policy = UNPROTECT;
     CU_ASSERT_EQUAL(__atomic_fetch_add((uint64_t *)at(x, 4), 5, __ATOMIC_SEQ_CST), 0);
     want = 0;
-    CU_ASSERT(__atomic_compare_exchange_n((uint64_t *)at(x, 5), &want, 9, false,
-                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    CU_ASSERT(__atomic_compare_exchange_n((uint64_t *)at(x, 5), &want, 9, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
     lo = hi = 0;
     __asm__ __volatile__("lock cmpxchg16b %1"
-                         : "=@ccz"(ok), "+m"(*(unsigned __int128 *)at(x, 6)), "+a"(lo),
-                           "+d"(hi)
+                         : "=@ccz"(ok), "+m"(*(unsigned __int128 *)at(x, 6)), "+a"(lo), "+d"(hi)
                          : "b"(3ull), "c"(4ull)
                          : "memory");
     CU_ASSERT(ok);

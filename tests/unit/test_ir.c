@@ -5,8 +5,7 @@
 #include "dbt/interp_ops.h"
 #include "dbt/ir.h"
 
-static void test_flags_adc(void)
-{
+static void test_flags_adc(void) {
     /* 0x7fffffff + 1 at 32 bits: N and V set */
     CU_ASSERT_EQUAL(interp_flags_adc(0x7fffffff, 1, 0, 32), NZCV_N | NZCV_V);
     /* 0xffffffff + 1: Z and C */
@@ -19,11 +18,10 @@ static void test_flags_adc(void)
     CU_ASSERT_EQUAL(interp_flags_adc(0x8000000000000000ull, ~1ull, 1, 64), NZCV_C | NZCV_V);
 }
 
-static void test_cond(void)
-{
-    CU_ASSERT_EQUAL(interp_cond(NZCV_Z, 0), 1);       /* EQ */
+static void test_cond(void) {
+    CU_ASSERT_EQUAL(interp_cond(NZCV_Z, 0), 1); /* EQ */
     CU_ASSERT_EQUAL(interp_cond(0, 0), 0);
-    CU_ASSERT_EQUAL(interp_cond(NZCV_C, 8), 1);       /* HI */
+    CU_ASSERT_EQUAL(interp_cond(NZCV_C, 8), 1); /* HI */
     CU_ASSERT_EQUAL(interp_cond(NZCV_C | NZCV_Z, 8), 0);
     CU_ASSERT_EQUAL(interp_cond(NZCV_N | NZCV_V, 10), 1); /* GE */
     CU_ASSERT_EQUAL(interp_cond(NZCV_N, 11), 1);          /* LT */
@@ -31,8 +29,7 @@ static void test_cond(void)
     CU_ASSERT_EQUAL(interp_cond(0, 15), 1);               /* NV behaves as AL */
 }
 
-static void test_bit_ops(void)
-{
+static void test_bit_ops(void) {
     CU_ASSERT_EQUAL(interp_clz(0, 32), 32);
     CU_ASSERT_EQUAL(interp_clz(1, 64), 63);
     CU_ASSERT_EQUAL(interp_cls(0, 64), 63);
@@ -48,8 +45,7 @@ static void test_bit_ops(void)
     CU_ASSERT_EQUAL(interp_rev32(0x0102030405060708ull), 0x0403020108070605ull);
 }
 
-static void test_block(void)
-{
+static void test_block(void) {
     /* x0 = x1 + 5; then SVC */
     struct cpu cpu = {0};
     struct ir_block b;
@@ -67,8 +63,7 @@ static void test_block(void)
     ir_block_free(&b);
 }
 
-void test_register(void)
-{
+void test_register(void) {
     CU_pSuite s = CU_add_suite("ir", NULL, NULL);
     CU_add_test(s, "flags_adc", test_flags_adc);
     CU_add_test(s, "cond", test_cond);

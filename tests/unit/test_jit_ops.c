@@ -58,7 +58,8 @@ static void build(struct ir_block *b, enum ir_opcode op, unsigned sz, uint64_t i
     i->dst = ir_new_temp(b);
     b->guest_insns = 1;
     if (branch) {
-        b->term = (struct ir_term){.kind = TERM_BRCOND, .temp = i->dst, .target = 0x1100, .next = 0x1004};
+        b->term =
+            (struct ir_term){.kind = TERM_BRCOND, .temp = i->dst, .target = 0x1100, .next = 0x1004};
         return;
     }
     ir_setx(b, 2, i->dst);
@@ -105,8 +106,8 @@ static void run_one_form(enum ir_opcode op, unsigned sz, uint64_t imm, uint64_t 
                 printf("\n  %s.%u imm=%" PRIu64 " (%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64
                        ") consts=%u regalloc=%d branch=%d: jit %#" PRIx64 "/pc %#" PRIx64
                        " interp %#" PRIx64 "/pc %#" PRIx64,
-                       ir_op_info[op].name, sz, imm, a, c, d, constmask, !j, branch, cpu.x[2],
-                       r.pc, ref.x[2], next);
+                       ir_op_info[op].name, sz, imm, a, c, d, constmask, !j, branch, cpu.x[2], r.pc,
+                       ref.x[2], next);
             CU_ASSERT(ok);
         }
         ir_block_free(&b);
@@ -161,8 +162,15 @@ static void test_cond(void) {
 /* The fused conditions (dbt/jit/opt_flags.c), as a value and as a branch:
  * every condition on operand pairs around the sign and carry edges. */
 static void test_cond_fused(void) {
-    static const uint64_t v[] = {0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-                                 0x7fffffffffffffffull, 0x8000000000000000ull, ~0ull};
+    static const uint64_t v[] = {0,
+                                 1,
+                                 0x7fffffff,
+                                 0x80000000,
+                                 0xffffffff,
+                                 0x100000000ull,
+                                 0x7fffffffffffffffull,
+                                 0x8000000000000000ull,
+                                 ~0ull};
     const unsigned nv = sizeof v / sizeof v[0];
     for (unsigned cc = 0; cc < 14; cc++)
         for (unsigned x = 0; x < nv; x++)

@@ -266,6 +266,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .dbt = {.interp_only = o.interp,
                 .no_regalloc = o.no_regalloc,
                 .no_chain = o.no_chain,
+                .count_insns = o.stats_file != NULL,
                 .code_size = o.tb_size},
     };
     struct master_config mc = {
@@ -282,7 +283,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .group_size = (unsigned)conf.sched.group_size,
         .emul = emul_of(&conf),
         .verbose = ca->verbose,
-        .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u),
+        .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u) |
+                     (o.stats_file ? 8u : 0u),
         .code_size = o.tb_size,
         .timeouts = {.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms
                                                     : (unsigned)conf.network.peer_timeout_ms,

@@ -35,7 +35,9 @@ struct master_config {
     struct cluster_timeouts timeouts;
     struct net_emul_config emul; /* emulated network on the master's links */
     bool verbose;                /* -v: a summary on stderr at the end */
-    uint32_t dbt_flags; /* for the slaves' translators: bit 0 interp, 1 no-regalloc, 2 no-chain */
+    /* for the slaves' translators: bit 0 interp, 1 no-regalloc, 2 no-chain,
+     * 3 count guest instructions (--stats) */
+    uint32_t dbt_flags;
     uint64_t code_size;
 };
 

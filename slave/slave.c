@@ -425,6 +425,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (m->dbt_flags & 1) pc.dbt.interp_only = true;
     if (m->dbt_flags & 2) pc.dbt.no_regalloc = true;
     if (m->dbt_flags & 4) pc.dbt.no_chain = true;
+    if (m->dbt_flags & 8) pc.dbt.count_insns = true;
     if (m->code_size) pc.dbt.code_size = m->code_size;
     struct process *p;
     /* a default action that kills must end the whole run, through the

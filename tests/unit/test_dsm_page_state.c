@@ -313,6 +313,18 @@ static void wait_for(uint64_t *counter, uint64_t n) {
     }
 }
 
+/* Waits until the mock log holds s: the statistics counters move before
+ * the callbacks log, so they cannot order what the log shows. */
+static void wait_log(const char *s) {
+    for (;;) {
+        pthread_mutex_lock(&mock_lock);
+        bool found = strstr(log_buf, s) != NULL;
+        pthread_mutex_unlock(&mock_lock);
+        if (found) return;
+        sched_yield();
+    }
+}
+
 static void test_acquire_threads(void) {
     reset();
     struct acq a = {1, true, -1}, b = {1, false, -1};
@@ -340,6 +352,7 @@ static void test_acquire_threads(void) {
     pthread_join(tr, NULL);
     CU_ASSERT_EQUAL(r.r, 0);
     wait_for(&ps.stats.upgrades, 1);
+    wait_log("send 2 upgrade;"); /* the master grants only after the request */
     CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_S);
     dsm_pages_on_grant(&ps, 2, DSM_M);
     pthread_join(tw, NULL);

@@ -168,31 +168,10 @@ static uint64_t hv_frint(struct cpu *cpu, uint64_t insn, uint64_t x, uint64_t u1
     return 0;
 }
 
-static void frint(struct a64_ctx *c, uint32_t insn, enum fpu_rmode rm, bool exact) {
-    (void)rm, (void)exact; /* both follow from the encoding (hv_frint) */
+/* FRINT{N,P,M,Z,A,X,I}: the rounding mode and exactness follow from the
+ * encoding, which hv_frint decodes, so one handler serves every row. */
+static void trans_frint(struct a64_ctx *c, uint32_t insn) {
     ir_vop(c->b, VK_FRINT, insn, hv_frint, IR_ZERO);
-}
-
-static void trans_frintn(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RN, false);
-}
-static void trans_frintp(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RP, false);
-}
-static void trans_frintm(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RM, false);
-}
-static void trans_frintz(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RZ, false);
-}
-static void trans_frinta(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RA, false);
-}
-static void trans_frintx(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RFPCR, true);
-}
-static void trans_frinti(struct a64_ctx *c, uint32_t insn) {
-    frint(c, insn, FPU_RFPCR, false);
 }
 
 /* FCMP{E} Vn, Vm and FCMP{E} Vn, #0.0 (bit 3 of the opcode; Rm ignored). */
@@ -237,13 +216,13 @@ const struct a64_row a64_rows_fp[] = {
     {"FNEG", "0001 1110 0p10 0001 0100 00nn nnnd dddd", trans_fneg},
     {"FSQRT", "0001 1110 0p10 0001 1100 00nn nnnd dddd", trans_fsqrt},
     {"FCVT", "0001 1110 pp10 001q q100 00nn nnnd dddd", trans_fcvt},
-    {"FRINTN", "0001 1110 0p10 0100 0100 00nn nnnd dddd", trans_frintn},
-    {"FRINTP", "0001 1110 0p10 0100 1100 00nn nnnd dddd", trans_frintp},
-    {"FRINTM", "0001 1110 0p10 0101 0100 00nn nnnd dddd", trans_frintm},
-    {"FRINTZ", "0001 1110 0p10 0101 1100 00nn nnnd dddd", trans_frintz},
-    {"FRINTA", "0001 1110 0p10 0110 0100 00nn nnnd dddd", trans_frinta},
-    {"FRINTX", "0001 1110 0p10 0111 0100 00nn nnnd dddd", trans_frintx},
-    {"FRINTI", "0001 1110 0p10 0111 1100 00nn nnnd dddd", trans_frinti},
+    {"FRINTN", "0001 1110 0p10 0100 0100 00nn nnnd dddd", trans_frint},
+    {"FRINTP", "0001 1110 0p10 0100 1100 00nn nnnd dddd", trans_frint},
+    {"FRINTM", "0001 1110 0p10 0101 0100 00nn nnnd dddd", trans_frint},
+    {"FRINTZ", "0001 1110 0p10 0101 1100 00nn nnnd dddd", trans_frint},
+    {"FRINTA", "0001 1110 0p10 0110 0100 00nn nnnd dddd", trans_frint},
+    {"FRINTX", "0001 1110 0p10 0111 0100 00nn nnnd dddd", trans_frint},
+    {"FRINTI", "0001 1110 0p10 0111 1100 00nn nnnd dddd", trans_frint},
     {"FMUL", "0001 1110 0p1m mmmm 0000 10nn nnnd dddd", trans_fp2},
     {"FDIV", "0001 1110 0p1m mmmm 0001 10nn nnnd dddd", trans_fp2},
     {"FADD", "0001 1110 0p1m mmmm 0010 10nn nnnd dddd", trans_fp2},

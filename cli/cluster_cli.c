@@ -36,18 +36,12 @@ struct cluster_args {
     size_t n_config_files, n_config_overrides;
 };
 
-static void push_arg(const char ***v, size_t *n, const char *s) {
-    *v = realloc(*v, (*n + 1) * sizeof **v);
-    if (!*v) exit(1);
-    (*v)[(*n)++] = s;
-}
-
 /* Options of the single-node command line that take a separate value:
  * needed to find PROGRAM while skipping values. */
 static bool takes_value(const char *a) {
-    static const char *const v[] = {"-E",      "-U",     "-d",        "-D",
-                                    "-s",      "-L",     "--tb-size", "-tb-size",
-                                    "--stats", "-stats", "--config",  "-config"};
+    static const char *const v[] = {"-E",       "-U",        "-d",       "-D",      "-s",
+                                    "-L",       "--tb-size", "-tb-size", "--stats", "-stats",
+                                    "--config", "-config",   "-o",       "-0"};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!strcmp(a, v[i])) return true;
     return false;
@@ -118,12 +112,13 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
             ca->once = true;
         else {
             argv[out++] = a;
-            if (takes_value(a) && i + 1 < *argc) argv[out++] = argv[++i];
-            if (!strcmp(name, "--config") || !strcmp(name, "-config"))
-                push_arg(&ca->config_files, &ca->n_config_files, eq ? eq + 1 : argv[out - 1]);
-            else if (!strcmp(a, "-o") && i + 1 < *argc)
-                push_arg(&ca->config_overrides, &ca->n_config_overrides, argv[++i]),
-                    argv[out++] = argv[i];
+            bool has_value = takes_value(a) && i + 1 < *argc;
+            if (has_value) argv[out++] = argv[++i];
+            const char *value = eq ? eq + 1 : has_value ? argv[out - 1] : NULL;
+            if (value && (!strcmp(name, "--config") || !strcmp(name, "-config")))
+                options_push_arg(&ca->config_files, &ca->n_config_files, value);
+            else if (value && !strcmp(name, "-o"))
+                options_push_arg(&ca->config_overrides, &ca->n_config_overrides, value);
             continue;
         }
 #undef VALUE
@@ -157,6 +152,19 @@ static enum sched_policy policy_of(const char *s) {
     if (!strcmp(s, "block")) return SCHED_BLOCK;
     if (!strcmp(s, "hint")) return SCHED_HINT;
     die_usage("unknown --placement '%s' (round-robin, block, hint)", s);
+}
+
+/* Appends the --config FILE and -o KEY=VALUE options of o to an argument
+ * list: slaves read the same configuration (network emulation, timeouts). */
+static void push_config_args(const struct shoal_options *o, const char ***v, size_t *n) {
+    for (size_t k = 0; k < o->n_config_files; k++) {
+        options_push_arg(v, n, "--config");
+        options_push_arg(v, n, o->config_files[k]);
+    }
+    for (size_t k = 0; k < o->n_config_overrides; k++) {
+        options_push_arg(v, n, "-o");
+        options_push_arg(v, n, o->config_overrides[k]);
+    }
 }
 
 /* The configuration files and overrides the cluster options carried. */
@@ -225,11 +233,8 @@ static void start_ssh_slaves(const struct cluster_args *ca, char **hosts, uint16
     snprintf(connect, sizeof connect, "%s:%u", host_of(hosts[0]), port);
     const char **extra = NULL;
     size_t ne = 0;
-    for (size_t k = 0; k < o->n_config_files; k++)
-        push_arg(&extra, &ne, "--config"), push_arg(&extra, &ne, o->config_files[k]);
-    for (size_t k = 0; k < o->n_config_overrides; k++)
-        push_arg(&extra, &ne, "-o"), push_arg(&extra, &ne, o->config_overrides[k]);
-    push_arg(&extra, &ne, NULL);
+    push_config_args(o, &extra, &ne);
+    options_push_arg(&extra, &ne, NULL);
     struct launch_ssh l = {.ssh = ca->ssh ? ca->ssh : "ssh",
                            .scp = ca->scp ? ca->scp : "scp",
                            .remote_bin = ca->remote_bin ? ca->remote_bin : "shoal",
@@ -365,12 +370,9 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                 const char *fixed[] = {"shoal", "slave",      "--once", "--connect",
                                        portarg, "--key-file", keyfile};
                 for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
-                    push_arg(&sv, &sn, fixed[k]);
-                for (size_t k = 0; k < o.n_config_files; k++)
-                    push_arg(&sv, &sn, "--config"), push_arg(&sv, &sn, o.config_files[k]);
-                for (size_t k = 0; k < o.n_config_overrides; k++)
-                    push_arg(&sv, &sn, "-o"), push_arg(&sv, &sn, o.config_overrides[k]);
-                push_arg(&sv, &sn, NULL);
+                    options_push_arg(&sv, &sn, fixed[k]);
+                push_config_args(&o, &sv, &sn);
+                options_push_arg(&sv, &sn, NULL);
                 execv("/proc/self/exe", (char *const *)sv);
                 _exit(127);
             }

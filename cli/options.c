@@ -2,6 +2,7 @@
 #include "cli/options.h"
 
 #include "common/config.h"
+#include "common/log.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -91,8 +92,9 @@ static void add_edits(struct shoal_options *o, const char *list, bool unset) {
     free(copy);
 }
 
-static void push_arg(const char ***list, size_t *n, const char *v) {
+void options_push_arg(const char ***list, size_t *n, const char *v) {
     *list = realloc(*list, (*n + 1) * sizeof **list);
+    SHOAL_ASSERT(*list);
     (*list)[(*n)++] = v;
 }
 
@@ -180,7 +182,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
         } else if (!strcmp(name, "config")) {
             const char *v = value_of(argc, argv, &i, err, errlen);
             if (!v) return -1;
-            push_arg(&o->config_files, &o->n_config_files, v);
+            options_push_arg(&o->config_files, &o->n_config_files, v);
         } else if (!strcmp(name, "v"))
             o->verbose = true;
         else if (!strcmp(name, "help") || !strcmp(name, "h"))
@@ -217,7 +219,7 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
                 break;
             case 'L': o->ld_prefix = v; break;
             case '0': o->argv0 = v; break;
-            case 'o': push_arg(&o->config_overrides, &o->n_config_overrides, v); break;
+            case 'o': options_push_arg(&o->config_overrides, &o->n_config_overrides, v); break;
             }
         }
     }

@@ -42,6 +42,9 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
                   size_t errlen);
 void options_free(struct shoal_options *o);
 
+/* Appends v to a growable array of borrowed strings. */
+void options_push_arg(const char ***list, size_t *n, const char *v);
+
 /* The run's configuration (common/config.h): defaults, then every
  * --config file in order, then every -o override in order, then the
  * rules between keys. Returns 0, or -1 with a message naming the file,

@@ -88,3 +88,6 @@ guest_native_program(proc_exec SRC proc_exec.c)
 guest_program(net_sockets SRC net_sockets.c)
 guest_program(poll_events SRC poll_events.c)
 guest_program(mem_calls SRC mem_calls.c)
+
+# POSIX timers, credentials, exec of signal state (the rest of issue 7)
+guest_program(posix_timers SRC posix_timers.c)

@@ -1,0 +1,69 @@
+/* POSIX timers (timer_create family). Host timers do the work: guest
+ * signal n is host signal n and guest tids are host tids, so a host
+ * timer created with the guest's sigevent signals the right host thread
+ * (SIGEV_THREAD_ID) or the process (SIGEV_SIGNAL), and the recorder
+ * hands the kernel's siginfo (SI_TIMER, si_timerid, si_overrun,
+ * si_value) to the guest unchanged. struct sigevent and itimerspec have
+ * the same layout on AArch64 and x86-64. Guest timer ids are the host
+ * kernel's: the emulator itself creates no POSIX timers, so the ids the
+ * guest sees are the ones Linux would give it. CPU-time clocks measure
+ * the host process / thread, which is the guest's. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+/* The kernel's struct sigevent (64 bytes on both sides). */
+struct ksigevent {
+    uint64_t value;
+    int32_t signo;
+    int32_t notify;
+    int32_t tid; /* SIGEV_THREAD_ID */
+    int32_t pad[11];
+};
+_Static_assert(sizeof(struct ksigevent) == 64, "struct sigevent is 64 bytes");
+
+SYSCALL_HANDLER(timer_create) {
+    struct ksigevent ev, *evp = NULL;
+    if (a[1]) {
+        if (gs_copy_in(&t->proc->mem, &ev, a[1], sizeof ev)) return -EFAULT;
+        evp = &ev;
+    }
+    void *id = GUEST_OUT(t, a[2], sizeof(int32_t));
+    if (!id) return -EFAULT;
+    return host_result(syscall(SYS_timer_create, (clockid_t)a[0], evp, id));
+}
+
+SYSCALL_HANDLER(timer_settime) {
+    const void *nv = GUEST_IN(t, a[2], sizeof(struct itimerspec));
+    void *ov = NULL;
+    if (!nv || (a[3] && !(ov = GUEST_OUT(t, a[3], sizeof(struct itimerspec))))) return -EFAULT;
+    return host_result(syscall(SYS_timer_settime, (int)a[0], (int)a[1], nv, ov));
+}
+
+SYSCALL_HANDLER(timer_gettime) {
+    void *cur = GUEST_OUT(t, a[1], sizeof(struct itimerspec));
+    return cur ? host_result(syscall(SYS_timer_gettime, (int)a[0], cur)) : -EFAULT;
+}
+
+SYSCALL_HANDLER(timer_getoverrun) {
+    return host_result(syscall(SYS_timer_getoverrun, (int)a[0]));
+}
+
+SYSCALL_HANDLER(timer_delete) {
+    return host_result(syscall(SYS_timer_delete, (int)a[0]));
+}
+
+/* Timers belong to the process (ids, and the signals they send), so they
+ * live on the master in a cluster. */
+const struct syscall_row sys_timer_rows[] = {
+    {107, "timer_create", sys_timer_create, "dpp", 'd', SC_GLOBAL},
+    {108, "timer_gettime", sys_timer_gettime, "dp", 'd', SC_GLOBAL},
+    {109, "timer_getoverrun", sys_timer_getoverrun, "d", 'd', SC_GLOBAL},
+    {110, "timer_settime", sys_timer_settime, "dxpp", 'd', SC_GLOBAL},
+    {111, "timer_delete", sys_timer_delete, "d", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

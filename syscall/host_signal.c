@@ -197,6 +197,12 @@ void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
     install(sig, record_or_die, chld);
 }
 
+void host_signal_reapply(struct process *p, int sig) {
+    pthread_mutex_lock(&p->sig_lock);
+    host_signal_apply_action(sig, &p->sigaction[sig]);
+    pthread_mutex_unlock(&p->sig_lock);
+}
+
 void host_signal_init(struct process *p, struct task *t) {
     struct ksigaction old;
     raw_sigaction(SIGSEGV, NULL, &old);

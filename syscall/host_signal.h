@@ -52,6 +52,10 @@ void host_signal_set_current(struct task *t);
 /* Makes the host disposition of sig match the guest action act. */
 void host_signal_apply_action(int sig, const struct aarch64_sigaction *act);
 
+/* Sets the host disposition of sig from p's guest action again (after
+ * host glibc replaced it). */
+void host_signal_reapply(struct process *p, int sig);
+
 /* A cluster slave: default actions that terminate are recorded and
  * acted on by the run loop too (not by the host kernel), so the whole run
  * ends with the signal, not just this node. Call before

@@ -80,6 +80,12 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
      * unblocks its SIGCANCEL there, which the recorder hands back). */
     host_signal_block_all();
     int e = pthread_create(&th, &attr, thread_main, &s);
+    /* The first pthread_create of a single-threaded host process installs
+     * host glibc's own SIGCANCEL/SIGSETXID handlers (its late_init): 32
+     * and 33 are the guest's (host_signal.h), so put the guest's back
+     * before any signal can reach them (all blocked here). */
+    host_signal_reapply(p, 32);
+    host_signal_reapply(p, 33);
     host_signal_set_mask(parent->sigmask);
     pthread_attr_destroy(&attr);
     if (e) {

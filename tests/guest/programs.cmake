@@ -91,3 +91,6 @@ guest_program(mem_calls SRC mem_calls.c)
 
 # POSIX timers, credentials, exec of signal state (the rest of issue 7)
 guest_program(posix_timers SRC posix_timers.c)
+guest_program(creds SRC creds.c)
+guest_native_program(sig_exec SRC sig_exec.c)
+guest_program(posix_timers_threads SRC posix_timers_threads.c)

@@ -119,6 +119,7 @@ static const struct process_cluster_ops master_ops = {
     .on_exit = master_on_exit,
     .sigaction_changed = msig_sigaction_changed,
     .signal_remote = msig_signal_remote,
+    .futex = fsvc_futex,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -260,6 +261,10 @@ static void h_syscall(struct net_conn *c, struct net_frame *f, void *arg) {
     proxy_on_syscall(arg, c, f);
 }
 
+static void h_futex_cancel(struct net_conn *c, struct net_frame *f, void *arg) {
+    proxy_on_futex_cancel(arg, c, f->env->futex_cancel->tid, f->env->futex_cancel->req_id);
+}
+
 static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
     layout_on_ack(arg, f->env->layout_ack->req_id);
 }
@@ -340,6 +345,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     }
     if ((r = dirsvc_start(m))) return r;
     if ((r = msig_start(m))) return r;
+    if ((r = fsvc_start(m))) return r;
     if ((r = dsm_node_init(&m->dsm, proc, cfg->mech, dirsvc_node0_send_request, m))) return r;
     /* every page the loader wrote is node 0's */
     pthread_rwlock_rdlock(&proc->mem.lock);
@@ -374,6 +380,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_ACK, h_page_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);

@@ -11,6 +11,7 @@
 #include "cluster/dsm_node.h"
 #include "dsm/directory.h"
 #include "dsm/forward.h"
+#include "master/futex_table.h"
 #include "master/master.h"
 #include "net/transport.h"
 
@@ -80,7 +81,30 @@ struct master {
     unsigned stats_got;
     size_t stats_dir_pages;
     uint64_t *inv_caused; /* by node: invalidations + fetches its requests caused (dir_lock) */
+
+    /* the run's futexes (futex_svc.c) */
+    struct fsvc *futex;
 };
+
+/* futex_svc.c: one waiting thread of the run, a record of the futex
+ * table (node-0 threads: on their stack; remote ones: in their proxy). */
+struct fsvc_wait {
+    struct futex_waiter w; /* w.id: the request to answer, w.node: the waiter's node */
+    uint32_t tid;
+    _Atomic uint32_t done; /* node 0: set (under the table lock) once it has a result */
+};
+int fsvc_start(struct master *m);
+/* process_cluster_ops.futex: node-0 threads (waits sleep here) and the
+ * proxies' non-waiting ops. */
+bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret);
+/* A remote thread's FUTEX_WAIT(_BITSET) made by its proxy t: true with
+ * *ret when answered at once; false: rec is queued and the answer (a
+ * SyscallResponse for req_id) is sent when it is woken, times out
+ * (timeout_ns from now; -1 none) or is cancelled. */
+bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, unsigned node,
+                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret);
+/* Takes rec off the table; false if it had already ended. */
+bool fsvc_cancel(struct master *m, struct fsvc_wait *rec);
 
 /* dir_service.c */
 int dirsvc_start(struct master *m);
@@ -104,6 +128,9 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
+
+/* A FutexCancel from a node (loop thread): handed to the thread's proxy. */
+void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id);
 
 /* The node running remote thread tid, or -1 if tid is not one. */
 int proxy_node_of(struct master *m, int tid);

@@ -3,12 +3,13 @@
  * whose host tid is the guest thread's global tid. The remote thread's
  * global syscalls run on its proxy, with the proxy's registers set from
  * the request: so blocking calls block only that thread's proxy (any
- * number of them at once), futexes are host futexes on the master's
- * coherent view of guest memory (every futex op of the run, on whatever
- * node, is made on the master), and buffers are read and written here
- * through the DSM. */
+ * number of them at once), and buffers are read and written here
+ * through the DSM. Futex waits are the exception: the proxy queues the
+ * thread's record in the run's futex table (futex_svc.c) and goes back
+ * to its requests; whoever ends the wait answers it. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ struct proxy {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct net_frame req; /* env NULL when there is none */
+    bool cancel;          /* a FutexCancel for cancel_req came */
+    uint64_t cancel_req;
+    struct fsvc_wait fw; /* the thread's futex wait record (proxy thread only, and the table) */
     /* start */
     uint64_t flags, ptid, ctid;
     sem_t started;
@@ -49,6 +53,11 @@ static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
 static void write_tid(struct task *t, uint64_t addr, int tid) {
     uint32_t v = (uint32_t)tid;
     gs_copy_out(&t->proc->mem, addr, &v, sizeof v);
+}
+
+static bool is_wait(int op) {
+    int cmd = op & FUTEX_CMD_MASK;
+    return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
 }
 
 static void *proxy_main(void *arg) {
@@ -80,12 +89,29 @@ static void *proxy_main(void *arg) {
 
     for (;;) {
         pthread_mutex_lock(&px->lock);
-        while (!px->req.env)
+        while (!px->req.env && !px->cancel)
             pthread_cond_wait(&px->cond, &px->lock);
+        if (!px->req.env) {
+            /* the request it names came first (FIFO link, and requests
+             * are taken first): its record is queued, or already ended */
+            uint64_t id = px->cancel_req;
+            px->cancel = false;
+            pthread_mutex_unlock(&px->lock);
+            if (px->fw.w.id == id && fsvc_cancel(m, &px->fw)) respond(px, id, -EINTR);
+            continue;
+        }
         struct net_frame f = px->req;
         px->req.env = NULL;
         pthread_mutex_unlock(&px->lock);
         const Shoal__SyscallRequest *q = f.env->syscall_request;
+        if (q->nr == 98 && m->futex && is_wait((int)q->args[1])) {
+            atomic_fetch_add(&m->delegated[98], 1);
+            int64_t ret;
+            if (fsvc_wait_remote(m, t, &px->fw, px->node, q->req_id, q->args, q->timeout_ns, &ret))
+                respond(px, q->req_id, ret);
+            net_frame_fini(&f);
+            continue;
+        }
         if (q->cpu) cpu_msg_to_cpu(q->cpu, &t->cpu);
         for (int i = 0; i < 6; i++)
             t->cpu.x[i] = q->args[i];
@@ -134,6 +160,18 @@ void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f)
     px->req = *f; /* taken: the loop thread frees nothing */
     f->env = NULL;
     f->payload = NULL;
+    pthread_cond_signal(&px->cond);
+    pthread_mutex_unlock(&px->lock);
+}
+
+void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = u64map_get(&m->proxies, tid);
+    pthread_mutex_unlock(&m->lock);
+    if (!px || px->node != net_conn_peer_id(c)) return;
+    pthread_mutex_lock(&px->lock);
+    px->cancel = true;
+    px->cancel_req = req_id;
     pthread_cond_signal(&px->cond);
     pthread_mutex_unlock(&px->lock);
 }

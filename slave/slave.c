@@ -4,6 +4,7 @@
 #include "slave/slave.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "cluster/node_stats.h"
 #include "common/log.h"
 #include "net/transport.h"
+#include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
 #include "syscall/syscall.h"
 
@@ -28,6 +30,9 @@ struct waiter {
     pthread_cond_t cond;
     bool done;
     int64_t ret;
+    /* futex waits sleep on this word instead, interruptibly (0: none) */
+    bool on_word;
+    _Atomic uint32_t word;
 };
 
 struct layout_item {
@@ -186,9 +191,51 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
 
 /* ---- syscalls and threads ---- */
 
+static void send_cancel(struct slave *s, uint32_t tid, uint64_t req_id) {
+    Shoal__FutexCancel fc = SHOAL__FUTEX_CANCEL__INIT;
+    fc.req_id = req_id;
+    fc.tid = tid;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_CANCEL;
+    env.futex_cancel = &fc;
+    send_master(s, &env, NULL);
+}
+
+/* A futex wait on the master's table: the thread sleeps on its own word,
+ * so a guest signal interrupts it; it then asks the master to cancel its
+ * record and takes whichever answer comes (the cancel's -EINTR, or the
+ * wake or time-out that came first). Under s->lock on return. */
+static void futex_sleep(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
+                        int restart) {
+    bool cancelled = false;
+    while (!w->done) {
+        pthread_mutex_unlock(&s->lock);
+        int64_t e = cancelled ? 0
+                              : blocking_syscall(t, restart, SYS_futex, &w->word, FUTEX_WAIT_PRIVATE,
+                                                 0, NULL, NULL, 0);
+        if (e == -restart && !cancelled) {
+            send_cancel(s, (uint32_t)t->tid, req_id);
+            cancelled = true;
+        }
+        pthread_mutex_lock(&s->lock);
+        while (cancelled && !w->done)
+            pthread_cond_wait(&w->cond, &s->lock);
+    }
+}
+
 static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
     struct slave *s = t->proc->cluster_ctx;
     struct waiter w = {.done = false};
+    struct futex_args fa = {.wait = false};
+    int64_t timeout_ns = -1;
+    if (row->nr == 98) {
+        /* the timeout is read here (it is this thread's memory) and sent
+         * as the time left, so the master applies it on its own clock */
+        int r = futex_args_parse(t, a, true, &fa);
+        if (r) return r;
+        timeout_ns = futex_args_left_ns(&fa);
+        w.on_word = fa.wait && fa.table;
+    }
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&s->lock);
     SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
@@ -200,6 +247,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     q.nr = (uint32_t)row->nr;
     q.n_args = 6;
     q.args = (uint64_t *)a;
+    q.timeout_ns = timeout_ns;
     struct cpu_msg_buf cb;
     if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
         cpu_msg_from_cpu(&cb, &t->cpu);
@@ -210,6 +258,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     env.syscall_request = &q;
     int r = send_master(s, &env, NULL);
     pthread_mutex_lock(&s->lock);
+    if (!r && w.on_word) futex_sleep(s, t, &w, q.req_id, fa.restart);
     while (!r && !w.done)
         pthread_cond_wait(&w.cond, &s->lock);
     u64map_del(&s->waiters, (uint64_t)t->tid);
@@ -229,6 +278,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
         task_free(t);
         pthread_exit(NULL);
     }
+    if (w.on_word && w.ret == -EINTR) return -fa.restart; /* the master cancelled the wait */
     return w.ret;
 }
 
@@ -241,6 +291,10 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
         w->ret = r->ret;
         w->done = true;
         pthread_cond_signal(&w->cond);
+        if (w->on_word) {
+            atomic_store(&w->word, 1);
+            syscall(SYS_futex, &w->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
     }
     pthread_mutex_unlock(&s->lock);
 }

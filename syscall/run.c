@@ -56,7 +56,10 @@ _Noreturn void task_exit(struct task *t, int status) {
     struct process *p = t->proc;
     if (t->clear_child_tid) {
         uint32_t zero = 0;
-        if (gs_copy_out(&p->mem, t->clear_child_tid, &zero, sizeof zero) == 0) {
+        const uint64_t wake[6] = {t->clear_child_tid, FUTEX_WAKE, 1, 0, 0, 0};
+        int64_t woken;
+        if (gs_copy_out(&p->mem, t->clear_child_tid, &zero, sizeof zero) == 0 &&
+            !(p->cluster && p->cluster->futex && p->cluster->futex(t, wake, &woken))) {
             /* Waiters may use shared or private futexes (glibc joins with shared). */
             void *host = gs_host(&p->mem, t->clear_child_tid);
             syscall(SYS_futex, host, FUTEX_WAKE, 1, NULL, NULL, 0);

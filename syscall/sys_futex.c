@@ -1,15 +1,74 @@
 /* futex(2): guest memory is ordinary host memory of this process, so
  * the host kernel's futex on guest_base + addr has the exact semantics,
- * including PI futexes (guest tids are host tids). */
+ * including PI futexes (guest tids are host tids). On the master of a
+ * multi-node run the non-PI ops are decided by the cluster's futex table
+ * instead (process_cluster_ops.futex, master/futex_svc.c), so that
+ * threads of every node meet on the same words. */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "syscall/futex_args.h"
 #include "syscall/syscall.h"
 
+int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struct futex_args *o) {
+    int op = (int)a[1];
+    *o = (struct futex_args){.cmd = op & FUTEX_CMD_MASK,
+                             .realtime = (op & FUTEX_CLOCK_REALTIME) != 0,
+                             .uaddr = a[0],
+                             .uaddr2 = a[4],
+                             .val = (uint32_t)a[2],
+                             .val2 = (uint32_t)a[3],
+                             .val3 = (uint32_t)a[5],
+                             .restart = GUEST_ERESTARTSYS};
+    bool may_time = false;
+    switch (o->cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: o->wait = o->table = may_time = true; break;
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP: o->table = true; break;
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI: may_time = true; break;
+    case FUTEX_UNLOCK_PI:
+    case FUTEX_TRYLOCK_PI:
+    case FUTEX_CMP_REQUEUE_PI: break;
+    default: return -ENOSYS;
+    }
+    /* Linux takes the flag only where a timeout is absolute or measured */
+    if (o->realtime && !may_time) return -ENOSYS;
+    if (may_time && a[3]) {
+        o->has_timeout = true;
+        if (!read_timeout) goto done;
+        if (gs_copy_in(&t->proc->mem, &o->ts, a[3], sizeof o->ts)) return -EFAULT;
+        if (o->ts.tv_sec < 0 || o->ts.tv_nsec < 0 || o->ts.tv_nsec >= 1000000000) return -EINVAL;
+    }
+done:
+    if (o->wait && o->has_timeout) o->restart = GUEST_ERESTART_RESTARTBLOCK;
+    if (o->cmd == FUTEX_WAIT) o->val3 = FUTEX_BITSET_MATCH_ANY;
+    return 0;
+}
+
+int64_t futex_args_left_ns(const struct futex_args *o) {
+    if (!o->has_timeout) return -1;
+    int64_t ns = (int64_t)o->ts.tv_sec * 1000000000 + o->ts.tv_nsec;
+    if (ns < 0) ns = INT64_MAX;                 /* overflow: as good as forever */
+    if (o->cmd != FUTEX_WAIT_BITSET) return ns; /* FUTEX_WAIT: relative */
+    struct timespec now;
+    clock_gettime(o->realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, &now);
+    int64_t left = ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    return left > 0 ? left : 0;
+}
+
 SYSCALL_HANDLER(futex) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    int64_t ret;
+    if (cl && cl->futex && cl->futex(t, a, &ret)) return ret;
     int op = (int)a[1];
     int cmd = op & FUTEX_CMD_MASK;
     void *uaddr = guest_buf(t, a[0], 4, 0);

@@ -71,6 +71,10 @@ struct process_cluster_ops {
      * it runs on another node. 1: tid is not a remote thread (the caller
      * sends it on this host); 0: sent; -errno. */
     int (*signal_remote)(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
+    /* The master of a multi-node run: futex(2) with args a, decided by
+     * the cluster's futex table (*ret its result); false: an op it leaves
+     * to the host kernel as a lone process would (PI futexes). */
+    bool (*futex)(struct task *t, const uint64_t *a, int64_t *ret);
 };
 
 struct process {
@@ -118,6 +122,7 @@ struct task {
     struct aarch64_stack_t altstack;
     struct task_signals sig;
     struct task *stats_next, *stats_prev; /* run_stats.live list */
+    struct stats_clock *stats_clock;      /* thread times (NULL: not kept) */
     /* Signals this thread waits for in rt_sigtimedwait (0: not waiting):
      * a cluster node offering a process-directed signal counts it as
      * accepting those. Written by the thread, read by others. */

@@ -50,6 +50,8 @@ guest_program(atomics_outline SRC atomics_c11.c FLAGS -moutline-atomics LIBS -la
 guest_program(llsc_asm SRC llsc_asm.c)
 guest_program(spinlock SRC spinlock.c)
 guest_program(threads_many SRC threads_many.c)
+# Raw futex ops between threads (in a cluster: the master's futex table)
+guest_program(futex_threads SRC futex_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 
 # System interface

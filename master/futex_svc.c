@@ -1,0 +1,337 @@
+/* The futexes of a multi-node run (master/DESIGN.md, "Futexes in a
+ * cluster"): every non-PI futex op of every node is decided here, by one
+ * futex table under one lock, on words read through node 0's coherent
+ * view of guest memory. A waiter is a record: node-0 threads sleep on a
+ * private word of their own record (interruptible like any blocking
+ * call); a remote thread's record lives in its proxy, which goes back to
+ * its requests as soon as the record is queued, and the answer is sent
+ * when a wake, the timer thread or a cancel takes the record off. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "master/futex_table.h"
+#include "master/master_internal.h"
+#include "syscall/futex_args.h"
+#include "syscall/syscall.h"
+
+struct fsvc {
+    struct master *m;
+    pthread_mutex_t lock; /* the table; never held by the net loop thread */
+    struct futex_table tab;
+    pthread_cond_t timer_cond; /* CLOCK_MONOTONIC: the earliest deadline moved */
+    uint64_t timer_at;         /* the deadline the timer thread sleeps until */
+};
+
+/* Who to tell, copied under the lock: a remote record may be reused as
+ * soon as its answer is sent, a node-0 record as soon as `done` is set. */
+struct answer {
+    unsigned node;
+    uint32_t tid;
+    uint64_t req_id;
+    int result;
+    _Atomic uint32_t *word; /* node 0: the sleeper's word (only woken, never read) */
+};
+
+struct answers {
+    struct answer *v;
+    size_t n;
+};
+
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Under the lock: the records the table ended, made answers; node-0
+ * sleepers get their result and `done` here, so a sleeper that fails to
+ * cancel (it was woken first) finds them set. */
+static void collect(struct futex_woken *w, struct answers *out) {
+    out->v = w->n ? calloc(w->n, sizeof *out->v) : NULL;
+    out->n = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        struct fsvc_wait *r = (struct fsvc_wait *)w->v[i];
+        struct answer a = {r->w.node, r->tid, r->w.id, r->w.result, NULL};
+        if (r->w.node == 0) {
+            a.word = &r->done;
+            atomic_store_explicit(&r->done, 1, memory_order_release);
+        }
+        /* calloc failing loses no node-0 wake (done is set; the sleeper
+         * polls it when its host wait ends) but would a remote one */
+        SHOAL_ASSERT(out->v);
+        out->v[out->n++] = a;
+    }
+    w->n = 0;
+}
+
+static void deliver(struct fsvc *fs, struct answers *as) {
+    for (size_t i = 0; i < as->n; i++) {
+        struct answer *a = &as->v[i];
+        if (a->word) {
+            /* the sleeper may already have returned: a stray wake of a
+             * dead stack word is harmless, futex sleepers re-check */
+            syscall(SYS_futex, a->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            continue;
+        }
+        Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
+        r.req_id = a->req_id;
+        r.tid = a->tid;
+        r.ret = a->result;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE;
+        env.syscall_response = &r;
+        master_send(fs->m, a->node, &env, NULL);
+    }
+    free(as->v);
+    as->v = NULL;
+    as->n = 0;
+}
+
+/* The guest word at addr through node 0's view (a DSM fault brings the
+ * newest copy). */
+static int read_word(struct process *p, uint64_t addr, uint32_t *v) {
+    if (addr & 3) return -EINVAL;
+    return gs_copy_in(&p->mem, v, addr, sizeof *v);
+}
+
+/* FUTEX_WAKE_OP's read-modify-write of *addr: a host atomic on node 0's
+ * copy, which the DSM holds in M for the instruction (a write-protected
+ * or missing page faults and is retried), under the space's read lock so
+ * no munmap races it. */
+static int rmw_word(struct process *p, uint64_t addr, uint32_t encoded, bool *cmp_true) {
+    if (addr & 3) return -EINVAL;
+    struct guest_space *gs = &p->mem;
+    pthread_rwlock_rdlock(&gs->lock);
+    int r = -EFAULT;
+    if (gs_check_locked(gs, addr, 4, PROT_READ | PROT_WRITE)) {
+        _Atomic uint32_t *w = (_Atomic uint32_t *)gs_host(gs, addr);
+        uint32_t old = atomic_load(w), nv;
+        do {
+            r = futex_op_eval(encoded, old, &nv, cmp_true);
+            if (r && ((encoded >> 28) & 7) > 4) break; /* unknown op: nothing stored */
+        } while (!atomic_compare_exchange_weak(w, &old, nv));
+    }
+    pthread_rwlock_unlock(&gs->lock);
+    return r;
+}
+
+/* Arms the timer thread if the earliest deadline moved earlier. */
+static void timer_kick(struct fsvc *fs) {
+    if (futex_next_deadline(&fs->tab) < fs->timer_at) pthread_cond_signal(&fs->timer_cond);
+}
+
+/* The waking ops and a wait's queueing, under the lock. Values are read
+ * again under the lock (the caller touched them before, so this is
+ * usually no fault): the compare and the queueing are one step for every
+ * other futex op of the run. */
+static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_args *o,
+                         struct fsvc_wait *rec, uint64_t deadline, struct futex_woken *out) {
+    uint32_t cur;
+    int r;
+    switch (o->cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+        if ((r = read_word(p, o->uaddr, &cur))) return r;
+        r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, cur == o->val);
+        if (!r) timer_kick(fs);
+        return r;
+    case FUTEX_WAKE:
+        if (o->uaddr & 3) return -EINVAL;
+        return futex_wake(&fs->tab, o->uaddr, (int)o->val, FUTEX_BITSET_ANY, out);
+    case FUTEX_WAKE_BITSET:
+        if (o->uaddr & 3) return -EINVAL;
+        return futex_wake(&fs->tab, o->uaddr, (int)o->val, o->val3, out);
+    case FUTEX_REQUEUE:
+        return futex_requeue(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2, true, out);
+    case FUTEX_CMP_REQUEUE:
+        if ((int)o->val < 0 || (int)o->val2 < 0) return -EINVAL;
+        if ((r = read_word(p, o->uaddr, &cur))) return r;
+        return futex_requeue(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2,
+                             cur == o->val3, out);
+    case FUTEX_WAKE_OP: {
+        bool cmp = false;
+        if (o->uaddr & 3) return -EINVAL;
+        if ((r = rmw_word(p, o->uaddr2, o->val3, &cmp))) return r;
+        return futex_wake_op(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2, cmp, out);
+    }
+    default: return -ENOSYS;
+    }
+}
+
+/* Brings the words the op reads into node 0's memory before the lock is
+ * taken, so faults are rarely taken under it. */
+static void touch(struct process *p, const struct futex_args *o) {
+    uint32_t v;
+    switch (o->cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_CMP_REQUEUE: read_word(p, o->uaddr, &v); break;
+    default: break;
+    }
+}
+
+/* One op, start to answers; rec and deadline only for waits. */
+static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_args *o,
+                      struct fsvc_wait *rec, uint64_t deadline) {
+    struct futex_woken out = {0};
+    struct answers as;
+    touch(p, o);
+    pthread_mutex_lock(&fs->lock);
+    int64_t r = op_locked(fs, p, o, rec, deadline, &out);
+    collect(&out, &as);
+    pthread_mutex_unlock(&fs->lock);
+    deliver(fs, &as);
+    futex_woken_fini(&out);
+    return r;
+}
+
+/* A node-0 thread's wait: its record on its stack, its sleep on the
+ * record's word with the guest's own timeout on the host clock it named,
+ * interruptible by guest signals like any blocking call. */
+static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_args *o) {
+    struct fsvc_wait rec;
+    memset(&rec, 0, sizeof rec);
+    rec.tid = (uint32_t)t->tid;
+    struct timespec until;
+    int clock = o->realtime ? FUTEX_CLOCK_REALTIME : 0;
+    if (o->has_timeout && o->cmd == FUTEX_WAIT) {
+        /* relative: made absolute once, so wake-ups that find the word
+         * unchanged do not extend it */
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += o->ts.tv_sec;
+        until.tv_nsec += o->ts.tv_nsec;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        clock = 0;
+    } else if (o->has_timeout) {
+        until = o->ts;
+    }
+    int64_t r = run_op(fs, t->proc, o, &rec, FUTEX_NO_DEADLINE);
+    if (r) return r;
+    for (;;) {
+        if (atomic_load_explicit(&rec.done, memory_order_acquire)) return rec.w.result;
+        int64_t e = blocking_syscall(t, o->restart, SYS_futex, &rec.done,
+                                     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG | clock, 0,
+                                     o->has_timeout ? &until : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
+        if (e == 0 || e == -EAGAIN) continue; /* woken, or done already set */
+        pthread_mutex_lock(&fs->lock);
+        bool cancelled = futex_cancel(&fs->tab, &rec.w);
+        pthread_mutex_unlock(&fs->lock);
+        /* not cancelled: a wake came first, and set done under the lock */
+        return cancelled ? e : rec.w.result;
+    }
+}
+
+bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret) {
+    struct master *m = t->proc->cluster_ctx;
+    struct fsvc *fs = m->futex;
+    if (!fs) return false;
+    struct futex_args o;
+    int r = futex_args_parse(t, a, true, &o);
+    if (r) {
+        *ret = r;
+        return true;
+    }
+    if (!o.table) return false;
+    if (o.wait && t->proxy) {
+        /* a proxy's waits come through fsvc_wait_remote; never park it */
+        *ret = -EINVAL;
+        return true;
+    }
+    *ret = o.wait ? wait_local(fs, t, &o) : run_op(fs, t->proc, &o, NULL, 0);
+    return true;
+}
+
+bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, unsigned node,
+                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret) {
+    struct fsvc *fs = m->futex;
+    struct futex_args o;
+    /* the node checked and measured the timeout (its memory, its clock) */
+    int r = futex_args_parse(t, a, false, &o);
+    if (r || !o.table || !o.wait) {
+        *ret = r ? r : -EINVAL;
+        return true;
+    }
+    uint64_t deadline = FUTEX_NO_DEADLINE;
+    if (timeout_ns >= 0) deadline = mono_ns() + (uint64_t)timeout_ns;
+    memset(rec, 0, sizeof *rec);
+    rec->w.id = req_id;
+    rec->w.node = node;
+    rec->tid = (uint32_t)t->tid;
+    r = (int)run_op(fs, t->proc, &o, rec, deadline);
+    *ret = r;
+    return r != 0;
+}
+
+bool fsvc_cancel(struct master *m, struct fsvc_wait *rec) {
+    struct fsvc *fs = m->futex;
+    pthread_mutex_lock(&fs->lock);
+    bool c = futex_cancel(&fs->tab, &rec->w);
+    pthread_mutex_unlock(&fs->lock);
+    return c;
+}
+
+/* Ends timed waits at their deadlines; sleeps until the earliest one
+ * (a queued earlier deadline signals it). */
+static void *timer_main(void *arg) {
+    struct fsvc *fs = arg;
+    pthread_mutex_lock(&fs->lock);
+    for (;;) {
+        uint64_t now = mono_ns();
+        struct futex_woken out = {0};
+        if (futex_expire(&fs->tab, now, &out)) {
+            struct answers as;
+            collect(&out, &as);
+            pthread_mutex_unlock(&fs->lock);
+            deliver(fs, &as);
+            futex_woken_fini(&out);
+            pthread_mutex_lock(&fs->lock);
+            continue;
+        }
+        futex_woken_fini(&out);
+        uint64_t next = futex_next_deadline(&fs->tab);
+        fs->timer_at = next;
+        if (next == FUTEX_NO_DEADLINE) {
+            pthread_cond_wait(&fs->timer_cond, &fs->lock);
+        } else {
+            struct timespec ts = {(time_t)(next / 1000000000u), (long)(next % 1000000000u)};
+            pthread_cond_timedwait(&fs->timer_cond, &fs->lock, &ts);
+        }
+    }
+    return NULL;
+}
+
+int fsvc_start(struct master *m) {
+    struct fsvc *fs = calloc(1, sizeof *fs);
+    if (!fs) return -ENOMEM;
+    fs->m = m;
+    pthread_mutex_init(&fs->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&fs->timer_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    futex_table_init(&fs->tab);
+    fs->timer_at = FUTEX_NO_DEADLINE;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&th, &attr, timer_main, fs);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        free(fs);
+        return -e;
+    }
+    m->futex = fs;
+    return 0;
+}

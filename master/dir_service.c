@@ -178,6 +178,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
     /* only the owner's data of a known page may become the home copy */
     if (e && e->state == DSM_M && e->owner == node) {
         void *h = u64map_get(&m->home, page);
+        if (m->split_on) mfs_on_writeback(m, e, node, h, data);
         if (!h) {
             h = malloc(DSM_PAGE_SIZE);
             SHOAL_ASSERT(h && !u64map_put(&m->home, page, h));
@@ -212,6 +213,7 @@ int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind) {
 
 void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     pthread_mutex_lock(&m->dir_lock);
+    mfs_forget(m, first, n);
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
             dir_forget(&m->dir, p);
@@ -316,6 +318,7 @@ int dirsvc_start(struct master *m) {
     struct fwd_config fc = {.trigger = c ? (unsigned)c->dsm.forward_trigger : 3,
                             .window = c ? (unsigned)c->dsm.forward_window : 32};
     fwd_init(&m->fwd, &fc);
+    mfs_start(m);
     /* SHOAL_NODE0_QUEUE=1 sends every node-0 message through node0_main
      * (the old path), for comparison */
     const char *q = getenv("SHOAL_NODE0_QUEUE");

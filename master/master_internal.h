@@ -10,6 +10,7 @@
 
 #include "cluster/dsm_node.h"
 #include "dsm/directory.h"
+#include "dsm/false_sharing.h"
 #include "dsm/forward.h"
 #include "master/futex_table.h"
 #include "master/master.h"
@@ -50,6 +51,8 @@ struct master {
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
     bool fwd_on;       /* [dsm] forwarding */
     struct fwd fwd;    /* the stream detector (dir_lock) */
+    bool split_on;     /* [dsm] split */
+    struct fs_detector fs; /* false-sharing detector (dir_lock; false_sharing.c) */
 
     /* remote threads: tid -> struct proxy */
     struct u64map proxies;
@@ -118,6 +121,15 @@ void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
 /* --stats: the "forwarding" object (a line of the top-level JSON). */
 void dirsvc_stats_json(struct master *m, FILE *f);
+
+/* false_sharing.c ([dsm] split): set-up, a writeback of e's page by
+ * node (dir_lock held, before `home` is overwritten; NULL: none yet), the
+ * address space forgetting pages (dir_lock held), the --stats line. */
+void mfs_start(struct master *m);
+void mfs_on_writeback(struct master *m, const struct dir_entry *e, dsm_node_t node,
+                      const void *home, const void *data);
+void mfs_forget(struct master *m, uint64_t first, uint64_t n);
+void mfs_stats_json(struct master *m, FILE *f);
 
 /* proxy.c */
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f);

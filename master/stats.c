@@ -169,6 +169,7 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
     dbt_get_stats(p->dbt, &ds);
     fprintf(f, "},\n");
     dirsvc_stats_json(m, f);
+    mfs_stats_json(m, f);
     fprintf(f,
             "  \"node_count\": %u,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n"
             "  \"signal\": %d,\n  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n"

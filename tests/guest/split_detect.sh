@@ -1,0 +1,28 @@
+#!/bin/sh
+# guest-split/detect: the master's false-sharing detector finds the page
+# of tests/guest/false_sharing_threads.c (8 threads on 4 nodes, one
+# 128-byte slice each) and counts it in --stats, and the program's output
+# is unchanged; with dsm.split=off the detector does not run.
+#   split_detect.sh SHOAL PROGRAM REF
+set -eu
+shoal=$1 prog=$2 ref=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-split-detect.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+expect=$(grep -v '^### status' "$ref")
+for split in on off; do
+    out=$("$shoal" -n 4 --stats "$work/$split.json" -o dsm.split=$split \
+        -o dsm.split_threshold=2 -o dsm.split_grain=128 "$prog") || {
+        echo "FAIL: exit $? with dsm.split=$split"; exit 1; }
+    [ "$out" = "$expect" ] || { echo "FAIL: output with dsm.split=$split:"; echo "$out"; exit 1; }
+done
+python3 - "$work/on.json" "$work/off.json" <<'PY'
+import json, sys
+on = json.load(open(sys.argv[1]))["false_sharing"]
+off = json.load(open(sys.argv[2]))["false_sharing"]
+print("split=on:", on)
+print("split=off:", off)
+ok = on["on"] and on["detected"] >= 1 and on["conflicts"] >= on["detected"] * 2 \
+    and on["writebacks_diffed"] > 0
+ok = ok and not off["on"] and off["detected"] == 0 and off["writebacks_diffed"] == 0
+sys.exit(0 if ok else 1)
+PY

@@ -22,10 +22,12 @@ static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
      * + 1 in the low two bits of a nanosecond clock) */
     u64map_put(&n->t0, page, (void *)(uintptr_t)((now_ns() & ~(uint64_t)3) | (kind + 1u)));
     pthread_mutex_unlock(&n->t0_lock);
+    fault_trace_request(&n->trace, page, kind);
     return n->send_request(n->ctx, page, kind);
 }
 
 void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
+    fault_trace_installed(&n->trace, page);
     pthread_mutex_lock(&n->t0_lock);
     void *v = u64map_del(&n->t0, page);
     pthread_mutex_unlock(&n->t0_lock);
@@ -68,7 +70,9 @@ static void excl_store_end(void *opaque, uint64_t addr) {
  * page changes. */
 static void on_fault(void *opaque, uint64_t offset, bool write) {
     struct dsm_node *n = opaque;
+    fault_trace_parked(&n->trace, offset / DSM_PAGE_SIZE, dsm_fault_tid());
     int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
+    if (r <= DSM_FAULT_READY) fault_trace_unparked(&n->trace, dsm_fault_tid());
     if (r < 0)
         log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset, strerror(-r));
 }
@@ -176,6 +180,8 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
     pthread_mutex_init(&n->exec_lock, NULL);
     pthread_mutex_init(&n->t0_lock, NULL);
     u64map_init(&n->t0);
+    fault_trace_init(&n->trace, stats_timing(&proc->stats) ? &proc->stats : NULL,
+                     stats_page_events_max(&proc->stats));
     n->ops = (struct dsm_page_ops){
         .install = dsm_fault_pages_install,
         .protect = dsm_fault_pages_protect,
@@ -213,5 +219,6 @@ void dsm_node_fini(struct dsm_node *n) {
     dsm_fault_region_destroy(n->region);
     dsm_pages_fini(&n->pages);
     u64map_fini(&n->t0);
+    fault_trace_fini(&n->trace);
     free(n->exec);
 }

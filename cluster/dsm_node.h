@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "cluster/fault_trace.h"
 #include "dsm/fault.h"
 #include "dsm/page_state.h"
 #include "syscall/task.h"
@@ -41,6 +42,7 @@ struct dsm_node {
     _Atomic uint64_t excl_lost; /* store-exclusives failed: the page left since the load */
     pthread_mutex_t t0_lock;    /* fault start times by page, for the histogram */
     struct u64map t0;
+    struct fault_trace trace; /* --stats: thread fault times, page events */
 };
 
 /* Captures faults on proc's whole guest space (every present page stays

@@ -3,8 +3,25 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "syscall/syscall.h"
+
+uint64_t node_stats_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void node_stats_timeline(struct node_stats *ns, uint64_t master_rx_ns, uint64_t run_start_ns) {
+    ns->run_start_ns = run_start_ns;
+    ns->clock_offset_ns = 0;
+    if (!ns->clock_req_ns || !ns->clock_rx_ns || !ns->clock_tx_ns) return; /* an older sender */
+    /* ((node rx - master tx) + (node tx - master rx)) / 2 */
+    ns->clock_offset_ns = ((int64_t)(ns->clock_rx_ns - ns->clock_req_ns) +
+                           (int64_t)(ns->clock_tx_ns - master_rx_ns)) /
+                          2;
+}
 
 int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *dsm,
                        const struct net_stats *net, struct process *proc) {
@@ -34,6 +51,8 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
             ns->lat_ns[k] = atomic_load(&dsm->lat_ns[k]);
             ns->lat_n[k] = atomic_load(&dsm->lat_n[k]);
         }
+        ns->events_on = dsm->trace.events_max > 0;
+        ns->events = fault_trace_events(&dsm->trace, &ns->nevents, &ns->events_dropped);
     }
     if (net) {
         for (unsigned t = 0; t < NET_MSG_TYPES; t++) {
@@ -49,6 +68,8 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
             ns->delegated[i] = atomic_load(&proc->stats.delegated_nr[i]);
         }
         ns->threads = stats_threads(&proc->stats, &ns->nthreads);
+        ns->times_on = stats_timing(&proc->stats);
+        ns->run_start_ns = proc->stats.start_ns;
         for (size_t i = 0; i < ns->nthreads; i++)
             ns->guest_insns += ns->threads[i].insns;
     }
@@ -59,6 +80,9 @@ void node_stats_fini(struct node_stats *ns) {
     free(ns->threads);
     ns->threads = NULL;
     ns->nthreads = 0;
+    free(ns->events);
+    ns->events = NULL;
+    ns->nevents = 0;
 }
 
 /* Non-zero entries of a by-number array as (number, count) pairs. */
@@ -74,8 +98,10 @@ static size_t pairs(const uint64_t *v, size_t n, uint64_t *out) {
 
 void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_t **buf) {
     size_t nt = ns->nthreads < NODE_STATS_MAX_THREADS ? ns->nthreads : NODE_STATS_MAX_THREADS;
-    /* one buffer for the three pair lists; the rest points into ns */
-    uint64_t *b = malloc((4 * STATS_NR_MAX + 2 * nt + 1) * sizeof *b);
+    size_t ne = ns->nevents < NODE_STATS_MAX_EVENTS ? ns->nevents : NODE_STATS_MAX_EVENTS;
+    size_t nt5 = ns->times_on ? 5 * nt : 0;
+    /* one buffer for the lists; the rest points into ns */
+    uint64_t *b = malloc((4 * STATS_NR_MAX + 2 * nt + nt5 + 3 * ne + 1) * sizeof *b);
     *buf = b;
     m->n_dsm = NS_COUNTERS;
     m->dsm = (uint64_t *)ns->c;
@@ -89,6 +115,11 @@ void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_
     m->msgs_rx = (uint64_t *)ns->msgs_rx;
     m->bytes_tx = ns->bytes_tx;
     m->bytes_rx = ns->bytes_rx;
+    m->page_events_on = ns->events_on;
+    m->page_events_dropped = ns->events_dropped + (b ? ns->nevents - ne : ns->nevents);
+    m->clock_rx_ns = ns->clock_rx_ns;
+    m->clock_tx_ns = ns->clock_tx_ns;
+    m->clock_req_ns = ns->clock_req_ns;
     if (!b) return; /* no memory: counters only */
     m->syscalls = b;
     m->n_syscalls = pairs(ns->syscalls, STATS_NR_MAX, b);
@@ -99,6 +130,21 @@ void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_
     for (size_t i = 0; i < nt; i++) {
         m->threads[2 * i] = (uint64_t)ns->threads[i].tid;
         m->threads[2 * i + 1] = ns->threads[i].insns;
+    }
+    m->thread_times = m->threads + m->n_threads;
+    m->n_thread_times = nt5;
+    for (size_t i = 0; i < nt5 / 5; i++) {
+        const struct stats_thread *t = &ns->threads[i];
+        uint64_t *o = &m->thread_times[5 * i];
+        o[0] = (uint64_t)t->tid, o[1] = t->exec_ns, o[2] = t->fault_ns, o[3] = t->syscall_ns;
+        o[4] = t->wait_ns;
+    }
+    m->page_events = m->thread_times + m->n_thread_times;
+    m->n_page_events = 3 * ne;
+    for (size_t i = 0; i < ne; i++) {
+        m->page_events[3 * i] = ns->events[i].t_ns;
+        m->page_events[3 * i + 1] = ns->events[i].page;
+        m->page_events[3 * i + 2] = ns->events[i].kind;
     }
 }
 
@@ -138,18 +184,46 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
         ns->threads[i].insns = m->threads[2 * i + 1];
         ns->guest_insns += ns->threads[i].insns;
     }
+    /* the time breakdown, in the same order as the threads */
+    if (m->n_thread_times) {
+        if (m->n_thread_times != 5 * ns->nthreads) return -EINVAL;
+        for (size_t i = 0; i < ns->nthreads; i++) {
+            const uint64_t *v = &m->thread_times[5 * i];
+            struct stats_thread *t = &ns->threads[i];
+            if (v[0] != (uint64_t)t->tid) return -EINVAL;
+            t->exec_ns = v[1], t->fault_ns = v[2], t->syscall_ns = v[3], t->wait_ns = v[4];
+        }
+        ns->times_on = true;
+    }
+    ns->events_on = m->page_events_on;
+    ns->events_dropped = m->page_events_dropped;
+    if (m->n_page_events % 3 || m->n_page_events / 3 > NODE_STATS_MAX_EVENTS) return -EINVAL;
+    ns->nevents = m->n_page_events / 3;
+    if (ns->nevents && !(ns->events = malloc(ns->nevents * sizeof *ns->events))) return -ENOMEM;
+    for (size_t i = 0; i < ns->nevents; i++) {
+        const uint64_t *v = &m->page_events[3 * i];
+        if (v[2] > 2) return -EINVAL; /* enum dsm_req */
+        ns->events[i] = (struct page_event){v[0], v[1], (uint32_t)v[2]};
+    }
+    ns->clock_rx_ns = m->clock_rx_ns;
+    ns->clock_tx_ns = m->clock_tx_ns;
+    ns->clock_req_ns = m->clock_req_ns;
     return 0;
 }
 
-void node_stats_send(struct net_conn *c, uint64_t req_id, unsigned node, struct dsm_node *dsm,
-                     struct net_node *net, struct process *proc) {
+void node_stats_send(struct net_conn *c, const Shoal__StatsRequest *q, unsigned node,
+                     struct dsm_node *dsm, struct net_node *net, struct process *proc) {
+    uint64_t rx = node_stats_now_ns();
     struct node_stats *ns = calloc(1, sizeof *ns); /* ~9 KiB: not on the loop's stack */
     if (!ns) return;
     node_stats_collect(ns, node, dsm, net_node_stats(net), proc);
+    ns->clock_req_ns = q->clock_ns;
+    ns->clock_rx_ns = rx;
     Shoal__NodeStats m = SHOAL__NODE_STATS__INIT;
     uint64_t *buf;
     node_stats_to_msg(ns, &m, &buf);
-    m.req_id = req_id;
+    m.req_id = q->req_id;
+    m.clock_tx_ns = node_stats_now_ns();
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_NODE_STATS;
     env.node_stats = &m;
@@ -160,6 +234,24 @@ void node_stats_send(struct net_conn *c, uint64_t req_id, unsigned node, struct 
 }
 
 /* ---- JSON ---- */
+
+void node_stats_events_json(FILE *f, const struct node_stats *s, int indent) {
+    static const char kinds[] = "rwu"; /* enum dsm_req order */
+    fprintf(f, "{\"page_size\": %u, \"events_dropped\": %llu, \"events\": [", DSM_PAGE_SIZE,
+            (unsigned long long)s->events_dropped);
+    int64_t base = (int64_t)s->run_start_ns + s->clock_offset_ns; /* run start, node clock */
+    for (size_t i = 0; i < s->nevents; i++) {
+        const struct page_event *e = &s->events[i];
+        if (i) fputc(',', f);
+        if (i % 4 == 0) /* four to a line */
+            fprintf(f, "\n%*s", indent + 2, "");
+        else
+            fputc(' ', f);
+        fprintf(f, "[%.1f, %u, %llu, \"%c\"]", (double)((int64_t)e->t_ns - base) / 1e3, s->node,
+                (unsigned long long)e->page, kinds[e->kind < 3 ? e->kind : 0]);
+    }
+    fprintf(f, "%s%*s]}", s->nevents ? "\n" : "", s->nevents ? indent : 0, "");
+}
 
 static void u64s(FILE *f, const uint64_t *v, size_t n) {
     fputc('[', f);
@@ -249,6 +341,14 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
     fprintf(f, "%zu", s->nthreads);
     KEY("guest_insns");
     fprintf(f, "%llu", (unsigned long long)s->guest_insns);
+    if (s->times_on) {
+        KEY("thread_times");
+        stats_thread_times_json(f, s->threads, s->nthreads, s->node, in);
+    }
+    if (s->events_on) {
+        KEY("page_faults");
+        node_stats_events_json(f, s, in);
+    }
     fprintf(f, "\n%*s}", indent, "");
 #undef KEY
 }

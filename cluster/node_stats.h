@@ -36,6 +36,9 @@ enum node_stats_counter {
 };
 
 #define NODE_STATS_MAX_THREADS 4096 /* per node in one message; more are summed, not listed */
+/* page-fault events in one message (about 13 bytes each on the wire, far
+ * below the frame limit); more count as dropped */
+#define NODE_STATS_MAX_EVENTS 2000000u
 
 struct node_stats {
     unsigned node;
@@ -47,7 +50,19 @@ struct node_stats {
     uint64_t syscalls[STATS_NR_MAX], delegated[STATS_NR_MAX];
     struct stats_thread *threads; /* malloc'd */
     size_t nthreads;
-    uint64_t guest_insns; /* of every thread, listed or not */
+    uint64_t guest_insns;      /* of every thread, listed or not */
+    bool times_on;             /* threads[] carry their time breakdown */
+    bool events_on;            /* [stats] page_events */
+    struct page_event *events; /* malloc'd; times on this node's clock */
+    size_t nevents;
+    uint64_t events_dropped;
+    /* Events on the master's timeline: master time = node time - offset;
+     * t_us is counted from run_start_ns (the master's clock). */
+    int64_t clock_offset_ns;
+    uint64_t run_start_ns;
+    /* wire only: this node's clock when the StatsRequest came and when
+     * the answer left, and the master's send time it echoes */
+    uint64_t clock_rx_ns, clock_tx_ns, clock_req_ns;
 };
 
 /* Snapshot of this node (net may be NULL). 0 or -ENOMEM. */
@@ -62,9 +77,21 @@ void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_
 int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_stats *ns);
 
 /* Collects this node's statistics and sends them on c (a slave's answer
- * to a StatsRequest; on its loop thread). */
-void node_stats_send(struct net_conn *c, uint64_t req_id, unsigned node, struct dsm_node *dsm,
-                     struct net_node *net, struct process *proc);
+ * to the StatsRequest q; on its loop thread). */
+void node_stats_send(struct net_conn *c, const Shoal__StatsRequest *q, unsigned node,
+                     struct dsm_node *dsm, struct net_node *net, struct process *proc);
+
+/* CLOCK_MONOTONIC in ns (the clock of page events and of the offsets). */
+uint64_t node_stats_now_ns(void);
+/* The master, on receiving ns at master_rx_ns: the node's clock offset
+ * from the master's (NTP's formula over the StatsRequest round trip:
+ * exact to half the difference of the two one-way delays), and the run
+ * start its event times count from. */
+void node_stats_timeline(struct node_stats *ns, uint64_t master_rx_ns, uint64_t run_start_ns);
+
+/* "page_faults" of ns: {"page_size", "events_dropped", "events": [[t_us,
+ * node, page, "r"|"w"|"u"], ...]}, t_us on the master's timeline. */
+void node_stats_events_json(FILE *f, const struct node_stats *ns, int indent);
 
 /* Writes ns as one JSON object at the given indentation (no newline
  * after the closing brace). */

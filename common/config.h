@@ -51,6 +51,10 @@ struct shoal_config {
         uint64_t heartbeat_ms;    /* 0: none */
         uint64_t peer_timeout_ms; /* 0: never */
     } network;
+    struct {
+        bool page_events;         /* --stats records every remote page fault */
+        uint64_t page_events_max; /* per node; later ones are only counted */
+    } stats;
 };
 
 enum config_type {

@@ -79,6 +79,12 @@ static const struct config_key keys[] = {
             "interval of keep-alive messages on idle links; 0: none"),
     NUM_KEY(network, peer_timeout_ms, CONFIG_DURATION, "10000", 0, 3600000, "ms",
             "silence after which a peer counts as lost and the run ends; 0: never"),
+
+    BOOL_KEY(stats, page_events, "off",
+             "--stats records each remote page fault (time, node, page, kind) in "
+             "\"page_faults\"; costs 24 bytes per fault while the run lasts"),
+    NUM_KEY(stats, page_events_max, CONFIG_INT, "1000000", 1, 100000000, "events",
+            "page-fault events kept per node; later ones are counted in \"events_dropped\""),
 };
 
 const struct config_key *config_keys(size_t *count) {

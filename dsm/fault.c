@@ -5,6 +5,18 @@
 #include "dsm/directory.h"
 #include "dsm/fault_impl.h"
 
+/* Set by the handler thread around each callback (a thread-local: the
+ * callback signature stays the mechanism-neutral one). */
+static _Thread_local int fault_tid;
+
+int dsm_fault_tid(void) {
+    return fault_tid;
+}
+
+void dsm_fault_set_tid(int tid) {
+    fault_tid = tid;
+}
+
 static int region_new(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                       void *opaque, bool adopt, struct dsm_fault_region **out) {
     if (!size || size % DSM_PAGE_SIZE || ((uintptr_t)addr % DSM_PAGE_SIZE)) return -EINVAL;

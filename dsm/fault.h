@@ -29,6 +29,9 @@ enum dsm_fault_mech { DSM_FAULT_UFFD = 0, DSM_FAULT_MPROTECT = 1 };
 
 /* A thread accessed the page at offset (write: a store) and is parked. */
 typedef void (*dsm_fault_fn)(void *opaque, uint64_t offset, bool write);
+/* Inside a dsm_fault_fn: the host tid of the parked thread (userfaultfd's
+ * UFFD_FEATURE_THREAD_ID), 0 where the mechanism does not tell (mprotect). */
+int dsm_fault_tid(void);
 
 struct dsm_fault_region;
 

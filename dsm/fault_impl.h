@@ -26,6 +26,10 @@ struct fault_mech_ops {
  * of pages: any number of pages share the buckets. */
 #define FAULT_WAKE_BUCKETS 64
 
+/* The handler thread: the thread whose fault the next callback reports
+ * (host tid, 0: unknown). */
+void dsm_fault_set_tid(int tid);
+
 struct dsm_fault_region {
     const struct fault_mech_ops *ops;
     enum dsm_fault_mech mech;

@@ -45,7 +45,8 @@ static int uffd_open(char *why, size_t n) {
 
 /* Asks for write-protect fault reporting on anonymous memory (5.7+). */
 static int uffd_handshake(int fd, char *why, size_t n) {
-    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP};
+    struct uffdio_api api = {.api = UFFD_API,
+                             .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_THREAD_ID};
     if (ioctl(fd, UFFDIO_API, &api)) {
         int e = errno;
         if (why) snprintf(why, n, "UFFDIO_API with write-protect: %s", strerror(e));
@@ -84,6 +85,7 @@ static void *handler(void *arg) {
             uint64_t addr = msgs[i].arg.pagefault.address & ~(uint64_t)(DSM_PAGE_SIZE - 1);
             uint64_t flags = msgs[i].arg.pagefault.flags;
             bool write = (flags & (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)) != 0;
+            dsm_fault_set_tid((int)msgs[i].arg.pagefault.feat.ptid);
             r->fn(r->opaque, addr - (uint64_t)(uintptr_t)r->base, write);
         }
     }

@@ -153,6 +153,8 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.fault_mech = m->cfg.mech;
     s.nodes = m->cfg.nodes;
     s.dbt_flags = m->cfg.dbt_flags;
+    s.stats_flags = stats_timing(&p->stats) ? 1u : 0u;
+    s.page_events_max = stats_page_events_max(&p->stats);
     s.code_size = m->cfg.code_size;
     s.auxv.data = (uint8_t *)p->auxv;
     s.auxv.len = p->auxv_bytes;

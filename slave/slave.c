@@ -428,8 +428,7 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
 static void h_stats(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
-    node_stats_send(c, f->env->stats_request->req_id, net_conn_local_id(c), &s->dsm, s->net,
-                    s->proc);
+    node_stats_send(c, f->env->stats_request, net_conn_local_id(c), &s->dsm, s->net, s->proc);
 }
 
 static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -513,6 +512,8 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         set_action(p, m->actions[i]);
     p->cluster_ctx = s;
     p->cluster = &slave_ops;
+    p->stats.timing = m->stats_flags & 1;
+    p->stats.page_events_max = m->page_events_max;
     r = dsm_node_init(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
     if (r) {
         snprintf(why, sizeof why, "cannot capture faults on guest memory: %s", strerror(-r));

@@ -18,10 +18,16 @@ _Noreturn void task_run(struct task *t) {
     t->host_tid = (int)gettid();
     host_signal_set_current(t);
     host_signal_set_mask(t->sigmask); /* threads start with all blocked */
+    /* --stats thread times: a clock read at each transition, no lock */
+    struct stats_clock *clk = stats_thread_running(&t->proc->stats, t);
     struct cpu *cpu = &t->cpu;
     for (;;) {
         switch (dbt_run(cpu)) {
-        case CPU_EXIT_SVC: syscall_dispatch(t); break;
+        case CPU_EXIT_SVC:
+            stats_clock_switch(clk, stats_syscall_phase(cpu->x[8], cpu->x[1]));
+            syscall_dispatch(t);
+            stats_clock_switch(clk, STATS_EXEC);
+            break;
         case CPU_EXIT_SIGNAL: signal_from_cpu(t); break;
         case CPU_EXIT_ATTENTION: break;
         default: SHOAL_ASSERT(!"unknown dbt_run exit");

@@ -22,6 +22,131 @@ void stats_init(struct run_stats *s, const char *path) {
     pthread_mutex_init(&s->lock, NULL);
 }
 
+bool stats_timing(const struct run_stats *s) {
+    return s->path || s->timing;
+}
+
+uint64_t stats_page_events_max(const struct run_stats *s) {
+    if (s->page_events_max) return s->page_events_max;
+    if (!s->path || !s->config || !s->config->stats.page_events) return 0;
+    return s->config->stats.page_events_max;
+}
+
+/* ---- thread clocks ---- */
+
+/* The open segment's time so far, less the faults inside it. */
+static int64_t open_ns(struct stats_clock *c, uint64_t now) {
+    uint64_t start = atomic_load_explicit(&c->seg_start, memory_order_relaxed);
+    uint64_t f0 = atomic_load_explicit(&c->seg_fault, memory_order_relaxed);
+    uint64_t f1 = atomic_load_explicit(&c->fault_ns, memory_order_relaxed);
+    return (int64_t)(now - start) - (int64_t)(f1 - f0);
+}
+
+void stats_clock_switch(struct stats_clock *c, enum stats_phase to) {
+    if (!c) return;
+    uint64_t now = now_ns();
+    int from = atomic_load_explicit(&c->seg_phase, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->ns[from], open_ns(c, now), memory_order_relaxed);
+    atomic_store_explicit(&c->seg_fault, atomic_load_explicit(&c->fault_ns, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->seg_start, now, memory_order_relaxed);
+    atomic_store_explicit(&c->seg_phase, (int)to, memory_order_relaxed);
+}
+
+enum stats_phase stats_syscall_phase(uint64_t nr, uint64_t a1) {
+    enum { NR_FUTEX = 98, NR_FUTEX_WAITV = 449 }; /* asm-generic */
+    if (nr == NR_FUTEX_WAITV) return STATS_WAIT;
+    if (nr != NR_FUTEX) return STATS_SYSCALL;
+    switch (a1 & 127) { /* the op without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+    case 0:             /* FUTEX_WAIT */
+    case 6:             /* FUTEX_LOCK_PI */
+    case 9:             /* FUTEX_WAIT_BITSET */
+    case 11:            /* FUTEX_WAIT_REQUEUE_PI */
+    case 13: /* FUTEX_LOCK_PI2 */ return STATS_WAIT;
+    default: return STATS_SYSCALL;
+    }
+}
+
+/* Index of the first ref with host_tid >= tid (under lock). */
+static size_t clock_pos(const struct run_stats *s, int tid) {
+    size_t lo = 0, hi = s->nclocks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->clocks[mid].host_tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+struct stats_clock *stats_thread_running(struct run_stats *s, struct task *t) {
+    if (!stats_timing(s)) return NULL;
+    struct stats_clock *c = calloc(1, sizeof *c);
+    if (!c) return NULL; /* no times for this thread */
+    c->host_tid = t->host_tid;
+    atomic_store(&c->seg_start, now_ns());
+    atomic_store(&c->seg_phase, STATS_EXEC);
+    pthread_mutex_lock(&s->lock);
+    if (s->nclocks == s->capclocks) {
+        size_t cap = s->capclocks ? 2 * s->capclocks : 16;
+        struct stats_clock_ref *v = realloc(s->clocks, cap * sizeof *v);
+        if (v) {
+            s->clocks = v;
+            s->capclocks = cap;
+        }
+    }
+    if (s->nclocks < s->capclocks) {
+        size_t i = clock_pos(s, c->host_tid);
+        memmove(&s->clocks[i + 1], &s->clocks[i], (s->nclocks - i) * sizeof s->clocks[0]);
+        s->clocks[i] = (struct stats_clock_ref){c->host_tid, c};
+        s->nclocks++;
+    } /* else: no room in the index, the thread's faults go uncounted */
+    t->stats_clock = c;
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
+void stats_add_fault_ns(struct run_stats *s, int host_tid, uint64_t ns) {
+    pthread_mutex_lock(&s->lock);
+    size_t i = clock_pos(s, host_tid);
+    if (i < s->nclocks && s->clocks[i].host_tid == host_tid)
+        atomic_fetch_add_explicit(&s->clocks[i].c->fault_ns, ns, memory_order_relaxed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A thread's entry: its counts, the open segment included (under lock). */
+static struct stats_thread thread_entry(struct task *t, uint64_t now) {
+    struct stats_thread e = {.tid = t->tid, .insns = t->cpu.icount};
+    struct stats_clock *c = t->stats_clock;
+    if (!c) return e;
+    int64_t ns[STATS_PHASES];
+    for (int k = 0; k < STATS_PHASES; k++)
+        ns[k] = atomic_load_explicit(&c->ns[k], memory_order_relaxed);
+    int open = atomic_load_explicit(&c->seg_phase, memory_order_relaxed);
+    if (open >= 0 && open < STATS_PHASES) ns[open] += open_ns(c, now);
+    /* a fault added late (after its thread moved on) can make a phase
+     * briefly negative: such time is counted in fault_ns already */
+    e.exec_ns = ns[STATS_EXEC] > 0 ? (uint64_t)ns[STATS_EXEC] : 0;
+    e.syscall_ns = ns[STATS_SYSCALL] > 0 ? (uint64_t)ns[STATS_SYSCALL] : 0;
+    e.wait_ns = ns[STATS_WAIT] > 0 ? (uint64_t)ns[STATS_WAIT] : 0;
+    e.fault_ns = atomic_load_explicit(&c->fault_ns, memory_order_relaxed);
+    return e;
+}
+
+void stats_thread_times_json(FILE *f, const struct stats_thread *v, size_t n, unsigned node,
+                             int indent) {
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f,
+                "%s\n%*s{\"tid\": %d, \"node\": %u, \"exec_s\": %.6f, \"fault_s\": %.6f, "
+                "\"syscall_s\": %.6f, \"wait_s\": %.6f}",
+                i ? "," : "", indent + 2, "", v[i].tid, node, (double)v[i].exec_ns / 1e9,
+                (double)v[i].fault_ns / 1e9, (double)v[i].syscall_ns / 1e9,
+                (double)v[i].wait_ns / 1e9);
+    fprintf(f, "%s%*s]", n ? "\n" : "", n ? indent : 0, "");
+}
+
 void stats_task_start(struct run_stats *s, struct task *t) {
     atomic_fetch_add(&s->threads, 1);
     pthread_mutex_lock(&s->lock);
@@ -33,6 +158,7 @@ void stats_task_start(struct run_stats *s, struct task *t) {
 }
 
 void stats_task_end(struct run_stats *s, struct task *t) {
+    uint64_t now = now_ns();
     pthread_mutex_lock(&s->lock);
     if (t->stats_prev)
         t->stats_prev->stats_next = t->stats_next;
@@ -48,9 +174,18 @@ void stats_task_end(struct run_stats *s, struct task *t) {
             s->capended = cap;
         }
     }
-    if (s->nended < s->capended)
-        s->ended[s->nended++] = (struct stats_thread){t->tid, t->cpu.icount};
+    if (s->nended < s->capended) s->ended[s->nended++] = thread_entry(t, now);
+    struct stats_clock *c = t->stats_clock;
+    if (c) {
+        size_t i = clock_pos(s, c->host_tid);
+        if (i < s->nclocks && s->clocks[i].c == c) {
+            memmove(&s->clocks[i], &s->clocks[i + 1], (s->nclocks - i - 1) * sizeof s->clocks[0]);
+            s->nclocks--;
+        }
+        t->stats_clock = NULL;
+    }
     pthread_mutex_unlock(&s->lock);
+    free(c); /* out of the index: the fault path can no longer reach it */
 }
 
 void stats_syscall(struct run_stats *s, unsigned nr, bool delegated) {
@@ -60,6 +195,7 @@ void stats_syscall(struct run_stats *s, unsigned nr, bool delegated) {
 }
 
 struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
+    uint64_t now = now_ns();
     pthread_mutex_lock(&s->lock);
     size_t live = 0;
     for (struct task *t = s->live; t; t = t->stats_next)
@@ -70,7 +206,7 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
         memcpy(v, s->ended, s->nended * sizeof *v);
         *n = s->nended;
         for (struct task *t = s->live; t; t = t->stats_next)
-            v[(*n)++] = (struct stats_thread){t->tid, t->cpu.icount};
+            v[(*n)++] = thread_entry(t, now);
     }
     pthread_mutex_unlock(&s->lock);
     return v;
@@ -106,6 +242,17 @@ void stats_write(struct process *p, int exit_status, int signo) {
             wall > 0 ? (double)insns / wall / 1e6 : 0.0, (unsigned long long)s->threads,
             (unsigned long long)s->syscalls, (unsigned long long)ds.blocks_translated,
             (unsigned long long)ds.guest_insns_translated);
+    size_t nt = 0;
+    struct stats_thread *tv = stats_timing(s) ? stats_threads(s, &nt) : NULL;
+    if (tv) {
+        fputs(",\n  \"thread_times\": ", f);
+        stats_thread_times_json(f, tv, nt, 0, 2);
+    }
+    free(tv);
+    /* one node has no DSM, so no page faults: the field says so */
+    if (stats_page_events_max(s))
+        fprintf(f, ",\n  \"page_faults\": {\"page_size\": 4096, \"events\": [], "
+                   "\"events_dropped\": 0}");
     if (s->config) {
         fputs(",\n  \"config\": ", f);
         config_write_json(s->config, f);

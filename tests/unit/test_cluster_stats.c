@@ -105,8 +105,8 @@ static void fill(struct node_stats *ns) {
     ns->delegated[500] = 1; /* no such syscall: written by number */
     ns->nthreads = 2;
     ns->threads = calloc(2, sizeof *ns->threads);
-    ns->threads[0] = (struct stats_thread){1001, 5000};
-    ns->threads[1] = (struct stats_thread){1002, 7000};
+    ns->threads[0] = (struct stats_thread){.tid = 1001, .insns = 5000};
+    ns->threads[1] = (struct stats_thread){.tid = 1002, .insns = 7000};
     ns->guest_insns = 12000;
 }
 

@@ -1,7 +1,9 @@
 """Unit tests of bench/lib/shoalbench: statistics of a point, speedups,
 checks across runs, and reading --stats JSON in the per-node form the
 cluster writes and in the per-thread / per-page forms docs/bench.md
-specifies. The JSON documents here are test fixtures, not measurements."""
+specifies. The JSON documents written inline are made-up fixtures; the
+files in fixtures/ are real --stats output of stencil (4 threads, small
+input, -o stats.page_events=on) on one node and on -n 2."""
 import os
 import sys
 import tempfile
@@ -11,6 +13,14 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
                                 "lib"))
 from shoalbench import plots, results, stats  # noqa: E402
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def fixture(name):
+    doc = stats.load(os.path.join(FIXTURES, name))
+    assert doc is not None, name
+    return doc
 
 
 def run(config, nodes, wall, rep=0, checksum="ab", check="OK", exit="0"):
@@ -90,7 +100,47 @@ class Stats(unittest.TestCase):
                                  "syscall_s": 0.1}],
                "page_faults": {"events": [[10, 1, 5, "r"], [20, 0, 6, "w"]]}}
         self.assertEqual(stats.thread_records(doc)[0]["fault_s"], 0.5)
+        self.assertIsNone(stats.thread_records(doc)[0]["wait_s"])
         self.assertEqual(stats.page_events(doc), [(10, 1, 5, "r"), (20, 0, 6, "w")])
+
+    def test_per_node_fields_merged(self):
+        doc = {"nodes": [
+            {"node": 0, "thread_times": [{"tid": 1, "node": 0, "exec_s": 1.0}],
+             "page_faults": {"events": [[30, 0, 5, "u"]], "events_dropped": 2}},
+            {"node": 1, "thread_times": [{"tid": 2, "exec_s": 2.0}],
+             "page_faults": {"events": [[10, 1, 5, "r"]], "events_dropped": 1}}]}
+        recs = stats.thread_records(doc)
+        self.assertEqual([(r["tid"], r["node"]) for r in recs], [(1, 0), (2, 1)])
+        self.assertEqual(stats.page_events(doc), [(10, 1, 5, "r"), (30, 0, 5, "u")])
+        self.assertEqual(stats.events_dropped(doc), 3)
+
+    def test_real_single_node(self):
+        doc = fixture("stats-stencil-n1.json")
+        recs = stats.thread_records(doc)
+        self.assertEqual(len(recs), doc["threads"])  # main + 4 workers
+        for r in recs:
+            self.assertEqual(r["node"], 0)
+            self.assertEqual(r["fault_s"], 0.0)  # one node: no DSM
+            for k in stats.THREAD_TIMES:
+                self.assertGreaterEqual(r[k], 0.0)
+            self.assertLessEqual(sum(r[k] for k in stats.THREAD_TIMES), doc["wall_s"])
+        self.assertEqual(stats.page_events(doc), [])  # asked for, none on one node
+
+    def test_real_cluster(self):
+        doc = fixture("stats-stencil-n2.json")
+        recs = stats.thread_records(doc)
+        self.assertEqual(len(recs), doc["thread_count"])
+        self.assertEqual({r["node"] for r in recs}, {0, 1})
+        self.assertTrue(any(r["fault_s"] > 0 for r in recs))
+        for r in recs:
+            self.assertLessEqual(sum(r[k] for k in stats.THREAD_TIMES), doc["wall_s"])
+        ev = stats.page_events(doc)
+        faults = sum(n["faults"][k] for n in doc["nodes"] for k in stats.REMOTE_FAULTS)
+        self.assertEqual(len(ev) + stats.events_dropped(doc), faults)
+        self.assertEqual([e[0] for e in ev], sorted(e[0] for e in ev))
+        self.assertTrue(all(0 <= e[0] <= doc["wall_s"] * 1e6 for e in ev))
+        self.assertEqual({e[1] for e in ev}, {0, 1})
+        self.assertTrue({e[3] for e in ev} <= {"r", "w", "u"})
 
 
 @unittest.skipUnless(plots.available(), "python3-matplotlib not installed")
@@ -115,6 +165,39 @@ class Plots(unittest.TestCase):
             for f in files:
                 with open(f, "rb") as fh:
                     self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_thread_bars_from_real_output(self):
+        plt = plots._plt()
+        recs = stats.thread_records(fixture("stats-stencil-n2.json"))
+        fig, ax = plt.subplots()
+        plots._thread_bars(ax, recs, "n2")
+        # one stacked segment per thread and part (exec, fault, syscall, wait)
+        self.assertEqual(len(ax.patches), 4 * len(recs))
+        tops = {}
+        for bar in ax.patches:
+            x = round(bar.get_x(), 3)
+            tops[x] = max(tops.get(x, 0.0), bar.get_y() + bar.get_height())
+        for top in tops.values():
+            self.assertAlmostEqual(top, 1.0, places=6)  # fractions of the thread's time
+        plt.close(fig)
+
+    def test_page_map_from_real_output(self):
+        plt = plots._plt()
+        ev = stats.page_events(fixture("stats-stencil-n2.json"))
+        fig, ax = plt.subplots()
+        plots._page_map(ax, ev, "n2")
+        self.assertEqual(sum(len(c.get_offsets()) for c in ax.collections), len(ev))
+        plt.close(fig)
+
+    def test_draw_all_real_output(self):
+        with tempfile.TemporaryDirectory() as d:
+            import shutil
+            for name in ("stats-stencil-n1.json", "stats-stencil-n2.json"):
+                shutil.copy(os.path.join(FIXTURES, name), d)
+            runs = [dict(run("a", 1, 2.0), stats_file="stats-stencil-n1.json"),
+                    dict(run("a", 2, 1.0), stats_file="stats-stencil-n2.json")]
+            files = plots.draw_all(results.summarize(runs), runs, d)
+            self.assertEqual(len(files), 3)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def breakdown(points, runs, outdir, out):
             if threads_rec:
                 _thread_bars(ax, threads_rec, label)
             else:
-                note = "per-thread exec/fault/syscall times: not in --stats yet"
+                note = "no per-thread times in this run's --stats"
                 _node_bars(ax, stats.node_records(doc) if doc else [], label)
         fig.suptitle("%s (%s, %s threads): time breakdown%s" %
                      (wl, inp, threads, "\n(" + note + ")" if note else ""), fontsize=10)
@@ -115,20 +115,28 @@ def breakdown(points, runs, outdir, out):
     return files
 
 
+THREAD_PARTS = (("exec_s", COLORS[0], "execution"), ("fault_s", COLORS[1], "page fault"),
+                ("syscall_s", COLORS[2], "syscall"), ("wait_s", COLORS[4], "futex wait"))
+
+
 def _thread_bars(ax, recs, label):
     """DQEMU Fig. 8: each thread's time as execution / page fault / syscall
-    fractions."""
+    / futex wait fractions (of their sum, about the thread's lifetime),
+    with the lifetime in seconds above each bar."""
     recs = sorted(recs, key=lambda r: (r["node"] if r["node"] is not None else -1, r["tid"]))
     names = ["%s@%s" % (r["tid"], r["node"]) for r in recs]
+    sums = [sum((r.get(f) or 0) for f, _, _ in THREAD_PARTS) for r in recs]
     bottom = [0.0] * len(recs)
-    for field, color, text in (("exec_s", COLORS[0], "execution"), ("fault_s", COLORS[1],
-                                                                     "page fault"),
-                               ("syscall_s", COLORS[2], "syscall")):
-        tot = [sum((r[f] or 0) for f in ("exec_s", "fault_s", "syscall_s")) or 1 for r in recs]
-        vals = [(r[field] or 0) / t for r, t in zip(recs, tot)]
+    for field, color, text in THREAD_PARTS:
+        if all(r.get(field) is None for r in recs):
+            continue
+        vals = [(r.get(field) or 0) / (t or 1) for r, t in zip(recs, sums)]
         ax.bar(names, vals, bottom=bottom, color=color, label=text)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("fraction of thread time")
+    for i, t in enumerate(sums):
+        ax.text(i, 1.01, "%.2g" % t, ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel("fraction of thread time (total s above)")
     ax.set_xlabel("thread (tid@node)")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.set_title(label, fontsize=9)
@@ -172,37 +180,45 @@ def sharing(points, runs, outdir, out):
     for (wl, inp, threads), pts in sorted(_groups(points).items()):
         chosen = _largest(pts)
         docs = [(p, _median_run_doc(runs, p, outdir)) for p in chosen]
-        events = [(p, stats.page_events(d)) for p, d in docs if d]
-        events = [(p, e) for p, e in events if e]
+        events = [(p, stats.page_events(d), stats.events_dropped(d)) for p, d in docs if d]
+        events = [(p, e, dr) for p, e, dr in events if e]
         if events:
             fig, axes = plt.subplots(1, len(events), figsize=(5 * len(events), 4), squeeze=False)
-            for ax, (p, ev) in zip(axes[0], events):
-                _page_map(ax, ev, "%s, %s nodes" % (p["config"], p["nodes"]))
+            for ax, (p, ev, dr) in zip(axes[0], events):
+                _page_map(ax, ev, "%s, %s nodes" % (p["config"], p["nodes"]), dr)
             title = "%s (%s, %s threads): page faults by node over time" % (wl, inp, threads)
         else:
             fig, ax = plt.subplots(figsize=(6, 4))
             _node_map(ax, pts, runs, outdir)
-            title = ("%s (%s, %s threads): remote faults per node\n(per-page fault events: not in "
-                     "--stats yet)" % (wl, inp, threads))
+            title = ("%s (%s, %s threads): remote faults per node\n(no per-page fault events: "
+                     "run with -o stats.page_events=on)" % (wl, inp, threads))
         fig.suptitle(title, fontsize=10)
         files.append(_save(fig, plt, out, "sharing-%s.png" % _tag(wl, inp, threads)))
     return files
 
 
-def _page_map(ax, events, label):
+KIND_MARKERS = {"r": "o", "w": "x", "u": "^"}
+
+
+def _page_map(ax, events, label, dropped=0):
     """x: time, y: page (the touched pages in address order, gaps removed),
-    colour: the node that faulted."""
+    colour: the node that faulted, marker: the kind (read miss, write
+    miss, upgrade)."""
     pages = sorted({e[2] for e in events})
     rank = {pg: i for i, pg in enumerate(pages)}
     nodes = sorted({e[1] for e in events})
     for i, n in enumerate(nodes):
-        ev = [e for e in events if e[1] == n]
-        ax.scatter([e[0] / 1e3 for e in ev], [rank[e[2]] for e in ev], s=2,
-                   color=COLORS[i % len(COLORS)], label="node %s" % n)
-    ax.set_xlabel("time, ms")
-    ax.set_ylabel("page (%d touched)" % len(pages))
-    ax.set_title(label, fontsize=9)
-    ax.legend(fontsize=7, markerscale=4)
+        for kind, marker in KIND_MARKERS.items():
+            ev = [e for e in events if e[1] == n and (len(e) < 4 or e[3] == kind)]
+            if not ev:
+                continue
+            ax.scatter([e[0] / 1e3 for e in ev], [rank[e[2]] for e in ev], s=4, marker=marker,
+                       linewidths=0.5, color=COLORS[i % len(COLORS)],
+                       label="node %s %s" % (n, kind))
+    ax.set_xlabel("time since the run started, ms (master's clock)")
+    ax.set_ylabel("page (%d touched, address order)" % len(pages))
+    ax.set_title(label + (" (%d events not kept: cap)" % dropped if dropped else ""), fontsize=9)
+    ax.legend(fontsize=6, markerscale=2, ncol=2)
 
 
 def _node_map(ax, pts, runs, outdir):

@@ -74,39 +74,58 @@ def node_records(doc):
     return out
 
 
+def _places(doc):
+    """The document itself and each per-node object: single-node --stats
+    has its fields at the top, a cluster's under each node."""
+    return [doc] + (_node_list(doc) or [])
+
+
+THREAD_TIMES = ("exec_s", "fault_s", "syscall_s", "wait_s")
+
+
 def thread_records(doc):
-    """Per-thread time breakdown, if the JSON has one: a list of objects
-    with "tid" and the times "exec_s", "fault_s", "syscall_s" (the field
-    spec in docs/bench.md). None when --stats does not offer it."""
-    for value in _lists_of_objects(doc):
-        if all("tid" in v for v in value) and any(
-                k in value[0] for k in ("exec_s", "fault_s", "syscall_s")):
-            return [{"tid": v["tid"], "node": v.get("node"), "exec_s": v.get("exec_s"),
-                     "fault_s": v.get("fault_s"), "syscall_s": v.get("syscall_s")}
-                    for v in value]
-    return None
+    """Per-thread time breakdown, if the JSON has one: "thread_times" at
+    the top (one node) or in each node's object (a cluster), merged; each
+    {"tid", "node", "exec_s", "fault_s", "syscall_s", "wait_s"} (the field
+    spec in docs/bench.md; a time the JSON lacks is None). None when
+    --stats does not offer it."""
+    out = []
+    found = False
+    for place in _places(doc):
+        tt = place.get("thread_times") if isinstance(place, dict) else None
+        if not isinstance(tt, list):
+            continue
+        found = True
+        for v in tt:
+            if isinstance(v, dict) and "tid" in v:
+                rec = {"tid": v["tid"], "node": v.get("node", place.get("node"))}
+                rec.update({k: v.get(k) for k in THREAD_TIMES})
+                out.append(rec)
+    return out if found else None
 
 
 def page_events(doc):
-    """Per-page fault events, if the JSON has them: "page_faults" with
-    "events" as [time_us, node, page_number, kind] (docs/bench.md). None
-    when --stats does not offer them."""
-    pf = doc.get("page_faults")
-    if isinstance(pf, dict) and isinstance(pf.get("events"), list):
-        return [tuple(e[:4]) for e in pf["events"] if isinstance(e, list) and len(e) >= 3]
-    return None
+    """Per-page fault events, if the JSON has them: "page_faults" at the
+    top or in each node's object, with "events" as [time_us, node,
+    page_number, kind] (docs/bench.md), merged in time order. None when
+    --stats does not offer them."""
+    events = None
+    for place in _places(doc):
+        pf = place.get("page_faults") if isinstance(place, dict) else None
+        if isinstance(pf, dict) and isinstance(pf.get("events"), list):
+            events = (events or []) + [tuple(e[:4]) for e in pf["events"]
+                                       if isinstance(e, list) and len(e) >= 3]
+    return sorted(events, key=lambda e: e[0]) if events is not None else None
 
 
-def _lists_of_objects(doc):
-    todo = [doc]
-    while todo:
-        obj = todo.pop()
-        for value in obj.values():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                yield value
-                todo.extend(value)
-            elif isinstance(value, dict):
-                todo.append(value)
+def events_dropped(doc):
+    """Page-fault events --stats counted but did not keep (the cap)."""
+    n = 0
+    for place in _places(doc):
+        pf = place.get("page_faults") if isinstance(place, dict) else None
+        if isinstance(pf, dict) and isinstance(pf.get("events_dropped"), int):
+            n += pf["events_dropped"]
+    return n
 
 
 def totals(doc):

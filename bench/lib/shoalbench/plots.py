@@ -99,7 +99,7 @@ def breakdown(points, runs, outdir, out):
     for (wl, inp, threads), pts in sorted(_groups(points).items()):
         chosen = _largest(pts)
         docs = [(p, _median_run_doc(runs, p, outdir)) for p in chosen]
-        fig, axes = plt.subplots(1, len(docs), figsize=(4.5 * len(docs), 4), squeeze=False)
+        fig, axes = plt.subplots(1, len(docs), figsize=(4.5 * len(docs), 5), squeeze=False)
         note = ""
         for ax, (p, doc) in zip(axes[0], docs):
             label = "%s, %s nodes" % (p["config"], p["nodes"])
@@ -136,11 +136,12 @@ def _thread_bars(ax, recs, label):
     for i, t in enumerate(sums):
         ax.text(i, 1.01, "%.2g" % t, ha="center", va="bottom", fontsize=6, rotation=90)
     ax.set_ylim(0, 1.15)
-    ax.set_ylabel("fraction of thread time (total s above)")
+    ax.set_ylabel("share of the thread's time (total s on top)")
     ax.set_xlabel("thread (tid@node)")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.set_title(label, fontsize=9)
-    ax.legend(fontsize=7)
+    # below the thread names: the bars fill the whole height
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.42))
 
 
 def _node_bars(ax, recs, label):

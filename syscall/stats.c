@@ -203,7 +203,7 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
     struct stats_thread *v = malloc((s->nended + live + 1) * sizeof *v);
     *n = 0;
     if (v) {
-        memcpy(v, s->ended, s->nended * sizeof *v);
+        if (s->nended) memcpy(v, s->ended, s->nended * sizeof *v); /* ended may be NULL */
         *n = s->nended;
         for (struct task *t = s->live; t; t = t->stats_next)
             v[(*n)++] = thread_entry(t, now);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster/cpu_msg.h"
+#include "cluster/sc_msg.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/host_signal.h"
@@ -39,15 +40,24 @@ struct proxy {
     sem_t started;
 };
 
-static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
+static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
+                            const struct sc_msg *out) {
     Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
     r.req_id = req_id;
     r.tid = (uint32_t)px->t->tid;
     r.ret = ret;
+    if (out) {
+        r.n_outputs = out->n;
+        r.outputs = out->ptrs;
+    }
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE;
     env.syscall_response = &r;
     master_send(px->m, px->node, &env, NULL);
+}
+
+static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
+    respond_outputs(px, req_id, ret, NULL);
 }
 
 static void write_tid(struct task *t, uint64_t addr, int tid) {
@@ -127,9 +137,25 @@ static void *proxy_main(void *arg) {
             /* the proxy struct is leaked on purpose: a late request for
              * this tid finds no proxy rather than a freed one */
         }
+        if (q->nr == 93 || q->nr == 94) {
+            net_frame_fini(&f);
+            syscall_dispatch(t); /* exit and exit_group do not return */
+        }
+        /* the buffers the node shipped, and copies for those the call
+         * writes (cluster/sc_msg.h) */
+        struct sc_bufs bufs = {0};
+        const struct syscall_row *row = syscall_lookup((int)q->nr);
+        if (row) sc_msg_overlay(t, row, q, &bufs);
+        t->bufs = &bufs;
+        syscall_dispatch(t);
+        t->bufs = NULL;
+        int64_t ret = (int64_t)t->cpu.x[0];
+        struct sc_msg out;
+        sc_msg_outputs(&bufs, ret, &out);
+        respond_outputs(px, req_id, ret, &out);
+        sc_msg_fini(&out);
+        sc_bufs_fini(&bufs);
         net_frame_fini(&f);
-        syscall_dispatch(t); /* exit and exit_group do not return */
-        respond(px, req_id, (int64_t)t->cpu.x[0]);
     }
 }
 

@@ -17,6 +17,7 @@
 #include "cluster/cpu_msg.h"
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
+#include "cluster/sc_msg.h"
 #include "common/log.h"
 #include "net/transport.h"
 #include "syscall/futex_args.h"
@@ -33,6 +34,7 @@ struct waiter {
     /* futex waits sleep on this word instead, interruptibly (0: none) */
     bool on_word;
     _Atomic uint32_t word;
+    struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
 };
 
 struct layout_item {
@@ -248,6 +250,11 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     q.n_args = 6;
     q.args = (uint64_t *)a;
     q.timeout_ns = timeout_ns;
+    /* the buffers the call reads travel with it (cluster/sc_msg.h) */
+    struct sc_msg in;
+    sc_msg_gather(t, row, a, &in);
+    q.n_inputs = in.n;
+    q.inputs = in.ptrs;
     struct cpu_msg_buf cb;
     if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
         cpu_msg_from_cpu(&cb, &t->cpu);
@@ -257,6 +264,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
     env.syscall_request = &q;
     int r = send_master(s, &env, NULL);
+    sc_msg_fini(&in);
     pthread_mutex_lock(&s->lock);
     if (!r && w.on_word) futex_sleep(s, t, &w, q.req_id, fa.restart);
     while (!r && !w.done)
@@ -278,6 +286,10 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
         task_free(t);
         pthread_exit(NULL);
     }
+    if (w.resp.env) {
+        sc_msg_store(t, w.resp.env->syscall_response);
+        net_frame_fini(&w.resp);
+    }
     if (w.on_word && w.ret == -EINTR) return -fa.restart; /* the master cancelled the wait */
     return w.ret;
 }
@@ -290,6 +302,13 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
     if (w) {
         w->ret = r->ret;
         w->done = true;
+        if (r->n_outputs) {
+            /* stored by the thread itself: a store may fault, and only
+             * this loop thread brings pages */
+            w->resp = *f;
+            f->env = NULL;
+            f->payload = NULL;
+        }
         pthread_cond_signal(&w->cond);
         if (w->on_word) {
             atomic_store(&w->word, 1);

@@ -116,6 +116,14 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'u': put(o, "%" PRIu64, v); break;
     case 'o': put(o, "0%" PRIo64, v); break;
     case 'p':
+    case 'i':
+    case 'b':
+    case 'v':
+    case 'V':
+    case 'T':
+    case 'X':
+    case 'F':
+    case 'I':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

@@ -84,7 +84,7 @@ SYSCALL_HANDLER(pwrite64) {
 static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov,
                         int prot) {
     if (count > GUEST_IOV_MAX) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, iov, addr, count * sizeof *iov)) return -EFAULT;
+    if (guest_copy_in(t, iov, addr, count * sizeof *iov)) return -EFAULT;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t base = (uint64_t)(uintptr_t)iov[i].iov_base;
         if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
@@ -129,7 +129,7 @@ SYSCALL_HANDLER(lseek) {
 static int64_t stat_out(struct task *t, uint64_t addr, const struct stat *st) {
     struct aarch64_stat g;
     stat_to_guest(&g, st);
-    return gs_copy_out(&t->proc->mem, addr, &g, sizeof g);
+    return guest_copy_out(t, addr, &g, sizeof g);
 }
 
 SYSCALL_HANDLER(fstat) {
@@ -265,7 +265,7 @@ SYSCALL_HANDLER(ioctl) {
 SYSCALL_HANDLER(pipe2) {
     int fds[2];
     if (pipe2(fds, open_flags_to_host(a[1])) != 0) return -errno;
-    if (gs_copy_out(&t->proc->mem, a[0], fds, sizeof fds)) {
+    if (guest_copy_out(t, a[0], fds, sizeof fds)) {
         close(fds[0]);
         close(fds[1]);
         return -EFAULT;
@@ -472,7 +472,7 @@ SYSCALL_HANDLER(eventfd2) {
 }
 
 const struct syscall_row sys_fs_rows[] = {
-    {17, "getcwd", sys_getcwd, "pu", 'd', SC_GLOBAL},
+    {17, "getcwd", sys_getcwd, "bu", 'd', SC_GLOBAL},
     {19, "eventfd2", sys_eventfd2, "ux", 'd', SC_GLOBAL},
     {23, "dup", sys_dup, "d", 'd', SC_GLOBAL},
     {24, "dup3", sys_dup3, "ddO", 'd', SC_GLOBAL},
@@ -485,8 +485,8 @@ const struct syscall_row sys_fs_rows[] = {
     {36, "symlinkat", sys_symlinkat, "sfs", 'd', SC_GLOBAL},
     {37, "linkat", sys_linkat, "fsfsx", 'd', SC_GLOBAL},
     {38, "renameat", sys_renameat, "fsfs", 'd', SC_GLOBAL},
-    {43, "statfs", sys_statfs, "sp", 'd', SC_GLOBAL},
-    {44, "fstatfs", sys_fstatfs, "dp", 'd', SC_GLOBAL},
+    {43, "statfs", sys_statfs, "sF", 'd', SC_GLOBAL},
+    {44, "fstatfs", sys_fstatfs, "dF", 'd', SC_GLOBAL},
     {45, "truncate", sys_truncate, "sl", 'd', SC_GLOBAL},
     {46, "ftruncate", sys_ftruncate, "dl", 'd', SC_GLOBAL},
     {47, "fallocate", sys_fallocate, "dxll", 'd', SC_GLOBAL},
@@ -499,22 +499,22 @@ const struct syscall_row sys_fs_rows[] = {
     {55, "fchown", sys_fchown, "ddd", 'd', SC_GLOBAL},
     {56, "openat", sys_openat, "fsOo", 'd', SC_GLOBAL},
     {57, "close", sys_close, "d", 'd', SC_GLOBAL},
-    {59, "pipe2", sys_pipe2, "pO", 'd', SC_GLOBAL},
-    {61, "getdents64", sys_getdents64, "dpu", 'd', SC_GLOBAL},
+    {59, "pipe2", sys_pipe2, "IO", 'd', SC_GLOBAL},
+    {61, "getdents64", sys_getdents64, "dbu", 'd', SC_GLOBAL},
     {62, "lseek", sys_lseek, "dld", 'd', SC_GLOBAL},
-    {63, "read", sys_read, "dpu", 'd', SC_GLOBAL},
-    {64, "write", sys_write, "dpu", 'd', SC_GLOBAL},
-    {65, "readv", sys_readv, "dpu", 'd', SC_GLOBAL},
-    {66, "writev", sys_writev, "dpu", 'd', SC_GLOBAL},
-    {67, "pread64", sys_pread64, "dpul", 'd', SC_GLOBAL},
-    {68, "pwrite64", sys_pwrite64, "dpul", 'd', SC_GLOBAL},
-    {69, "preadv", sys_preadv, "dpul", 'd', SC_GLOBAL},
-    {70, "pwritev", sys_pwritev, "dpul", 'd', SC_GLOBAL},
+    {63, "read", sys_read, "dbu", 'd', SC_GLOBAL},
+    {64, "write", sys_write, "diu", 'd', SC_GLOBAL},
+    {65, "readv", sys_readv, "dVu", 'd', SC_GLOBAL},
+    {66, "writev", sys_writev, "dvu", 'd', SC_GLOBAL},
+    {67, "pread64", sys_pread64, "dbul", 'd', SC_GLOBAL},
+    {68, "pwrite64", sys_pwrite64, "diul", 'd', SC_GLOBAL},
+    {69, "preadv", sys_preadv, "dVul", 'd', SC_GLOBAL},
+    {70, "pwritev", sys_pwritev, "dvul", 'd', SC_GLOBAL},
     {71, "sendfile", sys_sendfile, "ddpu", 'd', SC_GLOBAL},
     {73, "ppoll", sys_ppoll, "pupp", 'd', SC_GLOBAL},
-    {78, "readlinkat", sys_readlinkat, "fspu", 'd', SC_GLOBAL},
-    {79, "newfstatat", sys_newfstatat, "fspx", 'd', SC_GLOBAL},
-    {80, "fstat", sys_fstat, "dp", 'd', SC_GLOBAL},
+    {78, "readlinkat", sys_readlinkat, "fsbu", 'd', SC_GLOBAL},
+    {79, "newfstatat", sys_newfstatat, "fsTx", 'd', SC_GLOBAL},
+    {80, "fstat", sys_fstat, "dT", 'd', SC_GLOBAL},
     {81, "sync", sys_sync, "", 'd', SC_GLOBAL},
     {82, "fsync", sys_fsync, "d", 'd', SC_GLOBAL},
     {83, "fdatasync", sys_fdatasync, "d", 'd', SC_GLOBAL},
@@ -523,7 +523,7 @@ const struct syscall_row sys_fs_rows[] = {
     {276, "renameat2", sys_renameat2, "fsfsx", 'd', SC_GLOBAL},
     {279, "memfd_create", sys_memfd_create, "sx", 'd', SC_GLOBAL},
     {285, "copy_file_range", sys_copy_file_range, "dpdpux", 'd', SC_GLOBAL},
-    {291, "statx", sys_statx, "fsxxp", 'd', SC_GLOBAL},
+    {291, "statx", sys_statx, "fsxxX", 'd', SC_GLOBAL},
     {436, "close_range", sys_close_range, "uux", 'd', SC_GLOBAL},
     {439, "faccessat2", sys_faccessat2, "fsxx", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,

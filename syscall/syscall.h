@@ -12,6 +12,7 @@
 
 #include "syscall/guest_signal.h"
 #include "syscall/safe_syscall.h"
+#include "syscall/sc_bufs.h"
 #include "syscall/task.h"
 
 typedef int64_t (*syscall_fn)(struct task *t, const uint64_t *a);
@@ -28,7 +29,13 @@ struct syscall_row {
     /* --strace: one letter per argument:
      *   d int, l long, u unsigned, x hex, p pointer, s guest string,
      *   f dirfd (AT_FDCWD), o octal mode, O open flags, P mmap prot,
-     *   M mmap flags, S signal number */
+     *   M mmap flags, S signal number,
+     * and guest buffers, printed as pointers, which a delegated call
+     * ships whole (sc_bufs.h; 's' strings too):
+     *   i bytes read (length: the next argument), b bytes written
+     *   (capacity: the next argument; the call wrote ret of them),
+     *   v / V iovec array read / written (count: the next argument),
+     *   T struct stat, X struct statx, F struct statfs, I int[2] written */
     const char *args;
     char ret; /* 'd' number, 'x' address, 'n' never returns */
     enum syscall_class cls;
@@ -81,10 +88,16 @@ static inline int64_t restart_on_eintr(long r, int restart) {
     return r == -EINTR ? -(int64_t)restart : r;
 }
 
-/* Host pointer to len bytes at guest addr with at least prot, or NULL. */
+/* Host pointer to len bytes at guest addr with at least prot, or NULL.
+ * On the master, the copy its node shipped when there is one. */
 static inline void *guest_buf(struct task *t, uint64_t addr, uint64_t len, int prot) {
-    return gs_check(&t->proc->mem, addr, len, prot) ? gs_host(&t->proc->mem, addr) : NULL;
+    if (!gs_check(&t->proc->mem, addr, len, prot)) return NULL;
+    void *shipped = t->bufs ? sc_bufs_find(t->bufs, addr, len, prot & PROT_WRITE) : NULL;
+    return shipped ? shipped : gs_host(&t->proc->mem, addr);
 }
+/* gs_copy_in / gs_copy_out through guest_buf's shipped copies. */
+int guest_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
+int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
 #define GUEST_IN(t, addr, len)  guest_buf(t, addr, len, PROT_READ)
 #define GUEST_OUT(t, addr, len) guest_buf(t, addr, len, PROT_WRITE)
 

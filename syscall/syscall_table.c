@@ -39,7 +39,29 @@ void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), v
             fn(r, opaque);
 }
 
+int guest_copy_in(struct task *t, void *dst, uint64_t src, size_t len) {
+    void *shipped = t->bufs ? sc_bufs_find(t->bufs, src, len, false) : NULL;
+    if (!shipped) return gs_copy_in(&t->proc->mem, dst, src, len);
+    memcpy(dst, shipped, len);
+    return 0;
+}
+
+int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len) {
+    if (!gs_check(&t->proc->mem, dst, len, PROT_WRITE)) return -EFAULT;
+    void *shipped = t->bufs ? sc_bufs_find(t->bufs, dst, len, true) : NULL;
+    if (!shipped) return gs_copy_out(&t->proc->mem, dst, src, len);
+    memcpy(shipped, src, len);
+    return 0;
+}
+
 int guest_path(struct task *t, uint64_t addr, char *buf) {
+    const char *shipped = t->bufs ? sc_bufs_str(t->bufs, addr) : NULL;
+    if (shipped) {
+        size_t n = strlen(shipped);
+        if (n >= PATH_MAX) return -ENAMETOOLONG;
+        memcpy(buf, shipped, n + 1);
+        return 0;
+    }
     long n = gs_strcpy_in(&t->proc->mem, buf, addr, PATH_MAX);
     return n < 0 ? (int)n : 0;
 }

@@ -42,6 +42,7 @@ struct task_signals {
 struct task;
 struct process;
 struct syscall_row;
+struct sc_bufs;
 
 /* A loaded ELF file, for /proc/self/maps. */
 struct process_image {
@@ -129,6 +130,9 @@ struct task {
     _Atomic uint64_t sigwait_set;
     int host_tid; /* the host thread running it (the guest tid on a lone node) */
     bool proxy;   /* the master's stand-in for a thread on another node: runs no guest code */
+    /* A proxy's call in progress: the guest buffers its node shipped
+     * (syscall/sc_bufs.h), looked up before guest memory; NULL: none. */
+    struct sc_bufs *bufs;
     /* Placement hint groups (include/shoal/hint.h; sched/): this thread's
      * and the one its next clone gets; -1: none. Written by this thread
      * (the hint runs on it), read by the clone it makes. */

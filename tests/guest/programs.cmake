@@ -59,6 +59,8 @@ guest_program(false_sharing_threads_lse SRC false_sharing_threads.c FLAGS -march
 
 # System interface
 guest_program(file_io SRC file_io.c)
+# File syscalls from a second thread (in a cluster: delegated, buffers shipped)
+guest_program(remote_io SRC remote_io.c)
 guest_program(pipe_io SRC pipe_io.c)
 guest_program(mmap_large SRC mmap_large.c)
 guest_program(getrandom SRC getrandom.c)

@@ -1,0 +1,166 @@
+/* Shipped syscall buffers <-> SyscallRequest.inputs / Response.outputs. */
+#include "cluster/sc_msg.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "common/log.h"
+
+void sc_msg_fini(struct sc_msg *m) {
+    for (size_t i = 0; i < m->n; i++)
+        free(m->owned[i]);
+    free(m->bufs);
+    free(m->ptrs);
+    free(m->owned);
+    *m = (struct sc_msg){0};
+}
+
+/* Appends {addr, data[len]}; data owned when own. false: no memory. */
+static bool push(struct sc_msg *m, uint64_t addr, uint8_t *data, size_t len, bool own) {
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 8;
+        Shoal__Buffer *b = realloc(m->bufs, cap * sizeof *b);
+        if (!b) return false;
+        m->bufs = b;
+        uint8_t **o = realloc(m->owned, cap * sizeof *o);
+        if (!o) return false;
+        m->owned = o;
+        Shoal__Buffer **p = realloc(m->ptrs, cap * sizeof *p);
+        if (!p) return false;
+        m->ptrs = p;
+        m->cap = cap;
+    }
+    shoal__buffer__init(&m->bufs[m->n]);
+    m->bufs[m->n].addr = addr;
+    m->bufs[m->n].data.data = data;
+    m->bufs[m->n].data.len = len;
+    m->owned[m->n] = own ? data : NULL;
+    m->n++;
+    m->bytes += len;
+    return true;
+}
+
+/* ptrs into bufs only once bufs stops moving */
+static void fix_ptrs(struct sc_msg *m) {
+    for (size_t i = 0; i < m->n; i++)
+        m->ptrs[i] = &m->bufs[i];
+}
+
+static void gather_range(struct task *t, uint64_t addr, uint64_t len, struct sc_msg *m) {
+    if (!len || len > SC_SHIP_MAX - m->bytes) return;
+    uint8_t *d = malloc(len);
+    if (!d) return;
+    if (gs_copy_in(&t->proc->mem, d, addr, len) || !push(m, addr, d, len, true)) free(d);
+}
+
+static void gather_string(struct task *t, uint64_t addr, struct sc_msg *m) {
+    char buf[PATH_MAX];
+    long n = gs_strcpy_in(&t->proc->mem, buf, addr, sizeof buf);
+    if (n < 0 || (uint64_t)n + 1 > SC_SHIP_MAX - m->bytes) return;
+    uint8_t *d = malloc((size_t)n + 1);
+    if (!d) return;
+    memcpy(d, buf, (size_t)n + 1);
+    if (!push(m, addr, d, (size_t)n + 1, true)) free(d);
+}
+
+/* The iovec array (and, for inputs, what it points at: all or none). */
+static void gather_iov(struct task *t, uint64_t addr, uint64_t count, bool data, struct sc_msg *m) {
+    if (!count || count > SC_IOV_MAX) return;
+    size_t n0 = m->n;
+    gather_range(t, addr, count * sizeof(struct iovec), m);
+    if (m->n == n0 || !data) return;
+    const struct iovec *iov = (const struct iovec *)m->bufs[n0].data.data;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        if (iov[i].iov_len > SC_SHIP_MAX - total) return;
+        total += iov[i].iov_len;
+    }
+    if (total > SC_SHIP_MAX - m->bytes) return;
+    /* copied out first: push() may move the array iov points into */
+    struct iovec v[SC_IOV_MAX];
+    memcpy(v, iov, count * sizeof *v);
+    for (uint64_t i = 0; i < count; i++)
+        gather_range(t, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, m);
+}
+
+void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t *a,
+                   struct sc_msg *m) {
+    *m = (struct sc_msg){0};
+    for (int i = 0; i < 6 && row->args[i]; i++) {
+        uint32_t size = 0;
+        uint64_t next = i < 5 ? a[i + 1] : 0;
+        if (row->args[i] == 's' && a[i]) gather_string(t, a[i], m);
+        switch (sc_buf_kind_of(row->args[i], &size)) {
+        case SCB_IN: gather_range(t, a[i], next, m); break;
+        case SCB_IOV_IN: gather_iov(t, a[i], next, true, m); break;
+        case SCB_IOV_OUT: gather_iov(t, a[i], next, false, m); break;
+        default: break;
+        }
+    }
+    fix_ptrs(m);
+}
+
+void sc_msg_store(struct task *t, const Shoal__SyscallResponse *r) {
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const Shoal__Buffer *b = r->outputs[i];
+        /* the master wrote only where this thread's call may write; a
+         * range unmapped since is the guest's race, as on Linux */
+        if (gs_copy_out(&t->proc->mem, b->addr, b->data.data, b->data.len))
+            log_warn("shoal: output of a delegated syscall at 0x%llx lost (unmapped)",
+                     (unsigned long long)b->addr);
+    }
+}
+
+static void overlay_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule,
+                        uint64_t *total) {
+    if (!len || len > SC_SHIP_MAX - *total) return;
+    if (!sc_bufs_add_out(b, addr, len, rule)) *total += len;
+}
+
+void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__SyscallRequest *q,
+                    struct sc_bufs *b) {
+    (void)t;
+    const uint64_t *a = q->args;
+    for (size_t i = 0; i < q->n_inputs; i++)
+        sc_bufs_add(b, q->inputs[i]->addr, q->inputs[i]->data.len, q->inputs[i]->data.data, false,
+                    false);
+    uint64_t total = 0;
+    for (int i = 0; i < 6 && row->args[i]; i++) {
+        uint32_t size = 0;
+        uint64_t next = i < 5 ? a[i + 1] : 0;
+        switch (sc_buf_kind_of(row->args[i], &size)) {
+        case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
+        case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
+        case SCB_IOV_OUT: {
+            uint64_t count = next;
+            if (!count || count > SC_IOV_MAX) break;
+            struct iovec v[SC_IOV_MAX];
+            const void *shipped = sc_bufs_find(b, a[i], count * sizeof *v, false);
+            if (!shipped) break;
+            memcpy(v, shipped, count * sizeof *v);
+            uint64_t sum = 0;
+            for (uint64_t k = 0; k < count && sum <= SC_SHIP_MAX; k++)
+                sum += v[k].iov_len > SC_SHIP_MAX ? SC_SHIP_MAX + 1 : v[k].iov_len;
+            /* all or none: ret is spread over the segments in order */
+            if (sum > SC_SHIP_MAX - total) break;
+            for (uint64_t k = 0; k < count; k++)
+                overlay_out(b, (uint64_t)(uintptr_t)v[k].iov_base, v[k].iov_len, SCB_IOV_OUT,
+                            &total);
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
+void sc_msg_outputs(struct sc_bufs *b, int64_t ret, struct sc_msg *m) {
+    *m = (struct sc_msg){0};
+    sc_bufs_settle(b, ret);
+    for (size_t i = 0; i < b->n; i++) {
+        struct sc_seg *s = &b->v[i];
+        if (s->out && s->used && s->written) push(m, s->addr, s->data, s->written, false);
+    }
+    fix_ptrs(m);
+}

@@ -1,0 +1,99 @@
+/* Shipped syscall buffers: a short list searched linearly (a call has a
+ * handful, readv/writev up to SC_IOV_MAX + 1). */
+#include "syscall/sc_bufs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+
+#include "syscall/linux_abi.h"
+
+enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
+    switch (c) {
+    case 'i': return SCB_IN;
+    case 'b': return SCB_OUT;
+    case 'v': return SCB_IOV_IN;
+    case 'V': return SCB_IOV_OUT;
+    case 'T': *size = sizeof(struct aarch64_stat); return SCB_OUT_FIXED;
+    case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
+    case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
+    case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
+    default: return SCB_NONE;
+    }
+}
+
+int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, bool out,
+                bool owned) {
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 8;
+        struct sc_seg *v = realloc(b->v, cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0};
+    return 0;
+}
+
+int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule) {
+    uint8_t *d = calloc(1, len ? len : 1);
+    if (!d) return -ENOMEM;
+    int r = sc_bufs_add(b, addr, len, d, true, true);
+    if (r)
+        free(d);
+    else
+        b->v[b->n - 1].rule = rule;
+    return r;
+}
+
+void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
+    uint64_t left = ret > 0 ? (uint64_t)ret : 0; /* SCB_IOV_OUT: one array per row */
+    for (size_t i = 0; i < b->n; i++) {
+        struct sc_seg *s = &b->v[i];
+        if (!s->out) continue;
+        switch (s->rule) {
+        case SCB_OUT:
+            s->written = ret > 0 ? ((uint64_t)ret < s->len ? (uint64_t)ret : s->len) : 0;
+            break;
+        case SCB_OUT_FIXED: s->written = ret >= 0 ? s->len : 0; break;
+        case SCB_IOV_OUT:
+            s->written = left < s->len ? left : s->len;
+            left -= s->written;
+            break;
+        default: s->written = 0; break;
+        }
+    }
+}
+
+void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
+    for (size_t i = 0; i < b->n; i++) {
+        struct sc_seg *s = &b->v[i];
+        /* an input copy is never written (a store must reach the guest)
+         * and an output one never read (it holds zeros, not the guest's) */
+        if (write != s->out) continue;
+        if (addr >= s->addr && len <= s->len && addr - s->addr <= s->len - len) {
+            s->used = true;
+            return s->data + (addr - s->addr);
+        }
+    }
+    return NULL;
+}
+
+const char *sc_bufs_str(struct sc_bufs *b, uint64_t addr) {
+    for (size_t i = 0; i < b->n; i++) {
+        struct sc_seg *s = &b->v[i];
+        if (!s->out && s->addr == addr && s->len && memchr(s->data, 0, s->len)) {
+            s->used = true;
+            return (const char *)s->data;
+        }
+    }
+    return NULL;
+}
+
+void sc_bufs_fini(struct sc_bufs *b) {
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].owned) free(b->v[i].data);
+    free(b->v);
+    *b = (struct sc_bufs){0};
+}

@@ -1,0 +1,71 @@
+/* Guest buffers shipped with a delegated syscall (docs/cluster.md): the
+ * slave sends the buffers a call reads in the request, the master runs
+ * the call on its proxy against those copies and sends back the buffers
+ * it wrote, which the slave stores into guest memory like any guest
+ * store. Rows describe their buffers (struct syscall_row.bufs, plus
+ * every 's' argument of the strace letters: a NUL-terminated string);
+ * a buffer that is not shipped (no description, too large, or a range
+ * the handler asks for that no shipped copy covers) takes the DSM path:
+ * the master reads and writes node 0's coherent copy. */
+#ifndef SHOAL_SYSCALL_SC_BUFS_H
+#define SHOAL_SYSCALL_SC_BUFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a row's buffer argument is (its letter in syscall_row.args). */
+enum sc_buf_kind {
+    SCB_NONE = 0,
+    SCB_IN,        /* 'i': a[i], a[i + 1] bytes read by the call */
+    SCB_OUT,       /* 'b': a[i], up to a[i + 1] bytes; the call wrote ret of them */
+    SCB_OUT_FIXED, /* 'T' 'X' 'F' 'I': `size` bytes written whole when ret >= 0 */
+    SCB_IOV_IN,    /* 'v': an iovec array of a[i + 1] entries the call reads */
+    SCB_IOV_OUT,   /* 'V': an iovec array of a[i + 1] entries; ret bytes written in order */
+};
+
+/* The kind of argument letter c, and for SCB_OUT_FIXED its size. */
+enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
+
+/* Bytes shipped per call at most, each way: a larger buffer takes the
+ * DSM path (so any size works, and no message outgrows the transport's
+ * frame limit). */
+#define SC_SHIP_MAX (8u << 20)
+/* iovec entries a shipped readv/writev may have (Linux's UIO_MAXIOV) */
+#define SC_IOV_MAX 1024
+
+/* One shipped buffer on the master: guest range [addr, addr + len). */
+struct sc_seg {
+    uint64_t addr, len;
+    uint8_t *data;
+    bool out;         /* written by the call: sent back if used */
+    bool used;        /* the handler took it (outputs: only those are sent back) */
+    bool owned;       /* data is this list's to free */
+    uint8_t rule;     /* outputs: how many bytes the call wrote (enum sc_buf_kind of its row) */
+    uint64_t written; /* outputs: bytes to send back from data */
+};
+
+/* The shipped buffers of one call, on its task while it runs (master). */
+struct sc_bufs {
+    struct sc_seg *v;
+    size_t n, cap;
+};
+
+/* Adds a segment (data borrowed unless owned); 0 or -ENOMEM. */
+int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, bool out,
+                bool owned);
+/* Adds a zeroed output segment of len bytes, for a buffer of kind rule.
+ * 0 or -ENOMEM. */
+int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule);
+/* After the call returned ret: each output's `written` (SCB_OUT: ret
+ * bytes, SCB_OUT_FIXED: all on success, SCB_IOV_OUT: ret bytes spread in
+ * order over the segments). */
+void sc_bufs_settle(struct sc_bufs *b, int64_t ret);
+/* The host copy of [addr, addr + len) if one segment holds it all (and
+ * marks it used), else NULL. */
+void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write);
+/* A shipped string starting at addr (NUL inside the segment), or NULL. */
+const char *sc_bufs_str(struct sc_bufs *b, uint64_t addr);
+void sc_bufs_fini(struct sc_bufs *b);
+
+#endif

@@ -1,0 +1,158 @@
+/* File syscalls with multi-page, unaligned buffers, made from a second
+ * thread: in a cluster run (round-robin) that thread is on node 1, so
+ * every call is delegated and its buffers are shipped whole (and taken
+ * back) instead of read through the DSM; a 9 MiB buffer is larger than
+ * what a call ships and takes the DSM path. Checks that a short read
+ * leaves the rest of the buffer alone, and EFAULT for bad pointers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "guest.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static char *P(const char *name) {
+    static char b[4][400];
+    static int k;
+    k = (k + 1) & 3;
+    snprintf(b[k], sizeof b[k], "%s/%s", dir, name);
+    return b[k];
+}
+
+static void fill(unsigned char *p, size_t n, uint64_t seed) {
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(g_rand(&seed) >> 56);
+}
+
+static int cmpstr(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_dir(void) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    /* a buffer over two pages, unaligned */
+    char *buf = malloc(8192 + 64) + 7, *names[16];
+    int n = 0;
+    long r;
+    while ((r = syscall(SYS_getdents64, fd, buf, 8192)) > 0)
+        for (long off = 0; off < r;) {
+            struct {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(buf + off);
+            if (strcmp(d->name, ".") && strcmp(d->name, "..") && n < 16) names[n++] = strdup(d->name);
+            off += d->reclen;
+        }
+    close(fd);
+    qsort(names, n, sizeof *names, cmpstr);
+    printf("dir:");
+    for (int i = 0; i < n; i++)
+        printf(" %s", names[i]);
+    printf("\n");
+}
+
+static void *io(void *arg) {
+    (void)arg;
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/shoal-remoteio-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(dir)) return printf("mkdtemp failed\n"), NULL;
+    const size_t big = 200 * 1024 + 123;
+    unsigned char *src = malloc(big + 16) + 3, *dst = malloc(big + 4096 + 16) + 5;
+    fill(src, big, 1);
+    int fd = open(P("data"), O_CREAT | O_RDWR | O_TRUNC, 0640);
+    printf("write: %ld\n", (long)write(fd, src, big));
+    unsigned char patch[5000];
+    fill(patch, sizeof patch, 2);
+    memcpy(src + 1000, patch, sizeof patch);
+    printf("pwrite: %ld\n", (long)pwrite(fd, patch, sizeof patch, 1000));
+    struct iovec wv[3] = {{src, 0}, {(char *)"tail-one;", 9}, {(char *)"tail-two", 8}};
+    lseek(fd, 0, SEEK_END);
+    printf("writev: %ld\n", (long)writev(fd, wv, 3));
+
+    struct stat st;
+    fstat(fd, &st);
+    printf("fstat size %ld\n", (long)st.st_size);
+    stat(P("data"), &st);
+    printf("stat size %ld mode %o\n", (long)st.st_size, st.st_mode & 0777);
+    struct statx sx;
+    printf("statx: %d size %llu\n", statx(AT_FDCWD, P("data"), 0, STATX_SIZE, &sx),
+           (unsigned long long)sx.stx_size);
+
+    /* a read with room to spare: only the bytes read may change */
+    lseek(fd, 0, SEEK_SET);
+    memset(dst, 0xAA, big + 4096);
+    long r = read(fd, dst, big + 4096);
+    int untouched = 1;
+    for (size_t i = (size_t)r; i < big + 4096; i++)
+        untouched &= dst[i] == 0xAA;
+    printf("read: %ld, same as written %d, rest untouched %d, tail %.17s\n", r,
+           !memcmp(dst, src, big), untouched, (char *)dst + big);
+    memset(dst, 0, big);
+    printf("pread: %ld same %d\n", (long)pread(fd, dst, 7000, 333), !memcmp(dst, src + 333, 7000));
+    unsigned char a[3000], b[6000];
+    struct iovec rv[3] = {{a, sizeof a}, {dst, 0}, {b, sizeof b}};
+    lseek(fd, 4000, SEEK_SET);
+    printf("readv: %ld same %d %d\n", (long)readv(fd, rv, 3), !memcmp(a, src + 4000, sizeof a),
+           !memcmp(b, src + 7000, sizeof b));
+
+    /* larger than one call ships: the DSM path */
+    size_t huge = 9u << 20;
+    unsigned char *h = malloc(huge), *h2 = malloc(huge);
+    fill(h, huge, 3);
+    int fd2 = open(P("huge"), O_CREAT | O_RDWR | O_TRUNC, 0600);
+    printf("huge write: %ld\n", (long)write(fd2, h, huge));
+    printf("huge pread: %ld same %d\n", (long)pread(fd2, h2, huge, 0), !memcmp(h, h2, huge));
+    close(fd2);
+
+    printf("read to a bad pointer: %ld errno %d\n", syscall(SYS_read, fd, (void *)16, 10), errno);
+    printf("write from a bad pointer: %ld errno %d\n", syscall(SYS_write, fd, (void *)16, 10), errno);
+    close(fd);
+
+    symlink("target-name", P("link"));
+    char lbuf[64];
+    memset(lbuf, 0, sizeof lbuf);
+    printf("readlink: %ld %s\n", (long)readlink(P("link"), lbuf, sizeof lbuf), lbuf);
+    list_dir();
+
+    char cwd[512], old[512];
+    getcwd(old, sizeof old);
+    chdir(dir);
+    printf("getcwd is the dir: %d\n", getcwd(cwd, sizeof cwd) && !strcmp(cwd, dir));
+    chdir(old);
+
+    int p[2];
+    printf("pipe2: %d\n", pipe2(p, O_CLOEXEC));
+    write(p[1], "through the pipe", 16);
+    char pb[32] = {0};
+    printf("pipe read: %ld %s\n", (long)read(p[0], pb, sizeof pb), pb);
+    close(p[0]);
+    close(p[1]);
+    struct statfs sf;
+    printf("statfs ok %d\n", statfs(dir, &sf) == 0 && sf.f_bsize > 0);
+
+    unlink(P("data"));
+    unlink(P("huge"));
+    unlink(P("link"));
+    printf("rmdir: %d\n", rmdir(dir));
+    return NULL;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, io, NULL);
+    pthread_join(th, NULL);
+    return 0;
+}

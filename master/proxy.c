@@ -206,13 +206,17 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
                            uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
     struct master *m = p->cluster_ctx;
-    struct sched_thread_info info = {.tid = 0, .creator_node = 0, .group = SCHED_NO_GROUP};
+    /* the creator's SHOAL_HINT_NEXT_GROUP mark (include/shoal/hint.h; only
+     * node-0 creators have it here: a slave's hint is not reported yet) */
+    int64_t group = parent->hint_next_group >= 0 ? parent->hint_next_group : SCHED_NO_GROUP;
+    struct sched_thread_info info = {.tid = 0, .creator_node = 0, .group = group};
     int node = sched_place(m->sched, &info);
     if (node < 0) return node;
     if (node == 0 || (unsigned)node >= m->cfg.nodes) {
         if (node < 64) atomic_fetch_add(&m->placed[node], 1);
         return 0; /* a thread of node 0: as a lone process makes it */
     }
+    parent->hint_next_group = -1; /* used by this clone (thread.c does it on node 0) */
     struct task *t = task_new(p);
     t->proxy = true;
     void *jump_cache = t->cpu.jump_cache;

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE 4096
-#define SLICE 128
-#define WORDS (SLICE / 8)
+#define PAGE        4096
+#define SLICE       128
+#define WORDS       (SLICE / 8)
 #define CHECK_EVERY 64
 
 struct worker {
@@ -38,15 +38,13 @@ struct worker {
 
 static pthread_barrier_t start;
 
-static double now(void)
-{
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void *work(void *arg)
-{
+static void *work(void *arg) {
     struct worker *w = arg;
     pthread_barrier_wait(&start);
     double end = now() + w->seconds;
@@ -64,15 +62,13 @@ static void *work(void *arg)
 
 /* The slice must hold v in word v % WORDS and the 15 values before it in
  * the others: exactly what its owner stored last. */
-static int slice_ok(const volatile uint64_t *s, uint64_t v)
-{
+static int slice_ok(const volatile uint64_t *s, uint64_t v) {
     for (uint64_t k = 0; k < WORDS && k < v; k++)
         if (s[(v - k) % WORDS] != v - k) return 0;
     return 1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 32;
     const char *layout = argc > 2 ? argv[2] : "shared";
     double seconds = argc > 3 ? atof(argv[3]) : 2.0;
@@ -99,7 +95,8 @@ int main(int argc, char **argv)
     }
     pthread_barrier_wait(&start);
     double t0 = now();
-    for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    for (int i = 0; i < threads; i++)
+        pthread_join(tid[i], NULL);
     double elapsed = now() - t0;
     uint64_t stores = 0;
     int ok = 1;

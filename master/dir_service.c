@@ -180,7 +180,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
         void *h = u64map_get(&m->home, page);
         if (m->split_on) mfs_on_writeback(m, e, node, h, data);
         if (!h) {
-            h = malloc(DSM_PAGE_SIZE);
+            h = page_pool_get(&m->home_pool);
             SHOAL_ASSERT(h && !u64map_put(&m->home, page, h));
         }
         memcpy(h, data, DSM_PAGE_SIZE);
@@ -217,7 +217,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
             dir_forget(&m->dir, p);
-            free(u64map_del(&m->home, p));
+            page_pool_put(&m->home_pool, u64map_del(&m->home, p));
         }
     } else {
         /* a range larger than what was touched: walk what was touched */
@@ -231,7 +231,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
             if (key - first < n) keys[k++] = key;
         for (size_t i = 0; i < k; i++) {
             dir_forget(&m->dir, keys[i]);
-            free(u64map_del(&m->home, keys[i]));
+            page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
         }
         free(keys);
     }
@@ -310,6 +310,7 @@ int dirsvc_start(struct master *m) {
     pthread_cond_init(&m->q_cond, NULL);
     dir_init(&m->dir);
     u64map_init(&m->home);
+    page_pool_init(&m->home_pool, 0);
     m->inv_caused = calloc(m->cfg.nodes, sizeof *m->inv_caused);
     /* [dsm] forwarding: the run's configuration (documented defaults
      * when the embedder gave none) */

@@ -12,6 +12,7 @@
 #include "dsm/directory.h"
 #include "dsm/false_sharing.h"
 #include "dsm/forward.h"
+#include "dsm/page_pool.h"
 #include "master/futex_table.h"
 #include "master/master.h"
 #include "net/transport.h"
@@ -44,6 +45,7 @@ struct master {
     pthread_mutex_t dir_lock; /* the directory, the home copies, the node-0 queue */
     struct directory dir;
     struct u64map home; /* page -> DSM_PAGE_SIZE bytes; absent: zeros */
+    struct page_pool home_pool; /* where home copies live (dsm/page_pool.h) */
     struct node0_msg *q_head, *q_tail;
     pthread_cond_t q_cond;
     pthread_t node0_thread;

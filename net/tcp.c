@@ -1,17 +1,24 @@
 /* The TCP backend: one libevent bufferevent per connection.
  *
- * Threads: the bufferevent, the decoder, the handshake and the timers
- * belong to the node's loop thread. Any thread may send: it appends the
- * encoded frame to outq under mu and activates flush_ev, and the loop
- * thread moves outq into the bufferevent. mu is never held while calling
- * out of this file, so there is no lock order to get wrong, and a whole
- * frame (header, envelope, payload) enters outq under one lock hold, so
- * frames from different threads never interleave.
+ * Threads: the bufferevent (which only reads), the decoder, the handshake
+ * and the timers belong to the node's loop thread. Any thread may send:
+ * it appends the encoded frame to outq under mu, and the socket is written
+ * from outq under mu too, so a whole frame (header, envelope, payload)
+ * enters the stream in one piece and frames keep the order they entered
+ * outq in. A thread other than the loop thread writes its frame to the
+ * socket itself, at once (a page request then costs no wake-up of the
+ * loop thread); the loop thread only activates flush_ev, so the answers
+ * its handlers queue while reading go out together, in one write at the
+ * end of the same loop iteration (no extra trip through epoll). When the
+ * kernel's buffer is full, wev (EV_WRITE) resumes writing on the loop
+ * thread. mu is never held while calling out of this file, so there is no
+ * lock order to get wrong.
  *
- * Emulated network (net/emul.h): each frame also enters the connection's
- * emulated link under mu, which gives it a due time; flush_cb then moves
- * only the bytes of frames that are due and arms emul_timer for the next
- * one. outq holds the frames in order, so order is kept. */
+ * Emulated network (net/emul.h): each frame enters emq instead, and the
+ * connection's emulated link under mu, which gives it a due time;
+ * flush_cb then moves only the bytes of frames that are due into outq and
+ * arms emul_timer for the next one. emq holds the frames in order, so
+ * order is kept. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -19,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +36,14 @@
 struct tcp_conn {
     struct net_conn c;
     struct bufferevent *bev; /* loop thread; NULL once closed */
-    pthread_mutex_t mu;      /* outq, and state changes made off the loop */
-    struct evbuffer *outq;
-    struct event *flush_ev; /* activated by senders: outq -> bev */
-    struct event *timer;    /* handshake deadline, then linger deadline */
+    pthread_mutex_t mu;      /* outq, emq, fd, werr, and state changes made off the loop */
+    struct evbuffer *outq;   /* bytes to write to the socket, in order */
+    struct evbuffer *emq;    /* emulated: frames waiting for their due time */
+    evutil_socket_t fd;      /* written under mu while UP or CLOSING; -1 before connected */
+    int werr;                /* errno of a failed socket write, for the loop thread */
+    struct event *wev;       /* EV_WRITE on fd: the kernel's buffer has room again */
+    struct event *flush_ev;  /* activated by the loop thread's senders: write outq */
+    struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
     struct net_emul_link emul; /* under mu */
@@ -60,11 +72,22 @@ static const struct net_config *cfg_of(struct tcp_conn *t) {
     return &t->c.node->cfg;
 }
 
-static void set_nodelay(struct bufferevent *bev) {
+static void flush_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The socket is connected: senders may write to it from now on. 0 or -1
+ * (no memory for the write event). Loop thread. */
+static int attach_fd(struct tcp_conn *t) {
+    evutil_socket_t fd = bufferevent_getfd(t->bev);
+    if (fd < 0) return -1;
     /* Page faults wait on these messages: no Nagle delay. */
     int one = 1;
-    evutil_socket_t fd = bufferevent_getfd(bev);
-    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    t->wev = event_new(t->c.node->base, fd, EV_WRITE, flush_cb, t);
+    if (!t->wev) return -1;
+    pthread_mutex_lock(&t->mu);
+    t->fd = fd;
+    pthread_mutex_unlock(&t->mu);
+    return 0;
 }
 
 static void addr_text(const struct sockaddr *sa, char *buf, size_t n) {
@@ -88,6 +111,34 @@ static void free_frame_buf(const void *data, size_t len, void *arg) {
     free((void *)data);
 }
 
+/* Writes outq to the socket until it is empty or the kernel's buffer is
+ * full (then wev resumes on the loop thread). MSG_NOSIGNAL: any thread
+ * may be here, and a peer that went away must give EPIPE, not SIGPIPE.
+ * A failed write is left in werr for the loop thread, which closes. Under
+ * mu. */
+static void write_locked(struct tcp_conn *t) {
+    while (t->fd >= 0 && !t->werr && evbuffer_get_length(t->outq)) {
+        struct evbuffer_iovec v[16];
+        struct iovec io[16];
+        int n = evbuffer_peek(t->outq, -1, NULL, v, 16);
+        if (n > 16) n = 16;
+        for (int i = 0; i < n; i++)
+            io[i] = (struct iovec){v[i].iov_base, v[i].iov_len};
+        struct msghdr mh = {.msg_iov = io, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(t->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            evbuffer_drain(t->outq, (size_t)w);
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(t->wev, NULL);
+            return;
+        } else {
+            t->werr = w < 0 ? errno : EPIPE;
+        }
+    }
+}
+
 /* Queues one frame. internal: a handshake or Error frame, allowed before
  * the connection is up. */
 static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
@@ -95,18 +146,21 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     uint8_t *buf;
     long len = net_frame_encode(env, payload_len, flags, &buf);
     if (len < 0) return (int)len;
+    bool on_loop = pthread_equal(pthread_self(), t->c.node->loop_thread);
     pthread_mutex_lock(&t->mu);
+    struct evbuffer *q = t->emul_timer ? t->emq : t->outq;
     int st = atomic_load(&t->c.state);
     int ok = st == NET_CONN_UP || (internal && st == NET_CONN_HANDSHAKE);
     int r = 0;
+    bool wake = false;
     if (!ok) {
         r = -ENOTCONN;
-    } else if (evbuffer_add_reference(t->outq, buf, (size_t)len, free_frame_buf, NULL)) {
+    } else if (evbuffer_add_reference(q, buf, (size_t)len, free_frame_buf, NULL)) {
         r = -ENOMEM;
     } else {
-        buf = NULL; /* outq owns it now */
+        buf = NULL; /* the queue owns it now */
         uint64_t due;
-        if ((payload_len && evbuffer_add(t->outq, payload, payload_len)) ||
+        if ((payload_len && evbuffer_add(q, payload, payload_len)) ||
             (t->emul_timer &&
              net_emul_push(&t->emul, net_emul_now_ns(), (uint64_t)len + payload_len, &due))) {
             /* The header is queued and promises a payload that is not
@@ -116,6 +170,10 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
             snprintf(t->reason, sizeof t->reason, "out of memory queueing a frame");
             t->report = 1;
             r = -ENOMEM;
+        } else if (!on_loop && !t->emul_timer && st == NET_CONN_UP) {
+            /* written here and now; what does not fit waits for wev */
+            write_locked(t);
+            wake = t->werr != 0;
         }
     }
     pthread_mutex_unlock(&t->mu);
@@ -127,7 +185,8 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
             atomic_fetch_add_explicit(&stats_of(t)->msgs_tx[env->msg_case], 1,
                                       memory_order_relaxed);
     }
-    if (r != -ENOTCONN) event_active(t->flush_ev, EV_WRITE, 0);
+    if (r != 0 ? r != -ENOTCONN : on_loop || t->emul_timer || wake)
+        event_active(t->flush_ev, EV_WRITE, 0);
     return r;
 }
 
@@ -162,12 +221,14 @@ static void tcp_down(struct tcp_conn *t, const char *reason) {
     pthread_mutex_lock(&t->mu);
     int prev = atomic_exchange(&t->c.state, NET_CONN_CLOSED);
     evbuffer_drain(t->outq, evbuffer_get_length(t->outq));
+    evbuffer_drain(t->emq, evbuffer_get_length(t->emq));
     net_emul_clear(&t->emul);
     pthread_mutex_unlock(&t->mu);
     if (prev == NET_CONN_CLOSED) return;
     char why[NET_ERROR_MAX + 1];
     snprintf(why, sizeof why, "%s", prev == NET_CONN_CLOSING ? t->reason : reason);
     int report = prev == NET_CONN_UP || (prev == NET_CONN_CLOSING && t->report);
+    if (t->wev) event_del(t->wev);
     if (t->bev) bufferevent_free(t->bev);
     t->bev = NULL;
     event_del(t->timer);
@@ -213,7 +274,10 @@ static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const ch
 
 static void tcp_shutdown(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
+    pthread_mutex_lock(&t->mu); /* no sender writes to fd after this */
     atomic_store(&t->c.state, NET_CONN_CLOSED);
+    pthread_mutex_unlock(&t->mu);
+    if (t->wev) event_del(t->wev);
     if (t->bev) bufferevent_free(t->bev);
     t->bev = NULL;
     event_del(t->timer);
@@ -225,6 +289,7 @@ static void tcp_shutdown(struct net_conn *c) {
 
 static void tcp_free(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
+    if (t->wev) event_free(t->wev);
     if (t->bev) bufferevent_free(t->bev);
     if (t->flush_ev) event_free(t->flush_ev);
     if (t->timer) event_free(t->timer);
@@ -232,6 +297,7 @@ static void tcp_free(struct net_conn *c) {
     if (t->emul_timer) event_free(t->emul_timer);
     net_emul_link_fini(&t->emul);
     if (t->outq) evbuffer_free(t->outq);
+    if (t->emq) evbuffer_free(t->emq);
     net_frame_decoder_fini(&t->dec);
     pthread_mutex_destroy(&t->mu);
     free(t);
@@ -239,12 +305,12 @@ static void tcp_free(struct net_conn *c) {
 
 /* ---- loop-thread callbacks ---------------------------------------------- */
 
-/* Emulated: moves the frames that are due into out and arms emul_timer
+/* Emulated: moves the frames that are due into outq and arms emul_timer
  * for the next one. Returns how many frames still wait. Under mu. */
-static size_t emul_flush(struct tcp_conn *t, struct evbuffer *out) {
+static size_t emul_flush(struct tcp_conn *t) {
     uint64_t now = net_emul_now_ns(), next;
     uint64_t bytes = net_emul_pop_due(&t->emul, now, &next);
-    if (bytes) evbuffer_remove_buffer(t->outq, out, (size_t)bytes);
+    if (bytes) evbuffer_remove_buffer(t->emq, t->outq, (size_t)bytes);
     if (next) {
         uint64_t us = (next - now + 999) / 1000;
         struct timeval tv = {.tv_sec = (time_t)(us / 1000000),
@@ -254,27 +320,24 @@ static size_t emul_flush(struct tcp_conn *t, struct evbuffer *out) {
     return net_emul_pending(&t->emul);
 }
 
-/* Frames that still wait for their emulated due time. */
-static size_t emul_waiting(struct tcp_conn *t) {
-    if (!t->emul_timer) return 0;
-    pthread_mutex_lock(&t->mu);
-    size_t n = net_emul_pending(&t->emul);
-    pthread_mutex_unlock(&t->mu);
-    return n;
-}
-
+/* Loop thread: writes what is queued (and, emulated, due); closes after
+ * a failed write, or once a closing connection has written everything. */
 static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     if (!t->bev) return;
-    struct evbuffer *out = bufferevent_get_output(t->bev);
     size_t waiting = 0;
     pthread_mutex_lock(&t->mu);
-    if (t->emul_timer)
-        waiting = emul_flush(t, out);
-    else
-        evbuffer_add_buffer(out, t->outq);
-    int st = atomic_load(&t->c.state);
+    if (t->emul_timer) waiting = emul_flush(t);
+    write_locked(t);
+    int st = atomic_load(&t->c.state), werr = t->werr;
+    size_t unwritten = evbuffer_get_length(t->outq);
     pthread_mutex_unlock(&t->mu);
+    if (werr && (st == NET_CONN_UP || st == NET_CONN_HANDSHAKE || st == NET_CONN_CLOSING)) {
+        char why[sizeof t->c.name + 96];
+        snprintf(why, sizeof why, "writing to %s: %s", t->c.name, strerror(werr));
+        tcp_down(t, why);
+        return;
+    }
     if (st != NET_CONN_CLOSING) return;
     if (!t->close_armed) {
         t->close_armed = 1;
@@ -283,14 +346,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg) {
         struct timeval tv = net_ms_tv(cfg_of(t)->linger_ms);
         evtimer_add(t->timer, &tv);
     }
-    if (evbuffer_get_length(out) == 0 && !waiting) tcp_down(t, t->reason);
-}
-
-static void write_cb(struct bufferevent *bev, void *arg) {
-    struct tcp_conn *t = arg;
-    if (atomic_load(&t->c.state) == NET_CONN_CLOSING &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0 && !emul_waiting(t))
-        tcp_down(t, t->reason);
+    if (!unwritten && !waiting) tcp_down(t, t->reason);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg) {
@@ -390,6 +446,25 @@ static void on_up_frame(struct tcp_conn *t, struct net_frame *f) {
     close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
 }
 
+/* The bufferevent reads at most 4 KiB per wake-up (libevent's
+ * EVBUFFER_MAX_READ), so a page frame (4 KiB + header) would wait for a
+ * second trip through epoll. When a frame is under way, its remaining
+ * bytes are read here at once, straight into the input buffer. 1 when
+ * bytes came, 0 when there are none yet (or EOF / an error, which the
+ * bufferevent reports on its next read). */
+static int read_rest(struct tcp_conn *t, struct evbuffer *in) {
+    if (t->fd < 0 || !net_frame_decoder_mid(&t->dec)) return 0;
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(in, 64 * 1024, &v, 1) < 1) return 0;
+    ssize_t n;
+    do
+        n = recv(t->fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    v.iov_len = n > 0 ? (size_t)n : 0;
+    evbuffer_commit_space(in, &v, 1);
+    return n > 0;
+}
+
 static void read_cb(struct bufferevent *bev, void *arg) {
     struct tcp_conn *t = arg;
     net_conn_ref(&t->c); /* a handler may drop the node's reference */
@@ -398,7 +473,8 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         if ((st != NET_CONN_HANDSHAKE && st != NET_CONN_UP) || !t->bev) break;
         struct evbuffer *in = bufferevent_get_input(t->bev);
         struct evbuffer_iovec v;
-        if (evbuffer_get_length(in) == 0 || evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
+        if (evbuffer_get_length(in) == 0 && !read_rest(t, in)) break;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
         struct net_frame f = {0};
         size_t used = 0;
         int r = net_frame_feed(&t->dec, v.iov_base, v.iov_len, &used, &f);
@@ -430,7 +506,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
     char why[sizeof t->c.name + 96];
     if (what & BEV_EVENT_CONNECTED) {
         t->connected = 1;
-        set_nodelay(bev);
+        if (attach_fd(t)) {
+            tcp_down(t, "out of memory for a connection");
+            return;
+        }
         if (net_auth_start(&t->auth, &t->auth_out)) {
             tcp_down(t, t->auth.why);
             return;
@@ -461,7 +540,9 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     net_frame_decoder_init(&t->dec, NET_FRAME_LIMITS_HANDSHAKE);
     net_auth_init(&t->auth, role, &n->cfg.key, net_node_id(n), n->build);
     if (role == NET_AUTH_SERVER) net_auth_set_admit(&t->auth, net_node_admit, n);
+    t->fd = -1;
     t->outq = evbuffer_new();
+    t->emq = evbuffer_new();
     t->flush_ev = event_new(n->base, -1, 0, flush_cb, t);
     t->timer = evtimer_new(n->base, timer_cb, t);
     t->hb_timer = event_new(n->base, -1, EV_PERSIST, hb_cb, t);
@@ -469,13 +550,13 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     bool emulated = net_emul_enabled(&n->cfg.emul);
     if (emulated) t->emul_timer = evtimer_new(n->base, flush_cb, t);
     t->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!t->outq || !t->flush_ev || !t->timer || !t->hb_timer || (emulated && !t->emul_timer) ||
-        !t->bev) {
+    if (!t->outq || !t->emq || !t->flush_ev || !t->timer || !t->hb_timer ||
+        (emulated && !t->emul_timer) || !t->bev) {
         if (fd >= 0 && !t->bev) evutil_closesocket(fd);
         tcp_free(&t->c);
         return NULL;
     }
-    bufferevent_setcb(t->bev, read_cb, write_cb, event_cb, t);
+    bufferevent_setcb(t->bev, read_cb, NULL, event_cb, t);
     struct timeval hs = net_ms_tv(n->cfg.handshake_timeout_ms);
     evtimer_add(t->timer, &hs);
     return t;
@@ -490,7 +571,11 @@ int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr
     addr_text(sa, t->addr, sizeof t->addr);
     snprintf(t->c.name, sizeof t->c.name, "unauthenticated peer %s", t->addr);
     t->connected = 1;
-    set_nodelay(t->bev);
+    if (attach_fd(t)) {
+        log_error("net: no memory for an incoming connection");
+        tcp_free(&t->c);
+        return -1;
+    }
     net_auth_start(&t->auth, &t->auth_out); /* server: waits for Hello */
     net_node_attach(n, &t->c);
     bufferevent_enable(t->bev, EV_READ);

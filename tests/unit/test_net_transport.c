@@ -456,6 +456,80 @@ static void test_pages_concurrent(void) {
     ep_stop(&m);
 }
 
+/* ---- a receiver that stops reading ------------------------------------ */
+
+/* Holds the receiver's loop thread in its first page handler until
+ * opened, so the sender's socket buffers fill up. */
+struct gate {
+    struct ep *e;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool entered, open;
+};
+
+static void on_gated(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct gate *g = arg;
+    pthread_mutex_lock(&g->mu);
+    g->entered = true;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    on_msg(c, f, g->e);
+}
+
+/* 16 MiB of pages sent from a thread that is not the loop thread while the
+ * peer reads nothing: far more than the kernel buffers hold, so sending
+ * must queue what does not fit (never block the sender) and finish later,
+ * every frame intact and in order. */
+#define STALLED_PAGES 4096
+static void test_stalled_receiver(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    struct gate g = {.e = &s, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    CU_ASSERT_EQUAL(net_node_on(s.node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, &g), 0);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    uint8_t page[NET_PAGE_SIZE];
+    int failed = 0;
+    for (unsigned i = 0; i < STALLED_PAGES; i++) {
+        fill_page(page, i);
+        Shoal__PageGrant pg = SHOAL__PAGE_GRANT__INIT;
+        pg.page = i;
+        pg.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &pg;
+        failed += net_send_page(c, &env, page) != 0;
+    }
+    CU_ASSERT_EQUAL(failed, 0);
+    pthread_mutex_lock(&g.mu);
+    while (!g.entered)
+        pthread_cond_wait(&g.cv, &g.mu);
+    g.open = true;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    unsigned intact = 0, in_order = 0;
+    uint8_t want[NET_PAGE_SIZE];
+    for (unsigned k = 0; k < STALLED_PAGES; k++) {
+        struct rx *r = ep_take(&s);
+        CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_GRANT);
+        uint64_t pn = r->f.env->page_grant->page;
+        in_order += pn == k;
+        fill_page(want, pn);
+        intact += r->f.payload_len == NET_PAGE_SIZE && !memcmp(r->f.payload, want, NET_PAGE_SIZE);
+        rx_free(r);
+    }
+    CU_ASSERT_EQUAL(intact, STALLED_PAGES);
+    CU_ASSERT_EQUAL(in_order, STALLED_PAGES);
+    CU_ASSERT_EQUAL(s.lost + m.lost, 0);
+    net_conn_unref(c);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
 /* ---- authentication over the wire ------------------------------------ */
 
 static void test_wrong_key(void) {
@@ -792,6 +866,7 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("net_transport", setup, NULL);
     CU_add_test(s, "every message type", test_all_types);
     CU_add_test(s, "pages from concurrent senders", test_pages_concurrent);
+    CU_add_test(s, "stalled receiver", test_stalled_receiver);
     CU_add_test(s, "wrong key", test_wrong_key);
     CU_add_test(s, "duplicate node id", test_duplicate_id);
     CU_add_test(s, "assigned node id", test_assigned_id);

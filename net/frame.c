@@ -43,10 +43,6 @@ void net_frame_decoder_fini(struct net_frame_decoder *d) {
     reset_frame(d);
 }
 
-bool net_frame_decoder_mid(const struct net_frame_decoder *d) {
-    return d->err == NET_FRAME_OK && d->hdr_got != 0;
-}
-
 void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_limits lim) {
     d->lim = lim;
 }

@@ -13,7 +13,6 @@
 #ifndef SHOAL_NET_FRAME_H
 #define SHOAL_NET_FRAME_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,10 +88,6 @@ void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_
  * cannot be resynchronised and the decoder keeps failing. */
 int net_frame_feed(struct net_frame_decoder *d, const uint8_t *data, size_t len, size_t *consumed,
                    struct net_frame *out);
-
-/* Whether a frame has begun and is not complete: its remaining bytes are
- * on their way (a reader may fetch them at once instead of waiting). */
-bool net_frame_decoder_mid(const struct net_frame_decoder *d);
 
 const char *net_frame_err_name(enum net_frame_err e);
 

@@ -1,7 +1,9 @@
-/* The TCP backend: one libevent bufferevent per connection.
+/* The TCP backend: one socket per connection; a libevent bufferevent
+ * only dials it, rev reads it (one recv of up to RBUF_SIZE per wake-up,
+ * no FIONREAD: a page frame arrives whole), and it is written directly.
  *
- * Threads: the bufferevent (which only reads), the decoder, the handshake
- * and the timers belong to the node's loop thread. Any thread may send:
+ * Threads: the bufferevent, rev, the decoder, the handshake and the
+ * timers belong to the node's loop thread. Any thread may send:
  * it appends the encoded frame to outq under mu, and the socket is written
  * from outq under mu too, so a whole frame (header, envelope, payload)
  * enters the stream in one piece and frames keep the order they entered
@@ -42,6 +44,8 @@ struct tcp_conn {
     evutil_socket_t fd;      /* written under mu while UP or CLOSING; -1 before connected */
     int werr;                /* errno of a failed socket write, for the loop thread */
     struct event *wev;       /* EV_WRITE on fd: the kernel's buffer has room again */
+    struct event *rev;       /* EV_READ on fd, with the peer timeout once up */
+    uint8_t *rbuf;           /* RBUF_SIZE bytes: what one recv takes */
     struct event *flush_ev;  /* activated by the loop thread's senders: write outq */
     struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
@@ -62,6 +66,8 @@ struct tcp_conn {
 
 static const struct net_transport_ops tcp_ops;
 
+#define RBUF_SIZE (64 * 1024)
+
 static struct tcp_conn *tcp_of(struct net_conn *c) {
     return (struct tcp_conn *)c;
 }
@@ -73,9 +79,10 @@ static const struct net_config *cfg_of(struct tcp_conn *t) {
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
+static void on_readable(evutil_socket_t fd, short what, void *arg);
 
-/* The socket is connected: senders may write to it from now on. 0 or -1
- * (no memory for the write event). Loop thread. */
+/* The socket is connected: senders may write to it from now on, and the
+ * loop thread reads it. 0 or -1 (no memory for the events). Loop thread. */
 static int attach_fd(struct tcp_conn *t) {
     evutil_socket_t fd = bufferevent_getfd(t->bev);
     if (fd < 0) return -1;
@@ -83,7 +90,8 @@ static int attach_fd(struct tcp_conn *t) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     t->wev = event_new(t->c.node->base, fd, EV_WRITE, flush_cb, t);
-    if (!t->wev) return -1;
+    t->rev = event_new(t->c.node->base, fd, EV_READ | EV_PERSIST, on_readable, t);
+    if (!t->wev || !t->rev || event_add(t->rev, NULL)) return -1;
     pthread_mutex_lock(&t->mu);
     t->fd = fd;
     pthread_mutex_unlock(&t->mu);
@@ -229,6 +237,7 @@ static void tcp_down(struct tcp_conn *t, const char *reason) {
     snprintf(why, sizeof why, "%s", prev == NET_CONN_CLOSING ? t->reason : reason);
     int report = prev == NET_CONN_UP || (prev == NET_CONN_CLOSING && t->report);
     if (t->wev) event_del(t->wev);
+    if (t->rev) event_del(t->rev);
     if (t->bev) bufferevent_free(t->bev);
     t->bev = NULL;
     event_del(t->timer);
@@ -278,6 +287,7 @@ static void tcp_shutdown(struct net_conn *c) {
     atomic_store(&t->c.state, NET_CONN_CLOSED);
     pthread_mutex_unlock(&t->mu);
     if (t->wev) event_del(t->wev);
+    if (t->rev) event_del(t->rev);
     if (t->bev) bufferevent_free(t->bev);
     t->bev = NULL;
     event_del(t->timer);
@@ -290,6 +300,8 @@ static void tcp_shutdown(struct net_conn *c) {
 static void tcp_free(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
     if (t->wev) event_free(t->wev);
+    if (t->rev) event_free(t->rev);
+    free(t->rbuf);
     if (t->bev) bufferevent_free(t->bev);
     if (t->flush_ev) event_free(t->flush_ev);
     if (t->timer) event_free(t->timer);
@@ -341,7 +353,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     if (st != NET_CONN_CLOSING) return;
     if (!t->close_armed) {
         t->close_armed = 1;
-        bufferevent_disable(t->bev, EV_READ);
+        if (t->rev) event_del(t->rev);
         event_del(t->hb_timer);
         struct timeval tv = net_ms_tv(cfg_of(t)->linger_ms);
         evtimer_add(t->timer, &tv);
@@ -397,7 +409,7 @@ static void became_up(struct tcp_conn *t) {
     event_del(t->timer);
     if (cfg->peer_timeout_ms) {
         struct timeval rt = net_ms_tv(cfg->peer_timeout_ms);
-        bufferevent_set_timeouts(t->bev, &rt, NULL);
+        event_add(t->rev, &rt); /* persistent: restarts whenever data comes */
     }
     if (cfg->heartbeat_interval_ms) {
         struct timeval hb = net_ms_tv(cfg->heartbeat_interval_ms);
@@ -446,39 +458,17 @@ static void on_up_frame(struct tcp_conn *t, struct net_frame *f) {
     close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
 }
 
-/* The bufferevent reads at most 4 KiB per wake-up (libevent's
- * EVBUFFER_MAX_READ), so a page frame (4 KiB + header) would wait for a
- * second trip through epoll. When a frame is under way, its remaining
- * bytes are read here at once, straight into the input buffer. 1 when
- * bytes came, 0 when there are none yet (or EOF / an error, which the
- * bufferevent reports on its next read). */
-static int read_rest(struct tcp_conn *t, struct evbuffer *in) {
-    if (t->fd < 0 || !net_frame_decoder_mid(&t->dec)) return 0;
-    struct evbuffer_iovec v;
-    if (evbuffer_reserve_space(in, 64 * 1024, &v, 1) < 1) return 0;
-    ssize_t n;
-    do
-        n = recv(t->fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
-    v.iov_len = n > 0 ? (size_t)n : 0;
-    evbuffer_commit_space(in, &v, 1);
-    return n > 0;
-}
-
-static void read_cb(struct bufferevent *bev, void *arg) {
-    struct tcp_conn *t = arg;
-    net_conn_ref(&t->c); /* a handler may drop the node's reference */
-    for (;;) {
+/* Feeds n received bytes to the decoder and delivers the frames they
+ * complete. Stops early when a frame closes the connection. */
+static void feed(struct tcp_conn *t, const uint8_t *data, size_t n) {
+    size_t off = 0;
+    while (off < n) {
         int st = atomic_load(&t->c.state);
-        if ((st != NET_CONN_HANDSHAKE && st != NET_CONN_UP) || !t->bev) break;
-        struct evbuffer *in = bufferevent_get_input(t->bev);
-        struct evbuffer_iovec v;
-        if (evbuffer_get_length(in) == 0 && !read_rest(t, in)) break;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
+        if ((st != NET_CONN_HANDSHAKE && st != NET_CONN_UP) || !t->bev) return;
         struct net_frame f = {0};
         size_t used = 0;
-        int r = net_frame_feed(&t->dec, v.iov_base, v.iov_len, &used, &f);
-        evbuffer_drain(in, used);
+        int r = net_frame_feed(&t->dec, data + off, n - off, &used, &f);
+        off += used;
         atomic_fetch_add_explicit(&stats_of(t)->bytes_rx, used, memory_order_relaxed);
         if (r < 0) {
             char why[sizeof t->dec.why + 64];
@@ -486,7 +476,7 @@ static void read_cb(struct bufferevent *bev, void *arg) {
             atomic_fetch_add_explicit(&stats_of(t)->protocol_errors, 1, memory_order_relaxed);
             log_warn("net: dropping %s: %s", t->c.name, why);
             close_with_error(t, SHOAL__ERROR_CODE__ERROR_PROTOCOL, why);
-            break;
+            return;
         }
         if (r == 0) continue;
         if (f.env->msg_case < NET_MSG_TYPES)
@@ -497,6 +487,40 @@ static void read_cb(struct bufferevent *bev, void *arg) {
         else
             on_up_frame(t, &f);
         net_frame_fini(&f);
+    }
+}
+
+/* The socket is readable (or silent for peer_timeout_ms). One recv takes
+ * whatever is there, up to RBUF_SIZE: a page frame (4 KiB and a header)
+ * arrives whole, with no FIONREAD and no second trip through epoll (a
+ * bufferevent reads at most 4 KiB per wake-up). */
+static void on_readable(evutil_socket_t fd, short what, void *arg) {
+    struct tcp_conn *t = arg;
+    char why[sizeof t->c.name + 96];
+    if (what & EV_TIMEOUT) {
+        snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
+                 t->c.name, cfg_of(t)->peer_timeout_ms);
+        tcp_down(t, why);
+        return;
+    }
+    net_conn_ref(&t->c); /* a handler may drop the node's reference */
+    /* a bounded number of rounds, so one busy peer cannot starve the others */
+    for (int round = 0; round < 16; round++) {
+        int st = atomic_load(&t->c.state);
+        if ((st != NET_CONN_HANDSHAKE && st != NET_CONN_UP) || !t->bev) break;
+        ssize_t n = recv(fd, t->rbuf, RBUF_SIZE, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n <= 0) {
+            if (n == 0)
+                snprintf(why, sizeof why, "connection closed by %s", t->c.name);
+            else
+                snprintf(why, sizeof why, "%s: %s", t->c.name, strerror(errno));
+            tcp_down(t, why);
+            break;
+        }
+        feed(t, t->rbuf, (size_t)n);
+        if ((size_t)n < RBUF_SIZE) break; /* drained */
     }
     net_conn_unref(&t->c);
 }
@@ -519,9 +543,6 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
     }
     if (what & BEV_EVENT_EOF) {
         snprintf(why, sizeof why, "connection closed by %s", t->c.name);
-    } else if (what & BEV_EVENT_TIMEOUT) {
-        snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
-                 t->c.name, cfg_of(t)->peer_timeout_ms);
     } else {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(why, sizeof why, "%s: %s", t->c.name, evutil_socket_error_to_string(e));
@@ -543,6 +564,7 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     t->fd = -1;
     t->outq = evbuffer_new();
     t->emq = evbuffer_new();
+    t->rbuf = malloc(RBUF_SIZE);
     t->flush_ev = event_new(n->base, -1, 0, flush_cb, t);
     t->timer = evtimer_new(n->base, timer_cb, t);
     t->hb_timer = event_new(n->base, -1, EV_PERSIST, hb_cb, t);
@@ -550,13 +572,13 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     bool emulated = net_emul_enabled(&n->cfg.emul);
     if (emulated) t->emul_timer = evtimer_new(n->base, flush_cb, t);
     t->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!t->outq || !t->emq || !t->flush_ev || !t->timer || !t->hb_timer ||
+    if (!t->outq || !t->emq || !t->rbuf || !t->flush_ev || !t->timer || !t->hb_timer ||
         (emulated && !t->emul_timer) || !t->bev) {
         if (fd >= 0 && !t->bev) evutil_closesocket(fd);
         tcp_free(&t->c);
         return NULL;
     }
-    bufferevent_setcb(t->bev, read_cb, NULL, event_cb, t);
+    bufferevent_setcb(t->bev, NULL, NULL, event_cb, t);
     struct timeval hs = net_ms_tv(n->cfg.handshake_timeout_ms);
     evtimer_add(t->timer, &hs);
     return t;
@@ -578,7 +600,6 @@ int net_tcp_accept(struct net_node *n, evutil_socket_t fd, const struct sockaddr
     }
     net_auth_start(&t->auth, &t->auth_out); /* server: waits for Hello */
     net_node_attach(n, &t->c);
-    bufferevent_enable(t->bev, EV_READ);
     return 0;
 }
 
@@ -601,7 +622,6 @@ int net_tcp_dial(struct net_dial *d) {
         tcp_down(t, why);
         return -1;
     }
-    bufferevent_enable(t->bev, EV_READ);
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * translate), run, follow the terminator. Blocks are translated without a
  * lock and published under the cache mutex, so a fault while fetching
  * guest code never leaves a lock held. */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "dbt/a64/a64.h"
 #include "dbt/dbt.h"
 #include "dbt/jit/jit.h"
+#include "dbt/redirect.h"
 #include "dbt/tb.h"
 
 #define JC_BITS             JIT_JC_BITS /* generated code probes it inline */
@@ -29,6 +31,8 @@ struct dbt {
     atomic_int flushing;        /* a JIT flush is deciding; vCPUs must not enter code */
     struct vcpu *vcpus;         /* every vCPU of d (under lock), for the flush */
     struct dbt_excl_hooks excl; /* load NULL: none */
+    /* redirected guest pages (redirect.h); NULL: none */
+    struct dbt_redirect *redirect;
 };
 
 /* Per-vCPU private state (cpu->jump_cache points here). */
@@ -68,6 +72,7 @@ void dbt_destroy(struct dbt *d) {
     if (!d) return;
     tb_cache_fini(&d->cache);
     jit_destroy(d->jit);
+    redirect_destroy(d->redirect);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -99,6 +104,17 @@ void dbt_cpu_fini(struct cpu *cpu) {
 
 void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h) {
     d->excl = h ? *h : (struct dbt_excl_hooks){0};
+}
+
+int dbt_set_redirect_hooks(struct dbt *d, const struct dbt_redirect_hooks *h) {
+    redirect_destroy(d->redirect);
+    d->redirect = h ? redirect_create(h) : NULL;
+    return h && !d->redirect ? -ENOMEM : 0;
+}
+
+void dbt_get_redirect_stats(struct dbt *d, struct dbt_redirect_stats *out) {
+    *out = (struct dbt_redirect_stats){0};
+    if (d->redirect) redirect_stats(d->redirect, out);
 }
 
 const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d) {
@@ -191,7 +207,9 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
             a64_disas(insn, buf, sizeof buf);
             fprintf(d->opt.log, "0x%016" PRIx64 ":  %08x  %s\n", c.pc, insn, buf);
         }
+        uint32_t first = b->n;
         a64_translate_insn(&c, insn);
+        if (d->redirect) redirect_rewrite(d->redirect, b, first, c.pc);
         b->guest_insns++;
         if (c.done) break;
         c.pc += 4;
@@ -304,6 +322,7 @@ int dbt_run(struct cpu *cpu) {
     sigjmp_buf jb;
     sigjmp_buf *saved = cpu->fault_jb;
     struct cpu *saved_cpu = current_cpu;
+restart:
     current_cpu = cpu;
     if (sigsetjmp(jb, 1)) {
         /* A guest fault inside a block: cpu->pc is the faulting insn. */
@@ -316,6 +335,8 @@ int dbt_run(struct cpu *cpu) {
             d->excl.store_end(d->excl.opaque, cpu->excl_addr);
         }
         atomic_store(&((struct vcpu *)cpu->jump_cache)->in_code, 0);
+        /* a page the embedder redirects: run the instruction again */
+        if (d->redirect && redirect_on_fault(d, d->redirect, cpu)) goto restart;
         return CPU_EXIT_SIGNAL;
     }
     cpu->fault_jb = &jb;

@@ -1,0 +1,240 @@
+/* dbt/redirect: guest accesses to a "split" page (inaccessible on the
+ * host, its data in shadow pages) are redirected by re-translating only
+ * the instructions that touched it, in both tiers; accesses the IR cannot
+ * redirect (a grain-straddling store, an LSE atomic inside a helper) make
+ * the embedder unsplit the page. The embedder here is the test: one page
+ * P split at a 128-byte grain into 32 shadow pages. */
+#include <CUnit/CUnit.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dbt/cpu.h"
+#include "dbt/dbt.h"
+#include "dbt/redirect.h"
+
+#define MEM    (1u << 20)
+#define CODE   0x1000u
+#define ORD    0x30000u /* an ordinary page */
+#define P      0x40000u /* the split page */
+#define SHADOW 0x50000u /* 32 shadow pages */
+#define GRAIN  128u
+
+struct env {
+    struct dbt *dbt;
+    struct cpu cpu;
+    bool split;
+    unsigned map_calls, map_calls_ordinary;
+};
+
+static uint8_t *mem(struct env *e, uint64_t a) {
+    return e->cpu.guest_base + a;
+}
+
+static uint64_t shadow_of(uint64_t addr) {
+    uint64_t off = addr & 0xfff;
+    return SHADOW + (off / GRAIN) * 4096 + off;
+}
+
+static bool covers(void *opaque, uint64_t addr) {
+    struct env *e = opaque;
+    return e->split && (addr & ~0xfffull) == P;
+}
+
+static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
+    struct env *e = opaque;
+    (void)write;
+    e->map_calls++;
+    if ((addr & ~0xfffull) != P) {
+        e->map_calls_ordinary++;
+        return addr;
+    }
+    uint64_t off = addr & 0xfff;
+    if (!e->split || off / GRAIN != (off + size - 1) / GRAIN) return addr;
+    return shadow_of(addr);
+}
+
+static void do_split(struct env *e) {
+    for (unsigned off = 0; off < 4096; off += GRAIN)
+        memcpy(mem(e, shadow_of(P + off)), mem(e, P + off), GRAIN);
+    mprotect(mem(e, P), 4096, PROT_NONE);
+    e->split = true;
+}
+
+static bool release(void *opaque, uint64_t addr) {
+    struct env *e = opaque;
+    (void)addr;
+    mprotect(mem(e, P), 4096, PROT_READ | PROT_WRITE);
+    for (unsigned off = 0; off < 4096; off += GRAIN)
+        memcpy(mem(e, P + off), mem(e, shadow_of(P + off)), GRAIN);
+    e->split = false;
+    return true;
+}
+
+static struct env *env_new(bool interp) {
+    struct env *e = calloc(1, sizeof *e);
+    struct dbt_options opt = {.interp_only = interp};
+    e->dbt = dbt_create(&opt);
+    e->cpu.guest_base = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    e->cpu.guest_size = MEM;
+    e->cpu.x[31] = MEM - 64;
+    dbt_cpu_init(e->dbt, &e->cpu);
+    dbt_install_fault_handler();
+    struct dbt_redirect_hooks h = {.covers = covers, .map = map, .release = release, .opaque = e};
+    CU_ASSERT_EQUAL(dbt_set_redirect_hooks(e->dbt, &h), 0);
+    for (unsigned i = 0; i < 4096 / 8; i++)
+        ((uint64_t *)mem(e, P))[i] = 1000 + i;
+    do_split(e);
+    return e;
+}
+
+static void env_free(struct env *e) {
+    dbt_cpu_fini(&e->cpu);
+    munmap(e->cpu.guest_base, MEM);
+    dbt_destroy(e->dbt);
+    free(e);
+}
+
+static int run(struct env *e, const uint32_t *code, size_t n) {
+    uint32_t *p = (uint32_t *)mem(e, CODE);
+    memcpy(p, code, n * 4);
+    p[n] = 0xd4000001; /* svc #0 */
+    e->cpu.pc = CODE;
+    return dbt_run(&e->cpu);
+}
+
+static uint64_t rd64(struct env *e, uint64_t a) {
+    uint64_t v;
+    memcpy(&v, mem(e, a), 8);
+    return v;
+}
+
+/* A loop storing to and loading from two grains of P and an ordinary
+ * page: the three P instructions are re-translated once each and then
+ * redirected every iteration; the ordinary ones never call the hook. */
+static void loop_redirected(bool interp) {
+    struct env *e = env_new(interp);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 (P) */
+        0xd2a00061, /* mov x1, #0x30000 (ORD) */
+        0xd2824682, /* mov x2, #0x1234 */
+        0xd28000a5, /* mov x5, #5 */
+        0xf9000402, /* loop: str x2, [x0, #8] */
+        0xf9008002, /* str x2, [x0, #256] */
+        0xf9400403, /* ldr x3, [x0, #8] */
+        0xf9000822, /* str x2, [x1, #16] */
+        0xf9400824, /* ldr x4, [x1, #16] */
+        0x91000442, /* add x2, x2, #1 */
+        0xf10004a5, /* subs x5, x5, #1 */
+        0x54ffff21, /* b.ne loop */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[3], 0x1234 + 4);
+    CU_ASSERT_EQUAL(e->cpu.x[4], 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 8)), 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 256)), 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 264)), 1000 + 33); /* untouched neighbour */
+    CU_ASSERT_EQUAL(rd64(e, ORD + 16), 0x1234 + 4);
+    CU_ASSERT(e->split);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.marked, 3);
+    CU_ASSERT_EQUAL(s.released, 0);
+    CU_ASSERT_EQUAL(e->map_calls, 3 * 5);
+    CU_ASSERT_EQUAL(e->map_calls_ordinary, 0);
+    env_free(e);
+}
+
+static void test_loop_interp(void) {
+    loop_redirected(true);
+}
+static void test_loop_jit(void) {
+    loop_redirected(false);
+}
+
+/* An 8-byte store across a grain boundary cannot go to one shadow page:
+ * the embedder unsplits, and the store lands in P with the shadow data
+ * copied back around it. */
+static void straddle_unsplits(bool interp) {
+    struct env *e = env_new(interp);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xd2824682, /* mov x2, #0x1234 */
+        0xf9000402, /* str x2, [x0, #8]: redirected */
+        0xf807c002, /* stur x2, [x0, #124]: straddles 128 */
+        0xf9400403, /* ldr x3, [x0, #8] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_FALSE(e->split);
+    CU_ASSERT_EQUAL(rd64(e, P + 124), 0x1234);
+    CU_ASSERT_EQUAL(rd64(e, P + 8), 0x1234);
+    CU_ASSERT_EQUAL(e->cpu.x[3], 0x1234);
+    CU_ASSERT_EQUAL(rd64(e, P + 256), 1000 + 32);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.released, 1);
+    CU_ASSERT_EQUAL(s.delivered, 0);
+    env_free(e);
+}
+
+static void test_straddle_interp(void) {
+    straddle_unsplits(true);
+}
+static void test_straddle_jit(void) {
+    straddle_unsplits(false);
+}
+
+/* LDADD runs in a helper, out of the IR's reach: it faults again after
+ * the re-translation and the page is unsplit; the atomic sees the shadow
+ * data. */
+static void atomic_unsplits(bool interp) {
+    struct env *e = env_new(interp);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xd28000e6, /* mov x6, #7 */
+        0xf8260007, /* ldadd x6, x7, [x0] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[7], 1000);
+    CU_ASSERT_EQUAL(rd64(e, P), 1007);
+    CU_ASSERT_FALSE(e->split);
+    env_free(e);
+}
+
+static void test_atomic_interp(void) {
+    atomic_unsplits(true);
+}
+static void test_atomic_jit(void) {
+    atomic_unsplits(false);
+}
+
+/* Without a release hook a fault that cannot be redirected reaches the
+ * guest as SIGSEGV at the instruction, as before. */
+static void test_no_release_delivers(void) {
+    struct env *e = env_new(false);
+    struct dbt_redirect_hooks h = {.covers = covers, .map = map, .opaque = e};
+    CU_ASSERT_EQUAL(dbt_set_redirect_hooks(e->dbt, &h), 0);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xf807c002, /* stur x2, [x0, #124] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SIGNAL);
+    CU_ASSERT_EQUAL(e->cpu.exit_signo, SIGSEGV);
+    CU_ASSERT_EQUAL(e->cpu.pc, CODE + 4);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.delivered, 1);
+    env_free(e);
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("dbt_redirect", NULL, NULL);
+    CU_add_test(s, "loop on a split page, interpreter", test_loop_interp);
+    CU_add_test(s, "loop on a split page, JIT", test_loop_jit);
+    CU_add_test(s, "straddling store unsplits, interpreter", test_straddle_interp);
+    CU_add_test(s, "straddling store unsplits, JIT", test_straddle_jit);
+    CU_add_test(s, "LSE atomic unsplits, interpreter", test_atomic_interp);
+    CU_add_test(s, "LSE atomic unsplits, JIT", test_atomic_jit);
+    CU_add_test(s, "no release hook: SIGSEGV as before", test_no_release_delivers);
+}

@@ -1,0 +1,52 @@
+/* splice, tee, vmsplice: pipes are host pipes, so the kernel moves the
+ * data; offsets (loff_t) and iovecs have the same layout on both sides.
+ * All three may block on a pipe, so they are interruptible like read. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+#define GUEST_IOV_MAX 1024
+
+SYSCALL_HANDLER(splice) {
+    void *off_in = NULL, *off_out = NULL;
+    if (a[1] && !(off_in = guest_buf(t, a[1], 8, PROT_READ | PROT_WRITE))) return -EFAULT;
+    if (a[3] && !(off_out = guest_buf(t, a[3], 8, PROT_READ | PROT_WRITE))) return -EFAULT;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_splice, (int)a[0], off_in, (int)a[2], off_out,
+                            a[4], (unsigned)a[5]);
+}
+
+SYSCALL_HANDLER(tee) {
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_tee, (int)a[0], (int)a[1], a[2],
+                            (unsigned)a[3]);
+}
+
+/* vmsplice maps user memory into a pipe (its write end) or copies pipe
+ * data into user memory (its read end): the guest buffers must allow
+ * reading or writing accordingly. */
+SYSCALL_HANDLER(vmsplice) {
+    if (a[2] > GUEST_IOV_MAX) return -EINVAL;
+    int fl = fcntl((int)a[0], F_GETFL);
+    if (fl < 0) return -EBADF;
+    int prot = (fl & O_ACCMODE) == O_RDONLY ? PROT_WRITE : PROT_READ;
+    struct iovec iov[GUEST_IOV_MAX];
+    if (gs_copy_in(&t->proc->mem, iov, a[1], a[2] * sizeof iov[0])) return -EFAULT;
+    for (uint64_t i = 0; i < a[2]; i++) {
+        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
+        void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
+        if (!h) return -EFAULT;
+        iov[i].iov_base = h;
+    }
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_vmsplice, (int)a[0], iov, a[2],
+                            (unsigned)a[3]);
+}
+
+const struct syscall_row sys_splice_rows[] = {
+    {75, "vmsplice", sys_vmsplice, "dpux", 'd', SC_GLOBAL},
+    {76, "splice", sys_splice, "dpdpux", 'd', SC_GLOBAL},
+    {77, "tee", sys_tee, "ddux", 'd', SC_GLOBAL},
+    SYSCALL_ROWS_END,
+};

@@ -236,6 +236,7 @@ static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
     }
     pthread_mutex_lock(&m->lock);
     m->ready++;
+    m->slave_cpus += r->cpus ? r->cpus : 1; /* 0: a slave that does not say */
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
 }
@@ -411,13 +412,18 @@ int master_wait_ready(struct master *m) {
     pthread_mutex_lock(&m->lock);
     while (m->ready < m->cfg.nodes - 1 && !r)
         r = pthread_cond_timedwait(&m->cond, &m->lock, &until);
-    unsigned ready = m->ready;
+    unsigned ready = m->ready, slave_cpus = m->slave_cpus;
     pthread_mutex_unlock(&m->lock);
     if (ready < m->cfg.nodes - 1) {
         fprintf(stderr, "shoal: only %u of %u slave nodes joined in time\n", ready,
                 m->cfg.nodes - 1);
         return -ETIMEDOUT;
     }
+    /* The guest sees every node's CPUs as its own (/proc/cpuinfo,
+     * /sys/devices/system/cpu/online, sched_getaffinity): set before any
+     * guest code runs. */
+    long own = sysconf(_SC_NPROCESSORS_ONLN);
+    m->proc->guest_cpus = (own > 0 ? (unsigned)own : 1) + slave_cpus;
     return 0;
 }
 

@@ -37,6 +37,7 @@ struct master {
     pthread_cond_t cond;
     struct net_conn **peers; /* by node id, NULL when not (or no longer) up */
     unsigned ready, joined, gone, admitted;
+    unsigned slave_cpus; /* online CPUs of the slaves that are ready */
     struct sched *sched;
     atomic_int exiting;
 

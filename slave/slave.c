@@ -482,6 +482,8 @@ static void ready(struct slave *s, bool ok, const char *reason) {
     Shoal__ClusterReady r = SHOAL__CLUSTER_READY__INIT;
     r.ok = ok;
     r.reason = (char *)reason;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    r.cpus = cpus > 0 ? (uint32_t)cpus : 1;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
     env.cluster_ready = &r;

@@ -1,5 +1,6 @@
 /* Thread lifetime syscalls. */
 #define _GNU_SOURCE
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -56,9 +57,26 @@ SYSCALL_HANDLER(sched_yield) {
     return host_result(sched_yield());
 }
 
+/* A cluster's guest sees all its vCPUs (process.guest_cpus): this
+ * process's threads may run on any of them, whatever the node's host
+ * affinity. The size is the kernel's: a cpumask of whole longs. */
+static int64_t guest_affinity(struct task *t, const uint64_t *a) {
+    uint64_t n = t->proc->guest_cpus, size = (n + 63) / 64 * 8;
+    if (a[1] < size || (a[1] & 7)) return -EINVAL;
+    uint8_t *mask = GUEST_OUT(t, a[2], size);
+    if (!mask) return -EFAULT;
+    memset(mask, 0, size);
+    for (uint64_t i = 0; i < n; i++)
+        mask[i / 8] |= (uint8_t)(1u << (i % 8));
+    return (int64_t)size;
+}
+
 SYSCALL_HANDLER(sched_getaffinity) {
+    pid_t pid = (pid_t)a[0];
+    if (t->proc->guest_cpus && (pid == 0 || pid == t->tid || pid == getpid()))
+        return guest_affinity(t, a);
     void *mask = GUEST_OUT(t, a[2], a[1]);
-    return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
+    return mask ? host_result(syscall(SYS_sched_getaffinity, pid, a[1], mask)) : -EFAULT;
 }
 
 SYSCALL_HANDLER(sched_setaffinity) {
@@ -90,7 +108,7 @@ const struct syscall_row sys_thread_rows[] = {
     {99, "set_robust_list", sys_set_robust_list, "pu", 'd', SC_LOCAL},
     {100, "get_robust_list", sys_get_robust_list, "dpp", 'd', SC_LOCAL},
     {122, "sched_setaffinity", sys_sched_setaffinity, "dup", 'd', SC_LOCAL},
-    {123, "sched_getaffinity", sys_sched_getaffinity, "dup", 'd', SC_LOCAL},
+    {123, "sched_getaffinity", sys_sched_getaffinity, "dup", 'd', SC_GLOBAL},
     {124, "sched_yield", sys_sched_yield, "", 'd', SC_LOCAL},
     {178, "gettid", sys_gettid, "", 'd', SC_LOCAL},
     {220, "clone", sys_clone, "xpppp", 'd', SC_GLOBAL},

@@ -44,6 +44,9 @@ void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
         atomic_fetch_add(&n->lat_ns[kind], ns);
         atomic_fetch_add(&n->lat_n[kind], 1);
     }
+    if (kind == DSM_REQ_READ)
+        atomic_fetch_add(
+            &n->read_hist[us < DSM_NODE_READ_BUCKETS - 1 ? us : DSM_NODE_READ_BUCKETS - 1], 1);
 }
 
 /* The exclusive monitor across nodes (dbt_excl_hooks): the token is the

@@ -17,6 +17,9 @@
 
 /* Fault latency histogram buckets: < 2^(i+1) microseconds, last: more. */
 #define DSM_NODE_LAT_BUCKETS 16
+/* Read misses alone at 1 us resolution, for percentiles (a mean on a busy
+ * machine is its tail): bucket i holds [i, i+1) us, the last one more. */
+#define DSM_NODE_READ_BUCKETS 257
 
 struct dsm_node {
     struct dsm_fault_pages fp; /* first: the page ops' opaque is the node */
@@ -39,6 +42,7 @@ struct dsm_node {
     _Atomic uint64_t pages_rx, pages_tx;
     _Atomic uint64_t lat_hist[DSM_NODE_LAT_BUCKETS];
     _Atomic uint64_t lat_ns[3], lat_n[3]; /* request to answer, by enum dsm_req */
+    _Atomic uint64_t read_hist[DSM_NODE_READ_BUCKETS];
     _Atomic uint64_t excl_lost; /* store-exclusives failed: the page left since the load */
     pthread_mutex_t t0_lock;    /* fault start times by page, for the histogram */
     struct u64map t0;

@@ -51,6 +51,8 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
             ns->lat_ns[k] = atomic_load(&dsm->lat_ns[k]);
             ns->lat_n[k] = atomic_load(&dsm->lat_n[k]);
         }
+        for (unsigned b = 0; b < DSM_NODE_READ_BUCKETS; b++)
+            ns->read_hist[b] = atomic_load(&dsm->read_hist[b]);
         ns->events_on = dsm->trace.events_max > 0;
         ns->events = fault_trace_events(&dsm->trace, &ns->nevents, &ns->events_dropped);
     }
@@ -110,6 +112,8 @@ void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_
     m->n_lat_ns = m->n_lat_n = 3;
     m->lat_ns = (uint64_t *)ns->lat_ns;
     m->lat_n = (uint64_t *)ns->lat_n;
+    m->n_read_lat_hist = DSM_NODE_READ_BUCKETS;
+    m->read_lat_hist = (uint64_t *)ns->read_hist;
     m->n_msgs_tx = m->n_msgs_rx = NET_MSG_TYPES;
     m->msgs_tx = (uint64_t *)ns->msgs_tx;
     m->msgs_rx = (uint64_t *)ns->msgs_rx;
@@ -167,6 +171,7 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
     TAKE(ns->lat_hist, m->n_lat_hist, m->lat_hist, DSM_NODE_LAT_BUCKETS);
     TAKE(ns->lat_ns, m->n_lat_ns, m->lat_ns, 3);
     TAKE(ns->lat_n, m->n_lat_n, m->lat_n, 3);
+    TAKE(ns->read_hist, m->n_read_lat_hist, m->read_lat_hist, DSM_NODE_READ_BUCKETS);
     TAKE(ns->msgs_tx, m->n_msgs_tx, m->msgs_tx, NET_MSG_TYPES);
     TAKE(ns->msgs_rx, m->n_msgs_rx, m->msgs_rx, NET_MSG_TYPES);
 #undef TAKE
@@ -286,6 +291,23 @@ static double mean_us(uint64_t ns, uint64_t n) {
     return n ? (double)ns / (double)n / 1000.0 : 0.0;
 }
 
+/* The p-th percentile of the 1 us read-miss histogram: the middle of its
+ * bucket (the last bucket, open-ended, reads as its lower bound). 0 when
+ * empty. */
+static double read_pct_us(const uint64_t *h, unsigned p) {
+    uint64_t total = 0, seen = 0;
+    for (unsigned b = 0; b < DSM_NODE_READ_BUCKETS; b++)
+        total += h[b];
+    if (!total) return 0.0;
+    uint64_t rank = (total * p + 99) / 100; /* the first sample at or past p% */
+    if (!rank) rank = 1;
+    for (unsigned b = 0; b < DSM_NODE_READ_BUCKETS; b++) {
+        seen += h[b];
+        if (seen >= rank) return b + 1 < DSM_NODE_READ_BUCKETS ? b + 0.5 : (double)b;
+    }
+    return (double)(DSM_NODE_READ_BUCKETS - 1);
+}
+
 void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
     const int in = indent + 2;
 #define KEY(k) fprintf(f, ",\n%*s\"%s\": ", in, "", k)
@@ -321,9 +343,12 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
     u64s(f, upper, DSM_NODE_LAT_BUCKETS);
     fprintf(f, ", \"counts\": ");
     u64s(f, s->lat_hist, DSM_NODE_LAT_BUCKETS);
-    fprintf(f, ", \"mean_us\": {\"read_miss\": %.1f, \"write_miss\": %.1f, \"upgrade\": %.1f}}",
+    fprintf(f, ", \"mean_us\": {\"read_miss\": %.1f, \"write_miss\": %.1f, \"upgrade\": %.1f}",
             mean_us(s->lat_ns[0], s->lat_n[0]), mean_us(s->lat_ns[1], s->lat_n[1]),
             mean_us(s->lat_ns[2], s->lat_n[2]));
+    fprintf(f, ", \"read_miss_us\": {\"p10\": %.1f, \"p50\": %.1f, \"p90\": %.1f}}",
+            read_pct_us(s->read_hist, 10), read_pct_us(s->read_hist, 50),
+            read_pct_us(s->read_hist, 90));
     KEY("network");
     fprintf(f, "{\"bytes_sent\": %llu, \"bytes_received\": %llu}", (unsigned long long)s->bytes_tx,
             (unsigned long long)s->bytes_rx);

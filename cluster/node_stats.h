@@ -44,7 +44,8 @@ struct node_stats {
     unsigned node;
     uint64_t c[NS_COUNTERS];
     uint64_t lat_hist[DSM_NODE_LAT_BUCKETS];
-    uint64_t lat_ns[3], lat_n[3]; /* by enum dsm_req */
+    uint64_t lat_ns[3], lat_n[3];              /* by enum dsm_req */
+    uint64_t read_hist[DSM_NODE_READ_BUCKETS]; /* read misses, 1 us buckets */
     uint64_t msgs_tx[NET_MSG_TYPES], msgs_rx[NET_MSG_TYPES];
     uint64_t bytes_tx, bytes_rx;
     uint64_t syscalls[STATS_NR_MAX], delegated[STATS_NR_MAX];

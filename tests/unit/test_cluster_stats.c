@@ -101,6 +101,8 @@ static void fill(struct node_stats *ns) {
     for (unsigned b = 0; b < DSM_NODE_LAT_BUCKETS; b++)
         ns->lat_hist[b] = b * 3;
     ns->lat_ns[0] = 50000, ns->lat_n[0] = 2;
+    ns->read_hist[20] = 1, ns->read_hist[30] = 3, ns->read_hist[41] = 5;
+    ns->read_hist[DSM_NODE_READ_BUCKETS - 1] = 1; /* above the last bound */
     ns->msgs_tx[SHOAL__ENVELOPE__MSG_PAGE_REQUEST] = 7;
     ns->msgs_rx[SHOAL__ENVELOPE__MSG_PAGE_GRANT] = 6;
     ns->msgs_rx[63] = 1; /* a type this build may not name */
@@ -154,6 +156,9 @@ static void test_json(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(j, "\"futex\": 4"));
     CU_ASSERT_PTR_NOT_NULL(strstr(j, "\"500\": 1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(j, "\"read_miss\": 25.0")); /* 50 us / 2 */
+    /* 10 read misses: the 1st, 5th and 9th */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(j, "\"read_miss_us\": {\"p10\": 20.5, \"p50\": 41.5, \"p90\": 41.5}"));
     CU_ASSERT_PTR_NOT_NULL(strstr(j, "\"guest_insns\": 12000"));
     CU_ASSERT_PTR_NOT_NULL(strstr(j, "{\"tid\": 1001, \"node\": 3, \"exec_s\": 0.000000, "
                                      "\"fault_s\": 0.000000"));
@@ -187,6 +192,7 @@ static void test_message_round_trip(void) {
     CU_ASSERT_EQUAL(node_stats_from_msg(u, 3, &back), 0);
     CU_ASSERT_EQUAL(memcmp(back.c, ns.c, sizeof ns.c), 0);
     CU_ASSERT_EQUAL(memcmp(back.lat_hist, ns.lat_hist, sizeof ns.lat_hist), 0);
+    CU_ASSERT_EQUAL(memcmp(back.read_hist, ns.read_hist, sizeof ns.read_hist), 0);
     CU_ASSERT_EQUAL(memcmp(back.msgs_rx, ns.msgs_rx, sizeof ns.msgs_rx), 0);
     CU_ASSERT_EQUAL(memcmp(back.syscalls, ns.syscalls, sizeof ns.syscalls), 0);
     CU_ASSERT_EQUAL(memcmp(back.delegated, ns.delegated, sizeof ns.delegated), 0);

@@ -11,7 +11,8 @@
 # The master is started as `shoal master` and the slaves as `shoal slave`
 # by this script, so that the master's rusage (wait4: user + system CPU of
 # the master process and nothing else) is its own. --stats gives faults
-# and messages.
+# and messages, and the guest threads' time summed over all threads
+# (thread_times: executing, parked on faults, in syscalls, in futex waits).
 set -eu
 BUILD=${1:-build}
 OUT=${2:-$BUILD/bench/scale-study.csv}
@@ -43,7 +44,8 @@ sys.exit(os.waitstatus_to_exitcode(st))
 PY
 }
 
-# faults (all nodes), master messages (all, DSM only) from a --stats file
+# faults (all nodes), master messages (all, DSM only), the threads' summed
+# exec/fault/syscall/wait seconds from a --stats file
 stats_of() {
     python3 - "$1" <<'PY'
 import json, sys
@@ -52,11 +54,13 @@ faults = sum(n["faults"][k] for n in d["nodes"] for k in ("read_miss", "write_mi
 m = d["nodes"][0]["messages"]
 allm = sum(m["sent"].values()) + sum(m["received"].values())
 dsm = sum(v for side in m.values() for k, v in side.items() if k.startswith("page_"))
-print(faults, allm, dsm, "true" if d.get("stats_complete", True) else "false")
+tt = [t for n in d["nodes"] for t in n.get("thread_times", [])]
+times = ["%.3f" % sum(t[k] for t in tt) for k in ("exec_s", "fault_s", "syscall_s", "wait_s")]
+print(faults, allm, dsm, "true" if d.get("stats_complete", True) else "false", *times)
 PY
 }
 
-echo "workload,nodes,threads,input,wall_s,master_cpu_s,faults,master_msgs,master_dsm_msgs,msgs_per_fault,master_cpu_us_per_fault,check" >"$OUT"
+echo "workload,nodes,threads,input,wall_s,master_cpu_s,faults,master_msgs,master_dsm_msgs,msgs_per_fault,master_cpu_us_per_fault,threads_exec_s,threads_fault_s,threads_syscall_s,threads_wait_s,check" >"$OUT"
 status=0
 for w in $WORKLOADS; do
     bin=$bindir/$w
@@ -80,12 +84,12 @@ for w in $WORKLOADS; do
         wait
         cmp -s "$work/one.out" "$work/n.out" || check=FAIL
         times=$(tail -1 "$work/n.err")
-        set -- $times $(stats_of "$work/stats.json" 2>/dev/null || echo 0 0 0 false)
-        wall=$1 cpu=$2 faults=$3 msgs=$4 dsm=$5
+        set -- $times $(stats_of "$work/stats.json" 2>/dev/null || echo 0 0 0 false 0 0 0 0)
+        wall=$1 cpu=$2 faults=$3 msgs=$4 dsm=$5 texec=$7 tfault=$8 tsys=$9 twait=${10}
         [ "$6" = true ] || check=FAIL
         ratio=$(python3 -c "print('%.2f' % ($msgs / max($faults, 1)))")
         us=$(python3 -c "print('%.1f' % ($cpu * 1e6 / max($faults, 1)))")
-        line="$w,$n,$THREADS,$INPUT,$wall,$cpu,$faults,$msgs,$dsm,$ratio,$us,$check"
+        line="$w,$n,$THREADS,$INPUT,$wall,$cpu,$faults,$msgs,$dsm,$ratio,$us,$texec,$tfault,$tsys,$twait,$check"
         echo "$line" >>"$OUT"
         echo "$line"
         [ "$check" = OK ] || { status=1; tail -5 "$work/n.err" >&2; }

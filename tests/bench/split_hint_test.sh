@@ -1,0 +1,32 @@
+#!/bin/sh
+# bench/split-hint: bench/split/run and bench/hint/run end to end on tiny
+# settings (2 nodes, 4 threads, one run each): every run passes its check,
+# the CSV files have their rows, the PNGs exist when matplotlib does, and
+# hint placement takes fewer remote faults than round-robin on both
+# grouped workloads (each group on its own node shares nothing remote).
+#   split_hint_test.sh BUILD_DIR
+set -eu
+build=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-split-hint.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+"$src/bench/split/run" --build "$build" --nodes 2 --threads 4 --seconds 0.2 --reps 1 \
+    --out "$work/split" || { echo "FAIL: bench/split/run"; exit 1; }
+"$src/bench/hint/run" --build "$build" --nodes 2 --threads 4 --groups 2 --reps 1 --steps 30 \
+    --out "$work/hint" || { echo "FAIL: bench/hint/run"; exit 1; }
+python3 - "$work" <<'PY'
+import csv, importlib.util, os, sys
+w = sys.argv[1]
+split = list(csv.DictReader(open(os.path.join(w, "split", "points.csv"))))
+assert [p["case"] for p in split] == ["shared/no-split", "shared/split", "spread/no-split"], split
+assert all(float(p["throughput"]) > 0 for p in split), split
+hint = list(csv.DictReader(open(os.path.join(w, "hint", "points.csv"))))
+faults = {(p["workload"], p["input"], p["placement"]): float(p["faults"]) for p in hint}
+print(faults)
+for mode in ("stencil", "pipeline"):
+    assert faults[("grouped", mode, "hint")] < faults[("grouped", mode, "round-robin")], mode
+if importlib.util.find_spec("matplotlib"):
+    for f in ("split/false_sharing.png", "hint/remote_faults.png",
+              "hint/breakdown-grouped-stencil.png", "hint/breakdown-grouped-pipeline.png"):
+        assert os.path.getsize(os.path.join(w, f)) > 0, f
+PY

@@ -325,6 +325,58 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     return 0;
 }
 
+/* ---- host objects attached by their own call (SysV shm) ---- */
+
+int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
+                  gs_attach_fn attach, void *opaque) {
+    if (len == 0 || (addr & (PAGE - 1))) return -EINVAL;
+    len = page_up(len);
+    pthread_rwlock_wrlock(&gs->lock);
+    int64_t ret;
+    uint64_t at = addr;
+    if (addr) {
+        if (!range_in_space(gs, addr, len) || (!replace && !range_free(gs, addr, addr + len))) {
+            ret = -EINVAL;
+            goto out;
+        }
+    } else if (!(at = find_free(gs, len))) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    int e = attach(gs->base + at, opaque);
+    if (e) {
+        ret = e;
+        goto out;
+    }
+    bool exec = forget_range(gs, at, at + len);
+    record(gs, at, at + len, prot, GVMA_SHARED);
+    layout(gs, GS_MAPPED, at, len, prot, GVMA_SHARED);
+    pthread_rwlock_unlock(&gs->lock);
+    notify_code_gone(gs, exec, at, len);
+    return (int64_t)at;
+out:
+    pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+int gs_detach(struct guest_space *gs, uint64_t addr, gs_detach_fn detach, void *opaque) {
+    uint64_t r[GS_DETACH_MAX][2];
+    pthread_rwlock_wrlock(&gs->lock);
+    int n = detach(gs->base + addr, r, opaque);
+    bool exec = false;
+    for (int i = 0; i < n; i++) {
+        uint64_t start = r[i][0] - (uint64_t)(uintptr_t)gs->base, len = r[i][1] - r[i][0];
+        if (!range_in_space(gs, start, len)) continue; /* cannot be: detach looks inside */
+        host_reserve(gs, start, len);
+        exec |= forget_range(gs, start, start + len);
+        layout(gs, GS_UNMAPPED, start, len, 0, GVMA_ANON);
+    }
+    pthread_rwlock_unlock(&gs->lock);
+    for (int i = 0; exec && i < n; i++)
+        notify_code_gone(gs, true, r[i][0] - (uint64_t)(uintptr_t)gs->base, r[i][1] - r[i][0]);
+    return n < 0 ? n : 0;
+}
+
 int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
     len = page_up(len);

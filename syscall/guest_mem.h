@@ -91,6 +91,23 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice);
 int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
                  enum gvma_kind kind);
 
+/* A host object that maps itself (SysV shm: shmat) at a guest address:
+ * attach(host) maps it at that host address, over the reservation, and
+ * returns 0 or -errno. gs_attach places len bytes at addr (0: a free
+ * range, top-down like mmap; replace false: addr..+len must be free, else
+ * -EINVAL, like shmat without SHM_REMAP) and records a GVMA_SHARED
+ * mapping with the guest protection prot. The guest address or -errno. */
+typedef int (*gs_attach_fn)(void *host, void *opaque);
+int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
+                  gs_attach_fn attach, void *opaque);
+/* The reverse: detach(host) removes the object at host address host and
+ * fills r[i] = {start, end} (host addresses, page aligned, inside the
+ * guest space) for each range it took away; returns how many or -errno.
+ * Those ranges become the reservation again and leave the list. */
+#define GS_DETACH_MAX 64
+typedef int (*gs_detach_fn)(void *host, uint64_t (*r)[2], void *opaque);
+int gs_detach(struct guest_space *gs, uint64_t addr, gs_detach_fn detach, void *opaque);
+
 /* brk: sets where the heap starts (page aligned) / moves the break.
  * gs_brk returns the new break, or the old one when it cannot move. */
 void gs_set_brk(struct guest_space *gs, uint64_t start);

@@ -186,6 +186,60 @@ static void test_checked_copies(void) {
     CU_ASSERT_EQUAL(gs_strcpy_in(&gs, big, (uint64_t)a, sizeof big), -EFAULT);
 }
 
+/* gs_attach/gs_detach with a stand-in for shmat: a shared anonymous
+ * mapping the callback makes at the host address it is given. */
+static int attach_calls;
+static int fake_attach(void *host, void *opaque) {
+    attach_calls++;
+    if (opaque) return -EACCES;
+    void *p =
+        mmap(host, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return p == MAP_FAILED ? -errno : 0;
+}
+
+/* takes away the two pages at host, as shmdt would */
+static int fake_detach(void *host, uint64_t (*r)[2], void *opaque) {
+    if (opaque) return -EINVAL;
+    r[0][0] = (uint64_t)(uintptr_t)host;
+    r[0][1] = r[0][0] + 2 * PG;
+    return 1;
+}
+
+static void test_attach_detach(void) {
+    reset();
+    attach_calls = 0;
+    int64_t a = gs_attach(&gs, 0, PG + 1, PROT_READ, false, fake_attach, NULL);
+    CU_ASSERT_EQUAL(a, (int64_t)(BASE - 2 * PG)); /* rounded, top-down like mmap */
+    struct guest_vma v;
+    CU_ASSERT_TRUE(gs_find(&gs, (uint64_t)a + PG, &v));
+    CU_ASSERT_EQUAL(v.kind, GVMA_SHARED);
+    CU_ASSERT_EQUAL(v.prot, PROT_READ);
+    CU_ASSERT_TRUE(gs_check(&gs, (uint64_t)a, 2 * PG, PROT_READ));
+    CU_ASSERT_FALSE(gs_check(&gs, (uint64_t)a, 2 * PG, PROT_WRITE));
+    /* an occupied address: EINVAL unless replacing, which drops code */
+    int64_t code = gs_mmap(&gs, 0x20000000, 2 * PG, PROT_READ | PROT_EXEC, PRIV | MAP_FIXED, -1, 0);
+    CU_ASSERT_EQUAL(code, 0x20000000);
+    CU_ASSERT_EQUAL(gs_attach(&gs, 0x20000000, 2 * PG, RW, false, fake_attach, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(attach_calls, 1); /* refused before the host call */
+    gone_calls = 0;
+    CU_ASSERT_EQUAL(gs_attach(&gs, 0x20000000, 2 * PG, RW, true, fake_attach, NULL), 0x20000000);
+    CU_ASSERT_EQUAL(gone_calls, 1);
+    CU_ASSERT_TRUE(gs_check(&gs, 0x20000000, 2 * PG, RW));
+    /* misaligned, outside the space, a failing host call */
+    CU_ASSERT_EQUAL(gs_attach(&gs, 0x20000001, PG, RW, true, fake_attach, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(gs_attach(&gs, SPACE - PG, 2 * PG, RW, true, fake_attach, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(gs_attach(&gs, 0x30000000, PG, RW, false, fake_attach, (void *)1), -EACCES);
+    CU_ASSERT_TRUE(gs_is_free(&gs, 0x30000000, PG));
+    /* detach: exactly the ranges the callback names become free */
+    CU_ASSERT_EQUAL(gs_detach(&gs, (uint64_t)a, fake_detach, NULL), 0);
+    CU_ASSERT_TRUE(gs_is_free(&gs, (uint64_t)a, 2 * PG));
+    CU_ASSERT_TRUE(gs_check(&gs, 0x20000000, 2 * PG, RW));
+    CU_ASSERT_EQUAL(gs_detach(&gs, 0x20000000, fake_detach, (void *)1), -EINVAL);
+    CU_ASSERT_TRUE(gs_check(&gs, 0x20000000, 2 * PG, RW));
+    /* the freed range is placeable again */
+    CU_ASSERT_EQUAL(gs_mmap(&gs, (uint64_t)a, 2 * PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), a);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("guest_mem", setup, teardown);
     CU_add_test(s, "mmap placement", test_placement);
@@ -195,4 +249,5 @@ void test_register(void) {
     CU_add_test(s, "madvise DONTNEED zeroes", test_madvise_dontneed);
     CU_add_test(s, "brk", test_brk);
     CU_add_test(s, "checked copies", test_checked_copies);
+    CU_add_test(s, "attach and detach of host objects", test_attach_detach);
 }

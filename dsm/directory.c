@@ -32,6 +32,7 @@ static void entry_free(struct dir_entry *e) {
     node_set_fini(&e->sharers);
     node_set_fini(&e->txn.acks);
     node_set_fini(&e->writers);
+    node_set_fini(&e->pushed);
     free(e->q);
     free(e);
 }
@@ -135,6 +136,9 @@ static int become_owner(struct directory *d, struct dir_entry *e, dsm_node_t nod
 static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum dsm_req kind,
                  struct dir_actions *out) {
     int r;
+    /* any request (or push) ends what a push promised */
+    bool was_pushed = node_set_has(&e->pushed, node);
+    node_set_del(&e->pushed, node);
     switch (e->state) {
     case DSM_I:
         if (!is_write(kind)) {
@@ -147,8 +151,15 @@ static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum
     case DSM_S: {
         if (!is_write(kind)) {
             /* a sharer asking again gets the (valid, identical) copy again:
-             * resending is always safe, trusting its claim never is */
-            if (node_set_has(&e->sharers, node)) COUNT(d, e, coalesced);
+             * resending is always safe, trusting its claim never is. Except
+             * right after a push: the pushed copy is on the node's FIFO
+             * link ahead of any answer and serves the request (a stream
+             * that caught up with its pushes would otherwise get every
+             * such page twice); a second request gets the copy again. */
+            if (node_set_has(&e->sharers, node)) {
+                COUNT(d, e, coalesced);
+                if (was_pushed) return 0;
+            }
             if ((r = emit(out, e->page, node, DIR_ACT_SEND, DSM_S))) return r;
             return node_set_add(&e->sharers, node);
         }
@@ -286,7 +297,8 @@ int dir_push(struct directory *d, uint64_t page, dsm_node_t node, struct dir_act
         (e->state == DSM_M && e->owner == node))
         return -EEXIST;
     COUNT(d, e, pushes);
-    return start(d, e, node, DSM_REQ_READ, out);
+    int r = start(d, e, node, DSM_REQ_READ, out);
+    return r ? r : node_set_add(&e->pushed, node);
 }
 
 int dir_inv_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out) {

@@ -108,6 +108,10 @@ struct dir_entry {
     struct dir_stats stats;
     dsm_node_t last_writer;  /* valid when `writers` is not empty */
     struct node_set writers; /* every node ever granted M */
+    /* nodes pushed a copy (dir_push) that have made no request for the
+     * page since: a read from such a sharer was sent before the pushed
+     * copy reached it, which answers it */
+    struct node_set pushed;
 };
 
 /* Optional observer, called on every request as it arrives (before it is

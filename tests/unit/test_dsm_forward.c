@@ -184,6 +184,48 @@ static void test_dir_push(void) {
     dir_fini(&d);
 }
 
+/* A read from a node a copy was pushed to, before the copy reached it: the
+ * push (ahead on its FIFO link) answers it; a second read, or one after
+ * the node lost its copy, gets data again. */
+static void test_dir_push_late_read(void) {
+    struct directory d;
+    struct dir_actions a = {0};
+    dir_init(&d);
+    CU_ASSERT_EQUAL(dir_request(&d, 7, 0, DSM_REQ_READ, &a), 0); /* S{0} */
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_push(&d, 7, 1, &a), 0);
+    CU_ASSERT_EQUAL(a.n, 1);
+    CU_ASSERT_EQUAL(a.v[0].kind, DIR_ACT_SEND);
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_request(&d, 7, 1, DSM_REQ_READ, &a), 0); /* late: nothing */
+    CU_ASSERT_EQUAL(a.n, 0);
+    CU_ASSERT_EQUAL(dir_request(&d, 7, 1, DSM_REQ_READ, &a), 0); /* again: the copy */
+    CU_ASSERT_EQUAL(a.n, 1);
+    CU_ASSERT_EQUAL(a.v[0].kind, DIR_ACT_SEND);
+    CU_ASSERT_EQUAL(a.v[0].node, 1);
+    /* pushed, then invalidated by a writer before asking: an ordinary miss */
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_request(&d, 8, 0, DSM_REQ_READ, &a), 0);
+    CU_ASSERT_EQUAL(dir_push(&d, 8, 1, &a), 0);
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_request(&d, 8, 0, DSM_REQ_UPGRADE, &a), 0);
+    CU_ASSERT_EQUAL(a.n, 1);
+    CU_ASSERT_EQUAL(a.v[0].kind, DIR_ACT_INVALIDATE);
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_inv_ack(&d, 8, 1, &a), 0); /* 0 gets M */
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_request(&d, 8, 1, DSM_REQ_READ, &a), 0);
+    CU_ASSERT_EQUAL(a.n, 1);
+    CU_ASSERT_EQUAL(a.v[0].kind, DIR_ACT_FETCH); /* from the writer, for 1 */
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_writeback(&d, 8, 0, &a), 0);
+    CU_ASSERT_EQUAL(a.n, 1);
+    CU_ASSERT_EQUAL(a.v[0].kind, DIR_ACT_SEND);
+    CU_ASSERT_EQUAL(a.v[0].node, 1);
+    dir_actions_fini(&a);
+    dir_fini(&d);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("dsm_forward", NULL, NULL);
     CU_add_test(s, "stride 1, window doubles to its ceiling", test_forward_stride1);
@@ -193,5 +235,6 @@ void test_register(void) {
     CU_add_test(s, "invalidated pushes shrink the window", test_forward_window_shrinks_on_misses);
     CU_add_test(s, "an evicted stream's pushes are abandoned", test_forward_abandoned);
     CU_add_test(s, "trigger 2, window 1", test_forward_trigger_two);
+    CU_add_test(s, "a late read after a push", test_dir_push_late_read);
     CU_add_test(s, "dir_push: fetch, busy, exists, sharer", test_dir_push);
 }

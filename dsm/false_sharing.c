@@ -102,6 +102,7 @@ int fs_on_writeback(struct fs_detector *d, uint64_t page, dsm_node_t node, unsig
     d->stats.conflicts++;
     if (p->detected || p->conflicts < d->cfg.threshold) return FS_CONFLICT;
     p->detected = true;
+    if (d->stats.detected < FS_REPORT_MAX) d->report[d->stats.detected] = page;
     d->stats.detected++;
     return FS_DETECTED;
 }

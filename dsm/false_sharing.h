@@ -26,8 +26,9 @@
 #include "dsm/directory.h"
 #include "dsm/u64map.h"
 
-#define FS_WINDOW     8 /* writebacks remembered per page */
-#define FS_MIN_GRAIN  8 /* bytes: the smallest grain (one word) */
+#define FS_WINDOW     8  /* writebacks remembered per page */
+#define FS_MIN_GRAIN  8  /* bytes: the smallest grain (one word) */
+#define FS_REPORT_MAX 16 /* detected pages listed in --stats */
 #define FS_MAX_GRAINS (DSM_PAGE_SIZE / FS_MIN_GRAIN)
 
 struct fs_config {
@@ -64,6 +65,9 @@ struct fs_detector {
     struct fs_config cfg;
     struct u64map pages; /* page -> struct fs_page *, pages that ping-pong */
     struct fs_stats stats;
+    /* the first FS_REPORT_MAX pages detected, in order (where a program's
+     * false sharing is: shown in --stats) */
+    uint64_t report[FS_REPORT_MAX];
 };
 
 enum fs_verdict {

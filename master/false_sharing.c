@@ -6,6 +6,7 @@
  * splitting them is not done yet (dsm/DESIGN.md, "Page splitting"). */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <string.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -43,11 +44,18 @@ void mfs_stats_json(struct master *m, FILE *f) {
     size_t tracked = m->split_on ? fs_tracked(&m->fs) : 0;
     unsigned threshold = m->split_on ? m->fs.cfg.threshold : 0,
              grain = m->split_on ? m->fs.cfg.grain : 0;
+    uint64_t report[FS_REPORT_MAX];
+    size_t nreport = s.detected < FS_REPORT_MAX ? (size_t)s.detected : FS_REPORT_MAX;
+    if (nreport) memcpy(report, m->fs.report, nreport * sizeof report[0]);
     pthread_mutex_unlock(&m->dir_lock);
     fprintf(f,
             "  \"false_sharing\": {\"on\": %s, \"threshold\": %u, \"grain\": %u, "
             "\"writebacks_diffed\": %" PRIu64 ", \"pages_tracked\": %zu, \"conflicts\": %" PRIu64
-            ", \"true_shared\": %" PRIu64 ", \"detected\": %" PRIu64 ", \"split\": 0},\n",
+            ", \"true_shared\": %" PRIu64 ", \"detected\": %" PRIu64
+            ", \"split\": 0, \"first_detected\": [",
             m->split_on ? "true" : "false", threshold, grain, s.writebacks, tracked, s.conflicts,
             s.true_shared, s.detected);
+    for (size_t i = 0; i < nreport; i++)
+        fprintf(f, "%s\"0x%" PRIx64 "\"", i ? ", " : "", report[i] * DSM_PAGE_SIZE);
+    fprintf(f, "]},\n");
 }

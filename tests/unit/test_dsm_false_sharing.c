@@ -147,6 +147,9 @@ static void test_records_follow_pingpong(void) {
         CU_ASSERT_EQUAL(wb(&s, p, 2, 256, 8, (uint8_t)p), FS_DETECTED);
     }
     CU_ASSERT_EQUAL(fs_tracked(&s.d), 10);
+    CU_ASSERT_EQUAL(s.d.stats.detected, 10);
+    for (unsigned i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(s.d.report[i], 10 + i);
     fs_forget(&s.d, 12, 3); /* a small range: by key */
     CU_ASSERT_EQUAL(fs_tracked(&s.d), 7);
     CU_ASSERT_PTR_NULL(fs_find(&s.d, 13));

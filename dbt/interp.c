@@ -74,6 +74,7 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
         case IR_ADC: r = trunc_sz(a + c + (t[i->a[2]] & 1), sz); break;
         case IR_FLAGS_ADC: r = interp_flags_adc(a, c, t[i->a[2]] & 1, sz); break;
         case IR_FLAGS_NZ: r = interp_flags_nz(a, sz); break;
+        case IR_FLAGS_SUB: r = interp_flags_adc(a, ~c, 1, sz); break;
         case IR_COND: r = interp_cond((uint32_t)a, (unsigned)i->imm); break;
         case IR_CONDSUB:
             r = interp_cond((uint32_t)interp_flags_adc(a, ~c, 1, sz), (unsigned)i->imm);

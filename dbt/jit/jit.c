@@ -246,6 +246,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vcache = !(j->off & JIT_OFF_VREG) && c.regalloc;
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
+    loop_plan(&c, !(j->off & JIT_OFF_LOOP));
     c.epilogue_off = j->epilogue_off;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);

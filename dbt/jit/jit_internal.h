@@ -147,6 +147,16 @@ struct jit_ctx {
     uint32_t xuse[16], vclock; /* LRU */
     int32_t term_fuse;         /* index of a CONDSUB/CONDADD only the BRCOND uses (lowered
                                   as cmp + jcc in lower_term), or -1 */
+    /* Self-loop mode (loop.c): a block that branches to its own start
+     * keeps its hottest guest registers in fixed host registers across
+     * iterations. */
+    bool loop;
+    uint8_t checked[32];   /* bytes of access already bounds-checked at the current x[g] */
+    int8_t pin[32];        /* host register holding guest register g for the whole block, or -1 */
+    uint16_t pinned_host;  /* host registers taken by pins (never allocated) */
+    uint32_t loop_written; /* pinned guest registers the block writes: dirty from the start */
+    uint32_t loop_head;    /* buffer offset of the loop head (checks, then the body) */
+    uint32_t loop_exit;    /* buffer offset of the stub that writes the pins back and exits */
 };
 
 /* regalloc.c */
@@ -168,6 +178,15 @@ uint32_t ra_record(struct jit_ctx *c);
 static inline struct x86_mem ra_xmem(unsigned g) {
     return x86_mem(REG_CPU, (int32_t)CPU_OFF(x[g]));
 }
+
+/* loop.c */
+bool loop_plan(struct jit_ctx *c, bool enabled);
+void loop_exit_stub(struct jit_ctx *c);
+void loop_entry(struct jit_ctx *c);
+void loop_term(struct jit_ctx *c);
+void ra_loop_backedge(struct jit_ctx *c);
+/* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
+void lower_exit_to(struct jit_ctx *c, uint64_t target);
 
 /* vreg.c */
 void vr_init(struct jit_ctx *c);

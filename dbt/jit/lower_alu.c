@@ -18,12 +18,32 @@ static bool imm_sz(struct jit_ctx *c, ir_temp t, unsigned sz, int32_t *imm) {
     return ra_imm32(c, t, imm);
 }
 
+/* Temp t is in a register and dies at the current insn (ra_def can
+ * reuse its register for the result). */
+static bool dies_in_reg(const struct jit_ctx *c, ir_temp t) {
+    const struct jit_tval *v = &c->t[t];
+    return c->regalloc && t != IR_ZERO && v->alias < 0 && !v->is_const &&
+           v->last_use == (int32_t)c->cur;
+}
+
+/* The operand whose register the result of a commutative op reuses:
+ * a[1] when only it dies here (saves the copy of a[0]). */
+static int reuse_operand(const struct jit_ctx *c, const struct ir_insn *i) {
+    return !dies_in_reg(c, i->a[0]) && dies_in_reg(c, i->a[1]) && i->a[0] != i->a[1];
+}
+
 static void binop(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
     bool w = i->sz == 64;
     int32_t imm;
     int ra = ra_reg(c, i->a[0]);
     bool bi = imm_sz(c, i->a[1], i->sz, &imm);
     int rb = bi ? -1 : ra_reg(c, i->a[1]);
+    if (!bi && op != ALU_SUB && reuse_operand(c, i)) {
+        int d = ra_def(c, i->dst, i->a[1]);
+        if (d != rb) x86_mov_rr(c->buf, w, d, rb);
+        x86_alu_rr(c->buf, op, w, d, ra);
+        return;
+    }
     int d = ra_def(c, i->dst, i->a[0]);
     if (d != ra) x86_mov_rr(c->buf, w, d, ra);
     if (bi)
@@ -123,6 +143,46 @@ static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
     x86_lea(c->buf, RAX, lea2(RDX, RAX));
     x86_lea(c->buf, d, lea2(d, RAX));
     x86_shift_ri(c->buf, SH_SHL, false, d, 28);
+}
+
+/* NZCV of a - b: one cmp, whose CF is the borrow (Arm C is its
+ * complement: flipped after packing). */
+static void flags_sub(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    bool w = i->sz == 64;
+    int32_t imm;
+    int ra = ra_reg(c, i->a[0]);
+    bool bi = imm_sz(c, i->a[1], i->sz, &imm);
+    int rb = bi ? -1 : ra_reg(c, i->a[1]);
+    int d = ra_def(c, i->dst, -1);
+    bool pext = (c->features & (JIT_F_BMI2 | JIT_F_LAHF)) == (JIT_F_BMI2 | JIT_F_LAHF);
+    if (pext) x86_mov_ri(b, RCX, 0xc101);
+    if (!pext) {
+        x86_alu_rr(b, ALU_XOR, false, RAX, RAX);
+        x86_alu_rr(b, ALU_XOR, false, RCX, RCX);
+        x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+        x86_alu_rr(b, ALU_XOR, false, d, d);
+    }
+    if (bi)
+        x86_alu_ri(b, ALU_CMP, w, ra, imm);
+    else
+        x86_alu_rr(b, ALU_CMP, w, ra, rb);
+    if (pext) {
+        x86_lahf(b);
+        x86_setcc(b, CC_O, RAX);
+        x86_vex_rrr(b, 2, 2, false, 0xf5, d, RAX, RCX); /* pext d, eax, ecx */
+        x86_alu_ri(b, ALU_XOR, false, d, 2);
+        x86_shift_ri(b, SH_SHL, false, d, 28);
+        return;
+    }
+    x86_setcc(b, CC_S, RAX);
+    x86_setcc(b, CC_E, RCX);
+    x86_setcc(b, CC_AE, RDX);
+    x86_setcc(b, CC_O, d);
+    x86_lea(b, RAX, lea2(RCX, RAX));
+    x86_lea(b, RAX, lea2(RDX, RAX));
+    x86_lea(b, d, lea2(d, RAX));
+    x86_shift_ri(b, SH_SHL, false, d, 28);
 }
 
 static void flags_nz(struct jit_ctx *c, const struct ir_insn *i) {
@@ -386,7 +446,13 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_MUL: {
         int ra = ra_reg(c, i->a[0]);
         int rb = ra_reg(c, i->a[1]);
-        int d = ra_def(c, i->dst, i->a[0]);
+        bool sw = reuse_operand(c, i);
+        if (sw) {
+            int t = ra;
+            ra = rb;
+            rb = t;
+        }
+        int d = ra_def(c, i->dst, i->a[sw ? 1 : 0]);
         if (d != ra) x86_mov_rr(b, w, d, ra);
         x86_imul_rr(b, w, d, rb);
         break;
@@ -400,6 +466,7 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_ADC: adc(c, i, false); break;
     case IR_FLAGS_ADC: adc(c, i, true); break;
     case IR_FLAGS_NZ: flags_nz(c, i); break;
+    case IR_FLAGS_SUB: flags_sub(c, i); break;
     case IR_COND: cond(c, i); break;
     case IR_CONDSUB:
     case IR_CONDADD: cond_fused(c, i); break;

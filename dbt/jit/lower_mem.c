@@ -13,9 +13,17 @@
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
-static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes) {
+/* The check of an access at guest register g's value (an aliased GETX)
+ * is done once per value: a later access of at most as many bytes at the
+ * same x[g] is in bounds too (guest_size never shrinks). */
+static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr) {
     struct x86_buf *b = c->buf;
     uint32_t field;
+    int8_t g = c->t[addr].alias;
+    if (g >= 0 && c->regalloc && c->fast_bounds) {
+        if (c->checked[g] >= bytes) return;
+        c->checked[g] = (uint8_t)bytes;
+    }
     if (c->fast_bounds) {
         /* addr > guest_size - 16: the cold path decides exactly. */
         x86_alu_rm(b, ALU_CMP, true, areg, x86_mem(RSP, JIT_LIMIT_SLOT));
@@ -48,13 +56,13 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_LD: {
         if (c->t[i->dst].last_use < 0) {
             /* Result unused: the access still happens (it may fault). */
-            bounds_check(c, areg, bytes);
+            bounds_check(c, areg, bytes, i->a[0]);
             ra_record(c);
             x86_load(b, i->sz, RAX, guest_mem(areg));
             break;
         }
         int d = ra_def(c, i->dst, -1);
-        bounds_check(c, areg, bytes);
+        bounds_check(c, areg, bytes, i->a[0]);
         ra_record(c);
         x86_load(b, i->sz, d, guest_mem(areg));
         break;
@@ -63,7 +71,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         int32_t imm;
         bool vi = i->sz >= 32 && ra_imm32(c, i->a[1], &imm);
         int v = vi ? -1 : ra_reg(c, i->a[1]);
-        bounds_check(c, areg, bytes);
+        bounds_check(c, areg, bytes, i->a[0]);
         ra_record(c);
         if (vi)
             x86_store_i32(b, i->sz, guest_mem(areg), imm);
@@ -76,7 +84,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         if (c->vcache) {
             /* Into scratch xmm0 first: the fault record must not claim
              * v[imm]'s cache register before the load completes. */
-            bounds_check(c, areg, bytes);
+            bounds_check(c, areg, bytes, i->a[0]);
             if (i->sz >= 32) {
                 ra_record(c);
                 if (i->sz == 128)
@@ -93,7 +101,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
             break;
         }
         struct x86_mem vm_hi = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm) + 8);
-        bounds_check(c, areg, bytes);
+        bounds_check(c, areg, bytes, i->a[0]);
         ra_record(c);
         if (i->sz == 128) {
             x86_movdqu_load(b, 0, guest_mem(areg));
@@ -107,7 +115,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_STV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
-        bounds_check(c, areg, bytes);
+        bounds_check(c, areg, bytes, i->a[0]);
         int x = c->vx[i->imm];
         if (x >= 0) {
             if (i->sz == 128) {

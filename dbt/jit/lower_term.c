@@ -28,6 +28,7 @@ static void jmp_epilogue(struct jit_ctx *c) {
 
 void lower_entry(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
+    if (c->loop) loop_exit_stub(c);
     /* entry = stub + 17 must have its rel32 field (entry + 1) aligned. */
     while ((x86_off(b) + JIT_ENTRY_STUB + 1) % 4)
         x86_byte(b, 0x90);
@@ -38,6 +39,10 @@ void lower_entry(struct jit_ctx *c) {
     c->entry_off = x86_off(b);
     uint32_t f = x86_jmp32(b); /* jmp +0 */
     x86_patch_rel32(b, f, x86_off(b));
+    if (c->loop) {
+        loop_entry(c);
+        return;
+    }
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
     f = x86_jcc32(b, CC_NE);
     x86_patch_rel32(b, f, stub);
@@ -78,7 +83,7 @@ static void jc_probe(struct jit_ctx *c) {
         x86_patch_rel8(b, miss[k], x86_off(b));
 }
 
-static void exit_to(struct jit_ctx *c, uint64_t target) {
+void lower_exit_to(struct jit_ctx *c, uint64_t target) {
     struct x86_buf *b = c->buf;
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
     if (!chain && c->ibcache) {
@@ -108,10 +113,14 @@ static void exit_to(struct jit_ctx *c, uint64_t target) {
 void lower_term(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     const struct ir_term *t = &c->b->term;
+    if (c->loop) {
+        loop_term(c);
+        return;
+    }
     ra_writeback_all(c);
     vr_sync_all(c, false);
     switch ((enum ir_term_kind)t->kind) {
-    case TERM_GOTO: exit_to(c, t->target); break;
+    case TERM_GOTO: lower_exit_to(c, t->target); break;
     case TERM_GOTO_IND:
         ra_load_to(c, RAX, t->temp);
         if (c->ibcache) jc_probe(c);
@@ -121,7 +130,7 @@ void lower_term(struct jit_ctx *c) {
     case TERM_BRCOND: {
         const struct jit_tval *v = &c->t[t->temp];
         if (v->is_const) {
-            exit_to(c, v->c ? t->target : t->next);
+            lower_exit_to(c, v->c ? t->target : t->next);
             break;
         }
         uint32_t not_taken;
@@ -133,9 +142,9 @@ void lower_term(struct jit_ctx *c) {
             x86_test_rr(b, true, RCX, RCX);
             not_taken = x86_jcc32(b, CC_E);
         }
-        exit_to(c, t->target);
+        lower_exit_to(c, t->target);
         x86_patch_rel32(b, not_taken, x86_off(b));
-        exit_to(c, t->next);
+        lower_exit_to(c, t->next);
         break;
     }
     case TERM_SVC:

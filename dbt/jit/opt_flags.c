@@ -5,6 +5,8 @@
  * stores them, reloads them and unpacks one condition. This pass
  *  - forwards the last value stored to nzcv in the block to later loads
  *    of it (no store-to-load round trip);
+ *  - rewrites FLAGS_ADC of a subtraction (a + ~b + 1) into FLAGS_SUB
+ *    (a - b: the JIT packs the flags of one cmp, no NOT or carry set-up);
  *  - rewrites COND of a flag value computed in the block into CONDSUB /
  *    CONDADD (dbt/ir_ops.def), which the JIT lowers to cmp/add + setcc
  *    (or, as the block's branch condition, to cmp + jcc: lower_term.c);
@@ -63,6 +65,17 @@ static ir_temp new_const(struct pass *p, uint64_t v) {
     return k.dst;
 }
 
+/* a + ~b + 1 is the subtraction a - b when the addend is a complement
+ * (NOT, or a constant) we can undo: b, or -1 if not. */
+static int64_t sub_operand(struct pass *p, const struct ir_insn *fa) {
+    uint64_t cin, k;
+    if (fa->op != IR_FLAGS_ADC || !const_of(p, fa->a[2], &cin) || !(cin & 1)) return -1;
+    const struct ir_insn *nb = def_of(p, fa->a[1]);
+    if (nb && nb->op == IR_NOT && (nb->sz == 64 || fa->sz == 32)) return nb->a[0];
+    if (const_of(p, fa->a[1], &k)) return new_const(p, ~k);
+    return -1;
+}
+
 /* COND (cc < 14) of flags temp f: the fused form, or false. */
 static bool fuse_cond(struct pass *p, struct ir_insn *x) {
     const struct ir_insn *f = def_of(p, x->a[0]);
@@ -77,27 +90,18 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
                               .a = {f->a[0], IR_ZERO, IR_ZERO}};
         return true;
     }
+    if (f->op == IR_FLAGS_SUB) {
+        *x = (struct ir_insn){
+            .op = IR_CONDSUB, .sz = f->sz, .dst = x->dst, .imm = cc, .a = {f->a[0], f->a[1]}};
+        return true;
+    }
     if (f->op != IR_FLAGS_ADC) return false;
     struct ir_insn fa = *f; /* new_const may move nothing, but keep a copy */
-    uint64_t cin, k;
-    if (const_of(p, fa.a[2], &cin) && (cin & 1)) {
-        /* a + ~b + 1 is the subtraction a - b when the addend is a
-         * complement (NOT, or a constant) we can undo. */
-        const struct ir_insn *nb = def_of(p, fa.a[1]);
-        ir_temp b = 0;
-        bool ok = false;
-        if (nb && nb->op == IR_NOT && (nb->sz == 64 || fa.sz == 32)) {
-            b = nb->a[0];
-            ok = true;
-        } else if (const_of(p, fa.a[1], &k)) {
-            b = new_const(p, ~k);
-            ok = true;
-        }
-        if (ok) {
-            *x = (struct ir_insn){
-                .op = IR_CONDSUB, .sz = fa.sz, .dst = x->dst, .imm = cc, .a = {fa.a[0], b}};
-            return true;
-        }
+    int64_t b = sub_operand(p, &fa);
+    if (b >= 0) {
+        *x = (struct ir_insn){
+            .op = IR_CONDSUB, .sz = fa.sz, .dst = x->dst, .imm = cc, .a = {fa.a[0], (ir_temp)b}};
+        return true;
     }
     *x = (struct ir_insn){
         .op = IR_CONDADD, .sz = fa.sz, .dst = x->dst, .imm = cc, .a = {fa.a[0], fa.a[1], fa.a[2]}};
@@ -107,7 +111,7 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
 void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
     *out = *b;
     struct pass p = {.ntemps = b->ntemps};
-    /* Each insn yields at most two (a constant and a fused COND). */
+    /* Each insn yields at most two (a constant and a fused COND or FLAGS_SUB). */
     p.out = malloc((2 * (size_t)b->n + 1) * sizeof *p.out);
     uint32_t cap_t = b->ntemps + b->n + 1;
     p.def = malloc(cap_t * sizeof *p.def);
@@ -131,7 +135,7 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
             if (!touches_nzcv(&x)) break;
             if (exact_nzcv(&x) && known) {
                 const struct ir_insn *d = def_of(&p, nz);
-                if (d && (d->op == IR_FLAGS_ADC || d->op == IR_FLAGS_NZ)) {
+                if (d && (d->op == IR_FLAGS_ADC || d->op == IR_FLAGS_NZ || d->op == IR_FLAGS_SUB)) {
                     p.ren[x.dst] = nz; /* already a 32-bit value */
                     continue;
                 }
@@ -162,6 +166,13 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
         case IR_LDV:
         case IR_STV: pending = -1; break;
         case IR_COND: fuse_cond(&p, &x); break;
+        case IR_FLAGS_ADC: {
+            int64_t sb = sub_operand(&p, &x);
+            if (sb >= 0)
+                x = (struct ir_insn){
+                    .op = IR_FLAGS_SUB, .sz = x.sz, .dst = x.dst, .a = {x.a[0], (ir_temp)sb}};
+            break;
+        }
         default: break;
         }
         append(&p, &x);

@@ -7,7 +7,9 @@
  * cached in host registers from their first use to the end of the block
  * (dirty ones written back at exits, before helper calls, and when
  * evicted). No register is ever live across the block boundary, so
- * chained blocks need no agreement on register state.
+ * chained blocks need no agreement on register state. In a self-loop
+ * (loop.c) some guest registers are pinned to one host register for the
+ * whole block instead: never evicted, written back only at exits.
  *
  * With --no-regalloc (c->regalloc false) nothing is cached: GETX loads
  * from cpu->x, SETX stores to it at once, and every temp is spilled right
@@ -64,9 +66,18 @@ void ra_init(struct jit_ctx *c) {
         for (int a = 0; a < ir_op_info[i->op].nargs; a++)
             c->t[i->a[a]].last_use = (int32_t)b->n;
     }
-    for (unsigned g = 0; g < 32; g++)
-        c->g[g] = (struct jit_greg){-1, false};
     memset(c->own, 0, sizeof c->own);
+    memset(c->checked, 0, sizeof c->checked);
+    for (unsigned g = 0; g < 32; g++) {
+        c->g[g] = (struct jit_greg){-1, false};
+        if (c->loop && c->pin[g] >= 0) {
+            /* Pinned (loop.c): loaded by the loop entry, written back at
+             * every exit; a written one may differ from cpu->x[g] at any
+             * point of a later iteration, so it is dirty throughout. */
+            c->g[g] = (struct jit_greg){c->pin[g], (c->loop_written >> g & 1) != 0};
+            c->own[c->pin[g]] = (struct jit_owner){OWN_GUEST, (uint16_t)g};
+        }
+    }
     c->locked = 0;
     c->nfree_slots = c->next_slot = 0;
 }
@@ -111,7 +122,7 @@ static int alloc_reg(struct jit_ctx *c) {
     long best_score = -1;
     for (int k = 0; k < NPOOL; k++) {
         int r = pool[k];
-        if (c->locked & (1u << r)) continue;
+        if ((c->locked | c->pinned_host) & (1u << r)) continue;
         const struct jit_owner *o = &c->own[r];
         long score;
         if (o->kind == OWN_FREE) return r;
@@ -245,11 +256,14 @@ void ra_setx(struct jit_ctx *c, unsigned g, ir_temp a) {
         return;
     }
     if (v->alias == (int8_t)g) return;
+    c->checked[g] = 0;
     if (v->is_const) {
         int r = guest_reg(c, g, false);
         x86_mov_ri(c->buf, r, v->c);
     } else if (v->alias < 0 && v->last_use == (int32_t)c->cur && (v->reg >= 0 || v->slot >= 0)) {
-        /* The temp dies here: its register becomes x[g]'s. */
+        /* The temp dies here: its register becomes x[g]'s. A pinned
+         * register moves too (its pin stays unallocated, and the loop's
+         * back edge moves it home: loop.c). */
         int s = ra_reg(c, a);
         struct jit_greg *gr = &c->g[g];
         if (gr->reg >= 0 && gr->reg != s) c->own[gr->reg].kind = OWN_FREE;
@@ -271,7 +285,10 @@ void ra_guest_sync(struct jit_ctx *c, unsigned g, bool drop) {
     if (gr->reg < 0) return;
     if (gr->dirty) x86_store(c->buf, 64, ra_xmem(g), gr->reg);
     gr->dirty = false;
+    /* loop_plan keeps blocks that would drop a pinned register out of loop mode. */
+    SHOAL_ASSERT(!(drop && c->loop && c->pin[g] >= 0));
     if (drop) {
+        c->checked[g] = 0;
         c->own[gr->reg].kind = OWN_FREE;
         gr->reg = -1;
     }
@@ -280,6 +297,30 @@ void ra_guest_sync(struct jit_ctx *c, unsigned g, bool drop) {
 void ra_writeback_all(struct jit_ctx *c) {
     for (unsigned g = 0; g < 32; g++)
         ra_guest_sync(c, g, false);
+}
+
+/* Before a loop's back edge: guest registers cached only for this
+ * iteration go back to cpu->x and pinned ones that moved (ra_setx) or
+ * were evicted go back to their pin, as the loop head expects. Only
+ * stores and moves: the host flags are left alone. */
+void ra_loop_backedge(struct jit_ctx *c) {
+    for (unsigned g = 0; g < 32; g++) {
+        struct jit_greg *gr = &c->g[g];
+        int p = c->pin[g];
+        if (p < 0) {
+            ra_guest_sync(c, g, false);
+            continue;
+        }
+        if (gr->reg == p) continue;
+        if (gr->reg >= 0) {
+            x86_mov_rr(c->buf, true, p, gr->reg);
+            c->own[gr->reg].kind = OWN_FREE;
+        } else {
+            x86_load(c->buf, 64, p, ra_xmem(g));
+        }
+        gr->reg = (int8_t)p;
+        c->own[p] = (struct jit_owner){OWN_GUEST, (uint16_t)g};
+    }
 }
 
 void ra_store_pc(struct jit_ctx *c) {
@@ -303,6 +344,7 @@ void ra_before_call(struct jit_ctx *c) {
 
 /* After a helper call: it may have written any guest register. */
 void ra_after_call(struct jit_ctx *c) {
+    memset(c->checked, 0, sizeof c->checked);
     for (unsigned g = 0; g < 32; g++)
         ra_guest_sync(c, g, true);
 }

@@ -127,9 +127,9 @@ static void for_pairs(enum ir_opcode op, unsigned sz, uint64_t imm) {
 
 static void test_binary(void) {
     static const enum ir_opcode ops[] = {
-        IR_ADD,    IR_SUB,   IR_MUL,   IR_AND,   IR_OR,    IR_XOR,  IR_ANDN,
-        IR_ORN,    IR_SHL,   IR_LSR,   IR_ASR,   IR_ROR,   IR_ADC,  IR_FLAGS_ADC,
-        IR_SELECT, IR_SETEQ, IR_SETNE, IR_UMULH, IR_SMULH, IR_UDIV, IR_SDIV};
+        IR_ADD,   IR_SUB,   IR_MUL,   IR_AND,   IR_OR,   IR_XOR,       IR_ANDN,      IR_ORN,
+        IR_SHL,   IR_LSR,   IR_ASR,   IR_ROR,   IR_ADC,  IR_FLAGS_ADC, IR_FLAGS_SUB, IR_SELECT,
+        IR_SETEQ, IR_SETNE, IR_UMULH, IR_SMULH, IR_UDIV, IR_SDIV};
     for (unsigned k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         for_pairs(ops[k], 32, 0);
         for_pairs(ops[k], 64, 0);

@@ -1,0 +1,141 @@
+/* Self-loops kept in registers (switch: SHOAL_JIT_DISABLE=loop).
+ *
+ * A block whose terminator can branch to its own start (a loop body that
+ * fits one block: hash mixing, byte loops, glibc's string loops) would
+ * otherwise write its dirty guest registers back and reload them on every
+ * iteration: a store-forwarding round trip on each loop-carried value.
+ * Here up to LOOP_MAX_PINS of its guest registers (written ones first,
+ * then the most used) live in fixed host registers (pins) at the loop
+ * head; within the body a written one may move to the register of the
+ * temp that computed it, and the back edge moves it home:
+ *
+ *   exit stub:  store the written pins; return this block's pc
+ *   entry stub, entry: jmp rel32 (+0)     (as every block, lower_term.c)
+ *               load every pin from cpu->x
+ *   head:       cmp dword [cpu + attention], 0; jne exit stub
+ *               cmp dword [rip + entry + 1], 0; jne exit stub
+ *               body; the back edge writes back what is not pinned and
+ *               jumps to head; the other exit stores the pins and leaves.
+ *
+ * The second check sees jit_unlink's patch of the entry (rel32 no longer
+ * 0): an invalidated loop stops at its next iteration, as a chained
+ * self-loop does. Written pins are dirty from the start, so every fault
+ * record maps them to their host register and every exit stores them.
+ * Blocks with helper calls or accesses to cpu->x through LDCPU/STCPU
+ * (which would need a pin dropped) are compiled the ordinary way. */
+#include "dbt/jit/jit_internal.h"
+
+/* Leaves at least 4 pool registers for temps: one insn locks at most 4. */
+#define LOOP_MAX_PINS 6
+
+static const int8_t pin_pool[LOOP_MAX_PINS] = {RBX, RBP, R12, R13, RSI, RDI};
+
+static bool self_loop(const struct ir_block *b) {
+    const struct ir_term *t = &b->term;
+    if (t->kind == TERM_GOTO) return t->target == b->pc;
+    return t->kind == TERM_BRCOND && (t->target == b->pc || t->next == b->pc);
+}
+
+bool loop_plan(struct jit_ctx *c, bool enabled) {
+    const struct ir_block *b = c->b;
+    for (unsigned g = 0; g < 32; g++)
+        c->pin[g] = -1;
+    c->loop = false;
+    c->pinned_host = 0;
+    c->loop_written = 0;
+    if (!enabled || !c->regalloc || !c->chain || !self_loop(b)) return false;
+    unsigned score[32] = {0};
+    uint32_t written = 0;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op == IR_CALL) return false;
+        if ((i->op == IR_LDCPU || i->op == IR_STCPU) && i->imm < CPU_OFF(x[32])) return false;
+        if (i->op == IR_GETX) score[i->imm]++;
+        if (i->op == IR_SETX) {
+            score[i->imm]++;
+            written |= 1u << i->imm;
+        }
+    }
+    if (b->term.kind == TERM_GOTO_IND) return false;
+    for (unsigned n = 0; n < LOOP_MAX_PINS; n++) {
+        /* Written registers first (their loop-carried chains went through
+         * memory), then by number of uses. */
+        int best = -1;
+        unsigned best_key = 0;
+        for (unsigned g = 0; g < 32; g++) {
+            unsigned key = score[g] ? score[g] + ((written >> g & 1) ? 1u << 16 : 0) : 0;
+            if (c->pin[g] < 0 && key > best_key) {
+                best_key = key;
+                best = (int)g;
+            }
+        }
+        if (best < 0) break;
+        c->pin[best] = pin_pool[n];
+        c->pinned_host |= (uint16_t)(1u << pin_pool[n]);
+        if (written >> best & 1) c->loop_written |= 1u << best;
+    }
+    c->loop = c->pinned_host != 0;
+    return c->loop;
+}
+
+void loop_exit_stub(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    c->loop_exit = x86_off(b);
+    for (unsigned g = 0; g < 32; g++)
+        if (c->loop_written >> g & 1) x86_store(b, 64, ra_xmem(g), c->pin[g]);
+    x86_mov_ri(b, RAX, c->b->pc);
+    x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
+    uint32_t f = x86_jmp32(b);
+    x86_patch_rel32(b, f, c->epilogue_off);
+}
+
+void loop_entry(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    for (unsigned g = 0; g < 32; g++)
+        if (c->pin[g] >= 0) x86_load(b, 64, c->pin[g], ra_xmem(g));
+    c->loop_head = x86_off(b);
+    x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
+    x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
+    x86_cmp_rip_i8(b, c->entry_off + 1, 0);
+    x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
+    if (c->count_insns)
+        x86_alu_mi(b, ALU_ADD, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
+                   (int32_t)c->b->guest_insns);
+}
+
+/* The terminator: the back edge keeps the pins, the exit stores them. */
+void loop_term(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    const struct ir_term *t = &c->b->term;
+    uint64_t pc = c->b->pc;
+    /* The head expects an empty V cache, unpinned registers in cpu->x and
+     * pinned ones in their pins; these stores and moves leave the host
+     * flags alone. */
+    ra_loop_backedge(c);
+    vr_sync_all(c, false);
+    const struct jit_tval *v = &c->t[t->temp];
+    bool always = t->kind == TERM_GOTO || (t->target == pc && t->next == pc) ||
+                  (v->is_const && (v->c ? t->target : t->next) == pc);
+    if (always) {
+        x86_patch_rel32(b, x86_jmp32(b), c->loop_head);
+        return;
+    }
+    uint64_t other;
+    if (v->is_const) {
+        other = v->c ? t->target : t->next;
+    } else {
+        enum x86_cc cc;
+        if (c->term_fuse >= 0) {
+            cc = (enum x86_cc)lower_cond_flags(c, &c->b->insns[c->term_fuse]);
+        } else {
+            ra_load_to(c, RCX, t->temp);
+            x86_test_rr(b, true, RCX, RCX);
+            cc = CC_NE;
+        }
+        if (t->target != pc) cc = (enum x86_cc)(cc ^ 1);
+        x86_patch_rel32(b, x86_jcc32(b, cc), c->loop_head);
+        other = t->target == pc ? t->next : t->target;
+    }
+    ra_writeback_all(c);
+    lower_exit_to(c, other);
+}

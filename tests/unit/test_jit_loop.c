@@ -1,0 +1,234 @@
+/* Self-loops kept in registers (dbt/jit/loop.c): a block that branches to
+ * itself runs with guest registers pinned in host registers. Checked
+ * against the interpreter (final state), with the loop's other exits:
+ * the attention flag and an invalidation (jit_unlink) raised by another
+ * thread mid-loop, and a bounds fault inside the loop (precise state). */
+#include <CUnit/CUnit.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbt/dbt.h"
+#include "dbt/ir.h"
+#include "dbt/jit/jit.h"
+
+#define PC 0x1000
+
+static uint8_t mem[4096];
+
+static void insn(struct ir_block *b, uint64_t pc) {
+    ir_emit(b, IR_INSN_START, 0)->imm = pc;
+}
+
+/* x0 counts down; x1 += x2 and x3 ^= x1 << 3 mix; x5 counts up; each
+ * iteration loads [x4] into x6, stores x3 there and advances x4 by 8
+ * (wrapping inside `mem` with `wrap`); NZCV of x0 - 1 (SUBS) decides.
+ * `self_taken`: BRCOND taken goes back (b.ne), else not-taken does (b.eq
+ * to the exit). */
+static void build_loop(struct ir_block *b, bool self_taken, bool wrap) {
+    ir_block_init(b, PC);
+    insn(b, PC);
+    ir_setx(b, 1, ir_op2(b, IR_ADD, 64, ir_getx(b, 1), ir_getx(b, 2)));
+    insn(b, PC + 4);
+    ir_temp s = ir_op2(b, IR_SHL, 64, ir_getx(b, 1), ir_const(b, 3));
+    ir_setx(b, 3, ir_op2(b, IR_XOR, 64, ir_getx(b, 3), s));
+    insn(b, PC + 8);
+    ir_setx(b, 6, ir_ld(b, 64, ir_getx(b, 4)));
+    insn(b, PC + 12);
+    ir_st(b, 64, ir_getx(b, 4), ir_getx(b, 3));
+    insn(b, PC + 16);
+    ir_temp a = ir_op2(b, IR_ADD, 64, ir_getx(b, 4), ir_const(b, 8));
+    if (wrap) a = ir_op2(b, IR_AND, 64, a, ir_const(b, 0x7f8));
+    ir_setx(b, 4, a);
+    insn(b, PC + 20);
+    ir_setx(b, 5, ir_op2(b, IR_ADD, 32, ir_getx(b, 5), ir_const(b, 1)));
+    insn(b, PC + 24);
+    ir_temp x0 = ir_getx(b, 0);
+    ir_temp r = ir_op2(b, IR_SUB, 64, x0, ir_const(b, 1));
+    ir_temp f =
+        ir_op3(b, IR_FLAGS_ADC, 64, x0, ir_op1(b, IR_NOT, 64, ir_const(b, 1)), ir_const(b, 1));
+    ir_setx(b, 0, r);
+    ir_stcpu(b, 32, CPU_OFF(nzcv), f);
+    insn(b, PC + 28);
+    ir_temp cnd = ir_op1i(b, IR_COND, 64, ir_ldcpu(b, 32, CPU_OFF(nzcv)), self_taken ? 1 : 0);
+    b->guest_insns = 8;
+    b->term = (struct ir_term){.kind = TERM_BRCOND,
+                               .temp = cnd,
+                               .target = self_taken ? PC : PC + 32,
+                               .next = self_taken ? PC + 32 : PC};
+}
+
+static void init_cpu(struct cpu *c, uint64_t n) {
+    memset(c, 0, sizeof *c);
+    c->x[0] = n, c->x[1] = 3, c->x[2] = 0x9e3779b97f4a7c15ull, c->x[3] = 7, c->x[4] = 0;
+    c->guest_base = mem;
+    c->guest_size = sizeof mem;
+}
+
+static void fill_mem(void) {
+    for (unsigned k = 0; k < sizeof mem; k++)
+        mem[k] = (uint8_t)(k * 7 + 1);
+}
+
+static struct jit *make_jit(bool loop_off) {
+    if (loop_off) setenv("SHOAL_JIT_DISABLE", "loop", 1);
+    struct jit_opts o = {.code_size = 1u << 20};
+    struct jit *j = jit_create(&o);
+    unsetenv("SHOAL_JIT_DISABLE");
+    return j;
+}
+
+/* Runs the block until it leaves PC, with the JIT (re-entering after
+ * exits that come back to PC) or the interpreter. */
+static uint64_t run(struct jit *j, void *entry, struct cpu *c, const struct ir_block *b) {
+    uint64_t pc = PC;
+    while (pc == PC) {
+        if (j) {
+            pc = jit_enter(j, c, entry).pc;
+        } else {
+            int exit = 0;
+            pc = dbt_interp_block(c, b, &exit);
+        }
+    }
+    return pc;
+}
+
+static void test_loop_matches_interp(void) {
+    static uint8_t ref_mem[sizeof mem];
+    for (int shape = 0; shape < 2; shape++) {
+        struct ir_block b;
+        build_loop(&b, shape == 0, true);
+        struct cpu ref;
+        fill_mem();
+        init_cpu(&ref, 1000);
+        uint64_t ref_pc = run(NULL, NULL, &ref, &b);
+        memcpy(ref_mem, mem, sizeof mem);
+        for (int off = 0; off < 2; off++) {
+            struct jit *j = make_jit(off);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+            void *entry = jit_compile(j, &b);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+            struct cpu c;
+            fill_mem();
+            init_cpu(&c, 1000);
+            CU_ASSERT_EQUAL(run(j, entry, &c, &b), ref_pc);
+            CU_ASSERT_EQUAL(memcmp(c.x, ref.x, sizeof c.x), 0);
+            CU_ASSERT_EQUAL(c.nzcv, ref.nzcv);
+            CU_ASSERT_EQUAL(memcmp(mem, ref_mem, sizeof mem), 0);
+            jit_destroy(j);
+        }
+        ir_block_free(&b);
+    }
+}
+
+/* A thread that, once the loop has made progress (x5, written back only
+ * at exits, is not visible: it watches the guest stores instead), raises
+ * attention or unlinks the block. */
+struct poke {
+    struct cpu *cpu;
+    struct jit *jit;
+    void *entry;
+    bool unlink;
+};
+
+static void *poker(void *arg) {
+    struct poke *p = arg;
+    /* The loop stores x3 (never 0 here) to mem[0..8) on its first
+     * iteration; mem starts zeroed. */
+    while (!__atomic_load_n((uint64_t *)(void *)mem, __ATOMIC_ACQUIRE))
+        sched_yield();
+    if (p->unlink)
+        jit_unlink(p->jit, p->entry);
+    else
+        p->cpu->attention = 1;
+    return NULL;
+}
+
+static void run_interrupted(bool unlink) {
+    const uint64_t n = 1ull << 40; /* never finishes on its own in a test */
+    struct ir_block b;
+    build_loop(&b, true, true);
+    struct jit *j = make_jit(false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    void *entry = jit_compile(j, &b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+    struct cpu c;
+    memset(mem, 0, sizeof mem);
+    init_cpu(&c, n);
+    struct poke p = {&c, j, entry, unlink};
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, poker, &p), 0);
+    struct jit_ret r = jit_enter(j, &c, entry);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(r.pc, PC);
+    CU_ASSERT_EQUAL(r.info, JIT_EXIT_NONE);
+    /* Written back at the exit: x0 + x5 is invariant, x4 tracks x5. */
+    CU_ASSERT(c.x[5] > 0);
+    CU_ASSERT_EQUAL(c.x[0] + c.x[5], n);
+    CU_ASSERT_EQUAL(c.x[4], (c.x[5] * 8) & 0x7f8);
+    /* The last store of x3 went to x4 - 8. */
+    uint64_t last;
+    memcpy(&last, mem + ((c.x[4] - 8) & 0x7f8), 8);
+    CU_ASSERT_EQUAL(last, c.x[3]);
+    if (unlink) {
+        /* The entry now leaves at once, with nothing run. */
+        uint64_t x5 = c.x[5];
+        r = jit_enter(j, &c, entry);
+        CU_ASSERT_EQUAL(r.pc, PC);
+        CU_ASSERT_EQUAL(c.x[5], x5);
+    }
+    jit_destroy(j);
+    ir_block_free(&b);
+}
+
+static void test_loop_attention(void) {
+    run_interrupted(false);
+}
+
+static void test_loop_unlink(void) {
+    run_interrupted(true);
+}
+
+/* The loop walks x4 off the end of the guest region: the bounds check
+ * fails inside the loop, with the registers the loop keeps in host
+ * registers written back exactly. */
+static void test_loop_fault(void) {
+    struct ir_block b;
+    build_loop(&b, true, false);
+    struct jit *j = make_jit(false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    void *entry = jit_compile(j, &b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+    static struct cpu c;
+    memset(mem, 0, sizeof mem);
+    init_cpu(&c, 1000000);
+    c.x[4] = sizeof mem - 64; /* 8 iterations left */
+    sigjmp_buf jb;
+    c.fault_jb = &jb;
+    if (sigsetjmp(jb, 1) == 0) {
+        jit_enter(j, &c, entry);
+        CU_FAIL("the loop should have faulted");
+    } else {
+        jit_sync_fpsr(&c);
+        CU_ASSERT_EQUAL(c.exit_signo, SIGSEGV);
+        CU_ASSERT_EQUAL(c.exit_addr, sizeof mem);
+        CU_ASSERT_EQUAL(c.pc, PC + 8); /* the load */
+        CU_ASSERT_EQUAL(c.x[4], sizeof mem);
+        CU_ASSERT_EQUAL(c.x[5], 8);
+        CU_ASSERT_EQUAL(c.x[0], 1000000 - 8);
+        CU_ASSERT_EQUAL(c.nzcv, 0x20000000u); /* C: 1000000 - 8 - 1 without borrow */
+    }
+    jit_destroy(j);
+    ir_block_free(&b);
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("jit_loop", NULL, NULL);
+    CU_add_test(s, "matches_interp", test_loop_matches_interp);
+    CU_add_test(s, "attention", test_loop_attention);
+    CU_add_test(s, "unlink", test_loop_unlink);
+    CU_add_test(s, "fault", test_loop_fault);
+}

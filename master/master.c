@@ -120,6 +120,9 @@ static const struct process_cluster_ops master_ops = {
     .sigaction_changed = msig_sigaction_changed,
     .signal_remote = msig_signal_remote,
     .futex = fsvc_futex,
+    .fork_prepare = mfork_prepare,
+    .fork_done = mfork_done,
+    .has_children = mfork_has_children,
 };
 
 /* ---- handlers (loop thread) ---- */

@@ -144,6 +144,11 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
 
+/* fork.c: process_cluster_ops.fork_prepare / fork_done */
+int mfork_prepare(struct task *t);
+void mfork_done(struct task *t, bool child);
+bool mfork_has_children(struct process *p);
+
 /* A FutexCancel from a node (loop thread): handed to the thread's proxy. */
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id);
 

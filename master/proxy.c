@@ -149,6 +149,14 @@ static void *proxy_main(void *arg) {
         t->bufs = &bufs;
         syscall_dispatch(t);
         t->bufs = NULL;
+        if (!t->proc->cluster) {
+            /* the child of a fork the remote thread made: a lone process
+             * here, with the master's fds, pids and memory (fork.c) */
+            sc_bufs_fini(&bufs);
+            net_frame_fini(&f);
+            t->proxy = false;
+            task_run(t);
+        }
         int64_t ret = (int64_t)t->cpu.x[0];
         struct sc_msg out;
         sc_msg_outputs(&bufs, ret, &out);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "syscall/syscall.h"
@@ -84,7 +85,16 @@ SYSCALL_HANDLER(sched_setaffinity) {
     return mask ? host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
 }
 
+/* A wait for any child where the host process has children that are
+ * not the guest's (a cluster master's slaves): ECHILD when the guest has
+ * none, as Linux says (a blocking wait would wait for a slave). */
+static bool no_guest_children(struct task *t) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    return cl && cl->has_children && !cl->has_children(t->proc);
+}
+
 SYSCALL_HANDLER(wait4) {
+    if ((pid_t)a[0] == -1 && no_guest_children(t)) return -ECHILD;
     int *status = NULL;
     void *ru = NULL;
     if (a[1] && !(status = GUEST_OUT(t, a[1], sizeof *status))) return -EFAULT;
@@ -93,6 +103,7 @@ SYSCALL_HANDLER(wait4) {
 }
 
 SYSCALL_HANDLER(waitid) {
+    if ((int)a[0] == P_ALL && no_guest_children(t)) return -ECHILD;
     void *info = NULL, *ru = NULL;
     if (a[2] && !(info = GUEST_OUT(t, a[2], 128))) return -EFAULT; /* siginfo_t */
     if (a[4] && !(ru = GUEST_OUT(t, a[4], 144))) return -EFAULT;

@@ -76,6 +76,18 @@ struct process_cluster_ops {
      * the cluster's futex table (*ret its result); false: an op it leaves
      * to the host kernel as a lone process would (PI futexes). */
     bool (*futex)(struct task *t, const uint64_t *a, int64_t *ret);
+    /* fork/vfork/clone without CLONE_THREAD (thread.c): before the host
+     * fork, make every readable guest page hold valid contents in this
+     * node's memory and hold off what would take one away (0, or -errno:
+     * the fork fails; NULL: -ENOSYS); after it, let go (parent), or
+     * (child) drop this node's cluster state: the child is a lone
+     * process (docs/cluster.md). */
+    int (*fork_prepare)(struct task *t);
+    void (*fork_done)(struct task *t, bool child);
+    /* The master: whether the guest has children of its own (its host
+     * process also has the run's slaves or their launchers, which a wait
+     * for any child must not count). */
+    bool (*has_children)(struct process *p);
 };
 
 struct process {

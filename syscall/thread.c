@@ -100,12 +100,33 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     return s.tid;
 }
 
+/* The child of a fork in a cluster run: a lone process from now on (its
+ * memory is whole here: fork_prepare). */
+static void leave_cluster(struct task *t) {
+    struct process *p = t->proc;
+    p->cluster->fork_done(t, true);
+    p->cluster = NULL;
+    p->cluster_ctx = NULL;
+    p->mem.layout = NULL;
+    p->mem.layout_opaque = NULL;
+    p->mem.copy_files = false;
+}
+
 /* A new process sharing nothing: a host fork of the whole emulator. */
 static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
                            uint64_t ctid) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (cl) {
+        if (!cl->fork_prepare || !cl->fork_done) return -ENOSYS;
+        int r = cl->fork_prepare(t);
+        if (r) return r;
+    }
     pid_t pid = fork();
-    if (pid < 0) return -errno;
+    int e = errno;
+    if (cl && pid != 0) cl->fork_done(t, false);
+    if (pid < 0) return -e;
     if (pid == 0) {
+        if (cl) leave_cluster(t);
         t->tid = gettid();
         /* Linux clears the child's pending signals. */
         memset(&t->sig, 0, sizeof t->sig);
@@ -133,10 +154,7 @@ int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
         return new_thread(t, flags, newsp, ptid, tls, ctid);
     }
     if (flags & ~(uint64_t)FORK_FLAGS) return -EINVAL;
-    /* A cluster's memory is spread over the nodes and its fd table and
-     * sockets are the master's: a host fork here would copy half a
-     * process. Refused until a child can become a lone process (docs/cluster.md). */
-    if (t->proc->cluster) return -ENOSYS;
+    /* In a cluster the child is a lone process on this node (new_process). */
     /* CLONE_VM without CLONE_THREAD (vfork, posix_spawn) runs as a fork:
      * the child gets a copy of memory instead of sharing it. */
     return new_process(t, flags, newsp, ptid, ctid);

@@ -4,12 +4,13 @@
 # run_native.sh as its reference emulator; the stored reference checks
 # the native run as it checks qemu's.
 #
-#   guest_native_program(NAME SRC file [LEVELS ...] [ARGS ...])
+#   guest_native_program(NAME SRC file [LEVELS ...] [ARGS ...] [CLUSTER])
 #
-# Not on a cluster yet: a forked child runs as a lone process on the
-# node that forked it, and these programs fork in every role.
+# CLUSTER: also run at O2 on 2 nodes (and 4 for names with "thread"), as
+# guest_program does; a forked child runs as a lone process on node 0
+# (docs/cluster.md).
 function(guest_native_program name)
-  cmake_parse_arguments(G "" "SRC" "LEVELS;ARGS" ${ARGN})
+  cmake_parse_arguments(G "CLUSTER" "SRC" "LEVELS;ARGS" ${ARGN})
   if(NOT G_LEVELS)
     set(G_LEVELS O0 O2)
   endif()
@@ -21,6 +22,12 @@ function(guest_native_program name)
     set(tests guest/${name}/${level})
     if(level STREQUAL O2)
       list(APPEND tests guest-interp/${name}/${level})
+      if(G_CLUSTER)
+        list(APPEND tests guest-n2/${name}/${level})
+        if(name MATCHES "thread")
+          list(APPEND tests guest-n4/${name}/${level})
+        endif()
+      endif()
     endif()
     if(GUEST_TOOLS_OK)
       add_custom_command(OUTPUT ${out}
@@ -47,12 +54,15 @@ function(guest_native_program name)
       if(t MATCHES "^guest-interp/")
         set_tests_properties(${t} PROPERTIES LABELS guest-interp
           ENVIRONMENT_MODIFICATION "SHOAL_TEST_ARGS=string_prepend:--interp ")
+      elseif(t MATCHES "^guest-n([0-9]+)/")
+        set_tests_properties(${t} PROPERTIES LABELS guest-n${CMAKE_MATCH_1}
+          ENVIRONMENT_MODIFICATION "SHOAL_TEST_ARGS=string_prepend:-n ${CMAKE_MATCH_1} ")
       else()
         set_tests_properties(${t} PROPERTIES LABELS guest)
       endif()
     endforeach()
   endforeach()
-  if(GUEST_TOOLS_OK)
-    message(STATUS "guest-n2/${name}: not run on a cluster yet (forks: a child runs as a lone process)")
+  if(GUEST_TOOLS_OK AND NOT G_CLUSTER)
+    message(STATUS "guest-n2/${name}: not run on a cluster")
   endif()
 endfunction()

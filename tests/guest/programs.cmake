@@ -89,7 +89,9 @@ guest_program(segv_sig SRC segv_sig.c)
 # Processes (execve of AArch64 programs: compared with a native build,
 # native_compare.cmake)
 include(${GUEST_SRC}/native_compare.cmake)
-guest_native_program(proc_exec SRC proc_exec.c)
+guest_native_program(proc_exec SRC proc_exec.c CLUSTER)
+# fork by threads on different nodes (qemu-user cannot fork a threaded guest)
+guest_native_program(fork_threads SRC fork_threads.c LEVELS O2 CLUSTER)
 
 # Sockets, event fds and memory calls
 guest_program(net_sockets SRC net_sockets.c)

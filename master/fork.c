@@ -1,0 +1,133 @@
+/* fork in a cluster run (docs/cluster.md): the child is a host fork of
+ * the master's process that leaves the cluster, so node 0's memory must
+ * hold every page the child can read. Pages node 0 lacks but the run has
+ * (another node holds them, or the directory's home copy) are fetched
+ * first; then the directory is held still (dir_lock, node 0's queue
+ * drained) and the address space too (its read lock) across the host
+ * fork, so no page leaves node 0 in between. Pages nobody ever had are
+ * zero, as their missing host pages read in the child (the userfaultfd
+ * registration is not inherited: the child's memory is plain memory). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "master/master_internal.h"
+#include "syscall/syscall.h"
+
+#define FORK_TRIES 64
+
+/* dir_lock held: node 0 lacks page while the run has contents for it. */
+static bool missing(struct master *m, uint64_t page) {
+    return dsm_pages_state(&m->dsm.pages, page) == DSM_I &&
+           (dir_find(&m->dir, page) || u64map_get(&m->home, page));
+}
+
+/* Readable mappings now (a copy: faults must not run under the lock). */
+static struct guest_vma *readable(struct guest_space *gs, size_t *n) {
+    pthread_rwlock_rdlock(&gs->lock);
+    struct guest_vma *v = malloc((gs->n + 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < gs->n; i++)
+        if (gs->vmas[i].prot & PROT_READ) v[k++] = gs->vmas[i];
+    pthread_rwlock_unlock(&gs->lock);
+    *n = k;
+    return v;
+}
+
+/* Reads one byte of every page node 0 lacks: each read is a DSM fault
+ * that brings the page. */
+static void fetch_missing(struct master *m, const struct guest_vma *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t a = v[i].start; a < v[i].end; a += DSM_PAGE_SIZE) {
+            uint64_t page = a / DSM_PAGE_SIZE;
+            if (dsm_pages_state(&m->dsm.pages, page) != DSM_I) continue;
+            pthread_mutex_lock(&m->dir_lock);
+            bool need = missing(m, page);
+            pthread_mutex_unlock(&m->dir_lock);
+            uint8_t byte;
+            if (need) gs_copy_in(&m->proc->mem, &byte, a, 1);
+        }
+}
+
+/* dir_lock held: waits until node 0 has applied every directory message
+ * sent to it (its queue empty, none being applied). */
+static void drain_node0(struct master *m) {
+    while (m->q_head || m->q_busy) {
+        pthread_mutex_unlock(&m->dir_lock);
+        struct timespec ts = {0, 100 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&m->dir_lock);
+    }
+}
+
+int mfork_prepare(struct task *t) {
+    struct master *m = t->proc->cluster_ctx;
+    /* the mprotect fallback's guest view is not plain memory in a child */
+    if (dsm_fault_region_mech(m->dsm.region) != DSM_FAULT_UFFD) return -ENOSYS;
+    struct guest_space *gs = &m->proc->mem;
+    for (int tries = 0; tries < FORK_TRIES; tries++) {
+        size_t n;
+        struct guest_vma *v = readable(gs, &n);
+        if (!v) return -ENOMEM;
+        fetch_missing(m, v, n);
+        free(v);
+        /* now hold everything still and check: a page may have left
+         * again since it came */
+        pthread_rwlock_rdlock(&gs->lock);
+        pthread_mutex_lock(&m->dir_lock);
+        drain_node0(m);
+        bool whole = true;
+        for (size_t i = 0; whole && i < gs->n; i++) {
+            if (!(gs->vmas[i].prot & PROT_READ)) continue;
+            for (uint64_t a = gs->vmas[i].start; whole && a < gs->vmas[i].end; a += DSM_PAGE_SIZE)
+                whole = !missing(m, a / DSM_PAGE_SIZE);
+        }
+        if (whole) return 0; /* both held until mfork_done */
+        pthread_mutex_unlock(&m->dir_lock);
+        pthread_rwlock_unlock(&gs->lock);
+    }
+    return -EAGAIN;
+}
+
+void mfork_done(struct task *t, bool child) {
+    struct master *m = t->proc->cluster_ctx;
+    /* in the child only this thread exists: these are its own holds, and
+     * the child's memory is its own from here */
+    pthread_mutex_unlock(&m->dir_lock);
+    pthread_rwlock_unlock(&m->proc->mem.lock);
+    (void)child;
+}
+
+static bool is_slave(struct master *m, long pid) {
+    for (size_t i = 0; i < m->nchildren; i++)
+        if (m->children[i] == pid) return true;
+    return false;
+}
+
+/* The children of each thread (/proc/self/task/TID/children) less the
+ * run's own (slaves, or the ssh that runs them). Unreadable: assume the
+ * guest has some, so waits keep the host's answer. */
+bool mfork_has_children(struct process *p) {
+    struct master *m = p->cluster_ctx;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return true;
+    bool any = false;
+    for (struct dirent *e; !any && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/children", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f) continue;
+        long pid;
+        while (!any && fscanf(f, "%ld", &pid) == 1)
+            any = !is_slave(m, pid);
+        fclose(f);
+    }
+    closedir(d);
+    return any;
+}

@@ -66,7 +66,8 @@ struct tcp_conn {
 
 static const struct net_transport_ops tcp_ops;
 
-#define RBUF_SIZE (64 * 1024)
+#define RBUF_SIZE     (64 * 1024)
+#define EMUL_EARLY_NS 20000
 
 static struct tcp_conn *tcp_of(struct net_conn *c) {
     return (struct tcp_conn *)c;
@@ -324,7 +325,13 @@ static size_t emul_flush(struct tcp_conn *t) {
     uint64_t bytes = net_emul_pop_due(&t->emul, now, &next);
     if (bytes) evbuffer_remove_buffer(t->emq, t->outq, (size_t)bytes);
     if (next) {
-        uint64_t us = (next - now + 999) / 1000;
+        /* a timer wakes the loop thread some 15 us late here (a VM's
+         * timer interrupt and wake-up), which would add that much to
+         * every emulated hop: wake up EMUL_EARLY_NS before the due time,
+         * then go round the loop (epoll without waiting, so I/O is
+         * served meanwhile) until it comes */
+        uint64_t left = next - now;
+        uint64_t us = left > EMUL_EARLY_NS ? (left - EMUL_EARLY_NS + 999) / 1000 : 0;
         struct timeval tv = {.tv_sec = (time_t)(us / 1000000),
                              .tv_usec = (suseconds_t)(us % 1000000)};
         evtimer_add(t->emul_timer, &tv);

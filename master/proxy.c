@@ -89,6 +89,7 @@ static void *proxy_main(void *arg) {
     sp.tid = (uint32_t)t->tid;
     sp.cpu = &cb.msg;
     sp.clear_child_tid = t->clear_child_tid;
+    sp.sigmask = t->sigmask; /* a new thread starts with its creator's mask */
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &sp;

@@ -344,6 +344,9 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     cpu_msg_to_cpu(sp->cpu, &t->cpu);
     t->tid = (int)sp->tid;
     t->clear_child_tid = sp->clear_child_tid;
+    /* as on Linux, the creator's mask: glibc blocks every signal around
+     * clone, and one arriving before the thread sets its own must wait */
+    t->sigmask = sp->sigmask;
     atomic_fetch_add(&s->proc->live_threads, 1);
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "syscall/syscall.h"
+#include "syscall/timer_relay.h"
 
 /* The kernel's struct sigevent (64 bytes on both sides). */
 struct ksigevent {
@@ -26,14 +27,29 @@ struct ksigevent {
 };
 _Static_assert(sizeof(struct ksigevent) == 64, "struct sigevent is 64 bytes");
 
+#define GUEST_SIGEV_THREAD_ID 4
+
+/* In a cluster (the master runs these rows): whether tid is a thread of
+ * another node, whose timers the relay sends (timer_relay.h). */
+static bool remote_thread(struct task *t, int tid) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    return cl && cl->signal_remote && cl->signal_remote(t->proc, tid, 0, NULL) == 0;
+}
+
+static bool relayed(struct task *t, int id) {
+    return t->proc->cluster && timer_relay_has(t->proc, id);
+}
+
 SYSCALL_HANDLER(timer_create) {
     struct ksigevent ev, *evp = NULL;
     if (a[1]) {
         if (gs_copy_in(&t->proc->mem, &ev, a[1], sizeof ev)) return -EFAULT;
         evp = &ev;
     }
-    void *id = GUEST_OUT(t, a[2], sizeof(int32_t));
+    int *id = GUEST_OUT(t, a[2], sizeof(int32_t));
     if (!id) return -EFAULT;
+    if (evp && ev.notify == GUEST_SIGEV_THREAD_ID && remote_thread(t, ev.tid))
+        return timer_relay_create(t->proc, (int)a[0], ev.tid, ev.signo, ev.value, id);
     return host_result(syscall(SYS_timer_create, (clockid_t)a[0], evp, id));
 }
 
@@ -41,6 +57,7 @@ SYSCALL_HANDLER(timer_settime) {
     const void *nv = GUEST_IN(t, a[2], sizeof(struct itimerspec));
     void *ov = NULL;
     if (!nv || (a[3] && !(ov = GUEST_OUT(t, a[3], sizeof(struct itimerspec))))) return -EFAULT;
+    if (relayed(t, (int)a[0])) return timer_relay_settime(t->proc, (int)a[0], (int)a[1], nv, ov);
     return host_result(syscall(SYS_timer_settime, (int)a[0], (int)a[1], nv, ov));
 }
 
@@ -50,10 +67,12 @@ SYSCALL_HANDLER(timer_gettime) {
 }
 
 SYSCALL_HANDLER(timer_getoverrun) {
+    if (relayed(t, (int)a[0])) return timer_relay_getoverrun(t->proc, (int)a[0]);
     return host_result(syscall(SYS_timer_getoverrun, (int)a[0]));
 }
 
 SYSCALL_HANDLER(timer_delete) {
+    if (relayed(t, (int)a[0])) return timer_relay_delete(t->proc, (int)a[0]);
     return host_result(syscall(SYS_timer_delete, (int)a[0]));
 }
 

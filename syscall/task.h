@@ -108,6 +108,9 @@ struct process {
      * {online,possible,present}; 0: the host's. The hook for a cluster,
      * which should set the total vCPUs of all its nodes at start. */
     unsigned guest_cpus;
+    /* timer_relay.c: POSIX timers for threads of other nodes (a cluster's
+     * master); NULL: none yet */
+    struct timer_relay *timer_relay;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;

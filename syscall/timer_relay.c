@@ -1,0 +1,209 @@
+/* See timer_relay.h. One relay per process, made at its first relayed
+ * timer: a table of timers under a mutex, an epoll set of their
+ * timerfds, and a host thread that blocks every signal (it must never
+ * take one of the guest's) and forwards expirations. */
+#define _GNU_SOURCE
+#include "syscall/timer_relay.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall/host_signal.h"
+
+#define GUEST_SI_TIMER (-2)
+
+struct relayed {
+    int id, tfd, tid, signo, overrun;
+    uint64_t value;
+};
+
+struct timer_relay {
+    struct process *p;
+    pid_t pid; /* a forked child (a lone process) has none of these timers */
+    pthread_mutex_t lock;
+    int epfd;
+    struct relayed *v;
+    size_t n, cap;
+};
+
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct relayed *find(struct timer_relay *r, int id) {
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].id == id) return &r->v[i];
+    return NULL;
+}
+
+/* An expiry of the timer whose timerfd is tfd: read and forwarded under
+ * the lock, so a timer deleted meanwhile (its fd number maybe reused by
+ * the guest) is never read. */
+static void forward(struct timer_relay *r, int id, int tfd) {
+    pthread_mutex_lock(&r->lock);
+    struct relayed *e = find(r, id);
+    uint64_t expirations = 0;
+    if (!e || e->tfd != tfd || read(tfd, &expirations, sizeof expirations) != sizeof expirations ||
+        !expirations) {
+        pthread_mutex_unlock(&r->lock);
+        return;
+    }
+    e->overrun = expirations - 1 > INT32_MAX ? INT32_MAX : (int)(expirations - 1);
+    struct aarch64_siginfo info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = e->signo;
+    info.si_code = GUEST_SI_TIMER;
+    int32_t timer[2] = {e->id, e->overrun}; /* _timer: si_tid, si_overrun, si_sigval */
+    memcpy(&info.u.raw[0], timer, sizeof timer);
+    memcpy(&info.u.raw[8], &e->value, sizeof e->value);
+    int tid = e->tid, sig = e->signo;
+    pthread_mutex_unlock(&r->lock);
+    /* a thread that has gone gets nothing, as on Linux */
+    const struct process_cluster_ops *cl = r->p->cluster;
+    if (cl && cl->signal_remote) cl->signal_remote(r->p, tid, sig, &info);
+}
+
+static void *relay_main(void *arg) {
+    struct timer_relay *r = arg;
+    host_signal_block_all();
+    struct epoll_event ev[16];
+    for (;;) {
+        int n = epoll_wait(r->epfd, ev, 16, -1);
+        for (int i = 0; i < n; i++)
+            forward(r, (int)(uint32_t)ev[i].data.u64, (int)(ev[i].data.u64 >> 32));
+    }
+    return NULL;
+}
+
+static struct timer_relay *relay_of(struct process *p, bool make) {
+    pthread_mutex_lock(&create_lock);
+    struct timer_relay *r = p->timer_relay;
+    if (r && r->pid != getpid()) r = NULL; /* the parent's, in a forked child */
+    if (!r && make) {
+        r = calloc(1, sizeof *r);
+        int epfd = epoll_create1(EPOLL_CLOEXEC);
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (r && epfd >= 0) {
+            r->p = p;
+            r->pid = getpid();
+            r->epfd = epfd;
+            pthread_mutex_init(&r->lock, NULL);
+        }
+        if (!r || epfd < 0 || pthread_create(&th, &attr, relay_main, r)) {
+            if (epfd >= 0) close(epfd);
+            free(r);
+            r = NULL;
+        } else {
+            p->timer_relay = r;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    pthread_mutex_unlock(&create_lock);
+    return r;
+}
+
+int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_t value, int *id) {
+    if (signo < 1 || signo > GUEST_NSIG) return -EINVAL;
+    int tfd = timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (tfd < 0) return -errno;
+    struct timer_relay *r = relay_of(p, true);
+    if (!r) {
+        close(tfd);
+        return -EAGAIN;
+    }
+    struct {
+        uint64_t value;
+        int32_t signo, notify;
+        int32_t pad[12];
+    } none = {.notify = SIGEV_NONE};
+    int hid;
+    if (syscall(SYS_timer_create, clock, &none, &hid) != 0) {
+        int e = errno;
+        close(tfd);
+        return -e;
+    }
+    pthread_mutex_lock(&r->lock);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 8;
+        struct relayed *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&r->lock);
+            syscall(SYS_timer_delete, hid);
+            close(tfd);
+            return -EAGAIN;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = (struct relayed){hid, tfd, tid, signo, 0, value};
+    pthread_mutex_unlock(&r->lock);
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.u64 = (uint64_t)(uint32_t)hid | (uint64_t)tfd << 32};
+    epoll_ctl(r->epfd, EPOLL_CTL_ADD, tfd, &ev);
+    *id = hid;
+    return 0;
+}
+
+bool timer_relay_has(struct process *p, int id) {
+    struct timer_relay *r = relay_of(p, false);
+    if (!r) return false;
+    pthread_mutex_lock(&r->lock);
+    bool has = find(r, id) != NULL;
+    pthread_mutex_unlock(&r->lock);
+    return has;
+}
+
+int timer_relay_settime(struct process *p, int id, int flags, const void *new_v, void *old_v) {
+    struct timer_relay *r = relay_of(p, false);
+    if (!r) return -EINVAL;
+    pthread_mutex_lock(&r->lock);
+    struct relayed *e = find(r, id);
+    int ret = -EINVAL;
+    /* the kernel's timer checks the arguments and keeps gettime exact;
+     * the timerfd, armed the same, produces the expirations */
+    if (e && (ret = (int)syscall(SYS_timer_settime, id, flags, new_v, old_v)) == 0) {
+        int tflags = flags & TIMER_ABSTIME ? TFD_TIMER_ABSTIME : 0;
+        if (timerfd_settime(e->tfd, tflags, new_v, NULL) != 0) ret = -errno;
+        e->overrun = 0;
+    } else if (ret < 0 && e) {
+        ret = -errno;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
+}
+
+int timer_relay_getoverrun(struct process *p, int id) {
+    struct timer_relay *r = relay_of(p, false);
+    if (!r) return -EINVAL;
+    pthread_mutex_lock(&r->lock);
+    struct relayed *e = find(r, id);
+    int ret = e ? e->overrun : -EINVAL;
+    pthread_mutex_unlock(&r->lock);
+    return ret;
+}
+
+int timer_relay_delete(struct process *p, int id) {
+    struct timer_relay *r = relay_of(p, false);
+    if (!r) return -EINVAL;
+    pthread_mutex_lock(&r->lock);
+    struct relayed *e = find(r, id);
+    if (!e) {
+        pthread_mutex_unlock(&r->lock);
+        return -EINVAL;
+    }
+    epoll_ctl(r->epfd, EPOLL_CTL_DEL, e->tfd, NULL);
+    close(e->tfd);
+    *e = r->v[--r->n];
+    pthread_mutex_unlock(&r->lock);
+    syscall(SYS_timer_delete, id);
+    return 0;
+}

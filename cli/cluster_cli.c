@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -403,6 +404,15 @@ static void run_rank(struct cluster_args *ca, int argc, char **argv, char **env)
         fprintf(stderr, "shoal: %s rank %u of %u, master %s:%u\n", r.launcher, r.rank, r.size,
                 r.master_host, r.port);
     if (!ca->key_file) die_usage("shoal run under a launcher needs --key-file FILE%s", "");
+    /* mpirun -np 2 binds each rank to one core by default: a node's guest
+     * threads would share it */
+    cpu_set_t cpus;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!sched_getaffinity(0, sizeof cpus, &cpus) && CPU_COUNT(&cpus) < online)
+        fprintf(stderr,
+                "shoal: warning: %s rank %u may use only %d of this host's %ld CPUs "
+                "(mpirun --bind-to none, srun --cpu-bind=none)\n",
+                r.launcher, r.rank, CPU_COUNT(&cpus), online);
     ca->nodes = r.size;
     if (r.rank == 0) {
         snprintf(listen, sizeof listen, "0.0.0.0:%u", r.port);

@@ -2,9 +2,11 @@
 # One multi-host launch test case (tests/hosts/CMakeLists.txt).
 # usage: hosts_test.sh CASE SHOAL GUEST_BIN_DIR
 # "Hosts" here are processes on loopback with a launcher's environment
-# faked, a fake ssh/scp that run the remote command locally, or network
+# faked, a fake ssh/scp that run the remote command locally, network
 # namespaces joined by veth pairs on a bridge (skipped, status 77, when
-# namespaces cannot be made). Waits are hang guards, never the assertion.
+# namespaces cannot be made), or ranks of the real launchers on this
+# machine (skipped when they are missing). Waits are hang guards, never the
+# assertion.
 set -u
 case_name=$1 shoal=$2 bin=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-hosts.XXXXXX")
@@ -73,6 +75,36 @@ start_rank() {
     env "${vars[@]}" "$shoal" run -v --key-file "$key" "${prog[@]}" \
         >"$work/rank$1.out" 2>"$work/rank$1.err" &
     pids[$1]=$!
+}
+
+# whether pid $1 runs (a zombie left to an init that does not reap is gone)
+running() {
+    local st
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "${st%% *}" != Z ]
+}
+
+# every node of the run in $1 ($2 nodes) ran guest threads
+stats_spread() {
+    python3 - "$1" "$2" <<'PY' || fail "stats: the run was not spread over the nodes"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+assert d["node_count"] == n, d["node_count"]
+assert {t["node"] for t in d["threads"]} == set(range(n)), d["threads"]
+assert all(x["pages"]["received"] > 0 for x in d["nodes"][1:])
+PY
+}
+
+# mpirun's options in "${mpi[@]}", or skip without Open MPI's mpirun
+mpirun_setup() {
+    command -v mpirun >/dev/null || skip "no mpirun (Debian: openmpi-bin)"
+    mpirun --version 2>/dev/null | grep -q 'Open MPI' || skip "mpirun is not Open MPI's"
+    # ranks stay unbound: a shoal node runs many threads
+    mpi=(--oversubscribe --bind-to none)
+    if [ "$(id -u)" = 0 ]; then
+        export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    fi
 }
 
 case $case_name in
@@ -184,6 +216,60 @@ assert d["node_count"] == 3, d["node_count"]
 assert {t["node"] for t in d["threads"]} >= {1, 2}, d["threads"]
 assert all(n["pages"]["received"] > 0 for n in d["nodes"][1:])
 PY
+    ;;
+mpirun-n3)
+    # Open MPI's mpirun starts 3 ranks here; rank 0's stdout is the run's
+    mpirun_setup
+    port=$(free_port)
+    mpirun "${mpi[@]}" -np 3 -x SHOAL_MASTER=127.0.0.1:$port "$shoal" run --stats "$work/stats.json" \
+        --key-file "$key" "${prog[@]}" >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    check_ranks 0
+    stats_spread "$work/stats.json" 3
+    # stdin reaches rank 0, stdout and stderr come back, the guest's exit
+    # status is mpirun's
+    probe=("$bin/launch_probe" 6 3)
+    seq 1 5000 | "$shoal" "${probe[@]}" >"$work/probe1.out" 2>"$work/probe1.err"
+    [ $? = 3 ] || fail "one-node probe: status not 3"
+    port=$(free_port)
+    seq 1 5000 | mpirun "${mpi[@]}" -np 3 -x SHOAL_MASTER=127.0.0.1:$port "$shoal" run \
+        --key-file "$key" "${probe[@]}" >"$work/probe.out" 2>"$work/probe.err"
+    st=$?
+    [ "$st" = 3 ] || fail "mpirun: status $st, not the guest's 3"
+    cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
+    [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not forwarded once"
+    no_key_left
+    ;;
+mpirun-rank-dies)
+    # a slave rank killed mid-run: the master names it and every rank ends
+    mpirun_setup
+    port=$(free_port)
+    cat >"$work/rank.sh" <<SH
+#!/bin/sh
+echo \$\$ >"$work/rank\$OMPI_COMM_WORLD_RANK.pid"
+exec "$shoal" run --key-file "$key" "$bin/launch_probe" 6 0 hold
+SH
+    chmod +x "$work/rank.sh"
+    mpirun "${mpi[@]}" -np 3 -x SHOAL_MASTER=127.0.0.1:$port "$work/rank.sh" </dev/null \
+        >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    i=0
+    until grep -q '^holding$' "$work/rank0.out" 2>/dev/null && [ -s "$work/rank2.pid" ]; do
+        kill -0 "${pids[0]}" 2>/dev/null || fail "mpirun ended before the run started"
+        sleep 0.1
+        i=$((i + 1))
+        [ "$i" -ge 600 ] && fail "the run did not start"
+    done
+    kill -9 "$(cat "$work/rank2.pid")"
+    wait_pid "${pids[0]}" || fail "mpirun hangs after a rank died"
+    [ "$waited_status" != 0 ] || fail "mpirun: status 0 after a rank died"
+    # node numbers follow the order the slaves joined in, not the ranks
+    grep -Eq 'node [12] lost' "$work/rank0.err" || fail "the master did not name the lost node"
+    for r in 0 1; do
+        p=$(cat "$work/rank$r.pid")
+        ! running "$p" || fail "rank $r still runs"
+    done
+    no_key_left
     ;;
 *) fail "unknown case $case_name" ;;
 esac

@@ -67,7 +67,9 @@ static int cap_count(uint32_t version) {
  * fails), but a NULL data pointer then means "probe" (returns 0), so a
  * non-NULL one stays non-NULL. */
 static int64_t cap_call(struct task *t, const uint64_t *a, long nr, int data_prot) {
-    struct __user_cap_header_struct *hdr = GUEST_OUT(t, a[0], sizeof *hdr);
+    /* read-only is enough: Linux writes the header only for a bad
+     * version, and the kernel's own write then faults (EFAULT) */
+    struct __user_cap_header_struct *hdr = GUEST_IN(t, a[0], sizeof *hdr);
     if (!hdr) return -EFAULT;
     struct __user_cap_data_struct dummy[2];
     void *data = NULL;

@@ -1,0 +1,168 @@
+/* Shipped syscall buffers (syscall/sc_bufs.h): lookups by direction and
+ * range, the bytes each kind of output sends back, and handlers run
+ * against shipped copies instead of guest memory, as a proxy runs them. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "syscall/syscall.h"
+
+#define SCRATCH 0x10000ull
+
+static struct process proc;
+static struct task *task;
+
+static int setup(void) {
+    if (gs_init(&proc.mem, 1ull << 32)) return 1;
+    proc.dbt = dbt_create(NULL);
+    pthread_mutex_init(&proc.sig_lock, NULL);
+    proc.exe_path = "/guest/prog";
+    if (gs_map_fixed(&proc.mem, SCRATCH, 4 * 4096, PROT_READ | PROT_WRITE, GVMA_ANON)) return 1;
+    task = task_new(&proc);
+    task->tid = gettid();
+    return 0;
+}
+
+static int teardown(void) {
+    task_free(task);
+    dbt_destroy(proc.dbt);
+    gs_fini(&proc.mem);
+    return 0;
+}
+
+static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+    task->cpu.x[8] = (uint64_t)nr;
+    task->cpu.x[0] = a0;
+    task->cpu.x[1] = a1;
+    task->cpu.x[2] = a2;
+    task->cpu.x[3] = a3;
+    syscall_dispatch(task);
+    return (int64_t)task->cpu.x[0];
+}
+
+static void test_lookup(void) {
+    struct sc_bufs b = {0};
+    uint8_t in[100];
+    memset(in, 'x', sizeof in);
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, 1000, sizeof in, in, false, false), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 5000, 64, SCB_OUT), 0);
+    /* inside, at the edges, and not across them */
+    CU_ASSERT_PTR_EQUAL(sc_bufs_find(&b, 1000, 100, false), in);
+    CU_ASSERT_PTR_EQUAL(sc_bufs_find(&b, 1099, 1, false), in + 99);
+    CU_ASSERT_PTR_NULL(sc_bufs_find(&b, 1099, 2, false));
+    CU_ASSERT_PTR_NULL(sc_bufs_find(&b, 999, 2, false));
+    /* an input is never written, an output never read */
+    CU_ASSERT_PTR_NULL(sc_bufs_find(&b, 1000, 4, true));
+    CU_ASSERT_PTR_NULL(sc_bufs_find(&b, 5000, 4, false));
+    CU_ASSERT_PTR_NOT_NULL(sc_bufs_find(&b, 5010, 54, true));
+    /* strings: a shipped copy starting there with its NUL inside */
+    CU_ASSERT_PTR_NULL(sc_bufs_str(&b, 1000));
+    in[10] = 0;
+    CU_ASSERT_PTR_EQUAL(sc_bufs_str(&b, 1000), (const char *)in);
+    CU_ASSERT_PTR_NULL(sc_bufs_str(&b, 1001));
+    sc_bufs_fini(&b);
+}
+
+static void test_settle(void) {
+    struct sc_bufs b = {0};
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 0, 100, SCB_OUT), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 200, 16, SCB_OUT_FIXED), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 300, 10, SCB_IOV_OUT), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 400, 10, SCB_IOV_OUT), 0);
+    sc_bufs_settle(&b, 15);
+    CU_ASSERT_EQUAL(b.v[0].written, 15);
+    CU_ASSERT_EQUAL(b.v[1].written, 16);
+    CU_ASSERT_EQUAL(b.v[2].written, 10); /* iovecs: in order */
+    CU_ASSERT_EQUAL(b.v[3].written, 5);
+    sc_bufs_settle(&b, 500);
+    CU_ASSERT_EQUAL(b.v[0].written, 100); /* never more than the buffer */
+    sc_bufs_settle(&b, -EBADF);
+    for (size_t i = 0; i < b.n; i++)
+        CU_ASSERT_EQUAL(b.v[i].written, 0);
+    sc_bufs_fini(&b);
+}
+
+static void test_kinds(void) {
+    uint32_t size = 0;
+    CU_ASSERT_EQUAL(sc_buf_kind_of('i', &size), SCB_IN);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('b', &size), SCB_OUT);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('v', &size), SCB_IOV_IN);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('V', &size), SCB_IOV_OUT);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('T', &size), SCB_OUT_FIXED);
+    CU_ASSERT_EQUAL(size, sizeof(struct aarch64_stat));
+    CU_ASSERT_EQUAL(sc_buf_kind_of('p', &size), SCB_NONE);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('s', &size), SCB_NONE);
+}
+
+/* A proxy's read: the bytes land in the output copy, guest memory stays
+ * as it was; a write takes the shipped input, not guest memory. */
+static void test_dispatch_shipped(void) {
+    int fds[2];
+    CU_ASSERT_FATAL(pipe(fds) == 0);
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 'g', 64);
+    struct sc_bufs b = {0};
+    uint8_t shipped[8] = "shipped";
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, SCRATCH, 7, shipped, false, false), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH + 32, 16, SCB_OUT), 0);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(64, (uint64_t)fds[1], SCRATCH, 7, 0), 7);
+    CU_ASSERT_EQUAL(call(63, (uint64_t)fds[0], SCRATCH + 32, 16, 0), 7);
+    task->bufs = NULL;
+    CU_ASSERT_EQUAL(memcmp(b.v[1].data, "shipped", 7), 0);
+    CU_ASSERT_TRUE(b.v[1].used);
+    CU_ASSERT_EQUAL(g[32], 'g');
+    CU_ASSERT_EQUAL(g[0], 'g');
+    sc_bufs_settle(&b, 7);
+    CU_ASSERT_EQUAL(b.v[1].written, 7);
+    /* a range no copy covers takes guest memory */
+    b.v[1].used = false;
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(64, (uint64_t)fds[1], SCRATCH, 7, 0), 7);
+    CU_ASSERT_EQUAL(call(63, (uint64_t)fds[0], SCRATCH + 100, 7, 0), 7);
+    task->bufs = NULL;
+    CU_ASSERT_EQUAL(memcmp(g + 100, "shipped", 7), 0);
+    CU_ASSERT_FALSE(b.v[1].used);
+    /* a bad guest range is EFAULT even where a copy would cover it */
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(63, (uint64_t)fds[0], 0x100000000ull - 8, 16, 0), -EFAULT);
+    task->bufs = NULL;
+    sc_bufs_fini(&b);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* fstat's struct and a shipped path (the guest's copy of the path says
+ * something else: the handler must take the shipped one). */
+static void test_dispatch_stat_path(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    strcpy((char *)g + 512, "/nonexistent/path");
+    char path[] = "/";
+    struct sc_bufs b = {0};
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, SCRATCH + 512, sizeof path, (uint8_t *)path, false, false), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH + 1024, sizeof(struct aarch64_stat), SCB_OUT_FIXED),
+                    0);
+    memset(g + 1024, 0, sizeof(struct aarch64_stat));
+    task->bufs = &b;
+    /* newfstatat(AT_FDCWD, path, buf, 0) */
+    CU_ASSERT_EQUAL(call(79, (uint64_t)AT_FDCWD, SCRATCH + 512, SCRATCH + 1024, 0), 0);
+    task->bufs = NULL;
+    struct aarch64_stat st;
+    memcpy(&st, b.v[1].data, sizeof st);
+    CU_ASSERT_TRUE(S_ISDIR(st.st_mode));
+    CU_ASSERT_EQUAL(((struct aarch64_stat *)(g + 1024))->st_mode, 0);
+    sc_bufs_fini(&b);
+}
+
+void test_register(void) {
+    CU_pSuite s = CU_add_suite("sc_bufs", setup, teardown);
+    CU_add_test(s, "lookup by direction and range", test_lookup);
+    CU_add_test(s, "bytes each output sends back", test_settle);
+    CU_add_test(s, "argument letters", test_kinds);
+    CU_add_test(s, "read and write on shipped copies", test_dispatch_shipped);
+    CU_add_test(s, "newfstatat with a shipped path", test_dispatch_stat_path);
+}

@@ -98,9 +98,9 @@ static void *loop_main(void *arg) {
 
 int net_node_start(struct net_node *n) {
     /* The loop thread takes no signals: the guest's and the embedder's go
-     * to the threads that handle them, and a write to a dead peer (the
-     * loop does every socket write) returns EPIPE instead of raising a
-     * SIGPIPE that would kill the node. The thread inherits this mask. */
+     * to the threads that handle them. (Socket writes, made by whichever
+     * thread sends, use MSG_NOSIGNAL: a dead peer gives EPIPE, never a
+     * SIGPIPE that would kill the node.) The thread inherits this mask. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

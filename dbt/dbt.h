@@ -20,8 +20,9 @@ struct dbt_options {
     bool log_ir;              /* print the IR of each translated block */
     bool log_exec;            /* print each block as it runs */
     bool no_chain;            /* do not link blocks directly */
-    bool count_insns;         /* JIT: keep cpu->icount exact (costs a memory add per block) */
-    FILE *log;                /* where the above go; default stderr */
+    bool no_follow;   /* end blocks at unconditional branches (also SHOAL_JIT_DISABLE=follow) */
+    bool count_insns; /* JIT: keep cpu->icount exact (costs a memory add per block) */
+    FILE *log;        /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint
      * (include/shoal/hint.h): group for this thread, or for the next
      * thread it creates. NULL: the hint is a NOP like the rest of the

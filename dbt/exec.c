@@ -21,6 +21,7 @@
 #define JC_BITS             JIT_JC_BITS /* generated code probes it inline */
 #define JC_SIZE             (1u << JC_BITS)
 #define DEFAULT_BLOCK_INSNS 64
+#define MAX_FOLLOW          4 /* unconditional branches a block follows (superblock) */
 
 struct dbt {
     struct dbt_options opt;
@@ -54,6 +55,8 @@ struct dbt *dbt_create(const struct dbt_options *opts) {
     SHOAL_ASSERT(d);
     if (opts) d->opt = *opts;
     if (!d->opt.max_block_insns) d->opt.max_block_insns = DEFAULT_BLOCK_INSNS;
+    const char *off = getenv("SHOAL_JIT_DISABLE");
+    if (off && strstr(off, "follow")) d->opt.no_follow = true;
     if (!d->opt.log) d->opt.log = stderr;
     pthread_mutex_init(&d->lock, NULL);
     tb_cache_init(&d->cache);
@@ -183,6 +186,25 @@ static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn) {
     return true;
 }
 
+/* A block ending in an unconditional direct branch (not a call) to code
+ * in the same page that the block has not translated yet goes on at the
+ * target instead (a superblock: the jump costs nothing, and the guest
+ * registers stay in host registers across it). seg[] holds the ranges
+ * translated so far; the last one is open at c->pc. */
+static bool follow_branch(const struct dbt *d, const struct a64_ctx *c, uint64_t seg[][2],
+                          unsigned *nseg) {
+    const struct ir_term *t = &c->b->term;
+    if (d->opt.no_follow || t->kind != TERM_GOTO || t->hint != HINT_NONE || *nseg > MAX_FOLLOW ||
+        (t->target >> 12) != (c->pc >> 12) || (t->target & 3))
+        return false;
+    seg[*nseg - 1][1] = c->pc + 4;
+    for (unsigned k = 0; k < *nseg; k++)
+        if (t->target >= seg[k][0] && t->target < seg[k][1]) return false;
+    seg[*nseg][0] = t->target;
+    (*nseg)++;
+    return true;
+}
+
 static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb *tb = calloc(1, sizeof *tb);
     SHOAL_ASSERT(tb);
@@ -191,6 +213,9 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     ir_block_init(b, pc);
     struct a64_ctx c = {.b = b, .pc = pc};
     uint64_t page_end = (pc | 0xfff) + 1;
+    uint64_t seg[MAX_FOLLOW + 2][2] = {{pc, pc}};
+    unsigned nseg = 1;
+    tb->start = pc;
     for (unsigned n = 0;; n++) {
         uint32_t insn;
         if ((pc & 3) || !fetch_insn(cpu, c.pc, &insn)) {
@@ -211,6 +236,15 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
         a64_translate_insn(&c, insn);
         if (d->redirect) redirect_rewrite(d->redirect, b, first, c.pc);
         b->guest_insns++;
+        if (c.done && n + 1 < d->opt.max_block_insns &&
+            b->ntemps + IR_TEMP_RESERVE < IR_MAX_TEMPS && follow_branch(d, &c, seg, &nseg)) {
+            if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+            c.pc = b->term.target;
+            if (c.pc < tb->start) tb->start = c.pc;
+            c.done = false;
+            b->term = (struct ir_term){0};
+            continue;
+        }
         if (c.done) break;
         c.pc += 4;
         /* Blocks stay inside one guest page so invalidation stays page-local. */
@@ -220,7 +254,7 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
             break;
         }
     }
-    tb->end = c.pc + 4;
+    if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
     if (d->opt.log_in_asm) fprintf(d->opt.log, "\n");
     if (d->opt.log_ir) ir_block_dump(b, d->opt.log);
     atomic_fetch_add(&d->blocks_translated, 1);

@@ -73,7 +73,7 @@ void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
         struct tb **pp = &c->buckets[i];
         while (*pp) {
             struct tb *tb = *pp;
-            if (tb->pc < end && tb->end > start) {
+            if (tb->start < end && tb->end > start) {
                 tb->invalid = true;
                 *pp = tb->hnext;
                 tb->retired = c->retired;

@@ -11,7 +11,8 @@
 #include "dbt/ir.h"
 
 struct tb {
-    uint64_t pc, end; /* guest code [pc, end) */
+    uint64_t pc, end; /* entry pc; guest code in [start, end) (one page) */
+    uint64_t start;   /* lowest address translated: < pc when a followed branch went back */
     struct ir_block ir;
     _Atomic(struct tb *) link[2]; /* chained successors: taken / not taken */
     _Atomic(void *) host;         /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */

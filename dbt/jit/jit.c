@@ -212,6 +212,7 @@ static int32_t find_term_fuse(const struct ir_block *b) {
     if (d < 0) return -1;
     const struct ir_insn *i = &b->insns[d];
     if (i->op == IR_CONDSUB) return d;
+    if (i->op == IR_COND && (i->imm & 15) < 14) return d;
     if (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9) return d;
     return -1;
 }
@@ -301,9 +302,22 @@ void jit_chain(struct jit *j, uint64_t site, void *entry) {
     patch_rel32((uint8_t *)(uintptr_t)site + 1, entry);
 }
 
+/* The entry's nop5 becomes jmp stub: one atomic store of the aligned
+ * 8-byte word that holds all 5 bytes (lower_entry places them so), so a
+ * vCPU executing it sees either instruction whole. */
 void jit_unlink(struct jit *j, void *entry) {
     (void)j;
-    patch_rel32((uint8_t *)entry + 1, (uint8_t *)entry - JIT_ENTRY_STUB);
+    uint8_t *e = entry;
+    uint64_t *word = (uint64_t *)(void *)((uintptr_t)e & ~(uintptr_t)7);
+    unsigned o = (unsigned)((uintptr_t)e & 7);
+    uint8_t bytes[8];
+    uint64_t w = __atomic_load_n(word, __ATOMIC_RELAXED);
+    memcpy(bytes, &w, 8);
+    int32_t rel = (int32_t)((e - JIT_ENTRY_STUB) - (e + 5));
+    bytes[o] = 0xe9;
+    memcpy(bytes + o + 1, &rel, 4);
+    memcpy(&w, bytes, 8);
+    __atomic_store_n(word, w, __ATOMIC_RELEASE);
 }
 
 bool jit_full(const struct jit *j) {

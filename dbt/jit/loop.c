@@ -10,15 +10,15 @@
  * temp that computed it, and the back edge moves it home:
  *
  *   exit stub:  store the written pins; return this block's pc
- *   entry stub, entry: jmp rel32 (+0)     (as every block, lower_term.c)
+ *   entry stub, entry: nop5                (as every block, lower_term.c)
  *               load every pin from cpu->x
  *   head:       cmp dword [cpu + attention], 0; jne exit stub
- *               cmp dword [rip + entry + 1], 0; jne exit stub
+ *               cmp byte [rip + entry], 0x0f; jne exit stub
  *               body; the back edge writes back what is not pinned and
  *               jumps to head; the other exit stores the pins and leaves.
  *
- * The second check sees jit_unlink's patch of the entry (rel32 no longer
- * 0): an invalidated loop stops at its next iteration, as a chained
+ * The second check sees jit_unlink's patch of the entry (a jmp instead of
+ * the nop5): an invalidated loop stops at its next iteration, as a chained
  * self-loop does. Written pins are dirty from the start, so every fault
  * record maps them to their host register and every exit stores them.
  * Blocks with helper calls or accesses to cpu->x through LDCPU/STCPU
@@ -96,7 +96,7 @@ void loop_entry(struct jit_ctx *c) {
     c->loop_head = x86_off(b);
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
     x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
-    x86_cmp_rip_i8(b, c->entry_off + 1, 0);
+    x86_cmpb_rip_i8(b, c->entry_off, 0x0f); /* still the nop5, not jit_unlink's jmp */
     x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
     if (c->count_insns)
         x86_alu_mi(b, ALU_ADD, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),

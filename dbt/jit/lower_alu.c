@@ -261,13 +261,46 @@ static void cond(struct jit_ctx *c, const struct ir_insn *i) {
     x86_mov_rr(b, false, d, RAX);
 }
 
-/* Sets the host flags for CONDSUB / CONDADD insn i and returns the x86
+/* Sets the host flags for CONDSUB / CONDADD / COND insn i and returns the x86
  * condition equal to Arm's, or -1 for HI/LS after an addition (x86 has
  * no "carry and not zero"). After cmp a, b the host CF is the borrow, Arm
  * C its complement; after add/adc the host CF is Arm C. N, Z, V are SF,
  * ZF, OF in both. Operand registers are resolved first: materialising a
  * constant or loading a spill never touches the flags, but keep it out
  * of the way anyway. */
+/* Host flags for Arm condition cc (< 14) of the NZCV value in register
+ * ra (a COND of cpu->nzcv as loaded: the flags came from another block);
+ * returns the x86 condition that holds exactly when cc does. */
+static int cond_nzcv_flags(struct jit_ctx *c, int ra, unsigned cc) {
+    static const uint8_t bit[4] = {30, 29, 31, 28}; /* Z, C, N, V */
+    struct x86_buf *b = c->buf;
+    bool inv = cc & 1;
+    switch (cc >> 1) {
+    case 4: /* HI: C && !Z */
+        x86_mov_rr(b, false, RAX, ra);
+        x86_alu_ri(b, ALU_AND, false, RAX, 0x60000000);
+        x86_alu_ri(b, ALU_CMP, false, RAX, 0x20000000);
+        return inv ? CC_NE : CC_E;
+    case 5: /* GE: N == V; the xor's SF is N ^ V */
+        x86_mov_rr(b, false, RAX, ra);
+        x86_shift_ri(b, SH_SHL, false, RAX, 3);
+        x86_alu_rr(b, ALU_XOR, false, RAX, ra);
+        return inv ? CC_S : CC_NS;
+    case 6: /* GT: N == V && !Z */
+        x86_mov_rr(b, false, RAX, ra);
+        x86_shift_ri(b, SH_SHL, false, RAX, 3);
+        x86_alu_rr(b, ALU_XOR, false, RAX, ra);
+        x86_alu_ri(b, ALU_AND, false, RAX, (int32_t)0x80000000u);
+        x86_mov_rr(b, false, RCX, ra);
+        x86_alu_ri(b, ALU_AND, false, RCX, 0x40000000);
+        x86_alu_rr(b, ALU_OR, false, RAX, RCX);
+        return inv ? CC_NE : CC_E;
+    default: /* EQ CS MI VS: one flag bit, CF after bt */
+        x86_bt_ri(b, false, ra, bit[cc >> 1]);
+        return inv ? CC_AE : CC_B;
+    }
+}
+
 int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
     static const int8_t sub_cc[14] = {CC_E,  CC_NE, CC_AE, CC_B,  CC_S, CC_NS, CC_O,
                                       CC_NO, CC_A,  CC_BE, CC_GE, CC_L, CC_G,  CC_LE};
@@ -278,6 +311,7 @@ int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
     unsigned cc = (unsigned)i->imm;
     int32_t imm;
     int ra = ra_reg(c, i->a[0]);
+    if (i->op == IR_COND) return cond_nzcv_flags(c, ra, cc & 15);
     bool bi = imm_sz(c, i->a[1], i->sz, &imm);
     int rb = bi ? -1 : ra_reg(c, i->a[1]);
     if (i->op == IR_CONDSUB) {

@@ -2,7 +2,7 @@
  *
  * Layout of a block:
  *   entry stub:  movabs rax, block_pc; xor edx, edx; jmp epilogue
- *   entry:       jmp rel32 (+0)       <- patched to the stub on invalidation
+ *   entry:       nop5                 <- patched to jmp stub on invalidation
  *                cmp dword [cpu+attention], 0; jne entry stub
  *                add qword [cpu+icount], guest_insns
  *   body, terminator, cold stubs
@@ -10,7 +10,10 @@
  *   site:        jmp rel32 (+0)       <- patched by jit_chain to a block entry
  *                mov rax, target; lea rdx, [rip+site]; jmp epilogue
  * Patched rel32 fields are 4-byte aligned so one aligned store rewrites
- * them atomically while other vCPUs may be executing the jump. */
+ * them atomically while other vCPUs may be executing the jump; the entry's
+ * nop5 lies within one aligned 8-byte word, which jit_unlink rewrites
+ * with one atomic store (a chained transition then costs one jump, not
+ * two). */
 #include <stddef.h>
 
 #include "dbt/jit/jit_internal.h"
@@ -29,22 +32,21 @@ static void jmp_epilogue(struct jit_ctx *c) {
 void lower_entry(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     if (c->loop) loop_exit_stub(c);
-    /* entry = stub + 17 must have its rel32 field (entry + 1) aligned. */
-    while ((x86_off(b) + JIT_ENTRY_STUB + 1) % 4)
+    /* entry = stub + 17: its 5 bytes must lie in one aligned 8-byte word. */
+    while ((x86_off(b) + JIT_ENTRY_STUB) % 8 > 3)
         x86_byte(b, 0x90);
     uint32_t stub = x86_off(b);
     x86_movabs(b, RAX, c->b->pc);
     x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
     jmp_epilogue(c);
     c->entry_off = x86_off(b);
-    uint32_t f = x86_jmp32(b); /* jmp +0 */
-    x86_patch_rel32(b, f, x86_off(b));
+    x86_nop5(b);
     if (c->loop) {
         loop_entry(c);
         return;
     }
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
-    f = x86_jcc32(b, CC_NE);
+    uint32_t f = x86_jcc32(b, CC_NE);
     x86_patch_rel32(b, f, stub);
     /* A memory add per block is a loop-carried dependency through the
      * store buffer in tight loops: only when statistics want it. */

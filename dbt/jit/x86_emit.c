@@ -339,9 +339,18 @@ void x86_lea_rip(struct x86_buf *b, int dst, uint32_t target) {
     put32(b, (uint32_t)(int32_t)(target - (f + 4)));
 }
 
-void x86_cmp_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm) {
+void x86_nop5(struct x86_buf *b) {
     room(b);
-    put(b, 0x83);
+    put(b, 0x0f);
+    put(b, 0x1f);
+    put(b, 0x44);
+    put(b, 0x00);
+    put(b, 0x00);
+}
+
+void x86_cmpb_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm) {
+    room(b);
+    put(b, 0x80);
     put(b, 0x3d); /* /7, [rip + disp32] */
     uint32_t f = x86_off(b);
     put32(b, (uint32_t)(int32_t)(target - (f + 5))); /* rip: after the imm8 */

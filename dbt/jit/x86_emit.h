@@ -150,8 +150,10 @@ uint32_t x86_jmp8(struct x86_buf *b);
 void x86_patch_rel8(struct x86_buf *b, uint32_t field, uint32_t target);
 /* lea r, [rip + disp] to buffer offset target. */
 void x86_lea_rip(struct x86_buf *b, int dst, uint32_t target);
-/* cmp dword [rip + disp] (buffer offset target), imm8. */
-void x86_cmp_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm);
+/* cmp byte [rip + disp] (buffer offset target), imm8. */
+void x86_cmpb_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm);
+/* nop dword [rax + rax + 0]: one 5-byte instruction (0f 1f 44 00 00). */
+void x86_nop5(struct x86_buf *b);
 /* jmp rel32 to an absolute host address (must be within ±2 GiB). */
 void x86_jmp_abs(struct x86_buf *b, const void *target);
 void x86_nops(struct x86_buf *b, unsigned n);

@@ -156,7 +156,8 @@ static void test_unary(void) {
 static void test_cond(void) {
     for (uint64_t nzcv = 0; nzcv < 16; nzcv++)
         for (unsigned cc = 0; cc < 16; cc++)
-            run_one(IR_COND, 64, cc, nzcv << 28, 0, 0);
+            for (int br = 0; br < 2; br++) /* as a branch: bit tests + jcc (lower_alu.c) */
+                run_one_form(IR_COND, 64, cc, nzcv << 28, 0, 0, br);
 }
 
 /* The fused conditions (dbt/jit/opt_flags.c), as a value and as a branch:

@@ -14,8 +14,10 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -142,9 +144,28 @@ static void *io(void *arg) {
     struct statfs sf;
     printf("statfs ok %d\n", statfs(dir, &sf) == 0 && sf.f_bsize > 0);
 
+    /* datagrams: bind's and sendto's addresses and data in, recvfrom's
+     * data out (a short buffer: the rest of the datagram is dropped) */
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path, sizeof un.sun_path, "%s", P("sock"));
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    printf("bind: %d\n", bind(rx, (struct sockaddr *)&un, sizeof un));
+    printf("sendto: %ld\n", (long)sendto(tx, src, 3000, 0, (struct sockaddr *)&un, sizeof un));
+    printf("sendto: %ld\n", (long)sendto(tx, src + 5, 3000, 0, (struct sockaddr *)&un, sizeof un));
+    memset(dst, 0xAA, 8192);
+    r = recvfrom(rx, dst, 8192, 0, NULL, NULL);
+    printf("recvfrom: %ld same %d rest untouched %d\n", r, !memcmp(dst, src, 3000),
+           dst[3000] == 0xAA && dst[8191] == 0xAA);
+    r = recvfrom(rx, dst, 100, 0, NULL, NULL);
+    printf("recvfrom short: %ld same %d next untouched %d\n", r, !memcmp(dst, src + 5, 100),
+           dst[100] == src[100]);
+    close(rx);
+    close(tx);
+
     unlink(P("data"));
     unlink(P("huge"));
     unlink(P("link"));
+    unlink(P("sock"));
     printf("rmdir: %d\n", rmdir(dir));
     return NULL;
 }

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "cluster/split_node.h"
 #include "common/log.h"
 
 static uint64_t now_ns(void) {
@@ -73,6 +74,8 @@ static void excl_store_end(void *opaque, uint64_t addr) {
  * page changes. */
 static void on_fault(void *opaque, uint64_t offset, bool write) {
     struct dsm_node *n = opaque;
+    /* a split page's fault is the DBT's (split_node.h) */
+    if (n->split && split_node_on_fault(n, offset / DSM_PAGE_SIZE)) return;
     fault_trace_parked(&n->trace, offset / DSM_PAGE_SIZE, dsm_fault_tid());
     int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
     if (r <= DSM_FAULT_READY) fault_trace_unparked(&n->trace, dsm_fault_tid());

@@ -21,6 +21,8 @@
  * machine is its tail): bucket i holds [i, i+1) us, the last one more. */
 #define DSM_NODE_READ_BUCKETS 257
 
+struct split_node;
+
 struct dsm_node {
     struct dsm_fault_pages fp; /* first: the page ops' opaque is the node */
     struct process *proc;
@@ -47,6 +49,7 @@ struct dsm_node {
     pthread_mutex_t t0_lock;    /* fault start times by page, for the histogram */
     struct u64map t0;
     struct fault_trace trace; /* --stats: thread fault times, page events */
+    struct split_node *split; /* page splitting (split_node.h); NULL: off */
 };
 
 /* Captures faults on proc's whole guest space (every present page stays

@@ -155,6 +155,8 @@ static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
                                                 : SEGV_MAPERR;
         cpu_raise_signal(cpu, sig, code, a - (uintptr_t)cpu->guest_base);
     }
+    /* The embedder's access to a page it made inaccessible (redirect.h). */
+    if (redirect_host_fault(a)) return;
     /* Not a guest access: an emulator bug. Die of it with a message. */
     static const char msg[] = "shoal: internal error: host fault outside guest memory\n";
     ssize_t r = write(2, msg, sizeof msg - 1);

@@ -27,6 +27,17 @@ struct dbt_redirect {
  * access itself failing (see redirect_on_fault). */
 static __thread uint64_t retried_pc = UINT64_MAX;
 
+static bool (*_Atomic host_fault_hook)(uintptr_t addr);
+
+void dbt_set_host_fault_hook(bool (*fn)(uintptr_t addr)) {
+    atomic_store(&host_fault_hook, fn);
+}
+
+bool redirect_host_fault(uintptr_t addr) {
+    bool (*fn)(uintptr_t) = atomic_load(&host_fault_hook);
+    return fn && fn(addr);
+}
+
 struct dbt_redirect *redirect_create(const struct dbt_redirect_hooks *h) {
     struct dbt_redirect *r = calloc(1, sizeof *r);
     if (!r) return NULL;

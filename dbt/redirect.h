@@ -50,7 +50,15 @@ struct dbt_redirect_stats {
 int dbt_set_redirect_hooks(struct dbt *d, const struct dbt_redirect_hooks *h);
 void dbt_get_redirect_stats(struct dbt *d, struct dbt_redirect_stats *out);
 
+/* A host fault outside guest code (the embedder's own access to guest
+ * memory, e.g. a syscall's buffer) at host address addr: the embedder may
+ * make the page accessible (it waits for that) and return true to retry
+ * the access; false: the emulator dies of it, as without a hook. Called
+ * in the SIGSEGV handler: must be async-signal-safe. Process-wide. */
+void dbt_set_host_fault_hook(bool (*fn)(uintptr_t addr));
+
 /* For dbt/exec.c. */
+bool redirect_host_fault(uintptr_t addr);
 struct dbt_redirect;
 struct dbt_redirect *redirect_create(const struct dbt_redirect_hooks *h);
 void redirect_destroy(struct dbt_redirect *r);

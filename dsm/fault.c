@@ -95,6 +95,19 @@ int dsm_fault_wake(struct dsm_fault_region *r, uint64_t off) {
     return e ? e : r->ops->wake(r, off);
 }
 
+/* Page splitting: a sealed page is PROT_NONE, so a guest access to it is
+ * a SIGSEGV (the DBT's to redirect), never a miss the handler would
+ * serve. The page must be absent (dropped). One VMA per sealed page: the
+ * master bounds the number of split pages. */
+int dsm_fault_seal(struct dsm_fault_region *r, uint64_t off, bool sealed) {
+    int e = check(r, off);
+    if (e) return e;
+    if (r->mech != DSM_FAULT_UFFD) return -EOPNOTSUPP;
+    if (mprotect(r->base + off, DSM_PAGE_SIZE, sealed ? PROT_NONE : PROT_READ | PROT_WRITE))
+        return -errno;
+    return r->ops->wake(r, off);
+}
+
 static uint64_t page_off(const struct dsm_fault_pages *fp, uint64_t page) {
     return (page - fp->first_page) * DSM_PAGE_SIZE;
 }

@@ -71,6 +71,12 @@ int dsm_fault_drop(struct dsm_fault_region *r, uint64_t off);
 /* Wakes threads parked on the page without changing it. */
 int dsm_fault_wake(struct dsm_fault_region *r, uint64_t off);
 
+/* Page splitting (userfaultfd only, -EOPNOTSUPP otherwise): sealed, the
+ * page (absent) is PROT_NONE and an access to it is a SIGSEGV for the
+ * accessing thread; unsealed, it is read-write again and faults as a miss.
+ * Wakes the threads parked on it either way. */
+int dsm_fault_seal(struct dsm_fault_region *r, uint64_t off, bool sealed);
+
 /* Whether userfaultfd with write-protect on anonymous memory works here;
  * on failure writes the reason into why. 0 or -errno. */
 int dsm_uffd_probe(char *why, size_t n);

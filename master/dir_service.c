@@ -93,6 +93,7 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
 static void run_actions(struct master *m, struct dir_actions *acts) {
     for (size_t i = 0; i < acts->n; i++) {
         struct dir_action a = acts->v[i];
+        if (a.node >= m->cfg.nodes) continue; /* the splitter's own (split.c) */
         if (a.kind == DIR_ACT_LOST) {
             log_error("shoal: node %u died holding the only copy of guest page 0x%llx", a.node,
                       (unsigned long long)(a.page * DSM_PAGE_SIZE));
@@ -151,6 +152,10 @@ static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
+    if (m->msplit && msplit_drops(m, page)) { /* the node learns of the split: split.c */
+        pthread_mutex_unlock(&m->dir_lock);
+        return;
+    }
     int r = dir_request(&m->dir, page, node, kind, &acts);
     check(r, "request", page, node);
     /* for --stats: what this node's requests cost the others */
@@ -163,10 +168,18 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
     dir_actions_fini(&acts);
 }
 
+void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    struct dir_actions acts = {0};
+    check(dir_request(&m->dir, page, node, kind, &acts), "request", page, node);
+    run_actions(m, &acts);
+    dir_actions_fini(&acts);
+}
+
 void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
     check(dir_inv_ack(&m->dir, page, node, &acts), "ack", page, node);
+    if (m->msplit) msplit_wake(m);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -186,6 +199,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
         memcpy(h, data, DSM_PAGE_SIZE);
     }
     check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
+    if (m->msplit) msplit_wake(m);
 }
 
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {

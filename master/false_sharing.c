@@ -2,8 +2,8 @@
  * (dsm/false_sharing.h). Every writeback of a page that has had two
  * writers or more is diffed with the home copy it replaces, under the
  * directory lock, before the home copy is overwritten. With `split = off`
- * (the default) none of this runs. Detected pages are counted in --stats;
- * splitting them is not done yet (dsm/DESIGN.md, "Page splitting"). */
+ * (the default) none of this runs. Detected pages are counted in --stats
+ * and handed to the splitter (split.c). */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <string.h>
@@ -23,12 +23,16 @@ void mfs_start(struct master *m) {
         log_error("dsm: split: grain %u or threshold %u out of range; splitting off", fc.grain,
                   fc.threshold);
         m->split_on = false;
+        return;
     }
+    int r = msplit_start(m);
+    if (r) log_error("dsm: split: cannot map the shadow area: %s; detection only", strerror(-r));
 }
 
 void mfs_on_writeback(struct master *m, const struct dir_entry *e, dsm_node_t node,
                       const void *home, const void *data) {
     int v = fs_on_writeback(&m->fs, e->page, node, node_set_count(&e->writers), home, data);
+    if (v == FS_DETECTED && m->msplit) msplit_detected(m, e->page);
     if (v == FS_DETECTED)
         log_debug("dsm: page 0x%" PRIx64 " is falsely shared (%u conflicts)",
                   e->page * DSM_PAGE_SIZE, fs_find(&m->fs, e->page)->conflicts);
@@ -51,11 +55,11 @@ void mfs_stats_json(struct master *m, FILE *f) {
     fprintf(f,
             "  \"false_sharing\": {\"on\": %s, \"threshold\": %u, \"grain\": %u, "
             "\"writebacks_diffed\": %" PRIu64 ", \"pages_tracked\": %zu, \"conflicts\": %" PRIu64
-            ", \"true_shared\": %" PRIu64 ", \"detected\": %" PRIu64
-            ", \"split\": 0, \"first_detected\": [",
+            ", \"true_shared\": %" PRIu64 ", \"detected\": %" PRIu64 ", \"first_detected\": [",
             m->split_on ? "true" : "false", threshold, grain, s.writebacks, tracked, s.conflicts,
             s.true_shared, s.detected);
     for (size_t i = 0; i < nreport; i++)
         fprintf(f, "%s\"0x%" PRIx64 "\"", i ? ", " : "", report[i] * DSM_PAGE_SIZE);
     fprintf(f, "]},\n");
+    if (m->msplit) msplit_stats_json(m, f);
 }

@@ -158,6 +158,7 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.dbt_flags = m->cfg.dbt_flags;
     s.stats_flags = stats_timing(&p->stats) ? 1u : 0u;
     s.page_events_max = stats_page_events_max(&p->stats);
+    s.split = m->msplit != NULL;
     s.code_size = m->cfg.code_size;
     s.auxv.data = (uint8_t *)p->auxv;
     s.auxv.len = p->auxv_bytes;
@@ -353,6 +354,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if ((r = msig_start(m))) return r;
     if ((r = fsvc_start(m))) return r;
     if ((r = dsm_node_init(&m->dsm, proc, cfg->mech, dirsvc_node0_send_request, m))) return r;
+    if ((r = msplit_node_start(m))) return r;
     /* every page the loader wrote is node 0's */
     pthread_rwlock_rdlock(&proc->mem.lock);
     size_t nv = proc->mem.n;
@@ -388,6 +390,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY, msplit_on_reply, m);
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);

@@ -56,6 +56,7 @@ struct master {
     struct fwd fwd;    /* the stream detector (dir_lock) */
     bool split_on;     /* [dsm] split */
     struct fs_detector fs; /* false-sharing detector (dir_lock; false_sharing.c) */
+    struct msplit *msplit; /* page splitting (split.c); NULL: off */
 
     /* remote threads: tid -> struct proxy */
     struct u64map proxies;
@@ -122,6 +123,9 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node);
 void dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
+/* dir_lock held: a request made and its actions sent (the splitter's, as
+ * node `nodes`, whose own actions are not sent). */
+void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 /* --stats: the "forwarding" object (a line of the top-level JSON). */
 void dirsvc_stats_json(struct master *m, FILE *f);
 
@@ -133,6 +137,21 @@ void mfs_on_writeback(struct master *m, const struct dir_entry *e, dsm_node_t no
                       const void *home, const void *data);
 void mfs_forget(struct master *m, uint64_t first, uint64_t n);
 void mfs_stats_json(struct master *m, FILE *f);
+
+/* split.c ([dsm] split): the splitter (started by mfs_start: maps the
+ * shadow area), node 0's side (after dsm_node_init), a page detected
+ * (dir_lock held), whether a request for page is dropped (dir_lock held:
+ * the page is split or on its way in or out), a directory change the
+ * splitter may wait for (dir_lock held), a node's PageSplitReply (loop
+ * thread), node 0's unsplit requests, the --stats line. */
+int msplit_start(struct master *m);
+int msplit_node_start(struct master *m);
+void msplit_detected(struct master *m, uint64_t page);
+bool msplit_drops(struct master *m, uint64_t page);
+void msplit_wake(struct master *m);
+void msplit_on_reply(struct net_conn *c, struct net_frame *f, void *arg);
+void msplit_release(void *ctx, uint64_t page);
+void msplit_stats_json(struct master *m, FILE *f);
 
 /* proxy.c */
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f);

@@ -18,6 +18,7 @@
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
+#include "cluster/split_node.h"
 #include "common/log.h"
 #include "net/transport.h"
 #include "syscall/futex_args.h"
@@ -124,6 +125,38 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, data);
 }
 
+/* ---- page splitting (cluster/split_node.h) ---- */
+
+static void split_release(void *ctx, uint64_t page) {
+    Shoal__PageSplitReply r = SHOAL__PAGE_SPLIT_REPLY__INIT;
+    r.page = page;
+    r.release = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY;
+    env.page_split_reply = &r;
+    send_master(ctx, &env, NULL);
+}
+
+static void h_split(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    if (!s->proc) return;
+    const Shoal__PageSplit *ps = f->env->page_split;
+    if (!ps->unsplit) {
+        split_node_apply(&s->dsm, ps->page, ps->shadow, ps->grain);
+    } else if (ps->done) {
+        split_node_done(&s->dsm, ps->page);
+    } else {
+        split_node_stop(&s->dsm, ps->page);
+        Shoal__PageSplitReply r = SHOAL__PAGE_SPLIT_REPLY__INIT;
+        r.page = ps->page;
+        r.req_id = ps->req_id;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY;
+        env.page_split_reply = &r;
+        send_master(s, &env, NULL);
+    }
+}
+
 /* ---- the address space ---- */
 
 static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
@@ -213,8 +246,8 @@ static void futex_sleep(struct slave *s, struct task *t, struct waiter *w, uint6
     while (!w->done) {
         pthread_mutex_unlock(&s->lock);
         int64_t e = cancelled ? 0
-                              : blocking_syscall(t, restart, SYS_futex, &w->word, FUTEX_WAIT_PRIVATE,
-                                                 0, NULL, NULL, 0);
+                              : blocking_syscall(t, restart, SYS_futex, &w->word,
+                                                 FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
         if (e == -restart && !cancelled) {
             send_cancel(s, (uint32_t)t->tid, req_id);
             cancelled = true;
@@ -544,6 +577,11 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, why);
         return;
     }
+    if (m->split && (r = split_node_enable(&s->dsm, split_release, s))) {
+        snprintf(why, sizeof why, "cannot set up page splitting: %s", strerror(-r));
+        ready(s, false, why);
+        return;
+    }
     p->mem.copy_files = true;
     p->mem.layout_opaque = s;
     p->mem.layout = layout_hook;
@@ -616,6 +654,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_SETUP, h_setup, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_GRANT, h_grant, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE, h_invalidate, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT, h_split, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE, h_response, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, h_spawn, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);

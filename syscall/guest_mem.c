@@ -251,6 +251,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
 
     /* a cluster shares memory through the DSM, which needs private pages */
     if (gs->copy_files) hflags = (hflags & ~MAP_TYPE) | MAP_PRIVATE;
+    if (fixed) gs_unsplit(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
     uint64_t at = 0;
@@ -381,6 +382,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
     len = page_up(len);
     if (!range_in_space(gs, addr, len)) return -EINVAL;
+    gs_unsplit(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     sf_remove(gs, addr, addr + len);
     host_reserve(gs, addr, len);
@@ -397,6 +399,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     if (len == 0) return 0;
     if (len > gs->size) return -ENOMEM;
     len = page_up(len);
+    gs_unsplit(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     if (!range_ok(gs, addr, len, 0)) {
         pthread_rwlock_unlock(&gs->lock);
@@ -450,6 +453,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     if (old_len > gs->size || new_len > gs->size) return -ENOMEM;
     old_len = page_up(old_len);
     new_len = page_up(new_len);
+    gs_unsplit(gs, old, old_len);
 
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
@@ -523,6 +527,7 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) 
     /* DONTNEED zeroes memory: a cluster makes every node forget it, in
      * the order of other layout changes */
     bool discard = advice == MADV_DONTNEED && gs->layout;
+    if (discard) gs_unsplit(gs, addr, len);
     if (discard)
         pthread_rwlock_wrlock(&gs->lock);
     else
@@ -572,10 +577,12 @@ out:
 /* ---- checked access for syscall handlers ---- */
 
 bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    gs_unsplit(gs, addr, len);
     return range_ok(gs, addr, len, prot);
 }
 
 bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    gs_unsplit(gs, addr, len);
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, addr, len, prot);
     pthread_rwlock_unlock(&gs->lock);
@@ -583,6 +590,7 @@ bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
 }
 
 int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
+    gs_unsplit(gs, src, len);
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, src, len, PROT_READ);
     if (ok) memcpy(dst, gs->base + src, len);
@@ -591,6 +599,7 @@ int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
 }
 
 int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len) {
+    gs_unsplit(gs, dst, len);
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, dst, len, PROT_WRITE);
     if (ok) memcpy(gs->base + dst, src, len);
@@ -599,6 +608,7 @@ int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t le
 }
 
 long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
+    gs_unsplit(gs, src, cap);
     pthread_rwlock_rdlock(&gs->lock);
     long ret = -EFAULT;
     size_t done = 0;

@@ -67,7 +67,24 @@ struct guest_space {
     struct gs_shared_file *sf;
     size_t nsf, capsf;
     _Atomic size_t nsf_live; /* nsf, for a look without the lock */
+
+    /* Page splitting (cluster/split_node.h, `[dsm] split`): how many pages
+     * of this space are split on this node now, and the hook that makes
+     * the split pages of a range whole again (waiting for it). The
+     * emulator's accessors below and the layout changes call it first,
+     * so with nothing split (always, with split off) the cost is one
+     * relaxed load. */
+    _Atomic unsigned split_live;
+    void (*unsplit)(void *opaque, uint64_t addr, uint64_t len);
+    void *unsplit_opaque;
 };
+
+/* Makes [addr, addr+len) free of split pages before the emulator (or the
+ * kernel, through a pointer) touches it. */
+static inline void gs_unsplit(const struct guest_space *gs, uint64_t addr, uint64_t len) {
+    if (atomic_load_explicit(&gs->split_live, memory_order_relaxed) && gs->unsplit)
+        gs->unsplit(gs->unsplit_opaque, addr, len);
+}
 
 #define GS_DEFAULT_SIZE (1ull << 39)
 #define GS_MMAP_MIN     0x10000ull /* like vm.mmap_min_addr */

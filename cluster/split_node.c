@@ -1,0 +1,333 @@
+/* Page splitting on one node (split_node.h): the lock-free table of split
+ * pages, the DBT's redirect hooks, the emulator's way back (unsplit), and
+ * the host steps of a split and an unsplit. */
+#define _GNU_SOURCE
+#include "cluster/split_node.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cluster/dsm_node.h"
+#include "common/log.h"
+#include "dbt/redirect.h"
+
+/* The node whose table the host-fault hook reads (a signal handler gets
+ * no context; one guest process per host process). */
+static struct split_node *_Atomic g_split;
+
+static unsigned hash(uint64_t page) {
+    return (unsigned)((page * 0x9e3779b97f4a7c15ull) >> 40) & (SPLIT_TABLE - 1);
+}
+
+/* Lock-free: the entry of page, or -1. Async-signal-safe. */
+static int find(struct split_node *sn, uint64_t page) {
+    for (unsigned i = hash(page), n = 0; n < SPLIT_TABLE; i = (i + 1) & (SPLIT_TABLE - 1), n++) {
+        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
+        if (k == page + 1) return (int)i;
+        if (!k) return -1;
+    }
+    return -1;
+}
+
+/* sn->lock held: the entry of page, made if needed (state ORDINARY). */
+static int find_or_add(struct split_node *sn, uint64_t page) {
+    for (unsigned i = hash(page), n = 0; n < SPLIT_TABLE; i = (i + 1) & (SPLIT_TABLE - 1), n++) {
+        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_relaxed);
+        if (k == page + 1) return (int)i;
+        if (!k) {
+            atomic_store_explicit(&sn->key[i], page + 1, memory_order_release);
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static unsigned slot_of(const struct split_node *sn, uint64_t shadow_page) {
+    return (unsigned)((shadow_page * DSM_PAGE_SIZE - sn->lo) / (SPLIT_SLOT_PAGES * DSM_PAGE_SIZE));
+}
+
+static bool in_area(const struct split_node *sn, uint64_t addr) {
+    return addr >= sn->lo && addr < sn->hi;
+}
+
+static void wait_ordinary(struct split_node *sn, int i) {
+    pthread_mutex_lock(&sn->lock);
+    while (atomic_load(&sn->state[i]) != SPLIT_ORDINARY)
+        pthread_cond_wait(&sn->cond, &sn->lock);
+    pthread_mutex_unlock(&sn->lock);
+}
+
+/* An access that cannot be redirected needs page whole: ask, then wait. */
+static void unsplit_wait(struct split_node *sn, int i, uint64_t page) {
+    if (atomic_load(&sn->state[i]) == SPLIT_ON) {
+        atomic_fetch_add(&sn->stats.releases, 1);
+        sn->release(sn->ctx, page);
+    }
+    wait_ordinary(sn, i);
+}
+
+/* ---- the DBT's hooks (dbt/redirect.h) ---- */
+
+static bool covers(void *opaque, uint64_t addr) {
+    struct split_node *sn = opaque;
+    return in_area(sn, addr) || find(sn, addr / DSM_PAGE_SIZE) >= 0;
+}
+
+static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
+    (void)write;
+    struct split_node *sn = opaque;
+    int i = find(sn, addr / DSM_PAGE_SIZE);
+    if (i < 0 || atomic_load_explicit(&sn->state[i], memory_order_acquire) != SPLIT_ON) return addr;
+    unsigned g = atomic_load_explicit(&sn->grain, memory_order_relaxed);
+    uint64_t off = addr % DSM_PAGE_SIZE;
+    /* straddling a grain (or the page): not redirected, it faults and
+     * `release` unsplits */
+    if (!size || off / g != (off + size - 1) / g) return addr;
+    atomic_fetch_add_explicit(&sn->stats.redirected, 1, memory_order_relaxed);
+    return (atomic_load_explicit(&sn->shadow[i], memory_order_relaxed) + off / g) * DSM_PAGE_SIZE +
+           off;
+}
+
+/* The page a marked instruction keeps faulting on when it became ordinary
+ * meanwhile: retried once, then the fault is the guest's. */
+static __thread uint64_t retried_page = UINT64_MAX;
+
+static bool release(void *opaque, uint64_t addr) {
+    struct split_node *sn = opaque;
+    /* a shadow page of a page unsplit meanwhile: the instruction maps to
+     * the page itself now */
+    if (in_area(sn, addr)) return true;
+    uint64_t page = addr / DSM_PAGE_SIZE;
+    int i = find(sn, page);
+    if (i < 0) return false;
+    if (atomic_load(&sn->state[i]) == SPLIT_ORDINARY) {
+        bool again = retried_page != page;
+        retried_page = page;
+        return again;
+    }
+    retried_page = UINT64_MAX;
+    unsplit_wait(sn, i, page);
+    return true;
+}
+
+/* ---- the emulator's accesses ---- */
+
+/* guest_space's unsplit hook: every split page of [addr, addr + len) is
+ * made whole before a syscall, the futex service or a signal frame
+ * touches it (or hands it to the kernel). */
+static void gs_unsplit_hook(void *opaque, uint64_t addr, uint64_t len) {
+    struct split_node *sn = opaque;
+    if (!len) return;
+    uint64_t first = addr / DSM_PAGE_SIZE, last = (addr + len - 1) / DSM_PAGE_SIZE;
+    if (last < first) last = UINT64_MAX / DSM_PAGE_SIZE;
+    if (last - first < 64) {
+        for (uint64_t p = first; p <= last; p++) {
+            int i = find(sn, p);
+            if (i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+                atomic_fetch_add(&sn->stats.emulator_waits, 1);
+                unsplit_wait(sn, i, p);
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < SPLIT_TABLE; i++) {
+        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
+        if (!k || k - 1 < first || k - 1 > last) continue;
+        if (atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+            atomic_fetch_add(&sn->stats.emulator_waits, 1);
+            unsplit_wait(sn, i, k - 1);
+        }
+    }
+}
+
+static void futex_wait(_Atomic uint32_t *w, uint32_t v) {
+    syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+}
+
+/* In the SIGSEGV handler, for a host fault outside guest code on a sealed
+ * page: an emulator access that raced with a split (its check saw the
+ * page whole). Async-signal-safe: the page goes down a pipe to a thread
+ * that asks for the unsplit; this thread sleeps on the epoch until the
+ * page is whole, then the access is retried. */
+static __thread uint64_t host_retried = UINT64_MAX;
+static bool host_fault_hook(uintptr_t host) {
+    struct split_node *sn = atomic_load(&g_split);
+    if (!sn) return false;
+    const struct guest_space *gs = &sn->dsm->proc->mem;
+    if (host < (uintptr_t)gs->base || host - (uintptr_t)gs->base >= gs->size) return false;
+    uint64_t page = (host - (uintptr_t)gs->base) / DSM_PAGE_SIZE;
+    int i = find(sn, page);
+    if (i < 0) return false;
+    if (atomic_load(&sn->state[i]) == SPLIT_ON) {
+        ssize_t w = write(sn->pipe_wr, &page, sizeof page);
+        (void)w;
+    }
+    bool waited = false;
+    for (;;) {
+        uint32_t e = atomic_load(&sn->epoch);
+        if (atomic_load(&sn->state[i]) == SPLIT_ORDINARY) break;
+        waited = true;
+        futex_wait(&sn->epoch, e);
+    }
+    if (waited) {
+        host_retried = UINT64_MAX;
+        return true;
+    }
+    /* whole already: retry once (it was unsealed after the fault) */
+    bool again = host_retried != page;
+    host_retried = page;
+    return again;
+}
+
+static void *release_thread(void *arg) {
+    struct split_node *sn = arg;
+    uint64_t page;
+    while (read(sn->pipe_rd, &page, sizeof page) == (ssize_t)sizeof page) {
+        atomic_fetch_add(&sn->stats.releases, 1);
+        sn->release(sn->ctx, page);
+    }
+    return NULL;
+}
+
+int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page), void *ctx) {
+    struct split_node *sn = calloc(1, sizeof *sn);
+    if (!sn) return -ENOMEM;
+    sn->dsm = n;
+    sn->lo = split_area_lo(n->proc->mem.size);
+    sn->hi = sn->lo + SPLIT_AREA_SIZE;
+    sn->release = rel;
+    sn->ctx = ctx;
+    pthread_mutex_init(&sn->lock, NULL);
+    pthread_cond_init(&sn->cond, NULL);
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC)) {
+        free(sn);
+        return -errno;
+    }
+    sn->pipe_rd = fds[0];
+    sn->pipe_wr = fds[1];
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&th, &attr, release_thread, sn);
+    pthread_attr_destroy(&attr);
+    if (e) return -e;
+    struct dbt_redirect_hooks h = {covers, map, release, sn};
+    int r = dbt_set_redirect_hooks(n->proc->dbt, &h);
+    if (r) return r;
+    n->split = sn;
+    atomic_store(&g_split, sn);
+    dbt_set_host_fault_hook(host_fault_hook);
+    n->proc->mem.unsplit_opaque = sn;
+    n->proc->mem.unsplit = gs_unsplit_hook;
+    return 0;
+}
+
+void split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain) {
+    struct split_node *sn = n->split;
+    if (!sn || !grain || page * DSM_PAGE_SIZE >= n->proc->mem.size ||
+        shadow * DSM_PAGE_SIZE < sn->lo || shadow * DSM_PAGE_SIZE >= sn->hi)
+        return;
+    atomic_store(&sn->grain, grain);
+    pthread_mutex_lock(&sn->lock);
+    int i = find_or_add(sn, page);
+    if (i < 0 || atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+        pthread_mutex_unlock(&sn->lock);
+        if (i < 0)
+            log_error("dsm: split: table full, page 0x%llx not split here",
+                      (unsigned long long)page * DSM_PAGE_SIZE);
+        return;
+    }
+    atomic_store(&sn->shadow[i], shadow);
+    atomic_store(&sn->slot_page[slot_of(sn, shadow)], page + 1);
+    atomic_store_explicit(&sn->state[i], SPLIT_ON, memory_order_release);
+    uint64_t off = page * DSM_PAGE_SIZE;
+    /* sealed first: from here a guest access is the DBT's, never a miss */
+    int r = dsm_fault_seal(n->region, off, true);
+    if (!r) r = dsm_fault_drop(n->region, off);
+    pthread_mutex_unlock(&sn->lock);
+    if (r) log_error("dsm: split: sealing page 0x%llx: %s", (unsigned long long)off, strerror(-r));
+    dsm_pages_forget(&n->pages, page, 1);
+    atomic_fetch_add(&n->proc->mem.split_live, 1);
+    atomic_fetch_add(&sn->stats.splits, 1);
+}
+
+void split_node_stop(struct dsm_node *n, uint64_t page) {
+    struct split_node *sn = n->split;
+    if (!sn) return;
+    pthread_mutex_lock(&sn->lock);
+    int i = find(sn, page);
+    if (i >= 0 && atomic_load(&sn->state[i]) == SPLIT_ON) {
+        atomic_store(&sn->slot_page[slot_of(sn, atomic_load(&sn->shadow[i]))], 0);
+        atomic_store(&sn->state[i], SPLIT_STOPPING);
+    }
+    pthread_mutex_unlock(&sn->lock);
+}
+
+void split_node_done(struct dsm_node *n, uint64_t page) {
+    struct split_node *sn = n->split;
+    if (!sn) return;
+    /* stale state from before the split (a request it dropped) goes */
+    dsm_pages_forget(&n->pages, page, 1);
+    pthread_mutex_lock(&sn->lock);
+    int i = find(sn, page);
+    bool was = i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
+    if (was) {
+        uint64_t off = page * DSM_PAGE_SIZE;
+        int r = dsm_fault_drop(n->region, off);
+        if (!r) r = dsm_fault_seal(n->region, off, false);
+        if (r)
+            log_error("dsm: unsplit: unsealing page 0x%llx: %s", (unsigned long long)off,
+                      strerror(-r));
+        atomic_store(&sn->slot_page[slot_of(sn, atomic_load(&sn->shadow[i]))], 0);
+        atomic_store(&sn->state[i], SPLIT_ORDINARY);
+        pthread_cond_broadcast(&sn->cond);
+    }
+    pthread_mutex_unlock(&sn->lock);
+    if (!was) return;
+    atomic_fetch_sub(&n->proc->mem.split_live, 1);
+    atomic_fetch_add(&sn->stats.unsplits, 1);
+    atomic_fetch_add(&sn->epoch, 1);
+    syscall(SYS_futex, &sn->epoch, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+bool split_node_on_fault(struct dsm_node *n, uint64_t page) {
+    struct split_node *sn = n->split;
+    uint64_t addr = page * DSM_PAGE_SIZE;
+    if (in_area(sn, addr)) {
+        /* a shadow page: the directory's, unless its page was unsplit
+         * (an instruction mapped to it before): then the faulting
+         * instruction must run again and map anew */
+        if (atomic_load(&sn->slot_page[slot_of(sn, page)])) return false;
+        dsm_fault_seal(n->region, addr, true);
+        return true;
+    }
+    if (find(sn, page) < 0) return false;
+    pthread_mutex_lock(&sn->lock);
+    int i = find(sn, page);
+    bool mine = atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
+    if (mine) dsm_fault_seal(n->region, addr, true);
+    pthread_mutex_unlock(&sn->lock);
+    return mine;
+}
+
+void split_node_stats_json(struct dsm_node *n, char *buf, unsigned len) {
+    struct split_node *sn = n->split;
+    struct dbt_redirect_stats rs = {0};
+    if (sn) dbt_get_redirect_stats(n->proc->dbt, &rs);
+    snprintf(buf, len,
+             "{\"pages_split\": %llu, \"pages_unsplit\": %llu, \"redirected_accesses\": %llu, "
+             "\"insns_redirected\": %llu, \"releases\": %llu, \"emulator_waits\": %llu}",
+             sn ? (unsigned long long)sn->stats.splits : 0ull,
+             sn ? (unsigned long long)sn->stats.unsplits : 0ull,
+             sn ? (unsigned long long)sn->stats.redirected : 0ull, (unsigned long long)rs.marked,
+             sn ? (unsigned long long)sn->stats.releases : 0ull,
+             sn ? (unsigned long long)sn->stats.emulator_waits : 0ull);
+}

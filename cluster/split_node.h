@@ -1,0 +1,103 @@
+/* One node's side of page splitting (dsm/DESIGN.md, "Page splitting";
+ * `[dsm] split = on`). The master splits a falsely shared guest page P
+ * into shadow pages: chunk i (`grain` bytes) of P lives at the same offset
+ * of shadow page S_i, an ordinary DSM page of the shadow area. On every
+ * node P is then absent and sealed (PROT_NONE): a guest instruction that
+ * touches it faults, the DBT marks it and re-translates it with a mapped
+ * address (dbt/redirect.h, the hooks installed here); every other
+ * instruction and every other page is untouched.
+ *
+ * What cannot be redirected makes P ordinary again (an unsplit, run by the
+ * master): a syscall or any emulator access to P (the guest space's
+ * unsplit hook, and the host-fault hook for an emulator access that
+ * raced with a split), an exclusive or atomic, an access straddling a
+ * grain (the DBT's release hook).
+ *
+ * The table of split pages is read without a lock (translated code calls
+ * `map` on every redirected access): entries are added, never removed
+ * (an unsplit page keeps its key with state ORDINARY), and it is bounded
+ * by the master's number of shadow slots. */
+#ifndef SHOAL_CLUSTER_SPLIT_NODE_H
+#define SHOAL_CLUSTER_SPLIT_NODE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dsm/directory.h"
+
+struct dsm_node;
+
+/* The shadow area: SPLIT_SLOTS slots of SPLIT_SLOT_PAGES guest pages (one
+ * per grain at the smallest grain), in the middle of the guest space, far
+ * from the loader (bottom), the stack and mmap placement (top). The master
+ * maps it as an ordinary anonymous guest mapping, so placement avoids it
+ * and every node has it from the set-up. Slots are never reused. */
+#define SPLIT_SLOTS      256
+#define SPLIT_SLOT_PAGES 512
+#define SPLIT_TABLE      1024 /* > 2 * SPLIT_SLOTS: open addressing stays short */
+#define SPLIT_AREA_SIZE  ((uint64_t)SPLIT_SLOTS * SPLIT_SLOT_PAGES * DSM_PAGE_SIZE)
+static inline uint64_t split_area_lo(uint64_t space_size) {
+    return space_size / 2;
+}
+
+enum split_state {
+    SPLIT_ORDINARY = 0, /* never split, or unsplit and whole again */
+    SPLIT_ON = 1,       /* split: guest accesses redirect to the shadow pages */
+    SPLIT_STOPPING = 2, /* being unsplit: sealed, not redirected, not requested */
+};
+
+struct split_stats {
+    _Atomic uint64_t splits, unsplits; /* pages split / made whole here */
+    _Atomic uint64_t redirected;       /* guest accesses mapped to a shadow page */
+    _Atomic uint64_t releases;         /* unsplits this node asked for */
+    _Atomic uint64_t emulator_waits;   /* emulator accesses that waited for an unsplit */
+};
+
+struct split_node {
+    struct dsm_node *dsm;
+    uint64_t lo, hi; /* the shadow area, guest addresses */
+    _Atomic unsigned grain;
+    _Atomic uint64_t key[SPLIT_TABLE];       /* page + 1; 0: empty */
+    _Atomic uint64_t shadow[SPLIT_TABLE];    /* page number of S_0 */
+    _Atomic uint8_t state[SPLIT_TABLE];      /* enum split_state */
+    _Atomic uint64_t slot_page[SPLIT_SLOTS]; /* page + 1 of a live slot, 0: dead or unused */
+    pthread_mutex_t lock;                    /* table writers; waiters for an unsplit */
+    pthread_cond_t cond;
+    /* bumped and futex-woken when a page becomes ordinary again (the
+     * host-fault hook waits on it in a signal handler) */
+    _Atomic uint32_t epoch;
+    /* ask the master to unsplit page (the slave: a message; the master:
+     * its own queue). Never waits. */
+    void (*release)(void *ctx, uint64_t page);
+    void *ctx;
+    /* the host-fault hook cannot send: it writes pages here, a thread
+     * sends them */
+    int pipe_rd, pipe_wr;
+    struct split_stats stats;
+};
+
+/* Turns splitting on for node n (before any guest code runs): the shadow
+ * area's bounds, the DBT's redirect hooks, the guest space's unsplit hook,
+ * the host-fault hook. 0 or -errno. */
+int split_node_enable(struct dsm_node *n, void (*release)(void *ctx, uint64_t page), void *ctx);
+
+/* The master's PageSplit: page is split (shadow: page number of S_0). */
+void split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain);
+/* Unsplit, first half: stop redirecting page (it stays sealed); the node
+ * then answers, and the master gathers the shadow pages. */
+void split_node_stop(struct dsm_node *n, uint64_t page);
+/* Unsplit, done: page is an ordinary absent page again. */
+void split_node_done(struct dsm_node *n, uint64_t page);
+
+/* The fault handler: a fault on a split or stopping page, or on a shadow
+ * page of a page no longer split, is not the directory's: the page is
+ * sealed and the thread woken (it faults again as a SIGSEGV, which the
+ * DBT redirects). true: handled. */
+bool split_node_on_fault(struct dsm_node *n, uint64_t page);
+
+/* --stats */
+void split_node_stats_json(struct dsm_node *n, char *buf, unsigned len);
+
+#endif

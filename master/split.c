@@ -1,0 +1,311 @@
+/* [dsm] split = on: the master's side of page splitting (dsm/DESIGN.md,
+ * "Page splitting"; the node's side is cluster/split_node.h).
+ *
+ * One thread, the splitter, runs splits and unsplits one at a time under
+ * the directory lock (released while it waits). It moves page contents
+ * with the directory's own protocol, as a node that exists only here (id
+ * `nodes`: actions for it are not sent), so the directory's invariants
+ * hold throughout:
+ *  - split P (detected falsely shared): a WRITE on P's behalf takes M away
+ *    from every node (the newest copy lands in the home copy); the home
+ *    copies of the shadow pages S_i are filled from it; P leaves the
+ *    directory; PageSplit goes to every node. From the WRITE on, requests
+ *    for P are dropped: each was sent before its node learnt of the split,
+ *    and the node forgets it when PageSplit arrives (FIFO links).
+ *  - unsplit P (a node needs it whole): PageSplit(unsplit) to every node,
+ *    which stops redirecting and answers; then a READ on the master's
+ *    behalf of each S_i brings its newest copy home; P's home copy is
+ *    reassembled, the S_i leave the directory, and PageSplit(done) makes
+ *    P an ordinary page on every node. A page is split at most once (the
+ *    detector reports it once): a page that keeps needing the emulator
+ *    does not thrash.
+ * Shadow slots are never reused (SPLIT_SLOTS per run): a late access
+ * through a stale mapping finds a dead slot, never another page's data. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "cluster/split_node.h"
+#include "common/log.h"
+#include "master/master_internal.h"
+
+enum job_kind { JOB_SPLIT, JOB_UNSPLIT };
+struct job {
+    struct job *next;
+    uint64_t page;
+    enum job_kind kind;
+};
+
+enum mpage_state { MP_GATHER, MP_SPLIT, MP_UNSPLIT };
+struct mpage {
+    enum mpage_state state;
+    uint64_t shadow; /* page number of S_0 */
+    uint64_t req;    /* the unsplit's req_id */
+    unsigned acks;   /* nodes yet to answer it */
+};
+
+struct msplit {
+    pthread_cond_t cond; /* with dir_lock: jobs, writebacks, acks */
+    struct job *head, *tail;
+    struct u64map pages; /* page -> struct mpage *: split, or on the way in or out */
+    unsigned slots_used, grain;
+    uint64_t lo; /* the shadow area */
+    uint64_t req_seq;
+    struct {
+        uint64_t split, unsplit, releases, no_slot, skipped;
+    } stats;
+};
+
+static dsm_node_t self(const struct master *m) {
+    return (dsm_node_t)m->cfg.nodes;
+}
+
+static const void *home(struct master *m, uint64_t page) {
+    static const uint8_t zeros[DSM_PAGE_SIZE];
+    const void *h = u64map_get(&m->home, page);
+    return h ? h : zeros;
+}
+
+/* dir_lock held; returns it held. Timed: node 0's acks applied inline do
+ * not come through the hooks that signal. */
+static void wait_dir(struct master *m) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 2000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&m->msplit->cond, &m->dir_lock, &ts);
+}
+
+static void broadcast(struct master *m, uint64_t page, uint64_t shadow, bool unsplit, bool done,
+                      uint64_t req, unsigned *sent) {
+    Shoal__PageSplit ps = SHOAL__PAGE_SPLIT__INIT;
+    ps.page = page;
+    ps.shadow = shadow;
+    ps.grain = m->msplit->grain;
+    ps.unsplit = unsplit;
+    ps.done = done;
+    ps.req_id = req;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT;
+    env.page_split = &ps;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        if (!master_send(m, n, &env, NULL) && sent) (*sent)++;
+}
+
+static void drop_page(struct master *m, uint64_t page) {
+    dir_forget(&m->dir, page);
+    page_pool_put(&m->home_pool, u64map_del(&m->home, page));
+}
+
+/* dir_lock held. */
+static void do_split(struct master *m, uint64_t page) {
+    struct msplit *ms = m->msplit;
+    uint64_t addr = page * DSM_PAGE_SIZE;
+    if (u64map_get(&ms->pages, page) || !dir_find(&m->dir, page)) return;
+    if ((addr >= ms->lo && addr < ms->lo + SPLIT_AREA_SIZE) || dsm_node_in_exec(&m->dsm, addr)) {
+        ms->stats.skipped++; /* a shadow page, or one that may hold code */
+        return;
+    }
+    if (ms->slots_used >= SPLIT_SLOTS) {
+        ms->stats.no_slot++;
+        return;
+    }
+    struct mpage *mp = calloc(1, sizeof *mp);
+    if (!mp || u64map_put(&ms->pages, page, mp)) {
+        free(mp);
+        return;
+    }
+    mp->state = MP_GATHER;
+    dirsvc_request_locked(m, page, self(m), DSM_REQ_WRITE);
+    for (;;) {
+        const struct dir_entry *e = dir_find(&m->dir, page);
+        if (!e || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
+            u64map_del(&ms->pages, page);
+            free(mp);
+            return;
+        }
+        if (e->state == DSM_M && e->owner == self(m) && e->txn.wait == DIR_WAIT_NONE) break;
+        wait_dir(m);
+    }
+    unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
+    uint64_t shadow = ms->lo / DSM_PAGE_SIZE + (uint64_t)ms->slots_used++ * SPLIT_SLOT_PAGES;
+    const uint8_t *hp = home(m, page);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *h = page_pool_get(&m->home_pool);
+        SHOAL_ASSERT(h);
+        memset(h, 0, DSM_PAGE_SIZE);
+        memcpy(h + i * g, hp + i * g, g);
+        page_pool_put(&m->home_pool, u64map_del(&m->home, shadow + i));
+        SHOAL_ASSERT(!u64map_put(&m->home, shadow + i, h));
+    }
+    drop_page(m, page);
+    mp->state = MP_SPLIT;
+    mp->shadow = shadow;
+    broadcast(m, page, shadow, false, false, 0, NULL);
+    split_node_apply(&m->dsm, page, shadow, g);
+    ms->stats.split++;
+    log_debug("dsm: page 0x%" PRIx64 " split into %u shadow pages at 0x%" PRIx64, addr, n,
+              shadow * DSM_PAGE_SIZE);
+}
+
+/* dir_lock held. */
+static void do_unsplit(struct master *m, uint64_t page) {
+    struct msplit *ms = m->msplit;
+    struct mpage *mp = u64map_get(&ms->pages, page);
+    if (!mp || mp->state != MP_SPLIT) return;
+    mp->state = MP_UNSPLIT;
+    mp->req = ++ms->req_seq;
+    mp->acks = 0;
+    broadcast(m, page, mp->shadow, true, false, mp->req, &mp->acks);
+    split_node_stop(&m->dsm, page);
+    /* a node that is lost answers nothing: the run is ending */
+    while (mp->acks && !atomic_load(&m->exiting))
+        wait_dir(m);
+    unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
+    uint8_t *whole = page_pool_get(&m->home_pool);
+    SHOAL_ASSERT(whole);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t s = mp->shadow + i;
+        if (dir_find(&m->dir, s)) {
+            dirsvc_request_locked(m, s, self(m), DSM_REQ_READ);
+            const struct dir_entry *e;
+            while ((e = dir_find(&m->dir, s)) && !atomic_load(&m->exiting) &&
+                   (e->state == DSM_M || e->txn.wait != DIR_WAIT_NONE || e->qlen))
+                wait_dir(m);
+        }
+        memcpy(whole + i * g, (const uint8_t *)home(m, s) + i * g, g);
+        drop_page(m, s);
+    }
+    page_pool_put(&m->home_pool, u64map_del(&m->home, page));
+    SHOAL_ASSERT(!u64map_put(&m->home, page, whole));
+    u64map_del(&ms->pages, page);
+    uint64_t shadow = mp->shadow;
+    free(mp);
+    broadcast(m, page, shadow, true, true, 0, NULL);
+    split_node_done(&m->dsm, page);
+    ms->stats.unsplit++;
+    log_debug("dsm: page 0x%" PRIx64 " whole again", page * DSM_PAGE_SIZE);
+}
+
+static void *splitter(void *arg) {
+    struct master *m = arg;
+    struct msplit *ms = m->msplit;
+    pthread_mutex_lock(&m->dir_lock);
+    for (;;) {
+        while (!ms->head)
+            pthread_cond_wait(&ms->cond, &m->dir_lock);
+        struct job *j = ms->head;
+        ms->head = j->next;
+        if (!ms->head) ms->tail = NULL;
+        if (j->kind == JOB_SPLIT)
+            do_split(m, j->page);
+        else
+            do_unsplit(m, j->page);
+        free(j);
+    }
+    return NULL;
+}
+
+/* dir_lock held. */
+static void enqueue(struct master *m, uint64_t page, enum job_kind kind) {
+    struct msplit *ms = m->msplit;
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) return; /* a split not made, or an unsplit asked again */
+    j->page = page;
+    j->kind = kind;
+    if (ms->tail)
+        ms->tail->next = j;
+    else
+        ms->head = j;
+    ms->tail = j;
+    pthread_cond_broadcast(&ms->cond);
+}
+
+int msplit_start(struct master *m) {
+    struct msplit *ms = calloc(1, sizeof *ms);
+    if (!ms) return -ENOMEM;
+    pthread_cond_init(&ms->cond, NULL);
+    u64map_init(&ms->pages);
+    ms->grain = m->fs.cfg.grain;
+    ms->lo = split_area_lo(m->proc->mem.size);
+    /* an ordinary guest mapping: placement avoids it and every node maps
+     * it from the set-up */
+    int r = gs_map_fixed(&m->proc->mem, ms->lo, SPLIT_AREA_SIZE, PROT_READ | PROT_WRITE, GVMA_ANON);
+    if (r) {
+        free(ms);
+        return r;
+    }
+    m->msplit = ms;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&th, &attr, splitter, m);
+    pthread_attr_destroy(&attr);
+    return -e;
+}
+
+void msplit_release(void *ctx, uint64_t page) {
+    struct master *m = ctx;
+    pthread_mutex_lock(&m->dir_lock);
+    m->msplit->stats.releases++;
+    enqueue(m, page, JOB_UNSPLIT);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+int msplit_node_start(struct master *m) {
+    return m->msplit ? split_node_enable(&m->dsm, msplit_release, m) : 0;
+}
+
+void msplit_detected(struct master *m, uint64_t page) {
+    enqueue(m, page, JOB_SPLIT);
+}
+
+bool msplit_drops(struct master *m, uint64_t page) {
+    return u64map_get(&m->msplit->pages, page) != NULL;
+}
+
+void msplit_wake(struct master *m) {
+    pthread_cond_broadcast(&m->msplit->cond);
+}
+
+void msplit_on_reply(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    const Shoal__PageSplitReply *r = f->env->page_split_reply;
+    if (!m->msplit) return;
+    if (r->release) {
+        msplit_release(m, r->page);
+        return;
+    }
+    pthread_mutex_lock(&m->dir_lock);
+    struct mpage *mp = u64map_get(&m->msplit->pages, r->page);
+    if (mp && mp->state == MP_UNSPLIT && mp->req == r->req_id && mp->acks) {
+        mp->acks--;
+        pthread_cond_broadcast(&m->msplit->cond);
+    }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+void msplit_stats_json(struct master *m, FILE *f) {
+    struct msplit *ms = m->msplit;
+    char node0[256];
+    split_node_stats_json(&m->dsm, node0, sizeof node0);
+    pthread_mutex_lock(&m->dir_lock);
+    uint64_t split = ms ? ms->stats.split : 0, unsplit = ms ? ms->stats.unsplit : 0,
+             releases = ms ? ms->stats.releases : 0, no_slot = ms ? ms->stats.no_slot : 0,
+             skipped = ms ? ms->stats.skipped : 0;
+    size_t now = ms ? ms->pages.n : 0;
+    pthread_mutex_unlock(&m->dir_lock);
+    fprintf(f,
+            "  \"split\": {\"pages_split\": %" PRIu64 ", \"pages_unsplit\": %" PRIu64
+            ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
+            ", \"skipped\": %" PRIu64 ", \"node0\": %s},\n",
+            split, unsplit, now, releases, no_slot, skipped, node0);
+}

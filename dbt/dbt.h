@@ -21,6 +21,7 @@ struct dbt_options {
     bool log_exec;            /* print each block as it runs */
     bool no_chain;            /* do not link blocks directly */
     bool no_follow;   /* end blocks at unconditional branches (also SHOAL_JIT_DISABLE=follow) */
+    bool no_sidexit;  /* end blocks at conditional branches (also SHOAL_JIT_DISABLE=sidexit) */
     bool count_insns; /* JIT: keep cpu->icount exact (costs a memory add per block) */
     FILE *log;        /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint

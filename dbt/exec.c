@@ -22,6 +22,7 @@
 #define JC_SIZE             (1u << JC_BITS)
 #define DEFAULT_BLOCK_INSNS 64
 #define MAX_FOLLOW          4 /* unconditional branches a block follows (superblock) */
+#define MAX_SIDE_EXITS      8 /* conditional branches a block goes through */
 
 struct dbt {
     struct dbt_options opt;
@@ -57,6 +58,7 @@ struct dbt *dbt_create(const struct dbt_options *opts) {
     if (!d->opt.max_block_insns) d->opt.max_block_insns = DEFAULT_BLOCK_INSNS;
     const char *off = getenv("SHOAL_JIT_DISABLE");
     if (off && strstr(off, "follow")) d->opt.no_follow = true;
+    if (off && strstr(off, "sidexit")) d->opt.no_sidexit = true;
     if (!d->opt.log) d->opt.log = stderr;
     pthread_mutex_init(&d->lock, NULL);
     tb_cache_init(&d->cache);
@@ -207,6 +209,33 @@ static bool follow_branch(const struct dbt *d, const struct a64_ctx *c, uint64_t
     return true;
 }
 
+/* A conditional branch whose fall-through stays in the page becomes a
+ * side exit (IR_EXITC) and the block goes on with the fall-through, so
+ * a loop made of several small blocks becomes one block (often a
+ * self-loop: dbt/jit/loop.c); not for a branch to or from the block
+ * start (that one stays the terminator). The EXITC's second operand, the
+ * guest insns after it, is filled in once the block is complete. */
+static bool side_exit(const struct dbt *d, struct a64_ctx *c, uint64_t start, ir_temp *skip,
+                      unsigned *nskip, unsigned n) {
+    struct ir_block *b = c->b;
+    const struct ir_term t = b->term;
+    if (d->opt.no_sidexit || t.kind != TERM_BRCOND || t.next != c->pc + 4 ||
+        (t.next >> 12) != (start >> 12) || t.target == start || t.next == start ||
+        *nskip >= MAX_SIDE_EXITS)
+        return false;
+    struct ir_insn *k = ir_emit(b, IR_CONST, 64);
+    k->dst = ir_new_temp(b);
+    k->imm = n; /* insns run so far; becomes insns left at the end */
+    ir_temp kt = k->dst;
+    struct ir_insn *x = ir_emit(b, IR_EXITC, 64);
+    x->a[0] = t.temp;
+    x->a[1] = kt;
+    x->imm = t.target;
+    skip[(*nskip)++] = kt;
+    b->term = (struct ir_term){0};
+    return true;
+}
+
 static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb *tb = calloc(1, sizeof *tb);
     SHOAL_ASSERT(tb);
@@ -217,6 +246,8 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     uint64_t page_end = (pc | 0xfff) + 1;
     uint64_t seg[MAX_FOLLOW + 2][2] = {{pc, pc}};
     unsigned nseg = 1;
+    ir_temp skip[MAX_SIDE_EXITS];
+    unsigned nskip = 0;
     tb->start = pc;
     for (unsigned n = 0;; n++) {
         uint32_t insn;
@@ -247,6 +278,10 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
             b->term = (struct ir_term){0};
             continue;
         }
+        if (c.done && n + 1 < d->opt.max_block_insns &&
+            b->ntemps + IR_TEMP_RESERVE < IR_MAX_TEMPS &&
+            side_exit(d, &c, pc, skip, &nskip, b->guest_insns))
+            c.done = false;
         if (c.done) break;
         c.pc += 4;
         /* Blocks stay inside one guest page so invalidation stays page-local. */
@@ -257,6 +292,12 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
         }
     }
     if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+    for (unsigned k = 0; k < nskip; k++)
+        for (uint32_t j = 0; j < b->n; j++)
+            if (b->insns[j].op == IR_CONST && b->insns[j].dst == skip[k]) {
+                b->insns[j].imm = b->guest_insns - b->insns[j].imm;
+                break;
+            }
     if (d->opt.log_in_asm) fprintf(d->opt.log, "\n");
     if (d->opt.log_ir) ir_block_dump(b, d->opt.log);
     atomic_fetch_add(&d->blocks_translated, 1);

@@ -37,6 +37,10 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
         case IR_MOV: r = a; break;
         case IR_GETX: r = cpu->x[i->imm]; break;
         case IR_SETX: cpu->x[i->imm] = a; continue;
+        case IR_EXITC:
+            if (!a) continue;
+            cpu->icount -= c;
+            return i->imm;
         case IR_LDCPU: {
             const char *p = (const char *)cpu + i->imm;
             switch (sz) {

@@ -189,6 +189,7 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_LDV:
     case IR_STV: lower_mem(c, i); break;
     case IR_CALL: lower_call(c, i); break;
+    case IR_EXITC: lower_exitc(c, i); break;
     case IR_VOP: lower_vop(c, i); break;
     case IR_LDCPU:
     case IR_STCPU:
@@ -261,6 +262,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     }
     c.cur = b->n;
     if (!c.fail) lower_term(&c);
+    lower_side_exits(&c);
     lower_cold(&c);
     lower_slow(&c);
     void *entry = NULL;
@@ -280,6 +282,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     ra_fini(&c);
     free(opt.insns);
     free(c.cold);
+    free(c.side);
     free(c.slow);
     free(c.recs);
     return entry;

@@ -71,6 +71,16 @@ struct jit_cold {
     uint8_t bytes; /* access size */
 };
 
+/* A side exit (IR_EXITC) taken: emitted after the block's main code,
+ * it writes back what was dirty at the exit and leaves for `target`. */
+struct jit_side {
+    uint32_t jcc_field;
+    uint8_t map[16];  /* host register -> dirty guest register + 1 */
+    uint8_t vmap[16]; /* xmm -> dirty V register + 1 */
+    uint64_t target;
+    int64_t skip; /* guest insns of the block not run (count_insns) */
+};
+
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
  * the fast path branches here (up to 3 jcc fields) when it meets a case
  * x86 does not compute like Arm; the stub calls the op's helper with the
@@ -140,6 +150,8 @@ struct jit_ctx {
     uint32_t nrecs, cap_recs;
     struct jit_slow *slow;
     uint32_t nslow, cap_slow;
+    struct jit_side *side;
+    uint32_t nside, cap_side;
     bool fail;             /* the block cannot be compiled (out of slots): interpret it */
     bool vcache;           /* V registers cached in xmm (vreg.c) */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
@@ -222,6 +234,8 @@ void lower_call(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i);
 void lower_entry(struct jit_ctx *c);
 void lower_term(struct jit_ctx *c);
+void lower_exitc(struct jit_ctx *c, const struct ir_insn *i);
+void lower_side_exits(struct jit_ctx *c);
 
 /* Called by the bounds-check stubs: a guest access outside the region. */
 _Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc);

@@ -15,6 +15,10 @@
  * with one atomic store (a chained transition then costs one jump, not
  * two). */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
 
 #include "dbt/jit/jit_internal.h"
 #include "dbt/tb.h"
@@ -110,6 +114,49 @@ void lower_exit_to(struct jit_ctx *c, uint64_t target) {
     else
         x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
     jmp_epilogue(c);
+}
+
+/* IR_EXITC: test the condition, branch to an out-of-line stub. */
+void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    const struct jit_tval *v = &c->t[i->a[0]];
+    if (v->is_const && !v->c) return;
+    uint32_t field;
+    if (v->is_const) {
+        field = x86_jmp32(b);
+    } else {
+        int r = ra_reg(c, i->a[0]);
+        x86_test_rr(b, true, r, r);
+        field = x86_jcc32(b, CC_NE);
+    }
+    if (c->nside == c->cap_side) {
+        c->cap_side = c->cap_side ? 2 * c->cap_side : 8;
+        c->side = realloc(c->side, c->cap_side * sizeof *c->side);
+        SHOAL_ASSERT(c->side);
+    }
+    struct jit_side *s = &c->side[c->nside++];
+    memset(s, 0, sizeof *s);
+    s->jcc_field = field;
+    s->target = i->imm;
+    s->skip = (int64_t)c->t[i->a[1]].c;
+    for (unsigned g = 0; g < 32; g++)
+        if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
+    vr_snapshot(c, s->vmap, true);
+}
+
+void lower_side_exits(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    for (uint32_t k = 0; k < c->nside && !c->fail; k++) {
+        const struct jit_side *s = &c->side[k];
+        x86_patch_rel32(b, s->jcc_field, x86_off(b));
+        for (int h = 0; h < 16; h++)
+            if (s->map[h]) x86_store(b, 64, ra_xmem(s->map[h] - 1u), h);
+        vr_emit_stores(b, s->vmap);
+        if (c->count_insns && s->skip)
+            x86_alu_mi(b, ALU_SUB, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
+                       (int32_t)s->skip);
+        lower_exit_to(c, s->target);
+    }
 }
 
 void lower_term(struct jit_ctx *c) {

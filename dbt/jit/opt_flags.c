@@ -164,7 +164,8 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
         case IR_LD:
         case IR_ST:
         case IR_LDV:
-        case IR_STV: pending = -1; break;
+        case IR_STV:
+        case IR_EXITC: pending = -1; break; /* the flags are observable there */
         case IR_COND: fuse_cond(&p, &x); break;
         case IR_FLAGS_ADC: {
             int64_t sb = sub_operand(&p, &x);

@@ -1,8 +1,9 @@
 /* Blocks that follow unconditional branches in their page (dbt/exec.c,
- * follow_branch): the result matches the code, and rewriting code a
- * block took in through a followed branch (also below the block's entry
- * pc) invalidates that block. Run on the JIT, the JIT without following
- * (SHOAL_JIT_DISABLE=follow) and the interpreter. */
+ * follow_branch) and go through conditional ones (side exits): the
+ * result matches the code, and rewriting code a block took in through a
+ * followed branch (also below the block's entry pc) invalidates that
+ * block. Run on the JIT, the JIT without following / side exits
+ * (SHOAL_JIT_DISABLE=follow,sidexit) and the interpreter. */
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 #define MEM_SIZE (1u << 20)
 
-enum { T_JIT, T_NOFOLLOW, T_INTERP, NT };
+enum { T_JIT, T_NOFOLLOW, T_NOSIDE, T_INTERP, NT };
 
 /* 0x1000: movz x0, #1
  * 0x1004: b 0x1018
@@ -40,22 +41,34 @@ static void patch(struct dbt *d, struct cpu *cpu, uint64_t addr, uint32_t insn) 
     dbt_invalidate(d, addr, 4);
 }
 
+static struct dbt *tier_new(int t, struct cpu *cpu) {
+    static const char *const off[NT] = {NULL, "follow", "sidexit", NULL};
+    if (off[t]) setenv("SHOAL_JIT_DISABLE", off[t], 1);
+    struct dbt_options opt = {.interp_only = t == T_INTERP};
+    struct dbt *d = dbt_create(&opt);
+    unsetenv("SHOAL_JIT_DISABLE");
+    memset(cpu, 0, sizeof *cpu);
+    cpu->guest_base =
+        mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cpu->guest_size = MEM_SIZE;
+    cpu->x[31] = MEM_SIZE - 64;
+    dbt_cpu_init(d, cpu);
+    dbt_install_fault_handler();
+    return d;
+}
+
+static void tier_free(struct dbt *d, struct cpu *cpu) {
+    dbt_cpu_fini(cpu);
+    munmap(cpu->guest_base, MEM_SIZE);
+    dbt_destroy(d);
+}
+
 static void test_follow(void) {
     for (int t = 0; t < NT; t++) {
-        if (t == T_NOFOLLOW) setenv("SHOAL_JIT_DISABLE", "follow", 1);
-        struct dbt_options opt = {.interp_only = t == T_INTERP};
-        struct dbt *d = dbt_create(&opt);
-        unsetenv("SHOAL_JIT_DISABLE");
-        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         struct cpu cpu;
-        memset(&cpu, 0, sizeof cpu);
-        cpu.guest_base =
-            mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        struct dbt *d = tier_new(t, &cpu);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         CU_ASSERT_FATAL(cpu.guest_base != MAP_FAILED);
-        cpu.guest_size = MEM_SIZE;
-        cpu.x[31] = MEM_SIZE - 64;
-        dbt_cpu_init(d, &cpu);
-        dbt_install_fault_handler();
         for (unsigned k = 0; k < sizeof prog / sizeof prog[0]; k++)
             memcpy(cpu.guest_base + prog[k].addr, &prog[k].insn, 4);
 
@@ -69,14 +82,44 @@ static void test_follow(void) {
         CU_ASSERT_EQUAL(run_from(&cpu, 0x1018, 0), 9);
         patch(d, &cpu, 0x1018, 0x91000c00); /* add x0, x0, #3 */
         CU_ASSERT_EQUAL(run_from(&cpu, 0x1000, 0), 11);
+        tier_free(d, &cpu);
+    }
+}
 
-        dbt_cpu_fini(&cpu);
-        munmap(cpu.guest_base, MEM_SIZE);
-        dbt_destroy(d);
+/* 0x2000: add x1, x1, #1       <- loop head
+ * 0x2004: cmp x1, x2
+ * 0x2008: b.eq 0x2018          <- a side exit inside the loop's block
+ * 0x200c: add x0, x0, x1
+ * 0x2010: b 0x2000             <- back to the block start: a self-loop
+ * 0x2018: svc #0 */
+static const uint32_t loop_prog[] = {0x91000421, 0xeb02003f, 0x54000080, 0x8b010000,
+                                     0x17fffffc, 0xd503201f, 0xd4000001};
+
+static void test_side_exit(void) {
+    for (int t = 0; t < NT; t++) {
+        struct cpu cpu;
+        struct dbt *d = tier_new(t, &cpu);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_FATAL(cpu.guest_base != MAP_FAILED);
+        memcpy(cpu.guest_base + 0x2000, loop_prog, sizeof loop_prog);
+        for (int round = 0; round < 2; round++) {
+            cpu.pc = 0x2000;
+            cpu.x[0] = 0, cpu.x[1] = 0, cpu.x[2] = 10;
+            CU_ASSERT_EQUAL(dbt_run(&cpu), CPU_EXIT_SVC);
+            CU_ASSERT_EQUAL(cpu.pc, 0x201c);
+            CU_ASSERT_EQUAL(cpu.x[0], round ? 90 : 45);
+            CU_ASSERT_EQUAL(cpu.x[1], 10);
+            CU_ASSERT_EQUAL(cpu.nzcv, 0x60000000u); /* Z C of 10 - 10 */
+            uint32_t add_lsl1 = 0x8b010400;         /* add x0, x0, x1, lsl #1 */
+            memcpy(cpu.guest_base + 0x200c, &add_lsl1, 4);
+            dbt_invalidate(d, 0x200c, 4);
+        }
+        tier_free(d, &cpu);
     }
 }
 
 void test_register(void) {
     CU_pSuite s = CU_add_suite("jit_follow", NULL, NULL);
     CU_add_test(s, "follow", test_follow);
+    CU_add_test(s, "side_exit", test_side_exit);
 }

@@ -1,5 +1,6 @@
 /* Thread lifetime syscalls. */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,10 +73,18 @@ static int64_t guest_affinity(struct task *t, const uint64_t *a) {
     return (int64_t)size;
 }
 
+/* pid names a thread of this process (on a cluster's master, the proxy
+ * of a remote thread is a host thread with its guest tid). */
+static bool own_thread(struct task *t, pid_t pid) {
+    if (pid == 0 || pid == t->tid || pid == getpid()) return true;
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)pid);
+    return pid > 0 && access(path, F_OK) == 0;
+}
+
 SYSCALL_HANDLER(sched_getaffinity) {
     pid_t pid = (pid_t)a[0];
-    if (t->proc->guest_cpus && (pid == 0 || pid == t->tid || pid == getpid()))
-        return guest_affinity(t, a);
+    if (t->proc->guest_cpus && own_thread(t, pid)) return guest_affinity(t, a);
     void *mask = GUEST_OUT(t, a[2], a[1]);
     return mask ? host_result(syscall(SYS_sched_getaffinity, pid, a[1], mask)) : -EFAULT;
 }

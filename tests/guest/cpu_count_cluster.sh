@@ -9,7 +9,7 @@ per=$(getconf _NPROCESSORS_ONLN)
 want=$((nodes * per))
 out=$("$shoal" -n "$nodes" "$prog" raw) || { echo "FAIL: shoal -n $nodes exited $?"; exit 1; }
 echo "$out"
-expect="nprocs $want onln $want conf $want affinity $want cpuinfo $want online $want"
+expect="nprocs $want onln $want conf $want affinity $want cpuinfo $want online $want thread $want"
 if [ "$out" != "$expect" ]; then
     echo "FAIL: expected: $expect"
     exit 1

@@ -218,6 +218,48 @@ static int32_t find_term_fuse(const struct ir_block *b) {
     return -1;
 }
 
+static bool fusible(const struct ir_insn *i) {
+    return i->op == IR_CONDSUB || (i->op == IR_COND && (i->imm & 15) < 14) ||
+           (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9);
+}
+
+/* Side exits whose condition only they use: exit_fuse[k] = the index of
+ * the CONDSUB/CONDADD/COND lowered as cmp + jcc at EXITC k (not at its
+ * own place), or -1. Returns the array (NULL if no EXITC). */
+static bool fused_away(const struct jit_ctx *c, uint32_t k) {
+    if (!c->exit_fuse) return false;
+    for (uint32_t e = k + 1; e < c->b->n; e++)
+        if (c->exit_fuse[e] == (int32_t)k) return true;
+    return false;
+}
+
+static int32_t *find_exit_fuses(const struct ir_block *b) {
+    int32_t *f = NULL;
+    for (uint32_t k = 0; k < b->n; k++) {
+        if (b->insns[k].op != IR_EXITC) continue;
+        if (!f) {
+            f = malloc(b->n * sizeof *f);
+            SHOAL_ASSERT(f);
+            for (uint32_t j = 0; j < b->n; j++)
+                f[j] = -1;
+        }
+        ir_temp t = b->insns[k].a[0];
+        if (t == IR_ZERO ||
+            ((b->term.kind == TERM_BRCOND || b->term.kind == TERM_GOTO_IND) && b->term.temp == t))
+            continue;
+        int32_t d = -1;
+        bool other = false;
+        for (uint32_t j = 0; j < b->n && !other; j++) {
+            const struct ir_insn *i = &b->insns[j];
+            for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+                if (i->a[a] == t && j != k) other = true;
+            if (ir_op_info[i->op].has_dst && i->dst == t) d = (int32_t)j;
+        }
+        if (!other && d >= 0 && (uint32_t)d < k && fusible(&b->insns[d])) f[k] = d;
+    }
+    return f;
+}
+
 void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (j->full) return NULL;
     if (j->size - j->used < BLOCK_RESERVE) {
@@ -235,6 +277,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
         b = &opt;
     }
     c.term_fuse = find_term_fuse(b);
+    c.exit_fuse = find_exit_fuses(b);
     c.b = b;
     c.buf = &buf;
     c.regalloc = !j->opt.no_regalloc;
@@ -256,7 +299,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     for (uint32_t k = 0; k < b->n && !c.fail; k++) {
         const struct ir_insn *i = &b->insns[k];
         c.cur = k;
-        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0) && (int32_t)k != c.term_fuse)
+        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0) && (int32_t)k != c.term_fuse &&
+            !fused_away(&c, k))
             lower_insn(&c, i);
         ra_end_insn(&c, i);
     }
@@ -283,6 +327,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     free(opt.insns);
     free(c.cold);
     free(c.side);
+    free(c.exit_fuse);
     free(c.slow);
     free(c.recs);
     return entry;

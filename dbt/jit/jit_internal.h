@@ -159,6 +159,8 @@ struct jit_ctx {
     uint32_t xuse[16], vclock; /* LRU */
     int32_t term_fuse;         /* index of a CONDSUB/CONDADD only the BRCOND uses (lowered
                                   as cmp + jcc in lower_term), or -1 */
+    int32_t *exit_fuse;        /* per insn: for an EXITC, the index of the condition
+                                  lowered as cmp + jcc there, or -1; NULL: none */
     /* Self-loop mode (loop.c): a block that branches to its own start
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */

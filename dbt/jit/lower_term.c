@@ -120,9 +120,12 @@ void lower_exit_to(struct jit_ctx *c, uint64_t target) {
 void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     struct x86_buf *b = c->buf;
     const struct jit_tval *v = &c->t[i->a[0]];
-    if (v->is_const && !v->c) return;
+    if (v->is_const && !v->c && !(c->exit_fuse && c->exit_fuse[c->cur] >= 0)) return;
     uint32_t field;
-    if (v->is_const) {
+    int32_t fuse = c->exit_fuse ? c->exit_fuse[c->cur] : -1;
+    if (fuse >= 0) {
+        field = x86_jcc32(b, (enum x86_cc)lower_cond_flags(c, &c->b->insns[fuse]));
+    } else if (v->is_const) {
         field = x86_jmp32(b);
     } else {
         int r = ra_reg(c, i->a[0]);

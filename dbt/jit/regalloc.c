@@ -61,6 +61,12 @@ void ra_init(struct jit_ctx *c) {
     }
     if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND)
         c->t[b->term.temp].last_use = (int32_t)b->n;
+    for (uint32_t k = 0; c->exit_fuse && k < b->n; k++) {
+        if (c->exit_fuse[k] < 0) continue;
+        const struct ir_insn *i = &b->insns[c->exit_fuse[k]];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            if (c->t[i->a[a]].last_use < (int32_t)k) c->t[i->a[a]].last_use = (int32_t)k;
+    }
     if (c->term_fuse >= 0) {
         const struct ir_insn *i = &b->insns[c->term_fuse];
         for (int a = 0; a < ir_op_info[i->op].nargs; a++)

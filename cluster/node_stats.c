@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/split_node.h"
+#include "dbt/redirect.h"
 #include "syscall/syscall.h"
 
 uint64_t node_stats_now_ns(void) {
@@ -45,6 +47,14 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
         ns->c[NS_PAGES_TX] = atomic_load(&dsm->pages_tx);
         ns->c[NS_CODE_FLUSHES] = atomic_load(&dsm->code_flushes);
         ns->c[NS_EXCL_LOST] = atomic_load(&dsm->excl_lost);
+        if (dsm->split) {
+            struct dbt_redirect_stats rs;
+            dbt_get_redirect_stats(dsm->proc->dbt, &rs);
+            ns->c[NS_SPLIT_PAGES] = atomic_load(&dsm->split->stats.splits);
+            ns->c[NS_SPLIT_ACCESSES] = atomic_load(&dsm->split->stats.redirected);
+            ns->c[NS_SPLIT_INSNS] = rs.marked;
+            ns->c[NS_SPLIT_RELEASES] = atomic_load(&dsm->split->stats.releases);
+        }
         for (unsigned b = 0; b < DSM_NODE_LAT_BUCKETS; b++)
             ns->lat_hist[b] = atomic_load(&dsm->lat_hist[b]);
         for (unsigned k = 0; k < 3; k++) {
@@ -333,6 +343,12 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
             (unsigned long long)s->c[NS_INSTALLS], (unsigned long long)s->c[NS_GRANTS]);
     KEY("exclusive_stores_lost");
     fprintf(f, "%llu", (unsigned long long)s->c[NS_EXCL_LOST]);
+    KEY("split");
+    fprintf(f,
+            "{\"pages_split\": %llu, \"redirected_accesses\": %llu, \"insns_redirected\": %llu, "
+            "\"releases\": %llu}",
+            (unsigned long long)s->c[NS_SPLIT_PAGES], (unsigned long long)s->c[NS_SPLIT_ACCESSES],
+            (unsigned long long)s->c[NS_SPLIT_INSNS], (unsigned long long)s->c[NS_SPLIT_RELEASES]);
     KEY("code_flushes");
     fprintf(f, "%llu", (unsigned long long)s->c[NS_CODE_FLUSHES]);
     KEY("fault_latency_us");

@@ -18,20 +18,24 @@
 
 /* Counters in NodeStats.dsm order: append only (the wire keeps the order). */
 enum node_stats_counter {
-    NS_READ_MISS,     /* faults that sent a read request */
-    NS_WRITE_MISS,    /* faults that sent a write request (no copy here) */
-    NS_UPGRADE,       /* faults that sent an upgrade (S copy here) */
-    NS_DEDUP,         /* faults that waited for a request already out */
-    NS_SPURIOUS,      /* faults the state already covered */
-    NS_INSTALLS,      /* pages installed from the master */
-    NS_GRANTS,        /* upgrades granted */
-    NS_INVALIDATIONS, /* S copies dropped on the directory's order */
-    NS_FETCHES,       /* M copies written back on the directory's order */
-    NS_PAGES_RX,      /* pages received (4 KiB each) */
-    NS_PAGES_TX,      /* pages sent */
-    NS_CODE_FLUSHES,  /* pages whose translations were dropped */
-    NS_EXCL_LOST,     /* store-exclusives failed: the page left since the load */
-    NS_INV_CAUSED,    /* invalidations and fetches this node's requests caused (master) */
+    NS_READ_MISS,      /* faults that sent a read request */
+    NS_WRITE_MISS,     /* faults that sent a write request (no copy here) */
+    NS_UPGRADE,        /* faults that sent an upgrade (S copy here) */
+    NS_DEDUP,          /* faults that waited for a request already out */
+    NS_SPURIOUS,       /* faults the state already covered */
+    NS_INSTALLS,       /* pages installed from the master */
+    NS_GRANTS,         /* upgrades granted */
+    NS_INVALIDATIONS,  /* S copies dropped on the directory's order */
+    NS_FETCHES,        /* M copies written back on the directory's order */
+    NS_PAGES_RX,       /* pages received (4 KiB each) */
+    NS_PAGES_TX,       /* pages sent */
+    NS_CODE_FLUSHES,   /* pages whose translations were dropped */
+    NS_EXCL_LOST,      /* store-exclusives failed: the page left since the load */
+    NS_INV_CAUSED,     /* invalidations and fetches this node's requests caused (master) */
+    NS_SPLIT_PAGES,    /* pages split here ([dsm] split; cluster/split_node.h) */
+    NS_SPLIT_ACCESSES, /* guest accesses redirected to a shadow page (batches of 64 per thread) */
+    NS_SPLIT_INSNS,    /* guest instructions re-translated with a redirection */
+    NS_SPLIT_RELEASES, /* unsplits this node asked for */
     NS_COUNTERS
 };
 

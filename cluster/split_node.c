@@ -79,6 +79,9 @@ static bool covers(void *opaque, uint64_t addr) {
     return in_area(sn, addr) || find(sn, addr / DSM_PAGE_SIZE) >= 0;
 }
 
+#define SPLIT_COUNT_BATCH 64
+static __thread unsigned redirected_here;
+
 static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
     (void)write;
     struct split_node *sn = opaque;
@@ -89,7 +92,12 @@ static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
     /* straddling a grain (or the page): not redirected, it faults and
      * `release` unsplits */
     if (!size || off / g != (off + size - 1) / g) return addr;
-    atomic_fetch_add_explicit(&sn->stats.redirected, 1, memory_order_relaxed);
+    /* counted per thread, added in batches: one shared counter written on
+     * every access would bounce between the cores */
+    if (++redirected_here == SPLIT_COUNT_BATCH) {
+        atomic_fetch_add_explicit(&sn->stats.redirected, SPLIT_COUNT_BATCH, memory_order_relaxed);
+        redirected_here = 0;
+    }
     return (atomic_load_explicit(&sn->shadow[i], memory_order_relaxed) + off / g) * DSM_PAGE_SIZE +
            off;
 }
@@ -118,31 +126,101 @@ static bool release(void *opaque, uint64_t addr) {
 
 /* ---- the emulator's accesses ---- */
 
-/* guest_space's unsplit hook: every split page of [addr, addr + len) is
- * made whole before a syscall, the futex service or a signal frame
- * touches it (or hands it to the kernel). */
-static void gs_unsplit_hook(void *opaque, uint64_t addr, uint64_t len) {
+/* Pins: the ranges this thread handed to the kernel in its current
+ * syscall (at most PIN_MAX: an older one is let go first, so a thread
+ * that never ends a syscall, the master's proxies, holds few). */
+#define PIN_MAX 16
+static __thread struct split_pin my_pins[PIN_MAX];
+static __thread unsigned my_npins;
+
+/* sn->lock held */
+static void pin_del(struct split_node *sn, struct split_pin p) {
+    for (size_t i = 0; i < sn->npins; i++)
+        if (sn->pins[i].first == p.first && sn->pins[i].last == p.last) {
+            sn->pins[i] = sn->pins[--sn->npins];
+            return;
+        }
+}
+
+/* sn->lock held */
+static void pin_add(struct split_node *sn, uint64_t first, uint64_t last) {
+    if (my_npins == PIN_MAX) {
+        pin_del(sn, my_pins[0]);
+        memmove(my_pins, my_pins + 1, (PIN_MAX - 1) * sizeof my_pins[0]);
+        my_npins--;
+    }
+    if (sn->npins == sn->cappins) {
+        size_t cap = sn->cappins ? sn->cappins * 2 : 16;
+        void *v = realloc(sn->pins, cap * sizeof *sn->pins);
+        if (!v) return; /* not pinned: the syscall may see EFAULT if split meanwhile */
+        sn->pins = v;
+        sn->cappins = cap;
+    }
+    sn->pins[sn->npins++] = (struct split_pin){first, last};
+    my_pins[my_npins++] = (struct split_pin){first, last};
+}
+
+/* sn->lock held */
+static bool pinned(const struct split_node *sn, uint64_t page) {
+    for (size_t i = 0; i < sn->npins; i++)
+        if (page >= sn->pins[i].first && page <= sn->pins[i].last) return true;
+    return false;
+}
+
+static void syscall_end_hook(void *opaque) {
     struct split_node *sn = opaque;
-    if (!len) return;
-    uint64_t first = addr / DSM_PAGE_SIZE, last = (addr + len - 1) / DSM_PAGE_SIZE;
-    if (last < first) last = UINT64_MAX / DSM_PAGE_SIZE;
+    if (!my_npins) return;
+    pthread_mutex_lock(&sn->lock);
+    for (unsigned i = 0; i < my_npins; i++)
+        pin_del(sn, my_pins[i]);
+    pthread_mutex_unlock(&sn->lock);
+    my_npins = 0;
+}
+
+/* The first page of [first, last] that is not ordinary, or -1. */
+static int first_split(struct split_node *sn, uint64_t first, uint64_t last, uint64_t *page) {
     if (last - first < 64) {
         for (uint64_t p = first; p <= last; p++) {
             int i = find(sn, p);
             if (i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
-                atomic_fetch_add(&sn->stats.emulator_waits, 1);
-                unsplit_wait(sn, i, p);
+                *page = p;
+                return i;
             }
         }
-        return;
+        return -1;
     }
     for (int i = 0; i < SPLIT_TABLE; i++) {
         uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
-        if (!k || k - 1 < first || k - 1 > last) continue;
-        if (atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
-            atomic_fetch_add(&sn->stats.emulator_waits, 1);
-            unsplit_wait(sn, i, k - 1);
+        if (k && k - 1 >= first && k - 1 <= last && atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+            *page = k - 1;
+            return i;
         }
+    }
+    return -1;
+}
+
+/* guest_space's unsplit hook: every split page of [addr, addr + len) is
+ * made whole before a syscall, the futex service or a signal frame
+ * touches it; a range for the kernel is pinned (the master's node),
+ * atomically with the check, so a split cannot slip in between. */
+static void gs_unsplit_hook(void *opaque, uint64_t addr, uint64_t len, bool pin) {
+    struct split_node *sn = opaque;
+    if (!len) return;
+    uint64_t first = addr / DSM_PAGE_SIZE, last = (addr + len - 1) / DSM_PAGE_SIZE;
+    if (last < first) last = UINT64_MAX / DSM_PAGE_SIZE;
+    for (;;) {
+        uint64_t p;
+        int i;
+        while ((i = first_split(sn, first, last, &p)) >= 0) {
+            atomic_fetch_add(&sn->stats.emulator_waits, 1);
+            unsplit_wait(sn, i, p);
+        }
+        if (!pin || !sn->pinning) return;
+        pthread_mutex_lock(&sn->lock);
+        bool clear = first_split(sn, first, last, &p) < 0;
+        if (clear) pin_add(sn, first, last);
+        pthread_mutex_unlock(&sn->lock);
+        if (clear) return;
     }
 }
 
@@ -195,7 +273,8 @@ static void *release_thread(void *arg) {
     return NULL;
 }
 
-int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page), void *ctx) {
+int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page), void *ctx,
+                      bool pinning) {
     struct split_node *sn = calloc(1, sizeof *sn);
     if (!sn) return -ENOMEM;
     sn->dsm = n;
@@ -203,6 +282,7 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     sn->hi = sn->lo + SPLIT_AREA_SIZE;
     sn->release = rel;
     sn->ctx = ctx;
+    sn->pinning = pinning;
     pthread_mutex_init(&sn->lock, NULL);
     pthread_cond_init(&sn->cond, NULL);
     int fds[2];
@@ -227,23 +307,31 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     dbt_set_host_fault_hook(host_fault_hook);
     n->proc->mem.unsplit_opaque = sn;
     n->proc->mem.unsplit = gs_unsplit_hook;
+    n->proc->mem.syscall_end = syscall_end_hook;
+    /* pinning: the hooks run from the start, split pages or not (a
+     * count that never drops to 0) */
+    if (pinning) atomic_fetch_add(&n->proc->mem.split_live, 1);
     return 0;
 }
 
-void split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain) {
+bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain) {
     struct split_node *sn = n->split;
     if (!sn || !grain || page * DSM_PAGE_SIZE >= n->proc->mem.size ||
         shadow * DSM_PAGE_SIZE < sn->lo || shadow * DSM_PAGE_SIZE >= sn->hi)
-        return;
+        return false;
     atomic_store(&sn->grain, grain);
     pthread_mutex_lock(&sn->lock);
+    if (sn->pinning && pinned(sn, page)) {
+        pthread_mutex_unlock(&sn->lock);
+        return false;
+    }
     int i = find_or_add(sn, page);
     if (i < 0 || atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
         pthread_mutex_unlock(&sn->lock);
         if (i < 0)
             log_error("dsm: split: table full, page 0x%llx not split here",
                       (unsigned long long)page * DSM_PAGE_SIZE);
-        return;
+        return false;
     }
     atomic_store(&sn->shadow[i], shadow);
     atomic_store(&sn->slot_page[slot_of(sn, shadow)], page + 1);
@@ -257,6 +345,7 @@ void split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsign
     dsm_pages_forget(&n->pages, page, 1);
     atomic_fetch_add(&n->proc->mem.split_live, 1);
     atomic_fetch_add(&sn->stats.splits, 1);
+    return true;
 }
 
 void split_node_stop(struct dsm_node *n, uint64_t page) {
@@ -306,6 +395,13 @@ bool split_node_on_fault(struct dsm_node *n, uint64_t page) {
          * (an instruction mapped to it before): then the faulting
          * instruction must run again and map anew */
         if (atomic_load(&sn->slot_page[slot_of(sn, page)])) return false;
+        /* a request sent before the unsplit is answered before the master
+         * gathers the page: let the fault wait for it as usual (sealed,
+         * the page could not be copied out for that gathering) */
+        pthread_mutex_lock(&n->t0_lock);
+        bool pending = u64map_get(&n->t0, page) != NULL;
+        pthread_mutex_unlock(&n->t0_lock);
+        if (pending) return false;
         dsm_fault_seal(n->region, addr, true);
         return true;
     }

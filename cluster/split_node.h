@@ -50,9 +50,10 @@ enum split_state {
 
 struct split_stats {
     _Atomic uint64_t splits, unsplits; /* pages split / made whole here */
-    _Atomic uint64_t redirected;       /* guest accesses mapped to a shadow page */
-    _Atomic uint64_t releases;         /* unsplits this node asked for */
-    _Atomic uint64_t emulator_waits;   /* emulator accesses that waited for an unsplit */
+    _Atomic uint64_t
+        redirected; /* guest accesses mapped to a shadow page (in batches of 64 per thread) */
+    _Atomic uint64_t releases;       /* unsplits this node asked for */
+    _Atomic uint64_t emulator_waits; /* emulator accesses that waited for an unsplit */
 };
 
 struct split_node {
@@ -75,16 +76,28 @@ struct split_node {
     /* the host-fault hook cannot send: it writes pages here, a thread
      * sends them */
     int pipe_rd, pipe_wr;
+    /* The master (pinning): ranges handed to the kernel by syscalls in
+     * progress (sn->lock); a page in one is not split (split_node_apply
+     * refuses), since the kernel cannot wait for an unsplit. */
+    bool pinning;
+    struct split_pin {
+        uint64_t first, last;
+    } * pins;
+    size_t npins, cappins;
     struct split_stats stats;
 };
 
 /* Turns splitting on for node n (before any guest code runs): the shadow
  * area's bounds, the DBT's redirect hooks, the guest space's unsplit hook,
- * the host-fault hook. 0 or -errno. */
-int split_node_enable(struct dsm_node *n, void (*release)(void *ctx, uint64_t page), void *ctx);
+ * the host-fault hook. pinning: the master's node, which decides splits
+ * and keeps the pages of syscalls in progress from them. 0 or -errno. */
+int split_node_enable(struct dsm_node *n, void (*release)(void *ctx, uint64_t page), void *ctx,
+                      bool pinning);
 
-/* The master's PageSplit: page is split (shadow: page number of S_0). */
-void split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain);
+/* The master's PageSplit: page is split (shadow: page number of S_0).
+ * false (nothing changed): a syscall in progress here holds the page
+ * (pinning only). */
+bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain);
 /* Unsplit, first half: stop redirecting page (it stays sealed); the node
  * then answers, and the master gathers the shadow pages. */
 void split_node_stop(struct dsm_node *n, uint64_t page);

@@ -152,7 +152,8 @@ static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
-    if (m->msplit && msplit_drops(m, page)) { /* the node learns of the split: split.c */
+    /* a page being split, or split: split.c */
+    if (m->msplit && msplit_defer(m, page, node, kind)) {
         pthread_mutex_unlock(&m->dir_lock);
         return;
     }

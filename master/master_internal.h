@@ -45,7 +45,7 @@ struct master {
     struct dsm_node dsm;
     pthread_mutex_t dir_lock; /* the directory, the home copies, the node-0 queue */
     struct directory dir;
-    struct u64map home; /* page -> DSM_PAGE_SIZE bytes; absent: zeros */
+    struct u64map home;         /* page -> DSM_PAGE_SIZE bytes; absent: zeros */
     struct page_pool home_pool; /* where home copies live (dsm/page_pool.h) */
     struct node0_msg *q_head, *q_tail;
     pthread_cond_t q_cond;
@@ -140,14 +140,15 @@ void mfs_stats_json(struct master *m, FILE *f);
 
 /* split.c ([dsm] split): the splitter (started by mfs_start: maps the
  * shadow area), node 0's side (after dsm_node_init), a page detected
- * (dir_lock held), whether a request for page is dropped (dir_lock held:
- * the page is split or on its way in or out), a directory change the
+ * (dir_lock held), whether a request for page is taken (dir_lock held:
+ * the page is split or on its way in or out: dropped, or kept to be made
+ * again if the split is abandoned), a directory change the
  * splitter may wait for (dir_lock held), a node's PageSplitReply (loop
  * thread), node 0's unsplit requests, the --stats line. */
 int msplit_start(struct master *m);
 int msplit_node_start(struct master *m);
 void msplit_detected(struct master *m, uint64_t page);
-bool msplit_drops(struct master *m, uint64_t page);
+bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void msplit_wake(struct master *m);
 void msplit_on_reply(struct net_conn *c, struct net_frame *f, void *arg);
 void msplit_release(void *ctx, uint64_t page);

@@ -10,8 +10,12 @@
  *    from every node (the newest copy lands in the home copy); the home
  *    copies of the shadow pages S_i are filled from it; P leaves the
  *    directory; PageSplit goes to every node. From the WRITE on, requests
- *    for P are dropped: each was sent before its node learnt of the split,
- *    and the node forgets it when PageSplit arrives (FIFO links).
+ *    for P wait: once split they are dropped (each was sent before its
+ *    node learnt of the split, and the node forgets it when PageSplit
+ *    arrives: FIFO links). Node 0 applies the split first, and refuses it
+ *    for a page a syscall in progress handed to the kernel there (the
+ *    kernel cannot wait for an unsplit): the split is abandoned, P's
+ *    newest copy stays home and the waiting requests are made.
  *  - unsplit P (a node needs it whole): PageSplit(unsplit) to every node,
  *    which stops redirecting and answers; then a READ on the master's
  *    behalf of each S_i brings its newest copy home; P's home copy is
@@ -46,6 +50,10 @@ struct mpage {
     uint64_t shadow; /* page number of S_0 */
     uint64_t req;    /* the unsplit's req_id */
     unsigned acks;   /* nodes yet to answer it */
+    /* requests that came while gathering: dropped once split (the nodes
+     * forget them on PageSplit), made again if the split is abandoned */
+    struct dir_req *deferred;
+    size_t ndeferred, capdeferred;
 };
 
 struct msplit {
@@ -56,7 +64,7 @@ struct msplit {
     uint64_t lo; /* the shadow area */
     uint64_t req_seq;
     struct {
-        uint64_t split, unsplit, releases, no_slot, skipped;
+        uint64_t split, unsplit, releases, no_slot, skipped, abandoned;
     } stats;
 };
 
@@ -104,6 +112,12 @@ static void drop_page(struct master *m, uint64_t page) {
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));
 }
 
+static void free_mpage(struct master *m, uint64_t page, struct mpage *mp) {
+    u64map_del(&m->msplit->pages, page);
+    free(mp->deferred);
+    free(mp);
+}
+
 /* dir_lock held. */
 static void do_split(struct master *m, uint64_t page) {
     struct msplit *ms = m->msplit;
@@ -127,15 +141,14 @@ static void do_split(struct master *m, uint64_t page) {
     for (;;) {
         const struct dir_entry *e = dir_find(&m->dir, page);
         if (!e || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
-            u64map_del(&ms->pages, page);
-            free(mp);
+            free_mpage(m, page, mp);
             return;
         }
         if (e->state == DSM_M && e->owner == self(m) && e->txn.wait == DIR_WAIT_NONE) break;
         wait_dir(m);
     }
     unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
-    uint64_t shadow = ms->lo / DSM_PAGE_SIZE + (uint64_t)ms->slots_used++ * SPLIT_SLOT_PAGES;
+    uint64_t shadow = ms->lo / DSM_PAGE_SIZE + (uint64_t)ms->slots_used * SPLIT_SLOT_PAGES;
     const uint8_t *hp = home(m, page);
     for (unsigned i = 0; i < n; i++) {
         uint8_t *h = page_pool_get(&m->home_pool);
@@ -145,11 +158,26 @@ static void do_split(struct master *m, uint64_t page) {
         page_pool_put(&m->home_pool, u64map_del(&m->home, shadow + i));
         SHOAL_ASSERT(!u64map_put(&m->home, shadow + i, h));
     }
+    if (!split_node_apply(&m->dsm, page, shadow, g)) {
+        /* P (M at the master's own id, newest copy home) becomes an
+         * untouched page served from its home copy */
+        for (unsigned i = 0; i < n; i++)
+            drop_page(m, shadow + i);
+        dir_forget(&m->dir, page);
+        for (size_t k = 0; k < mp->ndeferred; k++)
+            dirsvc_request_locked(m, page, mp->deferred[k].node, mp->deferred[k].kind);
+        free_mpage(m, page, mp);
+        ms->stats.abandoned++;
+        return;
+    }
+    ms->slots_used++;
     drop_page(m, page);
     mp->state = MP_SPLIT;
     mp->shadow = shadow;
+    free(mp->deferred);
+    mp->deferred = NULL;
+    mp->ndeferred = mp->capdeferred = 0;
     broadcast(m, page, shadow, false, false, 0, NULL);
-    split_node_apply(&m->dsm, page, shadow, g);
     ms->stats.split++;
     log_debug("dsm: page 0x%" PRIx64 " split into %u shadow pages at 0x%" PRIx64, addr, n,
               shadow * DSM_PAGE_SIZE);
@@ -185,9 +213,8 @@ static void do_unsplit(struct master *m, uint64_t page) {
     }
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));
     SHOAL_ASSERT(!u64map_put(&m->home, page, whole));
-    u64map_del(&ms->pages, page);
     uint64_t shadow = mp->shadow;
-    free(mp);
+    free_mpage(m, page, mp);
     broadcast(m, page, shadow, true, true, 0, NULL);
     split_node_done(&m->dsm, page);
     ms->stats.unsplit++;
@@ -261,15 +288,26 @@ void msplit_release(void *ctx, uint64_t page) {
 }
 
 int msplit_node_start(struct master *m) {
-    return m->msplit ? split_node_enable(&m->dsm, msplit_release, m) : 0;
+    return m->msplit ? split_node_enable(&m->dsm, msplit_release, m, true) : 0;
 }
 
 void msplit_detected(struct master *m, uint64_t page) {
     enqueue(m, page, JOB_SPLIT);
 }
 
-bool msplit_drops(struct master *m, uint64_t page) {
-    return u64map_get(&m->msplit->pages, page) != NULL;
+bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    struct mpage *mp = u64map_get(&m->msplit->pages, page);
+    if (!mp) return false;
+    if (mp->state != MP_GATHER) return true;
+    if (mp->ndeferred == mp->capdeferred) {
+        size_t cap = mp->capdeferred ? mp->capdeferred * 2 : 8;
+        void *v = realloc(mp->deferred, cap * sizeof *mp->deferred);
+        SHOAL_ASSERT(v);
+        mp->deferred = v;
+        mp->capdeferred = cap;
+    }
+    mp->deferred[mp->ndeferred++] = (struct dir_req){node, (uint8_t)kind};
+    return true;
 }
 
 void msplit_wake(struct master *m) {
@@ -300,12 +338,12 @@ void msplit_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     uint64_t split = ms ? ms->stats.split : 0, unsplit = ms ? ms->stats.unsplit : 0,
              releases = ms ? ms->stats.releases : 0, no_slot = ms ? ms->stats.no_slot : 0,
-             skipped = ms ? ms->stats.skipped : 0;
+             skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0;
     size_t now = ms ? ms->pages.n : 0;
     pthread_mutex_unlock(&m->dir_lock);
     fprintf(f,
             "  \"split\": {\"pages_split\": %" PRIu64 ", \"pages_unsplit\": %" PRIu64
             ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
-            ", \"skipped\": %" PRIu64 ", \"node0\": %s},\n",
-            split, unsplit, now, releases, no_slot, skipped, node0);
+            ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"node0\": %s},\n",
+            split, unsplit, now, releases, no_slot, skipped, abandoned, node0);
 }

@@ -577,7 +577,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, why);
         return;
     }
-    if (m->split && (r = split_node_enable(&s->dsm, split_release, s))) {
+    if (m->split && (r = split_node_enable(&s->dsm, split_release, s, false))) {
         snprintf(why, sizeof why, "cannot set up page splitting: %s", strerror(-r));
         ready(s, false, why);
         return;

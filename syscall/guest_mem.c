@@ -577,12 +577,12 @@ out:
 /* ---- checked access for syscall handlers ---- */
 
 bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
-    gs_unsplit(gs, addr, len);
+    gs_unsplit_pin(gs, addr, len);
     return range_ok(gs, addr, len, prot);
 }
 
 bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
-    gs_unsplit(gs, addr, len);
+    gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_rdlock(&gs->lock);
     bool ok = range_ok(gs, addr, len, prot);
     pthread_rwlock_unlock(&gs->lock);

@@ -75,15 +75,31 @@ struct guest_space {
      * so with nothing split (always, with split off) the cost is one
      * relaxed load. */
     _Atomic unsigned split_live;
-    void (*unsplit)(void *opaque, uint64_t addr, uint64_t len);
+    /* pin: the range is about to be handed to the kernel (gs_check): it
+     * must not be split until this thread's syscall ends (syscall_end) */
+    void (*unsplit)(void *opaque, uint64_t addr, uint64_t len, bool pin);
+    void (*syscall_end)(void *opaque);
     void *unsplit_opaque;
 };
 
-/* Makes [addr, addr+len) free of split pages before the emulator (or the
- * kernel, through a pointer) touches it. */
+/* Makes [addr, addr+len) free of split pages before the emulator touches
+ * it (a copy: an access that races with a new split waits in the fault
+ * handler, cluster/split_node.c). */
 static inline void gs_unsplit(const struct guest_space *gs, uint64_t addr, uint64_t len) {
     if (atomic_load_explicit(&gs->split_live, memory_order_relaxed) && gs->unsplit)
-        gs->unsplit(gs->unsplit_opaque, addr, len);
+        gs->unsplit(gs->unsplit_opaque, addr, len, false);
+}
+/* The same for a range the kernel will access through a host pointer
+ * (gs_check: read(2) into a guest buffer), which also keeps it from being
+ * split until gs_syscall_end. */
+static inline void gs_unsplit_pin(const struct guest_space *gs, uint64_t addr, uint64_t len) {
+    if (atomic_load_explicit(&gs->split_live, memory_order_relaxed) && gs->unsplit)
+        gs->unsplit(gs->unsplit_opaque, addr, len, true);
+}
+/* The calling thread's syscall (or signal delivery) is over: its pins go. */
+static inline void gs_syscall_end(const struct guest_space *gs) {
+    if (atomic_load_explicit(&gs->split_live, memory_order_relaxed) && gs->syscall_end)
+        gs->syscall_end(gs->unsplit_opaque);
 }
 
 #define GS_DEFAULT_SIZE (1ull << 39)

@@ -35,6 +35,7 @@ _Noreturn void task_run(struct task *t) {
         /* Signals are delivered here, between guest instructions, and
          * right after a syscall (which may have to be restarted). */
         if (cpu->attention || t->sig.restart) signal_handle(t);
+        gs_syscall_end(&t->proc->mem); /* page splitting: pins of its buffers go */
     }
 }
 

@@ -1,8 +1,11 @@
 #!/bin/sh
 # guest-split/detect: the master's false-sharing detector finds the page
 # of tests/guest/false_sharing_threads.c (8 threads on 4 nodes, one
-# 128-byte slice each) and counts it in --stats, and the program's output
-# is unchanged; with dsm.split=off the detector does not run.
+# 128-byte slice each) and counts it in --stats, the page is really split
+# ("split" in --stats: pages split, guest instructions redirected) and
+# made whole again where the program needs it (its LL/SC, CAS and pipe
+# round trip through the slices), and the program's output is unchanged;
+# with dsm.split=off the detector does not run and nothing is split.
 #   split_detect.sh SHOAL PROGRAM REF
 set -eu
 shoal=$1 prog=$2 ref=$3
@@ -17,10 +20,23 @@ for split in on off; do
 done
 python3 - "$work/on.json" "$work/off.json" <<'PY'
 import json, sys
-on = json.load(open(sys.argv[1]))["false_sharing"]
-off = json.load(open(sys.argv[2]))["false_sharing"]
-print("split=on:", on)
-print("split=off:", off)
+son = json.load(open(sys.argv[1]))
+soff = json.load(open(sys.argv[2]))
+on, off = son["false_sharing"], soff["false_sharing"]
+print("split=on:", on, son.get("split"))
+print("split=off:", off, soff.get("split"))
+sp = son.get("split", {})
+split_ok = sp.get("pages_split", 0) >= 1 and sp["pages_unsplit"] <= sp["pages_split"] \
+    and sp["split_now"] == sp["pages_split"] - sp["pages_unsplit"] \
+    and sp["node0"]["pages_split"] == sp["pages_split"] \
+    and all(n["split"]["pages_split"] == sp["pages_split"] for n in son["nodes"]) \
+    and sum(n["split"]["insns_redirected"] for n in son["nodes"]) >= 1
+if not split_ok:
+    print("FAIL: no page split, or split counts that do not add up")
+    sys.exit(1)
+if "split" in soff or any(n["split"]["pages_split"] for n in soff["nodes"]):
+    print("FAIL: split object with dsm.split=off")
+    sys.exit(1)
 ok = on["on"] and on["detected"] >= 1 and on["conflicts"] >= on["detected"] * 2 \
     and on["writebacks_diffed"] > 0
 ok = ok and not off["on"] and off["detected"] == 0 and off["writebacks_diffed"] == 0

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/launch.h"
+#include "cli/launch_watch.h"
 #include "cli/options.h"
 #include "common/config.h"
 #include "master/master.h"
@@ -344,11 +345,13 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         }
         exit(1);
     }
+    struct launch_watch *watch = NULL;
     if (mode == LAUNCH_HOSTS) {
         pid_t *pids = calloc(ca->nodes, sizeof *pids);
         if (!pids) exit(1);
         start_ssh_slaves(ca, hosts, port, local ? keyfile : ca->key_file, local, &o, pids);
         master_own_children(m, pids, ca->nodes - 1, local ? dir : NULL, local ? keyfile : NULL);
+        watch = launch_watch_start(m, pids, hosts + 1, ca->nodes - 1);
         free(pids);
     }
     if (mode == LAUNCH_LOCAL) {
@@ -383,6 +386,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         free(pids);
     }
     if (master_wait_ready(m)) master_abort(m, 1);
+    launch_watch_ready(watch);
     if (local) {
         /* every slave has read the key: remove it now, so that no way of
          * ending (a signal that kills this process included) leaves it */

@@ -57,6 +57,16 @@ static void quote(char *buf, size_t n, const char *s) {
     buf[len] = '\0';
 }
 
+/* Splits cmd ("ssh -F cfg") at blanks into argv[0..], at most max - 1
+ * words plus a NULL; returns the count. cmd is changed in place. */
+static size_t split_words(char *cmd, char **argv, size_t max) {
+    size_t n = 0;
+    for (char *w = strtok(cmd, " \t"); w && n + 1 < max; w = strtok(NULL, " \t"))
+        argv[n++] = w;
+    argv[n] = NULL;
+    return n;
+}
+
 /* Runs argv and waits: its exit status, or -1. */
 static int run_wait(char *const argv[]) {
     pid_t pid = fork();
@@ -82,13 +92,19 @@ pid_t launch_ssh_slave(const struct launch_ssh *l, const char *host, unsigned no
     if (devnull >= 0) dup2(devnull, 0), dup2(devnull, 1);
     char remote_key[128], target[1200], cmd[8192] = "";
     const char *key = l->key_file;
+    /* --ssh and --scp may carry options: "ssh -F FILE -p 2222" */
+    char *ssh_words = strdup(l->ssh), *scp_words = strdup(l->scp), *argv[48];
+    if (!ssh_words || !scp_words) _exit(1);
     if (l->copy_key) {
         /* relative: in the remote home directory, 0600 kept by scp -p */
         snprintf(remote_key, sizeof remote_key, ".shoal-key-%ld-%u", (long)getppid(), node);
         snprintf(target, sizeof target, "%s:%s", host, remote_key);
-        char *const scp[] = {(char *)l->scp,      "-q",   "-p", "-o", "BatchMode=yes",
-                             (char *)l->key_file, target, NULL};
-        if (run_wait(scp) != 0) {
+        size_t n = split_words(scp_words, argv, sizeof argv / sizeof argv[0] - 6);
+        const char *const tail[] = {"-q", "-p", "-o", "BatchMode=yes", l->key_file, target};
+        for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+            argv[n++] = (char *)tail[i];
+        argv[n] = NULL;
+        if (!argv[0] || run_wait(argv) != 0) {
             fprintf(stderr, "shoal: node %u: cannot copy the key to %s\n", node, host);
             _exit(1);
         }
@@ -107,8 +123,16 @@ pid_t launch_ssh_slave(const struct launch_ssh *l, const char *host, unsigned no
         len = strlen(cmd);
         snprintf(cmd + len, sizeof cmd - len, "; exit $s");
     }
-    char *const ssh[] = {(char *)l->ssh, "-o", "BatchMode=yes", (char *)host, cmd, NULL};
-    execvp(l->ssh, ssh);
-    fprintf(stderr, "shoal: cannot run %s: %s\n", l->ssh, strerror(errno));
+    size_t n = split_words(ssh_words, argv, sizeof argv / sizeof argv[0] - 4);
+    if (n == 0) {
+        fprintf(stderr, "shoal: --ssh names no program\n");
+        _exit(127);
+    }
+    const char *const tail[] = {"-o", "BatchMode=yes", host, cmd};
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+        argv[n++] = (char *)tail[i];
+    argv[n] = NULL;
+    execvp(argv[0], argv);
+    fprintf(stderr, "shoal: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }

@@ -13,8 +13,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-hosts.XXXXXX")
 export TMPDIR=$work
 pids=()
 netns=()
+made_run_sshd=
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    [ -f "$work/ssh/sshd.pid" ] && kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null
+    [ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
     for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "$work"
 }
@@ -105,6 +108,49 @@ mpirun_setup() {
     if [ "$(id -u)" = 0 ]; then
         export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     fi
+}
+
+# a private sshd on 127.0.0.1-3 and a free port, with a throwaway host
+# key and client key in $work/ssh; "${sshopt[@]}" are shoal run's options
+# to use it. Skipped without OpenSSH's sshd, ssh, scp and ssh-keygen.
+sshd_setup() {
+    local d=$work/ssh sshd=/usr/sbin/sshd i port p
+    [ -x "$sshd" ] || skip "no $sshd (Debian: openssh-server)"
+    for p in ssh scp ssh-keygen; do command -v $p >/dev/null || skip "no $p (Debian: openssh-client)"; done
+    mkdir -p "$d"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" || fail "ssh-keygen"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/id" || fail "ssh-keygen"
+    cp "$d/id.pub" "$d/authorized_keys"
+    if [ ! -d /run/sshd ]; then
+        mkdir -p /run/sshd 2>/dev/null || skip "no /run/sshd (sshd's privilege separation directory)"
+        made_run_sshd=1
+    fi
+    port=$(free_port)
+    printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "ListenAddress 127.0.0.2" \
+        "ListenAddress 127.0.0.3" "HostKey $d/host_key" "AuthorizedKeysFile $d/authorized_keys" \
+        "PidFile $d/sshd.pid" "PermitRootLogin prohibit-password" "PasswordAuthentication no" \
+        "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
+        "Subsystem sftp /usr/lib/openssh/sftp-server" >"$d/sshd_config"
+    printf '%s\n' "Host *" "Port $port" "IdentityFile $d/id" "IdentitiesOnly yes" \
+        "UserKnownHostsFile $d/known_hosts" "StrictHostKeyChecking no" "LogLevel ERROR" \
+        "ConnectTimeout 10" >"$d/ssh_config"
+    "$sshd" -f "$d/sshd_config" -E "$d/sshd.log" || skip "sshd does not start: $(tail -1 "$d/sshd.log")"
+    i=0
+    until ssh -F "$d/ssh_config" -o BatchMode=yes 127.0.0.3 true 2>"$d/ssh.err"; do
+        i=$((i + 1))
+        [ "$i" -ge 50 ] && fail "no ssh login to the private sshd: $(cat "$d/ssh.err")"
+        sleep 0.1
+    done
+    sshopt=(--ssh "ssh -F $d/ssh_config" --scp "scp -F $d/ssh_config")
+    remote_home=$(ssh -F "$d/ssh_config" -o BatchMode=yes 127.0.0.2 pwd)
+    printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$work/hosts"
+}
+
+# no key copied by the master of pid $1 left in the remote home
+no_remote_key() {
+    local left
+    left=$(find "$remote_home" -maxdepth 1 -name ".shoal-key-$1-*" | head -1)
+    [ -z "$left" ] || fail "remote key left behind: $left"
 }
 
 case $case_name in
@@ -270,6 +316,76 @@ SH
         ! running "$p" || fail "rank $r still runs"
     done
     no_key_left
+    ;;
+ssh-real-n3)
+    # OpenSSH: a fresh key copied with scp, slaves on 127.0.0.2 and .3
+    sshd_setup
+    "$shoal" run --hosts "$work/hosts" "${sshopt[@]}" --remote-shoal "$shoal" \
+        --stats "$work/stats.json" "${prog[@]}" >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    check_ranks 0
+    stats_spread "$work/stats.json" 3
+    no_remote_key "${pids[0]}"
+    # stdin stays the master's (ssh gets none), the guest's stderr and
+    # status come back; a shared --key-file is not copied
+    probe=("$bin/launch_probe" 6 3)
+    seq 1 5000 | "$shoal" "${probe[@]}" >"$work/probe1.out" 2>"$work/probe1.err"
+    [ $? = 3 ] || fail "one-node probe: status not 3"
+    seq 1 5000 | "$shoal" run --hosts "$work/hosts" "${sshopt[@]}" --remote-shoal "$shoal" \
+        --key-file "$key" "${probe[@]}" >"$work/probe.out" 2>"$work/probe.err"
+    st=$?
+    [ "$st" = 3 ] || fail "ssh run: status $st, not the guest's 3"
+    cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
+    [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not once"
+    no_key_left
+    ;;
+ssh-real-unreachable)
+    # a host with no sshd: the run ends at once, naming it (not after the
+    # join timeout)
+    sshd_setup
+    printf '127.0.0.1\n127.0.0.2\n127.0.0.4\n' >"$work/hosts"
+    "$shoal" run --hosts "$work/hosts" "${sshopt[@]}" --remote-shoal "$shoal" --key-file "$key" \
+        "${prog[@]}" </dev/null >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    wait_pid "${pids[0]}" || fail "hangs"
+    [ "$waited_status" = 1 ] || fail "status $waited_status, not 1"
+    grep -q 'ssh to 127.0.0.4 ended (status 255) before its slave joined' "$work/rank0.err" ||
+        fail "the unreachable host not named"
+    no_key_left
+    ;;
+ssh-real-master-dies)
+    # the master killed mid-run: the remote slaves end, their keys removed
+    sshd_setup
+    printf '%s\n' '#!/bin/sh' "echo \$\$ >>'$work/slaves.pid'" "exec '$shoal' \"\$@\"" \
+        >"$work/remote-shoal"
+    chmod +x "$work/remote-shoal"
+    "$shoal" run --hosts "$work/hosts" "${sshopt[@]}" --remote-shoal "$work/remote-shoal" \
+        "$bin/launch_probe" 6 0 hold </dev/null >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    i=0
+    until grep -q '^holding$' "$work/rank0.out" 2>/dev/null; do
+        kill -0 "${pids[0]}" 2>/dev/null || fail "the master ended before the run started"
+        sleep 0.1
+        i=$((i + 1))
+        [ "$i" -ge 600 ] && fail "the run did not start"
+    done
+    [ "$(wc -l <"$work/slaves.pid")" = 2 ] || fail "not two remote slaves"
+    kill -9 "${pids[0]}"
+    for p in $(cat "$work/slaves.pid"); do
+        i=0
+        while running "$p"; do
+            sleep 0.1
+            i=$((i + 1))
+            [ "$i" -ge 600 ] && fail "remote slave $p outlives its master"
+        done
+    done
+    # the remote shell removes the copied key once the slave has ended
+    i=0
+    while [ -n "$(find "$remote_home" -maxdepth 1 -name ".shoal-key-${pids[0]}-*")" ] && [ "$i" -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    no_remote_key "${pids[0]}"
     ;;
 *) fail "unknown case $case_name" ;;
 esac

@@ -56,6 +56,8 @@ guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # False sharing with known final values (page splitting, issue 5)
 guest_program(false_sharing_threads SRC false_sharing_threads.c)
 guest_program(false_sharing_threads_lse SRC false_sharing_threads.c FLAGS -march=armv8.1-a LEVELS O2)
+# Layout changes over falsely shared (split) pages: mprotect, mremap, madvise, munmap
+guest_program(split_layout_threads SRC split_layout_threads.c)
 
 # System interface
 guest_program(file_io SRC file_io.c)

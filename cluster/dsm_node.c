@@ -177,8 +177,9 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     }
 }
 
-int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                  int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                     int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx,
+                     bool polled) {
     memset(n, 0, sizeof *n);
     n->proc = proc;
     n->send_request = send_req;
@@ -200,7 +201,9 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
      * n's first member */
     int r = dsm_pages_init(&n->pages, &n->ops, n);
     if (r) return r;
-    r = dsm_fault_region_adopt(mech, proc->mem.base, proc->mem.size, on_fault, n, &n->region);
+    r = polled && mech == DSM_FAULT_UFFD
+            ? dsm_fault_region_adopt_polled(proc->mem.base, proc->mem.size, on_fault, n, &n->region)
+            : dsm_fault_region_adopt(mech, proc->mem.base, proc->mem.size, on_fault, n, &n->region);
     if (r) {
         log_error("dsm: cannot capture faults on the guest space (%s): %s",
                   mech == DSM_FAULT_UFFD ? "userfaultfd" : "mprotect", strerror(-r));
@@ -218,6 +221,16 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
             exec_track(n, proc->mem.vmas[i].start, proc->mem.vmas[i].end, true);
     pthread_rwlock_unlock(&proc->mem.lock);
     return 0;
+}
+
+int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                  int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+    return node_init(n, proc, mech, send_req, ctx, false);
+}
+
+int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                         int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+    return node_init(n, proc, mech, send_req, ctx, true);
 }
 
 void dsm_node_fini(struct dsm_node *n) {

@@ -56,6 +56,12 @@ struct dsm_node {
  * as it is). 0 or -errno (logged). */
 int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
                   int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx);
+/* The same with userfaultfd read by the caller's event loop instead of a
+ * handler thread (dsm_fault_region_adopt_polled): it watches
+ * dsm_fault_region_fd(n->region) and calls dsm_fault_region_dispatch. */
+int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
+                         int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind),
+                         void *ctx);
 void dsm_node_fini(struct dsm_node *n);
 
 /* This node's part of a layout change (guest_mem's hook, write lock

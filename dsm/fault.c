@@ -18,11 +18,12 @@ void dsm_fault_set_tid(int tid) {
 }
 
 static int region_new(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
-                      void *opaque, bool adopt, struct dsm_fault_region **out) {
+                      void *opaque, bool adopt, bool polled, struct dsm_fault_region **out) {
     if (!size || size % DSM_PAGE_SIZE || ((uintptr_t)addr % DSM_PAGE_SIZE)) return -EINVAL;
     struct dsm_fault_region *r = calloc(1, sizeof *r);
     if (!r) return -ENOMEM;
     r->adopted = adopt;
+    r->polled = polled;
     r->mech = mech;
     r->ops = mech == DSM_FAULT_UFFD ? &dsm_fault_uffd_ops : &dsm_fault_mprotect_ops;
     r->size = size;
@@ -40,13 +41,27 @@ static int region_new(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fau
 
 int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                             void *opaque, struct dsm_fault_region **out) {
-    return region_new(mech, addr, size, fn, opaque, false, out);
+    return region_new(mech, addr, size, fn, opaque, false, false, out);
 }
 
 int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                            void *opaque, struct dsm_fault_region **out) {
     if (mech != DSM_FAULT_UFFD || !addr) return -EOPNOTSUPP;
-    return region_new(mech, addr, size, fn, opaque, true, out);
+    return region_new(mech, addr, size, fn, opaque, true, false, out);
+}
+
+int dsm_fault_region_adopt_polled(void *addr, size_t size, dsm_fault_fn fn, void *opaque,
+                                  struct dsm_fault_region **out) {
+    if (!addr) return -EOPNOTSUPP;
+    return region_new(DSM_FAULT_UFFD, addr, size, fn, opaque, true, true, out);
+}
+
+int dsm_fault_region_fd(const struct dsm_fault_region *r) {
+    return r->polled ? r->uffd : -1;
+}
+
+int dsm_fault_region_dispatch(struct dsm_fault_region *r) {
+    return r->polled ? dsm_uffd_dispatch(r) : -EINVAL;
 }
 
 int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {

@@ -48,6 +48,19 @@ int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, d
  * for the mprotect fallback, whose guest view must be its memfd). */
 int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                            void *opaque, struct dsm_fault_region **out);
+/* As dsm_fault_region_adopt with userfaultfd, but with no handler thread:
+ * the embedder watches dsm_fault_region_fd() and calls
+ * dsm_fault_region_dispatch() whenever it is readable, and the callback
+ * runs on that thread (an event loop that also brings the pages saves a
+ * thread hand-off per fault). That thread must never touch an absent
+ * page of the region itself: nobody else would read its fault. */
+int dsm_fault_region_adopt_polled(void *addr, size_t size, dsm_fault_fn fn, void *opaque,
+                                  struct dsm_fault_region **out);
+/* A polled region's userfaultfd (non-blocking), -1 for other regions. */
+int dsm_fault_region_fd(const struct dsm_fault_region *r);
+/* A polled region: reports every queued fault through the callback. 0 or
+ * -errno (-EINVAL: not a polled region). */
+int dsm_fault_region_dispatch(struct dsm_fault_region *r);
 /* After the caller mapped [off, off+len) anew inside an adopted region:
  * capture faults there too, and wake threads parked on what was there. */
 int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len);

@@ -30,6 +30,9 @@ struct fault_mech_ops {
  * (host tid, 0: unknown). */
 void dsm_fault_set_tid(int tid);
 
+/* userfaultfd: reads and reports the queued faults (uffd.c). */
+int dsm_uffd_dispatch(struct dsm_fault_region *r);
+
 struct dsm_fault_region {
     const struct fault_mech_ops *ops;
     enum dsm_fault_mech mech;
@@ -40,6 +43,7 @@ struct dsm_fault_region {
     pthread_t thread;
     bool thread_started;
     bool adopted; /* the embedder's memory: registered, never mapped or unmapped here */
+    bool polled;  /* no handler thread: the embedder calls dsm_fault_region_dispatch */
     /* userfaultfd */
     int uffd, stop_fd;
     /* mprotect */

@@ -63,22 +63,17 @@ int dsm_uffd_probe(char *why, size_t n) {
     return r;
 }
 
-static void *handler(void *arg) {
-    struct dsm_fault_region *r = arg;
+/* Reads the faults that are queued (the fd is non-blocking) and reports
+ * each. 0 once none is left, -errno on a read error (logged). */
+int dsm_uffd_dispatch(struct dsm_fault_region *r) {
     struct uffd_msg msgs[16];
-    struct pollfd pfd[2] = {{r->uffd, POLLIN, 0}, {r->stop_fd, POLLIN, 0}};
     for (;;) {
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            log_error("dsm: userfaultfd poll: %s", strerror(errno));
-            return NULL;
-        }
-        if (pfd[1].revents) return NULL;
         ssize_t got = read(r->uffd, msgs, sizeof msgs);
         if (got < 0) {
-            if (errno == EAGAIN || errno == EINTR) continue;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return 0;
             log_error("dsm: userfaultfd read: %s", strerror(errno));
-            return NULL;
+            return -errno;
         }
         for (size_t i = 0; i < (size_t)got / sizeof msgs[0]; i++) {
             if (msgs[i].event != UFFD_EVENT_PAGEFAULT) continue;
@@ -88,6 +83,21 @@ static void *handler(void *arg) {
             dsm_fault_set_tid((int)msgs[i].arg.pagefault.feat.ptid);
             r->fn(r->opaque, addr - (uint64_t)(uintptr_t)r->base, write);
         }
+        if ((size_t)got < sizeof msgs) return 0; /* drained */
+    }
+}
+
+static void *handler(void *arg) {
+    struct dsm_fault_region *r = arg;
+    struct pollfd pfd[2] = {{r->uffd, POLLIN, 0}, {r->stop_fd, POLLIN, 0}};
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            log_error("dsm: userfaultfd poll: %s", strerror(errno));
+            return NULL;
+        }
+        if (pfd[1].revents) return NULL;
+        if (dsm_uffd_dispatch(r)) return NULL;
     }
 }
 
@@ -117,6 +127,7 @@ static int uffd_create(struct dsm_fault_region *r, void *addr) {
         snprintf(why, sizeof why, "userfaultfd lacks COPY/WRITEPROTECT/WAKE on this range");
         goto fail;
     }
+    if (r->polled) return 0; /* the embedder reads the faults */
     if ((r->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
         err = -errno;
         snprintf(why, sizeof why, "eventfd: %s", strerror(errno));
@@ -140,7 +151,7 @@ static void uffd_destroy(struct dsm_fault_region *r) {
     uint64_t one = 1;
     if (r->thread_started && write(r->stop_fd, &one, sizeof one) == sizeof one)
         pthread_join(r->thread, NULL);
-    close(r->stop_fd);
+    if (r->stop_fd >= 0) close(r->stop_fd);
     close(r->uffd);
     if (!r->adopted) munmap(r->base, r->size);
 }

@@ -56,6 +56,13 @@ struct net_handler {
     void *arg;
 };
 
+struct net_watch {
+    struct event *ev;
+    void (*fn)(void *arg);
+    void *arg;
+    struct net_watch *next;
+};
+
 struct net_node {
     struct net_config cfg;
     char build[NET_BUILD_MAX + 1];
@@ -67,6 +74,7 @@ struct net_node {
     struct net_conn *conns; /* every connection, any state */
     struct net_dial *dials; /* net_node_connect calls not yet done */
     struct net_listener *listeners;
+    struct net_watch *watches; /* net_node_watch_fd, under mu */
     struct net_handler handlers[NET_MSG_TYPES];
     struct net_stats stats;
 };

@@ -135,6 +135,11 @@ void net_node_destroy(struct net_node *n) {
         next = d->next;
         dial_free(d);
     }
+    for (struct net_watch *w = n->watches, *next; w; w = next) {
+        next = w->next;
+        event_free(w->ev);
+        free(w);
+    }
     struct net_conn *c = n->conns;
     n->conns = NULL;
     while (c) {
@@ -147,6 +152,29 @@ void net_node_destroy(struct net_node *n) {
     pthread_mutex_destroy(&n->mu);
     net_key_wipe(&n->cfg.key);
     free(n);
+}
+
+static void watch_cb(evutil_socket_t fd, short what, void *arg) {
+    struct net_watch *w = arg;
+    w->fn(w->arg);
+}
+
+int net_node_watch_fd(struct net_node *n, int fd, void (*fn)(void *arg), void *arg) {
+    struct net_watch *w = calloc(1, sizeof *w);
+    if (!w) return -ENOMEM;
+    w->fn = fn;
+    w->arg = arg;
+    w->ev = event_new(n->base, fd, EV_READ | EV_PERSIST, watch_cb, w);
+    if (!w->ev || event_add(w->ev, NULL)) {
+        if (w->ev) event_free(w->ev);
+        free(w);
+        return -ENOMEM;
+    }
+    pthread_mutex_lock(&n->mu);
+    w->next = n->watches;
+    n->watches = w;
+    pthread_mutex_unlock(&n->mu);
+    return 0;
 }
 
 uint32_t net_node_id(const struct net_node *n) {

@@ -118,8 +118,15 @@ struct net_node *net_node_create(const struct net_config *cfg);
 int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg);
 /* Starts the loop thread. Returns 0 or negative errno. */
 int net_node_start(struct net_node *n);
-/* Stops the loop, drops every connection (no callbacks), frees n. */
+/* Stops the loop, drops every connection (no callbacks), frees n and its
+ * fd watches. */
 void net_node_destroy(struct net_node *n);
+/* Calls fn(arg) on the loop thread whenever fd is readable, until
+ * net_node_destroy (fn must not block; the caller keeps fd open that
+ * long). For a source of work whose answers come through this node, so
+ * the same thread sends the request and reads the reply (the DSM's
+ * userfaultfd). 0 or -ENOMEM. Any thread. */
+int net_node_watch_fd(struct net_node *n, int fd, void (*fn)(void *arg), void *arg);
 
 /* Listens on host:port (port 0: an ephemeral port, returned in *bound).
  * Returns 0 or negative errno (logged). */

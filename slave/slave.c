@@ -85,6 +85,14 @@ static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
     return send_master(ctx, &env, NULL);
 }
 
+/* The guest's page faults are read on the loop thread, the one that also
+ * receives the pages: the thread that sends a request reads its answer
+ * (one thread hand-off less per fault than a separate handler thread). */
+static void on_faults(void *arg) {
+    struct slave *s = arg;
+    dsm_fault_region_dispatch(s->dsm.region);
+}
+
 static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
@@ -571,7 +579,9 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     p->cluster = &slave_ops;
     p->stats.timing = m->stats_flags & 1;
     p->stats.page_events_max = m->page_events_max;
-    r = dsm_node_init(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
+    r = dsm_node_init_polled(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
+    int fd = r ? -1 : dsm_fault_region_fd(s->dsm.region);
+    if (!r && fd >= 0) r = net_node_watch_fd(s->net, fd, on_faults, s);
     if (r) {
         snprintf(why, sizeof why, "cannot capture faults on guest memory: %s", strerror(-r));
         ready(s, false, why);

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -428,6 +429,50 @@ static void test_mp_missing_wp(void) {
 static void test_mp_vmas(void) {
     vma_count(DSM_FAULT_MPROTECT);
 }
+/* A polled region: no handler thread; this thread watches the fd and
+ * dispatches, and the callback (FILL) runs here while a reader thread is
+ * parked on the fault. */
+static void *read_page5(void *arg) {
+    struct rec *x = arg;
+    return (void *)(uintptr_t)at(x, 5)[7];
+}
+
+static void test_uffd_polled(void) {
+    struct rec *x = calloc(1, sizeof *x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    size_t size = 8 * PG;
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(mem != MAP_FAILED);
+    CU_ASSERT_EQUAL_FATAL(dsm_fault_region_adopt_polled(mem, size, on_fault, x, &x->r), 0);
+    int fd = dsm_fault_region_fd(x->r);
+    CU_ASSERT(fd >= 0);
+    x->policy = FILL;
+    pthread_t t;
+    pthread_create(&t, NULL, read_page5, x);
+    /* the reader stays parked until this thread reads its fault */
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (poll(&pfd, 1, -1) < 0)
+        ;
+    CU_ASSERT_EQUAL(x->faults, 0); /* nobody else read it */
+    CU_ASSERT_EQUAL(dsm_fault_region_dispatch(x->r), 0);
+    CU_ASSERT_EQUAL(x->faults, 1);
+    CU_ASSERT_EQUAL(x->last_off, 5 * PG);
+    void *got;
+    pthread_join(t, &got);
+    CU_ASSERT_EQUAL((uintptr_t)got, 6);                  /* page 5 filled with 6 */
+    CU_ASSERT_EQUAL(dsm_fault_region_dispatch(x->r), 0); /* nothing queued: returns */
+    CU_ASSERT_EQUAL(x->faults, 1);
+    dsm_fault_region_destroy(x->r);
+    munmap(mem, size);
+    free(x);
+    /* a region with a handler thread has no fd to poll */
+    struct rec *y = make(DSM_FAULT_UFFD, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    CU_ASSERT_EQUAL(dsm_fault_region_fd(y->r), -1);
+    CU_ASSERT_EQUAL(dsm_fault_region_dispatch(y->r), -EINVAL);
+    unmake(y);
+}
+
 static void test_mp_wp_copy(void) {
     wp_then_copy(DSM_FAULT_MPROTECT);
 }
@@ -443,19 +488,20 @@ void test_register(void) {
         snprintf(why, sizeof why, "SHOAL_TEST_NO_UFFD is set");
     }
     CU_pSuite s = CU_add_suite("dsm_fault_uffd", NULL, NULL);
-    CU_pTest t[5] = {
+    CU_pTest t[6] = {
         CU_add_test(s, "uffd: missing fault + UFFDIO_COPY, write-protect fault, drop",
                     test_uffd_missing_wp),
         CU_add_test(s, "uffd: one VMA for alternating page states", test_uffd_vmas),
         CU_add_test(s, "uffd: write-protect then copy under a writer", test_uffd_wp_copy),
         CU_add_test(s, "uffd: two nodes, atomic increments on one page", test_uffd_cluster),
         CU_add_test(s, "uffd: locked RMW and cmpxchg16b fault as writes", test_uffd_locked),
+        CU_add_test(s, "uffd: polled by the embedder, no handler thread", test_uffd_polled),
     };
     if (!avail) {
         /* reported as inactive (skipped) in the run summary, not passed */
         printf("SKIPPED: userfaultfd unavailable here: %s\n", why);
         CU_set_fail_on_inactive(CU_FALSE);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             CU_set_test_active(t[i], CU_FALSE);
     }
     CU_pSuite m = CU_add_suite("dsm_fault_mprotect", NULL, NULL);

@@ -5,10 +5,13 @@
 #define _GNU_SOURCE
 #include "cli/launch.h"
 
+#include <ctype.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static bool env_uint(const char *name, unsigned *out) {
     const char *v = getenv(name);
@@ -59,6 +62,30 @@ static int split_master(const char *s, struct launch_rank *r) {
     return 0;
 }
 
+/* A Slurm node name that is no host name here (NodeName=n1
+ * NodeAddr=10.0.0.5): its NodeAddr from `scontrol show node -o NAME`,
+ * into name. Left alone when it resolves or scontrol cannot say. */
+static void slurm_node_addr(char *name, size_t n) {
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+    if (!getaddrinfo(name, NULL, &hints, &ai)) {
+        freeaddrinfo(ai);
+        return;
+    }
+    for (const char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("._-", *c)) return;
+    char cmd[320], line[4096];
+    snprintf(cmd, sizeof cmd, "scontrol show node -o %s 2>/dev/null", name);
+    FILE *f = popen(cmd, "r");
+    if (!f) return;
+    char addr[256] = "";
+    while (fgets(line, sizeof line, f)) {
+        const char *a = strstr(line, "NodeAddr=");
+        if (a && !*addr) sscanf(a + 9, "%255s", addr);
+    }
+    pclose(f);
+    if (*addr && strlen(addr) < n) snprintf(name, n, "%s", addr);
+}
+
 /* The Slurm master: rank 0 runs on the step's first node (Slurm's block
  * and cyclic distributions both put task 0 there). */
 static int slurm_master(struct launch_rank *r) {
@@ -66,7 +93,10 @@ static int slurm_master(struct launch_rank *r) {
                                         "SLURM_NODELIST"};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         const char *v = getenv(lists[i]);
-        if (v && *v) return launch_first_host(v, r->master_host, sizeof r->master_host);
+        if (!v || !*v) continue;
+        if (launch_first_host(v, r->master_host, sizeof r->master_host)) return -1;
+        slurm_node_addr(r->master_host, sizeof r->master_host);
+        return 0;
     }
     /* srun's own node: right when the step's task 0 runs where srun does */
     const char *ip = getenv("SLURM_LAUNCH_NODE_IPADDR");

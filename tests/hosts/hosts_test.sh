@@ -16,7 +16,16 @@ netns=()
 made_run_sshd=
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    [ -f "$work/ssh/sshd.pid" ] && kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null
+    # daemons (sshd, slurmctld, slurmd): asked to stop, then killed, so
+    # that none outlives the test
+    local f p i daemons=()
+    for f in "$work"/ssh/sshd.pid "$work"/slurm/*.pid; do [ -f "$f" ] && daemons+=("$(cat "$f")"); done
+    for p in "${daemons[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${daemons[@]}"; do
+        i=0
+        while running "$p" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$p" 2>/dev/null
+    done
     [ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
     for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "$work"
@@ -144,6 +153,46 @@ sshd_setup() {
     sshopt=(--ssh "ssh -F $d/ssh_config" --scp "scp -F $d/ssh_config")
     remote_home=$(ssh -F "$d/ssh_config" -o BatchMode=yes 127.0.0.2 pwd)
     printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$work/hosts"
+}
+
+# a private Slurm cluster of two nodes, n1 and n2 (2 CPUs each), both on
+# this host (two slurmd with -N; NodeAddr 127.0.0.1, so "n1" resolves only
+# through Slurm), no authentication (auth/none), its state and logs in
+# $work/slurm, SLURM_CONF exported for srun. Skipped without slurmctld,
+# slurmd and srun, or when not root (slurmd runs as root).
+slurm_setup() {
+    local d=$work/slurm host i p ports=()
+    for p in slurmctld slurmd srun sinfo scontrol; do
+        command -v $p >/dev/null || skip "no $p (Debian: slurmctld slurmd slurm-client)"
+    done
+    [ "$(id -u)" = 0 ] || skip "slurmd needs root"
+    mkdir -p "$d/state" "$d/spool"
+    host=$(hostname -s)
+    for i in 1 2 3 4; do ports+=("$(free_port)"); done
+    printf '%s\n' "ClusterName=shoaltest" "SlurmctldHost=$host(127.0.0.1)" \
+        "SlurmctldPort=${ports[0]}" "SlurmdPort=${ports[1]}" "AuthType=auth/none" \
+        "CredType=cred/none" "SlurmUser=root" "SlurmdUser=root" "StateSaveLocation=$d/state" \
+        "SlurmdSpoolDir=$d/spool/%n" "SlurmctldPidFile=$d/slurmctld.pid" \
+        "SlurmdPidFile=$d/slurmd-%n.pid" "SlurmctldLogFile=$d/slurmctld.log" \
+        "SlurmdLogFile=$d/slurmd-%n.log" "ProctrackType=proctrack/pgid" "TaskPlugin=task/none" \
+        "MpiDefault=none" "SwitchType=switch/none" "SelectType=select/cons_tres" \
+        "SelectTypeParameters=CR_CPU" "SchedulerType=sched/builtin" "ReturnToService=2" \
+        "JobCompType=jobcomp/none" "AccountingStorageType=accounting_storage/none" \
+        "JobAcctGatherType=jobacct_gather/none" \
+        "NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=${ports[2]} CPUs=2" \
+        "NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=${ports[3]} CPUs=2" \
+        "PartitionName=shoal Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES" \
+        >"$d/slurm.conf"
+    export SLURM_CONF=$d/slurm.conf
+    slurmctld -f "$d/slurm.conf" -c 2>"$d/start.err" || skip "slurmctld does not start: $(tail -1 "$d/start.err")"
+    slurmd -N n1 -f "$d/slurm.conf" 2>>"$d/start.err" || skip "slurmd does not start: $(tail -1 "$d/start.err")"
+    slurmd -N n2 -f "$d/slurm.conf" 2>>"$d/start.err" || skip "slurmd does not start: $(tail -1 "$d/start.err")"
+    i=0
+    until [ "$(sinfo -h -o '%t' -p shoal 2>/dev/null | sort -u)" = idle ]; do
+        i=$((i + 1))
+        [ "$i" -ge 300 ] && fail "the Slurm nodes did not come up: $(sinfo 2>&1)"
+        sleep 0.1
+    done
 }
 
 # no key copied by the master of pid $1 left in the remote home
@@ -386,6 +435,28 @@ ssh-real-master-dies)
         i=$((i + 1))
     done
     no_remote_key "${pids[0]}"
+    ;;
+slurm-real)
+    # srun on a private two-node Slurm: rank 0 (on n1) is the master, its
+    # address from the step's nodelist through scontrol's NodeAddr
+    slurm_setup
+    srun -N 2 -n 3 --overcommit "$shoal" run -v --stats "$work/stats.json" --key-file "$key" \
+        "${prog[@]}" </dev/null >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    check_ranks 0
+    stats_spread "$work/stats.json" 3
+    grep -q 'slurm rank 2 of 3, master 127.0.0.1:' "$work/rank0.err" || fail "rank 2 did not find n1's address"
+    # stdin reaches task 0, the guest's stderr and status come back
+    probe=("$bin/launch_probe" 6 3)
+    seq 1 5000 | "$shoal" "${probe[@]}" >"$work/probe1.out" 2>"$work/probe1.err"
+    [ $? = 3 ] || fail "one-node probe: status not 3"
+    seq 1 5000 | srun -N 2 -n 3 --overcommit "$shoal" run --key-file "$key" "${probe[@]}" \
+        >"$work/probe.out" 2>"$work/probe.err"
+    st=$?
+    [ "$st" = 3 ] || fail "srun: status $st, not the guest's 3"
+    cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
+    [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not once"
+    no_key_left
     ;;
 *) fail "unknown case $case_name" ;;
 esac

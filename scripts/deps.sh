@@ -2,7 +2,9 @@
 # Installs the Debian packages shoal needs to build and test, if missing.
 set -e
 # openmpi-bin (18 packages, about 25 s to fetch and install): the hosts
-# tests run shoal under a real mpirun (tests/hosts, docs/cluster.md)
+# tests run shoal under a real mpirun (tests/hosts, docs/cluster.md).
+# openssh-server and Slurm are left out on purpose: their packages start
+# system daemons; their tests are skipped without them.
 pkgs="cmake make gcc g++ libcunit1-dev gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev
       libprotobuf-c-dev protobuf-c-compiler libevent-dev libsodium-dev pkg-config libinih-dev
       python3 python3-matplotlib iproute2 openmpi-bin"

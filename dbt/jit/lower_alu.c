@@ -45,6 +45,11 @@ static void binop(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
         return;
     }
     int d = ra_def(c, i->dst, i->a[0]);
+    if (d != ra && bi && w && (op == ALU_ADD || (op == ALU_SUB && imm != INT32_MIN))) {
+        /* The source stays live: one lea instead of mov + add. */
+        x86_lea(c->buf, d, x86_mem(ra, op == ALU_ADD ? imm : -imm));
+        return;
+    }
     if (d != ra) x86_mov_rr(c->buf, w, d, ra);
     if (bi)
         x86_alu_ri(c->buf, op, w, d, imm);

@@ -20,9 +20,10 @@ struct launch_rank {
  * SLURM_NTASKS, OMPI_COMM_WORLD_RANK / _SIZE or PMI_RANK / PMI_SIZE
  * (only the one named by `which` unless it is NULL or "auto"); the master
  * from master_opt or SHOAL_MASTER (ADDR:PORT), else (Slurm) the first host
- * of SLURM_STEP_NODELIST / SLURM_JOB_NODELIST or SLURM_LAUNCH_NODE_IPADDR,
- * with port_opt, SHOAL_PORT or a port derived from the job id. Returns 0,
- * or -1 with a message in err. */
+ * of SLURM_STEP_NODELIST / SLURM_JOB_NODELIST (its NodeAddr when the name
+ * does not resolve) or SLURM_LAUNCH_NODE_IPADDR, (Open MPI, every rank on
+ * this host) 127.0.0.1, with port_opt, SHOAL_PORT or a port derived from
+ * the job id. Returns 0, or -1 with a message in err. */
 int launch_rank_from_env(const char *which, const char *master_opt, unsigned port_opt,
                          struct launch_rank *r, char *err, size_t errlen);
 

@@ -105,6 +105,18 @@ static int slurm_master(struct launch_rank *r) {
     return 0;
 }
 
+/* The Open MPI master when every rank runs on this host (mpirun -np N
+ * on one machine): loopback. Ranks on several hosts need SHOAL_MASTER:
+ * Open MPI does not export where rank 0 runs. */
+static int ompi_master(struct launch_rank *r) {
+    unsigned local;
+    if (strcmp(r->launcher, "openmpi") || !env_uint("OMPI_COMM_WORLD_LOCAL_SIZE", &local) ||
+        local != r->size)
+        return -1;
+    snprintf(r->master_host, sizeof r->master_host, "127.0.0.1");
+    return 0;
+}
+
 int launch_rank_from_env(const char *which, const char *master_opt, unsigned port_opt,
                          struct launch_rank *r, char *err, size_t errlen) {
     static const struct {
@@ -139,7 +151,8 @@ int launch_rank_from_env(const char *which, const char *master_opt, unsigned por
         }
         return 0;
     }
-    if (strcmp(r->launcher, "slurm") || slurm_master(r)) {
+    bool slurm = !strcmp(r->launcher, "slurm");
+    if (slurm ? slurm_master(r) : ompi_master(r)) {
         snprintf(err, errlen,
                  "shoal run: %s does not say where rank 0 runs: set SHOAL_MASTER=ADDR:PORT "
                  "(or --master ADDR:PORT) for every rank",
@@ -151,8 +164,11 @@ int launch_rank_from_env(const char *which, const char *master_opt, unsigned por
     if (!port) {
         /* every rank computes the same port; concurrent steps and jobs on
          * one node get different ones */
-        env_uint("SLURM_JOB_ID", &job);
-        env_uint("SLURM_STEP_ID", &step);
+        if (slurm) {
+            env_uint("SLURM_JOB_ID", &job);
+            env_uint("SLURM_STEP_ID", &step);
+        } else
+            env_uint("OMPI_MCA_ess_base_jobid", &job);
         port = 17000 + (job * 8u + step) % 8000u;
     }
     if (port > 65535) {

@@ -232,6 +232,10 @@ mpi-no-master)
     OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=2 "$shoal" run --key-file "$key" "${prog[@]}" \
         >"$work/n.out" 2>"$work/n.err" && fail "status 0"
     grep -q SHOAL_MASTER "$work/n.err" || fail "no reason given"
+    # nor when the ranks are on different hosts (Open MPI's local size 1)
+    OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_LOCAL_SIZE=1 "$shoal" run \
+        --key-file "$key" "${prog[@]}" >"$work/n.out" 2>"$work/n.err" && fail "status 0 across hosts"
+    grep -q SHOAL_MASTER "$work/n.err" || fail "no reason given across hosts"
     env -u SLURM_PROCID -u OMPI_COMM_WORLD_RANK -u PMI_RANK "$shoal" run "${prog[@]}" \
         >"$work/n.out" 2>"$work/n.err" && fail "status 0 with no launcher"
     grep -q 'no --hosts FILE' "$work/n.err" || fail "no reason given without a launcher"
@@ -333,6 +337,12 @@ mpirun-n3)
     [ "$st" = 3 ] || fail "mpirun: status $st, not the guest's 3"
     cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
     [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not forwarded once"
+    # every rank on this host: no SHOAL_MASTER needed (loopback, a port
+    # from the job id)
+    mpirun "${mpi[@]}" -np 2 "$shoal" run -v --key-file "$key" "${prog[@]}" </dev/null \
+        >"$work/local.out" 2>"$work/local.err" || fail "mpirun without SHOAL_MASTER: status $?"
+    cmp -s "$work/one.out" "$work/local.out" || { diff "$work/one.out" "$work/local.out"; fail "output differs without SHOAL_MASTER"; }
+    grep -q 'openmpi rank 1 of 2, master 127.0.0.1:' "$work/local.err" || fail "rank 1 did not pick loopback"
     no_key_left
     ;;
 mpirun-rank-dies)

@@ -123,7 +123,12 @@ static void *proxy_main(void *arg) {
             net_frame_fini(&f);
             continue;
         }
-        if (q->cpu) cpu_msg_to_cpu(q->cpu, &t->cpu);
+        if (q->cpu) {
+            /* a clone: its child starts from the caller's registers and
+             * mask as they are now */
+            cpu_msg_to_cpu(q->cpu, &t->cpu);
+            t->sigmask = q->sigmask;
+        }
         for (int i = 0; i < 6; i++)
             t->cpu.x[i] = q->args[i];
         t->cpu.x[8] = q->nr;

@@ -300,6 +300,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
         cpu_msg_from_cpu(&cb, &t->cpu);
         q.cpu = &cb.msg;
+        q.sigmask = t->sigmask;
     }
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;

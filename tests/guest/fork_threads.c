@@ -8,6 +8,7 @@
 #endif
 #include "guest.h"
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,23 +40,26 @@ static void child(const char *who, uint64_t want_data, uint64_t want_more, int s
     uint64_t v = 0;
     pthread_create(&th, NULL, child_thread, &v);
     pthread_join(th, NULL);
-    char line[160];
-    int n = snprintf(line, sizeof line, "%s child: data %s, more %s, thread counted %llu\n", who,
-                     sum(data, WORDS) == want_data ? "whole" : "WRONG",
-                     sum(more, WORDS / 4) == want_more ? "whole" : "WRONG",
-                     (unsigned long long)v);
+    sigset_t now;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    char line[200];
+    int n = snprintf(line, sizeof line,
+                     "%s child: data %s, more %s, thread counted %llu, blocked USR1 %d USR2 %d\n",
+                     who, sum(data, WORDS) == want_data ? "whole" : "WRONG",
+                     sum(more, WORDS / 4) == want_more ? "whole" : "WRONG", (unsigned long long)v,
+                     sigismember(&now, SIGUSR1), sigismember(&now, SIGUSR2));
     write(pfd[1], line, (size_t)n);
     _exit(status);
 }
 
 static void reap(const char *who, pid_t pid) {
-    char line[160] = {0};
+    char line[200] = {0};
     ssize_t n = read(pfd[0], line, sizeof line - 1);
     int st = 0;
     pid_t w = waitpid(pid, &st, 0);
     printf("%s", n > 0 ? line : "no line from the child\n");
-    printf("%s: waitpid %s, exited %d status %d\n", who, w == pid ? "ok" : "failed",
-           WIFEXITED(st), WEXITSTATUS(st));
+    printf("%s: waitpid %s, exited %d status %d\n", who, w == pid ? "ok" : "failed", WIFEXITED(st),
+           WEXITSTATUS(st));
 }
 
 static void *worker(void *arg) {
@@ -67,6 +71,11 @@ static void *worker(void *arg) {
     while (!atomic_load(&go_fork))
         usleep(1000);
     uint64_t want_data = sum(data, WORDS), want_more = sum(more, WORDS / 4);
+    /* the child starts with the forking thread's mask as it is now */
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &usr2, NULL);
     pid_t pid = fork();
     if (pid == 0) child("thread", want_data, want_more, 9);
     atomic_store(&forked, 1);

@@ -88,6 +88,9 @@ pid_t launch_ssh_slave(const struct launch_ssh *l, const char *host, unsigned no
     /* a slave's ssh never outlives the master; the remote slave then
      * loses its connection and ends by itself */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* out of the master's process group: a terminal's Ctrl-C is the
+     * guest's (through the master), not a kill of every ssh */
+    setpgid(0, 0);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) dup2(devnull, 0), dup2(devnull, 1);
     char remote_key[128], target[1200], cmd[8192] = "";

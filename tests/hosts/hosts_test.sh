@@ -413,7 +413,9 @@ ssh-real-unreachable)
     no_key_left
     ;;
 ssh-real-master-dies)
-    # the master killed mid-run: the remote slaves end, their keys removed
+    # the ssh clients out of the master's process group (a terminal's
+    # Ctrl-C is the guest's alone); then the master killed mid-run: the
+    # remote slaves end, their keys removed
     sshd_setup
     printf '%s\n' '#!/bin/sh' "echo \$\$ >>'$work/slaves.pid'" "exec '$shoal' \"\$@\"" \
         >"$work/remote-shoal"
@@ -429,6 +431,12 @@ ssh-real-master-dies)
         [ "$i" -ge 600 ] && fail "the run did not start"
     done
     [ "$(wc -l <"$work/slaves.pid")" = 2 ] || fail "not two remote slaves"
+    clients=$(ps -o pid= --ppid "${pids[0]}")
+    [ "$(echo $clients | wc -w)" = 2 ] || fail "not two ssh clients: $clients"
+    for p in $clients; do
+        [ "$(ps -o pgid= -p "$p")" != "$(ps -o pgid= -p "${pids[0]}")" ] ||
+            fail "ssh client $p in the master's process group"
+    done
     kill -9 "${pids[0]}"
     for p in $(cat "$work/slaves.pid"); do
         i=0

@@ -590,6 +590,58 @@ static void test_emulated_link(void) {
     ep_stop(&m);
 }
 
+/* ---- an fd watched by the loop ----------------------------------------- */
+
+struct watched {
+    int fd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned calls, bytes;
+    pthread_t thread;
+};
+
+static void on_readable_fd(void *arg) {
+    struct watched *w = arg;
+    char buf[64];
+    ssize_t n = read(w->fd, buf, sizeof buf);
+    pthread_mutex_lock(&w->mu);
+    w->calls++;
+    w->bytes += n > 0 ? (unsigned)n : 0;
+    w->thread = pthread_self();
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* net_node_watch_fd: the callback runs on the loop thread (not this
+ * one) once data is there, and again for more. */
+static void test_watch_fd(void) {
+    struct ep m;
+    struct net_config mc;
+    ep_config(&m, &mc, 0);
+    ep_start(&m, &mc);
+    int p[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+    struct watched w = {
+        .fd = p[0], .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    CU_ASSERT_EQUAL(net_node_watch_fd(m.node, p[0], on_readable_fd, &w), 0);
+    CU_ASSERT_EQUAL(write(p[1], "abc", 3), 3);
+    pthread_mutex_lock(&w.mu);
+    while (w.bytes < 3)
+        pthread_cond_wait(&w.cv, &w.mu);
+    CU_ASSERT(w.calls >= 1);
+    CU_ASSERT_FALSE(pthread_equal(w.thread, pthread_self()));
+    pthread_mutex_unlock(&w.mu);
+    CU_ASSERT_EQUAL(write(p[1], "de", 2), 2);
+    pthread_mutex_lock(&w.mu);
+    while (w.bytes < 5)
+        pthread_cond_wait(&w.cv, &w.mu);
+    CU_ASSERT(w.calls >= 2);
+    pthread_mutex_unlock(&w.mu);
+    ep_stop(&m); /* frees the watch */
+    close(p[0]);
+    close(p[1]);
+}
+
 /* ---- authentication over the wire ------------------------------------ */
 
 static void test_wrong_key(void) {
@@ -928,6 +980,7 @@ void test_register(void) {
     CU_add_test(s, "pages from concurrent senders", test_pages_concurrent);
     CU_add_test(s, "stalled receiver", test_stalled_receiver);
     CU_add_test(s, "emulated link", test_emulated_link);
+    CU_add_test(s, "an fd watched by the loop", test_watch_fd);
     CU_add_test(s, "wrong key", test_wrong_key);
     CU_add_test(s, "duplicate node id", test_duplicate_id);
     CU_add_test(s, "assigned node id", test_assigned_id);

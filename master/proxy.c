@@ -99,6 +99,8 @@ static void *proxy_main(void *arg) {
         log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
 
     for (;;) {
+        /* page splitting: the previous request's pinned buffers go */
+        gs_syscall_end(&m->proc->mem);
         pthread_mutex_lock(&px->lock);
         while (!px->req.env && !px->cancel)
             pthread_cond_wait(&px->cond, &px->lock);

@@ -251,7 +251,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
 
     /* a cluster shares memory through the DSM, which needs private pages */
     if (gs->copy_files) hflags = (hflags & ~MAP_TYPE) | MAP_PRIVATE;
-    if (fixed) gs_unsplit(gs, addr, len);
+    if (fixed) gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
     uint64_t at = 0;
@@ -382,7 +382,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
     len = page_up(len);
     if (!range_in_space(gs, addr, len)) return -EINVAL;
-    gs_unsplit(gs, addr, len);
+    gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     sf_remove(gs, addr, addr + len);
     host_reserve(gs, addr, len);
@@ -399,7 +399,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     if (len == 0) return 0;
     if (len > gs->size) return -ENOMEM;
     len = page_up(len);
-    gs_unsplit(gs, addr, len);
+    gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     if (!range_ok(gs, addr, len, 0)) {
         pthread_rwlock_unlock(&gs->lock);
@@ -453,7 +453,8 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     if (old_len > gs->size || new_len > gs->size) return -ENOMEM;
     old_len = page_up(old_len);
     new_len = page_up(new_len);
-    gs_unsplit(gs, old, old_len);
+    gs_unsplit_pin(gs, old, old_len);
+    if (flags & MREMAP_FIXED_) gs_unsplit_pin(gs, new_addr, new_len);
 
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
@@ -527,7 +528,7 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) 
     /* DONTNEED zeroes memory: a cluster makes every node forget it, in
      * the order of other layout changes */
     bool discard = advice == MADV_DONTNEED && gs->layout;
-    if (discard) gs_unsplit(gs, addr, len);
+    if (discard) gs_unsplit_pin(gs, addr, len);
     if (discard)
         pthread_rwlock_wrlock(&gs->lock);
     else

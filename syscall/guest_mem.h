@@ -90,8 +90,8 @@ static inline void gs_unsplit(const struct guest_space *gs, uint64_t addr, uint6
         gs->unsplit(gs->unsplit_opaque, addr, len, false);
 }
 /* The same for a range the kernel will access through a host pointer
- * (gs_check: read(2) into a guest buffer), which also keeps it from being
- * split until gs_syscall_end. */
+ * (gs_check: read(2) into a guest buffer) or a layout change will
+ * replace, which also keeps it from being split until gs_syscall_end. */
 static inline void gs_unsplit_pin(const struct guest_space *gs, uint64_t addr, uint64_t len) {
     if (atomic_load_explicit(&gs->split_live, memory_order_relaxed) && gs->unsplit)
         gs->unsplit(gs->unsplit_opaque, addr, len, true);

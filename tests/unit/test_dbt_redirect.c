@@ -228,6 +228,34 @@ static void test_no_release_delivers(void) {
     env_free(e);
 }
 
+/* The embedder's own access to a split page (a syscall's buffer copied
+ * outside dbt_run) faults outside guest code: the host-fault hook makes
+ * the page whole and the access is retried, instead of the emulator dying
+ * of it. A hook that declines (another address) changes nothing. */
+static struct env *hook_env;
+static unsigned hook_calls;
+static bool host_hook(uintptr_t host) {
+    hook_calls++;
+    uint8_t *p = mem(hook_env, P);
+    if (host < (uintptr_t)p || host >= (uintptr_t)p + 4096) return false;
+    return release(hook_env, P);
+}
+
+static void test_host_fault_hook(void) {
+    struct env *e = env_new(false);
+    hook_env = e;
+    hook_calls = 0;
+    dbt_set_host_fault_hook(host_hook);
+    volatile uint64_t *w = (volatile uint64_t *)mem(e, P + 8 * 7);
+    CU_ASSERT_EQUAL(*w, 1007); /* sealed: faults, the hook unsplits */
+    CU_ASSERT_EQUAL(hook_calls, 1);
+    CU_ASSERT_FALSE(e->split);
+    *w = 5; /* whole again: no fault */
+    CU_ASSERT_EQUAL(hook_calls, 1);
+    dbt_set_host_fault_hook(NULL);
+    env_free(e);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("dbt_redirect", NULL, NULL);
     CU_add_test(s, "loop on a split page, interpreter", test_loop_interp);
@@ -237,4 +265,5 @@ void test_register(void) {
     CU_add_test(s, "LSE atomic unsplits, interpreter", test_atomic_interp);
     CU_add_test(s, "LSE atomic unsplits, JIT", test_atomic_jit);
     CU_add_test(s, "no release hook: SIGSEGV as before", test_no_release_delivers);
+    CU_add_test(s, "an emulator access to a split page: host-fault hook", test_host_fault_hook);
 }

@@ -17,8 +17,9 @@
 struct dbt_redirect {
     struct dbt_redirect_hooks hooks;
     pthread_mutex_t lock;
-    uint64_t *keys; /* open addressing; key pc | 1 (pcs are 4-aligned), 0 = empty */
-    size_t n, cap;
+    uint64_t *keys;   /* open addressing; key pc | 1 (pcs are 4-aligned), 0 = empty */
+    _Atomic size_t n; /* marked pcs; read without the lock by marked() */
+    size_t cap;
     atomic_uint_fast64_t marked, released, delivered;
 };
 
@@ -86,6 +87,11 @@ static int set_add(struct dbt_redirect *r, uint64_t key) {
 }
 
 static bool marked(struct dbt_redirect *r, uint64_t pc) {
+    /* nothing marked yet (a run with splitting on and no page split):
+     * translation takes no lock. An instruction marked meanwhile and
+     * translated unmarked here faults again and is retranslated
+     * (redirect_on_fault: marked by another thread). */
+    if (!atomic_load_explicit(&r->n, memory_order_acquire)) return false;
     pthread_mutex_lock(&r->lock);
     bool m = r->cap && r->keys[slot_of(r->keys, r->cap, pc | 1)];
     pthread_mutex_unlock(&r->lock);

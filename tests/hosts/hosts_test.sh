@@ -454,6 +454,29 @@ ssh-real-master-dies)
     done
     no_remote_key "${pids[0]}"
     ;;
+hydra-n3)
+    # MPICH's Hydra (mpiexec.hydra) starts 3 ranks here with PMI_RANK and
+    # PMI_SIZE; SHOAL_MASTER through -genv
+    command -v mpiexec.hydra >/dev/null || skip "no mpiexec.hydra (Debian: mpich)"
+    port=$(free_port)
+    mpiexec.hydra -n 3 -genv SHOAL_MASTER 127.0.0.1:$port "$shoal" run -v --stats "$work/stats.json" \
+        --key-file "$key" "${prog[@]}" </dev/null >"$work/rank0.out" 2>"$work/rank0.err" &
+    pids[0]=$!
+    check_ranks 0
+    stats_spread "$work/stats.json" 3
+    grep -q "pmi rank 2 of 3, master 127.0.0.1:$port" "$work/rank0.err" || fail "rank 2 did not read PMI's variables"
+    probe=("$bin/launch_probe" 6 3)
+    seq 1 5000 | "$shoal" "${probe[@]}" >"$work/probe1.out" 2>"$work/probe1.err"
+    [ $? = 3 ] || fail "one-node probe: status not 3"
+    port=$(free_port)
+    seq 1 5000 | mpiexec.hydra -n 3 -genv SHOAL_MASTER 127.0.0.1:$port "$shoal" run --key-file "$key" \
+        "${probe[@]}" >"$work/probe.out" 2>"$work/probe.err"
+    st=$?
+    [ "$st" = 3 ] || fail "mpiexec.hydra: status $st, not the guest's 3"
+    cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
+    [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not once"
+    no_key_left
+    ;;
 slurm-real)
     # srun on a private two-node Slurm: rank 0 (on n1) is the master, its
     # address from the step's nodelist through scontrol's NodeAddr

@@ -69,6 +69,7 @@ int mfork_prepare(struct task *t) {
     struct master *m = t->proc->cluster_ctx;
     /* the mprotect fallback's guest view is not plain memory in a child */
     if (dsm_fault_region_mech(m->dsm.region) != DSM_FAULT_UFFD) return -ENOSYS;
+    msplit_fork_prepare(m); /* [dsm] split: no page split in the child */
     struct guest_space *gs = &m->proc->mem;
     for (int tries = 0; tries < FORK_TRIES; tries++) {
         size_t n;
@@ -91,6 +92,9 @@ int mfork_prepare(struct task *t) {
         pthread_mutex_unlock(&m->dir_lock);
         pthread_rwlock_unlock(&gs->lock);
     }
+    pthread_mutex_lock(&m->dir_lock);
+    msplit_fork_done(m, false); /* no fork: splits may start again */
+    pthread_mutex_unlock(&m->dir_lock);
     return -EAGAIN;
 }
 
@@ -98,9 +102,9 @@ void mfork_done(struct task *t, bool child) {
     struct master *m = t->proc->cluster_ctx;
     /* in the child only this thread exists: these are its own holds, and
      * the child's memory is its own from here */
+    msplit_fork_done(m, child);
     pthread_mutex_unlock(&m->dir_lock);
     pthread_rwlock_unlock(&m->proc->mem.lock);
-    (void)child;
 }
 
 static bool is_slave(struct master *m, long pid) {

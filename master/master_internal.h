@@ -153,6 +153,10 @@ void msplit_wake(struct master *m);
 void msplit_on_reply(struct net_conn *c, struct net_frame *f, void *arg);
 void msplit_release(void *ctx, uint64_t page);
 void msplit_stats_json(struct master *m, FILE *f);
+/* fork.c: every page made whole and splits held off before the host fork
+ * (no lock held), and after it (dir_lock held; child: in the child) */
+void msplit_fork_prepare(struct master *m);
+void msplit_fork_done(struct master *m, bool child);
 
 /* proxy.c */
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f);

@@ -35,6 +35,7 @@
 
 #include "cluster/split_node.h"
 #include "common/log.h"
+#include "dbt/redirect.h"
 #include "master/master_internal.h"
 
 enum job_kind { JOB_SPLIT, JOB_UNSPLIT };
@@ -47,9 +48,10 @@ struct job {
 enum mpage_state { MP_GATHER, MP_SPLIT, MP_UNSPLIT };
 struct mpage {
     enum mpage_state state;
-    uint64_t shadow; /* page number of S_0 */
-    uint64_t req;    /* the unsplit's req_id */
-    unsigned acks;   /* nodes yet to answer it */
+    uint64_t shadow;     /* page number of S_0 */
+    uint64_t req;        /* the unsplit's req_id */
+    unsigned acks;       /* nodes yet to answer it */
+    bool unsplit_queued; /* by msplit_fork_prepare */
     /* requests that came while gathering: dropped once split (the nodes
      * forget them on PageSplit), made again if the split is abandoned */
     struct dir_req *deferred;
@@ -61,7 +63,8 @@ struct msplit {
     struct job *head, *tail;
     struct u64map pages; /* page -> struct mpage *: split, or on the way in or out */
     unsigned slots_used, grain;
-    uint64_t lo; /* the shadow area */
+    unsigned frozen; /* a fork is being prepared: no new splits */
+    uint64_t lo;     /* the shadow area */
     uint64_t req_seq;
     struct {
         uint64_t split, unsplit, releases, no_slot, skipped, abandoned;
@@ -122,7 +125,7 @@ static void free_mpage(struct master *m, uint64_t page, struct mpage *mp) {
 static void do_split(struct master *m, uint64_t page) {
     struct msplit *ms = m->msplit;
     uint64_t addr = page * DSM_PAGE_SIZE;
-    if (u64map_get(&ms->pages, page) || !dir_find(&m->dir, page)) return;
+    if (ms->frozen || u64map_get(&ms->pages, page) || !dir_find(&m->dir, page)) return;
     if ((addr >= ms->lo && addr < ms->lo + SPLIT_AREA_SIZE) || dsm_node_in_exec(&m->dsm, addr)) {
         ms->stats.skipped++; /* a shadow page, or one that may hold code */
         return;
@@ -289,6 +292,45 @@ void msplit_release(void *ctx, uint64_t page) {
 
 int msplit_node_start(struct master *m) {
     return m->msplit ? split_node_enable(&m->dsm, msplit_release, m, true) : 0;
+}
+
+/* fork (fork.c): the child is a lone copy of node 0's memory, which
+ * holds no split page's data, and has no splitter: every page is made
+ * whole first, and no new split starts until the fork is done. */
+void msplit_fork_prepare(struct master *m) {
+    struct msplit *ms = m->msplit;
+    if (!ms) return;
+    pthread_mutex_lock(&m->dir_lock);
+    ms->frozen++;
+    while (ms->pages.n && !atomic_load(&m->exiting)) {
+        uint64_t page;
+        void *v;
+        for (size_t it = 0; u64map_next(&ms->pages, &it, &page, &v);) {
+            struct mpage *mp = v;
+            if (mp->state == MP_SPLIT && !mp->unsplit_queued) {
+                mp->unsplit_queued = true;
+                enqueue(m, page, JOB_UNSPLIT);
+            }
+        }
+        wait_dir(m);
+    }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+/* dir_lock held (the fork's hold). The child: nothing is split there and
+ * nobody would answer an unsplit, so its hooks go. */
+void msplit_fork_done(struct master *m, bool child) {
+    struct msplit *ms = m->msplit;
+    if (!ms) return;
+    if (!child) {
+        ms->frozen--;
+        return;
+    }
+    struct guest_space *gs = &m->proc->mem;
+    gs->unsplit = NULL;
+    gs->syscall_end = NULL;
+    atomic_store(&gs->split_live, 0);
+    dbt_set_host_fault_hook(NULL);
 }
 
 void msplit_detected(struct master *m, uint64_t page) {

@@ -71,6 +71,8 @@ static void slurm_node_addr(char *name, size_t n) {
         freeaddrinfo(ai);
         return;
     }
+    /* a plain node name, never an option or shell syntax */
+    if (!isalnum((unsigned char)name[0])) return;
     for (const char *c = name; *c; c++)
         if (!isalnum((unsigned char)*c) && !strchr("._-", *c)) return;
     char cmd[320], line[4096];

@@ -386,12 +386,18 @@ ssh-real-n3)
     stats_spread "$work/stats.json" 3
     no_remote_key "${pids[0]}"
     # stdin stays the master's (ssh gets none), the guest's stderr and
-    # status come back; a shared --key-file is not copied
+    # status come back; a shared --key-file is not copied; a --config path
+    # with blanks, quotes and $ reaches the remote slaves intact (a slave
+    # that cannot read it ends the run)
     probe=("$bin/launch_probe" 6 3)
     seq 1 5000 | "$shoal" "${probe[@]}" >"$work/probe1.out" 2>"$work/probe1.err"
     [ $? = 3 ] || fail "one-node probe: status not 3"
+    mkdir -p "$work/cfg dir"
+    cfg="$work/cfg dir/it's \$HOME \"x\".conf"
+    printf '[network]\nheartbeat_ms = 500\n' >"$cfg"
     seq 1 5000 | "$shoal" run --hosts "$work/hosts" "${sshopt[@]}" --remote-shoal "$shoal" \
-        --key-file "$key" "${probe[@]}" >"$work/probe.out" 2>"$work/probe.err"
+        --key-file "$key" --config "$cfg" -o 'network.peer_timeout_ms=9000' "${probe[@]}" \
+        >"$work/probe.out" 2>"$work/probe.err"
     st=$?
     [ "$st" = 3 ] || fail "ssh run: status $st, not the guest's 3"
     cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }

@@ -503,6 +503,29 @@ slurm-real)
     [ "$st" = 3 ] || fail "srun: status $st, not the guest's 3"
     cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
     [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not once"
+    # task 2 killed mid-run; srun leaves the others running (no
+    # --kill-on-bad-exit), so they must end by themselves: the master
+    # with status 1 naming the lost node, the other slave on losing it
+    printf '%s\n' '#!/bin/sh' "echo \$\$ >'$work/'task\$SLURM_PROCID.pid" \
+        "exec '$shoal' run --key-file '$key' '$bin/launch_probe' 6 0 hold" >"$work/task.sh"
+    chmod +x "$work/task.sh"
+    srun -N 2 -n 3 --overcommit "$work/task.sh" </dev/null >"$work/dies.out" 2>"$work/dies.err" &
+    pids[0]=$!
+    i=0
+    until grep -q '^holding$' "$work/dies.out" 2>/dev/null && [ -s "$work/task2.pid" ]; do
+        kill -0 "${pids[0]}" 2>/dev/null || fail "srun ended before the run started"
+        sleep 0.1
+        i=$((i + 1))
+        [ "$i" -ge 600 ] && fail "the run did not start"
+    done
+    kill -9 "$(cat "$work/task2.pid")"
+    wait_pid "${pids[0]}" || fail "srun hangs after a task died"
+    [ "$waited_status" != 0 ] || fail "srun: status 0 after a task died"
+    grep -Eq 'node [12] lost' "$work/dies.err" || fail "the master did not name the lost node"
+    grep -Eq 'tasks? 0(-1)?: Exited with exit code 1' "$work/dies.err" || fail "the master did not end with status 1"
+    for r in 0 1; do
+        ! running "$(cat "$work/task$r.pid")" || fail "task $r still runs"
+    done
     no_key_left
     ;;
 *) fail "unknown case $case_name" ;;

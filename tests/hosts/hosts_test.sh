@@ -158,7 +158,8 @@ sshd_setup() {
 # a private Slurm cluster of two nodes, n1 and n2 (2 CPUs each), both on
 # this host (two slurmd with -N; NodeAddr 127.0.0.1, so "n1" resolves only
 # through Slurm), no authentication (auth/none), its state and logs in
-# $work/slurm, SLURM_CONF exported for srun. Skipped without slurmctld,
+# $work/slurm, SLURM_CONF exported for srun. Job ids start at a random
+# number: shoal derives its port from them. Skipped without slurmctld,
 # slurmd and srun, or when not root (slurmd runs as root).
 slurm_setup() {
     local d=$work/slurm host i p ports=()
@@ -178,7 +179,7 @@ slurm_setup() {
         "MpiDefault=none" "SwitchType=switch/none" "SelectType=select/cons_tres" \
         "SelectTypeParameters=CR_CPU" "SchedulerType=sched/builtin" "ReturnToService=2" \
         "JobCompType=jobcomp/none" "AccountingStorageType=accounting_storage/none" \
-        "JobAcctGatherType=jobacct_gather/none" \
+        "JobAcctGatherType=jobacct_gather/none" "FirstJobId=$((1000 + RANDOM))" \
         "NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=${ports[2]} CPUs=2" \
         "NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=${ports[3]} CPUs=2" \
         "PartitionName=shoal Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES" \

@@ -6,7 +6,13 @@
  * number of them at once), and buffers are read and written here
  * through the DSM. Futex waits are the exception: the proxy queues the
  * thread's record in the run's futex table (futex_svc.c) and goes back
- * to its requests; whoever ends the wait answers it. */
+ * to its requests; whoever ends the wait answers it.
+ *
+ * A guest signal for the remote thread cancels its call (the node sends
+ * a cancel naming the request): a queued futex wait leaves the table;
+ * a call the proxy runs is interrupted as a node-0 thread's would be
+ * (its safe_syscall's word set, then a kick), and the Linux restart code
+ * it returns goes back as the answer, for the node to settle. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
@@ -34,6 +40,8 @@ struct proxy {
     struct net_frame req; /* env NULL when there is none */
     bool cancel;          /* a FutexCancel for cancel_req came */
     uint64_t cancel_req;
+    bool running; /* the proxy runs request running_req (interruptible) */
+    uint64_t running_req;
     struct fsvc_wait fw; /* the thread's futex wait record (proxy thread only, and the table) */
     /* start */
     uint64_t flags, ptid, ctid;
@@ -115,9 +123,20 @@ static void *proxy_main(void *arg) {
         }
         struct net_frame f = px->req;
         px->req.env = NULL;
-        pthread_mutex_unlock(&px->lock);
         const Shoal__SyscallRequest *q = f.env->syscall_request;
-        if (q->nr == 98 && m->futex && is_wait((int)q->args[1])) {
+        bool table_wait = q->nr == 98 && m->futex && is_wait((int)q->args[1]);
+        if (!table_wait && q->nr != 93 && q->nr != 94) {
+            /* a cancel for it may have come before it was taken (exits
+             * are never cancelled: their host thread ends) */
+            px->running = true;
+            px->running_req = q->req_id;
+            if (px->cancel && px->cancel_req == q->req_id) {
+                px->cancel = false;
+                __atomic_store_n(&t->sig.pending, 1, __ATOMIC_SEQ_CST);
+            }
+        }
+        pthread_mutex_unlock(&px->lock);
+        if (table_wait) {
             atomic_fetch_add(&m->delegated[98], 1);
             int64_t ret;
             if (fsvc_wait_remote(m, t, &px->fw, px->node, q->req_id, q->args, q->timeout_ns, &ret))
@@ -165,6 +184,14 @@ static void *proxy_main(void *arg) {
             t->proxy = false;
             task_run(t);
         }
+        pthread_mutex_lock(&px->lock);
+        px->running = false;
+        t->sig.pending = 0;
+        pthread_mutex_unlock(&px->lock);
+        /* interrupted: the restart code itself, which syscall_dispatch
+         * turned into -EINTR; the node decides as arm64's do_signal */
+        if (t->sig.restart) t->cpu.x[0] = (uint64_t)t->sig.restart;
+        t->sig.restart = 0;
         int64_t ret = (int64_t)t->cpu.x[0];
         struct sc_msg out;
         sc_msg_outputs(&bufs, ret, &out);
@@ -212,9 +239,16 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
     pthread_mutex_unlock(&m->lock);
     if (!px || px->node != net_conn_peer_id(c)) return;
     pthread_mutex_lock(&px->lock);
-    px->cancel = true;
-    px->cancel_req = req_id;
-    pthread_cond_signal(&px->cond);
+    if (px->running && px->running_req == req_id) {
+        /* under the lock: the call cannot end (and the next one start)
+         * between the test and the kick */
+        __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
+        host_signal_kick(px->t->tid);
+    } else {
+        px->cancel = true;
+        px->cancel_req = req_id;
+        pthread_cond_signal(&px->cond);
+    }
     pthread_mutex_unlock(&px->lock);
 }
 

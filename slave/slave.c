@@ -32,7 +32,8 @@ struct waiter {
     pthread_cond_t cond;
     bool done;
     int64_t ret;
-    /* futex waits sleep on this word instead, interruptibly (0: none) */
+    /* the thread sleeps on this word instead, interruptibly: every call
+     * but those a signal must not cut short (uninterruptible()) */
     bool on_word;
     _Atomic uint32_t word;
     struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
@@ -244,12 +245,14 @@ static void send_cancel(struct slave *s, uint32_t tid, uint64_t req_id) {
     send_master(s, &env, NULL);
 }
 
-/* A futex wait on the master's table: the thread sleeps on its own word,
- * so a guest signal interrupts it; it then asks the master to cancel its
- * record and takes whichever answer comes (the cancel's -EINTR, or the
- * wake or time-out that came first). Under s->lock on return. */
-static void futex_sleep(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
-                        int restart) {
+/* A delegated call's wait: the thread sleeps on its own word, so a guest
+ * signal interrupts it; it then asks the master to cancel the request
+ * (a futex wait's record leaves the table, a call the proxy runs is
+ * interrupted) and takes the one answer that comes: the cancel's, or
+ * the result that came first. `restart` only tells the interruption
+ * from other results here. Under s->lock on return. */
+static void interruptible_sleep(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
+                                int restart) {
     bool cancelled = false;
     while (!w->done) {
         pthread_mutex_unlock(&s->lock);
@@ -266,19 +269,37 @@ static void futex_sleep(struct slave *s, struct task *t, struct waiter *w, uint6
     }
 }
 
+/* Calls a signal must not cut short on the master: they make or end
+ * threads and processes, whose proxy state a kick would leak into. */
+static bool uninterruptible(int nr) {
+    switch (nr) {
+    case 93:  /* exit */
+    case 94:  /* exit_group */
+    case 220: /* clone */
+    case 221: /* execve */
+    case 281: /* execveat */
+    case 435: /* clone3 */ return true;
+    default: return false;
+    }
+}
+
 static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
     struct slave *s = t->proc->cluster_ctx;
     struct waiter w = {.done = false};
     struct futex_args fa = {.wait = false};
     int64_t timeout_ns = -1;
+    int restart = GUEST_ERESTARTSYS;
+    bool table_wait = false;
     if (row->nr == 98) {
         /* the timeout is read here (it is this thread's memory) and sent
          * as the time left, so the master applies it on its own clock */
         int r = futex_args_parse(t, a, true, &fa);
         if (r) return r;
         timeout_ns = futex_args_left_ns(&fa);
-        w.on_word = fa.wait && fa.table;
+        table_wait = fa.wait && fa.table;
+        if (table_wait) restart = fa.restart;
     }
+    w.on_word = !uninterruptible(row->nr);
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&s->lock);
     SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
@@ -308,7 +329,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     int r = send_master(s, &env, NULL);
     sc_msg_fini(&in);
     pthread_mutex_lock(&s->lock);
-    if (!r && w.on_word) futex_sleep(s, t, &w, q.req_id, fa.restart);
+    if (!r && w.on_word) interruptible_sleep(s, t, &w, q.req_id, restart);
     while (!r && !w.done)
         pthread_cond_wait(&w.cond, &s->lock);
     u64map_del(&s->waiters, (uint64_t)t->tid);
@@ -332,7 +353,9 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
         sc_msg_store(t, w.resp.env->syscall_response);
         net_frame_fini(&w.resp);
     }
-    if (w.on_word && w.ret == -EINTR) return -fa.restart; /* the master cancelled the wait */
+    /* the master cancelled the futex wait; other calls come back with
+     * their own restart code */
+    if (table_wait && w.ret == -EINTR) return -fa.restart;
     return w.ret;
 }
 

@@ -160,8 +160,33 @@ static void record_or_die(int sig, siginfo_t *si, void *uc) {
     record(sig, si, uc);
 }
 
+#define KICK_VALUE 0x5ea1c1c4
+
+/* A kick (host_signal_kick) for a thread that runs no guest code. A guest
+ * thread (current_task set) never takes one for a kick: the guest could
+ * queue the same value itself. */
+static bool is_kick(int sig, const siginfo_t *si) {
+    return sig == SIGBUS && !current_task && si->si_code == SI_QUEUE && si->si_pid == getpid() &&
+           si->si_value.sival_int == KICK_VALUE;
+}
+
+void host_signal_kick(int tid) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGBUS;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = KICK_VALUE;
+    syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGBUS, &si);
+}
+
 /* SIGSEGV/SIGBUS: faults go to the DBT, kill()s to the recorder. */
 static void fault_entry(int sig, siginfo_t *si, void *uc) {
+    if (is_kick(sig, si)) {
+        safe_syscall_rewind(uc); /* the sender set the word it tests */
+        return;
+    }
     if (si->si_code <= 0)
         record(sig, si, uc);
     else

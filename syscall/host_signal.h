@@ -77,4 +77,13 @@ uint64_t host_signal_pending(void);
  * action does not terminate. */
 void host_signal_die(int sig);
 
+/* Interrupts the host syscall that thread tid of this process (one that
+ * runs no guest code: a cluster proxy) makes through safe_syscall: a
+ * SIGBUS marked as a kick, which that thread's handler only answers by
+ * rewinding safe_syscall (SIGBUS is never blocked, whatever the guest's
+ * actions and masks, which own every other number). The caller sets the
+ * word safe_syscall tests first, so a call not yet in the kernel does not
+ * start and one in it returns EINTR: no lost wake-up. */
+void host_signal_kick(int tid);
+
 #endif

@@ -1,0 +1,153 @@
+/* Signals interrupting blocking calls of a thread that, in a cluster run,
+ * is on a slave: the worker below is the first thread created, which
+ * round-robin placement puts on node 1 at -n 2 and -n 4. Its read on a
+ * pipe and its poll are delegated (run by its proxy on the master), its
+ * nanosleep and clock_nanosleep run on its node. The main thread sends
+ * SIGUSR1 with pthread_kill until the call is over:
+ *   - read, SA_RESTART: the handler runs while the read waits (3 times),
+ *     the read restarts each time and returns the byte written after;
+ *   - read, no SA_RESTART: the read fails with EINTR;
+ *   - nanosleep / clock_nanosleep / poll: EINTR under both.
+ * A signal that only reached the thread when its call returned would
+ * leave the handler count at 0 (and the EINTR cases would read the byte
+ * main writes after giving up). */
+#include "guest.h"
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+enum op { OP_READ = 1, OP_NANOSLEEP, OP_CLOCK_NANOSLEEP, OP_POLL, OP_QUIT };
+
+static int data[2], cmd[2];
+static volatile int hits, started, done;
+static volatile long result;
+static volatile int result_errno, rem_ok;
+
+static void h_count(int sig) { hits++; }
+
+static void handler(int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h_count;
+    sa.sa_flags = flags;
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void *worker(void *arg)
+{
+    for (;;) {
+        char op;
+        if (read(cmd[0], &op, 1) != 1) continue; /* a late signal: read again */
+        started = op;
+        long r = 0;
+        errno = 0;
+        if (op == OP_READ) {
+            char c = 0;
+            r = read(data[0], &c, 1);
+            if (r == 1) r = c;
+        } else if (op == OP_NANOSLEEP) {
+            struct timespec req = {5, 0}, rem = {0, 0};
+            r = nanosleep(&req, &rem);
+            rem_ok = rem.tv_sec == 4 || (rem.tv_sec == 5 && rem.tv_nsec == 0);
+        } else if (op == OP_CLOCK_NANOSLEEP) {
+            struct timespec req = {5, 0};
+            r = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, NULL);
+        } else if (op == OP_POLL) {
+            struct pollfd p = {.fd = data[0], .events = POLLIN};
+            r = poll(&p, 1, 5000);
+        } else {
+            return NULL;
+        }
+        result_errno = errno;
+        result = r;
+        __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+static pthread_t th;
+
+static void start(char op)
+{
+    done = 0;
+    started = 0;
+    CHECK(write(cmd[1], &op, 1) == 1);
+    while (started != op) usleep(1000);
+}
+
+/* Sends SIGUSR1 until the call is over (at most ~5 s); a byte then
+ * unblocks a read that was never interrupted. */
+static void signal_until_done(void)
+{
+    for (int i = 0; i < 1000 && !__atomic_load_n(&done, __ATOMIC_ACQUIRE); i++) {
+        usleep(5000);
+        pthread_kill(th, SIGUSR1);
+    }
+    if (!done) {
+        char c = 'L';
+        write(data[1], &c, 1);
+    }
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+}
+
+int main(void)
+{
+    CHECK(pipe(data) == 0);
+    CHECK(pipe(cmd) == 0);
+    handler(SA_RESTART);
+    CHECK(pthread_create(&th, NULL, worker, NULL) == 0);
+
+    /* read, SA_RESTART: three handler runs while it waits, then a byte */
+    hits = 0;
+    start(OP_READ);
+    int ran = 1;
+    for (int k = 1; k <= 3 && ran; k++) {
+        usleep(5000);
+        pthread_kill(th, SIGUSR1);
+        int i;
+        for (i = 0; i < 3000 && hits < k; i++) usleep(1000);
+        ran = hits >= k;
+    }
+    char t = 'T';
+    CHECK(write(data[1], &t, 1) == 1);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    printf("read, SA_RESTART: handler ran 3 times while it waited %d; read returned '%c'\n", ran,
+           result > 0 ? (char)result : '?');
+
+    handler(0);
+    hits = 0;
+    start(OP_READ);
+    signal_until_done();
+    printf("read, no SA_RESTART: %ld EINTR %d handler ran %d\n", result, result_errno == EINTR,
+           hits > 0);
+
+    static const int flags[2] = {SA_RESTART, 0};
+    for (int f = 0; f < 2; f++) {
+        handler(flags[f]);
+        const char *name = flags[f] ? "SA_RESTART" : "no SA_RESTART";
+        hits = 0;
+        start(OP_NANOSLEEP);
+        signal_until_done();
+        printf("nanosleep, %s: %ld EINTR %d time left 4-5 s %d handler ran %d\n", name, result,
+               result_errno == EINTR, rem_ok, hits > 0);
+        hits = 0;
+        start(OP_CLOCK_NANOSLEEP);
+        signal_until_done();
+        printf("clock_nanosleep, %s: returned EINTR %d handler ran %d\n", name, result == EINTR,
+               hits > 0);
+        hits = 0;
+        start(OP_POLL);
+        signal_until_done();
+        printf("poll, %s: %ld EINTR %d handler ran %d\n", name, result, result_errno == EINTR,
+               hits > 0);
+    }
+
+    char q = OP_QUIT;
+    CHECK(write(cmd[1], &q, 1) == 1);
+    CHECK(pthread_join(th, NULL) == 0);
+    G_DONE();
+}

@@ -13,7 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-hosts.XXXXXX")
 export TMPDIR=$work
 pids=()
 netns=()
-made_run_sshd=
+sshd_lock=
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     # daemons (sshd, slurmctld, slurmd): asked to stop, then killed, so
@@ -26,14 +26,14 @@ cleanup() {
         while running "$p" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$p" 2>/dev/null
     done
-    [ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
+    [ -n "$sshd_lock" ] && release_run_sshd
     for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
 fail() {
     echo "FAIL: $*"
-    for f in "$work"/*.err "$work"/*.out "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+    for f in "$work"/*.err "$work"/*.out "$work"/*.log "$work"/ssh/sshd.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
     exit 1
 }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -119,6 +119,30 @@ mpirun_setup() {
     fi
 }
 
+# sshd needs /run/sshd (its privilege separation directory), which a
+# system without a running sshd may lack: the tests make it and remove it
+# when the last of them using it is done (a shared lock per test while its
+# sshd runs; the one that gets the lock alone removes it, if a test made it)
+run_sshd_lock=${work%/*}/shoal-hosts-run-sshd.lock
+run_sshd_made=${work%/*}/shoal-hosts-run-sshd.made
+use_run_sshd() {
+    command -v flock >/dev/null || skip "no flock (Debian: util-linux)"
+    exec {sshd_lock}>>"$run_sshd_lock" || skip "cannot open $run_sshd_lock"
+    flock -s "$sshd_lock"
+    if [ ! -d /run/sshd ]; then
+        mkdir -p /run/sshd 2>/dev/null || skip "no /run/sshd (sshd's privilege separation directory)"
+        : >"$run_sshd_made"
+    fi
+}
+release_run_sshd() {
+    flock -u "$sshd_lock"
+    if flock -xn "$sshd_lock" && [ -f "$run_sshd_made" ]; then
+        rmdir /run/sshd 2>/dev/null
+        rm -f "$run_sshd_made"
+    fi
+    exec {sshd_lock}>&-
+}
+
 # a private sshd on 127.0.0.1-3 and a free port, with a throwaway host
 # key and client key in $work/ssh; "${sshopt[@]}" are shoal run's options
 # to use it. Skipped without OpenSSH's sshd, ssh, scp and ssh-keygen.
@@ -130,20 +154,30 @@ sshd_setup() {
     ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" || fail "ssh-keygen"
     ssh-keygen -q -t ed25519 -N '' -f "$d/id" || fail "ssh-keygen"
     cp "$d/id.pub" "$d/authorized_keys"
-    if [ ! -d /run/sshd ]; then
-        mkdir -p /run/sshd 2>/dev/null || skip "no /run/sshd (sshd's privilege separation directory)"
-        made_run_sshd=1
-    fi
-    port=$(free_port)
-    printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "ListenAddress 127.0.0.2" \
-        "ListenAddress 127.0.0.3" "HostKey $d/host_key" "AuthorizedKeysFile $d/authorized_keys" \
-        "PidFile $d/sshd.pid" "PermitRootLogin prohibit-password" "PasswordAuthentication no" \
-        "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
-        "Subsystem sftp /usr/lib/openssh/sftp-server" >"$d/sshd_config"
+    use_run_sshd
+    # a free port may be taken (another test's connection) before sshd
+    # binds it: a few ports are tried
+    for i in 1 2 3 4 5; do
+        port=$(free_port)
+        printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "ListenAddress 127.0.0.2" \
+            "ListenAddress 127.0.0.3" "HostKey $d/host_key" "AuthorizedKeysFile $d/authorized_keys" \
+            "PidFile $d/sshd.pid" "PermitRootLogin prohibit-password" "PasswordAuthentication no" \
+            "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
+            "Subsystem sftp /usr/lib/openssh/sftp-server" >"$d/sshd_config"
+        rm -f "$d/sshd.log"
+        if "$sshd" -f "$d/sshd_config" -E "$d/sshd.log"; then
+            # it runs when it could bind any of the addresses: all are needed
+            grep -q 'Bind to port' "$d/sshd.log" || break
+            kill "$(cat "$d/sshd.pid")" 2>/dev/null
+            rm -f "$d/sshd.pid"
+        else
+            grep -q 'Bind to port' "$d/sshd.log" || skip "sshd does not start: $(tail -1 "$d/sshd.log")"
+        fi
+        [ "$i" = 5 ] && fail "no free port for sshd: $(tail -1 "$d/sshd.log")"
+    done
     printf '%s\n' "Host *" "Port $port" "IdentityFile $d/id" "IdentitiesOnly yes" \
         "UserKnownHostsFile $d/known_hosts" "StrictHostKeyChecking no" "LogLevel ERROR" \
         "ConnectTimeout 10" >"$d/ssh_config"
-    "$sshd" -f "$d/sshd_config" -E "$d/sshd.log" || skip "sshd does not start: $(tail -1 "$d/sshd.log")"
     i=0
     until ssh -F "$d/ssh_config" -o BatchMode=yes 127.0.0.3 true 2>"$d/ssh.err"; do
         i=$((i + 1))

@@ -23,6 +23,7 @@
 #include "net/transport.h"
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
+#include "syscall/robust_list.h"
 #include "syscall/syscall.h"
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
@@ -289,6 +290,8 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     struct futex_args fa = {.wait = false};
     int64_t timeout_ns = -1;
     int restart = GUEST_ERESTARTSYS;
+    /* the list is in this thread's memory, its wakes go to the master */
+    if (row->nr == 93) robust_list_exit(t);
     bool table_wait = false;
     if (row->nr == 98) {
         /* the timeout is read here (it is this thread's memory) and sent

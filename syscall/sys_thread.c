@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "syscall/robust_list.h"
 #include "syscall/syscall.h"
 #include "syscall/thread.h"
 
@@ -19,6 +20,7 @@ SYSCALL_HANDLER(clone3) {
 }
 
 SYSCALL_HANDLER(exit) {
+    robust_list_exit(t); /* a slave thread's list is walked on its node */
     task_exit(t, (int)a[0] & 0xff);
 }
 SYSCALL_HANDLER(exit_group) {
@@ -34,7 +36,8 @@ SYSCALL_HANDLER(gettid) {
     return t->tid;
 }
 
-/* Stored only: the list holds guest pointers the host kernel cannot walk. */
+/* Stored: the list holds guest pointers the host kernel cannot walk, so
+ * the emulator walks it when the thread exits (robust_list.h). */
 SYSCALL_HANDLER(set_robust_list) {
     if (a[1] != 24) return -EINVAL;
     t->robust_list = a[0];

@@ -95,6 +95,8 @@ include(${GUEST_SRC}/native_compare.cmake)
 guest_native_program(proc_exec SRC proc_exec.c CLUSTER)
 # fork by threads on different nodes (qemu-user cannot fork a threaded guest)
 guest_native_program(fork_threads SRC fork_threads.c LEVELS O2 CLUSTER)
+# robust mutexes whose owner dies (qemu-user has no robust lists)
+guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
 
 # Sockets, event fds and memory calls
 guest_program(net_sockets SRC net_sockets.c)

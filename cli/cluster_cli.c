@@ -385,8 +385,11 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         master_own_children(m, pids, ca->nodes - 1, dir, keyfile);
         free(pids);
     }
-    if (master_wait_ready(m)) master_abort(m, 1);
-    launch_watch_ready(watch);
+    int not_ready = master_wait_ready(m);
+    /* from here on an ssh that ends is the run's end or a lost node, which
+     * the master handles */
+    launch_watch_stop(watch);
+    if (not_ready) master_abort(m, 1);
     if (local) {
         /* every slave has read the key: remove it now, so that no way of
          * ending (a signal that kills this process included) leaves it */

@@ -18,7 +18,7 @@
 
 struct launch_watch {
     struct master *m;
-    atomic_bool ready, ending; /* ending: one watcher speaks */
+    atomic_bool stopped, ending; /* ending: one watcher speaks */
 };
 
 struct watch_one {
@@ -32,7 +32,7 @@ static void *watch_thread(void *arg) {
     siginfo_t si = {0};
     while (waitid(P_PID, (id_t)o->pid, &si, WEXITED | WNOWAIT) < 0)
         if (errno != EINTR) return NULL;
-    if (atomic_load(&o->w->ready) || atomic_exchange(&o->w->ending, true)) return NULL;
+    if (atomic_load(&o->w->stopped) || atomic_exchange(&o->w->ending, true)) return NULL;
     if (si.si_code == CLD_EXITED)
         fprintf(stderr, "shoal: ssh to %s ended (status %d) before its slave joined\n", o->host,
                 si.si_status);
@@ -52,7 +52,7 @@ struct launch_watch *launch_watch_start(struct master *m, const pid_t *pids, cha
         return NULL;
     }
     w->m = m;
-    atomic_init(&w->ready, false);
+    atomic_init(&w->stopped, false);
     atomic_init(&w->ending, false);
     /* the watchers take no signal: process-directed ones are the guest's */
     sigset_t all, old;
@@ -72,6 +72,6 @@ struct launch_watch *launch_watch_start(struct master *m, const pid_t *pids, cha
     return w;
 }
 
-void launch_watch_ready(struct launch_watch *w) {
-    if (w) atomic_store(&w->ready, true);
+void launch_watch_stop(struct launch_watch *w) {
+    if (w) atomic_store(&w->stopped, true);
 }

@@ -10,13 +10,13 @@ struct master;
 struct launch_watch;
 
 /* Watches the n ssh clients pids (to hosts[i]): one that ends before
- * launch_watch_ready ends the run with status 1 (master_abort), naming
+ * launch_watch_stop ends the run with status 1 (master_abort), naming
  * its host. NULL when it cannot (the join timeout still applies). */
 struct launch_watch *launch_watch_start(struct master *m, const pid_t *pids, char *const *hosts,
                                         size_t n);
 
-/* Every slave joined: ssh clients ending from now on are the run's end or
- * a lost node, which the master handles. */
-void launch_watch_ready(struct launch_watch *w);
+/* Stops the watch (every slave joined, or the run ends anyway): the
+ * watchers stay quiet from now on. */
+void launch_watch_stop(struct launch_watch *w);
 
 #endif

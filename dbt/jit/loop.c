@@ -57,6 +57,14 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
         }
     }
     if (b->term.kind == TERM_GOTO_IND) return false;
+    /* Most guest registers the loop uses must get a pin: with many more,
+     * the rest still go through cpu->x and the 4 registers left for temps
+     * spill (glibc's memcpy loop, 12 registers, ran 4 times slower; the
+     * hash kernel's, 8 registers, gains). */
+    unsigned used = 0;
+    for (unsigned g = 0; g < 32; g++)
+        used += score[g] != 0;
+    if (used > LOOP_MAX_PINS + 2) return false;
     for (unsigned n = 0; n < LOOP_MAX_PINS; n++) {
         /* Written registers first (their loop-carried chains went through
          * memory), then by number of uses. */

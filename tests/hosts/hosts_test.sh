@@ -373,11 +373,20 @@ mpirun-n3)
     cmp -s "$work/probe1.out" "$work/probe.out" || { diff "$work/probe1.out" "$work/probe.out"; fail "probe output differs"; }
     [ "$(grep -c '^probe: stderr$' "$work/probe.err")" = 1 ] || fail "the guest's stderr not forwarded once"
     # every rank on this host: no SHOAL_MASTER needed (loopback, a port
-    # from the job id)
-    mpirun "${mpi[@]}" -np 2 "$shoal" run -v --key-file "$key" "${prog[@]}" </dev/null \
-        >"$work/local.out" 2>"$work/local.err" || fail "mpirun without SHOAL_MASTER: status $?"
+    # from the job id); rank 0 starts only once the slaves' shoal runs, so
+    # they wait for their master
+    printf '%s\n' '#!/bin/sh' "r=\$OMPI_COMM_WORLD_RANK" \
+        "if [ \$r = 0 ]; then until grep -qsF '$shoal' /proc/\$(cat '$work/slave1.pid' 2>/dev/null)/cmdline &&" \
+        "  grep -qsF '$shoal' /proc/\$(cat '$work/slave2.pid' 2>/dev/null)/cmdline; do sleep 0.05; done" \
+        "else echo \$\$ >'$work/slave'\$r.pid; fi" \
+        "exec '$shoal' run -v --key-file '$key' $(printf "'%s' " "${prog[@]}")" >"$work/late.sh"
+    chmod +x "$work/late.sh"
+    mpirun "${mpi[@]}" -np 3 "$work/late.sh" </dev/null >"$work/local.out" 2>"$work/local.err" &
+    pids[1]=$!
+    wait_pid "${pids[1]}" || fail "mpirun with a late master hangs"
+    [ "$waited_status" = 0 ] || fail "mpirun without SHOAL_MASTER, master last: status $waited_status"
     cmp -s "$work/one.out" "$work/local.out" || { diff "$work/one.out" "$work/local.out"; fail "output differs without SHOAL_MASTER"; }
-    grep -q 'openmpi rank 1 of 2, master 127.0.0.1:' "$work/local.err" || fail "rank 1 did not pick loopback"
+    grep -q 'openmpi rank 2 of 3, master 127.0.0.1:' "$work/local.err" || fail "rank 2 did not pick loopback"
     no_key_left
     ;;
 mpirun-rank-dies)

@@ -184,6 +184,9 @@ int msig_start(struct master *m);
 void msig_fill_setup(struct master *m, Shoal__ClusterSetup *s, Shoal__SigAction *store,
                      Shoal__SigAction **ptrs);
 void msig_sigaction_changed(struct process *p, int sig);
+/* A slave's SA_RESETHAND (SyscallRequest.reset_hand, args as there):
+ * resets the signal everywhere if its action is still the one named. */
+void msig_reset_hand(struct master *m, const uint64_t *args);
 int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 void msig_on_ack(struct master *m, uint64_t req_id);
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);

@@ -154,6 +154,15 @@ static void *proxy_main(void *arg) {
             t->cpu.x[i] = q->args[i];
         t->cpu.x[8] = q->nr;
         uint64_t req_id = q->req_id;
+        if (q->reset_hand && q->n_args == 6) {
+            msig_reset_hand(m, q->args);
+            pthread_mutex_lock(&px->lock);
+            px->running = false;
+            pthread_mutex_unlock(&px->lock);
+            respond(px, req_id, 0);
+            net_frame_fini(&f);
+            continue;
+        }
         if (q->nr < 512) atomic_fetch_add(&m->delegated[q->nr], 1);
         if (q->nr == 93) { /* exit: the caller ends its own host thread */
             respond(px, req_id, 0);

@@ -92,6 +92,24 @@ void msig_sigaction_changed(struct process *p, int sig) {
     pthread_mutex_unlock(&m->sig_bcast);
 }
 
+void msig_reset_hand(struct master *m, const uint64_t *a) {
+    struct process *p = m->proc;
+    int sig = (int)a[0];
+    if (sig < 1 || sig > GUEST_NSIG || sig == SIGKILL || sig == SIGSTOP) return;
+    pthread_mutex_lock(&p->sig_lock);
+    struct aarch64_sigaction *cur = &p->sigaction[sig];
+    /* an rt_sigaction since the delivery wins, as if the reset came
+     * first (a handler that reinstalls itself runs after this returns) */
+    bool same =
+        cur->handler == a[1] && cur->flags == a[2] && cur->mask == a[3] && cur->restorer == a[4];
+    if (same) {
+        cur->handler = GUEST_SIG_DFL;
+        host_signal_apply_action(sig, cur);
+    }
+    pthread_mutex_unlock(&p->sig_lock);
+    if (same) msig_sigaction_changed(p, sig);
+}
+
 void msig_on_ack(struct master *m, uint64_t req_id) {
     pthread_mutex_lock(&m->lock);
     if (req_id == m->sig_req && m->sig_waiting) {

@@ -284,7 +284,10 @@ static bool uninterruptible(int nr) {
     }
 }
 
-static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
+/* Sends the request and waits for its answer. reset_hand: the request
+ * is SA_RESETHAND's (a SyscallRequest.reset_hand), not a call. */
+static int64_t delegate_req(struct task *t, const struct syscall_row *row, const uint64_t *a,
+                            bool reset_hand) {
     struct slave *s = t->proc->cluster_ctx;
     struct waiter w = {.done = false};
     struct futex_args fa = {.wait = false};
@@ -302,7 +305,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
         table_wait = fa.wait && fa.table;
         if (table_wait) restart = fa.restart;
     }
-    w.on_word = !uninterruptible(row->nr);
+    w.on_word = !uninterruptible(row->nr) && !reset_hand;
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&s->lock);
     SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
@@ -315,6 +318,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
     q.n_args = 6;
     q.args = (uint64_t *)a;
     q.timeout_ns = timeout_ns;
+    q.reset_hand = reset_hand;
     /* the buffers the call reads travel with it (cluster/sc_msg.h) */
     struct sc_msg in;
     sc_msg_gather(t, row, a, &in);
@@ -360,6 +364,18 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
      * their own restart code */
     if (table_wait && w.ret == -EINTR) return -fa.restart;
     return w.ret;
+}
+
+static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
+    return delegate_req(t, row, a, false);
+}
+
+/* SA_RESETHAND reset sig here: the master resets it on every node (if
+ * act is still the action) before this thread runs the handler. */
+static void reset_hand(struct task *t, int sig, const struct aarch64_sigaction *act) {
+    const struct syscall_row *row = syscall_lookup(134);
+    const uint64_t a[6] = {(uint64_t)sig, act->handler, act->flags, act->mask, act->restorer, 0};
+    if (row) delegate_req(t, row, a, true);
 }
 
 static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -545,6 +561,7 @@ static void slave_on_exit(struct process *p, int status, int sig) {
 
 static const struct process_cluster_ops slave_ops = {
     .delegate = delegate,
+    .reset_hand = reset_hand,
     .clone_thread = NULL,
     .on_exit = slave_on_exit,
 };

@@ -290,10 +290,18 @@ static bool deliver(struct task *t, int sig, const struct aarch64_siginfo *info)
     struct process *p = t->proc;
     pthread_mutex_lock(&p->sig_lock);
     struct aarch64_sigaction act = p->sigaction[sig];
-    if (act.handler != GUEST_SIG_DFL && act.handler != GUEST_SIG_IGN &&
-        (act.flags & GUEST_SA_RESETHAND))
-        reset_to_default(p, sig);
+    bool reset = act.handler != GUEST_SIG_DFL && act.handler != GUEST_SIG_IGN &&
+                 (act.flags & GUEST_SA_RESETHAND);
+    if (reset) reset_to_default(p, sig);
     pthread_mutex_unlock(&p->sig_lock);
+    /* In a cluster the action is the run's: every node resets it before
+     * the handler runs (a slave through the master, which resets only
+     * if no rt_sigaction changed it since; the master broadcasts). */
+    const struct process_cluster_ops *cl = p->cluster;
+    if (reset && cl && cl->reset_hand)
+        cl->reset_hand(t, sig, &act);
+    else if (reset && cl && cl->sigaction_changed)
+        cl->sigaction_changed(p, sig);
 
     if (act.handler == GUEST_SIG_IGN) return false;
     if (act.handler == GUEST_SIG_DFL) {

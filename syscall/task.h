@@ -68,6 +68,10 @@ struct process_cluster_ops {
     /* The master: the action of sig changed (rt_sigaction); every node
      * must have it before the syscall returns. */
     void (*sigaction_changed)(struct process *p, int sig);
+    /* A slave: SA_RESETHAND reset sig here on delivering act; the master
+     * makes the reset run-wide (if act is still the action) before the
+     * handler runs. */
+    void (*reset_hand)(struct task *t, int sig, const struct aarch64_sigaction *act);
     /* The master: sends sig with info to thread tid of this process when
      * it runs on another node. 1: tid is not a remote thread (the caller
      * sends it on this host); 0: sent; -errno. */

@@ -7,7 +7,10 @@
  *   - read, SA_RESTART: the handler runs while the read waits (3 times),
  *     the read restarts each time and returns the byte written after;
  *   - read, no SA_RESTART: the read fails with EINTR;
- *   - nanosleep / clock_nanosleep / poll: EINTR under both.
+ *   - nanosleep / clock_nanosleep / poll: EINTR under both;
+ *   - SA_RESETHAND: once the worker's handler ran, the action is SIG_DFL
+ *     for the main thread too (node 0 in a cluster), and a handler that
+ *     reinstalls itself keeps its action.
  * A signal that only reached the thread when its call returned would
  * leave the handler count at 0 (and the EINTR cases would read the byte
  * main writes after giving up). */
@@ -27,7 +30,19 @@ static volatile int hits, started, done;
 static volatile long result;
 static volatile int result_errno, rem_ok;
 
+static volatile int hits2;
 static void h_count(int sig) { hits++; }
+static void h_count2(int sig) { hits2++; }
+
+static void reinstall(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = reinstall;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigaction(sig, &sa, NULL);
+    hits2++;
+}
 
 static void handler(int flags)
 {
@@ -145,6 +160,28 @@ int main(void)
         printf("poll, %s: %ld EINTR %d handler ran %d\n", name, result, result_errno == EINTR,
                hits > 0);
     }
+
+    /* SA_RESETHAND, on SIGUSR2 (SIGUSR1s sent above may still be on
+     * their way): the worker waits for a command (its read fails with
+     * EINTR, and it reads again) */
+    struct sigaction sa, now;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h_count2;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGUSR2, &sa, NULL);
+    hits2 = 0;
+    pthread_kill(th, SIGUSR2);
+    while (!hits2) usleep(1000);
+    CHECK(sigaction(SIGUSR2, NULL, &now) == 0);
+    printf("SA_RESETHAND: handler ran %d, then SIG_DFL here %d\n", hits2,
+           now.sa_handler == SIG_DFL);
+    reinstall(SIGUSR2);
+    hits2 = 0;
+    pthread_kill(th, SIGUSR2);
+    while (!hits2) usleep(1000);
+    CHECK(sigaction(SIGUSR2, NULL, &now) == 0);
+    printf("SA_RESETHAND, reinstalled by the handler: handler ran %d, still installed %d\n", hits2,
+           now.sa_handler == reinstall);
 
     char q = OP_QUIT;
     CHECK(write(cmd[1], &q, 1) == 1);

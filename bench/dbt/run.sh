@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --no-interp) interp=0; shift ;;
     --cpu-time) cpu=1; shift ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac

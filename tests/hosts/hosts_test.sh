@@ -230,10 +230,16 @@ slurm_setup() {
     done
 }
 
-# no key copied by the master of pid $1 left in the remote home
+# no key copied by the master of pid $1 left in the remote home: the
+# remote shell removes it after its slave, which may end after the master
+# (the master stops waiting for its ssh clients after a while)
 no_remote_key() {
-    local left
-    left=$(find "$remote_home" -maxdepth 1 -name ".shoal-key-$1-*" | head -1)
+    local left i=0
+    while left=$(find "$remote_home" -maxdepth 1 -name ".shoal-key-$1-*" | head -1) &&
+        [ -n "$left" ] && [ "$i" -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     [ -z "$left" ] || fail "remote key left behind: $left"
 }
 
@@ -495,12 +501,6 @@ ssh-real-master-dies)
             i=$((i + 1))
             [ "$i" -ge 600 ] && fail "remote slave $p outlives its master"
         done
-    done
-    # the remote shell removes the copied key once the slave has ended
-    i=0
-    while [ -n "$(find "$remote_home" -maxdepth 1 -name ".shoal-key-${pids[0]}-*")" ] && [ "$i" -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
     done
     no_remote_key "${pids[0]}"
     ;;

@@ -69,6 +69,7 @@ static struct dsm_page *get(struct dsm_pages *ps, uint64_t page, bool create) {
     if (!e) return NULL;
     e->state = DSM_I;
     e->pending = -1;
+    e->gen = ps->gen_floor;
     if (u64map_put(&ps->pages, page, e)) {
         free(e);
         return NULL;
@@ -303,11 +304,17 @@ int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
     return r;
 }
 
+/* ps->lock held: an entry leaves the table. */
+static void drop_entry(struct dsm_pages *ps, struct dsm_page *e) {
+    if (e && e->gen >= ps->gen_floor) ps->gen_floor = e->gen + 1;
+    free(e);
+}
+
 void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n) {
     pthread_mutex_lock(&ps->lock);
     if (n <= ps->pages.n) {
         for (uint64_t p = first; p < first + n; p++)
-            free(u64map_del(&ps->pages, p));
+            drop_entry(ps, u64map_del(&ps->pages, p));
     } else {
         /* a range larger than what was touched: collect the keys, then
          * delete (deleting while iterating may move entries) */
@@ -316,7 +323,7 @@ void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n) {
         while (keys && u64map_next(&ps->pages, &it, &key, NULL))
             if (key >= first && key - first < n) keys[k++] = key;
         for (size_t i = 0; i < k; i++)
-            free(u64map_del(&ps->pages, keys[i]));
+            drop_entry(ps, u64map_del(&ps->pages, keys[i]));
         free(keys);
     }
     pthread_cond_broadcast(&ps->changed);

@@ -87,6 +87,11 @@ struct dsm_pages {
      * it exclusive. So a store-exclusive that found the page in M with
      * its load's generation completes before the page can leave. */
     pthread_rwlock_t excl_lock;
+    /* Generations of new entries start here, above that of every entry
+     * forgotten (dsm_pages_forget: munmap, a page split or unsplit), so a
+     * load-exclusive's generation never matches a later entry of the same
+     * page (no ABA across a forget). */
+    uint64_t gen_floor;
 };
 
 int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *opaque);

@@ -260,6 +260,27 @@ static void test_exclusive_monitor(void) {
     CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 77, 0)); /* never touched */
 }
 
+/* A page forgotten (munmap, a split or an unsplit) and touched again
+ * starts above every generation it had: a load-exclusive from before the
+ * forget cannot let a store-exclusive succeed after it (no ABA across a
+ * forget, where the contents changed elsewhere meanwhile). */
+static void test_exclusive_across_forget(void) {
+    reset();
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    uint64_t g = dsm_pages_generation(&ps, 1);
+    m_drop(NULL, 1); /* the caller of forget changed host memory */
+    dsm_pages_forget(&ps, 1, 1);
+    dsm_pages_fault(&ps, 1, true);
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    CU_ASSERT_FALSE(dsm_pages_excl_valid(&ps, 1, g));
+    CU_ASSERT(dsm_pages_generation(&ps, 1) > g);
+    /* the floor covers other pages too, and later loads work as usual */
+    dsm_pages_on_data(&ps, 2, DSM_M, data);
+    uint64_t g2 = dsm_pages_generation(&ps, 2);
+    CU_ASSERT(g2 > g);
+    CU_ASSERT(dsm_pages_excl_valid(&ps, 2, g2));
+}
+
 /* A store-exclusive that passed its check holds the page in M until it
  * ends: a fetch from another thread waits for it, and bumps the
  * generation after, so a later check with the old one fails. */
@@ -378,6 +399,7 @@ void test_register(void) {
     CU_add_test(s, "send failure clears the request", test_send_failure);
     CU_add_test(s, "subscribers", test_subscribers);
     CU_add_test(s, "exclusive monitor generation", test_exclusive_monitor);
+    CU_add_test(s, "exclusive monitor across a forget", test_exclusive_across_forget);
     CU_add_test(s, "exclusive store window holds off a fetch", test_exclusive_store_window);
     CU_add_test(s, "blocking acquire across threads", test_acquire_threads);
     CU_add_test(s, "memory grows with pages touched", test_grows_with_pages);

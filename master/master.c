@@ -284,6 +284,10 @@ static void h_signal_taken(struct net_conn *c, struct net_frame *f, void *arg) {
     msig_on_taken(arg, f->env->signal_taken->req_id, f->env->signal_taken->tid);
 }
 
+static void h_signal_accepts(struct net_conn *c, struct net_frame *f, void *arg) {
+    msig_on_accepts(arg);
+}
+
 struct remote_death {
     struct master *m;
     int status, sig;
@@ -394,6 +398,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_ACCEPTS, h_signal_accepts, m);
     if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
     if ((r = net_node_start(m->net))) return r;
     *out = m;

@@ -77,6 +77,7 @@ struct master {
     unsigned sig_waiting;
     uint64_t taken_req;
     int taken;
+    int sig_wake_fd; /* eventfd: the router looks at pending signals again */
 
     char *tmpdir, *keyfile;
 
@@ -187,6 +188,8 @@ void msig_sigaction_changed(struct process *p, int sig);
 /* A slave's SA_RESETHAND (SyscallRequest.reset_hand, args as there):
  * resets the signal everywhere if its action is still the one named. */
 void msig_reset_hand(struct master *m, const uint64_t *args);
+/* A slave's SignalAccepts: the router looks again. */
+void msig_on_accepts(struct master *m);
 int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 void msig_on_ack(struct master *m, uint64_t req_id);
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);

@@ -12,14 +12,20 @@
  * stays pending in the kernel, where the router thread sees it: if a
  * thread on a slave accepts it (does not block it, or waits for it in
  * sigtimedwait), the router takes it and sends it there; otherwise it
- * stays pending (a node-0 thread unblocking it takes it at once) and the
- * router looks again every ROUTER_RETRY_MS. */
+ * stays pending (a node-0 thread unblocking it takes it at once), and
+ * every slave is told the set of signals held so (SignalWanted): a slave
+ * thread that comes to accept one makes its node say so (SignalAccepts),
+ * which wakes the router. The router sleeps until a new signal, such a
+ * message or an action change; it polls (ROUTER_RETRY_MS) only while a
+ * node-0 thread accepts a pending signal the kernel has not handed it
+ * yet. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -90,6 +96,13 @@ void msig_sigaction_changed(struct process *p, int sig) {
         pthread_cond_wait(&m->cond, &m->lock);
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->sig_bcast);
+    msig_on_accepts(m); /* a held signal may be ignored now */
+}
+
+void msig_on_accepts(struct master *m) {
+    uint64_t one = 1;
+    ssize_t r = write(m->sig_wake_fd, &one, sizeof one);
+    (void)r; /* a full counter wakes the router all the same */
 }
 
 void msig_reset_hand(struct master *m, const uint64_t *a) {
@@ -209,35 +222,57 @@ static bool dequeue(int sig, struct aarch64_siginfo *info) {
     return syscall(SYS_rt_sigtimedwait, &one, info, &zero, 8) == sig;
 }
 
+struct pass {
+    bool moved;     /* an instance was sent to a slave or dropped */
+    uint64_t held;  /* pending, and no thread accepts them */
+    uint64_t node0; /* pending, and a node-0 thread accepts them */
+};
+
 /* One pass over the process's pending signals, which every master
  * thread blocks (else the kernel would have delivered them). A signal a
  * slave thread accepts goes there (one instance per pass: the order of
  * queued real-time instances is kept); the others stay pending in the
- * kernel, so a node-0 thread that unblocks one takes it at once. True
- * if something is still pending. */
-static bool route_pending(struct master *m) {
+ * kernel, so a node-0 thread that unblocks one takes it at once. */
+static struct pass route_pending(struct master *m) {
     uint64_t pending = host_signal_pending() & ROUTED;
-    bool left = false;
+    struct pass r = {false, 0, 0};
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {
         if (!(pending & SIGBIT(sig))) continue;
         struct aarch64_siginfo info;
         if (ignored(m, sig) && !node0_accepts(m, sig)) {
             dequeue(sig, &info); /* as a thread unblocking it would: dropped */
+            r.moved = true;
             continue;
         }
-        left = true;
-        if (node0_accepts(m, sig)) continue;
+        if (node0_accepts(m, sig)) {
+            r.node0 |= SIGBIT(sig);
+            continue;
+        }
+        r.held |= SIGBIT(sig);
         for (unsigned n = 1; n < m->cfg.nodes && !atomic_load(&m->exiting); n++) {
             int tid = probe(m, n, sig);
             if (!tid) continue;
             if (dequeue(sig, &info)) {
                 info.si_signo = sig;
                 send_signal(m, n, 0, tid, sig, &info);
+                r.moved = true;
             }
+            r.held &= ~SIGBIT(sig);
             break;
         }
     }
-    return left;
+    return r;
+}
+
+/* Tells every slave which signals are held for want of a thread. */
+static void send_wanted(struct master *m, uint64_t set) {
+    Shoal__SignalWanted w = SHOAL__SIGNAL_WANTED__INIT;
+    w.set = set;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_WANTED;
+    env.signal_wanted = &w;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        master_send(m, n, &env, NULL); /* a node not up yet has no thread */
 }
 
 static void *router_main(void *arg) {
@@ -249,22 +284,34 @@ static void *router_main(void *arg) {
         log_error("shoal: signal router: signalfd: %s", strerror(errno));
         return NULL;
     }
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = m->sig_wake_fd, .events = POLLIN}};
+    uint64_t told = 0;
     for (;;) {
-        /* readable while any watched signal is pending for the process;
-         * reading it is never needed (route_pending dequeues) */
-        if (poll(&pfd, 1, -1) < 0 && errno != EINTR) continue;
         if (atomic_load(&m->exiting)) return NULL;
-        if (route_pending(m)) {
-            /* still pending: nobody accepts it yet; look again soon */
-            struct timespec ts = {0, ROUTER_RETRY_MS * 1000000L};
-            nanosleep(&ts, NULL);
+        struct pass r = route_pending(m);
+        if (r.moved) continue; /* more instances may go the same way */
+        /* after every pass (an accept the slave made may have been for
+         * a set it then cleared): no lost wake-up */
+        if (r.held || told) send_wanted(m, r.held);
+        told = r.held;
+        /* the signalfd is readable while a watched signal is pending:
+         * it watches only the others, for new arrivals (reading it is
+         * never needed: route_pending dequeues) */
+        uint64_t watch = ROUTED & ~r.held & ~r.node0;
+        syscall(SYS_signalfd4, fd, &watch, 8, SFD_CLOEXEC | SFD_NONBLOCK);
+        int n = poll(pfd, 2, r.node0 ? ROUTER_RETRY_MS : -1);
+        if (n > 0 && (pfd[1].revents & POLLIN)) {
+            uint64_t v;
+            ssize_t rd = read(m->sig_wake_fd, &v, sizeof v);
+            (void)rd;
         }
     }
 }
 
 int msig_start(struct master *m) {
     pthread_mutex_init(&m->sig_bcast, NULL);
+    m->sig_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m->sig_wake_fd < 0) return -errno;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

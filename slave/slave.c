@@ -59,6 +59,9 @@ struct slave {
     struct u64map threads; /* tid -> struct task running here (signals find them) */
     _Atomic uint64_t next_req;
     struct layout_item *lq_head, *lq_tail;
+    /* signals the master holds for want of a thread that accepts them
+     * (SignalWanted); cleared bit by bit as this node says it accepts */
+    _Atomic uint64_t wanted;
     pthread_cond_t lq_cond;
     uint8_t fetch_buf[DSM_PAGE_SIZE]; /* loop thread only */
 };
@@ -485,13 +488,56 @@ static void h_sigaction_set(struct net_conn *c, struct net_frame *f, void *arg) 
     send_master(s, &env, NULL);
 }
 
-/* Whether t would take sig now: not blocked, or waited for. The mask is
- * the thread's own; reading it from here is a snapshot, as the kernel's
- * own choice of a thread is. */
+/* The signals of set that t would take now: not blocked, or waited for.
+ * The mask is the thread's own; reading it from here is a snapshot, as
+ * the kernel's own choice of a thread is. */
+static uint64_t accepted(struct task *t, uint64_t set) {
+    uint64_t mask = __atomic_load_n(&t->sigmask, __ATOMIC_SEQ_CST);
+    return set & (~mask | atomic_load(&t->sigwait_set));
+}
+
 static bool accepts(struct task *t, int sig) {
-    uint64_t bit = SIGBIT(sig);
-    uint64_t mask = __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
-    return !(mask & bit) || (atomic_load(&t->sigwait_set) & bit);
+    return accepted(t, SIGBIT(sig)) != 0;
+}
+
+/* Tells the master a thread here accepts signals of acc that it holds
+ * (once per SignalWanted: the bits are cleared here, and the master
+ * sends the set again after it looked). */
+static void say_accepts(struct slave *s, uint64_t acc) {
+    acc &= atomic_fetch_and(&s->wanted, ~acc);
+    if (!acc) return;
+    Shoal__SignalAccepts a = SHOAL__SIGNAL_ACCEPTS__INIT;
+    a.set = acc;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_ACCEPTS;
+    env.signal_accepts = &a;
+    send_master(s, &env, NULL);
+}
+
+/* process_cluster_ops.mask_opened: t stored its new mask (or sigwait
+ * set) before this load of `wanted`, and h_signal_wanted stores `wanted`
+ * before it reads the masks (sequentially consistent both), so one of
+ * the two sees the other: no lost wake-up. */
+static void mask_opened(struct task *t) {
+    struct slave *s = t->proc->cluster_ctx;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t w = atomic_load(&s->wanted);
+    if (w) say_accepts(s, accepted(t, w));
+}
+
+static void h_signal_wanted(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    uint64_t set = f->env->signal_wanted->set;
+    atomic_store(&s->wanted, set);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t acc = 0;
+    pthread_mutex_lock(&s->lock);
+    uint64_t key;
+    void *v;
+    for (size_t i = 0; set && s->proc && u64map_next(&s->threads, &i, &key, &v);)
+        acc |= accepted(v, set);
+    pthread_mutex_unlock(&s->lock);
+    if (acc) say_accepts(s, acc);
 }
 
 /* A signal routed here by the master, for the thread named: sent to its
@@ -562,6 +608,7 @@ static void slave_on_exit(struct process *p, int status, int sig) {
 static const struct process_cluster_ops slave_ops = {
     .delegate = delegate,
     .reset_hand = reset_hand,
+    .mask_opened = mask_opened,
     .clone_thread = NULL,
     .on_exit = slave_on_exit,
 };
@@ -716,6 +763,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_STATS_REQUEST, h_stats, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_WANTED, h_signal_wanted, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;
     pthread_mutex_lock(&s->lock);
     while (!s->failed)

@@ -101,6 +101,12 @@ void signal_set_mask(struct task *t, uint64_t mask) {
     t->sigmask = mask & ~GUEST_UNBLOCKABLE;
     update_pending(t);
     host_signal_set_mask(t->sigmask);
+    signal_mask_opened(t);
+}
+
+void signal_mask_opened(struct task *t) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (cl && cl->mask_opened) cl->mask_opened(t);
 }
 
 /* The kernel keeps only the first 48 bytes of a siginfo (its

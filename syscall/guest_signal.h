@@ -62,6 +62,10 @@ void signal_handle(struct task *t);
 /* Sets t's mask (SIGKILL/SIGSTOP never blocked), the host mask with it,
  * and raises attention if a recorded signal became deliverable. */
 void signal_set_mask(struct task *t, uint64_t mask);
+/* t's mask or sigtimedwait set changed: in a cluster, a signal the run
+ * holds for want of a thread that accepts it may now go to t
+ * (process_cluster_ops.mask_opened). */
+void signal_mask_opened(struct task *t);
 
 /* rt_sigreturn: restores registers, mask and alternate stack from the
  * frame at sp. A bad frame leaves the registers alone and forces a

@@ -108,6 +108,7 @@ SYSCALL_HANDLER(rt_sigtimedwait) {
     int64_t sig = signal_take_recorded(t, set, &info);
     if (!sig) {
         atomic_store(&t->sigwait_set, set);
+        signal_mask_opened(t);
         sig = safe_syscall(&t->sig.pending, SYS_rt_sigtimedwait, &set, &info, ts, 8, 0, 0);
         atomic_store(&t->sigwait_set, 0);
         if (sig <= 0) return sig; /* -EAGAIN, -EINTR (not restarted, as on Linux) */

@@ -72,6 +72,9 @@ struct process_cluster_ops {
      * makes the reset run-wide (if act is still the action) before the
      * handler runs. */
     void (*reset_hand)(struct task *t, int sig, const struct aarch64_sigaction *act);
+    /* A slave: t's mask or sigtimedwait set changed (after the store),
+     * so t may now accept a signal the master holds for want of one. */
+    void (*mask_opened)(struct task *t);
     /* The master: sends sig with info to thread tid of this process when
      * it runs on another node. 1: tid is not a remote thread (the caller
      * sends it on this host); 0: sent; -errno. */

@@ -10,7 +10,11 @@
  *   - nanosleep / clock_nanosleep / poll: EINTR under both;
  *   - SA_RESETHAND: once the worker's handler ran, the action is SIG_DFL
  *     for the main thread too (node 0 in a cluster), and a handler that
- *     reinstalls itself keeps its action.
+ *     reinstalls itself keeps its action;
+ *   - process-directed SIGRTMIN that every thread blocks is held; the
+ *     worker then unblocks it and takes both queued instances, in order,
+ *     then waits for a third in sigtimedwait (in a cluster: the master
+ *     holds them until the slave says its thread accepts them).
  * A signal that only reached the thread when its call returned would
  * leave the handler count at 0 (and the EINTR cases would read the byte
  * main writes after giving up). */
@@ -20,10 +24,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_READ = 1, OP_NANOSLEEP, OP_CLOCK_NANOSLEEP, OP_POLL, OP_QUIT };
+enum op { OP_READ = 1, OP_NANOSLEEP, OP_CLOCK_NANOSLEEP, OP_POLL, OP_UNBLOCK, OP_SIGWAIT, OP_QUIT };
 
 static int data[2], cmd[2];
 static volatile int hits, started, done;
@@ -33,6 +38,15 @@ static volatile int result_errno, rem_ok;
 static volatile int hits2;
 static void h_count(int sig) { hits++; }
 static void h_count2(int sig) { hits2++; }
+
+static volatile int rt_count, rt_values[4], rt_on_worker;
+static volatile long worker_tid;
+static void h_rt(int sig, siginfo_t *si, void *uc)
+{
+    if (rt_count < 4) rt_values[rt_count] = si->si_value.sival_int;
+    rt_on_worker += syscall(SYS_gettid) == worker_tid;
+    rt_count++;
+}
 
 static void reinstall(int sig)
 {
@@ -55,6 +69,10 @@ static void handler(int flags)
 
 static void *worker(void *arg)
 {
+    worker_tid = syscall(SYS_gettid);
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN);
     for (;;) {
         char op;
         if (read(cmd[0], &op, 1) != 1) continue; /* a late signal: read again */
@@ -75,6 +93,15 @@ static void *worker(void *arg)
         } else if (op == OP_POLL) {
             struct pollfd p = {.fd = data[0], .events = POLLIN};
             r = poll(&p, 1, 5000);
+        } else if (op == OP_UNBLOCK) {
+            pthread_sigmask(SIG_UNBLOCK, &rt, NULL);
+            while (rt_count < 2) usleep(1000);
+            pthread_sigmask(SIG_BLOCK, &rt, NULL);
+        } else if (op == OP_SIGWAIT) {
+            siginfo_t si;
+            struct timespec ts = {10, 0};
+            r = sigtimedwait(&rt, &si, &ts);
+            if (r == SIGRTMIN) r = si.si_value.sival_int;
         } else {
             return NULL;
         }
@@ -114,6 +141,16 @@ int main(void)
     CHECK(pipe(data) == 0);
     CHECK(pipe(cmd) == 0);
     handler(SA_RESTART);
+    /* the worker starts with SIGRTMIN blocked too */
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN);
+    pthread_sigmask(SIG_BLOCK, &rt, NULL);
+    struct sigaction rsa;
+    memset(&rsa, 0, sizeof rsa);
+    rsa.sa_sigaction = h_rt;
+    rsa.sa_flags = SA_SIGINFO;
+    sigaction(SIGRTMIN, &rsa, NULL);
     CHECK(pthread_create(&th, NULL, worker, NULL) == 0);
 
     /* read, SA_RESTART: three handler runs while it waits, then a byte */
@@ -182,6 +219,22 @@ int main(void)
     CHECK(sigaction(SIGUSR2, NULL, &now) == 0);
     printf("SA_RESETHAND, reinstalled by the handler: handler ran %d, still installed %d\n", hits2,
            now.sa_handler == reinstall);
+
+    /* process-directed, held until the worker takes them */
+    union sigval v;
+    v.sival_int = 7;
+    CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
+    v.sival_int = 8;
+    CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
+    start(OP_UNBLOCK);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    printf("held SIGRTMIN: %d taken by the worker %d, values %d %d\n", rt_count, rt_on_worker,
+           rt_values[0], rt_values[1]);
+    v.sival_int = 9;
+    CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
+    start(OP_SIGWAIT);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    printf("sigtimedwait in the worker: value %ld\n", result);
 
     char q = OP_QUIT;
     CHECK(write(cmd[1], &q, 1) == 1);

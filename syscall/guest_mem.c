@@ -53,9 +53,7 @@ int gs_init(struct guest_space *gs, uint64_t size) {
 
 void gs_fini(struct guest_space *gs) {
     if (!gs->base) return;
-    for (size_t k = 0; k < gs->nsf; k++)
-        close(gs->sf[k].fd);
-    free(gs->sf);
+    sf_fini(gs);
     munmap(gs->base, gs->size);
     pthread_rwlock_destroy(&gs->lock);
     free(gs->vmas);
@@ -295,7 +293,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     }
     bool exec = forget_range(gs, at, at + len);
     enum gvma_kind kind = (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED;
-    if (gs->copy_files && !anon && type != MAP_PRIVATE) sf_add(gs, at, len, fd, off);
+    if (gs->copy_files && !anon) sf_add(gs, at, len, fd, off, type != MAP_PRIVATE);
     record(gs, at, at + len, prot, kind);
     layout(gs, GS_MAPPED, at, len, prot, kind);
     pthread_rwlock_unlock(&gs->lock);

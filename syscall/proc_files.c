@@ -12,6 +12,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "syscall/shared_file.h"
+
 bool proc_self_path(const char *path, const char *name) {
     char buf[64];
     const char *rest = NULL;
@@ -107,6 +109,10 @@ static struct host_map *read_host_maps(const struct guest_space *gs, size_t *cou
 struct maps_out {
     int fd;
     const struct guest_vma *v;
+    /* file mappings copied into private memory (a cluster's copy_files:
+     * shared_file.h keeps their names), sorted by start */
+    const struct gs_shared_file *files;
+    size_t nfiles;
 };
 
 /* One line in Linux's format: the name, if any, starts at column 73. */
@@ -164,19 +170,52 @@ static void emit_anon(struct maps_out *o, const struct process *p, uint64_t star
     }
 }
 
+/* [start, end) of a mapping whose host memory is anonymous: pieces that
+ * are copies of a file are named after it, the rest as emit_anon says. */
+static void emit_copies(struct maps_out *o, const struct process *p, uint64_t start, uint64_t end) {
+    for (size_t k = 0; k < o->nfiles && start < end; k++) {
+        const struct gs_shared_file *f = &o->files[k];
+        if (f->end <= start || !f->name) continue;
+        if (f->start >= end) break;
+        uint64_t s = f->start > start ? f->start : start;
+        uint64_t e = f->end < end ? f->end : end;
+        if (s > start) emit_anon(o, p, start, s);
+        char dev[16];
+        snprintf(dev, sizeof dev, "%02x:%02x", major(f->dev), minor(f->dev));
+        emit(o, s, e, f->shared ? 's' : 'p', f->off + (s - f->start), dev, f->ino, f->name);
+        start = e;
+    }
+    if (start < end) emit_anon(o, p, start, end);
+}
+
+static int by_start(const void *a, const void *b) {
+    const struct gs_shared_file *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static void gen_maps(struct task *t, int fd) {
     struct guest_space *gs = &t->proc->mem;
     pthread_rwlock_rdlock(&gs->lock);
-    size_t n = gs->n;
+    size_t n = gs->n, nf = gs->nsf;
     struct guest_vma *copy = malloc((n ? n : 1) * sizeof *copy);
+    struct gs_shared_file *files = calloc(nf ? nf : 1, sizeof *files);
     if (copy) memcpy(copy, gs->vmas, n * sizeof *copy);
+    for (size_t k = 0; files && k < nf; k++) {
+        files[k] = gs->sf[k];
+        files[k].name = gs->sf[k].name ? strdup(gs->sf[k].name) : NULL;
+    }
     pthread_rwlock_unlock(&gs->lock);
-    if (!copy) return;
+    if (!copy || !files) {
+        free(copy);
+        free(files);
+        return;
+    }
+    qsort(files, nf, sizeof *files, by_start);
     size_t nh;
     struct host_map *h = read_host_maps(gs, &nh);
     size_t j = 0; /* both lists are sorted */
     for (size_t i = 0; i < n; i++) {
-        struct maps_out o = {fd, &copy[i]};
+        struct maps_out o = {fd, &copy[i], files, nf};
         uint64_t cur = copy[i].start, end = copy[i].end;
         while (j < nh && h[j].end <= cur)
             j++;
@@ -184,16 +223,19 @@ static void gen_maps(struct task *t, int fd) {
             if (!h[k].name[0]) continue; /* anonymous on the host too */
             uint64_t s = h[k].start > cur ? h[k].start : cur;
             uint64_t e = h[k].end < end ? h[k].end : end;
-            if (s > cur) emit_anon(&o, t->proc, cur, s);
+            if (s > cur) emit_copies(&o, t->proc, cur, s);
             emit(&o, s, e, h[k].shared, h[k].offset + (s - h[k].start), h[k].dev, h[k].ino,
                  h[k].name);
             cur = e;
         }
-        if (cur < end) emit_anon(&o, t->proc, cur, end);
+        if (cur < end) emit_copies(&o, t->proc, cur, end);
     }
     for (size_t k = 0; k < nh; k++)
         free(h[k].name);
+    for (size_t k = 0; k < nf; k++)
+        free(files[k].name);
     free(h);
+    free(files);
     free(copy);
 }
 

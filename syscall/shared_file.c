@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +26,36 @@ static bool file_id(int fd, uint64_t *dev, uint64_t *ino, uint64_t *size) {
     return true;
 }
 
-void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off) {
-    struct gs_shared_file e = {.start = start, .end = start + len, .off = off};
+/* The path fd names now ("... (deleted)" once unlinked, as Linux says). */
+static char *fd_name(int fd) {
+    char link[64], buf[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n <= 0) return NULL;
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
+            bool shared) {
+    struct gs_shared_file e = {.start = start, .end = start + len, .off = off, .fd = -1};
     if (!file_id(fd, &e.dev, &e.ino, NULL)) return; /* not a regular file: nothing to keep */
-    /* our own open file description: the guest may close fd, and its
-     * flags (O_APPEND, a read-only open) must not steer our writes */
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    e.fd = open(path, O_RDWR | O_CLOEXEC);
-    e.writable = e.fd >= 0;
-    if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (e.fd < 0) {
-        log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
-        return;
+    e.shared = shared;
+    if (shared) {
+        /* our own open file description: the guest may close fd, and its
+         * flags (O_APPEND, a read-only open) must not steer our writes */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        e.fd = open(path, O_RDWR | O_CLOEXEC);
+        e.writable = e.fd >= 0;
+        if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (e.fd < 0) {
+            log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd,
+                     strerror(errno));
+            return;
+        }
     }
+    e.name = fd_name(fd);
     if (gs->nsf == gs->capsf) {
         size_t cap = gs->capsf ? gs->capsf * 2 : 4;
         struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
@@ -51,8 +68,10 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
 }
 
 /* Writes the bytes of guest [start, end) (part of e) that differ from the
- * file into it. Lock held. Only readable guest memory, within the file's
- * size (stores past the end of a file never reach it on Linux either). */
+ * file into it. Lock held. Only guest memory writable now, within the
+ * file's size (stores past the end of a file never reach it on Linux
+ * either): a read-only mapping holds no stores, and its stale bytes would
+ * undo those of a writable mapping of the same file. */
 static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, uint64_t start,
                         uint64_t end) {
     uint64_t dev, ino, size;
@@ -62,7 +81,7 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
         uint64_t fo = e->off + (a - e->start);
         if (fo >= size) break;
         size_t n = size - fo < PAGE ? (size_t)(size - fo) : PAGE;
-        if (!gs_check_locked(gs, a, n, PROT_READ)) continue;
+        if (!gs_check_locked(gs, a, n, PROT_READ | PROT_WRITE)) continue;
         ssize_t got = pread(e->fd, buf, n, (off_t)fo);
         if (got < 0) continue;
         if ((size_t)got < n) memset(buf + got, 0, n - (size_t)got);
@@ -89,7 +108,7 @@ static void refresh(struct guest_space *gs, uint64_t dev, uint64_t ino, uint64_t
     uint8_t buf[PAGE];
     for (size_t k = 0; k < gs->nsf; k++) {
         const struct gs_shared_file *e = &gs->sf[k];
-        if (e->dev != dev || e->ino != ino) continue;
+        if (!e->shared || e->dev != dev || e->ino != ino) continue;
         uint64_t lo = fstart > e->off ? fstart : e->off;
         uint64_t hi = fend < e->off + (e->end - e->start) ? fend : e->off + (e->end - e->start);
         while (lo < hi) {
@@ -127,9 +146,10 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             struct gs_shared_file tail = *e;
             tail.start = hi;
             tail.off = e->off + (hi - e->start);
-            tail.fd = dup(e->fd);
+            tail.fd = e->fd >= 0 ? dup(e->fd) : -1;
+            tail.name = e->name ? strdup(e->name) : NULL;
             e->end = lo;
-            if (tail.fd >= 0) {
+            if (tail.fd >= 0 || !e->shared) {
                 if (gs->nsf == gs->capsf) {
                     size_t cap = gs->capsf * 2;
                     struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
@@ -150,7 +170,8 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             e->start = hi;
             k++;
         } else {
-            close(e->fd);
+            if (e->fd >= 0) close(e->fd);
+            free(e->name);
             gs->sf[k] = gs->sf[--gs->nsf];
             atomic_store(&gs->nsf_live, gs->nsf);
         }
@@ -204,7 +225,7 @@ static void fds_of(int nr, const uint64_t *a, int *in, int *out) {
 static bool maps_file(struct guest_space *gs, int fd, uint64_t *dev, uint64_t *ino) {
     if (fd < 0 || !file_id(fd, dev, ino, NULL)) return false;
     for (size_t k = 0; k < gs->nsf; k++)
-        if (gs->sf[k].dev == *dev && gs->sf[k].ino == *ino) return true;
+        if (gs->sf[k].shared && gs->sf[k].dev == *dev && gs->sf[k].ino == *ino) return true;
     return false;
 }
 
@@ -262,4 +283,14 @@ void sf_flush_all(struct guest_space *gs) {
     pthread_rwlock_rdlock(&gs->lock);
     sf_flush_locked(gs, -1);
     pthread_rwlock_unlock(&gs->lock);
+}
+
+void sf_fini(struct guest_space *gs) {
+    for (size_t k = 0; k < gs->nsf; k++) {
+        if (gs->sf[k].fd >= 0) close(gs->sf[k].fd);
+        free(gs->sf[k].name);
+    }
+    free(gs->sf);
+    gs->sf = NULL;
+    gs->nsf = gs->capsf = 0;
 }

@@ -26,14 +26,18 @@
 struct gs_shared_file {
     uint64_t start, end; /* guest range */
     uint64_t off;        /* file offset of start */
-    int fd;              /* our own open file description of the file */
+    int fd;              /* our own open file description of the file (-1: private) */
     bool writable;       /* fd is open for writing */
+    bool shared;         /* MAP_SHARED; else a private copy, kept only for its name */
     uint64_t dev, ino;
+    char *name; /* the file's path when mapped, for /proc/self/maps */
 };
 
 /* ---- with gs->lock held for writing (guest_mem.c) ---- */
-/* Records a new shared mapping of fd at [start, start+len). */
-void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off);
+/* Records a new mapping of fd at [start, start+len): a shared one is kept
+ * in step with its file, a private one only named (/proc/self/maps). */
+void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
+            bool shared);
 /* [start, end) stops being (these) shared mappings: stores reach the
  * file first. */
 void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end);
@@ -49,5 +53,7 @@ void sf_before_syscall(struct guest_space *gs, int nr, const uint64_t *a);
 void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t ret);
 /* Everything to the files (the process ends). */
 void sf_flush_all(struct guest_space *gs);
+/* Frees the records (the space goes). */
+void sf_fini(struct guest_space *gs);
 
 #endif

@@ -381,7 +381,11 @@ void msplit_stats_json(struct master *m, FILE *f) {
     uint64_t split = ms ? ms->stats.split : 0, unsplit = ms ? ms->stats.unsplit : 0,
              releases = ms ? ms->stats.releases : 0, no_slot = ms ? ms->stats.no_slot : 0,
              skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0;
-    size_t now = ms ? ms->pages.n : 0;
+    size_t now = 0; /* split, or on the way out (not those on the way in) */
+    uint64_t key;
+    void *v;
+    for (size_t it = 0; ms && u64map_next(&ms->pages, &it, &key, &v);)
+        now += ((struct mpage *)v)->state != MP_GATHER;
     pthread_mutex_unlock(&m->dir_lock);
     fprintf(f,
             "  \"split\": {\"pages_split\": %" PRIu64 ", \"pages_unsplit\": %" PRIu64

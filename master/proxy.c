@@ -197,6 +197,13 @@ static void *proxy_main(void *arg) {
         px->running = false;
         t->sig.pending = 0;
         pthread_mutex_unlock(&px->lock);
+        /* a wait's temporary mask (ppoll...) stays after an interruption
+         * on a node-0 thread until its handler runs; the node keeps its
+         * own copy, so the proxy's goes now */
+        if (t->sig.saved_mask_valid) {
+            t->sig.saved_mask_valid = false;
+            t->sigmask = t->sig.saved_mask;
+        }
         /* interrupted: the restart code itself, which syscall_dispatch
          * turned into -EINTR; the node decides as arm64's do_signal */
         if (t->sig.restart) t->cpu.x[0] = (uint64_t)t->sig.restart;

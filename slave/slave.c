@@ -369,8 +369,50 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     return w.ret;
 }
 
+/* The temporary signal mask a waiting call names (ppoll, pselect6,
+ * epoll_pwait(2)); false: none, or one the master will refuse. */
+static bool wait_mask_of(struct task *t, int nr, const uint64_t *a, uint64_t *mask) {
+    uint64_t addr, size;
+    switch (nr) {
+    case 73: /* ppoll */
+        addr = a[3];
+        size = a[4];
+        break;
+    case 22:  /* epoll_pwait */
+    case 441: /* epoll_pwait2 */
+        addr = a[4];
+        size = a[5];
+        break;
+    case 72: { /* pselect6: a[5] points at {sigset pointer, size} */
+        uint64_t d[2];
+        if (!a[5] || gs_copy_in(&t->proc->mem, d, a[5], sizeof d)) return false;
+        addr = d[0];
+        size = d[1];
+        break;
+    }
+    default: return false;
+    }
+    return addr && size == 8 && gs_copy_in(&t->proc->mem, mask, addr, sizeof *mask) == 0;
+}
+
 static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
-    return delegate_req(t, row, a, false);
+    /* A wait's temporary mask is this thread's while its proxy waits, so
+     * a signal it unblocks interrupts the wait here; after an
+     * interruption it stays until the handler's frame saved the old one,
+     * as a node-0 thread's does (sys_ppoll). */
+    uint64_t mask;
+    bool masked = wait_mask_of(t, row->nr, a, &mask);
+    if (masked) {
+        t->sig.saved_mask = t->sigmask;
+        t->sig.saved_mask_valid = true;
+        signal_set_mask(t, mask);
+    }
+    int64_t r = delegate_req(t, row, a, false);
+    if (masked && r != -GUEST_ERESTARTNOHAND) {
+        t->sig.saved_mask_valid = false;
+        signal_set_mask(t, t->sig.saved_mask);
+    }
+    return r;
 }
 
 /* SA_RESETHAND reset sig here: the master resets it on every node (if

@@ -97,6 +97,13 @@ static void update_pending(struct task *t) {
 }
 
 void signal_set_mask(struct task *t, uint64_t mask) {
+    if (t->proxy) {
+        /* a cluster proxy's host thread blocks every signal, and its
+         * pending word is the kick's (host_signal_kick): only the mask
+         * it runs the call with changes */
+        t->sigmask = mask & ~GUEST_UNBLOCKABLE;
+        return;
+    }
     host_signal_block_all();
     t->sigmask = mask & ~GUEST_UNBLOCKABLE;
     update_pending(t);

@@ -8,6 +8,8 @@
  *     the read restarts each time and returns the byte written after;
  *   - read, no SA_RESTART: the read fails with EINTR;
  *   - nanosleep / clock_nanosleep / poll: EINTR under both;
+ *   - ppoll whose mask unblocks SIGUSR1 (blocked otherwise): EINTR, the
+ *     handler runs, and SIGUSR1 is blocked again afterwards;
  *   - SA_RESETHAND: once the worker's handler ran, the action is SIG_DFL
  *     for the main thread too (node 0 in a cluster), and a handler that
  *     reinstalls itself keeps its action;
@@ -28,7 +30,17 @@
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_READ = 1, OP_NANOSLEEP, OP_CLOCK_NANOSLEEP, OP_POLL, OP_UNBLOCK, OP_SIGWAIT, OP_QUIT };
+enum op {
+    OP_READ = 1,
+    OP_NANOSLEEP,
+    OP_CLOCK_NANOSLEEP,
+    OP_POLL,
+    OP_PPOLL_MASK,
+    OP_UNBLOCK,
+    OP_SIGWAIT,
+    OP_QUIT
+};
+static volatile int blocked_after;
 
 static int data[2], cmd[2];
 static volatile int hits, started, done;
@@ -93,6 +105,20 @@ static void *worker(void *arg)
         } else if (op == OP_POLL) {
             struct pollfd p = {.fd = data[0], .events = POLLIN};
             r = poll(&p, 1, 5000);
+        } else if (op == OP_PPOLL_MASK) {
+            sigset_t usr1, none, now;
+            sigemptyset(&usr1);
+            sigaddset(&usr1, SIGUSR1);
+            sigemptyset(&none);
+            pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+            struct pollfd p = {.fd = data[0], .events = POLLIN};
+            struct timespec ts = {5, 0};
+            r = ppoll(&p, 1, &ts, &none);
+            result_errno = errno;
+            pthread_sigmask(SIG_SETMASK, NULL, &now);
+            blocked_after = sigismember(&now, SIGUSR1);
+            pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+            errno = result_errno;
         } else if (op == OP_UNBLOCK) {
             pthread_sigmask(SIG_UNBLOCK, &rt, NULL);
             while (rt_count < 2) usleep(1000);
@@ -197,6 +223,14 @@ int main(void)
         printf("poll, %s: %ld EINTR %d handler ran %d\n", name, result, result_errno == EINTR,
                hits > 0);
     }
+
+    handler(SA_RESTART);
+    hits = 0;
+    start(OP_PPOLL_MASK);
+    signal_until_done();
+    printf("ppoll with a mask that unblocks SIGUSR1: %ld EINTR %d handler ran %d, blocked again "
+           "after %d\n",
+           result, result_errno == EINTR, hits > 0, blocked_after);
 
     /* SA_RESETHAND, on SIGUSR2 (SIGUSR1s sent above may still be on
      * their way): the worker waits for a command (its read fails with

@@ -39,6 +39,7 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
         case IR_SETX: cpu->x[i->imm] = a; continue;
         case IR_EXITC:
             if (!a) continue;
+            if (sz == 32) cpu->nzcv = (uint32_t)t[i->a[2]];
             cpu->icount -= c;
             return i->imm;
         case IR_LDCPU: {

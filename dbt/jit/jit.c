@@ -141,7 +141,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
-    static const char *const names[] = {"bounds", "flags", "vreg", "pext", "loop"};
+    static const char *const names[] = {"bounds", "flags", "vreg", "pext", "loop", "lazyexit"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -260,6 +260,52 @@ static int32_t *find_exit_fuses(const struct ir_block *b) {
     return f;
 }
 
+/* Lazy side exits (EXITC with sz 32: store a[2] to nzcv when taken) whose
+ * flags are a FLAGS_SUB of the very operands the exit's fused CONDSUB
+ * compares: the stub packs the host flags of that cmp (still live at the
+ * jcc target), so the FLAGS_SUB is not computed at all when nothing but
+ * such exits uses it. Needs pext (the packing must not touch the flags
+ * before reading them). Returns the per-insn marks, or NULL. */
+static uint8_t *find_lazy(const struct ir_block *b, const int32_t *fuse, unsigned features) {
+    if (!fuse || (features & (JIT_F_BMI2 | JIT_F_LAHF)) != (JIT_F_BMI2 | JIT_F_LAHF)) return NULL;
+    uint8_t *m = NULL;
+    int32_t *def = malloc(b->ntemps * sizeof *def);
+    uint32_t *uses = calloc(b->ntemps, sizeof *uses), *packed = calloc(b->ntemps, sizeof *packed);
+    SHOAL_ASSERT(def && uses && packed);
+    for (uint32_t t = 0; t < b->ntemps; t++)
+        def[t] = -1;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            uses[i->a[a]]++;
+        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
+    }
+    if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) uses[b->term.temp]++;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t k = 0; k < b->n; k++) {
+            const struct ir_insn *x = &b->insns[k];
+            if (x->op != IR_EXITC || x->sz != 32 || fuse[k] < 0 || def[x->a[2]] < 0) continue;
+            const struct ir_insn *f = &b->insns[fuse[k]], *d = &b->insns[def[x->a[2]]];
+            if (f->op != IR_CONDSUB || d->op != IR_FLAGS_SUB || f->sz != d->sz ||
+                f->a[0] != d->a[0] || f->a[1] != d->a[1])
+                continue;
+            if (pass == 0) {
+                packed[x->a[2]]++;
+                continue;
+            }
+            if (!m) {
+                m = calloc(b->n, 1);
+                SHOAL_ASSERT(m);
+            }
+            m[k] = LAZY_PACK;
+            if (packed[x->a[2]] == uses[x->a[2]]) m[def[x->a[2]]] = LAZY_SKIP;
+        }
+    free(def);
+    free(uses);
+    free(packed);
+    return m;
+}
+
 void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (j->full) return NULL;
     if (j->size - j->used < BLOCK_RESERVE) {
@@ -273,7 +319,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     struct ir_block opt;
     opt.insns = NULL;
     if (!(j->off & JIT_OFF_FLAGS) && b->n) {
-        jit_opt_flags(b, &opt);
+        jit_opt_flags(b, &opt, !(j->off & JIT_OFF_LAZYEXIT));
         b = &opt;
     }
     c.term_fuse = find_term_fuse(b);
@@ -291,6 +337,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vcache = !(j->off & JIT_OFF_VREG) && c.regalloc;
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
+    c.lazy = find_lazy(b, c.exit_fuse, c.features);
     loop_plan(&c, !(j->off & JIT_OFF_LOOP));
     c.epilogue_off = j->epilogue_off;
     c.block_off = 0; /* offsets are from the buffer base already */
@@ -300,7 +347,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
         const struct ir_insn *i = &b->insns[k];
         c.cur = k;
         if (!(pure_op(i->op) && c.t[i->dst].last_use < 0) && (int32_t)k != c.term_fuse &&
-            !fused_away(&c, k))
+            !fused_away(&c, k) && !(c.lazy && c.lazy[k] == LAZY_SKIP))
             lower_insn(&c, i);
         ra_end_insn(&c, i);
     }
@@ -328,6 +375,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     free(c.cold);
     free(c.side);
     free(c.exit_fuse);
+    free(c.lazy);
     free(c.slow);
     free(c.recs);
     return entry;

@@ -78,7 +78,8 @@ struct jit_side {
     uint8_t map[16];  /* host register -> dirty guest register + 1 */
     uint8_t vmap[16]; /* xmm -> dirty V register + 1 */
     uint64_t target;
-    int64_t skip; /* guest insns of the block not run (count_insns) */
+    int64_t skip;   /* guest insns of the block not run (count_insns) */
+    bool pack_nzcv; /* lazy flags: pack the host flags of the exit's cmp into cpu->nzcv */
 };
 
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
@@ -101,13 +102,15 @@ struct jit_slow {
 /* Optimisations that SHOAL_JIT_DISABLE can switch off (besides the
  * jit_opts ones): bounds = one-compare bounds checks, flags = the NZCV
  * pass (opt_flags.c), vreg = V registers cached in xmm (vreg.c), pext =
- * BMI2 NZCV packing, loop = self-loops kept in registers. */
+ * BMI2 NZCV packing, loop = self-loops kept in registers, lazyexit = NZCV
+ * stored by side-exit stubs instead of on the fall-through path. */
 enum {
     JIT_OFF_BOUNDS = 1,
     JIT_OFF_FLAGS = 2,
     JIT_OFF_VREG = 4,
     JIT_OFF_PEXT = 8,
-    JIT_OFF_LOOP = 16
+    JIT_OFF_LOOP = 16,
+    JIT_OFF_LAZYEXIT = 32
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -161,6 +164,9 @@ struct jit_ctx {
                                   as cmp + jcc in lower_term), or -1 */
     int32_t *exit_fuse;        /* per insn: for an EXITC, the index of the condition
                                   lowered as cmp + jcc there, or -1; NULL: none */
+    uint8_t *lazy;             /* per insn (NULL: none): LAZY_PACK on an EXITC whose stub
+                                  packs NZCV from its cmp's host flags, LAZY_SKIP on the
+                                  FLAGS_SUB that thereby is not computed */
     /* Self-loop mode (loop.c): a block that branches to its own start
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */
@@ -229,7 +235,9 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i);
 int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i);
 /* opt_flags.c: out = b with the NZCV traffic optimised (out->insns is
  * malloc'd; the rest of b is shared). */
-void jit_opt_flags(const struct ir_block *b, struct ir_block *out);
+enum { LAZY_PACK = 1, LAZY_SKIP = 2 };
+
+void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits);
 void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cold(struct jit_ctx *c);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);

@@ -123,6 +123,9 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     if (v->is_const && !v->c && !(c->exit_fuse && c->exit_fuse[c->cur] >= 0)) return;
     uint32_t field;
     int32_t fuse = c->exit_fuse ? c->exit_fuse[c->cur] : -1;
+    bool pack = c->lazy && c->lazy[c->cur] == LAZY_PACK;
+    if (i->sz == 32 && !pack) /* lazy flags the stub cannot pack: store them here */
+        x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), ra_reg(c, i->a[2]));
     if (fuse >= 0) {
         field = x86_jcc32(b, (enum x86_cc)lower_cond_flags(c, &c->b->insns[fuse]));
     } else if (v->is_const) {
@@ -142,6 +145,7 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     s->jcc_field = field;
     s->target = i->imm;
     s->skip = (int64_t)c->t[i->a[1]].c;
+    s->pack_nzcv = pack;
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, s->vmap, true);
@@ -152,6 +156,17 @@ void lower_side_exits(struct jit_ctx *c) {
     for (uint32_t k = 0; k < c->nside && !c->fail; k++) {
         const struct jit_side *s = &c->side[k];
         x86_patch_rel32(b, s->jcc_field, x86_off(b));
+        if (s->pack_nzcv) {
+            /* The flags of the exit's cmp a, b: packed as flags_sub does
+             * (lower_alu.c), reading them before anything changes them. */
+            x86_mov_ri(b, RCX, 0xc101);
+            x86_lahf(b);
+            x86_setcc(b, CC_O, RAX);
+            x86_vex_rrr(b, 2, 2, false, 0xf5, RDX, RAX, RCX); /* pext edx, eax, ecx */
+            x86_alu_ri(b, ALU_XOR, false, RDX, 2);
+            x86_shift_ri(b, SH_SHL, false, RDX, 28);
+            x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
+        }
         for (int h = 0; h < 16; h++)
             if (s->map[h]) x86_store(b, 64, ra_xmem(s->map[h] - 1u), h);
         vr_emit_stores(b, s->vmap);

@@ -12,7 +12,14 @@
  *    (or, as the block's branch condition, to cmp + jcc: lower_term.c);
  *  - drops a store to nzcv that a later one overwrites when nothing in
  *    between can observe it: no load of nzcv left, no helper or VOP (they
- *    may read it), no memory access (a fault must see precise flags).
+ *    may read it), no memory access (a fault must see precise flags);
+ *  - a side exit (EXITC) between such a store and the one that overwrites
+ *    it does not keep the store alive (switch: SHOAL_JIT_DISABLE=lazyexit):
+ *    the exit becomes lazy (sz 32, a[2] = the flags value) and stores the
+ *    flags itself when taken, so the fall-through path neither packs nor
+ *    stores them (the JIT's stub packs its cmp's host flags: jit.c,
+ *    find_lazy). A memory access or helper in between still keeps the
+ *    store, so faults keep seeing precise flags.
  * Flag computations left without a use are then dropped by the driver
  * like any dead pure op. The rewritten block means exactly what the
  * original means, which tests/jitdiff checks against the interpreter. */
@@ -108,7 +115,7 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
     return true;
 }
 
-void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
+void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits) {
     *out = *b;
     struct pass p = {.ntemps = b->ntemps};
     /* Each insn yields at most two (a constant and a fused COND or FLAGS_SUB). */
@@ -117,7 +124,10 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
     p.def = malloc(cap_t * sizeof *p.def);
     p.ren = malloc(cap_t * sizeof *p.ren);
     bool *dead = calloc(2 * (size_t)b->n + 1, sizeof *dead);
-    SHOAL_ASSERT(p.out && p.def && p.ren && dead);
+    /* out indices of side exits since the pending store: made lazy if a
+     * later store drops it */
+    uint32_t *exits = malloc(((size_t)b->n + 1) * sizeof *exits), nexits = 0;
+    SHOAL_ASSERT(p.out && p.def && p.ren && dead && exits);
     for (uint32_t t = 0; t < cap_t; t++) {
         p.def[t] = -1;
         p.ren[t] = (ir_temp)t;
@@ -143,29 +153,49 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
                 break;
             }
             pending = -1;
+            nexits = 0;
             break;
         case IR_STCPU:
             if (!touches_nzcv(&x)) break;
             if (exact_nzcv(&x)) {
-                if (pending >= 0) dead[pending] = true;
+                if (pending >= 0) {
+                    dead[pending] = true;
+                    for (uint32_t e = 0; e < nexits; e++) {
+                        p.out[exits[e]].sz = 32;
+                        p.out[exits[e]].a[2] = p.out[pending].a[0];
+                    }
+                }
+                nexits = 0;
                 pending = (int32_t)append(&p, &x);
                 known = true;
                 nz = x.a[0];
                 continue;
             }
             pending = -1;
+            nexits = 0;
             known = false;
             break;
         case IR_CALL:
         case IR_VOP:
             pending = -1;
+            nexits = 0;
             known = false;
             break;
         case IR_LD:
         case IR_ST:
         case IR_LDV:
         case IR_STV:
-        case IR_EXITC: pending = -1; break; /* the flags are observable there */
+            pending = -1; /* the flags are observable there */
+            nexits = 0;
+            break;
+        case IR_EXITC:
+            if (lazy_exits && pending >= 0 && x.sz != 32) {
+                exits[nexits++] = append(&p, &x);
+                continue;
+            }
+            pending = -1;
+            nexits = 0;
+            break;
         case IR_COND: fuse_cond(&p, &x); break;
         case IR_FLAGS_ADC: {
             int64_t sb = sub_operand(&p, &x);
@@ -189,4 +219,5 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out) {
     free(p.def);
     free(p.ren);
     free(dead);
+    free(exits);
 }

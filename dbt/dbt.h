@@ -47,6 +47,13 @@ int dbt_run(struct cpu *cpu);
  * memory into guest signals. Call once per process. */
 void dbt_install_fault_handler(void);
 
+/* Around a host fork of the embedder (fork/vfork of the guest): holds the
+ * translation cache's lock so the child does not inherit it held by a
+ * thread it does not have; dbt_fork_done in both parent and child (the
+ * child's lock starts afresh: threads that waited for it are not there). */
+void dbt_fork_prepare(struct dbt *d);
+void dbt_fork_done(struct dbt *d, bool child);
+
 /* From a helper or the interpreter: stop the current instruction and
  * return CPU_EXIT_SIGNAL from dbt_run. cpu->pc must hold the faulting
  * instruction's pc (INSN_START guarantees it in the interpreter). */

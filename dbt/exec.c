@@ -107,6 +107,17 @@ void dbt_cpu_fini(struct cpu *cpu) {
     cpu->jump_cache = NULL;
 }
 
+void dbt_fork_prepare(struct dbt *d) {
+    pthread_mutex_lock(&d->lock);
+}
+
+void dbt_fork_done(struct dbt *d, bool child) {
+    if (child)
+        pthread_mutex_init(&d->lock, NULL);
+    else
+        pthread_mutex_unlock(&d->lock);
+}
+
 void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h) {
     d->excl = h ? *h : (struct dbt_excl_hooks){0};
 }

@@ -13,6 +13,7 @@
 #include "syscall/host_signal.h"
 #include "syscall/shared_file.h"
 #include "syscall/syscall.h"
+#include "syscall/vfork.h"
 
 _Noreturn void task_run(struct task *t) {
     t->host_tid = (int)gettid();
@@ -40,6 +41,7 @@ _Noreturn void task_run(struct task *t) {
 }
 
 _Noreturn void process_exit(struct process *p, int status) {
+    vfork_report(p);
     sf_flush_all(&p->mem); /* while every node can still hand back pages */
     if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, status, 0);
     stats_write(p, status, 0);
@@ -49,6 +51,7 @@ _Noreturn void process_exit(struct process *p, int status) {
 }
 
 _Noreturn void process_die_of_signal(struct process *p, int sig) {
+    vfork_report(p);
     sf_flush_all(&p->mem);
     if (p->cluster && p->cluster->on_exit) p->cluster->on_exit(p, 0, sig);
     stats_write(p, 0, sig);

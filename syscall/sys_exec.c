@@ -19,6 +19,7 @@
 #include "syscall/proc_files.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
+#include "syscall/vfork.h"
 
 #define EXEC_MAX_STRINGS 65536
 #define EXEC_MAX_BYTES   (2u << 20) /* like Linux's ARG_MAX with an 8 MiB stack */
@@ -204,6 +205,7 @@ static int64_t do_execve(struct task *t, const char *gpath, uint64_t argv_addr,
     if (!r) r = host_argv(t, host, &argv, &hargv);
     if (!r) {
         if (t->proc->strace) fflush(stderr);
+        vfork_report(t->proc); /* a vfork parent goes on once this succeeds */
         r = host_result(execve("/proc/self/exe", hargv.v, envp.v));
     }
     strv_free(&argv);

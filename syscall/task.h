@@ -43,6 +43,7 @@ struct task;
 struct process;
 struct syscall_row;
 struct sc_bufs;
+struct vfork_child;
 
 /* A loaded ELF file, for /proc/self/maps. */
 struct process_image {
@@ -133,6 +134,9 @@ struct process {
 
     atomic_int live_threads;
     atomic_int leader_status; /* exit status of the first thread, if it exits alone */
+    /* This process is a vfork child whose parent waits for its exec or
+     * end (syscall/vfork.h); NULL: it is not. */
+    struct vfork_child *vfork;
 };
 
 struct task {

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "syscall/host_signal.h"
+#include "syscall/vfork.h"
 
 #define HOST_THREAD_STACK (4u << 20) /* our own frames: syscall buffers, interpreter */
 
@@ -116,17 +117,43 @@ static void leave_cluster(struct task *t) {
 static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
                            uint64_t ctid) {
     const struct process_cluster_ops *cl = t->proc->cluster;
-    if (cl) {
-        if (!cl->fork_prepare || !cl->fork_done) return -ENOSYS;
-        int r = cl->fork_prepare(t);
+    if (cl && (!cl->fork_prepare || !cl->fork_done)) return -ENOSYS;
+    struct vfork_pipe vp;
+    if (flags & CLONE_VFORK) {
+        int r = vfork_open(&vp);
         if (r) return r;
     }
+    if (cl) {
+        int r = cl->fork_prepare(t);
+        if (r) {
+            if (flags & CLONE_VFORK) vfork_parent_wait(t->proc, &vp, -1);
+            return r;
+        }
+    }
+    /* No emulator lock may be held by another thread at the fork: the
+     * child has only this one (cl: fork_prepare holds the space). The
+     * child's locks start afresh rather than being unlocked: a glibc
+     * lock hands itself over to threads that waited for it, which the
+     * child does not have. */
+    struct process *p = t->proc;
+    if (!cl) pthread_rwlock_wrlock(&p->mem.lock);
+    pthread_mutex_lock(&p->sig_lock);
+    dbt_fork_prepare(p->dbt);
     pid_t pid = fork();
     int e = errno;
+    dbt_fork_done(p->dbt, pid == 0);
+    if (pid == 0) {
+        pthread_mutex_init(&p->sig_lock, NULL);
+        if (!cl) pthread_rwlock_init(&p->mem.lock, NULL);
+    } else {
+        pthread_mutex_unlock(&p->sig_lock);
+        if (!cl) pthread_rwlock_unlock(&p->mem.lock);
+    }
     if (cl && pid != 0) cl->fork_done(t, false);
-    if (pid < 0) return -e;
     if (pid == 0) {
         if (cl) leave_cluster(t);
+        vfork_forget(t->proc); /* a vfork child's own child is not one */
+        if (flags & CLONE_VFORK) vfork_child_start(t->proc, &vp, flags & CLONE_VM);
         t->tid = gettid();
         /* Linux clears the child's pending signals. */
         memset(&t->sig, 0, sizeof t->sig);
@@ -137,8 +164,10 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
         if (flags & CLONE_CHILD_CLEARTID) t->clear_child_tid = ctid;
         return 0;
     }
-    if (flags & CLONE_PARENT_SETTID) write_tid(t, ptid, pid);
-    return pid;
+    if (pid > 0 && (flags & CLONE_PARENT_SETTID)) write_tid(t, ptid, pid);
+    /* CLONE_VFORK: suspended until the child execs or ends */
+    if (flags & CLONE_VFORK) vfork_parent_wait(t->proc, &vp, pid);
+    return pid < 0 ? -e : pid;
 }
 
 int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
@@ -154,8 +183,10 @@ int64_t thread_clone(struct task *t, uint64_t flags, uint64_t newsp, uint64_t pt
         return new_thread(t, flags, newsp, ptid, tls, ctid);
     }
     if (flags & ~(uint64_t)FORK_FLAGS) return -EINVAL;
-    /* In a cluster the child is a lone process on this node (new_process). */
-    /* CLONE_VM without CLONE_THREAD (vfork, posix_spawn) runs as a fork:
-     * the child gets a copy of memory instead of sharing it. */
+    /* In a cluster the child is a lone process on this node (new_process).
+     * CLONE_VM without CLONE_THREAD is a fork too: with CLONE_VFORK (vfork,
+     * posix_spawn) the parent waits and gets the child's stores back
+     * (vfork.h); without it the two would share memory while both run,
+     * which a fork cannot give (syscall/DESIGN.md). */
     return new_process(t, flags, newsp, ptid, ctid);
 }

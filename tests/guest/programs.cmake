@@ -95,6 +95,9 @@ include(${GUEST_SRC}/native_compare.cmake)
 guest_native_program(proc_exec SRC proc_exec.c CLUSTER)
 # fork by threads on different nodes (qemu-user cannot fork a threaded guest)
 guest_native_program(fork_threads SRC fork_threads.c LEVELS O2 CLUSTER)
+# vfork/posix_spawn: the parent waits for the child's exec or exit and
+# sees its stores (syscall/vfork.h)
+guest_native_program(vfork_spawn SRC vfork_spawn.c)
 # robust mutexes whose owner dies (qemu-user has no robust lists)
 guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
 

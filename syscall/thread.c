@@ -144,14 +144,14 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
     dbt_fork_done(p->dbt, pid == 0);
     if (pid == 0) {
         pthread_mutex_init(&p->sig_lock, NULL);
-        if (!cl) pthread_rwlock_init(&p->mem.lock, NULL);
     } else {
         pthread_mutex_unlock(&p->sig_lock);
         if (!cl) pthread_rwlock_unlock(&p->mem.lock);
     }
     if (cl && pid != 0) cl->fork_done(t, false);
     if (pid == 0) {
-        if (cl) leave_cluster(t);
+        if (cl) leave_cluster(t); /* lets go of fork_prepare's hold first */
+        pthread_rwlock_init(&p->mem.lock, NULL);
         vfork_forget(t->proc); /* a vfork child's own child is not one */
         if (flags & CLONE_VFORK) vfork_child_start(t->proc, &vp, flags & CLONE_VM);
         t->tid = gettid();

@@ -96,8 +96,8 @@ guest_native_program(proc_exec SRC proc_exec.c CLUSTER)
 # fork by threads on different nodes (qemu-user cannot fork a threaded guest)
 guest_native_program(fork_threads SRC fork_threads.c LEVELS O2 CLUSTER)
 # vfork/posix_spawn: the parent waits for the child's exec or exit and
-# sees its stores (syscall/vfork.h)
-guest_native_program(vfork_spawn SRC vfork_spawn.c)
+# sees its stores (syscall/vfork.h), also from a thread on node 1 (-n 2)
+guest_native_program(vfork_spawn SRC vfork_spawn.c CLUSTER)
 # robust mutexes whose owner dies (qemu-user has no robust lists)
 guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
 

@@ -47,6 +47,8 @@ enum cpu_exit {
     CPU_EXIT_ATTENTION, /* attention flag was raised (signals, exit requests) */
 };
 
+#define CPU_RAS_SIZE 16 /* a power of two */
+
 struct cpu {
     uint64_t x[32]; /* x[31] is SP; the zero register is handled by the frontend */
     uint64_t pc;
@@ -88,6 +90,18 @@ struct cpu {
      * between store_begin and store_end (a guest fault there ends it). */
     uint64_t excl_token;
     uint32_t excl_held;
+
+    /* Return-address prediction (dbt/jit, SHOAL_JIT_DISABLE=ras), private
+     * to dbt/jit: BL/BLR push (return pc, host code that continues there),
+     * RET pops and jumps there if the pc matches. jit_enter refills the
+     * ring with harmless entries whenever ras_jit / ras_gen is not the
+     * code buffer's current generation (host code is reused after a
+     * flush), so a zeroed or copied struct cpu is fine. */
+    uint32_t ras_top;
+    uint64_t ras_gen;
+    const void *ras_jit;
+    uint64_t ras_pc[CPU_RAS_SIZE];
+    void *ras_host[CPU_RAS_SIZE];
 };
 
 #define CPU_OFF(field) ((uint32_t)offsetof(struct cpu, field))

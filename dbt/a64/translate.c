@@ -56,12 +56,19 @@ void a64_write_vscalar(struct a64_ctx *c, unsigned r, ir_temp v) {
 }
 
 void a64_goto(struct a64_ctx *c, uint64_t target, enum ir_branch_hint hint) {
-    c->b->term = (struct ir_term){.kind = TERM_GOTO, .hint = (uint8_t)hint, .target = target};
+    /* next: the return address of a call (return-address prediction) */
+    c->b->term = (struct ir_term){.kind = TERM_GOTO,
+                                  .hint = (uint8_t)hint,
+                                  .target = target,
+                                  .next = hint == HINT_CALL ? c->pc + 4 : 0};
     c->done = true;
 }
 
 void a64_goto_ind(struct a64_ctx *c, ir_temp target, enum ir_branch_hint hint) {
-    c->b->term = (struct ir_term){.kind = TERM_GOTO_IND, .hint = (uint8_t)hint, .temp = target};
+    c->b->term = (struct ir_term){.kind = TERM_GOTO_IND,
+                                  .hint = (uint8_t)hint,
+                                  .temp = target,
+                                  .next = hint == HINT_CALL ? c->pc + 4 : 0};
     c->done = true;
 }
 

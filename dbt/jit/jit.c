@@ -31,6 +31,7 @@ struct jit {
     uint8_t *code;
     size_t size, used, tramp_size;
     uint32_t epilogue_off;
+    uint32_t ras_miss_off; /* "look rax up": the target of reset ring entries */
     struct jit_fault_rec *recs;
     size_t cap_recs;
     _Atomic size_t nrecs;
@@ -119,6 +120,10 @@ static void emit_trampoline(struct jit *j) {
     for (int k = 5; k >= 0; k--)
         x86_pop(&b, saved[k]);
     x86_ret(&b);
+    j->ras_miss_off = x86_off(&b);
+    x86_alu_rr(&b, ALU_XOR, false, RDX, RDX);
+    uint32_t f = x86_jmp32(&b);
+    x86_patch_rel32(&b, f, j->epilogue_off);
     while (x86_off(&b) % 16)
         x86_byte(&b, 0xcc);
     j->tramp_size = j->used = x86_off(&b);
@@ -127,6 +132,10 @@ static void emit_trampoline(struct jit *j) {
 struct jit *jit_create(const struct jit_opts *opts) {
     struct jit *j = calloc(1, sizeof *j);
     SHOAL_ASSERT(j);
+    /* Generations unique to this instance: a struct cpu that ran in a
+     * destroyed jit at the same address cannot match (ras_reset). */
+    static atomic_uint_fast64_t instances;
+    j->gen = (uint64_t)atomic_fetch_add(&instances, 1) << 32;
     if (opts) j->opt = *opts;
     j->size = j->opt.code_size ? j->opt.code_size : DEFAULT_CODE_SIZE;
     if (j->size < MIN_CODE_SIZE) j->size = MIN_CODE_SIZE;
@@ -141,7 +150,8 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
-    static const char *const names[] = {"bounds", "flags", "vreg", "pext", "loop", "lazyexit"};
+    static const char *const names[] = {"bounds", "flags",    "vreg", "pext",
+                                        "loop",   "lazyexit", "ras"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -340,6 +350,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
     loop_plan(&c, !(j->off & JIT_OFF_LOOP));
     c.epilogue_off = j->epilogue_off;
+    c.ras = !(j->off & JIT_OFF_RAS) && c.chain;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
     lower_entry(&c);
@@ -381,8 +392,22 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     return entry;
 }
 
+/* Ring entries from another buffer or generation may point at reused
+ * code: replace them by ones that only a RET to pc 0 matches and that
+ * then go to the dispatcher (no flush runs while cpu is in code). */
+static void ras_reset(struct jit *j, struct cpu *cpu) {
+    for (unsigned k = 0; k < CPU_RAS_SIZE; k++) {
+        cpu->ras_pc[k] = 0;
+        cpu->ras_host[k] = j->code + j->ras_miss_off;
+    }
+    cpu->ras_top = 0;
+    cpu->ras_gen = j->gen;
+    cpu->ras_jit = j;
+}
+
 struct jit_ret jit_enter(struct jit *j, struct cpu *cpu, void *entry) {
     if (mxcsr_get() != MXCSR_DEFAULT) mxcsr_set(MXCSR_DEFAULT);
+    if (cpu->ras_jit != j || cpu->ras_gen != j->gen) ras_reset(j, cpu);
     struct jit_ret r = ((jit_enter_fn)(void *)j->code)(cpu, cpu->guest_base, entry);
     jit_fpsr_sync(cpu, 0, 0, 0, 0);
     return r;

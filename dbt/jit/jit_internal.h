@@ -103,14 +103,16 @@ struct jit_slow {
  * jit_opts ones): bounds = one-compare bounds checks, flags = the NZCV
  * pass (opt_flags.c), vreg = V registers cached in xmm (vreg.c), pext =
  * BMI2 NZCV packing, loop = self-loops kept in registers, lazyexit = NZCV
- * stored by side-exit stubs instead of on the fall-through path. */
+ * stored by side-exit stubs instead of on the fall-through path, ras =
+ * return-address prediction. */
 enum {
     JIT_OFF_BOUNDS = 1,
     JIT_OFF_FLAGS = 2,
     JIT_OFF_VREG = 4,
     JIT_OFF_PEXT = 8,
     JIT_OFF_LOOP = 16,
-    JIT_OFF_LAZYEXIT = 32
+    JIT_OFF_LAZYEXIT = 32,
+    JIT_OFF_RAS = 64
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -133,6 +135,7 @@ struct jit_ctx {
     bool fast_bounds;                     /* one-compare bounds checks (JIT_LIMIT_SLOT) */
     unsigned features;                    /* JIT_F_* */
     uint32_t epilogue_off;                /* buffer offset of the shared epilogue */
+    bool ras;                             /* return-address prediction (lower_term.c) */
     uint32_t block_off;                   /* buffer offset where this block's code starts */
     uint32_t entry_off;                   /* the block entry (after the entry stub) */
 

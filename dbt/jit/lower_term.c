@@ -89,6 +89,47 @@ static void jc_probe(struct jit_ctx *c) {
         x86_patch_rel8(b, miss[k], x86_off(b));
 }
 
+/* Return-address prediction (switch: SHOAL_JIT_DISABLE=ras). A call
+ * pushes its return pc and the host address of a stub emitted after the
+ * block (an ordinary chainable exit to the return pc); returns the lea's
+ * rel32 field, which ras_stub patches. Clobbers RCX, RDX and the flags. */
+static uint32_t ras_push(struct jit_ctx *c, uint64_t ret) {
+    struct x86_buf *b = c->buf;
+    x86_load(b, 32, RCX, x86_mem(REG_CPU, (int32_t)CPU_OFF(ras_top)));
+    x86_alu_ri(b, ALU_ADD, false, RCX, 1);
+    x86_alu_ri(b, ALU_AND, false, RCX, CPU_RAS_SIZE - 1);
+    x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(ras_top)), RCX);
+    x86_mov_ri(b, RDX, ret);
+    x86_store(b, 64, (struct x86_mem){REG_CPU, RCX, 8, (int32_t)CPU_OFF(ras_pc)}, RDX);
+    x86_lea_rip(b, RDX, x86_off(b));
+    uint32_t field = x86_off(b) - 4;
+    x86_store(b, 64, (struct x86_mem){REG_CPU, RCX, 8, (int32_t)CPU_OFF(ras_host)}, RDX);
+    return field;
+}
+
+static void ras_stub(struct jit_ctx *c, uint32_t field, uint64_t ret) {
+    x86_patch_rel32(c->buf, field, x86_off(c->buf));
+    lower_exit_to(c, ret);
+}
+
+/* RET with its target in RAX: pop the ring; if the pushed pc is the
+ * target, jump to the pushed code (a return stub, or for a reset entry
+ * the dispatcher); otherwise fall through to the usual lookup. A wrong
+ * prediction (longjmp, a signal handler's return, a thread's first RET)
+ * costs only the compare. */
+static void ras_pop(struct jit_ctx *c) {
+    struct x86_buf *b = c->buf;
+    x86_load(b, 32, RCX, x86_mem(REG_CPU, (int32_t)CPU_OFF(ras_top)));
+    x86_lea(b, RDX, x86_mem(RCX, -1));
+    x86_alu_ri(b, ALU_AND, false, RDX, CPU_RAS_SIZE - 1);
+    x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(ras_top)), RDX);
+    x86_alu_rm(b, ALU_CMP, true, RAX, (struct x86_mem){REG_CPU, RCX, 8, (int32_t)CPU_OFF(ras_pc)});
+    uint32_t miss = x86_jcc8(b, CC_NE);
+    x86_load(b, 64, RDX, (struct x86_mem){REG_CPU, RCX, 8, (int32_t)CPU_OFF(ras_host)});
+    x86_jmp_r(b, RDX);
+    x86_patch_rel8(b, miss, x86_off(b));
+}
+
 void lower_exit_to(struct jit_ctx *c, uint64_t target) {
     struct x86_buf *b = c->buf;
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
@@ -186,13 +227,22 @@ void lower_term(struct jit_ctx *c) {
     }
     ra_writeback_all(c);
     vr_sync_all(c, false);
+    bool call = c->ras && t->hint == HINT_CALL && t->next;
+    uint32_t ras_field = 0;
     switch ((enum ir_term_kind)t->kind) {
-    case TERM_GOTO: lower_exit_to(c, t->target); break;
+    case TERM_GOTO:
+        if (call) ras_field = ras_push(c, t->next);
+        lower_exit_to(c, t->target);
+        if (call) ras_stub(c, ras_field, t->next);
+        break;
     case TERM_GOTO_IND:
         ra_load_to(c, RAX, t->temp);
+        if (call) ras_field = ras_push(c, t->next);
+        if (c->ras && t->hint == HINT_RET) ras_pop(c);
         if (c->ibcache) jc_probe(c);
         x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
         jmp_epilogue(c);
+        if (call) ras_stub(c, ras_field, t->next);
         break;
     case TERM_BRCOND: {
         const struct jit_tval *v = &c->t[t->temp];

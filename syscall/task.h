@@ -137,6 +137,10 @@ struct process {
     /* This process is a vfork child whose parent waits for its exec or
      * end (syscall/vfork.h); NULL: it is not. */
     struct vfork_child *vfork;
+    /* vfork.c: pipe ends of vforks in flight in this process (fd + 1;
+     * 0: free slot), which a fork made meanwhile by another thread must
+     * not keep open */
+    _Atomic int vfork_fds[16];
 };
 
 struct task {

@@ -120,7 +120,7 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
     if (cl && (!cl->fork_prepare || !cl->fork_done)) return -ENOSYS;
     struct vfork_pipe vp;
     if (flags & CLONE_VFORK) {
-        int r = vfork_open(&vp);
+        int r = vfork_open(t->proc, &vp);
         if (r) return r;
     }
     if (cl) {
@@ -153,6 +153,7 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
         if (cl) leave_cluster(t); /* lets go of fork_prepare's hold first */
         pthread_rwlock_init(&p->mem.lock, NULL);
         vfork_forget(t->proc); /* a vfork child's own child is not one */
+        vfork_close_others(t->proc, (flags & CLONE_VFORK) ? &vp : NULL);
         if (flags & CLONE_VFORK) vfork_child_start(t->proc, &vp, flags & CLONE_VM);
         t->tid = gettid();
         /* Linux clears the child's pending signals. */

@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,12 +58,37 @@ static int move_high(int fd) {
     return n;
 }
 
-int vfork_open(struct vfork_pipe *vp) {
+/* Records fd in a free slot (none free: the fd stays unknown, and a
+ * concurrent fork's child keeps it until its exec or end). */
+static void track(struct process *p, int fd) {
+    for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
+        int free_slot = 0;
+        if (atomic_compare_exchange_strong(&p->vfork_fds[i], &free_slot, fd + 1)) return;
+    }
+}
+
+static void untrack(struct process *p, int fd) {
+    for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
+        int mine = fd + 1;
+        if (atomic_compare_exchange_strong(&p->vfork_fds[i], &mine, 0)) return;
+    }
+}
+
+int vfork_open(struct process *p, struct vfork_pipe *vp) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
     vp->rfd = move_high(fds[0]);
     vp->wfd = move_high(fds[1]);
+    track(p, vp->rfd);
+    track(p, vp->wfd);
     return 0;
+}
+
+void vfork_close_others(struct process *p, const struct vfork_pipe *keep) {
+    for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
+        int fd = atomic_exchange(&p->vfork_fds[i], 0) - 1;
+        if (fd >= 0 && !(keep && (fd == keep->rfd || fd == keep->wfd))) close(fd);
+    }
 }
 
 static void free_child(struct vfork_child *c) {
@@ -240,6 +266,7 @@ static bool read_all(int fd, void *buf, size_t len) {
 }
 
 void vfork_parent_wait(struct process *p, struct vfork_pipe *vp, int pid) {
+    untrack(p, vp->wfd);
     close(vp->wfd);
     static_assert(sizeof(struct vfork_rec) == 16, "record header");
     uint8_t bytes[GUEST_PAGE_SIZE];
@@ -256,5 +283,6 @@ void vfork_parent_wait(struct process *p, struct vfork_pipe *vp, int pid) {
         ssize_t n = read(vp->rfd, drain, sizeof drain);
         if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
+    untrack(p, vp->rfd);
     close(vp->rfd);
 }

@@ -22,7 +22,11 @@ struct vfork_pipe {
 };
 
 /* Before the host fork: the pipe (0 or -errno). */
-int vfork_open(struct vfork_pipe *vp);
+int vfork_open(struct process *p, struct vfork_pipe *vp);
+/* In every child of a fork: closes the pipe ends of vforks other
+ * threads had in flight (keep: this fork's own, or NULL), so their
+ * parents do not wait for this child too. */
+void vfork_close_others(struct process *p, const struct vfork_pipe *keep);
 /* In the child right after the fork: keeps the write end; with
  * share_mem (CLONE_VM), remembers the writable guest memory as it is
  * now so vfork_report can tell what the child changed. */

@@ -227,6 +227,42 @@ static void threaded_vfork(void) {
            near.counter == done);
 }
 
+/* Another thread forks a long-lived process while a vfork is in flight:
+ * the vforking thread still goes on when its own child ends. */
+static int alive[2], forked[2], release[2];
+
+static void *forker(void *arg) {
+    pid_t *out = arg;
+    char c;
+    if (read(alive[0], &c, 1) != 1) return NULL;
+    pid_t f = fork();
+    if (f == 0) { /* lives until the vforking thread has gone on */
+        _exit(read(release[0], &c, 1) == 1 ? 4 : 5);
+    }
+    *out = f;
+    if (write(forked[1], "f", 1) != 1) return NULL;
+    return NULL;
+}
+
+static void fork_during_vfork(void) {
+    if (pipe(alive) || pipe(forked) || pipe(release)) return;
+    pid_t f = -1;
+    pthread_t th;
+    pthread_create(&th, NULL, forker, &f);
+    fflush(stdout);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        char c;
+        if (write(alive[1], "a", 1) != 1) _exit(1);
+        _exit(read(forked[0], &c, 1) == 1 ? 0 : 2);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) == pid) status_line("vfork child beside a fork", st);
+    pthread_join(th, NULL);
+    if (write(release[1], "r", 1) != 1) return;
+    if (f > 0 && waitpid(f, &st, 0) == f) status_line("the other thread's fork", st);
+}
+
 #define SPAWNERS 4
 #define SPAWNS   6
 
@@ -271,6 +307,7 @@ int main(int argc, char **argv) {
     spawn_attrs();
     plain_vfork();
     threaded_vfork();
+    fork_during_vfork();
     threaded_spawn();
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "common/detached_thread.h"
 #include "master/master.h"
 
 struct launch_watch {
@@ -58,16 +59,10 @@ struct launch_watch *launch_watch_start(struct master *m, const pid_t *pids, cha
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
     for (size_t i = 0; i < n; i++) {
         ones[i] = (struct watch_one){.w = w, .pid = pids[i], .host = hosts[i]};
-        pthread_t th;
-        if (pids[i] > 0) pthread_create(&th, &attr, watch_thread, &ones[i]);
+        if (pids[i] > 0) thread_start_detached(NULL, 64 * 1024, watch_thread, &ones[i]);
     }
-    pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return w;
 }

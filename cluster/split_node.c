@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cluster/dsm_node.h"
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "dbt/redirect.h"
 
@@ -292,12 +293,7 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     }
     sn->pipe_rd = fds[0];
     sn->pipe_wr = fds[1];
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&th, &attr, release_thread, sn);
-    pthread_attr_destroy(&attr);
+    int e = thread_start_detached(NULL, 0, release_thread, sn);
     if (e) return -e;
     struct dbt_redirect_hooks h = {covers, map, release, sn};
     int r = dbt_set_redirect_hooks(n->proc->dbt, &h);

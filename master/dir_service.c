@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 
@@ -339,12 +340,7 @@ int dirsvc_start(struct master *m) {
      * (the old path), for comparison */
     const char *q = getenv("SHOAL_NODE0_QUEUE");
     m->node0_inline = !(q && *q == '1');
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&m->node0_thread, &attr, node0_main, m);
-    pthread_attr_destroy(&attr);
-    return -e;
+    return -thread_start_detached(&m->node0_thread, 0, node0_main, m);
 }
 
 void dirsvc_stats_json(struct master *m, FILE *f) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/futex_table.h"
 #include "master/master_internal.h"
@@ -322,12 +323,7 @@ int fsvc_start(struct master *m) {
     pthread_condattr_destroy(&ca);
     futex_table_init(&fs->tab);
     fs->timer_at = FUTEX_NO_DEADLINE;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&th, &attr, timer_main, fs);
-    pthread_attr_destroy(&attr);
+    int e = thread_start_detached(NULL, 0, timer_main, fs);
     if (e) {
         free(fs);
         return -e;

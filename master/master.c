@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/host_signal.h"
@@ -309,12 +310,7 @@ static void h_exit(struct net_conn *c, struct net_frame *f, void *arg) {
     SHOAL_ASSERT(d);
     *d =
         (struct remote_death){m, e->status & 0xff, e->signal > 0 && e->signal < 65 ? e->signal : 0};
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, die_thread, d)) master_abort(m, 1);
-    pthread_attr_destroy(&attr);
+    if (thread_start_detached(NULL, 0, die_thread, d)) master_abort(m, 1);
 }
 
 /* ---- start ---- */

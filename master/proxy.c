@@ -24,6 +24,7 @@
 
 #include "cluster/cpu_msg.h"
 #include "cluster/sc_msg.h"
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/host_signal.h"
@@ -309,14 +310,8 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     pthread_mutex_init(&px->lock, NULL);
     pthread_cond_init(&px->cond, NULL);
     sem_init(&px->started, 0, 0);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, PROXY_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&p->live_threads, 1);
-    pthread_t th;
-    int e = pthread_create(&th, &attr, proxy_main, px);
-    pthread_attr_destroy(&attr);
+    int e = thread_start_detached(NULL, PROXY_STACK, proxy_main, px);
     if (e) {
         atomic_fetch_sub(&p->live_threads, 1);
         task_free(t);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/guest_signal.h"
@@ -312,11 +313,5 @@ int msig_start(struct master *m) {
     pthread_mutex_init(&m->sig_bcast, NULL);
     m->sig_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m->sig_wake_fd < 0) return -errno;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t th;
-    int e = pthread_create(&th, &attr, router_main, m);
-    pthread_attr_destroy(&attr);
-    return -e;
+    return -thread_start_detached(NULL, 0, router_main, m);
 }

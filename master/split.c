@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "cluster/split_node.h"
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "dbt/redirect.h"
 #include "master/master_internal.h"
@@ -273,13 +274,7 @@ int msplit_start(struct master *m) {
         return r;
     }
     m->msplit = ms;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&th, &attr, splitter, m);
-    pthread_attr_destroy(&attr);
-    return -e;
+    return -thread_start_detached(NULL, 0, splitter, m);
 }
 
 void msplit_release(void *ctx, uint64_t page) {

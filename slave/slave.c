@@ -19,6 +19,7 @@
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
 #include "cluster/split_node.h"
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "net/transport.h"
 #include "syscall/futex_args.h"
@@ -477,17 +478,11 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
      * clone, and one arriving before the thread sets its own must wait */
     t->sigmask = sp->sigmask;
     atomic_fetch_add(&s->proc->live_threads, 1);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, THREAD_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t th;
     struct thread_start st = {.s = s, .t = t};
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
      * inherits that until task_run sets its guest mask */
-    int e = pthread_create(&th, &attr, guest_thread, &st);
-    pthread_attr_destroy(&attr);
+    int e = thread_start_detached(NULL, THREAD_STACK, guest_thread, &st);
     if (e) {
         fprintf(stderr, "shoal: node %u: cannot start thread %u: %s\n", net_conn_local_id(c),
                 sp->tid, strerror(e));
@@ -728,15 +723,10 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     p->mem.copy_files = true;
     p->mem.layout_opaque = s;
     p->mem.layout = layout_hook;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, layout_worker, s)) {
+    if (thread_start_detached(NULL, 0, layout_worker, s)) {
         ready(s, false, "cannot start the layout thread");
         return;
     }
-    pthread_attr_destroy(&attr);
     s->proc = p;
     if (s->cfg.verbose) log_info("shoal: node %u set up", net_conn_local_id(c));
     ready(s, true, "");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "syscall/host_signal.h"
 #include "syscall/vfork.h"
@@ -70,17 +71,12 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
 
     struct thread_start s = {.task = t, .flags = flags, .ptid = ptid, .ctid = ctid};
     sem_init(&s.started, 0, 0);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, HOST_THREAD_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&p->live_threads, 1);
-    pthread_t th;
     /* The child starts with host signals blocked until task_run() has
      * made it a guest thread the recorder knows (host glibc still
      * unblocks its SIGCANCEL there, which the recorder hands back). */
     host_signal_block_all();
-    int e = pthread_create(&th, &attr, thread_main, &s);
+    int e = thread_start_detached(NULL, HOST_THREAD_STACK, thread_main, &s);
     /* The first pthread_create of a single-threaded host process installs
      * host glibc's own SIGCANCEL/SIGSETXID handlers (its late_init): 32
      * and 33 are the guest's (host_signal.h), so put the guest's back
@@ -88,7 +84,6 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     host_signal_reapply(p, 32);
     host_signal_reapply(p, 33);
     host_signal_set_mask(parent->sigmask);
-    pthread_attr_destroy(&attr);
     if (e) {
         atomic_fetch_sub(&p->live_threads, 1);
         task_free(t);

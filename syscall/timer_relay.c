@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "syscall/host_signal.h"
 
 #define GUEST_SI_TIMER (-2)
@@ -88,24 +89,19 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
     if (!r && make) {
         r = calloc(1, sizeof *r);
         int epfd = epoll_create1(EPOLL_CLOEXEC);
-        pthread_t th;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (r && epfd >= 0) {
             r->p = p;
             r->pid = getpid();
             r->epfd = epfd;
             pthread_mutex_init(&r->lock, NULL);
         }
-        if (!r || epfd < 0 || pthread_create(&th, &attr, relay_main, r)) {
+        if (!r || epfd < 0 || thread_start_detached(NULL, 0, relay_main, r)) {
             if (epfd >= 0) close(epfd);
             free(r);
             r = NULL;
         } else {
             p->timer_relay = r;
         }
-        pthread_attr_destroy(&attr);
     }
     pthread_mutex_unlock(&create_lock);
     return r;

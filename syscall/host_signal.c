@@ -31,6 +31,8 @@ struct ksigaction {
     (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP) |        \
      SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define ALL_SIGNALS (~0ull)
+/* Host glibc's SIGCANCEL (the guest's SIGCANCEL/SIGTIMER too). */
+#define HOST_SIGCANCEL 32
 
 #if defined(__x86_64__)
 /* x86-64 handlers must name their return trampoline (SA_RESTORER). */
@@ -117,10 +119,17 @@ static void record(int sig, siginfo_t *si, void *ucv) {
     struct task *t = current_task;
     uint64_t bit = SIGBIT(sig);
     if (!t) {
-        /* A thread not running a task yet (starting up): hand a
-         * process-directed signal back to the process, and keep this
-         * thread out of the kernel's choice from now on. */
-        requeue(sig, si, 0);
+        /* A thread not running a task yet (starting up), which blocks
+         * every signal but the ones it cannot: host glibc's start_thread
+         * unblocks its SIGCANCEL (32), the guest's SIGCANCEL/SIGTIMER. A
+         * 32 is most likely aimed at this very thread (pthread_cancel's
+         * tgkill, or a SIGEV_THREAD_ID timer for glibc's SIGEV_THREAD
+         * helper as soon as clone returned), so it is queued again here,
+         * blocked until task_run sets the guest mask; handed to the
+         * process, it would kill a thread that has 32 at its default
+         * action. A never-blocked one (a kill()ed SIGSEGV) goes back to
+         * the process. */
+        requeue(sig, si, bit & NEVER_BLOCK ? 0 : (int)gettid());
         *uc_mask |= ALL_SIGNALS & ~NEVER_BLOCK;
         errno = saved_errno;
         return;
@@ -212,7 +221,14 @@ void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
     unsigned long chld = 0;
     if (sig == SIGCHLD) chld = act->flags & (SA_NOCLDSTOP | SA_NOCLDWAIT);
     enum sig_default dfl = signal_default_action(sig);
-    bool native = dfl != SIG_DEFAULT_CORE && (!record_defaults || dfl != SIG_DEFAULT_TERM);
+    /* 32 never terminates natively: host glibc's start_thread unblocks
+     * its SIGCANCEL (32) in every new host thread, before task_run gives
+     * it the guest's mask, and a 32 aimed at that thread (glibc's
+     * SIGEV_THREAD helper gets its first SIGTIMER as soon as clone has
+     * returned) would kill the whole process. The recorder keeps it for
+     * the thread instead (record). */
+    bool native = dfl != SIG_DEFAULT_CORE && (!record_defaults || dfl != SIG_DEFAULT_TERM) &&
+                  sig != HOST_SIGCANCEL;
     if (act->handler == GUEST_SIG_IGN || (act->handler == GUEST_SIG_DFL && native)) {
         struct ksigaction ka = {.handler = act->handler == GUEST_SIG_IGN ? KSIG_IGN : KSIG_DFL,
                                 .flags = chld};

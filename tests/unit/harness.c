@@ -4,23 +4,35 @@
 #include <string.h>
 #include <sys/mman.h>
 
+struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable) {
+    if (jit_disable) setenv("SHOAL_JIT_DISABLE", jit_disable, 1);
+    struct dbt_options opt = {.interp_only = interp};
+    struct dbt *d = dbt_create(&opt);
+    if (jit_disable) unsetenv("SHOAL_JIT_DISABLE");
+    memset(cpu, 0, sizeof *cpu);
+    cpu->guest_base =
+        mmap(NULL, HARNESS_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cpu->guest_size = HARNESS_MEM_SIZE;
+    cpu->x[31] = HARNESS_MEM_SIZE - 64; /* SP */
+    dbt_cpu_init(d, cpu);
+    dbt_install_fault_handler();
+    return d;
+}
+
+void harness_tier_free(struct dbt *d, struct cpu *cpu) {
+    dbt_cpu_fini(cpu);
+    munmap(cpu->guest_base, HARNESS_MEM_SIZE);
+    dbt_destroy(d);
+}
+
 struct harness *harness_new(void) {
     struct harness *h = calloc(1, sizeof *h);
-    struct dbt_options opt = {.interp_only = 1};
-    h->dbt = dbt_create(&opt);
-    h->cpu.guest_base =
-        mmap(NULL, HARNESS_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    h->cpu.guest_size = HARNESS_MEM_SIZE;
-    h->cpu.x[31] = HARNESS_MEM_SIZE - 64; /* SP */
-    dbt_cpu_init(h->dbt, &h->cpu);
-    dbt_install_fault_handler();
+    h->dbt = harness_tier_new(&h->cpu, 1, NULL);
     return h;
 }
 
 void harness_free(struct harness *h) {
-    dbt_cpu_fini(&h->cpu);
-    munmap(h->cpu.guest_base, HARNESS_MEM_SIZE);
-    dbt_destroy(h->dbt);
+    harness_tier_free(h->dbt, &h->cpu);
     free(h);
 }
 

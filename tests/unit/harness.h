@@ -27,4 +27,10 @@ int harness_run(struct harness *h, const uint32_t *code, size_t n);
 /* Guest memory as a host pointer. */
 void *harness_mem(struct harness *h, uint64_t addr);
 
+/* A bare tier for tests that drive dbt_run themselves: *cpu gets
+ * HARNESS_MEM_SIZE bytes of guest memory (SP at its top); interp selects
+ * the interpreter, jit_disable (or NULL) is a SHOAL_JIT_DISABLE list. */
+struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable);
+void harness_tier_free(struct dbt *d, struct cpu *cpu);
+
 #endif

@@ -11,8 +11,9 @@
 #include <sys/mman.h>
 
 #include "dbt/dbt.h"
+#include "tests/unit/harness.h"
 
-#define MEM_SIZE (1u << 20)
+#define MEM_SIZE HARNESS_MEM_SIZE
 
 enum { T_JIT, T_NOFOLLOW, T_NOSIDE, T_INTERP, NT };
 
@@ -44,24 +45,11 @@ static void patch(struct dbt *d, struct cpu *cpu, uint64_t addr, uint32_t insn) 
 
 static struct dbt *tier_new(int t, struct cpu *cpu) {
     static const char *const off[NT] = {NULL, "follow", "sidexit", NULL};
-    if (off[t]) setenv("SHOAL_JIT_DISABLE", off[t], 1);
-    struct dbt_options opt = {.interp_only = t == T_INTERP};
-    struct dbt *d = dbt_create(&opt);
-    unsetenv("SHOAL_JIT_DISABLE");
-    memset(cpu, 0, sizeof *cpu);
-    cpu->guest_base =
-        mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cpu->guest_size = MEM_SIZE;
-    cpu->x[31] = MEM_SIZE - 64;
-    dbt_cpu_init(d, cpu);
-    dbt_install_fault_handler();
-    return d;
+    return harness_tier_new(cpu, t == T_INTERP, off[t]);
 }
 
 static void tier_free(struct dbt *d, struct cpu *cpu) {
-    dbt_cpu_fini(cpu);
-    munmap(cpu->guest_base, MEM_SIZE);
-    dbt_destroy(d);
+    harness_tier_free(d, cpu);
 }
 
 static void test_follow(void) {

@@ -1,8 +1,10 @@
+#define _GNU_SOURCE
 #include "tests/unit/harness.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable) {
     if (jit_disable) setenv("SHOAL_JIT_DISABLE", jit_disable, 1);
@@ -23,6 +25,32 @@ void harness_tier_free(struct dbt *d, struct cpu *cpu) {
     dbt_cpu_fini(cpu);
     munmap(cpu->guest_base, HARNESS_MEM_SIZE);
     dbt_destroy(d);
+}
+
+int harness_proc_init(struct process *p, struct task **t) {
+    if (gs_init(&p->mem, 1ull << 32)) return 1;
+    p->dbt = dbt_create(NULL);
+    pthread_mutex_init(&p->sig_lock, NULL);
+    *t = task_new(p);
+    (*t)->tid = gettid();
+    return 0;
+}
+
+void harness_proc_fini(struct process *p, struct task *t) {
+    task_free(t);
+    dbt_destroy(p->dbt);
+    gs_fini(&p->mem);
+}
+
+int64_t harness_syscall(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                        uint64_t a3) {
+    t->cpu.x[8] = (uint64_t)nr;
+    t->cpu.x[0] = a0;
+    t->cpu.x[1] = a1;
+    t->cpu.x[2] = a2;
+    t->cpu.x[3] = a3;
+    syscall_dispatch(t);
+    return (int64_t)t->cpu.x[0];
 }
 
 struct harness *harness_new(void) {

@@ -8,6 +8,7 @@
 
 #include "dbt/cpu.h"
 #include "dbt/dbt.h"
+#include "syscall/syscall.h"
 
 #define HARNESS_MEM_SIZE (1u << 20) /* guest addresses [0, 1 MiB) */
 #define HARNESS_CODE     0x1000u    /* code is placed here */
@@ -32,5 +33,14 @@ void *harness_mem(struct harness *h, uint64_t addr);
  * the interpreter, jit_disable (or NULL) is a SHOAL_JIT_DISABLE list. */
 struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable);
 void harness_tier_free(struct dbt *d, struct cpu *cpu);
+
+/* For tests of the syscall layer: *p (zeroed by the caller) gets a 4 GiB
+ * guest space with nothing mapped, a dbt and its signal lock, and *t a
+ * task for the calling thread. Returns 0, or non-zero on failure. */
+int harness_proc_init(struct process *p, struct task **t);
+void harness_proc_fini(struct process *p, struct task *t);
+/* Dispatches system call nr with a0..a3 on t as the guest's svc would;
+ * returns what the guest finds in x0. */
+int64_t harness_syscall(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 
 #endif

@@ -16,6 +16,7 @@
 #include "syscall/guest_signal.h"
 #include "syscall/sigframe.h"
 #include "syscall/syscall.h"
+#include "tests/unit/harness.h"
 
 static void fill_cpu(struct cpu *c, uint64_t seed) {
     memset(c, 0, sizeof *c);
@@ -160,22 +161,15 @@ static struct process proc;
 static struct task *task;
 
 static int setup(void) {
-    if (gs_init(&proc.mem, 1ull << 32)) return 1;
-    proc.dbt = dbt_create(NULL);
-    pthread_mutex_init(&proc.sig_lock, NULL);
+    if (harness_proc_init(&proc, &task)) return 1;
     proc.sigtramp = TRAMP;
     if (gs_map_fixed(&proc.mem, STACK_LO, STACK_HI - STACK_LO, PROT_READ | PROT_WRITE, GVMA_ANON))
         return 1;
-    if (gs_map_fixed(&proc.mem, ALT, 0x10000, PROT_READ | PROT_WRITE, GVMA_ANON)) return 1;
-    task = task_new(&proc);
-    task->tid = gettid();
-    return 0;
+    return gs_map_fixed(&proc.mem, ALT, 0x10000, PROT_READ | PROT_WRITE, GVMA_ANON) ? 1 : 0;
 }
 
 static int teardown(void) {
-    task_free(task);
-    dbt_destroy(proc.dbt);
-    gs_fini(&proc.mem);
+    harness_proc_fini(&proc, task);
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "syscall/syscall.h"
+#include "tests/unit/harness.h"
 
 #define SCRATCH 0x10000ull
 
@@ -17,31 +18,18 @@ static struct process proc;
 static struct task *task;
 
 static int setup(void) {
-    if (gs_init(&proc.mem, 1ull << 32)) return 1;
-    proc.dbt = dbt_create(NULL);
-    pthread_mutex_init(&proc.sig_lock, NULL);
+    if (harness_proc_init(&proc, &task)) return 1;
     proc.exe_path = "/guest/prog";
-    if (gs_map_fixed(&proc.mem, SCRATCH, 4 * 4096, PROT_READ | PROT_WRITE, GVMA_ANON)) return 1;
-    task = task_new(&proc);
-    task->tid = gettid();
-    return 0;
+    return gs_map_fixed(&proc.mem, SCRATCH, 4 * 4096, PROT_READ | PROT_WRITE, GVMA_ANON) ? 1 : 0;
 }
 
 static int teardown(void) {
-    task_free(task);
-    dbt_destroy(proc.dbt);
-    gs_fini(&proc.mem);
+    harness_proc_fini(&proc, task);
     return 0;
 }
 
 static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
-    task->cpu.x[8] = (uint64_t)nr;
-    task->cpu.x[0] = a0;
-    task->cpu.x[1] = a1;
-    task->cpu.x[2] = a2;
-    task->cpu.x[3] = a3;
-    syscall_dispatch(task);
-    return (int64_t)task->cpu.x[0];
+    return harness_syscall(task, nr, a0, a1, a2, a3);
 }
 
 static void test_lookup(void) {

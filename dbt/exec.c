@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -154,8 +156,23 @@ _Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t a
     siglongjmp(*cpu->fault_jb, 1);
 }
 
+/* The jump buffers of fetch_insn and dbt_run do not save the signal mask
+ * (sigsetjmp(jb, 0)): saving it costs a rt_sigprocmask per dbt_run, i.e.
+ * per guest system call. A fault that leaves its handler by siglongjmp
+ * restores instead the mask the fault interrupted (the handler may run
+ * with more blocked: host_signal.c blocks all); it is the mask at the
+ * sigsetjmp, since nothing in between changes it. cpu_raise_signal from
+ * a helper runs outside any handler and leaves the mask as it is. */
+static void restore_interrupted_mask(const void *uc) {
+    const ucontext_t *u = uc;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &u->uc_sigmask, NULL, 8);
+}
+
 static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
-    if (fetch_jb) siglongjmp(*fetch_jb, 1);
+    if (fetch_jb) {
+        restore_interrupted_mask(uc);
+        siglongjmp(*fetch_jb, 1);
+    }
     struct cpu *cpu = current_cpu;
     uintptr_t a = (uintptr_t)si->si_addr;
     if (cpu && cpu->fault_jb && a >= (uintptr_t)cpu->guest_base &&
@@ -166,6 +183,7 @@ static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
         int code = sig == SIGBUS                ? BUS_ADRERR
                    : si->si_code == SEGV_ACCERR ? SEGV_ACCERR
                                                 : SEGV_MAPERR;
+        restore_interrupted_mask(uc);
         cpu_raise_signal(cpu, sig, code, a - (uintptr_t)cpu->guest_base);
     }
     /* The embedder's access to a page it made inaccessible (redirect.h). */
@@ -191,7 +209,7 @@ void dbt_install_fault_handler(void) {
 static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn) {
     if (pc >= cpu->guest_size || cpu->guest_size - pc < 4) return false;
     sigjmp_buf jb;
-    if (sigsetjmp(jb, 1)) {
+    if (sigsetjmp(jb, 0)) { /* the mask: restore_interrupted_mask */
         fetch_jb = NULL;
         return false;
     }
@@ -412,7 +430,7 @@ int dbt_run(struct cpu *cpu) {
     struct cpu *saved_cpu = current_cpu;
 restart:
     current_cpu = cpu;
-    if (sigsetjmp(jb, 1)) {
+    if (sigsetjmp(jb, 0)) { /* the mask: restore_interrupted_mask */
         /* A guest fault inside a block: cpu->pc is the faulting insn. */
         if (d->jit) jit_sync_fpsr(cpu);
         cpu->fault_jb = saved;

@@ -151,7 +151,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
     static const char *const names[] = {"bounds", "flags",    "vreg", "pext",
-                                        "loop",   "lazyexit", "ras"};
+                                        "loop",   "lazyexit", "ras",  "peel"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -316,6 +316,21 @@ static uint8_t *find_lazy(const struct ir_block *b, const int32_t *fuse, unsigne
     return m;
 }
 
+/* The block's insns and terminator, in the mode c is set up for. */
+static void lower_body(struct jit_ctx *c) {
+    const struct ir_block *b = c->b;
+    for (uint32_t k = 0; k < b->n && !c->fail; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        c->cur = k;
+        if (!(pure_op(i->op) && c->t[i->dst].last_use < 0) && (int32_t)k != c->term_fuse &&
+            !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP))
+            lower_insn(c, i);
+        ra_end_insn(c, i);
+    }
+    c->cur = b->n;
+    if (!c->fail) lower_term(c);
+}
+
 void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (j->full) return NULL;
     if (j->size - j->used < BLOCK_RESERVE) {
@@ -348,22 +363,31 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
-    loop_plan(&c, !(j->off & JIT_OFF_LOOP));
+    /* A self-loop's first iteration runs unpinned (peel): a block that is
+     * mostly left by a side exit (a dispatch loop) then pays no pin loads
+     * and stores per entry; the back edge enters the pinned loop. */
+    bool peel = loop_plan(&c, !(j->off & JIT_OFF_LOOP)) && !(j->off & JIT_OFF_PEEL) &&
+                b->term.hint == HINT_NONE;
+    if (peel) {
+        loop_plan(&c, false);
+        c.peel = true;
+    }
     c.epilogue_off = j->epilogue_off;
     c.ras = !(j->off & JIT_OFF_RAS) && c.chain;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
     lower_entry(&c);
-    for (uint32_t k = 0; k < b->n && !c.fail; k++) {
-        const struct ir_insn *i = &b->insns[k];
-        c.cur = k;
-        if (!(pure_op(i->op) && c.t[i->dst].last_use < 0) && (int32_t)k != c.term_fuse &&
-            !fused_away(&c, k) && !(c.lazy && c.lazy[k] == LAZY_SKIP))
-            lower_insn(&c, i);
-        ra_end_insn(&c, i);
+    lower_body(&c);
+    if (peel && !c.fail) {
+        ra_fini(&c);
+        c.peel = false;
+        loop_plan(&c, true);
+        vr_init(&c);
+        ra_init(&c);
+        c.pc_stored = false;
+        loop_peeled_entry(&c);
+        lower_body(&c);
     }
-    c.cur = b->n;
-    if (!c.fail) lower_term(&c);
     lower_side_exits(&c);
     lower_cold(&c);
     lower_slow(&c);

@@ -104,7 +104,8 @@ struct jit_slow {
  * pass (opt_flags.c), vreg = V registers cached in xmm (vreg.c), pext =
  * BMI2 NZCV packing, loop = self-loops kept in registers, lazyexit = NZCV
  * stored by side-exit stubs instead of on the fall-through path, ras =
- * return-address prediction. */
+ * return-address prediction, peel = a self-loop's first iteration
+ * compiled apart, without pins (loop.c). */
 enum {
     JIT_OFF_BOUNDS = 1,
     JIT_OFF_FLAGS = 2,
@@ -112,7 +113,8 @@ enum {
     JIT_OFF_PEXT = 8,
     JIT_OFF_LOOP = 16,
     JIT_OFF_LAZYEXIT = 32,
-    JIT_OFF_RAS = 64
+    JIT_OFF_RAS = 64,
+    JIT_OFF_PEEL = 128
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -180,6 +182,11 @@ struct jit_ctx {
     uint32_t loop_written; /* pinned guest registers the block writes: dirty from the start */
     uint32_t loop_head;    /* buffer offset of the loop head (checks, then the body) */
     uint32_t loop_exit;    /* buffer offset of the stub that writes the pins back and exits */
+    /* Peeled first iteration (loop.c): lowered without pins; its back
+     * edges are jumps (fields in peel_jmp) to the pinned loop's entry. */
+    bool peel;
+    uint8_t npeel;
+    uint32_t peel_jmp[2];
 };
 
 /* regalloc.c */
@@ -207,6 +214,8 @@ bool loop_plan(struct jit_ctx *c, bool enabled);
 void loop_exit_stub(struct jit_ctx *c);
 void loop_entry(struct jit_ctx *c);
 void loop_term(struct jit_ctx *c);
+bool loop_peel_jump(struct jit_ctx *c, uint64_t target);
+void loop_peeled_entry(struct jit_ctx *c);
 void ra_loop_backedge(struct jit_ctx *c);
 /* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
 void lower_exit_to(struct jit_ctx *c, uint64_t target);

@@ -23,6 +23,7 @@
  * record maps them to their host register and every exit stores them.
  * Blocks with helper calls or accesses to cpu->x through LDCPU/STCPU
  * (which would need a pin dropped) are compiled the ordinary way. */
+#include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
 /* Leaves at least 4 pool registers for temps: one insn locks at most 4. */
@@ -146,4 +147,34 @@ void loop_term(struct jit_ctx *c) {
     }
     ra_writeback_all(c);
     lower_exit_to(c, other);
+}
+
+/* Peeling (switch: SHOAL_JIT_DISABLE=peel). The first iteration is
+ * lowered as an ordinary block (registers cached on first use, only the
+ * dirty ones stored at an exit); where it would go back to its own start,
+ * everything is written back already (lower_term) and it jumps to the
+ * pinned loop, compiled after it, which loads the pins and runs the
+ * remaining iterations:
+ *
+ *   entry stub, entry: nop5; attention check; first iteration
+ *                      (back edge: jmp loop entry)
+ *   loop exit stub; loop entry: load pins; head; body (as above)
+ *
+ * A dispatch loop (the bytecode kernel's switch: one case loops back, the
+ * others leave by side exits) mostly runs one iteration per entry and so
+ * no longer pays the pin loads and stores; a counted loop pays one extra
+ * unpinned iteration. The loop head checks the block's own entry for
+ * unlinking, as without peeling. */
+bool loop_peel_jump(struct jit_ctx *c, uint64_t target) {
+    if (!c->peel || target != c->b->pc) return false;
+    SHOAL_ASSERT(c->npeel < sizeof c->peel_jmp / sizeof c->peel_jmp[0]);
+    c->peel_jmp[c->npeel++] = x86_jmp32(c->buf);
+    return true;
+}
+
+void loop_peeled_entry(struct jit_ctx *c) {
+    loop_exit_stub(c);
+    for (unsigned k = 0; k < c->npeel; k++)
+        x86_patch_rel32(c->buf, c->peel_jmp[k], x86_off(c->buf));
+    loop_entry(c);
 }

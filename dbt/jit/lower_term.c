@@ -132,6 +132,7 @@ static void ras_pop(struct jit_ctx *c) {
 
 void lower_exit_to(struct jit_ctx *c, uint64_t target) {
     struct x86_buf *b = c->buf;
+    if (loop_peel_jump(c, target)) return;
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
     if (!chain && c->ibcache) {
         /* Another page: no patched chain (invalidation stays page-local),

@@ -73,8 +73,12 @@ static void fill_mem(void) {
         mem[k] = (uint8_t)(k * 7 + 1);
 }
 
-static struct jit *make_jit(bool loop_off) {
-    if (loop_off) setenv("SHOAL_JIT_DISABLE", "loop", 1);
+/* off: a SHOAL_JIT_DISABLE list, or NULL. "peel" keeps loop mode but
+ * pins the registers from the first iteration on (loop.c). */
+static const char *const offs[] = {NULL, "peel", "loop"};
+
+static struct jit *make_jit(const char *off) {
+    if (off) setenv("SHOAL_JIT_DISABLE", off, 1);
     struct jit_opts o = {.code_size = 1u << 20};
     struct jit *j = jit_create(&o);
     unsetenv("SHOAL_JIT_DISABLE");
@@ -106,8 +110,8 @@ static void test_loop_matches_interp(void) {
         init_cpu(&ref, 1000);
         uint64_t ref_pc = run(NULL, NULL, &ref, &b);
         memcpy(ref_mem, mem, sizeof mem);
-        for (int off = 0; off < 2; off++) {
-            struct jit *j = make_jit(off);
+        for (int off = 0; off < 3; off++) {
+            struct jit *j = make_jit(offs[off]);
             CU_ASSERT_PTR_NOT_NULL_FATAL(j);
             void *entry = jit_compile(j, &b);
             CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
@@ -147,11 +151,11 @@ static void *poker(void *arg) {
     return NULL;
 }
 
-static void run_interrupted(bool unlink) {
+static void run_interrupted(bool unlink, const char *off) {
     const uint64_t n = 1ull << 40; /* never finishes on its own in a test */
     struct ir_block b;
     build_loop(&b, true, true);
-    struct jit *j = make_jit(false);
+    struct jit *j = make_jit(off);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     void *entry = jit_compile(j, &b);
     CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
@@ -185,27 +189,29 @@ static void run_interrupted(bool unlink) {
 }
 
 static void test_loop_attention(void) {
-    run_interrupted(false);
+    run_interrupted(false, offs[0]);
+    run_interrupted(false, offs[1]);
 }
 
 static void test_loop_unlink(void) {
-    run_interrupted(true);
+    run_interrupted(true, offs[0]);
+    run_interrupted(true, offs[1]);
 }
 
 /* The loop walks x4 off the end of the guest region: the bounds check
  * fails inside the loop, with the registers the loop keeps in host
  * registers written back exactly. */
-static void test_loop_fault(void) {
+static void loop_fault(const char *off, uint64_t left) {
     struct ir_block b;
     build_loop(&b, true, false);
-    struct jit *j = make_jit(false);
+    struct jit *j = make_jit(off);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     void *entry = jit_compile(j, &b);
     CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
     static struct cpu c;
     memset(mem, 0, sizeof mem);
     init_cpu(&c, 1000000);
-    c.x[4] = sizeof mem - 64; /* 8 iterations left */
+    c.x[4] = sizeof mem - 8 * left; /* left iterations before the fault */
     sigjmp_buf jb;
     c.fault_jb = &jb;
     if (sigsetjmp(jb, 1) == 0) {
@@ -217,12 +223,21 @@ static void test_loop_fault(void) {
         CU_ASSERT_EQUAL(c.exit_addr, sizeof mem);
         CU_ASSERT_EQUAL(c.pc, PC + 8); /* the load */
         CU_ASSERT_EQUAL(c.x[4], sizeof mem);
-        CU_ASSERT_EQUAL(c.x[5], 8);
-        CU_ASSERT_EQUAL(c.x[0], 1000000 - 8);
-        CU_ASSERT_EQUAL(c.nzcv, 0x20000000u); /* C: 1000000 - 8 - 1 without borrow */
+        CU_ASSERT_EQUAL(c.x[5], left);
+        CU_ASSERT_EQUAL(c.x[0], 1000000 - left);
+        /* C: 1000000 - left - 1 without borrow; none yet: as initialised */
+        CU_ASSERT_EQUAL(c.nzcv, left ? 0x20000000u : 0);
     }
     jit_destroy(j);
     ir_block_free(&b);
+}
+
+static void test_loop_fault(void) {
+    /* in the pinned loop, and in the first (peeled) iteration */
+    for (int off = 0; off < 2; off++) {
+        loop_fault(offs[off], 8);
+        loop_fault(offs[off], 0);
+    }
 }
 
 void test_register(void) {

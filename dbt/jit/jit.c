@@ -150,8 +150,8 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
-    static const char *const names[] = {"bounds", "flags",    "vreg", "pext",
-                                        "loop",   "lazyexit", "ras",  "peel"};
+    static const char *const names[] = {"bounds",   "flags", "vreg", "pext",   "loop",
+                                        "lazyexit", "ras",   "peel", "lazycmp"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -322,6 +322,10 @@ static void lower_body(struct jit_ctx *c) {
     for (uint32_t k = 0; k < b->n && !c->fail; k++) {
         const struct ir_insn *i = &b->insns[k];
         c->cur = k;
+        if (c->lazy_sz && loop_lazy_insn(c, i)) {
+            ra_end_insn(c, i);
+            continue;
+        }
         if (!(pure_op(i->op) && c->t[i->dst].last_use < 0) && (int32_t)k != c->term_fuse &&
             !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP))
             lower_insn(c, i);
@@ -369,6 +373,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     bool peel = loop_plan(&c, !(j->off & JIT_OFF_LOOP)) && !(j->off & JIT_OFF_PEEL) &&
                 b->term.hint == HINT_NONE;
     if (peel) {
+        if (!(j->off & JIT_OFF_LAZYLOOP)) loop_lazy_plan(&c);
         loop_plan(&c, false);
         c.peel = true;
     }
@@ -510,6 +515,11 @@ bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {
     for (int x = 0; x < 16; x++)
         if (r->vmap[x] && uc->uc_mcontext.fpregs)
             memcpy(&cpu->v[r->vmap[x] - 1], uc->uc_mcontext.fpregs->_xmm[x].element, 16);
+    if (r->lazy_sz) {
+        const uint64_t *ab =
+            (const uint64_t *)(uintptr_t)(uc->uc_mcontext.gregs[REG_RSP] + JIT_LAZY_SLOT);
+        cpu->nzcv = loop_nzcv_sub(ab[0], ab[1], r->lazy_sz);
+    }
     cpu->pc = r->pc;
     return true;
 }

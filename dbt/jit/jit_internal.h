@@ -20,12 +20,15 @@
  * trampoline reserves it once; blocks never move rsp, so chained blocks
  * share it and rsp stays 16-byte aligned for helper calls. */
 #define JIT_SLOTS       1024
-#define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 24)
+#define JIT_FRAME_BYTES (JIT_SLOTS * 8 + 40)
 #define JIT_MXCSR_SLOT  (JIT_SLOTS * 8) /* MXCSR across a helper */
 /* guest_size - 16 (0 if smaller), set by the trampoline: an access of up
  * to 16 bytes at addr <= this is inside the guest region, so the inline
  * bounds check is one compare with a memory operand (lower_mem.c). */
 #define JIT_LIMIT_SLOT (JIT_SLOTS * 8 + 8)
+/* Two 8-byte slots: the operands a, b of the last compare of a self-loop
+ * whose NZCV is not stored (loop.c, lazy loop flags). */
+#define JIT_LAZY_SLOT (JIT_SLOTS * 8 + 24)
 
 /* Bytes in front of each block entry: the exit stub "return pc of this
  * block to the dispatcher" that the attention check and an invalidated
@@ -40,6 +43,7 @@ struct jit_fault_rec {
     uint32_t host_off; /* offset of the access instruction in the buffer */
     uint8_t map[16];
     uint8_t vmap[16]; /* vmap[x] = V register + 1 whose dirty copy is in xmm x */
+    uint8_t lazy_sz;  /* 32/64: cpu->nzcv is the flags of a - b, a and b in JIT_LAZY_SLOT */
     uint64_t pc;
 };
 
@@ -78,8 +82,9 @@ struct jit_side {
     uint8_t map[16];  /* host register -> dirty guest register + 1 */
     uint8_t vmap[16]; /* xmm -> dirty V register + 1 */
     uint64_t target;
-    int64_t skip;   /* guest insns of the block not run (count_insns) */
-    bool pack_nzcv; /* lazy flags: pack the host flags of the exit's cmp into cpu->nzcv */
+    int64_t skip;    /* guest insns of the block not run (count_insns) */
+    bool pack_nzcv;  /* lazy flags: pack the host flags of the exit's cmp into cpu->nzcv */
+    uint8_t lazy_sz; /* lazy loop flags: compute cpu->nzcv from JIT_LAZY_SLOT (loop.c) */
 };
 
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
@@ -114,7 +119,8 @@ enum {
     JIT_OFF_LOOP = 16,
     JIT_OFF_LAZYEXIT = 32,
     JIT_OFF_RAS = 64,
-    JIT_OFF_PEEL = 128
+    JIT_OFF_PEEL = 128,
+    JIT_OFF_LAZYLOOP = 256
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -187,6 +193,13 @@ struct jit_ctx {
     bool peel;
     uint8_t npeel;
     uint32_t peel_jmp[2];
+    /* Lazy loop flags (loop.c): the block's only NZCV store (lazy_store)
+     * of a FLAGS_SUB (lazy_def) of size lazy_sz (0: none) saves a, b in
+     * JIT_LAZY_SLOT; in the pinned loop (lazy_on) it stores nothing and
+     * every exit and fault computes cpu->nzcv from the slots. */
+    uint8_t lazy_sz;
+    bool lazy_on;
+    int32_t lazy_def, lazy_store;
 };
 
 /* regalloc.c */
@@ -216,6 +229,10 @@ void loop_entry(struct jit_ctx *c);
 void loop_term(struct jit_ctx *c);
 bool loop_peel_jump(struct jit_ctx *c, uint64_t target);
 void loop_peeled_entry(struct jit_ctx *c);
+void loop_lazy_plan(struct jit_ctx *c);
+bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i);
+void loop_lazy_emit(struct x86_buf *b, unsigned sz);
+uint32_t loop_nzcv_sub(uint64_t a, uint64_t b, unsigned sz);
 void ra_loop_backedge(struct jit_ctx *c);
 /* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
 void lower_exit_to(struct jit_ctx *c, uint64_t target);

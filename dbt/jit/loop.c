@@ -90,6 +90,7 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
 void loop_exit_stub(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     c->loop_exit = x86_off(b);
+    if (c->lazy_on) loop_lazy_emit(b, c->lazy_sz);
     for (unsigned g = 0; g < 32; g++)
         if (c->loop_written >> g & 1) x86_store(b, 64, ra_xmem(g), c->pin[g]);
     x86_mov_ri(b, RAX, c->b->pc);
@@ -146,6 +147,7 @@ void loop_term(struct jit_ctx *c) {
         other = t->target == pc ? t->next : t->target;
     }
     ra_writeback_all(c);
+    if (c->lazy_on) loop_lazy_emit(b, c->lazy_sz);
     lower_exit_to(c, other);
 }
 
@@ -173,8 +175,99 @@ bool loop_peel_jump(struct jit_ctx *c, uint64_t target) {
 }
 
 void loop_peeled_entry(struct jit_ctx *c) {
+    c->lazy_on = c->lazy_sz != 0;
     loop_exit_stub(c);
     for (unsigned k = 0; k < c->npeel; k++)
         x86_patch_rel32(c->buf, c->peel_jmp[k], x86_off(c->buf));
     loop_entry(c);
+}
+
+/* Lazy loop flags (switch: SHOAL_JIT_DISABLE=lazycmp). A loop's compare
+ * and branch at its end (`cmp x0, x19; b.le`) stores NZCV on every
+ * iteration although the next iteration overwrites it: a memory access
+ * in between could fault, and a fault must see exact flags (opt_flags.c
+ * keeps the store). Packing costs 8 instructions per iteration (the
+ * sieve and hash kernels' loops are 20 and 40). With peeling, when the
+ * block's only NZCV store is of a FLAGS_SUB used by nothing else, no
+ * helper or VOP runs and nothing loads NZCV: both copies save the
+ * compare's operands in two frame slots (JIT_LAZY_SLOT, two stores); the
+ * peeled first iteration also stores the flags as usual, the pinned loop
+ * does not, and all its exits (side exits, loop exit, head exit), bounds
+ * stubs and fault records (jit_fault_map) compute cpu->nzcv from the
+ * slots. The slots always hold the operands of the last compare run
+ * (the peeled iteration's, before the loop's own): the state is exact
+ * wherever it is observed. A side exit with lazy flags of its own (sz
+ * 32: opt_flags.c) stores those instead. */
+void loop_lazy_plan(struct jit_ctx *c) {
+    const struct ir_block *b = c->b;
+    c->lazy_sz = 0;
+    c->lazy_def = c->lazy_store = -1;
+    if ((c->features & (JIT_F_BMI2 | JIT_F_LAHF)) != (JIT_F_BMI2 | JIT_F_LAHF)) return;
+    int32_t store = -1;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op == IR_CALL || i->op == IR_VOP) return;
+        if ((i->op == IR_LDCPU || i->op == IR_STCPU) && i->imm < CPU_OFF(nzcv) + 4 &&
+            i->imm + i->sz / 8 > CPU_OFF(nzcv)) {
+            if (i->op == IR_LDCPU || store >= 0 || i->imm != CPU_OFF(nzcv) || i->sz != 32) return;
+            store = (int32_t)k;
+        }
+    }
+    if (store < 0) return;
+    ir_temp f = b->insns[store].a[0];
+    int32_t def = -1;
+    unsigned uses = 0;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            uses += i->a[a] == f;
+        if (ir_op_info[i->op].has_dst && i->dst == f) def = (int32_t)k;
+    }
+    if ((b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) && b->term.temp == f) uses++;
+    if (def < 0 || def > store || uses != 1 || b->insns[def].op != IR_FLAGS_SUB) return;
+    c->lazy_def = def;
+    c->lazy_store = store;
+    c->lazy_sz = b->insns[def].sz == 64 ? 64 : 32;
+}
+
+/* Lowers insn c->cur if lazy loop flags change it: the FLAGS_SUB saves
+ * its operands (and is lowered as usual in the peeled iteration); in the
+ * pinned loop it and the NZCV store are not lowered. True: skip it. */
+bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i) {
+    int32_t k = (int32_t)c->cur;
+    if (k == c->lazy_def) {
+        struct x86_buf *b = c->buf;
+        int32_t imm;
+        x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT), ra_reg(c, i->a[0]));
+        if (ra_imm32(c, i->a[1], &imm))
+            x86_store_i32(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), imm);
+        else
+            x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), ra_reg(c, i->a[1]));
+        return c->lazy_on;
+    }
+    return c->lazy_on && k == c->lazy_store;
+}
+
+/* cpu->nzcv = NZCV of a - b from the slots (exit and bounds stubs).
+ * Clobbers RAX, RCX, RDX and the flags. */
+void loop_lazy_emit(struct x86_buf *b, unsigned sz) {
+    x86_mov_ri(b, RCX, 0xc101);
+    x86_load(b, 64, RAX, x86_mem(RSP, JIT_LAZY_SLOT));
+    x86_alu_rm(b, ALU_CMP, sz == 64, RAX, x86_mem(RSP, JIT_LAZY_SLOT + 8));
+    x86_lahf(b);
+    x86_setcc(b, CC_O, RAX);
+    x86_vex_rrr(b, 2, 2, false, 0xf5, RDX, RAX, RCX); /* pext edx, eax, ecx */
+    x86_alu_ri(b, ALU_XOR, false, RDX, 2);
+    x86_shift_ri(b, SH_SHL, false, RDX, 28);
+    x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
+}
+
+/* The same in C, for jit_fault_map. */
+uint32_t loop_nzcv_sub(uint64_t a, uint64_t b, unsigned sz) {
+    uint64_t m = sz == 64 ? ~0ull : 0xffffffffull, top = 1ull << (sz - 1);
+    a &= m;
+    b &= m;
+    uint64_t r = (a - b) & m;
+    uint32_t n = (r & top) != 0, z = r == 0, cf = a >= b, v = ((a ^ b) & (a ^ r) & top) != 0;
+    return n << 31 | z << 30 | cf << 29 | v << 28;
 }

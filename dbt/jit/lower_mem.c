@@ -170,6 +170,7 @@ void lower_cold(struct jit_ctx *c) {
         for (int h = 0; h < 16; h++)
             if (r->map[h]) x86_store(b, 64, ra_xmem(r->map[h] - 1u), h);
         vr_emit_stores(b, r->vmap);
+        if (r->lazy_sz) loop_lazy_emit(b, r->lazy_sz);
         x86_mov_rr(b, true, RSI, cl->addr_reg);
         x86_mov_rr(b, true, RDI, REG_CPU);
         x86_mov_ri(b, RDX, r->pc);

@@ -188,6 +188,7 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     s->target = i->imm;
     s->skip = (int64_t)c->t[i->a[1]].c;
     s->pack_nzcv = pack;
+    if (c->lazy_on && i->sz != 32) s->lazy_sz = c->lazy_sz; /* sz 32: stores its own */
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, s->vmap, true);
@@ -209,6 +210,7 @@ void lower_side_exits(struct jit_ctx *c) {
             x86_shift_ri(b, SH_SHL, false, RDX, 28);
             x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
         }
+        if (s->lazy_sz) loop_lazy_emit(b, s->lazy_sz);
         for (int h = 0; h < 16; h++)
             if (s->map[h]) x86_store(b, 64, ra_xmem(s->map[h] - 1u), h);
         vr_emit_stores(b, s->vmap);

@@ -173,6 +173,7 @@ static void run_interrupted(bool unlink, const char *off) {
     CU_ASSERT(c.x[5] > 0);
     CU_ASSERT_EQUAL(c.x[0] + c.x[5], n);
     CU_ASSERT_EQUAL(c.x[4], (c.x[5] * 8) & 0x7f8);
+    CU_ASSERT_EQUAL(c.nzcv, 0x20000000u); /* the last SUBS: no borrow (lazy flags: loop.c) */
     /* The last store of x3 went to x4 - 8. */
     uint64_t last;
     memcpy(&last, mem + ((c.x[4] - 8) & 0x7f8), 8);

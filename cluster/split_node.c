@@ -103,6 +103,24 @@ static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
            off;
 }
 
+/* The pages split now, for inline redirection (dbt/redirect.h); false
+ * when there are more than it takes. Lock-free: a page that changes state
+ * meanwhile is caught by the generation (read first) at the next fault. */
+static bool snapshot(void *opaque, struct dbt_redirect_inline *out) {
+    struct split_node *sn = opaque;
+    out->gen = atomic_load_explicit(&sn->gen, memory_order_acquire);
+    out->n = 0;
+    out->grain_shift = (unsigned)__builtin_ctz(atomic_load(&sn->grain) | DSM_PAGE_SIZE);
+    for (unsigned i = 0; i < SPLIT_TABLE; i++) {
+        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
+        if (!k || atomic_load_explicit(&sn->state[i], memory_order_acquire) != SPLIT_ON) continue;
+        if (out->n == REDIRECT_INLINE_MAX) return false;
+        out->page[out->n] = k - 1;
+        out->shadow[out->n++] = atomic_load_explicit(&sn->shadow[i], memory_order_relaxed);
+    }
+    return true;
+}
+
 /* The page a marked instruction keeps faulting on when it became ordinary
  * meanwhile: retried once, then the fault is the guest's. */
 static __thread uint64_t retried_page = UINT64_MAX;
@@ -295,7 +313,7 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     sn->pipe_wr = fds[1];
     int e = thread_start_detached(NULL, 0, release_thread, sn);
     if (e) return -e;
-    struct dbt_redirect_hooks h = {covers, map, release, sn};
+    struct dbt_redirect_hooks h = {covers, map, release, sn, snapshot};
     int r = dbt_set_redirect_hooks(n->proc->dbt, &h);
     if (r) return r;
     n->split = sn;
@@ -332,6 +350,7 @@ bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsign
     atomic_store(&sn->shadow[i], shadow);
     atomic_store(&sn->slot_page[slot_of(sn, shadow)], page + 1);
     atomic_store_explicit(&sn->state[i], SPLIT_ON, memory_order_release);
+    atomic_fetch_add(&sn->gen, 1);
     uint64_t off = page * DSM_PAGE_SIZE;
     /* sealed first: from here a guest access is the DBT's, never a miss */
     int r = dsm_fault_seal(n->region, off, true);
@@ -365,6 +384,16 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
     int i = find(sn, page);
     bool was = i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
     if (was) {
+        /* this node's copies of the shadow pages go first (they left the
+         * directory): a translation that still redirects to them inline
+         * faults there from now on (split_node_on_fault: a dead slot) and
+         * is re-translated, instead of reading a stale copy */
+        uint64_t s0 = atomic_load(&sn->shadow[i]);
+        unsigned nsh = DSM_PAGE_SIZE / atomic_load(&sn->grain);
+        for (unsigned k = 0; k < nsh; k++) {
+            dsm_fault_drop(n->region, (s0 + k) * DSM_PAGE_SIZE);
+            dsm_pages_forget(&n->pages, s0 + k, 1);
+        }
         uint64_t off = page * DSM_PAGE_SIZE;
         int r = dsm_fault_drop(n->region, off);
         if (!r) r = dsm_fault_seal(n->region, off, false);
@@ -373,6 +402,7 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
                       strerror(-r));
         atomic_store(&sn->slot_page[slot_of(sn, atomic_load(&sn->shadow[i]))], 0);
         atomic_store(&sn->state[i], SPLIT_ORDINARY);
+        atomic_fetch_add(&sn->gen, 1);
         pthread_cond_broadcast(&sn->cond);
     }
     pthread_mutex_unlock(&sn->lock);
@@ -416,10 +446,11 @@ void split_node_stats_json(struct dsm_node *n, char *buf, unsigned len) {
     if (sn) dbt_get_redirect_stats(n->proc->dbt, &rs);
     snprintf(buf, len,
              "{\"pages_split\": %llu, \"pages_unsplit\": %llu, \"redirected_accesses\": %llu, "
-             "\"insns_redirected\": %llu, \"releases\": %llu, \"emulator_waits\": %llu}",
+             "\"insns_redirected\": %llu, \"inline_translations\": %llu, \"releases\": %llu, "
+             "\"emulator_waits\": %llu}",
              sn ? (unsigned long long)sn->stats.splits : 0ull,
              sn ? (unsigned long long)sn->stats.unsplits : 0ull,
              sn ? (unsigned long long)sn->stats.redirected : 0ull, (unsigned long long)rs.marked,
-             sn ? (unsigned long long)sn->stats.releases : 0ull,
+             (unsigned long long)rs.inlined, sn ? (unsigned long long)sn->stats.releases : 0ull,
              sn ? (unsigned long long)sn->stats.emulator_waits : 0ull);
 }

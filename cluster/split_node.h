@@ -13,8 +13,15 @@
  * raced with a split), an exclusive or atomic, an access straddling a
  * grain (the DBT's release hook).
  *
- * The table of split pages is read without a lock (translated code calls
- * `map` on every redirected access): entries are added, never removed
+ * Translated code redirects inline (a compare and a few adds per access,
+ * for the pages split when the instruction was translated, at most
+ * REDIRECT_INLINE_MAX of them; beyond, it calls `map`). A translation
+ * made while P was split stays valid only while P is: unsplitting drops
+ * every node's copies of P's shadow pages, so a stale translation faults
+ * on them and is re-translated.
+ *
+ * The table of split pages is read without a lock (translated code may
+ * call `map` on every redirected access): entries are added, never removed
  * (an unsplit page keeps its key with state ORDINARY), and it is bounded
  * by the master's number of shadow slots. */
 #ifndef SHOAL_CLUSTER_SPLIT_NODE_H
@@ -69,6 +76,9 @@ struct split_node {
     /* bumped and futex-woken when a page becomes ordinary again (the
      * host-fault hook waits on it in a signal handler) */
     _Atomic uint32_t epoch;
+    /* bumped whenever a page starts or stops being redirected here (the
+     * DBT's inline redirection, dbt_redirect_inline.gen) */
+    _Atomic uint64_t gen;
     /* ask the master to unsplit page (the slave: a message; the master:
      * its own queue). Never waits. */
     void (*release)(void *ctx, uint64_t page);

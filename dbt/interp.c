@@ -90,6 +90,7 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
         case IR_SELECT: r = a ? c : t[i->a[2]]; break;
         case IR_SETEQ: r = a == c; break;
         case IR_SETNE: r = a != c; break;
+        case IR_REDIR: r = interp_redir(a, c, t[i->a[2]], i->imm); break;
         case IR_UMULH: r = (uint64_t)(((unsigned __int128)a * c) >> 64); break;
         case IR_SMULH: r = (uint64_t)(((__int128)(int64_t)a * (int64_t)c) >> 64); break;
         case IR_UDIV: r = interp_udiv(a, c, sz); break;

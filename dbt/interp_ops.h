@@ -104,6 +104,15 @@ static inline uint64_t interp_rbit(uint64_t a, unsigned sz) {
         r |= ((a >> k) & 1) << (sz - 1 - k);
     return r;
 }
+/* IR_REDIR (ir_ops.def): t is a's offset in the split page; an access
+ * that leaves its grain (or the page) is not moved. */
+static inline uint64_t interp_redir(uint64_t a, uint64_t page, uint64_t dist, uint64_t imm) {
+    unsigned bytes = (unsigned)(imm & 0xff), k = (unsigned)(imm >> 8);
+    uint64_t t = a - page;
+    if (t >= 4096 || (t ^ (t + bytes - 1)) >> k) return a;
+    return a + dist + ((t >> k) << 12);
+}
+
 static inline uint64_t interp_rev32(uint64_t a) {
     return ((uint64_t)__builtin_bswap32((uint32_t)(a >> 32)) << 32) |
            __builtin_bswap32((uint32_t)a);

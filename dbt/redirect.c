@@ -20,13 +20,15 @@ struct dbt_redirect {
     uint64_t *keys;   /* open addressing; key pc | 1 (pcs are 4-aligned), 0 = empty */
     _Atomic size_t n; /* marked pcs; read without the lock by marked() */
     size_t cap;
-    atomic_uint_fast64_t marked, released, delivered;
+    atomic_uint_fast64_t marked, released, delivered, inlined;
 };
 
 /* The instruction this thread restarted last because it was marked while
  * the thread ran an older translation of it: a second fault there is the
  * access itself failing (see redirect_on_fault). */
 static __thread uint64_t retried_pc = UINT64_MAX;
+/* the embedder's generation (dbt_redirect_inline.gen) at that retry */
+static __thread uint64_t retried_gen;
 
 static bool (*_Atomic host_fault_hook)(uintptr_t addr);
 
@@ -58,6 +60,7 @@ void redirect_stats(const struct dbt_redirect *r, struct dbt_redirect_stats *out
     out->marked = r->marked;
     out->released = r->released;
     out->delivered = r->delivered;
+    out->inlined = r->inlined;
 }
 
 static size_t slot_of(const uint64_t *keys, size_t cap, uint64_t key) {
@@ -110,14 +113,42 @@ static bool is_mem_op(uint8_t op) {
     return op == IR_LD || op == IR_ST || op == IR_LDV || op == IR_STV;
 }
 
+/* The address an access of `bytes` at a must use, computed inline for
+ * the pages of snap (redirect.h): one IR_REDIR per page (a shadow address
+ * is in no split page, so the chain moves a at most once); any other
+ * address is left as it is (an ordinary page, or a redirected page the
+ * snapshot did not have: it faults, and the retry re-translates). */
+static ir_temp inline_map(struct ir_block *b, const struct dbt_redirect_inline *snap, ir_temp a,
+                          unsigned bytes) {
+    for (unsigned k = 0; k < snap->n; k++) {
+        ir_temp page = ir_const(b, snap->page[k] * 4096);
+        ir_temp dist = ir_const(b, (snap->shadow[k] - snap->page[k]) * 4096);
+        struct ir_insn *i = ir_emit(b, IR_REDIR, 64);
+        i->a[0] = a;
+        i->a[1] = page;
+        i->a[2] = dist;
+        i->imm = bytes | (uint64_t)snap->grain_shift << 8;
+        a = i->dst = ir_new_temp(b);
+    }
+    return a;
+}
+
 void redirect_rewrite(struct dbt_redirect *r, struct ir_block *b, uint32_t start, uint64_t pc) {
     if (b->n == start || !marked(r, pc)) return;
     uint32_t n = b->n - start, mems = 0;
     for (uint32_t i = start; i < b->n; i++)
         mems += is_mem_op(b->insns[i].op);
-    /* three temps per access; an instruction that would overflow the
-     * block's temps keeps its plain accesses (it faults, `release` then) */
-    if (!mems || b->ntemps + 3 * mems >= IR_MAX_TEMPS) return;
+    if (!mems) return;
+    struct dbt_redirect_inline snap;
+    bool inl = r->hooks.snapshot && r->hooks.snapshot(r->hooks.opaque, &snap) &&
+               snap.n <= REDIRECT_INLINE_MAX;
+    /* nothing redirected now: the plain accesses (a page split later makes
+     * them fault, and the retry re-translates) */
+    if (inl && !snap.n) return;
+    /* temps per access; an instruction that would overflow the block's
+     * temps keeps its plain accesses (it faults, `release` then) */
+    uint32_t per = inl ? 3 * snap.n : 3;
+    if (b->ntemps + per * mems >= IR_MAX_TEMPS) return;
     struct ir_insn *tail = malloc(n * sizeof *tail);
     if (!tail) return;
     memcpy(tail, b->insns + start, n * sizeof *tail);
@@ -126,13 +157,23 @@ void redirect_rewrite(struct dbt_redirect *r, struct ir_block *b, uint32_t start
         struct ir_insn in = tail[i];
         if (is_mem_op(in.op)) {
             bool write = in.op == IR_ST || in.op == IR_STV;
-            ir_temp kind = ir_const(b, (uint64_t)(in.sz / 8) | (uint64_t)write << 8);
-            ir_temp self = ir_const(b, (uint64_t)(uintptr_t)r);
-            in.a[0] = ir_call(b, redirect_helper, in.a[0], kind, self, IR_ZERO);
+            if (inl) {
+                in.a[0] = inline_map(b, &snap, in.a[0], in.sz / 8);
+            } else {
+                ir_temp kind = ir_const(b, (uint64_t)(in.sz / 8) | (uint64_t)write << 8);
+                ir_temp self = ir_const(b, (uint64_t)(uintptr_t)r);
+                in.a[0] = ir_call(b, redirect_helper, in.a[0], kind, self, IR_ZERO);
+            }
         }
         *ir_emit(b, in.op, in.sz) = in;
     }
     free(tail);
+    if (inl) atomic_fetch_add(&r->inlined, 1);
+}
+
+static uint64_t generation(struct dbt_redirect *r) {
+    struct dbt_redirect_inline snap;
+    return r->hooks.snapshot && r->hooks.snapshot(r->hooks.opaque, &snap) ? snap.gen : 0;
 }
 
 bool redirect_on_fault(struct dbt *d, struct dbt_redirect *r, struct cpu *cpu) {
@@ -142,23 +183,30 @@ bool redirect_on_fault(struct dbt *d, struct dbt_redirect *r, struct cpu *cpu) {
     int added = set_add(r, pc | 1);
     pthread_mutex_unlock(&r->lock);
     if (added < 0) return false;
+    uint64_t gen = generation(r);
     if (added) {
         /* blocks holding pc are retranslated on the way back in */
         atomic_fetch_add(&r->marked, 1);
         dbt_invalidate(d, pc, 4);
         retried_pc = pc;
+        retried_gen = gen;
         return true;
     }
-    if (retried_pc != pc) {
+    if (retried_pc != pc || retried_gen != gen) {
         /* marked by another thread while this one ran an older translation
-         * (or one translated while the mark was being made: drop it too) */
+         * (or one translated while the mark was being made: drop it too),
+         * or translated inline before the redirected pages last changed */
         retried_pc = pc;
+        retried_gen = gen;
         dbt_invalidate(d, pc, 4);
         return true;
     }
     retried_pc = UINT64_MAX;
     if (r->hooks.release && r->hooks.release(r->hooks.opaque, addr)) {
         atomic_fetch_add(&r->released, 1);
+        /* an inline translation redirects what was split when it was made:
+         * the retry must see the pages as they are now */
+        dbt_invalidate(d, pc, 4);
         return true;
     }
     atomic_fetch_add(&r->delivered, 1);

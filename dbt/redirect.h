@@ -5,8 +5,9 @@
  * and faults on such a page; the fault marks that one guest instruction,
  * drops the blocks that contain it and restarts it. From then on its
  * translation computes each address through `map` (a helper call before
- * each of its memory ops); every other instruction stays as it was, so
- * accesses to ordinary pages pay nothing. The interpreter tier gets the
+ * each of its memory ops), or inline when the embedder gives `snapshot`;
+ * every other instruction stays as it was, so accesses to ordinary pages
+ * pay nothing. The interpreter tier gets the
  * same IR, hence the same redirection.
  *
  * An access the IR cannot redirect (one made inside a helper: exclusives,
@@ -24,6 +25,20 @@ struct cpu;
 struct dbt;
 struct ir_block;
 
+/* What translated code may redirect inline, without a helper call: the
+ * pages redirected when the instruction is translated, each with the
+ * page number of its first shadow page (chunk i of page[k], `1 <<
+ * grain_shift` bytes, lives at the same offset of page shadow[k] + i). */
+#define REDIRECT_INLINE_MAX 4
+struct dbt_redirect_inline {
+    unsigned n, grain_shift;
+    uint64_t page[REDIRECT_INLINE_MAX], shadow[REDIRECT_INLINE_MAX];
+    /* changes whenever the set of redirected pages changes: a marked
+     * instruction that faults on a redirected page under a generation its
+     * last retry did not see runs again re-translated, not `release`d */
+    uint64_t gen;
+};
+
 struct dbt_redirect_hooks {
     /* A guest access at addr faulted: is its page redirected? Called on
      * the faulting thread, outside the signal handler. */
@@ -38,12 +53,23 @@ struct dbt_redirect_hooks {
      * fault to the guest. */
     bool (*release)(void *opaque, uint64_t addr);
     void *opaque;
+    /* Optional (NULL: every redirected access calls `map`). The pages
+     * redirected now, when at most REDIRECT_INLINE_MAX (else false: `map`
+     * is called). A marked instruction translated then computes `map`'s
+     * answer inline for those pages (a compare, shifts and adds; no call,
+     * so the JIT keeps its register allocation and loop pinning) and
+     * leaves every other address as it is. The embedder must then make a
+     * stale inline redirection fault: once a page stops being redirected,
+     * its shadow pages must fault (covers() true) until the instruction is
+     * re-translated, which every retry here does. */
+    bool (*snapshot)(void *opaque, struct dbt_redirect_inline *out);
 };
 
 struct dbt_redirect_stats {
     uint64_t marked;    /* guest instructions re-translated with redirection */
     uint64_t released;  /* pages the embedder was asked to make ordinary */
     uint64_t delivered; /* faults on redirected pages given to the guest */
+    uint64_t inlined;   /* translations of marked instructions with inline redirection */
 };
 
 /* Installs the hooks (before the first dbt_run; NULL: none). 0 or -ENOMEM. */

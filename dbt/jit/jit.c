@@ -200,6 +200,7 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_STV: lower_mem(c, i); break;
     case IR_CALL: lower_call(c, i); break;
     case IR_EXITC: lower_exitc(c, i); break;
+    case IR_REDIR: lower_redir(c, i); break;
     case IR_VOP: lower_vop(c, i); break;
     case IR_LDCPU:
     case IR_STCPU:

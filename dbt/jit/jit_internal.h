@@ -237,6 +237,9 @@ void ra_loop_backedge(struct jit_ctx *c);
 /* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
 void lower_exit_to(struct jit_ctx *c, uint64_t target);
 
+/* lower_redir.c: IR_REDIR (page splitting) */
+void lower_redir(struct jit_ctx *c, const struct ir_insn *i);
+
 /* vreg.c */
 void vr_init(struct jit_ctx *c);
 void vr_sync(struct jit_ctx *c, unsigned r, bool drop);

@@ -26,6 +26,10 @@ struct env {
     struct cpu cpu;
     bool split;
     unsigned map_calls, map_calls_ordinary;
+    /* inline redirection (the snapshot hook): shadow pages are sealed
+     * when P is whole again, as the cluster drops them */
+    bool inl;
+    uint64_t gen;
 };
 
 static uint8_t *mem(struct env *e, uint64_t a) {
@@ -37,9 +41,22 @@ static uint64_t shadow_of(uint64_t addr) {
     return SHADOW + (off / GRAIN) * 4096 + off;
 }
 
+#define SHADOW_END (SHADOW + 4096 / GRAIN * 4096)
+
 static bool covers(void *opaque, uint64_t addr) {
     struct env *e = opaque;
+    if (e->inl && addr >= SHADOW && addr < SHADOW_END) return true;
     return e->split && (addr & ~0xfffull) == P;
+}
+
+static bool snapshot(void *opaque, struct dbt_redirect_inline *out) {
+    struct env *e = opaque;
+    out->gen = e->gen;
+    out->n = e->split;
+    out->grain_shift = 7; /* GRAIN */
+    out->page[0] = P / 4096;
+    out->shadow[0] = SHADOW / 4096;
+    return true;
 }
 
 static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
@@ -60,6 +77,7 @@ static void do_split(struct env *e) {
         memcpy(mem(e, shadow_of(P + off)), mem(e, P + off), GRAIN);
     mprotect(mem(e, P), 4096, PROT_NONE);
     e->split = true;
+    e->gen++;
 }
 
 static bool release(void *opaque, uint64_t addr) {
@@ -68,12 +86,15 @@ static bool release(void *opaque, uint64_t addr) {
     mprotect(mem(e, P), 4096, PROT_READ | PROT_WRITE);
     for (unsigned off = 0; off < 4096; off += GRAIN)
         memcpy(mem(e, P + off), mem(e, shadow_of(P + off)), GRAIN);
+    if (e->inl) mprotect(mem(e, SHADOW), SHADOW_END - SHADOW, PROT_NONE);
     e->split = false;
+    e->gen++;
     return true;
 }
 
-static struct env *env_new(bool interp) {
+static struct env *env_new_with(bool interp, bool inl) {
     struct env *e = calloc(1, sizeof *e);
+    e->inl = inl;
     struct dbt_options opt = {.interp_only = interp};
     e->dbt = dbt_create(&opt);
     e->cpu.guest_base = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -81,12 +102,20 @@ static struct env *env_new(bool interp) {
     e->cpu.x[31] = MEM - 64;
     dbt_cpu_init(e->dbt, &e->cpu);
     dbt_install_fault_handler();
-    struct dbt_redirect_hooks h = {.covers = covers, .map = map, .release = release, .opaque = e};
+    struct dbt_redirect_hooks h = {.covers = covers,
+                                   .map = map,
+                                   .release = release,
+                                   .opaque = e,
+                                   .snapshot = inl ? snapshot : NULL};
     CU_ASSERT_EQUAL(dbt_set_redirect_hooks(e->dbt, &h), 0);
     for (unsigned i = 0; i < 4096 / 8; i++)
         ((uint64_t *)mem(e, P))[i] = 1000 + i;
     do_split(e);
     return e;
+}
+
+static struct env *env_new(bool interp) {
+    return env_new_with(interp, false);
 }
 
 static void env_free(struct env *e) {
@@ -151,6 +180,88 @@ static void test_loop_interp(void) {
 }
 static void test_loop_jit(void) {
     loop_redirected(false);
+}
+
+/* The same loop with inline redirection: no helper call at all, the same
+ * data in the shadow pages. Then P is made whole (its shadow pages
+ * sealed) and the loop run again through its cached translation: the
+ * stale inline redirection faults on a shadow page, the instruction is
+ * re-translated, and the stores land in P. */
+static const uint32_t loop_code[] = {
+    0xd2a00080, /* mov x0, #0x40000 (P) */
+    0xd2a00061, /* mov x1, #0x30000 (ORD) */
+    0xd2824682, /* mov x2, #0x1234 */
+    0xd28000a5, /* mov x5, #5 */
+    0xf9000402, /* loop: str x2, [x0, #8] */
+    0xf9008002, /* str x2, [x0, #256] */
+    0xf9400403, /* ldr x3, [x0, #8] */
+    0xf9000822, /* str x2, [x1, #16] */
+    0xf9400824, /* ldr x4, [x1, #16] */
+    0x91000442, /* add x2, x2, #1 */
+    0xf10004a5, /* subs x5, x5, #1 */
+    0x54ffff21, /* b.ne loop */
+};
+
+static void loop_inline(bool interp) {
+    struct env *e = env_new_with(interp, true);
+    CU_ASSERT_EQUAL(run(e, loop_code, sizeof loop_code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[3], 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 8)), 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 256)), 0x1234 + 4);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 264)), 1000 + 33);
+    CU_ASSERT_EQUAL(rd64(e, ORD + 16), 0x1234 + 4);
+    CU_ASSERT_EQUAL(e->map_calls, 0);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.marked, 3);
+    CU_ASSERT(s.inlined >= 3);
+    CU_ASSERT_EQUAL(s.released, 0);
+
+    release(e, P);
+    e->cpu.pc = CODE + 16; /* the loop, twice, new values */
+    e->cpu.x[2] = 0x5000;
+    e->cpu.x[5] = 2;
+    CU_ASSERT_EQUAL(dbt_run(&e->cpu), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[3], 0x5001);
+    CU_ASSERT_EQUAL(rd64(e, P + 8), 0x5001);
+    CU_ASSERT_EQUAL(rd64(e, P + 256), 0x5001);
+    CU_ASSERT_EQUAL(rd64(e, P + 264), 1000 + 33);
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.delivered, 0);
+    CU_ASSERT_EQUAL(s.released, 0);
+    CU_ASSERT_EQUAL(e->map_calls, 0);
+    env_free(e);
+}
+
+static void test_inline_interp(void) {
+    loop_inline(true);
+}
+static void test_inline_jit(void) {
+    loop_inline(false);
+}
+
+/* Inline redirection leaves a grain-straddling access alone: it faults,
+ * and the page is unsplit as with `map`. */
+static void test_inline_straddle(void) {
+    struct env *e = env_new_with(false, true);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xd2824682, /* mov x2, #0x1234 */
+        0xf9000402, /* str x2, [x0, #8]: redirected */
+        0xf807c002, /* stur x2, [x0, #124]: straddles 128 */
+        0xf9400403, /* ldr x3, [x0, #8] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_FALSE(e->split);
+    CU_ASSERT_EQUAL(rd64(e, P + 124), 0x1234);
+    CU_ASSERT_EQUAL(rd64(e, P + 8), 0x1234);
+    CU_ASSERT_EQUAL(e->cpu.x[3], 0x1234);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.released, 1);
+    CU_ASSERT_EQUAL(s.delivered, 0);
+    CU_ASSERT_EQUAL(e->map_calls, 0);
+    env_free(e);
 }
 
 /* An 8-byte store across a grain boundary cannot go to one shadow page:
@@ -260,6 +371,9 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("dbt_redirect", NULL, NULL);
     CU_add_test(s, "loop on a split page, interpreter", test_loop_interp);
     CU_add_test(s, "loop on a split page, JIT", test_loop_jit);
+    CU_add_test(s, "inline redirection, stale after unsplit, interpreter", test_inline_interp);
+    CU_add_test(s, "inline redirection, stale after unsplit, JIT", test_inline_jit);
+    CU_add_test(s, "inline redirection: straddling store unsplits", test_inline_straddle);
     CU_add_test(s, "straddling store unsplits, interpreter", test_straddle_interp);
     CU_add_test(s, "straddling store unsplits, JIT", test_straddle_jit);
     CU_add_test(s, "LSE atomic unsplits, interpreter", test_atomic_interp);

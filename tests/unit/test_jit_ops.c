@@ -183,6 +183,23 @@ static void test_cond_fused(void) {
                     }
 }
 
+/* IR_REDIR (page splitting, lower_redir.c): addresses around the split
+ * page's edges and grain boundaries, every access size and a few grains,
+ * the page and the distance as 32-bit immediates and as 64-bit values. */
+static void test_redir(void) {
+    static const uint64_t pages[] = {0x40000, 0x7ffff000, 0x123456789000ull};
+    static const uint64_t dists[] = {0x10000, 0x400000000000ull, (uint64_t)-0x20000};
+    static const int64_t offs[] = {-8,  -1,  0,   1,    7,    8,    63,   64,  120,
+                                   121, 127, 128, 2040, 4088, 4089, 4095, 4096};
+    static const unsigned shifts[] = {3, 7, 11};
+    for (unsigned p = 0; p < 3; p++)
+        for (unsigned o = 0; o < sizeof offs / sizeof offs[0]; o++)
+            for (unsigned bytes = 1; bytes <= 16; bytes *= 2)
+                for (unsigned k = 0; k < 3; k++)
+                    run_one(IR_REDIR, 64, bytes | shifts[k] << 8, pages[p] + (uint64_t)offs[o],
+                            pages[p], dists[(p + o) % 3]);
+}
+
 void test_register(void) {
     struct jit_opts o = {.code_size = 64u << 20, .count_insns = true};
     jits[0] = jit_create(&o);
@@ -193,4 +210,5 @@ void test_register(void) {
     CU_add_test(s, "unary", test_unary);
     CU_add_test(s, "cond", test_cond);
     CU_add_test(s, "cond_fused", test_cond_fused);
+    CU_add_test(s, "redir", test_redir);
 }

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "cluster/dsm_alias.h"
 #include "cluster/split_node.h"
 #include "common/log.h"
 
@@ -55,12 +56,18 @@ void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
  * (dsm/DESIGN.md, "No ABA across nodes"). */
 static uint64_t excl_load(void *opaque, uint64_t addr) {
     struct dsm_node *n = opaque;
-    return dsm_pages_generation(&n->pages, addr / DSM_PAGE_SIZE);
+    return dsm_pages_generation(&n->pages, alias_key(&n->alias, addr / DSM_PAGE_SIZE));
 }
 
 static bool excl_store_begin(void *opaque, uint64_t addr, uint64_t token) {
     struct dsm_node *n = opaque;
-    if (dsm_pages_excl_begin(&n->pages, addr / DSM_PAGE_SIZE, token)) return true;
+    uint64_t page = addr / DSM_PAGE_SIZE, key = alias_key(&n->alias, page);
+    if (dsm_pages_excl_begin(&n->pages, key, token)) {
+        /* an aliased page's bytes may be at another of its pages here:
+         * the store would fault holding the lock the move needs */
+        if (key == page || alias_active(&n->alias, key) == page) return true;
+        dsm_pages_excl_end(&n->pages);
+    }
     atomic_fetch_add(&n->excl_lost, 1);
     return false;
 }
@@ -76,6 +83,10 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
     struct dsm_node *n = opaque;
     /* a split page's fault is the DBT's (split_node.h) */
     if (n->split && split_node_on_fault(n, offset / DSM_PAGE_SIZE)) return;
+    /* a page of a shared file mapping: its object's page (dsm_alias.h) */
+    if (atomic_load_explicit(&n->alias.live, memory_order_relaxed) &&
+        dsm_alias_fault(n, offset / DSM_PAGE_SIZE, write))
+        return;
     fault_trace_parked(&n->trace, offset / DSM_PAGE_SIZE, dsm_fault_tid());
     int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
     if (r <= DSM_FAULT_READY) fault_trace_unparked(&n->trace, dsm_fault_tid());
@@ -174,6 +185,7 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     case GS_DISCARDED: dsm_pages_forget(&n->pages, first, np); break;
     case GS_PROTECTED: exec_track(n, start, start + len, prot & PROT_EXEC); break;
     case GS_MOVING: break;
+    case GS_UNMAPPING: dsm_alias_unmapping(n, start, len, false, NULL, NULL); break;
     }
 }
 
@@ -187,14 +199,16 @@ static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_me
     pthread_mutex_init(&n->exec_lock, NULL);
     pthread_mutex_init(&n->t0_lock, NULL);
     u64map_init(&n->t0);
+    alias_init(&n->alias);
     fault_trace_init(&n->trace, stats_timing(&proc->stats) ? &proc->stats : NULL,
                      stats_page_events_max(&proc->stats));
+    /* guest pages as dsm/fault.h has them, aliased ones by key */
     n->ops = (struct dsm_page_ops){
-        .install = dsm_fault_pages_install,
-        .protect = dsm_fault_pages_protect,
-        .copy_out = dsm_fault_pages_copy_out,
-        .drop = dsm_fault_pages_drop,
-        .wake = dsm_fault_pages_wake,
+        .install = dsm_alias_install,
+        .protect = dsm_alias_protect,
+        .copy_out = dsm_alias_copy_out,
+        .drop = dsm_alias_drop,
+        .wake = dsm_alias_wake,
         .send_request = send_request,
     };
     /* the fault adapters see n as their struct dsm_fault_pages: it is
@@ -238,6 +252,7 @@ void dsm_node_fini(struct dsm_node *n) {
     dsm_fault_region_destroy(n->region);
     dsm_pages_fini(&n->pages);
     u64map_fini(&n->t0);
+    alias_fini(&n->alias);
     fault_trace_fini(&n->trace);
     free(n->exec);
 }

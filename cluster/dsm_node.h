@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "cluster/alias.h"
 #include "cluster/fault_trace.h"
 #include "dsm/fault.h"
 #include "dsm/page_state.h"
@@ -50,6 +51,7 @@ struct dsm_node {
     struct u64map t0;
     struct fault_trace trace; /* --stats: thread fault times, page events */
     struct split_node *split; /* page splitting (split_node.h); NULL: off */
+    struct alias_table alias; /* guest pages that show one object's pages (alias.h) */
 };
 
 /* Captures faults on proc's whole guest space (every present page stays

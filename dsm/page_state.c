@@ -256,6 +256,22 @@ out:
     return r;
 }
 
+int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg, enum dsm_state st),
+                       void *arg) {
+    pthread_rwlock_wrlock(&ps->excl_lock);
+    pthread_mutex_lock(&ps->lock);
+    struct dsm_page *e = get(ps, page, false);
+    int r = fn(arg, e ? (enum dsm_state)e->state : DSM_I);
+    if (r == DSM_RELOC_LOST && e && e->state != DSM_I) {
+        e->state = DSM_I;
+        e->gen++;
+        settle(ps, e);
+    }
+    pthread_mutex_unlock(&ps->lock);
+    pthread_rwlock_unlock(&ps->excl_lock);
+    return r;
+}
+
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page) {
     pthread_mutex_lock(&ps->lock);
     struct dsm_page *e = get(ps, page, false);

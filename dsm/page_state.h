@@ -137,6 +137,19 @@ int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
  * never touched) and waiters woken. The caller changed host memory. */
 void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n);
 
+/* A node that keeps one page at several host places (cluster/alias.h)
+ * moves its bytes between them: fn(arg, state) runs with the page's
+ * state held still (the table lock and the exclusive lock taken, so no
+ * message and no store-exclusive changes it meanwhile) and does the host
+ * steps itself. It returns DSM_RELOC_KEEP, or DSM_RELOC_LOST when this
+ * node no longer holds the bytes anywhere (only ever for S: the page
+ * becomes I here, silently, as a sharer that forgot its copy; its next
+ * request asks for data, never for an upgrade). fn must not call back
+ * into the table. Returns fn's result. */
+enum { DSM_RELOC_KEEP = 0, DSM_RELOC_LOST = 1 };
+int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg, enum dsm_state st),
+                       void *arg);
+
 /* Queries. */
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);
 /* Exclusive monitor: LDXR records the generation; STXR may succeed only

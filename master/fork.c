@@ -16,13 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/dsm_alias.h"
 #include "master/master_internal.h"
 #include "syscall/syscall.h"
 
 #define FORK_TRIES 64
 
-/* dir_lock held: node 0 lacks page while the run has contents for it. */
+/* dir_lock held: node 0 lacks page while the run has contents for it (a
+ * shared mapping's page: its key, at any of its pages; the child copies
+ * it to the others, dsm_alias_fork_child). */
 static bool missing(struct master *m, uint64_t page) {
+    page = alias_key(&m->dsm.alias, page);
     return dsm_pages_state(&m->dsm.pages, page) == DSM_I &&
            (dir_find(&m->dir, page) || u64map_get(&m->home, page));
 }
@@ -45,7 +49,7 @@ static void fetch_missing(struct master *m, const struct guest_vma *v, size_t n)
     for (size_t i = 0; i < n; i++)
         for (uint64_t a = v[i].start; a < v[i].end; a += DSM_PAGE_SIZE) {
             uint64_t page = a / DSM_PAGE_SIZE;
-            if (dsm_pages_state(&m->dsm.pages, page) != DSM_I) continue;
+            if (dsm_pages_state(&m->dsm.pages, alias_key(&m->dsm.alias, page)) != DSM_I) continue;
             pthread_mutex_lock(&m->dir_lock);
             bool need = missing(m, page);
             pthread_mutex_unlock(&m->dir_lock);
@@ -103,6 +107,7 @@ void mfork_done(struct task *t, bool child) {
     /* in the child only this thread exists: these are its own holds, and
      * the child's memory is its own from here */
     msplit_fork_done(m, child);
+    if (child) dsm_alias_fork_child(&m->dsm);
     pthread_mutex_unlock(&m->dir_lock);
     pthread_rwlock_unlock(&m->proc->mem.lock);
 }

@@ -41,19 +41,12 @@ static void gather(struct master *m, uint64_t start, uint64_t len) {
     }
 }
 
-static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
-                      enum gvma_kind kind) {
-    Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+static void send_wait(struct master *m, Shoal__LayoutChange *lc) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE;
-    env.layout_change = &lc;
-    lc.op = op_of(what);
-    lc.addr = start;
-    lc.len = len;
-    lc.prot = prot;
-    lc.kind = kind;
+    env.layout_change = lc;
     pthread_mutex_lock(&m->lock);
-    lc.req_id = ++m->layout_req;
+    lc->req_id = ++m->layout_req;
     m->layout_waiting = 0;
     for (unsigned n = 1; n < m->cfg.nodes; n++)
         if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->layout_waiting++;
@@ -61,6 +54,26 @@ static void broadcast(struct master *m, enum gs_change what, uint64_t start, uin
     while (m->layout_waiting && !atomic_load(&m->exiting))
         pthread_cond_wait(&m->cond, &m->lock);
     pthread_mutex_unlock(&m->lock);
+}
+
+static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                      enum gvma_kind kind) {
+    Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+    lc.op = op_of(what);
+    lc.addr = start;
+    lc.len = len;
+    lc.prot = prot;
+    lc.kind = kind;
+    send_wait(m, &lc);
+}
+
+void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key) {
+    Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+    lc.op = SHOAL__LAYOUT_OP__LAYOUT_ALIAS;
+    lc.addr = start;
+    lc.len = len;
+    lc.alias_key = key;
+    send_wait(m, &lc);
 }
 
 void layout_on_ack(struct master *m, uint64_t req_id) {
@@ -77,6 +90,11 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
     struct master *m = opaque;
     if (what == GS_MOVING) {
         gather(m, start, len);
+        malias_unmapping(m, start, len, true); /* the moved copy keeps the bytes */
+        return;
+    }
+    if (what == GS_UNMAPPING) { /* shared mappings' bytes move or go first (alias.c) */
+        malias_unmapping(m, start, len, false);
         return;
     }
     if (what != GS_PROTECTED) dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);

@@ -65,6 +65,13 @@ struct master {
     /* layout broadcast (under the guest space's write lock: one at a time) */
     uint64_t layout_req;
     unsigned layout_waiting;
+    /* objects of shared mappings (alias.c; guest space's write lock):
+     * (dev, ino) -> id, an id reused only while the object is mapped */
+    struct malias_obj {
+        uint64_t dev, ino, obj;
+    } * aobj;
+    size_t naobj, capaobj;
+    uint64_t next_obj;
 
     /* the end */
     pid_t *children;
@@ -168,6 +175,14 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind);
 void layout_on_ack(struct master *m, uint64_t req_id);
+/* Every slave now shows the DSM pages key.. at [start, start+len). */
+void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key);
+
+/* alias.c: guest_space.alias (cluster/alias.h) */
+void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64_t ino,
+                uint64_t off);
+/* The master's part of GS_UNMAPPING and (keep) GS_MOVING (layout_hook). */
+void malias_unmapping(struct master *m, uint64_t start, uint64_t len, bool keep);
 
 /* fork.c: process_cluster_ops.fork_prepare / fork_done */
 int mfork_prepare(struct task *t);

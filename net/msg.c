@@ -188,6 +188,10 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         const Shoal__LayoutChange *l = env->layout_change;
         if (l->addr % NET_PAGE_SIZE || l->len % NET_PAGE_SIZE || l->addr + l->len < l->addr)
             return BAD("layout_change: range not page aligned");
+        /* an alias key has bit 63 set and its range does not wrap (cluster/alias.h) */
+        if (l->op == SHOAL__LAYOUT_OP__LAYOUT_ALIAS &&
+            (!(l->alias_key >> 63) || l->alias_key + l->len / NET_PAGE_SIZE < l->alias_key))
+            return BAD("layout_change: alias key 0x%llx", (unsigned long long)l->alias_key);
         return 0;
     }
     default: return 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -229,6 +230,14 @@ static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, in
     return p;
 }
 
+/* A cluster: this shared mapping shows the file's bytes from off, as
+ * every other mapping of them does (gs->alias). */
+static void alias_file(struct guest_space *gs, uint64_t at, uint64_t len, int fd, uint64_t off) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        gs->alias(gs->layout_opaque, at, len, (uint64_t)st.st_dev, (uint64_t)st.st_ino, off);
+}
+
 static bool prot_valid(int prot) {
     return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | GUEST_PROT_BTI)) == 0;
 }
@@ -284,6 +293,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
         sf_remove(gs, at, at + len);
         if (!anon) sf_flush_locked(gs, fd);
     }
+    layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
     void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
                                       : mmap(gs->base + at, len, host_prot(prot), hflags,
                                              anon ? -1 : fd, anon ? 0 : (off_t)off);
@@ -296,6 +306,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     if (gs->copy_files && !anon) sf_add(gs, at, len, fd, off, type != MAP_PRIVATE);
     record(gs, at, at + len, prot, kind);
     layout(gs, GS_MAPPED, at, len, prot, kind);
+    if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;
@@ -310,6 +321,7 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     len = page_up(len);
     pthread_rwlock_wrlock(&gs->lock);
     sf_remove(gs, addr, addr + len);
+    layout(gs, GS_UNMAPPING, addr, len, 0, GVMA_ANON);
     void *p =
         mmap(gs->base + addr, len, host_prot(prot), MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -328,6 +340,11 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
 
 int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
                   gs_attach_fn attach, void *opaque) {
+    return gs_attach_copy(gs, addr, len, prot, replace, attach, opaque, NULL);
+}
+
+int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
+                       gs_attach_fn attach, void *opaque, const struct gs_shm_copy *shm) {
     if (len == 0 || (addr & (PAGE - 1))) return -EINVAL;
     len = page_up(len);
     pthread_rwlock_wrlock(&gs->lock);
@@ -342,6 +359,8 @@ int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
         ret = -ENOMEM;
         goto out;
     }
+    sf_remove(gs, at, at + len);
+    layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
     int e = attach(gs->base + at, opaque);
     if (e) {
         ret = e;
@@ -350,6 +369,10 @@ int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     bool exec = forget_range(gs, at, at + len);
     record(gs, at, at + len, prot, GVMA_SHARED);
     layout(gs, GS_MAPPED, at, len, prot, GVMA_SHARED);
+    if (shm) {
+        sf_add_shm(gs, at, len, shm->mem, shm->size, shm->shmid, shm->key, shm->writable);
+        if (gs->alias) gs->alias(gs->layout_opaque, at, len, GS_ALIAS_SHM, (uint64_t)shm->shmid, 0);
+    }
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;
@@ -383,6 +406,7 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     sf_remove(gs, addr, addr + len);
+    layout(gs, GS_UNMAPPING, addr, len, 0, GVMA_ANON);
     host_reserve(gs, addr, len);
     bool exec = forget_range(gs, addr, addr + len);
     layout(gs, GS_UNMAPPED, addr, len, 0, GVMA_ANON);
@@ -429,6 +453,8 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     uint64_t kept = old_len < new_len ? old_len : new_len;
     sf_remove(gs, to, to + new_len);
     sf_remove(gs, old + kept, old + old_len);
+    layout(gs, GS_UNMAPPING, to, new_len, 0, GVMA_ANON);
+    layout(gs, GS_UNMAPPING, old, old_len, 0, GVMA_ANON);
     void *p =
         mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
     if (p == MAP_FAILED) return -errno;
@@ -479,6 +505,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     if (new_len <= old_len) {
         if (new_len < old_len) {
             sf_remove(gs, old + new_len, old + old_len);
+            layout(gs, GS_UNMAPPING, old + new_len, old_len - new_len, 0, v.kind);
             host_reserve(gs, old + new_len, old_len - new_len);
             exec = forget_range(gs, old + new_len, old + old_len);
             layout(gs, GS_UNMAPPED, old + new_len, old_len - new_len, 0, v.kind);
@@ -516,6 +543,22 @@ out:
     return ret;
 }
 
+/* A cluster's MADV_DONTNEED (lock held for writing): private memory
+ * reads as zero again on every node; shared mappings (files, SysV
+ * segments: their private copies here) keep their bytes, as Linux keeps
+ * the page cache's and shmem's, and the DSM pages behind them stay. */
+static int discard_private(struct guest_space *gs, uint64_t addr, uint64_t len) {
+    uint64_t end = addr + len;
+    for (size_t i = first_after(gs, addr); i < gs->n && gs->vmas[i].start < end; i++) {
+        if (gs->vmas[i].kind == GVMA_SHARED && gs->copy_files) continue;
+        uint64_t lo = gs->vmas[i].start > addr ? gs->vmas[i].start : addr;
+        uint64_t hi = gs->vmas[i].end < end ? gs->vmas[i].end : end;
+        if (madvise(gs->base + lo, hi - lo, MADV_DONTNEED) != 0) return -errno;
+        layout(gs, GS_DISCARDED, lo, hi - lo, 0, GVMA_ANON);
+    }
+    return 0;
+}
+
 int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) {
     if (addr & (PAGE - 1)) return -EINVAL;
     /* Only advice with no effect outside the range itself (no HWPOISON & co). */
@@ -534,10 +577,10 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) 
     int ret = 0;
     if (!range_ok(gs, addr, len, 0))
         ret = -ENOMEM;
+    else if (discard)
+        ret = discard_private(gs, addr, len);
     else if (madvise(gs->base + addr, len, advice) != 0)
         ret = -errno;
-    else if (discard)
-        layout(gs, GS_DISCARDED, addr, len, 0, GVMA_ANON);
     pthread_rwlock_unlock(&gs->lock);
     return ret;
 }

@@ -39,9 +39,10 @@ enum gs_change {
     GS_PROTECTED, /* new guest protection, contents kept */
     GS_DISCARDED, /* contents zero (madvise DONTNEED), mapping kept */
     GS_MOVING,    /* mremap is about to move these pages: gather them here first */
+    GS_UNMAPPING, /* these pages are about to go (munmap, a mapping over them, mremap) */
 };
-/* Called with the write lock held, right after the host change (GS_MOVING:
- * right before); must not take gs->lock. */
+/* Called with the write lock held, right after the host change (GS_MOVING,
+ * GS_UNMAPPING: right before); must not take gs->lock. */
 typedef void (*gs_layout_fn)(void *opaque, enum gs_change what, uint64_t start, uint64_t len,
                              int prot, enum gvma_kind kind);
 
@@ -55,6 +56,12 @@ struct guest_space {
     void *code_gone_opaque;
     gs_layout_fn layout; /* NULL: a single node */
     void *layout_opaque;
+    /* A cluster: right after GS_MAPPED of a MAP_SHARED mapping of a
+     * regular file, the file (dev, ino) and the offset it shows from, so
+     * every mapping of the same file bytes is one set of DSM pages
+     * (cluster/alias.h); layout_opaque. NULL: nothing aliases. */
+    void (*alias)(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64_t ino,
+                  uint64_t off);
     /* File mappings become private anonymous copies read from the file
      * (a cluster shares memory through the DSM, which needs anonymous
      * memory; MAP_SHARED writes then do not reach the file). */
@@ -133,6 +140,22 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
 typedef int (*gs_attach_fn)(void *host, void *opaque);
 int64_t gs_attach(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
                   gs_attach_fn attach, void *opaque);
+/* A cluster's shmat (sys_sysv.c): as gs_attach, where attach fills
+ * private memory at host with the segment's bytes; the range is then
+ * recorded as a copy of the segment (shared_file.h sf_add_shm: stores
+ * reach mem at shmdt, munmap and exit) and, through gs->alias (dev
+ * GS_ALIAS_SHM, ino the id), made one set of DSM pages with every other
+ * attach of the segment. */
+#define GS_ALIAS_SHM UINT64_MAX
+struct gs_shm_copy {
+    uint8_t *mem;  /* our own attach of the segment, outside the guest space */
+    uint64_t size; /* the segment's size */
+    int shmid;
+    int32_t key;
+    bool writable; /* mem is (not SHM_RDONLY) */
+};
+int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, bool replace,
+                       gs_attach_fn attach, void *opaque, const struct gs_shm_copy *shm);
 /* The reverse: detach(host) removes the object at host address host and
  * fills r[i] = {start, end} (host addresses, page aligned, inside the
  * guest space) for each range it took away; returns how many or -errno.

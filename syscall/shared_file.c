@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -36,6 +38,18 @@ static char *fd_name(int fd) {
     return strdup(buf);
 }
 
+static void push(struct guest_space *gs, struct gs_shared_file e) {
+    if (gs->nsf == gs->capsf) {
+        size_t cap = gs->capsf ? gs->capsf * 2 : 4;
+        struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
+        SHOAL_ASSERT(v);
+        gs->sf = v;
+        gs->capsf = cap;
+    }
+    gs->sf[gs->nsf] = e;
+    atomic_store(&gs->nsf_live, ++gs->nsf);
+}
+
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
             bool shared) {
     struct gs_shared_file e = {.start = start, .end = start + len, .off = off, .fd = -1};
@@ -56,15 +70,23 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
         }
     }
     e.name = fd_name(fd);
-    if (gs->nsf == gs->capsf) {
-        size_t cap = gs->capsf ? gs->capsf * 2 : 4;
-        struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
-        SHOAL_ASSERT(v);
-        gs->sf = v;
-        gs->capsf = cap;
+    push(gs, e);
+}
+
+/* A SysV segment's copy: the bytes of guest [start, end) (part of e)
+ * that differ go to our own attach of it. Lock held. */
+static void flush_shm(struct guest_space *gs, const struct gs_shared_file *e, uint64_t start,
+                      uint64_t end) {
+    for (uint64_t a = start; a < end; a += PAGE) {
+        uint64_t so = e->off + (a - e->start);
+        if (so >= e->memlen) break;
+        size_t n = e->memlen - so < PAGE ? (size_t)(e->memlen - so) : PAGE;
+        if (!gs_check_locked(gs, a, n, PROT_READ)) continue;
+        const uint8_t *g = gs_host(gs, a);
+        uint8_t *m = e->mem + so;
+        for (size_t i = 0; i < n; i++)
+            if (g[i] != m[i]) m[i] = g[i];
     }
-    gs->sf[gs->nsf] = e;
-    atomic_store(&gs->nsf_live, ++gs->nsf);
 }
 
 /* Writes the bytes of guest [start, end) (part of e) that differ from the
@@ -75,6 +97,10 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
 static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, uint64_t start,
                         uint64_t end) {
     uint64_t dev, ino, size;
+    if (e->mem) { /* a read-only attach holds no stores (and its mem is read-only) */
+        if (e->writable) flush_shm(gs, e, start, end);
+        return;
+    }
     if (!e->writable || !file_id(e->fd, &dev, &ino, &size)) return;
     uint8_t buf[PAGE];
     for (uint64_t a = start; a < end; a += PAGE) {
@@ -133,6 +159,52 @@ void sf_flush_locked(struct guest_space *gs, int fd) {
             flush_range(gs, &gs->sf[k], gs->sf[k].start, gs->sf[k].end);
 }
 
+void sf_add_shm(struct guest_space *gs, uint64_t start, uint64_t len, uint8_t *mem, uint64_t memlen,
+                int shmid, int32_t key, bool writable) {
+    struct gs_shared_file e = {.start = start,
+                               .end = start + len,
+                               .fd = -1,
+                               .writable = writable,
+                               .shared = true,
+                               .dev = makedev(0, 1),
+                               .ino = (uint64_t)shmid,
+                               .mem = mem,
+                               .memlen = memlen};
+    char name[40];
+    snprintf(name, sizeof name, "/SYSV%08x (deleted)", (unsigned)key);
+    e.name = strdup(name);
+    push(gs, e);
+}
+
+size_t sf_shm_ranges(struct guest_space *gs, uint64_t addr, uint64_t (*r)[2], size_t max) {
+    size_t n = 0;
+    pthread_rwlock_rdlock(&gs->lock);
+    uint8_t *mem = NULL;
+    for (size_t k = 0; k < gs->nsf && !mem; k++)
+        if (gs->sf[k].mem && gs->sf[k].start == addr && gs->sf[k].off == 0) mem = gs->sf[k].mem;
+    for (size_t k = 0; mem && k < gs->nsf; k++)
+        if (gs->sf[k].mem == mem) {
+            if (n < max) {
+                r[n][0] = gs->sf[k].start;
+                r[n][1] = gs->sf[k].end;
+            }
+            n++;
+        }
+    pthread_rwlock_unlock(&gs->lock);
+    return n;
+}
+
+/* Closes what e holds (it leaves the list): its fd, or, for the last
+ * record of a SysV attach, the attach. */
+static void release(struct guest_space *gs, struct gs_shared_file *e) {
+    if (e->fd >= 0) close(e->fd);
+    bool last = e->mem != NULL;
+    for (size_t k = 0; last && k < gs->nsf; k++)
+        if (&gs->sf[k] != e && gs->sf[k].mem == e->mem) last = false;
+    if (last) shmdt(e->mem);
+    free(e->name);
+}
+
 void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
     for (size_t k = 0; k < gs->nsf;) {
         struct gs_shared_file *e = &gs->sf[k];
@@ -149,7 +221,7 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             tail.fd = e->fd >= 0 ? dup(e->fd) : -1;
             tail.name = e->name ? strdup(e->name) : NULL;
             e->end = lo;
-            if (tail.fd >= 0 || !e->shared) {
+            if (tail.fd >= 0 || !e->shared || e->mem) {
                 if (gs->nsf == gs->capsf) {
                     size_t cap = gs->capsf * 2;
                     struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
@@ -170,8 +242,7 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             e->start = hi;
             k++;
         } else {
-            if (e->fd >= 0) close(e->fd);
-            free(e->name);
+            release(gs, e);
             gs->sf[k] = gs->sf[--gs->nsf];
             atomic_store(&gs->nsf_live, gs->nsf);
         }
@@ -290,6 +361,7 @@ void sf_fini(struct guest_space *gs) {
         if (gs->sf[k].fd >= 0) close(gs->sf[k].fd);
         free(gs->sf[k].name);
     }
+    /* the SysV attaches go with the process */
     free(gs->sf);
     gs->sf = NULL;
     gs->nsf = gs->capsf = 0;

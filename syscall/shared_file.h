@@ -31,6 +31,10 @@ struct gs_shared_file {
     bool shared;         /* MAP_SHARED; else a private copy, kept only for its name */
     uint64_t dev, ino;
     char *name; /* the file's path when mapped, for /proc/self/maps */
+    /* a SysV segment (fd -1): our own attach of it outside the guest
+     * space, where stores are written back instead of the file */
+    uint8_t *mem;
+    uint64_t memlen; /* the segment's size */
 };
 
 /* ---- with gs->lock held for writing (guest_mem.c) ---- */
@@ -38,6 +42,14 @@ struct gs_shared_file {
  * in step with its file, a private one only named (/proc/self/maps). */
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
             bool shared);
+/* Records the copy at [start, start+len) of the SysV segment shmid whose
+ * own attach is mem (memlen bytes): kept in step with it like a file
+ * (the last record of mem to go detaches it). */
+void sf_add_shm(struct guest_space *gs, uint64_t start, uint64_t len, uint8_t *mem, uint64_t memlen,
+                int shmid, int32_t key, bool writable);
+/* The guest ranges of the SysV attach that starts at addr (into r, at
+ * most max); how many, 0 when addr starts none. */
+size_t sf_shm_ranges(struct guest_space *gs, uint64_t addr, uint64_t (*r)[2], size_t max);
 /* [start, end) stops being (these) shared mappings: stores reach the
  * file first. */
 void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end);

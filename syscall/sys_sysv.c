@@ -10,17 +10,24 @@
  * shmdt detaches what Linux would (every piece of that segment's attach
  * from that address, found in the host's /proc/self/maps) and gives the
  * ranges back to the reservation. A cluster shares memory through the
- * DSM, which a host shm segment would bypass: shmat is ENOSYS there. */
+ * DSM, which a host shm segment would bypass: there the guest range is
+ * private memory filled with the segment's bytes, one set of DSM pages
+ * with every other attach of the segment (cluster/alias.h), and the
+ * master's own attach of the segment outside the guest space (which
+ * keeps shm_nattch right) takes the stores back at shmdt, munmap and
+ * exit (shared_file.h). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "syscall/shared_file.h"
 #include "syscall/syscall.h"
 
 #define GUEST_SHMLBA  GUEST_PAGE_SIZE /* arm64: SHMLBA is the page size for 64-bit tasks */
@@ -79,8 +86,53 @@ static int attach_at(void *host, void *opaque) {
     return 0;
 }
 
+/* ---- in a cluster ---- */
+
+struct shm_copy {
+    const uint8_t *mem;
+    uint64_t size;
+    int prot;
+};
+
+static int attach_copy(void *host, void *opaque) {
+    const struct shm_copy *c = opaque;
+    size_t len = (c->size + GUEST_PAGE_SIZE - 1) & GUEST_PAGE_MASK;
+    void *p =
+        mmap(host, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    memcpy(p, c->mem, c->size);
+    int hp = (c->prot & (PROT_READ | PROT_WRITE)) | (c->prot & PROT_EXEC ? PROT_READ : 0);
+    if (mprotect(p, len, hp) == 0) return 0;
+    int e = errno;
+    /* back to the reservation, as gs_attach expects of a failed attach */
+    mmap(host, len, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return -e;
+}
+
+static int64_t shmat_cluster(struct task *t, int id, uint64_t addr, int flags, int prot,
+                             const struct shmid_ds *ds) {
+    uint8_t *mem = shmat(id, NULL, flags & SHM_RDONLY);
+    if (mem == (void *)-1) return -errno;
+    struct shm_copy c = {mem, ds->shm_segsz, prot};
+    struct gs_shm_copy sc = {mem, ds->shm_segsz, id, ds->shm_perm.__key, !(flags & SHM_RDONLY)};
+    int64_t r = gs_attach_copy(&t->proc->mem, addr, ds->shm_segsz, prot, flags & SHM_REMAP,
+                               attach_copy, &c, &sc);
+    if (r < 0) shmdt(mem);
+    return r;
+}
+
+/* Every piece of the attach at addr goes (munmap writes its stores back;
+ * the last piece detaches the master's own attach). */
+static int64_t shmdt_cluster(struct task *t, uint64_t addr) {
+    uint64_t r[GS_DETACH_MAX][2];
+    size_t n = sf_shm_ranges(&t->proc->mem, addr, r, GS_DETACH_MAX);
+    if (!n) return -EINVAL;
+    for (size_t i = 0; i < n && i < GS_DETACH_MAX; i++)
+        gs_munmap(&t->proc->mem, r[i][0], r[i][1] - r[i][0]);
+    return 0;
+}
+
 SYSCALL_HANDLER(shmat) {
-    if (t->proc->cluster) return -ENOSYS;
     int id = (int)a[0], flags = (int)a[2];
     uint64_t addr = a[1];
     if (addr & (GUEST_SHMLBA - 1)) {
@@ -92,6 +144,7 @@ SYSCALL_HANDLER(shmat) {
     if (shmctl(id, IPC_STAT, &ds) != 0) return -errno;
     int prot =
         PROT_READ | (flags & SHM_RDONLY ? 0 : PROT_WRITE) | (flags & SHM_EXEC ? PROT_EXEC : 0);
+    if (t->proc->cluster) return shmat_cluster(t, id, addr, flags, prot, &ds);
     struct shm_attach s = {id, flags};
     return gs_attach(&t->proc->mem, addr, ds.shm_segsz, prot, flags & SHM_REMAP, attach_at, &s);
 }
@@ -136,6 +189,7 @@ static int detach_at(void *host, uint64_t (*r)[2], void *opaque) {
 
 SYSCALL_HANDLER(shmdt) {
     if (a[0] & (GUEST_PAGE_SIZE - 1) || a[0] >= t->proc->mem.size) return -EINVAL;
+    if (t->proc->cluster) return shmdt_cluster(t, a[0]);
     return gs_detach(&t->proc->mem, a[0], detach_at, NULL);
 }
 

@@ -105,6 +105,7 @@ static void leave_cluster(struct task *t) {
     p->cluster_ctx = NULL;
     p->mem.layout = NULL;
     p->mem.layout_opaque = NULL;
+    p->mem.alias = NULL;
     p->mem.copy_files = false;
 }
 

@@ -1,0 +1,80 @@
+/* Shared mappings as DSM objects (cluster/alias.h), the master's part:
+ * each file a MAP_SHARED mapping shows gets an object id, the guest range
+ * becomes an alias of the object's pages on every node, and node 0's
+ * copy of the file (read into the range by guest_mem) becomes the
+ * object's pages where nobody knew them yet. Runs in guest_mem's hooks,
+ * with the guest space's write lock held. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "cluster/dsm_alias.h"
+#include "common/log.h"
+#include "master/master_internal.h"
+
+/* The object of (dev, ino): the id it has while some range shows it,
+ * else a fresh one (a key of an object unmapped everywhere is forgotten
+ * by every node and never met again). */
+static uint64_t object_of(struct master *m, uint64_t dev, uint64_t ino) {
+    for (size_t i = 0; i < m->naobj; i++) {
+        struct malias_obj *o = &m->aobj[i];
+        if (o->dev != dev || o->ino != ino) continue;
+        if (!alias_obj_live(&m->dsm.alias, o->obj)) o->obj = ++m->next_obj;
+        return o->obj;
+    }
+    if (m->naobj == m->capaobj) {
+        size_t cap = m->capaobj ? m->capaobj * 2 : 8;
+        struct malias_obj *v = realloc(m->aobj, cap * sizeof *v);
+        SHOAL_ASSERT(v);
+        m->aobj = v;
+        m->capaobj = cap;
+    }
+    m->aobj[m->naobj] = (struct malias_obj){dev, ino, ++m->next_obj};
+    return m->aobj[m->naobj++].obj;
+}
+
+static bool resident(struct master *m, uint64_t page) {
+    unsigned char v = 0;
+    return !mincore(m->proc->mem.base + page * DSM_PAGE_SIZE, DSM_PAGE_SIZE, &v) && (v & 1);
+}
+
+void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64_t ino,
+                uint64_t off) {
+    struct master *m = opaque;
+    uint64_t obj = object_of(m, dev, ino);
+    if (obj > ALIAS_OBJ_MAX) {
+        log_warn("shoal: too many shared file objects: this mapping is a private copy");
+        return;
+    }
+    uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;
+    uint64_t key0 = alias_key_of(obj, off / DSM_PAGE_SIZE);
+    /* layout_hook adopted node 0's copy of the file by address: it is the
+     * object's now, where the object's page is new; else the page's
+     * bytes are wherever the directory says, and the copy goes */
+    dirsvc_forget(m, first, np);
+    dsm_pages_forget(&m->dsm.pages, first, np);
+    alias_add(&m->dsm.alias, first, np, key0);
+    for (uint64_t i = 0; i < np; i++) {
+        uint64_t key = key0 + i, pg = first + i;
+        bool here = resident(m, pg);
+        pthread_mutex_lock(&m->dir_lock);
+        bool known = dir_find(&m->dir, key) || u64map_get(&m->home, key);
+        bool adopt = !known && here && !dir_adopt(&m->dir, key, 0);
+        pthread_mutex_unlock(&m->dir_lock);
+        if (adopt) {
+            alias_set_active(&m->dsm.alias, key, pg);
+            dsm_pages_adopt(&m->dsm.pages, key, DSM_M);
+        } else if (here) {
+            dsm_fault_pages_drop(&m->dsm, pg);
+        }
+    }
+    layout_alias(m, start, len, key0);
+}
+
+static void dead(void *ctx, uint64_t key) {
+    dirsvc_forget(ctx, key, 1);
+}
+
+void malias_unmapping(struct master *m, uint64_t start, uint64_t len, bool keep) {
+    dsm_alias_unmapping(&m->dsm, start, len, keep, dead, m);
+}

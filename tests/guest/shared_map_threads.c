@@ -1,0 +1,120 @@
+/* Two MAP_SHARED mappings of one file, used by threads (in a cluster run
+ * spread over nodes): each thread writes its slot through one mapping
+ * and reads every other slot through the other; two threads pass a token
+ * back and forth, one through each mapping; atomic increments of one
+ * counter alternate between the mappings; msync and munmap of one
+ * mapping leave the other sharing; the file has every store at the end.
+ * Prints only what Linux decides. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define NT    4
+#define SLOT  256 /* bytes per thread's slot; slots spread over two pages */
+#define ADDS  500
+#define ROUND 200
+
+static char *a, *b;
+static pthread_barrier_t bar;
+static int ok[NT];
+
+static char *slot(char *map, int i) {
+    return map + (i % 2) * 4096 + (i / 2) * SLOT;
+}
+
+/* the token: offsets 4096 + 3000 (ping, written through a) and + 3008
+ * (pong, written through b) */
+static _Atomic int *word(char *map, int off) {
+    return (_Atomic int *)(map + 4096 + off);
+}
+
+static void *worker(void *arg) {
+    int me = (int)(long)arg;
+    char *mine = me % 2 ? a : b, *other = me % 2 ? b : a;
+    for (int k = 0; k < SLOT; k++)
+        slot(mine, me)[k] = (char)(me * 31 + k);
+    pthread_barrier_wait(&bar);
+    int good = 1;
+    for (int i = 0; i < NT; i++)
+        for (int k = 0; k < SLOT; k++)
+            good &= slot(other, i)[k] == (char)(i * 31 + k);
+    ok[me] = good;
+    pthread_barrier_wait(&bar);
+    /* the token: thread 0 through a, thread 1 through b */
+    if (me < 2) {
+        _Atomic int *ping = word(me == 0 ? a : b, 3000), *pong = word(me == 0 ? a : b, 3008);
+        for (int r = 1; r <= ROUND; r++) {
+            if (me == 0) {
+                atomic_store(ping, r);
+                while (atomic_load(pong) != r)
+                    ;
+            } else {
+                while (atomic_load(ping) != r)
+                    ;
+                atomic_store(pong, r);
+            }
+        }
+    }
+    pthread_barrier_wait(&bar);
+    /* one counter, incremented through both mappings in turn */
+    for (int k = 0; k < ADDS; k++)
+        atomic_fetch_add(word(k % 2 ? a : b, 2048), 1);
+    return NULL;
+}
+
+int main(void) {
+    char path[] = "shared_map.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return 1;
+    unlink(path);
+    if (ftruncate(fd, 8192)) return 1;
+    a = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    b = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (a == MAP_FAILED || b == MAP_FAILED) return 1;
+    printf("two mappings at different addresses: %d\n", a != b);
+    strcpy(a + 3500, "hello through a");
+    printf("b sees: %s\n", b + 3500);
+    strcpy(b + 3600, "and back through b");
+    printf("a sees: %s\n", a + 3600);
+
+    pthread_barrier_init(&bar, NULL, NT);
+    pthread_t t[NT];
+    for (long i = 0; i < NT; i++)
+        pthread_create(&t[i], NULL, worker, (void *)i);
+    for (int i = 0; i < NT; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < NT; i++)
+        printf("thread %d read every slot through the other mapping: %s\n", i,
+               ok[i] ? "yes" : "no");
+    printf("token rounds seen through a: %d, through b: %d\n", atomic_load(word(a, 3008)),
+           atomic_load(word(b, 3000)));
+    printf("counter: %d (expected %d)\n", atomic_load(word(a, 2048)), NT * ADDS);
+
+    printf("msync=%d\n", msync(b, 8192, MS_SYNC));
+    char buf[32] = {0};
+    pread(fd, buf, 18, 3600);
+    printf("file after msync: %s\n", buf);
+    int c = 0;
+    pread(fd, &c, sizeof c, 4096 + 2048);
+    printf("file counter: %d\n", c);
+
+    /* the first mapping goes; the second still shares with a third */
+    munmap(a, 8192);
+    char *d = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    strcpy(b + 4096 + 512, "b after a went");
+    printf("third mapping sees: %s\n", d + 512);
+    strcpy(d + 600, "written through the third");
+    printf("b sees: %s\n", b + 4096 + 600);
+    munmap(d, 4096);
+    munmap(b, 8192);
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 25, 4096 + 600);
+    printf("file after munmap: %s\n", buf);
+    close(fd);
+    return 0;
+}

@@ -56,7 +56,7 @@ static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
 }
 
 static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
-                             struct dir_actions *acts);
+                             void **adopt, struct dir_actions *acts);
 
 /* dir_lock held. Node 0's messages are applied right here, on the thread
  * that runs the directory, when that keeps its link FIFO (nothing queued
@@ -70,7 +70,7 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
         dsm_node_in_exec(&m->dsm, a->page * DSM_PAGE_SIZE))
         return false;
     struct dsm_pages *ps = &m->dsm.pages;
-    uint8_t buf[DSM_PAGE_SIZE];
+    void *buf = NULL;
     int r = 0;
     switch (a->kind) {
     case DIR_ACT_SEND: r = dsm_pages_on_data(ps, a->page, a->state, home_of(m, a->page)); break;
@@ -80,8 +80,13 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
         check(dir_inv_ack(&m->dir, a->page, 0, acts), "ack", a->page, 0);
         break;
     case DIR_ACT_FETCH:
+        /* node 0's copy is taken into a page that becomes the home copy
+         * itself: one 4 KiB copy per fetch instead of two */
+        buf = page_pool_get(&m->home_pool);
+        SHOAL_ASSERT(buf);
         r = dsm_pages_on_fetch(ps, a->page, a->state, buf);
-        if (!r) writeback_locked(m, a->page, 0, buf, acts);
+        if (!r) writeback_locked(m, a->page, 0, buf, &buf, acts);
+        page_pool_put(&m->home_pool, buf);
         break;
     }
     if (r && r != -EPROTO)
@@ -187,19 +192,26 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
     dir_actions_fini(&acts);
 }
 
+/* dir_lock held. adopt: NULL, or where data's pool page is; then the page
+ * itself becomes the home copy (no copy) and *adopt is set to the page to
+ * give back to the pool (the old home copy, or NULL). */
 static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
-                             struct dir_actions *acts) {
+                             void **adopt, struct dir_actions *acts) {
     const struct dir_entry *e = dir_find(&m->dir, page);
     /* only the owner's data of a known page may become the home copy */
     if (e && e->state == DSM_M && e->owner == node) {
         void *h = u64map_get(&m->home, page);
-        /* a shared mapping's page (cluster/alias.h) has no one address to split */
-        if (m->split_on && !alias_is_key(page)) mfs_on_writeback(m, e, node, h, data);
-        if (!h) {
-            h = page_pool_get(&m->home_pool);
-            SHOAL_ASSERT(h && !u64map_put(&m->home, page, h));
+        if (m->split_on) mfs_on_writeback(m, e, node, h, data);
+        if (adopt) {
+            SHOAL_ASSERT(!u64map_put(&m->home, page, *adopt));
+            *adopt = h;
+        } else {
+            if (!h) {
+                h = page_pool_get(&m->home_pool);
+                SHOAL_ASSERT(h && !u64map_put(&m->home, page, h));
+            }
+            memcpy(h, data, DSM_PAGE_SIZE);
         }
-        memcpy(h, data, DSM_PAGE_SIZE);
     }
     check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
     if (m->msplit) msplit_wake(m);
@@ -208,7 +220,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
-    writeback_locked(m, page, node, data, &acts);
+    writeback_locked(m, page, node, data, NULL, &acts);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);

@@ -368,7 +368,6 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     proc->mem.copy_files = true;
     proc->mem.layout_opaque = m;
     proc->mem.layout = layout_hook;
-    proc->mem.alias = malias_map;
     proc->cluster_ctx = m;
     proc->cluster = &master_ops;
 
@@ -386,7 +385,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if (!(m->net = net_node_create(&nc))) return -ENOMEM;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_CLUSTER_READY, h_ready, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_REQUEST, h_page_request, m);
-    net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_ACK, h_page_ack, m);
+    /* h_page_ack is done with the page when it returns: no copy of it */
+    net_node_on_borrowed(m->net, SHOAL__ENVELOPE__MSG_PAGE_ACK, h_page_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);

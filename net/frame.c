@@ -21,7 +21,7 @@ static void put_le32(uint8_t *p, uint32_t v) {
 
 void net_frame_fini(struct net_frame *f) {
     if (f->env) shoal__envelope__free_unpacked(f->env, NULL);
-    free(f->payload);
+    if (!f->payload_borrowed) free(f->payload);
     memset(f, 0, sizeof *f);
 }
 
@@ -33,8 +33,9 @@ void net_frame_decoder_init(struct net_frame_decoder *d, struct net_frame_limits
 /* Drops the frame in progress (its buffers), keeping limits and error. */
 static void reset_frame(struct net_frame_decoder *d) {
     free(d->pb);
-    free(d->payload);
+    if (!d->payload_borrowed) free(d->payload);
     d->pb = d->payload = NULL;
+    d->payload_borrowed = 0;
     d->hdr_got = 0;
     d->got = 0;
 }
@@ -45,6 +46,10 @@ void net_frame_decoder_fini(struct net_frame_decoder *d) {
 
 void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_limits lim) {
     d->lim = lim;
+}
+
+void net_frame_decoder_borrow(struct net_frame_decoder *d, int on) {
+    d->borrow = on != 0;
 }
 
 const char *net_frame_err_name(enum net_frame_err e) {
@@ -75,7 +80,8 @@ __attribute__((format(printf, 3, 4))) static int fail(struct net_frame_decoder *
 }
 
 /* Checks the 16-byte header and allocates exactly what it announces,
- * once it is known to be within the limits. */
+ * once it is known to be within the limits (in borrow mode the payload
+ * buffer waits for the payload's first bytes: it may need none). */
 static int start_frame(struct net_frame_decoder *d) {
     uint32_t magic = get_le32(d->hdr);
     d->pb_len = get_le32(d->hdr + 4);
@@ -93,8 +99,8 @@ static int start_frame(struct net_frame_decoder *d) {
         return fail(d, NET_FRAME_E_PAYLOAD_TOO_LARGE, "payload of %u bytes exceeds the limit of %u",
                     d->payload_len, d->lim.max_payload);
     d->pb = malloc(d->pb_len);
-    d->payload = d->payload_len ? malloc(d->payload_len) : NULL;
-    if (!d->pb || (d->payload_len && !d->payload))
+    d->payload = d->payload_len && !d->borrow ? malloc(d->payload_len) : NULL;
+    if (!d->pb || (d->payload_len && !d->borrow && !d->payload))
         return fail(d, NET_FRAME_E_NOMEM, "no memory for a %u+%u byte frame", d->pb_len,
                     d->payload_len);
     d->got = 0;
@@ -119,7 +125,9 @@ static int finish_frame(struct net_frame_decoder *d, struct net_frame *out) {
     out->payload = d->payload;
     out->payload_len = d->payload_len;
     out->flags = d->flags;
+    out->payload_borrowed = d->payload_borrowed;
     d->payload = NULL;
+    d->payload_borrowed = 0;
     reset_frame(d);
     return 1;
 }
@@ -156,7 +164,16 @@ int net_frame_feed(struct net_frame_decoder *d, const uint8_t *data, size_t len,
             if (d->got < d->pb_len) {
                 if (n > d->pb_len - d->got) n = (size_t)(d->pb_len - d->got);
                 memcpy(d->pb + d->got, data + used, n);
+            } else if (!d->payload && n == d->payload_len) {
+                /* borrow mode, the whole payload is here: no copy */
+                d->payload = (uint8_t *)(uintptr_t)(data + used);
+                d->payload_borrowed = 1;
             } else {
+                if (!d->payload && !(d->payload = malloc(d->payload_len))) {
+                    *consumed = used;
+                    return fail(d, NET_FRAME_E_NOMEM, "no memory for a %u byte payload",
+                                d->payload_len);
+                }
                 memcpy(d->payload + (d->got - d->pb_len), data + used, n);
             }
             d->got += n;

@@ -53,12 +53,16 @@ enum net_frame_err {
 };
 
 /* One decoded message. The caller owns it; net_frame_fini() frees it. A
- * consumer may take the payload (set payload to NULL) to keep it. */
+ * consumer may take the payload (set payload to NULL) to keep it, unless
+ * payload_borrowed: then the payload lies in the bytes given to
+ * net_frame_feed (a decoder in borrow mode), valid only until the caller
+ * reuses them, and a consumer that keeps it must copy it. */
 struct net_frame {
     Shoal__Envelope *env;
     uint8_t *payload; /* NULL when payload_len == 0 */
     uint32_t payload_len;
     uint32_t flags;
+    uint32_t payload_borrowed; /* 1: payload is not ours to free (above) */
 };
 
 void net_frame_fini(struct net_frame *f);
@@ -69,8 +73,10 @@ struct net_frame_decoder {
     uint32_t hdr_got;
     uint32_t pb_len, payload_len, flags;
     uint8_t *pb;      /* Envelope bytes being accumulated */
-    uint8_t *payload; /* payload being accumulated */
+    uint8_t *payload; /* payload being accumulated (or borrowed) */
     uint64_t got;     /* bytes of pb + payload accumulated so far */
+    uint32_t borrow;  /* net_frame_decoder_borrow: may point into fed bytes */
+    uint32_t payload_borrowed;
     enum net_frame_err err;
     char why[160]; /* the precise reason of the last error */
 };
@@ -80,6 +86,12 @@ void net_frame_decoder_fini(struct net_frame_decoder *d);
 /* Takes effect from the next frame header (the current frame keeps the
  * limits it was checked against). */
 void net_frame_decoder_set_limits(struct net_frame_decoder *d, struct net_frame_limits lim);
+/* Borrow mode: a payload that arrives whole in one net_frame_feed call is
+ * not copied; the frame points into the fed bytes (payload_borrowed). For
+ * a caller that delivers each frame, and finishes with it, before it
+ * reuses its buffer (the TCP backend's receive buffer): a page frame then
+ * costs no malloc and no 4 KiB copy. Off by default. */
+void net_frame_decoder_borrow(struct net_frame_decoder *d, int on);
 
 /* Feeds up to len bytes. Returns 1 when a frame is complete (*out filled;
  * *consumed says how many bytes of data it used, the rest belong to the

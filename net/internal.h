@@ -54,6 +54,7 @@ struct net_listener {
 struct net_handler {
     net_msg_fn fn;
     void *arg;
+    int borrows; /* net_node_on_borrowed: takes a payload in place */
 };
 
 struct net_watch {
@@ -90,7 +91,9 @@ void net_conn_init(struct net_conn *c, struct net_node *n, const struct net_tran
 void net_node_attach(struct net_node *n, struct net_conn *c);
 int net_node_admit(void *node, uint32_t requested, uint32_t *assigned, char *why, size_t n);
 void net_node_conn_up(struct net_node *n, struct net_conn *c);
-void net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f);
+/* 0, or -ENOMEM: no memory to give a borrowed payload to a handler that
+ * may keep it (the frame was not delivered; the connection must close). */
+int net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f);
 /* Detaches c. report: tell the embedder (on_peer_lost if c was up). */
 void net_node_conn_down(struct net_node *n, struct net_conn *c, const char *reason, int report);
 /* A dial's attempt ended before authentication; retry says whether the

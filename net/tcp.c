@@ -47,6 +47,7 @@ struct tcp_conn {
     struct event *rev;       /* EV_READ on fd, with the peer timeout once up */
     uint8_t *rbuf;           /* RBUF_SIZE bytes: what one recv takes */
     struct event *flush_ev;  /* activated by the loop thread's senders: write outq */
+    int flush_armed;         /* loop thread: flush_ev is active, frames wait for it */
     struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
@@ -148,8 +149,32 @@ static void write_locked(struct tcp_conn *t) {
     }
 }
 
+/* Writes one frame (buf, then payload) to the socket at once, straight
+ * from the caller's buffers: no copy into outq. Returns how many bytes
+ * the kernel took; a failed write is left in werr (the loop thread
+ * closes). Under mu, with outq empty, so the frame keeps its place. */
+static size_t write_frame_now(struct tcp_conn *t, const uint8_t *buf, size_t len,
+                              const void *payload, size_t payload_len) {
+    struct iovec io[2] = {{(void *)buf, len}, {(void *)payload, payload_len}};
+    struct msghdr mh = {.msg_iov = io, .msg_iovlen = payload_len ? 2 : 1};
+    for (;;) {
+        ssize_t w = sendmsg(t->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) return (size_t)w;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) t->werr = errno;
+        return 0;
+    }
+}
+
 /* Queues one frame. internal: a handshake or Error frame, allowed before
- * the connection is up. */
+ * the connection is up.
+ *
+ * A frame that finds nothing queued before it is written at once from the
+ * caller's buffers (a 4 KiB page is not copied into outq first), by any
+ * thread; on the loop thread only the first frame of an iteration
+ * (flush_armed clear), so the answers its handlers send after it still go
+ * out together at the end of the iteration. What the kernel does not
+ * take is queued as before. */
 static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
                    uint32_t payload_len, uint32_t flags, int internal) {
     uint8_t *buf;
@@ -162,8 +187,32 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     int ok = st == NET_CONN_UP || (internal && st == NET_CONN_HANDSHAKE);
     int r = 0;
     bool wake = false;
+    size_t total = (size_t)len + payload_len, sent = 0;
+    if (ok && !t->emul_timer && st == NET_CONN_UP && t->fd >= 0 && !t->werr &&
+        !(on_loop && t->flush_armed) && !evbuffer_get_length(t->outq)) {
+        sent = write_frame_now(t, buf, (size_t)len, payload, payload_len);
+        wake = t->werr != 0;
+    }
     if (!ok) {
         r = -ENOTCONN;
+    } else if (sent == total || t->werr) {
+        /* all written, or the connection is failing (the loop closes it) */
+    } else if (sent) {
+        /* the kernel took part of it: the rest waits for wev */
+        bool fail =
+            sent < (size_t)len
+                ? evbuffer_add(q, buf + sent, (size_t)len - sent) ||
+                      (payload_len && evbuffer_add(q, payload, payload_len))
+                : evbuffer_add(q, (const uint8_t *)payload + (sent - (size_t)len), total - sent);
+        if (fail) {
+            /* part of the frame is in the stream and the rest is not */
+            atomic_store(&t->c.state, NET_CONN_CLOSING);
+            snprintf(t->reason, sizeof t->reason, "out of memory queueing a frame");
+            t->report = 1;
+            r = -ENOMEM;
+        } else {
+            event_add(t->wev, NULL);
+        }
     } else if (evbuffer_add_reference(q, buf, (size_t)len, free_frame_buf, NULL)) {
         r = -ENOMEM;
     } else {
@@ -194,8 +243,10 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
             atomic_fetch_add_explicit(&stats_of(t)->msgs_tx[env->msg_case], 1,
                                       memory_order_relaxed);
     }
-    if (r != 0 ? r != -ENOTCONN : on_loop || t->emul_timer || wake)
+    if (r != 0 ? r != -ENOTCONN : on_loop || t->emul_timer || wake) {
+        if (on_loop) t->flush_armed = 1;
         event_active(t->flush_ev, EV_WRITE, 0);
+    }
     return r;
 }
 
@@ -343,6 +394,7 @@ static size_t emul_flush(struct tcp_conn *t) {
  * a failed write, or once a closing connection has written everything. */
 static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
+    t->flush_armed = 0;
     if (!t->bev) return;
     size_t waiting = 0;
     pthread_mutex_lock(&t->mu);
@@ -457,7 +509,12 @@ static void on_up_frame(struct tcp_conn *t, struct net_frame *f) {
         tcp_down(t, why);
         return;
     } else {
-        if (type != SHOAL__ENVELOPE__MSG_HEARTBEAT) net_node_deliver(t->c.node, &t->c, f);
+        if (type == SHOAL__ENVELOPE__MSG_HEARTBEAT || !net_node_deliver(t->c.node, &t->c, f))
+            return;
+        /* a frame lost to memory: the stream's meaning is broken */
+        snprintf(why, sizeof why, "out of memory for a %u-byte payload", f->payload_len);
+        log_error("net: dropping %s: %s", t->c.name, why);
+        close_with_error(t, SHOAL__ERROR_CODE__ERROR_UNSPECIFIED, why);
         return;
     }
     atomic_fetch_add_explicit(&stats_of(t)->protocol_errors, 1, memory_order_relaxed);
@@ -566,6 +623,9 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     net_conn_init(&t->c, n, &tcp_ops, tcp_free, tcp_shutdown);
     pthread_mutex_init(&t->mu, NULL);
     net_frame_decoder_init(&t->dec, NET_FRAME_LIMITS_HANDSHAKE);
+    /* feed() delivers and finishes each frame before the next recv reuses
+     * rbuf: a page's payload is read in place, with no copy */
+    net_frame_decoder_borrow(&t->dec, 1);
     net_auth_init(&t->auth, role, &n->cfg.key, net_node_id(n), n->build);
     if (role == NET_AUTH_SERVER) net_auth_set_admit(&t->auth, net_node_admit, n);
     t->fd = -1;

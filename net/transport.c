@@ -80,14 +80,22 @@ struct net_node *net_node_create(const struct net_config *cfg) {
     return n;
 }
 
-int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg) {
+static int set_handler(struct net_node *n, unsigned type, net_msg_fn fn, void *arg, int borrows) {
     if (!net_msg_name(type) || net_msg_is_handshake(type) ||
         type == SHOAL__ENVELOPE__MSG_HEARTBEAT || type == SHOAL__ENVELOPE__MSG_ERROR) {
         log_error("net: no handler can be registered for message type %u", type);
         return -EINVAL;
     }
-    n->handlers[type] = (struct net_handler){fn, arg};
+    n->handlers[type] = (struct net_handler){fn, arg, borrows};
     return 0;
+}
+
+int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg) {
+    return set_handler(n, type, fn, arg, 0);
+}
+
+int net_node_on_borrowed(struct net_node *n, unsigned type, net_msg_fn fn, void *arg) {
+    return set_handler(n, type, fn, arg, 1);
 }
 
 static void *loop_main(void *arg) {
@@ -369,14 +377,23 @@ void net_node_conn_up(struct net_node *n, struct net_conn *c) {
     if (n->cfg.on_peer_up) n->cfg.on_peer_up(n, c, c->peer_id, n->cfg.arg);
 }
 
-void net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f) {
+int net_node_deliver(struct net_node *n, struct net_conn *c, struct net_frame *f) {
     const struct net_handler *h = &n->handlers[f->env->msg_case];
     if (!h->fn) {
         atomic_fetch_add_explicit(&n->stats.unhandled, 1, memory_order_relaxed);
         log_debug("net: %s from %s: no handler, dropped", net_msg_name(f->env->msg_case), c->name);
-        return;
+        return 0;
+    }
+    if (f->payload_borrowed && !h->borrows) {
+        /* a handler that may keep the frame gets a payload of its own */
+        uint8_t *own = malloc(f->payload_len);
+        if (!own) return -ENOMEM;
+        memcpy(own, f->payload, f->payload_len);
+        f->payload = own;
+        f->payload_borrowed = 0;
     }
     h->fn(c, f, h->arg);
+    return 0;
 }
 
 void net_node_conn_down(struct net_node *n, struct net_conn *c, const char *reason, int report) {

@@ -116,6 +116,11 @@ struct net_stats {
 /* NULL on failure (logged). Handlers are registered before start. */
 struct net_node *net_node_create(const struct net_config *cfg);
 int net_node_on(struct net_node *n, unsigned type, net_msg_fn fn, void *arg);
+/* The same, for a handler that is done with the frame's payload when it
+ * returns (it never keeps the frame): it may get the page in place, in
+ * the receive buffer (payload_borrowed), with no copy. Any other handler
+ * gets a payload of its own. */
+int net_node_on_borrowed(struct net_node *n, unsigned type, net_msg_fn fn, void *arg);
 /* Starts the loop thread. Returns 0 or negative errno. */
 int net_node_start(struct net_node *n);
 /* Stops the loop, drops every connection (no callbacks), frees n and its

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cluster/cpu_msg.h"
-#include "cluster/dsm_alias.h"
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
@@ -46,7 +45,6 @@ struct layout_item {
     struct layout_item *next;
     uint64_t req_id, addr, len;
     int op, prot, kind;
-    uint64_t alias_key;
 };
 
 struct slave {
@@ -207,9 +205,6 @@ static void *layout_worker(void *arg) {
         case SHOAL__LAYOUT_OP__LAYOUT_DISCARD:
             r = gs_madvise(gs, it->addr, it->len, MADV_DONTNEED);
             break;
-        case SHOAL__LAYOUT_OP__LAYOUT_ALIAS: /* right after its LAYOUT_MAP */
-            dsm_alias_add(&s->dsm, it->addr, it->len, it->alias_key);
-            break;
         default: break;
         }
         if (r)
@@ -232,8 +227,7 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!s->proc) return;
     struct layout_item *it = calloc(1, sizeof *it);
     SHOAL_ASSERT(it);
-    *it = (struct layout_item){NULL,  l->req_id, l->addr,      l->len,
-                               l->op, l->prot,   (int)l->kind, l->alias_key};
+    *it = (struct layout_item){NULL, l->req_id, l->addr, l->len, l->op, l->prot, (int)l->kind};
     pthread_mutex_lock(&s->lock);
     if (s->lq_tail)
         s->lq_tail->next = it;
@@ -791,7 +785,8 @@ int slave_run_once(const struct slave_config *cfg) {
     nc.arg = s;
     if (!(s->net = net_node_create(&nc))) return 1;
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_SETUP, h_setup, s);
-    net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_GRANT, h_grant, s);
+    /* h_grant is done with the page when it returns: no copy of it */
+    net_node_on_borrowed(s->net, SHOAL__ENVELOPE__MSG_PAGE_GRANT, h_grant, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE, h_invalidate, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT, h_split, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE, h_response, s);

@@ -133,6 +133,59 @@ static void test_back_to_back(void) {
     free(a), free(b), free(buf);
 }
 
+/* Borrow mode: a payload that arrives whole in one call points into the
+ * fed bytes (no copy); one split across calls is copied as before; a
+ * frame that fails after borrowing frees nothing it does not own. */
+static void test_borrow(void) {
+    uint8_t *buf;
+    size_t len = grant_frame(&buf, 5, 0x5a);
+    size_t hdr = len - NET_PAGE_SIZE, used;
+    struct net_frame f = {0};
+    net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
+    net_frame_decoder_borrow(&dec, 1);
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf, len, &used, &f), 1);
+    CU_ASSERT_EQUAL(used, len);
+    CU_ASSERT(f.payload_borrowed);
+    CU_ASSERT_PTR_EQUAL(f.payload, buf + hdr);
+    CU_ASSERT_EQUAL(f.env->page_grant->page, 5);
+    net_frame_fini(&f); /* must not free buf + hdr */
+    /* header and envelope in one call, the payload in two: copied */
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf, hdr + 100, &used, &f), 0);
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf + hdr + 100, len - hdr - 100, &used, &f), 1);
+    CU_ASSERT(!f.payload_borrowed);
+    CU_ASSERT_EQUAL(f.payload[0], 0x5a);
+    CU_ASSERT_EQUAL(f.payload[NET_PAGE_SIZE - 1], 0x5a);
+    net_frame_fini(&f);
+    /* the header alone, then the rest whole: borrowed */
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf, hdr, &used, &f), 0);
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf + hdr, NET_PAGE_SIZE, &used, &f), 1);
+    CU_ASSERT(f.payload_borrowed);
+    CU_ASSERT_PTR_EQUAL(f.payload, buf + hdr);
+    net_frame_fini(&f);
+    net_frame_decoder_fini(&dec);
+    /* a payload where the type carries none: refused after borrowing */
+    uint8_t *bad = malloc(len);
+    memcpy(bad, buf, len);
+    Shoal__Heartbeat hb = SHOAL__HEARTBEAT__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t *h;
+    long hn = net_frame_encode(&env, NET_PAGE_SIZE, NET_FRAME_F_PAGE, &h);
+    CU_ASSERT_FATAL(hn > 16 && (size_t)hn <= hdr);
+    memcpy(bad + hdr - (size_t)hn, h, (size_t)hn);
+    free(h);
+    net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
+    net_frame_decoder_borrow(&dec, 1);
+    CU_ASSERT_EQUAL(
+        net_frame_feed(&dec, bad + hdr - (size_t)hn, (size_t)hn + NET_PAGE_SIZE, &used, &f), -1);
+    CU_ASSERT_EQUAL(dec.err, NET_FRAME_E_INVALID);
+    CU_ASSERT_PTR_NULL(f.env);
+    net_frame_decoder_fini(&dec);
+    free(bad);
+    free(buf);
+}
+
 static void test_bad_magic(void) {
     uint8_t buf[64];
     size_t n = raw_frame(buf, 0x12345678, "x", 1, NULL, 0, 0);
@@ -415,6 +468,7 @@ void test_register(void) {
     CU_add_test(s, "round trip", test_roundtrip);
     CU_add_test(s, "byte by byte", test_byte_by_byte);
     CU_add_test(s, "back to back", test_back_to_back);
+    CU_add_test(s, "borrow mode", test_borrow);
     CU_add_test(s, "bad magic", test_bad_magic);
     CU_add_test(s, "bad flags", test_bad_flags);
     CU_add_test(s, "empty header", test_empty_header);

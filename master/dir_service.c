@@ -201,7 +201,8 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
     /* only the owner's data of a known page may become the home copy */
     if (e && e->state == DSM_M && e->owner == node) {
         void *h = u64map_get(&m->home, page);
-        if (m->split_on) mfs_on_writeback(m, e, node, h, data);
+        /* a shared mapping's page (cluster/alias.h) has no one address to split */
+        if (m->split_on && !alias_is_key(page)) mfs_on_writeback(m, e, node, h, data);
         if (adopt) {
             SHOAL_ASSERT(!u64map_put(&m->home, page, *adopt));
             *adopt = h;

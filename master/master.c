@@ -368,6 +368,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     proc->mem.copy_files = true;
     proc->mem.layout_opaque = m;
     proc->mem.layout = layout_hook;
+    proc->mem.alias = malias_map;
     proc->cluster_ctx = m;
     proc->cluster = &master_ops;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cluster/cpu_msg.h"
+#include "cluster/dsm_alias.h"
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
@@ -45,6 +46,7 @@ struct layout_item {
     struct layout_item *next;
     uint64_t req_id, addr, len;
     int op, prot, kind;
+    uint64_t alias_key;
 };
 
 struct slave {
@@ -205,6 +207,9 @@ static void *layout_worker(void *arg) {
         case SHOAL__LAYOUT_OP__LAYOUT_DISCARD:
             r = gs_madvise(gs, it->addr, it->len, MADV_DONTNEED);
             break;
+        case SHOAL__LAYOUT_OP__LAYOUT_ALIAS: /* right after its LAYOUT_MAP */
+            dsm_alias_add(&s->dsm, it->addr, it->len, it->alias_key);
+            break;
         default: break;
         }
         if (r)
@@ -227,7 +232,8 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!s->proc) return;
     struct layout_item *it = calloc(1, sizeof *it);
     SHOAL_ASSERT(it);
-    *it = (struct layout_item){NULL, l->req_id, l->addr, l->len, l->op, l->prot, (int)l->kind};
+    *it = (struct layout_item){NULL,  l->req_id, l->addr,      l->len,
+                               l->op, l->prot,   (int)l->kind, l->alias_key};
     pthread_mutex_lock(&s->lock);
     if (s->lq_tail)
         s->lq_tail->next = it;

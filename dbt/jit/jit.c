@@ -327,6 +327,14 @@ static void lower_body(struct jit_ctx *c) {
             ra_end_insn(c, i);
             continue;
         }
+        if (c->lazy) {
+            c->lazy_win = c->lazy[k] == LAZY_FAULT32 ? 32 : c->lazy[k] == LAZY_FAULT64 ? 64 : 0;
+            if (c->lazy[k] == LAZY_SAVE) {
+                loop_lazy_save(c, i);
+                ra_end_insn(c, i);
+                continue;
+            }
+        }
         if (!(pure_op(i->op) && c->t[i->dst].last_use < 0) && (int32_t)k != c->term_fuse &&
             !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP))
             lower_insn(c, i);
@@ -334,6 +342,55 @@ static void lower_body(struct jit_ctx *c) {
     }
     c->cur = b->n;
     if (!c->fail) lower_term(c);
+}
+
+/* NZCV stores kept only for the faults of the accesses before the store
+ * that overwrites them (opt_flags.c: FL_STORE, FL_ACCESS) of a FLAGS_SUB
+ * used by nothing but such a store and lazy exits that pack their own
+ * cmp: the FLAGS_SUB saves its operands in JIT_LAZY_SLOT instead
+ * (LAZY_SAVE), the store is not made (LAZY_SKIP) and the faults of those
+ * accesses compute NZCV from the slots (LAZY_FAULT32/64: fault records,
+ * bounds stubs). Needs pext like the stubs. Returns the marks. */
+static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint8_t *fl,
+                                unsigned features) {
+    if ((features & (JIT_F_BMI2 | JIT_F_LAHF)) != (JIT_F_BMI2 | JIT_F_LAHF)) return m;
+    int32_t *def = malloc(b->ntemps * sizeof *def);
+    uint32_t *uses = calloc(b->ntemps, sizeof *uses);
+    SHOAL_ASSERT(def && uses);
+    for (uint32_t t = 0; t < b->ntemps; t++)
+        def[t] = -1;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            uses[i->a[a]]++;
+        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
+    }
+    if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) uses[b->term.temp]++;
+    for (uint32_t k = 0; k < b->n; k++) {
+        if (fl[k] != FL_STORE) continue;
+        ir_temp f = b->insns[k].a[0];
+        int32_t d = def[f];
+        if (d < 0 || b->insns[d].op != IR_FLAGS_SUB) continue;
+        uint32_t packed = 0;
+        for (uint32_t e = 0; m && e < b->n; e++)
+            packed += b->insns[e].op == IR_EXITC && b->insns[e].sz == 32 && b->insns[e].a[2] == f &&
+                      m[e] == LAZY_PACK;
+        if (uses[f] != packed + 1) continue;
+        if (!m) {
+            m = calloc(b->n, 1);
+            SHOAL_ASSERT(m);
+        }
+        m[d] = LAZY_SAVE;
+        m[k] = LAZY_SKIP;
+        for (uint32_t e = k + 1; e < b->n; e++) {
+            const struct ir_insn *x = &b->insns[e];
+            if (x->op == IR_STCPU && x->imm == CPU_OFF(nzcv)) break; /* the overwrite */
+            if (fl[e] == FL_ACCESS) m[e] = b->insns[d].sz == 64 ? LAZY_FAULT64 : LAZY_FAULT32;
+        }
+    }
+    free(def);
+    free(uses);
+    return m;
 }
 
 void *jit_compile(struct jit *j, const struct ir_block *b) {
@@ -348,8 +405,10 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     memset(&c, 0, sizeof c);
     struct ir_block opt;
     opt.insns = NULL;
+    uint8_t *fault_lazy = NULL;
     if (!(j->off & JIT_OFF_FLAGS) && b->n) {
-        jit_opt_flags(b, &opt, !(j->off & JIT_OFF_LAZYEXIT));
+        jit_opt_flags(b, &opt, !(j->off & JIT_OFF_LAZYEXIT),
+                      (j->off & JIT_OFF_LAZYLOOP) ? NULL : &fault_lazy);
         b = &opt;
     }
     c.term_fuse = find_term_fuse(b);
@@ -368,6 +427,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
+    if (fault_lazy) c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features);
+    free(fault_lazy);
     /* A self-loop's first iteration runs unpinned (peel): a block that is
      * mostly left by a side exit (a dispatch loop) then pays no pin loads
      * and stores per entry; the back edge enters the pinned loop. */

@@ -177,7 +177,11 @@ struct jit_ctx {
                                   lowered as cmp + jcc there, or -1; NULL: none */
     uint8_t *lazy;             /* per insn (NULL: none): LAZY_PACK on an EXITC whose stub
                                   packs NZCV from its cmp's host flags, LAZY_SKIP on the
-                                  FLAGS_SUB that thereby is not computed */
+                                  FLAGS_SUB that thereby is not computed (or an NZCV store
+                                  not made), LAZY_SAVE on a FLAGS_SUB whose operands go to
+                                  JIT_LAZY_SLOT instead, LAZY_FAULT32/64 on the accesses
+                                  whose faults compute NZCV from there */
+    uint8_t lazy_win;          /* 32/64 while lowering a LAZY_FAULT access, else 0 */
     /* Self-loop mode (loop.c): a block that branches to its own start
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */
@@ -232,6 +236,7 @@ void loop_peeled_entry(struct jit_ctx *c);
 void loop_lazy_plan(struct jit_ctx *c);
 bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i);
 void loop_lazy_emit(struct x86_buf *b, unsigned sz);
+void loop_lazy_save(struct jit_ctx *c, const struct ir_insn *i);
 uint32_t loop_nzcv_sub(uint64_t a, uint64_t b, unsigned sz);
 void ra_loop_backedge(struct jit_ctx *c);
 /* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
@@ -267,9 +272,14 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i);
 int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i);
 /* opt_flags.c: out = b with the NZCV traffic optimised (out->insns is
  * malloc'd; the rest of b is shared). */
-enum { LAZY_PACK = 1, LAZY_SKIP = 2 };
+enum { LAZY_PACK = 1, LAZY_SKIP = 2, LAZY_SAVE = 3, LAZY_FAULT32 = 4, LAZY_FAULT64 = 5 };
+/* fault_lazy (NULL: not wanted) gets per out insn (or NULL: none)
+ * FL_STORE on an NZCV store kept only for the faults of the accesses
+ * (FL_ACCESS) before the store that overwrites it. */
+enum { FL_STORE = 1, FL_ACCESS = 2 };
 
-void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits);
+void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits,
+                   uint8_t **fault_lazy);
 void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cold(struct jit_ctx *c);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);

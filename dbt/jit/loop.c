@@ -236,16 +236,21 @@ void loop_lazy_plan(struct jit_ctx *c) {
 bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i) {
     int32_t k = (int32_t)c->cur;
     if (k == c->lazy_def) {
-        struct x86_buf *b = c->buf;
-        int32_t imm;
-        x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT), ra_reg(c, i->a[0]));
-        if (ra_imm32(c, i->a[1], &imm))
-            x86_store_i32(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), imm);
-        else
-            x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), ra_reg(c, i->a[1]));
+        loop_lazy_save(c, i);
         return c->lazy_on;
     }
     return c->lazy_on && k == c->lazy_store;
+}
+
+/* The operands of FLAGS_SUB i to JIT_LAZY_SLOT (two stores). */
+void loop_lazy_save(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    int32_t imm;
+    x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT), ra_reg(c, i->a[0]));
+    if (ra_imm32(c, i->a[1], &imm))
+        x86_store_i32(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), imm);
+    else
+        x86_store(b, 64, x86_mem(RSP, JIT_LAZY_SLOT + 8), ra_reg(c, i->a[1]));
 }
 
 /* cpu->nzcv = NZCV of a - b from the slots (exit and bounds stubs).

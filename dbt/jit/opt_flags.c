@@ -19,7 +19,13 @@
  *    flags itself when taken, so the fall-through path neither packs nor
  *    stores them (the JIT's stub packs its cmp's host flags: jit.c,
  *    find_lazy). A memory access or helper in between still keeps the
- *    store, so faults keep seeing precise flags.
+ *    store, so faults keep seeing precise flags;
+ *  - with fault_lazy (switch: SHOAL_JIT_DISABLE=lazycmp), a store that
+ *    only memory accesses observe before it is overwritten is kept, its
+ *    side exits become lazy all the same, and it and those accesses are
+ *    marked (FL_STORE, FL_ACCESS): the JIT may then save the compare's
+ *    operands instead of packing the flags and have the accesses' faults
+ *    compute them (jit.c, find_fault_lazy).
  * Flag computations left without a use are then dropped by the driver
  * like any dead pure op. The rewritten block means exactly what the
  * original means, which tests/jitdiff checks against the interpreter. */
@@ -115,7 +121,8 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
     return true;
 }
 
-void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits) {
+void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits,
+                   uint8_t **fault_lazy) {
     *out = *b;
     struct pass p = {.ntemps = b->ntemps};
     /* Each insn yields at most two (a constant and a fused COND or FLAGS_SUB). */
@@ -133,6 +140,8 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
         p.ren[t] = (ir_temp)t;
     }
     int32_t pending = -1; /* index of an nzcv store nothing has observed yet */
+    bool faulted = false; /* only memory accesses (their faults) observed it */
+    uint8_t *fl = NULL;   /* fault_lazy marks, in out indices */
     bool known = false;   /* nz holds the value of cpu->nzcv */
     ir_temp nz = 0;
     for (uint32_t k = 0; k < b->n; k++) {
@@ -158,14 +167,27 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
         case IR_STCPU:
             if (!touches_nzcv(&x)) break;
             if (exact_nzcv(&x)) {
+                if (pending >= 0 && faulted) {
+                    /* kept (faults see it), and the accesses in between
+                     * marked: the JIT may save the compare's operands
+                     * instead (jit.c, find_fault_lazy) */
+                    if (!fl) fl = calloc(2 * (size_t)b->n + 1, 1);
+                    SHOAL_ASSERT(fl);
+                    fl[pending] = FL_STORE;
+                    for (uint32_t e = (uint32_t)pending + 1; e < p.n; e++)
+                        if (p.out[e].op == IR_LD || p.out[e].op == IR_ST || p.out[e].op == IR_LDV ||
+                            p.out[e].op == IR_STV)
+                            fl[e] = FL_ACCESS;
+                }
                 if (pending >= 0) {
-                    dead[pending] = true;
+                    if (!faulted) dead[pending] = true;
                     for (uint32_t e = 0; e < nexits; e++) {
                         p.out[exits[e]].sz = 32;
                         p.out[exits[e]].a[2] = p.out[pending].a[0];
                     }
                 }
                 nexits = 0;
+                faulted = false;
                 pending = (int32_t)append(&p, &x);
                 known = true;
                 nz = x.a[0];
@@ -185,7 +207,12 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
         case IR_ST:
         case IR_LDV:
         case IR_STV:
-            pending = -1; /* the flags are observable there */
+            /* the flags are observable there, by a fault only */
+            if (fault_lazy && pending >= 0) {
+                faulted = true;
+                break;
+            }
+            pending = -1;
             nexits = 0;
             break;
         case IR_EXITC:
@@ -211,6 +238,15 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
     uint32_t n = 0;
     for (uint32_t k = 0; k < p.n; k++)
         if (!dead[k]) p.out[n++] = p.out[k];
+    if (fault_lazy) {
+        /* compacted like the insns (dead ones are never marked) */
+        if (fl) {
+            uint32_t m = 0;
+            for (uint32_t k = 0; k < p.n; k++)
+                if (!dead[k]) fl[m++] = fl[k];
+        }
+        *fault_lazy = fl;
+    }
     out->insns = p.out;
     out->n = out->cap = n;
     out->ntemps = p.ntemps;

@@ -3,7 +3,9 @@
  * result matches the code, and rewriting code a block took in through a
  * followed branch (also below the block's entry pc) invalidates that
  * block. Run on the JIT, the JIT without following / side exits
- * (SHOAL_JIT_DISABLE=follow,sidexit) and the interpreter. */
+ * (SHOAL_JIT_DISABLE=follow,sidexit), without saved compare operands in
+ * place of NZCV stores kept for faults (lazycmp: lazy_exit's faults) and
+ * the interpreter. */
 #include <CUnit/CUnit.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@
 
 #define MEM_SIZE HARNESS_MEM_SIZE
 
-enum { T_JIT, T_NOFOLLOW, T_NOSIDE, T_INTERP, NT };
+enum { T_JIT, T_NOFOLLOW, T_NOSIDE, T_NOLAZYCMP, T_INTERP, NT };
 
 /* 0x1000: movz x0, #1
  * 0x1004: b 0x1018
@@ -44,7 +46,7 @@ static void patch(struct dbt *d, struct cpu *cpu, uint64_t addr, uint32_t insn) 
 }
 
 static struct dbt *tier_new(int t, struct cpu *cpu) {
-    static const char *const off[NT] = {NULL, "follow", "sidexit", NULL};
+    static const char *const off[NT] = {NULL, "follow", "sidexit", "lazycmp", NULL};
     return harness_tier_new(cpu, t == T_INTERP, off[t]);
 }
 

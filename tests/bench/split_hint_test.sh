@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/split-hint: bench/split/run and bench/hint/run end to end on tiny
-# settings (2 nodes, 4 threads, one run each): every run passes its check,
+# settings (2 nodes, 4 threads, one run each, raw and emulated 1 GbE
+# network): every run passes its check,
 # the CSV files have their rows, the PNGs exist when matplotlib does, and
 # hint placement takes fewer remote faults than round-robin on both
 # grouped workloads (each group on its own node shares nothing remote).
@@ -18,7 +19,9 @@ python3 - "$work" <<'PY'
 import csv, importlib.util, os, sys
 w = sys.argv[1]
 split = list(csv.DictReader(open(os.path.join(w, "split", "points.csv"))))
-assert [p["case"] for p in split] == ["shared/no-split", "shared/split", "spread/no-split"], split
+for net in ("raw", "gbe"):
+    assert [p["case"] for p in split if p["network"] == net] == \
+        ["shared/no-split", "shared/split", "spread/no-split"], split
 assert all(float(p["throughput"]) > 0 for p in split), split
 hint = list(csv.DictReader(open(os.path.join(w, "hint", "points.csv"))))
 faults = {(p["workload"], p["input"], p["placement"]): float(p["faults"]) for p in hint}

@@ -73,8 +73,9 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
     push(gs, e);
 }
 
-/* A SysV segment's copy: the bytes of guest [start, end) (part of e)
- * that differ go to our own attach of it. Lock held. */
+/* A SysV segment's copy: the guest's stores to [start, end) (part of e),
+ * the bytes that differ from the shadow, go to our own attach of it.
+ * Lock held. */
 static void flush_shm(struct guest_space *gs, const struct gs_shared_file *e, uint64_t start,
                       uint64_t end) {
     for (uint64_t a = start; a < end; a += PAGE) {
@@ -83,9 +84,28 @@ static void flush_shm(struct guest_space *gs, const struct gs_shared_file *e, ui
         size_t n = e->memlen - so < PAGE ? (size_t)(e->memlen - so) : PAGE;
         if (!gs_check_locked(gs, a, n, PROT_READ)) continue;
         const uint8_t *g = gs_host(gs, a);
-        uint8_t *m = e->mem + so;
+        uint8_t *m = e->mem + so, *sh = e->shadow + so;
         for (size_t i = 0; i < n; i++)
-            if (g[i] != m[i]) m[i] = g[i];
+            if (g[i] != sh[i]) m[i] = sh[i] = g[i];
+    }
+}
+
+/* The other direction: bytes another process stored in the segment
+ * (segment != shadow) since the last exchange are copied into the guest
+ * range of e, where the guest can write it (a store on node 0: the DSM
+ * keeps it coherent). Flush first: where both changed, the guest wins.
+ * Lock held. */
+static void refresh_shm(struct guest_space *gs, const struct gs_shared_file *e) {
+    for (uint64_t a = e->start; a < e->end; a += PAGE) {
+        uint64_t so = e->off + (a - e->start);
+        if (so >= e->memlen) break;
+        size_t n = e->memlen - so < PAGE ? (size_t)(e->memlen - so) : PAGE;
+        const uint8_t *m = e->mem + so;
+        uint8_t *sh = e->shadow + so;
+        if (!memcmp(m, sh, n) || !gs_check_locked(gs, a, n, PROT_WRITE)) continue;
+        uint8_t *g = gs_host(gs, a);
+        for (size_t i = 0; i < n; i++)
+            if (m[i] != sh[i]) g[i] = sh[i] = m[i];
     }
 }
 
@@ -173,6 +193,10 @@ void sf_add_shm(struct guest_space *gs, uint64_t start, uint64_t len, uint8_t *m
     char name[40];
     snprintf(name, sizeof name, "/SYSV%08x (deleted)", (unsigned)key);
     e.name = strdup(name);
+    /* the guest copy was read from mem just now */
+    e.shadow = malloc(memlen ? memlen : 1);
+    SHOAL_ASSERT(e.shadow);
+    memcpy(e.shadow, mem, memlen);
     push(gs, e);
 }
 
@@ -201,7 +225,10 @@ static void release(struct guest_space *gs, struct gs_shared_file *e) {
     bool last = e->mem != NULL;
     for (size_t k = 0; last && k < gs->nsf; k++)
         if (&gs->sf[k] != e && gs->sf[k].mem == e->mem) last = false;
-    if (last) shmdt(e->mem);
+    if (last) {
+        shmdt(e->mem);
+        free(e->shadow);
+    }
     free(e->name);
 }
 
@@ -325,8 +352,25 @@ void sf_before_syscall(struct guest_space *gs, int nr, const uint64_t *a) {
     pthread_rwlock_unlock(&gs->lock);
 }
 
+/* Lock held: each SysV copy and its segment exchange what changed on
+ * either side since the last time. */
+static void sync_shm(struct guest_space *gs) {
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (!e->mem) continue;
+        if (e->writable) flush_shm(gs, e, e->start, e->end);
+        refresh_shm(gs, e);
+    }
+}
+
 void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t ret) {
     if (!atomic_load_explicit(&gs->nsf_live, memory_order_relaxed) || ret < 0) return;
+    if (nr == 260 || nr == 95) { /* wait4, waitid: a child's stores are seen after it ends */
+        pthread_rwlock_rdlock(&gs->lock);
+        sync_shm(gs);
+        pthread_rwlock_unlock(&gs->lock);
+        return;
+    }
     int in, out;
     uint64_t dev, ino;
     fds_of(nr, a, &in, &out);
@@ -354,6 +398,21 @@ void sf_flush_all(struct guest_space *gs) {
     pthread_rwlock_rdlock(&gs->lock);
     sf_flush_locked(gs, -1);
     pthread_rwlock_unlock(&gs->lock);
+}
+
+void sf_forked_child(struct guest_space *gs) {
+    /* the child's only thread: no lock (one another thread of the parent
+     * held at the fork would stay held here) */
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (!e->mem) continue;
+        for (uint64_t a = e->start; a < e->end; a += PAGE) {
+            uint64_t so = e->off + (a - e->start);
+            if (so >= e->memlen) break;
+            size_t n = e->memlen - so < PAGE ? (size_t)(e->memlen - so) : PAGE;
+            if (gs_check_locked(gs, a, n, PROT_READ)) memcpy(e->shadow + so, gs_host(gs, a), n);
+        }
+    }
 }
 
 void sf_fini(struct guest_space *gs) {

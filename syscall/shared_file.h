@@ -35,6 +35,10 @@ struct gs_shared_file {
      * space, where stores are written back instead of the file */
     uint8_t *mem;
     uint64_t memlen; /* the segment's size */
+    /* the segment's bytes as of the last exchange with this attach, so
+     * that a sync tells the guest's stores (guest != shadow) from another
+     * process's (segment != shadow): one per attach, like mem */
+    uint8_t *shadow;
 };
 
 /* ---- with gs->lock held for writing (guest_mem.c) ---- */
@@ -65,6 +69,10 @@ void sf_before_syscall(struct guest_space *gs, int nr, const uint64_t *a);
 void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t ret);
 /* Everything to the files (the process ends). */
 void sf_flush_all(struct guest_space *gs);
+/* A forked child (copy_files off from now on; its only thread, no lock
+ * taken): its SysV copies start from what the child has now, so that at
+ * its exit only its own stores reach the segment. */
+void sf_forked_child(struct guest_space *gs);
 /* Frees the records (the space goes). */
 void sf_fini(struct guest_space *gs);
 

@@ -11,6 +11,7 @@
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "syscall/host_signal.h"
+#include "syscall/shared_file.h"
 #include "syscall/vfork.h"
 
 #define HOST_THREAD_STACK (4u << 20) /* our own frames: syscall buffers, interpreter */
@@ -107,6 +108,7 @@ static void leave_cluster(struct task *t) {
     p->mem.layout_opaque = NULL;
     p->mem.alias = NULL;
     p->mem.copy_files = false;
+    sf_forked_child(&p->mem); /* after fork_done: the child's memory is whole */
 }
 
 /* A new process sharing nothing: a host fork of the whole emulator. */

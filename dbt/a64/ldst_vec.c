@@ -1,7 +1,10 @@
 /* A64 family: Advanced SIMD load/store structures. LD1-LD4/ST1-ST4
  * (multiple structures, interleaved), LD1-LD4/ST1-ST4 of one lane, and
- * LD1R-LD4R. Rare enough to be helpers; the translator only validates the
- * encoding and does the post-index writeback.
+ * LD1R-LD4R. The one-element-per-structure forms gcc's vectorizer and
+ * glibc use (LD1/ST1 of 1-4 registers, LD1/ST1 of one lane, LD1R) become
+ * plain IR loads and stores (LDV/STV, LD + STCPU, LD + replicate), which
+ * the JIT lowers inline; LD2-LD4/ST2-ST4 (interleaving) stay helpers. The
+ * translator validates the encoding and does the post-index writeback.
  *
  * Fields: q Q, l L (load), p opcode, z size, r R, o S, m Rm (post-index
  * register; 31 means "by the transfer size"). */
@@ -127,15 +130,46 @@ static uint64_t helper_single(struct cpu *cpu, uint64_t insn, uint64_t addr, uin
     return 0;
 }
 
-/* Calls the helper at Xn, then post-indexes by Xm or, for Rm = 31, by
- * the bytes transferred. */
-static void emit_struct(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn, unsigned bytes) {
+/* Post-indexes Xn by Xm or, for Rm = 31, by the bytes transferred. */
+static void post_index(struct a64_ctx *c, uint32_t insn, ir_temp base, unsigned bytes) {
     unsigned rn = BITS(insn, 9, 5), rm = BITS(insn, 20, 16);
-    ir_temp base = a64_read_xsp(c, rn);
-    a64_call_insn(c, fn, base, IR_ZERO, IR_ZERO);
     if (!BIT(insn, 23)) return;
     ir_temp off = rm == 31 ? ir_const(c->b, bytes) : a64_read_x(c, rm);
     a64_write_xsp(c, rn, ir_op2(c->b, IR_ADD, 64, base, off), true);
+}
+
+/* Calls the helper at Xn, then post-indexes. */
+static void emit_struct(struct a64_ctx *c, uint32_t insn, ir_helper_fn fn, unsigned bytes) {
+    ir_temp base = a64_read_xsp(c, BITS(insn, 9, 5));
+    a64_call_insn(c, fn, base, IR_ZERO, IR_ZERO);
+    post_index(c, insn, base, bytes);
+}
+
+static ir_temp addr_plus(struct a64_ctx *c, ir_temp base, unsigned off) {
+    return off ? ir_op2(c->b, IR_ADD, 64, base, ir_const(c->b, off)) : base;
+}
+
+/* LD1/ST1 of 1-4 consecutive registers: one LDV/STV each (on the
+ * little-endian host the element size does not matter). A load of
+ * several registers first touches the first and the last byte, so that a
+ * fault leaves every register as it was, as the helper does (the range
+ * spans at most two pages). */
+static void ld1_multi(struct a64_ctx *c, uint32_t insn, unsigned nregs) {
+    unsigned q = BIT(insn, 30), load = BIT(insn, 22), t = BITS(insn, 4, 0);
+    unsigned rbytes = 8u << q, sz = 64u << q;
+    ir_temp base = a64_read_xsp(c, BITS(insn, 9, 5));
+    if (load && nregs > 1) {
+        ir_ld(c->b, 8, base); /* a fault at the first byte reports Xn, as before */
+        ir_ld(c->b, 8, addr_plus(c, base, nregs * rbytes - 1));
+    }
+    for (unsigned r = 0; r < nregs; r++) {
+        ir_temp a = addr_plus(c, base, r * rbytes);
+        if (load)
+            ir_ldv(c->b, sz, a, (t + r) % 32);
+        else
+            ir_stv(c->b, sz, a, (t + r) % 32);
+    }
+    post_index(c, insn, base, nregs * rbytes);
 }
 
 static void trans_multi(struct a64_ctx *c, uint32_t insn) {
@@ -144,13 +178,46 @@ static void trans_multi(struct a64_ctx *c, uint32_t insn) {
         a64_unallocated(c);
         return;
     }
+    unsigned opcode = BITS(insn, 15, 12);
+    if (multi_layout[opcode].selem == 1) {
+        ld1_multi(c, insn, multi_layout[opcode].rpt);
+        return;
+    }
     emit_struct(c, insn, helper_multi, bytes);
+}
+
+/* x (zero-extended element of 1 << scale bytes) in every lane of 64 bits. */
+static ir_temp replicate64(struct a64_ctx *c, ir_temp x, unsigned scale) {
+    static const uint64_t ones[4] = {0x0101010101010101ull, 0x0001000100010001ull,
+                                     0x0000000100000001ull, 1};
+    return scale == 3 ? x : ir_op2(c->b, IR_MUL, 64, x, ir_const(c->b, ones[scale]));
+}
+
+/* LD1R, LD1/ST1 of one lane. */
+static void ld1_single(struct a64_ctx *c, uint32_t insn, const struct single *d) {
+    unsigned q = BIT(insn, 30), load = BIT(insn, 22), t = BITS(insn, 4, 0);
+    unsigned bits = 8u << d->scale;
+    ir_temp base = a64_read_xsp(c, BITS(insn, 9, 5));
+    uint32_t lane = CPU_VOFF(t) + (d->index << d->scale);
+    if (d->replicate) {
+        ir_temp half = replicate64(c, ir_ld(c->b, bits, base), d->scale);
+        a64_write_v128(c, t, half, q ? half : IR_ZERO);
+    } else if (load) {
+        ir_stcpu(c->b, bits, lane, ir_ld(c->b, bits, base));
+    } else {
+        ir_st(c->b, bits, base, ir_ldcpu(c->b, bits, lane));
+    }
+    post_index(c, insn, base, 1u << d->scale);
 }
 
 static void trans_single(struct a64_ctx *c, uint32_t insn) {
     struct single d;
     if (!single_decode(insn, &d)) {
         a64_unallocated(c);
+        return;
+    }
+    if (d.selem == 1) {
+        ld1_single(c, insn, &d);
         return;
     }
     emit_struct(c, insn, helper_single, d.selem << d.scale);

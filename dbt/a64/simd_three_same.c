@@ -170,33 +170,35 @@ static void trans_three_same(struct a64_ctx *c, uint32_t insn) {
 }
 
 /* AND BIC ORR ORN EOR BSL BIT BIF on one 64-bit half; op = U:size. */
-static ir_temp logic_half(struct ir_block *b, unsigned op, ir_temp n, ir_temp m, ir_temp d) {
+static uint64_t logic_half(unsigned op, uint64_t n, uint64_t m, uint64_t d) {
     switch (op) {
-    case 0: return ir_op2(b, IR_AND, 64, n, m);
-    case 1: return ir_op2(b, IR_ANDN, 64, n, m);
-    case 2: return ir_op2(b, IR_OR, 64, n, m);
-    case 3: return ir_op2(b, IR_ORN, 64, n, m);
-    case 4: return ir_op2(b, IR_XOR, 64, n, m);
-    case 5: /* BSL: d selects n (1) or m (0) */
-        return ir_op2(b, IR_XOR, 64, m, ir_op2(b, IR_AND, 64, ir_op2(b, IR_XOR, 64, m, n), d));
-    case 6: /* BIT: insert n where m is 1 */
-        return ir_op2(b, IR_XOR, 64, d, ir_op2(b, IR_AND, 64, ir_op2(b, IR_XOR, 64, d, n), m));
-    default: /* BIF: insert n where m is 0 */
-        return ir_op2(b, IR_XOR, 64, d, ir_op2(b, IR_ANDN, 64, ir_op2(b, IR_XOR, 64, d, n), m));
+    case 0: return n & m;
+    case 1: return n & ~m;
+    case 2: return n | m;
+    case 3: return n | ~m;
+    case 4: return n ^ m;
+    case 5: return m ^ ((m ^ n) & d);   /* BSL: d selects n (1) or m (0) */
+    case 6: return d ^ ((d ^ n) & m);   /* BIT: insert n where m is 1 */
+    default: return d ^ ((d ^ n) & ~m); /* BIF: insert n where m is 0 */
     }
 }
 
-static void trans_logic(struct a64_ctx *c, uint32_t insn) {
+static uint64_t helper_logic(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
+                             uint64_t x3) {
     unsigned op = SIMD_U(insn) << 2 | SIMD_SIZE(insn);
-    unsigned rd = SIMD_RD(insn), rn = SIMD_RN(insn), rm = SIMD_RM(insn);
-    bool uses_d = op >= 5;
-    ir_temp lo = logic_half(c->b, op, a64_read_vlo(c, rn), a64_read_vlo(c, rm),
-                            uses_d ? a64_read_vlo(c, rd) : IR_ZERO);
-    ir_temp hi = IR_ZERO;
-    if (SIMD_Q(insn))
-        hi = logic_half(c->b, op, a64_read_vhi(c, rn), a64_read_vhi(c, rm),
-                        uses_d ? a64_read_vhi(c, rd) : IR_ZERO);
-    a64_write_v128(c, rd, lo, hi);
+    const vreg_t *n = &cpu->v[SIMD_RN(insn)], *m = &cpu->v[SIMD_RM(insn)];
+    const vreg_t *d = &cpu->v[SIMD_RD(insn)];
+    vreg_t r;
+    r.d[0] = logic_half(op, n->d[0], m->d[0], d->d[0]);
+    r.d[1] = logic_half(op, n->d[1], m->d[1], d->d[1]);
+    vreg_store(cpu, SIMD_RD(insn), &r, SIMD_Q(insn));
+    (void)x1, (void)x2, (void)x3;
+    return 0;
+}
+
+/* A VOP (VK_VINT3, opcode 00011): the JIT lowers it to pand/por/pxor. */
+static void trans_logic(struct a64_ctx *c, uint32_t insn) {
+    ir_vop(c->b, VK_VINT3, insn, helper_logic, IR_ZERO);
 }
 
 #define VEC(name, u, opc)                                                                          \

@@ -150,8 +150,8 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
-    static const char *const names[] = {"bounds",   "flags", "vreg", "pext",   "loop",
-                                        "lazyexit", "ras",   "peel", "lazycmp"};
+    static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
+                                        "ras",    "peel",  "lazycmp", "velem", "vpin"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -424,6 +424,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.count_insns = j->opt.count_insns;
     c.fast_bounds = !(j->off & JIT_OFF_BOUNDS);
     c.vcache = !(j->off & JIT_OFF_VREG) && c.regalloc;
+    c.velem = c.vcache && !(j->off & JIT_OFF_VELEM);
+    c.vpin = c.vcache && !(j->off & JIT_OFF_VPIN);
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
@@ -458,6 +460,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     lower_side_exits(&c);
     lower_cold(&c);
     lower_slow(&c);
+    vc_emit(&c);
     void *entry = NULL;
     if (!c.fail && !buf.overflow && j->nrecs + c.nrecs <= j->cap_recs) {
         if (c.nrecs) memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
@@ -479,6 +482,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     free(c.exit_fuse);
     free(c.lazy);
     free(c.slow);
+    vc_free(&c);
     free(c.recs);
     return entry;
 }

@@ -110,7 +110,9 @@ struct jit_slow {
  * BMI2 NZCV packing, loop = self-loops kept in registers, lazyexit = NZCV
  * stored by side-exit stubs instead of on the fall-through path, ras =
  * return-address prediction, peel = a self-loop's first iteration
- * compiled apart, without pins (loop.c). */
+ * compiled apart, without pins (loop.c), velem = LDCPU/STCPU of V
+ * elements on the xmm copy (vreg.c), vpin = V registers kept in xmm
+ * across a self-loop's iterations. */
 enum {
     JIT_OFF_BOUNDS = 1,
     JIT_OFF_FLAGS = 2,
@@ -120,7 +122,9 @@ enum {
     JIT_OFF_LAZYEXIT = 32,
     JIT_OFF_RAS = 64,
     JIT_OFF_PEEL = 128,
-    JIT_OFF_LAZYLOOP = 256
+    JIT_OFF_LAZYLOOP = 256,
+    JIT_OFF_VELEM = 512,
+    JIT_OFF_VPIN = 1024
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -168,6 +172,7 @@ struct jit_ctx {
     uint32_t nside, cap_side;
     bool fail;             /* the block cannot be compiled (out of slots): interpret it */
     bool vcache;           /* V registers cached in xmm (vreg.c) */
+    bool velem, vpin;      /* vreg.c: element moves on the cache, V registers across loops */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
     bool vdirty[32];
     uint32_t xuse[16], vclock; /* LRU */
@@ -204,7 +209,26 @@ struct jit_ctx {
     uint8_t lazy_sz;
     bool lazy_on;
     int32_t lazy_def, lazy_store;
+    int8_t vplan[32]; /* loop mode: xmm holding V register r at the loop head, or -1 */
+    /* 16-byte constants of the vector lowering (vconst.c). */
+    struct jit_vconst *vconst;
+    uint32_t nvconst, cap_vconst;
+    struct jit_vfix *vfix;
+    uint32_t nvfix, cap_vfix;
+    uint32_t vskip; /* index of an STCPU already lowered with the one before it (vreg.c) */
 };
+
+/* vconst.c: `op xmm reg, [rip + constant (lo, hi)]`; the constants are
+ * emitted 16-byte aligned after the block's cold code by vc_emit. */
+struct jit_vconst {
+    uint64_t lo, hi;
+};
+struct jit_vfix {
+    uint32_t field, idx;
+};
+void vc_op(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, uint64_t lo, uint64_t hi);
+void vc_emit(struct jit_ctx *c);
+void vc_free(struct jit_ctx *c);
 
 /* regalloc.c */
 void ra_init(struct jit_ctx *c);
@@ -256,6 +280,12 @@ void vr_store(struct jit_ctx *c, unsigned r, int xmm);
 void vr_snapshot(const struct jit_ctx *c, uint8_t map[16], bool dirty_only);
 void vr_emit_stores(struct x86_buf *b, const uint8_t map[16]);
 void vr_emit_loads(struct x86_buf *b, const uint8_t map[16]);
+bool vr_ldcpu(struct jit_ctx *c, const struct ir_insn *i);
+bool vr_stcpu(struct jit_ctx *c, const struct ir_insn *i);
+void vr_loop_plan(struct jit_ctx *c);
+void vr_loop_exit(struct jit_ctx *c);
+void vr_loop_entry(struct jit_ctx *c);
+void vr_loop_backedge(struct jit_ctx *c);
 
 /* lower_vop.c */
 void lower_vop(struct jit_ctx *c, const struct ir_insn *i);

@@ -22,7 +22,9 @@
  * self-loop does. Written pins are dirty from the start, so every fault
  * record maps them to their host register and every exit stores them.
  * Blocks with helper calls or accesses to cpu->x through LDCPU/STCPU
- * (which would need a pin dropped) are compiled the ordinary way. */
+ * (which would need a pin dropped) are compiled the ordinary way. The
+ * most used V registers stay in xmm across iterations the same way
+ * (vreg.c, vr_loop_*). */
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
@@ -84,6 +86,7 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
         if (written >> best & 1) c->loop_written |= 1u << best;
     }
     c->loop = c->pinned_host != 0;
+    if (c->loop) vr_loop_plan(c);
     return c->loop;
 }
 
@@ -93,6 +96,7 @@ void loop_exit_stub(struct jit_ctx *c) {
     if (c->lazy_on) loop_lazy_emit(b, c->lazy_sz);
     for (unsigned g = 0; g < 32; g++)
         if (c->loop_written >> g & 1) x86_store(b, 64, ra_xmem(g), c->pin[g]);
+    vr_loop_exit(c);
     x86_mov_ri(b, RAX, c->b->pc);
     x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
     uint32_t f = x86_jmp32(b);
@@ -103,6 +107,7 @@ void loop_entry(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     for (unsigned g = 0; g < 32; g++)
         if (c->pin[g] >= 0) x86_load(b, 64, c->pin[g], ra_xmem(g));
+    vr_loop_entry(c);
     c->loop_head = x86_off(b);
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
     x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
@@ -118,11 +123,11 @@ void loop_term(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     const struct ir_term *t = &c->b->term;
     uint64_t pc = c->b->pc;
-    /* The head expects an empty V cache, unpinned registers in cpu->x and
-     * pinned ones in their pins; these stores and moves leave the host
-     * flags alone. */
+    /* The head expects the planned V registers in their xmm (vreg.c),
+     * unpinned registers in cpu->x and pinned ones in their pins; these
+     * stores and moves leave the host flags alone. */
     ra_loop_backedge(c);
-    vr_sync_all(c, false);
+    vr_loop_backedge(c);
     const struct jit_tval *v = &c->t[t->temp];
     bool always = t->kind == TERM_GOTO || (t->target == pc && t->next == pc) ||
                   (v->is_const && (v->c ? t->target : t->next) == pc);
@@ -146,6 +151,7 @@ void loop_term(struct jit_ctx *c) {
         x86_patch_rel32(b, x86_jcc32(b, cc), c->loop_head);
         other = t->target == pc ? t->next : t->target;
     }
+    vr_sync_all(c, false);
     ra_writeback_all(c);
     if (c->lazy_on) loop_lazy_emit(b, c->lazy_sz);
     lower_exit_to(c, other);

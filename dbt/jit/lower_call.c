@@ -51,6 +51,7 @@ void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
     if (i->op == IR_LDCPU || i->op == IR_STCPU) sync_fpsr(c, i, bytes);
     switch ((enum ir_opcode)i->op) {
     case IR_LDCPU: {
+        if (vr_ldcpu(c, i)) break;
         sync_x_range(c, i->imm, bytes, false);
         vr_sync_range(c, i->imm, bytes, false);
         if (i->imm < CPU_OFF(pc) + 8 && i->imm + bytes > CPU_OFF(pc)) ra_store_pc(c);
@@ -61,6 +62,7 @@ void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_STCPU: {
         int32_t imm;
+        if (vr_stcpu(c, i)) break;
         sync_x_range(c, i->imm, bytes, true);
         vr_sync_range(c, i->imm, bytes, true);
         if (i->sz >= 32 && ra_imm32(c, i->a[0], &imm))

@@ -176,31 +176,24 @@ static void check_scalar(struct jit_ctx *c, struct jit_slow *s, unsigned esize) 
 }
 
 /* Vector result in xmm0 (lanes of esize; unused lanes hold 0): slow if
- * a lane is NaN (|r| > inf) or 0 < |r| <= min normal. Integer compares on
- * the magnitude bits (pcmpgtq needs SSE4.2 for doubles): an FP compare
- * would raise IE on QNaN lanes. */
+ * a lane is NaN or 0 < |r| <= min normal. The scalar test per lane, with
+ * integer ops (an FP compare would raise IE on QNaN lanes): r2 = r << 1
+ * drops the sign; r2 + K maps NaNs and tiny values below 2^(e-7) (K from
+ * the block's constant pool), zero lanes are left out. */
 static void check_vector(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
     bool d = esize == 64;
-    const char *gt = d ? "\x0f\x38\x37" : "\x0f\x66", *eq = d ? "\x0f\x38\x29" : "\x0f\x76";
-    ones(c, 1);
-    pshift(c, 1, esize, false, 1);
-    sse(c, 0x66, "\x0f\xdb", 1, 0); /* pand: xmm1 = |r| */
-    ones(c, 2);
-    pshift(c, 2, esize, false, (uint8_t)(esize - 1));
-    pshift(c, 2, esize, true, d ? 52 : 23); /* smallest normal */
-    ones(c, 4);
-    sse(c, 0x66, d ? "\x0f\xfb" : "\x0f\xfa", 2, 4); /* psub -1: min normal + 1 */
-    ones(c, 3);
-    pshift(c, 3, esize, false, d ? 53 : 24);
-    pshift(c, 3, esize, true, d ? 52 : 23); /* infinity */
-    sse(c, 0x66, gt, 2, 1);                 /* xmm2 = |r| <= min normal */
-    xmov(c, 4, 1);
-    sse(c, 0x66, gt, 4, 3); /* xmm4 = |r| > inf: NaN */
-    xzero(c, 5);
-    sse(c, 0x66, eq, 5, 1);                                         /* xmm5 = |r| == 0 */
-    sse(c, 0x66, "\x0f\xdf", 5, 2);                                 /* pandn: tiny, not zero */
-    sse(c, 0x66, "\x0f\xeb", 5, 4);                                 /* por */
-    x86_sse_rr(c->buf, d ? 0x66 : 0, false, "\x0f\x50", 2, RAX, 5); /* movmsk */
+    const char *eq = d ? "\x0f\x38\x29" : "\x0f\x76"; /* pcmpeqq (SSE4.1) / pcmpeqd */
+    uint64_t k = d ? 0x001ffffffffffffeull : 0x00fffffe00fffffeull;
+    xmov(c, 1, 0);
+    pshift(c, 1, esize, true, 1); /* r2 */
+    xzero(c, 2);
+    sse(c, 0x66, eq, 2, 1);                               /* xmm2 = zero lanes */
+    vc_op(c, 0x66, d ? "\x0f\xd4" : "\x0f\xfe", 1, k, k); /* padd K */
+    pshift(c, 1, esize, false, d ? 54 : 25);
+    xzero(c, 3);
+    sse(c, 0x66, eq, 1, 3);                                         /* xmm1 = NaN or tiny or zero */
+    sse(c, 0x66, "\x0f\xdf", 2, 1);                                 /* pandn: not zero */
+    x86_sse_rr(c->buf, d ? 0x66 : 0, false, "\x0f\x50", 2, RAX, 2); /* movmsk */
     x86_test_rr(c->buf, false, RAX, RAX);
     slow_jcc(c, s, CC_NE);
 }
@@ -409,9 +402,9 @@ static bool i2f(struct jit_ctx *c, const struct ir_insn *i, int a_reg) {
 
 /* ---- Advanced SIMD ---- */
 
-/* Shuffle control putting the even elements of each (8 << size)-bit lane
- * pair first, then the odd ones (for the pairwise ops), into xmm x. */
-static void even_odd_mask(struct jit_ctx *c, int x, unsigned size) {
+/* pshufb xmm x with the control putting the even elements of each
+ * (8 << size)-bit lane pair first, then the odd ones (pairwise ops). */
+static void even_odd_shuffle(struct jit_ctx *c, int x, unsigned size) {
     unsigned eb = 1u << size, ne = 16 / eb;
     uint8_t m[16];
     unsigned k = 0;
@@ -424,11 +417,7 @@ static void even_odd_mask(struct jit_ctx *c, int x, unsigned size) {
         lo |= (uint64_t)m[j] << (8 * j);
         hi |= (uint64_t)m[j + 8] << (8 * j);
     }
-    x86_mov_ri(c->buf, RAX, lo);
-    x86_sse_rr(c->buf, 0x66, true, "\x0f\x6e", 2, x, RAX);
-    x86_mov_ri(c->buf, RAX, hi);
-    x86_sse_rr(c->buf, 0x66, true, "\x0f\x6e", 2, 5, RAX);
-    sse(c, 0x66, "\x0f\x6c", x, 5); /* punpcklqdq */
+    vc_op(c, 0x66, "\x0f\x38\x00", x, lo, hi);
 }
 
 /* xmm0 = op(xmm0, xmm1) for the integer three-same op; false if not inline. */
@@ -538,6 +527,43 @@ static bool is_pairwise(unsigned op) {
     return op == 0x14 || op == 0x34 || op == 0x15 || op == 0x35 || op == 0x17;
 }
 
+/* AND BIC ORR ORN EOR BSL BIT BIF (op = U:size): xmm0 = n, xmm1 = m,
+ * xmm2 = d for the three that read it. */
+static bool vlogic(struct jit_ctx *c, unsigned op, unsigned rd, unsigned bits) {
+    if (op >= 5) vload(c, 2, rd, bits);
+    switch (op) {
+    case 0: sse(c, 0x66, "\x0f\xdb", 0, 1); break; /* pand */
+    case 1:                                        /* n & ~m */
+        sse(c, 0x66, "\x0f\xdf", 1, 0);            /* pandn */
+        xmov(c, 0, 1);
+        break;
+    case 2: sse(c, 0x66, "\x0f\xeb", 0, 1); break; /* por */
+    case 3:                                        /* n | ~m */
+        ones(c, 2);
+        sse(c, 0x66, "\x0f\xef", 1, 2);
+        sse(c, 0x66, "\x0f\xeb", 0, 1);
+        break;
+    case 4: sse(c, 0x66, "\x0f\xef", 0, 1); break; /* pxor */
+    case 5:                                        /* BSL: m ^ ((m ^ n) & d) */
+        sse(c, 0x66, "\x0f\xef", 0, 1);
+        sse(c, 0x66, "\x0f\xdb", 0, 2);
+        sse(c, 0x66, "\x0f\xef", 0, 1);
+        break;
+    case 6: /* BIT: d ^ ((d ^ n) & m) */
+        sse(c, 0x66, "\x0f\xef", 0, 2);
+        sse(c, 0x66, "\x0f\xdb", 0, 1);
+        sse(c, 0x66, "\x0f\xef", 0, 2);
+        break;
+    default: /* BIF: d ^ ((d ^ n) & ~m) */
+        sse(c, 0x66, "\x0f\xef", 0, 2);
+        sse(c, 0x66, "\x0f\xdf", 1, 0);
+        sse(c, 0x66, "\x0f\xef", 1, 2);
+        xmov(c, 0, 1);
+        break;
+    }
+    return true;
+}
+
 static bool vint3(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t insn = VOP_INSN(i->imm);
     unsigned op = BIT32(insn, 29) << 5 | ((insn >> 11) & 31), size = (insn >> 22) & 3;
@@ -547,19 +573,24 @@ static bool vint3(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t start = x86_off(c->buf);
     vload(c, 0, rn, q ? 128 : 64);
     vload(c, 1, rm, q ? 128 : 64);
+    if (op == 0x03 || op == 0x23) {
+        vlogic(c, BIT32(insn, 29) << 2 | size, rd, q ? 128 : 64);
+        if (!q) xlow64(c, 0);
+        vstore(c, rd, 0);
+        return true;
+    }
     if (is_pairwise(op)) {
         /* Lane i pairs lanes 2i, 2i+1 of the concatenation Rm:Rn. */
-        even_odd_mask(c, 4, size);
         if (q) {
-            sse(c, 0x66, "\x0f\x38\x00", 0, 4); /* pshufb: evens | odds of n */
-            sse(c, 0x66, "\x0f\x38\x00", 1, 4);
+            even_odd_shuffle(c, 0, size); /* evens | odds of n */
+            even_odd_shuffle(c, 1, size);
             xmov(c, 2, 0);
             sse(c, 0x66, "\x0f\x6c", 0, 1); /* evens of n : evens of m */
             sse(c, 0x66, "\x0f\x6d", 2, 1); /* odds */
             xmov(c, 1, 2);
         } else {
             sse(c, 0x66, "\x0f\x6c", 0, 1); /* n.lo : m.lo */
-            sse(c, 0x66, "\x0f\x38\x00", 0, 4);
+            even_odd_shuffle(c, 0, size);
             xmov(c, 1, 0);
             sse_i(c, 0x66, "\x0f\x73", 3, 1, 8); /* psrldq 8: the odds */
         }
@@ -650,7 +681,7 @@ static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     case 0x09: op = 1; break;            /* FMLS */
     }
     if (!op || BIT32(insn, 28) || (op == 1 && !(c->features & JIT_F_FMA))) return false;
-    if (dbl && !(c->features & JIT_F_SSE42)) return false; /* check_vector's pcmpgtq */
+    if (dbl && !(c->features & JIT_F_SSE41)) return false; /* check_vector's pcmpeqq */
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s);
     unsigned bits = q ? 128 : 64;

@@ -339,6 +339,18 @@ void x86_lea_rip(struct x86_buf *b, int dst, uint32_t target) {
     put32(b, (uint32_t)(int32_t)(target - (f + 4)));
 }
 
+uint32_t x86_sse_rip(struct x86_buf *b, uint8_t pfx, const char *op, int oplen, int reg) {
+    room(b);
+    if (pfx) put(b, pfx);
+    rex(b, false, reg, 0, 0, false);
+    for (int k = 0; k < oplen; k++)
+        put(b, (uint8_t)op[k]);
+    put(b, (uint8_t)((reg & 7) << 3 | 5)); /* mod 00, rm 101: [rip + disp32] */
+    uint32_t f = x86_off(b);
+    put32(b, 0);
+    return f;
+}
+
 void x86_nop5(struct x86_buf *b) {
     room(b);
     put(b, 0x0f);

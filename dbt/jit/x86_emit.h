@@ -150,6 +150,9 @@ uint32_t x86_jmp8(struct x86_buf *b);
 void x86_patch_rel8(struct x86_buf *b, uint32_t field, uint32_t target);
 /* lea r, [rip + disp] to buffer offset target. */
 void x86_lea_rip(struct x86_buf *b, int dst, uint32_t target);
+/* SSE op reg, [rip + disp32] (no immediate byte); returns the disp32
+ * field's offset, for x86_patch_rel32 to the operand's buffer offset. */
+uint32_t x86_sse_rip(struct x86_buf *b, uint8_t pfx, const char *op, int oplen, int reg);
 /* cmp byte [rip + disp] (buffer offset target), imm8. */
 void x86_cmpb_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm);
 /* nop dword [rax + rax + 0]: one 5-byte instruction (0f 1f 44 00 00). */

@@ -385,13 +385,17 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
     bool was = i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
     if (was) {
         /* this node's copies of the shadow pages go first (they left the
-         * directory): a translation that still redirects to them inline
-         * faults there from now on (split_node_on_fault: a dead slot) and
-         * is re-translated, instead of reading a stale copy */
+         * directory), and the pages are sealed: a translation that still
+         * redirects to them inline faults there from now on (a SIGSEGV,
+         * which the DBT answers by re-translating it) instead of reading
+         * a stale copy; also in a forked child, where a dropped page
+         * would read as zeros (no userfaultfd there). Adjacent sealed
+         * pages share one VMA. */
         uint64_t s0 = atomic_load(&sn->shadow[i]);
         unsigned nsh = DSM_PAGE_SIZE / atomic_load(&sn->grain);
         for (unsigned k = 0; k < nsh; k++) {
             dsm_fault_drop(n->region, (s0 + k) * DSM_PAGE_SIZE);
+            dsm_fault_seal(n->region, (s0 + k) * DSM_PAGE_SIZE, true);
             dsm_pages_forget(&n->pages, s0 + k, 1);
         }
         uint64_t off = page * DSM_PAGE_SIZE;

@@ -17,8 +17,8 @@
  * for the pages split when the instruction was translated, at most
  * REDIRECT_INLINE_MAX of them; beyond, it calls `map`). A translation
  * made while P was split stays valid only while P is: unsplitting drops
- * every node's copies of P's shadow pages, so a stale translation faults
- * on them and is re-translated.
+ * and seals every node's copies of P's shadow pages, so a stale
+ * translation faults on them and is re-translated.
  *
  * The table of split pages is read without a lock (translated code may
  * call `map` on every redirected access): entries are added, never removed

@@ -354,18 +354,13 @@ static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
 
 /* FCVTZS/FCVTNS to a 32/64-bit register: cvtt / cvt (MXCSR is RN). x86's
  * "integer indefinite" (MIN) means NaN or overflow: the helper saturates
- * (an exact MIN input also lands there, harmlessly). FCVTAS/FCVTMS/
- * FCVTPS: f2i_round. Unsigned forms stay helpers. */
-static bool f2i_round(struct jit_ctx *c, const struct ir_insn *i, int d);
-
+ * (an exact MIN input also lands there, harmlessly). Unsigned forms and
+ * the other roundings stay helpers. */
 static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
     struct x86_buf *b = c->buf;
     uint32_t insn = VOP_INSN(i->imm);
     unsigned esize = BIT32(insn, 22) ? 64 : 32, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7;
     bool w = BIT32(insn, 31);
-    if (BIT32(insn, 23)) return false; /* half precision */
-    if ((opc == 0 && (rmode == 1 || rmode == 2)) || (opc == 4 && rmode == 0))
-        return f2i_round(c, i, d);
     if (opc != 0 || (rmode != 0 && rmode != 3)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, d);
     fpcr_gate(c, s);
@@ -374,59 +369,6 @@ static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
     x86_mov_rr(b, w, RCX, RAX);
     x86_alu_ri(b, ALU_SUB, w, RCX, 1);
     slow_jcc(c, s, CC_O);
-    if (d >= 0) x86_mov_rr(b, w, d, RAX);
-    slow_resume(c, s);
-    return true;
-}
-
-/* FCVTMS/FCVTPS (roundsd toward -inf/+inf) and FCVTAS (trunc, then +-1
- * when the exact remainder is at least one half, as FRINTA) to a signed
- * 32/64-bit register. Only |x| < L goes inline, L a bound below which the
- * rounded value always fits (2^63; 2^31 - 1 for W from double, 2^31 for
- * W from single, whose values at or above 2^23 are integral): the helper
- * takes NaN, infinities and every overflow before anything could raise a
- * flag Arm does not (IOC alone on overflow, never IXC). Inline, roundsd
- * without the suppress bit raises PE exactly when x is not integral
- * (Arm's IXC), the rest is exact and the final cvtt converts an integer. */
-static bool f2i_round(struct jit_ctx *c, const struct ir_insn *i, int d) {
-    struct x86_buf *b = c->buf;
-    uint32_t insn = VOP_INSN(i->imm);
-    bool dbl = BIT32(insn, 22), w = BIT32(insn, 31); /* w: X destination */
-    unsigned esize = dbl ? 64 : 32, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7;
-    if (!(c->features & JIT_F_SSE41)) return false;
-    uint8_t pfx = dbl ? 0x66 : 0;
-    uint64_t absmask = dbl ? 0x7fffffffffffffffull : 0x7fffffffu;
-    uint64_t limit = !w ? (dbl ? 0x41dfffffffc00000ull /* 2^31 - 1 */ : 0x4f000000u /* 2^31 */)
-                        : (dbl ? 0x43e0000000000000ull : 0x5f000000u);
-        /* 2^63 */ /* 2^63 */
-    uint64_t half = dbl ? 0x3fe0000000000000ull : 0x3f000000u;
-    uint64_t one = dbl ? 0x3ff0000000000000ull : 0x3f800000u;
-    struct jit_slow *s = slow_new(c, i, -1, 0, d);
-    fpcr_gate(c, s);
-    vload(c, 0, (insn >> 5) & 31, esize);
-    xmov(c, 1, 0);
-    vc_op(c, 0, "\x0f\x54", 1, absmask, 0); /* andps: |x| */
-    vc_op(c, pfx, "\x0f\x2e", 1, limit, 0); /* ucomis |x|, L */
-    slow_jcc(c, s, CC_P);
-    slow_jcc(c, s, CC_AE);
-    static const uint8_t imm[3] = {3, 2, 1}; /* A (trunc first), P, M; PE not suppressed */
-    unsigned k = opc == 4 ? 0 : rmode;
-    sse_i(c, 0x66, dbl ? "\x0f\x3a\x0b" : "\x0f\x3a\x0a", 1, 0, imm[k]);
-    if (k == 0) {
-        sse(c, sfx(esize), "\x0f\x5c", 0, 1);  /* xmm0 = x - trunc(x), exact */
-        vc_op(c, pfx, "\x0f\x2e", 0, half, 0); /* ucomis r, 0.5 */
-        uint32_t lo = x86_jcc8(b, CC_B);
-        vc_op(c, sfx(esize), "\x0f\x58", 1, one, 0); /* + 1 */
-        uint32_t done = x86_jmp8(b);
-        x86_patch_rel8(b, lo, x86_off(b));
-        vc_op(c, 0, "\x0f\x57", 0, dbl ? 1ull << 63 : 1u << 31, 0); /* xorps: -r */
-        vc_op(c, pfx, "\x0f\x2e", 0, half, 0);                      /* ucomis -r, 0.5 */
-        uint32_t skip = x86_jcc8(b, CC_B);
-        vc_op(c, sfx(esize), "\x0f\x5c", 1, one, 0); /* - 1 */
-        x86_patch_rel8(b, skip, x86_off(b));
-        x86_patch_rel8(b, done, x86_off(b));
-    }
-    x86_sse_rr(b, sfx(esize), true, "\x0f\x2c", 2, RAX, 1); /* cvtt, 64-bit */
     if (d >= 0) x86_mov_rr(b, w, d, RAX);
     slow_resume(c, s);
     return true;

@@ -5,11 +5,15 @@
  * mremap to a larger moved mapping, madvise(DONTNEED), munmap and a fresh
  * mmap at the same address. Each change must see the slices' last values
  * (or zeros where the contents are gone); with splitting, each is an
- * unsplit first. The output is the same on one node, on a cluster and
- * under qemu-aarch64. */
+ * unsplit first. Last, a fork after a split: the parent's node made the
+ * page whole before forking, and the child runs again the instructions
+ * that node translated while the page was split. The output is the same
+ * on one node, on a cluster and under qemu-aarch64. */
 #include "guest.h"
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define THREADS 4
 #define SLICE   128
@@ -94,5 +98,27 @@ int main(void) {
     round_of_writes();
     expect_rounds(region, 1);
     printf("remapped: %016llx\n", (unsigned long long)sum_slices(region));
+
+    /* a fresh page, split by the threads' writes; the main thread runs the
+     * writer on a fifth slice, so its node translates those stores while
+     * the page is split; fork makes the page whole first, and the child
+     * must read and write the page itself through them (not the shadow
+     * pages its copy of the node's memory no longer has) */
+    region = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(region != MAP_FAILED);
+    round_of_writes();
+    writer((void *)(long)THREADS);
+    const volatile uint64_t *fifth = (const volatile uint64_t *)(region + THREADS * SLICE);
+    CHECK(fifth[0] == (uint64_t)ITERS * (THREADS + 1));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        writer((void *)(long)THREADS);
+        _exit(fifth[0] == 2 * (uint64_t)ITERS * (THREADS + 1) ? 0 : 1);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    expect_rounds(region, 1);
     G_DONE();
 }

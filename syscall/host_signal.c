@@ -71,8 +71,47 @@ static void raw_setmask(int how, uint64_t set) {
     syscall(SYS_rt_sigprocmask, how, &set, NULL, 8);
 }
 
+/* A 32 or 33 (the only signals a starting host thread leaves unblocked:
+ * host_signal_apply_action) that reached this thread before it ran a
+ * task, kept here without a syscall that could fail (the kernel's
+ * per-user queue limit) until host_signal_set_current hands it to the
+ * task. */
+#define EARLY_FIRST 32
+static void requeue(int sig, const siginfo_t *si, int tid);
+static __thread uint64_t early_bits;
+static __thread siginfo_t early_info[2];
+
+/* Whether the recorder kept sig for the task this thread will run. */
+static bool keep_early(int sig, const siginfo_t *si) {
+    if (sig < EARLY_FIRST || sig > EARLY_FIRST + 1 || (early_bits & SIGBIT(sig))) return false;
+    early_info[sig - EARLY_FIRST] = *si;
+    early_bits |= SIGBIT(sig);
+    return true;
+}
+
 void host_signal_set_current(struct task *t) {
     current_task = t;
+    if (!t || !early_bits) return;
+    /* Blocked while they move: the recorder touches the same fields. */
+    uint64_t old;
+    uint64_t all = ALL_SIGNALS & ~NEVER_BLOCK;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
+    for (int sig = EARLY_FIRST; sig <= EARLY_FIRST + 1; sig++) {
+        if (!(early_bits & SIGBIT(sig))) continue;
+        struct task_signals *s = &t->sig;
+        if (s->recorded & SIGBIT(sig)) {
+            requeue(sig, &early_info[sig - EARLY_FIRST], (int)gettid());
+        } else {
+            memcpy(&s->info[sig], &early_info[sig - EARLY_FIRST], sizeof s->info[sig]);
+            s->recorded |= SIGBIT(sig);
+        }
+        if (!(t->sigmask & SIGBIT(sig))) {
+            s->pending = 1;
+            t->cpu.attention = 1;
+        }
+    }
+    early_bits = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 }
 
 uint64_t host_signal_mask_of(uint64_t guest_mask) {
@@ -124,12 +163,16 @@ static void record(int sig, siginfo_t *si, void *ucv) {
          * unblocks its SIGCANCEL (32), the guest's SIGCANCEL/SIGTIMER. A
          * 32 is most likely aimed at this very thread (pthread_cancel's
          * tgkill, or a SIGEV_THREAD_ID timer for glibc's SIGEV_THREAD
-         * helper as soon as clone returned), so it is queued again here,
-         * blocked until task_run sets the guest mask; handed to the
-         * process, it would kill a thread that has 32 at its default
-         * action. A never-blocked one (a kill()ed SIGSEGV) goes back to
-         * the process. */
-        requeue(sig, si, bit & NEVER_BLOCK ? 0 : (int)gettid());
+         * helper as soon as clone returned), so it is kept for the task
+         * (keep_early; queued again at this thread if that slot is
+         * taken), and this thread blocks everything until task_run sets
+         * the guest mask; handed to the process, it would kill a thread
+         * that has 32 at its default action. A never-blocked one (a
+         * kill()ed SIGSEGV) goes back to the process. */
+        if (bit & NEVER_BLOCK)
+            requeue(sig, si, 0);
+        else if (!keep_early(sig, si))
+            requeue(sig, si, (int)gettid());
         *uc_mask |= ALL_SIGNALS & ~NEVER_BLOCK;
         errno = saved_errno;
         return;

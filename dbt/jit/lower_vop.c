@@ -179,7 +179,7 @@ static void check_scalar(struct jit_ctx *c, struct jit_slow *s, unsigned esize) 
  * a lane is NaN or 0 < |r| <= min normal. The scalar test per lane, with
  * integer ops (an FP compare would raise IE on QNaN lanes): r2 = r << 1
  * drops the sign; r2 + K maps NaNs and tiny values below 2^(e-7) (K from
- * the block's constant pool), zero lanes are left out. */
+ * the block's constant pool), zero lanes are left out (ptest, SSE4.1). */
 static void check_vector(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
     bool d = esize == 64;
     const char *eq = d ? "\x0f\x38\x29" : "\x0f\x76"; /* pcmpeqq (SSE4.1) / pcmpeqd */
@@ -191,11 +191,9 @@ static void check_vector(struct jit_ctx *c, struct jit_slow *s, unsigned esize) 
     vc_op(c, 0x66, d ? "\x0f\xd4" : "\x0f\xfe", 1, k, k); /* padd K */
     pshift(c, 1, esize, false, d ? 54 : 25);
     xzero(c, 3);
-    sse(c, 0x66, eq, 1, 3);                                         /* xmm1 = NaN or tiny or zero */
-    sse(c, 0x66, "\x0f\xdf", 2, 1);                                 /* pandn: not zero */
-    x86_sse_rr(c->buf, d ? 0x66 : 0, false, "\x0f\x50", 2, RAX, 2); /* movmsk */
-    x86_test_rr(c->buf, false, RAX, RAX);
-    slow_jcc(c, s, CC_NE);
+    sse(c, 0x66, eq, 1, 3);             /* xmm1 = NaN or tiny or zero */
+    sse(c, 0x66, "\x0f\x38\x17", 2, 1); /* ptest: CF = !(~zero & xmm1) */
+    slow_jcc(c, s, CC_AE);
 }
 
 /* ---- scalar FP ---- */
@@ -354,13 +352,18 @@ static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
 
 /* FCVTZS/FCVTNS to a 32/64-bit register: cvtt / cvt (MXCSR is RN). x86's
  * "integer indefinite" (MIN) means NaN or overflow: the helper saturates
- * (an exact MIN input also lands there, harmlessly). Unsigned forms and
- * the other roundings stay helpers. */
+ * (an exact MIN input also lands there, harmlessly). FCVTAS/FCVTMS/
+ * FCVTPS: f2i_round. Unsigned forms stay helpers. */
+static bool f2i_round(struct jit_ctx *c, const struct ir_insn *i, int d);
+
 static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
     struct x86_buf *b = c->buf;
     uint32_t insn = VOP_INSN(i->imm);
     unsigned esize = BIT32(insn, 22) ? 64 : 32, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7;
     bool w = BIT32(insn, 31);
+    if (BIT32(insn, 23)) return false; /* half precision */
+    if ((opc == 0 && (rmode == 1 || rmode == 2)) || (opc == 4 && rmode == 0))
+        return f2i_round(c, i, d);
     if (opc != 0 || (rmode != 0 && rmode != 3)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, d);
     fpcr_gate(c, s);
@@ -369,6 +372,58 @@ static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
     x86_mov_rr(b, w, RCX, RAX);
     x86_alu_ri(b, ALU_SUB, w, RCX, 1);
     slow_jcc(c, s, CC_O);
+    if (d >= 0) x86_mov_rr(b, w, d, RAX);
+    slow_resume(c, s);
+    return true;
+}
+
+/* FCVTMS/FCVTPS (roundsd toward -inf/+inf) and FCVTAS (trunc, then +-1
+ * when the exact remainder is at least one half, as FRINTA) to a signed
+ * 32/64-bit register. Only |x| < L goes inline, L a bound below which the
+ * rounded value always fits (2^63; 2^31 - 1 for W from double, 2^31 for
+ * W from single, whose values at or above 2^23 are integral): the helper
+ * takes NaN, infinities and every overflow before anything could raise a
+ * flag Arm does not (IOC alone on overflow, never IXC). Inline, roundsd
+ * without the suppress bit raises PE exactly when x is not integral
+ * (Arm's IXC), the rest is exact and the final cvtt converts an integer. */
+static bool f2i_round(struct jit_ctx *c, const struct ir_insn *i, int d) {
+    struct x86_buf *b = c->buf;
+    uint32_t insn = VOP_INSN(i->imm);
+    bool dbl = BIT32(insn, 22), w = BIT32(insn, 31); /* w: X destination */
+    unsigned esize = dbl ? 64 : 32, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7;
+    if (!(c->features & JIT_F_SSE41)) return false;
+    uint8_t pfx = dbl ? 0x66 : 0;
+    uint64_t absmask = dbl ? 0x7fffffffffffffffull : 0x7fffffffu;
+    uint64_t limit = !w ? (dbl ? 0x41dfffffffc00000ull /* 2^31 - 1 */ : 0x4f000000u /* 2^31 */)
+                        : (dbl ? 0x43e0000000000000ull /* 2^63 */ : 0x5f000000u);
+    uint64_t half = dbl ? 0x3fe0000000000000ull : 0x3f000000u;
+    uint64_t one = dbl ? 0x3ff0000000000000ull : 0x3f800000u;
+    struct jit_slow *s = slow_new(c, i, -1, 0, d);
+    fpcr_gate(c, s);
+    vload(c, 0, (insn >> 5) & 31, esize);
+    xmov(c, 1, 0);
+    vc_op(c, 0, "\x0f\x54", 1, absmask, 0); /* andps: |x| */
+    vc_op(c, pfx, "\x0f\x2e", 1, limit, 0); /* ucomis |x|, L */
+    slow_jcc(c, s, CC_P);
+    slow_jcc(c, s, CC_AE);
+    static const uint8_t imm[3] = {3, 2, 1}; /* A (trunc first), P, M; PE not suppressed */
+    unsigned k = opc == 4 ? 0 : rmode;
+    sse_i(c, 0x66, dbl ? "\x0f\x3a\x0b" : "\x0f\x3a\x0a", 1, 0, imm[k]);
+    if (k == 0) {
+        sse(c, sfx(esize), "\x0f\x5c", 0, 1);  /* xmm0 = x - trunc(x), exact */
+        vc_op(c, pfx, "\x0f\x2e", 0, half, 0); /* ucomis r, 0.5 */
+        uint32_t lo = x86_jcc8(b, CC_B);
+        vc_op(c, sfx(esize), "\x0f\x58", 1, one, 0); /* + 1 */
+        uint32_t done = x86_jmp8(b);
+        x86_patch_rel8(b, lo, x86_off(b));
+        vc_op(c, 0, "\x0f\x57", 0, dbl ? 1ull << 63 : 1u << 31, 0); /* xorps: -r */
+        vc_op(c, pfx, "\x0f\x2e", 0, half, 0);                      /* ucomis -r, 0.5 */
+        uint32_t skip = x86_jcc8(b, CC_B);
+        vc_op(c, sfx(esize), "\x0f\x5c", 1, one, 0); /* - 1 */
+        x86_patch_rel8(b, skip, x86_off(b));
+        x86_patch_rel8(b, done, x86_off(b));
+    }
+    x86_sse_rr(b, sfx(esize), true, "\x0f\x2c", 2, RAX, 1); /* cvtt, 64-bit */
     if (d >= 0) x86_mov_rr(b, w, d, RAX);
     slow_resume(c, s);
     return true;
@@ -664,6 +719,18 @@ static bool vmisc(struct jit_ctx *c, const struct ir_insn *i) {
     return true;
 }
 
+/* The xmm register holding all of v[r], for an operand that is only
+ * read: its cache register (no copy), else v[r] loaded into scratch. */
+static int vsrc(struct jit_ctx *c, int scratch, unsigned r) {
+    int x = c->vx[r];
+    if (x >= 0) {
+        c->xuse[x] = ++c->vclock;
+        return x;
+    }
+    vload(c, scratch, r, 128);
+    return scratch;
+}
+
 /* FADD FSUB FMUL FDIV FMLA FMLS (vector). */
 static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t insn = VOP_INSN(i->imm);
@@ -681,20 +748,23 @@ static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     case 0x09: op = 1; break;            /* FMLS */
     }
     if (!op || BIT32(insn, 28) || (op == 1 && !(c->features & JIT_F_FMA))) return false;
-    if (dbl && !(c->features & JIT_F_SSE41)) return false; /* check_vector's pcmpeqq */
+    if (!(c->features & JIT_F_SSE41)) return false; /* check_vector's ptest, pcmpeqq */
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s);
     unsigned bits = q ? 128 : 64;
+    /* A 128-bit operand is read straight from its cache register; a
+     * 64-bit one is copied with its upper lanes zeroed (garbage there
+     * could raise host flags). */
     if (op == 1) {
         vload(c, 0, rd, bits);
-        vload(c, 1, rn, bits);
-        vload(c, 2, rm, bits);
+        int n = q ? vsrc(c, 1, rn) : (vload(c, 1, rn, bits), 1);
+        int m = q ? vsrc(c, 2, rm) : (vload(c, 2, rm, bits), 2);
         /* FMLS: d + (-n)*m = vfnmadd231 */
-        x86_vex_rrr(c->buf, 2, 1, dbl, key == 0x01 ? 0xb8 : 0xbc, 0, 1, 2);
+        x86_vex_rrr(c->buf, 2, 1, dbl, key == 0x01 ? 0xb8 : 0xbc, 0, n, m);
     } else {
         vload(c, 0, rn, bits);
-        vload(c, 1, rm, bits);
-        sse(c, pfx, (char[]){0x0f, op}, 0, 1);
+        int m = q ? vsrc(c, 1, rm) : (vload(c, 1, rm, bits), 1);
+        sse(c, pfx, (char[]){0x0f, op}, 0, m);
     }
     check_vector(c, s, esize);
     vstore(c, rd, 0);

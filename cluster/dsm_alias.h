@@ -35,8 +35,8 @@ bool dsm_alias_fault(struct dsm_node *n, uint64_t page, bool write);
  * of the key, and keys no page shows any more are forgotten here and
  * reported to dead (may be NULL). keep (the master, before mremap moves
  * the range): first every key's newest bytes come to its page in the
- * range, and stay there too (the moved mapping becomes a private copy,
- * the other mappings keep sharing). */
+ * range, and stay there too (they move with the host mapping, which is
+ * then aliased again: syscall/shared_file.h sf_realias). */
 void dsm_alias_unmapping(struct dsm_node *n, uint64_t start, uint64_t len, bool keep,
                          void (*dead)(void *ctx, uint64_t key), void *ctx);
 

@@ -466,6 +466,8 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     record(gs, to, to + new_len, v->prot, v->kind);
     layout(gs, GS_UNMAPPED, old, old_len, 0, v->kind);
     layout(gs, GS_MAPPED, to, new_len, v->prot, v->kind);
+    /* a moved shared mapping shows the same object's bytes again */
+    if (gs->alias) sf_realias(gs, to, to + kept);
     return (int64_t)to;
 }
 

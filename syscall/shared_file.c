@@ -232,6 +232,15 @@ static void release(struct guest_space *gs, struct gs_shared_file *e) {
     free(e->name);
 }
 
+void sf_realias(struct guest_space *gs, uint64_t start, uint64_t end) {
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (!e->shared || e->start < start || e->end > end || (e->fd < 0 && !e->mem)) continue;
+        gs->alias(gs->layout_opaque, e->start, e->end - e->start, e->mem ? GS_ALIAS_SHM : e->dev,
+                  e->ino, e->off);
+    }
+}
+
 void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
     for (size_t k = 0; k < gs->nsf;) {
         struct gs_shared_file *e = &gs->sf[k];

@@ -59,6 +59,10 @@ size_t sf_shm_ranges(struct guest_space *gs, uint64_t addr, uint64_t (*r)[2], si
 void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end);
 /* mremap moved [old, old+len) to to (len: the part that keeps its pages). */
 void sf_move(struct guest_space *gs, uint64_t old, uint64_t len, uint64_t to);
+/* A cluster: the shared mappings recorded inside [start, end) (moved
+ * there by mremap) are aliased again (gs->alias) to their file's or
+ * segment's DSM pages. */
+void sf_realias(struct guest_space *gs, uint64_t start, uint64_t end);
 /* Stores to mappings of the file fd refers to reach the file (fd < 0: every file). */
 void sf_flush_locked(struct guest_space *gs, int fd);
 

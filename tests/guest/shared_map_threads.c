@@ -3,8 +3,8 @@
  * and reads every other slot through the other; two threads pass a token
  * back and forth, one through each mapping; atomic increments of one
  * counter alternate between the mappings; a forked child sees it all;
- * msync and munmap of one mapping leave the other sharing; the file has
- * every store at the end.
+ * mremap moves one mapping and it still shares; msync and munmap of one
+ * mapping leave the other sharing; the file has every store at the end.
  * Prints only what Linux decides. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -69,6 +69,11 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+static void *write_moved(void *arg) {
+    strcpy(a + 4096 + 700, "through the moved mapping");
+    return arg;
+}
+
 int main(void) {
     char path[] = "shared_map.XXXXXX";
     int fd = mkstemp(path);
@@ -112,6 +117,19 @@ int main(void) {
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+
+    /* mremap moves the first mapping: it still shares with the second
+     * (a thread, on another node in a cluster, writes through it) */
+    void *r = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *m = mremap(a, 8192, 8192, MREMAP_MAYMOVE | MREMAP_FIXED, r);
+    printf("mremap moved: %d, keeps: %s\n", m == r, m + 3600);
+    a = m;
+    pthread_t w;
+    pthread_create(&w, NULL, write_moved, NULL);
+    pthread_join(w, NULL);
+    printf("second mapping sees: %s\n", b + 4096 + 700);
+    strcpy(b + 4096 + 800, "back to the moved one");
+    printf("moved mapping sees: %s\n", a + 4096 + 800);
 
     printf("msync=%d\n", msync(b, 8192, MS_SYNC));
     char buf[32] = {0};

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -213,6 +214,40 @@ static void on_dead(void *arg, uint64_t key) {
     struct unmap_ctx *u = arg;
     dsm_pages_forget(&u->n->pages, key, 1);
     if (u->dead) u->dead(u->ctx, key);
+}
+
+/* The pages showing key, into *out (buf, or allocated when more): how many. */
+static size_t pages_of(struct dsm_node *n, uint64_t key, uint64_t *buf, uint64_t **out) {
+    size_t k = alias_pages(&n->alias, key, buf, MAX_PAGES);
+    *out = buf;
+    if (k > MAX_PAGES) {
+        uint64_t *v = malloc(k * sizeof *v);
+        SHOAL_ASSERT(v);
+        k = alias_pages(&n->alias, key, v, k); /* ranges change only under the layout lock */
+        *out = v;
+    }
+    return k;
+}
+
+bool dsm_alias_in_exec(struct dsm_node *n, uint64_t key) {
+    uint64_t buf[MAX_PAGES], *pg;
+    size_t k = pages_of(n, key, buf, &pg);
+    bool hit = false;
+    for (size_t i = 0; i < k && !hit; i++)
+        hit = dsm_node_in_exec(n, pg[i] * DSM_PAGE_SIZE);
+    if (pg != buf) free(pg);
+    return hit;
+}
+
+void dsm_alias_code_gone(struct dsm_node *n, uint64_t key) {
+    uint64_t buf[MAX_PAGES], *pg;
+    size_t k = pages_of(n, key, buf, &pg);
+    for (size_t i = 0; i < k; i++)
+        if (dsm_node_in_exec(n, pg[i] * DSM_PAGE_SIZE)) {
+            atomic_fetch_add(&n->code_flushes, 1);
+            dbt_invalidate(n->proc->dbt, pg[i] * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
+        }
+    if (pg != buf) free(pg);
 }
 
 void dsm_alias_fork_child(struct dsm_node *n) {

@@ -40,6 +40,12 @@ bool dsm_alias_fault(struct dsm_node *n, uint64_t page, bool write);
 void dsm_alias_unmapping(struct dsm_node *n, uint64_t start, uint64_t len, bool keep,
                          void (*dead)(void *ctx, uint64_t key), void *ctx);
 
+/* Whether any page showing key lies in an executable mapping here. */
+bool dsm_alias_in_exec(struct dsm_node *n, uint64_t key);
+/* key's bytes may change elsewhere now (DSM_EV_DROPPED): translations
+ * of its pages in executable mappings go. */
+void dsm_alias_code_gone(struct dsm_node *n, uint64_t key);
+
 /* In a forked child (a lone process, this its only thread, fault capture
  * gone): each aliased page gets its key's bytes from the key's active
  * page, so every mapping of a shared page reads what the parent had.

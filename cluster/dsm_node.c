@@ -94,6 +94,11 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
         log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset, strerror(-r));
 }
 
+bool dsm_node_page_in_exec(struct dsm_node *n, uint64_t page) {
+    return alias_is_key(page) ? dsm_alias_in_exec(n, page)
+                              : dsm_node_in_exec(n, page * DSM_PAGE_SIZE);
+}
+
 bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr) {
     bool hit = false;
     pthread_mutex_lock(&n->exec_lock);
@@ -115,6 +120,10 @@ static void on_page_event(void *opaque, uint64_t page, enum dsm_page_event ev) {
     }
     if (ev == DSM_EV_GRANTED) { /* an upgrade answered: no data, no stale code */
         dsm_node_note_install(n, page);
+        return;
+    }
+    if (alias_is_key(page)) { /* a shared mapping's page: each of its executable pages */
+        dsm_alias_code_gone(n, page);
         return;
     }
     uint64_t addr = page * DSM_PAGE_SIZE;

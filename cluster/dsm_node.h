@@ -75,6 +75,9 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
 /* Whether addr lies in an executable mapping (a page there may hold
  * translated code: changing it flushes translations). */
 bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr);
+/* The same for a DSM page: a guest page, or a key (cluster/alias.h) with
+ * any of its pages in an executable mapping. */
+bool dsm_node_page_in_exec(struct dsm_node *n, uint64_t page);
 
 /* Page data arrived for a request: latency bookkeeping. */
 void dsm_node_note_install(struct dsm_node *n, uint64_t page);

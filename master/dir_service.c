@@ -66,8 +66,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
  * served by node 0's copy (loop thread -> node0_main -> loop thread) and
  * one on node 0's own misses. Their answers join acts, behind this one. */
 static bool node0_inline(struct master *m, const struct dir_action *a, struct dir_actions *acts) {
-    if (!m->node0_inline || m->q_head || m->q_busy ||
-        dsm_node_in_exec(&m->dsm, a->page * DSM_PAGE_SIZE))
+    if (!m->node0_inline || m->q_head || m->q_busy || dsm_node_page_in_exec(&m->dsm, a->page))
         return false;
     struct dsm_pages *ps = &m->dsm.pages;
     void *buf = NULL;

@@ -27,11 +27,19 @@ static void on_timer(int sig, siginfo_t *si, void *uc) {
 
 static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
 
+/* The signal is blocked between the test of `got` and sigsuspend, which
+ * unblocks it atomically: one that lands after the test and before the
+ * call would otherwise leave sigsuspend waiting for ever (a window of a
+ * few instructions natively, but under an emulator translating the
+ * code on its way, it can be wider than the timer). */
 static void wait_for(int sig) {
-    sigset_t none;
-    sigemptyset(&none);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, sig);
+    sigprocmask(SIG_BLOCK, &block, &old);
     while (got != sig)
-        sigsuspend(&none);
+        sigsuspend(&old);
+    sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static void one_shot(clockid_t clk, const char *name) {

@@ -151,7 +151,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
     static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
-                                        "ras",    "peel",  "lazycmp", "velem", "vpin"};
+                                        "ras",    "peel",  "lazycmp", "velem", "vpin", "setcc"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -212,7 +212,14 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
 
 /* The insn that computes a BRCOND's condition, if nothing else uses it
  * and it can become cmp + jcc at the branch: its index, or -1. */
-static int32_t find_term_fuse(const struct ir_block *b) {
+/* SETEQ/SETNE (CBZ, TBZ) fused too unless SHOAL_JIT_DISABLE=setcc. */
+static bool fusible(const struct ir_insn *i, bool eq) {
+    return i->op == IR_CONDSUB || (i->op == IR_COND && (i->imm & 15) < 14) ||
+           (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9) ||
+           (eq && (i->op == IR_SETEQ || i->op == IR_SETNE));
+}
+
+static int32_t find_term_fuse(const struct ir_block *b, bool eq) {
     if (b->term.kind != TERM_BRCOND) return -1;
     int32_t d = -1;
     for (uint32_t k = 0; k < b->n; k++) {
@@ -221,17 +228,7 @@ static int32_t find_term_fuse(const struct ir_block *b) {
             if (i->a[a] == b->term.temp) return -1;
         if (ir_op_info[i->op].has_dst && i->dst == b->term.temp) d = (int32_t)k;
     }
-    if (d < 0) return -1;
-    const struct ir_insn *i = &b->insns[d];
-    if (i->op == IR_CONDSUB) return d;
-    if (i->op == IR_COND && (i->imm & 15) < 14) return d;
-    if (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9) return d;
-    return -1;
-}
-
-static bool fusible(const struct ir_insn *i) {
-    return i->op == IR_CONDSUB || (i->op == IR_COND && (i->imm & 15) < 14) ||
-           (i->op == IR_CONDADD && i->imm != 8 && i->imm != 9);
+    return d >= 0 && fusible(&b->insns[d], eq) ? d : -1;
 }
 
 /* Side exits whose condition only they use: exit_fuse[k] = the index of
@@ -244,7 +241,7 @@ static bool fused_away(const struct jit_ctx *c, uint32_t k) {
     return false;
 }
 
-static int32_t *find_exit_fuses(const struct ir_block *b) {
+static int32_t *find_exit_fuses(const struct ir_block *b, bool eq) {
     int32_t *f = NULL;
     for (uint32_t k = 0; k < b->n; k++) {
         if (b->insns[k].op != IR_EXITC) continue;
@@ -266,7 +263,7 @@ static int32_t *find_exit_fuses(const struct ir_block *b) {
                 if (i->a[a] == t && j != k) other = true;
             if (ir_op_info[i->op].has_dst && i->dst == t) d = (int32_t)j;
         }
-        if (!other && d >= 0 && (uint32_t)d < k && fusible(&b->insns[d])) f[k] = d;
+        if (!other && d >= 0 && (uint32_t)d < k && fusible(&b->insns[d], eq)) f[k] = d;
     }
     return f;
 }
@@ -411,8 +408,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
                       (j->off & JIT_OFF_LAZYLOOP) ? NULL : &fault_lazy);
         b = &opt;
     }
-    c.term_fuse = find_term_fuse(b);
-    c.exit_fuse = find_exit_fuses(b);
+    c.term_fuse = find_term_fuse(b, !(j->off & JIT_OFF_SETCC));
+    c.exit_fuse = find_exit_fuses(b, !(j->off & JIT_OFF_SETCC));
     c.b = b;
     c.buf = &buf;
     c.regalloc = !j->opt.no_regalloc;

@@ -124,7 +124,8 @@ enum {
     JIT_OFF_PEEL = 128,
     JIT_OFF_LAZYLOOP = 256,
     JIT_OFF_VELEM = 512,
-    JIT_OFF_VPIN = 1024
+    JIT_OFF_VPIN = 1024,
+    JIT_OFF_SETCC = 2048 /* SETEQ/SETNE (CBZ, TBZ) fused into the branch's jcc */
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */

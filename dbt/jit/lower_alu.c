@@ -317,6 +317,16 @@ int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
     int32_t imm;
     int ra = ra_reg(c, i->a[0]);
     if (i->op == IR_COND) return cond_nzcv_flags(c, ra, cc & 15);
+    if (i->op == IR_SETEQ || i->op == IR_SETNE) {
+        /* whole registers, as the op compares them (below) */
+        if (!ra_imm32(c, i->a[1], &imm))
+            x86_alu_rr(b, ALU_CMP, true, ra, ra_reg(c, i->a[1]));
+        else if (imm)
+            x86_alu_ri(b, ALU_CMP, true, ra, imm);
+        else
+            x86_test_rr(b, true, ra, ra);
+        return i->op == IR_SETEQ ? CC_E : CC_NE;
+    }
     bool bi = imm_sz(c, i->a[1], i->sz, &imm);
     int rb = bi ? -1 : ra_reg(c, i->a[1]);
     if (i->op == IR_CONDSUB) {

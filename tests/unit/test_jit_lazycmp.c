@@ -32,11 +32,12 @@ static const uint32_t loop_prog[] = {0xf9400041, 0xb40007e1, 0x91002042, 0xeb040
                                      0x54ffff81, 0xd53b4203, 0xd4000001};
 static const uint32_t exit_prog[] = {0xd53b4203, 0xd4000001};
 
-enum { T_INTERP, T_JIT, T_NOLAZY, T_NOPEEL, NT };
+/* setcc off: the side exit's CBZ as a SETEQ value (fused by default) */
+enum { T_INTERP, T_JIT, T_NOLAZY, T_NOPEEL, T_NOSETCC, NT };
 static const struct {
     int interp;
     const char *off;
-} tiers[NT] = {{1, NULL}, {0, NULL}, {0, "lazycmp"}, {0, "peel"}};
+} tiers[NT] = {{1, NULL}, {0, NULL}, {0, "lazycmp"}, {0, "peel"}, {0, "setcc"}};
 
 /* Where the loop starts, where its compare ends it, which word (if any)
  * is 0 (the side exit), whether the guard page is protected. */

@@ -30,6 +30,10 @@ int net_read_page(struct net_conn *c, uint64_t page, void *dst) {
     return c->ops->read_page(c, page, dst);
 }
 
+void net_poll(struct net_conn *c) {
+    if (c->ops->poll) c->ops->poll(c);
+}
+
 void net_close(struct net_conn *c) {
     c->ops->close(c);
 }

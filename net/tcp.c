@@ -59,7 +59,8 @@ struct tcp_conn {
     int connected;         /* TCP connection established */
     int dial_retry;        /* a failure of this attempt is worth retrying */
     int close_armed;
-    int report; /* when CLOSING: tell on_peer_lost */
+    int reading; /* loop thread: on_readable is delivering (tcp_poll waits) */
+    int report;  /* when CLOSING: tell on_peer_lost */
     uint64_t hb_seq;
     char addr[96];
     char reason[NET_ERROR_MAX + 1]; /* why it is closing */
@@ -568,6 +569,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     net_conn_ref(&t->c); /* a handler may drop the node's reference */
+    t->reading = 1;
     /* a bounded number of rounds, so one busy peer cannot starve the others */
     for (int round = 0; round < 16; round++) {
         int st = atomic_load(&t->c.state);
@@ -586,6 +588,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
         feed(t, t->rbuf, (size_t)n);
         if ((size_t)n < RBUF_SIZE) break; /* drained */
     }
+    t->reading = 0;
     net_conn_unref(&t->c);
 }
 
@@ -692,10 +695,26 @@ int net_tcp_dial(struct net_dial *d) {
     return 0;
 }
 
+/* Loop thread: what on_readable would do on the next poll, now (the socket
+ * is non-blocking: nothing there costs one recv). Reading outside the
+ * event does not restart rev's peer timeout, so it is restarted here: a
+ * connection read only this way is still heard from. Not inside a
+ * delivery from this connection, whose frames lie in rbuf. */
+static void tcp_poll(struct net_conn *c) {
+    struct tcp_conn *t = tcp_of(c);
+    if (t->reading || !t->bev || !t->rev || atomic_load(&t->c.state) != NET_CONN_UP) return;
+    on_readable(bufferevent_getfd(t->bev), EV_READ, t);
+    if (t->bev && atomic_load(&t->c.state) == NET_CONN_UP && cfg_of(t)->peer_timeout_ms) {
+        struct timeval rt = net_ms_tv(cfg_of(t)->peer_timeout_ms);
+        event_add(t->rev, &rt);
+    }
+}
+
 static const struct net_transport_ops tcp_ops = {
     .name = "tcp",
     .send = tcp_send,
     .send_page = tcp_send_page,
     .read_page = tcp_read_page,
     .close = tcp_close,
+    .poll = tcp_poll,
 };

@@ -43,12 +43,22 @@ struct net_transport_ops {
     int (*read_page)(struct net_conn *c, uint64_t page, void *dst);
     /* Sends what is queued, then closes. No on_peer_lost for it. */
     void (*close)(struct net_conn *c);
+    /* Loop thread only: takes what the connection has received by now and
+     * delivers it, without waiting for the loop's next poll; nothing if
+     * nothing came (or inside a delivery from this connection). NULL: the
+     * backend's loop reads as usual. */
+    void (*poll)(struct net_conn *c);
 };
 
 int net_send(struct net_conn *c, Shoal__Envelope *msg);
 int net_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page);
 int net_read_page(struct net_conn *c, uint64_t page, void *dst);
 void net_close(struct net_conn *c);
+/* Loop thread only (e.g. in a net_node_watch_fd callback): delivers what
+ * c has received by now, at once. A node that has just sent a request
+ * its peer answers fast (a page request) reads the answer without another
+ * trip through the event loop. */
+void net_poll(struct net_conn *c);
 
 /* Connections are reference counted: a pointer handed to a callback is
  * valid during the callback; keep it longer with net_conn_ref. Release

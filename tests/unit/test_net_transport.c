@@ -698,6 +698,103 @@ static void test_watch_fd(void) {
     close(p[1]);
 }
 
+/* ---- net_poll: the loop thread reads a connection at once -------------- */
+
+struct poller {
+    struct ep *e;          /* the endpoint whose loop runs the callback */
+    struct net_conn *conn; /* its connection to poll */
+    int fd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int inside, done;
+    unsigned got_inside; /* messages delivered while the callback ran */
+    unsigned polls;
+};
+
+/* On the loop thread: says it is inside, then polls until a message
+ * arrives. The loop is busy here, so only net_poll can deliver it. */
+static void poll_cb(void *arg) {
+    struct poller *p = arg;
+    char b;
+    if (read(p->fd, &b, 1) != 1) return;
+    pthread_mutex_lock(&p->mu);
+    p->inside = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    unsigned before, now;
+    pthread_mutex_lock(&p->e->mu);
+    before = p->e->nrx;
+    pthread_mutex_unlock(&p->e->mu);
+    do {
+        net_poll(p->conn);
+        p->polls++;
+        pthread_mutex_lock(&p->e->mu);
+        now = p->e->nrx;
+        pthread_mutex_unlock(&p->e->mu);
+    } while (now == before);
+    pthread_mutex_lock(&p->mu);
+    p->got_inside = now - before;
+    p->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void test_poll(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    struct net_conn *to_m = net_node_peer(s.node, 0), *to_s = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(to_m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(to_s);
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    struct poller p = {.e = &s,
+                       .conn = to_m,
+                       .fd = fds[0],
+                       .mu = PTHREAD_MUTEX_INITIALIZER,
+                       .cv = PTHREAD_COND_INITIALIZER};
+    CU_ASSERT_EQUAL(net_node_watch_fd(s.node, fds[0], poll_cb, &p), 0);
+    CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
+    pthread_mutex_lock(&p.mu);
+    while (!p.inside)
+        pthread_cond_wait(&p.cv, &p.mu);
+    pthread_mutex_unlock(&p.mu);
+    /* the slave's loop thread is in poll_cb now: this page can only be
+     * delivered by its net_poll */
+    uint8_t page[NET_PAGE_SIZE];
+    fill_page(page, 42);
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = 42;
+    g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    CU_ASSERT_EQUAL(net_send_page(to_s, &env, page), 0);
+    pthread_mutex_lock(&p.mu);
+    while (!p.done)
+        pthread_cond_wait(&p.cv, &p.mu);
+    pthread_mutex_unlock(&p.mu);
+    CU_ASSERT_EQUAL(p.got_inside, 1);
+    struct rx *r = ep_take(&s);
+    CU_ASSERT_EQUAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_GRANT);
+    CU_ASSERT_EQUAL(r->f.env->page_grant->page, 42);
+    CU_ASSERT(r->f.payload_len == NET_PAGE_SIZE && !memcmp(r->f.payload, page, NET_PAGE_SIZE));
+    rx_free(r);
+    /* the connection stays up and the loop reads it as before */
+    CU_ASSERT_EQUAL(net_send(to_s, &env), 0);
+    r = ep_take(&s);
+    CU_ASSERT_EQUAL(r->f.env->page_grant->page, 42);
+    rx_free(r);
+    CU_ASSERT_EQUAL(s.lost, 0);
+    net_conn_unref(to_m);
+    net_conn_unref(to_s);
+    ep_stop(&s);
+    ep_stop(&m);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 /* ---- authentication over the wire ------------------------------------ */
 
 static void test_wrong_key(void) {
@@ -1038,6 +1135,7 @@ void test_register(void) {
     CU_add_test(s, "stalled receiver", test_stalled_receiver);
     CU_add_test(s, "emulated link", test_emulated_link);
     CU_add_test(s, "an fd watched by the loop", test_watch_fd);
+    CU_add_test(s, "net_poll on the loop thread", test_poll);
     CU_add_test(s, "wrong key", test_wrong_key);
     CU_add_test(s, "duplicate node id", test_duplicate_id);
     CU_add_test(s, "assigned node id", test_assigned_id);

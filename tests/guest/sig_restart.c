@@ -88,38 +88,79 @@ static long thread_read(int flags)
     return (long)r;
 }
 
+/* The main thread's timed cases: ITIMER_REAL is armed by a second
+ * thread (SIGALRM blocked there, so the process-directed signal goes to
+ * main) once main has said it is about to block and sleeps in the
+ * kernel. Armed before the call, a timer that fires first (a loaded
+ * machine, an emulator translating the call's code) would not interrupt
+ * it: the read would return the handler's byte, pause would never
+ * return. */
+static volatile int main_tid, main_blocking;
+static pthread_t kick_th;
+
+static void *kicker(void *arg)
+{
+    (void)arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    while (!main_blocking) usleep(1000);
+    wait_sleeping(main_tid);
+    arm_timer(10);
+    return NULL;
+}
+
+/* Call right before the blocking call; kick_done() right after it. */
+static void kick_when_blocked(void)
+{
+    main_blocking = 0;
+    pthread_create(&kick_th, NULL, kicker, NULL);
+    main_blocking = 1;
+}
+
+static void kick_done(void)
+{
+    pthread_join(kick_th, NULL);
+}
+
 int main(void)
 {
     CHECK(pipe(pfd) == 0);
+    main_tid = (int)syscall(SYS_gettid);
     char c = 0;
 
     handler(SIGALRM, h_write, SA_RESTART);
-    arm_timer(10);
+    kick_when_blocked();
     ssize_t n = read(pfd[0], &c, 1);
+    kick_done();
     printf("SA_RESTART: read returned %zd '%c' after %d handler run(s)\n", n, c, hits);
 
     hits = 0;
     handler(SIGALRM, h_write, 0);
-    arm_timer(10);
+    kick_when_blocked();
     errno = 0;
     n = read(pfd[0], &c, 1);
+    kick_done();
     printf("no SA_RESTART: read returned %zd EINTR %d, handler ran %d\n", n, errno == EINTR, hits);
     n = read(pfd[0], &c, 1);
     printf("the handler's byte is still there: %zd '%c'\n", n, c);
 
     hits = 0;
     handler(SIGALRM, h_count, SA_RESTART);
-    arm_timer(10);
     struct timespec req = {5, 0}, rem = {0, 0};
+    kick_when_blocked();
     errno = 0;
     int r = nanosleep(&req, &rem);
+    kick_done();
     printf("nanosleep under SA_RESTART: %d EINTR %d, time left 4-5 s %d\n", r, errno == EINTR,
            rem.tv_sec == 4 || (rem.tv_sec == 5 && rem.tv_nsec == 0));
 
-    arm_timer(10);
     struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+    kick_when_blocked();
     errno = 0;
     r = poll(&p, 1, 5000);
+    kick_done();
     printf("poll under SA_RESTART: %d EINTR %d\n", r, errno == EINTR);
 
     sigset_t block, old;
@@ -136,9 +177,10 @@ int main(void)
     printf("mask restored after sigsuspend: SIGALRM blocked %d\n", sigismember(&now, SIGALRM));
     sigprocmask(SIG_SETMASK, &old, NULL);
 
-    arm_timer(10);
+    kick_when_blocked();
     errno = 0;
     r = pause();
+    kick_done();
     printf("pause: %d EINTR %d handler ran %d\n", r, errno == EINTR, hits);
 
     long tr = thread_read(SA_RESTART);

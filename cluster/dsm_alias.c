@@ -51,12 +51,19 @@ int dsm_alias_protect(void *node, uint64_t page, int prot) {
     return pg ? dsm_fault_pages_protect(node, pg, prot) : 0;
 }
 
+static bool resident(struct dsm_node *n, uint64_t pg);
+
 int dsm_alias_copy_out(void *node, uint64_t page, void *buf) {
     struct dsm_node *n = node;
     if (!alias_is_key(page)) return dsm_fault_pages_copy_out(node, page, buf);
     uint64_t pg = alias_active(&n->alias, page);
-    if (pg) return dsm_fault_pages_copy_out(node, pg, buf);
-    memset(buf, 0, DSM_PAGE_SIZE); /* an object unmapped here meanwhile */
+    /* never a read of an absent page: the thread that would serve its
+     * fault may be this one (a slave's loop thread) */
+    if (pg && resident(n, pg)) return dsm_fault_pages_copy_out(node, pg, buf);
+    if (pg)
+        log_error("dsm: shared page 0x%llx: its bytes are gone here",
+                  (unsigned long long)(pg * DSM_PAGE_SIZE));
+    memset(buf, 0, DSM_PAGE_SIZE); /* else: an object unmapped here meanwhile */
     return 0;
 }
 
@@ -88,6 +95,12 @@ static bool resident(struct dsm_node *n, uint64_t pg) {
  * done) when to no longer shows key. */
 static bool move(struct dsm_node *n, uint64_t key, uint64_t from, uint64_t to, enum dsm_state st) {
     if (!alias_activate(&n->alias, key, to)) return false;
+    if (!resident(n, from)) { /* never read an absent page here (see copy_out) */
+        log_error("dsm: shared page 0x%llx: its bytes are gone here",
+                  (unsigned long long)(from * DSM_PAGE_SIZE));
+        dsm_fault_pages_wake(n, to); /* its retry finds nothing and asks again */
+        return true;
+    }
     uint8_t buf[DSM_PAGE_SIZE];
     int prot = st == DSM_M ? PROT_READ | PROT_WRITE : PROT_READ;
     int r = st == DSM_M ? dsm_fault_pages_protect(n, from, PROT_READ) : 0;

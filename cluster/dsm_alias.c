@@ -13,7 +13,7 @@
 #include "cluster/dsm_node.h"
 #include "common/log.h"
 
-#define MAX_PAGES 16 /* pages of one key woken by hand; more are woken by their retry */
+#define MAX_PAGES 16 /* pages of one key on the stack; more are allocated */
 
 /* ---- page operations ---- */
 
@@ -26,11 +26,14 @@ static int install_at(struct dsm_node *n, uint64_t pg, const void *data, int pro
     return r;
 }
 
+static size_t pages_of(struct dsm_node *n, uint64_t key, uint64_t *buf, uint64_t **out);
+
 static void wake_all(struct dsm_node *n, uint64_t key, uint64_t except) {
-    uint64_t pg[MAX_PAGES];
-    size_t k = alias_pages(&n->alias, key, pg, MAX_PAGES);
-    for (size_t i = 0; i < k && i < MAX_PAGES; i++)
+    uint64_t buf[MAX_PAGES], *pg;
+    size_t k = pages_of(n, key, buf, &pg);
+    for (size_t i = 0; i < k; i++)
         if (pg[i] != except) dsm_fault_pages_wake(n, pg[i]);
+    if (pg != buf) free(pg);
 }
 
 int dsm_alias_install(void *node, uint64_t page, const void *data, int prot) {
@@ -236,7 +239,9 @@ static size_t pages_of(struct dsm_node *n, uint64_t key, uint64_t *buf, uint64_t
     if (k > MAX_PAGES) {
         uint64_t *v = malloc(k * sizeof *v);
         SHOAL_ASSERT(v);
-        k = alias_pages(&n->alias, key, v, k); /* ranges change only under the layout lock */
+        /* a layout change may have added pages since: those are fresh */
+        size_t k2 = alias_pages(&n->alias, key, v, k);
+        if (k2 < k) k = k2;
         *out = v;
     }
     return k;

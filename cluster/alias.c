@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/log.h"
 
 void alias_init(struct alias_table *t) {
@@ -22,11 +23,9 @@ void alias_fini(struct alias_table *t) {
 /* lock held */
 static void push(struct alias_table *t, struct alias_range r) {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        struct alias_range *v = realloc(t->v, cap * sizeof *v);
+        struct alias_range *v = array_grow(t->v, &t->cap, t->n + 1, sizeof *v, 8);
         SHOAL_ASSERT(v);
         t->v = v;
-        t->cap = cap;
     }
     t->v[t->n++] = r;
     atomic_store(&t->live, t->n);
@@ -55,11 +54,9 @@ struct list {
 
 static void list_add(struct list *l, uint64_t x, uint64_t y) {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        void *v = realloc(l->v, cap * sizeof *l->v);
+        void *v = array_grow(l->v, &l->cap, l->n + 1, sizeof *l->v, 16);
         SHOAL_ASSERT(v);
         l->v = v;
-        l->cap = cap;
     }
     l->v[l->n][0] = x;
     l->v[l->n][1] = y;

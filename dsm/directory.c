@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
+
 void dir_actions_fini(struct dir_actions *a) {
     free(a->v);
     memset(a, 0, sizeof *a);
@@ -12,11 +14,9 @@ void dir_actions_fini(struct dir_actions *a) {
 static int emit(struct dir_actions *out, uint64_t page, dsm_node_t node, enum dir_act kind,
                 enum dsm_state state) {
     if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 16;
-        struct dir_action *v = realloc(out->v, cap * sizeof *v);
+        struct dir_action *v = array_grow(out->v, &out->cap, out->n + 1, sizeof *v, 16);
         if (!v) return -ENOMEM;
         out->v = v;
-        out->cap = cap;
     }
     out->v[out->n++] = (struct dir_action){page, node, (uint8_t)kind, (uint8_t)state};
     return 0;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "cluster/dsm_alias.h"
+#include "common/array.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 
@@ -23,11 +24,9 @@ static uint64_t object_of(struct master *m, uint64_t dev, uint64_t ino) {
         return o->obj;
     }
     if (m->naobj == m->capaobj) {
-        size_t cap = m->capaobj ? m->capaobj * 2 : 8;
-        struct malias_obj *v = realloc(m->aobj, cap * sizeof *v);
+        struct malias_obj *v = array_grow(m->aobj, &m->capaobj, m->naobj + 1, sizeof *v, 8);
         SHOAL_ASSERT(v);
         m->aobj = v;
-        m->capaobj = cap;
     }
     m->aobj[m->naobj] = (struct malias_obj){dev, ino, ++m->next_obj};
     return m->aobj[m->naobj++].obj;

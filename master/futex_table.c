@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
+
 struct futex_queue {
     uint64_t addr;
     struct futex_waiter *head, *tail;
@@ -17,11 +19,9 @@ void futex_woken_fini(struct futex_woken *w) {
 
 static int woken_push(struct futex_woken *out, struct futex_waiter *w) {
     if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 16;
-        struct futex_waiter **v = realloc(out->v, cap * sizeof *v);
+        struct futex_waiter **v = array_grow(out->v, &out->cap, out->n + 1, sizeof *v, 16);
         if (!v) return -ENOMEM;
         out->v = v;
-        out->cap = cap;
     }
     out->v[out->n++] = w;
     return 0;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "syscall/linux_abi.h"
 #include "syscall/shared_file.h"
@@ -78,11 +79,9 @@ static size_t first_after(const struct guest_space *gs, uint64_t addr) {
 
 static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v) {
     if (gs->n == gs->cap) {
-        size_t cap = gs->cap ? gs->cap * 2 : 16;
-        struct guest_vma *nv = realloc(gs->vmas, cap * sizeof *nv);
+        struct guest_vma *nv = array_grow(gs->vmas, &gs->cap, gs->n + 1, sizeof *nv, 16);
         SHOAL_ASSERT(nv);
         gs->vmas = nv;
-        gs->cap = cap;
     }
     memmove(&gs->vmas[i + 1], &gs->vmas[i], (gs->n - i) * sizeof *gs->vmas);
     gs->vmas[i] = v;

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "syscall/linux_abi.h"
 
@@ -40,11 +41,9 @@ static char *fd_name(int fd) {
 
 static void push(struct guest_space *gs, struct gs_shared_file e) {
     if (gs->nsf == gs->capsf) {
-        size_t cap = gs->capsf ? gs->capsf * 2 : 4;
-        struct gs_shared_file *v = realloc(gs->sf, cap * sizeof *v);
+        struct gs_shared_file *v = array_grow(gs->sf, &gs->capsf, gs->nsf + 1, sizeof *v, 4);
         SHOAL_ASSERT(v);
         gs->sf = v;
-        gs->capsf = cap;
     }
     gs->sf[gs->nsf] = e;
     atomic_store(&gs->nsf_live, ++gs->nsf);

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "syscall/proc_files.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
@@ -34,11 +35,9 @@ struct strv {
 
 static int strv_push(struct strv *s, const char *str, size_t len) {
     if (s->n + 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **v = realloc(s->v, cap * sizeof *v);
+        char **v = array_grow(s->v, &s->cap, s->n + 2, sizeof *v, 16);
         if (!v) return -ENOMEM;
         s->v = v;
-        s->cap = cap;
     }
     s->bytes += len + 1 + sizeof(char *);
     if (s->n >= EXEC_MAX_STRINGS || s->bytes > EXEC_MAX_BYTES) return -E2BIG;

@@ -151,16 +151,21 @@ static ir_temp addr_plus(struct a64_ctx *c, ir_temp base, unsigned off) {
 
 /* LD1/ST1 of 1-4 consecutive registers: one LDV/STV each (on the
  * little-endian host the element size does not matter). A load of
- * several registers first touches the first and the last byte, so that a
- * fault leaves every register as it was, as the helper does (the range
- * spans at most two pages). */
+ * several registers first touches both pages of its range (it spans at
+ * most two 4 KiB pages), so that a fault leaves every register as it
+ * was, as the helper does. */
 static void ld1_multi(struct a64_ctx *c, uint32_t insn, unsigned nregs) {
     unsigned q = BIT(insn, 30), load = BIT(insn, 22), t = BITS(insn, 4, 0);
     unsigned rbytes = 8u << q, sz = 64u << q;
     ir_temp base = a64_read_xsp(c, BITS(insn, 9, 5));
     if (load && nregs > 1) {
-        ir_ld(c->b, 8, base); /* a fault at the first byte reports Xn, as before */
-        ir_ld(c->b, 8, addr_plus(c, base, nregs * rbytes - 1));
+        /* The first byte, then the first byte of the page holding the
+         * last one: a fault reports the first inaccessible address, as
+         * the helper and qemu-aarch64 do (when the range stays in one
+         * page the second probe reads that same page). */
+        ir_ld(c->b, 8, base);
+        ir_temp last = addr_plus(c, base, nregs * rbytes - 1);
+        ir_ld(c->b, 8, ir_op2(c->b, IR_AND, 64, last, ir_const(c->b, ~(uint64_t)4095)));
     }
     for (unsigned r = 0; r < nregs; r++) {
         ir_temp a = addr_plus(c, base, r * rbytes);

@@ -1,7 +1,7 @@
 /* A64 family: Advanced SIMD load/store structures. LD1-LD4/ST1-ST4
  * (multiple structures, interleaved), LD1-LD4/ST1-ST4 of one lane, and
  * LD1R-LD4R. The one-element-per-structure forms gcc's vectorizer and
- * glibc use (LD1/ST1 of 1-4 registers, LD1/ST1 of one lane, LD1R) become
+ * glibc use (LD1 of 1-4 registers, ST1 of one, LD1/ST1 of one lane, LD1R) become
  * plain IR loads and stores (LDV/STV, LD + STCPU, LD + replicate), which
  * the JIT lowers inline; LD2-LD4/ST2-ST4 (interleaving) stay helpers. The
  * translator validates the encoding and does the post-index writeback.
@@ -184,7 +184,10 @@ static void trans_multi(struct a64_ctx *c, uint32_t insn) {
         return;
     }
     unsigned opcode = BITS(insn, 15, 12);
-    if (multi_layout[opcode].selem == 1) {
+    /* ST1 of several registers stays the helper: when the range runs into
+     * an unwritable page, it stores element by element up to the
+     * boundary, as qemu-aarch64 does (an STV that crosses stores nothing). */
+    if (multi_layout[opcode].selem == 1 && (BIT(insn, 22) || multi_layout[opcode].rpt == 1)) {
         ld1_multi(c, insn, multi_layout[opcode].rpt);
         return;
     }

@@ -1,12 +1,14 @@
 /* LD1 of two registers, LD1R and LD1 (one lane) next to an inaccessible
  * page: the frontend turns them into plain IR loads (dbt/a64/ldst_vec.c),
  * which must still fault before any register changes and report the
- * first inaccessible byte in si_addr, as qemu-aarch64 does. */
+ * first inaccessible byte in si_addr, as qemu-aarch64 does; and ST1 of
+ * three registers running into a read-only page. */
 #include "guest.h"
 #include <signal.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <arm_neon.h>
 static sigjmp_buf jb;
@@ -36,6 +38,23 @@ int main(void) {
         } else {
             printf("  fault at +%ld\n", (long)(addr - (uintptr_t)q));
         }
+    }
+    /* ST1 of three registers running into a read-only page: the bytes
+     * before the boundary are stored (element by element), as qemu does. */
+    mprotect(p + 4096, 4096, PROT_READ);
+    for (int off = 16; off >= -40; off -= 8) {
+        memset(p + 4096 - 64, 0x11, 64);
+        uint8_t *q = p + 4096 - 48 - off;
+        if (!sigsetjmp(jb, 1)) {
+            __asm__ volatile("movi v0.16b, #0xaa\n\tmovi v1.16b, #0xbb\n\tmovi v2.16b, #0xcc\n\t"
+                             "st1 {v0.16b, v1.16b, v2.16b}, [%0]"
+                             : : "r"(q) : "v0", "v1", "v2", "memory");
+            printf("st1 off %d ok", off);
+        } else {
+            printf("st1 off %d fault at +%ld", off, (long)(addr - (uintptr_t)q));
+        }
+        for (int i = 0; i < 64; i += 4) printf(" %02x", p[4096 - 64 + i]);
+        printf("\n");
     }
     G_DONE();
 }

@@ -278,6 +278,16 @@ static void tcp_close(struct net_conn *c) {
 
 /* ---- teardown (loop thread) ----------------------------------------------- */
 
+/* Why a connection went down, for the run's error message: a peer that
+ * went away reads as closed whether the kernel saw its FIN or, after a
+ * write into the dead socket, its RST. */
+static void loss_reason(char *why, size_t n, const char *peer, int err, const char *doing) {
+    if (err == ECONNRESET || err == EPIPE)
+        snprintf(why, n, "connection closed by %s (%s)", peer, strerror(err));
+    else
+        snprintf(why, n, "%s%s: %s", doing, peer, strerror(err));
+}
+
 static void tcp_down(struct tcp_conn *t, const char *reason) {
     pthread_mutex_lock(&t->mu);
     int prev = atomic_exchange(&t->c.state, NET_CONN_CLOSED);
@@ -406,7 +416,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg) {
     pthread_mutex_unlock(&t->mu);
     if (werr && (st == NET_CONN_UP || st == NET_CONN_HANDSHAKE || st == NET_CONN_CLOSING)) {
         char why[sizeof t->c.name + 96];
-        snprintf(why, sizeof why, "writing to %s: %s", t->c.name, strerror(werr));
+        loss_reason(why, sizeof why, t->c.name, werr, "writing to ");
         tcp_down(t, why);
         return;
     }
@@ -581,7 +591,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
             if (n == 0)
                 snprintf(why, sizeof why, "connection closed by %s", t->c.name);
             else
-                snprintf(why, sizeof why, "%s: %s", t->c.name, strerror(errno));
+                loss_reason(why, sizeof why, t->c.name, errno, "");
             tcp_down(t, why);
             break;
         }
@@ -611,8 +621,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg) {
     if (what & BEV_EVENT_EOF) {
         snprintf(why, sizeof why, "connection closed by %s", t->c.name);
     } else {
-        int e = EVUTIL_SOCKET_ERROR();
-        snprintf(why, sizeof why, "%s: %s", t->c.name, evutil_socket_error_to_string(e));
+        loss_reason(why, sizeof why, t->c.name, EVUTIL_SOCKET_ERROR(), "");
         if (!t->connected) t->dial_retry = 1;
     }
     tcp_down(t, why);

@@ -139,26 +139,28 @@ static uint64_t rd64(struct env *e, uint64_t a) {
     return v;
 }
 
+/* Stores to and loads from two grains of P and an ordinary page, 5 times. */
+static const uint32_t loop_code[] = {
+    0xd2a00080, /* mov x0, #0x40000 (P) */
+    0xd2a00061, /* mov x1, #0x30000 (ORD) */
+    0xd2824682, /* mov x2, #0x1234 */
+    0xd28000a5, /* mov x5, #5 */
+    0xf9000402, /* loop: str x2, [x0, #8] */
+    0xf9008002, /* str x2, [x0, #256] */
+    0xf9400403, /* ldr x3, [x0, #8] */
+    0xf9000822, /* str x2, [x1, #16] */
+    0xf9400824, /* ldr x4, [x1, #16] */
+    0x91000442, /* add x2, x2, #1 */
+    0xf10004a5, /* subs x5, x5, #1 */
+    0x54ffff21, /* b.ne loop */
+};
+
 /* A loop storing to and loading from two grains of P and an ordinary
  * page: the three P instructions are re-translated once each and then
  * redirected every iteration; the ordinary ones never call the hook. */
 static void loop_redirected(bool interp) {
     struct env *e = env_new(interp);
-    static const uint32_t code[] = {
-        0xd2a00080, /* mov x0, #0x40000 (P) */
-        0xd2a00061, /* mov x1, #0x30000 (ORD) */
-        0xd2824682, /* mov x2, #0x1234 */
-        0xd28000a5, /* mov x5, #5 */
-        0xf9000402, /* loop: str x2, [x0, #8] */
-        0xf9008002, /* str x2, [x0, #256] */
-        0xf9400403, /* ldr x3, [x0, #8] */
-        0xf9000822, /* str x2, [x1, #16] */
-        0xf9400824, /* ldr x4, [x1, #16] */
-        0x91000442, /* add x2, x2, #1 */
-        0xf10004a5, /* subs x5, x5, #1 */
-        0x54ffff21, /* b.ne loop */
-    };
-    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(run(e, loop_code, sizeof loop_code / 4), CPU_EXIT_SVC);
     CU_ASSERT_EQUAL(e->cpu.x[3], 0x1234 + 4);
     CU_ASSERT_EQUAL(e->cpu.x[4], 0x1234 + 4);
     CU_ASSERT_EQUAL(rd64(e, shadow_of(P + 8)), 0x1234 + 4);
@@ -187,20 +189,6 @@ static void test_loop_jit(void) {
  * sealed) and the loop run again through its cached translation: the
  * stale inline redirection faults on a shadow page, the instruction is
  * re-translated, and the stores land in P. */
-static const uint32_t loop_code[] = {
-    0xd2a00080, /* mov x0, #0x40000 (P) */
-    0xd2a00061, /* mov x1, #0x30000 (ORD) */
-    0xd2824682, /* mov x2, #0x1234 */
-    0xd28000a5, /* mov x5, #5 */
-    0xf9000402, /* loop: str x2, [x0, #8] */
-    0xf9008002, /* str x2, [x0, #256] */
-    0xf9400403, /* ldr x3, [x0, #8] */
-    0xf9000822, /* str x2, [x1, #16] */
-    0xf9400824, /* ldr x4, [x1, #16] */
-    0x91000442, /* add x2, x2, #1 */
-    0xf10004a5, /* subs x5, x5, #1 */
-    0x54ffff21, /* b.ne loop */
-};
 
 static void loop_inline(bool interp) {
     struct env *e = env_new_with(interp, true);

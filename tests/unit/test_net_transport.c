@@ -428,12 +428,8 @@ static void *sender_main(void *arg) {
     return NULL;
 }
 
-static void test_pages_concurrent(void) {
-    struct ep m, s;
-    pair_up(&m, &s, NULL, NULL);
-    WAIT_FOR(&m, m.up == 1);
-    struct net_conn *c = net_node_peer(m.node, 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+/* SENDERS threads each send PAGES pages on c at once; all succeed. */
+static void send_pages_from_threads(struct net_conn *c) {
     pthread_t th[SENDERS];
     struct sender sd[SENDERS];
     for (unsigned i = 0; i < SENDERS; i++) {
@@ -445,6 +441,15 @@ static void test_pages_concurrent(void) {
         pthread_join(th[i], &ret);
         CU_ASSERT_PTR_NULL(ret);
     }
+}
+
+static void test_pages_concurrent(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    send_pages_from_threads(c);
     unsigned next[SENDERS] = {0}, intact = 0, in_order = 0;
     uint8_t want[NET_PAGE_SIZE];
     for (unsigned k = 0; k < SENDERS * PAGES; k++) {
@@ -495,17 +500,7 @@ static void test_pages_in_place(void) {
     WAIT_FOR(&m, m.up == 1);
     struct net_conn *c = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    pthread_t th[SENDERS];
-    struct sender sd[SENDERS];
-    for (unsigned i = 0; i < SENDERS; i++) {
-        sd[i] = (struct sender){c, i};
-        pthread_create(&th[i], NULL, sender_main, &sd[i]);
-    }
-    for (unsigned i = 0; i < SENDERS; i++) {
-        void *ret;
-        pthread_join(th[i], &ret);
-        CU_ASSERT_PTR_NULL(ret);
-    }
+    send_pages_from_threads(c);
     WAIT_FOR(&s, in_place_n == SENDERS * PAGES);
     CU_ASSERT_EQUAL(in_place_intact, SENDERS * PAGES);
     net_conn_unref(c);

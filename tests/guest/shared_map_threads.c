@@ -16,58 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NT    4
-#define SLOT  256 /* bytes per thread's slot; slots spread over two pages */
-#define ADDS  500
-#define ROUND 200
-
-static char *a, *b;
-static pthread_barrier_t bar;
-static int ok[NT];
-
-static char *slot(char *map, int i) {
-    return map + (i % 2) * 4096 + (i / 2) * SLOT;
-}
-
-/* the token: offsets 4096 + 3000 (ping, written through a) and + 3008
- * (pong, written through b) */
-static _Atomic int *word(char *map, int off) {
-    return (_Atomic int *)(map + 4096 + off);
-}
-
-static void *worker(void *arg) {
-    int me = (int)(long)arg;
-    char *mine = me % 2 ? a : b, *other = me % 2 ? b : a;
-    for (int k = 0; k < SLOT; k++)
-        slot(mine, me)[k] = (char)(me * 31 + k);
-    pthread_barrier_wait(&bar);
-    int good = 1;
-    for (int i = 0; i < NT; i++)
-        for (int k = 0; k < SLOT; k++)
-            good &= slot(other, i)[k] == (char)(i * 31 + k);
-    ok[me] = good;
-    pthread_barrier_wait(&bar);
-    /* the token: thread 0 through a, thread 1 through b */
-    if (me < 2) {
-        _Atomic int *ping = word(me == 0 ? a : b, 3000), *pong = word(me == 0 ? a : b, 3008);
-        for (int r = 1; r <= ROUND; r++) {
-            if (me == 0) {
-                atomic_store(ping, r);
-                while (atomic_load(pong) != r)
-                    ;
-            } else {
-                while (atomic_load(ping) != r)
-                    ;
-                atomic_store(pong, r);
-            }
-        }
-    }
-    pthread_barrier_wait(&bar);
-    /* one counter, incremented through both mappings in turn */
-    for (int k = 0; k < ADDS; k++)
-        atomic_fetch_add(word(k % 2 ? a : b, 2048), 1);
-    return NULL;
-}
+#define TWO_VIEWS_SEED   31
+#define TWO_VIEWS_ROUNDS 200
+#include "two_views.h"
 
 static void *write_moved(void *arg) {
     strcpy(a + 4096 + 700, "through the moved mapping");
@@ -89,12 +40,7 @@ int main(void) {
     strcpy(b + 3600, "and back through b");
     printf("a sees: %s\n", a + 3600);
 
-    pthread_barrier_init(&bar, NULL, NT);
-    pthread_t t[NT];
-    for (long i = 0; i < NT; i++)
-        pthread_create(&t[i], NULL, worker, (void *)i);
-    for (int i = 0; i < NT; i++)
-        pthread_join(t[i], NULL);
+    run_workers();
     for (int i = 0; i < NT; i++)
         printf("thread %d read every slot through the other mapping: %s\n", i,
                ok[i] ? "yes" : "no");

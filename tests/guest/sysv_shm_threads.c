@@ -12,53 +12,9 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-#define NT   4
-#define SLOT 256
-#define ADDS 500
-
-static char *a, *b;
-static pthread_barrier_t bar;
-static int ok[NT];
-
-static char *slot(char *m, int i) {
-    return m + (i % 2) * 4096 + (i / 2) * SLOT;
-}
-
-static _Atomic int *word(char *m, int off) {
-    return (_Atomic int *)(m + 4096 + off);
-}
-
-static void *worker(void *arg) {
-    int me = (int)(long)arg;
-    char *mine = me % 2 ? a : b, *other = me % 2 ? b : a;
-    for (int k = 0; k < SLOT; k++)
-        slot(mine, me)[k] = (char)(me * 7 + k);
-    pthread_barrier_wait(&bar);
-    int good = 1;
-    for (int i = 0; i < NT; i++)
-        for (int k = 0; k < SLOT; k++)
-            good &= slot(other, i)[k] == (char)(i * 7 + k);
-    ok[me] = good;
-    pthread_barrier_wait(&bar);
-    if (me < 2) { /* thread 0 through a, thread 1 through b */
-        _Atomic int *ping = word(me ? b : a, 3000), *pong = word(me ? b : a, 3008);
-        for (int r = 1; r <= 100; r++) {
-            if (me == 0) {
-                atomic_store(ping, r);
-                while (atomic_load(pong) != r)
-                    ;
-            } else {
-                while (atomic_load(ping) != r)
-                    ;
-                atomic_store(pong, r);
-            }
-        }
-    }
-    pthread_barrier_wait(&bar);
-    for (int k = 0; k < ADDS; k++)
-        atomic_fetch_add(word(k % 2 ? a : b, 2048), 1);
-    return NULL;
-}
+#define TWO_VIEWS_SEED   7
+#define TWO_VIEWS_ROUNDS 100
+#include "two_views.h"
 
 static unsigned long nattch(int id) {
     struct shmid_ds ds;
@@ -75,12 +31,7 @@ int main(void) {
     strcpy(a + 3500, "hello through a");
     printf("b sees: %s\n", b + 3500);
 
-    pthread_barrier_init(&bar, NULL, NT);
-    pthread_t t[NT];
-    for (long i = 0; i < NT; i++)
-        pthread_create(&t[i], NULL, worker, (void *)i);
-    for (int i = 0; i < NT; i++)
-        pthread_join(t[i], NULL);
+    run_workers();
     for (int i = 0; i < NT; i++)
         printf("thread %d read every slot through the other attach: %s\n", i, ok[i] ? "yes" : "no");
     printf("flag rounds seen through a: %d, through b: %d\n", atomic_load(word(a, 3008)),

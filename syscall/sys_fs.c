@@ -122,6 +122,24 @@ SYSCALL_HANDLER(pwritev) {
              : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwritev, (int)a[0], iov, a[2], a[3], 0);
 }
 
+/* preadv2/pwritev2: as preadv/pwritev, plus RWF_* flags (the same bits on
+ * both sides); an offset of -1 means the file position, as on Linux. */
+SYSCALL_HANDLER(preadv2) {
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
+    return e ? e
+             : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv2, (int)a[0], iov, a[2], a[3], 0,
+                                (int)a[5]);
+}
+
+SYSCALL_HANDLER(pwritev2) {
+    struct iovec iov[GUEST_IOV_MAX];
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    return e ? e
+             : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwritev2, (int)a[0], iov, a[2], a[3], 0,
+                                (int)a[5]);
+}
+
 SYSCALL_HANDLER(lseek) {
     return host_result(lseek((int)a[0], (off_t)a[1], (int)a[2]));
 }
@@ -383,6 +401,17 @@ SYSCALL_HANDLER(sync) {
     sync();
     return 0;
 }
+SYSCALL_HANDLER(syncfs) {
+    return host_result(syscall(SYS_syncfs, (int)a[0]));
+}
+/* arm64 has the (fd, offset, nbytes, flags) order, as x86-64. */
+SYSCALL_HANDLER(sync_file_range) {
+    return host_result(
+        syscall(SYS_sync_file_range, (int)a[0], (int64_t)a[1], (int64_t)a[2], (unsigned)a[3]));
+}
+SYSCALL_HANDLER(readahead) {
+    return host_result(syscall(SYS_readahead, (int)a[0], (int64_t)a[1], (size_t)a[2]));
+}
 SYSCALL_HANDLER(flock) {
     return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_flock, (int)a[0], (int)a[1]);
 }
@@ -518,11 +547,16 @@ const struct syscall_row sys_fs_rows[] = {
     {81, "sync", sys_sync, "", 'd', SC_GLOBAL},
     {82, "fsync", sys_fsync, "d", 'd', SC_GLOBAL},
     {83, "fdatasync", sys_fdatasync, "d", 'd', SC_GLOBAL},
+    {84, "sync_file_range", sys_sync_file_range, "dllx", 'd', SC_GLOBAL},
     {88, "utimensat", sys_utimensat, "fspx", 'd', SC_GLOBAL},
     {166, "umask", sys_umask, "o", 'd', SC_GLOBAL},
+    {213, "readahead", sys_readahead, "dlu", 'd', SC_GLOBAL},
+    {267, "syncfs", sys_syncfs, "d", 'd', SC_GLOBAL},
     {276, "renameat2", sys_renameat2, "fsfsx", 'd', SC_GLOBAL},
     {279, "memfd_create", sys_memfd_create, "sx", 'd', SC_GLOBAL},
     {285, "copy_file_range", sys_copy_file_range, "dpdpux", 'd', SC_GLOBAL},
+    {286, "preadv2", sys_preadv2, "dVulxx", 'd', SC_GLOBAL},
+    {287, "pwritev2", sys_pwritev2, "dvulxx", 'd', SC_GLOBAL},
     {291, "statx", sys_statx, "fsxxX", 'd', SC_GLOBAL},
     {436, "close_range", sys_close_range, "uux", 'd', SC_GLOBAL},
     {439, "faccessat2", sys_faccessat2, "fsxx", 'd', SC_GLOBAL},

@@ -85,6 +85,11 @@ guest_program(sig_sync SRC sig_sync.c)
 guest_program(sig_threads SRC sig_threads.c)
 guest_program(sig_rt SRC sig_rt.c)
 guest_program(sig_segv_blocked SRC sig_segv_blocked.c)
+# Between processes: from another process, a process group's SIGINT,
+# stop/continue/terminate/core defaults seen through waitpid and SIGCHLD, tkill
+guest_program(sig_actions SRC sig_actions.c)
+# SIGBUS past the end of a mapped file (BUS_ADRERR, si_addr), death by SIGBUS
+guest_program(sig_bus SRC sig_bus.c)
 
 # Exit statuses (the runner compares these too)
 guest_program(exit_code3 SRC exit_code3.c)
@@ -108,6 +113,8 @@ guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
 guest_program(net_sockets SRC net_sockets.c)
 guest_program(poll_events SRC poll_events.c)
 guest_program(mem_calls SRC mem_calls.c)
+# stat/statx/statfs, rlimit, rusage, termios/winsize on a pty, inotify
+guest_program(abi_layouts SRC abi_layouts.c)
 guest_program(shared_map_threads SRC shared_map_threads.c)
 
 # POSIX timers, credentials, exec of signal state (the rest of issue 7)
@@ -117,6 +124,9 @@ guest_native_program(sig_exec SRC sig_exec.c)
 guest_program(posix_timers_threads SRC posix_timers_threads.c)
 guest_program(timer_thread_start SRC timer_thread_start.c)
 guest_program(xattr_splice SRC xattr_splice.c)
+# nice/sched_*/ioprio (per thread), sync_file_range, syncfs, readahead,
+# preadv2/pwritev2 (qemu 7.2 has no preadv2/pwritev2: a native reference)
+guest_native_program(sched_prio SRC sched_prio.c)
 guest_program(pidfd_membarrier SRC pidfd_membarrier.c)
 guest_native_program(process_vm SRC process_vm.c)
 guest_program(cpu_count SRC cpu_count.c)

@@ -2,6 +2,9 @@
 # Bad interpreters give a shell's exit status and a clear message:
 #   missing (no -L, or not in the -L directory nor on the host)  -> 127
 #   present but not an ELF file                                   -> 126
+# and so do bad programs themselves (issue 7, "Bad input"):
+#   missing program                                               -> 127
+#   a text file, an x86-64 ELF, a directory, an empty file        -> 126
 # usage: check_interp_errors.sh SHOAL DYNAMIC_PROGRAM
 set -u
 shoal=$1 prog=$2
@@ -35,4 +38,14 @@ else
         "$shoal" -L "$work/empty" "$prog"
 fi
 expect 126 "$prog: interpreter $work/bad$interp: not an ELF file" "$shoal" -L "$work/bad" "$prog"
+
+printf '#!/bin/sh\n# a shell script, long enough to hold an ELF header\necho hi\n' >"$work/text"
+: >"$work/empty-file"
+chmod +x "$work/text" "$work/empty-file"
+expect 127 "$work/no-such-program:" "$shoal" "$work/no-such-program"
+expect 126 "$work/text: not an ELF file" "$shoal" "$work/text"
+expect 126 "$work/empty-file:" "$shoal" "$work/empty-file"
+expect 126 "$work/empty:" "$shoal" "$work/empty"
+host_elf=$(readlink -f /bin/sh)  # an x86-64 ELF executable
+expect 126 "$host_elf: not an AArch64 program" "$shoal" "$host_elf"
 exit $((fails > 0))

@@ -206,15 +206,6 @@ static int probe(struct master *m, unsigned node, int sig) {
     return tid;
 }
 
-static bool ignored(struct master *m, int sig) {
-    struct process *p = m->proc;
-    pthread_mutex_lock(&p->sig_lock);
-    uint64_t h = p->sigaction[sig].handler;
-    pthread_mutex_unlock(&p->sig_lock);
-    return h == GUEST_SIG_IGN ||
-           (h == GUEST_SIG_DFL && signal_default_action(sig) == SIG_DEFAULT_IGNORE);
-}
-
 /* Takes one pending instance of sig from the process (0 timeout). */
 static bool dequeue(int sig, struct aarch64_siginfo *info) {
     uint64_t one = SIGBIT(sig);
@@ -240,11 +231,10 @@ static struct pass route_pending(struct master *m) {
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {
         if (!(pending & SIGBIT(sig))) continue;
         struct aarch64_siginfo info;
-        if (ignored(m, sig) && !node0_accepts(m, sig)) {
-            dequeue(sig, &info); /* as a thread unblocking it would: dropped */
-            r.moved = true;
-            continue;
-        }
+        /* An ignored signal is routed like any other: the thread that
+         * accepts it drops it, and while every thread blocks it it stays
+         * pending, as on Linux (a SIGCHLD the guest blocks to take it with
+         * sigwaitinfo, or to see it in sigpending). */
         if (node0_accepts(m, sig)) {
             r.node0 |= SIGBIT(sig);
             continue;

@@ -3,6 +3,7 @@
  * encodes the shift (right: 2*esize - immh:immb, left: immh:immb - esize).
  * The fixed-point FP conversions of the group live in simd_fp_shift.c. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 static unsigned immh_size(uint32_t insn) {
     return 31u - (unsigned)__builtin_clz(BITS(insn, 22, 19));
@@ -112,8 +113,12 @@ static bool allocated(uint32_t insn) {
     return !(wide_elems && !SIMD_Q(insn));
 }
 
+/* Vector forms are VOPs: the JIT lowers the common ones (lower_vshift.c). */
 static void trans_shift(struct a64_ctx *c, uint32_t insn) {
-    simd_emit(c, allocated(insn), helper_shift);
+    if (allocated(insn) && !SIMD_SCALAR(insn))
+        ir_vop(c->b, VK_VSHIFT, insn, helper_shift, IR_ZERO);
+    else
+        simd_emit(c, allocated(insn), helper_shift);
 }
 
 #define VEC(name, u, opc)                                                                          \

@@ -3,6 +3,7 @@
  * "2" variants: narrow operands come from, or the narrow result goes to,
  * the upper half. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 enum diff_shape { LONG, WIDE, NARROW };
 
@@ -85,8 +86,12 @@ static bool allocated(uint32_t insn) {
     return size != 3;
 }
 
+/* Vector forms are VOPs: the JIT lowers the long/wide ones (lower_vwide.c). */
 static void trans_three_diff(struct a64_ctx *c, uint32_t insn) {
-    simd_emit(c, allocated(insn), helper_three_diff);
+    if (allocated(insn) && !SIMD_SCALAR(insn))
+        ir_vop(c->b, VK_VDIFF, insn, helper_three_diff, IR_ZERO);
+    else
+        simd_emit(c, allocated(insn), helper_three_diff);
 }
 
 #define VEC(name, u, opc)                                                                          \

@@ -150,8 +150,9 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
-    static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
-                                        "ras",    "peel",  "lazycmp", "velem", "vpin", "setcc"};
+    static const char *const names[] = {"bounds",   "flags", "vreg",   "pext",    "loop",
+                                        "lazyexit", "ras",   "peel",   "lazycmp", "velem",
+                                        "vpin",     "setcc", "vshift", "vwide"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -423,6 +424,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vcache = !(j->off & JIT_OFF_VREG) && c.regalloc;
     c.velem = c.vcache && !(j->off & JIT_OFF_VELEM);
     c.vpin = c.vcache && !(j->off & JIT_OFF_VPIN);
+    c.vshift = !(j->off & JIT_OFF_VSHIFT);
+    c.vwide = !(j->off & JIT_OFF_VWIDE);
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);

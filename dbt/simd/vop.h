@@ -23,6 +23,8 @@ enum vop_kind {
     VK_VINT3,  /* Advanced SIMD three same, integer */
     VK_VFP3,   /* Advanced SIMD three same, floating point */
     VK_VMISC,  /* Advanced SIMD two-register misc, integer */
+    VK_VSHIFT, /* Advanced SIMD shift by immediate (lower_vshift.c) */
+    VK_VDIFF,  /* Advanced SIMD three different, integer (lower_vwide.c) */
 };
 
 #define VOP_IMM(kind, insn) ((uint64_t)(kind) << 32 | (uint32_t)(insn))

@@ -150,6 +150,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
+    if (off && strstr(off, "induct")) j->off |= JIT_OFF_INDUCT; /* loop.c */
     static const char *const names[] = {"bounds",   "flags", "vreg",   "pext",    "loop",
                                         "lazyexit", "ras",   "peel",   "lazycmp", "velem",
                                         "vpin",     "setcc", "vshift", "vwide"};
@@ -434,6 +435,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     /* A self-loop's first iteration runs unpinned (peel): a block that is
      * mostly left by a side exit (a dispatch loop) then pays no pin loads
      * and stores per entry; the back edge enters the pinned loop. */
+    c.loop_induct = !(j->off & JIT_OFF_INDUCT);
     bool peel = loop_plan(&c, !(j->off & JIT_OFF_LOOP)) && !(j->off & JIT_OFF_PEEL) &&
                 b->term.hint == HINT_NONE;
     if (peel) {

@@ -119,6 +119,7 @@ enum {
     JIT_OFF_VREG = 4,
     JIT_OFF_PEXT = 8,
     JIT_OFF_LOOP = 16,
+    JIT_OFF_INDUCT = 1 << 30, /* loop.c: many registers, pin the induction ones */
     JIT_OFF_LAZYEXIT = 32,
     JIT_OFF_RAS = 64,
     JIT_OFF_PEEL = 128,
@@ -195,6 +196,7 @@ struct jit_ctx {
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */
     bool loop;
+    bool loop_induct;      /* loop_plan may pin only the induction registers (loop.c) */
     uint8_t checked[32];   /* bytes of access already bounds-checked at the current x[g] */
     int8_t pin[32];        /* host register holding guest register g for the whole block, or -1 */
     uint16_t pinned_host;  /* host registers taken by pins (never allocated) */

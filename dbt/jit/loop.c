@@ -25,6 +25,8 @@
  * (which would need a pin dropped) are compiled the ordinary way. The
  * most used V registers stay in xmm across iterations the same way
  * (vreg.c, vr_loop_*). */
+#include <stdlib.h>
+
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
@@ -37,6 +39,36 @@ static bool self_loop(const struct ir_block *b) {
     const struct ir_term *t = &b->term;
     if (t->kind == TERM_GOTO) return t->target == b->pc;
     return t->kind == TERM_BRCOND && (t->target == b->pc || t->next == b->pc);
+}
+
+/* The guest registers whose value at the back edge is computed from their
+ * own value at the head (counters, pointers stepped by the body: their
+ * loop-carried chain goes through cpu->x when not pinned). A register
+ * the body only reloads (memcpy's data registers) is not among them. */
+static uint32_t induction_regs(const struct ir_block *b) {
+    uint32_t *dep = calloc(b->ntemps ? b->ntemps : 1, sizeof *dep); /* temp -> guest regs read */
+    if (!dep) return 0;
+    uint32_t reg[32];
+    for (unsigned g = 0; g < 32; g++)
+        reg[g] = 1u << g;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op == IR_GETX) {
+            dep[i->dst] = reg[i->imm & 31];
+        } else if (i->op == IR_SETX) {
+            reg[i->imm & 31] = dep[i->a[0]];
+        } else if (ir_op_info[i->op].has_dst) {
+            uint32_t d = 0;
+            for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+                d |= dep[i->a[a]];
+            dep[i->dst] = d;
+        }
+    }
+    free(dep);
+    uint32_t m = 0;
+    for (unsigned g = 0; g < 32; g++)
+        if (reg[g] >> g & 1) m |= 1u << g; /* or never written */
+    return m;
 }
 
 bool loop_plan(struct jit_ctx *c, bool enabled) {
@@ -67,7 +99,18 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
     unsigned used = 0;
     for (unsigned g = 0; g < 32; g++)
         used += score[g] != 0;
-    if (used > LOOP_MAX_PINS + 2) return false;
+    uint32_t allowed = ~0u;
+    if (used > LOOP_MAX_PINS + 2) {
+        /* Switch SHOAL_JIT_DISABLE=induct: such loops stay ordinary
+         * blocks. Otherwise only the induction registers get a pin: the
+         * others (glibc memcpy's eight data registers, 11 registers in
+         * all) go through cpu->x as in an ordinary block, off the
+         * loop-carried chains, and 7 pool registers are left for temps
+         * and the cache. */
+        if (!c->loop_induct) return false;
+        allowed = induction_regs(b) & written;
+        if (!allowed) return false;
+    }
     for (unsigned n = 0; n < LOOP_MAX_PINS; n++) {
         /* Written registers first (their loop-carried chains went through
          * memory), then by number of uses. */
@@ -75,7 +118,7 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
         unsigned best_key = 0;
         for (unsigned g = 0; g < 32; g++) {
             unsigned key = score[g] ? score[g] + ((written >> g & 1) ? 1u << 16 : 0) : 0;
-            if (c->pin[g] < 0 && key > best_key) {
+            if (c->pin[g] < 0 && (allowed >> g & 1) && key > best_key) {
                 best_key = key;
                 best = (int)g;
             }

@@ -133,7 +133,12 @@ static int alloc_reg(struct jit_ctx *c) {
         long score;
         if (o->kind == OWN_FREE) return r;
         if (o->kind == OWN_GUEST)
-            score = c->g[o->id].dirty ? 0 : 1L << 40;
+            /* In a loop, an unpinned dirty register costs one store that
+             * the back edge would make anyway (a temp spill: two; switch
+             * SHOAL_JIT_DISABLE=induct, loop.c). */
+            score = !c->g[o->id].dirty                               ? 1L << 40
+                    : c->loop && c->loop_induct && c->pin[o->id] < 0 ? 1L << 39
+                                                                     : 0;
         else {
             const struct jit_tval *v = &c->t[o->id];
             score = (v->is_const || v->slot >= 0) ? 1L << 40 : 1 + v->last_use;

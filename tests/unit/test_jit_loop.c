@@ -2,7 +2,8 @@
  * itself runs with guest registers pinned in host registers. Checked
  * against the interpreter (final state), with the loop's other exits:
  * the attention flag and an invalidation (jit_unlink) raised by another
- * thread mid-loop, and a bounds fault inside the loop (precise state). */
+ * thread mid-loop, and a bounds fault inside the loop (precise state);
+ * a loop with more live registers than pins (memcpy's). */
 #include <CUnit/CUnit.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -241,10 +242,98 @@ static void test_loop_fault(void) {
     }
 }
 
+/* glibc's memcpy loop (12 guest registers: more than loop mode pins):
+ * x3 and x1 step by 64 (dst, src), x2 counts down, x5 counts up, and
+ * x6-x13 carry the data loaded in one iteration to the stores of the
+ * next. Loop mode pins only the induction registers x1, x2, x3, x5
+ * (SHOAL_JIT_DISABLE=induct: an ordinary block). */
+static void build_copy(struct ir_block *b) {
+    ir_block_init(b, PC);
+    for (unsigned k = 0; k < 4; k++) {
+        insn(b, PC + 8 * k);
+        ir_temp d = ir_op2(b, IR_ADD, 64, ir_getx(b, 3), ir_const(b, 16 * k));
+        ir_st(b, 64, d, ir_getx(b, 6 + 2 * k));
+        ir_st(b, 64, ir_op2(b, IR_ADD, 64, d, ir_const(b, 8)), ir_getx(b, 7 + 2 * k));
+        insn(b, PC + 8 * k + 4);
+        ir_temp a = ir_op2(b, IR_ADD, 64, ir_getx(b, 1), ir_const(b, 16 * k));
+        ir_temp lo = ir_ld(b, 64, a), hi = ir_ld(b, 64, ir_op2(b, IR_ADD, 64, a, ir_const(b, 8)));
+        ir_setx(b, 7 + 2 * k, hi);
+        ir_setx(b, 6 + 2 * k, lo);
+    }
+    ir_setx(b, 3, ir_op2(b, IR_ADD, 64, ir_getx(b, 3), ir_const(b, 64)));
+    ir_setx(b, 1, ir_op2(b, IR_ADD, 64, ir_getx(b, 1), ir_const(b, 64)));
+    insn(b, PC + 32);
+    ir_setx(b, 5, ir_op2(b, IR_ADD, 64, ir_getx(b, 5), ir_const(b, 1)));
+    insn(b, PC + 36);
+    ir_temp x2 = ir_getx(b, 2);
+    ir_temp f =
+        ir_op3(b, IR_FLAGS_ADC, 64, x2, ir_op1(b, IR_NOT, 64, ir_const(b, 64)), ir_const(b, 1));
+    ir_setx(b, 2, ir_op2(b, IR_SUB, 64, x2, ir_const(b, 64)));
+    ir_stcpu(b, 32, CPU_OFF(nzcv), f);
+    insn(b, PC + 40);
+    ir_temp cnd = ir_op1i(b, IR_COND, 64, ir_ldcpu(b, 32, CPU_OFF(nzcv)), 1); /* b.ne */
+    b->guest_insns = 11;
+    b->term = (struct ir_term){.kind = TERM_BRCOND, .temp = cnd, .target = PC, .next = PC + 44};
+}
+
+/* Copies `n` bytes from 0 to `dst` (plus the 64 loaded before the loop);
+ * a dst near the end of `mem` faults in a store. Returns the exit pc, or
+ * 0 after a fault. */
+static uint64_t run_copy(struct jit *j, void *entry, struct cpu *c, const struct ir_block *b,
+                         uint64_t dst, uint64_t n) {
+    memset(c, 0, sizeof *c);
+    c->x[1] = 64, c->x[3] = dst, c->x[2] = n;
+    for (unsigned k = 6; k < 14; k++)
+        c->x[k] = 0x1111111111111111ull * k;
+    c->guest_base = mem;
+    c->guest_size = sizeof mem;
+    fill_mem();
+    sigjmp_buf jb;
+    c->fault_jb = &jb;
+    if (sigsetjmp(jb, 1) != 0) {
+        if (j) jit_sync_fpsr(c);
+        return 0;
+    }
+    return run(j, entry, c, b);
+}
+
+static void test_loop_many_regs(void) {
+    static uint8_t ref_mem[sizeof mem];
+    static const char *const copy_offs[] = {NULL, "peel", "induct", "loop", "lazycmp"};
+    struct ir_block b;
+    build_copy(&b);
+    /* a whole copy; faults in the first (peeled) iteration, in the
+     * second and in a later one */
+    static const uint64_t dsts[] = {2048, sizeof mem - 40, sizeof mem - 64 - 24,
+                                    sizeof mem - 5 * 64 - 8};
+    for (unsigned d = 0; d < sizeof dsts / sizeof dsts[0]; d++) {
+        static struct cpu ref, c;
+        uint64_t ref_pc = run_copy(NULL, NULL, &ref, &b, dsts[d], 1024);
+        memcpy(ref_mem, mem, sizeof mem);
+        CU_ASSERT_EQUAL(ref_pc, d == 0 ? PC + 44 : 0);
+        for (unsigned off = 0; off < sizeof copy_offs / sizeof copy_offs[0]; off++) {
+            struct jit *j = make_jit(copy_offs[off]);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+            void *entry = jit_compile(j, &b);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+            CU_ASSERT_EQUAL(run_copy(j, entry, &c, &b, dsts[d], 1024), ref_pc);
+            CU_ASSERT_EQUAL(memcmp(c.x, ref.x, sizeof c.x), 0);
+            if (!ref_pc) CU_ASSERT_EQUAL(c.pc, ref.pc); /* the faulting insn */
+            CU_ASSERT_EQUAL(c.nzcv, ref.nzcv);
+            CU_ASSERT_EQUAL(c.exit_signo, ref.exit_signo);
+            CU_ASSERT_EQUAL(c.exit_addr, ref.exit_addr);
+            CU_ASSERT_EQUAL(memcmp(mem, ref_mem, sizeof mem), 0);
+            jit_destroy(j);
+        }
+    }
+    ir_block_free(&b);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("jit_loop", NULL, NULL);
     CU_add_test(s, "matches_interp", test_loop_matches_interp);
     CU_add_test(s, "attention", test_loop_attention);
     CU_add_test(s, "unlink", test_loop_unlink);
     CU_add_test(s, "fault", test_loop_fault);
+    CU_add_test(s, "many_regs", test_loop_many_regs);
 }

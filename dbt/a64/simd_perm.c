@@ -1,6 +1,7 @@
 /* A64 family: Advanced SIMD permute (UZP, TRN, ZIP), extract (EXT) and
  * table lookup (TBL, TBX). */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 static uint64_t helper_permute(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
                                uint64_t x3) {
@@ -32,7 +33,10 @@ static uint64_t helper_permute(struct cpu *cpu, uint64_t insn, uint64_t x1, uint
 
 static void trans_permute(struct a64_ctx *c, uint32_t insn) {
     bool ok = (BITS(insn, 13, 12) != 0) && !(SIMD_SIZE(insn) == 3 && !SIMD_Q(insn));
-    simd_emit(c, ok, helper_permute);
+    if (ok)
+        ir_vop(c->b, VK_VPERM, insn, helper_permute, IR_ZERO);
+    else
+        simd_emit(c, ok, helper_permute);
 }
 
 static uint64_t helper_ext(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2, uint64_t x3) {
@@ -49,7 +53,10 @@ static uint64_t helper_ext(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t
 }
 
 static void trans_ext(struct a64_ctx *c, uint32_t insn) {
-    simd_emit(c, SIMD_Q(insn) || !BIT(insn, 14), helper_ext);
+    if (SIMD_Q(insn) || !BIT(insn, 14))
+        ir_vop(c->b, VK_VPERM, insn, helper_ext, IR_ZERO);
+    else
+        a64_unallocated(c);
 }
 
 /* TBL/TBX: the table is 1-4 consecutive registers (mod 32) from Rn; an

@@ -153,7 +153,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "induct")) j->off |= JIT_OFF_INDUCT; /* loop.c */
     static const char *const names[] = {"bounds",   "flags", "vreg",   "pext",    "loop",
                                         "lazyexit", "ras",   "peel",   "lazycmp", "velem",
-                                        "vpin",     "setcc", "vshift", "vwide"};
+                                        "vpin",     "setcc", "vshift", "vwide",   "vperm"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -427,6 +427,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vpin = c.vcache && !(j->off & JIT_OFF_VPIN);
     c.vshift = !(j->off & JIT_OFF_VSHIFT);
     c.vwide = !(j->off & JIT_OFF_VWIDE);
+    c.vperm = !(j->off & JIT_OFF_VPERM);
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);

@@ -128,7 +128,8 @@ enum {
     JIT_OFF_VPIN = 1024,
     JIT_OFF_SETCC = 2048,  /* SETEQ/SETNE (CBZ, TBZ) fused into the branch's jcc */
     JIT_OFF_VSHIFT = 4096, /* SIMD shifts by immediate inline (lower_vshift.c) */
-    JIT_OFF_VWIDE = 8192   /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
+    JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
+    JIT_OFF_VPERM = 16384  /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -178,6 +179,7 @@ struct jit_ctx {
     bool vcache;           /* V registers cached in xmm (vreg.c) */
     bool velem, vpin;      /* vreg.c: element moves on the cache, V registers across loops */
     bool vshift, vwide;    /* lower_vshift.c, lower_vwide.c: SIMD families inline */
+    bool vperm;            /* lower_vperm.c: UZP/TRN/ZIP/EXT inline */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
     bool vdirty[32];
     uint32_t xuse[16], vclock; /* LRU */
@@ -301,6 +303,8 @@ uint16_t vop_live_volatile(const struct jit_ctx *c, int except);
 bool lower_vshift(struct jit_ctx *c, const struct ir_insn *i);
 /* lower_vwide.c: VK_VDIFF inline, false for the helper */
 bool lower_vdiff(struct jit_ctx *c, const struct ir_insn *i);
+/* lower_vperm.c: VK_VPERM inline, false for the helper */
+bool lower_vperm(struct jit_ctx *c, const struct ir_insn *i);
 void emit_preserved_call(struct x86_buf *b, uint16_t save, ir_helper_fn fn, uint32_t insn,
                          int a_reg, uint64_t a_imm, int d_reg);
 /* jit.c: folds the host MXCSR exception flags into cpu->fpsr and clears

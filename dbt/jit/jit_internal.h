@@ -102,6 +102,11 @@ struct jit_slow {
     uint16_t save;
     uint8_t pre[16];  /* dirty cached V registers when the op starts (vreg.c) */
     uint8_t post[16]; /* every cached V register at resume */
+    /* An FPCR gate shared by a run of adjacent scalar FP ops (lower_vop.c):
+     * calls the helpers of the ops' stubs slow[run_first..run_last] in
+     * order and resumes after the last one. */
+    bool run;
+    uint32_t run_first, run_last;
 };
 
 /* Optimisations that SHOAL_JIT_DISABLE can switch off (besides the
@@ -129,7 +134,9 @@ enum {
     JIT_OFF_SETCC = 2048,  /* SETEQ/SETNE (CBZ, TBZ) fused into the branch's jcc */
     JIT_OFF_VSHIFT = 4096, /* SIMD shifts by immediate inline (lower_vshift.c) */
     JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
-    JIT_OFF_VPERM = 16384  /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
+    JIT_OFF_VPERM = 16384, /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
+    /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
+    JIT_OFF_GATERUN = 1 << 29
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -180,6 +187,9 @@ struct jit_ctx {
     bool velem, vpin;      /* vreg.c: element moves on the cache, V registers across loops */
     bool vshift, vwide;    /* lower_vshift.c, lower_vwide.c: SIMD families inline */
     bool vperm;            /* lower_vperm.c: UZP/TRN/ZIP/EXT inline */
+    bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
+    uint32_t gate_run;     /* the open run's gate stub: index in slow + 1, or 0 */
+    uint32_t gate_end;     /* buffer offset where the open run's last op ends */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
     bool vdirty[32];
     uint32_t xuse[16], vclock; /* LRU */

@@ -21,6 +21,7 @@
  * the helper sees the original operands. The helper touches only
  * cpu->v/nzcv/fpcr/fpsr: no guest register write-back is needed. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
@@ -68,7 +69,9 @@ static void pshift(struct jit_ctx *c, int x, unsigned lane, bool left, uint8_t n
 
 static struct jit_slow *slow_new(struct jit_ctx *c, const struct ir_insn *i, int a_reg,
                                  uint64_t a_imm, int d_reg) {
-    if (c->nslow == c->cap_slow) {
+    /* Room for one more: fpcr_gate may add a run stub while the caller
+     * holds s. */
+    if (c->nslow + 2 > c->cap_slow) {
         c->cap_slow = c->cap_slow ? 2 * c->cap_slow : 16;
         c->slow = realloc(c->slow, c->cap_slow * sizeof *c->slow);
         SHOAL_ASSERT(c->slow);
@@ -96,10 +99,35 @@ static void slow_jcc(struct jit_ctx *c, struct jit_slow *s, enum x86_cc cc) {
     s->jcc[s->njcc++] = x86_jcc32(c->buf, cc);
 }
 
-/* The FPCR gate: anything but RN with FZ = 0 goes to the helper. */
-static void fpcr_gate(struct jit_ctx *c, struct jit_slow *s) {
+/* The FPCR gate: anything but RN with FZ = 0 goes to the helper.
+ * Scalar ops that only read and write V registers (join) share one gate
+ * when nothing was emitted between them (FPCR changes only through a
+ * helper or an STCPU, which emit code, and no branch targets the gap):
+ * the run's stub calls every op's helper in order, so the later ops run
+ * under a failed gate exactly as with their own (switch
+ * SHOAL_JIT_DISABLE=gaterun). */
+static void fpcr_gate(struct jit_ctx *c, struct jit_slow *s, bool join) {
+    uint32_t si = (uint32_t)(s - c->slow);
+    if (join && c->gate_run && x86_off(c->buf) == c->gate_end) {
+        c->slow[c->gate_run - 1].run_last = si;
+        return;
+    }
+    c->gate_run = 0;
     x86_test_mi(c->buf, x86_mem(REG_CPU, (int32_t)CPU_OFF(fpcr)), (int32_t)FPCR_FAST_MASK);
-    slow_jcc(c, s, CC_NE);
+    if (!join || !c->gaterun) {
+        slow_jcc(c, s, CC_NE);
+        return;
+    }
+    struct jit_slow *r = &c->slow[c->nslow++]; /* slow_new left room */
+    *r = (struct jit_slow){.run = true, .run_first = si, .run_last = si};
+    memcpy(r->pre, s->pre, sizeof r->pre);
+    slow_jcc(c, r, CC_NE);
+    c->gate_run = c->nslow;
+}
+
+/* After a joining op's slow_resume: the next op may share its gate. */
+static void gate_close(struct jit_ctx *c) {
+    c->gate_end = x86_off(c->buf);
 }
 
 uint16_t vop_live_volatile(const struct jit_ctx *c, int except) {
@@ -145,7 +173,18 @@ void lower_slow(struct jit_ctx *c) {
         for (unsigned j = 0; j < s->njcc; j++)
             x86_patch_rel32(b, s->jcc[j], x86_off(b));
         vr_emit_stores(b, s->pre);
-        emit_preserved_call(b, s->save, s->fn, s->insn, s->a_reg, s->a_imm, s->d_reg);
+        if (s->run) {
+            /* Registers live at any op of the run (a superset is safe). */
+            uint16_t save = 0;
+            for (uint32_t m = s->run_first; m <= s->run_last; m++)
+                if (!c->slow[m].run) save |= c->slow[m].save;
+            for (uint32_t m = s->run_first; m <= s->run_last; m++)
+                if (!c->slow[m].run)
+                    emit_preserved_call(b, save, c->slow[m].fn, c->slow[m].insn, -1, 0, -1);
+            s = &c->slow[s->run_last];
+        } else {
+            emit_preserved_call(b, s->save, s->fn, s->insn, s->a_reg, s->a_imm, s->d_reg);
+        }
         vr_emit_loads(b, s->post);
         uint32_t f = x86_jmp32(b);
         x86_patch_rel32(b, f, s->resume);
@@ -208,7 +247,7 @@ static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
     static const char ops[9] = {0x59, 0x5e, 0x58, 0x5c, 0x5f, 0x5d, 0x5f, 0x5d, 0x59};
     if (opc > 8) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, true);
     vload(c, 0, (insn >> 5) & 31, esize);
     vload(c, 1, (insn >> 16) & 31, esize);
     if (opc >= 4 && opc <= 7) {
@@ -229,6 +268,7 @@ static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
     }
     vstore(c, insn & 31, 0);
     slow_resume(c, s);
+    gate_close(c);
     return true;
 }
 
@@ -239,7 +279,7 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
     unsigned to = opc == 4 ? 32 : opc == 5 ? 64 : 0;
     if (opc != 3 && !(to && to != esize)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, true);
     vload(c, 1, (insn >> 5) & 31, esize);
     xzero(c, 0);
     if (opc == 3) {
@@ -251,6 +291,7 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
     }
     vstore(c, insn & 31, 0);
     slow_resume(c, s);
+    gate_close(c);
     return true;
 }
 
@@ -267,7 +308,7 @@ static bool frint(struct jit_ctx *c, const struct ir_insn *i) {
     bool w = esize == 64;
     if (BIT32(insn, 23) || k == 5 || !(c->features & JIT_F_SSE41)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     vload(c, 1, (insn >> 5) & 31, esize);
     xzero(c, 0);
     sse_i(c, 0x66, w ? "\x0f\x3a\x0b" : "\x0f\x3a\x0a", 0, 1, imm[k]);
@@ -312,7 +353,7 @@ static bool fp3(struct jit_ctx *c, const struct ir_insn *i) {
     bool o1 = BIT32(insn, 21), o0 = BIT32(insn, 15);
     static const uint8_t op231[4] = {0xb9, 0xbd, 0xbf, 0xbb}; /* fmadd fnmadd fnmsub fmsub */
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, true);
     vload(c, 0, (insn >> 10) & 31, esize);
     vload(c, 1, (insn >> 5) & 31, esize);
     vload(c, 2, (insn >> 16) & 31, esize);
@@ -320,6 +361,7 @@ static bool fp3(struct jit_ctx *c, const struct ir_insn *i) {
     check_scalar(c, s, esize);
     vstore(c, insn & 31, 0);
     slow_resume(c, s);
+    gate_close(c);
     return true;
 }
 
@@ -331,7 +373,7 @@ static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t insn = VOP_INSN(i->imm);
     unsigned esize = BIT32(insn, 22) ? 64 : 32;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     vload(c, 0, (insn >> 5) & 31, esize);
     if (BIT32(insn, 3))
         xzero(c, 1);
@@ -366,7 +408,7 @@ static bool f2i(struct jit_ctx *c, const struct ir_insn *i, int d) {
         return f2i_round(c, i, d);
     if (opc != 0 || (rmode != 0 && rmode != 3)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, d);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     vload(c, 0, (insn >> 5) & 31, esize);
     x86_sse_rr(b, sfx(esize), w, rmode == 3 ? "\x0f\x2c" : "\x0f\x2d", 2, RAX, 0);
     x86_mov_rr(b, w, RCX, RAX);
@@ -399,7 +441,7 @@ static bool f2i_round(struct jit_ctx *c, const struct ir_insn *i, int d) {
     uint64_t half = dbl ? 0x3fe0000000000000ull : 0x3f000000u;
     uint64_t one = dbl ? 0x3ff0000000000000ull : 0x3f800000u;
     struct jit_slow *s = slow_new(c, i, -1, 0, d);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     vload(c, 0, (insn >> 5) & 31, esize);
     xmov(c, 1, 0);
     vc_op(c, 0, "\x0f\x54", 1, absmask, 0); /* andps: |x| */
@@ -437,7 +479,7 @@ static bool i2f(struct jit_ctx *c, const struct ir_insn *i, int a_reg) {
     unsigned esize = BIT32(insn, 22) ? 64 : 32;
     bool w = BIT32(insn, 31), is_unsigned = BIT32(insn, 16);
     struct jit_slow *s = slow_new(c, i, a_reg, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     if (!w && is_unsigned) {
         x86_mov_rr(b, false, RAX, a_reg); /* zero-extends */
         w = true;
@@ -750,7 +792,7 @@ static bool vfp3(struct jit_ctx *c, const struct ir_insn *i) {
     if (!op || BIT32(insn, 28) || (op == 1 && !(c->features & JIT_F_FMA))) return false;
     if (!(c->features & JIT_F_SSE41)) return false; /* check_vector's ptest, pcmpeqq */
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
-    fpcr_gate(c, s);
+    fpcr_gate(c, s, false);
     unsigned bits = q ? 128 : 64;
     /* A 128-bit operand is read straight from its cache register; a
      * 64-bit one is copied with its upper lanes zeroed (garbage there

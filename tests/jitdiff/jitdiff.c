@@ -7,7 +7,8 @@
  * NZCV, FPCR, FPSR, v, exclusive monitor, the exit) plus the scratch
  * buffer are compared after every such block.
  *
- *   jitdiff [--seed N] [--count INSNS] [--batch INSNS]
+ *   jitdiff [--seed N] [--count INSNS] [--batch INSNS] [--fp-runs N]
+ * --fp-runs first runs N directed blocks of adjacent scalar FP ops.
  * Exit status: 0 all equal, 1 mismatch (reported on stderr). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -157,9 +158,122 @@ static bool same_state(int k, int exit0, int exitk) {
     return ok;
 }
 
+/* Runs words from state in on every tier, comparing after each stop;
+ * false (reported) on a mismatch. */
+static bool run_seq(const uint32_t *words, unsigned nw, const struct rnd_in *in, uint64_t *blocks) {
+    for (int k = 0; k < NTIERS; k++) {
+        struct cpu *c = &tiers[k].cpu;
+        memcpy(c->guest_base + CODE_ADDR, words, nw * 4);
+        dbt_invalidate(tiers[k].d, CODE_ADDR, nw * 4);
+        set_state(c, in);
+    }
+    uint64_t end = CODE_ADDR + 4ull * nw;
+    for (unsigned blk = 0;; blk++) {
+        int exit[NTIERS];
+        struct cpu before = tiers[T_INTERP].cpu;
+        for (int k = 0; k < NTIERS; k++)
+            exit[k] = dbt_run(&tiers[k].cpu);
+        (*blocks)++;
+        for (int k = 1; k < NTIERS; k++) {
+            if (!same_state(k, exit[0], exit[k])) {
+                fprintf(stderr, "jitdiff: MISMATCH (%s) after stop %u (pc 0x%" PRIx64 "); code:\n",
+                        tier_name[k], blk, tiers[0].cpu.pc);
+                report_words(words, nw);
+                report_before(&before);
+                return false;
+            }
+        }
+        if (exit[0] != CPU_EXIT_SVC || tiers[0].cpu.pc >= end) return true;
+    }
+}
+
+/* Operand values for the FP runs: signed zeros, the normal/subnormal
+ * boundary, NaN payloads (quiet and signalling), infinities, extremes. */
+static const uint64_t fp_d[] = {0,
+                                0x8000000000000000ull,
+                                0x3ff0000000000000ull,
+                                0xbff8000000000000ull,
+                                0x0010000000000000ull,
+                                0x0010000000000001ull,
+                                0x000fffffffffffffull,
+                                0x0000000000000001ull,
+                                0x7fefffffffffffffull,
+                                0x7ff0000000000000ull,
+                                0xfff0000000000000ull,
+                                0x7ff8000000001234ull,
+                                0xfff8000000000567ull,
+                                0x7ff0000000000042ull,
+                                0x3fd5555555555555ull,
+                                0x1a56e1fc2f8f359full,
+                                0x6a4d3c25e68dc57full,
+                                0x2000000000000001ull,
+                                0x1ff0000000000000ull,
+                                0xc00921fb54442d18ull};
+static const uint32_t fp_s[] = {0,          0x80000000, 0x3f800000, 0xbfc00000, 0x00800000,
+                                0x00800001, 0x007fffff, 0x00000001, 0x7f7fffff, 0x7f800000,
+                                0xff800000, 0x7fc01234, 0xffc00567, 0x7f800042, 0x3eaaaaab,
+                                0x1f000001, 0x60000001, 0x20000001, 0x1f800000, 0xc0490fdb};
+
+/* Directed: blocks of 2..8 adjacent scalar FP ops (the lowering shares
+ * one FPCR gate between them) on special values, under every FPCR
+ * rounding mode with FZ and DN on and off; FPSR compared after each. */
+static bool fp_runs(uint64_t seed, unsigned n, uint64_t *blocks) {
+    uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    uint32_t words[16];
+    for (unsigned s = 0; s < n; s++) {
+        unsigned len = 2 + (unsigned)(rnd_next(&rng) % 7), nw = 0;
+        for (unsigned k = 0; k < len; k++) {
+            uint32_t r = (uint32_t)rnd_next(&rng), type = (r >> 30) & 1;
+            uint32_t d = r & 7, nn = (r >> 3) & 7, m = (r >> 6) & 7, a = (r >> 9) & 7;
+            switch ((r >> 12) % 3) {
+            case 0: { /* FMUL FDIV FADD FSUB FNMUL */
+                static const uint32_t opc[] = {0, 1, 2, 3, 8};
+                words[nw++] =
+                    0x1e200800u | type << 22 | m << 16 | opc[(r >> 16) % 5] << 12 | nn << 5 | d;
+                break;
+            }
+            case 1: /* FSQRT, FCVT to the other precision */
+                words[nw++] = 0x1e204000u | type << 22 |
+                              ((r >> 16) & 1 ? 3u
+                               : type        ? 4u
+                                             : 5u)
+                                  << 15 |
+                              nn << 5 | d;
+                break;
+            default: /* FMADD FMSUB FNMADD FNMSUB */
+                words[nw++] = 0x1f000000u | type << 22 | ((r >> 16) & 1) << 21 | m << 16 |
+                              ((r >> 17) & 1) << 15 | a << 10 | nn << 5 | d;
+            }
+        }
+        words[nw++] = SVC0;
+        struct rnd_in in;
+        memset(&in, 0, sizeof in);
+        in.fpcr = (uint64_t)(s & 3) << FPCR_RMODE_SHIFT | ((s >> 2) & 1 ? FPCR_FZ : 0) |
+                  ((s >> 3) & 1 ? FPCR_DN : 0);
+        in.seed = rng;
+        for (unsigned v = 0; v < 8; v++) {
+            uint64_t x = rnd_next(&rng), lo;
+            if (x & 1)
+                lo = fp_d[(x >> 8) % (sizeof fp_d / sizeof fp_d[0])];
+            else
+                lo = (x >> 32 & 0xffffffff00000000ull) |
+                     fp_s[(x >> 8) % (sizeof fp_s / sizeof fp_s[0])];
+            if ((x >> 4 & 3) == 0) lo = x; /* an arbitrary value */
+            memcpy(in.v[v], &lo, 8);
+            uint64_t hi = rnd_next(&rng);
+            memcpy(in.v[v] + 8, &hi, 8);
+        }
+        if (!run_seq(words, nw, &in, blocks)) {
+            fprintf(stderr, "jitdiff: fp run %u (seed %" PRIu64 ")\n", s, seed);
+            return false;
+        }
+    }
+    return true;
+}
+
 int main(int argc, char **argv) {
     uint64_t seed = 1;
-    unsigned count = 1000000, batch = 100000;
+    unsigned count = 1000000, batch = 100000, fpn = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--seed"))
             seed = strtoull(argv[i + 1], NULL, 0);
@@ -167,8 +281,11 @@ int main(int argc, char **argv) {
             count = (unsigned)strtoul(argv[i + 1], NULL, 0);
         else if (!strcmp(argv[i], "--batch"))
             batch = (unsigned)strtoul(argv[i + 1], NULL, 0);
+        else if (!strcmp(argv[i], "--fp-runs"))
+            fpn = (unsigned)strtoul(argv[i + 1], NULL, 0);
         else {
-            fprintf(stderr, "usage: jitdiff [--seed N] [--count INSNS] [--batch INSNS]\n");
+            fprintf(stderr,
+                    "usage: jitdiff [--seed N] [--count INSNS] [--batch INSNS] [--fp-runs N]\n");
             return 2;
         }
     }
@@ -184,6 +301,7 @@ int main(int argc, char **argv) {
     static struct rg_unit units[256];
     static uint32_t words[MAX_WORDS];
     uint64_t insns = 0, blocks = 0, seqs = 0;
+    if (fpn && !fp_runs(seed, fpn, &blocks)) return 1;
     /* Batches with their own seeds keep the generator's per-sequence cost
      * flat; each batch walks every row of the table first. */
     for (unsigned bno = 0; insns < count; bno++) {
@@ -204,32 +322,9 @@ int main(int argc, char **argv) {
                 tiers_destroy();
                 tiers_create();
             }
-            for (int k = 0; k < NTIERS; k++) {
-                struct cpu *c = &tiers[k].cpu;
-                memcpy(c->guest_base + CODE_ADDR, words, nw * 4);
-                dbt_invalidate(tiers[k].d, CODE_ADDR, nw * 4);
-                set_state(c, &in);
-            }
-            uint64_t end = CODE_ADDR + 4ull * nw;
-            for (unsigned blk = 0;; blk++) {
-                int exit[NTIERS];
-                struct cpu before = tiers[T_INTERP].cpu;
-                for (int k = 0; k < NTIERS; k++)
-                    exit[k] = dbt_run(&tiers[k].cpu);
-                blocks++;
-                for (int k = 1; k < NTIERS; k++) {
-                    if (!same_state(k, exit[0], exit[k])) {
-                        fprintf(stderr,
-                                "jitdiff: MISMATCH (%s) seed %" PRIu64
-                                " batch %u sequence %u, after "
-                                "stop %u (pc 0x%" PRIx64 "); code:\n",
-                                tier_name[k], seed, bno, s, blk, tiers[0].cpu.pc);
-                        report_words(words, nw);
-                        report_before(&before);
-                        return 1;
-                    }
-                }
-                if (exit[0] != CPU_EXIT_SVC || tiers[0].cpu.pc >= end) break;
+            if (!run_seq(words, nw, &in, &blocks)) {
+                fprintf(stderr, "jitdiff: seed %" PRIu64 " batch %u sequence %u\n", seed, bno, s);
+                return 1;
             }
             insns += nw;
         }

@@ -1,8 +1,10 @@
 /* A64 family: Advanced SIMD copy (DUP, INS, UMOV, SMOV) and scalar DUP.
  * All of them move whole elements, so they become plain IR loads and
- * stores of cpu->v[] fields. imm5's lowest set bit gives the element
+ * stores of cpu->v[] fields, except DUP (element), a VOP that the JIT
+ * lowers to one pshufb. imm5's lowest set bit gives the element
  * size; the bits above it the index. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 /* Element size (log2 bytes) from imm5, or -1 when imm5 = x0000. */
 static int imm5_size(uint32_t insn) {
@@ -30,14 +32,27 @@ static void write_dup(struct a64_ctx *c, uint32_t insn, ir_temp x, unsigned size
     a64_write_v128(c, SIMD_RD(insn), half, SIMD_Q(insn) ? half : IR_ZERO);
 }
 
+/* DUP (element) as a VOP: the JIT broadcasts with one pshufb
+ * (lower_vperm.c) instead of an element load, a multiply and two stores. */
+static uint64_t helper_dup_elem(struct cpu *cpu, uint64_t insn, uint64_t x1, uint64_t x2,
+                                uint64_t x3) {
+    unsigned size = (unsigned)imm5_size((uint32_t)insn), index = BITS(insn, 20, 16) >> (size + 1);
+    const vreg_t a = cpu->v[SIMD_RN(insn)];
+    vreg_t r = {{0, 0}};
+    uint64_t x = lane_get(&a, size, index);
+    for (unsigned i = 0; i < vec_lanes(SIMD_Q(insn), size); i++)
+        lane_set(&r, size, i, x);
+    vreg_store(cpu, SIMD_RD(insn), &r, true);
+    return 0;
+}
+
 static void trans_dup_elem(struct a64_ctx *c, uint32_t insn) {
     int size = imm5_size(insn);
     if (size < 0 || (size == 3 && !SIMD_Q(insn))) {
         a64_unallocated(c);
         return;
     }
-    unsigned index = BITS(insn, 20, 16) >> (size + 1);
-    write_dup(c, insn, read_elem(c, SIMD_RN(insn), (unsigned)size, index), (unsigned)size);
+    ir_vop(c->b, VK_VPERM, insn, helper_dup_elem, IR_ZERO);
 }
 
 static void trans_dup_general(struct a64_ctx *c, uint32_t insn) {

@@ -1,6 +1,6 @@
 /* IR_VOP kind VK_VPERM: Advanced SIMD UZP1/2, TRN1/2, ZIP1/2 and EXT,
- * lowered to two pshufb (SSSE3) and a por (switch:
- * SHOAL_JIT_DISABLE=vperm).
+ * lowered to two pshufb (SSSE3) and a por, and DUP (element), one pshufb
+ * (switch: SHOAL_JIT_DISABLE=vperm).
  *
  * Each result byte comes from one byte of Rn or of Rm, fixed by the
  * encoding: the controls are computed here with the helper's own lane
@@ -16,6 +16,15 @@
 static void perm_map(uint32_t insn, uint8_t src[16], uint8_t idx[16]) {
     bool q = BIT32(insn, 30);
     unsigned bytes = q ? 16 : 8;
+    if (!BIT32(insn, 29) && ((insn >> 10) & 3) == 1) { /* DUP (element): lane index of Rn */
+        unsigned imm5 = (insn >> 16) & 31, size = (unsigned)__builtin_ctz(imm5);
+        unsigned eb = 1u << size, index = imm5 >> (size + 1);
+        for (unsigned j = 0; j < bytes; j++) {
+            src[j] = 0;
+            idx[j] = (uint8_t)(index * eb + j % eb);
+        }
+        return;
+    }
     if (BIT32(insn, 29)) { /* EXT: bytes pos.. of the concatenation Rm:Rn */
         unsigned pos = (insn >> 11) & 15;
         for (unsigned j = 0; j < bytes; j++) {
@@ -56,7 +65,8 @@ bool lower_vperm(struct jit_ctx *c, const struct ir_insn *i) {
     bool q = BIT32(insn, 30);
     unsigned bytes = q ? 16 : 8;
     if (!(c->features & JIT_F_SSSE3)) return false;
-    if (!BIT32(insn, 29) && ((insn >> 12) & 3) == 0) return false; /* not UZP/TRN/ZIP */
+    bool dup = !BIT32(insn, 29) && ((insn >> 10) & 3) == 1;
+    if (!dup && !BIT32(insn, 29) && ((insn >> 12) & 3) == 0) return false; /* not UZP/TRN/ZIP */
     uint8_t src[16], idx[16];
     perm_map(insn, src, idx);
     uint64_t ctl[2][2] = {{~0ull, ~0ull}, {~0ull, ~0ull}}; /* all 0x80: zero */
@@ -67,11 +77,15 @@ bool lower_vperm(struct jit_ctx *c, const struct ir_insn *i) {
             uint64_t v = src[j] == s ? idx[j] : 0x80;
             *w = (*w & ~(0xffull << sh)) | v << sh;
         }
-    vr_read(c, 0, (insn >> 5) & 31, bytes * 8);
-    vr_read(c, 1, (insn >> 16) & 31, bytes * 8);
+    /* DUP reads the whole of Rn: its index may lie in the upper half
+     * of a 64-bit form's source. */
+    vr_read(c, 0, (insn >> 5) & 31, dup ? 128 : bytes * 8);
     vc_op(c, 0x66, "\x0f\x38\x00", 0, ctl[0][0], ctl[0][1]); /* pshufb */
-    vc_op(c, 0x66, "\x0f\x38\x00", 1, ctl[1][0], ctl[1][1]);
-    x86_sse_rr(c->buf, 0x66, false, "\x0f\xeb", 2, 0, 1); /* por */
+    if (!dup) {
+        vr_read(c, 1, (insn >> 16) & 31, bytes * 8);
+        vc_op(c, 0x66, "\x0f\x38\x00", 1, ctl[1][0], ctl[1][1]);
+        x86_sse_rr(c->buf, 0x66, false, "\x0f\xeb", 2, 0, 1); /* por */
+    }
     vr_store(c, insn & 31, 0);
     return true;
 }

@@ -25,7 +25,7 @@ enum vop_kind {
     VK_VMISC,  /* Advanced SIMD two-register misc, integer */
     VK_VSHIFT, /* Advanced SIMD shift by immediate (lower_vshift.c) */
     VK_VDIFF,  /* Advanced SIMD three different, integer (lower_vwide.c) */
-    VK_VPERM,  /* Advanced SIMD UZP/TRN/ZIP and EXT (lower_vperm.c) */
+    VK_VPERM,  /* Advanced SIMD UZP/TRN/ZIP, EXT, DUP element (lower_vperm.c) */
 };
 
 #define VOP_IMM(kind, insn) ((uint64_t)(kind) << 32 | (uint32_t)(insn))

@@ -1,5 +1,6 @@
 /* Advanced SIMD UZP1/2, TRN1/2, ZIP1/2 at every element size in the 64-
- * and 128-bit forms, and EXT at every byte position of both forms (the
+ * and 128-bit forms, EXT at every byte position of both forms, DUP
+ * (element) at every size from low and high lanes into both forms (the
  * upper half of a 64-bit result is zero). */
 #include "guest.h"
 #include <arm_neon.h>
@@ -47,9 +48,22 @@ int main(void)
     EXTQ(0); EXTQ(1); EXTQ(2); EXTQ(3); EXTQ(4); EXTQ(5); EXTQ(6); EXTQ(7);
     EXTQ(8); EXTQ(9); EXTQ(10); EXTQ(11); EXTQ(12); EXTQ(13); EXTQ(14); EXTQ(15);
     EXTD(0); EXTD(1); EXTD(2); EXTD(3); EXTD(4); EXTD(5); EXTD(6); EXTD(7);
+    SHOW("dupq.b0", vdupq_laneq_u8(a8, 0)); SHOW("dupq.b15", vdupq_laneq_u8(b8, 15));
+    SHOW("dup.b12", vdup_laneq_u8(a8, 12)); SHOW("dup.b3", vdup_laneq_u8(b8, 3));
+    SHOW("dupq.h7", vdupq_laneq_u16(vreinterpretq_u16_u8(a8), 7));
+    SHOW("dupq.h2", vdupq_laneq_u16(vreinterpretq_u16_u8(b8), 2));
+    SHOW("dup.h5", vdup_laneq_u16(vreinterpretq_u16_u8(a8), 5));
+    SHOW("dupq.s3", vdupq_laneq_u32(vreinterpretq_u32_u8(a8), 3));
+    SHOW("dupq.s1", vdupq_laneq_u32(vreinterpretq_u32_u8(b8), 1));
+    SHOW("dup.s2", vdup_laneq_u32(vreinterpretq_u32_u8(b8), 2));
+    SHOW("dupq.d1", vdupq_laneq_u64(vreinterpretq_u64_u8(a8), 1));
+    SHOW("dupq.d0", vdupq_laneq_u64(vreinterpretq_u64_u8(b8), 0));
+    float32x4_t f = vreinterpretq_f32_u8(a8);
+    OPAQUE(f);
+    SHOW("fmla.s", vfmaq_laneq_f32(f, f, f, 2));
     /* in place: destination equal to a source */
     uint8x16_t x = a8;
-    for (int i = 0; i < 50; i++) x = vzip1q_u8(vextq_u8(x, b8, 3), x);
+    for (int i = 0; i < 50; i++) x = vzip1q_u8(vextq_u8(x, b8, 3), (i & 1 ? vdupq_laneq_u8(x, 9) : vdupq_laneq_u8(x, 2)));
     SHOW("loop", x);
     G_DONE();
 }

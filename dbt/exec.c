@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/safe_copy.h"
 #include "dbt/a64/a64.h"
 #include "dbt/dbt.h"
 #include "dbt/jit/jit.h"
@@ -50,8 +51,6 @@ _Static_assert(offsetof(struct vcpu, jc) == 0, "cpu->jump_cache must point at th
 
 /* The vCPU this host thread is running, for the fault handler. */
 static __thread struct cpu *current_cpu;
-/* Set while fetching guest code for translation: a fault there ends the block early. */
-static __thread sigjmp_buf *fetch_jb;
 
 struct dbt *dbt_create(const struct dbt_options *opts) {
     struct dbt *d = calloc(1, sizeof *d);
@@ -169,10 +168,7 @@ static void restore_interrupted_mask(const void *uc) {
 }
 
 static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
-    if (fetch_jb) {
-        restore_interrupted_mask(uc);
-        siglongjmp(*fetch_jb, 1);
-    }
+    safe_copy_on_fault(uc); /* fetch_insn, a DSM page: does not return if so */
     struct cpu *cpu = current_cpu;
     uintptr_t a = (uintptr_t)si->si_addr;
     if (cpu && cpu->fault_jb && a >= (uintptr_t)cpu->guest_base &&
@@ -205,18 +201,11 @@ void dbt_install_fault_handler(void) {
     sigaction(SIGBUS, &sa, NULL);
 }
 
-/* Reads one instruction word; false if the guest page cannot be read. */
+/* Reads one instruction word; false if the guest page cannot be read
+ * (the block ends there). */
 static bool fetch_insn(struct cpu *cpu, uint64_t pc, uint32_t *insn) {
     if (pc >= cpu->guest_size || cpu->guest_size - pc < 4) return false;
-    sigjmp_buf jb;
-    if (sigsetjmp(jb, 0)) { /* the mask: restore_interrupted_mask */
-        fetch_jb = NULL;
-        return false;
-    }
-    fetch_jb = &jb;
-    memcpy(insn, cpu->guest_base + pc, 4);
-    fetch_jb = NULL;
-    return true;
+    return safe_copy(insn, cpu->guest_base + pc, 4) == 0;
 }
 
 /* A block ending in an unconditional direct branch (not a call) to code

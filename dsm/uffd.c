@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/safe_copy.h"
 #include "dsm/directory.h"
 #include "dsm/fault_impl.h"
 
@@ -183,9 +184,20 @@ static int uffd_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
     return uffd_ioctl(r->uffd, UFFDIO_WRITEPROTECT, &w);
 }
 
+/* The bytes of a page this node holds, whatever the guest's protection
+ * of it: the guest may have made it PROT_NONE after writing it (a gap
+ * between a shared library's segments), and the directory may still ask
+ * for it (forwarding pushes pages nobody touched, fork and unsplit
+ * gather every page). The common case is a plain copy; a fault falls
+ * back to /proc/self/mem, which reads through the protection. */
 static int uffd_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
-    memcpy(buf, r->base + off, DSM_PAGE_SIZE);
-    return 0;
+    if (safe_copy(buf, r->base + off, DSM_PAGE_SIZE) == 0) return 0;
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    ssize_t n = pread(fd, buf, DSM_PAGE_SIZE, (off_t)(uintptr_t)(r->base + off));
+    int e = n < 0 ? errno : EIO;
+    close(fd);
+    return n == DSM_PAGE_SIZE ? 0 : -e;
 }
 
 static int uffd_drop(struct dsm_fault_region *r, uint64_t off) {

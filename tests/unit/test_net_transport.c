@@ -1051,6 +1051,14 @@ static void test_lost_on_silence(void) {
     ep_stop(&m);
 }
 
+/* Whether e lost its peer (read under its lock). */
+static int ep_lost(struct ep *e) {
+    pthread_mutex_lock(&e->mu);
+    int lost = e->lost;
+    pthread_mutex_unlock(&e->mu);
+    return lost;
+}
+
 /* Heartbeats keep a quiet but live peer up past the timeout. */
 static void test_heartbeats_keep_alive(void) {
     struct ep m, s;
@@ -1062,7 +1070,8 @@ static void test_heartbeats_keep_alive(void) {
     pair_up(&m, &s, &mc, &sc);
     WAIT_FOR(&m, m.up == 1);
     const struct net_stats *st = net_node_stats(m.node);
-    while (atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_HEARTBEAT]) < 80)
+    /* a lost peer sends no more heartbeats: stop waiting, and fail */
+    while (atomic_load(&st->msgs_rx[SHOAL__ENVELOPE__MSG_HEARTBEAT]) < 80 && !ep_lost(&m))
         usleep(10000);
     CU_ASSERT_EQUAL(m.lost, 0);
     ep_stop(&s);

@@ -136,7 +136,9 @@ enum {
     JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
     JIT_OFF_VPERM = 16384, /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
     /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
-    JIT_OFF_GATERUN = 1 << 29
+    JIT_OFF_GATERUN = 1 << 29,
+    /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
+    JIT_OFF_NANONLY = 1 << 28
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -188,6 +190,7 @@ struct jit_ctx {
     bool vshift, vwide;    /* lower_vshift.c, lower_vwide.c: SIMD families inline */
     bool vperm;            /* lower_vperm.c: UZP/TRN/ZIP/EXT inline */
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
+    bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
     uint32_t gate_run;     /* the open run's gate stub: index in slow + 1, or 0 */
     uint32_t gate_end;     /* buffer offset where the open run's last op ends */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */

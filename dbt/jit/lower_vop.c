@@ -214,6 +214,21 @@ static void check_scalar(struct jit_ctx *c, struct jit_slow *s, unsigned esize) 
     x86_patch_rel8(b, zero, x86_off(b));
 }
 
+/* Scalar result in xmm0 that can be NaN but never tiny unless exact: a
+ * sum or difference (operands are multiples of the least subnormal, so a
+ * sum below the least normal is exact: no underflow on Arm or x86), a
+ * square root (of a subnormal is normal), a widening FCVT. ucomis raises
+ * no flag on a QNaN, and an arithmetic result is never an SNaN (switch
+ * SHOAL_JIT_DISABLE=nanonly). */
+static void check_nan(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
+    if (!c->nanonly) {
+        check_scalar(c, s, esize);
+        return;
+    }
+    sse(c, esize == 64 ? 0x66 : 0, "\x0f\x2e", 0, 0); /* ucomis xmm0, xmm0: PF = NaN */
+    slow_jcc(c, s, CC_P);
+}
+
 /* Vector result in xmm0 (lanes of esize; unused lanes hold 0): slow if
  * a lane is NaN or 0 < |r| <= min normal. The scalar test per lane, with
  * integer ops (an FP compare would raise IE on QNaN lanes): r2 = r << 1
@@ -259,7 +274,10 @@ static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
     }
     char op[2] = {0x0f, ops[opc]};
     sse(c, sfx(esize), op, 0, 1);
-    if (opc < 4 || opc == 8) check_scalar(c, s, esize);
+    if (opc == 2 || opc == 3)
+        check_nan(c, s, esize); /* FADD, FSUB */
+    else if (opc < 4 || opc == 8)
+        check_scalar(c, s, esize);
     if (opc == 8) { /* FNMUL: FPNeg of the product */
         ones(c, 1);
         pshift(c, 1, esize, true, (uint8_t)(esize - 1));
@@ -284,10 +302,13 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
     xzero(c, 0);
     if (opc == 3) {
         sse(c, sfx(esize), "\x0f\x51", 0, 1); /* sqrt */
-        check_scalar(c, s, esize);
+        check_nan(c, s, esize);
     } else {
         sse(c, sfx(esize), "\x0f\x5a", 0, 1); /* cvtss2sd / cvtsd2ss */
-        check_scalar(c, s, to);
+        if (to == 64)
+            check_nan(c, s, to);
+        else
+            check_scalar(c, s, to);
     }
     vstore(c, insn & 31, 0);
     slow_resume(c, s);

@@ -4,6 +4,7 @@
  * as fields 'H' and 'L' and M as Rm's top bit. The FP forms live in
  * simd_fp_indexed.c. */
 #include "dbt/a64/simd_common.h"
+#include "dbt/simd/vop.h"
 
 /* The widening forms: opcodes 001x, 011x (MLAL, MLSL) and 101x (MULL). */
 static bool is_long(unsigned op) {
@@ -69,7 +70,10 @@ static uint64_t helper_indexed(struct cpu *cpu, uint64_t insn, uint64_t x1, uint
 
 static void trans_indexed(struct a64_ctx *c, uint32_t insn) {
     unsigned size = SIMD_SIZE(insn);
-    simd_emit(c, size == 1 || size == 2, helper_indexed);
+    if ((size == 1 || size == 2) && !SIMD_SCALAR(insn))
+        ir_vop(c->b, VK_VIDX, insn, helper_indexed, IR_ZERO); /* lower_vidx.c */
+    else
+        simd_emit(c, size == 1 || size == 2, helper_indexed);
 }
 
 #define VEC(name, u, opc)                                                                          \

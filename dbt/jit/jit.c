@@ -153,9 +153,9 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
     if (off && strstr(off, "induct")) j->off |= JIT_OFF_INDUCT; /* loop.c */
-    static const char *const names[] = {"bounds",   "flags", "vreg",   "pext",    "loop",
-                                        "lazyexit", "ras",   "peel",   "lazycmp", "velem",
-                                        "vpin",     "setcc", "vshift", "vwide",   "vperm"};
+    static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
+                                        "ras",    "peel",  "lazycmp", "velem", "vpin", "setcc",
+                                        "vshift", "vwide", "vperm",   "vidx"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -430,6 +430,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vshift = !(j->off & JIT_OFF_VSHIFT);
     c.vwide = !(j->off & JIT_OFF_VWIDE);
     c.vperm = !(j->off & JIT_OFF_VPERM);
+    c.vidx = !(j->off & JIT_OFF_VIDX);
     c.gaterun = !(j->off & JIT_OFF_GATERUN);
     c.nanonly = !(j->off & JIT_OFF_NANONLY);
     vr_init(&c);

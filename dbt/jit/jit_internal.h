@@ -135,6 +135,7 @@ enum {
     JIT_OFF_VSHIFT = 4096, /* SIMD shifts by immediate inline (lower_vshift.c) */
     JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
     JIT_OFF_VPERM = 16384, /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
+    JIT_OFF_VIDX = 32768,  /* SIMD integer by-element multiplies inline (lower_vidx.c) */
     /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
     JIT_OFF_GATERUN = 1 << 29,
     /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
@@ -189,6 +190,7 @@ struct jit_ctx {
     bool velem, vpin;      /* vreg.c: element moves on the cache, V registers across loops */
     bool vshift, vwide;    /* lower_vshift.c, lower_vwide.c: SIMD families inline */
     bool vperm;            /* lower_vperm.c: UZP/TRN/ZIP/EXT inline */
+    bool vidx;             /* lower_vidx.c: integer by-element multiplies inline */
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
     bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
     uint32_t gate_run;     /* the open run's gate stub: index in slow + 1, or 0 */
@@ -318,6 +320,8 @@ bool lower_vshift(struct jit_ctx *c, const struct ir_insn *i);
 bool lower_vdiff(struct jit_ctx *c, const struct ir_insn *i);
 /* lower_vperm.c: VK_VPERM inline, false for the helper */
 bool lower_vperm(struct jit_ctx *c, const struct ir_insn *i);
+/* lower_vidx.c: VK_VIDX inline, false for the helper */
+bool lower_vidx(struct jit_ctx *c, const struct ir_insn *i);
 void emit_preserved_call(struct x86_buf *b, uint16_t save, ir_helper_fn fn, uint32_t insn,
                          int a_reg, uint64_t a_imm, int d_reg);
 /* jit.c: folds the host MXCSR exception flags into cpu->fpsr and clears

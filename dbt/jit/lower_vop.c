@@ -856,6 +856,7 @@ void lower_vop(struct jit_ctx *c, const struct ir_insn *i) {
     case VK_VSHIFT: done = simd && c->vshift && lower_vshift(c, i); break;
     case VK_VDIFF: done = simd && c->vwide && lower_vdiff(c, i); break;
     case VK_VPERM: done = simd && c->vperm && lower_vperm(c, i); break;
+    case VK_VIDX: done = simd && c->vidx && lower_vidx(c, i); break;
     case VK_HELPER: break;
     }
     if (!done) {

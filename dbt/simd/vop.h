@@ -26,6 +26,7 @@ enum vop_kind {
     VK_VSHIFT, /* Advanced SIMD shift by immediate (lower_vshift.c) */
     VK_VDIFF,  /* Advanced SIMD three different, integer (lower_vwide.c) */
     VK_VPERM,  /* Advanced SIMD UZP/TRN/ZIP, EXT, DUP element (lower_vperm.c) */
+    VK_VIDX,   /* Advanced SIMD by element, integer (lower_vidx.c) */
 };
 
 #define VOP_IMM(kind, insn) ((uint64_t)(kind) << 32 | (uint32_t)(insn))

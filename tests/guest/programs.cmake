@@ -29,6 +29,7 @@ guest_program(neon_loops SRC neon_loops.c)
 guest_program(neon_shift_imm SRC neon_shift_imm.c)
 guest_program(neon_long_ops SRC neon_long_ops.c)
 guest_program(neon_perm_all SRC neon_perm_all.c)
+guest_program(neon_mul_lane SRC neon_mul_lane.c)
 guest_program(simd_ld1_fault SRC simd_ld1_fault.c)
 guest_program(vec_loops SRC vec_loops.c LEVELS O0 O2 O3)
 

@@ -269,10 +269,17 @@ void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
      * it the guest's mask, and a 32 aimed at that thread (glibc's
      * SIGEV_THREAD helper gets its first SIGTIMER as soon as clone has
      * returned) would kill the whole process. The recorder keeps it for
-     * the thread instead (record). */
+     * the thread instead (record). Nor is 32 or 33 ignored natively: in
+     * that same window the kernel would discard a 32 the guest thread
+     * blocks (it waits for it in sigwaitinfo), and a run started with
+     * them ignored (as `make` can leave them: ignored signals survive
+     * exec) lost every first SIGTIMER. The run loop drops what the guest
+     * ignores (deliver). */
     bool native = dfl != SIG_DEFAULT_CORE && (!record_defaults || dfl != SIG_DEFAULT_TERM) &&
                   sig != HOST_SIGCANCEL;
-    if (act->handler == GUEST_SIG_IGN || (act->handler == GUEST_SIG_DFL && native)) {
+    bool glibc_own = sig == HOST_SIGCANCEL || sig == HOST_SIGCANCEL + 1;
+    if ((act->handler == GUEST_SIG_IGN && !glibc_own) ||
+        (act->handler == GUEST_SIG_DFL && native)) {
         struct ksigaction ka = {.handler = act->handler == GUEST_SIG_IGN ? KSIG_IGN : KSIG_DFL,
                                 .flags = chld};
         raw_sigaction(sig, &ka, NULL);

@@ -283,6 +283,9 @@ void loop_peeled_entry(struct jit_ctx *c);
 void loop_lazy_plan(struct jit_ctx *c);
 bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i);
 void loop_lazy_emit(struct x86_buf *b, unsigned sz);
+/* d = Arm NZCV << 28 from the host flags of a cmp (lower_alu.c; BMI2 and
+ * LAHF). Clobbers RAX and RCX. */
+void jit_pack_sub_nzcv(struct x86_buf *b, int d);
 void loop_lazy_save(struct jit_ctx *c, const struct ir_insn *i);
 uint32_t loop_nzcv_sub(uint64_t a, uint64_t b, unsigned sz);
 void ra_loop_backedge(struct jit_ctx *c);

@@ -305,14 +305,9 @@ void loop_lazy_save(struct jit_ctx *c, const struct ir_insn *i) {
 /* cpu->nzcv = NZCV of a - b from the slots (exit and bounds stubs).
  * Clobbers RAX, RCX, RDX and the flags. */
 void loop_lazy_emit(struct x86_buf *b, unsigned sz) {
-    x86_mov_ri(b, RCX, 0xc101);
     x86_load(b, 64, RAX, x86_mem(RSP, JIT_LAZY_SLOT));
     x86_alu_rm(b, ALU_CMP, sz == 64, RAX, x86_mem(RSP, JIT_LAZY_SLOT + 8));
-    x86_lahf(b);
-    x86_setcc(b, CC_O, RAX);
-    x86_vex_rrr(b, 2, 2, false, 0xf5, RDX, RAX, RCX); /* pext edx, eax, ecx */
-    x86_alu_ri(b, ALU_XOR, false, RDX, 2);
-    x86_shift_ri(b, SH_SHL, false, RDX, 28);
+    jit_pack_sub_nzcv(b, RDX);
     x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
 }
 

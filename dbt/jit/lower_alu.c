@@ -150,6 +150,20 @@ static void adc(struct jit_ctx *c, const struct ir_insn *i, bool flags) {
     x86_shift_ri(c->buf, SH_SHL, false, d, 28);
 }
 
+/* d = the Arm NZCV of the host flags a `cmp a, b` just set, as
+ * (8N + 4Z + 2C + V) << 28 (Arm C is the complement of the borrow). Needs
+ * BMI2 and LAHF; clobbers RAX and RCX, not the flags it reads first: AH =
+ * SF ZF - AF - PF 1 CF, AL = OF, bits 15 14 8 0 of EAX are N Z C V, which
+ * pext packs into the Arm nibble order. */
+void jit_pack_sub_nzcv(struct x86_buf *b, int d) {
+    x86_mov_ri(b, RCX, 0xc101); /* a mov leaves the flags alone */
+    x86_lahf(b);
+    x86_setcc(b, CC_O, RAX);
+    x86_vex_rrr(b, 2, 2, false, 0xf5, d, RAX, RCX); /* pext d, eax, ecx */
+    x86_alu_ri(b, ALU_XOR, false, d, 2);
+    x86_shift_ri(b, SH_SHL, false, d, 28);
+}
+
 /* NZCV of a - b: one cmp, whose CF is the borrow (Arm C is its
  * complement: flipped after packing). */
 static void flags_sub(struct jit_ctx *c, const struct ir_insn *i) {
@@ -161,7 +175,6 @@ static void flags_sub(struct jit_ctx *c, const struct ir_insn *i) {
     int rb = bi ? -1 : ra_reg(c, i->a[1]);
     int d = ra_def(c, i->dst, -1);
     bool pext = (c->features & (JIT_F_BMI2 | JIT_F_LAHF)) == (JIT_F_BMI2 | JIT_F_LAHF);
-    if (pext) x86_mov_ri(b, RCX, 0xc101);
     if (!pext) {
         x86_alu_rr(b, ALU_XOR, false, RAX, RAX);
         x86_alu_rr(b, ALU_XOR, false, RCX, RCX);
@@ -173,11 +186,7 @@ static void flags_sub(struct jit_ctx *c, const struct ir_insn *i) {
     else
         x86_alu_rr(b, ALU_CMP, w, ra, rb);
     if (pext) {
-        x86_lahf(b);
-        x86_setcc(b, CC_O, RAX);
-        x86_vex_rrr(b, 2, 2, false, 0xf5, d, RAX, RCX); /* pext d, eax, ecx */
-        x86_alu_ri(b, ALU_XOR, false, d, 2);
-        x86_shift_ri(b, SH_SHL, false, d, 28);
+        jit_pack_sub_nzcv(b, d);
         return;
     }
     x86_setcc(b, CC_S, RAX);

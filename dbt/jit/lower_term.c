@@ -200,14 +200,9 @@ void lower_side_exits(struct jit_ctx *c) {
         const struct jit_side *s = &c->side[k];
         x86_patch_rel32(b, s->jcc_field, x86_off(b));
         if (s->pack_nzcv) {
-            /* The flags of the exit's cmp a, b: packed as flags_sub does
-             * (lower_alu.c), reading them before anything changes them. */
-            x86_mov_ri(b, RCX, 0xc101);
-            x86_lahf(b);
-            x86_setcc(b, CC_O, RAX);
-            x86_vex_rrr(b, 2, 2, false, 0xf5, RDX, RAX, RCX); /* pext edx, eax, ecx */
-            x86_alu_ri(b, ALU_XOR, false, RDX, 2);
-            x86_shift_ri(b, SH_SHL, false, RDX, 28);
+            /* The flags of the exit's cmp a, b, read before anything
+             * changes them. */
+            jit_pack_sub_nzcv(b, RDX);
             x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
         }
         if (s->lazy_sz) loop_lazy_emit(b, s->lazy_sz);

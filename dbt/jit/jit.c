@@ -272,6 +272,20 @@ static int32_t *find_exit_fuses(const struct ir_block *b, bool eq) {
     return f;
 }
 
+/* def[t]: the insn defining temp t (-1: none); uses[t] (zeroed by the
+ * caller): how many insns and the terminator read it. */
+static void defs_and_uses(const struct ir_block *b, int32_t *def, uint32_t *uses) {
+    for (uint32_t t = 0; t < b->ntemps; t++)
+        def[t] = -1;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            uses[i->a[a]]++;
+        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
+    }
+    if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) uses[b->term.temp]++;
+}
+
 /* Lazy side exits (EXITC with sz 32: store a[2] to nzcv when taken) whose
  * flags are a FLAGS_SUB of the very operands the exit's fused CONDSUB
  * compares: the stub packs the host flags of that cmp (still live at the
@@ -284,15 +298,7 @@ static uint8_t *find_lazy(const struct ir_block *b, const int32_t *fuse, unsigne
     int32_t *def = malloc(b->ntemps * sizeof *def);
     uint32_t *uses = calloc(b->ntemps, sizeof *uses), *packed = calloc(b->ntemps, sizeof *packed);
     SHOAL_ASSERT(def && uses && packed);
-    for (uint32_t t = 0; t < b->ntemps; t++)
-        def[t] = -1;
-    for (uint32_t k = 0; k < b->n; k++) {
-        const struct ir_insn *i = &b->insns[k];
-        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
-            uses[i->a[a]]++;
-        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
-    }
-    if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) uses[b->term.temp]++;
+    defs_and_uses(b, def, uses);
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t k = 0; k < b->n; k++) {
             const struct ir_insn *x = &b->insns[k];
@@ -358,15 +364,7 @@ static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint
     int32_t *def = malloc(b->ntemps * sizeof *def);
     uint32_t *uses = calloc(b->ntemps, sizeof *uses);
     SHOAL_ASSERT(def && uses);
-    for (uint32_t t = 0; t < b->ntemps; t++)
-        def[t] = -1;
-    for (uint32_t k = 0; k < b->n; k++) {
-        const struct ir_insn *i = &b->insns[k];
-        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
-            uses[i->a[a]]++;
-        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
-    }
-    if (b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) uses[b->term.temp]++;
+    defs_and_uses(b, def, uses);
     for (uint32_t k = 0; k < b->n; k++) {
         if (fl[k] != FL_STORE) continue;
         ir_temp f = b->insns[k].a[0];

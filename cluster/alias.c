@@ -76,7 +76,7 @@ static void dead_keys(struct alias_table *t, uint64_t k0, uint64_t k1, struct li
         s = ns_;
         s[ns++] = (struct span){a > k0 ? a : k0, b < k1 ? b : k1};
     }
-    qsort(s, ns, sizeof *s, span_cmp);
+    if (ns) qsort(s, ns, sizeof *s, span_cmp); /* s is NULL when empty */
     uint64_t cur = k0;
     for (size_t i = 0; i < ns; i++) {
         if (s[i].a > cur) list_add(dead, cur, s[i].a - cur);

@@ -108,9 +108,16 @@ int net_node_start(struct net_node *n) {
     /* The loop thread takes no signals: the guest's and the embedder's go
      * to the threads that handle them. (Socket writes, made by whichever
      * thread sends, use MSG_NOSIGNAL: a dead peer gives EPIPE, never a
-     * SIGPIPE that would kill the node.) The thread inherits this mask. */
+     * SIGPIPE that would kill the node.) The thread inherits this mask.
+     * Faults stay unblocked: a blocked SIGSEGV kills the process without
+     * its handler, which lets the DSM's page copies survive an unmapped
+     * page (common/safe_copy.h) and names an emulator bug. */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int r = pthread_create(&n->loop_thread, NULL, loop_main, n);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -6,16 +6,7 @@
 #include "guest.h"
 #include <arm_neon.h>
 
-#define OPAQUE(v) __asm__ volatile("" : "+w"(v))
-
-static void show(const char *n, const void *p, int bytes)
-{
-    const uint8_t *b = p;
-    printf("%-14s", n);
-    for (int i = bytes - 1; i >= 0; i--) printf("%02x%s", b[i], i && i % 4 == 0 ? "_" : "");
-    printf("\n");
-}
-#define SHOW(n, v) do { __typeof__(v) t_ = (v); show(n, &t_, sizeof t_); } while (0)
+#include "neon_show.h"
 
 static const uint8_t pat[48] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x55, 0xaa,
                                 0x81, 0x40, 0x3c, 0xc3, 0x0f, 0xf0, 0x12, 0xed,

@@ -5,16 +5,9 @@
 #include "guest.h"
 #include <arm_neon.h>
 
-#define OPAQUE(v) __asm__ volatile("" : "+w"(v))
-
-static void show(const char *n, const void *p, int bytes)
-{
-    const uint8_t *b = p;
-    printf("%-10s", n);
-    for (int i = bytes - 1; i >= 0; i--) printf("%02x", b[i]);
-    printf("\n");
-}
-#define SHOW(n, v) do { __typeof__(v) t_ = (v); show(n, &t_, sizeof t_); } while (0)
+#define NEON_SHOW_WIDTH   10
+#define NEON_SHOW_GROUPED 0
+#include "neon_show.h"
 
 /* The six permutes of one type: Q is q or empty, T the lane type suffix. */
 #define PERM(Q, T, a, b)                                                                           \

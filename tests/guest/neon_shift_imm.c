@@ -7,16 +7,8 @@
 #include <arm_neon.h>
 
 /* Keeps the compiler from folding the shifts of known vectors. */
-#define OPAQUE(v) __asm__ volatile("" : "+w"(v))
-
-static void show(const char *n, const void *p, int bytes)
-{
-    const uint8_t *b = p;
-    printf("%-16s", n);
-    for (int i = bytes - 1; i >= 0; i--) printf("%02x%s", b[i], i && i % 4 == 0 ? "_" : "");
-    printf("\n");
-}
-#define SHOW(n, v) do { __typeof__(v) t_ = (v); show(n, &t_, sizeof t_); } while (0)
+#define NEON_SHOW_WIDTH 16
+#include "neon_show.h"
 
 static const uint8_t pat[32] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x55, 0xaa,
                                 0x81, 0x40, 0x3c, 0xc3, 0x0f, 0xf0, 0x12, 0xed,

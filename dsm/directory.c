@@ -11,15 +11,20 @@ void dir_actions_fini(struct dir_actions *a) {
     memset(a, 0, sizeof *a);
 }
 
-static int emit(struct dir_actions *out, uint64_t page, dsm_node_t node, enum dir_act kind,
-                enum dsm_state state) {
+static int emit_to(struct dir_actions *out, uint64_t page, dsm_node_t node, enum dir_act kind,
+                   enum dsm_state state, dsm_node_t to) {
     if (out->n == out->cap) {
         struct dir_action *v = array_grow(out->v, &out->cap, out->n + 1, sizeof *v, 16);
         if (!v) return -ENOMEM;
         out->v = v;
     }
-    out->v[out->n++] = (struct dir_action){page, node, (uint8_t)kind, (uint8_t)state};
+    out->v[out->n++] = (struct dir_action){page, node, (uint8_t)kind, (uint8_t)state, to};
     return 0;
+}
+
+static int emit(struct dir_actions *out, uint64_t page, dsm_node_t node, enum dir_act kind,
+                enum dsm_state state) {
+    return emit_to(out, page, node, kind, state, DIR_NODE_NONE);
 }
 
 void dir_init(struct directory *d) {
@@ -117,10 +122,11 @@ static bool is_write(enum dsm_req k) {
 
 /* --- transitions ------------------------------------------------------ */
 
-/* The requester becomes the single writer; the sharer set is empty. */
+/* The requester becomes the single writer; the sharer set is empty.
+ * out NULL: the node already has the page (a direct transfer). */
 static int become_owner(struct directory *d, struct dir_entry *e, dsm_node_t node, bool has_copy,
                         struct dir_actions *out) {
-    int r = emit(out, e->page, node, has_copy ? DIR_ACT_GRANT : DIR_ACT_SEND, DSM_M);
+    int r = out ? emit(out, e->page, node, has_copy ? DIR_ACT_GRANT : DIR_ACT_SEND, DSM_M) : 0;
     if (r) return r;
     if (!node_set_count(&e->writers) || e->last_writer != node) COUNT(d, e, transfers);
     if ((r = node_set_add(&e->writers, node))) return r;
@@ -131,10 +137,21 @@ static int become_owner(struct directory *d, struct dir_entry *e, dsm_node_t nod
     return 0;
 }
 
+static void txn_begin(struct dir_entry *e, enum dir_wait wait, dsm_node_t node, enum dsm_req kind) {
+    e->txn.wait = (uint8_t)wait;
+    e->txn.kind = (uint8_t)kind;
+    e->txn.node = node;
+    e->txn.requester_lost = false;
+    e->txn.wb_in = false;
+    e->txn.installed = false;
+}
+
 /* Processes one request on a page with no transaction in flight. Either
- * completes it at once or starts a transaction. */
+ * completes it at once or starts a transaction. may_direct: a fetch may
+ * send the owner's copy straight to the requester (not for pushes: the
+ * node is not waiting, and the extra ack would only hold the page). */
 static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum dsm_req kind,
-                 struct dir_actions *out) {
+                 bool may_direct, struct dir_actions *out) {
     int r;
     /* any request (or push) ends what a push promised */
     bool was_pushed = node_set_has(&e->pushed, node);
@@ -176,10 +193,7 @@ static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum
             if ((r = emit(out, e->page, (dsm_node_t)n, DIR_ACT_INVALIDATE, DSM_I))) return r;
             COUNT(d, e, invalidations);
         }
-        e->txn.wait = DIR_WAIT_ACKS;
-        e->txn.kind = (uint8_t)kind;
-        e->txn.node = node;
-        e->txn.requester_lost = false;
+        txn_begin(e, DIR_WAIT_ACKS, node, kind);
         return 0;
     }
     case DSM_M:
@@ -188,14 +202,16 @@ static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum
             COUNT(d, e, coalesced);
             return emit(out, e->page, node, DIR_ACT_GRANT, DSM_M);
         }
-        /* the owner's copy is the only valid one: get it back first */
-        if ((r = emit(out, e->page, e->owner, DIR_ACT_FETCH, is_write(kind) ? DSM_I : DSM_S)))
+        /* the owner's copy is the only valid one: get it back first, or
+         * have the owner send it to the requester directly */
+        bool direct =
+            may_direct && d->hooks.direct && d->hooks.direct(d->hooks.opaque, e->owner, node);
+        if ((r = emit_to(out, e->page, e->owner, DIR_ACT_FETCH, is_write(kind) ? DSM_I : DSM_S,
+                         direct ? node : DIR_NODE_NONE)))
             return r;
         COUNT(d, e, fetches);
-        e->txn.wait = DIR_WAIT_WRITEBACK;
-        e->txn.kind = (uint8_t)kind;
-        e->txn.node = node;
-        e->txn.requester_lost = false;
+        if (direct) COUNT(d, e, direct);
+        txn_begin(e, direct ? DIR_WAIT_DIRECT : DIR_WAIT_WRITEBACK, node, kind);
         return 0;
     }
     return -EINVAL;
@@ -205,7 +221,7 @@ static int start(struct directory *d, struct dir_entry *e, dsm_node_t node, enum
 static int drain(struct directory *d, struct dir_entry *e, struct dir_actions *out) {
     while (e->txn.wait == DIR_WAIT_NONE && e->qlen) {
         struct dir_req q = q_pop(e);
-        int r = start(d, e, q.node, (enum dsm_req)q.kind, out);
+        int r = start(d, e, q.node, (enum dsm_req)q.kind, true, out);
         if (r) return r;
     }
     return 0;
@@ -227,8 +243,9 @@ static int complete_acks(struct directory *d, struct dir_entry *e, struct dir_ac
 }
 
 /* The owner's data is the home copy now. owner_kept: the owner stays a
- * sharer (a read fetch from a live owner). */
-static int complete_fetch(struct directory *d, struct dir_entry *e, bool owner_kept,
+ * sharer (a read fetch from a live owner). has_page: the requester
+ * installed the owner's copy itself (direct transfer): nothing to send. */
+static int complete_fetch(struct directory *d, struct dir_entry *e, bool owner_kept, bool has_page,
                           struct dir_actions *out) {
     dsm_node_t owner = e->owner, node = e->txn.node;
     e->txn.wait = DIR_WAIT_NONE;
@@ -241,14 +258,23 @@ static int complete_fetch(struct directory *d, struct dir_entry *e, bool owner_k
     }
     if (!e->txn.requester_lost) {
         if (is_write(e->txn.kind)) {
-            if ((r = become_owner(d, e, node, false, out))) return r;
+            if ((r = become_owner(d, e, node, false, has_page ? NULL : out))) return r;
         } else {
-            if ((r = emit(out, e->page, node, DIR_ACT_SEND, DSM_S))) return r;
+            if (!has_page && (r = emit(out, e->page, node, DIR_ACT_SEND, DSM_S))) return r;
             if ((r = node_set_add(&e->sharers, node))) return r;
             e->state = DSM_S;
         }
     }
     return drain(d, e, out);
+}
+
+/* A direct transfer completes when the home copy is valid again (the
+ * owner's writeback) and the requester holds the page (its install ack),
+ * or will never need it (it died). */
+static int direct_maybe_complete(struct directory *d, struct dir_entry *e,
+                                 struct dir_actions *out) {
+    if (!e->txn.wb_in || !(e->txn.installed || e->txn.requester_lost)) return 0;
+    return complete_fetch(d, e, !is_write(e->txn.kind), true, out);
 }
 
 /* --- inputs ----------------------------------------------------------- */
@@ -265,7 +291,7 @@ int dir_request(struct directory *d, uint64_t page, dsm_node_t node, enum dsm_re
     case DSM_REQ_UPGRADE: COUNT(d, e, upgrades); break;
     }
     if (d->hooks.on_request) d->hooks.on_request(d->hooks.opaque, e, node, kind);
-    if (e->txn.wait == DIR_WAIT_NONE) return start(d, e, node, kind, out);
+    if (e->txn.wait == DIR_WAIT_NONE) return start(d, e, node, kind, true, out);
 
     /* a transaction is in flight: coalesce with what the node already
      * asked for, else wait in line */
@@ -297,7 +323,7 @@ int dir_push(struct directory *d, uint64_t page, dsm_node_t node, struct dir_act
         (e->state == DSM_M && e->owner == node))
         return -EEXIST;
     COUNT(d, e, pushes);
-    int r = start(d, e, node, DSM_REQ_READ, out);
+    int r = start(d, e, node, DSM_REQ_READ, false, out);
     return r ? r : node_set_add(&e->pushed, node);
 }
 
@@ -310,10 +336,24 @@ int dir_inv_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_
     return complete_acks(d, e, out);
 }
 
+int dir_install_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out) {
+    struct dir_entry *e = u64map_get(&d->pages, page);
+    if (!e || e->txn.wait != DIR_WAIT_DIRECT || e->txn.node != node || e->txn.requester_lost ||
+        e->txn.installed)
+        return -EPROTO;
+    e->txn.installed = true;
+    return direct_maybe_complete(d, e, out);
+}
+
 int dir_writeback(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out) {
     struct dir_entry *e = u64map_get(&d->pages, page);
-    if (!e || e->txn.wait != DIR_WAIT_WRITEBACK || e->owner != node) return -EPROTO;
-    return complete_fetch(d, e, !is_write(e->txn.kind), out);
+    if (!e || e->owner != node) return -EPROTO;
+    if (e->txn.wait == DIR_WAIT_DIRECT && !e->txn.wb_in) {
+        e->txn.wb_in = true;
+        return direct_maybe_complete(d, e, out);
+    }
+    if (e->txn.wait != DIR_WAIT_WRITEBACK) return -EPROTO;
+    return complete_fetch(d, e, !is_write(e->txn.kind), false, out);
 }
 
 static int entry_node_lost(struct directory *d, struct dir_entry *e, dsm_node_t node,
@@ -329,7 +369,20 @@ static int entry_node_lost(struct directory *d, struct dir_entry *e, dsm_node_t 
         } else if (e->txn.wait == DIR_WAIT_WRITEBACK && e->owner == node) {
             COUNT(d, e, lost);
             if ((r = emit(out, e->page, node, DIR_ACT_LOST, DSM_I))) return r;
-            return complete_fetch(d, e, false, out);
+            return complete_fetch(d, e, false, false, out);
+        } else if (e->txn.wait == DIR_WAIT_DIRECT && e->owner == node) {
+            /* without its writeback the home copy is older than the
+             * owner's: reported. A requester still waiting gets the home
+             * copy (the owner's may be lost with its link; if it comes
+             * too, its ack finds no transaction) */
+            if (!e->txn.wb_in) {
+                COUNT(d, e, lost);
+                if ((r = emit(out, e->page, node, DIR_ACT_LOST, DSM_I))) return r;
+            }
+            return complete_fetch(d, e, false, e->txn.installed, out);
+        } else if (e->txn.wait == DIR_WAIT_DIRECT && e->txn.node == node) {
+            /* the requester died: done once the owner's copy is home */
+            return direct_maybe_complete(d, e, out);
         }
         /* otherwise the node is at most the requester, handled on completion */
         return 0;

@@ -44,18 +44,24 @@ enum dir_act {
     /* `node` must drop its S copy and answer with dir_inv_ack() */
     DIR_ACT_INVALIDATE = 2,
     /* owner `node` must write-protect, copy out and send the page back
-     * (dir_writeback()), keeping it in `state`: S (downgrade) or I (drop) */
+     * (dir_writeback()), keeping it in `state`: S (downgrade) or I (drop).
+     * With `to` set (direct transfer), the owner first sends the copy to
+     * node `to` itself, to install in S (owner keeps S) or M (owner keeps
+     * I), and `to` answers dir_install_ack() once it is installed. */
     DIR_ACT_FETCH = 3,
     /* `node` died holding the only valid copy: the home copy, older than
      * what the guest wrote, takes its place. The run cannot be trusted. */
     DIR_ACT_LOST = 4,
 };
 
+#define DIR_NODE_NONE ((dsm_node_t)UINT32_MAX)
+
 struct dir_action {
     uint64_t page;
     dsm_node_t node;
     uint8_t kind;  /* enum dir_act */
     uint8_t state; /* enum dsm_state, for SEND/GRANT/FETCH */
+    dsm_node_t to; /* FETCH: the reader the owner sends to directly, or DIR_NODE_NONE */
 };
 
 /* A growable list of actions; the caller clears it (n = 0) between uses. */
@@ -78,6 +84,7 @@ struct dir_stats {
     uint64_t coalesced;               /* duplicates merged or dropped */
     uint64_t lost;                    /* DIR_ACT_LOST */
     uint64_t pushes;                  /* copies pushed unasked (forwarding, dir_push) */
+    uint64_t direct;                  /* fetches whose owner sent the page to the requester */
 };
 
 /* A request waiting behind the page's transaction. */
@@ -86,13 +93,19 @@ struct dir_req {
     uint8_t kind; /* enum dsm_req */
 };
 
-enum dir_wait { DIR_WAIT_NONE = 0, DIR_WAIT_ACKS, DIR_WAIT_WRITEBACK };
+/* DIRECT: the owner sends the page to the requester on their own link,
+ * which the directory does not order; the transaction waits for both the
+ * owner's writeback and the requester's install ack (an INVALIDATE sent
+ * earlier could overtake the page and leave a stale copy behind). */
+enum dir_wait { DIR_WAIT_NONE = 0, DIR_WAIT_ACKS, DIR_WAIT_WRITEBACK, DIR_WAIT_DIRECT };
 
 /* The one transaction in flight on a page. */
 struct dir_txn {
     uint8_t wait;         /* enum dir_wait; NONE = no transaction */
     uint8_t kind;         /* enum dsm_req of the requester */
     bool requester_lost;  /* the requester died: complete, send nothing */
+    bool wb_in;           /* DIRECT: the owner's writeback has arrived */
+    bool installed;       /* DIRECT: the requester's install ack has arrived */
     dsm_node_t node;      /* requester */
     struct node_set acks; /* sharers whose invalidate-ack is awaited */
 };
@@ -118,6 +131,9 @@ struct dir_entry {
  * processed), e.g. for the forwarding history. */
 struct dir_hooks {
     void (*on_request)(void *opaque, const struct dir_entry *e, dsm_node_t node, enum dsm_req kind);
+    /* May owner send the page straight to reader (a link joins them)?
+     * NULL: never; every fetched page then goes through the home copy. */
+    bool (*direct)(void *opaque, dsm_node_t owner, dsm_node_t reader);
     void *opaque;
 };
 
@@ -146,8 +162,11 @@ int dir_request(struct directory *d, uint64_t page, dsm_node_t node, enum dsm_re
  * called. */
 int dir_push(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
 int dir_inv_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
+/* Direct transfer: the requester installed the page the owner sent it. */
+int dir_install_ack(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
 /* The owner's data has arrived; the caller has already stored it as the
- * home copy. */
+ * home copy (valid at once in a direct transfer too: the owner sent the
+ * same bytes to the requester). */
 int dir_writeback(struct directory *d, uint64_t page, dsm_node_t node, struct dir_actions *out);
 /* The node is gone: it is removed from every page, transactions waiting
  * on it complete, and pages it owned are reported DIR_ACT_LOST. */

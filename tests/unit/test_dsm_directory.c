@@ -41,6 +41,10 @@ static int wb(uint64_t page, dsm_node_t n) {
     a.n = 0;
     return dir_writeback(&d, page, n, &a);
 }
+static int iack(uint64_t page, dsm_node_t n) {
+    a.n = 0;
+    return dir_install_ack(&d, page, n, &a);
+}
 static int lost(dsm_node_t n) {
     a.n = 0;
     return dir_node_lost(&d, n, &a);
@@ -539,6 +543,202 @@ static void test_hooks(void) {
     CU_ASSERT_EQUAL(E(11)->stats.upgrades, 2);
 }
 
+/* --- direct owner->requester transfer ---------------------------------- */
+
+/* node 0 has no link to the others here, as in a cluster run */
+static bool direct_but_0(void *opaque, dsm_node_t owner, dsm_node_t reader) {
+    (void)opaque;
+    return owner != 0 && reader != 0;
+}
+static void reset_direct(void) {
+    reset();
+    d.hooks.direct = direct_but_0;
+}
+static int fetch_to(size_t i, dsm_node_t owner, enum dsm_state keep, dsm_node_t to, uint64_t page) {
+    return act_is(i, DIR_ACT_FETCH, owner, keep, page) && a.v[i].to == to;
+}
+
+static void test_direct_read(void) {
+    /* writeback first, then the install ack */
+    reset_direct();
+    req(4, 1, DSM_REQ_WRITE);
+    CU_ASSERT_EQUAL(req(4, 2, DSM_REQ_READ), 0);
+    ACTS(1);
+    CU_ASSERT(fetch_to(0, 1, DSM_S, 2, 4));
+    CU_ASSERT_EQUAL(E(4)->txn.wait, DIR_WAIT_DIRECT);
+    CU_ASSERT_EQUAL(wb(4, 1), 0);
+    ACTS(0); /* nothing for the reader: the owner sent it the page */
+    CU_ASSERT_EQUAL(E(4)->txn.wait, DIR_WAIT_DIRECT);
+    CU_ASSERT_EQUAL(E(4)->state, DSM_M);
+    CU_ASSERT_EQUAL(iack(4, 2), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(4)->txn.wait, DIR_WAIT_NONE);
+    CU_ASSERT_EQUAL(E(4)->state, DSM_S);
+    CU_ASSERT(node_set_has(&E(4)->sharers, 1) && node_set_has(&E(4)->sharers, 2));
+    CU_ASSERT_EQUAL(node_set_count(&E(4)->sharers), 2);
+    CU_ASSERT_EQUAL(E(4)->stats.fetches, 1);
+    CU_ASSERT_EQUAL(E(4)->stats.direct, 1);
+    CU_ASSERT_EQUAL(d.total.direct, 1);
+
+    /* the install ack first, then the writeback */
+    reset_direct();
+    req(4, 1, DSM_REQ_WRITE);
+    req(4, 2, DSM_REQ_READ);
+    CU_ASSERT_EQUAL(iack(4, 2), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(4)->txn.wait, DIR_WAIT_DIRECT);
+    CU_ASSERT_EQUAL(wb(4, 1), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(4)->state, DSM_S);
+    CU_ASSERT_EQUAL(node_set_count(&E(4)->sharers), 2);
+}
+
+static void test_direct_write(void) {
+    reset_direct();
+    req(8, 1, DSM_REQ_WRITE);
+    CU_ASSERT_EQUAL(req(8, 2, DSM_REQ_WRITE), 0);
+    ACTS(1);
+    CU_ASSERT(fetch_to(0, 1, DSM_I, 2, 8));
+    CU_ASSERT_EQUAL(iack(8, 2), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(8)->owner, 1); /* still 1's until its writeback */
+    CU_ASSERT_EQUAL(wb(8, 1), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(8)->state, DSM_M);
+    CU_ASSERT_EQUAL(E(8)->owner, 2);
+    CU_ASSERT_EQUAL(node_set_count(&E(8)->sharers), 0);
+    CU_ASSERT_EQUAL(E(8)->last_writer, 2);
+    CU_ASSERT_EQUAL(E(8)->stats.transfers, 2);
+    /* an upgrade from a non-sharer in M goes direct as well */
+    CU_ASSERT_EQUAL(req(8, 3, DSM_REQ_UPGRADE), 0);
+    ACTS(1);
+    CU_ASSERT(fetch_to(0, 2, DSM_I, 3, 8));
+}
+
+/* Requests behind a direct transfer wait for its install ack: an
+ * INVALIDATE for the reader is never sent before it holds the page. */
+static void test_direct_queue_waits_for_install(void) {
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    CU_ASSERT_EQUAL(req(1, 3, DSM_REQ_WRITE), 0);
+    CU_ASSERT_EQUAL(req(1, 2, DSM_REQ_READ), 0); /* the reader again: covered */
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(1)->qlen, 1);
+    wb(1, 1);
+    ACTS(0);
+    iack(1, 2);
+    ACTS(2);
+    ACT(0, DIR_ACT_INVALIDATE, 1, DSM_I, 1);
+    ACT(1, DIR_ACT_INVALIDATE, 2, DSM_I, 1);
+    ack(1, 1);
+    ack(1, 2);
+    ACTS(1);
+    ACT(0, DIR_ACT_SEND, 3, DSM_M, 1);
+}
+
+static void test_direct_not_always(void) {
+    /* the hook says which pairs: node 0 owner or reader goes home */
+    reset_direct();
+    req(1, 0, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    ACTS(1);
+    CU_ASSERT(fetch_to(0, 0, DSM_S, DIR_NODE_NONE, 1));
+    CU_ASSERT_EQUAL(E(1)->txn.wait, DIR_WAIT_WRITEBACK);
+    CU_ASSERT_EQUAL(iack(1, 2), -EPROTO);
+    reset_direct();
+    req(1, 2, DSM_REQ_WRITE);
+    req(1, 0, DSM_REQ_READ);
+    CU_ASSERT(fetch_to(0, 2, DSM_S, DIR_NODE_NONE, 1));
+    /* no hook: never */
+    reset();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    CU_ASSERT(fetch_to(0, 1, DSM_S, DIR_NODE_NONE, 1));
+    /* pushes never go direct (nobody waits for them) */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    a.n = 0;
+    CU_ASSERT_EQUAL(dir_push(&d, 1, 2, &a), 0);
+    ACTS(1);
+    CU_ASSERT(fetch_to(0, 1, DSM_S, DIR_NODE_NONE, 1));
+}
+
+static void test_direct_protocol_errors(void) {
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    CU_ASSERT_EQUAL(iack(1, 3), -EPROTO); /* not the requester */
+    CU_ASSERT_EQUAL(iack(9, 2), -EPROTO); /* no such page */
+    CU_ASSERT_EQUAL(wb(1, 2), -EPROTO);   /* not the owner */
+    CU_ASSERT_EQUAL(iack(1, 2), 0);
+    CU_ASSERT_EQUAL(iack(1, 2), -EPROTO); /* twice */
+    CU_ASSERT_EQUAL(E(1)->txn.wait, DIR_WAIT_DIRECT);
+    CU_ASSERT_EQUAL(wb(1, 1), 0);
+    CU_ASSERT_EQUAL(wb(1, 1), -EPROTO); /* over */
+    CU_ASSERT_EQUAL(iack(1, 2), -EPROTO);
+    CU_ASSERT_EQUAL(E(1)->state, DSM_S);
+}
+
+static void test_direct_lost(void) {
+    /* the owner dies before its writeback: reported, the reader gets the
+     * home copy */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    CU_ASSERT_EQUAL(lost(1), 0);
+    ACTS(2);
+    ACT(0, DIR_ACT_LOST, 1, DSM_I, 1);
+    ACT(1, DIR_ACT_SEND, 2, DSM_S, 1);
+    CU_ASSERT_EQUAL(E(1)->txn.wait, DIR_WAIT_NONE);
+    CU_ASSERT_EQUAL(iack(1, 2), -EPROTO); /* the owner's copy, late */
+
+    /* the owner dies after its writeback: nothing is lost, the reader
+     * still waiting gets the (valid) home copy */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_WRITE);
+    wb(1, 1);
+    CU_ASSERT_EQUAL(lost(1), 0);
+    ACTS(1);
+    ACT(0, DIR_ACT_SEND, 2, DSM_M, 1);
+    CU_ASSERT_EQUAL(E(1)->owner, 2);
+
+    /* the owner dies after the reader installed, before its writeback:
+     * the home copy is stale (reported), the reader keeps its copy */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    iack(1, 2);
+    CU_ASSERT_EQUAL(lost(1), 0);
+    ACTS(1);
+    ACT(0, DIR_ACT_LOST, 1, DSM_I, 1);
+    CU_ASSERT_EQUAL(E(1)->state, DSM_S);
+    CU_ASSERT(node_set_has(&E(1)->sharers, 2) && !node_set_has(&E(1)->sharers, 1));
+
+    /* the reader dies: done at the writeback, the owner keeps S */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_READ);
+    req(1, 3, DSM_REQ_READ); /* queued */
+    CU_ASSERT_EQUAL(lost(2), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(wb(1, 1), 0);
+    ACTS(1);
+    ACT(0, DIR_ACT_SEND, 3, DSM_S, 1);
+    CU_ASSERT(node_set_has(&E(1)->sharers, 1) && !node_set_has(&E(1)->sharers, 2));
+
+    /* the reader dies after the writeback: done at once */
+    reset_direct();
+    req(1, 1, DSM_REQ_WRITE);
+    req(1, 2, DSM_REQ_WRITE);
+    wb(1, 1);
+    CU_ASSERT_EQUAL(lost(2), 0);
+    ACTS(0);
+    CU_ASSERT_EQUAL(E(1)->txn.wait, DIR_WAIT_NONE);
+    CU_ASSERT_EQUAL(E(1)->state, DSM_I);
+}
+
 /* --- randomized model check ------------------------------------------- */
 
 /* Nodes and FIFO links simulated around the directory. Page contents are
@@ -547,10 +747,15 @@ static void test_hooks(void) {
  * has seen, and at quiescence the newest version is where the directory
  * says the valid copy is. */
 enum { MN = 8, MP = 16 };
-enum mmsg { M_SEND, M_GRANT, M_INV, M_FETCH, M_REQ, M_ACK, M_WB };
+/* M_DATA: a page the owner sends a reader on their own link (direct
+ * transfer); M_IACK: the reader's install ack, on its link to the master */
+enum mmsg { M_SEND, M_GRANT, M_INV, M_FETCH, M_REQ, M_ACK, M_WB, M_DATA, M_IACK };
+/* direct transfer in a run: never, between every pair, between some */
+enum mdirect { MD_OFF, MD_ALL, MD_SOME };
 struct msg {
     uint8_t kind, state, req;
     uint8_t page;
+    uint8_t to; /* M_FETCH: the reader to send to, MN: none; M_IACK: the reader */
     uint64_t ver;
 };
 struct link {
@@ -565,12 +770,22 @@ struct mnode {
 };
 static struct {
     struct link down[MN], up[MN];
+    struct link peer[MN][MN]; /* owner -> reader, direct transfer only */
     struct mnode node[MN];
     uint64_t home[MP], newest[MP];
     uint64_t rng;
     int dups;
-    unsigned long delivered, reads_checked, writes;
+    int direct; /* enum mdirect */
+    /* a broken protocol, for the checker's own test: the owner acks the
+     * install for the reader when it sends the page */
+    int early_ack;
+    unsigned long delivered, reads_checked, writes, direct_data;
 } m;
+
+static bool model_direct(void *opaque, dsm_node_t owner, dsm_node_t reader) {
+    (void)opaque;
+    return m.direct == MD_ALL || (m.direct == MD_SOME && (owner + reader) % 3 != 0);
+}
 
 static uint64_t rnd(void) {
     m.rng ^= m.rng << 13, m.rng ^= m.rng >> 7, m.rng ^= m.rng << 17;
@@ -612,7 +827,11 @@ static void run_actions(void) {
         case DIR_ACT_SEND: g.kind = M_SEND, g.ver = m.home[x->page]; break;
         case DIR_ACT_GRANT: g.kind = M_GRANT; break;
         case DIR_ACT_INVALIDATE: g.kind = M_INV; break;
-        case DIR_ACT_FETCH: g.kind = M_FETCH; break;
+        case DIR_ACT_FETCH:
+            g.kind = M_FETCH;
+            g.to = x->to == DIR_NODE_NONE ? MN : (uint8_t)x->to;
+            MCHECK(x->to == DIR_NODE_NONE || model_direct(NULL, x->node, x->to));
+            break;
         default: MCHECK(!"unexpected action"); continue;
         }
         lpush(&m.down[x->node], g);
@@ -626,6 +845,7 @@ static void master_recv(dsm_node_t n, struct msg g) {
     switch (g.kind) {
     case M_REQ: r = dir_request(&d, g.page, n, (enum dsm_req)g.req, &a); break;
     case M_ACK: r = dir_inv_ack(&d, g.page, n, &a); break;
+    case M_IACK: r = dir_install_ack(&d, g.page, g.to, &a); break;
     case M_WB:
         MCHECK(g.ver >= m.home[g.page]); /* data version monotonic at home */
         m.home[g.page] = g.ver;
@@ -642,12 +862,18 @@ static void node_recv(dsm_node_t n, struct msg g) {
     struct mnode *x = &m.node[n];
     int p = g.page;
     switch (g.kind) {
+    case M_DATA:
+        m.direct_data++;
+        /* installed as a SEND, then acknowledged */
+        /* fall through */
     case M_SEND:
         MCHECK(g.ver >= x->seen[p]);
         MCHECK(g.ver == m.newest[p]); /* FIFO + acks: nobody wrote since */
         MCHECK(x->out[p] >= 0 || m.dups);
         x->st[p] = g.state;
         x->ver[p] = x->seen[p] = g.ver;
+        if (g.kind == M_DATA && !m.early_ack)
+            lpush(&m.up[n], (struct msg){.kind = M_IACK, .page = (uint8_t)p, .to = (uint8_t)n});
         break;
     case M_GRANT:
         MCHECK(x->st[p] != DSM_I);
@@ -661,7 +887,15 @@ static void node_recv(dsm_node_t n, struct msg g) {
         break;
     case M_FETCH:
         MCHECK(x->st[p] == DSM_M);
-        /* write-protect, copy, then drop: the copy holds every write */
+        /* write-protect, copy, then drop: the copy holds every write;
+         * the reader's copy first, then the writeback */
+        if (g.to < MN) {
+            uint8_t st = g.state == DSM_S ? DSM_S : DSM_M;
+            lpush(&m.peer[n][g.to],
+                  (struct msg){.kind = M_DATA, .page = (uint8_t)p, .state = st, .ver = x->ver[p]});
+            if (m.early_ack)
+                lpush(&m.up[n], (struct msg){.kind = M_IACK, .page = (uint8_t)p, .to = g.to});
+        }
         lpush(&m.up[n], (struct msg){.kind = M_WB, .page = (uint8_t)p, .ver = x->ver[p]});
         x->st[p] = g.state;
         break;
@@ -723,27 +957,41 @@ static void check_invariants(void) {
     }
 }
 
+/* Links: 0..MN-1 down, MN..2MN-1 up, then the owner->reader ones. */
+static struct link *link_at(int i) {
+    return i < MN ? &m.down[i] : i < 2 * MN ? &m.up[i - MN] : &m.peer[(i - 2 * MN) / MN][i % MN];
+}
+
 static int deliver_one(void) {
-    int nonempty[2 * MN], k = 0;
-    for (int i = 0; i < 2 * MN; i++)
-        if ((i < MN ? m.down[i].n : m.up[i - MN].n)) nonempty[k++] = i;
+    int nonempty[2 * MN + MN * MN], k = 0;
+    for (int i = 0; i < 2 * MN + MN * MN; i++)
+        if (link_at(i)->n) nonempty[k++] = i;
     if (!k) return 0;
     int i = nonempty[rnd() % (uint64_t)k];
     if (i < MN)
         node_recv((dsm_node_t)i, lpop(&m.down[i]));
-    else
+    else if (i < 2 * MN)
         master_recv((dsm_node_t)(i - MN), lpop(&m.up[i - MN]));
+    else
+        node_recv((dsm_node_t)(i % MN), lpop(link_at(i)));
     m.delivered++;
     return 1;
 }
 
-static void model_run(uint64_t seed, int steps, int dups) {
-    reset();
-    for (int i = 0; i < MN; i++)
-        free(m.down[i].v), free(m.up[i].v);
+static void model_free_links(void) {
+    for (int i = 0; i < 2 * MN + MN * MN; i++)
+        free(link_at(i)->v);
     memset(&m, 0, sizeof m);
+}
+
+static void model_run(uint64_t seed, int steps, int dups, int direct, int early_ack) {
+    reset();
+    model_free_links();
+    d.hooks.direct = direct != MD_OFF ? model_direct : NULL;
     m.rng = seed * 2654435761u + 1;
     m.dups = dups;
+    m.direct = direct;
+    m.early_ack = early_ack;
     for (int n = 0; n < MN; n++) {
         memset(m.node[n].out, -1, sizeof m.node[n].out);
         memset(m.node[n].pend, -1, sizeof m.node[n].pend);
@@ -778,31 +1026,79 @@ static void model_run(uint64_t seed, int steps, int dups) {
     }
 }
 
-static void test_model_check(void) {
-    unsigned long writes = 0, reads = 0, inv = 0, fetches = 0, queued = 0, coalesced = 0;
+struct model_totals {
+    unsigned long writes, reads, inv, fetches, direct, direct_data, queued, coalesced;
+};
+
+/* 300 seeded runs of 4000 steps (a third with duplicate requests). */
+static struct model_totals model_runs(int direct) {
+    struct model_totals t = {0};
     for (uint64_t seed = 1; seed <= 300 && !model_fail; seed++) {
-        model_run(seed, 4000, seed % 3 == 0);
-        if (model_fail) fprintf(stderr, "seed %lu\n", (unsigned long)seed);
-        writes += m.writes;
-        reads += m.reads_checked;
-        inv += d.total.invalidations;
-        fetches += d.total.fetches;
-        queued += d.total.queued;
-        coalesced += d.total.coalesced;
+        model_run(seed, 4000, seed % 3 == 0, direct == MD_OFF ? MD_OFF : (int)(MD_ALL + seed % 2),
+                  0);
+        if (model_fail) fprintf(stderr, "seed %lu, direct %d\n", (unsigned long)seed, direct);
+        t.writes += m.writes;
+        t.reads += m.reads_checked;
+        t.direct_data += m.direct_data;
+        t.inv += d.total.invalidations;
+        t.fetches += d.total.fetches;
+        t.direct += d.total.direct;
+        t.queued += d.total.queued;
+        t.coalesced += d.total.coalesced;
     }
     if (model_fail) fprintf(stderr, "model check failed: %s\n", model_why);
     fprintf(stderr,
-            "model: %lu writes, %lu reads checked, %lu invalidations, %lu fetches, %lu queued, %lu "
-            "coalesced\n",
-            writes, reads, inv, fetches, queued, coalesced);
+            "model (direct %s): %lu writes, %lu reads checked, %lu invalidations, %lu fetches "
+            "(%lu direct, %lu pages sent owner to reader), %lu queued, %lu coalesced\n",
+            direct ? "on" : "off", t.writes, t.reads, t.inv, t.fetches, t.direct, t.direct_data,
+            t.queued, t.coalesced);
+    model_free_links();
+    return t;
+}
+
+static void test_model_check(void) {
+    struct model_totals t = model_runs(MD_OFF);
     CU_ASSERT_FALSE(model_fail);
     /* the runs really exercised the protocol */
-    CU_ASSERT(writes > 10000);
-    CU_ASSERT(reads > 10000);
-    CU_ASSERT(inv > 1000 && fetches > 1000 && queued > 1000 && coalesced > 100);
-    for (int i = 0; i < MN; i++)
-        free(m.down[i].v), free(m.up[i].v);
-    memset(&m, 0, sizeof m);
+    CU_ASSERT(t.writes > 10000);
+    CU_ASSERT(t.reads > 10000);
+    CU_ASSERT(t.inv > 1000 && t.fetches > 1000 && t.queued > 1000 && t.coalesced > 100);
+    CU_ASSERT_EQUAL(t.direct, 0);
+}
+
+/* The same with direct owner->reader transfer between every pair of
+ * nodes (odd seeds) or some pairs (even seeds): the extra link is FIFO
+ * too but unordered with the master's, and the install ack keeps
+ * every invariant. */
+static void test_model_check_direct(void) {
+    struct model_totals t = model_runs(MD_ALL);
+    CU_ASSERT_FALSE(model_fail);
+    CU_ASSERT(t.writes > 10000);
+    CU_ASSERT(t.reads > 10000);
+    CU_ASSERT(t.inv > 1000 && t.queued > 1000 && t.coalesced > 100);
+    /* most fetches went direct, and each sent exactly one page */
+    CU_ASSERT(t.direct > 1000 && t.direct * 2 > t.fetches);
+    CU_ASSERT_EQUAL(t.direct, t.direct_data);
+}
+
+/* Why the install ack: completing a direct transfer at the owner's
+ * writeback (the owner acks for the reader) lets the next INVALIDATE or
+ * FETCH on the master's link overtake the page on the owner's, and the
+ * model sees it reach a node without the page (or a stale copy). */
+static void test_model_needs_install_ack(void) {
+    int failed = 0;
+    for (uint64_t seed = 1; seed <= 300 && !failed; seed++) {
+        model_fail = 0;
+        model_run(seed, 4000, 0, MD_ALL, 1);
+        while (!model_fail && deliver_one())
+            ;
+        failed = model_fail;
+        if (failed) fprintf(stderr, "seed %lu: %s\n", (unsigned long)seed, model_why);
+    }
+    model_free_links();
+    CU_ASSERT_EQUAL(failed, 1);
+    model_fail = 0;
+    model_why = NULL;
 }
 
 /* The checker itself can fail: a planted early grant (a writer beside a
@@ -850,6 +1146,17 @@ void test_register(void) {
     CU_add_test(s, "300 sharers, shuffled acks", test_many_nodes);
     CU_add_test(s, "memory grows with pages touched", test_memory_grows_with_pages);
     CU_add_test(s, "request hook", test_hooks);
+    CU_add_test(s, "direct transfer: read, writeback and install ack in any order",
+                test_direct_read);
+    CU_add_test(s, "direct transfer: write", test_direct_write);
+    CU_add_test(s, "direct transfer: queued requests wait for the install",
+                test_direct_queue_waits_for_install);
+    CU_add_test(s, "direct transfer: only pairs the hook allows, never pushes",
+                test_direct_not_always);
+    CU_add_test(s, "direct transfer: protocol errors", test_direct_protocol_errors);
+    CU_add_test(s, "direct transfer: owner or reader lost", test_direct_lost);
     CU_add_test(s, "randomized model check, 8 nodes x 16 pages", test_model_check);
+    CU_add_test(s, "randomized model check with direct transfer", test_model_check_direct);
     CU_add_test(s, "model checker sees a planted violation", test_model_detects_violation);
+    CU_add_test(s, "without the install ack the model fails", test_model_needs_install_ack);
 }

@@ -182,8 +182,11 @@ static void load_config(const struct cluster_args *ca, struct shoal_config *conf
 }
 
 static struct net_emul_config emul_of(const struct shoal_config *conf) {
-    return (struct net_emul_config){.latency_us = conf->network.latency_us,
-                                    .bandwidth_mbit = conf->network.bandwidth_mbit};
+    return (struct net_emul_config){
+        .latency_us = conf->network.latency_us,
+        .bandwidth_mbit = conf->network.bandwidth_mbit,
+        .latency_mode =
+            conf->network.latency_mode == CONFIG_LATENCY_ADDED ? NET_EMUL_ADDED : NET_EMUL_TOTAL};
 }
 
 static _Noreturn void run_slave(const struct cluster_args *ca) {

@@ -25,6 +25,8 @@ enum config_placement {
     CONFIG_PLACEMENT_BLOCK,
     CONFIG_PLACEMENT_HINT,
 };
+/* In the order of enum net_emul_latency_mode (net/emul.h). */
+enum config_latency_mode { CONFIG_LATENCY_TOTAL, CONFIG_LATENCY_ADDED };
 
 /* Field types are checked against the key table at compile time:
  * bool for on/off, int for an enum (the values' order in the table is the
@@ -44,7 +46,8 @@ struct shoal_config {
         uint64_t group_size; /* threads per node, placement = block */
     } sched;
     struct {
-        uint64_t latency_us;     /* added one-way latency per message */
+        uint64_t latency_us;     /* emulated one-way latency per message */
+        int latency_mode;        /* enum config_latency_mode */
         uint64_t bandwidth_mbit; /* per-link cap; 0: none */
         uint64_t connect_timeout_ms;
         uint64_t handshake_timeout_ms;

@@ -32,6 +32,8 @@
 /* In the order of enum config_fault / enum config_placement. */
 static const char *const fault_values[] = {"uffd", "mprotect", NULL};
 static const char *const placement_values[] = {"round-robin", "block", "hint", NULL};
+/* In the order of enum config_latency_mode. */
+static const char *const latency_mode_values[] = {"total", "added", NULL};
 
 static const struct config_key keys[] = {
     ENUM_KEY(dsm, fault, fault_values, "uffd",
@@ -67,7 +69,10 @@ static const struct config_key keys[] = {
             "consecutive threads placed on one node when placement = block"),
 
     NUM_KEY(network, latency_us, CONFIG_DURATION, "0", 0, 10000000, "us",
-            "one-way latency added to every message on every link (emulated network)"),
+            "one-way latency of every link, each direction (emulated network; see latency_mode)"),
+    ENUM_KEY(network, latency_mode, latency_mode_values, "total",
+             "total: latency_us is the link's whole one-way latency (the real transport's own, "
+             "calibrated per link, is subtracted); added: latency_us comes on top of it"),
     NUM_KEY(network, bandwidth_mbit, CONFIG_INT, "0", 0, 10000000, "Mbit/s",
             "per-link, per-direction bandwidth cap with serialization delay and queuing; "
             "0: no cap"),

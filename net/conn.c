@@ -14,6 +14,7 @@ void net_conn_init(struct net_conn *c, struct net_node *n, const struct net_tran
     atomic_init(&c->state, NET_CONN_HANDSHAKE);
     c->peer_id = NET_NODE_ANY;
     c->local_id = NET_NODE_ANY;
+    atomic_init(&c->base_ns, 0);
     c->next = NULL;
 }
 
@@ -54,6 +55,9 @@ uint32_t net_conn_local_id(const struct net_conn *c) {
 }
 struct net_node *net_conn_node(const struct net_conn *c) {
     return c->node;
+}
+uint64_t net_conn_base_latency_ns(const struct net_conn *c) {
+    return atomic_load_explicit(&c->base_ns, memory_order_relaxed);
 }
 const char *net_conn_name(const struct net_conn *c) {
     return c->name;

@@ -15,6 +15,7 @@ uint64_t net_emul_now_ns(void) {
 void net_emul_link_init(struct net_emul_link *l, const struct net_emul_config *cfg) {
     memset(l, 0, sizeof *l);
     l->cfg = *cfg;
+    l->win_min[0] = l->win_min[1] = UINT64_MAX;
 }
 
 void net_emul_link_fini(struct net_emul_link *l) {
@@ -44,11 +45,28 @@ static int grow(struct net_emul_link *l) {
     return 0;
 }
 
+uint64_t net_emul_added_ns(const struct net_emul_link *l) {
+    uint64_t lat = l->cfg.latency_us * 1000;
+    if (l->cfg.latency_mode == NET_EMUL_ADDED) return lat;
+    return lat > l->base_ns ? lat - l->base_ns : 0;
+}
+
+void net_emul_link_sample(struct net_emul_link *l, uint64_t rtt_ns) {
+    uint64_t one_way = rtt_ns / 2;
+    if (one_way < l->win_min[0]) l->win_min[0] = one_way;
+    if (++l->win_n == NET_EMUL_WINDOW) {
+        l->win_min[1] = l->win_min[0];
+        l->win_min[0] = UINT64_MAX;
+        l->win_n = 0;
+    }
+    l->base_ns = l->win_min[0] < l->win_min[1] ? l->win_min[0] : l->win_min[1];
+}
+
 int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint64_t *due_ns) {
     if (l->count == l->cap && grow(l)) return -ENOMEM;
     uint64_t start = now_ns > l->free_ns ? now_ns : l->free_ns;
     uint64_t depart = start + net_emul_wire_ns(&l->cfg, bytes);
-    uint64_t due = depart + l->cfg.latency_us * 1000;
+    uint64_t due = depart + net_emul_added_ns(l);
     /* Callers take now_ns under one lock, so it does not go backwards;
      * this keeps FIFO order even if a caller's clock read did. */
     if (due < l->last_due) due = l->last_due;

@@ -15,6 +15,16 @@
  * timer on the sender's loop; no thread sleeps), so the real transport's
  * own latency comes on top of the emulated one.
  *
+ * `latency` is what the link has (NET_EMUL_TOTAL, the default): the real
+ * transport's own one-way latency, `base`, is calibrated per link from
+ * round trips the backend measures (net_emul_link_sample: the smallest
+ * half round trip of the last NET_EMUL_WINDOW to 2 * NET_EMUL_WINDOW
+ * samples), and only latency - base is added, so a frame arrives
+ * `latency` after its last bit left, not latency plus the loopback's own.
+ * Before the first sample base is 0: a link is never faster than
+ * configured. NET_EMUL_ADDED adds `latency` on top, whatever the real
+ * transport costs.
+ *
  * This file is the model only: no I/O, no clock unless asked, so it is
  * tested with made-up times. Not thread-safe: the backend holds the
  * connection's lock. */
@@ -25,10 +35,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct net_emul_config {
-    uint64_t latency_us;     /* one-way, added to every frame; 0: none */
-    uint64_t bandwidth_mbit; /* per link and direction; 0: no cap */
+enum net_emul_latency_mode {
+    NET_EMUL_TOTAL = 0, /* latency_us is the link's whole one-way latency */
+    NET_EMUL_ADDED = 1, /* latency_us comes on top of the real transport's */
 };
+
+struct net_emul_config {
+    uint64_t latency_us;     /* one-way, per frame; 0: none */
+    uint64_t bandwidth_mbit; /* per link and direction; 0: no cap */
+    enum net_emul_latency_mode latency_mode;
+};
+
+/* Round-trip samples per calibration window (see net_emul_link_sample). */
+#define NET_EMUL_WINDOW 64
 
 static inline bool net_emul_enabled(const struct net_emul_config *c) {
     return c->latency_us || c->bandwidth_mbit;
@@ -42,8 +61,11 @@ struct net_emul_frame {
 /* One direction of one link: frames handed to it and not yet due. */
 struct net_emul_link {
     struct net_emul_config cfg;
-    uint64_t free_ns;  /* the link is busy serializing until then */
-    uint64_t last_due; /* due time of the newest frame (keeps FIFO order) */
+    uint64_t free_ns;    /* the link is busy serializing until then */
+    uint64_t last_due;   /* due time of the newest frame (keeps FIFO order) */
+    uint64_t base_ns;    /* calibrated one-way latency of the real transport; 0: none yet */
+    uint64_t win_min[2]; /* smallest half round trip: this window, the one before */
+    unsigned win_n;      /* samples in this window */
     struct net_emul_frame *ring;
     size_t head, count, cap; /* cap: 0 or a power of two */
 };
@@ -56,6 +78,19 @@ void net_emul_link_fini(struct net_emul_link *l);
 
 /* Serialization time of `bytes` on this link, in ns (0 without a cap). */
 uint64_t net_emul_wire_ns(const struct net_emul_config *cfg, uint64_t bytes);
+
+/* The delay this link adds to each frame after its serialization: the
+ * configured latency, less the calibrated base in NET_EMUL_TOTAL mode
+ * (never below 0). */
+uint64_t net_emul_added_ns(const struct net_emul_link *l);
+
+/* One measured round trip of the real transport on this link (a probe
+ * sent and answered without emulation), in ns. base becomes the
+ * smallest half round trip of this window and the previous one: a
+ * quicker sample lowers it at once, a slower machine raises it only once
+ * the window that saw the quicker ones is gone (two windows later), and
+ * a slow sample alone never moves it. */
+void net_emul_link_sample(struct net_emul_link *l, uint64_t rtt_ns);
 
 /* A frame of `bytes` is handed to the link at now_ns. Returns 0 and its
  * due time in *due_ns, or -ENOMEM (the link is unchanged). */

@@ -29,6 +29,9 @@ struct net_conn {
     atomic_int state; /* enum net_conn_state */
     uint32_t peer_id; /* valid once UP */
     uint32_t local_id;
+    /* calibrated one-way latency of the real link, ns (net/emul.h); 0:
+     * not measured (no emulation, or no probe answered yet) */
+    _Atomic uint64_t base_ns;
     char name[128];
     struct net_conn *next; /* node->conns, under node->mu */
 };

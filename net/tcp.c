@@ -20,7 +20,20 @@
  * connection's emulated link under mu, which gives it a due time;
  * flush_cb then moves only the bytes of frames that are due into outq and
  * arms emul_timer for the next one. emq holds the frames in order, so
- * order is kept. */
+ * order is kept.
+ *
+ * In NET_EMUL_TOTAL mode each link calibrates what the real transport
+ * itself costs (net/emul.h) with probes: a Heartbeat with probe set,
+ * answered at once by the peer, both through the emulated links like any
+ * frame (so they take the path data takes, timer and all). The answer
+ * says how much the peer's link added to it; what remains of the round
+ * trip after both links' emulated delays is the real transport's, and
+ * goes to net_emul_link_sample. Only the side that dialed probes (one
+ * probe in flight per link: two sides probing at once, each spinning for
+ * its own frames, measured round trips twice the real one on 2 loaded
+ * vCPUs); its next probe carries the round trip, which the other side
+ * samples too. A burst of PROBE_BURST when the link comes up, then one
+ * every PROBE_INTERVAL_MS. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -52,6 +65,12 @@ struct tcp_conn {
     struct event *hb_timer;
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
     struct net_emul_link emul; /* under mu */
+    struct event *probe_timer; /* next calibration probe (the dialing side sends them) */
+    bool calibrated;           /* NET_EMUL_TOTAL with a latency: the link learns its base */
+    uint64_t probe_seq;        /* loop thread: the probe awaiting its answer, 0: none */
+    uint64_t probe_due_ns;     /* when the emulated link let it go */
+    uint64_t probe_rtt_ns;     /* the last round trip measured, for the peer */
+    unsigned probes;           /* answers received */
     struct net_frame_decoder dec;
     struct net_auth auth;
     struct net_auth_out auth_out;
@@ -70,6 +89,12 @@ static const struct net_transport_ops tcp_ops;
 
 #define RBUF_SIZE     (64 * 1024)
 #define EMUL_EARLY_NS 20000
+/* Calibration probes: enough at once for a good minimum before the
+ * program gets going (each is one round trip), then a trickle that
+ * follows the machine's load (two small frames per link every
+ * PROBE_INTERVAL_MS). */
+#define PROBE_BURST       32
+#define PROBE_INTERVAL_MS 20
 
 static struct tcp_conn *tcp_of(struct net_conn *c) {
     return (struct tcp_conn *)c;
@@ -168,7 +193,8 @@ static size_t write_frame_now(struct tcp_conn *t, const uint8_t *buf, size_t len
 }
 
 /* Queues one frame. internal: a handshake or Error frame, allowed before
- * the connection is up.
+ * the connection is up. due_ns (may be NULL): where the emulated link's
+ * due time for the frame goes (0: not emulated).
  *
  * A frame that finds nothing queued before it is written at once from the
  * caller's buffers (a 4 KiB page is not copied into outq first), by any
@@ -177,7 +203,7 @@ static size_t write_frame_now(struct tcp_conn *t, const uint8_t *buf, size_t len
  * out together at the end of the iteration. What the kernel does not
  * take is queued as before. */
 static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
-                   uint32_t payload_len, uint32_t flags, int internal) {
+                   uint32_t payload_len, uint32_t flags, int internal, uint64_t *due_ns) {
     uint8_t *buf;
     long len = net_frame_encode(env, payload_len, flags, &buf);
     if (len < 0) return (int)len;
@@ -218,7 +244,7 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
         r = -ENOMEM;
     } else {
         buf = NULL; /* the queue owns it now */
-        uint64_t due;
+        uint64_t due = 0;
         if ((payload_len && evbuffer_add(q, payload, payload_len)) ||
             (t->emul_timer &&
              net_emul_push(&t->emul, net_emul_now_ns(), (uint64_t)len + payload_len, &due))) {
@@ -229,7 +255,10 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
             snprintf(t->reason, sizeof t->reason, "out of memory queueing a frame");
             t->report = 1;
             r = -ENOMEM;
-        } else if (!on_loop && !t->emul_timer && st == NET_CONN_UP) {
+        } else if (due_ns) {
+            *due_ns = due;
+        }
+        if (r == 0 && !on_loop && !t->emul_timer && st == NET_CONN_UP) {
             /* written here and now; what does not fit waits for wev */
             write_locked(t);
             wake = t->werr != 0;
@@ -252,11 +281,11 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
 }
 
 static int tcp_send(struct net_conn *c, Shoal__Envelope *msg) {
-    return enqueue(tcp_of(c), msg, NULL, 0, 0, 0);
+    return enqueue(tcp_of(c), msg, NULL, 0, 0, 0, NULL);
 }
 
 static int tcp_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page) {
-    return enqueue(tcp_of(c), msg, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE, 0);
+    return enqueue(tcp_of(c), msg, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE, 0, NULL);
 }
 
 static int tcp_read_page(struct net_conn *c, uint64_t page, void *dst) {
@@ -307,6 +336,7 @@ static void tcp_down(struct tcp_conn *t, const char *reason) {
     event_del(t->hb_timer);
     event_del(t->flush_ev);
     if (t->emul_timer) event_del(t->emul_timer);
+    if (t->probe_timer) event_del(t->probe_timer);
     if (t->dial) {
         struct net_dial *d = t->dial;
         t->dial = NULL;
@@ -340,7 +370,7 @@ static void close_with_error(struct tcp_conn *t, Shoal__ErrorCode code, const ch
     e.message = text;
     env.msg_case = SHOAL__ENVELOPE__MSG_ERROR;
     env.error = &e;
-    enqueue(t, &env, NULL, 0, 0, 1);
+    enqueue(t, &env, NULL, 0, 0, 1, NULL);
     begin_close(t, reason, 1);
 }
 
@@ -357,6 +387,7 @@ static void tcp_shutdown(struct net_conn *c) {
     event_del(t->hb_timer);
     event_del(t->flush_ev);
     if (t->emul_timer) event_del(t->emul_timer);
+    if (t->probe_timer) event_del(t->probe_timer);
     t->dial = NULL; /* the node frees its dials itself */
 }
 
@@ -370,6 +401,7 @@ static void tcp_free(struct net_conn *c) {
     if (t->timer) event_free(t->timer);
     if (t->hb_timer) event_free(t->hb_timer);
     if (t->emul_timer) event_free(t->emul_timer);
+    if (t->probe_timer) event_free(t->probe_timer);
     net_emul_link_fini(&t->emul);
     if (t->outq) evbuffer_free(t->outq);
     if (t->emq) evbuffer_free(t->emq);
@@ -460,11 +492,70 @@ static void hb_cb(evutil_socket_t fd, short what, void *arg) {
     hb.seq = ++t->hb_seq;
     env.msg_case = SHOAL__ENVELOPE__MSG_HEARTBEAT;
     env.heartbeat = &hb;
-    enqueue(t, &env, NULL, 0, 0, 0);
+    enqueue(t, &env, NULL, 0, 0, 0, NULL);
+}
+
+/* Loop thread: the next calibration probe (one at a time, so a round trip
+ * is never measured behind another probe). */
+static void probe_cb(evutil_socket_t fd, short what, void *arg) {
+    struct tcp_conn *t = arg;
+    Shoal__Heartbeat hb = SHOAL__HEARTBEAT__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    if (atomic_load(&t->c.state) != NET_CONN_UP) return;
+    hb.seq = ++t->hb_seq;
+    hb.probe = true;
+    hb.rtt_ns = t->probe_rtt_ns;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HEARTBEAT;
+    env.heartbeat = &hb;
+    if (enqueue(t, &env, NULL, 0, 0, 0, &t->probe_due_ns) == 0) t->probe_seq = hb.seq;
+}
+
+/* Under mu: one real round trip measured on this link, by either side. */
+static void calibrate(struct tcp_conn *t, uint64_t rtt_ns) {
+    pthread_mutex_lock(&t->mu);
+    net_emul_link_sample(&t->emul, rtt_ns);
+    uint64_t base = t->emul.base_ns;
+    pthread_mutex_unlock(&t->mu);
+    atomic_store_explicit(&t->c.base_ns, base, memory_order_relaxed);
+}
+
+/* Loop thread: a Heartbeat of `bytes` (whole frame) arrived. A probe is
+ * answered at once, saying what this link adds to the answer besides its
+ * serialization, and its rtt_ns calibrates this side; the answer to this link's own probe gives one
+ * sample of the real transport's round trip: from the probe's due time to the answer's arrival,
+ * less the peer's emulated delay and the answer's serialization. Queuing behind other frames only
+ * makes a sample larger, which the calibration's minimum ignores. */
+static void on_heartbeat(struct tcp_conn *t, const Shoal__Heartbeat *hb, uint64_t bytes) {
+    uint64_t now = net_emul_now_ns();
+    if (hb->probe) {
+        Shoal__Heartbeat a = SHOAL__HEARTBEAT__INIT;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        a.seq = hb->seq;
+        a.answer = true;
+        pthread_mutex_lock(&t->mu);
+        a.added_ns = net_emul_added_ns(&t->emul);
+        pthread_mutex_unlock(&t->mu);
+        env.msg_case = SHOAL__ENVELOPE__MSG_HEARTBEAT;
+        env.heartbeat = &a;
+        enqueue(t, &env, NULL, 0, 0, 0, NULL);
+        if (hb->rtt_ns && t->calibrated) calibrate(t, hb->rtt_ns);
+        return;
+    }
+    if (!hb->answer || !t->probe_timer || !t->probe_seq || hb->seq != t->probe_seq) return;
+    t->probe_seq = 0;
+    uint64_t emulated = t->probe_due_ns + hb->added_ns + net_emul_wire_ns(&t->emul.cfg, bytes);
+    t->probe_rtt_ns = now > emulated ? now - emulated : 1;
+    calibrate(t, t->probe_rtt_ns);
+    if (++t->probes < PROBE_BURST) {
+        probe_cb(-1, 0, t);
+    } else {
+        struct timeval tv = net_ms_tv(PROBE_INTERVAL_MS);
+        evtimer_add(t->probe_timer, &tv);
+    }
 }
 
 static void send_auth_out(struct tcp_conn *t) {
-    if (t->auth_out.present) enqueue(t, &t->auth_out.env, NULL, 0, 0, 1);
+    if (t->auth_out.present) enqueue(t, &t->auth_out.env, NULL, 0, 0, 1, NULL);
 }
 
 static void became_up(struct tcp_conn *t) {
@@ -485,6 +576,8 @@ static void became_up(struct tcp_conn *t) {
         struct timeval hb = net_ms_tv(cfg->heartbeat_interval_ms);
         event_add(t->hb_timer, &hb);
     }
+    /* on the emulated link, behind the handshake's last frame */
+    if (t->probe_timer && t->auth.role == NET_AUTH_CLIENT) probe_cb(-1, 0, t);
     if (t->dial) {
         struct net_dial *d = t->dial;
         t->dial = NULL;
@@ -520,8 +613,12 @@ static void on_up_frame(struct tcp_conn *t, struct net_frame *f) {
         tcp_down(t, why);
         return;
     } else {
-        if (type == SHOAL__ENVELOPE__MSG_HEARTBEAT || !net_node_deliver(t->c.node, &t->c, f))
+        if (type == SHOAL__ENVELOPE__MSG_HEARTBEAT) {
+            on_heartbeat(t, f->env->heartbeat,
+                         NET_FRAME_HDR_SIZE + shoal__envelope__get_packed_size(f->env));
             return;
+        }
+        if (!net_node_deliver(t->c.node, &t->c, f)) return;
         /* a frame lost to memory: the stream's meaning is broken */
         snprintf(why, sizeof why, "out of memory for a %u-byte payload", f->payload_len);
         log_error("net: dropping %s: %s", t->c.name, why);
@@ -649,10 +746,15 @@ static struct tcp_conn *tcp_new(struct net_node *n, evutil_socket_t fd, enum net
     t->hb_timer = event_new(n->base, -1, EV_PERSIST, hb_cb, t);
     net_emul_link_init(&t->emul, &n->cfg.emul);
     bool emulated = net_emul_enabled(&n->cfg.emul);
+    /* only a link whose latency is a total needs to know its own */
+    bool calibrated =
+        emulated && n->cfg.emul.latency_us && n->cfg.emul.latency_mode == NET_EMUL_TOTAL;
     if (emulated) t->emul_timer = evtimer_new(n->base, flush_cb, t);
+    t->calibrated = calibrated;
+    if (calibrated) t->probe_timer = evtimer_new(n->base, probe_cb, t);
     t->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!t->outq || !t->emq || !t->rbuf || !t->flush_ev || !t->timer || !t->hb_timer ||
-        (emulated && !t->emul_timer) || !t->bev) {
+        (emulated && !t->emul_timer) || (calibrated && !t->probe_timer) || !t->bev) {
         if (fd >= 0 && !t->bev) evutil_closesocket(fd);
         tcp_free(&t->c);
         return NULL;

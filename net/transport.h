@@ -72,6 +72,10 @@ uint32_t net_conn_local_id(const struct net_conn *c);
 struct net_node *net_conn_node(const struct net_conn *c);
 /* "node 3 (127.0.0.1:40312)", for log messages. */
 const char *net_conn_name(const struct net_conn *c);
+/* The real transport's one-way latency on this link as the emulated
+ * network calibrated it (net/emul.h, NET_EMUL_TOTAL), in ns; 0 when not
+ * measured (no emulated latency, or no probe answered yet). */
+uint64_t net_conn_base_latency_ns(const struct net_conn *c);
 
 /* ---- nodes ------------------------------------------------------------ */
 

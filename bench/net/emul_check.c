@@ -4,20 +4,24 @@
  * 4 KiB payload). Prints CSV, one row per setting:
  *
  *   latency_us,bandwidth_mbit,rtt_model_us,rtt_min_us,rtt_median_us,
- *   mbit_model,mbit_measured,page_fault_model_us
+ *   mbit_model,mbit_measured,page_fault_model_us,latency_mode,base_us
  *
- * rtt_model_us is 2 x latency (the raw loopback RTT, row 0,0, comes on
- * top); mbit_model is the cap (0: none); page_fault_model_us is what one
- * remote page fault should cost on that network: request and grant each
- * way plus one page's serialization.
+ * rtt_model_us is 2 x latency: with latency_mode total (the default) the
+ * link's whole round trip; with added, the raw loopback RTT (row 0,0)
+ * comes on top. mbit_model is the cap (0: none); page_fault_model_us is
+ * what one remote page fault should cost on that network: request and
+ * grant each way plus one page's serialization. base_us: the real
+ * transport's one-way latency as the slave's link calibrated it (0: not
+ * calibrated). The pings start once both links have calibrated.
  *
  *   emul_check                      a sweep: raw, 1 GbE/55 us, 100 Gb/3 us, 100 Mbit/1 ms
- *   emul_check LAT_US MBIT [PINGS [PAGES]]   one setting */
+ *   emul_check LAT_US MBIT [PINGS [PAGES [total|added]]]   one setting */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "net/emul.h"
@@ -108,6 +112,18 @@ static int run(const struct net_key *key, struct net_emul_config emul, unsigned 
         wait_count(&s, &s.up, 1))
         return -1;
     struct net_conn *c = net_node_peer(s.node, 0);
+    struct net_conn *mc = NULL;
+    if (emul.latency_us && emul.latency_mode == NET_EMUL_TOTAL) {
+        /* the slave probes at once, the master after the slave's first
+         * frame; 2 s is ample for 16 round trips of tens of us each */
+        for (int i = 0;
+             i < 2000 && !(mc && net_conn_base_latency_ns(c) && net_conn_base_latency_ns(mc));
+             i++) {
+            if (!mc) mc = net_node_peer(m.node, 1);
+            usleep(1000);
+        }
+        usleep(20000); /* the rest of the burst */
+    }
     m.echo = 1;
     uint64_t *rtt = calloc(pings, sizeof *rtt);
     Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
@@ -141,12 +157,15 @@ static int run(const struct net_key *key, struct net_emul_config emul, unsigned 
     double secs = (m.last_ns - t0) / 1e9;
 
     double fault_us = 2.0 * emul.latency_us + net_emul_wire_ns(&emul, NET_PAGE_SIZE) / 1e3;
-    printf("%llu,%llu,%llu,%.1f,%.1f,%llu,%.1f,%.1f\n", (unsigned long long)emul.latency_us,
+    printf("%llu,%llu,%llu,%.1f,%.1f,%llu,%.1f,%.1f,%s,%.1f\n", (unsigned long long)emul.latency_us,
            (unsigned long long)emul.bandwidth_mbit, (unsigned long long)(2 * emul.latency_us),
            rtt[0] / 1e3, rtt[pings / 2] / 1e3, (unsigned long long)emul.bandwidth_mbit,
-           bytes * 8 / secs / 1e6, fault_us);
+           bytes * 8 / secs / 1e6, fault_us,
+           emul.latency_mode == NET_EMUL_ADDED ? "added" : "total",
+           net_conn_base_latency_ns(c) / 1e3);
     fflush(stdout);
     free(rtt);
+    if (mc) net_conn_unref(mc);
     net_conn_unref(c);
     pthread_mutex_lock(&m.mu);
     m.lost = 0;
@@ -161,18 +180,20 @@ int main(int argc, char **argv) {
     struct net_key key;
     if (net_key_generate(&key)) return 1;
     puts("latency_us,bandwidth_mbit,rtt_model_us,rtt_min_us,rtt_median_us,mbit_model,"
-         "mbit_measured,page_fault_model_us");
+         "mbit_measured,page_fault_model_us,latency_mode,base_us");
     if (argc >= 3) {
-        struct net_emul_config e = {strtoull(argv[1], NULL, 0), strtoull(argv[2], NULL, 0)};
+        struct net_emul_config e = {strtoull(argv[1], NULL, 0), strtoull(argv[2], NULL, 0),
+                                    argc > 5 && !strcmp(argv[5], "added") ? NET_EMUL_ADDED
+                                                                          : NET_EMUL_TOTAL};
         unsigned pings = argc > 3 ? (unsigned)atoi(argv[3]) : 1000;
         unsigned pages = argc > 4 ? (unsigned)atoi(argv[4]) : 4096;
         return run(&key, e, pings ? pings : 1, pages ? pages : 1) ? 1 : 0;
     }
     static const struct net_emul_config sweep[] = {
-        {0, 0},
-        {27, 1000},
-        {1, 100000},
-        {500, 100},
+        {0, 0, NET_EMUL_TOTAL},
+        {27, 1000, NET_EMUL_TOTAL},
+        {1, 100000, NET_EMUL_TOTAL},
+        {500, 100, NET_EMUL_TOTAL},
     };
     for (size_t i = 0; i < sizeof sweep / sizeof sweep[0]; i++)
         if (run(&key, sweep[i], 1000, sweep[i].bandwidth_mbit == 100 ? 1024 : 8192)) {

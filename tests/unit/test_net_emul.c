@@ -5,8 +5,12 @@
  *
  * Timing checks are one-sided where they can be exact: the emulation
  * never delivers a frame before its due time, so a measured time is at
- * least the configured one. The upper bounds are generous: a loaded
- * 2-core machine only makes things later. */
+ * least what the link adds (the configured latency, less the calibrated
+ * base of the real transport in total mode). The upper bounds compare
+ * minimums (a loaded 2-core machine makes single samples later, rarely
+ * all of them): the round trip's against the raw transport's, measured
+ * in the same test, and the bandwidth's slope between the first and the
+ * last quarter of a transfer. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "net/emul.h"
@@ -65,6 +70,51 @@ static void test_model_latency_only_and_order(void) {
     CU_ASSERT_EQUAL(net_emul_pop_due(&l, UINT64_MAX, &next), total);
     CU_ASSERT_EQUAL(next, 0);
     net_emul_clear(&l);
+    net_emul_link_fini(&l);
+}
+
+static void test_model_calibration(void) {
+    struct net_emul_config cfg = {.latency_us = 27};
+    struct net_emul_link l;
+    net_emul_link_init(&l, &cfg);
+    uint64_t due;
+    /* not calibrated yet: the whole latency, never faster than configured */
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 27000);
+    net_emul_link_sample(&l, 20000); /* a 20 us round trip: 10 us each way */
+    CU_ASSERT_EQUAL(l.base_ns, 10000);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 17000);
+    CU_ASSERT_EQUAL(net_emul_push(&l, 1000, 100, &due), 0);
+    CU_ASSERT_EQUAL(due, 18000);
+    net_emul_link_sample(&l, 90000); /* a slow sample alone changes nothing */
+    CU_ASSERT_EQUAL(l.base_ns, 10000);
+    net_emul_link_sample(&l, 8000); /* a quicker one counts at once */
+    CU_ASSERT_EQUAL(l.base_ns, 4000);
+    /* a slower machine: the minimum stays until its window is gone */
+    for (unsigned i = 3; i < NET_EMUL_WINDOW; i++)
+        net_emul_link_sample(&l, 40000);
+    CU_ASSERT_EQUAL(l.base_ns, 4000); /* the window that saw 8 us just closed */
+    for (unsigned i = 0; i < NET_EMUL_WINDOW - 1; i++)
+        net_emul_link_sample(&l, 40000);
+    CU_ASSERT_EQUAL(l.base_ns, 4000);
+    net_emul_link_sample(&l, 40000); /* now two windows of 40 us only */
+    CU_ASSERT_EQUAL(l.base_ns, 20000);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 7000);
+    /* a real transport slower than the configured latency: nothing added */
+    net_emul_link_sample(&l, 60000);
+    CU_ASSERT_EQUAL(l.base_ns, 20000);
+    for (unsigned i = 0; i < 2 * NET_EMUL_WINDOW; i++)
+        net_emul_link_sample(&l, 60000);
+    CU_ASSERT_EQUAL(l.base_ns, 30000);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 0);
+    net_emul_link_fini(&l);
+
+    /* added: the configured latency on top, whatever was measured */
+    cfg.latency_mode = NET_EMUL_ADDED;
+    net_emul_link_init(&l, &cfg);
+    net_emul_link_sample(&l, 20000);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 27000);
+    CU_ASSERT_EQUAL(net_emul_push(&l, 1000, 100, &due), 0);
+    CU_ASSERT_EQUAL(due, 28000);
     net_emul_link_fini(&l);
 }
 
@@ -238,36 +288,111 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static void test_rtt(void) {
-    const uint64_t lat_us = 500;
-    struct ep m, s;
-    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
-    m.echo = 1;
-    enum { N = 100 };
-    uint64_t rtt[N];
-    for (unsigned i = 0; i < N; i++) {
+/* n echoed page_requests on c; their round trips, sorted, into rtt. */
+static void ping(struct ep *s, struct net_conn *c, uint64_t *rtt, unsigned n) {
+    unsigned base = s->nrx;
+    for (unsigned i = 0; i < n; i++) {
         uint64_t t0 = net_emul_now_ns();
-        CU_ASSERT_EQUAL(send_req(c, i), 0);
-        struct rx *r = take(&s);
+        CU_ASSERT_EQUAL(send_req(c, base + i), 0);
+        struct rx *r = take(s);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
         rtt[i] = r->at_ns - t0;
-        CU_ASSERT_EQUAL(r->req_id, i);
+        CU_ASSERT_EQUAL(r->req_id, base + i);
         free(r);
     }
-    qsort(rtt, N, sizeof rtt[0], cmp_u64);
-    printf("\n    latency %llu us each way: RTT min %.1f median %.1f max %.1f us ",
-           (unsigned long long)lat_us, rtt[0] / 1e3, rtt[N / 2] / 1e3, rtt[N - 1] / 1e3);
+    qsort(rtt, n, sizeof rtt[0], cmp_u64);
+}
+
+static void unpair(struct ep *m, struct ep *s, struct net_conn *c) {
+    net_conn_unref(c);
+    pthread_mutex_lock(&m->mu);
+    m->expect_loss = 1;
+    pthread_mutex_unlock(&m->mu);
+    ep_stop(s);
+    ep_stop(m);
+}
+
+/* Waits until c has a calibrated base (probes answered) and returns it. */
+static uint64_t calibrated(struct net_conn *c) {
+    while (!net_conn_base_latency_ns(c))
+        usleep(1000);
+    usleep(100000); /* the rest of the first burst, and a few more */
+    return net_conn_base_latency_ns(c);
+}
+
+enum { PINGS = 200 };
+
+/* latency_mode = added: the configured latency on top of the real
+ * transport's, never less. */
+static void test_rtt_added(void) {
+    const uint64_t lat_us = 500;
+    struct ep m, s;
+    struct net_conn *c = pair_up(
+        &m, &s, (struct net_emul_config){.latency_us = lat_us, .latency_mode = NET_EMUL_ADDED});
+    m.echo = 1;
+    uint64_t rtt[PINGS];
+    ping(&s, c, rtt, PINGS);
+    printf("\n    added %llu us each way: RTT min %.1f median %.1f max %.1f us ",
+           (unsigned long long)lat_us, rtt[0] / 1e3, rtt[PINGS / 2] / 1e3, rtt[PINGS - 1] / 1e3);
+    CU_ASSERT_EQUAL(net_conn_base_latency_ns(c), 0); /* no probes in this mode */
     /* never early: each direction waits for its due time */
     CU_ASSERT(rtt[0] >= 2 * lat_us * 1000);
     /* and not much late: loopback and timers add tens of us, a loaded
      * machine more; 10 ms of slack on the median is generous */
-    CU_ASSERT(rtt[N / 2] < 2 * lat_us * 1000 + 10000000);
-    net_conn_unref(c);
-    pthread_mutex_lock(&m.mu);
-    m.expect_loss = 1;
-    pthread_mutex_unlock(&m.mu);
-    ep_stop(&s);
-    ep_stop(&m);
+    CU_ASSERT(rtt[PINGS / 2] < 2 * lat_us * 1000 + 10000000);
+    unpair(&m, &s, c);
+}
+
+/* latency_mode = total (the default): the link's round trip is twice the
+ * configured latency, the real transport's own included. */
+static void rtt_total(uint64_t lat_us) {
+    struct ep m, s;
+    uint64_t raw[PINGS], rtt[PINGS];
+    /* the real transport alone, the same way, just before */
+    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){0});
+    m.echo = 1;
+    ping(&s, c, raw, PINGS);
+    unpair(&m, &s, c);
+
+    c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
+    struct net_conn *mc = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mc);
+    /* within a window the bases only go down: these are the largest the
+     * pings below are emulated with */
+    uint64_t base_s = calibrated(c), base_m = calibrated(mc);
+    m.echo = 1;
+    ping(&s, c, rtt, PINGS);
+    printf("\n    total %llu us each way: RTT min %.1f median %.1f max %.1f us; "
+           "raw RTT min %.1f us; calibrated one-way %.1f and %.1f us ",
+           (unsigned long long)lat_us, rtt[0] / 1e3, rtt[PINGS / 2] / 1e3, rtt[PINGS - 1] / 1e3,
+           raw[0] / 1e3, base_s / 1e3, base_m / 1e3);
+    /* the calibration is a real transport's latency: something, and far
+     * below a millisecond on loopback */
+    CU_ASSERT(base_s > 0 && base_s < 1000000);
+    CU_ASSERT(base_m > 0 && base_m < 1000000);
+    /* never earlier than the links' emulated delays allow */
+    CU_ASSERT(rtt[0] + base_s + base_m >= 2 * lat_us * 1000);
+    CU_ASSERT(rtt[PINGS / 2] < 2 * lat_us * 1000 + 10000000);
+    if (lat_us < 100) {
+        /* With a latency of tens of us the loop spins for each frame's due
+         * time instead of sleeping on a timer (tcp.c, EMUL_EARLY_NS), so
+         * the emulated path costs what the probes measured: the loopback's
+         * round trip no longer comes on top, the quickest round trip is
+         * within half the quickest raw one of 2 x latency (with
+         * latency_mode = added it is more than a whole raw one above). */
+        CU_ASSERT(rtt[0] <= 2 * lat_us * 1000 + raw[0] / 2);
+    }
+    net_conn_unref(mc);
+    unpair(&m, &s, c);
+}
+
+/* 1 GbE's 55 us round trip, the setting the issue names */
+static void test_rtt_total_gbe(void) {
+    rtt_total(27);
+}
+
+static void test_rtt_total(void) {
+    rtt_total(500);
 }
 
 static void test_bandwidth(void) {
@@ -298,6 +423,23 @@ static void test_bandwidth(void) {
     CU_ASSERT(elapsed >= wire_ns);
     /* and it is not wildly slower: loopback moves 4 MiB in milliseconds */
     CU_ASSERT(elapsed < 2 * wire_ns + 1000000000ull);
+    /* The cap is exact: frame i arrives when the link has carried frames
+     * 0..i, plus the latency; how late each is against that is about
+     * constant through the transfer. The smallest lateness of the first
+     * and of the last quarter (one late wake-up moves single frames, not
+     * the smallest of 256) differ by less than 1% of the transfer's wire
+     * time: the rate over the middle half is within 2% of the cap. */
+    uint64_t first = UINT64_MAX, last_q = UINT64_MAX, i = 0;
+    for (struct rx *r = m.head; r; r = r->next, i++) {
+        uint64_t model = t0 + (i + 1) * wire_ns / PAGES;
+        uint64_t late = r->at_ns > model ? r->at_ns - model : 0;
+        if (i < PAGES / 4 && late < first) first = late;
+        if (i >= PAGES - PAGES / 4 && late < last_q) last_q = late;
+    }
+    printf("(lateness at least %.1f us in the first quarter, %.1f in the last) ", first / 1e3,
+           last_q / 1e3);
+    CU_ASSERT(last_q < first + wire_ns / 100);
+    CU_ASSERT(first < last_q + wire_ns / 100);
     net_conn_unref(c);
     pthread_mutex_lock(&m.mu);
     m.expect_loss = 1;
@@ -396,8 +538,11 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("net_emul", suite_init, NULL);
     CU_add_test(s, "model: serialization and queuing", test_model_bandwidth_queuing);
     CU_add_test(s, "model: latency only, order, growth", test_model_latency_only_and_order);
+    CU_add_test(s, "model: calibration of the real latency", test_model_calibration);
     CU_add_test(s, "model: wire time", test_model_wire_time);
-    CU_add_test(s, "loopback: RTT with 500 us latency", test_rtt);
+    CU_add_test(s, "loopback: RTT with 500 us latency added", test_rtt_added);
+    CU_add_test(s, "loopback: RTT with 500 us latency in total", test_rtt_total);
+    CU_add_test(s, "loopback: RTT with 27 us latency in total", test_rtt_total_gbe);
     CU_add_test(s, "loopback: 4 MiB at 100 Mbit/s", test_bandwidth);
     CU_add_test(s, "loopback: order under emulation", test_order);
     CU_add_test(s, "loopback: close sends waiting frames", test_close_flushes);

@@ -22,6 +22,7 @@ struct dbt_options {
     bool no_chain;            /* do not link blocks directly */
     bool no_follow;   /* end blocks at unconditional branches (also SHOAL_JIT_DISABLE=follow) */
     bool no_sidexit;  /* end blocks at conditional branches (also SHOAL_JIT_DISABLE=sidexit) */
+    bool no_taken;    /* side exits only to the taken side (also SHOAL_JIT_DISABLE=taken) */
     bool count_insns; /* JIT: keep cpu->icount exact (costs a memory add per block) */
     FILE *log;        /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint

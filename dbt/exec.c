@@ -60,6 +60,7 @@ struct dbt *dbt_create(const struct dbt_options *opts) {
     const char *off = getenv("SHOAL_JIT_DISABLE");
     if (off && strstr(off, "follow")) d->opt.no_follow = true;
     if (off && strstr(off, "sidexit")) d->opt.no_sidexit = true;
+    if (off && strstr(off, "taken")) d->opt.no_taken = true;
     if (!d->opt.log) d->opt.log = stderr;
     pthread_mutex_init(&d->lock, NULL);
     tb_cache_init(&d->cache);
@@ -254,6 +255,80 @@ static bool side_exit(const struct dbt *d, struct a64_ctx *c, uint64_t start, ir
     return true;
 }
 
+/* Whether straight-line code from pc reaches a branch back to start
+ * within TAKEN_SCAN insns of the page, before any other branch, call,
+ * exception or system instruction (NOP aside). */
+#define TAKEN_SCAN 16
+static bool closes_loop(struct cpu *cpu, uint64_t pc, uint64_t start) {
+    for (unsigned k = 0; k < TAKEN_SCAN && (pc >> 12) == (start >> 12); k++, pc += 4) {
+        uint32_t w;
+        if (!fetch_insn(cpu, pc, &w)) return false;
+        if (w == 0xd503201f) continue;                /* NOP */
+        if ((w & 0x1c000000) != 0x14000000) continue; /* not branch/exception/system */
+        int64_t off;
+        if ((w & 0xff000010) == 0x54000000 || (w & 0x7e000000) == 0x34000000) /* B.cond, CB(N)Z */
+            off = (int64_t)((uint64_t)((w >> 5) & 0x7ffff) << 45) >> 43;
+        else if ((w & 0x7e000000) == 0x36000000) /* TB(N)Z */
+            off = (int64_t)((uint64_t)((w >> 5) & 0x3fff) << 50) >> 48;
+        else if ((w & 0xfc000000) == 0x14000000) /* B */
+            off = (int64_t)((uint64_t)(w & 0x3ffffff) << 38) >> 36;
+        else
+            return false;
+        return pc + (uint64_t)off == start;
+    }
+    return false;
+}
+
+/* A conditional branch forward in the page whose target closes the loop
+ * at the block start while its fall-through does not (`fcmp; b.pl fast;
+ * <slow path: bl sqrt>; fast: ...; b.ne start`, nbody's inner loop) is
+ * followed to its target, and the fall-through becomes the side exit
+ * (the condition inverted): the loop becomes one self-loop block that
+ * dbt/jit/loop.c keeps in registers, instead of two blocks chained
+ * through cpu state. */
+static bool follow_taken(const struct dbt *d, struct cpu *cpu, struct a64_ctx *c, uint64_t start,
+                         uint64_t seg[][2], unsigned *nseg, ir_temp *skip, unsigned *nskip) {
+    struct ir_block *b = c->b;
+    const struct ir_term t = b->term;
+    if (d->opt.no_taken || d->opt.no_sidexit || t.kind != TERM_BRCOND || t.next != c->pc + 4 ||
+        (t.next >> 12) != (start >> 12) || (t.target >> 12) != (start >> 12) ||
+        t.target <= t.next || t.next == start || *nskip >= MAX_SIDE_EXITS || *nseg > MAX_FOLLOW)
+        return false;
+    for (unsigned k = 0; k < *nseg; k++)
+        if (t.target >= seg[k][0] && t.target < (k + 1 == *nseg ? c->pc + 4 : seg[k][1]))
+            return false;
+    if (!closes_loop(cpu, t.target, start) || closes_loop(cpu, t.next, start)) return false;
+    /* Invert the condition: in place when this insn made it (COND, SETEQ, SETNE). */
+    ir_temp cond = 0;
+    for (uint32_t j = b->n; j-- > c->insn_first_op;) {
+        struct ir_insn *i = &b->insns[j];
+        if (i->dst != t.temp) continue;
+        if (i->op == IR_COND && i->imm < 14) {
+            i->imm ^= 1;
+            cond = t.temp;
+        } else if (i->op == IR_SETEQ || i->op == IR_SETNE) {
+            i->op = i->op == IR_SETEQ ? IR_SETNE : IR_SETEQ;
+            cond = t.temp;
+        }
+        break;
+    }
+    if (!cond) cond = ir_op2(b, IR_SETEQ, 64, t.temp, IR_ZERO);
+    struct ir_insn *k = ir_emit(b, IR_CONST, 64);
+    k->dst = ir_new_temp(b);
+    k->imm = b->guest_insns; /* insns run so far; becomes insns left at the end */
+    ir_temp kt = k->dst;
+    struct ir_insn *x = ir_emit(b, IR_EXITC, 64);
+    x->a[0] = cond;
+    x->a[1] = kt;
+    x->imm = t.next;
+    skip[(*nskip)++] = kt;
+    b->term = (struct ir_term){0};
+    seg[*nseg - 1][1] = c->pc + 4;
+    seg[*nseg][0] = t.target;
+    (*nseg)++;
+    return true;
+}
+
 static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb *tb = calloc(1, sizeof *tb);
     SHOAL_ASSERT(tb);
@@ -294,6 +369,14 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
             if (c.pc < tb->start) tb->start = c.pc;
             c.done = false;
             b->term = (struct ir_term){0};
+            continue;
+        }
+        if (c.done && n + 1 < d->opt.max_block_insns &&
+            b->ntemps + IR_TEMP_RESERVE < IR_MAX_TEMPS &&
+            follow_taken(d, cpu, &c, pc, seg, &nseg, skip, &nskip)) {
+            if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+            c.pc = seg[nseg - 1][0];
+            c.done = false;
             continue;
         }
         if (c.done && n + 1 < d->opt.max_block_insns &&

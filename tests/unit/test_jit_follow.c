@@ -4,8 +4,10 @@
  * followed branch (also below the block's entry pc) invalidates that
  * block. Run on the JIT, the JIT without following / side exits
  * (SHOAL_JIT_DISABLE=follow,sidexit), without saved compare operands in
- * place of NZCV stores kept for faults (lazycmp: lazy_exit's faults) and
- * the interpreter. */
+ * place of NZCV stores kept for faults (lazycmp: lazy_exit's faults),
+ * without following a branch's taken side (taken), with an FPCR test per
+ * FP op in pinned loops (headgate), with scalar FP operands copied to
+ * scratch registers (sdirect) and the interpreter. */
 #include <CUnit/CUnit.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,7 +19,17 @@
 
 #define MEM_SIZE HARNESS_MEM_SIZE
 
-enum { T_JIT, T_NOFOLLOW, T_NOSIDE, T_NOLAZYCMP, T_INTERP, NT };
+enum {
+    T_JIT,
+    T_NOFOLLOW,
+    T_NOSIDE,
+    T_NOLAZYCMP,
+    T_NOTAKEN,
+    T_NOHEADGATE,
+    T_NOSDIRECT,
+    T_INTERP,
+    NT
+};
 
 /* 0x1000: movz x0, #1
  * 0x1004: b 0x1018
@@ -46,7 +58,8 @@ static void patch(struct dbt *d, struct cpu *cpu, uint64_t addr, uint32_t insn) 
 }
 
 static struct dbt *tier_new(int t, struct cpu *cpu) {
-    static const char *const off[NT] = {NULL, "follow", "sidexit", "lazycmp", NULL};
+    static const char *const off[NT] = {NULL,    "follow",   "sidexit", "lazycmp",
+                                        "taken", "headgate", "sdirect", NULL};
     return harness_tier_new(cpu, t == T_INTERP, off[t]);
 }
 
@@ -187,9 +200,107 @@ static void test_lazy_exit(void) {
     }
 }
 
+/* A loop closed on a branch's taken side (exec.c, follow_taken): the
+ * block goes on at 0x4018 and the fall-through becomes the side exit,
+ * its condition inverted, so the loop is one self-loop block.
+ * 0x4000: add x1, x1, #1       <- loop head
+ * 0x4004: cmp x1, x3
+ * 0x4008: b.ne 0x4018
+ * 0x400c: add x0, x0, #1000    <- the side exit (x1 == x3)
+ * 0x4010: svc #0
+ * 0x4014: nop
+ * 0x4018: add x0, x0, x1
+ * 0x401c: cmp x1, x2
+ * 0x4020: b.lo 0x4000
+ * 0x4024: svc #0
+ * The same with FP (nbody's sqrt guard): V registers and the FCMP flags.
+ * 0x4028: fsub d1, d1, d2      <- loop head
+ * 0x402c: fcmp d1, #0.0
+ * 0x4030: b.pl 0x403c
+ * 0x4034: fmov d3, d1          <- the side exit (d1 < 0 or NaN)
+ * 0x4038: svc #0
+ * 0x403c: fsqrt d4, d1
+ * 0x4040: fadd d0, d0, d4
+ * 0x4044: subs x1, x1, #1
+ * 0x4048: b.ne 0x4028
+ * 0x404c: svc #0 */
+static const uint32_t taken_prog[] = {0x91000421, 0xeb03003f, 0x54000081, 0x910fa000, 0xd4000001,
+                                      0xd503201f, 0x8b010000, 0xeb02003f, 0x54ffff03, 0xd4000001,
+                                      0x1e623821, 0x1e602028, 0x54000065, 0x1e604023, 0xd4000001,
+                                      0x1e61c024, 0x1e642800, 0xf1000421, 0x54ffff01, 0xd4000001};
+
+static void test_taken(void) {
+    static const struct {
+        uint64_t x2, x3, pc, x0;
+        uint32_t nzcv;
+    } want[] = {
+        {10, 7, 0x4014, 1021, 0x60000000u}, /* side exit at x1 = 7: 1+..+6 + 1000 */
+        {10, 100, 0x4028, 55, 0x60000000u}, /* the loop's own exit: 1+..+10, Z C of 10 - 10 */
+        {1, 100, 0x4028, 1, 0x60000000u},   /* one iteration */
+    };
+    enum { NFPCR = 3 };
+    static const uint32_t fpcr[NFPCR] = {0, 3u << 22, 1u << 24}; /* RN, RZ, FZ */
+    double fsum[NT][NFPCR][2];
+    uint32_t fpsr[NT][NFPCR][2];
+    uint64_t fx1[NT][NFPCR][2];
+    for (int t = 0; t < NT; t++) {
+        struct cpu cpu;
+        struct dbt *d = tier_new(t, &cpu);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_FATAL(cpu.guest_base != MAP_FAILED);
+        memcpy(cpu.guest_base + 0x4000, taken_prog, sizeof taken_prog);
+        for (int round = 0; round < 2; round++)
+            for (unsigned k = 0; k < sizeof want / sizeof want[0]; k++) {
+                cpu.pc = 0x4000;
+                cpu.x[0] = 0, cpu.x[1] = 0, cpu.x[2] = want[k].x2, cpu.x[3] = want[k].x3;
+                CU_ASSERT_EQUAL(dbt_run(&cpu), CPU_EXIT_SVC);
+                CU_ASSERT_EQUAL(cpu.pc, want[k].pc);
+                CU_ASSERT_EQUAL(cpu.x[0], want[k].x0);
+                CU_ASSERT_EQUAL(cpu.nzcv, want[k].nzcv);
+            }
+        /* d1 = 10 - 0.75 k: 13 square roots, then d1 = -0.5 leaves at
+         * 0x4034 (x1 large); with x1 = 5 the loop ends first. Under RN,
+         * round towards zero (the pinned loop's FPCR test fails: every
+         * iteration runs peeled, through the helpers) and FZ. */
+        for (int f = 0; f < NFPCR; f++)
+            for (int round = 0; round < 2; round++) {
+                cpu.pc = 0x4028;
+                cpu.x[1] = round ? 5 : 1000;
+                cpu.fpcr = fpcr[f];
+                cpu.fpsr = 0;
+                cpu.v[0].fd[0] = 0.5, cpu.v[1].fd[0] = 10, cpu.v[2].fd[0] = 0.75;
+                cpu.v[3].d[0] = cpu.v[3].d[1] = cpu.v[0].d[1] = 7;
+                CU_ASSERT_EQUAL(dbt_run(&cpu), CPU_EXIT_SVC);
+                CU_ASSERT_EQUAL(cpu.pc, round ? 0x4050 : 0x403c);
+                CU_ASSERT_EQUAL(cpu.x[1], round ? 0 : 1000 - 13);
+                /* Z C of 1 - 1; N of -0.5 < 0 */
+                CU_ASSERT_EQUAL(cpu.nzcv, round ? 0x60000000u : 0x80000000u);
+                CU_ASSERT(round ? cpu.v[3].d[0] == 7 : cpu.v[3].fd[0] == -0.5);
+                CU_ASSERT_EQUAL(cpu.v[0].d[1], 0); /* scalar writes clear the upper half */
+                fsum[t][f][round] = cpu.v[0].fd[0];
+                fpsr[t][f][round] = cpu.fpsr;
+                fx1[t][f][round] = cpu.x[1];
+            }
+        cpu.fpcr = 0;
+        tier_free(d, &cpu);
+    }
+    for (int t = 0; t < NT; t++)
+        for (int f = 0; f < NFPCR; f++)
+            for (int round = 0; round < 2; round++) {
+                CU_ASSERT_EQUAL(memcmp(&fsum[t][f][round], &fsum[T_INTERP][f][round], 8), 0);
+                CU_ASSERT_EQUAL(fpsr[t][f][round], fpsr[T_INTERP][f][round]);
+                CU_ASSERT_EQUAL(fx1[t][f][round], fx1[T_INTERP][f][round]);
+            }
+    /* sqrt(10 - 0.75 k) > 2.5 for k < 5; inexact sums; RZ rounds some down */
+    CU_ASSERT(fsum[T_INTERP][0][1] > 0.5 + 5 * 2.5);
+    CU_ASSERT(fpsr[T_INTERP][0][1] & 0x10); /* IXC */
+    CU_ASSERT(memcmp(&fsum[T_INTERP][0][0], &fsum[T_INTERP][1][0], 8) != 0);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("jit_follow", NULL, NULL);
     CU_add_test(s, "follow", test_follow);
     CU_add_test(s, "side_exit", test_side_exit);
     CU_add_test(s, "lazy_exit", test_lazy_exit);
+    CU_add_test(s, "taken", test_taken);
 }

@@ -147,8 +147,10 @@ struct jit *jit_create(const struct jit_opts *opts) {
     }
     j->features = host_features();
     const char *off = getenv("SHOAL_JIT_DISABLE");
-    if (off && strstr(off, "gaterun")) j->off |= JIT_OFF_GATERUN; /* lower_vop.c */
-    if (off && strstr(off, "nanonly")) j->off |= JIT_OFF_NANONLY; /* lower_vop.c */
+    if (off && strstr(off, "gaterun")) j->off |= JIT_OFF_GATERUN;   /* lower_vop.c */
+    if (off && strstr(off, "nanonly")) j->off |= JIT_OFF_NANONLY;   /* lower_vop.c */
+    if (off && strstr(off, "headgate")) j->off |= JIT_OFF_HEADGATE; /* loop.c */
+    if (off && strstr(off, "sdirect")) j->off |= JIT_OFF_SDIRECT;   /* lower_vop.c */
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
@@ -431,6 +433,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vidx = !(j->off & JIT_OFF_VIDX);
     c.gaterun = !(j->off & JIT_OFF_GATERUN);
     c.nanonly = !(j->off & JIT_OFF_NANONLY);
+    c.sdirect = !(j->off & JIT_OFF_SDIRECT);
+    c.headgate = !(j->off & JIT_OFF_HEADGATE);
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);

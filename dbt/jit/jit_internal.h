@@ -139,7 +139,11 @@ enum {
     /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
     JIT_OFF_GATERUN = 1 << 29,
     /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
-    JIT_OFF_NANONLY = 1 << 28
+    JIT_OFF_NANONLY = 1 << 28,
+    /* a pinned loop tests FPCR once at its entry, not per FP op (loop.c) */
+    JIT_OFF_HEADGATE = 1 << 26,
+    /* scalar FP operands read from their cache register or cpu->v (lower_vop.c) */
+    JIT_OFF_SDIRECT = 1 << 25
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -193,6 +197,9 @@ struct jit_ctx {
     bool vidx;             /* lower_vidx.c: integer by-element multiplies inline */
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
     bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
+    bool sdirect;          /* lower_vop.c: scalar FP sources straight from cache reg / memory */
+    bool headgate;         /* loop.c: the pinned loop's entry tests FPCR for its FP ops */
+    bool fpcr_hoisted;     /* lowering a pinned loop whose entry tested FPCR: no per-op gate */
     uint32_t gate_run;     /* the open run's gate stub: index in slow + 1, or 0 */
     uint32_t gate_end;     /* buffer offset where the open run's last op ends */
     int8_t vx[32], xv[16]; /* v reg -> xmm, xmm -> v reg, or -1 */
@@ -317,6 +324,8 @@ void vr_loop_backedge(struct jit_ctx *c);
 void lower_vop(struct jit_ctx *c, const struct ir_insn *i);
 void lower_slow(struct jit_ctx *c);
 uint16_t vop_live_volatile(const struct jit_ctx *c, int except);
+/* test dword [cpu + fpcr], the bits that send scalar FP to the helper (ZF=1: fast) */
+void lower_fpcr_test(struct jit_ctx *c);
 /* lower_vshift.c: VK_VSHIFT inline, false for the helper */
 bool lower_vshift(struct jit_ctx *c, const struct ir_insn *i);
 /* lower_vwide.c: VK_VDIFF inline, false for the helper */

@@ -151,6 +151,14 @@ void loop_entry(struct jit_ctx *c) {
     for (unsigned g = 0; g < 32; g++)
         if (c->pin[g] >= 0) x86_load(b, 64, c->pin[g], ra_xmem(g));
     vr_loop_entry(c);
+    if (c->fpcr_hoisted) {
+        /* FPCR gate of the whole pinned loop (switch headgate): with
+         * peeling, a non-default FPCR leaves here and the peeled
+         * iteration, whose FP ops keep their gates, runs each iteration
+         * (slowly, but exactly); the loop's FP ops test nothing. */
+        lower_fpcr_test(c);
+        x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
+    }
     c->loop_head = x86_off(b);
     x86_alu_mi(b, ALU_CMP, false, x86_mem(REG_CPU, (int32_t)CPU_OFF(attention)), 0);
     x86_patch_rel32(b, x86_jcc32(b, CC_NE), c->loop_exit);
@@ -223,8 +231,23 @@ bool loop_peel_jump(struct jit_ctx *c, uint64_t target) {
     return true;
 }
 
+/* Whether FPCR holds still while the pinned loop runs: no STCPU writes
+ * it (MSR FPCR), and the loop has no helper call (loop_plan); FP data
+ * instructions and their helpers only read it. */
+static bool fpcr_stable(const struct ir_block *b) {
+    bool fp = false;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op == IR_VOP) fp = true;
+        if (i->op == IR_STCPU && i->imm < CPU_OFF(fpcr) + 4 && i->imm + i->sz / 8 > CPU_OFF(fpcr))
+            return false;
+    }
+    return fp;
+}
+
 void loop_peeled_entry(struct jit_ctx *c) {
     c->lazy_on = c->lazy_sz != 0;
+    c->fpcr_hoisted = c->headgate && fpcr_stable(c->b);
     loop_exit_stub(c);
     for (unsigned k = 0; k < c->npeel; k++)
         x86_patch_rel32(c->buf, c->peel_jmp[k], x86_off(c->buf));

@@ -108,12 +108,13 @@ static void slow_jcc(struct jit_ctx *c, struct jit_slow *s, enum x86_cc cc) {
  * SHOAL_JIT_DISABLE=gaterun). */
 static void fpcr_gate(struct jit_ctx *c, struct jit_slow *s, bool join) {
     uint32_t si = (uint32_t)(s - c->slow);
+    if (c->fpcr_hoisted) return; /* the pinned loop's entry tested it (loop.c) */
     if (join && c->gate_run && x86_off(c->buf) == c->gate_end) {
         c->slow[c->gate_run - 1].run_last = si;
         return;
     }
     c->gate_run = 0;
-    x86_test_mi(c->buf, x86_mem(REG_CPU, (int32_t)CPU_OFF(fpcr)), (int32_t)FPCR_FAST_MASK);
+    lower_fpcr_test(c);
     if (!join || !c->gaterun) {
         slow_jcc(c, s, CC_NE);
         return;
@@ -123,6 +124,10 @@ static void fpcr_gate(struct jit_ctx *c, struct jit_slow *s, bool join) {
     memcpy(r->pre, s->pre, sizeof r->pre);
     slow_jcc(c, r, CC_NE);
     c->gate_run = c->nslow;
+}
+
+void lower_fpcr_test(struct jit_ctx *c) {
+    x86_test_mi(c->buf, x86_mem(REG_CPU, (int32_t)CPU_OFF(fpcr)), (int32_t)FPCR_FAST_MASK);
 }
 
 /* After a joining op's slow_resume: the next op may share its gate. */
@@ -256,6 +261,36 @@ static uint8_t sfx(unsigned esize) {
     return esize == 64 ? 0xf2 : 0xf3; /* sd / ss */
 }
 
+/* A scalar operand v[r] in an xmm register: its cache register itself (a
+ * scalar SSE/FMA op reads only the low element, so the upper half need
+ * not be cleared; switch SHOAL_JIT_DISABLE=sdirect), else loaded into
+ * scratch. */
+static int sreg(struct jit_ctx *c, unsigned r, int scratch, unsigned esize) {
+    int x = c->vx[r];
+    if (c->sdirect && x >= 0) {
+        c->xuse[x] = ++c->vclock;
+        return x;
+    }
+    vload(c, scratch, r, esize);
+    return scratch;
+}
+
+/* The same for the source of a legacy SSE op: -1 when v[r] is not cached
+ * (sop then reads its low element from cpu->v). */
+static int ssrc(struct jit_ctx *c, unsigned r, int scratch, unsigned esize) {
+    if (c->sdirect && c->vx[r] < 0) return -1;
+    return sreg(c, r, scratch, esize);
+}
+
+/* op reg, src (ssrc's register, or v[r] in memory for -1). */
+static void sop(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, int src, unsigned r) {
+    if (src >= 0)
+        sse(c, pfx, op, reg, src);
+    else
+        x86_sse_rm(c->buf, pfx, false, op, op[1] == 0x38 || op[1] == 0x3a ? 3 : 2, reg,
+                   x86_mem(REG_CPU, (int32_t)CPU_VOFF(r)));
+}
+
 static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
     uint32_t insn = VOP_INSN(i->imm);
     unsigned esize = BIT32(insn, 22) ? 64 : 32, opc = (insn >> 12) & 15;
@@ -263,17 +298,18 @@ static bool fp2(struct jit_ctx *c, const struct ir_insn *i) {
     if (opc > 8) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s, true);
+    unsigned rm = (insn >> 16) & 31;
     vload(c, 0, (insn >> 5) & 31, esize);
-    vload(c, 1, (insn >> 16) & 31, esize);
+    int m = ssrc(c, rm, 1, esize);
     if (opc >= 4 && opc <= 7) {
         /* FMAX/FMIN(NM): x86 differs on NaNs (and flags QNaNs) and on
          * equal operands (+0/-0): those go to the helper first. */
-        sse(c, esize == 64 ? 0x66 : 0, "\x0f\x2e", 0, 1); /* ucomis */
+        sop(c, esize == 64 ? 0x66 : 0, "\x0f\x2e", 0, m, rm); /* ucomis */
         slow_jcc(c, s, CC_P);
         slow_jcc(c, s, CC_E);
     }
     char op[2] = {0x0f, ops[opc]};
-    sse(c, sfx(esize), op, 0, 1);
+    sop(c, sfx(esize), op, 0, m, rm);
     if (opc == 2 || opc == 3)
         check_nan(c, s, esize); /* FADD, FSUB */
     else if (opc < 4 || opc == 8)
@@ -298,13 +334,14 @@ static bool fp1(struct jit_ctx *c, const struct ir_insn *i) {
     if (opc != 3 && !(to && to != esize)) return false;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s, true);
-    vload(c, 1, (insn >> 5) & 31, esize);
+    unsigned rn = (insn >> 5) & 31;
+    int n = ssrc(c, rn, 1, esize);
     xzero(c, 0);
     if (opc == 3) {
-        sse(c, sfx(esize), "\x0f\x51", 0, 1); /* sqrt */
+        sop(c, sfx(esize), "\x0f\x51", 0, n, rn); /* sqrt */
         check_nan(c, s, esize);
     } else {
-        sse(c, sfx(esize), "\x0f\x5a", 0, 1); /* cvtss2sd / cvtsd2ss */
+        sop(c, sfx(esize), "\x0f\x5a", 0, n, rn); /* cvtss2sd / cvtsd2ss */
         if (to == 64)
             check_nan(c, s, to);
         else
@@ -376,9 +413,8 @@ static bool fp3(struct jit_ctx *c, const struct ir_insn *i) {
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s, true);
     vload(c, 0, (insn >> 10) & 31, esize);
-    vload(c, 1, (insn >> 5) & 31, esize);
-    vload(c, 2, (insn >> 16) & 31, esize);
-    x86_vex_rrr(c->buf, 2, 1, esize == 64, op231[o1 << 1 | o0], 0, 1, 2);
+    int n = sreg(c, (insn >> 5) & 31, 1, esize), m = sreg(c, (insn >> 16) & 31, 2, esize);
+    x86_vex_rrr(c->buf, 2, 1, esize == 64, op231[o1 << 1 | o0], 0, n, m);
     check_scalar(c, s, esize);
     vstore(c, insn & 31, 0);
     slow_resume(c, s);
@@ -395,12 +431,13 @@ static bool fcmp(struct jit_ctx *c, const struct ir_insn *i) {
     unsigned esize = BIT32(insn, 22) ? 64 : 32;
     struct jit_slow *s = slow_new(c, i, -1, 0, -1);
     fpcr_gate(c, s, false);
-    vload(c, 0, (insn >> 5) & 31, esize);
+    unsigned rm = (insn >> 16) & 31;
+    int n = sreg(c, (insn >> 5) & 31, 0, esize), m = 1;
     if (BIT32(insn, 3))
         xzero(c, 1);
     else
-        vload(c, 1, (insn >> 16) & 31, esize);
-    sse(c, esize == 64 ? 0x66 : 0, BIT32(insn, 4) ? "\x0f\x2f" : "\x0f\x2e", 0, 1);
+        m = ssrc(c, rm, 1, esize);
+    sop(c, esize == 64 ? 0x66 : 0, BIT32(insn, 4) ? "\x0f\x2f" : "\x0f\x2e", n, m, rm);
     x86_mov_ri(b, RAX, 0x60000000);
     x86_mov_ri(b, RCX, 0x80000000);
     x86_cmov(b, CC_B, false, RAX, RCX);

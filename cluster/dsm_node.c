@@ -195,6 +195,8 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     case GS_PROTECTED: exec_track(n, start, start + len, prot & PROT_EXEC); break;
     case GS_MOVING: break;
     case GS_UNMAPPING: dsm_alias_unmapping(n, start, len, false, NULL, NULL); break;
+    case GS_PAST_EOF: /* the guest's protection only: pages stay as they are */
+    case GS_WITHIN_EOF: break;
     }
 }
 

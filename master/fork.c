@@ -18,6 +18,7 @@
 
 #include "cluster/dsm_alias.h"
 #include "master/master_internal.h"
+#include "syscall/file_eof.h"
 #include "syscall/syscall.h"
 
 #define FORK_TRIES 64
@@ -89,8 +90,9 @@ int mfork_prepare(struct task *t) {
         bool whole = true;
         for (size_t i = 0; whole && i < gs->n; i++) {
             if (!(gs->vmas[i].prot & PROT_READ)) continue;
+            /* a page past the end of its file is sealed in the child too */
             for (uint64_t a = gs->vmas[i].start; whole && a < gs->vmas[i].end; a += DSM_PAGE_SIZE)
-                whole = !missing(m, a / DSM_PAGE_SIZE);
+                whole = !missing(m, a / DSM_PAGE_SIZE) || eof_overlaps(gs, a, a + DSM_PAGE_SIZE);
         }
         if (whole) return 0; /* both held until mfork_done */
         pthread_mutex_unlock(&m->dir_lock);

@@ -18,6 +18,8 @@ static Shoal__LayoutOp op_of(enum gs_change what) {
     case GS_MAPPED: return SHOAL__LAYOUT_OP__LAYOUT_MAP;
     case GS_UNMAPPED: return SHOAL__LAYOUT_OP__LAYOUT_UNMAP;
     case GS_PROTECTED: return SHOAL__LAYOUT_OP__LAYOUT_PROTECT;
+    case GS_PAST_EOF:
+    case GS_WITHIN_EOF: return SHOAL__LAYOUT_OP__LAYOUT_PAST_EOF;
     default: return SHOAL__LAYOUT_OP__LAYOUT_DISCARD;
     }
 }
@@ -64,6 +66,7 @@ static void broadcast(struct master *m, enum gs_change what, uint64_t start, uin
     lc.len = len;
     lc.prot = prot;
     lc.kind = kind;
+    lc.past_eof = what == GS_PAST_EOF;
     send_wait(m, &lc);
 }
 
@@ -95,6 +98,10 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
     }
     if (what == GS_UNMAPPING) { /* shared mappings' bytes move or go first (alias.c) */
         malias_unmapping(m, start, len, false);
+        return;
+    }
+    if (what == GS_PAST_EOF || what == GS_WITHIN_EOF) { /* contents kept */
+        broadcast(m, what, start, len, prot, kind);
         return;
     }
     if (what != GS_PROTECTED) dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);

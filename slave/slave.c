@@ -23,6 +23,7 @@
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "net/transport.h"
+#include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
 #include "syscall/robust_list.h"
@@ -47,6 +48,7 @@ struct layout_item {
     uint64_t req_id, addr, len;
     int op, prot, kind;
     uint64_t alias_key;
+    bool past_eof;
 };
 
 struct slave {
@@ -220,6 +222,9 @@ static void *layout_worker(void *arg) {
         case SHOAL__LAYOUT_OP__LAYOUT_ALIAS: /* right after its LAYOUT_MAP */
             dsm_alias_add(&s->dsm, it->addr, it->len, it->alias_key);
             break;
+        case SHOAL__LAYOUT_OP__LAYOUT_PAST_EOF:
+            gs_set_past_eof(gs, it->addr, it->len, it->past_eof);
+            break;
         default: break;
         }
         if (r)
@@ -243,7 +248,7 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     struct layout_item *it = calloc(1, sizeof *it);
     SHOAL_ASSERT(it);
     *it = (struct layout_item){NULL,  l->req_id, l->addr,      l->len,
-                               l->op, l->prot,   (int)l->kind, l->alias_key};
+                               l->op, l->prot,   (int)l->kind, l->alias_key, l->past_eof};
     pthread_mutex_lock(&s->lock);
     if (s->lq_tail)
         s->lq_tail->next = it;

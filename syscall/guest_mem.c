@@ -15,6 +15,7 @@
 
 #include "common/array.h"
 #include "common/log.h"
+#include "syscall/file_eof.h"
 #include "syscall/linux_abi.h"
 #include "syscall/shared_file.h"
 
@@ -32,9 +33,7 @@ static inline uint64_t page_up(uint64_t v) {
 }
 
 static int host_prot(int prot) {
-    int h = prot & (PROT_READ | PROT_WRITE);
-    if (prot & PROT_EXEC) h |= PROT_READ;
-    return h;
+    return gs_host_prot(prot);
 }
 
 static bool range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len) {
@@ -50,6 +49,7 @@ int gs_init(struct guest_space *gs, uint64_t size) {
     gs->mmap_min = GS_MMAP_MIN < size ? GS_MMAP_MIN : 0;
     gs->mmap_base = size;
     pthread_rwlock_init(&gs->lock, NULL);
+    pthread_mutex_init(&gs->force_lock, NULL);
     return 0;
 }
 
@@ -59,6 +59,7 @@ void gs_fini(struct guest_space *gs) {
     munmap(gs->base, gs->size);
     pthread_rwlock_destroy(&gs->lock);
     free(gs->vmas);
+    free(gs->eof);
     memset(gs, 0, sizeof *gs);
 }
 
@@ -144,6 +145,7 @@ static bool forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
     for (size_t i = lo; i < hi; i++)
         exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
     remove_at(gs, lo, hi - lo);
+    eof_forget(gs, start, end);
     return exec;
 }
 
@@ -162,6 +164,8 @@ static bool range_free(const struct guest_space *gs, uint64_t start, uint64_t en
 static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     if (len == 0) return addr <= gs->size;
     if (!range_in_space(gs, addr, len)) return false;
+    /* a page past the end of its file: the access would be a SIGBUS */
+    if (prot && gs->neof && eof_overlaps(gs, addr, addr + len)) return false;
     uint64_t cur = addr, end = addr + len;
     for (size_t i = first_after(gs, addr); cur < end; i++) {
         if (i >= gs->n || gs->vmas[i].start > cur || (gs->vmas[i].prot & prot) != prot)
@@ -306,6 +310,8 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     record(gs, at, at + len, prot, kind);
     layout(gs, GS_MAPPED, at, len, prot, kind);
     if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
+    /* pages wholly past the end of the file fault (SIGBUS) on every node */
+    if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;
@@ -431,6 +437,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
         pthread_rwlock_unlock(&gs->lock);
         return -e;
     }
+    eof_reseal(gs, addr, addr + len);
     size_t lo, hi;
     carve(gs, addr, addr + len, &lo, &hi);
     bool exec_gone = false;
@@ -454,9 +461,24 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     sf_remove(gs, old + kept, old + old_len);
     layout(gs, GS_UNMAPPING, to, new_len, 0, GVMA_ANON);
     layout(gs, GS_UNMAPPING, old, old_len, 0, GVMA_ANON);
+    /* pages past the end of their file stay so where they go */
+    struct gs_range *past = NULL;
+    size_t npast = 0;
+    for (size_t i = 0; i < gs->neof; i++) {
+        uint64_t lo = gs->eof[i].start > old ? gs->eof[i].start : old;
+        uint64_t hi = gs->eof[i].end < old + kept ? gs->eof[i].end : old + kept;
+        if (lo >= hi) continue;
+        struct gs_range *v = realloc(past, (npast + 1) * sizeof *past);
+        SHOAL_ASSERT(v);
+        past = v;
+        past[npast++] = (struct gs_range){lo - old + to, hi - old + to};
+    }
     void *p =
         mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
-    if (p == MAP_FAILED) return -errno;
+    if (p == MAP_FAILED) {
+        free(past);
+        return -errno;
+    }
     sf_move(gs, old, kept, to);
     host_reserve(gs, old, old_len);
     /* Translations of either range are stale: the caller drops both. */
@@ -467,6 +489,9 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     layout(gs, GS_MAPPED, to, new_len, v->prot, v->kind);
     /* a moved shared mapping shows the same object's bytes again */
     if (gs->alias) sf_realias(gs, to, to + kept);
+    for (size_t i = 0; i < npast; i++)
+        eof_set(gs, past[i].start, past[i].end, true);
+    free(past);
     return (int64_t)to;
 }
 
@@ -659,6 +684,13 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
     uint64_t cur = src;
     while (i < gs->n && gs->vmas[i].start <= cur && (gs->vmas[i].prot & PROT_READ)) {
         size_t avail = gs->vmas[i].end - cur;
+        bool capped = false;
+        for (size_t k = 0; k < gs->neof; k++) /* a page past the end of its file: no further */
+            if (gs->eof[k].end > cur && gs->eof[k].start < cur + avail) {
+                avail = gs->eof[k].start > cur ? gs->eof[k].start - cur : 0;
+                capped = true;
+            }
+        if (!avail) break;
         size_t want = cap - done < avail ? cap - done : avail;
         const char *s = (const char *)gs->base + cur;
         const char *nul = memchr(s, 0, want);
@@ -673,6 +705,7 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
             ret = -ENAMETOOLONG;
             break;
         }
+        if (capped) break;
         cur = gs->vmas[i].end;
         i++;
     }
@@ -694,6 +727,11 @@ bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out) {
     if (found) *out = gs->vmas[i];
     pthread_rwlock_unlock(&gs->lock);
     return found;
+}
+
+int gs_prot_locked(const struct guest_space *gs, uint64_t addr) {
+    size_t i = first_after(gs, addr);
+    return i < gs->n && gs->vmas[i].start <= addr ? gs->vmas[i].prot : -1;
 }
 
 size_t gs_count(struct guest_space *gs) {

@@ -21,6 +21,10 @@ enum gvma_kind {
     GVMA_STACK = 3,  /* the initial stack */
 };
 
+struct gs_range {
+    uint64_t start, end;
+};
+
 struct guest_vma {
     uint64_t start, end; /* page aligned, end exclusive */
     int prot;            /* guest PROT_* including PROT_EXEC */
@@ -34,12 +38,14 @@ typedef void (*gs_code_gone_fn)(void *opaque, uint64_t start, uint64_t len);
 /* A change of the layout, for a cluster node that keeps other nodes and
  * its fault capture in step (cluster/). */
 enum gs_change {
-    GS_MAPPED,    /* fresh mapping (contents: zero, or present pages the host holds) */
-    GS_UNMAPPED,  /* nothing mapped there any more */
-    GS_PROTECTED, /* new guest protection, contents kept */
-    GS_DISCARDED, /* contents zero (madvise DONTNEED), mapping kept */
-    GS_MOVING,    /* mremap is about to move these pages: gather them here first */
-    GS_UNMAPPING, /* these pages are about to go (munmap, a mapping over them, mremap) */
+    GS_MAPPED,     /* fresh mapping (contents: zero, or present pages the host holds) */
+    GS_UNMAPPED,   /* nothing mapped there any more */
+    GS_PROTECTED,  /* new guest protection, contents kept */
+    GS_DISCARDED,  /* contents zero (madvise DONTNEED), mapping kept */
+    GS_MOVING,     /* mremap is about to move these pages: gather them here first */
+    GS_UNMAPPING,  /* these pages are about to go (munmap, a mapping over them, mremap) */
+    GS_PAST_EOF,   /* pages of a file mapping now wholly past the end of its file */
+    GS_WITHIN_EOF, /* such pages are within the file again (it grew) */
 };
 /* Called with the write lock held, right after the host change (GS_MOVING,
  * GS_UNMAPPING: right before); must not take gs->lock. */
@@ -74,6 +80,13 @@ struct guest_space {
     struct gs_shared_file *sf;
     size_t nsf, capsf;
     _Atomic size_t nsf_live; /* nsf, for a look without the lock */
+    /* copy_files: pages of file mappings wholly past the end of their
+     * file, on every node (file_eof.h). Sorted, non-overlapping. */
+    struct gs_range *eof;
+    size_t neof, capeof;
+    /* opens a page's host protection for a store the guest's protection
+     * forbids (a read-only mapping refreshed from its file), one at a time */
+    pthread_mutex_t force_lock;
 
     /* Page splitting (cluster/split_node.h, `[dsm] split`): how many pages
      * of this space are split on this node now, and the hook that makes
@@ -184,6 +197,15 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap);
 bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len);
 /* The mapping containing addr (copied to *out); false if none. */
 bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out);
+/* The guest protection at addr, -1 if unmapped (lock held). */
+int gs_prot_locked(const struct guest_space *gs, uint64_t addr);
+/* The host protection of guest memory with the guest protection prot:
+ * no PROT_EXEC (code is read, not executed), PROT_READ for execute-only. */
+static inline int gs_host_prot(int prot) {
+    int h = prot & 3 /* PROT_READ | PROT_WRITE */;
+    if (prot & 4 /* PROT_EXEC */) h |= 1;
+    return h;
+}
 /* Number of mappings (adjacent equal mappings are merged). */
 size_t gs_count(struct guest_space *gs);
 

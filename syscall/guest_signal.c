@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "syscall/file_eof.h"
 #include "syscall/host_signal.h"
 #include "syscall/sigframe.h"
 
@@ -201,6 +202,11 @@ void signal_from_cpu(struct task *t) {
     struct guest_vma v;
     if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
         code = gs_find(&t->proc->mem, addr, &v) ? SEGV_ACCERR : SEGV_MAPERR;
+    /* a cluster's file copy past the end of its file: Linux's SIGBUS */
+    if (sig == SIGSEGV && code == SEGV_ACCERR && gs_past_eof(&t->proc->mem, addr)) {
+        sig = SIGBUS;
+        code = BUS_ADRERR;
+    }
     /* arm64 reports the faulting address of data aborts only. */
     signal_force(t, sig, code, addr, (sig == SIGSEGV || sig == SIGBUS) ? addr : 0);
 }

@@ -16,6 +16,7 @@
 
 #include "common/array.h"
 #include "common/log.h"
+#include "syscall/file_eof.h"
 #include "syscall/linux_abi.h"
 
 #define PAGE GUEST_PAGE_SIZE
@@ -54,11 +55,16 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
     struct gs_shared_file e = {.start = start, .end = start + len, .off = off, .fd = -1};
     if (!file_id(fd, &e.dev, &e.ino, NULL)) return; /* not a regular file: nothing to keep */
     e.shared = shared;
-    if (shared) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (!shared) {
+        /* read-only: the file's size (pages past its end fault) and the
+         * bytes of pages it grows into; never written */
+        e.fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (e.fd < 0) e.fd = open(path, O_PATH | O_CLOEXEC);
+    } else {
         /* our own open file description: the guest may close fd, and its
          * flags (O_APPEND, a read-only open) must not steer our writes */
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         e.fd = open(path, O_RDWR | O_CLOEXEC);
         e.writable = e.fd >= 0;
         if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -146,8 +152,37 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
     }
 }
 
+/* Stores the n bytes of buf at guest ga (inside one page) where they
+ * differ, whatever the guest's protection of the page: a store on node
+ * 0, so the DSM keeps it coherent. A page the guest may not write, or
+ * one still past the end of its file (filled before it opens), has its
+ * host protection opened around the store (force_lock: one such store
+ * at a time, so none closes another's page under it); it is left with
+ * the guest's protection. Lock held. */
+static void store_forced(struct guest_space *gs, uint64_t ga, const uint8_t *buf, size_t n) {
+    int prot = gs_prot_locked(gs, ga);
+    if (prot < 0) return;
+    uint8_t *g = gs_host(gs, ga);
+    if ((prot & PROT_WRITE) && !eof_overlaps(gs, ga, ga + n)) {
+        for (size_t i = 0; i < n; i++)
+            if (g[i] != buf[i]) g[i] = buf[i];
+        return;
+    }
+    uint8_t *page = gs_host(gs, ga & GUEST_PAGE_MASK);
+    pthread_mutex_lock(&gs->force_lock);
+    if (mprotect(page, PAGE, PROT_READ | PROT_WRITE) == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (g[i] != buf[i]) g[i] = buf[i];
+        if (mprotect(page, PAGE, gs_host_prot(prot)) != 0)
+            log_error("shoal: file mapping 0x%llx: cannot protect again: %s",
+                      (unsigned long long)ga, strerror(errno));
+    }
+    pthread_mutex_unlock(&gs->force_lock);
+}
+
 /* Copies the file's bytes [fstart, fend) into the guest where they
- * differ, for every writable mapping of the file. Lock held. */
+ * differ, for every shared mapping of the file (pages past its end
+ * excepted: they fault). Lock held. */
 static void refresh(struct guest_space *gs, uint64_t dev, uint64_t ino, uint64_t fstart,
                     uint64_t fend) {
     uint8_t buf[PAGE];
@@ -160,14 +195,81 @@ static void refresh(struct guest_space *gs, uint64_t dev, uint64_t ino, uint64_t
             size_t n = hi - lo < PAGE - lo % PAGE ? (size_t)(hi - lo) : (size_t)(PAGE - lo % PAGE);
             uint64_t ga = e->start + (lo - e->off);
             ssize_t got = pread(e->fd, buf, n, (off_t)lo);
-            if (got > 0 && gs_check_locked(gs, ga, (uint64_t)got, PROT_WRITE)) {
-                uint8_t *g = gs_host(gs, ga);
-                for (ssize_t i = 0; i < got; i++)
-                    if (g[i] != buf[i]) g[i] = buf[i]; /* a store on node 0: coherent */
-            }
+            if (got > 0 && gs_check_locked(gs, ga, (uint64_t)got, 0) &&
+                !eof_overlaps(gs, ga, ga + (uint64_t)got))
+                store_forced(gs, ga, buf, (size_t)got);
             lo += n;
         }
     }
+}
+
+/* ---- pages past the end of the file (file_eof.h) ---- */
+
+/* The first guest page of e wholly past the end of a file of size bytes. */
+static uint64_t eof_from(const struct gs_shared_file *e, uint64_t size) {
+    uint64_t fend = (size + PAGE - 1) & GUEST_PAGE_MASK;
+    if (fend <= e->off) return e->start;
+    return fend - e->off < e->end - e->start ? e->start + (fend - e->off) : e->end;
+}
+
+/* Whether e's pages past the end of its file are not the ones recorded. */
+static bool eof_stale(const struct guest_space *gs, const struct gs_shared_file *e) {
+    uint64_t dev, ino, size;
+    if (e->fd < 0 || e->mem || !file_id(e->fd, &dev, &ino, &size)) return false;
+    uint64_t from = eof_from(e, size);
+    return eof_overlaps(gs, e->start, from) || !eof_covered(gs, from, e->end);
+}
+
+/* Pages the file grew into show its bytes (zeros past its end), as a
+ * first access on Linux reads them from the page cache. */
+static void fill(struct guest_space *gs, const struct gs_shared_file *e, uint64_t lo, uint64_t hi) {
+    uint8_t buf[PAGE];
+    for (uint64_t a = lo; a < hi; a += PAGE) {
+        ssize_t got = pread(e->fd, buf, PAGE, (off_t)(e->off + (a - e->start)));
+        if (got < 0) got = 0;
+        memset(buf + got, 0, PAGE - (size_t)got);
+        store_forced(gs, a, buf, PAGE);
+    }
+}
+
+/* e's pages past the end of its file are the ones recorded, on every
+ * node. Lock held for writing. */
+static void eof_sync_record(struct guest_space *gs, const struct gs_shared_file *e) {
+    uint64_t dev, ino, size, lo, hi;
+    if (e->fd < 0 || e->mem || !file_id(e->fd, &dev, &ino, &size)) return;
+    uint64_t from = eof_from(e, size);
+    /* the file grew: bytes first, then the pages open on every node */
+    while (eof_first(gs, e->start, from, &lo, &hi)) {
+        fill(gs, e, lo, hi);
+        eof_set(gs, lo, hi, false);
+    }
+    if (from < e->end) eof_set(gs, from, e->end, true);
+}
+
+void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end) {
+    for (size_t k = 0; k < gs->nsf; k++)
+        if (gs->sf[k].start < end && gs->sf[k].end > start) eof_sync_record(gs, &gs->sf[k]);
+}
+
+/* After a call that may have changed the size of fd's file (fd < 0:
+ * of any file): the pages past the end of each mapping of it follow. */
+static void eof_after(struct guest_space *gs, int fd) {
+    uint64_t dev = 0, ino = 0;
+    if (fd >= 0 && !file_id(fd, &dev, &ino, NULL)) return;
+    bool stale = false;
+    pthread_rwlock_rdlock(&gs->lock);
+    for (size_t k = 0; k < gs->nsf && !stale; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (fd < 0 || (e->dev == dev && e->ino == ino)) stale = eof_stale(gs, e);
+    }
+    pthread_rwlock_unlock(&gs->lock);
+    if (!stale) return;
+    pthread_rwlock_wrlock(&gs->lock);
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (fd < 0 || (e->dev == dev && e->ino == ino)) eof_sync_record(gs, e);
+    }
+    pthread_rwlock_unlock(&gs->lock);
 }
 
 void sf_flush_locked(struct guest_space *gs, int fd) {
@@ -382,7 +484,10 @@ void sf_after_syscall(struct guest_space *gs, int nr, const uint64_t *a, int64_t
     int in, out;
     uint64_t dev, ino;
     fds_of(nr, a, &in, &out);
+    if (nr == 45) eof_after(gs, -1); /* truncate(path): whichever file that is */
+    if (nr == 56 && (a[2] & O_TRUNC)) eof_after(gs, (int)ret); /* openat(O_TRUNC) */
     if (out < 0 || (nr >= 82 && nr <= 84)) return;
+    eof_after(gs, out);
     pthread_rwlock_rdlock(&gs->lock);
     if (maps_file(gs, out, &dev, &ino)) {
         uint64_t lo = 0, hi = UINT64_MAX;

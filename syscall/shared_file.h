@@ -9,13 +9,17 @@
  *     mremap, MAP_FIXED over it, and the end of the process;
  *   - bytes written to the file through an fd (write family, ftruncate,
  *     fallocate, copy_file_range, splice, sendfile) are copied into every
- *     writable shared mapping of it right after the call.
+ *     shared mapping of it right after the call (a read-only one too:
+ *     its host protection is opened around the store);
+ *   - pages of file mappings (shared or private) wholly past the end of
+ *     the file fault with SIGBUS on every node, and follow the file's
+ *     size after every call that can change it (file_eof.h).
  * Reading and writing the copy goes through node 0's view of guest
  * memory, so the DSM fetches and invalidates pages as for any other
  * access. What this does not give (docs/cluster.md): two shared mappings
  * of one file see each other's stores only at those points, writes by
- * other processes are not seen, and read-only mappings are not refreshed
- * by writes to the file. */
+ * other processes are not seen, and private mappings are not refreshed
+ * by writes to the file (only the pages it grows into read its bytes). */
 #ifndef SHOAL_SYSCALL_SHARED_FILE_H
 #define SHOAL_SYSCALL_SHARED_FILE_H
 
@@ -63,6 +67,10 @@ void sf_move(struct guest_space *gs, uint64_t old, uint64_t len, uint64_t to);
  * there by mremap) are aliased again (gs->alias) to their file's or
  * segment's DSM pages. */
 void sf_realias(struct guest_space *gs, uint64_t start, uint64_t end);
+/* The pages of the file mappings recorded inside [start, end) that lie
+ * wholly past the end of their file fault on every node (file_eof.h);
+ * the ones it grew into show its bytes. */
+void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end);
 /* Stores to mappings of the file fd refers to reach the file (fd < 0: every file). */
 void sf_flush_locked(struct guest_space *gs, int fd);
 

@@ -30,6 +30,7 @@ guest_program(neon_shift_imm SRC neon_shift_imm.c)
 guest_program(neon_long_ops SRC neon_long_ops.c)
 guest_program(neon_perm_all SRC neon_perm_all.c)
 guest_program(neon_mul_lane SRC neon_mul_lane.c)
+guest_program(neon_inplace SRC neon_inplace.c)
 guest_program(simd_ld1_fault SRC simd_ld1_fault.c)
 guest_program(vec_loops SRC vec_loops.c LEVELS O0 O2 O3)
 
@@ -94,6 +95,8 @@ guest_program(sig_segv_blocked SRC sig_segv_blocked.c)
 guest_program(sig_actions SRC sig_actions.c)
 # SIGBUS past the end of a mapped file (BUS_ADRERR, si_addr), death by SIGBUS
 guest_program(sig_bus SRC sig_bus.c)
+# ... seen by a thread on another node while the file grows and shrinks
+guest_program(sig_bus_threads SRC sig_bus_threads.c)
 
 # Exit statuses (the runner compares these too)
 guest_program(exit_code3 SRC exit_code3.c)

@@ -37,6 +37,7 @@ struct shoal_config {
         bool forwarding;
         uint64_t forward_trigger; /* requests in one stream before pushing */
         uint64_t forward_window;  /* pages pushed ahead, at most */
+        bool direct_transfer;     /* owner -> requester pages on slave-to-slave links */
         bool split;
         uint64_t split_threshold; /* false-sharing conflicts before a split */
         uint64_t split_grain;     /* bytes per shadow page */

@@ -46,6 +46,9 @@ static const struct config_key keys[] = {
             "requests with one constant stride that make a stream and start forwarding"),
     NUM_KEY(dsm, forward_window, CONFIG_INT, "32", 1, 4096, "pages",
             "most pages pushed ahead of one stream (the adaptive window's ceiling)"),
+    BOOL_KEY(dsm, direct_transfer, "off",
+             "a slave that owns a page another slave asks for sends it there directly, on a "
+             "slave-to-slave link, instead of through the master"),
     BOOL_KEY(dsm, split, "off",
              "the master splits a falsely shared page (written by several nodes at disjoint "
              "offsets) into shadow pages"),

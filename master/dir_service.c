@@ -129,6 +129,9 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
             inv.page = a.page;
             inv.state =
                 a.kind == DIR_ACT_FETCH ? wire_state(a.state) : SHOAL__PAGE_STATE__PAGE_INVALID;
+            /* direct transfer: the owner sends the page to this reader
+             * (never node 0, so 0 means nobody on the wire) */
+            if (a.kind == DIR_ACT_FETCH && a.to != DIR_NODE_NONE) inv.to = a.to;
             env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE;
             env.page_invalidate = &inv;
             break;
@@ -181,6 +184,23 @@ void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enu
     dir_actions_fini(&acts);
 }
 
+/* dir_lock held: a direct transfer may have completed (dirsvc_forget
+ * waits for them). */
+static void direct_wake(struct master *m) {
+    if (m->dir.hooks.direct) pthread_cond_broadcast(&m->direct_cond);
+}
+
+void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node) {
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    check(dir_install_ack(&m->dir, page, node, &acts), "install ack", page, node);
+    direct_wake(m);
+    if (m->msplit) msplit_wake(m);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
 void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
@@ -214,6 +234,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
         }
     }
     check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
+    direct_wake(m);
     if (m->msplit) msplit_wake(m);
 }
 
@@ -230,6 +251,7 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
     dir_node_lost(&m->dir, node, &acts);
+    direct_wake(m);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -240,8 +262,32 @@ int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind) {
     return 0;
 }
 
+/* dir_lock held: a page of [first, first + n) is in a direct transfer. */
+static bool direct_in_range(struct master *m, uint64_t first, uint64_t n) {
+    if (n <= m->dir.pages.n) {
+        for (uint64_t p = first; p < first + n; p++) {
+            const struct dir_entry *e = dir_find(&m->dir, p);
+            if (e && e->txn.wait == DIR_WAIT_DIRECT) return true;
+        }
+        return false;
+    }
+    size_t it = 0;
+    uint64_t key;
+    void *v;
+    while (u64map_next(&m->dir.pages, &it, &key, &v))
+        if (key - first < n && ((struct dir_entry *)v)->txn.wait == DIR_WAIT_DIRECT) return true;
+    return false;
+}
+
 void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     pthread_mutex_lock(&m->dir_lock);
+    /* A page on its way from its owner to a reader travels on a link the
+     * layout change does not follow: forgotten now, it could reach the
+     * reader after the change, and be taken there as the answer to a
+     * request for the new page. The transfer completes first (both
+     * halves arrive on the master's loop thread, never this one). */
+    while (m->dir.hooks.direct && direct_in_range(m, first, n))
+        pthread_cond_wait(&m->direct_cond, &m->dir_lock);
     mfs_forget(m, first, n);
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
@@ -337,6 +383,7 @@ static void *node0_main(void *arg) {
 int dirsvc_start(struct master *m) {
     pthread_mutex_init(&m->dir_lock, NULL);
     pthread_cond_init(&m->q_cond, NULL);
+    pthread_cond_init(&m->direct_cond, NULL);
     dir_init(&m->dir);
     u64map_init(&m->home);
     page_pool_init(&m->home_pool, 0);
@@ -348,6 +395,16 @@ int dirsvc_start(struct master *m) {
     struct fwd_config fc = {.trigger = c ? (unsigned)c->dsm.forward_trigger : 3,
                             .window = c ? (unsigned)c->dsm.forward_window : 32};
     fwd_init(&m->fwd, &fc);
+    /* [dsm] direct_transfer: the directory names readers once every
+     * slave-to-slave link is up (links.c) */
+    m->direct_on = c && c->dsm.direct_transfer;
+    m->link_hosts = calloc(m->cfg.nodes, sizeof *m->link_hosts);
+    m->link_ports = calloc(m->cfg.nodes, sizeof *m->link_ports);
+    SHOAL_ASSERT(m->link_hosts && m->link_ports);
+    if (mlinks_wanted(m)) {
+        m->dir.hooks.direct = mlinks_direct;
+        m->dir.hooks.opaque = m;
+    }
     mfs_start(m);
     /* SHOAL_NODE0_QUEUE=1 sends every node-0 message through node0_main
      * (the old path), for comparison */
@@ -359,8 +416,10 @@ int dirsvc_start(struct master *m) {
 void dirsvc_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     struct fwd_stats s = m->fwd.stats;
-    uint64_t pushes = m->dir.total.pushes;
+    uint64_t pushes = m->dir.total.pushes, direct = m->dir.total.direct;
     pthread_mutex_unlock(&m->dir_lock);
+    fprintf(f, "  \"direct_transfer\": {\"on\": %s, \"fetches\": %llu},\n",
+            mlinks_wanted(m) ? "true" : "false", (unsigned long long)direct);
     fprintf(f,
             "  \"forwarding\": {\"on\": %s, \"trigger\": %u, \"window\": %u, \"streams\": %llu, "
             "\"pushed\": %llu, \"hits\": %llu, \"late\": %llu, \"mispredicted\": %llu, "

@@ -68,6 +68,13 @@ _Noreturn void master_abort(struct master *m, int status) {
     _exit(status);
 }
 
+static void send_exit(struct master *m, int status, int sig);
+
+_Noreturn void master_end_lost(struct master *m) {
+    send_exit(m, 1, 0);
+    master_abort(m, 1);
+}
+
 static void send_exit(struct master *m, int status, int sig) {
     Shoal__Exit ex = SHOAL__EXIT__INIT;
     ex.group = 1;
@@ -160,6 +167,7 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.stats_flags = stats_timing(&p->stats) ? 1u : 0u;
     s.page_events_max = stats_page_events_max(&p->stats);
     s.split = m->msplit != NULL;
+    s.direct = mlinks_wanted(m);
     s.code_size = m->cfg.code_size;
     s.auxv.data = (uint8_t *)p->auxv;
     s.auxv.len = p->auxv_bytes;
@@ -208,8 +216,7 @@ static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, vo
     if (c) net_conn_unref(c);
     if (atomic_load(&m->exiting)) return;
     fprintf(stderr, "shoal: node %u lost (%s): ending the run\n", id, reason);
-    send_exit(m, 1, 0);
-    master_abort(m, 1);
+    master_end_lost(m);
 }
 
 /* Node ids are handed out in the order slaves prove the key. */
@@ -235,10 +242,15 @@ static int admit(void *arg, uint32_t requested, uint32_t *assigned, char *why, s
 static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
     struct master *m = arg;
     const Shoal__ClusterReady *r = f->env->cluster_ready;
+    if (r->linked) {
+        mlinks_on_linked(m, c, r->ok, r->reason);
+        return;
+    }
     if (!r->ok) {
         fprintf(stderr, "shoal: %s could not set up: %s\n", net_conn_name(c), r->reason);
         master_abort(m, 1);
     }
+    mlinks_on_ready(m, net_conn_peer_id(c), r->listen_host, r->listen_port);
     pthread_mutex_lock(&m->lock);
     m->ready++;
     m->slave_cpus += r->cpus ? r->cpus : 1; /* 0: a slave that does not say */
@@ -257,7 +269,9 @@ static void h_page_request(struct net_conn *c, struct net_frame *f, void *arg) {
 static void h_page_ack(struct net_conn *c, struct net_frame *f, void *arg) {
     struct master *m = arg;
     const Shoal__PageAck *a = f->env->page_ack;
-    if (f->payload) {
+    if (a->installed) {
+        dirsvc_install_ack(m, a->page, net_conn_peer_id(c));
+    } else if (f->payload) {
         atomic_fetch_add(&m->dsm.pages_rx, 1);
         dirsvc_writeback(m, a->page, net_conn_peer_id(c), f->payload);
     } else {
@@ -393,6 +407,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY, msplit_on_reply, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_LINK_LOST, mlinks_on_link_lost, m);
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
@@ -433,7 +448,7 @@ int master_wait_ready(struct master *m) {
      * guest code runs. */
     long own = sysconf(_SC_NPROCESSORS_ONLN);
     m->proc->guest_cpus = (own > 0 ? (unsigned)own : 1) + slave_cpus;
-    return 0;
+    return mlinks_connect(m);
 }
 
 static void print_summary(struct master *m) {

@@ -57,6 +57,15 @@ struct master {
     bool split_on;     /* [dsm] split */
     struct fs_detector fs; /* false-sharing detector (dir_lock; false_sharing.c) */
     struct msplit *msplit; /* page splitting (split.c); NULL: off */
+    /* [dsm] direct_transfer (links.c): where each slave listens (by node
+     * id, under lock), how many have linked to every other, and whether
+     * the directory may name readers in its fetches (every link is up) */
+    bool direct_on;
+    char **link_hosts;
+    uint32_t *link_ports;
+    unsigned linked;
+    atomic_bool links_up;
+    pthread_cond_t direct_cond; /* a direct transfer completed (dir_lock) */
 
     /* remote threads: tid -> struct proxy */
     struct u64map proxies;
@@ -125,6 +134,8 @@ bool fsvc_cancel(struct master *m, struct fsvc_wait *rec);
 int dirsvc_start(struct master *m);
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
+/* Direct transfer: node installed the page its owner sent it. */
+void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data);
 void dirsvc_node_lost(struct master *m, dsm_node_t node);
 /* Layout: pages of the range forgotten / node 0's present pages adopted. */
@@ -218,5 +229,20 @@ void mstats_summary(struct master *m, FILE *out);
 
 /* master.c */
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
+/* A node (or a link between two) is lost: every node is told, the run
+ * ends with status 1. The caller has said which. */
+_Noreturn void master_end_lost(struct master *m);
+
+/* links.c: slave-to-slave links for direct transfer */
+bool mlinks_wanted(const struct master *m);
+bool mlinks_direct(void *opaque, dsm_node_t owner, dsm_node_t reader);
+/* ClusterReady (first): where the slave listens. */
+void mlinks_on_ready(struct master *m, uint32_t node, const char *host, uint32_t port);
+/* ClusterReady{linked}: the slave's links are up, or could not be made. */
+void mlinks_on_linked(struct master *m, struct net_conn *c, bool ok, const char *reason);
+void mlinks_on_link_lost(struct net_conn *c, struct net_frame *f, void *arg);
+/* Every slave is ready: sends ClusterPeers and waits (timeouts.join_ms)
+ * for every slave's links. 0 at once when direct transfer is off. */
+int mlinks_connect(struct master *m);
 
 #endif

@@ -170,6 +170,25 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
                 return BAD("cluster_setup: action %zu has no signal in 1..64", i);
         return 0;
     }
+    case SHOAL__ENVELOPE__MSG_CLUSTER_READY:
+        if (env->cluster_ready->listen_port > 65535)
+            return BAD("cluster_ready: port %u", env->cluster_ready->listen_port);
+        if (strlen(env->cluster_ready->listen_host) > NET_HOST_MAX)
+            return BAD("cluster_ready: host name too long");
+        return 0;
+    case SHOAL__ENVELOPE__MSG_CLUSTER_PEERS: {
+        const Shoal__ClusterPeers *p = env->cluster_peers;
+        if (p->n_hosts != p->n_ports)
+            return BAD("cluster_peers: %zu hosts, %zu ports", p->n_hosts, p->n_ports);
+        for (size_t i = 0; i < p->n_hosts; i++)
+            if (p->ports[i] > 65535 || strlen(p->hosts[i]) > NET_HOST_MAX)
+                return BAD("cluster_peers: node %zu's address", i);
+        return 0;
+    }
+    case SHOAL__ENVELOPE__MSG_LINK_LOST:
+        if (strlen(env->link_lost->reason) > NET_ERROR_MAX)
+            return BAD("link_lost: reason too long");
+        return 0;
     case SHOAL__ENVELOPE__MSG_SIGACTION_SET:
         for (size_t i = 0; i < env->sigaction_set->n_actions; i++) {
             const Shoal__SigAction *a = env->sigaction_set->actions[i];

@@ -415,7 +415,10 @@ void net_node_conn_down(struct net_node *n, struct net_conn *c, const char *reas
     pthread_mutex_unlock(&n->mu);
     if (report) {
         atomic_fetch_add_explicit(&n->stats.peers_lost, 1, memory_order_relaxed);
-        log_warn("net: lost node %u: %s", c->peer_id, reason);
+        /* an embedder that hears of the loss says so its own way (the
+         * end of a cluster run closes links in no order it can foresee) */
+        log_msg(n->cfg.on_peer_lost ? LOG_INFO : LOG_WARN, "net: lost node %u: %s", c->peer_id,
+                reason);
         if (n->cfg.on_peer_lost) n->cfg.on_peer_lost(n, c->peer_id, reason, n->cfg.arg);
     } else {
         log_debug("net: %s closed: %s", c->name, reason);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <netdb.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,13 @@ struct slave {
     _Atomic uint64_t wanted;
     pthread_cond_t lq_cond;
     uint8_t fetch_buf[DSM_PAGE_SIZE]; /* loop thread only */
+    /* direct transfer (ClusterSetup.direct; loop thread only): links to
+     * the other slaves up so far, how many this node needs once it has
+     * ClusterPeers (0 before), and whether it said so (ClusterReady
+     * linked) */
+    bool direct;
+    unsigned links_up, links_want;
+    bool linked_sent;
 };
 
 static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
@@ -113,6 +121,40 @@ static void on_faults(void *arg) {
     net_conn_unref(c);
 }
 
+/* A page its owner sent here directly (a FETCH naming this node): once
+ * installed, the master hears it, and only then lets anyone take it away
+ * (dsm/DESIGN.md, "Direct transfer"). Acked even when the page was not
+ * wanted any more (forgotten meanwhile): the transfer must complete. */
+static void direct_installed(struct slave *s, const Shoal__PageGrant *g) {
+    Shoal__PageAck a = SHOAL__PAGE_ACK__INIT;
+    a.page = g->page;
+    a.state = g->state;
+    a.installed = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_ACK;
+    env.page_ack = &a;
+    send_master(s, &env, NULL);
+}
+
+/* The owner's half of a direct transfer: the page to the reader on their
+ * link, before the writeback to the master (the reader waits for it; the
+ * master only for both). */
+static void direct_send(struct slave *s, uint32_t to, uint64_t page, enum dsm_state keep) {
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = page;
+    g.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_MODIFIED;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    struct net_conn *c = net_node_peer(s->net, to);
+    int r = c ? net_send_page(c, &env, s->fetch_buf) : -ENOTCONN;
+    if (c) net_conn_unref(c);
+    /* a link that is gone is reported by on_peer_lost, which ends the run */
+    if (r)
+        log_error("dsm: page 0x%llx to node %u: %s", (unsigned long long)(page * DSM_PAGE_SIZE), to,
+                  strerror(-r));
+}
+
 static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
@@ -120,9 +162,11 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
     int r = f->payload ? dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload)
                        : dsm_pages_on_grant(&s->dsm.pages, g->page, st);
+    uint32_t from = net_conn_peer_id(c);
     if (r && r != -EPROTO)
-        log_error("dsm: page 0x%llx from the master: %s",
-                  (unsigned long long)(g->page * DSM_PAGE_SIZE), strerror(-r));
+        log_error("dsm: page 0x%llx from node %u: %s",
+                  (unsigned long long)(g->page * DSM_PAGE_SIZE), from, strerror(-r));
+    if (from != 0) direct_installed(s, g);
 }
 
 /* INVALIDATE goes to sharers, FETCH to the owner: links are FIFO, so this
@@ -145,6 +189,7 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
             log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page, strerror(-r));
         a.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_INVALID;
         data = s->fetch_buf;
+        if (inv->to) direct_send(s, inv->to, inv->page, keep);
         atomic_fetch_add(&s->dsm.pages_tx, 1);
     } else {
         dsm_pages_on_invalidate(&s->dsm.pages, inv->page);
@@ -247,8 +292,8 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!s->proc) return;
     struct layout_item *it = calloc(1, sizeof *it);
     SHOAL_ASSERT(it);
-    *it = (struct layout_item){NULL,  l->req_id, l->addr,      l->len,
-                               l->op, l->prot,   (int)l->kind, l->alias_key, l->past_eof};
+    *it = (struct layout_item){NULL,    l->req_id,    l->addr,      l->len,     l->op,
+                               l->prot, (int)l->kind, l->alias_key, l->past_eof};
     pthread_mutex_lock(&s->lock);
     if (s->lq_tail)
         s->lq_tail->next = it;
@@ -671,10 +716,78 @@ static const struct process_cluster_ops slave_ops = {
     .on_exit = slave_on_exit,
 };
 
-static void ready(struct slave *s, bool ok, const char *reason) {
+/* ---- links to the other slaves (direct transfer) ---- */
+
+/* The address this node reaches the master from, which the other slaves
+ * (on the master's network) can reach too: a UDP socket connected to the
+ * master sends nothing, and getsockname says which local address routes
+ * there ("127.0.0.1" for a local run). */
+static int local_addr_toward(const char *host, uint16_t port, char *out, size_t len) {
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV}, *res;
+    int r = getaddrinfo(host, service, &hints, &res);
+    if (r) return -EHOSTUNREACH;
+    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    r = fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) ||
+                getsockname(fd, (struct sockaddr *)&ss, &sl) ||
+                getnameinfo((struct sockaddr *)&ss, sl, out, (socklen_t)len, NULL, 0,
+                            NI_NUMERICHOST)
+            ? -errno
+            : 0;
+    if (fd >= 0) close(fd);
+    freeaddrinfo(res);
+    return r ? r : 0;
+}
+
+static void send_linked(struct slave *s, bool ok, const char *reason) {
+    if (s->linked_sent) return;
+    s->linked_sent = true;
     Shoal__ClusterReady r = SHOAL__CLUSTER_READY__INIT;
     r.ok = ok;
     r.reason = (char *)reason;
+    r.linked = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
+    env.cluster_ready = &r;
+    send_master(s, &env, NULL);
+}
+
+/* Loop thread: once the list came and every link is up, say so. */
+static void links_check(struct slave *s) {
+    if (s->links_want && s->links_up >= s->links_want) send_linked(s, true, "");
+}
+
+/* Master -> every slave, once all are set up: connect to each slave with
+ * a higher id; the lower ones connect here (one link per pair). */
+static void h_peers(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__ClusterPeers *p = f->env->cluster_peers;
+    uint32_t self = net_node_id(s->net);
+    if (!s->direct || net_conn_peer_id(c) != 0 || s->links_want || p->n_hosts < 3 ||
+        self >= p->n_hosts) {
+        send_linked(s, false, "unexpected list of slaves");
+        return;
+    }
+    s->links_want = (unsigned)p->n_hosts - 2;
+    for (size_t j = self + 1; j < p->n_hosts; j++)
+        if (net_node_connect(s->net, p->hosts[j], (uint16_t)p->ports[j])) {
+            char why[NET_HOST_MAX + 64];
+            snprintf(why, sizeof why, "cannot resolve node %zu's address %s", j, p->hosts[j]);
+            send_linked(s, false, why);
+            return;
+        }
+    links_check(s);
+}
+
+static void ready(struct slave *s, bool ok, const char *reason, const char *host, uint16_t port) {
+    Shoal__ClusterReady r = SHOAL__CLUSTER_READY__INIT;
+    r.ok = ok;
+    r.reason = (char *)reason;
+    r.listen_host = (char *)host;
+    r.listen_port = port;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     r.cpus = cpus > 0 ? (uint32_t)cpus : 1;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
@@ -702,7 +815,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (r) {
         snprintf(why, sizeof why, "cannot reserve %llu bytes of guest space: %s",
                  (unsigned long long)m->space_size, strerror(-r));
-        ready(s, false, why);
+        ready(s, false, why, "", 0);
         return;
     }
     for (size_t i = 0; i < m->n_maps && !r; i++)
@@ -710,7 +823,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
                          (enum gvma_kind)m->maps[i]->kind);
     if (r) {
         snprintf(why, sizeof why, "cannot map the guest layout: %s", strerror(-r));
-        ready(s, false, why);
+        ready(s, false, why, "", 0);
         return;
     }
     p->mem.brk_start = m->brk_start;
@@ -733,30 +846,52 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!r && fd >= 0) r = net_node_watch_fd(s->net, fd, on_faults, s);
     if (r) {
         snprintf(why, sizeof why, "cannot capture faults on guest memory: %s", strerror(-r));
-        ready(s, false, why);
+        ready(s, false, why, "", 0);
         return;
     }
     if (m->split && (r = split_node_enable(&s->dsm, split_release, s, false))) {
         snprintf(why, sizeof why, "cannot set up page splitting: %s", strerror(-r));
-        ready(s, false, why);
+        ready(s, false, why, "", 0);
         return;
     }
     p->mem.copy_files = true;
     p->mem.layout_opaque = s;
     p->mem.layout = layout_hook;
     if (thread_start_detached(NULL, 0, layout_worker, s)) {
-        ready(s, false, "cannot start the layout thread");
+        ready(s, false, "cannot start the layout thread", "", 0);
         return;
+    }
+    /* direct transfer: the other slaves connect here (ClusterPeers) */
+    char host[NET_HOST_MAX + 1] = "";
+    uint16_t port = 0;
+    if (m->direct) {
+        if ((r = local_addr_toward(s->cfg.host, s->cfg.port, host, sizeof host)) ||
+            (r = net_node_listen(s->net, host, 0, &port))) {
+            snprintf(why, sizeof why, "cannot listen for the other slaves: %s", strerror(-r));
+            ready(s, false, why, "", 0);
+            return;
+        }
+        s->direct = true;
     }
     s->proc = p;
     if (s->cfg.verbose) log_info("shoal: node %u set up", net_conn_local_id(c));
-    ready(s, true, "");
+    ready(s, true, "", host, port);
 }
 
 /* ---- connection ---- */
 
 static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
     struct slave *s = arg;
+    if (id != 0) {
+        /* another slave (direct transfer); anything else is refused */
+        if (!s->direct) {
+            net_close(c);
+            return;
+        }
+        s->links_up++;
+        links_check(s);
+        return;
+    }
     net_conn_ref(c);
     pthread_mutex_lock(&s->lock);
     s->master = c;
@@ -766,12 +901,34 @@ static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void
 
 static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
     struct slave *s = arg;
+    if (id != 0) {
+        /* a link to another slave: the master ends the run (unless it is
+         * ending already: slaves leave one by one) */
+        Shoal__LinkLost l = SHOAL__LINK_LOST__INIT;
+        l.node = id;
+        l.reason = (char *)reason;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_LINK_LOST;
+        env.link_lost = &l;
+        send_master(s, &env, NULL);
+        return;
+    }
     fprintf(stderr, "shoal: slave lost the master (%s): ending\n", reason);
     _exit(s->proc ? 1 : 1);
 }
 
 static void on_connect_failed(struct net_node *n, const char *addr, const char *reason, void *arg) {
     struct slave *s = arg;
+    pthread_mutex_lock(&s->lock);
+    bool joined = s->master != NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (joined) {
+        /* a link to another slave */
+        char why[NET_ERROR_MAX];
+        snprintf(why, sizeof why, "cannot connect to %s: %s", addr, reason);
+        send_linked(s, false, why);
+        return;
+    }
     fprintf(stderr, "shoal: slave cannot join %s: %s\n", addr, reason);
     pthread_mutex_lock(&s->lock);
     s->failed = true;
@@ -818,6 +975,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_WANTED, h_signal_wanted, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_PEERS, h_peers, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;
     pthread_mutex_lock(&s->lock);
     while (!s->failed)

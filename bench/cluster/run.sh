@@ -74,14 +74,17 @@ done
 # request sent to its page installed (p50 of --stats' 1 us histogram), and
 # the guest-observed fault (median of the guest's own timer: capture and
 # wake-up included), owner = the master (-n 2) and owner = another slave
-# (-n 3, three hops); then the raw TCP ping-pong (16 B request, 4 KiB
-# reply) on the same machine in the same run. Medians of REPS runs.
-remote_fault() { # NODES OWNER -> "dsm_p50 guest_median dsm_mean"
-    local v=()
+# (-n 3, through the master, and with [dsm] direct_transfer = on: the
+# owner sends the page to the reader); then the raw TCP ping-pong (16 B
+# request, 4 KiB reply) on the same machine in the same run. Medians of
+# REPS runs.
+remote_fault() { # NODES OWNER [SHOAL OPTIONS] -> "dsm_p50 guest_median dsm_mean"
+    local v=() nodes=$1 owner=$2
+    shift 2
     for _ in $(seq "$reps"); do
         local out
-        out=$("$shoal" -n "$1" --stats "$work/rf.json" "$work/remote_fault" 2048 "$2")
-        v+=("$(python3 - "$work/rf.json" "$out" "$1" <<'PY'
+        out=$("$shoal" -n "$nodes" "$@" --stats "$work/rf.json" "$work/remote_fault" 2048 "$owner")
+        v+=("$(python3 - "$work/rf.json" "$out" "$nodes" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 reader = 2 if sys.argv[3] == "3" else 1
@@ -94,7 +97,8 @@ PY
     printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
 }
 read -r rf2_p50 rf2_guest rf2_mean <<<"$(remote_fault 2 master)"
-read -r rf3_p50 rf3_guest rf3_mean <<<"$(remote_fault 3 slave)"
+read -r rf3_p50 rf3_guest rf3_mean <<<"$(remote_fault 3 slave -o dsm.direct_transfer=off)"
+read -r rf3d_p50 rf3d_guest rf3d_mean <<<"$(remote_fault 3 slave -o dsm.direct_transfer=on)"
 pp_us=$("$pingpong" -n 5000 -w 500 | tail -1 | cut -d, -f4)
 "$shoal" -n 2 "$work/remote_walk" $walk_mib >"$work/walk.out"
 walk_us=$(sed -n 's/.*us_per_page=\([0-9.]*\).*/\1/p' "$work/walk.out" | head -1)
@@ -103,6 +107,8 @@ echo "remote_fault,guest-observed fault median (owner master),2,,$rf2_guest us"
 echo "remote_fault,DSM read miss mean (owner master),2,,$rf2_mean us"
 echo "remote_fault,DSM read miss p50 (owner another slave),3,,$rf3_p50 us"
 echo "remote_fault,guest-observed fault median (owner another slave),3,,$rf3_guest us"
+echo "remote_fault,DSM read miss p50 (owner another slave, direct transfer),3,,$rf3d_p50 us"
+echo "remote_fault,guest-observed fault median (owner another slave, direct transfer),3,,$rf3d_guest us"
 echo "net_pingpong,16 B / 4 KiB TCP round trip (median),2,,$pp_us us"
 echo "remote_walk,guest time per page read byte by byte with forwarding ($walk_mib MiB),2,,$walk_us us"
 fault_us=$rf2_p50

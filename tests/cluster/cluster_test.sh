@@ -103,6 +103,62 @@ stress-n4-uffd | stress-n4-uffd-interp)
     grep -q 'counters wrong 0, slots wrong 0, violations 0, balance kept' "$work/n.out" ||
         fail "invariant broken"
     ;;
+stress-n4-direct | stress-n4-direct-interp)
+    # direct owner->requester transfer (dsm/DESIGN.md): the same stress
+    # with pages going slave to slave, and they really did
+    extra=(); [ "$case_name" = stress-n4-direct-interp ] && extra=(--interp)
+    same_as_one_node 4 "${extra[@]}" -o dsm.direct_transfer=on --stats "$work/stats.json" \
+        "$bin/dsm_stress" 8 3000 7
+    grep -q 'counters wrong 0, slots wrong 0, violations 0, balance kept' "$work/n.out" ||
+        fail "invariant broken"
+    python3 - "$work/stats.json" <<'PY' || fail "no page went slave to slave"
+import json, sys
+d = json.load(open(sys.argv[1]))["direct_transfer"]
+assert d["on"] and d["fetches"] > 0, d
+print("direct transfers", d["fetches"])
+PY
+    ! grep -q 'lost' "$work/n.err" || fail "a link reported lost at the end of the run"
+    ;;
+direct-master-slave)
+    # multi-host form: slaves find each other through the master
+    key_file "$work/k"
+    port=$(free_port)
+    "$shoal" master --listen "127.0.0.1:$port" --nodes 3 --key-file "$work/k" \
+        -o dsm.direct_transfer=on --stats "$work/stats.json" "$bin/dsm_stress" 8 2000 5 \
+        >"$work/master.out" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=("$master_pid")
+    start_slave "$work/k" s1
+    start_slave "$work/k" s2
+    wait_pid "$master_pid" 120 || fail "the run hangs"
+    [ "$waited_status" = 0 ] || fail "run status $waited_status"
+    grep -q 'counters wrong 0, slots wrong 0, violations 0, balance kept' "$work/master.out" ||
+        fail "invariant broken"
+    python3 - "$work/stats.json" <<'PY' || fail "no page went slave to slave"
+import json, sys
+d = json.load(open(sys.argv[1]))["direct_transfer"]
+assert d["on"] and d["fetches"] > 0, d
+PY
+    ;;
+kill-slave-direct)
+    # a slave dies while slaves exchange pages: the run still ends naming it
+    "$shoal" -n 3 -o dsm.direct_transfer=on --peer-timeout 3000 "$bin/dsm_stress" 6 100000000 \
+        >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    slave=""
+    for _ in $(seq 100); do
+        slave=$(pgrep -P "$p" | tail -1)
+        [ -n "$slave" ] && grep -q . /proc/"$slave"/cmdline 2>/dev/null && break
+        sleep 0.1
+    done
+    [ -n "$slave" ] || fail "no slave process"
+    sleep 1 # mid-run
+    kill -9 "$slave"
+    wait_pid "$p" 20 || fail "master still running 20 s after its slave died"
+    [ "$waited_status" != 0 ] || fail "status 0 after a lost node"
+    grep -Eq 'node [12] lost' "$work/n.err" || fail "the error does not name the node"
+    ;;
 stress-n4-mprotect)
     # The mprotect fallback cannot cover a whole guest space yet
     # (docs/cluster.md, Known gaps): the run must refuse at once, cleanly.

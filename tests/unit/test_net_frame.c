@@ -369,6 +369,25 @@ static void test_invalid_messages(void) {
     v[5].len = 16;
     cpu.nzcv = 1;
     expect_invalid(&env, NULL, 0, 0); /* nzcv low bits */
+
+    /* direct transfer's set-up: one port per host, ports fit 16 bits */
+    Shoal__ClusterPeers cp = SHOAL__CLUSTER_PEERS__INIT;
+    char *hosts[3] = {"", "127.0.0.1", "127.0.0.1"};
+    uint32_t ports[3] = {0, 4000, 70000};
+    cp.n_hosts = 3;
+    cp.hosts = hosts;
+    cp.n_ports = 2;
+    cp.ports = ports;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_PEERS;
+    env.cluster_peers = &cp;
+    expect_invalid(&env, NULL, 0, 0); /* 3 hosts, 2 ports */
+    cp.n_ports = 3;
+    expect_invalid(&env, NULL, 0, 0); /* port 70000 */
+    Shoal__ClusterReady cr = SHOAL__CLUSTER_READY__INIT;
+    cr.listen_port = 65536;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
+    env.cluster_ready = &cr;
+    expect_invalid(&env, NULL, 0, 0);
 }
 
 /* The message-type arrays must cover every message of shoal.proto. */
@@ -382,7 +401,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 32);
+    CU_ASSERT_EQUAL(messages, 34);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
     CU_ASSERT_PTR_NULL(net_msg_name(1)); /* version, not a message */
     CU_ASSERT_PTR_NULL(net_msg_name(NET_MSG_TYPES));

@@ -316,9 +316,12 @@ SH
         grep -q "'--key-file' '$key'" "$work/ssh.log" || fail "the shared key path not passed"
     fi
     ;;
-netns-n3)
+netns-n3 | netns-n3-direct)
     # three "hosts": network namespaces on a bridge (10.231.0.0/24) in the
-    # master's namespace; the slaves can reach it only over their veth
+    # master's namespace; the slaves can reach it only over their veth.
+    # -direct: [dsm] direct_transfer = on, the slaves link to each other
+    # over the bridge too (each listens on its own 10.231.0.x)
+    direct=(); [ "$case_name" = netns-n3-direct ] && direct=(-o dsm.direct_transfer=on)
     command -v ip >/dev/null || skip "no ip (iproute2)"
     tag=sh$$
     m=$tag-m
@@ -343,8 +346,8 @@ netns-n3)
         vars=(OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=3 SHOAL_MASTER=10.231.0.1:7000)
         stats=()
         [ "$r" = 0 ] && stats=(--stats "$work/stats.json")
-        ip netns exec "${ns[$r]}" env "${vars[@]}" "$shoal" run -v "${stats[@]}" --key-file "$key" \
-            "${prog[@]}" >"$work/rank$r.out" 2>"$work/rank$r.err" &
+        ip netns exec "${ns[$r]}" env "${vars[@]}" "$shoal" run -v "${direct[@]}" "${stats[@]}" \
+            --key-file "$key" "${prog[@]}" >"$work/rank$r.out" 2>"$work/rank$r.err" &
         pids[$r]=$!
     done
     check_ranks 0 1 2
@@ -356,6 +359,13 @@ assert d["node_count"] == 3, d["node_count"]
 assert {t["node"] for t in d["threads"]} >= {1, 2}, d["threads"]
 assert all(n["pages"]["received"] > 0 for n in d["nodes"][1:])
 PY
+    if [ -n "${direct[*]}" ]; then
+        python3 - "$work/stats.json" <<'PY' || fail "stats: no page went slave to slave"
+import json, sys
+d = json.load(open(sys.argv[1]))["direct_transfer"]
+assert d["on"] and d["fetches"] > 0, d
+PY
+    fi
     ;;
 mpirun-n3)
     # Open MPI's mpirun starts 3 ranks here; rank 0's stdout is the run's

@@ -157,7 +157,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "induct")) j->off |= JIT_OFF_INDUCT; /* loop.c */
     static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
                                         "ras",    "peel",  "lazycmp", "velem", "vpin", "setcc",
-                                        "vshift", "vwide", "vperm",   "vidx"};
+                                        "vshift", "vwide", "vperm",   "vidx",  "lea"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -326,6 +326,52 @@ static uint8_t *find_lazy(const struct ir_block *b, const int32_t *fuse, unsigne
     return m;
 }
 
+/* ADDs of a SHL by 1-3 that nothing else uses (a register-offset
+ * address, `ldr x8, [x4, x6, lsl #3]`): lowered as one lea with a scaled
+ * index at the ADD, the SHL not at all. Returns the marks (jit_ctx
+ * lea_fuse), or NULL. */
+static int32_t *find_lea_fuses(const struct ir_block *b) {
+    int32_t *f = NULL, *def = malloc(b->ntemps * sizeof *def);
+    uint32_t *uses = calloc(b->ntemps, sizeof *uses);
+    SHOAL_ASSERT(def && uses);
+    defs_and_uses(b, def, uses);
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op != IR_ADD) continue;
+        for (int a = 0; a < 2; a++) {
+            ir_temp t = i->a[a];
+            int32_t d = def[t];
+            if (d < 0 || uses[t] != 1 || i->a[0] == i->a[1]) continue;
+            const struct ir_insn *s = &b->insns[d];
+            if (s->op != IR_SHL || s->sz != i->sz || def[s->a[1]] < 0) continue;
+            const struct ir_insn *n = &b->insns[def[s->a[1]]];
+            if (n->op != IR_CONST || n->imm < 1 || n->imm > 3 || s->a[0] == IR_ZERO) continue;
+            if (!f) {
+                f = malloc(b->n * sizeof *f);
+                SHOAL_ASSERT(f);
+                for (uint32_t j = 0; j < b->n; j++)
+                    f[j] = -1;
+            }
+            f[k] = d;
+            f[d] = -2;
+            break;
+        }
+    }
+    free(def);
+    free(uses);
+    return f;
+}
+
+/* The SHL operand of a fused lea is read at the ADD (ra_init counted its
+ * last use at the SHL). */
+static void lea_fuse_uses(struct jit_ctx *c) {
+    for (uint32_t k = 0; c->lea_fuse && k < c->b->n; k++)
+        if (c->lea_fuse[k] >= 0) {
+            struct jit_tval *v = &c->t[c->b->insns[c->lea_fuse[k]].a[0]];
+            if (v->last_use < (int32_t)k) v->last_use = (int32_t)k;
+        }
+}
+
 /* The block's insns and terminator, in the mode c is set up for. */
 static void lower_body(struct jit_ctx *c) {
     const struct ir_block *b = c->b;
@@ -345,7 +391,8 @@ static void lower_body(struct jit_ctx *c) {
             }
         }
         if (!(pure_op(i->op) && c->t[i->dst].last_use < 0) && (int32_t)k != c->term_fuse &&
-            !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP))
+            !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP) &&
+            !(c->lea_fuse && c->lea_fuse[k] == -2))
             lower_insn(c, i);
         ra_end_insn(c, i);
     }
@@ -433,6 +480,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vidx = !(j->off & JIT_OFF_VIDX);
     c.gaterun = !(j->off & JIT_OFF_GATERUN);
     c.nanonly = !(j->off & JIT_OFF_NANONLY);
+    c.lea = !(j->off & JIT_OFF_LEA);
+    if (c.lea) c.lea_fuse = find_lea_fuses(b);
     c.sdirect = !(j->off & JIT_OFF_SDIRECT);
     c.headgate = !(j->off & JIT_OFF_HEADGATE);
     vr_init(&c);
@@ -455,6 +504,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.ras = !(j->off & JIT_OFF_RAS) && c.chain;
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
+    lea_fuse_uses(&c);
     lower_entry(&c);
     lower_body(&c);
     if (peel && !c.fail) {
@@ -463,6 +513,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
         loop_plan(&c, true);
         vr_init(&c);
         ra_init(&c);
+        lea_fuse_uses(&c);
         c.pc_stored = false;
         loop_peeled_entry(&c);
         lower_body(&c);
@@ -490,6 +541,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     free(c.cold);
     free(c.side);
     free(c.exit_fuse);
+    free(c.lea_fuse);
     free(c.lazy);
     free(c.slow);
     vc_free(&c);

@@ -136,6 +136,7 @@ enum {
     JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
     JIT_OFF_VPERM = 16384, /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
     JIT_OFF_VIDX = 32768,  /* SIMD integer by-element multiplies inline (lower_vidx.c) */
+    JIT_OFF_LEA = 65536,   /* address arithmetic (ADD, ADD of a SHL by 1-3) as lea */
     /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
     JIT_OFF_GATERUN = 1 << 29,
     /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
@@ -216,6 +217,10 @@ struct jit_ctx {
                                   JIT_LAZY_SLOT instead, LAZY_FAULT32/64 on the accesses
                                   whose faults compute NZCV from there */
     uint8_t lazy_win;          /* 32/64 while lowering a LAZY_FAULT access, else 0 */
+    int32_t *lea_fuse;         /* per insn (NULL: none): on an ADD, the index of the SHL by
+                                  1-3 that only it uses (one lea there), -2 on that SHL
+                                  (not lowered), else -1 (switch SHOAL_JIT_DISABLE=lea) */
+    bool lea;                  /* an ADD of two live registers is one lea (switch lea) */
     /* Self-loop mode (loop.c): a block that branches to its own start
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */

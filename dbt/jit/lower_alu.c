@@ -57,6 +57,40 @@ static void binop(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
         x86_alu_rr(c->buf, op, w, d, rb);
 }
 
+/* ADD as one lea (switch SHOAL_JIT_DISABLE=lea): of a SHL by 1-3 that
+ * only it uses (jit.c find_lea_fuses: d = a + (x << n) is lea d,
+ * [a + x * 2^n], the SHL is not lowered), or of two registers that both
+ * stay live (lea d, [a + b] instead of mov + add). A 32-bit lea keeps the
+ * low 32 bits of the sum, zero-extended, as the IR wants. False: not
+ * this case. */
+static bool add_lea(struct jit_ctx *c, const struct ir_insn *i) {
+    int32_t s = c->lea_fuse ? c->lea_fuse[c->cur] : -1;
+    if (s >= 0) {
+        const struct ir_insn *sh = &c->b->insns[s];
+        ir_temp base = i->a[0] == sh->dst ? i->a[1] : i->a[0];
+        int rx = ra_reg(c, sh->a[0]);
+        int ra = ra_reg(c, base);
+        int d = ra_def(c, i->dst, dies_in_reg(c, base) ? base : sh->a[0]);
+        struct x86_mem m = {(int8_t)ra, (int8_t)rx, (uint8_t)(1u << c->t[sh->a[1]].c), 0};
+        if (i->sz == 64)
+            x86_lea(c->buf, d, m);
+        else
+            x86_lea32(c->buf, d, m);
+        return true;
+    }
+    if (!c->lea || !c->regalloc || dies_in_reg(c, i->a[0]) || dies_in_reg(c, i->a[1]) ||
+        c->t[i->a[1]].is_const || c->t[i->a[0]].is_const)
+        return false;
+    int ra = ra_reg(c, i->a[0]);
+    int rb = ra_reg(c, i->a[1]);
+    int d = ra_def(c, i->dst, -1); /* a fresh register: neither operand dies here */
+    if (i->sz == 64)
+        x86_lea(c->buf, d, x86_mem_idx(ra, rb, 0));
+    else
+        x86_lea32(c->buf, d, x86_mem_idx(ra, rb, 0));
+    return true;
+}
+
 /* a & ~b, a | ~b: through RAX, so operands may share registers. */
 static void binop_not(struct jit_ctx *c, const struct ir_insn *i, enum x86_alu op) {
     bool w = i->sz == 64;
@@ -494,7 +528,9 @@ void lower_alu(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_GETX: ra_getx(c, i); break;
     case IR_SETX: ra_setx(c, (unsigned)i->imm, i->a[0]); break;
-    case IR_ADD: binop(c, i, ALU_ADD); break;
+    case IR_ADD:
+        if (!add_lea(c, i)) binop(c, i, ALU_ADD);
+        break;
     case IR_SUB: binop(c, i, ALU_SUB); break;
     case IR_AND: binop(c, i, ALU_AND); break;
     case IR_OR: binop(c, i, ALU_OR); break;

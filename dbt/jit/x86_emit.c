@@ -171,6 +171,10 @@ void x86_lea(struct x86_buf *b, int dst, struct x86_mem m) {
     op_rm(b, 0, true, false, "\x8d", 1, dst, m);
 }
 
+void x86_lea32(struct x86_buf *b, int dst, struct x86_mem m) {
+    op_rm(b, 0, false, false, "\x8d", 1, dst, m);
+}
+
 void x86_shift_ri(struct x86_buf *b, enum x86_shift op, bool w64, int r, uint8_t n) {
     op_rr(b, 0, w64, false, "\xc1", 1, op, r);
     put(b, n);

@@ -97,6 +97,7 @@ void x86_load(struct x86_buf *b, unsigned bits, int dst, struct x86_mem m);
 void x86_store(struct x86_buf *b, unsigned bits, struct x86_mem m, int src);
 void x86_store_i32(struct x86_buf *b, unsigned bits, struct x86_mem m, int32_t imm); /* 32/64 */
 void x86_lea(struct x86_buf *b, int dst, struct x86_mem m);
+void x86_lea32(struct x86_buf *b, int dst, struct x86_mem m); /* low 32 bits, zero-extended */
 void x86_shift_ri(struct x86_buf *b, enum x86_shift op, bool w64, int r, uint8_t n);
 void x86_shift_cl(struct x86_buf *b, enum x86_shift op, bool w64, int r);
 void x86_unary(struct x86_buf *b, enum x86_unary op, bool w64, int r);

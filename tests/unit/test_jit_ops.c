@@ -6,6 +6,7 @@
 #include <CUnit/CUnit.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dbt/dbt.h"
@@ -200,6 +201,69 @@ static void test_redir(void) {
                             pages[p], dists[(p + o) % 3]);
 }
 
+/* x2 = x0 + (t << n) with t = x1 + 5 (a temp that dies at the SHL),
+ * an XOR allocating a register between the SHL and the ADD, operands in
+ * both orders: the JIT lowers n = 1..3 as one lea at the ADD (jit.c
+ * find_lea_fuses), which must still find t (its last use moved to the
+ * ADD). Checked against the interpreter, SHOAL_JIT_DISABLE=lea too. */
+static void test_add_shifted(void) {
+    setenv("SHOAL_JIT_DISABLE", "lea", 1);
+    struct jit_opts o = {.code_size = 16u << 20, .count_insns = true};
+    struct jit *off = jit_create(&o);
+    unsetenv("SHOAL_JIT_DISABLE");
+    struct jit *js[3] = {jits[0], jits[1], off};
+    for (unsigned sz = 32; sz <= 64; sz *= 2)
+        for (unsigned n = 0; n <= 4; n++)
+            for (int swap = 0; swap < 2; swap++)
+                for (unsigned x = 0; x < NEDGE; x += 3)
+                    for (unsigned y = 0; y < NEDGE; y += 2) {
+                        struct ir_block b;
+                        ir_block_init(&b, 0x1000);
+                        ir_temp a = ir_getx(&b, 0), t1 = ir_getx(&b, 1);
+                        ir_temp five = ir_const(&b, 5);
+                        struct ir_insn *i = ir_emit(&b, IR_ADD, 64);
+                        i->a[0] = t1, i->a[1] = five, i->dst = ir_new_temp(&b);
+                        ir_temp t = i->dst, cn = ir_const(&b, n);
+                        i = ir_emit(&b, IR_SHL, sz);
+                        i->a[0] = t, i->a[1] = cn, i->dst = ir_new_temp(&b);
+                        ir_temp sh = i->dst;
+                        ir_temp x3 = ir_getx(&b, 3);
+                        i = ir_emit(&b, IR_XOR, 64);
+                        i->a[0] = x3, i->a[1] = a, i->dst = ir_new_temp(&b);
+                        ir_setx(&b, 3, i->dst);
+                        i = ir_emit(&b, IR_ADD, sz);
+                        i->a[0] = swap ? sh : a, i->a[1] = swap ? a : sh, i->dst = ir_new_temp(&b);
+                        ir_setx(&b, 2, i->dst);
+                        b.guest_insns = 1;
+                        b.term.kind = TERM_GOTO;
+                        b.term.target = 0x1004;
+                        struct cpu ref;
+                        memset(&ref, 0, sizeof ref);
+                        ref.x[0] = edge[x], ref.x[1] = edge[y], ref.x[3] = edge[(x + y) % NEDGE];
+                        int exit;
+                        dbt_interp_block(&ref, &b, &exit);
+                        for (int j = 0; j < 3; j++) {
+                            struct cpu cpu;
+                            memset(&cpu, 0, sizeof cpu);
+                            cpu.x[0] = edge[x], cpu.x[1] = edge[y];
+                            cpu.x[3] = edge[(x + y) % NEDGE];
+                            cpu.guest_base = guest_mem;
+                            cpu.guest_size = sizeof guest_mem;
+                            void *entry = compile(js[j], &b);
+                            CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+                            jit_enter(js[j], &cpu, entry);
+                            bool ok = cpu.x[2] == ref.x[2] && cpu.x[3] == ref.x[3];
+                            if (!ok && failures++ < 20)
+                                printf("\n  add_shifted sz=%u n=%u swap=%d jit %d: %#" PRIx64
+                                       " interp %#" PRIx64,
+                                       sz, n, swap, j, cpu.x[2], ref.x[2]);
+                            CU_ASSERT(ok);
+                        }
+                        ir_block_free(&b);
+                    }
+    jit_destroy(off);
+}
+
 void test_register(void) {
     struct jit_opts o = {.code_size = 64u << 20, .count_insns = true};
     jits[0] = jit_create(&o);
@@ -211,4 +275,5 @@ void test_register(void) {
     CU_add_test(s, "cond", test_cond);
     CU_add_test(s, "cond_fused", test_cond_fused);
     CU_add_test(s, "redir", test_redir);
+    CU_add_test(s, "add_shifted", test_add_shifted);
 }

@@ -24,6 +24,7 @@
 
 #include "cluster/cpu_msg.h"
 #include "cluster/sc_msg.h"
+#include "cluster/sched_msg.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
@@ -99,6 +100,10 @@ static void *proxy_main(void *arg) {
     sp.cpu = &cb.msg;
     sp.clear_child_tid = t->clear_child_tid;
     sp.sigmask = t->sigmask; /* a new thread starts with its creator's mask */
+    /* and its nice value and policy: this host thread was made by its
+     * creator's (or by the proxy that took the creator's, below) */
+    Shoal__SchedAttr sa;
+    if (sched_msg_get(&sa)) sp.sched = &sa;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &sp;
@@ -150,6 +155,11 @@ static void *proxy_main(void *arg) {
              * mask as they are now */
             cpu_msg_to_cpu(q->cpu, &t->cpu);
             t->sigmask = q->sigmask;
+            /* and the caller's nice value and policy, which the host
+             * thread made here (a node-0 thread, or the proxy of one on
+             * another node) inherits */
+            if (q->sched && sched_msg_apply(q->sched))
+                log_debug("shoal: thread %d: cannot take its scheduling attributes", t->tid);
         }
         for (int i = 0; i < 6; i++)
             t->cpu.x[i] = q->args[i];

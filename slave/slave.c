@@ -20,6 +20,7 @@
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
+#include "cluster/sched_msg.h"
 #include "cluster/split_node.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
@@ -395,10 +396,13 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     q.n_inputs = in.n;
     q.inputs = in.ptrs;
     struct cpu_msg_buf cb;
+    Shoal__SchedAttr sa;
     if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
         cpu_msg_from_cpu(&cb, &t->cpu);
         q.cpu = &cb.msg;
         q.sigmask = t->sigmask;
+        /* and with this thread's nice value and policy, as on Linux */
+        if (sched_msg_get(&sa)) q.sched = &sa;
     }
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
@@ -518,6 +522,8 @@ struct thread_start {
     struct slave *s;
     struct task *t;
     sem_t registered;
+    bool has_sched; /* the creator's scheduling attributes, for the new thread */
+    Shoal__SchedAttr sched;
 };
 
 static void *guest_thread(void *arg) {
@@ -525,6 +531,9 @@ static void *guest_thread(void *arg) {
     struct task *t = st->t;
     struct slave *s = st->s;
     t->host_tid = (int)gettid();
+    /* before any guest code: its first getpriority sees its creator's */
+    if (st->has_sched && sched_msg_apply(&st->sched))
+        log_debug("shoal: thread %d: cannot take its creator's scheduling attributes", t->tid);
     pthread_mutex_lock(&s->lock);
     u64map_put(&s->threads, (uint64_t)t->tid, t);
     pthread_mutex_unlock(&s->lock);
@@ -544,7 +553,8 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
      * clone, and one arriving before the thread sets its own must wait */
     t->sigmask = sp->sigmask;
     atomic_fetch_add(&s->proc->live_threads, 1);
-    struct thread_start st = {.s = s, .t = t};
+    struct thread_start st = {.s = s, .t = t, .has_sched = sp->sched != NULL};
+    if (sp->sched) st.sched = *sp->sched;
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
      * inherits that until task_run sets its guest mask */

@@ -124,6 +124,23 @@ void fs_forget(struct fs_detector *d, uint64_t first, uint64_t n) {
     }
 }
 
+int fs_last_writer(const struct fs_detector *d, uint64_t page, unsigned i) {
+    const struct fs_page *p = u64map_get(&d->pages, page);
+    if (!p || i >= FS_MAX_GRAINS) return -1;
+    for (unsigned k = p->len; k-- > 0;) {
+        const struct fs_write *w = &p->hist[(p->head + k) % FS_WINDOW];
+        if (w->grains.w[i / 64] & (1ull << (i % 64))) return (int)w->node;
+    }
+    return -1;
+}
+
+void fs_rearm(struct fs_detector *d, uint64_t page) {
+    struct fs_page *p = u64map_get(&d->pages, page);
+    if (!p) return;
+    p->detected = false;
+    p->conflicts = 0;
+}
+
 const struct fs_page *fs_find(const struct fs_detector *d, uint64_t page) {
     return u64map_get(&d->pages, page);
 }

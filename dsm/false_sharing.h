@@ -93,6 +93,15 @@ unsigned fs_grains_written(const void *old, const void *new, unsigned grain, str
 int fs_on_writeback(struct fs_detector *d, uint64_t page, dsm_node_t node, unsigned writers,
                     const void *home, const void *data);
 
+/* The node whose writeback within the page's window wrote grain i last
+ * (the newest writeback holding it), or -1: no record, or nobody wrote it
+ * within the window. The splitter gives shadow page i to that node. */
+int fs_last_writer(const struct fs_detector *d, uint64_t page, unsigned i);
+
+/* A page reported but not split (no shadow slot free): reported again at
+ * its next conflict. */
+void fs_rearm(struct fs_detector *d, uint64_t page);
+
 /* The address space forgot pages [first, first + n). */
 void fs_forget(struct fs_detector *d, uint64_t first, uint64_t n);
 

@@ -9,7 +9,9 @@
  *  - split P (detected falsely shared): a WRITE on P's behalf takes M away
  *    from every node (the newest copy lands in the home copy); the home
  *    copies of the shadow pages S_i are filled from it; P leaves the
- *    directory; PageSplit goes to every node. From the WRITE on, requests
+ *    directory; PageSplit goes to every node, then each S_i to the node
+ *    that last wrote its grain (in M), so writers start in their steady
+ *    state. From the WRITE on, requests
  *    for P wait: once split they are dropped (each was sent before its
  *    node learnt of the split, and the node forgets it when PageSplit
  *    arrives: FIFO links). Node 0 applies the split first, and refuses it
@@ -69,6 +71,7 @@ struct msplit {
     uint64_t req_seq;
     struct {
         uint64_t split, unsplit, releases, no_slot, skipped, abandoned;
+        uint64_t first_owned, first_shared; /* shadow pages given out at a split */
     } stats;
 };
 
@@ -122,6 +125,51 @@ static void free_mpage(struct master *m, uint64_t page, struct mpage *mp) {
     free(mp);
 }
 
+static bool all_zero(const uint8_t *p, unsigned len) {
+    for (unsigned i = 0; i < len; i++)
+        if (p[i]) return false;
+    return true;
+}
+
+/* dir_lock held; page was split just now into shadow..shadow + n - 1,
+ * which start at the master (I). Each S_i goes at once where the
+ * steady state needs it, so no writer takes a miss per shadow page:
+ * in M to the node that wrote grain i last (the detector's window), or,
+ * for a grain nobody wrote there that holds data, in S to the nodes that
+ * read P when the split began (readers: a mask of node ids < 64). These
+ * are requests made on the nodes' behalf: the directory sends them after
+ * PageSplit on each node's FIFO link, so a node has applied the split
+ * when its shadow pages arrive. */
+static void give_first_owners(struct master *m, uint64_t page, uint64_t shadow, uint64_t readers) {
+    struct msplit *ms = m->msplit;
+    unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
+    for (unsigned i = 0; i < n; i++) {
+        int w = fs_last_writer(&m->fs, page, i);
+        if (w >= 0 && (unsigned)w < m->cfg.nodes) {
+            dirsvc_request_locked(m, shadow + i, (dsm_node_t)w, DSM_REQ_WRITE);
+            ms->stats.first_owned++;
+            continue;
+        }
+        if (!readers || all_zero((const uint8_t *)home(m, shadow + i) + i * g, g)) continue;
+        for (unsigned r = 0; r < m->cfg.nodes && r < 64; r++)
+            if (readers >> r & 1) {
+                dirsvc_request_locked(m, shadow + i, (dsm_node_t)r, DSM_REQ_READ);
+                ms->stats.first_shared++;
+            }
+    }
+}
+
+/* The nodes holding page in S now (< 64), before the split takes it. */
+static uint64_t readers_of(struct master *m, uint64_t page) {
+    const struct dir_entry *e = dir_find(&m->dir, page);
+    uint64_t mask = 0;
+    if (!e || e->state != DSM_S) return 0;
+    for (int64_t r = node_set_next(&e->sharers, 0); r >= 0 && r < 64 && r < m->cfg.nodes;
+         r = node_set_next(&e->sharers, (uint64_t)r + 1))
+        mask |= 1ull << r;
+    return mask;
+}
+
 /* dir_lock held. */
 static void do_split(struct master *m, uint64_t page) {
     struct msplit *ms = m->msplit;
@@ -141,6 +189,7 @@ static void do_split(struct master *m, uint64_t page) {
         return;
     }
     mp->state = MP_GATHER;
+    uint64_t readers = readers_of(m, page);
     dirsvc_request_locked(m, page, self(m), DSM_REQ_WRITE);
     for (;;) {
         const struct dir_entry *e = dir_find(&m->dir, page);
@@ -182,6 +231,7 @@ static void do_split(struct master *m, uint64_t page) {
     mp->deferred = NULL;
     mp->ndeferred = mp->capdeferred = 0;
     broadcast(m, page, shadow, false, false, 0, NULL);
+    give_first_owners(m, page, shadow, readers);
     ms->stats.split++;
     log_debug("dsm: page 0x%" PRIx64 " split into %u shadow pages at 0x%" PRIx64, addr, n,
               shadow * DSM_PAGE_SIZE);
@@ -375,7 +425,9 @@ void msplit_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     uint64_t split = ms ? ms->stats.split : 0, unsplit = ms ? ms->stats.unsplit : 0,
              releases = ms ? ms->stats.releases : 0, no_slot = ms ? ms->stats.no_slot : 0,
-             skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0;
+             skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0,
+             first_owned = ms ? ms->stats.first_owned : 0,
+             first_shared = ms ? ms->stats.first_shared : 0;
     size_t now = 0; /* split, or on the way out (not those on the way in) */
     uint64_t key;
     void *v;
@@ -385,6 +437,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
     fprintf(f,
             "  \"split\": {\"pages_split\": %" PRIu64 ", \"pages_unsplit\": %" PRIu64
             ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
-            ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"node0\": %s},\n",
-            split, unsplit, now, releases, no_slot, skipped, abandoned, node0);
+            ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"first_owned\": %" PRIu64
+            ", \"first_shared\": %" PRIu64 ", \"node0\": %s},\n",
+            split, unsplit, now, releases, no_slot, skipped, abandoned, first_owned, first_shared,
+            node0);
 }

@@ -4,7 +4,8 @@
 # 128-byte slice each) and counts it in --stats, the page is really split
 # ("split" in --stats: pages split, guest instructions redirected) and
 # made whole again where the program needs it (its LL/SC, CAS and pipe
-# round trip through the slices), and the program's output is unchanged;
+# round trip through the slices), its shadow pages go at once to the
+# nodes that last wrote their grains, and the program's output is unchanged;
 # with dsm.split=off the detector does not run and nothing is split.
 #   split_detect.sh SHOAL PROGRAM REF
 set -eu
@@ -33,6 +34,10 @@ split_ok = sp.get("pages_split", 0) >= 1 and sp["pages_unsplit"] <= sp["pages_sp
     and sp["node0"]["pages_split"] <= sp["pages_split"] \
     and all(n["split"]["pages_split"] <= sp["pages_split"] for n in son["nodes"]) \
     and sum(n["split"]["insns_redirected"] for n in son["nodes"]) >= 1
+# the split's first owners: a page is split after conflicts of two nodes
+# or more on disjoint grains, so each split gives at least two of its
+# shadow pages at once (in M) to the nodes that last wrote their grains
+split_ok = split_ok and sp["first_owned"] >= 2 * sp["pages_split"]
 if not split_ok:
     print("FAIL: no page split, or split counts that do not add up")
     sys.exit(1)

@@ -160,6 +160,55 @@ static void test_records_follow_pingpong(void) {
     fs_fini(&s.d);
 }
 
+/* The split's first owners: the newest writeback of the window that
+ * wrote grain i names its node; a grain nobody wrote within the window
+ * has none, nor does a page with no record. */
+static void test_last_writer(void) {
+    struct sim s;
+    sim_init(&s, 100, 128);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 0), -1); /* no record */
+    CU_ASSERT_EQUAL(wb(&s, 9, 1, 0, 8, 1), FS_NONE);
+    CU_ASSERT_EQUAL(wb(&s, 9, 2, 128, 8, 2), FS_CONFLICT);
+    CU_ASSERT_EQUAL(wb(&s, 9, 3, 4000, 96, 3), FS_CONFLICT); /* grain 31 */
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 0), 1);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 1), 2);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 31), 3);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 2), -1);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, FS_MAX_GRAINS), -1);
+    /* node 0 takes grain 0 over (true sharing): the newest write wins */
+    CU_ASSERT_EQUAL(wb(&s, 9, 0, 0, 8, 4), FS_TRUE_SHARED);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 0), 0);
+    /* node 1's write leaves the window: grain 0 is still node 0's, and
+     * once node 0's leaves too, nobody's */
+    for (int i = 0; i < FS_WINDOW - 1; i++)
+        wb(&s, 9, 2, 128, 8, (uint8_t)(10 + i));
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 0), 0);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 31), -1);
+    wb(&s, 9, 2, 128, 8, 50);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 0), -1);
+    CU_ASSERT_EQUAL(fs_last_writer(&s.d, 9, 1), 2);
+    fs_fini(&s.d);
+}
+
+/* A page reported but not split (no free shadow slot) is reported again
+ * at its next conflict, once more. */
+static void test_rearm(void) {
+    struct sim s;
+    sim_init(&s, 2, 128);
+    CU_ASSERT_EQUAL(wb(&s, 4, 1, 0, 8, 1), FS_NONE);
+    CU_ASSERT_EQUAL(wb(&s, 4, 2, 128, 8, 2), FS_CONFLICT);
+    CU_ASSERT_EQUAL(wb(&s, 4, 1, 0, 8, 3), FS_DETECTED);
+    CU_ASSERT_EQUAL(wb(&s, 4, 2, 128, 8, 4), FS_CONFLICT);
+    fs_rearm(&s.d, 4);
+    fs_rearm(&s.d, 5); /* no record: nothing */
+    CU_ASSERT_FALSE(fs_find(&s.d, 4)->detected);
+    CU_ASSERT_EQUAL(wb(&s, 4, 1, 0, 8, 5), FS_CONFLICT); /* the count restarted */
+    CU_ASSERT_EQUAL(wb(&s, 4, 2, 128, 8, 6), FS_DETECTED);
+    CU_ASSERT_EQUAL(wb(&s, 4, 1, 0, 8, 7), FS_CONFLICT);
+    CU_ASSERT_EQUAL(s.d.stats.detected, 2);
+    fs_fini(&s.d);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("dsm_false_sharing", NULL, NULL);
     CU_add_test(s, "configuration checked", test_config_checked);
@@ -169,4 +218,6 @@ void test_register(void) {
     CU_add_test(s, "the grain decides what is disjoint", test_grain_decides);
     CU_add_test(s, "the window forgets old writes", test_window_forgets);
     CU_add_test(s, "records only for pages that ping-pong", test_records_follow_pingpong);
+    CU_add_test(s, "the last writer of each grain", test_last_writer);
+    CU_add_test(s, "a page not split is reported again", test_rearm);
 }

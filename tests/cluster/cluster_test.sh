@@ -159,6 +159,32 @@ kill-slave-direct)
     [ "$waited_status" != 0 ] || fail "status 0 after a lost node"
     grep -Eq 'node [12] lost' "$work/n.err" || fail "the error does not name the node"
     ;;
+link-lost-direct)
+    # the link between the two slaves breaks mid-run (ss -K destroys one
+    # end's socket): the run ends, naming both nodes
+    command -v ss >/dev/null || { echo "SKIP: no ss (iproute2)"; exit 77; }
+    "$shoal" -n 3 -o dsm.direct_transfer=on "$bin/dsm_stress" 6 100000000 \
+        >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    link=""
+    for _ in $(seq 100); do
+        # the slave-to-slave link: a slave's socket to a port no master listens on
+        for c in $(pgrep -P "$p"); do
+            link=$(ss -tnpH state established | grep "pid=$c," |
+                awk -v mp="$(ss -tlnpH | grep "pid=$p," | awk '{print $4}')" '$4 != mp {print $4}' | head -1)
+            [ -n "$link" ] && break
+        done
+        [ -n "$link" ] && break
+        sleep 0.1
+    done
+    [ -n "$link" ] || fail "no slave-to-slave link"
+    sleep 1 # mid-run
+    ss -K -tn dst "$link" | grep -q ESTAB || { echo "SKIP: ss -K cannot destroy sockets here"; exit 77; }
+    wait_pid "$p" 20 || fail "run still going 20 s after the link broke"
+    [ "$waited_status" != 0 ] || fail "status 0 after a lost link"
+    grep -Eq 'node [12] lost its link to node [12]' "$work/n.err" || fail "the error does not name both nodes"
+    ;;
 stress-n4-mprotect)
     # The mprotect fallback cannot cover a whole guest space yet
     # (docs/cluster.md, Known gaps): the run must refuse at once, cleanly.

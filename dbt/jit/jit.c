@@ -151,6 +151,8 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "nanonly")) j->off |= JIT_OFF_NANONLY;   /* lower_vop.c */
     if (off && strstr(off, "headgate")) j->off |= JIT_OFF_HEADGATE; /* loop.c */
     if (off && strstr(off, "sdirect")) j->off |= JIT_OFF_SDIRECT;   /* lower_vop.c */
+    if (off && strstr(off, "kpool")) j->off |= JIT_OFF_KPOOL;       /* lower_vop.c */
+    if (off && strstr(off, "lazyfcmp")) j->off |= JIT_OFF_LAZYFCMP; /* loop.c */
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
@@ -483,6 +485,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.lea = !(j->off & JIT_OFF_LEA);
     if (c.lea) c.lea_fuse = find_lea_fuses(b);
     c.sdirect = !(j->off & JIT_OFF_SDIRECT);
+    c.kpool = !(j->off & JIT_OFF_KPOOL);
+    c.lazy_fcmp = !(j->off & JIT_OFF_LAZYFCMP);
     c.headgate = !(j->off & JIT_OFF_HEADGATE);
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;

@@ -144,7 +144,11 @@ enum {
     /* a pinned loop tests FPCR once at its entry, not per FP op (loop.c) */
     JIT_OFF_HEADGATE = 1 << 26,
     /* scalar FP operands read from their cache register or cpu->v (lower_vop.c) */
-    JIT_OFF_SDIRECT = 1 << 25
+    JIT_OFF_SDIRECT = 1 << 25,
+    /* the scalar FP result check adds its bias from the constant pool (lower_vop.c) */
+    JIT_OFF_KPOOL = 1 << 21,
+    /* lazy loop flags in loops whose FCMPs write NZCV before the compare (loop.c) */
+    JIT_OFF_LAZYFCMP = 1 << 20
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -199,6 +203,7 @@ struct jit_ctx {
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
     bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
     bool sdirect;          /* lower_vop.c: scalar FP sources straight from cache reg / memory */
+    bool kpool;            /* lower_vop.c: check_scalar's 64-bit bias from the constant pool */
     bool headgate;         /* loop.c: the pinned loop's entry tests FPCR for its FP ops */
     bool fpcr_hoisted;     /* lowering a pinned loop whose entry tested FPCR: no per-op gate */
     uint32_t gate_run;     /* the open run's gate stub: index in slow + 1, or 0 */
@@ -239,10 +244,13 @@ struct jit_ctx {
     uint32_t peel_jmp[2];
     /* Lazy loop flags (loop.c): the block's only NZCV store (lazy_store)
      * of a FLAGS_SUB (lazy_def) of size lazy_sz (0: none) saves a, b in
-     * JIT_LAZY_SLOT; in the pinned loop (lazy_on) it stores nothing and
-     * every exit and fault computes cpu->nzcv from the slots. */
+     * JIT_LAZY_SLOT; in the pinned loop (lazy_loop) it stores nothing and
+     * every exit and fault computes cpu->nzcv from the slots while
+     * lazy_on: from the loop head to the first FCMP (which stores NZCV:
+     * exact in cpu->nzcv from there) and from lazy_def on. */
     uint8_t lazy_sz;
-    bool lazy_on;
+    bool lazy_on, lazy_loop;
+    bool lazy_fcmp; /* FCMPs before lazy_def allowed (switch lazyfcmp) */
     int32_t lazy_def, lazy_store;
     int8_t vplan[32]; /* loop mode: xmm holding V register r at the loop head, or -1 */
     /* 16-byte constants of the vector lowering (vconst.c). */
@@ -262,6 +270,7 @@ struct jit_vfix {
     uint32_t field, idx;
 };
 void vc_op(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, uint64_t lo, uint64_t hi);
+void vc_add64(struct jit_ctx *c, int reg, uint64_t k);
 void vc_emit(struct jit_ctx *c);
 void vc_free(struct jit_ctx *c);
 

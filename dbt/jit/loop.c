@@ -29,6 +29,7 @@
 
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
+#include "dbt/simd/vop.h"
 
 /* Leaves at least 4 pool registers for temps: one insn locks at most 4. */
 #define LOOP_MAX_PINS 6
@@ -246,7 +247,7 @@ static bool fpcr_stable(const struct ir_block *b) {
 }
 
 void loop_peeled_entry(struct jit_ctx *c) {
-    c->lazy_on = c->lazy_sz != 0;
+    c->lazy_on = c->lazy_loop = c->lazy_sz != 0;
     c->fpcr_hoisted = c->headgate && fpcr_stable(c->b);
     loop_exit_stub(c);
     for (unsigned k = 0; k < c->npeel; k++)
@@ -275,13 +276,29 @@ void loop_lazy_plan(struct jit_ctx *c) {
     c->lazy_sz = 0;
     c->lazy_def = c->lazy_store = -1;
     if ((c->features & (JIT_F_BMI2 | JIT_F_LAHF)) != (JIT_F_BMI2 | JIT_F_LAHF)) return;
-    int32_t store = -1;
+    int32_t store = -1, fcmp = -1, last = -1; /* the first FCMP, the last FCMP or NZCV load */
     for (uint32_t k = 0; k < b->n; k++) {
         const struct ir_insn *i = &b->insns[k];
-        if (i->op == IR_CALL || i->op == IR_VOP) return;
+        if (i->op == IR_CALL) return;
+        if (i->op == IR_VOP) {
+            /* Helpers may read NZCV (FCSEL, FCCMP); the inline kinds do
+             * not, and FCMP only writes it. */
+            enum vop_kind kind = VOP_KIND(i->imm);
+            if (kind == VK_HELPER || !c->lazy_fcmp) return;
+            if (kind == VK_FCMP) {
+                if (fcmp < 0) fcmp = (int32_t)k;
+                last = (int32_t)k;
+            }
+        }
         if ((i->op == IR_LDCPU || i->op == IR_STCPU) && i->imm < CPU_OFF(nzcv) + 4 &&
             i->imm + i->sz / 8 > CPU_OFF(nzcv)) {
-            if (i->op == IR_LDCPU || store >= 0 || i->imm != CPU_OFF(nzcv) || i->sz != 32) return;
+            if (i->op == IR_LDCPU) {
+                /* only where an FCMP has made cpu->nzcv exact */
+                if (fcmp < 0) return;
+                last = (int32_t)k;
+                continue;
+            }
+            if (store >= 0 || i->imm != CPU_OFF(nzcv) || i->sz != 32) return;
             store = (int32_t)k;
         }
     }
@@ -297,6 +314,7 @@ void loop_lazy_plan(struct jit_ctx *c) {
     }
     if ((b->term.kind == TERM_GOTO_IND || b->term.kind == TERM_BRCOND) && b->term.temp == f) uses++;
     if (def < 0 || def > store || uses != 1 || b->insns[def].op != IR_FLAGS_SUB) return;
+    if (last > def) return; /* an FCMP or NZCV load after the compare: not lazy there */
     c->lazy_def = def;
     c->lazy_store = store;
     c->lazy_sz = b->insns[def].sz == 64 ? 64 : 32;
@@ -309,9 +327,10 @@ bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i) {
     int32_t k = (int32_t)c->cur;
     if (k == c->lazy_def) {
         loop_lazy_save(c, i);
-        return c->lazy_on;
+        c->lazy_on = c->lazy_loop; /* the slots hold the flags from here */
+        return c->lazy_loop;
     }
-    return c->lazy_on && k == c->lazy_store;
+    return c->lazy_loop && k == c->lazy_store;
 }
 
 /* The operands of FLAGS_SUB i to JIT_LAZY_SLOT (two stores). */

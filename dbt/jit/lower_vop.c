@@ -208,8 +208,12 @@ static void check_scalar(struct jit_ctx *c, struct jit_slow *s, unsigned esize) 
     x86_alu_rr(b, ALU_ADD, w, RAX, RAX);
     uint32_t zero = x86_jcc8(b, CC_E);
     if (w) {
-        x86_mov_ri(b, RDX, 0x001ffffffffffffeull);
-        x86_alu_rr(b, ALU_ADD, true, RAX, RDX);
+        if (c->kpool) {
+            vc_add64(c, RAX, 0x001ffffffffffffeull); /* switch kpool */
+        } else {
+            x86_mov_ri(b, RDX, 0x001ffffffffffffeull);
+            x86_alu_rr(b, ALU_ADD, true, RAX, RDX);
+        }
         x86_shift_ri(b, SH_SHR, true, RAX, 54);
     } else {
         x86_alu_ri(b, ALU_ADD, false, RAX, 0x00fffffe);
@@ -883,7 +887,10 @@ void lower_vop(struct jit_ctx *c, const struct ir_insn *i) {
     case VK_FP2: done = fp && fp2(c, i); break;
     case VK_FP1: done = fp && fp1(c, i); break;
     case VK_FP3: done = fp && fp3(c, i); break;
-    case VK_FCMP: done = fp && fcmp(c, i); break;
+    case VK_FCMP:
+        done = fp && fcmp(c, i);
+        c->lazy_on = false; /* cpu->nzcv is exact from here (loop.c, lazy loop flags) */
+        break;
     case VK_FRINT: done = fp && frint(c, i); break;
     case VK_F2I: done = fp && f2i(c, i, d); break;
     case VK_I2F: done = fp && a_reg >= 0 && i2f(c, i, a_reg); break;

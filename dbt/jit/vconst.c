@@ -9,7 +9,8 @@
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
-void vc_op(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, uint64_t lo, uint64_t hi) {
+/* The pool index of (lo, hi), added if new. */
+static uint32_t vc_index(struct jit_ctx *c, uint64_t lo, uint64_t hi) {
     uint32_t k = 0;
     while (k < c->nvconst && !(c->vconst[k].lo == lo && c->vconst[k].hi == hi))
         k++;
@@ -21,13 +22,37 @@ void vc_op(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, uint64_t lo,
         }
         c->vconst[c->nvconst++] = (struct jit_vconst){lo, hi};
     }
+    return k;
+}
+
+/* The rel32 at buffer offset `field` (the instruction's last field) is
+ * patched to address pool entry k. */
+static void vc_fix(struct jit_ctx *c, uint32_t field, uint32_t k) {
     if (c->nvfix == c->cap_vfix) {
         c->cap_vfix = c->cap_vfix ? 2 * c->cap_vfix : 16;
         c->vfix = realloc(c->vfix, c->cap_vfix * sizeof *c->vfix);
         SHOAL_ASSERT(c->vfix);
     }
+    c->vfix[c->nvfix++] = (struct jit_vfix){field, k};
+}
+
+void vc_op(struct jit_ctx *c, uint8_t pfx, const char *op, int reg, uint64_t lo, uint64_t hi) {
+    uint32_t k = vc_index(c, lo, hi);
     int oplen = op[1] == 0x38 || op[1] == 0x3a ? 3 : 2;
-    c->vfix[c->nvfix++] = (struct jit_vfix){x86_sse_rip(c->buf, pfx, op, oplen, reg), k};
+    vc_fix(c, x86_sse_rip(c->buf, pfx, op, oplen, reg), k);
+}
+
+/* add reg, qword [rip + k]: a 64-bit constant that is no imm32, without
+ * a movabs into a second register (the scalar FP result check). */
+void vc_add64(struct jit_ctx *c, int reg, uint64_t k) {
+    struct x86_buf *b = c->buf;
+    uint32_t idx = vc_index(c, k, 0);
+    x86_byte(b, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0))); /* REX.W, REX.R */
+    x86_byte(b, 0x03);
+    x86_byte(b, (uint8_t)((reg & 7) << 3 | 5)); /* mod 00, rm 101: [rip + disp32] */
+    uint32_t field = x86_off(b);
+    x86_u32(b, 0);
+    vc_fix(c, field, idx);
 }
 
 void vc_emit(struct jit_ctx *c) {

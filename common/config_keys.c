@@ -44,7 +44,7 @@ static const struct config_key keys[] = {
              "in S state before they are asked for"),
     NUM_KEY(dsm, forward_trigger, CONFIG_INT, "3", 2, 1024, "requests",
             "requests with one constant stride that make a stream and start forwarding"),
-    NUM_KEY(dsm, forward_window, CONFIG_INT, "32", 1, 4096, "pages",
+    NUM_KEY(dsm, forward_window, CONFIG_INT, "256", 1, 4096, "pages",
             "most pages pushed ahead of one stream (the adaptive window's ceiling)"),
     BOOL_KEY(dsm, direct_transfer, "off",
              "a slave that owns a page another slave asks for sends it there directly, on a "

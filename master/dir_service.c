@@ -393,7 +393,7 @@ int dirsvc_start(struct master *m) {
     const struct shoal_config *c = m->proc->stats.config;
     m->fwd_on = c ? c->dsm.forwarding : true;
     struct fwd_config fc = {.trigger = c ? (unsigned)c->dsm.forward_trigger : 3,
-                            .window = c ? (unsigned)c->dsm.forward_window : 32};
+                            .window = c ? (unsigned)c->dsm.forward_window : 256};
     fwd_init(&m->fwd, &fc);
     /* [dsm] direct_transfer: the directory names readers once every
      * slave-to-slave link is up (links.c) */

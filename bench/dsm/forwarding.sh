@@ -8,7 +8,11 @@
 # Writes forwarding.csv and forwarding.png (python3-matplotlib, the system
 # python: /usr/bin/python3) into OUT.
 #
-# usage: bench/dsm/forwarding.sh [BUILD_DIR] [OUT_DIR]   env: REPS (3), MIB (16)
+# The emulated latency is the link's whole latency (latency_mode total, the
+# default); LATENCY_MODE=added puts it on top of loopback's own, as before.
+#
+# usage: bench/dsm/forwarding.sh [BUILD_DIR] [OUT_DIR]
+#   env: REPS (3), MIB (16), LATENCY_MODE (total), WINDOW (the default)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,6 +20,8 @@ build=$(cd "${1:-$root/build}" && pwd)
 out=$(mkdir -p "${2:-.}" && cd "${2:-.}" && pwd)
 reps=${REPS:-3}
 mib=${MIB:-16}
+mode=${LATENCY_MODE:-total}
+window=${WINDOW:+-o dsm.forward_window=$WINDOW}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "${GUEST_CC:-aarch64-linux-gnu-gcc}" -O2 -static -pthread -o "$work/walk" \
@@ -26,14 +32,15 @@ echo "network,forwarding,walk_mb_per_s,us_per_page,read_miss_us,read_misses,push
 for net in raw gbe; do
     if [ $net = raw ]; then lat=0 bw=0; else lat=27 bw=1000; fi
     # the transport alone, same moment: RTT, bulk bandwidth, fault model
-    ec=$("$build/net_emul_check" $lat $bw 2000 4000 | tail -1)
+    ec=$("$build/net_emul_check" $lat $bw 2000 4000 "$mode" | tail -1)
     rtt=$(echo "$ec" | cut -d, -f5)
     link=$(echo "$ec" | cut -d, -f7)
     model=$(echo "$ec" | cut -d, -f8)
     [ $net = raw ] && model=$rtt
     for fw in off on; do
         for r in $(seq "$reps"); do
-            "$build/shoal" -n 2 -o dsm.forwarding=$fw -o network.latency_us=$lat \
+            "$build/shoal" -n 2 -o dsm.forwarding=$fw $window -o network.latency_us=$lat \
+                -o network.latency_mode="$mode" \
                 -o network.bandwidth_mbit=$bw --stats "$work/s.json" "$work/walk" "$mib" >"$work/w.out"
             python3 - "$work/s.json" "$work/w.out" "$net" "$fw" "$bw" "$link" "$rtt" "$model" >>"$work/rows" <<'PY'
 import json, re, sys

@@ -1,5 +1,6 @@
 /* The futexes of a multi-node run (master/DESIGN.md, "Futexes in a
- * cluster"): every non-PI futex op of every node is decided here, by one
+ * cluster"): every futex op of every node (but the requeue-PI pair) is
+ * decided here, by one
  * futex table under one lock, on words read through node 0's coherent
  * view of guest memory. A waiter is a record: node-0 threads sleep on a
  * private word of their own record (interruptible like any blocking
@@ -128,12 +129,104 @@ static void timer_kick(struct fsvc *fs) {
     if (futex_next_deadline(&fs->tab) < fs->timer_at) pthread_cond_signal(&fs->timer_cond);
 }
 
+/* op_locked: the caller's record waits in the table now. */
+#define FSVC_QUEUED 1
+
+/* A PI lock's word as a host atomic on node 0's copy (as WAKE_OP's):
+ * the space's read lock held until pi_word_done, so no munmap races it;
+ * NULL if the guest may not write it (Linux's -EFAULT). */
+static _Atomic uint32_t *pi_word(struct process *p, uint64_t addr) {
+    struct guest_space *gs = &p->mem;
+    pthread_rwlock_rdlock(&gs->lock);
+    if (gs_check_locked(gs, addr, 4, PROT_READ | PROT_WRITE))
+        return (_Atomic uint32_t *)gs_host(gs, addr);
+    pthread_rwlock_unlock(&gs->lock);
+    return NULL;
+}
+
+static void pi_word_done(struct process *p) {
+    pthread_rwlock_unlock(&p->mem.lock);
+}
+
+/* FUTEX_LOCK_PI, LOCK_PI2, TRYLOCK_PI for thread tid, under the lock:
+ * a free lock (tid 0 in the word) is taken with a compare-and-swap, as
+ * Linux does; a held one gets FUTEX_WAITERS, so that its owner's unlock
+ * comes here (glibc's unlock tries tid -> 0 first), and rec waits. 0
+ * (tid owns it), FSVC_QUEUED, -EDEADLK, -EWOULDBLOCK (trylock),
+ * -EFAULT, -EINVAL, -ENOMEM. A userspace unlock racing the setting of
+ * the bit makes the swap fail, and the loop finds the lock free. */
+static int64_t lock_pi(struct fsvc *fs, struct process *p, const struct futex_args *o, uint32_t tid,
+                       struct fsvc_wait *rec, uint64_t deadline) {
+    if (o->uaddr & 3) return -EINVAL;
+    _Atomic uint32_t *w = pi_word(p, o->uaddr);
+    if (!w) return -EFAULT;
+    int64_t r;
+    uint32_t old = atomic_load(w);
+    for (;;) {
+        uint32_t owner = old & FUTEX_TID_MASK;
+        if (owner == tid) {
+            r = -EDEADLK;
+            break;
+        }
+        if (!owner) {
+            /* keeps OWNER_DIED, as Linux; waiters still queued (timed
+             * out ones leave none) make the next unlock come here */
+            uint32_t nv = tid | (old & FUTEX_OWNER_DIED) |
+                          (futex_waiters(&fs->tab, o->uaddr) ? FUTEX_WAITERS : 0);
+            if (atomic_compare_exchange_weak(w, &old, nv)) {
+                r = 0;
+                break;
+            }
+            continue;
+        }
+        if (o->cmd == FUTEX_TRYLOCK_PI) {
+            r = -EWOULDBLOCK;
+            break;
+        }
+        if (!(old & FUTEX_WAITERS) && !atomic_compare_exchange_weak(w, &old, old | FUTEX_WAITERS))
+            continue;
+        r = futex_lock_pi_wait(&fs->tab, &rec->w, o->uaddr, deadline);
+        if (!r) {
+            r = FSVC_QUEUED;
+            timer_kick(fs);
+        }
+        break;
+    }
+    pi_word_done(p);
+    return r;
+}
+
+/* FUTEX_UNLOCK_PI by thread tid, under the lock: the first waiter owns
+ * the lock now (its tid in the word, FUTEX_WAITERS kept while others
+ * wait, so the next unlock comes here too), or the word is 0. 0,
+ * -EPERM (tid does not own it), -EFAULT, -EINVAL. */
+static int64_t unlock_pi(struct fsvc *fs, struct process *p, const struct futex_args *o,
+                         uint32_t tid, struct futex_woken *out) {
+    if (o->uaddr & 3) return -EINVAL;
+    _Atomic uint32_t *w = pi_word(p, o->uaddr);
+    if (!w) return -EFAULT;
+    int64_t r = -EPERM;
+    /* only the owner changes a held word (others need this lock or a
+     * free word), so the value read stays until the store */
+    if ((atomic_load(w) & FUTEX_TID_MASK) == tid) {
+        bool more;
+        struct futex_waiter *next = futex_unlock_pi(&fs->tab, o->uaddr, out, &more);
+        uint32_t nv = 0;
+        if (next) nv = ((struct fsvc_wait *)next)->tid | (more ? FUTEX_WAITERS : 0);
+        atomic_store(w, nv);
+        r = 0;
+    }
+    pi_word_done(p);
+    return r;
+}
+
 /* The waking ops and a wait's queueing, under the lock. Values are read
  * again under the lock (the caller touched them before, so this is
  * usually no fault): the compare and the queueing are one step for every
  * other futex op of the run. */
 static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_args *o,
-                         struct fsvc_wait *rec, uint64_t deadline, struct futex_woken *out) {
+                         uint32_t tid, struct fsvc_wait *rec, uint64_t deadline,
+                         struct futex_woken *out) {
     uint32_t cur;
     int r;
     switch (o->cmd) {
@@ -141,8 +234,13 @@ static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_
     case FUTEX_WAIT_BITSET:
         if ((r = read_word(p, o->uaddr, &cur))) return r;
         r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, cur == o->val);
-        if (!r) timer_kick(fs);
-        return r;
+        if (r) return r;
+        timer_kick(fs);
+        return FSVC_QUEUED;
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: return lock_pi(fs, p, o, tid, rec, deadline);
+    case FUTEX_UNLOCK_PI: return unlock_pi(fs, p, o, tid, out);
     case FUTEX_WAKE:
         if (o->uaddr & 3) return -EINVAL;
         return futex_wake(&fs->tab, o->uaddr, (int)o->val, FUTEX_BITSET_ANY, out);
@@ -174,18 +272,29 @@ static void touch(struct process *p, const struct futex_args *o) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
     case FUTEX_CMP_REQUEUE: read_word(p, o->uaddr, &v); break;
-    default: break;
+    default:
+        if (o->pi && !(o->uaddr & 3)) {
+            /* a PI word is swapped under the lock: bring it writable
+             * (a no-op read-modify-write leaves the value as it is) */
+            _Atomic uint32_t *w = pi_word(p, o->uaddr);
+            if (w) {
+                atomic_fetch_or(w, 0);
+                pi_word_done(p);
+            }
+        }
+        break;
     }
 }
 
-/* One op, start to answers; rec and deadline only for waits. */
-static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_args *o,
+/* One op of thread tid, start to answers; rec and deadline only for
+ * waits (FSVC_QUEUED: rec is queued). */
+static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_args *o, uint32_t tid,
                       struct fsvc_wait *rec, uint64_t deadline) {
     struct futex_woken out = {0};
     struct answers as;
     touch(p, o);
     pthread_mutex_lock(&fs->lock);
-    int64_t r = op_locked(fs, p, o, rec, deadline, &out);
+    int64_t r = op_locked(fs, p, o, tid, rec, deadline, &out);
     collect(&out, &as);
     pthread_mutex_unlock(&fs->lock);
     deliver(fs, &as);
@@ -216,8 +325,8 @@ static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_ar
     } else if (o->has_timeout) {
         until = o->ts;
     }
-    int64_t r = run_op(fs, t->proc, o, &rec, FUTEX_NO_DEADLINE);
-    if (r) return r;
+    int64_t r = run_op(fs, t->proc, o, rec.tid, &rec, FUTEX_NO_DEADLINE);
+    if (r != FSVC_QUEUED) return r;
     for (;;) {
         if (atomic_load_explicit(&rec.done, memory_order_acquire)) return rec.w.result;
         int64_t e = blocking_syscall(t, o->restart, SYS_futex, &rec.done,
@@ -248,7 +357,7 @@ bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret) {
         *ret = -EINVAL;
         return true;
     }
-    *ret = o.wait ? wait_local(fs, t, &o) : run_op(fs, t->proc, &o, NULL, 0);
+    *ret = o.wait ? wait_local(fs, t, &o) : run_op(fs, t->proc, &o, (uint32_t)t->tid, NULL, 0);
     return true;
 }
 
@@ -268,9 +377,9 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
     rec->w.id = req_id;
     rec->w.node = node;
     rec->tid = (uint32_t)t->tid;
-    r = (int)run_op(fs, t->proc, &o, rec, deadline);
+    r = (int)run_op(fs, t->proc, &o, rec->tid, rec, deadline);
     *ret = r;
-    return r != 0;
+    return r != FSVC_QUEUED;
 }
 
 bool fsvc_cancel(struct master *m, struct fsvc_wait *rec) {

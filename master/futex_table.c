@@ -168,14 +168,23 @@ static int finish(struct futex_table *t, struct futex_waiter *w, int result,
 
 /* --- operations ------------------------------------------------------- */
 
-int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t bitset,
-               uint64_t deadline, bool value_matches) {
-    if (!bitset || (addr & 3) || w->q) return -EINVAL;
-    if (!value_matches) return -EAGAIN;
+/* Whether q's waiters are PI ones (a queue holds one kind: Linux keeps
+ * PI and plain waiters of a word apart and refuses to mix them). */
+static bool q_is_pi(const struct futex_queue *q) {
+    return q && q->head && q->head->pi;
+}
+
+static int enqueue(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t bitset,
+                   uint64_t deadline, bool pi) {
     struct futex_queue *q = q_get(t, addr, true);
     if (!q) return -ENOMEM;
+    if (q->head && q->head->pi != pi) {
+        q_put(t, q);
+        return -EINVAL;
+    }
     w->bitset = bitset;
     w->deadline = deadline;
+    w->pi = pi;
     w->result = 0;
     if (deadline != FUTEX_NO_DEADLINE && heap_add(t, w)) {
         q_put(t, q);
@@ -186,12 +195,38 @@ int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uin
     return 0;
 }
 
+int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t bitset,
+               uint64_t deadline, bool value_matches) {
+    if (!bitset || (addr & 3) || w->q) return -EINVAL;
+    if (!value_matches) return -EAGAIN;
+    return enqueue(t, w, addr, bitset, deadline, false);
+}
+
+int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
+                       uint64_t deadline) {
+    if ((addr & 3) || w->q) return -EINVAL;
+    return enqueue(t, w, addr, FUTEX_BITSET_ANY, deadline, true);
+}
+
+struct futex_waiter *futex_unlock_pi(struct futex_table *t, uint64_t addr, struct futex_woken *out,
+                                     bool *more) {
+    struct futex_queue *q = q_get(t, addr, false);
+    *more = false;
+    if (!q_is_pi(q)) return NULL;
+    struct futex_waiter *w = q->head;
+    if (finish(t, w, 0, out)) return NULL;
+    *more = q->n > 0;
+    q_put(t, q);
+    return w;
+}
+
 /* Wakes matching waiters of one queue; Linux counts ++woken >= nr, so a
  * non-positive nr still wakes one. */
 static int wake_queue(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
                       struct futex_woken *out) {
     struct futex_queue *q = q_get(t, addr, false);
     if (!q) return 0;
+    if (q_is_pi(q)) return -EINVAL;
     int woken = 0;
     for (struct futex_waiter *w = q->head, *next; w; w = next) {
         next = w->next;
@@ -219,6 +254,7 @@ int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_w
     if (!cmp_ok) return -EAGAIN;
     struct futex_queue *q = q_get(t, addr, false);
     if (!q) return 0;
+    if (q_is_pi(q) || q_is_pi(q_get(t, addr2, false))) return -EINVAL;
     struct futex_queue *q2 = NULL;
     int count = 0, r = 0;
     for (struct futex_waiter *w = q->head, *next; w; w = next) {

@@ -36,7 +36,8 @@ struct futex_waiter {
     uint64_t addr;     /* the futex word it waits on (changes on requeue) */
     uint32_t bitset;   /* FUTEX_BITSET_ANY for plain FUTEX_WAIT */
     uint64_t deadline; /* absolute, or FUTEX_NO_DEADLINE */
-    int result;        /* once off the table: 0 woken, -ETIMEDOUT */
+    bool pi;           /* waits for a PI lock (futex_lock_pi_wait) */
+    int result;        /* once off the table: 0 woken (a PI waiter: owns the lock), -ETIMEDOUT */
     struct futex_waiter *prev, *next;
     struct futex_queue *q; /* NULL when not waiting */
     size_t heap_idx;       /* position in the deadline heap */
@@ -68,7 +69,8 @@ int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uin
 
 /* FUTEX_WAKE / FUTEX_WAKE_BITSET: wakes up to nr waiters on addr whose
  * bitset intersects bitset; like Linux, nr <= 0 still wakes one. Returns
- * the number woken or -EINVAL (bitset 0, misaligned). */
+ * the number woken or -EINVAL (bitset 0, misaligned, or a PI lock's
+ * waiter met: Linux refuses to wake those). */
 int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
                struct futex_woken *out);
 
@@ -86,6 +88,23 @@ int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_w
  * woken or -EINVAL. */
 int futex_wake_op(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_wake2,
                   bool cmp_true, struct futex_woken *out);
+
+/* Priority-inheritance futexes (FUTEX_LOCK_PI, LOCK_PI2, UNLOCK_PI,
+ * TRYLOCK_PI): the word is the owner's tid | FUTEX_WAITERS | ...; the
+ * caller reads and changes it under the page (taking a free lock,
+ * setting FUTEX_WAITERS before queueing, writing the new owner at a
+ * hand-off). The table keeps who waits, in FIFO order (Linux orders by
+ * priority; nothing here boosts one). */
+/* FUTEX_LOCK_PI that found the lock held: w waits for it on addr.
+ * 0 (queued), -EINVAL (misaligned, already waiting, or plain waiters
+ * on addr), -ENOMEM. */
+int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
+                       uint64_t deadline);
+/* FUTEX_UNLOCK_PI's hand-off: the first PI waiter of addr leaves the
+ * table with result 0 (into out: it owns the lock now; the caller writes
+ * its tid into the word); NULL if none waits. *more: others still wait. */
+struct futex_waiter *futex_unlock_pi(struct futex_table *t, uint64_t addr, struct futex_woken *out,
+                                     bool *more);
 
 /* The FUTEX_WAKE_OP encoding of Linux: val3 = op<<28 | cmp<<24 |
  * oparg<<12 | cmparg, op in SET ADD OR ANDN XOR (| FUTEX_OP_OPARG_SHIFT:

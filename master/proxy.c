@@ -75,9 +75,11 @@ static void write_tid(struct task *t, uint64_t addr, int tid) {
     gs_copy_out(&t->proc->mem, addr, &v, sizeof v);
 }
 
+/* The futex ops a thread may wait in (a record in the master's table). */
 static bool is_wait(int op) {
     int cmd = op & FUTEX_CMD_MASK;
-    return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
+    return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
+           cmd == FUTEX_LOCK_PI2;
 }
 
 static void *proxy_main(void *arg) {

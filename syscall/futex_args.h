@@ -13,12 +13,14 @@ struct task;
 struct futex_args {
     int cmd;       /* op & FUTEX_CMD_MASK */
     bool realtime; /* FUTEX_CLOCK_REALTIME (waits only) */
-    bool table;    /* one of the ops the master's table decides (not PI) */
-    bool wait;     /* FUTEX_WAIT or FUTEX_WAIT_BITSET */
+    bool table;    /* one of the ops the master's table decides (all but requeue-PI) */
+    bool wait;     /* may block: FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2 */
+    bool pi;       /* LOCK_PI, LOCK_PI2, UNLOCK_PI, TRYLOCK_PI */
     uint64_t uaddr, uaddr2;
     uint32_t val, val2, val3; /* val2: a[3] as a count (requeue, wake_op) */
     bool has_timeout;
-    struct timespec ts; /* as the guest gave it: relative (WAIT) or absolute */
+    struct timespec ts; /* as the guest gave it: relative (WAIT) or absolute;
+                         * LOCK_PI's is on CLOCK_REALTIME (realtime set) */
     int restart;        /* the GUEST_ERESTART* code of an interrupted wait */
 };
 

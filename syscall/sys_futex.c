@@ -1,9 +1,11 @@
 /* futex(2): guest memory is ordinary host memory of this process, so
  * the host kernel's futex on guest_base + addr has the exact semantics,
  * including PI futexes (guest tids are host tids). On the master of a
- * multi-node run the non-PI ops are decided by the cluster's futex table
- * instead (process_cluster_ops.futex, master/futex_svc.c), so that
- * threads of every node meet on the same words. */
+ * multi-node run every op but the requeue-PI pair is decided by the
+ * cluster's futex table instead (process_cluster_ops.futex,
+ * master/futex_svc.c), so that threads of every node meet on the same
+ * words (the host kernel could not take a PI lock's word on its own: it
+ * would fault on pages the DSM holds elsewhere and give up). */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -34,14 +36,19 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
     case FUTEX_WAKE_OP: o->table = true; break;
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
+        o->wait = o->table = o->pi = may_time = true;
+        o->restart = GUEST_ERESTARTNOINTR; /* Linux restarts a PI lock after a handler */
+        break;
     case FUTEX_WAIT_REQUEUE_PI: may_time = true; break;
     case FUTEX_UNLOCK_PI:
-    case FUTEX_TRYLOCK_PI:
+    case FUTEX_TRYLOCK_PI: o->table = o->pi = true; break;
     case FUTEX_CMP_REQUEUE_PI: break;
     default: return -ENOSYS;
     }
-    /* Linux takes the flag only where a timeout is absolute or measured */
-    if (o->realtime && !may_time) return -ENOSYS;
+    /* Linux takes the flag only where a timeout is absolute or measured,
+     * and not for LOCK_PI, whose clock is always CLOCK_REALTIME */
+    if (o->realtime && (!may_time || o->cmd == FUTEX_LOCK_PI)) return -ENOSYS;
+    if (o->cmd == FUTEX_LOCK_PI) o->realtime = true;
     if (may_time && a[3]) {
         o->has_timeout = true;
         if (!read_timeout) goto done;
@@ -49,7 +56,7 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
         if (o->ts.tv_sec < 0 || o->ts.tv_nsec < 0 || o->ts.tv_nsec >= 1000000000) return -EINVAL;
     }
 done:
-    if (o->wait && o->has_timeout) o->restart = GUEST_ERESTART_RESTARTBLOCK;
+    if (o->wait && !o->pi && o->has_timeout) o->restart = GUEST_ERESTART_RESTARTBLOCK;
     if (o->cmd == FUTEX_WAIT) o->val3 = FUTEX_BITSET_MATCH_ANY;
     return 0;
 }
@@ -57,8 +64,8 @@ done:
 int64_t futex_args_left_ns(const struct futex_args *o) {
     if (!o->has_timeout) return -1;
     int64_t ns = (int64_t)o->ts.tv_sec * 1000000000 + o->ts.tv_nsec;
-    if (ns < 0) ns = INT64_MAX;                 /* overflow: as good as forever */
-    if (o->cmd != FUTEX_WAIT_BITSET) return ns; /* FUTEX_WAIT: relative */
+    if (ns < 0) ns = INT64_MAX;          /* overflow: as good as forever */
+    if (o->cmd == FUTEX_WAIT) return ns; /* relative; the others absolute */
     struct timespec now;
     clock_gettime(o->realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, &now);
     int64_t left = ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);

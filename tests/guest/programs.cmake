@@ -60,12 +60,15 @@ guest_program(spinlock SRC spinlock.c)
 guest_program(threads_many SRC threads_many.c)
 # Raw futex ops between threads (in a cluster: the master's futex table)
 guest_program(futex_threads SRC futex_threads.c)
+# Priority-inheritance mutexes (FUTEX_LOCK_PI & co) between threads of different nodes
+guest_program(pi_mutex_threads SRC pi_mutex_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # False sharing with known final values (page splitting, issue 5)
 guest_program(false_sharing_threads SRC false_sharing_threads.c)
 guest_program(false_sharing_threads_lse SRC false_sharing_threads.c FLAGS -march=armv8.1-a LEVELS O2)
 # Layout changes over falsely shared (split) pages: mprotect, mremap, madvise, munmap
 guest_program(split_layout_threads SRC split_layout_threads.c)
+guest_program(split_many_threads SRC split_many_threads.c LEVELS O2)
 
 # System interface
 guest_program(file_io SRC file_io.c)

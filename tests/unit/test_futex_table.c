@@ -1,6 +1,7 @@
 /* The master's futex table: wait/wake order and counts, bitsets, requeue
  * limits, the WAKE_OP encoding (checked against the host kernel),
- * deadlines, cancellation, and growth without a fixed size. */
+ * deadlines, cancellation, PI lock waiters, and growth without a fixed
+ * size. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -277,6 +278,51 @@ static void test_timeouts(void) {
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1); /* the untimed one stays */
 }
 
+/* PI locks: FIFO hand-off one waiter at a time, `more` while others
+ * wait, timeouts and cancels leave the hand-off to the rest, and PI and
+ * plain waiters of one word are never mixed (Linux's -EINVAL). */
+static void test_pi(void) {
+    reset();
+    bool more = true;
+    CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more)); /* nobody waits */
+    CU_ASSERT_FALSE(more);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[i], A, i == 1 ? 50 : FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, FUTEX_NO_DEADLINE), -EINVAL); /* waiting */
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A + 2, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    /* plain ops refuse a PI word's waiters, and a plain waiter its queue */
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 1, FUTEX_BITSET_ANY, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, 1, true, &out), -EINVAL);
+    CU_ASSERT_EQUAL(wait_on(4, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(out.n, 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    /* first come, first owner; one per unlock */
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, A, &out, &more), &w[0]);
+    CU_ASSERT_TRUE(more);
+    CU_ASSERT_EQUAL(w[0].result, 0);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 2);
+    /* the timed one times out: the next unlock goes to the last */
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_expire(&t, 50, &out), 1);
+    CU_ASSERT_EQUAL(w[1].result, -ETIMEDOUT);
+    out.n = 0;
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, A, &out, &more), &w[2]);
+    CU_ASSERT_FALSE(more);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more));
+    /* a cancelled waiter is never handed the lock; the word's queue is
+     * plain again once its PI waiters are gone */
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[3], A, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[3]));
+    CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more));
+    CU_ASSERT_EQUAL(wait_on(4, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more)); /* a plain waiter: no owner */
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+}
+
 static void test_deadline_heap_random(void) {
     futex_table_fini(&t);
     futex_table_init(&t);
@@ -371,6 +417,7 @@ void test_register(void) {
     CU_add_test(s, "wake_op encoding vs host kernel", test_wake_op_vs_kernel);
     CU_add_test(s, "wake_op wakes", test_wake_op);
     CU_add_test(s, "timeouts", test_timeouts);
+    CU_add_test(s, "PI locks: hand-off order, timeouts, no mixing", test_pi);
     CU_add_test(s, "deadline heap, random", test_deadline_heap_random);
     CU_add_test(s, "cancel a lost node's waiters", test_cancel_node);
     CU_add_test(s, "no fixed size", test_no_fixed_size);

@@ -198,8 +198,11 @@ static int64_t lock_pi(struct fsvc *fs, struct process *p, const struct futex_ar
 
 /* FUTEX_UNLOCK_PI by thread tid, under the lock: the first waiter owns
  * the lock now (its tid in the word, FUTEX_WAITERS kept while others
- * wait, so the next unlock comes here too), or the word is 0. 0,
- * -EPERM (tid does not own it), -EFAULT, -EINVAL. */
+ * wait, so the next unlock comes here too), or the word is 0. Both keep
+ * FUTEX_OWNER_DIED: a robust lock's dying owner unlocks so
+ * (robust_list.c), and the next owner must learn it (EOWNERDEAD); glibc
+ * clears the bit itself before any ordinary unlock. 0, -EPERM (tid does
+ * not own it), -EFAULT, -EINVAL. */
 static int64_t unlock_pi(struct fsvc *fs, struct process *p, const struct futex_args *o,
                          uint32_t tid, struct futex_woken *out) {
     if (o->uaddr & 3) return -EINVAL;
@@ -208,11 +211,12 @@ static int64_t unlock_pi(struct fsvc *fs, struct process *p, const struct futex_
     int64_t r = -EPERM;
     /* only the owner changes a held word (others need this lock or a
      * free word), so the value read stays until the store */
-    if ((atomic_load(w) & FUTEX_TID_MASK) == tid) {
+    uint32_t old = atomic_load(w);
+    if ((old & FUTEX_TID_MASK) == tid) {
         bool more;
         struct futex_waiter *next = futex_unlock_pi(&fs->tab, o->uaddr, out, &more);
-        uint32_t nv = 0;
-        if (next) nv = ((struct fsvc_wait *)next)->tid | (more ? FUTEX_WAITERS : 0);
+        uint32_t nv = old & FUTEX_OWNER_DIED;
+        if (next) nv |= ((struct fsvc_wait *)next)->tid | (more ? FUTEX_WAITERS : 0);
         atomic_store(w, nv);
         r = 0;
     }

@@ -10,7 +10,8 @@
 #define LIST_LIMIT 2048 /* Linux's ROBUST_LIST_LIMIT */
 
 /* The list's words hold guest pointers whose bit 0 says the lock is a PI
- * one (no wake: the kernel's PI state does that, here the host's). */
+ * one (no wake: the kernel's PI state hands it over, here the host's; in
+ * a cluster the master's futex table, through a FUTEX_UNLOCK_PI). */
 static int fetch_entry(struct task *t, uint64_t at, uint64_t *entry, bool *pi) {
     uint64_t v;
     if (gs_copy_in(&t->proc->mem, &v, at, sizeof v)) return -EFAULT;
@@ -19,14 +20,14 @@ static int fetch_entry(struct task *t, uint64_t at, uint64_t *entry, bool *pi) {
     return 0;
 }
 
-/* FUTEX_WAKE of one waiter, made as the thread's own call would be: on a
- * slave delegated to the master, on node 0 of a cluster into its futex
- * table, else a host futex. A shared wake, as Linux's: glibc's robust
- * mutexes wait with shared futex ops. */
-static void wake_one(struct task *t, uint64_t uaddr) {
+/* FUTEX_WAKE of one waiter, or FUTEX_UNLOCK_PI, made as the thread's own
+ * call would be: on a slave delegated to the master, on node 0 of a
+ * cluster into its futex table, else a host futex. Shared ops, as
+ * Linux's: glibc's robust mutexes use shared futex ops. */
+static void futex_call(struct task *t, uint64_t uaddr, int op) {
     const struct syscall_row *row = syscall_lookup(98);
     if (!row) return;
-    const uint64_t a[6] = {uaddr, FUTEX_WAKE, 1, 0, 0, 0};
+    const uint64_t a[6] = {uaddr, (uint64_t)op, 1, 0, 0, 0};
     const struct process_cluster_ops *cl = t->proc->cluster;
     if (cl && cl->delegate && syscall_delegated(row))
         cl->delegate(t, row, a);
@@ -41,7 +42,10 @@ static void futex_death(struct task *t, uint64_t uaddr, bool pi, bool pending_op
     if (uaddr & 3) return;
     struct guest_space *gs = &t->proc->mem;
     gs_unsplit(gs, uaddr, 4);
-    bool wake = false;
+    bool wake = false, hand_over = false;
+    /* a cluster's PI waiters are in the master's table, not in a host
+     * kernel PI state: the dying owner hands the lock over itself */
+    bool table_pi = pi && t->proc->cluster;
     pthread_rwlock_rdlock(&gs->lock);
     if (gs_check_locked(gs, uaddr, 4, PROT_READ | PROT_WRITE)) {
         _Atomic uint32_t *w = (_Atomic uint32_t *)gs_host(gs, uaddr);
@@ -55,7 +59,11 @@ static void futex_death(struct task *t, uint64_t uaddr, bool pi, bool pending_op
                 break;
             }
             if (owner != (uint32_t)t->tid) break;
-            uint32_t nv = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            /* handed over: still ours until the unlock gives it (with
+             * OWNER_DIED) to the first waiter */
+            hand_over = table_pi && (old & FUTEX_WAITERS);
+            uint32_t nv =
+                hand_over ? old | FUTEX_OWNER_DIED : (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
             if (atomic_compare_exchange_weak(w, &old, nv)) {
                 wake = !pi && (old & FUTEX_WAITERS);
                 break;
@@ -63,7 +71,8 @@ static void futex_death(struct task *t, uint64_t uaddr, bool pi, bool pending_op
         }
     }
     pthread_rwlock_unlock(&gs->lock);
-    if (wake) wake_one(t, uaddr);
+    if (wake) futex_call(t, uaddr, FUTEX_WAKE);
+    if (hand_over) futex_call(t, uaddr, FUTEX_UNLOCK_PI);
 }
 
 void robust_list_exit(struct task *t) {

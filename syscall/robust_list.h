@@ -18,7 +18,10 @@ struct task;
  * were waiters (a pending op on an unowned word wakes one too). At most
  * 2048 entries (ROBUST_LIST_LIMIT); a bad pointer ends the walk. The
  * wake goes where the thread's FUTEX_WAKE would (the cluster's futex
- * service in a multi-node run). Unregisters the list. */
+ * service in a multi-node run). A PI lock with waiters in a multi-node
+ * run is handed to the first waiter instead, with FUTEX_OWNER_DIED (a
+ * FUTEX_UNLOCK_PI by the dying owner into the master's table), as
+ * Linux's PI state does at an owner's death. Unregisters the list. */
 void robust_list_exit(struct task *t);
 
 #endif

@@ -118,6 +118,8 @@ guest_native_program(fork_threads SRC fork_threads.c LEVELS O2 CLUSTER)
 guest_native_program(vfork_spawn SRC vfork_spawn.c CLUSTER)
 # robust mutexes whose owner dies (qemu-user has no robust lists)
 guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
+# ... priority-inheritance ones (a waiter is handed the lock at the owner's death)
+guest_native_program(robust_pi_mutex_thread SRC robust_pi_mutex_thread.c CLUSTER)
 
 # Sockets, event fds and memory calls
 guest_program(net_sockets SRC net_sockets.c)

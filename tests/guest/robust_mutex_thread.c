@@ -17,11 +17,16 @@
 
 static pthread_mutex_t m1, m2, m3, m4;
 
+#ifndef ROBUST_PI
+#define ROBUST_PI 0
+#endif
+
 static void init_robust(pthread_mutex_t *m)
 {
     pthread_mutexattr_t a;
     CHECK(pthread_mutexattr_init(&a) == 0);
     CHECK(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) == 0);
+    if (ROBUST_PI) CHECK(pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) == 0);
     CHECK(pthread_mutex_init(m, &a) == 0);
     pthread_mutexattr_destroy(&a);
 }

@@ -40,6 +40,11 @@ struct jit {
     unsigned features; /* JIT_F_* */
     unsigned off;      /* JIT_OFF_*: switched-off optimisations */
     FILE *perf_map;    /* SHOAL_PERF_MAP=1: /tmp/perf-PID.map for perf report */
+    /* nzchain.c: buffer offset of a block entry -> its lazy entry, of a
+     * sending exit's site -> its lazy site (open addressing, key 0 free;
+     * cleared by a flush). */
+    uint32_t *nzmap;
+    uint32_t nzmap_cap, nzmap_n;
 };
 
 static unsigned host_features(void) {
@@ -159,7 +164,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "induct")) j->off |= JIT_OFF_INDUCT; /* loop.c */
     static const char *const names[] = {"bounds", "flags", "vreg",    "pext",  "loop", "lazyexit",
                                         "ras",    "peel",  "lazycmp", "velem", "vpin", "setcc",
-                                        "vshift", "vwide", "vperm",   "vidx",  "lea"};
+                                        "vshift", "vwide", "vperm",   "vidx",  "lea",  "nzchain"};
     for (unsigned k = 0; off && k < sizeof names / sizeof names[0]; k++)
         if (strstr(off, names[k])) j->off |= 1u << k;
     const char *pm = getenv("SHOAL_PERF_MAP");
@@ -177,6 +182,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
 
 void jit_destroy(struct jit *j) {
     if (!j) return;
+    free(j->nzmap);
     munmap(j->code, j->size);
     if (j->perf_map) fclose(j->perf_map);
     free(j->recs);
@@ -194,6 +200,35 @@ static void dump_block(struct jit *j, uint64_t pc, uint32_t end) {
     if (!f) return;
     fwrite(j->code + j->used, 1, end - j->used, f);
     fclose(f);
+}
+
+static uint32_t nzmap_get(const struct jit *j, uint32_t key) {
+    for (uint32_t h = key * 2654435761u; j->nzmap_cap; h++) {
+        const uint32_t *e = &j->nzmap[2 * (h & (j->nzmap_cap - 1))];
+        if (e[0] == key) return e[1];
+        if (!e[0]) return 0;
+    }
+    return 0;
+}
+
+static void nzmap_put(struct jit *j, uint32_t key, uint32_t val) {
+    if (2 * (j->nzmap_n + 1) > j->nzmap_cap) {
+        uint32_t *old = j->nzmap, cap = j->nzmap_cap;
+        j->nzmap_cap = cap ? 2 * cap : 256;
+        j->nzmap = calloc(2 * (size_t)j->nzmap_cap, sizeof *j->nzmap);
+        SHOAL_ASSERT(j->nzmap);
+        j->nzmap_n = 0;
+        for (uint32_t k = 0; k < cap; k++)
+            if (old[2 * k]) nzmap_put(j, old[2 * k], old[2 * k + 1]);
+        free(old);
+    }
+    uint32_t h = key * 2654435761u;
+    while (j->nzmap[2 * (h & (j->nzmap_cap - 1))] && j->nzmap[2 * (h & (j->nzmap_cap - 1))] != key)
+        h++;
+    uint32_t *e = &j->nzmap[2 * (h & (j->nzmap_cap - 1))];
+    if (!e[0]) j->nzmap_n++;
+    e[0] = key;
+    e[1] = val;
 }
 
 static bool pure_op(uint8_t op) {
@@ -384,10 +419,22 @@ static void lower_body(struct jit_ctx *c) {
             ra_end_insn(c, i);
             continue;
         }
+        c->lazy_win = 0;
         if (c->lazy) {
             c->lazy_win = c->lazy[k] == LAZY_FAULT32 ? 32 : c->lazy[k] == LAZY_FAULT64 ? 64 : 0;
-            if (c->lazy[k] == LAZY_SAVE) {
-                loop_lazy_save(c, i);
+            if (c->lazy[k] == LAZY_SAVE || c->lazy[k] == LAZY_SAVE64) {
+                if (c->lazy[k] == LAZY_SAVE)
+                    loop_lazy_save(c, i);
+                else
+                    nz_save64(c, i);
+                ra_end_insn(c, i);
+                continue;
+            }
+        }
+        if (c->nz_in && (int32_t)k < c->nz_end) {
+            c->lazy_win = 64; /* the entry NZCV, in the slots */
+            if (i->op == IR_LDCPU && i->imm == CPU_OFF(nzcv)) {
+                nz_in_ldcpu(c, i);
                 ra_end_insn(c, i);
                 continue;
             }
@@ -409,15 +456,42 @@ static void lower_body(struct jit_ctx *c) {
  * (LAZY_SAVE), the store is not made (LAZY_SKIP) and the faults of those
  * accesses compute NZCV from the slots (LAZY_FAULT32/64: fault records,
  * bounds stubs). Needs pext like the stubs. Returns the marks. */
+static bool self_loop(const struct ir_block *b) {
+    if ((b->term.kind == TERM_GOTO || b->term.kind == TERM_BRCOND) &&
+        (b->term.target == b->pc || (b->term.kind == TERM_BRCOND && b->term.next == b->pc)))
+        return true;
+    for (uint32_t k = 0; k < b->n; k++)
+        if (b->insns[k].op == IR_EXITC && b->insns[k].imm == b->pc) return true;
+    return false;
+}
+
+/* An NZCV store kept to the block's end for faults and side exits
+ * (FL_STORE_END, nzchain.c) of a FLAGS_SUB used like the ones above:
+ * the FLAGS_SUB saves its operands in the 64-bit form (LAZY_SAVE64), the
+ * store is not made, the accesses after it fault with NZCV from the
+ * slots (LAZY_FAULT64), the side exits after it (LAZY_OUT) and the
+ * terminator's (*term_out) send the slots. Not in self-loops (loop.c
+ * keeps its own flags in the slots). */
+static void mark_store_end(const struct ir_block *b, uint8_t *m, const uint8_t *fl, uint32_t k,
+                           int32_t d, bool *term_out) {
+    m[d] = LAZY_SAVE64;
+    m[k] = LAZY_SKIP;
+    for (uint32_t e = k + 1; e < b->n; e++) {
+        if (fl[e] == FL_ACCESS) m[e] = LAZY_FAULT64;
+        if (b->insns[e].op == IR_EXITC && b->insns[e].sz != 32) m[e] = LAZY_OUT;
+    }
+    *term_out = true;
+}
+
 static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint8_t *fl,
-                                unsigned features) {
+                                unsigned features, bool *term_out) {
     if ((features & (JIT_F_BMI2 | JIT_F_LAHF)) != (JIT_F_BMI2 | JIT_F_LAHF)) return m;
     int32_t *def = malloc(b->ntemps * sizeof *def);
     uint32_t *uses = calloc(b->ntemps, sizeof *uses);
     SHOAL_ASSERT(def && uses);
     defs_and_uses(b, def, uses);
     for (uint32_t k = 0; k < b->n; k++) {
-        if (fl[k] != FL_STORE) continue;
+        if (fl[k] != FL_STORE && (fl[k] != FL_STORE_END || !term_out || self_loop(b))) continue;
         ir_temp f = b->insns[k].a[0];
         int32_t d = def[f];
         if (d < 0 || b->insns[d].op != IR_FLAGS_SUB) continue;
@@ -429,6 +503,10 @@ static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint
         if (!m) {
             m = calloc(b->n, 1);
             SHOAL_ASSERT(m);
+        }
+        if (fl[k] == FL_STORE_END) {
+            mark_store_end(b, m, fl, k, d, term_out);
+            continue;
         }
         m[d] = LAZY_SAVE;
         m[k] = LAZY_SKIP;
@@ -458,7 +536,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     uint8_t *fault_lazy = NULL;
     if (!(j->off & JIT_OFF_FLAGS) && b->n) {
         jit_opt_flags(b, &opt, !(j->off & JIT_OFF_LAZYEXIT),
-                      (j->off & JIT_OFF_LAZYLOOP) ? NULL : &fault_lazy);
+                      (j->off & JIT_OFF_LAZYLOOP) ? NULL : &fault_lazy,
+                      !(j->off & JIT_OFF_NZCHAIN));
         b = &opt;
     }
     c.term_fuse = find_term_fuse(b, !(j->off & JIT_OFF_SETCC));
@@ -491,7 +570,9 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
-    if (fault_lazy) c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features);
+    bool nzchain = !(j->off & JIT_OFF_NZCHAIN);
+    if (fault_lazy)
+        c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features, nzchain ? &c.term_out : NULL);
     free(fault_lazy);
     /* A self-loop's first iteration runs unpinned (peel): a block that is
      * mostly left by a side exit (a dispatch loop) then pays no pin loads
@@ -511,6 +592,21 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     lea_fuse_uses(&c);
     lower_entry(&c);
     lower_body(&c);
+    /* A second body that receives NZCV in the slots (nzchain.c), with
+     * its own entry; a peeled one's back edges also enter the loop. */
+    int32_t nz_end = nzchain && !c.loop ? nz_in_plan(&c) : -1;
+    if (nz_end >= 0 && !c.fail) {
+        ra_fini(&c);
+        vr_init(&c);
+        ra_init(&c);
+        lea_fuse_uses(&c);
+        c.pc_stored = false;
+        c.nz_in = true;
+        c.nz_end = nz_end;
+        nz_in_entry(&c);
+        lower_body(&c);
+        c.nz_in = false;
+    }
     if (peel && !c.fail) {
         ra_fini(&c);
         c.peel = false;
@@ -531,6 +627,9 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
         if (c.nrecs) memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
         atomic_store_explicit(&j->nrecs, j->nrecs + c.nrecs, memory_order_release);
         entry = j->code + c.entry_off;
+        if (c.nz_entry_off) nzmap_put(j, c.entry_off, c.nz_entry_off);
+        for (uint32_t k = 0; k < c.nnz_sites; k++)
+            nzmap_put(j, c.nz_sites[k][0], c.nz_sites[k][1]);
         if (j->perf_map) {
             fprintf(j->perf_map, "%" PRIxPTR " %x guest_%" PRIx64 "\n",
                     (uintptr_t)(j->code + j->used), (unsigned)(x86_off(&buf) - j->used), b->pc);
@@ -546,6 +645,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     free(c.side);
     free(c.exit_fuse);
     free(c.lea_fuse);
+    free(c.nz_sites);
     free(c.lazy);
     free(c.slow);
     vc_free(&c);
@@ -579,17 +679,29 @@ static void patch_rel32(uint8_t *field, const uint8_t *target) {
     __atomic_store_n((int32_t *)(void *)field, rel, __ATOMIC_RELEASE);
 }
 
+/* A sending exit (nzchain.c) to a block with a lazy entry jumps there
+ * from its lazy site, before computing NZCV. */
 void jit_chain(struct jit *j, uint64_t site, void *entry) {
-    (void)j;
-    patch_rel32((uint8_t *)(uintptr_t)site + 1, entry);
+    uint32_t lazy_site = nzmap_get(j, (uint32_t)((uint8_t *)(uintptr_t)site - j->code));
+    uint32_t lazy_entry = nzmap_get(j, (uint32_t)((uint8_t *)entry - j->code));
+    if (lazy_site && lazy_entry)
+        patch_rel32(j->code + lazy_site + 1, j->code + lazy_entry);
+    else
+        patch_rel32((uint8_t *)(uintptr_t)site + 1, entry);
 }
 
 /* The entry's nop5 becomes jmp stub: one atomic store of the aligned
  * 8-byte word that holds all 5 bytes (lower_entry places them so), so a
  * vCPU executing it sees either instruction whole. */
+static void unlink_entry(uint8_t *e);
+
 void jit_unlink(struct jit *j, void *entry) {
-    (void)j;
-    uint8_t *e = entry;
+    unlink_entry(entry);
+    uint32_t lazy_entry = nzmap_get(j, (uint32_t)((uint8_t *)entry - j->code));
+    if (lazy_entry) unlink_entry(j->code + lazy_entry); /* its stub computes NZCV first */
+}
+
+static void unlink_entry(uint8_t *e) {
     uint64_t *word = (uint64_t *)(void *)((uintptr_t)e & ~(uintptr_t)7);
     unsigned o = (unsigned)((uintptr_t)e & 7);
     uint8_t bytes[8];
@@ -614,6 +726,8 @@ void jit_flush(struct jit *j) {
     atomic_store(&j->nrecs, 0);
     j->full = false;
     j->gen++;
+    if (j->nzmap) memset(j->nzmap, 0, 2 * (size_t)j->nzmap_cap * sizeof *j->nzmap);
+    j->nzmap_n = 0;
 }
 
 _Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc) {

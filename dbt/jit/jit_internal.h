@@ -85,6 +85,7 @@ struct jit_side {
     int64_t skip;    /* guest insns of the block not run (count_insns) */
     bool pack_nzcv;  /* lazy flags: pack the host flags of the exit's cmp into cpu->nzcv */
     uint8_t lazy_sz; /* lazy loop flags: compute cpu->nzcv from JIT_LAZY_SLOT (loop.c) */
+    bool chain_nz;   /* the flags are in the slots (64-bit form): a sending exit (nzchain.c) */
 };
 
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
@@ -131,12 +132,13 @@ enum {
     JIT_OFF_LAZYLOOP = 256,
     JIT_OFF_VELEM = 512,
     JIT_OFF_VPIN = 1024,
-    JIT_OFF_SETCC = 2048,  /* SETEQ/SETNE (CBZ, TBZ) fused into the branch's jcc */
-    JIT_OFF_VSHIFT = 4096, /* SIMD shifts by immediate inline (lower_vshift.c) */
-    JIT_OFF_VWIDE = 8192,  /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
-    JIT_OFF_VPERM = 16384, /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
-    JIT_OFF_VIDX = 32768,  /* SIMD integer by-element multiplies inline (lower_vidx.c) */
-    JIT_OFF_LEA = 65536,   /* address arithmetic (ADD, ADD of a SHL by 1-3) as lea */
+    JIT_OFF_SETCC = 2048,      /* SETEQ/SETNE (CBZ, TBZ) fused into the branch's jcc */
+    JIT_OFF_VSHIFT = 4096,     /* SIMD shifts by immediate inline (lower_vshift.c) */
+    JIT_OFF_VWIDE = 8192,      /* SIMD long/wide add, sub, mul inline (lower_vwide.c) */
+    JIT_OFF_VPERM = 16384,     /* SIMD UZP/TRN/ZIP/EXT inline (lower_vperm.c) */
+    JIT_OFF_VIDX = 32768,      /* SIMD integer by-element multiplies inline (lower_vidx.c) */
+    JIT_OFF_LEA = 65536,       /* address arithmetic (ADD, ADD of a SHL by 1-3) as lea */
+    JIT_OFF_NZCHAIN = 1 << 17, /* NZCV as compare operands across chained blocks (nzchain.c) */
     /* one FPCR gate per run of adjacent scalar FP ops (lower_vop.c) */
     JIT_OFF_GATERUN = 1 << 29,
     /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
@@ -226,6 +228,15 @@ struct jit_ctx {
                                   1-3 that only it uses (one lea there), -2 on that SHL
                                   (not lowered), else -1 (switch SHOAL_JIT_DISABLE=lea) */
     bool lea;                  /* an ADD of two live registers is one lea (switch lea) */
+    /* NZCV across chained blocks (nzchain.c): the terminator's exits send
+     * the slots (term_out); lowering the receiving body (nz_in), whose
+     * entry NZCV is in the slots before insn nz_end; the sending exits'
+     * (site, lazy site) offsets and the receiving entry, for jit.c. */
+    bool term_out, nz_in;
+    int32_t nz_end;
+    uint32_t (*nz_sites)[2];
+    uint32_t nnz_sites, cap_nz_sites;
+    uint32_t nz_entry_off;
     /* Self-loop mode (loop.c): a block that branches to its own start
      * keeps its hottest guest registers in fixed host registers across
      * iterations. */
@@ -241,7 +252,7 @@ struct jit_ctx {
      * edges are jumps (fields in peel_jmp) to the pinned loop's entry. */
     bool peel;
     uint8_t npeel;
-    uint32_t peel_jmp[2];
+    uint32_t peel_jmp[4]; /* two per body: the first iteration, its receiving copy */
     /* Lazy loop flags (loop.c): the block's only NZCV store (lazy_store)
      * of a FLAGS_SUB (lazy_def) of size lazy_sz (0: none) saves a, b in
      * JIT_LAZY_SLOT; in the pinned loop (lazy_loop) it stores nothing and
@@ -312,6 +323,17 @@ uint32_t loop_nzcv_sub(uint64_t a, uint64_t b, unsigned sz);
 void ra_loop_backedge(struct jit_ctx *c);
 /* lower_term.c: a direct exit to target (chained, probed or to the dispatcher). */
 void lower_exit_to(struct jit_ctx *c, uint64_t target);
+/* The same; returns the offset of its patchable jump, or 0 for none. */
+uint32_t lower_exit_site(struct jit_ctx *c, uint64_t target);
+
+/* nzchain.c: NZCV across chained blocks (switch SHOAL_JIT_DISABLE=nzchain) */
+void nz_save64(struct jit_ctx *c, const struct ir_insn *i);
+void nz_exit(struct jit_ctx *c, uint64_t target);
+int32_t nz_in_plan(const struct jit_ctx *c);
+void nz_in_entry(struct jit_ctx *c);
+bool nz_in_temp(const struct jit_ctx *c, ir_temp t);
+int nz_in_cond(struct jit_ctx *c, unsigned cc);
+void nz_in_ldcpu(struct jit_ctx *c, const struct ir_insn *i);
 
 /* lower_redir.c: IR_REDIR (page splitting) */
 void lower_redir(struct jit_ctx *c, const struct ir_insn *i);
@@ -360,13 +382,21 @@ int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i);
 /* opt_flags.c: out = b with the NZCV traffic optimised (out->insns is
  * malloc'd; the rest of b is shared). */
 enum { LAZY_PACK = 1, LAZY_SKIP = 2, LAZY_SAVE = 3, LAZY_FAULT32 = 4, LAZY_FAULT64 = 5 };
+/* nzchain.c: a FLAGS_SUB whose operands go to the slots in the 64-bit
+ * form (the flags then leave the block through sending exits), and such
+ * a side exit. */
+enum { LAZY_SAVE64 = 6, LAZY_OUT = 7 };
 /* fault_lazy (NULL: not wanted) gets per out insn (or NULL: none)
  * FL_STORE on an NZCV store kept only for the faults of the accesses
  * (FL_ACCESS) before the store that overwrites it. */
 enum { FL_STORE = 1, FL_ACCESS = 2 };
+/* With to_end: FL_STORE_END on an NZCV store that nothing but accesses
+ * and side exits observe up to the block's end (FL_ACCESS on those
+ * accesses; nzchain.c). */
+enum { FL_STORE_END = 3 };
 
 void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits,
-                   uint8_t **fault_lazy);
+                   uint8_t **fault_lazy, bool to_end);
 void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cold(struct jit_ctx *c);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);

@@ -358,6 +358,7 @@ int lower_cond_flags(struct jit_ctx *c, const struct ir_insn *i) {
     bool w = i->sz == 64;
     unsigned cc = (unsigned)i->imm;
     int32_t imm;
+    if (i->op == IR_COND && nz_in_temp(c, i->a[0])) return nz_in_cond(c, cc & 15);
     int ra = ra_reg(c, i->a[0]);
     if (i->op == IR_COND) return cond_nzcv_flags(c, ra, cc & 15);
     if (i->op == IR_SETEQ || i->op == IR_SETNE) {

@@ -131,8 +131,12 @@ static void ras_pop(struct jit_ctx *c) {
 }
 
 void lower_exit_to(struct jit_ctx *c, uint64_t target) {
+    lower_exit_site(c, target);
+}
+
+uint32_t lower_exit_site(struct jit_ctx *c, uint64_t target) {
     struct x86_buf *b = c->buf;
-    if (loop_peel_jump(c, target)) return;
+    if (loop_peel_jump(c, target)) return 0;
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
     if (!chain && c->ibcache) {
         /* Another page: no patched chain (invalidation stays page-local),
@@ -141,7 +145,7 @@ void lower_exit_to(struct jit_ctx *c, uint64_t target) {
         jc_probe(c);
         x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
         jmp_epilogue(c);
-        return;
+        return 0;
     }
     uint32_t site = 0;
     if (chain) {
@@ -156,6 +160,16 @@ void lower_exit_to(struct jit_ctx *c, uint64_t target) {
     else
         x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
     jmp_epilogue(c);
+    return site;
+}
+
+/* An exit of the terminator: a sending one (nzchain.c) when the flags
+ * are in the slots. */
+static void term_exit(struct jit_ctx *c, uint64_t target) {
+    if (c->term_out)
+        nz_exit(c, target);
+    else
+        lower_exit_to(c, target);
 }
 
 /* IR_EXITC: test the condition, branch to an out-of-line stub. */
@@ -189,6 +203,8 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     s->skip = (int64_t)c->t[i->a[1]].c;
     s->pack_nzcv = pack;
     if (c->lazy_on && i->sz != 32) s->lazy_sz = c->lazy_sz; /* sz 32: stores its own */
+    s->chain_nz = (c->lazy && c->lazy[c->cur] == LAZY_OUT) ||
+                  (c->nz_in && (int32_t)c->cur < c->nz_end && i->sz != 32);
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, s->vmap, true);
@@ -212,7 +228,10 @@ void lower_side_exits(struct jit_ctx *c) {
         if (c->count_insns && s->skip)
             x86_alu_mi(b, ALU_SUB, true, x86_mem(REG_CPU, (int32_t)CPU_OFF(icount)),
                        (int32_t)s->skip);
-        lower_exit_to(c, s->target);
+        if (s->chain_nz)
+            nz_exit(c, s->target);
+        else
+            lower_exit_to(c, s->target);
     }
 }
 
@@ -225,12 +244,15 @@ void lower_term(struct jit_ctx *c) {
     }
     ra_writeback_all(c);
     vr_sync_all(c, false);
+    if (c->term_out && t->kind != TERM_GOTO && t->kind != TERM_BRCOND) {
+        loop_lazy_emit(b, 64); /* no sending exit here: compute the flags */
+    }
     bool call = c->ras && t->hint == HINT_CALL && t->next;
     uint32_t ras_field = 0;
     switch ((enum ir_term_kind)t->kind) {
     case TERM_GOTO:
         if (call) ras_field = ras_push(c, t->next);
-        lower_exit_to(c, t->target);
+        term_exit(c, t->target);
         if (call) ras_stub(c, ras_field, t->next);
         break;
     case TERM_GOTO_IND:
@@ -245,7 +267,7 @@ void lower_term(struct jit_ctx *c) {
     case TERM_BRCOND: {
         const struct jit_tval *v = &c->t[t->temp];
         if (v->is_const) {
-            lower_exit_to(c, v->c ? t->target : t->next);
+            term_exit(c, v->c ? t->target : t->next);
             break;
         }
         uint32_t not_taken;
@@ -257,9 +279,9 @@ void lower_term(struct jit_ctx *c) {
             x86_test_rr(b, true, RCX, RCX);
             not_taken = x86_jcc32(b, CC_E);
         }
-        lower_exit_to(c, t->target);
+        term_exit(c, t->target);
         x86_patch_rel32(b, not_taken, x86_off(b));
-        lower_exit_to(c, t->next);
+        term_exit(c, t->next);
         break;
     }
     case TERM_SVC:

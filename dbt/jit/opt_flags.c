@@ -122,7 +122,7 @@ static bool fuse_cond(struct pass *p, struct ir_insn *x) {
 }
 
 void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exits,
-                   uint8_t **fault_lazy) {
+                   uint8_t **fault_lazy, bool to_end) {
     *out = *b;
     struct pass p = {.ntemps = b->ntemps};
     /* Each insn yields at most two (a constant and a fused COND or FLAGS_SUB). */
@@ -234,6 +234,17 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
         default: break;
         }
         append(&p, &x);
+    }
+    if (fault_lazy && to_end && pending >= 0) {
+        /* kept to the end, observed by faults and side exits only: its
+         * compare's operands may leave the block instead (nzchain.c) */
+        if (!fl) fl = calloc(2 * (size_t)b->n + 1, 1);
+        SHOAL_ASSERT(fl);
+        fl[pending] = FL_STORE_END;
+        for (uint32_t e = (uint32_t)pending + 1; e < p.n; e++)
+            if (p.out[e].op == IR_LD || p.out[e].op == IR_ST || p.out[e].op == IR_LDV ||
+                p.out[e].op == IR_STV)
+                fl[e] = FL_ACCESS;
     }
     uint32_t n = 0;
     for (uint32_t k = 0; k < p.n; k++)

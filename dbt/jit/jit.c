@@ -156,6 +156,8 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "nanonly")) j->off |= JIT_OFF_NANONLY;   /* lower_vop.c */
     if (off && strstr(off, "headgate")) j->off |= JIT_OFF_HEADGATE; /* loop.c */
     if (off && strstr(off, "sdirect")) j->off |= JIT_OFF_SDIRECT;   /* lower_vop.c */
+    if (off && strstr(off, "vinplace")) j->off |= JIT_OFF_VINPLACE; /* lower_vop.c */
+    if (off && strstr(off, "pairchk")) j->off |= JIT_OFF_PAIRCHK;   /* lower_mem.c */
     if (off && strstr(off, "kpool")) j->off |= JIT_OFF_KPOOL;       /* lower_vop.c */
     if (off && strstr(off, "lazyfcmp")) j->off |= JIT_OFF_LAZYFCMP; /* loop.c */
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
@@ -567,6 +569,9 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.kpool = !(j->off & JIT_OFF_KPOOL);
     c.lazy_fcmp = !(j->off & JIT_OFF_LAZYFCMP);
     c.headgate = !(j->off & JIT_OFF_HEADGATE);
+    c.vinplace = c.vcache && !(j->off & JIT_OFF_VINPLACE);
+    c.pairchk = !(j->off & JIT_OFF_PAIRCHK);
+    c.pair_skip = UINT32_MAX;
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
     c.lazy = find_lazy(b, c.exit_fuse, c.features);

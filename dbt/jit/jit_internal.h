@@ -72,7 +72,11 @@ struct jit_cold {
     uint32_t jcc_field;
     uint32_t rec; /* index into ctx->recs */
     int8_t addr_reg;
-    uint8_t bytes; /* access size */
+    uint8_t bytes;  /* access size */
+    uint8_t pair;   /* bytes of an LDP/STP's second access checked here, or 0 */
+    uint8_t st_sz;  /* a pair's store: size in bits of the first half (0: load) */
+    int8_t val_reg; /* ... and its value: register, or -1 for val_imm */
+    int32_t val_imm;
 };
 
 /* A side exit (IR_EXITC) taken: emitted after the block's main code,
@@ -143,10 +147,15 @@ enum {
     JIT_OFF_GATERUN = 1 << 29,
     /* FADD/FSUB/FSQRT/widening FCVT results tested for NaN only (lower_vop.c) */
     JIT_OFF_NANONLY = 1 << 28,
+    /* SIMD integer results computed in the destination's cache register,
+     * operands read from theirs, LDV straight into a cached register */
+    JIT_OFF_VINPLACE = 1 << 27,
     /* a pinned loop tests FPCR once at its entry, not per FP op (loop.c) */
     JIT_OFF_HEADGATE = 1 << 26,
     /* scalar FP operands read from their cache register or cpu->v (lower_vop.c) */
     JIT_OFF_SDIRECT = 1 << 25,
+    /* LDP/STP: the second access checked with the first (lower_mem.c) */
+    JIT_OFF_PAIRCHK = 1 << 23,
     /* the scalar FP result check adds its bias from the constant pool (lower_vop.c) */
     JIT_OFF_KPOOL = 1 << 21,
     /* lazy loop flags in loops whose FCMPs write NZCV before the compare (loop.c) */
@@ -204,6 +213,9 @@ struct jit_ctx {
     bool vidx;             /* lower_vidx.c: integer by-element multiplies inline */
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
     bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
+    bool vinplace;         /* lower_vop.c, lower_mem.c: SIMD results in place (JIT_OFF_VINPLACE) */
+    bool pairchk;          /* lower_mem.c: one bounds check per LDP/STP (JIT_OFF_PAIRCHK) */
+    uint32_t pair_skip;    /* lower_mem.c: the insn whose check a pair's first access made */
     bool sdirect;          /* lower_vop.c: scalar FP sources straight from cache reg / memory */
     bool kpool;            /* lower_vop.c: check_scalar's 64-bit bias from the constant pool */
     bool headgate;         /* loop.c: the pinned loop's entry tests FPCR for its FP ops */
@@ -362,6 +374,9 @@ void lower_slow(struct jit_ctx *c);
 uint16_t vop_live_volatile(const struct jit_ctx *c, int except);
 /* test dword [cpu + fpcr], the bits that send scalar FP to the helper (ZF=1: fast) */
 void lower_fpcr_test(struct jit_ctx *c);
+/* lower_vint.c: VK_VINT3 and VK_VMISC inline, false for the helper */
+bool lower_vint3(struct jit_ctx *c, const struct ir_insn *i);
+bool lower_vmisc(struct jit_ctx *c, const struct ir_insn *i);
 /* lower_vshift.c: VK_VSHIFT inline, false for the helper */
 bool lower_vshift(struct jit_ctx *c, const struct ir_insn *i);
 /* lower_vwide.c: VK_VDIFF inline, false for the helper */

@@ -15,14 +15,21 @@
 
 /* The check of an access at guest register g's value (an aliased GETX)
  * is done once per value: a later access of at most as many bytes at the
- * same x[g] is in bounds too (guest_size never shrinks). */
-static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr) {
+ * same x[g] is in bounds too (guest_size never shrinks). `pair`: the
+ * bytes of the pair's second access, whose check this one makes (see
+ * pair_next). */
+static struct jit_cold *bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr,
+                                     unsigned pair) {
     struct x86_buf *b = c->buf;
     uint32_t field;
+    if (c->cur == c->pair_skip) {
+        c->pair_skip = UINT32_MAX; /* checked with the first access */
+        return NULL;
+    }
     int8_t g = c->t[addr].alias;
     if (g >= 0 && c->regalloc && c->fast_bounds) {
-        if (c->checked[g] >= bytes) return;
-        c->checked[g] = (uint8_t)bytes;
+        if (c->checked[g] >= bytes + pair) return NULL;
+        c->checked[g] = (uint8_t)(bytes + pair);
     }
     if (c->fast_bounds) {
         /* addr > guest_size - 16: the cold path decides exactly. */
@@ -41,7 +48,43 @@ static void bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp ad
     }
     /* The record is taken by the caller right before the access, with the
      * same register state as here. */
-    c->cold[c->ncold++] = (struct jit_cold){field, c->nrecs, (int8_t)areg, (uint8_t)bytes};
+    struct jit_cold *cl = &c->cold[c->ncold++];
+    *cl = (struct jit_cold){field, c->nrecs, (int8_t)areg, (uint8_t)bytes, (uint8_t)pair, 0, -1, 0};
+    return cl;
+}
+
+/* LDP/STP of general registers (switch SHOAL_JIT_DISABLE=pairchk): the
+ * second access, at the first one's address + bytes, is checked by the
+ * first one's compare (which covers 16 bytes; the cold path decides
+ * exactly for the whole pair). Each 64-byte iteration of glibc's
+ * memcpy/memmove loops made 16 compares for 8 pairs. The pair is one
+ * guest instruction and only register reads lie between the accesses
+ * (no SETX), so the first access's fault record is the second's; when
+ * only the second half lies outside the region, the cold path does the
+ * first (a store: its store) and raises at the second's address, as the
+ * interpreter does. Returns the second access's bytes (0: no pair) and
+ * marks it (pair_skip). */
+static unsigned pair_next(struct jit_ctx *c, const struct ir_insn *i) {
+    unsigned bytes = i->sz / 8;
+    if (!c->pairchk || !c->fast_bounds || 2 * bytes > 16) return 0;
+    for (uint32_t k = c->cur + 1; k < c->b->n && k <= c->cur + 4; k++) {
+        const struct ir_insn *n = &c->b->insns[k];
+        if (n->op == IR_GETX || n->op == IR_CONST || n->op == IR_SEXT || n->op == IR_ZEXT) continue;
+        if (n->op != i->op || n->sz != i->sz) return 0;
+        /* n's address: ADD(i's address, bytes), defined before i. */
+        for (uint32_t j = c->cur; j-- > 0 && j + 8 > c->cur;) {
+            const struct ir_insn *d = &c->b->insns[j];
+            if (!ir_op_info[d->op].has_dst || d->dst != n->a[0]) continue;
+            const struct jit_tval *off = &c->t[d->a[1]];
+            if (d->op != IR_ADD || d->sz != 64 || d->a[0] != i->a[0] || !off->is_const ||
+                off->c != bytes)
+                return 0;
+            c->pair_skip = k;
+            return bytes;
+        }
+        return 0;
+    }
+    return 0;
 }
 
 static struct x86_mem guest_mem(int areg) {
@@ -54,15 +97,16 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     int areg = ra_reg(c, i->a[0]);
     switch ((enum ir_opcode)i->op) {
     case IR_LD: {
+        unsigned pair = pair_next(c, i);
         if (c->t[i->dst].last_use < 0) {
             /* Result unused: the access still happens (it may fault). */
-            bounds_check(c, areg, bytes, i->a[0]);
+            bounds_check(c, areg, bytes, i->a[0], pair);
             ra_record(c);
             x86_load(b, i->sz, RAX, guest_mem(areg));
             break;
         }
         int d = ra_def(c, i->dst, -1);
-        bounds_check(c, areg, bytes, i->a[0]);
+        bounds_check(c, areg, bytes, i->a[0], pair);
         ra_record(c);
         x86_load(b, i->sz, d, guest_mem(areg));
         break;
@@ -71,7 +115,12 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         int32_t imm;
         bool vi = i->sz >= 32 && ra_imm32(c, i->a[1], &imm);
         int v = vi ? -1 : ra_reg(c, i->a[1]);
-        bounds_check(c, areg, bytes, i->a[0]);
+        struct jit_cold *cl = bounds_check(c, areg, bytes, i->a[0], pair_next(c, i));
+        if (cl && cl->pair) { /* the cold path may have to store the first half */
+            cl->st_sz = (uint8_t)i->sz;
+            cl->val_reg = (int8_t)v;
+            cl->val_imm = vi ? imm : 0;
+        }
         ra_record(c);
         if (vi)
             x86_store_i32(b, i->sz, guest_mem(areg), imm);
@@ -81,10 +130,25 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_LDV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
+        int vx = c->vx[i->imm];
+        if (c->vinplace && vx >= 0 && i->sz >= 32) {
+            /* Straight into v[imm]'s cache register: a faulting load
+             * leaves it unchanged, so the record (taken before) still
+             * maps its old value (movq/movd zero the upper bits). */
+            bounds_check(c, areg, bytes, i->a[0], 0);
+            ra_record(c);
+            if (i->sz == 128)
+                x86_movdqu_load(b, vx, guest_mem(areg));
+            else
+                x86_sse_rm(b, i->sz == 64 ? 0xf3 : 0x66, false,
+                           i->sz == 64 ? "\x0f\x7e" : "\x0f\x6e", 2, vx, guest_mem(areg));
+            vr_write(c, (unsigned)i->imm);
+            break;
+        }
         if (c->vcache) {
             /* Into scratch xmm0 first: the fault record must not claim
              * v[imm]'s cache register before the load completes. */
-            bounds_check(c, areg, bytes, i->a[0]);
+            bounds_check(c, areg, bytes, i->a[0], 0);
             if (i->sz >= 32) {
                 ra_record(c);
                 if (i->sz == 128)
@@ -101,7 +165,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
             break;
         }
         struct x86_mem vm_hi = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm) + 8);
-        bounds_check(c, areg, bytes, i->a[0]);
+        bounds_check(c, areg, bytes, i->a[0], 0);
         ra_record(c);
         if (i->sz == 128) {
             x86_movdqu_load(b, 0, guest_mem(areg));
@@ -115,7 +179,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_STV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
-        bounds_check(c, areg, bytes, i->a[0]);
+        bounds_check(c, areg, bytes, i->a[0], 0);
         int x = c->vx[i->imm];
         if (x >= 0) {
             if (i->sz == 128) {
@@ -149,32 +213,64 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
 }
 
+/* SIGSEGV at cl's access (its fault record's state) for address
+ * areg + off. */
+static void cold_raise(struct jit_ctx *c, const struct jit_cold *cl, int32_t off) {
+    struct x86_buf *b = c->buf;
+    const struct jit_fault_rec *r = &c->recs[cl->rec];
+    for (int h = 0; h < 16; h++)
+        if (r->map[h]) x86_store(b, 64, ra_xmem(r->map[h] - 1u), h);
+    vr_emit_stores(b, r->vmap);
+    if (r->lazy_sz) loop_lazy_emit(b, r->lazy_sz);
+    x86_mov_rr(b, true, RSI, cl->addr_reg);
+    if (off) x86_alu_ri(b, ALU_ADD, true, RSI, off);
+    x86_mov_rr(b, true, RDI, REG_CPU);
+    x86_mov_ri(b, RDX, r->pc);
+    x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)jit_raise_segv);
+    x86_call_r(b, RAX);
+}
+
+/* rax = guest_size - bytes; jumps to the returned rel8 field if that
+ * underflows, else compares areg with it. */
+static uint32_t cold_limit(struct x86_buf *b, int areg, unsigned bytes) {
+    x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
+    x86_alu_ri(b, ALU_SUB, true, RAX, (int32_t)bytes);
+    uint32_t small = x86_jcc8(b, CC_B);
+    x86_alu_rr(b, ALU_CMP, true, areg, RAX);
+    return small;
+}
+
 /* The bounds-check failure paths of the block. */
 void lower_cold(struct jit_ctx *c) {
     struct x86_buf *b = c->buf;
     for (uint32_t k = 0; k < c->ncold; k++) {
         const struct jit_cold *cl = &c->cold[k];
-        const struct jit_fault_rec *r = &c->recs[cl->rec];
         x86_patch_rel32(b, cl->jcc_field, x86_off(b));
-        if (c->fast_bounds) {
-            /* The exact test: addr <= guest_size - bytes goes back to the
-             * access (near the end of the region, or after a growth). */
-            x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
-            x86_alu_ri(b, ALU_SUB, true, RAX, cl->bytes);
-            uint32_t small = x86_jcc8(b, CC_B);
-            x86_alu_rr(b, ALU_CMP, true, cl->addr_reg, RAX);
-            uint32_t back = x86_jcc32(b, CC_BE);
-            x86_patch_rel32(b, back, cl->jcc_field + 4);
-            x86_patch_rel8(b, small, x86_off(b));
+        if (!c->fast_bounds) {
+            cold_raise(c, cl, 0);
+            continue;
         }
-        for (int h = 0; h < 16; h++)
-            if (r->map[h]) x86_store(b, 64, ra_xmem(r->map[h] - 1u), h);
-        vr_emit_stores(b, r->vmap);
-        if (r->lazy_sz) loop_lazy_emit(b, r->lazy_sz);
-        x86_mov_rr(b, true, RSI, cl->addr_reg);
-        x86_mov_rr(b, true, RDI, REG_CPU);
-        x86_mov_ri(b, RDX, r->pc);
-        x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)jit_raise_segv);
-        x86_call_r(b, RAX);
+        /* The exact test: addr <= guest_size - bytes (of the whole pair)
+         * goes back to the access (near the end of the region, or after
+         * a growth). */
+        uint32_t small = cold_limit(b, cl->addr_reg, cl->bytes + cl->pair);
+        x86_patch_rel32(b, x86_jcc32(b, CC_BE), cl->jcc_field + 4);
+        x86_patch_rel8(b, small, x86_off(b));
+        if (cl->pair) {
+            /* Only the second half outside: the first one happens. */
+            uint32_t first = cold_limit(b, cl->addr_reg, cl->bytes);
+            uint32_t out = x86_jcc8(b, CC_A);
+            if (cl->st_sz) {
+                struct x86_mem m = x86_mem_idx(REG_GBASE, cl->addr_reg, 0);
+                if (cl->val_reg >= 0)
+                    x86_store(b, cl->st_sz, m, cl->val_reg);
+                else
+                    x86_store_i32(b, cl->st_sz, m, cl->val_imm);
+            }
+            cold_raise(c, cl, cl->bytes);
+            x86_patch_rel8(b, first, x86_off(b));
+            x86_patch_rel8(b, out, x86_off(b));
+        }
+        cold_raise(c, cl, 0);
     }
 }

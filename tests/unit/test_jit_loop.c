@@ -246,17 +246,25 @@ static void test_loop_fault(void) {
  * x3 and x1 step by 64 (dst, src), x2 counts down, x5 counts up, and
  * x6-x13 carry the data loaded in one iteration to the stores of the
  * next. Loop mode pins only the induction registers x1, x2, x3, x5
- * (SHOAL_JIT_DISABLE=induct: an ordinary block). */
-static void build_copy(struct ir_block *b) {
+ * (SHOAL_JIT_DISABLE=induct: an ordinary block). `pairs`: the second
+ * address of each STP/LDP computed before the first access, as the
+ * frontend does, so the JIT checks the pair once (lower_mem.c,
+ * SHOAL_JIT_DISABLE=pairchk). */
+static void build_copy(struct ir_block *b, bool pairs) {
     ir_block_init(b, PC);
     for (unsigned k = 0; k < 4; k++) {
         insn(b, PC + 8 * k);
         ir_temp d = ir_op2(b, IR_ADD, 64, ir_getx(b, 3), ir_const(b, 16 * k));
+        ir_temp d2 = pairs ? ir_op2(b, IR_ADD, 64, d, ir_const(b, 8)) : 0;
         ir_st(b, 64, d, ir_getx(b, 6 + 2 * k));
-        ir_st(b, 64, ir_op2(b, IR_ADD, 64, d, ir_const(b, 8)), ir_getx(b, 7 + 2 * k));
+        if (!pairs) d2 = ir_op2(b, IR_ADD, 64, d, ir_const(b, 8));
+        ir_st(b, 64, d2, ir_getx(b, 7 + 2 * k));
         insn(b, PC + 8 * k + 4);
         ir_temp a = ir_op2(b, IR_ADD, 64, ir_getx(b, 1), ir_const(b, 16 * k));
-        ir_temp lo = ir_ld(b, 64, a), hi = ir_ld(b, 64, ir_op2(b, IR_ADD, 64, a, ir_const(b, 8)));
+        ir_temp a2 = pairs ? ir_op2(b, IR_ADD, 64, a, ir_const(b, 8)) : 0;
+        ir_temp lo = ir_ld(b, 64, a);
+        if (!pairs) a2 = ir_op2(b, IR_ADD, 64, a, ir_const(b, 8));
+        ir_temp hi = ir_ld(b, 64, a2);
         ir_setx(b, 7 + 2 * k, hi);
         ir_setx(b, 6 + 2 * k, lo);
     }
@@ -276,13 +284,13 @@ static void build_copy(struct ir_block *b) {
     b->term = (struct ir_term){.kind = TERM_BRCOND, .temp = cnd, .target = PC, .next = PC + 44};
 }
 
-/* Copies `n` bytes from 0 to `dst` (plus the 64 loaded before the loop);
- * a dst near the end of `mem` faults in a store. Returns the exit pc, or
- * 0 after a fault. */
+/* Copies `n` bytes from `src` to `dst` (plus the 64 loaded before the
+ * loop); a dst (src) near the end of `mem` faults in a store (load).
+ * Returns the exit pc, or 0 after a fault. */
 static uint64_t run_copy(struct jit *j, void *entry, struct cpu *c, const struct ir_block *b,
-                         uint64_t dst, uint64_t n) {
+                         uint64_t dst, uint64_t src, uint64_t n) {
     memset(c, 0, sizeof *c);
-    c->x[1] = 64, c->x[3] = dst, c->x[2] = n;
+    c->x[1] = src, c->x[3] = dst, c->x[2] = n;
     for (unsigned k = 6; k < 14; k++)
         c->x[k] = 0x1111111111111111ull * k;
     c->guest_base = mem;
@@ -297,18 +305,21 @@ static uint64_t run_copy(struct jit *j, void *entry, struct cpu *c, const struct
     return run(j, entry, c, b);
 }
 
-static void test_loop_many_regs(void) {
+static void many_regs(bool pairs) {
     static uint8_t ref_mem[sizeof mem];
-    static const char *const copy_offs[] = {NULL, "peel", "induct", "loop", "lazycmp"};
+    static const char *const copy_offs[] = {NULL, "peel", "induct", "loop", "lazycmp", "pairchk"};
     struct ir_block b;
-    build_copy(&b);
+    build_copy(&b, pairs);
     /* a whole copy; faults in the first (peeled) iteration, in the
-     * second and in a later one */
-    static const uint64_t dsts[] = {2048, sizeof mem - 40, sizeof mem - 64 - 24,
-                                    sizeof mem - 5 * 64 - 8};
+     * second and in a later one; in the stores (the first two with a
+     * pair whose first half is in the region, the second not), and in
+     * the loads (likewise) */
+    static const uint64_t dsts[] = {
+        2048, sizeof mem - 40, sizeof mem - 64 - 24, sizeof mem - 5 * 64 - 8, 2048, 2048};
+    static const uint64_t srcs[] = {64, 64, 64, 64, sizeof mem - 40, sizeof mem - 3 * 64 - 16};
     for (unsigned d = 0; d < sizeof dsts / sizeof dsts[0]; d++) {
         static struct cpu ref, c;
-        uint64_t ref_pc = run_copy(NULL, NULL, &ref, &b, dsts[d], 1024);
+        uint64_t ref_pc = run_copy(NULL, NULL, &ref, &b, dsts[d], srcs[d], 1024);
         memcpy(ref_mem, mem, sizeof mem);
         CU_ASSERT_EQUAL(ref_pc, d == 0 ? PC + 44 : 0);
         for (unsigned off = 0; off < sizeof copy_offs / sizeof copy_offs[0]; off++) {
@@ -316,7 +327,7 @@ static void test_loop_many_regs(void) {
             CU_ASSERT_PTR_NOT_NULL_FATAL(j);
             void *entry = jit_compile(j, &b);
             CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
-            CU_ASSERT_EQUAL(run_copy(j, entry, &c, &b, dsts[d], 1024), ref_pc);
+            CU_ASSERT_EQUAL(run_copy(j, entry, &c, &b, dsts[d], srcs[d], 1024), ref_pc);
             CU_ASSERT_EQUAL(memcmp(c.x, ref.x, sizeof c.x), 0);
             if (!ref_pc) CU_ASSERT_EQUAL(c.pc, ref.pc); /* the faulting insn */
             CU_ASSERT_EQUAL(c.nzcv, ref.nzcv);
@@ -327,6 +338,11 @@ static void test_loop_many_regs(void) {
         }
     }
     ir_block_free(&b);
+}
+
+static void test_loop_many_regs(void) {
+    many_regs(false);
+    many_regs(true);
 }
 
 void test_register(void) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cluster/node_stats.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/syscall.h"
@@ -172,6 +173,13 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
     fprintf(f, "},\n");
     dirsvc_stats_json(m, f);
     mfs_stats_json(m, f);
+    /* the run's effective configuration (docs/config.md), as a one-node
+     * run records it: a figure names the knobs it was taken with */
+    if (s->config) {
+        fputs("  \"config\": ", f);
+        config_write_json(s->config, f);
+        fputs(",\n", f);
+    }
     fprintf(f,
             "  \"node_count\": %u,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n"
             "  \"signal\": %d,\n  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n"

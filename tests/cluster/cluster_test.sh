@@ -196,11 +196,14 @@ stress-n4-mprotect)
     grep -q 'mprotect' "$work/n.err" || fail "no reason given"
     ;;
 stats-n2)
-    "$shoal" -n 2 --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 >"$work/n.out" 2>"$work/n.err" ||
-        fail "status $?"
+    "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
+        >"$work/n.out" 2>"$work/n.err" || fail "status $?"
     python3 - "$work/stats.json" <<'PY' || fail "stats file"
 import json, sys
 d = json.load(open(sys.argv[1]))
+# the effective configuration: an override and a default
+assert d["config"]["network"]["latency_mode"] == "added", d.get("config")
+assert d["config"]["dsm"]["forward_window"] == 256, d["config"]["dsm"]
 nodes = d["nodes"]
 assert len(nodes) == 2, nodes
 n1 = nodes[1]

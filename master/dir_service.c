@@ -151,6 +151,10 @@ static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir
     uint64_t next[64];
     size_t n = fwd_on_read(&m->fwd, node, page, next, sizeof next / sizeof next[0]), k = 0;
     for (; k < n; k++) {
+        /* a page the splitter holds (M at its own id while it splits the
+         * page, split.c) cannot be fetched: nobody would answer */
+        const struct dir_entry *e = dir_find(&m->dir, next[k]);
+        if (e && e->state == DSM_M && e->owner >= m->cfg.nodes) break;
         int r = dir_push(&m->dir, next[k], node, acts);
         if (r && r != -EEXIST) break;
     }

@@ -311,7 +311,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     layout(gs, GS_MAPPED, at, len, prot, kind);
     if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
     /* pages wholly past the end of the file fault (SIGBUS) on every node */
-    if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len);
+    if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len, fd);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;

@@ -55,16 +55,11 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
     struct gs_shared_file e = {.start = start, .end = start + len, .off = off, .fd = -1};
     if (!file_id(fd, &e.dev, &e.ino, NULL)) return; /* not a regular file: nothing to keep */
     e.shared = shared;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    if (!shared) {
-        /* read-only: the file's size (pages past its end fault) and the
-         * bytes of pages it grows into; never written */
-        e.fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (e.fd < 0) e.fd = open(path, O_PATH | O_CLOEXEC);
-    } else {
+    if (shared) {
         /* our own open file description: the guest may close fd, and its
          * flags (O_APPEND, a read-only open) must not steer our writes */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         e.fd = open(path, O_RDWR | O_CLOEXEC);
         e.writable = e.fd >= 0;
         if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -212,47 +207,92 @@ static uint64_t eof_from(const struct gs_shared_file *e, uint64_t size) {
     return fend - e->off < e->end - e->start ? e->start + (fend - e->off) : e->end;
 }
 
+/* A private mapping's record holds no descriptor of its file (it would
+ * take a guest-visible fd number for as long as the mapping lives), so
+ * its file is the one the call at hand names (call_fd: the mmap's, the
+ * write's, ...; the caller checked it is e's file), or else (truncate by
+ * path) the path it was mapped from, if that is still the same file. */
+static bool same_file_path(const struct gs_shared_file *e, struct stat *st) {
+    return e->name && !strstr(e->name, " (deleted)") && stat(e->name, st) == 0 &&
+           (uint64_t)st->st_dev == e->dev && (uint64_t)st->st_ino == e->ino;
+}
+
+/* The size of e's file now. */
+static bool rec_size(const struct gs_shared_file *e, int call_fd, uint64_t *size) {
+    uint64_t dev, ino;
+    struct stat st;
+    if (e->fd >= 0) return file_id(e->fd, &dev, &ino, size);
+    if (call_fd >= 0) return file_id(call_fd, &dev, &ino, size);
+    if (!same_file_path(e, &st)) return false;
+    *size = (uint64_t)st.st_size;
+    return true;
+}
+
+/* A descriptor to read e's file through (e's own, or opened here for the
+ * call: *tmp set, the caller closes it); -1 if none. */
+static int rec_open(const struct gs_shared_file *e, int call_fd, bool *tmp) {
+    struct stat st;
+    *tmp = false;
+    if (e->fd >= 0) return e->fd;
+    int fd = -1;
+    if (call_fd >= 0) { /* the guest's may be write-only */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", call_fd);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } else if (same_file_path(e, &st)) {
+        fd = open(e->name, O_RDONLY | O_CLOEXEC);
+    }
+    *tmp = fd >= 0;
+    return fd;
+}
+
 /* Whether e's pages past the end of its file are not the ones recorded. */
-static bool eof_stale(const struct guest_space *gs, const struct gs_shared_file *e) {
-    uint64_t dev, ino, size;
-    if (e->fd < 0 || e->mem || !file_id(e->fd, &dev, &ino, &size)) return false;
+static bool eof_stale(const struct guest_space *gs, const struct gs_shared_file *e, int call_fd) {
+    uint64_t size;
+    if (e->mem || !rec_size(e, call_fd, &size)) return false;
     uint64_t from = eof_from(e, size);
     return eof_overlaps(gs, e->start, from) || !eof_covered(gs, from, e->end);
 }
 
-/* Pages the file grew into show its bytes (zeros past its end), as a
- * first access on Linux reads them from the page cache. */
-static void fill(struct guest_space *gs, const struct gs_shared_file *e, uint64_t lo, uint64_t hi) {
+/* Pages the file grew into show its bytes (zeros past its end, and
+ * where it cannot be read), as a first access on Linux reads them from
+ * the page cache. */
+static void fill(struct guest_space *gs, const struct gs_shared_file *e, int call_fd, uint64_t lo,
+                 uint64_t hi) {
+    bool tmp;
+    int fd = rec_open(e, call_fd, &tmp);
     uint8_t buf[PAGE];
     for (uint64_t a = lo; a < hi; a += PAGE) {
-        ssize_t got = pread(e->fd, buf, PAGE, (off_t)(e->off + (a - e->start)));
+        ssize_t got = fd < 0 ? 0 : pread(fd, buf, PAGE, (off_t)(e->off + (a - e->start)));
         if (got < 0) got = 0;
         memset(buf + got, 0, PAGE - (size_t)got);
         store_forced(gs, a, buf, PAGE);
     }
+    if (tmp) close(fd);
 }
 
 /* e's pages past the end of its file are the ones recorded, on every
  * node. Lock held for writing. */
-static void eof_sync_record(struct guest_space *gs, const struct gs_shared_file *e) {
-    uint64_t dev, ino, size, lo, hi;
-    if (e->fd < 0 || e->mem || !file_id(e->fd, &dev, &ino, &size)) return;
+static void eof_sync_record(struct guest_space *gs, const struct gs_shared_file *e, int call_fd) {
+    uint64_t size, lo, hi;
+    if (e->mem || !rec_size(e, call_fd, &size)) return;
     uint64_t from = eof_from(e, size);
     /* the file grew: bytes first, then the pages open on every node */
     while (eof_first(gs, e->start, from, &lo, &hi)) {
-        fill(gs, e, lo, hi);
+        fill(gs, e, call_fd, lo, hi);
         eof_set(gs, lo, hi, false);
     }
     if (from < e->end) eof_set(gs, from, e->end, true);
 }
 
-void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end) {
+void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end, int fd) {
     for (size_t k = 0; k < gs->nsf; k++)
-        if (gs->sf[k].start < end && gs->sf[k].end > start) eof_sync_record(gs, &gs->sf[k]);
+        if (gs->sf[k].start < end && gs->sf[k].end > start) eof_sync_record(gs, &gs->sf[k], fd);
 }
 
 /* After a call that may have changed the size of fd's file (fd < 0:
- * of any file): the pages past the end of each mapping of it follow. */
+ * truncate by path, any file): the pages past the end of each mapping
+ * of it follow. */
 static void eof_after(struct guest_space *gs, int fd) {
     uint64_t dev = 0, ino = 0;
     if (fd >= 0 && !file_id(fd, &dev, &ino, NULL)) return;
@@ -260,14 +300,14 @@ static void eof_after(struct guest_space *gs, int fd) {
     pthread_rwlock_rdlock(&gs->lock);
     for (size_t k = 0; k < gs->nsf && !stale; k++) {
         const struct gs_shared_file *e = &gs->sf[k];
-        if (fd < 0 || (e->dev == dev && e->ino == ino)) stale = eof_stale(gs, e);
+        if (fd < 0 || (e->dev == dev && e->ino == ino)) stale = eof_stale(gs, e, fd);
     }
     pthread_rwlock_unlock(&gs->lock);
     if (!stale) return;
     pthread_rwlock_wrlock(&gs->lock);
     for (size_t k = 0; k < gs->nsf; k++) {
         const struct gs_shared_file *e = &gs->sf[k];
-        if (fd < 0 || (e->dev == dev && e->ino == ino)) eof_sync_record(gs, e);
+        if (fd < 0 || (e->dev == dev && e->ino == ino)) eof_sync_record(gs, e, fd);
     }
     pthread_rwlock_unlock(&gs->lock);
 }

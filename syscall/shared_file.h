@@ -67,10 +67,11 @@ void sf_move(struct guest_space *gs, uint64_t old, uint64_t len, uint64_t to);
  * there by mremap) are aliased again (gs->alias) to their file's or
  * segment's DSM pages. */
 void sf_realias(struct guest_space *gs, uint64_t start, uint64_t end);
-/* The pages of the file mappings recorded inside [start, end) that lie
- * wholly past the end of their file fault on every node (file_eof.h);
- * the ones it grew into show its bytes. */
-void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end);
+/* The pages of the file mappings recorded inside [start, end) (fd: the
+ * mmap's descriptor of their file) that lie wholly past the end of their
+ * file fault on every node (file_eof.h); the ones it grew into show its
+ * bytes. */
+void sf_eof_sync(struct guest_space *gs, uint64_t start, uint64_t end, int fd);
 /* Stores to mappings of the file fd refers to reach the file (fd < 0: every file). */
 void sf_flush_locked(struct guest_space *gs, int fd);
 

@@ -118,5 +118,30 @@ int main(void)
     munmap(shr, 2 * pg);
     munmap(prv, 2 * pg);
     close(fd);
+
+    /* a private mapping keeps no descriptor of the file; the file grows
+     * through a write-only descriptor, then shrinks by its path */
+    char name2[] = "sigbust2-XXXXXX";
+    int f2 = mkstemp(name2);
+    CHECK(f2 >= 0);
+    CHECK(write(f2, data, sizeof data) == (ssize_t)sizeof data);
+    char *p2 = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE, f2, 0);
+    CHECK(p2 != MAP_FAILED);
+    int probe = dup(1);
+    printf("after mmap: dup gets the next descriptor %d\n", probe == f2 + 1);
+    close(probe);
+    CHECK(close(f2) == 0);
+    int w2 = open(name2, O_WRONLY);
+    CHECK(w2 >= 0);
+    CHECK(pwrite(w2, "w", 1, pg + 7) == 1);
+    v = 0;
+    int f = try_access(p2 + pg + 7, 0, &v);
+    printf("grown through a write-only descriptor: private load faulted %d, '%c'\n", f,
+           v ? v : '0');
+    CHECK(truncate(name2, 10) == 0);
+    printf("truncated by its path: private load SIGBUS %d\n", try_access(p2 + pg + 7, 0, &v));
+    close(w2);
+    unlink(name2);
+    munmap(p2, 2 * pg);
     G_DONE();
 }

@@ -23,61 +23,116 @@
 static struct split_node *_Atomic g_split;
 
 static unsigned hash(uint64_t page) {
-    return (unsigned)((page * 0x9e3779b97f4a7c15ull) >> 40) & (SPLIT_TABLE - 1);
+    return (unsigned)((page * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-/* Lock-free: the entry of page, or -1. Async-signal-safe. */
-static int find(struct split_node *sn, uint64_t page) {
-    for (unsigned i = hash(page), n = 0; n < SPLIT_TABLE; i = (i + 1) & (SPLIT_TABLE - 1), n++) {
-        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
+static struct split_tab *tab(struct split_node *sn) {
+    return atomic_load_explicit(&sn->tab, memory_order_acquire);
+}
+
+/* Lock-free: the entry of page in t, or -1. Async-signal-safe. */
+static int find(const struct split_tab *t, uint64_t page) {
+    unsigned mask = t->cap - 1;
+    for (unsigned i = hash(page) & mask, n = 0; n < t->cap; i = (i + 1) & mask, n++) {
+        uint64_t k = atomic_load_explicit(&t->key[i], memory_order_acquire);
         if (k == page + 1) return (int)i;
         if (!k) return -1;
     }
     return -1;
 }
 
-/* sn->lock held: the entry of page, made if needed (state ORDINARY). */
-static int find_or_add(struct split_node *sn, uint64_t page) {
-    for (unsigned i = hash(page), n = 0; n < SPLIT_TABLE; i = (i + 1) & (SPLIT_TABLE - 1), n++) {
-        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_relaxed);
-        if (k == page + 1) return (int)i;
-        if (!k) {
-            atomic_store_explicit(&sn->key[i], page + 1, memory_order_release);
-            return (int)i;
-        }
-    }
-    return -1;
+/* Lock-free: page's state here (ORDINARY when never split). Async-signal-safe. */
+static enum split_state state_of(struct split_node *sn, uint64_t page) {
+    const struct split_tab *t = tab(sn);
+    int i = find(t, page);
+    return i < 0 ? SPLIT_ORDINARY
+                 : (enum split_state)atomic_load_explicit(&t->state[i], memory_order_acquire);
 }
 
-static unsigned slot_of(const struct split_node *sn, uint64_t shadow_page) {
-    return (unsigned)((shadow_page * DSM_PAGE_SIZE - sn->lo) / (SPLIT_SLOT_PAGES * DSM_PAGE_SIZE));
+static struct split_tab *tab_new(unsigned cap) {
+    struct split_tab *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->cap = cap;
+    t->key = calloc(cap, sizeof *t->key);
+    t->shadow = calloc(cap, sizeof *t->shadow);
+    t->state = calloc(cap, sizeof *t->state);
+    if (t->key && t->shadow && t->state) return t;
+    free(t->key);
+    free(t->shadow);
+    free(t->state);
+    free(t);
+    return NULL;
+}
+
+/* sn->lock held: a table twice as large replaces the current one, which
+ * is kept (a lock-free reader may still be in it). */
+static bool grow(struct split_node *sn) {
+    struct split_tab *old = tab(sn), *t = tab_new(old->cap * 2);
+    if (!t) return false;
+    unsigned mask = t->cap - 1;
+    for (unsigned i = 0; i < old->cap; i++) {
+        uint64_t k = atomic_load_explicit(&old->key[i], memory_order_relaxed);
+        if (!k) continue;
+        unsigned j = hash(k - 1) & mask;
+        while (atomic_load_explicit(&t->key[j], memory_order_relaxed))
+            j = (j + 1) & mask;
+        atomic_store_explicit(&t->shadow[j], atomic_load(&old->shadow[i]), memory_order_relaxed);
+        atomic_store_explicit(&t->state[j], atomic_load(&old->state[i]), memory_order_relaxed);
+        atomic_store_explicit(&t->key[j], k, memory_order_relaxed);
+    }
+    t->older = old;
+    atomic_store_explicit(&sn->tab, t, memory_order_release);
+    return true;
+}
+
+/* sn->lock held: the entry of page, made if needed (state ORDINARY), in
+ * the table *tp (the current one, after a growth); -1: out of memory. */
+static int find_or_add(struct split_node *sn, uint64_t page, struct split_tab **tp) {
+    int i = find(tab(sn), page);
+    if (i < 0 && (sn->used + 1) * 2 > tab(sn)->cap && !grow(sn)) return -1;
+    struct split_tab *t = *tp = tab(sn);
+    if (i >= 0) return i;
+    unsigned mask = t->cap - 1, j = hash(page) & mask;
+    while (atomic_load_explicit(&t->key[j], memory_order_relaxed))
+        j = (j + 1) & mask;
+    atomic_store_explicit(&t->key[j], page + 1, memory_order_release);
+    sn->used++;
+    return (int)j;
 }
 
 static bool in_area(const struct split_node *sn, uint64_t addr) {
-    return addr >= sn->lo && addr < sn->hi;
+    return addr >= sn->lo && addr < atomic_load_explicit(&sn->hi, memory_order_acquire);
 }
 
-static void wait_ordinary(struct split_node *sn, int i) {
+/* sn->lock held: is shadow page s in a slot a split page uses now? */
+static bool slot_live(struct split_node *sn, uint64_t s) {
+    unsigned g = atomic_load(&sn->grain);
+    if (!g) return false;
+    uint64_t lo = sn->lo / DSM_PAGE_SIZE, per = split_slot_pages(g);
+    return u64map_get(&sn->live, lo + (s - lo) / per * per) != NULL;
+}
+
+static void wait_ordinary(struct split_node *sn, uint64_t page) {
     pthread_mutex_lock(&sn->lock);
-    while (atomic_load(&sn->state[i]) != SPLIT_ORDINARY)
+    while (state_of(sn, page) != SPLIT_ORDINARY)
         pthread_cond_wait(&sn->cond, &sn->lock);
     pthread_mutex_unlock(&sn->lock);
 }
 
 /* An access that cannot be redirected needs page whole: ask, then wait. */
-static void unsplit_wait(struct split_node *sn, int i, uint64_t page) {
-    if (atomic_load(&sn->state[i]) == SPLIT_ON) {
+static void unsplit_wait(struct split_node *sn, uint64_t page) {
+    if (state_of(sn, page) == SPLIT_ON) {
         atomic_fetch_add(&sn->stats.releases, 1);
         sn->release(sn->ctx, page);
     }
-    wait_ordinary(sn, i);
+    wait_ordinary(sn, page);
 }
 
 /* ---- the DBT's hooks (dbt/redirect.h) ---- */
 
 static bool covers(void *opaque, uint64_t addr) {
     struct split_node *sn = opaque;
-    return in_area(sn, addr) || find(sn, addr / DSM_PAGE_SIZE) >= 0;
+    return in_area(sn, addr) || find(tab(sn), addr / DSM_PAGE_SIZE) >= 0;
 }
 
 #define SPLIT_COUNT_BATCH 64
@@ -86,8 +141,9 @@ static __thread unsigned redirected_here;
 static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
     (void)write;
     struct split_node *sn = opaque;
-    int i = find(sn, addr / DSM_PAGE_SIZE);
-    if (i < 0 || atomic_load_explicit(&sn->state[i], memory_order_acquire) != SPLIT_ON) return addr;
+    const struct split_tab *t = tab(sn);
+    int i = find(t, addr / DSM_PAGE_SIZE);
+    if (i < 0 || atomic_load_explicit(&t->state[i], memory_order_acquire) != SPLIT_ON) return addr;
     unsigned g = atomic_load_explicit(&sn->grain, memory_order_relaxed);
     uint64_t off = addr % DSM_PAGE_SIZE;
     /* straddling a grain (or the page): not redirected, it faults and
@@ -99,7 +155,7 @@ static uint64_t map(void *opaque, uint64_t addr, unsigned size, bool write) {
         atomic_fetch_add_explicit(&sn->stats.redirected, SPLIT_COUNT_BATCH, memory_order_relaxed);
         redirected_here = 0;
     }
-    return (atomic_load_explicit(&sn->shadow[i], memory_order_relaxed) + off / g) * DSM_PAGE_SIZE +
+    return (atomic_load_explicit(&t->shadow[i], memory_order_relaxed) + off / g) * DSM_PAGE_SIZE +
            off;
 }
 
@@ -111,12 +167,13 @@ static bool snapshot(void *opaque, struct dbt_redirect_inline *out) {
     out->gen = atomic_load_explicit(&sn->gen, memory_order_acquire);
     out->n = 0;
     out->grain_shift = (unsigned)__builtin_ctz(atomic_load(&sn->grain) | DSM_PAGE_SIZE);
-    for (unsigned i = 0; i < SPLIT_TABLE; i++) {
-        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
-        if (!k || atomic_load_explicit(&sn->state[i], memory_order_acquire) != SPLIT_ON) continue;
+    const struct split_tab *t = tab(sn);
+    for (unsigned i = 0; i < t->cap; i++) {
+        uint64_t k = atomic_load_explicit(&t->key[i], memory_order_acquire);
+        if (!k || atomic_load_explicit(&t->state[i], memory_order_acquire) != SPLIT_ON) continue;
         if (out->n == REDIRECT_INLINE_MAX) return false;
         out->page[out->n] = k - 1;
-        out->shadow[out->n++] = atomic_load_explicit(&sn->shadow[i], memory_order_relaxed);
+        out->shadow[out->n++] = atomic_load_explicit(&t->shadow[i], memory_order_relaxed);
     }
     return true;
 }
@@ -131,15 +188,14 @@ static bool release(void *opaque, uint64_t addr) {
      * the page itself now */
     if (in_area(sn, addr)) return true;
     uint64_t page = addr / DSM_PAGE_SIZE;
-    int i = find(sn, page);
-    if (i < 0) return false;
-    if (atomic_load(&sn->state[i]) == SPLIT_ORDINARY) {
+    if (find(tab(sn), page) < 0) return false;
+    if (state_of(sn, page) == SPLIT_ORDINARY) {
         bool again = retried_page != page;
         retried_page = page;
         return again;
     }
     retried_page = UINT64_MAX;
-    unsplit_wait(sn, i, page);
+    unsplit_wait(sn, page);
     return true;
 }
 
@@ -196,26 +252,25 @@ static void syscall_end_hook(void *opaque) {
     my_npins = 0;
 }
 
-/* The first page of [first, last] that is not ordinary, or -1. */
-static int first_split(struct split_node *sn, uint64_t first, uint64_t last, uint64_t *page) {
+/* The first page of [first, last] that is not ordinary: false when none. */
+static bool first_split(struct split_node *sn, uint64_t first, uint64_t last, uint64_t *page) {
     if (last - first < 64) {
-        for (uint64_t p = first; p <= last; p++) {
-            int i = find(sn, p);
-            if (i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+        for (uint64_t p = first; p <= last; p++)
+            if (state_of(sn, p) != SPLIT_ORDINARY) {
                 *page = p;
-                return i;
+                return true;
             }
-        }
-        return -1;
+        return false;
     }
-    for (int i = 0; i < SPLIT_TABLE; i++) {
-        uint64_t k = atomic_load_explicit(&sn->key[i], memory_order_acquire);
-        if (k && k - 1 >= first && k - 1 <= last && atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+    const struct split_tab *t = tab(sn);
+    for (unsigned i = 0; i < t->cap; i++) {
+        uint64_t k = atomic_load_explicit(&t->key[i], memory_order_acquire);
+        if (k && k - 1 >= first && k - 1 <= last && atomic_load(&t->state[i]) != SPLIT_ORDINARY) {
             *page = k - 1;
-            return i;
+            return true;
         }
     }
-    return -1;
+    return false;
 }
 
 /* guest_space's unsplit hook: every split page of [addr, addr + len) is
@@ -229,14 +284,13 @@ static void gs_unsplit_hook(void *opaque, uint64_t addr, uint64_t len, bool pin)
     if (last < first) last = UINT64_MAX / DSM_PAGE_SIZE;
     for (;;) {
         uint64_t p;
-        int i;
-        while ((i = first_split(sn, first, last, &p)) >= 0) {
+        while (first_split(sn, first, last, &p)) {
             atomic_fetch_add(&sn->stats.emulator_waits, 1);
-            unsplit_wait(sn, i, p);
+            unsplit_wait(sn, p);
         }
         if (!pin || !sn->pinning) return;
         pthread_mutex_lock(&sn->lock);
-        bool clear = first_split(sn, first, last, &p) < 0;
+        bool clear = !first_split(sn, first, last, &p);
         if (clear) pin_add(sn, first, last);
         pthread_mutex_unlock(&sn->lock);
         if (clear) return;
@@ -259,16 +313,15 @@ static bool host_fault_hook(uintptr_t host) {
     const struct guest_space *gs = &sn->dsm->proc->mem;
     if (host < (uintptr_t)gs->base || host - (uintptr_t)gs->base >= gs->size) return false;
     uint64_t page = (host - (uintptr_t)gs->base) / DSM_PAGE_SIZE;
-    int i = find(sn, page);
-    if (i < 0) return false;
-    if (atomic_load(&sn->state[i]) == SPLIT_ON) {
+    if (find(tab(sn), page) < 0) return false;
+    if (state_of(sn, page) == SPLIT_ON) {
         ssize_t w = write(sn->pipe_wr, &page, sizeof page);
         (void)w;
     }
     bool waited = false;
     for (;;) {
         uint32_t e = atomic_load(&sn->epoch);
-        if (atomic_load(&sn->state[i]) == SPLIT_ORDINARY) break;
+        if (state_of(sn, page) == SPLIT_ORDINARY) break;
         waited = true;
         futex_wait(&sn->epoch, e);
     }
@@ -298,7 +351,13 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     if (!sn) return -ENOMEM;
     sn->dsm = n;
     sn->lo = split_area_lo(n->proc->mem.size);
-    sn->hi = sn->lo + SPLIT_AREA_SIZE;
+    atomic_store(&sn->hi, sn->lo);
+    u64map_init(&sn->live);
+    sn->tab = tab_new(64);
+    if (!sn->tab) {
+        free(sn);
+        return -ENOMEM;
+    }
     sn->release = rel;
     sn->ctx = ctx;
     sn->pinning = pinning;
@@ -330,8 +389,10 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
 
 bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsigned grain) {
     struct split_node *sn = n->split;
-    if (!sn || !grain || page * DSM_PAGE_SIZE >= n->proc->mem.size ||
-        shadow * DSM_PAGE_SIZE < sn->lo || shadow * DSM_PAGE_SIZE >= sn->hi)
+    if (!sn || !grain || grain > DSM_PAGE_SIZE / 2 || (grain & (grain - 1))) return false;
+    uint64_t end = (shadow + split_slot_pages(grain)) * DSM_PAGE_SIZE;
+    if (page * DSM_PAGE_SIZE >= n->proc->mem.size || shadow * DSM_PAGE_SIZE < sn->lo ||
+        end > sn->lo + split_area_size(n->proc->mem.size))
         return false;
     atomic_store(&sn->grain, grain);
     pthread_mutex_lock(&sn->lock);
@@ -339,17 +400,22 @@ bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsign
         pthread_mutex_unlock(&sn->lock);
         return false;
     }
-    int i = find_or_add(sn, page);
-    if (i < 0 || atomic_load(&sn->state[i]) != SPLIT_ORDINARY) {
+    struct split_tab *t;
+    int i = find_or_add(sn, page, &t);
+    if (i >= 0 && atomic_load(&t->state[i]) != SPLIT_ORDINARY) { /* split already */
         pthread_mutex_unlock(&sn->lock);
-        if (i < 0)
-            log_error("dsm: split: table full, page 0x%llx not split here",
-                      (unsigned long long)page * DSM_PAGE_SIZE);
         return false;
     }
-    atomic_store(&sn->shadow[i], shadow);
-    atomic_store(&sn->slot_page[slot_of(sn, shadow)], page + 1);
-    atomic_store_explicit(&sn->state[i], SPLIT_ON, memory_order_release);
+    if (i < 0 || u64map_put(&sn->live, shadow, (void *)(uintptr_t)(page + 1))) {
+        pthread_mutex_unlock(&sn->lock);
+        log_error("dsm: split: out of memory, page 0x%llx not split here",
+                  (unsigned long long)page * DSM_PAGE_SIZE);
+        return false;
+    }
+    atomic_store(&t->shadow[i], shadow);
+    /* the area covers the slot before anything can redirect there */
+    if (end > atomic_load(&sn->hi)) atomic_store_explicit(&sn->hi, end, memory_order_release);
+    atomic_store_explicit(&t->state[i], SPLIT_ON, memory_order_release);
     atomic_fetch_add(&sn->gen, 1);
     uint64_t off = page * DSM_PAGE_SIZE;
     /* sealed first: from here a guest access is the DBT's, never a miss */
@@ -367,10 +433,11 @@ void split_node_stop(struct dsm_node *n, uint64_t page) {
     struct split_node *sn = n->split;
     if (!sn) return;
     pthread_mutex_lock(&sn->lock);
-    int i = find(sn, page);
-    if (i >= 0 && atomic_load(&sn->state[i]) == SPLIT_ON) {
-        atomic_store(&sn->slot_page[slot_of(sn, atomic_load(&sn->shadow[i]))], 0);
-        atomic_store(&sn->state[i], SPLIT_STOPPING);
+    struct split_tab *t = tab(sn);
+    int i = find(t, page);
+    if (i >= 0 && atomic_load(&t->state[i]) == SPLIT_ON) {
+        u64map_del(&sn->live, atomic_load(&t->shadow[i]));
+        atomic_store(&t->state[i], SPLIT_STOPPING);
     }
     pthread_mutex_unlock(&sn->lock);
 }
@@ -381,8 +448,9 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
     /* stale state from before the split (a request it dropped) goes */
     dsm_pages_forget(&n->pages, page, 1);
     pthread_mutex_lock(&sn->lock);
-    int i = find(sn, page);
-    bool was = i >= 0 && atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
+    struct split_tab *t = tab(sn);
+    int i = find(t, page);
+    bool was = i >= 0 && atomic_load(&t->state[i]) != SPLIT_ORDINARY;
     if (was) {
         /* this node's copies of the shadow pages go first (they left the
          * directory), and the pages are sealed: a translation that still
@@ -391,7 +459,7 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
          * a stale copy; also in a forked child, where a dropped page
          * would read as zeros (no userfaultfd there). Adjacent sealed
          * pages share one VMA. */
-        uint64_t s0 = atomic_load(&sn->shadow[i]);
+        uint64_t s0 = atomic_load(&t->shadow[i]);
         unsigned nsh = DSM_PAGE_SIZE / atomic_load(&sn->grain);
         for (unsigned k = 0; k < nsh; k++) {
             dsm_fault_drop(n->region, (s0 + k) * DSM_PAGE_SIZE);
@@ -404,8 +472,8 @@ void split_node_done(struct dsm_node *n, uint64_t page) {
         if (r)
             log_error("dsm: unsplit: unsealing page 0x%llx: %s", (unsigned long long)off,
                       strerror(-r));
-        atomic_store(&sn->slot_page[slot_of(sn, atomic_load(&sn->shadow[i]))], 0);
-        atomic_store(&sn->state[i], SPLIT_ORDINARY);
+        u64map_del(&sn->live, s0);
+        atomic_store(&t->state[i], SPLIT_ORDINARY);
         atomic_fetch_add(&sn->gen, 1);
         pthread_cond_broadcast(&sn->cond);
     }
@@ -424,7 +492,10 @@ bool split_node_on_fault(struct dsm_node *n, uint64_t page) {
         /* a shadow page: the directory's, unless its page was unsplit
          * (an instruction mapped to it before): then the faulting
          * instruction must run again and map anew */
-        if (atomic_load(&sn->slot_page[slot_of(sn, page)])) return false;
+        pthread_mutex_lock(&sn->lock);
+        bool live = slot_live(sn, page);
+        pthread_mutex_unlock(&sn->lock);
+        if (live) return false;
         /* a request sent before the unsplit is answered before the master
          * gathers the page: let the fault wait for it as usual (sealed,
          * the page could not be copied out for that gathering) */
@@ -435,10 +506,9 @@ bool split_node_on_fault(struct dsm_node *n, uint64_t page) {
         dsm_fault_seal(n->region, addr, true);
         return true;
     }
-    if (find(sn, page) < 0) return false;
+    if (find(tab(sn), page) < 0) return false;
     pthread_mutex_lock(&sn->lock);
-    int i = find(sn, page);
-    bool mine = atomic_load(&sn->state[i]) != SPLIT_ORDINARY;
+    bool mine = state_of(sn, page) != SPLIT_ORDINARY;
     if (mine) dsm_fault_seal(n->region, addr, true);
     pthread_mutex_unlock(&sn->lock);
     return mine;

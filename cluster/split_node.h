@@ -22,8 +22,8 @@
  *
  * The table of split pages is read without a lock (translated code may
  * call `map` on every redirected access): entries are added, never removed
- * (an unsplit page keeps its key with state ORDINARY), and it is bounded
- * by the master's number of shadow slots. */
+ * (an unsplit page keeps its key with state ORDINARY); it grows with the
+ * pages ever split here. */
 #ifndef SHOAL_CLUSTER_SPLIT_NODE_H
 #define SHOAL_CLUSTER_SPLIT_NODE_H
 
@@ -36,17 +36,25 @@
 
 struct dsm_node;
 
-/* The shadow area: SPLIT_SLOTS slots of SPLIT_SLOT_PAGES guest pages (one
- * per grain at the smallest grain), in the middle of the guest space, far
- * from the loader (bottom), the stack and mmap placement (top). The master
- * maps it as an ordinary anonymous guest mapping, so placement avoids it
- * and every node has it from the set-up. Slots are never reused. */
-#define SPLIT_SLOTS      256
-#define SPLIT_SLOT_PAGES 512
-#define SPLIT_TABLE      1024 /* > 2 * SPLIT_SLOTS: open addressing stays short */
-#define SPLIT_AREA_SIZE  ((uint64_t)SPLIT_SLOTS * SPLIT_SLOT_PAGES * DSM_PAGE_SIZE)
+/* The shadow area: from the middle of the guest space (far from the
+ * loader at the bottom, the stack and mmap placement at the top) up to an
+ * eighth of the space further, mapped by the master in chunks of
+ * SPLIT_CHUNK_SIZE as ordinary anonymous guest mappings: the first at
+ * the set-up, the next ones when the free slots run low (slaves get them
+ * as any layout change). A slot (one split page) is DSM_PAGE_SIZE / grain
+ * pages. Slots are never reused: a late access through a stale mapping
+ * finds a dead slot, never another page's data; the area is used up only
+ * after size / 8 / slot bytes splits (524288 at the default 512 GiB space
+ * and a 128-byte grain). */
+#define SPLIT_CHUNK_SIZE (32ull << 20)
 static inline uint64_t split_area_lo(uint64_t space_size) {
     return space_size / 2;
+}
+static inline uint64_t split_area_size(uint64_t space_size) {
+    return space_size / 8;
+}
+static inline uint64_t split_slot_pages(unsigned grain) {
+    return DSM_PAGE_SIZE / grain;
 }
 
 enum split_state {
@@ -63,15 +71,29 @@ struct split_stats {
     _Atomic uint64_t emulator_waits; /* emulator accesses that waited for an unsplit */
 };
 
+/* The table of pages split here, by page; open addressing, read without a
+ * lock. It grows (doubling, under split_node.lock) by replacing the
+ * table: a reader may still hold the one it replaced, so replaced tables
+ * are kept (`older`; all of them together less than twice the last). */
+struct split_tab {
+    unsigned cap; /* a power of two */
+    struct split_tab *older;
+    _Atomic uint64_t *key;    /* page + 1; 0: empty */
+    _Atomic uint64_t *shadow; /* page number of S_0 */
+    _Atomic uint8_t *state;   /* enum split_state */
+};
+
 struct split_node {
     struct dsm_node *dsm;
-    uint64_t lo, hi; /* the shadow area, guest addresses */
+    /* the shadow area, guest addresses: [lo, hi) holds every slot a split
+     * used here (hi only grows) */
+    uint64_t lo;
+    _Atomic uint64_t hi;
     _Atomic unsigned grain;
-    _Atomic uint64_t key[SPLIT_TABLE];       /* page + 1; 0: empty */
-    _Atomic uint64_t shadow[SPLIT_TABLE];    /* page number of S_0 */
-    _Atomic uint8_t state[SPLIT_TABLE];      /* enum split_state */
-    _Atomic uint64_t slot_page[SPLIT_SLOTS]; /* page + 1 of a live slot, 0: dead or unused */
-    pthread_mutex_t lock;                    /* table writers; waiters for an unsplit */
+    struct split_tab *_Atomic tab;
+    unsigned used;        /* keys in tab (lock) */
+    struct u64map live;   /* S_0 -> page + 1 of each slot in use (lock) */
+    pthread_mutex_t lock; /* table writers; waiters for an unsplit */
     pthread_cond_t cond;
     /* bumped and futex-woken when a page becomes ordinary again (the
      * host-fault hook waits on it in a signal handler) */

@@ -25,8 +25,14 @@
  *    P an ordinary page on every node. A page is split at most once (the
  *    detector reports it once): a page that keeps needing the emulator
  *    does not thrash.
- * Shadow slots are never reused (SPLIT_SLOTS per run): a late access
- * through a stale mapping finds a dead slot, never another page's data. */
+ * Shadow slots are never reused: a late access through a stale mapping
+ * finds a dead slot, never another page's data. The shadow area grows
+ * instead (cluster/split_node.h): a second thread, the grower, maps its
+ * next chunk when the free slots run low, as any guest mmap (the splitter
+ * cannot: a guest thread holding the guest space's lock may be waiting
+ * for an unsplit only the splitter makes). A page detected while no slot
+ * is free is not split; the detector reports it again at its next
+ * conflict, when the grower has had time to map more. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -65,13 +71,19 @@ struct msplit {
     pthread_cond_t cond; /* with dir_lock: jobs, writebacks, acks */
     struct job *head, *tail;
     struct u64map pages; /* page -> struct mpage *: split, or on the way in or out */
-    unsigned slots_used, grain;
+    unsigned grain;
+    uint64_t slot_bytes;      /* split_slot_pages(grain) pages */
+    uint64_t next_slot;       /* slots are used in order, never again */
+    uint64_t mapped_hi, top;  /* the shadow area mapped: [lo, mapped_hi); reserved up to top */
+    pthread_cond_t grow_cond; /* with dir_lock: the grower's */
+    bool grow_wanted, grow_failed;
     unsigned frozen; /* a fork is being prepared: no new splits */
     uint64_t lo;     /* the shadow area */
     uint64_t req_seq;
     struct {
         uint64_t split, unsplit, releases, no_slot, skipped, abandoned;
         uint64_t first_owned, first_shared; /* shadow pages given out at a split */
+        uint64_t chunks;                    /* shadow area chunks mapped after the set-up */
     } stats;
 };
 
@@ -170,17 +182,57 @@ static uint64_t readers_of(struct master *m, uint64_t page) {
     return mask;
 }
 
+/* dir_lock held: the grower maps the next chunk unless it is at it, the
+ * area is used up, or a guest mapping took the place. */
+static void want_grow(struct msplit *ms) {
+    if (ms->grow_wanted || ms->grow_failed || ms->mapped_hi >= ms->top) return;
+    ms->grow_wanted = true;
+    pthread_cond_signal(&ms->grow_cond);
+}
+
+static void *grower(void *arg) {
+    struct master *m = arg;
+    struct msplit *ms = m->msplit;
+    pthread_mutex_lock(&m->dir_lock);
+    for (;;) {
+        while (!ms->grow_wanted)
+            pthread_cond_wait(&ms->grow_cond, &m->dir_lock);
+        uint64_t at = ms->mapped_hi, len = ms->top - at;
+        if (len > SPLIT_CHUNK_SIZE) len = SPLIT_CHUNK_SIZE;
+        pthread_mutex_unlock(&m->dir_lock);
+        /* an ordinary guest mapping (the layout hook maps it on every
+         * node), where the guest has none */
+        int64_t r =
+            gs_mmap(&m->proc->mem, at, len, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+        gs_syscall_end(&m->proc->mem);
+        pthread_mutex_lock(&m->dir_lock);
+        if (r == (int64_t)at) {
+            ms->mapped_hi = at + len;
+            ms->stats.chunks++;
+        } else {
+            ms->grow_failed = true;
+            log_error("dsm: split: cannot map more shadow pages at 0x%llx: %s; no more splits",
+                      (unsigned long long)at, r < 0 ? strerror((int)-r) : "placed elsewhere");
+        }
+        ms->grow_wanted = false;
+    }
+    return NULL;
+}
+
 /* dir_lock held. */
 static void do_split(struct master *m, uint64_t page) {
     struct msplit *ms = m->msplit;
     uint64_t addr = page * DSM_PAGE_SIZE;
     if (ms->frozen || u64map_get(&ms->pages, page) || !dir_find(&m->dir, page)) return;
-    if ((addr >= ms->lo && addr < ms->lo + SPLIT_AREA_SIZE) || dsm_node_in_exec(&m->dsm, addr)) {
+    if ((addr >= ms->lo && addr < ms->top) || dsm_node_in_exec(&m->dsm, addr)) {
         ms->stats.skipped++; /* a shadow page, or one that may hold code */
         return;
     }
-    if (ms->slots_used >= SPLIT_SLOTS) {
+    if (ms->lo + (ms->next_slot + 1) * ms->slot_bytes > ms->mapped_hi) {
         ms->stats.no_slot++;
+        fs_rearm(&m->fs, page); /* reported again at its next conflict */
+        want_grow(ms);
         return;
     }
     struct mpage *mp = calloc(1, sizeof *mp);
@@ -201,7 +253,7 @@ static void do_split(struct master *m, uint64_t page) {
         wait_dir(m);
     }
     unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
-    uint64_t shadow = ms->lo / DSM_PAGE_SIZE + (uint64_t)ms->slots_used * SPLIT_SLOT_PAGES;
+    uint64_t shadow = (ms->lo + ms->next_slot * ms->slot_bytes) / DSM_PAGE_SIZE;
     const uint8_t *hp = home(m, page);
     for (unsigned i = 0; i < n; i++) {
         uint8_t *h = page_pool_get(&m->home_pool);
@@ -223,7 +275,9 @@ static void do_split(struct master *m, uint64_t page) {
         ms->stats.abandoned++;
         return;
     }
-    ms->slots_used++;
+    ms->next_slot++;
+    /* a chunk ahead: the grower maps the next one while this one lasts */
+    if (ms->mapped_hi - ms->lo - ms->next_slot * ms->slot_bytes < SPLIT_CHUNK_SIZE) want_grow(ms);
     drop_page(m, page);
     mp->state = MP_SPLIT;
     mp->shadow = shadow;
@@ -314,17 +368,23 @@ int msplit_start(struct master *m) {
     if (!ms) return -ENOMEM;
     pthread_cond_init(&ms->cond, NULL);
     u64map_init(&ms->pages);
+    pthread_cond_init(&ms->grow_cond, NULL);
     ms->grain = m->fs.cfg.grain;
+    ms->slot_bytes = split_slot_pages(ms->grain) * DSM_PAGE_SIZE;
     ms->lo = split_area_lo(m->proc->mem.size);
-    /* an ordinary guest mapping: placement avoids it and every node maps
-     * it from the set-up */
-    int r = gs_map_fixed(&m->proc->mem, ms->lo, SPLIT_AREA_SIZE, PROT_READ | PROT_WRITE, GVMA_ANON);
+    ms->top = ms->lo + split_area_size(m->proc->mem.size);
+    ms->mapped_hi = ms->lo + SPLIT_CHUNK_SIZE;
+    /* the first chunk: an ordinary guest mapping, which placement avoids
+     * and every node maps from the set-up */
+    int r =
+        gs_map_fixed(&m->proc->mem, ms->lo, SPLIT_CHUNK_SIZE, PROT_READ | PROT_WRITE, GVMA_ANON);
     if (r) {
         free(ms);
         return r;
     }
     m->msplit = ms;
-    return -thread_start_detached(NULL, 0, splitter, m);
+    r = thread_start_detached(NULL, 0, grower, m);
+    return -(r ? r : thread_start_detached(NULL, 0, splitter, m));
 }
 
 void msplit_release(void *ctx, uint64_t page) {
@@ -427,7 +487,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
              releases = ms ? ms->stats.releases : 0, no_slot = ms ? ms->stats.no_slot : 0,
              skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0,
              first_owned = ms ? ms->stats.first_owned : 0,
-             first_shared = ms ? ms->stats.first_shared : 0;
+             first_shared = ms ? ms->stats.first_shared : 0, chunks = ms ? ms->stats.chunks : 0,
+             slots = ms ? ms->next_slot : 0;
     size_t now = 0; /* split, or on the way out (not those on the way in) */
     uint64_t key;
     void *v;
@@ -438,7 +499,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
             "  \"split\": {\"pages_split\": %" PRIu64 ", \"pages_unsplit\": %" PRIu64
             ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
             ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"first_owned\": %" PRIu64
-            ", \"first_shared\": %" PRIu64 ", \"node0\": %s},\n",
+            ", \"first_shared\": %" PRIu64 ", \"slots_used\": %" PRIu64
+            ", \"chunks_added\": %" PRIu64 ", \"node0\": %s},\n",
             split, unsplit, now, releases, no_slot, skipped, abandoned, first_owned, first_shared,
-            node0);
+            slots, chunks, node0);
 }

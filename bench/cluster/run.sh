@@ -99,6 +99,10 @@ PY
 read -r rf2_p50 rf2_guest rf2_mean <<<"$(remote_fault 2 master)"
 read -r rf3_p50 rf3_guest rf3_mean <<<"$(remote_fault 3 slave -o dsm.direct_transfer=off)"
 read -r rf3d_p50 rf3d_guest rf3d_mean <<<"$(remote_fault 3 slave -o dsm.direct_transfer=on)"
+# the issue's 1 GbE with a 55 us round trip (latency_mode total: the link's
+# whole RTT); the model is RTT + one page at 1 Gbit/s = 54 + 32.8 us
+read -r rfg_p50 rfg_guest rfg_mean <<<"$(remote_fault 2 master -o network.latency_us=27 \
+    -o network.bandwidth_mbit=1000)"
 pp_us=$("$pingpong" -n 5000 -w 500 | tail -1 | cut -d, -f4)
 "$shoal" -n 2 "$work/remote_walk" $walk_mib >"$work/walk.out"
 walk_us=$(sed -n 's/.*us_per_page=\([0-9.]*\).*/\1/p' "$work/walk.out" | head -1)
@@ -109,6 +113,8 @@ echo "remote_fault,DSM read miss p50 (owner another slave),3,,$rf3_p50 us"
 echo "remote_fault,guest-observed fault median (owner another slave),3,,$rf3_guest us"
 echo "remote_fault,DSM read miss p50 (owner another slave, direct transfer),3,,$rf3d_p50 us"
 echo "remote_fault,guest-observed fault median (owner another slave, direct transfer),3,,$rf3d_guest us"
+echo "remote_fault,DSM read miss p50 (owner master; emulated 1 GbE 55 us RTT, model 86.8 us),2,,$rfg_p50 us"
+echo "remote_fault,guest-observed fault median (owner master; emulated 1 GbE),2,,$rfg_guest us"
 echo "net_pingpong,16 B / 4 KiB TCP round trip (median),2,,$pp_us us"
 echo "remote_walk,guest time per page read byte by byte with forwarding ($walk_mib MiB),2,,$walk_us us"
 fault_us=$rf2_p50

@@ -4,7 +4,8 @@
  * 4 KiB payload). Prints CSV, one row per setting:
  *
  *   latency_us,bandwidth_mbit,rtt_model_us,rtt_min_us,rtt_median_us,
- *   mbit_model,mbit_measured,page_fault_model_us,latency_mode,base_us
+ *   mbit_model,mbit_measured,page_fault_model_us,latency_mode,base_us,
+ *   page_fetch_min_us,page_fetch_median_us
  *
  * rtt_model_us is 2 x latency: with latency_mode total (the default) the
  * link's whole round trip; with added, the raw loopback RTT (row 0,0)
@@ -13,6 +14,10 @@
  * grant each way plus one page's serialization. base_us: the real
  * transport's one-way latency as the slave's link calibrated it (0: not
  * calibrated). The pings start once both links have calibrated.
+ * page_fetch: the transport's share of a remote page fault, measured: a
+ * page_request answered by a page_grant carrying a page (as many as
+ * pings), from the request's send to the grant's arrival; a DSM read
+ * miss at the same setting costs this plus the DSM's own work.
  *
  *   emul_check                      a sweep: raw, 1 GbE/55 us, 100 Gb/3 us, 100 Mbit/1 ms
  *   emul_check LAT_US MBIT [PINGS [PAGES [total|added]]]   one setting */
@@ -33,16 +38,25 @@ struct ep {
     pthread_cond_t cv;
     unsigned up, nrx, lost;
     uint64_t last_ns;
-    int echo;
+    int echo; /* 1: echo each page_request; 2: answer it with a page_grant and a page */
 };
 
 static void on_msg(struct net_conn *c, struct net_frame *f, void *arg) {
     struct ep *e = arg;
-    if (e->echo) {
+    if (e->echo == 1) {
         Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
         env.msg_case = f->env->msg_case;
         env.page_request = f->env->page_request;
         net_send(c, &env);
+    } else if (e->echo == 2) {
+        static uint8_t page[NET_PAGE_SIZE];
+        Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        g.req_id = f->env->page_request->req_id;
+        g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &g;
+        net_send_page(c, &env, page);
     }
     pthread_mutex_lock(&e->mu);
     e->nrx++;
@@ -139,6 +153,16 @@ static int run(const struct net_key *key, struct net_emul_config emul, unsigned 
     }
     qsort(rtt, pings, sizeof *rtt, cmp_u64);
 
+    uint64_t *fetch = calloc(pings, sizeof *fetch);
+    m.echo = 2;
+    for (unsigned i = 0; i < pings; i++) {
+        rq.req_id = pings + i;
+        uint64_t t0 = net_emul_now_ns();
+        if (net_send(c, &env) || wait_count(&s, &s.nrx, pings + i + 1)) return -1;
+        fetch[i] = s.last_ns - t0;
+    }
+    qsort(fetch, pings, sizeof *fetch, cmp_u64);
+
     m.echo = 0;
     static uint8_t page[NET_PAGE_SIZE];
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
@@ -157,13 +181,14 @@ static int run(const struct net_key *key, struct net_emul_config emul, unsigned 
     double secs = (m.last_ns - t0) / 1e9;
 
     double fault_us = 2.0 * emul.latency_us + net_emul_wire_ns(&emul, NET_PAGE_SIZE) / 1e3;
-    printf("%llu,%llu,%llu,%.1f,%.1f,%llu,%.1f,%.1f,%s,%.1f\n", (unsigned long long)emul.latency_us,
-           (unsigned long long)emul.bandwidth_mbit, (unsigned long long)(2 * emul.latency_us),
-           rtt[0] / 1e3, rtt[pings / 2] / 1e3, (unsigned long long)emul.bandwidth_mbit,
-           bytes * 8 / secs / 1e6, fault_us,
+    printf("%llu,%llu,%llu,%.1f,%.1f,%llu,%.1f,%.1f,%s,%.1f,%.1f,%.1f\n",
+           (unsigned long long)emul.latency_us, (unsigned long long)emul.bandwidth_mbit,
+           (unsigned long long)(2 * emul.latency_us), rtt[0] / 1e3, rtt[pings / 2] / 1e3,
+           (unsigned long long)emul.bandwidth_mbit, bytes * 8 / secs / 1e6, fault_us,
            emul.latency_mode == NET_EMUL_ADDED ? "added" : "total",
-           net_conn_base_latency_ns(c) / 1e3);
+           net_conn_base_latency_ns(c) / 1e3, fetch[0] / 1e3, fetch[pings / 2] / 1e3);
     fflush(stdout);
+    free(fetch);
     free(rtt);
     if (mc) net_conn_unref(mc);
     net_conn_unref(c);
@@ -180,7 +205,8 @@ int main(int argc, char **argv) {
     struct net_key key;
     if (net_key_generate(&key)) return 1;
     puts("latency_us,bandwidth_mbit,rtt_model_us,rtt_min_us,rtt_median_us,mbit_model,"
-         "mbit_measured,page_fault_model_us,latency_mode,base_us");
+         "mbit_measured,page_fault_model_us,latency_mode,base_us,page_fetch_min_us,"
+         "page_fetch_median_us");
     if (argc >= 3) {
         struct net_emul_config e = {strtoull(argv[1], NULL, 0), strtoull(argv[2], NULL, 0),
                                     argc > 5 && !strcmp(argv[5], "added") ? NET_EMUL_ADDED

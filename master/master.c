@@ -89,19 +89,8 @@ static void send_exit(struct master *m, int status, int sig) {
 
 static void print_summary(struct master *m);
 
-/* process_exit / process_die_of_signal on the master, from any thread:
- * every slave is told, and given exit_ms to go. */
-static void master_on_exit(struct process *p, int status, int sig) {
-    struct master *m = p->cluster_ctx;
-    if (atomic_exchange(&m->exiting, 1)) {
-        /* another thread is ending the run: it exits the process */
-        for (;;)
-            pause();
-    }
-    /* slaves closing their connections now is the plan, not news */
-    log_set_level(LOG_ERROR);
-    /* statistics first: after the Exit the slaves are gone */
-    if (m->cfg.verbose || p->stats.path) mstats_collect(m, DEFAULT(m->cfg.timeouts.exit_ms, 2000));
+/* Every slave is told the run ends, given exit_ms to go, and reaped. */
+static void end_slaves(struct master *m, int status, int sig) {
     send_exit(m, status, sig);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -118,13 +107,46 @@ static void master_on_exit(struct process *p, int status, int sig) {
     pthread_mutex_unlock(&m->lock);
     reap_children(m, ms);
     cleanup_files(m);
+}
+
+/* The run ends here: another thread that tries too waits for the
+ * process to go. */
+static void claim_end(struct master *m) {
+    if (atomic_exchange(&m->exiting, 1)) {
+        for (;;)
+            pause();
+    }
+    /* slaves closing their connections now is the plan, not news */
+    log_set_level(LOG_ERROR);
+}
+
+/* process_exit / process_die_of_signal on the master, from any thread:
+ * every slave is told, and given exit_ms to go. */
+static void master_on_exit(struct process *p, int status, int sig) {
+    struct master *m = p->cluster_ctx;
+    claim_end(m);
+    /* statistics first: after the Exit the slaves are gone */
+    if (m->cfg.verbose || p->stats.path) mstats_collect(m, DEFAULT(m->cfg.timeouts.exit_ms, 2000));
+    end_slaves(m, status, sig);
     if (m->cfg.verbose) print_summary(m);
+}
+
+/* execve on the master (a node-0 thread, or a proxy for a remote one):
+ * the new program runs here alone, so the slaves end first, as at an
+ * exit: the new program must not find them among its children (its
+ * wait4(-1) would reap one), and their threads die with the old image
+ * as Linux's exec kills every other thread. */
+static void master_on_exec(struct process *p) {
+    struct master *m = p->cluster_ctx;
+    claim_end(m);
+    end_slaves(m, 0, 0);
 }
 
 static const struct process_cluster_ops master_ops = {
     .delegate = NULL,
     .clone_thread = proxy_clone_thread,
     .on_exit = master_on_exit,
+    .on_exec = master_on_exec,
     .sigaction_changed = msig_sigaction_changed,
     .signal_remote = msig_signal_remote,
     .futex = fsvc_futex,

@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "syscall/host_signal.h"
 #include "syscall/proc_files.h"
+#include "syscall/shared_file.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
 #include "syscall/vfork.h"
@@ -205,7 +208,23 @@ static int64_t do_execve(struct task *t, const char *gpath, uint64_t argv_addr,
     if (!r) {
         if (t->proc->strace) fflush(stderr);
         vfork_report(t->proc); /* a vfork parent goes on once this succeeds */
+        const struct process_cluster_ops *cl = t->proc->cluster;
+        if (cl && cl->on_exec) {
+            /* a cluster: shared mappings' stores reach their files while
+             * every node can still hand back pages, then the other nodes
+             * end (the new program runs on this one alone) */
+            sf_flush_all(&t->proc->mem);
+            cl->on_exec(t->proc);
+        }
         r = host_result(execve("/proc/self/exe", hargv.v, envp.v));
+        if (cl && cl->on_exec) {
+            /* past the point of no return: the other nodes are gone, as
+             * Linux kills a process whose exec fails after it let go of
+             * its old image */
+            fflush(NULL);
+            host_signal_die(SIGSEGV);
+            _exit(128 + SIGSEGV);
+        }
     }
     strv_free(&argv);
     strv_free(&envp);

@@ -66,6 +66,10 @@ struct process_cluster_ops {
     /* The process ends with this status (sig 0) or signal: every node
      * must end. Called before this node exits. */
     void (*on_exit)(struct process *p, int status, int sig);
+    /* The master: execve replaces the process by a lone one on this
+     * node (docs/cluster.md), so every other node ends now, and is gone
+     * (its host process reaped) when this returns. */
+    void (*on_exec)(struct process *p);
     /* The master: the action of sig changed (rt_sigaction); every node
      * must have it before the syscall returns. */
     void (*sigaction_changed)(struct process *p, int sig);
@@ -82,7 +86,7 @@ struct process_cluster_ops {
     int (*signal_remote)(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
     /* The master of a multi-node run: futex(2) with args a, decided by
      * the cluster's futex table (*ret its result); false: an op it leaves
-     * to the host kernel as a lone process would (PI futexes). */
+     * to the host kernel as a lone process would (the requeue-PI ops). */
     bool (*futex)(struct task *t, const uint64_t *a, int64_t *ret);
     /* fork/vfork/clone without CLONE_THREAD (thread.c): before the host
      * fork, make every readable guest page hold valid contents in this

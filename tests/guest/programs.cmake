@@ -32,6 +32,7 @@ guest_program(neon_perm_all SRC neon_perm_all.c)
 guest_program(neon_mul_lane SRC neon_mul_lane.c)
 guest_program(neon_inplace SRC neon_inplace.c)
 guest_program(simd_ld1_fault SRC simd_ld1_fault.c)
+guest_program(simd_ldr_fault_regs SRC simd_ldr_fault_regs.c)
 guest_program(vec_loops SRC vec_loops.c LEVELS O0 O2 O3)
 
 # libc
@@ -133,6 +134,8 @@ guest_program(shared_map_threads SRC shared_map_threads.c)
 guest_program(posix_timers SRC posix_timers.c)
 guest_program(creds SRC creds.c)
 guest_native_program(sig_exec SRC sig_exec.c CLUSTER)
+# execve from a thread of another node, shared-mapping stores in the file, no children after it
+guest_native_program(exec_threads SRC exec_threads.c CLUSTER)
 guest_program(posix_timers_threads SRC posix_timers_threads.c)
 guest_program(timer_thread_start SRC timer_thread_start.c)
 guest_program(xattr_splice SRC xattr_splice.c)

@@ -130,19 +130,26 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_LDV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
-        int vx = c->vx[i->imm];
-        if (c->vinplace && vx >= 0 && i->sz >= 32) {
-            /* Straight into v[imm]'s cache register: a faulting load
-             * leaves it unchanged, so the record (taken before) still
-             * maps its old value (movq/movd zero the upper bits). */
+        if (c->vinplace && i->sz >= 32) {
+            /* Straight into v[imm]'s cache register. Cached already: a
+             * faulting load leaves it unchanged, so the record (taken
+             * before) still maps its old value. Not cached: the register
+             * is allocated first (an eviction's store comes before the
+             * check) but counts as clean until the load is done, so the
+             * record maps nothing to it and cpu->v[imm] keeps the old
+             * value at a fault. movq/movd zero the upper bits. */
+            unsigned r = (unsigned)i->imm;
+            bool dirty = c->vx[r] >= 0 && c->vdirty[r];
+            int x = vr_write(c, r);
+            c->vdirty[r] = dirty;
             bounds_check(c, areg, bytes, i->a[0], 0);
             ra_record(c);
             if (i->sz == 128)
-                x86_movdqu_load(b, vx, guest_mem(areg));
+                x86_movdqu_load(b, x, guest_mem(areg));
             else
                 x86_sse_rm(b, i->sz == 64 ? 0xf3 : 0x66, false,
-                           i->sz == 64 ? "\x0f\x7e" : "\x0f\x6e", 2, vx, guest_mem(areg));
-            vr_write(c, (unsigned)i->imm);
+                           i->sz == 64 ? "\x0f\x7e" : "\x0f\x6e", 2, x, guest_mem(areg));
+            c->vdirty[r] = true;
             break;
         }
         if (c->vcache) {

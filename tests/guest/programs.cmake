@@ -33,7 +33,6 @@ guest_program(neon_mul_lane SRC neon_mul_lane.c)
 guest_program(neon_inplace SRC neon_inplace.c)
 guest_program(simd_ld1_fault SRC simd_ld1_fault.c)
 guest_program(simd_ldr_fault_regs SRC simd_ldr_fault_regs.c)
-guest_program(simd_ldr_fault_regs SRC simd_ldr_fault_regs.c)
 guest_program(vec_loops SRC vec_loops.c LEVELS O0 O2 O3)
 
 # libc

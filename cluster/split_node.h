@@ -47,6 +47,11 @@ struct dsm_node;
  * after size / 8 / slot bytes splits (524288 at the default 512 GiB space
  * and a 128-byte grain). */
 #define SPLIT_CHUNK_SIZE (32ull << 20)
+/* Pages split at the same time, at most: each sealed page costs a node
+ * up to two VMAs (it splits its mapping), and a seal that fails for want
+ * of one (vm.max_map_count, 65530 by default) would leave the node's copy
+ * of the page in use. */
+#define SPLIT_LIVE_MAX 8192
 static inline uint64_t split_area_lo(uint64_t space_size) {
     return space_size / 2;
 }

@@ -84,6 +84,7 @@ struct msplit {
         uint64_t split, unsplit, releases, no_slot, skipped, abandoned;
         uint64_t first_owned, first_shared; /* shadow pages given out at a split */
         uint64_t chunks;                    /* shadow area chunks mapped after the set-up */
+        uint64_t live_max;                  /* not split: SPLIT_LIVE_MAX pages split already */
     } stats;
 };
 
@@ -227,6 +228,11 @@ static void do_split(struct master *m, uint64_t page) {
     if (ms->frozen || u64map_get(&ms->pages, page) || !dir_find(&m->dir, page)) return;
     if ((addr >= ms->lo && addr < ms->top) || dsm_node_in_exec(&m->dsm, addr)) {
         ms->stats.skipped++; /* a shadow page, or one that may hold code */
+        return;
+    }
+    if (ms->pages.n >= SPLIT_LIVE_MAX) {
+        ms->stats.live_max++;
+        fs_rearm(&m->fs, page); /* reported again once fewer are split */
         return;
     }
     if (ms->lo + (ms->next_slot + 1) * ms->slot_bytes > ms->mapped_hi) {
@@ -488,7 +494,7 @@ void msplit_stats_json(struct master *m, FILE *f) {
              skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0,
              first_owned = ms ? ms->stats.first_owned : 0,
              first_shared = ms ? ms->stats.first_shared : 0, chunks = ms ? ms->stats.chunks : 0,
-             slots = ms ? ms->next_slot : 0;
+             slots = ms ? ms->next_slot : 0, live_max = ms ? ms->stats.live_max : 0;
     size_t now = 0; /* split, or on the way out (not those on the way in) */
     uint64_t key;
     void *v;
@@ -500,7 +506,7 @@ void msplit_stats_json(struct master *m, FILE *f) {
             ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
             ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"first_owned\": %" PRIu64
             ", \"first_shared\": %" PRIu64 ", \"slots_used\": %" PRIu64
-            ", \"chunks_added\": %" PRIu64 ", \"node0\": %s},\n",
+            ", \"chunks_added\": %" PRIu64 ", \"live_max\": %" PRIu64 ", \"node0\": %s},\n",
             split, unsplit, now, releases, no_slot, skipped, abandoned, first_owned, first_shared,
-            slots, chunks, node0);
+            slots, chunks, live_max, node0);
 }

@@ -136,6 +136,7 @@ guest_program(creds SRC creds.c)
 guest_native_program(sig_exec SRC sig_exec.c CLUSTER)
 # execve from a thread of another node, shared-mapping stores in the file, no children after it
 guest_native_program(exec_threads SRC exec_threads.c CLUSTER)
+guest_native_program(split_exec_threads SRC split_exec_threads.c LEVELS O2 CLUSTER)
 guest_program(posix_timers_threads SRC posix_timers_threads.c)
 guest_program(timer_thread_start SRC timer_thread_start.c)
 guest_program(xattr_splice SRC xattr_splice.c)

@@ -64,7 +64,8 @@ void net_emul_link_sample(struct net_emul_link *l, uint64_t rtt_ns) {
 
 int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint64_t *due_ns) {
     if (l->count == l->cap && grow(l)) return -ENOMEM;
-    uint64_t start = now_ns > l->free_ns ? now_ns : l->free_ns;
+    bool queued = l->free_ns > now_ns;
+    uint64_t start = queued ? l->free_ns : now_ns;
     uint64_t depart = start + net_emul_wire_ns(&l->cfg, bytes);
     uint64_t due = depart + net_emul_added_ns(l);
     /* Callers take now_ns under one lock, so it does not go backwards;
@@ -72,7 +73,7 @@ int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint
     if (due < l->last_due) due = l->last_due;
     l->free_ns = depart;
     l->last_due = due;
-    l->ring[(l->head + l->count) & (l->cap - 1)] = (struct net_emul_frame){bytes, due};
+    l->ring[(l->head + l->count) & (l->cap - 1)] = (struct net_emul_frame){bytes, due, queued};
     l->count++;
     *due_ns = due;
     return 0;

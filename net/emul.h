@@ -56,6 +56,7 @@ static inline bool net_emul_enabled(const struct net_emul_config *c) {
 struct net_emul_frame {
     uint64_t bytes;
     uint64_t due_ns;
+    bool queued; /* it waited for the link: an earlier frame was still on it */
 };
 
 /* One direction of one link: frames handed to it and not yet due. */
@@ -100,6 +101,13 @@ int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint
  * (the backend moves that many bytes to the socket). *next_due_ns: the
  * due time of the oldest frame left, 0 when none is. */
 uint64_t net_emul_pop_due(struct net_emul_link *l, uint64_t now_ns, uint64_t *next_due_ns);
+
+/* Whether the oldest waiting frame had to wait for the link (it is in the
+ * middle of a burst: its due time follows the one before by exactly its
+ * serialization). False when none waits. */
+static inline bool net_emul_head_queued(const struct net_emul_link *l) {
+    return l->count && l->ring[l->head].queued;
+}
 
 /* Frames waiting. */
 static inline size_t net_emul_pending(const struct net_emul_link *l) {

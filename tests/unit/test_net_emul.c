@@ -38,9 +38,13 @@ static void test_model_bandwidth_queuing(void) {
     CU_ASSERT_EQUAL(net_emul_push(&l, 5000000, 10, &due), 0);
     CU_ASSERT_EQUAL(due, 5010000 + 100000); /* the link was idle again */
     CU_ASSERT_EQUAL(net_emul_pending(&l), 3);
+    CU_ASSERT_FALSE(net_emul_head_queued(&l)); /* the first found the link idle */
     CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1099999, &next), 0);
     CU_ASSERT_EQUAL(next, 1100000);
-    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1600000, &next), 1500);
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1100000, &next), 1000);
+    CU_ASSERT_TRUE(net_emul_head_queued(&l)); /* the second waited for it */
+    CU_ASSERT_EQUAL(net_emul_pop_due(&l, 1600000, &next), 500);
+    CU_ASSERT_FALSE(net_emul_head_queued(&l)); /* the third came to an idle link */
     CU_ASSERT_EQUAL(next, 5110000);
     CU_ASSERT_EQUAL(net_emul_pop_due(&l, 10000000000ull, &next), 10);
     CU_ASSERT_EQUAL(next, 0);

@@ -237,12 +237,12 @@ static void cold_raise(struct jit_ctx *c, const struct jit_cold *cl, int32_t off
     x86_call_r(b, RAX);
 }
 
-/* rax = guest_size - bytes; jumps to the returned rel8 field if that
- * underflows, else compares areg with it. */
-static uint32_t cold_limit(struct x86_buf *b, int areg, unsigned bytes) {
+/* rax = guest_size - bytes; jumps to the returned rel8 (far: rel32)
+ * field if that underflows, else compares areg with it. */
+static uint32_t cold_limit(struct x86_buf *b, int areg, unsigned bytes, bool far) {
     x86_load(b, 64, RAX, x86_mem(REG_CPU, (int32_t)CPU_OFF(guest_size)));
     x86_alu_ri(b, ALU_SUB, true, RAX, (int32_t)bytes);
-    uint32_t small = x86_jcc8(b, CC_B);
+    uint32_t small = far ? x86_jcc32(b, CC_B) : x86_jcc8(b, CC_B);
     x86_alu_rr(b, ALU_CMP, true, areg, RAX);
     return small;
 }
@@ -260,13 +260,16 @@ void lower_cold(struct jit_ctx *c) {
         /* The exact test: addr <= guest_size - bytes (of the whole pair)
          * goes back to the access (near the end of the region, or after
          * a growth). */
-        uint32_t small = cold_limit(b, cl->addr_reg, cl->bytes + cl->pair);
+        uint32_t small = cold_limit(b, cl->addr_reg, cl->bytes + cl->pair, false);
         x86_patch_rel32(b, x86_jcc32(b, CC_BE), cl->jcc_field + 4);
         x86_patch_rel8(b, small, x86_off(b));
         if (cl->pair) {
-            /* Only the second half outside: the first one happens. */
-            uint32_t first = cold_limit(b, cl->addr_reg, cl->bytes);
-            uint32_t out = x86_jcc8(b, CC_A);
+            /* Only the second half outside: the first one happens. The
+             * jumps over the store and the raise are rel32: the raise
+             * writes back every dirty register (a loop's V pins make it
+             * longer than a rel8 reaches, and the block was dropped). */
+            uint32_t first = cold_limit(b, cl->addr_reg, cl->bytes, true);
+            uint32_t out = x86_jcc32(b, CC_A);
             if (cl->st_sz) {
                 struct x86_mem m = x86_mem_idx(REG_GBASE, cl->addr_reg, 0);
                 if (cl->val_reg >= 0)
@@ -275,8 +278,8 @@ void lower_cold(struct jit_ctx *c) {
                     x86_store_i32(b, cl->st_sz, m, cl->val_imm);
             }
             cold_raise(c, cl, cl->bytes);
-            x86_patch_rel8(b, first, x86_off(b));
-            x86_patch_rel8(b, out, x86_off(b));
+            x86_patch_rel32(b, first, x86_off(b));
+            x86_patch_rel32(b, out, x86_off(b));
         }
         cold_raise(c, cl, 0);
     }

@@ -345,6 +345,58 @@ static void test_loop_many_regs(void) {
     many_regs(true);
 }
 
+/* An STP (pairchk: one bounds check for both halves) whose cold path
+ * writes back many dirty registers, 10 V registers in xmm and 8 guest
+ * registers: the cold path's jumps around the first half's store and
+ * the raise must reach over them (they were rel8, and such blocks were
+ * dropped, then retried at every execution: nbody's loop ran 100 times
+ * slower). Only the second half is outside the region: the first is
+ * stored, the fault is at the second's address with every dirty
+ * register written back. */
+static void test_pair_cold_far(void) {
+    struct ir_block b;
+    ir_block_init(&b, PC);
+    insn(&b, PC);
+    for (unsigned v = 0; v < 10; v++)
+        ir_ldv(&b, 128, ir_const(&b, 16 * v), v);
+    for (unsigned g = 7; g < 15; g++)
+        ir_setx(&b, g, ir_const(&b, 0x100 + g));
+    insn(&b, PC + 4);
+    ir_temp a = ir_getx(&b, 4), a8 = ir_op2(&b, IR_ADD, 64, a, ir_const(&b, 8));
+    ir_temp lo = ir_getx(&b, 1), hi = ir_getx(&b, 2);
+    ir_st(&b, 64, a, lo); /* as the frontend's STP: both addresses first */
+    ir_st(&b, 64, a8, hi);
+    b.guest_insns = 2;
+    b.term = (struct ir_term){.kind = TERM_GOTO, .target = PC + 8};
+    struct jit *j = make_jit(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    void *entry = jit_compile(j, &b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(entry);
+    static struct cpu c;
+    fill_mem();
+    init_cpu(&c, 0);
+    c.x[1] = 0x1111111111111111ull, c.x[2] = 0x2222222222222222ull;
+    c.x[4] = sizeof mem - 8;
+    sigjmp_buf jb;
+    c.fault_jb = &jb;
+    if (sigsetjmp(jb, 1) == 0) {
+        jit_enter(j, &c, entry);
+        CU_FAIL("the second half should have faulted");
+    } else {
+        jit_sync_fpsr(&c);
+        CU_ASSERT_EQUAL(c.exit_signo, SIGSEGV);
+        CU_ASSERT_EQUAL(c.exit_addr, sizeof mem);
+        CU_ASSERT_EQUAL(c.pc, PC + 4);
+        CU_ASSERT_EQUAL(memcmp(mem + sizeof mem - 8, &c.x[1], 8), 0);
+        for (unsigned g = 7; g < 15; g++)
+            CU_ASSERT_EQUAL(c.x[g], 0x100 + g);
+        for (unsigned v = 0; v < 10; v++)
+            CU_ASSERT_EQUAL(memcmp(&c.v[v], mem + 16 * v, 16), 0);
+    }
+    jit_destroy(j);
+    ir_block_free(&b);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("jit_loop", NULL, NULL);
     CU_add_test(s, "matches_interp", test_loop_matches_interp);
@@ -352,4 +404,5 @@ void test_register(void) {
     CU_add_test(s, "unlink", test_loop_unlink);
     CU_add_test(s, "fault", test_loop_fault);
     CU_add_test(s, "many_regs", test_loop_many_regs);
+    CU_add_test(s, "pair_cold_far", test_pair_cold_far);
 }

@@ -460,9 +460,14 @@ static void *jit_code(struct dbt *d, struct tb *tb) {
     if (host) return host;
     pthread_mutex_lock(&d->lock);
     host = atomic_load(&tb->host);
-    if (!host && !tb->invalid) {
+    if (!host && !tb->invalid && !tb->no_jit) {
         if (jit_full(d->jit)) try_flush(d);
         host = jit_compile(d->jit, &tb->ir);
+        /* Anything but a full buffer (a flush makes room) fails again
+         * the same way: compiling it anew at every execution made nbody
+         * 100 times slower when an emitter bug dropped its blocks; the
+         * interpreter runs it from now on. */
+        if (!host && !jit_full(d->jit)) tb->no_jit = true;
         atomic_store_explicit(&tb->host, host, memory_order_release);
     }
     pthread_mutex_unlock(&d->lock);

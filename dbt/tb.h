@@ -17,7 +17,8 @@ struct tb {
     _Atomic(struct tb *) link[2]; /* chained successors: taken / not taken */
     _Atomic(void *) host;         /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */
     volatile bool invalid;
-    struct tb *hnext;   /* hash chain */
+    bool no_jit;      /* the JIT failed on it (not for a full buffer): interpret it (under lock) */
+    struct tb *hnext; /* hash chain */
     struct tb *retired; /* list of invalidated blocks */
 };
 

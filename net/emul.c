@@ -59,7 +59,9 @@ void net_emul_link_sample(struct net_emul_link *l, uint64_t rtt_ns) {
         l->win_min[0] = UINT64_MAX;
         l->win_n = 0;
     }
-    l->base_ns = l->win_min[0] < l->win_min[1] ? l->win_min[0] : l->win_min[1];
+    if (l->samples < NET_EMUL_FIRST) l->samples++;
+    if (l->samples == NET_EMUL_FIRST)
+        l->base_ns = l->win_min[0] < l->win_min[1] ? l->win_min[0] : l->win_min[1];
 }
 
 int net_emul_push(struct net_emul_link *l, uint64_t now_ns, uint64_t bytes, uint64_t *due_ns) {

@@ -32,8 +32,8 @@
  * probe in flight per link: two sides probing at once, each spinning for
  * its own frames, measured round trips twice the real one on 2 loaded
  * vCPUs); its next probe carries the round trip, which the other side
- * samples too. A burst of PROBE_BURST when the link comes up, then one
- * every PROBE_INTERVAL_MS. */
+ * samples too. A burst of PROBE_BURST when the link comes up and one
+ * every PROBE_INTERVAL_MS after. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -98,12 +98,15 @@ static const struct net_transport_ops tcp_ops;
  * and spinning before each one cost the forwarded walk a fifth of its
  * rate (CPU the walk and the installs need). */
 #define EMUL_EARLY_IDLE_NS 100000
-/* Calibration probes: enough at once for a good minimum before the
- * program gets going (each is one round trip), then a trickle that
- * follows the machine's load (two small frames per link every
- * PROBE_INTERVAL_MS). */
-#define PROBE_BURST       32
-#define PROBE_INTERVAL_MS 20
+/* Calibration probes come in bursts, one probe after the other's answer:
+ * back to back, a round trip costs what a stream of requests costs
+ * (20-25 us here); one probe after 20 ms of quiet cost 80-140 us (the
+ * threads woken from a deep sleep), which would make the link too
+ * quick. A burst every PROBE_INTERVAL_MS follows the machine's load and
+ * gives an unlucky first burst a successor: 32 small frames per link
+ * every 100 ms. */
+#define PROBE_BURST       16
+#define PROBE_INTERVAL_MS 100
 
 static struct tcp_conn *tcp_of(struct net_conn *c) {
     return (struct tcp_conn *)c;
@@ -556,7 +559,7 @@ static void on_heartbeat(struct tcp_conn *t, const Shoal__Heartbeat *hb, uint64_
     uint64_t emulated = t->probe_due_ns + hb->added_ns + net_emul_wire_ns(&t->emul.cfg, bytes);
     t->probe_rtt_ns = now > emulated ? now - emulated : 1;
     calibrate(t, t->probe_rtt_ns);
-    if (++t->probes < PROBE_BURST) {
+    if (++t->probes % PROBE_BURST) {
         probe_cb(-1, 0, t);
     } else {
         struct timeval tv = net_ms_tv(PROBE_INTERVAL_MS);

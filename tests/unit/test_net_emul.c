@@ -84,7 +84,12 @@ static void test_model_calibration(void) {
     uint64_t due;
     /* not calibrated yet: the whole latency, never faster than configured */
     CU_ASSERT_EQUAL(net_emul_added_ns(&l), 27000);
-    net_emul_link_sample(&l, 20000); /* a 20 us round trip: 10 us each way */
+    /* 20 us round trips: 10 us each way, applied from the NET_EMUL_FIRST-th */
+    for (unsigned i = 1; i < NET_EMUL_FIRST; i++)
+        net_emul_link_sample(&l, 20000);
+    CU_ASSERT_EQUAL(l.base_ns, 0);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 27000);
+    net_emul_link_sample(&l, 20000);
     CU_ASSERT_EQUAL(l.base_ns, 10000);
     CU_ASSERT_EQUAL(net_emul_added_ns(&l), 17000);
     CU_ASSERT_EQUAL(net_emul_push(&l, 1000, 100, &due), 0);
@@ -94,7 +99,7 @@ static void test_model_calibration(void) {
     net_emul_link_sample(&l, 8000); /* a quicker one counts at once */
     CU_ASSERT_EQUAL(l.base_ns, 4000);
     /* a slower machine: the minimum stays until its window is gone */
-    for (unsigned i = 3; i < NET_EMUL_WINDOW; i++)
+    for (unsigned i = NET_EMUL_FIRST + 2; i < NET_EMUL_WINDOW; i++)
         net_emul_link_sample(&l, 40000);
     CU_ASSERT_EQUAL(l.base_ns, 4000); /* the window that saw 8 us just closed */
     for (unsigned i = 0; i < NET_EMUL_WINDOW - 1; i++)
@@ -112,10 +117,22 @@ static void test_model_calibration(void) {
     CU_ASSERT_EQUAL(net_emul_added_ns(&l), 0);
     net_emul_link_fini(&l);
 
+    /* one slow sample first cannot take the link out of the emulation:
+     * the minimum of the first ones applies */
+    cfg.latency_us = 27;
+    net_emul_link_init(&l, &cfg);
+    net_emul_link_sample(&l, 70000);
+    for (unsigned i = 1; i < NET_EMUL_FIRST; i++)
+        net_emul_link_sample(&l, 22000);
+    CU_ASSERT_EQUAL(l.base_ns, 11000);
+    CU_ASSERT_EQUAL(net_emul_added_ns(&l), 16000);
+    net_emul_link_fini(&l);
+
     /* added: the configured latency on top, whatever was measured */
     cfg.latency_mode = NET_EMUL_ADDED;
     net_emul_link_init(&l, &cfg);
-    net_emul_link_sample(&l, 20000);
+    for (unsigned i = 0; i < NET_EMUL_FIRST; i++)
+        net_emul_link_sample(&l, 20000);
     CU_ASSERT_EQUAL(net_emul_added_ns(&l), 27000);
     CU_ASSERT_EQUAL(net_emul_push(&l, 1000, 100, &due), 0);
     CU_ASSERT_EQUAL(due, 28000);
@@ -292,18 +309,23 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* One echoed page_request on c; its round trip. */
+static uint64_t ping1(struct ep *s, struct net_conn *c) {
+    unsigned id = s->nrx;
+    uint64_t t0 = net_emul_now_ns();
+    CU_ASSERT_EQUAL(send_req(c, id), 0);
+    struct rx *r = take(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    uint64_t rtt = r->at_ns - t0;
+    CU_ASSERT_EQUAL(r->req_id, id);
+    free(r);
+    return rtt;
+}
+
 /* n echoed page_requests on c; their round trips, sorted, into rtt. */
 static void ping(struct ep *s, struct net_conn *c, uint64_t *rtt, unsigned n) {
-    unsigned base = s->nrx;
-    for (unsigned i = 0; i < n; i++) {
-        uint64_t t0 = net_emul_now_ns();
-        CU_ASSERT_EQUAL(send_req(c, base + i), 0);
-        struct rx *r = take(s);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-        rtt[i] = r->at_ns - t0;
-        CU_ASSERT_EQUAL(r->req_id, base + i);
-        free(r);
-    }
+    for (unsigned i = 0; i < n; i++)
+        rtt[i] = ping1(s, c);
     qsort(rtt, n, sizeof rtt[0], cmp_u64);
 }
 
@@ -350,22 +372,25 @@ static void test_rtt_added(void) {
 /* latency_mode = total (the default): the link's round trip is twice the
  * configured latency, the real transport's own included. */
 static void rtt_total(uint64_t lat_us) {
-    struct ep m, s;
+    struct ep m, s, rm, rs;
     uint64_t raw[PINGS], rtt[PINGS];
-    /* the real transport alone, the same way, just before */
-    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){0});
-    m.echo = 1;
-    ping(&s, c, raw, PINGS);
-    unpair(&m, &s, c);
-
-    c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
+    struct net_conn *c = pair_up(&m, &s, (struct net_emul_config){.latency_us = lat_us});
     struct net_conn *mc = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(mc);
     /* within a window the bases only go down: these are the largest the
      * pings below are emulated with */
     uint64_t base_s = calibrated(c), base_m = calibrated(mc);
-    m.echo = 1;
-    ping(&s, c, rtt, PINGS);
+    /* the real transport alone, the same way, one ping each in turn, so
+     * both see the same load */
+    struct net_conn *rc = pair_up(&rm, &rs, (struct net_emul_config){0});
+    m.echo = rm.echo = 1;
+    for (unsigned i = 0; i < PINGS; i++) {
+        raw[i] = ping1(&rs, rc);
+        rtt[i] = ping1(&s, c);
+    }
+    qsort(raw, PINGS, sizeof raw[0], cmp_u64);
+    qsort(rtt, PINGS, sizeof rtt[0], cmp_u64);
+    unpair(&rm, &rs, rc);
     printf("\n    total %llu us each way: RTT min %.1f median %.1f max %.1f us; "
            "raw RTT min %.1f us; calibrated one-way %.1f and %.1f us ",
            (unsigned long long)lat_us, rtt[0] / 1e3, rtt[PINGS / 2] / 1e3, rtt[PINGS - 1] / 1e3,
@@ -385,6 +410,9 @@ static void rtt_total(uint64_t lat_us) {
          * within half the quickest raw one of 2 x latency (with
          * latency_mode = added it is more than a whole raw one above). */
         CU_ASSERT(rtt[0] <= 2 * lat_us * 1000 + raw[0] / 2);
+        /* nor quicker than configured by a whole raw one (a calibration
+         * stuck above the real cost, with nothing added, would be) */
+        CU_ASSERT(rtt[0] + raw[0] >= 2 * lat_us * 1000);
     }
     net_conn_unref(mc);
     unpair(&m, &s, c);

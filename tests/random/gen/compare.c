@@ -71,7 +71,7 @@ static unsigned diff_record(FILE *f, const struct rnd_out *a, const struct rnd_o
 }
 
 int rg_compare(const struct rg_config *cfg, const char *ref, const char *dut, int only, FILE *f) {
-    size_t na, nb;
+    size_t na = 0, nb = 0; /* slurp sets them only on success; -O3 cannot see that */
     char *a = slurp(ref, &na), *b = slurp(dut, &nb);
     if (!a || !b) return 2;
     struct rnd_header ha, hb = {0};

@@ -386,6 +386,46 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
     return r != FSVC_QUEUED;
 }
 
+/* Under the lock: the PI lock at addr, if tid still owns it, goes to its
+ * first waiter (its tid in the word, FUTEX_WAITERS while others wait)
+ * with FUTEX_OWNER_DIED, as Linux's fix-up of a dead owner's PI state
+ * writes it: glibc returns EOWNERDEAD for a robust mutex, and stops on
+ * an assertion for another (its owner died holding it). */
+static void pi_owner_gone(struct fsvc *fs, struct process *p, uint64_t addr, uint32_t tid,
+                          struct futex_woken *out) {
+    _Atomic uint32_t *w = pi_word(p, addr);
+    if (!w) return;
+    uint32_t old = atomic_load(w);
+    if ((old & FUTEX_TID_MASK) == tid) {
+        bool more;
+        struct futex_waiter *next = futex_unlock_pi(&fs->tab, addr, out, &more);
+        if (next)
+            atomic_store(w, FUTEX_OWNER_DIED | ((struct fsvc_wait *)next)->tid |
+                                (more ? FUTEX_WAITERS : 0));
+    }
+    pi_word_done(p);
+}
+
+void fsvc_thread_exit(struct task *t) {
+    struct master *m = t->proc->cluster_ctx;
+    struct fsvc *fs = m->futex;
+    if (!fs) return;
+    struct futex_woken out = {0};
+    struct answers as;
+    pthread_mutex_lock(&fs->lock);
+    size_t n = futex_pi_words(&fs->tab, NULL, 0);
+    uint64_t *addrs = n ? malloc(n * sizeof *addrs) : NULL;
+    /* collected first: a hand-over may free its word's queue */
+    if (addrs) futex_pi_words(&fs->tab, addrs, n);
+    for (size_t i = 0; addrs && i < n; i++)
+        pi_owner_gone(fs, t->proc, addrs[i], (uint32_t)t->tid, &out);
+    free(addrs);
+    collect(&out, &as);
+    pthread_mutex_unlock(&fs->lock);
+    deliver(fs, &as);
+    futex_woken_fini(&out);
+}
+
 bool fsvc_cancel(struct master *m, struct fsvc_wait *rec) {
     struct fsvc *fs = m->futex;
     pthread_mutex_lock(&fs->lock);

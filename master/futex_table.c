@@ -242,6 +242,18 @@ static int wake_queue(struct futex_table *t, uint64_t addr, int nr, uint32_t bit
     return woken;
 }
 
+size_t futex_pi_words(const struct futex_table *t, uint64_t *out, size_t max) {
+    size_t n = 0, it = 0;
+    void *v;
+    while (u64map_next(&t->queues, &it, NULL, &v)) {
+        const struct futex_queue *q = v;
+        if (!q_is_pi(q)) continue;
+        if (n < max) out[n] = q->addr;
+        n++;
+    }
+    return n;
+}
+
 int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
                struct futex_woken *out) {
     if (!bitset || (addr & 3)) return -EINVAL;

@@ -105,6 +105,9 @@ int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t a
  * its tid into the word); NULL if none waits. *more: others still wait. */
 struct futex_waiter *futex_unlock_pi(struct futex_table *t, uint64_t addr, struct futex_woken *out,
                                      bool *more);
+/* The words PI waiters wait on: how many, the first max of them into
+ * out (a thread's exit looks for the locks it held among them). */
+size_t futex_pi_words(const struct futex_table *t, uint64_t *out, size_t max);
 
 /* The FUTEX_WAKE_OP encoding of Linux: val3 = op<<28 | cmp<<24 |
  * oparg<<12 | cmparg, op in SET ADD OR ANDN XOR (| FUTEX_OP_OPARG_SHIFT:

@@ -147,6 +147,7 @@ static const struct process_cluster_ops master_ops = {
     .clone_thread = proxy_clone_thread,
     .on_exit = master_on_exit,
     .on_exec = master_on_exec,
+    .thread_exit = fsvc_thread_exit,
     .sigaction_changed = msig_sigaction_changed,
     .signal_remote = msig_signal_remote,
     .futex = fsvc_futex,

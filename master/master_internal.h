@@ -129,6 +129,9 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
                       uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret);
 /* Takes rec off the table; false if it had already ended. */
 bool fsvc_cancel(struct master *m, struct fsvc_wait *rec);
+/* process_cluster_ops.thread_exit: the PI locks t holds with waiters
+ * queued go to the first waiter of each. */
+void fsvc_thread_exit(struct task *t);
 
 /* dir_service.c */
 int dirsvc_start(struct master *m);

@@ -64,6 +64,7 @@ _Noreturn void process_die_of_signal(struct process *p, int sig) {
 
 _Noreturn void task_exit(struct task *t, int status) {
     struct process *p = t->proc;
+    if (p->cluster && p->cluster->thread_exit) p->cluster->thread_exit(t);
     if (t->clear_child_tid) {
         uint32_t zero = 0;
         const uint64_t wake[6] = {t->clear_child_tid, FUTEX_WAKE, 1, 0, 0, 0};

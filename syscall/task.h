@@ -70,6 +70,11 @@ struct process_cluster_ops {
      * node (docs/cluster.md), so every other node ends now, and is gone
      * (its host process reaped) when this returns. */
     void (*on_exec)(struct process *p);
+    /* The master: thread t (a node-0 thread, or the proxy of a remote
+     * one) exits. PI locks it still holds go to their first waiters, as
+     * Linux's exit_pi_state_list gives them (task_exit, before the
+     * clear_child_tid wake). */
+    void (*thread_exit)(struct task *t);
     /* The master: the action of sig changed (rt_sigaction); every node
      * must have it before the syscall returns. */
     void (*sigaction_changed)(struct process *p, int sig);

@@ -63,6 +63,8 @@ guest_program(threads_many SRC threads_many.c)
 guest_program(futex_threads SRC futex_threads.c)
 # Priority-inheritance mutexes (FUTEX_LOCK_PI & co) between threads of different nodes
 guest_program(pi_mutex_threads SRC pi_mutex_threads.c)
+# ... whose owner exits holding one: the waiter gets it with OWNER_DIED (glibc aborts)
+guest_program(pi_owner_exit_threads SRC pi_owner_exit_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # False sharing with known final values (page splitting, issue 5)
 guest_program(false_sharing_threads SRC false_sharing_threads.c)

@@ -291,6 +291,13 @@ static void test_pi(void) {
     CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, FUTEX_NO_DEADLINE), -EINVAL); /* waiting */
     CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A + 2, FUTEX_NO_DEADLINE), -EINVAL);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
+    /* the PI words (a thread's exit looks there), not the plain ones */
+    uint64_t words[4] = {0};
+    CU_ASSERT_EQUAL(wait_on(6, B, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_pi_words(&t, NULL, 0), 1);
+    CU_ASSERT_EQUAL(futex_pi_words(&t, words, 4), 1);
+    CU_ASSERT_EQUAL(words[0], A);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[6]));
     /* plain ops refuse a PI word's waiters, and a plain waiter its queue */
     CU_ASSERT_EQUAL(futex_wake(&t, A, 1, FUTEX_BITSET_ANY, &out), -EINVAL);
     CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, 1, true, &out), -EINVAL);

@@ -467,6 +467,22 @@ static bool self_loop(const struct ir_block *b) {
     return false;
 }
 
+/* Whether every exit after insn k (side exits without flags of their
+ * own, the terminator's) is a direct branch into the block's page, which
+ * chaining can take to a receiving body: an exit to another page, an
+ * indirect branch or an SVC would compute the flags from the slots,
+ * dearer than storing them once (qsort's comparator returns). */
+static bool exits_in_page(const struct ir_block *b, uint32_t k) {
+    uint64_t page = b->pc >> 12;
+    if (b->term.kind != TERM_GOTO && b->term.kind != TERM_BRCOND) return false;
+    if (b->term.target >> 12 != page || (b->term.kind == TERM_BRCOND && b->term.next >> 12 != page))
+        return false;
+    for (uint32_t e = k + 1; e < b->n; e++)
+        if (b->insns[e].op == IR_EXITC && b->insns[e].sz != 32 && b->insns[e].imm >> 12 != page)
+            return false;
+    return true;
+}
+
 /* An NZCV store kept to the block's end for faults and side exits
  * (FL_STORE_END, nzchain.c) of a FLAGS_SUB used like the ones above:
  * the FLAGS_SUB saves its operands in the 64-bit form (LAZY_SAVE64), the
@@ -493,7 +509,9 @@ static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint
     SHOAL_ASSERT(def && uses);
     defs_and_uses(b, def, uses);
     for (uint32_t k = 0; k < b->n; k++) {
-        if (fl[k] != FL_STORE && (fl[k] != FL_STORE_END || !term_out || self_loop(b))) continue;
+        if (fl[k] != FL_STORE &&
+            (fl[k] != FL_STORE_END || !term_out || self_loop(b) || !exits_in_page(b, k)))
+            continue;
         ir_temp f = b->insns[k].a[0];
         int32_t d = def[f];
         if (d < 0 || b->insns[d].op != IR_FLAGS_SUB) continue;
@@ -577,7 +595,8 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.lazy = find_lazy(b, c.exit_fuse, c.features);
     bool nzchain = !(j->off & JIT_OFF_NZCHAIN);
     if (fault_lazy)
-        c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features, nzchain ? &c.term_out : NULL);
+        c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features,
+                                 nzchain && c.chain ? &c.term_out : NULL);
     free(fault_lazy);
     /* A self-loop's first iteration runs unpinned (peel): a block that is
      * mostly left by a side exit (a dispatch loop) then pays no pin loads

@@ -7,12 +7,13 @@
  * edges: the receiver's condition, its side exit (sending on to a third
  * block), MRS NZCV in the receiver, the sender's and the receiver's
  * faults (host fault on a protected page, bounds check), the sender's
- * SVC (flags computed before it), and the receiver invalidated after
- * its predecessor chained to it (its lazy entry exits through the stub
- * that computes the flags). An MRS of another register in the
- * receiver's window is no NZCV load.
+ * call to a block without a receiving body (flags computed at the
+ * exit), and the receiver invalidated after its predecessor chained to
+ * it (its lazy entry exits through the stub that computes the flags).
+ * An MRS of another register in the receiver's window is no NZCV load.
  *
- * p:  ldr x1, [x2]; cmp x1, x5 (w1, w5); b.ne t; ldr x6, [x7]; svc #0
+ * p:  ldr x1, [x2]; cmp x1, x5 (w1, w5); b.ne t; ldr x6, [x7]; bl .+4;
+ *     svc #0 (the call: an exit into the page, which sends)
  * t:  b.hi u (b.ge); ldr x8, [x9]; mrs x3, nzcv; cmp x3, #0; svc #0
  * u:  mrs x6, tpidr_el0; mrs x4, nzcv; cmp x4, #1; svc #0 */
 #include <CUnit/CUnit.h>
@@ -30,12 +31,13 @@
 #define GUARD (HARNESS_DATA + 0x2000u) /* a page made PROT_NONE */
 
 /* p64 t64 u64 p32 t32 u32, 0x20 bytes apart */
-static const uint32_t prog[6][8] = {{0xf9400041, 0xeb05003f, 0x540000c1, 0xf94000e6, 0xd4000001},
-                                    {0x54000108, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
-                                    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001},
-                                    {0xb9400041, 0x6b05003f, 0x540000c1, 0xf94000e6, 0xd4000001},
-                                    {0x5400010a, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
-                                    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001}};
+static const uint32_t prog[6][8] = {
+    {0xf9400041, 0xeb05003f, 0x540000c1, 0xf94000e6, 0x94000001, 0xd4000001},
+    {0x54000108, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
+    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001},
+    {0xb9400041, 0x6b05003f, 0x540000c1, 0xf94000e6, 0x94000001, 0xd4000001},
+    {0x5400010a, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
+    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001}};
 
 enum { T_INTERP, T_JIT, T_OFF, NT };
 static const struct {
@@ -112,7 +114,7 @@ static void test_nzchain(void) {
                             ref[s][v][f] = o;
                             seen_u += o.pc == CODE + s * 0x60 + 0x50;
                             seen_t += o.pc == CODE + s * 0x60 + 0x34;
-                            seen_p += o.pc == CODE + s * 0x60 + 0x14;
+                            seen_p += o.pc == CODE + s * 0x60 + 0x18;
                             continue;
                         }
                         const struct outcome *r = &ref[s][v][f];

@@ -597,6 +597,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (fault_lazy)
         c.lazy = find_fault_lazy(b, c.lazy, fault_lazy, c.features,
                                  nzchain && c.chain ? &c.term_out : NULL);
+    c.nzchain = nzchain && c.chain;
     free(fault_lazy);
     /* A self-loop's first iteration runs unpinned (peel): a block that is
      * mostly left by a side exit (a dispatch loop) then pays no pin loads

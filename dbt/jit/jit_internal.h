@@ -90,6 +90,11 @@ struct jit_side {
     bool pack_nzcv;  /* lazy flags: pack the host flags of the exit's cmp into cpu->nzcv */
     uint8_t lazy_sz; /* lazy loop flags: compute cpu->nzcv from JIT_LAZY_SLOT (loop.c) */
     bool chain_nz;   /* the flags are in the slots (64-bit form): a sending exit (nzchain.c) */
+    /* nzchain.c: a packing exit that sends instead (send_sz != 0): its
+     * compare's operands, registers or (register -1) constants */
+    uint8_t send_sz;
+    int8_t send_a, send_b;
+    uint64_t send_ka, send_kb;
 };
 
 /* An out-of-line "exact fallback" of an inline FP/SIMD op (lower_vop.c):
@@ -245,6 +250,7 @@ struct jit_ctx {
      * entry NZCV is in the slots before insn nz_end; the sending exits'
      * (site, lazy site) offsets and the receiving entry, for jit.c. */
     bool term_out, nz_in;
+    bool nzchain; /* the switch, with chaining */
     int32_t nz_end;
     uint32_t (*nz_sites)[2];
     uint32_t nnz_sites, cap_nz_sites;
@@ -346,6 +352,8 @@ void nz_in_entry(struct jit_ctx *c);
 bool nz_in_temp(const struct jit_ctx *c, ir_temp t);
 int nz_in_cond(struct jit_ctx *c, unsigned cc);
 void nz_in_ldcpu(struct jit_ctx *c, const struct ir_insn *i);
+void nz_pack_plan(struct jit_ctx *c, struct jit_side *s, const struct ir_insn *cond);
+void nz_pack_save(struct x86_buf *b, const struct jit_side *s);
 
 /* lower_redir.c: IR_REDIR (page splitting) */
 void lower_redir(struct jit_ctx *c, const struct ir_insn *i);

@@ -205,6 +205,11 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     if (c->lazy_on && i->sz != 32) s->lazy_sz = c->lazy_sz; /* sz 32: stores its own */
     s->chain_nz = (c->lazy && c->lazy[c->cur] == LAZY_OUT) ||
                   (c->nz_in && (int32_t)c->cur < c->nz_end && i->sz != 32);
+    if (pack && c->nzchain && (s->target >> 12) == (c->b->pc >> 12)) {
+        nz_pack_plan(c, s, &c->b->insns[fuse]);
+        s->pack_nzcv = false;
+        s->chain_nz = true;
+    }
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, s->vmap, true);
@@ -222,6 +227,7 @@ void lower_side_exits(struct jit_ctx *c) {
             x86_store(b, 32, x86_mem(REG_CPU, (int32_t)CPU_OFF(nzcv)), RDX);
         }
         if (s->lazy_sz) loop_lazy_emit(b, s->lazy_sz);
+        if (s->send_sz) nz_pack_save(b, s);
         for (int h = 0; h < 16; h++)
             if (s->map[h]) x86_store(b, 64, ra_xmem(s->map[h] - 1u), h);
         vr_emit_stores(b, s->vmap);

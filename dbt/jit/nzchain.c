@@ -38,11 +38,11 @@ static bool nzcv_field(const struct ir_insn *i) {
 }
 
 /* One operand of FLAGS_SUB i, in the 64-bit form, to slot `off`. */
-static void save_operand(struct jit_ctx *c, const struct ir_insn *i, int k, int32_t off) {
-    struct x86_buf *b = c->buf;
-    const struct jit_tval *v = &c->t[i->a[k]];
-    if (v->is_const) {
-        uint64_t x = i->sz == 64 ? v->c : v->c << 32;
+/* Register r (or, for r < 0, the constant k) as a compare operand of
+ * width sz to slot `off`, in the 64-bit form. Clobbers RAX. */
+static void save_value(struct x86_buf *b, int32_t off, int r, uint64_t k, unsigned sz) {
+    if (r < 0) {
+        uint64_t x = sz == 64 ? k : k << 32;
         if ((int64_t)x == (int32_t)x) {
             x86_store_i32(b, 64, x86_mem(RSP, off), (int32_t)x);
         } else {
@@ -51,8 +51,7 @@ static void save_operand(struct jit_ctx *c, const struct ir_insn *i, int k, int3
         }
         return;
     }
-    int r = ra_reg(c, i->a[k]);
-    if (i->sz == 64) {
+    if (sz == 64) {
         x86_store(b, 64, x86_mem(RSP, off), r);
         return;
     }
@@ -61,9 +60,34 @@ static void save_operand(struct jit_ctx *c, const struct ir_insn *i, int k, int3
     x86_store(b, 64, x86_mem(RSP, off), RAX);
 }
 
+/* Operand k of insn i: its register, or -1 and the constant in *kc. */
+static int operand(struct jit_ctx *c, const struct ir_insn *i, int k, uint64_t *kc) {
+    const struct jit_tval *v = &c->t[i->a[k]];
+    *kc = v->c;
+    return v->is_const ? -1 : ra_reg(c, i->a[k]);
+}
+
 void nz_save64(struct jit_ctx *c, const struct ir_insn *i) {
-    save_operand(c, i, 0, JIT_LAZY_SLOT);
-    save_operand(c, i, 1, JIT_LAZY_SLOT + 8);
+    uint64_t k;
+    int r = operand(c, i, 0, &k);
+    save_value(c->buf, JIT_LAZY_SLOT, r, k, i->sz);
+    r = operand(c, i, 1, &k);
+    save_value(c->buf, JIT_LAZY_SLOT + 8, r, k, i->sz);
+}
+
+/* A side exit whose flags are its own compare's (LAZY_PACK, jit.c
+ * find_lazy) to a target in the page sends that compare's operands
+ * instead of packing its host flags: records them (registers still
+ * holding them when the stub runs, right after the jcc) in s. */
+void nz_pack_plan(struct jit_ctx *c, struct jit_side *s, const struct ir_insn *cond) {
+    s->send_sz = (uint8_t)(cond->sz == 64 ? 64 : 32);
+    s->send_a = (int8_t)operand(c, cond, 0, &s->send_ka);
+    s->send_b = (int8_t)operand(c, cond, 1, &s->send_kb);
+}
+
+void nz_pack_save(struct x86_buf *b, const struct jit_side *s) {
+    save_value(b, JIT_LAZY_SLOT, s->send_a, s->send_ka, s->send_sz);
+    save_value(b, JIT_LAZY_SLOT + 8, s->send_b, s->send_kb, s->send_sz);
 }
 
 static void record_site(struct jit_ctx *c, uint32_t lazy_site, uint32_t site) {

@@ -15,7 +15,10 @@
  * p:  ldr x1, [x2]; cmp x1, x5 (w1, w5); b.ne t; ldr x6, [x7]; bl .+4;
  *     svc #0 (the call: an exit into the page, which sends)
  * t:  b.hi u (b.ge); ldr x8, [x9]; mrs x3, nzcv; cmp x3, #0; svc #0
- * u:  mrs x6, tpidr_el0; mrs x4, nzcv; cmp x4, #1; svc #0 */
+ * u:  mrs x6, tpidr_el0; mrs x4, nzcv; cmp x4, #1; svc #0
+ * q:  cmp x5, #3; b.lt v; cmp x5, #4; b.ne v; svc #0 (b.lt: an exit with
+ *     its own compare's flags, which sends them instead of packing)
+ * v:  ldr x8, [x9]; mrs x3, nzcv; cmp x3, #0; svc #0 */
 #include <CUnit/CUnit.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -30,14 +33,16 @@
 #define DATA  HARNESS_DATA
 #define GUARD (HARNESS_DATA + 0x2000u) /* a page made PROT_NONE */
 
-/* p64 t64 u64 p32 t32 u32, 0x20 bytes apart */
-static const uint32_t prog[6][8] = {
+/* p64 t64 u64 p32 t32 u32 q v, 0x20 bytes apart */
+static const uint32_t prog[8][8] = {
     {0xf9400041, 0xeb05003f, 0x540000c1, 0xf94000e6, 0x94000001, 0xd4000001},
     {0x54000108, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
     {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001},
     {0xb9400041, 0x6b05003f, 0x540000c1, 0xf94000e6, 0x94000001, 0xd4000001},
     {0x5400010a, 0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001},
-    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001}};
+    {0xd53bd046, 0xd53b4204, 0xf100049f, 0xd4000001},
+    {0xf1000cbf, 0x540000eb, 0xf10010bf, 0x540000a1, 0xd4000001},
+    {0xf9400128, 0xd53b4203, 0xf100007f, 0xd4000001}};
 
 enum { T_INTERP, T_JIT, T_OFF, NT };
 static const struct {
@@ -93,8 +98,8 @@ static struct outcome run_case(struct cpu *cpu, unsigned start, unsigned v, unsi
 }
 
 static void test_nzchain(void) {
-    static struct outcome ref[2][NVALS][NF];
-    unsigned seen_u = 0, seen_t = 0, seen_p = 0;
+    static struct outcome ref[3][NVALS][NF];
+    unsigned seen_u = 0, seen_t = 0, seen_p = 0, seen_v = 0;
     for (int t = 0; t < NT; t++) {
         struct cpu cpu;
         struct dbt *d = harness_tier_new(&cpu, tiers[t].interp, tiers[t].off);
@@ -106,7 +111,7 @@ static void test_nzchain(void) {
                 dbt_invalidate(d, CODE + 0x20, 4);
                 dbt_invalidate(d, CODE + 0x80, 4);
             }
-            for (unsigned s = 0; s < 2; s++)
+            for (unsigned s = 0; s < 3; s++)
                 for (unsigned v = 0; v < NVALS; v++)
                     for (unsigned f = 0; f < NF; f++) {
                         struct outcome o = run_case(&cpu, s * 0x60, v, f);
@@ -115,6 +120,7 @@ static void test_nzchain(void) {
                             seen_u += o.pc == CODE + s * 0x60 + 0x50;
                             seen_t += o.pc == CODE + s * 0x60 + 0x34;
                             seen_p += o.pc == CODE + s * 0x60 + 0x18;
+                            seen_v += o.pc == CODE + 0xf0;
                             continue;
                         }
                         const struct outcome *r = &ref[s][v][f];
@@ -135,7 +141,9 @@ static void test_nzchain(void) {
     /* The reference takes every path: the third block, the receiver's
      * end, the sender's end; a fault in the receiver sees the sender's
      * flags (3 - 5: N), one in the sender its own (7 - 7: Z C). */
-    CU_ASSERT(seen_u > 0 && seen_t > 0 && seen_p > 0);
+    CU_ASSERT(seen_u > 0 && seen_t > 0 && seen_p > 0 && seen_v > 0);
+    CU_ASSERT_EQUAL(ref[2][3][F_HOST_T].nzcv, 0x80000000u);   /* 1 - 3, q's b.lt */
+    CU_ASSERT_EQUAL(ref[2][7][F_BOUNDS_T].nzcv, 0xa0000000u); /* -1 - 3 */
     CU_ASSERT_EQUAL(ref[0][1][F_HOST_T].signo, SIGSEGV);
     CU_ASSERT_EQUAL(ref[0][1][F_HOST_T].nzcv, 0x80000000u);
     CU_ASSERT_EQUAL(ref[1][1][F_BOUNDS_T].nzcv, 0x80000000u);

@@ -34,6 +34,17 @@ wait_pid() {
     return 0
 }
 
+# The first (head) or last (tail) child of PID once it has exec'd (a
+# cmdline), waiting up to 10 s; empty if none.
+started_child() {
+    local c=""
+    for _ in $(seq 100); do
+        c=$(pgrep -P "$1" | "$2" -1)
+        [ -n "$c" ] && grep -q . /proc/"$c"/cmdline 2>/dev/null && break
+        sleep 0.1
+    done
+    echo "$c"
+}
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -146,12 +157,7 @@ kill-slave-direct)
         >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
-    slave=""
-    for _ in $(seq 100); do
-        slave=$(pgrep -P "$p" | tail -1)
-        [ -n "$slave" ] && grep -q . /proc/"$slave"/cmdline 2>/dev/null && break
-        sleep 0.1
-    done
+    slave=$(started_child "$p" tail)
     [ -n "$slave" ] || fail "no slave process"
     sleep 1 # mid-run
     kill -9 "$slave"
@@ -223,12 +229,7 @@ kill-slave)
     "$shoal" -n 2 --peer-timeout 3000 "$bin/dsm_stress" 4 100000000 >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
-    slave=""
-    for _ in $(seq 100); do
-        slave=$(pgrep -P "$p" | head -1)
-        [ -n "$slave" ] && grep -q . /proc/"$slave"/cmdline 2>/dev/null && break
-        sleep 0.1
-    done
+    slave=$(started_child "$p" head)
     [ -n "$slave" ] || fail "no slave process"
     sleep 1 # mid-run
     kill -9 "$slave"

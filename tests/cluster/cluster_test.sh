@@ -45,6 +45,24 @@ started_child() {
     done
     echo "$c"
 }
+# Runs shoal ARGS..., kills its first (head) or last (tail) slave with
+# SIGKILL a second in, and checks that the run ends promptly, failing,
+# with an error matching PATTERN (an extended regex).
+kill_slave_midrun() { # head|tail PATTERN ARGS...
+    local pick=$1 pattern=$2
+    shift 2
+    "$shoal" --peer-timeout 3000 "$@" >"$work/n.out" 2>"$work/n.err" &
+    local p=$!
+    pids+=("$p")
+    local slave
+    slave=$(started_child "$p" "$pick")
+    [ -n "$slave" ] || fail "no slave process"
+    sleep 1 # mid-run
+    kill -9 "$slave"
+    wait_pid "$p" 20 || fail "master still running 20 s after its slave died"
+    [ "$waited_status" != 0 ] || fail "status 0 after a lost node"
+    grep -Eq "$pattern" "$work/n.err" || fail "the error does not name the node"
+}
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -153,17 +171,7 @@ PY
     ;;
 kill-slave-direct)
     # a slave dies while slaves exchange pages: the run still ends naming it
-    "$shoal" -n 3 -o dsm.direct_transfer=on --peer-timeout 3000 "$bin/dsm_stress" 6 100000000 \
-        >"$work/n.out" 2>"$work/n.err" &
-    p=$!
-    pids+=("$p")
-    slave=$(started_child "$p" tail)
-    [ -n "$slave" ] || fail "no slave process"
-    sleep 1 # mid-run
-    kill -9 "$slave"
-    wait_pid "$p" 20 || fail "master still running 20 s after its slave died"
-    [ "$waited_status" != 0 ] || fail "status 0 after a lost node"
-    grep -Eq 'node [12] lost' "$work/n.err" || fail "the error does not name the node"
+    kill_slave_midrun tail 'node [12] lost' -n 3 -o dsm.direct_transfer=on "$bin/dsm_stress" 6 100000000
     ;;
 link-lost-direct)
     # the link between the two slaves breaks mid-run (ss -K destroys one
@@ -226,16 +234,7 @@ print("node 1 faults", f)
 PY
     ;;
 kill-slave)
-    "$shoal" -n 2 --peer-timeout 3000 "$bin/dsm_stress" 4 100000000 >"$work/n.out" 2>"$work/n.err" &
-    p=$!
-    pids+=("$p")
-    slave=$(started_child "$p" head)
-    [ -n "$slave" ] || fail "no slave process"
-    sleep 1 # mid-run
-    kill -9 "$slave"
-    wait_pid "$p" 20 || fail "master still running 20 s after its slave died"
-    [ "$waited_status" != 0 ] || fail "status 0 after a lost node"
-    grep -q 'node 1 lost' "$work/n.err" || fail "the error does not name the node"
+    kill_slave_midrun head 'node 1 lost' -n 2 "$bin/dsm_stress" 4 100000000
     ;;
 kill-master)
     key_file "$work/k"

@@ -24,7 +24,10 @@ struct dbt_options {
     bool no_sidexit;  /* end blocks at conditional branches (also SHOAL_JIT_DISABLE=sidexit) */
     bool no_taken;    /* side exits only to the taken side (also SHOAL_JIT_DISABLE=taken) */
     bool count_insns; /* JIT: keep cpu->icount exact (costs a memory add per block) */
-    FILE *log;        /* where the above go; default stderr */
+    /* atomics, LDAR/STLR and exclusives through helper calls, not IR ops
+     * lowered inline (also SHOAL_JIT_DISABLE=atomics) */
+    bool no_inline_atomics;
+    FILE *log; /* where the above go; default stderr */
     /* Called when the guest runs shoal's placement hint
      * (include/shoal/hint.h): group for this thread, or for the next
      * thread it creates. NULL: the hint is a NOP like the rest of the
@@ -89,7 +92,10 @@ struct dbt_excl_hooks {
     void (*store_end)(void *opaque, uint64_t addr);
     void *opaque;
 };
-/* Installs (or, with NULL, removes) the hooks; before vCPUs run. */
+/* Installs (or, with NULL, removes) the hooks; before vCPUs run: code
+ * translated without hooks has its exclusives inline (IR_LDX/IR_STX),
+ * which never call them. Removing them later is fine (the helpers of
+ * code translated with hooks work without). */
 void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h);
 /* The hooks, or NULL. */
 const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d);

@@ -61,6 +61,7 @@ struct dbt *dbt_create(const struct dbt_options *opts) {
     if (off && strstr(off, "follow")) d->opt.no_follow = true;
     if (off && strstr(off, "sidexit")) d->opt.no_sidexit = true;
     if (off && strstr(off, "taken")) d->opt.no_taken = true;
+    if (off && strstr(off, "atomics")) d->opt.no_inline_atomics = true;
     if (!d->opt.log) d->opt.log = stderr;
     pthread_mutex_init(&d->lock, NULL);
     tb_cache_init(&d->cache);
@@ -335,7 +336,10 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     tb->pc = pc;
     struct ir_block *b = &tb->ir;
     ir_block_init(b, pc);
-    struct a64_ctx c = {.b = b, .pc = pc};
+    struct a64_ctx c = {.b = b,
+                        .pc = pc,
+                        .atomics_inline = !d->opt.no_inline_atomics,
+                        .excl_inline = !d->opt.no_inline_atomics && !d->excl.load};
     uint64_t page_end = (pc | 0xfff) + 1;
     uint64_t seg[MAX_FOLLOW + 2][2] = {{pc, pc}};
     unsigned nseg = 1;

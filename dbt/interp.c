@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "dbt/cpu.h"
 #include "dbt/dbt.h"
+#include "dbt/host_atomic.h"
 #include "dbt/ir.h"
 #include "dbt/interp_ops.h"
 
@@ -20,6 +21,25 @@ static inline void *guest_ptr(struct cpu *cpu, uint64_t addr, unsigned bytes) {
     if (__builtin_expect(addr >= cpu->guest_size || cpu->guest_size - addr < bytes, 0))
         cpu_raise_signal(cpu, SIGSEGV, SEGV_MAPERR, addr);
     return cpu->guest_base + addr;
+}
+
+/* IR_LDX: the load, then the monitor (as after a64_helper_ldxr). */
+static uint64_t interp_ldx(struct cpu *cpu, uint64_t addr, unsigned bytes) {
+    uint64_t v = host_atomic_load(guest_ptr(cpu, addr, bytes), bytes);
+    cpu->excl_addr = addr;
+    cpu->excl_val[0] = v;
+    cpu->excl_val[1] = 0;
+    cpu->excl_size = bytes;
+    return v;
+}
+
+/* IR_STX: 0 stored, 1 not. A miss touches no memory (it cannot fault). */
+static uint64_t interp_stx(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t v) {
+    bool hit = cpu->excl_size == bytes && cpu->excl_addr == addr;
+    cpu->excl_size = 0;
+    if (!hit) return 1;
+    uint64_t expected = cpu->excl_val[0];
+    return !host_cas(guest_ptr(cpu, addr, bytes), bytes, &expected, v);
 }
 
 uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) {
@@ -155,6 +175,18 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
             continue;
         }
         case IR_STV: memcpy(guest_ptr(cpu, a, sz / 8), &cpu->v[i->imm], sz / 8); continue;
+        case IR_ALIGN:
+            if (a & (i->imm - 1)) cpu_raise_signal(cpu, SIGBUS, BUS_ADRALN, a);
+            continue;
+        case IR_ATOMIC:
+            r = host_atomic_rmw(guest_ptr(cpu, a, sz / 8), sz / 8, (enum ir_atomic)i->imm, c);
+            break;
+        case IR_CAS:
+            r = c;
+            host_cas(guest_ptr(cpu, a, sz / 8), sz / 8, &r, t[i->a[2]]);
+            break;
+        case IR_LDX: r = interp_ldx(cpu, a, sz / 8); break;
+        case IR_STX: r = interp_stx(cpu, a, sz / 8, c); break;
         case IR_CALL: r = i->fn(cpu, a, c, t[i->a[2]], t[i->a[3]]); break;
         case IR_VOP: r = i->fn(cpu, (uint32_t)i->imm, a, 0, 0); break;
         case IR_INSN_START: cpu->pc = i->imm; continue;

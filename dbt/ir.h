@@ -34,6 +34,20 @@ typedef uint64_t (*ir_helper_fn)(struct cpu *cpu, uint64_t a, uint64_t b, uint64
 
 enum ir_fence { FENCE_FULL, FENCE_LOAD, FENCE_STORE, FENCE_ISB };
 
+/* IR_ATOMIC's operation (imm): the A64 LSE order (o3:opc of LDADD..SWP).
+ * CLR stores old & ~b; the min/max compare at the access size. */
+enum ir_atomic {
+    ATOMIC_ADD,
+    ATOMIC_CLR,
+    ATOMIC_EOR,
+    ATOMIC_SET,
+    ATOMIC_SMAX,
+    ATOMIC_SMIN,
+    ATOMIC_UMAX,
+    ATOMIC_UMIN,
+    ATOMIC_SWP,
+};
+
 struct ir_insn {
     uint8_t op;
     uint8_t sz;
@@ -157,6 +171,17 @@ static inline void ir_stv(struct ir_block *b, unsigned sz, ir_temp addr, unsigne
     struct ir_insn *i = ir_emit(b, IR_STV, sz);
     i->a[0] = addr;
     i->imm = vreg;
+}
+static inline void ir_align(struct ir_block *b, ir_temp addr, unsigned bytes) {
+    struct ir_insn *i = ir_emit(b, IR_ALIGN, 64);
+    i->a[0] = addr;
+    i->imm = bytes;
+}
+static inline ir_temp ir_atomic(struct ir_block *b, enum ir_atomic op, unsigned sz, ir_temp addr,
+                                ir_temp v) {
+    ir_temp d = ir_op2(b, IR_ATOMIC, sz, addr, v);
+    b->insns[b->n - 1].imm = op;
+    return d;
 }
 static inline ir_temp ir_call(struct ir_block *b, ir_helper_fn fn, ir_temp a0, ir_temp a1,
                               ir_temp a2, ir_temp a3) {

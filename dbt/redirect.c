@@ -109,8 +109,11 @@ static uint64_t redirect_helper(struct cpu *cpu, uint64_t addr, uint64_t kind, u
     return r->hooks.map(r->hooks.opaque, addr, (unsigned)(kind & 0xff), (kind >> 8) & 1);
 }
 
+/* The accesses redirected. Not the exclusives: their monitor holds the
+ * guest address (a split page they touch faults and is released). */
 static bool is_mem_op(uint8_t op) {
-    return op == IR_LD || op == IR_ST || op == IR_LDV || op == IR_STV;
+    return op == IR_LD || op == IR_ST || op == IR_LDV || op == IR_STV || op == IR_ATOMIC ||
+           op == IR_CAS;
 }
 
 /* The address an access of `bytes` at a must use, computed inline for
@@ -156,7 +159,7 @@ void redirect_rewrite(struct dbt_redirect *r, struct ir_block *b, uint32_t start
     for (uint32_t i = 0; i < n; i++) {
         struct ir_insn in = tail[i];
         if (is_mem_op(in.op)) {
-            bool write = in.op == IR_ST || in.op == IR_STV;
+            bool write = in.op != IR_LD && in.op != IR_LDV;
             if (inl) {
                 in.a[0] = inline_map(b, &snap, in.a[0], in.sz / 8);
             } else {

@@ -36,6 +36,10 @@ struct a64_ctx {
     const struct a64_row *row;
     bool done;              /* a terminator was set: the block ends after this insn */
     uint32_t insn_first_op; /* index of this insn's first IR op (after INSN_START) */
+    /* LSE atomics, CAS, LDAR/STLR as IR ops (IR_ATOMIC, IR_CAS, IR_ALIGN)
+     * rather than helper calls; exclusives too (IR_LDX, IR_STX) when no
+     * embedder hooks the monitor (dbt_excl_hooks) */
+    bool atomics_inline, excl_inline;
 };
 
 /* A decoded pattern: mask/value plus where the row came from. */

@@ -1,7 +1,13 @@
 /* A64 family: exclusives (LDXR/STXR and pairs, with acquire/release),
  * load-acquire/store-release (LDAR/STLR, LDAPR), and the ARMv8.1 LSE
- * atomics (CAS, CASP, LDADD..SWP). All go through helpers on host atomics
- * (dbt/a64/atomic_excl.c, dbt/a64/atomic_lse.c), except LDAPR.
+ * atomics (CAS, CASP, LDADD..SWP).
+ *
+ * Single-register forms become IR ops that the JIT lowers to host locked
+ * instructions (a64_ctx.atomics_inline, excl_inline); the pairs (CASP,
+ * LDXP/STXP), the exclusives of an embedder that hooks the monitor, and
+ * everything under SHOAL_JIT_DISABLE=atomics go through the helpers on
+ * host atomics (dbt/a64/atomic_excl.c, dbt/a64/atomic_lse.c). Both give
+ * the same results: the unit tests run each form both ways.
  *
  * Fields: z size, s Rs, u Rt2, o ordering bits (acquire/release). */
 #include "dbt/a64/atomic.h"
@@ -15,15 +21,40 @@ static ir_temp base(struct a64_ctx *c, uint32_t insn) {
     return a64_read_xsp(c, RN(insn));
 }
 
-/* LDXR, LDAXR (B/H/W/X): helper results are already zero-extended. */
+/* The access size in bytes (bits 31:30). */
+static unsigned size_bytes(uint32_t insn) {
+    return 1u << BITS(insn, 31, 30);
+}
+
+/* The base address, checked for alignment to `bytes` (SIGBUS). */
+static ir_temp aligned_base(struct a64_ctx *c, uint32_t insn, unsigned bytes) {
+    ir_temp a = base(c, insn);
+    ir_align(c->b, a, bytes);
+    return a;
+}
+
+/* LDXR, LDAXR (B/H/W/X): results are zero-extended. An x86 load is an
+ * acquire already. */
 static void trans_ldxr(struct a64_ctx *c, uint32_t insn) {
-    ir_temp v = a64_call_insn(c, a64_helper_ldxr, base(c, insn), IR_ZERO, IR_ZERO);
+    ir_temp v;
+    if (c->excl_inline) {
+        unsigned bytes = size_bytes(insn);
+        v = ir_op1(c->b, IR_LDX, 8 * bytes, aligned_base(c, insn, bytes));
+    } else {
+        v = a64_call_insn(c, a64_helper_ldxr, base(c, insn), IR_ZERO, IR_ZERO);
+    }
     a64_write_x(c, RT(insn), v, true);
 }
 
-/* STXR, STLXR: Ws = 0 when stored, 1 when not. */
+/* STXR, STLXR: Ws = 0 when stored, 1 when not. No alignment check: a
+ * store-exclusive that misses the monitor fails without an access, and
+ * a hit is aligned (its load-exclusive was). */
 static void trans_stxr(struct a64_ctx *c, uint32_t insn) {
-    ir_temp st = a64_call_insn(c, a64_helper_stxr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
+    ir_temp st;
+    if (c->excl_inline)
+        st = ir_op2(c->b, IR_STX, 8 * size_bytes(insn), base(c, insn), a64_read_x(c, RT(insn)));
+    else
+        st = a64_call_insn(c, a64_helper_stxr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
     a64_write_x(c, RS(insn), st, true);
 }
 
@@ -37,15 +68,33 @@ static void trans_stxp(struct a64_ctx *c, uint32_t insn) {
     a64_write_x(c, RS(insn), st, true);
 }
 
-/* LDAR, and LDLAR (LORegions: the same at EL0). */
+/* LDAR, and LDLAR (LORegions: the same at EL0). Aligned (ARMv8.0
+ * without LSE2, like qemu-aarch64 7.2). */
 static void trans_ldar(struct a64_ctx *c, uint32_t insn) {
-    ir_temp v = a64_call_insn(c, a64_helper_ldar, base(c, insn), IR_ZERO, IR_ZERO);
+    ir_temp v;
+    if (c->atomics_inline) {
+        unsigned bytes = size_bytes(insn);
+        v = ir_ld(c->b, 8 * bytes, aligned_base(c, insn, bytes));
+        ir_fence(c->b, FENCE_LOAD);
+    } else {
+        v = a64_call_insn(c, a64_helper_ldar, base(c, insn), IR_ZERO, IR_ZERO);
+    }
     a64_write_x(c, RT(insn), v, true);
 }
 
-/* STLR, and STLLR (LORegions: the same at EL0). */
+/* STLR, and STLLR (LORegions: the same at EL0). The full barrier after
+ * the store keeps it ordered before a later LDAR (AArch64 is RCsc; x86
+ * would let the load pass the store). */
 static void trans_stlr(struct a64_ctx *c, uint32_t insn) {
-    a64_call_insn(c, a64_helper_stlr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
+    if (!c->atomics_inline) {
+        a64_call_insn(c, a64_helper_stlr, base(c, insn), a64_read_x(c, RT(insn)), IR_ZERO);
+        return;
+    }
+    unsigned bytes = size_bytes(insn);
+    ir_temp a = aligned_base(c, insn, bytes);
+    ir_fence(c->b, FENCE_STORE);
+    ir_st(c->b, 8 * bytes, a, a64_read_x(c, RT(insn)));
+    ir_fence(c->b, FENCE_FULL);
 }
 
 /* LDAPR (RCpc): no alignment requirement, acquire ordering. */
@@ -57,8 +106,15 @@ static void trans_ldapr(struct a64_ctx *c, uint32_t insn) {
 
 /* CAS, CASA, CASL, CASAL: Rs receives the old value. */
 static void trans_cas(struct a64_ctx *c, uint32_t insn) {
-    ir_temp old = a64_call_insn(c, a64_helper_cas, base(c, insn), a64_read_x(c, RS(insn)),
-                                a64_read_x(c, RT(insn)));
+    ir_temp old;
+    if (c->atomics_inline) {
+        unsigned bytes = size_bytes(insn);
+        old = ir_op3(c->b, IR_CAS, 8 * bytes, aligned_base(c, insn, bytes), a64_read_x(c, RS(insn)),
+                     a64_read_x(c, RT(insn)));
+    } else {
+        old = a64_call_insn(c, a64_helper_cas, base(c, insn), a64_read_x(c, RS(insn)),
+                            a64_read_x(c, RT(insn)));
+    }
     a64_write_x(c, RS(insn), old, true);
 }
 
@@ -73,8 +129,14 @@ static void trans_casp(struct a64_ctx *c, uint32_t insn) {
 
 /* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */
 static void trans_ldop(struct a64_ctx *c, uint32_t insn) {
-    ir_temp old =
-        a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
+    ir_temp old;
+    if (c->atomics_inline) {
+        unsigned bytes = size_bytes(insn);
+        old = ir_atomic(c->b, (enum ir_atomic)BITS(insn, 15, 12), 8 * bytes,
+                        aligned_base(c, insn, bytes), a64_read_x(c, RS(insn)));
+    } else {
+        old = a64_call_insn(c, a64_helper_ldop, base(c, insn), a64_read_x(c, RS(insn)), IR_ZERO);
+    }
     a64_write_x(c, RT(insn), old, true);
 }
 

@@ -12,7 +12,7 @@
  * embedder whether the page stayed here since the load, and keeps it
  * here until the compare-and-swap is done. */
 #include "dbt/a64/atomic.h"
-#include "dbt/a64/atomic_host.h"
+#include "dbt/host_atomic.h"
 
 /* Before the load: a page lost after the token was taken makes the
  * store fail (harmless), a token taken after the load could miss a loss

@@ -3,67 +3,15 @@
  * Host atomics are full barriers, so the A/L/AL orderings need nothing
  * more. */
 #include "dbt/a64/atomic.h"
-#include "dbt/a64/atomic_host.h"
+#include "dbt/host_atomic.h"
 
-/* o3:opc (bits 15:12) of the atomic memory operations. */
-enum ldop {
-    LDOP_ADD = 0,
-    LDOP_CLR = 1,
-    LDOP_EOR = 2,
-    LDOP_SET = 3,
-    LDOP_SMAX = 4,
-    LDOP_SMIN = 5,
-    LDOP_UMAX = 6,
-    LDOP_UMIN = 7,
-    LDOP_SWP = 8,
-};
-
-/* The new memory value of a min/max, at `bytes` bytes. */
-static uint64_t minmax(enum ldop op, unsigned bytes, uint64_t old, uint64_t v) {
-    unsigned shift = 64 - 8 * bytes;
-    int64_t so = (int64_t)(old << shift) >> shift, sv = (int64_t)(v << shift) >> shift;
-    uint64_t uo = (old << shift) >> shift, uv = (v << shift) >> shift;
-    switch (op) {
-    case LDOP_SMAX: return so >= sv ? uo : uv;
-    case LDOP_SMIN: return so <= sv ? uo : uv;
-    case LDOP_UMAX: return uo >= uv ? uo : uv;
-    default: return uo <= uv ? uo : uv;
-    }
-}
-
-/* Fetch-and-op at one host type; returns the old value zero-extended. */
-#define LDOP_AT(type, p, op, v)                                                                    \
-    do {                                                                                           \
-        type *p_ = (type *)(p), v_ = (type)(v);                                                    \
-        switch (op) {                                                                              \
-        case LDOP_ADD: return __atomic_fetch_add(p_, v_, __ATOMIC_SEQ_CST);                        \
-        case LDOP_CLR: return __atomic_fetch_and(p_, (type)~v_, __ATOMIC_SEQ_CST);                 \
-        case LDOP_EOR: return __atomic_fetch_xor(p_, v_, __ATOMIC_SEQ_CST);                        \
-        case LDOP_SET: return __atomic_fetch_or(p_, v_, __ATOMIC_SEQ_CST);                         \
-        case LDOP_SWP: return __atomic_exchange_n(p_, v_, __ATOMIC_SEQ_CST);                       \
-        default: break;                                                                            \
-        }                                                                                          \
-    } while (0)
-
+/* LDADD..LDUMIN and SWP: o3:opc (bits 15:12) is enum ir_atomic. */
 uint64_t a64_helper_ldop(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t operand,
                          uint64_t u3) {
     unsigned bytes = 1u << BITS(insn, 31, 30);
-    enum ldop op = (enum ldop)BITS(insn, 15, 12);
-    void *p = atomic_g2h(cpu, addr, bytes);
-    switch (bytes) {
-    case 1: LDOP_AT(uint8_t, p, op, operand); break;
-    case 2: LDOP_AT(uint16_t, p, op, operand); break;
-    case 4: LDOP_AT(uint32_t, p, op, operand); break;
-    default: LDOP_AT(uint64_t, p, op, operand); break;
-    }
-    /* Min/max: a compare-and-swap loop. The store happens even when the
-     * value does not change, as the architecture's read-modify-write does. */
-    uint64_t old = host_atomic_load(p, bytes);
-    while (!host_cas(p, bytes, &old, minmax(op, bytes, old, operand))) {
-    }
-    return old;
+    return host_atomic_rmw(atomic_g2h(cpu, addr, bytes), bytes, (enum ir_atomic)BITS(insn, 15, 12),
+                           operand);
 }
-#undef LDOP_AT
 
 uint64_t a64_helper_cas(struct cpu *cpu, uint64_t insn, uint64_t addr, uint64_t expected,
                         uint64_t desired) {

@@ -234,7 +234,8 @@ static void nzmap_put(struct jit *j, uint32_t key, uint32_t val) {
 }
 
 static bool pure_op(uint8_t op) {
-    return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU && ir_op_info[op].has_dst;
+    return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU && op != IR_ATOMIC &&
+           op != IR_CAS && op != IR_LDX && op != IR_STX && ir_op_info[op].has_dst;
 }
 
 static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
@@ -244,6 +245,11 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_LDV:
     case IR_STV: lower_mem(c, i); break;
     case IR_CALL: lower_call(c, i); break;
+    case IR_ALIGN:
+    case IR_ATOMIC:
+    case IR_CAS:
+    case IR_LDX:
+    case IR_STX: lower_atomic(c, i); break;
     case IR_EXITC: lower_exitc(c, i); break;
     case IR_REDIR: lower_redir(c, i); break;
     case IR_VOP: lower_vop(c, i); break;
@@ -758,6 +764,11 @@ void jit_flush(struct jit *j) {
 _Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc) {
     cpu->pc = pc;
     cpu_raise_signal(cpu, SIGSEGV, SEGV_MAPERR, addr);
+}
+
+_Noreturn void jit_raise_bus(struct cpu *cpu, uint64_t addr, uint64_t pc) {
+    cpu->pc = pc;
+    cpu_raise_signal(cpu, SIGBUS, BUS_ADRALN, addr);
 }
 
 bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {

@@ -67,7 +67,8 @@ struct jit_owner {
     uint16_t id;
 };
 
-/* A bounds-check failure path, emitted after the block's main code. */
+/* A bounds-check failure path, emitted after the block's main code; or
+ * (align) the SIGBUS of a misaligned atomic (IR_ALIGN). */
 struct jit_cold {
     uint32_t jcc_field;
     uint32_t rec; /* index into ctx->recs */
@@ -77,6 +78,7 @@ struct jit_cold {
     uint8_t st_sz;  /* a pair's store: size in bits of the first half (0: load) */
     int8_t val_reg; /* ... and its value: register, or -1 for val_imm */
     int32_t val_imm;
+    bool align;
 };
 
 /* A side exit (IR_EXITC) taken: emitted after the block's main code,
@@ -422,6 +424,16 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
                    uint8_t **fault_lazy, bool to_end);
 void lower_mem(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cold(struct jit_ctx *c);
+/* lower_mem.c: the inline bounds check of an access of `bytes` at areg
+ * (the value of temp addr), before its fault record is taken; the cold
+ * path clobbers RAX. `cache`: skip it when x[g]'s value is known to be
+ * checked, and note it so (only for a check every path runs). */
+struct jit_cold *jit_bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr,
+                                  bool cache);
+/* A cold path entry for the jcc32 at `field` (jit_cold's other fields zero). */
+struct jit_cold *jit_cold_new(struct jit_ctx *c, uint32_t field);
+/* lower_atomic.c: IR_ALIGN, IR_ATOMIC, IR_CAS, IR_LDX, IR_STX */
+void lower_atomic(struct jit_ctx *c, const struct ir_insn *i);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i);
 void lower_entry(struct jit_ctx *c);
@@ -431,5 +443,7 @@ void lower_side_exits(struct jit_ctx *c);
 
 /* Called by the bounds-check stubs: a guest access outside the region. */
 _Noreturn void jit_raise_segv(struct cpu *cpu, uint64_t addr, uint64_t pc);
+/* Called by the alignment stubs: a misaligned atomic access. */
+_Noreturn void jit_raise_bus(struct cpu *cpu, uint64_t addr, uint64_t pc);
 
 #endif

@@ -13,13 +13,24 @@
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
 
+struct jit_cold *jit_cold_new(struct jit_ctx *c, uint32_t field) {
+    if (c->ncold == c->cap_cold) {
+        c->cap_cold = c->cap_cold ? 2 * c->cap_cold : 32;
+        c->cold = realloc(c->cold, c->cap_cold * sizeof *c->cold);
+        SHOAL_ASSERT(c->cold);
+    }
+    struct jit_cold *cl = &c->cold[c->ncold++];
+    *cl = (struct jit_cold){.jcc_field = field, .val_reg = -1};
+    return cl;
+}
+
 /* The check of an access at guest register g's value (an aliased GETX)
  * is done once per value: a later access of at most as many bytes at the
  * same x[g] is in bounds too (guest_size never shrinks). `pair`: the
  * bytes of the pair's second access, whose check this one makes (see
  * pair_next). */
 static struct jit_cold *bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr,
-                                     unsigned pair) {
+                                     unsigned pair, bool cache) {
     struct x86_buf *b = c->buf;
     uint32_t field;
     if (c->cur == c->pair_skip) {
@@ -27,7 +38,7 @@ static struct jit_cold *bounds_check(struct jit_ctx *c, int areg, unsigned bytes
         return NULL;
     }
     int8_t g = c->t[addr].alias;
-    if (g >= 0 && c->regalloc && c->fast_bounds) {
+    if (cache && g >= 0 && c->regalloc && c->fast_bounds) {
         if (c->checked[g] >= bytes + pair) return NULL;
         c->checked[g] = (uint8_t)(bytes + pair);
     }
@@ -41,16 +52,19 @@ static struct jit_cold *bounds_check(struct jit_ctx *c, int areg, unsigned bytes
         x86_alu_rr(b, ALU_CMP, true, areg, RAX);
         field = x86_jcc32(b, CC_A);
     }
-    if (c->ncold == c->cap_cold) {
-        c->cap_cold = c->cap_cold ? 2 * c->cap_cold : 32;
-        c->cold = realloc(c->cold, c->cap_cold * sizeof *c->cold);
-        SHOAL_ASSERT(c->cold);
-    }
     /* The record is taken by the caller right before the access, with the
      * same register state as here. */
-    struct jit_cold *cl = &c->cold[c->ncold++];
-    *cl = (struct jit_cold){field, c->nrecs, (int8_t)areg, (uint8_t)bytes, (uint8_t)pair, 0, -1, 0};
+    struct jit_cold *cl = jit_cold_new(c, field);
+    cl->rec = c->nrecs;
+    cl->addr_reg = (int8_t)areg;
+    cl->bytes = (uint8_t)bytes;
+    cl->pair = (uint8_t)pair;
     return cl;
+}
+
+struct jit_cold *jit_bounds_check(struct jit_ctx *c, int areg, unsigned bytes, ir_temp addr,
+                                  bool cache) {
+    return bounds_check(c, areg, bytes, addr, 0, cache);
 }
 
 /* LDP/STP of general registers (switch SHOAL_JIT_DISABLE=pairchk): the
@@ -100,13 +114,13 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         unsigned pair = pair_next(c, i);
         if (c->t[i->dst].last_use < 0) {
             /* Result unused: the access still happens (it may fault). */
-            bounds_check(c, areg, bytes, i->a[0], pair);
+            bounds_check(c, areg, bytes, i->a[0], pair, true);
             ra_record(c);
             x86_load(b, i->sz, RAX, guest_mem(areg));
             break;
         }
         int d = ra_def(c, i->dst, -1);
-        bounds_check(c, areg, bytes, i->a[0], pair);
+        bounds_check(c, areg, bytes, i->a[0], pair, true);
         ra_record(c);
         x86_load(b, i->sz, d, guest_mem(areg));
         break;
@@ -115,7 +129,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         int32_t imm;
         bool vi = i->sz >= 32 && ra_imm32(c, i->a[1], &imm);
         int v = vi ? -1 : ra_reg(c, i->a[1]);
-        struct jit_cold *cl = bounds_check(c, areg, bytes, i->a[0], pair_next(c, i));
+        struct jit_cold *cl = bounds_check(c, areg, bytes, i->a[0], pair_next(c, i), true);
         if (cl && cl->pair) { /* the cold path may have to store the first half */
             cl->st_sz = (uint8_t)i->sz;
             cl->val_reg = (int8_t)v;
@@ -142,7 +156,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
             bool dirty = c->vx[r] >= 0 && c->vdirty[r];
             int x = vr_write(c, r);
             c->vdirty[r] = dirty;
-            bounds_check(c, areg, bytes, i->a[0], 0);
+            bounds_check(c, areg, bytes, i->a[0], 0, true);
             ra_record(c);
             if (i->sz == 128)
                 x86_movdqu_load(b, x, guest_mem(areg));
@@ -155,7 +169,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
         if (c->vcache) {
             /* Into scratch xmm0 first: the fault record must not claim
              * v[imm]'s cache register before the load completes. */
-            bounds_check(c, areg, bytes, i->a[0], 0);
+            bounds_check(c, areg, bytes, i->a[0], 0, true);
             if (i->sz >= 32) {
                 ra_record(c);
                 if (i->sz == 128)
@@ -172,7 +186,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
             break;
         }
         struct x86_mem vm_hi = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm) + 8);
-        bounds_check(c, areg, bytes, i->a[0], 0);
+        bounds_check(c, areg, bytes, i->a[0], 0, true);
         ra_record(c);
         if (i->sz == 128) {
             x86_movdqu_load(b, 0, guest_mem(areg));
@@ -186,7 +200,7 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
     case IR_STV: {
         struct x86_mem vm = x86_mem(REG_CPU, (int32_t)CPU_VOFF(i->imm));
-        bounds_check(c, areg, bytes, i->a[0], 0);
+        bounds_check(c, areg, bytes, i->a[0], 0, true);
         int x = c->vx[i->imm];
         if (x >= 0) {
             if (i->sz == 128) {
@@ -220,9 +234,10 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     }
 }
 
-/* SIGSEGV at cl's access (its fault record's state) for address
- * areg + off. */
-static void cold_raise(struct jit_ctx *c, const struct jit_cold *cl, int32_t off) {
+/* SIGSEGV (raise: jit_raise_segv) or SIGBUS at cl's access (its fault
+ * record's state) for address areg + off. */
+static void cold_raise(struct jit_ctx *c, const struct jit_cold *cl, int32_t off,
+                       void (*raise)(struct cpu *, uint64_t, uint64_t)) {
     struct x86_buf *b = c->buf;
     const struct jit_fault_rec *r = &c->recs[cl->rec];
     for (int h = 0; h < 16; h++)
@@ -233,7 +248,7 @@ static void cold_raise(struct jit_ctx *c, const struct jit_cold *cl, int32_t off
     if (off) x86_alu_ri(b, ALU_ADD, true, RSI, off);
     x86_mov_rr(b, true, RDI, REG_CPU);
     x86_mov_ri(b, RDX, r->pc);
-    x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)jit_raise_segv);
+    x86_mov_ri(b, RAX, (uint64_t)(uintptr_t)raise);
     x86_call_r(b, RAX);
 }
 
@@ -253,8 +268,12 @@ void lower_cold(struct jit_ctx *c) {
     for (uint32_t k = 0; k < c->ncold; k++) {
         const struct jit_cold *cl = &c->cold[k];
         x86_patch_rel32(b, cl->jcc_field, x86_off(b));
+        if (cl->align) {
+            cold_raise(c, cl, 0, jit_raise_bus);
+            continue;
+        }
         if (!c->fast_bounds) {
-            cold_raise(c, cl, 0);
+            cold_raise(c, cl, 0, jit_raise_segv);
             continue;
         }
         /* The exact test: addr <= guest_size - bytes (of the whole pair)
@@ -277,10 +296,10 @@ void lower_cold(struct jit_ctx *c) {
                 else
                     x86_store_i32(b, cl->st_sz, m, cl->val_imm);
             }
-            cold_raise(c, cl, cl->bytes);
+            cold_raise(c, cl, cl->bytes, jit_raise_segv);
             x86_patch_rel32(b, first, x86_off(b));
             x86_patch_rel32(b, out, x86_off(b));
         }
-        cold_raise(c, cl, 0);
+        cold_raise(c, cl, 0, jit_raise_segv);
     }
 }

@@ -203,6 +203,16 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
             nexits = 0;
             known = false;
             break;
+        case IR_ALIGN:
+        case IR_ATOMIC:
+        case IR_CAS:
+        case IR_LDX:
+        case IR_STX:
+            /* they may fault (see NZCV); the lazy forms above are for
+             * plain accesses only */
+            pending = -1;
+            nexits = 0;
+            break;
         case IR_LD:
         case IR_ST:
         case IR_LDV:

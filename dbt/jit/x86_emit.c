@@ -394,6 +394,30 @@ void x86_movabs(struct x86_buf *b, int dst, uint64_t imm) {
 
 /* ---- SSE / AVX ---- */
 
+void x86_test_ri(struct x86_buf *b, bool w64, int r, int32_t imm) {
+    op_rr(b, 0, w64, false, "\xf7", 1, 0, r);
+    put32(b, (uint32_t)imm);
+}
+
+void x86_locked_rm(struct x86_buf *b, enum x86_locked op, unsigned bits, struct x86_mem m,
+                   int reg) {
+    /* byte form, other sizes; xchg with memory locks without the prefix */
+    static const char opc[][2][3] = {
+        [LK_XADD] = {"\x0f\xc0", "\x0f\xc1"},
+        [LK_XCHG] = {"\x86", "\x87"},
+        [LK_CMPXCHG] = {"\x0f\xb0", "\x0f\xb1"},
+        [LK_ADD] = {"\x00", "\x01"},
+        [LK_OR] = {"\x08", "\x09"},
+        [LK_AND] = {"\x20", "\x21"},
+        [LK_XOR] = {"\x30", "\x31"},
+    };
+    const char *o = opc[op][bits != 8];
+    room(b);
+    if (op != LK_XCHG) put(b, 0xf0);
+    op_rm(b, bits == 16 ? 0x66 : 0, bits == 64, bits == 8 && is_byte_reg_needing_rex(reg), o,
+          o[0] == 0x0f ? 2 : 1, reg, m);
+}
+
 void x86_test_mi(struct x86_buf *b, struct x86_mem m, int32_t imm) {
     op_rm(b, 0, false, false, "\xf7", 1, 0, m);
     put32(b, (uint32_t)imm);

@@ -124,6 +124,11 @@ void x86_movdqu_load(struct x86_buf *b, int xmm, struct x86_mem m);
 void x86_movdqu_store(struct x86_buf *b, struct x86_mem m, int xmm);
 /* test dword [m], imm32 */
 void x86_test_mi(struct x86_buf *b, struct x86_mem m, int32_t imm);
+void x86_test_ri(struct x86_buf *b, bool w64, int r, int32_t imm);
+/* Locked read-modify-writes of `bits` (8/16/32/64) at m with register
+ * reg: lock xadd, xchg, lock cmpxchg (with RAX), lock add/or/and/xor. */
+enum x86_locked { LK_XADD, LK_XCHG, LK_CMPXCHG, LK_ADD, LK_OR, LK_AND, LK_XOR };
+void x86_locked_rm(struct x86_buf *b, enum x86_locked op, unsigned bits, struct x86_mem m, int reg);
 /* Legacy SSE: [mandatory prefix 0/66/F2/F3] [REX] op... ModRM(reg, rm);
  * `op` holds the bytes from 0F on; registers are xmm or general numbers
  * as the opcode defines. */

@@ -53,10 +53,14 @@ int64_t harness_syscall(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64
     return (int64_t)t->cpu.x[0];
 }
 
-struct harness *harness_new(void) {
+struct harness *harness_new_tier(int interp, const char *jit_disable) {
     struct harness *h = calloc(1, sizeof *h);
-    h->dbt = harness_tier_new(&h->cpu, 1, NULL);
+    h->dbt = harness_tier_new(&h->cpu, interp, jit_disable);
     return h;
+}
+
+struct harness *harness_new(void) {
+    return harness_new_tier(1, NULL);
 }
 
 void harness_free(struct harness *h) {

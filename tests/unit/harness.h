@@ -19,8 +19,10 @@ struct harness {
     struct cpu cpu;
 };
 
-/* Creates a harness; interp selects the interpreter tier. */
+/* Creates a harness on the interpreter tier. */
 struct harness *harness_new(void);
+/* The same on a chosen tier (see harness_tier_new). */
+struct harness *harness_new_tier(int interp, const char *jit_disable);
 void harness_free(struct harness *h);
 /* Copies n words to HARNESS_CODE followed by `svc #0`, sets pc and runs
  * until an exit; returns the dbt_run exit (CPU_EXIT_SVC on normal end). */

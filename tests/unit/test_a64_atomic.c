@@ -1,7 +1,10 @@
 /* Exclusives, load-acquire/store-release and LSE atomics: results,
  * monitor behaviour, alignment faults, and exact counts under contention
  * from four host threads. Expected values follow the Arm ARM
- * pseudocode; encodings come from aarch64-linux-gnu-as. */
+ * pseudocode; encodings come from aarch64-linux-gnu-as. Every test runs
+ * four times: interpreter and JIT, each with the atomic IR ops (the
+ * JIT's inline forms, dbt/jit/lower_atomic.c) and with the helpers
+ * (SHOAL_JIT_DISABLE=atomics). */
 #include <CUnit/CUnit.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,8 +17,14 @@
 #define A       (HARNESS_DATA + 0x1000) /* 16-byte aligned scratch */
 #define GARBAGE 0xdeadbeefcafef00dull
 
+/* The tier the current suite runs on (set by its init function). */
+static struct {
+    int interp;
+    const char *jit_disable;
+} tier;
+
 static struct harness *setup(void) {
-    struct harness *h = harness_new();
+    struct harness *h = harness_new_tier(tier.interp, tier.jit_disable);
     mem_fill(h, HARNESS_DATA, 0x4000, 0x5b);
     for (unsigned r = 0; r < 31; r++)
         h->cpu.x[r] = GARBAGE;
@@ -468,8 +477,10 @@ static void test_contention(void) {
         0xb8e10002u, /* ldaddal w1, w2, [x0] */
         0xd4000001u, /* svc #0 */
     };
-    struct dbt_options opt = {.interp_only = 1};
+    struct dbt_options opt = {.interp_only = tier.interp};
+    if (tier.jit_disable) setenv("SHOAL_JIT_DISABLE", tier.jit_disable, 1);
     struct dbt *d = dbt_create(&opt);
+    unsetenv("SHOAL_JIT_DISABLE");
     uint8_t *mem =
         mmap(NULL, MT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CU_ASSERT_FATAL(mem != MAP_FAILED);
@@ -506,17 +517,47 @@ static void test_contention(void) {
     dbt_destroy(d);
 }
 
+static int on_interp(void) {
+    tier.interp = 1;
+    tier.jit_disable = NULL;
+    return 0;
+}
+static int on_jit(void) {
+    tier.interp = 0;
+    tier.jit_disable = NULL;
+    return 0;
+}
+static int on_interp_helpers(void) {
+    tier.interp = 1;
+    tier.jit_disable = "atomics";
+    return 0;
+}
+static int on_jit_helpers(void) {
+    tier.interp = 0;
+    tier.jit_disable = "atomics";
+    return 0;
+}
+
 void test_register(void) {
-    CU_pSuite s = CU_add_suite("a64_atomic", NULL, NULL);
-    CU_add_test(s, "exclusive_sizes", test_exclusive_sizes);
-    CU_add_test(s, "exclusive_failures", test_exclusive_failures);
-    CU_add_test(s, "exclusive_pairs", test_exclusive_pairs);
-    CU_add_test(s, "acquire_release", test_acquire_release);
-    CU_add_test(s, "misaligned", test_misaligned);
-    CU_add_test(s, "outside_memory", test_outside_memory);
-    CU_add_test(s, "lse_ops", test_lse_ops);
-    CU_add_test(s, "lse_store_aliases", test_lse_store_aliases);
-    CU_add_test(s, "cas", test_cas);
-    CU_add_test(s, "casp", test_casp);
-    CU_add_test(s, "contention", test_contention);
+    static const struct {
+        const char *name;
+        CU_InitializeFunc init;
+    } tiers[] = {{"a64_atomic", on_interp},
+                 {"a64_atomic_jit", on_jit},
+                 {"a64_atomic_helpers", on_interp_helpers},
+                 {"a64_atomic_jit_helpers", on_jit_helpers}};
+    for (unsigned k = 0; k < sizeof tiers / sizeof tiers[0]; k++) {
+        CU_pSuite s = CU_add_suite(tiers[k].name, tiers[k].init, NULL);
+        CU_add_test(s, "exclusive_sizes", test_exclusive_sizes);
+        CU_add_test(s, "exclusive_failures", test_exclusive_failures);
+        CU_add_test(s, "exclusive_pairs", test_exclusive_pairs);
+        CU_add_test(s, "acquire_release", test_acquire_release);
+        CU_add_test(s, "misaligned", test_misaligned);
+        CU_add_test(s, "outside_memory", test_outside_memory);
+        CU_add_test(s, "lse_ops", test_lse_ops);
+        CU_add_test(s, "lse_store_aliases", test_lse_store_aliases);
+        CU_add_test(s, "cas", test_cas);
+        CU_add_test(s, "casp", test_casp);
+        CU_add_test(s, "contention", test_contention);
+    }
 }

@@ -1,8 +1,8 @@
 /* dbt/redirect: guest accesses to a "split" page (inaccessible on the
  * host, its data in shadow pages) are redirected by re-translating only
  * the instructions that touched it, in both tiers; accesses the IR cannot
- * redirect (a grain-straddling store, an LSE atomic inside a helper) make
- * the embedder unsplit the page. The embedder here is the test: one page
+ * redirect (a grain-straddling store, an LSE atomic inside a helper, the
+ * exclusives) make the embedder unsplit the page. The embedder here is the test: one page
  * P split at a 128-byte grain into 32 shadow pages. */
 #include <CUnit/CUnit.h>
 #include <signal.h>
@@ -284,11 +284,44 @@ static void test_straddle_jit(void) {
     straddle_unsplits(false);
 }
 
-/* LDADD runs in a helper, out of the IR's reach: it faults again after
- * the re-translation and the page is unsplit; the atomic sees the shadow
+/* LDADD is an IR op (IR_ATOMIC): redirected like a store (through `map`,
+ * or inline), the page stays split and the atomic works on the shadow
  * data. */
-static void atomic_unsplits(bool interp) {
+static void atomic_redirected(bool interp, bool inl) {
+    struct env *e = env_new_with(interp, inl);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xd28000e6, /* mov x6, #7 */
+        0xf8260007, /* ldadd x6, x7, [x0] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[7], 1000);
+    CU_ASSERT_EQUAL(rd64(e, shadow_of(P)), 1007);
+    CU_ASSERT(e->split);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.marked, 1);
+    CU_ASSERT_EQUAL(s.released, 0);
+    CU_ASSERT_EQUAL(e->map_calls, inl ? 0 : 1);
+    env_free(e);
+}
+
+static void test_atomic_interp(void) {
+    atomic_redirected(true, false);
+    atomic_redirected(true, true);
+}
+static void test_atomic_jit(void) {
+    atomic_redirected(false, false);
+    atomic_redirected(false, true);
+}
+
+/* With SHOAL_JIT_DISABLE=atomics LDADD runs in a helper, out of the IR's
+ * reach: it faults again after the re-translation and the page is
+ * unsplit; the atomic sees the shadow data. */
+static void atomic_helper_unsplits(bool interp) {
+    setenv("SHOAL_JIT_DISABLE", "atomics", 1);
     struct env *e = env_new(interp);
+    unsetenv("SHOAL_JIT_DISABLE");
     static const uint32_t code[] = {
         0xd2a00080, /* mov x0, #0x40000 */
         0xd28000e6, /* mov x6, #7 */
@@ -301,11 +334,40 @@ static void atomic_unsplits(bool interp) {
     env_free(e);
 }
 
-static void test_atomic_interp(void) {
-    atomic_unsplits(true);
+static void test_atomic_helper_interp(void) {
+    atomic_helper_unsplits(true);
 }
-static void test_atomic_jit(void) {
-    atomic_unsplits(false);
+static void test_atomic_helper_jit(void) {
+    atomic_helper_unsplits(false);
+}
+
+/* The exclusives are not redirected (the monitor holds guest addresses):
+ * LDXR faults again after the re-translation, the page is unsplit, and
+ * the LDXR/STXR pair then succeeds on the whole page. */
+static void exclusive_unsplits(bool interp) {
+    struct env *e = env_new(interp);
+    static const uint32_t code[] = {
+        0xd2a00080, /* mov x0, #0x40000 */
+        0xc85f7c07, /* ldxr x7, [x0] */
+        0x91001ce7, /* add x7, x7, #7 */
+        0xc8087c07, /* stxr w8, x7, [x0] */
+    };
+    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(e->cpu.x[7], 1007);
+    CU_ASSERT_EQUAL(e->cpu.x[8], 0);
+    CU_ASSERT_EQUAL(rd64(e, P), 1007);
+    CU_ASSERT_FALSE(e->split);
+    struct dbt_redirect_stats s;
+    dbt_get_redirect_stats(e->dbt, &s);
+    CU_ASSERT_EQUAL(s.released, 1);
+    env_free(e);
+}
+
+static void test_exclusive_interp(void) {
+    exclusive_unsplits(true);
+}
+static void test_exclusive_jit(void) {
+    exclusive_unsplits(false);
 }
 
 /* Without a release hook a fault that cannot be redirected reaches the
@@ -364,8 +426,12 @@ void test_register(void) {
     CU_add_test(s, "inline redirection: straddling store unsplits", test_inline_straddle);
     CU_add_test(s, "straddling store unsplits, interpreter", test_straddle_interp);
     CU_add_test(s, "straddling store unsplits, JIT", test_straddle_jit);
-    CU_add_test(s, "LSE atomic unsplits, interpreter", test_atomic_interp);
-    CU_add_test(s, "LSE atomic unsplits, JIT", test_atomic_jit);
+    CU_add_test(s, "LSE atomic redirected, interpreter", test_atomic_interp);
+    CU_add_test(s, "LSE atomic redirected, JIT", test_atomic_jit);
+    CU_add_test(s, "LSE atomic in a helper unsplits, interpreter", test_atomic_helper_interp);
+    CU_add_test(s, "LSE atomic in a helper unsplits, JIT", test_atomic_helper_jit);
+    CU_add_test(s, "exclusives unsplit, interpreter", test_exclusive_interp);
+    CU_add_test(s, "exclusives unsplit, JIT", test_exclusive_jit);
     CU_add_test(s, "no release hook: SIGSEGV as before", test_no_release_delivers);
     CU_add_test(s, "an emulator access to a split page: host-fault hook", test_host_fault_hook);
 }

@@ -23,12 +23,15 @@ static inline void *guest_ptr(struct cpu *cpu, uint64_t addr, unsigned bytes) {
     return cpu->guest_base + addr;
 }
 
-/* IR_LDX: the load, then the monitor (as after a64_helper_ldxr). */
+/* IR_LDX: the load, then the monitor (as after a64_helper_ldxr). 16
+ * bytes: two doubleword loads (a torn pair only makes the store fail). */
 static uint64_t interp_ldx(struct cpu *cpu, uint64_t addr, unsigned bytes) {
-    uint64_t v = host_atomic_load(guest_ptr(cpu, addr, bytes), bytes);
+    uint64_t *p = guest_ptr(cpu, addr, bytes), hi = 0;
+    uint64_t v = host_atomic_load(p, bytes < 16 ? bytes : 8);
+    if (bytes == 16) hi = __atomic_load_n(&p[1], __ATOMIC_SEQ_CST);
     cpu->excl_addr = addr;
     cpu->excl_val[0] = v;
-    cpu->excl_val[1] = 0;
+    cpu->excl_val[1] = hi;
     cpu->excl_size = bytes;
     return v;
 }

@@ -2,9 +2,9 @@
  * load-acquire/store-release (LDAR/STLR, LDAPR), and the ARMv8.1 LSE
  * atomics (CAS, CASP, LDADD..SWP).
  *
- * Single-register forms become IR ops that the JIT lowers to host locked
- * instructions (a64_ctx.atomics_inline, excl_inline); the pairs (CASP,
- * LDXP/STXP), the exclusives of an embedder that hooks the monitor, and
+ * They become IR ops that the JIT lowers to host locked instructions
+ * (a64_ctx.atomics_inline, excl_inline); CASP and STXP of doublewords,
+ * the exclusives of an embedder that hooks the monitor, and
  * everything under SHOAL_JIT_DISABLE=atomics go through the helpers on
  * host atomics (dbt/a64/atomic_excl.c, dbt/a64/atomic_lse.c). Both give
  * the same results: the unit tests run each form both ways.
@@ -58,13 +58,46 @@ static void trans_stxr(struct a64_ctx *c, uint32_t insn) {
     a64_write_x(c, RS(insn), st, true);
 }
 
-static void trans_ldxp(struct a64_ctx *c, uint32_t insn) {
-    a64_call_insn(c, a64_helper_ldxp, base(c, insn), IR_ZERO, IR_ZERO);
+/* A W register pair as one doubleword, the first register at the lower
+ * address. */
+static ir_temp pack_w(struct a64_ctx *c, unsigned r1, unsigned r2) {
+    ir_temp lo = ir_op1(c->b, IR_ZEXT, 32, a64_read_x(c, r1));
+    ir_temp hi = ir_op2(c->b, IR_SHL, 64, a64_read_x(c, r2), ir_const(c->b, 32));
+    return ir_op2(c->b, IR_OR, 64, lo, hi);
 }
 
+/* ... and back; r2 last: it wins when r1 == r2, as in qemu-aarch64. */
+static void unpack_w(struct a64_ctx *c, unsigned r1, unsigned r2, ir_temp v) {
+    a64_write_x(c, r1, v, false);
+    a64_write_x(c, r2, ir_op2(c->b, IR_LSR, 64, v, ir_const(c->b, 32)), true);
+}
+
+/* LDXP, LDAXP. Two words: one single-copy-atomic doubleword. Two
+ * doublewords: IR_LDX of 128 bits gives the first, the monitor the
+ * second. */
+static void trans_ldxp(struct a64_ctx *c, uint32_t insn) {
+    if (!c->excl_inline) {
+        a64_call_insn(c, a64_helper_ldxp, base(c, insn), IR_ZERO, IR_ZERO);
+        return;
+    }
+    if (!BIT(insn, 30)) {
+        unpack_w(c, RT(insn), RT2(insn), ir_op1(c->b, IR_LDX, 64, aligned_base(c, insn, 8)));
+        return;
+    }
+    ir_temp lo = ir_op1(c->b, IR_LDX, 128, aligned_base(c, insn, 16));
+    ir_temp hi = ir_ldcpu(c->b, 64, CPU_OFF(excl_val[1]));
+    a64_write_x(c, RT(insn), lo, true);
+    a64_write_x(c, RT2(insn), hi, true);
+}
+
+/* STXP, STLXP. Two doublewords: the helper (cmpxchg16b). */
 static void trans_stxp(struct a64_ctx *c, uint32_t insn) {
-    ir_temp st = a64_call_insn(c, a64_helper_stxp, base(c, insn), a64_read_x(c, RT(insn)),
-                               a64_read_x(c, RT2(insn)));
+    ir_temp st;
+    if (c->excl_inline && !BIT(insn, 30))
+        st = ir_op2(c->b, IR_STX, 64, base(c, insn), pack_w(c, RT(insn), RT2(insn)));
+    else
+        st = a64_call_insn(c, a64_helper_stxp, base(c, insn), a64_read_x(c, RT(insn)),
+                           a64_read_x(c, RT2(insn)));
     a64_write_x(c, RS(insn), st, true);
 }
 
@@ -118,13 +151,22 @@ static void trans_cas(struct a64_ctx *c, uint32_t insn) {
     a64_write_x(c, RS(insn), old, true);
 }
 
-/* CASP and orderings: register pairs must start at an even register. */
+/* CASP and orderings: register pairs must start at an even register.
+ * Two words: one doubleword CAS; two doublewords: the helper
+ * (cmpxchg16b). */
 static void trans_casp(struct a64_ctx *c, uint32_t insn) {
-    if ((RS(insn) | RT(insn)) & 1) {
+    unsigned rs = RS(insn), rt = RT(insn);
+    if ((rs | rt) & 1) {
         a64_unallocated(c);
         return;
     }
-    a64_call_insn(c, a64_helper_casp, base(c, insn), IR_ZERO, IR_ZERO);
+    if (!c->atomics_inline || BIT(insn, 30)) {
+        a64_call_insn(c, a64_helper_casp, base(c, insn), IR_ZERO, IR_ZERO);
+        return;
+    }
+    ir_temp a = aligned_base(c, insn, 8);
+    ir_temp old = ir_op3(c->b, IR_CAS, 64, a, pack_w(c, rs, rs + 1), pack_w(c, rt, rt + 1));
+    unpack_w(c, rs, rs + 1, old);
 }
 
 /* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */

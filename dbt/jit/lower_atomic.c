@@ -147,6 +147,8 @@ static struct x86_mem cpu_field(uint32_t off) {
     return x86_mem(REG_CPU, (int32_t)off);
 }
 
+/* The monitor's size is stored last: a fault in between clears it
+ * anyway (dbt_run), so a half-written monitor is never used. */
 static void lower_ldx(struct jit_ctx *c, const struct ir_insn *i) {
     struct x86_buf *b = c->buf;
     int areg = ra_reg(c, i->a[0]);
@@ -154,10 +156,16 @@ static void lower_ldx(struct jit_ctx *c, const struct ir_insn *i) {
     int v = d >= 0 ? d : RAX;
     jit_bounds_check(c, areg, i->sz / 8, i->a[0], true);
     ra_record(c);
-    x86_load(b, i->sz, v, guest_mem(areg));
-    x86_store(b, 64, cpu_field(CPU_OFF(excl_addr)), areg);
+    x86_load(b, i->sz == 128 ? 64 : i->sz, v, guest_mem(areg));
     x86_store(b, 64, cpu_field(CPU_OFF(excl_val[0])), v);
-    x86_store_i32(b, 64, cpu_field(CPU_OFF(excl_val[1])), 0);
+    if (i->sz == 128) {
+        ra_record(c);
+        x86_load(b, 64, RAX, x86_mem_idx(REG_GBASE, areg, 8));
+        x86_store(b, 64, cpu_field(CPU_OFF(excl_val[1])), RAX);
+    } else {
+        x86_store_i32(b, 64, cpu_field(CPU_OFF(excl_val[1])), 0);
+    }
+    x86_store(b, 64, cpu_field(CPU_OFF(excl_addr)), areg);
     x86_store_i32(b, 32, cpu_field(CPU_OFF(excl_size)), (int32_t)(i->sz / 8));
 }
 

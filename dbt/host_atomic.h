@@ -70,52 +70,6 @@ static inline bool host_cas128(void *p, uint64_t *lo, uint64_t *hi, uint64_t new
     *lo = (uint64_t)e;
     *hi = (uint64_t)(e >> 64);
     return ok;
-    /* The new memory value of a min/max (enum ir_atomic), at `bytes` bytes. */
-    static inline uint64_t host_minmax(enum ir_atomic op, unsigned bytes, uint64_t old,
-                                       uint64_t v) {
-        unsigned shift = 64 - 8 * bytes;
-        int64_t so = (int64_t)(old << shift) >> shift, sv = (int64_t)(v << shift) >> shift;
-        uint64_t uo = (old << shift) >> shift, uv = (v << shift) >> shift;
-        switch (op) {
-        case ATOMIC_SMAX: return so >= sv ? uo : uv;
-        case ATOMIC_SMIN: return so <= sv ? uo : uv;
-        case ATOMIC_UMAX: return uo >= uv ? uo : uv;
-        default: return uo <= uv ? uo : uv;
-        }
-    }
-
-/* Fetch-and-op at one host type; returns the old value zero-extended. */
-#define HOST_RMW_AT(type, p, op, v)                                                                \
-    do {                                                                                           \
-        type *p_ = (type *)(p), v_ = (type)(v);                                                    \
-        switch (op) {                                                                              \
-        case ATOMIC_ADD: return __atomic_fetch_add(p_, v_, __ATOMIC_SEQ_CST);                      \
-        case ATOMIC_CLR: return __atomic_fetch_and(p_, (type)~v_, __ATOMIC_SEQ_CST);               \
-        case ATOMIC_EOR: return __atomic_fetch_xor(p_, v_, __ATOMIC_SEQ_CST);                      \
-        case ATOMIC_SET: return __atomic_fetch_or(p_, v_, __ATOMIC_SEQ_CST);                       \
-        case ATOMIC_SWP: return __atomic_exchange_n(p_, v_, __ATOMIC_SEQ_CST);                     \
-        default: break;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-    /* An atomic read-modify-write (IR_ATOMIC) of `bytes` at p (aligned):
-     * returns the old value, zero-extended. */
-    static inline uint64_t host_atomic_rmw(void *p, unsigned bytes, enum ir_atomic op, uint64_t v) {
-        switch (bytes) {
-        case 1: HOST_RMW_AT(uint8_t, p, op, v); break;
-        case 2: HOST_RMW_AT(uint16_t, p, op, v); break;
-        case 4: HOST_RMW_AT(uint32_t, p, op, v); break;
-        default: HOST_RMW_AT(uint64_t, p, op, v); break;
-        }
-        /* Min/max: a compare-and-swap loop. The store happens even when the
-         * value does not change, as the architecture's read-modify-write does. */
-        uint64_t old = host_atomic_load(p, bytes);
-        while (!host_cas(p, bytes, &old, host_minmax(op, bytes, old, v))) {
-        }
-        return old;
-    }
-#undef HOST_RMW_AT
-
 #endif
 }
 

@@ -284,17 +284,19 @@ static void test_straddle_jit(void) {
     straddle_unsplits(false);
 }
 
+/* 7 added to P's first doubleword by LDADD, the old value to x7. */
+static const uint32_t ldadd_code[] = {
+    0xd2a00080, /* mov x0, #0x40000 */
+    0xd28000e6, /* mov x6, #7 */
+    0xf8260007, /* ldadd x6, x7, [x0] */
+};
+
 /* LDADD is an IR op (IR_ATOMIC): redirected like a store (through `map`,
  * or inline), the page stays split and the atomic works on the shadow
  * data. */
 static void atomic_redirected(bool interp, bool inl) {
     struct env *e = env_new_with(interp, inl);
-    static const uint32_t code[] = {
-        0xd2a00080, /* mov x0, #0x40000 */
-        0xd28000e6, /* mov x6, #7 */
-        0xf8260007, /* ldadd x6, x7, [x0] */
-    };
-    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(run(e, ldadd_code, sizeof ldadd_code / 4), CPU_EXIT_SVC);
     CU_ASSERT_EQUAL(e->cpu.x[7], 1000);
     CU_ASSERT_EQUAL(rd64(e, shadow_of(P)), 1007);
     CU_ASSERT(e->split);
@@ -322,12 +324,7 @@ static void atomic_helper_unsplits(bool interp) {
     setenv("SHOAL_JIT_DISABLE", "atomics", 1);
     struct env *e = env_new(interp);
     unsetenv("SHOAL_JIT_DISABLE");
-    static const uint32_t code[] = {
-        0xd2a00080, /* mov x0, #0x40000 */
-        0xd28000e6, /* mov x6, #7 */
-        0xf8260007, /* ldadd x6, x7, [x0] */
-    };
-    CU_ASSERT_EQUAL(run(e, code, sizeof code / 4), CPU_EXIT_SVC);
+    CU_ASSERT_EQUAL(run(e, ldadd_code, sizeof ldadd_code / 4), CPU_EXIT_SVC);
     CU_ASSERT_EQUAL(e->cpu.x[7], 1000);
     CU_ASSERT_EQUAL(rd64(e, P), 1007);
     CU_ASSERT_FALSE(e->split);

@@ -1,6 +1,5 @@
 /* The futexes of a multi-node run (master/DESIGN.md, "Futexes in a
- * cluster"): every futex op of every node (but the requeue-PI pair) is
- * decided here, by one
+ * cluster"): every futex op of every node is decided here, by one
  * futex table under one lock, on words read through node 0's coherent
  * view of guest memory. A waiter is a record: node-0 threads sleep on a
  * private word of their own record (interruptible like any blocking
@@ -60,7 +59,7 @@ static void collect(struct futex_woken *w, struct answers *out) {
     out->n = 0;
     for (size_t i = 0; i < w->n; i++) {
         struct fsvc_wait *r = (struct fsvc_wait *)w->v[i];
-        struct answer a = {r->w.node, r->tid, r->w.id, r->w.result, NULL};
+        struct answer a = {r->w.node, r->w.tid, r->w.id, r->w.result, NULL};
         if (r->w.node == 0) {
             a.word = &r->done;
             atomic_store_explicit(&r->done, 1, memory_order_release);
@@ -216,11 +215,58 @@ static int64_t unlock_pi(struct fsvc *fs, struct process *p, const struct futex_
         bool more;
         struct futex_waiter *next = futex_unlock_pi(&fs->tab, o->uaddr, out, &more);
         uint32_t nv = old & FUTEX_OWNER_DIED;
-        if (next) nv |= ((struct fsvc_wait *)next)->tid | (more ? FUTEX_WAITERS : 0);
+        if (next) nv |= next->tid | (more ? FUTEX_WAITERS : 0);
         atomic_store(w, nv);
         r = 0;
     }
     pi_word_done(p);
+    return r;
+}
+
+/* FUTEX_CMP_REQUEUE_PI, under the lock: the first waiter of uaddr takes
+ * the PI lock at uaddr2 if it is free, as Linux's
+ * futex_proxy_trylock_atomic does for it (its tid in the word, owner
+ * died kept, FUTEX_WAITERS forced when more may be requeued, so that
+ * its unlock comes here), and is woken owning it; else the word gets
+ * FUTEX_WAITERS and it is requeued with the others (nr_requeue + 1 in
+ * all). Returns woken + requeued, -EINVAL, -EAGAIN (*uaddr != val3),
+ * -EDEADLK (the waiter owns the lock), -EFAULT, -ENOMEM. */
+static int64_t cmp_requeue_pi(struct fsvc *fs, struct process *p, const struct futex_args *o,
+                              struct futex_woken *out) {
+    int nr_wake = (int)o->val, nr_requeue = (int)o->val2;
+    if (nr_wake != 1 || nr_requeue < 0 || o->uaddr == o->uaddr2 || (o->uaddr2 & 3)) return -EINVAL;
+    uint32_t cur;
+    int r = read_word(p, o->uaddr, &cur);
+    if (r) return r;
+    struct futex_waiter *top;
+    r = futex_requeue_pi_top(&fs->tab, o->uaddr, o->uaddr2, nr_wake, nr_requeue, cur == o->val3,
+                             &top, out);
+    if (r || !top) return r;
+    _Atomic uint32_t *w = pi_word(p, o->uaddr2);
+    if (!w) return -EFAULT;
+    bool locked = false;
+    uint32_t old = atomic_load(w), owner;
+    for (;;) {
+        owner = old & FUTEX_TID_MASK;
+        if (owner == top->tid) {
+            r = -EDEADLK;
+            break;
+        }
+        if (!owner) {
+            uint32_t nv = top->tid | (old & FUTEX_OWNER_DIED) |
+                          (nr_requeue || futex_waiters(&fs->tab, o->uaddr2) ? FUTEX_WAITERS : 0);
+            if (!atomic_compare_exchange_weak(w, &old, nv)) continue;
+            locked = true;
+            owner = top->tid;
+            break;
+        }
+        if ((old & FUTEX_WAITERS) || atomic_compare_exchange_weak(w, &old, old | FUTEX_WAITERS))
+            break;
+    }
+    pi_word_done(p);
+    if (r) return r;
+    r = futex_requeue_pi(&fs->tab, o->uaddr, o->uaddr2, nr_requeue, locked, owner, out);
+    if (r > 0) timer_kick(fs); /* requeued waiters keep their deadlines */
     return r;
 }
 
@@ -241,6 +287,15 @@ static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_
         if (r) return r;
         timer_kick(fs);
         return FSVC_QUEUED;
+    case FUTEX_WAIT_REQUEUE_PI:
+        /* Linux checks uaddr2 (its key) before it compares *uaddr */
+        if (o->uaddr == o->uaddr2 || (o->uaddr2 & 3)) return -EINVAL;
+        if ((r = read_word(p, o->uaddr, &cur))) return r;
+        r = futex_wait_requeue_pi(&fs->tab, &rec->w, o->uaddr, o->uaddr2, deadline, cur == o->val);
+        if (r) return r;
+        timer_kick(fs);
+        return FSVC_QUEUED;
+    case FUTEX_CMP_REQUEUE_PI: return cmp_requeue_pi(fs, p, o, out);
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
     case FUTEX_TRYLOCK_PI: return lock_pi(fs, p, o, tid, rec, deadline);
@@ -275,7 +330,19 @@ static void touch(struct process *p, const struct futex_args *o) {
     switch (o->cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
+    case FUTEX_WAIT_REQUEUE_PI:
     case FUTEX_CMP_REQUEUE: read_word(p, o->uaddr, &v); break;
+    case FUTEX_CMP_REQUEUE_PI:
+        read_word(p, o->uaddr, &v);
+        if (!(o->uaddr2 & 3)) {
+            /* the PI lock's word may be swapped: bring it writable */
+            _Atomic uint32_t *w = pi_word(p, o->uaddr2);
+            if (w) {
+                atomic_fetch_or(w, 0);
+                pi_word_done(p);
+            }
+        }
+        break;
     default:
         if (o->pi && !(o->uaddr & 3)) {
             /* a PI word is swapped under the lock: bring it writable
@@ -312,7 +379,7 @@ static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_arg
 static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_args *o) {
     struct fsvc_wait rec;
     memset(&rec, 0, sizeof rec);
-    rec.tid = (uint32_t)t->tid;
+    rec.w.tid = (uint32_t)t->tid;
     struct timespec until;
     int clock = o->realtime ? FUTEX_CLOCK_REALTIME : 0;
     if (o->has_timeout && o->cmd == FUTEX_WAIT) {
@@ -329,7 +396,7 @@ static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_ar
     } else if (o->has_timeout) {
         until = o->ts;
     }
-    int64_t r = run_op(fs, t->proc, o, rec.tid, &rec, FUTEX_NO_DEADLINE);
+    int64_t r = run_op(fs, t->proc, o, rec.w.tid, &rec, FUTEX_NO_DEADLINE);
     if (r != FSVC_QUEUED) return r;
     for (;;) {
         if (atomic_load_explicit(&rec.done, memory_order_acquire)) return rec.w.result;
@@ -338,10 +405,15 @@ static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_ar
                                      o->has_timeout ? &until : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
         if (e == 0 || e == -EAGAIN) continue; /* woken, or done already set */
         pthread_mutex_lock(&fs->lock);
+        bool requeued = rec.w.requeued;
         bool cancelled = futex_cancel(&fs->tab, &rec.w);
         pthread_mutex_unlock(&fs->lock);
         /* not cancelled: a wake came first, and set done under the lock */
-        return cancelled ? e : rec.w.result;
+        if (!cancelled) return rec.w.result;
+        /* a signal for a WAIT_REQUEUE_PI already on its PI lock: Linux
+         * returns EWOULDBLOCK rather than restart (futex_wait_requeue_pi) */
+        if (requeued && e != -ETIMEDOUT) return -EAGAIN;
+        return e;
     }
 }
 
@@ -380,8 +452,8 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
     memset(rec, 0, sizeof *rec);
     rec->w.id = req_id;
     rec->w.node = node;
-    rec->tid = (uint32_t)t->tid;
-    r = (int)run_op(fs, t->proc, &o, rec->tid, rec, deadline);
+    rec->w.tid = (uint32_t)t->tid;
+    r = (int)run_op(fs, t->proc, &o, rec->w.tid, rec, deadline);
     *ret = r;
     return r != FSVC_QUEUED;
 }
@@ -399,9 +471,7 @@ static void pi_owner_gone(struct fsvc *fs, struct process *p, uint64_t addr, uin
     if ((old & FUTEX_TID_MASK) == tid) {
         bool more;
         struct futex_waiter *next = futex_unlock_pi(&fs->tab, addr, out, &more);
-        if (next)
-            atomic_store(w, FUTEX_OWNER_DIED | ((struct fsvc_wait *)next)->tid |
-                                (more ? FUTEX_WAITERS : 0));
+        if (next) atomic_store(w, FUTEX_OWNER_DIED | next->tid | (more ? FUTEX_WAITERS : 0));
     }
     pi_word_done(p);
 }
@@ -426,9 +496,10 @@ void fsvc_thread_exit(struct task *t) {
     futex_woken_fini(&out);
 }
 
-bool fsvc_cancel(struct master *m, struct fsvc_wait *rec) {
+bool fsvc_cancel(struct master *m, struct fsvc_wait *rec, int64_t *answer) {
     struct fsvc *fs = m->futex;
     pthread_mutex_lock(&fs->lock);
+    *answer = rec->w.requeued ? -EAGAIN : -EINTR;
     bool c = futex_cancel(&fs->tab, &rec->w);
     pthread_mutex_unlock(&fs->lock);
     return c;

@@ -17,12 +17,19 @@ void futex_woken_fini(struct futex_woken *w) {
     memset(w, 0, sizeof *w);
 }
 
-static int woken_push(struct futex_woken *out, struct futex_waiter *w) {
+/* Room for one more record in out. */
+static int woken_reserve(struct futex_woken *out) {
     if (out->n == out->cap) {
         struct futex_waiter **v = array_grow(out->v, &out->cap, out->n + 1, sizeof *v, 16);
         if (!v) return -ENOMEM;
         out->v = v;
     }
+    return 0;
+}
+
+static int woken_push(struct futex_woken *out, struct futex_waiter *w) {
+    int r = woken_reserve(out);
+    if (r) return r;
     out->v[out->n++] = w;
     return 0;
 }
@@ -185,6 +192,8 @@ static int enqueue(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
     w->bitset = bitset;
     w->deadline = deadline;
     w->pi = pi;
+    w->requeue_pi = w->requeued = false;
+    w->addr2 = 0;
     w->result = 0;
     if (deadline != FUTEX_NO_DEADLINE && heap_add(t, w)) {
         q_put(t, q);
@@ -200,6 +209,17 @@ int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uin
     if (!bitset || (addr & 3) || w->q) return -EINVAL;
     if (!value_matches) return -EAGAIN;
     return enqueue(t, w, addr, bitset, deadline, false);
+}
+
+int futex_wait_requeue_pi(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
+                          uint64_t addr2, uint64_t deadline, bool value_matches) {
+    if (addr == addr2 || (addr & 3) || (addr2 & 3) || w->q) return -EINVAL;
+    if (!value_matches) return -EAGAIN;
+    int r = enqueue(t, w, addr, FUTEX_BITSET_ANY, deadline, false);
+    if (r) return r;
+    w->requeue_pi = true;
+    w->addr2 = addr2;
+    return 0;
 }
 
 int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
@@ -230,6 +250,11 @@ static int wake_queue(struct futex_table *t, uint64_t addr, int nr, uint32_t bit
     int woken = 0;
     for (struct futex_waiter *w = q->head, *next; w; w = next) {
         next = w->next;
+        if (w->requeue_pi) {
+            /* Linux: only CMP_REQUEUE_PI may end that wait */
+            q_put(t, q);
+            return -EINVAL;
+        }
         if (!(w->bitset & bitset)) continue;
         int r = finish(t, w, 0, out);
         if (r) {
@@ -272,6 +297,10 @@ int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_w
     for (struct futex_waiter *w = q->head, *next; w; w = next) {
         next = w->next;
         if (count - nr_wake >= nr_requeue) break;
+        if (w->requeue_pi) {
+            r = -EINVAL; /* Linux: CMP_REQUEUE_PI's waiter, not ours */
+            break;
+        }
         if (++count <= nr_wake) {
             if ((r = finish(t, w, 0, out))) break;
             continue;
@@ -284,6 +313,65 @@ int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_w
         /* keeps its bitset and deadline, waits on addr2 now */
         q_unlink(q, w);
         q_append(q2, w);
+    }
+    q_put(t, q);
+    return r ? r : count;
+}
+
+int futex_requeue_pi_top(const struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake,
+                         int nr_requeue, bool cmp_ok, struct futex_waiter **top,
+                         struct futex_woken *out) {
+    *top = NULL;
+    if (nr_wake != 1 || nr_requeue < 0 || addr == addr2 || (addr & 3) || (addr2 & 3))
+        return -EINVAL;
+    if (!cmp_ok) return -EAGAIN;
+    const struct futex_queue *q = u64map_get(&t->queues, addr);
+    if (!q || !q->head) return 0;
+    const struct futex_waiter *w = q->head;
+    if (!w->requeue_pi || w->addr2 != addr2) return -EINVAL;
+    const struct futex_queue *q2 = u64map_get(&t->queues, addr2);
+    if (q2 && q2->head && !q2->head->pi) return -EINVAL;
+    if (woken_reserve(out)) return -ENOMEM;
+    *top = q->head;
+    return 0;
+}
+
+int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_requeue,
+                     bool top_locked, uint32_t owner, struct futex_woken *out) {
+    struct futex_queue *q = q_get(t, addr, false);
+    if (!q || !q->head) return 0;
+    int count = 0, r = 0;
+    if (top_locked) {
+        /* room made by futex_requeue_pi_top */
+        if ((r = finish(t, q->head, 0, out))) {
+            q_put(t, q);
+            return r;
+        }
+        count = 1;
+    }
+    struct futex_queue *q2 = NULL;
+    for (struct futex_waiter *w = q->head, *next; w; w = next) {
+        next = w->next;
+        /* nr_wake is 1: the one woken, or one more requeued instead */
+        if (count - 1 >= nr_requeue) break;
+        if (!w->requeue_pi || w->addr2 != addr2) {
+            r = -EINVAL;
+            break;
+        }
+        if (w->tid == owner) {
+            r = -EDEADLK;
+            break;
+        }
+        if (!q2 && !(q2 = q_get(t, addr2, true))) {
+            r = -ENOMEM;
+            break;
+        }
+        /* a PI waiter of addr2 now, its deadline kept */
+        q_unlink(q, w);
+        w->requeue_pi = false;
+        w->requeued = w->pi = true;
+        q_append(q2, w);
+        count++;
     }
     q_put(t, q);
     return r ? r : count;

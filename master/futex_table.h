@@ -29,14 +29,19 @@
 struct futex_queue;
 
 struct futex_waiter {
-    /* the caller's: who is waiting (free for its use) */
+    /* the caller's: who is waiting (free for its use but tid: a
+     * requeue-PI waiter that owns the PI lock is not requeued onto it) */
     uint64_t id;
     uint32_t node;
+    uint32_t tid;
     /* the table's */
     uint64_t addr;     /* the futex word it waits on (changes on requeue) */
     uint32_t bitset;   /* FUTEX_BITSET_ANY for plain FUTEX_WAIT */
     uint64_t deadline; /* absolute, or FUTEX_NO_DEADLINE */
-    bool pi;           /* waits for a PI lock (futex_lock_pi_wait) */
+    bool pi;           /* waits for a PI lock (futex_lock_pi_wait, or requeued to one) */
+    bool requeue_pi;   /* FUTEX_WAIT_REQUEUE_PI: waits on addr for a requeue to addr2 */
+    bool requeued;     /* ... and was moved to the PI lock at addr2 (pi is set now) */
+    uint64_t addr2;    /* requeue_pi: the PI lock it may be requeued to */
     int result;        /* once off the table: 0 woken (a PI waiter: owns the lock), -ETIMEDOUT */
     struct futex_waiter *prev, *next;
     struct futex_queue *q; /* NULL when not waiting */
@@ -70,7 +75,8 @@ int futex_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uin
 /* FUTEX_WAKE / FUTEX_WAKE_BITSET: wakes up to nr waiters on addr whose
  * bitset intersects bitset; like Linux, nr <= 0 still wakes one. Returns
  * the number woken or -EINVAL (bitset 0, misaligned, or a PI lock's
- * waiter met: Linux refuses to wake those). */
+ * waiter met: Linux refuses to wake those; or a requeue-PI waiter met
+ * before nr were woken: those woken so far stay woken, as in Linux). */
 int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
                struct futex_woken *out);
 
@@ -78,7 +84,8 @@ int futex_wake(struct futex_table *t, uint64_t addr, int nr, uint32_t bitset,
  * and moves up to nr_requeue of the rest to addr2 (bitsets ignored, as in
  * Linux). cmp_ok: the caller's "*addr == val3" (true for plain REQUEUE).
  * Returns woken + requeued, -EAGAIN, or -EINVAL (negative counts,
- * misaligned). */
+ * misaligned, PI waiters on either word, or a requeue-PI waiter met:
+ * what was done before stays done, as in Linux). */
 int futex_requeue(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake, int nr_requeue,
                   bool cmp_ok, struct futex_woken *out);
 
@@ -105,6 +112,40 @@ int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t a
  * its tid into the word); NULL if none waits. *more: others still wait. */
 struct futex_waiter *futex_unlock_pi(struct futex_table *t, uint64_t addr, struct futex_woken *out,
                                      bool *more);
+/* The requeue-PI pair (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI): a
+ * waiter waits on the plain word addr for a requeue to the PI lock
+ * addr2; CMP_REQUEUE_PI gives the first such waiter the lock if it is
+ * free (the caller takes it in the word for that waiter's tid) and moves
+ * the others to addr2 as PI waiters, so that UNLOCK_PI hands them the
+ * lock in turn (and a dead owner's lock goes to them: futex_pi_words). */
+/* FUTEX_WAIT_REQUEUE_PI: value_matches is the caller's "*addr == val".
+ * 0 (queued), -EINVAL (addr == addr2, misaligned, w already waiting, PI
+ * waiters on addr), -EAGAIN (value differs), -ENOMEM. */
+int futex_wait_requeue_pi(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
+                          uint64_t addr2, uint64_t deadline, bool value_matches);
+/* FUTEX_CMP_REQUEUE_PI, first step: checks the call as Linux does and
+ * sets *top to the waiter the caller tries to take the lock at addr2 for
+ * (NULL: nobody waits on addr; the call returns 0). cmp_ok: the
+ * caller's "*addr == val3". 0, -EINVAL (nr_wake not 1, nr_requeue < 0,
+ * addr == addr2, misaligned, the first waiter of addr a plain one or one
+ * waiting for another PI lock, PI waiters on addr, plain waiters on
+ * addr2), -EAGAIN (cmp_ok false), -ENOMEM (out has room for top made
+ * here, so the second step cannot fail to wake it). */
+int futex_requeue_pi_top(const struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake,
+                         int nr_requeue, bool cmp_ok, struct futex_waiter **top,
+                         struct futex_woken *out);
+/* Second step, after the caller tried the lock at addr2 for top:
+ * top_locked: top has it (it leaves the table woken, result 0: it owns
+ * the lock); else top is requeued like the others. Then up to
+ * nr_requeue more waiters (nr_requeue + 1 in all when top was not
+ * woken) move to addr2 as PI waiters (requeued set; deadlines kept), in
+ * order. owner: the tid owning the lock now (a waiter with that tid
+ * stops the requeue with -EDEADLK, as Linux's deadlock check: it would
+ * wait for itself; it stays on addr). Returns woken + requeued, or
+ * -EINVAL (a waiter met that is a plain one or waits for another PI
+ * lock: what was done stays done, as in Linux), -EDEADLK, -ENOMEM. */
+int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_requeue,
+                     bool top_locked, uint32_t owner, struct futex_woken *out);
 /* The words PI waiters wait on: how many, the first max of them into
  * out (a thread's exit looks for the locks it held among them). */
 size_t futex_pi_words(const struct futex_table *t, uint64_t *out, size_t max);

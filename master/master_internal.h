@@ -113,22 +113,25 @@ struct master {
 /* futex_svc.c: one waiting thread of the run, a record of the futex
  * table (node-0 threads: on their stack; remote ones: in their proxy). */
 struct fsvc_wait {
-    struct futex_waiter w; /* w.id: the request to answer, w.node: the waiter's node */
-    uint32_t tid;
+    struct futex_waiter w; /* w.id: the request to answer, w.node: the waiter's node, w.tid */
     _Atomic uint32_t done; /* node 0: set (under the table lock) once it has a result */
 };
 int fsvc_start(struct master *m);
 /* process_cluster_ops.futex: node-0 threads (waits sleep here) and the
  * proxies' non-waiting ops. */
 bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret);
-/* A remote thread's FUTEX_WAIT(_BITSET) made by its proxy t: true with
+/* A remote thread's wait (FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2,
+ * WAIT_REQUEUE_PI) made by its proxy t: true with
  * *ret when answered at once; false: rec is queued and the answer (a
  * SyscallResponse for req_id) is sent when it is woken, times out
  * (timeout_ns from now; -1 none) or is cancelled. */
 bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, unsigned node,
                       uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret);
-/* Takes rec off the table; false if it had already ended. */
-bool fsvc_cancel(struct master *m, struct fsvc_wait *rec);
+/* Takes rec off the table (a signal for its thread); false if it had
+ * already ended. *answer: -EINTR (the node restarts the wait), or
+ * -EAGAIN for a FUTEX_WAIT_REQUEUE_PI already requeued to its PI lock
+ * (Linux returns EWOULDBLOCK then rather than restart). */
+bool fsvc_cancel(struct master *m, struct fsvc_wait *rec, int64_t *answer);
 /* process_cluster_ops.thread_exit: the PI locks t holds with waiters
  * queued go to the first waiter of each. */
 void fsvc_thread_exit(struct task *t);

@@ -79,7 +79,7 @@ static void write_tid(struct task *t, uint64_t addr, int tid) {
 static bool is_wait(int op) {
     int cmd = op & FUTEX_CMD_MASK;
     return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
-           cmd == FUTEX_LOCK_PI2;
+           cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
 }
 
 static void *proxy_main(void *arg) {
@@ -126,7 +126,8 @@ static void *proxy_main(void *arg) {
             uint64_t id = px->cancel_req;
             px->cancel = false;
             pthread_mutex_unlock(&px->lock);
-            if (px->fw.w.id == id && fsvc_cancel(m, &px->fw)) respond(px, id, -EINTR);
+            int64_t answer;
+            if (px->fw.w.id == id && fsvc_cancel(m, &px->fw, &answer)) respond(px, id, answer);
             continue;
         }
         struct net_frame f = px->req;

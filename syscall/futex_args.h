@@ -13,14 +13,15 @@ struct task;
 struct futex_args {
     int cmd;       /* op & FUTEX_CMD_MASK */
     bool realtime; /* FUTEX_CLOCK_REALTIME (waits only) */
-    bool table;    /* one of the ops the master's table decides (all but requeue-PI) */
-    bool wait;     /* may block: FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2 */
+    bool table;    /* one of the ops the master's table decides (every op parsed) */
+    bool wait;     /* may block: FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2, WAIT_REQUEUE_PI */
     bool pi;       /* LOCK_PI, LOCK_PI2, UNLOCK_PI, TRYLOCK_PI */
     uint64_t uaddr, uaddr2;
     uint32_t val, val2, val3; /* val2: a[3] as a count (requeue, wake_op) */
     bool has_timeout;
     struct timespec ts; /* as the guest gave it: relative (WAIT) or absolute;
-                         * LOCK_PI's is on CLOCK_REALTIME (realtime set) */
+                         * LOCK_PI's is on CLOCK_REALTIME (realtime set),
+                         * WAIT_REQUEUE_PI's as WAIT_BITSET's */
     int restart;        /* the GUEST_ERESTART* code of an interrupted wait */
 };
 

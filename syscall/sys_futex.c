@@ -1,8 +1,8 @@
 /* futex(2): guest memory is ordinary host memory of this process, so
  * the host kernel's futex on guest_base + addr has the exact semantics,
  * including PI futexes (guest tids are host tids). On the master of a
- * multi-node run every op but the requeue-PI pair is decided by the
- * cluster's futex table instead (process_cluster_ops.futex,
+ * multi-node run every op is decided by the cluster's futex table
+ * instead (process_cluster_ops.futex,
  * master/futex_svc.c), so that threads of every node meet on the same
  * words (the host kernel could not take a PI lock's word on its own: it
  * would fault on pages the DSM holds elsewhere and give up). */
@@ -39,10 +39,14 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
         o->wait = o->table = o->pi = may_time = true;
         o->restart = GUEST_ERESTARTNOINTR; /* Linux restarts a PI lock after a handler */
         break;
-    case FUTEX_WAIT_REQUEUE_PI: may_time = true; break;
+    case FUTEX_WAIT_REQUEUE_PI:
+        o->wait = o->table = may_time = true;
+        /* Linux restarts it when a signal comes before the requeue */
+        o->restart = GUEST_ERESTARTNOINTR;
+        break;
     case FUTEX_UNLOCK_PI:
     case FUTEX_TRYLOCK_PI: o->table = o->pi = true; break;
-    case FUTEX_CMP_REQUEUE_PI: break;
+    case FUTEX_CMP_REQUEUE_PI: o->table = true; break;
     default: return -ENOSYS;
     }
     /* Linux takes the flag only where a timeout is absolute or measured,
@@ -56,7 +60,8 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
         if (o->ts.tv_sec < 0 || o->ts.tv_nsec < 0 || o->ts.tv_nsec >= 1000000000) return -EINVAL;
     }
 done:
-    if (o->wait && !o->pi && o->has_timeout) o->restart = GUEST_ERESTART_RESTARTBLOCK;
+    if ((o->cmd == FUTEX_WAIT || o->cmd == FUTEX_WAIT_BITSET) && o->has_timeout)
+        o->restart = GUEST_ERESTART_RESTARTBLOCK;
     if (o->cmd == FUTEX_WAIT) o->val3 = FUTEX_BITSET_MATCH_ANY;
     return 0;
 }

@@ -65,6 +65,9 @@ guest_program(futex_threads SRC futex_threads.c)
 guest_program(pi_mutex_threads SRC pi_mutex_threads.c)
 # ... whose owner exits holding one: the waiter gets it with OWNER_DIED (glibc aborts)
 guest_program(pi_owner_exit_threads SRC pi_owner_exit_threads.c)
+# The requeue-PI pair (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI) by raw calls: a
+# condition variable over a PI lock, errors, timeouts, signals, an owner's exit
+guest_program(requeue_pi_threads SRC requeue_pi_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # False sharing with known final values (page splitting, issue 5)
 guest_program(false_sharing_threads SRC false_sharing_threads.c)

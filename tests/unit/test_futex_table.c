@@ -1,7 +1,7 @@
 /* The master's futex table: wait/wake order and counts, bitsets, requeue
  * limits, the WAKE_OP encoding (checked against the host kernel),
- * deadlines, cancellation, PI lock waiters, and growth without a fixed
- * size. */
+ * deadlines, cancellation, PI lock waiters, the requeue-PI pair, and
+ * growth without a fixed size. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -330,6 +330,141 @@ static void test_pi(void) {
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
 }
 
+#define C 0x3000ull
+
+static int wait_rq(int i, uint64_t addr, uint64_t addr2, uint64_t deadline) {
+    w[i].tid = 100u + (uint32_t)i;
+    return futex_wait_requeue_pi(&t, &w[i], addr, addr2, deadline, true);
+}
+
+static void test_requeue_pi_errors(void) {
+    reset();
+    struct futex_waiter *top = &w[7];
+    /* the wait's own checks */
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A, A, FUTEX_NO_DEADLINE, true), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A + 2, B, FUTEX_NO_DEADLINE, true), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A, B + 1, FUTEX_NO_DEADLINE, true), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A, B, FUTEX_NO_DEADLINE, false), -EAGAIN);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[1], C, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], C, B, FUTEX_NO_DEADLINE, true), -EINVAL);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    /* CMP_REQUEUE_PI's checks, before any waiter is looked at */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 0, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 2, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, -1, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, A, 1, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B + 2, 1, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 0, false, &top, &out), -EAGAIN);
+    /* nobody waits: 0, no top */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, INT_MAX, true, &top, &out), 0);
+    CU_ASSERT_PTR_NULL(top);
+    /* PI waiters on the condition word */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, C, B, 1, 0, true, &top, &out), -EINVAL);
+    /* a plain waiter first, then a requeue-PI one: plain WAKE wakes the
+     * first and stops at the second with EINVAL, as Linux */
+    CU_ASSERT_EQUAL(wait_on(2, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(wait_rq(3, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wake(&t, A, INT_MAX, FUTEX_BITSET_ANY, &out), -EINVAL);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "2");
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+    /* and the other plain ops refuse it too */
+    CU_ASSERT_EQUAL(futex_wake(&t, A, 1, FUTEX_BITSET_ANY, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue(&t, A, B, 1, 1, true, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_wake_op(&t, A, B, 1, 1, true, &out), -EINVAL);
+    CU_ASSERT_EQUAL(out.n, 0);
+    /* a requeue to another lock than the one it waits for */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, C, 1, 0, true, &top, &out), -EINVAL);
+    /* plain waiters on the lock word */
+    CU_ASSERT_EQUAL(wait_on(4, B, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 0, true, &top, &out), -EINVAL);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[4]));
+    /* the right call finds it; waiting twice is refused */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 0, true, &top, &out), 0);
+    CU_ASSERT_PTR_EQUAL(top, &w[3]);
+    CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[3], A, B, FUTEX_NO_DEADLINE, true), -EINVAL);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[3]));
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[1]));
+    CU_ASSERT_EQUAL(t.nwaiters, 0);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+}
+
+static void test_requeue_pi(void) {
+    reset();
+    struct futex_waiter *top = NULL;
+    bool more;
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(wait_rq(i, A, B, i == 1 ? 50 : FUTEX_NO_DEADLINE), 0);
+    /* the lock was free: the first is woken owning it, two more move */
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 2, true, &top, &out), 0);
+    CU_ASSERT_PTR_EQUAL(top, &w[0]);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 2, true, top->tid, &out), 3);
+    CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
+    CU_ASSERT_EQUAL(w[0].result, 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
+    CU_ASSERT_EQUAL(w[1].addr, B);
+    CU_ASSERT_TRUE(w[1].pi && w[1].requeued && !w[1].requeue_pi);
+    CU_ASSERT_TRUE(w[3].requeue_pi && !w[3].requeued);
+    /* B is a PI lock's queue now: a thread's exit looks there, plain
+     * waits are refused */
+    uint64_t words[2] = {0};
+    CU_ASSERT_EQUAL(futex_pi_words(&t, words, 2), 1);
+    CU_ASSERT_EQUAL(words[0], B);
+    CU_ASSERT_EQUAL(wait_on(4, B, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), -EINVAL);
+    /* the moved waiter keeps its deadline, on the lock now */
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_next_deadline(&t), 50);
+    CU_ASSERT_EQUAL(futex_expire(&t, 50, &out), 1);
+    CU_ASSERT_EQUAL(w[1].result, -ETIMEDOUT);
+    /* the owner's unlock hands it to the next moved one */
+    out.n = 0;
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, B, &out, &more), &w[2]);
+    CU_ASSERT_FALSE(more);
+    CU_ASSERT_EQUAL(w[2].result, 0);
+    /* a held lock: nobody woken, nr_requeue + 1 moved, behind the
+     * lock's own waiters */
+    out.n = 0;
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(wait_rq(4, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(wait_rq(6, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 1, true, &top, &out), 0);
+    CU_ASSERT_PTR_EQUAL(top, &w[3]);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 1, false, 999, &out), 2);
+    CU_ASSERT_EQUAL(out.n, 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 3);
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, B, &out, &more), &w[5]);
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, B, &out, &more), &w[3]);
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, B, &out, &more), &w[4]);
+    CU_ASSERT_FALSE(more);
+    /* a waiter that owns the lock stops the requeue (EDEADLK) and stays */
+    out.n = 0;
+    CU_ASSERT_EQUAL(wait_rq(7, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, w[7].tid, &out), -EDEADLK);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 1); /* w[6] moved first */
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+    CU_ASSERT_TRUE(w[7].requeue_pi);
+    /* one for another lock stops it with EINVAL, what was done stays */
+    CU_ASSERT_EQUAL(wait_rq(2, A, C, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, 999, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
+    /* a cancelled moved waiter still says it was moved (a signal then
+     * ends its wait with EAGAIN) */
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[7]));
+    CU_ASSERT_TRUE(w[7].requeued);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[6]));
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[2]));
+    CU_ASSERT_EQUAL(t.nwaiters, 0);
+    CU_ASSERT_EQUAL(t.queues.n, 0);
+    /* a new wait starts clean */
+    CU_ASSERT_EQUAL(wait_on(7, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_FALSE(w[7].requeued || w[7].requeue_pi || w[7].pi);
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[7]));
+}
+
 static void test_deadline_heap_random(void) {
     futex_table_fini(&t);
     futex_table_init(&t);
@@ -425,6 +560,8 @@ void test_register(void) {
     CU_add_test(s, "wake_op wakes", test_wake_op);
     CU_add_test(s, "timeouts", test_timeouts);
     CU_add_test(s, "PI locks: hand-off order, timeouts, no mixing", test_pi);
+    CU_add_test(s, "requeue-PI: errors, and plain ops refuse its waiters", test_requeue_pi_errors);
+    CU_add_test(s, "requeue-PI: take a free lock, requeue behind a held one", test_requeue_pi);
     CU_add_test(s, "deadline heap, random", test_deadline_heap_random);
     CU_add_test(s, "cancel a lost node's waiters", test_cancel_node);
     CU_add_test(s, "no fixed size", test_no_fixed_size);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syscall/futex_args.h"
 #include "syscall/syscall.h"
 
 #define WORD 0x10000ull
@@ -118,8 +119,51 @@ static void test_wait_errors(void) {
     task_free(t);
 }
 
+/* What the cluster's futex table is told of each op: which ops it
+ * decides, which may wait, how an interrupted wait restarts. */
+static void test_args(void) {
+    struct task *t = task_new(&proc);
+    struct futex_args o;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += 10;
+    memcpy(gs_host(&proc.mem, TS), &ts, sizeof ts);
+    uint64_t a[6] = {WORD, FUTEX_WAIT_REQUEUE_PI | FUTEX_PRIVATE_FLAG, 0, TS, WORD + 4, 0};
+    /* WAIT_REQUEUE_PI: a table wait with an absolute timeout, restarted
+     * after a handler (ERESTARTNOINTR) even when timed */
+    CU_ASSERT_EQUAL(futex_args_parse(t, a, true, &o), 0);
+    CU_ASSERT_TRUE(o.table && o.wait && !o.pi && o.has_timeout && !o.realtime);
+    CU_ASSERT_EQUAL(o.restart, GUEST_ERESTARTNOINTR);
+    CU_ASSERT_EQUAL(o.uaddr2, WORD + 4);
+    int64_t left = futex_args_left_ns(&o);
+    CU_ASSERT_TRUE(left > 9000000000ll && left <= 10000000000ll);
+    a[1] |= FUTEX_CLOCK_REALTIME; /* Linux takes the flag for it */
+    CU_ASSERT_EQUAL(futex_args_parse(t, a, false, &o), 0);
+    CU_ASSERT_TRUE(o.realtime && o.has_timeout);
+    a[3] = 0;
+    CU_ASSERT_EQUAL(futex_args_parse(t, a, true, &o), 0);
+    CU_ASSERT_FALSE(o.has_timeout);
+    CU_ASSERT_EQUAL(o.restart, GUEST_ERESTARTNOINTR);
+    /* CMP_REQUEUE_PI: decided by the table, never waits, no clock flag */
+    uint64_t c[6] = {WORD, FUTEX_CMP_REQUEUE_PI | FUTEX_PRIVATE_FLAG, 1, 5, WORD + 4, 0};
+    CU_ASSERT_EQUAL(futex_args_parse(t, c, true, &o), 0);
+    CU_ASSERT_TRUE(o.table && !o.wait && !o.has_timeout);
+    CU_ASSERT_EQUAL(o.val2, 5u);
+    c[1] |= FUTEX_CLOCK_REALTIME;
+    CU_ASSERT_EQUAL(futex_args_parse(t, c, true, &o), -ENOSYS);
+    /* the others as before: a timed WAIT restarts with a restart block */
+    uint64_t w[6] = {WORD, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0, TS, 0, 0};
+    CU_ASSERT_EQUAL(futex_args_parse(t, w, false, &o), 0);
+    CU_ASSERT_EQUAL(o.restart, GUEST_ERESTART_RESTARTBLOCK);
+    w[1] = FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG;
+    CU_ASSERT_EQUAL(futex_args_parse(t, w, false, &o), 0);
+    CU_ASSERT_EQUAL(o.restart, GUEST_ERESTARTNOINTR);
+    task_free(t);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("syscall_futex", setup, teardown);
     CU_add_test(s, "wait/wake across two host threads", test_wait_wake_two_threads);
     CU_add_test(s, "wait errors and timeouts", test_wait_errors);
+    CU_add_test(s, "futex_args: the table's ops, waits and restarts", test_args);
 }

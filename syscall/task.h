@@ -90,8 +90,8 @@ struct process_cluster_ops {
      * sends it on this host); 0: sent; -errno. */
     int (*signal_remote)(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
     /* The master of a multi-node run: futex(2) with args a, decided by
-     * the cluster's futex table (*ret its result); false: an op it leaves
-     * to the host kernel as a lone process would (the requeue-PI ops). */
+     * the cluster's futex table (*ret its result), every op included;
+     * false: left to the host kernel as a lone process would (no table). */
     bool (*futex)(struct task *t, const uint64_t *a, int64_t *ret);
     /* fork/vfork/clone without CLONE_THREAD (thread.c): before the host
      * fork, make every readable guest page hold valid contents in this

@@ -229,10 +229,71 @@ static void *plain_waiter(void *arg)
     return NULL;
 }
 
+/* A timed wait requeued to a held lock times out there. */
+static void timed_requeued(void)
+{
+    pthread_t th;
+    struct rq q = {.cv = &cv1, .m = &m1, .clock = CLOCK_MONOTONIC, .timeout_ms = 1000};
+    pi_lock(&m1);
+    CHECK(pthread_create(&th, NULL, rq_waiter, &q) == 0);
+    until_queued(&cv1);
+    long r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
+    pthread_join(th, NULL);
+    printf("timed wait requeued to a held lock: requeue %ld, wait %s, lock still mine %d\n", r,
+           ename(q.ret, q.err), (load(&m1) & TIDS) == my_tid());
+    pi_unlock(&m1);
+    printf("timed wait requeued: the unlock left %u\n", load(&m1));
+}
+
 static void on_usr1(int s)
 {
     (void)s;
     sig_count++;
+}
+
+static void catch_usr1(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+}
+
+/* A signal before the requeue: the wait restarts after the handler. */
+static void signal_before(void)
+{
+    catch_usr1();
+    struct rq q = {0};
+    pthread_t th = start(&q, &cv1, &m1);
+    until_queued(&cv1);
+    sig_count = 0;
+    pthread_kill(th, SIGUSR1);
+    while (!__atomic_load_n(&sig_count, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    until_queued(&cv1);
+    long r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
+    pthread_join(th, NULL);
+    printf("signal before the requeue: handler ran %d, requeue %ld, wait %s, owner was the "
+           "waiter %d\n",
+           sig_count, r, ename(q.ret, q.err), (q.word & TIDS) == q.tid);
+}
+
+/* A signal after it: the wait ends with EAGAIN, without the lock. */
+static void signal_after(void)
+{
+    catch_usr1();
+    struct rq q = {0};
+    pi_lock(&m1);
+    pthread_t th = start(&q, &cv1, &m1);
+    until_queued(&cv1);
+    sig_count = 0;
+    long r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
+    pthread_kill(th, SIGUSR1);
+    pthread_join(th, NULL);
+    printf("signal after the requeue: requeue %ld, handler ran %d, wait %s, lock still mine %d\n",
+           r, sig_count, ename(q.ret, q.err), (q.word & TIDS) == my_tid());
+    pi_unlock(&m1);
+    printf("signal after the requeue: the unlock left %u\n", load(&m1));
 }
 
 static void steps(void)
@@ -350,54 +411,14 @@ static void steps(void)
         printf("timed wait never requeued (%s): %s, lock word %u\n",
                c ? "CLOCK_REALTIME" : "CLOCK_MONOTONIC", ename(q.ret, q.err), load(&m1));
     }
-    {
-        struct rq q = {.cv = &cv1, .m = &m1, .clock = CLOCK_MONOTONIC, .timeout_ms = 1000};
-        pi_lock(&m1);
-        CHECK(pthread_create(&th, NULL, rq_waiter, &q) == 0);
-        until_queued(&cv1);
-        r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
-        pthread_join(th, NULL);
-        printf("timed wait requeued to a held lock: requeue %ld, wait %s, lock still mine %d\n", r,
-               ename(q.ret, q.err), (load(&m1) & TIDS) == my_tid());
-        pi_unlock(&m1);
-        printf("timed wait requeued: the unlock left %u\n", load(&m1));
-    }
-
-    /* signals: before the requeue the wait restarts, after it the wait
-     * ends with EAGAIN and without the lock */
-    {
-        struct sigaction sa = {0};
-        sa.sa_handler = on_usr1;
-        sigemptyset(&sa.sa_mask);
-        CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
-        struct rq q = {0};
-        th = start(&q, &cv1, &m1);
-        until_queued(&cv1);
-        sig_count = 0;
-        pthread_kill(th, SIGUSR1);
-        while (!__atomic_load_n(&sig_count, __ATOMIC_ACQUIRE))
-            usleep(1000);
-        until_queued(&cv1);
-        r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
-        pthread_join(th, NULL);
-        printf("signal before the requeue: handler ran %d, requeue %ld, wait %s, owner was the "
-               "waiter %d\n",
-               sig_count, r, ename(q.ret, q.err), (q.word & TIDS) == q.tid);
-
-        struct rq q2 = {0};
-        pi_lock(&m1);
-        th = start(&q2, &cv1, &m1);
-        until_queued(&cv1);
-        sig_count = 0;
-        r = cmp_requeue_pi(&cv1, 1, 0, &m1, 0);
-        pthread_kill(th, SIGUSR1);
-        pthread_join(th, NULL);
-        printf("signal after the requeue: requeue %ld, handler ran %d, wait %s, lock still mine "
-               "%d\n",
-               r, sig_count, ename(q2.ret, q2.err), (q2.word & TIDS) == my_tid());
-        pi_unlock(&m1);
-        printf("signal after the requeue: the unlock left %u\n", load(&m1));
-    }
+    /* each of these twice, so that in a cluster the waiter runs on
+     * node 0 once and on another node once (threads are placed in turn) */
+    timed_requeued();
+    timed_requeued();
+    signal_before();
+    signal_after();
+    signal_after();
+    signal_before();
 }
 
 /* --- a lock whose owner exits ------------------------------------------ */

@@ -7,8 +7,9 @@
  * whose unlock hands it over. Also: the error cases (from node 0 and
  * from a thread of another node), timed waits on either word and on
  * either clock, a signal before the requeue (the wait restarts) and
- * after it (EAGAIN without the lock), a lock whose owner exits (the
- * requeued waiter gets it with FUTEX_OWNER_DIED), and a condition
+ * after it (EAGAIN without the lock), a lock whose owner exits, a plain
+ * one and a robust mutex's (the requeued waiter gets it with
+ * FUTEX_OWNER_DIED), and a condition
  * variable made of the pair passing items between a producer and
  * consumers (signals made with the lock held and without, a final
  * broadcast). Waiters are known to be queued when FUTEX_WAKE on their
@@ -454,6 +455,49 @@ static void owner_exit(void)
            load(&m3) == 0);
 }
 
+/* ... and a robust PI mutex whose owner exits: its robust list is walked
+ * (in a cluster on its own node), the lock goes to the requeued waiter
+ * with FUTEX_OWNER_DIED */
+
+static pthread_mutex_t rm;
+static uint32_t cv3, rowner_state;
+
+static void *robust_owner(void *arg)
+{
+    (void)arg;
+    CHECK(pthread_mutex_lock(&rm) == 0);
+    __atomic_store_n(&rowner_state, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&rowner_state, __ATOMIC_ACQUIRE) != 2)
+        usleep(1000);
+    return NULL; /* still holding rm */
+}
+
+static void robust_owner_exit(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    CHECK(pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) == 0);
+    CHECK(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) == 0);
+    CHECK(pthread_mutex_init(&rm, &a) == 0);
+    pthread_mutexattr_destroy(&a);
+    uint32_t *word = (uint32_t *)&rm.__data.__lock;
+    pthread_t oth, th;
+    CHECK(pthread_create(&oth, NULL, robust_owner, NULL) == 0);
+    while (__atomic_load_n(&rowner_state, __ATOMIC_ACQUIRE) != 1)
+        usleep(1000);
+    struct rq q = {0};
+    th = start(&q, &cv3, word);
+    until_queued(&cv3);
+    long r = cmp_requeue_pi(&cv3, 1, 0, word, 0);
+    printf("robust owner exit: requeued behind a live owner %ld\n", r);
+    __atomic_store_n(&rowner_state, 2, __ATOMIC_RELEASE);
+    pthread_join(oth, NULL);
+    pthread_join(th, NULL);
+    printf("robust owner exit: wait %s, owner was the waiter %d, owner died bit %d, unlocked %d\n",
+           ename(q.ret, q.err), (q.word & TIDS) == q.tid, (q.word & FUTEX_OWNER_DIED) != 0,
+           load(word) == 0);
+}
+
 /* --- a condition variable made of the pair ----------------------------- */
 
 #define CONSUMERS 3
@@ -564,6 +608,7 @@ int main(void)
     pthread_join(th, NULL);
     steps();
     owner_exit();
+    robust_owner_exit();
     condvar();
     G_DONE();
 }

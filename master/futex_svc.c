@@ -325,17 +325,22 @@ static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_
 
 /* Brings the words the op reads into node 0's memory before the lock is
  * taken, so faults are rarely taken under it. */
-static void touch(struct process *p, const struct futex_args *o) {
+static void touch(struct fsvc *fs, struct process *p, const struct futex_args *o) {
     uint32_t v;
     switch (o->cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
     case FUTEX_WAIT_REQUEUE_PI:
     case FUTEX_CMP_REQUEUE: read_word(p, o->uaddr, &v); break;
-    case FUTEX_CMP_REQUEUE_PI:
+    case FUTEX_CMP_REQUEUE_PI: {
         read_word(p, o->uaddr, &v);
-        if (!(o->uaddr2 & 3)) {
-            /* the PI lock's word may be swapped: bring it writable */
+        /* the PI lock's word is swapped only for a waiter: bring it
+         * writable then (a signal with nobody waiting leaves the lock's
+         * page where it is, on its holder's node) */
+        pthread_mutex_lock(&fs->lock);
+        bool waiters = futex_waiters(&fs->tab, o->uaddr) > 0;
+        pthread_mutex_unlock(&fs->lock);
+        if (waiters && !(o->uaddr2 & 3)) {
             _Atomic uint32_t *w = pi_word(p, o->uaddr2);
             if (w) {
                 atomic_fetch_or(w, 0);
@@ -343,6 +348,7 @@ static void touch(struct process *p, const struct futex_args *o) {
             }
         }
         break;
+    }
     default:
         if (o->pi && !(o->uaddr & 3)) {
             /* a PI word is swapped under the lock: bring it writable
@@ -363,7 +369,7 @@ static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_arg
                       struct fsvc_wait *rec, uint64_t deadline) {
     struct futex_woken out = {0};
     struct answers as;
-    touch(p, o);
+    touch(fs, p, o);
     pthread_mutex_lock(&fs->lock);
     int64_t r = op_locked(fs, p, o, tid, rec, deadline, &out);
     collect(&out, &as);

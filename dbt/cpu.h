@@ -63,6 +63,8 @@ struct cpu {
     uint64_t excl_addr;
     uint64_t excl_val[2];
     uint32_t excl_size;
+    /* IR_CASP's second doubleword: the new one in, the old one out */
+    uint64_t pair_hi;
 
     /* Guest memory: guest address g lives at host guest_base + g, g < guest_size. */
     uint8_t *guest_base;

@@ -37,12 +37,23 @@ static uint64_t interp_ldx(struct cpu *cpu, uint64_t addr, unsigned bytes) {
 }
 
 /* IR_STX: 0 stored, 1 not. A miss touches no memory (it cannot fault). */
-static uint64_t interp_stx(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t v) {
+static uint64_t interp_stx(struct cpu *cpu, uint64_t addr, unsigned bytes, uint64_t v,
+                           uint64_t v_hi) {
     bool hit = cpu->excl_size == bytes && cpu->excl_addr == addr;
     cpu->excl_size = 0;
     if (!hit) return 1;
-    uint64_t expected = cpu->excl_val[0];
-    return !host_cas(guest_ptr(cpu, addr, bytes), bytes, &expected, v);
+    uint64_t lo = cpu->excl_val[0], hi = cpu->excl_val[1];
+    void *p = guest_ptr(cpu, addr, bytes);
+    if (bytes == 16) return !host_cas128(p, &lo, &hi, v, v_hi);
+    return !host_cas(p, bytes, &lo, v);
+}
+
+/* IR_CASP: the old low doubleword; the old high one to cpu->pair_hi. */
+static uint64_t interp_casp(struct cpu *cpu, uint64_t addr, uint64_t lo, uint64_t hi,
+                            uint64_t new_lo) {
+    host_cas128(guest_ptr(cpu, addr, 16), &lo, &hi, new_lo, cpu->pair_hi);
+    cpu->pair_hi = hi;
+    return lo;
 }
 
 uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) {
@@ -189,7 +200,8 @@ uint64_t dbt_interp_block(struct cpu *cpu, const struct ir_block *b, int *exit) 
             host_cas(guest_ptr(cpu, a, sz / 8), sz / 8, &r, t[i->a[2]]);
             break;
         case IR_LDX: r = interp_ldx(cpu, a, sz / 8); break;
-        case IR_STX: r = interp_stx(cpu, a, sz / 8, c); break;
+        case IR_STX: r = interp_stx(cpu, a, sz / 8, c, t[i->a[2]]); break;
+        case IR_CASP: r = interp_casp(cpu, a, c, t[i->a[2]], t[i->a[3]]); break;
         case IR_CALL: r = i->fn(cpu, a, c, t[i->a[2]], t[i->a[3]]); break;
         case IR_VOP: r = i->fn(cpu, (uint32_t)i->imm, a, 0, 0); break;
         case IR_INSN_START: cpu->pc = i->imm; continue;

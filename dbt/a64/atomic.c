@@ -3,8 +3,8 @@
  * atomics (CAS, CASP, LDADD..SWP).
  *
  * They become IR ops that the JIT lowers to host locked instructions
- * (a64_ctx.atomics_inline, excl_inline); CASP and STXP of doublewords,
- * the exclusives of an embedder that hooks the monitor, and
+ * (a64_ctx.atomics_inline, excl_inline); the exclusives of an embedder
+ * that hooks the monitor, and
  * everything under SHOAL_JIT_DISABLE=atomics go through the helpers on
  * host atomics (dbt/a64/atomic_excl.c, dbt/a64/atomic_lse.c). Both give
  * the same results: the unit tests run each form both ways.
@@ -90,14 +90,17 @@ static void trans_ldxp(struct a64_ctx *c, uint32_t insn) {
     a64_write_x(c, RT2(insn), hi, true);
 }
 
-/* STXP, STLXP. Two doublewords: the helper (cmpxchg16b). */
+/* STXP, STLXP. */
 static void trans_stxp(struct a64_ctx *c, uint32_t insn) {
     ir_temp st;
-    if (c->excl_inline && !BIT(insn, 30))
-        st = ir_op2(c->b, IR_STX, 64, base(c, insn), pack_w(c, RT(insn), RT2(insn)));
-    else
+    if (!c->excl_inline)
         st = a64_call_insn(c, a64_helper_stxp, base(c, insn), a64_read_x(c, RT(insn)),
                            a64_read_x(c, RT2(insn)));
+    else if (!BIT(insn, 30))
+        st = ir_op2(c->b, IR_STX, 64, base(c, insn), pack_w(c, RT(insn), RT2(insn)));
+    else
+        st = ir_op3(c->b, IR_STX, 128, base(c, insn), a64_read_x(c, RT(insn)),
+                    a64_read_x(c, RT2(insn)));
     a64_write_x(c, RS(insn), st, true);
 }
 
@@ -152,21 +155,36 @@ static void trans_cas(struct a64_ctx *c, uint32_t insn) {
 }
 
 /* CASP and orderings: register pairs must start at an even register.
- * Two words: one doubleword CAS; two doublewords: the helper
- * (cmpxchg16b). */
+ * Two words: one doubleword CAS; two doublewords: IR_CASP, whose fifth
+ * operand and second result go through cpu->pair_hi. */
 static void trans_casp(struct a64_ctx *c, uint32_t insn) {
     unsigned rs = RS(insn), rt = RT(insn);
     if ((rs | rt) & 1) {
         a64_unallocated(c);
         return;
     }
-    if (!c->atomics_inline || BIT(insn, 30)) {
+    if (!c->atomics_inline) {
         a64_call_insn(c, a64_helper_casp, base(c, insn), IR_ZERO, IR_ZERO);
         return;
     }
-    ir_temp a = aligned_base(c, insn, 8);
-    ir_temp old = ir_op3(c->b, IR_CAS, 64, a, pack_w(c, rs, rs + 1), pack_w(c, rt, rt + 1));
-    unpack_w(c, rs, rs + 1, old);
+    if (!BIT(insn, 30)) {
+        ir_temp a = aligned_base(c, insn, 8);
+        ir_temp old = ir_op3(c->b, IR_CAS, 64, a, pack_w(c, rs, rs + 1), pack_w(c, rt, rt + 1));
+        unpack_w(c, rs, rs + 1, old);
+        return;
+    }
+    ir_temp a = aligned_base(c, insn, 16);
+    ir_temp s1 = a64_read_x(c, rs), s2 = a64_read_x(c, rs + 1), t1 = a64_read_x(c, rt);
+    ir_stcpu(c->b, 64, CPU_OFF(pair_hi), a64_read_x(c, rt + 1));
+    struct ir_insn *i = ir_emit(c->b, IR_CASP, 128);
+    i->a[0] = a;
+    i->a[1] = s1;
+    i->a[2] = s2;
+    i->a[3] = t1;
+    ir_temp lo = i->dst = ir_new_temp(c->b);
+    ir_temp hi = ir_ldcpu(c->b, 64, CPU_OFF(pair_hi));
+    a64_write_x(c, rs, lo, true);
+    a64_write_x(c, rs + 1, hi, true);
 }
 
 /* LDADD..LDUMIN and SWP: Rt receives the old value (XZR: the ST* aliases). */

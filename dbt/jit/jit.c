@@ -235,7 +235,7 @@ static void nzmap_put(struct jit *j, uint32_t key, uint32_t val) {
 
 static bool pure_op(uint8_t op) {
     return op != IR_LD && op != IR_CALL && op != IR_VOP && op != IR_LDCPU && op != IR_ATOMIC &&
-           op != IR_CAS && op != IR_LDX && op != IR_STX && ir_op_info[op].has_dst;
+           op != IR_CAS && op != IR_CASP && op != IR_LDX && op != IR_STX && ir_op_info[op].has_dst;
 }
 
 static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
@@ -248,6 +248,7 @@ static void lower_insn(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_ALIGN:
     case IR_ATOMIC:
     case IR_CAS:
+    case IR_CASP:
     case IR_LDX:
     case IR_STX: lower_atomic(c, i); break;
     case IR_EXITC: lower_exitc(c, i); break;

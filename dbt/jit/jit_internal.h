@@ -321,6 +321,9 @@ void ra_after_call(struct jit_ctx *c);
 void ra_load_to(struct jit_ctx *c, int host, ir_temp t);
 void ra_store_pc(struct jit_ctx *c);
 uint32_t ra_record(struct jit_ctx *c);
+/* Pool register r as this insn's scratch: its value written back or
+ * spilled, and locked (not pinned: loop.c keeps such blocks unpinned). */
+void ra_take(struct jit_ctx *c, int r);
 static inline struct x86_mem ra_xmem(unsigned g) {
     return x86_mem(REG_CPU, (int32_t)CPU_OFF(x[g]));
 }
@@ -432,7 +435,7 @@ struct jit_cold *jit_bounds_check(struct jit_ctx *c, int areg, unsigned bytes, i
                                   bool cache);
 /* A cold path entry for the jcc32 at `field` (jit_cold's other fields zero). */
 struct jit_cold *jit_cold_new(struct jit_ctx *c, uint32_t field);
-/* lower_atomic.c: IR_ALIGN, IR_ATOMIC, IR_CAS, IR_LDX, IR_STX */
+/* lower_atomic.c: IR_ALIGN, IR_ATOMIC, IR_CAS, IR_CASP, IR_LDX, IR_STX */
 void lower_atomic(struct jit_ctx *c, const struct ir_insn *i);
 void lower_call(struct jit_ctx *c, const struct ir_insn *i);
 void lower_cpu_field(struct jit_ctx *c, const struct ir_insn *i);

@@ -85,6 +85,8 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
     for (uint32_t k = 0; k < b->n; k++) {
         const struct ir_insn *i = &b->insns[k];
         if (i->op == IR_CALL) return false;
+        /* cmpxchg16b takes RBX, which a pin could hold (ra_take) */
+        if (i->op == IR_CASP || (i->op == IR_STX && i->sz == 128)) return false;
         if ((i->op == IR_LDCPU || i->op == IR_STCPU) && i->imm < CPU_OFF(x[32])) return false;
         if (i->op == IR_GETX) score[i->imm]++;
         if (i->op == IR_SETX) {

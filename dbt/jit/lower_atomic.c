@@ -7,6 +7,7 @@
  *   ADD, SWP     lock xadd / xchg; unused result: lock add/or/and/xor
  *   CLR..UMIN    load; loop: op; lock cmpxchg; jnz loop
  *   CAS          lock cmpxchg
+ *   CASP         lock cmpxchg16b (RBX taken from the allocator: ra_take)
  *   LDX          load, then the monitor fields of struct cpu
  *   STX          monitor test (size, address), cleared; lock cmpxchg from
  *                the monitor's value
@@ -169,16 +170,35 @@ static void lower_ldx(struct jit_ctx *c, const struct ir_insn *i) {
     x86_store_i32(b, 32, cpu_field(CPU_OFF(excl_size)), (int32_t)(i->sz / 8));
 }
 
+/* IR_CASP: lock cmpxchg16b with RDX:RAX = (b, c), RCX:RBX = (pair_hi, e). */
+static void lower_casp(struct jit_ctx *c, const struct ir_insn *i) {
+    struct x86_buf *b = c->buf;
+    ra_take(c, RBX);
+    int areg = ra_reg(c, i->a[0]);
+    int d = result_reg(c, i);
+    jit_bounds_check(c, areg, 16, i->a[0], true);
+    ra_load_to(c, RAX, i->a[1]);
+    ra_load_to(c, RDX, i->a[2]);
+    ra_load_to(c, RBX, i->a[3]);
+    x86_load(b, 64, RCX, cpu_field(CPU_OFF(pair_hi)));
+    ra_record(c);
+    x86_lock_cmpxchg16b(b, guest_mem(areg));
+    x86_store(b, 64, cpu_field(CPU_OFF(pair_hi)), RDX);
+    if (d >= 0) x86_mov_rr(b, true, d, RAX);
+}
+
 /* The store-exclusive. A miss touches no memory, so the access's bounds
  * check runs on the hit path only and is not noted for later accesses
- * (jit_bounds_check's cache). */
+ * (jit_bounds_check's cache). 128 bits: lock cmpxchg16b from the
+ * monitor's two doublewords. */
 static void lower_stx(struct jit_ctx *c, const struct ir_insn *i) {
     struct x86_buf *b = c->buf;
     unsigned bytes = i->sz / 8;
+    if (bytes == 16) ra_take(c, RBX);
     int areg = ra_reg(c, i->a[0]);
     int32_t imm;
-    bool vi = ra_imm32(c, i->a[1], &imm);
-    int v = vi ? RCX : ra_reg(c, i->a[1]);
+    bool vi = bytes < 16 && ra_imm32(c, i->a[1], &imm);
+    int v = vi || bytes == 16 ? RCX : ra_reg(c, i->a[1]);
     int d = result_reg(c, i);
     x86_alu_mi(b, ALU_CMP, false, cpu_field(CPU_OFF(excl_size)), (int32_t)bytes);
     x86_store_i32(b, 32, cpu_field(CPU_OFF(excl_size)), 0); /* mov keeps the flags */
@@ -188,8 +208,16 @@ static void lower_stx(struct jit_ctx *c, const struct ir_insn *i) {
     jit_bounds_check(c, areg, bytes, i->a[0], false);
     if (vi) x86_mov_ri(b, RCX, (uint64_t)(int64_t)imm);
     x86_load(b, 64, RAX, cpu_field(CPU_OFF(excl_val[0])));
-    ra_record(c);
-    x86_locked_rm(b, LK_CMPXCHG, i->sz, guest_mem(areg), v);
+    if (bytes == 16) {
+        ra_load_to(c, RBX, i->a[1]);
+        ra_load_to(c, RCX, i->a[2]);
+        x86_load(b, 64, RDX, cpu_field(CPU_OFF(excl_val[1])));
+        ra_record(c);
+        x86_lock_cmpxchg16b(b, guest_mem(areg));
+    } else {
+        ra_record(c);
+        x86_locked_rm(b, LK_CMPXCHG, i->sz, guest_mem(areg), v);
+    }
     uint32_t done = 0;
     if (d >= 0) {
         x86_setcc(b, CC_NE, RAX);
@@ -209,6 +237,7 @@ void lower_atomic(struct jit_ctx *c, const struct ir_insn *i) {
     case IR_ALIGN: lower_align(c, i); break;
     case IR_ATOMIC: lower_rmw(c, i); break;
     case IR_CAS: lower_cas(c, i); break;
+    case IR_CASP: lower_casp(c, i); break;
     case IR_LDX: lower_ldx(c, i); break;
     case IR_STX: lower_stx(c, i); break;
     default: SHOAL_ASSERT(!"lower_atomic: not an atomic op");

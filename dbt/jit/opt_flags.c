@@ -206,6 +206,7 @@ void jit_opt_flags(const struct ir_block *b, struct ir_block *out, bool lazy_exi
         case IR_ALIGN:
         case IR_ATOMIC:
         case IR_CAS:
+        case IR_CASP:
         case IR_LDX:
         case IR_STX:
             /* they may fault (see NZCV); the lazy forms above are for

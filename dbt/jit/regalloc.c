@@ -157,6 +157,12 @@ static void lock(struct jit_ctx *c, int r) {
     c->locked |= (uint16_t)(1u << r);
 }
 
+void ra_take(struct jit_ctx *c, int r) {
+    SHOAL_ASSERT(!(c->pinned_host & (1u << r)) && !(c->locked & (1u << r)));
+    evict(c, r);
+    lock(c, r);
+}
+
 /* Host register caching guest register g (loaded if `load`). */
 static int guest_reg(struct jit_ctx *c, unsigned g, bool load) {
     struct jit_greg *gr = &c->g[g];

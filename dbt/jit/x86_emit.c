@@ -418,6 +418,12 @@ void x86_locked_rm(struct x86_buf *b, enum x86_locked op, unsigned bits, struct 
           o[0] == 0x0f ? 2 : 1, reg, m);
 }
 
+void x86_lock_cmpxchg16b(struct x86_buf *b, struct x86_mem m) {
+    room(b);
+    put(b, 0xf0);
+    op_rm(b, 0, true, false, "\x0f\xc7", 2, 1, m);
+}
+
 void x86_test_mi(struct x86_buf *b, struct x86_mem m, int32_t imm) {
     op_rm(b, 0, false, false, "\xf7", 1, 0, m);
     put32(b, (uint32_t)imm);

@@ -129,6 +129,8 @@ void x86_test_ri(struct x86_buf *b, bool w64, int r, int32_t imm);
  * reg: lock xadd, xchg, lock cmpxchg (with RAX), lock add/or/and/xor. */
 enum x86_locked { LK_XADD, LK_XCHG, LK_CMPXCHG, LK_ADD, LK_OR, LK_AND, LK_XOR };
 void x86_locked_rm(struct x86_buf *b, enum x86_locked op, unsigned bits, struct x86_mem m, int reg);
+/* lock cmpxchg16b m: RDX:RAX against m, RCX:RBX stored; ZF on success. */
+void x86_lock_cmpxchg16b(struct x86_buf *b, struct x86_mem m);
 /* Legacy SSE: [mandatory prefix 0/66/F2/F3] [REX] op... ModRM(reg, rm);
  * `op` holds the bytes from 0F on; registers are xmm or general numbers
  * as the opcode defines. */

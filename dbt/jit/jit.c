@@ -154,6 +154,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     const char *off = getenv("SHOAL_JIT_DISABLE");
     if (off && strstr(off, "gaterun")) j->off |= JIT_OFF_GATERUN;   /* lower_vop.c */
     if (off && strstr(off, "nanonly")) j->off |= JIT_OFF_NANONLY;   /* lower_vop.c */
+    if (off && strstr(off, "vtiny")) j->off |= JIT_OFF_VTINY;       /* lower_vop.c */
     if (off && strstr(off, "headgate")) j->off |= JIT_OFF_HEADGATE; /* loop.c */
     if (off && strstr(off, "sdirect")) j->off |= JIT_OFF_SDIRECT;   /* lower_vop.c */
     if (off && strstr(off, "vinplace")) j->off |= JIT_OFF_VINPLACE; /* lower_vop.c */
@@ -588,6 +589,7 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.vidx = !(j->off & JIT_OFF_VIDX);
     c.gaterun = !(j->off & JIT_OFF_GATERUN);
     c.nanonly = !(j->off & JIT_OFF_NANONLY);
+    c.vtiny = !(j->off & JIT_OFF_VTINY);
     c.lea = !(j->off & JIT_OFF_LEA);
     if (c.lea) c.lea_fuse = find_lea_fuses(b);
     c.sdirect = !(j->off & JIT_OFF_SDIRECT);

@@ -161,6 +161,8 @@ enum {
     JIT_OFF_HEADGATE = 1 << 26,
     /* scalar FP operands read from their cache register or cpu->v (lower_vop.c) */
     JIT_OFF_SDIRECT = 1 << 25,
+    /* vector FP results: NaN and smallest-normal test only (lower_vop.c) */
+    JIT_OFF_VTINY = 1 << 24,
     /* LDP/STP: the second access checked with the first (lower_mem.c) */
     JIT_OFF_PAIRCHK = 1 << 23,
     /* the scalar FP result check adds its bias from the constant pool (lower_vop.c) */
@@ -220,6 +222,7 @@ struct jit_ctx {
     bool vidx;             /* lower_vidx.c: integer by-element multiplies inline */
     bool gaterun;          /* lower_vop.c: adjacent scalar FP ops share one FPCR gate */
     bool nanonly;          /* lower_vop.c: results that cannot be inexact tiny: NaN test only */
+    bool vtiny;            /* lower_vop.c: vector results, NaN or smallest normal (JIT_OFF_VTINY) */
     bool vinplace;         /* lower_vop.c, lower_mem.c: SIMD results in place (JIT_OFF_VINPLACE) */
     bool pairchk;          /* lower_mem.c: one bounds check per LDP/STP (JIT_OFF_PAIRCHK) */
     uint32_t pair_skip;    /* lower_mem.c: the insn whose check a pair's first access made */

@@ -10,7 +10,8 @@
  *  - a NaN result (Arm NaN propagation and default NaN differ from x86),
  *    a NaN operand of FMIN/FMAX/FCMP-like ops before x86 could flag it;
  *  - a result r with 0 < |r| <= the smallest normal: Arm detects
- *    tininess before rounding, x86 after, so UFC could differ.
+ *    tininess before rounding, x86 after, so UFC could differ (vector
+ *    results: only |r| equal to the smallest normal, see check_vector).
  * Outside those cases the value is identical and the host exception flags
  * are exactly Arm's (IE/ZE/OE/UE/PE = IOC/DZC/OFC/UFC/IXC); they are left
  * to accumulate in MXCSR and folded into cpu->fpsr when generated code
@@ -235,24 +236,40 @@ static void check_nan(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
 }
 
 /* Vector result in xmm0 (lanes of esize; unused lanes hold 0): slow if
- * a lane is NaN or 0 < |r| <= min normal. The scalar test per lane, with
- * integer ops (an FP compare would raise IE on QNaN lanes): r2 = r << 1
- * drops the sign; r2 + K maps NaNs and tiny values below 2^(e-7) (K from
- * the block's constant pool), zero lanes are left out (ptest, SSE4.1). */
+ * a lane is NaN or |r| is the smallest normal. The tiny results between
+ * need no slow path: x86 detects tininess after rounding and Arm before,
+ * and (RN, FZ = 0) the two differ only for an exact result just below
+ * the smallest normal that rounds up to it (a subnormal result is tiny
+ * on both, with the same value and flags). cmpunord is a quiet compare
+ * (no IE on the QNaN an x86 op returns); the magnitude test is an
+ * integer compare of r << 1 (switch SHOAL_JIT_DISABLE=vtiny: the older
+ * range test, any 0 < |r| <= smallest normal). */
 static void check_vector(struct jit_ctx *c, struct jit_slow *s, unsigned esize) {
     bool d = esize == 64;
     const char *eq = d ? "\x0f\x38\x29" : "\x0f\x76"; /* pcmpeqq (SSE4.1) / pcmpeqd */
-    uint64_t k = d ? 0x001ffffffffffffeull : 0x00fffffe00fffffeull;
+    if (!c->vtiny) {
+        uint64_t k = d ? 0x001ffffffffffffeull : 0x00fffffe00fffffeull;
+        xmov(c, 1, 0);
+        pshift(c, 1, esize, true, 1); /* r2 */
+        xzero(c, 2);
+        sse(c, 0x66, eq, 2, 1);                               /* xmm2 = zero lanes */
+        vc_op(c, 0x66, d ? "\x0f\xd4" : "\x0f\xfe", 1, k, k); /* padd K */
+        pshift(c, 1, esize, false, d ? 54 : 25);
+        xzero(c, 3);
+        sse(c, 0x66, eq, 1, 3);             /* xmm1 = NaN or tiny or zero */
+        sse(c, 0x66, "\x0f\x38\x17", 2, 1); /* ptest: CF = !(~zero & xmm1) */
+        slow_jcc(c, s, CC_AE);
+        return;
+    }
+    uint64_t k = d ? 0x0020000000000000ull : 0x0100000001000000ull; /* smallest normal << 1 */
     xmov(c, 1, 0);
-    pshift(c, 1, esize, true, 1); /* r2 */
-    xzero(c, 2);
-    sse(c, 0x66, eq, 2, 1);                               /* xmm2 = zero lanes */
-    vc_op(c, 0x66, d ? "\x0f\xd4" : "\x0f\xfe", 1, k, k); /* padd K */
-    pshift(c, 1, esize, false, d ? 54 : 25);
-    xzero(c, 3);
-    sse(c, 0x66, eq, 1, 3);             /* xmm1 = NaN or tiny or zero */
-    sse(c, 0x66, "\x0f\x38\x17", 2, 1); /* ptest: CF = !(~zero & xmm1) */
-    slow_jcc(c, s, CC_AE);
+    sse_i(c, d ? 0x66 : 0, "\x0f\xc2", 1, 0, 3); /* cmpunordps/pd: NaN lanes */
+    xmov(c, 2, 0);
+    pshift(c, 2, esize, true, 1);
+    vc_op(c, 0x66, eq, 2, k, k);        /* lanes at the smallest normal */
+    sse(c, 0x66, "\x0f\xeb", 1, 2);     /* por */
+    sse(c, 0x66, "\x0f\x38\x17", 1, 1); /* ptest: ZF = no such lane */
+    slow_jcc(c, s, CC_NE);
 }
 
 /* ---- scalar FP ---- */

@@ -7,6 +7,7 @@
  * (SHOAL_JIT_DISABLE=atomics). */
 #include <CUnit/CUnit.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -517,6 +518,109 @@ static void test_contention(void) {
     dbt_destroy(d);
 }
 
+/* ---- store buffering: STLR then LDAR stay ordered (RCsc) ---- */
+
+#define SB_ITERS  20000
+#define SB_ROUNDS 5
+#define SB_MEM    (8u << 20)
+#define SB_CODE   0x1000u
+#define SB_X      0x100000u
+#define SB_Y      0x300000u
+#define SB_R0     0x500000u
+#define SB_R1     0x700000u
+
+struct sb_vcpu {
+    struct cpu cpu;
+    pthread_barrier_t *start;
+    uint64_t mine, other, out;
+    int exit;
+};
+
+static void *sb_worker(void *arg) {
+    struct sb_vcpu *v = arg;
+    v->cpu.pc = SB_CODE;
+    v->cpu.x[0] = v->mine;
+    v->cpu.x[1] = v->other;
+    v->cpu.x[2] = v->out;
+    v->cpu.x[3] = SB_ITERS;
+    v->cpu.x[4] = 1;
+    pthread_barrier_wait(v->start);
+    /* the wait spins a while, then yields here: two vCPUs on one host
+     * CPU (a loaded machine) take turns instead of spinning out their
+     * slices */
+    while ((v->exit = dbt_run(&v->cpu)) == CPU_EXIT_SVC && v->cpu.x[8] == 124)
+        sched_yield();
+    return NULL;
+}
+
+/* Two vCPUs, each storing 1 to its own word of step i with STLR and then
+ * reading the other's word of step i with LDAR (SB litmus, one fresh
+ * pair of words per step; each waits for the other's store before the
+ * next step, so the steps run side by side): r0 = r1 = 0 is forbidden on
+ * AArch64. x86 lets a load pass an earlier store, so the JIT's STLR needs
+ * its barrier (without it this finds thousands). */
+static void test_store_buffering(void) {
+    static const uint32_t code[] = {
+        0x889ffc04u, /* loop: stlr w4, [x0] */
+        0x88dffc25u, /* ldar w5, [x1] */
+        0xb8004445u, /* str w5, [x2], #4 */
+        0xd2820007u, /* wait: mov x7, #4096 */
+        0xb9400026u, /* spin: ldr w6, [x1] */
+        0x350000c6u, /* cbnz w6, go */
+        0xf10004e7u, /* subs x7, x7, #1 */
+        0x54ffffa1u, /* b.ne spin */
+        0xd2800f88u, /* mov x8, #124 (sched_yield) */
+        0xd4000001u, /* svc #0 */
+        0x17fffff9u, /* b wait */
+        0x91001000u, /* go: add x0, x0, #4 */
+        0x91001021u, /* add x1, x1, #4 */
+        0xf1000463u, /* subs x3, x3, #1 */
+        0x54fffe41u, /* b.ne loop */
+        0xd2800ba8u, /* mov x8, #93 (exit) */
+        0xd4000001u, /* svc #0 */
+    };
+    struct dbt_options opt = {.interp_only = tier.interp};
+    if (tier.jit_disable) setenv("SHOAL_JIT_DISABLE", tier.jit_disable, 1);
+    struct dbt *d = dbt_create(&opt);
+    unsetenv("SHOAL_JIT_DISABLE");
+    uint8_t *mem = mmap(NULL, SB_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(mem != MAP_FAILED);
+    dbt_install_fault_handler();
+    memcpy(mem + SB_CODE, code, sizeof code);
+    struct sb_vcpu v[2] = {{.mine = SB_X, .other = SB_Y, .out = SB_R0},
+                           {.mine = SB_Y, .other = SB_X, .out = SB_R1}};
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    unsigned forbidden = 0;
+    for (int i = 0; i < 2; i++) {
+        v[i].cpu.guest_base = mem;
+        v[i].cpu.guest_size = SB_MEM;
+        v[i].start = &start;
+        dbt_cpu_init(d, &v[i].cpu);
+    }
+    for (unsigned round = 0; round < SB_ROUNDS; round++) {
+        memset(mem + SB_X, 0, SB_MEM - SB_X);
+        pthread_t tid[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&tid[i], NULL, sb_worker, &v[i]);
+        for (int i = 0; i < 2; i++) {
+            pthread_join(tid[i], NULL);
+            CU_ASSERT_EQUAL(v[i].exit, CPU_EXIT_SVC);
+            CU_ASSERT_EQUAL(v[i].cpu.x[8], 93);
+        }
+        const uint32_t *r0 = (const uint32_t *)(mem + SB_R0), *r1 = (const uint32_t *)(mem + SB_R1);
+        for (unsigned k = 0; k < SB_ITERS; k++)
+            forbidden += !r0[k] && !r1[k];
+    }
+    if (forbidden) printf("\n  store buffering: %u forbidden outcomes", forbidden);
+    CU_ASSERT_EQUAL(forbidden, 0);
+    for (int i = 0; i < 2; i++)
+        dbt_cpu_fini(&v[i].cpu);
+    pthread_barrier_destroy(&start);
+    munmap(mem, SB_MEM);
+    dbt_destroy(d);
+}
+
 static int on_interp(void) {
     tier.interp = 1;
     tier.jit_disable = NULL;
@@ -559,5 +663,6 @@ void test_register(void) {
         CU_add_test(s, "cas", test_cas);
         CU_add_test(s, "casp", test_casp);
         CU_add_test(s, "contention", test_contention);
+        CU_add_test(s, "store_buffering", test_store_buffering);
     }
 }

@@ -378,6 +378,10 @@ int split_node_enable(struct dsm_node *n, void (*rel)(void *ctx, uint64_t page),
     n->split = sn;
     atomic_store(&g_split, sn);
     dbt_set_host_fault_hook(host_fault_hook);
+    /* the guest cannot touch the area, on any node (the master decides
+     * the layout; a node's own checks of guest buffers and its
+     * /proc/self/maps see the same) */
+    gs_reserve(&n->proc->mem, sn->lo, split_area_size(n->proc->mem.size));
     n->proc->mem.unsplit_opaque = sn;
     n->proc->mem.unsplit = gs_unsplit_hook;
     n->proc->mem.syscall_end = syscall_end_hook;

@@ -184,7 +184,7 @@ static uint64_t readers_of(struct master *m, uint64_t page) {
 }
 
 /* dir_lock held: the grower maps the next chunk unless it is at it, the
- * area is used up, or a guest mapping took the place. */
+ * area is used up, or mapping failed. */
 static void want_grow(struct msplit *ms) {
     if (ms->grow_wanted || ms->grow_failed || ms->mapped_hi >= ms->top) return;
     ms->grow_wanted = true;
@@ -201,20 +201,18 @@ static void *grower(void *arg) {
         uint64_t at = ms->mapped_hi, len = ms->top - at;
         if (len > SPLIT_CHUNK_SIZE) len = SPLIT_CHUNK_SIZE;
         pthread_mutex_unlock(&m->dir_lock);
-        /* an ordinary guest mapping (the layout hook maps it on every
-         * node), where the guest has none */
-        int64_t r =
-            gs_mmap(&m->proc->mem, at, len, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
-        gs_syscall_end(&m->proc->mem);
+        /* an ordinary mapping for the layout hook (it maps it on every
+         * node); the guest has none there: the area is its reserve
+         * (gs_reserve), which only gs_map_fixed maps */
+        int r = gs_map_fixed(&m->proc->mem, at, len, PROT_READ | PROT_WRITE, GVMA_ANON);
         pthread_mutex_lock(&m->dir_lock);
-        if (r == (int64_t)at) {
+        if (!r) {
             ms->mapped_hi = at + len;
             ms->stats.chunks++;
         } else {
             ms->grow_failed = true;
             log_error("dsm: split: cannot map more shadow pages at 0x%llx: %s; no more splits",
-                      (unsigned long long)at, r < 0 ? strerror((int)-r) : "placed elsewhere");
+                      (unsigned long long)at, strerror(-r));
         }
         ms->grow_wanted = false;
     }

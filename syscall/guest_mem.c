@@ -156,14 +156,16 @@ static void record(struct guest_space *gs, uint64_t start, uint64_t end, int pro
     coalesce(gs, i, i + 1);
 }
 
+/* Free for a guest mapping: nothing mapped, none of the reserve. */
 static bool range_free(const struct guest_space *gs, uint64_t start, uint64_t end) {
+    if (gs_reserved(gs, start, end - start)) return false;
     size_t i = first_after(gs, start);
     return i == gs->n || gs->vmas[i].start >= end;
 }
 
 static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     if (len == 0) return addr <= gs->size;
-    if (!range_in_space(gs, addr, len)) return false;
+    if (!range_in_space(gs, addr, len) || gs_reserved(gs, addr, len)) return false;
     /* a page past the end of its file: the access would be a SIGBUS */
     if (prot && gs->neof && eof_overlaps(gs, addr, addr + len)) return false;
     uint64_t cur = addr, end = addr + len;
@@ -175,6 +177,16 @@ static bool range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, 
     return true;
 }
 
+/* The highest len bytes of the gap [floor, top) outside the reserve; 0
+ * if none. */
+static uint64_t fit(const struct guest_space *gs, uint64_t floor, uint64_t top, uint64_t len) {
+    if (top > floor && gs_reserved(gs, floor, top - floor)) {
+        if (top > gs->resv_hi && top - gs->resv_hi >= len) return top - len;
+        top = gs->resv_lo; /* below it, if the gap starts there */
+    }
+    return top >= floor && top - floor >= len ? top - len : 0;
+}
+
 /* Highest free gap of len bytes below mmap_base; 0 if none. */
 static uint64_t find_free(const struct guest_space *gs, uint64_t len) {
     uint64_t top = gs->mmap_base;
@@ -184,7 +196,8 @@ static uint64_t find_free(const struct guest_space *gs, uint64_t len) {
     while (true) {
         uint64_t floor = i > 0 ? gs->vmas[i - 1].end : gs->mmap_min;
         if (floor < gs->mmap_min) floor = gs->mmap_min;
-        if (top >= floor && top - floor >= len) return top - len;
+        uint64_t at = fit(gs, floor, top, len);
+        if (at) return at;
         if (i == 0) return 0;
         i--;
         top = gs->vmas[i].start;
@@ -279,6 +292,10 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             ret = -EEXIST;
             goto out;
         }
+        if (gs_reserved(gs, addr, len)) { /* as qemu outside its guest space */
+            ret = -ENOMEM;
+            goto out;
+        }
         at = addr;
     } else {
         uint64_t hint = addr & GUEST_PAGE_MASK;
@@ -356,7 +373,8 @@ int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int 
     int64_t ret;
     uint64_t at = addr;
     if (addr) {
-        if (!range_in_space(gs, addr, len) || (!replace && !range_free(gs, addr, addr + len))) {
+        if (!range_in_space(gs, addr, len) || gs_reserved(gs, addr, len) ||
+            (!replace && !range_free(gs, addr, addr + len))) {
             ret = -EINVAL;
             goto out;
         }
@@ -408,15 +426,30 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     if ((addr & (PAGE - 1)) || len == 0 || !range_in_space(gs, addr, len)) return -EINVAL;
     len = page_up(len);
     if (!range_in_space(gs, addr, len)) return -EINVAL;
-    gs_unsplit_pin(gs, addr, len);
+    /* the reserve is not the guest's: what lies either side of it goes,
+     * it stays (Linux's munmap succeeds over unmapped pages too) */
+    struct gs_range r[2] = {{addr, addr + len}};
+    int n = 1;
+    if (gs_reserved(gs, addr, len)) {
+        n = 0;
+        if (addr < gs->resv_lo) r[n++] = (struct gs_range){addr, gs->resv_lo};
+        if (addr + len > gs->resv_hi) r[n++] = (struct gs_range){gs->resv_hi, addr + len};
+    }
+    bool exec[2] = {false, false};
+    for (int k = 0; k < n; k++)
+        gs_unsplit_pin(gs, r[k].start, r[k].end - r[k].start);
     pthread_rwlock_wrlock(&gs->lock);
-    sf_remove(gs, addr, addr + len);
-    layout(gs, GS_UNMAPPING, addr, len, 0, GVMA_ANON);
-    host_reserve(gs, addr, len);
-    bool exec = forget_range(gs, addr, addr + len);
-    layout(gs, GS_UNMAPPED, addr, len, 0, GVMA_ANON);
+    for (int k = 0; k < n; k++) {
+        uint64_t s = r[k].start, l = r[k].end - r[k].start;
+        sf_remove(gs, s, s + l);
+        layout(gs, GS_UNMAPPING, s, l, 0, GVMA_ANON);
+        host_reserve(gs, s, l);
+        exec[k] = forget_range(gs, s, s + l);
+        layout(gs, GS_UNMAPPED, s, l, 0, GVMA_ANON);
+    }
     pthread_rwlock_unlock(&gs->lock);
-    notify_code_gone(gs, exec, addr, len);
+    for (int k = 0; k < n; k++)
+        notify_code_gone(gs, exec[k], r[k].start, r[k].end - r[k].start);
     return 0;
 }
 
@@ -511,9 +544,9 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     bool exec = false;
     uint64_t gone_start = old, gone_len = old_len, moved_to = 0;
     size_t i = first_after(gs, old);
-    /* The old range must lie inside one mapping. */
-    if (!range_in_space(gs, old, old_len) || i >= gs->n || gs->vmas[i].start > old ||
-        gs->vmas[i].end < old + old_len) {
+    /* The old range must lie inside one mapping (the reserve is none). */
+    if (!range_in_space(gs, old, old_len) || gs_reserved(gs, old, old_len) || i >= gs->n ||
+        gs->vmas[i].start > old || gs->vmas[i].end < old + old_len) {
         ret = -EFAULT;
         goto out;
     }
@@ -522,6 +555,10 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
         if ((new_addr & (PAGE - 1)) || !range_in_space(gs, new_addr, new_len) ||
             (new_addr < old + old_len && old < new_addr + new_len)) {
             ret = -EINVAL;
+            goto out;
+        }
+        if (gs_reserved(gs, new_addr, new_len)) { /* as mmap(MAP_FIXED) there */
+            ret = -ENOMEM;
             goto out;
         }
         ret = move_mapping(gs, old, old_len, new_len, new_addr, &v, &exec);
@@ -611,6 +648,12 @@ int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice) 
     return ret;
 }
 
+void gs_reserve(struct guest_space *gs, uint64_t lo, uint64_t len) {
+    if (!range_in_space(gs, lo, len) || !len) return;
+    gs->resv_lo = lo;
+    gs->resv_hi = lo + len;
+}
+
 /* ---- brk ---- */
 
 void gs_set_brk(struct guest_space *gs, uint64_t start) {
@@ -685,6 +728,10 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
     while (i < gs->n && gs->vmas[i].start <= cur && (gs->vmas[i].prot & PROT_READ)) {
         size_t avail = gs->vmas[i].end - cur;
         bool capped = false;
+        if (gs_reserved(gs, cur, avail)) { /* unmapped to the guest: no further */
+            avail = cur < gs->resv_lo ? gs->resv_lo - cur : 0;
+            capped = true;
+        }
         for (size_t k = 0; k < gs->neof; k++) /* a page past the end of its file: no further */
             if (gs->eof[k].end > cur && gs->eof[k].start < cur + avail) {
                 avail = gs->eof[k].start > cur ? gs->eof[k].start - cur : 0;

@@ -100,7 +100,17 @@ struct guest_space {
     void (*unsplit)(void *opaque, uint64_t addr, uint64_t len, bool pin);
     void (*syscall_end)(void *opaque);
     void *unsplit_opaque;
+
+    /* Address space the guest cannot touch (gs_reserve): page splitting's
+     * shadow area (cluster/split_node.h). resv_hi == 0: none. Set before
+     * the guest runs and never changed, so it is read without the lock. */
+    uint64_t resv_lo, resv_hi;
 };
+
+/* True if [addr, addr+len) overlaps the reserve. */
+static inline bool gs_reserved(const struct guest_space *gs, uint64_t addr, uint64_t len) {
+    return len && addr < gs->resv_hi && (addr >= gs->resv_lo || gs->resv_lo - addr < len);
+}
 
 /* Makes [addr, addr+len) free of split pages before the emulator touches
  * it (a copy: an access that races with a new split waits in the fault
@@ -140,7 +150,9 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old_addr, uint64_t old_len, u
                   int flags, uint64_t new_addr);
 int gs_madvise(struct guest_space *gs, uint64_t addr, uint64_t len, int advice);
 /* Maps [addr, addr+len) anonymous with the given kind, replacing
- * whatever was there; for the loader and the stack. 0 or -errno. */
+ * whatever was there; for the loader, the stack, the shadow area's chunks
+ * and a slave's copy of the master's layout: no reserve check. 0 or
+ * -errno. */
 int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
                  enum gvma_kind kind);
 
@@ -176,6 +188,16 @@ int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int 
 #define GS_DETACH_MAX 64
 typedef int (*gs_detach_fn)(void *host, uint64_t (*r)[2], void *opaque);
 int gs_detach(struct guest_space *gs, uint64_t addr, gs_detach_fn detach, void *opaque);
+
+/* Makes [lo, lo+len) address space the guest cannot touch, as qemu
+ * treats addresses outside its reserved guest space: mapping there with
+ * MAP_FIXED fails (ENOMEM; MAP_FIXED_NOREPLACE: EEXIST), placement and
+ * mmap hints avoid it, munmap leaves it alone, mprotect, madvise and
+ * buffer checks (hence msync, mlock, mincore, copies) see it unmapped
+ * (ENOMEM, EFAULT), mremap from it is EFAULT and into it ENOMEM, shmat
+ * there EINVAL; /proc/self/maps does not list it. What the owner maps
+ * there goes through gs_map_fixed. Before the guest runs; once. */
+void gs_reserve(struct guest_space *gs, uint64_t lo, uint64_t len);
 
 /* brk: sets where the heap starts (page aligned) / moves the break.
  * gs_brk returns the new break, or the old one when it cannot move. */

@@ -188,6 +188,24 @@ static void emit_copies(struct maps_out *o, const struct process *p, uint64_t st
     if (start < end) emit_anon(o, p, start, end);
 }
 
+/* [cur, end) of o's mapping: host file mappings by their names, the rest
+ * as emit_copies says. *j: the first host mapping that may still meet it
+ * (both lists are sorted). */
+static void emit_range(struct maps_out *o, const struct process *p, const struct host_map *h,
+                       size_t nh, size_t *j, uint64_t cur, uint64_t end) {
+    while (*j < nh && h[*j].end <= cur)
+        (*j)++;
+    for (size_t k = *j; k < nh && h[k].start < end && cur < end; k++) {
+        if (!h[k].name[0]) continue; /* anonymous on the host too */
+        uint64_t s = h[k].start > cur ? h[k].start : cur;
+        uint64_t e = h[k].end < end ? h[k].end : end;
+        if (s > cur) emit_copies(o, p, cur, s);
+        emit(o, s, e, h[k].shared, h[k].offset + (s - h[k].start), h[k].dev, h[k].ino, h[k].name);
+        cur = e;
+    }
+    if (cur < end) emit_copies(o, p, cur, end);
+}
+
 static int by_start(const void *a, const void *b) {
     const struct gs_shared_file *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
@@ -216,19 +234,14 @@ static void gen_maps(struct task *t, int fd) {
     size_t j = 0; /* both lists are sorted */
     for (size_t i = 0; i < n; i++) {
         struct maps_out o = {fd, &copy[i], files, nf};
-        uint64_t cur = copy[i].start, end = copy[i].end;
-        while (j < nh && h[j].end <= cur)
-            j++;
-        for (size_t k = j; k < nh && h[k].start < end && cur < end; k++) {
-            if (!h[k].name[0]) continue; /* anonymous on the host too */
-            uint64_t s = h[k].start > cur ? h[k].start : cur;
-            uint64_t e = h[k].end < end ? h[k].end : end;
-            if (s > cur) emit_copies(&o, t->proc, cur, s);
-            emit(&o, s, e, h[k].shared, h[k].offset + (s - h[k].start), h[k].dev, h[k].ino,
-                 h[k].name);
-            cur = e;
+        uint64_t start = copy[i].start, end = copy[i].end;
+        /* the reserve (page splitting's shadow area) is not the guest's */
+        if (gs_reserved(gs, start, end - start)) {
+            if (start < gs->resv_lo) emit_range(&o, t->proc, h, nh, &j, start, gs->resv_lo);
+            if (end > gs->resv_hi) emit_range(&o, t->proc, h, nh, &j, gs->resv_hi, end);
+        } else {
+            emit_range(&o, t->proc, h, nh, &j, start, end);
         }
-        if (cur < end) emit_copies(&o, t->proc, cur, end);
     }
     for (size_t k = 0; k < nh; k++)
         free(h[k].name);

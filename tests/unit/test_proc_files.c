@@ -107,8 +107,30 @@ static void test_maps_names(void) {
     proc.images[0].path = NULL;
 }
 
+/* The reserve (page splitting's shadow area) is not listed, even where a
+ * guest mapping next to it was merged with what the owner mapped in it. */
+static void test_maps_reserve(void) {
+    struct guest_space *gs = &proc.mem;
+    gs_reserve(gs, 0x50000, 0x10000);
+    CU_ASSERT_EQUAL_FATAL(gs_map_fixed(gs, 0x4e000, 0x4000, PROT_READ | PROT_WRITE, GVMA_ANON), 0);
+    CU_ASSERT_EQUAL_FATAL(gs_map_fixed(gs, 0x52000, 0x1000, PROT_READ | PROT_WRITE, GVMA_ANON), 0);
+    CU_ASSERT_EQUAL_FATAL(gs_map_fixed(gs, 0x5f000, 0x2000, PROT_READ | PROT_WRITE, GVMA_ANON), 0);
+    const char *m = slurp("/proc/self/maps");
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "0004e000-00050000 rw-p 00000000 00:00 0 \n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "00060000-00061000 rw-p 00000000 00:00 0 \n"));
+    CU_ASSERT_PTR_NULL(strstr(m, "-00052000"));
+    CU_ASSERT_PTR_NULL(strstr(m, "00052000-"));
+    CU_ASSERT_PTR_NULL(strstr(m, "0005f000-"));
+    CU_ASSERT_PTR_NULL(strstr(m, "-0005f000"));
+    CU_ASSERT_PTR_NULL(strstr(m, "00050000-"));
+    gs->resv_lo = gs->resv_hi = 0;
+    CU_ASSERT_PTR_NOT_NULL(strstr(slurp("/proc/self/maps"), "0004e000-00053000 rw-p "));
+    gs_munmap(gs, 0x4e000, 0x13000);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("proc_files", setup, teardown);
     CU_add_test(s, "guest CPUs", test_cpus);
     CU_add_test(s, "maps names", test_maps_names);
+    CU_add_test(s, "maps leave out the reserve", test_maps_reserve);
 }

@@ -240,6 +240,111 @@ static void test_attach_detach(void) {
     CU_ASSERT_EQUAL(gs_mmap(&gs, (uint64_t)a, 2 * PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), a);
 }
 
+/* gs_reserve: address space the guest cannot touch (page splitting's
+ * shadow area); only gs_map_fixed maps there. */
+#define R    0x40000000ull
+#define RLEN 0x10000000ull
+static void test_reserve(void) {
+    reset();
+    gs_reserve(&gs, R, RLEN);
+    CU_ASSERT_TRUE(gs_reserved(&gs, R, 1));
+    CU_ASSERT_TRUE(gs_reserved(&gs, R - PG, PG + 1));
+    CU_ASSERT_TRUE(gs_reserved(&gs, R + RLEN - 1, 10));
+    CU_ASSERT_TRUE(gs_reserved(&gs, 0, SPACE));
+    CU_ASSERT_FALSE(gs_reserved(&gs, R - PG, PG));
+    CU_ASSERT_FALSE(gs_reserved(&gs, R + RLEN, PG));
+    CU_ASSERT_FALSE(gs_reserved(&gs, R, 0));
+    /* the owner's data in it, next to a guest mapping below */
+    CU_ASSERT_EQUAL_FATAL(gs_map_fixed(&gs, R, 8 * PG, RW, GVMA_ANON), 0);
+    memset(gs_host(&gs, R), 0x5a, 8 * PG);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R - PG, PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)(R - PG));
+    memset(gs_host(&gs, R - PG), 'x', PG);
+
+    /* mmap: MAP_FIXED ENOMEM, NOREPLACE EEXIST (mapped or not there), a
+     * hint there is not used */
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R, PG, RW, PRIV | MAP_FIXED, -1, 0), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R - PG, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R + RLEN - PG, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R, PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R + 16 * PG, PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R + RLEN, PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0),
+                    (int64_t)(R + RLEN));
+    int64_t h = gs_mmap(&gs, R + 16 * PG, PG, RW, PRIV, -1, 0);
+    CU_ASSERT_TRUE(h > 0 && !gs_reserved(&gs, (uint64_t)h, PG));
+    CU_ASSERT_EQUAL(gs_munmap(&gs, (uint64_t)h, PG), 0);
+    /* placement skips it: 2 pages free above it, then below it */
+    uint64_t base = gs.mmap_base;
+    gs.mmap_base = R + RLEN + 3 * PG;
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, PG, RW, PRIV, -1, 0), (int64_t)(R + RLEN + 2 * PG));
+    CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 2 * PG, RW, PRIV, -1, 0), (int64_t)(R - 3 * PG));
+    CU_ASSERT_EQUAL(gs_munmap(&gs, R - 3 * PG, 2 * PG), 0);
+    CU_ASSERT_EQUAL(gs_munmap(&gs, R + RLEN + PG, 2 * PG), 0);
+    gs.mmap_base = base;
+
+    /* munmap over it: the guest's pages either side go, it stays */
+    gone_calls = 0;
+    CU_ASSERT_EQUAL(gs_munmap(&gs, R - PG, RLEN + 2 * PG), 0);
+    CU_ASSERT_TRUE(gs_is_free(&gs, R - PG, PG));
+    CU_ASSERT_TRUE(gs_is_free(&gs, R + RLEN, PG));
+    struct guest_vma v;
+    CU_ASSERT_TRUE(gs_find(&gs, R, &v) && v.start == R && v.end == R + 8 * PG);
+    CU_ASSERT_EQUAL(((uint8_t *)gs_host(&gs, R))[8 * PG - 1], 0x5a);
+    CU_ASSERT_EQUAL(gs_munmap(&gs, R, PG), 0);
+    CU_ASSERT_TRUE(gs_find(&gs, R, &v));
+
+    /* mprotect, madvise, buffer checks: unmapped to the guest */
+    CU_ASSERT_EQUAL(gs_mmap(&gs, R - PG, PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)(R - PG));
+    memset(gs_host(&gs, R - PG), 'x', PG);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, R, PG, PROT_READ), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, R - PG, 2 * PG, PROT_READ), -ENOMEM);
+    CU_ASSERT_TRUE(gs_find(&gs, R - PG, &v) && v.prot == RW);
+    CU_ASSERT_EQUAL(gs_madvise(&gs, R, PG, MADV_DONTNEED), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_madvise(&gs, R - PG, 2 * PG, MADV_WILLNEED), -ENOMEM);
+    CU_ASSERT_EQUAL(((uint8_t *)gs_host(&gs, R))[0], 0x5a);
+    CU_ASSERT_FALSE(gs_check(&gs, R, 1, 0));
+    CU_ASSERT_FALSE(gs_check(&gs, R - PG, PG + 1, PROT_READ));
+    CU_ASSERT_TRUE(gs_check(&gs, R - PG, PG, RW));
+    uint8_t buf[8];
+    CU_ASSERT_EQUAL(gs_copy_in(&gs, buf, R, 1), -EFAULT);
+    CU_ASSERT_EQUAL(gs_copy_out(&gs, R - 4, buf, 8), -EFAULT);
+    CU_ASSERT_EQUAL(((uint8_t *)gs_host(&gs, R))[0], 0x5a);
+    /* a string running into it ends there; ((R-PG, R) merged with the
+     * owner's mapping: one record) */
+    char s[16];
+    memset(gs_host(&gs, R), 0, 1);
+    CU_ASSERT_EQUAL(gs_strcpy_in(&gs, s, R - 3, sizeof s), -EFAULT);
+    memset(gs_host(&gs, R), 0x5a, 1);
+
+    /* mremap: from it EFAULT, into it ENOMEM, no growing into it */
+    CU_ASSERT_EQUAL(gs_mremap(&gs, R, PG, PG, 1 /* MREMAP_MAYMOVE */, 0), -EFAULT);
+    CU_ASSERT_EQUAL(gs_mremap(&gs, R - PG, 2 * PG, 2 * PG, 1 /* MREMAP_MAYMOVE */, 0), -EFAULT);
+    CU_ASSERT_EQUAL(
+        gs_mremap(&gs, R - PG, PG, PG, 3 /* MREMAP_MAYMOVE | MREMAP_FIXED */, R + 16 * PG),
+        -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mremap(&gs, R - PG, PG, 2 * PG, 0, 0), -ENOMEM);
+    int64_t moved = gs_mremap(&gs, R - PG, PG, 2 * PG, 1 /* MREMAP_MAYMOVE */, 0);
+    CU_ASSERT_TRUE(moved > 0 && !gs_reserved(&gs, (uint64_t)moved, 2 * PG));
+    CU_ASSERT_EQUAL(((uint8_t *)gs_host(&gs, (uint64_t)moved))[0], 'x');
+    CU_ASSERT_TRUE(gs_is_free(&gs, R - PG, PG));
+    CU_ASSERT_TRUE(gs_find(&gs, R, &v) && v.start == R);
+
+    /* shmat at it: EINVAL, replacing or not, before the host call */
+    attach_calls = 0;
+    CU_ASSERT_EQUAL(gs_attach(&gs, R + 16 * PG, PG, RW, false, fake_attach, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(gs_attach(&gs, R, PG, RW, true, fake_attach, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(attach_calls, 0);
+
+    /* brk does not grow into it */
+    gs_set_brk(&gs, R - 2 * PG);
+    CU_ASSERT_EQUAL(gs_brk(&gs, R - PG), R - PG);
+    CU_ASSERT_EQUAL(gs_brk(&gs, R + PG), R - PG);
+    CU_ASSERT_EQUAL(gs_brk(&gs, R - 2 * PG), R - 2 * PG);
+
+    CU_ASSERT_EQUAL(((uint8_t *)gs_host(&gs, R))[8 * PG - 1], 0x5a);
+    gs.resv_lo = gs.resv_hi = 0;
+    gs_set_brk(&gs, 0);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("guest_mem", setup, teardown);
     CU_add_test(s, "mmap placement", test_placement);
@@ -250,4 +355,5 @@ void test_register(void) {
     CU_add_test(s, "brk", test_brk);
     CU_add_test(s, "checked copies", test_checked_copies);
     CU_add_test(s, "attach and detach of host objects", test_attach_detach);
+    CU_add_test(s, "the reserve is not the guest's", test_reserve);
 }

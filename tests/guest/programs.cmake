@@ -75,6 +75,8 @@ guest_program(false_sharing_threads_lse SRC false_sharing_threads.c FLAGS -march
 # Layout changes over falsely shared (split) pages: mprotect, mremap, madvise, munmap
 guest_program(split_layout_threads SRC split_layout_threads.c)
 guest_program(split_many_threads SRC split_many_threads.c LEVELS O2)
+# The shadow area is address space the guest cannot touch; split data survives attempts
+guest_program(split_reserve_threads SRC split_reserve_threads.c LEVELS O2)
 
 # System interface
 guest_program(file_io SRC file_io.c)

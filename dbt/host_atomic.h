@@ -52,14 +52,20 @@ static inline bool host_cas(void *p, unsigned bytes, uint64_t *expected, uint64_
 #undef HOST_CAS_AT
 
 /* 16-byte compare-and-swap (p 16-byte aligned); lo is at the lower address.
- * On x86-64 this is `lock cmpxchg16b`, so no libatomic is needed. */
+ * On x86-64 this is `lock cmpxchg16b`, so no libatomic is needed. RBX is
+ * swapped in and out around it rather than asked for: a compiler may
+ * keep its base pointer there (clang does in a function with a VLA and
+ * a realigned stack, such as dbt_interp_block, into which this inlines);
+ * the address is in RDI for the same reason. */
 static inline bool host_cas128(void *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo,
                                uint64_t new_hi) {
 #if defined(__x86_64__)
     bool ok;
-    __asm__ __volatile__("lock cmpxchg16b %1"
-                         : "=@ccz"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo), "+d"(*hi)
-                         : "b"(new_lo), "c"(new_hi)
+    __asm__ __volatile__("xchg %%rbx, %[nlo]\n\t"
+                         "lock cmpxchg16b (%[p])\n\t"
+                         "xchg %%rbx, %[nlo]"
+                         : "=@ccz"(ok), "+a"(*lo), "+d"(*hi), [nlo] "+&r"(new_lo)
+                         : [p] "D"(p), "c"(new_hi)
                          : "memory");
     return ok;
 #else

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/detached_thread.h"
 #include "common/log.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
@@ -64,6 +65,7 @@ _Noreturn void process_die_of_signal(struct process *p, int sig) {
 
 _Noreturn void task_exit(struct task *t, int status) {
     struct process *p = t->proc;
+    thread_exit_prepare(); /* before the guest can see this thread gone */
     if (p->cluster && p->cluster->thread_exit) p->cluster->thread_exit(t);
     if (t->clear_child_tid) {
         uint32_t zero = 0;

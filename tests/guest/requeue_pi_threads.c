@@ -436,23 +436,32 @@ static void *owner_exits(void *arg)
     return NULL; /* still holding m3 */
 }
 
-static void owner_exit(void)
+/* A waiter on cv requeued behind the live owner of the PI lock at word,
+ * which `owner` takes (state 1) and keeps until told (state 2), then
+ * exits holding: the exit hands the lock to the waiter. */
+static void requeue_behind_exiting_owner(const char *what, void *(*owner)(void *), uint32_t *state,
+                                         uint32_t *cv, uint32_t *word)
 {
     pthread_t oth, th;
-    CHECK(pthread_create(&oth, NULL, owner_exits, NULL) == 0);
-    while (__atomic_load_n(&owner_may_go, __ATOMIC_ACQUIRE) != 1)
+    CHECK(pthread_create(&oth, NULL, owner, NULL) == 0);
+    while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 1)
         usleep(1000);
     struct rq q = {0};
-    th = start(&q, &cv2, &m3);
-    until_queued(&cv2);
-    long r = cmp_requeue_pi(&cv2, 1, 0, &m3, 0);
-    printf("owner exit: requeued behind a live owner %ld\n", r);
-    __atomic_store_n(&owner_may_go, 2, __ATOMIC_RELEASE);
+    th = start(&q, cv, word);
+    until_queued(cv);
+    long r = cmp_requeue_pi(cv, 1, 0, word, 0);
+    printf("%s: requeued behind a live owner %ld\n", what, r);
+    __atomic_store_n(state, 2, __ATOMIC_RELEASE);
     pthread_join(oth, NULL);
     pthread_join(th, NULL);
-    printf("owner exit: wait %s, owner was the waiter %d, owner died bit %d, unlocked %d\n",
+    printf("%s: wait %s, owner was the waiter %d, owner died bit %d, unlocked %d\n", what,
            ename(q.ret, q.err), (q.word & TIDS) == q.tid, (q.word & FUTEX_OWNER_DIED) != 0,
-           load(&m3) == 0);
+           load(word) == 0);
+}
+
+static void owner_exit(void)
+{
+    requeue_behind_exiting_owner("owner exit", owner_exits, &owner_may_go, &cv2, &m3);
 }
 
 /* ... and a robust PI mutex whose owner exits: its robust list is walked
@@ -481,21 +490,7 @@ static void robust_owner_exit(void)
     CHECK(pthread_mutex_init(&rm, &a) == 0);
     pthread_mutexattr_destroy(&a);
     uint32_t *word = (uint32_t *)&rm.__data.__lock;
-    pthread_t oth, th;
-    CHECK(pthread_create(&oth, NULL, robust_owner, NULL) == 0);
-    while (__atomic_load_n(&rowner_state, __ATOMIC_ACQUIRE) != 1)
-        usleep(1000);
-    struct rq q = {0};
-    th = start(&q, &cv3, word);
-    until_queued(&cv3);
-    long r = cmp_requeue_pi(&cv3, 1, 0, word, 0);
-    printf("robust owner exit: requeued behind a live owner %ld\n", r);
-    __atomic_store_n(&rowner_state, 2, __ATOMIC_RELEASE);
-    pthread_join(oth, NULL);
-    pthread_join(th, NULL);
-    printf("robust owner exit: wait %s, owner was the waiter %d, owner died bit %d, unlocked %d\n",
-           ename(q.ret, q.err), (q.word & TIDS) == q.tid, (q.word & FUTEX_OWNER_DIED) != 0,
-           load(word) == 0);
+    requeue_behind_exiting_owner("robust owner exit", robust_owner, &rowner_state, &cv3, word);
 }
 
 /* --- a condition variable made of the pair ----------------------------- */

@@ -104,6 +104,8 @@ const struct dbt_excl_hooks *dbt_excl_hooks(const struct dbt *d);
 struct dbt_stats {
     uint64_t blocks_translated;
     uint64_t guest_insns_translated;
+    uint64_t jit_flushes;      /* of the JIT's code buffer (full: --tb-size) */
+    uint64_t jit_nz_receivers; /* receiving bodies compiled (dbt/jit/nzchain.c) */
 };
 void dbt_get_stats(struct dbt *d, struct dbt_stats *out);
 

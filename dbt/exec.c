@@ -147,6 +147,12 @@ const struct dbt_options *dbt_get_options(const struct dbt *d) {
 void dbt_get_stats(struct dbt *d, struct dbt_stats *out) {
     out->blocks_translated = d->blocks_translated;
     out->guest_insns_translated = d->insns_translated;
+    out->jit_flushes = out->jit_nz_receivers = 0;
+    if (!d->jit) return;
+    pthread_mutex_lock(&d->lock);
+    out->jit_flushes = (uint32_t)jit_generation(d->jit);
+    out->jit_nz_receivers = jit_nz_receivers(d->jit);
+    pthread_mutex_unlock(&d->lock);
 }
 
 _Noreturn void cpu_raise_signal(struct cpu *cpu, int signo, int code, uint64_t addr) {
@@ -500,7 +506,8 @@ static bool run_jit(struct dbt *d, struct cpu *cpu, struct tb *tb, struct jit_re
 static void chain_to(struct dbt *d, uint64_t site, uint64_t gen, struct tb *tb) {
     pthread_mutex_lock(&d->lock);
     void *host = atomic_load(&tb->host);
-    if (host && !tb->invalid && jit_generation(d->jit) == gen) jit_chain(d->jit, site, host);
+    if (host && !tb->invalid && jit_generation(d->jit) == gen)
+        jit_chain(d->jit, site, host, &tb->ir);
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -40,11 +40,13 @@ struct jit {
     unsigned features; /* JIT_F_* */
     unsigned off;      /* JIT_OFF_*: switched-off optimisations */
     FILE *perf_map;    /* SHOAL_PERF_MAP=1: /tmp/perf-PID.map for perf report */
-    /* nzchain.c: buffer offset of a block entry -> its lazy entry, of a
-     * sending exit's site -> its lazy site (open addressing, key 0 free;
-     * cleared by a flush). */
+    /* nzchain.c: buffer offset of a block entry -> its lazy entry (or
+     * NZ_NONE: it has no receiving body), of a sending exit's site -> its
+     * lazy site, of a peeled block's entry stub -> its pinned loop's
+     * entry (open addressing, key 0 free; cleared by a flush). */
     uint32_t *nzmap;
     uint32_t nzmap_cap, nzmap_n;
+    uint64_t nz_receivers; /* compiled so far (jit_nz_receivers) */
 };
 
 static unsigned host_features(void) {
@@ -549,7 +551,18 @@ static uint8_t *find_fault_lazy(const struct ir_block *b, uint8_t *m, const uint
     return m;
 }
 
+#define NZ_NONE UINT32_MAX
+
+static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv);
+
 void *jit_compile(struct jit *j, const struct ir_block *b) {
+    return compile(j, b, 0);
+}
+
+/* Compiles b. With recv (the buffer offset of b's compiled entry), only
+ * its receiving body (nzchain.c), compiled when the first sending exit is
+ * chained to b: returns its lazy entry, or NULL if b cannot receive. */
+static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv) {
     if (j->full) return NULL;
     if (j->size - j->used < BLOCK_RESERVE) {
         j->full = true;
@@ -624,22 +637,23 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
     lea_fuse_uses(&c);
-    lower_entry(&c);
-    lower_body(&c);
-    /* A second body that receives NZCV in the slots (nzchain.c), with
-     * its own entry; a peeled one's back edges also enter the loop. */
-    int32_t nz_end = nzchain && !c.loop ? nz_in_plan(&c) : -1;
-    if (nz_end >= 0 && !c.fail) {
-        ra_fini(&c);
-        vr_init(&c);
-        ra_init(&c);
-        lea_fuse_uses(&c);
-        c.pc_stored = false;
-        c.nz_in = true;
-        c.nz_end = nz_end;
-        nz_in_entry(&c);
+    if (recv) {
+        /* A body that receives NZCV in the slots, with its own entry; a
+         * peeled one's back edges enter the pinned loop compiled with b. */
+        c.entry_off = recv;
+        c.nz_end = c.nzchain && !c.loop ? nz_in_plan(&c) : -1;
+        uint32_t pinned = peel ? nzmap_get(j, recv - JIT_ENTRY_STUB) : 0;
+        c.fail |= c.nz_end < 0 || (peel && !pinned);
+        c.nz_in = !c.fail;
+        if (c.nz_in) {
+            nz_in_entry(&c);
+            lower_body(&c);
+            if (peel) loop_peel_link(&c, pinned);
+            peel = false;
+        }
+    } else {
+        lower_entry(&c);
         lower_body(&c);
-        c.nz_in = false;
     }
     if (peel && !c.fail) {
         ra_fini(&c);
@@ -660,8 +674,11 @@ void *jit_compile(struct jit *j, const struct ir_block *b) {
     if (!c.fail && !buf.overflow && j->nrecs + c.nrecs <= j->cap_recs) {
         if (c.nrecs) memcpy(j->recs + j->nrecs, c.recs, c.nrecs * sizeof *c.recs);
         atomic_store_explicit(&j->nrecs, j->nrecs + c.nrecs, memory_order_release);
-        entry = j->code + c.entry_off;
+        entry = j->code + (recv ? c.nz_entry_off : c.entry_off);
+        j->nz_receivers += recv != 0;
         if (c.nz_entry_off) nzmap_put(j, c.entry_off, c.nz_entry_off);
+        if (c.peel_entry && c.nzchain && !c.lazy_sz)
+            nzmap_put(j, c.entry_off - JIT_ENTRY_STUB, c.peel_entry);
         for (uint32_t k = 0; k < c.nnz_sites; k++)
             nzmap_put(j, c.nz_sites[k][0], c.nz_sites[k][1]);
         if (j->perf_map) {
@@ -713,12 +730,24 @@ static void patch_rel32(uint8_t *field, const uint8_t *target) {
     __atomic_store_n((int32_t *)(void *)field, rel, __ATOMIC_RELEASE);
 }
 
-/* A sending exit (nzchain.c) to a block with a lazy entry jumps there
- * from its lazy site, before computing NZCV. */
-void jit_chain(struct jit *j, uint64_t site, void *entry) {
+/* The lazy entry of the block at entry_off, whose IR is b (NULL: none),
+ * its receiving body compiled on the first call; 0: it has none. */
+static uint32_t nz_lazy_entry(struct jit *j, uint32_t entry_off, const struct ir_block *b) {
+    uint32_t e = nzmap_get(j, entry_off);
+    if (e || !b) return e == NZ_NONE ? 0 : e;
+    uint8_t *lazy = compile(j, b, entry_off);
+    if (lazy) return (uint32_t)(lazy - j->code);
+    nzmap_put(j, entry_off, NZ_NONE); /* a full buffer stays so until the flush clears this */
+    return 0;
+}
+
+/* A sending exit (nzchain.c) to a block that can receive jumps to its
+ * lazy entry from its lazy site, before computing NZCV. */
+void jit_chain(struct jit *j, uint64_t site, void *entry, const struct ir_block *b) {
     uint32_t lazy_site = nzmap_get(j, (uint32_t)((uint8_t *)(uintptr_t)site - j->code));
-    uint32_t lazy_entry = nzmap_get(j, (uint32_t)((uint8_t *)entry - j->code));
-    if (lazy_site && lazy_entry)
+    uint32_t lazy_entry =
+        lazy_site ? nz_lazy_entry(j, (uint32_t)((uint8_t *)entry - j->code), b) : 0;
+    if (lazy_entry)
         patch_rel32(j->code + lazy_site + 1, j->code + lazy_entry);
     else
         patch_rel32((uint8_t *)(uintptr_t)site + 1, entry);
@@ -732,7 +761,8 @@ static void unlink_entry(uint8_t *e);
 void jit_unlink(struct jit *j, void *entry) {
     unlink_entry(entry);
     uint32_t lazy_entry = nzmap_get(j, (uint32_t)((uint8_t *)entry - j->code));
-    if (lazy_entry) unlink_entry(j->code + lazy_entry); /* its stub computes NZCV first */
+    if (lazy_entry && lazy_entry != NZ_NONE)
+        unlink_entry(j->code + lazy_entry); /* its stub computes NZCV first */
 }
 
 static void unlink_entry(uint8_t *e) {
@@ -753,6 +783,9 @@ bool jit_full(const struct jit *j) {
 }
 uint64_t jit_generation(const struct jit *j) {
     return j->gen;
+}
+uint64_t jit_nz_receivers(const struct jit *j) {
+    return j->nz_receivers;
 }
 
 void jit_flush(struct jit *j) {

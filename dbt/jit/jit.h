@@ -54,8 +54,11 @@ void *jit_compile(struct jit *j, const struct ir_block *b);
 /* Runs host code from entry until a block exits to the dispatcher. */
 struct jit_ret jit_enter(struct jit *j, struct cpu *cpu, void *entry);
 
-/* Makes the exit at `site` (a jit_ret.info) jump straight to `entry`. */
-void jit_chain(struct jit *j, uint64_t site, void *entry);
+/* Makes the exit at `site` (a jit_ret.info) jump straight to `entry`,
+ * the code jit_compile made of b (NULL: unknown). A sending exit
+ * (nzchain.c) chained to a block for the first time compiles the block's
+ * receiving body from b, and jumps there instead. */
+void jit_chain(struct jit *j, uint64_t site, void *entry, const struct ir_block *b);
 /* Makes a block's entry exit to the dispatcher (invalidated block). */
 void jit_unlink(struct jit *j, void *entry);
 
@@ -63,8 +66,11 @@ void jit_unlink(struct jit *j, void *entry);
  * the caller may only run while no vCPU executes generated code. */
 bool jit_full(const struct jit *j);
 void jit_flush(struct jit *j);
-/* Incremented by every flush (exits from older generations are stale). */
+/* Incremented by every flush (exits from older generations are stale);
+ * the low 32 bits count the flushes. */
 uint64_t jit_generation(const struct jit *j);
+/* Receiving bodies (nzchain.c) compiled so far, for statistics. */
+uint64_t jit_nz_receivers(const struct jit *j);
 
 /* From a SIGSEGV/SIGBUS handler: if the host pc in uc (a ucontext_t) is a
  * guest memory access in generated code, copies the guest registers that

@@ -275,7 +275,8 @@ struct jit_ctx {
      * edges are jumps (fields in peel_jmp) to the pinned loop's entry. */
     bool peel;
     uint8_t npeel;
-    uint32_t peel_jmp[4]; /* two per body: the first iteration, its receiving copy */
+    uint32_t peel_jmp[4]; /* two per body (a BRCOND back on both sides) */
+    uint32_t peel_entry;  /* buffer offset of the pinned loop's entry */
     /* Lazy loop flags (loop.c): the block's only NZCV store (lazy_store)
      * of a FLAGS_SUB (lazy_def) of size lazy_sz (0: none) saves a, b in
      * JIT_LAZY_SLOT; in the pinned loop (lazy_loop) it stores nothing and
@@ -338,6 +339,7 @@ void loop_entry(struct jit_ctx *c);
 void loop_term(struct jit_ctx *c);
 bool loop_peel_jump(struct jit_ctx *c, uint64_t target);
 void loop_peeled_entry(struct jit_ctx *c);
+void loop_peel_link(struct jit_ctx *c, uint32_t entry);
 void loop_lazy_plan(struct jit_ctx *c);
 bool loop_lazy_insn(struct jit_ctx *c, const struct ir_insn *i);
 void loop_lazy_emit(struct x86_buf *b, unsigned sz);

@@ -248,12 +248,20 @@ static bool fpcr_stable(const struct ir_block *b) {
     return fp;
 }
 
+/* The back edges lowered so far (peel_jmp) go to the pinned loop's
+ * entry at buffer offset `entry`: this block's, or for a receiving body
+ * compiled later (nzchain.c) the one compiled with the block. */
+void loop_peel_link(struct jit_ctx *c, uint32_t entry) {
+    for (unsigned k = 0; k < c->npeel; k++)
+        x86_patch_rel32(c->buf, c->peel_jmp[k], entry);
+}
+
 void loop_peeled_entry(struct jit_ctx *c) {
     c->lazy_on = c->lazy_loop = c->lazy_sz != 0;
     c->fpcr_hoisted = c->headgate && fpcr_stable(c->b);
     loop_exit_stub(c);
-    for (unsigned k = 0; k < c->npeel; k++)
-        x86_patch_rel32(c->buf, c->peel_jmp[k], x86_off(c->buf));
+    c->peel_entry = x86_off(c->buf);
+    loop_peel_link(c, c->peel_entry);
     loop_entry(c);
 }
 

@@ -16,11 +16,14 @@
  *    (chained to the ordinary entry, or to the dispatcher).
  *  - Receiver: a block in which nothing but COND/LDCPU of NZCV, memory
  *    accesses and side exits come before its first own NZCV definition
- *    (nz_in_plan) gets a second body, compiled after the first, with its
- *    own entry (nz_in_entry): a COND of the entry NZCV is `cmp` of the
- *    slots + jcc, an LDCPU packs them, faults compute NZCV from them
- *    (lazy_win 64), side exits send. Its attention exit and its unlinked
- *    entry compute cpu->nzcv first.
+ *    (nz_in_plan) gets a second body with its own entry (nz_in_entry): a
+ *    COND of the entry NZCV is `cmp` of the slots + jcc, an LDCPU packs
+ *    them, faults compute NZCV from them (lazy_win 64), side exits send.
+ *    Its attention exit and its unlinked entry compute cpu->nzcv first.
+ *    jit_chain compiles it from the block's IR, apart from the block,
+ *    when it first chains a sending exit to the block: most blocks never
+ *    receive, and compiling the body with every eligible block made a
+ *    static hello world's start-up a third slower.
  *
  * The slots always hold 64-bit operands: a 32-bit compare saves a << 32
  * and b << 32, whose 64-bit compare sets N, Z, C and V exactly as the
@@ -37,7 +40,6 @@ static bool nzcv_field(const struct ir_insn *i) {
            i->imm + i->sz / 8 > CPU_OFF(nzcv);
 }
 
-/* One operand of FLAGS_SUB i, in the 64-bit form, to slot `off`. */
 /* Register r (or, for r < 0, the constant k) as a compare operand of
  * width sz to slot `off`, in the 64-bit form. Clobbers RAX. */
 static void save_value(struct x86_buf *b, int32_t off, int r, uint64_t k, unsigned sz) {
@@ -145,7 +147,8 @@ int32_t nz_in_plan(const struct jit_ctx *c) {
     return -1;
 }
 
-/* The lazy entry, emitted before the second body:
+/* The lazy entry, emitted before the receiving body (in code of its
+ * own: the entry stub is the block's, at c->entry_off - JIT_ENTRY_STUB):
  *   mat:     cpu->nzcv = NZCV of the slots; jmp entry stub (returns pc)
  *   stub:    jmp mat; padding       (JIT_ENTRY_STUB bytes, as jit_unlink expects)
  *   entry:   nop5; attention check -> stub */

@@ -7,8 +7,13 @@
 #include <unistd.h>
 
 struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable) {
+    return harness_tier_new_sized(cpu, interp, jit_disable, 0);
+}
+
+struct dbt *harness_tier_new_sized(struct cpu *cpu, int interp, const char *jit_disable,
+                                   size_t code_size) {
     if (jit_disable) setenv("SHOAL_JIT_DISABLE", jit_disable, 1);
-    struct dbt_options opt = {.interp_only = interp};
+    struct dbt_options opt = {.interp_only = interp, .code_size = code_size};
     struct dbt *d = dbt_create(&opt);
     if (jit_disable) unsetenv("SHOAL_JIT_DISABLE");
     memset(cpu, 0, sizeof *cpu);

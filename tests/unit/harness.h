@@ -34,6 +34,9 @@ void *harness_mem(struct harness *h, uint64_t addr);
  * HARNESS_MEM_SIZE bytes of guest memory (SP at its top); interp selects
  * the interpreter, jit_disable (or NULL) is a SHOAL_JIT_DISABLE list. */
 struct dbt *harness_tier_new(struct cpu *cpu, int interp, const char *jit_disable);
+/* The same with a JIT code buffer of code_size bytes (0: the default). */
+struct dbt *harness_tier_new_sized(struct cpu *cpu, int interp, const char *jit_disable,
+                                   size_t code_size);
 void harness_tier_free(struct dbt *d, struct cpu *cpu);
 
 /* For tests of the syscall layer: *p (zeroed by the caller) gets a 4 GiB

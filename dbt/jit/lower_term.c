@@ -24,8 +24,7 @@
 #include "dbt/tb.h"
 
 static void align_field(struct x86_buf *b, unsigned opcode_len) {
-    while ((x86_off(b) + opcode_len) % 4)
-        x86_byte(b, 0x90);
+    x86_nops(b, (4 - (x86_off(b) + opcode_len) % 4) % 4);
 }
 
 static void jmp_epilogue(struct jit_ctx *c) {

@@ -113,8 +113,7 @@ void nz_exit(struct jit_ctx *c, uint64_t target) {
     bool chain = c->chain && (target >> 12) == (c->b->pc >> 12);
     uint32_t lazy_site = 0;
     if (chain) {
-        while ((x86_off(b) + 1) % 4)
-            x86_byte(b, 0x90);
+        x86_nops(b, (4 - (x86_off(b) + 1) % 4) % 4);
         lazy_site = x86_off(b);
         uint32_t f = x86_jmp32(b);
         x86_patch_rel32(b, f, x86_off(b));

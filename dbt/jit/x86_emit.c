@@ -380,8 +380,13 @@ void x86_jmp_abs(struct x86_buf *b, const void *target) {
 }
 
 void x86_nops(struct x86_buf *b, unsigned n) {
-    while (n--)
-        x86_byte(b, 0x90);
+    for (; n >= 3; n -= 3) {
+        x86_byte(b, 0x0f);
+        x86_byte(b, 0x1f);
+        x86_byte(b, 0x00);
+    }
+    if (n == 2) x86_byte(b, 0x66);
+    if (n) x86_byte(b, 0x90);
 }
 
 void x86_movabs(struct x86_buf *b, int dst, uint64_t imm) {

@@ -167,6 +167,8 @@ void x86_cmpb_rip_i8(struct x86_buf *b, uint32_t target, int8_t imm);
 void x86_nop5(struct x86_buf *b);
 /* jmp rel32 to an absolute host address (must be within ±2 GiB). */
 void x86_jmp_abs(struct x86_buf *b, const void *target);
+/* n bytes of nops, at most 3 to an instruction (0f 1f 00, 66 90, 90):
+ * padding that code runs through costs one instruction, not up to 3. */
 void x86_nops(struct x86_buf *b, unsigned n);
 /* movabs rax-style mov r64, imm64 (always 10 bytes, for fixed layouts). */
 void x86_movabs(struct x86_buf *b, int dst, uint64_t imm);

@@ -237,11 +237,13 @@ void stats_write(struct process *p, int exit_status, int signo) {
             "{\n  \"nodes\": 1,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n  \"signal\": %d,\n"
             "  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n  \"threads\": %llu,\n"
             "  \"syscalls\": %llu,\n  \"blocks_translated\": %llu,\n"
-            "  \"guest_insns_translated\": %llu",
+            "  \"guest_insns_translated\": %llu,\n  \"jit_flushes\": %llu,\n"
+            "  \"jit_nz_receivers\": %llu",
             wall, exit_status, signo, (unsigned long long)insns,
             wall > 0 ? (double)insns / wall / 1e6 : 0.0, (unsigned long long)s->threads,
             (unsigned long long)s->syscalls, (unsigned long long)ds.blocks_translated,
-            (unsigned long long)ds.guest_insns_translated);
+            (unsigned long long)ds.guest_insns_translated, (unsigned long long)ds.jit_flushes,
+            (unsigned long long)ds.jit_nz_receivers);
     size_t nt = 0;
     struct stats_thread *tv = stats_timing(s) ? stats_threads(s, &nt) : NULL;
     if (tv) {

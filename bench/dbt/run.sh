@@ -3,22 +3,26 @@
 # runs natively (x86-64), under qemu-aarch64, under shoal (default tier)
 # and under shoal --interp, with the ratios. Writes CSV to OUT.
 #
-#   bench/dbt/run.sh [--build DIR] [--full] [--reps N] [--no-interp] [--cpu-time] [--out FILE] [KERNEL...]
+#   bench/dbt/run.sh [--build DIR] [--full] [--reps N] [--qemu-reps N] [--no-interp] [--cpu-time] [--out FILE] [KERNEL...]
 #
 # --full uses the issue-4 sizes (1-3 s natively); the default quick sizes
 # keep an interpreter run short. --no-interp skips the interpreter column
 # (at --full sizes it would take minutes per kernel); its cells are 0.
 # --cpu-time measures user + system CPU seconds instead of wall time: on a
 # loaded machine wall time mostly measures the other load (the threaded
-# kernels then count every thread's time).
+# kernels then count every thread's time). --qemu-reps runs qemu-aarch64
+# fewer times than the others (its median of N): at --full sizes matmul
+# alone takes 5 minutes a run under qemu, so `--full --qemu-reps 1` makes
+# the whole table one command.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-build=build reps=3 col=3 out="" interp=1 cpu=0
+build=build reps=3 qreps="" col=3 out="" interp=1 cpu=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
     --full) col=4; shift ;;
     --reps) reps=$2; shift 2 ;;
+    --qemu-reps) qreps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-interp) interp=0; shift ;;
     --cpu-time) cpu=1; shift ;;
@@ -62,7 +66,7 @@ grep -v '^#' "$here/kernels.txt" | while read -r name opt quick full _; do
     gcc -$opt -pthread -o "$bin/$name.x86" "$src" -lm
     aarch64-linux-gnu-gcc -$opt -static -pthread -o "$bin/$name.a64" "$src" -lm
     tn=$(median "$bin/$name.x86" "$arg"); cp "$bin/last.out" "$bin/$name.native.out"
-    tq=$(median qemu-aarch64 "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.qemu.out"
+    tq=$(reps=${qreps:-$reps} median qemu-aarch64 "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.qemu.out"
     ts=$(median "$shoal" "$bin/$name.a64" "$arg"); cp "$bin/last.out" "$bin/$name.shoal.out"
     # --stats (guest instruction count) only where the CLI has it.
     if [ "$interp" = 0 ]; then

@@ -16,7 +16,9 @@ int thread_start_detached(pthread_t *out, size_t stack, void *(*fn)(void *), voi
  * CLONE_CHILD_CLEARTID wake comes first) must not: a guest open or dup
  * racing it would get the next number (tests/guest/sig_bus_threads'
  * dup, once in 60 runs). Loads the library once, with nothing else
- * changed when glibc later finds it loaded. */
+ * changed when glibc later finds it loaded. Best called while a single
+ * guest thread exists (its first clone): a fork racing the load would
+ * leave the child with the loader's lock held. */
 void thread_exit_prepare(void);
 
 #endif

@@ -76,6 +76,10 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     /* The child starts with host signals blocked until task_run() has
      * made it a guest thread the recorder knows (host glibc still
      * unblocks its SIGCANCEL there, which the recorder hands back). */
+    /* before the first guest thread but this one exists: no guest fork
+     * can run while the loader holds its lock (task_exit: the same, for
+     * threads made elsewhere) */
+    thread_exit_prepare();
     host_signal_block_all();
     int e = thread_start_detached(NULL, HOST_THREAD_STACK, thread_main, &s);
     /* The first pthread_create of a single-threaded host process installs

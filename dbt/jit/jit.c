@@ -163,6 +163,7 @@ struct jit *jit_create(const struct jit_opts *opts) {
     if (off && strstr(off, "pairchk")) j->off |= JIT_OFF_PAIRCHK;   /* lower_mem.c */
     if (off && strstr(off, "kpool")) j->off |= JIT_OFF_KPOOL;       /* lower_vop.c */
     if (off && strstr(off, "lazyfcmp")) j->off |= JIT_OFF_LAZYFCMP; /* loop.c */
+    if (off && strstr(off, "dpair")) j->off |= JIT_OFF_DPAIR;       /* loop.c */
     if (off && strstr(off, "fp")) j->opt.no_inline_fp = true;
     if (off && strstr(off, "simd")) j->opt.no_inline_simd = true;
     if (off && strstr(off, "ibc")) j->opt.no_ibcache = true;
@@ -451,6 +452,10 @@ static void lower_body(struct jit_ctx *c) {
                 continue;
             }
         }
+        if (c->dmark && c->dmark[k] == 2) { /* lowered with an LDP/STP's first access */
+            ra_end_insn(c, i);
+            continue;
+        }
         if (!(pure_op(i->op) && c->t[i->dst].last_use < 0) && (int32_t)k != c->term_fuse &&
             !fused_away(c, k) && !(c->lazy && c->lazy[k] == LAZY_SKIP) &&
             !(c->lea_fuse && c->lea_fuse[k] == -2))
@@ -611,6 +616,7 @@ static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv) {
     c.headgate = !(j->off & JIT_OFF_HEADGATE);
     c.vinplace = c.vcache && !(j->off & JIT_OFF_VINPLACE);
     c.pairchk = !(j->off & JIT_OFF_PAIRCHK);
+    c.dpair = !(j->off & JIT_OFF_DPAIR);
     c.pair_skip = UINT32_MAX;
     vr_init(&c);
     if (j->off & JIT_OFF_PEXT) c.features &= ~(unsigned)JIT_F_BMI2;
@@ -637,6 +643,7 @@ static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv) {
     c.block_off = 0; /* offsets are from the buffer base already */
     ra_init(&c);
     lea_fuse_uses(&c);
+    loop_dpair_uses(&c);
     if (recv) {
         /* A body that receives NZCV in the slots, with its own entry; a
          * peeled one's back edges enter the pinned loop compiled with b. */
@@ -662,6 +669,7 @@ static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv) {
         vr_init(&c);
         ra_init(&c);
         lea_fuse_uses(&c);
+        loop_dpair_uses(&c);
         c.pc_stored = false;
         loop_peeled_entry(&c);
         lower_body(&c);
@@ -696,6 +704,7 @@ static void *compile(struct jit *j, const struct ir_block *b, uint32_t recv) {
     free(c.side);
     free(c.exit_fuse);
     free(c.lea_fuse);
+    free(c.dmark);
     free(c.nz_sites);
     free(c.lazy);
     free(c.slow);
@@ -831,7 +840,9 @@ bool jit_fault_map(struct jit *j, struct cpu *cpu, void *ucv) {
     for (int h = 0; h < 16; h++)
         if (r->map[h]) cpu->x[r->map[h] - 1] = (uint64_t)uc->uc_mcontext.gregs[greg[h]];
     for (int x = 0; x < 16; x++)
-        if (r->vmap[x] && uc->uc_mcontext.fpregs)
+        if ((r->vmap[x] & JIT_VMAP_XPAIR) && uc->uc_mcontext.fpregs)
+            memcpy(&cpu->x[r->vmap[x] & 31], uc->uc_mcontext.fpregs->_xmm[x].element, 16);
+        else if (r->vmap[x] && uc->uc_mcontext.fpregs)
             memcpy(&cpu->v[r->vmap[x] - 1], uc->uc_mcontext.fpregs->_xmm[x].element, 16);
     if (r->lazy_sz) {
         const uint64_t *ab =

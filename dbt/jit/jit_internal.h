@@ -42,10 +42,13 @@
 struct jit_fault_rec {
     uint32_t host_off; /* offset of the access instruction in the buffer */
     uint8_t map[16];
-    uint8_t vmap[16]; /* vmap[x] = V register + 1 whose dirty copy is in xmm x */
+    uint8_t vmap[16]; /* vmap[x] = V register + 1 whose dirty copy is in xmm x, or
+                       * JIT_VMAP_XPAIR | g: x[g], x[g + 1] (loop.c, data pairs) */
     uint8_t lazy_sz;  /* 32/64: cpu->nzcv is the flags of a - b, a and b in JIT_LAZY_SLOT */
     uint64_t pc;
 };
+
+#define JIT_VMAP_XPAIR 0x80
 
 struct jit_tval {
     int32_t last_use; /* index of the last insn reading the temp, -1 if none */
@@ -77,6 +80,7 @@ struct jit_cold {
     uint8_t pair;   /* bytes of an LDP/STP's second access checked here, or 0 */
     uint8_t st_sz;  /* a pair's store: size in bits of the first half (0: load) */
     int8_t val_reg; /* ... and its value: register, or -1 for val_imm */
+    int8_t val_xmm; /* ... or the low half of this xmm (a data pair), or -1 */
     int32_t val_imm;
     bool align;
 };
@@ -168,7 +172,9 @@ enum {
     /* the scalar FP result check adds its bias from the constant pool (lower_vop.c) */
     JIT_OFF_KPOOL = 1 << 21,
     /* lazy loop flags in loops whose FCMPs write NZCV before the compare (loop.c) */
-    JIT_OFF_LAZYFCMP = 1 << 20
+    JIT_OFF_LAZYFCMP = 1 << 20,
+    /* a pinned loop's LDP/STP-only register pairs kept in xmm (loop.c) */
+    JIT_OFF_DPAIR = 1 << 19
 };
 
 /* Host CPU features the lowering may use (cpuid at jit_create). */
@@ -288,6 +294,13 @@ struct jit_ctx {
     bool lazy_fcmp; /* FCMPs before lazy_def allowed (switch lazyfcmp) */
     int32_t lazy_def, lazy_store;
     int8_t vplan[32]; /* loop mode: xmm holding V register r at the loop head, or -1 */
+    /* Data pairs (loop.c, switch dpair): in the pinned loop, x[g] and
+     * x[g + 1] live in xmm dxmm[g] (low, high); dmark[k]: 1 = insn k is
+     * an LDP/STP's first access, lowered as a movdqu (LDP) or movq and
+     * movhps (STP); 2 = lowered with it (second access, GETX, SETX). */
+    bool dpair;
+    int8_t dxmm[32];
+    uint8_t *dmark;
     /* 16-byte constants of the vector lowering (vconst.c). */
     struct jit_vconst *vconst;
     uint32_t nvconst, cap_vconst;
@@ -335,6 +348,10 @@ static inline struct x86_mem ra_xmem(unsigned g) {
 /* loop.c */
 bool loop_plan(struct jit_ctx *c, bool enabled);
 void loop_exit_stub(struct jit_ctx *c);
+void loop_dpair_plan(struct jit_ctx *c);
+void loop_dpair_snapshot(const struct jit_ctx *c, uint8_t vmap[16]);
+void loop_dpair_stores(struct jit_ctx *c);
+void loop_dpair_uses(struct jit_ctx *c);
 void loop_entry(struct jit_ctx *c);
 void loop_term(struct jit_ctx *c);
 bool loop_peel_jump(struct jit_ctx *c, uint64_t target);

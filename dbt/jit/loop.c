@@ -26,6 +26,7 @@
  * most used V registers stay in xmm across iterations the same way
  * (vreg.c, vr_loop_*). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "dbt/jit/jit_internal.h"
@@ -75,7 +76,9 @@ static uint32_t induction_regs(const struct ir_block *b) {
 bool loop_plan(struct jit_ctx *c, bool enabled) {
     const struct ir_block *b = c->b;
     for (unsigned g = 0; g < 32; g++)
-        c->pin[g] = -1;
+        c->pin[g] = c->dxmm[g] = -1;
+    free(c->dmark);
+    c->dmark = NULL;
     c->loop = false;
     c->pinned_host = 0;
     c->loop_written = 0;
@@ -132,8 +135,193 @@ bool loop_plan(struct jit_ctx *c, bool enabled) {
         if (written >> best & 1) c->loop_written |= 1u << best;
     }
     c->loop = c->pinned_host != 0;
-    if (c->loop) vr_loop_plan(c);
+    if (c->loop) {
+        vr_loop_plan(c);
+        loop_dpair_plan(c);
+    }
     return c->loop;
+}
+
+/* Data pairs (switch: SHOAL_JIT_DISABLE=dpair). glibc's memcpy loop
+ * (`stp x6, x7, [x3, #16]; ldp x6, x7, [x1, #16]` ... x6-x13) pins only
+ * its induction registers; the data registers went through cpu->x: 8
+ * stores after the LDPs and 8 loads for the next iteration's STPs. Two
+ * unpinned registers g, g + 1 that the loop uses only as an LDP's
+ * destinations (LD, LD at +8, SETX g + 1, SETX g) and an STP's sources
+ * (ST of GETX g, ST at +8 of GETX g + 1) live in one xmm across the back
+ * edge (low, high): each LDP is one movdqu, each STP a movq and a movhps,
+ * under the first access's pair check (lower_mem.c). Written by the load
+ * itself: nothing that can fault lies between it and the SETXs, so every
+ * fault record, side exit, bounds stub and loop exit sees x[g], x[g + 1]
+ * in the xmm (JIT_VMAP_XPAIR in vmap). Only in loops without V
+ * registers, which would want xmm6-xmm15 (vreg.c). */
+
+/* The insn before k defining temp t, or -1 (def: temp -> its insn). */
+static int32_t def_of(const int32_t *def, uint32_t k, ir_temp t) {
+    return def[t] < (int32_t)k ? def[t] : -1;
+}
+
+/* Whether insn n's address is insn f's + 8 (the frontend's ADD). */
+static bool at_plus8(const struct ir_block *b, const int32_t *def, uint32_t n) {
+    int32_t d = def_of(def, n, b->insns[n].a[0]);
+    if (d < 0 || b->insns[d].op != IR_ADD || b->insns[d].sz != 64) return false;
+    int32_t k = def_of(def, (uint32_t)d, b->insns[d].a[1]);
+    return k >= 0 && b->insns[k].op == IR_CONST && b->insns[k].imm == 8;
+}
+
+/* The register of the GETX defining t (whose only use is the store at
+ * k), or -1; also when the register is written in between (the store
+ * would store the old value, the xmm holds the new one). */
+static int getx_reg(const struct ir_block *b, const int32_t *def, uint32_t k, ir_temp t,
+                    const uint32_t *uses) {
+    int32_t d = def_of(def, k, t);
+    if (d < 0 || b->insns[d].op != IR_GETX || uses[t] != 1) return -1;
+    for (uint32_t j = (uint32_t)d + 1; j < k; j++)
+        if (b->insns[j].op == IR_SETX && b->insns[j].imm == b->insns[d].imm) return -1;
+    return (int)b->insns[d].imm;
+}
+
+static bool same_addr(const struct ir_block *b, const int32_t *def, uint32_t first,
+                      uint32_t second) {
+    int32_t d = def_of(def, second, b->insns[second].a[0]);
+    return d >= 0 && b->insns[d].a[0] == b->insns[first].a[0] && at_plus8(b, def, second);
+}
+
+void loop_dpair_plan(struct jit_ctx *c) {
+    const struct ir_block *b = c->b;
+    if (!c->dpair || !c->pairchk || !c->fast_bounds || !c->regalloc || !b->n) return;
+    bool pair = false; /* two 64-bit loads or stores in a row: maybe an LDP/STP */
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op == IR_LDV || i->op == IR_STV || i->op == IR_VOP) return;
+        if (k && (i->op == IR_LD || i->op == IR_ST) && i->sz == 64 &&
+            ((b->insns[k - 1].op == i->op && b->insns[k - 1].sz == 64) ||
+             b->insns[k - 1].op == IR_GETX))
+            pair = true;
+        if ((i->op == IR_LDCPU || i->op == IR_STCPU) && i->imm < CPU_VOFF(32) &&
+            i->imm + i->sz / 8 > CPU_VOFF(0))
+            return;
+    }
+    if (!pair) return;
+    uint32_t nt = b->ntemps ? b->ntemps : 1;
+    uint32_t *uses = calloc(nt, sizeof *uses);
+    int32_t *def = malloc(nt * sizeof *def);
+    uint8_t *m = calloc(b->n, 1);
+    int8_t *owner = malloc(b->n); /* the pair (g) whose pattern insn k is part of */
+    SHOAL_ASSERT(uses && def && m && owner);
+    memset(owner, -1, b->n);
+    for (uint32_t t = 0; t < nt; t++)
+        def[t] = INT32_MAX;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        for (int a = 0; a < ir_op_info[i->op].nargs; a++)
+            uses[i->a[a]]++;
+        if (ir_op_info[i->op].has_dst) def[i->dst] = (int32_t)k;
+    }
+    if (b->term.kind == TERM_BRCOND || b->term.kind == TERM_GOTO_IND) uses[b->term.temp]++;
+    for (uint32_t k = 0; k + 1 < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->sz != 64 || m[k]) continue;
+        if (i->op == IR_LD && k + 3 < b->n) {
+            /* LDP: LD t1, [a]; LD t2, [a + 8]; SETX g + 1, t2; SETX g, t1 */
+            const struct ir_insn *l2 = &b->insns[k + 1], *s2 = &b->insns[k + 2],
+                                 *s1 = &b->insns[k + 3];
+            if (l2->op != IR_LD || l2->sz != 64 || s2->op != IR_SETX || s1->op != IR_SETX ||
+                s2->a[0] != l2->dst || s1->a[0] != i->dst || s2->imm != s1->imm + 1 ||
+                s1->imm >= 30 || uses[i->dst] != 1 || uses[l2->dst] != 1 ||
+                !same_addr(b, def, k, k + 1))
+                continue;
+            if (c->pin[s1->imm] >= 0 || c->pin[s2->imm] >= 0) continue;
+            m[k] = 1;
+            m[k + 1] = m[k + 2] = m[k + 3] = 2;
+            for (uint32_t j = k; j < k + 4; j++)
+                owner[j] = (int8_t)s1->imm;
+            k += 3;
+        } else if (i->op == IR_ST) {
+            /* STP: ST [a], GETX g; ST [a + 8], GETX g + 1 (register reads between) */
+            int g = getx_reg(b, def, k, i->a[1], uses);
+            if (g < 0 || g >= 30 || c->pin[g] >= 0 || c->pin[g + 1] >= 0) continue;
+            uint32_t n = k + 1;
+            while (n < b->n && n <= k + 4 &&
+                   (b->insns[n].op == IR_GETX || b->insns[n].op == IR_CONST))
+                n++;
+            if (n >= b->n || n > k + 4) continue;
+            const struct ir_insn *s = &b->insns[n];
+            if (s->op != IR_ST || s->sz != 64 || getx_reg(b, def, n, s->a[1], uses) != g + 1 ||
+                !same_addr(b, def, k, n))
+                continue;
+            m[k] = 1;
+            m[n] = 2;
+            owner[k] = owner[n] = (int8_t)g;
+            owner[def[i->a[1]]] = owner[def[s->a[1]]] = (int8_t)g;
+            m[def[i->a[1]]] = m[def[s->a[1]]] = 2;
+        }
+    }
+    /* A pair qualifies if every GETX/SETX of both registers is in one of
+     * its patterns. */
+    uint32_t ok = 0;
+    for (uint32_t k = 0; k < b->n; k++)
+        if (m[k] == 1) ok |= 1u << owner[k];
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (i->op != IR_GETX && i->op != IR_SETX) continue;
+        unsigned r = (unsigned)i->imm & 31;
+        for (unsigned g = r > 0 ? r - 1 : 0; g <= r; g++)
+            if ((ok >> g & 1) && owner[k] != (int8_t)g) ok &= ~(1u << g);
+    }
+    int x = 6; /* xmm6-xmm15, free without V registers */
+    bool any = false;
+    for (unsigned g = 0; g < 30; g++) {
+        if (!(ok >> g & 1)) continue;
+        if (x > 15 || (ok >> (g + 1) & 1)) { /* overlapping pairs: neither */
+            ok &= ~(3u << g);
+            continue;
+        }
+        c->dxmm[g] = (int8_t)x++;
+        any = true;
+    }
+    for (uint32_t k = 0; k < b->n; k++)
+        if (m[k] && !(owner[k] >= 0 && c->dxmm[owner[k]] >= 0)) m[k] = 0;
+    free(uses);
+    free(def);
+    free(owner);
+    if (any)
+        c->dmark = m;
+    else
+        free(m);
+}
+
+/* After ra_init: the second accesses' address ADDs that nothing else
+ * reads are dead (the first access covers both halves). */
+void loop_dpair_uses(struct jit_ctx *c) {
+    const struct ir_block *b = c->b;
+    if (!c->dmark) return;
+    for (uint32_t k = 0; k < b->n; k++) {
+        const struct ir_insn *i = &b->insns[k];
+        if (c->dmark[k] != 2 || (i->op != IR_LD && i->op != IR_ST)) continue;
+        struct jit_tval *a = &c->t[i->a[0]];
+        if (a->last_use == (int32_t)k) {
+            bool other = false;
+            for (uint32_t j = 0; j < b->n && !other; j++)
+                for (int n = 0; n < ir_op_info[b->insns[j].op].nargs; n++)
+                    if (j != k && b->insns[j].a[n] == i->a[0]) other = true;
+            if (!other && !((b->term.kind == TERM_BRCOND || b->term.kind == TERM_GOTO_IND) &&
+                            b->term.temp == i->a[0]))
+                a->last_use = -1;
+        }
+    }
+}
+
+void loop_dpair_snapshot(const struct jit_ctx *c, uint8_t vmap[16]) {
+    if (!c->loop || !c->dmark) return;
+    for (unsigned g = 0; g < 30; g++)
+        if (c->dxmm[g] >= 0) vmap[c->dxmm[g]] = (uint8_t)(JIT_VMAP_XPAIR | g);
+}
+
+void loop_dpair_stores(struct jit_ctx *c) {
+    uint8_t map[16] = {0};
+    loop_dpair_snapshot(c, map);
+    vr_emit_stores(c->buf, map);
 }
 
 void loop_exit_stub(struct jit_ctx *c) {
@@ -143,6 +331,7 @@ void loop_exit_stub(struct jit_ctx *c) {
     for (unsigned g = 0; g < 32; g++)
         if (c->loop_written >> g & 1) x86_store(b, 64, ra_xmem(g), c->pin[g]);
     vr_loop_exit(c);
+    loop_dpair_stores(c);
     x86_mov_ri(b, RAX, c->b->pc);
     x86_alu_rr(b, ALU_XOR, false, RDX, RDX);
     uint32_t f = x86_jmp32(b);
@@ -154,6 +343,8 @@ void loop_entry(struct jit_ctx *c) {
     for (unsigned g = 0; g < 32; g++)
         if (c->pin[g] >= 0) x86_load(b, 64, c->pin[g], ra_xmem(g));
     vr_loop_entry(c);
+    for (unsigned g = 0; g < 30; g++)
+        if (c->dmark && c->dxmm[g] >= 0) x86_movdqu_load(b, c->dxmm[g], ra_xmem(g));
     if (c->fpcr_hoisted) {
         /* FPCR gate of the whole pinned loop (switch headgate): with
          * peeling, a non-default FPCR leaves here and the peeled
@@ -207,6 +398,7 @@ void loop_term(struct jit_ctx *c) {
     }
     vr_sync_all(c, false);
     ra_writeback_all(c);
+    loop_dpair_stores(c);
     if (c->lazy_on) loop_lazy_emit(b, c->lazy_sz);
     lower_exit_to(c, other);
 }

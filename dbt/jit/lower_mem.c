@@ -20,7 +20,7 @@ struct jit_cold *jit_cold_new(struct jit_ctx *c, uint32_t field) {
         SHOAL_ASSERT(c->cold);
     }
     struct jit_cold *cl = &c->cold[c->ncold++];
-    *cl = (struct jit_cold){.jcc_field = field, .val_reg = -1};
+    *cl = (struct jit_cold){.jcc_field = field, .val_reg = -1, .val_xmm = -1};
     return cl;
 }
 
@@ -101,6 +101,14 @@ static unsigned pair_next(struct jit_ctx *c, const struct ir_insn *i) {
     return 0;
 }
 
+/* The insn defining temp t (a data pair's GETX). */
+static uint32_t dpair_getx(const struct jit_ctx *c, ir_temp t) {
+    for (uint32_t k = c->cur; k-- > 0;)
+        if (ir_op_info[c->b->insns[k].op].has_dst && c->b->insns[k].dst == t) return k;
+    SHOAL_ASSERT(!"dpair_getx: no definition");
+    return 0;
+}
+
 static struct x86_mem guest_mem(int areg) {
     return x86_mem_idx(REG_GBASE, areg, 0);
 }
@@ -109,6 +117,34 @@ void lower_mem(struct jit_ctx *c, const struct ir_insn *i) {
     struct x86_buf *b = c->buf;
     unsigned bytes = i->sz / 8;
     int areg = ra_reg(c, i->a[0]);
+    if (c->dmark && c->dmark[c->cur] == 1) {
+        /* A data pair's LDP/STP (loop.c), under the first access's pair check. */
+        const struct ir_insn *s = i;
+        if (i->op == IR_LD)
+            for (uint32_t k = c->cur + 1;; k++)
+                if (c->b->insns[k].op == IR_SETX && c->b->insns[k].a[0] == i->dst) {
+                    s = &c->b->insns[k];
+                    break;
+                }
+        int x = c->dxmm[i->op == IR_LD ? s->imm : c->b->insns[dpair_getx(c, i->a[1])].imm];
+        struct jit_cold *cl = bounds_check(c, areg, 8, i->a[0], 8, true);
+        if (cl && i->op == IR_ST) { /* the cold path may have to store the first half */
+            cl->st_sz = 64;
+            cl->val_xmm = (int8_t)x;
+        }
+        ra_record(c);
+        if (i->op == IR_LD) {
+            /* A fault leaves x unchanged, as the LDP writes nothing. */
+            x86_movdqu_load(b, x, guest_mem(areg));
+        } else {
+            /* Two stores, as the interpreter's: a host fault in the
+             * second half (a page boundary) finds the first one made. */
+            x86_sse_rm(b, 0x66, false, "\x0f\xd6", 2, x, guest_mem(areg)); /* movq */
+            ra_record(c);
+            x86_sse_rm(b, 0, false, "\x0f\x17", 2, x, x86_mem_idx(REG_GBASE, areg, 8)); /* movhps */
+        }
+        return;
+    }
     switch ((enum ir_opcode)i->op) {
     case IR_LD: {
         unsigned pair = pair_next(c, i);
@@ -291,7 +327,9 @@ void lower_cold(struct jit_ctx *c) {
             uint32_t out = x86_jcc32(b, CC_A);
             if (cl->st_sz) {
                 struct x86_mem m = x86_mem_idx(REG_GBASE, cl->addr_reg, 0);
-                if (cl->val_reg >= 0)
+                if (cl->val_xmm >= 0)
+                    x86_sse_rm(b, 0x66, false, "\x0f\xd6", 2, cl->val_xmm, m); /* movq */
+                else if (cl->val_reg >= 0)
                     x86_store(b, cl->st_sz, m, cl->val_reg);
                 else
                     x86_store_i32(b, cl->st_sz, m, cl->val_imm);

@@ -212,6 +212,7 @@ void lower_exitc(struct jit_ctx *c, const struct ir_insn *i) {
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) s->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, s->vmap, true);
+    loop_dpair_snapshot(c, s->vmap);
 }
 
 void lower_side_exits(struct jit_ctx *c) {

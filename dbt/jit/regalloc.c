@@ -399,6 +399,7 @@ uint32_t ra_record(struct jit_ctx *c) {
     for (unsigned g = 0; g < 32; g++)
         if (c->g[g].reg >= 0 && c->g[g].dirty) r->map[c->g[g].reg] = (uint8_t)(g + 1);
     vr_snapshot(c, r->vmap, true);
+    loop_dpair_snapshot(c, r->vmap);
     r->lazy_sz = c->lazy_on ? c->lazy_sz : c->lazy_win;
     return c->nrecs++;
 }

@@ -141,7 +141,10 @@ void vr_snapshot(const struct jit_ctx *c, uint8_t map[16], bool dirty_only) {
 
 void vr_emit_stores(struct x86_buf *b, const uint8_t map[16]) {
     for (int x = 0; x < 16; x++)
-        if (map[x]) x86_movdqu_store(b, vmem(map[x] - 1u), x);
+        if (map[x] & JIT_VMAP_XPAIR)
+            x86_movdqu_store(b, ra_xmem(map[x] & 31u), x); /* a data pair (loop.c) */
+        else if (map[x])
+            x86_movdqu_store(b, vmem(map[x] - 1u), x);
 }
 
 void vr_emit_loads(struct x86_buf *b, const uint8_t map[16]) {

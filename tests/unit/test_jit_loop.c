@@ -307,7 +307,8 @@ static uint64_t run_copy(struct jit *j, void *entry, struct cpu *c, const struct
 
 static void many_regs(bool pairs) {
     static uint8_t ref_mem[sizeof mem];
-    static const char *const copy_offs[] = {NULL, "peel", "induct", "loop", "lazycmp", "pairchk"};
+    static const char *const copy_offs[] = {NULL,      "peel",    "induct", "loop",
+                                            "lazycmp", "pairchk", "dpair"};
     struct ir_block b;
     build_copy(&b, pairs);
     /* a whole copy; faults in the first (peeled) iteration, in the

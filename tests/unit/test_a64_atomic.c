@@ -24,6 +24,15 @@ static struct {
     const char *jit_disable;
 } tier;
 
+/* A dbt of the current suite's tier, for tests that run their own vCPUs. */
+static struct dbt *tier_dbt(void) {
+    struct dbt_options opt = {.interp_only = tier.interp};
+    if (tier.jit_disable) setenv("SHOAL_JIT_DISABLE", tier.jit_disable, 1);
+    struct dbt *d = dbt_create(&opt);
+    unsetenv("SHOAL_JIT_DISABLE");
+    return d;
+}
+
 static struct harness *setup(void) {
     struct harness *h = harness_new_tier(tier.interp, tier.jit_disable);
     mem_fill(h, HARNESS_DATA, 0x4000, 0x5b);
@@ -478,10 +487,7 @@ static void test_contention(void) {
         0xb8e10002u, /* ldaddal w1, w2, [x0] */
         0xd4000001u, /* svc #0 */
     };
-    struct dbt_options opt = {.interp_only = tier.interp};
-    if (tier.jit_disable) setenv("SHOAL_JIT_DISABLE", tier.jit_disable, 1);
-    struct dbt *d = dbt_create(&opt);
-    unsetenv("SHOAL_JIT_DISABLE");
+    struct dbt *d = tier_dbt();
     uint8_t *mem =
         mmap(NULL, MT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CU_ASSERT_FATAL(mem != MAP_FAILED);
@@ -579,10 +585,7 @@ static void test_store_buffering(void) {
         0xd2800ba8u, /* mov x8, #93 (exit) */
         0xd4000001u, /* svc #0 */
     };
-    struct dbt_options opt = {.interp_only = tier.interp};
-    if (tier.jit_disable) setenv("SHOAL_JIT_DISABLE", tier.jit_disable, 1);
-    struct dbt *d = dbt_create(&opt);
-    unsetenv("SHOAL_JIT_DISABLE");
+    struct dbt *d = tier_dbt();
     uint8_t *mem = mmap(NULL, SB_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CU_ASSERT_FATAL(mem != MAP_FAILED);
     dbt_install_fault_handler();

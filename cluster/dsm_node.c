@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "cluster/dsm_alias.h"
+#include "dbt/dbt.h"
 #include "cluster/split_node.h"
 #include "common/log.h"
+#include "syscall/file_eof.h"
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -176,22 +178,46 @@ static void exec_track(struct dsm_node *n, uint64_t start, uint64_t end, bool ex
     pthread_mutex_unlock(&n->exec_lock);
 }
 
+/* The mprotect fallback keeps page states in the host protection: every
+ * change of the guest's goes through the region, which applies both. */
+static int host_protect(void *opaque, uint64_t start, uint64_t len, int hprot) {
+    struct dsm_node *n = opaque;
+    return dsm_fault_guest_protect(n->region, start, len, hprot);
+}
+
+static bool by_signal(const struct dsm_node *n) {
+    return dsm_fault_region_mech(n->region) == DSM_FAULT_MPROTECT;
+}
+
+/* [start, start + len) holds other memory now: every page absent; with
+ * the mprotect fallback, hprot is the guest's protection there (< 0:
+ * unchanged). */
+static void capture_anew(struct dsm_node *n, uint64_t start, uint64_t len, int hprot) {
+    int r = dsm_fault_rearm(n->region, start, len);
+    if (!r && by_signal(n) && hprot >= 0) r = dsm_fault_guest_protect(n->region, start, len, hprot);
+    if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
+}
+
 void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
                      int prot) {
     uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;
     switch (what) {
     case GS_MAPPED: {
         dsm_pages_forget(&n->pages, first, np);
-        int r = dsm_fault_rearm(n->region, start, len);
-        if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
+        capture_anew(n, start, len, gs_host_prot(prot));
         exec_track(n, start, start + len, prot & PROT_EXEC);
         break;
     }
     case GS_UNMAPPED:
         dsm_pages_forget(&n->pages, first, np);
+        if (by_signal(n)) capture_anew(n, start, len, PROT_NONE);
         exec_track(n, start, start + len, false);
         break;
-    case GS_DISCARDED: dsm_pages_forget(&n->pages, first, np); break;
+    case GS_DISCARDED:
+        dsm_pages_forget(&n->pages, first, np);
+        /* zero-fill pages now: with userfaultfd they are missing again */
+        if (by_signal(n)) capture_anew(n, start, len, -1);
+        break;
     case GS_PROTECTED: exec_track(n, start, start + len, prot & PROT_EXEC); break;
     case GS_MOVING: break;
     case GS_UNMAPPING: dsm_alias_unmapping(n, start, len, false, NULL, NULL); break;
@@ -236,16 +262,30 @@ static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_me
     }
     n->fp.region = n->region;
     n->fp.first_page = 0;
+    if (by_signal(n)) {
+        proc->mem.host_protect = host_protect;
+        proc->mem.host_protect_opaque = n;
+        proc->bounce_bufs = true;
+        dbt_set_page_fault_hook(dsm_fault_mprotect_on_signal);
+    }
     dsm_pages_subscribe(&n->pages, on_page_event, n);
     struct dbt_excl_hooks xh = {excl_load, excl_store_begin, excl_store_end, n};
     dbt_set_excl_hooks(proc->dbt, &xh);
     /* executable mappings as they are now */
     pthread_rwlock_rdlock(&proc->mem.lock);
-    for (size_t i = 0; i < proc->mem.n; i++)
-        if (proc->mem.vmas[i].prot & PROT_EXEC)
-            exec_track(n, proc->mem.vmas[i].start, proc->mem.vmas[i].end, true);
+    for (size_t i = 0; i < proc->mem.n && !r; i++) {
+        const struct guest_vma *v = &proc->mem.vmas[i];
+        if (v->prot & PROT_EXEC) exec_track(n, v->start, v->end, true);
+        /* the mprotect fallback starts with every page absent: the
+         * guest's protection now, the pages present later (the master's
+         * dirsvc_adopt_present) */
+        if (by_signal(n))
+            r = dsm_fault_guest_protect(n->region, v->start, v->end - v->start,
+                                        gs_host_prot(v->prot));
+    }
     pthread_rwlock_unlock(&proc->mem.lock);
-    return 0;
+    if (r) log_error("dsm: cannot protect the guest space: %s", strerror(-r));
+    return r;
 }
 
 int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
@@ -258,8 +298,28 @@ int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_faul
     return node_init(n, proc, mech, send_req, ctx, true);
 }
 
+void dsm_node_fork_child(struct dsm_node *n) {
+    dsm_fault_region_forsake(n->region);
+    if (!by_signal(n)) return;
+    struct process *proc = n->proc;
+    proc->mem.host_protect = NULL;
+    proc->bounce_bufs = false;
+    dbt_set_page_fault_hook(NULL);
+    for (size_t i = 0; i < proc->mem.n; i++) {
+        const struct guest_vma *v = &proc->mem.vmas[i];
+        if (mprotect(proc->mem.base + v->start, v->end - v->start, gs_host_prot(v->prot)))
+            log_error("shoal: fork: cannot open guest memory at 0x%llx: %s",
+                      (unsigned long long)v->start, strerror(errno));
+        eof_reseal(&proc->mem, v->start, v->end); /* pages past their file's end */
+    }
+}
+
 void dsm_node_fini(struct dsm_node *n) {
     dbt_set_excl_hooks(n->proc->dbt, NULL);
+    if (n->region && by_signal(n)) {
+        n->proc->mem.host_protect = NULL;
+        dbt_set_page_fault_hook(NULL);
+    }
     dsm_fault_region_destroy(n->region);
     dsm_pages_fini(&n->pages);
     u64map_fini(&n->t0);

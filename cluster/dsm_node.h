@@ -79,6 +79,13 @@ bool dsm_node_in_exec(struct dsm_node *n, uint64_t addr);
  * any of its pages in an executable mapping. */
 bool dsm_node_page_in_exec(struct dsm_node *n, uint64_t page);
 
+/* In the child of a host fork (master/fork.c), which leaves the cluster:
+ * its memory becomes plain memory with the guest's protection (the
+ * mprotect fallback's absent and read-only pages open: node 0 held every
+ * page the child can read). Write lock of the guest space or its read
+ * lock held by the caller, the child's only thread. */
+void dsm_node_fork_child(struct dsm_node *n);
+
 /* Page data arrived for a request: latency bookkeeping. */
 void dsm_node_note_install(struct dsm_node *n, uint64_t page);
 

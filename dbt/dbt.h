@@ -5,6 +5,7 @@
 #ifndef SHOAL_DBT_DBT_H
 #define SHOAL_DBT_DBT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,11 @@ int dbt_run(struct cpu *cpu);
 /* Installs the host SIGSEGV/SIGBUS handler that turns faults on guest
  * memory into guest signals. Call once per process. */
 void dbt_install_fault_handler(void);
+/* A fault-capture mechanism that serves page faults on guest memory by
+ * signal (dsm/fault.h's mprotect fallback): asked first for every host
+ * fault; true when it handled it (the access is retried). NULL: none.
+ * Async-signal-safe. */
+void dbt_set_page_fault_hook(bool (*fn)(const siginfo_t *si, void *uc));
 
 /* Around a host fork of the embedder (fork/vfork of the guest): holds the
  * translation cache's lock so the child does not inherit it held by a

@@ -175,7 +175,15 @@ static void restore_interrupted_mask(const void *uc) {
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &u->uc_sigmask, NULL, 8);
 }
 
+static bool (*_Atomic page_fault_hook)(const siginfo_t *si, void *uc);
+
+void dbt_set_page_fault_hook(bool (*fn)(const siginfo_t *si, void *uc)) {
+    atomic_store(&page_fault_hook, fn);
+}
+
 static void host_fault_handler(int sig, siginfo_t *si, void *uc) {
+    bool (*capture)(const siginfo_t *, void *) = atomic_load(&page_fault_hook);
+    if (sig == SIGSEGV && capture && capture(si, uc)) return; /* a DSM page, served */
     safe_copy_on_fault(uc); /* fetch_insn, a DSM page: does not return if so */
     struct cpu *cpu = current_cpu;
     uintptr_t a = (uintptr_t)si->si_addr;

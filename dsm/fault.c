@@ -29,7 +29,7 @@ static int region_new(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fau
     r->size = size;
     r->fn = fn;
     r->opaque = opaque;
-    r->uffd = r->stop_fd = r->memfd = r->pipe_rd = r->pipe_wr = -1;
+    r->uffd = r->stop_fd = r->memfd = r->pipe_rd = r->pipe_wr = r->procmem = -1;
     int err = r->ops->create(r, addr);
     if (err) {
         free(r);
@@ -46,7 +46,7 @@ int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, d
 
 int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                            void *opaque, struct dsm_fault_region **out) {
-    if (mech != DSM_FAULT_UFFD || !addr) return -EOPNOTSUPP;
+    if (!addr) return -EOPNOTSUPP;
     return region_new(mech, addr, size, fn, opaque, true, false, out);
 }
 
@@ -68,6 +68,19 @@ int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
     if (off % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE || off > r->size || len > r->size - off)
         return -EINVAL;
     return r->ops->rearm ? r->ops->rearm(r, off, len) : -EOPNOTSUPP;
+}
+
+int dsm_fault_guest_protect(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
+    if (off % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE || off > r->size || len > r->size - off)
+        return -EINVAL;
+    prot &= PROT_READ | PROT_WRITE;
+    if (r->mech == DSM_FAULT_MPROTECT) return dsm_fault_mprotect_guest(r, off, len, prot);
+    /* userfaultfd keeps the DSM's state in the page tables, apart */
+    return mprotect(r->base + off, len, prot) ? -errno : 0;
+}
+
+void dsm_fault_region_forsake(struct dsm_fault_region *r) {
+    r->dead = true; /* the mprotect signal handler passes it by */
 }
 
 void dsm_fault_region_destroy(struct dsm_fault_region *r) {

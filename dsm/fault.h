@@ -8,11 +8,13 @@
  *    UFFDIO_COPY, write permission changes with UFFDIO_WRITEPROTECT,
  *    pages are dropped with MADV_DONTNEED. The region stays one VMA
  *    whatever the page states.
- *  - DSM_FAULT_MPROTECT: the fallback. The region is a memfd mapped twice
- *    (the guest view, whose protections change with mprotect, and a
- *    read-write alias used to fill and copy pages without ever exposing
- *    a half-written page); faults arrive as SIGSEGV. Every run of pages
- *    with one protection is a VMA, bounded by vm.max_map_count.
+ *  - DSM_FAULT_MPROTECT: the fallback. A region made here is a memfd
+ *    mapped twice (the guest view, whose protections change with
+ *    mprotect, and a read-write alias used to fill and copy pages without
+ *    ever exposing a half-written page); an adopted one is the embedder's
+ *    private memory, filled and copied through /proc/self/mem. Faults
+ *    arrive as SIGSEGV. Every run of pages with one protection is a VMA,
+ *    bounded by vm.max_map_count.
  *
  * Only dsm/ changes host page protection. Offsets are byte offsets of a
  * page inside the region. The callback runs on the handler thread and
@@ -42,10 +44,16 @@ struct dsm_fault_region;
 int dsm_fault_region_create(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                             void *opaque, struct dsm_fault_region **out);
 /* Captures faults on memory the caller already mapped at addr (private
- * anonymous, or PROT_NONE reservations), page contents kept: present
- * pages stay present. The caller keeps mapping inside it and calls
- * dsm_fault_rearm for each new mapping. userfaultfd only (-EOPNOTSUPP
- * for the mprotect fallback, whose guest view must be its memfd). */
+ * anonymous, or PROT_NONE reservations). The caller keeps mapping inside
+ * it and calls dsm_fault_rearm for each new mapping.
+ *  - userfaultfd: page contents kept, present pages stay present.
+ *  - mprotect: every page starts absent with no guest protection; the
+ *    caller gives the guest's protection of its mappings with
+ *    dsm_fault_guest_protect and makes every later change of it there
+ *    (the host protection is the guest's and the DSM's intersection), and
+ *    marks pages present with dsm_fault_protect. A SIGSEGV that the
+ *    guest's protection explains is not the DSM's (dsm_fault_mprotect_on_signal
+ *    returns false). */
 int dsm_fault_region_adopt(enum dsm_fault_mech mech, void *addr, size_t size, dsm_fault_fn fn,
                            void *opaque, struct dsm_fault_region **out);
 /* As dsm_fault_region_adopt with userfaultfd, but with no handler thread:
@@ -62,8 +70,19 @@ int dsm_fault_region_fd(const struct dsm_fault_region *r);
  * -errno (-EINVAL: not a polled region). */
 int dsm_fault_region_dispatch(struct dsm_fault_region *r);
 /* After the caller mapped [off, off+len) anew inside an adopted region:
- * capture faults there too, and wake threads parked on what was there. */
+ * capture faults there too, and wake threads parked on what was there
+ * (mprotect: every page there is absent now, the guest's protection
+ * kept). */
 int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len);
+/* The guest's protection of [off, off+len) (PROT_READ/PROT_WRITE) in an
+ * adopted region: userfaultfd, a plain mprotect; mprotect, recorded per
+ * page and applied with the DSM's states, so a change never opens a page
+ * the DSM holds absent or read-only. 0 or -errno. */
+int dsm_fault_guest_protect(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot);
+/* In a forked child, which has neither the handler thread nor (with
+ * userfaultfd) the registration: the region captures nothing from now
+ * on; its memory is the child's plain memory, protected as it is. */
+void dsm_fault_region_forsake(struct dsm_fault_region *r);
 /* Stops the handler thread and unmaps the region (not an adopted one). No thread may be
  * parked on it. */
 void dsm_fault_region_destroy(struct dsm_fault_region *r);

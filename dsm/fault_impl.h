@@ -49,10 +49,21 @@ struct dsm_fault_region {
     /* mprotect */
     int memfd, pipe_rd, pipe_wr;
     uint8_t *alias;
+    /* adopted mprotect regions (the embedder's private memory, no alias):
+     * /proc/self/mem to fill and copy pages through their protection, and
+     * one byte per page: the DSM's permission (MP_STATE_*) and the
+     * guest's (MP_GUEST_*), the host protection being their
+     * intersection; prot_lock orders each change with its mprotect */
+    int procmem;
+    _Atomic uint8_t *prot_map;
+    pthread_mutex_t prot_lock;
     _Atomic uint32_t wake_seq[FAULT_WAKE_BUCKETS];
     struct dsm_fault_region *_Atomic next_registered; /* signal handler's list */
     _Atomic bool dead;
 };
+
+/* mprotect, adopted regions: the guest's protection of a range. */
+int dsm_fault_mprotect_guest(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot);
 
 extern const struct fault_mech_ops dsm_fault_uffd_ops;
 extern const struct fault_mech_ops dsm_fault_mprotect_ops;

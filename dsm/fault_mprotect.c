@@ -35,6 +35,29 @@ static _Atomic uint32_t *bucket(struct dsm_fault_region *r, uint64_t off) {
     return &r->wake_seq[(off / DSM_PAGE_SIZE) % FAULT_WAKE_BUCKETS];
 }
 
+/* adopted regions: a page's byte in prot_map */
+#define MP_STATE_R     0x01 /* the DSM gave it: present, readable */
+#define MP_STATE_W     0x02 /* present, writable (M) */
+#define MP_GUEST_R     0x10 /* the guest's own protection allows reads */
+#define MP_GUEST_W     0x20
+#define MP_GUEST_SHIFT 4
+
+static _Atomic uint8_t *page_byte(struct dsm_fault_region *r, uint64_t off) {
+    return &r->prot_map[off / DSM_PAGE_SIZE];
+}
+
+/* What a fault in an adopted region is: the guest's own (its protection
+ * forbids the access: the embedder raises SIGSEGV), already served (the
+ * page changed since: retry), or the DSM's to serve. */
+enum mp_fault { MP_GUEST, MP_RETRY, MP_SERVE };
+static enum mp_fault classify(struct dsm_fault_region *r, uint64_t off, bool is_write) {
+    if (!r->prot_map) return MP_SERVE;
+    uint8_t b = atomic_load_explicit(page_byte(r, off), memory_order_acquire);
+    uint8_t need = is_write ? MP_STATE_W : MP_STATE_R;
+    if (!((b >> MP_GUEST_SHIFT) & need)) return MP_GUEST;
+    return (b & need) ? MP_RETRY : MP_SERVE;
+}
+
 bool dsm_fault_mprotect_on_signal(const siginfo_t *si, void *ucontext) {
     uint8_t *a = si->si_addr;
     for (struct dsm_fault_region *r = registered; r; r = r->next_registered) {
@@ -47,6 +70,9 @@ bool dsm_fault_mprotect_on_signal(const siginfo_t *si, void *ucontext) {
 #endif
         _Atomic uint32_t *w = bucket(r, off);
         uint32_t seq = *w; /* read before asking, so no wake is missed */
+        enum mp_fault kind = classify(r, off, is_write);
+        if (kind == MP_GUEST) return false;
+        if (kind == MP_RETRY) return true;
         struct fault_rec rec = {off, is_write};
         int saved = errno;
         if (write(r->pipe_wr, &rec, sizeof rec) == sizeof rec)
@@ -88,8 +114,52 @@ static void *handler(void *arg) {
     }
 }
 
+static int start_handler(struct dsm_fault_region *r) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) return -errno;
+    r->pipe_rd = p[0];
+    r->pipe_wr = p[1];
+    int err = -pthread_create(&r->thread, NULL, handler, r);
+    if (err) return err;
+    r->thread_started = true;
+    pthread_once(&handler_once, install_handler);
+    /* publish: push on the lock-free list */
+    struct dsm_fault_region *head = registered;
+    do
+        r->next_registered = head;
+    while (!atomic_compare_exchange_weak(&registered, &head, r));
+    return 0;
+}
+
+/* The embedder's private anonymous memory: every page starts absent
+ * (PROT_NONE) with no guest protection until dsm_fault_guest_protect
+ * says which; contents go in and out through /proc/self/mem, which
+ * reaches a page whatever its protection. */
+static int mp_adopt(struct dsm_fault_region *r, void *addr) {
+    int err;
+    r->base = addr;
+    pthread_mutex_init(&r->prot_lock, NULL);
+    void *m = mmap(NULL, r->size / DSM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return -errno;
+    r->prot_map = m;
+    if ((r->procmem = open("/proc/self/mem", O_RDWR | O_CLOEXEC)) < 0) goto fail_errno;
+    if (mprotect(r->base, r->size, PROT_NONE)) goto fail_errno;
+    if ((err = start_handler(r))) goto fail;
+    return 0;
+fail_errno:
+    err = -errno;
+fail:
+    if (r->pipe_rd >= 0) close(r->pipe_rd), close(r->pipe_wr);
+    if (r->procmem >= 0) close(r->procmem);
+    munmap(m, r->size / DSM_PAGE_SIZE);
+    r->prot_map = NULL;
+    return err;
+}
+
 static int mp_create(struct dsm_fault_region *r, void *addr) {
-    int err, p[2];
+    int err;
+    if (r->adopted) return mp_adopt(r, addr);
     r->memfd = memfd_create("shoal-dsm", MFD_CLOEXEC);
     if (r->memfd < 0) return -errno;
     if (ftruncate(r->memfd, (off_t)r->size)) goto fail_errno;
@@ -99,17 +169,7 @@ static int mp_create(struct dsm_fault_region *r, void *addr) {
     void *al = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
     if (al == MAP_FAILED) goto fail_errno;
     r->alias = al;
-    if (pipe2(p, O_CLOEXEC)) goto fail_errno;
-    r->pipe_rd = p[0];
-    r->pipe_wr = p[1];
-    if ((err = -pthread_create(&r->thread, NULL, handler, r))) goto fail;
-    r->thread_started = true;
-    pthread_once(&handler_once, install_handler);
-    /* publish: push on the lock-free list */
-    struct dsm_fault_region *head = registered;
-    do
-        r->next_registered = head;
-    while (!atomic_compare_exchange_weak(&registered, &head, r));
+    if ((err = start_handler(r))) goto fail;
     return 0;
 fail_errno:
     err = -errno;
@@ -128,6 +188,12 @@ static void mp_destroy(struct dsm_fault_region *r) {
         pthread_join(r->thread, NULL);
     close(r->pipe_rd);
     close(r->pipe_wr);
+    if (r->adopted) {
+        /* the memory is the embedder's; the map stays for signal
+         * handlers that may still walk the list */
+        close(r->procmem);
+        return;
+    }
     munmap(r->alias, r->size);
     munmap(r->base, r->size);
     close(r->memfd);
@@ -140,12 +206,59 @@ static int mp_wake(struct dsm_fault_region *r, uint64_t off) {
     return 0;
 }
 
+static uint8_t state_bits(int prot) {
+    return (prot & PROT_READ ? MP_STATE_R : 0) | (prot & PROT_WRITE ? MP_STATE_W | MP_STATE_R : 0);
+}
+
+static int host_prot_of(uint8_t b) {
+    uint8_t both = b & (b >> MP_GUEST_SHIFT);
+    return (both & MP_STATE_R ? PROT_READ : 0) | (both & MP_STATE_W ? PROT_WRITE : 0);
+}
+
+/* Sets the bits under mask of every page of [off, off + len) to bits and
+ * applies the intersection, one mprotect per run of equal protection.
+ * prot_lock held. */
+static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, uint8_t mask,
+                       uint8_t bits) {
+    uint64_t end = off + len, run = off;
+    int run_prot = -1;
+    for (uint64_t o = off; o <= end; o += DSM_PAGE_SIZE) {
+        int prot = -1;
+        if (o < end) {
+            _Atomic uint8_t *p = page_byte(r, o);
+            uint8_t b = (uint8_t)((atomic_load_explicit(p, memory_order_relaxed) & ~mask) | bits);
+            atomic_store_explicit(p, b, memory_order_release);
+            prot = host_prot_of(b);
+        }
+        if (prot == run_prot) continue;
+        if (run_prot >= 0 && mprotect(r->base + run, o - run, run_prot)) return -errno;
+        run = o;
+        run_prot = prot;
+    }
+    return 0;
+}
+
+static int adopted_page(struct dsm_fault_region *r, uint64_t off, int prot) {
+    pthread_mutex_lock(&r->prot_lock);
+    int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, state_bits(prot));
+    pthread_mutex_unlock(&r->prot_lock);
+    return e ? e : mp_wake(r, off);
+}
+
 static int mp_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
+    if (r->adopted) return adopted_page(r, off, prot);
     if (mprotect(r->base + off, DSM_PAGE_SIZE, prot & (PROT_READ | PROT_WRITE))) return -errno;
     return mp_wake(r, off);
 }
 
 static int mp_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot) {
+    if (r->adopted) {
+        /* absent, so PROT_NONE while it is written: no thread sees half */
+        if (pwrite(r->procmem, data, DSM_PAGE_SIZE, (off_t)(uintptr_t)(r->base + off)) !=
+            DSM_PAGE_SIZE)
+            return errno ? -errno : -EIO;
+        return adopted_page(r, off, prot);
+    }
     /* the guest view is PROT_NONE while the alias is filled, so no thread
      * sees a half-written page */
     memcpy(r->alias + off, data, DSM_PAGE_SIZE);
@@ -153,11 +266,27 @@ static int mp_install(struct dsm_fault_region *r, uint64_t off, const void *data
 }
 
 static int mp_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
+    if (r->adopted) {
+        /* a page the guest unmapped meanwhile reads as zeros, as with
+         * userfaultfd */
+        if (pread(r->procmem, buf, DSM_PAGE_SIZE, (off_t)(uintptr_t)(r->base + off)) !=
+            DSM_PAGE_SIZE)
+            memset(buf, 0, DSM_PAGE_SIZE);
+        return 0;
+    }
     memcpy(buf, r->alias + off, DSM_PAGE_SIZE);
     return 0;
 }
 
 static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
+    if (r->adopted) {
+        pthread_mutex_lock(&r->prot_lock);
+        int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, 0);
+        pthread_mutex_unlock(&r->prot_lock);
+        if (e) return e;
+        /* give the memory back: the next install writes all of it */
+        return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
+    }
     if (mprotect(r->base + off, DSM_PAGE_SIZE, PROT_NONE)) return -errno;
     /* give the memory back; the contents no longer matter */
     if (fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, DSM_PAGE_SIZE))
@@ -165,6 +294,28 @@ static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
     return 0;
 }
 
+/* The embedder mapped [off, off + len) anew: every page there is absent;
+ * threads parked on what was there retry (and fault on the new pages). */
+static int mp_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
+    if (!r->adopted) return -EOPNOTSUPP;
+    pthread_mutex_lock(&r->prot_lock);
+    int e = adopted_set(r, off, len, MP_STATE_R | MP_STATE_W, 0);
+    pthread_mutex_unlock(&r->prot_lock);
+    for (uint64_t o = off; !e && o < off + len && o < off + FAULT_WAKE_BUCKETS * DSM_PAGE_SIZE;
+         o += DSM_PAGE_SIZE)
+        mp_wake(r, o);
+    return e;
+}
+
+int dsm_fault_mprotect_guest(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
+    if (!r->adopted) return -EOPNOTSUPP;
+    uint8_t bits = (uint8_t)(state_bits(prot & (PROT_READ | PROT_WRITE)) << MP_GUEST_SHIFT);
+    pthread_mutex_lock(&r->prot_lock);
+    int e = adopted_set(r, off, len, MP_GUEST_R | MP_GUEST_W, bits);
+    pthread_mutex_unlock(&r->prot_lock);
+    return e;
+}
+
 const struct fault_mech_ops dsm_fault_mprotect_ops = {
-    mp_create, mp_destroy, mp_install, mp_protect, mp_copy_out, mp_drop, mp_wake, NULL,
+    mp_create, mp_destroy, mp_install, mp_protect, mp_copy_out, mp_drop, mp_wake, mp_rearm,
 };

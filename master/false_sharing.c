@@ -25,6 +25,12 @@ void mfs_start(struct master *m) {
         m->split_on = false;
         return;
     }
+    if (m->cfg.mech != DSM_FAULT_UFFD) {
+        /* a split page is sealed, which only userfaultfd keeps apart from
+         * the guest's protection (dsm_fault_seal) */
+        log_warn("dsm: split: pages are not split with dsm.fault=mprotect; detection only");
+        return;
+    }
     int r = msplit_start(m);
     if (r) log_error("dsm: split: cannot map the shadow area: %s; detection only", strerror(-r));
 }

@@ -72,8 +72,6 @@ static void drain_node0(struct master *m) {
 
 int mfork_prepare(struct task *t) {
     struct master *m = t->proc->cluster_ctx;
-    /* the mprotect fallback's guest view is not plain memory in a child */
-    if (dsm_fault_region_mech(m->dsm.region) != DSM_FAULT_UFFD) return -ENOSYS;
     msplit_fork_prepare(m); /* [dsm] split: no page split in the child */
     struct guest_space *gs = &m->proc->mem;
     for (int tries = 0; tries < FORK_TRIES; tries++) {
@@ -109,7 +107,10 @@ void mfork_done(struct task *t, bool child) {
     /* in the child only this thread exists: these are its own holds, and
      * the child's memory is its own from here */
     msplit_fork_done(m, child);
-    if (child) dsm_alias_fork_child(&m->dsm);
+    if (child) {
+        dsm_node_fork_child(&m->dsm); /* plain memory: then the aliases' copies */
+        dsm_alias_fork_child(&m->dsm);
+    }
     pthread_mutex_unlock(&m->dir_lock);
     pthread_rwlock_unlock(&m->proc->mem.lock);
 }

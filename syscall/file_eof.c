@@ -82,16 +82,18 @@ static void unseal(struct guest_space *gs, uint64_t start, uint64_t end) {
     for (size_t i = 0; i < gs->n && gs->vmas[i].start < end; i++) {
         const struct guest_vma *v = &gs->vmas[i];
         uint64_t lo = v->start > start ? v->start : start, hi = v->end < end ? v->end : end;
-        if (lo < hi && mprotect(gs->base + lo, hi - lo, gs_host_prot(v->prot)) != 0)
+        int e = lo < hi ? gs_set_host_prot(gs, lo, hi - lo, gs_host_prot(v->prot)) : 0;
+        if (e)
             log_error("shoal: file mapping 0x%llx: cannot unprotect: %s", (unsigned long long)lo,
-                      strerror(errno));
+                      strerror(-e));
     }
 }
 
 static void seal(struct guest_space *gs, uint64_t start, uint64_t end) {
-    if (mprotect(gs->base + start, end - start, PROT_NONE) != 0)
+    int e = gs_set_host_prot(gs, start, end - start, PROT_NONE);
+    if (e)
         log_error("shoal: file mapping 0x%llx: cannot protect past its end: %s",
-                  (unsigned long long)start, strerror(errno));
+                  (unsigned long long)start, strerror(-e));
 }
 
 static void tell(struct guest_space *gs, uint64_t start, uint64_t end, bool past) {

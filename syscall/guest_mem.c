@@ -7,6 +7,7 @@
 #include "syscall/guest_mem.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,6 +35,11 @@ static inline uint64_t page_up(uint64_t v) {
 
 static int host_prot(int prot) {
     return gs_host_prot(prot);
+}
+
+int gs_set_host_prot(struct guest_space *gs, uint64_t start, uint64_t len, int hprot) {
+    if (gs->host_protect) return gs->host_protect(gs->host_protect_opaque, start, len, hprot);
+    return mprotect(gs->base + start, len, hprot) ? -errno : 0;
 }
 
 static bool range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len) {
@@ -465,10 +471,10 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
         pthread_rwlock_unlock(&gs->lock);
         return -ENOMEM;
     }
-    if (mprotect(gs->base + addr, len, host_prot(prot)) != 0) {
-        int e = errno;
+    int e = gs_set_host_prot(gs, addr, len, host_prot(prot));
+    if (e) {
         pthread_rwlock_unlock(&gs->lock);
-        return -e;
+        return e;
     }
     eof_reseal(gs, addr, addr + len);
     size_t lo, hi;
@@ -483,6 +489,46 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec_gone, addr, len);
     return 0;
+}
+
+/* The host VMAs of [start, end), each as it is, moved to start + delta
+ * (MAP_FAILED on failure, errno set). */
+static void *move_pieces(uint8_t *start, uint8_t *end, intptr_t delta) {
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return MAP_FAILED;
+    unsigned long lo, hi;
+    void *r = start + delta;
+    char line[512];
+    while (r != MAP_FAILED && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%lx-%lx", &lo, &hi) != 2) continue;
+        uint8_t *a = (uint8_t *)lo > start ? (uint8_t *)lo : start;
+        uint8_t *b = (uint8_t *)hi < end ? (uint8_t *)hi : end;
+        if (a < b && mremap(a, (size_t)(b - a), (size_t)(b - a), MREMAP_MAYMOVE | MREMAP_FIXED,
+                            a + delta) == MAP_FAILED)
+            r = MAP_FAILED;
+    }
+    int e = errno;
+    fclose(f);
+    errno = e;
+    return r;
+}
+
+/* The host side of a move. A host mremap moves one VMA; a fault capture
+ * that keeps page states in the host protection (host_protect) splits a
+ * mapping into one per run of pages, which are moved one by one. */
+static void *host_move(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64_t new_len,
+                       uint64_t to) {
+    void *p =
+        mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
+    if (p != MAP_FAILED || errno != EFAULT || !gs->host_protect) return p;
+    uint64_t kept = old_len < new_len ? old_len : new_len;
+    p = move_pieces(gs->base + old, gs->base + old + kept, (intptr_t)to - (intptr_t)old);
+    if (p == MAP_FAILED || new_len <= old_len) return p;
+    /* the growth: new pages (the DSM's rearm closes them) */
+    return mmap(gs->base + to + old_len, new_len - old_len, PROT_NONE,
+                MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED
+               ? MAP_FAILED
+               : p;
 }
 
 /* Moves [old, old+old_len) to [to, to+new_len) (lock held). */
@@ -506,8 +552,7 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
         past = v;
         past[npast++] = (struct gs_range){lo - old + to, hi - old + to};
     }
-    void *p =
-        mremap(gs->base + old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, gs->base + to);
+    void *p = host_move(gs, old, old_len, new_len, to);
     if (p == MAP_FAILED) {
         free(past);
         return -errno;

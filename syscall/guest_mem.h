@@ -62,6 +62,14 @@ struct guest_space {
     void *code_gone_opaque;
     gs_layout_fn layout; /* NULL: a single node */
     void *layout_opaque;
+    /* Changes the host protection of mapped guest memory [start,
+     * start + len) to hprot (gs_host_prot of the guest's) for a fault
+     * capture that keeps its page states in the host protection too
+     * (dsm/fault.h's mprotect fallback: it applies the intersection, so
+     * a guest mprotect never opens a page the DSM holds absent). NULL:
+     * mprotect. Write lock held. */
+    int (*host_protect)(void *opaque, uint64_t start, uint64_t len, int hprot);
+    void *host_protect_opaque;
     /* A cluster: right after GS_MAPPED of a MAP_SHARED mapping of a
      * regular file, the file (dev, ino) and the offset it shows from, so
      * every mapping of the same file bytes is one set of DSM pages
@@ -209,7 +217,12 @@ bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
 /* The same, with gs->lock held. */
 bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
 /* Copies checked against the mappings; 0 or -EFAULT. */
+/* The host protection of guest memory [start, start + len), through
+ * host_protect when there is one. 0 or -errno. Write lock held. */
+int gs_set_host_prot(struct guest_space *gs, uint64_t start, uint64_t len, int hprot);
+
 int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len);
+
 int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len);
 /* Copies a NUL-terminated guest string into dst[cap]; returns its length,
  * -EFAULT, or -ENAMETOOLONG when it does not fit. */

@@ -32,7 +32,7 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0};
+    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL};
     return 0;
 }
 
@@ -66,34 +66,46 @@ void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
     }
 }
 
-void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
-    for (size_t i = 0; i < b->n; i++) {
-        struct sc_seg *s = &b->v[i];
-        /* an input copy is never written (a store must reach the guest)
-         * and an output one never read (it holds zeros, not the guest's) */
-        if (write != s->out) continue;
-        if (addr >= s->addr && len <= s->len && addr - s->addr <= s->len - len) {
-            s->used = true;
-            return s->data + (addr - s->addr);
+static struct sc_seg *holder(const struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
+    for (; b; b = b->next)
+        for (size_t i = 0; i < b->n; i++) {
+            struct sc_seg *s = &b->v[i];
+            /* an input copy is never written (a store must reach the guest)
+             * and an output one never read (it holds zeros, not the guest's) */
+            if (write != s->out && s->rule != SCB_INOUT) continue;
+            if (addr >= s->addr && len <= s->len && addr - s->addr <= s->len - len) return s;
         }
-    }
     return NULL;
 }
 
+void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
+    struct sc_seg *s = holder(b, addr, len, write);
+    if (!s) return NULL;
+    s->used = true;
+    return s->data + (addr - s->addr);
+}
+
+bool sc_bufs_holds(const struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
+    return holder(b, addr, len, write) != NULL;
+}
+
 const char *sc_bufs_str(struct sc_bufs *b, uint64_t addr) {
-    for (size_t i = 0; i < b->n; i++) {
-        struct sc_seg *s = &b->v[i];
-        if (!s->out && s->addr == addr && s->len && memchr(s->data, 0, s->len)) {
-            s->used = true;
-            return (const char *)s->data;
+    for (; b; b = b->next)
+        for (size_t i = 0; i < b->n; i++) {
+            struct sc_seg *s = &b->v[i];
+            if (!s->out && s->addr == addr && s->len && memchr(s->data, 0, s->len)) {
+                s->used = true;
+                return (const char *)s->data;
+            }
         }
-    }
     return NULL;
 }
 
 void sc_bufs_fini(struct sc_bufs *b) {
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         if (b->v[i].owned) free(b->v[i].data);
+        free(b->v[i].orig);
+    }
     free(b->v);
-    *b = (struct sc_bufs){0};
+    *b = (struct sc_bufs){.next = b->next};
 }

@@ -22,6 +22,7 @@ enum sc_buf_kind {
     SCB_OUT_FIXED, /* 'T' 'X' 'F' 'I': `size` bytes written whole when ret >= 0 */
     SCB_IOV_IN,    /* 'v': an iovec array of a[i + 1] entries the call reads */
     SCB_IOV_OUT,   /* 'V': an iovec array of a[i + 1] entries; ret bytes written in order */
+    SCB_INOUT,     /* a bounce copy (sc_bounce.h) a handler asked for: the bytes it changed */
 };
 
 /* The kind of argument letter c, and for SCB_OUT_FIXED its size. */
@@ -43,12 +44,17 @@ struct sc_seg {
     bool owned;       /* data is this list's to free */
     uint8_t rule;     /* outputs: how many bytes the call wrote (enum sc_buf_kind of its row) */
     uint64_t written; /* outputs: bytes to send back from data */
+    uint8_t *orig;    /* SCB_INOUT: the guest's bytes before the call (owned) */
 };
 
-/* The shipped buffers of one call, on its task while it runs (master). */
+/* The shipped buffers of one call, on its task while it runs (master).
+ * Lists chain: a call's bounce copies (sc_bounce.h) are searched before
+ * the copies its node shipped. */
 struct sc_bufs {
     struct sc_seg *v;
     size_t n, cap;
+    struct sc_bufs *next;
+    bool bounce; /* a bounce list: guest_buf adds what it is asked for */
 };
 
 /* Adds a segment (data borrowed unless owned); 0 or -ENOMEM. */
@@ -62,10 +68,13 @@ int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule
  * order over the segments). */
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret);
 /* The host copy of [addr, addr + len) if one segment holds it all (and
- * marks it used), else NULL. */
+ * marks it used), else NULL. Searches the chain. */
 void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write);
+/* Whether a segment of the chain holds [addr, addr + len) (not marked). */
+bool sc_bufs_holds(const struct sc_bufs *b, uint64_t addr, uint64_t len, bool write);
 /* A shipped string starting at addr (NUL inside the segment), or NULL. */
 const char *sc_bufs_str(struct sc_bufs *b, uint64_t addr);
+/* Frees b's own segments (not the chain's). */
 void sc_bufs_fini(struct sc_bufs *b);
 
 #endif

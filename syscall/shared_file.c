@@ -163,14 +163,15 @@ static void store_forced(struct guest_space *gs, uint64_t ga, const uint8_t *buf
             if (g[i] != buf[i]) g[i] = buf[i];
         return;
     }
-    uint8_t *page = gs_host(gs, ga & GUEST_PAGE_MASK);
+    uint64_t page = ga & GUEST_PAGE_MASK;
     pthread_mutex_lock(&gs->force_lock);
-    if (mprotect(page, PAGE, PROT_READ | PROT_WRITE) == 0) {
+    if (gs_set_host_prot(gs, page, PAGE, PROT_READ | PROT_WRITE) == 0) {
         for (size_t i = 0; i < n; i++)
             if (g[i] != buf[i]) g[i] = buf[i];
-        if (mprotect(page, PAGE, gs_host_prot(prot)) != 0)
+        int e = gs_set_host_prot(gs, page, PAGE, gs_host_prot(prot));
+        if (e)
             log_error("shoal: file mapping 0x%llx: cannot protect again: %s",
-                      (unsigned long long)ga, strerror(errno));
+                      (unsigned long long)ga, strerror(-e));
     }
     pthread_mutex_unlock(&gs->force_lock);
 }

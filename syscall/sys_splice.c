@@ -36,7 +36,11 @@ SYSCALL_HANDLER(vmsplice) {
     if (gs_copy_in(&t->proc->mem, iov, a[1], a[2] * sizeof iov[0])) return -EFAULT;
     for (uint64_t i = 0; i < a[2]; i++) {
         if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
-        void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
+        uint64_t ga = (uint64_t)(uintptr_t)iov[i].iov_base;
+        /* into a pipe the kernel keeps references to the pages, read
+         * later: the guest's own, never a copy that is freed on return */
+        void *h = prot == PROT_READ ? guest_pages(t, ga, iov[i].iov_len, prot)
+                                    : guest_buf(t, ga, iov[i].iov_len, prot);
         if (!h) return -EFAULT;
         iov[i].iov_base = h;
     }

@@ -91,12 +91,19 @@ static inline int64_t restart_on_eintr(long r, int restart) {
 }
 
 /* Host pointer to len bytes at guest addr with at least prot, or NULL.
- * On the master, the copy its node shipped when there is one. */
+ * On the master, the copy its node shipped when there is one; where the
+ * kernel cannot wait for a guest page, a bounce copy (sc_bounce.h). */
+void *sc_bounce_buf(struct task *t, uint64_t addr, uint64_t len, int prot);
 static inline void *guest_buf(struct task *t, uint64_t addr, uint64_t len, int prot) {
     if (!gs_check(&t->proc->mem, addr, len, prot)) return NULL;
     void *shipped = t->bufs ? sc_bufs_find(t->bufs, addr, len, prot & PROT_WRITE) : NULL;
+    if (!shipped && t->bufs && t->bufs->bounce) shipped = sc_bounce_buf(t, addr, len, prot);
     return shipped ? shipped : gs_host(&t->proc->mem, addr);
 }
+/* Host pointer to the guest's own memory at addr (len bytes, at least
+ * prot), never a copy, or NULL; where the kernel cannot wait for a guest
+ * page (sc_bounce.h), each page is read first so that it is here. */
+void *guest_pages(struct task *t, uint64_t addr, uint64_t len, int prot);
 /* gs_copy_in / gs_copy_out through guest_buf's shipped copies. */
 int guest_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);

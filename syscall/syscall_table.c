@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "syscall/shared_file.h"
+#include "syscall/sc_bounce.h"
 #include "syscall/syscall.h"
 
 #define SYSCALL_NR_MAX 512 /* asm-generic numbers are all below this */
@@ -103,7 +104,9 @@ void syscall_dispatch(struct task *t) {
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
     /* MAP_SHARED file mappings over private memory (shared_file.h) */
     if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);
-    int64_t ret = remote ? cl->delegate(t, row, args) : row->fn(t, args);
+    int64_t ret = remote                 ? cl->delegate(t, row, args)
+                  : t->proc->bounce_bufs ? sc_bounce_call(t, row, args)
+                                         : row->fn(t, args);
     if (!remote) sf_after_syscall(&t->proc->mem, row->nr, args, ret);
     if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
         row->nr != GUEST_NR_RT_SIGRETURN) {

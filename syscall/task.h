@@ -139,6 +139,9 @@ struct process {
     struct run_stats stats; /* --stats */
 
     const struct process_cluster_ops *cluster; /* NULL: not in a cluster */
+    /* The kernel cannot wait for a guest page here (the DSM's mprotect
+     * fallback): syscalls run on bounce copies (syscall/sc_bounce.h). */
+    bool bounce_bufs;
     void *cluster_ctx;
 
     atomic_int live_threads;

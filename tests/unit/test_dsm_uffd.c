@@ -17,6 +17,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "common/safe_copy.h"
 #include "dsm/directory.h"
@@ -512,6 +513,98 @@ static void test_uffd_polled(void) {
     unmake(y);
 }
 
+/* A fabricated fault at page `page` of x's region, as the signal handler
+ * sees one: whether the DSM takes it (it must not park here: only call
+ * this for faults the guest's protection explains or the DSM already
+ * served). */
+static bool mp_fault_is_dsm(struct rec *x, size_t page, bool write) {
+    siginfo_t si = {0};
+    ucontext_t uc = {0};
+    si.si_addr = (void *)(at(x, page) + 8);
+    uc.uc_mcontext.gregs[REG_ERR] = write ? 2 : 0;
+    return dsm_fault_mprotect_on_signal(&si, &uc);
+}
+
+/* The mprotect fallback over the embedder's own private memory (a guest
+ * space): every page starts absent, the host protection is the guest's
+ * and the DSM's intersection whichever changes, and a fault the guest's
+ * protection explains is left to the embedder (a guest SIGSEGV). */
+static void test_mp_adopted(void) {
+    struct rec *x = calloc(1, sizeof *x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    size_t size = 16 * PG;
+    uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(mem != MAP_FAILED);
+    memset(mem, 0xee, PG); /* present before: stays until marked present */
+    CU_ASSERT_EQUAL_FATAL(dsm_fault_region_adopt(DSM_FAULT_MPROTECT, mem, size, on_fault, x, &x->r),
+                          0);
+    /* no guest protection yet: any access is the guest's own fault */
+    CU_ASSERT_FALSE(mp_fault_is_dsm(x, 3, false));
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 0, 8 * PG, PROT_READ | PROT_WRITE), 0);
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 8 * PG, 4 * PG, PROT_READ), 0);
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 3, PG, PROT_READ), -EINVAL);
+    /* the page written before the adoption is the DSM's to mark present */
+    CU_ASSERT_EQUAL(dsm_fault_protect(x->r, 0, PROT_READ | PROT_WRITE), 0);
+    CU_ASSERT_EQUAL(at(x, 0)[100], 0xee);
+    at(x, 0)[100] = 0x42;
+    CU_ASSERT_EQUAL(x->faults, 0);
+    /* a read miss, filled read-only; then a write-protect fault */
+    x->policy = FILL;
+    CU_ASSERT_EQUAL(at(x, 3)[5], 4);
+    CU_ASSERT_EQUAL(x->faults, 1);
+    CU_ASSERT_EQUAL(x->writes, 0);
+    CU_ASSERT_TRUE(mp_fault_is_dsm(x, 3, false)); /* served: a retry */
+    x->policy = UNPROTECT;
+    at(x, 3)[5] = 9;
+    CU_ASSERT_EQUAL(x->faults, 2);
+    CU_ASSERT_EQUAL(x->writes, 1);
+    /* the guest's protection changes never open what the DSM holds:
+     * page 4 absent stays a miss, page 3 read-only under the guest */
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 0, 8 * PG, PROT_READ | PROT_WRITE), 0);
+    x->policy = FILL;
+    CU_ASSERT_EQUAL(at(x, 4)[0], 5);
+    CU_ASSERT_EQUAL(x->faults, 3);
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 3 * PG, PG, PROT_READ), 0);
+    CU_ASSERT_EQUAL(at(x, 3)[5], 9); /* still present: no fault */
+    CU_ASSERT_EQUAL(x->faults, 3);
+    CU_ASSERT_FALSE(mp_fault_is_dsm(x, 3, true)); /* a write: the guest's SIGSEGV */
+    /* a page read-only for the guest and in S: a write is the guest's
+     * fault, not an upgrade */
+    CU_ASSERT_EQUAL(at(x, 9)[0], 10);
+    CU_ASSERT_EQUAL(x->faults, 4);
+    CU_ASSERT_FALSE(mp_fault_is_dsm(x, 9, true));
+    /* made PROT_NONE by the guest, the page still copies out whole */
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 3 * PG, PG, 0), 0);
+    uint8_t buf[PG];
+    CU_ASSERT_EQUAL(dsm_fault_copy_out(x->r, 3 * PG, buf), 0);
+    CU_ASSERT_EQUAL(buf[5], 9);
+    CU_ASSERT_EQUAL(buf[6], 4);
+    CU_ASSERT_FALSE(mp_fault_is_dsm(x, 3, false));
+    CU_ASSERT_EQUAL(dsm_fault_guest_protect(x->r, 3 * PG, PG, PROT_READ | PROT_WRITE), 0);
+    CU_ASSERT_EQUAL(at(x, 3)[6], 4);
+    /* install from outside the handler, through the page's PROT_NONE */
+    memset(buf, 0x5a, PG);
+    CU_ASSERT_EQUAL(dsm_fault_install(x->r, 6 * PG, buf, PROT_READ | PROT_WRITE), 0);
+    at(x, 6)[1] = 0x11;
+    CU_ASSERT_EQUAL(at(x, 6)[0], 0x5a);
+    CU_ASSERT_EQUAL(x->faults, 4);
+    /* dropped: absent again, and its memory given back (zeros inside) */
+    CU_ASSERT_EQUAL(dsm_fault_drop(x->r, 6 * PG), 0);
+    CU_ASSERT_EQUAL(dsm_fault_copy_out(x->r, 6 * PG, buf), 0);
+    CU_ASSERT_EQUAL(buf[1], 0);
+    CU_ASSERT_EQUAL(at(x, 6)[1], 7);
+    CU_ASSERT_EQUAL(x->faults, 5);
+    /* mapped anew: every page of the range absent, the guest's
+     * protection kept */
+    CU_ASSERT_EQUAL(dsm_fault_rearm(x->r, 0, 8 * PG), 0);
+    CU_ASSERT_EQUAL(at(x, 0)[100], 1);
+    CU_ASSERT_EQUAL(x->faults, 6);
+    CU_ASSERT_FALSE(mp_fault_is_dsm(x, 12, false)); /* never given a protection */
+    dsm_fault_region_destroy(x->r);
+    munmap(mem, size);
+    free(x);
+}
+
 static void test_mp_wp_copy(void) {
     wp_then_copy(DSM_FAULT_MPROTECT);
 }
@@ -551,4 +644,5 @@ void test_register(void) {
     CU_add_test(m, "mprotect: write-protect then copy under a writer", test_mp_wp_copy);
     CU_add_test(m, "mprotect: two nodes, atomic increments on one page", test_mp_cluster);
     CU_add_test(m, "mprotect: locked RMW and cmpxchg16b fault as writes", test_mp_locked);
+    CU_add_test(m, "mprotect: adopted memory, guest and DSM protections apart", test_mp_adopted);
 }

@@ -142,6 +142,12 @@ static void master_on_exec(struct process *p) {
     end_slaves(m, 0, 0);
 }
 
+/* process_cluster_ops.hint_group: a node-0 thread's own mark. */
+static void master_hint_group(struct task *t, int64_t group) {
+    struct master *m = t->proc->cluster_ctx;
+    sched_group_seen(m->sched, group, 0);
+}
+
 static const struct process_cluster_ops master_ops = {
     .delegate = NULL,
     .clone_thread = proxy_clone_thread,
@@ -154,6 +160,7 @@ static const struct process_cluster_ops master_ops = {
     .fork_prepare = mfork_prepare,
     .fork_done = mfork_done,
     .has_children = mfork_has_children,
+    .hint_group = master_hint_group,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -310,6 +317,15 @@ static void h_futex_cancel(struct net_conn *c, struct net_frame *f, void *arg) {
     proxy_on_futex_cancel(arg, c, f->env->futex_cancel->tid, f->env->futex_cancel->req_id);
 }
 
+/* A thread on the sender's node marked itself (SHOAL_HINT_GROUP). The
+ * link is FIFO and this loop thread hands out the sender's clones in
+ * order, so a clone the thread makes after its mark finds the group
+ * bound. A group sched/ refuses (no memory) only stays unbound. */
+static void h_hint_group(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    sched_group_seen(m->sched, f->env->hint_group->group, net_conn_peer_id(c));
+}
+
 static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
     layout_on_ack(arg, f->env->layout_ack->req_id);
 }
@@ -428,6 +444,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY, msplit_on_reply, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LINK_LOST, mlinks_on_link_lost, m);

@@ -50,12 +50,14 @@ struct proxy {
     sem_t started;
 };
 
+/* hint_used: a clone took the caller's hint mark (SyscallResponse). */
 static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
-                            const struct sc_msg *out) {
+                            const struct sc_msg *out, bool hint_used) {
     Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
     r.req_id = req_id;
     r.tid = (uint32_t)px->t->tid;
     r.ret = ret;
+    r.hint_used = hint_used;
     if (out) {
         r.n_outputs = out->n;
         r.outputs = out->ptrs;
@@ -67,7 +69,7 @@ static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
 }
 
 static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
-    respond_outputs(px, req_id, ret, NULL);
+    respond_outputs(px, req_id, ret, NULL, false);
 }
 
 static void write_tid(struct task *t, uint64_t addr, int tid) {
@@ -163,7 +165,11 @@ static void *proxy_main(void *arg) {
              * another node) inherits */
             if (q->sched && sched_msg_apply(q->sched))
                 log_debug("shoal: thread %d: cannot take its scheduling attributes", t->tid);
+            /* and its SHOAL_HINT_NEXT_GROUP mark, which the clone reads
+             * and clears as a node-0 thread's (proxy_clone_thread) */
+            t->hint_next_group = q->hint_next ? q->hint_next->group : -1;
         }
+        bool hint_sent = q->cpu && t->hint_next_group >= 0;
         for (int i = 0; i < 6; i++)
             t->cpu.x[i] = q->args[i];
         t->cpu.x[8] = q->nr;
@@ -225,7 +231,9 @@ static void *proxy_main(void *arg) {
         int64_t ret = (int64_t)t->cpu.x[0];
         struct sc_msg out;
         sc_msg_outputs(&bufs, ret, &out);
-        respond_outputs(px, req_id, ret, &out);
+        /* the caller keeps its mark where the clone did not take it (a
+         * fork, a refused clone), as on one node */
+        respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0);
         sc_msg_fini(&out);
         sc_bufs_fini(&bufs);
         net_frame_fini(&f);
@@ -286,8 +294,9 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
                            uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
     struct master *m = p->cluster_ctx;
-    /* the creator's SHOAL_HINT_NEXT_GROUP mark (include/shoal/hint.h; only
-     * node-0 creators have it here: a slave's hint is not reported yet) */
+    /* the creator's SHOAL_HINT_NEXT_GROUP mark (include/shoal/hint.h): a
+     * node-0 thread's own, or the one a remote creator's request brought
+     * to its proxy (proxy_main) */
     int64_t group = parent->hint_next_group >= 0 ? parent->hint_next_group : SCHED_NO_GROUP;
     struct sched_thread_info info = {.tid = 0, .creator_node = 0, .group = group};
     int node = sched_place(m->sched, &info);

@@ -142,6 +142,9 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
             return BAD("syscall_request: %zu args, want 6", env->syscall_request->n_args);
         for (size_t i = 0; i < env->syscall_request->n_inputs; i++)
             if (!env->syscall_request->inputs[i]) return BAD("syscall_request: empty input");
+        if (env->syscall_request->hint_next && env->syscall_request->hint_next->group < 0)
+            return BAD("syscall_request: hint group %lld",
+                       (long long)env->syscall_request->hint_next->group);
         if (env->syscall_request->cpu) return check_cpu(env->syscall_request->cpu, why, why_len);
         return 0;
     case SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE:
@@ -203,6 +206,10 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
             return BAD("signal_send: siginfo of %zu bytes, want 128", m->info.len);
         return 0;
     }
+    case SHOAL__ENVELOPE__MSG_HINT_GROUP:
+        if (env->hint_group->group < 0)
+            return BAD("hint_group: group %lld", (long long)env->hint_group->group);
+        return 0;
     case SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE: {
         const Shoal__LayoutChange *l = env->layout_change;
         if (l->addr % NET_PAGE_SIZE || l->len % NET_PAGE_SIZE || l->addr + l->len < l->addr)

@@ -43,6 +43,7 @@ struct waiter {
     bool on_word;
     _Atomic uint32_t word;
     struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
+    bool hint_used;        /* a clone took the caller's hint mark */
 };
 
 struct layout_item {
@@ -397,12 +398,16 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     q.inputs = in.ptrs;
     struct cpu_msg_buf cb;
     Shoal__SchedAttr sa;
+    Shoal__HintGroup mark = SHOAL__HINT_GROUP__INIT;
     if (row->nr == 220 || row->nr == 435) { /* clone: the child starts from these */
         cpu_msg_from_cpu(&cb, &t->cpu);
         q.cpu = &cb.msg;
         q.sigmask = t->sigmask;
         /* and with this thread's nice value and policy, as on Linux */
         if (sched_msg_get(&sa)) q.sched = &sa;
+        /* and the SHOAL_HINT_NEXT_GROUP mark that places it */
+        mark.group = t->hint_next_group;
+        if (mark.group >= 0) q.hint_next = &mark;
     }
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
@@ -430,6 +435,8 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
         task_free(t);
         pthread_exit(NULL);
     }
+    /* used by this clone, as thread.c clears it on one node */
+    if (w.hint_used) t->hint_next_group = -1;
     if (w.resp.env) {
         sc_msg_store(t, w.resp.env->syscall_response);
         net_frame_fini(&w.resp);
@@ -501,6 +508,7 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
     struct waiter *w = u64map_get(&s->waiters, r->tid);
     if (w) {
         w->ret = r->ret;
+        w->hint_used = r->hint_used;
         w->done = true;
         if (r->n_outputs) {
             /* stored by the thread itself: a store may fault, and only
@@ -718,12 +726,25 @@ static void slave_on_exit(struct process *p, int status, int sig) {
     _exit(1);
 }
 
+/* process_cluster_ops.hint_group: the group goes to the master's
+ * placement, on the link the thread's later clones take after it. */
+static void send_hint_group(struct task *t, int64_t group) {
+    Shoal__HintGroup h = SHOAL__HINT_GROUP__INIT;
+    h.group = group;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HINT_GROUP;
+    env.hint_group = &h;
+    /* an error: the master is gone, and on_peer_lost ends this node */
+    send_master(t->proc->cluster_ctx, &env, NULL);
+}
+
 static const struct process_cluster_ops slave_ops = {
     .delegate = delegate,
     .reset_hand = reset_hand,
     .mask_opened = mask_opened,
     .clone_thread = NULL,
     .on_exit = slave_on_exit,
+    .hint_group = send_hint_group,
 };
 
 /* ---- links to the other slaves (direct transfer) ---- */

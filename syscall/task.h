@@ -105,6 +105,11 @@ struct process_cluster_ops {
      * process also has the run's slaves or their launchers, which a wait
      * for any child must not count). */
     bool (*has_children)(struct process *p);
+    /* Thread t, running on this node, marked itself with hint group
+     * `group` (>= 0; SHOAL_HINT_GROUP): the master's placement binds the
+     * group to this node if none of its threads was placed yet
+     * (sched_group_seen). NULL: nothing to tell. */
+    void (*hint_group)(struct task *t, int64_t group);
 };
 
 struct process {
@@ -218,7 +223,8 @@ _Noreturn void process_exit(struct process *p, int status);
 _Noreturn void process_die_of_signal(struct process *p, int sig);
 
 /* dbt_options.hint_group for tasks (syscall/hint.c): records the group
- * in the task; a cluster node also tells the master. */
+ * in the task; a thread's own new group also goes to its cluster
+ * (process_cluster_ops.hint_group). */
 void task_hint_group(struct cpu *cpu, int64_t group, bool next_thread);
 
 /* Allocates a task for proc with a fresh vCPU. */

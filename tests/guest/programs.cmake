@@ -69,6 +69,8 @@ guest_program(pi_owner_exit_threads SRC pi_owner_exit_threads.c)
 # condition variable over a PI lock, errors, timeouts, signals, an owner's exit
 guest_program(requeue_pi_threads SRC requeue_pi_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
+# ... marked by a thread that is not the main one, and a group claimed before its threads
+guest_program(hint_spawn_threads SRC hint_spawn_threads.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # False sharing with known final values (page splitting, issue 5)
 guest_program(false_sharing_threads SRC false_sharing_threads.c)
 guest_program(false_sharing_threads_lse SRC false_sharing_threads.c FLAGS -march=armv8.1-a LEVELS O2)

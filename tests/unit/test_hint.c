@@ -2,7 +2,7 @@
  * both tiers: HINT #0x70 / #0x71 report x16 through
  * dbt_options.hint_group and change no guest state; other hints and a
  * DBT without the callback run them as NOPs. Then syscall/hint.c: what
- * the callback records in a task. */
+ * the callback records in a task, and what it tells a cluster. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -103,9 +103,11 @@ static void test_jit(void) {
 }
 
 static void test_task_records(void) {
+    static struct process p; /* a lone process: no cluster */
     struct task t;
     memset(&t, 0, sizeof t);
     t.cpu.opaque = &t;
+    t.proc = &p;
     t.hint_group = t.hint_next_group = -1;
     task_hint_group(&t.cpu, 3, false);
     task_hint_group(&t.cpu, 8, true);
@@ -116,9 +118,58 @@ static void test_task_records(void) {
     CU_ASSERT_EQUAL(t.hint_group, 3);
 }
 
+static struct {
+    int n;
+    int64_t group[8];
+    struct task *task[8];
+} told;
+
+static void tell_cluster(struct task *t, int64_t group) {
+    if (told.n < 8) {
+        told.group[told.n] = group;
+        told.task[told.n] = t;
+    }
+    told.n++;
+}
+
+/* In a cluster a thread's own new group goes to the cluster (the master
+ * binds it to the thread's node); next-thread marks travel with the
+ * clone instead, and a repeated or cleared mark says nothing. */
+static void test_task_tells_cluster(void) {
+    static const struct process_cluster_ops ops = {.hint_group = tell_cluster};
+    static struct process p;
+    p.cluster = &ops;
+    struct task t;
+    memset(&t, 0, sizeof t);
+    t.cpu.opaque = &t;
+    t.proc = &p;
+    t.hint_group = t.hint_next_group = -1;
+    memset(&told, 0, sizeof told);
+    task_hint_group(&t.cpu, 8, true);
+    CU_ASSERT_EQUAL(told.n, 0);
+    CU_ASSERT_EQUAL(t.hint_next_group, 8);
+    task_hint_group(&t.cpu, 3, false);
+    CU_ASSERT_EQUAL(told.n, 1);
+    CU_ASSERT_EQUAL(told.group[0], 3);
+    CU_ASSERT_PTR_EQUAL(told.task[0], &t);
+    task_hint_group(&t.cpu, 3, false); /* the same mark again */
+    CU_ASSERT_EQUAL(told.n, 1);
+    task_hint_group(&t.cpu, 5, false);
+    CU_ASSERT_EQUAL(told.n, 2);
+    CU_ASSERT_EQUAL(told.group[1], 5);
+    CU_ASSERT_EQUAL(t.hint_group, 5);
+    task_hint_group(&t.cpu, -7, false); /* cleared: nothing to bind */
+    CU_ASSERT_EQUAL(told.n, 2);
+    CU_ASSERT_EQUAL(t.hint_group, -1);
+    task_hint_group(&t.cpu, 5, false); /* after a clear, told again (harmless) */
+    CU_ASSERT_EQUAL(told.n, 3);
+    p.cluster = NULL;
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("hint", NULL, NULL);
     CU_add_test(s, "HINT #0x70/#0x71, interpreter", test_interp);
     CU_add_test(s, "HINT #0x70/#0x71, JIT", test_jit);
     CU_add_test(s, "a task records its groups", test_task_records);
+    CU_add_test(s, "a task's own group goes to its cluster", test_task_tells_cluster);
 }

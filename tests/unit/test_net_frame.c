@@ -2,6 +2,8 @@
  * be wrong. The decoder must never crash, read past its input, or
  * allocate before the header passed the limits. */
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,60 @@ static void test_roundtrip(void) {
     net_frame_fini(&f);
     net_frame_decoder_fini(&dec);
     free(buf);
+}
+
+/* Encodes env, decodes it (valid), into f. */
+static void round_trip(Shoal__Envelope *env, struct net_frame *f) {
+    uint8_t *hdr;
+    long n = net_frame_encode(env, 0, 0, &hdr);
+    CU_ASSERT_FATAL(n > 0);
+    net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
+    size_t used;
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, hdr, (size_t)n, &used, f), 1);
+    CU_ASSERT_EQUAL(used, (size_t)n);
+    net_frame_decoder_fini(&dec);
+    free(hdr);
+}
+
+/* Placement hints: a clone's mark travels with its request (absent: the
+ * field stays NULL, as from a sender without marks), the response says
+ * whether the clone used it, and a thread's own mark is its own message. */
+static void test_hint_fields(void) {
+    uint64_t args[6] = {220, 0, 0, 0, 0, 0};
+    Shoal__SyscallRequest q = SHOAL__SYSCALL_REQUEST__INIT;
+    q.n_args = 6;
+    q.args = args;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
+    env.syscall_request = &q;
+    struct net_frame f = {0};
+    round_trip(&env, &f);
+    CU_ASSERT_PTR_NULL(f.env->syscall_request->hint_next);
+    net_frame_fini(&f);
+
+    Shoal__HintGroup mark = SHOAL__HINT_GROUP__INIT;
+    mark.group = 0; /* group 0 is a group */
+    q.hint_next = &mark;
+    round_trip(&env, &f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f.env->syscall_request->hint_next);
+    CU_ASSERT_EQUAL(f.env->syscall_request->hint_next->group, 0);
+    net_frame_fini(&f);
+
+    Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
+    r.hint_used = true;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE;
+    env.syscall_response = &r;
+    round_trip(&env, &f);
+    CU_ASSERT(f.env->syscall_response->hint_used);
+    net_frame_fini(&f);
+
+    mark.group = INT64_MAX;
+    env.msg_case = SHOAL__ENVELOPE__MSG_HINT_GROUP;
+    env.hint_group = &mark;
+    round_trip(&env, &f);
+    CU_ASSERT_EQUAL(f.env->hint_group->group, INT64_MAX);
+    CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_HINT_GROUP), "hint_group");
+    net_frame_fini(&f);
 }
 
 static void test_byte_by_byte(void) {
@@ -340,12 +396,21 @@ static void test_invalid_messages(void) {
     expect_invalid(&env, NULL, 0, 0); /* short nonce */
 
     Shoal__SyscallRequest s = SHOAL__SYSCALL_REQUEST__INIT;
-    uint64_t args[5] = {0};
+    uint64_t args[6] = {0};
     s.n_args = 5;
     s.args = args;
     env.msg_case = SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST;
     env.syscall_request = &s;
     expect_invalid(&env, NULL, 0, 0); /* 5 args */
+    s.n_args = 6;
+    Shoal__HintGroup mark = SHOAL__HINT_GROUP__INIT;
+    mark.group = -1;
+    s.hint_next = &mark;
+    expect_invalid(&env, NULL, 0, 0); /* a clone's mark without a group */
+
+    env.msg_case = SHOAL__ENVELOPE__MSG_HINT_GROUP;
+    env.hint_group = &mark;
+    expect_invalid(&env, NULL, 0, 0); /* a negative group */
 
     Shoal__ThreadSpawn ts = SHOAL__THREAD_SPAWN__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
@@ -401,7 +466,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 34);
+    CU_ASSERT_EQUAL(messages, 35);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
     CU_ASSERT_PTR_NULL(net_msg_name(1)); /* version, not a message */
     CU_ASSERT_PTR_NULL(net_msg_name(NET_MSG_TYPES));
@@ -485,6 +550,7 @@ static void test_mutated_frames(void) {
 void test_register(void) {
     CU_pSuite s = CU_add_suite("net_frame", NULL, NULL);
     CU_add_test(s, "round trip", test_roundtrip);
+    CU_add_test(s, "hint fields", test_hint_fields);
     CU_add_test(s, "byte by byte", test_byte_by_byte);
     CU_add_test(s, "back to back", test_back_to_back);
     CU_add_test(s, "borrow mode", test_borrow);

@@ -147,52 +147,111 @@ static void pi_word_done(struct process *p) {
     pthread_rwlock_unlock(&p->mem.lock);
 }
 
-/* FUTEX_LOCK_PI, LOCK_PI2, TRYLOCK_PI for thread tid, under the lock:
- * a free lock (tid 0 in the word) is taken with a compare-and-swap, as
- * Linux does; a held one gets FUTEX_WAITERS, so that its owner's unlock
- * comes here (glibc's unlock tries tid -> 0 first), and rec waits. 0
- * (tid owns it), FSVC_QUEUED, -EDEADLK, -EWOULDBLOCK (trylock),
- * -EFAULT, -EINVAL, -ENOMEM. A userspace unlock racing the setting of
- * the bit makes the swap fail, and the loop finds the lock free. */
-static int64_t lock_pi(struct fsvc *fs, struct process *p, const struct futex_args *o, uint32_t tid,
-                       struct fsvc_wait *rec, uint64_t deadline) {
-    if (o->uaddr & 3) return -EINVAL;
-    _Atomic uint32_t *w = pi_word(p, o->uaddr);
+/* Whether tid is a live thread of the guest, as Linux's
+ * attach_to_pi_owner wants a PI lock's owner: a remote thread while its
+ * proxy is registered (its exit unregisters it first), a node-0 thread
+ * until its exit gives up its PI locks (fsvc_thread_exit, under the
+ * lock: a waiter queued before is handed the lock, one after is
+ * -ESRCH). Each exit walks its robust list before this, as Linux's
+ * does before its futex state is dead. */
+static bool thread_alive(struct master *m, struct process *p, uint32_t tid) {
+    if (!tid) return false; /* tid: a word's FUTEX_TID_MASK bits */
+    if (proxy_node_of(m, (int)tid) > 0) return true;
+    struct run_stats *st = &p->stats;
+    bool yes = false;
+    pthread_mutex_lock(&st->lock); /* a task on the list cannot go away */
+    for (struct task *t = st->live; t && !yes; t = t->stats_next) {
+        /* a new thread writes its own tid before its clone returns it */
+        int t_tid = __atomic_load_n(&t->tid, __ATOMIC_RELAXED);
+        yes = !t->proxy && t_tid == (int)tid && !t->futex_exited;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return yes;
+}
+
+/* What the table asks about PI locks (struct futex_pi_env), under the
+ * lock: words read through node 0's view, as the ops' own. */
+struct pi_ctx {
+    struct master *m;
+    struct process *p;
+};
+
+static uint32_t pi_owner_of(void *ctx, uint64_t addr) {
+    const struct pi_ctx *c = ctx;
+    uint32_t v;
+    return read_word(c->p, addr, &v) ? 0 : v & FUTEX_TID_MASK;
+}
+
+static bool pi_owner_alive(void *ctx, uint32_t tid) {
+    const struct pi_ctx *c = ctx;
+    return thread_alive(c->m, c->p, tid);
+}
+
+static struct futex_pi_env pi_env(struct pi_ctx *c) {
+    return (struct futex_pi_env){.owner = pi_owner_of, .alive = pi_owner_alive, .ctx = c};
+}
+
+/* pi_take_or_mark: the lock is held, FUTEX_WAITERS set. */
+#define PI_HELD 1
+
+/* The word's part of Linux's futex_lock_pi_atomic for thread tid, under
+ * the lock. A free lock (tid 0 in the word) is taken with a
+ * compare-and-swap, OWNER_DIED kept and FUTEX_WAITERS set if
+ * waiters_after (so that the taker's unlock comes here): 0. A held one
+ * gets FUTEX_WAITERS, so that its owner's unlock comes here (glibc's
+ * unlock tries tid -> 0 first), and *owner is set: PI_HELD. -EDEADLK
+ * (tid owns it), -EFAULT. A userspace unlock racing the setting of the
+ * bit makes the swap fail, and the loop finds the lock free. */
+static int pi_take_or_mark(struct process *p, uint64_t addr, uint32_t tid, bool waiters_after,
+                           uint32_t *owner) {
+    _Atomic uint32_t *w = pi_word(p, addr);
     if (!w) return -EFAULT;
-    int64_t r;
+    int r;
     uint32_t old = atomic_load(w);
     for (;;) {
-        uint32_t owner = old & FUTEX_TID_MASK;
-        if (owner == tid) {
+        *owner = old & FUTEX_TID_MASK;
+        if (*owner == tid) {
             r = -EDEADLK;
             break;
         }
-        if (!owner) {
-            /* keeps OWNER_DIED, as Linux; waiters still queued (timed
-             * out ones leave none) make the next unlock come here */
-            uint32_t nv = tid | (old & FUTEX_OWNER_DIED) |
-                          (futex_waiters(&fs->tab, o->uaddr) ? FUTEX_WAITERS : 0);
-            if (atomic_compare_exchange_weak(w, &old, nv)) {
-                r = 0;
-                break;
-            }
-            continue;
-        }
-        if (o->cmd == FUTEX_TRYLOCK_PI) {
-            r = -EWOULDBLOCK;
+        if (!*owner) {
+            uint32_t nv = tid | (old & FUTEX_OWNER_DIED) | (waiters_after ? FUTEX_WAITERS : 0);
+            if (!atomic_compare_exchange_weak(w, &old, nv)) continue;
+            r = 0;
             break;
         }
-        if (!(old & FUTEX_WAITERS) && !atomic_compare_exchange_weak(w, &old, old | FUTEX_WAITERS))
-            continue;
-        r = futex_lock_pi_wait(&fs->tab, &rec->w, o->uaddr, deadline);
-        if (!r) {
-            r = FSVC_QUEUED;
-            timer_kick(fs);
+        if ((old & FUTEX_WAITERS) || atomic_compare_exchange_weak(w, &old, old | FUTEX_WAITERS)) {
+            r = PI_HELD;
+            break;
         }
-        break;
     }
     pi_word_done(p);
     return r;
+}
+
+/* FUTEX_LOCK_PI, LOCK_PI2, TRYLOCK_PI for thread tid, under the lock:
+ * takes a free lock; on a held one, the owner must be a live thread
+ * (-ESRCH) and, but for TRYLOCK_PI (-EWOULDBLOCK), rec waits unless
+ * that would close a cycle of owners (-EDEADLK), as Linux's. 0 (tid
+ * owns it), FSVC_QUEUED, -EDEADLK, -ESRCH, -EWOULDBLOCK, -EFAULT,
+ * -EINVAL, -ENOMEM. Waiters still queued (timed out ones leave none)
+ * make the taker's unlock come here. */
+static int64_t lock_pi(struct fsvc *fs, struct process *p, const struct futex_args *o, uint32_t tid,
+                       struct fsvc_wait *rec, uint64_t deadline) {
+    if (o->uaddr & 3) return -EINVAL;
+    uint32_t owner;
+    int64_t r = pi_take_or_mark(p, o->uaddr, tid, futex_waiters(&fs->tab, o->uaddr) > 0, &owner);
+    if (r != PI_HELD) return r;
+    struct pi_ctx c = {fs->m, p};
+    struct futex_pi_env env = pi_env(&c);
+    if (o->cmd == FUTEX_TRYLOCK_PI) {
+        r = futex_pi_attach(&fs->tab, o->uaddr, owner, &env);
+        return r ? r : -EWOULDBLOCK;
+    }
+    r = futex_lock_pi_wait(&fs->tab, &rec->w, o->uaddr, owner, deadline, &env);
+    if (r) return r;
+    timer_kick(fs);
+    return FSVC_QUEUED;
 }
 
 /* FUTEX_UNLOCK_PI by thread tid, under the lock: the first waiter owns
@@ -228,9 +287,11 @@ static int64_t unlock_pi(struct fsvc *fs, struct process *p, const struct futex_
  * futex_proxy_trylock_atomic does for it (its tid in the word, owner
  * died kept, FUTEX_WAITERS forced when more may be requeued, so that
  * its unlock comes here), and is woken owning it; else the word gets
- * FUTEX_WAITERS and it is requeued with the others (nr_requeue + 1 in
- * all). Returns woken + requeued, -EINVAL, -EAGAIN (*uaddr != val3),
- * -EDEADLK (the waiter owns the lock), -EFAULT, -ENOMEM. */
+ * FUTEX_WAITERS, its owner must be a live thread, and the first waiter
+ * is requeued with the others (nr_requeue + 1 in all) while that closes
+ * no cycle of owners. Returns woken + requeued, -EINVAL, -EAGAIN
+ * (*uaddr != val3), -EDEADLK (the waiter owns the lock, or waits for
+ * it through others), -ESRCH, -EFAULT, -ENOMEM. */
 static int64_t cmp_requeue_pi(struct fsvc *fs, struct process *p, const struct futex_args *o,
                               struct futex_woken *out) {
     int nr_wake = (int)o->val, nr_requeue = (int)o->val2;
@@ -242,30 +303,16 @@ static int64_t cmp_requeue_pi(struct fsvc *fs, struct process *p, const struct f
     r = futex_requeue_pi_top(&fs->tab, o->uaddr, o->uaddr2, nr_wake, nr_requeue, cur == o->val3,
                              &top, out);
     if (r || !top) return r;
-    _Atomic uint32_t *w = pi_word(p, o->uaddr2);
-    if (!w) return -EFAULT;
-    bool locked = false;
-    uint32_t old = atomic_load(w), owner;
-    for (;;) {
-        owner = old & FUTEX_TID_MASK;
-        if (owner == top->tid) {
-            r = -EDEADLK;
-            break;
-        }
-        if (!owner) {
-            uint32_t nv = top->tid | (old & FUTEX_OWNER_DIED) |
-                          (nr_requeue || futex_waiters(&fs->tab, o->uaddr2) ? FUTEX_WAITERS : 0);
-            if (!atomic_compare_exchange_weak(w, &old, nv)) continue;
-            locked = true;
-            owner = top->tid;
-            break;
-        }
-        if ((old & FUTEX_WAITERS) || atomic_compare_exchange_weak(w, &old, old | FUTEX_WAITERS))
-            break;
-    }
-    pi_word_done(p);
-    if (r) return r;
-    r = futex_requeue_pi(&fs->tab, o->uaddr, o->uaddr2, nr_requeue, locked, owner, out);
+    uint32_t owner;
+    bool waiters_after = nr_requeue || futex_waiters(&fs->tab, o->uaddr2);
+    r = pi_take_or_mark(p, o->uaddr2, top->tid, waiters_after, &owner);
+    if (r < 0) return r;
+    bool locked = r == 0;
+    if (locked) owner = top->tid;
+    struct pi_ctx c = {fs->m, p};
+    struct futex_pi_env env = pi_env(&c);
+    if (!locked && (r = futex_pi_attach(&fs->tab, o->uaddr2, owner, &env))) return r;
+    r = futex_requeue_pi(&fs->tab, o->uaddr, o->uaddr2, nr_requeue, locked, owner, &env, out);
     if (r > 0) timer_kick(fs); /* requeued waiters keep their deadlines */
     return r;
 }
@@ -489,6 +536,7 @@ void fsvc_thread_exit(struct task *t) {
     struct futex_woken out = {0};
     struct answers as;
     pthread_mutex_lock(&fs->lock);
+    t->futex_exited = true; /* no new waiter attaches to it (thread_alive) */
     size_t n = futex_pi_words(&fs->tab, NULL, 0);
     uint64_t *addrs = n ? malloc(n * sizeof *addrs) : NULL;
     /* collected first: a hand-over may free its word's queue */

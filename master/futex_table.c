@@ -37,6 +37,7 @@ static int woken_push(struct futex_woken *out, struct futex_waiter *w) {
 void futex_table_init(struct futex_table *t) {
     memset(t, 0, sizeof *t);
     u64map_init(&t->queues);
+    u64map_init(&t->pi_blocked);
 }
 
 void futex_table_fini(struct futex_table *t) {
@@ -49,6 +50,7 @@ void futex_table_fini(struct futex_table *t) {
         free(q);
     }
     u64map_fini(&t->queues);
+    u64map_fini(&t->pi_blocked);
     free(t->heap);
     memset(t, 0, sizeof *t);
 }
@@ -156,8 +158,19 @@ static void q_put(struct futex_table *t, struct futex_queue *q) {
     free(q);
 }
 
+/* A PI waiter is found by its tid when a chain of owners passes
+ * through its thread (futex_pi_chain). */
+static int pi_index(struct futex_table *t, struct futex_waiter *w) {
+    return u64map_put(&t->pi_blocked, w->tid, w) ? -ENOMEM : 0;
+}
+
+static void pi_unindex(struct futex_table *t, struct futex_waiter *w) {
+    if (u64map_get(&t->pi_blocked, w->tid) == w) u64map_del(&t->pi_blocked, w->tid);
+}
+
 /* Takes w off its queue and the heap; the queue may be freed after. */
 static void detach(struct futex_table *t, struct futex_waiter *w) {
+    if (w->pi) pi_unindex(t, w);
     if (w->deadline != FUTEX_NO_DEADLINE) heap_del(t, w);
     q_unlink(w->q, w);
     t->nwaiters--;
@@ -199,6 +212,11 @@ static int enqueue(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
         q_put(t, q);
         return -ENOMEM;
     }
+    if (pi && pi_index(t, w)) {
+        if (deadline != FUTEX_NO_DEADLINE) heap_del(t, w);
+        q_put(t, q);
+        return -ENOMEM;
+    }
     q_append(q, w);
     t->nwaiters++;
     return 0;
@@ -222,9 +240,37 @@ int futex_wait_requeue_pi(struct futex_table *t, struct futex_waiter *w, uint64_
     return 0;
 }
 
-int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
-                       uint64_t deadline) {
+int futex_pi_attach(const struct futex_table *t, uint64_t addr, uint32_t owner,
+                    const struct futex_pi_env *env) {
+    /* with PI waiters queued, Linux attaches to the lock's PI state,
+     * whose owner was checked by the first of them */
+    if (q_is_pi(u64map_get(&t->queues, addr))) return 0;
+    return env->alive(env->ctx, owner) ? 0 : -ESRCH;
+}
+
+int futex_pi_chain(const struct futex_table *t, uint32_t waiter, uint64_t addr, uint32_t owner,
+                   const struct futex_pi_env *env) {
+    uint32_t task = owner;
+    for (int depth = 1; task; depth++) {
+        if (task == waiter || depth > FUTEX_PI_MAX_DEPTH) return -EDEADLK;
+        const struct futex_waiter *blocked = u64map_get(&t->pi_blocked, task);
+        if (!blocked) return 0; /* task runs: the chain ends */
+        /* a cycle through addr that waiter is not on: Linux reports it too */
+        if (blocked->addr == addr) return -EDEADLK;
+        task = env->owner(env->ctx, blocked->addr);
+    }
+    return 0;
+}
+
+int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t owner,
+                       uint64_t deadline, const struct futex_pi_env *env) {
     if ((addr & 3) || w->q) return -EINVAL;
+    /* Linux finds no PI state behind plain waiters: -EINVAL first */
+    const struct futex_queue *q = u64map_get(&t->queues, addr);
+    if (q && q->head && !q->head->pi) return -EINVAL;
+    int r = futex_pi_attach(t, addr, owner, env);
+    if (!r) r = futex_pi_chain(t, w->tid, addr, owner, env);
+    if (r) return r;
     return enqueue(t, w, addr, FUTEX_BITSET_ANY, deadline, true);
 }
 
@@ -337,7 +383,8 @@ int futex_requeue_pi_top(const struct futex_table *t, uint64_t addr, uint64_t ad
 }
 
 int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_requeue,
-                     bool top_locked, uint32_t owner, struct futex_woken *out) {
+                     bool top_locked, uint32_t owner, const struct futex_pi_env *env,
+                     struct futex_woken *out) {
     struct futex_queue *q = q_get(t, addr, false);
     if (!q || !q->head) return 0;
     int count = 0, r = 0;
@@ -358,14 +405,12 @@ int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int n
             r = -EINVAL;
             break;
         }
-        if (w->tid == owner) {
-            r = -EDEADLK;
-            break;
-        }
+        if ((r = futex_pi_chain(t, w->tid, addr2, owner, env))) break;
         if (!q2 && !(q2 = q_get(t, addr2, true))) {
             r = -ENOMEM;
             break;
         }
+        if ((r = pi_index(t, w))) break;
         /* a PI waiter of addr2 now, its deadline kept */
         q_unlink(q, w);
         w->requeue_pi = false;
@@ -373,6 +418,7 @@ int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int n
         q_append(q2, w);
         count++;
     }
+    if (q2) q_put(t, q2); /* made for a waiter that did not come */
     q_put(t, q);
     return r ? r : count;
 }

@@ -57,6 +57,7 @@ void futex_woken_fini(struct futex_woken *w);
 
 struct futex_table {
     struct u64map queues;       /* addr -> struct futex_queue * */
+    struct u64map pi_blocked;   /* tid -> its PI waiter (a thread waits once): the owner chains */
     struct futex_waiter **heap; /* min-heap on deadline, timed waiters only */
     size_t nheap, capheap;
     size_t nwaiters;
@@ -101,12 +102,34 @@ int futex_wake_op(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_w
  * caller reads and changes it under the page (taking a free lock,
  * setting FUTEX_WAITERS before queueing, writing the new owner at a
  * hand-off). The table keeps who waits, in FIFO order (Linux orders by
- * priority; nothing here boosts one). */
-/* FUTEX_LOCK_PI that found the lock held: w waits for it on addr.
- * 0 (queued), -EINVAL (misaligned, already waiting, or plain waiters
- * on addr), -ENOMEM. */
-int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr,
-                       uint64_t deadline);
+ * priority; nothing here boosts one), and checks a held lock's owner as
+ * Linux does, through what the caller knows: */
+struct futex_pi_env {
+    /* the owner tid in the PI word at addr; 0: none, or unreadable */
+    uint32_t (*owner)(void *ctx, uint64_t addr);
+    /* whether tid is a live thread of the guest, not on its way out */
+    bool (*alive)(void *ctx, uint32_t tid);
+    void *ctx;
+};
+/* Linux's max_lock_depth: a longer chain of owners is -EDEADLK. */
+#define FUTEX_PI_MAX_DEPTH 1024
+/* Linux's attach_to_pi_owner: the first waiter of a held lock (no PI
+ * waiter on addr yet) needs owner to be a live thread. 0 or -ESRCH. */
+int futex_pi_attach(const struct futex_table *t, uint64_t addr, uint32_t owner,
+                    const struct futex_pi_env *env);
+/* Linux's deadlock detection (rt_mutex's full chain walk) for thread
+ * waiter about to wait for the lock at addr that owner holds: follows
+ * owner, the owner of the lock it waits for, and so on. -EDEADLK if the
+ * chain comes back to waiter or to addr, or is longer than
+ * FUTEX_PI_MAX_DEPTH (so any input ends); 0 if it ends. */
+int futex_pi_chain(const struct futex_table *t, uint32_t waiter, uint64_t addr, uint32_t owner,
+                   const struct futex_pi_env *env);
+/* FUTEX_LOCK_PI that found the lock held by owner: w (w->tid: its
+ * thread) waits for it on addr. 0 (queued), -EINVAL (misaligned,
+ * already waiting, or plain waiters on addr), -ESRCH (futex_pi_attach),
+ * -EDEADLK (futex_pi_chain), -ENOMEM. */
+int futex_lock_pi_wait(struct futex_table *t, struct futex_waiter *w, uint64_t addr, uint32_t owner,
+                       uint64_t deadline, const struct futex_pi_env *env);
 /* FUTEX_UNLOCK_PI's hand-off: the first PI waiter of addr leaves the
  * table with result 0 (into out: it owns the lock now; the caller writes
  * its tid into the word); NULL if none waits. *more: others still wait. */
@@ -134,18 +157,21 @@ int futex_wait_requeue_pi(struct futex_table *t, struct futex_waiter *w, uint64_
 int futex_requeue_pi_top(const struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_wake,
                          int nr_requeue, bool cmp_ok, struct futex_waiter **top,
                          struct futex_woken *out);
-/* Second step, after the caller tried the lock at addr2 for top:
- * top_locked: top has it (it leaves the table woken, result 0: it owns
- * the lock); else top is requeued like the others. Then up to
- * nr_requeue more waiters (nr_requeue + 1 in all when top was not
- * woken) move to addr2 as PI waiters (requeued set; deadlines kept), in
- * order. owner: the tid owning the lock now (a waiter with that tid
- * stops the requeue with -EDEADLK, as Linux's deadlock check: it would
- * wait for itself; it stays on addr). Returns woken + requeued, or
- * -EINVAL (a waiter met that is a plain one or waits for another PI
- * lock: what was done stays done, as in Linux), -EDEADLK, -ENOMEM. */
+/* Second step, after the caller tried the lock at addr2 for top (and
+ * checked its owner: futex_pi_attach): top_locked: top has it (it
+ * leaves the table woken, result 0: it owns the lock); else top is
+ * requeued like the others. Then up to nr_requeue more waiters
+ * (nr_requeue + 1 in all when top was not woken) move to addr2 as PI
+ * waiters (requeued set; deadlines kept), in order. owner: the tid
+ * owning the lock now; a waiter whose wait would close a cycle of
+ * owners (futex_pi_chain: the owner itself, or one it waits for) stops
+ * the requeue with -EDEADLK, as Linux's; it stays on addr. Returns
+ * woken + requeued, or -EINVAL (a waiter met that is a plain one or
+ * waits for another PI lock: what was done stays done, as in Linux),
+ * -EDEADLK, -ENOMEM. */
 int futex_requeue_pi(struct futex_table *t, uint64_t addr, uint64_t addr2, int nr_requeue,
-                     bool top_locked, uint32_t owner, struct futex_woken *out);
+                     bool top_locked, uint32_t owner, const struct futex_pi_env *env,
+                     struct futex_woken *out);
 /* The words PI waiters wait on: how many, the first max of them into
  * out (a thread's exit looks for the locks it held among them). */
 size_t futex_pi_words(const struct futex_table *t, uint64_t *out, size_t max);

@@ -133,7 +133,8 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
  * (Linux returns EWOULDBLOCK then rather than restart). */
 bool fsvc_cancel(struct master *m, struct fsvc_wait *rec, int64_t *answer);
 /* process_cluster_ops.thread_exit: the PI locks t holds with waiters
- * queued go to the first waiter of each. */
+ * queued go to the first waiter of each, and from then on no new
+ * waiter takes t for a lock's live owner (-ESRCH). */
 void fsvc_thread_exit(struct task *t);
 
 /* dir_service.c */

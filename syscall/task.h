@@ -177,6 +177,10 @@ struct task {
     _Atomic uint64_t sigwait_set;
     int host_tid; /* the host thread running it (the guest tid on a lone node) */
     bool proxy;   /* the master's stand-in for a thread on another node: runs no guest code */
+    /* A cluster's master: this thread's exit gave up its PI locks
+     * (master/futex_svc.c, under its table's lock); from then on no
+     * FUTEX_LOCK_PI waits for it as an owner (Linux's -ESRCH). */
+    bool futex_exited;
     /* A proxy's call in progress: the guest buffers its node shipped
      * (syscall/sc_bufs.h), looked up before guest memory; NULL: none. */
     struct sc_bufs *bufs;

@@ -68,6 +68,9 @@ guest_program(pi_owner_exit_threads SRC pi_owner_exit_threads.c)
 # The requeue-PI pair (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI) by raw calls: a
 # condition variable over a PI lock, errors, timeouts, signals, an owner's exit
 guest_program(requeue_pi_threads SRC requeue_pi_threads.c)
+# PI futexes: deadlock detection through the chain of owners (EDEADLK for an ABBA
+# pair and a ring of three, none for an open chain), owners that are no live thread (ESRCH)
+guest_program(pi_deadlock_threads SRC pi_deadlock_threads.c)
 guest_program(hint_groups SRC hint_groups.c FLAGS -I${CMAKE_SOURCE_DIR}/include)
 # ... marked by a thread that is not the main one, and a group claimed before its threads
 guest_program(hint_spawn_threads SRC hint_spawn_threads.c FLAGS -I${CMAKE_SOURCE_DIR}/include)

@@ -1,7 +1,8 @@
 /* The master's futex table: wait/wake order and counts, bitsets, requeue
  * limits, the WAKE_OP encoding (checked against the host kernel),
- * deadlines, cancellation, PI lock waiters, the requeue-PI pair, and
- * growth without a fixed size. */
+ * deadlines, cancellation, PI lock waiters (deadlock detection through
+ * the chain of owners, dead owners), the requeue-PI pair, and growth
+ * without a fixed size. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -21,9 +22,51 @@ static struct futex_table t;
 static struct futex_woken out;
 static struct futex_waiter w[8];
 
+/* The guest as the table asks about it (struct futex_pi_env): the owner
+ * in each PI word, by address (locks at CHAIN and above belong to
+ * thread CHAIN_TID + their index), and the one tid that is no live
+ * thread. */
+#define CHAIN      0x100000ull
+#define CHAIN_TID  1000u
+#define LIVE_OWNER 999u
+#define NO_THREAD  0x3ffffff0u
+static struct fake_guest {
+    uint64_t addr[8];
+    uint32_t owner[8];
+    size_t n;
+    size_t owner_reads;
+} g;
+
+static uint32_t fake_owner(void *ctx, uint64_t addr) {
+    struct fake_guest *f = ctx;
+    f->owner_reads++;
+    if (addr >= CHAIN) return CHAIN_TID + (uint32_t)((addr - CHAIN) / 4);
+    for (size_t i = 0; i < f->n; i++)
+        if (f->addr[i] == addr) return f->owner[i];
+    return 0;
+}
+
+static bool fake_alive(void *ctx, uint32_t tid) {
+    (void)ctx;
+    return tid != NO_THREAD;
+}
+
+static const struct futex_pi_env env = {fake_owner, fake_alive, &g};
+
+static void set_owner(uint64_t addr, uint32_t tid) {
+    for (size_t i = 0; i < g.n; i++)
+        if (g.addr[i] == addr) {
+            g.owner[i] = tid;
+            return;
+        }
+    g.addr[g.n] = addr;
+    g.owner[g.n++] = tid;
+}
+
 static void reset(void) {
     futex_table_fini(&t);
     futex_table_init(&t);
+    memset(&g, 0, sizeof g);
     memset(w, 0, sizeof w);
     for (int i = 0; i < 8; i++)
         w[i].id = (uint64_t)i;
@@ -287,9 +330,12 @@ static void test_pi(void) {
     CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more)); /* nobody waits */
     CU_ASSERT_FALSE(more);
     for (int i = 0; i < 3; i++)
-        CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[i], A, i == 1 ? 50 : FUTEX_NO_DEADLINE), 0);
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, FUTEX_NO_DEADLINE), -EINVAL); /* waiting */
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A + 2, FUTEX_NO_DEADLINE), -EINVAL);
+        CU_ASSERT_EQUAL(
+            futex_lock_pi_wait(&t, &w[i], A, LIVE_OWNER, i == 1 ? 50 : FUTEX_NO_DEADLINE, &env), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, LIVE_OWNER, FUTEX_NO_DEADLINE, &env),
+                    -EINVAL); /* waiting */
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A + 2, LIVE_OWNER, FUTEX_NO_DEADLINE, &env),
+                    -EINVAL);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 3);
     /* the PI words (a thread's exit looks there), not the plain ones */
     uint64_t words[4] = {0};
@@ -321,12 +367,12 @@ static void test_pi(void) {
     CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more));
     /* a cancelled waiter is never handed the lock; the word's queue is
      * plain again once its PI waiters are gone */
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[3], A, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[3], A, LIVE_OWNER, FUTEX_NO_DEADLINE, &env), 0);
     CU_ASSERT_TRUE(futex_cancel(&t, &w[3]));
     CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more));
     CU_ASSERT_EQUAL(wait_on(4, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
     CU_ASSERT_PTR_NULL(futex_unlock_pi(&t, A, &out, &more)); /* a plain waiter: no owner */
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A, FUTEX_NO_DEADLINE), -EINVAL);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], A, LIVE_OWNER, FUTEX_NO_DEADLINE, &env), -EINVAL);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
 }
 
@@ -345,7 +391,7 @@ static void test_requeue_pi_errors(void) {
     CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A + 2, B, FUTEX_NO_DEADLINE, true), -EINVAL);
     CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A, B + 1, FUTEX_NO_DEADLINE, true), -EINVAL);
     CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], A, B, FUTEX_NO_DEADLINE, false), -EAGAIN);
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[1], C, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[1], C, LIVE_OWNER, FUTEX_NO_DEADLINE, &env), 0);
     CU_ASSERT_EQUAL(futex_wait_requeue_pi(&t, &w[0], C, B, FUTEX_NO_DEADLINE, true), -EINVAL);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
     /* CMP_REQUEUE_PI's checks, before any waiter is looked at */
@@ -399,7 +445,7 @@ static void test_requeue_pi(void) {
     /* the lock was free: the first is woken owning it, two more move */
     CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 2, true, &top, &out), 0);
     CU_ASSERT_PTR_EQUAL(top, &w[0]);
-    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 2, true, top->tid, &out), 3);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 2, true, top->tid, &env, &out), 3);
     CU_ASSERT_STRING_EQUAL(woken_ids(), "0");
     CU_ASSERT_EQUAL(w[0].result, 0);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
@@ -426,12 +472,12 @@ static void test_requeue_pi(void) {
     /* a held lock: nobody woken, nr_requeue + 1 moved, behind the
      * lock's own waiters */
     out.n = 0;
-    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[5], B, LIVE_OWNER, FUTEX_NO_DEADLINE, &env), 0);
     CU_ASSERT_EQUAL(wait_rq(4, A, B, FUTEX_NO_DEADLINE), 0);
     CU_ASSERT_EQUAL(wait_rq(6, A, B, FUTEX_NO_DEADLINE), 0);
     CU_ASSERT_EQUAL(futex_requeue_pi_top(&t, A, B, 1, 1, true, &top, &out), 0);
     CU_ASSERT_PTR_EQUAL(top, &w[3]);
-    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 1, false, 999, &out), 2);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, 1, false, 999, &env, &out), 2);
     CU_ASSERT_EQUAL(out.n, 0);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
     CU_ASSERT_EQUAL(futex_waiters(&t, B), 3);
@@ -442,13 +488,13 @@ static void test_requeue_pi(void) {
     /* a waiter that owns the lock stops the requeue (EDEADLK) and stays */
     out.n = 0;
     CU_ASSERT_EQUAL(wait_rq(7, A, B, FUTEX_NO_DEADLINE), 0);
-    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, w[7].tid, &out), -EDEADLK);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, w[7].tid, &env, &out), -EDEADLK);
     CU_ASSERT_EQUAL(futex_waiters(&t, B), 1); /* w[6] moved first */
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
     CU_ASSERT_TRUE(w[7].requeue_pi);
     /* one for another lock stops it with EINVAL, what was done stays */
     CU_ASSERT_EQUAL(wait_rq(2, A, C, FUTEX_NO_DEADLINE), 0);
-    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, 999, &out), -EINVAL);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, 999, &env, &out), -EINVAL);
     CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
     CU_ASSERT_EQUAL(futex_waiters(&t, A), 1);
     /* a cancelled moved waiter still says it was moved (a signal then
@@ -463,6 +509,152 @@ static void test_requeue_pi(void) {
     CU_ASSERT_EQUAL(wait_on(7, A, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
     CU_ASSERT_FALSE(w[7].requeued || w[7].requeue_pi || w[7].pi);
     CU_ASSERT_TRUE(futex_cancel(&t, &w[7]));
+}
+
+#define D 0x4000ull
+
+/* Thread tid, with record w[i], asks for the PI lock at addr, held by
+ * the owner its word names. */
+static int lock_as(int i, uint32_t tid, uint64_t addr) {
+    w[i].tid = tid;
+    return futex_lock_pi_wait(&t, &w[i], addr, fake_owner(&g, addr), FUTEX_NO_DEADLINE, &env);
+}
+
+/* Linux's deadlock detection: the waiter whose wait would close a cycle
+ * of owners (two threads, three) gets -EDEADLK and is not queued;
+ * nobody else does, and one at the end of a chain that does not come
+ * back waits. */
+static void test_pi_deadlock(void) {
+    bool more;
+    /* two: 1 holds A and waits for B, 2 holds B and asks for A */
+    reset();
+    set_owner(A, 1);
+    set_owner(B, 2);
+    CU_ASSERT_EQUAL(lock_as(0, 1, B), 0);
+    CU_ASSERT_EQUAL(lock_as(1, 2, A), -EDEADLK);
+    CU_ASSERT_PTR_NULL(w[1].q);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_EQUAL(lock_as(2, 3, A), 0); /* a third thread only waits */
+    CU_ASSERT_EQUAL(lock_as(3, 4, B), 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
+    /* once B is handed to 1, which waits no more, 2 may wait for A */
+    CU_ASSERT_PTR_EQUAL(futex_unlock_pi(&t, B, &out, &more), &w[0]);
+    set_owner(B, 1);
+    CU_ASSERT_EQUAL(lock_as(1, 2, A), 0);
+
+    /* three in a ring, closed by whoever comes last: 3 waits for A (1
+     * holds it), 1 for B (2's), then 2 asks for C (3's) */
+    reset();
+    set_owner(A, 1);
+    set_owner(B, 2);
+    set_owner(C, 3);
+    CU_ASSERT_EQUAL(lock_as(0, 3, A), 0);
+    CU_ASSERT_EQUAL(lock_as(1, 1, B), 0);
+    CU_ASSERT_EQUAL(lock_as(2, 2, C), -EDEADLK);
+    CU_ASSERT_EQUAL(futex_waiters(&t, C), 0);
+    CU_ASSERT_EQUAL(lock_as(3, 4, A), 0); /* a fourth thread waits for any */
+    CU_ASSERT_EQUAL(lock_as(4, 5, B), 0);
+    CU_ASSERT_EQUAL(lock_as(5, 6, C), 0);
+    /* a wait that ends (a timeout, a signal) opens the ring */
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[0]));
+    CU_ASSERT_EQUAL(lock_as(2, 2, C), 0);
+
+    /* an open chain: 4 asks for A, 1 (its owner) waits for B, 2 for C,
+     * and 3, C's owner, waits for nothing */
+    reset();
+    set_owner(A, 1);
+    set_owner(B, 2);
+    set_owner(C, 3);
+    CU_ASSERT_EQUAL(lock_as(0, 1, B), 0);
+    CU_ASSERT_EQUAL(lock_as(1, 2, C), 0);
+    CU_ASSERT_EQUAL(lock_as(2, 4, A), 0);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A) + futex_waiters(&t, B) + futex_waiters(&t, C), 3);
+    /* ... until 3 asks for a lock of one on it, anywhere along it */
+    CU_ASSERT_EQUAL(lock_as(3, 3, A), -EDEADLK);
+    set_owner(D, 4);
+    CU_ASSERT_EQUAL(lock_as(3, 3, D), -EDEADLK);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A) + futex_waiters(&t, D), 1);
+}
+
+/* The walk ends on any input: a cycle the waiter is not on (words that
+ * say so; Linux reports it too, as the lock asked for met again or past
+ * its depth bound), and a chain longer than FUTEX_PI_MAX_DEPTH. */
+static void test_pi_chain_bounded(void) {
+    reset();
+    /* 1 waits for B, whose word then names 1 itself */
+    set_owner(B, 2);
+    CU_ASSERT_EQUAL(lock_as(0, 1, B), 0);
+    set_owner(B, 1);
+    g.owner_reads = 0;
+    CU_ASSERT_EQUAL(futex_pi_chain(&t, 9, A, 1, &env), -EDEADLK);
+    CU_ASSERT_EQUAL(g.owner_reads, FUTEX_PI_MAX_DEPTH);
+    /* the chain meets A again: 2 waits for A, whose word then names 1,
+     * which waits for B of 2 */
+    set_owner(B, 2);
+    set_owner(A, 5);
+    CU_ASSERT_EQUAL(lock_as(1, 2, A), 0);
+    set_owner(A, 1);
+    g.owner_reads = 0;
+    CU_ASSERT_EQUAL(futex_pi_chain(&t, 9, A, 1, &env), -EDEADLK);
+    CU_ASSERT_EQUAL(g.owner_reads, 1);
+
+    /* thread CHAIN_TID + i holds the lock at CHAIN + 4 i and waits for
+     * the next; the last one runs */
+    reset();
+    size_t n = FUTEX_PI_MAX_DEPTH + 1;
+    struct futex_waiter *cw = calloc(n, sizeof *cw);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cw);
+    int failed = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        cw[i].tid = CHAIN_TID + (uint32_t)i;
+        uint64_t next = CHAIN + 4 * (i + 1);
+        failed |=
+            futex_lock_pi_wait(&t, &cw[i], next, fake_owner(&g, next), FUTEX_NO_DEADLINE, &env);
+    }
+    CU_ASSERT_EQUAL(failed, 0);
+    CU_ASSERT_EQUAL(lock_as(0, 1, CHAIN + 4), 0);    /* FUTEX_PI_MAX_DEPTH owners */
+    CU_ASSERT_EQUAL(lock_as(1, 2, CHAIN), -EDEADLK); /* one more */
+    reset();
+    free(cw);
+}
+
+/* Linux's attach_to_pi_owner: the first waiter of a lock whose word
+ * names no live thread gets -ESRCH and is not queued; plain waiters on
+ * the word are -EINVAL first. */
+static void test_pi_owner_alive(void) {
+    reset();
+    CU_ASSERT_EQUAL(futex_pi_attach(&t, A, NO_THREAD, &env), -ESRCH);
+    CU_ASSERT_EQUAL(futex_pi_attach(&t, A, LIVE_OWNER, &env), 0);
+    w[0].tid = 1;
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, NO_THREAD, FUTEX_NO_DEADLINE, &env), -ESRCH);
+    CU_ASSERT_PTR_NULL(w[0].q);
+    CU_ASSERT_EQUAL(futex_waiters(&t, A), 0);
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[0], A, LIVE_OWNER, FUTEX_NO_DEADLINE, &env), 0);
+    CU_ASSERT_EQUAL(wait_on(1, B, FUTEX_BITSET_ANY, FUTEX_NO_DEADLINE), 0);
+    w[2].tid = 2;
+    CU_ASSERT_EQUAL(futex_lock_pi_wait(&t, &w[2], B, NO_THREAD, FUTEX_NO_DEADLINE, &env), -EINVAL);
+}
+
+/* CMP_REQUEUE_PI's waiters: one whose wait for the lock would close a
+ * cycle of owners stops the requeue with -EDEADLK and stays; those
+ * before it are moved. */
+static void test_requeue_pi_deadlock(void) {
+    reset();
+    /* 2 holds B and waits for C, held by w[0]'s thread (100) */
+    set_owner(B, 2);
+    set_owner(C, 100);
+    CU_ASSERT_EQUAL(lock_as(5, 2, C), 0);
+    CU_ASSERT_EQUAL(wait_rq(1, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(wait_rq(0, A, B, FUTEX_NO_DEADLINE), 0);
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, 2, &env, &out), -EDEADLK);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 1);
+    CU_ASSERT_EQUAL(w[1].addr, B);
+    CU_ASSERT_TRUE(w[0].requeue_pi && !w[0].requeued && w[0].addr == A);
+    CU_ASSERT_EQUAL(out.n, 0);
+    /* once 2 waits no more, it may be requeued too */
+    CU_ASSERT_TRUE(futex_cancel(&t, &w[5]));
+    CU_ASSERT_EQUAL(futex_requeue_pi(&t, A, B, INT_MAX, false, 2, &env, &out), 1);
+    CU_ASSERT_EQUAL(futex_waiters(&t, B), 2);
 }
 
 static void test_deadline_heap_random(void) {
@@ -562,6 +754,12 @@ void test_register(void) {
     CU_add_test(s, "PI locks: hand-off order, timeouts, no mixing", test_pi);
     CU_add_test(s, "requeue-PI: errors, and plain ops refuse its waiters", test_requeue_pi_errors);
     CU_add_test(s, "requeue-PI: take a free lock, requeue behind a held one", test_requeue_pi);
+    CU_add_test(s, "PI deadlocks: the waiter closing a cycle of owners, nobody else",
+                test_pi_deadlock);
+    CU_add_test(s, "PI deadlocks: the chain walk ends on any input", test_pi_chain_bounded);
+    CU_add_test(s, "PI owners: not a live thread is -ESRCH", test_pi_owner_alive);
+    CU_add_test(s, "requeue-PI: a waiter closing a cycle stops the requeue",
+                test_requeue_pi_deadlock);
     CU_add_test(s, "deadline heap, random", test_deadline_heap_random);
     CU_add_test(s, "cancel a lost node's waiters", test_cancel_node);
     CU_add_test(s, "no fixed size", test_no_fixed_size);

@@ -5,7 +5,8 @@
  * cycle (two threads each holding the lock the other wants, or three in
  * a ring) gets EDEADLK at once and nobody else does; a chain that does
  * not come back blocks as usual and ends with every lock handed over.
- * TRYLOCK_PI never walks the chain. A lock word whose owner tid is no
+ * TRYLOCK_PI never walks the chain; CMP_REQUEUE_PI walks it for each
+ * waiter it would move (EDEADLK, the waiter stays where it was). A lock word whose owner tid is no
  * live thread (a tid no thread can have, one that exited) is ESRCH for
  * LOCK_PI, LOCK_PI2, TRYLOCK_PI and CMP_REQUEUE_PI, which leave
  * FUTEX_WAITERS set in it, as Linux does. Timed locks keep a wrong
@@ -212,6 +213,61 @@ static void chain(void) {
            load(&A) == 0 && load(&B) == 0 && load(&C) == 0);
 }
 
+/* Until a requeue-PI waiter is first on cv (a plain wake of it is
+ * refused). */
+static void until_rq_queued(uint32_t *cv) {
+    while (futex(cv, FUTEX_WAKE | PRIV, 1, NULL, NULL, 0) != -1 || errno != EINVAL)
+        usleep(1000);
+}
+
+/* --- a requeue into a cycle -------------------------------------------- */
+
+static uint32_t rcv;
+
+struct rq_holder {
+    uint32_t holding;
+    long ret; /* 0 or -errno */
+};
+
+/* Holds C, waits on rcv to be requeued to B (2 s at most), lets go. */
+static void *rq_holder_main(void *arg) {
+    struct rq_holder *h = arg;
+    pi_lock(&C);
+    store(&h->holding, 1);
+    struct timespec ts = in_ms(CLOCK_MONOTONIC, 2000);
+    h->ret = futex(&rcv, FUTEX_WAIT_REQUEUE_PI | PRIV, 0, &ts, &B, 0) ? -errno : 0;
+    if (h->ret == 0) pi_unlock(&B);
+    pi_unlock(&C);
+    return NULL;
+}
+
+/* CMP_REQUEUE_PI checks each waiter it moves as LOCK_PI would: thread 1
+ * holds C and waits on rcv for B, thread 2 holds B and waits for C, so
+ * moving thread 1 to B would close a cycle: EDEADLK, and thread 1 stays
+ * on rcv (until its timeout). */
+static void requeue_cycle(void) {
+    struct rq_holder h = {0};
+    struct link l = {.own = &B, .want = &C};
+    pthread_t th1, th2;
+    CHECK(pthread_create(&th1, NULL, rq_holder_main, &h) == 0);
+    while (!load(&h.holding))
+        usleep(1000);
+    until_rq_queued(&rcv);
+    start_links(&l, &th2, 1);
+    block_on(&l);
+    long r = futex(&rcv, FUTEX_CMP_REQUEUE_PI | PRIV, 1, (void *)1L, &B, 0);
+    int e = errno;
+    long wr = futex(&rcv, FUTEX_WAKE | PRIV, 1, NULL, NULL, 0);
+    int we = errno;
+    pthread_join(th1, NULL);
+    join_links(&th2, 1);
+    printf("requeue into a cycle: cmp_requeue_pi %s, the waiter still on its word (plain wake "
+           "%s), its wait %s\n",
+           ename(r, e), ename(wr, we), ename(h.ret, (int)-h.ret));
+    printf("requeue into a cycle: thread 2 got C once thread 1 let go: %s\n", ename(l.ret, l.err));
+    printf("requeue into a cycle: all free at the end %d\n", load(&B) == 0 && load(&C) == 0);
+}
+
 /* --- owners that are no live thread ------------------------------------ */
 
 static uint32_t word, cv;
@@ -260,9 +316,7 @@ static void requeue_to_bogus(const char *who) {
     long wret = 1;
     pthread_t th;
     CHECK(pthread_create(&th, NULL, rq_waiter, &wret) == 0);
-    /* queued once a plain wake of its word is refused */
-    while (futex(&cv, FUTEX_WAKE | PRIV, 1, NULL, NULL, 0) != -1 || errno != EINVAL)
-        usleep(1000);
+    until_rq_queued(&cv);
     store(&word, BOGUS);
     long r = futex(&cv, FUTEX_CMP_REQUEUE_PI | PRIV, 1, (void *)1L, &word, 0);
     int e = errno;
@@ -308,6 +362,7 @@ int main(void) {
     abba();
     ring();
     chain();
+    requeue_cycle();
     dead_owners("main");
     pthread_t th;
     CHECK(pthread_create(&th, NULL, dead_owners_thread, "thread") == 0);

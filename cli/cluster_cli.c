@@ -189,6 +189,11 @@ static struct net_emul_config emul_of(const struct shoal_config *conf) {
             conf->network.latency_mode == CONFIG_LATENCY_ADDED ? NET_EMUL_ADDED : NET_EMUL_TOTAL};
 }
 
+/* network.max_queue_mb as cluster_timeouts.max_queue_bytes (0: no cap) */
+static uint64_t queue_bytes(const struct shoal_config *conf) {
+    return conf->network.max_queue_mb ? conf->network.max_queue_mb << 20 : UINT64_MAX;
+}
+
 static _Noreturn void run_slave(const struct cluster_args *ca) {
     char host[256];
     struct slave_config sc = {.port = 0};
@@ -196,6 +201,7 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     load_config(ca, &conf);
     sc.emul = emul_of(&conf);
     sc.heartbeat_ms = (unsigned)conf.network.heartbeat_ms;
+    sc.max_queue_bytes = queue_bytes(&conf);
     sc.connect_timeout_ms = (unsigned)conf.network.connect_timeout_ms;
     if (!ca->connect || split_addr(ca->connect, host, sizeof host, &sc.port))
         die_usage("slave needs --connect ADDR:PORT%s", "");
@@ -299,7 +305,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .timeouts = {.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms
                                                     : (unsigned)conf.network.peer_timeout_ms,
                      .join_ms = ca->join_timeout_ms,
-                     .heartbeat_ms = (unsigned)conf.network.heartbeat_ms},
+                     .heartbeat_ms = (unsigned)conf.network.heartbeat_ms,
+                     .max_queue_bytes = queue_bytes(&conf)},
     };
     char host[256], dir[PATH_MAX], keyfile[PATH_MAX + 8];
     /* $TMPDIR as mkdtemp users expect (tests give each run its own) */

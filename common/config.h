@@ -54,6 +54,7 @@ struct shoal_config {
         uint64_t handshake_timeout_ms;
         uint64_t heartbeat_ms;    /* 0: none */
         uint64_t peer_timeout_ms; /* 0: never */
+        uint64_t max_queue_mb;    /* per peer; 0: no cap */
     } network;
     struct {
         bool page_events;         /* --stats records every remote page fault */

@@ -87,6 +87,9 @@ static const struct config_key keys[] = {
             "interval of keep-alive messages on idle links; 0: none"),
     NUM_KEY(network, peer_timeout_ms, CONFIG_DURATION, "10000", 0, 3600000, "ms",
             "silence after which a peer counts as lost and the run ends; 0: never"),
+    NUM_KEY(network, max_queue_mb, CONFIG_INT, "1024", 0, 1048576, "MiB",
+            "bytes queued for one peer at most: a peer that stops reading is dropped (the run "
+            "ends naming it) instead of growing this node's memory; 0: no cap"),
 
     BOOL_KEY(stats, page_events, "off",
              "--stats records each remote page fault (time, node, page, kind) in "

@@ -21,7 +21,10 @@ struct cluster_timeouts {
     unsigned join_ms;      /* all slaves joined and set up (default 30000) */
     unsigned peer_ms;      /* silence that means a node is lost (default 5000) */
     unsigned heartbeat_ms; /* keep-alive interval (default 500) */
-    unsigned exit_ms;      /* at the end, slaves get this long to go (default 2000) */
+    /* bytes queued per peer at most (net_config.max_queue_bytes); 0:
+     * NET_MAX_QUEUE_DEFAULT, UINT64_MAX: no cap */
+    uint64_t max_queue_bytes;
+    unsigned exit_ms; /* at the end, slaves get this long to go (default 2000) */
 };
 
 struct master_config {

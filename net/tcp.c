@@ -159,6 +159,14 @@ static void free_frame_buf(const void *data, size_t len, void *arg) {
     free((void *)data);
 }
 
+/* Whether queueing n more bytes would pass the cap. Under mu. */
+static bool over_cap(struct tcp_conn *t, size_t n) {
+    uint64_t cap = cfg_of(t)->max_queue_bytes;
+    if (!cap) return false;
+    size_t queued = evbuffer_get_length(t->outq) + (t->emq ? evbuffer_get_length(t->emq) : 0);
+    return queued + n > cap;
+}
+
 /* Writes outq to the socket until it is empty or the kernel's buffer is
  * full (then wev resumes on the loop thread). MSG_NOSIGNAL: any thread
  * may be here, and a peer that went away must give EPIPE, not SIGPIPE.
@@ -236,6 +244,14 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
         r = -ENOTCONN;
     } else if (sent == total || t->werr) {
         /* all written, or the connection is failing (the loop closes it) */
+    } else if (over_cap(t, total - sent)) {
+        /* the peer stopped reading: drop it rather than grow without bound */
+        atomic_store(&t->c.state, NET_CONN_CLOSING);
+        snprintf(t->reason, sizeof t->reason,
+                 "peer not reading: over %llu MiB queued for it (network.max_queue_mb)",
+                 (unsigned long long)(cfg_of(t)->max_queue_bytes >> 20));
+        t->report = 1;
+        r = -ENOBUFS;
     } else if (sent) {
         /* the kernel took part of it: the rest waits for wev */
         bool fail =

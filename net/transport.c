@@ -33,6 +33,7 @@ void net_config_defaults(struct net_config *cfg) {
     cfg->connect_timeout_ms = 30000;
     cfg->connect_retry_ms = 200;
     cfg->linger_ms = 1000;
+    cfg->max_queue_bytes = NET_MAX_QUEUE_DEFAULT;
 }
 
 /* libevent's locking must be switched on before the first event_base is

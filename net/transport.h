@@ -104,6 +104,10 @@ struct net_config {
     unsigned connect_timeout_ms;    /* net_node_connect keeps retrying this long */
     unsigned connect_retry_ms;      /* pause between attempts */
     unsigned linger_ms;             /* a closing conn waits this long to flush */
+    /* Bytes queued for one peer (not yet taken by its socket) at most: a
+     * peer that stops reading is dropped with a reason instead of growing
+     * this node's memory without bound. 0: no cap. */
+    uint64_t max_queue_bytes;
     /* Emulated network on every link this node sends on (net/emul.h);
      * all zero (the default): none. */
     struct net_emul_config emul;
@@ -116,7 +120,16 @@ struct net_config {
     void *arg; /* passed to every callback above */
 };
 
+/* max_queue_bytes unless told otherwise: 1 GiB, far above what a run's
+ * synchronous requests and forwarding windows queue (network.max_queue_mb). */
+#define NET_MAX_QUEUE_DEFAULT (1ull << 30)
+
 void net_config_defaults(struct net_config *cfg);
+/* max_queue_bytes from a setting where 0 is the default and UINT64_MAX
+ * no cap. */
+static inline uint64_t net_queue_cap(uint64_t setting) {
+    return !setting ? NET_MAX_QUEUE_DEFAULT : setting == UINT64_MAX ? 0 : setting;
+}
 
 struct net_stats {
     _Atomic uint64_t msgs_tx[NET_MSG_TYPES], msgs_rx[NET_MSG_TYPES];

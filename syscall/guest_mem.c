@@ -37,6 +37,14 @@ static int host_prot(int prot) {
     return gs_host_prot(prot);
 }
 
+/* The host protection of a new mapping: the guest's, or none where a
+ * fault capture keeps page states in the protection (host_protect): its
+ * layout hook opens the pages it holds, so no thread reaches a new page
+ * before the DSM knows it. */
+static int new_prot(const struct guest_space *gs, int prot) {
+    return gs->host_protect ? PROT_NONE : host_prot(prot);
+}
+
 int gs_set_host_prot(struct guest_space *gs, uint64_t start, uint64_t len, int hprot) {
     if (gs->host_protect) return gs->host_protect(gs->host_protect_opaque, start, len, hprot);
     return mprotect(gs->base + start, len, hprot) ? -errno : 0;
@@ -243,7 +251,7 @@ static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, in
         if (n == 0) break; /* past the end of the file: zeros, as Linux maps */
         done += (uint64_t)n;
     }
-    if (mprotect(p, len, host_prot(prot))) {
+    if (mprotect(p, len, new_prot(gs, prot))) {
         int e = errno;
         host_reserve(gs, at, len);
         errno = e;
@@ -321,7 +329,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     }
     layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
     void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
-                                      : mmap(gs->base + at, len, host_prot(prot), hflags,
+                                      : mmap(gs->base + at, len, new_prot(gs, prot), hflags,
                                              anon ? -1 : fd, anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
@@ -350,8 +358,8 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     pthread_rwlock_wrlock(&gs->lock);
     sf_remove(gs, addr, addr + len);
     layout(gs, GS_UNMAPPING, addr, len, 0, GVMA_ANON);
-    void *p =
-        mmap(gs->base + addr, len, host_prot(prot), MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(gs->base + addr, len, new_prot(gs, prot),
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         pthread_rwlock_unlock(&gs->lock);
         return -errno;
@@ -626,7 +634,7 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     uint64_t tail = old + old_len, grow = new_len - old_len;
     if (v.kind == GVMA_ANON && range_in_space(gs, tail, grow) &&
         range_free(gs, tail, tail + grow)) {
-        void *p = mmap(gs->base + tail, grow, host_prot(v.prot),
+        void *p = mmap(gs->base + tail, grow, new_prot(gs, v.prot),
                        MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
             ret = -errno;
@@ -714,7 +722,7 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
     uint64_t old_top = page_up(cur), new_top = page_up(new_brk);
     if (new_top > old_top) {
         if (!range_free(gs, old_top, new_top)) goto out;
-        void *p = mmap(gs->base + old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+        void *p = mmap(gs->base + old_top, new_top - old_top, new_prot(gs, PROT_READ | PROT_WRITE),
                        MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) goto out;
         record(gs, old_top, new_top, PROT_READ | PROT_WRITE, GVMA_BRK);

@@ -7,7 +7,8 @@
 #   guest_native_program(NAME SRC file [LEVELS ...] [ARGS ...] [CLUSTER])
 #
 # CLUSTER: also run at O2 on 2 nodes (and 4 for names with "thread"), as
-# guest_program does; a forked child runs as a lone process on node 0
+# guest_program does, and with the mprotect fallback when named in
+# GUEST_MPROTECT_DEFAULT; a forked child runs as a lone process on node 0
 # (docs/cluster.md).
 function(guest_native_program name)
   cmake_parse_arguments(G "CLUSTER" "SRC" "LEVELS;ARGS" ${ARGN})
@@ -26,6 +27,10 @@ function(guest_native_program name)
         list(APPEND tests guest-n2/${name}/${level})
         if(name MATCHES "thread")
           list(APPEND tests guest-n4/${name}/${level})
+        endif()
+        list(FIND GUEST_MPROTECT_DEFAULT ${name} mp_default)
+        if(SHOAL_MPROTECT_TESTS OR NOT mp_default EQUAL -1)
+          list(APPEND tests guest-mprotect/${name}/${level})
         endif()
       endif()
     endif()
@@ -54,6 +59,13 @@ function(guest_native_program name)
       if(t MATCHES "^guest-interp/")
         set_tests_properties(${t} PROPERTIES LABELS guest-interp
           ENVIRONMENT_MODIFICATION "SHOAL_TEST_ARGS=string_prepend:--interp ")
+      elseif(t MATCHES "^guest-mprotect/")
+        set(nodes 2)
+        if(name MATCHES "thread")
+          set(nodes 4)
+        endif()
+        set_tests_properties(${t} PROPERTIES LABELS guest-mprotect
+          ENVIRONMENT_MODIFICATION "SHOAL_TEST_ARGS=string_prepend:-n ${nodes} --fault-mech mprotect ")
       elseif(t MATCHES "^guest-n([0-9]+)/")
         set_tests_properties(${t} PROPERTIES LABELS guest-n${CMAKE_MATCH_1}
           ENVIRONMENT_MODIFICATION "SHOAL_TEST_ARGS=string_prepend:-n ${CMAKE_MATCH_1} ")

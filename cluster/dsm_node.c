@@ -2,6 +2,7 @@
 #include "cluster/dsm_node.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -296,6 +297,17 @@ int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech 
 int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
                          int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
     return node_init(n, proc, mech, send_req, ctx, true);
+}
+
+bool dsm_node_fatal(const struct dsm_node *n, int r, uint64_t page) {
+    if (r != -ENOMEM) return false;
+    fprintf(stderr, "shoal: cannot change guest page 0x%llx here: %s%s\n",
+            (unsigned long long)(page * DSM_PAGE_SIZE), strerror(-r),
+            by_signal(n) ? " (dsm.fault=mprotect makes a host mapping of every run of pages in "
+                           "another state; vm.max_map_count bounds them: use dsm.fault=uffd, or "
+                           "raise it)"
+                         : "");
+    return true;
 }
 
 void dsm_node_fork_child(struct dsm_node *n) {

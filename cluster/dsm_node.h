@@ -86,6 +86,14 @@ bool dsm_node_page_in_exec(struct dsm_node *n, uint64_t page);
  * lock held by the caller, the child's only thread. */
 void dsm_node_fork_child(struct dsm_node *n);
 
+/* Whether r, the result of a page change here, is one this node cannot
+ * go on from (-ENOMEM: the host refused memory or, with the mprotect
+ * fallback, another mapping: vm.max_map_count): the guest thread waiting
+ * for the page would wait forever. Then it says so on stderr, and the
+ * caller ends the node (a slave: the master reports it lost and ends the
+ * run). */
+bool dsm_node_fatal(const struct dsm_node *n, int r, uint64_t page);
+
 /* Page data arrived for a request: latency bookkeeping. */
 void dsm_node_note_install(struct dsm_node *n, uint64_t page);
 

@@ -88,6 +88,7 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
         page_pool_put(&m->home_pool, buf);
         break;
     }
+    if (dsm_node_fatal(&m->dsm, r, a->page)) master_abort(m, 1);
     if (r && r != -EPROTO)
         log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(a->kind),
                   (unsigned long long)a->page, strerror(-r));
@@ -372,6 +373,7 @@ static void *node0_main(void *arg) {
             if (!r) dirsvc_writeback(m, q->page, 0, buf);
             break;
         }
+        if (dsm_node_fatal(&m->dsm, r, q->page)) master_abort(m, 1);
         if (r && r != -EPROTO)
             log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(q->kind),
                       (unsigned long long)q->page, strerror(-r));

@@ -165,6 +165,7 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     int r = f->payload ? dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload)
                        : dsm_pages_on_grant(&s->dsm.pages, g->page, st);
     uint32_t from = net_conn_peer_id(c);
+    if (dsm_node_fatal(&s->dsm, r, g->page)) _exit(1);
     if (r && r != -EPROTO)
         log_error("dsm: page 0x%llx from node %u: %s",
                   (unsigned long long)(g->page * DSM_PAGE_SIZE), from, strerror(-r));
@@ -187,6 +188,7 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
     if (dsm_pages_state(&s->dsm.pages, inv->page) == DSM_M) {
         enum dsm_state keep = inv->state == SHOAL__PAGE_STATE__PAGE_SHARED ? DSM_S : DSM_I;
         int r = dsm_pages_on_fetch(&s->dsm.pages, inv->page, keep, s->fetch_buf);
+        if (dsm_node_fatal(&s->dsm, r, inv->page)) _exit(1);
         if (r)
             log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page, strerror(-r));
         a.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_INVALID;
@@ -194,7 +196,8 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
         if (inv->to) direct_send(s, inv->to, inv->page, keep);
         atomic_fetch_add(&s->dsm.pages_tx, 1);
     } else {
-        dsm_pages_on_invalidate(&s->dsm.pages, inv->page);
+        if (dsm_node_fatal(&s->dsm, dsm_pages_on_invalidate(&s->dsm.pages, inv->page), inv->page))
+            _exit(1);
         a.state = SHOAL__PAGE_STATE__PAGE_INVALID;
     }
     send_master(s, &env, data);

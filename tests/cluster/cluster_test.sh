@@ -205,6 +205,23 @@ stress-n4-mprotect | stress-n4-mprotect-interp)
     extra=(); [ "$case_name" = stress-n4-mprotect-interp ] && extra=(--interp)
     same_as_one_node 4 "${extra[@]}" --fault-mech mprotect "$bin/dsm_stress" 8 3000 7
     ;;
+mprotect-vmas)
+    # more pages in alternating states than vm.max_map_count allows host
+    # mappings: userfaultfd does not care; the mprotect fallback must end
+    # the run with the reason, not hang (dsm/DESIGN.md, "Fault capture")
+    max=$(cat /proc/sys/vm/max_map_count)
+    [ "$max" -le 300000 ] || { echo "SKIP: vm.max_map_count is $max: too many pages to exceed"; exit 77; }
+    pages=$((max + 4096))
+    "$shoal" -n 2 "$bin/alternating_pages" "$pages" >"$work/u.out" 2>"$work/u.err" ||
+        fail "userfaultfd run failed: $(tail -3 "$work/u.err")"
+    grep -q "sum ok" "$work/u.out" || fail "userfaultfd run: wrong sum"
+    "$shoal" -n 2 --fault-mech mprotect "$bin/alternating_pages" "$pages" >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    wait_pid "$p" 90 || fail "hangs past vm.max_map_count"
+    [ "$waited_status" != 0 ] || fail "status 0 with $pages alternating pages"
+    grep -q "max_map_count" "$work/n.err" || fail "no reason given: $(tail -3 "$work/n.err")"
+    ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"

@@ -148,6 +148,34 @@ static void master_hint_group(struct task *t, int64_t group) {
     sched_group_seen(m->sched, group, 0);
 }
 
+static void send_run_stop(struct master *m, bool stopped) {
+    Shoal__RunStop r = SHOAL__RUN_STOP__INIT;
+    r.stopped = stopped;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_RUN_STOP;
+    env.run_stop = &r;
+    for (unsigned i = 1; i < m->cfg.nodes; i++)
+        master_send(m, i, &env, NULL);
+}
+
+/* process_cluster_ops.stop_run, and a node's RunStop: the run stops as
+ * one process would. The nodes hold their silence timeouts for the
+ * master, which stops itself; continued (SIGCONT: the shell's fg goes to
+ * the master), it tells them. Never on the loop thread: its frames go
+ * out only at the end of its iteration, after the stop. */
+static void master_stop_run(struct process *p) {
+    struct master *m = p->cluster_ctx;
+    send_run_stop(m, true);
+    kill(getpid(), SIGSTOP);
+    send_run_stop(m, false);
+}
+
+static void *stopper(void *arg) {
+    struct master *m = arg;
+    master_stop_run(m->proc);
+    return NULL;
+}
+
 static const struct process_cluster_ops master_ops = {
     .delegate = NULL,
     .clone_thread = proxy_clone_thread,
@@ -161,6 +189,7 @@ static const struct process_cluster_ops master_ops = {
     .fork_done = mfork_done,
     .has_children = mfork_has_children,
     .hint_group = master_hint_group,
+    .stop_run = master_stop_run,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -326,6 +355,13 @@ static void h_hint_group(struct net_conn *c, struct net_frame *f, void *arg) {
     sched_group_seen(m->sched, f->env->hint_group->group, net_conn_peer_id(c));
 }
 
+/* A thread on the sender's node took a stop signal's default action. */
+static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
+    (void)c;
+    if (f->env->run_stop->stopped && thread_start_detached(NULL, 0, stopper, arg))
+        log_error("shoal: cannot stop the run: no thread");
+}
+
 static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
     layout_on_ack(arg, f->env->layout_ack->req_id);
 }
@@ -424,6 +460,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     proc->mem.alias = malias_map;
     proc->cluster_ctx = m;
     proc->cluster = &master_ops;
+    host_signal_record_stops(proc, true); /* the whole run stops, not node 0 */
 
     struct net_config nc;
     net_config_defaults(&nc);
@@ -446,6 +483,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_RUN_STOP, h_run_stop, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY, msplit_on_reply, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LINK_LOST, mlinks_on_link_lost, m);

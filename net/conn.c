@@ -35,6 +35,10 @@ void net_poll(struct net_conn *c) {
     if (c->ops->poll) c->ops->poll(c);
 }
 
+void net_hold_timeout(struct net_conn *c, bool hold) {
+    if (c->ops->hold_timeout) c->ops->hold_timeout(c, hold);
+}
+
 void net_close(struct net_conn *c) {
     c->ops->close(c);
 }

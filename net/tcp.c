@@ -63,6 +63,7 @@ struct tcp_conn {
     int flush_armed;         /* loop thread: flush_ev is active, frames wait for it */
     struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
+    int timeout_held;          /* net_hold_timeout: the peer stopped on purpose (loop thread) */
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
     struct net_emul_link emul; /* under mu */
     struct event *probe_timer; /* next calibration probe (the dialing side sends them) */
@@ -698,7 +699,10 @@ static void feed(struct tcp_conn *t, const uint8_t *data, size_t n) {
 static void on_readable(evutil_socket_t fd, short what, void *arg) {
     struct tcp_conn *t = arg;
     char why[sizeof t->c.name + 96];
-    if (what & EV_TIMEOUT) {
+    char probe;
+    /* A timeout with bytes waiting is this node's own stall (stopped,
+     * descheduled): the peer spoke while nobody listened. */
+    if ((what & EV_TIMEOUT) && recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
         snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
                  t->c.name, cfg_of(t)->peer_timeout_ms);
         tcp_down(t, why);
@@ -844,10 +848,23 @@ static void tcp_poll(struct net_conn *c) {
     struct tcp_conn *t = tcp_of(c);
     if (t->reading || !t->bev || !t->rev || atomic_load(&t->c.state) != NET_CONN_UP) return;
     on_readable(bufferevent_getfd(t->bev), EV_READ, t);
-    if (t->bev && atomic_load(&t->c.state) == NET_CONN_UP && cfg_of(t)->peer_timeout_ms) {
+    if (t->bev && atomic_load(&t->c.state) == NET_CONN_UP && cfg_of(t)->peer_timeout_ms &&
+        !t->timeout_held) {
         struct timeval rt = net_ms_tv(cfg_of(t)->peer_timeout_ms);
         event_add(t->rev, &rt);
     }
+}
+
+static void tcp_hold_timeout(struct net_conn *c, bool hold) {
+    struct tcp_conn *t = tcp_of(c);
+    if (!t->bev || !t->rev || atomic_load(&t->c.state) != NET_CONN_UP) return;
+    unsigned ms = cfg_of(t)->peer_timeout_ms;
+    if (!ms) return;
+    /* a timeout far away rather than none: event_add(NULL) keeps a
+     * pending timeout, and a persistent event re-arms its last one */
+    struct timeval rt = hold ? (struct timeval){.tv_sec = 100L * 365 * 24 * 3600} : net_ms_tv(ms);
+    t->timeout_held = hold;
+    event_add(t->rev, &rt);
 }
 
 static const struct net_transport_ops tcp_ops = {
@@ -857,4 +874,5 @@ static const struct net_transport_ops tcp_ops = {
     .read_page = tcp_read_page,
     .close = tcp_close,
     .poll = tcp_poll,
+    .hold_timeout = tcp_hold_timeout,
 };

@@ -48,6 +48,10 @@ struct net_transport_ops {
      * nothing came (or inside a delivery from this connection). NULL: the
      * backend's loop reads as usual. */
     void (*poll)(struct net_conn *c);
+    /* Loop thread only: hold (or restart) the peer's silence timeout: a
+     * peer that said it stops on purpose (a stopped run) is not lost for
+     * its silence. NULL: the backend has no timeout. */
+    void (*hold_timeout)(struct net_conn *c, bool hold);
 };
 
 int net_send(struct net_conn *c, Shoal__Envelope *msg);
@@ -59,6 +63,8 @@ void net_close(struct net_conn *c);
  * its peer answers fast (a page request) reads the answer without another
  * trip through the event loop. */
 void net_poll(struct net_conn *c);
+/* Loop thread only: holds c's silence timeout (hold) or restarts it. */
+void net_hold_timeout(struct net_conn *c, bool hold);
 
 /* Connections are reference counted: a pointer handed to a callback is
  * valid during the callback; keep it longer with net_conn_ref. Release

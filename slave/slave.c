@@ -741,6 +741,22 @@ static void send_hint_group(struct task *t, int64_t group) {
     send_master(t->proc->cluster_ctx, &env, NULL);
 }
 
+/* A stop signal's default action here: the master stops the run. */
+static void slave_stop_run(struct process *p) {
+    Shoal__RunStop r = SHOAL__RUN_STOP__INIT;
+    r.stopped = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_RUN_STOP;
+    env.run_stop = &r;
+    send_master(p->cluster_ctx, &env, NULL);
+}
+
+/* The master stops (its silence is no loss) or was continued. */
+static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
+    (void)arg;
+    net_hold_timeout(c, f->env->run_stop->stopped);
+}
+
 static const struct process_cluster_ops slave_ops = {
     .delegate = delegate,
     .reset_hand = reset_hand,
@@ -748,6 +764,7 @@ static const struct process_cluster_ops slave_ops = {
     .clone_thread = NULL,
     .on_exit = slave_on_exit,
     .hint_group = send_hint_group,
+    .stop_run = slave_stop_run,
 };
 
 /* ---- links to the other slaves (direct transfer) ---- */
@@ -845,6 +862,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     /* a default action that kills must end the whole run, through the
      * run loop (process_die_of_signal), not just this process */
     host_signal_record_defaults(true);
+    host_signal_record_stops(NULL, true); /* the whole run stops, not this node */
     int r = process_create_blank(&pc, m->space_size, &p);
     if (r) {
         snprintf(why, sizeof why, "cannot reserve %llu bytes of guest space: %s",
@@ -1006,6 +1024,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, h_spawn, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_RUN_STOP, h_run_stop, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_STATS_REQUEST, h_stats, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);

@@ -329,7 +329,10 @@ static bool deliver(struct task *t, int sig, const struct aarch64_siginfo *info)
         case SIG_DEFAULT_CONT: return false;
         case SIG_DEFAULT_STOP:
             /* The whole process stops, as on Linux; SIGCONT resumes it. */
-            syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP);
+            if (cl && cl->stop_run)
+                cl->stop_run(p);
+            else
+                syscall(SYS_tgkill, getpid(), gettid(), SIGSTOP);
             return false;
         case SIG_DEFAULT_TERM:
         case SIG_DEFAULT_CORE: strace_signal(t, info); process_die_of_signal(p, sig);

@@ -53,7 +53,7 @@ void shoal_host_sigreturn(void);
 static __thread struct task *current_task;
 static void (*dbt_fault_handler)(int, siginfo_t *, void *);
 /* Host dispositions are per host process, so this is too. */
-static bool record_defaults;
+static bool record_defaults, record_stops;
 
 static long raw_sigaction(int sig, const struct ksigaction *act, struct ksigaction *old) {
     struct ksigaction k;
@@ -259,6 +259,13 @@ void host_signal_record_defaults(bool on) {
     record_defaults = on;
 }
 
+void host_signal_record_stops(struct process *p, bool on) {
+    record_stops = on;
+    static const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+    for (size_t i = 0; p && i < sizeof stops / sizeof stops[0]; i++)
+        host_signal_reapply(p, stops[i]);
+}
+
 void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
     if (sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL || sig == SIGSTOP) return;
     unsigned long chld = 0;
@@ -276,7 +283,7 @@ void host_signal_apply_action(int sig, const struct aarch64_sigaction *act) {
      * exec) lost every first SIGTIMER. The run loop drops what the guest
      * ignores (deliver). */
     bool native = dfl != SIG_DEFAULT_CORE && (!record_defaults || dfl != SIG_DEFAULT_TERM) &&
-                  sig != HOST_SIGCANCEL;
+                  (!record_stops || dfl != SIG_DEFAULT_STOP) && sig != HOST_SIGCANCEL;
     bool glibc_own = sig == HOST_SIGCANCEL || sig == HOST_SIGCANCEL + 1;
     if ((act->handler == GUEST_SIG_IGN && !glibc_own) ||
         (act->handler == GUEST_SIG_DFL && native)) {

@@ -61,6 +61,11 @@ void host_signal_reapply(struct process *p, int sig);
  * ends with the signal, not just this node. Call before
  * host_signal_init. */
 void host_signal_record_defaults(bool on);
+/* A cluster node: the default action of SIGTSTP, SIGTTIN and SIGTTOU is
+ * recorded and taken by the run loop (process_cluster_ops.stop_run: the
+ * whole run stops), not by the host kernel, which would stop this node
+ * alone. With p, applied to p's actions at once. */
+void host_signal_record_stops(struct process *p, bool on);
 
 /* Blocks every host signal on this thread except the synchronous fault
  * signals (so the recorder cannot run). */

@@ -110,6 +110,10 @@ struct process_cluster_ops {
      * group to this node if none of its threads was placed yet
      * (sched_group_seen). NULL: nothing to tell. */
     void (*hint_group)(struct task *t, int64_t group);
+    /* A thread here took a stop signal's default action: the whole run
+     * stops (and this returns once it is continued). NULL: this process
+     * stops itself. */
+    void (*stop_run)(struct process *p);
 };
 
 struct process {

@@ -222,6 +222,28 @@ mprotect-vmas)
     [ "$waited_status" != 0 ] || fail "status 0 with $pages alternating pages"
     grep -q "max_map_count" "$work/n.err" || fail "no reason given: $(tail -3 "$work/n.err")"
     ;;
+stop-continue)
+    # a stop signal's default action stops the run, which survives a stop
+    # longer than the silence timeout and goes on when continued (SIGCONT
+    # to the master, as a shell's fg sends it)
+    "$shoal" -n 2 -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
+        "$bin/sleep_threads" 30 >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    sleep 1
+    kill -TSTP "$p"
+    stopped=0
+    for _ in $(seq 50); do
+        [ "$(ps -o stat= -p "$p" | cut -c1)" = T ] && { stopped=1; break; }
+        sleep 0.1
+    done
+    [ "$stopped" = 1 ] || fail "SIGTSTP did not stop the run"
+    sleep 3 # three times the silence timeout
+    kill -CONT "$p"
+    wait_pid "$p" 60 || fail "hangs after SIGCONT"
+    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
+    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"

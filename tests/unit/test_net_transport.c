@@ -535,6 +535,26 @@ static void on_gated(struct net_conn *c, struct net_frame *f, void *arg) {
  * must queue what does not fit (never block the sender) and finish later,
  * every frame intact and in order. */
 #define STALLED_PAGES 4096
+
+/* Page grants 0..n-1 (page i filled by fill_page(i)) to c until one
+ * send fails; how many went, and the failure in *r (0: none). */
+static unsigned send_grants(struct net_conn *c, unsigned n, int *r) {
+    uint8_t page[NET_PAGE_SIZE];
+    unsigned sent = 0;
+    *r = 0;
+    for (unsigned i = 0; i < n && *r == 0; i++) {
+        fill_page(page, i);
+        Shoal__PageGrant pg = SHOAL__PAGE_GRANT__INIT;
+        pg.page = i;
+        pg.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &pg;
+        if (!(*r = net_send_page(c, &env, page))) sent++;
+    }
+    return sent;
+}
+
 static void test_stalled_receiver(void) {
     struct ep m, s;
     pair_up(&m, &s, NULL, NULL);
@@ -544,19 +564,9 @@ static void test_stalled_receiver(void) {
     CU_ASSERT_EQUAL(net_node_on(s.node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, &g), 0);
     struct net_conn *c = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    uint8_t page[NET_PAGE_SIZE];
-    int failed = 0;
-    for (unsigned i = 0; i < STALLED_PAGES; i++) {
-        fill_page(page, i);
-        Shoal__PageGrant pg = SHOAL__PAGE_GRANT__INIT;
-        pg.page = i;
-        pg.state = SHOAL__PAGE_STATE__PAGE_SHARED;
-        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
-        env.page_grant = &pg;
-        failed += net_send_page(c, &env, page) != 0;
-    }
-    CU_ASSERT_EQUAL(failed, 0);
+    int r;
+    CU_ASSERT_EQUAL(send_grants(c, STALLED_PAGES, &r), STALLED_PAGES);
+    CU_ASSERT_EQUAL(r, 0);
     pthread_mutex_lock(&g.mu);
     while (!g.entered)
         pthread_cond_wait(&g.cv, &g.mu);
@@ -597,19 +607,8 @@ static void test_queue_cap(void) {
     CU_ASSERT_EQUAL(net_node_on(s.node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, &g), 0);
     struct net_conn *c = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    uint8_t page[NET_PAGE_SIZE];
-    unsigned sent = 0;
-    int r = 0;
-    for (unsigned i = 0; i < STALLED_PAGES && r == 0; i++) {
-        fill_page(page, i);
-        Shoal__PageGrant pg = SHOAL__PAGE_GRANT__INIT;
-        pg.page = i;
-        pg.state = SHOAL__PAGE_STATE__PAGE_SHARED;
-        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
-        env.page_grant = &pg;
-        if (!(r = net_send_page(c, &env, page))) sent++;
-    }
+    int r;
+    unsigned sent = send_grants(c, STALLED_PAGES, &r);
     /* the kernel's buffers and 1 MiB, not the 16 MiB */
     CU_ASSERT_EQUAL(r, -ENOBUFS);
     CU_ASSERT(sent < STALLED_PAGES);

@@ -98,7 +98,9 @@ static void on_sigsegv(int sig, siginfo_t *si, void *uc) {
 static void install_handler(void) {
     struct sigaction sa = {0};
     sa.sa_sigaction = on_sigsegv;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    /* SA_NODEFER as the DBT's own: the handler it chains to may leave by
+     * siglongjmp, and a fault inside that handler must still be caught */
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &previous);
 }

@@ -79,6 +79,10 @@ struct slave {
     bool direct;
     unsigned links_up, links_want;
     bool linked_sent;
+    /* the run is stopped (RunStop from the master): guest threads wait in
+     * hold until it goes on; under lock, with stop_cond */
+    bool run_stopped;
+    pthread_cond_t stop_cond;
 };
 
 static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
@@ -751,10 +755,30 @@ static void slave_stop_run(struct process *p) {
     send_master(p->cluster_ctx, &env, NULL);
 }
 
-/* The master stops (its silence is no loss) or was continued. */
+/* The master stops (its silence is no loss, and this node's guest
+ * threads stop at their next instruction boundary, as a stopped
+ * process's do) or was continued. */
 static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
-    (void)arg;
-    net_hold_timeout(c, f->env->run_stop->stopped);
+    struct slave *s = arg;
+    bool stopped = f->env->run_stop->stopped;
+    net_hold_timeout(c, stopped);
+    pthread_mutex_lock(&s->lock);
+    s->run_stopped = stopped;
+    uint64_t key;
+    void *v;
+    for (size_t i = 0; stopped && s->proc && u64map_next(&s->threads, &i, &key, &v);)
+        ((struct task *)v)->cpu.attention = 1;
+    if (!stopped) pthread_cond_broadcast(&s->stop_cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* process_cluster_ops.hold: a guest thread while the run is stopped. */
+static void slave_hold(struct task *t) {
+    struct slave *s = t->proc->cluster_ctx;
+    pthread_mutex_lock(&s->lock);
+    while (s->run_stopped)
+        pthread_cond_wait(&s->stop_cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static const struct process_cluster_ops slave_ops = {
@@ -765,6 +789,7 @@ static const struct process_cluster_ops slave_ops = {
     .on_exit = slave_on_exit,
     .hint_group = send_hint_group,
     .stop_run = slave_stop_run,
+    .hold = slave_hold,
 };
 
 /* ---- links to the other slaves (direct transfer) ---- */
@@ -995,6 +1020,7 @@ int slave_run_once(const struct slave_config *cfg) {
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->lq_cond, NULL);
+    pthread_cond_init(&s->stop_cond, NULL);
     u64map_init(&s->waiters);
     u64map_init(&s->threads);
     /* The guest's signals reach this node through the master only: a

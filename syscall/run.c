@@ -36,7 +36,11 @@ _Noreturn void task_run(struct task *t) {
         }
         /* Signals are delivered here, between guest instructions, and
          * right after a syscall (which may have to be restarted). */
-        if (cpu->attention || t->sig.restart) signal_handle(t);
+        if (cpu->attention || t->sig.restart) {
+            const struct process_cluster_ops *cl = t->proc->cluster;
+            if (cpu->attention && cl && cl->hold) cl->hold(t);
+            signal_handle(t);
+        }
         gs_syscall_end(&t->proc->mem); /* page splitting: pins of its buffers go */
     }
 }

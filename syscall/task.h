@@ -114,6 +114,10 @@ struct process_cluster_ops {
      * stops (and this returns once it is continued). NULL: this process
      * stops itself. */
     void (*stop_run)(struct process *p);
+    /* Thread t is between guest instructions with its attention raised:
+     * a node of a stopped run holds it here until the run goes on. NULL:
+     * nothing holds threads. */
+    void (*hold)(struct task *t);
 };
 
 struct process {

@@ -227,7 +227,7 @@ stop-continue)
     # longer than the silence timeout and goes on when continued (SIGCONT
     # to the master, as a shell's fg sends it)
     "$shoal" -n 2 -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
-        "$bin/sleep_threads" 30 >"$work/n.out" 2>"$work/n.err" &
+        "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
     sleep 1
@@ -243,6 +243,11 @@ stop-continue)
     wait_pid "$p" 60 || fail "hangs after SIGCONT"
     [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
     grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    # both threads, the one on node 1 too, stood still while the run was
+    # stopped: 3 s of sleeps took the 3 s of the stop more
+    awk '/^thread [0-9]+: / { n++; if ($3 + 0 < 5.0) bad = bad " " $0 }
+         END { exit !(n == 2 && bad == "") }' "$work/n.err" ||
+        fail "a thread ran on while the run was stopped: $(grep '^thread' "$work/n.err")"
     ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \

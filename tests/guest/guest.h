@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static inline uint64_t g_dbits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 static inline uint32_t g_fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -28,6 +29,21 @@ static inline uint64_t g_rand(uint64_t *s)
     x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
     *s = x;
     return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* The time on clock c, ms milliseconds from now (a timed wait's
+ * absolute deadline). */
+static inline struct timespec g_in_ms(clockid_t c, long ms)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
 }
 
 static int g_failures __attribute__((unused));

@@ -60,23 +60,11 @@ static const char *ename(long r, int e) {
     }
 }
 
-static struct timespec in_ms(clockid_t c, long ms) {
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
 /* LOCK_PI with an absolute CLOCK_REALTIME deadline 5 s ahead: long
  * enough for any hand-over here, short enough that a missed deadlock
  * ends as ETIMEDOUT rather than a hang. */
 static long lock_pi_timed(uint32_t *m) {
-    struct timespec ts = in_ms(CLOCK_REALTIME, 5000);
+    struct timespec ts = g_in_ms(CLOCK_REALTIME, 5000);
     return futex(m, FUTEX_LOCK_PI | PRIV, 0, &ts, NULL, 0);
 }
 
@@ -234,7 +222,7 @@ static void *rq_holder_main(void *arg) {
     struct rq_holder *h = arg;
     pi_lock(&C);
     store(&h->holding, 1);
-    struct timespec ts = in_ms(CLOCK_MONOTONIC, 2000);
+    struct timespec ts = g_in_ms(CLOCK_MONOTONIC, 2000);
     h->ret = futex(&rcv, FUTEX_WAIT_REQUEUE_PI | PRIV, 0, &ts, &B, 0) ? -errno : 0;
     if (h->ret == 0) pi_unlock(&B);
     pi_unlock(&C);
@@ -275,7 +263,7 @@ static uint32_t word, cv;
 /* Timed as lock_pi_timed, LOCK_PI2 on CLOCK_MONOTONIC. */
 static long lock_op(int op) {
     if (op == FUTEX_LOCK_PI) return lock_pi_timed(&word);
-    struct timespec ts = in_ms(CLOCK_MONOTONIC, 5000);
+    struct timespec ts = g_in_ms(CLOCK_MONOTONIC, 5000);
     return futex(&word, op | PRIV, 0, op == FUTEX_LOCK_PI2 ? &ts : NULL, NULL, 0);
 }
 
@@ -302,7 +290,7 @@ static void owner_cases(const char *who, const char *what, uint32_t owner) {
 /* Waits on cv to be requeued to the lock at word: 0 or -errno. */
 static void *rq_waiter(void *arg) {
     long *ret = arg;
-    struct timespec ts = in_ms(CLOCK_MONOTONIC, 5000);
+    struct timespec ts = g_in_ms(CLOCK_MONOTONIC, 5000);
     *ret = futex(&cv, FUTEX_WAIT_REQUEUE_PI | PRIV, 0, &ts, &word, 0) ? -errno : 0;
     if (*ret == 0) {
         CHECK((load(&word) & TIDS) == my_tid());

@@ -70,19 +70,6 @@ static void pi_unlock(uint32_t *m)
     CHECK(r == 0);
 }
 
-static struct timespec in_ms(clockid_t c, long ms)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
 static long ms_since(const struct timespec *t0)
 {
     struct timespec t;
@@ -134,18 +121,18 @@ static void errors(const char *who)
     ts.tv_nsec = 0; /* long past on CLOCK_MONOTONIC */
     r = futex(&ecv, WAIT_RQ, 0, &ts, &elock, 0);
     printf("%s: wait_requeue_pi past deadline: %s\n", who, ename(r, errno));
-    ts = in_ms(CLOCK_REALTIME, -1000);
+    ts = g_in_ms(CLOCK_REALTIME, -1000);
     r = futex(&ecv, WAIT_RQ | FUTEX_CLOCK_REALTIME, 0, &ts, &elock, 0);
     printf("%s: wait_requeue_pi past deadline (CLOCK_REALTIME): %s\n", who, ename(r, errno));
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ts = in_ms(CLOCK_MONOTONIC, 100);
+    ts = g_in_ms(CLOCK_MONOTONIC, 100);
     r = futex(&ecv, WAIT_RQ, 0, &ts, &elock, 0);
     long waited = ms_since(&t0);
     printf("%s: wait_requeue_pi for 100 ms: %s, waited long enough %d\n", who, ename(r, errno),
            waited >= 99);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ts = in_ms(CLOCK_REALTIME, 100);
+    ts = g_in_ms(CLOCK_REALTIME, 100);
     r = futex(&ecv, WAIT_RQ | FUTEX_CLOCK_REALTIME, 0, &ts, &elock, 0);
     waited = ms_since(&t0);
     printf("%s: wait_requeue_pi for 100 ms (CLOCK_REALTIME): %s, waited long enough %d\n", who,
@@ -194,7 +181,7 @@ static void *rq_waiter(void *arg)
     struct timespec ts, *tsp = NULL;
     int op = WAIT_RQ;
     if (q->timeout_ms >= 0) {
-        ts = in_ms(q->clock, q->timeout_ms);
+        ts = g_in_ms(q->clock, q->timeout_ms);
         tsp = &ts;
         if (q->clock == CLOCK_REALTIME) op |= FUTEX_CLOCK_REALTIME;
     }
@@ -509,7 +496,7 @@ static void cond_wait(int timed)
 {
     uint32_t seq = load(&qcv);
     pi_unlock(&qlock);
-    struct timespec ts = in_ms(CLOCK_MONOTONIC, 20000);
+    struct timespec ts = g_in_ms(CLOCK_MONOTONIC, 20000);
     long r = futex(&qcv, WAIT_RQ, seq, timed ? &ts : NULL, &qlock, 0);
     if (r == 0) {
         __atomic_fetch_add(&waits_ok, 1, __ATOMIC_RELAXED);

@@ -35,6 +35,7 @@ struct shoal_config {
     struct {
         int fault; /* enum config_fault */
         bool forwarding;
+        bool first_touch_ahead;   /* untouched pages claimed ahead of a write stream */
         uint64_t forward_trigger; /* requests in one stream before pushing */
         uint64_t forward_window;  /* pages pushed ahead, at most */
         bool direct_transfer;     /* owner -> requester pages on slave-to-slave links */

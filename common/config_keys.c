@@ -42,6 +42,10 @@ static const struct config_key keys[] = {
     BOOL_KEY(dsm, forwarding, "on",
              "the master detects streams of page requests per node and pushes the next pages "
              "in S state before they are asked for"),
+    BOOL_KEY(dsm, first_touch_ahead, "on",
+             "a node that writes untouched pages of a private mapping in a stream gets the next "
+             "ones in M with it (zero pages, one message each, no fault), as forwarding pushes a "
+             "read stream's next pages; off with split = on"),
     NUM_KEY(dsm, forward_trigger, CONFIG_INT, "3", 2, 1024, "requests",
             "requests with one constant stride that make a stream and start forwarding"),
     NUM_KEY(dsm, forward_window, CONFIG_INT, "256", 1, 4096, "pages",

@@ -162,6 +162,87 @@ static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir
     fwd_pushed(&m->fwd, node, k);
 }
 
+/* dir_lock held. The claimable range that holds page, or NULL. Ranges
+ * are sorted and disjoint. */
+static const struct claim_range *claim_range_of(const struct master *m, uint64_t page) {
+    uint64_t a = page * DSM_PAGE_SIZE;
+    size_t lo = 0, hi = m->nclaimable;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->claimable[mid].end <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nclaimable && m->claimable[lo].start <= a ? &m->claimable[lo] : NULL;
+}
+
+/* dir_lock held. [dsm] first_touch_ahead: node wrote page, untouched
+ * until now. When that continues a stream of such writes (dsm/forward.h,
+ * an instance of its own), the stream's next pages go to the node in M
+ * too, as long as nobody ever touched them and they lie in the same
+ * private writable anonymous range: zero pages, one SEND each behind the
+ * answer on the node's FIFO link, instead of a fault and a round trip
+ * each. A request the node makes meanwhile for one of them finds it the
+ * owner and gets a GRANT, which changes nothing there. */
+static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
+                        struct dir_actions *acts) {
+    const struct claim_range *r = claim_range_of(m, page);
+    uint64_t next[64];
+    size_t n = r ? fwd_on_read(&m->claim, node, page, next, sizeof next / sizeof next[0]) : 0,
+           k = 0;
+    for (; k < n; k++) {
+        uint64_t a = next[k] * DSM_PAGE_SIZE;
+        if (a < r->start || a >= r->end || dir_find(&m->dir, next[k])) break;
+        if (dir_request(&m->dir, next[k], node, DSM_REQ_WRITE, acts)) break;
+    }
+    m->claimed += k;
+    fwd_pushed(&m->claim, node, k);
+}
+
+void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                      enum gvma_kind kind) {
+    if (!m->claim_on || (what != GS_MAPPED && what != GS_UNMAPPED && what != GS_PROTECTED)) return;
+    uint64_t end = start + len;
+    pthread_mutex_lock(&m->dir_lock);
+    /* cut [start, end) out of every range (a protection change keeps it
+     * out: its kind is not known here) */
+    size_t k = 0;
+    struct claim_range tail = {0, 0};
+    for (size_t i = 0; i < m->nclaimable; i++) {
+        struct claim_range c = m->claimable[i];
+        if (c.end <= start || c.start >= end) {
+            m->claimable[k++] = c;
+            continue;
+        }
+        if (c.start < start) m->claimable[k++] = (struct claim_range){c.start, start};
+        if (c.end > end) tail = (struct claim_range){end, c.end}; /* at most one range */
+    }
+    m->nclaimable = k;
+    struct claim_range add[2] = {tail, {0, 0}};
+    if (what == GS_MAPPED && (kind == GVMA_ANON || kind == GVMA_BRK) && (prot & PROT_WRITE) &&
+        !(prot & PROT_EXEC))
+        add[1] = (struct claim_range){start, end};
+    for (int j = 0; j < 2; j++) {
+        if (add[j].start >= add[j].end) continue;
+        if (m->nclaimable == m->capclaimable) {
+            size_t cap = m->capclaimable ? 2 * m->capclaimable : 16;
+            void *v = realloc(m->claimable, cap * sizeof *m->claimable);
+            if (!v) break; /* not claimable: first touches fault as before */
+            m->claimable = v;
+            m->capclaimable = cap;
+        }
+        size_t i = m->nclaimable;
+        while (i > 0 && m->claimable[i - 1].start > add[j].start) {
+            m->claimable[i] = m->claimable[i - 1];
+            i--;
+        }
+        m->claimable[i] = add[j];
+        m->nclaimable++;
+    }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
@@ -170,8 +251,10 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
         pthread_mutex_unlock(&m->dir_lock);
         return;
     }
+    bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
     check(r, "request", page, node);
+    if (!r && untouched) claim_ahead(m, page, node, &acts);
     /* for --stats: what this node's requests cost the others */
     for (size_t i = 0; i < acts.n && m->inv_caused && node < m->cfg.nodes; i++)
         if (acts.v[i].kind == DIR_ACT_INVALIDATE || acts.v[i].kind == DIR_ACT_FETCH)
@@ -401,6 +484,12 @@ int dirsvc_start(struct master *m) {
     struct fwd_config fc = {.trigger = c ? (unsigned)c->dsm.forward_trigger : 3,
                             .window = c ? (unsigned)c->dsm.forward_window : 256};
     fwd_init(&m->fwd, &fc);
+    /* [dsm] first_touch_ahead: two first touches in a row make a stream;
+     * not with split = on (the shadow area is anonymous memory the
+     * splitter hands out itself) */
+    m->claim_on = (c ? c->dsm.first_touch_ahead : true) && !(c && c->dsm.split);
+    struct fwd_config cc = {.trigger = 2, .window = 256};
+    fwd_init(&m->claim, &cc);
     /* [dsm] direct_transfer: the directory names readers once every
      * slave-to-slave link is up (links.c) */
     m->direct_on = c && c->dsm.direct_transfer;
@@ -434,4 +523,10 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             (unsigned long long)s.streams, (unsigned long long)pushes, (unsigned long long)s.hits,
             (unsigned long long)s.late, (unsigned long long)(s.invalidated + s.abandoned),
             (unsigned long long)s.invalidated, (unsigned long long)s.abandoned);
+    pthread_mutex_lock(&m->dir_lock);
+    uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
+    pthread_mutex_unlock(&m->dir_lock);
+    fprintf(f, "  \"first_touch_ahead\": {\"on\": %s, \"streams\": %llu, \"claimed\": %llu},\n",
+            m->claim_on ? "true" : "false", (unsigned long long)streams,
+            (unsigned long long)claimed);
 }

@@ -105,6 +105,7 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         return;
     }
     if (what != GS_PROTECTED) dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    dirsvc_claimable(m, what, start, len, prot, kind);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
     broadcast(m, what, start, len, prot, kind);

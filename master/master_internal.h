@@ -54,7 +54,17 @@ struct master {
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
     bool fwd_on;       /* [dsm] forwarding */
     struct fwd fwd;    /* the stream detector (dir_lock) */
-    bool split_on;     /* [dsm] split */
+    /* [dsm] first_touch_ahead (dir_service.c; dir_lock): write streams over
+     * untouched pages, the private writable anonymous ranges where pages
+     * may be claimed ahead, and how many were */
+    bool claim_on;
+    struct fwd claim;
+    struct claim_range {
+        uint64_t start, end; /* guest addresses */
+    } * claimable;
+    size_t nclaimable, capclaimable;
+    uint64_t claimed;
+    bool split_on;         /* [dsm] split */
     struct fs_detector fs; /* false-sharing detector (dir_lock; false_sharing.c) */
     struct msplit *msplit; /* page splitting (split.c); NULL: off */
     /* [dsm] direct_transfer (links.c): where each slave listens (by node
@@ -147,6 +157,11 @@ void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const vo
 void dirsvc_node_lost(struct master *m, dsm_node_t node);
 /* Layout: pages of the range forgotten / node 0's present pages adopted. */
 void dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
+/* The layout hook's part for [dsm] first_touch_ahead: which ranges are
+ * private writable anonymous memory, where untouched pages may be
+ * claimed ahead of a write stream. */
+void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                      enum gvma_kind kind);
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
 /* dir_lock held: a request made and its actions sent (the splitter's, as

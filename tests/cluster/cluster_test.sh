@@ -249,6 +249,26 @@ stop-continue)
          END { exit !(n == 2 && bad == "") }' "$work/n.err" ||
         fail "a thread ran on while the run was stopped: $(grep '^thread' "$work/n.err")"
     ;;
+first-touch)
+    # [dsm] first_touch_ahead: first-touch write streams are claimed ahead
+    # (most of the 3 x 2048 pages arrive without a fault), the output is
+    # one node's; with the switch off nothing is claimed
+    "$shoal" "$bin/first_touch_threads" >"$work/one.out" 2>"$work/one.err" || fail "one node"
+    for sw in on off; do
+        "$shoal" -n 4 -o dsm.first_touch_ahead=$sw --stats "$work/$sw.json" \
+            "$bin/first_touch_threads" >"$work/$sw.out" 2>"$work/$sw.err" ||
+            fail "-n 4 first_touch_ahead=$sw: status $?: $(tail -3 "$work/$sw.err")"
+        cmp -s "$work/one.out" "$work/$sw.out" || fail "first_touch_ahead=$sw: output differs"
+    done
+    python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "claims"
+import json, sys
+on = json.load(open(sys.argv[1]))["first_touch_ahead"]
+off = json.load(open(sys.argv[2]))["first_touch_ahead"]
+print("on:", on, "off:", off)
+assert on["on"] and on["claimed"] >= 2048, on
+assert not off["on"] and off["claimed"] == 0, off
+PY
+    ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"

@@ -219,9 +219,9 @@ static int host_prot_of(uint8_t b) {
 
 /* Sets the bits under mask of every page of [off, off + len) to bits and
  * applies the intersection, one mprotect per run of equal protection.
- * prot_lock held. */
-static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, uint8_t mask,
-                       uint8_t bits) {
+ * prot_lock held (adopted_set takes it). */
+static int adopted_set_locked(struct dsm_fault_region *r, uint64_t off, uint64_t len, uint8_t mask,
+                              uint8_t bits) {
     uint64_t end = off + len, run = off;
     int run_prot = -1;
     for (uint64_t o = off; o <= end; o += DSM_PAGE_SIZE) {
@@ -240,10 +240,16 @@ static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, u
     return 0;
 }
 
-static int adopted_page(struct dsm_fault_region *r, uint64_t off, int prot) {
+static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, uint8_t mask,
+                       uint8_t bits) {
     pthread_mutex_lock(&r->prot_lock);
-    int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, state_bits(prot));
+    int e = adopted_set_locked(r, off, len, mask, bits);
     pthread_mutex_unlock(&r->prot_lock);
+    return e;
+}
+
+static int adopted_page(struct dsm_fault_region *r, uint64_t off, int prot) {
+    int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, state_bits(prot));
     return e ? e : mp_wake(r, off);
 }
 
@@ -282,9 +288,7 @@ static int mp_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
 
 static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
     if (r->adopted) {
-        pthread_mutex_lock(&r->prot_lock);
         int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, 0);
-        pthread_mutex_unlock(&r->prot_lock);
         if (e) return e;
         /* give the memory back: the next install writes all of it */
         return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
@@ -300,9 +304,7 @@ static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
  * threads parked on what was there retry (and fault on the new pages). */
 static int mp_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
     if (!r->adopted) return -EOPNOTSUPP;
-    pthread_mutex_lock(&r->prot_lock);
     int e = adopted_set(r, off, len, MP_STATE_R | MP_STATE_W, 0);
-    pthread_mutex_unlock(&r->prot_lock);
     for (uint64_t o = off; !e && o < off + len && o < off + FAULT_WAKE_BUCKETS * DSM_PAGE_SIZE;
          o += DSM_PAGE_SIZE)
         mp_wake(r, o);
@@ -312,9 +314,7 @@ static int mp_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
 int dsm_fault_mprotect_guest(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
     if (!r->adopted) return -EOPNOTSUPP;
     uint8_t bits = (uint8_t)(state_bits(prot & (PROT_READ | PROT_WRITE)) << MP_GUEST_SHIFT);
-    pthread_mutex_lock(&r->prot_lock);
     int e = adopted_set(r, off, len, MP_GUEST_R | MP_GUEST_W, bits);
-    pthread_mutex_unlock(&r->prot_lock);
     return e;
 }
 

@@ -555,14 +555,24 @@ static unsigned send_grants(struct net_conn *c, unsigned n, int *r) {
     return sent;
 }
 
+/* A master and a slave up, the slave's PAGE_GRANT handler held at g
+ * until it is opened; the master's connection to the slave. */
+static struct net_conn *gated_pair(struct ep *m, struct ep *s, struct net_config *mcfg,
+                                   struct gate *g) {
+    pair_up(m, s, mcfg, NULL);
+    WAIT_FOR(m, m->up == 1);
+    WAIT_FOR(s, s->up == 1);
+    *g = (struct gate){.e = s};
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    CU_ASSERT_EQUAL(net_node_on(s->node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, g), 0);
+    return net_node_peer(m->node, 1);
+}
+
 static void test_stalled_receiver(void) {
     struct ep m, s;
-    pair_up(&m, &s, NULL, NULL);
-    WAIT_FOR(&m, m.up == 1);
-    WAIT_FOR(&s, s.up == 1);
-    struct gate g = {.e = &s, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    CU_ASSERT_EQUAL(net_node_on(s.node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, &g), 0);
-    struct net_conn *c = net_node_peer(m.node, 1);
+    struct gate g;
+    struct net_conn *c = gated_pair(&m, &s, NULL, &g);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     int r;
     CU_ASSERT_EQUAL(send_grants(c, STALLED_PAGES, &r), STALLED_PAGES);
@@ -600,12 +610,8 @@ static void test_queue_cap(void) {
     struct net_config mc;
     ep_config(&m, &mc, 0);
     mc.max_queue_bytes = 1u << 20;
-    pair_up(&m, &s, &mc, NULL);
-    WAIT_FOR(&m, m.up == 1);
-    WAIT_FOR(&s, s.up == 1);
-    struct gate g = {.e = &s, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    CU_ASSERT_EQUAL(net_node_on(s.node, SHOAL__ENVELOPE__MSG_PAGE_GRANT, on_gated, &g), 0);
-    struct net_conn *c = net_node_peer(m.node, 1);
+    struct gate g;
+    struct net_conn *c = gated_pair(&m, &s, &mc, &g);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     int r;
     unsigned sent = send_grants(c, STALLED_PAGES, &r);

@@ -202,6 +202,7 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     sc.emul = emul_of(&conf);
     sc.heartbeat_ms = (unsigned)conf.network.heartbeat_ms;
     sc.max_queue_bytes = queue_bytes(&conf);
+    sc.busy_poll_us = (unsigned)conf.network.busy_poll_us;
     sc.connect_timeout_ms = (unsigned)conf.network.connect_timeout_ms;
     if (!ca->connect || split_addr(ca->connect, host, sizeof host, &sc.port))
         die_usage("slave needs --connect ADDR:PORT%s", "");
@@ -306,7 +307,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                                                     : (unsigned)conf.network.peer_timeout_ms,
                      .join_ms = ca->join_timeout_ms,
                      .heartbeat_ms = (unsigned)conf.network.heartbeat_ms,
-                     .max_queue_bytes = queue_bytes(&conf)},
+                     .max_queue_bytes = queue_bytes(&conf),
+                     .busy_poll_us = (unsigned)conf.network.busy_poll_us},
     };
     char host[256], dir[PATH_MAX], keyfile[PATH_MAX + 8];
     /* $TMPDIR as mkdtemp users expect (tests give each run its own) */

@@ -73,6 +73,7 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
         }
         ns->bytes_tx = atomic_load(&net->bytes_tx);
         ns->bytes_rx = atomic_load(&net->bytes_rx);
+        ns->busy_polled = atomic_load(&net->busy_polled);
     }
     if (proc) {
         for (unsigned i = 0; i < STATS_NR_MAX; i++) {
@@ -129,6 +130,7 @@ void node_stats_to_msg(const struct node_stats *ns, Shoal__NodeStats *m, uint64_
     m->msgs_rx = (uint64_t *)ns->msgs_rx;
     m->bytes_tx = ns->bytes_tx;
     m->bytes_rx = ns->bytes_rx;
+    m->busy_polled = ns->busy_polled;
     m->page_events_on = ns->events_on;
     m->page_events_dropped = ns->events_dropped + (b ? ns->nevents - ne : ns->nevents);
     m->clock_rx_ns = ns->clock_rx_ns;
@@ -187,6 +189,7 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
 #undef TAKE
     ns->bytes_tx = m->bytes_tx;
     ns->bytes_rx = m->bytes_rx;
+    ns->busy_polled = m->busy_polled;
     if (from_pairs(m->syscalls, m->n_syscalls, ns->syscalls, STATS_NR_MAX) ||
         from_pairs(m->delegated, m->n_delegated, ns->delegated, STATS_NR_MAX) || m->n_threads % 2 ||
         m->n_threads / 2 > NODE_STATS_MAX_THREADS)
@@ -366,8 +369,9 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
             read_pct_us(s->read_hist, 10), read_pct_us(s->read_hist, 50),
             read_pct_us(s->read_hist, 90));
     KEY("network");
-    fprintf(f, "{\"bytes_sent\": %llu, \"bytes_received\": %llu}", (unsigned long long)s->bytes_tx,
-            (unsigned long long)s->bytes_rx);
+    fprintf(f, "{\"bytes_sent\": %llu, \"bytes_received\": %llu, \"busy_polled\": %llu}",
+            (unsigned long long)s->bytes_tx, (unsigned long long)s->bytes_rx,
+            (unsigned long long)s->busy_polled);
     KEY("messages");
     fprintf(f, "{\"sent\": ");
     by_name(f, s->msgs_tx, NET_MSG_TYPES, net_msg_name);

@@ -52,6 +52,7 @@ struct node_stats {
     uint64_t read_hist[DSM_NODE_READ_BUCKETS]; /* read misses, 1 us buckets */
     uint64_t msgs_tx[NET_MSG_TYPES], msgs_rx[NET_MSG_TYPES];
     uint64_t bytes_tx, bytes_rx;
+    uint64_t busy_polled; /* net_stats.busy_polled */
     uint64_t syscalls[STATS_NR_MAX], delegated[STATS_NR_MAX];
     struct stats_thread *threads; /* malloc'd */
     size_t nthreads;

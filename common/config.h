@@ -56,6 +56,7 @@ struct shoal_config {
         uint64_t heartbeat_ms;    /* 0: none */
         uint64_t peer_timeout_ms; /* 0: never */
         uint64_t max_queue_mb;    /* per peer; 0: no cap */
+        uint64_t busy_poll_us;    /* loop threads poll this long after a frame */
     } network;
     struct {
         bool page_events;         /* --stats records every remote page fault */

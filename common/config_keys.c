@@ -94,6 +94,9 @@ static const struct config_key keys[] = {
     NUM_KEY(network, max_queue_mb, CONFIG_INT, "1024", 0, 1048576, "MiB",
             "bytes queued for one peer at most: a peer that stops reading is dropped (the run "
             "ends naming it) instead of growing this node's memory; 0: no cap"),
+    NUM_KEY(network, busy_poll_us, CONFIG_DURATION, "200", 0, 100000, "us",
+            "after a message arrives a node's network thread keeps polling this long before "
+            "it sleeps, so the next message of a conversation finds it awake; 0: never poll"),
 
     BOOL_KEY(stats, page_events, "off",
              "--stats records each remote page fault (time, node, page, kind) in "

@@ -469,6 +469,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     nc.heartbeat_interval_ms = DEFAULT(cfg->timeouts.heartbeat_ms, 500);
     nc.peer_timeout_ms = DEFAULT(cfg->timeouts.peer_ms, 5000);
     nc.max_queue_bytes = net_queue_cap(cfg->timeouts.max_queue_bytes);
+    nc.busy_poll_us = cfg->timeouts.busy_poll_us;
     nc.emul = cfg->emul;
     nc.on_peer_up = on_peer_up;
     nc.on_peer_lost = on_peer_lost;

@@ -24,7 +24,8 @@ struct cluster_timeouts {
     /* bytes queued per peer at most (net_config.max_queue_bytes); 0:
      * NET_MAX_QUEUE_DEFAULT, UINT64_MAX: no cap */
     uint64_t max_queue_bytes;
-    unsigned exit_ms; /* at the end, slaves get this long to go (default 2000) */
+    unsigned busy_poll_us; /* net_config.busy_poll_us (network.busy_poll_us) */
+    unsigned exit_ms;      /* at the end, slaves get this long to go (default 2000) */
 };
 
 struct master_config {

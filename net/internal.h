@@ -81,6 +81,11 @@ struct net_node {
     struct net_watch *watches; /* net_node_watch_fd, under mu */
     struct net_handler handlers[NET_MSG_TYPES];
     struct net_stats stats;
+    /* busy polling (net_config.busy_poll_us): frames delivered, counted by the
+     * loop thread alone; stop_ev and stopping end the loop */
+    uint64_t delivered;
+    struct event *stop_ev;
+    atomic_bool stopping;
 };
 
 uint64_t net_now_ms(void);

@@ -114,6 +114,9 @@ struct net_config {
      * peer that stops reading is dropped with a reason instead of growing
      * this node's memory without bound. 0: no cap. */
     uint64_t max_queue_bytes;
+    /* After a frame arrives, the loop thread polls this long (us) before
+     * it sleeps (net/transport.c, poll_loop). 0: it always sleeps. */
+    unsigned busy_poll_us;
     /* Emulated network on every link this node sends on (net/emul.h);
      * all zero (the default): none. */
     struct net_emul_config emul;
@@ -144,6 +147,9 @@ struct net_stats {
     _Atomic uint64_t protocol_errors; /* malformed or out-of-order frames */
     _Atomic uint64_t peers_lost;
     _Atomic uint64_t unhandled; /* messages with no handler, dropped */
+    /* frames delivered while the loop thread was busy polling
+     * (net_config.busy_poll_us): none of them needed a wake-up */
+    _Atomic uint64_t busy_polled;
 };
 
 /* NULL on failure (logged). Handlers are registered before start. */

@@ -1035,6 +1035,7 @@ int slave_run_once(const struct slave_config *cfg) {
     nc.heartbeat_interval_ms = DEFAULT(cfg->heartbeat_ms, 500);
     nc.peer_timeout_ms = DEFAULT(cfg->peer_ms, 5000);
     nc.max_queue_bytes = net_queue_cap(cfg->max_queue_bytes);
+    nc.busy_poll_us = cfg->busy_poll_us;
     nc.emul = cfg->emul;
     nc.on_peer_up = on_peer_up;
     nc.on_peer_lost = on_peer_lost;

@@ -20,6 +20,7 @@ struct slave_config {
     unsigned peer_ms;            /* silence that means the master is gone; 0: 5000 */
     unsigned heartbeat_ms;       /* 0: 500 */
     uint64_t max_queue_bytes;    /* as cluster_timeouts.max_queue_bytes */
+    unsigned busy_poll_us;       /* net_config.busy_poll_us (network.busy_poll_us) */
     struct net_emul_config emul; /* emulated network on this slave's links */
     struct dbt_options dbt;
     bool verbose;

@@ -6,6 +6,7 @@
  *   net_pingpong [-n ROUNDS] [-w WARMUP]      both ends here, over loopback
  *   net_pingpong -s PORT                      server only (another host)
  *   net_pingpong -c HOST:PORT [-n] [-w]       client only
+ *   -p: both ends here busy-poll their reads instead of sleeping
  *
  * Prints CSV on stdout: rounds,request_bytes,reply_bytes,median_us,p99_us,
  * min_us,mean_us. */
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +29,22 @@
 #define REQ_BYTES   16
 #define REPLY_BYTES 4096
 
+/* -p: reads busy-poll (non-blocking, yielding the CPU between tries)
+ * instead of sleeping in the kernel, as shoal's transport does while an
+ * answer is due ([network] busy_poll_us) */
+static int poll_reads;
+
 static int io_all(int fd, void *buf, size_t n, int writing) {
     char *p = buf;
     while (n) {
-        ssize_t r = writing ? write(fd, p, n) : read(fd, p, n);
+        ssize_t r = writing      ? write(fd, p, n)
+                    : poll_reads ? recv(fd, p, n, MSG_DONTWAIT)
+                                 : read(fd, p, n);
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && !writing && poll_reads && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            sched_yield();
+            continue;
+        }
         if (r <= 0) return -1;
         p += r;
         n -= (size_t)r;
@@ -145,7 +158,7 @@ static int run_client(int fd, long rounds, long warmup) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: net_pingpong [-n ROUNDS] [-w WARMUP] [-s PORT | -c HOST:PORT]\n");
+    fprintf(stderr, "usage: net_pingpong [-p] [-n ROUNDS] [-w WARMUP] [-s PORT | -c HOST:PORT]\n");
     exit(2);
 }
 
@@ -153,12 +166,13 @@ int main(int argc, char **argv) {
     long rounds = 10000, warmup = 1000;
     const char *serve = NULL, *connect_arg = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "n:w:s:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:w:s:c:p")) != -1) {
         switch (opt) {
         case 'n': rounds = strtol(optarg, NULL, 10); break;
         case 'w': warmup = strtol(optarg, NULL, 10); break;
         case 's': serve = optarg; break;
         case 'c': connect_arg = optarg; break;
+        case 'p': poll_reads = 1; break;
         default: usage();
         }
     }

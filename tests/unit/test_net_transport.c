@@ -840,6 +840,50 @@ static void test_poll(void) {
     close(fds[1]);
 }
 
+/* Messages sent one after another, each after the last one arrived:
+ * with a window of busy_poll_us the receiver's loop thread is polling
+ * when the next one comes (counted in busy_polled); without one it never
+ * polls. Either way every message arrives and the nodes stop (one of
+ * them stopped right after a delivery, while it polls). */
+static void busy_poll_round(unsigned busy_poll_us, uint64_t *polled) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    ep_config(&s, &sc, 1);
+    mc.busy_poll_us = sc.busy_poll_us = busy_poll_us;
+    pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&m, m.up == 1);
+    WAIT_FOR(&s, s.up == 1);
+    struct net_conn *to_m = net_node_peer(s.node, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(to_m);
+    for (uint64_t i = 0; i < 20; i++) {
+        Shoal__PageRequest rq = SHOAL__PAGE_REQUEST__INIT;
+        rq.page = 0x1000 + i;
+        rq.access = SHOAL__ACCESS__ACCESS_READ;
+        rq.req_id = i + 1;
+        rq.tid = 1001;
+        CU_ASSERT_EQUAL(send_env(to_m, SHOAL__ENVELOPE__MSG_PAGE_REQUEST, &rq), 0);
+        struct rx *r = ep_take(&m);
+        CU_ASSERT_EQUAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_REQUEST);
+        CU_ASSERT_EQUAL(r->f.env->page_request->page, 0x1000 + i);
+        rx_free(r);
+    }
+    *polled = atomic_load(&net_node_stats(m.node)->busy_polled);
+    CU_ASSERT_EQUAL(m.lost + s.lost, 0);
+    net_conn_unref(to_m);
+    ep_stop(&m);
+    ep_stop(&s);
+}
+
+static void test_busy_poll(void) {
+    uint64_t polled;
+    /* 100 ms: the next message is always due well within it */
+    busy_poll_round(0, &polled);
+    CU_ASSERT_EQUAL(polled, 0);
+    busy_poll_round(100000, &polled);
+    CU_ASSERT(polled >= 1 && polled <= 20);
+}
+
 /* ---- authentication over the wire ------------------------------------ */
 
 static void test_wrong_key(void) {
@@ -1191,6 +1235,7 @@ void test_register(void) {
     CU_add_test(s, "emulated link", test_emulated_link);
     CU_add_test(s, "an fd watched by the loop", test_watch_fd);
     CU_add_test(s, "net_poll on the loop thread", test_poll);
+    CU_add_test(s, "busy polling after a frame", test_busy_poll);
     CU_add_test(s, "wrong key", test_wrong_key);
     CU_add_test(s, "duplicate node id", test_duplicate_id);
     CU_add_test(s, "assigned node id", test_assigned_id);

@@ -62,6 +62,7 @@ struct net_handler {
 
 struct net_watch {
     struct event *ev;
+    struct net_node *node;
     void (*fn)(void *arg);
     void *arg;
     struct net_watch *next;
@@ -81,9 +82,10 @@ struct net_node {
     struct net_watch *watches; /* net_node_watch_fd, under mu */
     struct net_handler handlers[NET_MSG_TYPES];
     struct net_stats stats;
-    /* busy polling (net_config.busy_poll_us): frames delivered, counted by the
-     * loop thread alone; stop_ev and stopping end the loop */
-    uint64_t delivered;
+    /* busy polling (net_config.busy_poll_us), counted by the loop thread
+     * alone: frames delivered, and those plus watched fds' events;
+     * stop_ev and stopping end the loop */
+    uint64_t delivered, activity;
     struct event *stop_ev;
     atomic_bool stopping;
 };

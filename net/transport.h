@@ -117,6 +117,10 @@ struct net_config {
     /* After a frame arrives, the loop thread polls this long (us) before
      * it sleeps (net/transport.c, poll_loop). 0: it always sleeps. */
     unsigned busy_poll_us;
+    /* Whether the machine has a CPU to spare for busy polling now; NULL:
+     * its runnable threads (/proc/loadavg) are no more than the CPUs the
+     * loop thread may use. Called on the loop thread with arg. */
+    bool (*cpu_spare)(void *arg);
     /* Emulated network on every link this node sends on (net/emul.h);
      * all zero (the default): none. */
     struct net_emul_config emul;

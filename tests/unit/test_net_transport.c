@@ -840,17 +840,29 @@ static void test_poll(void) {
     close(fds[1]);
 }
 
-/* Messages sent one after another, each after the last one arrived:
- * with a window of busy_poll_us the receiver's loop thread is polling
- * when the next one comes (counted in busy_polled); without one it never
- * polls. Either way every message arrives and the nodes stop (one of
- * them stopped right after a delivery, while it polls). */
-static void busy_poll_round(unsigned busy_poll_us, uint64_t *polled) {
+/* Messages sent one after another, each 20 ms after the last one
+ * arrived: with a window of busy_poll_us (100 ms) and a spare CPU the
+ * receiver's loop thread is polling when the next one comes (counted in
+ * busy_polled); without a window it never polls, and without a CPU to
+ * spare it stops within two checks (40 us), long before. Either way
+ * every message arrives and the nodes stop (one of them stopped right
+ * after a delivery, while it polls). */
+static bool always_spare(void *arg) {
+    (void)arg;
+    return true;
+}
+static bool never_spare(void *arg) {
+    (void)arg;
+    return false;
+}
+
+static void busy_poll_round(unsigned busy_poll_us, bool spare, uint64_t *polled) {
     struct ep m, s;
     struct net_config mc, sc;
     ep_config(&m, &mc, 0);
     ep_config(&s, &sc, 1);
     mc.busy_poll_us = sc.busy_poll_us = busy_poll_us;
+    mc.cpu_spare = sc.cpu_spare = spare ? always_spare : never_spare;
     pair_up(&m, &s, &mc, &sc);
     WAIT_FOR(&m, m.up == 1);
     WAIT_FOR(&s, s.up == 1);
@@ -867,6 +879,7 @@ static void busy_poll_round(unsigned busy_poll_us, uint64_t *polled) {
         CU_ASSERT_EQUAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_REQUEST);
         CU_ASSERT_EQUAL(r->f.env->page_request->page, 0x1000 + i);
         rx_free(r);
+        usleep(20000);
     }
     *polled = atomic_load(&net_node_stats(m.node)->busy_polled);
     CU_ASSERT_EQUAL(m.lost + s.lost, 0);
@@ -877,11 +890,12 @@ static void busy_poll_round(unsigned busy_poll_us, uint64_t *polled) {
 
 static void test_busy_poll(void) {
     uint64_t polled;
-    /* 100 ms: the next message is always due well within it */
-    busy_poll_round(0, &polled);
+    busy_poll_round(0, true, &polled);
     CU_ASSERT_EQUAL(polled, 0);
-    busy_poll_round(100000, &polled);
+    busy_poll_round(100000, true, &polled);
     CU_ASSERT(polled >= 1 && polled <= 20);
+    busy_poll_round(100000, false, &polled);
+    CU_ASSERT_EQUAL(polled, 0);
 }
 
 /* ---- authentication over the wire ------------------------------------ */

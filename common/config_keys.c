@@ -46,6 +46,9 @@ static const struct config_key keys[] = {
              "a node that writes untouched pages of a private mapping in a stream gets the next "
              "ones in M with it (zero pages, one message each, no fault), as forwarding pushes a "
              "read stream's next pages; off with split = on"),
+    BOOL_KEY(dsm, borrow_home, "on",
+             "a page node 0 keeps in S after another node read it is the master's home copy "
+             "itself: no second copy of the page on the master's host; off with split = on"),
     NUM_KEY(dsm, forward_trigger, CONFIG_INT, "3", 2, 1024, "requests",
             "requests with one constant stride that make a stream and start forwarding"),
     NUM_KEY(dsm, forward_window, CONFIG_INT, "256", 1, 4096, "pages",

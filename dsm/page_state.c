@@ -280,6 +280,14 @@ enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page) {
     return st;
 }
 
+int dsm_pages_copy(struct dsm_pages *ps, uint64_t page, void *buf) {
+    pthread_mutex_lock(&ps->lock);
+    struct dsm_page *e = get(ps, page, false);
+    int r = e && e->state != DSM_I ? ps->ops->copy_out(ps->opaque, page, buf) : -EPROTO;
+    pthread_mutex_unlock(&ps->lock);
+    return r;
+}
+
 uint64_t dsm_pages_generation(struct dsm_pages *ps, uint64_t page) {
     pthread_mutex_lock(&ps->lock);
     struct dsm_page *e = get(ps, page, false);

@@ -152,6 +152,9 @@ int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg,
 
 /* Queries. */
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);
+/* Copies the bytes of a page this node holds (S or M) into buf; -EPROTO
+ * when it holds none. */
+int dsm_pages_copy(struct dsm_pages *ps, uint64_t page, void *buf);
 /* Exclusive monitor: LDXR records the generation; STXR may succeed only
  * if the page is in M and the generation is unchanged, i.e. this node
  * never lost the page in between (no ABA across nodes). */

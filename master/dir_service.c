@@ -17,10 +17,33 @@
 #include "master/master_internal.h"
 
 static const uint8_t zero_page[DSM_PAGE_SIZE];
+static const char borrowed_mark; /* the value of m->borrowed's entries */
 
+/* dir_lock held. The page's home copy: a pool page; node 0's own copy
+ * when borrowed (read into borrow_buf, good until the next call); else
+ * zeros (never written). */
 static const void *home_of(struct master *m, uint64_t page) {
     const void *h = u64map_get(&m->home, page);
-    return h ? h : zero_page;
+    if (h) return h;
+    if (m->borrowed.n && u64map_get(&m->borrowed, page)) {
+        /* node 0 holds every borrowed page in S (unborrow) */
+        SHOAL_ASSERT(!dsm_pages_copy(&m->dsm.pages, page, m->borrow_buf));
+        return m->borrow_buf;
+    }
+    return zero_page;
+}
+
+/* dir_lock held. Node 0's copy of a borrowed page is about to change (the
+ * directory sends node 0 an action for it): the home copy becomes a page
+ * of its own, copied from node 0's while node 0 still holds the bytes;
+ * not when node 0 becomes the owner (keep false: the owner's copy is the
+ * page, and a fetch makes the next home copy). */
+static void unborrow(struct master *m, uint64_t page, bool keep) {
+    if (!m->borrowed.n || !u64map_del(&m->borrowed, page) || !keep) return;
+    m->borrow_copies++;
+    void *h = page_pool_get(&m->home_pool);
+    SHOAL_ASSERT(h && !dsm_pages_copy(&m->dsm.pages, page, h));
+    SHOAL_ASSERT(!u64map_put(&m->home, page, h));
 }
 
 static void node0_push(struct master *m, const struct dir_action *a) {
@@ -57,6 +80,8 @@ static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
 
 static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
                              void **adopt, struct dir_actions *acts);
+static void borrow_locked(struct master *m, uint64_t page, const void *data,
+                          struct dir_actions *acts);
 
 /* dir_lock held. Node 0's messages are applied right here, on the thread
  * that runs the directory, when that keeps its link FIFO (nothing queued
@@ -79,6 +104,12 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
         check(dir_inv_ack(&m->dir, a->page, 0, acts), "ack", a->page, 0);
         break;
     case DIR_ACT_FETCH:
+        if (a->state == DSM_S && m->borrow_on && !alias_is_key(a->page)) {
+            /* node 0 keeps the page in S: its copy is the home copy */
+            r = dsm_pages_on_fetch(ps, a->page, DSM_S, m->borrow_buf);
+            if (!r) borrow_locked(m, a->page, m->borrow_buf, acts);
+            break;
+        }
         /* node 0's copy is taken into a page that becomes the home copy
          * itself: one 4 KiB copy per fetch instead of two */
         buf = page_pool_get(&m->home_pool);
@@ -107,6 +138,7 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
         }
         if (a.kind == DIR_ACT_INVALIDATE && m->fwd_on) fwd_on_invalidate(&m->fwd, a.node, a.page);
         if (a.node == 0) {
+            unborrow(m, a.page, !(a.kind == DIR_ACT_GRANT && a.state == DSM_M));
             if (!node0_inline(m, &a, acts)) node0_push(m, &a);
             continue;
         }
@@ -307,6 +339,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
     const struct dir_entry *e = dir_find(&m->dir, page);
     /* only the owner's data of a known page may become the home copy */
     if (e && e->state == DSM_M && e->owner == node) {
+        unborrow(m, page, false); /* never borrowed while another node owns it */
         void *h = u64map_get(&m->home, page);
         /* a shared mapping's page (cluster/alias.h) has no one address to split */
         if (m->split_on && !alias_is_key(page)) mfs_on_writeback(m, e, node, h, data);
@@ -322,6 +355,26 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
         }
     }
     check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
+    direct_wake(m);
+    if (m->msplit) msplit_wake(m);
+}
+
+/* dir_lock held. Node 0 was fetched from and keeps page in S ([dsm]
+ * borrow_home): its copy, write-protected and unchanged until the
+ * directory sends node 0 something for the page (unborrow), is the home
+ * copy; the master keeps no second copy of the page. data: the fetched
+ * bytes, for a home copy of its own when the mark cannot be recorded. */
+static void borrow_locked(struct master *m, uint64_t page, const void *data,
+                          struct dir_actions *acts) {
+    const struct dir_entry *e = dir_find(&m->dir, page);
+    if (!e || e->state != DSM_M || e->owner != 0 ||
+        u64map_put(&m->borrowed, page, (void *)&borrowed_mark)) {
+        writeback_locked(m, page, 0, data, NULL, acts);
+        return;
+    }
+    page_pool_put(&m->home_pool, u64map_del(&m->home, page));
+    m->borrows++;
+    check(dir_writeback(&m->dir, page, 0, acts), "writeback", page, 0);
     direct_wake(m);
     if (m->msplit) msplit_wake(m);
 }
@@ -381,6 +434,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         for (uint64_t p = first; p < first + n; p++) {
             dir_forget(&m->dir, p);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
+            u64map_del(&m->borrowed, p);
         }
     } else {
         /* a range larger than what was touched: walk what was touched */
@@ -395,6 +449,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         for (size_t i = 0; i < k; i++) {
             dir_forget(&m->dir, keys[i]);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
+            u64map_del(&m->borrowed, keys[i]);
         }
         free(keys);
     }
@@ -476,6 +531,9 @@ int dirsvc_start(struct master *m) {
     dir_init(&m->dir);
     u64map_init(&m->home);
     page_pool_init(&m->home_pool, 0);
+    u64map_init(&m->borrowed);
+    m->borrow_buf = page_pool_get(&m->home_pool);
+    SHOAL_ASSERT(m->borrow_buf);
     m->inv_caused = calloc(m->cfg.nodes, sizeof *m->inv_caused);
     /* [dsm] forwarding: the run's configuration (documented defaults
      * when the embedder gave none) */
@@ -488,6 +546,9 @@ int dirsvc_start(struct master *m) {
      * not with split = on (the shadow area is anonymous memory the
      * splitter hands out itself) */
     m->claim_on = (c ? c->dsm.first_touch_ahead : true) && !(c && c->dsm.split);
+    /* [dsm] borrow_home: not with split = on (false-sharing detection
+     * compares each writeback with the home copy before it) */
+    m->borrow_on = (c ? c->dsm.borrow_home : true) && !(c && c->dsm.split);
     struct fwd_config cc = {.trigger = 2, .window = 256};
     fwd_init(&m->claim, &cc);
     /* [dsm] direct_transfer: the directory names readers once every
@@ -525,7 +586,14 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             (unsigned long long)s.invalidated, (unsigned long long)s.abandoned);
     pthread_mutex_lock(&m->dir_lock);
     uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
+    uint64_t homes = m->home.n, borrowed = m->borrowed.n, borrows = m->borrows,
+             copies = m->borrow_copies;
     pthread_mutex_unlock(&m->dir_lock);
+    fprintf(f,
+            "  \"home_copies\": {\"borrow_home\": %s, \"pages\": %llu, \"borrowed\": %llu, "
+            "\"borrows\": %llu, \"copied_back\": %llu},\n",
+            m->borrow_on ? "true" : "false", (unsigned long long)homes,
+            (unsigned long long)borrowed, (unsigned long long)borrows, (unsigned long long)copies);
     fprintf(f, "  \"first_touch_ahead\": {\"on\": %s, \"streams\": %llu, \"claimed\": %llu},\n",
             m->claim_on ? "true" : "false", (unsigned long long)streams,
             (unsigned long long)claimed);

@@ -47,6 +47,13 @@ struct master {
     struct directory dir;
     struct u64map home;         /* page -> DSM_PAGE_SIZE bytes; absent: zeros */
     struct page_pool home_pool; /* where home copies live (dsm/page_pool.h) */
+    /* [dsm] borrow_home (dir_service.c): pages whose home copy is node
+     * 0's own copy, held in S (no entry in home); a page of node 0's
+     * size where home_of puts such a copy for a send */
+    bool borrow_on;
+    struct u64map borrowed;
+    void *borrow_buf;
+    uint64_t borrows, borrow_copies; /* for --stats: marks made, copies made when one went */
     struct node0_msg *q_head, *q_tail;
     pthread_cond_t q_cond;
     pthread_t node0_thread;

@@ -122,9 +122,10 @@ static uint64_t now_ns(void) {
  * just sent) comes within the window; an idle node sleeps once the
  * window has passed.
  *
- * It polls only while the machine has a CPU to spare (cpu_spare, checked
- * every SPARE_CHECK_NS; SPARE_BUSY_CHECKS failed checks in a row end the
- * window, one alone is a thread that runs for a moment), and yields
+ * It polls only while the machine has a CPU to spare (cpu_excess, checked
+ * every SPARE_CHECK_NS; one thread too many in SPARE_BUSY_CHECKS checks
+ * in a row ends the window, one alone is a thread that runs for a
+ * moment; two too many end it at once), and yields
  * between empty polls only after a check found one, so that a thread
  * woken on its CPU (the guest thread whose page just arrived) runs at
  * once. Where threads wait for a CPU, a yield hands it over for a whole
@@ -135,19 +136,20 @@ static uint64_t now_ns(void) {
 #define SPARE_CHECK_NS    20000u
 #define SPARE_BUSY_CHECKS 2u
 
-/* Whether the machine has a CPU to spare for a spin: its runnable
- * threads (this one included; /proc/loadavg) are no more than the CPUs
- * this thread may run on. Without /proc it is taken to have one. */
-static bool cpu_spare(int loadavg_fd, unsigned ncpus) {
+/* How many more threads the machine has runnable (this one included;
+ * /proc/loadavg) than the CPUs this thread may run on; 0 when it has a
+ * CPU to spare for a spin, and without /proc. */
+static unsigned long cpu_excess(int loadavg_fd, unsigned ncpus) {
     char buf[128];
     ssize_t k = loadavg_fd >= 0 ? pread(loadavg_fd, buf, sizeof buf - 1, 0) : -1;
-    if (k <= 0) return true;
+    if (k <= 0) return 0;
     buf[k] = 0;
     /* "0.44 0.65 1.02 2/345 12345": the fourth field's first number */
     const char *p = buf;
     for (int i = 0; i < 3 && p; i++)
         p = strchr(p + 1, ' ');
-    return !p || strtoul(p + 1, NULL, 10) <= ncpus;
+    unsigned long running = p ? strtoul(p + 1, NULL, 10) : 0;
+    return running > ncpus ? running - ncpus : 0;
 }
 
 static void poll_loop(struct net_node *n) {
@@ -161,9 +163,9 @@ static void poll_loop(struct net_node *n) {
         uint64_t active = n->activity, frames = n->delivered, now = now_ns();
         bool polling = now < until;
         if (polling && now >= check) {
-            bool spare =
-                n->cfg.cpu_spare ? n->cfg.cpu_spare(n->cfg.arg) : cpu_spare(loadavg_fd, ncpus);
-            busy = spare ? 0 : busy + 1;
+            unsigned long excess =
+                n->cfg.cpu_spare ? !n->cfg.cpu_spare(n->cfg.arg) : cpu_excess(loadavg_fd, ncpus);
+            busy = !excess ? 0 : excess == 1 ? busy + 1 : SPARE_BUSY_CHECKS;
             if (busy >= SPARE_BUSY_CHECKS) polling = false, until = 0;
             check = now + SPARE_CHECK_NS;
         }

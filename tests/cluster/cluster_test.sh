@@ -269,6 +269,28 @@ assert on["on"] and on["claimed"] >= 2048, on
 assert not off["on"] and off["claimed"] == 0, off
 PY
     ;;
+borrow-home)
+    # [dsm] borrow_home: node 0's read-only copies serve as home copies
+    # (thousands of marks, a copy of its own made whenever node 0's copy
+    # changes), with the output of one node; with the switch off none
+    "$shoal" "$bin/borrowed_home_threads" >"$work/one.out" 2>"$work/one.err" || fail "one node"
+    for sw in on off; do
+        "$shoal" -n 4 -o dsm.borrow_home=$sw --stats "$work/$sw.json" \
+            "$bin/borrowed_home_threads" >"$work/$sw.out" 2>"$work/$sw.err" ||
+            fail "-n 4 borrow_home=$sw: status $?: $(tail -3 "$work/$sw.err")"
+        cmp -s "$work/one.out" "$work/$sw.out" || fail "borrow_home=$sw: output differs"
+    done
+    python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "home copies"
+import json, sys
+on = json.load(open(sys.argv[1]))["home_copies"]
+off = json.load(open(sys.argv[2]))["home_copies"]
+print("on:", on, "off:", off)
+# 6 rounds of 512 pages read by two other nodes after node 0 wrote them
+assert on["borrow_home"] and on["borrows"] >= 2048 and on["copied_back"] >= 1024, on
+assert not off["borrow_home"] and off["borrows"] == 0 and off["borrowed"] == 0, off
+assert on["pages"] < off["pages"], (on, off)
+PY
+    ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"

@@ -420,7 +420,8 @@ static bool direct_in_range(struct master *m, uint64_t first, uint64_t n) {
     return false;
 }
 
-void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
+bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
+    bool known = false;
     pthread_mutex_lock(&m->dir_lock);
     /* A page on its way from its owner to a reader travels on a link the
      * layout change does not follow: forgotten now, it could reach the
@@ -432,6 +433,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     mfs_forget(m, first, n);
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
+            known = known || dir_find(&m->dir, p) || u64map_get(&m->home, p);
             dir_forget(&m->dir, p);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
             u64map_del(&m->borrowed, p);
@@ -446,6 +448,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         it = 0;
         while (u64map_next(&m->home, &it, &key, NULL))
             if (key - first < n) keys[k++] = key;
+        known = k > 0;
         for (size_t i = 0; i < k; i++) {
             dir_forget(&m->dir, keys[i]);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
@@ -454,6 +457,7 @@ void dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         free(keys);
     }
     pthread_mutex_unlock(&m->dir_lock);
+    return known;
 }
 
 /* Pages present in node 0's memory that nobody else knows (the loader

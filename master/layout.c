@@ -104,9 +104,15 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         broadcast(m, what, start, len, prot, kind);
         return;
     }
-    if (what != GS_PROTECTED) dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    bool known =
+        what != GS_PROTECTED && dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
     dirsvc_claimable(m, what, start, len, prot, kind);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
+    /* Discarded pages that no node ever held (a thread's stack guard, the
+     * untouched rest of its stack): no other node has anything to zero,
+     * and a request for one of them from now on gets a zero page. The
+     * mapping stays, so the other nodes' layouts are unchanged. */
+    if (what == GS_DISCARDED && !known) return;
     broadcast(m, what, start, len, prot, kind);
 }

@@ -162,8 +162,10 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data);
 void dirsvc_node_lost(struct master *m, dsm_node_t node);
-/* Layout: pages of the range forgotten / node 0's present pages adopted. */
-void dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
+/* Layout: pages of the range forgotten (returns whether the directory
+ * knew any: a node held it or it has a home copy) / node 0's present
+ * pages adopted. */
+bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be
  * claimed ahead of a write stream. */

@@ -76,6 +76,17 @@ same_as_one_node() {
     cat "$work/n.out"
 }
 
+# PROGRAM at -n 4 with a [dsm] switch on and off: each run's stdout is a
+# one-node run's; --stats in $work/on.json and $work/off.json
+switch_on_off() { # KEY PROGRAM
+    "$shoal" "$2" >"$work/one.out" 2>"$work/one.err" || fail "one node"
+    for sw in on off; do
+        "$shoal" -n 4 -o "dsm.$1=$sw" --stats "$work/$sw.json" "$2" >"$work/$sw.out" 2>"$work/$sw.err" ||
+            fail "-n 4 $1=$sw: status $?: $(tail -3 "$work/$sw.err")"
+        cmp -s "$work/one.out" "$work/$sw.out" || fail "$1=$sw: output differs"
+    done
+}
+
 # a connection to the master's port is established
 established() {
     python3 - "$1" <<'PY'
@@ -253,13 +264,7 @@ first-touch)
     # [dsm] first_touch_ahead: first-touch write streams are claimed ahead
     # (most of the 3 x 2048 pages arrive without a fault), the output is
     # one node's; with the switch off nothing is claimed
-    "$shoal" "$bin/first_touch_threads" >"$work/one.out" 2>"$work/one.err" || fail "one node"
-    for sw in on off; do
-        "$shoal" -n 4 -o dsm.first_touch_ahead=$sw --stats "$work/$sw.json" \
-            "$bin/first_touch_threads" >"$work/$sw.out" 2>"$work/$sw.err" ||
-            fail "-n 4 first_touch_ahead=$sw: status $?: $(tail -3 "$work/$sw.err")"
-        cmp -s "$work/one.out" "$work/$sw.out" || fail "first_touch_ahead=$sw: output differs"
-    done
+    switch_on_off first_touch_ahead "$bin/first_touch_threads"
     python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "claims"
 import json, sys
 on = json.load(open(sys.argv[1]))["first_touch_ahead"]
@@ -273,13 +278,7 @@ borrow-home)
     # [dsm] borrow_home: node 0's read-only copies serve as home copies
     # (thousands of marks, a copy of its own made whenever node 0's copy
     # changes), with the output of one node; with the switch off none
-    "$shoal" "$bin/borrowed_home_threads" >"$work/one.out" 2>"$work/one.err" || fail "one node"
-    for sw in on off; do
-        "$shoal" -n 4 -o dsm.borrow_home=$sw --stats "$work/$sw.json" \
-            "$bin/borrowed_home_threads" >"$work/$sw.out" 2>"$work/$sw.err" ||
-            fail "-n 4 borrow_home=$sw: status $?: $(tail -3 "$work/$sw.err")"
-        cmp -s "$work/one.out" "$work/$sw.out" || fail "borrow_home=$sw: output differs"
-    done
+    switch_on_off borrow_home "$bin/borrowed_home_threads"
     python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "home copies"
 import json, sys
 on = json.load(open(sys.argv[1]))["home_copies"]

@@ -15,6 +15,7 @@
 
 #include "common/detached_thread.h"
 #include "common/log.h"
+#include "common/proc_stopped.h"
 #include "master/master_internal.h"
 #include "syscall/host_signal.h"
 
@@ -260,6 +261,23 @@ static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void
     send_setup(m, c);
 }
 
+/* A silent slave that this process launched and that is stopped (kill
+ * -STOP, a debugger at a breakpoint) is waited for, not lost. Which child
+ * is which node is not known here: any stopped child holds every silent
+ * slave, while a child that died closes its connection and is lost at
+ * once. Slaves launched elsewhere are never taken for stopped. */
+static bool peer_stopped(struct net_node *n, uint32_t id, void *arg) {
+    struct master *m = arg;
+    (void)n;
+    (void)id;
+    bool stopped = false;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nchildren && !stopped; i++)
+        stopped = m->children[i] > 0 && proc_stopped(m->children[i]);
+    pthread_mutex_unlock(&m->lock);
+    return stopped;
+}
+
 static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
     struct master *m = arg;
     pthread_mutex_lock(&m->lock);
@@ -473,6 +491,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     nc.emul = cfg->emul;
     nc.on_peer_up = on_peer_up;
     nc.on_peer_lost = on_peer_lost;
+    nc.peer_stopped = peer_stopped;
     nc.admit = admit;
     nc.arg = m;
     if (!(m->net = net_node_create(&nc))) return -ENOMEM;
@@ -500,10 +519,13 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
 
 void master_own_children(struct master *m, const pid_t *pids, size_t n, const char *tmpdir,
                          const char *keyfile) {
-    m->children = malloc((n + 1) * sizeof *pids);
-    SHOAL_ASSERT(m->children);
-    memcpy(m->children, pids, n * sizeof *pids);
+    pid_t *children = malloc((n + 1) * sizeof *pids);
+    SHOAL_ASSERT(children);
+    memcpy(children, pids, n * sizeof *pids);
+    pthread_mutex_lock(&m->lock); /* peer_stopped reads them on the loop thread */
+    m->children = children;
     m->nchildren = n;
+    pthread_mutex_unlock(&m->lock);
     m->tmpdir = tmpdir ? strdup(tmpdir) : NULL;
     m->keyfile = keyfile ? strdup(keyfile) : NULL;
 }

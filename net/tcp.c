@@ -64,6 +64,7 @@ struct tcp_conn {
     struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
     int timeout_held;          /* net_hold_timeout: the peer stopped on purpose (loop thread) */
+    int stopped_said;          /* "is stopped" logged for this silence (loop thread) */
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
     struct net_emul_link emul; /* under mu */
     struct event *probe_timer; /* next calibration probe (the dialing side sends them) */
@@ -703,6 +704,16 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
     /* A timeout with bytes waiting is this node's own stall (stopped,
      * descheduled): the peer spoke while nobody listened. */
     if ((what & EV_TIMEOUT) && recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
+        const struct net_config *cfg = cfg_of(t);
+        if (cfg->peer_stopped && atomic_load(&t->c.state) == NET_CONN_UP &&
+            cfg->peer_stopped(t->c.node, net_conn_peer_id(&t->c), cfg->arg)) {
+            /* rev is persistent: another period of silence, then ask again */
+            if (!t->stopped_said)
+                log_warn("net: %s is stopped (a stop signal or a debugger): waiting for it",
+                         t->c.name);
+            t->stopped_said = 1;
+            return;
+        }
         snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
                  t->c.name, cfg_of(t)->peer_timeout_ms);
         tcp_down(t, why);
@@ -725,6 +736,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
             tcp_down(t, why);
             break;
         }
+        t->stopped_said = 0; /* heard from again */
         feed(t, t->rbuf, (size_t)n);
         if ((size_t)n < RBUF_SIZE) break; /* drained */
     }

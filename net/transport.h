@@ -127,6 +127,10 @@ struct net_config {
     net_peer_up_fn on_peer_up;
     net_peer_lost_fn on_peer_lost;
     net_connect_failed_fn on_connect_failed;
+    /* A peer silent for peer_timeout_ms is lost unless this says it is
+     * stopped (a stop signal, a debugger): then it gets another period,
+     * as often as it takes. NULL: silence is always a loss. Loop thread. */
+    bool (*peer_stopped)(struct net_node *n, uint32_t peer_id, void *arg);
     /* Server side: assigns or checks the id of a connecting node after it
      * proved the key; NULL accepts any id not in use (and refuses ANY). */
     net_auth_admit_fn admit;

@@ -24,6 +24,7 @@
 #include "cluster/split_node.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
+#include "common/proc_stopped.h"
 #include "net/transport.h"
 #include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
@@ -976,6 +977,16 @@ static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void
     pthread_mutex_unlock(&s->lock);
 }
 
+/* A silent master that launched this slave (our parent, running our
+ * executable) and is stopped (kill -STOP, a debugger at a breakpoint) is
+ * waited for, not lost. A master on another host is never taken for
+ * stopped. */
+static bool peer_stopped(struct net_node *n, uint32_t id, void *arg) {
+    (void)n;
+    (void)arg;
+    return id == 0 && proc_parent_is_same_exe() && proc_stopped(getppid());
+}
+
 static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {
     struct slave *s = arg;
     if (id != 0) {
@@ -1039,6 +1050,7 @@ int slave_run_once(const struct slave_config *cfg) {
     nc.emul = cfg->emul;
     nc.on_peer_up = on_peer_up;
     nc.on_peer_lost = on_peer_lost;
+    nc.peer_stopped = peer_stopped;
     nc.on_connect_failed = on_connect_failed;
     nc.arg = s;
     if (!(s->net = net_node_create(&nc))) return 1;

@@ -260,6 +260,35 @@ stop-continue)
          END { exit !(n == 2 && bad == "") }' "$work/n.err" ||
         fail "a thread ran on while the run was stopped: $(grep '^thread' "$work/n.err")"
     ;;
+stop-node)
+    # a node stopped from outside (kill -STOP, as a debugger stops it)
+    # for three times the silence timeout is waited for, not lost: first
+    # the slave, then the master; the run completes
+    "$shoal" -n 2 -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
+        "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    slave=
+    for _ in $(seq 50); do
+        slave=$(pgrep -P "$p" | head -1)
+        [ -n "$slave" ] && break
+        sleep 0.1
+    done
+    [ -n "$slave" ] || fail "no slave process"
+    sleep 0.5
+    kill -STOP "$slave"
+    sleep 3
+    kill -CONT "$slave"
+    sleep 0.5
+    kill -STOP "$p"
+    sleep 3
+    kill -CONT "$p"
+    wait_pid "$p" 60 || fail "hangs after the stops"
+    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
+    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    grep -q "node 1 .* is stopped" "$work/n.err" || fail "no word of the stopped slave"
+    grep -q "node 0 .* is stopped" "$work/n.err" || fail "no word of the stopped master"
+    ;;
 first-touch)
     # [dsm] first_touch_ahead: first-touch write streams are claimed ahead
     # (most of the 3 x 2048 pages arrive without a fault), the output is

@@ -1,0 +1,18 @@
+/* Whether a process is stopped (SIGSTOP and the like, or a debugger
+ * holding it), from /proc: a cluster node that hears nothing from a
+ * peer it launched, or from the master that launched it, waits for a
+ * stopped one instead of declaring it lost. */
+#ifndef SHOAL_COMMON_PROC_STOPPED_H
+#define SHOAL_COMMON_PROC_STOPPED_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* pid's state is T (stopped) or t (stopped by a tracer); false when it
+ * is anything else or cannot be read. */
+bool proc_stopped(pid_t pid);
+/* Our parent runs the executable we run (the local launcher's master,
+ * for a slave it started); false when either cannot be read. */
+bool proc_parent_is_same_exe(void);
+
+#endif

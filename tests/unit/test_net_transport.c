@@ -1159,6 +1159,42 @@ static void test_lost_on_silence(void) {
     ep_stop(&m);
 }
 
+static int ep_lost(struct ep *e);
+
+/* A silent peer the embedder says is stopped gets period after period;
+ * once it is not, its silence is a loss. */
+static atomic_int peer_is_stopped, stopped_asked;
+static bool stopped_cb(struct net_node *n, uint32_t id, void *arg) {
+    (void)n;
+    (void)arg;
+    CU_ASSERT_EQUAL(id, 1);
+    atomic_fetch_add(&stopped_asked, 1);
+    return atomic_load(&peer_is_stopped);
+}
+
+static void test_stopped_peer_waited_for(void) {
+    struct ep m, s;
+    struct net_config mc, sc;
+    ep_config(&m, &mc, 0);
+    mc.peer_timeout_ms = 100;
+    mc.peer_stopped = stopped_cb;
+    ep_config(&s, &sc, 1);
+    sc.heartbeat_interval_ms = 0; /* silent from the start */
+    atomic_store(&peer_is_stopped, 1);
+    atomic_store(&stopped_asked, 0);
+    pair_up(&m, &s, &mc, &sc);
+    WAIT_FOR(&m, m.up == 1);
+    while (atomic_load(&stopped_asked) < 3 && !ep_lost(&m))
+        usleep(10000);
+    CU_ASSERT_EQUAL(ep_lost(&m), 0); /* three periods of silence, still up */
+    atomic_store(&peer_is_stopped, 0);
+    WAIT_FOR(&m, m.lost == 1);
+    CU_ASSERT_EQUAL(m.lost_id, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.lost_reason, "heartbeat timeout"));
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
 /* Whether e lost its peer (read under its lock). */
 static int ep_lost(struct ep *e) {
     pthread_mutex_lock(&e->mu);
@@ -1258,6 +1294,7 @@ void test_register(void) {
     CU_add_test(s, "lost: peer closed", test_lost_on_close);
     CU_add_test(s, "lost: net_close", test_lost_on_net_close);
     CU_add_test(s, "lost: heartbeat timeout", test_lost_on_silence);
+    CU_add_test(s, "a stopped peer is waited for", test_stopped_peer_waited_for);
     CU_add_test(s, "heartbeats keep alive", test_heartbeats_keep_alive);
     CU_add_test(s, "slave before master", test_slave_before_master);
     CU_add_test(s, "connect gives up", test_connect_gives_up);

@@ -2,7 +2,6 @@
  * the registry of connections, and delivery to the embedder. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <sched.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cpu_spare.h"
 #include "common/log.h"
 #include "net/internal.h"
 
@@ -122,7 +122,7 @@ static uint64_t now_ns(void) {
  * just sent) comes within the window; an idle node sleeps once the
  * window has passed.
  *
- * It polls only while the machine has a CPU to spare (cpu_excess, checked
+ * It polls only while the machine has a CPU to spare (common/cpu_spare.h, checked
  * every SPARE_CHECK_NS; one thread too many in SPARE_BUSY_CHECKS checks
  * in a row ends the window, one alone is a thread that runs for a
  * moment; two too many end it at once), and yields
@@ -136,27 +136,10 @@ static uint64_t now_ns(void) {
 #define SPARE_CHECK_NS    20000u
 #define SPARE_BUSY_CHECKS 2u
 
-/* How many more threads the machine has runnable (this one included;
- * /proc/loadavg) than the CPUs this thread may run on; 0 when it has a
- * CPU to spare for a spin, and without /proc. */
-static unsigned long cpu_excess(int loadavg_fd, unsigned ncpus) {
-    char buf[128];
-    ssize_t k = loadavg_fd >= 0 ? pread(loadavg_fd, buf, sizeof buf - 1, 0) : -1;
-    if (k <= 0) return 0;
-    buf[k] = 0;
-    /* "0.44 0.65 1.02 2/345 12345": the fourth field's first number */
-    const char *p = buf;
-    for (int i = 0; i < 3 && p; i++)
-        p = strchr(p + 1, ' ');
-    unsigned long running = p ? strtoul(p + 1, NULL, 10) : 0;
-    return running > ncpus ? running - ncpus : 0;
-}
-
 static void poll_loop(struct net_node *n) {
     const uint64_t window = (uint64_t)n->cfg.busy_poll_us * 1000;
-    int loadavg_fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    cpu_set_t set;
-    unsigned ncpus = sched_getaffinity(0, sizeof set, &set) ? 1u : (unsigned)CPU_COUNT(&set);
+    struct cpu_spare spare;
+    cpu_spare_init(&spare);
     uint64_t until = 0, check = 0;
     unsigned busy = 0;
     while (!atomic_load(&n->stopping)) {
@@ -164,7 +147,7 @@ static void poll_loop(struct net_node *n) {
         bool polling = now < until;
         if (polling && now >= check) {
             unsigned long excess =
-                n->cfg.cpu_spare ? !n->cfg.cpu_spare(n->cfg.arg) : cpu_excess(loadavg_fd, ncpus);
+                n->cfg.cpu_spare ? !n->cfg.cpu_spare(n->cfg.arg) : cpu_spare_excess(&spare);
             busy = !excess ? 0 : excess == 1 ? busy + 1 : SPARE_BUSY_CHECKS;
             if (busy >= SPARE_BUSY_CHECKS) polling = false, until = 0;
             check = now + SPARE_CHECK_NS;
@@ -182,7 +165,7 @@ static void poll_loop(struct net_node *n) {
         check = 0;
         busy = 0;
     }
-    if (loadavg_fd >= 0) close(loadavg_fd);
+    cpu_spare_fini(&spare);
 }
 
 static void *loop_main(void *arg) {

@@ -122,17 +122,17 @@ static uint64_t now_ns(void) {
  * just sent) comes within the window; an idle node sleeps once the
  * window has passed.
  *
- * It polls only while the machine has a CPU to spare (common/cpu_spare.h, checked
- * every SPARE_CHECK_NS; one thread too many in SPARE_BUSY_CHECKS checks
- * in a row ends the window, one alone is a thread that runs for a
- * moment; two too many end it at once), and yields
- * between empty polls only after a check found one, so that a thread
- * woken on its CPU (the guest thread whose page just arrived) runs at
- * once. Where threads wait for a CPU, a yield hands it over for a whole
- * time slice, during which nothing reads the sockets, while a thread
- * asleep in epoll would have been scheduled at once: 2 nodes pinned to a
- * core each with 120 compute threads ran 30% slower with polling that
- * yielded regardless, and as fast as without polling with this. */
+ * It polls only while the machine has a CPU to spare (common/cpu_spare.h,
+ * checked every SPARE_CHECK_NS: one thread too many in SPARE_BUSY_CHECKS
+ * checks in a row ends the window, one alone is a thread that runs for a
+ * moment; two too many end it at once), and yields between empty polls
+ * only after a check found one, so that a thread woken on its CPU (the
+ * guest thread whose page just arrived) runs at once. Where threads wait
+ * for a CPU, a yield hands it over for a whole time slice, during which
+ * nothing reads the sockets, while a thread asleep in epoll would have
+ * been scheduled at once: 2 nodes pinned to a core each with 120 compute
+ * threads ran 30% slower with polling that yielded regardless, and as
+ * fast as without polling with this. */
 #define SPARE_CHECK_NS    20000u
 #define SPARE_BUSY_CHECKS 2u
 

@@ -77,14 +77,22 @@ same_as_one_node() {
 }
 
 # PROGRAM at -n 4 with a [dsm] switch on and off: each run's stdout is a
-# one-node run's; --stats in $work/on.json and $work/off.json
-switch_on_off() { # KEY PROGRAM
+# one-node run's, and CHECKS (python asserts) hold of on and off, the
+# SECTION of each run's --stats
+switch_on_off() { # KEY PROGRAM SECTION CHECKS
     "$shoal" "$2" >"$work/one.out" 2>"$work/one.err" || fail "one node"
     for sw in on off; do
         "$shoal" -n 4 -o "dsm.$1=$sw" --stats "$work/$sw.json" "$2" >"$work/$sw.out" 2>"$work/$sw.err" ||
             fail "-n 4 $1=$sw: status $?: $(tail -3 "$work/$sw.err")"
         cmp -s "$work/one.out" "$work/$sw.out" || fail "$1=$sw: output differs"
     done
+    python3 - "$work/on.json" "$work/off.json" "$3" "$4" <<'PY' || fail "$3 in --stats"
+import json, sys
+on = json.load(open(sys.argv[1]))[sys.argv[3]]
+off = json.load(open(sys.argv[2]))[sys.argv[3]]
+print("on:", on, "off:", off)
+exec(sys.argv[4])
+PY
 }
 
 # a connection to the master's port is established
@@ -293,31 +301,19 @@ first-touch)
     # [dsm] first_touch_ahead: first-touch write streams are claimed ahead
     # (most of the 3 x 2048 pages arrive without a fault), the output is
     # one node's; with the switch off nothing is claimed
-    switch_on_off first_touch_ahead "$bin/first_touch_threads"
-    python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "claims"
-import json, sys
-on = json.load(open(sys.argv[1]))["first_touch_ahead"]
-off = json.load(open(sys.argv[2]))["first_touch_ahead"]
-print("on:", on, "off:", off)
+    switch_on_off first_touch_ahead "$bin/first_touch_threads" first_touch_ahead '
 assert on["on"] and on["claimed"] >= 2048, on
-assert not off["on"] and off["claimed"] == 0, off
-PY
+assert not off["on"] and off["claimed"] == 0, off'
     ;;
 borrow-home)
     # [dsm] borrow_home: node 0's read-only copies serve as home copies
     # (thousands of marks, a copy of its own made whenever node 0's copy
     # changes), with the output of one node; with the switch off none
-    switch_on_off borrow_home "$bin/borrowed_home_threads"
-    python3 - "$work/on.json" "$work/off.json" <<'PY' || fail "home copies"
-import json, sys
-on = json.load(open(sys.argv[1]))["home_copies"]
-off = json.load(open(sys.argv[2]))["home_copies"]
-print("on:", on, "off:", off)
-# 6 rounds of 512 pages read by two other nodes after node 0 wrote them
+    # (6 rounds of 512 pages read by two other nodes after node 0 wrote them)
+    switch_on_off borrow_home "$bin/borrowed_home_threads" home_copies '
 assert on["borrow_home"] and on["borrows"] >= 2048 and on["copied_back"] >= 1024, on
 assert not off["borrow_home"] and off["borrows"] == 0 and off["borrowed"] == 0, off
-assert on["pages"] < off["pages"], (on, off)
-PY
+assert on["pages"] < off["pages"], (on, off)'
     ;;
 stats-n2)
     "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \

@@ -331,6 +331,15 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node) {
     dir_actions_fini(&acts);
 }
 
+/* dir_lock held. The directory's part of node's writeback of page, once
+ * the home copy is settled. */
+static void writeback_to_dir(struct master *m, uint64_t page, dsm_node_t node,
+                             struct dir_actions *acts) {
+    check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
+    direct_wake(m);
+    if (m->msplit) msplit_wake(m);
+}
+
 /* dir_lock held. adopt: NULL, or where data's pool page is; then the page
  * itself becomes the home copy (no copy) and *adopt is set to the page to
  * give back to the pool (the old home copy, or NULL). */
@@ -354,9 +363,7 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
             memcpy(h, data, DSM_PAGE_SIZE);
         }
     }
-    check(dir_writeback(&m->dir, page, node, acts), "writeback", page, node);
-    direct_wake(m);
-    if (m->msplit) msplit_wake(m);
+    writeback_to_dir(m, page, node, acts);
 }
 
 /* dir_lock held. Node 0 was fetched from and keeps page in S ([dsm]
@@ -374,9 +381,7 @@ static void borrow_locked(struct master *m, uint64_t page, const void *data,
     }
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));
     m->borrows++;
-    check(dir_writeback(&m->dir, page, 0, acts), "writeback", page, 0);
-    direct_wake(m);
-    if (m->msplit) msplit_wake(m);
+    writeback_to_dir(m, page, 0, acts);
 }
 
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data) {

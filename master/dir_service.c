@@ -578,6 +578,13 @@ int dirsvc_start(struct master *m) {
     return -thread_start_detached(&m->node0_thread, 0, node0_main, m);
 }
 
+void dirsvc_home_counts(struct master *m, uint64_t *own, uint64_t *borrowed) {
+    pthread_mutex_lock(&m->dir_lock);
+    *own = m->home.n;
+    *borrowed = m->borrowed.n;
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
 void dirsvc_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     struct fwd_stats s = m->fwd.stats;
@@ -595,9 +602,10 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             (unsigned long long)s.invalidated, (unsigned long long)s.abandoned);
     pthread_mutex_lock(&m->dir_lock);
     uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
-    uint64_t homes = m->home.n, borrowed = m->borrowed.n, borrows = m->borrows,
-             copies = m->borrow_copies;
+    uint64_t borrows = m->borrows, copies = m->borrow_copies;
     pthread_mutex_unlock(&m->dir_lock);
+    uint64_t homes, borrowed;
+    dirsvc_home_counts(m, &homes, &borrowed);
     fprintf(f,
             "  \"home_copies\": {\"borrow_home\": %s, \"pages\": %llu, \"borrowed\": %llu, "
             "\"borrows\": %llu, \"copied_back\": %llu},\n",

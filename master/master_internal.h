@@ -178,6 +178,9 @@ int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
 void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 /* --stats: the "forwarding" object (a line of the top-level JSON). */
 void dirsvc_stats_json(struct master *m, FILE *f);
+/* Home copies now: pages of their own, and node 0's copies serving as
+ * such ([dsm] borrow_home). */
+void dirsvc_home_counts(struct master *m, uint64_t *own, uint64_t *borrowed);
 
 /* false_sharing.c ([dsm] split): set-up, a writeback of e's page by
  * node (dir_lock held, before `home` is overwritten; NULL: none yet), the

@@ -193,8 +193,13 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
 }
 
 void mstats_summary(struct master *m, FILE *out) {
-    fprintf(out, "shoal: cluster of %u nodes, directory %zu pages\n", m->cfg.nodes,
-            m->stats_dir_pages);
+    uint64_t homes, borrowed;
+    dirsvc_home_counts(m, &homes, &borrowed);
+    fprintf(out,
+            "shoal: cluster of %u nodes, directory %zu pages, home copies %llu "
+            "(and %llu of node 0's own borrowed)\n",
+            m->cfg.nodes, m->stats_dir_pages, (unsigned long long)homes,
+            (unsigned long long)borrowed);
     for (unsigned n = 0; n < m->cfg.nodes; n++) {
         struct node_stats *ns = m->node_stats ? m->node_stats[n] : NULL;
         if (!ns) {
@@ -211,8 +216,8 @@ void mstats_summary(struct master *m, FILE *out) {
         fprintf(out,
                 "shoal: node %u: %llu threads placed; faults %llu read %llu write %llu upgrade "
                 "(mean %.0f/%.0f/%.0f us); invalidations %llu received %llu caused; "
-                "pages %llu in %llu out; messages %llu out %llu in; %llu syscalls delegated; "
-                "%llu store-exclusives lost\n",
+                "pages %llu in %llu out; messages %llu out %llu in (%llu while polling); "
+                "%llu syscalls delegated; %llu store-exclusives lost\n",
                 n, (unsigned long long)(n < 64 ? atomic_load(&m->placed[n]) : 0),
                 (unsigned long long)ns->c[NS_READ_MISS], (unsigned long long)ns->c[NS_WRITE_MISS],
                 (unsigned long long)ns->c[NS_UPGRADE],
@@ -222,7 +227,7 @@ void mstats_summary(struct master *m, FILE *out) {
                 (unsigned long long)(ns->c[NS_INVALIDATIONS] + ns->c[NS_FETCHES]),
                 (unsigned long long)ns->c[NS_INV_CAUSED], (unsigned long long)ns->c[NS_PAGES_RX],
                 (unsigned long long)ns->c[NS_PAGES_TX], (unsigned long long)tx,
-                (unsigned long long)rx, (unsigned long long)dlg,
-                (unsigned long long)ns->c[NS_EXCL_LOST]);
+                (unsigned long long)rx, (unsigned long long)ns->busy_polled,
+                (unsigned long long)dlg, (unsigned long long)ns->c[NS_EXCL_LOST]);
     }
 }

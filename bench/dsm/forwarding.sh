@@ -86,4 +86,21 @@ ax[1].set_xticks([j + 0.175 for j in range(2)]); ax[1].set_xticklabels([names[n]
 ax[1].set_ylabel("mean remote read-miss latency, us"); ax[1].legend(fontsize=8)
 fig.tight_layout(); fig.savefig(sys.argv[2], dpi=100)
 PY
+# the issue's two goals, plainly; at the emulated link the ratio has a
+# ceiling: the link's rate over the rate of a walk whose every page costs
+# one fault of the model (RTT + a page's serialization)
+python3 - "$csv" <<'PY'
+import csv, sys
+rows = {(r["network"], r["forwarding"]): r for r in csv.DictReader(open(sys.argv[1]))}
+for net in ["raw", "gbe"]:
+    on, off = float(rows[(net, "on")]["walk_mb_per_s"]), float(rows[(net, "off")]["walk_mb_per_s"])
+    line = f"{net}: forwarding on {on:.1f} MB/s, off {off:.1f} MB/s: {on / off:.1f}x (goal >= 10x)"
+    if net == "gbe":
+        link = float(rows[(net, "on")]["link_mbit_model"]) / 8
+        model = float(rows[(net, "on")]["fault_model_us"])
+        ceiling = link / (4096 / model)
+        line += (f"; {100 * on / link:.0f}% of the {link:.0f} MB/s link (goal >= 90%); a walk whose "
+                 f"faults met the model ({model:.1f} us) would allow at most {ceiling:.1f}x")
+    print(line)
+PY
 echo "wrote $csv and $out/forwarding.png"

@@ -32,6 +32,13 @@ int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const voi
     return r;
 }
 
+unsigned master_send_slaves(struct master *m, Shoal__Envelope *env) {
+    unsigned sent = 0;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        sent += master_send(m, n, env, NULL) == 0;
+    return sent;
+}
+
 static void cleanup_files(struct master *m) {
     if (m->keyfile) unlink(m->keyfile);
     if (m->tmpdir) rmdir(m->tmpdir);
@@ -84,8 +91,7 @@ static void send_exit(struct master *m, int status, int sig) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_EXIT;
     env.exit = &ex;
-    for (unsigned n = 1; n < m->cfg.nodes; n++)
-        master_send(m, n, &env, NULL);
+    master_send_slaves(m, &env);
 }
 
 static void print_summary(struct master *m);
@@ -155,8 +161,7 @@ static void send_run_stop(struct master *m, bool stopped) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_RUN_STOP;
     env.run_stop = &r;
-    for (unsigned i = 1; i < m->cfg.nodes; i++)
-        master_send(m, i, &env, NULL);
+    master_send_slaves(m, &env);
 }
 
 /* process_cluster_ops.stop_run, and a node's RunStop: the run stops as

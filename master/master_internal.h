@@ -263,6 +263,8 @@ void mstats_summary(struct master *m, FILE *out);
 
 /* master.c */
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
+/* env to every slave that is up; returns how many took it. */
+unsigned master_send_slaves(struct master *m, Shoal__Envelope *env);
 /* A node (or a link between two) is lost: every node is told, the run
  * ends with status 1. The caller has said which. */
 _Noreturn void master_end_lost(struct master *m);

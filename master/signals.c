@@ -262,8 +262,7 @@ static void send_wanted(struct master *m, uint64_t set) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_WANTED;
     env.signal_wanted = &w;
-    for (unsigned n = 1; n < m->cfg.nodes; n++)
-        master_send(m, n, &env, NULL); /* a node not up yet has no thread */
+    master_send_slaves(m, &env); /* a node not up yet has no thread */
 }
 
 static void *router_main(void *arg) {

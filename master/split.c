@@ -123,8 +123,8 @@ static void broadcast(struct master *m, uint64_t page, uint64_t shadow, bool uns
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT;
     env.page_split = &ps;
-    for (unsigned n = 1; n < m->cfg.nodes; n++)
-        if (!master_send(m, n, &env, NULL) && sent) (*sent)++;
+    unsigned k = master_send_slaves(m, &env);
+    if (sent) *sent += k;
 }
 
 static void drop_page(struct master *m, uint64_t page) {

@@ -68,9 +68,7 @@ void mstats_collect(struct master *m, unsigned wait_ms) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_STATS_REQUEST;
     env.stats_request = &q;
-    unsigned asked = 0;
-    for (unsigned n = 1; n < m->cfg.nodes; n++)
-        if (master_send(m, n, &env, NULL) == 0) asked++;
+    unsigned asked = master_send_slaves(m, &env);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += wait_ms / 1000;

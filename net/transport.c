@@ -107,12 +107,6 @@ int net_node_on_borrowed(struct net_node *n, unsigned type, net_msg_fn fn, void 
     return set_handler(n, type, fn, arg, 1);
 }
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Busy polling (net_config.busy_poll_us): after a frame or a watched
  * fd's event the loop thread keeps polling for busy_poll_us instead of
  * sleeping in epoll. Each sleep costs the next frame the thread's
@@ -143,7 +137,7 @@ static void poll_loop(struct net_node *n) {
     uint64_t until = 0, check = 0;
     unsigned busy = 0;
     while (!atomic_load(&n->stopping)) {
-        uint64_t active = n->activity, frames = n->delivered, now = now_ns();
+        uint64_t active = n->activity, frames = n->delivered, now = net_emul_now_ns();
         bool polling = now < until;
         if (polling && now >= check) {
             unsigned long excess =
@@ -161,7 +155,7 @@ static void poll_loop(struct net_node *n) {
         if (polling)
             atomic_fetch_add_explicit(&n->stats.busy_polled, n->delivered - frames,
                                       memory_order_relaxed);
-        until = now_ns() + window;
+        until = net_emul_now_ns() + window;
         check = 0;
         busy = 0;
     }

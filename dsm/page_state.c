@@ -228,7 +228,7 @@ out:
 }
 
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf) {
-    if (keep != DSM_S && keep != DSM_I) return -EINVAL;
+    if ((keep != DSM_S && keep != DSM_I) || (!buf && keep != DSM_S)) return -EINVAL;
     /* no store-exclusive between its check and its store (excl_begin) */
     pthread_rwlock_wrlock(&ps->excl_lock);
     pthread_mutex_lock(&ps->lock);
@@ -242,7 +242,7 @@ int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep,
     if ((r = ps->ops->protect(ps->opaque, page, PROT_READ))) goto out;
     e->state = DSM_S;
     e->gen++;
-    if ((r = ps->ops->copy_out(ps->opaque, page, buf))) goto out;
+    if (buf && (r = ps->ops->copy_out(ps->opaque, page, buf))) goto out;
     if (keep == DSM_I) {
         if ((r = ps->ops->drop(ps->opaque, page))) goto out;
         e->state = DSM_I;

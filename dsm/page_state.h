@@ -126,7 +126,8 @@ int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
 /* DIR_ACT_INVALIDATE: drop an S copy; the caller then sends the ack. */
 int dsm_pages_on_invalidate(struct dsm_pages *ps, uint64_t page);
 /* DIR_ACT_FETCH: write-protect, copy into buf, then drop if keep is I.
- * The caller sends buf as the writeback. */
+ * The caller sends buf as the writeback. buf may be NULL when keep is S
+ * (the caller reads the kept copy itself, dsm_pages_copy). */
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf);
 
 /* The address space changed under the table (dsm/DESIGN.md): */

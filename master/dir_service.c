@@ -80,8 +80,7 @@ static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
 
 static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
                              void **adopt, struct dir_actions *acts);
-static void borrow_locked(struct master *m, uint64_t page, const void *data,
-                          struct dir_actions *acts);
+static void borrow_locked(struct master *m, uint64_t page, struct dir_actions *acts);
 
 /* dir_lock held. Node 0's messages are applied right here, on the thread
  * that runs the directory, when that keeps its link FIFO (nothing queued
@@ -106,8 +105,8 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
     case DIR_ACT_FETCH:
         if (a->state == DSM_S && m->borrow_on && !alias_is_key(a->page)) {
             /* node 0 keeps the page in S: its copy is the home copy */
-            r = dsm_pages_on_fetch(ps, a->page, DSM_S, m->borrow_buf);
-            if (!r) borrow_locked(m, a->page, m->borrow_buf, acts);
+            r = dsm_pages_on_fetch(ps, a->page, DSM_S, NULL);
+            if (!r) borrow_locked(m, a->page, acts);
             break;
         }
         /* node 0's copy is taken into a page that becomes the home copy
@@ -369,14 +368,14 @@ static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, c
 /* dir_lock held. Node 0 was fetched from and keeps page in S ([dsm]
  * borrow_home): its copy, write-protected and unchanged until the
  * directory sends node 0 something for the page (unborrow), is the home
- * copy; the master keeps no second copy of the page. data: the fetched
- * bytes, for a home copy of its own when the mark cannot be recorded. */
-static void borrow_locked(struct master *m, uint64_t page, const void *data,
-                          struct dir_actions *acts) {
+ * copy; the master keeps no second copy of the page, unless the mark
+ * cannot be recorded (then node 0's bytes are copied). */
+static void borrow_locked(struct master *m, uint64_t page, struct dir_actions *acts) {
     const struct dir_entry *e = dir_find(&m->dir, page);
     if (!e || e->state != DSM_M || e->owner != 0 ||
         u64map_put(&m->borrowed, page, (void *)&borrowed_mark)) {
-        writeback_locked(m, page, 0, data, NULL, acts);
+        SHOAL_ASSERT(!dsm_pages_copy(&m->dsm.pages, page, m->borrow_buf));
+        writeback_locked(m, page, 0, m->borrow_buf, NULL, acts);
         return;
     }
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));

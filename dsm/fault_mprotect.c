@@ -112,6 +112,14 @@ static void *handler(void *arg) {
         ssize_t got = read(r->pipe_rd, &rec, sizeof rec);
         if (got < 0 && errno == EINTR) continue;
         if (got != sizeof rec || rec.off == UINT64_MAX) return NULL;
+        /* A parked thread woken by another page's wake (buckets are
+         * shared) that faults again leaves a second record; by the time
+         * it is read the page may be present, and serving it anyway would
+         * act on a page that moved on (a shared file page being unmapped
+         * is no longer the object's, but still holds its bytes). The
+         * thread itself saw the page absent, and whatever made it present
+         * woke it. */
+        if (classify(r, rec.off, rec.write != 0) == MP_RETRY) continue;
         r->fn(r->opaque, rec.off, rec.write != 0);
     }
 }
@@ -259,8 +267,17 @@ static int mp_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
     return mp_wake(r, off);
 }
 
+/* adopted regions: the DSM holds the page present */
+static bool adopted_present(struct dsm_fault_region *r, uint64_t off) {
+    uint8_t b = atomic_load_explicit(page_byte(r, off), memory_order_acquire);
+    return b & (MP_STATE_R | MP_STATE_W);
+}
+
 static int mp_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot) {
     if (r->adopted) {
+        /* as UFFDIO_COPY: a present page's bytes are never overwritten
+         * (they may be another page's, e.g. a shared file's being moved) */
+        if (adopted_present(r, off)) return -EEXIST;
         /* absent, so PROT_NONE while it is written: no thread sees half */
         if (pwrite(r->procmem, data, DSM_PAGE_SIZE, (off_t)(uintptr_t)(r->base + off)) !=
             DSM_PAGE_SIZE)

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "common/safe_copy.h"
 #include "dsm/directory.h"
@@ -28,10 +29,11 @@
 
 /* --- a region whose handler records faults and answers by policy ------ */
 
-enum policy { FILL, UNPROTECT, PARK };
+enum policy { FILL, UNPROTECT, PARK, HOLD };
 struct rec {
     struct dsm_fault_region *r;
     _Atomic int faults, writes, parked;
+    _Atomic bool release; /* HOLD: the callback fills once this is set */
     _Atomic uint64_t last_off;
     _Atomic int policy;
 };
@@ -42,6 +44,10 @@ static void on_fault(void *opaque, uint64_t off, bool write) {
     x->writes += write;
     x->faults++;
     switch (x->policy) {
+    case HOLD:
+        while (!x->release)
+            sched_yield();
+        /* fall through */
     case FILL: {
         /* page i is filled with byte i+1 */
         static _Thread_local uint8_t page[PG];
@@ -525,6 +531,64 @@ static bool mp_fault_is_dsm(struct rec *x, size_t page, bool write) {
     return dsm_fault_mprotect_on_signal(&si, &uc);
 }
 
+struct toucher {
+    struct rec *x;
+    size_t page;
+    _Atomic pid_t tid;
+};
+
+static void *touch(void *arg) {
+    struct toucher *t = arg;
+    t->tid = gettid();
+    return (void *)(uintptr_t)at(t->x, t->page)[0];
+}
+
+/* The thread is asleep (parked on its page's futex word). */
+static bool asleep(pid_t tid) {
+    char path[64], st[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    fclose(f);
+    st[n] = 0;
+    char *p = strrchr(st, ')');
+    return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* A fault record that went stale before the handler thread read it (the
+ * page was installed meanwhile and its thread woken) is not served: the
+ * page may belong to something else by then. Pages 10-12 of an adopted
+ * region, read-only for the guest. */
+static void stale_fault_record(struct rec *x) {
+    CU_ASSERT_EQUAL_FATAL(dsm_fault_guest_protect(x->r, 10 * PG, 3 * PG, PROT_READ), 0);
+    int before = x->faults;
+    x->release = false;
+    x->policy = HOLD;
+    struct toucher a = {x, 10, 0}, b = {x, 11, 0};
+    pthread_t ta, tb;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&ta, NULL, touch, &a), 0);
+    while (x->faults == before) /* the handler thread holds page 10's fault */
+        sched_yield();
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&tb, NULL, touch, &b), 0);
+    while (!b.tid || !asleep(b.tid)) /* its record is queued behind */
+        sched_yield();
+    uint8_t buf[PG];
+    memset(buf, 0x77, PG);
+    CU_ASSERT_EQUAL(dsm_fault_install(x->r, 11 * PG, buf, PROT_READ), 0);
+    void *got;
+    pthread_join(tb, &got);
+    CU_ASSERT_EQUAL((uintptr_t)got, 0x77);
+    x->release = true;
+    pthread_join(ta, &got);
+    CU_ASSERT_EQUAL((uintptr_t)got, 11); /* FILL: page 10 holds 11 */
+    /* a fault behind the stale record: once served, that record was read */
+    x->policy = FILL;
+    CU_ASSERT_EQUAL(at(x, 12)[0], 13);
+    CU_ASSERT_EQUAL(x->faults, before + 2); /* pages 10 and 12, not 11 */
+    CU_ASSERT_EQUAL(at(x, 11)[0], 0x77);
+}
+
 /* The mprotect fallback over the embedder's own private memory (a guest
  * space): every page starts absent, the host protection is the guest's
  * and the DSM's intersection whichever changes, and a fault the guest's
@@ -600,6 +664,13 @@ static void test_mp_adopted(void) {
     CU_ASSERT_EQUAL(at(x, 0)[100], 1);
     CU_ASSERT_EQUAL(x->faults, 6);
     CU_ASSERT_FALSE(mp_fault_is_dsm(x, 12, false)); /* never given a protection */
+    /* a present page is never overwritten by an install (as UFFDIO_COPY) */
+    memset(buf, 0x33, PG);
+    CU_ASSERT_EQUAL(dsm_fault_install(x->r, 3 * PG, buf, PROT_READ), 0);
+    memset(buf, 0x44, PG);
+    CU_ASSERT_EQUAL(dsm_fault_install(x->r, 3 * PG, buf, PROT_READ), -EEXIST);
+    CU_ASSERT_EQUAL(at(x, 3)[0], 0x33);
+    stale_fault_record(x);
     dsm_fault_region_destroy(x->r);
     munmap(mem, size);
     free(x);

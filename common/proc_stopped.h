@@ -14,5 +14,8 @@ bool proc_stopped(pid_t pid);
 /* Our parent runs the executable we run (the local launcher's master,
  * for a slave it started); false when either cannot be read. */
 bool proc_parent_is_same_exe(void);
+/* Another child of our parent that runs our executable (a slave the same
+ * local launcher started) is stopped. */
+bool proc_sibling_stopped(void);
 
 #endif

@@ -979,12 +979,15 @@ static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void
 
 /* A silent master that launched this slave (our parent, running our
  * executable) and is stopped (kill -STOP, a debugger at a breakpoint) is
- * waited for, not lost. A master on another host is never taken for
+ * waited for, not lost; so is a silent slave (direct_transfer's links)
+ * while any other slave the same master launched is stopped, as the
+ * master itself waits. Nodes on other hosts are never taken for
  * stopped. */
 static bool peer_stopped(struct net_node *n, uint32_t id, void *arg) {
     (void)n;
     (void)arg;
-    return id == 0 && proc_parent_is_same_exe() && proc_stopped(getppid());
+    if (!proc_parent_is_same_exe()) return false;
+    return id == 0 ? proc_stopped(getppid()) : proc_sibling_stopped();
 }
 
 static void on_peer_lost(struct net_node *n, uint32_t id, const char *reason, void *arg) {

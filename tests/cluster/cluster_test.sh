@@ -297,6 +297,30 @@ stop-node)
     grep -q "node 1 .* is stopped" "$work/n.err" || fail "no word of the stopped slave"
     grep -q "node 0 .* is stopped" "$work/n.err" || fail "no word of the stopped master"
     ;;
+stop-slave-direct)
+    # with [dsm] direct_transfer the slaves have links of their own: a
+    # slave stopped from outside for three times the silence timeout is
+    # waited for on those too (by the other slave), not lost
+    "$shoal" -n 3 -o dsm.direct_transfer=on -o network.peer_timeout_ms=1000 \
+        -o network.heartbeat_ms=200 "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
+    p=$!
+    pids+=("$p")
+    for _ in $(seq 50); do
+        [ "$(pgrep -P "$p" | wc -l)" -ge 2 ] && break
+        sleep 0.1
+    done
+    slave=$(pgrep -P "$p" | tail -1)
+    [ -n "$slave" ] || fail "no slave process"
+    sleep 0.5
+    kill -STOP "$slave"
+    sleep 3
+    kill -CONT "$slave"
+    wait_pid "$p" 60 || fail "hangs after the stop"
+    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
+    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    [ "$(grep -c "node [12] .* is stopped" "$work/n.err")" -ge 2 ] ||
+        fail "the master and the other slave did not both wait: $(cat "$work/n.err")"
+    ;;
 first-touch)
     # [dsm] first_touch_ahead: first-touch write streams are claimed ahead
     # (most of the 3 x 2048 pages arrive without a fault), the output is

@@ -41,6 +41,48 @@ static void test_parent_exe(void) {
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Two children of this process running its executable: one stopped,
+ * the other sees it; once it runs on, it does not. */
+static void test_sibling_stopped(void) {
+    CU_ASSERT_FALSE(proc_sibling_stopped()); /* ctest's other children run something else */
+    int go[2], answer[2];
+    CU_ASSERT_FATAL(pipe(go) == 0 && pipe(answer) == 0);
+    pid_t a = fork();
+    if (a == 0) {
+        raise(SIGSTOP);
+        _exit(0);
+    }
+    CU_ASSERT_FATAL(a > 0);
+    int st;
+    CU_ASSERT_EQUAL(waitpid(a, &st, WUNTRACED), a);
+    pid_t b = fork();
+    if (b == 0) { /* asks twice: while a is stopped, and after */
+        char c;
+        for (int i = 0; i < 2; i++) {
+            if (read(go[0], &c, 1) != 1) _exit(2);
+            c = proc_sibling_stopped() ? 'y' : 'n';
+            if (write(answer[1], &c, 1) != 1) _exit(2);
+        }
+        _exit(0);
+    }
+    CU_ASSERT_FATAL(b > 0);
+    char c = 0;
+    CU_ASSERT_EQUAL(write(go[1], "?", 1), 1);
+    CU_ASSERT_EQUAL(read(answer[0], &c, 1), 1);
+    CU_ASSERT_EQUAL(c, 'y');
+    kill(a, SIGCONT);
+    CU_ASSERT_EQUAL(waitpid(a, &st, 0), a);
+    CU_ASSERT_EQUAL(write(go[1], "?", 1), 1);
+    CU_ASSERT_EQUAL(read(answer[0], &c, 1), 1);
+    CU_ASSERT_EQUAL(c, 'n');
+    CU_ASSERT_EQUAL(waitpid(b, &st, 0), b);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    for (int i = 0; i < 2; i++) {
+        close(go[i]);
+        close(answer[i]);
+    }
+}
+
 static void test_cpu_spare(void) {
     char path[] = "/tmp/shoal-loadavg-XXXXXX";
     int fd = mkstemp(path);
@@ -66,5 +108,6 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("common: /proc", NULL, NULL);
     CU_add_test(s, "a stopped process", test_stopped);
     CU_add_test(s, "a parent running our executable", test_parent_exe);
+    CU_add_test(s, "a stopped sibling running our executable", test_sibling_stopped);
     CU_add_test(s, "runnable threads against CPUs", test_cpu_spare);
 }

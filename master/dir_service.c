@@ -424,8 +424,21 @@ static bool direct_in_range(struct master *m, uint64_t first, uint64_t n) {
     return false;
 }
 
+/* dir_lock held. A node other than node 0 may hold page (a copy, a
+ * request under way or queued for it, a home copy the master keeps for
+ * others). */
+static bool held_elsewhere(const struct master *m, uint64_t page) {
+    const struct dir_entry *e = dir_find(&m->dir, page);
+    if (!e) return u64map_get(&m->home, page) != NULL;
+    if (e->txn.wait != DIR_WAIT_NONE || e->qlen) return true;
+    if (e->state == DSM_M && e->owner != 0) return true;
+    uint32_t own = node_set_has(&e->sharers, 0);
+    if (e->state == DSM_S && node_set_count(&e->sharers) > own) return true;
+    return node_set_count(&e->pushed) > (uint32_t)node_set_has(&e->pushed, 0);
+}
+
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
-    bool known = false;
+    bool elsewhere = false;
     pthread_mutex_lock(&m->dir_lock);
     /* A page on its way from its owner to a reader travels on a link the
      * layout change does not follow: forgotten now, it could reach the
@@ -437,7 +450,7 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     mfs_forget(m, first, n);
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
-            known = known || dir_find(&m->dir, p) || u64map_get(&m->home, p);
+            elsewhere = elsewhere || held_elsewhere(m, p);
             dir_forget(&m->dir, p);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
             u64map_del(&m->borrowed, p);
@@ -452,8 +465,8 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         it = 0;
         while (u64map_next(&m->home, &it, &key, NULL))
             if (key - first < n) keys[k++] = key;
-        known = k > 0;
         for (size_t i = 0; i < k; i++) {
+            elsewhere = elsewhere || held_elsewhere(m, keys[i]);
             dir_forget(&m->dir, keys[i]);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
             u64map_del(&m->borrowed, keys[i]);
@@ -461,7 +474,7 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         free(keys);
     }
     pthread_mutex_unlock(&m->dir_lock);
-    return known;
+    return elsewhere;
 }
 
 /* Pages present in node 0's memory that nobody else knows (the loader

@@ -104,15 +104,16 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         broadcast(m, what, start, len, prot, kind);
         return;
     }
-    bool known =
+    bool elsewhere =
         what != GS_PROTECTED && dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
     dirsvc_claimable(m, what, start, len, prot, kind);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
-    /* Discarded pages that no node ever held (a thread's stack guard, the
-     * untouched rest of its stack): no other node has anything to zero,
-     * and a request for one of them from now on gets a zero page. The
-     * mapping stays, so the other nodes' layouts are unchanged. */
-    if (what == GS_DISCARDED && !known) return;
+    /* Discarded pages that no node but node 0 holds or asks for (a
+     * thread's stack guard, the untouched rest of its stack, the whole
+     * stack of a thread that ran here): no other node has anything to
+     * zero, and a request for one of them from now on gets a zero page.
+     * The mapping stays, so the other nodes' layouts are unchanged. */
+    if (what == GS_DISCARDED && !elsewhere) return;
     broadcast(m, what, start, len, prot, kind);
 }

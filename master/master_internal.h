@@ -162,9 +162,9 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data);
 void dirsvc_node_lost(struct master *m, dsm_node_t node);
-/* Layout: pages of the range forgotten (returns whether the directory
- * knew any: a node held it or it has a home copy) / node 0's present
- * pages adopted. */
+/* Layout: pages of the range forgotten (returns whether a node other
+ * than node 0 may have held one: a copy, a request under way, a home
+ * copy) / node 0's present pages adopted. */
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be

@@ -5,9 +5,11 @@
  * whenever node 0's copy changes: when node 0 writes again (an upgrade),
  * and when another node writes (node 0 loses its copy while a reader on
  * a third node and the writer need the bytes). Then main discards the
- * pages (madvise DONTNEED: zeros on every node), and discards a fresh
- * mapping nobody touched (nothing to tell the other nodes) that the
- * workers then fill. Every byte a thread reads is checked. */
+ * pages (madvise DONTNEED: zeros on every node), a fresh mapping nobody
+ * touched (nothing to tell the other nodes) that the workers then fill,
+ * and pages the workers read once but only node 0 holds by then (the
+ * other nodes are told nothing either, and must read zeros). Every
+ * byte a thread reads is checked. */
 #include "guest.h"
 #include <pthread.h>
 #include <sys/mman.h>
@@ -16,7 +18,7 @@
 #define PG     4096
 #define ROUNDS 6
 
-static uint8_t *buf, *fresh;
+static uint8_t *buf, *fresh, *mine;
 static pthread_barrier_t bar;
 static size_t wrong[3];
 
@@ -55,9 +57,14 @@ static void *worker(void *arg)
             for (size_t k = 0; k < 8; k++) buf[p * PG + slot(p, r, who) + k] = val(p, k, r, who);
         pthread_barrier_wait(&bar); /* both wrote */
     }
-    pthread_barrier_wait(&bar); /* main discarded buf and fresh */
+    pthread_barrier_wait(&bar); /* main wrote mine */
+    for (size_t p = (size_t)who - 1; p < PAGES; p += 2)
+        wrong[who] += mine[p * PG + p % PG] != (uint8_t)(p + 3);
+    pthread_barrier_wait(&bar); /* main writes mine again: only node 0 holds it */
+    pthread_barrier_wait(&bar); /* main discarded buf, fresh and mine */
     for (size_t p = 0; p < PAGES; p++)
         for (size_t i = 0; i < PG; i += 64) wrong[who] += buf[p * PG + i] != 0;
+    for (size_t p = 0; p < PAGES; p++) wrong[who] += mine[p * PG + p % PG] != 0;
     for (size_t p = (size_t)who - 1; p < PAGES; p += 2) fresh[p * PG + p % PG] = (uint8_t)(p + who);
     pthread_barrier_wait(&bar); /* both filled fresh */
     return NULL;
@@ -67,7 +74,8 @@ int main(void)
 {
     buf = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     fresh = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED || fresh == MAP_FAILED) return 2;
+    mine = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED || fresh == MAP_FAILED || mine == MAP_FAILED) return 2;
     pthread_barrier_init(&bar, NULL, 3);
     pthread_t t[2];
     for (int w = 0; w < 2; w++) pthread_create(&t[w], NULL, worker, (void *)(intptr_t)(w + 1));
@@ -88,13 +96,20 @@ int main(void)
                             slot(p, r, who) != slot(p, r, 0);
         }
     }
+    for (size_t p = 0; p < PAGES; p++) mine[p * PG + p % PG] = (uint8_t)(p + 3);
+    pthread_barrier_wait(&bar);
+    pthread_barrier_wait(&bar);
+    for (size_t p = 0; p < PAGES; p++) mine[p * PG + p % PG] = (uint8_t)(p + 5);
     uint64_t h = g_fnv(0, buf, (size_t)PAGES * PG);
-    if (madvise(buf, PAGES * PG, MADV_DONTNEED) || madvise(fresh, PAGES * PG, MADV_DONTNEED)) return 3;
+    if (madvise(buf, PAGES * PG, MADV_DONTNEED) || madvise(fresh, PAGES * PG, MADV_DONTNEED) ||
+        madvise(mine, PAGES * PG, MADV_DONTNEED))
+        return 3;
     pthread_barrier_wait(&bar);
     pthread_barrier_wait(&bar);
     for (size_t p = 0; p < PAGES; p++) {
         wrong[0] += buf[p * PG + p % PG] != 0;
         wrong[0] += fresh[p * PG + p % PG] != (uint8_t)(p + 1 + p % 2);
+        wrong[0] += mine[p * PG + p % PG] != 0;
     }
     for (int w = 0; w < 2; w++) pthread_join(t[w], NULL);
     printf("rounds %d, pages %d, wrong %zu %zu %zu, hash %016llx\n", ROUNDS, PAGES, wrong[0],

@@ -26,10 +26,15 @@ static bool read_stat(pid_t pid, char *state, pid_t *ppid) {
     return true;
 }
 
-bool proc_stopped(pid_t pid) {
+char proc_state(pid_t pid) {
     char st;
     pid_t ppid;
-    return read_stat(pid, &st, &ppid) && (st == 'T' || st == 't');
+    return read_stat(pid, &st, &ppid) ? st : 0;
+}
+
+bool proc_stopped(pid_t pid) {
+    char st = proc_state(pid);
+    return st == 'T' || st == 't';
 }
 
 static bool same_exe(pid_t pid) {

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* pid's state letter in /proc (R, S, T, t, Z, ...; a thread id works
+ * too), 0 when it cannot be read. */
+char proc_state(pid_t pid);
 /* pid's state is T (stopped) or t (stopped by a tracer); false when it
  * is anything else or cannot be read. */
 bool proc_stopped(pid_t pid);

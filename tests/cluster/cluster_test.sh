@@ -79,6 +79,19 @@ same_as_one_node() {
 # PROGRAM at -n 4 with a [dsm] switch on and off: each run's stdout is a
 # one-node run's, and CHECKS (python asserts) hold of on and off, the
 # SECTION of each run's --stats
+# sleep_threads stopped from outside (PIDS...) for three times the
+# silence timeout of 1 s, then continued
+stop_for_3s() {
+    kill -STOP "$@"
+    sleep 3
+    kill -CONT "$@"
+}
+# the sleep_threads run P ends well after WHAT
+slept_well() { # P WHAT
+    wait_pid "$1" 60 || fail "hangs after $2"
+    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
+    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+}
 switch_on_off() { # KEY PROGRAM SECTION CHECKS
     "$shoal" "$2" >"$work/one.out" 2>"$work/one.err" || fail "one node"
     for sw in on off; do
@@ -259,9 +272,7 @@ stop-continue)
     [ "$stopped" = 1 ] || fail "SIGTSTP did not stop the run"
     sleep 3 # three times the silence timeout
     kill -CONT "$p"
-    wait_pid "$p" 60 || fail "hangs after SIGCONT"
-    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
-    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    slept_well "$p" SIGCONT
     # both threads, the one on node 1 too, stood still while the run was
     # stopped: 3 s of sleeps took the 3 s of the stop more
     awk '/^thread [0-9]+: / { n++; if ($3 + 0 < 5.0) bad = bad " " $0 }
@@ -284,16 +295,10 @@ stop-node)
     done
     [ -n "$slave" ] || fail "no slave process"
     sleep 0.5
-    kill -STOP "$slave"
-    sleep 3
-    kill -CONT "$slave"
+    stop_for_3s "$slave"
     sleep 0.5
-    kill -STOP "$p"
-    sleep 3
-    kill -CONT "$p"
-    wait_pid "$p" 60 || fail "hangs after the stops"
-    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
-    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    stop_for_3s "$p"
+    slept_well "$p" "the stops"
     grep -q "node 1 .* is stopped" "$work/n.err" || fail "no word of the stopped slave"
     grep -q "node 0 .* is stopped" "$work/n.err" || fail "no word of the stopped master"
     ;;
@@ -312,12 +317,8 @@ stop-slave-direct)
     slave=$(pgrep -P "$p" | tail -1)
     [ -n "$slave" ] || fail "no slave process"
     sleep 0.5
-    kill -STOP "$slave"
-    sleep 3
-    kill -CONT "$slave"
-    wait_pid "$p" 60 || fail "hangs after the stop"
-    [ "$waited_status" = 0 ] || fail "status $waited_status: $(tail -3 "$work/n.err")"
-    grep -q "slept 30 steps in 2 threads (1)" "$work/n.out" || fail "output: $(cat "$work/n.out")"
+    stop_for_3s "$slave"
+    slept_well "$p" "the stop"
     [ "$(grep -c "node [12] .* is stopped" "$work/n.err")" -ge 2 ] ||
         fail "the master and the other slave did not both wait: $(cat "$work/n.err")"
     ;;

@@ -20,6 +20,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common/proc_stopped.h"
 #include "common/safe_copy.h"
 #include "dsm/directory.h"
 #include "dsm/fault.h"
@@ -543,19 +544,6 @@ static void *touch(void *arg) {
     return (void *)(uintptr_t)at(t->x, t->page)[0];
 }
 
-/* The thread is asleep (parked on its page's futex word). */
-static bool asleep(pid_t tid) {
-    char path[64], st[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    size_t n = fread(st, 1, sizeof st - 1, f);
-    fclose(f);
-    st[n] = 0;
-    char *p = strrchr(st, ')');
-    return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /* A fault record that went stale before the handler thread read it (the
  * page was installed meanwhile and its thread woken) is not served: the
  * page may belong to something else by then. Pages 10-12 of an adopted
@@ -571,7 +559,7 @@ static void stale_fault_record(struct rec *x) {
     while (x->faults == before) /* the handler thread holds page 10's fault */
         sched_yield();
     CU_ASSERT_EQUAL_FATAL(pthread_create(&tb, NULL, touch, &b), 0);
-    while (!b.tid || !asleep(b.tid)) /* its record is queued behind */
+    while (!b.tid || proc_state(b.tid) != 'S') /* parked: its record is queued behind */
         sched_yield();
     uint8_t buf[PG];
     memset(buf, 0x77, PG);

@@ -96,6 +96,12 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_IN: gather_range(t, a[i], next, m); break;
         case SCB_IOV_IN: gather_iov(t, a[i], next, true, m); break;
         case SCB_IOV_OUT: gather_iov(t, a[i], next, false, m); break;
+        case SCB_ARRAY_INOUT:
+            if (next <= SC_SHIP_MAX / size) gather_range(t, a[i], next * size, m);
+            break;
+        case SCB_FIXED_INOUT:
+            if (a[i]) gather_range(t, a[i], size, m);
+            break;
         default: break;
         }
     }
@@ -130,9 +136,23 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
     for (int i = 0; i < 6 && row->args[i]; i++) {
         uint32_t size = 0;
         uint64_t next = i < 5 ? a[i + 1] : 0;
-        switch (sc_buf_kind_of(row->args[i], &size)) {
+        enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
+        switch (kind) {
         case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
         case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
+        case SCB_ARRAY_INOUT:
+        case SCB_FIXED_INOUT: {
+            /* a copy of the shipped input the call may change */
+            uint64_t len = 0;
+            if (kind == SCB_FIXED_INOUT)
+                len = a[i] ? size : 0;
+            else if (next <= SC_SHIP_MAX / size)
+                len = next * size;
+            const uint8_t *in = len ? sc_bufs_find(b, a[i], len, false) : NULL;
+            if (in && len <= SC_SHIP_MAX - total && !sc_bufs_add_inout(b, a[i], len, in))
+                total += len;
+            break;
+        }
         case SCB_IOV_OUT: {
             uint64_t count = next;
             if (!count || count > SC_IOV_MAX) break;
@@ -160,7 +180,24 @@ void sc_msg_outputs(struct sc_bufs *b, int64_t ret, struct sc_msg *m) {
     sc_bufs_settle(b, ret);
     for (size_t i = 0; i < b->n; i++) {
         struct sc_seg *s = &b->v[i];
-        if (s->out && s->used && s->written) push(m, s->addr, s->data, s->written, false);
+        if (!s->out || !s->used || !s->written) continue;
+        if (s->rule != SCB_INOUT || !s->orig) {
+            push(m, s->addr, s->data, s->written, false);
+            continue;
+        }
+        /* only what the call changed (poll's revents), so a concurrent
+         * store of another thread to the rest is not undone */
+        for (size_t k = 0; k < s->len;) {
+            if (s->data[k] == s->orig[k]) {
+                k++;
+                continue;
+            }
+            size_t j = k;
+            while (j < s->len && s->data[j] != s->orig[j])
+                j++;
+            push(m, s->addr + k, s->data + k, j - k, false);
+            k = j;
+        }
     }
     fix_ptrs(m);
 }

@@ -106,6 +106,12 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         case SCB_OUT_FIXED: copy_out(x, a[i], size, SCB_OUT_FIXED); break;
         case SCB_IOV_IN: copy_iov(x, a[i], next, false); break;
         case SCB_IOV_OUT: copy_iov(x, a[i], next, true); break;
+        case SCB_ARRAY_INOUT:
+            if (next <= SC_BOUNCE_MAX / size) copy_inout(x, a[i], next * size);
+            break;
+        case SCB_FIXED_INOUT:
+            if (a[i]) copy_inout(x, a[i], size);
+            break;
         default: break;
         }
     }

@@ -19,6 +19,8 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
     case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
     case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
+    case 'Q': *size = 8; return SCB_ARRAY_INOUT;  /* struct pollfd: the same on both */
+    case 'W': *size = 16; return SCB_FIXED_INOUT; /* struct timespec: the same on both */
     default: return SCB_NONE;
     }
 }
@@ -47,6 +49,20 @@ int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule
     return r;
 }
 
+int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint8_t *src) {
+    uint8_t *d = malloc(len ? len : 1), *orig = malloc(len ? len : 1);
+    if (!d || !orig || sc_bufs_add(b, addr, len, d, true, true)) {
+        free(d);
+        free(orig);
+        return -ENOMEM;
+    }
+    memcpy(d, src, len);
+    memcpy(orig, src, len);
+    b->v[b->n - 1].rule = SCB_INOUT;
+    b->v[b->n - 1].orig = orig;
+    return 0;
+}
+
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
     uint64_t left = ret > 0 ? (uint64_t)ret : 0; /* SCB_IOV_OUT: one array per row */
     for (size_t i = 0; i < b->n; i++) {
@@ -61,6 +77,7 @@ void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
             s->written = left < s->len ? left : s->len;
             left -= s->written;
             break;
+        case SCB_INOUT: s->written = s->len; break; /* Linux's poll writes even on EINTR */
         default: s->written = 0; break;
         }
     }

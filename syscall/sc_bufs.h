@@ -17,15 +17,20 @@
 /* What a row's buffer argument is (its letter in syscall_row.args). */
 enum sc_buf_kind {
     SCB_NONE = 0,
-    SCB_IN,        /* 'i': a[i], a[i + 1] bytes read by the call */
-    SCB_OUT,       /* 'b': a[i], up to a[i + 1] bytes; the call wrote ret of them */
-    SCB_OUT_FIXED, /* 'T' 'X' 'F' 'I': `size` bytes written whole when ret >= 0 */
-    SCB_IOV_IN,    /* 'v': an iovec array of a[i + 1] entries the call reads */
-    SCB_IOV_OUT,   /* 'V': an iovec array of a[i + 1] entries; ret bytes written in order */
-    SCB_INOUT,     /* a bounce copy (sc_bounce.h) a handler asked for: the bytes it changed */
+    SCB_IN,          /* 'i': a[i], a[i + 1] bytes read by the call */
+    SCB_OUT,         /* 'b': a[i], up to a[i + 1] bytes; the call wrote ret of them */
+    SCB_OUT_FIXED,   /* 'T' 'X' 'F' 'I': `size` bytes written whole when ret >= 0 */
+    SCB_IOV_IN,      /* 'v': an iovec array of a[i + 1] entries the call reads */
+    SCB_IOV_OUT,     /* 'V': an iovec array of a[i + 1] entries; ret bytes written in order */
+    SCB_INOUT,       /* a bounce copy (sc_bounce.h) a handler asked for: the bytes it changed */
+    SCB_ARRAY_INOUT, /* 'Q': an array of a[i + 1] entries of `size` bytes (struct pollfd),
+                      * read by the call; the bytes it changed are written back */
+    SCB_FIXED_INOUT, /* 'W': `size` bytes (a timespec: ppoll's timeout, the time left
+                      * written back), read; the bytes the call changed are written back */
 };
 
-/* The kind of argument letter c, and for SCB_OUT_FIXED its size. */
+/* The kind of argument letter c, and for the fixed-size kinds its size
+ * (SCB_ARRAY_INOUT: an entry's). */
 enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
 
 /* Bytes shipped per call at most, each way: a larger buffer takes the
@@ -63,9 +68,14 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
 /* Adds a zeroed output segment of len bytes, for a buffer of kind rule.
  * 0 or -ENOMEM. */
 int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule);
+/* Adds a segment the call reads and writes, holding a copy of src[len]
+ * (SCB_INOUT: the bytes that differ from src afterwards are its output).
+ * 0 or -ENOMEM. */
+int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint8_t *src);
 /* After the call returned ret: each output's `written` (SCB_OUT: ret
  * bytes, SCB_OUT_FIXED: all on success, SCB_IOV_OUT: ret bytes spread in
- * order over the segments). */
+ * order over the segments, SCB_INOUT: all, whatever ret, of which only
+ * the bytes that changed go back). */
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret);
 /* The host copy of [addr, addr + len) if one segment holds it all (and
  * marks it used), else NULL. Searches the chain. */

@@ -124,6 +124,8 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'X':
     case 'F':
     case 'I':
+    case 'Q':
+    case 'W':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

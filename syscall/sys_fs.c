@@ -540,7 +540,7 @@ const struct syscall_row sys_fs_rows[] = {
     {69, "preadv", sys_preadv, "dVul", 'd', SC_GLOBAL},
     {70, "pwritev", sys_pwritev, "dvul", 'd', SC_GLOBAL},
     {71, "sendfile", sys_sendfile, "ddpu", 'd', SC_GLOBAL},
-    {73, "ppoll", sys_ppoll, "pupp", 'd', SC_GLOBAL},
+    {73, "ppoll", sys_ppoll, "QuWp", 'd', SC_GLOBAL},
     {78, "readlinkat", sys_readlinkat, "fsbu", 'd', SC_GLOBAL},
     {79, "newfstatat", sys_newfstatat, "fsTx", 'd', SC_GLOBAL},
     {80, "fstat", sys_fstat, "dT", 'd', SC_GLOBAL},

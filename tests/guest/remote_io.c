@@ -3,7 +3,8 @@
  * every call is delegated and its buffers are shipped whole (and taken
  * back) instead of read through the DSM; a 9 MiB buffer is larger than
  * what a call ships and takes the DSM path. Checks that a short read
- * leaves the rest of the buffer alone, and EFAULT for bad pointers. */
+ * leaves the rest of the buffer alone, EFAULT for bad pointers, and
+ * ppoll's pollfd array shipped with its revents taken back. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -161,6 +163,23 @@ static void *io(void *arg) {
            dst[100] == src[100]);
     close(rx);
     close(tx);
+
+    /* ppoll: the pollfd array goes with the call and its revents come
+     * back (all of them, a stale one cleared too; the fds untouched) */
+    int pp[2];
+    if (pipe(pp)) return NULL;
+    printf("write: %ld\n", (long)write(pp[1], "x", 1));
+    struct pollfd pf[4] = {
+        {pp[0], POLLIN, 0x777}, {pp[1], POLLOUT, 0}, {-1, POLLIN, 0x555}, {9999, POLLIN, 0}};
+    r = poll(pf, 4, 0);
+    printf("poll: %ld revents %x %x %x %x fds %d %d\n", r, pf[0].revents, pf[1].revents,
+           pf[2].revents, pf[3].revents, pf[2].fd, pf[3].fd);
+    printf("read: %ld\n", (long)read(pp[0], dst, 1));
+    pf[0].revents = 0x777;
+    r = poll(pf, 1, 10);
+    printf("poll timed out: %ld revents %x fd same %d\n", r, pf[0].revents, pf[0].fd == pp[0]);
+    close(pp[0]);
+    close(pp[1]);
 
     unlink(P("data"));
     unlink(P("huge"));

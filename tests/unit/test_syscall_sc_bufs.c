@@ -5,6 +5,7 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,8 +83,30 @@ static void test_kinds(void) {
     CU_ASSERT_EQUAL(sc_buf_kind_of('V', &size), SCB_IOV_OUT);
     CU_ASSERT_EQUAL(sc_buf_kind_of('T', &size), SCB_OUT_FIXED);
     CU_ASSERT_EQUAL(size, sizeof(struct aarch64_stat));
+    CU_ASSERT_EQUAL(sc_buf_kind_of('Q', &size), SCB_ARRAY_INOUT);
+    CU_ASSERT_EQUAL(size, sizeof(struct pollfd));
+    CU_ASSERT_EQUAL(sc_buf_kind_of('W', &size), SCB_FIXED_INOUT);
+    CU_ASSERT_EQUAL(size, sizeof(struct timespec));
     CU_ASSERT_EQUAL(sc_buf_kind_of('p', &size), SCB_NONE);
     CU_ASSERT_EQUAL(sc_buf_kind_of('s', &size), SCB_NONE);
+}
+
+/* A copy the call reads and writes: found for both, written whatever
+ * ret says (poll's revents on EINTR), its original kept apart. */
+static void test_inout(void) {
+    struct sc_bufs b = {0};
+    uint8_t src[16] = "pollfd x2 here.";
+    CU_ASSERT_EQUAL(sc_bufs_add_inout(&b, 1000, sizeof src, src), 0);
+    uint8_t *w = sc_bufs_find(&b, 1008, 8, true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL(memcmp(w, src + 8, 8), 0);
+    CU_ASSERT_PTR_NOT_NULL(sc_bufs_find(&b, 1000, 16, false));
+    w[6] = 1;
+    sc_bufs_settle(&b, -EINTR);
+    CU_ASSERT_EQUAL(b.v[0].written, 16);
+    CU_ASSERT_EQUAL(b.v[0].orig[14], src[14]);
+    CU_ASSERT_EQUAL(b.v[0].data[14], 1);
+    sc_bufs_fini(&b);
 }
 
 /* A proxy's read: the bytes land in the output copy, guest memory stays
@@ -150,6 +173,7 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("sc_bufs", setup, teardown);
     CU_add_test(s, "lookup by direction and range", test_lookup);
     CU_add_test(s, "bytes each output sends back", test_settle);
+    CU_add_test(s, "a copy read and written", test_inout);
     CU_add_test(s, "argument letters", test_kinds);
     CU_add_test(s, "read and write on shipped copies", test_dispatch_shipped);
     CU_add_test(s, "newfstatat with a shipped path", test_dispatch_stat_path);

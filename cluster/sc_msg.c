@@ -140,6 +140,11 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         switch (kind) {
         case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
         case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
+        case SCB_ARRAY_OUT:
+            if (next && next <= (SC_SHIP_MAX - total) / size &&
+                !sc_bufs_add_out_array(b, a[i], next, size))
+                total += next * size;
+            break;
         case SCB_ARRAY_INOUT:
         case SCB_FIXED_INOUT: {
             /* a copy of the shipped input the call may change */
@@ -187,17 +192,8 @@ void sc_msg_outputs(struct sc_bufs *b, int64_t ret, struct sc_msg *m) {
         }
         /* only what the call changed (poll's revents), so a concurrent
          * store of another thread to the rest is not undone */
-        for (size_t k = 0; k < s->len;) {
-            if (s->data[k] == s->orig[k]) {
-                k++;
-                continue;
-            }
-            size_t j = k;
-            while (j < s->len && s->data[j] != s->orig[j])
-                j++;
-            push(m, s->addr + k, s->data + k, j - k, false);
-            k = j;
-        }
+        for (uint64_t at = 0, n; sc_seg_next_change(s, &at, &n); at += n)
+            push(m, s->addr + at, s->data + at, n, false);
     }
     fix_ptrs(m);
 }

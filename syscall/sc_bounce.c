@@ -112,6 +112,12 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         case SCB_FIXED_INOUT:
             if (a[i]) copy_inout(x, a[i], size);
             break;
+        case SCB_ARRAY_OUT:
+            if (next && next <= (SC_BOUNCE_MAX - x->total) / size &&
+                !sc_bufs_holds(x->b.next, a[i], next * size, true) &&
+                !sc_bufs_add_out_array(&x->b, a[i], next, size))
+                x->total += next * size;
+            break;
         default: break;
         }
     }
@@ -124,17 +130,8 @@ void *sc_bounce_buf(struct task *t, uint64_t addr, uint64_t len, int prot) {
 
 /* The runs of s's bytes the call changed. */
 static int store_changed(struct task *t, const struct sc_seg *s) {
-    for (uint64_t i = 0; i < s->len;) {
-        if (s->data[i] == s->orig[i]) {
-            i++;
-            continue;
-        }
-        uint64_t j = i;
-        while (j < s->len && s->data[j] != s->orig[j])
-            j++;
-        if (gs_copy_out(&t->proc->mem, s->addr + i, s->data + i, j - i)) return -EFAULT;
-        i = j;
-    }
+    for (uint64_t at = 0, n; sc_seg_next_change(s, &at, &n); at += n)
+        if (gs_copy_out(&t->proc->mem, s->addr + at, s->data + at, n)) return -EFAULT;
     return 0;
 }
 

@@ -19,8 +19,11 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
     case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
     case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
-    case 'Q': *size = 8; return SCB_ARRAY_INOUT;  /* struct pollfd: the same on both */
-    case 'W': *size = 16; return SCB_FIXED_INOUT; /* struct timespec: the same on both */
+    case 'Q': *size = 8; return SCB_ARRAY_INOUT; /* struct pollfd: the same on both */
+    case 'W': *size = 16; return SCB_FIXED_INOUT;
+    case 'E':
+        *size = sizeof(struct aarch64_epoll_event);
+        return SCB_ARRAY_OUT; /* struct timespec: the same on both */
     default: return SCB_NONE;
     }
 }
@@ -34,7 +37,7 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL};
+    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL, 0};
     return 0;
 }
 
@@ -46,6 +49,12 @@ int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule
         free(d);
     else
         b->v[b->n - 1].rule = rule;
+    return r;
+}
+
+int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint32_t elem) {
+    int r = sc_bufs_add_out(b, addr, count * elem, SCB_ARRAY_OUT);
+    if (!r) b->v[b->n - 1].elem = elem;
     return r;
 }
 
@@ -63,6 +72,18 @@ int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint
     return 0;
 }
 
+bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len) {
+    uint64_t i = *at;
+    while (i < s->len && s->data[i] == s->orig[i])
+        i++;
+    uint64_t j = i;
+    while (j < s->len && s->data[j] != s->orig[j])
+        j++;
+    *at = i;
+    *len = j - i;
+    return j > i;
+}
+
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
     uint64_t left = ret > 0 ? (uint64_t)ret : 0; /* SCB_IOV_OUT: one array per row */
     for (size_t i = 0; i < b->n; i++) {
@@ -77,6 +98,11 @@ void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
             s->written = left < s->len ? left : s->len;
             left -= s->written;
             break;
+        case SCB_ARRAY_OUT: {
+            uint64_t entries = ret > 0 ? (uint64_t)ret : 0, max = s->elem ? s->len / s->elem : 0;
+            s->written = (entries < max ? entries : max) * s->elem;
+            break;
+        }
         case SCB_INOUT: s->written = s->len; break; /* Linux's poll writes even on EINTR */
         default: s->written = 0; break;
         }

@@ -27,6 +27,8 @@ enum sc_buf_kind {
                       * read by the call; the bytes it changed are written back */
     SCB_FIXED_INOUT, /* 'W': `size` bytes (a timespec: ppoll's timeout, the time left
                       * written back), read; the bytes the call changed are written back */
+    SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
+                      * struct epoll_event); the call wrote ret entries */
 };
 
 /* The kind of argument letter c, and for the fixed-size kinds its size
@@ -50,6 +52,7 @@ struct sc_seg {
     uint8_t rule;     /* outputs: how many bytes the call wrote (enum sc_buf_kind of its row) */
     uint64_t written; /* outputs: bytes to send back from data */
     uint8_t *orig;    /* SCB_INOUT: the guest's bytes before the call (owned) */
+    uint32_t elem;    /* SCB_ARRAY_OUT: an entry's size */
 };
 
 /* The shipped buffers of one call, on its task while it runs (master).
@@ -68,13 +71,19 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
 /* Adds a zeroed output segment of len bytes, for a buffer of kind rule.
  * 0 or -ENOMEM. */
 int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule);
+/* The same for an array of count entries of elem bytes (SCB_ARRAY_OUT). */
+int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint32_t elem);
 /* Adds a segment the call reads and writes, holding a copy of src[len]
  * (SCB_INOUT: the bytes that differ from src afterwards are its output).
  * 0 or -ENOMEM. */
 int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint8_t *src);
+/* An SCB_INOUT segment: the next run of bytes at or after *at that the
+ * call changed, as [*at, *at + *len); false when there is none. */
+bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len);
 /* After the call returned ret: each output's `written` (SCB_OUT: ret
  * bytes, SCB_OUT_FIXED: all on success, SCB_IOV_OUT: ret bytes spread in
- * order over the segments, SCB_INOUT: all, whatever ret, of which only
+ * order over the segments, SCB_ARRAY_OUT: ret entries, SCB_INOUT: all,
+ * whatever ret, of which only
  * the bytes that changed go back). */
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret);
 /* The host copy of [addr, addr + len) if one segment holds it all (and

@@ -126,6 +126,7 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'I':
     case 'Q':
     case 'W':
+    case 'E':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

@@ -105,7 +105,7 @@ static int64_t epoll_wait_common(struct task *t, const uint64_t *a, bool ts) {
     for (int64_t i = 0; i < r; i++) {
         struct aarch64_epoll_event g;
         epoll_event_to_guest(&g, &ev[i]);
-        if (gs_copy_out(&t->proc->mem, a[1] + (uint64_t)i * sizeof g, &g, sizeof g)) {
+        if (guest_copy_out(t, a[1] + (uint64_t)i * sizeof g, &g, sizeof g)) {
             r = -EFAULT; /* unmapped meanwhile by another thread */
             break;
         }
@@ -155,7 +155,7 @@ SYSCALL_HANDLER(inotify_rm_watch) {
 const struct syscall_row sys_poll_rows[] = {
     {20, "epoll_create1", sys_epoll_create1, "x", 'd', SC_GLOBAL},
     {21, "epoll_ctl", sys_epoll_ctl, "dddp", 'd', SC_GLOBAL},
-    {22, "epoll_pwait", sys_epoll_pwait, "dpddpu", 'd', SC_GLOBAL},
+    {22, "epoll_pwait", sys_epoll_pwait, "dEddpu", 'd', SC_GLOBAL},
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
     {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
     {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
@@ -163,6 +163,6 @@ const struct syscall_row sys_poll_rows[] = {
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
     {86, "timerfd_settime", sys_timerfd_settime, "dxpp", 'd', SC_GLOBAL},
     {87, "timerfd_gettime", sys_timerfd_gettime, "dp", 'd', SC_GLOBAL},
-    {441, "epoll_pwait2", sys_epoll_pwait2, "dpdppu", 'd', SC_GLOBAL},
+    {441, "epoll_pwait2", sys_epoll_pwait2, "dEdppu", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

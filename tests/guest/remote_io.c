@@ -4,7 +4,8 @@
  * back) instead of read through the DSM; a 9 MiB buffer is larger than
  * what a call ships and takes the DSM path. Checks that a short read
  * leaves the rest of the buffer alone, EFAULT for bad pointers, and
- * ppoll's pollfd array shipped with its revents taken back. */
+ * ppoll's pollfd array shipped with its revents taken back, and
+ * epoll_wait's events. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/socket.h>
@@ -178,6 +180,17 @@ static void *io(void *arg) {
     pf[0].revents = 0x777;
     r = poll(pf, 1, 10);
     printf("poll timed out: %ld revents %x fd same %d\n", r, pf[0].revents, pf[0].fd == pp[0]);
+    /* epoll_wait: the events come back (their data words whole), the
+     * entries past them untouched */
+    int ep = epoll_create1(0);
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ull}, ev[4];
+    printf("epoll_ctl: %d\n", epoll_ctl(ep, EPOLL_CTL_ADD, pp[0], &e));
+    printf("write: %ld\n", (long)write(pp[1], "y", 1));
+    memset(ev, 0xAA, sizeof ev);
+    r = epoll_wait(ep, ev, 4, 0);
+    printf("epoll_wait: %ld events %x data %llx next untouched %d\n", r, ev[0].events,
+           (unsigned long long)ev[0].data.u64, ((unsigned char *)&ev[1])[0] == 0xAA);
+    close(ep);
     close(pp[0]);
     close(pp[1]);
 

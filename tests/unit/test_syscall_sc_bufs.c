@@ -73,6 +73,15 @@ static void test_settle(void) {
     for (size_t i = 0; i < b.n; i++)
         CU_ASSERT_EQUAL(b.v[i].written, 0);
     sc_bufs_fini(&b);
+    /* an array: ret entries, never more than it holds */
+    CU_ASSERT_EQUAL(sc_bufs_add_out_array(&b, 0, 4, 16), 0);
+    sc_bufs_settle(&b, 3);
+    CU_ASSERT_EQUAL(b.v[0].written, 48);
+    sc_bufs_settle(&b, 9);
+    CU_ASSERT_EQUAL(b.v[0].written, 64);
+    sc_bufs_settle(&b, -EINTR);
+    CU_ASSERT_EQUAL(b.v[0].written, 0);
+    sc_bufs_fini(&b);
 }
 
 static void test_kinds(void) {
@@ -87,6 +96,8 @@ static void test_kinds(void) {
     CU_ASSERT_EQUAL(size, sizeof(struct pollfd));
     CU_ASSERT_EQUAL(sc_buf_kind_of('W', &size), SCB_FIXED_INOUT);
     CU_ASSERT_EQUAL(size, sizeof(struct timespec));
+    CU_ASSERT_EQUAL(sc_buf_kind_of('E', &size), SCB_ARRAY_OUT);
+    CU_ASSERT_EQUAL(size, 16); /* AArch64's struct epoll_event */
     CU_ASSERT_EQUAL(sc_buf_kind_of('p', &size), SCB_NONE);
     CU_ASSERT_EQUAL(sc_buf_kind_of('s', &size), SCB_NONE);
 }
@@ -106,6 +117,16 @@ static void test_inout(void) {
     CU_ASSERT_EQUAL(b.v[0].written, 16);
     CU_ASSERT_EQUAL(b.v[0].orig[14], src[14]);
     CU_ASSERT_EQUAL(b.v[0].data[14], 1);
+    /* the runs that changed: [2, 4) and [14, 15) */
+    w[-6] = w[-5] = 0;
+    uint64_t at = 0, n = 0;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT(at == 2 && n == 2);
+    at += n;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT(at == 14 && n == 1);
+    at += n;
+    CU_ASSERT_FALSE(sc_seg_next_change(&b.v[0], &at, &n));
     sc_bufs_fini(&b);
 }
 

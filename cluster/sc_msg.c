@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "common/log.h"
@@ -85,6 +86,22 @@ static void gather_iov(struct task *t, uint64_t addr, uint64_t count, bool data,
         gather_range(t, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, m);
 }
 
+/* A msghdr and what it points at: to send, all of it; to receive, the
+ * header, the iovec array, and the name and control buffers (the call
+ * changes a part of each: it comes back as changed bytes), not the data
+ * (outputs, sc_msg_overlay). */
+static void gather_msghdr(struct task *t, uint64_t addr, bool recv, struct sc_msg *m) {
+    struct msghdr h;
+    if (!addr || gs_copy_in(&t->proc->mem, &h, addr, sizeof h)) return;
+    gather_range(t, addr, sizeof h, m);
+    if (h.msg_name && h.msg_namelen)
+        gather_range(t, (uint64_t)(uintptr_t)h.msg_name,
+                     h.msg_namelen < SC_SOCKADDR_MAX ? h.msg_namelen : SC_SOCKADDR_MAX, m);
+    if (h.msg_control && h.msg_controllen)
+        gather_range(t, (uint64_t)(uintptr_t)h.msg_control, h.msg_controllen, m);
+    if (h.msg_iovlen) gather_iov(t, (uint64_t)(uintptr_t)h.msg_iov, h.msg_iovlen, !recv, m);
+}
+
 void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t *a,
                    struct sc_msg *m) {
     *m = (struct sc_msg){0};
@@ -102,6 +119,8 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_FIXED_INOUT:
             if (a[i]) gather_range(t, a[i], size, m);
             break;
+        case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
+        case SCB_MSG_RECV: gather_msghdr(t, a[i], true, m); break;
         default: break;
         }
     }
@@ -125,6 +144,43 @@ static void overlay_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t 
     if (!sc_bufs_add_out(b, addr, len, rule)) *total += len;
 }
 
+/* A copy of the shipped input at addr that the call may change. */
+static void overlay_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint64_t *total) {
+    const uint8_t *in = len ? sc_bufs_find(b, addr, len, false) : NULL;
+    if (in && len <= SC_SHIP_MAX - *total && !sc_bufs_add_inout(b, addr, len, in)) *total += len;
+}
+
+/* Outputs for what the shipped iovec array at addr points at: all or
+ * none, as ret is spread over them in order. */
+static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, uint64_t *total) {
+    if (!count || count > SC_IOV_MAX) return;
+    struct iovec v[SC_IOV_MAX];
+    const void *shipped = sc_bufs_find(b, addr, count * sizeof *v, false);
+    if (!shipped) return;
+    memcpy(v, shipped, count * sizeof *v);
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < count && sum <= SC_SHIP_MAX; k++)
+        sum += v[k].iov_len > SC_SHIP_MAX ? SC_SHIP_MAX + 1 : v[k].iov_len;
+    if (sum > SC_SHIP_MAX - *total) return;
+    for (uint64_t k = 0; k < count; k++)
+        overlay_out(b, (uint64_t)(uintptr_t)v[k].iov_base, v[k].iov_len, SCB_IOV_OUT, total);
+}
+
+/* recvmsg: the header, name and control change in part; the data is
+ * written. */
+static void overlay_msghdr(struct sc_bufs *b, uint64_t addr, uint64_t *total) {
+    const struct msghdr *shipped = addr ? sc_bufs_find(b, addr, sizeof *shipped, false) : NULL;
+    if (!shipped) return;
+    struct msghdr h = *shipped;
+    overlay_inout(b, addr, sizeof h, total);
+    if (h.msg_name && h.msg_namelen)
+        overlay_inout(b, (uint64_t)(uintptr_t)h.msg_name,
+                      h.msg_namelen < SC_SOCKADDR_MAX ? h.msg_namelen : SC_SOCKADDR_MAX, total);
+    if (h.msg_control && h.msg_controllen)
+        overlay_inout(b, (uint64_t)(uintptr_t)h.msg_control, h.msg_controllen, total);
+    overlay_iov_out(b, (uint64_t)(uintptr_t)h.msg_iov, h.msg_iovlen, total);
+}
+
 void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__SyscallRequest *q,
                     struct sc_bufs *b) {
     (void)t;
@@ -136,8 +192,7 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
     for (int i = 0; i < 6 && row->args[i]; i++) {
         uint32_t size = 0;
         uint64_t next = i < 5 ? a[i + 1] : 0;
-        enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
-        switch (kind) {
+        switch (sc_buf_kind_of(row->args[i], &size)) {
         case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
         case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
         case SCB_ARRAY_OUT:
@@ -146,35 +201,13 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
                 total += next * size;
             break;
         case SCB_ARRAY_INOUT:
-        case SCB_FIXED_INOUT: {
-            /* a copy of the shipped input the call may change */
-            uint64_t len = 0;
-            if (kind == SCB_FIXED_INOUT)
-                len = a[i] ? size : 0;
-            else if (next <= SC_SHIP_MAX / size)
-                len = next * size;
-            const uint8_t *in = len ? sc_bufs_find(b, a[i], len, false) : NULL;
-            if (in && len <= SC_SHIP_MAX - total && !sc_bufs_add_inout(b, a[i], len, in))
-                total += len;
+            if (next <= SC_SHIP_MAX / size) overlay_inout(b, a[i], next * size, &total);
             break;
-        }
-        case SCB_IOV_OUT: {
-            uint64_t count = next;
-            if (!count || count > SC_IOV_MAX) break;
-            struct iovec v[SC_IOV_MAX];
-            const void *shipped = sc_bufs_find(b, a[i], count * sizeof *v, false);
-            if (!shipped) break;
-            memcpy(v, shipped, count * sizeof *v);
-            uint64_t sum = 0;
-            for (uint64_t k = 0; k < count && sum <= SC_SHIP_MAX; k++)
-                sum += v[k].iov_len > SC_SHIP_MAX ? SC_SHIP_MAX + 1 : v[k].iov_len;
-            /* all or none: ret is spread over the segments in order */
-            if (sum > SC_SHIP_MAX - total) break;
-            for (uint64_t k = 0; k < count; k++)
-                overlay_out(b, (uint64_t)(uintptr_t)v[k].iov_base, v[k].iov_len, SCB_IOV_OUT,
-                            &total);
+        case SCB_FIXED_INOUT:
+            if (a[i]) overlay_inout(b, a[i], size, &total);
             break;
-        }
+        case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
+        case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;
         default: break;
         }
     }

@@ -19,11 +19,11 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
     case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
     case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
-    case 'Q': *size = 8; return SCB_ARRAY_INOUT; /* struct pollfd: the same on both */
-    case 'W': *size = 16; return SCB_FIXED_INOUT;
-    case 'E':
-        *size = sizeof(struct aarch64_epoll_event);
-        return SCB_ARRAY_OUT; /* struct timespec: the same on both */
+    case 'Q': *size = 8; return SCB_ARRAY_INOUT;  /* struct pollfd: the same on both */
+    case 'W': *size = 16; return SCB_FIXED_INOUT; /* struct timespec: the same on both */
+    case 'E': *size = sizeof(struct aarch64_epoll_event); return SCB_ARRAY_OUT;
+    case 'h': return SCB_MSG_SEND; /* struct msghdr: the same on both */
+    case 'H': return SCB_MSG_RECV;
     default: return SCB_NONE;
     }
 }

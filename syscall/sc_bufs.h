@@ -29,12 +29,18 @@ enum sc_buf_kind {
                       * written back), read; the bytes the call changed are written back */
     SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
                       * struct epoll_event); the call wrote ret entries */
+    SCB_MSG_SEND,    /* 'h': a struct msghdr and all it points at, read (sendmsg) */
+    SCB_MSG_RECV,    /* 'H': a struct msghdr (recvmsg): its header, name and control
+                      * read and the bytes the call changed there written back, its
+                      * iovec data written (ret bytes in order) */
 };
 
 /* The kind of argument letter c, and for the fixed-size kinds its size
  * (SCB_ARRAY_INOUT: an entry's). */
 enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
 
+/* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
+#define SC_SOCKADDR_MAX 128
 /* Bytes shipped per call at most, each way: a larger buffer takes the
  * DSM path (so any size works, and no message outgrows the transport's
  * frame limit). */

@@ -127,6 +127,8 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'Q':
     case 'W':
     case 'E':
+    case 'h':
+    case 'H':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

@@ -17,7 +17,7 @@
 
 #define NET_IOV_MAX  1024 /* UIO_MAXIOV */
 #define NET_MMSG_MAX 1024 /* UIO_MAXIOV, Linux's limit on vlen */
-#define SOCKADDR_MAX 128  /* sizeof(struct sockaddr_storage) */
+#define SOCKADDR_MAX SC_SOCKADDR_MAX
 #define SOCKOPT_MAX  4096
 
 /* A guest address buffer of *lenp bytes (in/out length at lenp_addr):
@@ -144,7 +144,7 @@ SYSCALL_HANDLER(shutdown) {
  * (PROT_READ to send, PROT_WRITE to receive). */
 static int64_t load_msghdr(struct task *t, uint64_t addr, struct msghdr *m, struct iovec *iov,
                            int prot) {
-    if (gs_copy_in(&t->proc->mem, m, addr, sizeof *m)) return -EFAULT;
+    if (guest_copy_in(t, m, addr, sizeof *m)) return -EFAULT;
     if (m->msg_iovlen > NET_IOV_MAX) return -EMSGSIZE;
     if (m->msg_name) {
         if (m->msg_namelen > SOCKADDR_MAX) m->msg_namelen = SOCKADDR_MAX;
@@ -154,7 +154,7 @@ static int64_t load_msghdr(struct task *t, uint64_t addr, struct msghdr *m, stru
     }
     if (m->msg_iovlen) {
         uint64_t ia = (uint64_t)(uintptr_t)m->msg_iov;
-        if (gs_copy_in(&t->proc->mem, iov, ia, m->msg_iovlen * sizeof *iov)) return -EFAULT;
+        if (guest_copy_in(t, iov, ia, m->msg_iovlen * sizeof *iov)) return -EFAULT;
         for (size_t i = 0; i < m->msg_iovlen; i++) {
             if ((ssize_t)iov[i].iov_len < 0) return -EINVAL;
             void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
@@ -178,11 +178,11 @@ static int64_t load_msghdr(struct task *t, uint64_t addr, struct msghdr *m, stru
 /* What recvmsg changed in the guest's msghdr: the lengths and flags. */
 static int64_t store_msghdr(struct task *t, uint64_t addr, const struct msghdr *m) {
     struct msghdr g;
-    if (gs_copy_in(&t->proc->mem, &g, addr, sizeof g)) return -EFAULT;
+    if (guest_copy_in(t, &g, addr, sizeof g)) return -EFAULT;
     g.msg_namelen = m->msg_name ? m->msg_namelen : g.msg_namelen;
     if (g.msg_control) g.msg_controllen = m->msg_controllen;
     g.msg_flags = m->msg_flags;
-    return gs_copy_out(&t->proc->mem, addr, &g, sizeof g) ? -EFAULT : 0;
+    return guest_copy_out(t, addr, &g, sizeof g) ? -EFAULT : 0;
 }
 
 SYSCALL_HANDLER(sendmsg) {
@@ -262,8 +262,8 @@ const struct syscall_row sys_net_rows[] = {
     {208, "setsockopt", sys_setsockopt, "dddpu", 'd', SC_GLOBAL},
     {209, "getsockopt", sys_getsockopt, "dddpp", 'd', SC_GLOBAL},
     {210, "shutdown", sys_shutdown, "dd", 'd', SC_GLOBAL},
-    {211, "sendmsg", sys_sendmsg, "dpx", 'd', SC_GLOBAL},
-    {212, "recvmsg", sys_recvmsg, "dpx", 'd', SC_GLOBAL},
+    {211, "sendmsg", sys_sendmsg, "dhx", 'd', SC_GLOBAL},
+    {212, "recvmsg", sys_recvmsg, "dHx", 'd', SC_GLOBAL},
     {242, "accept4", sys_accept4, "dppx", 'd', SC_GLOBAL},
     {243, "recvmmsg", sys_recvmmsg, "dpuxp", 'd', SC_GLOBAL},
     {269, "sendmmsg", sys_sendmmsg, "dpux", 'd', SC_GLOBAL},

@@ -4,8 +4,9 @@
  * back) instead of read through the DSM; a 9 MiB buffer is larger than
  * what a call ships and takes the DSM path. Checks that a short read
  * leaves the rest of the buffer alone, EFAULT for bad pointers, and
- * ppoll's pollfd array shipped with its revents taken back, and
- * epoll_wait's events. */
+ * ppoll's pollfd array shipped with its revents taken back,
+ * epoll_wait's events, and sendmsg/recvmsg with an fd in the control
+ * data. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -191,6 +192,49 @@ static void *io(void *arg) {
     printf("epoll_wait: %ld events %x data %llx next untouched %d\n", r, ev[0].events,
            (unsigned long long)ev[0].data.u64, ((unsigned char *)&ev[1])[0] == 0xAA);
     close(ep);
+    /* sendmsg / recvmsg: two iovecs each way, an fd passed in the control
+     * data, the header's name length and flags written back */
+    int sv[2];
+    printf("socketpair: %d\n", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    char m1[] = "hello ", m2[] = "msghdr";
+    struct iovec siov[2] = {{m1, 6}, {m2, 6}};
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } sc, rc;
+    memset(&sc, 0, sizeof sc);
+    struct msghdr sm = {
+        .msg_iov = siov, .msg_iovlen = 2, .msg_control = sc.b, .msg_controllen = sizeof sc.b};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&sm);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pp[1], sizeof(int));
+    printf("sendmsg: %ld\n", (long)sendmsg(sv[0], &sm, 0));
+    char r1[4], r2[16];
+    memset(r1, '.', sizeof r1);
+    memset(r2, '.', sizeof r2);
+    memset(&rc, 0xAA, sizeof rc);
+    struct iovec riov[2] = {{r1, 4}, {r2, 16}};
+    struct sockaddr_un from;
+    memset(&from, 0xAA, sizeof from);
+    struct msghdr rm = {.msg_name = &from,
+                        .msg_namelen = sizeof from,
+                        .msg_iov = riov,
+                        .msg_iovlen = 2,
+                        .msg_control = rc.b,
+                        .msg_controllen = sizeof rc.b,
+                        .msg_flags = 0x7777};
+    r = recvmsg(sv[1], &rm, 0);
+    struct cmsghdr *rcm = CMSG_FIRSTHDR(&rm);
+    int passed = -1;
+    if (rcm && rcm->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(rcm), sizeof passed);
+    printf("recvmsg: %ld data %.4s|%.12s rest %c namelen %u flags %x cmsg %d fd usable %d\n", r, r1,
+           r2, r2[12], (unsigned)rm.msg_namelen, rm.msg_flags, rcm ? rcm->cmsg_type : -1,
+           passed >= 0 && write(passed, "z", 1) == 1);
+    if (passed >= 0) close(passed);
+    close(sv[0]);
+    close(sv[1]);
     close(pp[0]);
     close(pp[1]);
 

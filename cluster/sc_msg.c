@@ -119,6 +119,9 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_FIXED_INOUT:
             if (a[i]) gather_range(t, a[i], size, m);
             break;
+        case SCB_FDSET_INOUT:
+            if (a[i]) gather_range(t, a[i], sc_fdset_bytes((int)a[0]), m);
+            break;
         case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
         case SCB_MSG_RECV: gather_msghdr(t, a[i], true, m); break;
         default: break;
@@ -205,6 +208,9 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
             break;
         case SCB_FIXED_INOUT:
             if (a[i]) overlay_inout(b, a[i], size, &total);
+            break;
+        case SCB_FDSET_INOUT:
+            if (a[i]) overlay_inout(b, a[i], sc_fdset_bytes((int)a[0]), &total);
             break;
         case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
         case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;

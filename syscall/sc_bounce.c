@@ -112,6 +112,9 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         case SCB_FIXED_INOUT:
             if (a[i]) copy_inout(x, a[i], size);
             break;
+        case SCB_FDSET_INOUT:
+            if (a[i]) copy_inout(x, a[i], sc_fdset_bytes((int)a[0]));
+            break;
         case SCB_ARRAY_OUT:
             if (next && next <= (SC_BOUNCE_MAX - x->total) / size &&
                 !sc_bufs_holds(x->b.next, a[i], next * size, true) &&

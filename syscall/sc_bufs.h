@@ -29,6 +29,8 @@ enum sc_buf_kind {
                       * written back), read; the bytes the call changed are written back */
     SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
                       * struct epoll_event); the call wrote ret entries */
+    SCB_FDSET_INOUT, /* 'z': an fd_set of a[0] bits (pselect6's), read; the bytes the
+                      * call changed are written back */
     SCB_MSG_SEND,    /* 'h': a struct msghdr and all it points at, read (sendmsg) */
     SCB_MSG_RECV,    /* 'H': a struct msghdr (recvmsg): its header, name and control
                       * read and the bytes the call changed there written back, its
@@ -41,6 +43,14 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
 
 /* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
 #define SC_SOCKADDR_MAX 128
+/* The fds a select's sets hold at most */
+#define SC_SELECT_NFDS_MAX (1 << 20)
+/* The bytes of an fd_set of nfds bits (64-bit words on both sides). */
+static inline uint64_t sc_fdset_bytes(int64_t nfds) {
+    if (nfds < 0) return 0;
+    if (nfds > SC_SELECT_NFDS_MAX) nfds = SC_SELECT_NFDS_MAX;
+    return ((uint64_t)nfds + 63) / 64 * 8;
+}
 /* Bytes shipped per call at most, each way: a larger buffer takes the
  * DSM path (so any size works, and no message outgrows the transport's
  * frame limit). */

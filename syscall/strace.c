@@ -129,6 +129,7 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'E':
     case 'h':
     case 'H':
+    case 'z':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

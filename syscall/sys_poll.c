@@ -15,7 +15,7 @@
 #include "syscall/linux_abi.h"
 #include "syscall/syscall.h"
 
-#define SELECT_NFDS_MAX (1 << 20)
+#define SELECT_NFDS_MAX SC_SELECT_NFDS_MAX
 #define EPOLL_BATCH     1024 /* events per epoll_pwait (fewer is allowed) */
 
 /* A temporary signal mask for the wait (pselect6, epoll_pwait); after
@@ -42,7 +42,7 @@ static void wait_mask_end(struct task *t, uint64_t mask_addr, int64_t r) {
 SYSCALL_HANDLER(pselect6) {
     if ((int64_t)(int)a[0] < 0) return -EINVAL;
     int nfds = (int)a[0] > SELECT_NFDS_MAX ? SELECT_NFDS_MAX : (int)a[0];
-    size_t bytes = ((size_t)nfds + 63) / 64 * 8;
+    size_t bytes = sc_fdset_bytes(nfds);
     void *set[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++)
         if (a[1 + i] && !(set[i] = guest_buf(t, a[1 + i], bytes, PROT_READ | PROT_WRITE)))
@@ -159,7 +159,7 @@ const struct syscall_row sys_poll_rows[] = {
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
     {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
     {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
-    {72, "pselect6", sys_pselect6, "dppppp", 'd', SC_GLOBAL},
+    {72, "pselect6", sys_pselect6, "dzzzWp", 'd', SC_GLOBAL},
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
     {86, "timerfd_settime", sys_timerfd_settime, "dxpp", 'd', SC_GLOBAL},
     {87, "timerfd_gettime", sys_timerfd_gettime, "dp", 'd', SC_GLOBAL},

@@ -5,8 +5,8 @@
  * what a call ships and takes the DSM path. Checks that a short read
  * leaves the rest of the buffer alone, EFAULT for bad pointers, and
  * ppoll's pollfd array shipped with its revents taken back,
- * epoll_wait's events, and sendmsg/recvmsg with an fd in the control
- * data. */
+ * epoll_wait's events, select's sets, and sendmsg/recvmsg with an fd
+ * in the control data. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/socket.h>
@@ -192,6 +193,19 @@ static void *io(void *arg) {
     printf("epoll_wait: %ld events %x data %llx next untouched %d\n", r, ev[0].events,
            (unsigned long long)ev[0].data.u64, ((unsigned char *)&ev[1])[0] == 0xAA);
     close(ep);
+    /* select (pselect6): the sets come back with what is ready */
+    fd_set rs, ws, es;
+    FD_ZERO(&rs);
+    FD_ZERO(&ws);
+    FD_ZERO(&es);
+    FD_SET(pp[0], &rs);
+    FD_SET(pp[1], &rs);
+    FD_SET(pp[1], &ws);
+    FD_SET(pp[0], &es);
+    struct timeval tv = {0, 0};
+    r = select(pp[1] + 1, &rs, &ws, &es, &tv);
+    printf("select: %ld read %d %d write %d except %d\n", r, FD_ISSET(pp[0], &rs),
+           FD_ISSET(pp[1], &rs), FD_ISSET(pp[1], &ws), FD_ISSET(pp[0], &es));
     /* sendmsg / recvmsg: two iovecs each way, an fd passed in the control
      * data, the header's name length and flags written back */
     int sv[2];

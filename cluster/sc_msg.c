@@ -86,6 +86,25 @@ static void gather_iov(struct task *t, uint64_t addr, uint64_t count, bool data,
         gather_range(t, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, m);
 }
 
+/* The guest ranges a msghdr names (an absent one: 0, 0). */
+struct msg_parts {
+    uint64_t name, namelen, control, controllen, iov, iovlen;
+};
+static struct msg_parts msg_parts(const struct msghdr *h) {
+    struct msg_parts p = {0};
+    if (h->msg_name && h->msg_namelen) {
+        p.name = (uint64_t)(uintptr_t)h->msg_name;
+        p.namelen = h->msg_namelen < SC_SOCKADDR_MAX ? h->msg_namelen : SC_SOCKADDR_MAX;
+    }
+    if (h->msg_control && h->msg_controllen) {
+        p.control = (uint64_t)(uintptr_t)h->msg_control;
+        p.controllen = h->msg_controllen;
+    }
+    p.iov = (uint64_t)(uintptr_t)h->msg_iov;
+    p.iovlen = h->msg_iovlen;
+    return p;
+}
+
 /* A msghdr and what it points at: to send, all of it; to receive, the
  * header, the iovec array, and the name and control buffers (the call
  * changes a part of each: it comes back as changed bytes), not the data
@@ -93,13 +112,11 @@ static void gather_iov(struct task *t, uint64_t addr, uint64_t count, bool data,
 static void gather_msghdr(struct task *t, uint64_t addr, bool recv, struct sc_msg *m) {
     struct msghdr h;
     if (!addr || gs_copy_in(&t->proc->mem, &h, addr, sizeof h)) return;
+    struct msg_parts p = msg_parts(&h);
     gather_range(t, addr, sizeof h, m);
-    if (h.msg_name && h.msg_namelen)
-        gather_range(t, (uint64_t)(uintptr_t)h.msg_name,
-                     h.msg_namelen < SC_SOCKADDR_MAX ? h.msg_namelen : SC_SOCKADDR_MAX, m);
-    if (h.msg_control && h.msg_controllen)
-        gather_range(t, (uint64_t)(uintptr_t)h.msg_control, h.msg_controllen, m);
-    if (h.msg_iovlen) gather_iov(t, (uint64_t)(uintptr_t)h.msg_iov, h.msg_iovlen, !recv, m);
+    gather_range(t, p.name, p.namelen, m);
+    gather_range(t, p.control, p.controllen, m);
+    gather_iov(t, p.iov, p.iovlen, !recv, m);
 }
 
 void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t *a,
@@ -174,14 +191,11 @@ static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, ui
 static void overlay_msghdr(struct sc_bufs *b, uint64_t addr, uint64_t *total) {
     const struct msghdr *shipped = addr ? sc_bufs_find(b, addr, sizeof *shipped, false) : NULL;
     if (!shipped) return;
-    struct msghdr h = *shipped;
-    overlay_inout(b, addr, sizeof h, total);
-    if (h.msg_name && h.msg_namelen)
-        overlay_inout(b, (uint64_t)(uintptr_t)h.msg_name,
-                      h.msg_namelen < SC_SOCKADDR_MAX ? h.msg_namelen : SC_SOCKADDR_MAX, total);
-    if (h.msg_control && h.msg_controllen)
-        overlay_inout(b, (uint64_t)(uintptr_t)h.msg_control, h.msg_controllen, total);
-    overlay_iov_out(b, (uint64_t)(uintptr_t)h.msg_iov, h.msg_iovlen, total);
+    struct msg_parts p = msg_parts(shipped);
+    overlay_inout(b, addr, sizeof *shipped, total);
+    overlay_inout(b, p.name, p.namelen, total);
+    overlay_inout(b, p.control, p.controllen, total);
+    overlay_iov_out(b, p.iov, p.iovlen, total);
 }
 
 void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__SyscallRequest *q,

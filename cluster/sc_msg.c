@@ -136,6 +136,9 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_FIXED_INOUT:
             if (a[i]) gather_range(t, a[i], size, m);
             break;
+        case SCB_IN_FIXED:
+            if (a[i]) gather_range(t, a[i], size, m);
+            break;
         case SCB_FDSET_INOUT:
             if (a[i]) gather_range(t, a[i], sc_fdset_bytes((int)a[0]), m);
             break;

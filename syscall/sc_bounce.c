@@ -112,6 +112,9 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         case SCB_FIXED_INOUT:
             if (a[i]) copy_inout(x, a[i], size);
             break;
+        case SCB_IN_FIXED:
+            if (a[i]) copy_in(x, a[i], size);
+            break;
         case SCB_FDSET_INOUT:
             if (a[i]) copy_inout(x, a[i], sc_fdset_bytes((int)a[0]));
             break;

@@ -29,6 +29,7 @@ enum sc_buf_kind {
                       * written back), read; the bytes the call changed are written back */
     SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
                       * struct epoll_event); the call wrote ret entries */
+    SCB_IN_FIXED,    /* 'e': `size` bytes read (epoll_ctl's event) */
     SCB_FDSET_INOUT, /* 'z': an fd_set of a[0] bits (pselect6's), read; the bytes the
                       * call changed are written back */
     SCB_MSG_SEND,    /* 'h': a struct msghdr and all it points at, read (sendmsg) */

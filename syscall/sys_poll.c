@@ -69,7 +69,7 @@ SYSCALL_HANDLER(epoll_ctl) {
     struct epoll_event ev, *evp = NULL;
     if (a[3]) {
         struct aarch64_epoll_event g;
-        if (gs_copy_in(&t->proc->mem, &g, a[3], sizeof g)) {
+        if (guest_copy_in(t, &g, a[3], sizeof g)) {
             /* EPOLL_CTL_DEL ignores the event (NULL allowed since 2.6.9) */
             if ((int)a[1] != EPOLL_CTL_DEL) return -EFAULT;
         } else {
@@ -154,7 +154,7 @@ SYSCALL_HANDLER(inotify_rm_watch) {
 
 const struct syscall_row sys_poll_rows[] = {
     {20, "epoll_create1", sys_epoll_create1, "x", 'd', SC_GLOBAL},
-    {21, "epoll_ctl", sys_epoll_ctl, "dddp", 'd', SC_GLOBAL},
+    {21, "epoll_ctl", sys_epoll_ctl, "ddde", 'd', SC_GLOBAL},
     {22, "epoll_pwait", sys_epoll_pwait, "dEddpu", 'd', SC_GLOBAL},
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
     {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},

@@ -79,7 +79,7 @@ static void check_row(const struct syscall_row *r, void *opaque) {
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
-        if (!strchr("dluxpsfoOPMSibvVTXFIQWEhHz", *a) ||
+        if (!strchr("dluxpsfoOPMSibvVTXFIQWEhHze", *a) ||
             /* a buffer whose length is the next argument has one */
             (strchr("ibvVQE", *a) && !a[1]))
             c->bad++;

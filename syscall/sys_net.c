@@ -259,7 +259,7 @@ const struct syscall_row sys_net_rows[] = {
     {205, "getpeername", sys_getpeername, "dpp", 'd', SC_GLOBAL},
     {206, "sendto", sys_sendto, "diuxiu", 'd', SC_GLOBAL},
     {207, "recvfrom", sys_recvfrom, "dbuxpp", 'd', SC_GLOBAL},
-    {208, "setsockopt", sys_setsockopt, "dddpu", 'd', SC_GLOBAL},
+    {208, "setsockopt", sys_setsockopt, "dddiu", 'd', SC_GLOBAL},
     {209, "getsockopt", sys_getsockopt, "dddpp", 'd', SC_GLOBAL},
     {210, "shutdown", sys_shutdown, "dd", 'd', SC_GLOBAL},
     {211, "sendmsg", sys_sendmsg, "dhx", 'd', SC_GLOBAL},

@@ -210,6 +210,11 @@ static void *io(void *arg) {
      * data, the header's name length and flags written back */
     int sv[2];
     printf("socketpair: %d\n", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    int sndbuf = 65536, got = 0;
+    socklen_t gotlen = sizeof got;
+    printf("setsockopt: %d\n", setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf));
+    printf("getsockopt: %d doubled %d\n", getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &got, &gotlen),
+           got == 2 * sndbuf && gotlen == sizeof got);
     char m1[] = "hello ", m2[] = "msghdr";
     struct iovec siov[2] = {{m1, 6}, {m2, 6}};
     union {

@@ -32,6 +32,8 @@ enum sc_buf_kind {
     SCB_IN_FIXED,    /* 'e': `size` bytes read (epoll_ctl's event) */
     SCB_FDSET_INOUT, /* 'z': an fd_set of a[0] bits (pselect6's), read; the bytes the
                       * call changed are written back */
+    SCB_SOCKADDR,    /* 'A': a socket address the call writes, its length in the socklen_t
+                      * at a[i + 1], read and written; the changed bytes of both come back */
     SCB_MSG_SEND,    /* 'h': a struct msghdr and all it points at, read (sendmsg) */
     SCB_MSG_RECV,    /* 'H': a struct msghdr (recvmsg): its header, name and control
                       * read and the bytes the call changed there written back, its

@@ -130,6 +130,7 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'h':
     case 'H':
     case 'z':
+    case 'A':
     case 'e':
         if (v)
             put(o, "0x%" PRIx64, v);

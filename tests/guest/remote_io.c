@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -156,6 +157,30 @@ static void *io(void *arg) {
     snprintf(un.sun_path, sizeof un.sun_path, "%s", P("sock"));
     int rx = socket(AF_UNIX, SOCK_DGRAM, 0), tx = socket(AF_UNIX, SOCK_DGRAM, 0);
     printf("bind: %d\n", bind(rx, (struct sockaddr *)&un, sizeof un));
+    struct sockaddr_un got_un;
+    memset(&got_un, 0xAA, sizeof got_un);
+    socklen_t ulen = sizeof got_un;
+    printf("getsockname: %d len ok %d path ok %d\n", getsockname(rx, (struct sockaddr *)&got_un, &ulen),
+           ulen == offsetof(struct sockaddr_un, sun_path) + strlen(un.sun_path) + 1,
+           !strcmp(got_un.sun_path, un.sun_path));
+    /* a stream listener: accept's address and the peer's name come back */
+    struct sockaddr_un ln = {.sun_family = AF_UNIX};
+    snprintf(ln.sun_path, sizeof ln.sun_path, "%s", P("lsock"));
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0), cs = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("listen: %d %d\n", bind(ls, (struct sockaddr *)&ln, sizeof ln), listen(ls, 1));
+    printf("connect: %d\n", connect(cs, (struct sockaddr *)&ln, sizeof ln));
+    memset(&got_un, 0xAA, sizeof got_un);
+    ulen = sizeof got_un;
+    int as = accept(ls, (struct sockaddr *)&got_un, &ulen);
+    printf("accept: %d len %u family %d\n", as >= 0, (unsigned)ulen, got_un.sun_family);
+    memset(&got_un, 0xAA, sizeof got_un);
+    ulen = sizeof got_un;
+    printf("getpeername: %d path ok %d\n", getpeername(cs, (struct sockaddr *)&got_un, &ulen),
+           !strcmp(got_un.sun_path, ln.sun_path));
+    close(as);
+    close(cs);
+    close(ls);
+    unlink(P("lsock"));
     printf("sendto: %ld\n", (long)sendto(tx, src, 3000, 0, (struct sockaddr *)&un, sizeof un));
     printf("sendto: %ld\n", (long)sendto(tx, src + 5, 3000, 0, (struct sockaddr *)&un, sizeof un));
     memset(dst, 0xAA, 8192);

@@ -86,13 +86,14 @@ static void gather_iov(struct task *t, uint64_t addr, uint64_t count, bool data,
         gather_range(t, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, m);
 }
 
-/* A socket address the call writes (its bytes, which come back as
+/* A buffer the call writes (its bytes, up to max, which come back as
  * changed ones) and the socklen_t at lenp it reads and writes. */
-static void gather_sockaddr(struct task *t, uint64_t addr, uint64_t lenp, struct sc_msg *m) {
+static void gather_len_inout(struct task *t, uint64_t addr, uint64_t lenp, uint32_t max,
+                             struct sc_msg *m) {
     uint32_t len;
     if (!addr || !lenp || gs_copy_in(&t->proc->mem, &len, lenp, sizeof len)) return;
     gather_range(t, lenp, sizeof len, m);
-    gather_range(t, addr, len < SC_SOCKADDR_MAX ? len : SC_SOCKADDR_MAX, m);
+    gather_range(t, addr, len < max ? len : max, m);
 }
 
 /* The guest ranges a msghdr names (an absent one: 0, 0). */
@@ -151,7 +152,7 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_FDSET_INOUT:
             if (a[i]) gather_range(t, a[i], sc_fdset_bytes((int)a[0]), m);
             break;
-        case SCB_SOCKADDR: gather_sockaddr(t, a[i], next, m); break;
+        case SCB_LEN_INOUT: gather_len_inout(t, a[i], next, size, m); break;
         case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
         case SCB_MSG_RECV: gather_msghdr(t, a[i], true, m); break;
         default: break;
@@ -241,10 +242,10 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
             break;
         case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
         case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;
-        case SCB_SOCKADDR: {
+        case SCB_LEN_INOUT: {
             const uint32_t *len = a[i] && next ? sc_bufs_find(b, next, sizeof *len, false) : NULL;
             if (!len) break;
-            uint32_t n = *len < SC_SOCKADDR_MAX ? *len : SC_SOCKADDR_MAX;
+            uint32_t n = *len < size ? *len : size;
             overlay_inout(b, next, sizeof *len, &total);
             overlay_inout(b, a[i], n, &total);
             break;

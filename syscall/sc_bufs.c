@@ -24,7 +24,8 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'E': *size = sizeof(struct aarch64_epoll_event); return SCB_ARRAY_OUT;
     case 'e': *size = sizeof(struct aarch64_epoll_event); return SCB_IN_FIXED;
     case 'z': return SCB_FDSET_INOUT;
-    case 'A': return SCB_SOCKADDR;
+    case 'A': *size = SC_SOCKADDR_MAX; return SCB_LEN_INOUT;
+    case 'G': *size = SC_SOCKOPT_MAX; return SCB_LEN_INOUT;
     case 'h': return SCB_MSG_SEND; /* struct msghdr: the same on both */
     case 'H': return SCB_MSG_RECV;
     default: return SCB_NONE;

@@ -32,7 +32,8 @@ enum sc_buf_kind {
     SCB_IN_FIXED,    /* 'e': `size` bytes read (epoll_ctl's event) */
     SCB_FDSET_INOUT, /* 'z': an fd_set of a[0] bits (pselect6's), read; the bytes the
                       * call changed are written back */
-    SCB_SOCKADDR,    /* 'A': a socket address the call writes, its length in the socklen_t
+    SCB_LEN_INOUT,   /* 'A' (a socket address, at most 128 bytes), 'G' (a socket option, at
+                      * most 4096): what the call writes there, its length in the socklen_t
                       * at a[i + 1], read and written; the changed bytes of both come back */
     SCB_MSG_SEND,    /* 'h': a struct msghdr and all it points at, read (sendmsg) */
     SCB_MSG_RECV,    /* 'H': a struct msghdr (recvmsg): its header, name and control
@@ -46,6 +47,8 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
 
 /* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
 #define SC_SOCKADDR_MAX 128
+/* A socket option's bytes at most */
+#define SC_SOCKOPT_MAX 4096
 /* The fds a select's sets hold at most */
 #define SC_SELECT_NFDS_MAX (1 << 20)
 /* The bytes of an fd_set of nfds bits (64-bit words on both sides). */

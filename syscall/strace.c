@@ -131,6 +131,7 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'H':
     case 'z':
     case 'A':
+    case 'G':
     case 'e':
         if (v)
             put(o, "0x%" PRIx64, v);

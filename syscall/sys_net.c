@@ -18,7 +18,7 @@
 #define NET_IOV_MAX  1024 /* UIO_MAXIOV */
 #define NET_MMSG_MAX 1024 /* UIO_MAXIOV, Linux's limit on vlen */
 #define SOCKADDR_MAX SC_SOCKADDR_MAX
-#define SOCKOPT_MAX  4096
+#define SOCKOPT_MAX  SC_SOCKOPT_MAX
 
 /* A guest address buffer of *lenp bytes (in/out length at lenp_addr):
  * host pointers to both, or -EFAULT / -EINVAL. addr 0: none. */
@@ -260,7 +260,7 @@ const struct syscall_row sys_net_rows[] = {
     {206, "sendto", sys_sendto, "diuxiu", 'd', SC_GLOBAL},
     {207, "recvfrom", sys_recvfrom, "dbuxAp", 'd', SC_GLOBAL},
     {208, "setsockopt", sys_setsockopt, "dddiu", 'd', SC_GLOBAL},
-    {209, "getsockopt", sys_getsockopt, "dddpp", 'd', SC_GLOBAL},
+    {209, "getsockopt", sys_getsockopt, "dddGp", 'd', SC_GLOBAL},
     {210, "shutdown", sys_shutdown, "dd", 'd', SC_GLOBAL},
     {211, "sendmsg", sys_sendmsg, "dhx", 'd', SC_GLOBAL},
     {212, "recvmsg", sys_recvmsg, "dHx", 'd', SC_GLOBAL},

@@ -79,9 +79,9 @@ static void check_row(const struct syscall_row *r, void *opaque) {
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
-        if (!strchr("dluxpsfoOPMSibvVTXFIQWEhHzeA", *a) ||
+        if (!strchr("dluxpsfoOPMSibvVTXFIQWEhHzeAG", *a) ||
             /* a buffer whose length is the next argument has one */
-            (strchr("ibvVQEA", *a) && !a[1]))
+            (strchr("ibvVQEAG", *a) && !a[1]))
             c->bad++;
     if (!strchr("dxn", r->ret)) c->bad++;
     if (r->cls == SC_LOCAL)

@@ -98,6 +98,8 @@ static void test_kinds(void) {
     CU_ASSERT_EQUAL(size, sizeof(struct timespec));
     CU_ASSERT_EQUAL(sc_buf_kind_of('e', &size), SCB_IN_FIXED);
     CU_ASSERT_EQUAL(size, 16);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('A', &size), SCB_LEN_INOUT);
+    CU_ASSERT_EQUAL(size, 128); /* struct sockaddr_storage */
     CU_ASSERT_EQUAL(sc_buf_kind_of('E', &size), SCB_ARRAY_OUT);
     CU_ASSERT_EQUAL(size, 16); /* AArch64's struct epoll_event */
     CU_ASSERT_EQUAL(sc_buf_kind_of('p', &size), SCB_NONE);

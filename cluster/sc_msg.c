@@ -203,10 +203,12 @@ static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, ui
 /* recvmsg: the header, name and control change in part; the data is
  * written. */
 static void overlay_msghdr(struct sc_bufs *b, uint64_t addr, uint64_t *total) {
-    const struct msghdr *shipped = addr ? sc_bufs_find(b, addr, sizeof *shipped, false) : NULL;
+    struct msghdr h;
+    const void *shipped = addr ? sc_bufs_find(b, addr, sizeof h, false) : NULL;
     if (!shipped) return;
-    struct msg_parts p = msg_parts(shipped);
-    overlay_inout(b, addr, sizeof *shipped, total);
+    memcpy(&h, shipped, sizeof h); /* shipped bytes: no alignment */
+    struct msg_parts p = msg_parts(&h);
+    overlay_inout(b, addr, sizeof h, total);
     overlay_inout(b, p.name, p.namelen, total);
     overlay_inout(b, p.control, p.controllen, total);
     overlay_iov_out(b, p.iov, p.iovlen, total);
@@ -243,11 +245,12 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
         case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;
         case SCB_LEN_INOUT: {
-            const uint32_t *len = a[i] && next ? sc_bufs_find(b, next, sizeof *len, false) : NULL;
-            if (!len) break;
-            uint32_t n = *len < size ? *len : size;
-            overlay_inout(b, next, sizeof *len, &total);
-            overlay_inout(b, a[i], n, &total);
+            uint32_t len;
+            const void *shipped = a[i] && next ? sc_bufs_find(b, next, sizeof len, false) : NULL;
+            if (!shipped) break;
+            memcpy(&len, shipped, sizeof len); /* shipped bytes: no alignment */
+            overlay_inout(b, next, sizeof len, &total);
+            overlay_inout(b, a[i], len < size ? len : size, &total);
             break;
         }
         default: break;

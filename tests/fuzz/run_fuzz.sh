@@ -39,7 +39,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DSHOAL_FUZZ=ON -DSHOAL_
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -Wno-error" \
     -DSHOAL_FUZZ_EXTRA_FLAGS="${FUZZ_EXTRA_CFLAGS:-}" >"$BUILD.configure.log" 2>&1 ||
     { cat "$BUILD.configure.log"; exit 2; }
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_decode_jit fuzz_elf fuzz_sigreturn fuzz_frame)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_decode_interp fuzz_decode_jit fuzz_elf fuzz_sigreturn fuzz_frame fuzz_sc_msg)
 
 status=0
 for t in "${TARGETS[@]}"; do

@@ -136,21 +136,16 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         uint32_t size = 0;
         uint64_t next = i < 5 ? a[i + 1] : 0;
         if (row->args[i] == 's' && a[i]) gather_string(t, a[i], m);
-        switch (sc_buf_kind_of(row->args[i], &size)) {
+        enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
+        switch (kind) {
         case SCB_IN: gather_range(t, a[i], next, m); break;
         case SCB_IOV_IN: gather_iov(t, a[i], next, true, m); break;
         case SCB_IOV_OUT: gather_iov(t, a[i], next, false, m); break;
-        case SCB_ARRAY_INOUT:
-            if (next <= SC_SHIP_MAX / size) gather_range(t, a[i], next * size, m);
-            break;
-        case SCB_FIXED_INOUT:
-            if (a[i]) gather_range(t, a[i], size, m);
-            break;
         case SCB_IN_FIXED:
-            if (a[i]) gather_range(t, a[i], size, m);
-            break;
+        case SCB_FIXED_INOUT:
         case SCB_FDSET_INOUT:
-            if (a[i]) gather_range(t, a[i], sc_fdset_bytes((int)a[0]), m);
+        case SCB_ARRAY_INOUT:
+            gather_range(t, a[i], sc_buf_len(kind, size, a, i, SC_SHIP_MAX), m);
             break;
         case SCB_LEN_INOUT: gather_len_inout(t, a[i], next, size, m); break;
         case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
@@ -181,7 +176,13 @@ static void overlay_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t 
 /* A copy of the shipped input at addr that the call may change. */
 static void overlay_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint64_t *total) {
     const uint8_t *in = len ? sc_bufs_find(b, addr, len, false) : NULL;
-    if (in && len <= SC_SHIP_MAX - *total && !sc_bufs_add_inout(b, addr, len, in)) *total += len;
+    if (!in || len > SC_SHIP_MAX - *total) return;
+    uint8_t *d = malloc(len);
+    if (d) memcpy(d, in, len);
+    if (!d || sc_bufs_add_inout(b, addr, len, d))
+        free(d);
+    else
+        *total += len;
 }
 
 /* Outputs for what the shipped iovec array at addr points at: all or
@@ -225,22 +226,19 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
     for (int i = 0; i < 6 && row->args[i]; i++) {
         uint32_t size = 0;
         uint64_t next = i < 5 ? a[i + 1] : 0;
-        switch (sc_buf_kind_of(row->args[i], &size)) {
+        enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
+        switch (kind) {
         case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
         case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
-        case SCB_ARRAY_OUT:
-            if (next && next <= (SC_SHIP_MAX - total) / size &&
-                !sc_bufs_add_out_array(b, a[i], next, size))
-                total += next * size;
+        case SCB_ARRAY_OUT: {
+            uint64_t len = sc_buf_len(kind, size, a, i, SC_SHIP_MAX - total);
+            if (len && !sc_bufs_add_out_array(b, a[i], len / size, size)) total += len;
             break;
-        case SCB_ARRAY_INOUT:
-            if (next <= SC_SHIP_MAX / size) overlay_inout(b, a[i], next * size, &total);
-            break;
+        }
         case SCB_FIXED_INOUT:
-            if (a[i]) overlay_inout(b, a[i], size, &total);
-            break;
         case SCB_FDSET_INOUT:
-            if (a[i]) overlay_inout(b, a[i], sc_fdset_bytes((int)a[0]), &total);
+        case SCB_ARRAY_INOUT:
+            overlay_inout(b, a[i], sc_buf_len(kind, size, a, i, SC_SHIP_MAX), &total);
             break;
         case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
         case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;

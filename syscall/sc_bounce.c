@@ -21,18 +21,13 @@ struct bounce {
  * changed are stored back. NULL: too large, unreadable, no memory. */
 static uint8_t *copy_inout(struct bounce *x, uint64_t addr, uint64_t len) {
     if (!len || len > SC_BOUNCE_MAX - x->total) return NULL;
-    uint8_t *d = malloc(len), *orig = malloc(len);
-    if (!d || !orig || gs_copy_in(&x->t->proc->mem, d, addr, len) ||
-        sc_bufs_add(&x->b, addr, len, d, true, true)) {
+    uint8_t *d = malloc(len);
+    if (!d || gs_copy_in(&x->t->proc->mem, d, addr, len) ||
+        sc_bufs_add_inout(&x->b, addr, len, d)) {
         free(d);
-        free(orig);
         return NULL;
     }
-    memcpy(orig, d, len);
-    struct sc_seg *s = &x->b.v[x->b.n - 1];
-    s->rule = SCB_INOUT;
-    s->orig = orig;
-    s->used = true;
+    x->b.v[x->b.n - 1].used = true;
     x->total += len;
     return d;
 }
@@ -100,30 +95,26 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         uint64_t next = i < 5 ? a[i + 1] : 0;
         if (row->args[i] == 's' && a[i]) copy_string(x, a[i]);
         if (row->args[i] == 'p' && a[i]) take_page(x->t, a[i]);
-        switch (sc_buf_kind_of(row->args[i], &size)) {
+        enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
+        switch (kind) {
         case SCB_IN: copy_in(x, a[i], next); break;
         case SCB_OUT: copy_out(x, a[i], next, SCB_OUT); break;
         case SCB_OUT_FIXED: copy_out(x, a[i], size, SCB_OUT_FIXED); break;
         case SCB_IOV_IN: copy_iov(x, a[i], next, false); break;
         case SCB_IOV_OUT: copy_iov(x, a[i], next, true); break;
-        case SCB_ARRAY_INOUT:
-            if (next <= SC_BOUNCE_MAX / size) copy_inout(x, a[i], next * size);
-            break;
+        case SCB_IN_FIXED: copy_in(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX)); break;
         case SCB_FIXED_INOUT:
-            if (a[i]) copy_inout(x, a[i], size);
-            break;
-        case SCB_IN_FIXED:
-            if (a[i]) copy_in(x, a[i], size);
-            break;
         case SCB_FDSET_INOUT:
-            if (a[i]) copy_inout(x, a[i], sc_fdset_bytes((int)a[0]));
+        case SCB_ARRAY_INOUT:
+            copy_inout(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX));
             break;
-        case SCB_ARRAY_OUT:
-            if (next && next <= (SC_BOUNCE_MAX - x->total) / size &&
-                !sc_bufs_holds(x->b.next, a[i], next * size, true) &&
-                !sc_bufs_add_out_array(&x->b, a[i], next, size))
-                x->total += next * size;
+        case SCB_ARRAY_OUT: {
+            uint64_t len = sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX - x->total);
+            if (len && !sc_bufs_holds(x->b.next, a[i], len, true) &&
+                !sc_bufs_add_out_array(&x->b, a[i], len / size, size))
+                x->total += len;
             break;
+        }
         default: break;
         }
     }

@@ -32,6 +32,20 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     }
 }
 
+uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int i, uint64_t max) {
+    uint64_t next = i < 5 ? a[i + 1] : 0, len = 0;
+    if (!a[i]) return 0;
+    switch (kind) {
+    case SCB_IN_FIXED:
+    case SCB_FIXED_INOUT: len = size; break;
+    case SCB_FDSET_INOUT: len = sc_fdset_bytes((int)a[0]); break;
+    case SCB_ARRAY_INOUT:
+    case SCB_ARRAY_OUT: len = next <= max / size ? next * size : 0; break;
+    default: break;
+    }
+    return len <= max ? len : 0;
+}
+
 int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, bool out,
                 bool owned) {
     if (b->n == b->cap) {
@@ -62,15 +76,13 @@ int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint
     return r;
 }
 
-int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint8_t *src) {
-    uint8_t *d = malloc(len ? len : 1), *orig = malloc(len ? len : 1);
-    if (!d || !orig || sc_bufs_add(b, addr, len, d, true, true)) {
-        free(d);
+int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data) {
+    uint8_t *orig = malloc(len ? len : 1);
+    if (!orig || sc_bufs_add(b, addr, len, data, true, true)) {
         free(orig);
         return -ENOMEM;
     }
-    memcpy(d, src, len);
-    memcpy(orig, src, len);
+    memcpy(orig, data, len);
     b->v[b->n - 1].rule = SCB_INOUT;
     b->v[b->n - 1].orig = orig;
     return 0;

@@ -44,6 +44,11 @@ enum sc_buf_kind {
 /* The kind of argument letter c, and for the fixed-size kinds its size
  * (SCB_ARRAY_INOUT: an entry's). */
 enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
+/* The bytes of argument i's buffer (kind and size from its letter) for
+ * the kinds the arguments size by themselves (SCB_IN_FIXED,
+ * SCB_FIXED_INOUT, SCB_FDSET_INOUT, SCB_ARRAY_INOUT, SCB_ARRAY_OUT): 0
+ * for another kind, a NULL pointer or more than max bytes. */
+uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int i, uint64_t max);
 
 /* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
 #define SC_SOCKADDR_MAX 128
@@ -95,10 +100,10 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
 int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule);
 /* The same for an array of count entries of elem bytes (SCB_ARRAY_OUT). */
 int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint32_t elem);
-/* Adds a segment the call reads and writes, holding a copy of src[len]
- * (SCB_INOUT: the bytes that differ from src afterwards are its output).
- * 0 or -ENOMEM. */
-int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, const uint8_t *src);
+/* Adds data[len] (the list's to free once this returns 0) as a segment
+ * the call reads and writes (SCB_INOUT: the bytes that differ afterwards
+ * from what data holds now are its output). 0 or -ENOMEM. */
+int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data);
 /* An SCB_INOUT segment: the next run of bytes at or after *at that the
  * call changed, as [*at, *at + *len); false when there is none. */
 bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len);

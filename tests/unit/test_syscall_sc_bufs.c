@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,8 +111,10 @@ static void test_kinds(void) {
  * ret says (poll's revents on EINTR), its original kept apart. */
 static void test_inout(void) {
     struct sc_bufs b = {0};
-    uint8_t src[16] = "pollfd x2 here.";
-    CU_ASSERT_EQUAL(sc_bufs_add_inout(&b, 1000, sizeof src, src), 0);
+    uint8_t src[16] = "pollfd x2 here.", *copy = malloc(sizeof src);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    memcpy(copy, src, sizeof src);
+    CU_ASSERT_EQUAL(sc_bufs_add_inout(&b, 1000, sizeof src, copy), 0);
     uint8_t *w = sc_bufs_find(&b, 1008, 8, true);
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     CU_ASSERT_EQUAL(memcmp(w, src + 8, 8), 0);

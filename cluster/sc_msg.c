@@ -1,9 +1,12 @@
 /* Shipped syscall buffers <-> SyscallRequest.inputs / Response.outputs. */
+#define _GNU_SOURCE
 #include "cluster/sc_msg.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -115,18 +118,38 @@ static struct msg_parts msg_parts(const struct msghdr *h) {
     return p;
 }
 
-/* A msghdr and what it points at: to send, all of it; to receive, the
- * header, the iovec array, and the name and control buffers (the call
- * changes a part of each: it comes back as changed bytes), not the data
- * (outputs, sc_msg_overlay). */
-static void gather_msghdr(struct task *t, uint64_t addr, bool recv, struct sc_msg *m) {
-    struct msghdr h;
-    if (!addr || gs_copy_in(&t->proc->mem, &h, addr, sizeof h)) return;
-    struct msg_parts p = msg_parts(&h);
-    gather_range(t, addr, sizeof h, m);
+/* What a msghdr points at: to send, all of it; to receive, the iovec
+ * array and the name and control buffers (the call changes a part of
+ * each: it comes back as changed bytes), not the data (outputs,
+ * sc_msg_overlay). */
+static void gather_msg_parts(struct task *t, const struct msghdr *h, bool recv, struct sc_msg *m) {
+    struct msg_parts p = msg_parts(h);
     gather_range(t, p.name, p.namelen, m);
     gather_range(t, p.control, p.controllen, m);
     gather_iov(t, p.iov, p.iovlen, !recv, m);
+}
+
+/* A msghdr and what it points at. */
+static void gather_msghdr(struct task *t, uint64_t addr, bool recv, struct sc_msg *m) {
+    struct msghdr h;
+    if (!addr || gs_copy_in(&t->proc->mem, &h, addr, sizeof h)) return;
+    gather_range(t, addr, sizeof h, m);
+    gather_msg_parts(t, &h, recv, m);
+}
+
+/* An mmsghdr array of count entries and what each msghdr points at. */
+static void gather_mmsg(struct task *t, uint64_t addr, uint64_t count, bool recv,
+                        struct sc_msg *m) {
+    if (!addr || !count) return;
+    if (count > SC_MMSG_MAX) count = SC_MMSG_MAX;
+    size_t n0 = m->n;
+    gather_range(t, addr, count * sizeof(struct mmsghdr), m);
+    if (m->n == n0) return;
+    for (uint64_t k = 0; k < count; k++) {
+        struct mmsghdr e; /* copied out: push() may move the array */
+        memcpy(&e, m->bufs[n0].data.data + k * sizeof e, sizeof e);
+        gather_msg_parts(t, &e.msg_hdr, recv, m);
+    }
 }
 
 void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t *a,
@@ -150,6 +173,9 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_LEN_INOUT: gather_len_inout(t, a[i], next, size, m); break;
         case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
         case SCB_MSG_RECV: gather_msghdr(t, a[i], true, m); break;
+        case SCB_IOCTL: gather_range(t, a[i], sc_ioctl_len(a, i, PROT_READ), m); break;
+        case SCB_MMSG_SEND: gather_mmsg(t, a[i], next, false, m); break;
+        case SCB_MMSG_RECV: gather_mmsg(t, a[i], next, true, m); break;
         default: break;
         }
     }
@@ -186,8 +212,10 @@ static void overlay_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint64
 }
 
 /* Outputs for what the shipped iovec array at addr points at: all or
- * none, as ret is spread over them in order. */
-static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, uint64_t *total) {
+ * none, as ret is spread over them in order. msg: SCB_IOV_OUT's one
+ * array (msg < 0), or recvmmsg's message msg, its msg_len at len_at. */
+static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, int64_t msg,
+                            uint64_t len_at, uint64_t *total) {
     if (!count || count > SC_IOV_MAX) return;
     struct iovec v[SC_IOV_MAX];
     const void *shipped = sc_bufs_find(b, addr, count * sizeof *v, false);
@@ -197,22 +225,52 @@ static void overlay_iov_out(struct sc_bufs *b, uint64_t addr, uint64_t count, ui
     for (uint64_t k = 0; k < count && sum <= SC_SHIP_MAX; k++)
         sum += v[k].iov_len > SC_SHIP_MAX ? SC_SHIP_MAX + 1 : v[k].iov_len;
     if (sum > SC_SHIP_MAX - *total) return;
-    for (uint64_t k = 0; k < count; k++)
-        overlay_out(b, (uint64_t)(uintptr_t)v[k].iov_base, v[k].iov_len, SCB_IOV_OUT, total);
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t base = (uint64_t)(uintptr_t)v[k].iov_base, len = v[k].iov_len;
+        if (msg < 0)
+            overlay_out(b, base, len, SCB_IOV_OUT, total);
+        else if (len && !sc_bufs_add_out_mmsg(b, base, len, (uint32_t)msg, len_at))
+            *total += len;
+    }
 }
 
-/* recvmsg: the header, name and control change in part; the data is
- * written. */
+/* What a received msghdr points at: the name and control change in
+ * part; the data is written. */
+static void overlay_msg_parts(struct sc_bufs *b, const struct msghdr *h, int64_t msg,
+                              uint64_t len_at, uint64_t *total) {
+    struct msg_parts p = msg_parts(h);
+    overlay_inout(b, p.name, p.namelen, total);
+    overlay_inout(b, p.control, p.controllen, total);
+    overlay_iov_out(b, p.iov, p.iovlen, msg, len_at, total);
+}
+
+/* recvmsg: the header changes in part, and what it points at. */
 static void overlay_msghdr(struct sc_bufs *b, uint64_t addr, uint64_t *total) {
     struct msghdr h;
     const void *shipped = addr ? sc_bufs_find(b, addr, sizeof h, false) : NULL;
     if (!shipped) return;
     memcpy(&h, shipped, sizeof h); /* shipped bytes: no alignment */
-    struct msg_parts p = msg_parts(&h);
     overlay_inout(b, addr, sizeof h, total);
-    overlay_inout(b, p.name, p.namelen, total);
-    overlay_inout(b, p.control, p.controllen, total);
-    overlay_iov_out(b, p.iov, p.iovlen, total);
+    overlay_msg_parts(b, &h, -1, 0, total);
+}
+
+/* sendmmsg/recvmmsg: the array changes in part (msg_len, and a received
+ * header's lengths and flags); a received message's parts as recvmsg's,
+ * its data only if the array's copy, which settles it, is here. */
+static void overlay_mmsg(struct sc_bufs *b, uint64_t addr, uint64_t count, bool recv,
+                         uint64_t *total) {
+    if (!addr || !count) return;
+    if (count > SC_MMSG_MAX) count = SC_MMSG_MAX;
+    uint64_t len = count * sizeof(struct mmsghdr);
+    size_t n0 = b->n;
+    overlay_inout(b, addr, len, total);
+    if (!recv || b->n == n0) return;
+    for (uint64_t k = 0; k < count; k++) {
+        struct mmsghdr e; /* copied out: adding segments may move the array */
+        memcpy(&e, b->v[n0].data + k * sizeof e, sizeof e);
+        overlay_msg_parts(b, &e.msg_hdr, (int64_t)k,
+                          addr + k * sizeof e + offsetof(struct mmsghdr, msg_len), total);
+    }
 }
 
 void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__SyscallRequest *q,
@@ -240,8 +298,13 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         case SCB_ARRAY_INOUT:
             overlay_inout(b, a[i], sc_buf_len(kind, size, a, i, SC_SHIP_MAX), &total);
             break;
-        case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, &total); break;
+        case SCB_IOV_OUT: overlay_iov_out(b, a[i], next, -1, 0, &total); break;
+        case SCB_MMSG_SEND: overlay_mmsg(b, a[i], next, false, &total); break;
+        case SCB_MMSG_RECV: overlay_mmsg(b, a[i], next, true, &total); break;
         case SCB_MSG_RECV: overlay_msghdr(b, a[i], &total); break;
+        case SCB_IOCTL:
+            overlay_out(b, a[i], sc_ioctl_len(a, i, PROT_WRITE), SCB_OUT_FIXED, &total);
+            break;
         case SCB_LEN_INOUT: {
             uint32_t len;
             const void *shipped = a[i] && next ? sc_bufs_find(b, next, sizeof len, false) : NULL;

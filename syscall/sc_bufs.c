@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 
+#include "syscall/ioctl_rows.h"
 #include "syscall/linux_abi.h"
 
 enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
@@ -28,6 +30,9 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'G': *size = SC_SOCKOPT_MAX; return SCB_LEN_INOUT;
     case 'h': return SCB_MSG_SEND; /* struct msghdr: the same on both */
     case 'H': return SCB_MSG_RECV;
+    case 'Y': return SCB_IOCTL;
+    case 'k': return SCB_MMSG_SEND; /* struct mmsghdr: the same on both */
+    case 'K': return SCB_MMSG_RECV;
     default: return SCB_NONE;
     }
 }
@@ -46,6 +51,11 @@ uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int
     return len <= max ? len : 0;
 }
 
+uint32_t sc_ioctl_len(const uint64_t *a, int i, int prot) {
+    const struct ioctl_row *r = i > 0 && a[i] ? ioctl_row_of(a[i - 1]) : NULL;
+    return r && (r->prot & prot) ? r->size : 0;
+}
+
 int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, bool out,
                 bool owned) {
     if (b->n == b->cap) {
@@ -55,7 +65,7 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL, 0};
+    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL, 0, 0};
     return 0;
 }
 
@@ -73,6 +83,16 @@ int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule
 int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint32_t elem) {
     int r = sc_bufs_add_out(b, addr, count * elem, SCB_ARRAY_OUT);
     if (!r) b->v[b->n - 1].elem = elem;
+    return r;
+}
+
+int sc_bufs_add_out_mmsg(struct sc_bufs *b, uint64_t addr, uint64_t len, uint32_t msg,
+                         uint64_t len_at) {
+    int r = sc_bufs_add_out(b, addr, len, SCB_MMSG_DATA);
+    if (!r) {
+        b->v[b->n - 1].elem = msg;
+        b->v[b->n - 1].len_at = len_at;
+    }
     return r;
 }
 
@@ -100,8 +120,32 @@ bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len) {
     return j > i;
 }
 
+static struct sc_seg *holder(const struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
+    for (; b; b = b->next)
+        for (size_t i = 0; i < b->n; i++) {
+            struct sc_seg *s = &b->v[i];
+            /* an input copy is never written (a store must reach the guest)
+             * and an output one never read (it holds zeros, not the guest's) */
+            if (write != s->out && s->rule != SCB_INOUT) continue;
+            if (addr >= s->addr && len <= s->len && addr - s->addr <= s->len - len) return s;
+        }
+    return NULL;
+}
+
+/* SCB_MMSG_DATA: the msg_len of message msg, or 0 if it was not received
+ * (msg >= ret) or no copy holds it. */
+static uint64_t mmsg_len(const struct sc_bufs *b, const struct sc_seg *s, int64_t ret) {
+    uint32_t len = 0;
+    if (ret <= 0 || s->elem >= (uint64_t)ret) return 0;
+    const struct sc_seg *h = holder(b, s->len_at, sizeof len, true);
+    if (h && h->rule == SCB_INOUT) memcpy(&len, h->data + (s->len_at - h->addr), sizeof len);
+    return len;
+}
+
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
     uint64_t left = ret > 0 ? (uint64_t)ret : 0; /* SCB_IOV_OUT: one array per row */
+    uint64_t msg_left = 0;                       /* SCB_MMSG_DATA: of the message */
+    const struct sc_seg *msg_first = NULL;
     for (size_t i = 0; i < b->n; i++) {
         struct sc_seg *s = &b->v[i];
         if (!s->out) continue;
@@ -119,22 +163,18 @@ void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
             s->written = (entries < max ? entries : max) * s->elem;
             break;
         }
+        case SCB_MMSG_DATA:
+            if (!msg_first || msg_first->elem != s->elem) {
+                msg_first = s;
+                msg_left = mmsg_len(b, s, ret);
+            }
+            s->written = msg_left < s->len ? msg_left : s->len;
+            msg_left -= s->written;
+            break;
         case SCB_INOUT: s->written = s->len; break; /* Linux's poll writes even on EINTR */
         default: s->written = 0; break;
         }
     }
-}
-
-static struct sc_seg *holder(const struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
-    for (; b; b = b->next)
-        for (size_t i = 0; i < b->n; i++) {
-            struct sc_seg *s = &b->v[i];
-            /* an input copy is never written (a store must reach the guest)
-             * and an output one never read (it holds zeros, not the guest's) */
-            if (write != s->out && s->rule != SCB_INOUT) continue;
-            if (addr >= s->addr && len <= s->len && addr - s->addr <= s->len - len) return s;
-        }
-    return NULL;
 }
 
 void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {

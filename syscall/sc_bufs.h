@@ -39,6 +39,14 @@ enum sc_buf_kind {
     SCB_MSG_RECV,    /* 'H': a struct msghdr (recvmsg): its header, name and control
                       * read and the bytes the call changed there written back, its
                       * iovec data written (ret bytes in order) */
+    SCB_IOCTL,       /* 'Y': ioctl's argument, sized and directed by the request at
+                      * a[i - 1] (syscall/ioctl_rows.h): read, or written whole on
+                      * success */
+    SCB_MMSG_SEND,   /* 'k': an array of a[i + 1] struct mmsghdr (sendmmsg): each
+                      * msghdr and all it points at read, the msg_len fields written */
+    SCB_MMSG_RECV,   /* 'K': the same for recvmmsg: each msghdr as SCB_MSG_RECV, its
+                      * data written (msg_len bytes in order) */
+    SCB_MMSG_DATA,   /* not a letter: one iovec's data of a SCB_MMSG_RECV message */
 };
 
 /* The kind of argument letter c, and for the fixed-size kinds its size
@@ -49,6 +57,9 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
  * SCB_FIXED_INOUT, SCB_FDSET_INOUT, SCB_ARRAY_INOUT, SCB_ARRAY_OUT): 0
  * for another kind, a NULL pointer or more than max bytes. */
 uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int i, uint64_t max);
+/* SCB_IOCTL: the bytes at a[i] that the ioctl a[i - 1] reads (prot
+ * PROT_READ) or writes (PROT_WRITE); 0 if it does not, or a[i] is NULL. */
+uint32_t sc_ioctl_len(const uint64_t *a, int i, int prot);
 
 /* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
 #define SC_SOCKADDR_MAX 128
@@ -68,6 +79,8 @@ static inline uint64_t sc_fdset_bytes(int64_t nfds) {
 #define SC_SHIP_MAX (8u << 20)
 /* iovec entries a shipped readv/writev may have (Linux's UIO_MAXIOV) */
 #define SC_IOV_MAX 1024
+/* messages of a sendmmsg/recvmmsg at most (Linux's UIO_MAXIOV, too) */
+#define SC_MMSG_MAX 1024
 
 /* One shipped buffer on the master: guest range [addr, addr + len). */
 struct sc_seg {
@@ -79,7 +92,9 @@ struct sc_seg {
     uint8_t rule;     /* outputs: how many bytes the call wrote (enum sc_buf_kind of its row) */
     uint64_t written; /* outputs: bytes to send back from data */
     uint8_t *orig;    /* SCB_INOUT: the guest's bytes before the call (owned) */
-    uint32_t elem;    /* SCB_ARRAY_OUT: an entry's size */
+    uint32_t elem;    /* SCB_ARRAY_OUT: an entry's size; SCB_MMSG_DATA: its message's
+                       * index in the array */
+    uint64_t len_at;  /* SCB_MMSG_DATA: the guest address of its message's msg_len */
 };
 
 /* The shipped buffers of one call, on its task while it runs (master).
@@ -100,6 +115,11 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
 int sc_bufs_add_out(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t rule);
 /* The same for an array of count entries of elem bytes (SCB_ARRAY_OUT). */
 int sc_bufs_add_out_array(struct sc_bufs *b, uint64_t addr, uint64_t count, uint32_t elem);
+/* The same for one iovec's data of recvmmsg's message msg, whose msg_len
+ * is at the guest address len_at (SCB_MMSG_DATA: a message's segments
+ * are added one after the other, in iovec order). */
+int sc_bufs_add_out_mmsg(struct sc_bufs *b, uint64_t addr, uint64_t len, uint32_t msg,
+                         uint64_t len_at);
 /* Adds data[len] (the list's to free once this returns 0) as a segment
  * the call reads and writes (SCB_INOUT: the bytes that differ afterwards
  * from what data holds now are its output). 0 or -ENOMEM. */
@@ -109,9 +129,11 @@ int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *d
 bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len);
 /* After the call returned ret: each output's `written` (SCB_OUT: ret
  * bytes, SCB_OUT_FIXED: all on success, SCB_IOV_OUT: ret bytes spread in
- * order over the segments, SCB_ARRAY_OUT: ret entries, SCB_INOUT: all,
- * whatever ret, of which only
- * the bytes that changed go back). */
+ * order over the segments, SCB_ARRAY_OUT: ret entries, SCB_MMSG_DATA:
+ * for each of the first ret messages, the msg_len that a copy of the
+ * chain (the array's, read and written) holds, spread in order over the
+ * message's segments, SCB_INOUT: all, whatever ret, of which only the
+ * bytes that changed go back). */
 void sc_bufs_settle(struct sc_bufs *b, int64_t ret);
 /* The host copy of [addr, addr + len) if one segment holds it all (and
  * marks it used), else NULL. Searches the chain. */

@@ -133,6 +133,9 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'A':
     case 'G':
     case 'e':
+    case 'Y':
+    case 'k':
+    case 'K':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "syscall/ioctl_rows.h"
 #include "syscall/proc_files.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
@@ -232,42 +233,9 @@ SYSCALL_HANDLER(fcntl) {
     }
 }
 
-/* Terminal and fd ioctls; their numbers and structs (kernel termios,
- * winsize) are the asm-generic ones on both sides. */
-struct ioctl_row {
-    uint32_t req;
-    uint16_t size; /* bytes at arg; 0: arg is a plain value */
-    int prot;      /* PROT_READ: kernel reads arg, PROT_WRITE: kernel writes it */
-};
-static const struct ioctl_row ioctl_rows[] = {
-    {0x5401, 36, PROT_WRITE},    /* TCGETS */
-    {0x5402, 36, PROT_READ},     /* TCSETS */
-    {0x5403, 36, PROT_READ},     /* TCSETSW */
-    {0x5404, 36, PROT_READ},     /* TCSETSF */
-    {0x5409, 0, 0},              /* TCSBRK */
-    {0x540A, 0, 0},              /* TCXONC */
-    {0x540B, 0, 0},              /* TCFLSH */
-    {0x540E, 0, 0},              /* TIOCSCTTY */
-    {0x540F, 4, PROT_WRITE},     /* TIOCGPGRP */
-    {0x5410, 4, PROT_READ},      /* TIOCSPGRP */
-    {0x5411, 4, PROT_WRITE},     /* TIOCOUTQ */
-    {0x5413, 8, PROT_WRITE},     /* TIOCGWINSZ */
-    {0x5414, 8, PROT_READ},      /* TIOCSWINSZ */
-    {0x541B, 4, PROT_WRITE},     /* FIONREAD */
-    {0x5421, 4, PROT_READ},      /* FIONBIO */
-    {0x5422, 0, 0},              /* TIOCNOTTY */
-    {0x5429, 4, PROT_WRITE},     /* TIOCGSID */
-    {0x5450, 0, 0},              /* FIONCLEX */
-    {0x5451, 0, 0},              /* FIOCLEX */
-    {0x5452, 4, PROT_READ},      /* FIOASYNC */
-    {0x80045430, 4, PROT_WRITE}, /* TIOCGPTN */
-    {0x40045431, 4, PROT_READ},  /* TIOCSPTLCK */
-};
-
 SYSCALL_HANDLER(ioctl) {
-    for (size_t i = 0; i < sizeof ioctl_rows / sizeof ioctl_rows[0]; i++) {
-        const struct ioctl_row *r = &ioctl_rows[i];
-        if (r->req != (uint32_t)a[1]) continue;
+    const struct ioctl_row *r = ioctl_row_of(a[1]);
+    if (r) {
         /* TCSETSW/TCSBRK wait for the terminal: interruptible. */
         if (!r->size)
             return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_ioctl, (int)a[0], r->req, a[2]);
@@ -506,7 +474,7 @@ const struct syscall_row sys_fs_rows[] = {
     {23, "dup", sys_dup, "d", 'd', SC_GLOBAL},
     {24, "dup3", sys_dup3, "ddO", 'd', SC_GLOBAL},
     {25, "fcntl", sys_fcntl, "ddx", 'd', SC_GLOBAL},
-    {29, "ioctl", sys_ioctl, "dxp", 'd', SC_GLOBAL},
+    {29, "ioctl", sys_ioctl, "dxY", 'd', SC_GLOBAL},
     {32, "flock", sys_flock, "dd", 'd', SC_GLOBAL},
     {33, "mknodat", sys_mknodat, "fsox", 'd', SC_GLOBAL},
     {34, "mkdirat", sys_mkdirat, "fso", 'd', SC_GLOBAL},

@@ -11,12 +11,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syscall/syscall.h"
 
 #define NET_IOV_MAX  1024 /* UIO_MAXIOV */
-#define NET_MMSG_MAX 1024 /* UIO_MAXIOV, Linux's limit on vlen */
 #define SOCKADDR_MAX SC_SOCKADDR_MAX
 #define SOCKOPT_MAX  SC_SOCKOPT_MAX
 
@@ -209,12 +209,38 @@ SYSCALL_HANDLER(recvmsg) {
     return r;
 }
 
+/* recvmmsg's timeout: the time left until deadline (zero once past);
+ * false when it is past or now. */
+static bool time_left(const struct timespec *deadline, struct timespec *left) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns =
+        (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 + (deadline->tv_nsec - now.tv_nsec);
+    if (ns < 0) ns = 0;
+    left->tv_sec = ns / 1000000000;
+    left->tv_nsec = ns % 1000000000;
+    return ns > 0;
+}
+
 /* sendmmsg/recvmmsg one message at a time (the same results for a
- * stream or datagram socket, minus the kernel's batching). */
+ * stream or datagram socket, minus the kernel's batching). recvmmsg's
+ * timeout is Linux's: checked after each datagram (the first may wait
+ * for ever), the time left written back when any arrived. */
 static int64_t mmsg(struct task *t, const uint64_t *a, bool recv) {
-    unsigned vlen = (unsigned)a[2] > NET_MMSG_MAX ? NET_MMSG_MAX : (unsigned)a[2];
+    unsigned vlen = (unsigned)a[2] > SC_MMSG_MAX ? SC_MMSG_MAX : (unsigned)a[2];
     int flags = (int)a[3];
-    if (recv && a[4]) return -EINVAL; /* timeout: not supported */
+    struct timespec deadline, left;
+    if (recv && a[4]) {
+        if (guest_copy_in(t, &left, a[4], sizeof left)) return -EFAULT;
+        if (left.tv_sec < 0 || left.tv_nsec < 0 || left.tv_nsec >= 1000000000) return -EINVAL;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += left.tv_sec;
+        deadline.tv_nsec += left.tv_nsec;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+    }
     struct iovec *iov = malloc(NET_IOV_MAX * sizeof *iov);
     if (!iov) return -ENOMEM;
     int64_t done = 0, r = 0;
@@ -229,13 +255,16 @@ static int64_t mmsg(struct task *t, const uint64_t *a, bool recv) {
         if (r < 0) break;
         unsigned len = (unsigned)r;
         if (recv && (r = store_msghdr(t, ga, &m))) break;
-        if (gs_copy_out(&t->proc->mem, ga + offsetof(struct mmsghdr, msg_len), &len, sizeof len)) {
+        if (guest_copy_out(t, ga + offsetof(struct mmsghdr, msg_len), &len, sizeof len)) {
             r = -EFAULT;
             break;
         }
         done++;
+        if (recv && a[4] && !time_left(&deadline, &left)) break;
+        if (recv && (m.msg_flags & MSG_OOB)) break;
     }
     free(iov);
+    if (done && recv && a[4] && guest_copy_out(t, a[4], &left, sizeof left)) return -EFAULT;
     return done ? done : r;
 }
 
@@ -265,7 +294,7 @@ const struct syscall_row sys_net_rows[] = {
     {211, "sendmsg", sys_sendmsg, "dhx", 'd', SC_GLOBAL},
     {212, "recvmsg", sys_recvmsg, "dHx", 'd', SC_GLOBAL},
     {242, "accept4", sys_accept4, "dApx", 'd', SC_GLOBAL},
-    {243, "recvmmsg", sys_recvmmsg, "dpuxp", 'd', SC_GLOBAL},
-    {269, "sendmmsg", sys_sendmmsg, "dpux", 'd', SC_GLOBAL},
+    {243, "recvmmsg", sys_recvmmsg, "dKuxW", 'd', SC_GLOBAL},
+    {269, "sendmmsg", sys_sendmmsg, "dkux", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -5,8 +5,8 @@
  * what a call ships and takes the DSM path. Checks that a short read
  * leaves the rest of the buffer alone, EFAULT for bad pointers, and
  * ppoll's pollfd array shipped with its revents taken back,
- * epoll_wait's events, select's sets, and sendmsg/recvmsg with an fd
- * in the control data. */
+ * epoll_wait's events, select's sets, sendmsg/recvmsg with an fd in
+ * the control data, ioctls, and sendmmsg/recvmmsg. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -277,6 +278,49 @@ static void *io(void *arg) {
            r2, r2[12], (unsigned)rm.msg_namelen, rm.msg_flags, rcm ? rcm->cmsg_type : -1,
            passed >= 0 && write(passed, "z", 1) == 1);
     if (passed >= 0) close(passed);
+    /* ioctl: FIONREAD's count comes back, TCGETS on a pipe fails and
+     * leaves its buffer alone, FIONBIO's flag goes with the call */
+    int avail = -1, nb = 1;
+    printf("ioctl FIONREAD: %d avail %d\n", ioctl(pp[0], FIONREAD, &avail), avail);
+    unsigned char tio[64];
+    memset(tio, 0xAA, sizeof tio);
+    r = ioctl(pp[0], TCGETS, tio);
+    printf("ioctl TCGETS on a pipe: %ld errno %d untouched %d\n", r, r < 0 ? errno : 0,
+           tio[0] == 0xAA && tio[35] == 0xAA);
+    printf("ioctl FIONBIO: %d nonblocking %d\n", ioctl(pp[0], FIONBIO, &nb),
+           (fcntl(pp[0], F_GETFL) & O_NONBLOCK) != 0);
+    /* sendmmsg / recvmmsg: three datagrams, their lengths written back;
+     * four receive slots of two iovecs, the fourth left alone */
+    char d0[] = "first", d1[] = "second!", d2[] = "3rd";
+    struct iovec mi[3] = {{d0, 5}, {d1, 7}, {d2, 3}};
+    struct mmsghdr mo[3], mr[4];
+    memset(mo, 0, sizeof mo);
+    memset(mr, 0, sizeof mr);
+    for (int k = 0; k < 3; k++) {
+        mo[k].msg_hdr.msg_iov = &mi[k];
+        mo[k].msg_hdr.msg_iovlen = 1;
+        mo[k].msg_len = 0xdead;
+    }
+    r = sendmmsg(sv[0], mo, 3, 0);
+    printf("sendmmsg: %ld lens %u %u %u\n", r, mo[0].msg_len, mo[1].msg_len, mo[2].msg_len);
+    char rb[4][8];
+    struct iovec ri[4][2];
+    memset(rb, '.', sizeof rb);
+    for (int k = 0; k < 4; k++) {
+        ri[k][0] = (struct iovec){rb[k], 4};
+        ri[k][1] = (struct iovec){rb[k] + 4, 4};
+        mr[k].msg_hdr.msg_iov = ri[k];
+        mr[k].msg_hdr.msg_iovlen = 2;
+        mr[k].msg_hdr.msg_flags = 0x7777;
+        mr[k].msg_len = 0xbeef;
+    }
+    struct timespec mto = {5, 0};
+    r = recvmmsg(sv[1], mr, 4, MSG_WAITFORONE, &mto);
+    printf("recvmmsg: %ld lens %u %u %u %u data %.8s|%.8s|%.8s|%.8s flags %x %x timeout not "
+           "grown %d\n",
+           r, mr[0].msg_len, mr[1].msg_len, mr[2].msg_len, mr[3].msg_len, rb[0], rb[1], rb[2],
+           rb[3], mr[0].msg_hdr.msg_flags, mr[3].msg_hdr.msg_flags,
+           mto.tv_sec < 5 || (mto.tv_sec == 5 && mto.tv_nsec == 0));
     close(sv[0]);
     close(sv[1]);
     close(pp[0]);

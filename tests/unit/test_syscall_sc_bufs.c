@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,35 @@ static void test_settle(void) {
     sc_bufs_fini(&b);
 }
 
+/* recvmmsg's data: each message's msg_len, from the array's copy read
+ * and written, spread over its own iovecs; none past ret messages. */
+static void test_settle_mmsg(void) {
+    struct sc_bufs b = {0};
+    uint8_t *arr = calloc(1, 3 * 64);
+    CU_ASSERT_EQUAL_FATAL(sc_bufs_add_inout(&b, 1000, 3 * 64, arr), 0);
+    uint32_t len0 = 6, len1 = 3, len2 = 9;
+    memcpy(b.v[0].data + 56, &len0, 4); /* as the call writes them */
+    memcpy(b.v[0].data + 64 + 56, &len1, 4);
+    memcpy(b.v[0].data + 128 + 56, &len2, 4);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_mmsg(&b, 5000, 4, 0, 1000 + 56), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_mmsg(&b, 5004, 4, 0, 1000 + 56), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_mmsg(&b, 6000, 4, 1, 1000 + 64 + 56), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_mmsg(&b, 6004, 4, 1, 1000 + 64 + 56), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_mmsg(&b, 7000, 8, 2, 1000 + 128 + 56), 0);
+    sc_bufs_settle(&b, 2);
+    CU_ASSERT_EQUAL(b.v[1].written, 4);
+    CU_ASSERT_EQUAL(b.v[2].written, 2);
+    CU_ASSERT_EQUAL(b.v[3].written, 3); /* the next message starts over */
+    CU_ASSERT_EQUAL(b.v[4].written, 0);
+    CU_ASSERT_EQUAL(b.v[5].written, 0); /* message 2 was not received */
+    sc_bufs_settle(&b, 3);
+    CU_ASSERT_EQUAL(b.v[5].written, 8); /* never more than the buffer */
+    sc_bufs_settle(&b, -EAGAIN);
+    for (size_t i = 1; i < b.n; i++)
+        CU_ASSERT_EQUAL(b.v[i].written, 0);
+    sc_bufs_fini(&b);
+}
+
 static void test_kinds(void) {
     uint32_t size = 0;
     CU_ASSERT_EQUAL(sc_buf_kind_of('i', &size), SCB_IN);
@@ -103,6 +133,25 @@ static void test_kinds(void) {
     CU_ASSERT_EQUAL(size, 128); /* struct sockaddr_storage */
     CU_ASSERT_EQUAL(sc_buf_kind_of('E', &size), SCB_ARRAY_OUT);
     CU_ASSERT_EQUAL(size, 16); /* AArch64's struct epoll_event */
+    CU_ASSERT_EQUAL(sc_buf_kind_of('k', &size), SCB_MMSG_SEND);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('K', &size), SCB_MMSG_RECV);
+    CU_ASSERT_EQUAL(sc_buf_kind_of('Y', &size), SCB_IOCTL);
+    /* ioctl's argument: sized and directed by the request before it */
+    uint64_t a[6] = {3, 0x5401 /* TCGETS */, 0x1000};
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_WRITE), 36);
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_READ), 0);
+    a[1] = 0x5414; /* TIOCSWINSZ */
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_READ), 8);
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_WRITE), 0);
+    a[1] = 0x1000000005401ull; /* the kernel reads an unsigned int */
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_WRITE), 36);
+    a[1] = 0x5409; /* TCSBRK: a plain value */
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_READ | PROT_WRITE), 0);
+    a[1] = 0x12345678; /* not passed at all */
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_READ | PROT_WRITE), 0);
+    a[1] = 0x5401;
+    a[2] = 0;
+    CU_ASSERT_EQUAL(sc_ioctl_len(a, 2, PROT_WRITE), 0);
     CU_ASSERT_EQUAL(sc_buf_kind_of('p', &size), SCB_NONE);
     CU_ASSERT_EQUAL(sc_buf_kind_of('s', &size), SCB_NONE);
 }
@@ -201,6 +250,7 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("sc_bufs", setup, teardown);
     CU_add_test(s, "lookup by direction and range", test_lookup);
     CU_add_test(s, "bytes each output sends back", test_settle);
+    CU_add_test(s, "recvmmsg's data by each msg_len", test_settle_mmsg);
     CU_add_test(s, "a copy read and written", test_inout);
     CU_add_test(s, "argument letters", test_kinds);
     CU_add_test(s, "read and write on shipped copies", test_dispatch_shipped);

@@ -214,10 +214,17 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     if (ca->once) exit(slave_run_once(&sc));
     /* one run after another: each in a fresh process (a run leaves guest
      * threads and memory behind), reconnecting when one ends */
+    pid_t self = getpid();
     for (;;) {
         pid_t pid = fork();
         if (pid < 0) exit(1);
-        if (pid == 0) _exit(slave_run_once(&sc));
+        if (pid == 0) {
+            /* stopping the slave stops the run it serves (the master names
+             * the lost node) or its wait for one: no orphan serves on */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != self) _exit(1);
+            _exit(slave_run_once(&sc));
+        }
         int st;
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             continue;

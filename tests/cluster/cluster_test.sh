@@ -364,6 +364,47 @@ assert d["exit_status"] == 0
 print("node 1 faults", f)
 PY
     ;;
+slave-serves-runs)
+    # shoal slave without --once: started before the master, it serves one
+    # run after another (each in a fresh child) until it is stopped, and
+    # stopping it leaves no child behind
+    key_file "$work/k"
+    port=$(free_port)
+    "$shoal" slave --connect "127.0.0.1:$port" --key-file "$work/k" \
+        >"$work/slave.out" 2>"$work/slave.err" &
+    slave_pid=$!
+    pids+=("$slave_pid")
+    sleep 1
+    for run in 1 2; do
+        "$shoal" master --listen "127.0.0.1:$port" --nodes 2 --key-file "$work/k" \
+            --stats "$work/stats$run.json" "$bin/llsc_contend" 2 $((run * 1000)) \
+            >"$work/master$run.out" 2>"$work/master$run.err" &
+        master_pid=$!
+        pids+=("$master_pid")
+        wait_pid "$master_pid" 90 || fail "run $run hangs"
+        [ "$waited_status" = 0 ] || fail "run $run status $waited_status"
+        grep -qx exact "$work/master$run.out" || fail "run $run output"
+        python3 - "$work/stats$run.json" <<'PY' || fail "run $run: no thread on node 1"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(t["node"] == 1 for t in d["threads"]), d["threads"]
+PY
+        kill -0 "$slave_pid" 2>/dev/null || fail "the slave ended after run $run"
+    done
+    # the slave's next child, waiting for a master
+    for _ in $(seq 100); do
+        pgrep -P "$slave_pid" >/dev/null && break
+        sleep 0.1
+    done
+    pgrep -P "$slave_pid" >/dev/null || fail "the slave waits for no next run"
+    kill "$slave_pid"
+    wait_pid "$slave_pid" 10 || fail "the slave does not stop"
+    for _ in $(seq 100); do
+        pgrep -f "slave --connect 127.0.0.1:$port" >/dev/null || break
+        sleep 0.1
+    done
+    ! pgrep -f "slave --connect 127.0.0.1:$port" >/dev/null || fail "a child of the stopped slave still runs"
+    ;;
 kill-slave)
     kill_slave_midrun head 'node 1 lost' -n 2 "$bin/dsm_stress" 4 100000000
     ;;

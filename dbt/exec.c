@@ -431,12 +431,17 @@ static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     if (tb && tb->pc == pc && !tb->invalid) return tb;
     pthread_mutex_lock(&d->lock);
     tb = tb_cache_find(&d->cache, pc);
+    uint64_t gen = d->cache.gen;
     pthread_mutex_unlock(&d->lock);
-    if (!tb) {
+    while (!tb) {
         struct tb *fresh = translate(d, cpu, pc);
         pthread_mutex_lock(&d->lock);
         tb = tb_cache_find(&d->cache, pc);
-        if (!tb) {
+        /* code invalidated while it was read (a store and IC IVAU of
+         * another thread, a page another node took): read it again */
+        bool stale = !tb && tb_cache_stale(&d->cache, gen, fresh->start, fresh->end);
+        gen = d->cache.gen;
+        if (!tb && !stale) {
             tb_cache_insert(&d->cache, fresh);
             tb = fresh;
             fresh = NULL;

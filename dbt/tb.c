@@ -1,6 +1,7 @@
 #include "dbt/tb.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 
@@ -8,7 +9,22 @@ static uint64_t hash_pc(uint64_t pc, uint64_t n) {
     return ((pc >> 2) * 0x9e3779b97f4a7c15ull >> 20) & (n - 1);
 }
 
+static uint64_t page_bit(uint64_t page) {
+    return (page * 0x9e3779b97f4a7c15ull >> 32) & (TB_PAGE_BITS - 1);
+}
+
+/* Whether a page of [start, end) may hold a block (a clear bit: none). */
+static bool may_hold_code(const struct tb_cache *c, uint64_t start, uint64_t end) {
+    for (uint64_t p = start >> 12; p <= (end - 1) >> 12; p++) {
+        uint64_t bit = page_bit(p);
+        if (c->code_pages[bit / 64] >> (bit % 64) & 1) return true;
+        if (p - (start >> 12) >= TB_PAGE_BITS) return true; /* every bit seen */
+    }
+    return false;
+}
+
 void tb_cache_init(struct tb_cache *c) {
+    memset(c, 0, sizeof *c);
     c->nbuckets = 1 << 12;
     c->count = 0;
     c->retired = NULL;
@@ -61,6 +77,10 @@ static void grow(struct tb_cache *c) {
 
 void tb_cache_insert(struct tb_cache *c, struct tb *tb) {
     if (c->count >= c->nbuckets) grow(c);
+    for (uint64_t p = tb->start >> 12; p <= (tb->end - 1) >> 12; p++) {
+        uint64_t bit = page_bit(p);
+        c->code_pages[bit / 64] |= 1ull << (bit % 64);
+    }
     uint64_t h = hash_pc(tb->pc, c->nbuckets);
     tb->hnext = c->buckets[h];
     c->buckets[h] = tb;
@@ -69,6 +89,11 @@ void tb_cache_insert(struct tb_cache *c, struct tb *tb) {
 
 void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
     uint64_t end = start + len;
+    if (!len) return;
+    c->recent[c->gen % TB_RECENT].start = start;
+    c->recent[c->gen % TB_RECENT].end = end;
+    c->gen++;
+    if (!may_hold_code(c, start, end)) return;
     for (uint64_t i = 0; i < c->nbuckets; i++) {
         struct tb **pp = &c->buckets[i];
         while (*pp) {
@@ -84,4 +109,12 @@ void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
             }
         }
     }
+}
+
+bool tb_cache_stale(const struct tb_cache *c, uint64_t gen, uint64_t start, uint64_t end) {
+    if (c->gen - gen > TB_RECENT) return true;
+    for (uint64_t k = gen; k < c->gen; k++)
+        if (c->recent[k % TB_RECENT].start < end && c->recent[k % TB_RECENT].end > start)
+            return true;
+    return false;
 }

@@ -22,10 +22,23 @@ struct tb {
     struct tb *retired; /* list of invalidated blocks */
 };
 
+/* Pages that may hold translated code, as bits of a hash of the page
+ * number: set when a block is inserted, never cleared, so a clear bit
+ * proves the page has no block (an IC IVAU on freshly written code
+ * skips the scan of the whole cache). */
+#define TB_PAGE_BITS (1u << 16)
+/* Invalidations remembered for translations that ran meanwhile */
+#define TB_RECENT 16
+
 struct tb_cache {
     struct tb **buckets;
     uint64_t nbuckets, count;
     struct tb *retired;
+    uint64_t gen; /* invalidations so far */
+    struct {
+        uint64_t start, end;
+    } recent[TB_RECENT]; /* the range of invalidation k (from 1) at [(k - 1) % TB_RECENT] */
+    uint64_t code_pages[TB_PAGE_BITS / 64];
 };
 
 void tb_cache_init(struct tb_cache *c);
@@ -33,6 +46,10 @@ void tb_cache_fini(struct tb_cache *c);
 struct tb *tb_cache_find(struct tb_cache *c, uint64_t pc);
 void tb_cache_insert(struct tb_cache *c, struct tb *tb);
 void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len);
+/* Whether an invalidation since the cache's generation was gen overlaps
+ * [start, end) (or too many happened to tell): a block translated
+ * meanwhile from that range may hold code that is gone. */
+bool tb_cache_stale(const struct tb_cache *c, uint64_t gen, uint64_t start, uint64_t end);
 void tb_free(struct tb *tb);
 
 #endif

@@ -132,7 +132,7 @@ const struct a64_row a64_rows_branch_sys[] = {
     {"MRS", "110101010011ooooooooooooooottttt", a64_trans_mrs},
     {"MSR_reg", "110101010001ooooooooooooooottttt", a64_trans_msr_reg},
     {"DC_ZVA", "110101010000101101110100001ttttt", a64_trans_dc_zva},
-    {"IC_IVAU", "110101010000101101110101001ttttt", a64_trans_cache_nop},
+    {"IC_IVAU", "110101010000101101110101001ttttt", a64_trans_ic_ivau},
     {"DC_CVAC", "110101010000101101111010001ttttt", a64_trans_cache_nop},
     {"DC_CVAU", "110101010000101101111011001ttttt", a64_trans_cache_nop},
     {"DC_CVAP", "110101010000101101111100001ttttt", a64_trans_cache_nop},

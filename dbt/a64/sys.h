@@ -16,8 +16,10 @@
 #define A64_CNTFRQ_HZ 62500000u
 /* CTR_EL0 of a Cortex-A57: 64-byte I and D cache lines (IminLine =
  * DminLine = 4 words log2), PIPT I-cache, ERG = CWG = 64 bytes, IDC = DIC
- * = 0, so guests clean and invalidate caches for new code (we ignore it). */
-#define A64_CTR_EL0 0x8444c004u
+ * = 0, so guests clean and invalidate caches for new code (IC IVAU drops
+ * the line's translations: sys_cache.c). */
+#define A64_CTR_EL0                0x8444c004u
+#define A64_CTR_EL0_IMINLINE_BYTES (4u << (A64_CTR_EL0 & 0xf))
 /* DCZID_EL0: DZP = 0 (DC ZVA allowed), BS = 4: blocks of 2^4 words = 64 bytes. */
 #define A64_DCZID_EL0   4u
 #define A64_DCZVA_BYTES 64u
@@ -31,7 +33,9 @@
 void a64_trans_mrs(struct a64_ctx *c, uint32_t insn);
 void a64_trans_msr_reg(struct a64_ctx *c, uint32_t insn);
 void a64_trans_dc_zva(struct a64_ctx *c, uint32_t insn);
-/* DC CVAU/CVAC/CIVAC/CVAP/CVADP, IC IVAU: no effect on a coherent host. */
+/* DC CVAU/CVAC/CIVAC/CVAP/CVADP: no effect on a coherent host. */
 void a64_trans_cache_nop(struct a64_ctx *c, uint32_t insn);
+/* IC IVAU: drops the translations of its line (sys_cache.c). */
+void a64_trans_ic_ivau(struct a64_ctx *c, uint32_t insn);
 
 #endif

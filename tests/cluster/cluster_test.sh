@@ -341,8 +341,12 @@ assert not off["borrow_home"] and off["borrows"] == 0 and off["borrowed"] == 0, 
 assert on["pages"] < off["pages"], (on, off)'
     ;;
 stats-n2)
-    "$shoal" -n 2 -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
+    "$shoal" -n 2 -v -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"
+    # -v: the effective configuration, then a human summary per node
+    grep -qx 'latency_mode = added' "$work/n.err" || fail "-v does not print the configuration"
+    grep -q '^shoal: node 1: .* threads placed; faults [0-9]* read' "$work/n.err" ||
+        fail "-v prints no summary of node 1"
     python3 - "$work/stats.json" <<'PY' || fail "stats file"
 import json, sys
 d = json.load(open(sys.argv[1]))

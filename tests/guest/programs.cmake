@@ -122,6 +122,7 @@ guest_program(exit_code3 SRC exit_code3.c)
 guest_program(exit_thread42 SRC exit_thread42.c)
 guest_program(abort_sig SRC abort_sig.c)
 guest_program(segv_sig SRC segv_sig.c)
+guest_program(segv_threads SRC segv_threads.c)
 
 # Processes (execve of AArch64 programs: compared with a native build,
 # native_compare.cmake)

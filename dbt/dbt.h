@@ -80,6 +80,11 @@ static inline void *cpu_g2h(struct cpu *cpu, uint64_t addr, uint64_t len) {
  * munmap/mprotect of code and self-modifying code. */
 void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len);
 
+/* The generic timer (CNTVCT_EL0) counts host CLOCK_MONOTONIC plus ns: a
+ * cluster node's offset to the master's clock (syscall/guest_clock.h). */
+void dbt_set_clock_offset(struct dbt *d, int64_t ns);
+int64_t dbt_clock_offset(const struct dbt *d);
+
 /* Optional exclusive monitor hooks, for an embedder whose guest memory
  * can be taken away between a load-exclusive and its store-exclusive
  * (a DSM: the page may leave this node, be written elsewhere and come

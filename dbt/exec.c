@@ -38,6 +38,7 @@ struct dbt {
     struct dbt_excl_hooks excl; /* load NULL: none */
     /* redirected guest pages (redirect.h); NULL: none */
     struct dbt_redirect *redirect;
+    _Atomic int64_t clock_offset_ns; /* dbt_set_clock_offset */
 };
 
 /* Per-vCPU private state (cpu->jump_cache points here). */
@@ -608,6 +609,14 @@ restart:
     cpu->fault_jb = saved;
     current_cpu = saved_cpu;
     return exit;
+}
+
+void dbt_set_clock_offset(struct dbt *d, int64_t ns) {
+    atomic_store_explicit(&d->clock_offset_ns, ns, memory_order_relaxed);
+}
+
+int64_t dbt_clock_offset(const struct dbt *d) {
+    return atomic_load_explicit(&d->clock_offset_ns, memory_order_relaxed);
 }
 
 void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len) {

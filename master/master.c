@@ -243,6 +243,10 @@ static void send_setup(struct master *m, struct net_conn *c) {
     env.cluster_setup = &s;
     /* under the read lock: no layout change can slip between this
      * snapshot and the broadcasts that follow it */
+    uint32_t id = net_conn_peer_id(c);
+    pthread_mutex_lock(&m->lock);
+    if (id < m->cfg.nodes) m->clocks[id].setup_tx = clock_mono_ns();
+    pthread_mutex_unlock(&m->lock);
     int r = net_send(c, &env);
     pthread_rwlock_unlock(&gs->lock);
     free(maps);
@@ -321,6 +325,29 @@ static int admit(void *arg, uint32_t requested, uint32_t *assigned, char *why, s
     return 0;
 }
 
+/* The node's clocks against this host's, from the set-up round trip (a
+ * node that sends no stamps reads its own clocks, as before). */
+static void clock_on_ready(struct master *m, uint32_t id, const Shoal__ClusterReady *r) {
+    uint64_t rx = clock_mono_ns();
+    if (id == 0 || id >= m->cfg.nodes || !r->ready_tx_ns) return;
+    struct clock_host node = {.timens_mono = r->timens_monotonic_ns,
+                              .timens_boot = r->timens_boottime_ns,
+                              .suspended_ns = r->suspended_ns};
+    snprintf(node.boot_id, sizeof node.boot_id, "%s", r->boot_id ? r->boot_id : "");
+    pthread_mutex_lock(&m->lock);
+    struct clock_stamps st = {m->clocks[id].setup_tx, r->setup_rx_ns, r->ready_tx_ns, rx};
+    clock_sync_offsets(&m->clock_self, &node, &st, &m->clocks[id].off);
+    struct clock_offsets o = m->clocks[id].off;
+    pthread_mutex_unlock(&m->lock);
+    if (m->cfg.verbose)
+        fprintf(stderr,
+                "shoal: node %u's clocks: the master's CLOCK_MONOTONIC is its own %+.6f s, "
+                "CLOCK_BOOTTIME %+.6f s (%s, +-%.1f us)\n",
+                id, (double)o.monotonic_ns / 1e9, (double)o.boottime_ns / 1e9,
+                o.exact ? "exact: the same kernel" : "estimated from the set-up round trip",
+                (double)o.error_ns / 1e3);
+}
+
 static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
     struct master *m = arg;
     const Shoal__ClusterReady *r = f->env->cluster_ready;
@@ -333,6 +360,7 @@ static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
         master_abort(m, 1);
     }
     mlinks_on_ready(m, net_conn_peer_id(c), r->listen_host, r->listen_port);
+    clock_on_ready(m, net_conn_peer_id(c), r);
     pthread_mutex_lock(&m->lock);
     m->ready++;
     m->slave_cpus += r->cpus ? r->cpus : 1; /* 0: a slave that does not say */
@@ -453,7 +481,9 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
     m->peers = calloc(cfg->nodes, sizeof *m->peers);
-    SHOAL_ASSERT(m->peers);
+    m->clocks = calloc(cfg->nodes, sizeof *m->clocks);
+    SHOAL_ASSERT(m->peers && m->clocks);
+    clock_host_read(&m->clock_self);
     u64map_init(&m->proxies);
     struct sched_config sc = {
         .policy = cfg->policy, .nodes = cfg->nodes, .group_size = DEFAULT(cfg->group_size, 1)};

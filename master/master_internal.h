@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cluster/dsm_node.h"
+#include "common/clock_sync.h"
 #include "dsm/directory.h"
 #include "dsm/false_sharing.h"
 #include "dsm/forward.h"
@@ -36,6 +37,14 @@ struct master {
     pthread_mutex_t lock; /* peers, ready, proxies */
     pthread_cond_t cond;
     struct net_conn **peers; /* by node id, NULL when not (or no longer) up */
+    /* each node's clocks against this host's (common/clock_sync.h), by
+     * node id: ClusterSetup's send, then the offsets from ClusterReady
+     * (under lock); ThreadSpawn carries them */
+    struct clock_host clock_self;
+    struct mclock {
+        uint64_t setup_tx;
+        struct clock_offsets off;
+    } * clocks;
     unsigned ready, joined, gone, admitted;
     unsigned slave_cpus; /* online CPUs of the slaves that are ready */
     struct sched *sched;

@@ -104,6 +104,10 @@ static void *proxy_main(void *arg) {
     sp.cpu = &cb.msg;
     sp.clear_child_tid = t->clear_child_tid;
     sp.sigmask = t->sigmask; /* a new thread starts with its creator's mask */
+    pthread_mutex_lock(&m->lock);
+    sp.monotonic_offset_ns = m->clocks[px->node].off.monotonic_ns;
+    sp.boottime_offset_ns = m->clocks[px->node].off.boottime_ns;
+    pthread_mutex_unlock(&m->lock);
     /* and its nice value and policy: this host thread was made by its
      * creator's (or by the proxy that took the creator's, below) */
     Shoal__SchedAttr sa;

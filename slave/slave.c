@@ -22,6 +22,7 @@
 #include "cluster/sc_msg.h"
 #include "cluster/sched_msg.h"
 #include "cluster/split_node.h"
+#include "common/clock_sync.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "common/proc_stopped.h"
@@ -84,6 +85,7 @@ struct slave {
      * hold until it goes on; under lock, with stop_cond */
     bool run_stopped;
     pthread_cond_t stop_cond;
+    uint64_t setup_rx_ns; /* CLOCK_MONOTONIC when ClusterSetup arrived (common/clock_sync.h) */
 };
 
 static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
@@ -381,7 +383,7 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
          * as the time left, so the master applies it on its own clock */
         int r = futex_args_parse(t, a, true, &fa);
         if (r) return r;
-        timeout_ns = futex_args_left_ns(&fa);
+        timeout_ns = futex_args_left_ns(&fa, &t->proc->clock);
         table_wait = fa.wait && fa.table;
         if (table_wait) restart = fa.restart;
     }
@@ -561,6 +563,8 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
     const Shoal__ThreadSpawn *sp = f->env->thread_spawn;
+    /* the master's clocks, before any guest code of this node reads one */
+    process_set_clock(s->proc, sp->monotonic_offset_ns, sp->boottime_offset_ns);
     struct task *t = task_new(s->proc);
     cpu_msg_to_cpu(sp->cpu, &t->cpu);
     t->tid = (int)sp->tid;
@@ -867,6 +871,15 @@ static void ready(struct slave *s, bool ok, const char *reason, const char *host
     r.listen_port = port;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     r.cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    /* this host's clocks, for the master to measure them against its own */
+    struct clock_host h;
+    clock_host_read(&h);
+    r.boot_id = h.boot_id;
+    r.timens_monotonic_ns = h.timens_mono;
+    r.timens_boottime_ns = h.timens_boot;
+    r.suspended_ns = h.suspended_ns;
+    r.setup_rx_ns = s->setup_rx_ns;
+    r.ready_tx_ns = clock_mono_ns();
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
     env.cluster_ready = &r;
@@ -877,6 +890,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     const Shoal__ClusterSetup *m = f->env->cluster_setup;
     if (s->proc) return;
+    s->setup_rx_ns = clock_mono_ns();
     char why[160];
     struct process_config pc = {.path = "", .dbt = s->cfg.dbt};
     if (m->dbt_flags & 1) pc.dbt.interp_only = true;

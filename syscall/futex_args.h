@@ -33,7 +33,9 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
 
 /* A wait's timeout as nanoseconds left from now (0 if already past), or
  * -1 without one: absolute timeouts are measured on the guest's clock of
- * this node, so the master can apply it on its own clock. */
-int64_t futex_args_left_ns(const struct futex_args *o);
+ * this node (clock: its offsets, guest_clock.h), so the master can apply
+ * it on its own clock. */
+struct guest_clock;
+int64_t futex_args_left_ns(const struct futex_args *o, const struct guest_clock *clock);
 
 #endif

@@ -230,3 +230,9 @@ int process_create_blank(const struct process_config *cfg, uint64_t space_size,
     *out = p;
     return 0;
 }
+
+void process_set_clock(struct process *p, int64_t monotonic_ns, int64_t boottime_ns) {
+    atomic_store(&p->clock.monotonic_ns, monotonic_ns);
+    atomic_store(&p->clock.boottime_ns, boottime_ns);
+    dbt_set_clock_offset(p->dbt, monotonic_ns);
+}

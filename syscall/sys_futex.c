@@ -66,14 +66,12 @@ done:
     return 0;
 }
 
-int64_t futex_args_left_ns(const struct futex_args *o) {
+int64_t futex_args_left_ns(const struct futex_args *o, const struct guest_clock *clock) {
     if (!o->has_timeout) return -1;
     int64_t ns = (int64_t)o->ts.tv_sec * 1000000000 + o->ts.tv_nsec;
     if (ns < 0) ns = INT64_MAX;          /* overflow: as good as forever */
     if (o->cmd == FUTEX_WAIT) return ns; /* relative; the others absolute */
-    struct timespec now;
-    clock_gettime(o->realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, &now);
-    int64_t left = ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    int64_t left = ns - guest_clock_ns(clock, o->realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
     return left > 0 ? left : 0;
 }
 

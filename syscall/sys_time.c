@@ -8,14 +8,16 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "syscall/guest_clock.h"
 #include "syscall/syscall.h"
 
 SYSCALL_HANDLER(clock_gettime) {
     void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
-    return ts ? host_result(clock_gettime((clockid_t)a[0], ts)) : -EFAULT;
+    return ts ? host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts)) : -EFAULT;
 }
 
 SYSCALL_HANDLER(clock_getres) {
@@ -44,6 +46,15 @@ SYSCALL_HANDLER(clock_nanosleep) {
     const void *req = GUEST_IN(t, a[2], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[3] && !(rem = GUEST_OUT(t, a[3], sizeof(struct timespec))))) return -EFAULT;
+    /* a deadline on the master's clock, as this host's */
+    int64_t off = guest_clock_offset(&t->proc->clock, (clockid_t)a[0]);
+    struct timespec host_req;
+    if ((a[1] & TIMER_ABSTIME) && off) {
+        memcpy(&host_req, req, sizeof host_req);
+        if (host_req.tv_nsec >= 0 && host_req.tv_nsec < 1000000000)
+            guest_clock_shift(&host_req, -off); /* the kernel says EINVAL to the rest */
+        req = &host_req;
+    }
     return blocking_syscall(t, GUEST_ERESTART_RESTARTBLOCK, SYS_clock_nanosleep, (clockid_t)a[0],
                             (int)a[1], req, rem);
 }

@@ -12,6 +12,7 @@
 #include "dbt/cpu.h"
 #include "dbt/dbt.h"
 #include "syscall/elf_load.h"
+#include "syscall/guest_clock.h"
 #include "syscall/guest_mem.h"
 #include "syscall/linux_abi.h"
 #include "syscall/stats.h"
@@ -149,7 +150,8 @@ struct process {
     struct aarch64_sigaction sigaction[GUEST_NSIG + 1]; /* by signal number */
     uint64_t sigtramp; /* guest address of `mov x8, #139; svc #0` (0: none) */
 
-    struct run_stats stats; /* --stats */
+    struct run_stats stats;   /* --stats */
+    struct guest_clock clock; /* offsets of the master's clocks (guest_clock.h) */
 
     const struct process_cluster_ops *cluster; /* NULL: not in a cluster */
     /* The kernel cannot wait for a guest page here (the DSM's mprotect
@@ -224,6 +226,10 @@ int process_create(const struct process_config *cfg, struct process **out, struc
  * thread): a slave fills in the layout it is sent. 0 or -errno. */
 int process_create_blank(const struct process_config *cfg, uint64_t space_size,
                          struct process **out);
+
+/* The master's clocks as this node's plus these offsets (guest_clock.h),
+ * for the guest's clock reads and CNTVCT_EL0. */
+void process_set_clock(struct process *p, int64_t monotonic_ns, int64_t boottime_ns);
 
 /* Runs a task until the guest thread ends; never returns. */
 _Noreturn void task_run(struct task *t);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "dbt/a64/sys.h"
+#include "dbt/dbt.h"
 
 #define SYSREG_NZCV        A64_SYSREG(3, 3, 4, 2, 0)
 #define SYSREG_FPCR        A64_SYSREG(3, 3, 4, 4, 0)
@@ -18,7 +19,9 @@
 static uint64_t helper_cntvct(struct cpu *cpu, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    unsigned __int128 ns = (unsigned __int128)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    int64_t off = cpu->dbt ? dbt_clock_offset(cpu->dbt) : 0;
+    int64_t s = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + off;
+    unsigned __int128 ns = (unsigned __int128)(s > 0 ? s : 0);
     return (uint64_t)(ns * A64_CNTFRQ_HZ / 1000000000u);
 }
 

@@ -5,6 +5,7 @@
 # is left in it. Waits are hang guards (generous), never the assertion.
 set -u
 case_name=$1 shoal=$2 bin=$3
+ref=$(cd "$(dirname "$0")/../guest/ref" && pwd) # qemu-aarch64's outputs
 work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-ctest.XXXXXX")
 export TMPDIR=$work
 pids=()
@@ -367,6 +368,30 @@ assert any(t["node"] == 1 for t in d["threads"])
 assert d["exit_status"] == 0
 print("node 1 faults", f)
 PY
+    ;;
+clock-offset)
+    # a slave whose clocks are a day (CLOCK_MONOTONIC) and two days
+    # (CLOCK_BOOTTIME) ahead, as on another host: in its own time namespace.
+    # The guest must still read one clock: the program's own checks, as
+    # under qemu-aarch64
+    unshare --time --fork --monotonic 86400 --boottime 172800 true 2>/dev/null ||
+        { echo "SKIP: no time namespace here (unshare --time needs Linux 5.6 and root)"; exit 77; }
+    key_file "$work/k"
+    port=$(free_port)
+    unshare --time --fork --monotonic 86400 --boottime 172800 \
+        "$shoal" slave --once --connect "127.0.0.1:$port" --key-file "$work/k" \
+        >"$work/s1.out" 2>"$work/s1.err" &
+    pids+=("$!")
+    "$shoal" master -v --listen "127.0.0.1:$port" --nodes 2 --key-file "$work/k" \
+        "$bin/clock_threads" >"$work/master.out" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=("$master_pid")
+    wait_pid "$master_pid" 90 || fail "the run hangs"
+    [ "$waited_status" = 0 ] || fail "run status $waited_status"
+    grep -q "node 1's clocks: the master's CLOCK_MONOTONIC is its own -86400.000000 s, CLOCK_BOOTTIME -172800.000000 s (exact" \
+        "$work/master.err" || fail "the offsets were not measured"
+    sed '/^### status/d' "$ref/clock_threads.out" | diff -u - "$work/master.out" ||
+        fail "the guest's clocks differ between nodes"
     ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one

@@ -135,8 +135,16 @@ static void test_args(void) {
     CU_ASSERT_TRUE(o.table && o.wait && !o.pi && o.has_timeout && !o.realtime);
     CU_ASSERT_EQUAL(o.restart, GUEST_ERESTARTNOINTR);
     CU_ASSERT_EQUAL(o.uaddr2, WORD + 4);
-    int64_t left = futex_args_left_ns(&o);
+    int64_t left = futex_args_left_ns(&o, &proc.clock);
     CU_ASSERT_TRUE(left > 9000000000ll && left <= 10000000000ll);
+    /* a node whose clock is an hour behind the master's: the deadline is
+     * on the master's clock, so an hour less is left */
+    atomic_store(&proc.clock.monotonic_ns, 3600000000000ll);
+    CU_ASSERT_EQUAL(futex_args_left_ns(&o, &proc.clock), 0);
+    atomic_store(&proc.clock.monotonic_ns, -5000000000ll);
+    left = futex_args_left_ns(&o, &proc.clock);
+    CU_ASSERT_TRUE(left > 14000000000ll && left <= 15000000000ll);
+    atomic_store(&proc.clock.monotonic_ns, 0);
     a[1] |= FUTEX_CLOCK_REALTIME; /* Linux takes the flag for it */
     CU_ASSERT_EQUAL(futex_args_parse(t, a, false, &o), 0);
     CU_ASSERT_TRUE(o.realtime && o.has_timeout);

@@ -115,8 +115,12 @@ SYSCALL_HANDLER(getrusage) {
 }
 
 SYSCALL_HANDLER(sysinfo) {
-    void *si = GUEST_OUT(t, a[0], sizeof(struct sysinfo)); /* same on 64-bit */
-    return si ? host_result(sysinfo(si)) : -EFAULT;
+    struct sysinfo *si = GUEST_OUT(t, a[0], sizeof(struct sysinfo)); /* same on 64-bit */
+    if (!si) return -EFAULT;
+    if (sysinfo(si)) return -errno;
+    /* the uptime of the master's CLOCK_BOOTTIME (guest_clock.h) */
+    si->uptime += (long)(guest_clock_offset(&t->proc->clock, CLOCK_BOOTTIME) / 1000000000);
+    return 0;
 }
 
 SYSCALL_HANDLER(getrandom) {

@@ -9,7 +9,9 @@
 #include "guest.h"
 #include <pthread.h>
 #include <errno.h>
+#include <sys/sysinfo.h>
 #include <time.h>
+#include <unistd.h>
 
 static int64_t now_ns(clockid_t c) {
     struct timespec ts;
@@ -26,6 +28,7 @@ static int64_t cntvct_ns(void) {
 
 static struct {
     int64_t mono, boot, cnt; /* the main thread's, before the thread starts */
+    long uptime;             /* sysinfo's, in seconds */
 } before;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
@@ -41,6 +44,9 @@ static void *second(void *arg) {
     printf("thread: boottime after main's: %d\n", boot >= before.boot && boot - before.boot < 60 * S);
     /* the counter ticks at 62.5 MHz: 16 ns of rounding */
     printf("thread: cntvct after main's: %d\n", cnt + 16 >= before.cnt && cnt - before.cnt < 60 * S);
+    struct sysinfo si;
+    sysinfo(&si);
+    printf("thread: uptime with main's: %d\n", si.uptime >= before.uptime - 1 && si.uptime < before.uptime + 60);
     /* both advance alike over 50 ms */
     int64_t m0 = now_ns(CLOCK_MONOTONIC), c0 = cntvct_ns();
     struct timespec nap = {0, 50 * MS};
@@ -76,6 +82,10 @@ int main(void) {
     before.mono = now_ns(CLOCK_MONOTONIC);
     before.boot = now_ns(CLOCK_BOOTTIME);
     before.cnt = cntvct_ns();
+    struct sysinfo si;
+    sysinfo(&si);
+    before.uptime = si.uptime;
+
     pthread_t t;
     if (pthread_create(&t, NULL, second, NULL)) return 1;
     pthread_join(t, NULL);

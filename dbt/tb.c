@@ -26,8 +26,6 @@ static bool may_hold_code(const struct tb_cache *c, uint64_t start, uint64_t end
 void tb_cache_init(struct tb_cache *c) {
     memset(c, 0, sizeof *c);
     c->nbuckets = 1 << 12;
-    c->count = 0;
-    c->retired = NULL;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
     SHOAL_ASSERT(c->buckets);
 }

@@ -6,23 +6,17 @@
 #include <time.h>
 
 #include "cluster/split_node.h"
+#include "common/clock_sync.h"
 #include "dbt/redirect.h"
 #include "syscall/syscall.h"
-
-uint64_t node_stats_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void node_stats_timeline(struct node_stats *ns, uint64_t master_rx_ns, uint64_t run_start_ns) {
     ns->run_start_ns = run_start_ns;
     ns->clock_offset_ns = 0;
     if (!ns->clock_req_ns || !ns->clock_rx_ns || !ns->clock_tx_ns) return; /* an older sender */
-    /* ((node rx - master tx) + (node tx - master rx)) / 2 */
-    ns->clock_offset_ns = ((int64_t)(ns->clock_rx_ns - ns->clock_req_ns) +
-                           (int64_t)(ns->clock_tx_ns - master_rx_ns)) /
-                          2;
+    /* the node's clock minus the master's */
+    struct clock_stamps s = {ns->clock_req_ns, ns->clock_rx_ns, ns->clock_tx_ns, master_rx_ns};
+    ns->clock_offset_ns = -clock_sync_estimate(&s);
 }
 
 int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *dsm,
@@ -231,7 +225,7 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
 
 void node_stats_send(struct net_conn *c, const Shoal__StatsRequest *q, unsigned node,
                      struct dsm_node *dsm, struct net_node *net, struct process *proc) {
-    uint64_t rx = node_stats_now_ns();
+    uint64_t rx = clock_mono_ns();
     struct node_stats *ns = calloc(1, sizeof *ns); /* ~9 KiB: not on the loop's stack */
     if (!ns) return;
     node_stats_collect(ns, node, dsm, net_node_stats(net), proc);
@@ -241,7 +235,7 @@ void node_stats_send(struct net_conn *c, const Shoal__StatsRequest *q, unsigned 
     uint64_t *buf;
     node_stats_to_msg(ns, &m, &buf);
     m.req_id = q->req_id;
-    m.clock_tx_ns = node_stats_now_ns();
+    m.clock_tx_ns = clock_mono_ns();
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_NODE_STATS;
     env.node_stats = &m;

@@ -87,8 +87,8 @@ int node_stats_from_msg(const Shoal__NodeStats *m, unsigned node, struct node_st
 void node_stats_send(struct net_conn *c, const Shoal__StatsRequest *q, unsigned node,
                      struct dsm_node *dsm, struct net_node *net, struct process *proc);
 
-/* CLOCK_MONOTONIC in ns (the clock of page events and of the offsets). */
-uint64_t node_stats_now_ns(void);
+/* Page events and the offsets are on CLOCK_MONOTONIC: clock_mono_ns()
+ * (common/clock_sync.h). */
 /* The master, on receiving ns at master_rx_ns: the node's clock offset
  * from the master's (NTP's formula over the StatsRequest round trip:
  * exact to half the difference of the two one-way delays), and the run

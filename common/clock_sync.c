@@ -40,6 +40,11 @@ void clock_host_read(struct clock_host *h) {
     h->suspended_ns = boot - mono;
 }
 
+int64_t clock_sync_estimate(const struct clock_stamps *s) {
+    int64_t fwd = (int64_t)(s->master_tx - s->node_rx), back = (int64_t)(s->master_rx - s->node_tx);
+    return fwd / 2 + back / 2 + (fwd % 2 + back % 2) / 2;
+}
+
 void clock_sync_offsets(const struct clock_host *master, const struct clock_host *node,
                         const struct clock_stamps *s, struct clock_offsets *out) {
     memset(out, 0, sizeof *out);
@@ -49,9 +54,7 @@ void clock_sync_offsets(const struct clock_host *master, const struct clock_host
         out->boottime_ns = master->timens_boot - node->timens_boot;
         return;
     }
-    /* ((master tx - node rx) + (master rx - node tx)) / 2 */
-    int64_t fwd = (int64_t)(s->master_tx - s->node_rx), back = (int64_t)(s->master_rx - s->node_tx);
-    out->monotonic_ns = fwd / 2 + back / 2 + (fwd % 2 + back % 2) / 2;
+    out->monotonic_ns = clock_sync_estimate(s);
     out->boottime_ns = out->monotonic_ns + master->suspended_ns - node->suspended_ns;
     int64_t rtt = (int64_t)(s->master_rx - s->master_tx) - (int64_t)(s->node_tx - s->node_rx);
     out->error_ns = rtt > 0 ? (uint64_t)rtt / 2 : 0;

@@ -30,6 +30,10 @@ struct clock_stamps {
     uint64_t master_tx, node_rx, node_tx, master_rx;
 };
 
+/* The master's clock minus the node's from one round trip:
+ * ((master tx - node rx) + (master rx - node tx)) / 2. */
+int64_t clock_sync_estimate(const struct clock_stamps *s);
+
 struct clock_offsets {
     int64_t monotonic_ns, boottime_ns; /* the master's clock minus the node's */
     bool exact;                        /* same kernel: from the namespaces */

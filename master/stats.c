@@ -27,7 +27,7 @@ static void h_node_stats(struct net_conn *c, struct net_frame *f, void *arg) {
         free(ns);
         return;
     }
-    node_stats_timeline(ns, node_stats_now_ns(), m->proc->stats.start_ns);
+    node_stats_timeline(ns, clock_mono_ns(), m->proc->stats.start_ns);
     pthread_mutex_lock(&m->lock);
     struct node_stats *old = m->node_stats[id];
     if (!old) m->stats_got++;
@@ -64,7 +64,7 @@ int mstats_init(struct master *m) {
 void mstats_collect(struct master *m, unsigned wait_ms) {
     Shoal__StatsRequest q = SHOAL__STATS_REQUEST__INIT;
     q.req_id = 1;
-    q.clock_ns = node_stats_now_ns(); /* echoed: the slaves' clock offsets */
+    q.clock_ns = clock_mono_ns(); /* echoed: the slaves' clock offsets */
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_STATS_REQUEST;
     env.stats_request = &q;

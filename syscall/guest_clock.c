@@ -1,6 +1,8 @@
 /* The guest's clocks (guest_clock.h). */
 #include "syscall/guest_clock.h"
 
+#include <stdint.h>
+
 int64_t guest_clock_offset(const struct guest_clock *gc, clockid_t id) {
     switch (id) {
     case CLOCK_MONOTONIC:
@@ -15,10 +17,24 @@ int64_t guest_clock_offset(const struct guest_clock *gc, clockid_t id) {
 
 void guest_clock_shift(struct timespec *ts, int64_t ns) {
     if (!ns) return;
-    int64_t t = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec + ns;
-    if (t < 0) t = 0;
-    ts->tv_sec = t / 1000000000;
-    ts->tv_nsec = t % 1000000000;
+    /* seconds and nanoseconds apart: a deadline of "for ever"
+     * ({INT64_MAX, 0}) must not overflow */
+    int64_t sec = ns / 1000000000, nsec = ts->tv_nsec + ns % 1000000000;
+    if (nsec < 0) {
+        nsec += 1000000000;
+        sec--;
+    } else if (nsec >= 1000000000) {
+        nsec -= 1000000000;
+        sec++;
+    }
+    int64_t s;
+    if (__builtin_add_overflow((int64_t)ts->tv_sec, sec, &s)) {
+        ts->tv_sec = sec > 0 ? INT64_MAX : 0;
+        ts->tv_nsec = sec > 0 ? 999999999 : 0;
+        return;
+    }
+    ts->tv_sec = s < 0 ? 0 : s;
+    ts->tv_nsec = s < 0 ? 0 : nsec;
 }
 
 int guest_clock_gettime(const struct guest_clock *gc, clockid_t id, struct timespec *ts) {

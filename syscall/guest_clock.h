@@ -20,7 +20,7 @@ struct guest_clock {
 
 /* The offset of host clock id (0 for the clocks that are the host's). */
 int64_t guest_clock_offset(const struct guest_clock *gc, clockid_t id);
-/* Adds ns to ts (normalized; a negative result is clamped to 0). */
+/* Adds ns to ts (normalized; clamped to [0, the largest timespec]). */
 void guest_clock_shift(struct timespec *ts, int64_t ns);
 /* The guest's time on clock id: the host's plus its offset. */
 int guest_clock_gettime(const struct guest_clock *gc, clockid_t id, struct timespec *ts);

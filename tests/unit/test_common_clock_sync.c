@@ -69,6 +69,16 @@ static void test_guest_clock(void) {
     CU_ASSERT_TRUE(t.tv_sec == 6 && t.tv_nsec == 1);
     guest_clock_shift(&t, -7000000000ll); /* before the clock's start: 0 */
     CU_ASSERT_TRUE(t.tv_sec == 0 && t.tv_nsec == 0);
+    t = (struct timespec){10, 100};
+    guest_clock_shift(&t, -1000000200ll);
+    CU_ASSERT_TRUE(t.tv_sec == 8 && t.tv_nsec == 999999900);
+    /* "for ever" stays for ever, either way */
+    t = (struct timespec){INT64_MAX, 0};
+    guest_clock_shift(&t, 86400ll * 1000000000);
+    CU_ASSERT_EQUAL(t.tv_sec, INT64_MAX);
+    t = (struct timespec){INT64_MAX, 0};
+    guest_clock_shift(&t, -86400ll * 1000000000);
+    CU_ASSERT_EQUAL(t.tv_sec, INT64_MAX - 86400);
 }
 
 void test_register(void) {

@@ -112,7 +112,7 @@ static void leave_cluster(struct task *t) {
     p->mem.layout_opaque = NULL;
     p->mem.alias = NULL;
     p->mem.copy_files = false;
-    sf_forked_child(&p->mem); /* after fork_done: the child's memory is whole */
+    sf_forked_child(&p->mem);           /* after fork_done: the child's memory is whole */
     host_signal_record_stops(p, false); /* a stop stops this process alone */
 }
 

@@ -16,15 +16,13 @@
 static long mib = 64, chunk_kib = 64;
 static const char *dir = "/tmp";
 
-static double now(void)
-{
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void *run(void *arg)
-{
+static void *run(void *arg) {
     (void)arg;
     size_t chunk = (size_t)chunk_kib << 10, total = (size_t)mib << 20;
     char *buf = malloc(chunk), path[512];
@@ -32,19 +30,28 @@ static void *run(void *arg)
         buf[i] = (char)(i * 131 + 7);
     snprintf(path, sizeof path, "%s/shoal-file-rw-%d", dir, (int)getpid());
     int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
-    if (fd < 0) { perror(path); exit(1); }
+    if (fd < 0) {
+        perror(path);
+        exit(1);
+    }
     int fresh = !getenv("STALE");
     double t0 = now();
     for (size_t done = 0; done < total; done += chunk) {
         for (size_t p = 0; fresh && p < chunk; p += 4096)
             buf[p] = (char)(done >> 16);
-        if (write(fd, buf, chunk) != (ssize_t)chunk) { perror("write"); exit(1); }
+        if (write(fd, buf, chunk) != (ssize_t)chunk) {
+            perror("write");
+            exit(1);
+        }
     }
     double t1 = now();
     lseek(fd, 0, SEEK_SET);
     long bad = 0;
     for (size_t done = 0; done < total; done += chunk) {
-        if (read(fd, buf, chunk) != (ssize_t)chunk) { perror("read"); exit(1); }
+        if (read(fd, buf, chunk) != (ssize_t)chunk) {
+            perror("read");
+            exit(1);
+        }
         bad += buf[chunk - 1] != (char)((chunk - 1) * 131 + 7) && chunk % 4096 != 1;
     }
     double t2 = now();
@@ -55,12 +62,14 @@ static void *run(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc > 1) mib = atol(argv[1]);
     if (argc > 2) chunk_kib = atol(argv[2]);
     if (argc > 3) dir = argv[3];
-    if (mib < 1 || chunk_kib < 1) { fprintf(stderr, "usage: file_rw [MIB [CHUNK_KIB [DIR]]]\n"); return 2; }
+    if (mib < 1 || chunk_kib < 1) {
+        fprintf(stderr, "usage: file_rw [MIB [CHUNK_KIB [DIR]]]\n");
+        return 2;
+    }
     pthread_t th;
     pthread_create(&th, NULL, run, NULL);
     pthread_join(th, NULL);

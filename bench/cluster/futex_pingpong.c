@@ -16,20 +16,17 @@
 static _Atomic unsigned word;
 static long rounds = 2000;
 
-static void wait_while(unsigned v)
-{
+static void wait_while(unsigned v) {
     while (atomic_load(&word) == v)
         syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
 }
 
-static void flip_to(unsigned v)
-{
+static void flip_to(unsigned v) {
     atomic_store(&word, v);
     syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-static void *side(void *arg)
-{
+static void *side(void *arg) {
     unsigned me = (unsigned)(long)arg;
     for (long i = 0; i < rounds; i++) {
         wait_while(!me);
@@ -38,8 +35,7 @@ static void *side(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc > 1) rounds = atol(argv[1]);
     int remote = argc > 2 && !strcmp(argv[2], "remote");
     struct timespec a, b;

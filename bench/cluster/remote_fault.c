@@ -25,23 +25,21 @@ static size_t npages;
 static uint32_t *order;
 static double *lat_us, *warm_us;
 
-static uint64_t now_ns(void)
-{
+static uint64_t now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void *writer(void *arg)
-{
+static void *writer(void *arg) {
     (void)arg;
-    for (size_t i = 0; i < npages * PAGE; i += 64) buf[i] = (uint8_t)(i >> 6);
+    for (size_t i = 0; i < npages * PAGE; i += 64)
+        buf[i] = (uint8_t)(i >> 6);
     return NULL;
 }
 
 /* one timed read of each page, in order[] */
-static uint64_t timed_reads(double *out)
-{
+static uint64_t timed_reads(double *out) {
     uint64_t sum = 0;
     for (size_t k = 0; k < npages; k++) {
         const volatile uint8_t *p = buf + (size_t)order[k] * PAGE + (k % 64) * 64;
@@ -52,27 +50,23 @@ static uint64_t timed_reads(double *out)
     return sum;
 }
 
-static void *reader(void *arg)
-{
+static void *reader(void *arg) {
     uint64_t *sum = arg;
     *sum = timed_reads(lat_us);
     *sum += timed_reads(warm_us); /* now present: the timer alone */
     return NULL;
 }
 
-static int cmp(const void *a, const void *b)
-{
+static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static double pct(const double *v, size_t n, unsigned p)
-{
+static double pct(const double *v, size_t n, unsigned p) {
     return v[(n - 1) * p / 100];
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     npages = argc > 1 ? (size_t)atol(argv[1]) : 1024;
     int slave_owner = argc > 2 && !strcmp(argv[2], "slave");
     if (!npages) return 2;
@@ -85,7 +79,8 @@ int main(int argc, char **argv)
     memset(lat_us, 0, npages * sizeof *lat_us);
     memset(warm_us, 0, npages * sizeof *warm_us);
     uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < npages; i++) order[i] = (uint32_t)i;
+    for (size_t i = 0; i < npages; i++)
+        order[i] = (uint32_t)i;
     for (size_t i = npages - 1; i > 0; i--) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         size_t j = (size_t)(x % (i + 1));
@@ -103,7 +98,8 @@ int main(int argc, char **argv)
     pthread_create(&r, NULL, reader, &sum);
     pthread_join(r, NULL);
     double mean = 0;
-    for (size_t i = 0; i < npages; i++) mean += lat_us[i];
+    for (size_t i = 0; i < npages; i++)
+        mean += lat_us[i];
     mean /= (double)npages;
     qsort(lat_us, npages, sizeof *lat_us, cmp);
     qsort(warm_us, npages, sizeof *warm_us, cmp);

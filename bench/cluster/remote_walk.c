@@ -17,26 +17,25 @@ static size_t len;
 static double secs, local_secs;
 static uint64_t sum;
 
-static double now(void)
-{
+static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static uint64_t walk(const volatile uint8_t *p, size_t n)
-{
+static uint64_t walk(const volatile uint8_t *p, size_t n) {
     uint64_t s = 0;
-    for (size_t i = 0; i < n; i++) s += p[i];
+    for (size_t i = 0; i < n; i++)
+        s += p[i];
     return s;
 }
 
-static void *reader(void *arg)
-{
+static void *reader(void *arg) {
     (void)arg;
     /* local baseline: pages of our own, already present */
     uint8_t *mine = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    for (size_t i = 0; i < len; i += 4096) mine[i] = 1;
+    for (size_t i = 0; i < len; i += 4096)
+        mine[i] = 1;
     double a = now();
     uint64_t s = walk(mine, len);
     local_secs = now() - a;
@@ -47,16 +46,17 @@ static void *reader(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     len = (size_t)(argc > 1 ? atol(argv[1]) : 16) << 20;
     buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)i;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)i;
     pthread_t t;
     pthread_create(&t, NULL, reader, NULL);
     pthread_join(t, NULL);
     double pages = (double)len / 4096;
-    printf("remote_walk mib=%zu sum=%llu seconds=%.4f mb_per_s=%.2f us_per_page=%.2f local_mb_per_s=%.2f local_us_per_page=%.2f\n",
+    printf("remote_walk mib=%zu sum=%llu seconds=%.4f mb_per_s=%.2f us_per_page=%.2f "
+           "local_mb_per_s=%.2f local_us_per_page=%.2f\n",
            len >> 20, (unsigned long long)sum, secs, (double)len / secs / 1e6, secs / pages * 1e6,
            (double)len / local_secs / 1e6, local_secs / pages * 1e6);
     return 0;

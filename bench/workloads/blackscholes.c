@@ -21,20 +21,18 @@ static int runs;
 
 /* PARSEC's CNDF: the Abramowitz-Stegun polynomial approximation of the
  * standard normal distribution function (|error| < 7.5e-8). */
-static double cndf(double x)
-{
+static double cndf(double x) {
     int neg = x < 0;
     if (neg) x = -x;
     double e = exp(-0.5 * x * x) * 0.39894228040143270286;
     double k = 1.0 / (1.0 + 0.2316419 * x);
-    double p = k * (0.319381530 + k * (-0.356563782 + k * (1.781477937 +
-               k * (-1.821255978 + k * 1.330274429))));
+    double p = k * (0.319381530 +
+                    k * (-0.356563782 + k * (1.781477937 + k * (-1.821255978 + k * 1.330274429))));
     double c = 1.0 - e * p;
     return neg ? 1.0 - c : c;
 }
 
-static double price(double s, double k, double r, double v, double t, int put)
-{
+static double price(double s, double k, double r, double v, double t, int put) {
     double sq = v * sqrt(t);
     double d1 = (log(s / k) + (r + 0.5 * v * v) * t) / sq;
     double d2 = d1 - sq;
@@ -47,8 +45,7 @@ struct worker {
     int id, threads;
 };
 
-static void *work(void *arg)
-{
+static void *work(void *arg) {
     struct worker *w = arg;
     long lo = opt.n * w->id / w->threads, hi = opt.n * (w->id + 1) / w->threads;
     for (int run = 0; run < runs; run++)
@@ -57,8 +54,7 @@ static void *work(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct wl_args a;
     if (!wl_parse(argc, argv, "blackscholes", &a)) return 2;
     static const long sizes[] = {4096, 65536, 262144};
@@ -80,7 +76,8 @@ int main(int argc, char **argv)
     }
 
     struct worker *w = calloc((size_t)a.threads, sizeof *w);
-    for (int i = 0; i < a.threads; i++) w[i] = (struct worker){i, a.threads};
+    for (int i = 0; i < a.threads; i++)
+        w[i] = (struct worker){i, a.threads};
     wl_run_threads(a.threads, work, w, sizeof *w);
 
     int ok = 1;
@@ -95,8 +92,9 @@ int main(int argc, char **argv)
         double q = price(opt.s[i], opt.k[i], opt.r[i], opt.v[i], opt.t[i], 1);
         double parity = opt.s[i] - opt.k[i] * exp(-opt.r[i] * opt.t[i]);
         if (memcmp(&p, &opt.price[i], sizeof p) || fabs(c - q - parity) > 1e-4 * opt.s[i]) {
-            if (ok) fprintf(stderr, "blackscholes: option %ld: %.17g (recomputed %.17g)\n", i,
-                            opt.price[i], p);
+            if (ok)
+                fprintf(stderr, "blackscholes: option %ld: %.17g (recomputed %.17g)\n", i,
+                        opt.price[i], p);
             ok = 0;
         }
     }

@@ -13,11 +13,11 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static double total;
 static int finished;
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     struct part *p = arg;
     double s = 0;
-    for (long k = p->begin; k < p->end; k++) s += (k & 1 ? -4.0 : 4.0) / (2 * k + 1);
+    for (long k = p->begin; k < p->end; k++)
+        s += (k & 1 ? -4.0 : 4.0) / (2 * k + 1);
     p->sum = s;
     pthread_mutex_lock(&lock);
     finished++;
@@ -25,8 +25,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int nthreads = argc > 1 ? atoi(argv[1]) : 4;
     long terms = argc > 2 ? atol(argv[2]) : 2000000;
     if (nthreads < 1 || nthreads > 1024 || terms < nthreads) {

@@ -11,7 +11,7 @@
 #include "workload.h"
 
 #define WORDS 510 /* with the header, one 4 KiB page per block */
-#define QCAP 16
+#define QCAP  16
 
 struct block {
     long seq;
@@ -32,26 +32,25 @@ static int rounds, workers;
 static uint64_t *digests;
 static unsigned char *seen;
 
-static void q_init(struct queue *q)
-{
+static void q_init(struct queue *q) {
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
 }
 
-static void q_push(struct queue *q, struct block *b)
-{
+static void q_push(struct queue *q, struct block *b) {
     pthread_mutex_lock(&q->lock);
-    while (q->count == QCAP) pthread_cond_wait(&q->not_full, &q->lock);
+    while (q->count == QCAP)
+        pthread_cond_wait(&q->not_full, &q->lock);
     q->slot[(q->head + q->count++) % QCAP] = b;
     pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->lock);
 }
 
-static struct block *q_pop(struct queue *q)
-{
+static struct block *q_pop(struct queue *q) {
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0) pthread_cond_wait(&q->not_empty, &q->lock);
+    while (q->count == 0)
+        pthread_cond_wait(&q->not_empty, &q->lock);
     struct block *b = q->slot[q->head];
     q->head = (q->head + 1) % QCAP;
     q->count--;
@@ -60,41 +59,40 @@ static struct block *q_pop(struct queue *q)
     return b;
 }
 
-static void fill(struct block *b, long seq)
-{
+static void fill(struct block *b, long seq) {
     uint64_t seed = wl_mix((uint64_t)seq);
     b->seq = seq;
-    for (int j = 0; j < WORDS; j++) b->data[j] = wl_next(&seed);
+    for (int j = 0; j < WORDS; j++)
+        b->data[j] = wl_next(&seed);
 }
 
 /* The "compression": rounds of mixing each word with its neighbour, then
  * a digest of the result. */
-static uint64_t transform(uint64_t *d)
-{
+static uint64_t transform(uint64_t *d) {
     for (int r = 0; r < rounds; r++)
         for (int j = 0; j < WORDS; j++) {
             uint64_t x = d[j] ^ (d[(j + 1) % WORDS] * 0x9e3779b97f4a7c15ull);
             d[j] = (x << 17 | x >> 47) + (uint64_t)j;
         }
     uint64_t h = WL_HASH_INIT;
-    for (int j = 0; j < WORDS; j++) h = wl_hash_u64(h, d[j]);
+    for (int j = 0; j < WORDS; j++)
+        h = wl_hash_u64(h, d[j]);
     return h;
 }
 
-static void *source(void *arg)
-{
+static void *source(void *arg) {
     (void)arg;
     for (long seq = 0; seq < nitems; seq++) {
         struct block *b = q_pop(&empty);
         fill(b, seq);
         q_push(&filled, b);
     }
-    for (int i = 0; i < workers; i++) q_push(&filled, NULL); /* one stop per worker */
+    for (int i = 0; i < workers; i++)
+        q_push(&filled, NULL); /* one stop per worker */
     return NULL;
 }
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     (void)arg;
     for (struct block *b; (b = q_pop(&filled));) {
         b->digest = transform(b->data);
@@ -103,8 +101,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void *sink(void *arg)
-{
+static void *sink(void *arg) {
     (void)arg;
     for (long n = 0; n < nitems; n++) {
         struct block *b = q_pop(&done);
@@ -117,8 +114,7 @@ static void *sink(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct wl_args a;
     if (!wl_parse(argc, argv, "pipeline", &a)) return 2;
     static const long item_counts[] = {256, 3072, 12288};
@@ -132,7 +128,8 @@ int main(int argc, char **argv)
     q_init(&done);
     q_init(&empty);
     /* As many blocks as queue slots: no push onto the empty queue blocks. */
-    for (int i = 0; i < QCAP; i++) q_push(&empty, aligned_alloc(4096, sizeof(struct block)));
+    for (int i = 0; i < QCAP; i++)
+        q_push(&empty, aligned_alloc(4096, sizeof(struct block)));
 
     pthread_t src, snk;
     pthread_create(&src, NULL, source, NULL);

@@ -13,7 +13,7 @@
 
 #include "workload.h"
 
-#define W 512
+#define W     512
 #define ALPHA 0.2 /* stable for <= 0.25 */
 
 static double (*grid[2])[W];
@@ -24,8 +24,7 @@ struct worker {
     int id, threads;
 };
 
-static void step(const double (*u)[W], double (*v)[W], int lo, int hi)
-{
+static void step(const double (*u)[W], double (*v)[W], int lo, int hi) {
     for (int i = lo; i < hi; i++) {
         const double *up = u[i > 0 ? i - 1 : i], *dn = u[i < rows - 1 ? i + 1 : i], *c = u[i];
         for (int j = 0; j < W; j++) {
@@ -36,8 +35,7 @@ static void step(const double (*u)[W], double (*v)[W], int lo, int hi)
     }
 }
 
-static void *work(void *arg)
-{
+static void *work(void *arg) {
     struct worker *w = arg;
     int lo = rows * w->id / w->threads, hi = rows * (w->id + 1) / w->threads;
     for (int s = 0; s < steps; s++) {
@@ -47,8 +45,7 @@ static void *work(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct wl_args a;
     if (!wl_parse(argc, argv, "stencil", &a)) return 2;
     static const int row_counts[] = {64, 256, 1024};
@@ -56,11 +53,13 @@ int main(int argc, char **argv)
     rows = row_counts[a.size];
     steps = step_counts[a.size];
     if (a.threads > rows) a.threads = rows;
-    for (int b = 0; b < 2; b++) grid[b] = aligned_alloc(4096, sizeof(double[W]) * (size_t)rows);
+    for (int b = 0; b < 2; b++)
+        grid[b] = aligned_alloc(4096, sizeof(double[W]) * (size_t)rows);
     /* A few hot squares on a cool plate. */
     double lo0 = 1.0, hi0 = 1.0, sum0 = 0;
     for (int i = 0; i < rows; i++)
-        for (int j = 0; j < W; j++) grid[0][i][j] = 1.0;
+        for (int j = 0; j < W; j++)
+            grid[0][i][j] = 1.0;
     uint64_t seed = wl_mix(42);
     for (int k = 0; k < 12; k++) {
         int ci = (int)(wl_next(&seed) % (uint64_t)rows), cj = (int)(wl_next(&seed) % W);
@@ -71,11 +70,13 @@ int main(int argc, char **argv)
         if (heat > hi0) hi0 = heat;
     }
     for (int i = 0; i < rows; i++)
-        for (int j = 0; j < W; j++) sum0 += grid[0][i][j];
+        for (int j = 0; j < W; j++)
+            sum0 += grid[0][i][j];
 
     pthread_barrier_init(&barrier, NULL, (unsigned)a.threads);
     struct worker *w = calloc((size_t)a.threads, sizeof *w);
-    for (int i = 0; i < a.threads; i++) w[i] = (struct worker){i, a.threads};
+    for (int i = 0; i < a.threads; i++)
+        w[i] = (struct worker){i, a.threads};
     wl_run_threads(a.threads, work, w, sizeof *w);
 
     double(*u)[W] = grid[steps & 1], sum = 0;

@@ -22,26 +22,25 @@ static struct swaption *sw;
 static int nsw;
 static long paths;
 
-static double ncdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double ncdf(double x) {
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
 
-static double black(const struct swaption *s)
-{
+static double black(const struct swaption *s) {
     double sq = s->vol * sqrt(s->t);
     double d1 = (log(s->s0 / s->k) + 0.5 * sq * sq) / sq;
     return s->annuity * (s->s0 * ncdf(d1) - s->k * ncdf(d1 - sq));
 }
 
 /* Box-Muller: two standard normals per two uniforms. */
-static void normals(uint64_t *seed, double *z0, double *z1)
-{
+static void normals(uint64_t *seed, double *z0, double *z1) {
     double u1 = 1.0 - wl_uniform(seed), u2 = wl_uniform(seed);
     double r = sqrt(-2.0 * log(u1));
     *z0 = r * cos(2 * M_PI * u2);
     *z1 = r * sin(2 * M_PI * u2);
 }
 
-static void price(struct swaption *s, uint64_t seed)
-{
+static void price(struct swaption *s, uint64_t seed) {
     double dt = s->t / STEPS, drift = -0.5 * s->vol * s->vol * dt, diff = s->vol * sqrt(dt);
     double sum = 0, sum2 = 0;
     for (long p = 0; p < paths; p++) {
@@ -63,15 +62,14 @@ struct worker {
     int id, threads;
 };
 
-static void *work(void *arg)
-{
+static void *work(void *arg) {
     struct worker *w = arg;
-    for (int i = w->id; i < nsw; i += w->threads) price(&sw[i], wl_mix(1000003u + (uint64_t)i));
+    for (int i = w->id; i < nsw; i += w->threads)
+        price(&sw[i], wl_mix(1000003u + (uint64_t)i));
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     struct wl_args a;
     if (!wl_parse(argc, argv, "swaptions", &a)) return 2;
     static const int counts[] = {16, 64, 128};
@@ -91,7 +89,8 @@ int main(int argc, char **argv)
     }
 
     struct worker *w = calloc((size_t)a.threads, sizeof *w);
-    for (int i = 0; i < a.threads; i++) w[i] = (struct worker){i, a.threads};
+    for (int i = 0; i < a.threads; i++)
+        w[i] = (struct worker){i, a.threads};
     wl_run_threads(a.threads, work, w, sizeof *w);
 
     int ok = 1;

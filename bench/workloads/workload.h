@@ -41,8 +41,7 @@ struct wl_args {
 static const char *const wl_size_names[] = {"small", "medium", "large"};
 
 /* Parses [THREADS] [small|medium|large] (defaults 4, small). */
-static inline int wl_parse(int argc, char **argv, const char *name, struct wl_args *a)
-{
+static inline int wl_parse(int argc, char **argv, const char *name, struct wl_args *a) {
     a->name = name;
     a->threads = argc > 1 ? atoi(argv[1]) : 4;
     a->size = -1;
@@ -59,16 +58,14 @@ static inline int wl_parse(int argc, char **argv, const char *name, struct wl_ar
 /* splitmix64: a tiny, good, seedable generator; every input item derives
  * its own stream from its index, so inputs do not depend on the thread
  * count or on which thread generates them. */
-static inline uint64_t wl_mix(uint64_t x)
-{
+static inline uint64_t wl_mix(uint64_t x) {
     x += 0x9e3779b97f4a7c15ull;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
 }
 
-static inline uint64_t wl_next(uint64_t *s)
-{
+static inline uint64_t wl_next(uint64_t *s) {
     *s += 0x9e3779b97f4a7c15ull;
     uint64_t x = *s;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -77,17 +74,17 @@ static inline uint64_t wl_next(uint64_t *s)
 }
 
 /* Uniform in [0, 1), 53 bits. */
-static inline double wl_uniform(uint64_t *s) { return (double)(wl_next(s) >> 11) * 0x1p-53; }
+static inline double wl_uniform(uint64_t *s) {
+    return (double)(wl_next(s) >> 11) * 0x1p-53;
+}
 
-static inline double wl_range(uint64_t *s, double lo, double hi)
-{
+static inline double wl_range(uint64_t *s, double lo, double hi) {
     return lo + (hi - lo) * wl_uniform(s);
 }
 
 /* FNV-1a over the bits of a value: a checksum that sees every last bit,
  * so a stale page or a lost write anywhere changes it. */
-static inline uint64_t wl_hash_u64(uint64_t h, uint64_t v)
-{
+static inline uint64_t wl_hash_u64(uint64_t h, uint64_t v) {
     for (int i = 0; i < 8; i++) {
         h ^= (v >> (8 * i)) & 0xff;
         h *= 0x100000001b3ull;
@@ -95,8 +92,7 @@ static inline uint64_t wl_hash_u64(uint64_t h, uint64_t v)
     return h;
 }
 
-static inline uint64_t wl_hash_double(uint64_t h, double d)
-{
+static inline uint64_t wl_hash_double(uint64_t h, double d) {
     uint64_t v;
     memcpy(&v, &d, sizeof v);
     return wl_hash_u64(h, v);
@@ -109,8 +105,7 @@ static inline uint64_t wl_hash_double(uint64_t h, double d)
  * group i * G / threads (include/shoal/hint.h), so that under
  * `sched.placement = hint` neighbours (in the stencil, the pipeline) share
  * a node; the marks are no-ops elsewhere and never change the output. */
-static inline void wl_run_threads(int threads, void *(*fn)(void *), void *args, size_t stride)
-{
+static inline void wl_run_threads(int threads, void *(*fn)(void *), void *args, size_t stride) {
     pthread_t *tid = calloc((size_t)threads, sizeof *tid);
     const char *g = getenv("WL_GROUPS");
     int groups = g ? atoi(g) : 0;
@@ -121,19 +116,19 @@ static inline void wl_run_threads(int threads, void *(*fn)(void *), void *args, 
             exit(3);
         }
     }
-    for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    for (int i = 0; i < threads; i++)
+        pthread_join(tid[i], NULL);
     free(tid);
 }
 
 /* Prints the two result lines; returns the exit status. */
 static inline int wl_finish(const struct wl_args *a, const char *what, long items,
-                            uint64_t checksum, double value, int ok)
-{
+                            uint64_t checksum, double value, int ok) {
     printf("%s: %s: %s\n", a->name, what, ok ? "OK" : "FAIL");
     printf("RESULT workload=%s input=%s threads=%d items=%ld checksum=%016llx value=%.9g "
            "check=%s\n",
-           a->name, wl_size_names[a->size], a->threads, items, (unsigned long long)checksum,
-           value, ok ? "OK" : "FAIL");
+           a->name, wl_size_names[a->size], a->threads, items, (unsigned long long)checksum, value,
+           ok ? "OK" : "FAIL");
     return ok ? 0 : 1;
 }
 

@@ -23,8 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int same_stat(const struct stat *a, const struct stat *b)
-{
+static int same_stat(const struct stat *a, const struct stat *b) {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_mode == b->st_mode &&
            a->st_nlink == b->st_nlink && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
            a->st_size == b->st_size && a->st_blksize == b->st_blksize &&
@@ -32,8 +31,7 @@ static int same_stat(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_atim.tv_nsec == b->st_atim.tv_nsec;
 }
 
-static void stats(void)
-{
+static void stats(void) {
     int fd = open("f", O_CREAT | O_RDWR | O_TRUNC, 0600);
     char buf[12345];
     memset(buf, 'x', sizeof buf);
@@ -64,9 +62,8 @@ static void stats(void)
     struct statx sx;
     CHECK(statx(AT_FDCWD, "f", 0, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0);
     printf("statx: basic stats %d, size %llu nlink %u mode %o, mtime %lld.%09u, agrees %d\n",
-           (sx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS,
-           (unsigned long long)sx.stx_size, sx.stx_nlink, sx.stx_mode & 07777,
-           (long long)sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec,
+           (sx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS, (unsigned long long)sx.stx_size,
+           sx.stx_nlink, sx.stx_mode & 07777, (long long)sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec,
            sx.stx_ino == s1.st_ino && sx.stx_blocks == (unsigned long long)s1.st_blocks);
 
     struct statfs f1, f2;
@@ -80,8 +77,7 @@ static void stats(void)
     unlink("f"), unlink("g"), unlink("l");
 }
 
-static void limits(void)
-{
+static void limits(void) {
     struct rlimit old, r;
     CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
     r.rlim_cur = 77;
@@ -95,34 +91,37 @@ static void limits(void)
            (unsigned long long)got.rlim_cur, got.rlim_max == old.rlim_max,
            (unsigned long long)prev.rlim_cur);
     int fds = 0, fd, opened[80];
-    while (fds < 80 && (fd = open("/dev/null", O_RDONLY)) >= 0) opened[fds++] = fd;
-    printf("opening past the limit of 66: EMFILE %d, fds below it %d\n", errno == EMFILE,
-           fds < 66);
-    while (fds) close(opened[--fds]);
+    while (fds < 80 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+        opened[fds++] = fd;
+    printf("opening past the limit of 66: EMFILE %d, fds below it %d\n", errno == EMFILE, fds < 66);
+    while (fds)
+        close(opened[--fds]);
     CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
     struct rlimit st;
     CHECK(getrlimit(RLIMIT_STACK, &st) == 0);
     printf("rlimit STACK: soft <= hard %d\n",
-           st.rlim_max == RLIM_INFINITY || (st.rlim_cur != RLIM_INFINITY && st.rlim_cur <= st.rlim_max));
+           st.rlim_max == RLIM_INFINITY ||
+               (st.rlim_cur != RLIM_INFINITY && st.rlim_cur <= st.rlim_max));
     struct rlimit bad = {10, 5};
-    printf("setrlimit soft > hard: EINVAL %d\n", setrlimit(RLIMIT_CORE, &bad) < 0 && errno == EINVAL);
+    printf("setrlimit soft > hard: EINVAL %d\n",
+           setrlimit(RLIMIT_CORE, &bad) < 0 && errno == EINVAL);
 
     volatile double x = 0;
-    for (int i = 0; i < 2000000; i++) x += i;
+    for (int i = 0; i < 2000000; i++)
+        x += i;
     struct rusage ru;
     struct tms t;
     CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
     printf("getrusage: usec fields in range %d, maxrss > 0 %d; times() not -1 %d\n",
-           ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000 &&
-               ru.ru_stime.tv_usec >= 0 && ru.ru_stime.tv_usec < 1000000,
-           ru.ru_maxrss > 0, times(&t) != (clock_t)-1);
+           ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000 && ru.ru_stime.tv_usec >= 0 &&
+               ru.ru_stime.tv_usec<1000000, ru.ru_maxrss> 0,
+           times(&t) != (clock_t)-1);
     struct utsname u;
     CHECK(uname(&u) == 0);
     printf("uname: machine %s, sysname %s\n", u.machine, u.sysname);
 }
 
-static void terminal(void)
-{
+static void terminal(void) {
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     if (m < 0 || grantpt(m) || unlockpt(m)) {
         printf("no pseudo-terminal\n");
@@ -130,7 +129,8 @@ static void terminal(void)
     }
     int s = open(ptsname(m), O_RDWR | O_NOCTTY);
     CHECK(s >= 0);
-    printf("isatty(slave) %d isatty(/dev/null) %d\n", isatty(s), isatty(open("/dev/null", O_RDONLY)));
+    printf("isatty(slave) %d isatty(/dev/null) %d\n", isatty(s),
+           isatty(open("/dev/null", O_RDONLY)));
     struct termios t;
     CHECK(tcgetattr(s, &t) == 0);
     cfmakeraw(&t);
@@ -165,8 +165,7 @@ static void terminal(void)
     close(m);
 }
 
-static void notify(void)
-{
+static void notify(void) {
     int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     CHECK(in >= 0);
     CHECK(mkdir("d", 0700) == 0);
@@ -191,8 +190,7 @@ static void notify(void)
     close(in);
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     stats();
     limits();

@@ -3,10 +3,12 @@
 #include "guest.h"
 #include <signal.h>
 
-static void h(int sig) { printf("SIGABRT handler ran (sig %d), returning\n", sig); fflush(stdout); }
+static void h(int sig) {
+    printf("SIGABRT handler ran (sig %d), returning\n", sig);
+    fflush(stdout);
+}
 
-int main(void)
-{
+int main(void) {
     printf("about to abort\n");
     fflush(stdout);
     signal(SIGABRT, h);

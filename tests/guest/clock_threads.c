@@ -34,19 +34,23 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static int64_t after_mono; /* the thread's, last thing it does */
 
-#define S 1000000000ll
+#define S  1000000000ll
 #define MS 1000000ll
 
 static void *second(void *arg) {
     (void)arg;
     int64_t mono = now_ns(CLOCK_MONOTONIC), boot = now_ns(CLOCK_BOOTTIME), cnt = cntvct_ns();
-    printf("thread: monotonic after main's: %d\n", mono >= before.mono && mono - before.mono < 60 * S);
-    printf("thread: boottime after main's: %d\n", boot >= before.boot && boot - before.boot < 60 * S);
+    printf("thread: monotonic after main's: %d\n",
+           mono >= before.mono && mono - before.mono < 60 * S);
+    printf("thread: boottime after main's: %d\n",
+           boot >= before.boot && boot - before.boot < 60 * S);
     /* the counter ticks at 62.5 MHz: 16 ns of rounding */
-    printf("thread: cntvct after main's: %d\n", cnt + 16 >= before.cnt && cnt - before.cnt < 60 * S);
+    printf("thread: cntvct after main's: %d\n",
+           cnt + 16 >= before.cnt && cnt - before.cnt < 60 * S);
     struct sysinfo si;
     sysinfo(&si);
-    printf("thread: uptime with main's: %d\n", si.uptime >= before.uptime - 1 && si.uptime < before.uptime + 60);
+    printf("thread: uptime with main's: %d\n",
+           si.uptime >= before.uptime - 1 && si.uptime < before.uptime + 60);
     /* both advance alike over 50 ms */
     int64_t m0 = now_ns(CLOCK_MONOTONIC), c0 = cntvct_ns();
     struct timespec nap = {0, 50 * MS};
@@ -90,6 +94,7 @@ int main(void) {
     if (pthread_create(&t, NULL, second, NULL)) return 1;
     pthread_join(t, NULL);
     int64_t mono = now_ns(CLOCK_MONOTONIC);
-    printf("main: monotonic after the thread's: %d\n", mono >= after_mono && mono - after_mono < 60 * S);
+    printf("main: monotonic after the thread's: %d\n",
+           mono >= after_mono && mono - after_mono < 60 * S);
     return 0;
 }

@@ -5,10 +5,11 @@
 #include <sys/time.h>
 #include <errno.h>
 
-static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+static long long ns(struct timespec t) {
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
-int main(void)
-{
+int main(void) {
     struct timespec a, b, r;
     int mono = 1;
     CHECK(clock_gettime(CLOCK_MONOTONIC, &a) == 0);
@@ -22,36 +23,53 @@ int main(void)
     struct timespec req = {0, 2000000}; /* 2 ms */
     CHECK(nanosleep(&req, NULL) == 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    printf("nanosleep 2ms took >= 2ms: %d, < 2s: %d\n", ns(b) - ns(a) >= 2000000, ns(b) - ns(a) < 2000000000LL);
+    printf("nanosleep 2ms took >= 2ms: %d, < 2s: %d\n", ns(b) - ns(a) >= 2000000,
+           ns(b) - ns(a) < 2000000000LL);
     clock_gettime(CLOCK_MONOTONIC, &a);
     CHECK(clock_nanosleep(CLOCK_MONOTONIC, 0, &req, NULL) == 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
     printf("clock_nanosleep relative >= 2ms: %d\n", ns(b) - ns(a) >= 2000000);
-    struct timespec until = b; until.tv_nsec += 3000000; if (until.tv_nsec >= 1000000000) { until.tv_sec++; until.tv_nsec -= 1000000000; }
+    struct timespec until = b;
+    until.tv_nsec += 3000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
     CHECK(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == 0);
     clock_gettime(CLOCK_MONOTONIC, &a);
     printf("clock_nanosleep absolute reached deadline: %d\n", ns(a) >= ns(until));
-    struct timespec rt; struct timeval tv;
-    clock_gettime(CLOCK_REALTIME, &rt); gettimeofday(&tv, NULL); time_t t = time(NULL);
+    struct timespec rt;
+    struct timeval tv;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    gettimeofday(&tv, NULL);
+    time_t t = time(NULL);
     printf("realtime after 2020: %d, gettimeofday agrees within 5s: %d, time() agrees: %d\n",
-           rt.tv_sec > 1577836800, (long long)tv.tv_sec - rt.tv_sec < 5 && rt.tv_sec - (long long)tv.tv_sec < 5,
+           rt.tv_sec > 1577836800,
+           (long long)tv.tv_sec - rt.tv_sec < 5 && rt.tv_sec - (long long)tv.tv_sec < 5,
            (long long)t - rt.tv_sec < 5 && rt.tv_sec - (long long)t < 5);
-    printf("nsec in range: %d %d\n", rt.tv_nsec >= 0 && rt.tv_nsec < 1000000000, tv.tv_usec >= 0 && tv.tv_usec < 1000000);
+    printf("nsec in range: %d %d\n", rt.tv_nsec >= 0 && rt.tv_nsec < 1000000000,
+           tv.tv_usec >= 0 && tv.tv_usec < 1000000);
     CHECK(clock_getres(CLOCK_MONOTONIC, &r) == 0);
     printf("monotonic resolution <= 1ms: %d\n", ns(r) > 0 && ns(r) <= 1000000);
     struct timespec c0, c1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-    volatile double x = 0; for (int i = 0; i < 200000; i++) x += i * 0.5;
+    volatile double x = 0;
+    for (int i = 0; i < 200000; i++)
+        x += i * 0.5;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     printf("process cputime advances: %d\n", ns(c1) >= ns(c0));
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     printf("thread cputime ok: %d\n", ns(c0) >= 0);
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &c0); clock_gettime(CLOCK_BOOTTIME, &c1);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &c0);
+    clock_gettime(CLOCK_BOOTTIME, &c1);
     printf("coarse/boottime ok: %d\n", ns(c0) > 0 && ns(c1) > 0);
     errno = 0;
     printf("bad clock: %d EINVAL %d\n", clock_gettime((clockid_t)12345, &a), errno == EINVAL);
-    struct tm tm; time_t fixed = 1700000000; gmtime_r(&fixed, &tm);
-    char buf[64]; strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %a %j", &tm);
+    struct tm tm;
+    time_t fixed = 1700000000;
+    gmtime_r(&fixed, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %a %j", &tm);
     printf("gmtime(1700000000) = %s\n", buf);
     G_DONE();
 }

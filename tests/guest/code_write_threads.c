@@ -78,7 +78,8 @@ int main(void) {
     printf("rwx alternating: %d (expected %d)\n", alt, 10 * 13 + 10 * 7);
 
     /* W^X: written while writable, run while executable */
-    uint32_t *wx = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint32_t *wx =
+        mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (wx == MAP_FAILED) return 1;
     sum = 0;
     for (int v = 1; v <= 20; v++) {

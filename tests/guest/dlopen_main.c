@@ -6,34 +6,40 @@
 #include <link.h>
 #include <pthread.h>
 
-int dlopen_hook(int a) { return a * 100; }
+int dlopen_hook(int a) {
+    return a * 100;
+}
 
 static int *(*tls_addr)(void);
 
-static void *thread_fn(void *arg)
-{
+static void *thread_fn(void *arg) {
     int *p = tls_addr();
     int fresh = *p == 7; /* every thread starts from the initial image */
     *p = (int)(long)arg;
     return (void *)(long)(fresh && *tls_addr() == (int)(long)arg);
 }
 
-static int count_objects(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)info; (void)size;
+static int count_objects(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)info;
+    (void)size;
     ++*(int *)data;
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    if (argc < 2) { printf("usage: dlopen_main LIBRARY\n"); return 2; }
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        printf("usage: dlopen_main LIBRARY\n");
+        return 2;
+    }
     int before = 0, after = 0;
     dl_iterate_phdr(count_objects, &before);
 
     void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     CHECK(h != NULL);
-    if (!h) { printf("dlopen: %s\n", dlerror()); G_DONE(); }
+    if (!h) {
+        printf("dlopen: %s\n", dlerror());
+        G_DONE();
+    }
     dl_iterate_phdr(count_objects, &after);
     printf("objects dlopen added (the library and libm): %d\n", after - before);
 
@@ -50,7 +56,8 @@ int main(int argc, char **argv)
 
     printf("main thread TLS = %d\n", *tls_addr());
     pthread_t th[4];
-    for (long i = 0; i < 4; i++) pthread_create(&th[i], NULL, thread_fn, (void *)(i + 100));
+    for (long i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, thread_fn, (void *)(i + 100));
     int ok = 1;
     for (int i = 0; i < 4; i++) {
         void *r;

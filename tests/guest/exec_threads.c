@@ -16,8 +16,7 @@
 static const char *self;
 static char *map;
 
-static void *execer(void *arg)
-{
+static void *execer(void *arg) {
     (void)arg;
     memcpy(map, "stored before exec", 18);
     execl(self, self, "child", (char *)NULL);
@@ -25,8 +24,7 @@ static void *execer(void *arg)
     exit(1);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1) {
         char buf[32] = {0};

@@ -4,18 +4,19 @@
 #include <pthread.h>
 #include <unistd.h>
 
-static void handler(void) { printf("atexit ran\n"); }
+static void handler(void) {
+    printf("atexit ran\n");
+}
 
-static void *thr(void *arg)
-{
+static void *thr(void *arg) {
     printf("thread calling exit(42)\n");
     exit(42);
 }
 
-int main(void)
-{
+int main(void) {
     atexit(handler);
     pthread_t t;
     pthread_create(&t, NULL, thr, NULL);
-    for (;;) pause(); /* never returns; exit() in the thread ends everything */
+    for (;;)
+        pause(); /* never returns; exit() in the thread ends everything */
 }

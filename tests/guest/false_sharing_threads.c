@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define THREADS 8
-#define SLICE 128
-#define ITERS 3000
+#define SLICE   128
+#define ITERS   3000
 
 static _Alignas(4096) unsigned char page[4096];
 static _Alignas(4096) uint32_t fine[1024]; /* slot i * THREADS + t belongs to thread t */
@@ -48,8 +48,8 @@ static void *worker(void *arg) {
         uint64_t pr[2] = {(uint64_t)i, (uint64_t)i * 3};
         memcpy((void *)s->pair, pr, sizeof pr);
         uint64_t old = __atomic_load_n((uint64_t *)&s->cas, __ATOMIC_RELAXED);
-        while (!__atomic_compare_exchange_n((uint64_t *)&s->cas, &old, old + 5, 0,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        while (!__atomic_compare_exchange_n((uint64_t *)&s->cas, &old, old + 5, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED)) {
         }
         uint64_t st = (uint8_t)i * 0x0101010101010101ull;
         memcpy((void *)(page + t * SLICE + 60), &st, 8); /* unaligned, across offset 64 */
@@ -70,7 +70,8 @@ static void *worker(void *arg) {
 
 int main(void) {
     pthread_t tid[THREADS];
-    for (int t = 0; t < THREADS; t++) CHECK(pipe(pipes[t]) == 0);
+    for (int t = 0; t < THREADS; t++)
+        CHECK(pipe(pipes[t]) == 0);
     for (int t = 0; t < THREADS; t++)
         CHECK(pthread_create(&tid[t], NULL, worker, (void *)(long)t) == 0);
     for (int t = 0; t < THREADS; t++) {
@@ -94,7 +95,8 @@ int main(void) {
             int i = ITERS - ((ITERS - k) & 7);
             CHECK(s->b8[k] == (uint8_t)(i ^ t));
         }
-        for (int k = 0; k < 8; k++) CHECK(page[t * SLICE + 60 + k] == (uint8_t)ITERS);
+        for (int k = 0; k < 8; k++)
+            CHECK(page[t * SLICE + 60 + k] == (uint8_t)ITERS);
         CHECK(s->tail[0] == (unsigned char)(ITERS / 1000 + t));
         h = g_fnv(h, s, SLICE);
     }

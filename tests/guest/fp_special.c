@@ -5,16 +5,35 @@
 #include <float.h>
 #include <inttypes.h>
 
-static void pd(const char *what, double d) { printf("%-22s %016" PRIx64 "\n", what, g_dbits(d)); }
-static void pf(const char *what, float f) { printf("%-22s %08x\n", what, g_fbits(f)); }
+static void pd(const char *what, double d) {
+    printf("%-22s %016" PRIx64 "\n", what, g_dbits(d));
+}
+static void pf(const char *what, float f) {
+    printf("%-22s %08x\n", what, g_fbits(f));
+}
 
-static double fmaxnm_(double a, double b) { double r; __asm__("fmaxnm %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b)); return r; }
-static double fmax_(double a, double b) { double r; __asm__("fmax %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b)); return r; }
-static double fminnm_(double a, double b) { double r; __asm__("fminnm %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b)); return r; }
-static double fmin_(double a, double b) { double r; __asm__("fmin %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b)); return r; }
+static double fmaxnm_(double a, double b) {
+    double r;
+    __asm__("fmaxnm %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b));
+    return r;
+}
+static double fmax_(double a, double b) {
+    double r;
+    __asm__("fmax %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b));
+    return r;
+}
+static double fminnm_(double a, double b) {
+    double r;
+    __asm__("fminnm %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b));
+    return r;
+}
+static double fmin_(double a, double b) {
+    double r;
+    __asm__("fmin %d0, %d1, %d2" : "=w"(r) : "w"(a), "w"(b));
+    return r;
+}
 
-int main(void)
-{
+int main(void) {
     volatile double qnan = g_bitsd(0x7ff8000000000123ull), snan = g_bitsd(0x7ff0000000000456ull);
     volatile double nnan = g_bitsd(0xfff8000000000789ull);
     volatile double inf = INFINITY, zero = 0.0, nzero = -0.0, one = 1.0;
@@ -77,17 +96,22 @@ int main(void)
     pf("(float)DBL_MAX", (float)(DBL_MAX * one));
     /* comparisons with NaN */
     double n = qnan;
-    printf("cmp nan: < %d > %d == %d != %d <= %d isunordered %d\n", n < one, n > one, n == n, n != n, n <= one, isunordered(n, one));
-    printf("classify: %d %d %d %d %d\n", fpclassify(n), fpclassify(inf), fpclassify(tiny), fpclassify(nzero), fpclassify(one));
+    printf("cmp nan: < %d > %d == %d != %d <= %d isunordered %d\n", n<one, n> one, n == n, n != n,
+           n <= one, isunordered(n, one));
+    printf("classify: %d %d %d %d %d\n", fpclassify(n), fpclassify(inf), fpclassify(tiny),
+           fpclassify(nzero), fpclassify(one));
     printf("signbit: %d %d %d\n", !!signbit(nzero), !!signbit(nnan), !!signbit(zero));
-    printf("isnan %d isinf %d isfinite %d isnormal(tiny) %d\n", !!isnan(snan), !!isinf(-inf), !!isfinite(dmin), !!isnormal(tiny));
-    printf("printf: %f %f %e %g %a %a %F\n", (double)inf, -(double)inf, (double)qnan, (double)nnan, (double)nzero, (double)tiny, (double)qnan);
+    printf("isnan %d isinf %d isfinite %d isnormal(tiny) %d\n", !!isnan(snan), !!isinf(-inf),
+           !!isfinite(dmin), !!isnormal(tiny));
+    printf("printf: %f %f %e %g %a %a %F\n", (double)inf, -(double)inf, (double)qnan, (double)nnan,
+           (double)nzero, (double)tiny, (double)qnan);
     pd("copysign(1,-nan)", copysign(one, nnan));
     pd("nextafter(0,1)", nextafter(zero, one));
     pd("nextafter(1,2)", nextafter(one, 2.0));
     pd("ldexp(1,-1074)", ldexp(one, -1074));
     pd("ldexp(1,-1075)", ldexp(one, -1075));
-    int e; double fr = frexp(tiny, &e);
+    int e;
+    double fr = frexp(tiny, &e);
     printf("frexp(tiny) %a %d\n", fr, e);
     G_DONE();
 }

@@ -18,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: %s STATUS_FILE TIMEOUT_S CMD [ARGS...]\n", argv[0]);
         return 2;
@@ -49,8 +48,7 @@ int main(int argc, char **argv)
     int st = 0, timed_out = 0;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            break;
+        if (r == pid) break;
         if (r < 0 && errno != EINTR) {
             perror("waitpid");
             return 2;

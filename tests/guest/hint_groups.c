@@ -9,9 +9,9 @@
 #include <pthread.h>
 #include <shoal/hint.h>
 
-#define GROUPS 3
+#define GROUPS    3
 #define PER_GROUP 4
-#define N 4096
+#define N         4096
 
 static double data[N];
 static double partial[GROUPS][PER_GROUP];

@@ -11,22 +11,22 @@
 #include <sys/mman.h>
 
 struct shared {
-    uint64_t x;            /* page 0 */
+    uint64_t x; /* page 0 */
     uint64_t pad[511];
-    uint64_t step;         /* page 1: who goes next */
+    uint64_t step; /* page 1: who goes next */
 };
 static struct shared *sh;
 
-static void wait_step(uint64_t s)
-{
+static void wait_step(uint64_t s) {
     while (__atomic_load_n(&sh->step, __ATOMIC_ACQUIRE) != s)
         ;
 }
-static void set_step(uint64_t s) { __atomic_store_n(&sh->step, s, __ATOMIC_RELEASE); }
+static void set_step(uint64_t s) {
+    __atomic_store_n(&sh->step, s, __ATOMIC_RELEASE);
+}
 
 /* Round r uses steps 4r+1..4r+4. */
-static void *other(void *arg)
-{
+static void *other(void *arg) {
     (void)arg;
     for (uint64_t r = 0; r < 2; r++) {
         wait_step(4 * r + 1);
@@ -42,8 +42,7 @@ static void *other(void *arg)
     return NULL;
 }
 
-static uint32_t ldxr_wait_stxr(uint64_t r)
-{
+static uint32_t ldxr_wait_stxr(uint64_t r) {
     uint64_t v;
     uint32_t st;
     __asm__ volatile("ldxr %0, [%1]" : "=&r"(v) : "r"(&sh->x) : "memory");
@@ -55,8 +54,7 @@ static uint32_t ldxr_wait_stxr(uint64_t r)
     return st;
 }
 
-int main(void)
-{
+int main(void) {
     sh = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) return 3;
     sh->x = 0; /* the page is this thread's */

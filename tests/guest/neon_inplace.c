@@ -17,68 +17,67 @@ static uint8_t A[16], B[16], C[16];
 #define LOAD3 "ld1 {v0.16b}, [%1]\n\tld1 {v1.16b}, [%2]\n\tld1 {v2.16b}, [%3]\n\t"
 
 /* OP vD.T, vN.T, vM.T */
-#define R3(OP, T, D, N, M)                                                                  \
-    do {                                                                                    \
-        uint8_t o_[16];                                                                     \
-        __asm__ volatile(LOAD3 OP " v" D "." T ", v" N "." T ", v" M "." T "\n\t"           \
-                               "st1 {v" D ".16b}, [%0]"                                     \
-                         :                                                                  \
-                         : "r"(o_), "r"(A), "r"(B), "r"(C)                                  \
-                         : "v0", "v1", "v2", "memory");                                     \
-        show(OP "." T " " D N M, o_, 16);                                                   \
+#define R3(OP, T, D, N, M)                                                                         \
+    do {                                                                                           \
+        uint8_t o_[16];                                                                            \
+        __asm__ volatile(LOAD3 OP " v" D "." T ", v" N "." T ", v" M "." T "\n\t"                  \
+                                  "st1 {v" D ".16b}, [%0]"                                         \
+                         :                                                                         \
+                         : "r"(o_), "r"(A), "r"(B), "r"(C)                                         \
+                         : "v0", "v1", "v2", "memory");                                            \
+        show(OP "." T " " D N M, o_, 16);                                                          \
     } while (0)
-#define T3(OP, T)                                                                           \
-    do {                                                                                    \
-        R3(OP, T, "0", "1", "2");                                                           \
-        R3(OP, T, "0", "0", "1");                                                           \
-        R3(OP, T, "0", "1", "0");                                                           \
-        R3(OP, T, "0", "0", "0");                                                           \
-        R3(OP, T, "0", "1", "1");                                                           \
+#define T3(OP, T)                                                                                  \
+    do {                                                                                           \
+        R3(OP, T, "0", "1", "2");                                                                  \
+        R3(OP, T, "0", "0", "1");                                                                  \
+        R3(OP, T, "0", "1", "0");                                                                  \
+        R3(OP, T, "0", "0", "0");                                                                  \
+        R3(OP, T, "0", "1", "1");                                                                  \
     } while (0)
 
 /* OP vD.T, vN.T[, #0] */
-#define R2(OP, T, SUF, D, N)                                                                \
-    do {                                                                                    \
-        uint8_t o_[16];                                                                     \
-        __asm__ volatile(LOAD3 OP " v" D "." T ", v" N "." T SUF "\n\t"                     \
-                               "st1 {v" D ".16b}, [%0]"                                     \
-                         :                                                                  \
-                         : "r"(o_), "r"(A), "r"(B), "r"(C)                                  \
-                         : "v0", "v1", "v2", "memory");                                     \
-        show(OP "." T " " D N, o_, 16);                                                     \
+#define R2(OP, T, SUF, D, N)                                                                       \
+    do {                                                                                           \
+        uint8_t o_[16];                                                                            \
+        __asm__ volatile(LOAD3 OP " v" D "." T ", v" N "." T SUF "\n\t"                            \
+                                  "st1 {v" D ".16b}, [%0]"                                         \
+                         :                                                                         \
+                         : "r"(o_), "r"(A), "r"(B), "r"(C)                                         \
+                         : "v0", "v1", "v2", "memory");                                            \
+        show(OP "." T " " D N, o_, 16);                                                            \
     } while (0)
-#define T2(OP, T, SUF)                                                                      \
-    do {                                                                                    \
-        R2(OP, T, SUF, "0", "1");                                                           \
-        R2(OP, T, SUF, "0", "0");                                                           \
-    } while (0)
-
-#define SIZES_BHS(OP)                                                                       \
-    do {                                                                                    \
-        T3(OP, "16b");                                                                      \
-        T3(OP, "8b");                                                                       \
-        T3(OP, "8h");                                                                       \
-        T3(OP, "4h");                                                                       \
-        T3(OP, "4s");                                                                       \
-        T3(OP, "2s");                                                                       \
-    } while (0)
-#define SIZES_ALL(OP)                                                                       \
-    do {                                                                                    \
-        SIZES_BHS(OP);                                                                      \
-        T3(OP, "2d");                                                                       \
-    } while (0)
-#define MISC(OP, SUF)                                                                       \
-    do {                                                                                    \
-        T2(OP, "16b", SUF);                                                                 \
-        T2(OP, "8b", SUF);                                                                  \
-        T2(OP, "8h", SUF);                                                                  \
-        T2(OP, "4s", SUF);                                                                  \
-        T2(OP, "2s", SUF);                                                                  \
-        T2(OP, "2d", SUF);                                                                  \
+#define T2(OP, T, SUF)                                                                             \
+    do {                                                                                           \
+        R2(OP, T, SUF, "0", "1");                                                                  \
+        R2(OP, T, SUF, "0", "0");                                                                  \
     } while (0)
 
-int main(void)
-{
+#define SIZES_BHS(OP)                                                                              \
+    do {                                                                                           \
+        T3(OP, "16b");                                                                             \
+        T3(OP, "8b");                                                                              \
+        T3(OP, "8h");                                                                              \
+        T3(OP, "4h");                                                                              \
+        T3(OP, "4s");                                                                              \
+        T3(OP, "2s");                                                                              \
+    } while (0)
+#define SIZES_ALL(OP)                                                                              \
+    do {                                                                                           \
+        SIZES_BHS(OP);                                                                             \
+        T3(OP, "2d");                                                                              \
+    } while (0)
+#define MISC(OP, SUF)                                                                              \
+    do {                                                                                           \
+        T2(OP, "16b", SUF);                                                                        \
+        T2(OP, "8b", SUF);                                                                         \
+        T2(OP, "8h", SUF);                                                                         \
+        T2(OP, "4s", SUF);                                                                         \
+        T2(OP, "2s", SUF);                                                                         \
+        T2(OP, "2d", SUF);                                                                         \
+    } while (0)
+
+int main(void) {
     /* Zeros, sign boundaries, equal lanes in A and B, lanes with A > B
      * and A < B both signed and unsigned. */
     static const uint8_t special[16] = {0x00, 0x80, 0x7f, 0xff, 0x01, 0xfe, 0x00, 0x80,

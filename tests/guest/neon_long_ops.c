@@ -8,23 +8,22 @@
 
 #include "neon_show.h"
 
-static const uint8_t pat[48] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x55, 0xaa,
-                                0x81, 0x40, 0x3c, 0xc3, 0x0f, 0xf0, 0x12, 0xed,
-                                0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x7f,
-                                0x00, 0x00, 0x00, 0x80, 0x01, 0x00, 0x00, 0x00,
-                                0xff, 0xff, 0xff, 0xff, 0x00, 0x80, 0xff, 0xff,
-                                0x80, 0xff, 0x7f, 0x00, 0x02, 0x00, 0x01, 0x80};
+static const uint8_t pat[48] = {
+    0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x55, 0xaa, 0x81, 0x40, 0x3c, 0xc3, 0x0f, 0xf0, 0x12, 0xed,
+    0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x00, 0x00, 0x80, 0x01, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x80, 0xff, 0xff, 0x80, 0xff, 0x7f, 0x00, 0x02, 0x00, 0x01, 0x80};
 
-int main(void)
-{
+int main(void) {
     uint8x16_t a8 = vld1q_u8(pat), b8 = vld1q_u8(pat + 16), c8 = vld1q_u8(pat + 32);
     OPAQUE(a8);
     OPAQUE(b8);
     OPAQUE(c8);
     /* 8 -> 16 */
     {
-        uint8x16_t a = a8, b = b8; int8x16_t sa = vreinterpretq_s8_u8(a), sb = vreinterpretq_s8_u8(b);
-        uint16x8_t w = vreinterpretq_u16_u8(c8); int16x8_t sw = vreinterpretq_s16_u8(c8);
+        uint8x16_t a = a8, b = b8;
+        int8x16_t sa = vreinterpretq_s8_u8(a), sb = vreinterpretq_s8_u8(b);
+        uint16x8_t w = vreinterpretq_u16_u8(c8);
+        int16x8_t sw = vreinterpretq_s16_u8(c8);
         SHOW("uaddl.8h", vaddl_u8(vget_low_u8(a), vget_low_u8(b)));
         SHOW("uaddl2.8h", vaddl_high_u8(a, b));
         SHOW("saddl.8h", vaddl_s8(vget_low_s8(sa), vget_low_s8(sb)));
@@ -48,7 +47,8 @@ int main(void)
     {
         uint16x8_t a = vreinterpretq_u16_u8(a8), b = vreinterpretq_u16_u8(b8);
         int16x8_t sa = vreinterpretq_s16_u16(a), sb = vreinterpretq_s16_u16(b);
-        uint32x4_t w = vreinterpretq_u32_u8(c8); int32x4_t sw = vreinterpretq_s32_u8(c8);
+        uint32x4_t w = vreinterpretq_u32_u8(c8);
+        int32x4_t sw = vreinterpretq_s32_u8(c8);
         SHOW("uaddl.4s", vaddl_u16(vget_low_u16(a), vget_low_u16(b)));
         SHOW("saddl2.4s", vaddl_high_s16(sa, sb));
         SHOW("uaddw2.4s", vaddw_high_u16(w, a));
@@ -70,7 +70,8 @@ int main(void)
     {
         uint32x4_t a = vreinterpretq_u32_u8(a8), b = vreinterpretq_u32_u8(b8);
         int32x4_t sa = vreinterpretq_s32_u32(a), sb = vreinterpretq_s32_u32(b);
-        uint64x2_t w = vreinterpretq_u64_u8(c8); int64x2_t sw = vreinterpretq_s64_u8(c8);
+        uint64x2_t w = vreinterpretq_u64_u8(c8);
+        int64x2_t sw = vreinterpretq_s64_u8(c8);
         SHOW("uaddl2.2d", vaddl_high_u32(a, b));
         SHOW("saddl.2d", vaddl_s32(vget_low_s32(sa), vget_low_s32(sb)));
         SHOW("uaddw.2d", vaddw_u32(w, vget_low_u32(a)));

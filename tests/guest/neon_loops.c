@@ -10,12 +10,15 @@
 #include <inttypes.h>
 
 static uint64_t H;
-#define MIX(v) do { __typeof__(v) t_ = (v); H = g_fnv(H, &t_, sizeof t_); } while (0)
+#define MIX(v)                                                                                     \
+    do {                                                                                           \
+        __typeof__(v) t_ = (v);                                                                    \
+        H = g_fnv(H, &t_, sizeof t_);                                                              \
+    } while (0)
 
 static uint8_t buf[4096] __attribute__((aligned(16)));
 
-__attribute__((noinline)) static size_t scan_zero(const uint8_t *p)
-{
+__attribute__((noinline)) static size_t scan_zero(const uint8_t *p) {
     const uint8_t *q = p;
     for (;;) {
         uint8x16_t a = vld1q_u8(q), b = vld1q_u8(q + 16);
@@ -28,8 +31,7 @@ __attribute__((noinline)) static size_t scan_zero(const uint8_t *p)
     return (size_t)(q - p);
 }
 
-__attribute__((noinline)) static size_t diff_at(const uint8_t *a, const uint8_t *b, size_t n)
-{
+__attribute__((noinline)) static size_t diff_at(const uint8_t *a, const uint8_t *b, size_t n) {
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         uint8x16_t x = veorq_u8(vld1q_u8(a + i), vld1q_u8(b + i));
@@ -41,8 +43,7 @@ __attribute__((noinline)) static size_t diff_at(const uint8_t *a, const uint8_t 
     return i;
 }
 
-__attribute__((noinline)) static uint32x4_t bitmix(const uint32_t *v, int n)
-{
+__attribute__((noinline)) static uint32x4_t bitmix(const uint32_t *v, int n) {
     uint32x4_t acc = vdupq_n_u32(0x9e3779b9u), k = vdupq_n_u32(0x0f0f0f0fu);
     uint32x2_t half = vdup_n_u32(7);
     for (int i = 0; i + 4 <= n; i += 4) {
@@ -58,8 +59,7 @@ __attribute__((noinline)) static uint32x4_t bitmix(const uint32_t *v, int n)
 }
 
 /* vbit/vbif through inline asm: the compiler picks BSL for vbslq. */
-__attribute__((noinline)) static uint64x2_t bitins(const uint64_t *v, int n)
-{
+__attribute__((noinline)) static uint64x2_t bitins(const uint64_t *v, int n) {
     uint64x2_t d = vdupq_n_u64(0x0123456789abcdefull), e = vdupq_n_u64(~0ull);
     for (int i = 0; i + 2 <= n; i += 2) {
         uint64x2_t x = vld1q_u64(v + i);
@@ -71,24 +71,21 @@ __attribute__((noinline)) static uint64x2_t bitins(const uint64_t *v, int n)
 }
 
 __attribute__((noinline)) static float32x4_t fma_loop(const float *x, int n, float32x4_t acc,
-                                                      float32x4_t scale)
-{
+                                                      float32x4_t scale) {
     for (int i = 0; i + 4 <= n; i += 4)
         acc = vfmaq_f32(vmulq_f32(acc, scale), vld1q_f32(x + i), scale);
     return acc;
 }
 
 __attribute__((noinline)) static float64x2_t fma_loop_d(const double *x, int n, float64x2_t acc,
-                                                        float64x2_t scale)
-{
+                                                        float64x2_t scale) {
     for (int i = 0; i + 2 <= n; i += 2)
         acc = vfmaq_f64(vmulq_f64(acc, scale), vld1q_f64(x + i), scale);
     return acc;
 }
 
 /* Twelve accumulators: more than the JIT's ten cached V registers. */
-__attribute__((noinline)) static uint32_t many(const uint32_t *v, int n)
-{
+__attribute__((noinline)) static uint32_t many(const uint32_t *v, int n) {
     uint32x4_t a0 = vdupq_n_u32(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
                a8 = a0, a9 = a0, a10 = a0, a11 = a0;
     for (int i = 0; i + 48 <= n; i += 4) {
@@ -111,10 +108,10 @@ __attribute__((noinline)) static uint32_t many(const uint32_t *v, int n)
     return vaddvq_u32(s);
 }
 
-int main(void)
-{
+int main(void) {
     uint64_t s = 5;
-    for (int i = 0; i < 4096; i++) buf[i] = (uint8_t)(g_rand(&s) % 255 + 1);
+    for (int i = 0; i < 4096; i++)
+        buf[i] = (uint8_t)(g_rand(&s) % 255 + 1);
     for (int k = 0; k < 40; k++) {
         size_t z = 64 + (size_t)(g_rand(&s) % 3900);
         buf[z] = 0;

@@ -23,10 +23,10 @@
 #define EXTQ(k) SHOW("extq" #k, vextq_u8(a8, b8, k))
 #define EXTD(k) SHOW("ext" #k, vext_u8(vget_low_u8(a8), vget_high_u8(b8), k))
 
-int main(void)
-{
+int main(void) {
     uint8_t buf[32];
-    for (int i = 0; i < 32; i++) buf[i] = (uint8_t)(0x10 + i * 7);
+    for (int i = 0; i < 32; i++)
+        buf[i] = (uint8_t)(0x10 + i * 7);
     uint8x16_t a8 = vld1q_u8(buf), b8 = vld1q_u8(buf + 16);
     OPAQUE(a8);
     OPAQUE(b8);
@@ -38,11 +38,34 @@ int main(void)
     PERM(, u8, c8, d8);
     PERM(, u16, vreinterpret_u16_u8(c8), vreinterpret_u16_u8(d8));
     PERM(, u32, vreinterpret_u32_u8(c8), vreinterpret_u32_u8(d8));
-    EXTQ(0); EXTQ(1); EXTQ(2); EXTQ(3); EXTQ(4); EXTQ(5); EXTQ(6); EXTQ(7);
-    EXTQ(8); EXTQ(9); EXTQ(10); EXTQ(11); EXTQ(12); EXTQ(13); EXTQ(14); EXTQ(15);
-    EXTD(0); EXTD(1); EXTD(2); EXTD(3); EXTD(4); EXTD(5); EXTD(6); EXTD(7);
-    SHOW("dupq.b0", vdupq_laneq_u8(a8, 0)); SHOW("dupq.b15", vdupq_laneq_u8(b8, 15));
-    SHOW("dup.b12", vdup_laneq_u8(a8, 12)); SHOW("dup.b3", vdup_laneq_u8(b8, 3));
+    EXTQ(0);
+    EXTQ(1);
+    EXTQ(2);
+    EXTQ(3);
+    EXTQ(4);
+    EXTQ(5);
+    EXTQ(6);
+    EXTQ(7);
+    EXTQ(8);
+    EXTQ(9);
+    EXTQ(10);
+    EXTQ(11);
+    EXTQ(12);
+    EXTQ(13);
+    EXTQ(14);
+    EXTQ(15);
+    EXTD(0);
+    EXTD(1);
+    EXTD(2);
+    EXTD(3);
+    EXTD(4);
+    EXTD(5);
+    EXTD(6);
+    EXTD(7);
+    SHOW("dupq.b0", vdupq_laneq_u8(a8, 0));
+    SHOW("dupq.b15", vdupq_laneq_u8(b8, 15));
+    SHOW("dup.b12", vdup_laneq_u8(a8, 12));
+    SHOW("dup.b3", vdup_laneq_u8(b8, 3));
     SHOW("dupq.h7", vdupq_laneq_u16(vreinterpretq_u16_u8(a8), 7));
     SHOW("dupq.h2", vdupq_laneq_u16(vreinterpretq_u16_u8(b8), 2));
     SHOW("dup.h5", vdup_laneq_u16(vreinterpretq_u16_u8(a8), 5));
@@ -56,7 +79,8 @@ int main(void)
     SHOW("fmla.s", vfmaq_laneq_f32(f, f, f, 2));
     /* in place: destination equal to a source */
     uint8x16_t x = a8;
-    for (int i = 0; i < 50; i++) x = vzip1q_u8(vextq_u8(x, b8, 3), (i & 1 ? vdupq_laneq_u8(x, 9) : vdupq_laneq_u8(x, 2)));
+    for (int i = 0; i < 50; i++)
+        x = vzip1q_u8(vextq_u8(x, b8, 3), (i & 1 ? vdupq_laneq_u8(x, 9) : vdupq_laneq_u8(x, 2)));
     SHOW("loop", x);
     G_DONE();
 }

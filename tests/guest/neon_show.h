@@ -15,12 +15,15 @@
 
 #define OPAQUE(v) __asm__ volatile("" : "+w"(v))
 
-static void show(const char *n, const void *p, int bytes)
-{
+static void show(const char *n, const void *p, int bytes) {
     const uint8_t *b = p;
     printf("%-*s", NEON_SHOW_WIDTH, n);
     for (int i = bytes - 1; i >= 0; i--)
         printf("%02x%s", b[i], NEON_SHOW_GROUPED && i && i % 4 == 0 ? "_" : "");
     printf("\n");
 }
-#define SHOW(n, v) do { __typeof__(v) t_ = (v); show(n, &t_, sizeof t_); } while (0)
+#define SHOW(n, v)                                                                                 \
+    do {                                                                                           \
+        __typeof__(v) t_ = (v);                                                                    \
+        show(n, &t_, sizeof t_);                                                                   \
+    } while (0)

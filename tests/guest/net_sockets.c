@@ -39,9 +39,10 @@ static void tcp(void) {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1, v = 0;
     socklen_t vl = sizeof v;
-    printf("setsockopt SO_REUSEADDR=%d\n", setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
-    printf("getsockopt=%d value=%d len=%u\n", getsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &v, &vl), v != 0,
-           vl);
+    printf("setsockopt SO_REUSEADDR=%d\n",
+           setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+    printf("getsockopt=%d value=%d len=%u\n", getsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &v, &vl),
+           v != 0, vl);
     vl = sizeof v;
     getsockopt(ls, SOL_SOCKET, SO_TYPE, &v, &vl);
     printf("SO_TYPE stream=%d\n", v == SOCK_STREAM);
@@ -74,11 +75,10 @@ static void tcp(void) {
     close(c);
     close(ls);
     /* errors */
-    printf("connect refused: %s\n",
-           connect(socket(AF_INET, SOCK_STREAM, 0), (struct sockaddr *)&server_addr,
-                   sizeof server_addr)
-               ? strerror(errno)
-               : "connected?");
+    printf("connect refused: %s\n", connect(socket(AF_INET, SOCK_STREAM, 0),
+                                            (struct sockaddr *)&server_addr, sizeof server_addr)
+                                        ? strerror(errno)
+                                        : "connected?");
     printf("bad fd: %s\n", bind(-1, (struct sockaddr *)&a, sizeof a) ? strerror(errno) : "?");
     printf("bad addr: %s\n", bind(ls, (struct sockaddr *)8, sizeof a) ? strerror(errno) : "?");
 }
@@ -137,8 +137,8 @@ static void scm_rights(void) {
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
     memset(&u, 0, sizeof u);
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+    struct msghdr m = {
+        .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -154,11 +154,11 @@ static void scm_rights(void) {
         char buf[CMSG_SPACE(sizeof(int)) + 16];
     } ru;
     memset(&ru, 0, sizeof ru);
-    struct msghdr rm = {.msg_iov = riov, .msg_iovlen = 2, .msg_control = ru.buf,
-                        .msg_controllen = sizeof ru.buf};
+    struct msghdr rm = {
+        .msg_iov = riov, .msg_iovlen = 2, .msg_control = ru.buf, .msg_controllen = sizeof ru.buf};
     ssize_t n = recvmsg(sv[1], &rm, MSG_CMSG_CLOEXEC);
-    printf("recvmsg=%zd '%.2s' '%s' controllen=%zu flags=%d\n", n, r1, r2, (size_t)rm.msg_controllen,
-           rm.msg_flags);
+    printf("recvmsg=%zd '%.2s' '%s' controllen=%zu flags=%d\n", n, r1, r2,
+           (size_t)rm.msg_controllen, rm.msg_flags);
     struct cmsghdr *rc = CMSG_FIRSTHDR(&rm);
     if (rc && rc->cmsg_level == SOL_SOCKET && rc->cmsg_type == SCM_RIGHTS) {
         int fd;
@@ -172,8 +172,8 @@ static void scm_rights(void) {
         printf("no SCM_RIGHTS\n");
     }
     /* truncated control data */
-    struct msghdr tm = {.msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
+    struct msghdr tm = {
+        .msg_iov = iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     c = CMSG_FIRSTHDR(&tm);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -181,7 +181,8 @@ static void scm_rights(void) {
     memcpy(CMSG_DATA(c), &p[0], sizeof(int));
     sendmsg(sv[0], &tm, 0);
     char small[4];
-    struct msghdr sm = {.msg_iov = riov, .msg_iovlen = 1, .msg_control = small, .msg_controllen = 4};
+    struct msghdr sm = {
+        .msg_iov = riov, .msg_iovlen = 1, .msg_control = small, .msg_controllen = 4};
     n = recvmsg(sv[1], &sm, 0);
     printf("truncated: n=%zd ctrunc=%d controllen=%zu\n", n, !!(sm.msg_flags & MSG_CTRUNC),
            (size_t)sm.msg_controllen);

@@ -22,8 +22,7 @@ static pthread_mutex_t m;
 static long counter;
 static volatile int owner_ok = 1;
 
-static void pi_init(pthread_mutex_t *mx)
-{
+static void pi_init(pthread_mutex_t *mx) {
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);
     CHECK(pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) == 0);
@@ -32,14 +31,12 @@ static void pi_init(pthread_mutex_t *mx)
 }
 
 /* The PI lock word is the owner's tid (with the waiters bit maybe). */
-static int word_is_mine(pthread_mutex_t *mx)
-{
+static int word_is_mine(pthread_mutex_t *mx) {
     unsigned w = __atomic_load_n((unsigned *)&mx->__data.__lock, __ATOMIC_RELAXED);
     return (w & 0x3fffffffu) == (unsigned)syscall(SYS_gettid);
 }
 
-static void *adder(void *arg)
-{
+static void *adder(void *arg) {
     (void)arg;
     for (int i = 0; i < ITERS; i++) {
         CHECK(pthread_mutex_lock(&m) == 0);
@@ -55,8 +52,7 @@ static void *adder(void *arg)
 static pthread_mutex_t held;
 static pthread_barrier_t bar;
 
-static void *holder(void *arg)
-{
+static void *holder(void *arg) {
     (void)arg;
     CHECK(pthread_mutex_lock(&held) == 0);
     pthread_barrier_wait(&bar); /* main tries while we hold it */
@@ -70,8 +66,7 @@ static pthread_cond_t qc;
 static int queue[ITEMS], qlen, produced_all;
 static long consumed_sum;
 
-static void *consumer(void *arg)
-{
+static void *consumer(void *arg) {
     long *mine = arg;
     CHECK(pthread_mutex_lock(&qm) == 0);
     for (;;) {
@@ -88,16 +83,15 @@ static void *consumer(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     pi_init(&m);
     pthread_t th[NTHREADS];
     for (int i = 0; i < NTHREADS; i++)
         CHECK(pthread_create(&th[i], NULL, adder, NULL) == 0);
     for (int i = 0; i < NTHREADS; i++)
         pthread_join(th[i], NULL);
-    printf("counter %ld (want %d), the word held the owner's tid %d\n", counter,
-           NTHREADS * ITERS, owner_ok);
+    printf("counter %ld (want %d), the word held the owner's tid %d\n", counter, NTHREADS * ITERS,
+           owner_ok);
     printf("unlocked: word 0 %d\n", m.__data.__lock == 0);
 
     /* held by a thread elsewhere: trylock and a timed lock fail */

@@ -12,8 +12,7 @@ static pthread_barrier_t bar;
 
 /* Holds `held` until main waits for it (FUTEX_WAITERS in the word),
  * then exits still holding it. */
-static void *hold_and_exit(void *arg)
-{
+static void *hold_and_exit(void *arg) {
     (void)arg;
     CHECK(pthread_mutex_lock(&held) == 0);
     pthread_barrier_wait(&bar);
@@ -22,8 +21,7 @@ static void *hold_and_exit(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);

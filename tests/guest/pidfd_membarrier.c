@@ -40,13 +40,14 @@ static void pidfds(void) {
     si.si_uid = getuid();
     si.si_value.sival_int = 9;
     got = 0;
-    printf("pidfd_send_signal with info: %ld\n", syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, &si, 0));
+    printf("pidfd_send_signal with info: %ld\n",
+           syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, &si, 0));
     while (!got)
         ;
     printf("got USR1 code SI_QUEUE %d value %d\n", got_code == SI_QUEUE, got_value);
     errno = 0;
-    printf("bad flags: %ld EINVAL %d\n", syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, NULL, 1 << 10),
-           errno == EINVAL);
+    printf("bad flags: %ld EINVAL %d\n",
+           syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, NULL, 1 << 10), errno == EINVAL);
     int p[2];
     CHECK(pipe(p) == 0);
     int dup = (int)syscall(SYS_pidfd_getfd, pfd, p[1], 0);
@@ -85,11 +86,14 @@ static void barriers(void) {
     errno = 0;
     printf("private expedited unregistered: %ld EPERM %d\n",
            syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0), errno == EPERM);
-    printf("register: %ld\n", syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
-    printf("private expedited: %ld\n", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+    printf("register: %ld\n",
+           syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+    printf("private expedited: %ld\n",
+           syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
     printf("global: %ld\n", syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0));
     errno = 0;
-    printf("unknown command: %ld EINVAL %d\n", syscall(SYS_membarrier, 1 << 20, 0, 0), errno == EINVAL);
+    printf("unknown command: %ld EINVAL %d\n", syscall(SYS_membarrier, 1 << 20, 0, 0),
+           errno == EINVAL);
     stop = 1;
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);

@@ -10,30 +10,36 @@
 #include <unistd.h>
 
 static int pfd[2];
-static void *writer(void *arg)
-{
+static void *writer(void *arg) {
     char buf[1000];
     for (int i = 0; i < 200; i++) {
-        for (int k = 0; k < 1000; k++) buf[k] = (char)(i + k);
+        for (int k = 0; k < 1000; k++)
+            buf[k] = (char)(i + k);
         size_t off = 0;
-        while (off < sizeof buf) { ssize_t w = write(pfd[1], buf + off, sizeof buf - off); if (w <= 0) return NULL; off += w; }
+        while (off < sizeof buf) {
+            ssize_t w = write(pfd[1], buf + off, sizeof buf - off);
+            if (w <= 0) return NULL;
+            off += w;
+        }
     }
     close(pfd[1]);
     return arg;
 }
 
-int main(void)
-{
+int main(void) {
     CHECK(pipe(pfd) == 0);
     pthread_t t;
     pthread_create(&t, NULL, writer, NULL);
-    uint64_t h = 0; size_t total = 0; char buf[777];
+    uint64_t h = 0;
+    size_t total = 0;
+    char buf[777];
     for (;;) {
         ssize_t r = read(pfd[0], buf, sizeof buf);
         if (r == 0) break;
         CHECK(r > 0);
         if (r < 0) break;
-        h = g_fnv(h, buf, r); total += r;
+        h = g_fnv(h, buf, r);
+        total += r;
     }
     pthread_join(t, NULL);
     close(pfd[0]);
@@ -49,9 +55,11 @@ int main(void)
     CHECK(read(q[0], buf, 3) == 3 && read(q[0], buf + 3, 10) == 2);
     printf("partial reads: %.5s\n", buf);
     /* fill the pipe until EAGAIN */
-    size_t filled = 0; ssize_t w;
+    size_t filled = 0;
+    ssize_t w;
     memset(buf, 'x', sizeof buf);
-    while ((w = write(q[1], buf, sizeof buf)) > 0) filled += w;
+    while ((w = write(q[1], buf, sizeof buf)) > 0)
+        filled += w;
     printf("filled >= 4096: %d errno EAGAIN %d\n", filled >= 4096, errno == EAGAIN);
     close(q[0]);
     signal(SIGPIPE, SIG_IGN);
@@ -59,13 +67,16 @@ int main(void)
     printf("write to closed pipe: %zd EPIPE %d\n", write(q[1], "z", 1), errno == EPIPE);
     close(q[1]);
     /* dup2 a pipe onto stdout and read back what printf wrote */
-    int r2[2]; CHECK(pipe(r2) == 0);
+    int r2[2];
+    CHECK(pipe(r2) == 0);
     fflush(stdout);
     int saved = dup(1);
     dup2(r2[1], 1);
     printf("through the pipe %d\n", 42);
     fflush(stdout);
-    dup2(saved, 1); close(saved); close(r2[1]);
+    dup2(saved, 1);
+    close(saved);
+    close(r2[1]);
     ssize_t n = read(r2[0], buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = 0;
     printf("captured: %s", buf);

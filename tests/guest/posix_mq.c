@@ -62,7 +62,10 @@ int main(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 10000000;
-    if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
     errno = 0;
     n = mq_timedreceive(q, buf, sizeof buf, &prio, &ts);
     printf("timedreceive on empty: %zd ETIMEDOUT %d\n", n, errno == ETIMEDOUT);

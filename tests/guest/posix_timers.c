@@ -25,7 +25,9 @@ static void on_timer(int sig, siginfo_t *si, void *uc) {
     got_tid = (int)syscall(SYS_gettid);
 }
 
-static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+static long long ns(struct timespec t) {
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 /* The signal is blocked between the test of `got` and sigsuspend, which
  * unblocks it atomically: one that lands after the test and before the
@@ -64,7 +66,8 @@ static void one_shot(clockid_t clk, const char *name) {
            got_code == SI_TIMER, got_value, got_overrun);
     struct itimerspec cur;
     CHECK(timer_gettime(id, &cur) == 0);
-    printf("%s: disarmed after firing: %d\n", name, cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0);
+    printf("%s: disarmed after firing: %d\n", name,
+           cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0);
     CHECK(timer_delete(id) == 0);
 }
 
@@ -114,7 +117,10 @@ int main(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     now.tv_nsec += 3000000;
-    if (now.tv_nsec >= 1000000000) { now.tv_sec++; now.tv_nsec -= 1000000000; }
+    if (now.tv_nsec >= 1000000000) {
+        now.tv_sec++;
+        now.tv_nsec -= 1000000000;
+    }
     struct itimerspec abs = {{0, 0}, now};
     got = 0;
     CHECK(timer_settime(tt, TIMER_ABSTIME, &abs, NULL) == 0);
@@ -148,7 +154,8 @@ int main(void) {
            ns(cur.it_value) > 0);
     CHECK(timer_delete(per) == 0);
     struct timespec zero = {0, 0};
-    printf("no signal left after delete: %d\n", sigtimedwait(&set, &si, &zero) == -1 && errno == EAGAIN);
+    printf("no signal left after delete: %d\n",
+           sigtimedwait(&set, &si, &zero) == -1 && errno == EAGAIN);
 
     /* NULL sigevent: SIGALRM with si_value = the timer id. */
     timer_t dflt;
@@ -168,7 +175,8 @@ int main(void) {
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = 0;
     errno = 0;
-    printf("bad signo: %d errno=EINVAL:%d\n", timer_create(CLOCK_MONOTONIC, &ev, &bad), errno == EINVAL);
+    printf("bad signo: %d errno=EINVAL:%d\n", timer_create(CLOCK_MONOTONIC, &ev, &bad),
+           errno == EINVAL);
     struct itimerspec badns = {{0, 0}, {0, 1000000000}};
     CHECK(timer_create(CLOCK_MONOTONIC, NULL, &bad) == 0);
     errno = 0;

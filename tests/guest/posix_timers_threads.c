@@ -25,8 +25,8 @@ static void *waiter(void *arg) {
     pthread_mutex_unlock(&lock);
     siginfo_t si;
     int s = sigwaitinfo(&set, &si);
-    printf("waiter: sig=%d code_is_SI_TIMER=%d value=%d\n", s == SIGRTMIN + 1, si.si_code == SI_TIMER,
-           si.si_value.sival_int);
+    printf("waiter: sig=%d code_is_SI_TIMER=%d value=%d\n", s == SIGRTMIN + 1,
+           si.si_code == SI_TIMER, si.si_value.sival_int);
     return NULL;
 }
 

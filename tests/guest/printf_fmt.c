@@ -8,28 +8,36 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-static int vsum(const char *fmt, ...)
-{
-    char b[200]; va_list ap; va_start(ap, fmt);
-    int n = vsnprintf(b, sizeof b, fmt, ap); va_end(ap);
+static int vsum(const char *fmt, ...) {
+    char b[200];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
     printf("[%s] %d\n", b, n);
     return n;
 }
 
-int main(void)
-{
+int main(void) {
     volatile double dz = 0.0;
-    double sp[] = {0.0, -0.0, 1.0, -1.5, 0.1, 123456789.0, 1e-5, 1e21, 5e-324, DBL_MAX, DBL_MIN, M_PI,
-                   INFINITY, -INFINITY, NAN, -NAN, 0.5, 2.5, 1e100};
+    double sp[] = {0.0,  -0.0,   1.0,     -1.5,    0.1,  123456789.0, 1e-5,
+                   1e21, 5e-324, DBL_MAX, DBL_MIN, M_PI, INFINITY,    -INFINITY,
+                   NAN,  -NAN,   0.5,     2.5,     1e100};
     for (unsigned i = 0; i < sizeof sp / sizeof sp[0]; i++) {
         double x = sp[i] + dz;
-        printf("%%f=%f %%.3e=%.3e %%g=%g %%.17g=%.17g %%a=%a %%.3a=%.3a %%12.4G=%12.4G %%-+10.1f=|%-+10.1f| %%E=%E\n",
+        printf("%%f=%f %%.3e=%.3e %%g=%g %%.17g=%.17g %%a=%a %%.3a=%.3a %%12.4G=%12.4G "
+               "%%-+10.1f=|%-+10.1f| %%E=%E\n",
                x, x, x, x, x, x, x, x, x);
     }
-    printf("%d %i %u %x %X %o %#x %#o %+d % d %05d %-5d| %.3d %*d %-*d|\n", -42, 42, 42u, 255, 255, 8, 255, 8, 5, 5, 42, 42, 7, 6, 3, 4, 9);
-    printf("%ld %lu %lld %llx %hhd %hd %hhu %zu %td %jd\n", LONG_MIN, ULONG_MAX, LLONG_MIN, ULLONG_MAX, (signed char)200, (short)70000, (unsigned char)300, (size_t)1234, (ptrdiff_t)-5, (intmax_t)INTMAX_MAX);
-    printf("%" PRIx64 " %" PRIo64 " %" PRId32 " %" PRIu16 "\n", UINT64_MAX, (uint64_t)01234567, INT32_MIN, (uint16_t)65535);
-    printf("[%s] [%10s] [%-10s] [%.3s] [%c] [%5c] [%%]\n", "hello", "hi", "left", "truncate", 'x', 'y');
+    printf("%d %i %u %x %X %o %#x %#o %+d % d %05d %-5d| %.3d %*d %-*d|\n", -42, 42, 42u, 255, 255,
+           8, 255, 8, 5, 5, 42, 42, 7, 6, 3, 4, 9);
+    printf("%ld %lu %lld %llx %hhd %hd %hhu %zu %td %jd\n", LONG_MIN, ULONG_MAX, LLONG_MIN,
+           ULLONG_MAX, (signed char)200, (short)70000, (unsigned char)300, (size_t)1234,
+           (ptrdiff_t)-5, (intmax_t)INTMAX_MAX);
+    printf("%" PRIx64 " %" PRIo64 " %" PRId32 " %" PRIu16 "\n", UINT64_MAX, (uint64_t)01234567,
+           INT32_MIN, (uint16_t)65535);
+    printf("[%s] [%10s] [%-10s] [%.3s] [%c] [%5c] [%%]\n", "hello", "hi", "left", "truncate", 'x',
+           'y');
     printf("[%ls]\n", L"wide");
     int n1, n2;
     printf("abc%ndef%n\n", &n1, &n2);

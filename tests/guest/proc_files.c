@@ -17,8 +17,7 @@ struct line {
     char perms[5], dev[16], name[PATH_MAX];
 };
 
-static int parse(const char *s, struct line *l)
-{
+static int parse(const char *s, struct line *l) {
     int at = 0;
     l->name[0] = 0;
     if (sscanf(s, "%lx-%lx %4s %lx %15s %lu %n", &l->start, &l->end, l->perms, &l->off, l->dev,
@@ -28,8 +27,7 @@ static int parse(const char *s, struct line *l)
     return 1;
 }
 
-static const char *base(const char *p)
-{
+static const char *base(const char *p) {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
@@ -37,8 +35,7 @@ static const char *base(const char *p)
 static char tmpfile_path[PATH_MAX];
 static unsigned long file_map, anon_map;
 
-static void check_maps(const char *exe)
-{
+static void check_maps(const char *exe) {
     FILE *f = fopen("/proc/self/maps", "r");
     CHECK(f != NULL);
     if (!f) return;
@@ -49,7 +46,10 @@ static void check_maps(const char *exe)
     int anon_pieces = 0, anon_mid_ro = 0, col73 = 1;
     while (fgets(buf, sizeof buf, f)) {
         lines++;
-        if (!parse(buf, &l)) { bad++; continue; }
+        if (!parse(buf, &l)) {
+            bad++;
+            continue;
+        }
         if (l.start < prev_end || l.end <= l.start) sorted = 0;
         prev_end = l.end;
         if (l.name[0] && (strlen(buf) < 74 || buf[72] != ' ' || buf[73] == ' ')) col73 = 0;
@@ -74,8 +74,7 @@ static void check_maps(const char *exe)
            anon_pieces == 3 && anon_mid_ro);
 }
 
-static void check_auxv(void)
-{
+static void check_auxv(void) {
     int fd = open("/proc/self/auxv", O_RDONLY);
     unsigned long v[2 * 64];
     ssize_t n = read(fd, v, sizeof v);
@@ -86,14 +85,16 @@ static void check_auxv(void)
         if (v[i] == AT_ENTRY) entry = v[i + 1] == getauxval(AT_ENTRY);
         if (v[i] == AT_PHDR) phdr = v[i + 1] == getauxval(AT_PHDR);
         if (v[i] == AT_RANDOM) random_ = v[i + 1] == getauxval(AT_RANDOM);
-        if (v[i] == AT_NULL) { end = 1; break; }
+        if (v[i] == AT_NULL) {
+            end = 1;
+            break;
+        }
     }
     printf("auxv: AT_PAGESZ 4096 %d, AT_ENTRY %d, AT_PHDR %d, AT_RANDOM %d, AT_NULL %d\n", pagesz,
            entry, phdr, random_, end);
 }
 
-static void check_cpus(void)
-{
+static void check_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     FILE *f = fopen("/proc/cpuinfo", "r");
     char buf[1024];
@@ -110,8 +111,7 @@ static void check_cpus(void)
     printf("cpu/online: starts at 0 and counts the online CPUs: %d\n", lo == 0 && online == n);
 }
 
-static void check_fds(void)
-{
+static void check_fds(void) {
     int fd = open(tmpfile_path, O_RDONLY);
     char link[64], target[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -130,8 +130,7 @@ static void check_fds(void)
     close(fd);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     (void)argc;
     char exe[PATH_MAX];
     snprintf(exe, sizeof exe, "%s", base(argv[0]));
@@ -150,7 +149,8 @@ int main(int argc, char **argv)
     close(fd);
     /* a guard page above and below keeps neighbours from merging with it */
     char *g = mmap(NULL, 5 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    char *am = mmap(g + 4096, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    char *am = mmap(g + 4096, 3 * 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     CHECK(am == g + 4096);
     mprotect(am + 4096, 4096, PROT_READ);
     anon_map = (unsigned long)am;

@@ -5,8 +5,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     CHECK(n > 0);
@@ -23,11 +22,15 @@ int main(int argc, char **argv)
     int fd = open("/proc/self/cmdline", O_RDONLY);
     n = read(fd, buf, sizeof buf);
     close(fd);
-    int nul = 0; for (ssize_t i = 0; i < n; i++) nul += buf[i] == 0;
+    int nul = 0;
+    for (ssize_t i = 0; i < n; i++)
+        nul += buf[i] == 0;
     printf("cmdline has %d NUL-separated args (argc %d)\n", nul, argc);
     const char *last = buf;
-    for (ssize_t i = 0; i + 1 < n; i++) if (buf[i] == 0) last = buf + i + 1;
-    printf("last cmdline arg equals argv[argc-1]: %d\n", n > 0 && strcmp(last, argv[argc - 1]) == 0);
+    for (ssize_t i = 0; i + 1 < n; i++)
+        if (buf[i] == 0) last = buf + i + 1;
+    printf("last cmdline arg equals argv[argc-1]: %d\n",
+           n > 0 && strcmp(last, argv[argc - 1]) == 0);
     printf("pid == tid in main thread: %d\n", getpid() == (pid_t)syscall(SYS_gettid));
     printf("ppid != pid: %d\n", getppid() != getpid());
     char tiny[4];

@@ -62,7 +62,8 @@ static void list_dir(void) {
                 unsigned char type;
                 char name[];
             } *d = (void *)(buf + off);
-            if (strcmp(d->name, ".") && strcmp(d->name, "..") && n < 16) names[n++] = strdup(d->name);
+            if (strcmp(d->name, ".") && strcmp(d->name, "..") && n < 16)
+                names[n++] = strdup(d->name);
             off += d->reclen;
         }
     close(fd);
@@ -127,7 +128,8 @@ static void *io(void *arg) {
     close(fd2);
 
     printf("read to a bad pointer: %ld errno %d\n", syscall(SYS_read, fd, (void *)16, 10), errno);
-    printf("write from a bad pointer: %ld errno %d\n", syscall(SYS_write, fd, (void *)16, 10), errno);
+    printf("write from a bad pointer: %ld errno %d\n", syscall(SYS_write, fd, (void *)16, 10),
+           errno);
     close(fd);
 
     symlink("target-name", P("link"));
@@ -161,7 +163,8 @@ static void *io(void *arg) {
     struct sockaddr_un got_un;
     memset(&got_un, 0xAA, sizeof got_un);
     socklen_t ulen = sizeof got_un;
-    printf("getsockname: %d len ok %d path ok %d\n", getsockname(rx, (struct sockaddr *)&got_un, &ulen),
+    printf("getsockname: %d len ok %d path ok %d\n",
+           getsockname(rx, (struct sockaddr *)&got_un, &ulen),
            ulen == offsetof(struct sockaddr_un, sun_path) + strlen(un.sun_path) + 1,
            !strcmp(got_un.sun_path, un.sun_path));
     /* a stream listener: accept's address and the peer's name come back */

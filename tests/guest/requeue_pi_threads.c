@@ -30,62 +30,52 @@
 #define TIDS    0x3fffffffu
 
 static long futex(uint32_t *ua, int op, uint32_t val, const void *ts_or_val2, uint32_t *ua2,
-                  uint32_t val3)
-{
+                  uint32_t val3) {
     return syscall(SYS_futex, ua, op, val, ts_or_val2, ua2, val3);
 }
 
 /* nr_requeue travels in the timeout argument */
-static long cmp_requeue_pi(uint32_t *cv, int nr_wake, long nr_requeue, uint32_t *m, uint32_t val3)
-{
+static long cmp_requeue_pi(uint32_t *cv, int nr_wake, long nr_requeue, uint32_t *m, uint32_t val3) {
     return futex(cv, CMP_RQ, (uint32_t)nr_wake, (void *)nr_requeue, m, val3);
 }
 
-static uint32_t my_tid(void)
-{
+static uint32_t my_tid(void) {
     return (uint32_t)syscall(SYS_gettid);
 }
 
-static uint32_t load(uint32_t *w)
-{
+static uint32_t load(uint32_t *w) {
     return __atomic_load_n(w, __ATOMIC_ACQUIRE);
 }
 
 /* A PI lock in user space first, in the kernel when contended (glibc's
  * protocol). */
-static void pi_lock(uint32_t *m)
-{
+static void pi_lock(uint32_t *m) {
     uint32_t z = 0;
-    if (__atomic_compare_exchange_n(m, &z, my_tid(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        return;
+    if (__atomic_compare_exchange_n(m, &z, my_tid(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
     long r = futex(m, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0, NULL, NULL, 0);
     CHECK(r == 0);
 }
 
-static void pi_unlock(uint32_t *m)
-{
+static void pi_unlock(uint32_t *m) {
     uint32_t tid = my_tid();
     if (__atomic_compare_exchange_n(m, &tid, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) return;
     long r = futex(m, FUTEX_UNLOCK_PI | FUTEX_PRIVATE_FLAG, 0, NULL, NULL, 0);
     CHECK(r == 0);
 }
 
-static long ms_since(const struct timespec *t0)
-{
+static long ms_since(const struct timespec *t0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* Until a requeue-PI waiter is first on cv. */
-static void until_queued(uint32_t *cv)
-{
+static void until_queued(uint32_t *cv) {
     while (futex(cv, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0) != -1 || errno != EINVAL)
         usleep(1000);
 }
 
-static const char *ename(long r, int e)
-{
+static const char *ename(long r, int e) {
     if (r >= 0) return "0";
     switch (e) {
     case EINVAL: return "EINVAL";
@@ -103,8 +93,7 @@ static const char *ename(long r, int e)
 static uint32_t ecv, elock;
 static uint32_t words[2];
 
-static void errors(const char *who)
-{
+static void errors(const char *who) {
     long r;
     struct timespec ts;
     r = futex(&ecv, WAIT_RQ, 0, NULL, &ecv, 0);
@@ -152,8 +141,7 @@ static void errors(const char *who)
            load(&elock) == 0);
 }
 
-static void *errors_thread(void *arg)
-{
+static void *errors_thread(void *arg) {
     errors((const char *)arg);
     return NULL;
 }
@@ -173,8 +161,7 @@ struct rq {
     uint32_t word; /* m as the wait returned */
 };
 
-static void *rq_waiter(void *arg)
-{
+static void *rq_waiter(void *arg) {
     struct rq *q = arg;
     q->tid = my_tid();
     if (q->hold_first) pi_lock(q->m);
@@ -195,8 +182,7 @@ static void *rq_waiter(void *arg)
     return NULL;
 }
 
-static pthread_t start(struct rq *q, uint32_t *cv, uint32_t *m)
-{
+static pthread_t start(struct rq *q, uint32_t *cv, uint32_t *m) {
     q->cv = cv;
     q->m = m;
     q->timeout_ms = -1;
@@ -210,16 +196,14 @@ static uint32_t cv1, m1, m2, pw;
 static volatile int sig_count;
 static long plain_ret = 1;
 
-static void *plain_waiter(void *arg)
-{
+static void *plain_waiter(void *arg) {
     (void)arg;
     plain_ret = futex(&pw, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0, NULL, NULL, 0);
     return NULL;
 }
 
 /* A timed wait requeued to a held lock times out there. */
-static void timed_requeued(void)
-{
+static void timed_requeued(void) {
     pthread_t th;
     struct rq q = {.cv = &cv1, .m = &m1, .clock = CLOCK_MONOTONIC, .timeout_ms = 1000};
     pi_lock(&m1);
@@ -233,14 +217,12 @@ static void timed_requeued(void)
     printf("timed wait requeued: the unlock left %u\n", load(&m1));
 }
 
-static void on_usr1(int s)
-{
+static void on_usr1(int s) {
     (void)s;
     sig_count++;
 }
 
-static void catch_usr1(void)
-{
+static void catch_usr1(void) {
     struct sigaction sa = {0};
     sa.sa_handler = on_usr1;
     sigemptyset(&sa.sa_mask);
@@ -248,8 +230,7 @@ static void catch_usr1(void)
 }
 
 /* A signal before the requeue: the wait restarts after the handler. */
-static void signal_before(void)
-{
+static void signal_before(void) {
     catch_usr1();
     struct rq q = {0};
     pthread_t th = start(&q, &cv1, &m1);
@@ -267,8 +248,7 @@ static void signal_before(void)
 }
 
 /* A signal after it: the wait ends with EAGAIN, without the lock. */
-static void signal_after(void)
-{
+static void signal_after(void) {
     catch_usr1();
     struct rq q = {0};
     pi_lock(&m1);
@@ -284,8 +264,7 @@ static void signal_after(void)
     printf("signal after the requeue: the unlock left %u\n", load(&m1));
 }
 
-static void steps(void)
-{
+static void steps(void) {
     long r;
     pthread_t th;
 
@@ -413,8 +392,7 @@ static void steps(void)
 
 static uint32_t cv2, m3, owner_may_go;
 
-static void *owner_exits(void *arg)
-{
+static void *owner_exits(void *arg) {
     (void)arg;
     pi_lock(&m3);
     __atomic_store_n(&owner_may_go, 1, __ATOMIC_RELEASE);
@@ -427,8 +405,7 @@ static void *owner_exits(void *arg)
  * which `owner` takes (state 1) and keeps until told (state 2), then
  * exits holding: the exit hands the lock to the waiter. */
 static void requeue_behind_exiting_owner(const char *what, void *(*owner)(void *), uint32_t *state,
-                                         uint32_t *cv, uint32_t *word)
-{
+                                         uint32_t *cv, uint32_t *word) {
     pthread_t oth, th;
     CHECK(pthread_create(&oth, NULL, owner, NULL) == 0);
     while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != 1)
@@ -446,8 +423,7 @@ static void requeue_behind_exiting_owner(const char *what, void *(*owner)(void *
            load(word) == 0);
 }
 
-static void owner_exit(void)
-{
+static void owner_exit(void) {
     requeue_behind_exiting_owner("owner exit", owner_exits, &owner_may_go, &cv2, &m3);
 }
 
@@ -458,8 +434,7 @@ static void owner_exit(void)
 static pthread_mutex_t rm;
 static uint32_t cv3, rowner_state;
 
-static void *robust_owner(void *arg)
-{
+static void *robust_owner(void *arg) {
     (void)arg;
     CHECK(pthread_mutex_lock(&rm) == 0);
     __atomic_store_n(&rowner_state, 1, __ATOMIC_RELEASE);
@@ -468,8 +443,7 @@ static void *robust_owner(void *arg)
     return NULL; /* still holding rm */
 }
 
-static void robust_owner_exit(void)
-{
+static void robust_owner_exit(void) {
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);
     CHECK(pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) == 0);
@@ -488,12 +462,11 @@ static void robust_owner_exit(void)
 static uint32_t qlock, qcv; /* qcv: the sequence, changed under qlock */
 static int queue[ITEMS], qhead, qtail, produced_all;
 static long consumed_sum, consumed_n;
-static long requeued_total;               /* the producer's cmp_requeue_pi returns */
+static long requeued_total; /* the producer's cmp_requeue_pi returns */
 static long waits_ok, waits_again, waits_other, not_owner;
 
 /* Waits with qlock held; returns with it held. */
-static void cond_wait(int timed)
-{
+static void cond_wait(int timed) {
     uint32_t seq = load(&qcv);
     pi_unlock(&qlock);
     struct timespec ts = g_in_ms(CLOCK_MONOTONIC, 20000);
@@ -509,8 +482,7 @@ static void cond_wait(int timed)
 
 /* The sequence moves under qlock; a signal made after the unlock may
  * find it moved again (EAGAIN) and tries with the new value. */
-static void cond_signal(long nr_requeue, int locked)
-{
+static void cond_signal(long nr_requeue, int locked) {
     if (locked) __atomic_fetch_add(&qcv, 1, __ATOMIC_RELEASE);
     for (;;) {
         long r = cmp_requeue_pi(&qcv, 1, nr_requeue, &qlock, load(&qcv));
@@ -523,8 +495,7 @@ static void cond_signal(long nr_requeue, int locked)
     }
 }
 
-static void *consumer(void *arg)
-{
+static void *consumer(void *arg) {
     long mine = 0, sum = 0;
     (void)arg;
     pi_lock(&qlock);
@@ -547,8 +518,7 @@ static void *consumer(void *arg)
     return NULL;
 }
 
-static void condvar(void)
-{
+static void condvar(void) {
     pthread_t th[CONSUMERS];
     for (int i = 0; i < CONSUMERS; i++)
         CHECK(pthread_create(&th[i], NULL, consumer, NULL) == 0);
@@ -581,8 +551,7 @@ static void condvar(void)
     printf("condition variable: lock free at the end %d\n", load(&qlock) == 0);
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     errors("main");
     pthread_t th;

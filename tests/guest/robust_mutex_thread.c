@@ -21,8 +21,7 @@ static pthread_mutex_t m1, m2, m3, m4;
 #define ROBUST_PI 0
 #endif
 
-static void init_robust(pthread_mutex_t *m)
-{
+static void init_robust(pthread_mutex_t *m) {
     pthread_mutexattr_t a;
     CHECK(pthread_mutexattr_init(&a) == 0);
     CHECK(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) == 0);
@@ -32,15 +31,13 @@ static void init_robust(pthread_mutex_t *m)
 }
 
 /* Locks m and exits holding it. */
-static void *hold_and_exit(void *arg)
-{
+static void *hold_and_exit(void *arg) {
     CHECK(pthread_mutex_lock(arg) == 0);
     return NULL;
 }
 
 /* Locks m1 and m2, unlocks m2, exits holding m1 and m3. */
-static void *hold_some(void *arg)
-{
+static void *hold_some(void *arg) {
     CHECK(pthread_mutex_lock(&m1) == 0);
     CHECK(pthread_mutex_lock(&m2) == 0);
     CHECK(pthread_mutex_lock(&m3) == 0);
@@ -51,8 +48,7 @@ static void *hold_some(void *arg)
 /* Holds m4 until another thread waits for it (the word's FUTEX_WAITERS
  * bit, glibc's lock word is the futex), then exits holding it. */
 static volatile int holding;
-static void *hold_until_waited(void *arg)
-{
+static void *hold_until_waited(void *arg) {
     CHECK(pthread_mutex_lock(&m4) == 0);
     holding = 1;
     while (!(__atomic_load_n((unsigned *)&m4.__data.__lock, __ATOMIC_ACQUIRE) & 0x80000000u))
@@ -60,14 +56,14 @@ static void *hold_until_waited(void *arg)
     return NULL;
 }
 
-static const char *name(int r)
-{
-    return r == 0 ? "0" : r == EOWNERDEAD ? "EOWNERDEAD" : r == ENOTRECOVERABLE ? "ENOTRECOVERABLE"
-                                                                                  : "other";
+static const char *name(int r) {
+    return r == 0                 ? "0"
+           : r == EOWNERDEAD      ? "EOWNERDEAD"
+           : r == ENOTRECOVERABLE ? "ENOTRECOVERABLE"
+                                  : "other";
 }
 
-int main(void)
-{
+int main(void) {
     init_robust(&m1);
     init_robust(&m2);
     init_robust(&m3);
@@ -101,7 +97,8 @@ int main(void)
 
     /* a waiter is woken by the owner's death */
     CHECK(pthread_create(&th, NULL, hold_until_waited, NULL) == 0);
-    while (!holding) usleep(1000);
+    while (!holding)
+        usleep(1000);
     r = pthread_mutex_lock(&m4);
     printf("waiter woken by the owner's death: %s\n", name(r));
     CHECK(pthread_join(th, NULL) == 0);

@@ -26,8 +26,7 @@
 static volatile int worker_start = -100, worker_nice = -100;
 
 /* Raises only its own nice (lowering it needs privilege). */
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     (void)arg;
     worker_start = getpriority(PRIO_PROCESS, 0);
     setpriority(PRIO_PROCESS, 0, worker_start + 2);
@@ -35,8 +34,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     errno = 0;
     int n0 = getpriority(PRIO_PROCESS, 0);
     printf("getpriority: no error %d\n", errno == 0);

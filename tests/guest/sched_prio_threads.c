@@ -26,8 +26,7 @@ struct seen {
     int nice, policy;
 };
 
-static void look(struct seen *s)
-{
+static void look(struct seen *s) {
     errno = 0;
     s->nice = getpriority(PRIO_PROCESS, 0);
     s->policy = sched_getscheduler(0);
@@ -35,15 +34,13 @@ static void look(struct seen *s)
 
 static struct seen seen_b;
 
-static void *thread_b(void *arg)
-{
+static void *thread_b(void *arg) {
     (void)arg;
     look(&seen_b);
     return NULL;
 }
 
-static void *thread_a(void *arg)
-{
+static void *thread_a(void *arg) {
     struct seen *s = arg;
     look(s);
     struct sched_param sp = {.sched_priority = 0};
@@ -55,14 +52,12 @@ static void *thread_a(void *arg)
     return NULL;
 }
 
-static void *thread_c(void *arg)
-{
+static void *thread_c(void *arg) {
     look(arg);
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     n0 = getpriority(PRIO_PROCESS, 0);
     CHECK(setpriority(PRIO_PROCESS, 0, n0 + 3) == 0);
     struct sched_param sp = {.sched_priority = 0};

@@ -2,8 +2,7 @@
  * runner checks the signal, not just the exit code. */
 #include "guest.h"
 
-int main(void)
-{
+int main(void) {
     printf("about to segfault\n");
     fflush(stdout);
     volatile uintptr_t addr = 16;

@@ -25,16 +25,14 @@
 static volatile sig_atomic_t got_sig, got_code, got_from_peer;
 static volatile pid_t expect_pid;
 
-static void h_info(int sig, siginfo_t *si, void *uc)
-{
+static void h_info(int sig, siginfo_t *si, void *uc) {
     (void)uc;
     got_sig = sig;
     got_code = si->si_code;
     got_from_peer = si->si_pid == expect_pid;
 }
 
-static void on(int sig, void (*fn)(int, siginfo_t *, void *))
-{
+static void on(int sig, void (*fn)(int, siginfo_t *, void *)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fn;
@@ -42,32 +40,33 @@ static void on(int sig, void (*fn)(int, siginfo_t *, void *))
     sigaction(sig, &sa, NULL);
 }
 
-static void dfl(int sig)
-{
+static void dfl(int sig) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
     sigaction(sig, &sa, NULL);
 }
 
-static void block(int sig, int how)
-{
+static void block(int sig, int how) {
     sigset_t m;
     sigemptyset(&m);
     sigaddset(&m, sig);
     sigprocmask(how, &m, NULL);
 }
 
-static const char *status_str(int st)
-{
+static const char *status_str(int st) {
     static char buf[64];
-    if (WIFEXITED(st)) snprintf(buf, sizeof buf, "exit %d", WEXITSTATUS(st));
+    if (WIFEXITED(st))
+        snprintf(buf, sizeof buf, "exit %d", WEXITSTATUS(st));
     else if (WIFSIGNALED(st))
         snprintf(buf, sizeof buf, "killed by %s%s", strsignal(WTERMSIG(st)),
                  WCOREDUMP(st) ? " (core dumped)" : "");
-    else if (WIFSTOPPED(st)) snprintf(buf, sizeof buf, "stopped by %s", strsignal(WSTOPSIG(st)));
-    else if (WIFCONTINUED(st)) snprintf(buf, sizeof buf, "continued");
-    else snprintf(buf, sizeof buf, "?");
+    else if (WIFSTOPPED(st))
+        snprintf(buf, sizeof buf, "stopped by %s", strsignal(WSTOPSIG(st)));
+    else if (WIFCONTINUED(st))
+        snprintf(buf, sizeof buf, "continued");
+    else
+        snprintf(buf, sizeof buf, "?");
     return buf;
 }
 
@@ -75,8 +74,7 @@ static const char *status_str(int st)
  * it: the handler runs only at the unblock. (A SIGSEGV sent by another
  * process is not tested here: qemu-aarch64 7.2 itself sometimes dies of
  * one.) */
-static void from_child(void)
-{
+static void from_child(void) {
     on(SIGTERM, h_info);
     block(SIGTERM, SIG_BLOCK);
     pid_t parent = getpid();
@@ -102,8 +100,7 @@ static void from_child(void)
 /* "Ctrl-C": SIGINT to a process group of two children, each waiting in
  * sigsuspend with SIGINT unblocked only there; each reports through the
  * pipe, and the parent then ends them with SIGTERM and SIGQUIT. */
-static void ctrl_c(void)
-{
+static void ctrl_c(void) {
     int ready[2], done[2];
     if (pipe(ready) || pipe(done)) return;
     block(SIGINT, SIG_BLOCK);
@@ -119,7 +116,8 @@ static void ctrl_c(void)
             sigset_t m;
             sigprocmask(SIG_BLOCK, NULL, &m);
             sigdelset(&m, SIGINT);
-            while (!got_sig) sigsuspend(&m);
+            while (!got_sig)
+                sigsuspend(&m);
             dfl(SIGINT);
             b = got_code == SI_USER && got_from_peer ? 'y' : 'n';
             if (write(done[1], &b, 1) != 1) _exit(3);
@@ -153,8 +151,7 @@ static void ctrl_c(void)
 
 /* Stop and continue: the parent sees each state change in waitpid and as
  * SIGCHLD (blocked, taken with sigwaitinfo, so nothing races). */
-static void stop_continue(int stopsig)
-{
+static void stop_continue(int stopsig) {
     block(SIGCHLD, SIG_BLOCK);
     int go[2];
     if (pipe(go)) return;
@@ -191,8 +188,7 @@ static void stop_continue(int stopsig)
 }
 
 /* Signals whose default action is to ignore them do nothing. */
-static void default_ignore(void)
-{
+static void default_ignore(void) {
     raise(SIGWINCH);
     raise(SIGURG);
     kill(getpid(), SIGCHLD);
@@ -201,23 +197,21 @@ static void default_ignore(void)
 
 static volatile pid_t worker_tid;
 static volatile sig_atomic_t worker_got, worker_stop;
-static void h_worker(int sig)
-{
+static void h_worker(int sig) {
     (void)sig;
     if (syscall(SYS_gettid) == worker_tid) worker_got++;
 }
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     (void)arg;
     sigset_t m;
     sigemptyset(&m);
     worker_tid = syscall(SYS_gettid);
-    while (!worker_got) sigsuspend(&m);
+    while (!worker_got)
+        sigsuspend(&m);
     return NULL;
 }
 
-static void tkill_alarm(void)
-{
+static void tkill_alarm(void) {
     on(SIGUSR1, h_info);
     expect_pid = getpid();
     syscall(SYS_tkill, syscall(SYS_gettid), SIGUSR1);
@@ -237,7 +231,8 @@ static void tkill_alarm(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_create(&th, NULL, worker, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    while (!worker_tid) sched_yield();
+    while (!worker_tid)
+        sched_yield();
     syscall(SYS_tkill, worker_tid, SIGUSR2);
     pthread_join(th, NULL);
     printf("tkill to another thread: its handler ran %d time(s)\n", (int)worker_got);
@@ -253,8 +248,7 @@ static void tkill_alarm(void)
            it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0);
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     from_child();
     ctrl_c();

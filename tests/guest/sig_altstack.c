@@ -14,16 +14,16 @@ static char alt[65536];
 static volatile int on_alt1, on_alt2, inner_flags, eperm, nested_below;
 static volatile char *first_local;
 
-static int on(char *p, char *base, size_t size) { return p >= base && p < base + size; }
+static int on(char *p, char *base, size_t size) {
+    return p >= base && p < base + size;
+}
 
-static void h2(int sig)
-{
+static void h2(int sig) {
     char local;
     on_alt2 = on(&local, alt, sizeof alt);
     nested_below = &local < first_local;
 }
-static void h1(int sig)
-{
+static void h1(int sig) {
     char local;
     first_local = &local;
     on_alt1 = on(&local, alt, sizeof alt);
@@ -37,21 +37,18 @@ static void h1(int sig)
 
 static __thread sigjmp_buf overflow_jb;
 static __thread char *thread_alt;
-static void h_segv(int sig)
-{
+static void h_segv(int sig) {
     char local;
     siglongjmp(overflow_jb, on(&local, thread_alt, 65536) ? 1 : 2);
 }
 static volatile int depth;
-static int recurse(int n)
-{
+static int recurse(int n) {
     volatile char pad[512];
     pad[0] = (char)n;
     depth++;
     return recurse(n + 1) + pad[0];
 }
-static void *overflow_thread(void *arg)
-{
+static void *overflow_thread(void *arg) {
     thread_alt = malloc(65536);
     stack_t ss = {.ss_sp = thread_alt, .ss_size = 65536};
     sigaltstack(&ss, NULL);
@@ -60,8 +57,7 @@ static void *overflow_thread(void *arg)
     return (void *)(long)r;
 }
 
-int main(void)
-{
+int main(void) {
     stack_t ss, old;
     sigaltstack(NULL, &old);
     printf("initially disabled: %d\n", old.ss_flags == SS_DISABLE);
@@ -72,7 +68,8 @@ int main(void)
     ss = (stack_t){.ss_sp = alt, .ss_size = sizeof alt};
     CHECK(sigaltstack(&ss, NULL) == 0);
     sigaltstack(NULL, &old);
-    printf("set: flags %d size ok %d sp ok %d\n", old.ss_flags, old.ss_size == sizeof alt, old.ss_sp == alt);
+    printf("set: flags %d size ok %d sp ok %d\n", old.ss_flags, old.ss_size == sizeof alt,
+           old.ss_sp == alt);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -112,7 +109,7 @@ int main(void)
     pthread_create(&th, &at, overflow_thread, NULL);
     void *r;
     pthread_join(th, &r);
-    printf("stack overflow in a thread: SIGSEGV handled on its altstack %d, depth > 100 %d\n", r == (void *)1,
-           depth > 100);
+    printf("stack overflow in a thread: SIGSEGV handled on its altstack %d, depth > 100 %d\n",
+           r == (void *)1, depth > 100);
     G_DONE();
 }

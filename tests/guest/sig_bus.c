@@ -16,8 +16,7 @@ static sigjmp_buf jb;
 static volatile int code;
 static volatile void *addr;
 
-static void h_bus(int sig, siginfo_t *si, void *uc)
-{
+static void h_bus(int sig, siginfo_t *si, void *uc) {
     (void)uc;
     code = si->si_code;
     addr = si->si_addr;
@@ -25,21 +24,21 @@ static void h_bus(int sig, siginfo_t *si, void *uc)
 }
 
 /* 1: the access faulted with SIGBUS at p, 0: it did not. */
-static int try_access(volatile char *p, int store)
-{
+static int try_access(volatile char *p, int store) {
     code = 0;
     addr = NULL;
     int r = sigsetjmp(jb, 1);
     if (r == 0) {
-        if (store) *p = 1;
-        else (void)*p;
+        if (store)
+            *p = 1;
+        else
+            (void)*p;
         return 0;
     }
     return r == SIGBUS && code == BUS_ADRERR && addr == (void *)p ? 1 : -1;
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     long pg = sysconf(_SC_PAGESIZE);
     char name[] = "sigbus-XXXXXX";
@@ -73,8 +72,7 @@ int main(void)
     char *m = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, 0);
     CHECK(ftruncate(fd, pg + 50) == 0);
     CHECK(pwrite(fd, "z", 1, pg + 10) == 1);
-    printf("after growing the file: faulted %d, byte %d\n", try_access(m + pg + 10, 0),
-           m[pg + 10]);
+    printf("after growing the file: faulted %d, byte %d\n", try_access(m + pg + 10, 0), m[pg + 10]);
     munmap(m, 2 * pg);
 
     CHECK(ftruncate(fd, 10) == 0);

@@ -17,8 +17,7 @@ static __thread sigjmp_buf jb;
 static __thread volatile int code;
 static __thread volatile void *addr;
 
-static void h_bus(int sig, siginfo_t *si, void *uc)
-{
+static void h_bus(int sig, siginfo_t *si, void *uc) {
     (void)uc;
     code = si->si_code;
     addr = si->si_addr;
@@ -27,14 +26,15 @@ static void h_bus(int sig, siginfo_t *si, void *uc)
 
 /* 1: the access faulted with SIGBUS BUS_ADRERR at p, 0: it did not, -1:
  * another fault. */
-static int try_access(volatile char *p, int store, char *val)
-{
+static int try_access(volatile char *p, int store, char *val) {
     code = 0;
     addr = NULL;
     int r = sigsetjmp(jb, 1);
     if (r == 0) {
-        if (store) *p = *val;
-        else *val = *p;
+        if (store)
+            *p = *val;
+        else
+            *val = *p;
         return 0;
     }
     return r == SIGBUS && code == BUS_ADRERR && addr == (void *)p ? 1 : -1;
@@ -45,21 +45,20 @@ static int fd;
 static char *shr, *prv;
 static pthread_barrier_t bar;
 
-static void show(const char *what)
-{
+static void show(const char *what) {
     char v = 0;
     int ls = try_access(shr + pg + 8, 0, &v);
     int lp = try_access(prv + pg + 8, 0, &v);
     char s = 's';
     int ss = try_access(shr + pg + 16, 1, &s);
     printf("%s: shared load %d, private load %d, shared store %d", what, ls, lp, ss);
-    if (!ls && !lp) printf(", bytes '%c' '%c'", shr[pg + 100] ? shr[pg + 100] : '0',
-                           prv[pg + 100] ? prv[pg + 100] : '0');
+    if (!ls && !lp)
+        printf(", bytes '%c' '%c'", shr[pg + 100] ? shr[pg + 100] : '0',
+               prv[pg + 100] ? prv[pg + 100] : '0');
     printf("\n");
 }
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     (void)arg;
     show("at 100 bytes");
     pthread_barrier_wait(&bar); /* main: ftruncate to 2 pages */
@@ -74,8 +73,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pg = sysconf(_SC_PAGESIZE);
     char name[] = "sigbust-XXXXXX";

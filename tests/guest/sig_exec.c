@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void on_term(int sig) { (void)sig; }
+static void on_term(int sig) {
+    (void)sig;
+}
 
 static const char *disp(int sig) {
     struct sigaction sa;

@@ -10,24 +10,23 @@
 
 static volatile int depth, max_depth, runs, order[8], norder;
 
-static void h_reraise(int sig)
-{
+static void h_reraise(int sig) {
     runs++;
     depth++;
     if (depth > max_depth) max_depth = depth;
     if (runs < 3) raise(sig);
     depth--;
 }
-static void h_log(int sig)
-{
+static void h_log(int sig) {
     if (norder < 8) order[norder++] = sig;
     if (sig == SIGUSR1) raise(SIGUSR2); /* held off by sa_mask */
     if (norder < 8) order[norder++] = -sig;
 }
-static void h_count(int sig) { runs++; }
+static void h_count(int sig) {
+    runs++;
+}
 
-static void set(int sig, void (*fn)(int), int flags, int masked)
-{
+static void set(int sig, void (*fn)(int), int flags, int masked) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = fn;
@@ -37,8 +36,7 @@ static void set(int sig, void (*fn)(int), int flags, int masked)
     CHECK(sigaction(sig, &sa, NULL) == 0);
 }
 
-int main(void)
-{
+int main(void) {
     set(SIGUSR1, h_reraise, 0, 0);
     raise(SIGUSR1);
     printf("default: %d runs, max nesting %d\n", runs, max_depth);
@@ -51,7 +49,8 @@ int main(void)
     set(SIGUSR2, h_log, 0, 0);
     raise(SIGUSR1);
     printf("sa_mask order:");
-    for (int i = 0; i < norder; i++) printf(" %s%s", order[i] < 0 ? "end-" : "", abs(order[i]) == SIGUSR1 ? "USR1" : "USR2");
+    for (int i = 0; i < norder; i++)
+        printf(" %s%s", order[i] < 0 ? "end-" : "", abs(order[i]) == SIGUSR1 ? "USR1" : "USR2");
     printf("\n");
 
     runs = 0;

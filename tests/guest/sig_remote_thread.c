@@ -48,20 +48,22 @@ static volatile long result;
 static volatile int result_errno, rem_ok;
 
 static volatile int hits2;
-static void h_count(int sig) { hits++; }
-static void h_count2(int sig) { hits2++; }
+static void h_count(int sig) {
+    hits++;
+}
+static void h_count2(int sig) {
+    hits2++;
+}
 
 static volatile int rt_count, rt_values[4], rt_on_worker;
 static volatile long worker_tid;
-static void h_rt(int sig, siginfo_t *si, void *uc)
-{
+static void h_rt(int sig, siginfo_t *si, void *uc) {
     if (rt_count < 4) rt_values[rt_count] = si->si_value.sival_int;
     rt_on_worker += syscall(SYS_gettid) == worker_tid;
     rt_count++;
 }
 
-static void reinstall(int sig)
-{
+static void reinstall(int sig) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = reinstall;
@@ -70,8 +72,7 @@ static void reinstall(int sig)
     hits2++;
 }
 
-static void handler(int flags)
-{
+static void handler(int flags) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = h_count;
@@ -79,8 +80,7 @@ static void handler(int flags)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     worker_tid = syscall(SYS_gettid);
     sigset_t rt;
     sigemptyset(&rt);
@@ -121,7 +121,8 @@ static void *worker(void *arg)
             errno = result_errno;
         } else if (op == OP_UNBLOCK) {
             pthread_sigmask(SIG_UNBLOCK, &rt, NULL);
-            while (rt_count < 2) usleep(1000);
+            while (rt_count < 2)
+                usleep(1000);
             pthread_sigmask(SIG_BLOCK, &rt, NULL);
         } else if (op == OP_SIGWAIT) {
             siginfo_t si;
@@ -139,18 +140,17 @@ static void *worker(void *arg)
 
 static pthread_t th;
 
-static void start(char op)
-{
+static void start(char op) {
     done = 0;
     started = 0;
     CHECK(write(cmd[1], &op, 1) == 1);
-    while (started != op) usleep(1000);
+    while (started != op)
+        usleep(1000);
 }
 
 /* Sends SIGUSR1 until the call is over (at most ~5 s); a byte then
  * unblocks a read that was never interrupted. */
-static void signal_until_done(void)
-{
+static void signal_until_done(void) {
     for (int i = 0; i < 1000 && !__atomic_load_n(&done, __ATOMIC_ACQUIRE); i++) {
         usleep(5000);
         pthread_kill(th, SIGUSR1);
@@ -159,11 +159,11 @@ static void signal_until_done(void)
         char c = 'L';
         write(data[1], &c, 1);
     }
-    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        usleep(1000);
 }
 
-int main(void)
-{
+int main(void) {
     CHECK(pipe(data) == 0);
     CHECK(pipe(cmd) == 0);
     handler(SA_RESTART);
@@ -187,12 +187,14 @@ int main(void)
         usleep(5000);
         pthread_kill(th, SIGUSR1);
         int i;
-        for (i = 0; i < 3000 && hits < k; i++) usleep(1000);
+        for (i = 0; i < 3000 && hits < k; i++)
+            usleep(1000);
         ran = hits >= k;
     }
     char t = 'T';
     CHECK(write(data[1], &t, 1) == 1);
-    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        usleep(1000);
     printf("read, SA_RESTART: handler ran 3 times while it waited %d; read returned '%c'\n", ran,
            result > 0 ? (char)result : '?');
 
@@ -242,14 +244,16 @@ int main(void)
     sigaction(SIGUSR2, &sa, NULL);
     hits2 = 0;
     pthread_kill(th, SIGUSR2);
-    while (!hits2) usleep(1000);
+    while (!hits2)
+        usleep(1000);
     CHECK(sigaction(SIGUSR2, NULL, &now) == 0);
     printf("SA_RESETHAND: handler ran %d, then SIG_DFL here %d\n", hits2,
            now.sa_handler == SIG_DFL);
     reinstall(SIGUSR2);
     hits2 = 0;
     pthread_kill(th, SIGUSR2);
-    while (!hits2) usleep(1000);
+    while (!hits2)
+        usleep(1000);
     CHECK(sigaction(SIGUSR2, NULL, &now) == 0);
     printf("SA_RESETHAND, reinstalled by the handler: handler ran %d, still installed %d\n", hits2,
            now.sa_handler == reinstall);
@@ -261,13 +265,15 @@ int main(void)
     v.sival_int = 8;
     CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
     start(OP_UNBLOCK);
-    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        usleep(1000);
     printf("held SIGRTMIN: %d taken by the worker %d, values %d %d\n", rt_count, rt_on_worker,
            rt_values[0], rt_values[1]);
     v.sival_int = 9;
     CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
     start(OP_SIGWAIT);
-    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) usleep(1000);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        usleep(1000);
     printf("sigtimedwait in the worker: value %ld\n", result);
 
     char q = OP_QUIT;

@@ -17,11 +17,16 @@
 
 static int pfd[2];
 static volatile int hits;
-static void h_write(int sig) { hits++; char c = 'x'; write(pfd[1], &c, 1); }
-static void h_count(int sig) { hits++; }
+static void h_write(int sig) {
+    hits++;
+    char c = 'x';
+    write(pfd[1], &c, 1);
+}
+static void h_count(int sig) {
+    hits++;
+}
 
-static void handler(int sig, void (*fn)(int), int flags)
-{
+static void handler(int sig, void (*fn)(int), int flags) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = fn;
@@ -29,15 +34,13 @@ static void handler(int sig, void (*fn)(int), int flags)
     sigaction(sig, &sa, NULL);
 }
 
-static void arm_timer(int ms)
-{
+static void arm_timer(int ms) {
     struct itimerval it = {{0, 0}, {0, ms * 1000}};
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static volatile int reader_ready, reader_tid;
-static void *reader(void *arg)
-{
+static void *reader(void *arg) {
     char c = 0;
     reader_tid = (int)syscall(SYS_gettid);
     reader_ready = 1;
@@ -50,8 +53,7 @@ static void *reader(void *arg)
 /* Waits (at most ~5 s) until thread tid sleeps in the kernel: a fixed
  * delay is not enough on a loaded machine, and a signal that arrives
  * before the read blocks would not interrupt it. */
-static void wait_sleeping(int tid)
-{
+static void wait_sleeping(int tid) {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
     for (int i = 0; i < 5000; i++) {
@@ -65,19 +67,20 @@ static void wait_sleeping(int tid)
     }
 }
 
-static long thread_read(int flags)
-{
+static long thread_read(int flags) {
     handler(SIGUSR1, h_count, flags);
     reader_ready = 0;
     pthread_t th;
     pthread_create(&th, NULL, reader, NULL);
-    while (!reader_ready) usleep(1000);
+    while (!reader_ready)
+        usleep(1000);
     wait_sleeping(reader_tid);
     usleep(2000);
     int before = hits;
     pthread_kill(th, SIGUSR1);
     /* the byte below must come after the handler, or it would satisfy the read */
-    for (int i = 0; i < 2000 && hits == before; i++) usleep(1000);
+    for (int i = 0; i < 2000 && hits == before; i++)
+        usleep(1000);
     usleep(2000);
     char c = 'T';
     write(pfd[1], &c, 1); /* only read by a restarted read */
@@ -98,34 +101,31 @@ static long thread_read(int flags)
 static volatile int main_tid, main_blocking;
 static pthread_t kick_th;
 
-static void *kicker(void *arg)
-{
+static void *kicker(void *arg) {
     (void)arg;
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, SIGALRM);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
-    while (!main_blocking) usleep(1000);
+    while (!main_blocking)
+        usleep(1000);
     wait_sleeping(main_tid);
     arm_timer(10);
     return NULL;
 }
 
 /* Call right before the blocking call; kick_done() right after it. */
-static void kick_when_blocked(void)
-{
+static void kick_when_blocked(void) {
     main_blocking = 0;
     pthread_create(&kick_th, NULL, kicker, NULL);
     main_blocking = 1;
 }
 
-static void kick_done(void)
-{
+static void kick_done(void) {
     pthread_join(kick_th, NULL);
 }
 
-int main(void)
-{
+int main(void) {
     CHECK(pipe(pfd) == 0);
     main_tid = (int)syscall(SYS_gettid);
     char c = 0;
@@ -184,8 +184,12 @@ int main(void)
     printf("pause: %d EINTR %d handler ran %d\n", r, errno == EINTR, hits);
 
     long tr = thread_read(SA_RESTART);
-    printf("thread read, SA_RESTART: %s\n", tr == 'T' ? "restarted, got 'T'" : tr == -1 ? "EINTR" : "error");
+    printf("thread read, SA_RESTART: %s\n", tr == 'T'  ? "restarted, got 'T'"
+                                            : tr == -1 ? "EINTR"
+                                                       : "error");
     tr = thread_read(0);
-    printf("thread read, no SA_RESTART: %s\n", tr == 'T' ? "restarted, got 'T'" : tr == -1 ? "EINTR" : "error");
+    printf("thread read, no SA_RESTART: %s\n", tr == 'T'  ? "restarted, got 'T'"
+                                               : tr == -1 ? "EINTR"
+                                                          : "error");
     G_DONE();
 }

@@ -9,8 +9,7 @@
 #include <unistd.h>
 
 static volatile int seq[32], vals[32], n;
-static void h(int sig, siginfo_t *si, void *uc)
-{
+static void h(int sig, siginfo_t *si, void *uc) {
     if (n < 32) {
         seq[n] = sig;
         vals[n] = si->si_code == SI_QUEUE ? si->si_value.sival_int : -1;
@@ -18,25 +17,28 @@ static void h(int sig, siginfo_t *si, void *uc)
     }
 }
 
-int main(void)
-{
+int main(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = h;
     sa.sa_flags = SA_SIGINFO;
     /* the handler blocks every RT signal, so they run one after another */
     sigemptyset(&sa.sa_mask);
-    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++) sigaddset(&sa.sa_mask, s);
+    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++)
+        sigaddset(&sa.sa_mask, s);
     sigaddset(&sa.sa_mask, SIGUSR1);
-    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++) sigaction(s, &sa, NULL);
+    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++)
+        sigaction(s, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
 
     sigset_t all, old;
     sigemptyset(&all);
-    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++) sigaddset(&all, s);
+    for (int s = SIGRTMIN; s <= SIGRTMIN + 4; s++)
+        sigaddset(&all, s);
     sigaddset(&all, SIGUSR1);
     sigprocmask(SIG_BLOCK, &all, &old);
-    for (int i = 0; i < 3; i++) sigqueue(getpid(), SIGRTMIN + 3, (union sigval){.sival_int = 30 + i});
+    for (int i = 0; i < 3; i++)
+        sigqueue(getpid(), SIGRTMIN + 3, (union sigval){.sival_int = 30 + i});
     sigqueue(getpid(), SIGRTMIN + 1, (union sigval){.sival_int = 10});
     raise(SIGUSR1);
     raise(SIGUSR1);
@@ -44,8 +46,10 @@ int main(void)
     sigprocmask(SIG_SETMASK, &old, NULL);
     printf("delivered %d:", n);
     for (int i = 0; i < n; i++) {
-        if (seq[i] == SIGUSR1) printf(" USR1");
-        else printf(" RTMIN+%d(%d)", seq[i] - SIGRTMIN, vals[i]);
+        if (seq[i] == SIGUSR1)
+            printf(" USR1");
+        else
+            printf(" RTMIN+%d(%d)", seq[i] - SIGRTMIN, vals[i]);
     }
     printf("\n");
 
@@ -57,8 +61,8 @@ int main(void)
     printf("sigtimedwait with nothing pending: %d EAGAIN %d\n", r, errno == EAGAIN);
     sigqueue(getpid(), SIGRTMIN + 2, (union sigval){.sival_int = 99});
     r = sigtimedwait(&all, &si, &ts);
-    printf("sigtimedwait: RTMIN+%d value %d SI_QUEUE %d pid ok %d\n", r - SIGRTMIN, si.si_value.sival_int,
-           si.si_code == SI_QUEUE, si.si_pid == getpid());
+    printf("sigtimedwait: RTMIN+%d value %d SI_QUEUE %d pid ok %d\n", r - SIGRTMIN,
+           si.si_value.sival_int, si.si_code == SI_QUEUE, si.si_pid == getpid());
     sigprocmask(SIG_SETMASK, &old, NULL);
 
     G_DONE();

@@ -4,10 +4,11 @@
 #include "guest.h"
 #include <signal.h>
 
-static void h(int sig) { printf("handler must not run\n"); }
+static void h(int sig) {
+    printf("handler must not run\n");
+}
 
-int main(void)
-{
+int main(void) {
     signal(SIGSEGV, h);
     sigset_t s;
     sigemptyset(&s);

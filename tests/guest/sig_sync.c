@@ -16,22 +16,19 @@ static volatile void *addr;
 static char *ro_page;
 static volatile int fixups;
 
-static void h_jump(int sig, siginfo_t *si, void *ucv)
-{
+static void h_jump(int sig, siginfo_t *si, void *ucv) {
     ucontext_t *uc = ucv;
     code = si->si_code;
     addr = si->si_addr;
     fault_ok = uc->uc_mcontext.fault_address == (unsigned long)si->si_addr;
     siglongjmp(jb, sig);
 }
-static void h_fix(int sig, siginfo_t *si, void *ucv)
-{
+static void h_fix(int sig, siginfo_t *si, void *ucv) {
     fixups++;
     mprotect(ro_page, 4096, PROT_READ | PROT_WRITE);
 }
 static volatile int trap_code, trap_at_pc, trap_runs;
-static void h_skip(int sig, siginfo_t *si, void *ucv)
-{
+static void h_skip(int sig, siginfo_t *si, void *ucv) {
     ucontext_t *uc = ucv;
     trap_runs++;
     trap_code = si->si_code;
@@ -39,8 +36,7 @@ static void h_skip(int sig, siginfo_t *si, void *ucv)
     uc->uc_mcontext.pc += 4;
 }
 
-static void on(int sig, void (*fn)(int, siginfo_t *, void *))
-{
+static void on(int sig, void (*fn)(int, siginfo_t *, void *)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fn;
@@ -48,18 +44,20 @@ static void on(int sig, void (*fn)(int, siginfo_t *, void *))
     sigaction(sig, &sa, NULL);
 }
 
-int main(void)
-{
+int main(void) {
     on(SIGSEGV, h_jump);
     int caught = 0;
     for (int i = 0; i < 200; i++) {
         volatile int *p = (volatile int *)(uintptr_t)(16 + i * 8);
-        if (sigsetjmp(jb, 1) == 0) *p = i;
-        else caught += addr == (void *)p && code == SEGV_MAPERR && fault_ok;
+        if (sigsetjmp(jb, 1) == 0)
+            *p = i;
+        else
+            caught += addr == (void *)p && code == SEGV_MAPERR && fault_ok;
     }
     sigset_t m;
     sigprocmask(SIG_BLOCK, NULL, &m);
-    printf("200 null-page stores caught with the right si_addr/SEGV_MAPERR/fault_address: %d, SIGSEGV blocked after %d\n",
+    printf("200 null-page stores caught with the right si_addr/SEGV_MAPERR/fault_address: %d, "
+           "SIGSEGV blocked after %d\n",
            caught, sigismember(&m, SIGSEGV));
 
     ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -81,8 +79,8 @@ int main(void)
     on(SIGTRAP, h_skip);
     __asm__ volatile(".inst 0x00000000" ::: "memory");
     /* Linux says ILL_ILLOPC, qemu 7.2 ILL_ILLOPN. */
-    printf("udf: SIGILL ILL_ILLOPC/ILLOPN %d at pc %d\n", trap_code == ILL_ILLOPC || trap_code == ILL_ILLOPN,
-           trap_at_pc);
+    printf("udf: SIGILL ILL_ILLOPC/ILLOPN %d at pc %d\n",
+           trap_code == ILL_ILLOPC || trap_code == ILL_ILLOPN, trap_at_pc);
     __asm__ volatile(".inst 0xd4200000 | (0x3e8 << 5)" ::: "memory"); /* brk #1000 */
     printf("brk: SIGTRAP TRAP_BRKPT %d at pc %d\n", trap_code == TRAP_BRKPT, trap_at_pc);
     printf("handler runs %d\n", trap_runs);

@@ -13,13 +13,13 @@
 #include <signal.h>
 #include <ucontext.h>
 
-static volatile int entry_ok, uc_gap, saw_x9, saw_x10, saw_v5, saw_flags, mask_had_usr2, mask_has_ill;
+static volatile int entry_ok, uc_gap, saw_x9, saw_x10, saw_v5, saw_flags, mask_had_usr2,
+    mask_has_ill;
 static volatile int frames_ok, fpsimd_found;
 static void *bt[64];
 static volatile int nbt;
 
-static struct fpsimd_context *find_fpsimd(mcontext_t *mc)
-{
+static struct fpsimd_context *find_fpsimd(mcontext_t *mc) {
     struct _aarch64_ctx *h = (struct _aarch64_ctx *)mc->__reserved;
     while (h->magic) {
         if (h->magic == FPSIMD_MAGIC) return (struct fpsimd_context *)h;
@@ -28,8 +28,7 @@ static struct fpsimd_context *find_fpsimd(mcontext_t *mc)
     return NULL;
 }
 
-static void h_ill(int sig, siginfo_t *si, void *ucv)
-{
+static void h_ill(int sig, siginfo_t *si, void *ucv) {
     ucontext_t *uc = ucv;
     mcontext_t *mc = &uc->uc_mcontext;
     char local;
@@ -54,17 +53,16 @@ static void h_ill(int sig, siginfo_t *si, void *ucv)
     mc->regs[9] = 0xabcd;
     mc->regs[0] = 77;
     mc->pstate = (mc->pstate & ~0xf0000000ull) | 0x90000000ull; /* N and V */
-    mc->pc += 4;                                                 /* skip the udf */
+    mc->pc += 4;                                                /* skip the udf */
 }
 
-__attribute__((noinline)) static void run_test(uint64_t *x9, uint64_t *x0, uint64_t *nzcv, uint64_t *v5lo,
-                                               uint64_t *v5hi)
-{
+__attribute__((noinline)) static void run_test(uint64_t *x9, uint64_t *x0, uint64_t *nzcv,
+                                               uint64_t *v5lo, uint64_t *v5hi) {
     __asm__ volatile("mov x9, #0x1234\n"
                      "mov x10, #0x5678\n"
                      "fmov d5, #1.0\n"
                      "mov x0, #5\n"
-                     "cmp x9, x9\n" /* Z and C set */
+                     "cmp x9, x9\n"       /* Z and C set */
                      ".inst 0x00000000\n" /* udf #0 */
                      "mov %0, x9\n"
                      "mov %1, x0\n"
@@ -76,8 +74,7 @@ __attribute__((noinline)) static void run_test(uint64_t *x9, uint64_t *x0, uint6
                      : "x0", "x9", "x10", "v5", "cc", "memory");
 }
 
-int main(void)
-{
+int main(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = h_ill;
@@ -90,11 +87,13 @@ int main(void)
 
     uint64_t x9, x0, nzcv, v5lo, v5hi;
     run_test(&x9, &x0, &nzcv, &v5lo, &v5hi);
-    printf("handler entry: signo/si_addr/aligned sp %d, ucontext - siginfo = %d, frame above handler %d\n",
+    printf("handler entry: signo/si_addr/aligned sp %d, ucontext - siginfo = %d, frame above "
+           "handler %d\n",
            entry_ok, uc_gap, frames_ok);
     printf("handler saw x9 %d x10 %d v5 %d NZCV %x, fpsimd record %d\n", saw_x9, saw_x10, saw_v5,
            saw_flags, fpsimd_found);
-    printf("uc_sigmask has SIGUSR2 %d, SIGILL blocked in handler %d\n", mask_had_usr2, mask_has_ill);
+    printf("uc_sigmask has SIGUSR2 %d, SIGILL blocked in handler %d\n", mask_had_usr2,
+           mask_has_ill);
     printf("after sigreturn: x9 %#llx x0 %llu NZCV %llx v5 %#llx:%#llx\n", (unsigned long long)x9,
            (unsigned long long)x0, (unsigned long long)(nzcv >> 28), (unsigned long long)v5hi,
            (unsigned long long)v5lo);
@@ -102,9 +101,11 @@ int main(void)
     fesetround(FE_TONEAREST);
     int in_main = 0;
     for (int i = 0; i < nbt; i++)
-        if ((char *)bt[i] >= (char *)run_test && (char *)bt[i] < (char *)run_test + 256) in_main = 1;
+        if ((char *)bt[i] >= (char *)run_test && (char *)bt[i] < (char *)run_test + 256)
+            in_main = 1;
     printf("backtrace from the handler reaches the interrupted function: %d\n", in_main);
     sigprocmask(SIG_BLOCK, NULL, &set);
-    printf("mask after sigreturn: SIGUSR2 %d SIGILL %d\n", sigismember(&set, SIGUSR2), sigismember(&set, SIGILL));
+    printf("mask after sigreturn: SIGUSR2 %d SIGILL %d\n", sigismember(&set, SIGUSR2),
+           sigismember(&set, SIGILL));
     G_DONE();
 }

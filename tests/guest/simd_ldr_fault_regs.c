@@ -20,8 +20,7 @@ static volatile uint64_t v2lo, v2hi, v3lo;
 static volatile uintptr_t addr;
 static volatile int found;
 
-static struct fpsimd_context *find_fpsimd(mcontext_t *mc)
-{
+static struct fpsimd_context *find_fpsimd(mcontext_t *mc) {
     struct _aarch64_ctx *h = (struct _aarch64_ctx *)mc->__reserved;
     while (h->magic) {
         if (h->magic == FPSIMD_MAGIC) return (struct fpsimd_context *)h;
@@ -30,8 +29,7 @@ static struct fpsimd_context *find_fpsimd(mcontext_t *mc)
     return NULL;
 }
 
-static void handler(int sig, siginfo_t *si, void *ucv)
-{
+static void handler(int sig, siginfo_t *si, void *ucv) {
     (void)sig;
     ucontext_t *uc = ucv;
     struct fpsimd_context *fp = find_fpsimd(&uc->uc_mcontext);
@@ -64,14 +62,13 @@ static void handler(int sig, siginfo_t *si, void *ucv)
                                "v24", "v25", "v26", "v27", "memory");                              \
             printf("%-24s no fault\n", name);                                                      \
         } else {                                                                                   \
-            printf("%-24s fault at +%ld, fpsimd %d, v2 %016llx%016llx v3 %016llx\n", name,        \
+            printf("%-24s fault at +%ld, fpsimd %d, v2 %016llx%016llx v3 %016llx\n", name,         \
                    (long)(addr - (uintptr_t)bad), found, (unsigned long long)v2hi,                 \
                    (unsigned long long)v2lo, (unsigned long long)v3lo);                            \
         }                                                                                          \
     } while (0)
 
-int main(void)
-{
+int main(void) {
     struct sigaction sa = {0};
     sa.sa_sigaction = handler;
     sa.sa_flags = SA_SIGINFO;

@@ -10,28 +10,27 @@
 
 static int steps = 30, times;
 
-static double now(void)
-{
+static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void *sleeper(void *arg)
-{
+static void *sleeper(void *arg) {
     struct timespec ts = {0, 100 * 1000 * 1000};
     double t0 = now();
-    for (int i = 0; i < steps; i++) nanosleep(&ts, NULL);
+    for (int i = 0; i < steps; i++)
+        nanosleep(&ts, NULL);
     if (times) fprintf(stderr, "thread %ld: %.2f s\n", (long)arg, now() - t0);
     return arg;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc > 1) steps = atoi(argv[1]);
     times = argc > 2;
     pthread_t t[2];
-    for (long i = 0; i < 2; i++) pthread_create(&t[i], NULL, sleeper, (void *)i);
+    for (long i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, sleeper, (void *)i);
     long sum = 0;
     for (int i = 0; i < 2; i++) {
         void *r;

@@ -7,24 +7,44 @@
 #define BUF 352
 static unsigned char src_[BUF + 64], dst_[BUF + 64], ref_[BUF + 64];
 
-static void fill(unsigned char *p, size_t n, uint64_t *s)
-{
-    for (size_t i = 0; i < n; i++) { p[i] = (unsigned char)(g_rand(s) % 250 + 1); }
+static void fill(unsigned char *p, size_t n, uint64_t *s) {
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (unsigned char)(g_rand(s) % 250 + 1);
+    }
 }
-static size_t n_strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
-static int n_memcmp(const unsigned char *a, const unsigned char *b, size_t n)
-{ for (size_t i = 0; i < n; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1; return 0; }
-static int n_strcmp(const unsigned char *a, const unsigned char *b)
-{ for (;; a++, b++) { if (*a != *b) return *a < *b ? -1 : 1; if (!*a) return 0; } }
-static int n_strncmp(const unsigned char *a, const unsigned char *b, size_t n)
-{ for (size_t i = 0; i < n; i++) { if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1; if (!a[i]) return 0; } return 0; }
-static int sgn(int x) { return (x > 0) - (x < 0); }
+static size_t n_strlen(const char *s) {
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+static int n_memcmp(const unsigned char *a, const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+static int n_strcmp(const unsigned char *a, const unsigned char *b) {
+    for (;; a++, b++) {
+        if (*a != *b) return *a < *b ? -1 : 1;
+        if (!*a) return 0;
+    }
+}
+static int n_strncmp(const unsigned char *a, const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+        if (!a[i]) return 0;
+    }
+    return 0;
+}
+static int sgn(int x) {
+    return (x > 0) - (x < 0);
+}
 
-int main(void)
-{
+int main(void) {
     uint64_t seed = 1234, hc = 0, hs = 0, hm = 0, hx = 0;
     long checks = 0;
-    size_t lens[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 95, 127, 128, 129, 200, 255, 256, 257, 300};
+    size_t lens[] = {0,  1,  2,  3,  4,  5,  7,   8,   9,   15,  16,  17,  31,  32,
+                     33, 47, 63, 64, 65, 95, 127, 128, 129, 200, 255, 256, 257, 300};
     for (int sa = 0; sa < 16; sa++)
         for (int da = 0; da < 16; da += (sa == da ? 1 : 3)) /* all alignments, pairs sampled */
             for (unsigned li = 0; li < sizeof lens / sizeof lens[0]; li++) {
@@ -35,8 +55,10 @@ int main(void)
                 memcpy(ref_, dst_, sizeof dst_);
                 /* memcpy */
                 memcpy(d, s, n);
-                for (size_t i = 0; i < n; i++) ref_[da + i] = s[i];
-                CHECK(n_memcmp(dst_, ref_, sizeof dst_) == 0); checks++;
+                for (size_t i = 0; i < n; i++)
+                    ref_[da + i] = s[i];
+                CHECK(n_memcmp(dst_, ref_, sizeof dst_) == 0);
+                checks++;
                 hc = g_fnv(hc, dst_, sizeof dst_);
                 /* memcmp / strncmp: equal, then differing at a random position */
                 CHECK(memcmp(d, s, n) == 0);
@@ -49,9 +71,11 @@ int main(void)
                 /* memset */
                 int byte = (int)(g_rand(&seed) & 0xff);
                 memset(d, byte, n);
-                for (size_t i = 0; i < n; i++) ref_[da + i] = (unsigned char)byte;
+                for (size_t i = 0; i < n; i++)
+                    ref_[da + i] = (unsigned char)byte;
                 if (n) d[n - 1] ^= 0x80, ref_[da + n - 1] ^= 0x80;
-                memcpy(ref_, dst_, da); memcpy(ref_ + da + n, dst_ + da + n, sizeof dst_ - da - n);
+                memcpy(ref_, dst_, da);
+                memcpy(ref_ + da + n, dst_ + da + n, sizeof dst_ - da - n);
                 CHECK(n_memcmp(dst_, ref_, sizeof dst_) == 0);
                 hm = g_fnv(hm, dst_, sizeof dst_);
                 /* strings: NUL-terminate source at n */
@@ -64,8 +88,12 @@ int main(void)
                 if (n) {
                     unsigned char ch = s[g_rand(&seed) % n];
                     char *p1 = strchr((char *)s, ch), *p2 = strrchr((char *)s, ch);
-                    size_t first = 0; while (s[first] != ch) first++;
-                    size_t last = n - 1; while (s[last] != ch) last--;
+                    size_t first = 0;
+                    while (s[first] != ch)
+                        first++;
+                    size_t last = n - 1;
+                    while (s[last] != ch)
+                        last--;
                     CHECK(p1 == (char *)s + first && p2 == (char *)s + last);
                     CHECK(memchr(s, ch, n) == s + first);
                     CHECK(memrchr(s, ch, n) == s + last);
@@ -77,7 +105,8 @@ int main(void)
                     CHECK(sgn(strcmp((char *)d, (char *)s)) == n_strcmp(d, s));
                     size_t m = g_rand(&seed) % (n + 2);
                     CHECK(sgn(strncmp((char *)d, (char *)s, m)) == n_strncmp(d, s, m));
-                    hs = g_fnv64(hs, sgn(strcmp((char *)s, (char *)d)) + 3 * sgn(strncmp((char *)s, (char *)d, m)));
+                    hs = g_fnv64(hs, sgn(strcmp((char *)s, (char *)d)) +
+                                         3 * sgn(strncmp((char *)s, (char *)d, m)));
                 }
                 CHECK(memchr(s, 0xff + 0 * n, n) == memchr(s, 0xff, n));
                 checks += 12;
@@ -98,13 +127,20 @@ int main(void)
             checks++;
         }
     char str[64] = "hello, world";
-    printf("strlen %zu strstr %s strspn %zu strcspn %zu strpbrk %s\n", n_strlen(str), strstr(str, "wor"),
-           strspn(str, "lohe"), strcspn(str, ",w"), strpbrk(str, "wr"));
-    strcat(str, "!!"); const char *volatile abc = "abcdef"; strncat(str, abc, 3);
+    printf("strlen %zu strstr %s strspn %zu strcspn %zu strpbrk %s\n", n_strlen(str),
+           strstr(str, "wor"), strspn(str, "lohe"), strcspn(str, ",w"), strpbrk(str, "wr"));
+    strcat(str, "!!");
+    const char *volatile abc = "abcdef";
+    strncat(str, abc, 3);
     printf("%s %d\n", str, (int)strlen(str));
-    char *dup = strdup(str); char *save, *tok; int nt = 0;
-    for (tok = strtok_r(dup, " ,!", &save); tok; tok = strtok_r(NULL, " ,!", &save)) printf("tok[%d]=%s\n", nt++, tok);
+    char *dup = strdup(str);
+    char *save, *tok;
+    int nt = 0;
+    for (tok = strtok_r(dup, " ,!", &save); tok; tok = strtok_r(NULL, " ,!", &save))
+        printf("tok[%d]=%s\n", nt++, tok);
     free(dup);
-    printf("checks %ld memcpy %016" PRIx64 " memset %016" PRIx64 " str %016" PRIx64 " cmp/move %016" PRIx64 "\n", checks, hc, hm, hs, hx);
+    printf("checks %ld memcpy %016" PRIx64 " memset %016" PRIx64 " str %016" PRIx64
+           " cmp/move %016" PRIx64 "\n",
+           checks, hc, hm, hs, hx);
     G_DONE();
 }

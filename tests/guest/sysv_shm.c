@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 static sigjmp_buf jb;
-static void on_segv(int sig) { siglongjmp(jb, sig); }
+static void on_segv(int sig) {
+    siglongjmp(jb, sig);
+}
 
 static int mapped(void *p) { /* msync says ENOMEM for an unmapped page */
     return msync((void *)((unsigned long)p & ~4095ul), 4096, MS_ASYNC) == 0;
@@ -37,7 +39,8 @@ int main(void) {
            ds.shm_perm.uid == getuid() && ds.shm_perm.cuid == getuid());
 
     char *a = shmat(id, NULL, 0);
-    printf("shmat anywhere: ok %d aligned %d\n", a != (void *)-1, ((unsigned long)a & (pg - 1)) == 0);
+    printf("shmat anywhere: ok %d aligned %d\n", a != (void *)-1,
+           ((unsigned long)a & (pg - 1)) == 0);
     strcpy(a, "hello");
     strcpy(a + 3 * pg + 50, "tail");
     char *b = shmat(id, NULL, SHM_RDONLY);
@@ -71,7 +74,8 @@ int main(void) {
     errno = 0;
     r = shmat(id, area + 4 * pg, 0);
     printf("over an attach without SHM_REMAP: EINVAL %d\n", r == (void *)-1 && errno == EINVAL);
-    char *e = mmap(area + 12 * pg, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    char *e = mmap(area + 12 * pg, pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     e[0] = 'm';
     char *f = shmat(id, area + 12 * pg, SHM_REMAP);
     printf("SHM_REMAP over a mapping: exact %d content %s\n", f == area + 12 * pg, f);
@@ -100,7 +104,8 @@ int main(void) {
     errno = 0;
     ok = shmdt(area + 14 * pg) == -1 && errno == EINVAL;
     printf("shmdt of a non-attach: EINVAL %d\n", ok);
-    void *again = mmap(c, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void *again = mmap(c, pg, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     printf("range free again: %d\n", again == c);
 
     ds.shm_perm.mode = 0640;

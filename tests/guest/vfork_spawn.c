@@ -49,8 +49,8 @@ static int role(char **argv) {
         sigprocmask(SIG_SETMASK, NULL, &m);
         struct sigaction sa;
         sigaction(SIGUSR2, NULL, &sa);
-        printf("own group %d, USR1 blocked %d, TERM blocked %d, USR2 %s\n",
-               getpgrp() == getpid(), sigismember(&m, SIGUSR1), sigismember(&m, SIGTERM),
+        printf("own group %d, USR1 blocked %d, TERM blocked %d, USR2 %s\n", getpgrp() == getpid(),
+               sigismember(&m, SIGUSR1), sigismember(&m, SIGTERM),
                sa.sa_handler == SIG_DFL ? "default" : "not default");
         return 0;
     }

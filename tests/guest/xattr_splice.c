@@ -41,7 +41,8 @@ static void xattrs(void) {
         beta += !strcmp(p, "user.beta");
     }
     printf("listxattr: size %zd alpha %d beta %d\n", n, alpha, beta);
-    printf("listxattr probe == flistxattr probe: %d\n", listxattr("xa_file", NULL, 0) == flistxattr(fd, NULL, 0));
+    printf("listxattr probe == flistxattr probe: %d\n",
+           listxattr("xa_file", NULL, 0) == flistxattr(fd, NULL, 0));
     printf("llistxattr on link works: %d\n", llistxattr("xa_link", buf, sizeof buf) >= 0);
     printf("removexattr: %d\n", removexattr("xa_file", "user.alpha"));
     printf("fremovexattr: %d\n", fremovexattr(fd, "user.beta"));
@@ -54,9 +55,11 @@ static void xattrs(void) {
     memcpy(longname, "user.", 5);
     longname[299] = 0;
     errno = 0;
-    printf("name too long: %d ERANGE %d\n", setxattr("xa_file", longname, "x", 1, 0), errno == ERANGE);
+    printf("name too long: %d ERANGE %d\n", setxattr("xa_file", longname, "x", 1, 0),
+           errno == ERANGE);
     errno = 0;
-    printf("missing file: %d ENOENT %d\n", setxattr("xa_none", "user.a", "x", 1, 0), errno == ENOENT);
+    printf("missing file: %d ENOENT %d\n", setxattr("xa_none", "user.a", "x", 1, 0),
+           errno == ENOENT);
     void *volatile bad = (void *)8;
     errno = 0;
     printf("bad value pointer: %d EFAULT %d\n", setxattr("xa_file", "user.a", bad, 4, 0),
@@ -103,7 +106,8 @@ static void splices(void) {
     int p1[2], p2[2];
     CHECK(pipe(p1) == 0 && pipe(p2) == 0);
     loff_t off = 4;
-    printf("splice file->pipe: %zd off now %lld\n", splice(fd, &off, p1[1], NULL, 8, 0), (long long)off);
+    printf("splice file->pipe: %zd off now %lld\n", splice(fd, &off, p1[1], NULL, 8, 0),
+           (long long)off);
     printf("tee pipe->pipe: %zd\n", tee(p1[0], p2[1], 100, 0));
     char buf[32] = {0};
     ssize_t n = read(p2[0], buf, sizeof buf);
@@ -120,9 +124,14 @@ static void splices(void) {
     struct iovec riov[2] = {{r1, 3}, {r2, 5}};
     printf("vmsplice from pipe: %zd %s|%s\n", vmsplice(p1[0], riov, 2, 0), r1, r2);
     errno = 0;
-    printf("splice without a pipe: %zd EINVAL %d\n", splice(fd, NULL, fd2, NULL, 4, 0), errno == EINVAL);
-    close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
-    close(fd); close(fd2);
+    printf("splice without a pipe: %zd EINVAL %d\n", splice(fd, NULL, fd2, NULL, 4, 0),
+           errno == EINVAL);
+    close(p1[0]);
+    close(p1[1]);
+    close(p2[0]);
+    close(p2[1]);
+    close(fd);
+    close(fd2);
     unlink("s_file");
     unlink("s_out");
 }

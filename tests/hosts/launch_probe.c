@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #define MAXT 16
-#define N 4096
+#define N    4096
 
 static uint64_t data[N];
 static uint64_t sums[MAXT];

@@ -9,8 +9,7 @@ static long locked;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static long iters;
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     (void)arg;
     for (long i = 0; i < iters; i++) {
         atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);
@@ -23,12 +22,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     iters = argc > 1 ? atol(argv[1]) : 100000;
     pthread_t t[4];
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, worker, NULL);
-    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
     printf("atomics %ld %ld\n", (long)counter, locked);
     return 0;
 }

@@ -6,8 +6,7 @@
 enum { NB = 64 };
 static double px[NB], py[NB], pz[NB], vx[NB], vy[NB], vz[NB], m[NB];
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long steps = argc > 1 ? atol(argv[1]) : 100;
     for (int i = 0; i < NB; i++) {
         px[i] = i * 0.37 - 7;
@@ -32,10 +31,12 @@ int main(int argc, char **argv)
             vy[i] += ay * dt;
             vz[i] += az * dt;
         }
-        for (int i = 0; i < NB; i++) px[i] += vx[i] * dt, py[i] += vy[i] * dt, pz[i] += vz[i] * dt;
+        for (int i = 0; i < NB; i++)
+            px[i] += vx[i] * dt, py[i] += vy[i] * dt, pz[i] += vz[i] * dt;
     }
     double e = 0;
-    for (int i = 0; i < NB; i++) e += 0.5 * m[i] * (vx[i] * vx[i] + vy[i] * vy[i] + vz[i] * vz[i]);
+    for (int i = 0; i < NB; i++)
+        e += 0.5 * m[i] * (vx[i] * vx[i] + vy[i] * vy[i] + vz[i] * vz[i]);
     printf("nbody %.9e\n", e);
     return 0;
 }

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 10;
     enum { LIMIT = 2000000 };
     static unsigned char comp[LIMIT + 1];
@@ -15,7 +14,8 @@ int main(int argc, char **argv)
         for (long i = 2; i <= LIMIT; i++) {
             if (comp[i]) continue;
             count++;
-            for (long j = i * i; j <= LIMIT; j += i) comp[j] = 1;
+            for (long j = i * i; j <= LIMIT; j += i)
+                comp[j] = 1;
         }
     }
     printf("primes %ld\n", count);

@@ -3,13 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100;
     enum { N = 1 << 16 };
     static char a[N + 64], b[N + 64];
     unsigned long check = 0;
-    for (int i = 0; i < N; i++) a[i] = (char)('a' + i % 26);
+    for (int i = 0; i < N; i++)
+        a[i] = (char)('a' + i % 26);
     a[N] = 0;
     for (long r = 0; r < n; r++) {
         size_t len = (size_t)(1000 + (r * 7919) % (N - 2000));

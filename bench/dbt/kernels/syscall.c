@@ -5,8 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 10000;
     int fd = open("/dev/null", O_WRONLY);
     long ok = 0;

@@ -3,8 +3,7 @@
  * translations and exit. */
 #include <stdio.h>
 
-int main(void)
-{
+int main(void) {
     puts("hello, world");
     return 0;
 }

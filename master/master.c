@@ -196,6 +196,7 @@ static const struct process_cluster_ops master_ops = {
     .has_children = mfork_has_children,
     .hint_group = master_hint_group,
     .stop_run = master_stop_run,
+    .cpu_usage = mcpu_usage,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -425,6 +426,10 @@ static void h_signal_taken(struct net_conn *c, struct net_frame *f, void *arg) {
     msig_on_taken(arg, f->env->signal_taken->req_id, f->env->signal_taken->tid);
 }
 
+static void h_cpu_usage(struct net_conn *c, struct net_frame *f, void *arg) {
+    mcpu_on_answer(arg, net_conn_peer_id(c), f->env->cpu_usage);
+}
+
 static void h_signal_accepts(struct net_conn *c, struct net_frame *f, void *arg) {
     msig_on_accepts(arg);
 }
@@ -480,6 +485,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     m->proc = proc;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
+    pthread_mutex_init(&m->cpu_query, NULL);
     m->peers = calloc(cfg->nodes, sizeof *m->peers);
     m->clocks = calloc(cfg->nodes, sizeof *m->clocks);
     SHOAL_ASSERT(m->peers && m->clocks);
@@ -545,6 +551,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_CPU_USAGE, h_cpu_usage, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_ACCEPTS, h_signal_accepts, m);
     if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
     if ((r = net_node_start(m->net))) return r;

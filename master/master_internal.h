@@ -17,6 +17,7 @@
 #include "master/futex_table.h"
 #include "master/master.h"
 #include "net/transport.h"
+#include "syscall/cpu_time.h"
 
 struct node_stats;
 
@@ -120,6 +121,13 @@ struct master {
     uint64_t taken_req;
     int taken;
     int sig_wake_fd; /* eventfd: the router looks at pending signals again */
+    /* the program's CPU time (cpu_usage.c): one query at a time, its
+     * answers summed under lock */
+    pthread_mutex_t cpu_query;
+    uint64_t cpu_req;
+    unsigned cpu_waiting;
+    bool *cpu_answered; /* by node id */
+    struct cpu_usage cpu_sum;
 
     char *tmpdir, *keyfile;
 
@@ -262,6 +270,12 @@ void msig_on_accepts(struct master *m);
 int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 void msig_on_ack(struct master *m, uint64_t req_id);
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
+
+/* cpu_usage.c */
+/* process_cluster_ops.cpu_usage: node 0's part and every slave's. */
+void mcpu_usage(struct process *p, struct cpu_usage *u);
+/* A slave's CpuUsage. */
+void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r);
 
 /* stats.c */
 int mstats_init(struct master *m);

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/proc_stopped.h"
 #include "net/transport.h"
+#include "syscall/cpu_time.h"
 #include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
@@ -709,6 +710,29 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, NULL);
 }
 
+/* The master sums the program's CPU time: this node's guest threads'. */
+static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    struct cpu_usage u = {0};
+    if (s->proc) cpu_usage_node(s->proc, &u);
+    Shoal__CpuUsage r = SHOAL__CPU_USAGE__INIT;
+    r.req_id = f->env->cpu_usage_query->req_id;
+    r.user_ns = (uint64_t)u.user_ns;
+    r.sys_ns = (uint64_t)u.sys_ns;
+    r.sched_ns = (uint64_t)u.sched_ns;
+    r.maxrss_kb = (uint64_t)u.maxrss_kb;
+    r.minflt = (uint64_t)u.minflt;
+    r.majflt = (uint64_t)u.majflt;
+    r.inblock = (uint64_t)u.inblock;
+    r.oublock = (uint64_t)u.oublock;
+    r.nvcsw = (uint64_t)u.nvcsw;
+    r.nivcsw = (uint64_t)u.nivcsw;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE;
+    env.cpu_usage = &r;
+    send_master(s, &env, NULL);
+}
+
 /* The end of the run is near: this node's statistics for the master. */
 static void h_stats(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
@@ -1084,6 +1108,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_STATS_REQUEST, h_stats, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY, h_cpu_usage_query, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_WANTED, h_signal_wanted, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_PEERS, h_peers, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;

@@ -29,7 +29,7 @@ static void futex_call(struct task *t, uint64_t uaddr, int op) {
     if (!row) return;
     const uint64_t a[6] = {uaddr, (uint64_t)op, 1, 0, 0, 0};
     const struct process_cluster_ops *cl = t->proc->cluster;
-    if (cl && cl->delegate && syscall_delegated(row))
+    if (cl && cl->delegate && syscall_delegated(row, a))
         cl->delegate(t, row, a);
     else
         row->fn(t, a);

@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "syscall/cpu_time.h"
 #include "syscall/task.h"
 
 static uint64_t now_ns(void) {
@@ -166,6 +167,7 @@ void stats_task_end(struct run_stats *s, struct task *t) {
         s->live = t->stats_next;
     if (t->stats_next) t->stats_next->stats_prev = t->stats_prev;
     atomic_fetch_add(&s->insns_done, t->cpu.icount);
+    cpu_usage_ended(s, t);
     if (s->nended == s->capended) {
         size_t cap = s->capended ? 2 * s->capended : 16;
         struct stats_thread *v = realloc(s->ended, cap * sizeof *v);

@@ -78,6 +78,8 @@ struct run_stats {
     bool timing;
     uint64_t page_events_max;
     struct stats_clock_ref *clocks; /* sorted by host_tid (under lock) */
+    /* CPU time of the tasks that ended (under lock; cpu_time.h) */
+    int64_t ended_user_ns, ended_sys_ns, ended_sched_ns;
     size_t nclocks, capclocks;
 };
 

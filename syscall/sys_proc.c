@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "syscall/cpu_time.h"
 #include "syscall/syscall.h"
 
 SYSCALL_HANDLER(getpid) {
@@ -109,9 +110,20 @@ SYSCALL_HANDLER(setrlimit) {
     return host_result(setrlimit((int)a[0], &rl));
 }
 
+/* RUSAGE_SELF in a cluster: every node's threads (cpu_time.h); a
+ * thread's own (RUSAGE_THREAD) runs on its node. */
 SYSCALL_HANDLER(getrusage) {
     void *ru = GUEST_OUT(t, a[1], sizeof(struct rusage)); /* generic layout */
-    return ru ? host_result(getrusage((int)a[0], ru)) : -EFAULT;
+    if (!ru) return -EFAULT;
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if ((int)a[0] != RUSAGE_SELF || !cl || !cl->cpu_usage)
+        return host_result(getrusage((int)a[0], ru));
+    struct cpu_usage u;
+    struct rusage r;
+    cpu_usage_process(t->proc, &u);
+    cpu_usage_to_rusage(&u, &r);
+    memcpy(ru, &r, sizeof r);
+    return 0;
 }
 
 SYSCALL_HANDLER(sysinfo) {

@@ -12,12 +12,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syscall/cpu_time.h"
 #include "syscall/guest_clock.h"
 #include "syscall/syscall.h"
 
+/* The process's CPU time in a cluster: every node's threads (cpu_time.h). */
+static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (!cl || !cl->cpu_usage || !cpu_clock_of_process(id, getpid(), NULL, NULL)) return false;
+    struct cpu_usage u;
+    int64_t ns = 0;
+    cpu_usage_process(t->proc, &u);
+    cpu_clock_of_process(id, getpid(), &u, &ns);
+    struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    memcpy(ts, &v, sizeof v); /* guest memory: any alignment */
+    return true;
+}
+
 SYSCALL_HANDLER(clock_gettime) {
     void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
-    return ts ? host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts)) : -EFAULT;
+    if (!ts) return -EFAULT;
+    if (cluster_cpu_clock(t, (clockid_t)a[0], ts)) return 0;
+    return host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts));
 }
 
 SYSCALL_HANDLER(clock_getres) {
@@ -59,10 +75,23 @@ SYSCALL_HANDLER(clock_nanosleep) {
                             (int)a[1], req, rem);
 }
 
+/* In a cluster: the master's clock and children, every node's threads'
+ * CPU time (cpu_time.h). */
 SYSCALL_HANDLER(times) {
     void *buf = NULL;
     if (a[0] && !(buf = GUEST_OUT(t, a[0], sizeof(struct tms)))) return -EFAULT;
-    return host_result(syscall(SYS_times, buf));
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (!buf || !cl || !cl->cpu_usage) return host_result(syscall(SYS_times, buf));
+    struct tms h;
+    long r = syscall(SYS_times, &h);
+    if (r == -1) return -errno;
+    struct cpu_usage u;
+    cpu_usage_process(t->proc, &u);
+    int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
+    h.tms_utime = (clock_t)(u.user_ns / tick);
+    h.tms_stime = (clock_t)(u.sys_ns / tick);
+    memcpy(buf, &h, sizeof h);
+    return r;
 }
 
 /* alarm(3) is setitimer(ITIMER_REAL) on AArch64; struct itimerval is
@@ -87,7 +116,7 @@ const struct syscall_row sys_time_rows[] = {
     {113, "clock_gettime", sys_clock_gettime, "dp", 'd', SC_LOCAL},
     {114, "clock_getres", sys_clock_getres, "dp", 'd', SC_LOCAL},
     {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},
-    {153, "times", sys_times, "p", 'd', SC_LOCAL},
+    {153, "times", sys_times, "p", 'd', SC_GLOBAL},
     {169, "gettimeofday", sys_gettimeofday, "pp", 'd', SC_LOCAL},
     SYSCALL_ROWS_END,
 };

@@ -54,9 +54,11 @@ extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
 const struct syscall_row *syscall_lookup(int nr);
 /* Every row (for tests): calls fn on each. */
 void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque);
-/* On a slave: the row runs on the master (SC_GLOBAL rows, and the
- * process ids and set_tid_address, which are the master's to answer). */
-bool syscall_delegated(const struct syscall_row *row);
+/* On a slave: the row runs on the master with arguments a (SC_GLOBAL
+ * rows, the process ids and set_tid_address, which are the master's to
+ * answer, and the process's CPU time, which counts every node's; not a
+ * thread's own getrusage). */
+bool syscall_delegated(const struct syscall_row *row, const uint64_t *a);
 /* Runs the syscall in x8 with x0..x5, result in x0. */
 void syscall_dispatch(struct task *t);
 

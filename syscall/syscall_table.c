@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "syscall/cpu_time.h"
 #include "syscall/shared_file.h"
 #include "syscall/sc_bounce.h"
 #include "syscall/syscall.h"
@@ -69,14 +70,19 @@ int guest_path(struct task *t, uint64_t addr, char *buf) {
     return n < 0 ? (int)n : 0;
 }
 
-bool syscall_delegated(const struct syscall_row *row) {
+bool syscall_delegated(const struct syscall_row *row, const uint64_t *a) {
     switch (row->nr) {
-    case 139: return false; /* rt_sigreturn: this thread's registers */
-    case 96:                /* set_tid_address: the master clears it at exit */
-    case 155:               /* getpgid */
-    case 156:               /* getsid */
-    case 172:               /* getpid */
-    case 173: return true;  /* getppid */
+    case 139:
+        return false; /* rt_sigreturn: this thread's registers */
+    /* getrusage: a thread's own is here; the process's counts every node */
+    case 165: return (int)a[0] != RUSAGE_THREAD;
+    /* clock_gettime: so does the process's CPU clock */
+    case 113: return cpu_clock_per_process((clockid_t)a[0]);
+    case 96:               /* set_tid_address: the master clears it at exit */
+    case 155:              /* getpgid */
+    case 156:              /* getsid */
+    case 172:              /* getpid */
+    case 173: return true; /* getppid */
     default: return row->cls == SC_GLOBAL;
     }
 }
@@ -100,7 +106,7 @@ void syscall_dispatch(struct task *t) {
         if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
     }
     const struct process_cluster_ops *cl = t->proc->cluster;
-    bool remote = cl && cl->delegate && syscall_delegated(row);
+    bool remote = cl && cl->delegate && syscall_delegated(row, args);
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
     /* MAP_SHARED file mappings over private memory (shared_file.h) */
     if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);

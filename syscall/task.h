@@ -45,6 +45,7 @@ struct process;
 struct syscall_row;
 struct sc_bufs;
 struct vfork_child;
+struct cpu_usage;
 
 /* A loaded ELF file, for /proc/self/maps. */
 struct process_image {
@@ -119,6 +120,9 @@ struct process_cluster_ops {
      * a node of a stopped run holds it here until the run goes on. NULL:
      * nothing holds threads. */
     void (*hold)(struct task *t);
+    /* The master of a multi-node run: the program's CPU time, every
+     * node's guest threads (cpu_time.h). NULL: this host process's. */
+    void (*cpu_usage)(struct process *p, struct cpu_usage *u);
 };
 
 struct process {

@@ -1,0 +1,85 @@
+/* The program's CPU time across the run (process_cluster_ops.cpu_usage,
+ * syscall/cpu_time.h): node 0's guest threads and proxies, plus every
+ * slave's answer to a CpuUsageQuery. One query at a time; a slave that
+ * does not answer within CPU_WAIT_MS (a node lost meanwhile ends the run)
+ * is left out of the sum with a warning. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "master/master_internal.h"
+#include "syscall/cpu_time.h"
+
+#define CPU_WAIT_MS 5000
+/* a slave's figures are untrusted: each is capped so that sums cannot
+ * overflow (2^52 ns is 52 days of CPU time per node and field) */
+#define CPU_FIELD_MAX ((int64_t)1 << 52)
+
+static int64_t field(uint64_t v) {
+    return v > (uint64_t)CPU_FIELD_MAX ? CPU_FIELD_MAX : (int64_t)v;
+}
+
+void mcpu_usage(struct process *p, struct cpu_usage *u) {
+    struct master *m = p->cluster_ctx;
+    cpu_usage_node(p, u);
+    unsigned nodes = m->cfg.nodes;
+    if (nodes < 2) return;
+    bool *answered = calloc(nodes, sizeof *answered);
+    if (!answered) {
+        log_warn("shoal: CPU time of node 0 only: no memory to ask the others");
+        return;
+    }
+    Shoal__CpuUsageQuery q = SHOAL__CPU_USAGE_QUERY__INIT;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY;
+    env.cpu_usage_query = &q;
+    pthread_mutex_lock(&m->cpu_query);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CPU_WAIT_MS / 1000;
+    pthread_mutex_lock(&m->lock);
+    q.req_id = ++m->cpu_req;
+    m->cpu_sum = (struct cpu_usage){0};
+    m->cpu_answered = answered;
+    m->cpu_waiting = 0;
+    for (unsigned n = 1; n < nodes; n++)
+        if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
+    while (m->cpu_waiting && !atomic_load(&m->exiting))
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
+    if (m->cpu_waiting && !atomic_load(&m->exiting))
+        log_warn("shoal: CPU time without %u node(s) that did not answer in %d ms", m->cpu_waiting,
+                 CPU_WAIT_MS);
+    cpu_usage_merge(u, &m->cpu_sum);
+    m->cpu_answered = NULL;
+    m->cpu_waiting = 0;
+    pthread_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->cpu_query);
+    free(answered);
+}
+
+void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
+    pthread_mutex_lock(&m->lock);
+    /* one answer per node and query: a repeat or a late one is dropped */
+    if (r->req_id == m->cpu_req && m->cpu_answered && m->cpu_waiting && node > 0 &&
+        node < m->cfg.nodes && !m->cpu_answered[node]) {
+        m->cpu_answered[node] = true;
+        struct cpu_usage b = {
+            .user_ns = field(r->user_ns),
+            .sys_ns = field(r->sys_ns),
+            .sched_ns = field(r->sched_ns),
+            .maxrss_kb = field(r->maxrss_kb),
+            .minflt = field(r->minflt),
+            .majflt = field(r->majflt),
+            .inblock = field(r->inblock),
+            .oublock = field(r->oublock),
+            .nvcsw = field(r->nvcsw),
+            .nivcsw = field(r->nivcsw),
+        };
+        cpu_usage_merge(&m->cpu_sum, &b);
+        m->cpu_waiting--;
+        pthread_cond_broadcast(&m->cond);
+    }
+    pthread_mutex_unlock(&m->lock);
+}

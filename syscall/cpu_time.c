@@ -1,0 +1,146 @@
+/* The guest process's CPU time across nodes (cpu_time.h). */
+#define _GNU_SOURCE
+#include "syscall/cpu_time.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "syscall/stats.h"
+#include "syscall/task.h"
+
+/* Linux's encoding of CPU clock ids (posix-timers): the pid or tid,
+ * complemented, above three bits; bit 2 per-thread; bits 0-1 which. */
+enum { CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED };
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_WHICH(id) ((int)((id)&3))
+#define CPUCLOCK_PID(id)   ((int)~((id) >> 3))
+
+static clockid_t thread_clock(int tid, int which) {
+    return (clockid_t)((~(unsigned)tid << 3) | CPUCLOCK_PERTHREAD | (unsigned)which);
+}
+
+static int64_t clock_ns(clockid_t id) {
+    struct timespec ts;
+    if (clock_gettime(id, &ts)) return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cpu_usage_add_thread(struct cpu_usage *u, int tid) {
+    if (tid <= 0) return;
+    int64_t sched = clock_ns(thread_clock(tid, CPUCLOCK_SCHED));
+    int64_t prof = clock_ns(thread_clock(tid, CPUCLOCK_PROF));
+    int64_t virt = clock_ns(thread_clock(tid, CPUCLOCK_VIRT));
+    if (sched < 0) return; /* gone, or not a thread of this process */
+    /* user and system in the ratio of the ticks the kernel charged, as
+     * getrusage scales them to the scheduler's total */
+    int64_t user = sched;
+    if (prof > 0 && virt >= 0 && virt <= prof) user = (int64_t)((double)sched * virt / prof);
+    u->user_ns += user;
+    u->sys_ns += sched - user;
+    u->sched_ns += sched;
+}
+
+void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b) {
+    a->user_ns += b->user_ns;
+    a->sys_ns += b->sys_ns;
+    a->sched_ns += b->sched_ns;
+    if (b->maxrss_kb > a->maxrss_kb) a->maxrss_kb = b->maxrss_kb;
+    a->minflt += b->minflt;
+    a->majflt += b->majflt;
+    a->inblock += b->inblock;
+    a->oublock += b->oublock;
+    a->nvcsw += b->nvcsw;
+    a->nivcsw += b->nivcsw;
+}
+
+static void host_counters(struct cpu_usage *u) {
+    struct rusage r;
+    if (getrusage(RUSAGE_SELF, &r)) return;
+    u->maxrss_kb = r.ru_maxrss;
+    u->minflt = r.ru_minflt;
+    u->majflt = r.ru_majflt;
+    u->inblock = r.ru_inblock;
+    u->oublock = r.ru_oublock;
+    u->nvcsw = r.ru_nvcsw;
+    u->nivcsw = r.ru_nivcsw;
+}
+
+/* The host thread running t: its own, or a proxy's (the master's thread
+ * that makes a remote thread's delegated calls); 0: none yet. */
+static int host_thread(const struct task *t) {
+    return t->host_tid ? t->host_tid : t->proxy ? t->tid : 0;
+}
+
+void cpu_usage_node(struct process *p, struct cpu_usage *u) {
+    memset(u, 0, sizeof *u);
+    struct run_stats *s = &p->stats;
+    pthread_mutex_lock(&s->lock); /* a task on the list cannot go away */
+    u->user_ns = s->ended_user_ns;
+    u->sys_ns = s->ended_sys_ns;
+    u->sched_ns = s->ended_sched_ns;
+    for (struct task *t = s->live; t; t = t->stats_next)
+        cpu_usage_add_thread(u, host_thread(t));
+    pthread_mutex_unlock(&s->lock);
+    host_counters(u);
+}
+
+void cpu_usage_ended(struct run_stats *s, const struct task *t) {
+    struct cpu_usage u = {0};
+    cpu_usage_add_thread(&u, host_thread(t));
+    s->ended_user_ns += u.user_ns;
+    s->ended_sys_ns += u.sys_ns;
+    s->ended_sched_ns += u.sched_ns;
+}
+
+void cpu_usage_process(struct process *p, struct cpu_usage *u) {
+    const struct process_cluster_ops *cl = p->cluster;
+    if (cl && cl->cpu_usage) {
+        cl->cpu_usage(p, u);
+        return;
+    }
+    memset(u, 0, sizeof *u);
+    struct rusage r;
+    if (getrusage(RUSAGE_SELF, &r) == 0) {
+        u->user_ns = (int64_t)r.ru_utime.tv_sec * 1000000000 + r.ru_utime.tv_usec * 1000;
+        u->sys_ns = (int64_t)r.ru_stime.tv_sec * 1000000000 + r.ru_stime.tv_usec * 1000;
+    }
+    u->sched_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    host_counters(u);
+}
+
+static struct timeval timeval_of(int64_t ns) {
+    return (struct timeval){.tv_sec = ns / 1000000000, .tv_usec = ns % 1000000000 / 1000};
+}
+
+void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r) {
+    memset(r, 0, sizeof *r);
+    r->ru_utime = timeval_of(u->user_ns);
+    r->ru_stime = timeval_of(u->sys_ns);
+    r->ru_maxrss = u->maxrss_kb;
+    r->ru_minflt = u->minflt;
+    r->ru_majflt = u->majflt;
+    r->ru_inblock = u->inblock;
+    r->ru_oublock = u->oublock;
+    r->ru_nvcsw = u->nvcsw;
+    r->ru_nivcsw = u->nivcsw;
+}
+
+bool cpu_clock_of_process(clockid_t id, int self, const struct cpu_usage *u, int64_t *ns) {
+    int which;
+    if (id == CLOCK_PROCESS_CPUTIME_ID)
+        which = CPUCLOCK_SCHED;
+    else if (id < 0 && !(id & CPUCLOCK_PERTHREAD) && CPUCLOCK_WHICH(id) <= CPUCLOCK_SCHED &&
+             (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == self))
+        which = CPUCLOCK_WHICH(id);
+    else
+        return false;
+    if (u && ns)
+        *ns = which == CPUCLOCK_SCHED  ? u->sched_ns
+              : which == CPUCLOCK_VIRT ? u->user_ns
+                                       : u->user_ns + u->sys_ns;
+    return true;
+}
+
+bool cpu_clock_per_process(clockid_t id) {
+    return id == CLOCK_PROCESS_CPUTIME_ID || (id < 0 && !(id & CPUCLOCK_PERTHREAD));
+}

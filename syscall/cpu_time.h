@@ -1,0 +1,56 @@
+/* The guest process's CPU time when its threads run on several nodes. A
+ * cluster is one process to its program, so getrusage(RUSAGE_SELF),
+ * times() and the process CPU clocks (CLOCK_PROCESS_CPUTIME_ID, clock(),
+ * clock_getcpuclockid of the process) count the CPU time of every guest
+ * thread on every node, ended ones included: each node sums its own
+ * (cpu_usage_node), the master adds the slaves' answers
+ * (process_cluster_ops.cpu_usage). A node's service threads (event
+ * loops, the directory) are not the program's and are not counted; a
+ * remote thread's proxy on the master (its delegated calls) is. A lone
+ * process answers from the host, as before. */
+#ifndef SHOAL_SYSCALL_CPU_TIME_H
+#define SHOAL_SYSCALL_CPU_TIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <time.h>
+
+struct process;
+struct task;
+
+struct cpu_usage {
+    int64_t user_ns, sys_ns; /* the kernel's tick split, scaled to sched_ns */
+    int64_t sched_ns;        /* the scheduler's total (CLOCK_*_CPUTIME_ID) */
+    /* the node processes' rusage counters: summed, maxrss the largest */
+    int64_t maxrss_kb, minflt, majflt, inblock, oublock, nvcsw, nivcsw;
+};
+
+/* Adds host thread tid's CPU time (a thread of this host process; nothing
+ * if it is gone). */
+void cpu_usage_add_thread(struct cpu_usage *u, int tid);
+/* Adds b to a: times and counters summed, maxrss the larger. */
+void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b);
+/* This node's part: its guest threads (live, and the ended ones
+ * run_stats kept) and its host process's counters. */
+void cpu_usage_node(struct process *p, struct cpu_usage *u);
+/* Task t ends (run_stats_end, under the stats lock, on t's thread): its
+ * CPU time goes to the ended tasks' sums. */
+struct run_stats;
+void cpu_usage_ended(struct run_stats *s, const struct task *t);
+/* The whole program's: the cluster's sum, or this host process's. */
+void cpu_usage_process(struct process *p, struct cpu_usage *u);
+/* u as the guest's struct rusage (the generic layout, the same on both). */
+void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r);
+
+/* Whether clock id is a CPU clock of the whole process: the process
+ * clock (CLOCK_PROCESS_CPUTIME_ID), or a process clock of pid 0 or of
+ * `self` (clock_getcpuclockid); *ns then gets the clock's reading of u
+ * when u is not NULL. */
+bool cpu_clock_of_process(clockid_t id, int self, const struct cpu_usage *u, int64_t *ns);
+/* Whether clock id is a CPU clock of a whole process, of any pid: a
+ * slave delegates those (the program's counts every node; pids are the
+ * master's). */
+bool cpu_clock_per_process(clockid_t id);
+
+#endif

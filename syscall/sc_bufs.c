@@ -21,6 +21,11 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
     case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
     case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
+    case 'R': *size = 144; return SCB_OUT_FIXED; /* struct rusage: the generic layout */
+    case 't': *size = 16; return SCB_OUT_FIXED;  /* struct timespec */
+    case 'N': *size = 32; return SCB_OUT_FIXED;  /* struct tms: four longs */
+    case 'L': *size = 16; return SCB_OUT_FIXED;  /* struct rlimit: two 64-bit words */
+    case 'r': *size = 16; return SCB_IN_FIXED;
     case 'Q': *size = 8; return SCB_ARRAY_INOUT;  /* struct pollfd: the same on both */
     case 'W': *size = 16; return SCB_FIXED_INOUT; /* struct timespec: the same on both */
     case 'E': *size = sizeof(struct aarch64_epoll_event); return SCB_ARRAY_OUT;

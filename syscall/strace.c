@@ -124,6 +124,11 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'X':
     case 'F':
     case 'I':
+    case 'R':
+    case 't':
+    case 'N':
+    case 'L':
+    case 'r':
     case 'Q':
     case 'W':
     case 'E':

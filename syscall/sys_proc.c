@@ -87,25 +87,25 @@ SYSCALL_HANDLER(prlimit64) {
     struct rlimit nl, ol; /* two 64-bit words on both sides */
     const struct rlimit *newp = NULL;
     if (a[2]) {
-        if (gs_copy_in(&t->proc->mem, &nl, a[2], sizeof nl)) return -EFAULT;
+        if (guest_copy_in(t, &nl, a[2], sizeof nl)) return -EFAULT;
         newp = &nl;
     }
     bool self = pid == 0 || pid == getpid();
     if (newp && self && emulator_limit(res)) newp = NULL;
     if (prlimit(pid, res, newp, &ol) != 0) return -errno;
-    if (a[3] && gs_copy_out(&t->proc->mem, a[3], &ol, sizeof ol)) return -EFAULT;
+    if (a[3] && guest_copy_out(t, a[3], &ol, sizeof ol)) return -EFAULT;
     return 0;
 }
 
 SYSCALL_HANDLER(getrlimit) {
     struct rlimit rl;
     if (getrlimit((int)a[0], &rl) != 0) return -errno;
-    return gs_copy_out(&t->proc->mem, a[1], &rl, sizeof rl);
+    return guest_copy_out(t, a[1], &rl, sizeof rl);
 }
 
 SYSCALL_HANDLER(setrlimit) {
     struct rlimit rl;
-    if (gs_copy_in(&t->proc->mem, &rl, a[1], sizeof rl)) return -EFAULT;
+    if (guest_copy_in(t, &rl, a[1], sizeof rl)) return -EFAULT;
     if (emulator_limit((int)a[0])) return 0;
     return host_result(setrlimit((int)a[0], &rl));
 }
@@ -198,9 +198,9 @@ const struct syscall_row sys_proc_rows[] = {
     {157, "setsid", sys_setsid, "", 'd', SC_GLOBAL},
     {158, "getgroups", sys_getgroups, "dp", 'd', SC_GLOBAL},
     {160, "uname", sys_uname, "p", 'd', SC_LOCAL},
-    {163, "getrlimit", sys_getrlimit, "dp", 'd', SC_GLOBAL},
-    {164, "setrlimit", sys_setrlimit, "dp", 'd', SC_GLOBAL},
-    {165, "getrusage", sys_getrusage, "dp", 'd', SC_GLOBAL},
+    {163, "getrlimit", sys_getrlimit, "dL", 'd', SC_GLOBAL},
+    {164, "setrlimit", sys_setrlimit, "dr", 'd', SC_GLOBAL},
+    {165, "getrusage", sys_getrusage, "dR", 'd', SC_GLOBAL},
     {167, "prctl", sys_prctl, "dxxxx", 'd', SC_GLOBAL},
     {168, "getcpu", sys_getcpu, "ppp", 'd', SC_LOCAL},
     {172, "getpid", sys_getpid, "", 'd', SC_LOCAL},
@@ -210,7 +210,7 @@ const struct syscall_row sys_proc_rows[] = {
     {176, "getgid", sys_getgid, "", 'd', SC_GLOBAL},
     {177, "getegid", sys_getegid, "", 'd', SC_GLOBAL},
     {179, "sysinfo", sys_sysinfo, "p", 'd', SC_LOCAL},
-    {261, "prlimit64", sys_prlimit64, "ddpp", 'd', SC_GLOBAL},
+    {261, "prlimit64", sys_prlimit64, "ddrL", 'd', SC_GLOBAL},
     {278, "getrandom", sys_getrandom, "pux", 'd', SC_LOCAL},
     SYSCALL_ROWS_END,
 };

@@ -113,10 +113,10 @@ const struct syscall_row sys_time_rows[] = {
     {101, "nanosleep", sys_nanosleep, "pp", 'd', SC_LOCAL},
     {102, "getitimer", sys_getitimer, "dp", 'd', SC_GLOBAL},
     {103, "setitimer", sys_setitimer, "dpp", 'd', SC_GLOBAL},
-    {113, "clock_gettime", sys_clock_gettime, "dp", 'd', SC_LOCAL},
-    {114, "clock_getres", sys_clock_getres, "dp", 'd', SC_LOCAL},
+    {113, "clock_gettime", sys_clock_gettime, "dt", 'd', SC_LOCAL},
+    {114, "clock_getres", sys_clock_getres, "dt", 'd', SC_LOCAL},
     {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},
-    {153, "times", sys_times, "p", 'd', SC_GLOBAL},
+    {153, "times", sys_times, "N", 'd', SC_GLOBAL},
     {169, "gettimeofday", sys_gettimeofday, "pp", 'd', SC_LOCAL},
     SYSCALL_ROWS_END,
 };

@@ -35,7 +35,9 @@ struct syscall_row {
      *   i bytes read (length: the next argument), b bytes written
      *   (capacity: the next argument; the call wrote ret of them),
      *   v / V iovec array read / written (count: the next argument),
-     *   T struct stat, X struct statx, F struct statfs, I int[2] written */
+     *   T struct stat, X struct statx, F struct statfs, I int[2],
+     *   R struct rusage, t struct timespec, N struct tms, L struct rlimit
+     *   written, r struct rlimit read; more in sc_bufs.h */
     const char *args;
     char ret; /* 'd' number, 'x' address, 'n' never returns */
     enum syscall_class cls;

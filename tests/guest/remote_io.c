@@ -18,6 +18,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/times.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -328,6 +330,32 @@ static void *io(void *arg) {
     close(sv[1]);
     close(pp[0]);
     close(pp[1]);
+
+    /* limits and CPU time: fixed-size structs read and written back */
+    struct rlimit rl, orl, core0 = {0, 0};
+    getrlimit(RLIMIT_CORE, &rl);
+    core0.rlim_max = rl.rlim_max;
+    memset(&orl, 0x55, sizeof orl);
+    r = prlimit(0, RLIMIT_CORE, &core0, &orl);
+    printf("prlimit: %ld old returned %d\n", r,
+           orl.rlim_cur == rl.rlim_cur && orl.rlim_max == rl.rlim_max);
+    memset(&orl, 0x55, sizeof orl);
+    printf("getrlimit: %d cur %lu\n", getrlimit(RLIMIT_CORE, &orl), (unsigned long)orl.rlim_cur);
+    printf("setrlimit back: %d\n", setrlimit(RLIMIT_CORE, &rl));
+    getrlimit(RLIMIT_CORE, &orl);
+    printf("restored: %d\n", orl.rlim_cur == rl.rlim_cur);
+    struct rusage ru;
+    memset(&ru, 0xff, sizeof ru);
+    printf("getrusage: %d filled %d\n", getrusage(RUSAGE_SELF, &ru),
+           ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000 && ru.ru_maxrss > 0 &&
+               ru.ru_nvcsw >= 0);
+    struct tms tm;
+    memset(&tm, 0xff, sizeof tm);
+    clock_t ticks = times(&tm);
+    printf("times: %d\n", ticks != (clock_t)-1 && tm.tms_utime >= 0 && tm.tms_cstime >= 0);
+    struct timespec cts = {-1, -1};
+    printf("process clock: %d %d\n", clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cts),
+           cts.tv_sec >= 0 && cts.tv_nsec >= 0 && cts.tv_nsec < 1000000000);
 
     unlink(P("data"));
     unlink(P("huge"));

@@ -1,8 +1,9 @@
-/* The program's CPU time across the run (process_cluster_ops.cpu_usage,
- * syscall/cpu_time.h): node 0's guest threads and proxies, plus every
- * slave's answer to a CpuUsageQuery. One query at a time; a slave that
- * does not answer within CPU_WAIT_MS (a node lost meanwhile ends the run)
- * is left out of the sum with a warning. */
+/* The program's CPU time across the run (syscall/cpu_time.h): node 0's
+ * guest threads and proxies plus every slave's answer to a CpuUsageQuery
+ * (process_cluster_ops.cpu_usage), or one thread's wherever it runs
+ * (cpu_usage_thread). One query at a time; a slave that does not answer
+ * within CPU_WAIT_MS (a node lost meanwhile ends the run) is left out
+ * with a warning. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -21,17 +22,18 @@ static int64_t field(uint64_t v) {
     return v > (uint64_t)CPU_FIELD_MAX ? CPU_FIELD_MAX : (int64_t)v;
 }
 
-void mcpu_usage(struct process *p, struct cpu_usage *u) {
-    struct master *m = p->cluster_ctx;
-    cpu_usage_node(p, u);
+/* Asks node `only` (0: every slave) for its guest threads' CPU time, or
+ * for thread tid's (tid != 0), and adds what comes back to *u. Returns
+ * how many nodes answered with a figure (not "no such thread"). */
+static unsigned ask(struct master *m, unsigned only, uint32_t tid, struct cpu_usage *u) {
     unsigned nodes = m->cfg.nodes;
-    if (nodes < 2) return;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
-        log_warn("shoal: CPU time of node 0 only: no memory to ask the others");
-        return;
+        log_warn("shoal: CPU time: no memory to ask the other nodes");
+        return 0;
     }
     Shoal__CpuUsageQuery q = SHOAL__CPU_USAGE_QUERY__INIT;
+    q.tid = tid;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY;
     env.cpu_usage_query = &q;
@@ -43,8 +45,9 @@ void mcpu_usage(struct process *p, struct cpu_usage *u) {
     q.req_id = ++m->cpu_req;
     m->cpu_sum = (struct cpu_usage){0};
     m->cpu_answered = answered;
-    m->cpu_waiting = 0;
-    for (unsigned n = 1; n < nodes; n++)
+    m->cpu_waiting = m->cpu_found = 0;
+    unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
+    for (unsigned n = lo; n < hi; n++)
         if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
     while (m->cpu_waiting && !atomic_load(&m->exiting))
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
@@ -52,11 +55,27 @@ void mcpu_usage(struct process *p, struct cpu_usage *u) {
         log_warn("shoal: CPU time without %u node(s) that did not answer in %d ms", m->cpu_waiting,
                  CPU_WAIT_MS);
     cpu_usage_merge(u, &m->cpu_sum);
+    unsigned found = m->cpu_found;
     m->cpu_answered = NULL;
     m->cpu_waiting = 0;
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->cpu_query);
     free(answered);
+    return found;
+}
+
+void mcpu_usage(struct process *p, struct cpu_usage *u) {
+    struct master *m = p->cluster_ctx;
+    cpu_usage_node(p, u);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, u);
+}
+
+int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
+    struct master *m = p->cluster_ctx;
+    if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
+    int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
+    if (node <= 0) return -ESRCH;
+    return ask(m, (unsigned)node, (uint32_t)tid, u) ? 0 : -ESRCH;
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
@@ -65,19 +84,22 @@ void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
     if (r->req_id == m->cpu_req && m->cpu_answered && m->cpu_waiting && node > 0 &&
         node < m->cfg.nodes && !m->cpu_answered[node]) {
         m->cpu_answered[node] = true;
-        struct cpu_usage b = {
-            .user_ns = field(r->user_ns),
-            .sys_ns = field(r->sys_ns),
-            .sched_ns = field(r->sched_ns),
-            .maxrss_kb = field(r->maxrss_kb),
-            .minflt = field(r->minflt),
-            .majflt = field(r->majflt),
-            .inblock = field(r->inblock),
-            .oublock = field(r->oublock),
-            .nvcsw = field(r->nvcsw),
-            .nivcsw = field(r->nivcsw),
-        };
-        cpu_usage_merge(&m->cpu_sum, &b);
+        if (!r->missing) {
+            struct cpu_usage b = {
+                .user_ns = field(r->user_ns),
+                .sys_ns = field(r->sys_ns),
+                .sched_ns = field(r->sched_ns),
+                .maxrss_kb = field(r->maxrss_kb),
+                .minflt = field(r->minflt),
+                .majflt = field(r->majflt),
+                .inblock = field(r->inblock),
+                .oublock = field(r->oublock),
+                .nvcsw = field(r->nvcsw),
+                .nivcsw = field(r->nivcsw),
+            };
+            cpu_usage_merge(&m->cpu_sum, &b);
+            m->cpu_found++;
+        }
         m->cpu_waiting--;
         pthread_cond_broadcast(&m->cond);
     }

@@ -197,6 +197,7 @@ static const struct process_cluster_ops master_ops = {
     .hint_group = master_hint_group,
     .stop_run = master_stop_run,
     .cpu_usage = mcpu_usage,
+    .cpu_usage_thread = mcpu_thread,
 };
 
 /* ---- handlers (loop thread) ---- */

@@ -125,7 +125,7 @@ struct master {
      * answers summed under lock */
     pthread_mutex_t cpu_query;
     uint64_t cpu_req;
-    unsigned cpu_waiting;
+    unsigned cpu_waiting, cpu_found;
     bool *cpu_answered; /* by node id */
     struct cpu_usage cpu_sum;
 
@@ -274,6 +274,8 @@ void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 /* cpu_usage.c */
 /* process_cluster_ops.cpu_usage: node 0's part and every slave's. */
 void mcpu_usage(struct process *p, struct cpu_usage *u);
+/* process_cluster_ops.cpu_usage_thread: here, or asked of its node. */
+int mcpu_thread(struct process *p, int tid, struct cpu_usage *u);
 /* A slave's CpuUsage. */
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r);
 

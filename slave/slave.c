@@ -710,13 +710,20 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, NULL);
 }
 
-/* The master sums the program's CPU time: this node's guest threads'. */
+/* The master sums the program's CPU time (this node's guest threads'),
+ * or reads a thread's CPU clock (that thread's). */
 static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
+    const Shoal__CpuUsageQuery *q = f->env->cpu_usage_query;
     struct cpu_usage u = {0};
-    if (s->proc) cpu_usage_node(s->proc, &u);
     Shoal__CpuUsage r = SHOAL__CPU_USAGE__INIT;
-    r.req_id = f->env->cpu_usage_query->req_id;
+    if (!s->proc)
+        r.missing = q->tid != 0;
+    else if (q->tid)
+        r.missing = cpu_usage_local_thread(s->proc, (int)q->tid, &u) != 0;
+    else
+        cpu_usage_node(s->proc, &u);
+    r.req_id = q->req_id;
     r.user_ns = (uint64_t)u.user_ns;
     r.sys_ns = (uint64_t)u.sys_ns;
     r.sched_ns = (uint64_t)u.sched_ns;

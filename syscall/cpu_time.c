@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "syscall/cpu_time.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -10,13 +11,33 @@
 
 /* Linux's encoding of CPU clock ids (posix-timers): the pid or tid,
  * complemented, above three bits; bit 2 per-thread; bits 0-1 which. */
-enum { CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED };
 #define CPUCLOCK_PERTHREAD 4
-#define CPUCLOCK_WHICH(id) ((int)((id)&3))
+#define CPUCLOCK_WHICH(id) ((int)((id) & 3))
 #define CPUCLOCK_PID(id)   ((int)~((id) >> 3))
 
 static clockid_t thread_clock(int tid, int which) {
     return (clockid_t)((~(unsigned)tid << 3) | CPUCLOCK_PERTHREAD | (unsigned)which);
+}
+
+bool cpu_clock_decode(clockid_t id, struct cpu_clock *c) {
+    if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID) {
+        *c = (struct cpu_clock){0, id == CLOCK_THREAD_CPUTIME_ID, CPU_CLOCK_SCHED};
+        return true;
+    }
+    if (id >= 0 || CPUCLOCK_WHICH(id) > CPU_CLOCK_SCHED) return false;
+    *c = (struct cpu_clock){CPUCLOCK_PID(id), (id & CPUCLOCK_PERTHREAD) != 0,
+                            (enum cpu_clock_which)CPUCLOCK_WHICH(id)};
+    return true;
+}
+
+void cpu_clock_resolution(enum cpu_clock_which which, struct timespec *ts) {
+    if (clock_getres(thread_clock(0, (int)which), ts)) *ts = (struct timespec){0, 1};
+}
+
+int64_t cpu_usage_reading(const struct cpu_usage *u, enum cpu_clock_which which) {
+    return which == CPU_CLOCK_SCHED  ? u->sched_ns
+           : which == CPU_CLOCK_VIRT ? u->user_ns
+                                     : u->user_ns + u->sys_ns;
 }
 
 static int64_t clock_ns(clockid_t id) {
@@ -27,9 +48,9 @@ static int64_t clock_ns(clockid_t id) {
 
 void cpu_usage_add_thread(struct cpu_usage *u, int tid) {
     if (tid <= 0) return;
-    int64_t sched = clock_ns(thread_clock(tid, CPUCLOCK_SCHED));
-    int64_t prof = clock_ns(thread_clock(tid, CPUCLOCK_PROF));
-    int64_t virt = clock_ns(thread_clock(tid, CPUCLOCK_VIRT));
+    int64_t sched = clock_ns(thread_clock(tid, CPU_CLOCK_SCHED));
+    int64_t prof = clock_ns(thread_clock(tid, CPU_CLOCK_PROF));
+    int64_t virt = clock_ns(thread_clock(tid, CPU_CLOCK_VIRT));
     if (sched < 0) return; /* gone, or not a thread of this process */
     /* user and system in the ratio of the ticks the kernel charged, as
      * getrusage scales them to the scheduler's total */
@@ -84,6 +105,19 @@ void cpu_usage_node(struct process *p, struct cpu_usage *u) {
     host_counters(u);
 }
 
+int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
+    struct run_stats *s = &p->stats;
+    int r = -ESRCH;
+    pthread_mutex_lock(&s->lock);
+    for (struct task *t = s->live; t && r; t = t->stats_next)
+        if (t->tid == tid && !t->proxy && t->host_tid) {
+            cpu_usage_add_thread(u, t->host_tid);
+            r = 0;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
 void cpu_usage_ended(struct run_stats *s, const struct task *t) {
     struct cpu_usage u = {0};
     cpu_usage_add_thread(&u, host_thread(t));
@@ -126,18 +160,9 @@ void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r) {
 }
 
 bool cpu_clock_of_process(clockid_t id, int self, const struct cpu_usage *u, int64_t *ns) {
-    int which;
-    if (id == CLOCK_PROCESS_CPUTIME_ID)
-        which = CPUCLOCK_SCHED;
-    else if (id < 0 && !(id & CPUCLOCK_PERTHREAD) && CPUCLOCK_WHICH(id) <= CPUCLOCK_SCHED &&
-             (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == self))
-        which = CPUCLOCK_WHICH(id);
-    else
-        return false;
-    if (u && ns)
-        *ns = which == CPUCLOCK_SCHED  ? u->sched_ns
-              : which == CPUCLOCK_VIRT ? u->user_ns
-                                       : u->user_ns + u->sys_ns;
+    struct cpu_clock c;
+    if (!cpu_clock_decode(id, &c) || c.thread || (c.id != 0 && c.id != self)) return false;
+    if (u && ns) *ns = cpu_usage_reading(u, c.which);
     return true;
 }
 

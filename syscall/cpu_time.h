@@ -43,6 +43,25 @@ void cpu_usage_process(struct process *p, struct cpu_usage *u);
 /* u as the guest's struct rusage (the generic layout, the same on both). */
 void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r);
 
+/* A CPU clock id decoded (Linux's encoding): whose (pid or tid, 0: the
+ * caller's process or thread), per-thread or not, and which reading. */
+enum cpu_clock_which { CPU_CLOCK_PROF, CPU_CLOCK_VIRT, CPU_CLOCK_SCHED };
+struct cpu_clock {
+    int id; /* pid or tid; 0: the caller's */
+    bool thread;
+    enum cpu_clock_which which;
+};
+/* Whether clock id is a CPU clock (*c: what it names). */
+bool cpu_clock_decode(clockid_t id, struct cpu_clock *c);
+/* u's reading for `which` (sched; user; user + system). */
+int64_t cpu_usage_reading(const struct cpu_usage *u, enum cpu_clock_which which);
+/* The resolution of a thread CPU clock of kind `which` (the calling
+ * thread's, which the host knows). */
+void cpu_clock_resolution(enum cpu_clock_which which, struct timespec *ts);
+/* Adds guest thread tid's CPU time if it runs on this node (0), else
+ * -ESRCH. A remote thread's proxy is not it. */
+int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u);
+
 /* Whether clock id is a CPU clock of the whole process: the process
  * clock (CLOCK_PROCESS_CPUTIME_ID), or a process clock of pid 0 or of
  * `self` (clock_getcpuclockid); *ns then gets the clock's reading of u

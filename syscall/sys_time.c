@@ -29,16 +29,52 @@ static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
     return true;
 }
 
+/* The CPU clock of a guest thread named by its tid (pthread_getcpuclockid)
+ * in a cluster: guest tids are not the host's, and the thread may run on
+ * another node. True when answered (*ret); false: the host answers. */
+static bool thread_cpu_clock(struct task *t, const uint64_t *a, bool getres, void *ts,
+                             int64_t *ret) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    struct cpu_clock c;
+    if (!cl || !cpu_clock_decode((clockid_t)a[0], &c) || !c.thread || c.id == 0) return false;
+    struct cpu_usage u = {0};
+    int r = cpu_usage_local_thread(t->proc, c.id, &u);
+    if (r && cl->cpu_usage_thread) {
+        r = cl->cpu_usage_thread(t->proc, c.id, &u);
+    } else if (r && cl->delegate) { /* a slave: the master knows where it runs */
+        *ret = cl->delegate(t, syscall_lookup(getres ? 114 : 113), a);
+        return true;
+    }
+    struct timespec v;
+    if (r) {
+        *ret = -EINVAL; /* no such thread, as Linux answers */
+        return true;
+    }
+    if (getres) {
+        cpu_clock_resolution(c.which, &v);
+    } else {
+        int64_t ns = cpu_usage_reading(&u, c.which);
+        v = (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    }
+    if (ts) memcpy(ts, &v, sizeof v);
+    *ret = 0;
+    return true;
+}
+
 SYSCALL_HANDLER(clock_gettime) {
     void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
     if (!ts) return -EFAULT;
+    int64_t ret;
     if (cluster_cpu_clock(t, (clockid_t)a[0], ts)) return 0;
+    if (thread_cpu_clock(t, a, false, ts, &ret)) return ret;
     return host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts));
 }
 
 SYSCALL_HANDLER(clock_getres) {
     void *ts = NULL;
     if (a[1] && !(ts = GUEST_OUT(t, a[1], sizeof(struct timespec)))) return -EFAULT;
+    int64_t ret;
+    if (thread_cpu_clock(t, a, true, ts, &ret)) return ret;
     return host_result(syscall(SYS_clock_getres, (clockid_t)a[0], ts));
 }
 

@@ -1,5 +1,6 @@
 /* CPU time as one process: a thread's own CPU time (getrusage
- * RUSAGE_THREAD) and the process's (getrusage RUSAGE_SELF,
+ * RUSAGE_THREAD, its pthread_getcpuclockid clock, read by itself or by
+ * another thread) and the process's (getrusage RUSAGE_SELF,
  * CLOCK_PROCESS_CPUTIME_ID, clock(), times()) count what every thread ran,
  * wherever it runs, while it runs and after it ended, and nothing twice.
  * Each worker spins for a fixed amount of its own CPU time, so nothing
@@ -37,8 +38,17 @@ static int64_t times_ns(void) {
 }
 
 static volatile uint64_t sink;
-static int thread_ok[NW];
+static int thread_ok[NW], pclock_ok[NW], main_clock_ok[NW];
 static atomic_int spun, go;
+static pthread_t main_thread;
+
+/* thread th's CPU clock (pthread_getcpuclockid), -1: an error */
+static int64_t thread_clock_ns(pthread_t th) {
+    clockid_t c;
+    struct timespec ts;
+    if (pthread_getcpuclockid(th, &c) || clock_gettime(c, &ts)) return -1;
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static void *worker(void *arg) {
     int i = (int)(long)arg;
@@ -52,6 +62,9 @@ static void *worker(void *arg) {
     int64_t ru = ru_ns(RUSAGE_THREAD);
     /* rusage is in microseconds, read after the clock */
     thread_ok[i] = ru >= SPIN_NS * 9 / 10 && ru <= own + 20000000LL;
+    int64_t pc = thread_clock_ns(pthread_self());
+    pclock_ok[i] = pc >= own && pc <= own + 20000000LL;
+    main_clock_ok[i] = thread_clock_ns(main_thread) >= 0;
     atomic_fetch_add(&spun, 1);
     while (!atomic_load(&go))
         usleep(1000); /* alive, and (nearly) no more CPU */
@@ -66,6 +79,7 @@ static int covers(int64_t v, int64_t base, int workers) {
 }
 
 int main(void) {
+    main_thread = pthread_self();
     int64_t c0 = ns(CLOCK_PROCESS_CPUTIME_ID), r0 = ru_ns(RUSAGE_SELF), t0 = times_ns();
     int64_t k0 = (int64_t)clock() * (1000000000LL / CLOCKS_PER_SEC);
     pthread_t th[NW];
@@ -76,11 +90,20 @@ int main(void) {
     printf("workers alive: CLOCK_PROCESS_CPUTIME_ID counts them: %d\n",
            covers(ns(CLOCK_PROCESS_CPUTIME_ID), c0, NW));
     printf("workers alive: RUSAGE_SELF counts them: %d\n", covers(ru_ns(RUSAGE_SELF), r0, NW));
+    for (int i = 0; i < NW; i++) {
+        clockid_t c;
+        struct timespec res = {-1, -1};
+        pthread_getcpuclockid(th[i], &c);
+        printf("main reads worker %d's CPU clock: %d, its resolution: %d\n", i,
+               covers(thread_clock_ns(th[i]), 0, 1), clock_getres(c, &res) == 0 && res.tv_nsec > 0);
+    }
     atomic_store(&go, 1);
     for (int i = 0; i < NW; i++)
         pthread_join(th[i], NULL);
     for (int i = 0; i < NW; i++)
-        printf("worker %d: RUSAGE_THREAD is its own CPU time: %d\n", i, thread_ok[i]);
+        printf("worker %d: RUSAGE_THREAD is its own CPU time: %d, so is its pthread CPU clock: %d, "
+               "it reads main's: %d\n",
+               i, thread_ok[i], pclock_ok[i], main_clock_ok[i]);
     printf("workers ended: CLOCK_PROCESS_CPUTIME_ID counts them: %d\n",
            covers(ns(CLOCK_PROCESS_CPUTIME_ID), c0, NW));
     printf("workers ended: RUSAGE_SELF counts them: %d\n", covers(ru_ns(RUSAGE_SELF), r0, NW));

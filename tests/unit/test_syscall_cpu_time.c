@@ -3,6 +3,7 @@
  * tasks, each counted once. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -49,6 +50,22 @@ static void test_clock_ids(void) {
     CU_ASSERT_FALSE(cpu_clock_per_process(thread_clock(12345, 2)));
     CU_ASSERT_FALSE(cpu_clock_per_process(CLOCK_THREAD_CPUTIME_ID));
     CU_ASSERT_FALSE(cpu_clock_per_process(CLOCK_REALTIME));
+    /* decoded: whose, per thread or not, which reading */
+    struct cpu_clock c;
+    CU_ASSERT_TRUE(cpu_clock_decode(thread_clock(4321, 1), &c));
+    CU_ASSERT_TRUE(c.id == 4321 && c.thread && c.which == CPU_CLOCK_VIRT);
+    CU_ASSERT_TRUE(cpu_clock_decode(process_clock(77, 0), &c));
+    CU_ASSERT_TRUE(c.id == 77 && !c.thread && c.which == CPU_CLOCK_PROF);
+    CU_ASSERT_TRUE(cpu_clock_decode(CLOCK_THREAD_CPUTIME_ID, &c));
+    CU_ASSERT_TRUE(c.id == 0 && c.thread && c.which == CPU_CLOCK_SCHED);
+    CU_ASSERT_FALSE(cpu_clock_decode(thread_clock(5, 3), &c));
+    CU_ASSERT_FALSE(cpu_clock_decode(CLOCK_MONOTONIC, &c));
+    CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_PROF), 7);
+    CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_VIRT), 3);
+    CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_SCHED), 8);
+    struct timespec res = {-1, -1};
+    cpu_clock_resolution(CPU_CLOCK_SCHED, &res);
+    CU_ASSERT_TRUE(res.tv_sec == 0 && res.tv_nsec > 0);
 }
 
 static void test_merge(void) {
@@ -118,7 +135,15 @@ static void test_threads(void) {
     memset(&t, 0, sizeof t);
     t.proc = &proc;
     t.host_tid = tid;
+    t.tid = 1000000 + tid; /* a guest tid is not the host's */
     stats_task_start(&proc.stats, &t);
+    struct cpu_usage one = {0};
+    CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, t.tid, &one), 0);
+    CU_ASSERT_TRUE(one.sched_ns >= 50 * MS);
+    CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, tid, &one), -ESRCH); /* by guest tid only */
+    t.proxy = true; /* a remote thread's proxy is not that thread */
+    CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, t.tid, &one), -ESRCH);
+    t.proxy = false;
     struct cpu_usage live;
     cpu_usage_node(&proc, &live);
     CU_ASSERT_TRUE(live.sched_ns >= 50 * MS);

@@ -12,8 +12,11 @@
 /* Linux's encoding of CPU clock ids (posix-timers): the pid or tid,
  * complemented, above three bits; bit 2 per-thread; bits 0-1 which. */
 #define CPUCLOCK_PERTHREAD 4
-#define CPUCLOCK_WHICH(id) ((int)((id) & 3))
 #define CPUCLOCK_PID(id)   ((int)~((id) >> 3))
+
+static int clock_which(clockid_t id) {
+    return (int)(id & 3);
+}
 
 static clockid_t thread_clock(int tid, int which) {
     return (clockid_t)((~(unsigned)tid << 3) | CPUCLOCK_PERTHREAD | (unsigned)which);
@@ -24,9 +27,9 @@ bool cpu_clock_decode(clockid_t id, struct cpu_clock *c) {
         *c = (struct cpu_clock){0, id == CLOCK_THREAD_CPUTIME_ID, CPU_CLOCK_SCHED};
         return true;
     }
-    if (id >= 0 || CPUCLOCK_WHICH(id) > CPU_CLOCK_SCHED) return false;
+    if (id >= 0 || clock_which(id) > CPU_CLOCK_SCHED) return false;
     *c = (struct cpu_clock){CPUCLOCK_PID(id), (id & CPUCLOCK_PERTHREAD) != 0,
-                            (enum cpu_clock_which)CPUCLOCK_WHICH(id)};
+                            (enum cpu_clock_which)clock_which(id)};
     return true;
 }
 

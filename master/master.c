@@ -198,6 +198,7 @@ static const struct process_cluster_ops master_ops = {
     .stop_run = master_stop_run,
     .cpu_usage = mcpu_usage,
     .cpu_usage_thread = mcpu_thread,
+    .affinity_changed = proxy_affinity_changed,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -365,7 +366,9 @@ static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
     clock_on_ready(m, net_conn_peer_id(c), r);
     pthread_mutex_lock(&m->lock);
     m->ready++;
-    m->slave_cpus += r->cpus ? r->cpus : 1; /* 0: a slave that does not say */
+    unsigned cpus = r->cpus ? r->cpus : 1; /* 0: a slave that does not say */
+    m->slave_cpus += cpus;
+    if (net_conn_peer_id(c) < m->cfg.nodes) m->node_cpus[net_conn_peer_id(c)] = cpus;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
 }
@@ -489,7 +492,9 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     pthread_mutex_init(&m->cpu_query, NULL);
     m->peers = calloc(cfg->nodes, sizeof *m->peers);
     m->clocks = calloc(cfg->nodes, sizeof *m->clocks);
-    SHOAL_ASSERT(m->peers && m->clocks);
+    m->node_cpus = calloc(cfg->nodes, sizeof *m->node_cpus);
+    m->node_cpu_base = calloc(cfg->nodes, sizeof *m->node_cpu_base);
+    SHOAL_ASSERT(m->peers && m->clocks && m->node_cpus && m->node_cpu_base);
     clock_host_read(&m->clock_self);
     u64map_init(&m->proxies);
     struct sched_config sc = {
@@ -593,6 +598,15 @@ int master_wait_ready(struct master *m) {
      * guest code runs. */
     long own = sysconf(_SC_NPROCESSORS_ONLN);
     m->proc->guest_cpus = (own > 0 ? (unsigned)own : 1) + slave_cpus;
+    /* numbered node by node, node 0's first (syscall/cpu_map.h) */
+    pthread_mutex_lock(&m->lock);
+    m->node_cpus[0] = own > 0 ? (unsigned)own : 1;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        m->node_cpu_base[n] = m->node_cpu_base[n - 1] + m->node_cpus[n - 1];
+    pthread_mutex_unlock(&m->lock);
+    m->proc->cpu_base = 0;
+    m->proc->cpu_count = m->node_cpus[0];
+    m->proc->cpu_node = 0;
     return mlinks_connect(m);
 }
 

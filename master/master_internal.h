@@ -48,6 +48,9 @@ struct master {
     } * clocks;
     unsigned ready, joined, gone, admitted;
     unsigned slave_cpus; /* online CPUs of the slaves that are ready */
+    /* by node id (syscall/cpu_map.h): each node's online CPUs (under
+     * lock), then where its guest CPUs start (once all are ready) */
+    unsigned *node_cpus, *node_cpu_base;
     struct sched *sched;
     atomic_int exiting;
 
@@ -256,6 +259,7 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
 
 /* The node running remote thread tid, or -1 if tid is not one. */
 int proxy_node_of(struct master *m, int tid);
+void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, size_t bytes);
 
 /* signals.c */
 int msig_start(struct master *m);

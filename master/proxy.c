@@ -28,6 +28,7 @@
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
+#include "syscall/cpu_map.h"
 #include "syscall/host_signal.h"
 #include "syscall/syscall.h"
 
@@ -107,7 +108,20 @@ static void *proxy_main(void *arg) {
     pthread_mutex_lock(&m->lock);
     sp.monotonic_offset_ns = m->clocks[px->node].off.monotonic_ns;
     sp.boottime_offset_ns = m->clocks[px->node].off.boottime_ns;
+    sp.cpu_base = m->node_cpu_base[px->node];
+    sp.cpu_count = m->node_cpus[px->node];
     pthread_mutex_unlock(&m->lock);
+    sp.guest_cpus = m->proc->guest_cpus;
+    sp.cpu_node = px->node;
+    /* its CPU mask, which another thread may be setting (stats lock) */
+    uint8_t *affinity = NULL;
+    pthread_mutex_lock(&m->proc->stats.lock);
+    if (t->affinity && (affinity = malloc(t->affinity_bytes))) {
+        memcpy(affinity, t->affinity, t->affinity_bytes);
+        sp.affinity.data = affinity;
+        sp.affinity.len = t->affinity_bytes;
+    }
+    pthread_mutex_unlock(&m->proc->stats.lock);
     /* and its nice value and policy: this host thread was made by its
      * creator's (or by the proxy that took the creator's, below) */
     Shoal__SchedAttr sa;
@@ -116,6 +130,7 @@ static void *proxy_main(void *arg) {
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &sp;
     int r = master_send(m, px->node, &env, NULL);
+    free(affinity);
     sem_post(&px->started); /* px->flags & co are not read after this */
     if (r)
         log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
@@ -244,6 +259,22 @@ static void *proxy_main(void *arg) {
     }
 }
 
+/* process_cluster_ops.affinity_changed: the node of remote thread tid
+ * pins it (ahead of the call's answer on the same link). */
+void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, size_t bytes) {
+    struct master *m = p->cluster_ctx;
+    int node = proxy_node_of(m, tid);
+    if (node <= 0) return;
+    Shoal__ThreadAffinity ta = SHOAL__THREAD_AFFINITY__INIT;
+    ta.tid = (uint32_t)tid;
+    ta.mask.data = (uint8_t *)mask;
+    ta.mask.len = bytes;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_AFFINITY;
+    env.thread_affinity = &ta;
+    master_send(m, (unsigned)node, &env, NULL);
+}
+
 int proxy_node_of(struct master *m, int tid) {
     pthread_mutex_lock(&m->lock);
     struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
@@ -323,6 +354,7 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     if (newsp) t->cpu.x[31] = newsp;
     if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
     t->sigmask = parent->sigmask;
+    cpu_map_set_affinity(t, parent->affinity, parent->affinity_bytes); /* as Linux copies it */
     t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
     struct proxy *px = calloc(1, sizeof *px);

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/proc_stopped.h"
 #include "net/transport.h"
+#include "syscall/cpu_map.h"
 #include "syscall/cpu_time.h"
 #include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
@@ -543,6 +544,8 @@ struct thread_start {
     sem_t registered;
     bool has_sched; /* the creator's scheduling attributes, for the new thread */
     Shoal__SchedAttr sched;
+    const uint8_t *affinity; /* its guest CPU mask (NULL: every CPU) */
+    size_t affinity_bytes;
 };
 
 static void *guest_thread(void *arg) {
@@ -550,6 +553,9 @@ static void *guest_thread(void *arg) {
     struct task *t = st->t;
     struct slave *s = st->s;
     t->host_tid = (int)gettid();
+    /* its creator's CPU mask, this node's part of it (cpu_map.h) */
+    if (st->affinity && cpu_map_pin(t->proc, t->host_tid, st->affinity, st->affinity_bytes))
+        log_debug("shoal: thread %d: cannot take its CPU affinity", t->tid);
     /* before any guest code: its first getpriority sees its creator's */
     if (st->has_sched && sched_msg_apply(&st->sched))
         log_debug("shoal: thread %d: cannot take its creator's scheduling attributes", t->tid);
@@ -566,6 +572,15 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     const Shoal__ThreadSpawn *sp = f->env->thread_spawn;
     /* the master's clocks, before any guest code of this node reads one */
     process_set_clock(s->proc, sp->monotonic_offset_ns, sp->boottime_offset_ns);
+    /* the guest's CPUs and this node's (syscall/cpu_map.h): the same in
+     * every spawn, read by this node's threads' getcpu */
+    if (sp->guest_cpus && sp->cpu_count && sp->cpu_count <= 1u << 16 &&
+        sp->cpu_base < sp->guest_cpus) {
+        s->proc->cpu_base = sp->cpu_base;
+        s->proc->cpu_count = sp->cpu_count;
+        s->proc->cpu_node = sp->cpu_node;
+        s->proc->guest_cpus = sp->guest_cpus;
+    }
     struct task *t = task_new(s->proc);
     cpu_msg_to_cpu(sp->cpu, &t->cpu);
     t->tid = (int)sp->tid;
@@ -574,7 +589,11 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
      * clone, and one arriving before the thread sets its own must wait */
     t->sigmask = sp->sigmask;
     atomic_fetch_add(&s->proc->live_threads, 1);
-    struct thread_start st = {.s = s, .t = t, .has_sched = sp->sched != NULL};
+    struct thread_start st = {.s = s,
+                              .t = t,
+                              .has_sched = sp->sched != NULL,
+                              .affinity = sp->affinity.len ? sp->affinity.data : NULL,
+                              .affinity_bytes = sp->affinity.len};
     if (sp->sched) st.sched = *sp->sched;
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
@@ -708,6 +727,17 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN;
     env.signal_taken = &tk;
     send_master(s, &env, NULL);
+}
+
+/* A thread of this node has a new guest CPU mask: its part here. */
+static void h_thread_affinity(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__ThreadAffinity *ta = f->env->thread_affinity;
+    pthread_mutex_lock(&s->lock);
+    struct task *t = s->proc ? u64map_get(&s->threads, ta->tid) : NULL;
+    /* under the lock: the thread cannot exit (and its host tid be reused) */
+    if (t) cpu_map_pin(s->proc, t->host_tid, ta->mask.data, ta->mask.len);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* The master sums the program's CPU time (this node's guest threads'),
@@ -1116,6 +1146,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGACTION_SET, h_sigaction_set, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY, h_cpu_usage_query, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_AFFINITY, h_thread_affinity, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_WANTED, h_signal_wanted, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_PEERS, h_peers, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;

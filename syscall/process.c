@@ -49,6 +49,7 @@ struct task *task_new(struct process *proc) {
 void task_free(struct task *t) {
     stats_task_end(&t->proc->stats, t);
     dbt_cpu_fini(&t->cpu);
+    free(t->affinity);
     free(t);
 }
 

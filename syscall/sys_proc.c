@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "syscall/cpu_map.h"
 #include "syscall/cpu_time.h"
 #include "syscall/syscall.h"
 
@@ -143,6 +144,10 @@ SYSCALL_HANDLER(getrandom) {
 SYSCALL_HANDLER(getcpu) {
     unsigned cpu, node;
     if (syscall(SYS_getcpu, &cpu, &node, NULL) != 0) return -errno;
+    if (t->proc->guest_cpus) { /* one machine's CPUs; a node is a NUMA node */
+        cpu = cpu_map_guest_cpu(t->proc, cpu);
+        node = t->proc->cpu_node;
+    }
     if (a[0] && gs_copy_out(&t->proc->mem, a[0], &cpu, sizeof cpu)) return -EFAULT;
     if (a[1] && gs_copy_out(&t->proc->mem, a[1], &node, sizeof node)) return -EFAULT;
     return 0;

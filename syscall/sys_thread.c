@@ -1,11 +1,14 @@
 /* Thread lifetime syscalls. */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "syscall/cpu_map.h"
 #include "syscall/robust_list.h"
 #include "syscall/syscall.h"
 #include "syscall/thread.h"
@@ -62,39 +65,67 @@ SYSCALL_HANDLER(sched_yield) {
     return host_result(sched_yield());
 }
 
-/* A cluster's guest sees all its vCPUs (process.guest_cpus): this
- * process's threads may run on any of them, whatever the node's host
- * affinity. The size is the kernel's: a cpumask of whole longs. */
-static int64_t guest_affinity(struct task *t, const uint64_t *a) {
-    uint64_t n = t->proc->guest_cpus, size = (n + 63) / 64 * 8;
+/* A cluster's guest sees all its vCPUs (process.guest_cpus) and names
+ * them in its masks (cpu_map.h). The master keeps each thread's mask in
+ * its task (a remote thread's: in its proxy); the thread pid names, under
+ * the stats lock (a task on the live list cannot go away), or NULL when
+ * pid is not a thread of this process (another process: the host's). */
+static struct task *affinity_task(struct task *t, pid_t pid) {
+    if (pid == 0 || pid == t->tid) return t;
+    for (struct task *o = t->proc->stats.live; o; o = o->stats_next)
+        if (o->tid == pid && (o->proxy || o->host_tid)) return o;
+    return NULL;
+}
+
+SYSCALL_HANDLER(sched_getaffinity) {
+    struct process *p = t->proc;
+    size_t size = cpu_map_mask_bytes(p);
+    if (!p->guest_cpus) {
+        void *mask = GUEST_OUT(t, a[2], a[1]);
+        return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask))
+                    : -EFAULT;
+    }
     if (a[1] < size || (a[1] & 7)) return -EINVAL;
     uint8_t *mask = GUEST_OUT(t, a[2], size);
     if (!mask) return -EFAULT;
     memset(mask, 0, size);
-    for (uint64_t i = 0; i < n; i++)
-        mask[i / 8] |= (uint8_t)(1u << (i % 8));
+    pthread_mutex_lock(&p->stats.lock);
+    struct task *o = affinity_task(t, (pid_t)a[0]);
+    if (o && o->affinity)
+        memcpy(mask, o->affinity, o->affinity_bytes < size ? o->affinity_bytes : size);
+    else
+        for (unsigned i = 0; i < p->guest_cpus; i++)
+            mask[i / 8] |= (uint8_t)(1u << (i % 8));
+    pthread_mutex_unlock(&p->stats.lock);
+    if (!o && a[0] && kill((pid_t)a[0], 0) && errno == ESRCH) return -ESRCH;
+    /* bits past the guest's CPUs are not CPUs */
+    if (p->guest_cpus % 8) mask[p->guest_cpus / 8] &= (uint8_t)((1u << (p->guest_cpus % 8)) - 1);
     return (int64_t)size;
 }
 
-/* pid names a thread of this process (on a cluster's master, the proxy
- * of a remote thread is a host thread with its guest tid). */
-static bool own_thread(struct task *t, pid_t pid) {
-    if (pid == 0 || pid == t->tid || pid == getpid()) return true;
-    char path[40];
-    snprintf(path, sizeof path, "/proc/self/task/%d", (int)pid);
-    return pid > 0 && access(path, F_OK) == 0;
-}
-
-SYSCALL_HANDLER(sched_getaffinity) {
-    pid_t pid = (pid_t)a[0];
-    if (t->proc->guest_cpus && own_thread(t, pid)) return guest_affinity(t, a);
-    void *mask = GUEST_OUT(t, a[2], a[1]);
-    return mask ? host_result(syscall(SYS_sched_getaffinity, pid, a[1], mask)) : -EFAULT;
-}
-
 SYSCALL_HANDLER(sched_setaffinity) {
-    void *mask = GUEST_IN(t, a[2], a[1]);
-    return mask ? host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
+    struct process *p = t->proc;
+    const uint8_t *mask = GUEST_IN(t, a[2], a[1]);
+    if (!mask) return -EFAULT;
+    if (!p->guest_cpus) return host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask));
+    /* as Linux: EINVAL when the mask names none of the machine's CPUs */
+    if (!cpu_map_any(p, mask, a[1])) return -EINVAL;
+    size_t size = cpu_map_mask_bytes(p);
+    uint8_t *copy = calloc(1, size);
+    if (!copy) return -ENOMEM;
+    memcpy(copy, mask, a[1] < size ? a[1] : size);
+    pthread_mutex_lock(&p->stats.lock);
+    struct task *o = affinity_task(t, (pid_t)a[0]);
+    int r = o ? cpu_map_set_affinity(o, copy, size) : -ESRCH;
+    int remote = !r && o->proxy ? o->tid : 0;
+    if (!r && !remote) r = cpu_map_pin(p, o->host_tid, copy, size);
+    pthread_mutex_unlock(&p->stats.lock);
+    /* a remote thread: its node pins it (the message goes ahead of this
+     * call's answer on the FIFO link) */
+    if (remote && p->cluster && p->cluster->affinity_changed)
+        p->cluster->affinity_changed(p, remote, copy, size);
+    free(copy);
+    return r;
 }
 
 /* A wait for any child where the host process has children that are
@@ -130,7 +161,7 @@ const struct syscall_row sys_thread_rows[] = {
     {96, "set_tid_address", sys_set_tid_address, "p", 'd', SC_LOCAL},
     {99, "set_robust_list", sys_set_robust_list, "pu", 'd', SC_LOCAL},
     {100, "get_robust_list", sys_get_robust_list, "dpp", 'd', SC_LOCAL},
-    {122, "sched_setaffinity", sys_sched_setaffinity, "dup", 'd', SC_LOCAL},
+    {122, "sched_setaffinity", sys_sched_setaffinity, "dup", 'd', SC_GLOBAL},
     {123, "sched_getaffinity", sys_sched_getaffinity, "dup", 'd', SC_GLOBAL},
     {124, "sched_yield", sys_sched_yield, "", 'd', SC_LOCAL},
     {178, "gettid", sys_gettid, "", 'd', SC_LOCAL},

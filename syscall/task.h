@@ -126,6 +126,9 @@ struct process_cluster_ops {
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
      * or -ESRCH (no such thread). */
     int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u);
+    /* The master: remote thread tid has a new CPU affinity (kept in its
+     * proxy's task): its node pins it before the call returns. */
+    void (*affinity_changed)(struct process *p, int tid, const uint8_t *mask, size_t bytes);
 };
 
 struct process {
@@ -146,6 +149,9 @@ struct process {
      * {online,possible,present}; 0: the host's. The hook for a cluster,
      * which should set the total vCPUs of all its nodes at start. */
     unsigned guest_cpus;
+    /* this node's own guest CPUs and its index (cpu_map.h), with
+     * guest_cpus */
+    unsigned cpu_base, cpu_count, cpu_node;
     /* timer_relay.c: POSIX timers for threads of other nodes (a cluster's
      * master); NULL: none yet */
     struct timer_relay *timer_relay;
@@ -205,6 +211,10 @@ struct task {
      * and the one its next clone gets; -1: none. Written by this thread
      * (the hint runs on it), read by the clone it makes. */
     int64_t hint_group, hint_next_group;
+    /* its guest CPU affinity (cpu_map.h; on the master, a remote thread's
+     * proxy holds the thread's): affinity_bytes of mask, NULL: every CPU */
+    uint8_t *affinity;
+    size_t affinity_bytes;
 };
 
 /* What the command line decided. */

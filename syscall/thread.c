@@ -10,6 +10,7 @@
 
 #include "common/detached_thread.h"
 #include "common/log.h"
+#include "syscall/cpu_map.h"
 #include "syscall/host_signal.h"
 #include "syscall/shared_file.h"
 #include "syscall/vfork.h"
@@ -65,6 +66,9 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     if (newsp) t->cpu.x[31] = newsp;
     if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
     t->sigmask = parent->sigmask;
+    /* the creator's CPU affinity, as Linux copies it (the host thread
+     * inherits the host part) */
+    cpu_map_set_affinity(t, parent->affinity, parent->affinity_bytes);
     /* SHOAL_HINT_NEXT_GROUP marks one clone: this one. */
     t->hint_group = parent->hint_next_group;
     parent->hint_next_group = -1;

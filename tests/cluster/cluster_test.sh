@@ -393,6 +393,24 @@ clock-offset)
     sed '/^### status/d' "$ref/clock_threads.out" | diff -u - "$work/master.out" ||
         fail "the guest's clocks differ between nodes"
     ;;
+cpu-pin-n2)
+    # one machine's CPUs (syscall/cpu_map.h): node k's are [k*H, (k+1)*H)
+    # with H this host's online CPUs; a thread runs on its own node's
+    # CPUs whatever its mask, and one pinned to a CPU of its node runs on
+    # that CPU (getcpu: the CPU in the guest's numbering, the node as its
+    # NUMA node)
+    h=$(getconf _NPROCESSORS_ONLN)
+    "$shoal" -n 2 "$bin/cpu_pin_report" >"$work/out" 2>"$work/err" || fail "run failed"
+    [ "$(wc -l <"$work/out")" = $((2 * h)) ] || fail "expected $((2 * h)) threads: $(cat "$work/out")"
+    while read -r cpu node where; do
+        [ $((where / h)) = "$node" ] || fail "a thread of node $node ran on CPU $where"
+        if [ $((cpu / h)) = "$node" ] && [ "$where" != "$cpu" ]; then
+            fail "a thread of node $node pinned to CPU $cpu ran on CPU $where"
+        fi
+    done <"$work/out"
+    cut -d' ' -f2 "$work/out" | sort -u | tr '\n' ' ' | grep -q '^0 1 $' ||
+        fail "threads on both nodes expected: $(cat "$work/out")"
+    ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one
     # run after another (each in a fresh child) until it is stopped, and

@@ -99,6 +99,7 @@ guest_program(proc_files SRC proc_files.c)
 guest_program(clock_time SRC clock_time.c)
 guest_program(clock_threads SRC clock_threads.c LEVELS O2)
 guest_program(cpu_time_threads SRC cpu_time_threads.c LEVELS O2)
+guest_program(affinity_threads SRC affinity_threads.c LEVELS O2)
 guest_program(signals SRC signals.c)
 
 # Signal delivery (syscall/DESIGN.md: frames, masks, restart, threads)

@@ -25,7 +25,8 @@ static int64_t field(uint64_t v) {
 /* Asks node `only` (0: every slave) for its guest threads' CPU time, or
  * for thread tid's (tid != 0), and adds what comes back to *u. Returns
  * how many nodes answered with a figure (not "no such thread"). */
-static unsigned ask(struct master *m, unsigned only, uint32_t tid, struct cpu_usage *u) {
+static unsigned ask(struct master *m, unsigned only, uint32_t tid, bool split,
+                    struct cpu_usage *u) {
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
@@ -34,6 +35,7 @@ static unsigned ask(struct master *m, unsigned only, uint32_t tid, struct cpu_us
     }
     Shoal__CpuUsageQuery q = SHOAL__CPU_USAGE_QUERY__INIT;
     q.tid = tid;
+    q.split = split;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY;
     env.cpu_usage_query = &q;
@@ -64,10 +66,10 @@ static unsigned ask(struct master *m, unsigned only, uint32_t tid, struct cpu_us
     return found;
 }
 
-void mcpu_usage(struct process *p, struct cpu_usage *u) {
+void mcpu_usage(struct process *p, struct cpu_usage *u, bool split) {
     struct master *m = p->cluster_ctx;
-    cpu_usage_node(p, u);
-    if (m->cfg.nodes > 1) ask(m, 0, 0, u);
+    cpu_usage_node(p, u, split);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, split, u);
 }
 
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
@@ -75,7 +77,7 @@ int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
     int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
     if (node <= 0) return -ESRCH;
-    return ask(m, (unsigned)node, (uint32_t)tid, u) ? 0 : -ESRCH;
+    return ask(m, (unsigned)node, (uint32_t)tid, true, u) ? 0 : -ESRCH;
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {

@@ -752,7 +752,7 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
     else if (q->tid)
         r.missing = cpu_usage_local_thread(s->proc, (int)q->tid, &u) != 0;
     else
-        cpu_usage_node(s->proc, &u);
+        cpu_usage_node(s->proc, &u, q->split);
     r.req_id = q->req_id;
     r.user_ns = (uint64_t)u.user_ns;
     r.sys_ns = (uint64_t)u.sys_ns;

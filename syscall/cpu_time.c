@@ -49,12 +49,16 @@ static int64_t clock_ns(clockid_t id) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void cpu_usage_add_thread(struct cpu_usage *u, int tid) {
+void cpu_usage_add_thread(struct cpu_usage *u, int tid, bool split) {
     if (tid <= 0) return;
     int64_t sched = clock_ns(thread_clock(tid, CPU_CLOCK_SCHED));
+    if (sched < 0) return; /* gone, or not a thread of this process */
+    if (!split) {
+        u->sched_ns += sched;
+        return;
+    }
     int64_t prof = clock_ns(thread_clock(tid, CPU_CLOCK_PROF));
     int64_t virt = clock_ns(thread_clock(tid, CPU_CLOCK_VIRT));
-    if (sched < 0) return; /* gone, or not a thread of this process */
     /* user and system in the ratio of the ticks the kernel charged, as
      * getrusage scales them to the scheduler's total */
     int64_t user = sched;
@@ -95,7 +99,7 @@ static int host_thread(const struct task *t) {
     return t->host_tid ? t->host_tid : t->proxy ? t->tid : 0;
 }
 
-void cpu_usage_node(struct process *p, struct cpu_usage *u) {
+void cpu_usage_node(struct process *p, struct cpu_usage *u, bool split) {
     memset(u, 0, sizeof *u);
     struct run_stats *s = &p->stats;
     pthread_mutex_lock(&s->lock); /* a task on the list cannot go away */
@@ -103,7 +107,7 @@ void cpu_usage_node(struct process *p, struct cpu_usage *u) {
     u->sys_ns = s->ended_sys_ns;
     u->sched_ns = s->ended_sched_ns;
     for (struct task *t = s->live; t; t = t->stats_next)
-        cpu_usage_add_thread(u, host_thread(t));
+        cpu_usage_add_thread(u, host_thread(t), split);
     pthread_mutex_unlock(&s->lock);
     host_counters(u);
 }
@@ -114,7 +118,7 @@ int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
     pthread_mutex_lock(&s->lock);
     for (struct task *t = s->live; t && r; t = t->stats_next)
         if (t->tid == tid && !t->proxy && t->host_tid) {
-            cpu_usage_add_thread(u, t->host_tid);
+            cpu_usage_add_thread(u, t->host_tid, true);
             r = 0;
         }
     pthread_mutex_unlock(&s->lock);
@@ -123,16 +127,16 @@ int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
 
 void cpu_usage_ended(struct run_stats *s, const struct task *t) {
     struct cpu_usage u = {0};
-    cpu_usage_add_thread(&u, host_thread(t));
+    cpu_usage_add_thread(&u, host_thread(t), true);
     s->ended_user_ns += u.user_ns;
     s->ended_sys_ns += u.sys_ns;
     s->ended_sched_ns += u.sched_ns;
 }
 
-void cpu_usage_process(struct process *p, struct cpu_usage *u) {
+void cpu_usage_process(struct process *p, struct cpu_usage *u, bool split) {
     const struct process_cluster_ops *cl = p->cluster;
     if (cl && cl->cpu_usage) {
-        cl->cpu_usage(p, u);
+        cl->cpu_usage(p, u, split);
         return;
     }
     memset(u, 0, sizeof *u);

@@ -27,19 +27,21 @@ struct cpu_usage {
 };
 
 /* Adds host thread tid's CPU time (a thread of this host process; nothing
- * if it is gone). */
-void cpu_usage_add_thread(struct cpu_usage *u, int tid);
+ * if it is gone); split: also user and system apart (two more reads),
+ * else sched_ns alone. */
+void cpu_usage_add_thread(struct cpu_usage *u, int tid, bool split);
 /* Adds b to a: times and counters summed, maxrss the larger. */
 void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b);
 /* This node's part: its guest threads (live, and the ended ones
- * run_stats kept) and its host process's counters. */
-void cpu_usage_node(struct process *p, struct cpu_usage *u);
+ * run_stats kept) and its host process's counters; split as above (the
+ * ended ones' always). */
+void cpu_usage_node(struct process *p, struct cpu_usage *u, bool split);
 /* Task t ends (run_stats_end, under the stats lock, on t's thread): its
  * CPU time goes to the ended tasks' sums. */
 struct run_stats;
 void cpu_usage_ended(struct run_stats *s, const struct task *t);
 /* The whole program's: the cluster's sum, or this host process's. */
-void cpu_usage_process(struct process *p, struct cpu_usage *u);
+void cpu_usage_process(struct process *p, struct cpu_usage *u, bool split);
 /* u as the guest's struct rusage (the generic layout, the same on both). */
 void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r);
 

@@ -22,7 +22,9 @@ static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
     if (!cl || !cl->cpu_usage || !cpu_clock_of_process(id, getpid(), NULL, NULL)) return false;
     struct cpu_usage u;
     int64_t ns = 0;
-    cpu_usage_process(t->proc, &u);
+    struct cpu_clock c;
+    cpu_clock_decode(id, &c);
+    cpu_usage_process(t->proc, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
     cpu_clock_of_process(id, getpid(), &u, &ns);
     struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
     memcpy(ts, &v, sizeof v); /* guest memory: any alignment */
@@ -122,7 +124,7 @@ SYSCALL_HANDLER(times) {
     long r = syscall(SYS_times, &h);
     if (r == -1) return -errno;
     struct cpu_usage u;
-    cpu_usage_process(t->proc, &u);
+    cpu_usage_process(t->proc, &u, true);
     int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
     h.tms_utime = (clock_t)(u.user_ns / tick);
     h.tms_stime = (clock_t)(u.sys_ns / tick);

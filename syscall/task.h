@@ -121,8 +121,9 @@ struct process_cluster_ops {
      * nothing holds threads. */
     void (*hold)(struct task *t);
     /* The master of a multi-node run: the program's CPU time, every
-     * node's guest threads (cpu_time.h). NULL: this host process's. */
-    void (*cpu_usage)(struct process *p, struct cpu_usage *u);
+     * node's guest threads (cpu_time.h; split: user and system apart).
+     * NULL: this host process's. */
+    void (*cpu_usage)(struct process *p, struct cpu_usage *u, bool split);
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
      * or -ESRCH (no such thread). */
     int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u);

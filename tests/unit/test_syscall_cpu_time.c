@@ -119,13 +119,16 @@ static void test_threads(void) {
         continue;
     int tid = atomic_load(&helper_tid);
     struct cpu_usage u = {0};
-    cpu_usage_add_thread(&u, tid);
+    cpu_usage_add_thread(&u, tid, true);
     CU_ASSERT_TRUE(u.sched_ns >= 50 * MS && u.sched_ns < 5000 * MS);
     CU_ASSERT_EQUAL(u.user_ns + u.sys_ns, u.sched_ns); /* a split of the total */
     CU_ASSERT_TRUE(u.user_ns >= 0 && u.sys_ns >= 0);
+    struct cpu_usage total = {0};
+    cpu_usage_add_thread(&total, tid, false); /* the total alone */
+    CU_ASSERT_TRUE(total.sched_ns >= u.sched_ns && total.user_ns == 0 && total.sys_ns == 0);
     struct cpu_usage none = {0};
-    cpu_usage_add_thread(&none, 0);
-    cpu_usage_add_thread(&none, getppid()); /* not a thread of this process */
+    cpu_usage_add_thread(&none, 0, true);
+    cpu_usage_add_thread(&none, getppid(), true); /* not a thread of this process */
     CU_ASSERT_EQUAL(none.sched_ns, 0);
 
     /* a node's part: the helper as a live task, then as an ended one */
@@ -145,18 +148,18 @@ static void test_threads(void) {
     CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, t.tid, &one), -ESRCH);
     t.proxy = false;
     struct cpu_usage live;
-    cpu_usage_node(&proc, &live);
+    cpu_usage_node(&proc, &live, true);
     CU_ASSERT_TRUE(live.sched_ns >= 50 * MS);
     CU_ASSERT_TRUE(live.maxrss_kb > 0); /* the host process's counters */
     stats_task_end(&proc.stats, &t);    /* its thread still runs: its time is read */
     struct cpu_usage ended;
-    cpu_usage_node(&proc, &ended);
+    cpu_usage_node(&proc, &ended, true);
     CU_ASSERT_TRUE(ended.sched_ns >= live.sched_ns);
     CU_ASSERT_TRUE(ended.sched_ns < live.sched_ns + 40 * MS); /* once, not twice */
     sem_post(&go);
     pthread_join(th, NULL);
     struct cpu_usage after;
-    cpu_usage_node(&proc, &after); /* the thread is gone: its ended share stays */
+    cpu_usage_node(&proc, &after, false); /* the thread is gone: its ended share stays */
     CU_ASSERT_EQUAL(after.sched_ns, ended.sched_ns);
 }
 

@@ -69,7 +69,8 @@ SYSCALL_HANDLER(sched_yield) {
  * them in its masks (cpu_map.h). The master keeps each thread's mask in
  * its task (a remote thread's: in its proxy); the thread pid names, under
  * the stats lock (a task on the live list cannot go away), or NULL when
- * pid is not a thread of this process (another process: the host's). */
+ * pid is not a thread of this process: another process (a forked child,
+ * on node 0, whose CPUs are node 0's host CPUs) is the host's to answer. */
 static struct task *affinity_task(struct task *t, pid_t pid) {
     if (pid == 0 || pid == t->tid) return t;
     for (struct task *o = t->proc->stats.live; o; o = o->stats_next)
@@ -77,29 +78,29 @@ static struct task *affinity_task(struct task *t, pid_t pid) {
     return NULL;
 }
 
+static int64_t host_getaffinity(struct task *t, const uint64_t *a) {
+    void *mask = GUEST_OUT(t, a[2], a[1]);
+    return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask)) : -EFAULT;
+}
+
 SYSCALL_HANDLER(sched_getaffinity) {
     struct process *p = t->proc;
     size_t size = cpu_map_mask_bytes(p);
-    if (!p->guest_cpus) {
-        void *mask = GUEST_OUT(t, a[2], a[1]);
-        return mask ? host_result(syscall(SYS_sched_getaffinity, (pid_t)a[0], a[1], mask))
-                    : -EFAULT;
-    }
+    if (!p->guest_cpus) return host_getaffinity(t, a);
     if (a[1] < size || (a[1] & 7)) return -EINVAL;
     uint8_t *mask = GUEST_OUT(t, a[2], size);
     if (!mask) return -EFAULT;
-    memset(mask, 0, size);
     pthread_mutex_lock(&p->stats.lock);
     struct task *o = affinity_task(t, (pid_t)a[0]);
+    memset(mask, o && !o->affinity ? 0xff : 0, size);
     if (o && o->affinity)
         memcpy(mask, o->affinity, o->affinity_bytes < size ? o->affinity_bytes : size);
-    else
-        for (unsigned i = 0; i < p->guest_cpus; i++)
-            mask[i / 8] |= (uint8_t)(1u << (i % 8));
     pthread_mutex_unlock(&p->stats.lock);
-    if (!o && a[0] && kill((pid_t)a[0], 0) && errno == ESRCH) return -ESRCH;
+    if (!o) return host_getaffinity(t, a);
     /* bits past the guest's CPUs are not CPUs */
-    if (p->guest_cpus % 8) mask[p->guest_cpus / 8] &= (uint8_t)((1u << (p->guest_cpus % 8)) - 1);
+    size_t whole = p->guest_cpus / 8;
+    if (p->guest_cpus % 8) mask[whole++] &= (uint8_t)((1u << (p->guest_cpus % 8)) - 1);
+    memset(mask + whole, 0, size - whole);
     return (int64_t)size;
 }
 
@@ -116,7 +117,7 @@ SYSCALL_HANDLER(sched_setaffinity) {
     memcpy(copy, mask, a[1] < size ? a[1] : size);
     pthread_mutex_lock(&p->stats.lock);
     struct task *o = affinity_task(t, (pid_t)a[0]);
-    int r = o ? cpu_map_set_affinity(o, copy, size) : -ESRCH;
+    int r = o ? cpu_map_set_affinity(o, copy, size) : 1;
     int remote = !r && o->proxy ? o->tid : 0;
     if (!r && !remote) r = cpu_map_pin(p, o->host_tid, copy, size);
     pthread_mutex_unlock(&p->stats.lock);
@@ -125,7 +126,7 @@ SYSCALL_HANDLER(sched_setaffinity) {
     if (remote && p->cluster && p->cluster->affinity_changed)
         p->cluster->affinity_changed(p, remote, copy, size);
     free(copy);
-    return r;
+    return r <= 0 ? r : host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask));
 }
 
 /* A wait for any child where the host process has children that are

@@ -9,23 +9,17 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cluster/cpu_usage_msg.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/cpu_time.h"
 
 #define CPU_WAIT_MS 5000
-/* a slave's figures are untrusted: each is capped so that sums cannot
- * overflow (2^52 ns is 52 days of CPU time per node and field) */
-#define CPU_FIELD_MAX ((int64_t)1 << 52)
 
-static int64_t field(uint64_t v) {
-    return v > (uint64_t)CPU_FIELD_MAX ? CPU_FIELD_MAX : (int64_t)v;
-}
-
-/* Asks node `only` (0: every slave) for its guest threads' CPU time, or
- * for thread tid's (tid != 0), and adds what comes back to *u. Returns
- * how many nodes answered with a figure (not "no such thread"). */
-static unsigned ask(struct master *m, unsigned only, uint32_t tid, bool split,
+/* Asks node `only` (0: every slave but `skip`) for its guest threads' CPU
+ * time, or for thread tid's (tid != 0), and adds what comes back to *u.
+ * Returns how many nodes answered with a figure (not "no such thread"). */
+static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid, bool split,
                     struct cpu_usage *u) {
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
@@ -50,7 +44,7 @@ static unsigned ask(struct master *m, unsigned only, uint32_t tid, bool split,
     m->cpu_waiting = m->cpu_found = 0;
     unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
     for (unsigned n = lo; n < hi; n++)
-        if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
+        if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
     while (m->cpu_waiting && !atomic_load(&m->exiting))
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
     if (m->cpu_waiting && !atomic_load(&m->exiting))
@@ -66,10 +60,19 @@ static unsigned ask(struct master *m, unsigned only, uint32_t tid, bool split,
     return found;
 }
 
-void mcpu_usage(struct process *p, struct cpu_usage *u, bool split) {
-    struct master *m = p->cluster_ctx;
-    cpu_usage_node(p, u, split);
-    if (m->cfg.nodes > 1) ask(m, 0, 0, split, u);
+void mcpu_usage(struct task *t, struct cpu_usage *u, bool split) {
+    struct master *m = t->proc->cluster_ctx;
+    cpu_usage_node(t->proc, u, split);
+    /* a remote caller's node sent its part along: that node is not asked */
+    unsigned skip = 0;
+    if (t->proxy && t->caller_cpu) {
+        int node = proxy_node_of(m, t->tid);
+        if (node > 0) {
+            skip = (unsigned)node;
+            cpu_usage_merge(u, t->caller_cpu);
+        }
+    }
+    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, u);
 }
 
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
@@ -77,7 +80,7 @@ int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
     int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
     if (node <= 0) return -ESRCH;
-    return ask(m, (unsigned)node, (uint32_t)tid, true, u) ? 0 : -ESRCH;
+    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, u) ? 0 : -ESRCH;
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
@@ -87,18 +90,8 @@ void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
         node < m->cfg.nodes && !m->cpu_answered[node]) {
         m->cpu_answered[node] = true;
         if (!r->missing) {
-            struct cpu_usage b = {
-                .user_ns = field(r->user_ns),
-                .sys_ns = field(r->sys_ns),
-                .sched_ns = field(r->sched_ns),
-                .maxrss_kb = field(r->maxrss_kb),
-                .minflt = field(r->minflt),
-                .majflt = field(r->majflt),
-                .inblock = field(r->inblock),
-                .oublock = field(r->oublock),
-                .nvcsw = field(r->nvcsw),
-                .nivcsw = field(r->nivcsw),
-            };
+            struct cpu_usage b;
+            cpu_usage_from_msg(r, &b);
             cpu_usage_merge(&m->cpu_sum, &b);
             m->cpu_found++;
         }

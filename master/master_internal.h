@@ -277,7 +277,7 @@ void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 
 /* cpu_usage.c */
 /* process_cluster_ops.cpu_usage: node 0's part and every slave's. */
-void mcpu_usage(struct process *p, struct cpu_usage *u, bool split);
+void mcpu_usage(struct task *t, struct cpu_usage *u, bool split);
 /* process_cluster_ops.cpu_usage_thread: here, or asked of its node. */
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u);
 /* A slave's CpuUsage. */

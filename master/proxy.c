@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cluster/cpu_msg.h"
+#include "cluster/cpu_usage_msg.h"
 #include "cluster/sc_msg.h"
 #include "cluster/sched_msg.h"
 #include "common/detached_thread.h"
@@ -222,7 +223,14 @@ static void *proxy_main(void *arg) {
         const struct syscall_row *row = syscall_lookup((int)q->nr);
         if (row) sc_msg_overlay(t, row, q, &bufs);
         t->bufs = &bufs;
+        /* the caller's node's own part of the program's CPU time */
+        struct cpu_usage caller_cpu;
+        if (q->caller_cpu) {
+            cpu_usage_from_msg(q->caller_cpu, &caller_cpu);
+            t->caller_cpu = &caller_cpu;
+        }
         syscall_dispatch(t);
+        t->caller_cpu = NULL;
         t->bufs = NULL;
         if (!t->proc->cluster) {
             /* the child of a fork the remote thread made: a lone process

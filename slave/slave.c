@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cluster/cpu_msg.h"
+#include "cluster/cpu_usage_msg.h"
 #include "cluster/dsm_alias.h"
 #include "cluster/dsm_node.h"
 #include "cluster/node_stats.h"
@@ -408,6 +409,15 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     sc_msg_gather(t, row, a, &in);
     q.n_inputs = in.n;
     q.inputs = in.ptrs;
+    /* the program's CPU time: this node's part goes along (cpu_time.h) */
+    Shoal__CpuUsage own = SHOAL__CPU_USAGE__INIT;
+    bool split;
+    if (cpu_time_call(row->nr, a, &split)) {
+        struct cpu_usage u;
+        cpu_usage_node(t->proc, &u, split);
+        cpu_usage_to_msg(&u, &own);
+        q.caller_cpu = &own;
+    }
     struct cpu_msg_buf cb;
     Shoal__SchedAttr sa;
     Shoal__HintGroup mark = SHOAL__HINT_GROUP__INIT;
@@ -754,16 +764,7 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
     else
         cpu_usage_node(s->proc, &u, q->split);
     r.req_id = q->req_id;
-    r.user_ns = (uint64_t)u.user_ns;
-    r.sys_ns = (uint64_t)u.sys_ns;
-    r.sched_ns = (uint64_t)u.sched_ns;
-    r.maxrss_kb = (uint64_t)u.maxrss_kb;
-    r.minflt = (uint64_t)u.minflt;
-    r.majflt = (uint64_t)u.majflt;
-    r.inblock = (uint64_t)u.inblock;
-    r.oublock = (uint64_t)u.oublock;
-    r.nvcsw = (uint64_t)u.nvcsw;
-    r.nivcsw = (uint64_t)u.nivcsw;
+    cpu_usage_to_msg(&u, &r);
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE;
     env.cpu_usage = &r;

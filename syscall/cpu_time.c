@@ -133,10 +133,24 @@ void cpu_usage_ended(struct run_stats *s, const struct task *t) {
     s->ended_sched_ns += u.sched_ns;
 }
 
-void cpu_usage_process(struct process *p, struct cpu_usage *u, bool split) {
+bool cpu_time_call(int nr, const uint64_t *a, bool *split) {
+    struct cpu_clock c;
+    switch (nr) {
+    case 113: /* clock_gettime of a process CPU clock */
+        if (!cpu_clock_decode((clockid_t)a[0], &c) || c.thread) return false;
+        *split = c.which != CPU_CLOCK_SCHED;
+        return true;
+    case 165: /* getrusage(RUSAGE_SELF) */ *split = true; return (int)a[0] == RUSAGE_SELF;
+    case 153: /* times */ *split = true; return true;
+    default: return false;
+    }
+}
+
+void cpu_usage_process(struct task *t, struct cpu_usage *u, bool split) {
+    struct process *p = t->proc;
     const struct process_cluster_ops *cl = p->cluster;
     if (cl && cl->cpu_usage) {
-        cl->cpu_usage(p, u, split);
+        cl->cpu_usage(t, u, split);
         return;
     }
     memset(u, 0, sizeof *u);

@@ -40,8 +40,13 @@ void cpu_usage_node(struct process *p, struct cpu_usage *u, bool split);
  * CPU time goes to the ended tasks' sums. */
 struct run_stats;
 void cpu_usage_ended(struct run_stats *s, const struct task *t);
-/* The whole program's: the cluster's sum, or this host process's. */
-void cpu_usage_process(struct process *p, struct cpu_usage *u, bool split);
+/* The whole program's, read by task t: the cluster's sum, or this host
+ * process's. */
+void cpu_usage_process(struct task *t, struct cpu_usage *u, bool split);
+/* Whether syscall nr with args a reads the program's CPU time (a slave
+ * then sends its own node's part along: SyscallRequest.caller_cpu), and
+ * whether it needs user and system time apart. */
+bool cpu_time_call(int nr, const uint64_t *a, bool *split);
 /* u as the guest's struct rusage (the generic layout, the same on both). */
 void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r);
 

@@ -24,7 +24,7 @@ static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
     int64_t ns = 0;
     struct cpu_clock c;
     cpu_clock_decode(id, &c);
-    cpu_usage_process(t->proc, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
+    cpu_usage_process(t, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
     cpu_clock_of_process(id, getpid(), &u, &ns);
     struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
     memcpy(ts, &v, sizeof v); /* guest memory: any alignment */
@@ -124,7 +124,7 @@ SYSCALL_HANDLER(times) {
     long r = syscall(SYS_times, &h);
     if (r == -1) return -errno;
     struct cpu_usage u;
-    cpu_usage_process(t->proc, &u, true);
+    cpu_usage_process(t, &u, true);
     int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
     h.tms_utime = (clock_t)(u.user_ns / tick);
     h.tms_stime = (clock_t)(u.sys_ns / tick);

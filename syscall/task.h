@@ -121,9 +121,10 @@ struct process_cluster_ops {
      * nothing holds threads. */
     void (*hold)(struct task *t);
     /* The master of a multi-node run: the program's CPU time, every
-     * node's guest threads (cpu_time.h; split: user and system apart).
-     * NULL: this host process's. */
-    void (*cpu_usage)(struct process *p, struct cpu_usage *u, bool split);
+     * node's guest threads, read by t (cpu_time.h; split: user and system
+     * apart; a proxy's caller_cpu stands for its node). NULL: this host
+     * process's. */
+    void (*cpu_usage)(struct task *t, struct cpu_usage *u, bool split);
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
      * or -ESRCH (no such thread). */
     int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u);
@@ -216,6 +217,9 @@ struct task {
      * proxy holds the thread's): affinity_bytes of mask, NULL: every CPU */
     uint8_t *affinity;
     size_t affinity_bytes;
+    /* a proxy, during a delegated call that reads the program's CPU time:
+     * its node's part, sent along (cpu_time.h); else NULL */
+    const struct cpu_usage *caller_cpu;
 };
 
 /* What the command line decided. */

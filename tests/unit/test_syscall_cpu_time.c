@@ -63,6 +63,22 @@ static void test_clock_ids(void) {
     CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_PROF), 7);
     CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_VIRT), 3);
     CU_ASSERT_EQUAL(cpu_usage_reading(&u, CPU_CLOCK_SCHED), 8);
+    /* the delegated calls that read the program's CPU time */
+    bool split = false;
+    uint64_t a[6] = {CLOCK_PROCESS_CPUTIME_ID};
+    CU_ASSERT_TRUE(cpu_time_call(113, a, &split) && !split); /* clock(): the total */
+    a[0] = (uint64_t)(int64_t)process_clock(0, 1);
+    CU_ASSERT_TRUE(cpu_time_call(113, a, &split) && split); /* user time */
+    a[0] = (uint64_t)(int64_t)thread_clock(99, 2);
+    CU_ASSERT_FALSE(cpu_time_call(113, a, &split));
+    a[0] = CLOCK_MONOTONIC;
+    CU_ASSERT_FALSE(cpu_time_call(113, a, &split));
+    a[0] = RUSAGE_SELF;
+    CU_ASSERT_TRUE(cpu_time_call(165, a, &split) && split);
+    a[0] = RUSAGE_THREAD;
+    CU_ASSERT_FALSE(cpu_time_call(165, a, &split));
+    CU_ASSERT_TRUE(cpu_time_call(153, a, &split));
+    CU_ASSERT_FALSE(cpu_time_call(64, a, &split)); /* write */
     struct timespec res = {-1, -1};
     cpu_clock_resolution(CPU_CLOCK_SCHED, &res);
     CU_ASSERT_TRUE(res.tv_sec == 0 && res.tv_nsec > 0);

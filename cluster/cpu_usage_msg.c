@@ -1,0 +1,41 @@
+/* struct cpu_usage as the CpuUsage message (cpu_usage_msg.h). */
+#include "cluster/cpu_usage_msg.h"
+
+/* 2^52 ns is 52 days of CPU time per node and field */
+#define FIELD_MAX ((int64_t)1 << 52)
+
+static int64_t field(uint64_t v) {
+    return v > (uint64_t)FIELD_MAX ? FIELD_MAX : (int64_t)v;
+}
+
+static uint64_t wire(int64_t v) {
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+void cpu_usage_to_msg(const struct cpu_usage *u, Shoal__CpuUsage *m) {
+    m->user_ns = wire(u->user_ns);
+    m->sys_ns = wire(u->sys_ns);
+    m->sched_ns = wire(u->sched_ns);
+    m->maxrss_kb = wire(u->maxrss_kb);
+    m->minflt = wire(u->minflt);
+    m->majflt = wire(u->majflt);
+    m->inblock = wire(u->inblock);
+    m->oublock = wire(u->oublock);
+    m->nvcsw = wire(u->nvcsw);
+    m->nivcsw = wire(u->nivcsw);
+}
+
+void cpu_usage_from_msg(const Shoal__CpuUsage *m, struct cpu_usage *u) {
+    *u = (struct cpu_usage){
+        .user_ns = field(m->user_ns),
+        .sys_ns = field(m->sys_ns),
+        .sched_ns = field(m->sched_ns),
+        .maxrss_kb = field(m->maxrss_kb),
+        .minflt = field(m->minflt),
+        .majflt = field(m->majflt),
+        .inblock = field(m->inblock),
+        .oublock = field(m->oublock),
+        .nvcsw = field(m->nvcsw),
+        .nivcsw = field(m->nivcsw),
+    };
+}

@@ -333,6 +333,27 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
     pthread_mutex_unlock(&px->lock);
 }
 
+/* The nodes whose CPUs t's mask names, as sched_thread_info.allowed, or
+ * NULL: every node (no mask, or no memory). */
+static uint8_t *allowed_nodes(struct master *m, const struct task *t) {
+    struct process *p = m->proc;
+    unsigned nodes = m->cfg.nodes;
+    uint8_t *allowed = NULL;
+    pthread_mutex_lock(&p->stats.lock); /* another thread may be setting it */
+    if (t->affinity && (allowed = calloc((nodes + 7) / 8, 1))) {
+        pthread_mutex_lock(&m->lock);
+        for (unsigned n = 0; n < nodes; n++)
+            for (unsigned c = m->node_cpu_base[n]; c < m->node_cpu_base[n] + m->node_cpus[n]; c++)
+                if (c / 8 < t->affinity_bytes && (t->affinity[c / 8] >> (c % 8) & 1)) {
+                    allowed[n / 8] |= (uint8_t)(1u << (n % 8));
+                    break;
+                }
+        pthread_mutex_unlock(&m->lock);
+    }
+    pthread_mutex_unlock(&p->stats.lock);
+    return allowed;
+}
+
 int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
                            uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
@@ -341,8 +362,13 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
      * node-0 thread's own, or the one a remote creator's request brought
      * to its proxy (proxy_main) */
     int64_t group = parent->hint_next_group >= 0 ? parent->hint_next_group : SCHED_NO_GROUP;
-    struct sched_thread_info info = {.tid = 0, .creator_node = 0, .group = group};
+    /* the new thread takes its creator's CPU mask: it runs on the nodes
+     * that own those CPUs (syscall/cpu_map.h) */
+    uint8_t *allowed = allowed_nodes(m, parent);
+    struct sched_thread_info info = {
+        .tid = 0, .creator_node = 0, .group = group, .allowed = allowed};
     int node = sched_place(m->sched, &info);
+    free(allowed);
     if (node < 0) return node;
     if (node == 0 || (unsigned)node >= m->cfg.nodes) {
         if (node < 64) atomic_fetch_add(&m->placed[node], 1);

@@ -132,9 +132,29 @@ static int place_locked(struct sched *s, const struct sched_thread_info *t) {
     return -EINVAL;
 }
 
+static bool may_run(const struct sched_thread_info *t, unsigned n) {
+    return !t->allowed || (t->allowed[n / 8] >> (n % 8) & 1);
+}
+
+/* Of the nodes t may run on, the one with the fewest live threads (the
+ * earliest in the rotation on a tie); -1: none. */
+static int least_loaded_allowed(const struct sched *s, const struct sched_thread_info *t) {
+    int best = -1;
+    for (uint64_t k = 0; k < s->cfg.nodes; k++) {
+        unsigned n = rotation(s, k);
+        if (may_run(t, n) && (best < 0 || s->load[n] < s->load[best])) best = (int)n;
+    }
+    return best;
+}
+
 int sched_place(struct sched *s, const struct sched_thread_info *t) {
     pthread_mutex_lock(&s->mu);
     int node = place_locked(s, t);
+    /* its CPUs are elsewhere: the policy's choice yields to the affinity */
+    if (node >= 0 && !may_run(t, (unsigned)node)) {
+        int other = least_loaded_allowed(s, t);
+        if (other >= 0) node = other;
+    }
     if (node >= 0) s->load[node]++;
     pthread_mutex_unlock(&s->mu);
     return node;

@@ -33,6 +33,10 @@ struct sched_thread_info {
     uint64_t tid;          /* its global guest tid */
     unsigned creator_node; /* where the thread that called clone runs */
     int64_t group;         /* its hint group (>= 0), or SCHED_NO_GROUP */
+    /* the nodes it may run on (bit n: node n; its CPU affinity, which a
+     * new thread takes from its creator), at least (nodes + 7) / 8
+     * bytes; NULL: every node */
+    const uint8_t *allowed;
 };
 
 struct sched;

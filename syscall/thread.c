@@ -42,6 +42,14 @@ static void *thread_main(void *arg) {
     struct thread_start *s = arg;
     struct task *t = s->task;
     t->tid = gettid();
+    /* its creator's CPU mask (a cluster's numbering, cpu_map.h): the
+     * creator may be a remote thread's proxy, not pinned as it is */
+    struct process *p = t->proc;
+    if (p->guest_cpus) {
+        pthread_mutex_lock(&p->stats.lock);
+        if (t->affinity) cpu_map_pin(p, t->tid, t->affinity, t->affinity_bytes);
+        pthread_mutex_unlock(&p->stats.lock);
+    }
     /* The child writes both ids before any guest code of either thread can
      * look: the parent waits on `started` before returning from clone. */
     if (s->flags & CLONE_PARENT_SETTID) write_tid(t, s->ptid, t->tid);

@@ -1,8 +1,9 @@
 /* CPU affinity as one machine: every CPU the program sees (get_nprocs)
  * can be named in a mask, a thread reads back the mask it was given
  * (by itself, by another thread, or at creation), a new thread starts
- * with its creator's, a mask of no CPU is refused, and sched_getcpu
- * names one of the CPUs. On a cluster the CPUs are every node's. */
+ * with its creator's and runs on those CPUs, a mask of no CPU is
+ * refused, and sched_getcpu names one of the CPUs. On a cluster the
+ * CPUs are every node's. */
 #include "guest.h"
 #include <errno.h>
 #include <pthread.h>
@@ -43,13 +44,23 @@ static void *read_own(void *arg) {
     return (void *)(long)mask_is(pthread_self(), (int)(long)arg);
 }
 
+/* the mask {cpu}, and the thread runs on that CPU (the kernel moves it
+ * when it next runs: a hang guard of 2 s, not a timing assumption) */
+static void *runs_there(void *arg) {
+    int cpu = (int)(long)arg, where = -1;
+    for (int i = 0; i < 2000 && where != cpu; i++) {
+        usleep(1000);
+        where = sched_getcpu();
+    }
+    return (void *)(long)(mask_is(pthread_self(), cpu) && where == cpu);
+}
+
 static void *make_child(void *arg) {
     int cpu = (int)(long)arg;
     pin(pthread_self(), cpu);
     pthread_t c;
     void *r = NULL;
-    atomic_store(&go, 1);
-    pthread_create(&c, NULL, read_own, (void *)(long)cpu);
+    pthread_create(&c, NULL, runs_there, (void *)(long)cpu);
     pthread_join(c, &r);
     return r;
 }
@@ -89,11 +100,15 @@ int main(void) {
     pthread_join(th, &r);
     printf("set at creation: %d\n", (int)(long)r);
 
-    /* inherited: a thread pinned to the last CPU creates one */
-    atomic_store(&go, 0);
-    pthread_create(&th, NULL, make_child, (void *)(long)(ncpu - 1));
-    pthread_join(th, &r);
-    printf("a new thread has its creator's mask: %d\n", (int)(long)r);
+    /* inherited: a thread pinned to the last CPU, then one pinned to the
+     * first, creates one, which runs there */
+    int both = 1;
+    for (long cpu = ncpu - 1; cpu >= 0; cpu -= ncpu - 1 > 0 ? ncpu - 1 : 1) {
+        pthread_create(&th, NULL, make_child, (void *)cpu);
+        pthread_join(th, &r);
+        both &= (int)(long)r;
+    }
+    printf("a new thread has its creator's mask and runs on its CPU: %d\n", both);
 
     /* no CPU of the machine: refused, the mask unchanged */
     CPU_ZERO(&s);

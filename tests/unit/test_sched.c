@@ -176,6 +176,33 @@ static void test_exit_moves_new_groups(void) {
     sched_destroy(s);
 }
 
+/* A thread whose CPU mask names some nodes' CPUs runs on one of them,
+ * whatever the policy would have chosen, and counts there. */
+static void test_allowed_nodes(void) {
+    enum sched_policy policies[] = {SCHED_ROUND_ROBIN, SCHED_BLOCK, SCHED_HINT};
+    for (int k = 0; k < 3; k++) {
+        struct sched *s = make(policies[k], 12, 3);
+        uint8_t only9[2] = {0, 1u << 1};         /* node 9 */
+        uint8_t two[2] = {1u << 2 | 1u << 5, 0}; /* nodes 2 and 5 */
+        for (int i = 0; i < 40; i++) {
+            struct sched_thread_info t = {
+                .tid = 100 + (uint64_t)i, .group = i % 4, .allowed = i % 2 ? only9 : two};
+            int node = sched_place(s, &t);
+            CU_ASSERT(i % 2 ? node == 9 : node == 2 || node == 5);
+        }
+        CU_ASSERT_EQUAL(sched_node_load(s, 9), 20);
+        /* spread over the allowed ones: the less loaded first */
+        unsigned a = sched_node_load(s, 2), b = sched_node_load(s, 5);
+        CU_ASSERT_EQUAL(a + b, 20);
+        CU_ASSERT(a >= 8 && b >= 8);
+        /* a mask of no node's CPUs leaves the policy's choice */
+        uint8_t none[2] = {0, 0};
+        struct sched_thread_info t = {.tid = 999, .group = SCHED_NO_GROUP, .allowed = none};
+        CU_ASSERT(sched_place(s, &t) >= 0);
+        sched_destroy(s);
+    }
+}
+
 static void test_observe_sharing_stub(void) {
     struct sched *a = make(SCHED_ROUND_ROBIN, 4, 0), *b = make(SCHED_ROUND_ROBIN, 4, 0);
     CU_ASSERT_EQUAL(sched_observe_sharing(a, 2, 3, 100), -ENOSYS);
@@ -234,6 +261,7 @@ void test_register(void) {
     CU_add_test(s, "hint: groups stay together, spread evenly", test_hint_spread);
     CU_add_test(s, "hint: unmarked threads, groups seen", test_hint_ungrouped_and_seen);
     CU_add_test(s, "exits change where new groups go", test_exit_moves_new_groups);
+    CU_add_test(s, "a CPU mask limits the nodes", test_allowed_nodes);
     CU_add_test(s, "observed-sharing hook is a stub", test_observe_sharing_stub);
     CU_add_test(s, "concurrent callers", test_concurrent);
 }

@@ -73,8 +73,10 @@ SYSCALL_HANDLER(sched_yield) {
  * on node 0, whose CPUs are node 0's host CPUs) is the host's to answer. */
 static struct task *affinity_task(struct task *t, pid_t pid) {
     if (pid == 0 || pid == t->tid) return t;
+    /* by tid, set before clone returns (host_tid only once the thread
+     * runs: glibc sets a new thread's mask from attr right after clone) */
     for (struct task *o = t->proc->stats.live; o; o = o->stats_next)
-        if (o->tid == pid && (o->proxy || o->host_tid)) return o;
+        if (o->tid == pid && pid > 0) return o;
     return NULL;
 }
 
@@ -119,7 +121,9 @@ SYSCALL_HANDLER(sched_setaffinity) {
     struct task *o = affinity_task(t, (pid_t)a[0]);
     int r = o ? cpu_map_set_affinity(o, copy, size) : 1;
     int remote = !r && o->proxy ? o->tid : 0;
-    if (!r && !remote) r = cpu_map_pin(p, o->host_tid, copy, size);
+    /* these calls run on the master (or a lone process): a thread of
+     * its own has its guest tid as host tid */
+    if (!r && !remote) r = cpu_map_pin(p, o->tid, copy, size);
     pthread_mutex_unlock(&p->stats.lock);
     /* a remote thread: its node pins it (the message goes ahead of this
      * call's answer on the FIFO link) */

@@ -117,8 +117,9 @@ int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
     int r = -ESRCH;
     pthread_mutex_lock(&s->lock);
     for (struct task *t = s->live; t && r; t = t->stats_next)
-        if (t->tid == tid && !t->proxy && t->host_tid) {
-            cpu_usage_add_thread(u, t->host_tid, true);
+        if (t->tid == tid && tid > 0 && !t->proxy) {
+            /* no host thread yet: made, not run (clone has returned) */
+            if (t->host_tid) cpu_usage_add_thread(u, t->host_tid, true);
             r = 0;
         }
     pthread_mutex_unlock(&s->lock);

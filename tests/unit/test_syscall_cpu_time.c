@@ -163,6 +163,11 @@ static void test_threads(void) {
     t.proxy = true; /* a remote thread's proxy is not that thread */
     CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, t.tid, &one), -ESRCH);
     t.proxy = false;
+    t.host_tid = 0; /* made, not run yet: found, with no time */
+    struct cpu_usage none2 = {0};
+    CU_ASSERT_EQUAL(cpu_usage_local_thread(&proc, t.tid, &none2), 0);
+    CU_ASSERT_EQUAL(none2.sched_ns, 0);
+    t.host_tid = tid;
     struct cpu_usage live;
     cpu_usage_node(&proc, &live, true);
     CU_ASSERT_TRUE(live.sched_ns >= 50 * MS);

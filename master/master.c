@@ -199,6 +199,7 @@ static const struct process_cluster_ops master_ops = {
     .cpu_usage = mcpu_usage,
     .cpu_usage_thread = mcpu_thread,
     .affinity_changed = proxy_affinity_changed,
+    .thread_call = mthread_call,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -430,6 +431,10 @@ static void h_signal_taken(struct net_conn *c, struct net_frame *f, void *arg) {
     msig_on_taken(arg, f->env->signal_taken->req_id, f->env->signal_taken->tid);
 }
 
+static void h_thread_call_result(struct net_conn *c, struct net_frame *f, void *arg) {
+    mthread_call_on_result(arg, net_conn_peer_id(c), f->env->thread_call_result);
+}
+
 static void h_cpu_usage(struct net_conn *c, struct net_frame *f, void *arg) {
     mcpu_on_answer(arg, net_conn_peer_id(c), f->env->cpu_usage);
 }
@@ -490,6 +495,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
     pthread_mutex_init(&m->cpu_query, NULL);
+    pthread_mutex_init(&m->tcall_query, NULL);
     m->peers = calloc(cfg->nodes, sizeof *m->peers);
     m->clocks = calloc(cfg->nodes, sizeof *m->clocks);
     m->node_cpus = calloc(cfg->nodes, sizeof *m->node_cpus);
@@ -558,6 +564,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_CPU_USAGE, h_cpu_usage, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_THREAD_CALL_RESULT, h_thread_call_result, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_ACCEPTS, h_signal_accepts, m);
     if ((r = net_node_listen(m->net, cfg->listen_host, cfg->listen_port, bound))) return r;
     if ((r = net_node_start(m->net))) return r;

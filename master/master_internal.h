@@ -129,6 +129,15 @@ struct master {
     pthread_mutex_t cpu_query;
     uint64_t cpu_req;
     unsigned cpu_waiting, cpu_found;
+    /* scheduling calls for remote threads (thread_call.c): one at a time;
+     * the call in flight under lock */
+    pthread_mutex_t tcall_query;
+    uint64_t tcall_req;
+    unsigned tcall_node;
+    bool tcall_done;
+    int64_t tcall_ret;
+    uint8_t *tcall_out; /* NULL: none in flight */
+    size_t tcall_outlen;
     bool *cpu_answered; /* by node id */
     struct cpu_usage cpu_sum;
 
@@ -282,6 +291,13 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split);
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u);
 /* A slave's CpuUsage. */
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r);
+
+/* thread_call.c */
+/* process_cluster_ops.thread_call. */
+int mthread_call(struct process *p, int tid, int nr, const uint64_t *a, const uint8_t *in,
+                 size_t inlen, uint8_t *out, size_t outlen, int64_t *ret);
+/* A node's ThreadCallResult. */
+void mthread_call_on_result(struct master *m, unsigned node, const Shoal__ThreadCallResult *r);
 
 /* stats.c */
 int mstats_init(struct master *m);

@@ -206,6 +206,16 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
             return BAD("signal_send: siginfo of %zu bytes, want 128", m->info.len);
         return 0;
     }
+    case SHOAL__ENVELOPE__MSG_THREAD_CALL:
+        if (env->thread_call->n_args != 6)
+            return BAD("thread_call: %zu args, want 6", env->thread_call->n_args);
+        if (env->thread_call->in.len > 16)
+            return BAD("thread_call: %zu bytes in", env->thread_call->in.len);
+        return 0;
+    case SHOAL__ENVELOPE__MSG_THREAD_CALL_RESULT:
+        if (env->thread_call_result->out.len > 16)
+            return BAD("thread_call_result: %zu bytes out", env->thread_call_result->out.len);
+        return 0;
     case SHOAL__ENVELOPE__MSG_HINT_GROUP:
         if (env->hint_group->group < 0)
             return BAD("hint_group: group %lld", (long long)env->hint_group->group);

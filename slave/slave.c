@@ -33,6 +33,7 @@
 #include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
+#include "syscall/sched_call.h"
 #include "syscall/robust_list.h"
 #include "syscall/syscall.h"
 
@@ -739,6 +740,39 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, NULL);
 }
 
+/* A scheduling call for a thread of this node, named by another node's
+ * thread (syscall/sched_call.h): run for its host thread. */
+static void h_thread_call(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    const Shoal__ThreadCall *q = f->env->thread_call;
+    uint64_t a[6];
+    memcpy(a, q->args, sizeof a);
+    uint8_t in[16] = {0}, out[16] = {0};
+    if (q->in.len) memcpy(in, q->in.data, q->in.len); /* at most 16: net/msg.c */
+    size_t inlen, outlen;
+    sched_io_sizes((int)q->nr, &inlen, &outlen);
+    int i = sched_target_arg((int)q->nr, a);
+    Shoal__ThreadCallResult r = SHOAL__THREAD_CALL_RESULT__INIT;
+    r.req_id = q->req_id;
+    r.ret = -ESRCH;
+    pthread_mutex_lock(&s->lock);
+    struct task *t = s->proc && i >= 0 ? u64map_get(&s->threads, q->tid) : NULL;
+    if (t && t->host_tid) {
+        /* under the lock: the thread cannot exit (and its host tid be reused) */
+        a[i] = (uint64_t)t->host_tid;
+        r.ret = sched_host_call((int)q->nr, a, in, out);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (r.ret >= 0 && outlen) {
+        r.out.data = out;
+        r.out.len = outlen;
+    }
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_CALL_RESULT;
+    env.thread_call_result = &r;
+    send_master(s, &env, NULL);
+}
+
 /* A thread of this node has a new guest CPU mask: its part here. */
 static void h_thread_affinity(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
@@ -1148,6 +1182,7 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY, h_cpu_usage_query, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_AFFINITY, h_thread_affinity, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_CALL, h_thread_call, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SIGNAL_WANTED, h_signal_wanted, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_CLUSTER_PEERS, h_peers, s);
     if (net_node_start(s->net) || net_node_connect(s->net, cfg->host, cfg->port)) return 1;

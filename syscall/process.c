@@ -46,6 +46,18 @@ struct task *task_new(struct process *proc) {
     return t;
 }
 
+int process_host_tid(struct process *p, int tid) {
+    struct run_stats *s = &p->stats;
+    bool slave = p->cluster && p->cluster->delegate;
+    int host = 0;
+    pthread_mutex_lock(&s->lock);
+    for (struct task *t = s->live; t && !host; t = t->stats_next)
+        if (t->tid == tid && tid > 0 && !t->proxy)
+            host = t->host_tid ? t->host_tid : slave ? 0 : tid;
+    pthread_mutex_unlock(&s->lock);
+    return host;
+}
+
 void task_free(struct task *t) {
     stats_task_end(&t->proc->stats, t);
     dbt_cpu_fini(&t->cpu);

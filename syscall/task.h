@@ -131,6 +131,11 @@ struct process_cluster_ops {
     /* The master: remote thread tid has a new CPU affinity (kept in its
      * proxy's task): its node pins it before the call returns. */
     void (*affinity_changed)(struct process *p, int tid, const uint8_t *mask, size_t bytes);
+    /* The master: runs scheduling call nr (syscall/sched_call.h, args a,
+     * in/out its structs) for guest thread tid on the node that runs it:
+     * 0 with *ret its result, or -ESRCH when tid is no remote thread. */
+    int (*thread_call)(struct process *p, int tid, int nr, const uint64_t *a, const uint8_t *in,
+                       size_t inlen, uint8_t *out, size_t outlen, int64_t *ret);
 };
 
 struct process {
@@ -270,5 +275,9 @@ void task_hint_group(struct cpu *cpu, int64_t group, bool next_thread);
 /* Allocates a task for proc with a fresh vCPU. */
 struct task *task_new(struct process *proc);
 void task_free(struct task *t);
+/* The host thread running guest thread tid on this node, or 0 (not one
+ * of this node's; a remote thread's proxy is not it). On a master or a
+ * lone process a thread made but not yet run is its tid. */
+int process_host_tid(struct process *p, int tid);
 
 #endif

@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cluster/cpu_usage_msg.h"
 #include "common/log.h"
@@ -34,9 +33,6 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY;
     env.cpu_usage_query = &q;
     pthread_mutex_lock(&m->cpu_query);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CPU_WAIT_MS / 1000;
     pthread_mutex_lock(&m->lock);
     q.req_id = ++m->cpu_req;
     m->cpu_sum = (struct cpu_usage){0};
@@ -45,9 +41,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
     for (unsigned n = lo; n < hi; n++)
         if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
-    while (m->cpu_waiting && !atomic_load(&m->exiting))
-        if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
-    if (m->cpu_waiting && !atomic_load(&m->exiting))
+    if (master_await(m, &m->cpu_waiting, CPU_WAIT_MS) && !atomic_load(&m->exiting))
         log_warn("shoal: CPU time without %u node(s) that did not answer in %d ms", m->cpu_waiting,
                  CPU_WAIT_MS);
     cpu_usage_merge(u, &m->cpu_sum);

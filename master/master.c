@@ -32,6 +32,20 @@ int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const voi
     return r;
 }
 
+unsigned master_await(struct master *m, const unsigned *pending, unsigned ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    while (*pending && !atomic_load(&m->exiting))
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
+    return *pending;
+}
+
 unsigned master_send_slaves(struct master *m, Shoal__Envelope *env) {
     unsigned sent = 0;
     for (unsigned n = 1; n < m->cfg.nodes; n++)

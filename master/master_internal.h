@@ -133,8 +133,7 @@ struct master {
      * the call in flight under lock */
     pthread_mutex_t tcall_query;
     uint64_t tcall_req;
-    unsigned tcall_node;
-    bool tcall_done;
+    unsigned tcall_node, tcall_pending; /* 1: the answer is awaited */
     int64_t tcall_ret;
     uint8_t *tcall_out; /* NULL: none in flight */
     size_t tcall_outlen;
@@ -310,6 +309,10 @@ void mstats_summary(struct master *m, FILE *out);
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
 /* env to every slave that is up; returns how many took it. */
 unsigned master_send_slaves(struct master *m, Shoal__Envelope *env);
+/* With m->lock held: waits on m->cond while *pending is not 0 (answers
+ * the loop thread counts down), until the run ends or ms pass. Returns
+ * *pending then (0: every answer came). */
+unsigned master_await(struct master *m, const unsigned *pending, unsigned ms);
 /* A node (or a link between two) is lost: every node is told, the run
  * ends with status 1. The caller has said which. */
 _Noreturn void master_end_lost(struct master *m);

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "master/master_internal.h"
 
@@ -28,19 +27,16 @@ int mthread_call(struct process *p, int tid, int nr, const uint64_t *a, const ui
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_CALL;
     env.thread_call = &q;
     pthread_mutex_lock(&m->tcall_query);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CALL_WAIT_MS / 1000;
     pthread_mutex_lock(&m->lock);
     q.req_id = ++m->tcall_req;
     m->tcall_node = (unsigned)node;
-    m->tcall_done = false;
+    m->tcall_pending = 0;
     m->tcall_out = out;
     m->tcall_outlen = outlen;
-    if (m->peers[node] && net_send(m->peers[node], &env) == 0)
-        while (!m->tcall_done && !atomic_load(&m->exiting))
-            if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
-    *ret = m->tcall_done ? m->tcall_ret : -EAGAIN;
+    if (m->peers[node] && net_send(m->peers[node], &env) == 0) m->tcall_pending = 1;
+    *ret = m->tcall_pending && !master_await(m, &m->tcall_pending, CALL_WAIT_MS) ? m->tcall_ret
+                                                                                 : -EAGAIN;
+    m->tcall_pending = 0;
     m->tcall_out = NULL;
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->tcall_query);
@@ -50,11 +46,11 @@ int mthread_call(struct process *p, int tid, int nr, const uint64_t *a, const ui
 void mthread_call_on_result(struct master *m, unsigned node, const Shoal__ThreadCallResult *r) {
     pthread_mutex_lock(&m->lock);
     /* the answer to the call in flight, from its node: any other is dropped */
-    if (r->req_id == m->tcall_req && node == m->tcall_node && m->tcall_out && !m->tcall_done) {
+    if (r->req_id == m->tcall_req && node == m->tcall_node && m->tcall_out && m->tcall_pending) {
         size_t n = r->out.len < m->tcall_outlen ? r->out.len : m->tcall_outlen;
         if (n) memcpy(m->tcall_out, r->out.data, n);
         m->tcall_ret = r->ret;
-        m->tcall_done = true;
+        m->tcall_pending = 0;
         pthread_cond_broadcast(&m->cond);
     }
     pthread_mutex_unlock(&m->lock);

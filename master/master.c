@@ -32,7 +32,7 @@ int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const voi
     return r;
 }
 
-unsigned master_await(struct master *m, const unsigned *pending, unsigned ms) {
+struct timespec master_deadline(unsigned ms) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += ms / 1000;
@@ -41,6 +41,11 @@ unsigned master_await(struct master *m, const unsigned *pending, unsigned ms) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
+    return until;
+}
+
+unsigned master_await(struct master *m, const unsigned *pending, unsigned ms) {
+    struct timespec until = master_deadline(ms);
     while (*pending && !atomic_load(&m->exiting))
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;
     return *pending;
@@ -113,15 +118,8 @@ static void print_summary(struct master *m);
 /* Every slave is told the run ends, given exit_ms to go, and reaped. */
 static void end_slaves(struct master *m, int status, int sig) {
     send_exit(m, status, sig);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
     unsigned ms = DEFAULT(m->cfg.timeouts.exit_ms, 2000);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = master_deadline(ms);
     pthread_mutex_lock(&m->lock);
     while (m->gone < m->joined)
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;

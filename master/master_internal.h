@@ -309,6 +309,8 @@ void mstats_summary(struct master *m, FILE *out);
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
 /* env to every slave that is up; returns how many took it. */
 unsigned master_send_slaves(struct master *m, Shoal__Envelope *env);
+/* CLOCK_REALTIME ms from now: a deadline for waits on m->cond. */
+struct timespec master_deadline(unsigned ms);
 /* With m->lock held: waits on m->cond while *pending is not 0 (answers
  * the loop thread counts down), until the run ends or ms pass. Returns
  * *pending then (0: every answer came). */

@@ -69,14 +69,7 @@ void mstats_collect(struct master *m, unsigned wait_ms) {
     env.msg_case = SHOAL__ENVELOPE__MSG_STATS_REQUEST;
     env.stats_request = &q;
     unsigned asked = master_send_slaves(m, &env);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = master_deadline(wait_ms);
     pthread_mutex_lock(&m->lock);
     while (m->stats_got < asked)
         if (pthread_cond_timedwait(&m->cond, &m->lock, &until) == ETIMEDOUT) break;

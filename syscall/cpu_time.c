@@ -113,20 +113,16 @@ void cpu_usage_node(struct process *p, struct cpu_usage *u, bool split) {
 }
 
 int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
-    struct run_stats *s = &p->stats;
-    int r = -ESRCH;
-    pthread_mutex_lock(&s->lock);
-    for (struct task *t = s->live; t && r; t = t->stats_next)
-        if (t->tid == tid && tid > 0 && !t->proxy) {
-            /* no host thread yet: made, not run (clone has returned) */
-            if (t->host_tid) cpu_usage_add_thread(u, t->host_tid, true);
-            r = 0;
-        }
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    pthread_mutex_lock(&p->stats.lock); /* a task on the list cannot go away */
+    const struct task *t = process_local_task(p, tid);
+    /* no host thread yet: made, not run (clone has returned) */
+    if (t && t->host_tid) cpu_usage_add_thread(u, t->host_tid, true);
+    pthread_mutex_unlock(&p->stats.lock);
+    return t ? 0 : -ESRCH;
 }
 
 void cpu_usage_ended(struct run_stats *s, const struct task *t) {
+    if (!t->proc || !t->proc->cluster) return; /* only a cluster sums its threads' times */
     struct cpu_usage u = {0};
     cpu_usage_add_thread(&u, host_thread(t), true);
     s->ended_user_ns += u.user_ns;
@@ -145,23 +141,6 @@ bool cpu_time_call(int nr, const uint64_t *a, bool *split) {
     case 153: /* times */ *split = true; return true;
     default: return false;
     }
-}
-
-void cpu_usage_process(struct task *t, struct cpu_usage *u, bool split) {
-    struct process *p = t->proc;
-    const struct process_cluster_ops *cl = p->cluster;
-    if (cl && cl->cpu_usage) {
-        cl->cpu_usage(t, u, split);
-        return;
-    }
-    memset(u, 0, sizeof *u);
-    struct rusage r;
-    if (getrusage(RUSAGE_SELF, &r) == 0) {
-        u->user_ns = (int64_t)r.ru_utime.tv_sec * 1000000000 + r.ru_utime.tv_usec * 1000;
-        u->sys_ns = (int64_t)r.ru_stime.tv_sec * 1000000000 + r.ru_stime.tv_usec * 1000;
-    }
-    u->sched_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    host_counters(u);
 }
 
 static struct timeval timeval_of(int64_t ns) {

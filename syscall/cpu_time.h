@@ -36,13 +36,10 @@ void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b);
  * run_stats kept) and its host process's counters; split as above (the
  * ended ones' always). */
 void cpu_usage_node(struct process *p, struct cpu_usage *u, bool split);
-/* Task t ends (run_stats_end, under the stats lock, on t's thread): its
- * CPU time goes to the ended tasks' sums. */
+/* Task t ends (run_stats_end, under the stats lock, on t's thread): in a
+ * cluster its CPU time goes to the ended tasks' sums. */
 struct run_stats;
 void cpu_usage_ended(struct run_stats *s, const struct task *t);
-/* The whole program's, read by task t: the cluster's sum, or this host
- * process's. */
-void cpu_usage_process(struct task *t, struct cpu_usage *u, bool split);
 /* Whether syscall nr with args a reads the program's CPU time (a slave
  * then sends its own node's part along: SyscallRequest.caller_cpu), and
  * whether it needs user and system time apart. */

@@ -46,15 +46,18 @@ struct task *task_new(struct process *proc) {
     return t;
 }
 
+struct task *process_local_task(struct process *p, int tid) {
+    for (struct task *t = p->stats.live; t && tid > 0; t = t->stats_next)
+        if (t->tid == tid && !t->proxy) return t;
+    return NULL;
+}
+
 int process_host_tid(struct process *p, int tid) {
-    struct run_stats *s = &p->stats;
     bool slave = p->cluster && p->cluster->delegate;
-    int host = 0;
-    pthread_mutex_lock(&s->lock);
-    for (struct task *t = s->live; t && !host; t = t->stats_next)
-        if (t->tid == tid && tid > 0 && !t->proxy)
-            host = t->host_tid ? t->host_tid : slave ? 0 : tid;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&p->stats.lock);
+    const struct task *t = process_local_task(p, tid);
+    int host = !t ? 0 : t->host_tid ? t->host_tid : slave ? 0 : tid;
+    pthread_mutex_unlock(&p->stats.lock);
     return host;
 }
 

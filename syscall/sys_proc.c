@@ -121,7 +121,7 @@ SYSCALL_HANDLER(getrusage) {
         return host_result(getrusage((int)a[0], ru));
     struct cpu_usage u;
     struct rusage r;
-    cpu_usage_process(t, &u, true);
+    cl->cpu_usage(t, &u, true);
     cpu_usage_to_rusage(&u, &r);
     memcpy(ru, &r, sizeof r);
     return 0;

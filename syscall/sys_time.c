@@ -16,18 +16,21 @@
 #include "syscall/guest_clock.h"
 #include "syscall/syscall.h"
 
+/* ns as a struct timespec into guest memory (any alignment). */
+static void put_timespec(void *ts, int64_t ns) {
+    struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    memcpy(ts, &v, sizeof v);
+}
+
 /* The process's CPU time in a cluster: every node's threads (cpu_time.h). */
 static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
     const struct process_cluster_ops *cl = t->proc->cluster;
-    if (!cl || !cl->cpu_usage || !cpu_clock_of_process(id, getpid(), NULL, NULL)) return false;
-    struct cpu_usage u;
-    int64_t ns = 0;
     struct cpu_clock c;
+    if (!cl || !cl->cpu_usage || !cpu_clock_of_process(id, getpid(), NULL, NULL)) return false;
     cpu_clock_decode(id, &c);
-    cpu_usage_process(t, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
-    cpu_clock_of_process(id, getpid(), &u, &ns);
-    struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    memcpy(ts, &v, sizeof v); /* guest memory: any alignment */
+    struct cpu_usage u;
+    cl->cpu_usage(t, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
+    put_timespec(ts, cpu_usage_reading(&u, c.which));
     return true;
 }
 
@@ -47,19 +50,15 @@ static bool thread_cpu_clock(struct task *t, const uint64_t *a, bool getres, voi
         *ret = cl->delegate(t, syscall_lookup(getres ? 114 : 113), a);
         return true;
     }
-    struct timespec v;
-    if (r) {
-        *ret = -EINVAL; /* no such thread, as Linux answers */
-        return true;
-    }
+    *ret = r ? -EINVAL : 0; /* no such thread: as Linux answers */
+    if (r || !ts) return true;
     if (getres) {
+        struct timespec v;
         cpu_clock_resolution(c.which, &v);
+        memcpy(ts, &v, sizeof v);
     } else {
-        int64_t ns = cpu_usage_reading(&u, c.which);
-        v = (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+        put_timespec(ts, cpu_usage_reading(&u, c.which));
     }
-    if (ts) memcpy(ts, &v, sizeof v);
-    *ret = 0;
     return true;
 }
 
@@ -124,7 +123,7 @@ SYSCALL_HANDLER(times) {
     long r = syscall(SYS_times, &h);
     if (r == -1) return -errno;
     struct cpu_usage u;
-    cpu_usage_process(t, &u, true);
+    cl->cpu_usage(t, &u, true);
     int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
     h.tms_utime = (clock_t)(u.user_ns / tick);
     h.tms_stime = (clock_t)(u.sys_ns / tick);

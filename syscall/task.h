@@ -275,9 +275,12 @@ void task_hint_group(struct cpu *cpu, int64_t group, bool next_thread);
 /* Allocates a task for proc with a fresh vCPU. */
 struct task *task_new(struct process *proc);
 void task_free(struct task *t);
+/* With p->stats.lock held: the task of guest thread tid running on this
+ * node (a remote thread's proxy is not it), or NULL. */
+struct task *process_local_task(struct process *p, int tid);
 /* The host thread running guest thread tid on this node, or 0 (not one
- * of this node's; a remote thread's proxy is not it). On a master or a
- * lone process a thread made but not yet run is its tid. */
+ * of this node's). On a master or a lone process a thread made but not
+ * yet run is its tid. */
 int process_host_tid(struct process *p, int tid);
 
 #endif

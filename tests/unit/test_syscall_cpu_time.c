@@ -149,6 +149,8 @@ static void test_threads(void) {
 
     /* a node's part: the helper as a live task, then as an ended one */
     static struct process proc;
+    static const struct process_cluster_ops node_ops; /* a cluster node's process */
+    proc.cluster = &node_ops;
     stats_init(&proc.stats, NULL);
     struct task t;
     memset(&t, 0, sizeof t);

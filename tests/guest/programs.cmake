@@ -56,6 +56,8 @@ guest_program(cxx_virtual SRC cxx_virtual.cpp)
 guest_program(pthread_sync SRC pthread_sync.c)
 guest_program(pthread_barrier_rwlock SRC pthread_barrier_rwlock.c)
 guest_program(pthread_tls SRC pthread_tls.c)
+# libgomp.a's OpenACC profiling hook links dlopen (never called): ld's warning silenced
+guest_program(omp_threads SRC omp_threads.c FLAGS -fopenmp LIBS -Wl,--no-warnings)
 guest_program(atomics_llsc SRC atomics_c11.c FLAGS -mno-outline-atomics LIBS -latomic)
 guest_program(atomics_lse SRC atomics_c11.c FLAGS -march=armv8.1-a LIBS -latomic)
 guest_program(atomics_outline SRC atomics_c11.c FLAGS -moutline-atomics LIBS -latomic LEVELS O2)

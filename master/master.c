@@ -212,6 +212,8 @@ static const struct process_cluster_ops master_ops = {
     .cpu_usage_thread = mcpu_thread,
     .affinity_changed = proxy_affinity_changed,
     .thread_call = mthread_call,
+    .move_check = master_move_check,
+    .move_out = master_move_out,
 };
 
 /* ---- handlers (loop thread) ---- */
@@ -443,6 +445,15 @@ static void h_signal_taken(struct net_conn *c, struct net_frame *f, void *arg) {
     msig_on_taken(arg, f->env->signal_taken->req_id, f->env->signal_taken->tid);
 }
 
+/* a signal routed to a node whose thread had moved on */
+static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
+    if (f->env->signal_send->tid) msig_on_bounce(arg, c, f->env->signal_send);
+}
+
+static void h_thread_moved(struct net_conn *c, struct net_frame *f, void *arg) {
+    proxy_on_moved(arg, c, f);
+}
+
 static void h_thread_call_result(struct net_conn *c, struct net_frame *f, void *arg) {
     mthread_call_on_result(arg, net_conn_peer_id(c), f->env->thread_call_result);
 }
@@ -575,6 +586,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if ((r = mstats_init(m))) return r;
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGACTION_ACK, h_sigaction_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_TAKEN, h_signal_taken, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_SEND, h_signal_send, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_THREAD_MOVED, h_thread_moved, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_CPU_USAGE, h_cpu_usage, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_THREAD_CALL_RESULT, h_thread_call_result, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNAL_ACCEPTS, h_signal_accepts, m);

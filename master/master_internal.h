@@ -145,6 +145,7 @@ struct master {
     /* stats */
     _Atomic uint64_t delegated[512]; /* by syscall number (AArch64 numbers < 512) */
     _Atomic uint64_t placed[64];     /* threads placed per node (first 64 nodes) */
+    _Atomic uint64_t moves;          /* threads moved between nodes (thread_move.c) */
     /* --stats / -v (stats.c): every node's statistics, gathered at the end */
     struct node_stats **node_stats; /* by node id (under lock) */
     unsigned stats_got;
@@ -267,6 +268,25 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
 
 /* The node running remote thread tid, or -1 if tid is not one. */
 int proxy_node_of(struct master *m, int tid);
+/* Where a signal for guest thread tid goes: its node (> 0); 0 when it is
+ * held for the thread, which is moving (sent once it runs again); -1:
+ * tid is no remote thread. */
+int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_siginfo *info);
+/* A ThreadMoved from a node (loop thread): handed to the thread's proxy. */
+void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f);
+/* The nodes whose CPUs t's mask names (a bit per node), or NULL: every
+ * node (no mask, or no memory). Free it. */
+uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t);
+/* Remote thread tid moves to node `to` once its current call is answered. */
+void proxy_move_after_call(struct master *m, int tid, unsigned to);
+/* Node-0 thread t (its own host thread, between guest instructions)
+ * moves to node `to`: this host thread becomes its proxy, until the
+ * thread comes back to node 0 (then this returns and it runs it). */
+void proxy_move_out(struct task *t, unsigned to);
+
+/* thread_move.c: process_cluster_ops.move_check and .move_out */
+void master_move_check(struct task *t);
+void master_move_out(struct task *t);
 void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, size_t bytes);
 
 /* signals.c */
@@ -280,6 +300,12 @@ void msig_reset_hand(struct master *m, const uint64_t *args);
 /* A slave's SignalAccepts: the router looks again. */
 void msig_on_accepts(struct master *m);
 int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
+/* Sends sig (info) for guest thread tid to node. 0 or -errno. */
+int msig_send(struct master *m, unsigned node, int tid, int sig,
+              const struct aarch64_siginfo *info);
+/* A node had no thread tid for a signal routed to it (the thread moved
+ * meanwhile): it goes where the thread is now, if it still lives. */
+void msig_on_bounce(struct master *m, struct net_conn *c, const Shoal__SignalSend *ss);
 void msig_on_ack(struct master *m, uint64_t req_id);
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 

@@ -26,6 +26,7 @@
 #include "cluster/cpu_usage_msg.h"
 #include "cluster/sc_msg.h"
 #include "cluster/sched_msg.h"
+#include "cluster/thread_state.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "master/master_internal.h"
@@ -50,16 +51,29 @@ struct proxy {
     /* start */
     uint64_t flags, ptid, ctid;
     sem_t started;
+    /* moving between nodes (thread_move.c): the node + 1 it goes to after
+     * this call's answer (0: none), and the signals for it that wait
+     * until it runs there (moving: from that answer to its spawn) */
+    int move_to;
+    bool moving;
+    struct held_signal *held;
+    size_t nheld, capheld;
+};
+
+struct held_signal {
+    int sig;
+    struct aarch64_siginfo info;
 };
 
 /* hint_used: a clone took the caller's hint mark (SyscallResponse). */
 static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
-                            const struct sc_msg *out, bool hint_used) {
+                            const struct sc_msg *out, bool hint_used, bool move) {
     Shoal__SyscallResponse r = SHOAL__SYSCALL_RESPONSE__INIT;
     r.req_id = req_id;
     r.tid = (uint32_t)px->t->tid;
     r.ret = ret;
     r.hint_used = hint_used;
+    r.move = move;
     if (out) {
         r.n_outputs = out->n;
         r.outputs = out->ptrs;
@@ -71,7 +85,7 @@ static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
 }
 
 static void respond(struct proxy *px, uint64_t req_id, int64_t ret) {
-    respond_outputs(px, req_id, ret, NULL, false);
+    respond_outputs(px, req_id, ret, NULL, false, false);
 }
 
 static void write_tid(struct task *t, uint64_t addr, int tid) {
@@ -86,19 +100,11 @@ static bool is_wait(int op) {
            cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
 }
 
-static void *proxy_main(void *arg) {
-    struct proxy *px = arg;
+/* Starts thread t on px->node (ThreadSpawn): a new thread, or one that
+ * moved (its state in moved). 0 or -errno. */
+static int spawn_on(struct proxy *px, const Shoal__ThreadMoved *moved) {
     struct master *m = px->m;
     struct task *t = px->t;
-    /* signals for the guest go to node-0 threads; a proxy takes none */
-    host_signal_block_all();
-    t->tid = gettid();
-    if (px->flags & CLONE_PARENT_SETTID) write_tid(t, px->ptid, t->tid);
-    if (px->flags & CLONE_CHILD_SETTID) write_tid(t, px->ctid, t->tid);
-    pthread_mutex_lock(&m->lock);
-    SHOAL_ASSERT(!u64map_put(&m->proxies, (uint64_t)t->tid, px));
-    pthread_mutex_unlock(&m->lock);
-
     struct cpu_msg_buf cb;
     cpu_msg_from_cpu(&cb, &t->cpu);
     Shoal__ThreadSpawn sp = SHOAL__THREAD_SPAWN__INIT;
@@ -106,6 +112,7 @@ static void *proxy_main(void *arg) {
     sp.cpu = &cb.msg;
     sp.clear_child_tid = t->clear_child_tid;
     sp.sigmask = t->sigmask; /* a new thread starts with its creator's mask */
+    sp.moved = (Shoal__ThreadMoved *)moved;
     pthread_mutex_lock(&m->lock);
     sp.monotonic_offset_ns = m->clocks[px->node].off.monotonic_ns;
     sp.boottime_offset_ns = m->clocks[px->node].off.boottime_ns;
@@ -123,19 +130,105 @@ static void *proxy_main(void *arg) {
         sp.affinity.len = t->affinity_bytes;
     }
     pthread_mutex_unlock(&m->proc->stats.lock);
-    /* and its nice value and policy: this host thread was made by its
-     * creator's (or by the proxy that took the creator's, below) */
+    /* and a new thread's nice value and policy: this host thread was made
+     * by its creator's (or by the proxy that took the creator's, below); a
+     * moved thread carries its own */
     Shoal__SchedAttr sa;
-    if (sched_msg_get(&sa)) sp.sched = &sa;
+    if (!moved && sched_msg_get(&sa)) sp.sched = &sa;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &sp;
     int r = master_send(m, px->node, &env, NULL);
     free(affinity);
+    return r;
+}
+
+static void serve(struct proxy *px);
+
+static void *proxy_main(void *arg) {
+    struct proxy *px = arg;
+    struct master *m = px->m;
+    struct task *t = px->t;
+    /* signals for the guest go to node-0 threads; a proxy takes none */
+    host_signal_block_all();
+    t->tid = gettid();
+    if (px->flags & CLONE_PARENT_SETTID) write_tid(t, px->ptid, t->tid);
+    if (px->flags & CLONE_CHILD_SETTID) write_tid(t, px->ctid, t->tid);
+    pthread_mutex_lock(&m->lock);
+    SHOAL_ASSERT(!u64map_put(&m->proxies, (uint64_t)t->tid, px));
+    pthread_mutex_unlock(&m->lock);
+    int r = spawn_on(px, NULL);
     sem_post(&px->started); /* px->flags & co are not read after this */
     if (r)
         log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
+    serve(px);
+    task_run(t); /* it moved to node 0 */
+}
 
+/* Its held signals go to where it runs now (px->node; under no lock). */
+static void release_held(struct proxy *px) {
+    pthread_mutex_lock(&px->lock);
+    struct held_signal *held = px->held;
+    size_t n = px->nheld;
+    px->held = NULL;
+    px->nheld = px->capheld = 0;
+    px->moving = false;
+    px->move_to = 0;
+    pthread_mutex_unlock(&px->lock);
+    for (size_t i = 0; i < n; i++)
+        if (px->node == 0)
+            thread_state_queue_signal(px->t->tid, held[i].sig, &held[i].info);
+        else
+            msig_send(px->m, px->node, px->t->tid, held[i].sig, &held[i].info);
+    free(held);
+}
+
+/* The thread's state came from the node it left (ThreadMoved, frame f):
+ * it starts on the node chosen for it. Node 0: true, this host thread
+ * runs it from now on; another slave: a spawn there. */
+static bool moved_in(struct proxy *px, struct net_frame *f) {
+    struct master *m = px->m;
+    struct task *t = px->t;
+    const Shoal__ThreadMoved *mv = f->env->thread_moved;
+    unsigned from = px->node, to = (unsigned)(px->move_to - 1);
+    cpu_msg_to_cpu(mv->cpu, &t->cpu);
+    t->cpu.attention = 0;
+    t->cpu.excl_size = 0; /* a system call clears the exclusive monitor */
+    thread_state_restore(t, mv);
+    if (m->sched) sched_thread_moved(m->sched, from, to);
+    if (to == 0) {
+        /* a thread of node 0 again: signals reach it through this host
+         * (one that finds the proxy still is held, then queued here) */
+        pthread_mutex_lock(&m->proc->stats.lock);
+        t->proxy = false;
+        pthread_mutex_unlock(&m->proc->stats.lock);
+        pthread_mutex_lock(&m->lock);
+        u64map_del(&m->proxies, (uint64_t)t->tid);
+        px->node = 0;
+        pthread_mutex_unlock(&m->lock);
+        thread_state_resume(t, mv);
+        release_held(px);
+        if (t->affinity) cpu_map_pin(m->proc, t->tid, t->affinity, t->affinity_bytes);
+        atomic_fetch_add(&m->moves, 1);
+        /* the proxy struct is leaked on purpose, as at exit: a late
+         * request for this tid finds no proxy rather than a freed one */
+        return true;
+    }
+    pthread_mutex_lock(&m->lock);
+    px->node = to;
+    pthread_mutex_unlock(&m->lock);
+    int r = spawn_on(px, mv);
+    if (r) log_error("shoal: cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
+    atomic_fetch_add(&m->moves, 1);
+    release_held(px);
+    return false;
+}
+
+/* The proxy's loop: the thread's delegated calls, until it exits or
+ * moves to node 0 (then it returns, and this host thread runs it). */
+static void serve(struct proxy *px) {
+    struct master *m = px->m;
+    struct task *t = px->t;
     for (;;) {
         /* page splitting: the previous request's pinned buffers go */
         gs_syscall_end(&m->proc->mem);
@@ -154,6 +247,13 @@ static void *proxy_main(void *arg) {
         }
         struct net_frame f = px->req;
         px->req.env = NULL;
+        if (f.env->msg_case == SHOAL__ENVELOPE__MSG_THREAD_MOVED) {
+            pthread_mutex_unlock(&px->lock);
+            bool here = moved_in(px, &f);
+            net_frame_fini(&f);
+            if (here) return;
+            continue;
+        }
         const Shoal__SyscallRequest *q = f.env->syscall_request;
         bool table_wait = q->nr == 98 && m->futex && is_wait((int)q->args[1]);
         if (!table_wait && q->nr != 93 && q->nr != 94) {
@@ -260,7 +360,13 @@ static void *proxy_main(void *arg) {
         sc_msg_outputs(&bufs, ret, &out);
         /* the caller keeps its mark where the clone did not take it (a
          * fork, a refused clone), as on one node */
-        respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0);
+        /* sched_setaffinity named none of its node's CPUs: it moves
+         * (thread_move.c), and its signals wait from now on */
+        pthread_mutex_lock(&px->lock);
+        bool move = px->move_to != 0 && !px->moving;
+        if (move) px->moving = true;
+        pthread_mutex_unlock(&px->lock);
+        respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0, move);
         sc_msg_fini(&out);
         sc_bufs_fini(&bufs);
         net_frame_fini(&f);
@@ -314,6 +420,104 @@ void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f)
     pthread_mutex_unlock(&px->lock);
 }
 
+int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_siginfo *info) {
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
+    int node = px ? (int)px->node : -1;
+    pthread_mutex_unlock(&m->lock);
+    if (!px) return -1;
+    pthread_mutex_lock(&px->lock);
+    if (px->moving) {
+        if (px->nheld == px->capheld) {
+            size_t cap = px->capheld ? 2 * px->capheld : 4;
+            struct held_signal *v = realloc(px->held, cap * sizeof *v);
+            if (v) {
+                px->held = v;
+                px->capheld = cap;
+            }
+        }
+        if (px->nheld < px->capheld)
+            px->held[px->nheld++] = (struct held_signal){sig, *info};
+        else
+            log_warn("shoal: thread %d: no memory to hold signal %d while it moves", tid, sig);
+        node = 0;
+    }
+    pthread_mutex_unlock(&px->lock);
+    return node;
+}
+
+void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
+    uint32_t tid = f->env->thread_moved->tid;
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = u64map_get(&m->proxies, tid);
+    pthread_mutex_unlock(&m->lock);
+    if (!px || px->node != net_conn_peer_id(c)) {
+        log_warn("shoal: %s: move of unknown thread %u dropped", net_conn_name(c), tid);
+        return;
+    }
+    pthread_mutex_lock(&px->lock);
+    if (px->req.env || !px->moving) {
+        pthread_mutex_unlock(&px->lock);
+        log_warn("shoal: %s: thread %u moved unasked; dropped", net_conn_name(c), tid);
+        return;
+    }
+    px->req = *f; /* its proxy starts it where it goes */
+    f->env = NULL;
+    f->payload = NULL;
+    pthread_cond_signal(&px->cond);
+    pthread_mutex_unlock(&px->lock);
+}
+
+void proxy_move_after_call(struct master *m, int tid, unsigned to) {
+    pthread_mutex_lock(&m->lock);
+    struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
+    pthread_mutex_unlock(&m->lock);
+    if (!px) return;
+    pthread_mutex_lock(&px->lock);
+    if (!px->moving) px->move_to = (int)to + 1;
+    pthread_mutex_unlock(&px->lock);
+}
+
+static struct proxy *proxy_new(struct master *m, struct task *t, unsigned node) {
+    struct proxy *px = calloc(1, sizeof *px);
+    SHOAL_ASSERT(px);
+    px->m = m;
+    px->t = t;
+    px->node = node;
+    pthread_mutex_init(&px->lock, NULL);
+    pthread_cond_init(&px->cond, NULL);
+    return px;
+}
+
+void proxy_move_out(struct task *t, unsigned to) {
+    struct master *m = t->proc->cluster_ctx;
+    /* a proxy takes no signal: from here the recorder cannot run, and
+     * what comes for this thread waits in its proxy or in the kernel */
+    host_signal_block_all();
+    struct proxy *px = proxy_new(m, t, to);
+    px->moving = true;
+    px->move_to = (int)to + 1;
+    pthread_mutex_lock(&m->proc->stats.lock);
+    t->proxy = true;
+    pthread_mutex_unlock(&m->proc->stats.lock);
+    pthread_mutex_lock(&m->lock);
+    SHOAL_ASSERT(!u64map_put(&m->proxies, (uint64_t)t->tid, px));
+    pthread_mutex_unlock(&m->lock);
+    t->move_to = 0;
+    struct thread_state_buf *b = calloc(1, sizeof *b);
+    SHOAL_ASSERT(b);
+    thread_state_capture(b, t);
+    host_signal_set_current(NULL);
+    stats_task_moved(&m->proc->stats, t); /* its times here end */
+    if (m->sched) sched_thread_moved(m->sched, 0, to);
+    int r = spawn_on(px, &b->msg);
+    if (r) log_error("shoal: cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
+    free(b);
+    atomic_fetch_add(&m->moves, 1);
+    release_held(px);
+    serve(px); /* until it comes back */
+}
+
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
     pthread_mutex_lock(&m->lock);
     struct proxy *px = u64map_get(&m->proxies, tid);
@@ -333,9 +537,7 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
     pthread_mutex_unlock(&px->lock);
 }
 
-/* The nodes whose CPUs t's mask names, as sched_thread_info.allowed, or
- * NULL: every node (no mask, or no memory). */
-static uint8_t *allowed_nodes(struct master *m, const struct task *t) {
+uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t) {
     struct process *p = m->proc;
     unsigned nodes = m->cfg.nodes;
     uint8_t *allowed = NULL;
@@ -364,7 +566,7 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     int64_t group = parent->hint_next_group >= 0 ? parent->hint_next_group : SCHED_NO_GROUP;
     /* the new thread takes its creator's CPU mask: it runs on the nodes
      * that own those CPUs (syscall/cpu_map.h) */
-    uint8_t *allowed = allowed_nodes(m, parent);
+    uint8_t *allowed = proxy_allowed_nodes(m, parent);
     struct sched_thread_info info = {
         .tid = 0, .creator_node = 0, .group = group, .allowed = allowed};
     int node = sched_place(m->sched, &info);
@@ -391,16 +593,10 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     cpu_map_set_affinity(t, parent->affinity, parent->affinity_bytes); /* as Linux copies it */
     t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
-    struct proxy *px = calloc(1, sizeof *px);
-    SHOAL_ASSERT(px);
-    px->m = m;
-    px->t = t;
-    px->node = (unsigned)node;
+    struct proxy *px = proxy_new(m, t, (unsigned)node);
     px->flags = flags;
     px->ptid = ptid;
     px->ctid = ctid;
-    pthread_mutex_init(&px->lock, NULL);
-    pthread_cond_init(&px->cond, NULL);
     sem_init(&px->started, 0, 0);
     atomic_fetch_add(&p->live_threads, 1);
     int e = thread_start_detached(NULL, PROXY_STACK, proxy_main, px);

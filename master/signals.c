@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/detached_thread.h"
+#include "cluster/thread_state.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/guest_signal.h"
@@ -147,13 +148,39 @@ static int send_signal(struct master *m, unsigned node, uint64_t req_id, int tid
     return master_send(m, node, &env, NULL);
 }
 
+int msig_send(struct master *m, unsigned node, int tid, int sig,
+              const struct aarch64_siginfo *info) {
+    return send_signal(m, node, 0, tid, sig, info);
+}
+
 /* process_cluster_ops.signal_remote. */
 int msig_signal_remote(struct process *p, int tid, int sig, const struct aarch64_siginfo *info) {
     struct master *m = p->cluster_ctx;
-    int node = proxy_node_of(m, tid);
-    if (node <= 0) return 1;
-    if (sig == 0) return 0; /* only asks whether the thread exists */
+    if (sig == 0) return proxy_node_of(m, tid) > 0 ? 0 : 1; /* does the thread exist? */
+    int node = proxy_signal_node(m, tid, sig, info);
+    if (node < 0) return 1;
+    if (node == 0) return 0; /* held for it while it moves */
     return send_signal(m, (unsigned)node, 0, tid, sig, info) ? -ESRCH : 0;
+}
+
+void msig_on_bounce(struct master *m, struct net_conn *c, const Shoal__SignalSend *ss) {
+    int tid = (int)ss->tid, sig = (int)ss->sig;
+    struct aarch64_siginfo info;
+    memcpy(&info, ss->info.data, sizeof info); /* 128 bytes: net/msg.c */
+    int node = proxy_signal_node(m, tid, sig, &info);
+    if (node == 0) return; /* held */
+    if (node > 0) {
+        if ((unsigned)node != net_conn_peer_id(c))
+            send_signal(m, (unsigned)node, 0, tid, sig, &info);
+        return; /* the node it is gone from again: it has ended there */
+    }
+    /* a thread of node 0 now (it moved here), if it still lives: under
+     * the stats lock it cannot end (and its host tid be reused) */
+    struct process *p = m->proc;
+    pthread_mutex_lock(&p->stats.lock);
+    struct task *t = process_local_task(p, tid);
+    if (t) thread_state_queue_signal(t->tid, sig, &info);
+    pthread_mutex_unlock(&p->stats.lock);
 }
 
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid) {

@@ -174,11 +174,12 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
     fprintf(f,
             "  \"node_count\": %u,\n  \"wall_s\": %.6f,\n  \"exit_status\": %d,\n"
             "  \"signal\": %d,\n  \"guest_insns\": %llu,\n  \"guest_mips\": %.3f,\n"
-            "  \"thread_count\": %llu,\n  \"directory_pages\": %zu,\n"
+            "  \"thread_count\": %llu,\n  \"thread_moves\": %llu,\n  \"directory_pages\": %zu,\n"
             "  \"node0_blocks_translated\": %llu,\n  \"stats_complete\": %s\n}\n",
             m->cfg.nodes, wall, status, sig, (unsigned long long)insns,
             wall > 0 ? (double)insns / wall / 1e6 : 0.0, (unsigned long long)threads,
-            m->stats_dir_pages, (unsigned long long)ds.blocks_translated,
+            (unsigned long long)atomic_load(&m->moves), m->stats_dir_pages,
+            (unsigned long long)ds.blocks_translated,
             z && m->stats_got + 1 >= m->cfg.nodes ? "true" : "false");
     fclose(f);
 }
@@ -188,9 +189,9 @@ void mstats_summary(struct master *m, FILE *out) {
     dirsvc_home_counts(m, &homes, &borrowed);
     fprintf(out,
             "shoal: cluster of %u nodes, directory %zu pages, home copies %llu "
-            "(and %llu of node 0's own borrowed)\n",
+            "(and %llu of node 0's own borrowed), %llu thread moves\n",
             m->cfg.nodes, m->stats_dir_pages, (unsigned long long)homes,
-            (unsigned long long)borrowed);
+            (unsigned long long)borrowed, (unsigned long long)atomic_load(&m->moves));
     for (unsigned n = 0; n < m->cfg.nodes; n++) {
         struct node_stats *ns = m->node_stats ? m->node_stats[n] : NULL;
         if (!ns) {

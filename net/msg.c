@@ -38,6 +38,18 @@ static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len) {
     return 0;
 }
 
+/* A moved thread's signals: numbers in 1..64 with a whole siginfo each,
+ * at most 1024 (cluster/thread_state.h). */
+static int check_moved(const Shoal__ThreadMoved *m, char *why, size_t why_len) {
+    if (m->n_pending > 1024) return BAD("thread_moved: %zu pending signals", m->n_pending);
+    for (size_t i = 0; i < m->n_pending; i++) {
+        const Shoal__PendingSignal *p = m->pending[i];
+        if (!p || p->sig < 1 || p->sig > 64 || p->info.len != 128)
+            return BAD("thread_moved: pending signal %zu is malformed", i);
+    }
+    return 0;
+}
+
 /* Page data travels only with a grant or an ack, exactly one page, and
  * marked as such; any other payload is a protocol error. */
 static int check_payload(unsigned type, uint32_t payload_len, uint32_t flags, char *why,
@@ -151,7 +163,13 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         for (size_t i = 0; i < env->syscall_response->n_outputs; i++)
             if (!env->syscall_response->outputs[i]) return BAD("syscall_response: empty output");
         return 0;
-    case SHOAL__ENVELOPE__MSG_THREAD_SPAWN: return check_cpu(env->thread_spawn->cpu, why, why_len);
+    case SHOAL__ENVELOPE__MSG_THREAD_SPAWN:
+        if (env->thread_spawn->moved && check_moved(env->thread_spawn->moved, why, why_len))
+            return -1;
+        return check_cpu(env->thread_spawn->cpu, why, why_len);
+    case SHOAL__ENVELOPE__MSG_THREAD_MOVED:
+        if (check_moved(env->thread_moved, why, why_len)) return -1;
+        return check_cpu(env->thread_moved->cpu, why, why_len);
     case SHOAL__ENVELOPE__MSG_FUTEX_WAIT:
         if (env->futex_wait->timeout_ns < -1)
             return BAD("futex_wait: timeout %lld ns", (long long)env->futex_wait->timeout_ns);

@@ -166,6 +166,13 @@ void sched_thread_exit(struct sched *s, unsigned node) {
     pthread_mutex_unlock(&s->mu);
 }
 
+void sched_thread_moved(struct sched *s, unsigned from, unsigned to) {
+    pthread_mutex_lock(&s->mu);
+    if (from < s->cfg.nodes && s->load[from]) s->load[from]--;
+    if (to < s->cfg.nodes) s->load[to]++;
+    pthread_mutex_unlock(&s->mu);
+}
+
 int sched_group_seen(struct sched *s, int64_t group, unsigned node) {
     if (group < 0 || node >= s->cfg.nodes) return -EINVAL;
     pthread_mutex_lock(&s->mu);

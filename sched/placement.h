@@ -54,6 +54,8 @@ int sched_place(struct sched *s, const struct sched_thread_info *t);
 
 /* A thread placed on node (or the initial thread, on 0) has ended. */
 void sched_thread_exit(struct sched *s, unsigned node);
+/* A live thread moved from one node to another (its CPU mask). */
+void sched_thread_moved(struct sched *s, unsigned from, unsigned to);
 
 /* A running thread on node marked itself with group (SHOAL_HINT_GROUP):
  * a group not yet placed stays where that thread is, so its later

@@ -22,6 +22,7 @@
 #include "cluster/node_stats.h"
 #include "cluster/sc_msg.h"
 #include "cluster/sched_msg.h"
+#include "cluster/thread_state.h"
 #include "cluster/split_node.h"
 #include "common/clock_sync.h"
 #include "common/detached_thread.h"
@@ -50,6 +51,7 @@ struct waiter {
     _Atomic uint32_t word;
     struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
     bool hint_used;        /* a clone took the caller's hint mark */
+    bool move;             /* the thread moves to another node (SyscallResponse.move) */
 };
 
 struct layout_item {
@@ -460,6 +462,12 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     }
     /* used by this clone, as thread.c clears it on one node */
     if (w.hint_used) t->hint_next_group = -1;
+    /* its new CPU mask names none of this node's CPUs: it leaves once the
+     * call has returned (slave_move_out) */
+    if (w.move) {
+        t->move_to = 1;
+        t->cpu.attention = 1;
+    }
     if (w.resp.env) {
         sc_msg_store(t, w.resp.env->syscall_response);
         net_frame_fini(&w.resp);
@@ -532,6 +540,7 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
     if (w) {
         w->ret = r->ret;
         w->hint_used = r->hint_used;
+        w->move = r->move;
         w->done = true;
         if (r->n_outputs) {
             /* stored by the thread itself: a store may fault, and only
@@ -557,6 +566,7 @@ struct thread_start {
     Shoal__SchedAttr sched;
     const uint8_t *affinity; /* its guest CPU mask (NULL: every CPU) */
     size_t affinity_bytes;
+    const Shoal__ThreadMoved *moved; /* a thread that moved here: its state; NULL: a new one */
 };
 
 static void *guest_thread(void *arg) {
@@ -570,6 +580,8 @@ static void *guest_thread(void *arg) {
     /* before any guest code: its first getpriority sees its creator's */
     if (st->has_sched && sched_msg_apply(&st->sched))
         log_debug("shoal: thread %d: cannot take its creator's scheduling attributes", t->tid);
+    /* a thread that moved here: its attributes and waiting signals */
+    if (st->moved) thread_state_resume(t, st->moved);
     pthread_mutex_lock(&s->lock);
     u64map_put(&s->threads, (uint64_t)t->tid, t);
     pthread_mutex_unlock(&s->lock);
@@ -599,12 +611,14 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     /* as on Linux, the creator's mask: glibc blocks every signal around
      * clone, and one arriving before the thread sets its own must wait */
     t->sigmask = sp->sigmask;
+    if (sp->moved) thread_state_restore(t, sp->moved);
     atomic_fetch_add(&s->proc->live_threads, 1);
     struct thread_start st = {.s = s,
                               .t = t,
                               .has_sched = sp->sched != NULL,
                               .affinity = sp->affinity.len ? sp->affinity.data : NULL,
-                              .affinity_bytes = sp->affinity.len};
+                              .affinity_bytes = sp->affinity.len,
+                              .moved = sp->moved};
     if (sp->sched) st.sched = *sp->sched;
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
@@ -724,6 +738,8 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
         signal_wrap_routed(&info);
         if (t) syscall(SYS_rt_tgsigqueueinfo, getpid(), t->host_tid, sig, &info);
         pthread_mutex_unlock(&s->lock);
+        /* the thread left this node: the master sends it on */
+        if (!t && s->proc) send_master(s, f->env, NULL);
         return;
     }
     uint64_t key;
@@ -803,6 +819,30 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE;
     env.cpu_usage = &r;
     send_master(s, &env, NULL);
+}
+
+/* process_cluster_ops.move_out: t's new CPU mask names none of this
+ * node's CPUs; the master starts it on another node from the state sent
+ * here, and this host thread ends. */
+static void slave_move_out(struct task *t) {
+    struct slave *s = t->proc->cluster_ctx;
+    host_signal_block_all();
+    pthread_mutex_lock(&s->lock);
+    u64map_del(&s->threads, (uint64_t)t->tid); /* from now on its signals go back */
+    pthread_mutex_unlock(&s->lock);
+    t->move_to = 0;
+    struct thread_state_buf *b = calloc(1, sizeof *b);
+    SHOAL_ASSERT(b);
+    thread_state_capture(b, t);
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_MOVED;
+    env.thread_moved = &b->msg;
+    send_master(s, &env, NULL); /* an error: the master is gone, and the node ends */
+    free(b);
+    host_signal_set_current(NULL);
+    atomic_fetch_sub(&t->proc->live_threads, 1);
+    task_free(t);
+    pthread_exit(NULL);
 }
 
 /* The end of the run is near: this node's statistics for the master. */
@@ -891,6 +931,7 @@ static const struct process_cluster_ops slave_ops = {
     .hint_group = send_hint_group,
     .stop_run = slave_stop_run,
     .hold = slave_hold,
+    .move_out = slave_move_out,
 };
 
 /* ---- links to the other slaves (direct transfer) ---- */

@@ -5,7 +5,8 @@
  * The master keeps every thread's mask (its task, or its proxy's for a
  * remote thread); a thread's host affinity is the part of its mask on
  * its own node, or the whole node when the mask names only other nodes'
- * CPUs: threads do not move between nodes. A lone process
+ * CPUs; a thread that gives itself such a mask moves to a node it names
+ * (master/thread_move.c). A lone process
  * (process.guest_cpus 0) is the host's as before. */
 #ifndef SHOAL_SYSCALL_CPU_MAP_H
 #define SHOAL_SYSCALL_CPU_MAP_H

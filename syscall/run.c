@@ -18,6 +18,7 @@
 
 _Noreturn void task_run(struct task *t) {
     t->host_tid = (int)gettid();
+start:
     host_signal_set_current(t);
     host_signal_set_mask(t->sigmask); /* threads start with all blocked */
     /* --stats thread times: a clock read at each transition, no lock */
@@ -40,6 +41,13 @@ _Noreturn void task_run(struct task *t) {
             const struct process_cluster_ops *cl = t->proc->cluster;
             if (cpu->attention && cl && cl->hold) cl->hold(t);
             signal_handle(t);
+            /* its CPU mask sends it to another node (the call returned,
+             * a handler it takes now runs there) */
+            if (t->move_to && cl && cl->move_out) {
+                /* back when it comes to run here again */
+                cl->move_out(t);
+                goto start;
+            }
         }
         gs_syscall_end(&t->proc->mem); /* page splitting: pins of its buffers go */
     }

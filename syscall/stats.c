@@ -158,6 +158,44 @@ void stats_task_start(struct run_stats *s, struct task *t) {
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Appends e to the ended threads' entries (under lock). */
+static void add_ended(struct run_stats *s, struct stats_thread e) {
+    if (s->nended == s->capended) {
+        size_t cap = s->capended ? 2 * s->capended : 16;
+        struct stats_thread *v = realloc(s->ended, cap * sizeof *v);
+        if (v) {
+            s->ended = v;
+            s->capended = cap;
+        }
+    }
+    if (s->nended < s->capended) s->ended[s->nended++] = e;
+}
+
+/* Takes t's clock out of the index (under lock); the caller frees it. */
+static struct stats_clock *drop_clock(struct run_stats *s, struct task *t) {
+    struct stats_clock *c = t->stats_clock;
+    if (c) {
+        size_t i = clock_pos(s, c->host_tid);
+        if (i < s->nclocks && s->clocks[i].c == c) {
+            memmove(&s->clocks[i], &s->clocks[i + 1], (s->nclocks - i - 1) * sizeof s->clocks[0]);
+            s->nclocks--;
+        }
+        t->stats_clock = NULL;
+    }
+    return c;
+}
+
+void stats_task_moved(struct run_stats *s, struct task *t) {
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&s->lock);
+    atomic_fetch_add(&s->insns_done, t->cpu.icount);
+    add_ended(s, thread_entry(t, now));
+    t->cpu.icount = 0;
+    struct stats_clock *c = drop_clock(s, t);
+    pthread_mutex_unlock(&s->lock);
+    free(c);
+}
+
 void stats_task_end(struct run_stats *s, struct task *t) {
     uint64_t now = now_ns();
     pthread_mutex_lock(&s->lock);
@@ -168,24 +206,8 @@ void stats_task_end(struct run_stats *s, struct task *t) {
     if (t->stats_next) t->stats_next->stats_prev = t->stats_prev;
     atomic_fetch_add(&s->insns_done, t->cpu.icount);
     cpu_usage_ended(s, t);
-    if (s->nended == s->capended) {
-        size_t cap = s->capended ? 2 * s->capended : 16;
-        struct stats_thread *v = realloc(s->ended, cap * sizeof *v);
-        if (v) {
-            s->ended = v;
-            s->capended = cap;
-        }
-    }
-    if (s->nended < s->capended) s->ended[s->nended++] = thread_entry(t, now);
-    struct stats_clock *c = t->stats_clock;
-    if (c) {
-        size_t i = clock_pos(s, c->host_tid);
-        if (i < s->nclocks && s->clocks[i].c == c) {
-            memmove(&s->clocks[i], &s->clocks[i + 1], (s->nclocks - i - 1) * sizeof s->clocks[0]);
-            s->nclocks--;
-        }
-        t->stats_clock = NULL;
-    }
+    add_ended(s, thread_entry(t, now));
+    struct stats_clock *c = drop_clock(s, t);
     pthread_mutex_unlock(&s->lock);
     free(c); /* out of the index: the fault path can no longer reach it */
 }

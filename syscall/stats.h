@@ -86,6 +86,10 @@ struct run_stats {
 void stats_init(struct run_stats *s, const char *path);
 void stats_task_start(struct run_stats *s, struct task *t);
 void stats_task_end(struct run_stats *s, struct task *t);
+/* Task t leaves this node for another, its task kept (a node-0 thread's
+ * host thread becomes its proxy): its times here are recorded as an
+ * ended thread's, and its clock goes. */
+void stats_task_moved(struct run_stats *s, struct task *t);
 /* A known syscall nr was dispatched here; delegated: to the master. */
 void stats_syscall(struct run_stats *s, unsigned nr, bool delegated);
 /* The calling thread (t) starts running guest code: its clock starts

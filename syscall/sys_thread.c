@@ -130,6 +130,8 @@ SYSCALL_HANDLER(sched_setaffinity) {
     if (remote && p->cluster && p->cluster->affinity_changed)
         p->cluster->affinity_changed(p, remote, copy, size);
     free(copy);
+    /* its own mask: it may have to move to a node that owns its CPUs */
+    if (!r && o == t && p->cluster && p->cluster->move_check) p->cluster->move_check(t);
     return r <= 0 ? r : host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask));
 }
 

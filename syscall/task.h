@@ -136,6 +136,15 @@ struct process_cluster_ops {
      * 0 with *ret its result, or -ESRCH when tid is no remote thread. */
     int (*thread_call)(struct process *p, int tid, int nr, const uint64_t *a, const uint8_t *in,
                        size_t inlen, uint8_t *out, size_t outlen, int64_t *ret);
+    /* The master: thread t set its own CPU mask (sched_setaffinity), kept
+     * in t; if it names no CPU of the node t runs on, t moves to a node it
+     * names once this call returns (docs/cluster.md, "One machine's
+     * CPUs"). NULL: threads stay where they are. */
+    void (*move_check)(struct task *t);
+    /* Thread t, between guest instructions on its own host thread, moves
+     * to the node t->move_to - 1. Returns when it is to run on this host
+     * thread again (it came back), or never. */
+    void (*move_out)(struct task *t);
 };
 
 struct process {
@@ -225,6 +234,9 @@ struct task {
     /* a proxy, during a delegated call that reads the program's CPU time:
      * its node's part, sent along (cpu_time.h); else NULL */
     const struct cpu_usage *caller_cpu;
+    /* it moves to node move_to - 1 at its next instruction boundary (its
+     * attention raised); 0: it stays. Written and read by its own thread */
+    int move_to;
 };
 
 /* What the command line decided. */

@@ -411,6 +411,20 @@ cpu-pin-n2)
     cut -d' ' -f2 "$work/out" | sort -u | tr '\n' ' ' | grep -q '^0 1 $' ||
         fail "threads on both nodes expected: $(cat "$work/out")"
     ;;
+migrate-n3)
+    # threads that pin themselves to other nodes' CPUs move there
+    # (master/thread_move.c): at -n 3 they move between node 0 and the
+    # slaves and from slave to slave; each hop lands on the CPU named
+    # (the program checks getcpu), and --stats counts the moves
+    "$shoal" -n 3 --stats "$work/stats.json" "$bin/migrate_threads" >"$work/out" 2>"$work/err" ||
+        fail "run failed: $(cat "$work/err")"
+    [ "$(grep -c 'on each CPU it named 5/5, tls 1, altstack 1' "$work/out")" = 4 ] ||
+        fail "a worker missed a CPU: $(cat "$work/out")"
+    grep -q '^main: on the last CPU 1, back on CPU 0 1$' "$work/out" || fail "main: $(cat "$work/out")"
+    moves=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thread_moves"])' \
+        "$work/stats.json") || fail "no thread_moves in --stats"
+    [ "$moves" -ge 8 ] || fail "only $moves moves counted"
+    ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one
     # run after another (each in a fresh child) until it is stopped, and

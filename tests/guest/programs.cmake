@@ -102,6 +102,7 @@ guest_program(clock_time SRC clock_time.c)
 guest_program(clock_threads SRC clock_threads.c LEVELS O2)
 guest_program(cpu_time_threads SRC cpu_time_threads.c LEVELS O2)
 guest_program(affinity_threads SRC affinity_threads.c LEVELS O2)
+guest_program(migrate_threads SRC migrate_threads.c LEVELS O2)
 guest_program(signals SRC signals.c)
 
 # Signal delivery (syscall/DESIGN.md: frames, masks, restart, threads)

@@ -466,7 +466,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 41);
+    CU_ASSERT_EQUAL(messages, 42);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_CPU_USAGE), "cpu_usage");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
     CU_ASSERT_PTR_NULL(net_msg_name(1)); /* version, not a message */

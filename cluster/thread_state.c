@@ -1,0 +1,122 @@
+/* A guest thread's state as it moves between nodes (thread_state.h). */
+#define _GNU_SOURCE
+#include "cluster/thread_state.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/sched_msg.h"
+#include "common/log.h"
+#include "syscall/guest_signal.h"
+#include "syscall/host_signal.h"
+
+/* The signals the host kernel holds for the calling thread itself (its
+ * own queue, not the process's). */
+static uint64_t thread_pending(void) {
+    FILE *f = fopen("/proc/thread-self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long set = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "SigPnd: %llx", &set) == 1) break;
+    fclose(f);
+    return set;
+}
+
+static void add_signal(struct thread_state_buf *b, int sig, const struct aarch64_siginfo *info) {
+    if (b->n == THREAD_STATE_SIGNALS_MAX) {
+        log_warn("shoal: thread: more than %d signals waiting: signal %d dropped in its move",
+                 THREAD_STATE_SIGNALS_MAX, sig);
+        return;
+    }
+    size_t i = b->n++;
+    b->info[i] = *info;
+    b->info[i].si_signo = sig;
+    signal_unwrap_routed(&b->info[i]);
+    shoal__pending_signal__init(&b->pend[i]);
+    b->pend[i].sig = (uint32_t)sig;
+    b->pend[i].info.data = (uint8_t *)&b->info[i];
+    b->pend[i].info.len = sizeof b->info[i];
+    b->pendp[i] = &b->pend[i];
+}
+
+void thread_state_capture(struct thread_state_buf *b, struct task *t) {
+    Shoal__ThreadMoved *m = &b->msg;
+    shoal__thread_moved__init(m);
+    m->tid = (uint32_t)t->tid;
+    cpu_msg_from_cpu(&b->cpu, &t->cpu);
+    m->cpu = &b->cpu.msg;
+    m->sigmask = t->sigmask;
+    m->altstack_sp = t->altstack.ss_sp;
+    m->altstack_flags = t->altstack.ss_flags;
+    m->altstack_size = t->altstack.ss_size;
+    m->robust_list = t->robust_list;
+    m->robust_list_len = t->robust_list_len;
+    m->clear_child_tid = t->clear_child_tid;
+    m->hint_group = t->hint_group;
+    m->hint_next_group = t->hint_next_group;
+    if (sched_msg_get(&b->sched)) m->sched = &b->sched;
+    /* what shoal recorded (the recorder cannot run: every signal is
+     * blocked), then what the kernel still holds for this thread */
+    b->n = 0;
+    uint64_t rec = t->sig.recorded;
+    for (int sig = 1; sig <= GUEST_NSIG; sig++)
+        if (rec & SIGBIT(sig)) add_signal(b, sig, &t->sig.info[sig]);
+    t->sig.recorded = 0;
+    t->sig.pending = 0;
+    uint64_t held = thread_pending() & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+    for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+        if (!(held & SIGBIT(sig))) continue;
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        const struct timespec zero = {0, 0};
+        siginfo_t hi;
+        /* queued real-time signals: every instance */
+        while (sigtimedwait(&one, &hi, &zero) == sig) {
+            struct aarch64_siginfo gi;
+            memcpy(&gi, &hi, sizeof gi); /* the generic layout on both */
+            add_signal(b, sig, &gi);
+        }
+    }
+    m->n_pending = b->n;
+    m->pending = b->pendp;
+}
+
+void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m) {
+    t->sigmask = m->sigmask;
+    t->altstack.ss_sp = m->altstack_sp;
+    t->altstack.ss_flags = m->altstack_flags;
+    t->altstack.ss_size = m->altstack_size;
+    t->robust_list = m->robust_list;
+    t->robust_list_len = m->robust_list_len;
+    t->clear_child_tid = m->clear_child_tid;
+    t->hint_group = m->hint_group;
+    t->hint_next_group = m->hint_next_group;
+}
+
+int thread_state_queue_signal(int host_tid, int sig, const struct aarch64_siginfo *info) {
+    struct aarch64_siginfo i = *info;
+    i.si_signo = sig;
+    signal_wrap_routed(&i);
+    return syscall(SYS_rt_tgsigqueueinfo, getpid(), host_tid, sig, &i) ? -errno : 0;
+}
+
+void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
+    if (m->sched && sched_msg_apply(m->sched))
+        log_debug("shoal: thread %d: cannot take its scheduling attributes here", t->tid);
+    int self = (int)gettid();
+    for (size_t i = 0; i < m->n_pending; i++) {
+        struct aarch64_siginfo info;
+        memcpy(&info, m->pending[i]->info.data, sizeof info);
+        int r = thread_state_queue_signal(self, (int)m->pending[i]->sig, &info);
+        if (r)
+            log_warn("shoal: thread %d: signal %u lost in its move: %s", t->tid, m->pending[i]->sig,
+                     strerror(-r));
+    }
+}

@@ -1,0 +1,151 @@
+/* Threads that pin themselves to CPU after CPU: on Linux each runs on the
+ * CPU it named as soon as sched_setaffinity returns. On a cluster the
+ * CPUs are every node's (docs/cluster.md, "One machine's CPUs"), so a
+ * thread that pins itself to another node's CPU moves there, with what
+ * is its own: registers, thread-local data, its alternate signal stack,
+ * nice value and blocked signals still pending; a signal sent to it
+ * after the move reaches it, its lock and memory traffic stays coherent
+ * and it is joined as any thread. Every line is independent of the
+ * number of CPUs. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define WORKERS 4
+#define ROUNDS  500
+
+static int ncpu;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+static long cells[WORKERS][512];
+static __thread long tls_value;
+static pthread_barrier_t start, sent, checked;
+static _Atomic int usr1_tid[WORKERS], usr2_seen[WORKERS];
+static pid_t tids[WORKERS];
+static char report[WORKERS][200];
+
+static int me_index(void) {
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    for (int i = 0; i < WORKERS; i++)
+        if (tids[i] == me) return i;
+    return -1;
+}
+
+static void on_usr1(int sig) {
+    (void)sig;
+    int i = me_index();
+    if (i >= 0) usr1_tid[i] = (int)syscall(SYS_gettid);
+}
+
+static void on_usr2(int sig) {
+    (void)sig;
+    int i = me_index();
+    if (i >= 0) usr2_seen[i]++;
+}
+
+/* Pins the calling thread to cpu; whether it then runs there. */
+static int pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set)) return 0;
+    return sched_getcpu() == cpu;
+}
+
+static void work(int i, int round) {
+    for (int k = 0; k < ROUNDS; k++) {
+        pthread_mutex_lock(&lock);
+        counter++;
+        pthread_mutex_unlock(&lock);
+        cells[i][k % 512] += round + 1;
+    }
+}
+
+static void *worker(void *arg) {
+    int i = (int)(long)arg;
+    tids[i] = (pid_t)syscall(SYS_gettid);
+    tls_value = 1000 + i;
+    static char altstacks[WORKERS][64 * 1024];
+    stack_t ss = {.ss_sp = altstacks[i], .ss_size = sizeof altstacks[i], .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    setpriority(PRIO_PROCESS, 0, 3 + i);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+    pthread_barrier_wait(&start);
+    pthread_barrier_wait(&sent); /* main sent SIGUSR2: pending, blocked */
+
+    /* hop: its own CPU, the farthest one, the first, the last, its own */
+    int hops[5] = {i % ncpu, ncpu - 1 - i % ncpu, 0, ncpu - 1, i % ncpu};
+    int on_cpu = 0, tls_ok = 1;
+    for (int h = 0; h < 5; h++) {
+        on_cpu += pin_to(hops[h]);
+        tls_ok &= tls_value == 1000 + i;
+        work(i, h);
+    }
+    stack_t old;
+    sigaltstack(NULL, &old);
+    int alt_ok = old.ss_sp == altstacks[i] && old.ss_size == sizeof altstacks[i];
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, 0);
+    sigset_t pending;
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &usr2, NULL);
+    int taken = usr2_seen[i];
+    pthread_barrier_wait(&checked); /* main now signals it where it runs */
+    while (!usr1_tid[i])
+        sched_yield();
+    int usr1_here = usr1_tid[i] == (int)syscall(SYS_gettid);
+    snprintf(report[i], sizeof report[i],
+             "worker %d: on each CPU it named %d/5, tls %d, altstack %d, nice %d, SIGUSR2 pending "
+             "%d taken %d, SIGUSR1 to it %d",
+             i, on_cpu, tls_ok, alt_ok, nice_now, was_pending, taken, usr1_here);
+    return (void *)(long)(tids[i] > 0);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, on_usr2);
+    pthread_barrier_init(&start, NULL, WORKERS + 1);
+    pthread_barrier_init(&sent, NULL, WORKERS + 1);
+    pthread_barrier_init(&checked, NULL, WORKERS + 1);
+    pthread_t th[WORKERS];
+    for (long i = 0; i < WORKERS; i++)
+        pthread_create(&th[i], NULL, worker, (void *)i);
+    pthread_barrier_wait(&start);
+    for (int i = 0; i < WORKERS; i++)
+        pthread_kill(th[i], SIGUSR2);
+    pthread_barrier_wait(&sent);
+    pthread_barrier_wait(&checked);
+    for (int i = 0; i < WORKERS; i++)
+        pthread_kill(th[i], SIGUSR1);
+    long joined = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        joined += (long)r;
+        puts(report[i]);
+    }
+    long sum = 0;
+    for (int i = 0; i < WORKERS; i++)
+        for (int k = 0; k < 512; k++)
+            sum += cells[i][k];
+    printf("joined %ld, counter %ld (want %d), cells %ld\n", joined, counter, WORKERS * 5 * ROUNDS,
+           sum);
+    /* main pins itself too: node 0's thread moves and comes back */
+    int last = pin_to(ncpu - 1);
+    int first = pin_to(0);
+    printf("main: on the last CPU %d, back on CPU 0 %d\n", last, first);
+    return 0;
+}

@@ -16,7 +16,11 @@
  * Thread i belongs to group i * GROUPS / THREADS and is created with
  * SHOAL_HINT_NEXT_GROUP(group): under `sched.placement = hint` a group
  * shares a node, and its sharing stays inside it; under round-robin its
- * members sit on different nodes. The marks never change the result:
+ * members sit on different nodes. With GROUPED_PIN=1 in its environment
+ * each thread instead pins itself (sched_setaffinity, the standard API)
+ * to the CPUs of its group's share of the machine: on a cluster, whose
+ * CPUs are every node's, each thread then moves to its group's share
+ * (docs/cluster.md, "One machine's CPUs"). The marks never change the result:
  * every group's data is page-aligned and its own, and the output (one
  * RESULT line) is the same on any placement, node count or machine:
  *
@@ -27,10 +31,12 @@
  * Build: aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -pthread -static
  *        -Iinclude bench/hint/grouped.c */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef __aarch64__
 #include "shoal/hint.h"
@@ -139,10 +145,26 @@ static void *pipeline(struct worker *w) {
     return NULL;
 }
 
-static int mode_stencil;
+static int mode_stencil, pin_groups; /* pin_groups: GROUPED_PIN=1, the group count */
+
+/* The calling thread of group g pins itself to group g's share of the
+ * CPUs (g's CPUs are [g * n / G, (g + 1) * n / G), at least one). */
+static void pin_to_group(int g) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) return;
+    long lo = (long)g * n / pin_groups, hi = (long)(g + 1) * n / pin_groups;
+    if (hi <= lo) hi = lo + 1;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (long c = lo; c < hi && c < CPU_SETSIZE; c++)
+        CPU_SET(c, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
 
 static void *work(void *arg) {
-    return mode_stencil ? stencil(arg) : pipeline(arg);
+    struct worker *w = arg;
+    if (pin_groups) pin_to_group(w->g->id);
+    return mode_stencil ? stencil(w) : pipeline(w);
 }
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
@@ -181,6 +203,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: grouped THREADS GROUPS stencil|pipeline [STEPS]\n");
         return 2;
     }
+    const char *pin = getenv("GROUPED_PIN");
+    pin_groups = pin && !strcmp(pin, "1") ? groups : 0;
     struct group **gs = calloc((size_t)groups, sizeof *gs);
     struct worker *ws = calloc((size_t)threads, sizeof *ws);
     pthread_t *tid = calloc((size_t)threads, sizeof *tid);

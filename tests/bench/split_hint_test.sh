@@ -3,7 +3,8 @@
 # settings (2 nodes, 4 threads, one run each, raw and emulated 1 GbE
 # network): every run passes its check,
 # the CSV files have their rows, the PNGs exist when matplotlib does, and
-# hint placement takes fewer remote faults than round-robin on both
+# hint placement (and threads pinned to their group's CPUs) takes fewer
+# remote faults than round-robin on both
 # grouped workloads (each group on its own node shares nothing remote).
 #   split_hint_test.sh BUILD_DIR
 set -eu
@@ -28,6 +29,8 @@ faults = {(p["workload"], p["input"], p["placement"]): float(p["faults"]) for p 
 print(faults)
 for mode in ("stencil", "pipeline"):
     assert faults[("grouped", mode, "hint")] < faults[("grouped", mode, "round-robin")], mode
+    # threads that pin themselves to their group's CPUs move to its node
+    assert faults[("grouped", mode, "pinned")] < faults[("grouped", mode, "round-robin")], mode
 if importlib.util.find_spec("matplotlib"):
     for f in ("split/false_sharing.png", "hint/remote_faults.png",
               "hint/breakdown-grouped-stencil.png", "hint/breakdown-grouped-pipeline.png"):

@@ -12,6 +12,7 @@
 
 #include "cluster/sched_msg.h"
 #include "common/log.h"
+#include "syscall/cpu_time.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 
@@ -61,6 +62,11 @@ void thread_state_capture(struct thread_state_buf *b, struct task *t) {
     m->hint_group = t->hint_group;
     m->hint_next_group = t->hint_next_group;
     if (sched_msg_get(&b->sched)) m->sched = &b->sched;
+    struct cpu_usage u = {0};
+    cpu_usage_add_task(&u, t);
+    m->cpu_user_ns = u.user_ns;
+    m->cpu_sys_ns = u.sys_ns;
+    m->cpu_sched_ns = u.sched_ns;
     /* what shoal recorded (the recorder cannot run: every signal is
      * blocked), then what the kernel still holds for this thread */
     b->n = 0;
@@ -98,6 +104,13 @@ void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m) {
     t->clear_child_tid = m->clear_child_tid;
     t->hint_group = m->hint_group;
     t->hint_next_group = m->hint_next_group;
+    /* its CPU clock goes on from its time so far: less what the host
+     * thread that runs it next has had (nothing for a new one) */
+    struct cpu_usage u = {0};
+    if (t->host_tid) cpu_usage_add_thread(&u, t->host_tid, true);
+    t->moved_user_ns = m->cpu_user_ns - u.user_ns;
+    t->moved_sys_ns = m->cpu_sys_ns - u.sys_ns;
+    t->moved_sched_ns = m->cpu_sched_ns - u.sched_ns;
 }
 
 int thread_state_queue_signal(int host_tid, int sig, const struct aarch64_siginfo *info) {

@@ -68,6 +68,13 @@ void cpu_usage_add_thread(struct cpu_usage *u, int tid, bool split) {
     u->sched_ns += sched;
 }
 
+void cpu_usage_add_task(struct cpu_usage *u, const struct task *t) {
+    cpu_usage_add_thread(u, t->host_tid, true);
+    u->user_ns += t->moved_user_ns;
+    u->sys_ns += t->moved_sys_ns;
+    u->sched_ns += t->moved_sched_ns;
+}
+
 void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b) {
     a->user_ns += b->user_ns;
     a->sys_ns += b->sys_ns;
@@ -116,7 +123,7 @@ int cpu_usage_local_thread(struct process *p, int tid, struct cpu_usage *u) {
     pthread_mutex_lock(&p->stats.lock); /* a task on the list cannot go away */
     const struct task *t = process_local_task(p, tid);
     /* no host thread yet: made, not run (clone has returned) */
-    if (t && t->host_tid) cpu_usage_add_thread(u, t->host_tid, true);
+    if (t && t->host_tid) cpu_usage_add_task(u, t);
     pthread_mutex_unlock(&p->stats.lock);
     return t ? 0 : -ESRCH;
 }

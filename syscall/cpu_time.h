@@ -30,6 +30,9 @@ struct cpu_usage {
  * if it is gone); split: also user and system apart (two more reads),
  * else sched_ns alone. */
 void cpu_usage_add_thread(struct cpu_usage *u, int tid, bool split);
+/* Adds task t's own CPU time (its host thread's, user and system apart,
+ * and what it brought from the nodes it moved from): its CPU clock. */
+void cpu_usage_add_task(struct cpu_usage *u, const struct task *t);
 /* Adds b to a: times and counters summed, maxrss the larger. */
 void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b);
 /* This node's part: its guest threads (live, and the ended ones

@@ -117,6 +117,17 @@ SYSCALL_HANDLER(getrusage) {
     void *ru = GUEST_OUT(t, a[1], sizeof(struct rusage)); /* generic layout */
     if (!ru) return -EFAULT;
     const struct process_cluster_ops *cl = t->proc->cluster;
+    if ((int)a[0] == RUSAGE_THREAD && t->moved_sched_ns) {
+        /* a thread that moved here: its time before counts too */
+        struct rusage r;
+        if (getrusage(RUSAGE_THREAD, &r)) return -errno;
+        struct cpu_usage u = {0};
+        cpu_usage_add_task(&u, t);
+        r.ru_utime = (struct timeval){u.user_ns / 1000000000, u.user_ns % 1000000000 / 1000};
+        r.ru_stime = (struct timeval){u.sys_ns / 1000000000, u.sys_ns % 1000000000 / 1000};
+        memcpy(ru, &r, sizeof r);
+        return 0;
+    }
     if ((int)a[0] != RUSAGE_SELF || !cl || !cl->cpu_usage)
         return host_result(getrusage((int)a[0], ru));
     struct cpu_usage u;

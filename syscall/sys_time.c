@@ -68,6 +68,13 @@ SYSCALL_HANDLER(clock_gettime) {
     int64_t ret;
     if (cluster_cpu_clock(t, (clockid_t)a[0], ts)) return 0;
     if (thread_cpu_clock(t, a, false, ts, &ret)) return ret;
+    if ((clockid_t)a[0] == CLOCK_THREAD_CPUTIME_ID && t->moved_sched_ns) {
+        /* a thread that moved here: its time before counts too */
+        struct cpu_usage u = {0};
+        cpu_usage_add_task(&u, t);
+        put_timespec(ts, u.sched_ns);
+        return 0;
+    }
     return host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts));
 }
 

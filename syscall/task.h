@@ -237,6 +237,9 @@ struct task {
     /* it moves to node move_to - 1 at its next instruction boundary (its
      * attention raised); 0: it stays. Written and read by its own thread */
     int move_to;
+    /* a thread that moved here: its CPU time before, less what its host
+     * thread had then, which its own CPU clock adds (cpu_time.h) */
+    int64_t moved_user_ns, moved_sys_ns, moved_sched_ns;
 };
 
 /* What the command line decided. */

@@ -4,7 +4,8 @@
  * thread that pins itself to another node's CPU moves there, with what
  * is its own: registers, thread-local data, its alternate signal stack,
  * nice value and blocked signals still pending; a signal sent to it
- * after the move reaches it, its lock and memory traffic stays coherent
+ * after the move reaches it, its own CPU clock goes on from its time so
+ * far, its lock and memory traffic stays coherent
  * and it is joined as any thread. Every line is independent of the
  * number of CPUs. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WORKERS 4
@@ -30,6 +32,19 @@ static pthread_barrier_t start, sent, checked;
 static _Atomic int usr1_tid[WORKERS], usr2_seen[WORKERS];
 static pid_t tids[WORKERS];
 static char report[WORKERS][200];
+
+static double thread_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double thread_rusage(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static int me_index(void) {
     pid_t me = (pid_t)syscall(SYS_gettid);
@@ -82,18 +97,27 @@ static void *worker(void *arg) {
     pthread_sigmask(SIG_BLOCK, &usr2, NULL);
     pthread_barrier_wait(&start);
     pthread_barrier_wait(&sent); /* main sent SIGUSR2: pending, blocked */
+    /* CPU time of its own before it moves: its CPU clock keeps it */
+    while (thread_cpu() < 0.03)
+        continue;
+    double cpu_before = thread_cpu();
+    int cpu_kept = 1;
 
     /* hop: its own CPU, the farthest one, the first, the last, its own */
     int hops[5] = {i % ncpu, ncpu - 1 - i % ncpu, 0, ncpu - 1, i % ncpu};
     int on_cpu = 0, tls_ok = 1;
     for (int h = 0; h < 5; h++) {
         on_cpu += pin_to(hops[h]);
+        double now = thread_cpu();
+        cpu_kept &= now >= cpu_before;
+        cpu_before = now;
         tls_ok &= tls_value == 1000 + i;
         work(i, h);
     }
     stack_t old;
     sigaltstack(NULL, &old);
     int alt_ok = old.ss_sp == altstacks[i] && old.ss_size == sizeof altstacks[i];
+    cpu_kept &= thread_rusage() >= 0.025;
     errno = 0;
     int nice_now = getpriority(PRIO_PROCESS, 0);
     sigset_t pending;
@@ -107,8 +131,8 @@ static void *worker(void *arg) {
     int usr1_here = usr1_tid[i] == (int)syscall(SYS_gettid);
     snprintf(report[i], sizeof report[i],
              "worker %d: on each CPU it named %d/5, tls %d, altstack %d, nice %d, SIGUSR2 pending "
-             "%d taken %d, SIGUSR1 to it %d",
-             i, on_cpu, tls_ok, alt_ok, nice_now, was_pending, taken, usr1_here);
+             "%d taken %d, SIGUSR1 to it %d, CPU clock kept %d",
+             i, on_cpu, tls_ok, alt_ok, nice_now, was_pending, taken, usr1_here, cpu_kept);
     return (void *)(long)(tids[i] > 0);
 }
 

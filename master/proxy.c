@@ -193,7 +193,7 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
     unsigned from = px->node, to = (unsigned)(px->move_to - 1);
     cpu_msg_to_cpu(mv->cpu, &t->cpu);
     t->cpu.attention = 0;
-    t->cpu.excl_size = 0; /* a system call clears the exclusive monitor */
+    t->cpu.excl_size = 0;                     /* a system call clears the exclusive monitor */
     if (to == 0) t->host_tid = (int)gettid(); /* this host thread runs it next */
     thread_state_restore(t, mv);
     if (m->sched) sched_thread_moved(m->sched, from, to);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syscall/cpu_time.h"
 #include "syscall/syscall.h"
 #include "syscall/timer_relay.h"
 
@@ -29,11 +30,17 @@ _Static_assert(sizeof(struct ksigevent) == 64, "struct sigevent is 64 bytes");
 
 #define GUEST_SIGEV_THREAD_ID 4
 
-/* In a cluster (the master runs these rows): whether tid is a thread of
- * another node, whose timers the relay sends (timer_relay.h). */
-static bool remote_thread(struct task *t, int tid) {
+/* In a cluster (the master runs these rows): whether the relay sends
+ * the timer's signals to thread tid (timer_relay.h): a thread of another
+ * node, or, on a clock a timerfd has, any thread of a cluster whose
+ * threads move between nodes (a host timer would keep signalling the
+ * host thread the thread left). */
+static bool relay_target(struct task *t, clockid_t clock, int tid) {
     const struct process_cluster_ops *cl = t->proc->cluster;
-    return cl && cl->signal_remote && cl->signal_remote(t->proc, tid, 0, NULL) == 0;
+    if (!cl || !cl->signal_remote) return false;
+    if (cl->signal_remote(t->proc, tid, 0, NULL) == 0) return true;
+    struct cpu_clock c;
+    return cl->move_check && !cpu_clock_decode(clock, &c) && process_host_tid(t->proc, tid) != 0;
 }
 
 static bool relayed(struct task *t, int id) {
@@ -48,7 +55,7 @@ SYSCALL_HANDLER(timer_create) {
     }
     int *id = GUEST_OUT(t, a[2], sizeof(int32_t));
     if (!id) return -EFAULT;
-    if (evp && ev.notify == GUEST_SIGEV_THREAD_ID && remote_thread(t, ev.tid))
+    if (evp && ev.notify == GUEST_SIGEV_THREAD_ID && relay_target(t, (clockid_t)a[0], ev.tid))
         return timer_relay_create(t->proc, (int)a[0], ev.tid, ev.signo, ev.value, id);
     return host_result(syscall(SYS_timer_create, (clockid_t)a[0], evp, id));
 }

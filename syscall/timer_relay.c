@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/detached_thread.h"
+#include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 
 #define GUEST_SI_TIMER (-2)
@@ -67,7 +68,17 @@ static void forward(struct timer_relay *r, int id, int tfd) {
     pthread_mutex_unlock(&r->lock);
     /* a thread that has gone gets nothing, as on Linux */
     const struct process_cluster_ops *cl = r->p->cluster;
-    if (cl && cl->signal_remote) cl->signal_remote(r->p, tid, sig, &info);
+    if (!cl || !cl->signal_remote || cl->signal_remote(r->p, tid, sig, &info) != 1) return;
+    /* a thread of this node (it moved here): its host thread, which
+     * cannot end meanwhile (the stats lock) */
+    struct process *p = r->p;
+    pthread_mutex_lock(&p->stats.lock);
+    struct task *t = process_local_task(p, tid);
+    if (t && t->host_tid) {
+        signal_wrap_routed(&info);
+        syscall(SYS_rt_tgsigqueueinfo, getpid(), t->host_tid, sig, &info);
+    }
+    pthread_mutex_unlock(&p->stats.lock);
 }
 
 static void *relay_main(void *arg) {

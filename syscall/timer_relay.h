@@ -6,8 +6,11 @@
  * settime/gettime stay the kernel's) and a timerfd armed alike; a relay
  * thread reads the timerfds and sends each expiry to the thread's node
  * as a SI_TIMER signal (si_timerid, si_overrun = expirations - 1,
- * si_value), which timer_getoverrun then reports. timerfds have no CPU
- * clocks: those stay EINVAL for remote targets. */
+ * si_value), which timer_getoverrun then reports; to its host thread
+ * when it runs on node 0. Threads move between nodes (master/
+ * thread_move.c), so the master's timers for node-0 threads are relayed
+ * too, wherever the thread goes. timerfds have no CPU clocks: those stay
+ * EINVAL for remote targets, and host timers for node-0 ones. */
 #ifndef SHOAL_SYSCALL_TIMER_RELAY_H
 #define SHOAL_SYSCALL_TIMER_RELAY_H
 

@@ -5,7 +5,8 @@
  * is its own: registers, thread-local data, its alternate signal stack,
  * nice value and blocked signals still pending; a signal sent to it
  * after the move reaches it, its own CPU clock goes on from its time so
- * far, its lock and memory traffic stays coherent
+ * far, a POSIX timer aimed at it still signals it, its lock and memory
+ * traffic stays coherent
  * and it is joined as any thread. Every line is independent of the
  * number of CPUs. */
 #include <errno.h>
@@ -20,6 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef sigev_notify_thread_id /* glibc before 2.35 names it only this way */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
 #define WORKERS 4
 #define ROUNDS  500
 
@@ -29,7 +34,7 @@ static long counter;
 static long cells[WORKERS][512];
 static __thread long tls_value;
 static pthread_barrier_t start, sent, checked;
-static _Atomic int usr1_tid[WORKERS], usr2_seen[WORKERS];
+static _Atomic int usr1_tid[WORKERS], usr2_seen[WORKERS], timer_seen[WORKERS];
 static pid_t tids[WORKERS];
 static char report[WORKERS][200];
 
@@ -63,6 +68,12 @@ static void on_usr2(int sig) {
     (void)sig;
     int i = me_index();
     if (i >= 0) usr2_seen[i]++;
+}
+
+static void on_timer(int sig) {
+    (void)sig;
+    int i = me_index();
+    if (i >= 0) timer_seen[i]++;
 }
 
 /* Pins the calling thread to cpu; whether it then runs there. */
@@ -102,6 +113,13 @@ static void *worker(void *arg) {
         continue;
     double cpu_before = thread_cpu();
     int cpu_kept = 1;
+    /* a timer that signals this thread, wherever it runs */
+    struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN + 1};
+    sev.sigev_notify_thread_id = tids[i];
+    timer_t timer;
+    int timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0;
+    struct itimerspec every_2ms = {{0, 2000000}, {0, 2000000}};
+    timer_ok = timer_ok && timer_settime(timer, 0, &every_2ms, NULL) == 0;
 
     /* hop: its own CPU, the farthest one, the first, the last, its own */
     int hops[5] = {i % ncpu, ncpu - 1 - i % ncpu, 0, ncpu - 1, i % ncpu};
@@ -118,6 +136,14 @@ static void *worker(void *arg) {
     sigaltstack(NULL, &old);
     int alt_ok = old.ss_sp == altstacks[i] && old.ss_size == sizeof altstacks[i];
     cpu_kept &= thread_rusage() >= 0.025;
+    /* its timer's signals reach it where it ended up (at most 5 s) */
+    int ticks = timer_seen[i];
+    for (int k = 0; k < 5000 && timer_seen[i] < ticks + 3; k++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    timer_ok = timer_ok && timer_seen[i] >= ticks + 3;
+    if (timer_ok) timer_delete(timer);
     errno = 0;
     int nice_now = getpriority(PRIO_PROCESS, 0);
     sigset_t pending;
@@ -131,8 +157,9 @@ static void *worker(void *arg) {
     int usr1_here = usr1_tid[i] == (int)syscall(SYS_gettid);
     snprintf(report[i], sizeof report[i],
              "worker %d: on each CPU it named %d/5, tls %d, altstack %d, nice %d, SIGUSR2 pending "
-             "%d taken %d, SIGUSR1 to it %d, CPU clock kept %d",
-             i, on_cpu, tls_ok, alt_ok, nice_now, was_pending, taken, usr1_here, cpu_kept);
+             "%d taken %d, SIGUSR1 to it %d, CPU clock kept %d, its timer's signals %d",
+             i, on_cpu, tls_ok, alt_ok, nice_now, was_pending, taken, usr1_here, cpu_kept,
+             timer_ok);
     return (void *)(long)(tids[i] > 0);
 }
 
@@ -141,6 +168,8 @@ int main(void) {
     ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
     signal(SIGUSR1, on_usr1);
     signal(SIGUSR2, on_usr2);
+    struct sigaction sa = {.sa_handler = on_timer, .sa_flags = SA_RESTART};
+    sigaction(SIGRTMIN + 1, &sa, NULL);
     pthread_barrier_init(&start, NULL, WORKERS + 1);
     pthread_barrier_init(&sent, NULL, WORKERS + 1);
     pthread_barrier_init(&checked, NULL, WORKERS + 1);

@@ -277,8 +277,11 @@ void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f);
 /* The nodes whose CPUs t's mask names (a bit per node), or NULL: every
  * node (no mask, or no memory). Free it. */
 uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t);
-/* Remote thread tid moves to node `to` once its current call is answered. */
-void proxy_move_after_call(struct master *m, int tid, unsigned to);
+/* The same with the stats lock (which guards masks) held. */
+uint8_t *proxy_allowed_nodes_locked(struct master *m, const struct task *t);
+/* Remote thread tid moves to node `to` once its current call (or, when it
+ * has none, its next one) is answered; to -1: it stays after all. */
+void proxy_move_after_call(struct master *m, int tid, int to);
 /* Node-0 thread t (its own host thread, between guest instructions)
  * moves to node `to`: this host thread becomes its proxy, until the
  * thread comes back to node 0 (then this returns and it runs it). */

@@ -469,7 +469,7 @@ void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
     pthread_mutex_unlock(&px->lock);
 }
 
-void proxy_move_after_call(struct master *m, int tid, unsigned to) {
+void proxy_move_after_call(struct master *m, int tid, int to) {
     pthread_mutex_lock(&m->lock);
     struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
     pthread_mutex_unlock(&m->lock);
@@ -540,9 +540,15 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
 
 uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t) {
     struct process *p = m->proc;
+    pthread_mutex_lock(&p->stats.lock); /* another thread may be setting it */
+    uint8_t *allowed = proxy_allowed_nodes_locked(m, t);
+    pthread_mutex_unlock(&p->stats.lock);
+    return allowed;
+}
+
+uint8_t *proxy_allowed_nodes_locked(struct master *m, const struct task *t) {
     unsigned nodes = m->cfg.nodes;
     uint8_t *allowed = NULL;
-    pthread_mutex_lock(&p->stats.lock); /* another thread may be setting it */
     if (t->affinity && (allowed = calloc((nodes + 7) / 8, 1))) {
         pthread_mutex_lock(&m->lock);
         for (unsigned n = 0; n < nodes; n++)
@@ -553,7 +559,6 @@ uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t) {
                 }
         pthread_mutex_unlock(&m->lock);
     }
-    pthread_mutex_unlock(&p->stats.lock);
     return allowed;
 }
 

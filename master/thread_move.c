@@ -1,8 +1,10 @@
-/* Threads moving between nodes: a thread whose own CPU mask
+/* Threads moving between nodes: a thread whose CPU mask
  * (sched_setaffinity) names no CPU of the node it runs on moves to a
  * node that owns some of them, as Linux migrates a thread off CPUs it may
- * no longer use. It moves at the boundary of that call, from its own
- * host thread: a remote one takes the answer, sends its state
+ * no longer use. It moves from its own host thread: a node-0 thread at
+ * its next instruction boundary (or when the call it is in returns), a
+ * remote one when its current or next call to the master returns
+ * (so one that set its own mask, at that call's end): a remote one takes the answer, sends its state
  * (ThreadMoved) and ends its host thread; its proxy here starts it on
  * the new node (a spawn carrying that state), or runs it itself when the
  * new node is node 0. A node-0 thread's host thread becomes its proxy.
@@ -33,18 +35,19 @@ void master_move_check(struct task *t) {
     struct master *m = t->proc->cluster_ctx;
     int from = t->proxy ? proxy_node_of(m, t->tid) : 0;
     if (from < 0) return;
-    uint8_t *allowed = proxy_allowed_nodes(m, t);
-    if (!allowed) return; /* every CPU */
-    bool stays = allowed[from / 8] >> (from % 8) & 1;
-    unsigned to = stays ? 0 : pick(m, allowed);
+    uint8_t *allowed = proxy_allowed_nodes_locked(m, t); /* NULL: every CPU */
+    bool stays = !allowed || (allowed[from / 8] >> (from % 8) & 1);
+    int to = stays ? -1 : (int)pick(m, allowed);
     free(allowed);
-    if (stays) return;
+    /* a move asked for by an earlier mask is off when this one stays */
     if (t->proxy) {
         proxy_move_after_call(m, t->tid, to);
         return;
     }
-    t->move_to = (int)to + 1;
-    t->cpu.attention = 1;
+    /* a node-0 thread, maybe not the caller: it moves at its next
+     * instruction boundary, or when the call it is in returns */
+    __atomic_store_n(&t->move_to, to + 1, __ATOMIC_RELEASE);
+    if (!stays) __atomic_store_n(&t->cpu.attention, 1, __ATOMIC_RELEASE);
 }
 
 void master_move_out(struct task *t) {

@@ -43,7 +43,7 @@ start:
             signal_handle(t);
             /* its CPU mask sends it to another node (the call returned,
              * a handler it takes now runs there) */
-            if (t->move_to && cl && cl->move_out) {
+            if (__atomic_load_n(&t->move_to, __ATOMIC_ACQUIRE) && cl && cl->move_out) {
                 /* back when it comes to run here again */
                 cl->move_out(t);
                 goto start;

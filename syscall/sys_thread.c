@@ -124,14 +124,14 @@ SYSCALL_HANDLER(sched_setaffinity) {
     /* these calls run on the master (or a lone process): a thread of
      * its own has its guest tid as host tid */
     if (!r && !remote) r = cpu_map_pin(p, o->tid, copy, size);
+    /* it may have to move to a node that owns its CPUs */
+    if (!r && p->cluster && p->cluster->move_check) p->cluster->move_check(o);
     pthread_mutex_unlock(&p->stats.lock);
     /* a remote thread: its node pins it (the message goes ahead of this
      * call's answer on the FIFO link) */
     if (remote && p->cluster && p->cluster->affinity_changed)
         p->cluster->affinity_changed(p, remote, copy, size);
     free(copy);
-    /* its own mask: it may have to move to a node that owns its CPUs */
-    if (!r && o == t && p->cluster && p->cluster->move_check) p->cluster->move_check(t);
     return r <= 0 ? r : host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask));
 }
 

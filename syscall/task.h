@@ -136,10 +136,10 @@ struct process_cluster_ops {
      * 0 with *ret its result, or -ESRCH when tid is no remote thread. */
     int (*thread_call)(struct process *p, int tid, int nr, const uint64_t *a, const uint8_t *in,
                        size_t inlen, uint8_t *out, size_t outlen, int64_t *ret);
-    /* The master: thread t set its own CPU mask (sched_setaffinity), kept
-     * in t; if it names no CPU of the node t runs on, t moves to a node it
-     * names once this call returns (docs/cluster.md, "One machine's
-     * CPUs"). NULL: threads stay where they are. */
+    /* The master, with the stats lock held: thread t has a new CPU mask
+     * (sched_setaffinity), kept in t; if it names no CPU of the node t
+     * runs on, t moves to a node it names (docs/cluster.md, "One
+     * machine's CPUs"). NULL: threads stay where they are. */
     void (*move_check)(struct task *t);
     /* Thread t, between guest instructions on its own host thread, moves
      * to the node t->move_to - 1. Returns when it is to run on this host
@@ -235,7 +235,8 @@ struct task {
      * its node's part, sent along (cpu_time.h); else NULL */
     const struct cpu_usage *caller_cpu;
     /* it moves to node move_to - 1 at its next instruction boundary (its
-     * attention raised); 0: it stays. Written and read by its own thread */
+     * attention raised); 0: it stays. Set by the master's move_check (any
+     * thread), read and cleared by its own */
     int move_to;
     /* a thread that moved here: its CPU time before, less what its host
      * thread had then, which its own CPU clock adds (cpu_time.h) */

@@ -163,6 +163,52 @@ static void *worker(void *arg) {
     return (void *)(long)(tids[i] > 0);
 }
 
+/* A thread whose mask another thread sets runs on its CPU once it has
+ * read its mask back: at creation (pthread_attr_setaffinity_np, which
+ * glibc applies from the creator after the clone) and later
+ * (pthread_setaffinity_np on it). */
+static _Atomic int go;
+
+static void *attr_child(void *arg) {
+    cpu_set_t s;
+    pthread_getaffinity_np(pthread_self(), sizeof s, &s);
+    return (void *)(long)(sched_getcpu() == *(int *)arg && CPU_ISSET(*(int *)arg, &s));
+}
+
+static void *set_later_child(void *arg) {
+    while (!go)
+        sched_yield();
+    cpu_set_t s;
+    pthread_getaffinity_np(pthread_self(), sizeof s, &s);
+    return (void *)(long)(sched_getcpu() == *(int *)arg && CPU_ISSET(*(int *)arg, &s));
+}
+
+static void masks_from_others(void) {
+    int at_creation = 0, later = 0;
+    for (int k = 0; k < 4; k++) {
+        int cpu = (k & 1) ? ncpu - 1 : 0;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        pthread_t th;
+        void *r;
+        pthread_create(&th, &attr, attr_child, &cpu);
+        pthread_join(th, &r);
+        at_creation += (int)(long)r;
+        pthread_attr_destroy(&attr);
+        go = 0;
+        pthread_create(&th, NULL, set_later_child, &cpu);
+        pthread_setaffinity_np(th, sizeof set, &set);
+        go = 1;
+        pthread_join(th, &r);
+        later += (int)(long)r;
+    }
+    printf("mask set by another thread: at creation %d/4, later %d/4\n", at_creation, later);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -200,5 +246,6 @@ int main(void) {
     int last = pin_to(ncpu - 1);
     int first = pin_to(0);
     printf("main: on the last CPU %d, back on CPU 0 %d\n", last, first);
+    masks_from_others();
     return 0;
 }

@@ -3,14 +3,14 @@
  * node that owns some of them, as Linux migrates a thread off CPUs it may
  * no longer use. It moves from its own host thread: a node-0 thread at
  * its next instruction boundary (or when the call it is in returns), a
- * remote one when its current or next call to the master returns
- * (so one that set its own mask, at that call's end): a remote one takes the answer, sends its state
- * (ThreadMoved) and ends its host thread; its proxy here starts it on
- * the new node (a spawn carrying that state), or runs it itself when the
- * new node is node 0. A node-0 thread's host thread becomes its proxy.
- * Signals for it wait in the proxy from the answer until it runs again
- * (proxy_signal_node); one that reached the node it left comes back
- * (msig_on_bounce). */
+ * remote one when its current or next call to the master returns (so
+ * one that set its own mask, at that call's end). A remote one takes the
+ * answer, sends its state (ThreadMoved) and ends its host thread; its
+ * proxy here starts it on the new node (a spawn carrying that state), or
+ * runs it itself when the new node is node 0. A node-0 thread's host
+ * thread becomes its proxy. Signals for it wait in the proxy from the
+ * answer until it runs again (proxy_signal_node); one that reached the
+ * node it left comes back (msig_on_bounce). */
 #include <stdlib.h>
 
 #include "master/master_internal.h"

@@ -390,43 +390,51 @@ void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, siz
     master_send(m, (unsigned)node, &env, NULL);
 }
 
-int proxy_node_of(struct master *m, int tid) {
+/* The proxy of remote thread tid, or NULL. */
+static struct proxy *proxy_get(struct master *m, int tid, unsigned *node) {
     pthread_mutex_lock(&m->lock);
     struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
-    int node = px ? (int)px->node : -1;
+    if (px && node) *node = px->node;
     pthread_mutex_unlock(&m->lock);
-    return node;
+    return px;
+}
+
+int proxy_node_of(struct master *m, int tid) {
+    unsigned node;
+    return proxy_get(m, tid, &node) ? (int)node : -1;
+}
+
+/* Hands frame f (a request, or the state of a thread that moved) to the
+ * proxy's loop; false when it has one already. */
+static bool hand_over(struct proxy *px, struct net_frame *f, bool moved) {
+    pthread_mutex_lock(&px->lock);
+    bool ok = !px->req.env && (!moved || px->moving);
+    if (ok) {
+        px->req = *f; /* taken: the loop thread frees nothing */
+        f->env = NULL;
+        f->payload = NULL;
+        pthread_cond_signal(&px->cond);
+    }
+    pthread_mutex_unlock(&px->lock);
+    return ok;
 }
 
 void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f) {
     uint32_t tid = f->env->syscall_request->tid;
-    pthread_mutex_lock(&m->lock);
-    struct proxy *px = u64map_get(&m->proxies, tid);
-    pthread_mutex_unlock(&m->lock);
-    if (!px || px->node != net_conn_peer_id(c)) {
+    unsigned node;
+    struct proxy *px = proxy_get(m, (int)tid, &node);
+    if (!px || node != net_conn_peer_id(c))
         log_warn("shoal: %s: syscall for unknown thread %u dropped", net_conn_name(c), tid);
-        return;
-    }
-    pthread_mutex_lock(&px->lock);
-    if (px->req.env) {
-        pthread_mutex_unlock(&px->lock);
+    else if (!hand_over(px, f, false))
         log_warn("shoal: %s: thread %u sent a second syscall at once; dropped", net_conn_name(c),
                  tid);
-        return;
-    }
-    px->req = *f; /* taken: the loop thread frees nothing */
-    f->env = NULL;
-    f->payload = NULL;
-    pthread_cond_signal(&px->cond);
-    pthread_mutex_unlock(&px->lock);
 }
 
 int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_siginfo *info) {
-    pthread_mutex_lock(&m->lock);
-    struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
-    int node = px ? (int)px->node : -1;
-    pthread_mutex_unlock(&m->lock);
+    unsigned where;
+    struct proxy *px = proxy_get(m, tid, &where);
     if (!px) return -1;
+    int node = (int)where;
     pthread_mutex_lock(&px->lock);
     if (px->moving) {
         if (px->nheld == px->capheld) {
@@ -449,30 +457,16 @@ int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_s
 
 void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
     uint32_t tid = f->env->thread_moved->tid;
-    pthread_mutex_lock(&m->lock);
-    struct proxy *px = u64map_get(&m->proxies, tid);
-    pthread_mutex_unlock(&m->lock);
-    if (!px || px->node != net_conn_peer_id(c)) {
+    unsigned node;
+    struct proxy *px = proxy_get(m, (int)tid, &node);
+    if (!px || node != net_conn_peer_id(c))
         log_warn("shoal: %s: move of unknown thread %u dropped", net_conn_name(c), tid);
-        return;
-    }
-    pthread_mutex_lock(&px->lock);
-    if (px->req.env || !px->moving) {
-        pthread_mutex_unlock(&px->lock);
+    else if (!hand_over(px, f, true)) /* its proxy starts it where it goes */
         log_warn("shoal: %s: thread %u moved unasked; dropped", net_conn_name(c), tid);
-        return;
-    }
-    px->req = *f; /* its proxy starts it where it goes */
-    f->env = NULL;
-    f->payload = NULL;
-    pthread_cond_signal(&px->cond);
-    pthread_mutex_unlock(&px->lock);
 }
 
 void proxy_move_after_call(struct master *m, int tid, int to) {
-    pthread_mutex_lock(&m->lock);
-    struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
-    pthread_mutex_unlock(&m->lock);
+    struct proxy *px = proxy_get(m, tid, NULL);
     if (!px) return;
     pthread_mutex_lock(&px->lock);
     if (!px->moving) px->move_to = (int)to + 1;
@@ -520,10 +514,9 @@ void proxy_move_out(struct task *t, unsigned to) {
 }
 
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
-    pthread_mutex_lock(&m->lock);
-    struct proxy *px = u64map_get(&m->proxies, tid);
-    pthread_mutex_unlock(&m->lock);
-    if (!px || px->node != net_conn_peer_id(c)) return;
+    unsigned node;
+    struct proxy *px = proxy_get(m, (int)tid, &node);
+    if (!px || node != net_conn_peer_id(c)) return;
     pthread_mutex_lock(&px->lock);
     if (px->running && px->running_req == req_id) {
         /* under the lock: the call cannot end (and the next one start)

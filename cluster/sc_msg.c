@@ -287,7 +287,9 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         enum sc_buf_kind kind = sc_buf_kind_of(row->args[i], &size);
         switch (kind) {
         case SCB_OUT: overlay_out(b, a[i], next, SCB_OUT, &total); break;
-        case SCB_OUT_FIXED: overlay_out(b, a[i], size, SCB_OUT_FIXED, &total); break;
+        case SCB_OUT_FIXED: /* none for a NULL pointer (an absent old value) */
+            if (a[i]) overlay_out(b, a[i], size, SCB_OUT_FIXED, &total);
+            break;
         case SCB_ARRAY_OUT: {
             uint64_t len = sc_buf_len(kind, size, a, i, SC_SHIP_MAX - total);
             if (len && !sc_bufs_add_out_array(b, a[i], len / size, size)) total += len;

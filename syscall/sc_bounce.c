@@ -99,7 +99,9 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
         switch (kind) {
         case SCB_IN: copy_in(x, a[i], next); break;
         case SCB_OUT: copy_out(x, a[i], next, SCB_OUT); break;
-        case SCB_OUT_FIXED: copy_out(x, a[i], size, SCB_OUT_FIXED); break;
+        case SCB_OUT_FIXED:
+            if (a[i]) copy_out(x, a[i], size, SCB_OUT_FIXED); /* NULL: an absent old value */
+            break;
         case SCB_IOV_IN: copy_iov(x, a[i], next, false); break;
         case SCB_IOV_OUT: copy_iov(x, a[i], next, true); break;
         case SCB_IN_FIXED: copy_in(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX)); break;

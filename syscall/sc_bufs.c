@@ -21,13 +21,20 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'X': *size = 256; return SCB_OUT_FIXED; /* struct statx: one layout everywhere */
     case 'F': *size = sizeof(struct statfs); return SCB_OUT_FIXED; /* the same on both */
     case 'I': *size = 2 * sizeof(int); return SCB_OUT_FIXED;
-    case 'R': *size = 144; return SCB_OUT_FIXED; /* struct rusage: the generic layout */
-    case 't': *size = 16; return SCB_OUT_FIXED;  /* struct timespec */
-    case 'N': *size = 32; return SCB_OUT_FIXED;  /* struct tms: four longs */
-    case 'L': *size = 16; return SCB_OUT_FIXED;  /* struct rlimit: two 64-bit words */
-    case 'r': *size = 16; return SCB_IN_FIXED;
-    case 'Q': *size = 8; return SCB_ARRAY_INOUT;  /* struct pollfd: the same on both */
-    case 'W': *size = 16; return SCB_FIXED_INOUT; /* struct timespec: the same on both */
+    case 'R': *size = 144; return SCB_OUT_FIXED;   /* struct rusage: the generic layout */
+    case 't': *size = 16; return SCB_OUT_FIXED;    /* struct timespec */
+    case 'N': *size = 32; return SCB_OUT_FIXED;    /* struct tms, itimerval, itimerspec */
+    case 'L': *size = 16; return SCB_OUT_FIXED;    /* struct rlimit: two 64-bit words */
+    case 'U': *size = 4; return SCB_OUT_FIXED;     /* an int (a timer id, a wait status) */
+    case 'B': *size = 64; return SCB_OUT_FIXED;    /* struct mq_attr: eight longs */
+    case 'r': *size = 16; return SCB_IN_FIXED;     /* struct rlimit, struct timespec */
+    case 'c': *size = 32; return SCB_IN_FIXED;     /* struct itimerval, itimerspec, timespec[2] */
+    case 'a': *size = 64; return SCB_IN_FIXED;     /* struct sigevent, struct mq_attr */
+    case 'y': *size = 128; return SCB_IN_FIXED;    /* siginfo_t: the same on both */
+    case 'Q': *size = 8; return SCB_ARRAY_INOUT;   /* struct pollfd: the same on both */
+    case 'W': *size = 16; return SCB_FIXED_INOUT;  /* struct timespec: the same on both */
+    case 'w': *size = 8; return SCB_FIXED_INOUT;   /* a loff_t offset */
+    case 'D': *size = 128; return SCB_FIXED_INOUT; /* waitid's siginfo_t (some fields written) */
     case 'E': *size = sizeof(struct aarch64_epoll_event); return SCB_ARRAY_OUT;
     case 'e': *size = sizeof(struct aarch64_epoll_event); return SCB_IN_FIXED;
     case 'z': return SCB_FDSET_INOUT;

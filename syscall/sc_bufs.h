@@ -19,17 +19,23 @@ enum sc_buf_kind {
     SCB_NONE = 0,
     SCB_IN,          /* 'i': a[i], a[i + 1] bytes read by the call */
     SCB_OUT,         /* 'b': a[i], up to a[i + 1] bytes; the call wrote ret of them */
-    SCB_OUT_FIXED,   /* 'T' 'X' 'F' 'I' 'R' 't' 'N' 'L': `size` bytes written whole when ret >= 0 */
+    SCB_OUT_FIXED,   /* 'T' 'X' 'F' 'I' 'R' 't' 'N' 'L' 'U' 'B': `size` bytes written whole
+                      * when ret >= 0 (and the handler took them: wait4 takes its
+                      * status only when it reaped a child) */
     SCB_IOV_IN,      /* 'v': an iovec array of a[i + 1] entries the call reads */
     SCB_IOV_OUT,     /* 'V': an iovec array of a[i + 1] entries; ret bytes written in order */
     SCB_INOUT,       /* a bounce copy (sc_bounce.h) a handler asked for: the bytes it changed */
     SCB_ARRAY_INOUT, /* 'Q': an array of a[i + 1] entries of `size` bytes (struct pollfd),
                       * read by the call; the bytes it changed are written back */
-    SCB_FIXED_INOUT, /* 'W': `size` bytes (a timespec: ppoll's timeout, the time left
-                      * written back), read; the bytes the call changed are written back */
+    SCB_FIXED_INOUT, /* 'W' 'w' 'D': `size` bytes (a timespec: ppoll's timeout, the time
+                      * left written back; a loff_t: sendfile's offset; waitid's
+                      * siginfo_t, of which Linux writes six fields whatever the
+                      * outcome), read; the bytes the call changed are written back */
     SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
                       * struct epoll_event); the call wrote ret entries */
-    SCB_IN_FIXED,    /* 'e' 'r': `size` bytes read (epoll_ctl's event, a new rlimit) */
+    SCB_IN_FIXED,    /* 'e' 'r' 'c' 'a' 'y': `size` bytes read (epoll_ctl's event, a new
+                      * rlimit or a timeout; an itimerval, itimerspec or utimensat's two
+                      * timespecs; a sigevent or mq_attr; a siginfo_t) */
     SCB_FDSET_INOUT, /* 'z': an fd_set of a[0] bits (pselect6's), read; the bytes the
                       * call changed are written back */
     SCB_LEN_INOUT,   /* 'A' (a socket address, at most 128 bytes), 'G' (a socket option, at

@@ -141,6 +141,13 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'Y':
     case 'k':
     case 'K':
+    case 'U':
+    case 'B':
+    case 'c':
+    case 'a':
+    case 'y':
+    case 'w':
+    case 'D':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

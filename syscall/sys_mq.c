@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct mq_attr) == 64, "struct mq_attr: eight longs");
 
 SYSCALL_HANDLER(mq_open) {
     char name[NAME_MAX + 2];
-    long n = gs_strcpy_in(&t->proc->mem, name, a[0], sizeof name);
+    long n = guest_str(t, a[0], name, sizeof name);
     if (n == -ENAMETOOLONG) return -ENAMETOOLONG;
     if (n < 0) return n;
     const void *attr = NULL;
@@ -39,7 +39,7 @@ SYSCALL_HANDLER(mq_open) {
 
 SYSCALL_HANDLER(mq_unlink) {
     char name[NAME_MAX + 2];
-    long n = gs_strcpy_in(&t->proc->mem, name, a[0], sizeof name);
+    long n = guest_str(t, a[0], name, sizeof name);
     if (n < 0) return n;
     return host_result(syscall(SYS_mq_unlink, name));
 }
@@ -67,7 +67,7 @@ SYSCALL_HANDLER(mq_timedreceive) {
 SYSCALL_HANDLER(mq_notify) {
     struct mq_sigevent ev, *evp = NULL;
     if (a[1]) {
-        if (gs_copy_in(&t->proc->mem, &ev, a[1], sizeof ev)) return -EFAULT;
+        if (guest_copy_in(t, &ev, a[1], sizeof ev)) return -EFAULT;
         if (ev.notify == SIGEV_THREAD) {
             void *cookie = GUEST_IN(t, ev.value, NOTIFY_COOKIE_LEN_);
             if (!cookie) return -EFAULT;
@@ -87,11 +87,11 @@ SYSCALL_HANDLER(mq_getsetattr) {
 }
 
 const struct syscall_row sys_mq_rows[] = {
-    {180, "mq_open", sys_mq_open, "sOop", 'd', SC_GLOBAL},
+    {180, "mq_open", sys_mq_open, "sOoa", 'd', SC_GLOBAL},
     {181, "mq_unlink", sys_mq_unlink, "s", 'd', SC_GLOBAL},
-    {182, "mq_timedsend", sys_mq_timedsend, "dpuup", 'd', SC_GLOBAL},
-    {183, "mq_timedreceive", sys_mq_timedreceive, "dpupp", 'd', SC_GLOBAL},
-    {184, "mq_notify", sys_mq_notify, "dp", 'd', SC_GLOBAL},
-    {185, "mq_getsetattr", sys_mq_getsetattr, "dpp", 'd', SC_GLOBAL},
+    {182, "mq_timedsend", sys_mq_timedsend, "diuur", 'd', SC_GLOBAL},
+    {183, "mq_timedreceive", sys_mq_timedreceive, "dbuUr", 'd', SC_GLOBAL},
+    {184, "mq_notify", sys_mq_notify, "da", 'd', SC_GLOBAL},
+    {185, "mq_getsetattr", sys_mq_getsetattr, "daB", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -279,7 +279,7 @@ SYSCALL_HANDLER(recvmmsg) {
 
 const struct syscall_row sys_net_rows[] = {
     {198, "socket", sys_socket, "ddd", 'd', SC_GLOBAL},
-    {199, "socketpair", sys_socketpair, "dddp", 'd', SC_GLOBAL},
+    {199, "socketpair", sys_socketpair, "dddI", 'd', SC_GLOBAL},
     {200, "bind", sys_bind, "diu", 'd', SC_GLOBAL},
     {201, "listen", sys_listen, "dd", 'd', SC_GLOBAL},
     {202, "accept", sys_accept, "dAp", 'd', SC_GLOBAL},

@@ -92,7 +92,7 @@ SYSCALL_HANDLER(process_vm_writev) {
 const struct syscall_row sys_pidfd_rows[] = {
     {270, "process_vm_readv", sys_process_vm_readv, "dpupux", 'd', SC_GLOBAL},
     {271, "process_vm_writev", sys_process_vm_writev, "dpupux", 'd', SC_GLOBAL},
-    {424, "pidfd_send_signal", sys_pidfd_send_signal, "dSpx", 'd', SC_GLOBAL},
+    {424, "pidfd_send_signal", sys_pidfd_send_signal, "dSyx", 'd', SC_GLOBAL},
     {434, "pidfd_open", sys_pidfd_open, "dx", 'd', SC_GLOBAL},
     {438, "pidfd_getfd", sys_pidfd_getfd, "ddx", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,

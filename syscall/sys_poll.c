@@ -25,7 +25,8 @@ static int64_t wait_mask_begin(struct task *t, uint64_t mask_addr, uint64_t size
     if (!mask_addr) return 0;
     uint64_t mask;
     if (size != 8) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, &mask, mask_addr, sizeof mask)) return -EFAULT;
+    /* epoll_pwait's: the row's 'i' (its shipped copy); pselect6's: guest memory */
+    if (guest_copy_in(t, &mask, mask_addr, sizeof mask)) return -EFAULT;
     t->sig.saved_mask = t->sigmask;
     t->sig.saved_mask_valid = true;
     signal_set_mask(t, mask);
@@ -155,14 +156,14 @@ SYSCALL_HANDLER(inotify_rm_watch) {
 const struct syscall_row sys_poll_rows[] = {
     {20, "epoll_create1", sys_epoll_create1, "x", 'd', SC_GLOBAL},
     {21, "epoll_ctl", sys_epoll_ctl, "ddde", 'd', SC_GLOBAL},
-    {22, "epoll_pwait", sys_epoll_pwait, "dEddpu", 'd', SC_GLOBAL},
+    {22, "epoll_pwait", sys_epoll_pwait, "dEddiu", 'd', SC_GLOBAL},
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
     {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
     {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
     {72, "pselect6", sys_pselect6, "dzzzWp", 'd', SC_GLOBAL},
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
-    {86, "timerfd_settime", sys_timerfd_settime, "dxpp", 'd', SC_GLOBAL},
-    {87, "timerfd_gettime", sys_timerfd_gettime, "dp", 'd', SC_GLOBAL},
-    {441, "epoll_pwait2", sys_epoll_pwait2, "dEdppu", 'd', SC_GLOBAL},
+    {86, "timerfd_settime", sys_timerfd_settime, "dxcN", 'd', SC_GLOBAL},
+    {87, "timerfd_gettime", sys_timerfd_gettime, "dN", 'd', SC_GLOBAL},
+    {441, "epoll_pwait2", sys_epoll_pwait2, "dEdriu", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -46,7 +46,7 @@ SYSCALL_HANDLER(setsid) {
 
 static int64_t put_ids(struct task *t, const uint64_t *addr, const uint32_t *ids) {
     for (int i = 0; i < 3; i++)
-        if (gs_copy_out(&t->proc->mem, addr[i], &ids[i], sizeof ids[i])) return -EFAULT;
+        if (guest_copy_out(t, addr[i], &ids[i], sizeof ids[i])) return -EFAULT;
     return 0;
 }
 
@@ -206,8 +206,8 @@ SYSCALL_HANDLER(personality) {
 
 const struct syscall_row sys_proc_rows[] = {
     {92, "personality", sys_personality, "x", 'd', SC_LOCAL},
-    {148, "getresuid", sys_getresuid, "ppp", 'd', SC_GLOBAL},
-    {150, "getresgid", sys_getresgid, "ppp", 'd', SC_GLOBAL},
+    {148, "getresuid", sys_getresuid, "UUU", 'd', SC_GLOBAL},
+    {150, "getresgid", sys_getresgid, "UUU", 'd', SC_GLOBAL},
     {154, "setpgid", sys_setpgid, "dd", 'd', SC_GLOBAL},
     {155, "getpgid", sys_getpgid, "d", 'd', SC_LOCAL},
     {156, "getsid", sys_getsid, "d", 'd', SC_LOCAL},

@@ -183,14 +183,14 @@ SYSCALL_HANDLER(tkill) {
 SYSCALL_HANDLER(rt_sigqueueinfo) {
     struct aarch64_siginfo info;
     if (a[1] > GUEST_NSIG) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, &info, a[2], sizeof info)) return -EFAULT;
+    if (guest_copy_in(t, &info, a[2], sizeof info)) return -EFAULT;
     return host_result(syscall(SYS_rt_sigqueueinfo, (pid_t)a[0], (int)a[1], &info));
 }
 
 SYSCALL_HANDLER(rt_tgsigqueueinfo) {
     struct aarch64_siginfo info;
     if (a[2] > GUEST_NSIG) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, &info, a[3], sizeof info)) return -EFAULT;
+    if (guest_copy_in(t, &info, a[3], sizeof info)) return -EFAULT;
     if ((int64_t)a[0] == getpid() && (int)a[1] > 0) {
         info.si_signo = (int)a[2];
         int r = send_remote(t, (int)a[1], (int)a[2], &info);
@@ -204,7 +204,7 @@ SYSCALL_HANDLER(rt_tgsigqueueinfo) {
 SYSCALL_HANDLER(signalfd4) {
     uint64_t mask;
     if (a[2] != 8) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, &mask, a[1], sizeof mask)) return -EFAULT;
+    if (guest_copy_in(t, &mask, a[1], sizeof mask)) return -EFAULT;
     return host_result(syscall(SYS_signalfd4, (int)a[0], &mask, 8, (int)a[3]));
 }
 
@@ -213,7 +213,7 @@ SYSCALL_HANDLER(rt_sigreturn) {
 }
 
 const struct syscall_row sys_signal_rows[] = {
-    {74, "signalfd4", sys_signalfd4, "dpux", 'd', SC_GLOBAL},
+    {74, "signalfd4", sys_signalfd4, "diux", 'd', SC_GLOBAL},
     {129, "kill", sys_kill, "dS", 'd', SC_GLOBAL},
     {130, "tkill", sys_tkill, "dS", 'd', SC_GLOBAL},
     {131, "tgkill", sys_tgkill, "ddS", 'd', SC_GLOBAL},
@@ -223,8 +223,8 @@ const struct syscall_row sys_signal_rows[] = {
     {135, "rt_sigprocmask", sys_rt_sigprocmask, "dppu", 'd', SC_LOCAL},
     {136, "rt_sigpending", sys_rt_sigpending, "pu", 'd', SC_LOCAL},
     {137, "rt_sigtimedwait", sys_rt_sigtimedwait, "pppu", 'd', SC_LOCAL},
-    {138, "rt_sigqueueinfo", sys_rt_sigqueueinfo, "dSp", 'd', SC_GLOBAL},
+    {138, "rt_sigqueueinfo", sys_rt_sigqueueinfo, "dSy", 'd', SC_GLOBAL},
     {139, "rt_sigreturn", sys_rt_sigreturn, "", 'x', SC_LOCAL},
-    {240, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo, "ddSp", 'd', SC_GLOBAL},
+    {240, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo, "ddSy", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

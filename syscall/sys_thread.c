@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,28 +144,58 @@ static bool no_guest_children(struct task *t) {
     return cl && cl->has_children && !cl->has_children(t->proc);
 }
 
+/* struct rusage: the generic layout on both sides ('R') */
+_Static_assert(sizeof(struct rusage) == 144, "struct rusage is generic");
+
+/* Linux writes the status and the rusage only when a child was reaped
+ * (ret > 0; not under WNOHANG with none ready): the host's go to the
+ * guest then, so that a delegated call sends back nothing else. The
+ * pointers are checked first, so no child is reaped and lost to a bad
+ * one. */
 SYSCALL_HANDLER(wait4) {
     if ((pid_t)a[0] == -1 && no_guest_children(t)) return -ECHILD;
-    int *status = NULL;
-    void *ru = NULL;
-    if (a[1] && !(status = GUEST_OUT(t, a[1], sizeof *status))) return -EFAULT;
-    if (a[3] && !(ru = GUEST_OUT(t, a[3], 144))) return -EFAULT; /* struct rusage: generic */
-    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_wait4, (pid_t)a[0], status, (int)a[2], ru);
+    int status;
+    struct rusage ru;
+    if ((a[1] && !guest_writable(t, a[1], sizeof status)) ||
+        (a[3] && !guest_writable(t, a[3], sizeof ru)))
+        return -EFAULT;
+    int64_t r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_wait4, (pid_t)a[0],
+                                 a[1] ? &status : NULL, (int)a[2], a[3] ? &ru : NULL);
+    if (r > 0 && ((a[1] && guest_copy_out(t, a[1], &status, sizeof status)) ||
+                  (a[3] && guest_copy_out(t, a[3], &ru, sizeof ru))))
+        return -EFAULT; /* unmapped meanwhile by another thread */
+    return r;
 }
 
+/* siginfo_t: Linux writes six of its fields (si_signo, si_errno, si_code,
+ * si_pid, si_uid, si_status) whatever the outcome, zeros when no child
+ * was waited for, and nothing else: the kernel writes the row's copy,
+ * read and written ('D'), and only the bytes it changed go back. The
+ * rusage only when a child was waited for (si_signo SIGCHLD). */
 SYSCALL_HANDLER(waitid) {
-    if ((int)a[0] == P_ALL && no_guest_children(t)) return -ECHILD;
-    void *info = NULL, *ru = NULL;
-    if (a[2] && !(info = GUEST_OUT(t, a[2], 128))) return -EFAULT; /* siginfo_t */
-    if (a[4] && !(ru = GUEST_OUT(t, a[4], 144))) return -EFAULT;
-    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_waitid, (int)a[0], (pid_t)a[1], info,
-                            (int)a[3], ru);
+    siginfo_t own = {0}, *info = &own;
+    struct rusage ru;
+    if (a[2] && !(info = guest_buf(t, a[2], sizeof *info, PROT_READ | PROT_WRITE))) return -EFAULT;
+    if ((int)a[0] == P_ALL && no_guest_children(t)) {
+        /* as Linux's ECHILD: the six fields zeroed */
+        info->si_signo = info->si_errno = info->si_code = 0;
+        info->si_pid = 0;
+        info->si_uid = 0;
+        info->si_status = 0;
+        return -ECHILD;
+    }
+    if (a[4] && !guest_writable(t, a[4], sizeof ru)) return -EFAULT;
+    int64_t r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_waitid, (int)a[0], (pid_t)a[1], info,
+                                 (int)a[3], a[4] ? &ru : NULL);
+    if (r == 0 && a[4] && info->si_signo == SIGCHLD && guest_copy_out(t, a[4], &ru, sizeof ru))
+        return -EFAULT;
+    return r;
 }
 
 const struct syscall_row sys_thread_rows[] = {
     {93, "exit", sys_exit, "d", 'n', SC_GLOBAL},
     {94, "exit_group", sys_exit_group, "d", 'n', SC_GLOBAL},
-    {95, "waitid", sys_waitid, "ddpxp", 'd', SC_GLOBAL},
+    {95, "waitid", sys_waitid, "ddDxR", 'd', SC_GLOBAL},
     {96, "set_tid_address", sys_set_tid_address, "p", 'd', SC_LOCAL},
     {99, "set_robust_list", sys_set_robust_list, "pu", 'd', SC_LOCAL},
     {100, "get_robust_list", sys_get_robust_list, "dpp", 'd', SC_LOCAL},
@@ -173,7 +204,7 @@ const struct syscall_row sys_thread_rows[] = {
     {124, "sched_yield", sys_sched_yield, "", 'd', SC_LOCAL},
     {178, "gettid", sys_gettid, "", 'd', SC_LOCAL},
     {220, "clone", sys_clone, "xpppp", 'd', SC_GLOBAL},
-    {260, "wait4", sys_wait4, "dpxp", 'd', SC_GLOBAL},
+    {260, "wait4", sys_wait4, "dUxR", 'd', SC_GLOBAL},
     {293, "rseq", sys_rseq, "puxx", 'd', SC_LOCAL},
     {435, "clone3", sys_clone3, "pu", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,

@@ -155,8 +155,8 @@ SYSCALL_HANDLER(setitimer) {
 
 const struct syscall_row sys_time_rows[] = {
     {101, "nanosleep", sys_nanosleep, "pp", 'd', SC_LOCAL},
-    {102, "getitimer", sys_getitimer, "dp", 'd', SC_GLOBAL},
-    {103, "setitimer", sys_setitimer, "dpp", 'd', SC_GLOBAL},
+    {102, "getitimer", sys_getitimer, "dN", 'd', SC_GLOBAL},
+    {103, "setitimer", sys_setitimer, "dcN", 'd', SC_GLOBAL},
     {113, "clock_gettime", sys_clock_gettime, "dt", 'd', SC_LOCAL},
     {114, "clock_getres", sys_clock_getres, "dt", 'd', SC_LOCAL},
     {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},

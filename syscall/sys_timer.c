@@ -50,7 +50,7 @@ static bool relayed(struct task *t, int id) {
 SYSCALL_HANDLER(timer_create) {
     struct ksigevent ev, *evp = NULL;
     if (a[1]) {
-        if (gs_copy_in(&t->proc->mem, &ev, a[1], sizeof ev)) return -EFAULT;
+        if (guest_copy_in(t, &ev, a[1], sizeof ev)) return -EFAULT;
         evp = &ev;
     }
     int *id = GUEST_OUT(t, a[2], sizeof(int32_t));
@@ -86,10 +86,10 @@ SYSCALL_HANDLER(timer_delete) {
 /* Timers belong to the process (ids, and the signals they send), so they
  * live on the master in a cluster. */
 const struct syscall_row sys_timer_rows[] = {
-    {107, "timer_create", sys_timer_create, "dpp", 'd', SC_GLOBAL},
-    {108, "timer_gettime", sys_timer_gettime, "dp", 'd', SC_GLOBAL},
+    {107, "timer_create", sys_timer_create, "daU", 'd', SC_GLOBAL},
+    {108, "timer_gettime", sys_timer_gettime, "dN", 'd', SC_GLOBAL},
     {109, "timer_getoverrun", sys_timer_getoverrun, "d", 'd', SC_GLOBAL},
-    {110, "timer_settime", sys_timer_settime, "dxpp", 'd', SC_GLOBAL},
+    {110, "timer_settime", sys_timer_settime, "dxcN", 'd', SC_GLOBAL},
     {111, "timer_delete", sys_timer_delete, "d", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -23,12 +23,15 @@ static const char *host_path(struct task *t, const char *path, char *buf) {
 
 /* The attribute name: 0, -EFAULT or -ERANGE (too long, as Linux). */
 static int get_name(struct task *t, uint64_t addr, char name[XATTR_NAME_MAX_LINUX + 1]) {
-    long n = gs_strcpy_in(&t->proc->mem, name, addr, XATTR_NAME_MAX_LINUX + 1);
+    long n = guest_str(t, addr, name, XATTR_NAME_MAX_LINUX + 1);
     if (n == -ENAMETOOLONG) return -ERANGE;
     return n < 0 ? (int)n : 0;
 }
 
-/* A value or list buffer of size bytes (capped as Linux caps it). */
+/* A value or list buffer of size bytes (capped as Linux caps it): the
+ * row's 'i' or 'b' buffer, so a delegated call finds the shipped copy
+ * (an output's: only the ret bytes the call wrote go back). Size 0 asks
+ * for the size alone: no buffer is taken, none written. */
 static int64_t get_buf(struct task *t, uint64_t addr, uint64_t size, int prot, void **out) {
     *out = NULL;
     if (!size) return 0;
@@ -139,15 +142,15 @@ SYSCALL_HANDLER(fremovexattr) {
 }
 
 const struct syscall_row sys_xattr_rows[] = {
-    {5, "setxattr", sys_setxattr, "sspux", 'd', SC_GLOBAL},
-    {6, "lsetxattr", sys_lsetxattr, "sspux", 'd', SC_GLOBAL},
-    {7, "fsetxattr", sys_fsetxattr, "dspux", 'd', SC_GLOBAL},
-    {8, "getxattr", sys_getxattr, "sspu", 'd', SC_GLOBAL},
-    {9, "lgetxattr", sys_lgetxattr, "sspu", 'd', SC_GLOBAL},
-    {10, "fgetxattr", sys_fgetxattr, "dspu", 'd', SC_GLOBAL},
-    {11, "listxattr", sys_listxattr, "spu", 'd', SC_GLOBAL},
-    {12, "llistxattr", sys_llistxattr, "spu", 'd', SC_GLOBAL},
-    {13, "flistxattr", sys_flistxattr, "dpu", 'd', SC_GLOBAL},
+    {5, "setxattr", sys_setxattr, "ssiux", 'd', SC_GLOBAL},
+    {6, "lsetxattr", sys_lsetxattr, "ssiux", 'd', SC_GLOBAL},
+    {7, "fsetxattr", sys_fsetxattr, "dsiux", 'd', SC_GLOBAL},
+    {8, "getxattr", sys_getxattr, "ssbu", 'd', SC_GLOBAL},
+    {9, "lgetxattr", sys_lgetxattr, "ssbu", 'd', SC_GLOBAL},
+    {10, "fgetxattr", sys_fgetxattr, "dsbu", 'd', SC_GLOBAL},
+    {11, "listxattr", sys_listxattr, "sbu", 'd', SC_GLOBAL},
+    {12, "llistxattr", sys_llistxattr, "sbu", 'd', SC_GLOBAL},
+    {13, "flistxattr", sys_flistxattr, "dbu", 'd', SC_GLOBAL},
     {14, "removexattr", sys_removexattr, "ss", 'd', SC_GLOBAL},
     {15, "lremovexattr", sys_lremovexattr, "ss", 'd', SC_GLOBAL},
     {16, "fremovexattr", sys_fremovexattr, "ds", 'd', SC_GLOBAL},

@@ -36,8 +36,13 @@ struct syscall_row {
      *   (capacity: the next argument; the call wrote ret of them),
      *   v / V iovec array read / written (count: the next argument),
      *   T struct stat, X struct statx, F struct statfs, I int[2],
-     *   R struct rusage, t struct timespec, N struct tms, L struct rlimit
-     *   written, r struct rlimit read; more in sc_bufs.h */
+     *   R struct rusage, t struct timespec, N 32 bytes (struct tms,
+     *   itimerval, itimerspec), L struct rlimit, U an int, B struct
+     *   mq_attr written; r 16 bytes (struct rlimit, timespec), c 32 bytes
+     *   (struct itimerval, itimerspec, timespec[2]), a 64 bytes (struct
+     *   sigevent, mq_attr), y siginfo_t read; w a loff_t, D waitid's
+     *   siginfo_t read and written (the bytes the call changed go back);
+     *   more in sc_bufs.h */
     const char *args;
     char ret; /* 'd' number, 'x' address, 'n' never returns */
     enum syscall_class cls;
@@ -116,5 +121,15 @@ int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
 
 /* Copies a guest path into buf[4096]; 0 or -EFAULT / -ENAMETOOLONG. */
 int guest_path(struct task *t, uint64_t addr, char *buf);
+/* gs_strcpy_in through the shipped copy of an 's' argument: the string
+ * at addr into buf[cap]; its length, -EFAULT, or -ENAMETOOLONG when it
+ * does not fit. */
+long guest_str(struct task *t, uint64_t addr, char *buf, size_t cap);
+/* Whether len bytes at guest addr may be written, for an output a call
+ * writes only on some outcomes (wait4's status: only when it reaped a
+ * child): checked first, taken with guest_copy_out once it is written. */
+static inline bool guest_writable(struct task *t, uint64_t addr, uint64_t len) {
+    return gs_check(&t->proc->mem, addr, len, PROT_WRITE);
+}
 
 #endif

@@ -58,15 +58,17 @@ int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len) {
     return 0;
 }
 
-int guest_path(struct task *t, uint64_t addr, char *buf) {
+long guest_str(struct task *t, uint64_t addr, char *buf, size_t cap) {
     const char *shipped = t->bufs ? sc_bufs_str(t->bufs, addr) : NULL;
-    if (shipped) {
-        size_t n = strlen(shipped);
-        if (n >= PATH_MAX) return -ENAMETOOLONG;
-        memcpy(buf, shipped, n + 1);
-        return 0;
-    }
-    long n = gs_strcpy_in(&t->proc->mem, buf, addr, PATH_MAX);
+    if (!shipped) return gs_strcpy_in(&t->proc->mem, buf, addr, cap);
+    size_t n = strlen(shipped);
+    if (n >= cap) return -ENAMETOOLONG;
+    memcpy(buf, shipped, n + 1);
+    return (long)n;
+}
+
+int guest_path(struct task *t, uint64_t addr, char *buf) {
+    long n = guest_str(t, addr, buf, PATH_MAX);
     return n < 0 ? (int)n : 0;
 }
 

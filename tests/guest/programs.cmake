@@ -175,3 +175,8 @@ guest_native_program(sysv_shm SRC sysv_shm.c CLUSTER)
 guest_program(sysv_sem_msg SRC sysv_sem_msg.c)
 guest_program(sysv_shm_threads SRC sysv_shm_threads.c)
 guest_native_program(posix_mq SRC posix_mq.c CLUSTER)
+# Process-wide calls from a second thread (xattrs, timers, waits, queued signals, offsets,
+# message queues...): delegated with their buffers shipped, only what each call wrote back
+# (native reference: qemu 7.2 has no epoll_pwait2 or mq_notify and writes some outputs
+# Linux leaves alone on failure)
+guest_native_program(remote_calls_threads SRC remote_calls_threads.c LEVELS O2 CLUSTER)

@@ -79,7 +79,7 @@ static void check_row(const struct syscall_row *r, void *opaque) {
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
-        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLrQWEhHzeAGYkK", *a) ||
+        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLUBrcayQWwDEhHzeAGYkK", *a) ||
             /* a buffer whose length is the next argument has one */
             (strchr("ibvVQEAGkK", *a) && !a[1]) ||
             /* ioctl's argument: sized by the request before it */

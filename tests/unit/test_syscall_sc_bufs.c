@@ -8,8 +8,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "syscall/syscall.h"
@@ -33,6 +38,12 @@ static int teardown(void) {
 
 static int64_t call(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     return harness_syscall(task, nr, a0, a1, a2, a3);
+}
+
+static int all_aa(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0xAA) return 0;
+    return 1;
 }
 
 static void test_lookup(void) {
@@ -156,6 +167,80 @@ static void test_kinds(void) {
     CU_ASSERT_EQUAL(sc_buf_kind_of('s', &size), SCB_NONE);
 }
 
+/* The fixed-size letters: one per size and direction. */
+static void test_fixed_kinds(void) {
+    static const struct {
+        char c;
+        enum sc_buf_kind kind;
+        uint32_t size;
+    } k[] = {
+        {'U', SCB_OUT_FIXED, 4},     /* an int: a timer id, a wait status */
+        {'N', SCB_OUT_FIXED, 32},    /* struct tms, itimerval, itimerspec */
+        {'B', SCB_OUT_FIXED, 64},    /* struct mq_attr */
+        {'R', SCB_OUT_FIXED, 144},   /* struct rusage */
+        {'r', SCB_IN_FIXED, 16},     /* struct rlimit, a timeout timespec */
+        {'c', SCB_IN_FIXED, 32},     /* itimerval, itimerspec, timespec[2] */
+        {'a', SCB_IN_FIXED, 64},     /* struct sigevent, struct mq_attr */
+        {'y', SCB_IN_FIXED, 128},    /* siginfo_t */
+        {'w', SCB_FIXED_INOUT, 8},   /* a loff_t */
+        {'W', SCB_FIXED_INOUT, 16},  /* a timespec */
+        {'D', SCB_FIXED_INOUT, 128}, /* waitid's siginfo_t */
+    };
+    CU_ASSERT_EQUAL(sizeof(struct itimerval), 32);
+    CU_ASSERT_EQUAL(sizeof(struct itimerspec), 32);
+    CU_ASSERT_EQUAL(sizeof(struct sigevent), 64);
+    CU_ASSERT_EQUAL(sizeof(siginfo_t), 128);
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        uint32_t size = 0;
+        CU_ASSERT_EQUAL(sc_buf_kind_of(k[i].c, &size), k[i].kind);
+        CU_ASSERT_EQUAL(size, k[i].size);
+        /* a pointer ships its size, a NULL one nothing, nor one over max */
+        uint64_t a[6] = {3, 0x1000, 0, 0x2000, 0, 0};
+        if (k[i].kind == SCB_OUT_FIXED) continue; /* outputs: overlay_out's size */
+        CU_ASSERT_EQUAL(sc_buf_len(k[i].kind, size, a, 1, SC_SHIP_MAX), k[i].size);
+        CU_ASSERT_EQUAL(sc_buf_len(k[i].kind, size, a, 3, SC_SHIP_MAX), k[i].size);
+        CU_ASSERT_EQUAL(sc_buf_len(k[i].kind, size, a, 2, SC_SHIP_MAX), 0);
+        CU_ASSERT_EQUAL(sc_buf_len(k[i].kind, size, a, 1, k[i].size - 1), 0);
+    }
+}
+
+/* A fixed output goes back whole on success, not at all on failure;
+ * one the handler did not take (used) is never sent: sc_msg_outputs. */
+static void test_settle_fixed(void) {
+    struct sc_bufs b = {0};
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 100, 4, SCB_OUT_FIXED), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 200, 64, SCB_OUT_FIXED), 0);
+    sc_bufs_settle(&b, 0);
+    CU_ASSERT_EQUAL(b.v[0].written, 4);
+    CU_ASSERT_EQUAL(b.v[1].written, 64);
+    sc_bufs_settle(&b, 1234);
+    CU_ASSERT_EQUAL(b.v[0].written, 4);
+    sc_bufs_settle(&b, -EINVAL);
+    CU_ASSERT_EQUAL(b.v[0].written, 0);
+    CU_ASSERT_EQUAL(b.v[1].written, 0);
+    /* an 8-byte offset read and written: the byte that changed */
+    uint8_t *off = malloc(8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(off);
+    uint64_t v = 4;
+    memcpy(off, &v, 8);
+    CU_ASSERT_EQUAL(sc_bufs_add_inout(&b, 300, 8, off), 0);
+    uint64_t *w = sc_bufs_find(&b, 300, 8, true);
+    CU_ASSERT_PTR_EQUAL_FATAL(w, off);
+    *w = 10;
+    sc_bufs_settle(&b, -EAGAIN);
+    CU_ASSERT_EQUAL(b.v[2].written, 8);
+    uint64_t at = 0, n = 0;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[2], &at, &n));
+    CU_ASSERT(at == 0 && n == 1);
+    at += n;
+    CU_ASSERT_FALSE(sc_seg_next_change(&b.v[2], &at, &n));
+    /* unchanged: nothing */
+    *w = 4;
+    at = 0;
+    CU_ASSERT_FALSE(sc_seg_next_change(&b.v[2], &at, &n));
+    sc_bufs_fini(&b);
+}
+
 /* A copy the call reads and writes: found for both, written whatever
  * ret says (poll's revents on EINTR), its original kept apart. */
 static void test_inout(void) {
@@ -246,6 +331,220 @@ static void test_dispatch_stat_path(void) {
     sc_bufs_fini(&b);
 }
 
+/* Copies as a proxy gets them (sc_msg_overlay): an output zeroed, an
+ * input-output a copy of the guest's bytes; guest memory 0xAA. */
+static void ship_out(struct sc_bufs *b, uint64_t addr, uint64_t len) {
+    CU_ASSERT_EQUAL(sc_bufs_add_out(b, addr, len, SCB_OUT_FIXED), 0);
+}
+static uint8_t *ship_inout(struct sc_bufs *b, uint64_t addr, uint64_t len) {
+    uint8_t *d = malloc(len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    memcpy(d, gs_host(&proc.mem, addr), len);
+    CU_ASSERT_EQUAL(sc_bufs_add_inout(b, addr, len, d), 0);
+    return d;
+}
+
+/* wait4 and waitid run against shipped copies: under WNOHANG with the
+ * child still running, wait4 takes neither its status nor its rusage
+ * (a zeroed copy sent back would overwrite the guest's), waitid writes
+ * its six fields and nothing else; once the child is gone both are
+ * taken. Guest memory stays as it was throughout. */
+static void test_dispatch_waits(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 0xAA, 4096);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    struct sc_bufs b = {0};
+    ship_out(&b, SCRATCH, 4);
+    ship_out(&b, SCRATCH + 64, 144);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(260, (uint64_t)pid, SCRATCH, WNOHANG, SCRATCH + 64), 0);
+    task->bufs = NULL;
+    CU_ASSERT_FALSE(b.v[0].used);
+    CU_ASSERT_FALSE(b.v[1].used);
+    sc_bufs_fini(&b);
+
+    uint8_t *si = ship_inout(&b, SCRATCH + 512, 128);
+    ship_out(&b, SCRATCH + 1024, 144);
+    task->bufs = &b;
+    task->cpu.x[4] = SCRATCH + 1024;
+    CU_ASSERT_EQUAL(call(95, P_PID, (uint64_t)pid, SCRATCH + 512, WEXITED | WNOHANG), 0);
+    task->cpu.x[4] = 0;
+    task->bufs = NULL;
+    CU_ASSERT_FALSE(b.v[1].used); /* no child reported: no rusage */
+    /* si_signo, si_errno, si_code, then si_pid, si_uid, si_status */
+    uint64_t at = 0, n = 0;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT(at == 0 && n == 12);
+    at += n;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT(at == 16 && n == 12);
+    at += n;
+    CU_ASSERT_FALSE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT_EQUAL(si[12], 0xAA);
+    sc_bufs_fini(&b);
+
+    kill(pid, SIGKILL);
+    ship_inout(&b, SCRATCH + 512, 128);
+    ship_out(&b, SCRATCH + 1024, 144);
+    task->bufs = &b;
+    task->cpu.x[4] = SCRATCH + 1024;
+    CU_ASSERT_EQUAL(call(95, P_PID, (uint64_t)pid, SCRATCH + 512, WEXITED | WNOWAIT), 0);
+    task->cpu.x[4] = 0;
+    task->bufs = NULL;
+    siginfo_t info;
+    memcpy(&info, b.v[0].data, sizeof info);
+    CU_ASSERT_EQUAL(info.si_signo, SIGCHLD);
+    CU_ASSERT_EQUAL(info.si_code, CLD_KILLED);
+    CU_ASSERT_EQUAL(info.si_pid, pid);
+    CU_ASSERT_TRUE(b.v[1].used);
+    sc_bufs_settle(&b, 0);
+    CU_ASSERT_EQUAL(b.v[1].written, 144);
+    sc_bufs_fini(&b);
+
+    ship_out(&b, SCRATCH, 4);
+    ship_out(&b, SCRATCH + 64, 144);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(260, (uint64_t)pid, SCRATCH, 0, SCRATCH + 64), pid);
+    task->bufs = NULL;
+    CU_ASSERT_TRUE(b.v[0].used && b.v[1].used);
+    int status;
+    memcpy(&status, b.v[0].data, sizeof status);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    sc_bufs_settle(&b, pid);
+    CU_ASSERT_EQUAL(b.v[0].written, 4);
+    sc_bufs_fini(&b);
+    /* no child left: ECHILD, nothing taken */
+    ship_out(&b, SCRATCH, 4);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(260, (uint64_t)-1, SCRATCH, WNOHANG, 0), -ECHILD);
+    task->bufs = NULL;
+    CU_ASSERT_FALSE(b.v[0].used);
+    sc_bufs_fini(&b);
+    CU_ASSERT_TRUE(all_aa(g, 4096));
+}
+
+/* The timer and offset rows take their copies: getitimer's output (none
+ * on EINVAL), setitimer's new value read from the shipped input,
+ * sendfile's offset read and written in its copy. */
+static void test_dispatch_timers_offsets(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 0xAA, 4096);
+    struct sc_bufs b = {0};
+    struct itimerval nv = {{0, 0}, {300, 0}};
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, SCRATCH, sizeof nv, (uint8_t *)&nv, false, false), 0);
+    ship_out(&b, SCRATCH + 64, 32);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(103, ITIMER_REAL, SCRATCH, SCRATCH + 64, 0), 0); /* setitimer */
+    task->bufs = NULL;
+    CU_ASSERT_TRUE(b.v[1].used);
+    sc_bufs_fini(&b);
+    ship_out(&b, SCRATCH + 64, 32);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(102, ITIMER_REAL, SCRATCH + 64, 0, 0), 0); /* getitimer */
+    task->bufs = NULL;
+    struct itimerval cur;
+    memcpy(&cur, b.v[0].data, sizeof cur);
+    CU_ASSERT_TRUE(cur.it_value.tv_sec >= 299 && cur.it_value.tv_sec <= 300);
+    sc_bufs_fini(&b);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    ship_out(&b, SCRATCH + 64, 32);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(102, 99, SCRATCH + 64, 0, 0), -EINVAL);
+    task->bufs = NULL;
+    sc_bufs_settle(&b, -EINVAL);
+    CU_ASSERT_EQUAL(b.v[0].written, 0);
+    sc_bufs_fini(&b);
+
+    char path[] = "/tmp/shoal-sc-bufs-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    unlink(path);
+    CU_ASSERT_FATAL(write(fd, "0123456789", 10) == 10);
+    int p[2];
+    CU_ASSERT_FATAL(pipe(p) == 0);
+    uint64_t o = 4;
+    memcpy(g + 256, &o, sizeof o);
+    ship_inout(&b, SCRATCH + 256, 8);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(71, (uint64_t)p[1], (uint64_t)fd, SCRATCH + 256, 3), 3); /* sendfile */
+    task->bufs = NULL;
+    memcpy(&o, b.v[0].data, sizeof o);
+    CU_ASSERT_EQUAL(o, 7);
+    memcpy(&o, g + 256, sizeof o);
+    CU_ASSERT_EQUAL(o, 4); /* the guest's: the proxy's node stores it */
+    char got[4] = {0};
+    CU_ASSERT_EQUAL(read(p[0], got, 3), 3);
+    CU_ASSERT_STRING_EQUAL(got, "456");
+    uint64_t at = 0, n = 0;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[0], &at, &n));
+    CU_ASSERT(at == 0 && n == 1);
+    sc_bufs_fini(&b);
+    close(p[0]);
+    close(p[1]);
+
+    /* getxattr's size query takes no buffer; the value comes back by ret */
+    memset(g, 0xAA, 4096);
+    if (fsetxattr(fd, "user.sc", "value", 5, 0) == 0) {
+        strcpy((char *)g + 2048, "user.sc");
+        CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH, 64, SCB_OUT), 0);
+        task->bufs = &b;
+        CU_ASSERT_EQUAL(call(10, (uint64_t)fd, SCRATCH + 2048, SCRATCH, 0), 5); /* fgetxattr */
+        CU_ASSERT_FALSE(b.v[0].used);
+        CU_ASSERT_EQUAL(call(10, (uint64_t)fd, SCRATCH + 2048, SCRATCH, 64), 5);
+        task->bufs = NULL;
+        CU_ASSERT_TRUE(b.v[0].used);
+        CU_ASSERT_EQUAL(memcmp(b.v[0].data, "value", 5), 0);
+        sc_bufs_settle(&b, 5);
+        CU_ASSERT_EQUAL(b.v[0].written, 5);
+        sc_bufs_fini(&b);
+        memset(g + 2048, 0xAA, 8);
+    }
+    close(fd);
+    CU_ASSERT_TRUE(all_aa(g, 4096));
+}
+
+/* Bounce copies (sc_bounce.h: the rows' letters again, guest memory
+ * written afterwards): a status not written stays, an offset moves. */
+static void test_bounce_rows(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 0xAA, 4096);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    proc.bounce_bufs = true;
+    CU_ASSERT_EQUAL(call(260, (uint64_t)pid, SCRATCH, WNOHANG, SCRATCH + 64), 0);
+    CU_ASSERT_TRUE(all_aa(g, 4096));
+    kill(pid, SIGKILL);
+    CU_ASSERT_EQUAL(call(260, (uint64_t)pid, SCRATCH, 0, 0), pid);
+    int status;
+    memcpy(&status, g, sizeof status);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CU_ASSERT_TRUE(all_aa(g + 4, 4092));
+    int fd = open("/proc/self/exe", O_RDONLY), p[2];
+    CU_ASSERT_FATAL(fd >= 0 && pipe(p) == 0);
+    uint64_t o = 1;
+    memcpy(g + 256, &o, sizeof o);
+    CU_ASSERT_EQUAL(call(71, (uint64_t)p[1], (uint64_t)fd, SCRATCH + 256, 3), 3); /* sendfile */
+    memcpy(&o, g + 256, sizeof o);
+    CU_ASSERT_EQUAL(o, 4);
+    char elf[4] = {0};
+    CU_ASSERT_EQUAL(read(p[0], elf, 3), 3);
+    CU_ASSERT_STRING_EQUAL(elf, "ELF");
+    proc.bounce_bufs = false;
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("sc_bufs", setup, teardown);
     CU_add_test(s, "lookup by direction and range", test_lookup);
@@ -255,4 +554,9 @@ void test_register(void) {
     CU_add_test(s, "argument letters", test_kinds);
     CU_add_test(s, "read and write on shipped copies", test_dispatch_shipped);
     CU_add_test(s, "newfstatat with a shipped path", test_dispatch_stat_path);
+    CU_add_test(s, "fixed-size letters", test_fixed_kinds);
+    CU_add_test(s, "fixed outputs and an offset read and written", test_settle_fixed);
+    CU_add_test(s, "wait4 and waitid on shipped copies", test_dispatch_waits);
+    CU_add_test(s, "itimers, sendfile, getxattr on shipped copies", test_dispatch_timers_offsets);
+    CU_add_test(s, "bounce copies of the new letters", test_bounce_rows);
 }

@@ -344,6 +344,17 @@ static uint8_t *ship_inout(struct sc_bufs *b, uint64_t addr, uint64_t len) {
     return d;
 }
 
+/* A child that waits to be killed (a wait with WNOHANG finds it running). */
+static pid_t idle_child(void) {
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
 /* wait4 and waitid run against shipped copies: under WNOHANG with the
  * child still running, wait4 takes neither its status nor its rusage
  * (a zeroed copy sent back would overwrite the guest's), waitid writes
@@ -352,12 +363,7 @@ static uint8_t *ship_inout(struct sc_bufs *b, uint64_t addr, uint64_t len) {
 static void test_dispatch_waits(void) {
     uint8_t *g = gs_host(&proc.mem, SCRATCH);
     memset(g, 0xAA, 4096);
-    pid_t pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        for (;;)
-            pause();
-    }
+    pid_t pid = idle_child();
     struct sc_bufs b = {0};
     ship_out(&b, SCRATCH, 4);
     ship_out(&b, SCRATCH + 64, 144);
@@ -514,12 +520,7 @@ static void test_dispatch_timers_offsets(void) {
 static void test_bounce_rows(void) {
     uint8_t *g = gs_host(&proc.mem, SCRATCH);
     memset(g, 0xAA, 4096);
-    pid_t pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        for (;;)
-            pause();
-    }
+    pid_t pid = idle_child();
     proc.bounce_bufs = true;
     CU_ASSERT_EQUAL(call(260, (uint64_t)pid, SCRATCH, WNOHANG, SCRATCH + 64), 0);
     CU_ASSERT_TRUE(all_aa(g, 4096));

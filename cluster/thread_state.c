@@ -113,13 +113,6 @@ void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m) {
     t->moved_sched_ns = m->cpu_sched_ns - u.sched_ns;
 }
 
-int thread_state_queue_signal(int host_tid, int sig, const struct aarch64_siginfo *info) {
-    struct aarch64_siginfo i = *info;
-    i.si_signo = sig;
-    signal_wrap_routed(&i);
-    return syscall(SYS_rt_tgsigqueueinfo, getpid(), host_tid, sig, &i) ? -errno : 0;
-}
-
 void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
     if (m->sched && sched_msg_apply(m->sched))
         log_debug("shoal: thread %d: cannot take its scheduling attributes here", t->tid);
@@ -127,7 +120,7 @@ void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
     for (size_t i = 0; i < m->n_pending; i++) {
         struct aarch64_siginfo info;
         memcpy(&info, m->pending[i]->info.data, sizeof info);
-        int r = thread_state_queue_signal(self, (int)m->pending[i]->sig, &info);
+        int r = signal_queue_routed(self, (int)m->pending[i]->sig, &info);
         if (r)
             log_warn("shoal: thread %d: signal %u lost in its move: %s", t->tid, m->pending[i]->sig,
                      strerror(-r));

@@ -41,8 +41,5 @@ void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m);
  * task_run: its scheduling attributes, and its signals queued to
  * itself, where the host kernel keeps them as for any thread. */
 void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m);
-/* Queues signal sig (info) for host thread host_tid of this process, as
- * a routed signal (guest_signal.h). 0 or -errno. */
-int thread_state_queue_signal(int host_tid, int sig, const struct aarch64_siginfo *info);
 
 #endif

@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 #include "common/detached_thread.h"
-#include "cluster/thread_state.h"
 #include "common/log.h"
 #include "master/master_internal.h"
 #include "syscall/guest_signal.h"
@@ -174,13 +173,7 @@ void msig_on_bounce(struct master *m, struct net_conn *c, const Shoal__SignalSen
             send_signal(m, (unsigned)node, 0, tid, sig, &info);
         return; /* the node it is gone from again: it has ended there */
     }
-    /* a thread of node 0 now (it moved here), if it still lives: under
-     * the stats lock it cannot end (and its host tid be reused) */
-    struct process *p = m->proc;
-    pthread_mutex_lock(&p->stats.lock);
-    struct task *t = process_local_task(p, tid);
-    if (t) thread_state_queue_signal(t->tid, sig, &info);
-    pthread_mutex_unlock(&p->stats.lock);
+    signal_queue_local(m->proc, tid, sig, &info); /* a thread of node 0 now, if it lives */
 }
 
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid) {

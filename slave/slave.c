@@ -732,11 +732,9 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
         struct task *t = s->proc ? u64map_get(&s->threads, m->tid) : NULL;
         struct aarch64_siginfo info;
         memcpy(&info, m->info.data, sizeof info);
-        info.si_signo = sig;
         /* under the lock: the thread cannot exit (and its host tid be
          * reused) in between */
-        signal_wrap_routed(&info);
-        if (t) syscall(SYS_rt_tgsigqueueinfo, getpid(), t->host_tid, sig, &info);
+        if (t) signal_queue_routed(t->host_tid, sig, &info);
         pthread_mutex_unlock(&s->lock);
         /* the thread left this node: the master sends it on */
         if (!t && s->proc) send_master(s, f->env, NULL);

@@ -142,6 +142,22 @@ void signal_unwrap_routed(struct aarch64_siginfo *info) {
     memset(&info->u.raw[ROUTED_TAG], 0, sizeof tag);
 }
 
+int signal_queue_routed(int host_tid, int sig, const struct aarch64_siginfo *info) {
+    struct aarch64_siginfo i = *info;
+    i.si_signo = sig;
+    signal_wrap_routed(&i);
+    return syscall(SYS_rt_tgsigqueueinfo, getpid(), host_tid, sig, &i) ? -errno : 0;
+}
+
+bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch64_siginfo *info) {
+    pthread_mutex_lock(&p->stats.lock);
+    const struct task *t = process_local_task(p, tid);
+    /* a thread made but not yet run: its host tid is its tid here */
+    if (t) signal_queue_routed(t->host_tid ? t->host_tid : t->tid, sig, info);
+    pthread_mutex_unlock(&p->stats.lock);
+    return t != NULL;
+}
+
 static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *info) {
     if (!avail) return 0;
     if (avail & SYNC_SIGNALS) avail &= SYNC_SIGNALS;

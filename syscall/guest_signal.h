@@ -80,6 +80,13 @@ int64_t signal_sigreturn(struct task *t);
  * unwrapped wherever the guest gets a siginfo. */
 void signal_wrap_routed(struct aarch64_siginfo *info);
 void signal_unwrap_routed(struct aarch64_siginfo *info);
+/* Queues sig with info (wrapped as above) for host thread host_tid of
+ * this process. 0 or -errno. */
+int signal_queue_routed(int host_tid, int sig, const struct aarch64_siginfo *info);
+/* The master or a lone process: queues sig with info for guest thread
+ * tid if it is one of this node's (not a proxy) and still lives (its
+ * host tid cannot be reused meanwhile: the stats lock). Whether it was. */
+bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 
 /* Removes the lowest recorded signal in set (synchronous ones first)
  * into *info; returns its number or 0. For rt_sigtimedwait. */

@@ -69,16 +69,7 @@ static void forward(struct timer_relay *r, int id, int tfd) {
     /* a thread that has gone gets nothing, as on Linux */
     const struct process_cluster_ops *cl = r->p->cluster;
     if (!cl || !cl->signal_remote || cl->signal_remote(r->p, tid, sig, &info) != 1) return;
-    /* a thread of this node (it moved here): its host thread, which
-     * cannot end meanwhile (the stats lock) */
-    struct process *p = r->p;
-    pthread_mutex_lock(&p->stats.lock);
-    struct task *t = process_local_task(p, tid);
-    if (t && t->host_tid) {
-        signal_wrap_routed(&info);
-        syscall(SYS_rt_tgsigqueueinfo, getpid(), t->host_tid, sig, &info);
-    }
-    pthread_mutex_unlock(&p->stats.lock);
+    signal_queue_local(r->p, tid, sig, &info); /* a thread of this node (it moved here) */
 }
 
 static void *relay_main(void *arg) {

@@ -225,6 +225,16 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
     return false;
 }
 
+/* Whether the answer being sent moves the thread: its mask named none
+ * of its node's CPUs (thread_move.c); its signals wait from now on. */
+static bool take_move(struct proxy *px) {
+    pthread_mutex_lock(&px->lock);
+    bool move = px->move_to != 0 && !px->moving;
+    if (move) px->moving = true;
+    pthread_mutex_unlock(&px->lock);
+    return move;
+}
+
 /* The proxy's loop: the thread's delegated calls, until it exits or
  * moves to node 0 (then it returns, and this host thread runs it). */
 static void serve(struct proxy *px) {
@@ -295,6 +305,14 @@ static void serve(struct proxy *px) {
             t->cpu.x[i] = q->args[i];
         t->cpu.x[8] = q->nr;
         uint64_t req_id = q->req_id;
+        if (q->move_ask) { /* not a call: its node asks whether it moves */
+            pthread_mutex_lock(&px->lock);
+            px->running = false;
+            pthread_mutex_unlock(&px->lock);
+            respond_outputs(px, req_id, 0, NULL, false, take_move(px));
+            net_frame_fini(&f);
+            continue;
+        }
         if (q->reset_hand && q->n_args == 6) {
             msig_reset_hand(m, q->args);
             pthread_mutex_lock(&px->lock);
@@ -363,31 +381,11 @@ static void serve(struct proxy *px) {
          * fork, a refused clone), as on one node */
         /* sched_setaffinity named none of its node's CPUs: it moves
          * (thread_move.c), and its signals wait from now on */
-        pthread_mutex_lock(&px->lock);
-        bool move = px->move_to != 0 && !px->moving;
-        if (move) px->moving = true;
-        pthread_mutex_unlock(&px->lock);
-        respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0, move);
+        respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0, take_move(px));
         sc_msg_fini(&out);
         sc_bufs_fini(&bufs);
         net_frame_fini(&f);
     }
-}
-
-/* process_cluster_ops.affinity_changed: the node of remote thread tid
- * pins it (ahead of the call's answer on the same link). */
-void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, size_t bytes) {
-    struct master *m = p->cluster_ctx;
-    int node = proxy_node_of(m, tid);
-    if (node <= 0) return;
-    Shoal__ThreadAffinity ta = SHOAL__THREAD_AFFINITY__INIT;
-    ta.tid = (uint32_t)tid;
-    ta.mask.data = (uint8_t *)mask;
-    ta.mask.len = bytes;
-    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_AFFINITY;
-    env.thread_affinity = &ta;
-    master_send(m, (unsigned)node, &env, NULL);
 }
 
 /* The proxy of remote thread tid, or NULL. */
@@ -402,6 +400,31 @@ static struct proxy *proxy_get(struct master *m, int tid, unsigned *node) {
 int proxy_node_of(struct master *m, int tid) {
     unsigned node;
     return proxy_get(m, tid, &node) ? (int)node : -1;
+}
+
+/* process_cluster_ops.affinity_changed: the node of remote thread tid
+ * pins it (ahead of the call's answer on the same link), and if the mask
+ * sends it away (master_move_check ran first), asks it to come for its
+ * move at its next instruction boundary: a thread that makes no call
+ * would otherwise keep running where its mask forbids. For a thread in
+ * a call (its own sched_setaffinity, a blocking read) the answer moves
+ * it first and the ask is dropped there. */
+void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, size_t bytes) {
+    struct master *m = p->cluster_ctx;
+    unsigned node;
+    struct proxy *px = proxy_get(m, tid, &node);
+    if (!px || node == 0) return;
+    Shoal__ThreadAffinity ta = SHOAL__THREAD_AFFINITY__INIT;
+    ta.tid = (uint32_t)tid;
+    ta.mask.data = (uint8_t *)mask;
+    ta.mask.len = bytes;
+    pthread_mutex_lock(&px->lock);
+    ta.leave = px->move_to != 0 && !px->moving;
+    pthread_mutex_unlock(&px->lock);
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_AFFINITY;
+    env.thread_affinity = &ta;
+    master_send(m, (unsigned)node, &env, NULL);
 }
 
 /* Hands frame f (a request, or the state of a thread that moved) to the

@@ -1,10 +1,12 @@
 /* Threads moving between nodes: a thread whose CPU mask
  * (sched_setaffinity) names no CPU of the node it runs on moves to a
  * node that owns some of them, as Linux migrates a thread off CPUs it may
- * no longer use. It moves from its own host thread: a node-0 thread at
- * its next instruction boundary (or when the call it is in returns), a
- * remote one when its current or next call to the master returns (so
- * one that set its own mask, at that call's end). A remote one takes the
+ * no longer use. It moves from its own host thread, at its next
+ * instruction boundary or when the call it is in returns (so one that
+ * set its own mask, at that call's end). A remote one moves with the
+ * answer to a call; one that is not in a call is asked to make one
+ * (ThreadAffinity.leave, proxy_affinity_changed), a move_ask that does
+ * nothing but take that answer. A remote one takes the
  * answer, sends its state (ThreadMoved) and ends its host thread; its
  * proxy here starts it on the new node (a spawn carrying that state), or
  * runs it itself when the new node is node 0. A node-0 thread's host

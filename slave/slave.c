@@ -372,10 +372,17 @@ static bool uninterruptible(int nr) {
     }
 }
 
-/* Sends the request and waits for its answer. reset_hand: the request
- * is SA_RESETHAND's (a SyscallRequest.reset_hand), not a call. */
+/* What a request is: a call, or one of two notes that are not calls
+ * and that no signal cuts short. */
+enum req_kind {
+    REQ_CALL,
+    REQ_RESET_HAND, /* SA_RESETHAND fired (SyscallRequest.reset_hand) */
+    REQ_MOVE_ASK,   /* does the thread move? (SyscallRequest.move_ask) */
+};
+
+/* Sends the request and waits for its answer. */
 static int64_t delegate_req(struct task *t, const struct syscall_row *row, const uint64_t *a,
-                            bool reset_hand) {
+                            enum req_kind kind) {
     struct slave *s = t->proc->cluster_ctx;
     struct waiter w = {.done = false};
     struct futex_args fa = {.wait = false};
@@ -393,7 +400,7 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
         table_wait = fa.wait && fa.table;
         if (table_wait) restart = fa.restart;
     }
-    w.on_word = !uninterruptible(row->nr) && !reset_hand;
+    w.on_word = !uninterruptible(row->nr) && kind == REQ_CALL;
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&s->lock);
     SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
@@ -406,7 +413,8 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     q.n_args = 6;
     q.args = (uint64_t *)a;
     q.timeout_ns = timeout_ns;
-    q.reset_hand = reset_hand;
+    q.reset_hand = kind == REQ_RESET_HAND;
+    q.move_ask = kind == REQ_MOVE_ASK;
     /* the buffers the call reads travel with it (cluster/sc_msg.h) */
     struct sc_msg in;
     sc_msg_gather(t, row, a, &in);
@@ -516,7 +524,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
         t->sig.saved_mask_valid = true;
         signal_set_mask(t, mask);
     }
-    int64_t r = delegate_req(t, row, a, false);
+    int64_t r = delegate_req(t, row, a, REQ_CALL);
     if (masked && r != -GUEST_ERESTARTNOHAND) {
         t->sig.saved_mask_valid = false;
         signal_set_mask(t, t->sig.saved_mask);
@@ -529,7 +537,7 @@ static int64_t delegate(struct task *t, const struct syscall_row *row, const uin
 static void reset_hand(struct task *t, int sig, const struct aarch64_sigaction *act) {
     const struct syscall_row *row = syscall_lookup(134);
     const uint64_t a[6] = {(uint64_t)sig, act->handler, act->flags, act->mask, act->restorer, 0};
-    if (row) delegate_req(t, row, a, true);
+    if (row) delegate_req(t, row, a, REQ_RESET_HAND);
 }
 
 static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -795,6 +803,12 @@ static void h_thread_affinity(struct net_conn *c, struct net_frame *f, void *arg
     struct task *t = s->proc ? u64map_get(&s->threads, ta->tid) : NULL;
     /* under the lock: the thread cannot exit (and its host tid be reused) */
     if (t) cpu_map_pin(s->proc, t->host_tid, ta->mask.data, ta->mask.len);
+    /* it may run here no more: it asks for its move (slave_move_ask; the
+     * flag before the attention, which signal_handle clears first) */
+    if (t && ta->leave) {
+        __atomic_store_n(&t->move_ask, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->cpu.attention, 1, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -920,6 +934,17 @@ static void slave_hold(struct task *t) {
     pthread_mutex_unlock(&s->lock);
 }
 
+/* process_cluster_ops.move_ask: the master asked thread t to leave this
+ * node (h_thread_affinity); unless the answer of the call it just made
+ * moves it already, it asks whether it still moves, and the answer sets
+ * move_to if so. */
+static void slave_move_ask(struct task *t) {
+    static const struct syscall_row ask_row = {0, "move_ask", NULL, "", 'd', SC_GLOBAL};
+    static const uint64_t none[6] = {0};
+    if (__atomic_exchange_n(&t->move_ask, 0, __ATOMIC_ACQ_REL) && !t->move_to)
+        delegate_req(t, &ask_row, none, REQ_MOVE_ASK);
+}
+
 static const struct process_cluster_ops slave_ops = {
     .delegate = delegate,
     .reset_hand = reset_hand,
@@ -929,6 +954,7 @@ static const struct process_cluster_ops slave_ops = {
     .hint_group = send_hint_group,
     .stop_run = slave_stop_run,
     .hold = slave_hold,
+    .move_ask = slave_move_ask,
     .move_out = slave_move_out,
 };
 

@@ -41,6 +41,10 @@ start:
             const struct process_cluster_ops *cl = t->proc->cluster;
             if (cpu->attention && cl && cl->hold) cl->hold(t);
             signal_handle(t);
+            /* another thread's mask for it forbids this node (after the
+             * attention was cleared: the flag is set before it) */
+            if (__atomic_load_n(&t->move_ask, __ATOMIC_ACQUIRE) && cl && cl->move_ask)
+                cl->move_ask(t);
             /* its CPU mask sends it to another node (the call returned,
              * a handler it takes now runs there) */
             if (__atomic_load_n(&t->move_to, __ATOMIC_ACQUIRE) && cl && cl->move_out) {

@@ -141,6 +141,10 @@ struct process_cluster_ops {
      * runs on, t moves to a node it names (docs/cluster.md, "One
      * machine's CPUs"). NULL: threads stay where they are. */
     void (*move_check)(struct task *t);
+    /* A slave: thread t, between guest instructions on its own host
+     * thread, was asked to leave its node (t->move_ask): it asks the
+     * master, whose answer sets t->move_to if it still moves. */
+    void (*move_ask)(struct task *t);
     /* Thread t, between guest instructions on its own host thread, moves
      * to the node t->move_to - 1. Returns when it is to run on this host
      * thread again (it came back), or never. */
@@ -238,6 +242,10 @@ struct task {
      * attention raised); 0: it stays. Set by the master's move_check (any
      * thread), read and cleared by its own */
     int move_to;
+    /* a slave's thread: the master asked it to leave this node (its mask
+     * set by another thread); at its next instruction boundary it asks
+     * whether it still moves (slave/slave.c). Set by the loop thread */
+    int move_ask;
     /* a thread that moved here: its CPU time before, less what its host
      * thread had then, which its own CPU clock adds (cpu_time.h) */
     int64_t moved_user_ns, moved_sys_ns, moved_sched_ns;

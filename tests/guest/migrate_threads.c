@@ -166,7 +166,7 @@ static void *worker(void *arg) {
 /* A thread whose mask another thread sets runs on its CPU once it has
  * read its mask back: at creation (pthread_attr_setaffinity_np, which
  * glibc applies from the creator after the clone) and later
- * (pthread_setaffinity_np on it). */
+ * (pthread_setaffinity_np on it), and while it computes. */
 static _Atomic int go;
 
 static void *attr_child(void *arg) {
@@ -183,8 +183,28 @@ static void *set_later_child(void *arg) {
     return (void *)(long)(sched_getcpu() == *(int *)arg && CPU_ISSET(*(int *)arg, &s));
 }
 
+/* One that makes no call at all: Linux moves it off its CPU at once, so
+ * its loop ends; a node that waited for its next system call to the
+ * master would keep it there for ever. It starts on CPU spin_cpu[0] (a
+ * mask set at creation), and another thread's mask sends it to
+ * spin_cpu[1]. */
+static _Atomic int spinning;
+static int spin_cpu[2];
+
+static void *spin_child(void *arg) {
+    (void)arg;
+    while (sched_getcpu() != spin_cpu[0])
+        ;
+    spinning = 1;
+    while (sched_getcpu() != spin_cpu[1])
+        ;
+    cpu_set_t s;
+    pthread_getaffinity_np(pthread_self(), sizeof s, &s);
+    return (void *)(long)CPU_ISSET(spin_cpu[1], &s);
+}
+
 static void masks_from_others(void) {
-    int at_creation = 0, later = 0;
+    int at_creation = 0, later = 0, computing = 0;
     for (int k = 0; k < 4; k++) {
         int cpu = (k & 1) ? ncpu - 1 : 0;
         pthread_attr_t attr;
@@ -205,8 +225,26 @@ static void masks_from_others(void) {
         go = 1;
         pthread_join(th, &r);
         later += (int)(long)r;
+        /* from the other end of the machine to cpu */
+        spin_cpu[0] = (k & 1) ? 0 : ncpu - 1;
+        spin_cpu[1] = cpu;
+        CPU_ZERO(&set);
+        CPU_SET(spin_cpu[0], &set);
+        pthread_attr_init(&attr);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        spinning = 0;
+        pthread_create(&th, &attr, spin_child, NULL);
+        pthread_attr_destroy(&attr);
+        while (!spinning)
+            sched_yield();
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_setaffinity_np(th, sizeof set, &set);
+        pthread_join(th, &r);
+        computing += (int)(long)r;
     }
-    printf("mask set by another thread: at creation %d/4, later %d/4\n", at_creation, later);
+    printf("mask set by another thread: at creation %d/4, later %d/4, while it computes %d/4\n",
+           at_creation, later, computing);
 }
 
 int main(void) {

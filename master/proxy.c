@@ -165,7 +165,10 @@ static void *proxy_main(void *arg) {
     task_run(t); /* it moved to node 0 */
 }
 
-/* Its held signals go to where it runs now (px->node; under no lock). */
+static void move_on_if_forbidden(struct proxy *px);
+
+/* Its held signals go to where it runs now (px->node; under no lock),
+ * and a mask another thread gave it while it travelled takes effect. */
 static void release_held(struct proxy *px) {
     pthread_mutex_lock(&px->lock);
     struct held_signal *held = px->held;
@@ -181,6 +184,27 @@ static void release_held(struct proxy *px) {
         else
             msig_send(px->m, px->node, px->t->tid, held[i].sig, &held[i].info);
     free(held);
+    move_on_if_forbidden(px);
+}
+
+/* A mask set while the thread travelled (master_move_check leaves a
+ * moving thread alone) may name none of the CPUs of the node it reached:
+ * it moves on, as from a mask set now. */
+static void move_on_if_forbidden(struct proxy *px) {
+    struct process *p = px->m->proc;
+    struct task *t = px->t;
+    uint8_t *mask = NULL;
+    size_t bytes = 0;
+    pthread_mutex_lock(&p->stats.lock);
+    if (t->affinity && (mask = malloc(t->affinity_bytes))) {
+        master_move_check(t); /* a node-0 thread: at its first instruction */
+        memcpy(mask, t->affinity, t->affinity_bytes);
+        bytes = t->affinity_bytes;
+    }
+    pthread_mutex_unlock(&p->stats.lock);
+    /* a remote one: its node asks for the move (ThreadAffinity.leave) */
+    if (mask && t->proxy) proxy_affinity_changed(p, t->tid, mask, bytes);
+    free(mask);
 }
 
 /* The thread's state came from the node it left (ThreadMoved, frame f):

@@ -245,6 +245,35 @@ static void masks_from_others(void) {
     }
     printf("mask set by another thread: at creation %d/4, later %d/4, while it computes %d/4\n",
            at_creation, later, computing);
+    /* two masks in a row: the second one counts, even when it comes while
+     * the first one is moving the thread */
+    int twice = 0;
+    for (int k = 0; k < 4; k++) {
+        spin_cpu[0] = 1;
+        spin_cpu[1] = 0;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(spin_cpu[0], &set);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        spinning = 0;
+        pthread_t th;
+        pthread_create(&th, &attr, spin_child, NULL);
+        pthread_attr_destroy(&attr);
+        while (!spinning)
+            sched_yield();
+        CPU_ZERO(&set);
+        CPU_SET(ncpu - 1, &set);
+        pthread_setaffinity_np(th, sizeof set, &set);
+        CPU_ZERO(&set);
+        CPU_SET(spin_cpu[1], &set);
+        pthread_setaffinity_np(th, sizeof set, &set);
+        void *r;
+        pthread_join(th, &r);
+        twice += (int)(long)r;
+    }
+    printf("two masks in a row: the second one kept %d/4\n", twice);
 }
 
 int main(void) {

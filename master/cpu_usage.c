@@ -69,6 +69,12 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split) {
     if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, u);
 }
 
+void mcpu_process(struct process *p, struct cpu_usage *u, bool split) {
+    struct master *m = p->cluster_ctx;
+    cpu_usage_node(p, u, split);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, u);
+}
+
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u) {
     struct master *m = p->cluster_ctx;
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;

@@ -210,6 +210,7 @@ static const struct process_cluster_ops master_ops = {
     .stop_run = master_stop_run,
     .cpu_usage = mcpu_usage,
     .cpu_usage_thread = mcpu_thread,
+    .cpu_usage_process = mcpu_process,
     .affinity_changed = proxy_affinity_changed,
     .thread_call = mthread_call,
     .move_check = master_move_check,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "syscall/cpu_time.h"
+#include "syscall/cpu_timer.h"
 #include "syscall/guest_clock.h"
 #include "syscall/syscall.h"
 
@@ -142,7 +143,10 @@ SYSCALL_HANDLER(times) {
  * the same on both sides. The signals go to the process (host_signal.h). */
 SYSCALL_HANDLER(getitimer) {
     void *v = GUEST_OUT(t, a[1], sizeof(struct itimerval));
-    return v ? host_result(syscall(SYS_getitimer, (int)a[0], v)) : -EFAULT;
+    if (!v) return -EFAULT;
+    /* CPU-time itimers in a cluster count every node (cpu_timer.h) */
+    if (cpu_timer_itimer(t->proc, (int)a[0])) return cpu_timer_getitimer(t->proc, (int)a[0], v);
+    return host_result(syscall(SYS_getitimer, (int)a[0], v));
 }
 
 SYSCALL_HANDLER(setitimer) {
@@ -150,6 +154,8 @@ SYSCALL_HANDLER(setitimer) {
     void *ov = NULL;
     if (a[1] && !(nv = GUEST_IN(t, a[1], sizeof(struct itimerval)))) return -EFAULT;
     if (a[2] && !(ov = GUEST_OUT(t, a[2], sizeof(struct itimerval)))) return -EFAULT;
+    if (cpu_timer_itimer(t->proc, (int)a[0]))
+        return cpu_timer_setitimer(t->proc, (int)a[0], nv, ov);
     return host_result(syscall(SYS_setitimer, (int)a[0], nv, ov));
 }
 

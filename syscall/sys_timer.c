@@ -7,7 +7,8 @@
  * the same layout on AArch64 and x86-64. Guest timer ids are the host
  * kernel's: the emulator itself creates no POSIX timers, so the ids the
  * guest sees are the ones Linux would give it. CPU-time clocks measure
- * the host process / thread, which is the guest's. */
+ * the host process / thread, which is the guest's on one node; in a
+ * cluster the master keeps timers on them itself (cpu_timer.h). */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/syscall.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "syscall/cpu_time.h"
+#include "syscall/cpu_timer.h"
 #include "syscall/syscall.h"
 #include "syscall/timer_relay.h"
 
@@ -55,6 +57,11 @@ SYSCALL_HANDLER(timer_create) {
     }
     int *id = GUEST_OUT(t, a[2], sizeof(int32_t));
     if (!id) return -EFAULT;
+    /* a CPU clock in a cluster: the master counts every node (cpu_timer.h);
+     * no sigevent is SIGEV_SIGNAL with SIGALRM and the id as value */
+    if (cpu_timer_clock(t, (clockid_t)a[0]))
+        return evp ? cpu_timer_create(t, (clockid_t)a[0], ev.notify, ev.signo, ev.tid, ev.value, id)
+                   : cpu_timer_create(t, (clockid_t)a[0], CPU_TIMER_NO_SIGEVENT, 0, 0, 0, id);
     if (evp && ev.notify == GUEST_SIGEV_THREAD_ID && relay_target(t, (clockid_t)a[0], ev.tid))
         return timer_relay_create(t->proc, (int)a[0], ev.tid, ev.signo, ev.value, id);
     return host_result(syscall(SYS_timer_create, (clockid_t)a[0], evp, id));
@@ -65,21 +72,27 @@ SYSCALL_HANDLER(timer_settime) {
     void *ov = NULL;
     if (!nv || (a[3] && !(ov = GUEST_OUT(t, a[3], sizeof(struct itimerspec))))) return -EFAULT;
     if (relayed(t, (int)a[0])) return timer_relay_settime(t->proc, (int)a[0], (int)a[1], nv, ov);
+    if (cpu_timer_has(t->proc, (int)a[0]))
+        return cpu_timer_settime(t->proc, (int)a[0], (int)a[1], nv, ov);
     return host_result(syscall(SYS_timer_settime, (int)a[0], (int)a[1], nv, ov));
 }
 
 SYSCALL_HANDLER(timer_gettime) {
     void *cur = GUEST_OUT(t, a[1], sizeof(struct itimerspec));
-    return cur ? host_result(syscall(SYS_timer_gettime, (int)a[0], cur)) : -EFAULT;
+    if (!cur) return -EFAULT;
+    if (cpu_timer_has(t->proc, (int)a[0])) return cpu_timer_gettime(t->proc, (int)a[0], cur);
+    return host_result(syscall(SYS_timer_gettime, (int)a[0], cur));
 }
 
 SYSCALL_HANDLER(timer_getoverrun) {
     if (relayed(t, (int)a[0])) return timer_relay_getoverrun(t->proc, (int)a[0]);
+    if (cpu_timer_has(t->proc, (int)a[0])) return cpu_timer_getoverrun(t->proc, (int)a[0]);
     return host_result(syscall(SYS_timer_getoverrun, (int)a[0]));
 }
 
 SYSCALL_HANDLER(timer_delete) {
     if (relayed(t, (int)a[0])) return timer_relay_delete(t->proc, (int)a[0]);
+    if (cpu_timer_has(t->proc, (int)a[0])) return cpu_timer_delete(t->proc, (int)a[0]);
     return host_result(syscall(SYS_timer_delete, (int)a[0]));
 }
 

@@ -128,6 +128,9 @@ struct process_cluster_ops {
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
      * or -ESRCH (no such thread). */
     int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u);
+    /* The master: adds the program's CPU time over every node (split: user
+     * and system apart), for a reader that is no guest thread. */
+    void (*cpu_usage_process)(struct process *p, struct cpu_usage *u, bool split);
     /* The master: remote thread tid has a new CPU affinity (kept in its
      * proxy's task): its node pins it before the call returns. */
     void (*affinity_changed)(struct process *p, int tid, const uint8_t *mask, size_t bytes);
@@ -175,6 +178,9 @@ struct process {
     /* timer_relay.c: POSIX timers for threads of other nodes (a cluster's
      * master); NULL: none yet */
     struct timer_relay *timer_relay;
+    /* cpu_timer.c: timers on CPU-time clocks (a cluster's master); NULL:
+     * none yet */
+    struct cpu_timers *cpu_timers;
     bool strace;        /* one line per syscall on stderr */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;

@@ -9,8 +9,8 @@
  * si_value), which timer_getoverrun then reports; to its host thread
  * when it runs on node 0. Threads move between nodes (master/
  * thread_move.c), so the master's timers for node-0 threads are relayed
- * too, wherever the thread goes. timerfds have no CPU clocks: those stay
- * EINVAL for remote targets, and host timers for node-0 ones. */
+ * too, wherever the thread goes. timerfds have no CPU clocks: timers on
+ * those are cpu_timer.h's. */
 #ifndef SHOAL_SYSCALL_TIMER_RELAY_H
 #define SHOAL_SYSCALL_TIMER_RELAY_H
 

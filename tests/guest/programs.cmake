@@ -180,3 +180,6 @@ guest_native_program(posix_mq SRC posix_mq.c CLUSTER)
 # (native reference: qemu 7.2 has no epoll_pwait2 or mq_notify and writes some outputs
 # Linux leaves alone on failure)
 guest_native_program(remote_calls_threads SRC remote_calls_threads.c LEVELS O2 CLUSTER)
+# Timers on CPU clocks spent on other nodes (native reference: qemu 7.2 gives its own timer
+# ids, not the kernel's, as the value of a timer created without a sigevent)
+guest_native_program(cpu_timers_threads SRC cpu_timers_threads.c LEVELS O2 CLUSTER)

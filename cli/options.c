@@ -20,7 +20,7 @@ static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
 
 void options_usage(FILE *out) {
     fputs("usage: shoal [options] PROGRAM [ARGS...]\n"
-          "Runs a static AArch64 Linux program on this x86-64 host.\n"
+          "Runs an AArch64 Linux program (static, or dynamic with -L) on this x86-64 host.\n"
           "\n"
           "  -E VAR=VALUE[,...]  set a variable in the guest environment    SHOAL_SET_ENV\n"
           "  -U VAR[,...]        remove a variable from the guest environment SHOAL_UNSET_ENV\n"
@@ -35,6 +35,7 @@ void options_usage(FILE *out) {
           "  --config FILE       read settings from an INI file (repeatable; docs/config.md)\n"
           "  -o SECTION.KEY=VAL  override one setting (after every --config file)\n"
           "  -v                  print the effective configuration to stderr\n"
+          "  -n N                run on a local cluster of N node processes (docs/cluster.md)\n"
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
           "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
           "  -0 ARGV0            the guest's argv[0] (default: PROGRAM)\n"
@@ -42,7 +43,8 @@ void options_usage(FILE *out) {
           "  --version           version\n"
           "\n"
           "Exit status: the guest's; 126 if PROGRAM cannot be run, 127 if it does\n"
-          "not exist, 1 for a usage error. See docs/cli.md.\n",
+          "not exist, 1 for a usage error. See docs/cli.md; across hosts: shoal master,\n"
+          "shoal slave, shoal run (docs/cluster.md).\n",
           out);
 }
 

@@ -25,9 +25,9 @@
 
 struct cluster_args {
     unsigned nodes;
-    const char *placement, *fault_mech, *listen, *connect, *key_file;
+    const char *listen, *connect, *key_file;
     bool verbose, once;
-    unsigned peer_timeout_ms, join_timeout_ms;
+    unsigned join_timeout_ms;
     /* shoal run: --hosts, the remote side of ssh, or a launcher's ranks */
     bool run;
     const char *hosts, *remote_bin, *ssh, *scp, *master, *launcher;
@@ -36,6 +36,10 @@ struct cluster_args {
      * options_parse of its own, so they are kept here too */
     const char **config_files, **config_overrides;
     size_t n_config_files, n_config_overrides;
+    /* the settings --placement, --fault-mech and --peer-timeout stand
+     * for, as "section.key=value" (applied after config_overrides) */
+    const char **flag_overrides;
+    size_t n_flag_overrides;
 };
 
 /* Options of the single-node command line that take a separate value:
@@ -63,6 +67,28 @@ static unsigned parse_uint(const char *opt, const char *v) {
     return (unsigned)n;
 }
 
+/* --fault-mech's value as dsm.fault's. */
+static const char *mech_name(const char *s) {
+    if (s && (!strcmp(s, "userfaultfd") || !strcmp(s, "uffd"))) return "uffd";
+    if (s && !strcmp(s, "mprotect")) return "mprotect";
+    die_usage("unknown --fault-mech '%s' (userfaultfd, mprotect)", s ? s : "");
+}
+
+/* --placement's value (sched.placement's names). */
+static const char *policy_name(const char *s) {
+    if (s && (!strcmp(s, "round-robin") || !strcmp(s, "block") || !strcmp(s, "hint"))) return s;
+    die_usage("unknown --placement '%s' (round-robin, block, hint)", s ? s : "");
+}
+
+/* A cluster flag's setting: given after every -o (it wins), checked with
+ * the configuration's rules. */
+static void flag_override(struct cluster_args *ca, const char *key, const char *value) {
+    if (!value) die_usage("option %s needs a value", key);
+    char *kv;
+    if (asprintf(&kv, "%s=%s", key, value) < 0) exit(1);
+    options_push_arg(&ca->flag_overrides, &ca->n_flag_overrides, kv);
+}
+
 /* Removes the cluster options before PROGRAM from argv. */
 static void extract(int *argc, char **argv, struct cluster_args *ca, int first) {
     int out = first;
@@ -79,9 +105,9 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
         else if (!strncmp(a, "-n", 2) && a[2] >= '0' && a[2] <= '9')
             ca->nodes = parse_uint("-n", a + 2);
         else if (!strcmp(name, "--placement"))
-            ca->placement = VALUE();
+            flag_override(ca, "sched.placement", policy_name(VALUE()));
         else if (!strcmp(name, "--fault-mech"))
-            ca->fault_mech = VALUE();
+            flag_override(ca, "dsm.fault", mech_name(VALUE()));
         else if (!strcmp(name, "--listen"))
             ca->listen = VALUE();
         else if (!strcmp(name, "--connect"))
@@ -89,7 +115,7 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
         else if (!strcmp(name, "--key-file"))
             ca->key_file = VALUE();
         else if (!strcmp(name, "--peer-timeout"))
-            ca->peer_timeout_ms = parse_uint("--peer-timeout", VALUE());
+            flag_override(ca, "network.peer_timeout_ms", VALUE());
         else if (!strcmp(name, "--join-timeout"))
             ca->join_timeout_ms = parse_uint("--join-timeout", VALUE());
         else if (ca->run && !strcmp(name, "--hosts"))
@@ -121,6 +147,8 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
                 options_push_arg(&ca->config_files, &ca->n_config_files, value);
             else if (value && !strcmp(name, "-o"))
                 options_push_arg(&ca->config_overrides, &ca->n_config_overrides, value);
+            else if (!strncmp(a, "-o", 2) && a[2]) /* -oKEY=VALUE */
+                options_push_arg(&ca->config_overrides, &ca->n_config_overrides, a + 2);
             continue;
         }
 #undef VALUE
@@ -143,19 +171,6 @@ static int split_addr(const char *s, char *host, size_t n, uint16_t *port) {
     return 0;
 }
 
-static enum dsm_fault_mech mech_of(const char *s) {
-    if (!s || !strcmp(s, "userfaultfd") || !strcmp(s, "uffd")) return DSM_FAULT_UFFD;
-    if (!strcmp(s, "mprotect")) return DSM_FAULT_MPROTECT;
-    die_usage("unknown --fault-mech '%s' (userfaultfd, mprotect)", s);
-}
-
-static enum sched_policy policy_of(const char *s) {
-    if (!s || !strcmp(s, "round-robin")) return SCHED_ROUND_ROBIN;
-    if (!strcmp(s, "block")) return SCHED_BLOCK;
-    if (!strcmp(s, "hint")) return SCHED_HINT;
-    die_usage("unknown --placement '%s' (round-robin, block, hint)", s);
-}
-
 /* Appends the --config FILE and -o KEY=VALUE options of o to an argument
  * list: slaves read the same configuration (network emulation, timeouts). */
 static void push_config_args(const struct shoal_options *o, const char ***v, size_t *n) {
@@ -174,9 +189,12 @@ static void load_config(const struct cluster_args *ca, struct shoal_config *conf
     struct shoal_options o = {
         .config_files = ca->config_files,
         .n_config_files = ca->n_config_files,
-        .config_overrides = ca->config_overrides,
-        .n_config_overrides = ca->n_config_overrides,
     };
+    /* the cluster flags last, as on the master */
+    for (size_t k = 0; k < ca->n_config_overrides; k++)
+        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->config_overrides[k]);
+    for (size_t k = 0; k < ca->n_flag_overrides; k++)
+        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->flag_overrides[k]);
     char err[512];
     if (options_config(&o, conf, err, sizeof err)) die_usage("%s", err);
 }
@@ -209,7 +227,8 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     if (!ca->key_file) die_usage("slave needs --key-file FILE%s", "");
     if (net_key_load_file(ca->key_file, &sc.key)) exit(1);
     sc.host = host;
-    sc.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms : (unsigned)conf.network.peer_timeout_ms;
+    sc.peer_ms = (unsigned)conf.network.peer_timeout_ms;
+    sc.handshake_ms = (unsigned)conf.network.handshake_timeout_ms;
     sc.verbose = ca->verbose;
     if (ca->once) exit(slave_run_once(&sc));
     /* one run after another: each in a fresh process (a run leaves guest
@@ -275,45 +294,35 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     char err[256];
     if (options_parse(&o, argc, argv, env, err, sizeof err)) die_usage("%s", err);
     if (o.help || o.version) die_usage("%s", "--help/--version do not go with a cluster");
+    /* --placement, --fault-mech and --peer-timeout are settings given
+     * last: -v and --stats record them, and the slaves and a guest
+     * execve run with them */
+    for (size_t k = 0; k < ca->n_flag_overrides; k++)
+        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->flag_overrides[k]);
     struct shoal_config conf;
     if (options_config(&o, &conf, err, sizeof err)) die_usage("%s", err);
     if (ca->verbose || o.verbose) config_print(&conf, stderr);
-    struct process_config cfg = {
-        .path = argv[o.prog_index],
-        .ld_prefix = o.ld_prefix,
-        .argv = argv + o.prog_index,
-        .envp = options_guest_env(&o, env),
-        .stack_size = o.stack_size,
-        .strace = o.strace,
-        .stats_path = o.stats_file,
-        .config = &conf,
-        .dbt = {.interp_only = o.interp,
-                .no_regalloc = o.no_regalloc,
-                .no_chain = o.no_chain,
-                .count_insns = o.stats_file != NULL,
-                .code_size = o.tb_size},
-    };
+    /* the guest's part is a single-node run's (-0, -d, -D, what an execve
+     * runs with) */
+    struct process_config cfg;
+    if (options_process_config(&o, argv, env, &conf, &cfg, err, sizeof err)) die_usage("%s", err);
     struct master_config mc = {
         .nodes = ca->nodes,
         .listen_host = "127.0.0.1",
-        /* explicit cluster options win over the configuration */
-        .mech = ca->fault_mech                            ? mech_of(ca->fault_mech)
-                : conf.dsm.fault == CONFIG_FAULT_MPROTECT ? DSM_FAULT_MPROTECT
-                                                          : DSM_FAULT_UFFD,
-        .policy = ca->placement                                    ? policy_of(ca->placement)
-                  : conf.sched.placement == CONFIG_PLACEMENT_BLOCK ? SCHED_BLOCK
-                  : conf.sched.placement == CONFIG_PLACEMENT_HINT  ? SCHED_HINT
-                                                                   : SCHED_ROUND_ROBIN,
+        .mech = conf.dsm.fault == CONFIG_FAULT_MPROTECT ? DSM_FAULT_MPROTECT : DSM_FAULT_UFFD,
+        .policy = conf.sched.placement == CONFIG_PLACEMENT_BLOCK  ? SCHED_BLOCK
+                  : conf.sched.placement == CONFIG_PLACEMENT_HINT ? SCHED_HINT
+                                                                  : SCHED_ROUND_ROBIN,
         .group_size = (unsigned)conf.sched.group_size,
         .emul = emul_of(&conf),
         .verbose = ca->verbose,
         .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u) |
                      (o.stats_file ? 8u : 0u),
         .code_size = o.tb_size,
-        .timeouts = {.peer_ms = ca->peer_timeout_ms ? ca->peer_timeout_ms
-                                                    : (unsigned)conf.network.peer_timeout_ms,
+        .timeouts = {.peer_ms = (unsigned)conf.network.peer_timeout_ms,
                      .join_ms = ca->join_timeout_ms,
                      .heartbeat_ms = (unsigned)conf.network.heartbeat_ms,
+                     .handshake_ms = (unsigned)conf.network.handshake_timeout_ms,
                      .max_queue_bytes = queue_bytes(&conf),
                      .busy_poll_us = (unsigned)conf.network.busy_poll_us},
     };

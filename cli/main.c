@@ -37,35 +37,10 @@ int main(int argc, char **argv) {
     }
     if (o.verbose) config_print(&conf, stderr);
 
-    struct process_config cfg = {
-        .path = argv[o.prog_index],
-        .ld_prefix = o.ld_prefix,
-        .argv = argv + o.prog_index,
-        .exec_opts = options_exec_args(&o),
-        .envp = options_guest_env(&o, environ),
-        .stack_size = o.stack_size,
-        .strace = o.strace,
-        .stats_path = o.stats_file,
-        .config = &conf,
-        .dbt =
-            {
-                .interp_only = o.interp,
-                .no_regalloc = o.no_regalloc,
-                .no_chain = o.no_chain,
-                .count_insns = o.stats_file != NULL,
-                .code_size = o.tb_size,
-                .log_in_asm = o.log_in_asm,
-                .log_ir = o.log_op,
-                .log_exec = o.log_exec,
-            },
-    };
-    if (o.argv0) argv[o.prog_index] = (char *)o.argv0; /* -0: the guest's argv[0] */
-    if (o.log_file) {
-        cfg.dbt.log = fopen(o.log_file, "w");
-        if (!cfg.dbt.log) {
-            fprintf(stderr, "shoal: %s: %s\n", o.log_file, strerror(errno));
-            return 1;
-        }
+    struct process_config cfg;
+    if (options_process_config(&o, argv, environ, &conf, &cfg, err, sizeof err)) {
+        fprintf(stderr, "shoal: %s\n", err);
+        return 1;
     }
 
     struct process *proc;

@@ -3,8 +3,10 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "syscall/task.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,4 +313,37 @@ char **options_exec_args(const struct shoal_options *o) {
 #undef PUSH
     v[n] = NULL;
     return v;
+}
+
+int options_process_config(const struct shoal_options *o, char **argv, char **env,
+                           const struct shoal_config *conf, struct process_config *cfg, char *err,
+                           size_t errlen) {
+    *cfg = (struct process_config){
+        .path = argv[o->prog_index],
+        .ld_prefix = o->ld_prefix,
+        .argv = argv + o->prog_index,
+        .exec_opts = options_exec_args(o),
+        .envp = options_guest_env(o, env),
+        .stack_size = o->stack_size,
+        .strace = o->strace,
+        .stats_path = o->stats_file,
+        .config = conf,
+        .dbt =
+            {
+                .interp_only = o->interp,
+                .no_regalloc = o->no_regalloc,
+                .no_chain = o->no_chain,
+                .count_insns = o->stats_file != NULL,
+                .code_size = o->tb_size,
+                .log_in_asm = o->log_in_asm,
+                .log_ir = o->log_op,
+                .log_exec = o->log_exec,
+            },
+    };
+    if (o->argv0) argv[o->prog_index] = (char *)o->argv0; /* -0: the guest's argv[0] */
+    if (o->log_file && !(cfg->dbt.log = fopen(o->log_file, "w"))) {
+        snprintf(err, errlen, "%s: %s", o->log_file, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

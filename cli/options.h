@@ -62,6 +62,16 @@ char **options_exec_args(const struct shoal_options *o);
  * malloc'd array of borrowed or malloc'd strings). */
 char **options_guest_env(const struct shoal_options *o, char **env);
 
+/* The process_config a run of o starts its program with, on one node or
+ * as a cluster's node 0: argv is the command line (PROGRAM at
+ * o->prog_index, which -0 replaces there as the guest's argv[0]), env
+ * the host's, conf the run's configuration (borrowed). Returns 0, or -1
+ * with a message in err (the -D log file cannot be opened). */
+struct process_config;
+int options_process_config(const struct shoal_options *o, char **argv, char **env,
+                           const struct shoal_config *conf, struct process_config *cfg, char *err,
+                           size_t errlen);
+
 #include <stdio.h>
 void options_usage(FILE *out);
 

@@ -561,8 +561,9 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_config_defaults(&nc);
     nc.node_id = 0;
     nc.key = cfg->key;
-    nc.heartbeat_interval_ms = DEFAULT(cfg->timeouts.heartbeat_ms, 500);
-    nc.peer_timeout_ms = DEFAULT(cfg->timeouts.peer_ms, 5000);
+    nc.heartbeat_interval_ms = cfg->timeouts.heartbeat_ms;
+    nc.peer_timeout_ms = cfg->timeouts.peer_ms;
+    nc.handshake_timeout_ms = DEFAULT(cfg->timeouts.handshake_ms, nc.handshake_timeout_ms);
     nc.max_queue_bytes = net_queue_cap(cfg->timeouts.max_queue_bytes);
     nc.busy_poll_us = cfg->timeouts.busy_poll_us;
     nc.emul = cfg->emul;

@@ -16,16 +16,18 @@
 #include "sched/placement.h"
 #include "syscall/task.h"
 
-/* Timeouts (milliseconds) of a cluster run; 0 picks the default. */
+/* Timeouts (milliseconds) of a cluster run (network.* in
+ * docs/config.md). */
 struct cluster_timeouts {
-    unsigned join_ms;      /* all slaves joined and set up (default 30000) */
-    unsigned peer_ms;      /* silence that means a node is lost (default 5000) */
-    unsigned heartbeat_ms; /* keep-alive interval (default 500) */
+    unsigned join_ms;      /* all slaves joined and set up (0: 30000) */
+    unsigned peer_ms;      /* silence that means a node is lost (0: never) */
+    unsigned heartbeat_ms; /* keep-alive interval (0: none) */
+    unsigned handshake_ms; /* a connection authenticated within (0: the transport's) */
     /* bytes queued per peer at most (net_config.max_queue_bytes); 0:
      * NET_MAX_QUEUE_DEFAULT, UINT64_MAX: no cap */
     uint64_t max_queue_bytes;
     unsigned busy_poll_us; /* net_config.busy_poll_us (network.busy_poll_us) */
-    unsigned exit_ms;      /* at the end, slaves get this long to go (default 2000) */
+    unsigned exit_ms;      /* at the end, slaves get this long to go (0: 2000) */
 };
 
 struct master_config {

@@ -1221,8 +1221,9 @@ int slave_run_once(const struct slave_config *cfg) {
     nc.node_id = NET_NODE_ANY;
     nc.key = cfg->key;
     nc.connect_timeout_ms = DEFAULT(cfg->connect_timeout_ms, 30000);
-    nc.heartbeat_interval_ms = DEFAULT(cfg->heartbeat_ms, 500);
-    nc.peer_timeout_ms = DEFAULT(cfg->peer_ms, 5000);
+    nc.heartbeat_interval_ms = cfg->heartbeat_ms;
+    nc.peer_timeout_ms = cfg->peer_ms;
+    nc.handshake_timeout_ms = DEFAULT(cfg->handshake_ms, nc.handshake_timeout_ms);
     nc.max_queue_bytes = net_queue_cap(cfg->max_queue_bytes);
     nc.busy_poll_us = cfg->busy_poll_us;
     nc.emul = cfg->emul;

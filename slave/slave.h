@@ -17,8 +17,9 @@ struct slave_config {
     uint16_t port;
     struct net_key key;
     unsigned connect_timeout_ms; /* 0: 30000 */
-    unsigned peer_ms;            /* silence that means the master is gone; 0: 5000 */
-    unsigned heartbeat_ms;       /* 0: 500 */
+    unsigned peer_ms;            /* silence that means the master is gone; 0: never */
+    unsigned heartbeat_ms;       /* keep-alive interval; 0: none */
+    unsigned handshake_ms;       /* 0: the transport's default */
     uint64_t max_queue_bytes;    /* as cluster_timeouts.max_queue_bytes */
     unsigned busy_poll_us;       /* net_config.busy_poll_us (network.busy_poll_us) */
     struct net_emul_config emul; /* emulated network on this slave's links */

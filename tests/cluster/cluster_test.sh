@@ -369,6 +369,34 @@ assert d["exit_status"] == 0
 print("node 1 faults", f)
 PY
     ;;
+cli-n2)
+    # a cluster run takes the single-node options (-0, -d, -D), and the
+    # cluster flags are settings: -v and --stats show them, and they are
+    # checked by the configuration's rules
+    "$shoal" -n 2 -v --placement block --fault-mech mprotect --peer-timeout 20000 \
+        --stats "$work/stats.json" -0 MYNAME -d in_asm -D "$work/log" "$bin/args_env_auxv" x \
+        >"$work/n.out" 2>"$work/n.err" || fail "status $?"
+    grep -qx 'argv\[0\] names this program: 0' "$work/n.out" || fail "-0 not applied"
+    grep -qx 'placement = block' "$work/n.err" || fail "-v does not show --placement"
+    grep -qx 'fault = mprotect' "$work/n.err" || fail "-v does not show --fault-mech"
+    grep -q '^peer_timeout_ms = 20000' "$work/n.err" || fail "-v does not show --peer-timeout"
+    [ -s "$work/log" ] || fail "-D wrote no log"
+    python3 - "$work/stats.json" <<'PY' || fail "stats file"
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert c["sched"]["placement"] == "block", c["sched"]
+assert c["dsm"]["fault"] == "mprotect", c["dsm"]
+assert c["network"]["peer_timeout_ms"] == 20000, c["network"]
+PY
+    # 0: no heartbeats, no peer timeout (docs/config.md)
+    "$shoal" -n 2 -o network.heartbeat_ms=0 -o network.peer_timeout_ms=0 "$bin/args_env_auxv" \
+        >"$work/z.out" 2>"$work/z.err" || fail "timeouts of 0: status $?"
+    if "$shoal" -n 2 --peer-timeout 500 -o network.heartbeat_ms=1000 "$bin/args_env_auxv" \
+        >"$work/e.out" 2>"$work/e.err"; then
+        fail "a peer timeout shorter than two heartbeats was taken"
+    fi
+    grep -q 'peer_timeout_ms = 500 is too short' "$work/e.err" || fail "no reason given"
+    ;;
 clock-offset)
     # a slave whose clocks are a day (CLOCK_MONOTONIC) and two days
     # (CLOCK_BOOTTIME) ahead, as on another host: in its own time namespace.

@@ -50,7 +50,7 @@ function(guest_native_program name)
           --exec $<TARGET_FILE:guest_exec> --qemu ${GUEST_SRC}/run_native.sh
           --shoal $<TARGET_FILE:shoal> --name ${name} --opt ${level}
           --ref-dir ${GUEST_SRC}/ref --prog ${out}
-          --timeout ${GUEST_TIMEOUT} -- ${G_ARGS})
+          --timeout ${GUEST_RUN_TIMEOUT} -- ${G_ARGS})
       else()
         add_test(NAME ${t} COMMAND sh -c "echo 'SKIP: guest tools missing'; exit ${GUEST_SKIP_CODE}")
       endif()

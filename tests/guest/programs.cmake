@@ -180,3 +180,7 @@ guest_native_program(posix_mq SRC posix_mq.c CLUSTER)
 # (native reference: qemu 7.2 has no epoll_pwait2 or mq_notify and writes some outputs
 # Linux leaves alone on failure)
 guest_native_program(remote_calls_threads SRC remote_calls_threads.c LEVELS O2 CLUSTER)
+# More of them (capabilities, groups, affinity masks, System V IPC, ppoll's and pselect6's
+# masks, prctl), the same way (native reference: qemu 7.2 writes a read-only capability
+# header and msgrcv's buffer on failure, and has no PR_GET_CHILD_SUBREAPER)
+guest_native_program(remote_calls2_threads SRC remote_calls2_threads.c LEVELS O2 CLUSTER)

@@ -152,6 +152,22 @@ static void gather_mmsg(struct task *t, uint64_t addr, uint64_t count, bool recv
     }
 }
 
+/* pselect6's {ss, ss_len} and the mask it names. */
+static void gather_sigset_arg(struct task *t, uint64_t addr, struct sc_msg *m) {
+    uint64_t arg[2];
+    if (!addr || gs_copy_in(&t->proc->mem, arg, addr, sizeof arg)) return;
+    gather_range(t, addr, sizeof arg, m);
+    uint64_t mask = sc_sigset_arg_mask(arg);
+    if (mask) gather_range(t, mask, sizeof(uint64_t), m);
+}
+
+/* capget's and capset's data: as long as the header at a[i - 1] says. */
+static uint64_t cap_data_len(struct task *t, const uint64_t *a, int i) {
+    uint32_t version;
+    if (i < 1 || !a[i] || gs_copy_in(&t->proc->mem, &version, a[i - 1], sizeof version)) return 0;
+    return sc_cap_data_len(version);
+}
+
 void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t *a,
                    struct sc_msg *m) {
     *m = (struct sc_msg){0};
@@ -168,8 +184,17 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_FIXED_INOUT:
         case SCB_FDSET_INOUT:
         case SCB_ARRAY_INOUT:
+        case SCB_PREV_IN:
             gather_range(t, a[i], sc_buf_len(kind, size, a, i, SC_SHIP_MAX), m);
             break;
+        case SCB_CAPDATA_IN: gather_range(t, a[i], cap_data_len(t, a, i), m); break;
+        case SCB_SIGSET_ARG: gather_sigset_arg(t, a[i], m); break;
+        case SCB_CALL: {
+            uint8_t rule;
+            uint64_t len = sc_call_buf(row->nr, a, i, &rule);
+            if (rule == SCB_IN_FIXED) gather_range(t, a[i], len, m);
+            break;
+        }
         case SCB_LEN_INOUT: gather_len_inout(t, a[i], next, size, m); break;
         case SCB_MSG_SEND: gather_msghdr(t, a[i], false, m); break;
         case SCB_MSG_RECV: gather_msghdr(t, a[i], true, m); break;
@@ -290,9 +315,25 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         case SCB_OUT_FIXED: /* none for a NULL pointer (an absent old value) */
             if (a[i]) overlay_out(b, a[i], size, SCB_OUT_FIXED, &total);
             break;
-        case SCB_ARRAY_OUT: {
+        case SCB_ARRAY_OUT:
+        case SCB_PREV_OUT: {
             uint64_t len = sc_buf_len(kind, size, a, i, SC_SHIP_MAX - total);
             if (len && !sc_bufs_add_out_array(b, a[i], len / size, size)) total += len;
+            break;
+        }
+        case SCB_CAPDATA_OUT: { /* as long as the shipped header's version says */
+            uint32_t version;
+            const void *hdr =
+                a[i] && i > 0 ? sc_bufs_find(b, a[i - 1], sizeof version, false) : NULL;
+            if (!hdr) break;
+            memcpy(&version, hdr, sizeof version); /* shipped bytes: no alignment */
+            overlay_out(b, a[i], sc_cap_data_len(version), SCB_OUT_FIXED, &total);
+            break;
+        }
+        case SCB_CALL: {
+            uint8_t rule;
+            uint64_t len = sc_call_buf(row->nr, a, i, &rule);
+            if (rule != SCB_IN_FIXED) overlay_out(b, a[i], len, rule, &total);
             break;
         }
         case SCB_FIXED_INOUT:

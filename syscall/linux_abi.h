@@ -155,4 +155,28 @@ struct epoll_event;
 void epoll_event_to_host(struct epoll_event *h, const struct aarch64_epoll_event *g);
 void epoll_event_to_guest(struct aarch64_epoll_event *g, const struct epoll_event *h);
 
+/* System V IPC (sys_sysv.c): shmid64_ds, shminfo64, shm_info,
+ * msqid64_ds, msginfo, seminfo and sembuf are the same on both sides,
+ * semid64_ds is not (x86-64 keeps a padding word after sem_otime and
+ * after sem_ctime). Their guest sizes, which a delegated call ships
+ * (sc_bufs.h sc_call_buf), and the *_STAT_ANY commands older host
+ * headers lack. */
+#define GUEST_SHMID_DS_SIZE  112
+#define GUEST_SHMINFO64_SIZE 72
+#define GUEST_SHM_INFO_SIZE  48
+#define GUEST_MSQID_DS_SIZE  120
+#define GUEST_MSGINFO_SIZE   32
+#define GUEST_SEMINFO_SIZE   40
+#define GUEST_SEMBUF_SIZE    6
+#define GUEST_SEMOPM_MAX     65536 /* far above any semopm: E2BIG before a huge copy */
+#define GUEST_SEM_STAT_ANY   20
+#define GUEST_SHM_STAT_ANY   15
+#define GUEST_MSG_STAT_ANY   13
+struct aarch64_semid64_ds {
+    uint8_t perm[48];
+    int64_t otime, ctime;
+    uint64_t nsems, unused3, unused4;
+};
+_Static_assert(sizeof(struct aarch64_semid64_ds) == 88, "arm64 semid64_ds");
+
 #endif

@@ -17,8 +17,8 @@ struct bounce {
 
 /* A copy the handler may read and the kernel may write (a buffer a call
  * both reads and writes, or one a row calls an input that the kernel
- * writes anyway: vmsplice from a pipe, capget's version): the bytes that
- * changed are stored back. NULL: too large, unreadable, no memory. */
+ * writes anyway: vmsplice from a pipe): the bytes that changed are
+ * stored back. NULL: too large, unreadable, no memory. */
 static uint8_t *copy_inout(struct bounce *x, uint64_t addr, uint64_t len) {
     if (!len || len > SC_BOUNCE_MAX - x->total) return NULL;
     uint8_t *d = malloc(len);
@@ -89,6 +89,22 @@ void *guest_pages(struct task *t, uint64_t addr, uint64_t len, int prot) {
     return gs_host(gs, addr);
 }
 
+/* capget's and capset's data: as long as the header at a[i - 1] says. */
+static uint64_t cap_data_len(struct task *t, const uint64_t *a, int i) {
+    uint32_t version;
+    if (i < 1 || !a[i] || gs_copy_in(&t->proc->mem, &version, a[i - 1], sizeof version)) return 0;
+    return sc_cap_data_len(version);
+}
+
+/* pselect6's {ss, ss_len} and the mask it names. */
+static void copy_sigset_arg(struct bounce *x, uint64_t addr) {
+    uint64_t arg[2];
+    if (!addr || gs_copy_in(&x->t->proc->mem, arg, addr, sizeof arg)) return;
+    copy_in(x, addr, sizeof arg);
+    uint64_t mask = sc_sigset_arg_mask(arg);
+    if (mask) copy_in(x, mask, sizeof(uint64_t));
+}
+
 static void gather(struct bounce *x, const struct syscall_row *row, const uint64_t *a) {
     for (int i = 0; i < 6 && row->args[i]; i++) {
         uint32_t size = 0;
@@ -104,13 +120,27 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
             break;
         case SCB_IOV_IN: copy_iov(x, a[i], next, false); break;
         case SCB_IOV_OUT: copy_iov(x, a[i], next, true); break;
-        case SCB_IN_FIXED: copy_in(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX)); break;
+        case SCB_IN_FIXED:
+        case SCB_PREV_IN: copy_in(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX)); break;
+        case SCB_CAPDATA_IN: copy_in(x, a[i], cap_data_len(x->t, a, i)); break;
+        case SCB_CAPDATA_OUT: copy_out(x, a[i], cap_data_len(x->t, a, i), SCB_OUT_FIXED); break;
+        case SCB_SIGSET_ARG: copy_sigset_arg(x, a[i]); break;
+        case SCB_CALL: {
+            uint8_t rule;
+            uint64_t len = sc_call_buf(row->nr, a, i, &rule);
+            if (rule == SCB_IN_FIXED)
+                copy_in(x, a[i], len);
+            else
+                copy_out(x, a[i], len, rule);
+            break;
+        }
         case SCB_FIXED_INOUT:
         case SCB_FDSET_INOUT:
         case SCB_ARRAY_INOUT:
             copy_inout(x, a[i], sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX));
             break;
-        case SCB_ARRAY_OUT: {
+        case SCB_ARRAY_OUT:
+        case SCB_PREV_OUT: {
             uint64_t len = sc_buf_len(kind, size, a, i, SC_BOUNCE_MAX - x->total);
             if (len && !sc_bufs_holds(x->b.next, a[i], len, true) &&
                 !sc_bufs_add_out_array(&x->b, a[i], len / size, size))

@@ -1,11 +1,17 @@
 /* Shipped syscall buffers: a short list searched linearly (a call has a
  * handful, readv/writev up to SC_IOV_MAX + 1). */
+#define _GNU_SOURCE
 #include "syscall/sc_bufs.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/statfs.h>
 
 #include "syscall/ioctl_rows.h"
@@ -33,7 +39,7 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'y': *size = 128; return SCB_IN_FIXED;    /* siginfo_t: the same on both */
     case 'Q': *size = 8; return SCB_ARRAY_INOUT;   /* struct pollfd: the same on both */
     case 'W': *size = 16; return SCB_FIXED_INOUT;  /* struct timespec: the same on both */
-    case 'w': *size = 8; return SCB_FIXED_INOUT;   /* a loff_t offset */
+    case 'w': *size = 8; return SCB_FIXED_INOUT;   /* a loff_t offset, capget's header */
     case 'D': *size = 128; return SCB_FIXED_INOUT; /* waitid's siginfo_t (some fields written) */
     case 'E': *size = sizeof(struct aarch64_epoll_event); return SCB_ARRAY_OUT;
     case 'e': *size = sizeof(struct aarch64_epoll_event); return SCB_IN_FIXED;
@@ -45,6 +51,14 @@ enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size) {
     case 'Y': return SCB_IOCTL;
     case 'k': return SCB_MMSG_SEND; /* struct mmsghdr: the same on both */
     case 'K': return SCB_MMSG_RECV;
+    case 'm': *size = 1; return SCB_PREV_IN; /* a CPU mask: bytes */
+    case 'g': *size = 4; return SCB_PREV_IN; /* gid_t: 32 bits on both */
+    case 'n': *size = 1; return SCB_PREV_OUT;
+    case 'j': *size = 4; return SCB_PREV_OUT;
+    case 'C': *size = sizeof(struct __user_cap_data_struct); return SCB_CAPDATA_OUT;
+    case 'J': *size = sizeof(struct __user_cap_data_struct); return SCB_CAPDATA_IN;
+    case 'q': *size = 16; return SCB_SIGSET_ARG;
+    case 'Z': return SCB_CALL;
     default: return SCB_NONE;
     }
 }
@@ -58,9 +72,102 @@ uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int
     case SCB_FDSET_INOUT: len = sc_fdset_bytes((int)a[0]); break;
     case SCB_ARRAY_INOUT:
     case SCB_ARRAY_OUT: len = next <= max / size ? next * size : 0; break;
+    case SCB_PREV_IN:
+    case SCB_PREV_OUT: {
+        uint64_t prev = i > 0 ? a[i - 1] : 0;
+        len = prev <= max / size ? prev * size : 0;
+        break;
+    }
     default: break;
     }
     return len <= max ? len : 0;
+}
+
+/* The same on both sides: three u32s */
+_Static_assert(sizeof(struct __user_cap_data_struct) == 12, "cap data is three u32s");
+
+uint32_t sc_cap_data_len(uint32_t version) {
+    switch (version) {
+    case _LINUX_CAPABILITY_VERSION_1: return sizeof(struct __user_cap_data_struct);
+    case _LINUX_CAPABILITY_VERSION_2:
+    case _LINUX_CAPABILITY_VERSION_3: return 2 * sizeof(struct __user_cap_data_struct);
+    default: return 0;
+    }
+}
+
+/* shmctl's and msgctl's buffer for cmd (the same numbers on both sides):
+ * the stat commands write the struct, IPC_SET reads it. */
+static uint64_t shmctl_buf(int cmd, uint8_t *rule) {
+    switch (cmd) {
+    case IPC_STAT:
+    case SHM_STAT:
+    case GUEST_SHM_STAT_ANY: return GUEST_SHMID_DS_SIZE;
+    case IPC_SET: *rule = SCB_IN_FIXED; return GUEST_SHMID_DS_SIZE;
+    case IPC_INFO: return GUEST_SHMINFO64_SIZE;
+    case SHM_INFO: return GUEST_SHM_INFO_SIZE;
+    default: return 0; /* IPC_RMID, SHM_LOCK, SHM_UNLOCK: none */
+    }
+}
+static uint64_t msgctl_buf(int cmd, uint8_t *rule) {
+    switch (cmd) {
+    case IPC_STAT:
+    case MSG_STAT:
+    case GUEST_MSG_STAT_ANY: return GUEST_MSQID_DS_SIZE;
+    case IPC_SET: *rule = SCB_IN_FIXED; return GUEST_MSQID_DS_SIZE;
+    case IPC_INFO:
+    case MSG_INFO: return GUEST_MSGINFO_SIZE;
+    default: return 0;
+    }
+}
+
+/* semctl's fourth argument for cmd (a value for the others). GETALL's
+ * and SETALL's array is as long as the set: the rest of the page. */
+static uint64_t semctl_buf(int cmd, uint64_t addr, uint8_t *rule) {
+    uint64_t page_rest = GUEST_PAGE_SIZE - (addr & (GUEST_PAGE_SIZE - 1));
+    switch (cmd) {
+    case IPC_STAT:
+    case SEM_STAT:
+    case GUEST_SEM_STAT_ANY: return sizeof(struct aarch64_semid64_ds);
+    case IPC_SET: *rule = SCB_IN_FIXED; return sizeof(struct aarch64_semid64_ds);
+    case IPC_INFO:
+    case SEM_INFO: return GUEST_SEMINFO_SIZE;
+    case GETALL: *rule = SCB_OUT_TAKEN; return page_rest;
+    case SETALL: *rule = SCB_IN_FIXED; return page_rest;
+    default: return 0;
+    }
+}
+
+/* prctl's second argument for option (a value for the others). */
+static uint64_t prctl_buf(int option, uint8_t *rule) {
+    switch (option) {
+    case PR_SET_NAME: *rule = SCB_IN_FIXED; return 16; /* TASK_COMM_LEN */
+    case PR_GET_NAME: return 16;
+    case PR_GET_PDEATHSIG:
+    case PR_GET_CHILD_SUBREAPER: return sizeof(int);
+    default: return 0;
+    }
+}
+
+uint64_t sc_call_buf(int nr, const uint64_t *a, int i, uint8_t *rule) {
+    *rule = SCB_OUT_FIXED;
+    if (i < 1 || i > 5 || !a[i]) return 0;
+    switch (nr) {
+    case 167: return i == 1 ? prctl_buf((int)a[0], rule) : 0;        /* prctl */
+    case 187: return i == 2 ? msgctl_buf((int)a[1], rule) : 0;       /* msgctl */
+    case 191: return i == 3 ? semctl_buf((int)a[2], a[3], rule) : 0; /* semctl */
+    case 195: return i == 2 ? shmctl_buf((int)a[1], rule) : 0;       /* shmctl */
+    case 188: /* msgrcv, msgsnd: a long mtype, then a[2] bytes of text */
+    case 189:
+        if (i != 1 || (int64_t)a[2] < 0 || a[2] > SC_SHIP_MAX) return 0;
+        *rule = nr == 188 ? SCB_MSGBUF_OUT : SCB_IN_FIXED;
+        return a[2] + sizeof(long);
+    case 192: /* semtimedop, semop: a[2] struct sembuf */
+    case 193:
+        if (i != 1 || a[2] > GUEST_SEMOPM_MAX) return 0;
+        *rule = SCB_IN_FIXED;
+        return a[2] * GUEST_SEMBUF_SIZE;
+    default: return 0;
+    }
 }
 
 uint32_t sc_ioctl_len(const uint64_t *a, int i, int prot) {
@@ -77,7 +184,7 @@ int sc_bufs_add(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *data, b
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL, 0, 0};
+    b->v[b->n++] = (struct sc_seg){addr, len, data, out, false, owned, 0, 0, NULL, 0, 0, 0};
     return 0;
 }
 
@@ -166,6 +273,13 @@ void sc_bufs_settle(struct sc_bufs *b, int64_t ret) {
             s->written = ret > 0 ? ((uint64_t)ret < s->len ? (uint64_t)ret : s->len) : 0;
             break;
         case SCB_OUT_FIXED: s->written = ret >= 0 ? s->len : 0; break;
+        case SCB_MSGBUF_OUT: { /* the mtype, then ret bytes of text */
+            uint64_t text = s->len > sizeof(long) ? s->len - sizeof(long) : 0;
+            s->written =
+                ret < 0 ? 0 : s->len - text + ((uint64_t)ret < text ? (uint64_t)ret : text);
+            break;
+        }
+        case SCB_OUT_TAKEN: s->written = ret >= 0 ? s->taken : 0; break;
         case SCB_IOV_OUT:
             s->written = left < s->len ? left : s->len;
             left -= s->written;
@@ -193,6 +307,7 @@ void *sc_bufs_find(struct sc_bufs *b, uint64_t addr, uint64_t len, bool write) {
     struct sc_seg *s = holder(b, addr, len, write);
     if (!s) return NULL;
     s->used = true;
+    if (addr - s->addr + len > s->taken) s->taken = addr - s->addr + len;
     return s->data + (addr - s->addr);
 }
 

@@ -28,9 +28,11 @@ enum sc_buf_kind {
     SCB_ARRAY_INOUT, /* 'Q': an array of a[i + 1] entries of `size` bytes (struct pollfd),
                       * read by the call; the bytes it changed are written back */
     SCB_FIXED_INOUT, /* 'W' 'w' 'D': `size` bytes (a timespec: ppoll's timeout, the time
-                      * left written back; a loff_t: sendfile's offset; waitid's
-                      * siginfo_t, of which Linux writes six fields whatever the
-                      * outcome), read; the bytes the call changed are written back */
+                      * left written back; 8 bytes: sendfile's loff_t offset, capget's
+                      * and capset's header, whose version Linux rewrites when it
+                      * does not know it; waitid's siginfo_t, of which Linux writes
+                      * six fields whatever the outcome), read; the bytes the call
+                      * changed are written back */
     SCB_ARRAY_OUT,   /* 'E': an array of a[i + 1] entries of `size` bytes (AArch64's
                       * struct epoll_event); the call wrote ret entries */
     SCB_IN_FIXED,    /* 'e' 'r' 'c' 'a' 'y': `size` bytes read (epoll_ctl's event, a new
@@ -53,19 +55,57 @@ enum sc_buf_kind {
     SCB_MMSG_RECV,   /* 'K': the same for recvmmsg: each msghdr as SCB_MSG_RECV, its
                       * data written (msg_len bytes in order) */
     SCB_MMSG_DATA,   /* not a letter: one iovec's data of a SCB_MMSG_RECV message */
+    SCB_PREV_IN,     /* 'm' (bytes: sched_setaffinity's mask), 'g' (gid_t: setgroups'
+                      * list): a[i - 1] entries of `size` bytes read */
+    SCB_PREV_OUT,    /* 'n' (bytes: sched_getaffinity's mask), 'j' (gid_t: getgroups'
+                      * list): room for a[i - 1] entries of `size` bytes; the call
+                      * wrote ret entries (settled as SCB_ARRAY_OUT) */
+    SCB_CAPDATA_OUT, /* 'C': capget's data, written whole on success, and */
+    SCB_CAPDATA_IN,  /* 'J': capset's, read: sc_cap_data_len(the version in the
+                      * header at a[i - 1]) bytes, none for a version Linux does not
+                      * know (it reads and writes no data then) */
+    SCB_SIGSET_ARG,  /* 'q': pselect6's sixth argument, {const sigset_t *ss; size_t
+                      * ss_len}, read, and the mask ss points at when ss_len is 8
+                      * (any other length fails before the mask is read) */
+    SCB_CALL,        /* 'Z': sized and directed by the call and its other arguments
+                      * (System V IPC's command or sizes, prctl's option):
+                      * sc_call_buf */
+    SCB_MSGBUF_OUT,  /* not a letter: msgrcv's struct msgbuf, a long mtype and the
+                      * text: 8 + ret bytes written on success */
+    SCB_OUT_TAKEN,   /* not a letter: an output whose size only the handler learns
+                      * (semctl GETALL's array: the set's size): on success, the
+                      * bytes up to the furthest end the handler took */
 };
 
 /* The kind of argument letter c, and for the fixed-size kinds its size
- * (SCB_ARRAY_INOUT: an entry's). */
+ * (SCB_ARRAY_INOUT, SCB_PREV_*: an entry's). */
 enum sc_buf_kind sc_buf_kind_of(char c, uint32_t *size);
 /* The bytes of argument i's buffer (kind and size from its letter) for
  * the kinds the arguments size by themselves (SCB_IN_FIXED,
- * SCB_FIXED_INOUT, SCB_FDSET_INOUT, SCB_ARRAY_INOUT, SCB_ARRAY_OUT): 0
+ * SCB_FIXED_INOUT, SCB_FDSET_INOUT, SCB_ARRAY_INOUT, SCB_ARRAY_OUT,
+ * SCB_PREV_IN, SCB_PREV_OUT): 0
  * for another kind, a NULL pointer or more than max bytes. */
 uint64_t sc_buf_len(enum sc_buf_kind kind, uint32_t size, const uint64_t *a, int i, uint64_t max);
 /* SCB_IOCTL: the bytes at a[i] that the ioctl a[i - 1] reads (prot
  * PROT_READ) or writes (PROT_WRITE); 0 if it does not, or a[i] is NULL. */
 uint32_t sc_ioctl_len(const uint64_t *a, int i, int prot);
+/* SCB_CAPDATA_*: the bytes of capget's or capset's data for the header
+ * version (one struct __user_cap_data_struct for version 1, two for
+ * versions 2 and 3), 0 for another version. */
+uint32_t sc_cap_data_len(uint32_t version);
+/* SCB_SIGSET_ARG: the mask pselect6's sixth argument {ss, ss_len} names
+ * (its address, or 0 when none is read). */
+static inline uint64_t sc_sigset_arg_mask(const uint64_t arg[2]) {
+    return arg[1] == 8 ? arg[0] : 0;
+}
+/* SCB_CALL: the bytes of call nr's argument a[i] and how the call uses
+ * them (*rule: SCB_IN_FIXED read, SCB_OUT_FIXED written whole on
+ * success, SCB_MSGBUF_OUT, SCB_OUT_TAKEN); 0 when it is no buffer (a
+ * value, a command that takes none, a NULL pointer) or one too large to
+ * ship. semctl GETALL/SETALL's array is as long as the set, which only
+ * the master knows: the rest of the guest page is shipped (an array that
+ * goes on takes the DSM path). */
+uint64_t sc_call_buf(int nr, const uint64_t *a, int i, uint8_t *rule);
 
 /* A socket address's bytes at most (sizeof(struct sockaddr_storage)) */
 #define SC_SOCKADDR_MAX 128
@@ -101,6 +141,7 @@ struct sc_seg {
     uint32_t elem;    /* SCB_ARRAY_OUT: an entry's size; SCB_MMSG_DATA: its message's
                        * index in the array */
     uint64_t len_at;  /* SCB_MMSG_DATA: the guest address of its message's msg_len */
+    uint64_t taken;   /* the furthest end (from addr) a lookup asked for (SCB_OUT_TAKEN) */
 };
 
 /* The shipped buffers of one call, on its task while it runs (master).
@@ -135,7 +176,9 @@ int sc_bufs_add_inout(struct sc_bufs *b, uint64_t addr, uint64_t len, uint8_t *d
 bool sc_seg_next_change(const struct sc_seg *s, uint64_t *at, uint64_t *len);
 /* After the call returned ret: each output's `written` (SCB_OUT: ret
  * bytes, SCB_OUT_FIXED: all on success, SCB_IOV_OUT: ret bytes spread in
- * order over the segments, SCB_ARRAY_OUT: ret entries, SCB_MMSG_DATA:
+ * order over the segments, SCB_ARRAY_OUT: ret entries, SCB_MSGBUF_OUT:
+ * 8 + ret bytes on success, SCB_OUT_TAKEN: as far as the handler took it
+ * on success, SCB_MMSG_DATA:
  * for each of the first ret messages, the msg_len that a copy of the
  * chain (the array's, read and written) holds, spread in order over the
  * message's segments, SCB_INOUT: all, whatever ret, of which only the

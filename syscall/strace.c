@@ -148,6 +148,13 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     case 'y':
     case 'w':
     case 'D':
+    case 'm':
+    case 'n':
+    case 'g':
+    case 'j':
+    case 'C':
+    case 'J':
+    case 'q':
         if (v)
             put(o, "0x%" PRIx64, v);
         else

@@ -51,34 +51,29 @@ SYSCALL_HANDLER(setgroups) {
     return host_result(syscall(SYS_setgroups, (int)a[0], list));
 }
 
-/* struct __user_cap_header_struct / __user_cap_data_struct are the same
- * on both sides; version 1 has one data struct, versions 2 and 3 two. */
-static int cap_count(uint32_t version) {
-    switch (version) {
-    case _LINUX_CAPABILITY_VERSION_1: return 1;
-    case _LINUX_CAPABILITY_VERSION_2:
-    case _LINUX_CAPABILITY_VERSION_3: return 2;
-    default: return 0;
-    }
-}
-
-/* capget/capset: data as a host pointer. Linux reads no data for an
- * unknown version (it writes the version it prefers into the header and
- * fails), but a NULL data pointer then means "probe" (returns 0), so a
- * non-NULL one stays non-NULL. */
+/* capget/capset (struct __user_cap_header_struct and
+ * __user_cap_data_struct are the same on both sides). The kernel gets a
+ * copy of the header: Linux writes it only for a version it does not
+ * know (the version it prefers, then EINVAL; capget with NULL data
+ * returns 0), so a read-only header with a known version works, and that
+ * write goes to the guest's header afterwards (EFAULT if it cannot, as
+ * Linux's). Linux reads and writes no data for an unknown version, but a
+ * NULL data pointer then means "probe", so a non-NULL one stays non-NULL.
+ * A delegated call ships the header (read and written: 'w') and as much
+ * data as its version says ('C', 'J'). */
 static int64_t cap_call(struct task *t, const uint64_t *a, long nr, int data_prot) {
-    /* read-only is enough: Linux writes the header only for a bad
-     * version, and the kernel's own write then faults (EFAULT) */
-    struct __user_cap_header_struct *hdr = GUEST_IN(t, a[0], sizeof *hdr);
-    if (!hdr) return -EFAULT;
+    struct __user_cap_header_struct hdr;
+    if (guest_copy_in(t, &hdr, a[0], sizeof hdr)) return -EFAULT;
+    uint32_t len = sc_cap_data_len(hdr.version);
     struct __user_cap_data_struct dummy[2];
     void *data = NULL;
     if (a[1]) {
-        int n = cap_count(hdr->version);
-        data = n ? guest_buf(t, a[1], n * sizeof dummy[0], data_prot) : dummy;
+        data = len ? guest_buf(t, a[1], len, data_prot) : dummy;
         if (!data) return -EFAULT;
     }
-    return host_result(syscall(nr, hdr, data));
+    int64_t r = host_result(syscall(nr, &hdr, data));
+    if (!len && guest_copy_out(t, a[0], &hdr.version, sizeof hdr.version)) return -EFAULT;
+    return r;
 }
 
 SYSCALL_HANDLER(capget) {
@@ -89,8 +84,8 @@ SYSCALL_HANDLER(capset) {
 }
 
 const struct syscall_row sys_cred_rows[] = {
-    {90, "capget", sys_capget, "pp", 'd', SC_GLOBAL},
-    {91, "capset", sys_capset, "pp", 'd', SC_GLOBAL},
+    {90, "capget", sys_capget, "wC", 'd', SC_GLOBAL},
+    {91, "capset", sys_capset, "wJ", 'd', SC_GLOBAL},
     {143, "setregid", sys_setregid, "dd", 'd', SC_GLOBAL},
     {144, "setgid", sys_setgid, "d", 'd', SC_GLOBAL},
     {145, "setreuid", sys_setreuid, "dd", 'd', SC_GLOBAL},
@@ -99,6 +94,6 @@ const struct syscall_row sys_cred_rows[] = {
     {149, "setresgid", sys_setresgid, "ddd", 'd', SC_GLOBAL},
     {151, "setfsuid", sys_setfsuid, "d", 'd', SC_GLOBAL},
     {152, "setfsgid", sys_setfsgid, "d", 'd', SC_GLOBAL},
-    {159, "setgroups", sys_setgroups, "dp", 'd', SC_GLOBAL},
+    {159, "setgroups", sys_setgroups, "dg", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -442,7 +442,7 @@ SYSCALL_HANDLER(ppoll) {
          * until the handler's frame saved the old one (like sigsuspend). */
         uint64_t mask;
         if (a[4] != 8) return -EINVAL;
-        if (gs_copy_in(&t->proc->mem, &mask, a[3], sizeof mask)) return -EFAULT;
+        if (guest_copy_in(t, &mask, a[3], sizeof mask)) return -EFAULT; /* the row's 'i' */
         t->sig.saved_mask = t->sigmask;
         t->sig.saved_mask_valid = true;
         signal_set_mask(t, mask);
@@ -508,7 +508,7 @@ const struct syscall_row sys_fs_rows[] = {
     {69, "preadv", sys_preadv, "dVul", 'd', SC_GLOBAL},
     {70, "pwritev", sys_pwritev, "dvul", 'd', SC_GLOBAL},
     {71, "sendfile", sys_sendfile, "ddwu", 'd', SC_GLOBAL},
-    {73, "ppoll", sys_ppoll, "QuWp", 'd', SC_GLOBAL},
+    {73, "ppoll", sys_ppoll, "QuWiu", 'd', SC_GLOBAL},
     {78, "readlinkat", sys_readlinkat, "fsbu", 'd', SC_GLOBAL},
     {79, "newfstatat", sys_newfstatat, "fsTx", 'd', SC_GLOBAL},
     {80, "fstat", sys_fstat, "dT", 'd', SC_GLOBAL},

@@ -25,7 +25,7 @@ static int64_t wait_mask_begin(struct task *t, uint64_t mask_addr, uint64_t size
     if (!mask_addr) return 0;
     uint64_t mask;
     if (size != 8) return -EINVAL;
-    /* epoll_pwait's: the row's 'i' (its shipped copy); pselect6's: guest memory */
+    /* epoll_pwait's: the row's 'i' (its shipped copy); pselect6's: its 'q' */
     if (guest_copy_in(t, &mask, mask_addr, sizeof mask)) return -EFAULT;
     t->sig.saved_mask = t->sigmask;
     t->sig.saved_mask_valid = true;
@@ -51,9 +51,10 @@ SYSCALL_HANDLER(pselect6) {
     void *tmo = NULL;
     if (a[4] && !(tmo = guest_buf(t, a[4], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
         return -EFAULT;
-    /* the sixth argument: {const sigset_t *ss; size_t ss_len} */
+    /* the sixth argument: {const sigset_t *ss; size_t ss_len} ('q': both
+     * levels shipped) */
     uint64_t ss[2] = {0, 0};
-    if (a[5] && gs_copy_in(&t->proc->mem, ss, a[5], sizeof ss)) return -EFAULT;
+    if (a[5] && guest_copy_in(t, ss, a[5], sizeof ss)) return -EFAULT;
     int64_t r = wait_mask_begin(t, ss[0], ss[1]);
     if (r) return r;
     r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_pselect6, nfds, set[0], set[1], set[2], tmo,
@@ -160,7 +161,7 @@ const struct syscall_row sys_poll_rows[] = {
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
     {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
     {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
-    {72, "pselect6", sys_pselect6, "dzzzWp", 'd', SC_GLOBAL},
+    {72, "pselect6", sys_pselect6, "dzzzWq", 'd', SC_GLOBAL},
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
     {86, "timerfd_settime", sys_timerfd_settime, "dxcN", 'd', SC_GLOBAL},
     {87, "timerfd_gettime", sys_timerfd_gettime, "dN", 'd', SC_GLOBAL},

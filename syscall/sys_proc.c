@@ -167,16 +167,20 @@ SYSCALL_HANDLER(getcpu) {
 SYSCALL_HANDLER(prctl) {
     switch ((int)a[0]) {
     case PR_SET_NAME: {
+        /* 16 bytes (a delegated call's shipped copy: the row's 'Z'), or
+         * the string alone where memory ends sooner */
         char name[16] = {0};
-        long n = gs_strcpy_in(&t->proc->mem, name, a[1], sizeof name);
-        if (n == -EFAULT) return -EFAULT;
+        if (guest_copy_in(t, name, a[1], sizeof name)) {
+            long n = gs_strcpy_in(&t->proc->mem, name, a[1], sizeof name);
+            if (n == -EFAULT) return -EFAULT;
+        }
         name[15] = 0;
         return host_result(prctl(PR_SET_NAME, name));
     }
     case PR_GET_NAME: {
         char name[16];
         if (prctl(PR_GET_NAME, name) != 0) return -errno;
-        return gs_copy_out(&t->proc->mem, a[1], name, sizeof name);
+        return guest_copy_out(t, a[1], name, sizeof name);
     }
     case PR_GET_DUMPABLE:
     case PR_SET_DUMPABLE:
@@ -191,7 +195,7 @@ SYSCALL_HANDLER(prctl) {
         if ((int)a[0] == PR_GET_PDEATHSIG || (int)a[0] == PR_GET_CHILD_SUBREAPER) {
             int v;
             if (prctl((int)a[0], &v) != 0) return -errno;
-            return gs_copy_out(&t->proc->mem, a[1], &v, sizeof v);
+            return guest_copy_out(t, a[1], &v, sizeof v);
         }
         return host_result(prctl((int)a[0], a[1], a[2], a[3], a[4]));
     default: return -EINVAL;
@@ -212,12 +216,12 @@ const struct syscall_row sys_proc_rows[] = {
     {155, "getpgid", sys_getpgid, "d", 'd', SC_LOCAL},
     {156, "getsid", sys_getsid, "d", 'd', SC_LOCAL},
     {157, "setsid", sys_setsid, "", 'd', SC_GLOBAL},
-    {158, "getgroups", sys_getgroups, "dp", 'd', SC_GLOBAL},
+    {158, "getgroups", sys_getgroups, "dj", 'd', SC_GLOBAL},
     {160, "uname", sys_uname, "p", 'd', SC_LOCAL},
     {163, "getrlimit", sys_getrlimit, "dL", 'd', SC_GLOBAL},
     {164, "setrlimit", sys_setrlimit, "dr", 'd', SC_GLOBAL},
     {165, "getrusage", sys_getrusage, "dR", 'd', SC_GLOBAL},
-    {167, "prctl", sys_prctl, "dxxxx", 'd', SC_GLOBAL},
+    {167, "prctl", sys_prctl, "dZxxx", 'd', SC_GLOBAL},
     {168, "getcpu", sys_getcpu, "ppp", 'd', SC_LOCAL},
     {172, "getpid", sys_getpid, "", 'd', SC_LOCAL},
     {173, "getppid", sys_getppid, "", 'd', SC_LOCAL},

@@ -27,27 +27,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "syscall/linux_abi.h"
 #include "syscall/shared_file.h"
 #include "syscall/syscall.h"
 
-#define GUEST_SHMLBA  GUEST_PAGE_SIZE /* arm64: SHMLBA is the page size for 64-bit tasks */
-#define SEM_STAT_ANY_ 20
-#define SHM_STAT_ANY_ 15
-#define MSG_STAT_ANY_ 13
+#define GUEST_SHMLBA GUEST_PAGE_SIZE /* arm64: SHMLBA is the page size for 64-bit tasks */
 
-/* Kernel struct sizes, the same on both sides. */
-#define SHMID_DS_SIZE  112
-#define SHMINFO64_SIZE 72
-#define SHM_INFO_SIZE  48
-#define MSQID_DS_SIZE  120
-#define MSGINFO_SIZE   32
-#define SEMINFO_SIZE   40
-_Static_assert(sizeof(struct shmid_ds) == SHMID_DS_SIZE, "host shmid_ds is the kernel's");
-_Static_assert(sizeof(struct msqid_ds) == MSQID_DS_SIZE, "host msqid_ds is the kernel's");
-_Static_assert(sizeof(struct seminfo) == SEMINFO_SIZE, "seminfo: ten ints");
-_Static_assert(sizeof(struct msginfo) == MSGINFO_SIZE, "msginfo: eight ints");
+/* Kernel struct sizes (linux_abi.h), the same on both sides. */
+_Static_assert(sizeof(struct shmid_ds) == GUEST_SHMID_DS_SIZE, "host shmid_ds is the kernel's");
+_Static_assert(sizeof(struct msqid_ds) == GUEST_MSQID_DS_SIZE, "host msqid_ds is the kernel's");
+_Static_assert(sizeof(struct seminfo) == GUEST_SEMINFO_SIZE, "seminfo: ten ints");
+_Static_assert(sizeof(struct msginfo) == GUEST_MSGINFO_SIZE, "msginfo: eight ints");
+_Static_assert(sizeof(struct sembuf) == GUEST_SEMBUF_SIZE, "sembuf: three shorts");
 
-/* semid64_ds as x86-64 and arm64 define them. */
+/* semid64_ds as x86-64 defines it (arm64's: linux_abi.h). */
 struct x86_semid64_ds {
     uint8_t perm[48];
     int64_t otime;
@@ -56,13 +49,7 @@ struct x86_semid64_ds {
     uint64_t unused2;
     uint64_t nsems, unused3, unused4;
 };
-struct aarch64_semid64_ds {
-    uint8_t perm[48];
-    int64_t otime, ctime;
-    uint64_t nsems, unused3, unused4;
-};
 _Static_assert(sizeof(struct x86_semid64_ds) == 104, "x86-64 semid64_ds");
-_Static_assert(sizeof(struct aarch64_semid64_ds) == 88, "arm64 semid64_ds");
 
 /* ---- shared memory ---- */
 
@@ -199,13 +186,13 @@ SYSCALL_HANDLER(shmctl) {
     switch ((int)a[1]) {
     case IPC_STAT:
     case SHM_STAT:
-    case SHM_STAT_ANY_: size = SHMID_DS_SIZE; break;
+    case GUEST_SHM_STAT_ANY: size = GUEST_SHMID_DS_SIZE; break;
     case IPC_SET:
-        size = SHMID_DS_SIZE;
+        size = GUEST_SHMID_DS_SIZE;
         prot = PROT_READ;
         break;
-    case IPC_INFO: size = SHMINFO64_SIZE; break;
-    case SHM_INFO: size = SHM_INFO_SIZE; break;
+    case IPC_INFO: size = GUEST_SHMINFO64_SIZE; break;
+    case SHM_INFO: size = GUEST_SHM_INFO_SIZE; break;
     default: size = 0; break; /* IPC_RMID, SHM_LOCK, SHM_UNLOCK; others: the host's EINVAL */
     }
     void *buf = NULL;
@@ -218,8 +205,6 @@ SYSCALL_HANDLER(shmctl) {
 SYSCALL_HANDLER(semget) {
     return host_result(syscall(SYS_semget, (key_t)a[0], (int)a[1], (int)a[2]));
 }
-
-#define GUEST_SEMOPM_MAX 65536 /* far above any semopm: E2BIG before a huge copy */
 
 static int64_t semtimedop_common(struct task *t, const uint64_t *a, uint64_t ts_addr) {
     if (a[2] > GUEST_SEMOPM_MAX) return -E2BIG;
@@ -252,7 +237,7 @@ SYSCALL_HANDLER(semctl) {
     switch (cmd) {
     case IPC_STAT:
     case SEM_STAT:
-    case SEM_STAT_ANY_: {
+    case GUEST_SEM_STAT_ANY: {
         if (!GUEST_OUT(t, a[3], sizeof g)) return -EFAULT;
         long r = syscall(SYS_semctl, id, num, cmd, &h);
         if (r < 0) return -errno;
@@ -261,10 +246,10 @@ SYSCALL_HANDLER(semctl) {
         g.ctime = h.ctime;
         g.nsems = h.nsems;
         g.unused3 = g.unused4 = 0;
-        return gs_copy_out(&t->proc->mem, a[3], &g, sizeof g) ? -EFAULT : r;
+        return guest_copy_out(t, a[3], &g, sizeof g) ? -EFAULT : r;
     }
     case IPC_SET:
-        if (gs_copy_in(&t->proc->mem, &g, a[3], sizeof g)) return -EFAULT;
+        if (guest_copy_in(t, &g, a[3], sizeof g)) return -EFAULT;
         memset(&h, 0, sizeof h);
         memcpy(h.perm, g.perm, sizeof h.perm);
         h.otime = g.otime;
@@ -273,7 +258,7 @@ SYSCALL_HANDLER(semctl) {
         return host_result(syscall(SYS_semctl, id, num, cmd, &h));
     case IPC_INFO:
     case SEM_INFO: {
-        void *buf = GUEST_OUT(t, a[3], SEMINFO_SIZE);
+        void *buf = GUEST_OUT(t, a[3], GUEST_SEMINFO_SIZE);
         return buf ? host_result(syscall(SYS_semctl, id, num, cmd, buf)) : -EFAULT;
     }
     case GETALL:
@@ -317,13 +302,13 @@ SYSCALL_HANDLER(msgctl) {
     switch ((int)a[1]) {
     case IPC_STAT:
     case MSG_STAT:
-    case MSG_STAT_ANY_: size = MSQID_DS_SIZE; break;
+    case GUEST_MSG_STAT_ANY: size = GUEST_MSQID_DS_SIZE; break;
     case IPC_SET:
-        size = MSQID_DS_SIZE;
+        size = GUEST_MSQID_DS_SIZE;
         prot = PROT_READ;
         break;
     case IPC_INFO:
-    case MSG_INFO: size = MSGINFO_SIZE; break;
+    case MSG_INFO: size = GUEST_MSGINFO_SIZE; break;
     default: size = 0; break;
     }
     void *buf = NULL;
@@ -331,18 +316,20 @@ SYSCALL_HANDLER(msgctl) {
     return host_result(syscall(SYS_msgctl, (int)a[0], (int)a[1], buf));
 }
 
-/* Ids and keys are the host's, and in a cluster the master's. */
+/* Ids and keys are the host's, and in a cluster the master's. The 'Z'
+ * buffers (sc_bufs.h sc_call_buf: what each command or size takes, as
+ * the handlers above take it) travel with a delegated call. */
 const struct syscall_row sys_sysv_rows[] = {
     {186, "msgget", sys_msgget, "xdo", 'd', SC_GLOBAL},
-    {187, "msgctl", sys_msgctl, "ddp", 'd', SC_GLOBAL},
-    {188, "msgrcv", sys_msgrcv, "dpuld", 'd', SC_GLOBAL},
-    {189, "msgsnd", sys_msgsnd, "dpud", 'd', SC_GLOBAL},
+    {187, "msgctl", sys_msgctl, "ddZ", 'd', SC_GLOBAL},
+    {188, "msgrcv", sys_msgrcv, "dZuld", 'd', SC_GLOBAL},
+    {189, "msgsnd", sys_msgsnd, "dZud", 'd', SC_GLOBAL},
     {190, "semget", sys_semget, "xdx", 'd', SC_GLOBAL},
-    {191, "semctl", sys_semctl, "dddx", 'd', SC_GLOBAL},
-    {192, "semtimedop", sys_semtimedop, "dpup", 'd', SC_GLOBAL},
-    {193, "semop", sys_semop, "dpu", 'd', SC_GLOBAL},
+    {191, "semctl", sys_semctl, "dddZ", 'd', SC_GLOBAL},
+    {192, "semtimedop", sys_semtimedop, "dZur", 'd', SC_GLOBAL},
+    {193, "semop", sys_semop, "dZu", 'd', SC_GLOBAL},
     {194, "shmget", sys_shmget, "xux", 'd', SC_GLOBAL},
-    {195, "shmctl", sys_shmctl, "ddp", 'd', SC_GLOBAL},
+    {195, "shmctl", sys_shmctl, "ddZ", 'd', SC_GLOBAL},
     {196, "shmat", sys_shmat, "dpx", 'x', SC_GLOBAL},
     {197, "shmdt", sys_shmdt, "p", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,

@@ -40,9 +40,16 @@ struct syscall_row {
      *   itimerval, itimerspec), L struct rlimit, U an int, B struct
      *   mq_attr written; r 16 bytes (struct rlimit, timespec), c 32 bytes
      *   (struct itimerval, itimerspec, timespec[2]), a 64 bytes (struct
-     *   sigevent, mq_attr), y siginfo_t read; w a loff_t, D waitid's
-     *   siginfo_t read and written (the bytes the call changed go back);
-     *   more in sc_bufs.h */
+     *   sigevent, mq_attr), y siginfo_t read; w 8 bytes (a loff_t,
+     *   capget's header), D waitid's siginfo_t read and written (the
+     *   bytes the call changed go back); m / n bytes read / written and
+     *   g / j gid_t array read / written, their length in the argument
+     *   before (the call wrote ret of them); C / J capget's / capset's
+     *   data written / read, as long as the header before says; q
+     *   pselect6's {sigset_t *, size_t} and the mask, read; Z a buffer
+     *   the call's other arguments size and direct (System V IPC,
+     *   prctl: sc_call_buf), printed in hex (it may be a value); more
+     *   in sc_bufs.h */
     const char *args;
     char ret; /* 'd' number, 'x' address, 'n' never returns */
     enum syscall_class cls;

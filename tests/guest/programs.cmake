@@ -175,6 +175,12 @@ guest_native_program(sysv_shm SRC sysv_shm.c CLUSTER)
 guest_program(sysv_sem_msg SRC sysv_sem_msg.c)
 guest_program(sysv_shm_threads SRC sysv_shm_threads.c)
 guest_native_program(posix_mq SRC posix_mq.c CLUSTER)
+# Process-wide calls whose buffers other arguments size, from a second thread (capabilities,
+# groups, affinity masks, System V IPC, ppoll's and pselect6's masks, prctl), shipped as
+# remote_calls_threads' are (native reference: qemu 7.2 refuses a read-only capability
+# header, writes capget's data and msgrcv's buffer on failure, refuses a thread name that
+# ends where memory does, and has no PR_GET_CHILD_SUBREAPER)
+guest_native_program(remote_calls2_threads SRC remote_calls2_threads.c LEVELS O2 CLUSTER)
 # Process-wide calls from a second thread (xattrs, timers, waits, queued signals, offsets,
 # message queues...): delegated with their buffers shipped, only what each call wrote back
 # (native reference: qemu 7.2 has no epoll_pwait2 or mq_notify and writes some outputs

@@ -79,11 +79,12 @@ static void check_row(const struct syscall_row *r, void *opaque) {
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
-        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLUBrcayQWwDEhHzeAGYkK", *a) ||
+        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLUBrcayQWwDEhHzeAGYkKmngjCJqZ", *a) ||
             /* a buffer whose length is the next argument has one */
             (strchr("ibvVQEAGkK", *a) && !a[1]) ||
-            /* ioctl's argument: sized by the request before it */
-            (*a == 'Y' && a == r->args))
+            /* ioctl's argument, a buffer sized by the argument before it
+             * (a length, capget's header) or by the call's others */
+            (strchr("YmngjCJZ", *a) && a == r->args))
             c->bad++;
     if (!strchr("dxn", r->ret)) c->bad++;
     if (r->cls == SC_LOCAL)

@@ -9,9 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/sem.h>
 #include <sys/sendfile.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -546,6 +552,359 @@ static void test_bounce_rows(void) {
     close(p[1]);
 }
 
+/* Buffers sized by the argument before them ('m' 'g' 'n' 'j'), by the
+ * capability header before them ('C' 'J'), and pselect6's two levels
+ * ('q'). */
+static void test_more_kinds(void) {
+    static const struct {
+        char c;
+        enum sc_buf_kind kind;
+        uint32_t size;
+    } k[] = {
+        {'m', SCB_PREV_IN, 1},      /* sched_setaffinity's mask */
+        {'g', SCB_PREV_IN, 4},      /* setgroups' gid_t list */
+        {'n', SCB_PREV_OUT, 1},     /* sched_getaffinity's mask */
+        {'j', SCB_PREV_OUT, 4},     /* getgroups' list */
+        {'C', SCB_CAPDATA_OUT, 12}, /* capget's data: one struct per entry */
+        {'J', SCB_CAPDATA_IN, 12},  /* capset's */
+        {'q', SCB_SIGSET_ARG, 16},  /* pselect6's {ss, ss_len} */
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        uint32_t size = 0;
+        CU_ASSERT_EQUAL(sc_buf_kind_of(k[i].c, &size), k[i].kind);
+        CU_ASSERT_EQUAL(size, k[i].size);
+    }
+    uint32_t size = 0;
+    CU_ASSERT_EQUAL(sc_buf_kind_of('Z', &size), SCB_CALL);
+    /* sched_setaffinity(0, 128, mask): 128 bytes; getgroups(3, list): 12 */
+    uint64_t a[6] = {0, 128, 0x1000};
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_IN, 1, a, 2, SC_SHIP_MAX), 128);
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_OUT, 1, a, 2, SC_SHIP_MAX), 128);
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_OUT, 1, a, 2, 127), 0);
+    uint64_t g[6] = {3, 0x1000};
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_OUT, 4, g, 1, SC_SHIP_MAX), 12);
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_IN, 4, g, 0, SC_SHIP_MAX), 0); /* none before */
+    g[0] = 0; /* getgroups' size query: no buffer */
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_OUT, 4, g, 1, SC_SHIP_MAX), 0);
+    g[0] = (uint64_t)-1; /* (int)-1: EINVAL, and far too many */
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_OUT, 4, g, 1, SC_SHIP_MAX), 0);
+    g[0] = 3;
+    g[1] = 0;
+    CU_ASSERT_EQUAL(sc_buf_len(SCB_PREV_IN, 4, g, 1, SC_SHIP_MAX), 0);
+    /* capget's and capset's data, by the header's version */
+    CU_ASSERT_EQUAL(sc_cap_data_len(_LINUX_CAPABILITY_VERSION_1), 12);
+    CU_ASSERT_EQUAL(sc_cap_data_len(_LINUX_CAPABILITY_VERSION_2), 24);
+    CU_ASSERT_EQUAL(sc_cap_data_len(_LINUX_CAPABILITY_VERSION_3), 24);
+    CU_ASSERT_EQUAL(sc_cap_data_len(0), 0);
+    CU_ASSERT_EQUAL(sc_cap_data_len(0x12345678), 0);
+    /* pselect6's mask: only one of the size the call takes */
+    uint64_t arg[2] = {0x2000, 8};
+    CU_ASSERT_EQUAL(sc_sigset_arg_mask(arg), 0x2000);
+    arg[1] = 4;
+    CU_ASSERT_EQUAL(sc_sigset_arg_mask(arg), 0);
+    arg[0] = 0;
+    arg[1] = 8;
+    CU_ASSERT_EQUAL(sc_sigset_arg_mask(arg), 0);
+}
+
+/* sc_call_buf's bytes and rule for call nr's argument i. */
+static void check_call_buf(int nr, const uint64_t *a, int i, uint64_t len, uint8_t rule) {
+    uint8_t r = 0xff;
+    CU_ASSERT_EQUAL(sc_call_buf(nr, a, i, &r), len);
+    if (len) CU_ASSERT_EQUAL(r, rule);
+    /* the row says so */
+    CU_ASSERT_EQUAL(syscall_lookup(nr)->args[i], 'Z');
+}
+
+/* 'Z': what each System V IPC command or size and each prctl option takes,
+ * as the handlers take it. */
+static void test_call_bufs(void) {
+    uint64_t a[6] = {5, IPC_STAT, SCRATCH};
+    check_call_buf(195, a, 2, 112, SCB_OUT_FIXED); /* shmctl: struct shmid64_ds */
+    check_call_buf(187, a, 2, 120, SCB_OUT_FIXED); /* msgctl: struct msqid64_ds */
+    a[1] = IPC_SET;
+    check_call_buf(195, a, 2, 112, SCB_IN_FIXED);
+    check_call_buf(187, a, 2, 120, SCB_IN_FIXED);
+    a[1] = IPC_INFO;
+    check_call_buf(195, a, 2, 72, SCB_OUT_FIXED); /* struct shminfo64 */
+    check_call_buf(187, a, 2, 32, SCB_OUT_FIXED); /* struct msginfo */
+    a[1] = SHM_INFO;
+    check_call_buf(195, a, 2, 48, SCB_OUT_FIXED);
+    a[1] = MSG_INFO;
+    check_call_buf(187, a, 2, 32, SCB_OUT_FIXED);
+    a[1] = 13; /* SHM_STAT, MSG_STAT_ANY */
+    check_call_buf(195, a, 2, 112, SCB_OUT_FIXED);
+    check_call_buf(187, a, 2, 120, SCB_OUT_FIXED);
+    a[1] = 15; /* SHM_STAT_ANY */
+    check_call_buf(195, a, 2, 112, SCB_OUT_FIXED);
+    a[1] = IPC_RMID;
+    check_call_buf(195, a, 2, 0, 0);
+    check_call_buf(187, a, 2, 0, 0);
+    a[1] = IPC_STAT;
+    a[2] = 0; /* NULL: nothing */
+    check_call_buf(195, a, 2, 0, 0);
+    /* semctl(id, num, cmd, arg): arm64's semid64_ds (88 bytes), seminfo,
+     * and GETALL/SETALL's array: the rest of the page */
+    uint64_t s[6] = {5, 0, IPC_STAT, SCRATCH};
+    check_call_buf(191, s, 3, 88, SCB_OUT_FIXED);
+    s[2] = IPC_SET;
+    check_call_buf(191, s, 3, 88, SCB_IN_FIXED);
+    s[2] = SEM_INFO;
+    check_call_buf(191, s, 3, 40, SCB_OUT_FIXED);
+    s[2] = GETALL;
+    s[3] = SCRATCH + 4096 - 6;
+    check_call_buf(191, s, 3, 6, SCB_OUT_TAKEN);
+    s[2] = SETALL;
+    s[3] = SCRATCH + 96;
+    check_call_buf(191, s, 3, 4000, SCB_IN_FIXED);
+    s[2] = SETVAL; /* a value */
+    s[3] = 1;
+    check_call_buf(191, s, 3, 0, 0);
+    /* msgsnd/msgrcv(id, msgp, size, ...): a long, then size bytes */
+    uint64_t m[6] = {5, SCRATCH, 12, 0};
+    check_call_buf(189, m, 1, 20, SCB_IN_FIXED);
+    check_call_buf(188, m, 1, 20, SCB_MSGBUF_OUT);
+    m[2] = (uint64_t)-1;
+    check_call_buf(188, m, 1, 0, 0);
+    /* semop/semtimedop(id, sops, n): n struct sembuf of 6 bytes */
+    uint64_t o[6] = {5, SCRATCH, 2, 0};
+    check_call_buf(193, o, 1, 12, SCB_IN_FIXED);
+    check_call_buf(192, o, 1, 12, SCB_IN_FIXED);
+    o[2] = 65537; /* E2BIG before any copy */
+    check_call_buf(193, o, 1, 0, 0);
+    /* prctl(option, arg2): a name (TASK_COMM_LEN), an int, or a value */
+    uint64_t p[6] = {PR_SET_NAME, SCRATCH};
+    check_call_buf(167, p, 1, 16, SCB_IN_FIXED);
+    p[0] = PR_GET_NAME;
+    check_call_buf(167, p, 1, 16, SCB_OUT_FIXED);
+    p[0] = PR_GET_PDEATHSIG;
+    check_call_buf(167, p, 1, 4, SCB_OUT_FIXED);
+    p[0] = PR_GET_CHILD_SUBREAPER;
+    check_call_buf(167, p, 1, 4, SCB_OUT_FIXED);
+    p[0] = PR_SET_DUMPABLE;
+    check_call_buf(167, p, 1, 0, 0);
+    /* another argument, another call: nothing */
+    uint8_t r;
+    CU_ASSERT_EQUAL(sc_call_buf(167, p, 2, &r), 0);
+    CU_ASSERT_EQUAL(sc_call_buf(63, p, 1, &r), 0);
+}
+
+/* msgrcv's buffer: its mtype and ret bytes of text on success; one only
+ * the handler sizes (semctl GETALL's): as far as it took it. */
+static void test_settle_more(void) {
+    struct sc_bufs b = {0};
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 100, 8 + 64, SCB_MSGBUF_OUT), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, 1000, 4096, SCB_OUT_TAKEN), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_array(&b, 8000, 16, 4), 0); /* 'j' */
+    sc_bufs_settle(&b, -ENOMSG);
+    CU_ASSERT(b.v[0].written == 0 && b.v[1].written == 0 && b.v[2].written == 0);
+    sc_bufs_settle(&b, 12);
+    CU_ASSERT_EQUAL(b.v[0].written, 20);
+    CU_ASSERT_EQUAL(b.v[1].written, 0); /* not taken */
+    CU_ASSERT_EQUAL(b.v[2].written, 48);
+    CU_ASSERT_PTR_NOT_NULL(sc_bufs_find(&b, 1000, 6, true));
+    CU_ASSERT_PTR_NOT_NULL(sc_bufs_find(&b, 1002, 2, true));
+    sc_bufs_settle(&b, 0);
+    CU_ASSERT_EQUAL(b.v[0].written, 8); /* an empty message: its mtype */
+    CU_ASSERT_EQUAL(b.v[1].written, 6);
+    CU_ASSERT_EQUAL(b.v[2].written, 0);
+    sc_bufs_settle(&b, 1000); /* never past the buffer */
+    CU_ASSERT_EQUAL(b.v[0].written, 72);
+    CU_ASSERT_EQUAL(b.v[2].written, 64);
+    sc_bufs_fini(&b);
+}
+
+/* A header as the proxy gets it for 'w': the shipped input and the copy
+ * the call may change (sc_msg_overlay), both of guest bytes h. */
+static uint8_t *ship_header(struct sc_bufs *b, uint64_t addr, uint32_t version) {
+    struct __user_cap_header_struct h = {version, 0};
+    uint8_t *g = gs_host(&proc.mem, addr);
+    memcpy(g, &h, sizeof h);
+    uint8_t *in = malloc(sizeof h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    memcpy(in, &h, sizeof h);
+    CU_ASSERT_EQUAL(sc_bufs_add(b, addr, sizeof h, in, false, true), 0);
+    uint8_t *io = ship_inout(b, addr, sizeof h);
+    memset(g, 0xAA, sizeof h); /* the handler must take the copies */
+    return io;
+}
+
+/* capget, sched_getaffinity, getgroups, semctl and msgrcv on shipped
+ * copies: the handler takes them (guest memory stays 0xAA), and each
+ * output's bytes are those the call wrote. */
+static void test_dispatch_more(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 0xAA, 4 * 4096);
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct want[2];
+    CU_ASSERT_FATAL(syscall(SYS_capget, &h, want) == 0);
+    struct sc_bufs b = {0};
+    ship_header(&b, SCRATCH, _LINUX_CAPABILITY_VERSION_3);
+    ship_out(&b, SCRATCH + 64, 24);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(90, SCRATCH, SCRATCH + 64, 0, 0), 0);
+    task->bufs = NULL;
+    CU_ASSERT_TRUE(b.v[2].used);
+    CU_ASSERT_EQUAL(memcmp(b.v[2].data, want, sizeof want), 0);
+    uint64_t at = 0, n = 0;
+    CU_ASSERT_FALSE(sc_seg_next_change(&b.v[1], &at, &n)); /* the header: unchanged */
+    sc_bufs_fini(&b);
+    /* a version Linux does not know: it writes its own, and no data */
+    uint8_t *io = ship_header(&b, SCRATCH, 0x12345678);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(90, SCRATCH, SCRATCH + 64, 0, 0), -EINVAL);
+    task->bufs = NULL;
+    uint32_t v;
+    memcpy(&v, io, sizeof v);
+    CU_ASSERT_EQUAL(v, _LINUX_CAPABILITY_VERSION_3);
+    at = 0;
+    CU_ASSERT_TRUE(sc_seg_next_change(&b.v[1], &at, &n));
+    CU_ASSERT(at == 0 && n == 4);
+    sc_bufs_fini(&b);
+    CU_ASSERT_TRUE(all_aa(g, 4 * 4096));
+
+    /* sched_getaffinity: ret bytes of the 128 */
+    CU_ASSERT_EQUAL(sc_bufs_add_out_array(&b, SCRATCH + 256, 128, 1), 0);
+    task->bufs = &b;
+    int64_t r = call(123, 0, 128, SCRATCH + 256, 0);
+    task->bufs = NULL;
+    CU_ASSERT_TRUE(r > 0 && r <= 128 && b.v[0].used);
+    sc_bufs_settle(&b, r);
+    CU_ASSERT_EQUAL(b.v[0].written, (uint64_t)r);
+    sc_bufs_fini(&b);
+    /* getgroups: ret entries */
+    int ng = getgroups(0, NULL);
+    CU_ASSERT_FATAL(ng >= 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out_array(&b, SCRATCH + 512, ng + 2, 4), 0);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(158, ng + 2, SCRATCH + 512, 0, 0), ng);
+    task->bufs = NULL;
+    sc_bufs_settle(&b, ng);
+    CU_ASSERT_EQUAL(b.v[0].written, (uint64_t)ng * 4);
+    sc_bufs_fini(&b);
+
+    /* semctl SETALL from the rest of a page, GETALL into another: the
+     * set's 6 bytes go back */
+    int id = semget(IPC_PRIVATE, 3, IPC_CREAT | 0600);
+    CU_ASSERT_FATAL(id >= 0);
+    uint16_t vals[3] = {4, 5, 6};
+    uint8_t *rest = calloc(1, 4096 - 1024);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rest);
+    memcpy(rest, vals, sizeof vals);
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, SCRATCH + 1024, 4096 - 1024, rest, false, true), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH + 4096 + 2048, 2048, SCB_OUT_TAKEN), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH + 8192, 88, SCB_OUT_FIXED), 0);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(191, (uint64_t)id, 0, SETALL, SCRATCH + 1024), 0);
+    CU_ASSERT_EQUAL(call(191, (uint64_t)id, 0, GETALL, SCRATCH + 4096 + 2048), 0);
+    CU_ASSERT_EQUAL(call(191, (uint64_t)id, 0, IPC_STAT, SCRATCH + 8192), 0);
+    task->bufs = NULL;
+    sc_bufs_settle(&b, 0);
+    CU_ASSERT_EQUAL(b.v[1].written, 6);
+    CU_ASSERT_EQUAL(memcmp(b.v[1].data, vals, sizeof vals), 0);
+    uint64_t nsems;
+    memcpy(&nsems, b.v[2].data + 64, sizeof nsems); /* arm64's sem_nsems */
+    CU_ASSERT_EQUAL(nsems, 3);
+    CU_ASSERT_EQUAL(b.v[2].written, 88);
+    semctl(id, 0, IPC_RMID);
+    sc_bufs_fini(&b);
+
+    /* msgsnd from a shipped copy, msgrcv into one: mtype and 5 bytes */
+    id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    CU_ASSERT_FATAL(id >= 0);
+    struct {
+        long mtype;
+        char text[8];
+    } msg = {7, "hello"};
+    CU_ASSERT_EQUAL(sc_bufs_add(&b, SCRATCH + 3000, 8 + 5, (uint8_t *)&msg, false, false), 0);
+    CU_ASSERT_EQUAL(sc_bufs_add_out(&b, SCRATCH + 3100, 8 + 64, SCB_MSGBUF_OUT), 0);
+    task->bufs = &b;
+    CU_ASSERT_EQUAL(call(189, (uint64_t)id, SCRATCH + 3000, 5, 0), 0);
+    task->cpu.x[4] = IPC_NOWAIT;
+    CU_ASSERT_EQUAL(call(188, (uint64_t)id, SCRATCH + 3100, 64, 0), 5);
+    task->cpu.x[4] = 0;
+    task->bufs = NULL;
+    sc_bufs_settle(&b, 5);
+    CU_ASSERT_EQUAL(b.v[1].written, 13);
+    CU_ASSERT_EQUAL(memcmp(b.v[1].data, &msg, 13), 0);
+    msgctl(id, IPC_RMID, NULL);
+    sc_bufs_fini(&b);
+    CU_ASSERT_TRUE(all_aa(g, 4 * 4096));
+}
+
+/* Bounce copies of the same rows (guest memory written afterwards):
+ * only what each call wrote. */
+static void test_bounce_more(void) {
+    uint8_t *g = gs_host(&proc.mem, SCRATCH);
+    memset(g, 0xAA, 4 * 4096);
+    proc.bounce_bufs = true;
+    struct __user_cap_header_struct h = {0x12345678, 0};
+    memcpy(g, &h, sizeof h);
+    CU_ASSERT_EQUAL(call(90, SCRATCH, SCRATCH + 64, 0, 0), -EINVAL);
+    memcpy(&h, g, sizeof h);
+    CU_ASSERT_EQUAL(h.version, _LINUX_CAPABILITY_VERSION_3);
+    CU_ASSERT_TRUE(all_aa(g + 8, 4 * 4096 - 8));
+    h.version = _LINUX_CAPABILITY_VERSION_1;
+    memcpy(g, &h, sizeof h);
+    CU_ASSERT_EQUAL(call(90, SCRATCH, SCRATCH + 64, 0, 0), 0); /* one struct */
+    CU_ASSERT_TRUE(all_aa(g + 64 + 12, 64));
+    memset(g, 0xAA, 4 * 4096);
+    int64_t r = call(123, 0, 128, SCRATCH + 256, 0); /* sched_getaffinity */
+    CU_ASSERT_TRUE(r > 0 && r < 128);
+    CU_ASSERT_TRUE(all_aa(g + 256 + r, 4 * 4096 - 256 - r));
+
+    memset(g, 0xAA, 4 * 4096);
+    int id = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+    CU_ASSERT_FATAL(id >= 0);
+    uint16_t vals[2] = {9, 10};
+    memcpy(g + 1024, vals, sizeof vals);
+    CU_ASSERT_EQUAL(call(191, (uint64_t)id, 0, SETALL, SCRATCH + 1024), 0);
+    memset(g, 0xAA, 4 * 4096);
+    CU_ASSERT_EQUAL(call(191, (uint64_t)id, 0, GETALL, SCRATCH + 2048), 0);
+    CU_ASSERT_EQUAL(memcmp(g + 2048, vals, sizeof vals), 0);
+    CU_ASSERT_TRUE(all_aa(g, 2048));
+    CU_ASSERT_TRUE(all_aa(g + 2048 + 4, 4 * 4096 - 2048 - 4));
+    semctl(id, 0, IPC_RMID);
+
+    memset(g, 0xAA, 4 * 4096);
+    id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    CU_ASSERT_FATAL(id >= 0);
+    struct {
+        long mtype;
+        char text[8];
+    } msg = {3, "abc"};
+    CU_ASSERT_FATAL(msgsnd(id, &msg, 3, 0) == 0);
+    task->cpu.x[4] = IPC_NOWAIT;
+    CU_ASSERT_EQUAL(call(188, (uint64_t)id, SCRATCH + 512, 64, 0), 3);
+    task->cpu.x[4] = 0;
+    CU_ASSERT_EQUAL(memcmp(g + 512, &msg, 8 + 3), 0);
+    CU_ASSERT_TRUE(all_aa(g + 512 + 11, 64 - 3));
+    msgctl(id, IPC_RMID, NULL);
+
+    /* pselect6's {mask, 8} and the mask; a wrong size fails first */
+    memset(g, 0xAA, 4 * 4096);
+    uint64_t arg[2] = {SCRATCH + 64, 8}, none = 0;
+    memcpy(g, arg, sizeof arg);
+    memcpy(g + 64, &none, sizeof none);
+    task->cpu.x[4] = SCRATCH + 128; /* a zero timeout */
+    task->cpu.x[5] = SCRATCH;
+    memset(g + 128, 0, 16);
+    CU_ASSERT_EQUAL(call(72, 0, 0, 0, 0), 0);
+    arg[1] = 4;
+    memcpy(g, arg, sizeof arg);
+    CU_ASSERT_EQUAL(call(72, 0, 0, 0, 0), -EINVAL);
+    task->cpu.x[4] = task->cpu.x[5] = 0;
+
+    /* prctl's name: 16 bytes; this thread's is put back */
+    char mine[16];
+    CU_ASSERT_FATAL(prctl(PR_GET_NAME, mine) == 0);
+    memset(g, 0xAA, 4 * 4096);
+    CU_ASSERT_EQUAL(call(167, PR_GET_NAME, SCRATCH + 32, 0, 0), 0);
+    CU_ASSERT_EQUAL(strcmp((char *)g + 32, mine), 0);
+    CU_ASSERT_TRUE(all_aa(g, 32) && all_aa(g + 48, 4 * 4096 - 48));
+    proc.bounce_bufs = false;
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("sc_bufs", setup, teardown);
     CU_add_test(s, "lookup by direction and range", test_lookup);
@@ -560,4 +919,10 @@ void test_register(void) {
     CU_add_test(s, "wait4 and waitid on shipped copies", test_dispatch_waits);
     CU_add_test(s, "itimers, sendfile, getxattr on shipped copies", test_dispatch_timers_offsets);
     CU_add_test(s, "bounce copies of the new letters", test_bounce_rows);
+    CU_add_test(s, "lengths from the argument or header before", test_more_kinds);
+    CU_add_test(s, "System V IPC and prctl buffers by the call", test_call_bufs);
+    CU_add_test(s, "msgrcv's buffer and one the handler sizes", test_settle_more);
+    CU_add_test(s, "capget, affinity, groups, semctl, msgrcv on shipped copies",
+                test_dispatch_more);
+    CU_add_test(s, "bounce copies of the rows sized by other arguments", test_bounce_more);
 }

@@ -14,6 +14,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "call_check.h"
 #include "guest.h"
 #include <errno.h>
 #include <linux/capability.h>
@@ -36,25 +37,6 @@ static void on_usr2(int sig) {
     (void)sig;
     usr2_hits++;
 }
-
-static int all_bytes(const void *p, size_t n, unsigned char c) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != c) return 0;
-    return 1;
-}
-
-/* Each call is made before the printf that shows it: the order in
- * which arguments are evaluated (errno, an output) is unspecified. */
-static long rv; /* the last call's result */
-static int err; /* and its errno */
-#define CALL(expr)                                                                                 \
-    ({                                                                                             \
-        errno = 0;                                                                                 \
-        rv = (long)(expr);                                                                         \
-        err = errno;                                                                               \
-        rv;                                                                                        \
-    })
 
 /* What the main thread saw before the worker started. */
 static struct __user_cap_data_struct main_caps[2];

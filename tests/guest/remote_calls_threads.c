@@ -15,6 +15,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "call_check.h"
 #include "guest.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -58,25 +59,6 @@ static long secs_tv(const struct timeval *tv) {
 static long about(long v, long want) {
     return v <= want && v > want - 5 ? want : v;
 }
-
-static int all_bytes(const void *p, size_t n, unsigned char c) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != c) return 0;
-    return 1;
-}
-
-/* Each call is made before the printf that shows it: the order in
- * which arguments are evaluated (errno, an output) is unspecified. */
-static long rv; /* the last call's result */
-static int err; /* and its errno */
-#define CALL(expr)                                                                                 \
-    ({                                                                                             \
-        errno = 0;                                                                                 \
-        rv = (long)(expr);                                                                         \
-        err = errno;                                                                               \
-        rv;                                                                                        \
-    })
 
 static void xattrs(void) {
     int fd = open("rc_xattr", O_CREAT | O_RDWR | O_TRUNC, 0644);

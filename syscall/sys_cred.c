@@ -47,7 +47,8 @@ SYSCALL_HANDLER(setfsgid) {
 SYSCALL_HANDLER(setgroups) {
     if (a[0] > NGROUPS_MAX_LINUX) return -EINVAL;
     const void *list = NULL; /* gid_t is 32 bits on both sides */
-    if (a[0] && !(list = GUEST_IN(t, a[1], a[0] * sizeof(uint32_t)))) return -EFAULT;
+    /* a bad list: EFAULT after the permission check, as Linux orders them */
+    if (a[0] && !(list = GUEST_IN(t, a[1], a[0] * sizeof(uint32_t)))) list = GUEST_BAD_PTR;
     return host_result(syscall(SYS_setgroups, (int)a[0], list));
 }
 

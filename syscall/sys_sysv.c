@@ -291,7 +291,9 @@ SYSCALL_HANDLER(msgsnd) {
 SYSCALL_HANDLER(msgrcv) {
     if ((int64_t)a[2] < 0) return -EINVAL;
     void *msg = GUEST_OUT(t, a[1], a[2] + sizeof(long));
-    if (!msg) return -EFAULT;
+    /* a bad buffer: Linux finds a message first (ENOMSG, or waits), and
+     * only its copy out fails */
+    if (!msg) msg = GUEST_BAD_PTR;
     return blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_msgrcv, (int)a[0], msg, a[2], a[3],
                             (int)a[4]);
 }

@@ -125,6 +125,10 @@ int guest_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
 #define GUEST_IN(t, addr, len)  guest_buf(t, addr, len, PROT_READ)
 #define GUEST_OUT(t, addr, len) guest_buf(t, addr, len, PROT_WRITE)
+/* A host pointer the kernel refuses (EFAULT) when it gets to it: what a
+ * bad guest buffer becomes for a host call that checks other things first
+ * (a permission, an empty queue), so the guest gets Linux's errno. */
+#define GUEST_BAD_PTR ((void *)(uintptr_t)-4096)
 
 /* Copies a guest path into buf[4096]; 0 or -EFAULT / -ENAMETOOLONG. */
 int guest_path(struct task *t, uint64_t addr, char *buf);

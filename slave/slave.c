@@ -415,9 +415,10 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     q.timeout_ns = timeout_ns;
     q.reset_hand = kind == REQ_RESET_HAND;
     q.move_ask = kind == REQ_MOVE_ASK;
-    /* the buffers the call reads travel with it (cluster/sc_msg.h) */
-    struct sc_msg in;
-    sc_msg_gather(t, row, a, &in);
+    /* the buffers the call reads travel with it (cluster/sc_msg.h); a
+     * note's arguments are values, not buffers */
+    struct sc_msg in = {0};
+    if (kind == REQ_CALL) sc_msg_gather(t, row, a, &in);
     q.n_inputs = in.n;
     q.inputs = in.ptrs;
     /* the program's CPU time: this node's part goes along (cpu_time.h) */

@@ -35,7 +35,7 @@ SYSCALL_HANDLER(rt_sigaction) {
     struct aarch64_sigaction act, old;
     if (a[1]) {
         if (sig == SIGKILL || sig == SIGSTOP) return -EINVAL;
-        if (gs_copy_in(&t->proc->mem, &act, a[1], sizeof act)) return -EFAULT;
+        if (guest_copy_in(t, &act, a[1], sizeof act)) return -EFAULT;
         act.flags &= GUEST_SA_KNOWN;
         act.mask &= ~GUEST_UNBLOCKABLE;
     }
@@ -51,7 +51,7 @@ SYSCALL_HANDLER(rt_sigaction) {
     /* Linux drops pending instances of a newly ignored signal; the host
      * kernel does it for its queues, this does it for ours. */
     if (a[1] && ignores(sig, &act)) signal_discard_recorded(t, sig);
-    if (a[2] && gs_copy_out(&p->mem, a[2], &old, sizeof old)) return -EFAULT;
+    if (a[2] && guest_copy_out(t, a[2], &old, sizeof old)) return -EFAULT;
     return 0;
 }
 
@@ -219,7 +219,9 @@ const struct syscall_row sys_signal_rows[] = {
     {131, "tgkill", sys_tgkill, "ddS", 'd', SC_GLOBAL},
     {132, "sigaltstack", sys_sigaltstack, "pp", 'd', SC_LOCAL},
     {133, "rt_sigsuspend", sys_rt_sigsuspend, "pu", 'd', SC_LOCAL},
-    {134, "rt_sigaction", sys_rt_sigaction, "Sppu", 'd', SC_GLOBAL},
+    /* struct sigaction (arm64's kernel layout: handler, flags, restorer,
+     * mask): 32 bytes read ('c') and written ('N') */
+    {134, "rt_sigaction", sys_rt_sigaction, "ScNu", 'd', SC_GLOBAL},
     {135, "rt_sigprocmask", sys_rt_sigprocmask, "dppu", 'd', SC_LOCAL},
     {136, "rt_sigpending", sys_rt_sigpending, "pu", 'd', SC_LOCAL},
     {137, "rt_sigtimedwait", sys_rt_sigtimedwait, "pppu", 'd', SC_LOCAL},

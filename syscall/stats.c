@@ -218,6 +218,31 @@ void stats_syscall(struct run_stats *s, unsigned nr, bool delegated) {
                               memory_order_relaxed);
 }
 
+static int by_tid(const void *a, const void *b) {
+    const struct stats_thread *x = a, *y = b;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* One entry per thread: a thread that moved away and came back has an
+ * entry per stay here, summed. */
+static size_t merge_stays(struct stats_thread *v, size_t n) {
+    if (n < 2) return n;
+    qsort(v, n, sizeof *v, by_tid);
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (v[i].tid != v[k].tid) {
+            v[++k] = v[i];
+            continue;
+        }
+        v[k].insns += v[i].insns;
+        v[k].exec_ns += v[i].exec_ns;
+        v[k].fault_ns += v[i].fault_ns;
+        v[k].syscall_ns += v[i].syscall_ns;
+        v[k].wait_ns += v[i].wait_ns;
+    }
+    return k + 1;
+}
+
 struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
     uint64_t now = now_ns();
     pthread_mutex_lock(&s->lock);
@@ -233,6 +258,7 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
             v[(*n)++] = thread_entry(t, now);
     }
     pthread_mutex_unlock(&s->lock);
+    if (v) *n = merge_stays(v, *n);
     return v;
 }
 

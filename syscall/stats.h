@@ -114,8 +114,9 @@ void stats_thread_times_json(FILE *f, const struct stats_thread *v, size_t n, un
                              int indent);
 
 /* Every thread, ended or live, with its instruction count (a snapshot:
- * live ones are still counting). Returns a malloc'd array (count in *n),
- * NULL when empty or out of memory. */
+ * live ones are still counting), one entry per tid in tid order (the
+ * stays of a thread that moved away and back summed). Returns a malloc'd
+ * array (count in *n), NULL when empty or out of memory. */
 struct stats_thread *stats_threads(struct run_stats *s, size_t *n);
 /* Writes the JSON file (if asked for); how the process ended is given as
  * an exit status or a signal number (the other one 0). */

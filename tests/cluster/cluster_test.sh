@@ -452,6 +452,17 @@ migrate-n3)
     moves=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["thread_moves"])' \
         "$work/stats.json") || fail "no thread_moves in --stats"
     [ "$moves" -ge 8 ] || fail "only $moves moves counted"
+    # one entry per thread and node, however often it came and went
+    python3 - "$work/stats.json" <<'PY' || fail "a thread listed twice on one node"
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+seen = collections.Counter((t["tid"], t["node"]) for t in d["threads"])
+assert max(seen.values()) == 1, [k for k, v in seen.items() if v > 1]
+for n in d["nodes"]:
+    c = collections.Counter(t["tid"] for t in n["thread_times"])
+    assert max(c.values()) == 1, (n["node"], [k for k, v in c.items() if v > 1])
+assert len({t for t, _ in seen}) >= 21, len(seen)
+PY
     ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one

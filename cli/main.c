@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (o.version) {
-        printf("shoal 0.1.0 (AArch64 user mode on x86-64)\n");
+        printf("shoal %s (AArch64 user mode on x86-64)\n", SHOAL_VERSION);
         return 0;
     }
     struct shoal_config conf;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/build_id.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "common/proc_stopped.h"
@@ -560,6 +561,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     struct net_config nc;
     net_config_defaults(&nc);
     nc.node_id = 0;
+    char build[96];
+    nc.build = cluster_build_id(build, sizeof build); /* copied by the node */
     nc.key = cfg->key;
     nc.heartbeat_interval_ms = cfg->timeouts.heartbeat_ms;
     nc.peer_timeout_ms = cfg->timeouts.peer_ms;

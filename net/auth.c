@@ -208,14 +208,22 @@ int net_auth_step(struct net_auth *a, const Shoal__Envelope *in, struct net_auth
     if (type == SHOAL__ENVELOPE__MSG_ERROR)
         return fail(a, out, 0, in->error->code, "peer refused the connection: %s",
                     in->error->message);
+    const char *peer_build = type == SHOAL__ENVELOPE__MSG_HELLO       ? in->hello->build
+                             : type == SHOAL__ENVELOPE__MSG_CHALLENGE ? in->challenge->build
+                                                                      : NULL;
     if (in->version != NET_PROTO_VERSION) {
-        const char *peer_build = type == SHOAL__ENVELOPE__MSG_HELLO       ? in->hello->build
-                                 : type == SHOAL__ENVELOPE__MSG_CHALLENGE ? in->challenge->build
-                                                                          : "?";
         char text[NET_ERROR_MAX];
-        net_auth_version_text(text, sizeof text, in->version, peer_build, a->build);
+        net_auth_version_text(text, sizeof text, in->version, peer_build ? peer_build : "?",
+                              a->build);
         return fail(a, out, 1, SHOAL__ERROR_CODE__ERROR_VERSION, "%s", text);
     }
+    /* the same protocol from another build: what a message means may still
+     * differ (which buffers a call ships), so builds must match too */
+    if (peer_build && strcmp(peer_build, a->build) != 0)
+        return fail(a, out, 1, SHOAL__ERROR_CODE__ERROR_VERSION,
+                    "build mismatch: peer is '%s', this node is '%s'; run the same shoal build on "
+                    "every node",
+                    peer_build, a->build);
     enum net_auth_state st = a->state;
     if (st == NET_AUTH_WAIT_HELLO && type == SHOAL__ENVELOPE__MSG_HELLO)
         return on_hello(a, in->hello, out);

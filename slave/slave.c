@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/build_id.h"
 #include "cluster/cpu_msg.h"
 #include "cluster/cpu_usage_msg.h"
 #include "cluster/dsm_alias.h"
@@ -1220,6 +1221,8 @@ int slave_run_once(const struct slave_config *cfg) {
     struct net_config nc;
     net_config_defaults(&nc);
     nc.node_id = NET_NODE_ANY;
+    char build[96];
+    nc.build = cluster_build_id(build, sizeof build); /* copied by the node */
     nc.key = cfg->key;
     nc.connect_timeout_ms = DEFAULT(cfg->connect_timeout_ms, 30000);
     nc.heartbeat_interval_ms = cfg->heartbeat_ms;

@@ -14,5 +14,7 @@ struct ioctl_row {
 
 /* The row of request req, or NULL for one shoal does not pass. */
 const struct ioctl_row *ioctl_row_of(uint64_t req);
+/* h mixed with every row (syscall_rows_fingerprint). */
+uint64_t ioctl_rows_fingerprint(uint64_t h);
 
 #endif

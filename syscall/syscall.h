@@ -66,6 +66,11 @@ extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
 
 /* The row for nr, or NULL. */
 const struct syscall_row *syscall_lookup(int nr);
+/* A digest of every row's number, argument letters and class, and of the
+ * ioctl rows: what a delegated call ships depends on them, so nodes of a
+ * cluster must agree on it (the build string of the handshake carries
+ * it). */
+uint32_t syscall_rows_fingerprint(void);
 /* Every row (for tests): calls fn on each. */
 void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque);
 /* On a slave: the row runs on the master with arguments a (SC_GLOBAL

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "syscall/cpu_time.h"
+#include "syscall/ioctl_rows.h"
 #include "syscall/shared_file.h"
 #include "syscall/sc_bounce.h"
 #include "syscall/syscall.h"
@@ -35,6 +36,27 @@ static void build_index(void) {
 const struct syscall_row *syscall_lookup(int nr) {
     pthread_once(&index_once, build_index);
     return nr >= 0 && nr < SYSCALL_NR_MAX ? by_nr[nr] : NULL;
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull; /* FNV-1a */
+    return h;
+}
+
+uint32_t syscall_rows_fingerprint(void) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int nr = 0; nr < SYSCALL_NR_MAX; nr++) {
+        const struct syscall_row *r = syscall_lookup(nr);
+        if (!r) continue;
+        int cls = (int)r->cls;
+        h = mix(h, &nr, sizeof nr);
+        h = mix(h, r->args, strlen(r->args) + 1);
+        h = mix(h, &cls, sizeof cls);
+    }
+    h = ioctl_rows_fingerprint(h);
+    return (uint32_t)(h ^ h >> 32);
 }
 
 void syscall_for_each(void (*fn)(const struct syscall_row *row, void *opaque), void *opaque) {

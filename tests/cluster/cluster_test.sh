@@ -573,33 +573,43 @@ def varint(n):
         if not n: return out
 def field(num, wt, data):
     return varint(num << 3 | wt) + (varint(len(data)) + data if wt == 2 else varint(data))
-build = b"shoal from the future"
-hello = field(1, 2, build) + field(2, 0, 0xffffffff) + field(3, 2, os.urandom(32))
-env = field(1, 0, 99) + field(10, 2, hello)
-frame = struct.pack("<IIII", 0x4c4f4853, len(env), 0, 0) + env
-for attempt in range(100):
+def ask(version, build):
+    hello = field(1, 2, build) + field(2, 0, 0xffffffff) + field(3, 2, os.urandom(32))
+    env = field(1, 0, version) + field(10, 2, hello)
+    frame = struct.pack("<IIII", 0x4c4f4853, len(env), 0, 0) + env
+    for attempt in range(100):
+        try:
+            s = socket.create_connection(("127.0.0.1", port)); break
+        except OSError:
+            time.sleep(0.1)
+    s.sendall(frame)
+    s.settimeout(10)
+    got = b""
     try:
-        s = socket.create_connection(("127.0.0.1", port)); break
-    except OSError:
-        time.sleep(0.1)
-s.sendall(frame)
-s.settimeout(10)
-got = b""
-try:
-    while True:
-        d = s.recv(4096)
-        if not d: break
-        got += d
-except (ConnectionResetError, socket.timeout):
-    pass
+        while True:
+            d = s.recv(4096)
+            if not d: break
+            got += d
+    except (ConnectionResetError, socket.timeout):
+        pass
+    return got
+got = ask(99, b"shoal from the future")
 print(got)
+# then the master's own protocol version (its answer names it) from another
+# build: refused too, naming both builds
+import re
+m = re.search(rb"this node speaks v(\d+)", got)
+print(ask(int(m.group(1)), b"shoal 0.0.0 (calls 00000000)") if m else b"no version named")
 PY
-    grep -q 'version' "$work/v.out" || fail "no Error naming the versions came back"
+    grep -q 'version mismatch' "$work/v.out" || fail "no Error naming the versions came back"
+    grep -q "build mismatch: peer is 'shoal 0.0.0 (calls 00000000)'" "$work/v.out" ||
+        fail "another build of the same protocol version was not refused"
     start_slave "$work/k" good
     wait_pid "$master_pid" 60 || fail "the run hangs"
     [ "$waited_status" = 0 ] || fail "run status $waited_status"
     grep -qx exact "$work/master.out" || fail "run output"
     grep -qi 'version' "$work/master.err" || fail "the master logs no reason"
+    grep -q 'build mismatch' "$work/master.err" || fail "the master logs no build mismatch"
     ;;
 *) fail "unknown case $case_name" ;;
 esac

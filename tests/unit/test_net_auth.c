@@ -170,6 +170,45 @@ static void test_version_mismatch(void) {
     shoal__envelope__free_unpacked(err, NULL);
 }
 
+/* The same protocol version from another build (its syscall rows ship
+ * other buffers): refused both ways, naming both builds. */
+static void test_build_mismatch(void) {
+    struct net_auth cli, srv;
+    struct net_auth_out out;
+    net_auth_init(&cli, NET_AUTH_CLIENT, &key_a, 1, "shoal 0.1.0 (calls 11111111)");
+    net_auth_init(&srv, NET_AUTH_SERVER, &key_a, 0, "shoal 0.1.0 (calls 22222222)");
+    net_auth_start(&srv, &out);
+    net_auth_start(&cli, &out);
+    Shoal__Envelope *hello = wire(&out);
+    CU_ASSERT_EQUAL(net_auth_step(&srv, hello, &out), -1);
+    shoal__envelope__free_unpacked(hello, NULL);
+    CU_ASSERT_EQUAL(srv.error_code, SHOAL__ERROR_CODE__ERROR_VERSION);
+    CU_ASSERT_PTR_NOT_NULL(strstr(srv.why, "build mismatch"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(srv.why, "calls 11111111"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(srv.why, "calls 22222222"));
+    CU_ASSERT_FATAL(out.present);
+    Shoal__Envelope *err = wire(&out);
+    CU_ASSERT_EQUAL(err->msg_case, SHOAL__ENVELOPE__MSG_ERROR);
+    CU_ASSERT_EQUAL(net_auth_step(&cli, err, &out), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cli.why, "build mismatch"));
+    shoal__envelope__free_unpacked(err, NULL);
+    /* a client checks the server's build as well (the Challenge's) */
+    net_auth_init(&cli, NET_AUTH_CLIENT, &key_a, 1, "shoal 0.1.0 (calls 11111111)");
+    net_auth_init(&srv, NET_AUTH_SERVER, &key_a, 0, "shoal 0.1.0 (calls 11111111)");
+    net_auth_start(&srv, &out);
+    net_auth_start(&cli, &out);
+    hello = wire(&out);
+    CU_ASSERT_EQUAL(net_auth_step(&srv, hello, &out), 0);
+    shoal__envelope__free_unpacked(hello, NULL);
+    Shoal__Envelope *ch = wire(&out);
+    char *own = ch->challenge->build;
+    ch->challenge->build = "shoal 0.1.0 (calls 33333333)";
+    CU_ASSERT_EQUAL(net_auth_step(&cli, ch, &out), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cli.why, "calls 33333333"));
+    ch->challenge->build = own; /* the unpacker's to free */
+    shoal__envelope__free_unpacked(ch, NULL);
+}
+
 static void test_message_before_auth(void) {
     struct net_auth srv, cli;
     struct net_auth_out out;
@@ -281,6 +320,7 @@ void test_register(void) {
     CU_add_test(s, "server refuses a bad response", test_server_refuses_bad_response);
     CU_add_test(s, "replayed challenge", test_replay_refused);
     CU_add_test(s, "version mismatch", test_version_mismatch);
+    CU_add_test(s, "build mismatch", test_build_mismatch);
     CU_add_test(s, "message before auth", test_message_before_auth);
     CU_add_test(s, "node id assignment", test_id_assignment);
     CU_add_test(s, "key file", test_key_file);

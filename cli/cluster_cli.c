@@ -36,10 +36,6 @@ struct cluster_args {
      * options_parse of its own, so they are kept here too */
     const char **config_files, **config_overrides;
     size_t n_config_files, n_config_overrides;
-    /* the settings --placement, --fault-mech and --peer-timeout stand
-     * for, as "section.key=value" (applied after config_overrides) */
-    const char **flag_overrides;
-    size_t n_flag_overrides;
 };
 
 /* Options of the single-node command line that take a separate value:
@@ -80,13 +76,22 @@ static const char *policy_name(const char *s) {
     die_usage("unknown --placement '%s' (round-robin, block, hint)", s ? s : "");
 }
 
-/* A cluster flag's setting: given after every -o (it wins), checked with
- * the configuration's rules. */
-static void flag_override(struct cluster_args *ca, const char *key, const char *value) {
+/* A cluster flag is the setting `-o key=value` at its place on the
+ * command line: argv gets that option instead (in the flag's own slots:
+ * two words, or one for --flag=value), so every node, the configuration's
+ * rules, -v, --stats and one node (-n 1) see it alike. */
+static void flag_override(struct cluster_args *ca, char **argv, int *out, bool one_word,
+                          const char *key, const char *value) {
     if (!value) die_usage("option %s needs a value", key);
     char *kv;
     if (asprintf(&kv, "%s=%s", key, value) < 0) exit(1);
-    options_push_arg(&ca->flag_overrides, &ca->n_flag_overrides, kv);
+    options_push_arg(&ca->config_overrides, &ca->n_config_overrides, kv);
+    if (!one_word) {
+        argv[(*out)++] = (char *)"-o";
+        argv[(*out)++] = kv;
+    } else if (asprintf(&argv[(*out)++], "-o%s", kv) < 0) {
+        exit(1);
+    }
 }
 
 /* Removes the cluster options before PROGRAM from argv. */
@@ -105,9 +110,9 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
         else if (!strncmp(a, "-n", 2) && a[2] >= '0' && a[2] <= '9')
             ca->nodes = parse_uint("-n", a + 2);
         else if (!strcmp(name, "--placement"))
-            flag_override(ca, "sched.placement", policy_name(VALUE()));
+            flag_override(ca, argv, &out, eq != NULL, "sched.placement", policy_name(VALUE()));
         else if (!strcmp(name, "--fault-mech"))
-            flag_override(ca, "dsm.fault", mech_name(VALUE()));
+            flag_override(ca, argv, &out, eq != NULL, "dsm.fault", mech_name(VALUE()));
         else if (!strcmp(name, "--listen"))
             ca->listen = VALUE();
         else if (!strcmp(name, "--connect"))
@@ -115,7 +120,7 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
         else if (!strcmp(name, "--key-file"))
             ca->key_file = VALUE();
         else if (!strcmp(name, "--peer-timeout"))
-            flag_override(ca, "network.peer_timeout_ms", VALUE());
+            flag_override(ca, argv, &out, eq != NULL, "network.peer_timeout_ms", VALUE());
         else if (!strcmp(name, "--join-timeout"))
             ca->join_timeout_ms = parse_uint("--join-timeout", VALUE());
         else if (ca->run && !strcmp(name, "--hosts"))
@@ -189,12 +194,9 @@ static void load_config(const struct cluster_args *ca, struct shoal_config *conf
     struct shoal_options o = {
         .config_files = ca->config_files,
         .n_config_files = ca->n_config_files,
+        .config_overrides = ca->config_overrides,
+        .n_config_overrides = ca->n_config_overrides,
     };
-    /* the cluster flags last, as on the master */
-    for (size_t k = 0; k < ca->n_config_overrides; k++)
-        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->config_overrides[k]);
-    for (size_t k = 0; k < ca->n_flag_overrides; k++)
-        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->flag_overrides[k]);
     char err[512];
     if (options_config(&o, conf, err, sizeof err)) die_usage("%s", err);
 }
@@ -294,11 +296,6 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     char err[256];
     if (options_parse(&o, argc, argv, env, err, sizeof err)) die_usage("%s", err);
     if (o.help || o.version) die_usage("%s", "--help/--version do not go with a cluster");
-    /* --placement, --fault-mech and --peer-timeout are settings given
-     * last: -v and --stats record them, and the slaves and a guest
-     * execve run with them */
-    for (size_t k = 0; k < ca->n_flag_overrides; k++)
-        options_push_arg(&o.config_overrides, &o.n_config_overrides, ca->flag_overrides[k]);
     struct shoal_config conf;
     if (options_config(&o, &conf, err, sizeof err)) die_usage("%s", err);
     if (ca->verbose || o.verbose) config_print(&conf, stderr);

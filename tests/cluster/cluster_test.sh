@@ -388,6 +388,14 @@ assert c["sched"]["placement"] == "block", c["sched"]
 assert c["dsm"]["fault"] == "mprotect", c["dsm"]
 assert c["network"]["peer_timeout_ms"] == 20000, c["network"]
 PY
+    # one node records them too (they are settings, whatever the node count)
+    "$shoal" -n 1 --placement block --fault-mech=mprotect --stats "$work/one.json" \
+        "$bin/args_env_auxv" >"$work/one.out" 2>"$work/one.err" || fail "-n 1: status $?"
+    python3 - "$work/one.json" <<'PY' || fail "-n 1 drops the cluster flags from --stats"
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert c["sched"]["placement"] == "block" and c["dsm"]["fault"] == "mprotect", c
+PY
     # 0: no heartbeats, no peer timeout (docs/config.md)
     "$shoal" -n 2 -o network.heartbeat_ms=0 -o network.peer_timeout_ms=0 "$bin/args_env_auxv" \
         >"$work/z.out" 2>"$work/z.err" || fail "timeouts of 0: status $?"

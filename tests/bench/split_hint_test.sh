@@ -3,9 +3,9 @@
 # settings (2 nodes, 4 threads, one run each, raw and emulated 1 GbE
 # network): every run passes its check,
 # the CSV files have their rows, the PNGs exist when matplotlib does, and
-# hint placement (and threads pinned to their group's CPUs) takes fewer
-# remote faults than round-robin on both
-# grouped workloads (each group on its own node shares nothing remote).
+# on both grouped workloads (each group on its own node shares nothing
+# remote) hint placement takes at most half of round-robin's remote
+# faults, and threads pinned to their group's CPUs fewer than it.
 #   split_hint_test.sh BUILD_DIR
 set -eu
 build=$1
@@ -28,7 +28,9 @@ hint = list(csv.DictReader(open(os.path.join(w, "hint", "points.csv"))))
 faults = {(p["workload"], p["input"], p["placement"]): float(p["faults"]) for p in hint}
 print(faults)
 for mode in ("stencil", "pipeline"):
-    assert faults[("grouped", mode, "hint")] < faults[("grouped", mode, "round-robin")], mode
+    # the goal: hint placement at least halves the remote faults
+    # (0.25-0.33 of round-robin's in this small configuration)
+    assert faults[("grouped", mode, "hint")] <= 0.5 * faults[("grouped", mode, "round-robin")], mode
     # threads that pin themselves to their group's CPUs move to its node
     assert faults[("grouped", mode, "pinned")] < faults[("grouped", mode, "round-robin")], mode
 if importlib.util.find_spec("matplotlib"):

@@ -27,7 +27,6 @@ struct cluster_args {
     unsigned nodes;
     const char *listen, *connect, *key_file;
     bool verbose, once;
-    unsigned join_timeout_ms;
     /* shoal run: --hosts, the remote side of ssh, or a launcher's ranks */
     bool run;
     const char *hosts, *remote_bin, *ssh, *scp, *master, *launcher;
@@ -122,7 +121,7 @@ static void extract(int *argc, char **argv, struct cluster_args *ca, int first) 
         else if (!strcmp(name, "--peer-timeout"))
             flag_override(ca, argv, &out, eq != NULL, "network.peer_timeout_ms", VALUE());
         else if (!strcmp(name, "--join-timeout"))
-            ca->join_timeout_ms = parse_uint("--join-timeout", VALUE());
+            flag_override(ca, argv, &out, eq != NULL, "network.join_timeout_ms", VALUE());
         else if (ca->run && !strcmp(name, "--hosts"))
             ca->hosts = VALUE();
         else if (ca->run && !strcmp(name, "--remote-shoal"))
@@ -317,7 +316,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
                      (o.stats_file ? 8u : 0u),
         .code_size = o.tb_size,
         .timeouts = {.peer_ms = (unsigned)conf.network.peer_timeout_ms,
-                     .join_ms = ca->join_timeout_ms,
+                     .join_ms = (unsigned)conf.network.join_timeout_ms,
                      .heartbeat_ms = (unsigned)conf.network.heartbeat_ms,
                      .handshake_ms = (unsigned)conf.network.handshake_timeout_ms,
                      .max_queue_bytes = queue_bytes(&conf),

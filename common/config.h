@@ -53,6 +53,7 @@ struct shoal_config {
         int latency_mode;        /* enum config_latency_mode */
         uint64_t bandwidth_mbit; /* per-link cap; 0: none */
         uint64_t connect_timeout_ms;
+        uint64_t join_timeout_ms;
         uint64_t handshake_timeout_ms;
         uint64_t heartbeat_ms;    /* 0: none */
         uint64_t peer_timeout_ms; /* 0: never */

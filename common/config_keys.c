@@ -88,6 +88,9 @@ static const struct config_key keys[] = {
             "0: no cap"),
     NUM_KEY(network, connect_timeout_ms, CONFIG_DURATION, "30000", 1, 3600000, "ms",
             "how long a node keeps retrying to reach its peer before giving up"),
+    NUM_KEY(network, join_timeout_ms, CONFIG_DURATION, "30000", 1, 3600000, "ms",
+            "how long the master waits for every slave to join and set up before the run "
+            "ends with an error"),
     NUM_KEY(network, handshake_timeout_ms, CONFIG_DURATION, "5000", 1, 600000, "ms",
             "a connection not authenticated within this is dropped"),
     NUM_KEY(network, heartbeat_ms, CONFIG_DURATION, "1000", 0, 600000, "ms",

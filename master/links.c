@@ -83,9 +83,8 @@ int mlinks_connect(struct master *m) {
     free(hosts);
     free(ports);
 
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += DEFAULT(m->cfg.timeouts.join_ms, 30000) / 1000;
+    /* to the millisecond: a join timeout under 1 s is one too */
+    struct timespec until = master_deadline(DEFAULT(m->cfg.timeouts.join_ms, 30000));
     int r = 0;
     pthread_mutex_lock(&m->lock);
     while (m->linked < n - 1 && !r)

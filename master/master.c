@@ -616,9 +616,8 @@ void master_own_children(struct master *m, const pid_t *pids, size_t n, const ch
 }
 
 int master_wait_ready(struct master *m) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += DEFAULT(m->cfg.timeouts.join_ms, 30000) / 1000;
+    /* to the millisecond: a join timeout under 1 s is one too */
+    struct timespec until = master_deadline(DEFAULT(m->cfg.timeouts.join_ms, 30000));
     int r = 0;
     pthread_mutex_lock(&m->lock);
     while (m->ready < m->cfg.nodes - 1 && !r)

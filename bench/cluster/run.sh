@@ -4,11 +4,13 @@
 # mutex (global and private locks), remote page access (remote_fault,
 # remote_walk) next to a raw TCP ping-pong, the cluster's overhead, and
 # scaling on this machine's cores.
-# Prints CSV (bench,config,nodes,seconds,note) and a summary with the
+# Prints CSV (bench,config,nodes,seconds,note), also written to
+# OUT/cluster.csv with a plot OUT/cluster.png, and a summary with the
 # issue's goals. Every point is the median of REPS runs (default 3).
 #
 # usage: bench/cluster/run.sh [BUILD_DIR]    (default: build)
-#   env: REPS, NODES ("1 2 3 4"), PI_ARGS ("120 2000 1024"), QUICK=1 (fewer, smaller runs)
+#   env: REPS, NODES ("1 2 3 4"), PI_ARGS ("120 2000 1024"), QUICK=1 (fewer, smaller runs),
+#        OUT (where cluster.csv and cluster.png go; default BUILD_DIR/bench/cluster)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -52,20 +54,28 @@ median_wall() {
 }
 nodes_arg() { [ "$1" = 1 ] && echo "" || echo "-n $1"; }
 
-echo "bench,config,nodes,seconds,note"
+# the same rows into $OUT/cluster.csv (the config quoted: it may hold a
+# comma), and cluster.png from them at the end
+out=${OUT:-$build/bench/cluster}
+mkdir -p "$out"
+csv_file=$out/cluster.csv
+echo "bench,config,nodes,seconds,note" | tee "$csv_file"
+csv() { # BENCH CONFIG NODES SECONDS NOTE
+    printf '%s,"%s",%s,%s,%s\n' "$@" | tee -a "$csv_file"
+}
 declare -A R
 for n in $nodes_list; do
     # shellcheck disable=SC2046,SC2086
     R[pi_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/pi_par" $pi_args)
-    echo "pi_par,120 threads,$n,${R[pi_$n]},"
+    csv pi_par "120 threads" "$n" "${R[pi_$n]}" ""
 done
 for n in $nodes_list; do
     # shellcheck disable=SC2046
     R[mg_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/mutex" global 32 $mutex_g)
-    echo "mutex,global lock x$mutex_g,$n,${R[mg_$n]},"
+    csv mutex "global lock x$mutex_g" "$n" "${R[mg_$n]}" ""
     # shellcheck disable=SC2046
     R[mp_$n]=$(median_secs "$shoal" $(nodes_arg "$n") "$work/mutex" private 32 $mutex_p)
-    echo "mutex,private locks x$mutex_p,$n,${R[mp_$n]},"
+    csv mutex "private locks x$mutex_p" "$n" "${R[mp_$n]}" ""
 done
 
 # remote page access (issue 3): remote_fault reads one byte of each of
@@ -120,22 +130,22 @@ ppp_line=$("$pingpong" -p -n 5000 -w 500 | tail -1)
 ppp_us=$(echo "$ppp_line" | cut -d, -f4)
 "$shoal" -n 2 "$work/remote_walk" $walk_mib >"$work/walk.out"
 walk_us=$(sed -n 's/.*us_per_page=\([0-9.]*\).*/\1/p' "$work/walk.out" | head -1)
-echo "remote_fault,DSM read miss p50 (owner master),2,,$rf2_p50 us"
-echo "remote_fault,guest-observed fault median (owner master),2,,$rf2_guest us"
-echo "remote_fault,DSM read miss mean (owner master),2,,$rf2_mean us"
-echo "remote_fault,DSM read miss p50 (owner master; busy_poll_us=0),2,,$rf2s_p50 us"
-echo "remote_fault,guest-observed fault median (owner master; busy_poll_us=0),2,,$rf2s_guest us"
-echo "remote_fault,DSM read miss p50 (owner another slave),3,,$rf3_p50 us"
-echo "remote_fault,guest-observed fault median (owner another slave),3,,$rf3_guest us"
-echo "remote_fault,DSM read miss p50 (owner another slave, direct transfer),3,,$rf3d_p50 us"
-echo "remote_fault,guest-observed fault median (owner another slave, direct transfer),3,,$rf3d_guest us"
-echo "remote_fault,DSM read miss p50 (owner master; emulated 1 GbE 55 us RTT, model 86.8 us),2,,$rfg_p50 us"
-echo "remote_fault,guest-observed fault median (owner master; emulated 1 GbE),2,,$rfg_guest us"
-echo "net_emul_check,page fetch median (emulated 1 GbE; busy-polled loop threads),2,,$gbe_fetch_us us"
-echo "net_pingpong,16 B / 4 KiB TCP round trip (median),2,,$pp_us us"
-echo "net_pingpong,16 B / 4 KiB TCP round trip (quickest),2,,$pp_min_us us"
-echo "net_pingpong,16 B / 4 KiB TCP round trip (busy-polled reads; median),2,,$ppp_us us"
-echo "remote_walk,guest time per page read byte by byte with forwarding ($walk_mib MiB),2,,$walk_us us"
+csv remote_fault "DSM read miss p50 (owner master)" "2" "" "$rf2_p50 us"
+csv remote_fault "guest-observed fault median (owner master)" "2" "" "$rf2_guest us"
+csv remote_fault "DSM read miss mean (owner master)" "2" "" "$rf2_mean us"
+csv remote_fault "DSM read miss p50 (owner master; busy_poll_us=0)" "2" "" "$rf2s_p50 us"
+csv remote_fault "guest-observed fault median (owner master; busy_poll_us=0)" "2" "" "$rf2s_guest us"
+csv remote_fault "DSM read miss p50 (owner another slave)" "3" "" "$rf3_p50 us"
+csv remote_fault "guest-observed fault median (owner another slave)" "3" "" "$rf3_guest us"
+csv remote_fault "DSM read miss p50 (owner another slave, direct transfer)" "3" "" "$rf3d_p50 us"
+csv remote_fault "guest-observed fault median (owner another slave, direct transfer)" "3" "" "$rf3d_guest us"
+csv remote_fault "DSM read miss p50 (owner master; emulated 1 GbE 55 us RTT, model 86.8 us)" "2" "" "$rfg_p50 us"
+csv remote_fault "guest-observed fault median (owner master; emulated 1 GbE)" "2" "" "$rfg_guest us"
+csv net_emul_check "page fetch median (emulated 1 GbE; busy-polled loop threads)" "2" "" "$gbe_fetch_us us"
+csv net_pingpong "16 B / 4 KiB TCP round trip (median)" "2" "" "$pp_us us"
+csv net_pingpong "16 B / 4 KiB TCP round trip (quickest)" "2" "" "$pp_min_us us"
+csv net_pingpong "16 B / 4 KiB TCP round trip (busy-polled reads; median)" "2" "" "$ppp_us us"
+csv remote_walk "guest time per page read byte by byte with forwarding ($walk_mib MiB)" "2" "" "$walk_us us"
 fault_us=$rf2_p50
 
 # overhead: a 2-node cluster confined to one core vs the plain emulator on
@@ -144,8 +154,8 @@ fault_us=$rf2_p50
 R[one_core]=$(median_secs taskset -c 0 "$shoal" "$work/pi_par" $pi_args)
 # shellcheck disable=SC2086
 R[one_core_n2]=$(median_secs taskset -c 0 "$shoal" -n 2 "$work/pi_par" $pi_args)
-echo "pi_par,plain on core 0,1,${R[one_core]},"
-echo "pi_par,-n 2 both on core 0,2,${R[one_core_n2]},"
+csv pi_par "plain on core 0" "1" "${R[one_core]}" ""
+csv pi_par "-n 2 both on core 0" "2" "${R[one_core_n2]}" ""
 
 # scaling: two nodes on two cores (master on core 0, slave on core 1)
 # vs one node on one core and one node on both cores
@@ -164,8 +174,8 @@ if [ "$ncpu" -ge 2 ]; then
         wait
     }
     R[pinned_n2]=$(median_secs two_nodes)
-    echo "pi_par,1 node on both cores,1,${R[both_cores]},"
-    echo "pi_par,2 nodes pinned to cores 0 and 1,2,${R[pinned_n2]},"
+    csv pi_par "1 node on both cores" "1" "${R[both_cores]}" ""
+    csv pi_par "2 nodes pinned to cores 0 and 1" "2" "${R[pinned_n2]}" ""
 fi
 
 echo
@@ -190,4 +200,41 @@ print(f"cluster overhead on one core: {one_n2:.3f} s vs {one:.3f} s plain: {100*
 if pinned:
     print(f"2 pinned nodes vs 1 node on 1 core: {one/pinned:.2f}x (goal >= 1.8x: {goal(one/pinned >= 1.8)})")
     print(f"2 pinned nodes vs 1 node on 2 cores: {100*(pinned/both-1):+.1f}% (goal <= +10%: {goal(pinned <= 1.10*both)})")
+PY
+
+# cluster.png: times against nodes (pi_par, mutex), and every latency row
+# next to the ping-pongs it is held against (python3-matplotlib, which the
+# project's set-up installs; without it the CSV alone)
+/usr/bin/python3 - "$csv_file" "$out/cluster.png" <<'PY' || echo "no plot: python3-matplotlib missing"
+import csv, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+rows = list(csv.DictReader(open(sys.argv[1])))
+fig, (a, b) = plt.subplots(1, 2, figsize=(14, 5.5))
+series = {}
+for r in rows:
+    if r["seconds"] and r["bench"] in ("pi_par", "mutex") and r["config"].split()[0] in (
+            "120", "global", "private"):
+        series.setdefault(f'{r["bench"]}: {r["config"]}', []).append(
+            (int(r["nodes"]), float(r["seconds"])))
+for name, pts in series.items():
+    pts.sort()
+    a.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
+a.set_xticks(sorted({p[0] for pts in series.values() for p in pts}))
+a.set_xlabel("nodes")
+a.set_ylabel("seconds (median)")
+a.set_title("micro-benchmarks against the node count")
+a.legend(fontsize=8)
+lat = [(f'{r["bench"]}: {r["config"]}', float(r["note"].split()[0])) for r in rows
+       if r["note"].endswith(" us")]
+b.barh([n for n, _ in lat], [v for _, v in lat],
+       color=["tab:blue" if n.startswith("remote_") else "tab:gray" for n, _ in lat])
+b.invert_yaxis()
+b.tick_params(axis="y", labelsize=7)
+b.set_xlabel("µs")
+b.set_title("the DSM (blue) against the transport (grey)")
+fig.tight_layout()
+fig.savefig(sys.argv[2], dpi=110)
+print("plot:", sys.argv[2])
 PY

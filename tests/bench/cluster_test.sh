@@ -1,0 +1,39 @@
+#!/bin/sh
+# bench/cluster: bench/cluster/run.sh end to end at its quick sizes (one
+# run per point): every micro-benchmark and latency row is in
+# cluster.csv with a number, the summary names each goal, and cluster.png
+# exists when matplotlib does. Figures are not judged here (they are this
+# machine's; docs/bench.md).
+#   cluster_test.sh BUILD_DIR
+set -eu
+build=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-bench-cluster.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+QUICK=1 REPS=1 OUT="$work" "$src/bench/cluster/run.sh" "$build" >"$work/run.out" 2>&1 ||
+    { cat "$work/run.out"; echo "FAIL: bench/cluster/run.sh"; exit 1; }
+for goal in "remote read fault (DSM p50" "emulated 1 GbE" "cluster overhead on one core" \
+    "2 pinned nodes vs 1 node on 1 core"; do
+    grep -q "$goal" "$work/run.out" || { cat "$work/run.out"; echo "FAIL: no '$goal' line"; exit 1; }
+done
+python3 - "$work" <<'PY'
+import csv, importlib.util, os, sys
+w = sys.argv[1]
+rows = list(csv.DictReader(open(os.path.join(w, "cluster.csv"))))
+def has(bench, config_start, nodes=None):
+    return any(r["bench"] == bench and r["config"].startswith(config_start)
+               and (nodes is None or r["nodes"] == str(nodes)) for r in rows)
+for n in (1, 2, 3, 4):
+    assert has("pi_par", "120 threads", n), n
+    assert has("mutex", "global lock", n) and has("mutex", "private locks", n), n
+for r in rows:
+    assert r["seconds"] or r["note"].endswith(" us"), r
+    value = float(r["seconds"]) if r["seconds"] else float(r["note"].split()[0])
+    assert value > 0, r
+assert has("remote_fault", "DSM read miss p50 (owner master)")
+assert has("net_pingpong", "16 B / 4 KiB TCP round trip")
+if importlib.util.find_spec("matplotlib"):
+    assert os.path.getsize(os.path.join(w, "cluster.png")) > 0
+print(len(rows), "rows")
+PY
+echo "PASS: bench/cluster"

@@ -12,9 +12,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-bench-cluster.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 QUICK=1 REPS=1 OUT="$work" "$src/bench/cluster/run.sh" "$build" >"$work/run.out" 2>&1 ||
     { cat "$work/run.out"; echo "FAIL: bench/cluster/run.sh"; exit 1; }
-for goal in "remote read fault (DSM p50" "emulated 1 GbE" "cluster overhead on one core" \
+for goal in "remote read fault (DSM p50" "emulated 1 GbE" "-n 1 vs plain" "cluster overhead on one core" \
     "2 pinned nodes vs 1 node on 1 core"; do
-    grep -q "$goal" "$work/run.out" || { cat "$work/run.out"; echo "FAIL: no '$goal' line"; exit 1; }
+    grep -q -- "$goal" "$work/run.out" || { cat "$work/run.out"; echo "FAIL: no '$goal' line"; exit 1; }
 done
 python3 - "$work" <<'PY'
 import csv, importlib.util, os, sys

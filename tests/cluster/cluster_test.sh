@@ -109,16 +109,17 @@ exec(sys.argv[4])
 PY
 }
 
-# a connection to the master's port is established
+# a connection to the master's port is established (at least $2 of them)
 established() {
-    python3 - "$1" <<'PY'
+    python3 - "$1" "${2:-1}" <<'PY'
 import sys
 port = "%04X" % int(sys.argv[1])
+n = 0
 for line in open("/proc/net/tcp").readlines()[1:]:
     f = line.split()
     if f[1].endswith(":" + port) and f[3] == "01":
-        sys.exit(0)
-sys.exit(1)
+        n += 1
+sys.exit(0 if n >= int(sys.argv[2]) else 1)
 PY
 }
 
@@ -513,6 +514,69 @@ PY
     done
     ! pgrep -f "slave --connect 127.0.0.1:$port" >/dev/null || fail "a child of the stopped slave still runs"
     ;;
+slave-no-program)
+    # the slave needs no copy of the program (docs/cluster.md): the master
+    # runs one from a directory that, in the slave's mount namespace, is an
+    # empty tmpfs; a thread still runs on the slave, with a one-node result
+    unshare -m true 2>/dev/null ||
+        { echo "SKIP: no mount namespace here (unshare -m needs root)"; exit 77; }
+    mkdir -m 700 "$work/private"
+    cp "$bin/dsm_stress" "$work/private/prog"
+    "$shoal" "$work/private/prog" 4 2000 3 >"$work/one.out" 2>"$work/one.err" || fail "one-node run failed"
+    key_file "$work/k"
+    port=$(free_port)
+    # unshare -m makes the slave's mounts private: the tmpfs hides the
+    # directory from it alone
+    unshare -m sh -c 'mount -t tmpfs none "$1" || exit 98
+        [ ! -e "$1/prog" ] || { echo "the program is still visible" >&2; exit 99; }
+        shift; exec "$@"' sh "$work/private" \
+        "$shoal" slave --once --connect "127.0.0.1:$port" --key-file "$work/k" \
+        >"$work/s1.out" 2>"$work/s1.err" &
+    slave_pid=$!
+    pids+=("$slave_pid")
+    "$shoal" master --listen "127.0.0.1:$port" --nodes 2 --key-file "$work/k" \
+        --stats "$work/stats.json" "$work/private/prog" 4 2000 3 \
+        >"$work/master.out" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=("$master_pid")
+    wait_pid "$master_pid" 90 || fail "the run hangs"
+    [ "$waited_status" = 0 ] || fail "run status $waited_status"
+    cmp -s "$work/one.out" "$work/master.out" || { diff "$work/one.out" "$work/master.out"; fail "output differs from one node's"; }
+    grep -q 'counters wrong 0, slots wrong 0, violations 0, balance kept' "$work/master.out" ||
+        fail "invariant broken"
+    python3 - "$work/stats.json" <<'PY' || fail "no thread ran on the slave"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(t["node"] == 1 for t in d["threads"]), d["threads"]
+PY
+    wait_pid "$slave_pid" 20 || fail "the slave still runs after the run"
+    [ "$waited_status" = 0 ] || fail "slave status $waited_status"
+    ;;
+join-timeout)
+    # --nodes 3 and a single slave: the master gives up after
+    # --join-timeout (the default is 30 s, past the guard; 3.5 s, not
+    # rounded to whole seconds), with a non-zero status and how many slaves
+    # joined of how many, before the guest runs; the slave that did join
+    # ends too
+    key_file "$work/k"
+    port=$(free_port)
+    t0=$(date +%s%N)
+    "$shoal" master --listen "127.0.0.1:$port" --nodes 3 --key-file "$work/k" --join-timeout 3500 \
+        "$bin/llsc_contend" 2 1000 >"$work/master.out" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=("$master_pid")
+    start_slave "$work/k" s1
+    wait_pid "$master_pid" 20 || fail "the master still waits for its slaves after 20 s"
+    waited_ms=$((($(date +%s%N) - t0) / 1000000))
+    [ "$waited_status" != 0 ] || fail "status 0 with a slave missing"
+    grep -q 'only 1 of 2 slave nodes joined in time' "$work/master.err" ||
+        fail "the error does not say how many slaves joined"
+    [ ! -s "$work/master.out" ] || fail "the guest ran without all its nodes"
+    # a lower bound only (load makes it longer): it did wait
+    [ "$waited_ms" -ge 3500 ] || fail "gave up after $waited_ms ms, before the join timeout"
+    wait_pid "$slave_pid" 20 || fail "the slave that joined still runs 20 s after its master ended"
+    [ "$waited_status" != 0 ] || fail "slave status 0 for a run that never started"
+    ;;
 kill-slave)
     kill_slave_midrun head 'node 1 lost' -n 2 "$bin/dsm_stress" 4 100000000
     ;;
@@ -564,6 +628,87 @@ PY
     [ "$waited_status" = 0 ] || fail "run status $waited_status"
     grep -qx exact "$work/master.out" || fail "run output"
     grep -qi 'magic\|malformed\|protocol\|handshake' "$work/master.err" || fail "the master logs no reason"
+    ;;
+garbage-midrun)
+    # connections that never authenticate, opened while a multi-host run
+    # goes on (both slaves joined, their threads sleeping 8 s): random
+    # bytes, silence, and a frame header announcing gigabytes. Each is
+    # dropped with a logged reason while the run goes on (the silent ones
+    # after the handshake timeout), and the run ends as it would without them
+    key_file "$work/k"
+    port=$(free_port)
+    "$shoal" master --listen "127.0.0.1:$port" --nodes 3 --key-file "$work/k" \
+        -o network.handshake_timeout_ms=2000 --stats "$work/stats.json" "$bin/sleep_threads" 80 \
+        >"$work/master.out" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=("$master_pid")
+    start_slave "$work/k" s1
+    s1=$slave_pid
+    start_slave "$work/k" s2
+    for _ in $(seq 300); do established "$port" 2 && break; sleep 0.1; done
+    established "$port" 2 || fail "the slaves never connected"
+    sleep 1 # mid-run
+    n=20 # connections of each kind
+    python3 - "$port" "$master_pid" "$n" >"$work/noise.out" <<'PY' || fail "noise: $(cat "$work/noise.out")"
+# N connections of each kind at once, then waits for the master to close
+# every one, noting whether it was still running then
+import os, selectors, socket, struct, sys, time
+port, master, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+MAGIC = struct.pack("<I", 0x4c4f4853)  # docs/protocol.md: the 16-byte header
+def running():  # the master, not yet a zombie
+    try:
+        return open("/proc/%d/stat" % master).read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+sel = selectors.DefaultSelector()
+for i in range(n):
+    for kind in ("garbage", "silent", "huge"):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if kind == "garbage":
+            data = os.urandom(16 + i * 150)
+            s.sendall(b"x" + data if data[:4] == MAGIC else data)
+        elif kind == "huge":  # a header of 4 GiB, or a payload of 4 GiB
+            lens = (0xfffffff0, 0) if i % 2 else (64, 0xfffffff0)
+            s.sendall(MAGIC + struct.pack("<III", lens[0], lens[1], 0))
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, kind)
+closed, late, left = {}, 0, 3 * n
+deadline = time.time() + 60
+while left and time.time() < deadline:
+    for key, _ in sel.select(1):
+        try:
+            if key.fileobj.recv(65536):
+                continue  # an Error frame before the close
+        except BlockingIOError:
+            continue
+        except ConnectionResetError:
+            pass
+        sel.unregister(key.fileobj)
+        key.fileobj.close()
+        closed[key.data] = closed.get(key.data, 0) + 1
+        late += not running()
+        left -= 1
+print("closed", closed, "still open", left, "closed after the run", late)
+sys.exit(1 if left or late else 0)
+PY
+    wait_pid "$master_pid" 120 || fail "the run hangs"
+    [ "$waited_status" = 0 ] || fail "run status $waited_status"
+    grep -qx 'slept 80 steps in 2 threads (1)' "$work/master.out" || fail "run output"
+    python3 - "$work/stats.json" <<'PY' || fail "a slave ran no thread"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert {1, 2} <= {t["node"] for t in d["threads"]}, d["threads"]
+PY
+    # one reason per connection, by kind
+    for why in 'bad magic' 'too large' 'not authenticated within 2000 ms'; do
+        [ "$(grep -c "dropping unauthenticated peer .*$why" "$work/master.err")" -ge "$n" ] ||
+            fail "the master logs no '$why' for each such connection"
+    done
+    ! grep -q 'lost' "$work/master.err" || fail "a node was lost"
+    for p in "$s1" "$slave_pid"; do
+        wait_pid "$p" 20 || fail "a slave still runs after the run"
+        [ "$waited_status" = 0 ] || fail "slave status $waited_status"
+    done
     ;;
 other-version)
     key_file "$work/k"

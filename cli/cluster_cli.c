@@ -315,6 +315,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u) |
                      (o.stats_file ? 8u : 0u),
         .code_size = o.tb_size,
+        .log_items = (o.log_in_asm ? 1u : 0u) | (o.log_op ? 2u : 0u) | (o.log_exec ? 4u : 0u),
+        .log_path = o.log_file,
         .timeouts = {.peer_ms = (unsigned)conf.network.peer_timeout_ms,
                      .join_ms = (unsigned)conf.network.join_timeout_ms,
                      .heartbeat_ms = (unsigned)conf.network.heartbeat_ms,

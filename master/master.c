@@ -254,6 +254,8 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.split = m->msplit != NULL;
     s.direct = mlinks_wanted(m);
     s.code_size = m->cfg.code_size;
+    s.log_items = m->cfg.log_items;
+    s.log_path = (char *)(m->cfg.log_path ? m->cfg.log_path : "");
     s.auxv.data = (uint8_t *)p->auxv;
     s.auxv.len = p->auxv_bytes;
     Shoal__SigAction acts[GUEST_NSIG], *actp[GUEST_NSIG];

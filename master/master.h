@@ -45,6 +45,10 @@ struct master_config {
      * 3 count guest instructions (--stats) */
     uint32_t dbt_flags;
     uint64_t code_size;
+    /* -d and -D for the slaves' translators (ClusterSetup.log_items,
+     * log_path): each writes log_path.nodeN, or its stderr when NULL */
+    uint32_t log_items;
+    const char *log_path;
 };
 
 struct master;

@@ -4,6 +4,7 @@
 #include "slave/slave.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <netdb.h>
 #include <semaphore.h>
@@ -1049,6 +1050,22 @@ static void ready(struct slave *s, bool ok, const char *reason, const char *host
     send_master(s, &env, NULL);
 }
 
+/* -d and -D of the run (ClusterSetup.log_items, log_path): this node's
+ * translations go to log_path.nodeN on its own file system, or to its
+ * stderr. A log that cannot be opened is said and not kept. */
+static void open_log(struct dbt_options *o, const Shoal__ClusterSetup *m, uint32_t node) {
+    o->log_in_asm = m->log_items & 1;
+    o->log_ir = m->log_items & 2;
+    o->log_exec = m->log_items & 4;
+    if (!m->log_items || !m->log_path || !*m->log_path) return;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s.node%u", m->log_path, node);
+    if (!(o->log = fopen(path, "w"))) {
+        log_warn("shoal: node %u: cannot write its log %s: %s", node, path, strerror(errno));
+        o->log_in_asm = o->log_ir = o->log_exec = false;
+    }
+}
+
 static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     const Shoal__ClusterSetup *m = f->env->cluster_setup;
@@ -1061,6 +1078,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (m->dbt_flags & 4) pc.dbt.no_chain = true;
     if (m->dbt_flags & 8) pc.dbt.count_insns = true;
     if (m->code_size) pc.dbt.code_size = m->code_size;
+    open_log(&pc.dbt, m, net_conn_local_id(c));
     struct process *p;
     /* a default action that kills must end the whole run, through the
      * run loop (process_die_of_signal), not just this process */

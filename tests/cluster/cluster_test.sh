@@ -382,6 +382,12 @@ cli-n2)
     grep -qx 'fault = mprotect' "$work/n.err" || fail "-v does not show --fault-mech"
     grep -q '^peer_timeout_ms = 20000' "$work/n.err" || fail "-v does not show --peer-timeout"
     [ -s "$work/log" ] || fail "-D wrote no log"
+    # and every slave logs its own translations next to it
+    "$shoal" -n 3 -d in_asm -D "$work/tlog" "$bin/dsm_stress" 4 200 3 >"$work/t.out" 2>"$work/t.err" ||
+        fail "-d on 3 nodes: status $?"
+    for f in tlog tlog.node1 tlog.node2; do
+        grep -q '^0x[0-9a-f]*:  [0-9a-f]\{8\}  ' "$work/$f" || fail "$f: no translated code"
+    done
     python3 - "$work/stats.json" <<'PY' || fail "stats file"
 import json, sys
 c = json.load(open(sys.argv[1]))["config"]

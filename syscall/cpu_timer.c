@@ -35,6 +35,8 @@ struct cpu_timer {
     int64_t interval_ns;
     int overrun;
     int64_t next_sample; /* CLOCK_MONOTONIC ns of its next reading */
+    int64_t last_read;   /* the clock at its last reading */
+    int64_t idle_wait;   /* while the clock stands still: the wait, doubled each time */
     uint64_t gen;        /* changed by settime: a reading taken before is stale */
 };
 
@@ -106,7 +108,20 @@ static int read_clock(struct process *p, const struct cpu_clock *c, int64_t *ns)
 static int64_t next_sample(struct process *p, const struct cpu_timer *e, int64_t now) {
     int64_t cpus = e->clk.thread ? 1 : (int64_t)proc_cpu_count(p);
     int64_t wait = (e->expiry_ns - now) / (cpus > 0 ? cpus : 1);
-    return mono_ns() + (wait > CPU_TIMER_MIN_NS ? wait : CPU_TIMER_MIN_NS);
+    if (wait < CPU_TIMER_MIN_NS) wait = CPU_TIMER_MIN_NS;
+    return mono_ns() + (wait > e->idle_wait ? wait : e->idle_wait);
+}
+
+/* A clock that has not moved since the last reading (its threads sleep)
+ * is read half as often each time, down to every CPU_TIMER_IDLE_NS: a
+ * short timer of a sleeping thread must not cost a round trip every
+ * millisecond. Called with the reading now. */
+static void note_reading(struct cpu_timer *e, int64_t now) {
+    if (now != e->last_read)
+        e->idle_wait = 0;
+    else if (e->idle_wait < CPU_TIMER_IDLE_NS)
+        e->idle_wait = e->idle_wait ? 2 * e->idle_wait : CPU_TIMER_MIN_NS;
+    e->last_read = now;
 }
 
 /* An expiry of e (a copy), overrun as counted: its signal. */
@@ -159,6 +174,7 @@ static void sample_one(struct cpu_timers *s, size_t i) {
         cur->overrun = 0;
         cur->expiry_ns = 0;
     }
+    note_reading(cur, now);
     if (cur->expiry_ns) cur->next_sample = next_sample(s->p, cur, now);
     e = *cur;
     if (!fire) return;
@@ -317,6 +333,8 @@ static int arm(struct cpu_timers *s, int id, bool absolute, int64_t value, int64
     if (old_interval) *old_interval = e->interval_ns;
     e->gen = ++s->gen;
     e->overrun = 0;
+    e->idle_wait = 0; /* read as soon as it could expire */
+    e->last_read = now;
     e->interval_ns = value ? interval : 0;
     e->expiry_ns = !value ? 0 : absolute ? value : now + value;
     if (e->expiry_ns <= 0 && value) e->expiry_ns = 1; /* an absolute time long past: due */

@@ -9,7 +9,9 @@
  * every node, or one thread's where it runs), from a sampler thread that
  * wakes when the timer could expire at the earliest: the time left
  * divided by the CPUs that could be spending it (one for a thread; every
- * guest CPU of the run for the process), at least CPU_TIMER_MIN_NS apart.
+ * guest CPU of the run for the process), at least CPU_TIMER_MIN_NS apart;
+ * while the clock stands still (its threads sleep), less and less often,
+ * down to every CPU_TIMER_IDLE_NS.
  * A timer that expired is seen at its next reading (Linux's own CPU
  * timers fire at a tick). Expirations are signals: SI_TIMER with
  * si_timerid, si_overrun and si_value for POSIX timers, to the thread
@@ -29,6 +31,8 @@
 
 /* A reading at most this often per timer (ns). */
 #define CPU_TIMER_MIN_NS 1000000
+/* and at least this often while its clock stands still (ns) */
+#define CPU_TIMER_IDLE_NS 32000000
 
 /* Whether timers on clock are kept here (a cluster's master, a CPU clock
  * of this process or of one of its threads), for task t's call. */

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/clock_sync.h"
 #include "common/detached_thread.h"
 #include "syscall/cpu_time.h"
 #include "syscall/guest_signal.h"
@@ -54,12 +55,6 @@ struct cpu_timers {
 };
 
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * NS + ts.tv_nsec;
-}
 
 static int64_t ts_ns(const struct timespec *ts) {
     return ts->tv_sec * NS + ts->tv_nsec;
@@ -109,7 +104,7 @@ static int64_t next_sample(struct process *p, const struct cpu_timer *e, int64_t
     int64_t cpus = e->clk.thread ? 1 : (int64_t)proc_cpu_count(p);
     int64_t wait = (e->expiry_ns - now) / (cpus > 0 ? cpus : 1);
     if (wait < CPU_TIMER_MIN_NS) wait = CPU_TIMER_MIN_NS;
-    return mono_ns() + (wait > e->idle_wait ? wait : e->idle_wait);
+    return (int64_t)clock_mono_ns() + (wait > e->idle_wait ? wait : e->idle_wait);
 }
 
 /* A clock that has not moved since the last reading (its threads sleep)
@@ -197,7 +192,7 @@ static void *sampler_main(void *arg) {
             continue;
         }
         int64_t at = s->v[due].next_sample;
-        if (at > mono_ns()) {
+        if (at > (int64_t)clock_mono_ns()) {
             struct timespec until = ns_ts(at);
             pthread_cond_timedwait(&s->cond, &s->lock, &until);
             continue;
@@ -339,7 +334,7 @@ static int arm(struct cpu_timers *s, int id, bool absolute, int64_t value, int64
     e->expiry_ns = !value ? 0 : absolute ? value : now + value;
     if (e->expiry_ns <= 0 && value) e->expiry_ns = 1; /* an absolute time long past: due */
     if (e->expiry_ns) {
-        e->next_sample = e->expiry_ns <= now ? mono_ns() : next_sample(s->p, e, now);
+        e->next_sample = e->expiry_ns <= now ? (int64_t)clock_mono_ns() : next_sample(s->p, e, now);
         pthread_cond_signal(&s->cond);
     }
     pthread_mutex_unlock(&s->lock);

@@ -4,6 +4,7 @@
 #ifndef SHOAL_SYSCALL_IOCTL_ROWS_H
 #define SHOAL_SYSCALL_IOCTL_ROWS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ioctl_row {
@@ -14,7 +15,7 @@ struct ioctl_row {
 
 /* The row of request req, or NULL for one shoal does not pass. */
 const struct ioctl_row *ioctl_row_of(uint64_t req);
-/* h mixed with every row (syscall_rows_fingerprint). */
-uint64_t ioctl_rows_fingerprint(uint64_t h);
+/* Every row (count in *n): what syscall_rows_fingerprint digests. */
+const struct ioctl_row *ioctl_rows_all(size_t *n);
 
 #endif

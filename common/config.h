@@ -41,8 +41,9 @@ struct shoal_config {
         uint64_t forward_window;  /* pages pushed ahead, at most */
         bool direct_transfer;     /* owner -> requester pages on slave-to-slave links */
         bool split;
-        uint64_t split_threshold; /* false-sharing conflicts before a split */
-        uint64_t split_grain;     /* bytes per shadow page */
+        uint64_t split_threshold;   /* false-sharing conflicts before a split */
+        uint64_t split_grain;       /* bytes per shadow page */
+        uint64_t unsplit_threshold; /* foreign grain writes in a row before an unsplit; 0: never */
     } dsm;
     struct {
         int placement;       /* enum config_placement */

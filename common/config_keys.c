@@ -71,6 +71,9 @@ static const struct config_key keys[] = {
      .pow2 = true,
      .unit = "bytes",
      .doc = "bytes of a page that one shadow page covers (a power of two)"},
+    NUM_KEY(dsm, unsplit_threshold, CONFIG_INT, "8", 0, 1000000, "writes",
+            "writes in a row to grains of a split page that another node wrote last (true "
+            "sharing, or one node sweeping the page) before it is made whole again; 0: never"),
 
     ENUM_KEY(sched, placement, placement_values, "round-robin",
              "where a new thread runs: round-robin over nodes 1..N-1 then 0, blocks of "

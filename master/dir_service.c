@@ -282,6 +282,7 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
         pthread_mutex_unlock(&m->dir_lock);
         return;
     }
+    if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
     check(r, "request", page, node);

@@ -231,6 +231,8 @@ int msplit_start(struct master *m);
 int msplit_node_start(struct master *m);
 void msplit_detected(struct master *m, uint64_t page);
 bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* dir_lock held: node asks for page (any page; kind READ counts for nothing) */
+void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void msplit_wake(struct master *m);
 void msplit_on_reply(struct net_conn *c, struct net_frame *f, void *arg);
 void msplit_release(void *ctx, uint64_t page);

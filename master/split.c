@@ -25,6 +25,14 @@
  *    P an ordinary page on every node. A page is split at most once (the
  *    detector reports it once): a page that keeps needing the emulator
  *    does not thrash.
+ *  - the access pattern changed: every write request for a shadow page
+ *    passes here (msplit_on_request). A node writing a grain another node
+ *    wrote last is true sharing of that grain, or one node sweeping the
+ *    page, where a whole page costs one miss and a split one costs one
+ *    per grain; `dsm.unsplit_threshold` such writes in a row unsplit P.
+ *    A write by the grain's own last writer breaks the row (it took its
+ *    grain back after a reader: false sharing still), reads count for
+ *    nothing either way, as for the detector.
  * Shadow slots are never reused: a late access through a stale mapping
  * finds a dead slot, never another page's data. The shadow area grows
  * instead (cluster/split_node.h): a second thread, the grower, maps its
@@ -42,6 +50,7 @@
 #include <time.h>
 
 #include "cluster/split_node.h"
+#include "common/config.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "dbt/redirect.h"
@@ -55,9 +64,14 @@ struct job {
 };
 
 enum mpage_state { MP_GATHER, MP_SPLIT, MP_UNSPLIT };
+#define WRITER_NONE UINT32_MAX
 struct mpage {
     enum mpage_state state;
+    uint64_t page;
     uint64_t shadow;     /* page number of S_0 */
+    dsm_node_t *writer;  /* MP_SPLIT on: per grain, the node that wrote it last */
+    unsigned streak;     /* writes in a row by another node than the grain's last writer */
+    bool shared_unsplit; /* the streak asked for the unsplit */
     uint64_t req;        /* the unsplit's req_id */
     unsigned acks;       /* nodes yet to answer it */
     bool unsplit_queued; /* by msplit_fork_prepare */
@@ -70,8 +84,10 @@ struct mpage {
 struct msplit {
     pthread_cond_t cond; /* with dir_lock: jobs, writebacks, acks */
     struct job *head, *tail;
-    struct u64map pages; /* page -> struct mpage *: split, or on the way in or out */
+    struct u64map pages;   /* page -> struct mpage *: split, or on the way in or out */
+    struct u64map by_slot; /* shadow slot index -> struct mpage *, while split */
     unsigned grain;
+    unsigned unsplit_after;   /* dsm.unsplit_threshold; 0: never */
     uint64_t slot_bytes;      /* split_slot_pages(grain) pages */
     uint64_t next_slot;       /* slots are used in order, never again */
     uint64_t mapped_hi, top;  /* the shadow area mapped: [lo, mapped_hi); reserved up to top */
@@ -85,6 +101,8 @@ struct msplit {
         uint64_t first_owned, first_shared; /* shadow pages given out at a split */
         uint64_t chunks;                    /* shadow area chunks mapped after the set-up */
         uint64_t live_max;                  /* not split: SPLIT_LIVE_MAX pages split already */
+        uint64_t foreign_writes;  /* a grain written by another node than its last writer */
+        uint64_t shared_unsplits; /* unsplits asked by a streak of those */
     } stats;
 };
 
@@ -132,8 +150,14 @@ static void drop_page(struct master *m, uint64_t page) {
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));
 }
 
+static uint64_t slot_of(const struct msplit *ms, uint64_t shadow) {
+    return (shadow * DSM_PAGE_SIZE - ms->lo) / ms->slot_bytes;
+}
+
 static void free_mpage(struct master *m, uint64_t page, struct mpage *mp) {
     u64map_del(&m->msplit->pages, page);
+    if (mp->writer) u64map_del(&m->msplit->by_slot, slot_of(m->msplit, mp->shadow));
+    free(mp->writer);
     free(mp->deferred);
     free(mp);
 }
@@ -153,12 +177,14 @@ static bool all_zero(const uint8_t *p, unsigned len) {
  * are requests made on the nodes' behalf: the directory sends them after
  * PageSplit on each node's FIFO link, so a node has applied the split
  * when its shadow pages arrive. */
-static void give_first_owners(struct master *m, uint64_t page, uint64_t shadow, uint64_t readers) {
+static void give_first_owners(struct master *m, struct mpage *mp, uint64_t readers) {
     struct msplit *ms = m->msplit;
+    uint64_t page = mp->page, shadow = mp->shadow;
     unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
     for (unsigned i = 0; i < n; i++) {
         int w = fs_last_writer(&m->fs, page, i);
         if (w >= 0 && (unsigned)w < m->cfg.nodes) {
+            if (mp->writer) mp->writer[i] = (dsm_node_t)w;
             dirsvc_request_locked(m, shadow + i, (dsm_node_t)w, DSM_REQ_WRITE);
             ms->stats.first_owned++;
             continue;
@@ -239,24 +265,28 @@ static void do_split(struct master *m, uint64_t page) {
         want_grow(ms);
         return;
     }
+    unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
     struct mpage *mp = calloc(1, sizeof *mp);
-    if (!mp || u64map_put(&ms->pages, page, mp)) {
+    dsm_node_t *writer = malloc(n * sizeof *writer);
+    if (!mp || !writer || u64map_put(&ms->pages, page, mp)) {
         free(mp);
+        free(writer);
         return;
     }
     mp->state = MP_GATHER;
+    mp->page = page;
     uint64_t readers = readers_of(m, page);
     dirsvc_request_locked(m, page, self(m), DSM_REQ_WRITE);
     for (;;) {
         const struct dir_entry *e = dir_find(&m->dir, page);
         if (!e || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
             free_mpage(m, page, mp);
+            free(writer);
             return;
         }
         if (e->state == DSM_M && e->owner == self(m) && e->txn.wait == DIR_WAIT_NONE) break;
         wait_dir(m);
     }
-    unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
     uint64_t shadow = (ms->lo + ms->next_slot * ms->slot_bytes) / DSM_PAGE_SIZE;
     const uint8_t *hp = home(m, page);
     for (unsigned i = 0; i < n; i++) {
@@ -276,9 +306,16 @@ static void do_split(struct master *m, uint64_t page) {
         for (size_t k = 0; k < mp->ndeferred; k++)
             dirsvc_request_locked(m, page, mp->deferred[k].node, mp->deferred[k].kind);
         free_mpage(m, page, mp);
+        free(writer);
         ms->stats.abandoned++;
         return;
     }
+    for (unsigned i = 0; i < n; i++)
+        writer[i] = WRITER_NONE;
+    if (u64map_put(&ms->by_slot, ms->next_slot, mp))
+        free(writer); /* no memory: this page is never unsplit for its pattern */
+    else
+        mp->writer = writer;
     ms->next_slot++;
     /* a chunk ahead: the grower maps the next one while this one lasts */
     if (ms->mapped_hi - ms->lo - ms->next_slot * ms->slot_bytes < SPLIT_CHUNK_SIZE) want_grow(ms);
@@ -289,7 +326,7 @@ static void do_split(struct master *m, uint64_t page) {
     mp->deferred = NULL;
     mp->ndeferred = mp->capdeferred = 0;
     broadcast(m, page, shadow, false, false, 0, NULL);
-    give_first_owners(m, page, shadow, readers);
+    give_first_owners(m, mp, readers);
     ms->stats.split++;
     log_debug("dsm: page 0x%" PRIx64 " split into %u shadow pages at 0x%" PRIx64, addr, n,
               shadow * DSM_PAGE_SIZE);
@@ -372,8 +409,11 @@ int msplit_start(struct master *m) {
     if (!ms) return -ENOMEM;
     pthread_cond_init(&ms->cond, NULL);
     u64map_init(&ms->pages);
+    u64map_init(&ms->by_slot);
     pthread_cond_init(&ms->grow_cond, NULL);
     ms->grain = m->fs.cfg.grain;
+    const struct shoal_config *c = m->proc->stats.config;
+    ms->unsplit_after = c ? (unsigned)c->dsm.unsplit_threshold : 8;
     ms->slot_bytes = split_slot_pages(ms->grain) * DSM_PAGE_SIZE;
     ms->lo = split_area_lo(m->proc->mem.size);
     ms->top = ms->lo + split_area_size(m->proc->mem.size);
@@ -461,6 +501,33 @@ bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req
     return true;
 }
 
+void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    struct msplit *ms = m->msplit;
+    uint64_t addr = page * DSM_PAGE_SIZE;
+    if (kind == DSM_REQ_READ || addr < ms->lo || addr >= ms->mapped_hi || node >= m->cfg.nodes)
+        return;
+    struct mpage *mp = u64map_get(&ms->by_slot, slot_of(ms, page));
+    if (!mp || !mp->writer || mp->state != MP_SPLIT ||
+        page - mp->shadow >= DSM_PAGE_SIZE / ms->grain)
+        return;
+    dsm_node_t *w = &mp->writer[page - mp->shadow];
+    dsm_node_t last = *w;
+    *w = node;
+    if (last == WRITER_NONE) return; /* a grain's first writer since the split */
+    if (last == node) {
+        mp->streak = 0;
+        return;
+    }
+    ms->stats.foreign_writes++;
+    if (++mp->streak < ms->unsplit_after || !ms->unsplit_after || mp->shared_unsplit) return;
+    mp->shared_unsplit = true;
+    ms->stats.shared_unsplits++;
+    log_debug("dsm: page 0x%" PRIx64 " split no more: %u writes in a row to grains another node "
+              "wrote last",
+              addr, mp->streak);
+    enqueue(m, mp->page, JOB_UNSPLIT);
+}
+
 void msplit_wake(struct master *m) {
     pthread_cond_broadcast(&m->msplit->cond);
 }
@@ -492,7 +559,9 @@ void msplit_stats_json(struct master *m, FILE *f) {
              skipped = ms ? ms->stats.skipped : 0, abandoned = ms ? ms->stats.abandoned : 0,
              first_owned = ms ? ms->stats.first_owned : 0,
              first_shared = ms ? ms->stats.first_shared : 0, chunks = ms ? ms->stats.chunks : 0,
-             slots = ms ? ms->next_slot : 0, live_max = ms ? ms->stats.live_max : 0;
+             slots = ms ? ms->next_slot : 0, live_max = ms ? ms->stats.live_max : 0,
+             foreign = ms ? ms->stats.foreign_writes : 0,
+             shared_unsplits = ms ? ms->stats.shared_unsplits : 0;
     size_t now = 0; /* split, or on the way out (not those on the way in) */
     uint64_t key;
     void *v;
@@ -504,7 +573,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
             ", \"split_now\": %zu, \"release_requests\": %" PRIu64 ", \"no_slot\": %" PRIu64
             ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"first_owned\": %" PRIu64
             ", \"first_shared\": %" PRIu64 ", \"slots_used\": %" PRIu64
-            ", \"chunks_added\": %" PRIu64 ", \"live_max\": %" PRIu64 ", \"node0\": %s},\n",
+            ", \"chunks_added\": %" PRIu64 ", \"live_max\": %" PRIu64
+            ", \"foreign_writes\": %" PRIu64 ", \"unsplit_shared\": %" PRIu64 ", \"node0\": %s},\n",
             split, unsplit, now, releases, no_slot, skipped, abandoned, first_owned, first_shared,
-            slots, chunks, live_max, node0);
+            slots, chunks, live_max, foreign, shared_unsplits, node0);
 }

@@ -87,6 +87,8 @@ guest_program(split_layout_threads SRC split_layout_threads.c)
 guest_program(split_many_threads SRC split_many_threads.c LEVELS O2)
 # The shadow area is address space the guest cannot touch; split data survives attempts
 guest_program(split_reserve_threads SRC split_reserve_threads.c LEVELS O2)
+# A split page whose pattern turns to true sharing (whole-page sweeps) is made whole again
+guest_program(split_change_threads SRC split_change_threads.c)
 
 # System interface
 guest_program(file_io SRC file_io.c)

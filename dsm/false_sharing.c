@@ -100,10 +100,11 @@ int fs_on_writeback(struct fs_detector *d, uint64_t page, dsm_node_t node, unsig
     }
     p->conflicts++;
     d->stats.conflicts++;
-    if (p->detected || p->conflicts < d->cfg.threshold) return FS_CONFLICT;
+    if (p->detected || p->conflicts < (uint64_t)d->cfg.threshold << p->rounds) return FS_CONFLICT;
     p->detected = true;
-    if (d->stats.detected < FS_REPORT_MAX) d->report[d->stats.detected] = page;
     d->stats.detected++;
+    if (!p->listed && d->nreport < FS_REPORT_MAX) d->report[d->nreport++] = page;
+    p->listed = true; /* once, however often it is reported */
     return FS_DETECTED;
 }
 
@@ -139,6 +140,14 @@ void fs_rearm(struct fs_detector *d, uint64_t page) {
     if (!p) return;
     p->detected = false;
     p->conflicts = 0;
+}
+
+void fs_rearm_later(struct fs_detector *d, uint64_t page) {
+    struct fs_page *p = u64map_get(&d->pages, page);
+    if (!p) return;
+    p->detected = false;
+    p->conflicts = 0;
+    if (p->rounds < FS_ROUNDS_MAX) p->rounds++;
 }
 
 const struct fs_page *fs_find(const struct fs_detector *d, uint64_t page) {

@@ -29,6 +29,7 @@
 #define FS_WINDOW     8  /* writebacks remembered per page */
 #define FS_MIN_GRAIN  8  /* bytes: the smallest grain (one word) */
 #define FS_REPORT_MAX 16 /* detected pages listed in --stats */
+#define FS_ROUNDS_MAX 10 /* a page made whole for its pattern needs at most 2^10 x threshold */
 #define FS_MAX_GRAINS (DSM_PAGE_SIZE / FS_MIN_GRAIN)
 
 struct fs_config {
@@ -45,7 +46,7 @@ struct fs_stats {
     uint64_t writebacks;  /* diffed against a known home copy */
     uint64_t conflicts;   /* disjoint writes by a second node */
     uint64_t true_shared; /* writes overlapping another node's grains */
-    uint64_t detected;    /* pages reported falsely shared */
+    uint64_t detected;    /* reports of a falsely shared page (again after a rearm) */
 };
 
 /* One remembered writeback. */
@@ -56,7 +57,8 @@ struct fs_write {
 
 struct fs_page {
     uint32_t conflicts; /* since the last true-sharing write */
-    bool detected;
+    bool detected, listed;
+    uint8_t rounds;    /* made whole for its pattern this often: threshold << rounds */
     uint8_t head, len; /* ring of the last FS_WINDOW writebacks */
     struct fs_write hist[FS_WINDOW];
 };
@@ -68,6 +70,7 @@ struct fs_detector {
     /* the first FS_REPORT_MAX pages detected, in order (where a program's
      * false sharing is: shown in --stats) */
     uint64_t report[FS_REPORT_MAX];
+    unsigned nreport; /* each page once */
 };
 
 enum fs_verdict {
@@ -101,6 +104,13 @@ int fs_last_writer(const struct fs_detector *d, uint64_t page, unsigned i);
 /* A page reported but not split (no shadow slot free): reported again at
  * its next conflict. */
 void fs_rearm(struct fs_detector *d, uint64_t page);
+
+/* A split page made whole again because its writes turned truly shared:
+ * reported again if false sharing comes back, after twice the conflicts
+ * it took last time (up to 2^FS_ROUNDS_MAX times the threshold), so
+ * alternating phases re-split it while a page that flips often stays
+ * whole. */
+void fs_rearm_later(struct fs_detector *d, uint64_t page);
 
 /* The address space forgot pages [first, first + n). */
 void fs_forget(struct fs_detector *d, uint64_t first, uint64_t n);

@@ -55,7 +55,7 @@ void mfs_stats_json(struct master *m, FILE *f) {
     unsigned threshold = m->split_on ? m->fs.cfg.threshold : 0,
              grain = m->split_on ? m->fs.cfg.grain : 0;
     uint64_t report[FS_REPORT_MAX];
-    size_t nreport = s.detected < FS_REPORT_MAX ? (size_t)s.detected : FS_REPORT_MAX;
+    size_t nreport = m->split_on ? m->fs.nreport : 0;
     if (nreport) memcpy(report, m->fs.report, nreport * sizeof report[0]);
     pthread_mutex_unlock(&m->dir_lock);
     fprintf(f,

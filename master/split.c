@@ -22,9 +22,9 @@
  *    which stops redirecting and answers; then a READ on the master's
  *    behalf of each S_i brings its newest copy home; P's home copy is
  *    reassembled, the S_i leave the directory, and PageSplit(done) makes
- *    P an ordinary page on every node. A page is split at most once (the
- *    detector reports it once): a page that keeps needing the emulator
- *    does not thrash.
+ *    P an ordinary page on every node. A page made whole for the emulator
+ *    is not split again (the detector reports it once): a page that keeps
+ *    needing the emulator does not thrash.
  *  - the access pattern changed: every write request for a shadow page
  *    passes here (msplit_on_request). A node writing a grain another node
  *    wrote last is true sharing of that grain, or one node sweeping the
@@ -32,7 +32,10 @@
  *    per grain; `dsm.unsplit_threshold` such writes in a row unsplit P.
  *    A write by the grain's own last writer breaks the row (it took its
  *    grain back after a reader: false sharing still), reads count for
- *    nothing either way, as for the detector.
+ *    nothing either way, as for the detector. Such a page is split again
+ *    if false sharing comes back, after twice the conflicts each time
+ *    (fs_rearm_later): phases that alternate re-split it, a page whose
+ *    pattern flips often settles whole.
  * Shadow slots are never reused: a late access through a stale mapping
  * finds a dead slot, never another page's data. The shadow area grows
  * instead (cluster/split_node.h): a second thread, the grower, maps its
@@ -103,6 +106,7 @@ struct msplit {
         uint64_t live_max;                  /* not split: SPLIT_LIVE_MAX pages split already */
         uint64_t foreign_writes;  /* a grain written by another node than its last writer */
         uint64_t shared_unsplits; /* unsplits asked by a streak of those */
+        uint64_t resplit;         /* splits of a page made whole for its pattern before */
     } stats;
 };
 
@@ -328,6 +332,8 @@ static void do_split(struct master *m, uint64_t page) {
     broadcast(m, page, shadow, false, false, 0, NULL);
     give_first_owners(m, mp, readers);
     ms->stats.split++;
+    const struct fs_page *fp = fs_find(&m->fs, page);
+    if (fp && fp->rounds) ms->stats.resplit++;
     log_debug("dsm: page 0x%" PRIx64 " split into %u shadow pages at 0x%" PRIx64, addr, n,
               shadow * DSM_PAGE_SIZE);
 }
@@ -363,10 +369,14 @@ static void do_unsplit(struct master *m, uint64_t page) {
     page_pool_put(&m->home_pool, u64map_del(&m->home, page));
     SHOAL_ASSERT(!u64map_put(&m->home, page, whole));
     uint64_t shadow = mp->shadow;
+    bool pattern = mp->shared_unsplit;
     free_mpage(m, page, mp);
     broadcast(m, page, shadow, true, true, 0, NULL);
     split_node_done(&m->dsm, page);
     ms->stats.unsplit++;
+    /* split again if false sharing comes back, later each time; a page
+     * made whole for the emulator would need it again: not re-split */
+    if (pattern) fs_rearm_later(&m->fs, page);
     log_debug("dsm: page 0x%" PRIx64 " whole again", page * DSM_PAGE_SIZE);
 }
 
@@ -561,7 +571,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
              first_shared = ms ? ms->stats.first_shared : 0, chunks = ms ? ms->stats.chunks : 0,
              slots = ms ? ms->next_slot : 0, live_max = ms ? ms->stats.live_max : 0,
              foreign = ms ? ms->stats.foreign_writes : 0,
-             shared_unsplits = ms ? ms->stats.shared_unsplits : 0;
+             shared_unsplits = ms ? ms->stats.shared_unsplits : 0,
+             resplit = ms ? ms->stats.resplit : 0;
     size_t now = 0; /* split, or on the way out (not those on the way in) */
     uint64_t key;
     void *v;
@@ -574,7 +585,8 @@ void msplit_stats_json(struct master *m, FILE *f) {
             ", \"skipped\": %" PRIu64 ", \"abandoned\": %" PRIu64 ", \"first_owned\": %" PRIu64
             ", \"first_shared\": %" PRIu64 ", \"slots_used\": %" PRIu64
             ", \"chunks_added\": %" PRIu64 ", \"live_max\": %" PRIu64
-            ", \"foreign_writes\": %" PRIu64 ", \"unsplit_shared\": %" PRIu64 ", \"node0\": %s},\n",
+            ", \"foreign_writes\": %" PRIu64 ", \"unsplit_shared\": %" PRIu64
+            ", \"resplit\": %" PRIu64 ", \"node0\": %s},\n",
             split, unsplit, now, releases, no_slot, skipped, abandoned, first_owned, first_shared,
-            slots, chunks, live_max, foreign, shared_unsplits, node0);
+            slots, chunks, live_max, foreign, shared_unsplits, resplit, node0);
 }

@@ -33,6 +33,7 @@ print(change)
 assert list(change) == ["split/unsplit", "split/kept", "no-split"], change
 assert int(change["split/unsplit"]["unsplit_shared"]) >= 1, change
 assert int(change["split/kept"]["unsplit_shared"]) == 0, change
+assert int(change["split/unsplit"]["resplit"]) >= 1, change
 # kept split, every sweep takes a miss per grain (32 at 128 bytes) instead of one
 assert float(change["split/kept"]["faults"]) > float(change["split/unsplit"]["faults"]), change
 hint = list(csv.DictReader(open(os.path.join(w, "hint", "points.csv"))))

@@ -2,11 +2,12 @@
 # guest-split/change: a split page whose access pattern turns to true
 # sharing is made whole again (tests/guest/split_change_threads.c: four
 # threads on 4 nodes hammer their own slices of one page, which is split,
-# then sweep the whole page in strict turns). With the default
-# dsm.unsplit_threshold the master counts the sweeps' writes to grains
-# another node wrote last ("foreign_writes") and unsplits the page
-# ("unsplit_shared"); with 0 the page stays split to the end. The output
-# is the same either way.
+# then sweep the whole page in strict turns, then hammer their slices
+# again). With the default dsm.unsplit_threshold the master counts the
+# sweeps' writes to grains another node wrote last ("foreign_writes"),
+# unsplits the page ("unsplit_shared") and splits it again when the
+# slices come back ("resplit"); with 0 the page stays split to the end.
+# The output is the same either way.
 #   split_change.sh SHOAL PROGRAM REF
 set -eu
 shoal=$1 prog=$2 ref=$3
@@ -27,17 +28,20 @@ off = json.load(open(sys.argv[2]))["split"]
 print("unsplit_threshold=8:", on)
 print("unsplit_threshold=0:", off)
 # the sweeps write every grain after another node: each such write counts,
-# 8 in a row unsplit the page (and it is not split again)
-ok = on["pages_split"] >= 1 and on["unsplit_shared"] >= 1 \
+# 8 in a row unsplit the page; the slices of phase 3 split it again
+ok = on["pages_split"] >= 2 and on["unsplit_shared"] >= 1 \
     and on["foreign_writes"] >= 8 * on["unsplit_shared"] \
     and on["pages_unsplit"] >= on["unsplit_shared"]
 if not ok:
     print("FAIL: the page was not split, or not made whole when its sweeps began")
     sys.exit(1)
+if not 1 <= on["resplit"] <= on["unsplit_shared"]:
+    print("FAIL: the page was not split again when its slices came back")
+    sys.exit(1)
 # with 0 the same writes are counted and nothing is unsplit for them: the
 # page is still split when the run ends
 ok = off["pages_split"] >= 1 and off["unsplit_shared"] == 0 and off["foreign_writes"] >= 8 \
-    and off["split_now"] >= 1
+    and off["split_now"] >= 1 and off["resplit"] == 0
 if not ok:
     print("FAIL: with unsplit_threshold=0 a page was unsplit for its pattern, or none stayed split")
     sys.exit(1)

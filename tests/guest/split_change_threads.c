@@ -1,12 +1,13 @@
 /* A falsely shared page whose access pattern changes (issue 5: "splitting
  * is undone when the access pattern changes"). Phase 1: four threads
- * start together and each hammer their own 128-byte slice of one page, which a cluster with
- * dsm.split = on splits. Phase 2: the same threads take strict turns
- * (thread 0, 1, 2, 3, 0...) adding to every word of the whole page: true sharing, where a
- * split page costs a miss per grain and a whole one a miss per sweep; the
- * master makes it whole again (dsm.unsplit_threshold). Final values are
- * exactly known; the output is the same on one node, on a cluster and
- * under qemu-aarch64.
+ * start together and each hammer their own 128-byte slice of one page,
+ * which a cluster with dsm.split = on splits. Phase 2: the same threads
+ * take strict turns (thread 0, 1, 2, 3, 0...) adding to every word of the
+ * whole page: true sharing, where a split page costs a miss per grain and
+ * a whole one a miss per sweep; the master makes it whole again
+ * (dsm.unsplit_threshold). Phase 3: the slices again, and the page is
+ * split again. Final values are exactly known; the output is the same on
+ * one node, on a cluster and under qemu-aarch64.
  *   split_change_threads [SWEEPS]   (sweeps per thread in phase 2; 40) */
 #include "guest.h"
 #include <pthread.h>
@@ -23,15 +24,20 @@ static pthread_cond_t turned = PTHREAD_COND_INITIALIZER;
 static int turn; /* whose sweep is next: turn % THREADS */
 static int sweeps = 40;
 
-static void *worker(void *arg) {
-    int t = (int)(long)arg;
+/* each thread its own slice: word 0 counts, the others take i * 3 + base */
+static void slices(int t, uint64_t base) {
     volatile uint64_t *s = page + t * (SLICE / 8);
     pthread_barrier_wait(&phase); /* all four at once: their slices' page ping-pongs */
     for (int i = 1; i <= ITERS; i++) {
         s[0] += (uint64_t)t + 1;
-        s[1 + i % (SLICE / 8 - 1)] = (uint64_t)i * 3 + (uint64_t)t;
+        s[1 + i % (SLICE / 8 - 1)] = (uint64_t)i * 3 + base;
     }
     pthread_barrier_wait(&phase);
+}
+
+static void *worker(void *arg) {
+    int t = (int)(long)arg;
+    slices(t, (uint64_t)t);
     for (int r = 0; r < sweeps; r++) {
         pthread_mutex_lock(&lock);
         while (turn % THREADS != t)
@@ -42,6 +48,7 @@ static void *worker(void *arg) {
         pthread_cond_broadcast(&turned);
         pthread_mutex_unlock(&lock);
     }
+    slices(t, (uint64_t)t + 7);
     return NULL;
 }
 
@@ -54,17 +61,18 @@ int main(int argc, char **argv) {
         CHECK(pthread_create(&tid[t], NULL, worker, (void *)(long)t) == 0);
     for (int t = 0; t < THREADS; t++)
         CHECK(pthread_join(tid[t], NULL) == 0);
-    /* every word got sweeps * (1 + 2 + 3 + 4) in phase 2 */
+    /* every word got sweeps * (1 + 2 + 3 + 4) in phase 2; phase 3 added
+     * to the counters again and wrote the slices' other words anew */
     uint64_t swept = (uint64_t)sweeps * (THREADS * (THREADS + 1) / 2), h = 0;
     for (int w = 0; w < WORDS; w++) {
         int t = w / (SLICE / 8), k = w % (SLICE / 8);
-        uint64_t want = 0;
-        if (t < THREADS && k == 0) want = (uint64_t)ITERS * (t + 1);
+        uint64_t want = swept;
+        if (t < THREADS && k == 0) want = 2ull * ITERS * (t + 1) + swept;
         if (t < THREADS && k > 0) {
             int i = ITERS - (ITERS - (k - 1)) % (SLICE / 8 - 1); /* the last i: 1 + i % 15 == k */
-            want = (uint64_t)i * 3 + (uint64_t)t;
+            want = (uint64_t)i * 3 + (uint64_t)t + 7;
         }
-        CHECK(page[w] == want + swept);
+        CHECK(page[w] == want);
         uint64_t v = page[w];
         h = g_fnv(h, &v, sizeof v);
     }

@@ -209,6 +209,37 @@ static void test_rearm(void) {
     fs_fini(&s.d);
 }
 
+/* A page made whole because its writes turned truly shared is reported
+ * again when false sharing comes back, after twice the conflicts each
+ * time, up to 2^FS_ROUNDS_MAX times the threshold; listed once. */
+static void test_rearm_later(void) {
+    struct sim s;
+    sim_init(&s, 2, 128);
+    CU_ASSERT_EQUAL(wb(&s, 9, 1, 0, 8, 1), FS_NONE);
+    CU_ASSERT_EQUAL(wb(&s, 9, 2, 128, 8, 2), FS_CONFLICT);
+    CU_ASSERT_EQUAL(wb(&s, 9, 1, 0, 8, 3), FS_DETECTED);
+    uint8_t v = 4;
+    for (unsigned round = 1; round <= FS_ROUNDS_MAX + 2; round++) {
+        fs_rearm_later(&s.d, 9);
+        unsigned need = 2u << (round < FS_ROUNDS_MAX ? round : FS_ROUNDS_MAX);
+        CU_ASSERT_EQUAL(fs_find(&s.d, 9)->rounds, round < FS_ROUNDS_MAX ? round : FS_ROUNDS_MAX);
+        for (unsigned k = 1; k < need; k++)
+            CU_ASSERT_EQUAL_FATAL(wb(&s, 9, 1 + k % 2, 128 * (k % 2), 8, v++), FS_CONFLICT);
+        CU_ASSERT_EQUAL(wb(&s, 9, 1 + need % 2, 128 * (need % 2), 8, v++), FS_DETECTED);
+    }
+    CU_ASSERT_EQUAL(s.d.stats.detected, FS_ROUNDS_MAX + 3);
+    CU_ASSERT_EQUAL(s.d.nreport, 1);
+    CU_ASSERT_EQUAL(s.d.report[0], 9);
+    /* true sharing in between restarts the count, as before a split */
+    fs_rearm_later(&s.d, 9);
+    CU_ASSERT_EQUAL(wb(&s, 9, 1, 0, 8, v++), FS_CONFLICT);
+    CU_ASSERT_EQUAL(wb(&s, 9, 2, 0, 8, v++), FS_TRUE_SHARED);
+    CU_ASSERT_EQUAL(fs_find(&s.d, 9)->conflicts, 0);
+    fs_rearm_later(&s.d, 10); /* no record: nothing */
+    CU_ASSERT_PTR_NULL(fs_find(&s.d, 10));
+    fs_fini(&s.d);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("dsm_false_sharing", NULL, NULL);
     CU_add_test(s, "configuration checked", test_config_checked);
@@ -220,4 +251,5 @@ void test_register(void) {
     CU_add_test(s, "records only for pages that ping-pong", test_records_follow_pingpong);
     CU_add_test(s, "the last writer of each grain", test_last_writer);
     CU_add_test(s, "a page not split is reported again", test_rearm);
+    CU_add_test(s, "a page made whole for its pattern: again, later each time", test_rearm_later);
 }

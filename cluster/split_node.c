@@ -201,55 +201,15 @@ static bool release(void *opaque, uint64_t addr) {
 
 /* ---- the emulator's accesses ---- */
 
-/* Pins: the ranges this thread handed to the kernel in its current
- * syscall (at most PIN_MAX: an older one is let go first, so a thread
- * that never ends a syscall, the master's proxies, holds few). */
-#define PIN_MAX 16
-static __thread struct split_pin my_pins[PIN_MAX];
-static __thread unsigned my_npins;
-
-/* sn->lock held */
-static void pin_del(struct split_node *sn, struct split_pin p) {
-    for (size_t i = 0; i < sn->npins; i++)
-        if (sn->pins[i].first == p.first && sn->pins[i].last == p.last) {
-            sn->pins[i] = sn->pins[--sn->npins];
-            return;
-        }
-}
-
-/* sn->lock held */
-static void pin_add(struct split_node *sn, uint64_t first, uint64_t last) {
-    if (my_npins == PIN_MAX) {
-        pin_del(sn, my_pins[0]);
-        memmove(my_pins, my_pins + 1, (PIN_MAX - 1) * sizeof my_pins[0]);
-        my_npins--;
-    }
-    if (sn->npins == sn->cappins) {
-        size_t cap = sn->cappins ? sn->cappins * 2 : 16;
-        void *v = realloc(sn->pins, cap * sizeof *sn->pins);
-        if (!v) return; /* not pinned: the syscall may see EFAULT if split meanwhile */
-        sn->pins = v;
-        sn->cappins = cap;
-    }
-    sn->pins[sn->npins++] = (struct split_pin){first, last};
-    my_pins[my_npins++] = (struct split_pin){first, last};
-}
-
-/* sn->lock held */
-static bool pinned(const struct split_node *sn, uint64_t page) {
-    for (size_t i = 0; i < sn->npins; i++)
-        if (page >= sn->pins[i].first && page <= sn->pins[i].last) return true;
-    return false;
-}
+/* The pins this thread holds in sn->pins (split_pins.h). */
+static __thread struct split_pin_list my_pins;
 
 static void syscall_end_hook(void *opaque) {
     struct split_node *sn = opaque;
-    if (!my_npins) return;
+    if (!my_pins.n) return;
     pthread_mutex_lock(&sn->lock);
-    for (unsigned i = 0; i < my_npins; i++)
-        pin_del(sn, my_pins[i]);
+    split_pins_drop(&sn->pins, &my_pins);
     pthread_mutex_unlock(&sn->lock);
-    my_npins = 0;
 }
 
 /* The first page of [first, last] that is not ordinary: false when none. */
@@ -291,7 +251,7 @@ static void gs_unsplit_hook(void *opaque, uint64_t addr, uint64_t len, bool pin)
         if (!pin || !sn->pinning) return;
         pthread_mutex_lock(&sn->lock);
         bool clear = !first_split(sn, first, last, &p);
-        if (clear) pin_add(sn, first, last);
+        if (clear) split_pins_add(&sn->pins, &my_pins, first, last);
         pthread_mutex_unlock(&sn->lock);
         if (clear) return;
     }
@@ -400,7 +360,7 @@ bool split_node_apply(struct dsm_node *n, uint64_t page, uint64_t shadow, unsign
         return false;
     atomic_store(&sn->grain, grain);
     pthread_mutex_lock(&sn->lock);
-    if (sn->pinning && pinned(sn, page)) {
+    if (sn->pinning && split_pins_cover(&sn->pins, page)) {
         pthread_mutex_unlock(&sn->lock);
         return false;
     }

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/split_pins.h"
 #include "dsm/directory.h"
 
 struct dsm_node;
@@ -117,10 +118,7 @@ struct split_node {
      * progress (sn->lock); a page in one is not split (split_node_apply
      * refuses), since the kernel cannot wait for an unsplit. */
     bool pinning;
-    struct split_pin {
-        uint64_t first, last;
-    } * pins;
-    size_t npins, cappins;
+    struct split_pin_set pins;
     struct split_stats stats;
 };
 

@@ -106,7 +106,7 @@ struct msplit {
         uint64_t live_max;                  /* not split: SPLIT_LIVE_MAX pages split already */
         uint64_t foreign_writes;  /* a grain written by another node than its last writer */
         uint64_t shared_unsplits; /* unsplits asked by a streak of those */
-        uint64_t resplit;         /* splits of a page made whole for its pattern before */
+        uint64_t resplit;         /* splits of a page reported again (fs_rearm_later) */
     } stats;
 };
 
@@ -312,6 +312,9 @@ static void do_split(struct master *m, uint64_t page) {
         free_mpage(m, page, mp);
         free(writer);
         ms->stats.abandoned++;
+        /* a syscall had it: tried again if the false sharing goes on,
+         * later each time (a buffer the kernel always holds settles) */
+        fs_rearm_later(&m->fs, page);
         return;
     }
     for (unsigned i = 0; i < n; i++)

@@ -15,6 +15,7 @@
 #define THREADS 4
 #define SLICE   128
 #define ITERS   4000000
+#define ROUNDS  16 /* ITERS is a multiple */
 #define WORDS   (4096 / 8)
 
 static _Alignas(4096) volatile uint64_t page[WORDS];
@@ -24,13 +25,18 @@ static pthread_cond_t turned = PTHREAD_COND_INITIALIZER;
 static int turn; /* whose sweep is next: turn % THREADS */
 static int sweeps = 40;
 
-/* each thread its own slice: word 0 counts, the others take i * 3 + base */
+/* Each thread its own slice: word 0 counts, the others take i * 3 +
+ * base. In ROUNDS rounds that all four start together, so that a whole
+ * page visits every node in each round however the threads are
+ * scheduled: false sharing the master sees, a few times a round. */
 static void slices(int t, uint64_t base) {
     volatile uint64_t *s = page + t * (SLICE / 8);
-    pthread_barrier_wait(&phase); /* all four at once: their slices' page ping-pongs */
-    for (int i = 1; i <= ITERS; i++) {
-        s[0] += (uint64_t)t + 1;
-        s[1 + i % (SLICE / 8 - 1)] = (uint64_t)i * 3 + base;
+    for (int r = 0; r < ROUNDS; r++) {
+        pthread_barrier_wait(&phase);
+        for (int i = r * (ITERS / ROUNDS) + 1; i <= (r + 1) * (ITERS / ROUNDS); i++) {
+            s[0] += (uint64_t)t + 1;
+            s[1 + i % (SLICE / 8 - 1)] = (uint64_t)i * 3 + base;
+        }
     }
     pthread_barrier_wait(&phase);
 }

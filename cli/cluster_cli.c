@@ -19,6 +19,7 @@
 #include "cli/launch_watch.h"
 #include "cli/options.h"
 #include "common/config.h"
+#include "common/log.h"
 #include "master/master.h"
 #include "slave/slave.h"
 #include "syscall/task.h"
@@ -231,6 +232,7 @@ static _Noreturn void run_slave(const struct cluster_args *ca) {
     sc.peer_ms = (unsigned)conf.network.peer_timeout_ms;
     sc.handshake_ms = (unsigned)conf.network.handshake_timeout_ms;
     sc.verbose = ca->verbose;
+    if (ca->verbose) log_set_level(LOG_INFO);
     if (ca->once) exit(slave_run_once(&sc));
     /* one run after another: each in a fresh process (a run leaves guest
      * threads and memory behind), reconnecting when one ends */
@@ -298,6 +300,10 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     struct shoal_config conf;
     if (options_config(&o, &conf, err, sizeof err)) die_usage("%s", err);
     if (ca->verbose || o.verbose) config_print(&conf, stderr);
+    /* -v: the nodes joining; -d cluster: every node's debug messages (the
+     * slaves learn it from ClusterSetup.log_items) */
+    if (ca->verbose) log_set_level(LOG_INFO);
+    if (o.log_cluster) log_set_level(LOG_DEBUG);
     /* the guest's part is a single-node run's (-0, -d, -D, what an execve
      * runs with) */
     struct process_config cfg;
@@ -315,7 +321,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u) |
                      (o.stats_file ? 8u : 0u),
         .code_size = o.tb_size,
-        .log_items = (o.log_in_asm ? 1u : 0u) | (o.log_op ? 2u : 0u) | (o.log_exec ? 4u : 0u),
+        .log_items = (o.log_in_asm ? 1u : 0u) | (o.log_op ? 2u : 0u) | (o.log_exec ? 4u : 0u) |
+                     (o.log_cluster ? 8u : 0u),
         .log_path = o.log_file,
         .timeouts = {.peer_ms = (unsigned)conf.network.peer_timeout_ms,
                      .join_ms = (unsigned)conf.network.join_timeout_ms,

@@ -31,7 +31,7 @@ void options_usage(FILE *out) {
           "  --no-regalloc       JIT: keep guest registers in memory (naive lowering)\n"
           "  --no-chain          JIT: do not link blocks directly\n"
           "  --tb-size SIZE      JIT code buffer size (k, M, G suffixes)\n"
-          "  -d ITEM[,...]       log in_asm, op (IR), exec                  SHOAL_LOG\n"
+          "  -d ITEM[,...]       log in_asm, op (IR), exec, cluster         SHOAL_LOG\n"
           "  -D FILE             write the -d log to FILE                   SHOAL_LOG_FILENAME\n"
           "  --stats FILE        write run statistics as JSON to FILE at exit\n"
           "  --config FILE       read settings from an INI file (repeatable; docs/config.md)\n"
@@ -78,8 +78,11 @@ static int parse_log(struct shoal_options *o, const char *items, char *err, size
             o->log_op = true;
         else if (!strcmp(it, "exec"))
             o->log_exec = true;
+        else if (!strcmp(it, "cluster"))
+            o->log_cluster = true;
         else {
-            r = usage_error(err, errlen, "unknown -d item '%s' (valid: in_asm, op, exec)", it);
+            r = usage_error(err, errlen, "unknown -d item '%s' (valid: in_asm, op, exec, cluster)",
+                            it);
             break;
         }
     }

@@ -15,6 +15,7 @@ struct shoal_options {
     uint64_t tb_size;           /* JIT code buffer bytes (--tb-size); 0: default */
     bool help, version;
     bool log_in_asm, log_op, log_exec;
+    bool log_cluster; /* -d cluster: the nodes' debug messages (splits, connections) */
     const char *log_file;
     const char *stats_file; /* --stats FILE */
     bool verbose;           /* -v: the effective configuration to stderr */

@@ -115,7 +115,7 @@ void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m) {
 
 void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
     if (m->sched && sched_msg_apply(m->sched))
-        log_debug("shoal: thread %d: cannot take its scheduling attributes here", t->tid);
+        log_debug("thread %d: cannot take its scheduling attributes here", t->tid);
     int self = (int)gettid();
     for (size_t i = 0; i < m->n_pending; i++) {
         struct aarch64_siginfo info;

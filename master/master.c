@@ -288,7 +288,7 @@ static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void
     m->peers[id] = c;
     m->joined++;
     pthread_mutex_unlock(&m->lock);
-    if (m->cfg.verbose) log_info("shoal: node %u joined: %s", id, net_conn_name(c));
+    if (m->cfg.verbose) log_info("node %u joined: %s", id, net_conn_name(c));
     send_setup(m, c);
 }
 

@@ -319,7 +319,7 @@ static void serve(struct proxy *px) {
              * thread made here (a node-0 thread, or the proxy of one on
              * another node) inherits */
             if (q->sched && sched_msg_apply(q->sched))
-                log_debug("shoal: thread %d: cannot take its scheduling attributes", t->tid);
+                log_debug("thread %d: cannot take its scheduling attributes", t->tid);
             /* and its SHOAL_HINT_NEXT_GROUP mark, which the clone reads
              * and clears as a node-0 thread's (proxy_clone_thread) */
             t->hint_next_group = q->hint_next ? q->hint_next->group : -1;

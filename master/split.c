@@ -448,6 +448,9 @@ void msplit_release(void *ctx, uint64_t page) {
     struct master *m = ctx;
     pthread_mutex_lock(&m->dir_lock);
     m->msplit->stats.releases++;
+    log_debug("dsm: page 0x%" PRIx64 " needed whole (the emulator, an exclusive or a straddling "
+              "access)",
+              page * DSM_PAGE_SIZE);
     enqueue(m, page, JOB_UNSPLIT);
     pthread_mutex_unlock(&m->dir_lock);
 }
@@ -537,7 +540,7 @@ void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum ds
     ms->stats.shared_unsplits++;
     log_debug("dsm: page 0x%" PRIx64 " split no more: %u writes in a row to grains another node "
               "wrote last",
-              addr, mp->streak);
+              mp->page * DSM_PAGE_SIZE, mp->streak);
     enqueue(m, mp->page, JOB_UNSPLIT);
 }
 

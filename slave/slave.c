@@ -587,10 +587,10 @@ static void *guest_thread(void *arg) {
     t->host_tid = (int)gettid();
     /* its creator's CPU mask, this node's part of it (cpu_map.h) */
     if (st->affinity && cpu_map_pin(t->proc, t->host_tid, st->affinity, st->affinity_bytes))
-        log_debug("shoal: thread %d: cannot take its CPU affinity", t->tid);
+        log_debug("thread %d: cannot take its CPU affinity", t->tid);
     /* before any guest code: its first getpriority sees its creator's */
     if (st->has_sched && sched_msg_apply(&st->sched))
-        log_debug("shoal: thread %d: cannot take its creator's scheduling attributes", t->tid);
+        log_debug("thread %d: cannot take its creator's scheduling attributes", t->tid);
     /* a thread that moved here: its attributes and waiting signals */
     if (st->moved) thread_state_resume(t, st->moved);
     pthread_mutex_lock(&s->lock);
@@ -1057,7 +1057,8 @@ static void open_log(struct dbt_options *o, const Shoal__ClusterSetup *m, uint32
     o->log_in_asm = m->log_items & 1;
     o->log_ir = m->log_items & 2;
     o->log_exec = m->log_items & 4;
-    if (!m->log_items || !m->log_path || !*m->log_path) return;
+    if (m->log_items & 8) log_set_level(LOG_DEBUG); /* -d cluster: to this node's stderr */
+    if (!(m->log_items & 7) || !m->log_path || !*m->log_path) return;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s.node%u", m->log_path, node);
     if (!(o->log = fopen(path, "w"))) {
@@ -1147,7 +1148,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         s->direct = true;
     }
     s->proc = p;
-    if (s->cfg.verbose) log_info("shoal: node %u set up", net_conn_local_id(c));
+    if (s->cfg.verbose) log_info("node %u set up", net_conn_local_id(c));
     ready(s, true, "", host, port);
 }
 

@@ -381,6 +381,17 @@ cli-n2)
     grep -qx 'placement = block' "$work/n.err" || fail "-v does not show --placement"
     grep -qx 'fault = mprotect' "$work/n.err" || fail "-v does not show --fault-mech"
     grep -q '^peer_timeout_ms = 20000' "$work/n.err" || fail "-v does not show --peer-timeout"
+    grep -q '^shoal: info: node 1 joined: ' "$work/n.err" || fail "-v does not say who joined"
+    ! grep -q ': debug: ' "$work/n.err" || fail "debug messages without -d cluster"
+    # -d cluster: the nodes' events as they happen (a page split, made
+    # whole for its pattern, split again: tests/guest/split_change_threads.c)
+    "$shoal" -n 3 -d cluster -o dsm.split=on -o dsm.split_threshold=2 "$bin/split_change_threads" \
+        >"$work/d.out" 2>"$work/d.err" || fail "-d cluster: status $?"
+    for event in 'is falsely shared (2 conflicts)' 'split into 32 shadow pages' \
+        'split no more: 8 writes in a row' 'whole again' 'is falsely shared (4 conflicts)'; do
+        grep -q "^shoal: debug: dsm: page 0x[0-9a-f]* $event" "$work/d.err" ||
+            fail "-d cluster does not log '$event': $(cat "$work/d.err")"
+    done
     [ -s "$work/log" ] || fail "-D wrote no log"
     # and every slave logs its own translations next to it
     "$shoal" -n 3 -d in_asm -D "$work/tlog" "$bin/dsm_stress" 4 200 3 >"$work/t.out" 2>"$work/t.err" ||

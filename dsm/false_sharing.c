@@ -144,10 +144,8 @@ void fs_rearm(struct fs_detector *d, uint64_t page) {
 
 void fs_rearm_later(struct fs_detector *d, uint64_t page) {
     struct fs_page *p = u64map_get(&d->pages, page);
-    if (!p) return;
-    p->detected = false;
-    p->conflicts = 0;
-    if (p->rounds < FS_ROUNDS_MAX) p->rounds++;
+    fs_rearm(d, page);
+    if (p && p->rounds < FS_ROUNDS_MAX) p->rounds++;
 }
 
 const struct fs_page *fs_find(const struct fs_detector *d, uint64_t page) {

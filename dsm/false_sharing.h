@@ -58,7 +58,7 @@ struct fs_write {
 struct fs_page {
     uint32_t conflicts; /* since the last true-sharing write */
     bool detected, listed;
-    uint8_t rounds;    /* made whole for its pattern this often: threshold << rounds */
+    uint8_t rounds;    /* reported again later this often (fs_rearm_later): threshold << rounds */
     uint8_t head, len; /* ring of the last FS_WINDOW writebacks */
     struct fs_write hist[FS_WINDOW];
 };

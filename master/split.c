@@ -271,10 +271,8 @@ static void do_split(struct master *m, uint64_t page) {
     }
     unsigned g = ms->grain, n = DSM_PAGE_SIZE / g;
     struct mpage *mp = calloc(1, sizeof *mp);
-    dsm_node_t *writer = malloc(n * sizeof *writer);
-    if (!mp || !writer || u64map_put(&ms->pages, page, mp)) {
+    if (!mp || u64map_put(&ms->pages, page, mp)) {
         free(mp);
-        free(writer);
         return;
     }
     mp->state = MP_GATHER;
@@ -285,7 +283,6 @@ static void do_split(struct master *m, uint64_t page) {
         const struct dir_entry *e = dir_find(&m->dir, page);
         if (!e || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
             free_mpage(m, page, mp);
-            free(writer);
             return;
         }
         if (e->state == DSM_M && e->owner == self(m) && e->txn.wait == DIR_WAIT_NONE) break;
@@ -310,19 +307,21 @@ static void do_split(struct master *m, uint64_t page) {
         for (size_t k = 0; k < mp->ndeferred; k++)
             dirsvc_request_locked(m, page, mp->deferred[k].node, mp->deferred[k].kind);
         free_mpage(m, page, mp);
-        free(writer);
         ms->stats.abandoned++;
         /* a syscall had it: tried again if the false sharing goes on,
          * later each time (a buffer the kernel always holds settles) */
         fs_rearm_later(&m->fs, page);
         return;
     }
-    for (unsigned i = 0; i < n; i++)
-        writer[i] = WRITER_NONE;
-    if (u64map_put(&ms->by_slot, ms->next_slot, mp))
-        free(writer); /* no memory: this page is never unsplit for its pattern */
-    else
+    /* without memory for it this page is never unsplit for its pattern */
+    dsm_node_t *writer = malloc(n * sizeof *writer);
+    if (writer && !u64map_put(&ms->by_slot, ms->next_slot, mp)) {
+        for (unsigned i = 0; i < n; i++)
+            writer[i] = WRITER_NONE;
         mp->writer = writer;
+    } else {
+        free(writer);
+    }
     ms->next_slot++;
     /* a chunk ahead: the grower maps the next one while this one lasts */
     if (ms->mapped_hi - ms->lo - ms->next_slot * ms->slot_bytes < SPLIT_CHUNK_SIZE) want_grow(ms);
@@ -425,8 +424,8 @@ int msplit_start(struct master *m) {
     u64map_init(&ms->by_slot);
     pthread_cond_init(&ms->grow_cond, NULL);
     ms->grain = m->fs.cfg.grain;
-    const struct shoal_config *c = m->proc->stats.config;
-    ms->unsplit_after = c ? (unsigned)c->dsm.unsplit_threshold : 8;
+    /* splitting is on, so the run has a configuration (mfs_start) */
+    ms->unsplit_after = (unsigned)m->proc->stats.config->dsm.unsplit_threshold;
     ms->slot_bytes = split_slot_pages(ms->grain) * DSM_PAGE_SIZE;
     ms->lo = split_area_lo(m->proc->mem.size);
     ms->top = ms->lo + split_area_size(m->proc->mem.size);
@@ -523,9 +522,7 @@ void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum ds
     if (kind == DSM_REQ_READ || addr < ms->lo || addr >= ms->mapped_hi || node >= m->cfg.nodes)
         return;
     struct mpage *mp = u64map_get(&ms->by_slot, slot_of(ms, page));
-    if (!mp || !mp->writer || mp->state != MP_SPLIT ||
-        page - mp->shadow >= DSM_PAGE_SIZE / ms->grain)
-        return;
+    if (!mp || mp->state != MP_SPLIT) return; /* in by_slot: its writer array is there */
     dsm_node_t *w = &mp->writer[page - mp->shadow];
     dsm_node_t last = *w;
     *w = node;

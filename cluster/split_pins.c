@@ -5,12 +5,12 @@
 
 #include <stdlib.h>
 
-static void set_del(struct split_pin_set *s, struct split_pin p) {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].first == p.first && s->v[i].last == p.last) {
-            s->v[i] = s->v[--s->n];
-            return;
-        }
+/* The index of an entry equal to p, or s->n. */
+static size_t set_find(const struct split_pin_set *s, struct split_pin p) {
+    size_t i = 0;
+    while (i < s->n && (s->v[i].first != p.first || s->v[i].last != p.last))
+        i++;
+    return i;
 }
 
 static uint64_t gap(struct split_pin p, uint64_t first, uint64_t last) {
@@ -26,11 +26,8 @@ void split_pins_add(struct split_pin_set *s, struct split_pin_list *mine, uint64
         struct split_pin old = mine->v[k];
         struct split_pin wide = {old.first < first ? old.first : first,
                                  old.last > last ? old.last : last};
-        for (size_t i = 0; i < s->n; i++)
-            if (s->v[i].first == old.first && s->v[i].last == old.last) {
-                s->v[i] = wide;
-                break;
-            }
+        size_t i = set_find(s, old);
+        if (i < s->n) s->v[i] = wide;
         mine->v[k] = wide;
         return;
     }
@@ -46,8 +43,10 @@ void split_pins_add(struct split_pin_set *s, struct split_pin_list *mine, uint64
 }
 
 void split_pins_drop(struct split_pin_set *s, struct split_pin_list *mine) {
-    for (unsigned i = 0; i < mine->n; i++)
-        set_del(s, mine->v[i]);
+    for (unsigned k = 0; k < mine->n; k++) {
+        size_t i = set_find(s, mine->v[k]);
+        if (i < s->n) s->v[i] = s->v[--s->n];
+    }
     mine->n = 0;
 }
 

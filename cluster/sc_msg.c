@@ -192,7 +192,7 @@ void sc_msg_gather(struct task *t, const struct syscall_row *row, const uint64_t
         case SCB_CALL: {
             uint8_t rule;
             uint64_t len = sc_call_buf(row->nr, a, i, &rule);
-            if (rule == SCB_IN_FIXED) gather_range(t, a[i], len, m);
+            if (rule == SCB_IN_FIXED || rule == SCB_FIXED_INOUT) gather_range(t, a[i], len, m);
             break;
         }
         case SCB_LEN_INOUT: gather_len_inout(t, a[i], next, size, m); break;
@@ -333,7 +333,10 @@ void sc_msg_overlay(struct task *t, const struct syscall_row *row, const Shoal__
         case SCB_CALL: {
             uint8_t rule;
             uint64_t len = sc_call_buf(row->nr, a, i, &rule);
-            if (rule != SCB_IN_FIXED) overlay_out(b, a[i], len, rule, &total);
+            if (rule == SCB_FIXED_INOUT)
+                overlay_inout(b, a[i], len, &total);
+            else if (rule != SCB_IN_FIXED)
+                overlay_out(b, a[i], len, rule, &total);
             break;
         }
         case SCB_FIXED_INOUT:

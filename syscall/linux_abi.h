@@ -172,6 +172,12 @@ void epoll_event_to_guest(struct aarch64_epoll_event *g, const struct epoll_even
 #define GUEST_SEM_STAT_ANY   20
 #define GUEST_SHM_STAT_ANY   15
 #define GUEST_MSG_STAT_ANY   13
+
+/* struct file_handle: handle_bytes, handle_type, then at most
+ * MAX_HANDLE_SZ opaque bytes (the same layout on both sides) */
+#define GUEST_FILE_HANDLE_HEADER 8
+#define GUEST_MAX_HANDLE_SZ      128
+#define GUEST_FILE_HANDLE_MAX    (GUEST_FILE_HANDLE_HEADER + GUEST_MAX_HANDLE_SZ)
 struct aarch64_semid64_ds {
     uint8_t perm[48];
     int64_t otime, ctime;

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "syscall/proc_tasks.h"
 #include "syscall/shared_file.h"
 
 bool proc_self_path(const char *path, const char *name) {
@@ -316,5 +317,5 @@ int proc_file_open(struct task *t, const char *path, int host_flags) {
         lseek(fd, 0, SEEK_SET);
         return fd;
     }
-    return PROC_NOT_EMULATED;
+    return proc_task_open(t, path, host_flags);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -196,6 +197,12 @@ int process_create(const struct process_config *cfg, struct process **out, struc
 
     struct task *t = task_new(p);
     t->tid = gettid();
+    /* the name Linux's exec gives (TASK_COMM_LEN): /proc's comm and
+     * PR_GET_NAME; threads inherit it, a proxy from its creator */
+    const char *slash = strrchr(cfg->path, '/');
+    char comm[16];
+    snprintf(comm, sizeof comm, "%s", slash ? slash + 1 : cfg->path);
+    prctl(PR_SET_NAME, comm);
     t->cpu.pc = entry;
     t->cpu.x[31] = (uint64_t)guest_sp;
     atomic_store(&p->live_threads, 1);

@@ -130,6 +130,8 @@ static void gather(struct bounce *x, const struct syscall_row *row, const uint64
             uint64_t len = sc_call_buf(row->nr, a, i, &rule);
             if (rule == SCB_IN_FIXED)
                 copy_in(x, a[i], len);
+            else if (rule == SCB_FIXED_INOUT)
+                copy_inout(x, a[i], len);
             else
                 copy_out(x, a[i], len, rule);
             break;

@@ -161,6 +161,16 @@ uint64_t sc_call_buf(int nr, const uint64_t *a, int i, uint8_t *rule) {
         if (i != 1 || (int64_t)a[2] < 0 || a[2] > SC_SHIP_MAX) return 0;
         *rule = nr == 188 ? SCB_MSGBUF_OUT : SCB_IN_FIXED;
         return a[2] + sizeof(long);
+    case 232: /* mincore: a byte per page of [a[0], a[0] + a[1]) */
+        if (i != 2 || a[1] > SC_SHIP_MAX * GUEST_PAGE_SIZE) return 0;
+        return (a[1] + GUEST_PAGE_SIZE - 1) / GUEST_PAGE_SIZE;
+    case 264: /* name_to_handle_at: a struct file_handle, read for its
+               * handle_bytes and written (all of it, or its header on
+               * EOVERFLOW), shipped at its largest, of which the changed
+               * bytes come back; the mount id, written on EOVERFLOW too */
+        if (i != 2 && i != 3) return 0;
+        *rule = SCB_FIXED_INOUT;
+        return i == 2 ? GUEST_FILE_HANDLE_MAX : sizeof(int);
     case 192: /* semtimedop, semop: a[2] struct sembuf */
     case 193:
         if (i != 1 || a[2] > GUEST_SEMOPM_MAX) return 0;

@@ -68,7 +68,8 @@ enum sc_buf_kind {
                       * ss_len}, read, and the mask ss points at when ss_len is 8
                       * (any other length fails before the mask is read) */
     SCB_CALL,        /* 'Z': sized and directed by the call and its other arguments
-                      * (System V IPC's command or sizes, prctl's option):
+                      * (System V IPC's command or sizes, prctl's option,
+                      * mincore's length, name_to_handle_at's file_handle):
                       * sc_call_buf */
     SCB_MSGBUF_OUT,  /* not a letter: msgrcv's struct msgbuf, a long mtype and the
                       * text: 8 + ret bytes written on success */
@@ -100,7 +101,8 @@ static inline uint64_t sc_sigset_arg_mask(const uint64_t arg[2]) {
 }
 /* SCB_CALL: the bytes of call nr's argument a[i] and how the call uses
  * them (*rule: SCB_IN_FIXED read, SCB_OUT_FIXED written whole on
- * success, SCB_MSGBUF_OUT, SCB_OUT_TAKEN); 0 when it is no buffer (a
+ * success, SCB_FIXED_INOUT read and the changed bytes written back,
+ * SCB_MSGBUF_OUT, SCB_OUT_TAKEN); 0 when it is no buffer (a
  * value, a command that takes none, a NULL pointer) or one too large to
  * ship. semctl GETALL/SETALL's array is as long as the set, which only
  * the master knows: the rest of the guest page is shipped (an array that

@@ -212,6 +212,12 @@ void stats_task_end(struct run_stats *s, struct task *t) {
     free(c); /* out of the index: the fault path can no longer reach it */
 }
 
+void stats_forked_child(struct run_stats *s, struct task *t) {
+    pthread_mutex_init(&s->lock, NULL);
+    s->live = t;
+    t->stats_next = t->stats_prev = NULL;
+}
+
 void stats_syscall(struct run_stats *s, unsigned nr, bool delegated) {
     if (nr >= STATS_NR_MAX) return;
     atomic_fetch_add_explicit(delegated ? &s->delegated_nr[nr] : &s->by_nr[nr], 1,

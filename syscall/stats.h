@@ -86,6 +86,10 @@ struct run_stats {
 void stats_init(struct run_stats *s, const char *path);
 void stats_task_start(struct run_stats *s, struct task *t);
 void stats_task_end(struct run_stats *s, struct task *t);
+/* In the child of a fork: t, the forking thread, is the only task (the
+ * others stayed in the parent); the lock starts afresh, as another
+ * thread may have held it at the fork. */
+void stats_forked_child(struct run_stats *s, struct task *t);
 /* Task t leaves this node for another, its task kept (a node-0 thread's
  * host thread becomes its proxy): its times here are recorded as an
  * ended thread's, and its clock goes. */

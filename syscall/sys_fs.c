@@ -19,6 +19,7 @@
 
 #include "syscall/ioctl_rows.h"
 #include "syscall/proc_files.h"
+#include "syscall/proc_tasks.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
 
@@ -189,7 +190,7 @@ SYSCALL_HANDLER(fstatfs) {
 
 SYSCALL_HANDLER(getdents64) {
     void *buf = GUEST_OUT(t, a[1], a[2]); /* struct linux_dirent64 is generic */
-    return buf ? host_result(syscall(SYS_getdents64, (int)a[0], buf, (unsigned)a[2])) : -EFAULT;
+    return buf ? proc_task_getdents(t, (int)a[0], buf, (unsigned)a[2]) : -EFAULT;
 }
 
 SYSCALL_HANDLER(fcntl) {

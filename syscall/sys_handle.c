@@ -14,17 +14,14 @@
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
 
-#define MAX_HANDLE_SZ_LINUX 128
-#define HANDLE_HEADER       8 /* handle_bytes, handle_type */
-
 /* The guest's struct file_handle at addr as a host pointer: its
  * handle_bytes decides how much Linux reads or writes (at most
  * MAX_HANDLE_SZ; a larger one is the kernel's EINVAL to give). */
 static void *handle_buf(struct task *t, uint64_t addr, int prot) {
     uint32_t bytes;
-    if (gs_copy_in(&t->proc->mem, &bytes, addr, sizeof bytes)) return NULL;
-    if (bytes > MAX_HANDLE_SZ_LINUX) bytes = 0;
-    return guest_buf(t, addr, HANDLE_HEADER + bytes, prot);
+    if (guest_copy_in(t, &bytes, addr, sizeof bytes)) return NULL;
+    if (bytes > GUEST_MAX_HANDLE_SZ) bytes = 0;
+    return guest_buf(t, addr, GUEST_FILE_HANDLE_HEADER + bytes, prot);
 }
 
 SYSCALL_HANDLER(name_to_handle_at) {
@@ -48,7 +45,7 @@ SYSCALL_HANDLER(open_by_handle_at) {
 }
 
 const struct syscall_row sys_handle_rows[] = {
-    {264, "name_to_handle_at", sys_name_to_handle_at, "fsppx", 'd', SC_GLOBAL},
+    {264, "name_to_handle_at", sys_name_to_handle_at, "fsZZx", 'd', SC_GLOBAL},
     {265, "open_by_handle_at", sys_open_by_handle_at, "dpO", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

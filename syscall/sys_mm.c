@@ -79,7 +79,7 @@ const struct syscall_row sys_mm_rows[] = {
     {229, "munlock", sys_munlock, "pu", 'd', SC_GLOBAL},
     {230, "mlockall", sys_mlockall, "x", 'd', SC_GLOBAL},
     {231, "munlockall", sys_munlockall, "", 'd', SC_GLOBAL},
-    {232, "mincore", sys_mincore, "pup", 'd', SC_GLOBAL},
+    {232, "mincore", sys_mincore, "puZ", 'd', SC_GLOBAL},
     {233, "madvise", sys_madvise, "pud", 'd', SC_GLOBAL},
     {284, "mlock2", sys_mlock2, "pux", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,

@@ -4,7 +4,9 @@
  *
  * process_vm_readv/writev name guest addresses of the target process.
  * For this process they are copied here through the guest space
- * (checked, and coherent in a cluster); another process's guest
+ * (checked, and coherent in a cluster: a slave ships both iovec arrays,
+ * the data read, and takes back the bytes written, as readv's and
+ * writev's, syscall/sc_bufs.h); another process's guest
  * addresses mean nothing to this emulator (another shoal's reservation
  * may sit elsewhere), so those are -EPERM, as for a process one may not
  * access. Like Linux, a copy stops at the first remote page that cannot
@@ -37,7 +39,7 @@ SYSCALL_HANDLER(pidfd_getfd) {
 static int64_t load_iovs(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov,
                          int prot) {
     if (count > GUEST_IOV_MAX) return -EINVAL;
-    if (gs_copy_in(&t->proc->mem, iov, addr, count * sizeof *iov)) return -EFAULT;
+    if (guest_copy_in(t, iov, addr, count * sizeof *iov)) return -EFAULT;
     for (uint64_t i = 0; i < count; i++) {
         if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
         if (!prot) continue;
@@ -55,7 +57,6 @@ static int64_t process_vm(struct task *t, const uint64_t *a, bool write) {
     if (!e) e = load_iovs(t, a[3], a[4], r, 0);
     if (e) return e;
     if ((pid_t)a[0] != getpid()) return -EPERM;
-    struct guest_space *gs = &t->proc->mem;
     uint64_t done = 0, li = 0, loff = 0;
     for (uint64_t ri = 0; ri < a[4]; ri++) {
         uint64_t ga = (uint64_t)(uintptr_t)r[ri].iov_base, left = r[ri].iov_len;
@@ -69,7 +70,7 @@ static int64_t process_vm(struct task *t, const uint64_t *a, bool write) {
             if (n > left) n = left;
             if (n > l[li].iov_len - loff) n = l[li].iov_len - loff;
             char *hp = (char *)l[li].iov_base + loff;
-            int err = write ? gs_copy_out(gs, ga, hp, n) : gs_copy_in(gs, hp, ga, n);
+            int err = write ? guest_copy_out(t, ga, hp, n) : guest_copy_in(t, hp, ga, n);
             if (err) return done ? (int64_t)done : -EFAULT;
             done += n;
             ga += n;
@@ -90,8 +91,8 @@ SYSCALL_HANDLER(process_vm_writev) {
 
 /* Global: pids and fds are the master's in a cluster. */
 const struct syscall_row sys_pidfd_rows[] = {
-    {270, "process_vm_readv", sys_process_vm_readv, "dpupux", 'd', SC_GLOBAL},
-    {271, "process_vm_writev", sys_process_vm_writev, "dpupux", 'd', SC_GLOBAL},
+    {270, "process_vm_readv", sys_process_vm_readv, "dVuvux", 'd', SC_GLOBAL},
+    {271, "process_vm_writev", sys_process_vm_writev, "dvuVux", 'd', SC_GLOBAL},
     {424, "pidfd_send_signal", sys_pidfd_send_signal, "dSyx", 'd', SC_GLOBAL},
     {434, "pidfd_open", sys_pidfd_open, "dx", 'd', SC_GLOBAL},
     {438, "pidfd_getfd", sys_pidfd_getfd, "ddx", 'd', SC_GLOBAL},

@@ -167,6 +167,7 @@ static int64_t new_process(struct task *t, uint64_t flags, uint64_t newsp, uint6
     if (pid == 0) {
         if (cl) leave_cluster(t); /* lets go of fork_prepare's hold first */
         pthread_rwlock_init(&p->mem.lock, NULL);
+        stats_forked_child(&p->stats, t);
         vfork_forget(t->proc); /* a vfork child's own child is not one */
         vfork_close_others(t->proc, (flags & CLONE_VFORK) ? &vp : NULL);
         if (flags & CLONE_VFORK) vfork_child_start(t->proc, &vp, flags & CLONE_VM);

@@ -7,10 +7,12 @@
  * a copy would show, so what each call leaves in guest memory is what
  * travelled. The rows whose buffers another argument or a header sizes:
  * capget/capset, getgroups/setgroups, sched_getaffinity/setaffinity,
- * System V IPC, ppoll's and pselect6's masks, prctl. */
+ * System V IPC, ppoll's and pselect6's masks, prctl, mincore,
+ * name_to_handle_at, process_vm_readv/writev. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -346,6 +348,80 @@ static void test_prctl(void) {
     prctl(PR_SET_NAME, mine);
 }
 
+/* mincore's vector: a byte per page, nothing past it. */
+static void test_mincore(void) {
+    memset(g, 0xAA, SPAN);
+    struct trip t = TRIP(232, SCRATCH, SPAN, SCRATCH + 100);
+    CU_ASSERT(t.ret == 0 && t.inputs == 0 && !t.stray && t.out_bytes == SPAN / 4096);
+    for (int i = 0; i < SPAN / 4096; i++)
+        CU_ASSERT_EQUAL(g[100 + i] & 1, 1); /* every page was touched */
+    CU_ASSERT_EQUAL(g[100 + SPAN / 4096], 0xAA);
+    t = TRIP(232, SCRATCH + 1, 4096, SCRATCH + 100); /* unaligned: nothing written */
+    CU_ASSERT(t.ret == -EINVAL && !t.stray && t.out_bytes == 0);
+}
+
+/* name_to_handle_at's file_handle: read for its handle_bytes, the bytes
+ * the call changed written back (the header on EOVERFLOW, the handle on
+ * success), the rest of the largest handle left alone; the mount id,
+ * written either way. */
+static void test_file_handle(void) {
+    struct {
+        struct file_handle h;
+        unsigned char bytes[128];
+    } want;
+    want.h.handle_bytes = 128;
+    int want_mnt, want_ret = name_to_handle_at(AT_FDCWD, "/", &want.h, &want_mnt, 0);
+    int want_err = want_ret ? -errno : 0;
+    memset(g, 0xAA, SPAN);
+    strcpy((char *)g, "/");
+    uint32_t bytes = 0;
+    memcpy(g + 256, &bytes, sizeof bytes);
+    struct trip t = TRIP(264, (uint64_t)AT_FDCWD, SCRATCH, SCRATCH + 256, SCRATCH + 512);
+    CU_ASSERT(t.inputs == 3 && !t.stray);
+    if (want_err == -EOPNOTSUPP) { /* a file system without handles */
+        CU_ASSERT_EQUAL(t.ret, want_err);
+        return;
+    }
+    CU_ASSERT_EQUAL_FATAL(want_err, 0);
+    CU_ASSERT_EQUAL(t.ret, -EOVERFLOW);
+    memcpy(&bytes, g + 256, sizeof bytes);
+    CU_ASSERT_EQUAL(bytes, want.h.handle_bytes);
+    CU_ASSERT_TRUE(all_bytes(g + 256 + 8, 128, 0xAA)); /* the header alone came back */
+    int mnt;
+    memcpy(&mnt, g + 512, sizeof mnt);
+    CU_ASSERT_EQUAL(mnt, want_mnt);
+    memset(g + 512, 0xAA, 4);
+    t = TRIP(264, (uint64_t)AT_FDCWD, SCRATCH, SCRATCH + 256, SCRATCH + 512);
+    CU_ASSERT(t.ret == 0 && t.inputs == 3 && !t.stray);
+    CU_ASSERT_EQUAL(memcmp(g + 256, &want.h, 8 + want.h.handle_bytes), 0);
+    CU_ASSERT_TRUE(all_bytes(g + 256 + 8 + want.h.handle_bytes, 1, 0xAA));
+    memcpy(&mnt, g + 512, sizeof mnt);
+    CU_ASSERT_EQUAL(mnt, want_mnt);
+}
+
+/* process_vm_readv/writev on this process: both iovec arrays and the
+ * data read travel, the data written comes back (ret bytes, in order). */
+static void test_process_vm(void) {
+    memset(g, 0xAA, SPAN);
+    uint64_t local[2] = {SCRATCH + 1024, 64}, remote[2] = {SCRATCH + 2048, 64};
+    memcpy(g, local, sizeof local);
+    memcpy(g + 16, remote, sizeof remote);
+    for (int i = 0; i < 64; i++)
+        g[2048 + i] = (uint8_t)i;
+    struct trip t = TRIP(270, (uint64_t)getpid(), SCRATCH, 1, SCRATCH + 16, 1);
+    CU_ASSERT(t.ret == 64 && t.inputs == 3 && !t.unused && !t.stray && t.out_bytes == 64);
+    CU_ASSERT_EQUAL(memcmp(g + 1024, g + 2048, 64), 0);
+    CU_ASSERT_EQUAL(g[1024 + 64], 0xAA);
+
+    for (int i = 0; i < 64; i++)
+        g[1024 + i] = (uint8_t)(200 - i);
+    memset(g + 2048, 0xAA, 64);
+    t = TRIP(271, (uint64_t)getpid(), SCRATCH, 1, SCRATCH + 16, 1);
+    CU_ASSERT(t.ret == 64 && t.inputs == 3 && !t.unused && !t.stray && t.out_bytes == 64);
+    CU_ASSERT_EQUAL(memcmp(g + 2048, g + 1024, 64), 0);
+    CU_ASSERT_EQUAL(g[2048 + 64], 0xAA);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("cluster_sc_msg", setup, teardown);
     CU_add_test(s, "capget and capset", test_caps);
@@ -355,4 +431,7 @@ void test_register(void) {
     CU_add_test(s, "message queues and shmctl", test_messages_shm);
     CU_add_test(s, "ppoll's and pselect6's masks", test_masks);
     CU_add_test(s, "prctl", test_prctl);
+    CU_add_test(s, "mincore", test_mincore);
+    CU_add_test(s, "name_to_handle_at", test_file_handle);
+    CU_add_test(s, "process_vm_readv and process_vm_writev", test_process_vm);
 }

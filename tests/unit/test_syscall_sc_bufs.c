@@ -616,8 +616,8 @@ static void check_call_buf(int nr, const uint64_t *a, int i, uint64_t len, uint8
     CU_ASSERT_EQUAL(syscall_lookup(nr)->args[i], 'Z');
 }
 
-/* 'Z': what each System V IPC command or size and each prctl option takes,
- * as the handlers take it. */
+/* 'Z': what each System V IPC command or size, each prctl option,
+ * mincore's length and name_to_handle_at take, as the handlers take it. */
 static void test_call_bufs(void) {
     uint64_t a[6] = {5, IPC_STAT, SCRATCH};
     check_call_buf(195, a, 2, 112, SCB_OUT_FIXED); /* shmctl: struct shmid64_ds */
@@ -683,6 +683,16 @@ static void test_call_bufs(void) {
     check_call_buf(167, p, 1, 4, SCB_OUT_FIXED);
     p[0] = PR_SET_DUMPABLE;
     check_call_buf(167, p, 1, 0, 0);
+    /* mincore(addr, len, vec): a byte per page, none when too many */
+    uint64_t mc[6] = {SCRATCH, 4097, SCRATCH};
+    check_call_buf(232, mc, 2, 2, SCB_OUT_FIXED);
+    mc[1] = (uint64_t)1 << 40;
+    check_call_buf(232, mc, 2, 0, 0);
+    /* name_to_handle_at(dfd, path, handle, mount_id, flags): the largest
+     * handle and the int, read and written back where changed */
+    uint64_t nh[6] = {0, SCRATCH, SCRATCH, SCRATCH + 256, 0};
+    check_call_buf(264, nh, 2, 136, SCB_FIXED_INOUT);
+    check_call_buf(264, nh, 3, 4, SCB_FIXED_INOUT);
     /* another argument, another call: nothing */
     uint8_t r;
     CU_ASSERT_EQUAL(sc_call_buf(167, p, 2, &r), 0);

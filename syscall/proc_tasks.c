@@ -1,0 +1,234 @@
+#define _GNU_SOURCE
+#include "syscall/proc_tasks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "syscall/proc_files.h"
+
+bool proc_guest_tid(struct process *p, long tid) {
+    bool yes = false;
+    pthread_mutex_lock(&p->stats.lock);
+    for (const struct task *t = p->stats.live; t && !yes && tid > 0; t = t->stats_next)
+        yes = __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid;
+    pthread_mutex_unlock(&p->stats.lock);
+    return yes;
+}
+
+size_t proc_guest_threads(struct process *p) {
+    size_t n = 0;
+    pthread_mutex_lock(&p->stats.lock);
+    for (const struct task *t = p->stats.live; t; t = t->stats_next)
+        n += __atomic_load_n(&t->tid, __ATOMIC_RELAXED) > 0;
+    pthread_mutex_unlock(&p->stats.lock);
+    return n;
+}
+
+/* The decimal id s[0..len), or -1. */
+static long parse_id(const char *s, size_t len) {
+    long v = 0;
+    if (!len || len > 9) return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* REST of /proc/ID/REST where ID is self, thread-self, this process's
+ * pid or a guest tid; NULL for any other path. */
+static const char *proc_rest(struct process *p, const char *path) {
+    if (strncmp(path, "/proc/", 6)) return NULL;
+    const char *id = path + 6, *slash = strchr(id, '/');
+    if (!slash) return NULL;
+    size_t len = (size_t)(slash - id);
+    if ((len == 4 && !strncmp(id, "self", 4)) || (len == 11 && !strncmp(id, "thread-self", 11)))
+        return slash + 1;
+    long v = parse_id(id, len);
+    return v > 0 && (v == getpid() || proc_guest_tid(p, v)) ? slash + 1 : NULL;
+}
+
+/* ---- status and stat with the guest's thread count ---- */
+
+#define PROC_FILE_MAX (1 << 16)
+
+/* The whole host file, NUL-terminated (free it), or NULL with errno. */
+static char *read_host(const char *path, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    char *buf = malloc(PROC_FILE_MAX + 1);
+    size_t n = 0;
+    ssize_t r = 1;
+    while (buf && n < PROC_FILE_MAX && (r = read(fd, buf + n, PROC_FILE_MAX - n)) > 0)
+        n += (size_t)r;
+    int e = errno;
+    close(fd);
+    if (!buf || r < 0) {
+        free(buf);
+        errno = buf ? e : ENOMEM;
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Where the value of status's "Threads:" line lies: [*from, *to). */
+static bool status_threads(const char *s, size_t *from, size_t *to) {
+    static const char key[] = "Threads:";
+    for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, key, sizeof key - 1)) continue;
+        const char *v = l + sizeof key - 1;
+        while (*v == '\t' || *v == ' ')
+            v++;
+        const char *e = v + strcspn(v, "\n");
+        *from = (size_t)(v - s);
+        *to = (size_t)(e - s);
+        return true;
+    }
+    return false;
+}
+
+/* stat's field 20, num_threads: the 18th after the ")" ending comm,
+ * which may itself hold spaces and parentheses. */
+static bool stat_threads(const char *s, size_t *from, size_t *to) {
+    const char *p = strrchr(s, ')');
+    if (!p) return false;
+    p++;
+    for (int field = 3; field <= 20; field++) {
+        while (*p == ' ')
+            p++;
+        if (!*p || *p == '\n') return false;
+        const char *e = p + strcspn(p, " \n");
+        if (field == 20) {
+            *from = (size_t)(p - s);
+            *to = (size_t)(e - s);
+            return true;
+        }
+        p = e;
+    }
+    return false;
+}
+
+static bool write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* A memfd holding the host file at path with the thread count in
+ * [from, to) made the guest's (the host's file as it is when the
+ * layout is not the expected one). */
+static int open_rewritten(struct task *t, const char *path, const char *name, int host_flags,
+                          bool (*locate)(const char *, size_t *, size_t *)) {
+    size_t len, from, to;
+    char *s = read_host(path, &len);
+    if (!s) return -errno;
+    int fd = memfd_create(name, (host_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+    if (fd < 0) {
+        int e = errno;
+        free(s);
+        return -e;
+    }
+    bool ok;
+    if (locate(s, &from, &to)) {
+        char num[24];
+        int n = snprintf(num, sizeof num, "%zu", proc_guest_threads(t->proc));
+        ok = write_all(fd, s, from) && write_all(fd, num, (size_t)n) &&
+             write_all(fd, s + to, len - to);
+    } else {
+        ok = write_all(fd, s, len);
+    }
+    free(s);
+    if (!ok) {
+        close(fd);
+        return -EIO;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+/* "status" or "stat": the file rewritten; anything else not ours. */
+static int open_counted(struct task *t, const char *path, const char *name, int host_flags) {
+    if ((host_flags & O_ACCMODE) != O_RDONLY || (host_flags & (O_DIRECTORY | O_PATH)))
+        return PROC_NOT_EMULATED;
+    if (!strcmp(name, "status")) return open_rewritten(t, path, name, host_flags, status_threads);
+    if (!strcmp(name, "stat")) return open_rewritten(t, path, name, host_flags, stat_threads);
+    return PROC_NOT_EMULATED;
+}
+
+int proc_task_open(struct task *t, const char *path, int host_flags) {
+    const char *rest = proc_rest(t->proc, path);
+    if (!rest) return PROC_NOT_EMULATED;
+    if (strncmp(rest, "task/", 5)) return open_counted(t, path, rest, host_flags);
+    const char *id = rest + 5, *end = id + strcspn(id, "/");
+    long tid = parse_id(id, (size_t)(end - id));
+    if (tid < 0) return PROC_NOT_EMULATED; /* "task/." and the like: the host's */
+    if (!proc_guest_tid(t->proc, tid)) return -ENOENT;
+    return *end ? open_counted(t, path, end + 1, host_flags) : PROC_NOT_EMULATED;
+}
+
+/* ---- the task directory ---- */
+
+struct dirent64_head {
+    uint64_t ino;
+    int64_t off;
+    uint16_t reclen;
+    uint8_t type;
+    char name[];
+};
+
+static bool is_task_dir(struct process *p, int fd) {
+    struct statfs sf;
+    if (fstatfs(fd, &sf) || sf.f_type != PROC_SUPER_MAGIC) return false;
+    char link[40], target[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) return false;
+    target[n] = 0;
+    const char *rest = proc_rest(p, target);
+    return rest && !strcmp(rest, "task");
+}
+
+/* Drops the entries of buf[0..n) named by a tid that is not the
+ * guest's; returns the bytes kept. */
+static long keep_guest_entries(struct process *p, char *buf, long n) {
+    long out = 0;
+    for (long at = 0; at < n;) {
+        struct dirent64_head *d = (struct dirent64_head *)(buf + at);
+        uint16_t len = d->reclen;
+        if (!len || len > n - at) break; /* the kernel's records never are */
+        long tid = parse_id(d->name, strlen(d->name));
+        if (tid < 0 || proc_guest_tid(p, tid)) {
+            if (out != at) memmove(buf + out, buf + at, len);
+            out += len;
+        }
+        at += len;
+    }
+    return out;
+}
+
+long proc_task_getdents(struct task *t, int fd, void *buf, unsigned size) {
+    int task_dir = -1; /* not asked yet: only once the host returns entries */
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf, size);
+        if (n <= 0) return n < 0 ? -errno : 0;
+        if (task_dir < 0) task_dir = is_task_dir(t->proc, fd);
+        if (!task_dir) return n;
+        /* a buffer of only other threads is not the end: read on */
+        if ((n = keep_guest_entries(t->proc, buf, n))) return n;
+    }
+}

@@ -1,0 +1,183 @@
+/* The program's threads as /proc shows them: /proc/self/task lists
+ * each of them (readdir, and getdents64 with a buffer of one entry),
+ * /proc/self/task/TID/stat and each thread's /proc/thread-self/stat name
+ * its tid, a tid that is no thread of ours has no entry, stat's comm is
+ * the program's name, and the names pthread_setname_np gives. Without
+ * arguments it prints how these relate (the same on any correct
+ * system); with "raw" it prints the counts (and those of a child forked
+ * meanwhile), which only an emulator that hides its own host threads
+ * gets exact (proc_threads_cluster.sh checks
+ * them on one node and on several). */
+#include "guest.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WORKERS 3
+
+static pthread_barrier_t bar;
+static int tids[WORKERS + 1];
+static int self_stat_ok[WORKERS + 1];
+
+/* The first field of a stat file (its tid), or -1. */
+static int stat_id(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int id = -1;
+    if (fscanf(f, "%d", &id) != 1) id = -1;
+    fclose(f);
+    return id;
+}
+
+static void *worker(void *arg) {
+    int i = (int)(long)arg;
+    tids[i] = (int)syscall(SYS_gettid);
+    self_stat_ok[i] = stat_id("/proc/thread-self/stat") == tids[i];
+    pthread_barrier_wait(&bar); /* alive while main looks */
+    pthread_barrier_wait(&bar);
+    return NULL;
+}
+
+static int ours(long tid) {
+    for (int i = 0; i <= WORKERS; i++)
+        if (tids[i] == tid) return 1;
+    return 0;
+}
+
+/* Entries of /proc/self/task: all numeric ones, and those of our threads. */
+static void list_readdir(int *all, int *mine) {
+    *all = *mine = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        (*all)++;
+        *mine += ours(atol(e->d_name));
+    }
+    closedir(d);
+}
+
+/* The same with getdents64 and a buffer that holds one entry at a time. */
+static int list_small_buffer(void) {
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -1;
+    char buf[32] __attribute__((aligned(8)));
+    int n = 0;
+    long got;
+    while ((got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long at = 0; at < got;) {
+            unsigned short reclen;
+            memcpy(&reclen, buf + at + 16, 2);
+            n += buf[at + 19] != '.';
+            at += reclen;
+        }
+    close(fd);
+    return got < 0 ? -1 : n;
+}
+
+static int status_threads(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    fclose(f);
+    return n;
+}
+
+/* stat's field 20, and its comm (field 2, without the parentheses). */
+static int stat_threads(char *comm, size_t len) {
+    FILE *f = fopen("/proc/self/stat", "r");
+    char buf[1024];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+    if (!l || !r) return -1;
+    snprintf(comm, len, "%.*s", (int)(r - l - 1), l + 1);
+    char *p = r + 1;
+    for (int field = 3; field < 20 && p; field++)
+        p = strchr(p + 1, ' ');
+    return p ? atoi(p + 1) : -1;
+}
+
+static void read_comm(const char *path, char *out, size_t len) {
+    FILE *f = fopen(path, "r");
+    out[0] = 0;
+    if (f && fgets(out, (int)len, f)) out[strcspn(out, "\n")] = 0;
+    if (f) fclose(f);
+}
+
+/* A child forked while the threads run has one thread: 1, else 0. */
+static int forked_alone(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int all, mine;
+        list_readdir(&all, &mine);
+        _exit(all == 1 && status_threads() == 1 ? 0 : 1);
+    }
+    int st;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+int main(int argc, char **argv) {
+    int raw = argc > 1 && !strcmp(argv[1], "raw");
+    tids[0] = (int)syscall(SYS_gettid);
+    pthread_barrier_init(&bar, NULL, WORKERS + 1);
+    pthread_t th[WORKERS];
+    for (long i = 1; i <= WORKERS; i++)
+        pthread_create(&th[i - 1], NULL, worker, (void *)i);
+    pthread_barrier_wait(&bar);
+
+    int all, mine;
+    list_readdir(&all, &mine);
+    int small = list_small_buffer();
+    int stat_ok = 0, thread_self_ok = 0;
+    char path[64];
+    for (int i = 0; i <= WORKERS; i++) {
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tids[i]);
+        stat_ok += stat_id(path) == tids[i];
+        thread_self_ok += i == 0 || self_stat_ok[i];
+    }
+    /* pid_max is at most 4194304: no thread has this tid */
+    int absent = access("/proc/self/task/99999999/stat", F_OK) != 0;
+    char comm[64], own[32], other[32];
+    int st_threads = stat_threads(comm, sizeof comm);
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+    /* a name given to another thread reads back, through /proc too */
+    pthread_setname_np(th[0], "worker-one");
+    pthread_getname_np(th[0], other, sizeof other);
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", tids[1]);
+    read_comm(path, own, sizeof own);
+    int names_ok = !strcmp(other, "worker-one") && !strcmp(own, "worker-one");
+    prctl(PR_SET_NAME, "main-thread");
+    prctl(PR_GET_NAME, own);
+    names_ok &= !strcmp(own, "main-thread");
+
+    if (raw) {
+        char comm_file[32];
+        read_comm("/proc/self/comm", comm_file, sizeof comm_file);
+        /* before main-thread: the program's name, 15 bytes at most */
+        printf("listed %d small %d status %d stat %d others %d comm %d forked %d\n", all, small,
+               status_threads(), st_threads, all - mine,
+               !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone());
+    } else {
+        printf("every thread listed: %d\n", mine == WORKERS + 1);
+        printf("a small buffer lists as many: %d\n", small == all);
+        printf("each /proc/self/task/TID/stat names its tid: %d\n", stat_ok == WORKERS + 1);
+        printf("each /proc/thread-self/stat names the caller: %d\n", thread_self_ok == WORKERS + 1);
+        printf("a tid that is no thread has no entry: %d\n", absent);
+        printf("stat's comm is the program's name: %d\n", !strncmp(comm, prog, 15));
+        printf("thread names read back: %d\n", names_ok);
+    }
+    pthread_barrier_wait(&bar);
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(th[i], NULL);
+    return 0;
+}

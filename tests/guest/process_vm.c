@@ -1,11 +1,14 @@
 /* process_vm_readv/writev on this process: several iovecs on both
  * sides, a copy that stops at an unmapped page, an unmapped or
- * read-only target, bad flags and a bad local buffer.
+ * read-only target, bad flags and a bad local buffer, all from a second
+ * thread (in a cluster run it is on node 1: the calls are delegated, the
+ * iovecs and the data read shipped, the bytes written taken back).
  *
  * qemu-user 7.2 has no process_vm_readv, so the reference is this
  * source built for the host and run natively
  * (tests/guest/native_compare.cmake). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-int main(void) {
+static void *calls(void *arg) {
+    (void)arg;
     pid_t me = getpid();
     static char src[] = "process_vm_readv copies this";
     char a[8] = {0}, b[32] = {0};
@@ -57,5 +61,12 @@ int main(void) {
     printf("bad local buffer: %zd EFAULT %d\n", n, e == EFAULT);
     munmap(m, pg);
     free(big);
+    return NULL;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    pthread_t th;
+    if (pthread_create(&th, NULL, calls, NULL) || pthread_join(th, NULL)) return 1;
     return 0;
 }

@@ -7,7 +7,9 @@
  * with its structs and GETALL/SETALL arrays, one across a page boundary),
  * message queues (msgsnd, msgrcv whole, truncated and refused, msgctl)
  * and shared memory control (shmctl), ppoll's and pselect6's signal
- * masks, and prctl's name and flags. Prints no pids, ids, times or
+ * masks, prctl's name and flags, mincore's vector and
+ * name_to_handle_at's handle (its size alone on EOVERFLOW, the mount id
+ * either way). Prints no pids, ids, times or
  * addresses, nor anything that depends on the machine or on running as
  * root: whether each value is the one it must be, outputs a call does
  * not write left alone. System V objects are private and removed. */
@@ -17,6 +19,7 @@
 #include "call_check.h"
 #include "guest.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
@@ -385,6 +388,59 @@ static void names(void) {
     printf("PR_GET_DUMPABLE: %ld\n", rv);
 }
 
+/* mincore's vector: a byte per page, 0 or 1 (which pages are resident is
+ * the host's business), nothing past it; name_to_handle_at's handle as
+ * the main thread got it. */
+static struct {
+    struct file_handle h;
+    unsigned char bytes[128];
+} main_handle;
+static int main_mount;
+
+static void memory_and_handles(void) {
+    char *m = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    m[0] = m[2 * 4096] = 1;
+    unsigned char vec[8];
+    memset(vec, 0xAA, sizeof vec);
+    CALL(mincore(m, 4 * 4096 - 100, vec));
+    int bits = 1;
+    for (int i = 0; i < 4; i++)
+        bits &= vec[i] <= 1;
+    printf("mincore: %ld bytes 0 or 1: %d rest alone %d\n", rv, bits, all_bytes(vec + 4, 4, 0xAA));
+    memset(vec, 0xAA, sizeof vec);
+    CALL(mincore(m + 1, 4096, vec));
+    printf("mincore unaligned: %ld EINVAL %d vector alone %d\n", rv, err == EINVAL,
+           all_bytes(vec, sizeof vec, 0xAA));
+    CALL(mincore(m, 4096, (unsigned char *)16));
+    printf("mincore to a bad vector: %ld EFAULT %d\n", rv, err == EFAULT);
+    munmap(m, 4 * 4096);
+    CALL(mincore(m, 4096, vec));
+    printf("mincore unmapped: %ld ENOMEM %d\n", rv, err == ENOMEM);
+
+    struct {
+        struct file_handle h;
+        unsigned char bytes[128];
+    } fh;
+    memset(&fh, 0x55, sizeof fh);
+    fh.h.handle_bytes = 0;
+    int mount = -1;
+    CALL(name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount, 0));
+    int probe_err = err;
+    printf("name_to_handle_at size probe: %ld EOVERFLOW %d size as main's %d mount as main's %d "
+           "handle alone %d\n",
+           rv, probe_err == EOVERFLOW, fh.h.handle_bytes == main_handle.h.handle_bytes,
+           mount == main_mount, all_bytes(fh.bytes, sizeof fh.bytes, 0x55));
+    fh.h.handle_bytes = sizeof fh.bytes;
+    mount = -1;
+    CALL(name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount, 0));
+    printf("name_to_handle_at: %ld same handle %d mount %d rest alone %d\n", rv,
+           !memcmp(&fh, &main_handle, sizeof fh.h + fh.h.handle_bytes), mount == main_mount,
+           all_bytes(fh.bytes + fh.h.handle_bytes, sizeof fh.bytes - fh.h.handle_bytes, 0x55));
+    CALL(name_to_handle_at(AT_FDCWD, "/", (struct file_handle *)16, &mount, 0));
+    printf("name_to_handle_at to a bad handle: %ld EFAULT %d\n", rv, err == EFAULT);
+}
+
 static void *worker(void *arg) {
     (void)arg;
     caps();
@@ -395,6 +451,7 @@ static void *worker(void *arg) {
     shared_memory();
     wait_masks();
     names();
+    memory_and_handles();
     return NULL;
 }
 
@@ -406,6 +463,8 @@ int main(void) {
     CHECK(main_ngroups >= 0);
     CHECK(sched_getaffinity(0, sizeof main_cpus, &main_cpus) == 0);
     main_tid = gettid();
+    main_handle.h.handle_bytes = sizeof main_handle.bytes;
+    CHECK(name_to_handle_at(AT_FDCWD, "/", &main_handle.h, &main_mount, 0) == 0);
     pthread_t th;
     CHECK(pthread_create(&th, NULL, worker, NULL) == 0);
     CHECK(pthread_join(th, NULL) == 0);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/log.h"
+#include "syscall/cpu_time.h"
 #include "syscall/proc_files.h"
 
 bool proc_guest_tid(struct process *p, long tid) {
@@ -44,15 +47,16 @@ static long parse_id(const char *s, size_t len) {
     return v;
 }
 
-/* REST of /proc/ID/REST where ID is self, thread-self, this process's
- * pid or a guest tid; NULL for any other path. */
-static const char *proc_rest(struct process *p, const char *path) {
+/* REST of /proc/ID/REST where ID is self, thread-self (*thread_self),
+ * this process's pid or a guest tid; NULL for any other path. */
+static const char *proc_rest(struct process *p, const char *path, bool *thread_self) {
+    *thread_self = false;
     if (strncmp(path, "/proc/", 6)) return NULL;
     const char *id = path + 6, *slash = strchr(id, '/');
     if (!slash) return NULL;
     size_t len = (size_t)(slash - id);
-    if ((len == 4 && !strncmp(id, "self", 4)) || (len == 11 && !strncmp(id, "thread-self", 11)))
-        return slash + 1;
+    *thread_self = len == 11 && !strncmp(id, "thread-self", 11);
+    if ((len == 4 && !strncmp(id, "self", 4)) || *thread_self) return slash + 1;
     long v = parse_id(id, len);
     return v > 0 && (v == getpid() || proc_guest_tid(p, v)) ? slash + 1 : NULL;
 }
@@ -82,6 +86,23 @@ static char *read_host(const char *path, size_t *len) {
     return buf;
 }
 
+/* Values put in place of [from, to) spans of a host file, in order. */
+#define EDITS_MAX 3
+struct edits {
+    int n;
+    struct {
+        size_t from, to;
+        uint64_t value;
+    } e[EDITS_MAX];
+};
+
+static void edit(struct edits *ed, size_t from, size_t to, uint64_t value) {
+    SHOAL_ASSERT(ed->n < EDITS_MAX && (!ed->n || ed->e[ed->n - 1].to <= from));
+    ed->e[ed->n].from = from;
+    ed->e[ed->n].to = to;
+    ed->e[ed->n++].value = value;
+}
+
 /* Where the value of status's "Threads:" line lies: [*from, *to). */
 static bool status_threads(const char *s, size_t *from, size_t *to) {
     static const char key[] = "Threads:";
@@ -98,18 +119,18 @@ static bool status_threads(const char *s, size_t *from, size_t *to) {
     return false;
 }
 
-/* stat's field 20, num_threads: the 18th after the ")" ending comm,
- * which may itself hold spaces and parentheses. */
-static bool stat_threads(const char *s, size_t *from, size_t *to) {
+/* Where stat's field `want` (3 or more: after the ")" ending comm,
+ * which may itself hold spaces and parentheses) lies. */
+static bool stat_field(const char *s, int want, size_t *from, size_t *to) {
     const char *p = strrchr(s, ')');
     if (!p) return false;
     p++;
-    for (int field = 3; field <= 20; field++) {
+    for (int field = 3; field <= want; field++) {
         while (*p == ' ')
             p++;
         if (!*p || *p == '\n') return false;
         const char *e = p + strcspn(p, " \n");
-        if (field == 20) {
+        if (field == want) {
             *from = (size_t)(p - s);
             *to = (size_t)(e - s);
             return true;
@@ -117,6 +138,35 @@ static bool stat_threads(const char *s, size_t *from, size_t *to) {
         p = e;
     }
     return false;
+}
+
+/* The CPU time /proc shows for `whose` (0: the process, else a thread)
+ * in a multi-node run: every node's, as times() and the thread CPU
+ * clocks count it (cpu_time.h). false on a lone node, whose host figures
+ * are the guest's, or for a thread that is gone. */
+static bool cluster_cpu(struct process *p, int whose, struct cpu_usage *u) {
+    const struct process_cluster_ops *cl = p->cluster;
+    memset(u, 0, sizeof *u);
+    if (!cl || !cl->cpu_usage_process || !cl->cpu_usage_thread) return false;
+    if (!whose) {
+        cl->cpu_usage_process(p, u, true);
+        return true;
+    }
+    return cl->cpu_usage_thread(p, whose, u) == 0;
+}
+
+/* stat's utime and stime (fields 14 and 15, clock ticks) from a
+ * cluster's count, and num_threads (20). */
+static void stat_edits(struct task *t, int whose, const char *s, struct edits *ed) {
+    size_t from, to, from2, to2;
+    struct cpu_usage u;
+    if (stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
+        cluster_cpu(t->proc, whose, &u)) {
+        int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
+        edit(ed, from, to, (uint64_t)(u.user_ns / tick));
+        edit(ed, from2, to2, (uint64_t)(u.sys_ns / tick));
+    }
+    if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
 static bool write_all(int fd, const char *p, size_t n) {
@@ -129,56 +179,61 @@ static bool write_all(int fd, const char *p, size_t n) {
     return true;
 }
 
-/* A memfd holding the host file at path with the thread count in
- * [from, to) made the guest's (the host's file as it is when the
- * layout is not the expected one). */
-static int open_rewritten(struct task *t, const char *path, const char *name, int host_flags,
-                          bool (*locate)(const char *, size_t *, size_t *)) {
+/* A memfd holding the host's status or stat at path with the guest's
+ * figures for `whose` (0: the process, else a thread) in place (the
+ * host's file as it is where its layout is not the expected one). */
+static int open_rewritten(struct task *t, const char *path, const char *name, int whose,
+                          int host_flags) {
     size_t len, from, to;
     char *s = read_host(path, &len);
     if (!s) return -errno;
+    struct edits ed = {0};
+    if (!strcmp(name, "stat"))
+        stat_edits(t, whose, s, &ed);
+    else if (status_threads(s, &from, &to))
+        edit(&ed, from, to, proc_guest_threads(t->proc));
     int fd = memfd_create(name, (host_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
-    if (fd < 0) {
-        int e = errno;
-        free(s);
-        return -e;
-    }
-    bool ok;
-    if (locate(s, &from, &to)) {
+    bool ok = fd >= 0;
+    int e = errno;
+    size_t at = 0;
+    for (int i = 0; ok && i < ed.n; i++) {
         char num[24];
-        int n = snprintf(num, sizeof num, "%zu", proc_guest_threads(t->proc));
-        ok = write_all(fd, s, from) && write_all(fd, num, (size_t)n) &&
-             write_all(fd, s + to, len - to);
-    } else {
-        ok = write_all(fd, s, len);
+        int n = snprintf(num, sizeof num, "%" PRIu64, ed.e[i].value);
+        ok = write_all(fd, s + at, ed.e[i].from - at) && write_all(fd, num, (size_t)n);
+        at = ed.e[i].to;
     }
+    ok = ok && write_all(fd, s + at, len - at);
     free(s);
     if (!ok) {
-        close(fd);
-        return -EIO;
+        if (fd >= 0) close(fd);
+        return fd >= 0 ? -EIO : -e;
     }
     lseek(fd, 0, SEEK_SET);
     return fd;
 }
 
-/* "status" or "stat": the file rewritten; anything else not ours. */
-static int open_counted(struct task *t, const char *path, const char *name, int host_flags) {
+/* "status" or "stat" of `whose`: the file rewritten; anything else not
+ * ours. */
+static int open_counted(struct task *t, const char *path, const char *name, int whose,
+                        int host_flags) {
     if ((host_flags & O_ACCMODE) != O_RDONLY || (host_flags & (O_DIRECTORY | O_PATH)))
         return PROC_NOT_EMULATED;
-    if (!strcmp(name, "status")) return open_rewritten(t, path, name, host_flags, status_threads);
-    if (!strcmp(name, "stat")) return open_rewritten(t, path, name, host_flags, stat_threads);
-    return PROC_NOT_EMULATED;
+    if (strcmp(name, "status") && strcmp(name, "stat")) return PROC_NOT_EMULATED;
+    return open_rewritten(t, path, name, whose, host_flags);
 }
 
 int proc_task_open(struct task *t, const char *path, int host_flags) {
-    const char *rest = proc_rest(t->proc, path);
+    bool thread_self;
+    const char *rest = proc_rest(t->proc, path, &thread_self);
     if (!rest) return PROC_NOT_EMULATED;
-    if (strncmp(rest, "task/", 5)) return open_counted(t, path, rest, host_flags);
+    /* /proc/PID/stat counts the whole process, even for a thread's PID */
+    if (strncmp(rest, "task/", 5))
+        return open_counted(t, path, rest, thread_self ? (int)gettid() : 0, host_flags);
     const char *id = rest + 5, *end = id + strcspn(id, "/");
     long tid = parse_id(id, (size_t)(end - id));
     if (tid < 0) return PROC_NOT_EMULATED; /* "task/." and the like: the host's */
     if (!proc_guest_tid(t->proc, tid)) return -ENOENT;
-    return *end ? open_counted(t, path, end + 1, host_flags) : PROC_NOT_EMULATED;
+    return *end ? open_counted(t, path, end + 1, (int)tid, host_flags) : PROC_NOT_EMULATED;
 }
 
 /* ---- the task directory ---- */
@@ -199,7 +254,8 @@ static bool is_task_dir(struct process *p, int fd) {
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n <= 0) return false;
     target[n] = 0;
-    const char *rest = proc_rest(p, target);
+    bool thread_self;
+    const char *rest = proc_rest(p, target, &thread_self);
     return rest && !strcmp(rest, "task");
 }
 

@@ -7,7 +7,9 @@
  *   /proc/self/task                listed without the other host threads
  *   /proc/self/task/TID/...        ENOENT for a TID that is not the guest's
  *   {status,stat} of the process or a thread: Threads: and num_threads
- *                                  count the guest's threads
+ *                                  count the guest's threads; in a
+ *                                  cluster stat's utime and stime count
+ *                                  every node's (cpu_time.h)
  * /proc/self, /proc/thread-self and /proc/<pid or guest tid> alike. */
 #ifndef SHOAL_SYSCALL_PROC_TASKS_H
 #define SHOAL_SYSCALL_PROC_TASKS_H

@@ -2,7 +2,8 @@
  * each of them (readdir, and getdents64 with a buffer of one entry),
  * /proc/self/task/TID/stat and each thread's /proc/thread-self/stat name
  * its tid, a tid that is no thread of ours has no entry, stat's comm is
- * the program's name, and the names pthread_setname_np gives. Without
+ * the program's name, and the names pthread_setname_np gives. Each
+ * worker first burns 100 ms of CPU time, which stat must show. Without
  * arguments it prints how these relate (the same on any correct
  * system); with "raw" it prints the counts (and those of a child forked
  * meanwhile), which only an emulator that hides its own host threads
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,9 +35,18 @@ static int stat_id(const char *path) {
     return id;
 }
 
+/* 100 ms of this thread's CPU time. */
+static void burn(void) {
+    struct timespec ts;
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    while (ts.tv_sec == 0 && ts.tv_nsec < 100000000);
+}
+
 static void *worker(void *arg) {
     int i = (int)(long)arg;
     tids[i] = (int)syscall(SYS_gettid);
+    burn();
     self_stat_ok[i] = stat_id("/proc/thread-self/stat") == tids[i];
     pthread_barrier_wait(&bar); /* alive while main looks */
     pthread_barrier_wait(&bar);
@@ -88,6 +99,41 @@ static int status_threads(void) {
         if (sscanf(line, "Threads: %d", &n) == 1) break;
     fclose(f);
     return n;
+}
+
+/* utime + stime (fields 14 and 15) of the stat file at path, or -1. */
+static long stat_cpu(const char *path) {
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    long sum = 0;
+    for (int field = 3; field <= 15 && p; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field >= 14) sum += atol(p + 1);
+    }
+    return p ? sum : -1;
+}
+
+/* The CPU time stat shows agrees with times() (read before and after,
+ * two ticks of rounding either way), and each worker's own stat shows
+ * its 100 ms wherever it ran: 1, else 0. */
+static int cpu_agrees(void) {
+    struct tms before, after;
+    times(&before);
+    long mine = stat_cpu("/proc/self/stat");
+    times(&after);
+    int ok = mine >= (long)(before.tms_utime + before.tms_stime) - 2 &&
+             mine <= (long)(after.tms_utime + after.tms_stime) + 2;
+    long hz = sysconf(_SC_CLK_TCK);
+    char path[64];
+    for (int i = 1; i <= WORKERS; i++) {
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tids[i]);
+        ok &= stat_cpu(path) >= hz / 20; /* 50 ms at least */
+    }
+    return ok;
 }
 
 /* stat's field 20, and its comm (field 2, without the parentheses). */
@@ -164,9 +210,10 @@ int main(int argc, char **argv) {
         char comm_file[32];
         read_comm("/proc/self/comm", comm_file, sizeof comm_file);
         /* before main-thread: the program's name, 15 bytes at most */
-        printf("listed %d small %d status %d stat %d others %d comm %d forked %d\n", all, small,
-               status_threads(), st_threads, all - mine,
-               !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone());
+        printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d\n", all,
+               small, status_threads(), st_threads, all - mine,
+               !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone(),
+               cpu_agrees());
     } else {
         printf("every thread listed: %d\n", mine == WORKERS + 1);
         printf("a small buffer lists as many: %d\n", small == all);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
 #include "common/log.h"
 
 _Static_assert(NET_KEY_BYTES == crypto_auth_KEYBYTES, "key size is crypto_auth's");
@@ -17,17 +18,6 @@ int net_key_generate(struct net_key *key) {
         return -1;
     }
     randombytes_buf(key->bytes, sizeof key->bytes);
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
     return 0;
 }
 
@@ -45,7 +35,7 @@ int net_key_create_file(const char *path, struct net_key *out) {
     /* The umask can only remove bits; fchmod makes 0600 exact. */
     int r = fchmod(fd, 0600);
     if (r == 0)
-        r = write_all(fd, key.bytes, sizeof key.bytes);
+        r = fd_write_all(fd, key.bytes, sizeof key.bytes);
     else
         r = -errno;
     if (r == 0 && fsync(fd)) r = -errno;

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
 #include "syscall/proc_tasks.h"
 #include "syscall/shared_file.h"
 
@@ -35,22 +36,13 @@ unsigned proc_cpu_count(const struct process *p) {
     return n > 0 ? (unsigned)n : 1;
 }
 
-static void write_all(int fd, const void *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) return;
-        p = (const char *)p + w;
-        n -= (size_t)w;
-    }
-}
-
 static void gen_cmdline(struct task *t, int fd) {
     for (char *const *a = t->proc->argv; a && *a; a++)
-        write_all(fd, *a, strlen(*a) + 1);
+        fd_write_all(fd, *a, strlen(*a) + 1);
 }
 
 static void gen_auxv(struct task *t, int fd) {
-    write_all(fd, t->proc->auxv, t->proc->auxv_bytes);
+    fd_write_all(fd, t->proc->auxv, t->proc->auxv_bytes);
 }
 
 /* ---- /proc/self/maps ---- */
@@ -132,7 +124,7 @@ static void emit(struct maps_out *o, uint64_t start, uint64_t end, char shared, 
         if (n >= (int)sizeof line) n = (int)sizeof line - 1;
     }
     line[n++] = '\n';
-    write_all(o->fd, line, (size_t)n);
+    fd_write_all(o->fd, line, (size_t)n);
 }
 
 /* [start, end) of a mapping with no host file behind it: a segment the
@@ -280,7 +272,7 @@ static void gen_cpuinfo(struct task *t, int fd) {
                          "CPU implementer\t: 0x00\nCPU architecture: 8\nCPU variant\t: 0x0\n"
                          "CPU part\t: 0x000\nCPU revision\t: 0\n\n",
                          i, features);
-        write_all(fd, block, (size_t)n);
+        fd_write_all(fd, block, (size_t)n);
     }
 }
 
@@ -290,7 +282,7 @@ static void gen_cpu_range(struct task *t, int fd) {
     unsigned cpus = proc_cpu_count(t->proc);
     int n =
         cpus > 1 ? snprintf(buf, sizeof buf, "0-%u\n", cpus - 1) : snprintf(buf, sizeof buf, "0\n");
-    write_all(fd, buf, (size_t)n);
+    fd_write_all(fd, buf, (size_t)n);
 }
 
 static const struct {

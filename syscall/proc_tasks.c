@@ -14,6 +14,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
 #include "common/log.h"
 #include "syscall/cpu_time.h"
 #include "syscall/proc_files.h"
@@ -169,16 +170,6 @@ static void stat_edits(struct task *t, int whose, const char *s, struct edits *e
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
-static bool write_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 /* A memfd holding the host's status or stat at path with the guest's
  * figures for `whose` (0: the process, else a thread) in place (the
  * host's file as it is where its layout is not the expected one). */
@@ -199,10 +190,10 @@ static int open_rewritten(struct task *t, const char *path, const char *name, in
     for (int i = 0; ok && i < ed.n; i++) {
         char num[24];
         int n = snprintf(num, sizeof num, "%" PRIu64, ed.e[i].value);
-        ok = write_all(fd, s + at, ed.e[i].from - at) && write_all(fd, num, (size_t)n);
+        ok = !fd_write_all(fd, s + at, ed.e[i].from - at) && !fd_write_all(fd, num, (size_t)n);
         at = ed.e[i].to;
     }
-    ok = ok && write_all(fd, s + at, len - at);
+    ok = ok && !fd_write_all(fd, s + at, len - at);
     free(s);
     if (!ok) {
         if (fd >= 0) close(fd);

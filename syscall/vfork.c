@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
 #include "common/log.h"
 #include "syscall/task.h"
 
@@ -156,18 +157,6 @@ void vfork_child_start(struct process *p, struct vfork_pipe *vp, bool share_mem)
     p->vfork = c;
 }
 
-static bool write_all(int fd, const void *buf, size_t len) {
-    const char *b = buf;
-    while (len) {
-        ssize_t n = write(fd, b, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        b += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 struct out {
     int fd;
     size_t used;
@@ -176,7 +165,7 @@ struct out {
 };
 
 static void out_flush(struct out *o) {
-    if (o->used && !o->failed) o->failed = !write_all(o->fd, o->buf, o->used);
+    if (o->used && !o->failed) o->failed = fd_write_all(o->fd, o->buf, o->used) != 0;
     o->used = 0;
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "syscall/stats.h"
 #include "syscall/task.h"
@@ -165,6 +166,12 @@ void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r) {
     r->ru_oublock = u->oublock;
     r->ru_nvcsw = u->nvcsw;
     r->ru_nivcsw = u->nivcsw;
+}
+
+void cpu_usage_to_ticks(const struct cpu_usage *u, uint64_t *user, uint64_t *sys) {
+    int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
+    *user = (uint64_t)(u->user_ns / tick);
+    *sys = (uint64_t)(u->sys_ns / tick);
 }
 
 bool cpu_clock_of_process(clockid_t id, int self, const struct cpu_usage *u, int64_t *ns) {

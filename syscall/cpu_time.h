@@ -49,6 +49,9 @@ void cpu_usage_ended(struct run_stats *s, const struct task *t);
 bool cpu_time_call(int nr, const uint64_t *a, bool *split);
 /* u as the guest's struct rusage (the generic layout, the same on both). */
 void cpu_usage_to_rusage(const struct cpu_usage *u, struct rusage *r);
+/* u's user and system time in clock ticks, as times() and /proc's stat
+ * count them. */
+void cpu_usage_to_ticks(const struct cpu_usage *u, uint64_t *user, uint64_t *sys);
 
 /* A CPU clock id decoded (Linux's encoding): whose (pid or tid, 0: the
  * caller's process or thread), per-thread or not, and which reading. */

@@ -163,9 +163,10 @@ static void stat_edits(struct task *t, int whose, const char *s, struct edits *e
     struct cpu_usage u;
     if (stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
         cluster_cpu(t->proc, whose, &u)) {
-        int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
-        edit(ed, from, to, (uint64_t)(u.user_ns / tick));
-        edit(ed, from2, to2, (uint64_t)(u.sys_ns / tick));
+        uint64_t user, sys;
+        cpu_usage_to_ticks(&u, &user, &sys);
+        edit(ed, from, to, user);
+        edit(ed, from2, to2, sys);
     }
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }

@@ -132,9 +132,10 @@ SYSCALL_HANDLER(times) {
     if (r == -1) return -errno;
     struct cpu_usage u;
     cl->cpu_usage(t, &u, true);
-    int64_t tick = 1000000000 / sysconf(_SC_CLK_TCK);
-    h.tms_utime = (clock_t)(u.user_ns / tick);
-    h.tms_stime = (clock_t)(u.sys_ns / tick);
+    uint64_t user, sys;
+    cpu_usage_to_ticks(&u, &user, &sys);
+    h.tms_utime = (clock_t)user;
+    h.tms_stime = (clock_t)sys;
     memcpy(buf, &h, sizeof h);
     return r;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +21,9 @@
 #include "syscall/proc_files.h"
 
 bool proc_guest_tid(struct process *p, long tid) {
-    bool yes = false;
+    if (tid <= 0 || tid > INT_MAX) return false;
     pthread_mutex_lock(&p->stats.lock);
-    for (const struct task *t = p->stats.live; t && !yes && tid > 0; t = t->stats_next)
-        yes = __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid;
+    bool yes = process_task(p, (int)tid) != NULL;
     pthread_mutex_unlock(&p->stats.lock);
     return yes;
 }

@@ -53,6 +53,12 @@ struct task *process_local_task(struct process *p, int tid) {
     return NULL;
 }
 
+struct task *process_task(struct process *p, int tid) {
+    for (struct task *t = p->stats.live; t && tid > 0; t = t->stats_next)
+        if (__atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid) return t;
+    return NULL;
+}
+
 int process_host_tid(struct process *p, int tid) {
     bool slave = p->cluster && p->cluster->delegate;
     pthread_mutex_lock(&p->stats.lock);

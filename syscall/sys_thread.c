@@ -74,11 +74,9 @@ SYSCALL_HANDLER(sched_yield) {
  * on node 0, whose CPUs are node 0's host CPUs) is the host's to answer. */
 static struct task *affinity_task(struct task *t, pid_t pid) {
     if (pid == 0 || pid == t->tid) return t;
-    /* by tid, set before clone returns (host_tid only once the thread
-     * runs: glibc sets a new thread's mask from attr right after clone) */
-    for (struct task *o = t->proc->stats.live; o; o = o->stats_next)
-        if (o->tid == pid && pid > 0) return o;
-    return NULL;
+    /* by tid (host_tid only once the thread runs: glibc sets a new
+     * thread's mask from attr right after clone) */
+    return process_task(t->proc, pid);
 }
 
 static int64_t host_getaffinity(struct task *t, const uint64_t *a) {

@@ -308,6 +308,10 @@ void task_free(struct task *t);
 /* With p->stats.lock held: the task of guest thread tid running on this
  * node (a remote thread's proxy is not it), or NULL. */
 struct task *process_local_task(struct process *p, int tid);
+/* With p->stats.lock held: the task of guest thread tid, a node's own or
+ * (on the master) a remote thread's proxy, or NULL. A new thread's tid is
+ * set before its clone returns. */
+struct task *process_task(struct process *p, int tid);
 /* The host thread running guest thread tid on this node, or 0 (not one
  * of this node's). On a master or a lone process a thread made but not
  * yet run is its tid. */

@@ -41,9 +41,9 @@ struct cluster_args {
 /* Options of the single-node command line that take a separate value:
  * needed to find PROGRAM while skipping values. */
 static bool takes_value(const char *a) {
-    static const char *const v[] = {"-E",       "-U",        "-d",       "-D",      "-s",
-                                    "-L",       "--tb-size", "-tb-size", "--stats", "-stats",
-                                    "--config", "-config",   "-o",       "-0"};
+    static const char *const v[] = {
+        "-E",      "-U",     "-d",       "-D",      "-s", "-L", "--tb-size", "-tb-size",
+        "--stats", "-stats", "--config", "-config", "-o", "-0", "--execfn",  "-execfn"};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!strcmp(a, v[i])) return true;
     return false;

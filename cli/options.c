@@ -41,6 +41,8 @@ void options_usage(FILE *out) {
           "  -s SIZE             guest stack size (k, M, G suffixes)        SHOAL_STACK_SIZE\n"
           "  -L PATH             guest library prefix (for dynamic linking) SHOAL_LD_PREFIX\n"
           "  -0 ARGV0            the guest's argv[0] (default: PROGRAM)\n"
+          "  --execfn PATH       the path PROGRAM was run by: AT_EXECFN and the\n"
+          "                      process's name (default: PROGRAM)\n"
           "  -h, --help          this text\n"
           "  --version           version\n"
           "\n"
@@ -184,6 +186,8 @@ int options_parse(struct shoal_options *o, int argc, char **argv, char **env, ch
             if (!v) return -1;
             if (parse_size(v, &o->tb_size) || o->tb_size == 0)
                 return usage_error(err, errlen, "bad code buffer size '%s'", v);
+        } else if (!strcmp(name, "execfn")) {
+            if (!(o->execfn = value_of(argc, argv, &i, err, errlen))) return -1;
         } else if (!strcmp(name, "stats")) {
             if (!(o->stats_file = value_of(argc, argv, &i, err, errlen))) return -1;
         } else if (!strcmp(name, "config")) {
@@ -323,6 +327,7 @@ int options_process_config(const struct shoal_options *o, char **argv, char **en
                            size_t errlen) {
     *cfg = (struct process_config){
         .path = argv[o->prog_index],
+        .execfn = o->execfn,
         .ld_prefix = o->ld_prefix,
         .argv = argv + o->prog_index,
         .exec_opts = options_exec_args(o),

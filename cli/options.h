@@ -28,6 +28,9 @@ struct shoal_options {
     uint64_t stack_size; /* 0: default */
     const char *ld_prefix;
     const char *argv0; /* -0 ARGV0: the guest's argv[0] (default: PROGRAM) */
+    /* --execfn PATH: the path the program was run by, for AT_EXECFN and
+     * the process's name (default: PROGRAM); a guest's execve sets it */
+    const char *execfn;
     /* guest environment edits, applied in order: "VAR=VALUE" or, unset, "VAR" */
     struct env_edit {
         char *text;

@@ -173,11 +173,12 @@ int process_create(const struct process_config *cfg, struct process **out, struc
 
     char abs[PATH_MAX];
     p->exe_path = strdup(realpath(cfg->path, abs) ? abs : cfg->path);
+    const char *execfn = cfg->execfn ? cfg->execfn : cfg->path;
 
     struct stack_params sp = {
         .argv = cfg->argv,
         .envp = cfg->envp,
-        .execfn = cfg->path,
+        .execfn = execfn,
         .interp_base = interp_base,
         .uid = getuid(),
         .euid = geteuid(),
@@ -205,9 +206,9 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     t->tid = gettid();
     /* the name Linux's exec gives (TASK_COMM_LEN): /proc's comm and
      * PR_GET_NAME; threads inherit it, a proxy from its creator */
-    const char *slash = strrchr(cfg->path, '/');
+    const char *slash = strrchr(execfn, '/');
     char comm[16];
-    snprintf(comm, sizeof comm, "%s", slash ? slash + 1 : cfg->path);
+    snprintf(comm, sizeof comm, "%s", slash ? slash + 1 : execfn);
     prctl(PR_SET_NAME, comm);
     t->cpu.pc = entry;
     t->cpu.x[31] = (uint64_t)guest_sp;

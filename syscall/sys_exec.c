@@ -141,7 +141,8 @@ static bool is_aarch64_elf(const char *head, long n) {
 }
 
 /* The host argv: shoal, its options, -0 ARGV0, --, PROGRAM, ARGS. */
-static int host_argv(struct task *t, const char *host_prog, struct strv *gargv, struct strv *out) {
+static int host_argv(struct task *t, const char *host_prog, const char *execfn, struct strv *gargv,
+                     struct strv *out) {
     int r = strv_push(out, "shoal", 5);
     for (char *const *o = t->proc->exec_opts; !r && o && *o; o++)
         r = strv_push(out, *o, strlen(*o));
@@ -152,6 +153,9 @@ static int host_argv(struct task *t, const char *host_prog, struct strv *gargv, 
     if (!r && gargv->n) {
         if (!(r = strv_push(out, "-0", 2))) r = strv_push(out, gargv->v[0], strlen(gargv->v[0]));
     }
+    /* the path the guest named (a script's, not its interpreter's, and
+     * not the sysroot's host path): AT_EXECFN and the process's name */
+    if (!r && !(r = strv_push(out, "--execfn", 8))) r = strv_push(out, execfn, strlen(execfn));
     if (!r) r = strv_push(out, "--", 2);
     if (!r) r = strv_push(out, host_prog, strlen(host_prog));
     for (size_t i = 1; !r && i < gargv->n; i++)
@@ -204,7 +208,7 @@ static int64_t do_execve(struct task *t, const char *gpath, uint64_t argv_addr,
         if ((r = script_argv(&argv, interp, arg, path))) break;
         snprintf(path, sizeof path, "%s", interp);
     }
-    if (!r) r = host_argv(t, host, &argv, &hargv);
+    if (!r) r = host_argv(t, host, gpath, &argv, &hargv);
     if (!r) {
         if (t->proc->strace) fflush(stderr);
         vfork_report(t->proc); /* a vfork parent goes on once this succeeds */

@@ -259,7 +259,10 @@ struct task {
 
 /* What the command line decided. */
 struct process_config {
-    const char *path;  /* program as given: argv[0] default, AT_EXECFN */
+    const char *path; /* program as given: argv[0] default */
+    /* the path the program was run by (a script's, not its interpreter's):
+     * AT_EXECFN and the process's name; NULL: path */
+    const char *execfn;
     char *const *argv; /* guest argv, NULL-terminated */
     char *const *envp; /* guest environment, NULL-terminated */
     uint64_t stack_size;

@@ -371,13 +371,14 @@ print("node 1 faults", f)
 PY
     ;;
 cli-n2)
-    # a cluster run takes the single-node options (-0, -d, -D), and the
+    # a cluster run takes the single-node options (-0, --execfn, -d, -D), and the
     # cluster flags are settings: -v and --stats show them, and they are
     # checked by the configuration's rules
     "$shoal" -n 2 -v --placement block --fault-mech mprotect --peer-timeout 20000 \
-        --stats "$work/stats.json" -0 MYNAME -d in_asm -D "$work/log" "$bin/args_env_auxv" x \
-        >"$work/n.out" 2>"$work/n.err" || fail "status $?"
+        --stats "$work/stats.json" -0 MYNAME --execfn /x/other -d in_asm -D "$work/log" \
+        "$bin/args_env_auxv" x >"$work/n.out" 2>"$work/n.err" || fail "status $?"
     grep -qx 'argv\[0\] names this program: 0' "$work/n.out" || fail "-0 not applied"
+    grep -qx 'AT_EXECFN names this program: 0' "$work/n.out" || fail "--execfn not applied"
     grep -qx 'placement = block' "$work/n.err" || fail "-v does not show --placement"
     grep -qx 'fault = mprotect' "$work/n.err" || fail "-v does not show --fault-mech"
     grep -q '^peer_timeout_ms = 20000' "$work/n.err" || fail "-v does not show --peer-timeout"

@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +33,35 @@ static void status_line(const char *what, int st) {
         printf("%s: status 0x%x\n", what, st);
 }
 
+/* The process's name (/proc/self/comm) and the last part of the path it
+ * was run by (AT_EXECFN): exec names a process after the file the caller
+ * named, a script's when it was one, not after its interpreter. A
+ * program run by its own path prints whether both name it (its name
+ * differs between builds). */
+static void print_names(const char *who, bool is_exe) {
+    char comm[32] = "";
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (f) {
+        if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+        fclose(f);
+    }
+    comm[strcspn(comm, "\n")] = 0;
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    const char *slash = fn ? strrchr(fn, '/') : NULL;
+    const char *base = slash ? slash + 1 : fn ? fn : "(none)";
+    if (!is_exe) {
+        printf("%s: comm=%s execfn=%s\n", who, comm, base);
+        return;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    const char *e = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+    printf("%s: comm is the program's=%d execfn is the program's=%d\n", who,
+           !strncmp(comm, e, 15) && strlen(comm) == (strlen(e) < 15 ? strlen(e) : 15),
+           !strcmp(base, e));
+}
+
 /* Roles, chosen by argv[1] (or argv[2] after a #! line's argument). */
 static int role(int argc, char **argv) {
     if (!strcmp(argv[1], "gen")) { /* numbers 1..N on stdout */
@@ -45,6 +76,7 @@ static int role(int argc, char **argv) {
             s += v;
         fprintf(stderr, "%s", ""); /* nothing, but stderr stays usable */
         printf("sum child: argv0=%s sum=%ld\n", argv[0], s);
+        print_names("sum child", true);
         return (int)(s % 256);
     }
     if (!strcmp(argv[1], "interp-arg")) { /* as a #! interpreter */
@@ -55,6 +87,7 @@ static int role(int argc, char **argv) {
             printf(" [%s]", i == 2 && slash ? slash + 1 : a);
         }
         printf("\n");
+        print_names("script child", false);
         return 7;
     }
     if (!strcmp(argv[1], "env")) {

@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/fd_io.h"
@@ -28,6 +30,54 @@ bool proc_self_path(const char *path, const char *name) {
         if (!strncmp(path, buf, (size_t)n)) rest = path + n;
     }
     return rest && !strcmp(rest, name);
+}
+
+/* Appends the components of rel to the absolute path buf[0..*len),
+ * "." dropped. False if too long or for "..": under /proc it can climb
+ * out of a symlink (cwd/..), which only the kernel resolves. */
+static bool join_components(char *buf, size_t *len, const char *rel) {
+    while (*rel) {
+        size_t n = strcspn(rel, "/");
+        if (n == 2 && !strncmp(rel, "..", 2)) return false;
+        if (n && !(n == 1 && rel[0] == '.')) {
+            if (*len + 1 + n >= PATH_MAX) return false;
+            if (buf[*len - 1] != '/') buf[(*len)++] = '/';
+            memcpy(buf + *len, rel, n);
+            *len += n;
+        }
+        rel += n + (rel[n] == '/');
+    }
+    buf[*len] = 0;
+    return true;
+}
+
+static bool special_fs(const struct statfs *sf) {
+    return sf->f_type == PROC_SUPER_MAGIC || sf->f_type == SYSFS_MAGIC;
+}
+
+void proc_note_cwd(struct process *p) {
+    struct statfs sf;
+    __atomic_store_n(&p->cwd_special, !statfs(".", &sf) && special_fs(&sf), __ATOMIC_RELAXED);
+}
+
+const char *proc_path_at(const struct process *p, int dirfd, const char *path, char *buf) {
+    if (path[0] == '/' || !path[0]) return path;
+    struct statfs sf;
+    if (dirfd == AT_FDCWD ? !__atomic_load_n(&p->cwd_special, __ATOMIC_RELAXED)
+                          : fstatfs(dirfd, &sf) || !special_fs(&sf))
+        return path;
+    ssize_t n;
+    if (dirfd == AT_FDCWD) {
+        n = getcwd(buf, PATH_MAX) ? (ssize_t)strlen(buf) : -1;
+    } else {
+        char link[40];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+        n = readlink(link, buf, PATH_MAX - 1);
+    }
+    if (n <= 0 || buf[0] != '/') return path;
+    size_t len = (size_t)n;
+    buf[len] = 0;
+    return join_components(buf, &len, path) ? buf : path;
 }
 
 unsigned proc_cpu_count(const struct process *p) {

@@ -15,6 +15,7 @@
 #include "syscall/elf_load.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
+#include "syscall/proc_files.h"
 #include "syscall/stack.h"
 #include "syscall/sysroot.h"
 #include "syscall/task.h"
@@ -174,6 +175,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     char abs[PATH_MAX];
     p->exe_path = strdup(realpath(cfg->path, abs) ? abs : cfg->path);
     const char *execfn = cfg->execfn ? cfg->execfn : cfg->path;
+    proc_note_cwd(p);
 
     struct stack_params sp = {
         .argv = cfg->argv,

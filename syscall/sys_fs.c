@@ -46,12 +46,14 @@ static const char *host_path(struct task *t, const char *path, char *buf) {
     } while (0)
 
 SYSCALL_HANDLER(openat) {
-    GET_PATH(path, a[1]);
+    GET_PATH(rel, a[1]);
     int flags = open_flags_to_host(a[2]);
-    int fd = proc_file_open(t, path, flags);
+    char pbuf[PATH_MAX];
+    const char *abs = proc_path_at(t->proc, (int)a[0], rel, pbuf);
+    int fd = proc_file_open(t, abs, flags);
     if (fd != PROC_NOT_EMULATED) return fd;
     char hbuf[PATH_MAX];
-    const char *p = host_path(t, path, hbuf);
+    const char *p = host_path(t, is_proc_exe(abs) ? abs : rel, hbuf);
     /* Opening a FIFO blocks until the other end opens. */
     return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_openat, (int)a[0], p, flags, (mode_t)a[3]);
 }
@@ -311,7 +313,8 @@ SYSCALL_HANDLER(readlinkat) {
     if ((int64_t)a[3] <= 0) return -EINVAL;
     void *buf = GUEST_OUT(t, a[2], a[3]);
     if (!buf) return -EFAULT;
-    if (is_proc_exe(path)) {
+    char pbuf[PATH_MAX];
+    if (is_proc_exe(proc_path_at(t->proc, (int)a[0], path, pbuf))) {
         size_t n = strlen(t->proc->exe_path);
         if (n > a[3]) n = a[3];
         memcpy(buf, t->proc->exe_path, n);
@@ -341,12 +344,17 @@ SYSCALL_HANDLER(getcwd) {
 
 SYSCALL_HANDLER(chdir) {
     GET_PATH(path, a[0]);
-    return host_result(chdir(path));
+    int64_t r = host_result(chdir(path));
+    if (!r) proc_note_cwd(t->proc);
+    return r;
 }
 
 SYSCALL_HANDLER(fchdir) {
-    return host_result(fchdir((int)a[0]));
+    int64_t r = host_result(fchdir((int)a[0]));
+    if (!r) proc_note_cwd(t->proc);
+    return r;
 }
+
 SYSCALL_HANDLER(ftruncate) {
     return host_result(ftruncate((int)a[0], (off_t)a[1]));
 }

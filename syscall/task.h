@@ -164,6 +164,10 @@ struct process {
     /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
     struct sysroot *sysroot;
     char *const *exec_opts; /* process_config.exec_opts (syscall/sys_exec.c) */
+    /* the cwd is on procfs or sysfs (proc_note_cwd), so relative paths
+     * may name emulated files; kept at start and at chdir/fchdir rather
+     * than asked at every relative open */
+    bool cwd_special;
     /* The program [0] and its dynamic loader [1] (path NULL: none): the
      * loader copies their segments into anonymous memory, so
      * /proc/self/maps names them from here. */

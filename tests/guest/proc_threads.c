@@ -8,7 +8,9 @@
  * system); with "raw" it prints the counts (and those of a child forked
  * meanwhile), which only an emulator that hides its own host threads
  * gets exact (proc_threads_cluster.sh checks
- * them on one node and on several). */
+ * them on one node and on several), and whether the files say the same
+ * when opened relative to a /proc directory (qemu-user looks only at
+ * the path string). */
 #include "guest.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -90,8 +92,16 @@ static int list_small_buffer(void) {
     return got < 0 ? -1 : n;
 }
 
-static int status_threads(void) {
-    FILE *f = fopen("/proc/self/status", "r");
+/* path opened relative to dirfd, for reading. */
+static FILE *open_at(int dirfd, const char *path) {
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (fd >= 0 && !f) close(fd);
+    return f;
+}
+
+static int status_threads_at(int dirfd, const char *path) {
+    FILE *f = open_at(dirfd, path);
     if (!f) return -1;
     char line[256];
     int n = -1;
@@ -136,9 +146,14 @@ static int cpu_agrees(void) {
     return ok;
 }
 
-/* stat's field 20, and its comm (field 2, without the parentheses). */
-static int stat_threads(char *comm, size_t len) {
-    FILE *f = fopen("/proc/self/stat", "r");
+static int status_threads(void) {
+    return status_threads_at(AT_FDCWD, "/proc/self/status");
+}
+
+/* A stat file's field 20, and its comm (field 2, without the
+ * parentheses). */
+static int stat_threads_at(int dirfd, const char *path, char *comm, size_t len) {
+    FILE *f = open_at(dirfd, path);
     char buf[1024];
     size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
     if (f) fclose(f);
@@ -150,6 +165,57 @@ static int stat_threads(char *comm, size_t len) {
     for (int field = 3; field < 20 && p; field++)
         p = strchr(p + 1, ' ');
     return p ? atoi(p + 1) : -1;
+}
+
+/* The name of the mapping that holds addr in the maps file at path. */
+static void maps_name_at(int dirfd, const char *path, const void *addr, char *out, size_t len) {
+    FILE *f = open_at(dirfd, path);
+    char line[512];
+    out[0] = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || !at) continue;
+        if ((unsigned long)addr < lo || (unsigned long)addr >= hi) continue;
+        snprintf(out, len, "%s", line + at);
+        out[strcspn(out, "\n")] = 0;
+        break;
+    }
+    if (f) fclose(f);
+}
+
+/* The same files named relative to a directory of /proc (an fd, or the
+ * cwd) say what they say by absolute path: 1, else 0. */
+static int relative_agrees(const char *prog) {
+    int task = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int self = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char path[64], comm[64], name[256];
+    int ok = task >= 0 && self >= 0;
+    for (int i = 0; ok && i <= WORKERS; i++) {
+        snprintf(path, sizeof path, "%d/stat", tids[i]);
+        ok &= stat_threads_at(task, path, comm, sizeof comm) == WORKERS + 1;
+        snprintf(path, sizeof path, "./%d/status", tids[i]);
+        ok &= status_threads_at(task, path) == WORKERS + 1;
+    }
+    ok &= status_threads_at(self, "status") == WORKERS + 1;
+    int local = 0;
+    maps_name_at(self, "maps", &local, name, sizeof name);
+    ok &= !strcmp(name, "[stack]");
+    ssize_t n = readlinkat(self, "exe", name, sizeof name - 1);
+    name[n > 0 ? n : 0] = 0;
+    const char *slash = strrchr(name, '/');
+    ok &= n > 0 && !strcmp(slash ? slash + 1 : name, prog);
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) && !chdir("/proc/self/task")) {
+        snprintf(path, sizeof path, "%d/stat", tids[1]);
+        ok &= stat_threads_at(AT_FDCWD, path, comm, sizeof comm) == WORKERS + 1;
+        ok &= !chdir(cwd);
+    } else {
+        ok = 0;
+    }
+    if (task >= 0) close(task);
+    if (self >= 0) close(self);
+    return ok;
 }
 
 static void read_comm(const char *path, char *out, size_t len) {
@@ -193,7 +259,7 @@ int main(int argc, char **argv) {
     /* pid_max is at most 4194304: no thread has this tid */
     int absent = access("/proc/self/task/99999999/stat", F_OK) != 0;
     char comm[64], own[32], other[32];
-    int st_threads = stat_threads(comm, sizeof comm);
+    int st_threads = stat_threads_at(AT_FDCWD, "/proc/self/stat", comm, sizeof comm);
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
     /* a name given to another thread reads back, through /proc too */
@@ -210,10 +276,10 @@ int main(int argc, char **argv) {
         char comm_file[32];
         read_comm("/proc/self/comm", comm_file, sizeof comm_file);
         /* before main-thread: the program's name, 15 bytes at most */
-        printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d\n", all,
-               small, status_threads(), st_threads, all - mine,
+        printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d at %d\n",
+               all, small, status_threads(), st_threads, all - mine,
                !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone(),
-               cpu_agrees());
+               cpu_agrees(), relative_agrees(prog));
     } else {
         printf("every thread listed: %d\n", mine == WORKERS + 1);
         printf("a small buffer lists as many: %d\n", small == all);

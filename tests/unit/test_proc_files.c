@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +70,57 @@ static void test_cpus(void) {
     CU_ASSERT_EQUAL(proc_file_open(task, "/proc/stat", O_RDONLY), PROC_NOT_EMULATED);
     CU_ASSERT_EQUAL(proc_file_open(task, "/sys/devices/system/cpu/online2", O_RDONLY),
                     PROC_NOT_EMULATED);
+}
+
+/* Names relative to a directory of /proc or /sys become the absolute
+ * path the emulated files are found by; any other stays as it is. */
+static void test_path_at(void) {
+    char buf[PATH_MAX], want[64];
+    int self = open("/proc/self", O_RDONLY | O_DIRECTORY);
+    int cpu = open("/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY);
+    int tmp = open("/tmp", O_RDONLY | O_DIRECTORY);
+    CU_ASSERT_FATAL(self >= 0 && cpu >= 0 && tmp >= 0);
+    snprintf(want, sizeof want, "/proc/%d/maps", (int)getpid());
+    CU_ASSERT_STRING_EQUAL(proc_path_at(&proc, self, "maps", buf), want);
+    CU_ASSERT_STRING_EQUAL(proc_path_at(&proc, self, "./maps", buf), want);
+    CU_ASSERT_STRING_EQUAL(proc_path_at(&proc, self, ".//maps/", buf), want);
+    CU_ASSERT_TRUE(proc_self_path(proc_path_at(&proc, self, "maps", buf), "maps"));
+    CU_ASSERT_STRING_EQUAL(proc_path_at(&proc, cpu, "online", buf),
+                           "/sys/devices/system/cpu/online");
+    /* the emulated file itself, opened by its relative name */
+    proc.guest_cpus = 3;
+    int fd = proc_file_open(task, proc_path_at(&proc, cpu, "online", buf), O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    char got[16] = "";
+    CU_ASSERT_EQUAL(read(fd, got, sizeof got - 1), 4);
+    CU_ASSERT_STRING_EQUAL(got, "0-2\n");
+    close(fd);
+    proc.guest_cpus = 0;
+    /* unchanged: absolute, empty, "..", another file system */
+    const char *p = "/proc/self/maps";
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, tmp, p, buf), p);
+    p = "";
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, self, p, buf), p);
+    p = "../self/maps"; /* under /proc, ".." may climb out of a symlink */
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, self, p, buf), p);
+    p = "maps";
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, tmp, p, buf), p);
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, -1, p, buf), p);
+    /* the cwd for AT_FDCWD, as chdir and fchdir record it */
+    char cwd[PATH_MAX];
+    CU_ASSERT_FATAL(getcwd(cwd, sizeof cwd) != NULL);
+    proc_note_cwd(&proc);
+    CU_ASSERT_FALSE(proc.cwd_special);
+    CU_ASSERT_FATAL(fchdir(self) == 0);
+    proc_note_cwd(&proc);
+    CU_ASSERT_TRUE(proc.cwd_special);
+    CU_ASSERT_STRING_EQUAL(proc_path_at(&proc, AT_FDCWD, "maps", buf), want);
+    CU_ASSERT_FATAL(chdir(cwd) == 0);
+    proc_note_cwd(&proc);
+    CU_ASSERT_PTR_EQUAL(proc_path_at(&proc, AT_FDCWD, p, buf), p);
+    close(self);
+    close(cpu);
+    close(tmp);
 }
 
 static void test_maps_names(void) {
@@ -258,6 +310,7 @@ void test_register(void) {
     CU_add_test(s, "guest CPUs", test_cpus);
     CU_add_test(s, "maps names", test_maps_names);
     CU_add_test(s, "maps leave out the reserve", test_maps_reserve);
+    CU_add_test(s, "paths relative to a /proc directory", test_path_at);
     s = CU_add_suite("proc_tasks", tasks_setup, tasks_teardown);
     CU_add_test(s, "guest threads", test_membership);
     CU_add_test(s, "task directory", test_listing);

@@ -23,6 +23,7 @@ void cpu_usage_to_msg(const struct cpu_usage *u, Shoal__CpuUsage *m) {
     m->oublock = wire(u->oublock);
     m->nvcsw = wire(u->nvcsw);
     m->nivcsw = wire(u->nivcsw);
+    m->state = (uint8_t)u->state;
 }
 
 void cpu_usage_from_msg(const Shoal__CpuUsage *m, struct cpu_usage *u) {
@@ -37,5 +38,7 @@ void cpu_usage_from_msg(const Shoal__CpuUsage *m, struct cpu_usage *u) {
         .oublock = field(m->oublock),
         .nvcsw = field(m->nvcsw),
         .nivcsw = field(m->nivcsw),
+        /* a letter, or nothing: a peer cannot put a control byte in stat */
+        .state = m->state > ' ' && m->state < 127 ? (char)m->state : 0,
     };
 }

@@ -318,7 +318,7 @@ void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 /* process_cluster_ops.cpu_usage: node 0's part and every slave's. */
 void mcpu_usage(struct task *t, struct cpu_usage *u, bool split);
 /* process_cluster_ops.cpu_usage_thread: here, or asked of its node. */
-int mcpu_thread(struct process *p, int tid, struct cpu_usage *u);
+int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, bool state);
 /* process_cluster_ops.cpu_usage_process: node 0's part and every slave's. */
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split);
 /* A slave's CpuUsage. */

@@ -36,6 +36,7 @@
 #include "syscall/file_eof.h"
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
+#include "syscall/proc_tasks.h"
 #include "syscall/sched_call.h"
 #include "syscall/robust_list.h"
 #include "syscall/syscall.h"
@@ -824,10 +825,12 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
     Shoal__CpuUsage r = SHOAL__CPU_USAGE__INIT;
     if (!s->proc)
         r.missing = q->tid != 0;
-    else if (q->tid)
+    else if (q->tid) {
         r.missing = cpu_usage_local_thread(s->proc, (int)q->tid, &u) != 0;
-    else
+        if (!r.missing && q->state) u.state = proc_local_thread_state(s->proc, (int)q->tid);
+    } else {
         cpu_usage_node(s->proc, &u, q->split);
+    }
     r.req_id = q->req_id;
     cpu_usage_to_msg(&u, &r);
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;

@@ -87,13 +87,15 @@ static char *read_host(const char *path, size_t *len) {
     return buf;
 }
 
-/* Values put in place of [from, to) spans of a host file, in order. */
-#define EDITS_MAX 3
+/* Values put in place of [from, to) spans of a host file, in order: a
+ * number, or a letter (stat's state). */
+#define EDITS_MAX 4
 struct edits {
     int n;
     struct {
         size_t from, to;
         uint64_t value;
+        char letter; /* 0: the number */
     } e[EDITS_MAX];
 };
 
@@ -101,7 +103,13 @@ static void edit(struct edits *ed, size_t from, size_t to, uint64_t value) {
     SHOAL_ASSERT(ed->n < EDITS_MAX && (!ed->n || ed->e[ed->n - 1].to <= from));
     ed->e[ed->n].from = from;
     ed->e[ed->n].to = to;
+    ed->e[ed->n].letter = 0;
     ed->e[ed->n++].value = value;
+}
+
+static void edit_letter(struct edits *ed, size_t from, size_t to, char letter) {
+    edit(ed, from, to, 0);
+    ed->e[ed->n - 1].letter = letter;
 }
 
 /* Where the value of status's "Threads:" line lies: [*from, *to). */
@@ -153,18 +161,22 @@ static bool cluster_cpu(struct process *p, int whose, struct cpu_usage *u) {
         cl->cpu_usage_process(p, u, true);
         return true;
     }
-    return cl->cpu_usage_thread(p, whose, u) == 0;
+    return cl->cpu_usage_thread(p, whose, u, true) == 0;
 }
 
-/* stat's utime and stime (fields 14 and 15, clock ticks) from a
- * cluster's count, and num_threads (20). */
+/* stat's state (field 3) of a thread of another node: its host thread's
+ * there (here its proxy only waits for its calls), unless it is the
+ * reader, which is running; utime and stime (14 and 15, clock ticks)
+ * from a cluster's count; and num_threads (20). */
 static void stat_edits(struct task *t, int whose, const char *s, struct edits *ed) {
-    size_t from, to, from2, to2;
+    size_t from, to, from2, to2, from3, to3;
     struct cpu_usage u;
     if (stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
         cluster_cpu(t->proc, whose, &u)) {
         uint64_t user, sys;
         cpu_usage_to_ticks(&u, &user, &sys);
+        if (u.state && whose != t->tid && stat_field(s, 3, &from3, &to3))
+            edit_letter(ed, from3, to3, u.state);
         edit(ed, from, to, user);
         edit(ed, from2, to2, sys);
     }
@@ -190,7 +202,8 @@ static int open_rewritten(struct task *t, const char *path, const char *name, in
     size_t at = 0;
     for (int i = 0; ok && i < ed.n; i++) {
         char num[24];
-        int n = snprintf(num, sizeof num, "%" PRIu64, ed.e[i].value);
+        int n = ed.e[i].letter ? snprintf(num, sizeof num, "%c", ed.e[i].letter)
+                               : snprintf(num, sizeof num, "%" PRIu64, ed.e[i].value);
         ok = !fd_write_all(fd, s + at, ed.e[i].from - at) && !fd_write_all(fd, num, (size_t)n);
         at = ed.e[i].to;
     }
@@ -226,6 +239,21 @@ int proc_task_open(struct task *t, const char *path, int host_flags) {
     if (tid < 0) return PROC_NOT_EMULATED; /* "task/." and the like: the host's */
     if (!proc_guest_tid(t->proc, tid)) return -ENOENT;
     return *end ? open_counted(t, path, end + 1, (int)tid, host_flags) : PROC_NOT_EMULATED;
+}
+
+char proc_local_thread_state(struct process *p, int tid) {
+    pthread_mutex_lock(&p->stats.lock);
+    const struct task *t = process_local_task(p, tid);
+    int host = t ? t->host_tid : 0;
+    pthread_mutex_unlock(&p->stats.lock);
+    if (host <= 0) return 0;
+    char path[48];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", host);
+    size_t len, from, to;
+    char *s = read_host(path, &len);
+    char state = s && stat_field(s, 3, &from, &to) && to == from + 1 ? s[from] : 0;
+    free(s);
+    return state;
 }
 
 /* ---- the task directory ---- */

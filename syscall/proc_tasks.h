@@ -9,7 +9,8 @@
  *   {status,stat} of the process or a thread: Threads: and num_threads
  *                                  count the guest's threads; in a
  *                                  cluster stat's utime and stime count
- *                                  every node's (cpu_time.h)
+ *                                  every node's (cpu_time.h), and a
+ *                                  remote thread's state is its own
  * /proc/self, /proc/thread-self and /proc/<pid or guest tid> alike. */
 #ifndef SHOAL_SYSCALL_PROC_TASKS_H
 #define SHOAL_SYSCALL_PROC_TASKS_H
@@ -27,6 +28,10 @@ int proc_task_open(struct task *t, const char *path, int host_flags);
  * the host threads that are not the guest's; any other directory as the
  * host's. The host's result, or -errno. */
 long proc_task_getdents(struct task *t, int fd, void *buf, unsigned size);
+
+/* The state letter of stat (field 3) of guest thread tid running on
+ * this node ('R', 'S', ...), which the master shows for it; 0: none. */
+char proc_local_thread_state(struct process *p, int tid);
 
 /* Whether tid is one of the guest's threads, and how many they are. */
 bool proc_guest_tid(struct process *p, long tid);

@@ -126,8 +126,10 @@ struct process_cluster_ops {
      * process's. */
     void (*cpu_usage)(struct task *t, struct cpu_usage *u, bool split);
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
-     * or -ESRCH (no such thread). */
-    int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u);
+     * or -ESRCH (no such thread); state: also u->state, for a thread of
+     * another node (its host thread's; 0 for one here, whose own stat
+     * says it). */
+    int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u, bool state);
     /* The master: adds the program's CPU time over every node (split: user
      * and system apart), for a reader that is no guest thread. */
     void (*cpu_usage_process)(struct process *p, struct cpu_usage *u, bool split);

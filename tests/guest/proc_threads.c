@@ -2,7 +2,8 @@
  * each of them (readdir, and getdents64 with a buffer of one entry),
  * /proc/self/task/TID/stat and each thread's /proc/thread-self/stat name
  * its tid, a tid that is no thread of ours has no entry, stat's comm is
- * the program's name, and the names pthread_setname_np gives. Each
+ * the program's name, the names pthread_setname_np gives, and the state
+ * of a thread that spins (R) and of one that waits (S). Each
  * worker first burns 100 ms of CPU time, which stat must show. Without
  * arguments it prints how these relate (the same on any correct
  * system); with "raw" it prints the counts (and those of a child forked
@@ -26,6 +27,10 @@
 static pthread_barrier_t bar;
 static int tids[WORKERS + 1];
 static int self_stat_ok[WORKERS + 1];
+/* A page of its own: in a cluster a write to a page the spinner reads
+ * would park it on a DSM fault, a sleep (as a major fault is on Linux). */
+static volatile int stop_spinning_page[1024] __attribute__((aligned(4096)));
+#define stop_spinning stop_spinning_page[0]
 
 /* The first field of a stat file (its tid), or -1. */
 static int stat_id(const char *path) {
@@ -51,6 +56,9 @@ static void *worker(void *arg) {
     burn();
     self_stat_ok[i] = stat_id("/proc/thread-self/stat") == tids[i];
     pthread_barrier_wait(&bar); /* alive while main looks */
+    /* the first (on node 1 in a cluster) runs, the others wait */
+    while (i == 1 && !stop_spinning)
+        ;
     pthread_barrier_wait(&bar);
     return NULL;
 }
@@ -218,6 +226,18 @@ static int relative_agrees(const char *prog) {
     return ok;
 }
 
+/* A thread's state (stat's field 3), or '?'. */
+static char thread_state(int tid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    char *r = strrchr(buf, ')');
+    return r && r[1] == ' ' && r[2] ? r[2] : '?';
+}
+
 static void read_comm(const char *path, char *out, size_t len) {
     FILE *f = fopen(path, "r");
     out[0] = 0;
@@ -271,15 +291,24 @@ int main(int argc, char **argv) {
     prctl(PR_SET_NAME, "main-thread");
     prctl(PR_GET_NAME, own);
     names_ok &= !strcmp(own, "main-thread");
+    /* a waiter woken from the first barrier may not have run to the
+     * second yet (runnable: R) while the spinner and this thread hold
+     * both CPUs of a small machine: give it up to 2 s to fall asleep */
+    char spinning = thread_state(tids[1]), waiting = thread_state(tids[2]);
+    for (int tries = 0; waiting != 'S' && tries < 200; tries++) {
+        usleep(10000);
+        waiting = thread_state(tids[2]);
+    }
 
     if (raw) {
         char comm_file[32];
         read_comm("/proc/self/comm", comm_file, sizeof comm_file);
         /* before main-thread: the program's name, 15 bytes at most */
-        printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d at %d\n",
+        printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d at %d "
+               "state %c%c\n",
                all, small, status_threads(), st_threads, all - mine,
                !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone(),
-               cpu_agrees(), relative_agrees(prog));
+               cpu_agrees(), relative_agrees(prog), spinning, waiting);
     } else {
         printf("every thread listed: %d\n", mine == WORKERS + 1);
         printf("a small buffer lists as many: %d\n", small == all);
@@ -288,7 +317,10 @@ int main(int argc, char **argv) {
         printf("a tid that is no thread has no entry: %d\n", absent);
         printf("stat's comm is the program's name: %d\n", !strncmp(comm, prog, 15));
         printf("thread names read back: %d\n", names_ok);
+        printf("a spinning thread runs (R): %d\n", spinning == 'R');
+        printf("a waiting thread sleeps (S): %d\n", waiting == 'S');
     }
+    stop_spinning = 1;
     pthread_barrier_wait(&bar);
     for (int i = 0; i < WORKERS; i++)
         pthread_join(th[i], NULL);

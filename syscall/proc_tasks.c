@@ -87,37 +87,45 @@ static char *read_host(const char *path, size_t *len) {
     return buf;
 }
 
-/* Values put in place of [from, to) spans of a host file, in order: a
- * number, or a letter (stat's state). */
+/* Text put in place of [from, to) spans of a host file, in order. */
 #define EDITS_MAX 4
 struct edits {
     int n;
     struct {
         size_t from, to;
-        uint64_t value;
-        char letter; /* 0: the number */
+        char text[24];
     } e[EDITS_MAX];
 };
 
-static void edit(struct edits *ed, size_t from, size_t to, uint64_t value) {
+static void edit_text(struct edits *ed, size_t from, size_t to, const char *text) {
     SHOAL_ASSERT(ed->n < EDITS_MAX && (!ed->n || ed->e[ed->n - 1].to <= from));
     ed->e[ed->n].from = from;
     ed->e[ed->n].to = to;
-    ed->e[ed->n].letter = 0;
-    ed->e[ed->n++].value = value;
+    snprintf(ed->e[ed->n++].text, sizeof ed->e[0].text, "%s", text);
 }
 
-static void edit_letter(struct edits *ed, size_t from, size_t to, char letter) {
-    edit(ed, from, to, 0);
-    ed->e[ed->n - 1].letter = letter;
+static void edit(struct edits *ed, size_t from, size_t to, uint64_t value) {
+    char num[24];
+    snprintf(num, sizeof num, "%" PRIu64, value);
+    edit_text(ed, from, to, num);
 }
 
-/* Where the value of status's "Threads:" line lies: [*from, *to). */
-static bool status_threads(const char *s, size_t *from, size_t *to) {
-    static const char key[] = "Threads:";
+/* A state letter as status's State: line spells it (Linux's names). */
+static const char *state_name(char state) {
+    static const char *const names[] = {"R (running)", "S (sleeping)",     "D (disk sleep)",
+                                        "T (stopped)", "t (tracing stop)", "X (dead)",
+                                        "Z (zombie)",  "P (parked)",       "I (idle)"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i][0] == state) return names[i];
+    return NULL;
+}
+
+/* Where the value of status's line `key` ("Threads:") lies: [*from, *to). */
+static bool status_value(const char *s, const char *key, size_t *from, size_t *to) {
+    size_t klen = strlen(key);
     for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-        if (strncmp(l, key, sizeof key - 1)) continue;
-        const char *v = l + sizeof key - 1;
+        if (strncmp(l, key, klen)) continue;
+        const char *v = l + klen;
         while (*v == '\t' || *v == ' ')
             v++;
         const char *e = v + strcspn(v, "\n");
@@ -175,12 +183,25 @@ static void stat_edits(struct task *t, int whose, const char *s, struct edits *e
         cluster_cpu(t->proc, whose, &u)) {
         uint64_t user, sys;
         cpu_usage_to_ticks(&u, &user, &sys);
+        char letter[2] = {u.state, 0};
         if (u.state && whose != t->tid && stat_field(s, 3, &from3, &to3))
-            edit_letter(ed, from3, to3, u.state);
+            edit_text(ed, from3, to3, letter);
         edit(ed, from, to, user);
         edit(ed, from2, to2, sys);
     }
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
+}
+
+/* status's State: of a thread of another node (as stat's field 3) and
+ * its Threads: count. */
+static void status_edits(struct task *t, int whose, const char *s, struct edits *ed) {
+    size_t from, to;
+    struct cpu_usage u;
+    const char *name;
+    if (whose && whose != t->tid && status_value(s, "State:", &from, &to) &&
+        cluster_cpu(t->proc, whose, &u) && (name = state_name(u.state)))
+        edit_text(ed, from, to, name);
+    if (status_value(s, "Threads:", &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
 /* A memfd holding the host's status or stat at path with the guest's
@@ -188,23 +209,21 @@ static void stat_edits(struct task *t, int whose, const char *s, struct edits *e
  * host's file as it is where its layout is not the expected one). */
 static int open_rewritten(struct task *t, const char *path, const char *name, int whose,
                           int host_flags) {
-    size_t len, from, to;
+    size_t len;
     char *s = read_host(path, &len);
     if (!s) return -errno;
     struct edits ed = {0};
     if (!strcmp(name, "stat"))
         stat_edits(t, whose, s, &ed);
-    else if (status_threads(s, &from, &to))
-        edit(&ed, from, to, proc_guest_threads(t->proc));
+    else
+        status_edits(t, whose, s, &ed);
     int fd = memfd_create(name, (host_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
     bool ok = fd >= 0;
     int e = errno;
     size_t at = 0;
     for (int i = 0; ok && i < ed.n; i++) {
-        char num[24];
-        int n = ed.e[i].letter ? snprintf(num, sizeof num, "%c", ed.e[i].letter)
-                               : snprintf(num, sizeof num, "%" PRIu64, ed.e[i].value);
-        ok = !fd_write_all(fd, s + at, ed.e[i].from - at) && !fd_write_all(fd, num, (size_t)n);
+        ok = !fd_write_all(fd, s + at, ed.e[i].from - at) &&
+             !fd_write_all(fd, ed.e[i].text, strlen(ed.e[i].text));
         at = ed.e[i].to;
     }
     ok = ok && !fd_write_all(fd, s + at, len - at);

@@ -226,7 +226,8 @@ static int relative_agrees(const char *prog) {
     return ok;
 }
 
-/* A thread's state (stat's field 3), or '?'. */
+/* A thread's state: stat's field 3 where status's State: line says the
+ * same, else '!' ('?': unreadable). */
 static char thread_state(int tid) {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
@@ -235,7 +236,14 @@ static char thread_state(int tid) {
     if (f) fclose(f);
     buf[n] = 0;
     char *r = strrchr(buf, ')');
-    return r && r[1] == ' ' && r[2] ? r[2] : '?';
+    char state = r && r[1] == ' ' && r[2] ? r[2] : '?', named = '?';
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    if ((f = fopen(path, "r"))) {
+        while (fgets(buf, sizeof buf, f))
+            if (sscanf(buf, "State: %c", &named) == 1) break;
+        fclose(f);
+    }
+    return state == named ? state : '!';
 }
 
 static void read_comm(const char *path, char *out, size_t len) {

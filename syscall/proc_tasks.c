@@ -49,9 +49,11 @@ static long parse_id(const char *s, size_t len) {
 }
 
 /* REST of /proc/ID/REST where ID is self, thread-self (*thread_self),
- * this process's pid or a guest tid; NULL for any other path. */
-static const char *proc_rest(struct process *p, const char *path, bool *thread_self) {
+ * this process's pid or a guest tid (*tid: that tid, else 0); NULL for
+ * any other path. */
+static const char *proc_rest(struct process *p, const char *path, bool *thread_self, int *tid) {
     *thread_self = false;
+    *tid = 0;
     if (strncmp(path, "/proc/", 6)) return NULL;
     const char *id = path + 6, *slash = strchr(id, '/');
     if (!slash) return NULL;
@@ -59,7 +61,9 @@ static const char *proc_rest(struct process *p, const char *path, bool *thread_s
     *thread_self = len == 11 && !strncmp(id, "thread-self", 11);
     if ((len == 4 && !strncmp(id, "self", 4)) || *thread_self) return slash + 1;
     long v = parse_id(id, len);
-    return v > 0 && (v == getpid() || proc_guest_tid(p, v)) ? slash + 1 : NULL;
+    if (v <= 0 || (v != getpid() && !proc_guest_tid(p, v))) return NULL;
+    if (v != getpid()) *tid = (int)v;
+    return slash + 1;
 }
 
 /* ---- status and stat with the guest's thread count ---- */
@@ -172,51 +176,67 @@ static bool cluster_cpu(struct process *p, int whose, struct cpu_usage *u) {
     return cl->cpu_usage_thread(p, whose, u, true) == 0;
 }
 
-/* stat's state (field 3) of a thread of another node: its host thread's
- * there (here its proxy only waits for its calls), unless it is the
- * reader, which is running; utime and stime (14 and 15, clock ticks)
- * from a cluster's count; and num_threads (20). */
-static void stat_edits(struct task *t, int whose, const char *s, struct edits *ed) {
-    size_t from, to, from2, to2, from3, to3;
+/* Whose figures a status or stat file gives: the CPU time of `cpu` (0:
+ * the process), the state of thread `state` (0: the host file's). They
+ * differ for /proc/TID/stat, which is TID's but counts the whole
+ * process's time, as on Linux. */
+struct subject {
+    int cpu, state;
+};
+
+/* The state of s->state as a cluster knows it: a thread of another node
+ * is its host thread's there (here its proxy only waits for its calls);
+ * 0 for the reader itself, which is running, as the host file says, and
+ * for a thread here. u: already asked for that thread, or NULL. */
+static char thread_state(struct task *t, const struct subject *s, const struct cpu_usage *u) {
+    if (!s->state || s->state == t->tid) return 0;
+    struct cpu_usage mine;
+    if (!u && !cluster_cpu(t->proc, s->state, &mine)) return 0;
+    return u ? u->state : mine.state;
+}
+
+/* stat's state (field 3), utime and stime (14 and 15, clock ticks) from
+ * a cluster's count, and num_threads (20). */
+static void stat_edits(struct task *t, const struct subject *who, const char *s, struct edits *ed) {
+    size_t from, to, from2, to2;
     struct cpu_usage u;
-    if (stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
-        cluster_cpu(t->proc, whose, &u)) {
+    bool cpu = stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
+               cluster_cpu(t->proc, who->cpu, &u);
+    char letter[2] = {thread_state(t, who, cpu && who->cpu == who->state ? &u : NULL), 0};
+    size_t from3, to3;
+    if (letter[0] && stat_field(s, 3, &from3, &to3)) edit_text(ed, from3, to3, letter);
+    if (cpu) {
         uint64_t user, sys;
         cpu_usage_to_ticks(&u, &user, &sys);
-        char letter[2] = {u.state, 0};
-        if (u.state && whose != t->tid && stat_field(s, 3, &from3, &to3))
-            edit_text(ed, from3, to3, letter);
         edit(ed, from, to, user);
         edit(ed, from2, to2, sys);
     }
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
-/* status's State: of a thread of another node (as stat's field 3) and
- * its Threads: count. */
-static void status_edits(struct task *t, int whose, const char *s, struct edits *ed) {
+/* status's State: (as stat's field 3) and its Threads: count. */
+static void status_edits(struct task *t, const struct subject *who, const char *s,
+                         struct edits *ed) {
     size_t from, to;
-    struct cpu_usage u;
     const char *name;
-    if (whose && whose != t->tid && status_value(s, "State:", &from, &to) &&
-        cluster_cpu(t->proc, whose, &u) && (name = state_name(u.state)))
+    if (status_value(s, "State:", &from, &to) && (name = state_name(thread_state(t, who, NULL))))
         edit_text(ed, from, to, name);
     if (status_value(s, "Threads:", &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
 /* A memfd holding the host's status or stat at path with the guest's
- * figures for `whose` (0: the process, else a thread) in place (the
- * host's file as it is where its layout is not the expected one). */
-static int open_rewritten(struct task *t, const char *path, const char *name, int whose,
-                          int host_flags) {
+ * figures for `who` in place (the host's file as it is where its layout
+ * is not the expected one). */
+static int open_rewritten(struct task *t, const char *path, const char *name,
+                          const struct subject *who, int host_flags) {
     size_t len;
     char *s = read_host(path, &len);
     if (!s) return -errno;
     struct edits ed = {0};
     if (!strcmp(name, "stat"))
-        stat_edits(t, whose, s, &ed);
+        stat_edits(t, who, s, &ed);
     else
-        status_edits(t, whose, s, &ed);
+        status_edits(t, who, s, &ed);
     int fd = memfd_create(name, (host_flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
     bool ok = fd >= 0;
     int e = errno;
@@ -236,28 +256,33 @@ static int open_rewritten(struct task *t, const char *path, const char *name, in
     return fd;
 }
 
-/* "status" or "stat" of `whose`: the file rewritten; anything else not
+/* "status" or "stat" of `who`: the file rewritten; anything else not
  * ours. */
-static int open_counted(struct task *t, const char *path, const char *name, int whose,
+static int open_counted(struct task *t, const char *path, const char *name, struct subject who,
                         int host_flags) {
     if ((host_flags & O_ACCMODE) != O_RDONLY || (host_flags & (O_DIRECTORY | O_PATH)))
         return PROC_NOT_EMULATED;
     if (strcmp(name, "status") && strcmp(name, "stat")) return PROC_NOT_EMULATED;
-    return open_rewritten(t, path, name, whose, host_flags);
+    return open_rewritten(t, path, name, &who, host_flags);
 }
 
 int proc_task_open(struct task *t, const char *path, int host_flags) {
     bool thread_self;
-    const char *rest = proc_rest(t->proc, path, &thread_self);
+    int id_tid;
+    const char *rest = proc_rest(t->proc, path, &thread_self, &id_tid);
     if (!rest) return PROC_NOT_EMULATED;
-    /* /proc/PID/stat counts the whole process, even for a thread's PID */
-    if (strncmp(rest, "task/", 5))
-        return open_counted(t, path, rest, thread_self ? (int)gettid() : 0, host_flags);
+    /* /proc/TID/stat counts the whole process, with TID's state */
+    if (strncmp(rest, "task/", 5)) {
+        int self = (int)gettid();
+        struct subject who = {thread_self ? self : 0, thread_self ? self : id_tid};
+        return open_counted(t, path, rest, who, host_flags);
+    }
     const char *id = rest + 5, *end = id + strcspn(id, "/");
     long tid = parse_id(id, (size_t)(end - id));
     if (tid < 0) return PROC_NOT_EMULATED; /* "task/." and the like: the host's */
     if (!proc_guest_tid(t->proc, tid)) return -ENOENT;
-    return *end ? open_counted(t, path, end + 1, (int)tid, host_flags) : PROC_NOT_EMULATED;
+    struct subject who = {(int)tid, (int)tid};
+    return *end ? open_counted(t, path, end + 1, who, host_flags) : PROC_NOT_EMULATED;
 }
 
 char proc_local_thread_state(struct process *p, int tid) {
@@ -294,7 +319,8 @@ static bool is_task_dir(struct process *p, int fd) {
     if (n <= 0) return false;
     target[n] = 0;
     bool thread_self;
-    const char *rest = proc_rest(p, target, &thread_self);
+    int tid;
+    const char *rest = proc_rest(p, target, &thread_self, &tid);
     return rest && !strcmp(rest, "task");
 }
 

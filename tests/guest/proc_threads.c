@@ -226,24 +226,31 @@ static int relative_agrees(const char *prog) {
     return ok;
 }
 
-/* A thread's state: stat's field 3 where status's State: line says the
- * same, else '!' ('?': unreadable). */
-static char thread_state(int tid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+/* The state (field 3) in the stat file at path, or '?'. */
+static char stat_state(const char *path) {
+    char buf[1024];
     FILE *f = fopen(path, "r");
     size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
     if (f) fclose(f);
     buf[n] = 0;
     char *r = strrchr(buf, ')');
-    char state = r && r[1] == ' ' && r[2] ? r[2] : '?', named = '?';
+    return r && r[1] == ' ' && r[2] ? r[2] : '?';
+}
+
+/* A thread's state: /proc/self/task/TID/stat's field 3 where its status's
+ * State: line and /proc/TID/stat (the process's times, the thread's
+ * state) say the same, else '!' ('?': unreadable). */
+static char thread_state(int tid) {
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    char state = stat_state(path), named = '?';
     snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    if ((f = fopen(path, "r"))) {
-        while (fgets(buf, sizeof buf, f))
-            if (sscanf(buf, "State: %c", &named) == 1) break;
-        fclose(f);
-    }
-    return state == named ? state : '!';
+    FILE *f = fopen(path, "r");
+    while (f && fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "State: %c", &named) == 1) break;
+    if (f) fclose(f);
+    snprintf(path, sizeof path, "/proc/%d/stat", tid);
+    return state == named && state == stat_state(path) ? state : '!';
 }
 
 static void read_comm(const char *path, char *out, size_t len) {
@@ -299,13 +306,17 @@ int main(int argc, char **argv) {
     prctl(PR_SET_NAME, "main-thread");
     prctl(PR_GET_NAME, own);
     names_ok &= !strcmp(own, "main-thread");
-    /* a waiter woken from the first barrier may not have run to the
-     * second yet (runnable: R) while the spinner and this thread hold
-     * both CPUs of a small machine: give it up to 2 s to fall asleep */
+    /* Each state is looked at up to 200 times, 10 ms apart: a waiter
+     * woken from the first barrier may not have run to the second yet
+     * (runnable: R) while the spinner and this thread hold both CPUs of
+     * a small machine, and a spinner can be stopped for a moment
+     * (qemu-user stops every thread while one maps memory; in a cluster
+     * it may wait for a page). */
     char spinning = thread_state(tids[1]), waiting = thread_state(tids[2]);
-    for (int tries = 0; waiting != 'S' && tries < 200; tries++) {
+    for (int tries = 0; (spinning != 'R' || waiting != 'S') && tries < 200; tries++) {
         usleep(10000);
-        waiting = thread_state(tids[2]);
+        if (spinning != 'R') spinning = thread_state(tids[1]);
+        if (waiting != 'S') waiting = thread_state(tids[2]);
     }
 
     if (raw) {

@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "syscall/cpu_time.h"
 #include "syscall/proc_files.h"
 #include "syscall/proc_tasks.h"
 
@@ -305,6 +306,67 @@ static void test_other_threads(void) {
     CU_ASSERT_EQUAL(proc_file_open(task, "/proc/1/status", O_RDONLY), PROC_NOT_EMULATED);
 }
 
+/* A cluster master's view: the service thread stands in for the proxy
+ * of a thread running on another node, whose node says it runs. The
+ * reader's own state is never taken from its node (it waits for this
+ * call there), so the fake says 'Z' for it, which must not show. */
+static int fake_thread(struct process *p, int tid, struct cpu_usage *u, bool state) {
+    (void)p;
+    u->user_ns = u->sched_ns = 3000000000; /* 3 s: 300 ticks */
+    if (state) u->state = tid == service_tid ? 'R' : 'Z';
+    return tid == service_tid || tid == gettid() ? 0 : -ESRCH;
+}
+
+static void fake_process(struct process *p, struct cpu_usage *u, bool split) {
+    (void)p, (void)split;
+    u->user_ns = u->sched_ns = 5000000000; /* 5 s */
+}
+
+/* The nth field of a stat file (3 or more), as a string (static). */
+static const char *stat_nth(const char *s, int n) {
+    static char out[32];
+    const char *p = strrchr(s, ')');
+    for (int field = 3; field <= n && p; field++)
+        p = strchr(p + 1, ' ');
+    out[0] = 0;
+    if (p) snprintf(out, sizeof out, "%.*s", (int)strcspn(p + 1, " \n"), p + 1);
+    return out;
+}
+
+static void test_remote_state(void) {
+    struct process_cluster_ops ops = {.cpu_usage_thread = fake_thread,
+                                      .cpu_usage_process = fake_process};
+    struct task proxy = {.tid = service_tid, .proc = &proc};
+    proxy.stats_next = proc.stats.live;
+    proc.stats.live = &proxy;
+    proc.cluster = &ops;
+    long hz = sysconf(_SC_CLK_TCK);
+    char path[64], want[32];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", service_tid);
+    const char *s = slurp(path);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 3), "R"); /* the host says S: it sleeps */
+    snprintf(want, sizeof want, "%ld", 3 * hz);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 20), "2");
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", service_tid);
+    CU_ASSERT_PTR_NOT_NULL(strstr(slurp(path), "\nState:\tR (running)\n"));
+    /* /proc/TID/stat: the process's time, TID's state */
+    snprintf(path, sizeof path, "/proc/%d/stat", service_tid);
+    s = slurp(path);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 3), "R");
+    snprintf(want, sizeof want, "%ld", 5 * hz);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
+    /* the reader's own: the host's state (running), its time from the fake */
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", gettid());
+    s = slurp(path);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 3), "R");
+    snprintf(want, sizeof want, "%ld", 3 * hz);
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
+    CU_ASSERT_PTR_NULL(strstr(slurp("/proc/thread-self/status"), "State:\tZ"));
+    proc.cluster = NULL;
+    proc.stats.live = proxy.stats_next;
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("proc_files", setup, teardown);
     CU_add_test(s, "guest CPUs", test_cpus);
@@ -316,4 +378,5 @@ void test_register(void) {
     CU_add_test(s, "task directory", test_listing);
     CU_add_test(s, "thread counts", test_counts);
     CU_add_test(s, "other host threads", test_other_threads);
+    CU_add_test(s, "a remote thread's state", test_remote_state);
 }

@@ -23,7 +23,6 @@ void cpu_usage_to_msg(const struct cpu_usage *u, Shoal__CpuUsage *m) {
     m->oublock = wire(u->oublock);
     m->nvcsw = wire(u->nvcsw);
     m->nivcsw = wire(u->nivcsw);
-    m->state = (uint8_t)u->state;
 }
 
 void cpu_usage_from_msg(const Shoal__CpuUsage *m, struct cpu_usage *u) {
@@ -38,7 +37,23 @@ void cpu_usage_from_msg(const Shoal__CpuUsage *m, struct cpu_usage *u) {
         .oublock = field(m->oublock),
         .nvcsw = field(m->nvcsw),
         .nivcsw = field(m->nivcsw),
+    };
+}
+
+void thread_view_to_msg(const struct proc_thread_view *v, Shoal__CpuUsage *m) {
+    m->viewed = true;
+    m->state = (uint8_t)v->state;
+    m->sig_pending = v->sig_pending;
+    m->sig_blocked = v->sig_blocked;
+}
+
+bool thread_view_from_msg(const Shoal__CpuUsage *m, struct proc_thread_view *v) {
+    if (!m->viewed) return false;
+    *v = (struct proc_thread_view){
         /* a letter, or nothing: a peer cannot put a control byte in stat */
         .state = m->state > ' ' && m->state < 127 ? (char)m->state : 0,
+        .sig_pending = m->sig_pending,
+        .sig_blocked = m->sig_blocked,
     };
+    return true;
 }

@@ -19,7 +19,7 @@
  * time, or for thread tid's (tid != 0), and adds what comes back to *u.
  * Returns how many nodes answered with a figure (not "no such thread"). */
 static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid, bool split,
-                    bool state, struct cpu_usage *u) {
+                    struct proc_thread_view *view, struct cpu_usage *u) {
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
@@ -29,7 +29,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     Shoal__CpuUsageQuery q = SHOAL__CPU_USAGE_QUERY__INIT;
     q.tid = tid;
     q.split = split;
-    q.state = state;
+    q.view = view != NULL;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_CPU_USAGE_QUERY;
     env.cpu_usage_query = &q;
@@ -39,6 +39,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     m->cpu_sum = (struct cpu_usage){0};
     m->cpu_answered = answered;
     m->cpu_waiting = m->cpu_found = 0;
+    m->cpu_view = view;
     unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
     for (unsigned n = lo; n < hi; n++)
         if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
@@ -48,6 +49,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     cpu_usage_merge(u, &m->cpu_sum);
     unsigned found = m->cpu_found;
     m->cpu_answered = NULL;
+    m->cpu_view = NULL;
     m->cpu_waiting = 0;
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->cpu_query);
@@ -67,21 +69,21 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split) {
             cpu_usage_merge(u, t->caller_cpu);
         }
     }
-    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, false, u);
+    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, NULL, u);
 }
 
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split) {
     struct master *m = p->cluster_ctx;
     cpu_usage_node(p, u, split);
-    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, false, u);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, NULL, u);
 }
 
-int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, bool state) {
+int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thread_view *view) {
     struct master *m = p->cluster_ctx;
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
     int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
     if (node <= 0) return -ESRCH;
-    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, state, u) ? 0 : -ESRCH;
+    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, view, u) ? 0 : -ESRCH;
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
@@ -94,6 +96,7 @@ void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
             struct cpu_usage b;
             cpu_usage_from_msg(r, &b);
             cpu_usage_merge(&m->cpu_sum, &b);
+            if (m->cpu_view) m->cpu_view->known = thread_view_from_msg(r, m->cpu_view);
             m->cpu_found++;
         }
         m->cpu_waiting--;

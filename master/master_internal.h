@@ -139,6 +139,7 @@ struct master {
     size_t tcall_outlen;
     bool *cpu_answered; /* by node id */
     struct cpu_usage cpu_sum;
+    struct proc_thread_view *cpu_view; /* the asker's, for a thread's view; NULL: none */
 
     char *tmpdir, *keyfile;
 
@@ -318,7 +319,7 @@ void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
 /* process_cluster_ops.cpu_usage: node 0's part and every slave's. */
 void mcpu_usage(struct task *t, struct cpu_usage *u, bool split);
 /* process_cluster_ops.cpu_usage_thread: here, or asked of its node. */
-int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, bool state);
+int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thread_view *view);
 /* process_cluster_ops.cpu_usage_process: node 0's part and every slave's. */
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split);
 /* A slave's CpuUsage. */

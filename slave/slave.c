@@ -827,7 +827,9 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
         r.missing = q->tid != 0;
     else if (q->tid) {
         r.missing = cpu_usage_local_thread(s->proc, (int)q->tid, &u) != 0;
-        if (!r.missing && q->state) u.state = proc_local_thread_state(s->proc, (int)q->tid);
+        struct proc_thread_view v;
+        if (!r.missing && q->view && proc_local_thread_view(s->proc, (int)q->tid, &v))
+            thread_view_to_msg(&v, &r);
     } else {
         cpu_usage_node(s->proc, &u, q->split);
     }

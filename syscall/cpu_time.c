@@ -87,7 +87,6 @@ void cpu_usage_merge(struct cpu_usage *a, const struct cpu_usage *b) {
     a->oublock += b->oublock;
     a->nvcsw += b->nvcsw;
     a->nivcsw += b->nivcsw;
-    if (b->state) a->state = b->state;
 }
 
 static void host_counters(struct cpu_usage *u) {

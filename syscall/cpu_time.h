@@ -24,9 +24,6 @@ struct cpu_usage {
     int64_t sched_ns;        /* the scheduler's total (CLOCK_*_CPUTIME_ID) */
     /* the node processes' rusage counters: summed, maxrss the largest */
     int64_t maxrss_kb, minflt, majflt, inblock, oublock, nvcsw, nivcsw;
-    /* one thread's, when asked: its scheduler state as /proc's stat
-     * shows it ('R', 'S', ...); 0: unknown */
-    char state;
 };
 
 /* Adds host thread tid's CPU time (a thread of this host process; nothing

@@ -86,7 +86,7 @@ static int read_clock(struct process *p, const struct cpu_clock *c, int64_t *ns)
         if (!cl || !cl->cpu_usage_thread) return -ESRCH;
         /* a thread moving between nodes is on none for a moment: read
          * again (READ_TRIES ms at most) while it still lives */
-        for (int tries = 0; cl->cpu_usage_thread(p, c->id, &u, false); tries++) {
+        for (int tries = 0; cl->cpu_usage_thread(p, c->id, &u, NULL); tries++) {
             if (tries == READ_TRIES || !is_thread(p, c->id)) return -ESRCH;
             nanosleep(&(struct timespec){0, 1000000}, NULL);
         }

@@ -92,7 +92,7 @@ static char *read_host(const char *path, size_t *len) {
 }
 
 /* Text put in place of [from, to) spans of a host file, in order. */
-#define EDITS_MAX 4
+#define EDITS_MAX 8
 struct edits {
     int n;
     struct {
@@ -165,34 +165,38 @@ static bool stat_field(const char *s, int want, size_t *from, size_t *to) {
  * in a multi-node run: every node's, as times() and the thread CPU
  * clocks count it (cpu_time.h). false on a lone node, whose host figures
  * are the guest's, or for a thread that is gone. */
-static bool cluster_cpu(struct process *p, int whose, struct cpu_usage *u) {
+static bool cluster_cpu(struct process *p, int whose, struct cpu_usage *u,
+                        struct proc_thread_view *view) {
     const struct process_cluster_ops *cl = p->cluster;
     memset(u, 0, sizeof *u);
+    if (view) view->known = false;
     if (!cl || !cl->cpu_usage_process || !cl->cpu_usage_thread) return false;
     if (!whose) {
         cl->cpu_usage_process(p, u, true);
         return true;
     }
-    return cl->cpu_usage_thread(p, whose, u, true) == 0;
+    return cl->cpu_usage_thread(p, whose, u, view) == 0;
 }
 
 /* Whose figures a status or stat file gives: the CPU time of `cpu` (0:
- * the process), the state of thread `state` (0: the host file's). They
- * differ for /proc/TID/stat, which is TID's but counts the whole
- * process's time, as on Linux. */
+ * the process), the state and signals of thread `thread` (0: the host
+ * file's). They differ for /proc/TID/stat, which is TID's but counts the
+ * whole process's time, as on Linux. */
 struct subject {
-    int cpu, state;
+    int cpu, thread;
 };
 
-/* The state of s->state as a cluster knows it: a thread of another node
- * is its host thread's there (here its proxy only waits for its calls);
- * 0 for the reader itself, which is running, as the host file says, and
- * for a thread here. u: already asked for that thread, or NULL. */
-static char thread_state(struct task *t, const struct subject *s, const struct cpu_usage *u) {
-    if (!s->state || s->state == t->tid) return 0;
-    struct cpu_usage mine;
-    if (!u && !cluster_cpu(t->proc, s->state, &mine)) return 0;
-    return u ? u->state : mine.state;
+/* What the cluster knows of thread tid (v->known false: the host file
+ * says it: a thread here, no cluster, or tid 0), and into u (may be
+ * NULL) its CPU time from the same question: whether that came. The
+ * reader's own state is not taken from its node, where it waits for
+ * this very call: it is running, as the host file says. */
+static bool thread_view(struct task *t, int tid, struct cpu_usage *u, struct proc_thread_view *v) {
+    struct cpu_usage unused;
+    v->known = false;
+    bool cpu = tid && cluster_cpu(t->proc, tid, u ? u : &unused, v);
+    if (tid == t->tid) v->state = 0;
+    return cpu;
 }
 
 /* stat's state (field 3), utime and stime (14 and 15, clock ticks) from
@@ -200,12 +204,17 @@ static char thread_state(struct task *t, const struct subject *s, const struct c
 static void stat_edits(struct task *t, const struct subject *who, const char *s, struct edits *ed) {
     size_t from, to, from2, to2;
     struct cpu_usage u;
-    bool cpu = stat_field(s, 15, &from2, &to2) && stat_field(s, 14, &from, &to) &&
-               cluster_cpu(t->proc, who->cpu, &u);
-    char letter[2] = {thread_state(t, who, cpu && who->cpu == who->state ? &u : NULL), 0};
-    size_t from3, to3;
-    if (letter[0] && stat_field(s, 3, &from3, &to3)) edit_text(ed, from3, to3, letter);
-    if (cpu) {
+    struct proc_thread_view v;
+    bool cpu;
+    if (who->thread && who->thread == who->cpu) {
+        cpu = thread_view(t, who->thread, &u, &v); /* one question for both */
+    } else {
+        thread_view(t, who->thread, NULL, &v);
+        cpu = cluster_cpu(t->proc, who->cpu, &u, NULL);
+    }
+    char letter[2] = {v.known ? v.state : 0, 0};
+    if (letter[0] && stat_field(s, 3, &from, &to)) edit_text(ed, from, to, letter);
+    if (cpu && stat_field(s, 14, &from, &to) && stat_field(s, 15, &from2, &to2)) {
         uint64_t user, sys;
         cpu_usage_to_ticks(&u, &user, &sys);
         edit(ed, from, to, user);
@@ -214,14 +223,48 @@ static void stat_edits(struct task *t, const struct subject *who, const char *s,
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
 }
 
-/* status's State: (as stat's field 3) and its Threads: count. */
+/* The signals the guest ignores and those it catches, as status's
+ * SigIgn: and SigCgt: masks (bit sig - 1). The host's would show the
+ * emulator's own handlers (SIGSEGV, SIGBUS, ...) as caught. */
+static void guest_sig_masks(struct process *p, uint64_t *ign, uint64_t *cgt) {
+    *ign = *cgt = 0;
+    pthread_mutex_lock(&p->sig_lock);
+    for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+        uint64_t h = p->sigaction[sig].handler, bit = 1ull << (sig - 1);
+        if (h == GUEST_SIG_IGN)
+            *ign |= bit;
+        else if (h != GUEST_SIG_DFL)
+            *cgt |= bit;
+    }
+    pthread_mutex_unlock(&p->sig_lock);
+}
+
+static void edit_mask(struct edits *ed, const char *s, const char *key, uint64_t mask) {
+    size_t from, to;
+    char hex[24];
+    snprintf(hex, sizeof hex, "%016" PRIx64, mask);
+    if (status_value(s, key, &from, &to)) edit_text(ed, from, to, hex);
+}
+
+/* status's State: (as stat's field 3), its Threads: count, a remote
+ * thread's pending and blocked signals, and the guest's ignored and
+ * caught ones (in the order of the file). */
 static void status_edits(struct task *t, const struct subject *who, const char *s,
                          struct edits *ed) {
     size_t from, to;
-    const char *name;
-    if (status_value(s, "State:", &from, &to) && (name = state_name(thread_state(t, who, NULL))))
-        edit_text(ed, from, to, name);
+    struct proc_thread_view v;
+    thread_view(t, who->thread, NULL, &v);
+    const char *name = v.known ? state_name(v.state) : NULL;
+    if (name && status_value(s, "State:", &from, &to)) edit_text(ed, from, to, name);
     if (status_value(s, "Threads:", &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
+    if (v.known) {
+        edit_mask(ed, s, "SigPnd:", v.sig_pending);
+        edit_mask(ed, s, "SigBlk:", v.sig_blocked);
+    }
+    uint64_t ign, cgt;
+    guest_sig_masks(t->proc, &ign, &cgt);
+    edit_mask(ed, s, "SigIgn:", ign);
+    edit_mask(ed, s, "SigCgt:", cgt);
 }
 
 /* A memfd holding the host's status or stat at path with the guest's
@@ -285,19 +328,24 @@ int proc_task_open(struct task *t, const char *path, int host_flags) {
     return *end ? open_counted(t, path, end + 1, who, host_flags) : PROC_NOT_EMULATED;
 }
 
-char proc_local_thread_state(struct process *p, int tid) {
+bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view *v) {
     pthread_mutex_lock(&p->stats.lock);
     const struct task *t = process_local_task(p, tid);
     int host = t ? t->host_tid : 0;
+    *v = (struct proc_thread_view){
+        .known = t != NULL,
+        .sig_blocked = t ? __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) : 0,
+    };
     pthread_mutex_unlock(&p->stats.lock);
-    if (host <= 0) return 0;
+    if (host <= 0) return v->known; /* made, not run yet */
     char path[48];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", host);
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", host);
     size_t len, from, to;
     char *s = read_host(path, &len);
-    char state = s && stat_field(s, 3, &from, &to) && to == from + 1 ? s[from] : 0;
+    if (s && status_value(s, "State:", &from, &to) && to > from) v->state = s[from];
+    if (s && status_value(s, "SigPnd:", &from, &to)) v->sig_pending = strtoull(s + from, NULL, 16);
     free(s);
-    return state;
+    return true;
 }
 
 /* ---- the task directory ---- */

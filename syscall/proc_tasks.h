@@ -10,13 +10,16 @@
  *                                  count the guest's threads; in a
  *                                  cluster stat's utime and stime count
  *                                  every node's (cpu_time.h), and a
- *                                  remote thread's state is its own
+ *                                  remote thread's state, pending
+ *                                  signals and mask are its own;
+ *                                  SigIgn: and SigCgt: the guest's
  * /proc/self, /proc/thread-self and /proc/<pid or guest tid> alike. */
 #ifndef SHOAL_SYSCALL_PROC_TASKS_H
 #define SHOAL_SYSCALL_PROC_TASKS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "syscall/task.h"
 
@@ -29,9 +32,19 @@ int proc_task_open(struct task *t, const char *path, int host_flags);
  * host's. The host's result, or -errno. */
 long proc_task_getdents(struct task *t, int fd, void *buf, unsigned size);
 
-/* The state letter of stat (field 3) of guest thread tid running on
- * this node ('R', 'S', ...), which the master shows for it; 0: none. */
-char proc_local_thread_state(struct process *p, int tid);
+/* What /proc shows of a thread that only its node knows, for a master
+ * whose proxy of it only waits for its calls. */
+struct proc_thread_view {
+    bool known;           /* its node answered */
+    char state;           /* stat's field 3 ('R', 'S', ...); 0: unknown */
+    uint64_t sig_pending; /* status's SigPnd: its own, not the process's */
+    uint64_t sig_blocked; /* status's SigBlk: its mask */
+};
+
+/* The view of guest thread tid running on this node: its host thread's
+ * state and pending signals, those the runtime took and holds for it,
+ * and its guest mask. false: no such thread here. */
+bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view *v);
 
 /* Whether tid is one of the guest's threads, and how many they are. */
 bool proc_guest_tid(struct process *p, long tid);

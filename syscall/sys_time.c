@@ -46,7 +46,7 @@ static bool thread_cpu_clock(struct task *t, const uint64_t *a, bool getres, voi
     struct cpu_usage u = {0};
     int r = cpu_usage_local_thread(t->proc, c.id, &u);
     if (r && cl->cpu_usage_thread) {
-        r = cl->cpu_usage_thread(t->proc, c.id, &u, false);
+        r = cl->cpu_usage_thread(t->proc, c.id, &u, NULL);
     } else if (r && cl->delegate) { /* a slave: the master knows where it runs */
         *ret = cl->delegate(t, syscall_lookup(getres ? 114 : 113), a);
         return true;

@@ -46,6 +46,7 @@ struct syscall_row;
 struct sc_bufs;
 struct vfork_child;
 struct cpu_usage;
+struct proc_thread_view;
 
 /* A loaded ELF file, for /proc/self/maps. */
 struct process_image {
@@ -126,10 +127,11 @@ struct process_cluster_ops {
      * process's. */
     void (*cpu_usage)(struct task *t, struct cpu_usage *u, bool split);
     /* The master: adds guest thread tid's CPU time, wherever it runs: 0,
-     * or -ESRCH (no such thread); state: also u->state, for a thread of
-     * another node (its host thread's; 0 for one here, whose own stat
-     * says it). */
-    int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u, bool state);
+     * or -ESRCH (no such thread). view (NULL: not asked): what /proc
+     * shows of a thread of another node, from its node (view->known);
+     * not known for one here, whose own files say it. */
+    int (*cpu_usage_thread)(struct process *p, int tid, struct cpu_usage *u,
+                            struct proc_thread_view *view);
     /* The master: adds the program's CPU time over every node (split: user
      * and system apart), for a reader that is no guest thread. */
     void (*cpu_usage_process)(struct process *p, struct cpu_usage *u, bool split);

@@ -146,6 +146,8 @@ guest_native_program(vfork_spawn SRC vfork_spawn.c CLUSTER)
 guest_native_program(robust_mutex_thread SRC robust_mutex_thread.c CLUSTER)
 # ... priority-inheritance ones (a waiter is handed the lock at the owner's death)
 guest_native_program(robust_pi_mutex_thread SRC robust_pi_mutex_thread.c CLUSTER)
+# /proc's signal lines (qemu-user lists its own handlers as the guest's)
+guest_native_program(proc_signals_threads SRC proc_signals_threads.c CLUSTER)
 
 # Sockets, event fds and memory calls
 guest_program(net_sockets SRC net_sockets.c)

@@ -207,6 +207,7 @@ static void *service_main(void *arg) {
 /* The proc_tasks suite: this thread is the process's only task. */
 static int tasks_setup(void) {
     pthread_mutex_init(&proc.stats.lock, NULL);
+    pthread_mutex_init(&proc.sig_lock, NULL);
     task = calloc(1, sizeof *task);
     task->proc = &proc;
     task->tid = gettid();
@@ -310,10 +311,17 @@ static void test_other_threads(void) {
  * of a thread running on another node, whose node says it runs. The
  * reader's own state is never taken from its node (it waits for this
  * call there), so the fake says 'Z' for it, which must not show. */
-static int fake_thread(struct process *p, int tid, struct cpu_usage *u, bool state) {
+static int fake_thread(struct process *p, int tid, struct cpu_usage *u,
+                       struct proc_thread_view *view) {
     (void)p;
     u->user_ns = u->sched_ns = 3000000000; /* 3 s: 300 ticks */
-    if (state) u->state = tid == service_tid ? 'R' : 'Z';
+    if (view)
+        *view = (struct proc_thread_view){
+            .known = true,
+            .state = tid == service_tid ? 'R' : 'Z',
+            .sig_pending = tid == service_tid ? 0x800 : 0x400,
+            .sig_blocked = tid == service_tid ? 0xa01 : 0xa02,
+        };
     return tid == service_tid || tid == gettid() ? 0 : -ESRCH;
 }
 
@@ -362,9 +370,32 @@ static void test_remote_state(void) {
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 3), "R");
     snprintf(want, sizeof want, "%ld", 3 * hz);
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
-    CU_ASSERT_PTR_NULL(strstr(slurp("/proc/thread-self/status"), "State:\tZ"));
+    /* its signals: the reader's own too, from its node */
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", service_tid);
+    s = slurp(path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigPnd:\t0000000000000800\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigBlk:\t0000000000000a01\n"));
+    s = slurp("/proc/thread-self/status");
+    CU_ASSERT_PTR_NULL(strstr(s, "State:\tZ"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigPnd:\t0000000000000400\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigBlk:\t0000000000000a02\n"));
     proc.cluster = NULL;
     proc.stats.live = proxy.stats_next;
+}
+
+/* SigIgn: and SigCgt: are the guest's actions, not the emulator's own
+ * handlers (this test program has none: the host's would show 0). */
+static void test_signal_actions(void) {
+    proc.sigaction[SIGINT].handler = 0x401000;
+    proc.sigaction[SIGTERM].handler = GUEST_SIG_IGN;
+    proc.sigaction[33].handler = 0x402000; /* glibc's SIGCANCEL */
+    const char *s = slurp("/proc/self/status");
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigIgn:\t0000000000004000\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigCgt:\t0000000100000002\n"));
+    memset(proc.sigaction, 0, sizeof proc.sigaction);
+    s = slurp("/proc/self/status");
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigIgn:\t0000000000000000\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigCgt:\t0000000000000000\n"));
 }
 
 void test_register(void) {
@@ -379,4 +410,5 @@ void test_register(void) {
     CU_add_test(s, "thread counts", test_counts);
     CU_add_test(s, "other host threads", test_other_threads);
     CU_add_test(s, "a remote thread's state", test_remote_state);
+    CU_add_test(s, "the guest's signal actions", test_signal_actions);
 }

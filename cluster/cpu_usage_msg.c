@@ -45,6 +45,7 @@ void thread_view_to_msg(const struct proc_thread_view *v, Shoal__CpuUsage *m) {
     m->state = (uint8_t)v->state;
     m->sig_pending = v->sig_pending;
     m->sig_blocked = v->sig_blocked;
+    m->cpu = v->cpu;
 }
 
 bool thread_view_from_msg(const Shoal__CpuUsage *m, struct proc_thread_view *v) {
@@ -54,6 +55,7 @@ bool thread_view_from_msg(const Shoal__CpuUsage *m, struct proc_thread_view *v) 
         .state = m->state > ' ' && m->state < 127 ? (char)m->state : 0,
         .sig_pending = m->sig_pending,
         .sig_blocked = m->sig_blocked,
+        .cpu = m->cpu, /* checked against the guest's CPUs where it is shown */
     };
     return true;
 }

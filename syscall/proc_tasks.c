@@ -17,6 +17,7 @@
 
 #include "common/fd_io.h"
 #include "common/log.h"
+#include "syscall/cpu_map.h"
 #include "syscall/cpu_time.h"
 #include "syscall/proc_files.h"
 
@@ -221,6 +222,14 @@ static void stat_edits(struct task *t, const struct subject *who, const char *s,
         edit(ed, from2, to2, sys);
     }
     if (stat_field(s, 20, &from, &to)) edit(ed, from, to, proc_guest_threads(t->proc));
+    /* the CPU in the guest's numbers: a cluster's node by node (cpu_map.h) */
+    unsigned cpus = t->proc->guest_cpus;
+    if (cpus && stat_field(s, 39, &from, &to)) {
+        if (v.known && v.cpu >= 0 && (unsigned)v.cpu < cpus)
+            edit(ed, from, to, (uint64_t)v.cpu);
+        else if (!v.known)
+            edit(ed, from, to, cpu_map_guest_cpu(t->proc, (unsigned)strtoul(s + from, NULL, 10)));
+    }
 }
 
 /* The signals the guest ignores and those it catches, as status's
@@ -335,6 +344,7 @@ bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view 
     *v = (struct proc_thread_view){
         .known = t != NULL,
         .sig_blocked = t ? __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) : 0,
+        .cpu = -1,
     };
     pthread_mutex_unlock(&p->stats.lock);
     if (host <= 0) return v->known; /* made, not run yet */
@@ -344,6 +354,11 @@ bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view 
     char *s = read_host(path, &len);
     if (s && status_value(s, "State:", &from, &to) && to > from) v->state = s[from];
     if (s && status_value(s, "SigPnd:", &from, &to)) v->sig_pending = strtoull(s + from, NULL, 16);
+    free(s);
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", host);
+    s = read_host(path, &len);
+    if (s && stat_field(s, 39, &from, &to))
+        v->cpu = (int)cpu_map_guest_cpu(p, (unsigned)strtoul(s + from, NULL, 10));
     free(s);
     return true;
 }

@@ -39,11 +39,12 @@ struct proc_thread_view {
     char state;           /* stat's field 3 ('R', 'S', ...); 0: unknown */
     uint64_t sig_pending; /* status's SigPnd: its own, not the process's */
     uint64_t sig_blocked; /* status's SigBlk: its mask */
+    int cpu;              /* stat's field 39, the guest CPU it last ran on; -1: unknown */
 };
 
 /* The view of guest thread tid running on this node: its host thread's
- * state and pending signals, those the runtime took and holds for it,
- * and its guest mask. false: no such thread here. */
+ * state, pending signals and last CPU (in the guest's numbers), and its
+ * guest mask. false: no such thread here. */
 bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view *v);
 
 /* Whether tid is one of the guest's threads, and how many they are. */

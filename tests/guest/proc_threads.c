@@ -2,8 +2,9 @@
  * each of them (readdir, and getdents64 with a buffer of one entry),
  * /proc/self/task/TID/stat and each thread's /proc/thread-self/stat name
  * its tid, a tid that is no thread of ours has no entry, stat's comm is
- * the program's name, the names pthread_setname_np gives, and the state
- * of a thread that spins (R) and of one that waits (S). Each
+ * the program's name, the names pthread_setname_np gives, the state
+ * of a thread that spins (R) and of one that waits (S), and the CPU
+ * (field 39) of one pinned to a CPU, in the guest's numbers. Each
  * worker first burns 100 ms of CPU time, which stat must show. Without
  * arguments it prints how these relate (the same on any correct
  * system); with "raw" it prints the counts (and those of a child forked
@@ -27,6 +28,9 @@
 static pthread_barrier_t bar;
 static int tids[WORKERS + 1];
 static int self_stat_ok[WORKERS + 1];
+/* the last worker pins itself to the CPU it is on: sched_getcpu() then,
+ * and whether its own stat's processor (field 39) said the same */
+static int pinned_cpu = -1, pinned_self_ok;
 /* A page of its own: in a cluster a write to a page the spinner reads
  * would park it on a DSM fault, a sleep (as a major fault is on Linux). */
 static volatile int stop_spinning_page[1024] __attribute__((aligned(4096)));
@@ -42,6 +46,23 @@ static int stat_id(const char *path) {
     return id;
 }
 
+/* The sum of fields from..to (3 or more) of the stat file at path, or
+ * -1. */
+static long stat_sum(const char *path, int from, int to) {
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    long sum = 0;
+    for (int field = 3; field <= to && p; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field >= from) sum += atol(p + 1);
+    }
+    return p ? sum : -1;
+}
+
 /* 100 ms of this thread's CPU time. */
 static void burn(void) {
     struct timespec ts;
@@ -55,6 +76,16 @@ static void *worker(void *arg) {
     tids[i] = (int)syscall(SYS_gettid);
     burn();
     self_stat_ok[i] = stat_id("/proc/thread-self/stat") == tids[i];
+    if (i == WORKERS) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        int cpu = sched_getcpu();
+        CPU_SET(cpu, &one);
+        if (cpu >= 0 && !pthread_setaffinity_np(pthread_self(), sizeof one, &one)) {
+            pinned_cpu = sched_getcpu();
+            pinned_self_ok = stat_sum("/proc/thread-self/stat", 39, 39) == pinned_cpu;
+        }
+    }
     pthread_barrier_wait(&bar); /* alive while main looks */
     /* the first (on node 1 in a cluster) runs, the others wait */
     while (i == 1 && !stop_spinning)
@@ -121,18 +152,7 @@ static int status_threads_at(int dirfd, const char *path) {
 
 /* utime + stime (fields 14 and 15) of the stat file at path, or -1. */
 static long stat_cpu(const char *path) {
-    FILE *f = fopen(path, "r");
-    char buf[1024];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    long sum = 0;
-    for (int field = 3; field <= 15 && p; field++) {
-        p = strchr(p + 1, ' ');
-        if (p && field >= 14) sum += atol(p + 1);
-    }
-    return p ? sum : -1;
+    return stat_sum(path, 14, 15);
 }
 
 /* The CPU time stat shows agrees with times() (read before and after,
@@ -313,6 +333,8 @@ int main(int argc, char **argv) {
      * (qemu-user stops every thread while one maps memory; in a cluster
      * it may wait for a page). */
     char spinning = thread_state(tids[1]), waiting = thread_state(tids[2]);
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tids[WORKERS]);
+    int psr_ok = pinned_cpu >= 0 && pinned_self_ok && stat_sum(path, 39, 39) == pinned_cpu;
     for (int tries = 0; (spinning != 'R' || waiting != 'S') && tries < 200; tries++) {
         usleep(10000);
         if (spinning != 'R') spinning = thread_state(tids[1]);
@@ -324,10 +346,10 @@ int main(int argc, char **argv) {
         read_comm("/proc/self/comm", comm_file, sizeof comm_file);
         /* before main-thread: the program's name, 15 bytes at most */
         printf("listed %d small %d status %d stat %d others %d comm %d forked %d cpu %d at %d "
-               "state %c%c\n",
+               "state %c%c psr %d\n",
                all, small, status_threads(), st_threads, all - mine,
                !strcmp(comm_file, "main-thread") && !strncmp(comm, prog, 15), forked_alone(),
-               cpu_agrees(), relative_agrees(prog), spinning, waiting);
+               cpu_agrees(), relative_agrees(prog), spinning, waiting, psr_ok);
     } else {
         printf("every thread listed: %d\n", mine == WORKERS + 1);
         printf("a small buffer lists as many: %d\n", small == all);
@@ -338,6 +360,7 @@ int main(int argc, char **argv) {
         printf("thread names read back: %d\n", names_ok);
         printf("a spinning thread runs (R): %d\n", spinning == 'R');
         printf("a waiting thread sleeps (S): %d\n", waiting == 'S');
+        printf("a pinned thread's stat names its CPU: %d\n", psr_ok);
     }
     stop_spinning = 1;
     pthread_barrier_wait(&bar);

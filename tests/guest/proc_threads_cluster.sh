@@ -14,7 +14,7 @@ else
     out=$("$shoal" -n "$nodes" "$prog" raw) || { echo "FAIL: shoal -n $nodes exited $?"; exit 1; }
 fi
 echo "$out"
-expect="listed 4 small 4 status 4 stat 4 others 0 comm 1 forked 1 cpu 1 at 1 state RS"
+expect="listed 4 small 4 status 4 stat 4 others 0 comm 1 forked 1 cpu 1 at 1 state RS psr 1"
 if [ "$out" != "$expect" ]; then
     echo "FAIL: expected: $expect"
     exit 1

@@ -40,12 +40,14 @@ static void test_view(void) {
     struct proc_thread_view v = {.known = true,
                                  .state = 'R',
                                  .sig_pending = 0x800,
-                                 .sig_blocked = 0xa01},
+                                 .sig_blocked = 0xa01,
+                                 .cpu = 6},
                             w;
     CU_ASSERT_FALSE(thread_view_from_msg(&m, &w)); /* none in it */
     thread_view_to_msg(&v, &m);
     CU_ASSERT_TRUE(thread_view_from_msg(&m, &w));
-    CU_ASSERT_TRUE(w.state == 'R' && w.sig_pending == 0x800 && w.sig_blocked == 0xa01);
+    CU_ASSERT_TRUE(w.state == 'R' && w.sig_pending == 0x800 && w.sig_blocked == 0xa01 &&
+                   w.cpu == 6);
     /* a state is a letter or nothing: no newline or NUL put into stat */
     const uint32_t bad[] = {'\n', ' ', 0, 127, 0x152, UINT32_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

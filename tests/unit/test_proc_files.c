@@ -321,6 +321,7 @@ static int fake_thread(struct process *p, int tid, struct cpu_usage *u,
             .state = tid == service_tid ? 'R' : 'Z',
             .sig_pending = tid == service_tid ? 0x800 : 0x400,
             .sig_blocked = tid == service_tid ? 0xa01 : 0xa02,
+            .cpu = tid == service_tid ? 5 : 99, /* 99: no CPU of the guest's */
         };
     return tid == service_tid || tid == gettid() ? 0 : -ESRCH;
 }
@@ -348,6 +349,9 @@ static void test_remote_state(void) {
     proxy.stats_next = proc.stats.live;
     proc.stats.live = &proxy;
     proc.cluster = &ops;
+    proc.guest_cpus = 8; /* node 0 has CPUs 0 and 1 of 8 */
+    proc.cpu_base = 0;
+    proc.cpu_count = 2;
     long hz = sysconf(_SC_CLK_TCK);
     char path[64], want[32];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", service_tid);
@@ -356,6 +360,7 @@ static void test_remote_state(void) {
     snprintf(want, sizeof want, "%ld", 3 * hz);
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 20), "2");
+    CU_ASSERT_STRING_EQUAL(stat_nth(s, 39), "5"); /* where its node says it ran */
     snprintf(path, sizeof path, "/proc/self/task/%d/status", service_tid);
     CU_ASSERT_PTR_NOT_NULL(strstr(slurp(path), "\nState:\tR (running)\n"));
     /* /proc/TID/stat: the process's time, TID's state */
@@ -370,6 +375,8 @@ static void test_remote_state(void) {
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 3), "R");
     snprintf(want, sizeof want, "%ld", 3 * hz);
     CU_ASSERT_STRING_EQUAL(stat_nth(s, 14), want);
+    /* a CPU the guest does not have is not shown (the host's stays) */
+    CU_ASSERT_STRING_NOT_EQUAL(stat_nth(s, 39), "99");
     /* its signals: the reader's own too, from its node */
     snprintf(path, sizeof path, "/proc/self/task/%d/status", service_tid);
     s = slurp(path);
@@ -380,6 +387,7 @@ static void test_remote_state(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigPnd:\t0000000000000400\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nSigBlk:\t0000000000000a02\n"));
     proc.cluster = NULL;
+    proc.guest_cpus = proc.cpu_count = 0;
     proc.stats.live = proxy.stats_next;
 }
 

@@ -36,6 +36,7 @@ struct cluster_args {
      * options_parse of its own, so they are kept here too */
     const char **config_files, **config_overrides;
     size_t n_config_files, n_config_overrides;
+    const struct fd_bits *inherited; /* the fds shoal started with */
 };
 
 /* Options of the single-node command line that take a separate value:
@@ -429,6 +430,9 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         unlink(keyfile);
         rmdir(dir);
     }
+    /* what the master made for itself the guest may not close */
+    if (own_fds_claim(proc, ca->inherited))
+        log_warn("shoal: cannot list this node's own fds: the guest may close them");
     task_run(main_task);
 }
 
@@ -477,8 +481,8 @@ static _Noreturn void run_hosts(struct cluster_args *ca, int argc, char **argv, 
     run_master(ca, argc, argv, env, LAUNCH_HOSTS, hosts);
 }
 
-void cluster_cli_maybe_run(int *argc, char **argv, char **env) {
-    struct cluster_args ca = {.nodes = 1};
+void cluster_cli_maybe_run(int *argc, char **argv, char **env, const struct fd_bits *inherited) {
+    struct cluster_args ca = {.nodes = 1, .inherited = inherited};
     if (*argc >= 2 && !strcmp(argv[1], "run")) {
         /* `shoal run OPTIONS PROG` is `shoal OPTIONS PROG` launched elsewhere */
         memmove(argv + 1, argv + 2, (size_t)(*argc - 1) * sizeof *argv);

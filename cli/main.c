@@ -15,8 +15,11 @@ extern char **environ;
 int main(int argc, char **argv) {
     struct shoal_options o;
     char err[256];
+    /* the fds the guest inherits, before shoal opens any of its own */
+    struct fd_bits inherited;
+    if (fd_bits_scan(&inherited)) inherited = (struct fd_bits){0};
     /* -n N (N >= 2), `shoal master`, `shoal slave`: a cluster run */
-    cluster_cli_maybe_run(&argc, argv, environ);
+    cluster_cli_maybe_run(&argc, argv, environ, &inherited);
     if (options_parse(&o, argc, argv, environ, err, sizeof err)) {
         fprintf(stderr, "shoal: %s\n", err);
         fprintf(stderr, "Try 'shoal --help' for more information.\n");
@@ -50,5 +53,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shoal: %s: %s\n", cfg.path, err);
         return r == -ENOENT ? 127 : 126;
     }
+    own_fds_claim(proc, &inherited); /* a -D log */
+    fd_bits_free(&inherited);
     task_run(main_task);
 }

@@ -59,6 +59,7 @@ SYSCALL_HANDLER(openat) {
 }
 
 SYSCALL_HANDLER(close) {
+    if (own_fd(t->proc, (int)a[0])) return -EBADF;
     return host_result(close((int)a[0]));
 }
 
@@ -266,6 +267,7 @@ SYSCALL_HANDLER(dup) {
     return host_result(dup((int)a[0]));
 }
 SYSCALL_HANDLER(dup3) {
+    if (own_fd(t->proc, (int)a[0]) || own_fd(t->proc, (int)a[1])) return -EBADF;
     return host_result(dup3((int)a[0], (int)a[1], open_flags_to_host(a[2])));
 }
 
@@ -465,7 +467,7 @@ SYSCALL_HANDLER(ppoll) {
 }
 
 SYSCALL_HANDLER(close_range) {
-    return host_result(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
+    return own_fds_close_range(t->proc, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]);
 }
 
 SYSCALL_HANDLER(memfd_create) {

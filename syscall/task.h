@@ -15,6 +15,7 @@
 #include "syscall/guest_clock.h"
 #include "syscall/guest_mem.h"
 #include "syscall/linux_abi.h"
+#include "syscall/own_fds.h"
 #include "syscall/stats.h"
 
 /* Per-thread signal state besides the mask and the alternate stack.
@@ -168,6 +169,8 @@ struct process {
     /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
     struct sysroot *sysroot;
     char *const *exec_opts; /* process_config.exec_opts (syscall/sys_exec.c) */
+    /* the emulator's own fds, which the guest may not close (own_fds.h) */
+    struct fd_bits own_fds;
     /* the cwd is on procfs or sysfs (proc_note_cwd), so relative paths
      * may name emulated files; kept at start and at chdir/fchdir rather
      * than asked at every relative open */

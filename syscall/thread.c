@@ -120,6 +120,7 @@ static void leave_cluster(struct task *t) {
     p->cluster->fork_done(t, true);
     p->cluster = NULL;
     p->cluster_ctx = NULL;
+    own_fds_forget(p);
     p->mem.layout = NULL;
     p->mem.layout_opaque = NULL;
     p->mem.alias = NULL;

@@ -1,0 +1,83 @@
+#define _GNU_SOURCE
+#include "syscall/own_fds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "syscall/task.h"
+
+static int fd_bits_add(struct fd_bits *b, int fd) {
+    size_t need = (size_t)fd / 64 + 1;
+    if (need > b->words) {
+        uint64_t *w = realloc(b->w, need * sizeof *w);
+        if (!w) return -ENOMEM;
+        for (size_t i = b->words; i < need; i++)
+            w[i] = 0;
+        b->w = w;
+        b->words = need;
+    }
+    b->w[fd / 64] |= 1ull << (fd % 64);
+    return 0;
+}
+
+int fd_bits_scan(struct fd_bits *b) {
+    *b = (struct fd_bits){0};
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -errno;
+    int self = dirfd(d), r = 0;
+    for (struct dirent *e; !r && (e = readdir(d));) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (e->d_name[0] != '.' && !*end && fd >= 0 && fd != self) r = fd_bits_add(b, (int)fd);
+    }
+    closedir(d);
+    if (r) fd_bits_free(b);
+    return r;
+}
+
+bool fd_bits_has(const struct fd_bits *b, int fd) {
+    return fd >= 0 && (size_t)fd / 64 < b->words && (b->w[fd / 64] >> (fd % 64) & 1);
+}
+
+void fd_bits_free(struct fd_bits *b) {
+    free(b->w);
+    *b = (struct fd_bits){0};
+}
+
+int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
+    struct fd_bits now;
+    int r = fd_bits_scan(&now);
+    if (r) return r;
+    for (size_t i = 0; i < now.words; i++)
+        now.w[i] &= ~(i < inherited->words ? inherited->w[i] : 0);
+    if (now.words) now.w[0] &= ~7ull; /* stdin, stdout, stderr are the guest's */
+    fd_bits_free(&p->own_fds);
+    p->own_fds = now;
+    return 0;
+}
+
+bool own_fd(const struct process *p, int fd) {
+    return fd_bits_has(&p->own_fds, fd);
+}
+
+void own_fds_forget(struct process *p) {
+    fd_bits_free(&p->own_fds);
+}
+
+int own_fds_close_range(const struct process *p, unsigned first, unsigned last, unsigned flags) {
+    if (first > last) return -EINVAL;
+    unsigned lo = first;
+    for (size_t i = 0; i < p->own_fds.words; i++)
+        for (uint64_t w = p->own_fds.w[i]; w; w &= w - 1) {
+            unsigned fd = (unsigned)(i * 64 + (size_t)__builtin_ctzll(w));
+            if (fd < lo || fd > last) continue;
+            if (fd > lo && syscall(SYS_close_range, lo, fd - 1, flags)) return -errno;
+            lo = fd + 1;
+        }
+    /* lo > last: the range ended with own fds (lo cannot wrap: fds < INT_MAX) */
+    if (lo <= last && syscall(SYS_close_range, lo, last, flags)) return -errno;
+    return 0;
+}

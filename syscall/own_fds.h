@@ -1,0 +1,44 @@
+/* The fds the emulator makes for itself share the host fd table with
+ * the guest's: on a cluster's master its links' sockets, the event
+ * loops' epoll and event fds, the userfaultfd; on any node a -D log. A
+ * guest that closes every fd from 3 up (a daemon at its start:
+ * closefrom, close_range(3, ~0U), a close loop) would cut the node off.
+ * So close, close_range and dup3 leave these alone (EBADF, or skipped
+ * by close_range), as if they were above the guest's limit. They are
+ * the fds open when the guest starts that were not open when shoal
+ * started (those it inherited are the guest's); fixed from then on, so
+ * reading them takes no lock. Fds the emulator makes later (a timer
+ * relay's, vfork's pipes) are not covered. */
+#ifndef SHOAL_SYSCALL_OWN_FDS_H
+#define SHOAL_SYSCALL_OWN_FDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A set of fds: bit fd of w. */
+struct fd_bits {
+    uint64_t *w;
+    size_t words;
+};
+
+/* The fds open in this process now (/proc/self/fd). 0 or -errno. */
+int fd_bits_scan(struct fd_bits *b);
+bool fd_bits_has(const struct fd_bits *b, int fd);
+void fd_bits_free(struct fd_bits *b);
+
+struct process;
+
+/* p's own fds from now on: those open now that are not in inherited
+ * (nor 0, 1, 2). 0 or -errno (then none are kept). */
+int own_fds_claim(struct process *p, const struct fd_bits *inherited);
+/* Whether fd is one of p's own. */
+bool own_fd(const struct process *p, int fd);
+/* None any more (a forked child of a cluster: a lone process, whose
+ * copies of the links are the guest's to close). */
+void own_fds_forget(struct process *p);
+/* close_range(first, last, flags) of the guest: every fd of the range
+ * but p's own. 0 or -errno. */
+int own_fds_close_range(const struct process *p, unsigned first, unsigned last, unsigned flags);
+
+#endif

@@ -4,7 +4,8 @@
  * guest that closes every fd from 3 up (a daemon at its start:
  * closefrom, close_range(3, ~0U), a close loop) would cut the node off.
  * So close, close_range and dup3 leave these alone (EBADF, or skipped
- * by close_range), as if they were above the guest's limit. They are
+ * by close_range), as if they were above the guest's limit, and
+ * /proc/self/fd does not list them (proc_tasks.h). They are
  * the fds open when the guest starts that were not open when shoal
  * started (those it inherited are the guest's); fixed from then on, so
  * reading them takes no lock. Fds the emulator makes later (a timer

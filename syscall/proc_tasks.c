@@ -363,7 +363,7 @@ bool proc_local_thread_view(struct process *p, int tid, struct proc_thread_view 
     return true;
 }
 
-/* ---- the task directory ---- */
+/* ---- the task and fd directories ---- */
 
 struct dirent64_head {
     uint64_t ino;
@@ -373,30 +373,40 @@ struct dirent64_head {
     char name[];
 };
 
-static bool is_task_dir(struct process *p, int fd) {
+/* What a directory of this process's /proc lists by number. */
+enum numbered_dir { DIR_OTHER, DIR_TASKS, DIR_FDS };
+
+/* A task directory, an fd or fdinfo directory (the process's or a
+ * thread's), or another. */
+static enum numbered_dir numbered_dir(struct process *p, int fd) {
     struct statfs sf;
-    if (fstatfs(fd, &sf) || sf.f_type != PROC_SUPER_MAGIC) return false;
+    if (fstatfs(fd, &sf) || sf.f_type != PROC_SUPER_MAGIC) return DIR_OTHER;
     char link[40], target[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, target, sizeof target - 1);
-    if (n <= 0) return false;
+    if (n <= 0) return DIR_OTHER;
     target[n] = 0;
     bool thread_self;
     int tid;
     const char *rest = proc_rest(p, target, &thread_self, &tid);
-    return rest && !strcmp(rest, "task");
+    if (!rest) return DIR_OTHER;
+    if (!strcmp(rest, "task")) return DIR_TASKS;
+    if (!strncmp(rest, "task/", 5)) rest = strchr(rest + 5, '/') ? strchr(rest + 5, '/') + 1 : "";
+    return !strcmp(rest, "fd") || !strcmp(rest, "fdinfo") ? DIR_FDS : DIR_OTHER;
 }
 
-/* Drops the entries of buf[0..n) named by a tid that is not the
- * guest's; returns the bytes kept. */
-static long keep_guest_entries(struct process *p, char *buf, long n) {
+/* Drops the entries of buf[0..n) that are not the guest's: a tid that
+ * is not a guest thread's, or one of the emulator's own fds (own_fds.h);
+ * returns the bytes kept. */
+static long keep_guest_entries(struct process *p, enum numbered_dir kind, char *buf, long n) {
     long out = 0;
     for (long at = 0; at < n;) {
         struct dirent64_head *d = (struct dirent64_head *)(buf + at);
         uint16_t len = d->reclen;
         if (!len || len > n - at) break; /* the kernel's records never are */
-        long tid = parse_id(d->name, strlen(d->name));
-        if (tid < 0 || proc_guest_tid(p, tid)) {
+        long id = parse_id(d->name, strlen(d->name));
+        bool guests = id < 0 || (kind == DIR_TASKS ? proc_guest_tid(p, id) : !own_fd(p, (int)id));
+        if (guests) {
             if (out != at) memmove(buf + out, buf + at, len);
             out += len;
         }
@@ -406,13 +416,13 @@ static long keep_guest_entries(struct process *p, char *buf, long n) {
 }
 
 long proc_task_getdents(struct task *t, int fd, void *buf, unsigned size) {
-    int task_dir = -1; /* not asked yet: only once the host returns entries */
+    int kind = -1; /* not asked yet: only once the host returns entries */
     for (;;) {
         long n = syscall(SYS_getdents64, fd, buf, size);
         if (n <= 0) return n < 0 ? -errno : 0;
-        if (task_dir < 0) task_dir = is_task_dir(t->proc, fd);
-        if (!task_dir) return n;
-        /* a buffer of only other threads is not the end: read on */
-        if ((n = keep_guest_entries(t->proc, buf, n))) return n;
+        if (kind < 0) kind = (int)numbered_dir(t->proc, fd);
+        if (kind == DIR_OTHER) return n;
+        /* a buffer of only entries dropped is not the end: read on */
+        if ((n = keep_guest_entries(t->proc, (enum numbered_dir)kind, buf, n))) return n;
     }
 }

@@ -6,6 +6,8 @@
  * proxies of remote ones, whose host tids are the guest tids):
  *   /proc/self/task                listed without the other host threads
  *   /proc/self/task/TID/...        ENOENT for a TID that is not the guest's
+ *   /proc/self/{fd,fdinfo}         listed without the emulator's own fds
+ *                                  (own_fds.h)
  *   {status,stat} of the process or a thread: Threads: and num_threads
  *                                  count the guest's threads; in a
  *                                  cluster stat's utime and stime count
@@ -28,8 +30,9 @@
 int proc_task_open(struct task *t, const char *path, int host_flags);
 
 /* getdents64 of fd into buf: a task directory of this process without
- * the host threads that are not the guest's; any other directory as the
- * host's. The host's result, or -errno. */
+ * the host threads that are not the guest's, an fd or fdinfo directory
+ * without the emulator's own fds; any other directory as the host's.
+ * The host's result, or -errno. */
 long proc_task_getdents(struct task *t, int fd, void *buf, unsigned size);
 
 /* What /proc shows of a thread that only its node knows, for a master

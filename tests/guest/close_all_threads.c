@@ -4,6 +4,7 @@
  * own links live in the same fd table (syscall/own_fds.h): the run
  * must go on as on Linux. */
 #include "guest.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -12,6 +13,25 @@
 #define THREADS 3
 
 static int fds[2];
+
+/* Whether /proc/self/fd lists 0, 1, 2 and its own directory's fd and
+ * nothing else, as after closing everything else (an emulator's own fds
+ * are not the program's). */
+static int only_std_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return 0;
+    int other = 0, std = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        int fd = atoi(e->d_name);
+        if (fd <= 2)
+            std++;
+        else if (fd != dirfd(d))
+            other++;
+    }
+    closedir(d);
+    return std == 3 && !other;
+}
 
 static void *writer(void *arg) {
     long i = (long)arg;
@@ -23,6 +43,7 @@ int main(void) {
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
     printf("close_range(3, ~0U): %ld\n", syscall(SYS_close_range, 3u, ~0u, 0u));
+    printf("/proc/self/fd lists 0, 1 and 2 alone: %d\n", only_std_fds());
     printf("pipe: %d\n", pipe(fds));
     /* a guest fd moved high and back still works */
     printf("dup3 to 900: %d\n", dup3(fds[1], 900, O_CLOEXEC));

@@ -391,6 +391,43 @@ static void test_remote_state(void) {
     proc.stats.live = proxy.stats_next;
 }
 
+/* /proc/self/fd and fdinfo list neither the emulator's own fds
+ * (own_fds.h) nor, in a small buffer, stop early because of them. */
+static void test_own_fds_hidden(void) {
+    struct fd_bits inherited;
+    CU_ASSERT_EQUAL_FATAL(fd_bits_scan(&inherited), 0);
+    int own[2], guest[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(own), 0);
+    CU_ASSERT_EQUAL_FATAL(own_fds_claim(&proc, &inherited), 0);
+    CU_ASSERT_EQUAL_FATAL(pipe(guest), 0);
+    const char *dirs[] = {"/proc/self/fd", "/proc/self/fdinfo"};
+    for (int k = 0; k < 2; k++) {
+        int fd = open(dirs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CU_ASSERT_FATAL(fd >= 0);
+        char buf[40] __attribute__((aligned(8)));
+        int owns = 0, guests = 0;
+        long n;
+        while ((n = proc_task_getdents(task, fd, buf, sizeof buf)) > 0)
+            for (long at = 0; at < n;) {
+                const struct rec *d = (const struct rec *)(buf + at);
+                int v = atoi(d->name);
+                owns += d->name[0] != '.' && (v == own[0] || v == own[1]);
+                guests += d->name[0] != '.' && (v == guest[0] || v == guest[1]);
+                at += d->reclen;
+            }
+        close(fd);
+        CU_ASSERT_EQUAL(n, 0);
+        CU_ASSERT_EQUAL(owns, 0);
+        CU_ASSERT_EQUAL(guests, 2);
+    }
+    own_fds_forget(&proc);
+    close(own[0]);
+    close(own[1]);
+    close(guest[0]);
+    close(guest[1]);
+    fd_bits_free(&inherited);
+}
+
 /* SigIgn: and SigCgt: are the guest's actions, not the emulator's own
  * handlers (this test program has none: the host's would show 0). */
 static void test_signal_actions(void) {
@@ -419,4 +456,5 @@ void test_register(void) {
     CU_add_test(s, "other host threads", test_other_threads);
     CU_add_test(s, "a remote thread's state", test_remote_state);
     CU_add_test(s, "the guest's signal actions", test_signal_actions);
+    CU_add_test(s, "the emulator's own fds not listed", test_own_fds_hidden);
 }

@@ -46,15 +46,29 @@ static int stat_id(const char *path) {
     return id;
 }
 
+/* path opened relative to dirfd, for reading. */
+static FILE *open_at(int dirfd, const char *path) {
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (fd >= 0 && !f) close(fd);
+    return f;
+}
+
+/* The stat file at path (relative to dirfd) read into buf: where its
+ * comm ends (the last ')'), or NULL. */
+static char *read_stat(int dirfd, const char *path, char *buf, size_t len) {
+    FILE *f = open_at(dirfd, path);
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    return strrchr(buf, ')');
+}
+
 /* The sum of fields from..to (3 or more) of the stat file at path, or
  * -1. */
 static long stat_sum(const char *path, int from, int to) {
-    FILE *f = fopen(path, "r");
     char buf[1024];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
+    char *p = read_stat(AT_FDCWD, path, buf, sizeof buf);
     long sum = 0;
     for (int field = 3; field <= to && p; field++) {
         p = strchr(p + 1, ' ');
@@ -131,14 +145,6 @@ static int list_small_buffer(void) {
     return got < 0 ? -1 : n;
 }
 
-/* path opened relative to dirfd, for reading. */
-static FILE *open_at(int dirfd, const char *path) {
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-    if (fd >= 0 && !f) close(fd);
-    return f;
-}
-
 static int status_threads_at(int dirfd, const char *path) {
     FILE *f = open_at(dirfd, path);
     if (!f) return -1;
@@ -181,12 +187,8 @@ static int status_threads(void) {
 /* A stat file's field 20, and its comm (field 2, without the
  * parentheses). */
 static int stat_threads_at(int dirfd, const char *path, char *comm, size_t len) {
-    FILE *f = open_at(dirfd, path);
     char buf[1024];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-    char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+    char *r = read_stat(dirfd, path, buf, sizeof buf), *l = strchr(buf, '(');
     if (!l || !r) return -1;
     snprintf(comm, len, "%.*s", (int)(r - l - 1), l + 1);
     char *p = r + 1;
@@ -249,11 +251,7 @@ static int relative_agrees(const char *prog) {
 /* The state (field 3) in the stat file at path, or '?'. */
 static char stat_state(const char *path) {
     char buf[1024];
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-    char *r = strrchr(buf, ')');
+    char *r = read_stat(AT_FDCWD, path, buf, sizeof buf);
     return r && r[1] == ' ' && r[2] ? r[2] : '?';
 }
 

@@ -47,6 +47,18 @@ int dsm_alias_install(void *node, uint64_t page, const void *data, int prot) {
     return r;
 }
 
+/* A shared mapping's pages go one by one (each key finds its own place). */
+long dsm_alias_install_run(void *node, uint64_t page, uint32_t n, const void *data, int prot) {
+    if (alias_is_key(page) || alias_is_key(page + n - 1)) return 0;
+    return dsm_fault_pages_install_run(node, page, n, data, prot);
+}
+
+/* A shared mapping's pages go one by one. */
+int dsm_alias_protect_run(void *node, uint64_t page, uint32_t n, int prot) {
+    if (alias_is_key(page) || alias_is_key(page + n - 1)) return -EOPNOTSUPP;
+    return dsm_fault_pages_protect_run(node, page, n, prot);
+}
+
 int dsm_alias_protect(void *node, uint64_t page, int prot) {
     struct dsm_node *n = node;
     if (!alias_is_key(page)) return dsm_fault_pages_protect(node, page, prot);

@@ -15,6 +15,8 @@ struct dsm_node;
  * active page, or the lowest page showing the key; wake: every page
  * showing it). A key no page here shows any more is nothing to do. */
 int dsm_alias_install(void *node, uint64_t page, const void *data, int prot);
+int dsm_alias_protect_run(void *node, uint64_t page, uint32_t n, int prot);
+long dsm_alias_install_run(void *node, uint64_t page, uint32_t n, const void *data, int prot);
 int dsm_alias_protect(void *node, uint64_t page, int prot);
 int dsm_alias_copy_out(void *node, uint64_t page, void *buf);
 int dsm_alias_drop(void *node, uint64_t page);

@@ -31,6 +31,11 @@ static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
     return n->send_request(n->ctx, page, kind);
 }
 
+static void reached(void *opaque, uint64_t page) {
+    struct dsm_node *n = opaque;
+    if (n->reached) n->reached(n->ctx, page);
+}
+
 void dsm_node_note_install(struct dsm_node *n, uint64_t page) {
     fault_trace_installed(&n->trace, page);
     pthread_mutex_lock(&n->t0_lock);
@@ -243,11 +248,14 @@ static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_me
     /* guest pages as dsm/fault.h has them, aliased ones by key */
     n->ops = (struct dsm_page_ops){
         .install = dsm_alias_install,
+        .install_run = dsm_alias_install_run,
         .protect = dsm_alias_protect,
         .copy_out = dsm_alias_copy_out,
         .drop = dsm_alias_drop,
         .wake = dsm_alias_wake,
         .send_request = send_request,
+        .reached = reached,
+        .protect_run = dsm_alias_protect_run,
     };
     /* the fault adapters see n as their struct dsm_fault_pages: it is
      * n's first member */

@@ -32,6 +32,9 @@ struct dsm_node {
     struct dsm_fault_region *region;
     /* send a request for page to the directory (master: a local call) */
     int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind);
+    /* optional: a thread reached a tripwire page (forwarding's progress,
+     * dsm/page_state.h), told to the directory; set after init */
+    void (*reached)(void *ctx, uint64_t page);
     void *ctx;
     /* executable guest ranges, kept by the layout hook: a page dropped
      * there may hold translated code (data pages never cost a flush) */

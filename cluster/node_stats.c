@@ -37,6 +37,7 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
         ns->c[NS_GRANTS] = s.grants;
         ns->c[NS_INVALIDATIONS] = s.invalidations;
         ns->c[NS_FETCHES] = s.fetches;
+        ns->c[NS_TRIPPED] = s.tripped;
         ns->c[NS_PAGES_RX] = atomic_load(&dsm->pages_rx);
         ns->c[NS_PAGES_TX] = atomic_load(&dsm->pages_tx);
         ns->c[NS_CODE_FLUSHES] = atomic_load(&dsm->code_flushes);
@@ -333,11 +334,12 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
     KEY("pages");
     fprintf(f,
             "{\"received\": %llu, \"sent\": %llu, \"bytes_received\": %llu, \"bytes_sent\": %llu, "
-            "\"installed\": %llu, \"granted\": %llu}",
+            "\"installed\": %llu, \"granted\": %llu, \"tripwires_reached\": %llu}",
             (unsigned long long)s->c[NS_PAGES_RX], (unsigned long long)s->c[NS_PAGES_TX],
             (unsigned long long)(s->c[NS_PAGES_RX] * DSM_PAGE_SIZE),
             (unsigned long long)(s->c[NS_PAGES_TX] * DSM_PAGE_SIZE),
-            (unsigned long long)s->c[NS_INSTALLS], (unsigned long long)s->c[NS_GRANTS]);
+            (unsigned long long)s->c[NS_INSTALLS], (unsigned long long)s->c[NS_GRANTS],
+            (unsigned long long)s->c[NS_TRIPPED]);
     KEY("exclusive_stores_lost");
     fprintf(f, "%llu", (unsigned long long)s->c[NS_EXCL_LOST]);
     KEY("split");

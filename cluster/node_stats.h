@@ -36,6 +36,7 @@ enum node_stats_counter {
     NS_SPLIT_ACCESSES, /* guest accesses redirected to a shadow page (batches of 64 per thread) */
     NS_SPLIT_INSNS,    /* guest instructions re-translated with a redirection */
     NS_SPLIT_RELEASES, /* unsplits this node asked for */
+    NS_TRIPPED,        /* pushed pages kept as tripwires that a thread walked into */
     NS_COUNTERS
 };
 

@@ -39,6 +39,8 @@ struct shoal_config {
         bool borrow_home;         /* node 0's S copy is the master's home copy */
         uint64_t forward_trigger; /* requests in one stream before pushing */
         uint64_t forward_window;  /* pages pushed ahead, at most */
+        uint64_t push_batch;      /* pages sent ahead per message, at most */
+        bool push_tripwire;       /* a pushed run's first page reports the walk's progress */
         bool direct_transfer;     /* owner -> requester pages on slave-to-slave links */
         bool split;
         uint64_t split_threshold;   /* false-sharing conflicts before a split */

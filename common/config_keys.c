@@ -53,6 +53,14 @@ static const struct config_key keys[] = {
             "requests with one constant stride that make a stream and start forwarding"),
     NUM_KEY(dsm, forward_window, CONFIG_INT, "256", 1, 4096, "pages",
             "most pages pushed ahead of one stream (the adaptive window's ceiling)"),
+    NUM_KEY(dsm, push_batch, CONFIG_INT, "16", 1, 64, "pages",
+            "consecutive pages sent ahead of any request (forwarding pushes, first-touch claims) "
+            "that travel to a node in one message and are installed there at once; 1: a "
+            "message per page"),
+    BOOL_KEY(dsm, push_tripwire, "off",
+             "the first page of each run of pushed pages stays off the node's memory until a "
+             "thread touches it; that touch installs it there and tells the master how far the "
+             "stream got, so forwarding keeps its window ahead without a miss"),
     BOOL_KEY(dsm, direct_transfer, "off",
              "a slave that owns a page another slave asks for sends it there directly, on a "
              "slave-to-slave link, instead of through the master"),

@@ -18,7 +18,7 @@ static int emit_to(struct dir_actions *out, uint64_t page, dsm_node_t node, enum
         if (!v) return -ENOMEM;
         out->v = v;
     }
-    out->v[out->n++] = (struct dir_action){page, node, (uint8_t)kind, (uint8_t)state, to};
+    out->v[out->n++] = (struct dir_action){page, node, (uint8_t)kind, (uint8_t)state, to, 0};
     return 0;
 }
 

@@ -62,6 +62,9 @@ struct dir_action {
     uint8_t kind;  /* enum dir_act */
     uint8_t state; /* enum dsm_state, for SEND/GRANT/FETCH */
     dsm_node_t to; /* FETCH: the reader the owner sends to directly, or DIR_NODE_NONE */
+    /* the caller's mark, 0 as the directory emits it (the master marks
+     * what it sends ahead of any request: forwarding, first-touch claims) */
+    uint8_t ahead;
 };
 
 /* A growable list of actions; the caller clears it (n = 0) between uses. */

@@ -106,6 +106,25 @@ int dsm_fault_install(struct dsm_fault_region *r, uint64_t off, const void *data
     int e = check(r, off);
     return e ? e : r->ops->install(r, off, data, prot);
 }
+long dsm_fault_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
+                           int prot) {
+    if (check(r, off) || n == 0 || (uint64_t)n * DSM_PAGE_SIZE > r->size - off) return 0;
+    if (r->ops->install_run) return r->ops->install_run(r, off, n, data, prot);
+    uint32_t k = 0;
+    while (k < n && !r->ops->install(r, off + (uint64_t)k * DSM_PAGE_SIZE,
+                                     (const uint8_t *)data + (size_t)k * DSM_PAGE_SIZE, prot))
+        k++;
+    return k;
+}
+int dsm_fault_protect_range(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
+    if (check(r, off) || len == 0 || len % DSM_PAGE_SIZE || len > r->size - off) return -EINVAL;
+    if (r->ops->protect_range) return r->ops->protect_range(r, off, len, prot);
+    for (uint64_t o = 0; o < len; o += DSM_PAGE_SIZE) {
+        int e = r->ops->protect(r, off + o, prot);
+        if (e) return e;
+    }
+    return 0;
+}
 int dsm_fault_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
     int e = check(r, off);
     return e ? e : r->ops->protect(r, off, prot);
@@ -142,6 +161,14 @@ static uint64_t page_off(const struct dsm_fault_pages *fp, uint64_t page) {
 int dsm_fault_pages_install(void *fp, uint64_t page, const void *data, int prot) {
     struct dsm_fault_pages *p = fp;
     return dsm_fault_install(p->region, page_off(p, page), data, prot);
+}
+long dsm_fault_pages_install_run(void *fp, uint64_t page, uint32_t n, const void *data, int prot) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_install_run(p->region, page_off(p, page), n, data, prot);
+}
+int dsm_fault_pages_protect_run(void *fp, uint64_t page, uint32_t n, int prot) {
+    struct dsm_fault_pages *p = fp;
+    return dsm_fault_protect_range(p->region, page_off(p, page), (uint64_t)n * DSM_PAGE_SIZE, prot);
 }
 int dsm_fault_pages_protect(void *fp, uint64_t page, int prot) {
     struct dsm_fault_pages *p = fp;

@@ -93,8 +93,16 @@ enum dsm_fault_mech dsm_fault_region_mech(const struct dsm_fault_region *r);
  * the threads parked on the page. 0 or -errno. */
 /* Absent -> present with these bytes, atomically (-EEXIST if present). */
 int dsm_fault_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot);
+/* n absent pages from off on, data holding them one after the other, in
+ * one step where the mechanism can (userfaultfd: one UFFDIO_COPY).
+ * Returns how many pages, from the first, it installed. */
+long dsm_fault_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
+                           int prot);
 /* Present page: change write permission. */
 int dsm_fault_protect(struct dsm_fault_region *r, uint64_t off, int prot);
+/* Present pages [off, off + len): the same, in one step where the
+ * mechanism can (userfaultfd: one UFFDIO_WRITEPROTECT, one TLB flush). */
+int dsm_fault_protect_range(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot);
 /* Present page: copy its bytes out (after write-protecting it, for a
  * consistent copy). */
 int dsm_fault_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf);
@@ -128,7 +136,9 @@ struct dsm_fault_pages {
     uint64_t first_page; /* page number of the region's first page */
 };
 int dsm_fault_pages_install(void *fp, uint64_t page, const void *data, int prot);
+long dsm_fault_pages_install_run(void *fp, uint64_t page, uint32_t n, const void *data, int prot);
 int dsm_fault_pages_protect(void *fp, uint64_t page, int prot);
+int dsm_fault_pages_protect_run(void *fp, uint64_t page, uint32_t n, int prot);
 int dsm_fault_pages_copy_out(void *fp, uint64_t page, void *buf);
 int dsm_fault_pages_drop(void *fp, uint64_t page);
 int dsm_fault_pages_wake(void *fp, uint64_t page);

@@ -12,7 +12,12 @@ struct fault_mech_ops {
     int (*create)(struct dsm_fault_region *r, void *addr);
     void (*destroy)(struct dsm_fault_region *r);
     int (*install)(struct dsm_fault_region *r, uint64_t off, const void *data, int prot);
+    /* optional: n pages at once; how many from the first it installed */
+    long (*install_run)(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
+                        int prot);
     int (*protect)(struct dsm_fault_region *r, uint64_t off, int prot);
+    /* optional: [off, off + len) at once */
+    int (*protect_range)(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot);
     int (*copy_out)(struct dsm_fault_region *r, uint64_t off, void *buf);
     int (*drop)(struct dsm_fault_region *r, uint64_t off);
     int (*wake)(struct dsm_fault_region *r, uint64_t off);

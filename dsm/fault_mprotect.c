@@ -336,5 +336,12 @@ int dsm_fault_mprotect_guest(struct dsm_fault_region *r, uint64_t off, uint64_t 
 }
 
 const struct fault_mech_ops dsm_fault_mprotect_ops = {
-    mp_create, mp_destroy, mp_install, mp_protect, mp_copy_out, mp_drop, mp_wake, mp_rearm,
+    .create = mp_create,
+    .destroy = mp_destroy,
+    .install = mp_install,
+    .protect = mp_protect,
+    .copy_out = mp_copy_out,
+    .drop = mp_drop,
+    .wake = mp_wake,
+    .rearm = mp_rearm,
 };

@@ -102,7 +102,8 @@ static int start_stream(struct fwd *f, struct fwd_node *fn, uint64_t page, int64
     return victim;
 }
 
-size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, uint64_t *out, size_t max) {
+size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, bool reached, uint64_t *out,
+                   size_t max) {
     struct fwd_node *fn = node_get(f, node);
     if (!fn) return 0;
     fn->batch = -1;
@@ -115,10 +116,15 @@ size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, uint64_t *out,
         uint64_t k = steps(s, page);
         if (!k || k > (uint64_t)s->ahead + 1) continue;
         uint64_t walked = k - 1;
-        f->stats.hits += walked;
-        if (k <= s->ahead) f->stats.late++;
+        /* a tripwire is a pushed page used, not asked for */
+        bool used = reached && k <= s->ahead;
+        f->stats.hits += walked + used;
+        if (used)
+            f->stats.reached++;
+        else if (k <= s->ahead)
+            f->stats.late++;
         s->ahead = k <= s->ahead ? s->ahead - (uint32_t)k : 0;
-        if (walked) s->window = grow(f, s->window);
+        if (walked || used) s->window = grow(f, s->window);
         s->last = page;
         s->used = ++f->clock;
         if (s->run < f->cfg.trigger && ++s->run == f->cfg.trigger) f->stats.streams++;

@@ -40,6 +40,7 @@ struct fwd_stats {
     uint64_t pushed;      /* pages proposed and pushed (fwd_pushed) */
     uint64_t hits;        /* pushed pages walked over without a request */
     uint64_t late;        /* pushed pages requested anyway (the push was late) */
+    uint64_t reached;     /* tripwires reached: a run of pushed pages entered (no request) */
     uint64_t invalidated; /* pushed pages invalidated before use: mispredicted */
     uint64_t abandoned;   /* pushed pages ahead of an abandoned stream: mispredicted */
 };
@@ -71,11 +72,13 @@ struct fwd {
 void fwd_init(struct fwd *f, const struct fwd_config *cfg);
 void fwd_fini(struct fwd *f);
 
-/* A read request of node for page arrived. Writes to out (up to max) the
- * pages to push to node now, nearest first, and returns how many. The
- * caller pushes them in order and reports with fwd_pushed how many it
- * actually pushed (a page it could not push ends the batch). */
-size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, uint64_t *out, size_t max);
+/* A read request of node for page arrived (reached: not a request, node
+ * got to page, a pushed page it holds: a tripwire). Writes to out (up to
+ * max) the pages to push to node now, nearest first, and returns how
+ * many. The caller pushes them in order and reports with fwd_pushed how
+ * many it actually pushed (a page it could not push ends the batch). */
+size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, bool reached, uint64_t *out,
+                   size_t max);
 /* The caller pushed the first n pages of node's last fwd_on_read batch. */
 void fwd_pushed(struct fwd *f, dsm_node_t node, size_t n);
 /* Node's copy of page is being invalidated: a pushed page not yet

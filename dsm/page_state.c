@@ -34,8 +34,10 @@ int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *o
 void dsm_pages_fini(struct dsm_pages *ps) {
     size_t it = 0;
     void *v;
-    while (u64map_next(&ps->pages, &it, NULL, &v))
+    while (u64map_next(&ps->pages, &it, NULL, &v)) {
+        free(((struct dsm_page *)v)->stash);
         free(v);
+    }
     u64map_fini(&ps->pages);
     free(ps->subs);
     pthread_rwlock_destroy(&ps->excl_lock);
@@ -81,12 +83,43 @@ static bool covers(enum dsm_state st, bool write) {
     return write ? st == DSM_M : st != DSM_I;
 }
 
+static int prot_of(enum dsm_state st) {
+    return st == DSM_M ? PROT_READ | PROT_WRITE : PROT_READ;
+}
+
+/* Under the lock: a tripwire's bytes go to the host (an access reached
+ * it, or they are needed there). */
+static int unstash(struct dsm_pages *ps, struct dsm_page *e, uint64_t page) {
+    int r = ps->ops->install(ps->opaque, page, e->stash, prot_of((enum dsm_state)e->state));
+    free(e->stash);
+    e->stash = NULL;
+    return r;
+}
+
+/* Under the lock: the host copy of a page in S is about to go; a
+ * tripwire has none (its bytes are dropped with the stash). */
+static int drop_copy(struct dsm_pages *ps, struct dsm_page *e, uint64_t page) {
+    if (!e->stash) return ps->ops->drop(ps->opaque, page);
+    free(e->stash);
+    e->stash = NULL;
+    return 0;
+}
+
 /* Under the lock: decides what a fault needs. On DSM_FAULT_SENT, *kind
  * is the request to send once the lock is dropped (already recorded as
  * pending, so a second faulting thread waits instead of asking again). */
-static int fault_locked(struct dsm_pages *ps, uint64_t page, bool write, enum dsm_req *kind) {
+static int fault_locked(struct dsm_pages *ps, uint64_t page, bool write, enum dsm_req *kind,
+                        bool *reached) {
     struct dsm_page *e = get(ps, page, true);
     if (!e) return -ENOMEM;
+    if (e->stash) {
+        /* a tripwire: the walk got here; a write goes on to upgrade */
+        int r = unstash(ps, e, page);
+        if (r) return r;
+        ps->stats.tripped++;
+        *reached = true;
+        if (!write) return DSM_FAULT_READY;
+    }
     if (covers(e->state, write)) {
         ps->stats.spurious++;
         return DSM_FAULT_READY;
@@ -121,11 +154,18 @@ static int send(struct dsm_pages *ps, uint64_t page, enum dsm_req kind) {
     return r;
 }
 
+/* Outside the lock: a tripwire was reached. */
+static void tell_reached(struct dsm_pages *ps, uint64_t page, bool reached) {
+    if (reached && ps->ops->reached) ps->ops->reached(ps->opaque, page);
+}
+
 int dsm_pages_fault(struct dsm_pages *ps, uint64_t page, bool write) {
     enum dsm_req kind = DSM_REQ_READ;
+    bool reached = false;
     pthread_mutex_lock(&ps->lock);
-    int out = fault_locked(ps, page, write, &kind);
+    int out = fault_locked(ps, page, write, &kind, &reached);
     pthread_mutex_unlock(&ps->lock);
+    tell_reached(ps, page, reached);
     if (out == DSM_FAULT_SENT) {
         int r = send(ps, page, kind);
         if (r) return r;
@@ -139,13 +179,16 @@ int dsm_pages_acquire(struct dsm_pages *ps, uint64_t page, bool write) {
     pthread_mutex_lock(&ps->lock);
     for (;;) {
         enum dsm_req kind = DSM_REQ_READ;
-        int out = fault_locked(ps, page, write, &kind);
+        bool reached = false;
+        int out = fault_locked(ps, page, write, &kind, &reached);
         if (out < 0 || out == DSM_FAULT_READY) {
             pthread_mutex_unlock(&ps->lock);
+            tell_reached(ps, page, reached);
             return out < 0 ? out : 0;
         }
         if (out == DSM_FAULT_SENT) {
             pthread_mutex_unlock(&ps->lock);
+            tell_reached(ps, page, reached);
             int r = send(ps, page, kind);
             if (r) return r;
             pthread_mutex_lock(&ps->lock);
@@ -163,29 +206,86 @@ static void settle(struct dsm_pages *ps, struct dsm_page *e) {
     pthread_cond_broadcast(&ps->changed);
 }
 
-int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, const void *data) {
-    if (st != DSM_S && st != DSM_M) return -EINVAL;
-    pthread_mutex_lock(&ps->lock);
+/* Under the lock: installs one page's data in st (S or M). */
+static int on_data_locked(struct dsm_pages *ps, uint64_t page, enum dsm_state st,
+                          const void *data) {
     struct dsm_page *e = get(ps, page, true);
-    int r = -ENOMEM;
-    if (!e) goto out;
-    r = -EPROTO;
-    if (e->state == DSM_M) goto out; /* the directory never sends data to the owner */
+    if (!e) return -ENOMEM;
+    if (e->state == DSM_M) return -EPROTO; /* the directory never sends data to the owner */
+    int r;
     if (e->state == DSM_S) {
         /* a read-only copy being replaced (a repeated or pushed send):
          * nobody can have written it, so dropping loses nothing */
-        if ((r = ps->ops->drop(ps->opaque, page))) goto out;
+        if ((r = drop_copy(ps, e, page))) return r;
         e->state = DSM_I;
     }
-    r = ps->ops->install(ps->opaque, page, data, st == DSM_M ? PROT_READ | PROT_WRITE : PROT_READ);
-    if (r) goto out;
+    if ((r = ps->ops->install(ps->opaque, page, data, prot_of(st)))) return r;
     e->state = (uint8_t)st;
     ps->stats.installs++;
     settle(ps, e);
-out:
+    return 0;
+}
+
+int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, const void *data) {
+    if (st != DSM_S && st != DSM_M) return -EINVAL;
+    pthread_mutex_lock(&ps->lock);
+    int r = on_data_locked(ps, page, st, data);
     pthread_mutex_unlock(&ps->lock);
     if (!r) notify(ps, page, DSM_EV_INSTALLED);
     return r;
+}
+
+int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum dsm_state st,
+                          const void *data, bool trip) {
+    if (st != DSM_S && st != DSM_M) return -EINVAL;
+    if (n < 1 || n > DSM_RUN_MAX || first + n < first) return -EINVAL;
+    const uint8_t *bytes = data;
+    bool done[DSM_RUN_MAX] = {false};
+    int err = 0;
+    uint32_t i = 0;
+    pthread_mutex_lock(&ps->lock);
+    /* not when a thread already waits for the page: it is reached (and
+     * parked on the host page, which only an install wakes) */
+    struct dsm_page *t = trip && st == DSM_S ? get(ps, first, true) : NULL;
+    void *stash = t && t->state == DSM_I && t->pending < 0 ? malloc(DSM_PAGE_SIZE) : NULL;
+    if (stash) {
+        memcpy(stash, bytes, DSM_PAGE_SIZE);
+        t->stash = stash;
+        t->state = DSM_S;
+        ps->stats.installs++;
+        settle(ps, t);
+        done[i++] = true;
+    }
+    while (i < n) {
+        /* the longest stretch from i of pages this node does not hold:
+         * one install for all of them (what it leaves, the one-page path
+         * does, with its own checks) */
+        struct dsm_page *es[DSM_RUN_MAX];
+        uint32_t j = i, got = 0;
+        while (j < n && (es[j] = get(ps, first + j, true)) && es[j]->state == DSM_I)
+            j++;
+        if (j - i >= 2 && ps->ops->install_run) {
+            long k = ps->ops->install_run(ps->opaque, first + i, j - i,
+                                          bytes + (size_t)i * DSM_PAGE_SIZE, prot_of(st));
+            got = k > 0 ? (uint32_t)k : 0;
+            for (uint32_t x = i; x < i + got; x++) {
+                es[x]->state = (uint8_t)st;
+                ps->stats.installs++;
+                settle(ps, es[x]);
+                done[x] = true;
+            }
+        }
+        i += got;
+        if (got) continue;
+        int r = on_data_locked(ps, first + i, st, bytes + (size_t)i * DSM_PAGE_SIZE);
+        done[i] = !r;
+        if (r && !err) err = r;
+        i++;
+    }
+    pthread_mutex_unlock(&ps->lock);
+    for (uint32_t i = 0; i < n; i++)
+        if (done[i]) notify(ps, first + i, DSM_EV_INSTALLED);
+    return err;
 }
 
 int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
@@ -195,7 +295,13 @@ int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
     int r = -EPROTO;
     if (!e || e->state == DSM_I) goto out; /* a grant needs a copy to keep */
     r = 0;
-    if (e->state == DSM_S) r = ps->ops->protect(ps->opaque, page, PROT_READ | PROT_WRITE);
+    if (e->stash) {
+        e->state = DSM_M; /* the bytes go in writable */
+        r = unstash(ps, e, page);
+        e->state = DSM_S;
+    } else if (e->state == DSM_S) {
+        r = ps->ops->protect(ps->opaque, page, PROT_READ | PROT_WRITE);
+    }
     if (r) goto out;
     e->state = DSM_M;
     ps->stats.grants++;
@@ -215,7 +321,7 @@ int dsm_pages_on_invalidate(struct dsm_pages *ps, uint64_t page) {
     r = -EPROTO;
     if (e->state == DSM_M) goto out; /* an owner is fetched, never invalidated */
     /* S is read-only: no write can be lost by dropping at once */
-    if ((r = ps->ops->drop(ps->opaque, page))) goto out;
+    if ((r = drop_copy(ps, e, page))) goto out;
     e->state = DSM_I;
     e->gen++;
     ps->stats.invalidations++;
@@ -256,6 +362,34 @@ out:
     return r;
 }
 
+int dsm_pages_on_fetch_run(struct dsm_pages *ps, uint64_t first, uint32_t n) {
+    if (n < 1 || n > DSM_RUN_MAX || first + n < first) return -EINVAL;
+    if (!ps->ops->protect_run) return -EAGAIN;
+    struct dsm_page *es[DSM_RUN_MAX];
+    int r = -EAGAIN;
+    pthread_rwlock_wrlock(&ps->excl_lock);
+    pthread_mutex_lock(&ps->lock);
+    for (uint32_t i = 0; i < n; i++)
+        if (!(es[i] = get(ps, first + i, false)) || es[i]->state != DSM_M) goto out;
+    /* write-protect before the state says S, as one fetch does; a run
+     * protected only in part stays M here and is fetched page by page
+     * (protecting a protected page again changes nothing) */
+    if (ps->ops->protect_run(ps->opaque, first, n, PROT_READ)) goto out;
+    for (uint32_t i = 0; i < n; i++) {
+        es[i]->state = DSM_S;
+        es[i]->gen++;
+        ps->stats.fetches++;
+        settle(ps, es[i]);
+    }
+    r = 0;
+out:
+    pthread_mutex_unlock(&ps->lock);
+    pthread_rwlock_unlock(&ps->excl_lock);
+    for (uint32_t i = 0; i < n && !r; i++)
+        notify(ps, first + i, DSM_EV_DROPPED);
+    return r;
+}
+
 int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg, enum dsm_state st),
                        void *arg) {
     pthread_rwlock_wrlock(&ps->excl_lock);
@@ -283,7 +417,9 @@ enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page) {
 int dsm_pages_copy(struct dsm_pages *ps, uint64_t page, void *buf) {
     pthread_mutex_lock(&ps->lock);
     struct dsm_page *e = get(ps, page, false);
-    int r = e && e->state != DSM_I ? ps->ops->copy_out(ps->opaque, page, buf) : -EPROTO;
+    int r = !e || e->state == DSM_I ? -EPROTO
+            : e->stash              ? (memcpy(buf, e->stash, DSM_PAGE_SIZE), 0)
+                                    : ps->ops->copy_out(ps->opaque, page, buf);
     pthread_mutex_unlock(&ps->lock);
     return r;
 }
@@ -320,6 +456,9 @@ int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
     struct dsm_page *e = get(ps, page, true);
     int r = -ENOMEM;
     if (e) {
+        /* the host has the bytes: a tripwire's own are older */
+        free(e->stash);
+        e->stash = NULL;
         e->state = (uint8_t)st;
         settle(ps, e);
         r = 0;
@@ -331,6 +470,7 @@ int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
 /* ps->lock held: an entry leaves the table. */
 static void drop_entry(struct dsm_pages *ps, struct dsm_page *e) {
     if (e && e->gen >= ps->gen_floor) ps->gen_floor = e->gen + 1;
+    if (e) free(e->stash);
     free(e);
 }
 

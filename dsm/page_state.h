@@ -39,7 +39,20 @@ struct dsm_page_ops {
     int (*wake)(void *opaque, uint64_t page);
     /* send a request for the page to the directory */
     int (*send_request)(void *opaque, uint64_t page, enum dsm_req kind);
+    /* optional: install n (2..DSM_RUN_MAX) absent pages from page on at
+     * once, data holding them one after the other; returns how many,
+     * from the first, it installed (the rest go one by one) */
+    long (*install_run)(void *opaque, uint64_t page, uint32_t n, const void *data, int prot);
+    /* optional: a thread reached a tripwire page (called outside the
+     * lock): forwarding's progress, for the directory's stream detector */
+    void (*reached)(void *opaque, uint64_t page);
+    /* optional: change the protection of n present pages at once;
+     * 0, or -errno with the run's protection left as it may be */
+    int (*protect_run)(void *opaque, uint64_t page, uint32_t n, int prot);
 };
+
+/* Most pages one dsm_pages_on_data_run installs (a message's run). */
+#define DSM_RUN_MAX 64u
 
 /* What happened to a page, for subscribers. */
 enum dsm_page_event {
@@ -59,6 +72,10 @@ struct dsm_page {
     uint8_t state;  /* enum dsm_state */
     int8_t pending; /* enum dsm_req outstanding at the directory, or -1 */
     uint64_t gen;   /* bumped whenever this node loses a right on the page */
+    /* a tripwire (dsm_pages_on_data_run): the page is held in S, its
+     * bytes here, not yet on the host; the first access installs them
+     * and tells the embedder (ops->reached) */
+    void *stash;
 };
 
 struct dsm_page_sub {
@@ -71,6 +88,7 @@ struct dsm_node_stats {
     uint64_t dedup;                           /* faults that waited for another's request */
     uint64_t spurious;                        /* faults the state already covered */
     uint64_t installs, grants, invalidations, fetches;
+    uint64_t tripped; /* tripwires reached (dsm_pages_on_data_run) */
 };
 
 struct dsm_pages {
@@ -121,6 +139,17 @@ int dsm_pages_acquire(struct dsm_pages *ps, uint64_t page, bool write);
  * the page's state does not allow the message). */
 /* DIR_ACT_SEND: install data in st (S or M). */
 int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, const void *data);
+/* n DIR_ACT_SENDs in st of the pages from first on (a run of pages sent
+ * ahead of any request in one message), data holding them one after the
+ * other: the pages this node does not hold are installed together
+ * (install_run), the others as dsm_pages_on_data would. trip (S only):
+ * the first page, when this node lacks it, is a tripwire: held in S but
+ * kept off the host (stash), so the first access to it, when a thread
+ * walks into the run, installs it locally and calls ops->reached. 0, or
+ * the first error met (the pages without one are installed all the
+ * same). */
+int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum dsm_state st,
+                          const void *data, bool trip);
 /* DIR_ACT_GRANT: keep the copy, now in st (M). */
 int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
 /* DIR_ACT_INVALIDATE: drop an S copy; the caller then sends the ack. */
@@ -129,6 +158,13 @@ int dsm_pages_on_invalidate(struct dsm_pages *ps, uint64_t page);
  * The caller sends buf as the writeback. buf may be NULL when keep is S
  * (the caller reads the kept copy itself, dsm_pages_copy). */
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf);
+/* n (1..DSM_RUN_MAX) DIR_ACT_FETCHes keeping S, without a copy, of the
+ * pages from first on, all held here in M: write-protected with one
+ * protect_run (userfaultfd: one UFFDIO_WRITEPROTECT, one TLB flush for
+ * the run instead of one per page). -EAGAIN, changing nothing, when a
+ * page is not in M or the run cannot be protected at once: the caller
+ * fetches them one by one. */
+int dsm_pages_on_fetch_run(struct dsm_pages *ps, uint64_t first, uint32_t n);
 
 /* The address space changed under the table (dsm/DESIGN.md): */
 /* This node already holds the page's only valid copy, present in host

@@ -175,13 +175,38 @@ static int uffd_install(struct dsm_fault_region *r, uint64_t off, const void *da
     return uffd_ioctl(r->uffd, UFFDIO_COPY, &c);
 }
 
-static int uffd_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
+/* One UFFDIO_COPY for the run: one ioctl, one wake-up of the range. A
+ * copy cut short (the mapping changing under it, a page present) says
+ * how far it got; EAGAIN and EINTR go on from there. */
+static long uffd_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
+                             int prot) {
+    uint64_t len = (uint64_t)n * DSM_PAGE_SIZE, done = 0;
+    while (done < len) {
+        struct uffdio_copy c = {
+            .dst = (uint64_t)(uintptr_t)(r->base + off + done),
+            .src = (uint64_t)(uintptr_t)data + done,
+            .len = len - done,
+            .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_COPY_MODE_WP,
+        };
+        if (!ioctl(r->uffd, UFFDIO_COPY, &c)) return n;
+        int e = errno;
+        if (c.copy > 0) done += (uint64_t)c.copy & ~(uint64_t)(DSM_PAGE_SIZE - 1);
+        if (e != EAGAIN && e != EINTR) break;
+    }
+    return (long)(done / DSM_PAGE_SIZE);
+}
+
+static int uffd_protect_range(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
     /* clearing the protection also wakes the threads parked on it */
     struct uffdio_writeprotect w = {
-        .range = {(uint64_t)(uintptr_t)(r->base + off), DSM_PAGE_SIZE},
+        .range = {(uint64_t)(uintptr_t)(r->base + off), len},
         .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_WRITEPROTECT_MODE_WP,
     };
     return uffd_ioctl(r->uffd, UFFDIO_WRITEPROTECT, &w);
+}
+
+static int uffd_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
+    return uffd_protect_range(r, off, DSM_PAGE_SIZE, prot);
 }
 
 /* The bytes of a page this node holds, whatever the guest's protection
@@ -225,6 +250,14 @@ static int uffd_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
 }
 
 const struct fault_mech_ops dsm_fault_uffd_ops = {
-    uffd_create,   uffd_destroy, uffd_install, uffd_protect,
-    uffd_copy_out, uffd_drop,    uffd_wake,    uffd_rearm,
+    .create = uffd_create,
+    .destroy = uffd_destroy,
+    .install = uffd_install,
+    .install_run = uffd_install_run,
+    .protect = uffd_protect,
+    .protect_range = uffd_protect_range,
+    .copy_out = uffd_copy_out,
+    .drop = uffd_drop,
+    .wake = uffd_wake,
+    .rearm = uffd_rearm,
 };

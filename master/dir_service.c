@@ -20,17 +20,22 @@ static const uint8_t zero_page[DSM_PAGE_SIZE];
 static const char borrowed_mark; /* the value of m->borrowed's entries */
 
 /* dir_lock held. The page's home copy: a pool page; node 0's own copy
- * when borrowed (read into borrow_buf, good until the next call); else
- * zeros (never written). */
-static const void *home_of(struct master *m, uint64_t page) {
+ * when borrowed (read into buf); else zeros (never written). */
+static const void *home_into(struct master *m, uint64_t page, void *buf) {
     const void *h = u64map_get(&m->home, page);
     if (h) return h;
     if (m->borrowed.n && u64map_get(&m->borrowed, page)) {
         /* node 0 holds every borrowed page in S (unborrow) */
-        SHOAL_ASSERT(!dsm_pages_copy(&m->dsm.pages, page, m->borrow_buf));
-        return m->borrow_buf;
+        SHOAL_ASSERT(!dsm_pages_copy(&m->dsm.pages, page, buf));
+        return buf;
     }
     return zero_page;
+}
+
+/* dir_lock held. The same; a borrowed page's bytes are good until the
+ * next call. */
+static const void *home_of(struct master *m, uint64_t page) {
+    return home_into(m, page, m->borrow_buf);
 }
 
 /* dir_lock held. Node 0's copy of a borrowed page is about to change (the
@@ -125,6 +130,70 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
     return true;
 }
 
+/* dir_lock held. acts->v[i] is a fetch from node 0 ahead of any request
+ * (a push of a page node 0 wrote): it and the same fetches of the next
+ * pages, when node 0 keeps the page in S and its copy becomes the home
+ * copy (borrow_home), are write-protected at once (one ioctl and one TLB
+ * flush for the run, dsm_pages_on_fetch_run), as node0_inline would one
+ * by one. Returns how many actions it handled; 0: the caller goes on
+ * page by page. */
+static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t i) {
+    const struct dir_action a = acts->v[i];
+    if (a.kind != DIR_ACT_FETCH || a.state != DSM_S || !a.ahead || !m->borrow_on ||
+        !m->node0_inline || m->q_head || m->q_busy)
+        return 0;
+    size_t n = 0;
+    while (n < m->push_batch && i + n < acts->n) {
+        const struct dir_action *b = &acts->v[i + n];
+        if (b->node != 0 || b->kind != DIR_ACT_FETCH || b->state != DSM_S || !b->ahead ||
+            b->page != a.page + n || alias_is_key(b->page) ||
+            dsm_node_page_in_exec(&m->dsm, b->page))
+            break;
+        n++;
+    }
+    if (n < 2 || dsm_pages_on_fetch_run(&m->dsm.pages, a.page, (uint32_t)n)) return 0;
+    for (size_t k = 0; k < n; k++)
+        borrow_locked(m, a.page + k, acts);
+    return n;
+}
+
+/* dir_lock held. acts->v[i] is a SEND ahead of any request: it and the
+ * SENDs after it of the next pages, to the same node in the same state
+ * (a stream's pushes, a write stream's claims), travel in one message of
+ * at most push_batch pages, which the node installs at once: one frame,
+ * one receive and one install for the run instead of one per page.
+ * Returns how many actions it sent. */
+static size_t send_ahead(struct master *m, struct dir_actions *acts, size_t i) {
+    const struct dir_action a = acts->v[i];
+    size_t n = 1;
+    while (n < m->push_batch && i + n < acts->n) {
+        const struct dir_action *b = &acts->v[i + n];
+        if (b->kind != DIR_ACT_SEND || !b->ahead || b->node != a.node || b->state != a.state ||
+            b->page != a.page + n)
+            break;
+        n++;
+    }
+    const void *pages[NET_PAGES_MAX];
+    for (size_t k = 0; k < n; k++) {
+        if (!m->ahead_bufs[k]) SHOAL_ASSERT((m->ahead_bufs[k] = page_pool_get(&m->home_pool)));
+        pages[k] = home_into(m, a.page + k, m->ahead_bufs[k]);
+    }
+    atomic_fetch_add(&m->dsm.pages_tx, n);
+    m->ahead_msgs++;
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = a.page;
+    g.state = wire_state(a.state);
+    g.count = n > 1 ? (uint32_t)n : 0;
+    /* a stream's pushes: the node tells when a thread gets into the run */
+    g.trip = n > 1 && a.state == DSM_S && m->tripwire;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    /* a node that is gone is the directory's business (node lost) */
+    master_send_pages(m, a.node, &env, pages, (uint32_t)n);
+    return n;
+}
+
 /* dir_lock held. */
 static void run_actions(struct master *m, struct dir_actions *acts) {
     for (size_t i = 0; i < acts->n; i++) {
@@ -137,8 +206,21 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
         }
         if (a.kind == DIR_ACT_INVALIDATE && m->fwd_on) fwd_on_invalidate(&m->fwd, a.node, a.page);
         if (a.node == 0) {
-            unborrow(m, a.page, !(a.kind == DIR_ACT_GRANT && a.state == DSM_M));
-            if (!node0_inline(m, &a, acts)) node0_push(m, &a);
+            size_t before = acts->n, k = node0_fetch_run(m, acts, i);
+            if (k) {
+                i += k - 1;
+            } else {
+                unborrow(m, a.page, !(a.kind == DIR_ACT_GRANT && a.state == DSM_M));
+                if (!node0_inline(m, &a, acts)) node0_push(m, &a);
+            }
+            /* what node 0's answer set off goes ahead when its cause did
+             * (a push of a page node 0 owned: the fetch, then the send) */
+            for (size_t j = before; j < acts->n; j++)
+                acts->v[j].ahead = a.ahead;
+            continue;
+        }
+        if (a.kind == DIR_ACT_SEND && a.ahead && m->push_batch > 1) {
+            i += send_ahead(m, acts, i) - 1;
             continue;
         }
         Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
@@ -174,14 +256,22 @@ static void run_actions(struct master *m, struct dir_actions *acts) {
     acts->n = 0;
 }
 
+/* The actions from first on are sent ahead of any request. */
+static void mark_ahead(struct dir_actions *acts, size_t first) {
+    for (size_t i = first; i < acts->n; i++)
+        acts->v[i].ahead = 1;
+}
+
 /* dir_lock held. Forwarding (dsm/forward.h): the next pages of a stream
  * the read continues go to the node in S right behind the answer, on the
  * same FIFO link. A page that cannot be pushed without delaying someone
  * (a transaction in flight, never touched) ends the batch; the stream
  * asks for it and the detector tries again from there. */
-static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir_actions *acts) {
+static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool reached,
+                         struct dir_actions *acts) {
+    size_t first = acts->n;
     uint64_t next[64];
-    size_t n = fwd_on_read(&m->fwd, node, page, next, sizeof next / sizeof next[0]), k = 0;
+    size_t n = fwd_on_read(&m->fwd, node, page, reached, next, sizeof next / sizeof next[0]), k = 0;
     for (; k < n; k++) {
         /* a page the splitter holds (M at its own id while it splits the
          * page, split.c) cannot be fetched: nobody would answer */
@@ -190,7 +280,13 @@ static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir
         int r = dir_push(&m->dir, next[k], node, acts);
         if (r && r != -EEXIST) break;
     }
+    mark_ahead(acts, first);
     fwd_pushed(&m->fwd, node, k);
+}
+
+/* dir_lock held: node's read request of page. */
+static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir_actions *acts) {
+    forward_from(m, page, node, false, acts);
 }
 
 /* dir_lock held. The claimable range that holds page, or NULL. Ranges
@@ -219,14 +315,17 @@ static const struct claim_range *claim_range_of(const struct master *m, uint64_t
 static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
                         struct dir_actions *acts) {
     const struct claim_range *r = claim_range_of(m, page);
+    size_t first = acts->n;
     uint64_t next[64];
-    size_t n = r ? fwd_on_read(&m->claim, node, page, next, sizeof next / sizeof next[0]) : 0,
+    size_t n = r ? fwd_on_read(&m->claim, node, page, false, next, sizeof next / sizeof next[0])
+                 : 0,
            k = 0;
     for (; k < n; k++) {
         uint64_t a = next[k] * DSM_PAGE_SIZE;
         if (a < r->start || a >= r->end || dir_find(&m->dir, next[k])) break;
         if (dir_request(&m->dir, next[k], node, DSM_REQ_WRITE, acts)) break;
     }
+    mark_ahead(acts, first);
     m->claimed += k;
     fwd_pushed(&m->claim, node, k);
 }
@@ -292,6 +391,16 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
         if (acts.v[i].kind == DIR_ACT_INVALIDATE || acts.v[i].kind == DIR_ACT_FETCH)
             m->inv_caused[node]++;
     if (!r && m->fwd_on && kind == DSM_REQ_READ) forward(m, page, node, &acts);
+    run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
+    dir_actions_fini(&acts);
+}
+
+void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node) {
+    if (!m->fwd_on || node >= m->cfg.nodes) return;
+    struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
+    forward_from(m, page, node, true, &acts);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
@@ -571,6 +680,10 @@ int dirsvc_start(struct master *m) {
     /* [dsm] borrow_home: not with split = on (false-sharing detection
      * compares each writeback with the home copy before it) */
     m->borrow_on = (c ? c->dsm.borrow_home : true) && !(c && c->dsm.split);
+    /* [dsm] push_batch: pages sent ahead per message */
+    m->push_batch = c ? (uint32_t)c->dsm.push_batch : 16;
+    m->tripwire = c && c->dsm.push_tripwire;
+    SHOAL_ASSERT(m->push_batch >= 1 && m->push_batch <= NET_PAGES_MAX);
     struct fwd_config cc = {.trigger = 2, .window = 256};
     fwd_init(&m->claim, &cc);
     /* [dsm] direct_transfer: the directory names readers once every
@@ -607,15 +720,16 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             mlinks_wanted(m) ? "true" : "false", (unsigned long long)direct);
     fprintf(f,
             "  \"forwarding\": {\"on\": %s, \"trigger\": %u, \"window\": %u, \"streams\": %llu, "
-            "\"pushed\": %llu, \"hits\": %llu, \"late\": %llu, \"mispredicted\": %llu, "
-            "\"invalidated\": %llu, \"abandoned\": %llu},\n",
+            "\"pushed\": %llu, \"hits\": %llu, \"late\": %llu, \"reached\": %llu, "
+            "\"mispredicted\": %llu, \"invalidated\": %llu, \"abandoned\": %llu},\n",
             m->fwd_on ? "true" : "false", m->fwd.cfg.trigger, m->fwd.cfg.window,
             (unsigned long long)s.streams, (unsigned long long)pushes, (unsigned long long)s.hits,
-            (unsigned long long)s.late, (unsigned long long)(s.invalidated + s.abandoned),
-            (unsigned long long)s.invalidated, (unsigned long long)s.abandoned);
+            (unsigned long long)s.late, (unsigned long long)s.reached,
+            (unsigned long long)(s.invalidated + s.abandoned), (unsigned long long)s.invalidated,
+            (unsigned long long)s.abandoned);
     pthread_mutex_lock(&m->dir_lock);
     uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
-    uint64_t borrows = m->borrows, copies = m->borrow_copies;
+    uint64_t borrows = m->borrows, copies = m->borrow_copies, ahead_msgs = m->ahead_msgs;
     pthread_mutex_unlock(&m->dir_lock);
     uint64_t homes, borrowed;
     dirsvc_home_counts(m, &homes, &borrowed);
@@ -627,4 +741,7 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
     fprintf(f, "  \"first_touch_ahead\": {\"on\": %s, \"streams\": %llu, \"claimed\": %llu},\n",
             m->claim_on ? "true" : "false", (unsigned long long)streams,
             (unsigned long long)claimed);
+    fprintf(f,
+            "  \"sent_ahead\": {\"push_batch\": %u, \"push_tripwire\": %s, \"messages\": %llu},\n",
+            m->push_batch, m->tripwire ? "true" : "false", (unsigned long long)ahead_msgs);
 }

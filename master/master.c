@@ -22,15 +22,20 @@
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
 
-int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page) {
+int master_send_pages(struct master *m, unsigned node, Shoal__Envelope *env,
+                      const void *const *pages, uint32_t n) {
     pthread_mutex_lock(&m->lock);
     struct net_conn *c = node < m->cfg.nodes ? m->peers[node] : NULL;
     if (c) net_conn_ref(c);
     pthread_mutex_unlock(&m->lock);
     if (!c) return -ENOTCONN;
-    int r = page ? net_send_page(c, env, page) : net_send(c, env);
+    int r = n ? net_send_pages(c, env, pages, n) : net_send(c, env);
     net_conn_unref(c);
     return r;
+}
+
+int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page) {
+    return master_send_pages(m, node, env, &page, page ? 1 : 0);
 }
 
 struct timespec master_deadline(unsigned ms) {
@@ -394,6 +399,10 @@ static void h_ready(struct net_conn *c, struct net_frame *f, void *arg) {
 
 static void h_page_request(struct net_conn *c, struct net_frame *f, void *arg) {
     const Shoal__PageRequest *q = f->env->page_request;
+    if (q->reached) {
+        dirsvc_reached(arg, q->page, net_conn_peer_id(c));
+        return;
+    }
     enum dsm_req kind = q->access == SHOAL__ACCESS__ACCESS_READ ? DSM_REQ_READ
                         : q->req_id == DSM_REQ_UPGRADE          ? DSM_REQ_UPGRADE
                                                                 : DSM_REQ_WRITE;

@@ -72,8 +72,15 @@ struct master {
     pthread_t node0_thread;
     bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
-    bool fwd_on;       /* [dsm] forwarding */
-    struct fwd fwd;    /* the stream detector (dir_lock) */
+    /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
+     * per message sent ahead of any request, pages where borrowed ones'
+     * bytes go for such a message, and how many messages carried them */
+    uint32_t push_batch;
+    bool tripwire; /* [dsm] push_tripwire: a run's first page tells when it is reached */
+    void *ahead_bufs[NET_PAGES_MAX];
+    uint64_t ahead_msgs;
+    bool fwd_on;    /* [dsm] forwarding */
+    struct fwd fwd; /* the stream detector (dir_lock) */
     /* [dsm] first_touch_ahead (dir_service.c; dir_lock): write streams over
      * untouched pages, the private writable anonymous ranges where pages
      * may be claimed ahead, and how many were */
@@ -203,6 +210,9 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
                       enum gvma_kind kind);
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
+/* Node reached page, the tripwire of a run pushed to it: forwarding
+ * pushes on (dsm/forward.h). */
+void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node);
 /* dir_lock held: a request made and its actions sent (the splitter's, as
  * node `nodes`, whose own actions are not sent). */
 void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
@@ -341,6 +351,9 @@ void mstats_summary(struct master *m, FILE *out);
 
 /* master.c */
 int master_send(struct master *m, unsigned node, Shoal__Envelope *env, const void *page);
+/* The same with n pages after the message (net_send_pages). */
+int master_send_pages(struct master *m, unsigned node, Shoal__Envelope *env,
+                      const void *const *pages, uint32_t n);
 /* env to every slave that is up; returns how many took it. */
 unsigned master_send_slaves(struct master *m, Shoal__Envelope *env);
 /* CLOCK_REALTIME ms from now: a deadline for waits on m->cond. */

@@ -23,7 +23,12 @@ int net_send(struct net_conn *c, Shoal__Envelope *msg) {
 }
 
 int net_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page) {
-    return c->ops->send_page(c, msg, page);
+    return c->ops->send_pages(c, msg, &page, 1);
+}
+
+int net_send_pages(struct net_conn *c, Shoal__Envelope *msg, const void *const *pages, uint32_t n) {
+    if (n < 1 || n > NET_PAGES_MAX) return -EMSGSIZE;
+    return c->ops->send_pages(c, msg, pages, n);
 }
 
 int net_read_page(struct net_conn *c, uint64_t page, void *dst) {

@@ -28,6 +28,8 @@
 #define NET_FRAME_F_ALL    NET_FRAME_F_PAGE
 
 #define NET_PAGE_SIZE 4096u
+/* Most pages one frame carries (a page_grant of a run of pages). */
+#define NET_PAGES_MAX 64u
 
 /* Largest frame a receiver accepts. Before authentication a connection
  * gets the small handshake limits, so an unauthenticated peer can make a

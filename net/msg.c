@@ -1,5 +1,6 @@
 #include "net/msg.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,23 +51,31 @@ static int check_moved(const Shoal__ThreadMoved *m, char *why, size_t why_len) {
     return 0;
 }
 
-/* Page data travels only with a grant or an ack, exactly one page, and
- * marked as such; any other payload is a protocol error. */
-static int check_payload(unsigned type, uint32_t payload_len, uint32_t flags, char *why,
-                         size_t why_len) {
-    int may_carry =
-        type == SHOAL__ENVELOPE__MSG_PAGE_GRANT || type == SHOAL__ENVELOPE__MSG_PAGE_ACK;
+/* Page data travels only with a grant or an ack, marked as such: an ack
+ * carries one page, a grant as many as its count says (1..NET_PAGES_MAX);
+ * any other payload is a protocol error. */
+static int check_payload(const Shoal__Envelope *env, uint32_t payload_len, uint32_t flags,
+                         char *why, size_t why_len) {
+    unsigned type = env->msg_case;
+    bool grant = type == SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    int may_carry = grant || type == SHOAL__ENVELOPE__MSG_PAGE_ACK;
+    uint32_t count = grant ? env->page_grant->count : 0;
+    if (grant && count > NET_PAGES_MAX)
+        return BAD("%s: a run of %u pages (at most %u)", net_msg_name(type), count, NET_PAGES_MAX);
     if (payload_len == 0) {
         if (flags & NET_FRAME_F_PAGE)
             return BAD("%s: PAGE flag without payload", net_msg_name(type));
+        if (count > 1)
+            return BAD("%s: a run of %u pages without payload", net_msg_name(type), count);
         return 0;
     }
     if (!may_carry) return BAD("%s: unexpected %u-byte payload", net_msg_name(type), payload_len);
     if (!(flags & NET_FRAME_F_PAGE))
         return BAD("%s: payload without PAGE flag", net_msg_name(type));
-    if (payload_len != NET_PAGE_SIZE)
+    uint32_t pages = count ? count : 1;
+    if (payload_len != pages * NET_PAGE_SIZE)
         return BAD("%s: page payload of %u bytes, want %u", net_msg_name(type), payload_len,
-                   NET_PAGE_SIZE);
+                   pages * NET_PAGE_SIZE);
     return 0;
 }
 
@@ -108,7 +117,7 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
     if (u)
         return BAD("%s: field %u of %s is not in this protocol version", net_msg_name(type),
                    u->unknown_fields[0].tag, u->descriptor->short_name);
-    if (check_payload(type, payload_len, flags, why, why_len)) return -1;
+    if (check_payload(env, payload_len, flags, why, why_len)) return -1;
     switch (env->msg_case) {
     case SHOAL__ENVELOPE__MSG_HELLO:
         if (env->hello->nonce.len != NET_NONCE_BYTES)

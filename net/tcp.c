@@ -197,14 +197,29 @@ static void write_locked(struct tcp_conn *t) {
     }
 }
 
-/* Writes one frame (buf, then payload) to the socket at once, straight
- * from the caller's buffers: no copy into outq. Returns how many bytes
- * the kernel took; a failed write is left in werr (the loop thread
- * closes). Under mu, with outq empty, so the frame keeps its place. */
-static size_t write_frame_now(struct tcp_conn *t, const uint8_t *buf, size_t len,
-                              const void *payload, size_t payload_len) {
-    struct iovec io[2] = {{(void *)buf, len}, {(void *)payload, payload_len}};
-    struct msghdr mh = {.msg_iov = io, .msg_iovlen = payload_len ? 2 : 1};
+/* A frame to send: the encoded header and envelope, then the payload in
+ * pieces (pages from wherever they are: nothing gathers them first). */
+struct out_frame {
+    const uint8_t *buf;
+    size_t len;
+    const void *const *pay;
+    uint32_t npay, pay_len; /* pieces, each NET_PAGE_SIZE bytes */
+};
+
+static size_t frame_total(const struct out_frame *f) {
+    return f->len + (size_t)f->npay * f->pay_len;
+}
+
+/* Writes one frame to the socket at once, straight from the caller's
+ * buffers: no copy into outq. Returns how many bytes the kernel took; a
+ * failed write is left in werr (the loop thread closes). Under mu, with
+ * outq empty, so the frame keeps its place. */
+static size_t write_frame_now(struct tcp_conn *t, const struct out_frame *f) {
+    struct iovec io[1 + NET_PAGES_MAX];
+    io[0] = (struct iovec){(void *)f->buf, f->len};
+    for (uint32_t i = 0; i < f->npay; i++)
+        io[1 + i] = (struct iovec){(void *)f->pay[i], f->pay_len};
+    struct msghdr mh = {.msg_iov = io, .msg_iovlen = 1 + f->npay};
     for (;;) {
         ssize_t w = sendmsg(t->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w >= 0) return (size_t)w;
@@ -214,21 +229,36 @@ static size_t write_frame_now(struct tcp_conn *t, const uint8_t *buf, size_t len
     }
 }
 
+/* Queues the frame's payload from byte skip of it on. 0 or -1. */
+static int add_payload(struct evbuffer *q, const struct out_frame *f, size_t skip) {
+    for (uint32_t i = 0; i < f->npay; i++) {
+        if (skip >= f->pay_len) {
+            skip -= f->pay_len;
+            continue;
+        }
+        if (evbuffer_add(q, (const uint8_t *)f->pay[i] + skip, f->pay_len - skip)) return -1;
+        skip = 0;
+    }
+    return 0;
+}
+
 /* Queues one frame. internal: a handshake or Error frame, allowed before
  * the connection is up. due_ns (may be NULL): where the emulated link's
  * due time for the frame goes (0: not emulated).
  *
  * A frame that finds nothing queued before it is written at once from the
- * caller's buffers (a 4 KiB page is not copied into outq first), by any
+ * caller's buffers (pages are not copied into outq first), by any
  * thread; on the loop thread only the first frame of an iteration
  * (flush_armed clear), so the answers its handlers send after it still go
  * out together at the end of the iteration. What the kernel does not
  * take is queued as before. */
-static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload,
-                   uint32_t payload_len, uint32_t flags, int internal, uint64_t *due_ns) {
+static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *const *pages,
+                   uint32_t npages, uint32_t flags, int internal, uint64_t *due_ns) {
     uint8_t *buf;
+    uint32_t payload_len = npages * NET_PAGE_SIZE;
     long len = net_frame_encode(env, payload_len, flags, &buf);
     if (len < 0) return (int)len;
+    struct out_frame f = {buf, (size_t)len, pages, npages, NET_PAGE_SIZE};
     bool on_loop = pthread_equal(pthread_self(), t->c.node->loop_thread);
     pthread_mutex_lock(&t->mu);
     struct evbuffer *q = t->emul_timer ? t->emq : t->outq;
@@ -236,10 +266,10 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     int ok = st == NET_CONN_UP || (internal && st == NET_CONN_HANDSHAKE);
     int r = 0;
     bool wake = false;
-    size_t total = (size_t)len + payload_len, sent = 0;
+    size_t total = frame_total(&f), sent = 0;
     if (ok && !t->emul_timer && st == NET_CONN_UP && t->fd >= 0 && !t->werr &&
         !(on_loop && t->flush_armed) && !evbuffer_get_length(t->outq)) {
-        sent = write_frame_now(t, buf, (size_t)len, payload, payload_len);
+        sent = write_frame_now(t, &f);
         wake = t->werr != 0;
     }
     if (!ok) {
@@ -256,11 +286,9 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
         r = -ENOBUFS;
     } else if (sent) {
         /* the kernel took part of it: the rest waits for wev */
-        bool fail =
-            sent < (size_t)len
-                ? evbuffer_add(q, buf + sent, (size_t)len - sent) ||
-                      (payload_len && evbuffer_add(q, payload, payload_len))
-                : evbuffer_add(q, (const uint8_t *)payload + (sent - (size_t)len), total - sent);
+        bool fail = sent < (size_t)len
+                        ? evbuffer_add(q, buf + sent, (size_t)len - sent) || add_payload(q, &f, 0)
+                        : add_payload(q, &f, sent - (size_t)len);
         if (fail) {
             /* part of the frame is in the stream and the rest is not */
             atomic_store(&t->c.state, NET_CONN_CLOSING);
@@ -275,9 +303,8 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     } else {
         buf = NULL; /* the queue owns it now */
         uint64_t due = 0;
-        if ((payload_len && evbuffer_add(q, payload, payload_len)) ||
-            (t->emul_timer &&
-             net_emul_push(&t->emul, net_emul_now_ns(), (uint64_t)len + payload_len, &due))) {
+        if (add_payload(q, &f, 0) ||
+            (t->emul_timer && net_emul_push(&t->emul, net_emul_now_ns(), total, &due))) {
             /* The header is queued and promises a payload that is not
              * there (or, emulated, bytes no frame accounts for): the
              * stream is broken. Close rather than lie. */
@@ -297,8 +324,7 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *payload
     pthread_mutex_unlock(&t->mu);
     free(buf);
     if (r == 0) {
-        atomic_fetch_add_explicit(&stats_of(t)->bytes_tx, (uint64_t)len + payload_len,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&stats_of(t)->bytes_tx, total, memory_order_relaxed);
         if (env->msg_case < NET_MSG_TYPES)
             atomic_fetch_add_explicit(&stats_of(t)->msgs_tx[env->msg_case], 1,
                                       memory_order_relaxed);
@@ -314,8 +340,9 @@ static int tcp_send(struct net_conn *c, Shoal__Envelope *msg) {
     return enqueue(tcp_of(c), msg, NULL, 0, 0, 0, NULL);
 }
 
-static int tcp_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page) {
-    return enqueue(tcp_of(c), msg, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE, 0, NULL);
+static int tcp_send_pages(struct net_conn *c, Shoal__Envelope *msg, const void *const *pages,
+                          uint32_t n) {
+    return enqueue(tcp_of(c), msg, pages, n, NET_FRAME_F_PAGE, 0, NULL);
 }
 
 static int tcp_read_page(struct net_conn *c, uint64_t page, void *dst) {
@@ -882,7 +909,7 @@ static void tcp_hold_timeout(struct net_conn *c, bool hold) {
 static const struct net_transport_ops tcp_ops = {
     .name = "tcp",
     .send = tcp_send,
-    .send_page = tcp_send_page,
+    .send_pages = tcp_send_pages,
     .read_page = tcp_read_page,
     .close = tcp_close,
     .poll = tcp_poll,

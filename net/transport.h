@@ -33,10 +33,12 @@ struct net_transport_ops {
      * -ENOMEM or -EMSGSIZE. Messages on one connection arrive in the order
      * their send calls returned. */
     int (*send)(struct net_conn *c, Shoal__Envelope *msg);
-    /* Same, with one NET_PAGE_SIZE page of data after the message (a
-     * page_grant or page_ack). The page is copied before this returns, so
-     * the caller may change it right away. */
-    int (*send_page)(struct net_conn *c, Shoal__Envelope *msg, const void *page);
+    /* Same, with n (1..NET_PAGES_MAX) NET_PAGE_SIZE pages of data after
+     * the message, in this order (a page_grant, whose count says n, or a
+     * page_ack, n = 1). The pages are copied before this returns, so the
+     * caller may change them right away. */
+    int (*send_pages)(struct net_conn *c, Shoal__Envelope *msg, const void *const *pages,
+                      uint32_t n);
     /* One-sided read of the peer's copy of a guest page, without the
      * peer's CPU. -EOPNOTSUPP when the backend cannot (TCP): the caller
      * then asks with a page_request. */
@@ -56,6 +58,7 @@ struct net_transport_ops {
 
 int net_send(struct net_conn *c, Shoal__Envelope *msg);
 int net_send_page(struct net_conn *c, Shoal__Envelope *msg, const void *page);
+int net_send_pages(struct net_conn *c, Shoal__Envelope *msg, const void *const *pages, uint32_t n);
 int net_read_page(struct net_conn *c, uint64_t page, void *dst);
 void net_close(struct net_conn *c);
 /* Loop thread only (e.g. in a net_node_watch_fd callback): delivers what

@@ -121,6 +121,19 @@ static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
     return send_master(ctx, &env, NULL);
 }
 
+/* A thread walked into a run of pushed pages (its tripwire): the
+ * master's stream detector hears it and pushes on. */
+static void send_reached(void *ctx, uint64_t page) {
+    Shoal__PageRequest q = SHOAL__PAGE_REQUEST__INIT;
+    q.page = page;
+    q.access = SHOAL__ACCESS__ACCESS_READ;
+    q.reached = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
+    env.page_request = &q;
+    send_master(ctx, &env, NULL);
+}
+
 /* The guest's page faults are read on the loop thread, the one that also
  * receives the pages: the thread that sends a request reads its answer
  * (one thread hand-off less per fault than a separate handler thread),
@@ -178,8 +191,12 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!s->proc) return;
     const Shoal__PageGrant *g = f->env->page_grant;
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
-    int r = f->payload ? dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload)
-                       : dsm_pages_on_grant(&s->dsm.pages, g->page, st);
+    /* a run of pages sent ahead (count > 1, net/msg.c checked the payload) */
+    bool trip = g->trip && !alias_is_key(g->page); /* a shared mapping's pages: no tripwire */
+    int r = !f->payload ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)
+            : g->count > 1
+                ? dsm_pages_on_data_run(&s->dsm.pages, g->page, g->count, st, f->payload, trip)
+                : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
     uint32_t from = net_conn_peer_id(c);
     if (dsm_node_fatal(&s->dsm, r, g->page)) _exit(1);
     if (r && r != -EPROTO)
@@ -1121,6 +1138,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     p->stats.timing = m->stats_flags & 1;
     p->stats.page_events_max = m->page_events_max;
     r = dsm_node_init_polled(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, send_request, s);
+    s->dsm.reached = send_reached;
     int fd = r ? -1 : dsm_fault_region_fd(s->dsm.region);
     if (!r && fd >= 0) r = net_node_watch_fd(s->net, fd, on_faults, s);
     if (r) {

@@ -342,6 +342,40 @@ assert on["borrow_home"] and on["borrows"] >= 2048 and on["copied_back"] >= 1024
 assert not off["borrow_home"] and off["borrows"] == 0 and off["borrowed"] == 0, off
 assert on["pages"] < off["pages"], (on, off)'
     ;;
+push-runs)
+    # [dsm] push_batch and push_tripwire: pages pushed ahead travel in runs
+    # (fewer messages than pages); with push_tripwire a run's first page is
+    # a tripwire that reports the walk's progress, with either fault
+    # mechanism; by default no tripwire, and with push_batch 1 no run; the
+    # output (every byte read is checked) is one node's each time
+    "$shoal" "$bin/borrowed_home_threads" >"$work/one.out" 2>"$work/one.err" || fail "one node"
+    for run in "trip -o dsm.push_tripwire=on" "mprotect -o dsm.push_tripwire=on -o dsm.fault=mprotect" \
+        "def" "single -o dsm.push_batch=1"; do
+        set -- $run
+        name=$1
+        shift
+        "$shoal" -n 4 "$@" --stats "$work/$name.json" "$bin/borrowed_home_threads" \
+            >"$work/$name.out" 2>"$work/$name.err" || fail "$name: status $?"
+        cmp -s "$work/one.out" "$work/$name.out" || fail "$name: output differs"
+    done
+    python3 - "$work" <<'PY' || fail "runs and tripwires in --stats"
+import json, sys
+def load(name):
+    d = json.load(open(sys.argv[1] + "/" + name + ".json"))
+    return d["sent_ahead"], d["forwarding"], sum(n["pages"]["tripwires_reached"] for n in d["nodes"])
+for name in ("trip", "mprotect"):
+    a, f, t = load(name)
+    print(name, a, f, t)
+    assert a["push_batch"] == 16 and a["push_tripwire"], a
+    assert 0 < a["messages"] < f["pushed"], (a, f)
+    assert 0 < f["reached"] <= t, (f, t)
+a, f, t = load("def")
+assert not a["push_tripwire"], a
+assert 0 < a["messages"] < f["pushed"] and f["reached"] == 0 and t == 0, (a, f, t)
+a, f, t = load("single")
+assert a["messages"] == 0 and f["pushed"] > 0 and f["reached"] == 0 and t == 0, (a, f, t)
+PY
+    ;;
 stats-n2)
     "$shoal" -n 2 -v -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \
         >"$work/n.out" 2>"$work/n.err" || fail "status $?"

@@ -49,8 +49,9 @@ static void mix(uint64_t *h, uint64_t v) {
 static struct outcome decode(const uint8_t *data, size_t size, size_t chunk, int borrow) {
     struct outcome o = {0xcbf29ce484222325ull, 0};
     struct net_frame_decoder d;
-    /* small limits so the fuzzer reaches "too large" as easily as "fits" */
-    net_frame_decoder_init(&d, (struct net_frame_limits){1u << 16, NET_PAGE_SIZE});
+    /* small limits so the fuzzer reaches "too large" as easily as "fits"
+     * (four pages: a run of pushed pages fits, a longer one does not) */
+    net_frame_decoder_init(&d, (struct net_frame_limits){1u << 16, 4 * NET_PAGE_SIZE});
     net_frame_decoder_borrow(&d, borrow);
     size_t off = 0;
     while (off < size) {

@@ -18,9 +18,42 @@ static void setup3(unsigned window) {
 
 /* Reads page and pushes every proposed page; returns how many. */
 static size_t rd(dsm_node_t node, uint64_t page) {
-    size_t n = fwd_on_read(&f, node, page, out, 64);
+    size_t n = fwd_on_read(&f, node, page, false, out, 64);
     fwd_pushed(&f, node, n);
     return n;
+}
+
+/* Node reached page, a tripwire among its pushes; pushes what is proposed. */
+static size_t reach(dsm_node_t node, uint64_t page) {
+    size_t n = fwd_on_read(&f, node, page, true, out, 64);
+    fwd_pushed(&f, node, n);
+    return n;
+}
+
+/* A node that reports reaching a pushed page (a run's tripwire) keeps the
+ * window full ahead of it, with no request and no miss: the tripwire and
+ * the pages before it count as hits, nothing as late. */
+static void test_forward_tripwire(void) {
+    setup3(16);
+    rd(1, 100);
+    rd(1, 101);
+    CU_ASSERT_EQUAL(rd(1, 102), 4);    /* 103..106 */
+    CU_ASSERT_EQUAL(reach(1, 105), 7); /* 103, 104 walked, 105 reached: window 8 */
+    CU_ASSERT_EQUAL(out[0], 107);
+    CU_ASSERT_EQUAL(out[6], 113);
+    CU_ASSERT_EQUAL(f.stats.hits, 3);
+    CU_ASSERT_EQUAL(f.stats.reached, 1);
+    CU_ASSERT_EQUAL(f.stats.late, 0);
+    /* ahead now: 106..113 (8): reaching 106 tops it up to the new window */
+    CU_ASSERT_EQUAL(reach(1, 106), 16 - 7);
+    CU_ASSERT_EQUAL(out[0], 114);
+    CU_ASSERT_EQUAL(f.stats.reached, 2);
+    CU_ASSERT_EQUAL(f.stats.late, 0);
+    /* a request for a pushed page is still late */
+    rd(1, 108);
+    CU_ASSERT_EQUAL(f.stats.late, 1);
+    CU_ASSERT_EQUAL(f.stats.reached, 2);
+    fwd_fini(&f);
 }
 
 static void test_forward_stride1(void) {
@@ -236,5 +269,6 @@ void test_register(void) {
     CU_add_test(s, "an evicted stream's pushes are abandoned", test_forward_abandoned);
     CU_add_test(s, "trigger 2, window 1", test_forward_trigger_two);
     CU_add_test(s, "a late read after a push", test_dir_push_late_read);
+    CU_add_test(s, "tripwires keep the window ahead", test_forward_tripwire);
     CU_add_test(s, "dir_push: fetch, busy, exists, sharer", test_dir_push);
 }

@@ -62,7 +62,41 @@ static int m_send(void *o, uint64_t p, enum dsm_req k) {
     logf_("send %lu %s;", p, dsm_req_name(k));
     return 0;
 }
-static const struct dsm_page_ops ops = {m_install, m_protect, m_copy_out, m_drop, m_wake, m_send};
+static const struct dsm_page_ops ops = {m_install, m_protect, m_copy_out, m_drop, m_wake,
+                                        m_send,    NULL,      NULL,       NULL};
+/* A run install that takes at most run_limit pages of a run. */
+static uint32_t run_limit = DSM_RUN_MAX;
+static long m_install_run(void *o, uint64_t p, uint32_t n, const void *d, int prot) {
+    char len[16];
+    snprintf(len, sizeof len, "%u", n);
+    logf_("run %lu+%s;", p, len);
+    uint32_t k = n < run_limit ? n : run_limit;
+    for (uint32_t i = 0; i < k; i++) {
+        CU_ASSERT_FALSE(present[(p + i) % 4]);
+        memcpy(mem[(p + i) % 4], (const uint8_t *)d + (size_t)i * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
+        present[(p + i) % 4] = 1;
+        writable[(p + i) % 4] = (prot & PROT_WRITE) != 0;
+    }
+    return k;
+}
+static void m_reached(void *o, uint64_t p) {
+    logf_("reached %lu%s;", p, "");
+}
+static int protect_run_fail;
+static int m_protect_run(void *o, uint64_t p, uint32_t n, int prot) {
+    char what[32];
+    snprintf(what, sizeof what, "%u %s", n, prot & PROT_WRITE ? "rw" : "r");
+    logf_("protect_run %lu+%s;", p, what);
+    if (protect_run_fail) return -EIO;
+    for (uint32_t i = 0; i < n; i++) {
+        CU_ASSERT(present[(p + i) % 4]);
+        writable[(p + i) % 4] = (prot & PROT_WRITE) != 0;
+    }
+    return 0;
+}
+static const struct dsm_page_ops run_ops = {m_install,     m_protect, m_copy_out,
+                                            m_drop,        m_wake,    m_send,
+                                            m_install_run, m_reached, m_protect_run};
 
 static struct dsm_pages ps;
 static uint8_t data[DSM_PAGE_SIZE], buf[DSM_PAGE_SIZE];
@@ -228,6 +262,220 @@ static void test_subscribers(void) {
     CU_ASSERT_EQUAL(events[2], 1u << 2 | DSM_EV_DROPPED);
     CU_ASSERT_EQUAL(events[3], 1u << 2 | DSM_EV_DROPPED);
     CU_ASSERT_EQUAL(lock_free_in_cb, 4); /* callbacks run outside the lock */
+}
+
+/* A run of pages sent ahead in one message: the pages this node lacks
+ * go in with one install_run, a page held in S is replaced alone, an
+ * owner's page is refused without stopping the others, a run install
+ * cut short leaves the rest to the next try, and every page settles its
+ * request and tells the subscribers. */
+static void test_on_data_run(void) {
+    reset();
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &run_ops, NULL);
+    static uint8_t run[4][DSM_PAGE_SIZE];
+    for (int i = 0; i < 4; i++)
+        memset(run[i], i + 1, DSM_PAGE_SIZE);
+    nevents = lock_free_in_cb = 0;
+    CU_ASSERT_EQUAL(dsm_pages_subscribe(&ps, on_event, &ps), 0);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_SENT);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 4, DSM_S, run, false), 0);
+    LOG("run 0+4;");
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(dsm_pages_state(&ps, (uint64_t)i), DSM_S);
+        CU_ASSERT_EQUAL(mem[i][0], i + 1);
+        CU_ASSERT_EQUAL(mem[i][DSM_PAGE_SIZE - 1], i + 1);
+        CU_ASSERT_FALSE(writable[i]);
+    }
+    CU_ASSERT_EQUAL(ps.stats.installs, 4);
+    CU_ASSERT_EQUAL(nevents, 4);
+    CU_ASSERT_EQUAL(events[0], 0u << 2 | DSM_EV_INSTALLED);
+    CU_ASSERT_EQUAL(events[3], 3u << 2 | DSM_EV_INSTALLED);
+    CU_ASSERT_EQUAL(lock_free_in_cb, 4);
+    /* the read that was waiting for page 2 is answered */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_READY);
+
+    /* 0 and 2 gone, 1 still in S, 3 owned here */
+    dsm_pages_on_invalidate(&ps, 0);
+    dsm_pages_on_invalidate(&ps, 2);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 3, true), DSM_FAULT_SENT);
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 3, DSM_M), 0);
+    mem[3][0] = 0x77;
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 4, DSM_M, run, true), -EPROTO);
+    LOG("install 0 rw;drop 1;install 1 rw;install 2 rw;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_M);
+    CU_ASSERT_EQUAL(mem[3][0], 0x77); /* the owner's copy is never replaced */
+
+    /* a run install that takes one page at a time */
+    for (uint64_t p = 0; p < 3; p++) {
+        CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, p, DSM_I, buf), 0);
+    }
+    run_limit = 1;
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 3, DSM_S, run, false), 0);
+    run_limit = DSM_RUN_MAX;
+    LOG("run 0+3;run 1+2;install 2 r;");
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(dsm_pages_state(&ps, (uint64_t)i), DSM_S);
+        CU_ASSERT_EQUAL(mem[i][1], i + 1);
+    }
+    /* malformed runs */
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 0, DSM_S, run, true), -EINVAL);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, DSM_RUN_MAX + 1, DSM_S, run, true), -EINVAL);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, UINT64_MAX, 2, DSM_S, run, true), -EINVAL);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 2, DSM_I, run, true), -EINVAL);
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &ops, NULL);
+}
+
+/* A run's tripwire: its first page is held in S off the host; the
+ * first access installs it and reports it reached (once), a write then
+ * upgrades, reads of its bytes come from the stash, and an invalidate,
+ * a new copy or a grant deal with it without a host copy to drop. */
+static void test_tripwire(void) {
+    reset();
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &run_ops, NULL);
+    static uint8_t run[4][DSM_PAGE_SIZE];
+    for (int i = 0; i < 4; i++)
+        memset(run[i], 0x20 + i, DSM_PAGE_SIZE);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 4, DSM_S, run, true), 0);
+    LOG("run 1+3;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 0), DSM_S);
+    CU_ASSERT_FALSE(present[0]);
+    CU_ASSERT_EQUAL(ps.stats.installs, 4);
+    /* its bytes, without touching the host */
+    CLEARLOG();
+    memset(buf, 0, sizeof buf);
+    CU_ASSERT_EQUAL(dsm_pages_copy(&ps, 0, buf), 0);
+    CU_ASSERT_EQUAL(buf[7], 0x20);
+    LOG("");
+    /* the walk gets there: installed here, reported, nothing asked */
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 0, false), DSM_FAULT_READY);
+    LOG("install 0 r;reached 0;");
+    CU_ASSERT(present[0]);
+    CU_ASSERT_EQUAL(mem[0][DSM_PAGE_SIZE - 1], 0x20);
+    CU_ASSERT_EQUAL(ps.stats.tripped, 1);
+    CU_ASSERT_EQUAL(ps.stats.installs, 4);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 0, false), DSM_FAULT_READY);
+    LOG(""); /* once */
+
+    /* a write reaching a tripwire installs it, then upgrades */
+    for (uint64_t p = 0; p < 4; p++)
+        dsm_pages_on_invalidate(&ps, p);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 4, DSM_S, run, true), 0);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 0, true), DSM_FAULT_SENT);
+    LOG("install 0 r;reached 0;send 0 upgrade;");
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 0, DSM_M), 0);
+    CU_ASSERT(writable[0]);
+
+    /* invalidated before anyone got there: no host copy to drop */
+    for (uint64_t p = 1; p < 4; p++)
+        dsm_pages_on_invalidate(&ps, p);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 1, 3, DSM_S, run[1], true), 0);
+    CU_ASSERT_FALSE(present[1]);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_invalidate(&ps, 1), 0);
+    LOG("");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_I);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_SENT);
+    LOG("send 1 read;");
+
+    /* a new copy of a tripwire replaces the stash: never reported */
+    dsm_pages_on_data(&ps, 1, DSM_S, data);
+    dsm_pages_on_invalidate(&ps, 1);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 1, 3, DSM_S, run[1], true), 0); /* 2, 3: held */
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data(&ps, 1, DSM_S, data), 0);
+    LOG("install 1 r;");
+    CU_ASSERT_EQUAL(mem[1][0], 0xab);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(ps.stats.tripped, 2);
+
+    /* a grant of a tripwire puts its bytes in writable */
+    dsm_pages_on_invalidate(&ps, 1);
+    dsm_pages_on_invalidate(&ps, 2);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 1, 2, DSM_S, run[1], true), 0);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_grant(&ps, 1, DSM_M), 0);
+    LOG("install 1 rw;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_M);
+    CU_ASSERT_EQUAL(mem[1][5], 0x21);
+
+    /* a thread already waits for the first page (its request crossed
+     * the push): no tripwire, the page goes to the host and wakes it */
+    dsm_pages_on_invalidate(&ps, 2);
+    dsm_pages_on_invalidate(&ps, 3);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_SENT);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 2, 2, DSM_S, run[2], true), 0);
+    LOG("run 2+2;");
+    CU_ASSERT(present[2]);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(ps.stats.tripped, 2);
+
+    /* a stashed page forgotten (munmap) leaves nothing behind (ASan) */
+    dsm_pages_on_invalidate(&ps, 2);
+    dsm_pages_on_invalidate(&ps, 3);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 2, 2, DSM_S, run[2], true), 0);
+    dsm_pages_forget(&ps, 2, 1);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_I);
+    /* and one still stashed at the end is freed with the table */
+    dsm_pages_on_invalidate(&ps, 3);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 3, 1, DSM_S, run[3], true), 0);
+    CU_ASSERT_FALSE(present[3]);
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &ops, NULL);
+}
+
+/* Fetches of a run of owned pages keeping S (node 0 serving a stream of
+ * pushes): one protect_run write-protects them all, then each is S with
+ * a new generation; a page not owned, a table without protect_run or a
+ * failed protect_run change nothing and leave it to page-by-page. */
+static void test_fetch_run(void) {
+    reset();
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &run_ops, NULL);
+    for (uint64_t p = 0; p < 4; p++)
+        dsm_pages_on_data(&ps, p, DSM_M, data);
+    uint64_t g1 = dsm_pages_generation(&ps, 1);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 0, 3), 0);
+    LOG("protect_run 0+3 r;");
+    for (uint64_t p = 0; p < 3; p++) {
+        CU_ASSERT_EQUAL(dsm_pages_state(&ps, p), DSM_S);
+        CU_ASSERT(present[p]);
+        CU_ASSERT_FALSE(writable[p]);
+    }
+    CU_ASSERT_NOT_EQUAL(dsm_pages_generation(&ps, 1), g1);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_M);
+    CU_ASSERT_EQUAL(ps.stats.fetches, 3);
+    /* page 2 is no longer owned: nothing happens */
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 2, 2), -EAGAIN);
+    LOG("");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_M);
+    /* the protection fails: still M */
+    dsm_pages_on_invalidate(&ps, 2);
+    dsm_pages_on_data(&ps, 2, DSM_M, data);
+    protect_run_fail = 1;
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 2, 2), -EAGAIN);
+    protect_run_fail = 0;
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_M);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_M);
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 0, DSM_RUN_MAX + 1), -EINVAL);
+    /* no protect_run: page by page */
+    dsm_pages_fini(&ps);
+    dsm_pages_init(&ps, &ops, NULL);
+    memset(present, 0, sizeof present);
+    dsm_pages_on_data(&ps, 0, DSM_M, data);
+    dsm_pages_on_data(&ps, 1, DSM_M, data);
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 0, 2), -EAGAIN);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 0), DSM_M);
 }
 
 static void test_exclusive_monitor(void) {
@@ -398,6 +646,9 @@ void test_register(void) {
     CU_add_test(s, "protocol errors", test_protocol_errors);
     CU_add_test(s, "send failure clears the request", test_send_failure);
     CU_add_test(s, "subscribers", test_subscribers);
+    CU_add_test(s, "a run of pages in one message", test_on_data_run);
+    CU_add_test(s, "a run's tripwire", test_tripwire);
+    CU_add_test(s, "fetches of a run of owned pages", test_fetch_run);
     CU_add_test(s, "exclusive monitor generation", test_exclusive_monitor);
     CU_add_test(s, "exclusive monitor across a forget", test_exclusive_across_forget);
     CU_add_test(s, "exclusive store window holds off a fetch", test_exclusive_store_window);

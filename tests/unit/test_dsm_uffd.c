@@ -126,6 +126,58 @@ static void missing_and_wp(enum dsm_fault_mech mech) {
     unmake(x);
 }
 
+/* A run of pages installed at once (a message of pages sent ahead):
+ * each page gets its own bytes and the protection asked for, no fault is
+ * taken, and a present page stops the run there (the rest is the
+ * caller's, page by page). */
+static void install_run(enum dsm_fault_mech mech) {
+    struct rec *x = make(mech, 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    if (!x) return;
+    x->policy = FILL;
+    static uint8_t run[6 * PG];
+    for (int i = 0; i < 6; i++)
+        memset(run + i * PG, 0x40 + i, PG);
+    CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 2 * PG, 4, run, PROT_READ), 4);
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(at(x, 2 + i)[0], 0x40 + i);
+        CU_ASSERT_EQUAL(at(x, 2 + i)[PG - 1], 0x40 + i);
+    }
+    CU_ASSERT_EQUAL(x->faults, 0);
+    /* read-only: a write is a write-protect fault */
+    x->policy = UNPROTECT;
+    at(x, 4)[1] = 7;
+    CU_ASSERT_EQUAL(x->faults, 1);
+    CU_ASSERT_EQUAL(x->writes, 1);
+    /* writable when asked: no fault */
+    CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 8 * PG, 2, run, PROT_READ | PROT_WRITE), 2);
+    at(x, 9)[3] = 9;
+    CU_ASSERT_EQUAL(x->faults, 1);
+    CU_ASSERT_EQUAL(at(x, 9)[3], 9);
+    CU_ASSERT_EQUAL(at(x, 9)[4], 0x41);
+    if (mech == DSM_FAULT_UFFD) {
+        /* page 12 present: pages 10 and 11 go in, and the run stops there */
+        CU_ASSERT_EQUAL(dsm_fault_install(x->r, 12 * PG, run, PROT_READ), 0);
+        CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 10 * PG, 4, run + PG, PROT_READ), 2);
+        CU_ASSERT_EQUAL(at(x, 10)[0], 0x41);
+        CU_ASSERT_EQUAL(at(x, 11)[0], 0x42);
+        CU_ASSERT_EQUAL(at(x, 12)[0], 0x40);
+        CU_ASSERT_EQUAL(x->faults, 1);
+    }
+    /* past the region's end: nothing */
+    CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 14 * PG, 3, run, PROT_READ), 0);
+    /* a range write-protected at once: each page's write faults, once */
+    CU_ASSERT_EQUAL(dsm_fault_protect_range(x->r, 8 * PG, 2 * PG, PROT_READ), 0);
+    at(x, 8)[0] = 1;
+    at(x, 9)[0] = 2;
+    CU_ASSERT_EQUAL(x->faults, 3);
+    CU_ASSERT_EQUAL(x->writes, 3);
+    CU_ASSERT_EQUAL(at(x, 8)[0], 1);
+    CU_ASSERT_EQUAL(at(x, 9)[0], 2);
+    CU_ASSERT_EQUAL(dsm_fault_protect_range(x->r, 15 * PG, 2 * PG, PROT_READ), -EINVAL);
+    unmake(x);
+}
+
 /* The guest's atomics are host lock-prefixed instructions on guest
  * memory (LDADD: lock xadd, CAS/STXR: lock cmpxchg, CASP/STXP: lock
  * cmpxchg16b). Each one faulting on an absent or read-only page must be
@@ -329,9 +381,11 @@ static struct cluster *cluster_new(enum dsm_fault_mech mech) {
         struct tnode *n = &c->node[i];
         n->c = c;
         n->id = i;
-        n->ops = (struct dsm_page_ops){dsm_fault_pages_install,  dsm_fault_pages_protect,
-                                       dsm_fault_pages_copy_out, dsm_fault_pages_drop,
-                                       dsm_fault_pages_wake,     t_send};
+        n->ops = (struct dsm_page_ops){dsm_fault_pages_install,     dsm_fault_pages_protect,
+                                       dsm_fault_pages_copy_out,    dsm_fault_pages_drop,
+                                       dsm_fault_pages_wake,        t_send,
+                                       dsm_fault_pages_install_run, NULL,
+                                       dsm_fault_pages_protect_run};
         dsm_pages_init(&n->ps, &n->ops, n);
         if (dsm_fault_region_create(mech, NULL, PAGES * PG, t_fault, n, &n->fp.region)) return NULL;
     }
@@ -454,6 +508,12 @@ static void test_uffd_copy_out_prot_none(void) {
 
 static void test_uffd_missing_wp(void) {
     missing_and_wp(DSM_FAULT_UFFD);
+}
+static void test_uffd_install_run(void) {
+    install_run(DSM_FAULT_UFFD);
+}
+static void test_mp_install_run(void) {
+    install_run(DSM_FAULT_MPROTECT);
 }
 static void test_uffd_vmas(void) {
     vma_count(DSM_FAULT_UFFD);
@@ -683,6 +743,7 @@ void test_register(void) {
         CU_add_test(s, "uffd: missing fault + UFFDIO_COPY, write-protect fault, drop",
                     test_uffd_missing_wp),
         CU_add_test(s, "uffd: one VMA for alternating page states", test_uffd_vmas),
+        CU_add_test(s, "uffd: a run of pages in one UFFDIO_COPY", test_uffd_install_run),
         CU_add_test(s, "uffd: write-protect then copy under a writer", test_uffd_wp_copy),
         CU_add_test(s, "uffd: two nodes, atomic increments on one page", test_uffd_cluster),
         CU_add_test(s, "uffd: locked RMW and cmpxchg16b fault as writes", test_uffd_locked),
@@ -700,6 +761,7 @@ void test_register(void) {
     CU_pSuite m = CU_add_suite("dsm_fault_mprotect", NULL, NULL);
     CU_add_test(m, "mprotect: missing fault + fill, write-protect fault, drop", test_mp_missing_wp);
     CU_add_test(m, "mprotect: a VMA per page for alternating states", test_mp_vmas);
+    CU_add_test(m, "mprotect: a run of pages, page by page", test_mp_install_run);
     CU_add_test(m, "mprotect: write-protect then copy under a writer", test_mp_wp_copy);
     CU_add_test(m, "mprotect: two nodes, atomic increments on one page", test_mp_cluster);
     CU_add_test(m, "mprotect: locked RMW and cmpxchg16b fault as writes", test_mp_locked);

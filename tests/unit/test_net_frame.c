@@ -105,6 +105,39 @@ static void round_trip(Shoal__Envelope *env, struct net_frame *f) {
     free(hdr);
 }
 
+/* A run of pages in one grant (pages sent ahead): count pages of payload,
+ * each arriving as it was sent. */
+static void test_grant_run(void) {
+    static uint8_t pages[3 * NET_PAGE_SIZE];
+    for (int i = 0; i < 3; i++)
+        memset(pages + i * NET_PAGE_SIZE, 0x10 + i, NET_PAGE_SIZE);
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = 40;
+    g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    g.count = 3;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    uint8_t *hdr;
+    long n = net_frame_encode(&env, sizeof pages, NET_FRAME_F_PAGE, &hdr);
+    CU_ASSERT_FATAL(n > 0);
+    uint8_t *buf = malloc((size_t)n + sizeof pages);
+    memcpy(buf, hdr, (size_t)n);
+    memcpy(buf + n, pages, sizeof pages);
+    struct net_frame f = {0};
+    net_frame_decoder_init(&dec, NET_FRAME_LIMITS_DEFAULT);
+    size_t used;
+    CU_ASSERT_EQUAL(net_frame_feed(&dec, buf, (size_t)n + sizeof pages, &used, &f), 1);
+    CU_ASSERT_EQUAL(used, (size_t)n + sizeof pages);
+    CU_ASSERT_EQUAL(f.env->page_grant->count, 3);
+    CU_ASSERT_EQUAL(f.payload_len, sizeof pages);
+    CU_ASSERT_EQUAL(memcmp(f.payload, pages, sizeof pages), 0);
+    net_frame_fini(&f);
+    net_frame_decoder_fini(&dec);
+    free(buf);
+    free(hdr);
+}
+
 /* Placement hints: a clone's mark travels with its request (absent: the
  * field stays NULL, as from a sender without marks), the response says
  * whether the clone used it, and a thread's own mark is its own message. */
@@ -386,6 +419,18 @@ static void test_invalid_messages(void) {
     expect_invalid(&env, NULL, 0, NET_FRAME_F_PAGE); /* flag, no data */
     g.state = SHOAL__PAGE_STATE__PAGE_INVALID;
     expect_invalid(&env, NULL, 0, 0); /* a grant of nothing */
+    g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    g.count = 2; /* a run of two pages: two pages of payload */
+    expect_invalid(&env, page, NET_PAGE_SIZE, NET_FRAME_F_PAGE);
+    expect_invalid(&env, NULL, 0, 0);
+    g.count = NET_PAGES_MAX + 1;
+    expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE);
+    g.count = 0;
+    Shoal__PageAck ack = SHOAL__PAGE_ACK__INIT;
+    ack.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_ACK;
+    env.page_ack = &ack;
+    expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE); /* an ack carries one */
 
     Shoal__Hello h = SHOAL__HELLO__INIT;
     uint8_t nonce[16] = {0};
@@ -536,7 +581,12 @@ static void test_mutated_frames(void) {
         CU_ASSERT(used <= len);
         if (r == 1) {
             ok++;
-            CU_ASSERT(f.payload_len == 0 || f.payload_len == NET_PAGE_SIZE);
+            /* a payload is as many pages as the message says */
+            uint32_t pages =
+                f.env->msg_case == SHOAL__ENVELOPE__MSG_PAGE_GRANT && f.env->page_grant->count > 1
+                    ? f.env->page_grant->count
+                    : 1;
+            CU_ASSERT(f.payload_len == 0 || f.payload_len == pages * NET_PAGE_SIZE);
             net_frame_fini(&f);
         } else {
             bad += r < 0;
@@ -551,6 +601,7 @@ static void test_mutated_frames(void) {
 void test_register(void) {
     CU_pSuite s = CU_add_suite("net_frame", NULL, NULL);
     CU_add_test(s, "round trip", test_roundtrip);
+    CU_add_test(s, "a grant of a run of pages", test_grant_run);
     CU_add_test(s, "hint fields", test_hint_fields);
     CU_add_test(s, "byte by byte", test_byte_by_byte);
     CU_add_test(s, "back to back", test_back_to_back);

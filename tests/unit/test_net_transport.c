@@ -471,6 +471,98 @@ static void test_pages_concurrent(void) {
     ep_stop(&m);
 }
 
+/* ---- runs of pages in one frame --------------------------------------- */
+
+#define RUNS 24
+
+/* Sends RUNS grants of 1..NET_PAGES_MAX pages each, every page a buffer
+ * of its own (the transport gathers them), scribbled over once sent. */
+static void *run_sender_main(void *arg) {
+    struct sender *sd = arg;
+    uint8_t *pages[NET_PAGES_MAX];
+    for (unsigned k = 0; k < NET_PAGES_MAX; k++)
+        pages[k] = malloc(NET_PAGE_SIZE);
+    void *ret = NULL;
+    for (unsigned r = 0; r < RUNS && !ret; r++) {
+        uint32_t n = 1 + (r * 29 + sd->id * 5) % NET_PAGES_MAX;
+        uint64_t pn = (uint64_t)sd->id << 32 | (uint64_t)r << 8;
+        for (unsigned k = 0; k < n; k++)
+            fill_page(pages[k], pn + k);
+        Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+        g.page = pn;
+        g.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+        g.count = n > 1 ? n : 0;
+        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &g;
+        if (net_send_pages(sd->c, &env, (const void *const *)pages, n)) ret = (void *)1;
+        for (unsigned k = 0; k < n; k++)
+            memset(pages[k], 0xee, NET_PAGE_SIZE); /* copied already */
+    }
+    for (unsigned k = 0; k < NET_PAGES_MAX; k++)
+        free(pages[k]);
+    return ret;
+}
+
+/* Several threads send runs of pages at once, most larger than what the
+ * socket takes in one write: every page of every run arrives intact and
+ * in its place, each sender's runs in order; a run of none or of more
+ * than NET_PAGES_MAX is refused before anything is sent. */
+static void test_page_runs(void) {
+    struct ep m, s;
+    pair_up(&m, &s, NULL, NULL);
+    WAIT_FOR(&m, m.up == 1);
+    struct net_conn *c = net_node_peer(m.node, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    Shoal__PageGrant g0 = SHOAL__PAGE_GRANT__INIT;
+    g0.state = SHOAL__PAGE_STATE__PAGE_SHARED;
+    Shoal__Envelope env0 = SHOAL__ENVELOPE__INIT;
+    env0.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env0.page_grant = &g0;
+    static uint8_t one[NET_PAGE_SIZE];
+    const void *many[NET_PAGES_MAX + 1];
+    for (unsigned k = 0; k <= NET_PAGES_MAX; k++)
+        many[k] = one;
+    CU_ASSERT_EQUAL(net_send_pages(c, &env0, many, 0), -EMSGSIZE);
+    CU_ASSERT_EQUAL(net_send_pages(c, &env0, many, NET_PAGES_MAX + 1), -EMSGSIZE);
+    pthread_t th[SENDERS];
+    struct sender sd[SENDERS];
+    for (unsigned i = 0; i < SENDERS; i++) {
+        sd[i] = (struct sender){c, i};
+        pthread_create(&th[i], NULL, run_sender_main, &sd[i]);
+    }
+    for (unsigned i = 0; i < SENDERS; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        CU_ASSERT_PTR_NULL(ret);
+    }
+    unsigned next[SENDERS] = {0}, intact = 0, in_order = 0;
+    uint8_t want[NET_PAGE_SIZE];
+    for (unsigned k = 0; k < SENDERS * RUNS; k++) {
+        struct rx *r = ep_take(&s);
+        CU_ASSERT_EQUAL_FATAL(r->f.env->msg_case, SHOAL__ENVELOPE__MSG_PAGE_GRANT);
+        uint64_t pn = r->f.env->page_grant->page;
+        unsigned who = (unsigned)(pn >> 32), run = (unsigned)(pn >> 8) & 0xffffff;
+        CU_ASSERT_FATAL(who < SENDERS);
+        uint32_t n = 1 + (run * 29 + who * 5) % NET_PAGES_MAX;
+        in_order += run == next[who];
+        next[who] = run + 1;
+        CU_ASSERT_EQUAL(r->f.env->page_grant->count, n > 1 ? n : 0);
+        bool ok = r->f.payload_len == n * NET_PAGE_SIZE;
+        for (unsigned p = 0; p < n && ok; p++) {
+            fill_page(want, pn + p);
+            ok = !memcmp(r->f.payload + (size_t)p * NET_PAGE_SIZE, want, NET_PAGE_SIZE);
+        }
+        intact += ok;
+        rx_free(r);
+    }
+    CU_ASSERT_EQUAL(intact, SENDERS * RUNS);
+    CU_ASSERT_EQUAL(in_order, SENDERS * RUNS);
+    net_conn_unref(c);
+    ep_stop(&s);
+    ep_stop(&m);
+}
+
 /* ---- a handler that takes pages in place -------------------------------- */
 
 static unsigned in_place_intact, in_place_n;
@@ -1279,6 +1371,7 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("net_transport", setup, NULL);
     CU_add_test(s, "every message type", test_all_types);
     CU_add_test(s, "pages from concurrent senders", test_pages_concurrent);
+    CU_add_test(s, "runs of pages, gathered, from concurrent senders", test_page_runs);
     CU_add_test(s, "pages taken in place", test_pages_in_place);
     CU_add_test(s, "stalled receiver", test_stalled_receiver);
     CU_add_test(s, "a cap on what is queued for a peer", test_queue_cap);

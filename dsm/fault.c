@@ -110,9 +110,11 @@ long dsm_fault_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n,
                            int prot) {
     if (check(r, off) || n == 0 || (uint64_t)n * DSM_PAGE_SIZE > r->size - off) return 0;
     if (r->ops->install_run) return r->ops->install_run(r, off, n, data, prot);
+    static const uint8_t zeros[DSM_PAGE_SIZE];
     uint32_t k = 0;
-    while (k < n && !r->ops->install(r, off + (uint64_t)k * DSM_PAGE_SIZE,
-                                     (const uint8_t *)data + (size_t)k * DSM_PAGE_SIZE, prot))
+    while (k < n &&
+           !r->ops->install(r, off + (uint64_t)k * DSM_PAGE_SIZE,
+                            data ? (const uint8_t *)data + (size_t)k * DSM_PAGE_SIZE : zeros, prot))
         k++;
     return k;
 }

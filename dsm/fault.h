@@ -93,8 +93,9 @@ enum dsm_fault_mech dsm_fault_region_mech(const struct dsm_fault_region *r);
  * the threads parked on the page. 0 or -errno. */
 /* Absent -> present with these bytes, atomically (-EEXIST if present). */
 int dsm_fault_install(struct dsm_fault_region *r, uint64_t off, const void *data, int prot);
-/* n absent pages from off on, data holding them one after the other, in
- * one step where the mechanism can (userfaultfd: one UFFDIO_COPY).
+/* n absent pages from off on, data holding them one after the other
+ * (NULL: zeros), in one step where the mechanism can (userfaultfd: one
+ * UFFDIO_COPY, or for writable zeros one UFFDIO_ZEROPAGE).
  * Returns how many pages, from the first, it installed. */
 long dsm_fault_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
                            int prot);

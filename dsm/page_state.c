@@ -235,6 +235,14 @@ int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, co
     return r;
 }
 
+/* Zeros for a run sent as zero pages (data NULL), page by page. */
+static const uint8_t zero_page[DSM_PAGE_SIZE];
+
+/* Page i of a run's data (NULL: zeros). */
+static const uint8_t *run_page(const uint8_t *bytes, uint32_t i) {
+    return bytes ? bytes + (size_t)i * DSM_PAGE_SIZE : zero_page;
+}
+
 int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum dsm_state st,
                           const void *data, bool trip) {
     if (st != DSM_S && st != DSM_M) return -EINVAL;
@@ -249,7 +257,7 @@ int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum
     struct dsm_page *t = trip && st == DSM_S ? get(ps, first, true) : NULL;
     void *stash = t && t->state == DSM_I && t->pending < 0 ? malloc(DSM_PAGE_SIZE) : NULL;
     if (stash) {
-        memcpy(stash, bytes, DSM_PAGE_SIZE);
+        memcpy(stash, run_page(bytes, 0), DSM_PAGE_SIZE);
         t->stash = stash;
         t->state = DSM_S;
         ps->stats.installs++;
@@ -265,8 +273,9 @@ int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum
         while (j < n && (es[j] = get(ps, first + j, true)) && es[j]->state == DSM_I)
             j++;
         if (j - i >= 2 && ps->ops->install_run) {
+            /* zeros go as NULL: the mechanism may map them without a copy */
             long k = ps->ops->install_run(ps->opaque, first + i, j - i,
-                                          bytes + (size_t)i * DSM_PAGE_SIZE, prot_of(st));
+                                          bytes ? run_page(bytes, i) : NULL, prot_of(st));
             got = k > 0 ? (uint32_t)k : 0;
             for (uint32_t x = i; x < i + got; x++) {
                 es[x]->state = (uint8_t)st;
@@ -277,7 +286,7 @@ int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum
         }
         i += got;
         if (got) continue;
-        int r = on_data_locked(ps, first + i, st, bytes + (size_t)i * DSM_PAGE_SIZE);
+        int r = on_data_locked(ps, first + i, st, run_page(bytes, i));
         done[i] = !r;
         if (r && !err) err = r;
         i++;

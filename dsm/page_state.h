@@ -40,8 +40,8 @@ struct dsm_page_ops {
     /* send a request for the page to the directory */
     int (*send_request)(void *opaque, uint64_t page, enum dsm_req kind);
     /* optional: install n (2..DSM_RUN_MAX) absent pages from page on at
-     * once, data holding them one after the other; returns how many,
-     * from the first, it installed (the rest go one by one) */
+     * once, data holding them one after the other (NULL: zeros); returns
+     * how many, from the first, it installed (the rest go one by one) */
     long (*install_run)(void *opaque, uint64_t page, uint32_t n, const void *data, int prot);
     /* optional: a thread reached a tripwire page (called outside the
      * lock): forwarding's progress, for the directory's stream detector */
@@ -141,8 +141,9 @@ int dsm_pages_acquire(struct dsm_pages *ps, uint64_t page, bool write);
 int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, const void *data);
 /* n DIR_ACT_SENDs in st of the pages from first on (a run of pages sent
  * ahead of any request in one message), data holding them one after the
- * other: the pages this node does not hold are installed together
- * (install_run), the others as dsm_pages_on_data would. trip (S only):
+ * other (NULL: zero pages): the pages this node does not hold are
+ * installed together (install_run), the others as dsm_pages_on_data
+ * would. trip (S only):
  * the first page, when this node lacks it, is a tripwire: held in S but
  * kept off the host (stash), so the first access to it, when a thread
  * walks into the run, installs it locally and calls ops->reached. 0, or

@@ -122,10 +122,12 @@ static int uffd_create(struct dsm_fault_region *r, void *addr) {
         snprintf(why, sizeof why, "UFFDIO_REGISTER: %s", strerror(errno));
         goto fail;
     }
-    uint64_t need = 1ull << _UFFDIO_COPY | 1ull << _UFFDIO_WRITEPROTECT | 1ull << _UFFDIO_WAKE;
+    uint64_t need = 1ull << _UFFDIO_COPY | 1ull << _UFFDIO_ZEROPAGE | 1ull << _UFFDIO_WRITEPROTECT |
+                    1ull << _UFFDIO_WAKE;
     if ((reg.ioctls & need) != need) {
         err = -ENOSYS;
-        snprintf(why, sizeof why, "userfaultfd lacks COPY/WRITEPROTECT/WAKE on this range");
+        snprintf(why, sizeof why,
+                 "userfaultfd lacks COPY/ZEROPAGE/WRITEPROTECT/WAKE on this range");
         goto fail;
     }
     if (r->polled) return 0; /* the embedder reads the faults */
@@ -175,23 +177,44 @@ static int uffd_install(struct dsm_fault_region *r, uint64_t off, const void *da
     return uffd_ioctl(r->uffd, UFFDIO_COPY, &c);
 }
 
-/* One UFFDIO_COPY for the run: one ioctl, one wake-up of the range. A
- * copy cut short (the mapping changing under it, a page present) says
- * how far it got; EAGAIN and EINTR go on from there. */
+/* A read-only run of zeros is copied from here (the zero page has no
+ * write-protect mode); never written. */
+#define ZERO_RUN_BYTES (64u * DSM_PAGE_SIZE)
+static uint8_t zero_run[ZERO_RUN_BYTES];
+
+/* One UFFDIO_COPY for the run: one ioctl, one wake-up of the range; a
+ * writable run of zeros (first-touch claims) is UFFDIO_ZEROPAGE: no copy,
+ * and no memory until a write makes it a page of its own. A call cut
+ * short (the mapping changing under it, a page present) says how far it
+ * got; EAGAIN and EINTR go on from there. */
 static long uffd_install_run(struct dsm_fault_region *r, uint64_t off, uint32_t n, const void *data,
                              int prot) {
     uint64_t len = (uint64_t)n * DSM_PAGE_SIZE, done = 0;
+    bool zeropage = !data && (prot & PROT_WRITE);
     while (done < len) {
-        struct uffdio_copy c = {
-            .dst = (uint64_t)(uintptr_t)(r->base + off + done),
-            .src = (uint64_t)(uintptr_t)data + done,
-            .len = len - done,
-            .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_COPY_MODE_WP,
-        };
-        if (!ioctl(r->uffd, UFFDIO_COPY, &c)) return n;
-        int e = errno;
-        if (c.copy > 0) done += (uint64_t)c.copy & ~(uint64_t)(DSM_PAGE_SIZE - 1);
-        if (e != EAGAIN && e != EINTR) break;
+        uint64_t dst = (uint64_t)(uintptr_t)(r->base + off + done);
+        int64_t got;
+        int e = 0;
+        if (zeropage) {
+            struct uffdio_zeropage z = {.range = {dst, len - done}, .mode = 0};
+            if (ioctl(r->uffd, UFFDIO_ZEROPAGE, &z)) e = errno;
+            got = z.zeropage;
+        } else {
+            uint64_t chunk = len - done;
+            if (!data && chunk > ZERO_RUN_BYTES) chunk = ZERO_RUN_BYTES;
+            struct uffdio_copy c = {
+                .dst = dst,
+                .src = data ? (uint64_t)(uintptr_t)data + done : (uint64_t)(uintptr_t)zero_run,
+                .len = chunk,
+                .mode = (prot & PROT_WRITE) ? 0 : UFFDIO_COPY_MODE_WP,
+            };
+            if (ioctl(r->uffd, UFFDIO_COPY, &c)) e = errno;
+            got = c.copy;
+        }
+        /* done or not, the kernel says how many bytes it did */
+        if (got > 0) done += (uint64_t)got & ~(uint64_t)(DSM_PAGE_SIZE - 1);
+        if (e && e != EAGAIN && e != EINTR) break;
+        if (!e && got <= 0) break; /* no progress: never spin */
     }
     return (long)(done / DSM_PAGE_SIZE);
 }

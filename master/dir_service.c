@@ -17,6 +17,13 @@
 #include "master/master_internal.h"
 
 static const uint8_t zero_page[DSM_PAGE_SIZE];
+
+/* Most pages pushed (forwarding) or claimed (first touch) per request:
+ * the window's default ceiling. A stream that keeps pace with its pushes
+ * is heard of only at its next miss, so this is how far apart its misses
+ * are (64 made a 64 MiB forwarded walk miss 278 times, 256 about 95:
+ * docs/bench.md, "Pushes in runs"). */
+#define AHEAD_MAX 256
 static const char borrowed_mark; /* the value of m->borrowed's entries */
 
 /* dir_lock held. The page's home copy: a pool page; node 0's own copy
@@ -174,9 +181,11 @@ static size_t send_ahead(struct master *m, struct dir_actions *acts, size_t i) {
         n++;
     }
     const void *pages[NET_PAGES_MAX];
+    bool zeros = true;
     for (size_t k = 0; k < n; k++) {
         if (!m->ahead_bufs[k]) SHOAL_ASSERT((m->ahead_bufs[k] = page_pool_get(&m->home_pool)));
         pages[k] = home_into(m, a.page + k, m->ahead_bufs[k]);
+        zeros = zeros && pages[k] == zero_page;
     }
     atomic_fetch_add(&m->dsm.pages_tx, n);
     m->ahead_msgs++;
@@ -186,73 +195,81 @@ static size_t send_ahead(struct master *m, struct dir_actions *acts, size_t i) {
     g.count = n > 1 ? (uint32_t)n : 0;
     /* a stream's pushes: the node tells when a thread gets into the run */
     g.trip = n > 1 && a.state == DSM_S && m->tripwire;
+    /* pages nobody wrote (first-touch claims): no bytes on the wire */
+    g.zero = zeros;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
     env.page_grant = &g;
     /* a node that is gone is the directory's business (node lost) */
-    master_send_pages(m, a.node, &env, pages, (uint32_t)n);
+    master_send_pages(m, a.node, &env, pages, zeros ? 0 : (uint32_t)n);
     return n;
 }
 
-/* dir_lock held. */
-static void run_actions(struct master *m, struct dir_actions *acts) {
-    for (size_t i = 0; i < acts->n; i++) {
-        struct dir_action a = acts->v[i];
-        if (a.node >= m->cfg.nodes) continue; /* the splitter's own (split.c) */
-        if (a.kind == DIR_ACT_LOST) {
-            log_error("shoal: node %u died holding the only copy of guest page 0x%llx", a.node,
-                      (unsigned long long)(a.page * DSM_PAGE_SIZE));
-            continue;
-        }
-        if (a.kind == DIR_ACT_INVALIDATE && m->fwd_on) fwd_on_invalidate(&m->fwd, a.node, a.page);
-        if (a.node == 0) {
-            size_t before = acts->n, k = node0_fetch_run(m, acts, i);
-            if (k) {
-                i += k - 1;
-            } else {
-                unborrow(m, a.page, !(a.kind == DIR_ACT_GRANT && a.state == DSM_M));
-                if (!node0_inline(m, &a, acts)) node0_push(m, &a);
-            }
-            /* what node 0's answer set off goes ahead when its cause did
-             * (a push of a page node 0 owned: the fetch, then the send) */
-            for (size_t j = before; j < acts->n; j++)
-                acts->v[j].ahead = a.ahead;
-            continue;
-        }
-        if (a.kind == DIR_ACT_SEND && a.ahead && m->push_batch > 1) {
-            i += send_ahead(m, acts, i) - 1;
-            continue;
-        }
-        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-        Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
-        Shoal__PageInvalidate inv = SHOAL__PAGE_INVALIDATE__INIT;
-        const void *data = NULL;
-        switch (a.kind) {
-        case DIR_ACT_SEND:
-            data = home_of(m, a.page);
-            atomic_fetch_add(&m->dsm.pages_tx, 1);
-            /* fall through */
-        case DIR_ACT_GRANT:
-            g.page = a.page;
-            g.state = wire_state(a.state);
-            env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
-            env.page_grant = &g;
-            break;
-        case DIR_ACT_INVALIDATE:
-        case DIR_ACT_FETCH:
-            inv.page = a.page;
-            inv.state =
-                a.kind == DIR_ACT_FETCH ? wire_state(a.state) : SHOAL__PAGE_STATE__PAGE_INVALID;
-            /* direct transfer: the owner sends the page to this reader
-             * (never node 0, so 0 means nobody on the wire) */
-            if (a.kind == DIR_ACT_FETCH && a.to != DIR_NODE_NONE) inv.to = a.to;
-            env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE;
-            env.page_invalidate = &inv;
-            break;
-        }
-        /* a node that is gone is the directory's business (node lost) */
-        master_send(m, a.node, &env, data);
+/* dir_lock held. Carries out acts->v[i] (and, for a run, the actions
+ * after it); returns how many it took. */
+static size_t run_action(struct master *m, struct dir_actions *acts, size_t i) {
+    struct dir_action a = acts->v[i];
+    if (a.node >= m->cfg.nodes) return 1; /* the splitter's own (split.c) */
+    if (a.kind == DIR_ACT_LOST) {
+        log_error("shoal: node %u died holding the only copy of guest page 0x%llx", a.node,
+                  (unsigned long long)(a.page * DSM_PAGE_SIZE));
+        return 1;
     }
+    if (a.kind == DIR_ACT_INVALIDATE && m->fwd_on) fwd_on_invalidate(&m->fwd, a.node, a.page);
+    if (a.node == 0) {
+        size_t before = acts->n, k = node0_fetch_run(m, acts, i);
+        if (!k) {
+            unborrow(m, a.page, !(a.kind == DIR_ACT_GRANT && a.state == DSM_M));
+            if (!node0_inline(m, &a, acts)) node0_push(m, &a);
+        }
+        /* what node 0's answer set off goes ahead when its cause did
+         * (a push of a page node 0 owned: the fetch, then the send) */
+        for (size_t j = before; j < acts->n; j++)
+            acts->v[j].ahead = a.ahead;
+        return k ? k : 1;
+    }
+    if (a.kind == DIR_ACT_SEND && a.ahead && m->push_batch > 1) return send_ahead(m, acts, i);
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    Shoal__PageInvalidate inv = SHOAL__PAGE_INVALIDATE__INIT;
+    const void *data = NULL;
+    switch (a.kind) {
+    case DIR_ACT_SEND:
+        data = home_of(m, a.page);
+        atomic_fetch_add(&m->dsm.pages_tx, 1);
+        /* fall through */
+    case DIR_ACT_GRANT:
+        g.page = a.page;
+        g.state = wire_state(a.state);
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+        env.page_grant = &g;
+        break;
+    case DIR_ACT_INVALIDATE:
+    case DIR_ACT_FETCH:
+        inv.page = a.page;
+        inv.state = a.kind == DIR_ACT_FETCH ? wire_state(a.state) : SHOAL__PAGE_STATE__PAGE_INVALID;
+        /* direct transfer: the owner sends the page to this reader
+         * (never node 0, so 0 means nobody on the wire) */
+        if (a.kind == DIR_ACT_FETCH && a.to != DIR_NODE_NONE) inv.to = a.to;
+        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE;
+        env.page_invalidate = &inv;
+        break;
+    }
+    /* a node that is gone is the directory's business (node lost) */
+    master_send(m, a.node, &env, data);
+    return 1;
+}
+
+/* dir_lock held. What any request waits for goes first, what is sent
+ * ahead of requests (pushes, claims) after it: the answer to a miss is
+ * not held up by the fetches and sends of the pushes its request set
+ * off. Each node still gets its actions in their order within each
+ * group; the groups concern different pages (nothing is pushed or
+ * claimed that a request of this batch waits on). */
+static void run_actions(struct master *m, struct dir_actions *acts) {
+    for (uint8_t ahead = 0; ahead < 2; ahead++)
+        for (size_t i = 0; i < acts->n;)
+            i += acts->v[i].ahead == ahead ? run_action(m, acts, i) : 1;
     acts->n = 0;
 }
 
@@ -270,7 +287,7 @@ static void mark_ahead(struct dir_actions *acts, size_t first) {
 static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool reached,
                          struct dir_actions *acts) {
     size_t first = acts->n;
-    uint64_t next[64];
+    uint64_t next[AHEAD_MAX];
     size_t n = fwd_on_read(&m->fwd, node, page, reached, next, sizeof next / sizeof next[0]), k = 0;
     for (; k < n; k++) {
         /* a page the splitter holds (M at its own id while it splits the
@@ -316,7 +333,7 @@ static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
                         struct dir_actions *acts) {
     const struct claim_range *r = claim_range_of(m, page);
     size_t first = acts->n;
-    uint64_t next[64];
+    uint64_t next[AHEAD_MAX];
     size_t n = r ? fwd_on_read(&m->claim, node, page, false, next, sizeof next / sizeof next[0])
                  : 0,
            k = 0;

@@ -52,8 +52,9 @@ static int check_moved(const Shoal__ThreadMoved *m, char *why, size_t why_len) {
 }
 
 /* Page data travels only with a grant or an ack, marked as such: an ack
- * carries one page, a grant as many as its count says (1..NET_PAGES_MAX);
- * any other payload is a protocol error. */
+ * carries one page, a grant as many as its count says (1..NET_PAGES_MAX),
+ * none when it says they are zeros; any other payload is a protocol
+ * error. */
 static int check_payload(const Shoal__Envelope *env, uint32_t payload_len, uint32_t flags,
                          char *why, size_t why_len) {
     unsigned type = env->msg_case;
@@ -62,13 +63,15 @@ static int check_payload(const Shoal__Envelope *env, uint32_t payload_len, uint3
     uint32_t count = grant ? env->page_grant->count : 0;
     if (grant && count > NET_PAGES_MAX)
         return BAD("%s: a run of %u pages (at most %u)", net_msg_name(type), count, NET_PAGES_MAX);
+    bool zero = grant && env->page_grant->zero; /* zeros: no bytes travel */
     if (payload_len == 0) {
         if (flags & NET_FRAME_F_PAGE)
             return BAD("%s: PAGE flag without payload", net_msg_name(type));
-        if (count > 1)
+        if (count > 1 && !zero)
             return BAD("%s: a run of %u pages without payload", net_msg_name(type), count);
         return 0;
     }
+    if (zero) return BAD("%s: zero pages with a payload", net_msg_name(type));
     if (!may_carry) return BAD("%s: unexpected %u-byte payload", net_msg_name(type), payload_len);
     if (!(flags & NET_FRAME_F_PAGE))
         return BAD("%s: payload without PAGE flag", net_msg_name(type));

@@ -193,10 +193,12 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
     /* a run of pages sent ahead (count > 1, net/msg.c checked the payload) */
     bool trip = g->trip && !alias_is_key(g->page); /* a shared mapping's pages: no tripwire */
-    int r = !f->payload ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)
-            : g->count > 1
-                ? dsm_pages_on_data_run(&s->dsm.pages, g->page, g->count, st, f->payload, trip)
-                : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
+    /* zero pages carry no payload (net/msg.c checked both) */
+    uint32_t n = g->count > 1 ? g->count : 1;
+    int r = g->zero        ? dsm_pages_on_data_run(&s->dsm.pages, g->page, n, st, NULL, trip)
+            : !f->payload  ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)
+            : g->count > 1 ? dsm_pages_on_data_run(&s->dsm.pages, g->page, n, st, f->payload, trip)
+                           : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
     uint32_t from = net_conn_peer_id(c);
     if (dsm_node_fatal(&s->dsm, r, g->page)) _exit(1);
     if (r && r != -EPROTO)

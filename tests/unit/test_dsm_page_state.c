@@ -73,7 +73,10 @@ static long m_install_run(void *o, uint64_t p, uint32_t n, const void *d, int pr
     uint32_t k = n < run_limit ? n : run_limit;
     for (uint32_t i = 0; i < k; i++) {
         CU_ASSERT_FALSE(present[(p + i) % 4]);
-        memcpy(mem[(p + i) % 4], (const uint8_t *)d + (size_t)i * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
+        if (d)
+            memcpy(mem[(p + i) % 4], (const uint8_t *)d + (size_t)i * DSM_PAGE_SIZE, DSM_PAGE_SIZE);
+        else
+            memset(mem[(p + i) % 4], 0, DSM_PAGE_SIZE);
         present[(p + i) % 4] = 1;
         writable[(p + i) % 4] = (prot & PROT_WRITE) != 0;
     }
@@ -320,6 +323,21 @@ static void test_on_data_run(void) {
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL(dsm_pages_state(&ps, (uint64_t)i), DSM_S);
         CU_ASSERT_EQUAL(mem[i][1], i + 1);
+    }
+    /* zero pages (no bytes sent): the run install gets no data, a page
+     * left to the one-page path gets zeros */
+    CU_ASSERT_EQUAL(dsm_pages_on_fetch(&ps, 3, DSM_I, buf), 0);
+    for (uint64_t p = 0; p < 3; p++)
+        CU_ASSERT_EQUAL(dsm_pages_on_invalidate(&ps, p), 0);
+    memset(mem, 0x5a, sizeof mem);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 1, 3, DSM_M, NULL, false), 0);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 1, DSM_M, NULL, false), 0);
+    LOG("run 1+3;install 0 rw;");
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(mem[i][0], 0);
+        CU_ASSERT_EQUAL(mem[i][DSM_PAGE_SIZE - 1], 0);
+        CU_ASSERT_EQUAL(dsm_pages_state(&ps, (uint64_t)i), DSM_M);
     }
     /* malformed runs */
     CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 0, DSM_S, run, true), -EINVAL);

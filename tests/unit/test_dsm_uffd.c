@@ -166,12 +166,33 @@ static void install_run(enum dsm_fault_mech mech) {
     }
     /* past the region's end: nothing */
     CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 14 * PG, 3, run, PROT_READ), 0);
+    /* zeros: writable ones mapped without a copy, written without a
+     * fault; read-only ones fault on a write; a zero page write-protected
+     * afterwards (a fetch of a claimed page nobody wrote) faults too */
+    CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 0, 2, NULL, PROT_READ | PROT_WRITE), 2);
+    CU_ASSERT_EQUAL(at(x, 0)[100], 0);
+    CU_ASSERT_EQUAL(at(x, 1)[PG - 1], 0);
+    at(x, 0)[5] = 5;
+    CU_ASSERT_EQUAL(at(x, 0)[5], 5);
+    CU_ASSERT_EQUAL(at(x, 0)[6], 0);
+    CU_ASSERT_EQUAL(x->faults, 1);
+    int before = x->faults;
+    CU_ASSERT_EQUAL(dsm_fault_protect_range(x->r, PG, PG, PROT_READ), 0);
+    at(x, 1)[9] = 9; /* still the zero page: the protection holds */
+    CU_ASSERT_EQUAL(x->faults, before + 1);
+    CU_ASSERT_EQUAL(at(x, 1)[9], 9);
+    CU_ASSERT_EQUAL(dsm_fault_install_run(x->r, 6 * PG, 2, NULL, PROT_READ), 2);
+    CU_ASSERT_EQUAL(at(x, 7)[1], 0);
+    at(x, 7)[1] = 3;
+    CU_ASSERT_EQUAL(x->faults, before + 2);
     /* a range write-protected at once: each page's write faults, once */
+    before = x->faults;
+    int writes = x->writes;
     CU_ASSERT_EQUAL(dsm_fault_protect_range(x->r, 8 * PG, 2 * PG, PROT_READ), 0);
     at(x, 8)[0] = 1;
     at(x, 9)[0] = 2;
-    CU_ASSERT_EQUAL(x->faults, 3);
-    CU_ASSERT_EQUAL(x->writes, 3);
+    CU_ASSERT_EQUAL(x->faults, before + 2);
+    CU_ASSERT_EQUAL(x->writes, writes + 2);
     CU_ASSERT_EQUAL(at(x, 8)[0], 1);
     CU_ASSERT_EQUAL(at(x, 9)[0], 2);
     CU_ASSERT_EQUAL(dsm_fault_protect_range(x->r, 15 * PG, 2 * PG, PROT_READ), -EINVAL);

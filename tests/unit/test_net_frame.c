@@ -136,6 +136,15 @@ static void test_grant_run(void) {
     net_frame_decoder_fini(&dec);
     free(buf);
     free(hdr);
+    /* a run of zero pages: no payload */
+    g.zero = true;
+    g.count = 5;
+    struct net_frame z = {0};
+    round_trip(&env, &z);
+    CU_ASSERT(z.env->page_grant->zero);
+    CU_ASSERT_EQUAL(z.env->page_grant->count, 5);
+    CU_ASSERT_EQUAL(z.payload_len, 0);
+    net_frame_fini(&z);
 }
 
 /* Placement hints: a clone's mark travels with its request (absent: the
@@ -425,6 +434,12 @@ static void test_invalid_messages(void) {
     expect_invalid(&env, NULL, 0, 0);
     g.count = NET_PAGES_MAX + 1;
     expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE);
+    g.count = 2;
+    g.zero = true; /* zero pages carry no bytes */
+    expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE);
+    g.count = NET_PAGES_MAX + 1;
+    expect_invalid(&env, NULL, 0, 0);
+    g.zero = false;
     g.count = 0;
     Shoal__PageAck ack = SHOAL__PAGE_ACK__INIT;
     ack.state = SHOAL__PAGE_STATE__PAGE_SHARED;

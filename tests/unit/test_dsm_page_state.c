@@ -104,9 +104,14 @@ static const struct dsm_page_ops run_ops = {m_install,     m_protect, m_copy_out
 static struct dsm_pages ps;
 static uint8_t data[DSM_PAGE_SIZE], buf[DSM_PAGE_SIZE];
 
-static void reset(void) {
+/* A fresh table on these host operations. */
+static void use_ops(const struct dsm_page_ops *o) {
     dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &ops, NULL);
+    dsm_pages_init(&ps, o, NULL);
+}
+
+static void reset(void) {
+    use_ops(&ops);
     log_buf[0] = 0;
     memset(present, 0, sizeof present);
     memset(writable, 0, sizeof writable);
@@ -274,8 +279,7 @@ static void test_subscribers(void) {
  * request and tells the subscribers. */
 static void test_on_data_run(void) {
     reset();
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &run_ops, NULL);
+    use_ops(&run_ops);
     static uint8_t run[4][DSM_PAGE_SIZE];
     for (int i = 0; i < 4; i++)
         memset(run[i], i + 1, DSM_PAGE_SIZE);
@@ -344,8 +348,7 @@ static void test_on_data_run(void) {
     CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, DSM_RUN_MAX + 1, DSM_S, run, true), -EINVAL);
     CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, UINT64_MAX, 2, DSM_S, run, true), -EINVAL);
     CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 0, 2, DSM_I, run, true), -EINVAL);
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &ops, NULL);
+    use_ops(&ops);
 }
 
 /* A run's tripwire: its first page is held in S off the host; the
@@ -354,8 +357,7 @@ static void test_on_data_run(void) {
  * a new copy or a grant deal with it without a host copy to drop. */
 static void test_tripwire(void) {
     reset();
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &run_ops, NULL);
+    use_ops(&run_ops);
     static uint8_t run[4][DSM_PAGE_SIZE];
     for (int i = 0; i < 4; i++)
         memset(run[i], 0x20 + i, DSM_PAGE_SIZE);
@@ -446,8 +448,7 @@ static void test_tripwire(void) {
     dsm_pages_on_invalidate(&ps, 3);
     CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 3, 1, DSM_S, run[3], true), 0);
     CU_ASSERT_FALSE(present[3]);
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &ops, NULL);
+    use_ops(&ops);
 }
 
 /* Fetches of a run of owned pages keeping S (node 0 serving a stream of
@@ -456,8 +457,7 @@ static void test_tripwire(void) {
  * failed protect_run change nothing and leave it to page-by-page. */
 static void test_fetch_run(void) {
     reset();
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &run_ops, NULL);
+    use_ops(&run_ops);
     for (uint64_t p = 0; p < 4; p++)
         dsm_pages_on_data(&ps, p, DSM_M, data);
     uint64_t g1 = dsm_pages_generation(&ps, 1);
@@ -487,8 +487,7 @@ static void test_fetch_run(void) {
     CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_M);
     CU_ASSERT_EQUAL(dsm_pages_on_fetch_run(&ps, 0, DSM_RUN_MAX + 1), -EINVAL);
     /* no protect_run: page by page */
-    dsm_pages_fini(&ps);
-    dsm_pages_init(&ps, &ops, NULL);
+    use_ops(&ops);
     memset(present, 0, sizeof present);
     dsm_pages_on_data(&ps, 0, DSM_M, data);
     dsm_pages_on_data(&ps, 1, DSM_M, data);

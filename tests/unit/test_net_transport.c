@@ -428,13 +428,14 @@ static void *sender_main(void *arg) {
     return NULL;
 }
 
-/* SENDERS threads each send PAGES pages on c at once; all succeed. */
-static void send_pages_from_threads(struct net_conn *c) {
+/* SENDERS threads run fn (sender_main: PAGES pages each) on c at once;
+ * all succeed. */
+static void senders(struct net_conn *c, void *(*fn)(void *)) {
     pthread_t th[SENDERS];
     struct sender sd[SENDERS];
     for (unsigned i = 0; i < SENDERS; i++) {
         sd[i] = (struct sender){c, i};
-        pthread_create(&th[i], NULL, sender_main, &sd[i]);
+        pthread_create(&th[i], NULL, fn, &sd[i]);
     }
     for (unsigned i = 0; i < SENDERS; i++) {
         void *ret;
@@ -449,7 +450,7 @@ static void test_pages_concurrent(void) {
     WAIT_FOR(&m, m.up == 1);
     struct net_conn *c = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    send_pages_from_threads(c);
+    senders(c, sender_main);
     unsigned next[SENDERS] = {0}, intact = 0, in_order = 0;
     uint8_t want[NET_PAGE_SIZE];
     for (unsigned k = 0; k < SENDERS * PAGES; k++) {
@@ -525,17 +526,7 @@ static void test_page_runs(void) {
         many[k] = one;
     CU_ASSERT_EQUAL(net_send_pages(c, &env0, many, 0), -EMSGSIZE);
     CU_ASSERT_EQUAL(net_send_pages(c, &env0, many, NET_PAGES_MAX + 1), -EMSGSIZE);
-    pthread_t th[SENDERS];
-    struct sender sd[SENDERS];
-    for (unsigned i = 0; i < SENDERS; i++) {
-        sd[i] = (struct sender){c, i};
-        pthread_create(&th[i], NULL, run_sender_main, &sd[i]);
-    }
-    for (unsigned i = 0; i < SENDERS; i++) {
-        void *ret;
-        pthread_join(th[i], &ret);
-        CU_ASSERT_PTR_NULL(ret);
-    }
+    senders(c, run_sender_main);
     unsigned next[SENDERS] = {0}, intact = 0, in_order = 0;
     uint8_t want[NET_PAGE_SIZE];
     for (unsigned k = 0; k < SENDERS * RUNS; k++) {
@@ -592,7 +583,7 @@ static void test_pages_in_place(void) {
     WAIT_FOR(&m, m.up == 1);
     struct net_conn *c = net_node_peer(m.node, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    send_pages_from_threads(c);
+    senders(c, sender_main);
     WAIT_FOR(&s, in_place_n == SENDERS * PAGES);
     CU_ASSERT_EQUAL(in_place_intact, SENDERS * PAGES);
     net_conn_unref(c);

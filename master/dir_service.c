@@ -137,6 +137,20 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
     return true;
 }
 
+/* Whether b, n actions after a, continues a's run (a itself: n = 0): the
+ * next page up or down, the way the second one set (*step: +1, -1, 0
+ * before it). */
+static bool in_run(const struct dir_action *a, const struct dir_action *b, size_t n, int *step) {
+    if (!n) return true;
+    if (!*step) *step = b->page == a->page + 1 ? 1 : b->page == a->page - 1 ? -1 : 0;
+    return *step && b->page == a->page + (uint64_t)((int64_t)n * *step);
+}
+
+/* The lowest page of a run of n from a's page, going step. */
+static uint64_t run_first(const struct dir_action *a, size_t n, int step) {
+    return step < 0 ? a->page - (n - 1) : a->page;
+}
+
 /* dir_lock held. acts->v[i] is a fetch from node 0 ahead of any request
  * (a push of a page node 0 wrote): it and the same fetches of the next
  * pages, when node 0 keeps the page in S and its copy becomes the home
@@ -150,17 +164,20 @@ static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t
         !m->node0_inline || m->q_head || m->q_busy)
         return 0;
     size_t n = 0;
+    int step = 0;
     while (n < m->push_batch && i + n < acts->n) {
         const struct dir_action *b = &acts->v[i + n];
         if (b->node != 0 || b->kind != DIR_ACT_FETCH || b->state != DSM_S || !b->ahead ||
-            b->page != a.page + n || alias_is_key(b->page) ||
+            !in_run(&a, b, n, &step) || alias_is_key(b->page) ||
             dsm_node_page_in_exec(&m->dsm, b->page))
             break;
         n++;
     }
-    if (n < 2 || dsm_pages_on_fetch_run(&m->dsm.pages, a.page, (uint32_t)n)) return 0;
+    if (n < 2 || dsm_pages_on_fetch_run(&m->dsm.pages, run_first(&a, n, step), (uint32_t)n))
+        return 0;
+    /* the sends they set off keep the stream's order (the next run) */
     for (size_t k = 0; k < n; k++)
-        borrow_locked(m, a.page + k, acts);
+        borrow_locked(m, a.page + (uint64_t)((int64_t)k * step), acts);
     return n;
 }
 
@@ -173,28 +190,33 @@ static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t
 static size_t send_ahead(struct master *m, struct dir_actions *acts, size_t i) {
     const struct dir_action a = acts->v[i];
     size_t n = 1;
+    int step = 0;
     while (n < m->push_batch && i + n < acts->n) {
         const struct dir_action *b = &acts->v[i + n];
         if (b->kind != DIR_ACT_SEND || !b->ahead || b->node != a.node || b->state != a.state ||
-            b->page != a.page + n)
+            !in_run(&a, b, n, &step))
             break;
         n++;
     }
+    /* on the wire a run goes up from its lowest page, whichever way the
+     * stream goes */
+    uint64_t first = run_first(&a, n, step);
     const void *pages[NET_PAGES_MAX];
     bool zeros = true;
     for (size_t k = 0; k < n; k++) {
         if (!m->ahead_bufs[k]) SHOAL_ASSERT((m->ahead_bufs[k] = page_pool_get(&m->home_pool)));
-        pages[k] = home_into(m, a.page + k, m->ahead_bufs[k]);
+        pages[k] = home_into(m, first + k, m->ahead_bufs[k]);
         zeros = zeros && pages[k] == zero_page;
     }
     atomic_fetch_add(&m->dsm.pages_tx, n);
     m->ahead_msgs++;
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
-    g.page = a.page;
+    g.page = first;
     g.state = wire_state(a.state);
     g.count = n > 1 ? (uint32_t)n : 0;
-    /* a stream's pushes: the node tells when a thread gets into the run */
-    g.trip = n > 1 && a.state == DSM_S && m->tripwire;
+    /* a stream's pushes: the node tells when a thread gets into the run
+     * (at its first page: a stream going up) */
+    g.trip = n > 1 && a.state == DSM_S && m->tripwire && step > 0;
     /* pages nobody wrote (first-touch claims): no bytes on the wire */
     g.zero = zeros;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;

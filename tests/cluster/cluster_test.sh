@@ -375,6 +375,22 @@ assert 0 < a["messages"] < f["pushed"] and f["reached"] == 0 and t == 0, (a, f, 
 a, f, t = load("single")
 assert a["messages"] == 0 and f["pushed"] > 0 and f["reached"] == 0 and t == 0, (a, f, t)
 PY
+    # streams forwards, backwards (runs go up from their lowest page on
+    # the wire) and with a stride, and pushed copies invalidated by a
+    # rewrite: every byte checked, on 2 and 4 nodes, with tripwires too
+    "$shoal" "$bin/stream_walks_threads" >"$work/sw1.out" 2>"$work/sw1.err" || fail "streams: one node"
+    for run in "2" "4" "2 -o dsm.push_tripwire=on"; do
+        set -- $run
+        nodes=$1
+        shift
+        "$shoal" -n "$nodes" "$@" --stats "$work/sw.json" "$bin/stream_walks_threads" \
+            >"$work/sw.out" 2>"$work/sw.err" || fail "streams -n $run: status $?"
+        cmp -s "$work/sw1.out" "$work/sw.out" || fail "streams -n $run: output differs"
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert 0 < d["sent_ahead"]["messages"] < d["forwarding"]["pushed"], d' "$work/sw.json" ||
+            fail "streams -n $run: no runs"
+    done
     ;;
 stats-n2)
     "$shoal" -n 2 -v -o network.latency_mode=added --stats "$work/stats.json" "$bin/dsm_stress" 4 2000 3 \

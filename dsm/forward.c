@@ -77,16 +77,13 @@ static void remember(struct fwd_node *fn, uint64_t page) {
 }
 
 /* A new stream of stride d ending at page, in a free slot or the least
- * recently used one (whose pushed pages are abandoned). */
+ * recently used one (whose pushed pages are abandoned). A stream of the
+ * same stride elsewhere is another one (a loop over several arrays), not
+ * this one jumping: a stream that did jump leaves its slot by age. */
 static int start_stream(struct fwd *f, struct fwd_node *fn, uint64_t page, int64_t d) {
     int victim = 0;
     for (int i = 0; i < FWD_STREAMS; i++) {
         if (!fn->s[i].used) {
-            victim = i;
-            break;
-        }
-        /* the same stride jumped elsewhere: that stream is this one now */
-        if (fn->s[i].stride == d) {
             victim = i;
             break;
         }

@@ -24,9 +24,9 @@
 /* Streams tracked per node: a cache, the least recently used stream
  * makes room for a new one (nothing overflows; an evicted stream is
  * found again after `trigger` requests). */
-#define FWD_STREAMS 8
+#define FWD_STREAMS 16
 /* Recent requests per node searched for a stride (a ring). */
-#define FWD_HISTORY 16
+#define FWD_HISTORY 32
 /* Largest stride, in pages, that makes a stream. */
 #define FWD_MAX_STRIDE 64
 

@@ -119,6 +119,24 @@ static void test_forward_interleaved(void) {
     fwd_fini(&f);
 }
 
+/* A loop over several arrays at once (a[i], b[i], c[i]...: every
+ * PARSEC kernel) makes as many streams of one stride on one node, and
+ * each is forwarded: a stream of the same stride elsewhere is another
+ * stream, not the same one jumping. */
+static void test_forward_same_stride_arrays(void) {
+    setup3(32);
+    enum { ARRAYS = 6 };
+    size_t pushed[ARRAYS] = {0};
+    for (uint64_t i = 0; i < 8; i++)
+        for (uint64_t a = 0; a < ARRAYS; a++)
+            pushed[a] += rd(1, 10000 + a * 1000 + i * 5);
+    for (int a = 0; a < ARRAYS; a++)
+        CU_ASSERT(pushed[a] > 0);
+    CU_ASSERT_EQUAL(f.stats.streams, ARRAYS);
+    CU_ASSERT_EQUAL(f.stats.abandoned, 0);
+    fwd_fini(&f);
+}
+
 static void test_forward_random_is_quiet(void) {
     setup3(32);
     /* far-apart pages never make a stream */
@@ -264,6 +282,7 @@ void test_register(void) {
     CU_add_test(s, "stride 1, window doubles to its ceiling", test_forward_stride1);
     CU_add_test(s, "backward stride 3, stops at page 0", test_forward_backward_stride);
     CU_add_test(s, "interleaved streams and nodes", test_forward_interleaved);
+    CU_add_test(s, "one stride over several arrays", test_forward_same_stride_arrays);
     CU_add_test(s, "random requests push nothing", test_forward_random_is_quiet);
     CU_add_test(s, "invalidated pushes shrink the window", test_forward_window_shrinks_on_misses);
     CU_add_test(s, "an evicted stream's pushes are abandoned", test_forward_abandoned);

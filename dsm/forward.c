@@ -106,13 +106,22 @@ size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, bool reached, 
     fn->batch = -1;
     /* a request that continues a stream: the next page after those
      * pushed (all walked over: hits), or one of them (the push came too
-     * late for it, or its copy was invalidated) */
+     * late for it, or its copy was invalidated); of several streams that
+     * it could continue (one stride over neighbouring arrays), the one it
+     * follows most closely */
+    int best = -1;
+    uint64_t best_k = 0;
     for (int i = 0; i < FWD_STREAMS; i++) {
         struct fwd_stream *s = &fn->s[i];
         if (!s->used) continue;
         uint64_t k = steps(s, page);
-        if (!k || k > (uint64_t)s->ahead + 1) continue;
-        uint64_t walked = k - 1;
+        if (!k || k > (uint64_t)s->ahead + 1 || (best >= 0 && k >= best_k)) continue;
+        best = i;
+        best_k = k;
+    }
+    if (best >= 0) {
+        struct fwd_stream *s = &fn->s[best];
+        uint64_t k = best_k, walked = k - 1;
         /* a tripwire is a pushed page used, not asked for */
         bool used = reached && k <= s->ahead;
         f->stats.hits += walked + used;
@@ -126,7 +135,7 @@ size_t fwd_on_read(struct fwd *f, dsm_node_t node, uint64_t page, bool reached, 
         s->used = ++f->clock;
         if (s->run < f->cfg.trigger && ++s->run == f->cfg.trigger) f->stats.streams++;
         remember(fn, page);
-        return s->run >= f->cfg.trigger ? propose(f, fn, i, out, max) : 0;
+        return s->run >= f->cfg.trigger ? propose(f, fn, best, out, max) : 0;
     }
     /* a stride to an earlier request, the most recent first */
     int idx = -1;

@@ -88,11 +88,16 @@ static int prot_of(enum dsm_state st) {
 }
 
 /* Under the lock: a tripwire's bytes go to the host (an access reached
- * it, or they are needed there). */
+ * it, or they are needed there). If they cannot, the page is not held
+ * here any more (I), so no fault takes it for present and spins. */
 static int unstash(struct dsm_pages *ps, struct dsm_page *e, uint64_t page) {
     int r = ps->ops->install(ps->opaque, page, e->stash, prot_of((enum dsm_state)e->state));
     free(e->stash);
     e->stash = NULL;
+    if (r) {
+        e->state = DSM_I;
+        e->gen++;
+    }
     return r;
 }
 
@@ -305,9 +310,8 @@ int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st) {
     if (!e || e->state == DSM_I) goto out; /* a grant needs a copy to keep */
     r = 0;
     if (e->stash) {
-        e->state = DSM_M; /* the bytes go in writable */
+        e->state = DSM_M; /* the bytes go in writable (unstash: I if they cannot) */
         r = unstash(ps, e, page);
-        e->state = DSM_S;
     } else if (e->state == DSM_S) {
         r = ps->ops->protect(ps->opaque, page, PROT_READ | PROT_WRITE);
     }

@@ -26,7 +26,9 @@ static void logf_(const char *fmt, uint64_t page, const char *extra) {
     snprintf(log_buf + n, sizeof log_buf - n, fmt, (unsigned long)page, extra);
     pthread_mutex_unlock(&mock_lock);
 }
+static int install_fail;
 static int m_install(void *o, uint64_t p, const void *data, int prot) {
+    if (install_fail) return -EIO;
     CU_ASSERT_FALSE(present[p % 4]); /* install only onto absent pages */
     memcpy(mem[p % 4], data, DSM_PAGE_SIZE);
     present[p % 4] = 1;
@@ -437,6 +439,20 @@ static void test_tripwire(void) {
     CU_ASSERT(present[2]);
     CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_READY);
     CU_ASSERT_EQUAL(ps.stats.tripped, 2);
+
+    /* a tripwire whose bytes cannot go to the host: the page is not held
+     * any more, so the next fault asks for it instead of spinning */
+    dsm_pages_on_invalidate(&ps, 2);
+    dsm_pages_on_invalidate(&ps, 3);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_run(&ps, 2, 2, DSM_S, run[2], true), 0);
+    install_fail = 1;
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), -EIO);
+    install_fail = 0;
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_I);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_SENT);
+    LOG("send 2 read;");
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
 
     /* a stashed page forgotten (munmap) leaves nothing behind (ASan) */
     dsm_pages_on_invalidate(&ps, 2);

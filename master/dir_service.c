@@ -305,7 +305,8 @@ static void mark_ahead(struct dir_actions *acts, size_t first) {
  * the read continues go to the node in S right behind the answer, on the
  * same FIFO link. A page that cannot be pushed without delaying someone
  * (a transaction in flight, never touched) ends the batch; the stream
- * asks for it and the detector tries again from there. */
+ * asks for it and the detector tries again from there. reached: not a
+ * read request, node got to a tripwire (dsm/forward.h). */
 static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool reached,
                          struct dir_actions *acts) {
     size_t first = acts->n;
@@ -321,11 +322,6 @@ static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool 
     }
     mark_ahead(acts, first);
     fwd_pushed(&m->fwd, node, k);
-}
-
-/* dir_lock held: node's read request of page. */
-static void forward(struct master *m, uint64_t page, dsm_node_t node, struct dir_actions *acts) {
-    forward_from(m, page, node, false, acts);
 }
 
 /* dir_lock held. The claimable range that holds page, or NULL. Ranges
@@ -429,7 +425,7 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
     for (size_t i = 0; i < acts.n && m->inv_caused && node < m->cfg.nodes; i++)
         if (acts.v[i].kind == DIR_ACT_INVALIDATE || acts.v[i].kind == DIR_ACT_FETCH)
             m->inv_caused[node]++;
-    if (!r && m->fwd_on && kind == DSM_REQ_READ) forward(m, page, node, &acts);
+    if (!r && m->fwd_on && kind == DSM_REQ_READ) forward_from(m, page, node, false, &acts);
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);

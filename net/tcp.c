@@ -197,17 +197,17 @@ static void write_locked(struct tcp_conn *t) {
     }
 }
 
-/* A frame to send: the encoded header and envelope, then the payload in
- * pieces (pages from wherever they are: nothing gathers them first). */
+/* A frame to send: the encoded header and envelope, then the payload:
+ * pages from wherever they are (nothing gathers them first). */
 struct out_frame {
     const uint8_t *buf;
     size_t len;
     const void *const *pay;
-    uint32_t npay, pay_len; /* pieces, each NET_PAGE_SIZE bytes */
+    uint32_t npay; /* pages, NET_PAGE_SIZE bytes each */
 };
 
 static size_t frame_total(const struct out_frame *f) {
-    return f->len + (size_t)f->npay * f->pay_len;
+    return f->len + (size_t)f->npay * NET_PAGE_SIZE;
 }
 
 /* Writes one frame to the socket at once, straight from the caller's
@@ -218,7 +218,7 @@ static size_t write_frame_now(struct tcp_conn *t, const struct out_frame *f) {
     struct iovec io[1 + NET_PAGES_MAX];
     io[0] = (struct iovec){(void *)f->buf, f->len};
     for (uint32_t i = 0; i < f->npay; i++)
-        io[1 + i] = (struct iovec){(void *)f->pay[i], f->pay_len};
+        io[1 + i] = (struct iovec){(void *)f->pay[i], NET_PAGE_SIZE};
     struct msghdr mh = {.msg_iov = io, .msg_iovlen = 1 + f->npay};
     for (;;) {
         ssize_t w = sendmsg(t->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -232,11 +232,11 @@ static size_t write_frame_now(struct tcp_conn *t, const struct out_frame *f) {
 /* Queues the frame's payload from byte skip of it on. 0 or -1. */
 static int add_payload(struct evbuffer *q, const struct out_frame *f, size_t skip) {
     for (uint32_t i = 0; i < f->npay; i++) {
-        if (skip >= f->pay_len) {
-            skip -= f->pay_len;
+        if (skip >= NET_PAGE_SIZE) {
+            skip -= NET_PAGE_SIZE;
             continue;
         }
-        if (evbuffer_add(q, (const uint8_t *)f->pay[i] + skip, f->pay_len - skip)) return -1;
+        if (evbuffer_add(q, (const uint8_t *)f->pay[i] + skip, NET_PAGE_SIZE - skip)) return -1;
         skip = 0;
     }
     return 0;
@@ -258,7 +258,7 @@ static int enqueue(struct tcp_conn *t, Shoal__Envelope *env, const void *const *
     uint32_t payload_len = npages * NET_PAGE_SIZE;
     long len = net_frame_encode(env, payload_len, flags, &buf);
     if (len < 0) return (int)len;
-    struct out_frame f = {buf, (size_t)len, pages, npages, NET_PAGE_SIZE};
+    struct out_frame f = {buf, (size_t)len, pages, npages};
     bool on_loop = pthread_equal(pthread_self(), t->c.node->loop_thread);
     pthread_mutex_lock(&t->mu);
     struct evbuffer *q = t->emul_timer ? t->emq : t->outq;

@@ -191,9 +191,10 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     if (!s->proc) return;
     const Shoal__PageGrant *g = f->env->page_grant;
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
-    /* a run of pages sent ahead (count > 1, net/msg.c checked the payload) */
-    bool trip = g->trip && !alias_is_key(g->page); /* a shared mapping's pages: no tripwire */
-    /* zero pages carry no payload (net/msg.c checked both) */
+    /* a run of pages sent ahead: count > 1 of them, or zeros with no
+     * payload (net/msg.c checked the payload against both); a shared
+     * mapping's pages have no tripwire */
+    bool trip = g->trip && !alias_is_key(g->page);
     uint32_t n = g->count > 1 ? g->count : 1;
     int r = g->zero        ? dsm_pages_on_data_run(&s->dsm.pages, g->page, n, st, NULL, trip)
             : !f->payload  ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)

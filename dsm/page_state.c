@@ -250,8 +250,15 @@ static const uint8_t *run_page(const uint8_t *bytes, uint32_t i) {
 
 int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum dsm_state st,
                           const void *data, bool trip) {
+    return dsm_pages_on_data_strided(ps, first, n, 1, st, data, trip);
+}
+
+int dsm_pages_on_data_strided(struct dsm_pages *ps, uint64_t first, uint32_t n, uint32_t stride,
+                              enum dsm_state st, const void *data, bool trip) {
     if (st != DSM_S && st != DSM_M) return -EINVAL;
-    if (n < 1 || n > DSM_RUN_MAX || first + n < first) return -EINVAL;
+    if (n < 1 || n > DSM_RUN_MAX || stride < 1) return -EINVAL;
+    uint64_t span = (uint64_t)(n - 1) * stride;
+    if (first + span < first) return -EINVAL;
     const uint8_t *bytes = data;
     bool done[DSM_RUN_MAX] = {false};
     int err = 0;
@@ -270,12 +277,12 @@ int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum
         done[i++] = true;
     }
     while (i < n) {
-        /* the longest stretch from i of pages this node does not hold:
-         * one install for all of them (what it leaves, the one-page path
-         * does, with its own checks) */
+        /* the longest stretch from i of consecutive pages this node does
+         * not hold: one install for all of them (what it leaves, the
+         * one-page path does, with its own checks) */
         struct dsm_page *es[DSM_RUN_MAX];
         uint32_t j = i, got = 0;
-        while (j < n && (es[j] = get(ps, first + j, true)) && es[j]->state == DSM_I)
+        while (stride == 1 && j < n && (es[j] = get(ps, first + j, true)) && es[j]->state == DSM_I)
             j++;
         if (j - i >= 2 && ps->ops->install_run) {
             /* zeros go as NULL: the mechanism may map them without a copy */
@@ -291,14 +298,14 @@ int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum
         }
         i += got;
         if (got) continue;
-        int r = on_data_locked(ps, first + i, st, run_page(bytes, i));
+        int r = on_data_locked(ps, first + (uint64_t)i * stride, st, run_page(bytes, i));
         done[i] = !r;
         if (r && !err) err = r;
         i++;
     }
     pthread_mutex_unlock(&ps->lock);
     for (uint32_t i = 0; i < n; i++)
-        if (done[i]) notify(ps, first + i, DSM_EV_INSTALLED);
+        if (done[i]) notify(ps, first + (uint64_t)i * stride, DSM_EV_INSTALLED);
     return err;
 }
 

@@ -151,6 +151,11 @@ int dsm_pages_on_data(struct dsm_pages *ps, uint64_t page, enum dsm_state st, co
  * same). */
 int dsm_pages_on_data_run(struct dsm_pages *ps, uint64_t first, uint32_t n, enum dsm_state st,
                           const void *data, bool trip);
+/* The same for a run whose pages lie stride (1..) pages apart: page i is
+ * first + i * stride (a strided stream's pushes); stride 1 is
+ * dsm_pages_on_data_run. Pages apart are installed one by one. */
+int dsm_pages_on_data_strided(struct dsm_pages *ps, uint64_t first, uint32_t n, uint32_t stride,
+                              enum dsm_state st, const void *data, bool trip);
 /* DIR_ACT_GRANT: keep the copy, now in st (M). */
 int dsm_pages_on_grant(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
 /* DIR_ACT_INVALIDATE: drop an S copy; the caller then sends the ack. */

@@ -137,18 +137,22 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
     return true;
 }
 
-/* Whether b, n actions after a, continues a's run (a itself: n = 0): the
- * next page up or down, the way the second one set (*step: +1, -1, 0
- * before it). */
-static bool in_run(const struct dir_action *a, const struct dir_action *b, size_t n, int *step) {
+/* Whether b, n actions after a, continues a's run (a itself: n = 0):
+ * pages the same step apart, up or down, which the second one set
+ * (*step: 0 before it), at most max_step apart. */
+static bool in_run(const struct dir_action *a, const struct dir_action *b, size_t n, int64_t *step,
+                   int64_t max_step) {
     if (!n) return true;
-    if (!*step) *step = b->page == a->page + 1 ? 1 : b->page == a->page - 1 ? -1 : 0;
+    if (!*step) {
+        int64_t d = (int64_t)(b->page - a->page);
+        *step = d && d <= max_step && d >= -max_step ? d : 0;
+    }
     return *step && b->page == a->page + (uint64_t)((int64_t)n * *step);
 }
 
 /* The lowest page of a run of n from a's page, going step. */
-static uint64_t run_first(const struct dir_action *a, size_t n, int step) {
-    return step < 0 ? a->page - (n - 1) : a->page;
+static uint64_t run_first(const struct dir_action *a, size_t n, int64_t step) {
+    return step < 0 ? a->page - (uint64_t)(n - 1) * (uint64_t)-step : a->page;
 }
 
 /* dir_lock held. acts->v[i] is a fetch from node 0 ahead of any request
@@ -164,11 +168,12 @@ static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t
         !m->node0_inline || m->q_head || m->q_busy)
         return 0;
     size_t n = 0;
-    int step = 0;
+    int64_t step = 0;
     while (n < m->push_batch && i + n < acts->n) {
         const struct dir_action *b = &acts->v[i + n];
+        /* consecutive pages: one write-protect covers them */
         if (b->node != 0 || b->kind != DIR_ACT_FETCH || b->state != DSM_S || !b->ahead ||
-            !in_run(&a, b, n, &step) || alias_is_key(b->page) ||
+            !in_run(&a, b, n, &step, 1) || alias_is_key(b->page) ||
             dsm_node_page_in_exec(&m->dsm, b->page))
             break;
         n++;
@@ -183,37 +188,40 @@ static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t
 
 /* dir_lock held. acts->v[i] is a SEND ahead of any request: it and the
  * SENDs after it of the next pages, to the same node in the same state
- * (a stream's pushes, a write stream's claims), travel in one message of
- * at most push_batch pages, which the node installs at once: one frame,
- * one receive and one install for the run instead of one per page.
- * Returns how many actions it sent. */
+ * (a stream's pushes, strided or not, a write stream's claims), travel in
+ * one message of at most push_batch pages, which the node installs at
+ * once: one frame, one receive (and, for consecutive pages, one install)
+ * for the run instead of one per page. Returns how many actions it sent. */
 static size_t send_ahead(struct master *m, struct dir_actions *acts, size_t i) {
     const struct dir_action a = acts->v[i];
     size_t n = 1;
-    int step = 0;
+    int64_t step = 0;
     while (n < m->push_batch && i + n < acts->n) {
         const struct dir_action *b = &acts->v[i + n];
         if (b->kind != DIR_ACT_SEND || !b->ahead || b->node != a.node || b->state != a.state ||
-            !in_run(&a, b, n, &step))
+            !in_run(&a, b, n, &step, NET_RUN_STRIDE_MAX))
             break;
         n++;
     }
     /* on the wire a run goes up from its lowest page, whichever way the
      * stream goes */
     uint64_t first = run_first(&a, n, step);
+    uint64_t stride = step < 0 ? (uint64_t)-step : step > 0 ? (uint64_t)step : 1;
     const void *pages[NET_PAGES_MAX];
     bool zeros = true;
     for (size_t k = 0; k < n; k++) {
         if (!m->ahead_bufs[k]) SHOAL_ASSERT((m->ahead_bufs[k] = page_pool_get(&m->home_pool)));
-        pages[k] = home_into(m, first + k, m->ahead_bufs[k]);
+        pages[k] = home_into(m, first + k * stride, m->ahead_bufs[k]);
         zeros = zeros && pages[k] == zero_page;
     }
     atomic_fetch_add(&m->dsm.pages_tx, n);
     m->ahead_msgs++;
+    m->ahead_strided += stride > 1;
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
     g.page = first;
     g.state = wire_state(a.state);
     g.count = n > 1 ? (uint32_t)n : 0;
+    g.stride = stride > 1 ? (uint32_t)stride : 0;
     /* a stream's pushes: the node tells when a thread gets into the run
      * (at its first page: a stream going up) */
     g.trip = n > 1 && a.state == DSM_S && m->tripwire && step > 0;
@@ -765,6 +773,7 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
     uint64_t borrows = m->borrows, copies = m->borrow_copies, ahead_msgs = m->ahead_msgs;
+    uint64_t strided = m->ahead_strided;
     pthread_mutex_unlock(&m->dir_lock);
     uint64_t homes, borrowed;
     dirsvc_home_counts(m, &homes, &borrowed);
@@ -777,6 +786,8 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             m->claim_on ? "true" : "false", (unsigned long long)streams,
             (unsigned long long)claimed);
     fprintf(f,
-            "  \"sent_ahead\": {\"push_batch\": %u, \"push_tripwire\": %s, \"messages\": %llu},\n",
-            m->push_batch, m->tripwire ? "true" : "false", (unsigned long long)ahead_msgs);
+            "  \"sent_ahead\": {\"push_batch\": %u, \"push_tripwire\": %s, \"messages\": %llu, "
+            "\"strided\": %llu},\n",
+            m->push_batch, m->tripwire ? "true" : "false", (unsigned long long)ahead_msgs,
+            (unsigned long long)strided);
 }

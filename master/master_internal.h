@@ -74,11 +74,12 @@ struct master {
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
-     * bytes go for such a message, and how many messages carried them */
+     * bytes go for such a message, and how many messages carried them
+     * (strided: runs whose pages lie apart, a strided stream's) */
     uint32_t push_batch;
     bool tripwire; /* [dsm] push_tripwire: a run's first page tells when it is reached */
     void *ahead_bufs[NET_PAGES_MAX];
-    uint64_t ahead_msgs;
+    uint64_t ahead_msgs, ahead_strided;
     bool fwd_on;    /* [dsm] forwarding */
     struct fwd fwd; /* the stream detector (dir_lock) */
     /* [dsm] first_touch_ahead (dir_service.c; dir_lock): write streams over

@@ -30,6 +30,9 @@
 #define NET_PAGE_SIZE 4096u
 /* Most pages one frame carries (a page_grant of a run of pages). */
 #define NET_PAGES_MAX 64u
+/* Widest gap between a run's pages (PageGrant.stride: a strided stream's
+ * pushes). */
+#define NET_RUN_STRIDE_MAX 64u
 
 /* Largest frame a receiver accepts. Before authentication a connection
  * gets the small handshake limits, so an unauthenticated peer can make a

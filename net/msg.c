@@ -63,6 +63,9 @@ static int check_payload(const Shoal__Envelope *env, uint32_t payload_len, uint3
     uint32_t count = grant ? env->page_grant->count : 0;
     if (grant && count > NET_PAGES_MAX)
         return BAD("%s: a run of %u pages (at most %u)", net_msg_name(type), count, NET_PAGES_MAX);
+    if (grant && env->page_grant->stride > NET_RUN_STRIDE_MAX)
+        return BAD("%s: a run %u pages apart (at most %u)", net_msg_name(type),
+                   env->page_grant->stride, NET_RUN_STRIDE_MAX);
     bool zero = grant && env->page_grant->zero; /* zeros: no bytes travel */
     if (payload_len == 0) {
         if (flags & NET_FRAME_F_PAGE)

@@ -195,11 +195,12 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
      * payload (net/msg.c checked the payload against both); a shared
      * mapping's pages have no tripwire */
     bool trip = g->trip && !alias_is_key(g->page);
-    uint32_t n = g->count > 1 ? g->count : 1;
-    int r = g->zero        ? dsm_pages_on_data_run(&s->dsm.pages, g->page, n, st, NULL, trip)
-            : !f->payload  ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)
-            : g->count > 1 ? dsm_pages_on_data_run(&s->dsm.pages, g->page, n, st, f->payload, trip)
-                           : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
+    uint32_t n = g->count > 1 ? g->count : 1, stride = g->stride > 1 ? g->stride : 1;
+    int r = g->zero ? dsm_pages_on_data_strided(&s->dsm.pages, g->page, n, stride, st, NULL, trip)
+            : !f->payload ? dsm_pages_on_grant(&s->dsm.pages, g->page, st)
+            : g->count > 1
+                ? dsm_pages_on_data_strided(&s->dsm.pages, g->page, n, stride, st, f->payload, trip)
+                : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
     uint32_t from = net_conn_peer_id(c);
     if (dsm_node_fatal(&s->dsm, r, g->page)) _exit(1);
     if (r && r != -EPROTO)

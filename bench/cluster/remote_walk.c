@@ -3,8 +3,11 @@
  * thread created goes there) walks it byte by byte, one read per byte,
  * so each new page is a remote read fault. Prints the walk's throughput
  * and the time per page (the remote read-fault latency plus a page of
- * reads), and a first-touch walk of local memory for comparison.
- * usage: remote_walk [MIB] */
+ * reads), and a first-touch walk of local memory for comparison. With
+ * STRIDE > 1 the walk reads one page in every STRIDE (a column of a
+ * matrix whose rows are STRIDE pages long), still byte by byte, and the
+ * figures count the pages read.
+ * usage: remote_walk [MIB [STRIDE]] */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +16,7 @@
 #include <time.h>
 
 static uint8_t *buf;
-static size_t len;
+static size_t len, stride = 1;
 static double secs, local_secs;
 static uint64_t sum;
 
@@ -25,8 +28,9 @@ static double now(void) {
 
 static uint64_t walk(const volatile uint8_t *p, size_t n) {
     uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += p[i];
+    for (size_t pg = 0; pg < n; pg += stride * 4096)
+        for (size_t i = pg; i < pg + 4096; i++)
+            s += p[i];
     return s;
 }
 
@@ -48,16 +52,17 @@ static void *reader(void *arg) {
 
 int main(int argc, char **argv) {
     len = (size_t)(argc > 1 ? atol(argv[1]) : 16) << 20;
+    if (argc > 2 && atol(argv[2]) > 1) stride = (size_t)atol(argv[2]);
     buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     for (size_t i = 0; i < len; i++)
         buf[i] = (uint8_t)i;
     pthread_t t;
     pthread_create(&t, NULL, reader, NULL);
     pthread_join(t, NULL);
-    double pages = (double)len / 4096;
-    printf("remote_walk mib=%zu sum=%llu seconds=%.4f mb_per_s=%.2f us_per_page=%.2f "
+    double pages = (double)((len / 4096 + stride - 1) / stride), bytes = pages * 4096;
+    printf("remote_walk mib=%zu stride=%zu sum=%llu seconds=%.4f mb_per_s=%.2f us_per_page=%.2f "
            "local_mb_per_s=%.2f local_us_per_page=%.2f\n",
-           len >> 20, (unsigned long long)sum, secs, (double)len / secs / 1e6, secs / pages * 1e6,
-           (double)len / local_secs / 1e6, local_secs / pages * 1e6);
+           len >> 20, stride, (unsigned long long)sum, secs, bytes / secs / 1e6, secs / pages * 1e6,
+           bytes / local_secs / 1e6, local_secs / pages * 1e6);
     return 0;
 }

@@ -376,8 +376,9 @@ a, f, t = load("single")
 assert a["messages"] == 0 and f["pushed"] > 0 and f["reached"] == 0 and t == 0, (a, f, t)
 PY
     # streams forwards, backwards (runs go up from their lowest page on
-    # the wire) and with a stride, and pushed copies invalidated by a
-    # rewrite: every byte checked, on 2 and 4 nodes, with tripwires too
+    # the wire) and with a stride (runs of pages apart), and pushed copies
+    # invalidated by a rewrite: every byte checked, on 2 and 4 nodes, with
+    # tripwires too
     "$shoal" "$bin/stream_walks_threads" >"$work/sw1.out" 2>"$work/sw1.err" || fail "streams: one node"
     for run in "2" "4" "2 -o dsm.push_tripwire=on"; do
         set -- $run
@@ -388,8 +389,9 @@ PY
         cmp -s "$work/sw1.out" "$work/sw.out" || fail "streams -n $run: output differs"
         python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-assert 0 < d["sent_ahead"]["messages"] < d["forwarding"]["pushed"], d' "$work/sw.json" ||
-            fail "streams -n $run: no runs"
+a = d["sent_ahead"]
+assert 0 < a["messages"] < d["forwarding"]["pushed"] and 0 < a["strided"] < a["messages"], a' \
+            "$work/sw.json" || fail "streams -n $run: no runs, or no strided ones"
     done
     ;;
 stats-n2)

@@ -353,6 +353,58 @@ static void test_on_data_run(void) {
     use_ops(&ops);
 }
 
+/* A strided stream's run: its pages lie stride apart, each installed on
+ * its own (never as one run install over the pages between), the bytes
+ * in order; a tripwire is still the first; malformed strides refused. */
+static void test_on_data_strided(void) {
+    reset();
+    use_ops(&run_ops);
+    static uint8_t run[2][DSM_PAGE_SIZE];
+    for (int i = 0; i < 2; i++)
+        memset(run[i], 0x10 + i, DSM_PAGE_SIZE);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_SENT);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, 0, 2, 2, DSM_S, run, false), 0);
+    LOG("install 0 r;install 2 r;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 0), DSM_S);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_I);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_S);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_I);
+    CU_ASSERT_EQUAL(mem[0][7], 0x10);
+    CU_ASSERT_EQUAL(mem[2][7], 0x11);
+    CU_ASSERT_EQUAL(ps.stats.installs, 2);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, false), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_SENT);
+    /* zeros, writable, pages 1 and 3 (1 was asked for meanwhile) */
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, 1, 2, 2, DSM_M, NULL, false), 0);
+    LOG("install 1 rw;install 3 rw;");
+    CU_ASSERT_EQUAL(mem[3][9], 0);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_M);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_READY);
+    /* a stride of 1 is a run of consecutive pages: one install */
+    for (uint64_t p = 0; p < 4; p++)
+        CU_ASSERT_EQUAL(
+            p & 1 ? dsm_pages_on_fetch(&ps, p, DSM_I, buf) : dsm_pages_on_invalidate(&ps, p), 0);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, 0, 2, 1, DSM_S, run, false), 0);
+    LOG("run 0+2;");
+    /* a tripwire: the first page held aside, the others installed */
+    reset();
+    use_ops(&run_ops);
+    CLEARLOG();
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, 0, 2, 3, DSM_S, run, true), 0);
+    LOG("install 3 r;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 0), DSM_S);
+    CU_ASSERT_FALSE(present[0]);
+    CU_ASSERT_EQUAL(mem[3][0], 0x11);
+    /* malformed: no stride, a run past the last page */
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, 0, 2, 0, DSM_S, run, false), -EINVAL);
+    CU_ASSERT_EQUAL(dsm_pages_on_data_strided(&ps, UINT64_MAX - 2, 2, 4, DSM_S, run, false),
+                    -EINVAL);
+    use_ops(&ops);
+}
+
 /* A run's tripwire: its first page is held in S off the host; the
  * first access installs it and reports it reached (once), a write then
  * upgrades, reads of its bytes come from the stash, and an invalidate,
@@ -680,6 +732,7 @@ void test_register(void) {
     CU_add_test(s, "send failure clears the request", test_send_failure);
     CU_add_test(s, "subscribers", test_subscribers);
     CU_add_test(s, "a run of pages in one message", test_on_data_run);
+    CU_add_test(s, "a strided run", test_on_data_strided);
     CU_add_test(s, "a run's tripwire", test_tripwire);
     CU_add_test(s, "fetches of a run of owned pages", test_fetch_run);
     CU_add_test(s, "exclusive monitor generation", test_exclusive_monitor);

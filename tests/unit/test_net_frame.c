@@ -145,6 +145,13 @@ static void test_grant_run(void) {
     CU_ASSERT_EQUAL(z.env->page_grant->count, 5);
     CU_ASSERT_EQUAL(z.payload_len, 0);
     net_frame_fini(&z);
+    /* a strided stream's run: its stride travels (the widest allowed) */
+    g.stride = NET_RUN_STRIDE_MAX;
+    struct net_frame st = {0};
+    round_trip(&env, &st);
+    CU_ASSERT_EQUAL(st.env->page_grant->stride, NET_RUN_STRIDE_MAX);
+    CU_ASSERT_EQUAL(st.env->page_grant->count, 5);
+    net_frame_fini(&st);
 }
 
 /* Placement hints: a clone's mark travels with its request (absent: the
@@ -439,6 +446,10 @@ static void test_invalid_messages(void) {
     expect_invalid(&env, page, 2 * NET_PAGE_SIZE, NET_FRAME_F_PAGE);
     g.count = NET_PAGES_MAX + 1;
     expect_invalid(&env, NULL, 0, 0);
+    g.count = 2;
+    g.stride = NET_RUN_STRIDE_MAX + 1; /* pages too far apart */
+    expect_invalid(&env, NULL, 0, 0);
+    g.stride = 0;
     g.zero = false;
     g.count = 0;
     Shoal__PageAck ack = SHOAL__PAGE_ACK__INIT;

@@ -76,10 +76,22 @@ static void remember(struct fwd_node *fn, uint64_t page) {
     if (fn->nhist < FWD_HISTORY) fn->nhist++;
 }
 
-/* A new stream of stride d ending at page, in a free slot or the least
- * recently used one (whose pushed pages are abandoned). A stream of the
- * same stride elsewhere is another one (a loop over several arrays), not
- * this one jumping: a stream that did jump leaves its slot by age. */
+/* Whether slot i should make way before slot v: one with no pages
+ * pushed ahead (a candidate not yet past the trigger, or a stream the
+ * node has caught up with) before one whose pushed pages would be
+ * abandoned, then the least recently used. */
+static bool evict_first(const struct fwd_node *fn, int i, int v) {
+    bool idle_i = !fn->s[i].ahead, idle_v = !fn->s[v].ahead;
+    return idle_i != idle_v ? idle_i : fn->s[i].used < fn->s[v].used;
+}
+
+/* A new stream of stride d ending at page, in a free slot, else that of
+ * the least recently used stream with nothing pushed ahead, else of the
+ * least recently used one (whose pushed pages are abandoned): requests
+ * near earlier ones make candidates all the time (a loop jumping about),
+ * and they must not push out the streams being forwarded. A stream of
+ * the same stride elsewhere is another one (a loop over several arrays),
+ * not this one jumping: a stream that did jump leaves its slot by age. */
 static int start_stream(struct fwd *f, struct fwd_node *fn, uint64_t page, int64_t d) {
     int victim = 0;
     for (int i = 0; i < FWD_STREAMS; i++) {
@@ -87,7 +99,7 @@ static int start_stream(struct fwd *f, struct fwd_node *fn, uint64_t page, int64
             victim = i;
             break;
         }
-        if (fn->s[i].used < fn->s[victim].used) victim = i;
+        if (evict_first(fn, i, victim)) victim = i;
     }
     struct fwd_stream *s = &fn->s[victim];
     if (s->used && s->ahead) f->stats.abandoned += s->ahead;

@@ -22,8 +22,9 @@
 #include "dsm/directory.h" /* dsm_node_t */
 
 /* Streams tracked per node: a cache, the least recently used stream
- * makes room for a new one (nothing overflows; an evicted stream is
- * found again after `trigger` requests). */
+ * with nothing pushed ahead (else the least recently used of all) makes
+ * room for a new one (nothing overflows; an evicted stream is found
+ * again after `trigger` requests). */
 #define FWD_STREAMS 16
 /* Recent requests per node searched for a stride (a ring). */
 #define FWD_HISTORY 32

@@ -179,13 +179,24 @@ static void test_forward_abandoned(void) {
     rd(1, 10);
     rd(1, 11);
     CU_ASSERT_EQUAL(rd(1, 12), 4);
-    /* eight other streams push the first one out of the cache */
+    /* more candidates than slots (two requests each, nothing pushed):
+     * they make way for each other, never for a stream with pages ahead */
     for (uint64_t s = 0; s < FWD_STREAMS; s++) {
         uint64_t base = 100000 + s * 10000;
         rd(1, base);
         rd(1, base + s + 2); /* strides 2, 3, ...: all different */
     }
-    CU_ASSERT_EQUAL(f.stats.abandoned, 4);
+    CU_ASSERT_EQUAL(f.stats.abandoned, 0);
+    CU_ASSERT_EQUAL(rd(1, 17), 8); /* 13..16 walked over, the window doubled */
+    /* as many streams with pushes of their own: the last one takes the
+     * least recently used slot, the first stream's, whose 8 go */
+    for (uint64_t s = 0; s < FWD_STREAMS; s++) {
+        uint64_t base = 300000 + s * 10000;
+        rd(1, base);
+        rd(1, base + s + 2);
+        CU_ASSERT_EQUAL(rd(1, base + 2 * (s + 2)), 4);
+    }
+    CU_ASSERT_EQUAL(f.stats.abandoned, 8);
     fwd_fini(&f);
 }
 

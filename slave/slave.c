@@ -110,28 +110,26 @@ static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) 
 
 /* ---- DSM ---- */
 
-static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
+/* reached: not a request, a thread walked into a run of pushed pages
+ * (its tripwire), so the master's stream detector pushes on. */
+static int send_page_request(struct slave *s, uint64_t page, enum dsm_req kind, bool reached) {
     Shoal__PageRequest q = SHOAL__PAGE_REQUEST__INIT;
     q.page = page;
     q.access = kind == DSM_REQ_READ ? SHOAL__ACCESS__ACCESS_READ : SHOAL__ACCESS__ACCESS_WRITE;
     q.req_id = kind; /* the master tells an upgrade from a write miss by it */
+    q.reached = reached;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
     env.page_request = &q;
-    return send_master(ctx, &env, NULL);
+    return send_master(s, &env, NULL);
 }
 
-/* A thread walked into a run of pushed pages (its tripwire): the
- * master's stream detector hears it and pushes on. */
+static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
+    return send_page_request(ctx, page, kind, false);
+}
+
 static void send_reached(void *ctx, uint64_t page) {
-    Shoal__PageRequest q = SHOAL__PAGE_REQUEST__INIT;
-    q.page = page;
-    q.access = SHOAL__ACCESS__ACCESS_READ;
-    q.reached = true;
-    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_REQUEST;
-    env.page_request = &q;
-    send_master(ctx, &env, NULL);
+    send_page_request(ctx, page, DSM_REQ_READ, true);
 }
 
 /* The guest's page faults are read on the loop thread, the one that also

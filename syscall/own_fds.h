@@ -3,9 +3,13 @@
  * loops' epoll and event fds, the userfaultfd; on any node a -D log. A
  * guest that closes every fd from 3 up (a daemon at its start:
  * closefrom, close_range(3, ~0U), a close loop) would cut the node off.
- * So close, close_range and dup3 leave these alone (EBADF, or skipped
- * by close_range), as if they were above the guest's limit, and
- * /proc/self/fd does not list them (proc_tasks.h). They are
+ * So they are closed to the guest: a call whose fd or dirfd argument
+ * is one of them (the rows' '#' and 'f' letters, syscall.h) is EBADF
+ * before its handler runs, close_range skips them, as if they were
+ * above the guest's limit, and /proc/self/fd does not list them
+ * (proc_tasks.h). A write to a link would otherwise corrupt its frames
+ * (or end the run with SIGPIPE), a read of the userfaultfd take a
+ * fault a thread waits for. They are
  * the fds open when the guest starts that were not open when shoal
  * started (those it inherited are the guest's); fixed from then on, so
  * reading them takes no lock. Fds the emulator makes later (a timer

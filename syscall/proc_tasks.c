@@ -318,11 +318,21 @@ static int open_counted(struct task *t, const char *path, const char *name, stru
     return open_rewritten(t, path, name, &who, host_flags);
 }
 
+/* Whether name ("fd/N" or "fdinfo/N") names one of the emulator's own
+ * fds: the guest may not reopen one (a pipe's end can be reopened
+ * through /proc), and as it is not listed it does not exist. */
+static bool own_fd_entry(const struct process *p, const char *name) {
+    size_t dir = !strncmp(name, "fd/", 3) ? 3 : !strncmp(name, "fdinfo/", 7) ? 7 : 0;
+    long fd = dir ? parse_id(name + dir, strlen(name + dir)) : -1;
+    return fd >= 0 && own_fd(p, (int)fd);
+}
+
 int proc_task_open(struct task *t, const char *path, int host_flags) {
     bool thread_self;
     int id_tid;
     const char *rest = proc_rest(t->proc, path, &thread_self, &id_tid);
     if (!rest) return PROC_NOT_EMULATED;
+    if (own_fd_entry(t->proc, rest)) return -ENOENT;
     /* /proc/TID/stat counts the whole process, with TID's state */
     if (strncmp(rest, "task/", 5)) {
         int self = (int)gettid();
@@ -333,6 +343,7 @@ int proc_task_open(struct task *t, const char *path, int host_flags) {
     long tid = parse_id(id, (size_t)(end - id));
     if (tid < 0) return PROC_NOT_EMULATED; /* "task/." and the like: the host's */
     if (!proc_guest_tid(t->proc, tid)) return -ENOENT;
+    if (*end && own_fd_entry(t->proc, end + 1)) return -ENOENT;
     struct subject who = {(int)tid, (int)tid};
     return *end ? open_counted(t, path, end + 1, who, host_flags) : PROC_NOT_EMULATED;
 }

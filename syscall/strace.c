@@ -111,7 +111,8 @@ static void put_string(struct out *o, struct task *t, uint64_t addr) {
 
 static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
     switch (kind) {
-    case 'd': put(o, "%d", (int)v); break;
+    case 'd':
+    case '#': put(o, "%d", (int)v); break;
     case 'l': put(o, "%" PRId64, (int64_t)v); break;
     case 'u': put(o, "%" PRIu64, v); break;
     case 'o': put(o, "0%" PRIo64, v); break;

@@ -46,6 +46,6 @@ SYSCALL_HANDLER(open_by_handle_at) {
 
 const struct syscall_row sys_handle_rows[] = {
     {264, "name_to_handle_at", sys_name_to_handle_at, "fsZZx", 'd', SC_GLOBAL},
-    {265, "open_by_handle_at", sys_open_by_handle_at, "dpO", 'd', SC_GLOBAL},
+    {265, "open_by_handle_at", sys_open_by_handle_at, "#pO", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -72,7 +72,7 @@ const struct syscall_row sys_mm_rows[] = {
     {214, "brk", sys_brk, "p", 'x', SC_GLOBAL},
     {215, "munmap", sys_munmap, "pu", 'd', SC_GLOBAL},
     {216, "mremap", sys_mremap, "puuxp", 'x', SC_GLOBAL},
-    {222, "mmap", sys_mmap, "puPMdx", 'x', SC_GLOBAL},
+    {222, "mmap", sys_mmap, "puPM#x", 'x', SC_GLOBAL},
     {226, "mprotect", sys_mprotect, "puP", 'd', SC_GLOBAL},
     {227, "msync", sys_msync, "pux", 'd', SC_GLOBAL},
     {228, "mlock", sys_mlock, "pu", 'd', SC_GLOBAL},

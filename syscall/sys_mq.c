@@ -89,9 +89,9 @@ SYSCALL_HANDLER(mq_getsetattr) {
 const struct syscall_row sys_mq_rows[] = {
     {180, "mq_open", sys_mq_open, "sOoa", 'd', SC_GLOBAL},
     {181, "mq_unlink", sys_mq_unlink, "s", 'd', SC_GLOBAL},
-    {182, "mq_timedsend", sys_mq_timedsend, "diuur", 'd', SC_GLOBAL},
-    {183, "mq_timedreceive", sys_mq_timedreceive, "dbuUr", 'd', SC_GLOBAL},
-    {184, "mq_notify", sys_mq_notify, "da", 'd', SC_GLOBAL},
-    {185, "mq_getsetattr", sys_mq_getsetattr, "daB", 'd', SC_GLOBAL},
+    {182, "mq_timedsend", sys_mq_timedsend, "#iuur", 'd', SC_GLOBAL},
+    {183, "mq_timedreceive", sys_mq_timedreceive, "#buUr", 'd', SC_GLOBAL},
+    {184, "mq_notify", sys_mq_notify, "#a", 'd', SC_GLOBAL},
+    {185, "mq_getsetattr", sys_mq_getsetattr, "#aB", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -4,7 +4,8 @@
  * cmsghdr, mmsghdr, linger, ucred, timeval): the work is turning the
  * guest pointers inside msghdr and its iovecs into checked host
  * pointers. Control messages (SCM_RIGHTS fds, SCM_CREDENTIALS) pass
- * through as bytes. */
+ * through as bytes, but for the emulator's own fds, which no message
+ * sent may carry (control_checked). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +186,51 @@ static int64_t store_msghdr(struct task *t, uint64_t addr, const struct msghdr *
     return guest_copy_out(t, addr, &g, sizeof g) ? -EFAULT : 0;
 }
 
+/* Most control bytes a message sent may carry while the emulator has
+ * fds of its own; Linux refuses far fewer (net.core.optmem_max). */
+#define CONTROL_MAX (1u << 20)
+
+/* A message to send may not pass one of the emulator's own fds
+ * (own_fds.h) to another process with SCM_RIGHTS: its control bytes
+ * are checked in a copy (*copy, to free), which is what the kernel then
+ * reads, so another thread cannot change them after the check. 0,
+ * -EBADF as Linux's for an fd that is not open, or -ENOBUFS. */
+static int64_t control_checked(struct task *t, struct msghdr *m, void **copy) {
+    *copy = NULL;
+    if (!m->msg_control || !t->proc->own_fds.words) return 0;
+    if (m->msg_controllen > CONTROL_MAX) return -ENOBUFS;
+    if (!(*copy = malloc(m->msg_controllen))) return -ENOMEM;
+    m->msg_control = memcpy(*copy, m->msg_control, m->msg_controllen);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+            if (own_fd(t->proc, fd)) return -EBADF;
+        }
+    }
+    return 0;
+}
+
+/* sendmsg's or recvmsg's message made host pointers, and a message to
+ * send checked (control_checked). */
+static int64_t load_message(struct task *t, uint64_t addr, struct msghdr *m, struct iovec *iov,
+                            bool recv, void **copy) {
+    *copy = NULL;
+    int64_t r = load_msghdr(t, addr, m, iov, recv ? PROT_WRITE : PROT_READ);
+    return r || recv ? r : control_checked(t, m, copy);
+}
+
 SYSCALL_HANDLER(sendmsg) {
     struct msghdr m;
+    void *control;
     struct iovec *iov = malloc(NET_IOV_MAX * sizeof *iov);
     if (!iov) return -ENOMEM;
-    int64_t r = load_msghdr(t, a[1], &m, iov, PROT_READ);
+    int64_t r = load_message(t, a[1], &m, iov, false, &control);
     if (!r) r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_sendmsg, (int)a[0], &m, (int)a[2]);
+    free(control);
     free(iov);
     return r;
 }
@@ -247,11 +287,16 @@ static int64_t mmsg(struct task *t, const uint64_t *a, bool recv) {
     for (unsigned i = 0; i < vlen; i++) {
         uint64_t ga = a[1] + (uint64_t)i * sizeof(struct mmsghdr);
         struct msghdr m;
-        if ((r = load_msghdr(t, ga, &m, iov, recv ? PROT_WRITE : PROT_READ))) break;
+        void *control;
+        if ((r = load_message(t, ga, &m, iov, recv, &control))) {
+            free(control);
+            break;
+        }
         int f = flags & ~MSG_WAITFORONE;
         if (recv && done && (flags & MSG_WAITFORONE)) f |= MSG_DONTWAIT;
         r = blocking_syscall(t, GUEST_ERESTARTSYS, recv ? SYS_recvmsg : SYS_sendmsg, (int)a[0], &m,
                              f);
+        free(control);
         if (r < 0) break;
         unsigned len = (unsigned)r;
         if (recv && (r = store_msghdr(t, ga, &m))) break;
@@ -280,21 +325,21 @@ SYSCALL_HANDLER(recvmmsg) {
 const struct syscall_row sys_net_rows[] = {
     {198, "socket", sys_socket, "ddd", 'd', SC_GLOBAL},
     {199, "socketpair", sys_socketpair, "dddI", 'd', SC_GLOBAL},
-    {200, "bind", sys_bind, "diu", 'd', SC_GLOBAL},
-    {201, "listen", sys_listen, "dd", 'd', SC_GLOBAL},
-    {202, "accept", sys_accept, "dAp", 'd', SC_GLOBAL},
-    {203, "connect", sys_connect, "diu", 'd', SC_GLOBAL},
-    {204, "getsockname", sys_getsockname, "dAp", 'd', SC_GLOBAL},
-    {205, "getpeername", sys_getpeername, "dAp", 'd', SC_GLOBAL},
-    {206, "sendto", sys_sendto, "diuxiu", 'd', SC_GLOBAL},
-    {207, "recvfrom", sys_recvfrom, "dbuxAp", 'd', SC_GLOBAL},
-    {208, "setsockopt", sys_setsockopt, "dddiu", 'd', SC_GLOBAL},
-    {209, "getsockopt", sys_getsockopt, "dddGp", 'd', SC_GLOBAL},
-    {210, "shutdown", sys_shutdown, "dd", 'd', SC_GLOBAL},
-    {211, "sendmsg", sys_sendmsg, "dhx", 'd', SC_GLOBAL},
-    {212, "recvmsg", sys_recvmsg, "dHx", 'd', SC_GLOBAL},
-    {242, "accept4", sys_accept4, "dApx", 'd', SC_GLOBAL},
-    {243, "recvmmsg", sys_recvmmsg, "dKuxW", 'd', SC_GLOBAL},
-    {269, "sendmmsg", sys_sendmmsg, "dkux", 'd', SC_GLOBAL},
+    {200, "bind", sys_bind, "#iu", 'd', SC_GLOBAL},
+    {201, "listen", sys_listen, "#d", 'd', SC_GLOBAL},
+    {202, "accept", sys_accept, "#Ap", 'd', SC_GLOBAL},
+    {203, "connect", sys_connect, "#iu", 'd', SC_GLOBAL},
+    {204, "getsockname", sys_getsockname, "#Ap", 'd', SC_GLOBAL},
+    {205, "getpeername", sys_getpeername, "#Ap", 'd', SC_GLOBAL},
+    {206, "sendto", sys_sendto, "#iuxiu", 'd', SC_GLOBAL},
+    {207, "recvfrom", sys_recvfrom, "#buxAp", 'd', SC_GLOBAL},
+    {208, "setsockopt", sys_setsockopt, "#ddiu", 'd', SC_GLOBAL},
+    {209, "getsockopt", sys_getsockopt, "#ddGp", 'd', SC_GLOBAL},
+    {210, "shutdown", sys_shutdown, "#d", 'd', SC_GLOBAL},
+    {211, "sendmsg", sys_sendmsg, "#hx", 'd', SC_GLOBAL},
+    {212, "recvmsg", sys_recvmsg, "#Hx", 'd', SC_GLOBAL},
+    {242, "accept4", sys_accept4, "#Apx", 'd', SC_GLOBAL},
+    {243, "recvmmsg", sys_recvmmsg, "#KuxW", 'd', SC_GLOBAL},
+    {269, "sendmmsg", sys_sendmmsg, "#kux", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

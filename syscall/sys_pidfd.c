@@ -12,6 +12,9 @@
  * access. Like Linux, a copy stops at the first remote page that cannot
  * be accessed and returns the bytes moved until then (-EFAULT if none). */
 #define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,7 +33,23 @@ SYSCALL_HANDLER(pidfd_send_signal) {
     return host_result(syscall(SYS_pidfd_send_signal, (int)a[0], (int)a[1], info, (unsigned)a[3]));
 }
 
+/* The pid a pidfd refers to (its fdinfo's "Pid:"), or -1. */
+static long pidfd_pid(int pidfd) {
+    char path[48], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+    FILE *f = fopen(path, "re");
+    long pid = -1;
+    while (f && pid < 0 && fgets(buf, sizeof buf, f))
+        if (!strncmp(buf, "Pid:", 4)) pid = strtol(buf + 4, NULL, 10);
+    if (f) fclose(f);
+    return pid;
+}
+
+/* A copy of one of the emulator's own fds (own_fds.h) is not the
+ * guest's to take from this very process: not open, as far as it can
+ * tell. */
 SYSCALL_HANDLER(pidfd_getfd) {
+    if (own_fd(t->proc, (int)a[1]) && pidfd_pid((int)a[0]) == getpid()) return -EBADF;
     return host_result(syscall(SYS_pidfd_getfd, (int)a[0], (int)a[1], (unsigned)a[2]));
 }
 
@@ -93,8 +112,8 @@ SYSCALL_HANDLER(process_vm_writev) {
 const struct syscall_row sys_pidfd_rows[] = {
     {270, "process_vm_readv", sys_process_vm_readv, "dVuvux", 'd', SC_GLOBAL},
     {271, "process_vm_writev", sys_process_vm_writev, "dvuVux", 'd', SC_GLOBAL},
-    {424, "pidfd_send_signal", sys_pidfd_send_signal, "dSyx", 'd', SC_GLOBAL},
+    {424, "pidfd_send_signal", sys_pidfd_send_signal, "#Syx", 'd', SC_GLOBAL},
     {434, "pidfd_open", sys_pidfd_open, "dx", 'd', SC_GLOBAL},
-    {438, "pidfd_getfd", sys_pidfd_getfd, "ddx", 'd', SC_GLOBAL},
+    {438, "pidfd_getfd", sys_pidfd_getfd, "#dx", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

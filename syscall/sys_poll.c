@@ -156,15 +156,15 @@ SYSCALL_HANDLER(inotify_rm_watch) {
 
 const struct syscall_row sys_poll_rows[] = {
     {20, "epoll_create1", sys_epoll_create1, "x", 'd', SC_GLOBAL},
-    {21, "epoll_ctl", sys_epoll_ctl, "ddde", 'd', SC_GLOBAL},
-    {22, "epoll_pwait", sys_epoll_pwait, "dEddiu", 'd', SC_GLOBAL},
+    {21, "epoll_ctl", sys_epoll_ctl, "#d#e", 'd', SC_GLOBAL},
+    {22, "epoll_pwait", sys_epoll_pwait, "#Eddiu", 'd', SC_GLOBAL},
     {26, "inotify_init1", sys_inotify_init1, "x", 'd', SC_GLOBAL},
-    {27, "inotify_add_watch", sys_inotify_add_watch, "dsx", 'd', SC_GLOBAL},
-    {28, "inotify_rm_watch", sys_inotify_rm_watch, "dd", 'd', SC_GLOBAL},
+    {27, "inotify_add_watch", sys_inotify_add_watch, "#sx", 'd', SC_GLOBAL},
+    {28, "inotify_rm_watch", sys_inotify_rm_watch, "#d", 'd', SC_GLOBAL},
     {72, "pselect6", sys_pselect6, "dzzzWq", 'd', SC_GLOBAL},
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
-    {86, "timerfd_settime", sys_timerfd_settime, "dxcN", 'd', SC_GLOBAL},
-    {87, "timerfd_gettime", sys_timerfd_gettime, "dN", 'd', SC_GLOBAL},
-    {441, "epoll_pwait2", sys_epoll_pwait2, "dEdriu", 'd', SC_GLOBAL},
+    {86, "timerfd_settime", sys_timerfd_settime, "#xcN", 'd', SC_GLOBAL},
+    {87, "timerfd_gettime", sys_timerfd_gettime, "#N", 'd', SC_GLOBAL},
+    {441, "epoll_pwait2", sys_epoll_pwait2, "#Edriu", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

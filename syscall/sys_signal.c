@@ -213,7 +213,7 @@ SYSCALL_HANDLER(rt_sigreturn) {
 }
 
 const struct syscall_row sys_signal_rows[] = {
-    {74, "signalfd4", sys_signalfd4, "diux", 'd', SC_GLOBAL},
+    {74, "signalfd4", sys_signalfd4, "#iux", 'd', SC_GLOBAL},
     {129, "kill", sys_kill, "dS", 'd', SC_GLOBAL},
     {130, "tkill", sys_tkill, "dS", 'd', SC_GLOBAL},
     {131, "tgkill", sys_tgkill, "ddS", 'd', SC_GLOBAL},

@@ -49,8 +49,8 @@ SYSCALL_HANDLER(vmsplice) {
 }
 
 const struct syscall_row sys_splice_rows[] = {
-    {75, "vmsplice", sys_vmsplice, "dpux", 'd', SC_GLOBAL},
-    {76, "splice", sys_splice, "dwdwux", 'd', SC_GLOBAL},
-    {77, "tee", sys_tee, "ddux", 'd', SC_GLOBAL},
+    {75, "vmsplice", sys_vmsplice, "#pux", 'd', SC_GLOBAL},
+    {76, "splice", sys_splice, "#w#wux", 'd', SC_GLOBAL},
+    {77, "tee", sys_tee, "##ux", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

@@ -28,8 +28,10 @@ struct syscall_row {
     syscall_fn fn;
     /* --strace: one letter per argument:
      *   d int, l long, u unsigned, x hex, p pointer, s guest string,
-     *   f dirfd (AT_FDCWD), o octal mode, O open flags, P mmap prot,
-     *   M mmap flags, S signal number,
+     *   # fd, f dirfd (AT_FDCWD), o octal mode, O open flags, P mmap
+     *   prot, M mmap flags, S signal number; dispatch refuses a call
+     *   whose '#' or 'f' argument is one of the emulator's own fds
+     *   (own_fds.h) with EBADF, before the handler runs,
      * and guest buffers, printed as pointers, which a delegated call
      * ships whole (sc_bufs.h; 's' strings too):
      *   i bytes read (length: the next argument), b bytes written

@@ -23,6 +23,8 @@ static const struct syscall_row *const family_tables[] = {
 };
 
 static const struct syscall_row *by_nr[SYSCALL_NR_MAX];
+/* bit i: argument i is an fd ('#') or a dirfd ('f') */
+static uint8_t fd_args[SYSCALL_NR_MAX];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static void build_index(void) {
@@ -30,7 +32,21 @@ static void build_index(void) {
         for (const struct syscall_row *r = family_tables[f]; r->name; r++) {
             SHOAL_ASSERT(r->nr >= 0 && r->nr < SYSCALL_NR_MAX && !by_nr[r->nr]);
             by_nr[r->nr] = r;
+            for (int i = 0; r->args[i] && i < 6; i++)
+                if (r->args[i] == '#' || r->args[i] == 'f') fd_args[r->nr] |= (uint8_t)(1u << i);
         }
+}
+
+/* Whether the call names one of the emulator's own fds (own_fds.h),
+ * which the guest must not read, write, duplicate or wait on: a read of
+ * a node's userfaultfd would take a fault that a thread waits for, a
+ * write to a link would corrupt its frames. */
+static bool names_own_fd(const struct process *p, const struct syscall_row *row,
+                         const uint64_t *a) {
+    if (!p->own_fds.words) return false;
+    for (unsigned m = fd_args[row->nr], i = 0; m; m >>= 1, i++)
+        if ((m & 1) && own_fd(p, (int)a[i])) return true;
+    return false;
 }
 
 const struct syscall_row *syscall_lookup(int nr) {
@@ -140,9 +156,10 @@ void syscall_dispatch(struct task *t) {
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
     /* MAP_SHARED file mappings over private memory (shared_file.h) */
     if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);
-    int64_t ret = remote                 ? cl->delegate(t, row, args)
-                  : t->proc->bounce_bufs ? sc_bounce_call(t, row, args)
-                                         : row->fn(t, args);
+    int64_t ret = remote                             ? cl->delegate(t, row, args)
+                  : names_own_fd(t->proc, row, args) ? -EBADF
+                  : t->proc->bounce_bufs             ? sc_bounce_call(t, row, args)
+                                                     : row->fn(t, args);
     if (!remote) sf_after_syscall(&t->proc->mem, row->nr, args, ret);
     if (ret <= -GUEST_ERESTARTSYS && ret >= -GUEST_ERESTART_RESTARTBLOCK &&
         row->nr != GUEST_NR_RT_SIGRETURN) {

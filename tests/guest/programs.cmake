@@ -103,6 +103,8 @@ guest_program(proc_self_exe SRC proc_self_exe.c ARGS last-arg)
 guest_program(proc_files SRC proc_files.c)
 guest_program(proc_threads SRC proc_threads.c LEVELS O2)
 guest_program(close_all_threads SRC close_all_threads.c)
+# Fds the program cannot see (a cluster node's own) cannot be used either
+guest_program(own_fds_unseen SRC own_fds_unseen.c)
 guest_program(clock_time SRC clock_time.c)
 guest_program(clock_threads SRC clock_threads.c LEVELS O2)
 guest_program(cpu_time_threads SRC cpu_time_threads.c LEVELS O2)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -79,7 +80,7 @@ static void check_row(const struct syscall_row *r, void *opaque) {
     c->rows++;
     if (syscall_lookup(r->nr) != r || !r->fn || strlen(r->args) > 6) c->bad++;
     for (const char *a = r->args; *a; a++)
-        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLUBrcayQWwDEhHzeAGYkKmngjCJqZ", *a) ||
+        if (!strchr("dluxpsfoOPMSibvVTXFIRtNLUBrcayQWwDEhHzeAGYkKmngjCJqZ#", *a) ||
             /* a buffer whose length is the next argument has one */
             (strchr("ibvVQEAGkK", *a) && !a[1]) ||
             /* ioctl's argument, a buffer sized by the argument before it
@@ -170,6 +171,47 @@ static void test_pointer_checks(void) {
     close(fds[1]);
 }
 
+/* The emulator's own fds (own_fds.h) are closed to the guest: a call
+ * whose fd or dirfd argument names one is EBADF, the fd stays open and
+ * the guest's own fds work as before. */
+static void test_own_fds_closed(void) {
+    struct fd_bits inherited;
+    int own[2], guest[2];
+    CU_ASSERT_FATAL(fd_bits_scan(&inherited) == 0);
+    CU_ASSERT_FATAL(pipe(own) == 0);
+    CU_ASSERT_EQUAL_FATAL(own_fds_claim(&proc, &inherited), 0);
+    CU_ASSERT_FATAL(pipe(guest) == 0);
+    memcpy(gs_host(&proc.mem, SCRATCH), "ping", 4);
+    CU_ASSERT_EQUAL(call(64, (uint64_t)own[1], SCRATCH, 4, 0), -EBADF);            /* write */
+    CU_ASSERT_EQUAL(call(63, (uint64_t)own[0], SCRATCH, 4, 0), -EBADF);            /* read */
+    CU_ASSERT_EQUAL(call(80, (uint64_t)own[0], SCRATCH, 0, 0), -EBADF);            /* fstat */
+    CU_ASSERT_EQUAL(call(23, (uint64_t)own[0], 0, 0, 0), -EBADF);                  /* dup */
+    CU_ASSERT_EQUAL(call(25, (uint64_t)own[0], F_GETFD, 0, 0), -EBADF);            /* fcntl */
+    CU_ASSERT_EQUAL(call(57, (uint64_t)own[0], 0, 0, 0), -EBADF);                  /* close */
+    CU_ASSERT_EQUAL(call(24, (uint64_t)guest[0], (uint64_t)own[1], 0, 0), -EBADF); /* dup3 */
+    strcpy(gs_host(&proc.mem, SCRATCH + 64), "x");
+    CU_ASSERT_EQUAL(call(56, (uint64_t)own[0], SCRATCH + 64, 0, 0), -EBADF); /* openat's dirfd */
+    /* mmap's fd is its fifth argument */
+    task->cpu.x[4] = (uint64_t)own[0];
+    task->cpu.x[5] = 0;
+    CU_ASSERT_EQUAL(call(222, 0, 4096, PROT_READ, MAP_SHARED), -EBADF);
+    /* nothing reached them: the pipe is empty and open */
+    char c;
+    CU_ASSERT_EQUAL(write(own[1], "z", 1), 1);
+    CU_ASSERT_EQUAL(read(own[0], &c, 1), 1);
+    CU_ASSERT_EQUAL(c, 'z');
+    /* the guest's own pipe works through the same calls */
+    CU_ASSERT_EQUAL(call(64, (uint64_t)guest[1], SCRATCH, 4, 0), 4);
+    CU_ASSERT_EQUAL(call(63, (uint64_t)guest[0], SCRATCH + 100, 4, 0), 4);
+    CU_ASSERT_EQUAL(memcmp(gs_host(&proc.mem, SCRATCH + 100), "ping", 4), 0);
+    own_fds_forget(&proc);
+    fd_bits_free(&inherited);
+    close(own[0]);
+    close(own[1]);
+    close(guest[0]);
+    close(guest[1]);
+}
+
 static void test_fstat_and_uname(void) {
     int fd = open("/proc/self/exe", O_RDONLY);
     CU_ASSERT_FATAL(fd >= 0);
@@ -230,6 +272,7 @@ void test_register(void) {
     CU_add_test(d, "dispatch", test_dispatch);
     CU_add_test(d, "guest pointer checks", test_pointer_checks);
     CU_add_test(d, "fstat and uname", test_fstat_and_uname);
+    CU_add_test(d, "the emulator's own fds closed to the guest", test_own_fds_closed);
     CU_add_test(d, "/proc/self/exe", test_proc_self_exe);
     CU_add_test(d, "signal actions and masks", test_sigaction_store);
 }

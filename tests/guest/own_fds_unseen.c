@@ -1,0 +1,111 @@
+/* Every fd that /proc/self/fd does not list is closed as far as the
+ * program can tell: reading, writing, duplicating, seeking, polling,
+ * mapping it, using it as a directory, passing it to another process,
+ * copying it with pidfd_getfd says EBADF, reopening it through
+ * /proc/self/fd ENOENT, from the main
+ * thread and from threads (which a cluster places on other nodes, whose
+ * calls on fds run on the master). A cluster node's own fds (its links,
+ * its event loops, its userfaultfd: syscall/own_fds.h) live in the same
+ * fd table; a guest that could read one would take a frame or a page
+ * fault meant for the emulator, one that could write to a link would
+ * corrupt its frames. */
+#include "guest.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define THREADS 2
+#define FD_MAX  256
+
+static int ep, fds[2], sv[2], self_pidfd;
+static char listed[FD_MAX];
+
+/* Whether every way of using fd fails with EBADF. */
+static int closed_to_all(int fd) {
+    struct stat st;
+    char c = 'x';
+    int n, bad = 0;
+    struct epoll_event ev = {.events = EPOLLIN};
+    bad += fstat(fd, &st) != -1 || errno != EBADF;
+    bad += read(fd, &c, 1) != -1 || errno != EBADF;
+    bad += write(fd, &c, 1) != -1 || errno != EBADF;
+    bad += fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+    bad += dup(fd) != -1 || errno != EBADF;
+    bad += lseek(fd, 0, SEEK_CUR) != -1 || errno != EBADF;
+    bad += ioctl(fd, FIONREAD, &n) != -1 || errno != EBADF;
+    bad += recv(fd, &c, 1, MSG_DONTWAIT) != -1 || errno != EBADF;
+    bad += epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != -1 || errno != EBADF;
+    bad += mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED || errno != EBADF;
+    bad += fchdir(fd) != -1 || errno != EBADF;
+    bad += openat(fd, "x", O_RDONLY) != -1 || errno != EBADF;
+    /* not passed to another process */
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov = {&c, 1};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof fd);
+    bad += sendmsg(sv[0], &m, MSG_DONTWAIT) != -1 || errno != EBADF;
+    /* nor copied from this process, nor reopened through /proc */
+    bad += syscall(SYS_pidfd_getfd, self_pidfd, fd, 0) != -1 || errno != EBADF;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    bad += open(path, O_RDONLY) != -1 || errno != ENOENT;
+    return !bad;
+}
+
+/* Whether every fd from 3 below FD_MAX that is not listed is closed to
+ * all. */
+static int unlisted_closed(void) {
+    int ok = 1;
+    for (int fd = 3; fd < FD_MAX; fd++)
+        if (!listed[fd]) ok &= closed_to_all(fd);
+    return ok;
+}
+
+static void *check(void *arg) {
+    char c = (char)('a' + (long)arg);
+    int ok = unlisted_closed() && write(fds[1], &c, 1) == 1;
+    return (void *)(long)ok;
+}
+
+int main(void) {
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (ep < 0 || self_pidfd < 0 || pipe(fds) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 1;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return 1;
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd < FD_MAX && fd != dirfd(d)) listed[fd] = 1;
+    }
+    closedir(d);
+    printf("main thread: every unlisted fd is closed: %d\n", unlisted_closed());
+    pthread_t th[THREADS];
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, check, (void *)i);
+    for (int i = 0; i < THREADS; i++) {
+        void *ok;
+        pthread_join(th[i], &ok);
+        printf("thread %d: every unlisted fd is closed, its pipe write went through: %ld\n", i,
+               (long)ok);
+    }
+    char got[THREADS];
+    printf("the pipe holds every thread's byte: %d\n",
+           read(fds[0], got, THREADS) == THREADS && got[0] != got[1]);
+    return 0;
+}

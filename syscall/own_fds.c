@@ -4,23 +4,28 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "syscall/task.h"
 
-static int fd_bits_add(struct fd_bits *b, int fd) {
-    size_t need = (size_t)fd / 64 + 1;
-    if (need > b->words) {
-        uint64_t *w = realloc(b->w, need * sizeof *w);
-        if (!w) return -ENOMEM;
-        for (size_t i = b->words; i < need; i++)
-            w[i] = 0;
-        b->w = w;
-        b->words = need;
-    }
-    b->w[fd / 64] |= 1ull << (fd % 64);
+/* Room for fds below 64 * need. */
+static int fd_bits_grow(struct fd_bits *b, size_t need) {
+    if (need <= b->words) return 0;
+    uint64_t *w = realloc(b->w, need * sizeof *w);
+    if (!w) return -ENOMEM;
+    for (size_t i = b->words; i < need; i++)
+        w[i] = 0;
+    b->w = w;
+    b->words = need;
     return 0;
+}
+
+static int fd_bits_add(struct fd_bits *b, int fd) {
+    int r = fd_bits_grow(b, (size_t)fd / 64 + 1);
+    if (!r) b->w[fd / 64] |= 1ull << (fd % 64);
+    return r;
 }
 
 int fd_bits_scan(struct fd_bits *b) {
@@ -47,6 +52,9 @@ void fd_bits_free(struct fd_bits *b) {
     *b = (struct fd_bits){0};
 }
 
+/* Most fds the set covers (Linux's default fs.nr_open): 128 KiB. */
+#define OWN_FDS_MAX (1u << 20)
+
 int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
     struct fd_bits now;
     int r = fd_bits_scan(&now);
@@ -54,13 +62,37 @@ int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
     for (size_t i = 0; i < now.words; i++)
         now.w[i] &= ~(i < inherited->words ? inherited->w[i] : 0);
     if (now.words) now.w[0] &= ~7ull; /* stdin, stdout, stderr are the guest's */
+    /* room for every fd this process may open, so that own_fds_add never
+     * reallocates under a reader */
+    struct rlimit rl;
+    uint64_t most =
+        getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_max > OWN_FDS_MAX ? OWN_FDS_MAX : rl.rlim_max;
+    if ((r = fd_bits_grow(&now, (most + 63) / 64))) {
+        fd_bits_free(&now);
+        return r;
+    }
     fd_bits_free(&p->own_fds);
     p->own_fds = now;
     return 0;
 }
 
 bool own_fd(const struct process *p, int fd) {
-    return fd_bits_has(&p->own_fds, fd);
+    const struct fd_bits *b = &p->own_fds;
+    return fd >= 0 && (size_t)fd / 64 < b->words &&
+           (__atomic_load_n(&b->w[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
+}
+
+bool own_fds_add(struct process *p, int fd) {
+    struct fd_bits *b = &p->own_fds;
+    if (fd < 0 || (size_t)fd / 64 >= b->words) return false;
+    __atomic_fetch_or(&b->w[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
+    return true;
+}
+
+void own_fds_drop(struct process *p, int fd) {
+    struct fd_bits *b = &p->own_fds;
+    if (fd >= 0 && (size_t)fd / 64 < b->words)
+        __atomic_fetch_and(&b->w[fd / 64], ~(1ull << (fd % 64)), __ATOMIC_RELAXED);
 }
 
 void own_fds_forget(struct process *p) {
@@ -71,7 +103,7 @@ int own_fds_close_range(const struct process *p, unsigned first, unsigned last, 
     if (first > last) return -EINVAL;
     unsigned lo = first;
     for (size_t i = 0; i < p->own_fds.words; i++)
-        for (uint64_t w = p->own_fds.w[i]; w; w &= w - 1) {
+        for (uint64_t w = __atomic_load_n(&p->own_fds.w[i], __ATOMIC_RELAXED); w; w &= w - 1) {
             unsigned fd = (unsigned)(i * 64 + (size_t)__builtin_ctzll(w));
             if (fd < lo || fd > last) continue;
             if (fd > lo && syscall(SYS_close_range, lo, fd - 1, flags)) return -errno;

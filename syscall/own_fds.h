@@ -11,9 +11,11 @@
  * (or end the run with SIGPIPE), a read of the userfaultfd take a
  * fault a thread waits for. They are
  * the fds open when the guest starts that were not open when shoal
- * started (those it inherited are the guest's); fixed from then on, so
- * reading them takes no lock. Fds the emulator makes later (a timer
- * relay's, vfork's pipes) are not covered. */
+ * started (those it inherited are the guest's), and those the emulator
+ * adds later (a timer relay's). The set has room for every fd the
+ * process may open (RLIMIT_NOFILE's hard limit, at most 2^20) from the
+ * start and changes by atomic bit operations, so reading it takes no
+ * lock. vfork's pipes are not covered (the parent waits meanwhile). */
 #ifndef SHOAL_SYSCALL_OWN_FDS_H
 #define SHOAL_SYSCALL_OWN_FDS_H
 
@@ -39,6 +41,11 @@ struct process;
 int own_fds_claim(struct process *p, const struct fd_bits *inherited);
 /* Whether fd is one of p's own. */
 bool own_fd(const struct process *p, int fd);
+/* fd, which the emulator just made, is p's own from now on: false when
+ * p keeps no set (no claim) or fd is beyond it. own_fds_drop before
+ * closing it, so that a guest fd that takes its number is the guest's. */
+bool own_fds_add(struct process *p, int fd);
+void own_fds_drop(struct process *p, int fd);
 /* None any more (a forked child of a cluster: a lone process, whose
  * copies of the links are the guest's to close). */
 void own_fds_forget(struct process *p);

@@ -84,6 +84,13 @@ static void *relay_main(void *arg) {
     return NULL;
 }
 
+/* Closes one of the relay's fds, which the guest had no right to, and
+ * whose number is the guest's from now on. */
+static void close_own(struct process *p, int fd) {
+    own_fds_drop(p, fd);
+    close(fd);
+}
+
 static struct timer_relay *relay_of(struct process *p, bool make) {
     pthread_mutex_lock(&create_lock);
     struct timer_relay *r = p->timer_relay;
@@ -91,6 +98,7 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
     if (!r && make) {
         r = calloc(1, sizeof *r);
         int epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (epfd >= 0) own_fds_add(p, epfd);
         if (r && epfd >= 0) {
             r->p = p;
             r->pid = getpid();
@@ -98,7 +106,7 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
             pthread_mutex_init(&r->lock, NULL);
         }
         if (!r || epfd < 0 || thread_start_detached(NULL, 0, relay_main, r)) {
-            if (epfd >= 0) close(epfd);
+            if (epfd >= 0) close_own(p, epfd);
             free(r);
             r = NULL;
         } else {
@@ -113,9 +121,10 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
     if (signo < 1 || signo > GUEST_NSIG) return -EINVAL;
     int tfd = timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK);
     if (tfd < 0) return -errno;
+    own_fds_add(p, tfd);
     struct timer_relay *r = relay_of(p, true);
     if (!r) {
-        close(tfd);
+        close_own(p, tfd);
         return -EAGAIN;
     }
     struct {
@@ -126,7 +135,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
     int hid;
     if (syscall(SYS_timer_create, clock, &none, &hid) != 0) {
         int e = errno;
-        close(tfd);
+        close_own(p, tfd);
         return -e;
     }
     pthread_mutex_lock(&r->lock);
@@ -136,7 +145,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
         if (!v) {
             pthread_mutex_unlock(&r->lock);
             syscall(SYS_timer_delete, hid);
-            close(tfd);
+            close_own(p, tfd);
             return -EAGAIN;
         }
         r->v = v;
@@ -199,7 +208,7 @@ int timer_relay_delete(struct process *p, int id) {
         return -EINVAL;
     }
     epoll_ctl(r->epfd, EPOLL_CTL_DEL, e->tfd, NULL);
-    close(e->tfd);
+    close_own(p, e->tfd);
     *e = r->v[--r->n];
     pthread_mutex_unlock(&r->lock);
     syscall(SYS_timer_delete, id);

@@ -14,12 +14,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS 2
@@ -77,10 +79,17 @@ static int unlisted_closed(void) {
     return ok;
 }
 
+/* Thread 0 first makes a timer aimed at itself: in a cluster the master
+ * relays it from fds it makes now, which are its own too. */
 static void *check(void *arg) {
     char c = (char)('a' + (long)arg);
+    timer_t timer;
+    struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN};
+    sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id in newer glibc */
+    int timed = !arg && timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0;
     int ok = unlisted_closed() && write(fds[1], &c, 1) == 1;
-    return (void *)(long)ok;
+    if (timed) timer_delete(timer);
+    return (void *)(long)(ok && (arg || timed));
 }
 
 int main(void) {

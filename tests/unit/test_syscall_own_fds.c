@@ -5,6 +5,7 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "syscall/own_fds.h"
@@ -52,7 +53,43 @@ static void test_claim_and_close_range(void) {
     fd_bits_free(&inherited);
 }
 
+/* Fds the emulator makes after the claim (a timer relay's) are added
+ * and dropped one by one, up to RLIMIT_NOFILE's hard limit. */
+static void test_add_and_drop(void) {
+    struct process p = {0};
+    struct fd_bits inherited;
+    CU_ASSERT_EQUAL_FATAL(fd_bits_scan(&inherited), 0);
+    int late[2];
+    CU_ASSERT_FALSE(own_fds_add(&p, 3)); /* no claim: no set */
+    CU_ASSERT_EQUAL_FATAL(own_fds_claim(&p, &inherited), 0);
+    CU_ASSERT_EQUAL_FATAL(pipe(late), 0);
+    CU_ASSERT_FALSE(own_fd(&p, late[0]));
+    CU_ASSERT_TRUE(own_fds_add(&p, late[0]));
+    CU_ASSERT_TRUE(own_fd(&p, late[0]));
+    CU_ASSERT_FALSE(own_fd(&p, late[1]));
+    /* a guest's close_range over it leaves it open */
+    CU_ASSERT_EQUAL(own_fds_close_range(&p, (unsigned)late[0], (unsigned)late[1], 0), 0);
+    CU_ASSERT_TRUE(open_fd(late[0]));
+    CU_ASSERT_FALSE(open_fd(late[1]));
+    own_fds_drop(&p, late[0]);
+    CU_ASSERT_FALSE(own_fd(&p, late[0]));
+    close(late[0]);
+    /* the set covers every fd the process may open */
+    struct rlimit rl;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    int top = rl.rlim_max > (1u << 20) ? (1 << 20) - 1 : (int)rl.rlim_max - 1;
+    CU_ASSERT_TRUE(own_fds_add(&p, top));
+    CU_ASSERT_TRUE(own_fd(&p, top));
+    CU_ASSERT_FALSE(own_fds_add(&p, top + 64));
+    CU_ASSERT_FALSE(own_fds_add(&p, -1));
+    own_fds_drop(&p, top);
+    CU_ASSERT_FALSE(own_fd(&p, top));
+    own_fds_forget(&p);
+    fd_bits_free(&inherited);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("own_fds", NULL, NULL);
     CU_add_test(s, "claim, then a guest's close_range", test_claim_and_close_range);
+    CU_add_test(s, "fds made later, added and dropped", test_add_and_drop);
 }

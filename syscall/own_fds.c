@@ -96,7 +96,8 @@ void own_fds_drop(struct process *p, int fd) {
 }
 
 void own_fds_forget(struct process *p) {
-    fd_bits_free(&p->own_fds);
+    for (size_t i = 0; i < p->own_fds.words; i++)
+        p->own_fds.w[i] = 0;
 }
 
 int own_fds_close_range(const struct process *p, unsigned first, unsigned last, unsigned flags) {

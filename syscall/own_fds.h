@@ -12,10 +12,10 @@
  * fault a thread waits for. They are
  * the fds open when the guest starts that were not open when shoal
  * started (those it inherited are the guest's), and those the emulator
- * adds later (a timer relay's). The set has room for every fd the
- * process may open (RLIMIT_NOFILE's hard limit, at most 2^20) from the
- * start and changes by atomic bit operations, so reading it takes no
- * lock. vfork's pipes are not covered (the parent waits meanwhile). */
+ * adds later (a timer relay's, vfork's pipe on both sides). The set has
+ * room for every fd the process may open (RLIMIT_NOFILE's hard limit,
+ * at most 2^20) from the start and changes by atomic bit operations,
+ * so reading it takes no lock. */
 #ifndef SHOAL_SYSCALL_OWN_FDS_H
 #define SHOAL_SYSCALL_OWN_FDS_H
 
@@ -47,7 +47,9 @@ bool own_fd(const struct process *p, int fd);
 bool own_fds_add(struct process *p, int fd);
 void own_fds_drop(struct process *p, int fd);
 /* None any more (a forked child of a cluster: a lone process, whose
- * copies of the links are the guest's to close). */
+ * copies of the links are the guest's to close); the room stays, for
+ * the fds it makes itself (a vfork child's pipe). The process owns
+ * p->own_fds' memory until it ends (fd_bits_free). */
 void own_fds_forget(struct process *p);
 /* close_range(first, last, flags) of the guest: every fd of the range
  * but p's own. 0 or -errno. */

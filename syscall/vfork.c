@@ -60,8 +60,11 @@ static int move_high(int fd) {
 }
 
 /* Records fd in a free slot (none free: the fd stays unknown, and a
- * concurrent fork's child keeps it until its exec or end). */
+ * concurrent fork's child keeps it until its exec or end), and makes it
+ * one of the emulator's own (own_fds.h): the guest's other threads may
+ * not close it meanwhile. */
 static void track(struct process *p, int fd) {
+    own_fds_add(p, fd);
     for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
         int free_slot = 0;
         if (atomic_compare_exchange_strong(&p->vfork_fds[i], &free_slot, fd + 1)) return;
@@ -69,6 +72,7 @@ static void track(struct process *p, int fd) {
 }
 
 static void untrack(struct process *p, int fd) {
+    own_fds_drop(p, fd);
     for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
         int mine = fd + 1;
         if (atomic_compare_exchange_strong(&p->vfork_fds[i], &mine, 0)) return;
@@ -88,7 +92,10 @@ int vfork_open(struct process *p, struct vfork_pipe *vp) {
 void vfork_close_others(struct process *p, const struct vfork_pipe *keep) {
     for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
         int fd = atomic_exchange(&p->vfork_fds[i], 0) - 1;
-        if (fd >= 0 && !(keep && (fd == keep->rfd || fd == keep->wfd))) close(fd);
+        if (fd >= 0 && !(keep && (fd == keep->rfd || fd == keep->wfd))) {
+            own_fds_drop(p, fd);
+            close(fd);
+        }
     }
 }
 
@@ -136,7 +143,13 @@ static void snap_range(struct vfork_child *c, const struct guest_space *gs,
 }
 
 void vfork_child_start(struct process *p, struct vfork_pipe *vp, bool share_mem) {
+    own_fds_drop(p, vp->rfd);
     close(vp->rfd);
+    /* the child's guest may close every fd before its exec (posix_spawn
+     * with closefrom): its end of the pipe is the emulator's, else the
+     * parent would go on before the child reported a failed exec (a
+     * cluster's child forgot the parent's own fds) */
+    own_fds_add(p, vp->wfd);
     struct vfork_child *c = calloc(1, sizeof *c);
     SHOAL_ASSERT(c);
     c->fd = vp->wfd;
@@ -237,6 +250,7 @@ void vfork_report(struct process *p) {
 void vfork_forget(struct process *p) {
     struct vfork_child *c = p->vfork;
     if (!c) return;
+    own_fds_drop(p, c->fd);
     close(c->fd);
     free_child(c);
     p->vfork = NULL;

@@ -105,6 +105,20 @@ static void spawn_file_actions(void) {
     r = posix_spawn(&pid, self, &fa, NULL, av, environ);
     printf("failing open action: %s\n", r ? strerror(r) : "ok");
     posix_spawn_file_actions_destroy(&fa);
+
+    /* a child that closes every fd from 3 up before its exec (glibc's
+     * closefrom action) still reports a failed exec, and runs a good one */
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    char *missing[] = {"/nonexistent/program", NULL};
+    r = posix_spawn(&pid, missing[0], &fa, NULL, missing, environ);
+    printf("closefrom, missing program: %s\n", r ? strerror(r) : "ok");
+    if (!r) waitpid(pid, NULL, 0);
+    char *hello[] = {self, "hello", "after closefrom", "4", NULL};
+    fflush(stdout);
+    r = posix_spawn(&pid, self, &fa, NULL, hello, environ);
+    if (!r && waitpid(pid, &st, 0) == pid) status_line("closefrom child", st);
+    posix_spawn_file_actions_destroy(&fa);
     close(keep);
     unlink(path);
 }

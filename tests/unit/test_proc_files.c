@@ -420,7 +420,7 @@ static void test_own_fds_hidden(void) {
         CU_ASSERT_EQUAL(owns, 0);
         CU_ASSERT_EQUAL(guests, 2);
     }
-    own_fds_forget(&proc);
+    fd_bits_free(&proc.own_fds);
     close(own[0]);
     close(own[1]);
     close(guest[0]);

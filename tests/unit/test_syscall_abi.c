@@ -204,7 +204,7 @@ static void test_own_fds_closed(void) {
     CU_ASSERT_EQUAL(call(64, (uint64_t)guest[1], SCRATCH, 4, 0), 4);
     CU_ASSERT_EQUAL(call(63, (uint64_t)guest[0], SCRATCH + 100, 4, 0), 4);
     CU_ASSERT_EQUAL(memcmp(gs_host(&proc.mem, SCRATCH + 100), "ping", 4), 0);
-    own_fds_forget(&proc);
+    fd_bits_free(&proc.own_fds);
     fd_bits_free(&inherited);
     close(own[0]);
     close(own[1]);

@@ -48,6 +48,10 @@ static void test_claim_and_close_range(void) {
     CU_ASSERT_TRUE(open_fd(own[0]));
     own_fds_forget(&p);
     CU_ASSERT_FALSE(own_fd(&p, own[0]));
+    /* a forked child keeps the room for fds it makes itself */
+    CU_ASSERT_TRUE(own_fds_add(&p, own[1]));
+    CU_ASSERT_TRUE(own_fd(&p, own[1]));
+    fd_bits_free(&p.own_fds);
     close(own[0]);
     close(own[1]);
     fd_bits_free(&inherited);
@@ -84,7 +88,7 @@ static void test_add_and_drop(void) {
     CU_ASSERT_FALSE(own_fds_add(&p, -1));
     own_fds_drop(&p, top);
     CU_ASSERT_FALSE(own_fd(&p, top));
-    own_fds_forget(&p);
+    fd_bits_free(&p.own_fds);
     fd_bits_free(&inherited);
 }
 

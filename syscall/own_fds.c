@@ -43,8 +43,11 @@ int fd_bits_scan(struct fd_bits *b) {
     return r;
 }
 
+/* The words are read atomically: a process's own set changes under
+ * its readers (own_fds_add). */
 bool fd_bits_has(const struct fd_bits *b, int fd) {
-    return fd >= 0 && (size_t)fd / 64 < b->words && (b->w[fd / 64] >> (fd % 64) & 1);
+    return fd >= 0 && (size_t)fd / 64 < b->words &&
+           (__atomic_load_n(&b->w[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
 }
 
 void fd_bits_free(struct fd_bits *b) {
@@ -77,9 +80,7 @@ int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
 }
 
 bool own_fd(const struct process *p, int fd) {
-    const struct fd_bits *b = &p->own_fds;
-    return fd >= 0 && (size_t)fd / 64 < b->words &&
-           (__atomic_load_n(&b->w[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
+    return fd_bits_has(&p->own_fds, fd);
 }
 
 bool own_fds_add(struct process *p, int fd) {
@@ -93,6 +94,11 @@ void own_fds_drop(struct process *p, int fd) {
     struct fd_bits *b = &p->own_fds;
     if (fd >= 0 && (size_t)fd / 64 < b->words)
         __atomic_fetch_and(&b->w[fd / 64], ~(1ull << (fd % 64)), __ATOMIC_RELAXED);
+}
+
+void own_fds_close(struct process *p, int fd) {
+    own_fds_drop(p, fd);
+    close(fd);
 }
 
 void own_fds_forget(struct process *p) {

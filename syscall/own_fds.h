@@ -46,6 +46,8 @@ bool own_fd(const struct process *p, int fd);
  * closing it, so that a guest fd that takes its number is the guest's. */
 bool own_fds_add(struct process *p, int fd);
 void own_fds_drop(struct process *p, int fd);
+/* Closes one of p's own fds: dropped first, then closed. */
+void own_fds_close(struct process *p, int fd);
 /* None any more (a forked child of a cluster: a lone process, whose
  * copies of the links are the guest's to close); the room stays, for
  * the fds it makes itself (a vfork child's pipe). The process owns

@@ -84,13 +84,6 @@ static void *relay_main(void *arg) {
     return NULL;
 }
 
-/* Closes one of the relay's fds, which the guest had no right to, and
- * whose number is the guest's from now on. */
-static void close_own(struct process *p, int fd) {
-    own_fds_drop(p, fd);
-    close(fd);
-}
-
 static struct timer_relay *relay_of(struct process *p, bool make) {
     pthread_mutex_lock(&create_lock);
     struct timer_relay *r = p->timer_relay;
@@ -106,7 +99,7 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
             pthread_mutex_init(&r->lock, NULL);
         }
         if (!r || epfd < 0 || thread_start_detached(NULL, 0, relay_main, r)) {
-            if (epfd >= 0) close_own(p, epfd);
+            if (epfd >= 0) own_fds_close(p, epfd);
             free(r);
             r = NULL;
         } else {
@@ -124,7 +117,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
     own_fds_add(p, tfd);
     struct timer_relay *r = relay_of(p, true);
     if (!r) {
-        close_own(p, tfd);
+        own_fds_close(p, tfd);
         return -EAGAIN;
     }
     struct {
@@ -135,7 +128,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
     int hid;
     if (syscall(SYS_timer_create, clock, &none, &hid) != 0) {
         int e = errno;
-        close_own(p, tfd);
+        own_fds_close(p, tfd);
         return -e;
     }
     pthread_mutex_lock(&r->lock);
@@ -145,7 +138,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
         if (!v) {
             pthread_mutex_unlock(&r->lock);
             syscall(SYS_timer_delete, hid);
-            close_own(p, tfd);
+            own_fds_close(p, tfd);
             return -EAGAIN;
         }
         r->v = v;
@@ -208,7 +201,7 @@ int timer_relay_delete(struct process *p, int id) {
         return -EINVAL;
     }
     epoll_ctl(r->epfd, EPOLL_CTL_DEL, e->tfd, NULL);
-    close_own(p, e->tfd);
+    own_fds_close(p, e->tfd);
     *e = r->v[--r->n];
     pthread_mutex_unlock(&r->lock);
     syscall(SYS_timer_delete, id);

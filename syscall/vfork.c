@@ -72,7 +72,6 @@ static void track(struct process *p, int fd) {
 }
 
 static void untrack(struct process *p, int fd) {
-    own_fds_drop(p, fd);
     for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
         int mine = fd + 1;
         if (atomic_compare_exchange_strong(&p->vfork_fds[i], &mine, 0)) return;
@@ -92,10 +91,7 @@ int vfork_open(struct process *p, struct vfork_pipe *vp) {
 void vfork_close_others(struct process *p, const struct vfork_pipe *keep) {
     for (size_t i = 0; i < sizeof p->vfork_fds / sizeof p->vfork_fds[0]; i++) {
         int fd = atomic_exchange(&p->vfork_fds[i], 0) - 1;
-        if (fd >= 0 && !(keep && (fd == keep->rfd || fd == keep->wfd))) {
-            own_fds_drop(p, fd);
-            close(fd);
-        }
+        if (fd >= 0 && !(keep && (fd == keep->rfd || fd == keep->wfd))) own_fds_close(p, fd);
     }
 }
 
@@ -143,8 +139,7 @@ static void snap_range(struct vfork_child *c, const struct guest_space *gs,
 }
 
 void vfork_child_start(struct process *p, struct vfork_pipe *vp, bool share_mem) {
-    own_fds_drop(p, vp->rfd);
-    close(vp->rfd);
+    own_fds_close(p, vp->rfd);
     /* the child's guest may close every fd before its exec (posix_spawn
      * with closefrom): its end of the pipe is the emulator's, else the
      * parent would go on before the child reported a failed exec (a
@@ -250,8 +245,7 @@ void vfork_report(struct process *p) {
 void vfork_forget(struct process *p) {
     struct vfork_child *c = p->vfork;
     if (!c) return;
-    own_fds_drop(p, c->fd);
-    close(c->fd);
+    own_fds_close(p, c->fd);
     free_child(c);
     p->vfork = NULL;
 }
@@ -270,7 +264,7 @@ static bool read_all(int fd, void *buf, size_t len) {
 
 void vfork_parent_wait(struct process *p, struct vfork_pipe *vp, int pid) {
     untrack(p, vp->wfd);
-    close(vp->wfd);
+    own_fds_close(p, vp->wfd);
     static_assert(sizeof(struct vfork_rec) == 16, "record header");
     uint8_t bytes[GUEST_PAGE_SIZE];
     struct vfork_rec rec;
@@ -287,5 +281,5 @@ void vfork_parent_wait(struct process *p, struct vfork_pipe *vp, int pid) {
         if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
     untrack(p, vp->rfd);
-    close(vp->rfd);
+    own_fds_close(p, vp->rfd);
 }

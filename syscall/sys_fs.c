@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,32 +437,6 @@ SYSCALL_HANDLER(copy_file_range) {
     return host_result(copy_file_range((int)a[0], in, (int)a[2], out, a[4], (unsigned)a[5]));
 }
 
-SYSCALL_HANDLER(ppoll) {
-    /* struct pollfd is generic. */
-    if (a[1] > 65536) return -EINVAL;
-    void *fds = guest_buf(t, a[0], a[1] * sizeof(struct pollfd), PROT_READ | PROT_WRITE);
-    if (!fds) return -EFAULT;
-    void *tmo = NULL;
-    if (a[2] && !(tmo = guest_buf(t, a[2], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
-        return -EFAULT;
-    if (a[3]) {
-        /* The mask applies while waiting; after an interruption it stays
-         * until the handler's frame saved the old one (like sigsuspend). */
-        uint64_t mask;
-        if (a[4] != 8) return -EINVAL;
-        if (guest_copy_in(t, &mask, a[3], sizeof mask)) return -EFAULT; /* the row's 'i' */
-        t->sig.saved_mask = t->sigmask;
-        t->sig.saved_mask_valid = true;
-        signal_set_mask(t, mask);
-    }
-    int64_t r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_ppoll, fds, a[1], tmo, NULL, 8);
-    if (a[3] && r != -GUEST_ERESTARTNOHAND) {
-        t->sig.saved_mask_valid = false;
-        signal_set_mask(t, t->sig.saved_mask);
-    }
-    return r;
-}
-
 SYSCALL_HANDLER(close_range) {
     return own_fds_close_range(t->proc, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]);
 }
@@ -517,7 +490,6 @@ const struct syscall_row sys_fs_rows[] = {
     {69, "preadv", sys_preadv, "#Vul", 'd', SC_GLOBAL},
     {70, "pwritev", sys_pwritev, "#vul", 'd', SC_GLOBAL},
     {71, "sendfile", sys_sendfile, "##wu", 'd', SC_GLOBAL},
-    {73, "ppoll", sys_ppoll, "QuWiu", 'd', SC_GLOBAL},
     {78, "readlinkat", sys_readlinkat, "fsbu", 'd', SC_GLOBAL},
     {79, "newfstatat", sys_newfstatat, "fsTx", 'd', SC_GLOBAL},
     {80, "fstat", sys_fstat, "#T", 'd', SC_GLOBAL},

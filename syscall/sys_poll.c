@@ -1,10 +1,11 @@
-/* Waiting for fds and the fds that are events: select/pselect6, epoll,
- * timerfd, inotify (ppoll and eventfd2 are in sys_fs.c, signalfd4 in
+/* Waiting for fds and the fds that are events: ppoll, pselect6, epoll,
+ * timerfd, inotify (eventfd2 is in sys_fs.c, signalfd4 in
  * sys_signal.c).
  * fd_set, timespec, itimerspec and inotify_event have
  * the same layout on both sides; struct epoll_event does not (packed,
  * 12 bytes on x86-64; 16 on AArch64: abi_translate.c). */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -16,6 +17,7 @@
 #include "syscall/syscall.h"
 
 #define SELECT_NFDS_MAX SC_SELECT_NFDS_MAX
+#define POLL_NFDS_MAX   65536
 #define EPOLL_BATCH     1024 /* events per epoll_pwait (fewer is allowed) */
 
 /* A temporary signal mask for the wait (pselect6, epoll_pwait); after
@@ -40,14 +42,66 @@ static void wait_mask_end(struct task *t, uint64_t mask_addr, int64_t r) {
     }
 }
 
+/* ppoll and pselect6 name fds inside their arrays, where the rows'
+ * '#' letter cannot reach, so each waits on a private copy of them:
+ * there the emulator's own fds (own_fds.h) are what a closed fd is to
+ * Linux (POLLNVAL; select's EBADF), and another thread cannot put one
+ * in between the check and the wait. */
+SYSCALL_HANDLER(ppoll) {
+    nfds_t n = a[1];
+    if (n > POLL_NFDS_MAX) return -EINVAL;
+    void *tmo = NULL;
+    if (a[2] && !(tmo = guest_buf(t, a[2], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
+        return -EFAULT;
+    if (n && !guest_buf(t, a[0], n * sizeof(struct pollfd), PROT_READ | PROT_WRITE)) return -EFAULT;
+    /* fds, then the guest's fd of each (to tell its own fds, -1 here) */
+    struct pollfd *fds = malloc(n * (sizeof *fds + sizeof(int)) + 1);
+    if (!fds) return -ENOMEM;
+    int *guest_fd = (int *)(fds + n);
+    int64_t r = guest_copy_in(t, fds, a[0], n * sizeof *fds) ? -EFAULT : 0;
+    nfds_t own = 0;
+    for (nfds_t i = 0; i < n && !r; i++) {
+        guest_fd[i] = fds[i].fd;
+        if (fds[i].fd >= 0 && own_fd(t->proc, fds[i].fd)) {
+            fds[i].fd = -1;
+            own++;
+        }
+    }
+    if (!r && own) {
+        /* Linux does not wait when an fd is bad, nor take the mask */
+        static const struct timespec now = {0, 0};
+        r = a[3] && a[4] != 8 ? -EINVAL : host_result(syscall(SYS_ppoll, fds, n, &now, NULL, 8));
+    } else if (!r && !(r = wait_mask_begin(t, a[3], a[4]))) { /* the mask: the row's 'i' */
+        r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_ppoll, fds, n, tmo, NULL, 8);
+        wait_mask_end(t, a[3], r);
+    }
+    for (nfds_t i = 0; i < n && r >= 0; i++) {
+        if (guest_fd[i] != fds[i].fd) fds[i].revents = POLLNVAL;
+        /* Linux writes back revents alone */
+        if (guest_copy_out(t, a[0] + i * sizeof *fds + offsetof(struct pollfd, revents),
+                           &fds[i].revents, sizeof fds[i].revents))
+            r = -EFAULT; /* unmapped meanwhile by another thread */
+    }
+    free(fds);
+    return r < 0 ? r : r + (int64_t)own;
+}
+
+/* Whether a set bit of set names one of p's own fds. */
+static bool fdset_names_own(const struct process *p, const uint64_t *set, int nfds) {
+    for (int w = 0; w * 64 < nfds; w++)
+        for (uint64_t bits = set[w]; bits; bits &= bits - 1) {
+            int fd = w * 64 + __builtin_ctzll(bits);
+            if (fd < nfds && own_fd(p, fd)) return true;
+        }
+    return false;
+}
+
 SYSCALL_HANDLER(pselect6) {
     if ((int64_t)(int)a[0] < 0) return -EINVAL;
     int nfds = (int)a[0] > SELECT_NFDS_MAX ? SELECT_NFDS_MAX : (int)a[0];
     size_t bytes = sc_fdset_bytes(nfds);
-    void *set[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++)
-        if (a[1 + i] && !(set[i] = guest_buf(t, a[1 + i], bytes, PROT_READ | PROT_WRITE)))
-            return -EFAULT;
+        if (a[1 + i] && !guest_buf(t, a[1 + i], bytes, PROT_READ | PROT_WRITE)) return -EFAULT;
     void *tmo = NULL;
     if (a[4] && !(tmo = guest_buf(t, a[4], sizeof(struct timespec), PROT_READ | PROT_WRITE)))
         return -EFAULT;
@@ -55,11 +109,29 @@ SYSCALL_HANDLER(pselect6) {
      * levels shipped) */
     uint64_t ss[2] = {0, 0};
     if (a[5] && guest_copy_in(t, ss, a[5], sizeof ss)) return -EFAULT;
-    int64_t r = wait_mask_begin(t, ss[0], ss[1]);
-    if (r) return r;
-    r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_pselect6, nfds, set[0], set[1], set[2], tmo,
-                         NULL);
-    wait_mask_end(t, ss[0], r);
+    /* the three sets, whole words (sc_fdset_bytes) */
+    size_t words = bytes / 8 + 1; /* one more: never calloc(0) */
+    uint64_t *sets = calloc(3 * words, 8);
+    if (!sets) return -ENOMEM;
+    void *set[3] = {NULL, NULL, NULL};
+    int64_t r = 0;
+    for (int i = 0; i < 3 && !r; i++) {
+        if (!a[1 + i]) continue;
+        set[i] = sets + i * words;
+        if (guest_copy_in(t, set[i], a[1 + i], bytes))
+            r = -EFAULT;
+        else if (fdset_names_own(t->proc, set[i], nfds))
+            r = -EBADF;
+    }
+    if (!r) r = wait_mask_begin(t, ss[0], ss[1]);
+    if (!r) {
+        r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_pselect6, nfds, set[0], set[1], set[2],
+                             tmo, NULL);
+        wait_mask_end(t, ss[0], r);
+    }
+    for (int i = 0; i < 3 && r >= 0; i++)
+        if (set[i] && guest_copy_out(t, a[1 + i], set[i], bytes)) r = -EFAULT;
+    free(sets);
     return r;
 }
 
@@ -162,6 +234,7 @@ const struct syscall_row sys_poll_rows[] = {
     {27, "inotify_add_watch", sys_inotify_add_watch, "#sx", 'd', SC_GLOBAL},
     {28, "inotify_rm_watch", sys_inotify_rm_watch, "#d", 'd', SC_GLOBAL},
     {72, "pselect6", sys_pselect6, "dzzzWq", 'd', SC_GLOBAL},
+    {73, "ppoll", sys_ppoll, "QuWiu", 'd', SC_GLOBAL},
     {85, "timerfd_create", sys_timerfd_create, "dx", 'd', SC_GLOBAL},
     {86, "timerfd_settime", sys_timerfd_settime, "#xcN", 'd', SC_GLOBAL},
     {87, "timerfd_gettime", sys_timerfd_gettime, "#N", 'd', SC_GLOBAL},

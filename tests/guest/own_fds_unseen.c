@@ -1,23 +1,25 @@
 /* Every fd that /proc/self/fd does not list is closed as far as the
- * program can tell: reading, writing, duplicating, seeking, polling,
- * mapping it, using it as a directory, passing it to another process,
- * copying it with pidfd_getfd says EBADF, reopening it through
- * /proc/self/fd ENOENT, from the main
- * thread and from threads (which a cluster places on other nodes, whose
- * calls on fds run on the master). A cluster node's own fds (its links,
- * its event loops, its userfaultfd: syscall/own_fds.h) live in the same
- * fd table; a guest that could read one would take a frame or a page
- * fault meant for the emulator, one that could write to a link would
- * corrupt its frames. */
+ * program can tell: reading, writing, duplicating, seeking, polling it
+ * (POLLNVAL; select's EBADF), watching it with epoll, mapping it, using
+ * it as a directory, passing it to another process, copying it with
+ * pidfd_getfd says EBADF, reopening it through /proc/self/fd ENOENT,
+ * from the main thread and from threads (which a cluster places on
+ * other nodes, whose calls on fds run on the master). A cluster node's
+ * own fds (its links, its event loops, its userfaultfd:
+ * syscall/own_fds.h) live in the same fd table; a guest that could read
+ * one would take a frame or a page fault meant for the emulator, one
+ * that could write to a link would corrupt its frames. */
 #include "guest.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +50,16 @@ static int closed_to_all(int fd) {
     bad += mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED || errno != EBADF;
     bad += fchdir(fd) != -1 || errno != EBADF;
     bad += openat(fd, "x", O_RDONLY) != -1 || errno != EBADF;
+    /* polled, it is invalid at once (the pipe's end beside it is
+     * writable, so nothing waits however it goes) */
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN | POLLOUT},
+                          {.fd = fds[1], .events = POLLOUT}};
+    bad += poll(p, 2, -1) != 2 || p[0].revents != POLLNVAL || p[1].revents != POLLOUT;
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    struct timeval now = {0, 0};
+    bad += select(fd + 1, &rd, NULL, NULL, &now) != -1 || errno != EBADF;
     /* not passed to another process */
     union {
         struct cmsghdr h;
@@ -87,7 +99,8 @@ static void *check(void *arg) {
     struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN};
     sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id in newer glibc */
     int timed = !arg && timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0;
-    int ok = unlisted_closed() && write(fds[1], &c, 1) == 1;
+    int ok = unlisted_closed();
+    ok &= write(fds[1], &c, 1) == 1; /* always: main reads a byte from each */
     if (timed) timer_delete(timer);
     return (void *)(long)(ok && (arg || timed));
 }

@@ -4,10 +4,12 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -195,6 +197,30 @@ static void test_own_fds_closed(void) {
     task->cpu.x[4] = (uint64_t)own[0];
     task->cpu.x[5] = 0;
     CU_ASSERT_EQUAL(call(222, 0, 4096, PROT_READ, MAP_SHARED), -EBADF);
+    /* polled, an own fd is a closed one: POLLNVAL at once, beside a
+     * guest fd that is ready */
+    struct pollfd *pfd = gs_host(&proc.mem, SCRATCH + 200);
+    pfd[0] = (struct pollfd){.fd = own[0], .events = POLLIN};
+    pfd[1] = (struct pollfd){.fd = guest[1], .events = POLLOUT};
+    task->cpu.x[4] = 8;
+    CU_ASSERT_EQUAL(call(73, SCRATCH + 200, 2, 0, 0), 2); /* ppoll */
+    CU_ASSERT_EQUAL(pfd[0].revents, POLLNVAL);
+    CU_ASSERT_EQUAL(pfd[0].fd, own[0]);
+    CU_ASSERT_EQUAL(pfd[1].revents, POLLOUT);
+    /* and select's EBADF; the guest's fd alone is ready */
+    fd_set *rd = gs_host(&proc.mem, SCRATCH + 300), *wr = gs_host(&proc.mem, SCRATCH + 500);
+    FD_ZERO(rd);
+    FD_ZERO(wr);
+    FD_SET(own[0], rd);
+    FD_SET(guest[1], wr);
+    memset(gs_host(&proc.mem, SCRATCH + 700), 0, sizeof(struct timespec));
+    task->cpu.x[4] = SCRATCH + 700;
+    task->cpu.x[5] = 0;
+    int nfds = (own[0] > guest[1] ? own[0] : guest[1]) + 1;
+    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, SCRATCH + 300, SCRATCH + 500, 0),
+                    -EBADF); /* pselect6 */
+    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, 0, SCRATCH + 500, 0), 1);
+    CU_ASSERT(FD_ISSET(guest[1], wr));
     /* nothing reached them: the pipe is empty and open */
     char c;
     CU_ASSERT_EQUAL(write(own[1], "z", 1), 1);

@@ -367,6 +367,11 @@ SYSCALL_HANDLER(fallocate) {
     return host_result(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
 }
 
+SYSCALL_HANDLER(fadvise64) {
+    /* the advice values are the same on both (asm-generic) */
+    return host_result(syscall(SYS_fadvise64, (int)a[0], (off_t)a[1], (off_t)a[2], (int)a[3]));
+}
+
 SYSCALL_HANDLER(fsync) {
     return host_result(fsync((int)a[0]));
 }
@@ -500,6 +505,7 @@ const struct syscall_row sys_fs_rows[] = {
     {88, "utimensat", sys_utimensat, "fscx", 'd', SC_GLOBAL},
     {166, "umask", sys_umask, "o", 'd', SC_GLOBAL},
     {213, "readahead", sys_readahead, "#lu", 'd', SC_GLOBAL},
+    {223, "fadvise64", sys_fadvise64, "#lld", 'd', SC_GLOBAL},
     {267, "syncfs", sys_syncfs, "#", 'd', SC_GLOBAL},
     {276, "renameat2", sys_renameat2, "fsfsx", 'd', SC_GLOBAL},
     {279, "memfd_create", sys_memfd_create, "sx", 'd', SC_GLOBAL},

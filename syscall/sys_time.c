@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/timex.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +88,47 @@ SYSCALL_HANDLER(clock_getres) {
     return host_result(syscall(SYS_clock_getres, (clockid_t)a[0], ts));
 }
 
+/* Setting and steering the clocks is the host's, as under qemu: Linux
+ * wants CAP_SYS_TIME (EPERM without it) and checks the arguments first.
+ * In a cluster it is the master's host (the rows are global), whose
+ * CLOCK_REALTIME the other nodes do not share when they run elsewhere
+ * (guest_clock.h). A bad guest pointer is GUEST_BAD_PTR, so the kernel
+ * says EFAULT where Linux would, after its other checks. */
+SYSCALL_HANDLER(clock_settime) {
+    const void *ts = GUEST_IN(t, a[1], sizeof(struct timespec));
+    struct cpu_clock c;
+    if ((clockid_t)a[0] < 0 && cpu_clock_decode((clockid_t)a[0], &c)) {
+        /* a thread's or process's CPU clock by its id (not the constants,
+         * which Linux cannot set: EINVAL): EPERM once it names one */
+        uint64_t q[6] = {a[0], 0, 0, 0, 0, 0};
+        int64_t ret;
+        if (!thread_cpu_clock(t, q, true, NULL, &ret))
+            ret = host_result(syscall(SYS_clock_getres, (clockid_t)a[0], NULL));
+        return ret ? ret : ts ? -EPERM : -EFAULT;
+    }
+    return host_result(syscall(SYS_clock_settime, (clockid_t)a[0], ts ? ts : GUEST_BAD_PTR));
+}
+
+SYSCALL_HANDLER(settimeofday) {
+    const void *tv = NULL, *tz = NULL;
+    if (a[0] && !(tv = GUEST_IN(t, a[0], sizeof(struct timeval)))) tv = GUEST_BAD_PTR;
+    if (a[1] && !(tz = GUEST_IN(t, a[1], sizeof(struct timezone)))) tz = GUEST_BAD_PTR;
+    return host_result(syscall(SYS_settimeofday, tv, tz));
+}
+
+/* struct timex has the same layout on both (LP64, no arch fields); modes
+ * 0 only reads the kernel's clock discipline. */
+SYSCALL_HANDLER(adjtimex) {
+    void *tx = guest_buf(t, a[0], sizeof(struct timex), PROT_READ | PROT_WRITE);
+    return host_result(syscall(SYS_adjtimex, tx ? tx : GUEST_BAD_PTR));
+}
+
+SYSCALL_HANDLER(clock_adjtime) {
+    /* a CPU-time clock: EOPNOTSUPP whatever its id names, as Linux */
+    void *tx = guest_buf(t, a[1], sizeof(struct timex), PROT_READ | PROT_WRITE);
+    return host_result(syscall(SYS_clock_adjtime, (clockid_t)a[0], tx ? tx : GUEST_BAD_PTR));
+}
+
 SYSCALL_HANDLER(gettimeofday) {
     void *tv = NULL, *tz = NULL;
     if (a[0] && !(tv = GUEST_OUT(t, a[0], sizeof(struct timeval)))) return -EFAULT;
@@ -164,10 +206,14 @@ const struct syscall_row sys_time_rows[] = {
     {101, "nanosleep", sys_nanosleep, "pp", 'd', SC_LOCAL},
     {102, "getitimer", sys_getitimer, "dN", 'd', SC_GLOBAL},
     {103, "setitimer", sys_setitimer, "dcN", 'd', SC_GLOBAL},
+    {112, "clock_settime", sys_clock_settime, "dr", 'd', SC_GLOBAL},
     {113, "clock_gettime", sys_clock_gettime, "dt", 'd', SC_LOCAL},
     {114, "clock_getres", sys_clock_getres, "dt", 'd', SC_LOCAL},
     {115, "clock_nanosleep", sys_clock_nanosleep, "dxpp", 'd', SC_LOCAL},
     {153, "times", sys_times, "N", 'd', SC_GLOBAL},
     {169, "gettimeofday", sys_gettimeofday, "pp", 'd', SC_LOCAL},
+    {170, "settimeofday", sys_settimeofday, "rp", 'd', SC_GLOBAL},
+    {171, "adjtimex", sys_adjtimex, "p", 'd', SC_GLOBAL},
+    {266, "clock_adjtime", sys_clock_adjtime, "dp", 'd', SC_GLOBAL},
     SYSCALL_ROWS_END,
 };

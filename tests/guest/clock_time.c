@@ -1,8 +1,13 @@
 /* clock_gettime (monotonic, realtime, process/thread CPU), nanosleep,
- * gettimeofday, time: only relations are printed, never times. */
+ * gettimeofday, time: only relations are printed, never times. Setting
+ * and steering the clocks: only the checks Linux makes before it asks
+ * for the privilege, so nothing is changed even as root. */
 #include "guest.h"
 #include <time.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
+#include <sys/timex.h>
+#include <unistd.h>
 #include <errno.h>
 
 static long long ns(struct timespec t) {
@@ -65,6 +70,50 @@ int main(void) {
     printf("coarse/boottime ok: %d\n", ns(c0) > 0 && ns(c1) > 0);
     errno = 0;
     printf("bad clock: %d EINVAL %d\n", clock_gettime((clockid_t)12345, &a), errno == EINVAL);
+    /* setting: a bad time (bad pointers through syscall: glibc's
+     * settimeofday reads its argument itself), a clock that cannot be set, a bad pointer */
+    struct timespec bad_ns = {1, 2000000000};
+    errno = 0;
+    printf("clock_settime bad nsec: %d %d\n", clock_settime(CLOCK_REALTIME, &bad_ns),
+           errno == EINVAL);
+    errno = 0;
+    printf("clock_settime monotonic: %d %d\n", clock_settime(CLOCK_MONOTONIC, &req),
+           errno == EINVAL);
+    errno = 0;
+    printf("clock_settime bad pointer: %d %d\n",
+           (int)syscall(SYS_clock_settime, CLOCK_REALTIME, 16), errno == EFAULT);
+    errno = 0;
+    printf("clock_settime process cputime: %d %d\n", clock_settime(CLOCK_PROCESS_CPUTIME_ID, &req),
+           errno == EINVAL);
+    errno = 0;
+    printf("clock_settime bad clock: %d %d\n", clock_settime((clockid_t)12345, &req),
+           errno == EINVAL);
+    struct timeval bad_us = {1, 2000000};
+    errno = 0;
+    printf("settimeofday bad usec: %d %d\n", settimeofday(&bad_us, NULL), errno == EINVAL);
+    errno = 0;
+    printf("settimeofday bad pointer: %d %d\n", (int)syscall(SYS_settimeofday, 16, 0),
+           errno == EFAULT);
+    /* steering: modes 0 only reads; ADJ_ADJTIME without the single-shot
+     * bit is refused before any privilege is asked */
+    struct timex tx = {.modes = 0};
+    int state = adjtimex(&tx);
+    printf("adjtimex read: state in range %d, tick set %d\n",
+           state >= TIME_OK && state <= TIME_ERROR, tx.tick > 0);
+    struct timex tc = {.modes = 0};
+    printf("clock_adjtime realtime read agrees: %d\n", clock_adjtime(CLOCK_REALTIME, &tc) == state);
+    tx.modes = 0x8000; /* ADJ_ADJTIME */
+    errno = 0;
+    printf("adjtimex bad modes: %d %d\n", adjtimex(&tx), errno == EINVAL);
+    errno = 0;
+    printf("adjtimex bad pointer: %d %d\n", (int)syscall(SYS_adjtimex, 16), errno == EFAULT);
+    tc.modes = 0;
+    errno = 0;
+    printf("clock_adjtime monotonic: %d %d\n", clock_adjtime(CLOCK_MONOTONIC, &tc),
+           errno == EOPNOTSUPP);
+    errno = 0;
+    printf("clock_adjtime thread cputime: %d %d\n", clock_adjtime(CLOCK_THREAD_CPUTIME_ID, &tc),
+           errno == EOPNOTSUPP);
     struct tm tm;
     time_t fixed = 1700000000;
     gmtime_r(&fixed, &tm);

@@ -6,6 +6,7 @@
  * Each worker spins for a fixed amount of its own CPU time, so nothing
  * here depends on how fast or loaded the machine is. */
 #include "guest.h"
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
@@ -96,6 +97,9 @@ int main(void) {
         pthread_getcpuclockid(th[i], &c);
         printf("main reads worker %d's CPU clock: %d, its resolution: %d\n", i,
                covers(thread_clock_ns(th[i]), 0, 1), clock_getres(c, &res) == 0 && res.tv_nsec > 0);
+        errno = 0;
+        printf("main may not set worker %d's CPU clock: %d\n", i,
+               clock_settime(c, &res) == -1 && errno == EPERM);
     }
     atomic_store(&go, 1);
     for (int i = 0; i < NW; i++)

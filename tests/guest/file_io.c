@@ -1,6 +1,7 @@
 /* File I/O in a private temp directory (mkdtemp under $TMPDIR):
  * open/write/read/lseek/pread/pwrite/ftruncate/fstat/stat/rename/link/
- * symlink/readlink/unlink/mkdir/rmdir/getdents64/dup/fcntl, stdio. */
+ * symlink/readlink/unlink/mkdir/rmdir/getdents64/dup/fcntl,
+ * posix_fadvise, stdio. */
 #include "guest.h"
 #include <dirent.h>
 #include <errno.h>
@@ -84,6 +85,16 @@ int main(void) {
            st.st_mode & 0777, (unsigned long)st.st_nlink);
     CHECK(pread(fd, rb, 8, 6000) == 8);
     printf("hole reads zero: %d\n", rb[0] == 0 && rb[7] == 0);
+    /* advice is kept or refused, never ENOSYS (posix_fadvise returns the
+     * error number) */
+    int pipefd[2];
+    CHECK(pipe(pipefd) == 0);
+    printf("fadvise: sequential %d, dontneed %d, bad advice %d, bad fd %d, pipe %d\n",
+           posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL),
+           posix_fadvise(fd, 4096, 8192, POSIX_FADV_DONTNEED) == 0, posix_fadvise(fd, 0, 0, 99),
+           posix_fadvise(-1, 0, 0, POSIX_FADV_NORMAL), posix_fadvise(pipefd[0], 0, 0, 0));
+    close(pipefd[0]);
+    close(pipefd[1]);
     CHECK(lseek(fd, 0, SEEK_END) == 10003);
     CHECK(ftruncate(fd, 4096) == 0);
     CHECK(fstat(fd, &st) == 0 && st.st_size == 4096);

@@ -242,11 +242,11 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
     case SHOAL__ENVELOPE__MSG_THREAD_CALL:
         if (env->thread_call->n_args != 6)
             return BAD("thread_call: %zu args, want 6", env->thread_call->n_args);
-        if (env->thread_call->in.len > 16)
+        if (env->thread_call->in.len > NET_CALL_BYTES)
             return BAD("thread_call: %zu bytes in", env->thread_call->in.len);
         return 0;
     case SHOAL__ENVELOPE__MSG_THREAD_CALL_RESULT:
-        if (env->thread_call_result->out.len > 16)
+        if (env->thread_call_result->out.len > NET_CALL_BYTES)
             return BAD("thread_call_result: %zu bytes out", env->thread_call_result->out.len);
         return 0;
     case SHOAL__ENVELOPE__MSG_HINT_GROUP:

@@ -14,6 +14,7 @@
 #define NET_MAC_BYTES   32u /* crypto_auth_BYTES (HMAC-SHA512-256) */
 #define NET_BUILD_MAX   128u
 #define NET_ERROR_MAX   512u
+#define NET_CALL_BYTES  64u         /* ThreadCall.in, ThreadCallResult.out (a struct sched_attr) */
 #define NET_HOST_MAX    255u        /* a host name or numeric address in a message */
 #define NET_NODE_ANY    0xffffffffu /* Hello.node_id: "assign me one" */
 

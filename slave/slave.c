@@ -785,6 +785,8 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, NULL);
 }
 
+_Static_assert(SCHED_IO_MAX <= NET_CALL_BYTES, "a scheduling call's struct fits its messages");
+
 /* A scheduling call for a thread of this node, named by another node's
  * thread (syscall/sched_call.h): run for its host thread. */
 static void h_thread_call(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -792,8 +794,8 @@ static void h_thread_call(struct net_conn *c, struct net_frame *f, void *arg) {
     const Shoal__ThreadCall *q = f->env->thread_call;
     uint64_t a[6];
     memcpy(a, q->args, sizeof a);
-    uint8_t in[16] = {0}, out[16] = {0};
-    if (q->in.len) memcpy(in, q->in.data, q->in.len); /* at most 16: net/msg.c */
+    uint8_t in[SCHED_IO_MAX] = {0}, out[SCHED_IO_MAX] = {0};
+    if (q->in.len) memcpy(in, q->in.data, q->in.len); /* at most SCHED_IO_MAX: net/msg.c */
     size_t inlen, outlen;
     sched_io_sizes((int)q->nr, &inlen, &outlen);
     int i = sched_target_arg((int)q->nr, a);

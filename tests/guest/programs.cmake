@@ -177,6 +177,8 @@ guest_native_program(sched_prio SRC sched_prio.c CLUSTER)
 # ... inherited by new threads on other nodes (a cluster ships them with the thread)
 guest_program(sched_prio_threads SRC sched_prio_threads.c)
 guest_program(sched_tid_threads SRC sched_tid_threads.c LEVELS O2)
+# sched_setattr/getattr, on a thread of another node by its tid
+guest_program(sched_attr_threads SRC sched_attr_threads.c LEVELS O2)
 guest_program(pidfd_membarrier SRC pidfd_membarrier.c)
 guest_native_program(process_vm SRC process_vm.c CLUSTER)
 guest_program(cpu_count SRC cpu_count.c)

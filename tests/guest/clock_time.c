@@ -10,6 +10,14 @@
 #include <unistd.h>
 #include <errno.h>
 
+/* prints what call returned and whether errno is then e */
+#define SAYS(what, call, e)                                                                        \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        int r_ = (int)(call);                                                                      \
+        printf("%s: %d %d\n", what, r_, errno == (e));                                             \
+    } while (0)
+
 static long long ns(struct timespec t) {
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
@@ -70,30 +78,17 @@ int main(void) {
     printf("coarse/boottime ok: %d\n", ns(c0) > 0 && ns(c1) > 0);
     errno = 0;
     printf("bad clock: %d EINVAL %d\n", clock_gettime((clockid_t)12345, &a), errno == EINVAL);
-    /* setting: a bad time (bad pointers through syscall: glibc's
-     * settimeofday reads its argument itself), a clock that cannot be set, a bad pointer */
+    /* setting: a bad time, a clock that cannot be set, a bad pointer (bad
+     * pointers through syscall: glibc's settimeofday reads its argument) */
     struct timespec bad_ns = {1, 2000000000};
-    errno = 0;
-    printf("clock_settime bad nsec: %d %d\n", clock_settime(CLOCK_REALTIME, &bad_ns),
-           errno == EINVAL);
-    errno = 0;
-    printf("clock_settime monotonic: %d %d\n", clock_settime(CLOCK_MONOTONIC, &req),
-           errno == EINVAL);
-    errno = 0;
-    printf("clock_settime bad pointer: %d %d\n",
-           (int)syscall(SYS_clock_settime, CLOCK_REALTIME, 16), errno == EFAULT);
-    errno = 0;
-    printf("clock_settime process cputime: %d %d\n", clock_settime(CLOCK_PROCESS_CPUTIME_ID, &req),
-           errno == EINVAL);
-    errno = 0;
-    printf("clock_settime bad clock: %d %d\n", clock_settime((clockid_t)12345, &req),
-           errno == EINVAL);
+    SAYS("clock_settime bad nsec", clock_settime(CLOCK_REALTIME, &bad_ns), EINVAL);
+    SAYS("clock_settime monotonic", clock_settime(CLOCK_MONOTONIC, &req), EINVAL);
+    SAYS("clock_settime bad pointer", syscall(SYS_clock_settime, CLOCK_REALTIME, 16), EFAULT);
+    SAYS("clock_settime process cputime", clock_settime(CLOCK_PROCESS_CPUTIME_ID, &req), EINVAL);
+    SAYS("clock_settime bad clock", clock_settime((clockid_t)12345, &req), EINVAL);
     struct timeval bad_us = {1, 2000000};
-    errno = 0;
-    printf("settimeofday bad usec: %d %d\n", settimeofday(&bad_us, NULL), errno == EINVAL);
-    errno = 0;
-    printf("settimeofday bad pointer: %d %d\n", (int)syscall(SYS_settimeofday, 16, 0),
-           errno == EFAULT);
+    SAYS("settimeofday bad usec", settimeofday(&bad_us, NULL), EINVAL);
+    SAYS("settimeofday bad pointer", syscall(SYS_settimeofday, 16, 0), EFAULT);
     /* steering: modes 0 only reads; ADJ_ADJTIME without the single-shot
      * bit is refused before any privilege is asked */
     struct timex tx = {.modes = 0};
@@ -103,17 +98,11 @@ int main(void) {
     struct timex tc = {.modes = 0};
     printf("clock_adjtime realtime read agrees: %d\n", clock_adjtime(CLOCK_REALTIME, &tc) == state);
     tx.modes = 0x8000; /* ADJ_ADJTIME */
-    errno = 0;
-    printf("adjtimex bad modes: %d %d\n", adjtimex(&tx), errno == EINVAL);
-    errno = 0;
-    printf("adjtimex bad pointer: %d %d\n", (int)syscall(SYS_adjtimex, 16), errno == EFAULT);
+    SAYS("adjtimex bad modes", adjtimex(&tx), EINVAL);
+    SAYS("adjtimex bad pointer", syscall(SYS_adjtimex, 16), EFAULT);
     tc.modes = 0;
-    errno = 0;
-    printf("clock_adjtime monotonic: %d %d\n", clock_adjtime(CLOCK_MONOTONIC, &tc),
-           errno == EOPNOTSUPP);
-    errno = 0;
-    printf("clock_adjtime thread cputime: %d %d\n", clock_adjtime(CLOCK_THREAD_CPUTIME_ID, &tc),
-           errno == EOPNOTSUPP);
+    SAYS("clock_adjtime monotonic", clock_adjtime(CLOCK_MONOTONIC, &tc), EOPNOTSUPP);
+    SAYS("clock_adjtime thread cputime", clock_adjtime(CLOCK_THREAD_CPUTIME_ID, &tc), EOPNOTSUPP);
     struct tm tm;
     time_t fixed = 1700000000;
     gmtime_r(&fixed, &tm);

@@ -208,18 +208,18 @@ static void test_own_fds_closed(void) {
     CU_ASSERT_EQUAL(pfd[0].fd, own[0]);
     CU_ASSERT_EQUAL(pfd[1].revents, POLLOUT);
     /* and select's EBADF; the guest's fd alone is ready */
-    fd_set *rd = gs_host(&proc.mem, SCRATCH + 300), *wr = gs_host(&proc.mem, SCRATCH + 500);
+    fd_set *rd = gs_host(&proc.mem, SCRATCH + 320), *wr = gs_host(&proc.mem, SCRATCH + 512);
     FD_ZERO(rd);
     FD_ZERO(wr);
     FD_SET(own[0], rd);
     FD_SET(guest[1], wr);
-    memset(gs_host(&proc.mem, SCRATCH + 700), 0, sizeof(struct timespec));
-    task->cpu.x[4] = SCRATCH + 700;
+    memset(gs_host(&proc.mem, SCRATCH + 704), 0, sizeof(struct timespec));
+    task->cpu.x[4] = SCRATCH + 704;
     task->cpu.x[5] = 0;
     int nfds = (own[0] > guest[1] ? own[0] : guest[1]) + 1;
-    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, SCRATCH + 300, SCRATCH + 500, 0),
+    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, SCRATCH + 320, SCRATCH + 512, 0),
                     -EBADF); /* pselect6 */
-    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, 0, SCRATCH + 500, 0), 1);
+    CU_ASSERT_EQUAL(call(72, (uint64_t)nfds, 0, SCRATCH + 512, 0), 1);
     CU_ASSERT(FD_ISSET(guest[1], wr));
     /* nothing reached them: the pipe is empty and open */
     char c;

@@ -91,6 +91,12 @@ static int unlisted_closed(void) {
     return ok;
 }
 
+/* One thread probes at a time: a failed openat (a probe) holds the
+ * lowest free fd number for a moment, and Linux's select, which checks
+ * the numbers in use before it looks at the files, then takes that
+ * number for an open fd (qemu-aarch64 shows it too). */
+static pthread_mutex_t probing = PTHREAD_MUTEX_INITIALIZER;
+
 /* Thread 0 first makes a timer aimed at itself: in a cluster the master
  * relays it from fds it makes now, which are its own too. */
 static void *check(void *arg) {
@@ -99,7 +105,9 @@ static void *check(void *arg) {
     struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN};
     sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id in newer glibc */
     int timed = !arg && timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0;
+    pthread_mutex_lock(&probing);
     int ok = unlisted_closed();
+    pthread_mutex_unlock(&probing);
     ok &= write(fds[1], &c, 1) == 1; /* always: main reads a byte from each */
     if (timed) timer_delete(timer);
     return (void *)(long)(ok && (arg || timed));

@@ -75,12 +75,15 @@ SYSCALL_HANDLER(ppoll) {
         r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_ppoll, fds, n, tmo, NULL, 8);
         wait_mask_end(t, a[3], r);
     }
-    for (nfds_t i = 0; i < n && r >= 0; i++) {
+    /* Linux writes back revents alone, after an interruption too */
+    bool written = r >= 0 || r == -GUEST_ERESTARTNOHAND;
+    for (nfds_t i = 0; i < n && written; i++) {
         if (guest_fd[i] != fds[i].fd) fds[i].revents = POLLNVAL;
-        /* Linux writes back revents alone */
         if (guest_copy_out(t, a[0] + i * sizeof *fds + offsetof(struct pollfd, revents),
-                           &fds[i].revents, sizeof fds[i].revents))
+                           &fds[i].revents, sizeof fds[i].revents)) {
             r = -EFAULT; /* unmapped meanwhile by another thread */
+            break;
+        }
     }
     free(fds);
     return r < 0 ? r : r + (int64_t)own;

@@ -117,6 +117,11 @@ int main(void) {
     ep = epoll_create1(EPOLL_CLOEXEC);
     self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     if (ep < 0 || self_pidfd < 0 || pipe(fds) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 1;
+    /* Linux's select ignores numbers past the fd table's size, which
+     * depends on what the launcher had open: grow the table past
+     * FD_MAX so that select sees every number probed (it never shrinks) */
+    int high = fcntl(fds[0], F_DUPFD, FD_MAX);
+    if (high < 0 || close(high)) return 1;
     DIR *d = opendir("/proc/self/fd");
     if (!d) return 1;
     for (struct dirent *e; (e = readdir(d));) {

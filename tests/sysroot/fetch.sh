@@ -12,10 +12,16 @@
 #
 # Packages: libc6 (ld.so and libc), busybox-static, zlib1g and pigz (a
 # dynamic program with a library besides libc), hello (GNU hello, a
-# dynamic program with only libc), gzip.
+# dynamic program with only libc), gzip; multi-threaded programs with
+# their libraries: xz-utils, zstd, lbzip2, pbzip2 (C++), coreutils
+# (sort --parallel), python3.11-minimal (threading).
 set -u
 cache=${1:?usage: fetch.sh CACHE_DIR}
-pkgs="libc6 busybox-static zlib1g pigz hello gzip"
+pkgs="libc6 busybox-static zlib1g pigz hello gzip
+xz-utils liblzma5 zstd libzstd1 liblz4-1 libstdc++6 libgcc-s1
+lbzip2 pbzip2 libbz2-1.0
+coreutils libacl1 libattr1 libselinux1 libgmp10 libpcre2-8-0
+python3.11-minimal libpython3.11-minimal libexpat1 libssl3"
 skip() { echo "SKIP: cannot build the arm64 sysroot: $*" >&2; exit 77; }
 
 if [ -f "$cache/stamp" ] && [ "$(cat "$cache/stamp")" = "$pkgs" ]; then exit 0; fi

@@ -204,6 +204,16 @@ static void capture_anew(struct dsm_node *n, uint64_t start, uint64_t len, int h
     if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
 }
 
+void dsm_node_discard(struct dsm_node *n, uint64_t start, uint64_t len) {
+    if (by_signal(n)) return; /* dsm_node_layout zero-fills */
+    if (madvise(n->proc->mem.base + start, len, MADV_DONTNEED))
+        log_error("dsm: cannot discard node 0's pages: %s", strerror(errno));
+    /* a thread parked on a page whose request the layout change forgot
+     * faults again and asks anew */
+    int r = dsm_fault_rearm(n->region, start, len);
+    if (r) log_error("dsm: cannot wake threads on discarded pages: %s", strerror(-r));
+}
+
 void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
                      int prot) {
     uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;

@@ -74,6 +74,7 @@ static void node0_push(struct master *m, const struct dir_action *a) {
     else
         m->q_head = q;
     m->q_tail = q;
+    m->q_pushed++;
     pthread_cond_signal(&m->q_cond);
 }
 
@@ -93,6 +94,22 @@ static void check(int r, const char *what, uint64_t page, dsm_node_t node) {
 static void writeback_locked(struct master *m, uint64_t page, dsm_node_t node, const void *data,
                              void **adopt, struct dir_actions *acts);
 static void borrow_locked(struct master *m, uint64_t page, struct dir_actions *acts);
+
+/* What applying a directory message to node 0 gave: -EPROTO is expected
+ * for a page the address space forgot meanwhile, and -ENOENT (nothing
+ * registered there to install into) for one whose mapping went away on
+ * node 0 before the directory forgot it (a page pushed ahead, or fetched
+ * for a request, between the host's munmap and the layout change's
+ * forget: dirsvc_relayout). */
+static void node0_applied(enum dir_act kind, uint64_t page, int r) {
+    if (!r || r == -EPROTO) return;
+    if (r == -ENOENT && kind == DIR_ACT_SEND)
+        log_debug("dsm: node 0: send of page 0x%llx: its mapping went away first",
+                  (unsigned long long)page);
+    else
+        log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(kind),
+                  (unsigned long long)page, strerror(-r));
+}
 
 /* dir_lock held. Node 0's messages are applied right here, on the thread
  * that runs the directory, when that keeps its link FIFO (nothing queued
@@ -131,9 +148,7 @@ static bool node0_inline(struct master *m, const struct dir_action *a, struct di
         break;
     }
     if (dsm_node_fatal(&m->dsm, r, a->page)) master_abort(m, 1);
-    if (r && r != -EPROTO)
-        log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(a->kind),
-                  (unsigned long long)a->page, strerror(-r));
+    node0_applied(a->kind, a->page, r);
     return true;
 }
 
@@ -590,9 +605,9 @@ static bool held_elsewhere(const struct master *m, uint64_t page) {
     return node_set_count(&e->pushed) > (uint32_t)node_set_has(&e->pushed, 0);
 }
 
-bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
+/* dir_lock held. */
+static bool forget_locked(struct master *m, uint64_t first, uint64_t n) {
     bool elsewhere = false;
-    pthread_mutex_lock(&m->dir_lock);
     /* A page on its way from its owner to a reader travels on a link the
      * layout change does not follow: forgotten now, it could reach the
      * reader after the change, and be taken there as the answer to a
@@ -626,6 +641,48 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
         }
         free(keys);
     }
+    return elsewhere;
+}
+
+bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
+    pthread_mutex_lock(&m->dir_lock);
+    bool elsewhere = forget_locked(m, first, n);
+    pthread_mutex_unlock(&m->dir_lock);
+    return elsewhere;
+}
+
+/* A slave applies a layout change after every directory message sent to
+ * it before (one FIFO link); node 0's host change comes first, and its
+ * queue (node0_main) may still hold messages for the pages: a SEND
+ * applied after the change would put back bytes it removed (a discarded
+ * page reading as its old contents, unknown to the directory), one
+ * applied to an unmapped page fails. So node 0 applies what was queued
+ * before the forget, then, under dir_lock (no inline message can come
+ * between), a discard is made again, for what the directory's thread
+ * installed between the host's discard and the forget, and node 0's page
+ * states follow. */
+/* dir_lock held: waits until node0_main has applied every message queued
+ * so far. */
+static void node0_catch_up(struct master *m) {
+    uint64_t queued = m->q_pushed;
+    while (m->q_applied < queued)
+        pthread_cond_wait(&m->q_applied_cond, &m->dir_lock);
+}
+
+void dirsvc_node0_catch_up(struct master *m) {
+    pthread_mutex_lock(&m->dir_lock);
+    node0_catch_up(m);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
+                     int prot) {
+    uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
+    pthread_mutex_lock(&m->dir_lock);
+    bool elsewhere = forget_locked(m, first, n);
+    node0_catch_up(m);
+    if (what == GS_DISCARDED) dsm_node_discard(&m->dsm, start, len);
+    dsm_node_layout(&m->dsm, what, start, len, prot);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;
 }
@@ -686,13 +743,13 @@ static void *node0_main(void *arg) {
             break;
         }
         if (dsm_node_fatal(&m->dsm, r, q->page)) master_abort(m, 1);
-        if (r && r != -EPROTO)
-            log_error("dsm: node 0: %s of page 0x%llx: %s", dir_act_name(q->kind),
-                      (unsigned long long)q->page, strerror(-r));
+        node0_applied(q->kind, q->page, r);
         free(q->data);
         free(q);
         pthread_mutex_lock(&m->dir_lock);
         m->q_busy = false;
+        m->q_applied++;
+        pthread_cond_broadcast(&m->q_applied_cond);
         pthread_mutex_unlock(&m->dir_lock);
     }
     return NULL;
@@ -702,6 +759,7 @@ int dirsvc_start(struct master *m) {
     pthread_mutex_init(&m->dir_lock, NULL);
     pthread_cond_init(&m->q_cond, NULL);
     pthread_cond_init(&m->direct_cond, NULL);
+    pthread_cond_init(&m->q_applied_cond, NULL);
     dir_init(&m->dir);
     u64map_init(&m->home);
     page_pool_init(&m->home_pool, 0);

@@ -97,6 +97,7 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         return;
     }
     if (what == GS_UNMAPPING) { /* shared mappings' bytes move or go first (alias.c) */
+        dirsvc_node0_catch_up(m);
         malias_unmapping(m, start, len, false);
         return;
     }
@@ -104,10 +105,12 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         broadcast(m, what, start, len, prot, kind);
         return;
     }
-    bool elsewhere =
-        what != GS_PROTECTED && dirsvc_forget(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    bool elsewhere = false;
+    if (what == GS_PROTECTED)
+        dsm_node_layout(&m->dsm, what, start, len, prot);
+    else
+        elsewhere = dirsvc_relayout(m, what, start, len, prot);
     dirsvc_claimable(m, what, start, len, prot, kind);
-    dsm_node_layout(&m->dsm, what, start, len, prot);
     if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
     /* Discarded pages that no node but node 0 holds or asks for (a
      * thread's stack guard, the untouched rest of its stack, the whole

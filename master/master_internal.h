@@ -72,6 +72,11 @@ struct master {
     pthread_t node0_thread;
     bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
+    /* messages queued for node0_main and applied by it, and its signal
+     * that one was (dir_lock): a layout change waits for those queued
+     * before it (dirsvc_relayout) */
+    uint64_t q_pushed, q_applied;
+    pthread_cond_t q_applied_cond;
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
      * bytes go for such a message, and how many messages carried them
@@ -204,6 +209,14 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node);
  * than node 0 may have held one: a copy, a request under way, a home
  * copy) / node 0's present pages adopted. */
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
+/* A layout change on node 0 (GS_MAPPED, GS_UNMAPPED, GS_DISCARDED):
+ * dirsvc_forget, then node 0's own page states, in the order a slave's
+ * link gives them (returns dirsvc_forget's answer). */
+bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot);
+/* Waits until node 0 has applied every directory message queued for it so
+ * far: before a host change that replaces or removes pages, so that none
+ * lands on what comes after (a fresh mapping over them). */
+void dirsvc_node0_catch_up(struct master *m);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be
  * claimed ahead of a write stream. */

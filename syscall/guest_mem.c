@@ -728,6 +728,7 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
         record(gs, old_top, new_top, PROT_READ | PROT_WRITE, GVMA_BRK);
         layout(gs, GS_MAPPED, old_top, new_top - old_top, PROT_READ | PROT_WRITE, GVMA_BRK);
     } else if (new_top < old_top) {
+        layout(gs, GS_UNMAPPING, new_top, old_top - new_top, 0, GVMA_BRK);
         host_reserve(gs, new_top, old_top - new_top);
         forget_range(gs, new_top, old_top);
         layout(gs, GS_UNMAPPED, new_top, old_top - new_top, 0, GVMA_BRK);

@@ -9,6 +9,7 @@ guest_program(hash_workload SRC hash_workload.c)
 guest_program(first_touch_threads SRC first_touch_threads.c LEVELS O2)
 guest_program(borrowed_home_threads SRC borrowed_home_threads.c LEVELS O2)
 guest_program(stream_walks_threads SRC stream_walks_threads.c LEVELS O2)
+guest_program(discard_stream_threads SRC discard_stream_threads.c LEVELS O2)
 guest_program(control_flow SRC control_flow.c)
 guest_program(code_write_threads SRC code_write_threads.c)
 

@@ -204,14 +204,15 @@ static void capture_anew(struct dsm_node *n, uint64_t start, uint64_t len, int h
     if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
 }
 
-void dsm_node_discard(struct dsm_node *n, uint64_t start, uint64_t len) {
-    if (by_signal(n)) return; /* dsm_node_layout zero-fills */
-    if (madvise(n->proc->mem.base + start, len, MADV_DONTNEED))
-        log_error("dsm: cannot discard node 0's pages: %s", strerror(errno));
-    /* a thread parked on a page whose request the layout change forgot
-     * faults again and asks anew */
-    int r = dsm_fault_rearm(n->region, start, len);
-    if (r) log_error("dsm: cannot wake threads on discarded pages: %s", strerror(-r));
+struct discard {
+    struct dsm_node *n;
+    uint64_t start, len;
+};
+
+static void discard_host(void *arg) {
+    const struct discard *d = arg;
+    if (madvise(d->n->proc->mem.base + d->start, d->len, MADV_DONTNEED))
+        log_error("dsm: cannot discard pages: %s", strerror(errno));
 }
 
 void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
@@ -229,11 +230,20 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
         if (by_signal(n)) capture_anew(n, start, len, PROT_NONE);
         exec_track(n, start, start + len, false);
         break;
-    case GS_DISCARDED:
-        dsm_pages_forget(&n->pages, first, np);
-        /* zero-fill pages now: with userfaultfd they are missing again */
-        if (by_signal(n)) capture_anew(n, start, len, -1);
+    case GS_DISCARDED: {
+        /* the host's discard is this node's to make, in the order its
+         * layout changes come (syscall/guest_mem.h) and with the page
+         * table's lock held, so that no page arriving meanwhile stays
+         * present with its entry forgotten: userfaultfd's private pages
+         * are missing again, the fallback's are zero-filled by
+         * capture_anew */
+        struct discard d = {n, start, len};
+        dsm_pages_forget_with(&n->pages, first, np, by_signal(n) ? NULL : discard_host, &d);
+        /* and a thread parked on a page whose request the change forgot
+         * faults again and asks anew */
+        capture_anew(n, start, len, -1);
         break;
+    }
     case GS_PROTECTED: exec_track(n, start, start + len, prot & PROT_EXEC); break;
     case GS_MOVING: break;
     case GS_UNMAPPING: dsm_alias_unmapping(n, start, len, false, NULL, NULL); break;

@@ -69,14 +69,10 @@ int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_faul
                          void *ctx);
 void dsm_node_fini(struct dsm_node *n);
 
-/* The master's node 0: its private pages [start, start + len) discarded
- * again, under the directory's lock, after what its queue held was
- * applied (master/dir_service.c, dirsvc_relayout); threads parked on
- * them are woken to fault anew. */
-void dsm_node_discard(struct dsm_node *n, uint64_t start, uint64_t len);
 /* This node's part of a layout change (guest_mem's hook, write lock
  * held): forget the pages of the range, capture faults on a new
- * mapping, track executable ranges. */
+ * mapping, track executable ranges, make the host's discard of a
+ * discarded range. */
 void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, uint64_t len,
                      int prot);
 

@@ -495,7 +495,13 @@ static void drop_entry(struct dsm_pages *ps, struct dsm_page *e) {
 }
 
 void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n) {
+    dsm_pages_forget_with(ps, first, n, NULL, NULL);
+}
+
+void dsm_pages_forget_with(struct dsm_pages *ps, uint64_t first, uint64_t n,
+                           void (*change)(void *arg), void *arg) {
     pthread_mutex_lock(&ps->lock);
+    if (change) change(arg);
     if (n <= ps->pages.n) {
         for (uint64_t p = first; p < first + n; p++)
             drop_entry(ps, u64map_del(&ps->pages, p));

@@ -179,6 +179,12 @@ int dsm_pages_adopt(struct dsm_pages *ps, uint64_t page, enum dsm_state st);
 /* Pages [first, first+n) are gone or zero: their entries are dropped (as
  * never touched) and waiters woken. The caller changed host memory. */
 void dsm_pages_forget(struct dsm_pages *ps, uint64_t first, uint64_t n);
+/* The same, with the host change made by change(arg) under the table's
+ * lock: no install can come between them, which would leave a page in
+ * host memory with no entry (no fault, so no request: its bytes go
+ * stale) or an entry for a page the change removed. */
+void dsm_pages_forget_with(struct dsm_pages *ps, uint64_t first, uint64_t n,
+                           void (*change)(void *arg), void *arg);
 
 /* A node that keeps one page at several host places (cluster/alias.h)
  * moves its bytes between them: fn(arg, state) runs with the page's

@@ -652,15 +652,15 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
 }
 
 /* A slave applies a layout change after every directory message sent to
- * it before (one FIFO link); node 0's host change comes first, and its
- * queue (node0_main) may still hold messages for the pages: a SEND
- * applied after the change would put back bytes it removed (a discarded
- * page reading as its old contents, unknown to the directory), one
- * applied to an unmapped page fails. So node 0 applies what was queued
- * before the forget, then, under dir_lock (no inline message can come
- * between), a discard is made again, for what the directory's thread
- * installed between the host's discard and the forget, and node 0's page
- * states follow. */
+ * it before (one FIFO link). Node 0's queue (node0_main) may still hold
+ * messages for the pages: a SEND applied after the change would put back
+ * bytes it removed (a discarded page reading as its old contents,
+ * unknown to the directory). So node 0 applies what was queued, and its
+ * part of the change (dsm_node_layout: a discard's host discard too)
+ * follows under dir_lock, with the directory's view of the range gone:
+ * no message for it can come between, and the directory never reads node
+ * 0's copy of a page that is being discarded (a borrowed home copy: the
+ * read would wait forever on the fault it takes). */
 /* dir_lock held: waits until node0_main has applied every message queued
  * so far. */
 static void node0_catch_up(struct master *m) {
@@ -679,9 +679,14 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
                      int prot) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_locked(m, first, n);
-    node0_catch_up(m);
-    if (what == GS_DISCARDED) dsm_node_discard(&m->dsm, start, len);
+    bool elsewhere = false;
+    /* until nothing is queued for node 0 with the range forgotten, both
+     * under the lock held from then on (a wait lets requests in) */
+    for (;;) {
+        elsewhere = forget_locked(m, first, n) || elsewhere;
+        if (m->q_applied == m->q_pushed) break;
+        node0_catch_up(m);
+    }
     dsm_node_layout(&m->dsm, what, start, len, prot);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;

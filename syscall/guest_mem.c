@@ -662,14 +662,17 @@ out:
 /* A cluster's MADV_DONTNEED (lock held for writing): private memory
  * reads as zero again on every node; shared mappings (files, SysV
  * segments: their private copies here) keep their bytes, as Linux keeps
- * the page cache's and shmem's, and the DSM pages behind them stay. */
+ * the page cache's and shmem's, and the DSM pages behind them stay. The
+ * layout hook makes the host's discard: on the master only after the
+ * directory has forgotten the pages, which it may otherwise read from
+ * this node's copy meanwhile (a page this node holds for others) and
+ * wait forever on the fault it takes there (master/DESIGN.md). */
 static int discard_private(struct guest_space *gs, uint64_t addr, uint64_t len) {
     uint64_t end = addr + len;
     for (size_t i = first_after(gs, addr); i < gs->n && gs->vmas[i].start < end; i++) {
         if (gs->vmas[i].kind == GVMA_SHARED && gs->copy_files) continue;
         uint64_t lo = gs->vmas[i].start > addr ? gs->vmas[i].start : addr;
         uint64_t hi = gs->vmas[i].end < end ? gs->vmas[i].end : end;
-        if (madvise(gs->base + lo, hi - lo, MADV_DONTNEED) != 0) return -errno;
         layout(gs, GS_DISCARDED, lo, hi - lo, 0, GVMA_ANON);
     }
     return 0;

@@ -41,7 +41,8 @@ enum gs_change {
     GS_MAPPED,     /* fresh mapping (contents: zero, or present pages the host holds) */
     GS_UNMAPPED,   /* nothing mapped there any more */
     GS_PROTECTED,  /* new guest protection, contents kept */
-    GS_DISCARDED,  /* contents zero (madvise DONTNEED), mapping kept */
+    GS_DISCARDED,  /* contents zero (madvise DONTNEED), mapping kept: the hook
+                    * makes the host's discard, in its node's order */
     GS_MOVING,     /* mremap is about to move these pages: gather them here first */
     GS_UNMAPPING,  /* these pages are about to go (munmap, a mapping over them, mremap) */
     GS_PAST_EOF,   /* pages of a file mapping now wholly past the end of its file */

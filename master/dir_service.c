@@ -675,8 +675,8 @@ void dirsvc_node0_catch_up(struct master *m) {
     pthread_mutex_unlock(&m->dir_lock);
 }
 
-bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
-                     int prot) {
+bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                     bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
     pthread_mutex_lock(&m->dir_lock);
     bool elsewhere = false;
@@ -688,6 +688,7 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
         node0_catch_up(m);
     }
     dsm_node_layout(&m->dsm, what, start, len, prot);
+    if (announce) elsewhere = announce(m, elsewhere, arg);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;
 }

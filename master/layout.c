@@ -43,7 +43,8 @@ static void gather(struct master *m, uint64_t start, uint64_t len) {
     }
 }
 
-static void send_wait(struct master *m, Shoal__LayoutChange *lc) {
+/* Sends the change to every slave (the wait is layout_wait's). */
+static void send_change(struct master *m, Shoal__LayoutChange *lc) {
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE;
     env.layout_change = lc;
@@ -52,22 +53,49 @@ static void send_wait(struct master *m, Shoal__LayoutChange *lc) {
     m->layout_waiting = 0;
     for (unsigned n = 1; n < m->cfg.nodes; n++)
         if (m->peers[n] && net_send(m->peers[n], &env) == 0) m->layout_waiting++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Until every slave has acked the change sent last. */
+static void layout_wait(struct master *m) {
+    pthread_mutex_lock(&m->lock);
     /* a node lost meanwhile stops counting (master.c ends the run) */
     while (m->layout_waiting && !atomic_load(&m->exiting))
         pthread_cond_wait(&m->cond, &m->lock);
     pthread_mutex_unlock(&m->lock);
 }
 
+static void send_wait(struct master *m, Shoal__LayoutChange *lc) {
+    send_change(m, lc);
+    layout_wait(m);
+}
+
+static void change_of(Shoal__LayoutChange *lc, enum gs_change what, uint64_t start, uint64_t len,
+                      int prot, enum gvma_kind kind) {
+    lc->op = op_of(what);
+    lc->addr = start;
+    lc->len = len;
+    lc->prot = prot;
+    lc->kind = kind;
+    lc->past_eof = what == GS_PAST_EOF;
+}
+
 static void broadcast(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                       enum gvma_kind kind) {
     Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
-    lc.op = op_of(what);
-    lc.addr = start;
-    lc.len = len;
-    lc.prot = prot;
-    lc.kind = kind;
-    lc.past_eof = what == GS_PAST_EOF;
+    change_of(&lc, what, start, len, prot, kind);
     send_wait(m, &lc);
+}
+
+/* dir_lock held (dirsvc_relayout): a discard goes to the slaves right
+ * after the directory forgot its pages, before any message it sends
+ * for them from then on (a slave applies a discard where it comes among
+ * them). Not at all when no node but node 0 holds or asks for them: no
+ * other node has anything to zero. */
+static bool announce_discard(struct master *m, bool elsewhere, void *arg) {
+    if (!elsewhere) return false;
+    send_change(m, arg);
+    return true;
 }
 
 void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key) {
@@ -105,18 +133,22 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         broadcast(m, what, start, len, prot, kind);
         return;
     }
-    bool elsewhere = false;
+    if (what == GS_DISCARDED) {
+        /* Discarded pages that no node but node 0 holds or asks for (a
+         * thread's stack guard, the untouched rest of its stack, the
+         * whole stack of a thread that ran here): a request for one of
+         * them from now on gets a zero page, and the mapping stays, so
+         * the other nodes' layouts are unchanged. */
+        Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+        change_of(&lc, what, start, len, prot, kind);
+        if (dirsvc_relayout(m, what, start, len, prot, announce_discard, &lc)) layout_wait(m);
+        return;
+    }
     if (what == GS_PROTECTED)
         dsm_node_layout(&m->dsm, what, start, len, prot);
     else
-        elsewhere = dirsvc_relayout(m, what, start, len, prot);
+        dirsvc_relayout(m, what, start, len, prot, NULL, NULL);
     dirsvc_claimable(m, what, start, len, prot, kind);
     if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
-    /* Discarded pages that no node but node 0 holds or asks for (a
-     * thread's stack guard, the untouched rest of its stack, the whole
-     * stack of a thread that ran here): no other node has anything to
-     * zero, and a request for one of them from now on gets a zero page.
-     * The mapping stays, so the other nodes' layouts are unchanged. */
-    if (what == GS_DISCARDED && !elsewhere) return;
     broadcast(m, what, start, len, prot, kind);
 }

@@ -211,8 +211,11 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node);
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
 /* A layout change on node 0 (GS_MAPPED, GS_UNMAPPED, GS_DISCARDED):
  * dirsvc_forget, then node 0's own page states, in the order a slave's
- * link gives them (returns dirsvc_forget's answer). */
-bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot);
+ * link gives them; then, still under dir_lock, announce(m, elsewhere,
+ * arg) if given (elsewhere: dirsvc_forget's answer), whose answer it
+ * returns (without one: elsewhere). */
+bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                     bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg);
 /* Waits until node 0 has applied every directory message queued for it so
  * far: before a host change that replaces or removes pages, so that none
  * lands on what comes after (a fresh mapping over them). */

@@ -278,6 +278,15 @@ static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint6
     dsm_node_layout(&s->dsm, what, start, len, prot);
 }
 
+static void send_layout_ack(struct slave *s, uint64_t req_id) {
+    Shoal__LayoutAck a = SHOAL__LAYOUT_ACK__INIT;
+    a.req_id = req_id;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_ACK;
+    env.layout_ack = &a;
+    send_master(s, &env, NULL);
+}
+
 /* Layout changes are applied off the loop thread: taking the guest
  * space's write lock may wait for a guest thread that holds the read
  * lock while it faults on a page, which only the loop thread can bring. */
@@ -301,9 +310,6 @@ static void *layout_worker(void *arg) {
         case SHOAL__LAYOUT_OP__LAYOUT_PROTECT:
             r = gs_mprotect(gs, it->addr, it->len, it->prot);
             break;
-        case SHOAL__LAYOUT_OP__LAYOUT_DISCARD:
-            r = gs_madvise(gs, it->addr, it->len, MADV_DONTNEED);
-            break;
         case SHOAL__LAYOUT_OP__LAYOUT_ALIAS: /* right after its LAYOUT_MAP */
             dsm_alias_add(&s->dsm, it->addr, it->len, it->alias_key);
             break;
@@ -315,21 +321,37 @@ static void *layout_worker(void *arg) {
         if (r)
             log_error("shoal: layout change %d at 0x%llx: %s", it->op, (unsigned long long)it->addr,
                       strerror(-r));
-        Shoal__LayoutAck a = SHOAL__LAYOUT_ACK__INIT;
-        a.req_id = it->req_id;
-        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-        env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_ACK;
-        env.layout_ack = &a;
-        send_master(s, &env, NULL);
+        send_layout_ack(s, it->req_id);
         free(it);
     }
     return NULL;
 }
 
+/* A discard is applied here, between the directory's messages before it
+ * and after it, as the master ordered them: one applied later by the
+ * worker would remove a page granted after it (the directory then holds
+ * this node for the page's owner while it has nothing: a request of its
+ * own gets a grant without data, a fetch finds nothing to send, and the
+ * faulting thread waits forever). It needs no guest-space lock: the
+ * master sends one private mapping's pages at a time, and the host
+ * discard and the page states' forget are dsm_node_layout's. */
+static bool discard_now(struct slave *s, const Shoal__LayoutChange *l) {
+    const struct guest_space *gs = &s->proc->mem;
+    if (l->op != SHOAL__LAYOUT_OP__LAYOUT_DISCARD) return false;
+    if (l->addr % DSM_PAGE_SIZE || l->len % DSM_PAGE_SIZE || l->addr > gs->size ||
+        l->len > gs->size - l->addr)
+        log_error("shoal: layout change %d at 0x%llx: %s", l->op, (unsigned long long)l->addr,
+                  strerror(EINVAL));
+    else
+        dsm_node_layout(&s->dsm, GS_DISCARDED, l->addr, l->len, 0);
+    send_layout_ack(s, l->req_id);
+    return true;
+}
+
 static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     const Shoal__LayoutChange *l = f->env->layout_change;
-    if (!s->proc) return;
+    if (!s->proc || discard_now(s, l)) return;
     struct layout_item *it = calloc(1, sizeof *it);
     SHOAL_ASSERT(it);
     *it = (struct layout_item){NULL,    l->req_id,    l->addr,      l->len,     l->op,

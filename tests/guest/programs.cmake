@@ -11,6 +11,7 @@ guest_program(borrowed_home_threads SRC borrowed_home_threads.c LEVELS O2)
 guest_program(stream_walks_threads SRC stream_walks_threads.c LEVELS O2)
 guest_program(discard_stream_threads SRC discard_stream_threads.c LEVELS O2)
 guest_program(discard_read_threads SRC discard_read_threads.c LEVELS O2)
+guest_program(discard_write_threads SRC discard_write_threads.c LEVELS O2)
 guest_program(control_flow SRC control_flow.c)
 guest_program(code_write_threads SRC code_write_threads.c)
 

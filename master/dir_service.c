@@ -431,14 +431,32 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
     pthread_mutex_unlock(&m->dir_lock);
 }
 
-void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
-    struct dir_actions acts = {0};
-    pthread_mutex_lock(&m->dir_lock);
-    /* a page being split, or split: split.c */
-    if (m->msplit && msplit_defer(m, page, node, kind)) {
-        pthread_mutex_unlock(&m->dir_lock);
-        return;
+/* dir_lock held: another node's request while a fork gathers every page
+ * into node 0 waits for the fork (mfork_done replays it). */
+static bool fork_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    if (!m->fork_hold || node == 0) return false;
+    if (m->nfork_held == m->capfork_held) {
+        size_t cap = m->capfork_held ? 2 * m->capfork_held : 16;
+        struct fork_req *v = realloc(m->fork_held, cap * sizeof *v);
+        SHOAL_ASSERT(v);
+        m->fork_held = v;
+        m->capfork_held = cap;
     }
+    m->fork_held[m->nfork_held++] = (struct fork_req){page, node, (uint8_t)kind};
+    return true;
+}
+
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    pthread_mutex_lock(&m->dir_lock);
+    dirsvc_request_replay(m, page, node, kind);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+void dirsvc_request_replay(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    struct dir_actions acts = {0};
+    /* a page being split, or split: split.c */
+    if (m->msplit && msplit_defer(m, page, node, kind)) return;
+    if (fork_defer(m, page, node, kind)) return;
     if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
@@ -450,7 +468,6 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
             m->inv_caused[node]++;
     if (!r && m->fwd_on && kind == DSM_REQ_READ) forward_from(m, page, node, false, &acts);
     run_actions(m, &acts);
-    pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
 }
 
@@ -669,9 +686,21 @@ static void node0_catch_up(struct master *m) {
         pthread_cond_wait(&m->q_applied_cond, &m->dir_lock);
 }
 
-void dirsvc_node0_catch_up(struct master *m) {
+/* dir_lock held: forgets the range, until nothing is queued for node 0
+ * with the range forgotten (a wait lets requests in); returns whether a
+ * node but node 0 may have held a page of it. */
+static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n) {
+    bool elsewhere = false;
+    for (;;) {
+        elsewhere = forget_locked(m, first, n) || elsewhere;
+        if (m->q_applied == m->q_pushed) return elsewhere;
+        node0_catch_up(m);
+    }
+}
+
+void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_lock(&m->dir_lock);
-    node0_catch_up(m);
+    forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
     pthread_mutex_unlock(&m->dir_lock);
 }
 
@@ -679,14 +708,7 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = false;
-    /* until nothing is queued for node 0 with the range forgotten, both
-     * under the lock held from then on (a wait lets requests in) */
-    for (;;) {
-        elsewhere = forget_locked(m, first, n) || elsewhere;
-        if (m->q_applied == m->q_pushed) break;
-        node0_catch_up(m);
-    }
+    bool elsewhere = forget_caught_up(m, first, n);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (announce) elsewhere = announce(m, elsewhere, arg);
     pthread_mutex_unlock(&m->dir_lock);

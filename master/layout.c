@@ -125,7 +125,7 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         return;
     }
     if (what == GS_UNMAPPING) { /* shared mappings' bytes move or go first (alias.c) */
-        dirsvc_node0_catch_up(m);
+        dirsvc_forget_ahead(m, start, len);
         malias_unmapping(m, start, len, false);
         return;
     }

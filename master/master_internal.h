@@ -31,6 +31,13 @@ struct node0_msg {
     uint8_t *data; /* SEND: the page */
 };
 
+/* A request that waits for a fork (fork.c). */
+struct fork_req {
+    uint64_t page;
+    dsm_node_t node;
+    uint8_t kind; /* enum dsm_req */
+};
+
 struct master {
     struct master_config cfg;
     struct process *proc;
@@ -72,6 +79,11 @@ struct master {
     pthread_t node0_thread;
     bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
+    /* fork.c (dir_lock): while a fork gathers every page into node 0,
+     * other nodes' requests wait here, so none takes a page away again */
+    bool fork_hold;
+    struct fork_req *fork_held;
+    size_t nfork_held, capfork_held;
     /* messages queued for node0_main and applied by it, and its signal
      * that one was (dir_lock): a layout change waits for those queued
      * before it (dirsvc_relayout) */
@@ -216,10 +228,12 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
  * returns (without one: elsewhere). */
 bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg);
-/* Waits until node 0 has applied every directory message queued for it so
- * far: before a host change that replaces or removes pages, so that none
- * lands on what comes after (a fresh mapping over them). */
-void dirsvc_node0_catch_up(struct master *m);
+/* Before a host change that removes or replaces pages (GS_UNMAPPING): the
+ * directory forgets them and node 0 applies what was queued for it, so
+ * that nothing sent for the old pages lands on what comes after (a
+ * fresh mapping over them, which the mprotect fallback would then adopt
+ * as node 0's). */
+void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be
  * claimed ahead of a write stream. */
@@ -259,6 +273,9 @@ int msplit_start(struct master *m);
 int msplit_node_start(struct master *m);
 void msplit_detected(struct master *m, uint64_t page);
 bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* dir_lock held: a request that waited (fork.c), made as dirsvc_request
+ * makes one (dirsvc_request_locked is the directory's part alone). */
+void dirsvc_request_replay(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 /* dir_lock held: node asks for page (any page; kind READ counts for nothing) */
 void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void msplit_wake(struct master *m);

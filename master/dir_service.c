@@ -431,32 +431,14 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
     pthread_mutex_unlock(&m->dir_lock);
 }
 
-/* dir_lock held: another node's request while a fork gathers every page
- * into node 0 waits for the fork (mfork_done replays it). */
-static bool fork_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
-    if (!m->fork_hold || node == 0) return false;
-    if (m->nfork_held == m->capfork_held) {
-        size_t cap = m->capfork_held ? 2 * m->capfork_held : 16;
-        struct fork_req *v = realloc(m->fork_held, cap * sizeof *v);
-        SHOAL_ASSERT(v);
-        m->fork_held = v;
-        m->capfork_held = cap;
-    }
-    m->fork_held[m->nfork_held++] = (struct fork_req){page, node, (uint8_t)kind};
-    return true;
-}
-
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
-    pthread_mutex_lock(&m->dir_lock);
-    dirsvc_request_replay(m, page, node, kind);
-    pthread_mutex_unlock(&m->dir_lock);
-}
-
-void dirsvc_request_replay(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
+    pthread_mutex_lock(&m->dir_lock);
     /* a page being split, or split: split.c */
-    if (m->msplit && msplit_defer(m, page, node, kind)) return;
-    if (fork_defer(m, page, node, kind)) return;
+    if (m->msplit && msplit_defer(m, page, node, kind)) {
+        pthread_mutex_unlock(&m->dir_lock);
+        return;
+    }
     if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
@@ -468,6 +450,7 @@ void dirsvc_request_replay(struct master *m, uint64_t page, dsm_node_t node, enu
             m->inv_caused[node]++;
     if (!r && m->fwd_on && kind == DSM_REQ_READ) forward_from(m, page, node, false, &acts);
     run_actions(m, &acts);
+    pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
 }
 

@@ -70,30 +70,11 @@ static void drain_node0(struct master *m) {
     }
 }
 
-/* dir_lock held: other nodes' requests are served again, those that
- * waited first, in their order. */
-static void fork_release(struct master *m) {
-    m->fork_hold = false;
-    for (size_t i = 0; i < m->nfork_held; i++)
-        dirsvc_request_replay(m, m->fork_held[i].page, m->fork_held[i].node,
-                              (enum dsm_req)m->fork_held[i].kind);
-    m->nfork_held = 0;
-}
-
 int mfork_prepare(struct task *t) {
     struct master *m = t->proc->cluster_ctx;
     msplit_fork_prepare(m); /* [dsm] split: no page split in the child */
     struct guest_space *gs = &m->proc->mem;
     for (int tries = 0; tries < FORK_TRIES; tries++) {
-        /* After one try, other nodes' writers (a thread storing all the
-         * while) could take pages away again as fast as they come: their
-         * requests wait until the fork is made, as their threads would
-         * on one machine while the kernel copies the page tables. */
-        if (tries == 1) {
-            pthread_mutex_lock(&m->dir_lock);
-            m->fork_hold = true;
-            pthread_mutex_unlock(&m->dir_lock);
-        }
         size_t n;
         struct guest_vma *v = readable(gs, &n);
         if (!v) return -ENOMEM;
@@ -116,7 +97,6 @@ int mfork_prepare(struct task *t) {
         pthread_rwlock_unlock(&gs->lock);
     }
     pthread_mutex_lock(&m->dir_lock);
-    fork_release(m);
     msplit_fork_done(m, false); /* no fork: splits may start again */
     pthread_mutex_unlock(&m->dir_lock);
     return -EAGAIN;
@@ -130,8 +110,6 @@ void mfork_done(struct task *t, bool child) {
     if (child) {
         dsm_node_fork_child(&m->dsm); /* plain memory: then the aliases' copies */
         dsm_alias_fork_child(&m->dsm);
-    } else {
-        fork_release(m);
     }
     pthread_mutex_unlock(&m->dir_lock);
     pthread_rwlock_unlock(&m->proc->mem.lock);

@@ -31,13 +31,6 @@ struct node0_msg {
     uint8_t *data; /* SEND: the page */
 };
 
-/* A request that waits for a fork (fork.c). */
-struct fork_req {
-    uint64_t page;
-    dsm_node_t node;
-    uint8_t kind; /* enum dsm_req */
-};
-
 struct master {
     struct master_config cfg;
     struct process *proc;
@@ -79,11 +72,6 @@ struct master {
     pthread_t node0_thread;
     bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
-    /* fork.c (dir_lock): while a fork gathers every page into node 0,
-     * other nodes' requests wait here, so none takes a page away again */
-    bool fork_hold;
-    struct fork_req *fork_held;
-    size_t nfork_held, capfork_held;
     /* messages queued for node0_main and applied by it, and its signal
      * that one was (dir_lock): a layout change waits for those queued
      * before it (dirsvc_relayout) */
@@ -273,9 +261,6 @@ int msplit_start(struct master *m);
 int msplit_node_start(struct master *m);
 void msplit_detected(struct master *m, uint64_t page);
 bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
-/* dir_lock held: a request that waited (fork.c), made as dirsvc_request
- * makes one (dirsvc_request_locked is the directory's part alone). */
-void dirsvc_request_replay(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 /* dir_lock held: node asks for page (any page; kind READ counts for nothing) */
 void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void msplit_wake(struct master *m);

@@ -651,16 +651,6 @@ bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     return elsewhere;
 }
 
-/* A slave applies a layout change after every directory message sent to
- * it before (one FIFO link). Node 0's queue (node0_main) may still hold
- * messages for the pages: a SEND applied after the change would put back
- * bytes it removed (a discarded page reading as its old contents,
- * unknown to the directory). So node 0 applies what was queued, and its
- * part of the change (dsm_node_layout: a discard's host discard too)
- * follows under dir_lock, with the directory's view of the range gone:
- * no message for it can come between, and the directory never reads node
- * 0's copy of a page that is being discarded (a borrowed home copy: the
- * read would wait forever on the fault it takes). */
 /* dir_lock held: waits until node0_main has applied every message queued
  * so far. */
 static void node0_catch_up(struct master *m) {
@@ -687,6 +677,16 @@ void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_unlock(&m->dir_lock);
 }
 
+/* A slave applies a layout change after every directory message sent to
+ * it before (one FIFO link). Node 0's queue (node0_main) may still hold
+ * messages for the pages: a SEND applied after the change would put back
+ * bytes it removed (a discarded page reading as its old contents,
+ * unknown to the directory). So node 0 applies what was queued, and its
+ * part of the change (dsm_node_layout: a discard's host discard too)
+ * follows under dir_lock, with the directory's view of the range gone:
+ * no message for it can come between, and the directory never reads node
+ * 0's copy of a page that is being discarded (a borrowed home copy: the
+ * read would wait forever on the fault it takes). */
 bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;

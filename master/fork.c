@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cluster/dsm_alias.h"
@@ -62,12 +61,8 @@ static void fetch_missing(struct master *m, const struct guest_vma *v, size_t n)
 /* dir_lock held: waits until node 0 has applied every directory message
  * sent to it (its queue empty, none being applied). */
 static void drain_node0(struct master *m) {
-    while (m->q_head || m->q_busy) {
-        pthread_mutex_unlock(&m->dir_lock);
-        struct timespec ts = {0, 100 * 1000};
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&m->dir_lock);
-    }
+    while (m->q_head || m->q_busy)
+        pthread_cond_wait(&m->q_applied_cond, &m->dir_lock); /* node0_main: one applied */
 }
 
 int mfork_prepare(struct task *t) {

@@ -28,7 +28,13 @@ static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
     u64map_put(&n->t0, page, (void *)(uintptr_t)((now_ns() & ~(uint64_t)3) | (kind + 1u)));
     pthread_mutex_unlock(&n->t0_lock);
     fault_trace_request(&n->trace, page, kind);
-    return n->send_request(n->ctx, page, kind);
+    int r = n->send_request(n->ctx, page, kind);
+    if (r) { /* nothing is on its way: no install will take the entry */
+        pthread_mutex_lock(&n->t0_lock);
+        u64map_del(&n->t0, page);
+        pthread_mutex_unlock(&n->t0_lock);
+    }
+    return r;
 }
 
 static void reached(void *opaque, uint64_t page) {
@@ -98,6 +104,10 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
     fault_trace_parked(&n->trace, offset / DSM_PAGE_SIZE, dsm_fault_tid());
     int r = dsm_pages_fault(&n->pages, offset / DSM_PAGE_SIZE, write);
     if (r <= DSM_FAULT_READY) fault_trace_unparked(&n->trace, dsm_fault_tid());
+    /* node 0: a shadow page whose split stopped while this fault was on
+     * its way (dirsvc_request): sealed now, the thread re-runs the access
+     * through the page itself */
+    if (r == -ESTALE && n->split && split_node_on_fault(n, offset / DSM_PAGE_SIZE)) return;
     if (r < 0)
         log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset, strerror(-r));
 }

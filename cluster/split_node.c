@@ -478,6 +478,15 @@ bool split_node_on_fault(struct dsm_node *n, uint64_t page) {
     return mine;
 }
 
+bool split_node_shadow_dead(struct dsm_node *n, uint64_t page) {
+    struct split_node *sn = n->split;
+    if (!sn || !in_area(sn, page * DSM_PAGE_SIZE)) return false;
+    pthread_mutex_lock(&sn->lock);
+    bool live = slot_live(sn, page);
+    pthread_mutex_unlock(&sn->lock);
+    return !live;
+}
+
 void split_node_stats_json(struct dsm_node *n, char *buf, unsigned len) {
     struct split_node *sn = n->split;
     struct dbt_redirect_stats rs = {0};

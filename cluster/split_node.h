@@ -145,6 +145,11 @@ void split_node_done(struct dsm_node *n, uint64_t page);
  * DBT redirects). true: handled. */
 bool split_node_on_fault(struct dsm_node *n, uint64_t page);
 
+/* Is page a shadow page of a slot not in use here (its split stopped or
+ * done)? The master asks for node 0 under its directory lock, the lock
+ * its splitter stops node 0's splits under. */
+bool split_node_shadow_dead(struct dsm_node *n, uint64_t page);
+
 /* --stats */
 void split_node_stats_json(struct dsm_node *n, char *buf, unsigned len);
 

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cluster/split_node.h"
 #include "common/config.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
@@ -431,13 +432,24 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
     pthread_mutex_unlock(&m->dir_lock);
 }
 
-void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+/* 0, or -ESTALE: node 0 asked for a shadow page whose split is being
+ * undone (below). */
+static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
     pthread_mutex_lock(&m->dir_lock);
+    /* Node 0's fault handler checked the slot live, then asked; the
+     * splitter may have stopped the split in between (node 0's stop is
+     * made under dir_lock), and then gathered and dropped the page: a
+     * grant now would hand node 0 a dead slot's page to write. A slave
+     * cannot: its faults and its stop are read on one thread, in order. */
+    if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) {
+        pthread_mutex_unlock(&m->dir_lock);
+        return -ESTALE;
+    }
     /* a page being split, or split: split.c */
     if (m->msplit && msplit_defer(m, page, node, kind)) {
         pthread_mutex_unlock(&m->dir_lock);
-        return;
+        return 0;
     }
     if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
@@ -452,6 +464,11 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
     run_actions(m, &acts);
     pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
+    return 0;
+}
+
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    request(m, page, node, kind);
 }
 
 void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node) {
@@ -571,8 +588,7 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node) {
 }
 
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind) {
-    dirsvc_request(ctx, page, 0, kind);
-    return 0;
+    return request(ctx, page, 0, kind);
 }
 
 /* dir_lock held: a page of [first, first + n) is in a direct transfer. */

@@ -432,25 +432,33 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
     pthread_mutex_unlock(&m->dir_lock);
 }
 
-/* 0, or -ESTALE: node 0 asked for a shadow page whose split is being
- * undone (below). */
-static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+/* dir_lock held: while a fork gathers, another node's request waits. */
+static bool hold(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    if (!m->holding || node == 0) return false;
+    if (m->nheld == m->capheld) {
+        size_t cap = m->capheld ? 2 * m->capheld : 16;
+        struct held_req *v = realloc(m->held, cap * sizeof *v);
+        SHOAL_ASSERT(v);
+        m->held = v;
+        m->capheld = cap;
+    }
+    m->held[m->nheld++] = (struct held_req){page, node, (uint8_t)kind};
+    return true;
+}
+
+/* dir_lock held. 0, or -ESTALE: node 0 asked for a shadow page whose
+ * split is being undone (below). */
+static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     struct dir_actions acts = {0};
-    pthread_mutex_lock(&m->dir_lock);
     /* Node 0's fault handler checked the slot live, then asked; the
      * splitter may have stopped the split in between (node 0's stop is
      * made under dir_lock), and then gathered and dropped the page: a
      * grant now would hand node 0 a dead slot's page to write. A slave
      * cannot: its faults and its stop are read on one thread, in order. */
-    if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) {
-        pthread_mutex_unlock(&m->dir_lock);
-        return -ESTALE;
-    }
+    if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) return -ESTALE;
     /* a page being split, or split: split.c */
-    if (m->msplit && msplit_defer(m, page, node, kind)) {
-        pthread_mutex_unlock(&m->dir_lock);
-        return 0;
-    }
+    if (m->msplit && msplit_defer(m, page, node, kind)) return 0;
+    if (hold(m, page, node, kind)) return 0;
     if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
@@ -462,13 +470,28 @@ static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_re
             m->inv_caused[node]++;
     if (!r && m->fwd_on && kind == DSM_REQ_READ) forward_from(m, page, node, false, &acts);
     run_actions(m, &acts);
-    pthread_mutex_unlock(&m->dir_lock);
     dir_actions_fini(&acts);
     return 0;
 }
 
+static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+    pthread_mutex_lock(&m->dir_lock);
+    int r = request_locked(m, page, node, kind);
+    pthread_mutex_unlock(&m->dir_lock);
+    return r;
+}
+
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
     request(m, page, node, kind);
+}
+
+void dirsvc_hold_others(struct master *m, bool on) {
+    m->holding = on;
+    if (on) return;
+    /* made in their order; a request made now is not held again */
+    for (size_t i = 0; i < m->nheld; i++)
+        request_locked(m, m->held[i].page, m->held[i].node, (enum dsm_req)m->held[i].kind);
+    m->nheld = 0;
 }
 
 void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node) {

@@ -65,19 +65,47 @@ static void drain_node0(struct master *m) {
         pthread_cond_wait(&m->q_applied_cond, &m->dir_lock); /* node0_main: one applied */
 }
 
+/* Other nodes' requests wait (dirsvc_hold_others) or go on. */
+static void hold_others(struct master *m, bool on) {
+    pthread_mutex_lock(&m->dir_lock);
+    dirsvc_hold_others(m, on);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
 int mfork_prepare(struct task *t) {
     struct master *m = t->proc->cluster_ctx;
     msplit_fork_prepare(m); /* [dsm] split: no page split in the child */
     struct guest_space *gs = &m->proc->mem;
+    bool holding = false;
     for (int tries = 0; tries < FORK_TRIES; tries++) {
+        /* After one try, other nodes' writers (threads storing all the
+         * while) could take pages away again as fast as they come: from
+         * now on their requests wait until the fork is made, as their
+         * threads would on one machine while the kernel copies the page
+         * tables. The guest space's read lock first, kept from here: a
+         * layout change under way (its write lock) may wait for a slave
+         * whose worker waits for a thread that needs a request made. The
+         * lock prefers readers, so this thread's own reads below (the
+         * faults of fetch_missing) take it again without waiting. */
+        if (tries == 1) {
+            pthread_rwlock_rdlock(&gs->lock);
+            hold_others(m, true);
+            holding = true;
+        }
         size_t n;
         struct guest_vma *v = readable(gs, &n);
-        if (!v) return -ENOMEM;
+        if (!v) {
+            if (holding) {
+                hold_others(m, false);
+                pthread_rwlock_unlock(&gs->lock);
+            }
+            return -ENOMEM;
+        }
         fetch_missing(m, v, n);
         free(v);
         /* now hold everything still and check: a page may have left
          * again since it came */
-        pthread_rwlock_rdlock(&gs->lock);
+        if (!holding) pthread_rwlock_rdlock(&gs->lock);
         pthread_mutex_lock(&m->dir_lock);
         drain_node0(m);
         bool whole = true;
@@ -89,11 +117,13 @@ int mfork_prepare(struct task *t) {
         }
         if (whole) return 0; /* both held until mfork_done */
         pthread_mutex_unlock(&m->dir_lock);
-        pthread_rwlock_unlock(&gs->lock);
+        if (!holding) pthread_rwlock_unlock(&gs->lock);
     }
     pthread_mutex_lock(&m->dir_lock);
+    dirsvc_hold_others(m, false);
     msplit_fork_done(m, false); /* no fork: splits may start again */
     pthread_mutex_unlock(&m->dir_lock);
+    if (holding) pthread_rwlock_unlock(&gs->lock);
     return -EAGAIN;
 }
 
@@ -105,6 +135,8 @@ void mfork_done(struct task *t, bool child) {
     if (child) {
         dsm_node_fork_child(&m->dsm); /* plain memory: then the aliases' copies */
         dsm_alias_fork_child(&m->dsm);
+    } else {
+        dirsvc_hold_others(m, false);
     }
     pthread_mutex_unlock(&m->dir_lock);
     pthread_rwlock_unlock(&m->proc->mem.lock);

@@ -31,6 +31,13 @@ struct node0_msg {
     uint8_t *data; /* SEND: the page */
 };
 
+/* Another node's request that waits for a fork (dirsvc_hold_others). */
+struct held_req {
+    uint64_t page;
+    dsm_node_t node;
+    uint8_t kind; /* enum dsm_req */
+};
+
 struct master {
     struct master_config cfg;
     struct process *proc;
@@ -77,6 +84,11 @@ struct master {
      * before it (dirsvc_relayout) */
     uint64_t q_pushed, q_applied;
     pthread_cond_t q_applied_cond;
+    /* dirsvc_hold_others (dir_lock): while a fork gathers every page into
+     * node 0, other nodes' requests wait here */
+    bool holding;
+    struct held_req *held;
+    size_t nheld, capheld;
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
      * bytes go for such a message, and how many messages carried them
@@ -235,6 +247,12 @@ void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node);
 /* dir_lock held: a request made and its actions sent (the splitter's, as
  * node `nodes`, whose own actions are not sent). */
 void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* dir_lock held. on: requests from nodes other than node 0 wait (a
+ * fork gathering every page into node 0: none takes one away again);
+ * off: they are made, in their order. The caller holds the guest space's
+ * read lock across the hold: a layout change whose slave ack needs a
+ * held request cannot be under way (master/DESIGN.md, "fork"). */
+void dirsvc_hold_others(struct master *m, bool on);
 /* --stats: the "forwarding" object (a line of the top-level JSON). */
 void dirsvc_stats_json(struct master *m, FILE *f);
 /* Home copies now: pages of their own, and node 0's copies serving as

@@ -64,7 +64,7 @@ extern const struct syscall_row sys_fs_rows[], sys_mm_rows[], sys_thread_rows[],
     sys_signal_rows[], sys_time_rows[], sys_proc_rows[], sys_exec_rows[], sys_net_rows[],
     sys_poll_rows[], sys_timer_rows[], sys_cred_rows[], sys_xattr_rows[], sys_splice_rows[],
     sys_pidfd_rows[], sys_handle_rows[], sys_membarrier_rows[], sys_sysv_rows[], sys_mq_rows[],
-    sys_sched_rows[];
+    sys_sched_rows[], sys_admin_rows[];
 
 /* The row for nr, or NULL. */
 const struct syscall_row *syscall_lookup(int nr);

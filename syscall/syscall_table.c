@@ -20,6 +20,7 @@ static const struct syscall_row *const family_tables[] = {
     sys_time_rows,   sys_proc_rows,       sys_exec_rows,   sys_net_rows,    sys_poll_rows,
     sys_timer_rows,  sys_cred_rows,       sys_xattr_rows,  sys_splice_rows, sys_pidfd_rows,
     sys_handle_rows, sys_membarrier_rows, sys_sysv_rows,   sys_mq_rows,     sys_sched_rows,
+    sys_admin_rows,
 };
 
 static const struct syscall_row *by_nr[SYSCALL_NR_MAX];

@@ -486,8 +486,12 @@ void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_r
 }
 
 void dirsvc_hold_others(struct master *m, bool on) {
-    m->holding = on;
-    if (on) return;
+    /* forks of two threads at once: held until both are made */
+    if (on || !m->holding) {
+        m->holding += on;
+        return;
+    }
+    if (--m->holding) return;
     /* made in their order; a request made now is not held again */
     for (size_t i = 0; i < m->nheld; i++)
         request_locked(m, m->held[i].page, m->held[i].node, (enum dsm_req)m->held[i].kind);

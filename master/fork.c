@@ -115,12 +115,17 @@ int mfork_prepare(struct task *t) {
             for (uint64_t a = gs->vmas[i].start; whole && a < gs->vmas[i].end; a += DSM_PAGE_SIZE)
                 whole = !missing(m, a / DSM_PAGE_SIZE) || eof_overlaps(gs, a, a + DSM_PAGE_SIZE);
         }
-        if (whole) return 0; /* both held until mfork_done */
+        if (whole) {
+            /* both locks held until mfork_done, which ends this fork's
+             * hold (one made now if it needed none) */
+            if (!holding) dirsvc_hold_others(m, true);
+            return 0;
+        }
         pthread_mutex_unlock(&m->dir_lock);
         if (!holding) pthread_rwlock_unlock(&gs->lock);
     }
     pthread_mutex_lock(&m->dir_lock);
-    dirsvc_hold_others(m, false);
+    if (holding) dirsvc_hold_others(m, false);
     msplit_fork_done(m, false); /* no fork: splits may start again */
     pthread_mutex_unlock(&m->dir_lock);
     if (holding) pthread_rwlock_unlock(&gs->lock);

@@ -86,7 +86,7 @@ struct master {
     pthread_cond_t q_applied_cond;
     /* dirsvc_hold_others (dir_lock): while a fork gathers every page into
      * node 0, other nodes' requests wait here */
-    bool holding;
+    unsigned holding; /* forks holding them */
     struct held_req *held;
     size_t nheld, capheld;
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
@@ -249,7 +249,8 @@ void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 /* dir_lock held. on: requests from nodes other than node 0 wait (a
  * fork gathering every page into node 0: none takes one away again);
- * off: they are made, in their order. The caller holds the guest space's
+ * off: they are made, in their order, once every on has had its off
+ * (forks by two threads at once). The caller holds the guest space's
  * read lock across the hold: a layout change whose slave ack needs a
  * held request cannot be under way (master/DESIGN.md, "fork"). */
 void dirsvc_hold_others(struct master *m, bool on);

@@ -369,6 +369,9 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         }
         exit(r == -ENOENT ? 127 : 126);
     }
+    /* the master's own fds above the guest's first ones (own_fds.h) */
+    struct fd_bits low;
+    own_fds_hold_low(&low);
     struct master *m;
     uint16_t port;
     if (master_create(&mc, proc, &m, &port)) {
@@ -431,6 +434,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         rmdir(dir);
     }
     /* what the master made for itself the guest may not close */
+    own_fds_unhold(&low);
     if (own_fds_claim(proc, ca->inherited))
         log_warn("shoal: cannot list this node's own fds: the guest may close them");
     task_run(main_task);

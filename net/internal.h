@@ -51,6 +51,11 @@ struct net_dial {
 
 struct net_listener {
     struct evconnlistener *lev;
+    struct net_node *node;
+    /* accept failed for want of fds: the listener rests a while (its
+     * connection stays queued, and would fail again at once) */
+    struct event *rest;
+    unsigned long failures;
     struct net_listener *next;
 };
 

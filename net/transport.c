@@ -221,6 +221,7 @@ void net_node_destroy(struct net_node *n) {
     /* The loop is stopped: everything below runs alone. */
     for (struct net_listener *l = n->listeners, *next; l; l = next) {
         next = l->next;
+        event_free(l->rest);
         evconnlistener_free(l->lev);
         free(l);
     }
@@ -284,12 +285,31 @@ const struct net_stats *net_node_stats(const struct net_node *n) {
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg) {
-    net_tcp_accept(arg, fd, sa, salen);
+    struct net_listener *l = arg;
+    l->failures = 0;
+    net_tcp_accept(l->node, fd, sa, salen);
 }
 
+#define ACCEPT_REST_MS 100
+
+static void rest_done(evutil_socket_t fd, short what, void *arg) {
+    struct net_listener *l = arg;
+    evconnlistener_enable(l->lev);
+}
+
+/* EMFILE and friends: the refused connection stays queued and the
+ * listener would fail on it again at once, in a busy loop; it rests
+ * ACCEPT_REST_MS instead, and says so at the first failure of a burst
+ * and every 100th after. */
 static void accept_error_cb(struct evconnlistener *lev, void *arg) {
-    /* EMFILE and friends: the listener keeps going; say so once per burst. */
-    log_warn("net: accept failed: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    struct net_listener *l = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    if (l->failures++ % 100 == 0)
+        log_warn("net: accept failed: %s (%lu times); trying again every %d ms",
+                 evutil_socket_error_to_string(e), l->failures, ACCEPT_REST_MS);
+    evconnlistener_disable(lev);
+    struct timeval tv = {0, ACCEPT_REST_MS * 1000};
+    evtimer_add(l->rest, &tv);
 }
 
 static int resolve(const char *host, uint16_t port, int passive, struct sockaddr_storage *ss,
@@ -318,7 +338,13 @@ int net_node_listen(struct net_node *n, const char *host, uint16_t port, uint16_
     if (r) return r;
     struct net_listener *l = calloc(1, sizeof *l);
     if (!l) return -ENOMEM;
-    l->lev = evconnlistener_new_bind(n->base, accept_cb, n,
+    l->node = n;
+    l->rest = evtimer_new(n->base, rest_done, l);
+    if (!l->rest) {
+        free(l);
+        return -ENOMEM;
+    }
+    l->lev = evconnlistener_new_bind(n->base, accept_cb, l,
                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                          LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_THREADSAFE,
                                      64, (struct sockaddr *)&ss, (int)len);
@@ -326,6 +352,7 @@ int net_node_listen(struct net_node *n, const char *host, uint16_t port, uint16_
         int e = EVUTIL_SOCKET_ERROR();
         log_error("net: cannot listen on %s:%u: %s", host ? host : "*", port,
                   evutil_socket_error_to_string(e));
+        event_free(l->rest);
         free(l);
         return e ? -e : -EADDRNOTAVAIL;
     }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -53,6 +54,35 @@ bool fd_bits_has(const struct fd_bits *b, int fd) {
 void fd_bits_free(struct fd_bits *b) {
     free(b->w);
     *b = (struct fd_bits){0};
+}
+
+int own_fds_hold_low(struct fd_bits *held) {
+    *held = (struct fd_bits){0};
+    struct rlimit rl;
+    int below = OWN_FDS_GUEST_LOW;
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur / 4 < (rlim_t)below)
+        below = (int)(rl.rlim_cur / 4);
+    /* open gives the lowest free number: the holes below fill in order */
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -errno;
+        if (fd >= below) {
+            close(fd);
+            return 0;
+        }
+        int r = fd_bits_add(held, fd);
+        if (r) {
+            close(fd);
+            return r;
+        }
+    }
+}
+
+void own_fds_unhold(struct fd_bits *held) {
+    for (size_t i = 0; i < held->words; i++)
+        for (uint64_t w = held->w[i]; w; w &= w - 1)
+            close((int)(i * 64 + (size_t)__builtin_ctzll(w)));
+    fd_bits_free(held);
 }
 
 /* Most fds the set covers (Linux's default fs.nr_open): 128 KiB. */

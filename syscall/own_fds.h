@@ -36,6 +36,17 @@ void fd_bits_free(struct fd_bits *b);
 
 struct process;
 
+/* Before the emulator makes its own fds for a run whose guest starts
+ * later (a cluster's master: links, event loops, the userfaultfd): fills
+ * the free fds from 3 up to OWN_FDS_GUEST_LOW (at most a quarter of the
+ * soft RLIMIT_NOFILE) with close-on-exec placeholders, kept in *held, so
+ * that the emulator's fds take higher numbers and the guest's first fds
+ * get the numbers Linux (and qemu-user) would give it: 3, 4, ...
+ * own_fds_unhold closes the placeholders, before own_fds_claim. 0 or
+ * -errno (then as many as could be opened are held). */
+#define OWN_FDS_GUEST_LOW 256
+int own_fds_hold_low(struct fd_bits *held);
+void own_fds_unhold(struct fd_bits *held);
 /* p's own fds from now on: those open now that are not in inherited
  * (nor 0, 1, 2). 0 or -errno (then none are kept). */
 int own_fds_claim(struct process *p, const struct fd_bits *inherited);

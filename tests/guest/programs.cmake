@@ -170,6 +170,8 @@ guest_program(posix_timers SRC posix_timers.c)
 guest_program(creds SRC creds.c)
 # mount, chroot, syslog, unshare, setns, kcmp...: passed to the host as qemu does
 guest_program(admin_calls SRC admin_calls.c)
+# the guest's fd numbers: 3, 4, ... in a cluster too
+guest_program(fd_numbers SRC fd_numbers.c)
 guest_native_program(sig_exec SRC sig_exec.c CLUSTER)
 # execve from a thread of another node, shared-mapping stores in the file, no children after it
 guest_native_program(exec_threads SRC exec_threads.c CLUSTER)

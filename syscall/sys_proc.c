@@ -192,6 +192,19 @@ SYSCALL_HANDLER(prctl) {
     case PR_SET_TIMERSLACK:
     case PR_GET_CHILD_SUBREAPER:
     case PR_SET_CHILD_SUBREAPER:
+    /* the thread's capability state, machine-check policy, I/O flusher
+     * flag: numbers only, the host's (qemu passes them too) */
+    case PR_GET_KEEPCAPS:
+    case PR_SET_KEEPCAPS:
+    case PR_CAPBSET_READ:
+    case PR_CAPBSET_DROP:
+    case PR_GET_SECUREBITS:
+    case PR_SET_SECUREBITS:
+    case PR_CAP_AMBIENT:
+    case PR_MCE_KILL:
+    case PR_MCE_KILL_GET:
+    case PR_SET_IO_FLUSHER:
+    case PR_GET_IO_FLUSHER:
         if ((int)a[0] == PR_GET_PDEATHSIG || (int)a[0] == PR_GET_CHILD_SUBREAPER) {
             int v;
             if (prctl((int)a[0], &v) != 0) return -errno;

@@ -386,6 +386,20 @@ static void names(void) {
     printf("PR_GET_CHILD_SUBREAPER: %ld %d\n", rv, v);
     CALL(prctl(PR_GET_DUMPABLE));
     printf("PR_GET_DUMPABLE: %ld\n", rv);
+    CALL(prctl(PR_GET_KEEPCAPS));
+    printf("PR_GET_KEEPCAPS: %ld\n", rv);
+    CALL(prctl(PR_SET_KEEPCAPS, 2L));
+    printf("PR_SET_KEEPCAPS 2: %ld EINVAL %d\n", rv, err == EINVAL);
+    CALL(prctl(PR_CAPBSET_READ, 0L));
+    printf("PR_CAPBSET_READ CAP_CHOWN: %ld\n", rv);
+    CALL(prctl(PR_CAPBSET_READ, 999L));
+    printf("PR_CAPBSET_READ 999: %ld EINVAL %d\n", rv, err == EINVAL);
+    CALL(prctl(PR_GET_SECUREBITS));
+    printf("PR_GET_SECUREBITS: %ld\n", rv);
+    CALL(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0L, 0L, 0L));
+    printf("PR_CAP_AMBIENT IS_SET CAP_CHOWN: %ld\n", rv);
+    CALL(prctl(PR_MCE_KILL_GET, 0L, 0L, 0L, 0L));
+    printf("PR_MCE_KILL_GET: %ld\n", rv);
 }
 
 /* mincore's vector: a byte per page, 0 or 1 (which pages are resident is

@@ -79,6 +79,12 @@ static void node0_push(struct master *m, const struct dir_action *a) {
     pthread_cond_signal(&m->q_cond);
 }
 
+/* dir_lock held: nothing queued for node0_main, nor being applied by it
+ * (it counts a message applied only once it is done with it). */
+static bool node0_idle(const struct master *m) {
+    return m->q_applied == m->q_pushed;
+}
+
 static Shoal__PageState wire_state(uint8_t st) {
     return st == DSM_M   ? SHOAL__PAGE_STATE__PAGE_MODIFIED
            : st == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED
@@ -120,8 +126,7 @@ static void node0_applied(enum dir_act kind, uint64_t page, int r) {
  * served by node 0's copy (loop thread -> node0_main -> loop thread) and
  * one on node 0's own misses. Their answers join acts, behind this one. */
 static bool node0_inline(struct master *m, const struct dir_action *a, struct dir_actions *acts) {
-    if (!m->node0_inline || m->q_head || m->q_busy || dsm_node_page_in_exec(&m->dsm, a->page))
-        return false;
+    if (!m->node0_inline || !node0_idle(m) || dsm_node_page_in_exec(&m->dsm, a->page)) return false;
     struct dsm_pages *ps = &m->dsm.pages;
     void *buf = NULL;
     int r = 0;
@@ -181,7 +186,7 @@ static uint64_t run_first(const struct dir_action *a, size_t n, int64_t step) {
 static size_t node0_fetch_run(struct master *m, struct dir_actions *acts, size_t i) {
     const struct dir_action a = acts->v[i];
     if (a.kind != DIR_ACT_FETCH || a.state != DSM_S || !a.ahead || !m->borrow_on ||
-        !m->node0_inline || m->q_head || m->q_busy)
+        !m->node0_inline || !node0_idle(m))
         return 0;
     size_t n = 0;
     int64_t step = 0;
@@ -709,9 +714,14 @@ static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n) {
     bool elsewhere = false;
     for (;;) {
         elsewhere = forget_locked(m, first, n) || elsewhere;
-        if (m->q_applied == m->q_pushed) return elsewhere;
+        if (node0_idle(m)) return elsewhere;
         node0_catch_up(m);
     }
+}
+
+void dirsvc_node0_drain(struct master *m) {
+    while (!node0_idle(m))
+        pthread_cond_wait(&m->q_applied_cond, &m->dir_lock); /* node0_main: one applied */
 }
 
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
@@ -780,7 +790,7 @@ static void *node0_main(void *arg) {
         struct node0_msg *q = m->q_head;
         m->q_head = q->next;
         if (!m->q_head) m->q_tail = NULL;
-        m->q_busy = true; /* node0_inline waits its turn behind q */
+        /* q is not counted applied yet: node0_inline waits its turn behind it */
         pthread_mutex_unlock(&m->dir_lock);
         struct dsm_pages *ps = &m->dsm.pages;
         int r = 0;
@@ -801,7 +811,6 @@ static void *node0_main(void *arg) {
         free(q->data);
         free(q);
         pthread_mutex_lock(&m->dir_lock);
-        m->q_busy = false;
         m->q_applied++;
         pthread_cond_broadcast(&m->q_applied_cond);
         pthread_mutex_unlock(&m->dir_lock);

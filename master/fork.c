@@ -58,13 +58,6 @@ static void fetch_missing(struct master *m, const struct guest_vma *v, size_t n)
         }
 }
 
-/* dir_lock held: waits until node 0 has applied every directory message
- * sent to it (its queue empty, none being applied). */
-static void drain_node0(struct master *m) {
-    while (m->q_head || m->q_busy)
-        pthread_cond_wait(&m->q_applied_cond, &m->dir_lock); /* node0_main: one applied */
-}
-
 /* Other nodes' requests wait (dirsvc_hold_others) or go on. */
 static void hold_others(struct master *m, bool on) {
     pthread_mutex_lock(&m->dir_lock);
@@ -107,7 +100,7 @@ int mfork_prepare(struct task *t) {
          * again since it came */
         if (!holding) pthread_rwlock_rdlock(&gs->lock);
         pthread_mutex_lock(&m->dir_lock);
-        drain_node0(m);
+        dirsvc_node0_drain(m);
         bool whole = true;
         for (size_t i = 0; whole && i < gs->n; i++) {
             if (!(gs->vmas[i].prot & PROT_READ)) continue;

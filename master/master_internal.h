@@ -77,11 +77,11 @@ struct master {
     struct node0_msg *q_head, *q_tail;
     pthread_cond_t q_cond;
     pthread_t node0_thread;
-    bool q_busy;       /* node0_main is applying a message it took (dir_lock) */
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
     /* messages queued for node0_main and applied by it, and its signal
-     * that one was (dir_lock): a layout change waits for those queued
-     * before it (dirsvc_relayout) */
+     * that one was (dir_lock): equal when it is idle (node0_inline may
+     * run then); a layout change waits for those queued before it
+     * (dirsvc_relayout), a fork for all (dirsvc_node0_drain) */
     uint64_t q_pushed, q_applied;
     pthread_cond_t q_applied_cond;
     /* dirsvc_hold_others (dir_lock): while a fork gathers every page into
@@ -247,6 +247,9 @@ void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node);
 /* dir_lock held: a request made and its actions sent (the splitter's, as
  * node `nodes`, whose own actions are not sent). */
 void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* dir_lock held: waits until node 0 has applied every directory message
+ * queued for it (none queued, none being applied). */
+void dirsvc_node0_drain(struct master *m);
 /* dir_lock held. on: requests from nodes other than node 0 wait (a
  * fork gathering every page into node 0: none takes one away again);
  * off: they are made, in their order, once every on has had its off

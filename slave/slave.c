@@ -807,7 +807,9 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
     send_master(s, &env, NULL);
 }
 
-_Static_assert(SCHED_IO_MAX <= NET_CALL_BYTES, "a scheduling call's struct fits its messages");
+/* a scheduling call's struct fits its messages, and what net/msg.c lets
+ * through fits the buffers below */
+_Static_assert(SCHED_IO_MAX == NET_CALL_BYTES, "scheduling call and message sizes");
 
 /* A scheduling call for a thread of this node, named by another node's
  * thread (syscall/sched_call.h): run for its host thread. */

@@ -20,7 +20,7 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
+static int send_request(void *opaque, uint64_t page, enum dsm_req kind, uint64_t layout) {
     struct dsm_node *n = opaque;
     pthread_mutex_lock(&n->t0_lock);
     /* the time and the kind travel as the map's value (never 0: the kind
@@ -28,7 +28,7 @@ static int send_request(void *opaque, uint64_t page, enum dsm_req kind) {
     u64map_put(&n->t0, page, (void *)(uintptr_t)((now_ns() & ~(uint64_t)3) | (kind + 1u)));
     pthread_mutex_unlock(&n->t0_lock);
     fault_trace_request(&n->trace, page, kind);
-    int r = n->send_request(n->ctx, page, kind);
+    int r = n->send_request(n->ctx, page, kind, layout);
     if (r) { /* nothing is on its way: no install will take the entry */
         pthread_mutex_lock(&n->t0_lock);
         u64map_del(&n->t0, page);
@@ -237,7 +237,12 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     }
     case GS_UNMAPPED:
         dsm_pages_forget(&n->pages, first, np);
-        if (by_signal(n)) capture_anew(n, start, len, PROT_NONE);
+        /* a thread parked on a page of the range (its request forgotten)
+         * faults again, on nothing: the guest's SIGSEGV */
+        if (by_signal(n))
+            capture_anew(n, start, len, PROT_NONE);
+        else
+            dsm_fault_wake_range(n->region, start, len);
         exec_track(n, start, start + len, false);
         break;
     case GS_DISCARDED: {
@@ -262,9 +267,27 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     }
 }
 
+void dsm_node_drop_strays(struct dsm_node *n, uint64_t start, uint64_t len) {
+    if (by_signal(n)) return; /* its new mappings stay closed until the hook opens them */
+    unsigned char vec[4096];
+    for (uint64_t done = 0; done < len;) {
+        uint64_t chunk =
+            len - done < sizeof vec * DSM_PAGE_SIZE ? len - done : sizeof vec * DSM_PAGE_SIZE;
+        if (!mincore(n->proc->mem.base + start + done, chunk, vec))
+            for (uint64_t i = 0; i < chunk / DSM_PAGE_SIZE; i++)
+                if (vec[i] & 1) {
+                    uint64_t page = (start + done) / DSM_PAGE_SIZE + i;
+                    int r = dsm_pages_drop_stray(&n->pages, page);
+                    if (r)
+                        log_error("dsm: cannot drop page 0x%llx: %s",
+                                  (unsigned long long)(page * DSM_PAGE_SIZE), strerror(-r));
+                }
+        done += chunk;
+    }
+}
+
 static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                     int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx,
-                     bool polled) {
+                     dsm_node_send_fn send_req, void *ctx, bool polled) {
     memset(n, 0, sizeof *n);
     n->proc = proc;
     n->send_request = send_req;
@@ -328,12 +351,12 @@ static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_me
 }
 
 int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                  int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+                  dsm_node_send_fn send_req, void *ctx) {
     return node_init(n, proc, mech, send_req, ctx, false);
 }
 
 int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                         int (*send_req)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx) {
+                         dsm_node_send_fn send_req, void *ctx) {
     return node_init(n, proc, mech, send_req, ctx, true);
 }
 

@@ -24,14 +24,17 @@
 
 struct split_node;
 
+/* Sends a request for page to the directory (master: a local call);
+ * layout as dsm_page_ops.send_request has it. */
+typedef int (*dsm_node_send_fn)(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout);
+
 struct dsm_node {
     struct dsm_fault_pages fp; /* first: the page ops' opaque is the node */
     struct process *proc;
     struct dsm_pages pages;
     struct dsm_page_ops ops;
     struct dsm_fault_region *region;
-    /* send a request for page to the directory (master: a local call) */
-    int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind);
+    dsm_node_send_fn send_request;
     /* optional: a thread reached a tripwire page (forwarding's progress,
      * dsm/page_state.h), told to the directory; set after init */
     void (*reached)(void *ctx, uint64_t page);
@@ -60,14 +63,21 @@ struct dsm_node {
 /* Captures faults on proc's whole guest space (every present page stays
  * as it is). 0 or -errno (logged). */
 int dsm_node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                  int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind), void *ctx);
+                  dsm_node_send_fn send_request, void *ctx);
 /* The same with userfaultfd read by the caller's event loop instead of a
  * handler thread (dsm_fault_region_adopt_polled): it watches
  * dsm_fault_region_fd(n->region) and calls dsm_fault_region_dispatch. */
 int dsm_node_init_polled(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,
-                         int (*send_request)(void *ctx, uint64_t page, enum dsm_req kind),
-                         void *ctx);
+                         dsm_node_send_fn send_request, void *ctx);
 void dsm_node_fini(struct dsm_node *n);
+
+/* A node whose new mappings are all the directory's to fill (a slave),
+ * after its layout change mapped [start, start + len): a page a racing
+ * guest store made present between the host's mmap and the rearm of fault
+ * capture, unknown to the DSM, is dropped, as if the store had reached
+ * the old mapping (userfaultfd; the mprotect fallback maps new memory
+ * closed). */
+void dsm_node_drop_strays(struct dsm_node *n, uint64_t start, uint64_t len);
 
 /* This node's part of a layout change (guest_mem's hook, write lock
  * held): forget the pages of the range, capture faults on a new

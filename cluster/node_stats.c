@@ -38,6 +38,8 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
         ns->c[NS_INVALIDATIONS] = s.invalidations;
         ns->c[NS_FETCHES] = s.fetches;
         ns->c[NS_TRIPPED] = s.tripped;
+        ns->c[NS_STALE_TAKEN] = s.stale_installs;
+        ns->c[NS_STALE_REFUSED] = s.stale_refused;
         ns->c[NS_PAGES_RX] = atomic_load(&dsm->pages_rx);
         ns->c[NS_PAGES_TX] = atomic_load(&dsm->pages_tx);
         ns->c[NS_CODE_FLUSHES] = atomic_load(&dsm->code_flushes);
@@ -340,6 +342,10 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
             (unsigned long long)(s->c[NS_PAGES_TX] * DSM_PAGE_SIZE),
             (unsigned long long)s->c[NS_INSTALLS], (unsigned long long)s->c[NS_GRANTS],
             (unsigned long long)s->c[NS_TRIPPED]);
+    /* requests made on an address space a change then replaced */
+    KEY("stale_answers");
+    fprintf(f, "{\"taken\": %llu, \"refused\": %llu}", (unsigned long long)s->c[NS_STALE_TAKEN],
+            (unsigned long long)s->c[NS_STALE_REFUSED]);
     KEY("exclusive_stores_lost");
     fprintf(f, "%llu", (unsigned long long)s->c[NS_EXCL_LOST]);
     KEY("split");

@@ -37,6 +37,8 @@ enum node_stats_counter {
     NS_SPLIT_INSNS,    /* guest instructions re-translated with a redirection */
     NS_SPLIT_RELEASES, /* unsplits this node asked for */
     NS_TRIPPED,        /* pushed pages kept as tripwires that a thread walked into */
+    NS_STALE_TAKEN,    /* stale answers given to a waiting thread (dsm_pages_on_stale) */
+    NS_STALE_REFUSED,  /* stale answers that came after the change had begun */
     NS_COUNTERS
 };
 

@@ -439,6 +439,16 @@ int dir_adopt(struct directory *d, uint64_t page, dsm_node_t node) {
     return 0;
 }
 
+int dir_askers(const struct directory *d, uint64_t page, struct node_set *askers) {
+    struct dir_entry *e = u64map_get(&d->pages, page);
+    if (!e) return 0;
+    if (e->txn.wait != DIR_WAIT_NONE && !e->txn.requester_lost && node_set_add(askers, e->txn.node))
+        return -ENOMEM;
+    for (uint32_t i = 0; i < e->qlen; i++)
+        if (node_set_add(askers, q_at(e, i)->node)) return -ENOMEM;
+    return 0;
+}
+
 bool dir_forget(struct directory *d, uint64_t page) {
     struct dir_entry *e = u64map_del(&d->pages, page);
     if (!e) return false;

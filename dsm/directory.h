@@ -186,6 +186,10 @@ int dir_adopt(struct directory *d, uint64_t page, dsm_node_t node);
  * queued requests were dropped with it (their answers will find no
  * entry: -EPROTO, which the caller ignores for forgotten pages). */
 bool dir_forget(struct directory *d, uint64_t page);
+/* Adds to askers the nodes whose requests for page are in flight or
+ * queued (before a dir_forget that drops them: the caller answers them
+ * itself). 0 or -ENOMEM. */
+int dir_askers(const struct directory *d, uint64_t page, struct node_set *askers);
 
 /* Queries. */
 const struct dir_entry *dir_find(const struct directory *d, uint64_t page);

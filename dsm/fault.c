@@ -70,6 +70,12 @@ int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
     return r->ops->rearm ? r->ops->rearm(r, off, len) : -EOPNOTSUPP;
 }
 
+int dsm_fault_wake_range(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
+    if (off % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE || off > r->size || len > r->size - off)
+        return -EINVAL;
+    return r->ops->wake_range ? r->ops->wake_range(r, off, len) : -EOPNOTSUPP;
+}
+
 int dsm_fault_guest_protect(struct dsm_fault_region *r, uint64_t off, uint64_t len, int prot) {
     if (off % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE || off > r->size || len > r->size - off)
         return -EINVAL;

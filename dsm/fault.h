@@ -74,6 +74,10 @@ int dsm_fault_region_dispatch(struct dsm_fault_region *r);
  * (mprotect: every page there is absent now, the guest's protection
  * kept). */
 int dsm_fault_rearm(struct dsm_fault_region *r, uint64_t off, uint64_t len);
+/* Wakes threads parked on any page of [off, off+len) (userfaultfd; the
+ * mprotect fallback's rearm does it): after the range was unmapped,
+ * they fault again on what is there now. 0 or -errno (-EOPNOTSUPP). */
+int dsm_fault_wake_range(struct dsm_fault_region *r, uint64_t off, uint64_t len);
 /* The guest's protection of [off, off+len) (PROT_READ/PROT_WRITE) in an
  * adopted region: userfaultfd, a plain mprotect; mprotect, recorded per
  * page and applied with the DSM's states, so a change never opens a page

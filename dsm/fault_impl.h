@@ -21,6 +21,8 @@ struct fault_mech_ops {
     int (*copy_out)(struct dsm_fault_region *r, uint64_t off, void *buf);
     int (*drop)(struct dsm_fault_region *r, uint64_t off);
     int (*wake)(struct dsm_fault_region *r, uint64_t off);
+    /* optional: every page of [off, off + len) */
+    int (*wake_range)(struct dsm_fault_region *r, uint64_t off, uint64_t len);
     /* optional: register [off, off+len) again after the embedder
      * replaced the mappings there (adopted regions) */
     int (*rearm)(struct dsm_fault_region *r, uint64_t off, uint64_t len);

@@ -146,8 +146,8 @@ static int fault_locked(struct dsm_pages *ps, uint64_t page, bool write, enum ds
     return DSM_FAULT_SENT;
 }
 
-static int send(struct dsm_pages *ps, uint64_t page, enum dsm_req kind) {
-    int r = ps->ops->send_request(ps->opaque, page, kind);
+static int send(struct dsm_pages *ps, uint64_t page, enum dsm_req kind, uint64_t layout) {
+    int r = ps->ops->send_request(ps->opaque, page, kind, layout);
     if (r) {
         /* nothing is on its way: let a later fault ask again */
         pthread_mutex_lock(&ps->lock);
@@ -169,10 +169,11 @@ int dsm_pages_fault(struct dsm_pages *ps, uint64_t page, bool write) {
     bool reached = false;
     pthread_mutex_lock(&ps->lock);
     int out = fault_locked(ps, page, write, &kind, &reached);
+    uint64_t layout = ps->layout_done; /* the layout the request is made on */
     pthread_mutex_unlock(&ps->lock);
     tell_reached(ps, page, reached);
     if (out == DSM_FAULT_SENT) {
-        int r = send(ps, page, kind);
+        int r = send(ps, page, kind, layout);
         if (r) return r;
     } else if (out == DSM_FAULT_READY && ps->ops->wake) {
         ps->ops->wake(ps->opaque, page);
@@ -192,15 +193,18 @@ int dsm_pages_acquire(struct dsm_pages *ps, uint64_t page, bool write) {
             return out < 0 ? out : 0;
         }
         if (out == DSM_FAULT_SENT) {
+            uint64_t layout = ps->layout_done;
             pthread_mutex_unlock(&ps->lock);
             tell_reached(ps, page, reached);
-            int r = send(ps, page, kind);
+            int r = send(ps, page, kind, layout);
             if (r) return r;
             pthread_mutex_lock(&ps->lock);
         }
-        /* wait for this page's request to be answered, then look again */
-        struct dsm_page *e = get(ps, page, false);
-        while (e->pending >= 0 && !covers(e->state, write))
+        /* wait for this page's request to be answered, then look again;
+         * the entry is looked up anew after each wait: a layout change
+         * may forget (free) it meanwhile */
+        const struct dsm_page *e;
+        while ((e = get(ps, page, false)) && e->pending >= 0 && !covers(e->state, write))
             pthread_cond_wait(&ps->changed, &ps->lock);
     }
 }
@@ -351,6 +355,65 @@ out:
     pthread_mutex_unlock(&ps->lock);
     if (dropped) notify(ps, page, DSM_EV_DROPPED);
     return r;
+}
+
+int dsm_pages_on_stale(struct dsm_pages *ps, uint64_t page, uint64_t change) {
+    pthread_mutex_lock(&ps->lock);
+    struct dsm_page *e = get(ps, page, false);
+    int r = -ESTALE;
+    /* a request is waiting (not one a forget dropped: its entry is gone)
+     * and the change has not begun, so the page is still the old
+     * mapping's, which the change will take away with this copy */
+    if (e && e->pending >= 0 && ps->layout_begun < change && e->state != DSM_M) {
+        if (e->stash) {
+            e->state = DSM_M; /* the bytes go in writable (unstash: I if they cannot) */
+            r = unstash(ps, e, page);
+        } else if (e->state == DSM_S) {
+            r = ps->ops->protect(ps->opaque, page, PROT_READ | PROT_WRITE);
+        } else {
+            r = ps->ops->install(ps->opaque, page, zero_page, PROT_READ | PROT_WRITE);
+        }
+        if (!r) {
+            e->state = DSM_M;
+            ps->stats.stale_installs++;
+            settle(ps, e);
+        }
+    }
+    if (r && e && e->pending >= 0) {
+        /* the change has begun: if this entry is the old page's, the
+         * change forgets it; if it is the new page's (made after the
+         * change's forget, with the change not yet done), its thread asks
+         * again, and the ask after the change is done is answered */
+        e->pending = -1;
+        pthread_cond_broadcast(&ps->changed);
+    }
+    if (r) ps->stats.stale_refused++;
+    pthread_mutex_unlock(&ps->lock);
+    if (!r)
+        notify(ps, page, DSM_EV_INSTALLED);
+    else if (ps->ops->wake)
+        ps->ops->wake(ps->opaque, page); /* they fault again, on what the change made */
+    return r;
+}
+
+int dsm_pages_drop_stray(struct dsm_pages *ps, uint64_t page) {
+    pthread_mutex_lock(&ps->lock);
+    const struct dsm_page *e = get(ps, page, false);
+    int r = e && (e->state != DSM_I || e->stash) ? 0 : ps->ops->drop(ps->opaque, page);
+    pthread_mutex_unlock(&ps->lock);
+    return r;
+}
+
+void dsm_pages_layout_begin(struct dsm_pages *ps, uint64_t id) {
+    pthread_mutex_lock(&ps->lock);
+    if (id > ps->layout_begun) ps->layout_begun = id;
+    pthread_mutex_unlock(&ps->lock);
+}
+
+void dsm_pages_layout_done(struct dsm_pages *ps, uint64_t id) {
+    pthread_mutex_lock(&ps->lock);
+    if (id > ps->layout_done) ps->layout_done = id;
+    pthread_mutex_unlock(&ps->lock);
 }
 
 int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep, void *buf) {

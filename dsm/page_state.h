@@ -37,8 +37,10 @@ struct dsm_page_ops {
     /* optional: wake threads parked on a fault for this page that turned
      * out to need nothing (the page was installed meanwhile) */
     int (*wake)(void *opaque, uint64_t page);
-    /* send a request for the page to the directory */
-    int (*send_request)(void *opaque, uint64_t page, enum dsm_req kind);
+    /* send a request for the page to the directory; layout: the last
+     * address-space change this node had applied in full when the
+     * request was made (dsm_pages_layout_done) */
+    int (*send_request)(void *opaque, uint64_t page, enum dsm_req kind, uint64_t layout);
     /* optional: install n (2..DSM_RUN_MAX) absent pages from page on at
      * once, data holding them one after the other (NULL: zeros); returns
      * how many, from the first, it installed (the rest go one by one) */
@@ -89,6 +91,8 @@ struct dsm_node_stats {
     uint64_t spurious;                        /* faults the state already covered */
     uint64_t installs, grants, invalidations, fetches;
     uint64_t tripped; /* tripwires reached (dsm_pages_on_data_run) */
+    /* stale answers (dsm_pages_on_stale): taken for the old mapping, or not */
+    uint64_t stale_installs, stale_refused;
 };
 
 struct dsm_pages {
@@ -110,6 +114,11 @@ struct dsm_pages {
      * load-exclusive's generation never matches a later entry of the same
      * page (no ABA across a forget). */
     uint64_t gen_floor;
+    /* Address-space changes (ids the embedder gives, increasing): the
+     * last one begun here and the last one applied in full. A request
+     * carries the second; a stale answer (dsm_pages_on_stale) is taken
+     * only before the change it names has begun. */
+    uint64_t layout_begun, layout_done;
 };
 
 int dsm_pages_init(struct dsm_pages *ps, const struct dsm_page_ops *ops, void *opaque);
@@ -171,6 +180,29 @@ int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep,
  * page is not in M or the run cannot be protected at once: the caller
  * fetches them one by one. */
 int dsm_pages_on_fetch_run(struct dsm_pages *ps, uint64_t first, uint32_t n);
+
+/* The directory's answer to a request made on this node's address space
+ * before `change`, which replaced the page (dsm/DESIGN.md, "Requests
+ * across a layout change"): the directory has no record of it. When a
+ * request for the page is waiting here and change has not begun, the
+ * waiting thread gets the page in M for the old mapping, which change
+ * then removes: its own S copy made writable, else zeros. Otherwise
+ * nothing is installed and threads parked on the page are woken (to
+ * fault again once the change is made). 0 when installed, else
+ * -ESTALE (or the install's -errno). */
+int dsm_pages_on_stale(struct dsm_pages *ps, uint64_t page, uint64_t change);
+
+/* The host holds page present though this table holds it in I (a store
+ * reached a new mapping before fault capture covered it): it is dropped
+ * (nothing happens to a page the table holds). 0 or -errno. */
+int dsm_pages_drop_stray(struct dsm_pages *ps, uint64_t page);
+
+/* The embedder's address-space changes, by increasing id: one has begun
+ * (called with every thread that could wait for a page while holding
+ * what the change needs kept out, e.g. under the embedder's address
+ * space write lock), or is applied in full. */
+void dsm_pages_layout_begin(struct dsm_pages *ps, uint64_t id);
+void dsm_pages_layout_done(struct dsm_pages *ps, uint64_t id);
 
 /* The address space changed under the table (dsm/DESIGN.md): */
 /* This node already holds the page's only valid copy, present in host

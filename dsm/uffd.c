@@ -251,12 +251,22 @@ static int uffd_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
     return 0;
 }
 
+/* ENOMEM: nothing is mapped there (mremap moved the mapping away and
+ * the hole is not yet reserved again): the page is absent already. */
 static int uffd_drop(struct dsm_fault_region *r, uint64_t off) {
-    return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
+    return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) && errno != ENOMEM ? -errno : 0;
 }
 
 static int uffd_wake(struct dsm_fault_region *r, uint64_t off) {
     struct uffdio_range w = {(uint64_t)(uintptr_t)(r->base + off), DSM_PAGE_SIZE};
+    return uffd_ioctl(r->uffd, UFFDIO_WAKE, &w);
+}
+
+/* Threads parked on pages of a range that went away (the kernel wakes
+ * nobody when a registered range is unmapped) fault again on what is
+ * there now. */
+static int uffd_wake_range(struct dsm_fault_region *r, uint64_t off, uint64_t len) {
+    struct uffdio_range w = {(uint64_t)(uintptr_t)(r->base + off), len};
     return uffd_ioctl(r->uffd, UFFDIO_WAKE, &w);
 }
 
@@ -282,5 +292,6 @@ const struct fault_mech_ops dsm_fault_uffd_ops = {
     .copy_out = uffd_copy_out,
     .drop = uffd_drop,
     .wake = uffd_wake,
+    .wake_range = uffd_wake_range,
     .rearm = uffd_rearm,
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cluster/split_node.h"
+#include "common/array.h"
 #include "common/config.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
@@ -330,6 +331,64 @@ static void mark_ahead(struct dir_actions *acts, size_t first) {
         acts->v[i].ahead = 1;
 }
 
+/* ---- unsettled pages: requests across a layout change ----
+ *
+ * A layout change that replaces pages (munmap, an mmap over them, mremap,
+ * brk going down) forgets them in the directory before the slaves hear of
+ * it, and a slave applies it later, on its layout worker. A request a
+ * slave made on its old layout can reach the directory after the forget:
+ * answered as usual it would make that node the owner or a sharer of the
+ * new page while the node puts the copy into the old mapping, which the
+ * change then removes (the next fetch finds nothing: the page hangs). So
+ * until every node has applied the change, such a request (its layout
+ * stamp older than the change) gets a stale answer, recorded nowhere,
+ * and the requests the forget dropped get one too (a thread waiting for
+ * one may hold the guest space's read lock, which the slave's change
+ * needs). dsm/DESIGN.md, "Requests across a layout change". */
+
+/* dir_lock held: page lies in the pages the change under way forgot. */
+static bool unsettled(const struct master *m, uint64_t page) {
+    for (size_t i = 0; i < m->nunsettled; i++)
+        if (page - m->unsettled[i].first < m->unsettled[i].n) return true;
+    return false;
+}
+
+/* dir_lock held: the page, for a request made before the change under way. */
+static void send_stale(struct master *m, uint64_t page, dsm_node_t node) {
+    Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
+    g.page = page;
+    g.state = SHOAL__PAGE_STATE__PAGE_MODIFIED;
+    g.stale = m->closing;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
+    env.page_grant = &g;
+    m->stale_answers++;
+    master_send(m, node, &env, NULL);
+}
+
+/* dir_lock held: [first, first + n) is forgotten for the next layout
+ * change. */
+static void unsettle(struct master *m, uint64_t first, uint64_t n) {
+    if (!m->nunsettled) {
+        pthread_mutex_lock(&m->lock); /* layout_req is the layout hook's, under it */
+        m->closing = m->layout_req + 1;
+        pthread_mutex_unlock(&m->lock);
+    }
+    m->unsettled =
+        array_grow(m->unsettled, &m->capunsettled, m->nunsettled + 1, sizeof *m->unsettled, 4);
+    SHOAL_ASSERT(m->unsettled);
+    m->unsettled[m->nunsettled++] = (struct page_range){first, n};
+}
+
+void dirsvc_settled(struct master *m, uint64_t req_id) {
+    pthread_mutex_lock(&m->dir_lock);
+    if (m->nunsettled && m->closing <= req_id) {
+        m->nunsettled = 0;
+        m->closing = 0;
+    }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
 /* dir_lock held. Forwarding (dsm/forward.h): the next pages of a stream
  * the read continues go to the node in S right behind the answer, on the
  * same FIFO link. A page that cannot be pushed without delaying someone
@@ -346,6 +405,7 @@ static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool 
          * page, split.c) cannot be fetched: nobody would answer */
         const struct dir_entry *e = dir_find(&m->dir, next[k]);
         if (e && e->state == DSM_M && e->owner >= m->cfg.nodes) break;
+        if (m->nunsettled && unsettled(m, next[k])) break;
         int r = dir_push(&m->dir, next[k], node, acts);
         if (r && r != -EEXIST) break;
     }
@@ -387,6 +447,7 @@ static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
     for (; k < n; k++) {
         uint64_t a = next[k] * DSM_PAGE_SIZE;
         if (a < r->start || a >= r->end || dir_find(&m->dir, next[k])) break;
+        if (m->nunsettled && unsettled(m, next[k])) break;
         if (dir_request(&m->dir, next[k], node, DSM_REQ_WRITE, acts)) break;
     }
     mark_ahead(acts, first);
@@ -438,22 +499,19 @@ void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uin
 }
 
 /* dir_lock held: while a fork gathers, another node's request waits. */
-static bool hold(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+static bool hold(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
+                 uint64_t layout) {
     if (!m->holding || node == 0) return false;
-    if (m->nheld == m->capheld) {
-        size_t cap = m->capheld ? 2 * m->capheld : 16;
-        struct held_req *v = realloc(m->held, cap * sizeof *v);
-        SHOAL_ASSERT(v);
-        m->held = v;
-        m->capheld = cap;
-    }
-    m->held[m->nheld++] = (struct held_req){page, node, (uint8_t)kind};
+    m->held = array_grow(m->held, &m->capheld, m->nheld + 1, sizeof *m->held, 16);
+    SHOAL_ASSERT(m->held);
+    m->held[m->nheld++] = (struct held_req){page, layout, node, (uint8_t)kind};
     return true;
 }
 
 /* dir_lock held. 0, or -ESTALE: node 0 asked for a shadow page whose
  * split is being undone (below). */
-static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
+                          uint64_t layout) {
     struct dir_actions acts = {0};
     /* Node 0's fault handler checked the slot live, then asked; the
      * splitter may have stopped the split in between (node 0's stop is
@@ -461,9 +519,15 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
      * grant now would hand node 0 a dead slot's page to write. A slave
      * cannot: its faults and its stop are read on one thread, in order. */
     if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) return -ESTALE;
+    /* made on the node's layout before the change under way replaced
+     * the page (above); node 0 changes with the directory */
+    if (node != 0 && m->nunsettled && layout < m->closing && unsettled(m, page)) {
+        send_stale(m, page, node);
+        return 0;
+    }
     /* a page being split, or split: split.c */
     if (m->msplit && msplit_defer(m, page, node, kind)) return 0;
-    if (hold(m, page, node, kind)) return 0;
+    if (hold(m, page, node, kind, layout)) return 0;
     if (m->msplit) msplit_on_request(m, page, node, kind);
     bool untouched = m->claim_on && kind == DSM_REQ_WRITE && !dir_find(&m->dir, page);
     int r = dir_request(&m->dir, page, node, kind, &acts);
@@ -479,15 +543,17 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
     return 0;
 }
 
-static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
+static int request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
+                   uint64_t layout) {
     pthread_mutex_lock(&m->dir_lock);
-    int r = request_locked(m, page, node, kind);
+    int r = request_locked(m, page, node, kind, layout);
     pthread_mutex_unlock(&m->dir_lock);
     return r;
 }
 
-void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {
-    request(m, page, node, kind);
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
+                    uint64_t layout) {
+    request(m, page, node, kind, layout);
 }
 
 void dirsvc_hold_others(struct master *m, bool on) {
@@ -499,7 +565,8 @@ void dirsvc_hold_others(struct master *m, bool on) {
     if (--m->holding) return;
     /* made in their order; a request made now is not held again */
     for (size_t i = 0; i < m->nheld; i++)
-        request_locked(m, m->held[i].page, m->held[i].node, (enum dsm_req)m->held[i].kind);
+        request_locked(m, m->held[i].page, m->held[i].node, (enum dsm_req)m->held[i].kind,
+                       m->held[i].layout);
     m->nheld = 0;
 }
 
@@ -619,8 +686,8 @@ void dirsvc_node_lost(struct master *m, dsm_node_t node) {
     dir_actions_fini(&acts);
 }
 
-int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind) {
-    return request(ctx, page, 0, kind);
+int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout) {
+    return request(ctx, page, 0, kind, layout);
 }
 
 /* dir_lock held: a page of [first, first + n) is in a direct transfer. */
@@ -653,8 +720,24 @@ static bool held_elsewhere(const struct master *m, uint64_t page) {
     return node_set_count(&e->pushed) > (uint32_t)node_set_has(&e->pushed, 0);
 }
 
-/* dir_lock held. */
-static bool forget_locked(struct master *m, uint64_t first, uint64_t n) {
+/* dir_lock held: page is forgotten for the layout change under way; the
+ * requests of other nodes waiting for it get stale answers (above). */
+static void forget_answering(struct master *m, uint64_t page) {
+    struct node_set askers;
+    node_set_init(&askers);
+    SHOAL_ASSERT(!dir_askers(&m->dir, page, &askers));
+    dir_forget(&m->dir, page);
+    /* node 0 changes with the directory; ids past the nodes are the
+     * splitter's own (split.c) */
+    for (int64_t k = node_set_next(&askers, 1); k >= 0 && k < m->cfg.nodes;
+         k = node_set_next(&askers, (uint64_t)k + 1))
+        send_stale(m, page, (dsm_node_t)k);
+    node_set_fini(&askers);
+}
+
+/* dir_lock held. answer: for a layout change that replaces the pages
+ * (forget_answering). */
+static bool forget_locked(struct master *m, uint64_t first, uint64_t n, bool answer) {
     bool elsewhere = false;
     /* A page on its way from its owner to a reader travels on a link the
      * layout change does not follow: forgotten now, it could reach the
@@ -667,7 +750,10 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n) {
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
             elsewhere = elsewhere || held_elsewhere(m, p);
-            dir_forget(&m->dir, p);
+            if (answer)
+                forget_answering(m, p);
+            else
+                dir_forget(&m->dir, p);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
             u64map_del(&m->borrowed, p);
         }
@@ -683,7 +769,10 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n) {
             if (key - first < n) keys[k++] = key;
         for (size_t i = 0; i < k; i++) {
             elsewhere = elsewhere || held_elsewhere(m, keys[i]);
-            dir_forget(&m->dir, keys[i]);
+            if (answer)
+                forget_answering(m, keys[i]);
+            else
+                dir_forget(&m->dir, keys[i]);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
             u64map_del(&m->borrowed, keys[i]);
         }
@@ -694,7 +783,7 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n) {
 
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_locked(m, first, n);
+    bool elsewhere = forget_locked(m, first, n, false);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;
 }
@@ -709,11 +798,15 @@ static void node0_catch_up(struct master *m) {
 
 /* dir_lock held: forgets the range, until nothing is queued for node 0
  * with the range forgotten (a wait lets requests in); returns whether a
- * node but node 0 may have held a page of it. */
-static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n) {
+ * node but node 0 may have held a page of it. replaces: the change
+ * replaces the pages on every node (not a discard, which slaves apply
+ * in order with the directory's messages): they are unsettled until it
+ * is applied everywhere. */
+static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n, bool replaces) {
     bool elsewhere = false;
+    if (replaces) unsettle(m, first, n);
     for (;;) {
-        elsewhere = forget_locked(m, first, n) || elsewhere;
+        elsewhere = forget_locked(m, first, n, replaces) || elsewhere;
         if (node0_idle(m)) return elsewhere;
         node0_catch_up(m);
     }
@@ -726,7 +819,7 @@ void dirsvc_node0_drain(struct master *m) {
 
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_lock(&m->dir_lock);
-    forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, true);
     pthread_mutex_unlock(&m->dir_lock);
 }
 
@@ -744,7 +837,7 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_caught_up(m, first, n);
+    bool elsewhere = forget_caught_up(m, first, n, what == GS_MAPPED || what == GS_UNMAPPED);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (announce) elsewhere = announce(m, elsewhere, arg);
     pthread_mutex_unlock(&m->dir_lock);
@@ -894,7 +987,7 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
     pthread_mutex_lock(&m->dir_lock);
     uint64_t claimed = m->claimed, streams = m->claim.stats.streams;
     uint64_t borrows = m->borrows, copies = m->borrow_copies, ahead_msgs = m->ahead_msgs;
-    uint64_t strided = m->ahead_strided;
+    uint64_t strided = m->ahead_strided, stale = m->stale_answers;
     pthread_mutex_unlock(&m->dir_lock);
     uint64_t homes, borrowed;
     dirsvc_home_counts(m, &homes, &borrowed);
@@ -911,4 +1004,6 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             "\"strided\": %llu},\n",
             m->push_batch, m->tripwire ? "true" : "false", (unsigned long long)ahead_msgs,
             (unsigned long long)strided);
+    /* requests made on a layout a change then replaced (dsm/DESIGN.md) */
+    fprintf(f, "  \"stale_answers\": %llu,\n", (unsigned long long)stale);
 }

@@ -56,13 +56,16 @@ static void send_change(struct master *m, Shoal__LayoutChange *lc) {
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Until every slave has acked the change sent last. */
+/* Until every slave has acked the change sent last; then the pages the
+ * change replaced are settled (dir_service.c). */
 static void layout_wait(struct master *m) {
     pthread_mutex_lock(&m->lock);
     /* a node lost meanwhile stops counting (master.c ends the run) */
     while (m->layout_waiting && !atomic_load(&m->exiting))
         pthread_cond_wait(&m->cond, &m->lock);
+    uint64_t id = m->layout_req;
     pthread_mutex_unlock(&m->lock);
+    dirsvc_settled(m, id);
 }
 
 static void send_wait(struct master *m, Shoal__LayoutChange *lc) {

@@ -406,7 +406,7 @@ static void h_page_request(struct net_conn *c, struct net_frame *f, void *arg) {
     enum dsm_req kind = q->access == SHOAL__ACCESS__ACCESS_READ ? DSM_REQ_READ
                         : q->req_id == DSM_REQ_UPGRADE          ? DSM_REQ_UPGRADE
                                                                 : DSM_REQ_WRITE;
-    dirsvc_request(arg, q->page, net_conn_peer_id(c), kind);
+    dirsvc_request(arg, q->page, net_conn_peer_id(c), kind, q->layout);
 }
 
 static void h_page_ack(struct net_conn *c, struct net_frame *f, void *arg) {

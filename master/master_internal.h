@@ -33,9 +33,15 @@ struct node0_msg {
 
 /* Another node's request that waits for a fork (dirsvc_hold_others). */
 struct held_req {
-    uint64_t page;
+    uint64_t page, layout;
     dsm_node_t node;
     uint8_t kind; /* enum dsm_req */
+};
+
+/* Pages a layout change forgot, until every node has applied it
+ * (dir_service.c, "unsettled"). */
+struct page_range {
+    uint64_t first, n;
 };
 
 struct master {
@@ -89,6 +95,15 @@ struct master {
     unsigned holding; /* forks holding them */
     struct held_req *held;
     size_t nheld, capheld;
+    /* (dir_lock) the pages the layout change under way forgot, and its id
+     * (closing: the next LayoutChange sent, whose acks settle them; 0:
+     * none): another node's request for one, made on its layout before
+     * that change, gets a stale answer (dsm/DESIGN.md, "Requests across
+     * a layout change"), and nothing is sent ahead into them */
+    struct page_range *unsettled;
+    size_t nunsettled, capunsettled;
+    uint64_t closing;
+    uint64_t stale_answers; /* for --stats */
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
      * bytes go for such a message, and how many messages carried them
@@ -211,7 +226,9 @@ void fsvc_thread_exit(struct task *t);
 
 /* dir_service.c */
 int dirsvc_start(struct master *m);
-void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* layout: the node's PageRequest.layout */
+void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
+                    uint64_t layout);
 void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
 /* Direct transfer: node installed the page its owner sent it. */
 void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node);
@@ -240,7 +257,10 @@ void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len);
 void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                       enum gvma_kind kind);
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
-int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind);
+int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout);
+/* Every node has acked LayoutChange req_id: the pages a change up to it
+ * forgot are settled. */
+void dirsvc_settled(struct master *m, uint64_t req_id);
 /* Node reached page, the tripwire of a run pushed to it: forwarding
  * pushes on (dsm/forward.h). */
 void dirsvc_reached(struct master *m, uint64_t page, dsm_node_t node);

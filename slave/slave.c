@@ -78,6 +78,8 @@ struct slave {
     struct u64map threads; /* tid -> struct task running here (signals find them) */
     _Atomic uint64_t next_req;
     struct layout_item *lq_head, *lq_tail;
+    /* the change the layout worker is applying (its hooks begin it) */
+    _Atomic uint64_t applying;
     /* signals the master holds for want of a thread that accepts them
      * (SignalWanted); cleared bit by bit as this node says it accepts */
     _Atomic uint64_t wanted;
@@ -112,9 +114,11 @@ static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) 
 
 /* reached: not a request, a thread walked into a run of pushed pages
  * (its tripwire), so the master's stream detector pushes on. */
-static int send_page_request(struct slave *s, uint64_t page, enum dsm_req kind, bool reached) {
+static int send_page_request(struct slave *s, uint64_t page, enum dsm_req kind, bool reached,
+                             uint64_t layout) {
     Shoal__PageRequest q = SHOAL__PAGE_REQUEST__INIT;
     q.page = page;
+    q.layout = layout;
     q.access = kind == DSM_REQ_READ ? SHOAL__ACCESS__ACCESS_READ : SHOAL__ACCESS__ACCESS_WRITE;
     q.req_id = kind; /* the master tells an upgrade from a write miss by it */
     q.reached = reached;
@@ -124,12 +128,12 @@ static int send_page_request(struct slave *s, uint64_t page, enum dsm_req kind, 
     return send_master(s, &env, NULL);
 }
 
-static int send_request(void *ctx, uint64_t page, enum dsm_req kind) {
-    return send_page_request(ctx, page, kind, false);
+static int send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout) {
+    return send_page_request(ctx, page, kind, false, layout);
 }
 
 static void send_reached(void *ctx, uint64_t page) {
-    send_page_request(ctx, page, DSM_REQ_READ, true);
+    send_page_request(ctx, page, DSM_REQ_READ, true, 0);
 }
 
 /* The guest's page faults are read on the loop thread, the one that also
@@ -188,6 +192,10 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
     const Shoal__PageGrant *g = f->env->page_grant;
+    if (g->stale) { /* the answer to a request made before a layout change */
+        dsm_pages_on_stale(&s->dsm.pages, g->page, g->stale);
+        return;
+    }
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;
     /* a run of pages sent ahead: count > 1 of them, or zeros with no
      * payload (net/msg.c checked the payload against both); a shared
@@ -201,7 +209,12 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
                 : dsm_pages_on_data(&s->dsm.pages, g->page, st, f->payload);
     uint32_t from = net_conn_peer_id(c);
     if (dsm_node_fatal(&s->dsm, r, g->page)) _exit(1);
-    if (r && r != -EPROTO)
+    /* -ENOENT: nothing is mapped there now; the fault was read after
+     * the change that unmapped the page (as node0_applied has it) */
+    if (r == -ENOENT)
+        log_debug("dsm: page 0x%llx from node %u: its mapping went away first",
+                  (unsigned long long)(g->page * DSM_PAGE_SIZE), from);
+    else if (r && r != -EPROTO)
         log_error("dsm: page 0x%llx from node %u: %s",
                   (unsigned long long)(g->page * DSM_PAGE_SIZE), from, strerror(-r));
     if (from != 0) direct_installed(s, g);
@@ -275,7 +288,13 @@ static void h_split(struct net_conn *c, struct net_frame *f, void *arg) {
 static void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                         enum gvma_kind kind) {
     struct slave *s = opaque;
+    /* the change begins here, under the guest space's write lock: no
+     * thread that waits for a page holds the read lock now, so none is
+     * kept waiting by the stale answers refused from now on */
+    if (what != GS_PROTECTED && what != GS_PAST_EOF && what != GS_WITHIN_EOF)
+        dsm_pages_layout_begin(&s->dsm.pages, atomic_load(&s->applying));
     dsm_node_layout(&s->dsm, what, start, len, prot);
+    if (what == GS_MAPPED) dsm_node_drop_strays(&s->dsm, start, len);
 }
 
 static void send_layout_ack(struct slave *s, uint64_t req_id) {
@@ -302,6 +321,7 @@ static void *layout_worker(void *arg) {
         pthread_mutex_unlock(&s->lock);
         struct guest_space *gs = &s->proc->mem;
         int r = 0;
+        atomic_store(&s->applying, it->req_id);
         switch (it->op) {
         case SHOAL__LAYOUT_OP__LAYOUT_MAP:
             r = gs_map_fixed(gs, it->addr, it->len, it->prot, (enum gvma_kind)it->kind);
@@ -321,6 +341,9 @@ static void *layout_worker(void *arg) {
         if (r)
             log_error("shoal: layout change %d at 0x%llx: %s", it->op, (unsigned long long)it->addr,
                       strerror(-r));
+        /* requests made from here on carry this change's id: the master
+         * takes them as made on the new layout */
+        dsm_pages_layout_done(&s->dsm.pages, it->req_id);
         send_layout_ack(s, it->req_id);
         free(it);
     }

@@ -218,6 +218,28 @@ static void test_m_to_m_transfer(void) {
     ACT(0, DIR_ACT_SEND, 3, DSM_M, 8);
 }
 
+/* The nodes waiting for a page (in flight and queued), for a forget that
+ * drops them and answers them itself. */
+static void test_askers(void) {
+    reset();
+    struct node_set s;
+    node_set_init(&s);
+    CU_ASSERT_EQUAL(dir_askers(&d, 2, &s), 0); /* never touched */
+    CU_ASSERT_EQUAL(node_set_count(&s), 0);
+    req(2, 1, DSM_REQ_WRITE);
+    CU_ASSERT_EQUAL(dir_askers(&d, 2, &s), 0); /* served: nobody waits */
+    CU_ASSERT_EQUAL(node_set_count(&s), 0);
+    req(2, 2, DSM_REQ_READ); /* in flight: fetch from 1 */
+    req(2, 3, DSM_REQ_WRITE);
+    req(2, 70, DSM_REQ_READ); /* queued */
+    CU_ASSERT_EQUAL(dir_askers(&d, 2, &s), 0);
+    CU_ASSERT_EQUAL(node_set_count(&s), 3);
+    CU_ASSERT(node_set_has(&s, 2) && node_set_has(&s, 3) && node_set_has(&s, 70));
+    CU_ASSERT_FALSE(node_set_has(&s, 1));
+    CU_ASSERT(dir_forget(&d, 2));
+    node_set_fini(&s);
+}
+
 static void test_queue_in_order(void) {
     reset();
     req(2, 1, DSM_REQ_WRITE);
@@ -1133,6 +1155,7 @@ void test_register(void) {
     CU_add_test(s, "M->S downgrade by a reader", test_m_to_s_downgrade);
     CU_add_test(s, "M->M transfer between writers", test_m_to_m_transfer);
     CU_add_test(s, "queued requests run in order", test_queue_in_order);
+    CU_add_test(s, "the nodes waiting for a page", test_askers);
     CU_add_test(s, "queue grows with waiting nodes", test_queue_grows);
     CU_add_test(s, "duplicate requests coalesce", test_duplicates);
     CU_add_test(s, "upgrade after invalidation gets data",

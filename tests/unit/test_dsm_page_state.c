@@ -58,7 +58,9 @@ static int m_wake(void *o, uint64_t p) {
     wakes++;
     return 0;
 }
-static int m_send(void *o, uint64_t p, enum dsm_req k) {
+static uint64_t last_layout;
+static int m_send(void *o, uint64_t p, enum dsm_req k, uint64_t layout) {
+    last_layout = layout;
     if (send_fail) return -EPIPE;
     __atomic_add_fetch(&sends, 1, __ATOMIC_SEQ_CST);
     logf_("send %lu %s;", p, dsm_req_name(k));
@@ -715,6 +717,87 @@ static void test_acquire_threads(void) {
     CU_ASSERT_STRING_EQUAL(log_buf, "send 2 read;install 2 r;send 2 upgrade;protect 2 rw;");
 }
 
+/* A request made on a layout a change then replaced gets a stale answer:
+ * taken for the old mapping before the change begins, refused after. */
+static void test_stale_answers(void) {
+    reset();
+    /* requests carry the last change applied in full */
+    dsm_pages_layout_begin(&ps, 3);
+    dsm_pages_layout_done(&ps, 3);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, false), DSM_FAULT_SENT);
+    CU_ASSERT_EQUAL(last_layout, 3);
+    /* change 4 has not begun: zeros, writable, the request answered */
+    CU_ASSERT_EQUAL(dsm_pages_on_stale(&ps, 1, 4), 0);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 1), DSM_M);
+    CU_ASSERT(present[1] && writable[1]);
+    CU_ASSERT_EQUAL(mem[1][7], 0);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 1, true), DSM_FAULT_READY);
+    CU_ASSERT_EQUAL(ps.stats.stale_installs, 1);
+
+    /* an S copy waiting for its upgrade is made writable, bytes kept */
+    dsm_pages_fault(&ps, 2, false);
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 2, true), DSM_FAULT_SENT);
+    log_buf[0] = 0;
+    CU_ASSERT_EQUAL(dsm_pages_on_stale(&ps, 2, 4), 0);
+    LOG("protect 2 rw;");
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 2), DSM_M);
+    CU_ASSERT_EQUAL(mem[2][7], 0xab);
+
+    /* no request waits: nothing happens but a wake */
+    int w = wakes;
+    CU_ASSERT_EQUAL(dsm_pages_on_stale(&ps, 3, 4), -ESTALE);
+    CU_ASSERT_EQUAL(dsm_pages_state(&ps, 3), DSM_I);
+    CU_ASSERT_EQUAL(wakes, w + 1);
+
+    /* change 4 has begun: refused, the thread woken to ask again */
+    dsm_pages_layout_begin(&ps, 4);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 3, false), DSM_FAULT_SENT);
+    CU_ASSERT_EQUAL(last_layout, 3); /* not done yet */
+    log_buf[0] = 0;
+    CU_ASSERT_EQUAL(dsm_pages_on_stale(&ps, 3, 4), -ESTALE);
+    LOG("");
+    CU_ASSERT_FALSE(present[3]);
+    CU_ASSERT_EQUAL(wakes, w + 2);
+    CU_ASSERT_EQUAL(ps.stats.stale_refused, 2);
+    dsm_pages_layout_done(&ps, 4);
+    CU_ASSERT_EQUAL(dsm_pages_fault(&ps, 3, false), DSM_FAULT_SENT);
+    CU_ASSERT_EQUAL(last_layout, 4);
+    /* ids only go up */
+    dsm_pages_layout_done(&ps, 2);
+    dsm_pages_fault(&ps, 0, false);
+    CU_ASSERT_EQUAL(last_layout, 4);
+}
+
+/* A page present on the host that the table holds in I goes; held ones stay. */
+static void test_drop_stray(void) {
+    reset();
+    present[1] = 1;
+    CU_ASSERT_EQUAL(dsm_pages_drop_stray(&ps, 1), 0);
+    CU_ASSERT_FALSE(present[1]);
+    dsm_pages_fault(&ps, 2, false);
+    dsm_pages_on_data(&ps, 2, DSM_S, data);
+    CU_ASSERT_EQUAL(dsm_pages_drop_stray(&ps, 2), 0);
+    CU_ASSERT(present[2]);
+    LOG("drop 1;send 2 read;install 2 r;");
+}
+
+/* A blocking acquire whose request a layout change forgot asks again
+ * (the entry it waited on is gone, not read after being freed). */
+static void test_acquire_across_forget(void) {
+    reset();
+    struct acq a = {1, false, -1};
+    pthread_t t;
+    pthread_create(&t, NULL, acq_thread, &a);
+    wait_for(&ps.stats.read_miss, 1);
+    dsm_pages_forget(&ps, 0, 4);
+    wait_for(&ps.stats.read_miss, 2);
+    dsm_pages_on_data(&ps, 1, DSM_S, data);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(a.r, 0);
+    CU_ASSERT_EQUAL(sends, 2);
+}
+
 static void test_grows_with_pages(void) {
     reset();
     for (uint64_t p = 0; p < 50000; p++)
@@ -740,4 +823,7 @@ void test_register(void) {
     CU_add_test(s, "exclusive store window holds off a fetch", test_exclusive_store_window);
     CU_add_test(s, "blocking acquire across threads", test_acquire_threads);
     CU_add_test(s, "memory grows with pages touched", test_grows_with_pages);
+    CU_add_test(s, "stale answers across a layout change", test_stale_answers);
+    CU_add_test(s, "stray pages of a new mapping dropped", test_drop_stray);
+    CU_add_test(s, "blocking acquire across a forget", test_acquire_across_forget);
 }

@@ -377,7 +377,8 @@ static void deliver(struct cluster *c) {
     c->acts.n = 0;
 }
 
-static int t_send(void *opaque, uint64_t page, enum dsm_req kind) {
+static int t_send(void *opaque, uint64_t page, enum dsm_req kind, uint64_t layout) {
+    (void)layout;
     struct tnode *n = opaque;
     struct cluster *c = n->c;
     pthread_mutex_lock(&c->lock);

@@ -182,10 +182,13 @@ bool dsm_alias_fault(struct dsm_node *n, uint64_t page, bool write) {
 }
 
 void dsm_alias_add(struct dsm_node *n, uint64_t start, uint64_t len, uint64_t key) {
-    uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;
-    madvise(n->proc->mem.base + start, len, MADV_DONTNEED);
-    dsm_pages_forget(&n->pages, first, np);
-    alias_add(&n->alias, first, np, key);
+    /* pages held by address until now (asked for between the mapping and
+     * its alias) go, as a discard: the host's and the entries' together */
+    dsm_node_layout(n, GS_DISCARDED, start, len, 0);
+    alias_add(&n->alias, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, key);
+    /* threads parked on them (their requests answered "ask again", or
+     * forgotten) ask again, by key */
+    dsm_fault_wake_range(n->region, start, len);
 }
 
 /* ---- pages taken away ---- */

@@ -50,8 +50,7 @@ void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64
     /* layout_hook adopted node 0's copy of the file by address: it is the
      * object's now, where the object's page is new; else the page's
      * bytes are wherever the directory says, and the copy goes */
-    dirsvc_forget(m, first, np);
-    dsm_pages_forget(&m->dsm.pages, first, np);
+    dirsvc_alias_forget(m, first, np);
     alias_add(&m->dsm.alias, first, np, key0);
     for (uint64_t i = 0; i < np; i++) {
         uint64_t key = key0 + i, pg = first + i;
@@ -63,10 +62,17 @@ void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64
         if (adopt) {
             alias_set_active(&m->dsm.alias, key, pg);
             dsm_pages_adopt(&m->dsm.pages, key, DSM_M);
+            /* a fetch of the page by address, in S, between the mapping
+             * and its alias, left it write-protected: in M it must take
+             * stores (as dirsvc_adopt_present) */
+            dsm_fault_pages_protect(&m->dsm, pg, PROT_READ | PROT_WRITE);
         } else if (here) {
             dsm_fault_pages_drop(&m->dsm, pg);
         }
     }
+    /* node 0's threads parked on a page asked for by address ask again,
+     * by key */
+    dsm_fault_wake_range(m->dsm.region, start, len);
     layout_alias(m, start, len, key0);
 }
 

@@ -353,12 +353,15 @@ static bool unsettled(const struct master *m, uint64_t page) {
     return false;
 }
 
-/* dir_lock held: the page, for a request made before the change under way. */
-static void send_stale(struct master *m, uint64_t page, dsm_node_t node) {
+/* dir_lock held: the page, for a request made before the change under way
+ * (retry: one that must not be taken, only asked again: a shared
+ * mapping's page asked for by address, dsm/DESIGN.md). */
+static void send_stale(struct master *m, uint64_t page, dsm_node_t node, bool retry) {
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
     g.page = page;
     g.state = SHOAL__PAGE_STATE__PAGE_MODIFIED;
-    g.stale = m->closing;
+    g.stale = retry ? 0 : m->closing;
+    g.retry = retry;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_GRANT;
     env.page_grant = &g;
@@ -522,7 +525,13 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
     /* made on the node's layout before the change under way replaced
      * the page (above); node 0 changes with the directory */
     if (node != 0 && m->nunsettled && layout < m->closing && unsettled(m, page)) {
-        send_stale(m, page, node);
+        send_stale(m, page, node, false);
+        return 0;
+    }
+    /* a shared mapping's page asked for by its address: the node has not
+     * applied the mapping's LAYOUT_ALIAS yet, and asks for its key then */
+    if (node != 0 && !alias_is_key(page) && alias_key(&m->dsm.alias, page) != page) {
+        send_stale(m, page, node, true);
         return 0;
     }
     /* a page being split, or split: split.c */
@@ -720,9 +729,14 @@ static bool held_elsewhere(const struct master *m, uint64_t page) {
     return node_set_count(&e->pushed) > (uint32_t)node_set_has(&e->pushed, 0);
 }
 
-/* dir_lock held: page is forgotten for the layout change under way; the
- * requests of other nodes waiting for it get stale answers (above). */
-static void forget_answering(struct master *m, uint64_t page) {
+/* What a forget does with the requests of other nodes that wait for the
+ * page: nothing, a stale answer (a layout change replaces it), or a retry
+ * (it becomes a shared mapping's page: malias_map). */
+enum forget_answer { FORGET_QUIET, FORGET_STALE, FORGET_RETRY };
+
+/* dir_lock held: page is forgotten; the requests of other nodes waiting
+ * for it are answered (above). */
+static void forget_answering(struct master *m, uint64_t page, enum forget_answer how) {
     struct node_set askers;
     node_set_init(&askers);
     SHOAL_ASSERT(!dir_askers(&m->dir, page, &askers));
@@ -731,13 +745,12 @@ static void forget_answering(struct master *m, uint64_t page) {
      * splitter's own (split.c) */
     for (int64_t k = node_set_next(&askers, 1); k >= 0 && k < m->cfg.nodes;
          k = node_set_next(&askers, (uint64_t)k + 1))
-        send_stale(m, page, (dsm_node_t)k);
+        send_stale(m, page, (dsm_node_t)k, how == FORGET_RETRY);
     node_set_fini(&askers);
 }
 
-/* dir_lock held. answer: for a layout change that replaces the pages
- * (forget_answering). */
-static bool forget_locked(struct master *m, uint64_t first, uint64_t n, bool answer) {
+/* dir_lock held. */
+static bool forget_locked(struct master *m, uint64_t first, uint64_t n, enum forget_answer how) {
     bool elsewhere = false;
     /* A page on its way from its owner to a reader travels on a link the
      * layout change does not follow: forgotten now, it could reach the
@@ -750,8 +763,8 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, bool ans
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
             elsewhere = elsewhere || held_elsewhere(m, p);
-            if (answer)
-                forget_answering(m, p);
+            if (how != FORGET_QUIET)
+                forget_answering(m, p, how);
             else
                 dir_forget(&m->dir, p);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
@@ -769,8 +782,8 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, bool ans
             if (key - first < n) keys[k++] = key;
         for (size_t i = 0; i < k; i++) {
             elsewhere = elsewhere || held_elsewhere(m, keys[i]);
-            if (answer)
-                forget_answering(m, keys[i]);
+            if (how != FORGET_QUIET)
+                forget_answering(m, keys[i], how);
             else
                 dir_forget(&m->dir, keys[i]);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
@@ -783,7 +796,7 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, bool ans
 
 bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_locked(m, first, n, false);
+    bool elsewhere = forget_locked(m, first, n, FORGET_QUIET);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;
 }
@@ -802,11 +815,12 @@ static void node0_catch_up(struct master *m) {
  * replaces the pages on every node (not a discard, which slaves apply
  * in order with the directory's messages): they are unsettled until it
  * is applied everywhere. */
-static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n, bool replaces) {
+static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n,
+                             enum forget_answer how) {
     bool elsewhere = false;
-    if (replaces) unsettle(m, first, n);
+    if (how == FORGET_STALE) unsettle(m, first, n);
     for (;;) {
-        elsewhere = forget_locked(m, first, n, replaces) || elsewhere;
+        elsewhere = forget_locked(m, first, n, how) || elsewhere;
         if (node0_idle(m)) return elsewhere;
         node0_catch_up(m);
     }
@@ -819,7 +833,14 @@ void dirsvc_node0_drain(struct master *m) {
 
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_lock(&m->dir_lock);
-    forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, true);
+    forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, FORGET_STALE);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+void dirsvc_alias_forget(struct master *m, uint64_t first, uint64_t n) {
+    pthread_mutex_lock(&m->dir_lock);
+    forget_caught_up(m, first, n, FORGET_RETRY);
+    dsm_pages_forget(&m->dsm.pages, first, n);
     pthread_mutex_unlock(&m->dir_lock);
 }
 
@@ -837,7 +858,8 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg) {
     uint64_t first = start / DSM_PAGE_SIZE, n = len / DSM_PAGE_SIZE;
     pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_caught_up(m, first, n, what == GS_MAPPED || what == GS_UNMAPPED);
+    bool elsewhere = forget_caught_up(
+        m, first, n, what == GS_MAPPED || what == GS_UNMAPPED ? FORGET_STALE : FORGET_QUIET);
     dsm_node_layout(&m->dsm, what, start, len, prot);
     if (announce) elsewhere = announce(m, elsewhere, arg);
     pthread_mutex_unlock(&m->dir_lock);

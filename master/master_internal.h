@@ -251,6 +251,11 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
  * fresh mapping over them, which the mprotect fallback would then adopt
  * as node 0's). */
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len);
+/* Guest pages [first, first + n) become a shared mapping's (malias_map):
+ * the directory forgets them as such, with node 0's messages for them
+ * applied first and node 0's page states after (no message between), and
+ * other nodes' requests for them are told to ask again (by key). */
+void dirsvc_alias_forget(struct master *m, uint64_t first, uint64_t n);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be
  * claimed ahead of a write stream. */

@@ -192,8 +192,8 @@ static void h_grant(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
     const Shoal__PageGrant *g = f->env->page_grant;
-    if (g->stale) { /* the answer to a request made before a layout change */
-        dsm_pages_on_stale(&s->dsm.pages, g->page, g->stale);
+    if (g->stale || g->retry) { /* a request made before a layout change */
+        dsm_pages_on_stale(&s->dsm.pages, g->page, g->retry ? 0 : g->stale);
         return;
     }
     enum dsm_state st = g->state == SHOAL__PAGE_STATE__PAGE_MODIFIED ? DSM_M : DSM_S;

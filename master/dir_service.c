@@ -815,8 +815,7 @@ static void node0_catch_up(struct master *m) {
  * replaces the pages on every node (not a discard, which slaves apply
  * in order with the directory's messages): they are unsettled until it
  * is applied everywhere. */
-static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n,
-                             enum forget_answer how) {
+static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n, enum forget_answer how) {
     bool elsewhere = false;
     if (how == FORGET_STALE) unsettle(m, first, n);
     for (;;) {

@@ -122,7 +122,7 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
         return;
     }
     if (!e->writable || !file_id(e->fd, &dev, &ino, &size)) return;
-    uint8_t buf[PAGE];
+    uint8_t buf[PAGE], g[PAGE];
     for (uint64_t a = start; a < end; a += PAGE) {
         uint64_t fo = e->off + (a - e->start);
         if (fo >= size) break;
@@ -131,7 +131,10 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
         ssize_t got = pread(e->fd, buf, n, (off_t)fo);
         if (got < 0) continue;
         if ((size_t)got < n) memset(buf + got, 0, n - (size_t)got);
-        const uint8_t *g = gs_host(gs, a);
+        /* a copy, read as the guest reads (a DSM page comes on a fault):
+         * the kernel's read of guest memory in pwrite could find the
+         * page gone meanwhile (EFAULT under the mprotect fallback) */
+        memcpy(g, gs_host(gs, a), n);
         for (size_t i = 0; i < n;) {
             if (g[i] == buf[i]) {
                 i++;

@@ -12,10 +12,9 @@
  * directory never knew (dsm/DESIGN.md, "Requests across a layout
  * change"). */
 #include "guest.h"
+#include "segv_jump.h"
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -29,19 +28,13 @@
 
 static char *_Atomic base;
 static atomic_int stop;
-static __thread sigjmp_buf jb;
 static int zero_fd, null_fd;
-
-static void on_segv(int sig) {
-    (void)sig;
-    siglongjmp(jb, 1);
-}
 
 static void *worker(void *arg) {
     long id = (long)arg;
     unsigned x = (unsigned)id * 7 + 1;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        if (sigsetjmp(jb, 1)) continue; /* the page was unmapped under us */
+        if (SEGV_JUMP_POINT()) continue; /* the page was unmapped under us */
         x = x * 1103515245u + 12345u;
         char *b = atomic_load(&base);
         volatile char *p = b + (x >> 8) % LEN;
@@ -57,10 +50,7 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_segv;
-    sa.sa_flags = SA_NODEFER;
-    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    CHECK(segv_jump_install() == 0);
     zero_fd = open("/dev/zero", O_RDONLY);
     null_fd = open("/dev/null", O_WRONLY);
     CHECK(zero_fd >= 0 && null_fd >= 0);

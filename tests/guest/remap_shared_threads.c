@@ -11,9 +11,8 @@
  * write-protected, hung the run (dsm/DESIGN.md, "Requests across a
  * layout change"). */
 #include "guest.h"
+#include "segv_jump.h"
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,17 +24,11 @@
 
 static char *base;
 static atomic_int stop;
-static __thread sigjmp_buf jb;
-
-static void on_segv(int sig) {
-    (void)sig;
-    siglongjmp(jb, 1);
-}
 
 static void *worker(void *arg) {
     unsigned x = (unsigned)(long)arg * 7 + 1;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        if (sigsetjmp(jb, 1)) continue; /* unmapped under us */
+        if (SEGV_JUMP_POINT()) continue; /* unmapped under us */
         x = x * 1103515245u + 12345u;
         volatile char *p = base + (x >> 8) % LEN;
         if (x & 1)
@@ -47,10 +40,7 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_segv;
-    sa.sa_flags = SA_NODEFER;
-    CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+    CHECK(segv_jump_install() == 0);
     int fd = memfd_create("remap_shared", 0);
     CHECK(fd >= 0 && ftruncate(fd, 2 * LEN) == 0);
     const int rw = PROT_READ | PROT_WRITE;

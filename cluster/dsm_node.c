@@ -267,23 +267,30 @@ void dsm_node_layout(struct dsm_node *n, enum gs_change what, uint64_t start, ui
     }
 }
 
-void dsm_node_drop_strays(struct dsm_node *n, uint64_t start, uint64_t len) {
-    if (by_signal(n)) return; /* its new mappings stay closed until the hook opens them */
+void dsm_node_each_resident(struct dsm_node *n, uint64_t start, uint64_t len,
+                            void (*fn)(void *arg, uint64_t page), void *arg) {
     unsigned char vec[4096];
     for (uint64_t done = 0; done < len;) {
         uint64_t chunk =
             len - done < sizeof vec * DSM_PAGE_SIZE ? len - done : sizeof vec * DSM_PAGE_SIZE;
         if (!mincore(n->proc->mem.base + start + done, chunk, vec))
             for (uint64_t i = 0; i < chunk / DSM_PAGE_SIZE; i++)
-                if (vec[i] & 1) {
-                    uint64_t page = (start + done) / DSM_PAGE_SIZE + i;
-                    int r = dsm_pages_drop_stray(&n->pages, page);
-                    if (r)
-                        log_error("dsm: cannot drop page 0x%llx: %s",
-                                  (unsigned long long)(page * DSM_PAGE_SIZE), strerror(-r));
-                }
+                if (vec[i] & 1) fn(arg, (start + done) / DSM_PAGE_SIZE + i);
         done += chunk;
     }
+}
+
+static void drop_stray(void *arg, uint64_t page) {
+    struct dsm_node *n = arg;
+    int r = dsm_pages_drop_stray(&n->pages, page);
+    if (r)
+        log_error("dsm: cannot drop page 0x%llx: %s", (unsigned long long)(page * DSM_PAGE_SIZE),
+                  strerror(-r));
+}
+
+void dsm_node_drop_strays(struct dsm_node *n, uint64_t start, uint64_t len) {
+    if (by_signal(n)) return; /* its new mappings stay closed until the hook opens them */
+    dsm_node_each_resident(n, start, len, drop_stray, n);
 }
 
 static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_mech mech,

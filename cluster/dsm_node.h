@@ -78,6 +78,10 @@ void dsm_node_fini(struct dsm_node *n);
  * the old mapping (userfaultfd; the mprotect fallback maps new memory
  * closed). */
 void dsm_node_drop_strays(struct dsm_node *n, uint64_t start, uint64_t len);
+/* fn(arg, page) for each page of [start, start + len) present in this
+ * node's host memory (mincore), lowest first. */
+void dsm_node_each_resident(struct dsm_node *n, uint64_t start, uint64_t len,
+                            void (*fn)(void *arg, uint64_t page), void *arg);
 
 /* This node's part of a layout change (guest_mem's hook, write lock
  * held): forget the pages of the range, capture faults on a new

@@ -346,7 +346,8 @@ static void mark_ahead(struct dir_actions *acts, size_t first) {
  * one may hold the guest space's read lock, which the slave's change
  * needs). dsm/DESIGN.md, "Requests across a layout change". */
 
-/* dir_lock held: page lies in the pages the change under way forgot. */
+/* dir_lock held: page lies in the pages the change under way forgot
+ * (none: closing is 0 too). */
 static bool unsettled(const struct master *m, uint64_t page) {
     for (size_t i = 0; i < m->nunsettled; i++)
         if (page - m->unsettled[i].first < m->unsettled[i].n) return true;
@@ -408,7 +409,7 @@ static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool 
          * page, split.c) cannot be fetched: nobody would answer */
         const struct dir_entry *e = dir_find(&m->dir, next[k]);
         if (e && e->state == DSM_M && e->owner >= m->cfg.nodes) break;
-        if (m->nunsettled && unsettled(m, next[k])) break;
+        if (unsettled(m, next[k])) break;
         int r = dir_push(&m->dir, next[k], node, acts);
         if (r && r != -EEXIST) break;
     }
@@ -450,7 +451,7 @@ static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
     for (; k < n; k++) {
         uint64_t a = next[k] * DSM_PAGE_SIZE;
         if (a < r->start || a >= r->end || dir_find(&m->dir, next[k])) break;
-        if (m->nunsettled && unsettled(m, next[k])) break;
+        if (unsettled(m, next[k])) break;
         if (dir_request(&m->dir, next[k], node, DSM_REQ_WRITE, acts)) break;
     }
     mark_ahead(acts, first);
@@ -524,7 +525,7 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
     if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) return -ESTALE;
     /* made on the node's layout before the change under way replaced
      * the page (above); node 0 changes with the directory */
-    if (node != 0 && m->nunsettled && layout < m->closing && unsettled(m, page)) {
+    if (node != 0 && layout < m->closing && unsettled(m, page)) {
         send_stale(m, page, node, false);
         return 0;
     }
@@ -868,28 +869,19 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
 /* Pages present in node 0's memory that nobody else knows (the loader
  * wrote them, a file was read into them, mremap moved them here) are
  * node 0's, in M. */
-void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len) {
-    uint64_t np = len / DSM_PAGE_SIZE;
-    unsigned char vec[1024];
-    for (uint64_t done = 0; done < np;) {
-        uint64_t chunk = np - done < sizeof vec ? np - done : sizeof vec;
-        uint8_t *host = m->proc->mem.base + start + done * DSM_PAGE_SIZE;
-        if (mincore(host, chunk * DSM_PAGE_SIZE, vec)) {
-            done += chunk;
-            continue;
-        }
-        pthread_mutex_lock(&m->dir_lock);
-        for (uint64_t i = 0; i < chunk; i++) {
-            if (!(vec[i] & 1)) continue;
-            uint64_t page = (start / DSM_PAGE_SIZE) + done + i;
-            if (dir_adopt(&m->dir, page, 0)) continue;
-            dsm_pages_adopt(&m->dsm.pages, page, DSM_M);
-            /* a page moved by mremap may carry a write-protect mark */
-            dsm_fault_pages_protect(&m->dsm, page, PROT_READ | PROT_WRITE);
-        }
-        pthread_mutex_unlock(&m->dir_lock);
-        done += chunk;
+static void adopt_present(void *arg, uint64_t page) {
+    struct master *m = arg;
+    pthread_mutex_lock(&m->dir_lock);
+    if (!dir_adopt(&m->dir, page, 0)) {
+        dsm_pages_adopt(&m->dsm.pages, page, DSM_M);
+        /* a page moved by mremap may carry a write-protect mark */
+        dsm_fault_pages_protect(&m->dsm, page, PROT_READ | PROT_WRITE);
     }
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len) {
+    dsm_node_each_resident(&m->dsm, start, len, adopt_present, m);
 }
 
 /* Node 0's link: applies the directory's messages in order, answers. */

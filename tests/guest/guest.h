@@ -66,6 +66,20 @@ static inline struct timespec g_in_ms(clockid_t c, long ms) {
     return ts;
 }
 
+static inline int64_t g_ns(struct timespec t) {
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Whether rem, what an interrupted sleep of req left, is what the time
+ * it slept allows: CLOCK_MONOTONIC read at t0 (before the call) and t1
+ * (after it) bound that time, so rem is at most req and at least req
+ * less t1 - t0 (a fixed window would fail on a loaded machine). */
+static inline int g_rem_fits(struct timespec req, struct timespec rem, struct timespec t0,
+                             struct timespec t1) {
+    int64_t left = g_ns(rem);
+    return left <= g_ns(req) && left >= g_ns(req) - (g_ns(t1) - g_ns(t0));
+}
+
 static int g_failures __attribute__((unused));
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

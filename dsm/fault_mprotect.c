@@ -225,6 +225,43 @@ static int host_prot_of(uint8_t b) {
     return (both & MP_STATE_R ? PROT_READ : 0) | (both & MP_STATE_W ? PROT_WRITE : 0);
 }
 
+/* Nothing is mapped at page addr: a guest mremap moved its mapping away
+ * and the hole is not reserved again yet (syscall/guest_mem.c,
+ * host_move), while this node's network thread applies a directory
+ * message for a page there. Tells that ENOMEM apart from a map count
+ * exhausted. */
+static bool hole_at(uint8_t *addr) {
+    unsigned char v;
+    return mincore(addr, DSM_PAGE_SIZE, &v) && errno == ENOMEM;
+}
+
+/* mprotect of one page; -ENOENT: a hole (above). A call that met the
+ * hole just before the move reserved it again finds it mapped: tried
+ * again then. */
+static int protect_page(uint8_t *addr, int prot) {
+    for (int tries = 0;; tries++) {
+        if (!mprotect(addr, DSM_PAGE_SIZE, prot)) return 0;
+        if (errno != ENOMEM) return -errno;
+        if (hole_at(addr)) return -ENOENT;
+        if (tries) return -ENOMEM;
+    }
+}
+
+/* mprotect of [addr, addr + len), pages in a hole left out (they are
+ * absent already, and the layout change forgets them next): -ENOENT
+ * then, as userfaultfd answers for a page with no mapping. */
+static int protect_present(uint8_t *addr, size_t len, int prot) {
+    if (!mprotect(addr, len, prot)) return 0;
+    if (errno != ENOMEM) return -errno;
+    int r = 0;
+    for (size_t o = 0; o < len; o += DSM_PAGE_SIZE) {
+        int e = protect_page(addr + o, prot);
+        if (e && e != -ENOENT) return e;
+        r = r ? r : e;
+    }
+    return r;
+}
+
 /* Sets the bits under mask of every page of [off, off + len) to bits and
  * applies the intersection, one mprotect per run of equal protection.
  * prot_lock held (adopted_set takes it). */
@@ -232,6 +269,7 @@ static int adopted_set_locked(struct dsm_fault_region *r, uint64_t off, uint64_t
                               uint8_t bits) {
     uint64_t end = off + len, run = off;
     int run_prot = -1;
+    bool gone = false;
     for (uint64_t o = off; o <= end; o += DSM_PAGE_SIZE) {
         int prot = -1;
         if (o < end) {
@@ -241,11 +279,15 @@ static int adopted_set_locked(struct dsm_fault_region *r, uint64_t off, uint64_t
             prot = host_prot_of(b);
         }
         if (prot == run_prot) continue;
-        if (run_prot >= 0 && mprotect(r->base + run, o - run, run_prot)) return -errno;
+        if (run_prot >= 0) {
+            int e = protect_present(r->base + run, o - run, run_prot);
+            if (e && e != -ENOENT) return e;
+            gone = gone || e;
+        }
         run = o;
         run_prot = prot;
     }
-    return 0;
+    return gone ? -ENOENT : 0;
 }
 
 static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, uint8_t mask,
@@ -279,9 +321,13 @@ static int mp_install(struct dsm_fault_region *r, uint64_t off, const void *data
          * (they may be another page's, e.g. a shared file's being moved) */
         if (adopted_present(r, off)) return -EEXIST;
         /* absent, so PROT_NONE while it is written: no thread sees half */
-        if (pwrite(r->procmem, data, DSM_PAGE_SIZE, (off_t)(uintptr_t)(r->base + off)) !=
-            DSM_PAGE_SIZE)
-            return errno ? -errno : -EIO;
+        for (int tries = 0; pwrite(r->procmem, data, DSM_PAGE_SIZE,
+                                   (off_t)(uintptr_t)(r->base + off)) != DSM_PAGE_SIZE;
+             tries++) {
+            int e = errno ? errno : EIO;
+            if (hole_at(r->base + off)) return -ENOENT;
+            if (tries) return -e; /* else reserved again just now (above) */
+        }
         return adopted_page(r, off, prot);
     }
     /* the guest view is PROT_NONE while the alias is filled, so no thread
@@ -305,10 +351,11 @@ static int mp_copy_out(struct dsm_fault_region *r, uint64_t off, void *buf) {
 
 static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
     if (r->adopted) {
+        /* a page in a hole is absent already */
         int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, 0);
-        if (e) return e;
+        if (e) return e == -ENOENT ? 0 : e;
         /* give the memory back: the next install writes all of it */
-        return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) ? -errno : 0;
+        return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) && errno != ENOMEM ? -errno : 0;
     }
     if (mprotect(r->base + off, DSM_PAGE_SIZE, PROT_NONE)) return -errno;
     /* give the memory back; the contents no longer matter */

@@ -428,7 +428,12 @@ int dsm_pages_on_fetch(struct dsm_pages *ps, uint64_t page, enum dsm_state keep,
      * lands before the protection (and the copy has it) or faults on it
      * and becomes a new request after this one; copying first could miss
      * a store, dropping first would lose the data. */
-    if ((r = ps->ops->protect(ps->opaque, page, PROT_READ))) goto out;
+    r = ps->ops->protect(ps->opaque, page, PROT_READ);
+    /* -ENOENT: nothing is mapped there (a move's hole, until the change
+     * forgets the page here): nothing can write it, and it copies out as
+     * zeros */
+    if (r && r != -ENOENT) goto out;
+    r = 0;
     e->state = DSM_S;
     e->gen++;
     if (buf && (r = ps->ops->copy_out(ps->opaque, page, buf))) goto out;

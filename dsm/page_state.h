@@ -26,9 +26,11 @@
  * request channel. prot is PROT_READ (S) or PROT_READ|PROT_WRITE (M). */
 struct dsm_page_ops {
     /* make an absent page present with these bytes and protection,
-     * atomically for other threads (uffd: UFFDIO_COPY) */
+     * atomically for other threads (uffd: UFFDIO_COPY); -ENOENT: nothing
+     * is mapped there (a guest mremap's hole, until the change reserves
+     * it again) */
     int (*install)(void *opaque, uint64_t page, const void *data, int prot);
-    /* change the protection of a present page */
+    /* change the protection of a present page (-ENOENT: as install) */
     int (*protect)(void *opaque, uint64_t page, int prot);
     /* copy the bytes of a present page out (DSM_PAGE_SIZE) */
     int (*copy_out)(void *opaque, uint64_t page, void *buf);

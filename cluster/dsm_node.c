@@ -106,8 +106,15 @@ static void on_fault(void *opaque, uint64_t offset, bool write) {
     if (r <= DSM_FAULT_READY) fault_trace_unparked(&n->trace, dsm_fault_tid());
     /* node 0: a shadow page whose split stopped while this fault was on
      * its way (dirsvc_request): sealed now, the thread re-runs the access
-     * through the page itself */
+     * through the page itself; or a page that became a shared mapping's
+     * meanwhile: asked for by key */
     if (r == -ESTALE && n->split && split_node_on_fault(n, offset / DSM_PAGE_SIZE)) return;
+    if (r == -ESTALE && atomic_load_explicit(&n->alias.live, memory_order_relaxed) &&
+        dsm_alias_fault(n, offset / DSM_PAGE_SIZE, write))
+        return;
+    /* node 0: a page of a mapping being replaced; the change wakes the
+     * thread */
+    if (r == -EAGAIN) return;
     if (r < 0)
         log_error("dsm: fault on guest page 0x%llx: %s", (unsigned long long)offset, strerror(-r));
 }

@@ -45,26 +45,31 @@ void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64
         log_warn("shoal: too many shared file objects: this mapping is a private copy");
         return;
     }
-    uint64_t first = start / DSM_PAGE_SIZE, np = len / DSM_PAGE_SIZE;
-    uint64_t key0 = alias_key_of(obj, off / DSM_PAGE_SIZE);
-    /* layout_hook adopted node 0's copy of the file by address: it is the
-     * object's now, where the object's page is new; else the page's
-     * bytes are wherever the directory says, and the copy goes */
-    dirsvc_alias_forget(m, first, np);
-    alias_add(&m->dsm.alias, first, np, key0);
+    struct malias_next *v =
+        array_grow(m->alias_next, &m->capalias_next, m->nalias_next + 1, sizeof *v, 4);
+    SHOAL_ASSERT(v);
+    m->alias_next = v;
+    v[m->nalias_next++] = (struct malias_next){start, len, alias_key_of(obj, off / DSM_PAGE_SIZE)};
+}
+
+/* dir_lock held, the range just forgotten by address (dirsvc_relayout),
+ * node 0's fault capture armed anew on it. Node 0's copy of the file
+ * (read into the range by guest_mem) is the object's where the object's
+ * page is new; else the page's bytes are wherever the directory says,
+ * and the copy goes. */
+static void apply_one(struct master *m, const struct malias_next *a) {
+    uint64_t first = a->start / DSM_PAGE_SIZE, np = a->len / DSM_PAGE_SIZE;
+    alias_add(&m->dsm.alias, first, np, a->key);
     for (uint64_t i = 0; i < np; i++) {
-        uint64_t key = key0 + i, pg = first + i;
+        uint64_t key = a->key + i, pg = first + i;
         bool here = resident(m, pg);
-        pthread_mutex_lock(&m->dir_lock);
         bool known = dir_find(&m->dir, key) || u64map_get(&m->home, key);
         bool adopt = !known && here && !dir_adopt(&m->dir, key, 0);
-        pthread_mutex_unlock(&m->dir_lock);
         if (adopt) {
             alias_set_active(&m->dsm.alias, key, pg);
             dsm_pages_adopt(&m->dsm.pages, key, DSM_M);
-            /* a fetch of the page by address, in S, between the mapping
-             * and its alias, left it write-protected: in M it must take
-             * stores (as dirsvc_adopt_present) */
+            /* a page mremap moved here may carry a write-protect mark:
+             * in M it must take stores (as dirsvc_adopt_present) */
             dsm_fault_pages_protect(&m->dsm, pg, PROT_READ | PROT_WRITE);
         } else if (here) {
             dsm_fault_pages_drop(&m->dsm, pg);
@@ -72,8 +77,18 @@ void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64
     }
     /* node 0's threads parked on a page asked for by address ask again,
      * by key */
-    dsm_fault_wake_range(m->dsm.region, start, len);
-    layout_alias(m, start, len, key0);
+    dsm_fault_wake_range(m->dsm.region, a->start, a->len);
+}
+
+void malias_apply(struct master *m) {
+    for (size_t i = 0; i < m->nalias_next; i++)
+        apply_one(m, &m->alias_next[i]);
+}
+
+void malias_announce(struct master *m) {
+    for (size_t i = 0; i < m->nalias_next; i++)
+        layout_alias(m, m->alias_next[i].start, m->alias_next[i].len, m->alias_next[i].key);
+    m->nalias_next = 0;
 }
 
 static void dead(void *ctx, uint64_t key) {

@@ -354,6 +354,25 @@ static bool unsettled(const struct master *m, uint64_t page) {
     return false;
 }
 
+/* dir_lock held: node 0 applies the change of [first, first + n). */
+static void n0_closed(struct master *m, uint64_t first, uint64_t n) {
+    for (size_t i = 0; i < m->nn0_closing;) {
+        const struct page_range *c = &m->n0_closing[i];
+        if (c->first < first + n && first < c->first + c->n)
+            m->n0_closing[i] = m->n0_closing[--m->nn0_closing];
+        else
+            i++;
+    }
+}
+
+/* dir_lock held: page lies in a range node 0 has not applied the change
+ * of yet. */
+static bool n0_closing(const struct master *m, uint64_t page) {
+    for (size_t i = 0; i < m->nn0_closing; i++)
+        if (page - m->n0_closing[i].first < m->n0_closing[i].n) return true;
+    return false;
+}
+
 /* dir_lock held: the page, for a request made before the change under way
  * (retry: one that must not be taken, only asked again: a shared
  * mapping's page asked for by address, dsm/DESIGN.md). */
@@ -513,7 +532,8 @@ static bool hold(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req 
 }
 
 /* dir_lock held. 0, or -ESTALE: node 0 asked for a shadow page whose
- * split is being undone (below). */
+ * split is being undone, or by address for a shared mapping's page;
+ * -EAGAIN: for a page of a mapping being replaced (below). */
 static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,
                           uint64_t layout) {
     struct dir_actions acts = {0};
@@ -523,6 +543,12 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
      * grant now would hand node 0 a dead slot's page to write. A slave
      * cannot: its faults and its stop are read on one thread, in order. */
     if (node == 0 && m->msplit && split_node_shadow_dead(&m->dsm, page)) return -ESTALE;
+    /* Node 0 asks for a page of a mapping being replaced, between the
+     * forget ahead and the change: served, its copy would land on the
+     * old mapping's host page (or on the new one, as node 0's), which
+     * the change then replaces. The change wakes the thread, which
+     * faults again on what it made (dsm_node_layout). */
+    if (node == 0 && n0_closing(m, page)) return -EAGAIN;
     /* made on the node's layout before the change under way replaced
      * the page (above); node 0 changes with the directory */
     if (node != 0 && layout < m->closing && unsettled(m, page)) {
@@ -530,8 +556,11 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
         return 0;
     }
     /* a shared mapping's page asked for by its address: the node has not
-     * applied the mapping's LAYOUT_ALIAS yet, and asks for its key then */
-    if (node != 0 && !alias_is_key(page) && alias_key(&m->dsm.alias, page) != page) {
+     * applied the mapping's LAYOUT_ALIAS yet, and asks for its key then;
+     * node 0's fault came before the mapping (made with its alias under
+     * dir_lock: malias_apply) and goes by key now */
+    if (!alias_is_key(page) && alias_key(&m->dsm.alias, page) != page) {
+        if (node == 0) return -ESTALE;
         send_stale(m, page, node, true);
         return 0;
     }
@@ -731,22 +760,24 @@ static bool held_elsewhere(const struct master *m, uint64_t page) {
 }
 
 /* What a forget does with the requests of other nodes that wait for the
- * page: nothing, a stale answer (a layout change replaces it), or a retry
- * (it becomes a shared mapping's page: malias_map). */
-enum forget_answer { FORGET_QUIET, FORGET_STALE, FORGET_RETRY };
+ * page: nothing, or a stale answer (a layout change replaces it). */
+enum forget_answer { FORGET_QUIET, FORGET_STALE };
 
 /* dir_lock held: page is forgotten; the requests of other nodes waiting
- * for it are answered (above). */
-static void forget_answering(struct master *m, uint64_t page, enum forget_answer how) {
+ * for it are answered (above), those a split on its way in kept among
+ * them (split.c: the split is called off; dropped, they would wait
+ * forever, and a request for the page mapped next would join them). */
+static void forget_page(struct master *m, uint64_t page, enum forget_answer how) {
     struct node_set askers;
     node_set_init(&askers);
-    SHOAL_ASSERT(!dir_askers(&m->dir, page, &askers));
+    if (how != FORGET_QUIET) SHOAL_ASSERT(!dir_askers(&m->dir, page, &askers));
     dir_forget(&m->dir, page);
+    if (m->msplit) msplit_forgotten(m, page, how != FORGET_QUIET ? &askers : NULL);
     /* node 0 changes with the directory; ids past the nodes are the
      * splitter's own (split.c) */
     for (int64_t k = node_set_next(&askers, 1); k >= 0 && k < m->cfg.nodes;
          k = node_set_next(&askers, (uint64_t)k + 1))
-        send_stale(m, page, (dsm_node_t)k, how == FORGET_RETRY);
+        send_stale(m, page, (dsm_node_t)k, false);
     node_set_fini(&askers);
 }
 
@@ -764,10 +795,7 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, enum for
     if (n <= m->dir.pages.n + m->home.n) {
         for (uint64_t p = first; p < first + n; p++) {
             elsewhere = elsewhere || held_elsewhere(m, p);
-            if (how != FORGET_QUIET)
-                forget_answering(m, p, how);
-            else
-                dir_forget(&m->dir, p);
+            forget_page(m, p, how);
             page_pool_put(&m->home_pool, u64map_del(&m->home, p));
             u64map_del(&m->borrowed, p);
         }
@@ -783,10 +811,7 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, enum for
             if (key - first < n) keys[k++] = key;
         for (size_t i = 0; i < k; i++) {
             elsewhere = elsewhere || held_elsewhere(m, keys[i]);
-            if (how != FORGET_QUIET)
-                forget_answering(m, keys[i], how);
-            else
-                dir_forget(&m->dir, keys[i]);
+            forget_page(m, keys[i], how);
             page_pool_put(&m->home_pool, u64map_del(&m->home, keys[i]));
             u64map_del(&m->borrowed, keys[i]);
         }
@@ -834,13 +859,11 @@ void dirsvc_node0_drain(struct master *m) {
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_lock(&m->dir_lock);
     forget_caught_up(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, FORGET_STALE);
-    pthread_mutex_unlock(&m->dir_lock);
-}
-
-void dirsvc_alias_forget(struct master *m, uint64_t first, uint64_t n) {
-    pthread_mutex_lock(&m->dir_lock);
-    forget_caught_up(m, first, n, FORGET_RETRY);
-    dsm_pages_forget(&m->dsm.pages, first, n);
+    m->n0_closing =
+        array_grow(m->n0_closing, &m->capn0_closing, m->nn0_closing + 1, sizeof *m->n0_closing, 4);
+    SHOAL_ASSERT(m->n0_closing);
+    m->n0_closing[m->nn0_closing++] =
+        (struct page_range){start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE};
     pthread_mutex_unlock(&m->dir_lock);
 }
 
@@ -861,27 +884,37 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
     bool elsewhere = forget_caught_up(
         m, first, n, what == GS_MAPPED || what == GS_UNMAPPED ? FORGET_STALE : FORGET_QUIET);
     dsm_node_layout(&m->dsm, what, start, len, prot);
+    if (what == GS_MAPPED || what == GS_UNMAPPED) n0_closed(m, first, n);
     if (announce) elsewhere = announce(m, elsewhere, arg);
     pthread_mutex_unlock(&m->dir_lock);
     return elsewhere;
 }
 
-/* Pages present in node 0's memory that nobody else knows (the loader
- * wrote them, a file was read into them, mremap moved them here) are
- * node 0's, in M. */
+/* dir_lock held. Pages present in node 0's memory that nobody else
+ * knows (the loader wrote them, a file was read into them, mremap moved
+ * them here) are node 0's, in M. */
 static void adopt_present(void *arg, uint64_t page) {
     struct master *m = arg;
-    pthread_mutex_lock(&m->dir_lock);
+    /* a shared mapping's page is its object's (malias_apply) */
+    if (alias_key(&m->dsm.alias, page) != page) return;
     if (!dir_adopt(&m->dir, page, 0)) {
         dsm_pages_adopt(&m->dsm.pages, page, DSM_M);
         /* a page moved by mremap may carry a write-protect mark */
         dsm_fault_pages_protect(&m->dsm, page, PROT_READ | PROT_WRITE);
     }
-    pthread_mutex_unlock(&m->dir_lock);
 }
 
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len) {
+    pthread_mutex_lock(&m->dir_lock);
     dsm_node_each_resident(&m->dsm, start, len, adopt_present, m);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
+bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg) {
+    const struct gs_range *r = arg;
+    malias_apply(m);
+    dsm_node_each_resident(&m->dsm, r->start, r->end - r->start, adopt_present, m);
+    return elsewhere;
 }
 
 /* Node 0's link: applies the directory's messages in order, answers. */

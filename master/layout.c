@@ -147,11 +147,12 @@ void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len
         if (dirsvc_relayout(m, what, start, len, prot, announce_discard, &lc)) layout_wait(m);
         return;
     }
+    struct gs_range r = {start, start + len};
     if (what == GS_PROTECTED)
         dsm_node_layout(&m->dsm, what, start, len, prot);
     else
-        dirsvc_relayout(m, what, start, len, prot, NULL, NULL);
+        dirsvc_relayout(m, what, start, len, prot, what == GS_MAPPED ? dirsvc_mapped : NULL, &r);
     dirsvc_claimable(m, what, start, len, prot, kind);
-    if (what == GS_MAPPED) dirsvc_adopt_present(m, start, len);
     broadcast(m, what, start, len, prot, kind);
+    if (what == GS_MAPPED) malias_announce(m);
 }

@@ -102,6 +102,10 @@ struct master {
      * a layout change"), and nothing is sent ahead into them */
     struct page_range *unsettled;
     size_t nunsettled, capunsettled;
+    /* ranges a change forgot ahead (dirsvc_forget_ahead) that node 0 has
+     * not applied yet: its faults there wait for the change */
+    struct page_range *n0_closing;
+    size_t nn0_closing, capn0_closing;
     uint64_t closing;
     uint64_t stale_answers; /* for --stats */
     /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
@@ -151,6 +155,11 @@ struct master {
     } * aobj;
     size_t naobj, capaobj;
     uint64_t next_obj;
+    /* shared mappings announced for the next GS_MAPPED (malias_map) */
+    struct malias_next {
+        uint64_t start, len, key;
+    } * alias_next;
+    size_t nalias_next, capalias_next;
 
     /* the end */
     pid_t *children;
@@ -251,17 +260,21 @@ bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint
  * fresh mapping over them, which the mprotect fallback would then adopt
  * as node 0's). */
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len);
-/* Guest pages [first, first + n) become a shared mapping's (malias_map):
- * the directory forgets them as such, with node 0's messages for them
- * applied first and node 0's page states after (no message between), and
- * other nodes' requests for them are told to ask again (by key). */
-void dirsvc_alias_forget(struct master *m, uint64_t first, uint64_t n);
 /* The layout hook's part for [dsm] first_touch_ahead: which ranges are
  * private writable anonymous memory, where untouched pages may be
  * claimed ahead of a write stream. */
 void dirsvc_claimable(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                       enum gvma_kind kind);
+/* Node 0's pages present in [start, start + len) that nobody else knows
+ * are node 0's, in M (the loader's, at the start). */
 void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
+/* dirsvc_relayout's announce for GS_MAPPED of the gs_range arg, under
+ * dir_lock with the range forgotten and node 0's capture armed anew: the
+ * shared mappings announced for it (malias_apply), then node 0's present
+ * pages adopted. No request for a page of it comes between: a page moved
+ * or read in is never served from a stale home copy, nor asked for by
+ * address once a shared mapping's. */
+bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout);
 /* Every node has acked LayoutChange req_id: the pages a change up to it
  * forgot are settled. */
@@ -308,6 +321,9 @@ int msplit_start(struct master *m);
 int msplit_node_start(struct master *m);
 void msplit_detected(struct master *m, uint64_t page);
 bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
+/* dir_lock held: the directory forgot page; a split on its way in is
+ * called off and the requests it kept join askers (NULL: dropped) */
+void msplit_forgotten(struct master *m, uint64_t page, struct node_set *askers);
 /* dir_lock held: node asks for page (any page; kind READ counts for nothing) */
 void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind);
 void msplit_wake(struct master *m);
@@ -331,9 +347,14 @@ void layout_on_ack(struct master *m, uint64_t req_id);
 /* Every slave now shows the DSM pages key.. at [start, start+len). */
 void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key);
 
-/* alias.c: guest_space.alias (cluster/alias.h) */
+/* alias.c: guest_space.alias (cluster/alias.h): announces a shared
+ * mapping, which the GS_MAPPED that follows applies, in two steps:
+ * malias_apply (dirsvc_mapped, dir_lock held) and malias_announce after
+ * the GS_MAPPED broadcast (LAYOUT_ALIAS). */
 void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64_t ino,
                 uint64_t off);
+void malias_apply(struct master *m);
+void malias_announce(struct master *m);
 /* The master's part of GS_UNMAPPING and (keep) GS_MOVING (layout_hook). */
 void malias_unmapping(struct master *m, uint64_t start, uint64_t len, bool keep);
 

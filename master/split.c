@@ -78,6 +78,7 @@ struct mpage {
     uint64_t req;        /* the unsplit's req_id */
     unsigned acks;       /* nodes yet to answer it */
     bool unsplit_queued; /* by msplit_fork_prepare */
+    bool called_off;     /* MP_GATHER: the page was forgotten (msplit_forgotten) */
     /* requests that came while gathering: dropped once split (the nodes
      * forget them on PageSplit), made again if the split is abandoned */
     struct dir_req *deferred;
@@ -159,7 +160,7 @@ static uint64_t slot_of(const struct msplit *ms, uint64_t shadow) {
 }
 
 static void free_mpage(struct master *m, uint64_t page, struct mpage *mp) {
-    u64map_del(&m->msplit->pages, page);
+    if (u64map_get(&m->msplit->pages, page) == mp) u64map_del(&m->msplit->pages, page);
     if (mp->writer) u64map_del(&m->msplit->by_slot, slot_of(m->msplit, mp->shadow));
     free(mp->writer);
     free(mp->deferred);
@@ -281,7 +282,7 @@ static void do_split(struct master *m, uint64_t page) {
     dirsvc_request_locked(m, page, self(m), DSM_REQ_WRITE);
     for (;;) {
         const struct dir_entry *e = dir_find(&m->dir, page);
-        if (!e || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
+        if (!e || mp->called_off || atomic_load(&m->exiting)) { /* unmapped meanwhile, or the end */
             free_mpage(m, page, mp);
             return;
         }
@@ -514,6 +515,18 @@ bool msplit_defer(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req
     }
     mp->deferred[mp->ndeferred++] = (struct dir_req){node, (uint8_t)kind};
     return true;
+}
+
+void msplit_forgotten(struct master *m, uint64_t page, struct node_set *askers) {
+    struct mpage *mp = u64map_get(&m->msplit->pages, page);
+    if (!mp || mp->state != MP_GATHER) return;
+    for (size_t k = 0; askers && k < mp->ndeferred; k++)
+        SHOAL_ASSERT(!node_set_add(askers, mp->deferred[k].node));
+    mp->ndeferred = 0;
+    /* out of the table now: a request for the page mapped next goes to
+     * the directory; the splitter frees the record when it wakes */
+    u64map_del(&m->msplit->pages, page);
+    mp->called_off = true;
 }
 
 void msplit_on_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind) {

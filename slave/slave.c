@@ -237,8 +237,13 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
         enum dsm_state keep = inv->state == SHOAL__PAGE_STATE__PAGE_SHARED ? DSM_S : DSM_I;
         int r = dsm_pages_on_fetch(&s->dsm.pages, inv->page, keep, s->fetch_buf);
         if (dsm_node_fatal(&s->dsm, r, inv->page)) _exit(1);
-        if (r)
+        if (r) {
+            /* the page left M after the check (a layout change forgot
+             * it): the buffer holds an earlier page's bytes, never to be
+             * sent as this one's */
+            memset(s->fetch_buf, 0, DSM_PAGE_SIZE);
             log_error("dsm: fetch of page 0x%llx: %s", (unsigned long long)inv->page, strerror(-r));
+        }
         a.state = keep == DSM_S ? SHOAL__PAGE_STATE__PAGE_SHARED : SHOAL__PAGE_STATE__PAGE_INVALID;
         data = s->fetch_buf;
         if (inv->to) direct_send(s, inv->to, inv->page, keep);

@@ -339,8 +339,9 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     enum gvma_kind kind = (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED;
     if (gs->copy_files && !anon) sf_add(gs, at, len, fd, off, type != MAP_PRIVATE);
     record(gs, at, at + len, prot, kind);
-    layout(gs, GS_MAPPED, at, len, prot, kind);
+    /* announced first: the mapping's GS_MAPPED applies it (guest_mem.h) */
     if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
+    layout(gs, GS_MAPPED, at, len, prot, kind);
     /* pages wholly past the end of the file fault (SIGBUS) on every node */
     if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len, fd);
     pthread_rwlock_unlock(&gs->lock);
@@ -405,11 +406,11 @@ int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int 
     }
     bool exec = forget_range(gs, at, at + len);
     record(gs, at, at + len, prot, GVMA_SHARED);
-    layout(gs, GS_MAPPED, at, len, prot, GVMA_SHARED);
     if (shm) {
         sf_add_shm(gs, at, len, shm->mem, shm->size, shm->shmid, shm->key, shm->writable);
         if (gs->alias) gs->alias(gs->layout_opaque, at, len, GS_ALIAS_SHM, (uint64_t)shm->shmid, 0);
     }
+    layout(gs, GS_MAPPED, at, len, prot, GVMA_SHARED);
     pthread_rwlock_unlock(&gs->lock);
     notify_code_gone(gs, exec, at, len);
     return (int64_t)at;
@@ -572,9 +573,9 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     *exec |= forget_range(gs, to, to + new_len);
     record(gs, to, to + new_len, v->prot, v->kind);
     layout(gs, GS_UNMAPPED, old, old_len, 0, v->kind);
-    layout(gs, GS_MAPPED, to, new_len, v->prot, v->kind);
     /* a moved shared mapping shows the same object's bytes again */
     if (gs->alias) sf_realias(gs, to, to + kept);
+    layout(gs, GS_MAPPED, to, new_len, v->prot, v->kind);
     for (size_t i = 0; i < npast; i++)
         eof_set(gs, past[i].start, past[i].end, true);
     free(past);

@@ -71,10 +71,12 @@ struct guest_space {
      * mprotect. Write lock held. */
     int (*host_protect)(void *opaque, uint64_t start, uint64_t len, int hprot);
     void *host_protect_opaque;
-    /* A cluster: right after GS_MAPPED of a MAP_SHARED mapping of a
-     * regular file, the file (dev, ino) and the offset it shows from, so
-     * every mapping of the same file bytes is one set of DSM pages
-     * (cluster/alias.h); layout_opaque. NULL: nothing aliases. */
+    /* A cluster: right before GS_MAPPED of a MAP_SHARED mapping of a
+     * regular file (or SysV segment), the file (dev, ino) and the offset
+     * it shows from, so every mapping of the same file bytes is one set
+     * of DSM pages (cluster/alias.h); the GS_MAPPED that follows applies
+     * it, with the mapping, at once: no node may ask for such a page by
+     * its address in between. layout_opaque. NULL: nothing aliases. */
     void (*alias)(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64_t ino,
                   uint64_t off);
     /* File mappings become private anonymous copies read from the file

@@ -92,7 +92,7 @@ void malias_announce(struct master *m) {
 }
 
 static void dead(void *ctx, uint64_t key) {
-    dirsvc_forget(ctx, key, 1);
+    dirsvc_forget_keys(ctx, key, 1);
 }
 
 void malias_unmapping(struct master *m, uint64_t start, uint64_t len, bool keep) {

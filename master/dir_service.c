@@ -626,7 +626,7 @@ void dirsvc_request_locked(struct master *m, uint64_t page, dsm_node_t node, enu
     dir_actions_fini(&acts);
 }
 
-/* dir_lock held: a direct transfer may have completed (dirsvc_forget
+/* dir_lock held: a direct transfer may have completed (forget_locked
  * waits for them). */
 static void direct_wake(struct master *m) {
     if (m->dir.hooks.direct) pthread_cond_broadcast(&m->direct_cond);
@@ -820,13 +820,6 @@ static bool forget_locked(struct master *m, uint64_t first, uint64_t n, enum for
     return elsewhere;
 }
 
-bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n) {
-    pthread_mutex_lock(&m->dir_lock);
-    bool elsewhere = forget_locked(m, first, n, FORGET_QUIET);
-    pthread_mutex_unlock(&m->dir_lock);
-    return elsewhere;
-}
-
 /* dir_lock held: waits until node0_main has applied every message queued
  * so far. */
 static void node0_catch_up(struct master *m) {
@@ -854,6 +847,12 @@ static bool forget_caught_up(struct master *m, uint64_t first, uint64_t n, enum 
 void dirsvc_node0_drain(struct master *m) {
     while (!node0_idle(m))
         pthread_cond_wait(&m->q_applied_cond, &m->dir_lock); /* node0_main: one applied */
+}
+
+void dirsvc_forget_keys(struct master *m, uint64_t first, uint64_t n) {
+    pthread_mutex_lock(&m->dir_lock);
+    forget_caught_up(m, first, n, FORGET_STALE);
+    pthread_mutex_unlock(&m->dir_lock);
 }
 
 void dirsvc_forget_ahead(struct master *m, uint64_t start, uint64_t len) {

@@ -243,15 +243,19 @@ void dirsvc_inv_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_install_ack(struct master *m, uint64_t page, dsm_node_t node);
 void dirsvc_writeback(struct master *m, uint64_t page, dsm_node_t node, const void *data);
 void dirsvc_node_lost(struct master *m, dsm_node_t node);
-/* Layout: pages of the range forgotten (returns whether a node other
- * than node 0 may have held one: a copy, a request under way, a home
- * copy) / node 0's present pages adopted. */
-bool dirsvc_forget(struct master *m, uint64_t first, uint64_t n);
-/* A layout change on node 0 (GS_MAPPED, GS_UNMAPPED, GS_DISCARDED):
- * dirsvc_forget, then node 0's own page states, in the order a slave's
+/* A layout change that takes away the last mapping of shared mappings'
+ * keys [first, first + n) (cluster/alias.h): they are forgotten as the
+ * change's replaced pages are (dirsvc_forget_ahead): a slave's request
+ * for one, made before it applied the change, gets a stale answer; taken
+ * as a new page it left the key owned by a node that then forgot it,
+ * and the next mapping of the object fetched it from there in vain. */
+void dirsvc_forget_keys(struct master *m, uint64_t first, uint64_t n);
+/* A layout change on node 0 (GS_MAPPED, GS_UNMAPPED, GS_DISCARDED): the
+ * range forgotten, then node 0's own page states, in the order a slave's
  * link gives them; then, still under dir_lock, announce(m, elsewhere,
- * arg) if given (elsewhere: dirsvc_forget's answer), whose answer it
- * returns (without one: elsewhere). */
+ * arg) if given (elsewhere: whether a node other than node 0 may have
+ * held a page of it: a copy, a request under way, a home copy), whose
+ * answer it returns (without one: elsewhere). */
 bool dirsvc_relayout(struct master *m, enum gs_change what, uint64_t start, uint64_t len, int prot,
                      bool (*announce)(struct master *m, bool elsewhere, void *arg), void *arg);
 /* Before a host change that removes or replaces pages (GS_UNMAPPING): the

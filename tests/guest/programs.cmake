@@ -15,6 +15,7 @@ guest_program(discard_write_threads SRC discard_write_threads.c LEVELS O2)
 guest_program(fork_writers_threads SRC fork_writers_threads.c LEVELS O2)
 guest_program(remap_race_threads SRC remap_race_threads.c LEVELS O2)
 guest_program(remap_shared_threads SRC remap_shared_threads.c LEVELS O2)
+guest_program(shared_objects_threads SRC shared_objects_threads.c LEVELS O2)
 guest_program(control_flow SRC control_flow.c)
 guest_program(code_write_threads SRC code_write_threads.c)
 

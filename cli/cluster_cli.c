@@ -371,7 +371,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
     }
     /* the master's own fds above the guest's first ones (own_fds.h) */
     struct fd_bits low;
-    own_fds_hold_low(&low);
+    own_fds_hold_low(&low, ca->nodes);
     struct master *m;
     uint16_t port;
     if (master_create(&mc, proc, &m, &port)) {

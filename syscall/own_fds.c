@@ -56,15 +56,22 @@ void fd_bits_free(struct fd_bits *b) {
     *b = (struct fd_bits){0};
 }
 
-int own_fds_hold_low(struct fd_bits *held) {
+int own_fds_hold_low(struct fd_bits *held, unsigned links) {
     *held = (struct fd_bits){0};
     struct rlimit rl;
     int below = OWN_FDS_GUEST_LOW;
-    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur / 4 < (rlim_t)below)
-        below = (int)(rl.rlim_cur / 4);
-    /* open gives the lowest free number: the holes below fill in order */
-    for (;;) {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    /* the top numbers of the range stay free for the emulator (a few
+     * per link more); of a range under two reserves, three quarters */
+    rlim_t reserve = OWN_FDS_RESERVE + 4 * (rlim_t)links;
+    if (!getrlimit(RLIMIT_NOFILE, &rl))
+        below = rl.rlim_cur < 2 * reserve                  ? (int)(rl.rlim_cur / 4)
+                : rl.rlim_cur - reserve > OWN_FDS_HOLD_MAX ? OWN_FDS_HOLD_MAX
+                                                           : (int)(rl.rlim_cur - reserve);
+    int first = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (first < 0) return -errno;
+    /* each placeholder the lowest free number, close-on-exec (the slaves
+     * a local launch forks never see them): the holes fill in order */
+    for (int fd = first;; fd = fcntl(first, F_DUPFD_CLOEXEC, 0)) {
         if (fd < 0) return -errno;
         if (fd >= below) {
             close(fd);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -36,6 +37,25 @@ static void *second(void *arg) {
     return NULL;
 }
 
+/* Many fds: every number from 3 up is the guest's, past 256 too (with
+ * the usual limit of 1024 or more; a quarter of a smaller one), for open
+ * and for dup2 onto a number of its choice. The emulator's fds sit near
+ * the top of the range (syscall/own_fds.h); they once sat at 256. */
+static void many(void) {
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    int upto = rl.rlim_cur >= 1024 ? 300 : (int)(rl.rlim_cur / 4);
+    int next = 3, in_order = 1, onto = 1;
+    for (int fd; next < upto && (fd = open("/dev/null", O_RDONLY)) >= 0; next++)
+        in_order &= fd == next;
+    CHECK(syscall(SYS_close_range, 3, ~0u, 0) == 0);
+    for (int fd = upto - 40; fd < upto; fd++)
+        onto &= dup2(0, fd) == fd;
+    printf("many: open gave every number in order: %s; dup2 onto the 40 highest of them: %s\n",
+           in_order && next == upto ? "yes" : "no", onto ? "yes" : "no");
+    CHECK(syscall(SYS_close_range, 3, ~0u, 0) == 0);
+}
+
 int main(void) {
     /* whatever the launcher left open (the numbers would depend on it) */
     CHECK(syscall(SYS_close_range, 3, ~0u, 0) == 0);
@@ -43,5 +63,6 @@ int main(void) {
     pthread_t th;
     CHECK(pthread_create(&th, NULL, second, NULL) == 0);
     pthread_join(th, NULL);
+    many();
     G_DONE();
 }

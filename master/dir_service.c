@@ -346,12 +346,16 @@ static void mark_ahead(struct dir_actions *acts, size_t first) {
  * one may hold the guest space's read lock, which the slave's change
  * needs). dsm/DESIGN.md, "Requests across a layout change". */
 
+static bool in_ranges(const struct page_range *v, size_t n, uint64_t page) {
+    for (size_t i = 0; i < n; i++)
+        if (page - v[i].first < v[i].n) return true;
+    return false;
+}
+
 /* dir_lock held: page lies in the pages the change under way forgot
  * (none: closing is 0 too). */
 static bool unsettled(const struct master *m, uint64_t page) {
-    for (size_t i = 0; i < m->nunsettled; i++)
-        if (page - m->unsettled[i].first < m->unsettled[i].n) return true;
-    return false;
+    return in_ranges(m->unsettled, m->nunsettled, page);
 }
 
 /* dir_lock held: node 0 applies the change of [first, first + n). */
@@ -368,9 +372,7 @@ static void n0_closed(struct master *m, uint64_t first, uint64_t n) {
 /* dir_lock held: page lies in a range node 0 has not applied the change
  * of yet. */
 static bool n0_closing(const struct master *m, uint64_t page) {
-    for (size_t i = 0; i < m->nn0_closing; i++)
-        if (page - m->n0_closing[i].first < m->n0_closing[i].n) return true;
-    return false;
+    return in_ranges(m->n0_closing, m->nn0_closing, page);
 }
 
 /* dir_lock held: the page, for a request made before the change under way

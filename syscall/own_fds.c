@@ -56,13 +56,13 @@ void fd_bits_free(struct fd_bits *b) {
     *b = (struct fd_bits){0};
 }
 
-int own_fds_hold_low(struct fd_bits *held, unsigned links) {
+int own_fds_hold_low(struct fd_bits *held, unsigned nodes) {
     *held = (struct fd_bits){0};
     struct rlimit rl;
     int below = OWN_FDS_GUEST_LOW;
     /* the top numbers of the range stay free for the emulator (a few
-     * per link more); of a range under two reserves, three quarters */
-    rlim_t reserve = OWN_FDS_RESERVE + 4 * (rlim_t)links;
+     * per node more); of a range under two reserves, three quarters */
+    rlim_t reserve = OWN_FDS_RESERVE + 4 * (rlim_t)nodes;
     if (!getrlimit(RLIMIT_NOFILE, &rl))
         below = rl.rlim_cur < 2 * reserve                  ? (int)(rl.rlim_cur / 4)
                 : rl.rlim_cur - reserve > OWN_FDS_HOLD_MAX ? OWN_FDS_HOLD_MAX

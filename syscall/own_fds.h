@@ -37,22 +37,21 @@ void fd_bits_free(struct fd_bits *b);
 struct process;
 
 /* Before the emulator makes its own fds for a run whose guest starts
- * later (a cluster's master: links to its other nodes, event loops, the
- * userfaultfd): fills the free fds from 3 up to the soft RLIMIT_NOFILE
- * less a reserve (OWN_FDS_RESERVE and 4 per link; at most
+ * later (the master of a cluster of `nodes` nodes: links, event loops,
+ * the userfaultfd): fills the free fds from 3 up to the soft
+ * RLIMIT_NOFILE less a reserve (OWN_FDS_RESERVE and 4 per node; at most
  * OWN_FDS_HOLD_MAX; a quarter of a range under 2 reserves;
- * OWN_FDS_GUEST_LOW if unknown) with close-on-exec
- * placeholders, kept in *held, so that the emulator's fds take the
- * numbers just above and the guest's fds get the numbers Linux (and
- * qemu-user) would give it, 3, 4, ..., up to there: a program finds one
- * of the emulator's numbers taken only near its limit (with the usual
- * soft limit of 1024 and 2 nodes, from fd 760 on). own_fds_unhold closes the
- * placeholders, before own_fds_claim. 0 or -errno (then as many as could
- * be opened are held). */
+ * OWN_FDS_GUEST_LOW if unknown) with close-on-exec placeholders, kept in
+ * *held, so that the emulator's fds take the numbers just above and the
+ * guest's fds get the numbers Linux (and qemu-user) would give it, 3, 4,
+ * ..., up to there: a program finds one of the emulator's numbers taken
+ * only near its limit (with the usual soft limit of 1024 and 2 nodes,
+ * from fd 760 on). own_fds_unhold closes the placeholders, before
+ * own_fds_claim. 0 or -errno (then as many as could be opened are held). */
 #define OWN_FDS_GUEST_LOW 256
 #define OWN_FDS_RESERVE   256
 #define OWN_FDS_HOLD_MAX  65536
-int own_fds_hold_low(struct fd_bits *held, unsigned links);
+int own_fds_hold_low(struct fd_bits *held, unsigned nodes);
 void own_fds_unhold(struct fd_bits *held);
 /* p's own fds from now on: those open now that are not in inherited
  * (nor 0, 1, 2). 0 or -errno (then none are kept). */

@@ -370,7 +370,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         exit(r == -ENOENT ? 127 : 126);
     }
     /* the master's own fds above the guest's first ones (own_fds.h) */
-    struct fd_bits low;
+    struct own_fds_hold low;
     own_fds_hold_low(&low, ca->nodes);
     struct master *m;
     uint16_t port;
@@ -400,6 +400,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
             if (pid == 0) {
                 /* a slave never outlives its master */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* the limit the user gave, not the master's lifted one */
+                own_fds_hold_child(&low);
                 int devnull = open("/dev/null", O_RDWR);
                 if (devnull >= 0) {
                     dup2(devnull, 0);

@@ -56,17 +56,31 @@ void fd_bits_free(struct fd_bits *b) {
     *b = (struct fd_bits){0};
 }
 
-int own_fds_hold_low(struct fd_bits *held, unsigned nodes) {
-    *held = (struct fd_bits){0};
+/* The soft limit to set back (a lift), or 0: the range is kept as it is. */
+static rlim_t lift(const struct rlimit *rl, rlim_t reserve) {
+    if (rl->rlim_cur == RLIM_INFINITY || rl->rlim_cur > OWN_FDS_HOLD_MAX) return 0;
+    if (rl->rlim_max != RLIM_INFINITY && rl->rlim_max - rl->rlim_cur < reserve) return 0;
+    struct rlimit up = {rl->rlim_cur + reserve, rl->rlim_max};
+    return setrlimit(RLIMIT_NOFILE, &up) ? 0 : rl->rlim_cur;
+}
+
+int own_fds_hold_low(struct own_fds_hold *h, unsigned nodes) {
+    *h = (struct own_fds_hold){0};
     struct rlimit rl;
     int below = OWN_FDS_GUEST_LOW;
-    /* the top numbers of the range stay free for the emulator (a few
-     * per node more); of a range under two reserves, three quarters */
+    /* the emulator's numbers: a reserve, a few per node more, above the
+     * guest's limit where the hard limit allows; else the top of its
+     * range (of a range under two reserves, the top three quarters) */
     rlim_t reserve = OWN_FDS_RESERVE + 4 * (rlim_t)nodes;
-    if (!getrlimit(RLIMIT_NOFILE, &rl))
-        below = rl.rlim_cur < 2 * reserve                  ? (int)(rl.rlim_cur / 4)
+    if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+        rlim_t soft = lift(&rl, reserve);
+        h->lifted = soft != 0;
+        h->soft = soft;
+        below = h->lifted                                  ? (int)soft
+                : rl.rlim_cur < 2 * reserve                ? (int)(rl.rlim_cur / 4)
                 : rl.rlim_cur - reserve > OWN_FDS_HOLD_MAX ? OWN_FDS_HOLD_MAX
                                                            : (int)(rl.rlim_cur - reserve);
+    }
     int first = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (first < 0) return -errno;
     /* each placeholder the lowest free number, close-on-exec (the slaves
@@ -77,7 +91,7 @@ int own_fds_hold_low(struct fd_bits *held, unsigned nodes) {
             close(fd);
             return 0;
         }
-        int r = fd_bits_add(held, fd);
+        int r = fd_bits_add(&h->held, fd);
         if (r) {
             close(fd);
             return r;
@@ -85,11 +99,23 @@ int own_fds_hold_low(struct fd_bits *held, unsigned nodes) {
     }
 }
 
-void own_fds_unhold(struct fd_bits *held) {
+void own_fds_hold_child(const struct own_fds_hold *h) {
+    struct rlimit rl;
+    if (h->lifted && !getrlimit(RLIMIT_NOFILE, &rl)) {
+        rl.rlim_cur = h->soft;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+void own_fds_unhold(struct own_fds_hold *h) {
+    struct fd_bits *held = &h->held;
     for (size_t i = 0; i < held->words; i++)
         for (uint64_t w = held->w[i]; w; w &= w - 1)
             close((int)(i * 64 + (size_t)__builtin_ctzll(w)));
     fd_bits_free(held);
+    /* the emulator's fds above the guest's limit stay usable */
+    own_fds_hold_child(h);
+    h->lifted = false;
 }
 
 /* Most fds the set covers (Linux's default fs.nr_open): 128 KiB. */

@@ -38,21 +38,34 @@ struct process;
 
 /* Before the emulator makes its own fds for a run whose guest starts
  * later (the master of a cluster of `nodes` nodes: links, event loops,
- * the userfaultfd): fills the free fds from 3 up to the soft
- * RLIMIT_NOFILE less a reserve (OWN_FDS_RESERVE and 4 per node; at most
- * OWN_FDS_HOLD_MAX; a quarter of a range under 2 reserves;
- * OWN_FDS_GUEST_LOW if unknown) with close-on-exec placeholders, kept in
- * *held, so that the emulator's fds take the numbers just above and the
- * guest's fds get the numbers Linux (and qemu-user) would give it, 3, 4,
- * ..., up to there: a program finds one of the emulator's numbers taken
- * only near its limit (with the usual soft limit of 1024 and 2 nodes,
- * from fd 760 on). own_fds_unhold closes the placeholders, before
- * own_fds_claim. 0 or -errno (then as many as could be opened are held). */
+ * the userfaultfd): fills free fds from 3 up with close-on-exec
+ * placeholders, kept in h, so that the emulator's fds take the numbers
+ * just above and the guest's fds get the numbers Linux (and qemu-user)
+ * would give it, 3, 4, ..., up to there. Where the hard RLIMIT_NOFILE
+ * leaves room for a reserve (OWN_FDS_RESERVE and 4 per node) above the
+ * soft one, the placeholders fill the guest's whole range, up to its
+ * soft limit, and the soft limit is raised by the reserve until
+ * own_fds_unhold sets it back: the emulator's fds then lie beyond the
+ * guest's limit, where Linux keeps them usable, and the guest gets
+ * every number below its limit, as under qemu. Otherwise they fill up
+ * to the soft limit less the reserve (at most OWN_FDS_HOLD_MAX; a
+ * quarter of a range under 2 reserves; OWN_FDS_GUEST_LOW if unknown)
+ * and the guest finds the emulator's numbers taken near its limit (at
+ * 1024 and 2 nodes, from fd 760 on). own_fds_unhold closes the
+ * placeholders, before own_fds_claim; a child forked in between calls
+ * own_fds_hold_child before its exec, to get the limit it would have
+ * had. 0 or -errno (then as many as could be opened are held). */
 #define OWN_FDS_GUEST_LOW 256
 #define OWN_FDS_RESERVE   256
 #define OWN_FDS_HOLD_MAX  65536
-int own_fds_hold_low(struct fd_bits *held, unsigned nodes);
-void own_fds_unhold(struct fd_bits *held);
+struct own_fds_hold {
+    struct fd_bits held;
+    bool lifted;   /* the soft limit is raised until unhold */
+    uint64_t soft; /* the soft limit to set back */
+};
+int own_fds_hold_low(struct own_fds_hold *h, unsigned nodes);
+void own_fds_unhold(struct own_fds_hold *h);
+void own_fds_hold_child(const struct own_fds_hold *h);
 /* p's own fds from now on: those open now that are not in inherited
  * (nor 0, 1, 2). 0 or -errno (then none are kept). */
 int own_fds_claim(struct process *p, const struct fd_bits *inherited);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "syscall/own_fds.h"
@@ -92,8 +93,63 @@ static void test_add_and_drop(void) {
     fd_bits_free(&inherited);
 }
 
+/* In a child (it changes the fd limits): the failed checks' bits. With
+ * room above the soft limit (hard > soft + reserve), the emulator's fds
+ * made while held lie beyond the guest's limit, and after the unhold
+ * every number below the limit is the guest's; without it, they lie at
+ * the top of the guest's range. */
+static int hold_checks(rlim_t soft, rlim_t hard, unsigned nodes) {
+    struct rlimit rl = {soft, hard};
+    if (setrlimit(RLIMIT_NOFILE, &rl)) return 1;
+    rlim_t reserve = OWN_FDS_RESERVE + 4 * (rlim_t)nodes;
+    bool room = hard - soft >= reserve;
+    struct own_fds_hold h;
+    int bad = 0, mine[2];
+    if (own_fds_hold_low(&h, nodes) || h.lifted != room) bad |= 2;
+    if (pipe(mine)) return bad | 4; /* the emulator's */
+    rlim_t first = room ? soft : soft - reserve;
+    if ((rlim_t)mine[0] != first || (rlim_t)mine[1] != first + 1) bad |= 8;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != (room ? soft + reserve : soft)) bad |= 16;
+    own_fds_unhold(&h);
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != soft || rl.rlim_max != hard) bad |= 32;
+    /* the guest's: every free number in order, up to its limit or to ours */
+    int next = open("/dev/null", O_RDONLY), fd = next;
+    while (fd >= 0 && fd + 1 < (int)first) {
+        int n = open("/dev/null", O_RDONLY);
+        if (n != fd + 1) bad |= 64;
+        fd = n;
+    }
+    if (room && open("/dev/null", O_RDONLY) != -1) bad |= 128; /* EMFILE at the limit */
+    if (write(mine[1], "x", 1) != 1) bad |= 256;               /* ours still work beyond it */
+    char c;
+    if (read(mine[0], &c, 1) != 1 || c != 'x') bad |= 256;
+    return bad;
+}
+
+static int in_child(rlim_t soft, rlim_t hard, unsigned nodes) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(hold_checks(soft, hard, nodes));
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+static void test_hold_low(void) {
+    struct rlimit rl;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rlim_t hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
+    CU_ASSERT_FATAL(hard >= 1024);
+    /* room above: the guest keeps its whole range */
+    CU_ASSERT_EQUAL(in_child(300, hard, 2), 0);
+    CU_ASSERT_EQUAL(in_child(hard - OWN_FDS_RESERVE - 16, hard, 4), 0);
+    /* none: the emulator takes the top of the guest's range */
+    CU_ASSERT_EQUAL(in_child(hard - OWN_FDS_RESERVE - 8, hard, 4), 0);
+    CU_ASSERT_EQUAL(in_child(1000, 1000, 2), 0);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("own_fds", NULL, NULL);
     CU_add_test(s, "claim, then a guest's close_range", test_claim_and_close_range);
     CU_add_test(s, "fds made later, added and dropped", test_add_and_drop);
+    CU_add_test(s, "the guest's range held, the limit lifted", test_hold_low);
 }

@@ -435,6 +435,8 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         unlink(keyfile);
         rmdir(dir);
     }
+    if (conf.stats.progress_ms && master_progress_start(m, (unsigned)conf.stats.progress_ms))
+        log_warn("shoal: cannot start the progress reporter");
     /* what the master made for itself the guest may not close */
     own_fds_unhold(&low);
     if (own_fds_claim(proc, ca->inherited))

@@ -8,6 +8,7 @@
 #include "cli/cluster_cli.h"
 #include "cli/options.h"
 #include "common/config.h"
+#include "syscall/progress.h"
 #include "syscall/task.h"
 
 extern char **environ;
@@ -53,7 +54,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "shoal: %s: %s\n", cfg.path, err);
         return r == -ENOENT ? 127 : 126;
     }
-    own_fds_claim(proc, &inherited); /* a -D log */
+    if (conf.stats.progress_ms &&
+        progress_start(proc, (unsigned)conf.stats.progress_ms, NULL, NULL))
+        fprintf(stderr, "shoal: cannot start the progress reporter\n");
+    own_fds_claim(proc, &inherited); /* a -D log, the progress reporter's stderr */
     fd_bits_free(&inherited);
     task_run(main_task);
 }

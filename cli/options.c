@@ -286,7 +286,7 @@ char **options_guest_env(const struct shoal_options *o, char **env) {
 }
 
 char **options_exec_args(const struct shoal_options *o) {
-    size_t max = 16 + 2 * (o->n_config_files + o->n_config_overrides), n = 0;
+    size_t max = 18 + 2 * (o->n_config_files + o->n_config_overrides), n = 0;
     char **v = calloc(max, sizeof *v);
     if (!v) return NULL;
 #define PUSH(s) (v[n++] = strdup(s))
@@ -317,6 +317,10 @@ char **options_exec_args(const struct shoal_options *o) {
         PUSH("-o");
         PUSH(o->config_overrides[i]);
     }
+    /* progress lines are the first program's, as --stats is: a program
+     * it runs may have its stderr redirected into a file of the guest's */
+    PUSH("-o");
+    PUSH("stats.progress_ms=0");
 #undef PUSH
     v[n] = NULL;
     return v;

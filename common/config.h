@@ -66,6 +66,7 @@ struct shoal_config {
     struct {
         bool page_events;         /* --stats records every remote page fault */
         uint64_t page_events_max; /* per node; later ones are only counted */
+        uint64_t progress_ms;     /* a progress line on stderr this often; 0: none */
     } stats;
 };
 

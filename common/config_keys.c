@@ -120,6 +120,9 @@ static const struct config_key keys[] = {
              "\"page_faults\"; costs 24 bytes per fault while the run lasts"),
     NUM_KEY(stats, page_events_max, CONFIG_INT, "1000000", 1, 100000000, "events",
             "page-fault events kept per node; later ones are counted in \"events_dropped\""),
+    NUM_KEY(stats, progress_ms, CONFIG_DURATION, "0", 0, 3600000, "ms",
+            "a line on stderr this often while the guest runs: threads, system calls, "
+            "translations and, in a cluster, page requests and traffic, as rates; 0: none"),
 };
 
 const struct config_key *config_keys(size_t *count) {

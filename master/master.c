@@ -200,12 +200,20 @@ static void *stopper(void *arg) {
     return NULL;
 }
 
+/* A thread of node 0 ends (a remote one's proxy says so for its node):
+ * its PI locks pass on, and node 0 has one thread less to place by. */
+static void master_thread_exit(struct task *t) {
+    struct master *m = t->proc->cluster_ctx;
+    fsvc_thread_exit(t);
+    if (!t->proxy && m->sched) sched_thread_exit(m->sched, 0);
+}
+
 static const struct process_cluster_ops master_ops = {
     .delegate = NULL,
     .clone_thread = proxy_clone_thread,
     .on_exit = master_on_exit,
     .on_exec = master_on_exec,
-    .thread_exit = fsvc_thread_exit,
+    .thread_exit = master_thread_exit,
     .sigaction_changed = msig_sigaction_changed,
     .signal_remote = msig_signal_remote,
     .futex = fsvc_futex,

@@ -66,6 +66,10 @@ void master_own_children(struct master *m, const pid_t *pids, size_t n, const ch
 /* Waits until every slave is set up (timeouts.join_ms). 0, or -ETIMEDOUT
  * / -ECONNABORTED with a message logged. */
 int master_wait_ready(struct master *m);
+/* [stats] progress_ms: a progress line every interval_ms on stderr with
+ * what the master sees of every node (syscall/progress.h). Before
+ * own_fds_claim. 0 or -errno. */
+int master_progress_start(struct master *m, unsigned interval_ms);
 /* Ends the run now (a node is gone, or start-up failed): kills local
  * slaves, removes the temp dir, exits with status. */
 _Noreturn void master_abort(struct master *m, int status);

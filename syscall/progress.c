@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include "common/detached_thread.h"
 #include "common/fd_io.h"
 #include "dbt/dbt.h"
+#include "syscall/host_signal.h"
 #include "syscall/task.h"
 
 struct progress {
@@ -52,7 +55,13 @@ int progress_start(struct process *p, unsigned interval_ms, progress_line_fn lin
     if (!r) return -ENOMEM;
     *r = (struct progress){.p = p, .interval_ms = interval_ms, .line = line, .ctx = ctx};
     r->fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    /* the reporter is no guest thread: it starts with every signal
+     * blocked, so the host kernel never gives it one of the guest's */
+    uint64_t mask = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &mask, 8);
+    host_signal_block_all();
     int e = r->fd < 0 ? errno : thread_start_detached(NULL, 0, reporter, r);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
     if (e) {
         if (r->fd >= 0) close(r->fd);
         free(r);

@@ -446,6 +446,12 @@ PY
     grep -qE '^shoal: [0-9.]+ s: 4 threads, [0-9]+ syscalls/s, [0-9]+ blocks translated/s$' "$work/l.err" ||
         fail "no lone progress line with 4 threads"
     grep -qE '^shoal: [0-9.]+ s: 1 thread, ' "$work/l.err" || fail "no lone line with 1 thread"
+    # the reporter is no guest thread: the guest's signals never reach it
+    for nodes in 1 2; do
+        "$shoal" -n $nodes -o stats.progress_ms=1 "$bin/sig_rt" >"$work/s.out" 2>"$work/s.err" ||
+            fail "sig_rt -n $nodes: status $?"
+        sed '/^### status/d' "$ref/sig_rt.out" | diff -u - "$work/s.out" || fail "sig_rt -n $nodes: output"
+    done
     # a program the guest runs does not report (its stderr may be a file of
     # the guest's); on 2 nodes, exec runs it on the master, alone
     for nodes in 1 2; do

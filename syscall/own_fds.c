@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -120,6 +121,26 @@ void own_fds_unhold(struct own_fds_hold *h) {
 
 /* Most fds the set covers (Linux's default fs.nr_open): 128 KiB. */
 #define OWN_FDS_MAX (1u << 20)
+
+int own_fds_dup_high(int fd) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 4) return -EMFILE;
+    rlim_t soft = rl.rlim_cur > INT_MAX ? INT_MAX : rl.rlim_cur;
+    struct rlimit up = {soft + 1, rl.rlim_max};
+    if (soft < OWN_FDS_MAX && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > soft) &&
+        !setrlimit(RLIMIT_NOFILE, &up)) {
+        int n = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
+        setrlimit(RLIMIT_NOFILE, &rl);
+        if (n >= 0) return n;
+    }
+    /* the lowest free number from `at` up: the highest free one, going down */
+    for (int at = (int)soft - 1; at >= 3; at--) {
+        int n = fcntl(fd, F_DUPFD_CLOEXEC, at);
+        if (n >= 0) return n;
+        if (errno != EMFILE) return -errno;
+    }
+    return -EMFILE;
+}
 
 int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
     struct fd_bits now;

@@ -15,6 +15,7 @@
 #include "common/fd_io.h"
 #include "dbt/dbt.h"
 #include "syscall/host_signal.h"
+#include "syscall/own_fds.h"
 #include "syscall/task.h"
 
 struct progress {
@@ -54,13 +55,13 @@ int progress_start(struct process *p, unsigned interval_ms, progress_line_fn lin
     struct progress *r = calloc(1, sizeof *r);
     if (!r) return -ENOMEM;
     *r = (struct progress){.p = p, .interval_ms = interval_ms, .line = line, .ctx = ctx};
-    r->fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    r->fd = own_fds_dup_high(2);
     /* the reporter is no guest thread: it starts with every signal
      * blocked, so the host kernel never gives it one of the guest's */
     uint64_t mask = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &mask, 8);
     host_signal_block_all();
-    int e = r->fd < 0 ? errno : thread_start_detached(NULL, 0, reporter, r);
+    int e = r->fd < 0 ? -r->fd : thread_start_detached(NULL, 0, reporter, r);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
     if (e) {
         if (r->fd >= 0) close(r->fd);

@@ -5,8 +5,10 @@
  * what it sees of every node: threads per node, the directory's page
  * requests by kind, invalidations, pushed pages, delegated calls and its
  * links' traffic. The lines go to a copy of fd 2 made when the run
- * starts, one of the emulator's own fds (own_fds.h): a guest that closes
- * or redirects its stderr does not get them in its files. */
+ * starts, one of the emulator's own fds, out of the guest's range
+ * (own_fds_dup_high): a guest that closes or redirects its stderr does
+ * not get them in its files, and its fd numbers are those it would get
+ * without them. */
 #ifndef SHOAL_SYSCALL_PROGRESS_H
 #define SHOAL_SYSCALL_PROGRESS_H
 

@@ -147,9 +147,40 @@ static void test_hold_low(void) {
     CU_ASSERT_EQUAL(in_child(1000, 1000, 2), 0);
 }
 
+/* In a child: a copy beyond the soft limit where the hard one allows,
+ * the limit set back; else the highest free number below it. */
+static int dup_high_checks(rlim_t soft, rlim_t hard) {
+    struct rlimit rl = {soft, hard};
+    if (setrlimit(RLIMIT_NOFILE, &rl)) return 1;
+    int fd = own_fds_dup_high(1), bad = 0;
+    if (fd != (int)(hard > soft ? soft : soft - 1)) bad |= 2;
+    if (fcntl(fd, F_GETFD) != FD_CLOEXEC) bad |= 4;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != soft || rl.rlim_max != hard) bad |= 8;
+    int low = open("/dev/null", O_RDONLY); /* the guest's next number is untouched */
+    if (low < 0 || low >= 64) bad |= 16;
+    return bad;
+}
+
+static void test_dup_high(void) {
+    struct rlimit rl;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    CU_ASSERT_FATAL(rl.rlim_max >= 1024);
+    rlim_t hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
+    int st;
+    pid_t pid = fork();
+    if (pid == 0) _exit(dup_high_checks(300, hard));
+    CU_ASSERT_TRUE_FATAL(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
+    pid = fork();
+    if (pid == 0) _exit(dup_high_checks(300, 300));
+    CU_ASSERT_TRUE_FATAL(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("own_fds", NULL, NULL);
     CU_add_test(s, "claim, then a guest's close_range", test_claim_and_close_range);
     CU_add_test(s, "fds made later, added and dropped", test_add_and_drop);
     CU_add_test(s, "the guest's range held, the limit lifted", test_hold_low);
+    CU_add_test(s, "a copy above the guest's range", test_dup_high);
 }

@@ -3,14 +3,17 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "syscall/own_fds.h"
 #include "syscall/task.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
@@ -353,9 +356,20 @@ int options_process_config(const struct shoal_options *o, char **argv, char **en
             },
     };
     if (o->argv0) argv[o->prog_index] = (char *)o->argv0; /* -0: the guest's argv[0] */
-    if (o->log_file && !(cfg->dbt.log = fopen(o->log_file, "w"))) {
-        snprintf(err, errlen, "%s: %s", o->log_file, strerror(errno));
-        return -1;
+    if (o->log_file) {
+        /* out of the guest's fd range, as the emulator's other fds, and
+         * not inherited by the programs it runs */
+        int fd = open(o->log_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        int high = fd < 0 ? fd : own_fds_dup_high(fd);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+        if (fd < 0 || !(cfg->dbt.log = fdopen(fd, "w"))) {
+            snprintf(err, errlen, "%s: %s", o->log_file, strerror(errno));
+            if (fd >= 0) close(fd);
+            return -1;
+        }
     }
     return 0;
 }

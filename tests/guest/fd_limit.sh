@@ -19,8 +19,8 @@ if [ "$want" != "$expect" ]; then
 fi
 args=()
 if [ "$nodes" != 0 ]; then args=(-n "$nodes"); fi
-# with the progress reporter too, whose copy of stderr is the emulator's
-for extra in "" "-o stats.progress_ms=60000"; do
+# with the progress reporter and a -D log too, whose fds are the emulator's
+for extra in "" "-o stats.progress_ms=60000" "-D /dev/null"; do
     got=$(ulimit -S -n 1024 && "$shoal" "${args[@]}" $extra "$prog" full) ||
         { echo "FAIL: shoal $extra exited $?"; exit 1; }
     echo "$got"

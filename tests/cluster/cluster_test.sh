@@ -87,6 +87,15 @@ stop_for_3s() {
     sleep 3
     kill -CONT "$@"
 }
+# waits up to 20 s until a -v run has said that node N joined (a node
+# stopped before that would be a join timeout, not what is tested)
+wait_joined() { # N
+    for _ in $(seq 200); do
+        grep -q "node $1 joined" "$work/n.err" && return 0
+        sleep 0.1
+    done
+    fail "node $1 did not join"
+}
 # the sleep_threads run P ends well after WHAT
 slept_well() { # P WHAT
     wait_pid "$1" 60 || fail "hangs after $2"
@@ -260,7 +269,7 @@ stop-continue)
     # a stop signal's default action stops the run, which survives a stop
     # longer than the silence timeout and goes on when continued (SIGCONT
     # to the master, as a shell's fg sends it)
-    "$shoal" -n 2 -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
+    "$shoal" -n 2 -v -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
         "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
@@ -285,7 +294,7 @@ stop-node)
     # a node stopped from outside (kill -STOP, as a debugger stops it)
     # for three times the silence timeout is waited for, not lost: first
     # the slave, then the master; the run completes
-    "$shoal" -n 2 -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
+    "$shoal" -n 2 -v -o network.peer_timeout_ms=1000 -o network.heartbeat_ms=200 \
         "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
@@ -296,6 +305,7 @@ stop-node)
         sleep 0.1
     done
     [ -n "$slave" ] || fail "no slave process"
+    wait_joined 1
     sleep 0.5
     stop_for_3s "$slave"
     sleep 0.5
@@ -308,7 +318,7 @@ stop-slave-direct)
     # with [dsm] direct_transfer the slaves have links of their own: a
     # slave stopped from outside for three times the silence timeout is
     # waited for on those too (by the other slave), not lost
-    "$shoal" -n 3 -o dsm.direct_transfer=on -o network.peer_timeout_ms=1000 \
+    "$shoal" -n 3 -v -o dsm.direct_transfer=on -o network.peer_timeout_ms=1000 \
         -o network.heartbeat_ms=200 "$bin/sleep_threads" 30 times >"$work/n.out" 2>"$work/n.err" &
     p=$!
     pids+=("$p")
@@ -318,6 +328,7 @@ stop-slave-direct)
     done
     slave=$(pgrep -P "$p" | tail -1)
     [ -n "$slave" ] || fail "no slave process"
+    wait_joined 2
     sleep 0.5
     stop_for_3s "$slave"
     slept_well "$p" "the stop"

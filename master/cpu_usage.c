@@ -19,7 +19,7 @@
  * time, or for thread tid's (tid != 0), and adds what comes back to *u.
  * Returns how many nodes answered with a figure (not "no such thread"). */
 static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid, bool split,
-                    struct proc_thread_view *view, struct cpu_usage *u) {
+                    struct proc_thread_view *view, struct cpu_usage *u, int64_t *by_node) {
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
@@ -40,6 +40,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     m->cpu_answered = answered;
     m->cpu_waiting = m->cpu_found = 0;
     m->cpu_view = view;
+    m->cpu_by_node = by_node;
     unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
     for (unsigned n = lo; n < hi; n++)
         if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
@@ -50,6 +51,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     unsigned found = m->cpu_found;
     m->cpu_answered = NULL;
     m->cpu_view = NULL;
+    m->cpu_by_node = NULL;
     m->cpu_waiting = 0;
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->cpu_query);
@@ -69,13 +71,13 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split) {
             cpu_usage_merge(u, t->caller_cpu);
         }
     }
-    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, NULL, u);
+    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, NULL, u, NULL);
 }
 
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split) {
     struct master *m = p->cluster_ctx;
     cpu_usage_node(p, u, split);
-    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, NULL, u);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, NULL, u, NULL);
 }
 
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thread_view *view) {
@@ -83,7 +85,16 @@ int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thr
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
     int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
     if (node <= 0) return -ESRCH;
-    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, view, u) ? 0 : -ESRCH;
+    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, view, u, NULL) ? 0 : -ESRCH;
+}
+
+void mcpu_by_node(struct master *m, int64_t *ns) {
+    struct cpu_usage u = {0};
+    cpu_usage_node(m->proc, &u, false);
+    ns[0] = u.sched_ns;
+    for (unsigned n = 1; n < m->cfg.nodes; n++)
+        ns[n] = -1;
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, false, NULL, &u, ns);
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
@@ -97,6 +108,7 @@ void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
             cpu_usage_from_msg(r, &b);
             cpu_usage_merge(&m->cpu_sum, &b);
             if (m->cpu_view) m->cpu_view->known = thread_view_from_msg(r, m->cpu_view);
+            if (m->cpu_by_node) m->cpu_by_node[node] = b.sched_ns;
             m->cpu_found++;
         }
         m->cpu_waiting--;

@@ -189,6 +189,7 @@ struct master {
     bool *cpu_answered; /* by node id */
     struct cpu_usage cpu_sum;
     struct proc_thread_view *cpu_view; /* the asker's, for a thread's view; NULL: none */
+    int64_t *cpu_by_node; /* each answer's sched_ns by node (mcpu_by_node); NULL: none */
 
     char *tmpdir, *keyfile;
 
@@ -423,6 +424,10 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split);
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thread_view *view);
 /* process_cluster_ops.cpu_usage_process: node 0's part and every slave's. */
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split);
+/* The program's CPU time so far by node (ns[nodes]; progress.c): node
+ * 0's guest threads and proxies (the calls it runs for other nodes),
+ * each slave's guest threads; -1 for a slave that did not answer. */
+void mcpu_by_node(struct master *m, int64_t *ns);
 /* A slave's CpuUsage. */
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r);
 

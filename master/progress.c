@@ -1,6 +1,7 @@
 /* A cluster run's progress line ([stats] progress_ms; syscall/progress.h):
  * what the master sees of every node, without asking the slaves: the
- * live threads per node (the placement's count), the directory's page
+ * live threads per node (the placement's count), the CPU its guest
+ * threads used per node (a CpuUsageQuery each line), the directory's page
  * requests by kind with the invalidations and fetches they caused and
  * the pages pushed ahead, node 0's system calls with those it ran for
  * other nodes, and the bytes on the master's links. */
@@ -15,6 +16,7 @@
 
 struct mprogress {
     struct master *m;
+    int64_t *cpu_ns, *cpu_now; /* by node; -1: unknown */
     unsigned long long reads, writes, upgrades, inv, push, syscalls, delegated, tx, rx;
 };
 
@@ -29,6 +31,20 @@ static void line(void *ctx, struct process *p, double dt, char *buf, size_t len)
         total += k;
         if (at < sizeof per)
             at += (size_t)snprintf(per + at, sizeof per - at, "%s%u", n ? " " : "", k);
+    }
+    /* CPU use as top shows it: 100% is one CPU busy all the time */
+    char cpu[512] = "";
+    mcpu_by_node(m, g->cpu_now);
+    at = 0;
+    for (unsigned n = 0; n < m->cfg.nodes && at < sizeof cpu; n++) {
+        int64_t now = g->cpu_now[n], was = g->cpu_ns[n];
+        const char *sep = n ? " " : "";
+        if (now < 0 || was < 0 || now < was)
+            at += (size_t)snprintf(cpu + at, sizeof cpu - at, "%s?", sep);
+        else
+            at += (size_t)snprintf(cpu + at, sizeof cpu - at, "%s%.0f%%", sep,
+                                   (double)(now - was) / 1e7 / dt);
+        g->cpu_ns[n] = now;
     }
     pthread_mutex_lock(&m->dir_lock);
     struct dir_stats d = m->dir.total;
@@ -47,18 +63,29 @@ static void line(void *ctx, struct process *p, double dt, char *buf, size_t len)
     double tx = (double)progress_rate(ns ? atomic_load(&ns->bytes_tx) : 0, &g->tx, dt) / 1e6;
     double rx = (double)progress_rate(ns ? atomic_load(&ns->bytes_rx) : 0, &g->rx, dt) / 1e6;
     snprintf(buf, len,
-             "%u thread%s (by node: %s), page requests %llu/s (read %llu, write %llu, upgrade "
+             "%u thread%s (by node: %s), cpu by node: %s, page requests %llu/s (read %llu, write "
+             "%llu, upgrade "
              "%llu), invalidations %llu/s, pushed %llu/s, syscalls run on node 0 %llu/s, "
              "delegated to it %llu/s, master's links out %.1f MB/s, in %.1f MB/s",
-             total, total == 1 ? "" : "s", per, r + w + u, r, w, u, inv, push, sc, dl, tx, rx);
+             total, total == 1 ? "" : "s", per, cpu, r + w + u, r, w, u, inv, push, sc, dl, tx, rx);
 }
 
 int master_progress_start(struct master *m, unsigned interval_ms) {
     struct mprogress *g = calloc(1, sizeof *g);
-    if (!g) return -ENOMEM;
+    int64_t *ns = calloc(2 * (size_t)m->cfg.nodes, sizeof *ns);
+    if (!g || !ns) {
+        free(g);
+        free(ns);
+        return -ENOMEM;
+    }
     g->m = m;
+    g->cpu_ns = ns;
+    g->cpu_now = ns + m->cfg.nodes; /* the first line: since the run began, at 0 */
     /* kept for the life of the process, as the reporter runs until its end */
     int r = progress_start(m->proc, interval_ms, line, g);
-    if (r) free(g);
+    if (r) {
+        free(ns);
+        free(g);
+    }
     return r;
 }

@@ -1,7 +1,7 @@
 /* A cluster run's progress line ([stats] progress_ms; syscall/progress.h):
- * what the master sees of every node, without asking the slaves: the
- * live threads per node (the placement's count), the CPU its guest
- * threads used per node (a CpuUsageQuery each line), the directory's page
+ * each node's CPU use, from one CpuUsageQuery to the slaves per line, and
+ * what the master sees of every node without asking them: the live
+ * threads per node (the placement's count), the directory's page
  * requests by kind with the invalidations and fetches they caused and
  * the pages pushed ahead, node 0's system calls with those it ran for
  * other nodes, and the bytes on the master's links. */
@@ -63,10 +63,11 @@ static void line(void *ctx, struct process *p, double dt, char *buf, size_t len)
     double tx = (double)progress_rate(ns ? atomic_load(&ns->bytes_tx) : 0, &g->tx, dt) / 1e6;
     double rx = (double)progress_rate(ns ? atomic_load(&ns->bytes_rx) : 0, &g->rx, dt) / 1e6;
     snprintf(buf, len,
-             "%u thread%s (by node: %s), cpu by node: %s, page requests %llu/s (read %llu, write "
-             "%llu, upgrade "
-             "%llu), invalidations %llu/s, pushed %llu/s, syscalls run on node 0 %llu/s, "
-             "delegated to it %llu/s, master's links out %.1f MB/s, in %.1f MB/s",
+             "%u thread%s (by node: %s), cpu by node: %s, "
+             "page requests %llu/s (read %llu, write %llu, upgrade %llu), "
+             "invalidations %llu/s, pushed %llu/s, "
+             "syscalls run on node 0 %llu/s, delegated to it %llu/s, "
+             "master's links out %.1f MB/s, in %.1f MB/s",
              total, total == 1 ? "" : "s", per, cpu, r + w + u, r, w, u, inv, push, sc, dl, tx, rx);
 }
 

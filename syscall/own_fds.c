@@ -125,16 +125,14 @@ void own_fds_unhold(struct own_fds_hold *h) {
 int own_fds_dup_high(int fd) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 4) return -EMFILE;
-    rlim_t soft = rl.rlim_cur > INT_MAX ? INT_MAX : rl.rlim_cur;
-    struct rlimit up = {soft + 1, rl.rlim_max};
-    if (soft < OWN_FDS_MAX && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > soft) &&
-        !setrlimit(RLIMIT_NOFILE, &up)) {
+    rlim_t soft = lift(&rl, 1);
+    if (soft) {
         int n = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
         setrlimit(RLIMIT_NOFILE, &rl);
         if (n >= 0) return n;
     }
     /* the lowest free number from `at` up: the highest free one, going down */
-    for (int at = (int)soft - 1; at >= 3; at--) {
+    for (int at = rl.rlim_cur > INT_MAX ? INT_MAX - 1 : (int)rl.rlim_cur - 1; at >= 3; at--) {
         int n = fcntl(fd, F_DUPFD_CLOEXEC, at);
         if (n >= 0) return n;
         if (errno != EMFILE) return -errno;

@@ -69,8 +69,9 @@ void own_fds_hold_child(const struct own_fds_hold *h);
 /* A close-on-exec copy of fd for the emulator, made before the guest
  * starts (a lone run has no placeholders): beyond the soft
  * RLIMIT_NOFILE, which is raised by one for the call where the hard
- * limit allows, so the guest keeps every number of its range; else the
- * highest free number below it. The fd, or -errno. */
+ * limit allows (and the soft one is at most OWN_FDS_HOLD_MAX), so the
+ * guest keeps every number of its range; else the highest free number
+ * below it. The fd, or -errno. */
 int own_fds_dup_high(int fd);
 /* p's own fds from now on: those open now that are not in inherited
  * (nor 0, 1, 2). 0 or -errno (then none are kept). */

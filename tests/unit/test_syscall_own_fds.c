@@ -126,30 +126,40 @@ static int hold_checks(rlim_t soft, rlim_t hard, unsigned nodes) {
     return bad;
 }
 
-static int in_child(rlim_t soft, rlim_t hard, unsigned nodes) {
+/* checks(soft, hard, nodes) in a forked child: its exit status, -1 if it
+ * did not exit. */
+static int in_child(int (*checks)(rlim_t, rlim_t, unsigned), rlim_t soft, rlim_t hard,
+                    unsigned nodes) {
     pid_t pid = fork();
-    if (pid == 0) _exit(hold_checks(soft, hard, nodes));
+    if (pid == 0) _exit(checks(soft, hard, nodes));
     int st;
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
     return WEXITSTATUS(st);
 }
 
-static void test_hold_low(void) {
+/* The hard limit the children set: this process's, at most 4096. */
+static rlim_t child_hard(void) {
     struct rlimit rl;
     CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
     rlim_t hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
     CU_ASSERT_FATAL(hard >= 1024);
+    return hard;
+}
+
+static void test_hold_low(void) {
+    rlim_t hard = child_hard();
     /* room above: the guest keeps its whole range */
-    CU_ASSERT_EQUAL(in_child(300, hard, 2), 0);
-    CU_ASSERT_EQUAL(in_child(hard - OWN_FDS_RESERVE - 16, hard, 4), 0);
+    CU_ASSERT_EQUAL(in_child(hold_checks, 300, hard, 2), 0);
+    CU_ASSERT_EQUAL(in_child(hold_checks, hard - OWN_FDS_RESERVE - 16, hard, 4), 0);
     /* none: the emulator takes the top of the guest's range */
-    CU_ASSERT_EQUAL(in_child(hard - OWN_FDS_RESERVE - 8, hard, 4), 0);
-    CU_ASSERT_EQUAL(in_child(1000, 1000, 2), 0);
+    CU_ASSERT_EQUAL(in_child(hold_checks, hard - OWN_FDS_RESERVE - 8, hard, 4), 0);
+    CU_ASSERT_EQUAL(in_child(hold_checks, 1000, 1000, 2), 0);
 }
 
 /* In a child: a copy beyond the soft limit where the hard one allows,
  * the limit set back; else the highest free number below it. */
-static int dup_high_checks(rlim_t soft, rlim_t hard) {
+static int dup_high_checks(rlim_t soft, rlim_t hard, unsigned nodes) {
+    (void)nodes; /* no placeholders here */
     struct rlimit rl = {soft, hard};
     if (setrlimit(RLIMIT_NOFILE, &rl)) return 1;
     int fd = own_fds_dup_high(1), bad = 0;
@@ -162,19 +172,8 @@ static int dup_high_checks(rlim_t soft, rlim_t hard) {
 }
 
 static void test_dup_high(void) {
-    struct rlimit rl;
-    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &rl), 0);
-    CU_ASSERT_FATAL(rl.rlim_max >= 1024);
-    rlim_t hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 4096 ? 4096 : rl.rlim_max;
-    int st;
-    pid_t pid = fork();
-    if (pid == 0) _exit(dup_high_checks(300, hard));
-    CU_ASSERT_TRUE_FATAL(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
-    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
-    pid = fork();
-    if (pid == 0) _exit(dup_high_checks(300, 300));
-    CU_ASSERT_TRUE_FATAL(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
-    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
+    CU_ASSERT_EQUAL(in_child(dup_high_checks, 300, child_hard(), 0), 0);
+    CU_ASSERT_EQUAL(in_child(dup_high_checks, 300, 300, 0), 0);
 }
 
 void test_register(void) {

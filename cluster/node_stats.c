@@ -77,6 +77,8 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
             ns->syscalls[i] = atomic_load(&proc->stats.by_nr[i]);
             ns->delegated[i] = atomic_load(&proc->stats.delegated_nr[i]);
         }
+        ns->c[NS_FUTEX_LOCAL] = atomic_load(&proc->stats.futex_local);
+        ns->c[NS_FUTEX_MOVED] = atomic_load(&proc->stats.futex_moved);
         ns->threads = stats_threads(&proc->stats, &ns->nthreads);
         ns->times_on = stats_timing(&proc->stats);
         ns->run_start_ns = proc->stats.start_ns;
@@ -354,6 +356,9 @@ void node_stats_json(FILE *f, const struct node_stats *s, int indent) {
             "\"releases\": %llu}",
             (unsigned long long)s->c[NS_SPLIT_PAGES], (unsigned long long)s->c[NS_SPLIT_ACCESSES],
             (unsigned long long)s->c[NS_SPLIT_INSNS], (unsigned long long)s->c[NS_SPLIT_RELEASES]);
+    KEY("futex_local");
+    fprintf(f, "{\"ops\": %llu, \"moved_waits\": %llu}", (unsigned long long)s->c[NS_FUTEX_LOCAL],
+            (unsigned long long)s->c[NS_FUTEX_MOVED]);
     KEY("code_flushes");
     fprintf(f, "%llu", (unsigned long long)s->c[NS_CODE_FLUSHES]);
     KEY("fault_latency_us");

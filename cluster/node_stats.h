@@ -39,6 +39,8 @@ enum node_stats_counter {
     NS_TRIPPED,        /* pushed pages kept as tripwires that a thread walked into */
     NS_STALE_TAKEN,    /* stale answers given to a waiting thread (dsm_pages_on_stale) */
     NS_STALE_REFUSED,  /* stale answers that came after the change had begun */
+    NS_FUTEX_LOCAL,    /* futex ops decided here on words lent to this node */
+    NS_FUTEX_MOVED,    /* waits moved to the master when a loan was recalled */
     NS_COUNTERS
 };
 

@@ -64,6 +64,10 @@ struct shoal_config {
         uint64_t busy_poll_us;    /* loop threads poll this long after a frame */
     } network;
     struct {
+        bool local;           /* words one node uses alone are lent to it */
+        uint64_t local_after; /* ops in a row from one node before a loan */
+    } futex;
+    struct {
         bool page_events;         /* --stats records every remote page fault */
         uint64_t page_events_max; /* per node; later ones are only counted */
         uint64_t progress_ms;     /* a progress line on stderr this often; 0: none */

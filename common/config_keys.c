@@ -115,6 +115,14 @@ static const struct config_key keys[] = {
             "after a message arrives a node's network thread keeps polling this long before "
             "it sleeps, so the next message of a conversation finds it awake; 0: never poll"),
 
+    BOOL_KEY(futex, local, "on",
+             "a futex word that only one slave's threads use is lent to that node, which "
+             "decides their private waits and wakes on it without a round trip to the master "
+             "until another node uses the word"),
+    NUM_KEY(futex, local_after, CONFIG_INT, "4", 1, 1000000, "ops",
+            "futex ops in a row from one node on one word before the master lends it there "
+            "(doubled after each recall of that word)"),
+
     BOOL_KEY(stats, page_events, "off",
              "--stats records each remote page fault (time, node, page, kind) in "
              "\"page_faults\"; costs 24 bytes per fault while the run lasts"),

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
+#include "master/futex_lend.h"
 #include "master/futex_table.h"
 #include "master/master_internal.h"
 #include "syscall/futex_args.h"
@@ -28,6 +30,7 @@ struct fsvc {
     struct futex_table tab;
     pthread_cond_t timer_cond; /* CLOCK_MONOTONIC: the earliest deadline moved */
     uint64_t timer_at;         /* the deadline the timer thread sleeps until */
+    struct futex_lend *lend;   /* [futex] local: words lent to slaves; NULL: off */
 };
 
 /* Who to tell, copied under the lock: a remote record may be reused as
@@ -322,15 +325,21 @@ static int64_t cmp_requeue_pi(struct fsvc *fs, struct process *p, const struct f
  * usually no fault): the compare and the queueing are one step for every
  * other futex op of the run. */
 static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_args *o,
-                         uint32_t tid, struct fsvc_wait *rec, uint64_t deadline,
+                         uint32_t tid, struct fsvc_wait *rec, uint64_t deadline, bool moved,
                          struct futex_woken *out) {
     uint32_t cur;
     int r;
     switch (o->cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
-        if ((r = read_word(p, o->uaddr, &cur))) return r;
-        r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, cur == o->val);
+        /* a wait moved from the node it was lent to has waited since its
+         * compare there: no wake-up came between (futex_lend.h) */
+        if (moved) {
+            r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, true);
+        } else {
+            if ((r = read_word(p, o->uaddr, &cur))) return r;
+            r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, cur == o->val);
+        }
         if (r) return r;
         timer_kick(fs);
         return FSVC_QUEUED;
@@ -410,19 +419,69 @@ static void touch(struct fsvc *fs, struct process *p, const struct futex_args *o
     }
 }
 
-/* One op of thread tid, start to answers; rec and deadline only for
- * waits (FSVC_QUEUED: rec is queued). */
+/* Whether the op names a second word (uaddr2). */
+static bool two_words(const struct futex_args *o) {
+    switch (o->cmd) {
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP:
+    case FUTEX_CMP_REQUEUE_PI:
+    case FUTEX_WAIT_REQUEUE_PI: return true;
+    default: return false;
+    }
+}
+
+/* Takes fs->lock with the op's words at home: none lent to a node
+ * (futex_lend.h). Loans are made under fs->lock, so none is made
+ * before the op is decided. */
+static void lock_at_home(struct fsvc *fs, const struct futex_args *o) {
+    for (;;) {
+        if (fs->lend) {
+            futex_lend_reclaim(fs->lend, o->uaddr);
+            if (two_words(o)) futex_lend_reclaim(fs->lend, o->uaddr2);
+        }
+        pthread_mutex_lock(&fs->lock);
+        if (!fs->lend || (!futex_lend_out(fs->lend, o->uaddr) &&
+                          !(two_words(o) && futex_lend_out(fs->lend, o->uaddr2))))
+            return;
+        pthread_mutex_unlock(&fs->lock);
+    }
+}
+
+/* The ops a node decides on a word lent to it. */
+static bool lendable(const struct futex_args *o) {
+    return o->priv && (o->cmd == FUTEX_WAIT || o->cmd == FUTEX_WAIT_BITSET ||
+                       o->cmd == FUTEX_WAKE || o->cmd == FUTEX_WAKE_BITSET);
+}
+
+/* One op of thread tid on node, start to answers; rec and deadline only
+ * for waits (FSVC_QUEUED: rec is queued). moved: the number of the loan
+ * a wait moves back with (SyscallRequest.futex_moved), else 0. */
 static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_args *o, uint32_t tid,
-                      struct fsvc_wait *rec, uint64_t deadline) {
+                      struct fsvc_wait *rec, uint64_t deadline, unsigned node, uint64_t moved) {
     struct futex_woken out = {0};
     struct answers as;
     touch(fs, p, o);
-    pthread_mutex_lock(&fs->lock);
-    int64_t r = op_locked(fs, p, o, tid, rec, deadline, &out);
+    /* a moved wait's word is on its way home: its recall waits for it */
+    if (moved)
+        pthread_mutex_lock(&fs->lock);
+    else
+        lock_at_home(fs, o);
+    int64_t r = op_locked(fs, p, o, tid, rec, deadline, moved != 0, &out);
+    uint64_t lent = 0;
+    if (fs->lend && moved) {
+        futex_lend_moved(fs->lend, o->uaddr, moved);
+    } else if (fs->lend) {
+        bool may = lendable(o) && (r >= 0 || r == -EAGAIN) && r != FSVC_QUEUED;
+        lent = futex_lend_use(fs->lend, o->uaddr, node, may, futex_waiters(&fs->tab, o->uaddr));
+    }
     collect(&out, &as);
     pthread_mutex_unlock(&fs->lock);
     deliver(fs, &as);
     futex_woken_fini(&out);
+    /* before the op's own answer (the proxy sends it after this), so the
+     * node has the loan when its thread goes on */
+    if (lent) futex_lend_send(fs->lend, node, o->uaddr, lent);
     return r;
 }
 
@@ -449,7 +508,7 @@ static int64_t wait_local(struct fsvc *fs, struct task *t, const struct futex_ar
     } else if (o->has_timeout) {
         until = o->ts;
     }
-    int64_t r = run_op(fs, t->proc, o, rec.w.tid, &rec, FUTEX_NO_DEADLINE);
+    int64_t r = run_op(fs, t->proc, o, rec.w.tid, &rec, FUTEX_NO_DEADLINE, 0, 0);
     if (r != FSVC_QUEUED) return r;
     for (;;) {
         if (atomic_load_explicit(&rec.done, memory_order_acquire)) return rec.w.result;
@@ -486,12 +545,20 @@ bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret) {
         *ret = -EINVAL;
         return true;
     }
-    *ret = o.wait ? wait_local(fs, t, &o) : run_op(fs, t->proc, &o, (uint32_t)t->tid, NULL, 0);
+    /* a proxy's op is its node's */
+    unsigned node = 0;
+    if (t->proxy) {
+        int n = proxy_node_of(m, t->tid);
+        node = n > 0 ? (unsigned)n : 0;
+    }
+    *ret = o.wait ? wait_local(fs, t, &o)
+                  : run_op(fs, t->proc, &o, (uint32_t)t->tid, NULL, 0, node, 0);
     return true;
 }
 
 bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, unsigned node,
-                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret) {
+                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, uint64_t moved,
+                      int64_t *ret) {
     struct fsvc *fs = m->futex;
     struct futex_args o;
     /* the node checked and measured the timeout (its memory, its clock) */
@@ -506,7 +573,9 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
     rec->w.id = req_id;
     rec->w.node = node;
     rec->w.tid = (uint32_t)t->tid;
-    r = (int)run_op(fs, t->proc, &o, rec->w.tid, rec, deadline);
+    /* only a plain wait was lent (lendable) */
+    if (moved && o.cmd != FUTEX_WAIT && o.cmd != FUTEX_WAIT_BITSET) moved = 0;
+    r = (int)run_op(fs, t->proc, &o, rec->w.tid, rec, deadline, node, moved);
     *ret = r;
     return r != FSVC_QUEUED;
 }
@@ -601,6 +670,10 @@ int fsvc_start(struct master *m) {
     pthread_condattr_destroy(&ca);
     futex_table_init(&fs->tab);
     fs->timer_at = FUTEX_NO_DEADLINE;
+    /* [futex] local (the documented default when the embedder gave no
+     * configuration) */
+    const struct shoal_config *c = m->proc->stats.config;
+    if (!c || c->futex.local) fs->lend = futex_lend_new(m, c ? c->futex.local_after : 4);
     int e = thread_start_detached(NULL, 0, timer_main, fs);
     if (e) {
         free(fs);
@@ -608,4 +681,21 @@ int fsvc_start(struct master *m) {
     }
     m->futex = fs;
     return 0;
+}
+
+void fsvc_on_returned(struct master *m, unsigned node, uint64_t addr, uint64_t seq,
+                      uint32_t moved) {
+    struct fsvc *fs = m->futex;
+    if (fs && fs->lend) futex_lend_returned(fs->lend, node, addr, seq, moved);
+}
+
+void fsvc_stats_json(struct master *m, FILE *f) {
+    struct fsvc *fs = m->futex;
+    struct futex_lend_stats st = {0};
+    if (fs && fs->lend) futex_lend_stats(fs->lend, &st);
+    fprintf(f,
+            "  \"futex_loans\": {\"on\": %s, \"lent\": %llu, \"recalled\": %llu, "
+            "\"moved_waits\": %llu},\n",
+            fs && fs->lend ? "true" : "false", (unsigned long long)st.lent,
+            (unsigned long long)st.recalled, (unsigned long long)st.moved);
 }

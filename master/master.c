@@ -434,6 +434,11 @@ static void h_syscall(struct net_conn *c, struct net_frame *f, void *arg) {
     proxy_on_syscall(arg, c, f);
 }
 
+static void h_futex_returned(struct net_conn *c, struct net_frame *f, void *arg) {
+    const Shoal__FutexReturned *r = f->env->futex_returned;
+    fsvc_on_returned(arg, net_conn_peer_id(c), r->addr, r->seq, r->moved);
+}
+
 static void h_futex_cancel(struct net_conn *c, struct net_frame *f, void *arg) {
     proxy_on_futex_cancel(arg, c, f->env->futex_cancel->tid, f->env->futex_cancel->req_id);
 }
@@ -602,6 +607,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_RETURNED, h_futex_returned, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_RUN_STOP, h_run_stop, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);

@@ -223,7 +223,13 @@ bool fsvc_futex(struct task *t, const uint64_t *a, int64_t *ret);
  * SyscallResponse for req_id) is sent when it is woken, times out
  * (timeout_ns from now; -1 none) or is cancelled. */
 bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, unsigned node,
-                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, int64_t *ret);
+                      uint64_t req_id, const uint64_t *a, int64_t timeout_ns, uint64_t moved,
+                      int64_t *ret);
+/* FutexReturned from node (the net loop; futex_lend.h). */
+void fsvc_on_returned(struct master *m, unsigned node, uint64_t addr, uint64_t seq,
+                      uint32_t moved);
+/* "futex_loans" of --stats. */
+void fsvc_stats_json(struct master *m, FILE *f);
 /* Takes rec off the table (a signal for its thread); false if it had
  * already ended. *answer: -EINTR (the node restarts the wait), or
  * -EAGAIN for a FUTEX_WAIT_REQUEUE_PI already requeued to its PI lock

@@ -305,7 +305,8 @@ static void serve(struct proxy *px) {
         if (table_wait) {
             atomic_fetch_add(&m->delegated[98], 1);
             int64_t ret;
-            if (fsvc_wait_remote(m, t, &px->fw, px->node, q->req_id, q->args, q->timeout_ns, &ret))
+            if (fsvc_wait_remote(m, t, &px->fw, px->node, q->req_id, q->args, q->timeout_ns,
+                                 q->futex_moved, &ret))
                 respond(px, q->req_id, ret);
             net_frame_fini(&f);
             continue;

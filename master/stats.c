@@ -164,6 +164,7 @@ static void write_json(void *ctx, struct process *p, int status, int sig) {
     fprintf(f, "},\n");
     dirsvc_stats_json(m, f);
     mfs_stats_json(m, f);
+    fsvc_stats_json(m, f);
     /* the run's effective configuration (docs/config.md), as a one-node
      * run records it: a figure names the knobs it was taken with */
     if (s->config) {

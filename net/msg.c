@@ -28,6 +28,13 @@ static int check_state(int s, int lo, int hi, const char *what, char *why, size_
     return 0;
 }
 
+/* A futex loan names a futex word (4-aligned) and a loan (never 0). */
+static int check_loan(uint64_t addr, uint64_t seq, const char *what, char *why, size_t why_len) {
+    if (addr & 3) return BAD("%s: futex word 0x%llx not 4-aligned", what, (unsigned long long)addr);
+    if (!seq) return BAD("%s: loan 0", what);
+    return 0;
+}
+
 static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len) {
     if (!c) return BAD("thread_spawn: no cpu state");
     if (c->n_x != 31) return BAD("thread_spawn: %zu x registers, want 31", c->n_x);
@@ -185,6 +192,14 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
     case SHOAL__ENVELOPE__MSG_THREAD_MOVED:
         if (check_moved(env->thread_moved, why, why_len)) return -1;
         return check_cpu(env->thread_moved->cpu, why, why_len);
+    case SHOAL__ENVELOPE__MSG_FUTEX_LEND:
+        return check_loan(env->futex_lend->addr, env->futex_lend->seq, "futex_lend", why, why_len);
+    case SHOAL__ENVELOPE__MSG_FUTEX_RECALL:
+        return check_loan(env->futex_recall->addr, env->futex_recall->seq, "futex_recall", why,
+                          why_len);
+    case SHOAL__ENVELOPE__MSG_FUTEX_RETURNED:
+        return check_loan(env->futex_returned->addr, env->futex_returned->seq, "futex_returned",
+                          why, why_len);
     case SHOAL__ENVELOPE__MSG_FUTEX_WAIT:
         if (env->futex_wait->timeout_ns < -1)
             return BAD("futex_wait: timeout %lld ns", (long long)env->futex_wait->timeout_ns);

@@ -31,6 +31,8 @@
 #include "common/log.h"
 #include "common/proc_stopped.h"
 #include "net/transport.h"
+#include "slave/futex_local.h"
+#include "slave/slave_internal.h"
 #include "syscall/cpu_map.h"
 #include "syscall/cpu_time.h"
 #include "syscall/file_eof.h"
@@ -43,19 +45,6 @@
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
 #define THREAD_STACK  (4u << 20)
-
-struct waiter {
-    pthread_cond_t cond;
-    bool done;
-    int64_t ret;
-    /* the thread sleeps on this word instead, interruptibly: every call
-     * but those a signal must not cut short (uninterruptible()) */
-    bool on_word;
-    _Atomic uint32_t word;
-    struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
-    bool hint_used;        /* a clone took the caller's hint mark */
-    bool move;             /* the thread moves to another node (SyscallResponse.move) */
-};
 
 struct layout_item {
     struct layout_item *next;
@@ -96,7 +85,8 @@ struct slave {
      * hold until it goes on; under lock, with stop_cond */
     bool run_stopped;
     pthread_cond_t stop_cond;
-    uint64_t setup_rx_ns; /* CLOCK_MONOTONIC when ClusterSetup arrived (common/clock_sync.h) */
+    uint64_t setup_rx_ns;      /* CLOCK_MONOTONIC when ClusterSetup arrived (common/clock_sync.h) */
+    struct futex_local *futex; /* futex words lent here; NULL: none taken */
 };
 
 static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
@@ -430,6 +420,36 @@ static void interruptible_sleep(struct slave *s, struct task *t, struct waiter *
     }
 }
 
+int slave_send_master(struct slave *s, Shoal__Envelope *env) {
+    return send_master(s, env, NULL);
+}
+
+uint64_t slave_next_req(struct slave *s) {
+    return atomic_fetch_add(&s->next_req, 1);
+}
+
+struct process *slave_proc(struct slave *s) {
+    return s->proc;
+}
+
+void slave_waiter_add(struct slave *s, uint32_t tid, struct waiter *w) {
+    pthread_mutex_lock(&s->lock);
+    SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)tid, w));
+    pthread_mutex_unlock(&s->lock);
+}
+
+int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
+                    int restart) {
+    pthread_mutex_lock(&s->lock);
+    if (w->on_word) interruptible_sleep(s, t, w, req_id, restart);
+    while (!w->done)
+        pthread_cond_wait(&w->cond, &s->lock);
+    u64map_del(&s->waiters, (uint64_t)t->tid);
+    pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&w->cond);
+    return w->ret;
+}
+
 /* Calls a signal must not cut short on the master: they make or end
  * threads and processes, whose proxy state a kick would leak into. */
 static bool uninterruptible(int nr) {
@@ -474,9 +494,7 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     }
     w.on_word = !uninterruptible(row->nr) && kind == REQ_CALL;
     pthread_cond_init(&w.cond, NULL);
-    pthread_mutex_lock(&s->lock);
-    SHOAL_ASSERT(!u64map_put(&s->waiters, (uint64_t)t->tid, &w));
-    pthread_mutex_unlock(&s->lock);
+    slave_waiter_add(s, (uint32_t)t->tid, &w);
 
     Shoal__SyscallRequest q = SHOAL__SYSCALL_REQUEST__INIT;
     q.req_id = atomic_fetch_add(&s->next_req, 1);
@@ -520,18 +538,12 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     env.syscall_request = &q;
     int r = send_master(s, &env, NULL);
     sc_msg_fini(&in);
-    pthread_mutex_lock(&s->lock);
-    if (!r && w.on_word) interruptible_sleep(s, t, &w, q.req_id, restart);
-    while (!r && !w.done)
-        pthread_cond_wait(&w.cond, &s->lock);
-    u64map_del(&s->waiters, (uint64_t)t->tid);
-    pthread_mutex_unlock(&s->lock);
-    pthread_cond_destroy(&w.cond);
     if (r) {
         /* the master is gone: on_peer_lost ends this node */
         for (;;)
             pause();
     }
+    slave_await(s, t, &w, q.req_id, restart);
     if (row->nr == 93) { /* exit: the master cleared the tid; this thread ends */
         pthread_mutex_lock(&s->lock);
         u64map_del(&s->threads, (uint64_t)t->tid);
@@ -586,6 +598,10 @@ static bool wait_mask_of(struct task *t, int nr, const uint64_t *a, uint64_t *ma
 }
 
 static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
+    /* a futex word lent to this node: decided here (futex_local.h) */
+    struct slave *s = t->proc->cluster_ctx;
+    int64_t ret;
+    if (row->nr == 98 && futex_local_op(s->futex, t, a, &ret)) return ret;
     /* A wait's temporary mask is this thread's while its proxy waits, so
      * a signal it unblocks interrupts the wait here; after an
      * interruption it stays until the handler's frame saved the old one,
@@ -611,6 +627,29 @@ static void reset_hand(struct task *t, int sig, const struct aarch64_sigaction *
     const struct syscall_row *row = syscall_lookup(134);
     const uint64_t a[6] = {(uint64_t)sig, act->handler, act->flags, act->mask, act->restorer, 0};
     if (row) delegate_req(t, row, a, REQ_RESET_HAND);
+}
+
+static void h_futex_lend(struct net_conn *c, struct net_frame *f, void *arg) {
+    (void)c;
+    struct slave *s = arg;
+    if (s->futex) futex_local_on_lend(s->futex, f->env->futex_lend->addr, f->env->futex_lend->seq);
+}
+
+static void h_futex_recall(struct net_conn *c, struct net_frame *f, void *arg) {
+    (void)c;
+    struct slave *s = arg;
+    const Shoal__FutexRecall *r = f->env->futex_recall;
+    if (s->futex) {
+        futex_local_on_recall(s->futex, r->addr, r->seq);
+        return;
+    }
+    Shoal__FutexReturned back = SHOAL__FUTEX_RETURNED__INIT;
+    back.addr = r->addr;
+    back.seq = r->seq;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RETURNED;
+    env.futex_returned = &back;
+    send_master(s, &env, NULL);
 }
 
 static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -1214,6 +1253,8 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, "cannot start the layout thread", "", 0);
         return;
     }
+    /* without it no loan is taken: its recalls are answered at once */
+    s->futex = futex_local_new(s);
     /* direct transfer: the other slaves connect here (ClusterPeers) */
     char host[NET_HOST_MAX + 1] = "";
     uint16_t port = 0;
@@ -1341,6 +1382,8 @@ int slave_run_once(const struct slave_config *cfg) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_INVALIDATE, h_invalidate, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT, h_split, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_SYSCALL_RESPONSE, h_response, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_FUTEX_LEND, h_futex_lend, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_FUTEX_RECALL, h_futex_recall, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_THREAD_SPAWN, h_spawn, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, s);

@@ -16,6 +16,7 @@ struct futex_args {
     bool table;    /* one of the ops the master's table decides (every op parsed) */
     bool wait;     /* may block: FUTEX_WAIT, WAIT_BITSET, LOCK_PI, LOCK_PI2, WAIT_REQUEUE_PI */
     bool pi;       /* LOCK_PI, LOCK_PI2, UNLOCK_PI, TRYLOCK_PI */
+    bool priv;     /* FUTEX_PRIVATE_FLAG */
     uint64_t uaddr, uaddr2;
     uint32_t val, val2, val3; /* val2: a[3] as a count (requeue, wake_op) */
     bool has_timeout;

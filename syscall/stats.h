@@ -67,6 +67,9 @@ struct run_stats {
     /* by number: run on this node, and sent to the master (a slave's
      * SC_GLOBAL rows) */
     _Atomic uint64_t by_nr[STATS_NR_MAX], delegated_nr[STATS_NR_MAX];
+    /* a slave's futex ops decided on words lent to it, and its waits
+     * moved to the master with a recall (slave/futex_local.h) */
+    _Atomic uint64_t futex_local, futex_moved;
     struct stats_thread *ended; /* tasks that ended (under lock) */
     size_t nended, capended;
     stats_writer_fn writer;

@@ -19,6 +19,7 @@ int futex_args_parse(struct task *t, const uint64_t *a, bool read_timeout, struc
     int op = (int)a[1];
     *o = (struct futex_args){.cmd = op & FUTEX_CMD_MASK,
                              .realtime = (op & FUTEX_CLOCK_REALTIME) != 0,
+                             .priv = (op & FUTEX_PRIVATE_FLAG) != 0,
                              .uaddr = a[0],
                              .uaddr2 = a[4],
                              .val = (uint32_t)a[2],

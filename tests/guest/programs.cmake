@@ -74,6 +74,8 @@ guest_program(spinlock SRC spinlock.c)
 guest_program(threads_many SRC threads_many.c)
 # Raw futex ops between threads (in a cluster: the master's futex table)
 guest_program(futex_threads SRC futex_threads.c)
+# Futex words lent to the node whose threads use them ([futex] local), recalled with waiters
+guest_program(futex_loan_threads SRC futex_loan_threads.c)
 # Priority-inheritance mutexes (FUTEX_LOCK_PI & co) between threads of different nodes
 guest_program(pi_mutex_threads SRC pi_mutex_threads.c)
 # ... whose owner exits holding one: the waiter gets it with OWNER_DIED (glibc aborts)

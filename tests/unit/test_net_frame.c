@@ -524,6 +524,24 @@ static void test_invalid_messages(void) {
     env.msg_case = SHOAL__ENVELOPE__MSG_CLUSTER_READY;
     env.cluster_ready = &cr;
     expect_invalid(&env, NULL, 0, 0);
+    /* futex loans name a 4-aligned word and a loan number */
+    Shoal__FutexLend fl = SHOAL__FUTEX_LEND__INIT;
+    fl.addr = 0x1002;
+    fl.seq = 1;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_LEND;
+    env.futex_lend = &fl;
+    expect_invalid(&env, NULL, 0, 0);
+    Shoal__FutexRecall fr = SHOAL__FUTEX_RECALL__INIT;
+    fr.addr = 0x1000;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RECALL;
+    env.futex_recall = &fr;
+    expect_invalid(&env, NULL, 0, 0); /* loan 0 */
+    Shoal__FutexReturned fb = SHOAL__FUTEX_RETURNED__INIT;
+    fb.addr = 0x1001;
+    fb.seq = 3;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RETURNED;
+    env.futex_returned = &fb;
+    expect_invalid(&env, NULL, 0, 0);
 }
 
 /* The message-type arrays must cover every message of shoal.proto. */
@@ -537,7 +555,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 42);
+    CU_ASSERT_EQUAL(messages, 45);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_CPU_USAGE), "cpu_usage");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
     CU_ASSERT_PTR_NULL(net_msg_name(1)); /* version, not a message */

@@ -1,0 +1,178 @@
+/* Futex words lent to a slave: the loans, the use counts that decide
+ * them, and their recall (futex_lend.h, master/DESIGN.md "Futex
+ * loans"). */
+#include "master/futex_lend.h"
+
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "dsm/u64map.h"
+#include "master/master_internal.h"
+
+/* Recalls of one word double the ops it takes to lend it again, up to
+ * this many doublings. */
+#define LEND_BACKOFF_MAX 10
+
+struct loan {
+    unsigned node;
+    uint64_t seq;
+    bool recalling; /* FutexRecall sent */
+    bool returned;  /* FutexReturned came */
+    uint32_t moved_total, moved_done;
+};
+
+/* How a word has been used lately: ops in a row from one node. */
+struct word_use {
+    unsigned node;
+    uint64_t streak;
+    unsigned recalls;
+};
+
+struct futex_lend {
+    struct master *m;
+    uint64_t after;
+    pthread_mutex_t lock; /* leaf */
+    pthread_cond_t cond;  /* a loan ended */
+    struct u64map loans;  /* addr -> struct loan * */
+    struct u64map use;    /* addr -> struct word_use *: words a slave's plain op named */
+    uint64_t next_seq;
+    struct futex_lend_stats stats;
+};
+
+struct futex_lend *futex_lend_new(struct master *m, uint64_t after) {
+    struct futex_lend *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->m = m;
+    l->after = after ? after : 1;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    u64map_init(&l->loans);
+    u64map_init(&l->use);
+    return l;
+}
+
+static void send_recall(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq) {
+    Shoal__FutexRecall r = SHOAL__FUTEX_RECALL__INIT;
+    r.addr = addr;
+    r.seq = seq;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RECALL;
+    env.futex_recall = &r;
+    /* a lost node ends the run: nobody waits for its answer then */
+    master_send(l->m, node, &env, NULL);
+}
+
+void futex_lend_reclaim(struct futex_lend *l, uint64_t addr) {
+    pthread_mutex_lock(&l->lock);
+    struct loan *ln;
+    while ((ln = u64map_get(&l->loans, addr))) {
+        if (ln->recalling) {
+            pthread_cond_wait(&l->cond, &l->lock);
+            continue;
+        }
+        ln->recalling = true;
+        unsigned node = ln->node;
+        uint64_t seq = ln->seq;
+        pthread_mutex_unlock(&l->lock);
+        send_recall(l, node, addr, seq);
+        pthread_mutex_lock(&l->lock);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+bool futex_lend_out(struct futex_lend *l, uint64_t addr) {
+    pthread_mutex_lock(&l->lock);
+    bool out = u64map_get(&l->loans, addr) != NULL;
+    pthread_mutex_unlock(&l->lock);
+    return out;
+}
+
+uint64_t futex_lend_use(struct futex_lend *l, uint64_t addr, unsigned node, bool may_lend,
+                        size_t waiters) {
+    uint64_t seq = 0;
+    pthread_mutex_lock(&l->lock);
+    struct word_use *u = u64map_get(&l->use, addr);
+    if (!u && may_lend && (u = calloc(1, sizeof *u)) && u64map_put(&l->use, addr, u)) {
+        free(u);
+        u = NULL;
+    }
+    if (u) {
+        if (u->node != node) {
+            u->node = node;
+            u->streak = 0;
+        }
+        u->streak++;
+        unsigned shift = u->recalls < LEND_BACKOFF_MAX ? u->recalls : LEND_BACKOFF_MAX;
+        struct loan *ln;
+        if (may_lend && node > 0 && !waiters && u->streak >= l->after << shift &&
+            !u64map_get(&l->loans, addr) && (ln = calloc(1, sizeof *ln))) {
+            ln->node = node;
+            ln->seq = ++l->next_seq;
+            if (u64map_put(&l->loans, addr, ln)) {
+                free(ln);
+            } else {
+                seq = ln->seq;
+                u->streak = 0;
+                l->stats.lent++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return seq;
+}
+
+void futex_lend_send(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq) {
+    Shoal__FutexLend r = SHOAL__FUTEX_LEND__INIT;
+    r.addr = addr;
+    r.seq = seq;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_LEND;
+    env.futex_lend = &r;
+    master_send(l->m, node, &env, NULL);
+}
+
+/* Under l->lock: a recalled loan whose waits are all queued here is over. */
+static void maybe_over(struct futex_lend *l, uint64_t addr, struct loan *ln) {
+    if (!ln->returned || ln->moved_done < ln->moved_total) return;
+    u64map_del(&l->loans, addr);
+    struct word_use *u = u64map_get(&l->use, addr);
+    if (u) {
+        u->recalls++;
+        u->streak = 0;
+    }
+    l->stats.recalled++;
+    l->stats.moved += ln->moved_total;
+    free(ln);
+    pthread_cond_broadcast(&l->cond);
+}
+
+void futex_lend_moved(struct futex_lend *l, uint64_t addr, uint64_t seq) {
+    pthread_mutex_lock(&l->lock);
+    struct loan *ln = u64map_get(&l->loans, addr);
+    if (ln && ln->seq == seq) {
+        ln->moved_done++;
+        maybe_over(l, addr, ln);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+void futex_lend_returned(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq,
+                         uint32_t moved) {
+    pthread_mutex_lock(&l->lock);
+    struct loan *ln = u64map_get(&l->loans, addr);
+    if (ln && ln->seq == seq && ln->node == node && ln->recalling && !ln->returned) {
+        ln->returned = true;
+        ln->moved_total = moved;
+        maybe_over(l, addr, ln);
+    } else {
+        log_warn("shoal: node %u returned futex loan %llu it did not hold; ignored", node,
+                 (unsigned long long)seq);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+void futex_lend_stats(struct futex_lend *l, struct futex_lend_stats *out) {
+    pthread_mutex_lock(&l->lock);
+    *out = l->stats;
+    pthread_mutex_unlock(&l->lock);
+}

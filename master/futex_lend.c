@@ -80,6 +80,14 @@ void futex_lend_reclaim(struct futex_lend *l, uint64_t addr) {
     pthread_mutex_unlock(&l->lock);
 }
 
+bool futex_lend_held_by(struct futex_lend *l, uint64_t addr, unsigned node) {
+    pthread_mutex_lock(&l->lock);
+    struct loan *ln = u64map_get(&l->loans, addr);
+    bool held = ln && ln->node == node && !ln->recalling;
+    pthread_mutex_unlock(&l->lock);
+    return held;
+}
+
 bool futex_lend_out(struct futex_lend *l, uint64_t addr) {
     pthread_mutex_lock(&l->lock);
     bool out = u64map_get(&l->loans, addr) != NULL;

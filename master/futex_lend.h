@@ -33,6 +33,9 @@ struct futex_lend *futex_lend_new(struct master *m, uint64_t after);
 /* Waits until no node holds addr on loan, recalling it if one does.
  * No lock held. */
 void futex_lend_reclaim(struct futex_lend *l, uint64_t addr);
+/* Whether addr is lent to node and not being recalled: an op of that
+ * node's is answered FUTEX_AT_NODE instead (its loan was on the way). */
+bool futex_lend_held_by(struct futex_lend *l, uint64_t addr, unsigned node);
 /* Under the table's lock: whether addr is on loan (a loan made since
  * the caller's reclaim: reclaim again). */
 bool futex_lend_out(struct futex_lend *l, uint64_t addr);

@@ -461,6 +461,10 @@ static int64_t run_op(struct fsvc *fs, struct process *p, const struct futex_arg
                       struct fsvc_wait *rec, uint64_t deadline, unsigned node, uint64_t moved) {
     struct futex_woken out = {0};
     struct answers as;
+    /* the node's own op, sent before its loan came: decided there */
+    if (fs->lend && !moved && node > 0 && lendable(o) &&
+        futex_lend_held_by(fs->lend, o->uaddr, node))
+        return FUTEX_AT_NODE;
     touch(fs, p, o);
     /* a moved wait's word is on its way home: its recall waits for it */
     if (moved)

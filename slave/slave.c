@@ -598,10 +598,17 @@ static bool wait_mask_of(struct task *t, int nr, const uint64_t *a, uint64_t *ma
 }
 
 static int64_t delegate(struct task *t, const struct syscall_row *row, const uint64_t *a) {
-    /* a futex word lent to this node: decided here (futex_local.h) */
-    struct slave *s = t->proc->cluster_ctx;
-    int64_t ret;
-    if (row->nr == 98 && futex_local_op(s->futex, t, a, &ret)) return ret;
+    /* a futex word lent to this node: decided here (futex_local.h); the
+     * master says so too of an op that left before the loan came */
+    if (row->nr == 98) {
+        struct slave *s = t->proc->cluster_ctx;
+        int64_t ret;
+        do {
+            if (futex_local_op(s->futex, t, a, &ret)) return ret;
+            ret = delegate_req(t, row, a, REQ_CALL);
+        } while (ret == FUTEX_AT_NODE);
+        return ret;
+    }
     /* A wait's temporary mask is this thread's while its proxy waits, so
      * a signal it unblocks interrupts the wait here; after an
      * interruption it stays until the handler's frame saved the old one,

@@ -10,6 +10,11 @@
 
 struct task;
 
+/* The master's answer to a slave's futex op on a word lent to that very
+ * node (its FutexLend was still on the way): decide it there. Never a
+ * guest's result (outside -4095..-1). */
+#define FUTEX_AT_NODE (-5000)
+
 struct futex_args {
     int cmd;       /* op & FUTEX_CMD_MASK */
     bool realtime; /* FUTEX_CLOCK_REALTIME (waits only) */

@@ -51,14 +51,24 @@ struct futex_lend *futex_lend_new(struct master *m, uint64_t after) {
     return l;
 }
 
-static void send_recall(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq) {
-    Shoal__FutexRecall r = SHOAL__FUTEX_RECALL__INIT;
-    r.addr = addr;
-    r.seq = seq;
+/* FutexRecall (recall) or FutexLend of loan seq to node; a lost node
+ * ends the run, so nobody waits for its answer then. */
+static void send_loan(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq,
+                      bool recall) {
+    Shoal__FutexLend lend = SHOAL__FUTEX_LEND__INIT;
+    Shoal__FutexRecall back = SHOAL__FUTEX_RECALL__INIT;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RECALL;
-    env.futex_recall = &r;
-    /* a lost node ends the run: nobody waits for its answer then */
+    if (recall) {
+        back.addr = addr;
+        back.seq = seq;
+        env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RECALL;
+        env.futex_recall = &back;
+    } else {
+        lend.addr = addr;
+        lend.seq = seq;
+        env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_LEND;
+        env.futex_lend = &lend;
+    }
     master_send(l->m, node, &env, NULL);
 }
 
@@ -74,7 +84,7 @@ void futex_lend_reclaim(struct futex_lend *l, uint64_t addr) {
         unsigned node = ln->node;
         uint64_t seq = ln->seq;
         pthread_mutex_unlock(&l->lock);
-        send_recall(l, node, addr, seq);
+        send_loan(l, node, addr, seq, true);
         pthread_mutex_lock(&l->lock);
     }
     pthread_mutex_unlock(&l->lock);
@@ -130,13 +140,7 @@ uint64_t futex_lend_use(struct futex_lend *l, uint64_t addr, unsigned node, bool
 }
 
 void futex_lend_send(struct futex_lend *l, unsigned node, uint64_t addr, uint64_t seq) {
-    Shoal__FutexLend r = SHOAL__FUTEX_LEND__INIT;
-    r.addr = addr;
-    r.seq = seq;
-    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_LEND;
-    env.futex_lend = &r;
-    master_send(l->m, node, &env, NULL);
+    send_loan(l, node, addr, seq, false);
 }
 
 /* Under l->lock: a recalled loan whose waits are all queued here is over. */

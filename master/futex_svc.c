@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock_sync.h"
 #include "common/config.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
@@ -47,12 +48,6 @@ struct answers {
     struct answer *v;
     size_t n;
 };
-
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Under the lock: the records the table ended, made answers; node-0
  * sleepers get their result and `done` here, so a sleeper that fails to
@@ -572,7 +567,7 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
         return true;
     }
     uint64_t deadline = FUTEX_NO_DEADLINE;
-    if (timeout_ns >= 0) deadline = mono_ns() + (uint64_t)timeout_ns;
+    if (timeout_ns >= 0) deadline = clock_mono_ns() + (uint64_t)timeout_ns;
     memset(rec, 0, sizeof *rec);
     rec->w.id = req_id;
     rec->w.node = node;
@@ -638,7 +633,7 @@ static void *timer_main(void *arg) {
     struct fsvc *fs = arg;
     pthread_mutex_lock(&fs->lock);
     for (;;) {
-        uint64_t now = mono_ns();
+        uint64_t now = clock_mono_ns();
         struct futex_woken out = {0};
         if (futex_expire(&fs->tab, now, &out)) {
             struct answers as;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock_sync.h"
 #include "common/detached_thread.h"
 #include "common/log.h"
 #include "dsm/u64map.h"
@@ -51,12 +52,6 @@ struct futex_local {
     pthread_cond_t q_cond;
     struct recall *q_head, *q_tail;
 };
-
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool lent(struct futex_local *fl, uint64_t addr) {
     pthread_mutex_lock(&fl->loan_lock);
@@ -121,15 +116,14 @@ static int64_t wait_here(struct futex_local *fl, struct task *t, const struct fu
     memcpy(lw.a, a, sizeof lw.a);
     int64_t left = futex_args_left_ns(o, &t->proc->clock);
     if (left >= 0) {
-        uint64_t now = mono_ns();
+        uint64_t now = clock_mono_ns();
         lw.until_ns = (uint64_t)left > UINT64_MAX - now ? UINT64_MAX : now + (uint64_t)left;
         if (!lw.until_ns) lw.until_ns = 1;
     }
     uint32_t cur = 0;
     int r = 0;
-    /* as the master's: the alignment first, then the word (under the lock,
-     * so the compare and the queueing are one step for every op here) */
-    if (o->uaddr & 3) return -EINVAL;
+    /* the word read under the lock, so the compare and the queueing are
+     * one step for every op here (a lent word is 4-aligned: check_loan) */
     if (gs_copy_in(&t->proc->mem, &cur, o->uaddr, sizeof cur)) r = -EFAULT;
     if (!r) r = futex_wait(&fl->tab, &lw.w, o->uaddr, o->val3, FUTEX_NO_DEADLINE, cur == o->val);
     pthread_mutex_unlock(&fl->lock);
@@ -138,7 +132,7 @@ static int64_t wait_here(struct futex_local *fl, struct task *t, const struct fu
 
 bool futex_local_op(struct futex_local *fl, struct task *t, const uint64_t *a, int64_t *ret) {
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
-    if (!fl || !(op & FUTEX_PRIVATE_FLAG)) return false;
+    if (!(op & FUTEX_PRIVATE_FLAG)) return false;
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAKE &&
         cmd != FUTEX_WAKE_BITSET)
         return false;
@@ -162,7 +156,7 @@ bool futex_local_op(struct futex_local *fl, struct task *t, const uint64_t *a, i
     }
     struct futex_woken out = {0};
     uint32_t bitset = cmd == FUTEX_WAKE ? FUTEX_BITSET_ANY : o.val3;
-    *ret = (o.uaddr & 3) ? -EINVAL : futex_wake(&fl->tab, o.uaddr, (int)o.val, bitset, &out);
+    *ret = futex_wake(&fl->tab, o.uaddr, (int)o.val, bitset, &out);
     mark_woken(&out);
     pthread_mutex_unlock(&fl->lock);
     wake_all(&out);
@@ -213,7 +207,7 @@ static void move_wait(struct futex_local *fl, struct lwait *lw, uint64_t seq) {
     q.args = lw->a;
     q.timeout_ns = -1;
     if (lw->until_ns) {
-        uint64_t now = mono_ns();
+        uint64_t now = clock_mono_ns();
         q.timeout_ns = lw->until_ns > now ? (int64_t)(lw->until_ns - now) : 0;
     }
     q.futex_moved = seq;

@@ -21,7 +21,7 @@ struct slave;
 struct task;
 struct futex_local;
 
-/* NULL when it cannot start (no loan is taken then: ops are delegated). */
+/* NULL when its recall thread cannot start. */
 struct futex_local *futex_local_new(struct slave *s);
 
 /* futex(2) with args a by guest thread t: true with *ret when decided

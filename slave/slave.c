@@ -86,7 +86,7 @@ struct slave {
     bool run_stopped;
     pthread_cond_t stop_cond;
     uint64_t setup_rx_ns;      /* CLOCK_MONOTONIC when ClusterSetup arrived (common/clock_sync.h) */
-    struct futex_local *futex; /* futex words lent here; NULL: none taken */
+    struct futex_local *futex; /* futex words lent here (from ClusterSetup on) */
 };
 
 static int send_master(struct slave *s, Shoal__Envelope *env, const void *page) {
@@ -497,7 +497,7 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     slave_waiter_add(s, (uint32_t)t->tid, &w);
 
     Shoal__SyscallRequest q = SHOAL__SYSCALL_REQUEST__INIT;
-    q.req_id = atomic_fetch_add(&s->next_req, 1);
+    q.req_id = slave_next_req(s);
     q.tid = (uint32_t)t->tid;
     q.nr = (uint32_t)row->nr;
     q.n_args = 6;
@@ -646,17 +646,8 @@ static void h_futex_recall(struct net_conn *c, struct net_frame *f, void *arg) {
     (void)c;
     struct slave *s = arg;
     const Shoal__FutexRecall *r = f->env->futex_recall;
-    if (s->futex) {
-        futex_local_on_recall(s->futex, r->addr, r->seq);
-        return;
-    }
-    Shoal__FutexReturned back = SHOAL__FUTEX_RETURNED__INIT;
-    back.addr = r->addr;
-    back.seq = r->seq;
-    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-    env.msg_case = SHOAL__ENVELOPE__MSG_FUTEX_RETURNED;
-    env.futex_returned = &back;
-    send_master(s, &env, NULL);
+    /* none before ClusterSetup: no loan was made then */
+    if (s->futex) futex_local_on_recall(s->futex, r->addr, r->seq);
 }
 
 static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -1260,8 +1251,10 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, "cannot start the layout thread", "", 0);
         return;
     }
-    /* without it no loan is taken: its recalls are answered at once */
-    s->futex = futex_local_new(s);
+    if (!(s->futex = futex_local_new(s))) {
+        ready(s, false, "cannot start the futex recall thread", "", 0);
+        return;
+    }
     /* direct transfer: the other slaves connect here (ClusterPeers) */
     char host[NET_HOST_MAX + 1] = "";
     uint16_t port = 0;

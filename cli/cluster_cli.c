@@ -436,11 +436,11 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         rmdir(dir);
     }
     if (conf.stats.progress_ms && master_progress_start(m, (unsigned)conf.stats.progress_ms))
-        log_warn("shoal: cannot start the progress reporter");
+        log_warn("cannot start the progress reporter");
     /* what the master made for itself the guest may not close */
     own_fds_unhold(&low);
     if (own_fds_claim(proc, ca->inherited))
-        log_warn("shoal: cannot list this node's own fds: the guest may close them");
+        log_warn("cannot list this node's own fds: the guest may close them");
     task_run(main_task);
 }
 

@@ -395,8 +395,8 @@ void dsm_node_fork_child(struct dsm_node *n) {
     for (size_t i = 0; i < proc->mem.n; i++) {
         const struct guest_vma *v = &proc->mem.vmas[i];
         if (mprotect(proc->mem.base + v->start, v->end - v->start, gs_host_prot(v->prot)))
-            log_error("shoal: fork: cannot open guest memory at 0x%llx: %s",
-                      (unsigned long long)v->start, strerror(errno));
+            log_error("fork: cannot open guest memory at 0x%llx: %s", (unsigned long long)v->start,
+                      strerror(errno));
         eof_reseal(&proc->mem, v->start, v->end); /* pages past their file's end */
     }
 }

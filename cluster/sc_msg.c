@@ -215,7 +215,7 @@ void sc_msg_store(struct task *t, const Shoal__SyscallResponse *r) {
          * Linux may also settle with the bytes written and then unmapped:
          * nothing to tell the user */
         if (gs_copy_out(&t->proc->mem, b->addr, b->data.data, b->data.len))
-            log_debug("shoal: output of a delegated syscall at 0x%llx lost (unmapped)",
+            log_debug("output of a delegated syscall at 0x%llx lost (unmapped)",
                       (unsigned long long)b->addr);
     }
 }

@@ -31,7 +31,7 @@ static uint64_t thread_pending(void) {
 
 static void add_signal(struct thread_state_buf *b, int sig, const struct aarch64_siginfo *info) {
     if (b->n == THREAD_STATE_SIGNALS_MAX) {
-        log_warn("shoal: thread: more than %d signals waiting: signal %d dropped in its move",
+        log_warn("thread: more than %d signals waiting: signal %d dropped in its move",
                  THREAD_STATE_SIGNALS_MAX, sig);
         return;
     }
@@ -122,7 +122,7 @@ void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
         memcpy(&info, m->pending[i]->info.data, sizeof info);
         int r = signal_queue_routed(self, (int)m->pending[i]->sig, &info);
         if (r)
-            log_warn("shoal: thread %d: signal %u lost in its move: %s", t->tid, m->pending[i]->sig,
+            log_warn("thread %d: signal %u lost in its move: %s", t->tid, m->pending[i]->sig,
                      strerror(-r));
     }
 }

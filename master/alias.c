@@ -42,7 +42,7 @@ void malias_map(void *opaque, uint64_t start, uint64_t len, uint64_t dev, uint64
     struct master *m = opaque;
     uint64_t obj = object_of(m, dev, ino);
     if (obj > ALIAS_OBJ_MAX) {
-        log_warn("shoal: too many shared file objects: this mapping is a private copy");
+        log_warn("too many shared file objects: this mapping is a private copy");
         return;
     }
     struct malias_next *v =

@@ -23,7 +23,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
-        log_warn("shoal: CPU time: no memory to ask the other nodes");
+        log_warn("CPU time: no memory to ask the other nodes");
         return 0;
     }
     Shoal__CpuUsageQuery q = SHOAL__CPU_USAGE_QUERY__INIT;
@@ -45,7 +45,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     for (unsigned n = lo; n < hi; n++)
         if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
     if (master_await(m, &m->cpu_waiting, CPU_WAIT_MS) && !atomic_load(&m->exiting))
-        log_warn("shoal: CPU time without %u node(s) that did not answer in %d ms", m->cpu_waiting,
+        log_warn("CPU time without %u node(s) that did not answer in %d ms", m->cpu_waiting,
                  CPU_WAIT_MS);
     cpu_usage_merge(u, &m->cpu_sum);
     unsigned found = m->cpu_found;

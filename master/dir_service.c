@@ -263,7 +263,7 @@ static size_t run_action(struct master *m, struct dir_actions *acts, size_t i) {
     struct dir_action a = acts->v[i];
     if (a.node >= m->cfg.nodes) return 1; /* the splitter's own (split.c) */
     if (a.kind == DIR_ACT_LOST) {
-        log_error("shoal: node %u died holding the only copy of guest page 0x%llx", a.node,
+        log_error("node %u died holding the only copy of guest page 0x%llx", a.node,
                   (unsigned long long)(a.page * DSM_PAGE_SIZE));
         return 1;
     }

@@ -13,6 +13,12 @@
  * this many doublings. */
 #define LEND_BACKOFF_MAX 10
 
+/* The use map is swept when it has doubled since the last sweep (and
+ * holds at least this many words): a sweep drops the words nobody named
+ * since the sweep before, so the map follows the words in use, not
+ * every word a long run ever named. */
+#define USE_SWEEP_MIN 4096
+
 struct loan {
     unsigned node;
     uint64_t seq;
@@ -26,6 +32,7 @@ struct word_use {
     unsigned node;
     uint64_t streak;
     unsigned recalls;
+    uint64_t sweep; /* futex_lend.sweeps when last named */
 };
 
 struct futex_lend {
@@ -35,6 +42,8 @@ struct futex_lend {
     pthread_cond_t cond;  /* a loan ended */
     struct u64map loans;  /* addr -> struct loan * */
     struct u64map use;    /* addr -> struct word_use *: words a slave's plain op named */
+    uint64_t sweeps;      /* sweeps of `use` so far */
+    size_t sweep_at;      /* sweep `use` when it holds this many */
     uint64_t next_seq;
     struct futex_lend_stats stats;
 };
@@ -48,7 +57,44 @@ struct futex_lend *futex_lend_new(struct master *m, uint64_t after) {
     pthread_cond_init(&l->cond, NULL);
     u64map_init(&l->loans);
     u64map_init(&l->use);
+    l->sweep_at = USE_SWEEP_MIN;
     return l;
+}
+
+void futex_lend_free(struct futex_lend *l) {
+    if (!l) return;
+    uint64_t k;
+    void *v;
+    for (size_t i = 0; u64map_next(&l->loans, &i, &k, &v);)
+        free(v);
+    for (size_t i = 0; u64map_next(&l->use, &i, &k, &v);)
+        free(v);
+    u64map_fini(&l->loans);
+    u64map_fini(&l->use);
+    pthread_cond_destroy(&l->cond);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+/* Under l->lock: drops the words not named since the last sweep. A
+ * dropped word only starts its count again (and forgets its recalls);
+ * a lent word keeps its entry. */
+static void sweep_use(struct futex_lend *l) {
+    uint64_t *old = malloc(l->use.n * sizeof *old);
+    size_t n_old = 0;
+    if (old) {
+        uint64_t k;
+        void *v;
+        for (size_t i = 0; u64map_next(&l->use, &i, &k, &v);) {
+            const struct word_use *u = v;
+            if (u->sweep < l->sweeps && !u64map_get(&l->loans, k)) old[n_old++] = k;
+        }
+        for (size_t i = 0; i < n_old; i++)
+            free(u64map_del(&l->use, old[i]));
+        free(old);
+    }
+    l->sweeps++;
+    l->sweep_at = l->use.n * 2 > USE_SWEEP_MIN ? l->use.n * 2 : USE_SWEEP_MIN;
 }
 
 /* FutexRecall (recall) or FutexLend of loan seq to node; a lost node
@@ -110,11 +156,15 @@ uint64_t futex_lend_use(struct futex_lend *l, uint64_t addr, unsigned node, bool
     uint64_t seq = 0;
     pthread_mutex_lock(&l->lock);
     struct word_use *u = u64map_get(&l->use, addr);
-    if (!u && may_lend && (u = calloc(1, sizeof *u)) && u64map_put(&l->use, addr, u)) {
-        free(u);
-        u = NULL;
+    if (!u && may_lend) {
+        if (l->use.n >= l->sweep_at) sweep_use(l);
+        if ((u = calloc(1, sizeof *u)) && u64map_put(&l->use, addr, u)) {
+            free(u);
+            u = NULL;
+        }
     }
     if (u) {
+        u->sweep = l->sweeps;
         if (u->node != node) {
             u->node = node;
             u->streak = 0;
@@ -177,7 +227,7 @@ void futex_lend_returned(struct futex_lend *l, unsigned node, uint64_t addr, uin
         ln->moved_total = moved;
         maybe_over(l, addr, ln);
     } else {
-        log_warn("shoal: node %u returned futex loan %llu it did not hold; ignored", node,
+        log_warn("node %u returned futex loan %llu it did not hold; ignored", node,
                  (unsigned long long)seq);
     }
     pthread_mutex_unlock(&l->lock);
@@ -186,5 +236,6 @@ void futex_lend_returned(struct futex_lend *l, unsigned node, uint64_t addr, uin
 void futex_lend_stats(struct futex_lend *l, struct futex_lend_stats *out) {
     pthread_mutex_lock(&l->lock);
     *out = l->stats;
+    out->words = l->use.n;
     pthread_mutex_unlock(&l->lock);
 }

@@ -24,11 +24,13 @@ struct futex_lend_stats {
     uint64_t lent;     /* loans made */
     uint64_t recalled; /* loans taken back */
     uint64_t moved;    /* waits that moved to the master's table with a recall */
+    uint64_t words;    /* words whose use is counted now */
 };
 
 /* after: ops in a row from one node on a word before it is lent there.
  * NULL on allocation failure (no loans are made then). */
 struct futex_lend *futex_lend_new(struct master *m, uint64_t after);
+void futex_lend_free(struct futex_lend *l);
 
 /* Waits until no node holds addr on loan, recalling it if one does.
  * No lock held. */

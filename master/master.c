@@ -286,7 +286,7 @@ static void send_setup(struct master *m, struct net_conn *c) {
     pthread_rwlock_unlock(&gs->lock);
     free(maps);
     free(mp);
-    if (r) log_error("shoal: %s: cannot send the set-up: %s", net_conn_name(c), strerror(-r));
+    if (r) log_error("%s: cannot send the set-up: %s", net_conn_name(c), strerror(-r));
 }
 
 static void on_peer_up(struct net_node *n, struct net_conn *c, uint32_t id, void *arg) {
@@ -456,7 +456,7 @@ static void h_hint_group(struct net_conn *c, struct net_frame *f, void *arg) {
 static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
     (void)c;
     if (f->env->run_stop->stopped && thread_start_detached(NULL, 0, stopper, arg))
-        log_error("shoal: cannot stop the run: no thread");
+        log_error("cannot stop the run: no thread");
 }
 
 static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -556,7 +556,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
         .policy = cfg->policy, .nodes = cfg->nodes, .group_size = DEFAULT(cfg->group_size, 1)};
     int r = sched_create(&sc, &m->sched);
     if (r) {
-        log_error("shoal: placement: %s", strerror(-r));
+        log_error("placement: %s", strerror(-r));
         return r;
     }
     if ((r = dirsvc_start(m))) return r;

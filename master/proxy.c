@@ -159,8 +159,7 @@ static void *proxy_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     int r = spawn_on(px, NULL);
     sem_post(&px->started); /* px->flags & co are not read after this */
-    if (r)
-        log_error("shoal: cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
+    if (r) log_error("cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
     serve(px);
     task_run(t); /* it moved to node 0 */
 }
@@ -243,7 +242,7 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
     px->node = to;
     pthread_mutex_unlock(&m->lock);
     int r = spawn_on(px, mv);
-    if (r) log_error("shoal: cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
+    if (r) log_error("cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
     atomic_fetch_add(&m->moves, 1);
     release_held(px);
     return false;
@@ -472,10 +471,9 @@ void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f)
     unsigned node;
     struct proxy *px = proxy_get(m, (int)tid, &node);
     if (!px || node != net_conn_peer_id(c))
-        log_warn("shoal: %s: syscall for unknown thread %u dropped", net_conn_name(c), tid);
+        log_warn("%s: syscall for unknown thread %u dropped", net_conn_name(c), tid);
     else if (!hand_over(px, f, false))
-        log_warn("shoal: %s: thread %u sent a second syscall at once; dropped", net_conn_name(c),
-                 tid);
+        log_warn("%s: thread %u sent a second syscall at once; dropped", net_conn_name(c), tid);
 }
 
 int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_siginfo *info) {
@@ -496,7 +494,7 @@ int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_s
         if (px->nheld < px->capheld)
             px->held[px->nheld++] = (struct held_signal){sig, *info};
         else
-            log_warn("shoal: thread %d: no memory to hold signal %d while it moves", tid, sig);
+            log_warn("thread %d: no memory to hold signal %d while it moves", tid, sig);
         node = 0;
     }
     pthread_mutex_unlock(&px->lock);
@@ -508,9 +506,9 @@ void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
     unsigned node;
     struct proxy *px = proxy_get(m, (int)tid, &node);
     if (!px || node != net_conn_peer_id(c))
-        log_warn("shoal: %s: move of unknown thread %u dropped", net_conn_name(c), tid);
+        log_warn("%s: move of unknown thread %u dropped", net_conn_name(c), tid);
     else if (!hand_over(px, f, true)) /* its proxy starts it where it goes */
-        log_warn("shoal: %s: thread %u moved unasked; dropped", net_conn_name(c), tid);
+        log_warn("%s: thread %u moved unasked; dropped", net_conn_name(c), tid);
 }
 
 void proxy_move_after_call(struct master *m, int tid, int to) {
@@ -554,7 +552,7 @@ void proxy_move_out(struct task *t, unsigned to) {
     stats_task_moved(&m->proc->stats, t); /* its times here end */
     if (m->sched) sched_thread_moved(m->sched, 0, to);
     int r = spawn_on(px, &b->msg);
-    if (r) log_error("shoal: cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
+    if (r) log_error("cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
     free(b);
     atomic_fetch_add(&m->moves, 1);
     release_held(px);

@@ -291,7 +291,7 @@ static void *router_main(void *arg) {
     uint64_t set = ROUTED;
     int fd = (int)syscall(SYS_signalfd4, -1, &set, 8, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd < 0) {
-        log_error("shoal: signal router: signalfd: %s", strerror(errno));
+        log_error("signal router: signalfd: %s", strerror(errno));
         return NULL;
     }
     struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = m->sig_wake_fd, .events = POLLIN}};

@@ -22,7 +22,7 @@ static void h_node_stats(struct net_conn *c, struct net_frame *f, void *arg) {
     struct node_stats *ns = calloc(1, sizeof *ns);
     if (!ns) return;
     if (node_stats_from_msg(f->env->node_stats, id, ns)) {
-        log_warn("shoal: %s: malformed statistics ignored", net_conn_name(c));
+        log_warn("%s: malformed statistics ignored", net_conn_name(c));
         node_stats_fini(ns);
         free(ns);
         return;

@@ -169,7 +169,7 @@ void futex_local_on_lend(struct futex_local *fl, uint64_t addr, uint64_t seq) {
     if (u64map_del(&fl->voided, seq)) {
         /* recalled before it came: never taken */
     } else if (u64map_put(&fl->loans, addr, (void *)(uintptr_t)seq)) {
-        log_warn("shoal: no memory for a futex loan; its ops go to the master");
+        log_warn("no memory for a futex loan; its ops go to the master");
     }
     pthread_mutex_unlock(&fl->loan_lock);
 }
@@ -228,7 +228,7 @@ static void carry_out(struct futex_local *fl, const struct recall *rc) {
     if (held)
         u64map_del(&fl->loans, rc->addr);
     else if (u64map_put(&fl->voided, rc->seq, (void *)1))
-        log_warn("shoal: no memory to note an early futex recall");
+        log_warn("no memory to note an early futex recall");
     pthread_mutex_unlock(&fl->loan_lock);
     uint32_t moved = 0;
     if (held) {

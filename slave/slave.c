@@ -334,7 +334,7 @@ static void *layout_worker(void *arg) {
         default: break;
         }
         if (r)
-            log_error("shoal: layout change %d at 0x%llx: %s", it->op, (unsigned long long)it->addr,
+            log_error("layout change %d at 0x%llx: %s", it->op, (unsigned long long)it->addr,
                       strerror(-r));
         /* requests made from here on carry this change's id: the master
          * takes them as made on the new layout */
@@ -358,7 +358,7 @@ static bool discard_now(struct slave *s, const Shoal__LayoutChange *l) {
     if (l->op != SHOAL__LAYOUT_OP__LAYOUT_DISCARD) return false;
     if (l->addr % DSM_PAGE_SIZE || l->len % DSM_PAGE_SIZE || l->addr > gs->size ||
         l->len > gs->size - l->addr)
-        log_error("shoal: layout change %d at 0x%llx: %s", l->op, (unsigned long long)l->addr,
+        log_error("layout change %d at 0x%llx: %s", l->op, (unsigned long long)l->addr,
                   strerror(EINVAL));
     else
         dsm_node_layout(&s->dsm, GS_DISCARDED, l->addr, l->len, 0);
@@ -1177,7 +1177,7 @@ static void open_log(struct dbt_options *o, const Shoal__ClusterSetup *m, uint32
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s.node%u", m->log_path, node);
     if (!(o->log = fopen(path, "w"))) {
-        log_warn("shoal: node %u: cannot write its log %s: %s", node, path, strerror(errno));
+        log_warn("node %u: cannot write its log %s: %s", node, path, strerror(errno));
         o->log_in_asm = o->log_ir = o->log_exec = false;
     }
 }

@@ -84,7 +84,7 @@ static void unseal(struct guest_space *gs, uint64_t start, uint64_t end) {
         uint64_t lo = v->start > start ? v->start : start, hi = v->end < end ? v->end : end;
         int e = lo < hi ? gs_set_host_prot(gs, lo, hi - lo, gs_host_prot(v->prot)) : 0;
         if (e)
-            log_error("shoal: file mapping 0x%llx: cannot unprotect: %s", (unsigned long long)lo,
+            log_error("file mapping 0x%llx: cannot unprotect: %s", (unsigned long long)lo,
                       strerror(-e));
     }
 }
@@ -92,8 +92,8 @@ static void unseal(struct guest_space *gs, uint64_t start, uint64_t end) {
 static void seal(struct guest_space *gs, uint64_t start, uint64_t end) {
     int e = gs_set_host_prot(gs, start, end - start, PROT_NONE);
     if (e)
-        log_error("shoal: file mapping 0x%llx: cannot protect past its end: %s",
-                  (unsigned long long)start, strerror(-e));
+        log_error("file mapping 0x%llx: cannot protect past its end: %s", (unsigned long long)start,
+                  strerror(-e));
 }
 
 static void tell(struct guest_space *gs, uint64_t start, uint64_t end, bool past) {

@@ -177,8 +177,7 @@ static void store_outputs(struct bounce *x, int64_t ret) {
         /* unmapped meanwhile: the guest's race, which Linux may also
          * settle with the bytes written and then unmapped */
         if (e)
-            log_debug("shoal: output of a syscall at 0x%llx lost (unmapped)",
-                      (unsigned long long)s->addr);
+            log_debug("output of a syscall at 0x%llx lost (unmapped)", (unsigned long long)s->addr);
     }
 }
 

@@ -64,8 +64,7 @@ void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64
         e.writable = e.fd >= 0;
         if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
         if (e.fd < 0) {
-            log_warn("shoal: shared mapping of fd %d: cannot reopen the file: %s", fd,
-                     strerror(errno));
+            log_warn("shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
             return;
         }
     }
@@ -144,7 +143,7 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
             while (j < n && g[j] != buf[j])
                 j++;
             if (pwrite(e->fd, g + i, j - i, (off_t)(fo + i)) < 0)
-                log_warn("shoal: shared mapping write-back: %s", strerror(errno));
+                log_warn("shared mapping write-back: %s", strerror(errno));
             i = j;
         }
     }
@@ -173,8 +172,8 @@ static void store_forced(struct guest_space *gs, uint64_t ga, const uint8_t *buf
             if (g[i] != buf[i]) g[i] = buf[i];
         int e = gs_set_host_prot(gs, page, PAGE, gs_host_prot(prot));
         if (e)
-            log_error("shoal: file mapping 0x%llx: cannot protect again: %s",
-                      (unsigned long long)ga, strerror(-e));
+            log_error("file mapping 0x%llx: cannot protect again: %s", (unsigned long long)ga,
+                      strerror(-e));
     }
     pthread_mutex_unlock(&gs->force_lock);
 }

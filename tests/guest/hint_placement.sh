@@ -11,12 +11,13 @@ trap 'rm -rf "$work"' EXIT
 out=$("$shoal" -n 4 --stats "$work/s.json" -o sched.placement=hint "$prog") || {
     echo "FAIL: exit $?"; exit 1; }
 [ "$out" = "$(grep -v '^### status' "$ref")" ] || { echo "FAIL: output:"; echo "$out"; exit 1; }
-python3 - "$work/s.json" <<'PY'
+PYTHONPATH="$(dirname "$0")" python3 - "$work/s.json" <<'PY'
 import json, sys
+from tid_order import by_creation
 threads = json.load(open(sys.argv[1]))["threads"]
-# the main thread first, then the workers in creation order (tids grow), then one unmarked
-nodes = [t["node"] for t in sorted(threads, key=lambda t: t["tid"])]
-print("nodes by tid:", nodes)
+# the main thread first, then the workers in creation order, then one unmarked
+nodes = [t["node"] for t in by_creation(threads)]
+print("nodes in creation order:", nodes)
 groups = [nodes[1 + 4 * g:5 + 4 * g] for g in range(3)]
 ok = len(nodes) == 14 and all(len(set(g)) == 1 for g in groups) \
     and len({g[0] for g in groups}) == 3

@@ -15,11 +15,12 @@ trap 'rm -rf "$work"' EXIT
 out=$("$shoal" -n "$nodes" --stats "$work/s.json" -o sched.placement=hint "$prog") || {
     echo "FAIL: exit $?"; exit 1; }
 [ "$out" = "$(grep -v '^### status' "$ref")" ] || { echo "FAIL: output:"; echo "$out"; exit 1; }
-python3 - "$work/s.json" "$nodes" <<'PY'
+PYTHONPATH="$(dirname "$0")" python3 - "$work/s.json" "$nodes" <<'PY'
 import json, sys
+from tid_order import by_creation
 threads = json.load(open(sys.argv[1]))["threads"]
 n = int(sys.argv[2])
-# threads in creation order (tids grow): main, 2 workers of group 0,
+# threads in creation order: main, 2 workers of group 0,
 # the spawner (group 1), then the spawner's: 2 of group 2, one unmarked,
 # 2 of group 4 (which the spawner claimed first), 2 of group 3.
 # sched/DESIGN.md, policy "hint": a new group goes to the node with the
@@ -35,7 +36,7 @@ want = {
     # unmarked -> 1; g3 -> 1 (two groups each, node 1 has fewer threads)
     2: [0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1],
 }[n]
-nodes = [t["node"] for t in sorted(threads, key=lambda t: t["tid"])]
-print("nodes by tid:", nodes, "want:", want)
+nodes = [t["node"] for t in by_creation(threads)]
+print("nodes in creation order:", nodes, "want:", want)
 sys.exit(0 if nodes == want else 1)
 PY

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -527,11 +526,9 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
  * to the router (signals.c). */
 int master_create(const struct master_config *cfg, struct process *proc, struct master **out,
                   uint16_t *bound) {
-    uint64_t old = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &old, 8);
-    host_signal_block_all();
+    uint64_t old = host_signal_block_all();
     int r = create(cfg, proc, out, bound);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    host_signal_restore(old);
     return r;
 }
 

@@ -93,9 +93,7 @@ void host_signal_set_current(struct task *t) {
     current_task = t;
     if (!t || !early_bits) return;
     /* Blocked while they move: the recorder touches the same fields. */
-    uint64_t old;
-    uint64_t all = ALL_SIGNALS & ~NEVER_BLOCK;
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
+    uint64_t old = host_signal_block_all();
     for (int sig = EARLY_FIRST; sig <= EARLY_FIRST + 1; sig++) {
         if (!(early_bits & SIGBIT(sig))) continue;
         struct task_signals *s = &t->sig;
@@ -111,15 +109,21 @@ void host_signal_set_current(struct task *t) {
         }
     }
     early_bits = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+    host_signal_restore(old);
 }
 
 uint64_t host_signal_mask_of(uint64_t guest_mask) {
     return guest_mask & ~NEVER_BLOCK;
 }
 
-void host_signal_block_all(void) {
-    raw_setmask(SIG_BLOCK, ALL_SIGNALS & ~NEVER_BLOCK);
+uint64_t host_signal_block_all(void) {
+    uint64_t old = 0, all = ALL_SIGNALS & ~NEVER_BLOCK;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
+    return old;
+}
+
+void host_signal_restore(uint64_t old) {
+    raw_setmask(SIG_SETMASK, old);
 }
 
 void host_signal_set_mask(uint64_t guest_mask) {

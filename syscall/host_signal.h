@@ -68,8 +68,12 @@ void host_signal_record_defaults(bool on);
 void host_signal_record_stops(struct process *p, bool on);
 
 /* Blocks every host signal on this thread except the synchronous fault
- * signals (so the recorder cannot run). */
-void host_signal_block_all(void);
+ * signals (so the recorder cannot run; threads started now inherit it).
+ * Returns the mask it replaced, for host_signal_restore. */
+uint64_t host_signal_block_all(void);
+/* Sets this thread's host mask back to `old`, as host_signal_block_all
+ * returned it. */
+void host_signal_restore(uint64_t old);
 /* Sets this thread's host mask from guest mask m (see above). */
 void host_signal_set_mask(uint64_t guest_mask);
 /* The host mask a guest mask maps to. */

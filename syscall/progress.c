@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,11 +57,9 @@ int progress_start(struct process *p, unsigned interval_ms, progress_line_fn lin
     r->fd = own_fds_dup_high(2);
     /* the reporter is no guest thread: it starts with every signal
      * blocked, so the host kernel never gives it one of the guest's */
-    uint64_t mask = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &mask, 8);
-    host_signal_block_all();
+    uint64_t mask = host_signal_block_all();
     int e = r->fd < 0 ? -r->fd : thread_start_detached(NULL, 0, reporter, r);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
+    host_signal_restore(mask);
     if (e) {
         if (r->fd >= 0) close(r->fd);
         free(r);

@@ -348,7 +348,8 @@ int options_process_config(const struct shoal_options *o, char **argv, char **en
                 .interp_only = o->interp,
                 .no_regalloc = o->no_regalloc,
                 .no_chain = o->no_chain,
-                .count_insns = o->stats_file != NULL,
+                /* the figures --stats and the progress line report */
+                .count_insns = o->stats_file != NULL || conf->stats.progress_ms,
                 .code_size = o->tb_size,
                 .log_in_asm = o->log_in_asm,
                 .log_ir = o->log_op,

@@ -19,7 +19,8 @@
  * time, or for thread tid's (tid != 0), and adds what comes back to *u.
  * Returns how many nodes answered with a figure (not "no such thread"). */
 static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid, bool split,
-                    struct proc_thread_view *view, struct cpu_usage *u, int64_t *by_node) {
+                    struct proc_thread_view *view, struct cpu_usage *u, int64_t *by_node,
+                    int64_t *insns_by_node) {
     unsigned nodes = m->cfg.nodes;
     bool *answered = calloc(nodes, sizeof *answered);
     if (!answered) {
@@ -41,6 +42,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     m->cpu_waiting = m->cpu_found = 0;
     m->cpu_view = view;
     m->cpu_by_node = by_node;
+    m->cpu_insns_by_node = insns_by_node;
     unsigned lo = only ? only : 1, hi = only && only < nodes ? only + 1 : nodes;
     for (unsigned n = lo; n < hi; n++)
         if (n != skip && m->peers[n] && net_send(m->peers[n], &env) == 0) m->cpu_waiting++;
@@ -52,6 +54,7 @@ static unsigned ask(struct master *m, unsigned only, unsigned skip, uint32_t tid
     m->cpu_answered = NULL;
     m->cpu_view = NULL;
     m->cpu_by_node = NULL;
+    m->cpu_insns_by_node = NULL;
     m->cpu_waiting = 0;
     pthread_mutex_unlock(&m->lock);
     pthread_mutex_unlock(&m->cpu_query);
@@ -71,13 +74,13 @@ void mcpu_usage(struct task *t, struct cpu_usage *u, bool split) {
             cpu_usage_merge(u, t->caller_cpu);
         }
     }
-    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, NULL, u, NULL);
+    if (m->cfg.nodes > 1 + (skip != 0)) ask(m, 0, skip, 0, split, NULL, u, NULL, NULL);
 }
 
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split) {
     struct master *m = p->cluster_ctx;
     cpu_usage_node(p, u, split);
-    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, NULL, u, NULL);
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, split, NULL, u, NULL, NULL);
 }
 
 int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thread_view *view) {
@@ -85,16 +88,17 @@ int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thr
     if (cpu_usage_local_thread(p, tid, u) == 0) return 0;
     int node = proxy_node_of(m, tid); /* a remote thread's node; else -1 */
     if (node <= 0) return -ESRCH;
-    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, view, u, NULL) ? 0 : -ESRCH;
+    return ask(m, (unsigned)node, 0, (uint32_t)tid, true, view, u, NULL, NULL) ? 0 : -ESRCH;
 }
 
-void mcpu_by_node(struct master *m, int64_t *ns) {
+void mcpu_by_node(struct master *m, int64_t *ns, int64_t *insns) {
     struct cpu_usage u = {0};
     cpu_usage_node(m->proc, &u, false);
     ns[0] = u.sched_ns;
+    insns[0] = (int64_t)(stats_insns(&m->proc->stats) & INT64_MAX);
     for (unsigned n = 1; n < m->cfg.nodes; n++)
-        ns[n] = -1;
-    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, false, NULL, &u, ns);
+        ns[n] = insns[n] = -1;
+    if (m->cfg.nodes > 1) ask(m, 0, 0, 0, false, NULL, &u, ns, insns);
 }
 
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
@@ -109,6 +113,8 @@ void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r) {
             cpu_usage_merge(&m->cpu_sum, &b);
             if (m->cpu_view) m->cpu_view->known = thread_view_from_msg(r, m->cpu_view);
             if (m->cpu_by_node) m->cpu_by_node[node] = b.sched_ns;
+            if (m->cpu_insns_by_node)
+                m->cpu_insns_by_node[node] = (int64_t)(r->guest_insns & INT64_MAX);
             m->cpu_found++;
         }
         m->cpu_waiting--;

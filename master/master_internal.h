@@ -189,7 +189,8 @@ struct master {
     bool *cpu_answered; /* by node id */
     struct cpu_usage cpu_sum;
     struct proc_thread_view *cpu_view; /* the asker's, for a thread's view; NULL: none */
-    int64_t *cpu_by_node; /* each answer's sched_ns by node (mcpu_by_node); NULL: none */
+    int64_t *cpu_by_node;       /* each answer's sched_ns by node (mcpu_by_node); NULL: none */
+    int64_t *cpu_insns_by_node; /* and its guest_insns */
 
     char *tmpdir, *keyfile;
 
@@ -226,8 +227,7 @@ bool fsvc_wait_remote(struct master *m, struct task *t, struct fsvc_wait *rec, u
                       uint64_t req_id, const uint64_t *a, int64_t timeout_ns, uint64_t moved,
                       int64_t *ret);
 /* FutexReturned from node (the net loop; futex_lend.h). */
-void fsvc_on_returned(struct master *m, unsigned node, uint64_t addr, uint64_t seq,
-                      uint32_t moved);
+void fsvc_on_returned(struct master *m, unsigned node, uint64_t addr, uint64_t seq, uint32_t moved);
 /* "futex_loans" of --stats. */
 void fsvc_stats_json(struct master *m, FILE *f);
 /* Takes rec off the table (a signal for its thread); false if it had
@@ -432,8 +432,10 @@ int mcpu_thread(struct process *p, int tid, struct cpu_usage *u, struct proc_thr
 void mcpu_process(struct process *p, struct cpu_usage *u, bool split);
 /* The program's CPU time so far by node (ns[nodes]; progress.c): node
  * 0's guest threads and proxies (the calls it runs for other nodes),
- * each slave's guest threads; -1 for a slave that did not answer. */
-void mcpu_by_node(struct master *m, int64_t *ns);
+ * each slave's guest threads; and the guest instructions each node's
+ * threads ran (insns[nodes]; syscall/stats.h stats_insns); -1 for a
+ * slave that did not answer. */
+void mcpu_by_node(struct master *m, int64_t *ns, int64_t *insns);
 /* A slave's CpuUsage. */
 void mcpu_on_answer(struct master *m, unsigned node, const Shoal__CpuUsage *r);
 

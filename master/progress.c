@@ -1,5 +1,6 @@
 /* A cluster run's progress line ([stats] progress_ms; syscall/progress.h):
  * each node's CPU use, from one CpuUsageQuery to the slaves per line, and
+ * with the guest instructions each ran when they are counted, and
  * what the master sees of every node without asking them: the live
  * threads per node (the placement's count), the directory's page
  * requests by kind with the invalidations and fetches they caused and
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dbt/dbt.h"
 #include "master/master_internal.h"
 #include "sched/placement.h"
 #include "syscall/progress.h"
@@ -16,9 +18,27 @@
 
 struct mprogress {
     struct master *m;
-    int64_t *cpu_ns, *cpu_now; /* by node; -1: unknown */
+    int64_t *cpu_ns, *cpu_now;  /* by node; -1: unknown */
+    int64_t *insns, *insns_now; /* by node; -1: unknown */
     unsigned long long reads, writes, upgrades, inv, push, syscalls, delegated, tx, rx;
 };
+
+/* "a b c" into buf: each node's counter now less before, over `per`
+ * (fmt: a separator and a double), "?" where either is unknown; before
+ * becomes now. */
+static void by_node_rates(char *buf, size_t len, const int64_t *now, int64_t *before,
+                          unsigned nodes, const char *fmt, double per) {
+    size_t at = 0;
+    for (unsigned n = 0; n < nodes && at < len; n++) {
+        const char *sep = n ? " " : "";
+        if (now[n] < 0 || before[n] < 0 || now[n] < before[n])
+            at += (size_t)snprintf(buf + at, len - at, "%s?", sep);
+        else
+            at +=
+                (size_t)snprintf(buf + at, len - at, fmt, sep, (double)(now[n] - before[n]) / per);
+        before[n] = now[n];
+    }
+}
 
 static void line(void *ctx, struct process *p, double dt, char *buf, size_t len) {
     struct mprogress *g = ctx;
@@ -34,17 +54,13 @@ static void line(void *ctx, struct process *p, double dt, char *buf, size_t len)
     }
     /* CPU use as top shows it: 100% is one CPU busy all the time */
     char cpu[512] = "";
-    mcpu_by_node(m, g->cpu_now);
-    at = 0;
-    for (unsigned n = 0; n < m->cfg.nodes && at < sizeof cpu; n++) {
-        int64_t now = g->cpu_now[n], was = g->cpu_ns[n];
-        const char *sep = n ? " " : "";
-        if (now < 0 || was < 0 || now < was)
-            at += (size_t)snprintf(cpu + at, sizeof cpu - at, "%s?", sep);
-        else
-            at += (size_t)snprintf(cpu + at, sizeof cpu - at, "%s%.0f%%", sep,
-                                   (double)(now - was) / 1e7 / dt);
-        g->cpu_ns[n] = now;
+    mcpu_by_node(m, g->cpu_now, g->insns_now);
+    by_node_rates(cpu, sizeof cpu, g->cpu_now, g->cpu_ns, m->cfg.nodes, "%s%.0f%%", 1e7 * dt);
+    char mips[512] = "";
+    if (dbt_get_options(p->dbt)->count_insns) {
+        at = (size_t)snprintf(mips, sizeof mips, ", guest MIPS by node: ");
+        by_node_rates(mips + at, sizeof mips - at, g->insns_now, g->insns, m->cfg.nodes, "%s%.1f",
+                      1e6 * dt);
     }
     pthread_mutex_lock(&m->dir_lock);
     struct dir_stats d = m->dir.total;
@@ -63,17 +79,18 @@ static void line(void *ctx, struct process *p, double dt, char *buf, size_t len)
     double tx = (double)progress_rate(ns ? atomic_load(&ns->bytes_tx) : 0, &g->tx, dt) / 1e6;
     double rx = (double)progress_rate(ns ? atomic_load(&ns->bytes_rx) : 0, &g->rx, dt) / 1e6;
     snprintf(buf, len,
-             "%u thread%s (by node: %s), cpu by node: %s, "
+             "%u thread%s (by node: %s), cpu by node: %s%s, "
              "page requests %llu/s (read %llu, write %llu, upgrade %llu), "
              "invalidations %llu/s, pushed %llu/s, "
              "syscalls run on node 0 %llu/s, delegated to it %llu/s, "
              "master's links out %.1f MB/s, in %.1f MB/s",
-             total, total == 1 ? "" : "s", per, cpu, r + w + u, r, w, u, inv, push, sc, dl, tx, rx);
+             total, total == 1 ? "" : "s", per, cpu, mips, r + w + u, r, w, u, inv, push, sc, dl,
+             tx, rx);
 }
 
 int master_progress_start(struct master *m, unsigned interval_ms) {
     struct mprogress *g = calloc(1, sizeof *g);
-    int64_t *ns = calloc(2 * (size_t)m->cfg.nodes, sizeof *ns);
+    int64_t *ns = calloc(4 * (size_t)m->cfg.nodes, sizeof *ns);
     if (!g || !ns) {
         free(g);
         free(ns);
@@ -82,6 +99,8 @@ int master_progress_start(struct master *m, unsigned interval_ms) {
     g->m = m;
     g->cpu_ns = ns;
     g->cpu_now = ns + m->cfg.nodes; /* the first line: since the run began, at 0 */
+    g->insns = ns + 2 * m->cfg.nodes;
+    g->insns_now = ns + 3 * m->cfg.nodes;
     /* kept for the life of the process, as the reporter runs until its end */
     int r = progress_start(m->proc, interval_ms, line, g);
     if (r) {

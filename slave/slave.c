@@ -942,6 +942,7 @@ static void h_cpu_usage_query(struct net_conn *c, struct net_frame *f, void *arg
             thread_view_to_msg(&v, &r);
     } else {
         cpu_usage_node(s->proc, &u, q->split);
+        r.guest_insns = stats_insns(&s->proc->stats);
     }
     r.req_id = q->req_id;
     cpu_usage_to_msg(&u, &r);

@@ -81,6 +81,10 @@ void progress_lone_line(void *ctx, struct process *p, double dt_s, char *buf, si
     int threads = atomic_load(&p->live_threads);
     unsigned long long sc = progress_rate(atomic_load(&p->stats.syscalls), &l->syscalls, dt_s);
     unsigned long long tb = progress_rate(ds.blocks_translated, &l->blocks, dt_s);
-    snprintf(buf, len, "%d thread%s, %llu syscalls/s, %llu blocks translated/s", threads,
-             threads == 1 ? "" : "s", sc, tb);
+    char mips[48] = "";
+    if (dbt_get_options(p->dbt)->count_insns)
+        snprintf(mips, sizeof mips, ", %.1f guest MIPS",
+                 (double)progress_rate(stats_insns(&p->stats), &l->insns, dt_s) / 1e6);
+    snprintf(buf, len, "%d thread%s%s, %llu syscalls/s, %llu blocks translated/s", threads,
+             threads == 1 ? "" : "s", mips, sc, tb);
 }

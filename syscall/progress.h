@@ -31,10 +31,12 @@ int progress_start(struct process *p, unsigned interval_ms, progress_line_fn lin
  * *was becomes now. */
 unsigned long long progress_rate(unsigned long long now, unsigned long long *was, double dt_s);
 
-/* A lone run's line: threads, system calls and blocks translated. ctx:
- * a struct progress_lone, zeroed before the first call. */
+/* A lone run's line: threads, guest instructions (when the JIT counts
+ * them: dbt_options.count_insns, on with a progress line or --stats),
+ * system calls and blocks translated. ctx: a struct progress_lone,
+ * zeroed before the first call. */
 struct progress_lone {
-    unsigned long long syscalls, blocks;
+    unsigned long long insns, syscalls, blocks;
 };
 void progress_lone_line(void *ctx, struct process *p, double dt_s, char *buf, size_t len);
 

@@ -268,6 +268,16 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n) {
     return v;
 }
 
+uint64_t stats_insns(struct run_stats *s) {
+    /* other threads may still be running: their counts are a snapshot */
+    pthread_mutex_lock(&s->lock);
+    uint64_t insns = s->insns_done;
+    for (struct task *t = s->live; t; t = t->stats_next)
+        insns += t->cpu.icount;
+    pthread_mutex_unlock(&s->lock);
+    return insns;
+}
+
 void stats_write(struct process *p, int exit_status, int signo) {
     struct run_stats *s = &p->stats;
     if (!s->path) return;
@@ -275,12 +285,7 @@ void stats_write(struct process *p, int exit_status, int signo) {
         s->writer(s->writer_ctx, p, exit_status, signo);
         return;
     }
-    /* Other threads may still be running: their counts are a snapshot. */
-    pthread_mutex_lock(&s->lock);
-    uint64_t insns = s->insns_done;
-    for (struct task *t = s->live; t; t = t->stats_next)
-        insns += t->cpu.icount;
-    pthread_mutex_unlock(&s->lock);
+    uint64_t insns = stats_insns(s);
     struct dbt_stats ds;
     dbt_get_stats(p->dbt, &ds);
     double wall = (double)(now_ns() - s->start_ns) / 1e9;

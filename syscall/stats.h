@@ -128,5 +128,8 @@ struct stats_thread *stats_threads(struct run_stats *s, size_t *n);
 /* Writes the JSON file (if asked for); how the process ended is given as
  * an exit status or a signal number (the other one 0). */
 void stats_write(struct process *p, int exit_status, int signo);
+/* The guest instructions this node's threads ran so far, ended and live
+ * (exact only when the JIT counts them: dbt_options.count_insns). */
+uint64_t stats_insns(struct run_stats *s);
 
 #endif

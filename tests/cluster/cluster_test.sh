@@ -435,19 +435,21 @@ PY
     ;;
 progress-n2)
     # [stats] progress_ms: a line on stderr every 100 ms with the threads
-    # per node (node 0's gone once it ended), each node's CPU use, the
-    # directory's traffic and rates; still there after the guest closed
-    # its fd 2; stdout untouched
+    # per node (node 0's gone once it ended), each node's CPU use and
+    # guest instructions, the directory's traffic and rates; still there
+    # after the guest closed its fd 2; stdout untouched
     "$shoal" -n 2 -o stats.progress_ms=100 "$bin/progress_phases" >"$work/n.out" 2>"$work/n.err" ||
         fail "status $?"
     [ "$(cat "$work/n.out")" = "$(printf 'joined\ndone')" ] || fail "stdout changed"
-    line='^shoal: [0-9]+\.[0-9] s: [0-9]+ threads? \(by node: [0-9]+ [0-9]+\), cpu by node: ([0-9]+%|\?) ([0-9]+%|\?), page requests [0-9]+/s \(read [0-9]+, write [0-9]+, upgrade [0-9]+\), invalidations [0-9]+/s, pushed [0-9]+/s, syscalls run on node 0 [0-9]+/s, delegated to it [0-9]+/s, master.s links out [0-9.]+ MB/s, in [0-9.]+ MB/s$'
+    line='^shoal: [0-9]+\.[0-9] s: [0-9]+ threads? \(by node: [0-9]+ [0-9]+\), cpu by node: ([0-9]+%|\?) ([0-9]+%|\?), guest MIPS by node: ([0-9]+\.[0-9]|\?) ([0-9]+\.[0-9]|\?), page requests [0-9]+/s \(read [0-9]+, write [0-9]+, upgrade [0-9]+\), invalidations [0-9]+/s, pushed [0-9]+/s, syscalls run on node 0 [0-9]+/s, delegated to it [0-9]+/s, master.s links out [0-9.]+ MB/s, in [0-9.]+ MB/s$'
     n=$(grep -cE "$line" "$work/n.err")
     [ "$n" -ge 8 ] || fail "$n progress lines, not 8 or more in 1.2 s"
     ! grep -vE "$line" "$work/n.err" | grep -q . || fail "other lines on stderr"
     grep -q ' 4 threads (by node: 2 2)' "$work/n.err" || fail "no line counts the 3 threads (2 and 2)"
     grep -q ' 1 thread (by node: 1 0)' "$work/n.err" || fail "node 0's thread still counted after it ended"
     grep -qE 'cpu by node: [0-9]+% [0-9]+%' "$work/n.err" || fail "no line with both nodes' CPU use"
+    grep -qE 'guest MIPS by node: [1-9][0-9]*\.[0-9] [1-9][0-9]*\.[0-9],' "$work/n.err" ||
+        fail "no line with guest instructions on both nodes"
     python3 - "$work/n.err" <<'PY' || fail "times do not grow"
 import re, sys
 t = [float(re.match(r"shoal: ([0-9.]+) s", l).group(1)) for l in open(sys.argv[1])]
@@ -456,8 +458,10 @@ PY
     # a lone run's line
     "$shoal" -o stats.progress_ms=100 "$bin/progress_phases" >"$work/l.out" 2>"$work/l.err" ||
         fail "lone status $?"
-    grep -qE '^shoal: [0-9.]+ s: 4 threads, [0-9]+ syscalls/s, [0-9]+ blocks translated/s$' "$work/l.err" ||
+    grep -qE '^shoal: [0-9.]+ s: 4 threads, [0-9]+\.[0-9] guest MIPS, [0-9]+ syscalls/s, [0-9]+ blocks translated/s$' "$work/l.err" ||
         fail "no lone progress line with 4 threads"
+    grep -qE '^shoal: [0-9.]+ s: 4 threads, [1-9][0-9]*\.[0-9] guest MIPS, ' "$work/l.err" ||
+        fail "no lone progress line with guest instructions run"
     grep -qE '^shoal: [0-9.]+ s: 1 thread, ' "$work/l.err" || fail "no lone line with 1 thread"
     # the reporter is no guest thread: the guest's signals never reach it
     for nodes in 1 2; do

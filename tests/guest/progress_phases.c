@@ -1,9 +1,10 @@
 /* Two phases for tests/cluster's progress-n2 ([stats] progress_ms): three
- * threads that sleep 500 ms each (on nodes 1, 0 and 1 of a two-node
- * cluster, round-robin), joined; then main alone, which closes its stderr
- * and sleeps 700 ms. The progress lines must count the threads per node
- * in both phases (node 0's thread gone in the second) and go on after
- * the guest closed fd 2. With "exec FILE": main then runs itself again
+ * threads that compute for 300 ms and then sleep 200 ms each (on nodes
+ * 1, 0 and 1 of a two-node cluster, round-robin), joined; then main
+ * alone, which closes its stderr and sleeps 700 ms. The progress lines
+ * must count the threads per node in both phases (node 0's thread gone
+ * in the second), show guest instructions run on both nodes in the
+ * first, and go on after the guest closed fd 2. With "exec FILE": main then runs itself again
  * ("sleep") with its stderr on FILE, which must stay empty: progress
  * lines are the first program's. */
 #include <fcntl.h>
@@ -19,8 +20,19 @@ static void sleep_ms(long ms) {
         continue;
 }
 
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
 static void *sleeper(void *arg) {
-    sleep_ms(500);
+    long long until = now_ms() + 300;
+    volatile unsigned x = 1;
+    while (now_ms() < until)
+        for (int i = 0; i < 10000; i++)
+            x = x * 1103515245u + 12345u;
+    sleep_ms(200);
     return arg;
 }
 

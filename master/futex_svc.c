@@ -49,6 +49,19 @@ struct answers {
     size_t n;
 };
 
+/* The table's key for word addr of a plain (not PI) op. Linux keys a
+ * shared futex apart from a private one at the same address, so a
+ * private wake never ends a shared wait (glibc's join waits shared, its
+ * mutexes and condition variables private) and a requeue moves waiters
+ * between words of the op's own kind. Guest addresses lie far below bit
+ * 63, and the table's alignment checks see the address's own low bits.
+ * PI ops keep the address alone: the table reads their words through
+ * it. */
+#define SHARED_KEY (1ull << 63)
+static uint64_t plain_key(const struct futex_args *o, uint64_t addr) {
+    return o->priv ? addr : addr | SHARED_KEY;
+}
+
 /* Under the lock: the records the table ended, made answers; node-0
  * sleepers get their result and `done` here, so a sleeper that fails to
  * cancel (it was woken first) finds them set. */
@@ -330,10 +343,11 @@ static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_
         /* a wait moved from the node it was lent to has waited since its
          * compare there: no wake-up came between (futex_lend.h) */
         if (moved) {
-            r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, true);
+            r = futex_wait(&fs->tab, &rec->w, plain_key(o, o->uaddr), o->val3, deadline, true);
         } else {
             if ((r = read_word(p, o->uaddr, &cur))) return r;
-            r = futex_wait(&fs->tab, &rec->w, o->uaddr, o->val3, deadline, cur == o->val);
+            r = futex_wait(&fs->tab, &rec->w, plain_key(o, o->uaddr), o->val3, deadline,
+                           cur == o->val);
         }
         if (r) return r;
         timer_kick(fs);
@@ -353,22 +367,24 @@ static int64_t op_locked(struct fsvc *fs, struct process *p, const struct futex_
     case FUTEX_UNLOCK_PI: return unlock_pi(fs, p, o, tid, out);
     case FUTEX_WAKE:
         if (o->uaddr & 3) return -EINVAL;
-        return futex_wake(&fs->tab, o->uaddr, (int)o->val, FUTEX_BITSET_ANY, out);
+        return futex_wake(&fs->tab, plain_key(o, o->uaddr), (int)o->val, FUTEX_BITSET_ANY, out);
     case FUTEX_WAKE_BITSET:
         if (o->uaddr & 3) return -EINVAL;
-        return futex_wake(&fs->tab, o->uaddr, (int)o->val, o->val3, out);
+        return futex_wake(&fs->tab, plain_key(o, o->uaddr), (int)o->val, o->val3, out);
     case FUTEX_REQUEUE:
-        return futex_requeue(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2, true, out);
+        return futex_requeue(&fs->tab, plain_key(o, o->uaddr), plain_key(o, o->uaddr2), (int)o->val,
+                             (int)o->val2, true, out);
     case FUTEX_CMP_REQUEUE:
         if ((int)o->val < 0 || (int)o->val2 < 0) return -EINVAL;
         if ((r = read_word(p, o->uaddr, &cur))) return r;
-        return futex_requeue(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2,
-                             cur == o->val3, out);
+        return futex_requeue(&fs->tab, plain_key(o, o->uaddr), plain_key(o, o->uaddr2), (int)o->val,
+                             (int)o->val2, cur == o->val3, out);
     case FUTEX_WAKE_OP: {
         bool cmp = false;
         if (o->uaddr & 3) return -EINVAL;
         if ((r = rmw_word(p, o->uaddr2, o->val3, &cmp))) return r;
-        return futex_wake_op(&fs->tab, o->uaddr, o->uaddr2, (int)o->val, (int)o->val2, cmp, out);
+        return futex_wake_op(&fs->tab, plain_key(o, o->uaddr), plain_key(o, o->uaddr2), (int)o->val,
+                             (int)o->val2, cmp, out);
     }
     default: return -ENOSYS;
     }

@@ -1,7 +1,8 @@
 /* Raw futex(2) between threads: every op glibc uses (WAIT, WAKE,
  * WAIT_BITSET/WAKE_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP), timeouts on
- * both clocks, the errors, and signals interrupting a wait with and
- * without SA_RESTART. In a cluster run the threads sit on different
+ * both clocks, the errors, signals interrupting a wait with and without
+ * SA_RESTART, and private and shared ops on one word, which Linux keeps
+ * apart. In a cluster run the threads sit on different
  * nodes (round-robin), so waiters and wakers meet in the master's futex
  * table. Output is deterministic: counts that depend on timing are only
  * printed once they are forced. */
@@ -189,6 +190,49 @@ static void requeue(void) {
     printf("requeue: 3 waiters joined\n");
 }
 
+/* ---- private and shared ops on one word ----
+ * Linux keys a private futex apart from a shared one at the same
+ * address: a wake or requeue of one kind never finds a waiter of the
+ * other, whenever it comes. */
+
+static _Atomic uint32_t kind_word, kind_other;
+static atomic_int kind_go, kind_done, kind_early;
+
+static void *kind_waiter(void *arg) {
+    int wait_op = (int)(intptr_t)arg;
+    atomic_fetch_add(&ready, 1);
+    while (!atomic_load(&kind_go)) {
+        long r = fx(&kind_word, wait_op, 0, NULL, NULL, 0);
+        if (r == 0 && !atomic_load(&kind_go)) atomic_fetch_add(&kind_early, 1);
+    }
+    atomic_store(&kind_done, 1);
+    return NULL;
+}
+
+static void kinds(const char *name, int wait_op, int wake_other, int requeue_other, int wake_same) {
+    pthread_t th;
+    atomic_store(&ready, 0);
+    atomic_store(&kind_go, 0);
+    atomic_store(&kind_done, 0);
+    atomic_store(&kind_early, 0);
+    pthread_create(&th, NULL, kind_waiter, (void *)(intptr_t)wait_op);
+    wait_ready(1);
+    long woke = 0, moved = 0;
+    for (int i = 0; i < 10; i++) {
+        woke += fx(&kind_word, wake_other, INT_MAX, NULL, NULL, 0);
+        moved += fx(&kind_word, requeue_other, 0, (void *)(uintptr_t)INT_MAX, &kind_other, 0);
+        pause_ms(1);
+    }
+    atomic_store(&kind_go, 1);
+    while (!atomic_load(&kind_done)) {
+        fx(&kind_word, wake_same, INT_MAX, NULL, NULL, 0);
+        pause_ms(1);
+    }
+    pthread_join(th, NULL);
+    printf("kinds: %s waiter: the other kind woke %ld, requeued %ld; woken early %d times\n", name,
+           woke, moved, atomic_load(&kind_early));
+}
+
 /* ---- wake_op ---- */
 
 static _Atomic uint32_t op_a, op_b;
@@ -354,6 +398,8 @@ int main(void) {
     wake_many();
     bitsets();
     requeue();
+    kinds("shared", FUTEX_WAIT, FUTEX_WAKE_PRIVATE, FUTEX_CMP_REQUEUE_PRIVATE, FUTEX_WAKE);
+    kinds("private", FUTEX_WAIT_PRIVATE, FUTEX_WAKE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_PRIVATE);
     wake_op();
     signals(1);
     signals(2);

@@ -319,4 +319,7 @@ void dsm_alias_unmapping(struct dsm_node *n, uint64_t start, uint64_t len, bool 
         dsm_pages_relocate(&n->pages, key, gather_cb, &u);
     }
     alias_remove(&n->alias, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, on_gone, on_dead, &u);
+    /* a move whose mark left the range before the removal looked may
+     * still be copying its bytes out of it: the host change waits */
+    dsm_pages_relocations_drain(&n->pages);
 }

@@ -494,6 +494,13 @@ int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg,
     return r;
 }
 
+void dsm_pages_relocations_drain(struct dsm_pages *ps) {
+    pthread_rwlock_wrlock(&ps->excl_lock);
+    pthread_mutex_lock(&ps->lock);
+    pthread_mutex_unlock(&ps->lock);
+    pthread_rwlock_unlock(&ps->excl_lock);
+}
+
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page) {
     pthread_mutex_lock(&ps->lock);
     struct dsm_page *e = get(ps, page, false);

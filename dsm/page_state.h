@@ -232,6 +232,11 @@ void dsm_pages_forget_with(struct dsm_pages *ps, uint64_t first, uint64_t n,
 enum { DSM_RELOC_KEEP = 0, DSM_RELOC_LOST = 1 };
 int dsm_pages_relocate(struct dsm_pages *ps, uint64_t page, int (*fn)(void *arg, enum dsm_state st),
                        void *arg);
+/* Returns once every relocation under way when it was called has ended
+ * (each holds the table's locks throughout): a layout change that no
+ * longer finds a key's bytes in its range may still have a move copying
+ * them out of it, and must not take the range's host pages before. */
+void dsm_pages_relocations_drain(struct dsm_pages *ps);
 
 /* Queries. */
 enum dsm_state dsm_pages_state(struct dsm_pages *ps, uint64_t page);

@@ -1,6 +1,6 @@
 /* A cluster run's progress line ([stats] progress_ms; syscall/progress.h):
- * each node's CPU use, from one CpuUsageQuery to the slaves per line, and
- * with the guest instructions each ran when they are counted, and
+ * each node's CPU use and, when they are counted, the guest instructions
+ * its threads ran (one CpuUsageQuery to the slaves per line), and
  * what the master sees of every node without asking them: the live
  * threads per node (the placement's count), the directory's page
  * requests by kind with the invalidations and fetches they caused and

@@ -89,10 +89,8 @@ _Noreturn void task_exit(struct task *t, int status) {
         int64_t woken;
         if (gs_copy_out(&p->mem, t->clear_child_tid, &zero, sizeof zero) == 0 &&
             !(p->cluster && p->cluster->futex && p->cluster->futex(t, wake, &woken))) {
-            /* Waiters may use shared or private futexes (glibc joins with shared). */
-            void *host = gs_host(&p->mem, t->clear_child_tid);
-            syscall(SYS_futex, host, FUTEX_WAKE, 1, NULL, NULL, 0);
-            syscall(SYS_futex, host, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+            /* A shared wake, as Linux's: a private waiter on the tid is not woken. */
+            syscall(SYS_futex, gs_host(&p->mem, t->clear_child_tid), FUTEX_WAKE, 1, NULL, NULL, 0);
         }
     }
     if (atomic_fetch_sub(&p->live_threads, 1) == 1) process_exit(p, status);

@@ -2,7 +2,7 @@
  * WAIT_BITSET/WAKE_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP), timeouts on
  * both clocks, the errors, signals interrupting a wait with and without
  * SA_RESTART, and private and shared ops on one word, which Linux keeps
- * apart. In a cluster run the threads sit on different
+ * apart, also at a thread's exit. In a cluster run the threads sit on different
  * nodes (round-robin), so waiters and wakers meet in the master's futex
  * table. Output is deterministic: counts that depend on timing are only
  * printed once they are forced. */
@@ -233,6 +233,46 @@ static void kinds(const char *name, int wait_op, int wake_other, int requeue_oth
            woke, moved, atomic_load(&kind_early));
 }
 
+/* ---- the kernel's wake at thread exit ---- */
+
+/* A thread that set_tid_address()es a word has it cleared and woken at
+ * exit, with a shared wake: Linux wakes a shared waiter, never a private
+ * one. The exiting thread is detached, since glibc's join watches its
+ * own tid word, which this thread no longer has cleared. */
+static _Atomic uint32_t exit_word, exit_go;
+
+static void *exit_clearer(void *arg) {
+    (void)arg;
+    atomic_store(&exit_word, (uint32_t)syscall(SYS_gettid));
+    syscall(SYS_set_tid_address, &exit_word);
+    atomic_fetch_add(&ready, 1);
+    while (!atomic_load(&exit_go))
+        pause_ms(1);
+    pause_ms(50);
+    return NULL;
+}
+
+static void exit_wake(const char *name, int wait_op) {
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_store(&ready, 0);
+    atomic_store(&exit_go, 0);
+    pthread_create(&th, &attr, exit_clearer, NULL);
+    pthread_attr_destroy(&attr);
+    wait_ready(1);
+    uint32_t tid = atomic_load(&exit_word);
+    atomic_store(&exit_go, 1);
+    int woken = 0;
+    while (atomic_load(&exit_word) != 0) {
+        struct timespec rel = {0, 300 * 1000000L};
+        if (fx(&exit_word, wait_op, tid, &rel, NULL, 0) == 0 && atomic_load(&exit_word) == 0)
+            woken = 1;
+    }
+    printf("exit wake: %s waiter %s\n", name, woken ? "woken" : "not woken");
+}
+
 /* ---- wake_op ---- */
 
 static _Atomic uint32_t op_a, op_b;
@@ -400,6 +440,7 @@ int main(void) {
     requeue();
     kinds("shared", FUTEX_WAIT, FUTEX_WAKE_PRIVATE, FUTEX_CMP_REQUEUE_PRIVATE, FUTEX_WAKE);
     kinds("private", FUTEX_WAIT_PRIVATE, FUTEX_WAKE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_PRIVATE);
+    exit_wake("private", FUTEX_WAIT_PRIVATE);
     wake_op();
     signals(1);
     signals(2);

@@ -57,7 +57,7 @@ static void send_change(struct master *m, Shoal__LayoutChange *lc) {
 }
 
 /* Until every slave has acked the change sent last; then the pages the
- * change replaced are settled (dir_service.c). */
+ * change replaced are settled (dir_layout.c). */
 static void layout_wait(struct master *m) {
     pthread_mutex_lock(&m->lock);
     /* a node lost meanwhile stops counting (master.c ends the run) */

@@ -1,6 +1,7 @@
 /* What the master's files share (master.c: nodes, start and end;
- * dir_service.c: the directory; proxy.c: remote threads and their
- * syscalls; layout.c: one address space on every node). */
+ * dir_service.c, dir_actions.c, dir_layout.c: the directory; proxy.c:
+ * remote threads and their syscalls; layout.c: one address space on
+ * every node). */
 #ifndef SHOAL_MASTER_INTERNAL_H
 #define SHOAL_MASTER_INTERNAL_H
 
@@ -39,7 +40,7 @@ struct held_req {
 };
 
 /* Pages a layout change forgot, until every node has applied it
- * (dir_service.c, "unsettled"). */
+ * (dir_layout.c, "unsettled"). */
 struct page_range {
     uint64_t first, n;
 };
@@ -84,9 +85,9 @@ struct master {
     pthread_cond_t q_cond;
     pthread_t node0_thread;
     bool node0_inline; /* node 0's messages applied by the directory's thread when FIFO allows */
-    /* messages queued for node0_main and applied by it, and its signal
-     * that one was (dir_lock): equal when it is idle (node0_inline may
-     * run then); a layout change waits for those queued before it
+    /* messages queued for dirsvc_node0_main and applied by it, and its
+     * signal that one was (dir_lock): equal when it is idle (node0_inline
+     * may run then); a layout change waits for those queued before it
      * (dirsvc_relayout), a fork for all (dirsvc_node0_drain) */
     uint64_t q_pushed, q_applied;
     pthread_cond_t q_applied_cond;
@@ -108,7 +109,7 @@ struct master {
     size_t nn0_closing, capn0_closing;
     uint64_t closing;
     uint64_t stale_answers; /* for --stats */
-    /* [dsm] push_batch (dir_service.c, send_ahead; dir_lock): most pages
+    /* [dsm] push_batch (dir_actions.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
      * bytes go for such a message, and how many messages carried them
      * (strided: runs whose pages lie apart, a strided stream's) */
@@ -240,7 +241,9 @@ bool fsvc_cancel(struct master *m, struct fsvc_wait *rec, int64_t *answer);
  * waiter takes t for a lock's live owner (-ESRCH). */
 void fsvc_thread_exit(struct task *t);
 
-/* dir_service.c */
+/* dir_service.c; the layout changes' part (dirsvc_forget_keys,
+ * dirsvc_relayout, dirsvc_forget_ahead, dirsvc_adopt_present,
+ * dirsvc_mapped, dirsvc_settled, dirsvc_node0_drain): dir_layout.c */
 int dirsvc_start(struct master *m);
 /* layout: the node's PageRequest.layout */
 void dirsvc_request(struct master *m, uint64_t page, dsm_node_t node, enum dsm_req kind,

@@ -261,7 +261,7 @@ struct task {
     int move_to;
     /* a slave's thread: the master asked it to leave this node (its mask
      * set by another thread); at its next instruction boundary it asks
-     * whether it still moves (slave/slave.c). Set by the loop thread */
+     * whether it still moves (slave/delegate.c). Set by the loop thread */
     int move_ask;
     /* a thread that moved here: its CPU time before, less what its host
      * thread had then, which its own CPU clock adds (cpu_time.h) */

@@ -226,7 +226,7 @@ static int host_prot_of(uint8_t b) {
 }
 
 /* Nothing is mapped at page addr: a guest mremap moved its mapping away
- * and the hole is not reserved again yet (syscall/guest_mem.c,
+ * and the hole is not reserved again yet (syscall/guest_mem_mremap.c,
  * host_move), while this node's network thread applies a directory
  * message for a page there. Tells that ENOMEM apart from a map count
  * exhausted. */

@@ -9,7 +9,7 @@
  * from the file's size at mmap and after every call that can change
  * it) and tells the other nodes through the layout hook
  * (GS_PAST_EOF/GS_WITHIN_EOF). A mapping that goes takes its records
- * with it (forget_range). */
+ * with it (gs_forget_range). */
 #ifndef SHOAL_SYSCALL_FILE_EOF_H
 #define SHOAL_SYSCALL_FILE_EOF_H
 

@@ -45,7 +45,7 @@ struct gs_shared_file {
     uint8_t *shadow;
 };
 
-/* ---- with gs->lock held for writing (guest_mem.c) ---- */
+/* ---- with gs->lock held for writing (guest_mem*.c) ---- */
 /* Records a new mapping of fd at [start, start+len): a shared one is kept
  * in step with its file, a private one only named (/proc/self/maps). */
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,

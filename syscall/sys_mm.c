@@ -1,4 +1,4 @@
-/* Memory syscalls: all address-space changes go through guest_mem.c so
+/* Memory syscalls: all address-space changes go through guest_mem*.c so
  * the mapping list stays the single truth about guest memory. */
 #define _GNU_SOURCE
 #include <sys/mman.h>

@@ -747,7 +747,7 @@ static void test_mp_adopted(void) {
 }
 
 /* A guest mremap leaves a hole where the mapping was until it reserves
- * the range again (syscall/guest_mem.c, host_move), and a node's network
+ * the range again (syscall/guest_mem_mremap.c, host_move), and a node's network
  * thread may apply a directory message for a page there meanwhile: the
  * page is absent, not an error that ends the run. Page 5 of an adopted
  * region is unmapped; its neighbours work on. */

@@ -1,0 +1,112 @@
+/* Checked access to guest memory for syscall handlers: range checks
+ * against the mapping list, copies in and out under the read lock, and
+ * looks at the list. */
+#define _GNU_SOURCE
+#include "syscall/guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "syscall/guest_mem_internal.h"
+
+bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    gs_unsplit_pin(gs, addr, len);
+    return gs_range_ok(gs, addr, len, prot);
+}
+
+bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    gs_unsplit_pin(gs, addr, len);
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = gs_range_ok(gs, addr, len, prot);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok;
+}
+
+int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
+    gs_unsplit(gs, src, len);
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = gs_range_ok(gs, src, len, PROT_READ);
+    if (ok) memcpy(dst, gs->base + src, len);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok ? 0 : -EFAULT;
+}
+
+int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len) {
+    gs_unsplit(gs, dst, len);
+    pthread_rwlock_rdlock(&gs->lock);
+    bool ok = gs_range_ok(gs, dst, len, PROT_WRITE);
+    if (ok) memcpy(gs->base + dst, src, len);
+    pthread_rwlock_unlock(&gs->lock);
+    return ok ? 0 : -EFAULT;
+}
+
+long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
+    gs_unsplit(gs, src, cap);
+    pthread_rwlock_rdlock(&gs->lock);
+    long ret = -EFAULT;
+    size_t done = 0;
+    size_t i = gs_first_after(gs, src);
+    uint64_t cur = src;
+    while (i < gs->n && gs->vmas[i].start <= cur && (gs->vmas[i].prot & PROT_READ)) {
+        size_t avail = gs->vmas[i].end - cur;
+        bool capped = false;
+        if (gs_reserved(gs, cur, avail)) { /* unmapped to the guest: no further */
+            avail = cur < gs->resv_lo ? gs->resv_lo - cur : 0;
+            capped = true;
+        }
+        for (size_t k = 0; k < gs->neof; k++) /* a page past the end of its file: no further */
+            if (gs->eof[k].end > cur && gs->eof[k].start < cur + avail) {
+                avail = gs->eof[k].start > cur ? gs->eof[k].start - cur : 0;
+                capped = true;
+            }
+        if (!avail) break;
+        size_t want = cap - done < avail ? cap - done : avail;
+        const char *s = (const char *)gs->base + cur;
+        const char *nul = memchr(s, 0, want);
+        size_t n = nul ? (size_t)(nul - s) + 1 : want;
+        memcpy(dst + done, s, n);
+        done += n;
+        if (nul) {
+            ret = (long)done - 1;
+            break;
+        }
+        if (done == cap) {
+            ret = -ENAMETOOLONG;
+            break;
+        }
+        if (capped) break;
+        cur = gs->vmas[i].end;
+        i++;
+    }
+    pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len) {
+    pthread_rwlock_rdlock(&gs->lock);
+    bool free_ = gs_range_in_space(gs, addr, len) && gs_range_free(gs, addr, addr + len);
+    pthread_rwlock_unlock(&gs->lock);
+    return free_;
+}
+
+bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out) {
+    pthread_rwlock_rdlock(&gs->lock);
+    size_t i = gs_first_after(gs, addr);
+    bool found = i < gs->n && gs->vmas[i].start <= addr;
+    if (found) *out = gs->vmas[i];
+    pthread_rwlock_unlock(&gs->lock);
+    return found;
+}
+
+int gs_prot_locked(const struct guest_space *gs, uint64_t addr) {
+    size_t i = gs_first_after(gs, addr);
+    return i < gs->n && gs->vmas[i].start <= addr ? gs->vmas[i].prot : -1;
+}
+
+size_t gs_count(struct guest_space *gs) {
+    pthread_rwlock_rdlock(&gs->lock);
+    size_t n = gs->n;
+    pthread_rwlock_unlock(&gs->lock);
+    return n;
+}

@@ -1,5 +1,6 @@
 /* What the node (transport.c), the generic connection (conn.c) and a
- * backend (tcp.c) share. Not for use outside net/. */
+ * backend (tcp.c and its parts, tcp_internal.h) share. Not for use
+ * outside net/. */
 #ifndef SHOAL_NET_INTERNAL_H
 #define SHOAL_NET_INTERNAL_H
 

@@ -404,7 +404,7 @@ static void rtt_total(uint64_t lat_us) {
     CU_ASSERT(rtt[PINGS / 2] < 2 * lat_us * 1000 + 10000000);
     if (lat_us < 100) {
         /* With a latency of tens of us the loop spins for each frame's due
-         * time instead of sleeping on a timer (tcp.c, EMUL_EARLY_NS), so
+         * time instead of sleeping on a timer (tcp_send.c, EMUL_EARLY_NS), so
          * the emulated path costs what the probes measured: the loopback's
          * round trip no longer comes on top, the quickest round trip is
          * within half the quickest raw one of 2 x latency (with

@@ -1,4 +1,4 @@
-/* net/transport.c + net/tcp.c over 127.0.0.1 with ephemeral ports: two
+/* net/transport.c + net/tcp*.c over 127.0.0.1 with ephemeral ports: two
  * nodes in this process, each with its own loop thread. Waits have no
  * time limit: a broken transport shows as a hung test (CTest's timeout),
  * never as a race against the clock. */

@@ -82,8 +82,7 @@ int node_stats_collect(struct node_stats *ns, unsigned node, struct dsm_node *ds
         ns->threads = stats_threads(&proc->stats, &ns->nthreads);
         ns->times_on = stats_timing(&proc->stats);
         ns->run_start_ns = proc->stats.start_ns;
-        for (size_t i = 0; i < ns->nthreads; i++)
-            ns->guest_insns += ns->threads[i].insns;
+        ns->guest_insns = stats_insns(&proc->stats); /* ended threads too, listed or not */
     }
     return 0;
 }

@@ -40,6 +40,11 @@ struct proxy {
     struct master *m;
     struct task *t;
     unsigned node;
+    /* under m->lock: the host thread serving it (until the thread exits
+     * or runs on node 0), its creator until the start, and each
+     * proxy_get's caller; the last proxy_put frees it */
+    unsigned refs;
+    int tid; /* the thread's tid, for its creator */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct net_frame req; /* env NULL when there is none */
@@ -144,6 +149,7 @@ static int spawn_on(struct proxy *px, const Shoal__ThreadMoved *moved) {
 }
 
 static void serve(struct proxy *px);
+static void proxy_put(struct master *m, struct proxy *px);
 
 static void *proxy_main(void *arg) {
     struct proxy *px = arg;
@@ -151,7 +157,7 @@ static void *proxy_main(void *arg) {
     struct task *t = px->t;
     /* signals for the guest go to node-0 threads; a proxy takes none */
     host_signal_block_all();
-    t->tid = gettid();
+    t->tid = px->tid = gettid();
     if (px->flags & CLONE_PARENT_SETTID) write_tid(t, px->ptid, t->tid);
     if (px->flags & CLONE_CHILD_SETTID) write_tid(t, px->ctid, t->tid);
     pthread_mutex_lock(&m->lock);
@@ -161,6 +167,7 @@ static void *proxy_main(void *arg) {
     sem_post(&px->started); /* px->flags & co are not read after this */
     if (r) log_error("cannot start thread %d on node %u: %s", t->tid, px->node, strerror(-r));
     serve(px);
+    proxy_put(m, px);
     task_run(t); /* it moved to node 0 */
 }
 
@@ -234,9 +241,7 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
         release_held(px);
         if (t->affinity) cpu_map_pin(m->proc, t->tid, t->affinity, t->affinity_bytes);
         atomic_fetch_add(&m->moves, 1);
-        /* the proxy struct is leaked on purpose, as at exit: a late
-         * request for this tid finds no proxy rather than a freed one */
-        return true;
+        return true; /* serve's caller drops its reference */
     }
     pthread_mutex_lock(&m->lock);
     px->node = to;
@@ -353,8 +358,9 @@ static void serve(struct proxy *px) {
             u64map_del(&m->proxies, (uint64_t)t->tid);
             pthread_mutex_unlock(&m->lock);
             if (m->sched) sched_thread_exit(m->sched, px->node);
-            /* the proxy struct is leaked on purpose: a late request for
-             * this tid finds no proxy rather than a freed one */
+            /* a late request for this tid finds no proxy; one that found
+             * it holds its own reference */
+            proxy_put(m, px);
         }
         if (q->nr == 93 || q->nr == 94) {
             net_frame_fini(&f);
@@ -412,18 +418,38 @@ static void serve(struct proxy *px) {
     }
 }
 
-/* The proxy of remote thread tid, or NULL. */
+/* The proxy of remote thread tid, or NULL; the caller proxy_puts it. */
 static struct proxy *proxy_get(struct master *m, int tid, unsigned *node) {
     pthread_mutex_lock(&m->lock);
     struct proxy *px = tid > 0 ? u64map_get(&m->proxies, (uint64_t)tid) : NULL;
-    if (px && node) *node = px->node;
+    if (px) {
+        px->refs++;
+        if (node) *node = px->node;
+    }
     pthread_mutex_unlock(&m->lock);
     return px;
 }
 
+static void proxy_put(struct master *m, struct proxy *px) {
+    pthread_mutex_lock(&m->lock);
+    SHOAL_ASSERT(px->refs > 0);
+    bool last = --px->refs == 0;
+    pthread_mutex_unlock(&m->lock);
+    if (!last) return;
+    /* a request handed over after its thread ended is dropped with it */
+    if (px->req.env) net_frame_fini(&px->req);
+    free(px->held);
+    pthread_cond_destroy(&px->cond);
+    pthread_mutex_destroy(&px->lock);
+    free(px);
+}
+
 int proxy_node_of(struct master *m, int tid) {
     unsigned node;
-    return proxy_get(m, tid, &node) ? (int)node : -1;
+    struct proxy *px = proxy_get(m, tid, &node);
+    if (!px) return -1;
+    proxy_put(m, px);
+    return (int)node;
 }
 
 /* process_cluster_ops.affinity_changed: the node of remote thread tid
@@ -437,7 +463,7 @@ void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, siz
     struct master *m = p->cluster_ctx;
     unsigned node;
     struct proxy *px = proxy_get(m, tid, &node);
-    if (!px || node == 0) return;
+    if (!px) return;
     Shoal__ThreadAffinity ta = SHOAL__THREAD_AFFINITY__INIT;
     ta.tid = (uint32_t)tid;
     ta.mask.data = (uint8_t *)mask;
@@ -445,6 +471,8 @@ void proxy_affinity_changed(struct process *p, int tid, const uint8_t *mask, siz
     pthread_mutex_lock(&px->lock);
     ta.leave = px->move_to != 0 && !px->moving;
     pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
+    if (node == 0) return;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_AFFINITY;
     env.thread_affinity = &ta;
@@ -474,6 +502,7 @@ void proxy_on_syscall(struct master *m, struct net_conn *c, struct net_frame *f)
         log_warn("%s: syscall for unknown thread %u dropped", net_conn_name(c), tid);
     else if (!hand_over(px, f, false))
         log_warn("%s: thread %u sent a second syscall at once; dropped", net_conn_name(c), tid);
+    if (px) proxy_put(m, px);
 }
 
 int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_siginfo *info) {
@@ -498,6 +527,7 @@ int proxy_signal_node(struct master *m, int tid, int sig, const struct aarch64_s
         node = 0;
     }
     pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
     return node;
 }
 
@@ -509,6 +539,7 @@ void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
         log_warn("%s: move of unknown thread %u dropped", net_conn_name(c), tid);
     else if (!hand_over(px, f, true)) /* its proxy starts it where it goes */
         log_warn("%s: thread %u moved unasked; dropped", net_conn_name(c), tid);
+    if (px) proxy_put(m, px);
 }
 
 void proxy_move_after_call(struct master *m, int tid, int to) {
@@ -517,6 +548,7 @@ void proxy_move_after_call(struct master *m, int tid, int to) {
     pthread_mutex_lock(&px->lock);
     if (!px->moving) px->move_to = (int)to + 1;
     pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
 }
 
 static struct proxy *proxy_new(struct master *m, struct task *t, unsigned node) {
@@ -525,6 +557,7 @@ static struct proxy *proxy_new(struct master *m, struct task *t, unsigned node) 
     px->m = m;
     px->t = t;
     px->node = node;
+    px->refs = 1; /* the host thread that serves it */
     pthread_mutex_init(&px->lock, NULL);
     pthread_cond_init(&px->cond, NULL);
     return px;
@@ -557,12 +590,17 @@ void proxy_move_out(struct task *t, unsigned to) {
     atomic_fetch_add(&m->moves, 1);
     release_held(px);
     serve(px); /* until it comes back */
+    proxy_put(m, px);
 }
 
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
     unsigned node;
     struct proxy *px = proxy_get(m, (int)tid, &node);
-    if (!px || node != net_conn_peer_id(c)) return;
+    if (!px) return;
+    if (node != net_conn_peer_id(c)) {
+        proxy_put(m, px);
+        return;
+    }
     pthread_mutex_lock(&px->lock);
     if (px->running && px->running_req == req_id) {
         /* under the lock: the call cannot end (and the next one start)
@@ -575,6 +613,7 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
         pthread_cond_signal(&px->cond);
     }
     pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
 }
 
 uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t) {
@@ -639,6 +678,7 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
     struct proxy *px = proxy_new(m, t, (unsigned)node);
+    px->refs++; /* its creator's, until it has started */
     px->flags = flags;
     px->ptid = ptid;
     px->ctid = ctid;
@@ -654,6 +694,9 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
     while (sem_wait(&px->started) != 0)
         continue;
     sem_destroy(&px->started);
+    /* the thread may have ended already, and t with it */
+    int tid = px->tid;
+    proxy_put(m, px);
     if (node < 64) atomic_fetch_add(&m->placed[node], 1);
-    return t->tid;
+    return tid;
 }

@@ -158,8 +158,10 @@ void stats_task_start(struct run_stats *s, struct task *t) {
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Appends e to the ended threads' entries (under lock). */
+/* Appends e to the ended threads' entries (under lock), which only
+ * --stats reads: a run without it keeps none, however many threads. */
 static void add_ended(struct run_stats *s, struct stats_thread e) {
+    if (!stats_timing(s)) return;
     if (s->nended == s->capended) {
         size_t cap = s->capended ? 2 * s->capended : 16;
         struct stats_thread *v = realloc(s->ended, cap * sizeof *v);

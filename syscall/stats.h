@@ -70,7 +70,7 @@ struct run_stats {
     /* a slave's futex ops decided on words lent to it, and its waits
      * moved to the master with a recall (slave/futex_local.h) */
     _Atomic uint64_t futex_local, futex_moved;
-    struct stats_thread *ended; /* tasks that ended (under lock) */
+    struct stats_thread *ended; /* tasks that ended, when timing (under lock) */
     size_t nended, capended;
     stats_writer_fn writer;
     void *writer_ctx;
@@ -120,7 +120,8 @@ uint64_t stats_page_events_max(const struct run_stats *s);
 void stats_thread_times_json(FILE *f, const struct stats_thread *v, size_t n, unsigned node,
                              int indent);
 
-/* Every thread, ended or live, with its instruction count (a snapshot:
+/* Every thread, ended (kept only when stats_timing) or live, with its
+ * instruction count (a snapshot:
  * live ones are still counting), one entry per tid in tid order (the
  * stays of a thread that moved away and back summed). Returns a malloc'd
  * array (count in *n), NULL when empty or out of memory. */

@@ -600,6 +600,19 @@ for n in d["nodes"]:
 assert len({t for t, _ in seen}) >= 21, len(seen)
 PY
     ;;
+thread-churn-n2)
+    # 12,000 threads created and joined, half of them on node 1: the
+    # master's memory stays flat over the second half, once the first
+    # has warmed it up (it grew 1.4 MB there, about 240 bytes a thread: a
+    # proxy left per remote thread, a --stats entry per thread without
+    # --stats; now a few KiB)
+    "$shoal" -n 2 "$bin/thread_churn" 3000 >"$work/out" 2>"$work/err" ||
+        fail "run failed: $(cat "$work/err")"
+    grep -q '^joined 12000 threads$' "$work/out" || fail "threads lost: $(cat "$work/out")"
+    grown=$(awk '/^rss/ { v[n++] = $2 } END { if (n == 3) print v[2] - v[1] }' "$work/out")
+    [ -n "$grown" ] || fail "no memory figures: $(cat "$work/out")"
+    [ "$grown" -le 512 ] || fail "the master grew $grown KiB over 6,000 threads: $(cat "$work/out")"
+    ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one
     # run after another (each in a fresh child) until it is stopped, and

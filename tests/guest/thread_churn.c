@@ -40,7 +40,8 @@ int main(int argc, char **argv) {
             }
         for (int j = 0; j < 4; j++)
             joined += pthread_join(t[j], NULL) == 0;
-        if (i == 1 || i == rounds / 2 || i == rounds) printf("rss %ld KiB after round %d\n", rss_kib(), i);
+        if (i == 1 || i == rounds / 2 || i == rounds)
+            printf("rss %ld KiB after round %d\n", rss_kib(), i);
     }
     printf("joined %ld threads\n", joined);
     return 0;

@@ -24,8 +24,9 @@
 #define JC_BITS             JIT_JC_BITS /* generated code probes it inline */
 #define JC_SIZE             (1u << JC_BITS)
 #define DEFAULT_BLOCK_INSNS 64
-#define MAX_FOLLOW          4 /* unconditional branches a block follows (superblock) */
-#define MAX_SIDE_EXITS      8 /* conditional branches a block goes through */
+#define MAX_FOLLOW          4   /* unconditional branches a block follows (superblock) */
+#define MAX_SIDE_EXITS      8   /* conditional branches a block goes through */
+#define RECLAIM_BATCH       256 /* retired blocks that make a batch to free */
 
 struct dbt {
     struct dbt_options opt;
@@ -39,12 +40,22 @@ struct dbt {
     /* redirected guest pages (redirect.h); NULL: none */
     struct dbt_redirect *redirect;
     _Atomic int64_t clock_offset_ns; /* dbt_set_clock_offset */
+    /* Retired blocks are freed in batches (reclaim): a batch is freed
+     * once every vCPU inside dbt_run has passed its loop's head (where it
+     * holds no block, and drops its jump cache and interpreter link)
+     * since the batch's epoch began. */
+    atomic_uint_fast64_t epoch;
+    struct tb *limbo; /* the batch waiting (under lock) */
+    uint64_t limbo_epoch;
 };
 
 /* Per-vCPU private state (cpu->jump_cache points here). */
 struct vcpu {
-    struct tb *jc[JC_SIZE]; /* jump cache */
-    atomic_int in_code;     /* running generated code */
+    struct tb *jc[JC_SIZE];          /* jump cache */
+    atomic_int in_code;              /* running generated code */
+    atomic_int online;               /* inside dbt_run */
+    atomic_uint_fast64_t seen_epoch; /* the epoch of its last pass at the loop's head */
+    struct cpu *cpu;
     struct vcpu *next;
 };
 
@@ -79,6 +90,7 @@ struct dbt *dbt_create(const struct dbt_options *opts) {
 
 void dbt_destroy(struct dbt *d) {
     if (!d) return;
+    tb_free_list(d->limbo);
     tb_cache_fini(&d->cache);
     jit_destroy(d->jit);
     redirect_destroy(d->redirect);
@@ -91,6 +103,7 @@ void dbt_cpu_init(struct dbt *d, struct cpu *cpu) {
     struct vcpu *v = calloc(1, sizeof *v);
     SHOAL_ASSERT(v);
     cpu->jump_cache = v;
+    v->cpu = cpu;
     pthread_mutex_lock(&d->lock);
     v->next = d->vcpus;
     d->vcpus = v;
@@ -116,10 +129,15 @@ void dbt_fork_prepare(struct dbt *d) {
 }
 
 void dbt_fork_done(struct dbt *d, bool child) {
-    if (child)
+    if (child) {
         pthread_mutex_init(&d->lock, NULL);
-    else
+        /* the other threads are gone: none of them holds a block (the
+         * forking one is in a system call, outside dbt_run) */
+        for (struct vcpu *v = d->vcpus; v; v = v->next)
+            atomic_store(&v->online, 0);
+    } else {
         pthread_mutex_unlock(&d->lock);
+    }
 }
 
 void dbt_set_excl_hooks(struct dbt *d, const struct dbt_excl_hooks *h) {
@@ -425,12 +443,57 @@ static struct tb *translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     return tb;
 }
 
+/* Under d->lock: frees the waiting batch if every vCPU in dbt_run has
+ * passed its loop's head since the batch's epoch began, then makes the
+ * retired blocks the next batch once there are enough of them. One
+ * batch at a time, so a vCPU that passed the head holds no block of the
+ * batch: its jump cache and link were dropped there, the hash no longer
+ * has them, and no link leads to them (dropped when the batch was
+ * taken; link_to never links to a retired block). */
+static void reclaim(struct dbt *d) {
+    if (d->limbo) {
+        for (struct vcpu *v = d->vcpus; v; v = v->next)
+            if (atomic_load(&v->online) && atomic_load(&v->seen_epoch) < d->limbo_epoch) return;
+        tb_free_list(d->limbo);
+        d->limbo = NULL;
+    }
+    if (d->cache.nretired < RECLAIM_BATCH) return;
+    d->limbo = tb_cache_take_retired(&d->cache);
+    tb_cache_unlink_all(&d->cache);
+    d->limbo_epoch = atomic_fetch_add(&d->epoch, 1) + 1;
+    /* generated code that loops or chains may not come back to the head
+     * for a long time: its attention check sends it there (the embedder
+     * sees an attention exit with nothing to do) */
+    for (struct vcpu *v = d->vcpus; v; v = v->next)
+        if (atomic_load(&v->online)) v->cpu->attention = 1;
+}
+
+/* The loop's head: a new epoch drops the vCPU's jump cache (its own:
+ * only it and its generated code read it) and interpreter link, then
+ * says it holds no block from before. */
+static void pass_head(struct dbt *d, struct vcpu *v, struct tb **prev) {
+    uint64_t e = atomic_load(&d->epoch);
+    if (e == atomic_load_explicit(&v->seen_epoch, memory_order_relaxed)) return;
+    memset(v->jc, 0, sizeof v->jc);
+    *prev = NULL;
+    atomic_store(&v->seen_epoch, e);
+}
+
+/* Interpreter chaining: prev's exit `slot` goes straight to tb from now
+ * on, unless tb is retired (reclaim must find no link to it). */
+static void link_to(struct dbt *d, struct tb *prev, unsigned slot, struct tb *tb) {
+    pthread_mutex_lock(&d->lock);
+    if (!tb->invalid) atomic_store_explicit(&prev->link[slot], tb, memory_order_release);
+    pthread_mutex_unlock(&d->lock);
+}
+
 static struct tb *lookup(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb **jc = ((struct vcpu *)cpu->jump_cache)->jc;
     unsigned h = (unsigned)(pc >> 2) & (JC_SIZE - 1);
     struct tb *tb = atomic_load_explicit((_Atomic(struct tb *) *)&jc[h], memory_order_acquire);
     if (tb && tb->pc == pc && !tb->invalid) return tb;
     pthread_mutex_lock(&d->lock);
+    if (d->limbo) reclaim(d);
     tb = tb_cache_find(&d->cache, pc);
     uint64_t gen = d->cache.gen;
     pthread_mutex_unlock(&d->lock);
@@ -473,6 +536,8 @@ static void try_flush(struct dbt *d) {
         for (struct tb *tb = d->cache.buckets[i]; tb; tb = tb->hnext)
             atomic_store(&tb->host, NULL);
     for (struct tb *tb = d->cache.retired; tb; tb = tb->retired)
+        atomic_store(&tb->host, NULL);
+    for (struct tb *tb = d->limbo; tb; tb = tb->retired)
         atomic_store(&tb->host, NULL);
     jit_flush(d->jit);
     atomic_store(&d->flushing, 0);
@@ -527,9 +592,13 @@ static void chain_to(struct dbt *d, uint64_t site, uint64_t gen, struct tb *tb) 
 
 int dbt_run(struct cpu *cpu) {
     struct dbt *d = cpu->dbt;
+    struct vcpu *v = cpu->jump_cache;
     sigjmp_buf jb;
     sigjmp_buf *saved = cpu->fault_jb;
     struct cpu *saved_cpu = current_cpu;
+    /* before the first pass at the head reads the epoch: a reclaim that
+     * found it outside has begun its epoch by then (both seq_cst) */
+    atomic_fetch_add(&v->online, 1);
 restart:
     current_cpu = cpu;
     if (sigsetjmp(jb, 0)) { /* the mask: restore_interrupted_mask */
@@ -542,9 +611,10 @@ restart:
             cpu->excl_held = 0;
             d->excl.store_end(d->excl.opaque, cpu->excl_addr);
         }
-        atomic_store(&((struct vcpu *)cpu->jump_cache)->in_code, 0);
+        atomic_store(&v->in_code, 0);
         /* a page the embedder redirects: run the instruction again */
         if (d->redirect && redirect_on_fault(d, d->redirect, cpu)) goto restart;
+        atomic_fetch_sub(&v->online, 1);
         return CPU_EXIT_SIGNAL;
     }
     cpu->fault_jb = &jb;
@@ -553,6 +623,7 @@ restart:
     unsigned prev_slot = 0;
     uint64_t site = 0, site_gen = 0; /* JIT: the last exit, to chain */
     for (;;) {
+        pass_head(d, v, &prev);
         if (cpu->attention) {
             exit = CPU_EXIT_ATTENTION;
             break;
@@ -592,7 +663,7 @@ restart:
             tb = lookup(d, cpu, pc);
             /* Link direct successors within the same guest page. */
             if (prev && !d->opt.no_chain && (prev->pc >> 12) == (pc >> 12))
-                atomic_store_explicit(&prev->link[prev_slot], tb, memory_order_release);
+                link_to(d, prev, prev_slot, tb);
         }
         if (d->opt.log_exec) fprintf(d->opt.log, "exec 0x%" PRIx64 "\n", pc);
         cpu->icount += tb->ir.guest_insns;
@@ -608,6 +679,7 @@ restart:
     }
     cpu->fault_jb = saved;
     current_cpu = saved_cpu;
+    atomic_fetch_sub(&v->online, 1);
     return exit;
 }
 
@@ -629,5 +701,6 @@ void dbt_invalidate(struct dbt *d, uint64_t start, uint64_t len) {
         void *host = atomic_load(&tb->host);
         if (host) jit_unlink(d->jit, host);
     }
+    reclaim(d);
     pthread_mutex_unlock(&d->lock);
 }

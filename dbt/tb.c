@@ -1,5 +1,6 @@
 #include "dbt/tb.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +43,33 @@ void tb_cache_fini(struct tb_cache *c) {
             tb_free(tb);
         }
     }
-    for (struct tb *tb = c->retired, *n; tb; tb = n) {
+    tb_free_list(c->retired);
+    c->retired = NULL;
+    c->nretired = 0;
+    free(c->buckets);
+    c->buckets = NULL;
+}
+
+void tb_free_list(struct tb *tb) {
+    for (struct tb *n; tb; tb = n) {
         n = tb->retired;
         tb_free(tb);
     }
-    free(c->buckets);
-    c->buckets = NULL;
+}
+
+struct tb *tb_cache_take_retired(struct tb_cache *c) {
+    struct tb *list = c->retired;
+    c->retired = NULL;
+    c->nretired = 0;
+    return list;
+}
+
+void tb_cache_unlink_all(struct tb_cache *c) {
+    for (uint64_t i = 0; i < c->nbuckets; i++)
+        for (struct tb *tb = c->buckets[i]; tb; tb = tb->hnext) {
+            atomic_store_explicit(&tb->link[0], NULL, memory_order_relaxed);
+            atomic_store_explicit(&tb->link[1], NULL, memory_order_relaxed);
+        }
 }
 
 struct tb *tb_cache_find(struct tb_cache *c, uint64_t pc) {
@@ -101,6 +123,7 @@ void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
                 *pp = tb->hnext;
                 tb->retired = c->retired;
                 c->retired = tb;
+                c->nretired++;
                 c->count--;
             } else {
                 pp = &tb->hnext;

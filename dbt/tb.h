@@ -1,7 +1,8 @@
 /* Translation blocks and the global cache that maps guest pc to block.
- * Invalidated blocks are unlinked from the hash and marked invalid but
- * never freed while the process runs: another vCPU may still be inside
- * one (a grace-period reclaimer can come with the JIT). */
+ * Invalidated blocks are unlinked from the hash, marked invalid and kept
+ * on the retired list: another vCPU may still be inside one. The
+ * dispatcher (exec.c) takes them in batches and frees a batch once every
+ * vCPU has passed a point where it holds no block. */
 #ifndef SHOAL_DBT_TB_H
 #define SHOAL_DBT_TB_H
 
@@ -34,6 +35,7 @@ struct tb_cache {
     struct tb **buckets;
     uint64_t nbuckets, count;
     struct tb *retired;
+    uint64_t nretired;
     uint64_t gen; /* invalidations so far */
     struct {
         uint64_t start, end;
@@ -51,5 +53,12 @@ void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len);
  * meanwhile from that range may hold code that is gone. */
 bool tb_cache_stale(const struct tb_cache *c, uint64_t gen, uint64_t start, uint64_t end);
 void tb_free(struct tb *tb);
+/* The retired list, taken (the cache's is empty after). */
+struct tb *tb_cache_take_retired(struct tb_cache *c);
+/* Frees a list of blocks linked through `retired`. */
+void tb_free_list(struct tb *tb);
+/* Drops every block's interpreter links (link[]): none may lead to a
+ * block taken for freeing. */
+void tb_cache_unlink_all(struct tb_cache *c);
 
 #endif

@@ -798,6 +798,11 @@ uint64_t jit_nz_receivers(const struct jit *j) {
 }
 
 void jit_flush(struct jit *j) {
+    /* the code written since the trampoline goes back to the host: a run
+     * whose code keeps changing does not keep a full buffer resident */
+    uintptr_t keep = ((uintptr_t)j->code + j->tramp_size + 4095) & ~(uintptr_t)4095;
+    if (keep < (uintptr_t)j->code + j->size)
+        madvise((void *)keep, (uintptr_t)j->code + j->size - keep, MADV_DONTNEED);
     j->used = j->tramp_size;
     atomic_store(&j->nrecs, 0);
     j->full = false;

@@ -18,6 +18,7 @@ guest_program(remap_shared_threads SRC remap_shared_threads.c LEVELS O2)
 guest_program(shared_objects_threads SRC shared_objects_threads.c LEVELS O2)
 guest_program(control_flow SRC control_flow.c)
 guest_program(code_write_threads SRC code_write_threads.c)
+guest_program(code_rewrite SRC code_rewrite.c)
 
 # Floating point
 guest_program(fp_rounding SRC fp_rounding.c FLAGS -frounding-math)

@@ -33,6 +33,7 @@
 #include "syscall/cpu_map.h"
 #include "syscall/host_signal.h"
 #include "syscall/syscall.h"
+#include "syscall/thread.h"
 
 #define PROXY_STACK (4u << 20)
 
@@ -661,21 +662,8 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
         return 0; /* a thread of node 0: as a lone process makes it */
     }
     parent->hint_next_group = -1; /* used by this clone (thread.c does it on node 0) */
-    struct task *t = task_new(p);
+    struct task *t = thread_task_from(parent, flags, newsp, tls, ctid);
     t->proxy = true;
-    void *jump_cache = t->cpu.jump_cache;
-    t->cpu = parent->cpu;
-    t->cpu.jump_cache = jump_cache;
-    t->cpu.fault_jb = NULL;
-    t->cpu.opaque = t;
-    t->cpu.attention = 0;
-    t->cpu.excl_size = 0;
-    t->cpu.x[0] = 0;
-    if (newsp) t->cpu.x[31] = newsp;
-    if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;
-    t->sigmask = parent->sigmask;
-    cpu_map_set_affinity(t, parent->affinity, parent->affinity_bytes); /* as Linux copies it */
-    t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
     struct proxy *px = proxy_new(m, t, (unsigned)node);
     px->refs++; /* its creator's, until it has started */

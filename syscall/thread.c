@@ -59,10 +59,9 @@ static void *thread_main(void *arg) {
     task_run(t);
 }
 
-static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
-                          uint64_t tls, uint64_t ctid) {
-    struct process *p = parent->proc;
-    struct task *t = task_new(p);
+struct task *thread_task_from(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t tls,
+                              uint64_t ctid) {
+    struct task *t = task_new(parent->proc);
     void *jump_cache = t->cpu.jump_cache;
     t->cpu = parent->cpu;
     t->cpu.jump_cache = jump_cache;
@@ -77,10 +76,17 @@ static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, u
     /* the creator's CPU affinity, as Linux copies it (the host thread
      * inherits the host part) */
     cpu_map_set_affinity(t, parent->affinity, parent->affinity_bytes);
+    t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+    return t;
+}
+
+static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                          uint64_t tls, uint64_t ctid) {
+    struct process *p = parent->proc;
+    struct task *t = thread_task_from(parent, flags, newsp, tls, ctid);
     /* SHOAL_HINT_NEXT_GROUP marks one clone: this one. */
     t->hint_group = parent->hint_next_group;
     parent->hint_next_group = -1;
-    t->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 
     struct thread_start s = {.task = t, .flags = flags, .ptid = ptid, .ctid = ctid};
     sem_init(&s.started, 0, 0);

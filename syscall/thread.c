@@ -69,6 +69,7 @@ struct task *thread_task_from(struct task *parent, uint64_t flags, uint64_t news
     t->cpu.opaque = t;
     t->cpu.attention = 0;
     t->cpu.excl_size = 0;
+    t->cpu.icount = 0; /* its own instructions only (--stats, progress lines) */
     t->cpu.x[0] = 0;
     if (newsp) t->cpu.x[31] = newsp;
     if (flags & CLONE_SETTLS) t->cpu.tpidr_el0 = tls;

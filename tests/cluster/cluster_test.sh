@@ -612,6 +612,26 @@ thread-churn-n2)
     grown=$(awk '/^rss/ { v[n++] = $2 } END { if (n == 3) print v[2] - v[1] }' "$work/out")
     [ -n "$grown" ] || fail "no memory figures: $(cat "$work/out")"
     [ "$grown" -le 512 ] || fail "the master grew $grown KiB over 6,000 threads: $(cat "$work/out")"
+    # --stats counts each thread's own instructions: the workers all ran
+    # the same code, wherever they ran (a thread made on node 0 started
+    # with its creator's count before: 2.39 billion instructions for 2,000
+    # threads of 318 each)
+    for nodes in 1 2; do
+        "$shoal" -n $nodes --stats "$work/churn.json" "$bin/thread_churn" 200 >/dev/null 2>"$work/err" ||
+            fail "-n $nodes --stats: $(cat "$work/err")"
+        python3 - "$work/churn.json" <<'PY' || fail "-n $nodes: instruction counts wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if isinstance(d["threads"], list):  # a cluster lists each thread
+    counts = sorted(t["guest_insns"] for t in d["threads"])
+    workers = counts[:-1]  # the largest is main's
+    assert len(workers) == 800, len(workers)
+    assert 0 < workers[-1] <= 2 * workers[0], (workers[0], workers[-1])
+    assert d["guest_insns"] == sum(counts), (d["guest_insns"], sum(counts))
+else:  # alone: the total, about 1.3 million (400 million before)
+    assert 0 < d["guest_insns"] < 20_000_000, d["guest_insns"]
+PY
+    done
     ;;
 slave-serves-runs)
     # shoal slave without --once: started before the master, it serves one

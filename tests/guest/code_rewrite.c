@@ -16,15 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static long rss_kib(void) {
-    long size = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return resident * 4;
-}
+#include "guest.h"
 
 int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 20000;
@@ -44,7 +36,7 @@ int main(int argc, char **argv) {
         __builtin___clear_cache((char *)code, (char *)(code + 10));
         sum += (uint64_t)((int (*)(void))code)();
         if (rss && (i == 1 || i == rounds / 2 || i == rounds))
-            printf("rss %ld KiB after round %d\n", rss_kib(), i);
+            printf("rss %ld KiB after round %d\n", g_rss_kib(), i);
     }
     printf("%d rounds, sum %llu\n", rounds, (unsigned long long)sum);
     return 0;

@@ -94,4 +94,16 @@ static int g_failures __attribute__((unused));
         return g_failures ? 1 : 0;                                                                 \
     } while (0)
 
+/* The resident memory /proc/self/statm reports, in KiB (0 if unread):
+ * in a cluster, the master's host process. */
+static inline long g_rss_kib(void) {
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return resident * 4;
+}
+
 #endif

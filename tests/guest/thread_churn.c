@@ -11,21 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
+
 static void *worker(void *arg) {
     char *p = malloc(1000);
     if (p) memset(p, 1, 1000);
     free(p);
     return arg;
-}
-
-static long rss_kib(void) {
-    long size = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return resident * 4;
 }
 
 int main(int argc, char **argv) {
@@ -41,7 +33,7 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 4; j++)
             joined += pthread_join(t[j], NULL) == 0;
         if (i == 1 || i == rounds / 2 || i == rounds)
-            printf("rss %ld KiB after round %d\n", rss_kib(), i);
+            printf("rss %ld KiB after round %d\n", g_rss_kib(), i);
     }
     printf("joined %ld threads\n", joined);
     return 0;

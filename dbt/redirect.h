@@ -83,7 +83,7 @@ void dbt_get_redirect_stats(struct dbt *d, struct dbt_redirect_stats *out);
  * in the SIGSEGV handler: must be async-signal-safe. Process-wide. */
 void dbt_set_host_fault_hook(bool (*fn)(uintptr_t addr));
 
-/* For dbt/exec.c. */
+/* For dbt/exec.c and dbt/translate.c. */
 bool redirect_host_fault(uintptr_t addr);
 struct dbt_redirect;
 struct dbt_redirect *redirect_create(const struct dbt_redirect_hooks *h);

@@ -1,4 +1,4 @@
-/* Blocks that follow unconditional branches in their page (dbt/exec.c,
+/* Blocks that follow unconditional branches in their page (dbt/translate.c,
  * follow_branch) and go through conditional ones (side exits): the
  * result matches the code, and rewriting code a block took in through a
  * followed branch (also below the block's entry pc) invalidates that
@@ -202,7 +202,7 @@ static void test_lazy_exit(void) {
     }
 }
 
-/* A loop closed on a branch's taken side (exec.c, follow_taken): the
+/* A loop closed on a branch's taken side (translate.c, follow_taken): the
  * block goes on at 0x4018 and the fall-through becomes the side exit,
  * its condition inverted, so the loop is one self-loop block.
  * 0x4000: add x1, x1, #1       <- loop head

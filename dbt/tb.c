@@ -10,25 +10,16 @@ static uint64_t hash_pc(uint64_t pc, uint64_t n) {
     return ((pc >> 2) * 0x9e3779b97f4a7c15ull >> 20) & (n - 1);
 }
 
-static uint64_t page_bit(uint64_t page) {
-    return (page * 0x9e3779b97f4a7c15ull >> 32) & (TB_PAGE_BITS - 1);
-}
-
-/* Whether a page of [start, end) may hold a block (a clear bit: none). */
-static bool may_hold_code(const struct tb_cache *c, uint64_t start, uint64_t end) {
-    for (uint64_t p = start >> 12; p <= (end - 1) >> 12; p++) {
-        uint64_t bit = page_bit(p);
-        if (c->code_pages[bit / 64] >> (bit % 64) & 1) return true;
-        if (p - (start >> 12) >= TB_PAGE_BITS) return true; /* every bit seen */
-    }
-    return false;
+static uint64_t hash_page(uint64_t page, uint64_t n) {
+    return (page * 0x9e3779b97f4a7c15ull >> 20) & (n - 1);
 }
 
 void tb_cache_init(struct tb_cache *c) {
     memset(c, 0, sizeof *c);
     c->nbuckets = 1 << 12;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-    SHOAL_ASSERT(c->buckets);
+    c->pbuckets = calloc(c->nbuckets, sizeof *c->pbuckets);
+    SHOAL_ASSERT(c->buckets && c->pbuckets);
 }
 
 void tb_free(struct tb *tb) {
@@ -47,7 +38,8 @@ void tb_cache_fini(struct tb_cache *c) {
     c->retired = NULL;
     c->nretired = 0;
     free(c->buckets);
-    c->buckets = NULL;
+    free(c->pbuckets);
+    c->buckets = c->pbuckets = NULL;
 }
 
 void tb_free_list(struct tb *tb) {
@@ -80,31 +72,67 @@ struct tb *tb_cache_find(struct tb_cache *c, uint64_t pc) {
 
 static void grow(struct tb_cache *c) {
     uint64_t n = c->nbuckets * 2;
-    struct tb **nb = calloc(n, sizeof *nb);
-    SHOAL_ASSERT(nb);
+    struct tb **nb = calloc(n, sizeof *nb), **np = calloc(n, sizeof *np);
+    SHOAL_ASSERT(nb && np);
     for (uint64_t i = 0; i < c->nbuckets; i++) {
         for (struct tb *tb = c->buckets[i], *next; tb; tb = next) {
             next = tb->hnext;
             uint64_t h = hash_pc(tb->pc, n);
             tb->hnext = nb[h];
             nb[h] = tb;
+            h = hash_page(tb->start >> 12, n);
+            tb->pnext = np[h];
+            np[h] = tb;
         }
     }
     free(c->buckets);
+    free(c->pbuckets);
     c->buckets = nb;
+    c->pbuckets = np;
     c->nbuckets = n;
 }
 
 void tb_cache_insert(struct tb_cache *c, struct tb *tb) {
+    SHOAL_ASSERT(tb->start >> 12 == tb->pc >> 12 && tb->start < tb->end);
     if (c->count >= c->nbuckets) grow(c);
-    for (uint64_t p = tb->start >> 12; p <= (tb->end - 1) >> 12; p++) {
-        uint64_t bit = page_bit(p);
-        c->code_pages[bit / 64] |= 1ull << (bit % 64);
-    }
     uint64_t h = hash_pc(tb->pc, c->nbuckets);
     tb->hnext = c->buckets[h];
     c->buckets[h] = tb;
+    h = hash_page(tb->start >> 12, c->nbuckets);
+    tb->pnext = c->pbuckets[h];
+    c->pbuckets[h] = tb;
     c->count++;
+}
+
+/* Where tb's code ends: a block stays in its page (followed branches
+ * too), and `end` may name the instruction after it there, which it
+ * does not hold. */
+static uint64_t code_end(const struct tb *tb) {
+    uint64_t page_end = (tb->pc | 0xfff) + 1;
+    return tb->end < page_end ? tb->end : page_end;
+}
+
+/* Retires the blocks of page chain *pp whose code overlaps [start, end)
+ * and, unless every page counts (all), lies in page `page`. */
+static void retire_chain(struct tb_cache *c, struct tb **pp, uint64_t page, bool all,
+                         uint64_t start, uint64_t end) {
+    while (*pp) {
+        struct tb *tb = *pp;
+        if ((all || tb->start >> 12 == page) && tb->start < end && code_end(tb) > start) {
+            *pp = tb->pnext;
+            struct tb **hp = &c->buckets[hash_pc(tb->pc, c->nbuckets)];
+            while (*hp != tb)
+                hp = &(*hp)->hnext;
+            *hp = tb->hnext;
+            tb->invalid = true;
+            tb->retired = c->retired;
+            c->retired = tb;
+            c->nretired++;
+            c->count--;
+        } else {
+            pp = &tb->pnext;
+        }
+    }
 }
 
 void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
@@ -113,22 +141,14 @@ void tb_cache_invalidate(struct tb_cache *c, uint64_t start, uint64_t len) {
     c->recent[c->gen % TB_RECENT].start = start;
     c->recent[c->gen % TB_RECENT].end = end;
     c->gen++;
-    if (!may_hold_code(c, start, end)) return;
-    for (uint64_t i = 0; i < c->nbuckets; i++) {
-        struct tb **pp = &c->buckets[i];
-        while (*pp) {
-            struct tb *tb = *pp;
-            if (tb->start < end && tb->end > start) {
-                tb->invalid = true;
-                *pp = tb->hnext;
-                tb->retired = c->retired;
-                c->retired = tb;
-                c->nretired++;
-                c->count--;
-            } else {
-                pp = &tb->hnext;
-            }
-        }
+    if (!c->count) return;
+    uint64_t first = start >> 12, last = (end - 1) >> 12;
+    if (last - first < c->nbuckets) { /* the pages' chains */
+        for (uint64_t p = first; p <= last; p++)
+            retire_chain(c, &c->pbuckets[hash_page(p, c->nbuckets)], p, false, start, end);
+    } else { /* more pages than chains: every chain once */
+        for (uint64_t i = 0; i < c->nbuckets; i++)
+            retire_chain(c, &c->pbuckets[i], 0, true, start, end);
     }
 }
 

@@ -1,4 +1,6 @@
-/* Translation blocks and the global cache that maps guest pc to block.
+/* Translation blocks and the global cache that maps guest pc to block,
+ * with each page's blocks chained too, so an invalidation visits the
+ * blocks of the pages it names, not the whole cache.
  * Invalidated blocks are unlinked from the hash, marked invalid and kept
  * on the retired list: another vCPU may still be inside one. The
  * dispatcher (exec.c) takes them in batches and frees a batch once every
@@ -19,20 +21,17 @@ struct tb {
     _Atomic(void *) host;         /* JIT entry (dbt/jit/), NULL: interpret; reset by a flush */
     volatile bool invalid;
     bool no_jit;      /* the JIT failed on it (not for a full buffer): interpret it (under lock) */
-    struct tb *hnext; /* hash chain */
+    struct tb *hnext; /* hash chain (by pc) */
+    struct tb *pnext; /* page chain (by start >> 12; a block stays in its page) */
     struct tb *retired; /* list of invalidated blocks */
 };
 
-/* Pages that may hold translated code, as bits of a hash of the page
- * number: set when a block is inserted, never cleared, so a clear bit
- * proves the page has no block (an IC IVAU on freshly written code
- * skips the scan of the whole cache). */
-#define TB_PAGE_BITS (1u << 16)
 /* Invalidations remembered for translations that ran meanwhile */
 #define TB_RECENT 16
 
 struct tb_cache {
-    struct tb **buckets;
+    struct tb **buckets;  /* by pc */
+    struct tb **pbuckets; /* by page, as many */
     uint64_t nbuckets, count;
     struct tb *retired;
     uint64_t nretired;
@@ -40,7 +39,6 @@ struct tb_cache {
     struct {
         uint64_t start, end;
     } recent[TB_RECENT]; /* the range of invalidation k (from 1) at [(k - 1) % TB_RECENT] */
-    uint64_t code_pages[TB_PAGE_BITS / 64];
 };
 
 void tb_cache_init(struct tb_cache *c);

@@ -1,5 +1,5 @@
-/* The translation cache (dbt/tb.h): invalidation by range, the page
- * filter that lets an invalidation of code-free pages skip the scan,
+/* The translation cache (dbt/tb.h): invalidation by range through each
+ * page's chain of blocks,
  * the staleness check of a block translated while code changed, and
  * what the dispatcher's reclaim takes from it (retired blocks, links). */
 #include <CUnit/CUnit.h>
@@ -67,6 +67,49 @@ static void test_retired_taken(void) {
     tb_cache_fini(&c);
 }
 
+/* Each page's blocks are chained: an invalidation finds them through
+ * their page, also after the table has grown, and a huge range visits
+ * every chain once. A block's `end` may name the instruction after its
+ * page, which it does not hold. */
+static void test_page_chains(void) {
+    struct tb_cache c;
+    tb_cache_init(&c);
+    enum { N = 10000 }; /* more than the table's first 4096 buckets: it grows */
+    static struct tb *v[N];
+    for (int i = 0; i < N; i++) {
+        uint64_t page = 0x100000 + (uint64_t)(i / 8) * 0x1000, off = (uint64_t)(i % 8) * 0x200;
+        v[i] = block(page + off, page + off + 0x40);
+        tb_cache_insert(&c, v[i]);
+    }
+    CU_ASSERT_EQUAL(c.count, N);
+    /* the third page: its 8 blocks, nobody else's */
+    tb_cache_invalidate(&c, 0x102000, 0x1000);
+    for (int i = 0; i < N; i++)
+        if (v[i]->invalid != (i >= 16 && i < 24)) {
+            CU_FAIL("a block of another page retired, or one of the page kept");
+            break;
+        }
+    CU_ASSERT_EQUAL(c.count, N - 8);
+    CU_ASSERT_EQUAL(c.nretired, 8);
+    /* one 64-byte line */
+    tb_cache_invalidate(&c, 0x100200, 64);
+    CU_ASSERT_TRUE(v[1]->invalid);
+    CU_ASSERT_FALSE(v[0]->invalid || v[2]->invalid);
+    /* a block whose end overshoots into the next page keeps it */
+    struct tb *edge = block(0x900fc0, 0x901004);
+    tb_cache_insert(&c, edge);
+    tb_cache_invalidate(&c, 0x901000, 64);
+    CU_ASSERT_FALSE(edge->invalid);
+    tb_cache_invalidate(&c, 0x900fc0, 4);
+    CU_ASSERT_TRUE(edge->invalid);
+    /* a range of more pages than the table has chains */
+    tb_cache_invalidate(&c, 0, 1ull << 40);
+    CU_ASSERT_EQUAL(c.count, 0);
+    CU_ASSERT_EQUAL(c.nretired, N + 1);
+    CU_ASSERT_PTR_NULL(tb_cache_find(&c, 0x100000));
+    tb_cache_fini(&c);
+}
+
 static void test_stale(void) {
     struct tb_cache c;
     tb_cache_init(&c);
@@ -90,4 +133,5 @@ void test_register(void) {
     CU_add_test(s, "invalidation by range and page filter", test_invalidate_range);
     CU_add_test(s, "blocks translated while code changed", test_stale);
     CU_add_test(s, "retired blocks taken, links dropped", test_retired_taken);
+    CU_add_test(s, "each page's blocks found through their page", test_page_chains);
 }

@@ -140,6 +140,7 @@ bool gs_forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
         exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
     remove_at(gs, lo, hi - lo);
     eof_forget(gs, start, end);
+    if (hi > lo && end > gs->free_top) gs->free_top = 0; /* a gap above it may have grown */
     return exec;
 }
 
@@ -181,9 +182,17 @@ static uint64_t fit(const struct guest_space *gs, uint64_t floor, uint64_t top, 
     return top >= floor && top - floor >= len ? top - len : 0;
 }
 
-/* Highest free gap of len bytes below mmap_base; 0 if none. */
-uint64_t gs_find_free(const struct guest_space *gs, uint64_t len) {
-    uint64_t top = gs->mmap_base;
+/* Highest free gap of len bytes below mmap_base; 0 if none. Top-down
+ * placement packs mappings below each other, so the search starts
+ * where the last one ended (free_top) unless a gap above it may be
+ * large enough (free_hole), as Linux's free-area cache did: otherwise
+ * each mmap walked every mapping (62 µs each among 60,000). */
+uint64_t gs_find_free(struct guest_space *gs, uint64_t len) {
+    if (!gs->free_top || gs->free_top > gs->mmap_base || len <= gs->free_hole) {
+        gs->free_top = gs->mmap_base;
+        gs->free_hole = 0;
+    }
+    uint64_t top = gs->free_top;
     size_t i = gs_first_after(gs, top);
     /* i: first mapping ending after top; walk down from the one before. */
     if (i < gs->n && gs->vmas[i].start < top) top = gs->vmas[i].start;
@@ -191,7 +200,12 @@ uint64_t gs_find_free(const struct guest_space *gs, uint64_t len) {
         uint64_t floor = i > 0 ? gs->vmas[i - 1].end : gs->mmap_min;
         if (floor < gs->mmap_min) floor = gs->mmap_min;
         uint64_t at = fit(gs, floor, top, len);
-        if (at) return at;
+        uint64_t hole = top > floor ? top - (at ? at + len : floor) : 0;
+        if (hole > gs->free_hole) gs->free_hole = hole; /* passed over, too small */
+        if (at) {
+            gs->free_top = at; /* the caller maps [at, at + len) now */
+            return at;
+        }
         if (i == 0) return 0;
         i--;
         top = gs->vmas[i].start;

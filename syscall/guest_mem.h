@@ -58,6 +58,10 @@ struct guest_space {
     uint64_t size;      /* guest addresses are [0, size) */
     uint64_t mmap_min;  /* placement never goes below this */
     uint64_t mmap_base; /* top-down placement starts below this */
+    /* gs_find_free's cache (lock held for writing): no free gap above
+     * free_top (a mapping's start, or 0: none cached) is larger than
+     * free_hole bytes, so a request for more starts its search there */
+    uint64_t free_top, free_hole;
     uint64_t brk_start, brk_cur;
     gs_code_gone_fn code_gone;
     void *code_gone_opaque;

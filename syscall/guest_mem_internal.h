@@ -38,7 +38,7 @@ bool gs_range_free(const struct guest_space *gs, uint64_t start, uint64_t end);
  * past the end of its file (prot non-zero). */
 bool gs_range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
 /* Highest free gap of len bytes below mmap_base; 0 if none. */
-uint64_t gs_find_free(const struct guest_space *gs, uint64_t len);
+uint64_t gs_find_free(struct guest_space *gs, uint64_t len);
 /* Makes [start, start+len) the PROT_NONE reservation again. */
 void gs_host_reserve(struct guest_space *gs, uint64_t start, uint64_t len);
 /* Calls gs->code_gone (without the lock) if exec. */

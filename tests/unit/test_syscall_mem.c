@@ -2,6 +2,7 @@
  * mremap, madvise, brk, checked copies and code invalidation callbacks. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -62,6 +63,74 @@ static void test_placement(void) {
     CU_ASSERT_EQUAL(gs_mmap(&gs, 0, PG, RW, MAP_ANONYMOUS, -1, 0), -EINVAL);
     CU_ASSERT_EQUAL(gs_mmap(&gs, (uint64_t)a, PG, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
     CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 1ull << 40, RW, PRIV, -1, 0), -ENOMEM);
+}
+
+/* Placement with gs_find_free's cache is the highest fitting gap, as a
+ * search of every mapping finds it: random mmaps of 1 to 8 pages,
+ * MAP_FIXED ones, munmaps of a page or two (holes that larger requests
+ * pass over and smaller ones must find), mprotects and shrinking
+ * mremaps in the 8 MiB below mmap_base, against a page map of it. */
+enum { WIN_PAGES = 2048 };
+static bool win[WIN_PAGES]; /* page i: BASE - (WIN_PAGES - i) * PG */
+
+static uint64_t win_addr(unsigned i) {
+    return BASE - (uint64_t)(WIN_PAGES - i) * PG;
+}
+
+static void win_set(uint64_t addr, uint64_t len, bool on) {
+    for (uint64_t a = addr; a < addr + len; a += PG)
+        if (a >= win_addr(0) && a < BASE) win[(a - win_addr(0)) / PG] = on;
+}
+
+/* The highest run of n free pages in the window; 0 if none. */
+static uint64_t win_fit(unsigned n) {
+    unsigned run = 0;
+    for (unsigned i = WIN_PAGES; i-- > 0;) {
+        run = win[i] ? 0 : run + 1;
+        if (run == n) return win_addr(i);
+    }
+    return 0;
+}
+
+static void test_placement_cache(void) {
+    reset();
+    memset(win, 0, sizeof win);
+    unsigned seed = 12345, mismatches = 0, placed = 0;
+    for (int op = 0; op < 20000 && mismatches < 5; op++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8, n = 1u << (r >> 3) % 4, at = (r >> 5) % (WIN_PAGES - 16);
+        uint64_t hole = (r & 64 ? 2 : 1) * PG;
+        switch (r % 8) {
+        case 0:
+        case 1:
+        case 2:
+        case 5: { /* placed by the search */
+            uint64_t want = win_fit(n);
+            if (!want) break; /* the window is full: it would go below it */
+            int64_t got = gs_mmap(&gs, 0, n * PG, RW, PRIV, -1, 0);
+            placed++;
+            if (got != (int64_t)want) mismatches++;
+            if (got > 0) win_set((uint64_t)got, n * PG, true);
+            break;
+        }
+        case 3:
+            if (gs_mmap(&gs, win_addr(at), n * PG, RW, PRIV | MAP_FIXED, -1, 0) > 0)
+                win_set(win_addr(at), n * PG, true);
+            break;
+        case 4:
+            if (gs_munmap(&gs, win_addr(at), hole) == 0) win_set(win_addr(at), hole, false);
+            break;
+        case 6: /* splits and merges, frees nothing */
+            gs_mprotect(&gs, win_addr(at), n * PG, (r & 1) ? PROT_READ : RW);
+            break;
+        case 7: /* a shrink frees the tail, if [at, at + n) is one mapping */
+            if (n > 1 && gs_mremap(&gs, win_addr(at), n * PG, PG, 0, 0) > 0)
+                win_set(win_addr(at) + PG, (n - 1) * PG, false);
+            break;
+        }
+    }
+    CU_ASSERT_TRUE(placed > 1000);
+    CU_ASSERT_EQUAL(mismatches, 0);
 }
 
 static void test_fixed_replaces_and_unmap_splits(void) {
@@ -348,6 +417,7 @@ static void test_reserve(void) {
 void test_register(void) {
     CU_pSuite s = CU_add_suite("guest_mem", setup, teardown);
     CU_add_test(s, "mmap placement", test_placement);
+    CU_add_test(s, "placement from the free-gap cache", test_placement_cache);
     CU_add_test(s, "MAP_FIXED and munmap split", test_fixed_replaces_and_unmap_splits);
     CU_add_test(s, "mprotect split, merge, invalidation", test_mprotect);
     CU_add_test(s, "mremap grow, move, shrink", test_mremap);

@@ -188,12 +188,16 @@ static uint64_t fit(const struct guest_space *gs, uint64_t floor, uint64_t top, 
  * large enough (free_hole), as Linux's free-area cache did: otherwise
  * each mmap walked every mapping (62 µs each among 60,000). */
 uint64_t gs_find_free(struct guest_space *gs, uint64_t len) {
-    if (!gs->free_top || gs->free_top > gs->mmap_base || len <= gs->free_hole) {
+    size_t i = gs->free_top ? gs_first_after(gs, gs->free_top) : 0;
+    /* the cache holds while a mapping covers free_top (a caller whose
+     * mapping then failed left none there) */
+    if (!gs->free_top || gs->free_top > gs->mmap_base || len <= gs->free_hole || i == gs->n ||
+        gs->vmas[i].start > gs->free_top) {
         gs->free_top = gs->mmap_base;
         gs->free_hole = 0;
+        i = gs_first_after(gs, gs->free_top);
     }
     uint64_t top = gs->free_top;
-    size_t i = gs_first_after(gs, top);
     /* i: first mapping ending after top; walk down from the one before. */
     if (i < gs->n && gs->vmas[i].start < top) top = gs->vmas[i].start;
     while (true) {

@@ -349,8 +349,8 @@ static int node_init(struct dsm_node *n, struct process *proc, enum dsm_fault_me
     dbt_set_excl_hooks(proc->dbt, &xh);
     /* executable mappings as they are now */
     pthread_rwlock_rdlock(&proc->mem.lock);
-    for (size_t i = 0; i < proc->mem.n && !r; i++) {
-        const struct guest_vma *v = &proc->mem.vmas[i];
+    for (size_t i = 0; i < gs_vma_count(&proc->mem) && !r; i++) {
+        const struct guest_vma *v = gs_vma(&proc->mem, i);
         if (v->prot & PROT_EXEC) exec_track(n, v->start, v->end, true);
         /* the mprotect fallback starts with every page absent: the
          * guest's protection now, the pages present later (the master's
@@ -392,8 +392,8 @@ void dsm_node_fork_child(struct dsm_node *n) {
     proc->mem.host_protect = NULL;
     proc->bounce_bufs = false;
     dbt_set_page_fault_hook(NULL);
-    for (size_t i = 0; i < proc->mem.n; i++) {
-        const struct guest_vma *v = &proc->mem.vmas[i];
+    for (size_t i = 0; i < gs_vma_count(&proc->mem); i++) {
+        const struct guest_vma *v = gs_vma(&proc->mem, i);
         if (mprotect(proc->mem.base + v->start, v->end - v->start, gs_host_prot(v->prot)))
             log_error("fork: cannot open guest memory at 0x%llx: %s", (unsigned long long)v->start,
                       strerror(errno));

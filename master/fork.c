@@ -34,10 +34,10 @@ static bool missing(struct master *m, uint64_t page) {
 /* Readable mappings now (a copy: faults must not run under the lock). */
 static struct guest_vma *readable(struct guest_space *gs, size_t *n) {
     pthread_rwlock_rdlock(&gs->lock);
-    struct guest_vma *v = malloc((gs->n + 1) * sizeof *v);
+    struct guest_vma *v = malloc((gs_vma_count(gs) + 1) * sizeof *v);
     size_t k = 0;
-    for (size_t i = 0; v && i < gs->n; i++)
-        if (gs->vmas[i].prot & PROT_READ) v[k++] = gs->vmas[i];
+    for (size_t i = 0; v && i < gs_vma_count(gs); i++)
+        if (gs_vma(gs, i)->prot & PROT_READ) v[k++] = *gs_vma(gs, i);
     pthread_rwlock_unlock(&gs->lock);
     *n = k;
     return v;
@@ -102,10 +102,11 @@ int mfork_prepare(struct task *t) {
         pthread_mutex_lock(&m->dir_lock);
         dirsvc_node0_drain(m);
         bool whole = true;
-        for (size_t i = 0; whole && i < gs->n; i++) {
-            if (!(gs->vmas[i].prot & PROT_READ)) continue;
+        for (size_t i = 0; whole && i < gs_vma_count(gs); i++) {
+            const struct guest_vma *v = gs_vma(gs, i);
+            if (!(v->prot & PROT_READ)) continue;
             /* a page past the end of its file is sealed in the child too */
-            for (uint64_t a = gs->vmas[i].start; whole && a < gs->vmas[i].end; a += DSM_PAGE_SIZE)
+            for (uint64_t a = v->start; whole && a < v->end; a += DSM_PAGE_SIZE)
                 whole = !missing(m, a / DSM_PAGE_SIZE) || eof_overlaps(gs, a, a + DSM_PAGE_SIZE);
         }
         if (whole) {

@@ -237,18 +237,19 @@ static void send_setup(struct master *m, struct net_conn *c) {
     struct guest_space *gs = &p->mem;
     Shoal__ClusterSetup s = SHOAL__CLUSTER_SETUP__INIT;
     pthread_rwlock_rdlock(&gs->lock);
-    Shoal__Mapping *maps = calloc(gs->n + 1, sizeof *maps);
-    Shoal__Mapping **mp = calloc(gs->n + 1, sizeof *mp);
+    Shoal__Mapping *maps = calloc(gs_vma_count(gs) + 1, sizeof *maps);
+    Shoal__Mapping **mp = calloc(gs_vma_count(gs) + 1, sizeof *mp);
     SHOAL_ASSERT(maps && mp);
-    for (size_t i = 0; i < gs->n; i++) {
+    for (size_t i = 0; i < gs_vma_count(gs); i++) {
         shoal__mapping__init(&maps[i]);
-        maps[i].start = gs->vmas[i].start;
-        maps[i].len = gs->vmas[i].end - gs->vmas[i].start;
-        maps[i].prot = gs->vmas[i].prot;
-        maps[i].kind = gs->vmas[i].kind;
+        const struct guest_vma *v = gs_vma(gs, i);
+        maps[i].start = v->start;
+        maps[i].len = v->end - v->start;
+        maps[i].prot = v->prot;
+        maps[i].kind = v->kind;
         mp[i] = &maps[i];
     }
-    s.n_maps = gs->n;
+    s.n_maps = gs_vma_count(gs);
     s.maps = mp;
     s.space_size = gs->size;
     s.brk_start = gs->brk_start;
@@ -563,10 +564,10 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     if ((r = msplit_node_start(m))) return r;
     /* every page the loader wrote is node 0's */
     pthread_rwlock_rdlock(&proc->mem.lock);
-    size_t nv = proc->mem.n;
+    size_t nv = gs_vma_count(&proc->mem);
     struct guest_vma *v = malloc((nv + 1) * sizeof *v);
     SHOAL_ASSERT(v);
-    memcpy(v, proc->mem.vmas, nv * sizeof *v);
+    vl_copy(&proc->mem.vmas, v);
     pthread_rwlock_unlock(&proc->mem.lock);
     for (size_t i = 0; i < nv; i++)
         dirsvc_adopt_present(m, v[i].start, v[i].end - v[i].start);

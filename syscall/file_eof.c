@@ -79,8 +79,8 @@ static void add(struct guest_space *gs, uint64_t start, uint64_t end) {
 
 /* The guest's own protection back on [start, end), mapping by mapping. */
 static void unseal(struct guest_space *gs, uint64_t start, uint64_t end) {
-    for (size_t i = 0; i < gs->n && gs->vmas[i].start < end; i++) {
-        const struct guest_vma *v = &gs->vmas[i];
+    for (size_t i = 0; i < gs_vma_count(gs) && gs_vma(gs, i)->start < end; i++) {
+        const struct guest_vma *v = gs_vma(gs, i);
         uint64_t lo = v->start > start ? v->start : start, hi = v->end < end ? v->end : end;
         int e = lo < hi ? gs_set_host_prot(gs, lo, hi - lo, gs_host_prot(v->prot)) : 0;
         if (e)

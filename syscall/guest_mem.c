@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "common/array.h"
 #include "common/log.h"
 #include "syscall/file_eof.h"
 #include "syscall/guest_mem_internal.h"
@@ -46,7 +45,7 @@ void gs_fini(struct guest_space *gs) {
     sf_fini(gs);
     munmap(gs->base, gs->size);
     pthread_rwlock_destroy(&gs->lock);
-    free(gs->vmas);
+    vl_clear(&gs->vmas);
     free(gs->eof);
     memset(gs, 0, sizeof *gs);
 }
@@ -61,42 +60,22 @@ void gs_reserve(struct guest_space *gs, uint64_t lo, uint64_t len) {
 
 /* Index of the first mapping that ends after addr. */
 size_t gs_first_after(const struct guest_space *gs, uint64_t addr) {
-    size_t lo = 0, hi = gs->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (gs->vmas[mid].end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static void insert_at(struct guest_space *gs, size_t i, struct guest_vma v) {
-    if (gs->n == gs->cap) {
-        struct guest_vma *nv = array_grow(gs->vmas, &gs->cap, gs->n + 1, sizeof *nv, 16);
-        SHOAL_ASSERT(nv);
-        gs->vmas = nv;
-    }
-    memmove(&gs->vmas[i + 1], &gs->vmas[i], (gs->n - i) * sizeof *gs->vmas);
-    gs->vmas[i] = v;
-    gs->n++;
-}
-
-static void remove_at(struct guest_space *gs, size_t i, size_t count) {
-    if (count == 0) return; /* vmas may still be NULL */
-    memmove(&gs->vmas[i], &gs->vmas[i + count], (gs->n - i - count) * sizeof *gs->vmas);
-    gs->n -= count;
+    return vl_first_after(&gs->vmas, addr);
 }
 
 /* Makes addr a mapping boundary (splits the mapping containing it). */
+struct guest_vma *gs_vma_containing(const struct guest_space *gs, uint64_t addr) {
+    size_t i = gs_first_after(gs, addr);
+    return i < gs_vma_count(gs) && gs_vma(gs, i)->start <= addr ? gs_vma(gs, i) : NULL;
+}
+
 static void split_at(struct guest_space *gs, uint64_t addr) {
     size_t i = gs_first_after(gs, addr);
-    if (i < gs->n && gs->vmas[i].start < addr) {
-        struct guest_vma tail = gs->vmas[i];
+    if (i < gs_vma_count(gs) && gs_vma(gs, i)->start < addr) {
+        struct guest_vma tail = *gs_vma(gs, i);
         tail.start = addr;
-        gs->vmas[i].end = addr;
-        insert_at(gs, i + 1, tail);
+        gs_vma(gs, i)->end = addr;
+        vl_insert(&gs->vmas, i + 1, tail);
     }
 }
 
@@ -107,7 +86,7 @@ void gs_carve(struct guest_space *gs, uint64_t start, uint64_t end, size_t *lo, 
     split_at(gs, end);
     *lo = gs_first_after(gs, start);
     size_t j = *lo;
-    while (j < gs->n && gs->vmas[j].start < end)
+    while (j < gs_vma_count(gs) && gs_vma(gs, j)->start < end)
         j++;
     *hi = j;
 }
@@ -119,11 +98,11 @@ static bool same_kind(const struct guest_vma *a, const struct guest_vma *b) {
 /* Merges equal neighbours around [lo, hi). */
 void gs_coalesce(struct guest_space *gs, size_t lo, size_t hi) {
     if (lo > 0) lo--;
-    if (hi > gs->n) hi = gs->n;
-    for (size_t i = lo; i + 1 < gs->n && i <= hi;) {
-        if (same_kind(&gs->vmas[i], &gs->vmas[i + 1])) {
-            gs->vmas[i].end = gs->vmas[i + 1].end;
-            remove_at(gs, i + 1, 1);
+    if (hi > gs_vma_count(gs)) hi = gs_vma_count(gs);
+    for (size_t i = lo; i + 1 < gs_vma_count(gs) && i <= hi;) {
+        if (same_kind(gs_vma(gs, i), gs_vma(gs, i + 1))) {
+            gs_vma(gs, i)->end = gs_vma(gs, i + 1)->end;
+            vl_remove(&gs->vmas, i + 1, 1);
             if (hi > 0) hi--;
         } else {
             i++;
@@ -137,8 +116,8 @@ bool gs_forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
     gs_carve(gs, start, end, &lo, &hi);
     bool exec = false;
     for (size_t i = lo; i < hi; i++)
-        exec |= (gs->vmas[i].prot & PROT_EXEC) != 0;
-    remove_at(gs, lo, hi - lo);
+        exec |= (gs_vma(gs, i)->prot & PROT_EXEC) != 0;
+    vl_remove(&gs->vmas, lo, hi - lo);
     eof_forget(gs, start, end);
     if (hi > lo && end > gs->free_top) gs->free_top = 0; /* a gap above it may have grown */
     return exec;
@@ -147,7 +126,7 @@ bool gs_forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
 void gs_record(struct guest_space *gs, uint64_t start, uint64_t end, int prot,
                enum gvma_kind kind) {
     size_t i = gs_first_after(gs, start);
-    insert_at(gs, i, (struct guest_vma){start, end, prot, kind});
+    vl_insert(&gs->vmas, i, (struct guest_vma){start, end, prot, kind});
     gs_coalesce(gs, i, i + 1);
 }
 
@@ -155,7 +134,7 @@ void gs_record(struct guest_space *gs, uint64_t start, uint64_t end, int prot,
 bool gs_range_free(const struct guest_space *gs, uint64_t start, uint64_t end) {
     if (gs_reserved(gs, start, end - start)) return false;
     size_t i = gs_first_after(gs, start);
-    return i == gs->n || gs->vmas[i].start >= end;
+    return i == gs_vma_count(gs) || gs_vma(gs, i)->start >= end;
 }
 
 bool gs_range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
@@ -165,9 +144,10 @@ bool gs_range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int 
     if (prot && gs->neof && eof_overlaps(gs, addr, addr + len)) return false;
     uint64_t cur = addr, end = addr + len;
     for (size_t i = gs_first_after(gs, addr); cur < end; i++) {
-        if (i >= gs->n || gs->vmas[i].start > cur || (gs->vmas[i].prot & prot) != prot)
+        if (i >= gs_vma_count(gs) || gs_vma(gs, i)->start > cur ||
+            (gs_vma(gs, i)->prot & prot) != prot)
             return false;
-        cur = gs->vmas[i].end;
+        cur = gs_vma(gs, i)->end;
     }
     return true;
 }
@@ -191,17 +171,17 @@ uint64_t gs_find_free(struct guest_space *gs, uint64_t len) {
     size_t i = gs->free_top ? gs_first_after(gs, gs->free_top) : 0;
     /* the cache holds while a mapping covers free_top (a caller whose
      * mapping then failed left none there) */
-    if (!gs->free_top || gs->free_top > gs->mmap_base || len <= gs->free_hole || i == gs->n ||
-        gs->vmas[i].start > gs->free_top) {
+    if (!gs->free_top || gs->free_top > gs->mmap_base || len <= gs->free_hole ||
+        i == gs_vma_count(gs) || gs_vma(gs, i)->start > gs->free_top) {
         gs->free_top = gs->mmap_base;
         gs->free_hole = 0;
         i = gs_first_after(gs, gs->free_top);
     }
     uint64_t top = gs->free_top;
     /* i: first mapping ending after top; walk down from the one before. */
-    if (i < gs->n && gs->vmas[i].start < top) top = gs->vmas[i].start;
+    if (i < gs_vma_count(gs) && gs_vma(gs, i)->start < top) top = gs_vma(gs, i)->start;
     while (true) {
-        uint64_t floor = i > 0 ? gs->vmas[i - 1].end : gs->mmap_min;
+        uint64_t floor = i > 0 ? gs_vma(gs, i - 1)->end : gs->mmap_min;
         if (floor < gs->mmap_min) floor = gs->mmap_min;
         uint64_t at = fit(gs, floor, top, len);
         uint64_t hole = top > floor ? top - (at ? at + len : floor) : 0;
@@ -212,7 +192,7 @@ uint64_t gs_find_free(struct guest_space *gs, uint64_t len) {
         }
         if (i == 0) return 0;
         i--;
-        top = gs->vmas[i].start;
+        top = gs_vma(gs, i)->start;
     }
 }
 

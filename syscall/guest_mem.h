@@ -13,22 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What backs a mapping; decides how mremap may grow it. */
-enum gvma_kind {
-    GVMA_ANON = 0,   /* private anonymous */
-    GVMA_SHARED = 1, /* shared anonymous or any file mapping */
-    GVMA_BRK = 2,    /* the brk heap */
-    GVMA_STACK = 3,  /* the initial stack */
-};
+#include "syscall/vma_list.h"
 
 struct gs_range {
     uint64_t start, end;
-};
-
-struct guest_vma {
-    uint64_t start, end; /* page aligned, end exclusive */
-    int prot;            /* guest PROT_* including PROT_EXEC */
-    enum gvma_kind kind;
 };
 
 /* Called (without the lock held) when executable guest memory goes away
@@ -88,9 +76,8 @@ struct guest_space {
      * memory; MAP_SHARED writes then do not reach the file). */
     bool copy_files;
 
-    pthread_rwlock_t lock;  /* guards the fields below and brk_* */
-    struct guest_vma *vmas; /* sorted by start, non-overlapping */
-    size_t n, cap;
+    pthread_rwlock_t lock; /* guards the fields below and brk_* */
+    struct vma_list vmas;  /* sorted by start, non-overlapping */
     /* copy_files: the MAP_SHARED file mappings (shared_file.h) */
     struct gs_shared_file *sf;
     size_t nsf, capsf;
@@ -121,6 +108,15 @@ struct guest_space {
      * the guest runs and never changed, so it is read without the lock. */
     uint64_t resv_lo, resv_hi;
 };
+
+/* The guest's mappings, in address order: how many, and mapping i
+ * (i below that count), with gs->lock held. */
+static inline size_t gs_vma_count(const struct guest_space *gs) {
+    return gs->vmas.n;
+}
+static inline struct guest_vma *gs_vma(const struct guest_space *gs, size_t i) {
+    return vl_at(&gs->vmas, i);
+}
 
 /* True if [addr, addr+len) overlaps the reserve. */
 static inline bool gs_reserved(const struct guest_space *gs, uint64_t addr, uint64_t len) {

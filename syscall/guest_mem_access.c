@@ -48,8 +48,9 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
     size_t done = 0;
     size_t i = gs_first_after(gs, src);
     uint64_t cur = src;
-    while (i < gs->n && gs->vmas[i].start <= cur && (gs->vmas[i].prot & PROT_READ)) {
-        size_t avail = gs->vmas[i].end - cur;
+    const struct guest_vma *v;
+    while (i < gs_vma_count(gs) && (v = gs_vma(gs, i))->start <= cur && (v->prot & PROT_READ)) {
+        size_t avail = v->end - cur;
         bool capped = false;
         if (gs_reserved(gs, cur, avail)) { /* unmapped to the guest: no further */
             avail = cur < gs->resv_lo ? gs->resv_lo - cur : 0;
@@ -76,7 +77,7 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
             break;
         }
         if (capped) break;
-        cur = gs->vmas[i].end;
+        cur = v->end;
         i++;
     }
     pthread_rwlock_unlock(&gs->lock);
@@ -92,21 +93,21 @@ bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len) {
 
 bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out) {
     pthread_rwlock_rdlock(&gs->lock);
-    size_t i = gs_first_after(gs, addr);
-    bool found = i < gs->n && gs->vmas[i].start <= addr;
-    if (found) *out = gs->vmas[i];
+    const struct guest_vma *v = gs_vma_containing(gs, addr);
+    bool found = v != NULL;
+    if (found) *out = *v;
     pthread_rwlock_unlock(&gs->lock);
     return found;
 }
 
 int gs_prot_locked(const struct guest_space *gs, uint64_t addr) {
-    size_t i = gs_first_after(gs, addr);
-    return i < gs->n && gs->vmas[i].start <= addr ? gs->vmas[i].prot : -1;
+    const struct guest_vma *v = gs_vma_containing(gs, addr);
+    return v ? v->prot : -1;
 }
 
 size_t gs_count(struct guest_space *gs) {
     pthread_rwlock_rdlock(&gs->lock);
-    size_t n = gs->n;
+    size_t n = gs_vma_count(gs);
     pthread_rwlock_unlock(&gs->lock);
     return n;
 }

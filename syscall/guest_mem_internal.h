@@ -24,6 +24,8 @@ static inline uint64_t gs_page_up(uint64_t v) {
 bool gs_range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len);
 /* Index of the first mapping that ends after addr. */
 size_t gs_first_after(const struct guest_space *gs, uint64_t addr);
+/* The mapping containing addr; NULL if none. */
+struct guest_vma *gs_vma_containing(const struct guest_space *gs, uint64_t addr);
 /* Splits the mappings at start and end; [*lo, *hi) indexes those inside. */
 void gs_carve(struct guest_space *gs, uint64_t start, uint64_t end, size_t *lo, size_t *hi);
 /* Merges equal neighbours around [lo, hi). */

@@ -226,8 +226,8 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     gs_carve(gs, addr, addr + len, &lo, &hi);
     bool exec_gone = false;
     for (size_t i = lo; i < hi; i++) {
-        exec_gone |= (gs->vmas[i].prot & PROT_EXEC) && !(prot & PROT_EXEC);
-        gs->vmas[i].prot = prot;
+        exec_gone |= (gs_vma(gs, i)->prot & PROT_EXEC) && !(prot & PROT_EXEC);
+        gs_vma(gs, i)->prot = prot;
     }
     gs_coalesce(gs, lo, hi);
     gs_notify_layout(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
@@ -246,10 +246,12 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
  * wait forever on the fault it takes there (master/DESIGN.md). */
 static int discard_private(struct guest_space *gs, uint64_t addr, uint64_t len) {
     uint64_t end = addr + len;
-    for (size_t i = gs_first_after(gs, addr); i < gs->n && gs->vmas[i].start < end; i++) {
-        if (gs->vmas[i].kind == GVMA_SHARED && gs->copy_files) continue;
-        uint64_t lo = gs->vmas[i].start > addr ? gs->vmas[i].start : addr;
-        uint64_t hi = gs->vmas[i].end < end ? gs->vmas[i].end : end;
+    const struct guest_vma *v;
+    for (size_t i = gs_first_after(gs, addr);
+         i < gs_vma_count(gs) && (v = gs_vma(gs, i))->start < end; i++) {
+        if (v->kind == GVMA_SHARED && gs->copy_files) continue;
+        uint64_t lo = v->start > addr ? v->start : addr;
+        uint64_t hi = v->end < end ? v->end : end;
         gs_notify_layout(gs, GS_DISCARDED, lo, hi - lo, 0, GVMA_ANON);
     }
     return 0;

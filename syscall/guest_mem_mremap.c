@@ -115,14 +115,14 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
     int64_t ret;
     bool exec = false;
     uint64_t gone_start = old, gone_len = old_len, moved_to = 0;
-    size_t i = gs_first_after(gs, old);
+    const struct guest_vma *in = gs_vma_containing(gs, old);
     /* The old range must lie inside one mapping (the reserve is none). */
-    if (!gs_range_in_space(gs, old, old_len) || gs_reserved(gs, old, old_len) || i >= gs->n ||
-        gs->vmas[i].start > old || gs->vmas[i].end < old + old_len) {
+    if (!gs_range_in_space(gs, old, old_len) || gs_reserved(gs, old, old_len) || !in ||
+        in->end < old + old_len) {
         ret = -EFAULT;
         goto out;
     }
-    struct guest_vma v = gs->vmas[i];
+    struct guest_vma v = *in;
     if (flags & MREMAP_FIXED_) {
         if ((new_addr & (PAGE - 1)) || !gs_range_in_space(gs, new_addr, new_len) ||
             (new_addr < old + old_len && old < new_addr + new_len)) {

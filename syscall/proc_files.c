@@ -257,10 +257,10 @@ static int by_start(const void *a, const void *b) {
 static void gen_maps(struct task *t, int fd) {
     struct guest_space *gs = &t->proc->mem;
     pthread_rwlock_rdlock(&gs->lock);
-    size_t n = gs->n, nf = gs->nsf;
+    size_t n = gs_vma_count(gs), nf = gs->nsf;
     struct guest_vma *copy = malloc((n ? n : 1) * sizeof *copy);
     struct gs_shared_file *files = calloc(nf ? nf : 1, sizeof *files);
-    if (copy) memcpy(copy, gs->vmas, n * sizeof *copy);
+    if (copy) vl_copy(&gs->vmas, copy);
     for (size_t k = 0; files && k < nf; k++) {
         files[k] = gs->sf[k];
         files[k].name = gs->sf[k].name ? strdup(gs->sf[k].name) : NULL;

@@ -152,12 +152,12 @@ void vfork_child_start(struct process *p, struct vfork_pipe *vp, bool share_mem)
      * MAP_SHARED memory is shared by the fork itself; with copy_files (a
      * cluster) shared mappings are private copies, so they count. */
     const struct guest_space *gs = &p->mem;
-    if (share_mem && gs->n) {
-        c->r = calloc(gs->n, sizeof *c->r);
+    if (share_mem && gs_vma_count(gs)) {
+        c->r = calloc(gs_vma_count(gs), sizeof *c->r);
         SHOAL_ASSERT(c->r);
         uint64_t budget = VFORK_SNAP_MAX;
-        for (size_t i = 0; i < gs->n; i++) {
-            const struct guest_vma *v = &gs->vmas[i];
+        for (size_t i = 0; i < gs_vma_count(gs); i++) {
+            const struct guest_vma *v = gs_vma(gs, i);
             if ((v->prot & PROT_WRITE) && (v->kind != GVMA_SHARED || gs->copy_files))
                 snap_range(c, gs, v, &budget);
         }

@@ -108,8 +108,8 @@ void tb_cache_insert(struct tb_cache *c, struct tb *tb) {
  * too), and `end` may name the instruction after it there, which it
  * does not hold. */
 static uint64_t code_end(const struct tb *tb) {
-    uint64_t page_end = (tb->pc | 0xfff) + 1;
-    return tb->end < page_end ? tb->end : page_end;
+    uint64_t page_end = (tb->pc | 0xfff) + 1; /* 0 for the 64-bit space's last page */
+    return tb->end < page_end || !page_end ? tb->end : page_end;
 }
 
 /* Retires the blocks of page chain *pp whose code overlaps [start, end)

@@ -145,6 +145,13 @@ static bool follow_taken(const struct dbt *d, struct cpu *cpu, struct a64_ctx *c
     return true;
 }
 
+/* A block's end past the instruction at pc: the last word of the 64-bit
+ * space (a jump there faults) ends at UINT64_MAX, not at 0. */
+static uint64_t insn_end(uint64_t end, uint64_t pc) {
+    uint64_t e = pc + 4 < pc ? UINT64_MAX : pc + 4;
+    return e > end ? e : end;
+}
+
 struct tb *dbt_translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
     struct tb *tb = calloc(1, sizeof *tb);
     SHOAL_ASSERT(tb);
@@ -183,7 +190,7 @@ struct tb *dbt_translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
         b->guest_insns++;
         if (c.done && n + 1 < d->opt.max_block_insns &&
             b->ntemps + IR_TEMP_RESERVE < IR_MAX_TEMPS && follow_branch(d, &c, seg, &nseg)) {
-            if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+            tb->end = insn_end(tb->end, c.pc);
             c.pc = b->term.target;
             if (c.pc < tb->start) tb->start = c.pc;
             c.done = false;
@@ -193,7 +200,7 @@ struct tb *dbt_translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
         if (c.done && n + 1 < d->opt.max_block_insns &&
             b->ntemps + IR_TEMP_RESERVE < IR_MAX_TEMPS &&
             follow_taken(d, cpu, &c, pc, seg, &nseg, skip, &nskip)) {
-            if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+            tb->end = insn_end(tb->end, c.pc);
             c.pc = seg[nseg - 1][0];
             c.done = false;
             continue;
@@ -211,7 +218,7 @@ struct tb *dbt_translate(struct dbt *d, struct cpu *cpu, uint64_t pc) {
             break;
         }
     }
-    if (c.pc + 4 > tb->end) tb->end = c.pc + 4;
+    tb->end = insn_end(tb->end, c.pc);
     for (unsigned k = 0; k < nskip; k++)
         for (uint32_t j = 0; j < b->n; j++)
             if (b->insns[j].op == IR_CONST && b->insns[j].dst == skip[k]) {

@@ -1,6 +1,7 @@
 /* Synchronous signals with handlers: SIGSEGV left by siglongjmp, many
  * times (the mask comes back each time), si_code MAPERR vs ACCERR and
- * si_addr; SIGILL for an undefined instruction and SIGTRAP for BRK, with
+ * si_addr; calls to unmapped addresses up to the top of the 64-bit
+ * space; SIGILL for an undefined instruction and SIGTRAP for BRK, with
  * si_addr at the instruction and the handler skipping it; a handler that
  * fixes the protection and returns, so the access is retried. */
 #include "guest.h"
@@ -69,6 +70,21 @@ int main(void) {
     sigemptyset(&m);
     sigaddset(&m, SIGSEGV);
     sigprocmask(SIG_UNBLOCK, &m, NULL);
+
+    /* a call to an address nothing is mapped at: a prefetch abort at the
+     * target, up to the last word of the 64-bit space (the block for it
+     * ends past 2^64: it once stopped the translator's assertion, not
+     * the guest) */
+    static const uint64_t targets[] = {0x10, 0x0000fffffffff000ull, 0x0000fffffffffffcull,
+                                       0xfffffffffffff000ull, 0xfffffffffffffffcull};
+    for (unsigned k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        void (*volatile fn)(void) = (void (*)(void))(uintptr_t)targets[k];
+        code = 0;
+        addr = NULL;
+        if (sigsetjmp(jb, 1) == 0) fn();
+        printf("call to 0x%016llx: SIGSEGV SEGV_MAPERR %d at the target %d\n",
+               (unsigned long long)targets[k], code == SEGV_MAPERR, addr == (void *)fn);
+    }
 
     on(SIGSEGV, h_fix);
     *(volatile char *)&ro_page[200] = 7;

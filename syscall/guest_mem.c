@@ -63,18 +63,22 @@ size_t gs_first_after(const struct guest_space *gs, uint64_t addr) {
     return vl_first_after(&gs->vmas, addr);
 }
 
-/* Makes addr a mapping boundary (splits the mapping containing it). */
 struct guest_vma *gs_vma_containing(const struct guest_space *gs, uint64_t addr) {
     size_t i = gs_first_after(gs, addr);
-    return i < gs_vma_count(gs) && gs_vma(gs, i)->start <= addr ? gs_vma(gs, i) : NULL;
+    if (i == gs_vma_count(gs)) return NULL;
+    struct guest_vma *v = gs_vma(gs, i);
+    return v->start <= addr ? v : NULL;
 }
 
+/* Makes addr a mapping boundary (splits the mapping containing it). */
 static void split_at(struct guest_space *gs, uint64_t addr) {
     size_t i = gs_first_after(gs, addr);
-    if (i < gs_vma_count(gs) && gs_vma(gs, i)->start < addr) {
-        struct guest_vma tail = *gs_vma(gs, i);
+    if (i == gs_vma_count(gs)) return;
+    struct guest_vma *v = gs_vma(gs, i);
+    if (v->start < addr) {
+        struct guest_vma tail = *v;
         tail.start = addr;
-        gs_vma(gs, i)->end = addr;
+        v->end = addr;
         vl_insert(&gs->vmas, i + 1, tail);
     }
 }
@@ -144,10 +148,10 @@ bool gs_range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int 
     if (prot && gs->neof && eof_overlaps(gs, addr, addr + len)) return false;
     uint64_t cur = addr, end = addr + len;
     for (size_t i = gs_first_after(gs, addr); cur < end; i++) {
-        if (i >= gs_vma_count(gs) || gs_vma(gs, i)->start > cur ||
-            (gs_vma(gs, i)->prot & prot) != prot)
-            return false;
-        cur = gs_vma(gs, i)->end;
+        if (i >= gs_vma_count(gs)) return false;
+        const struct guest_vma *v = gs_vma(gs, i);
+        if (v->start > cur || (v->prot & prot) != prot) return false;
+        cur = v->end;
     }
     return true;
 }

@@ -11,19 +11,6 @@
 #include "common/array.h"
 #include "common/log.h"
 
-/* The chunk holding entry i (i < n). */
-static size_t chunk_of(const struct vma_list *l, size_t i) {
-    size_t lo = 0, hi = l->nchunk;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (l->first[mid] <= i)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static void renumber_from(struct vma_list *l, size_t c) {
     size_t at = c ? l->first[c - 1] + l->chunk[c - 1]->n : 0;
     for (; c < l->nchunk; c++) {
@@ -91,7 +78,7 @@ void vl_insert(struct vma_list *l, size_t i, struct guest_vma v) {
         l->first[0] = 0;
     }
     /* the chunk holding entry i, or the last one when i is the end */
-    size_t c = i == l->n ? l->nchunk - 1 : chunk_of(l, i);
+    size_t c = i == l->n ? l->nchunk - 1 : vl_chunk_of(l, i);
     size_t off = i - l->first[c];
     struct vma_chunk *k = l->chunk[c];
     if (k->n == VMA_CHUNK) { /* full: its upper half moves to a new chunk */
@@ -126,7 +113,7 @@ static void merge_pair(struct vma_list *l, size_t c) {
 void vl_remove(struct vma_list *l, size_t i, size_t count) {
     if (count == 0) return;
     SHOAL_ASSERT(i + count <= l->n);
-    size_t c = chunk_of(l, i), off = i - l->first[c], c0 = c;
+    size_t c = vl_chunk_of(l, i), off = i - l->first[c], c0 = c;
     while (count) {
         struct vma_chunk *k = l->chunk[c];
         size_t take = k->n - off < count ? k->n - off : count;

@@ -41,17 +41,23 @@ struct vma_list {
     size_t n; /* entries in all */
 };
 
-/* Entry i (i < n). */
-static inline struct guest_vma *vl_at(const struct vma_list *l, size_t i) {
+/* The chunk holding entry i (i < n): the last whose first entry is <= i. */
+static inline size_t vl_chunk_of(const struct vma_list *l, size_t i) {
     size_t lo = 0, hi = l->nchunk;
-    while (hi - lo > 1) { /* the last chunk whose first entry is <= i */
+    while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
         if (l->first[mid] <= i)
             lo = mid;
         else
             hi = mid;
     }
-    return &l->chunk[lo]->v[i - l->first[lo]];
+    return lo;
+}
+
+/* Entry i (i < n). */
+static inline struct guest_vma *vl_at(const struct vma_list *l, size_t i) {
+    size_t c = vl_chunk_of(l, i);
+    return &l->chunk[c]->v[i - l->first[c]];
 }
 
 /* Index of the first entry that ends after addr; n if none. */

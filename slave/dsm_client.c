@@ -161,14 +161,20 @@ static void h_invalidate(struct net_conn *c, struct net_frame *f, void *arg) {
 
 /* ---- page splitting (cluster/split_node.h) ---- */
 
-void slave_dsm_split_release(void *ctx, uint64_t page) {
+/* A release of page (release), or the answer to unsplit request req_id. */
+static void send_split_reply(struct slave *s, uint64_t page, uint64_t req_id, bool release) {
     Shoal__PageSplitReply r = SHOAL__PAGE_SPLIT_REPLY__INIT;
     r.page = page;
-    r.release = true;
+    r.req_id = req_id;
+    r.release = release;
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY;
     env.page_split_reply = &r;
-    slave_send_master_page(ctx, &env, NULL);
+    slave_send_master_page(s, &env, NULL);
+}
+
+void slave_dsm_split_release(void *ctx, uint64_t page) {
+    send_split_reply(ctx, page, 0, true);
 }
 
 static void h_split(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -181,13 +187,7 @@ static void h_split(struct net_conn *c, struct net_frame *f, void *arg) {
         split_node_done(&s->dsm, ps->page);
     } else {
         split_node_stop(&s->dsm, ps->page);
-        Shoal__PageSplitReply r = SHOAL__PAGE_SPLIT_REPLY__INIT;
-        r.page = ps->page;
-        r.req_id = ps->req_id;
-        Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
-        env.msg_case = SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY;
-        env.page_split_reply = &r;
-        slave_send_master_page(s, &env, NULL);
+        send_split_reply(s, ps->page, ps->req_id, false);
     }
 }
 

@@ -36,6 +36,7 @@ struct shoal_config {
         int fault; /* enum config_fault */
         bool forwarding;
         bool first_touch_ahead;   /* untouched pages claimed ahead of a write stream */
+        bool async_adds;          /* layout changes that only add are not waited for */
         bool borrow_home;         /* node 0's S copy is the master's home copy */
         uint64_t forward_trigger; /* requests in one stream before pushing */
         uint64_t forward_window;  /* pages pushed ahead, at most */

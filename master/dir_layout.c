@@ -274,6 +274,24 @@ void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len) {
     pthread_mutex_unlock(&m->dir_lock);
 }
 
+bool dirsvc_unsettling(struct master *m) {
+    pthread_mutex_lock(&m->dir_lock);
+    bool some = m->nunsettled != 0;
+    pthread_mutex_unlock(&m->dir_lock);
+    return some;
+}
+
+void dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot) {
+    struct gs_range r = {start, start + len};
+    pthread_mutex_lock(&m->dir_lock);
+    dsm_node_layout(&m->dsm, GS_MAPPED, start, len, prot);
+    /* a forget ahead whose change never came (an mmap that failed after
+     * it) ends here: node 0's faults in the range are served */
+    n0_closed(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
+    dirsvc_mapped(m, false, &r);
+    pthread_mutex_unlock(&m->dir_lock);
+}
+
 bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg) {
     const struct gs_range *r = arg;
     malias_apply(m);

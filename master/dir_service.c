@@ -72,7 +72,7 @@ static void forward_from(struct master *m, uint64_t page, dsm_node_t node, bool 
          * page, split.c) cannot be fetched: nobody would answer */
         const struct dir_entry *e = dir_find(&m->dir, next[k]);
         if (e && e->state == DSM_M && e->owner >= m->cfg.nodes) break;
-        if (dirsvc_unsettled(m, next[k])) break;
+        if (dirsvc_unsettled(m, next[k]) || dirsvc_adding_for(m, node, next[k])) break;
         int r = dir_push(&m->dir, next[k], node, acts);
         if (r && r != -EEXIST) break;
     }
@@ -114,7 +114,7 @@ static void claim_ahead(struct master *m, uint64_t page, dsm_node_t node,
     for (; k < n; k++) {
         uint64_t a = next[k] * DSM_PAGE_SIZE;
         if (a < r->start || a >= r->end || dir_find(&m->dir, next[k])) break;
-        if (dirsvc_unsettled(m, next[k])) break;
+        if (dirsvc_unsettled(m, next[k]) || dirsvc_adding_for(m, node, next[k])) break;
         if (dir_request(&m->dir, next[k], node, DSM_REQ_WRITE, acts)) break;
     }
     mark_ahead(acts, first);
@@ -396,6 +396,9 @@ int dirsvc_start(struct master *m) {
      * not with split = on (the shadow area is anonymous memory the
      * splitter hands out itself) */
     m->claim_on = (c ? c->dsm.first_touch_ahead : true) && !(c && c->dsm.split);
+    /* [dsm] async_adds: with the mprotect fallback a slave was left
+     * holding nothing of a page the directory gave it (master/DESIGN.md) */
+    m->async_adds = c && c->dsm.async_adds && m->cfg.mech == DSM_FAULT_UFFD;
     /* [dsm] borrow_home: not with split = on (false-sharing detection
      * compares each writeback with the home copy before it) */
     m->borrow_on = (c ? c->dsm.borrow_home : true) && !(c && c->dsm.split);
@@ -468,4 +471,14 @@ void dirsvc_stats_json(struct master *m, FILE *f) {
             (unsigned long long)strided);
     /* requests made on a layout a change then replaced (dsm/DESIGN.md) */
     fprintf(f, "  \"stale_answers\": %llu,\n", (unsigned long long)stale);
+    /* changes that only add are not waited for; a node that missed one
+     * asked for the changes sent before (master/DESIGN.md) */
+    pthread_mutex_lock(&m->lock);
+    uint64_t changes = m->layout_req, adds = m->layout_adds;
+    pthread_mutex_unlock(&m->lock);
+    fprintf(f,
+            "  \"layout_changes\": {\"async_adds\": %s, \"sent\": %llu, \"not_waited\": %llu, "
+            "\"syncs\": %llu},\n",
+            m->async_adds ? "true" : "false", (unsigned long long)changes, (unsigned long long)adds,
+            (unsigned long long)atomic_load(&m->layout_syncs));
 }

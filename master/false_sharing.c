@@ -38,7 +38,10 @@ void mfs_start(struct master *m) {
 void mfs_on_writeback(struct master *m, const struct dir_entry *e, dsm_node_t node,
                       const void *home, const void *data) {
     int v = fs_on_writeback(&m->fs, e->page, node, node_set_count(&e->writers), home, data);
-    if (v == FS_DETECTED && m->msplit) msplit_detected(m, e->page);
+    /* not while a node may lack the page's mapping (dir_adding.c): its
+     * split would land on nothing there */
+    if (v == FS_DETECTED && m->msplit && !dirsvc_adding_for(m, DIR_NODE_NONE, e->page))
+        msplit_detected(m, e->page);
     if (v == FS_DETECTED)
         log_debug("dsm: page 0x%" PRIx64 " is falsely shared (%u conflicts)",
                   e->page * DSM_PAGE_SIZE, fs_find(&m->fs, e->page)->conflicts);

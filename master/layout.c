@@ -4,7 +4,8 @@
  * are applied everywhere in the order the master made them: here first
  * (directory entries and home copies of discarded pages forgotten, node
  * 0's fault capture and page states), then on every slave, whose acks
- * the hook waits for before the syscall returns. */
+ * the hook waits for before the syscall returns, unless the change only
+ * adds (master/DESIGN.md, "Changes that only add"). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -110,18 +111,48 @@ void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key) 
     send_wait(m, &lc);
 }
 
-void layout_on_ack(struct master *m, uint64_t req_id) {
+void layout_on_ack(struct master *m, dsm_node_t node, uint64_t req_id) {
     pthread_mutex_lock(&m->lock);
     if (req_id == m->layout_req && m->layout_waiting) {
         m->layout_waiting--;
         pthread_cond_broadcast(&m->cond);
     }
     pthread_mutex_unlock(&m->lock);
+    dirsvc_acked(m, node, req_id);
+}
+
+/* A change that only adds (gs_layout_fn): made here, sent, and not
+ * waited for. A slave that meets an address it lacks or protects too
+ * narrowly catches up first (slave/layout.c); until it acks, nothing
+ * goes there unasked (dir_adding.c). */
+static void layout_adds(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
+                        int prot, enum gvma_kind kind) {
+    if (what == GS_MAPPED)
+        dirsvc_map_free(m, start, len, prot);
+    else
+        dsm_node_layout(&m->dsm, what, start, len, prot);
+    dirsvc_claimable(m, what, start, len, prot, kind);
+    Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
+    change_of(&lc, what, start, len, prot, kind);
+    /* recorded before any node can have it: a node that applies it at
+     * once may ask for a page of it, whose pushes must skip the others */
+    pthread_mutex_lock(&m->lock);
+    uint64_t id = m->layout_req + 1; /* send_change's: hooks run one at a time */
+    m->layout_adds++;
+    pthread_mutex_unlock(&m->lock);
+    dirsvc_adding(m, start, len, id);
+    send_change(m, &lc);
+    SHOAL_ASSERT(lc.req_id == id);
 }
 
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
-                 enum gvma_kind kind) {
+                 enum gvma_kind kind, bool adds) {
     struct master *m = opaque;
+    if (adds && m->async_adds && (what == GS_MAPPED || what == GS_PROTECTED) &&
+        !dirsvc_unsettling(m)) {
+        layout_adds(m, what, start, len, prot, kind);
+        return;
+    }
     if (what == GS_MOVING) {
         gather(m, start, len);
         malias_unmapping(m, start, len, true); /* the moved copy keeps the bytes */

@@ -266,6 +266,7 @@ static void send_setup(struct master *m, struct net_conn *c) {
     s.page_events_max = stats_page_events_max(&p->stats);
     s.split = m->msplit != NULL;
     s.direct = mlinks_wanted(m);
+    s.async_adds = m->async_adds;
     s.code_size = m->cfg.code_size;
     s.log_items = m->cfg.log_items;
     s.log_path = (char *)(m->cfg.log_path ? m->cfg.log_path : "");
@@ -460,7 +461,20 @@ static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
 }
 
 static void h_layout_ack(struct net_conn *c, struct net_frame *f, void *arg) {
-    layout_on_ack(arg, f->env->layout_ack->req_id);
+    layout_on_ack(arg, net_conn_peer_id(c), f->env->layout_ack->req_id);
+}
+
+/* The answer goes behind every LayoutChange sent before it (one FIFO
+ * link): the node waits until it has applied them (slave/layout.c). */
+static void h_layout_sync(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct master *m = arg;
+    atomic_fetch_add(&m->layout_syncs, 1);
+    Shoal__LayoutSync ls = SHOAL__LAYOUT_SYNC__INIT;
+    ls.seq = f->env->layout_sync->seq;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_SYNC;
+    env.layout_sync = &ls;
+    net_send(c, &env); /* a node that is gone is on_peer_lost's */
 }
 
 static void h_sigaction_ack(struct net_conn *c, struct net_frame *f, void *arg) {
@@ -547,7 +561,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     m->clocks = calloc(cfg->nodes, sizeof *m->clocks);
     m->node_cpus = calloc(cfg->nodes, sizeof *m->node_cpus);
     m->node_cpu_base = calloc(cfg->nodes, sizeof *m->node_cpu_base);
-    SHOAL_ASSERT(m->peers && m->clocks && m->node_cpus && m->node_cpu_base);
+    m->acked = calloc(cfg->nodes, sizeof *m->acked);
+    SHOAL_ASSERT(m->peers && m->clocks && m->node_cpus && m->node_cpu_base && m->acked);
     clock_host_read(&m->clock_self);
     u64map_init(&m->proxies);
     struct sched_config sc = {
@@ -604,6 +619,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on_borrowed(m->net, SHOAL__ENVELOPE__MSG_PAGE_ACK, h_page_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_SYSCALL_REQUEST, h_syscall, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_SYNC, h_layout_sync, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_RETURNED, h_futex_returned, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);

@@ -109,6 +109,14 @@ struct master {
     size_t nn0_closing, capn0_closing;
     uint64_t closing;
     uint64_t stale_answers; /* for --stats */
+    /* (dir_lock) changes that only add, until every node has acked them
+     * (dir_adding.c), and the newest change each node acked: nothing is
+     * pushed, claimed or split into one for a node that has not */
+    struct adding_range {
+        uint64_t first, n, id;
+    } * adding;
+    size_t nadding, capadding;
+    uint64_t *acked;
     /* [dsm] push_batch (dir_actions.c, send_ahead; dir_lock): most pages
      * per message sent ahead of any request, pages where borrowed ones'
      * bytes go for such a message, and how many messages carried them
@@ -149,6 +157,10 @@ struct master {
     /* layout broadcast (under the guest space's write lock: one at a time) */
     uint64_t layout_req;
     unsigned layout_waiting;
+    /* [dsm] async_adds (not with the mprotect fallback, master/DESIGN.md) */
+    bool async_adds;
+    uint64_t layout_adds;          /* of them, changes not waited for */
+    _Atomic uint64_t layout_syncs; /* LayoutSync answered */
     /* objects of shared mappings (alias.c; guest space's write lock):
      * (dev, ino) -> id, an id reused only while the object is mapped */
     struct malias_obj {
@@ -290,6 +302,22 @@ void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
  * address once a shared mapping's. */
 bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout);
+/* GS_MAPPED of free space (a change that only adds, layout.c): node 0's
+ * capture armed and its present pages adopted as dirsvc_mapped does,
+ * with nothing to forget (the change that freed the range forgot its
+ * pages, and every node had applied it before it returned). */
+void dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot);
+/* Pages a change forgot are unsettled (dir_layout.c): a change sent now
+ * must be waited for, since only acks settle them (and a later change's
+ * pages, forgotten while some are, are settled with them). */
+bool dirsvc_unsettling(struct master *m);
+/* dir_adding.c: change id, which only adds [start, start + len), is about
+ * to be sent; until node has acked it, page lies in it for node
+ * (dirsvc_adding_for, dir_lock held; DIR_NODE_NONE: for some node) and
+ * nothing goes there unasked. */
+void dirsvc_adding(struct master *m, uint64_t start, uint64_t len, uint64_t id);
+void dirsvc_acked(struct master *m, dsm_node_t node, uint64_t id);
+bool dirsvc_adding_for(const struct master *m, dsm_node_t node, uint64_t page);
 /* Every node has acked LayoutChange req_id: the pages a change up to it
  * forgot are settled. */
 void dirsvc_settled(struct master *m, uint64_t req_id);
@@ -356,8 +384,8 @@ int64_t proxy_clone_thread(struct task *t, uint64_t flags, uint64_t newsp, uint6
 
 /* layout.c */
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
-                 enum gvma_kind kind);
-void layout_on_ack(struct master *m, uint64_t req_id);
+                 enum gvma_kind kind, bool adds);
+void layout_on_ack(struct master *m, dsm_node_t node, uint64_t req_id);
 /* Every slave now shows the DSM pages key.. at [start, start+len). */
 void layout_alias(struct master *m, uint64_t start, uint64_t len, uint64_t key);
 

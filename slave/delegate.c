@@ -70,6 +70,9 @@ int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t 
     if (w->on_word) interruptible_sleep(s, t, w, req_id, restart);
     while (!w->done)
         pthread_cond_wait(&w->cond, &s->lock);
+    /* the answer may name memory a change sent before it made (an mmap's
+     * address): it is this node's before the thread goes on */
+    slave_layout_reach(s, w->layout_mark);
     u64map_del(&s->waiters, (uint64_t)t->tid);
     pthread_mutex_unlock(&s->lock);
     pthread_cond_destroy(&w->cond);
@@ -285,6 +288,7 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
         w->ret = r->ret;
         w->hint_used = r->hint_used;
         w->move = r->move;
+        w->layout_mark = s->lq_queued;
         w->done = true;
         if (r->n_outputs) {
             /* stored by the thread itself: a store may fault, and only

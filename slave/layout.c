@@ -2,7 +2,11 @@
  * its order by a worker thread off the loop thread (a discard by the loop
  * thread itself), each acked once applied, and the guest space's hook
  * that tells the DSM of every change (master/DESIGN.md, "Layout
- * changes"). */
+ * changes"). The master does not wait for a change that only adds, so a
+ * thread here may meet an address the worker has not mapped or opened
+ * yet: it catches up (slave_layout_catch_up), and a thread the master
+ * answers or starts first takes up every change queued before
+ * (slave_layout_reach). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +19,10 @@
 #include "slave/slave_internal.h"
 #include "syscall/file_eof.h"
 
+/* op LAYOUT_SYNCED: no change, the master's answer to LayoutSync seq
+ * (req_id), which every change sent before it precedes in the queue */
+#define LAYOUT_SYNCED (-1)
+
 struct layout_item {
     struct layout_item *next;
     uint64_t req_id, addr, len;
@@ -24,7 +32,8 @@ struct layout_item {
 };
 
 void slave_layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
-                       enum gvma_kind kind) {
+                       enum gvma_kind kind, bool adds) {
+    (void)adds; /* the master's to tell: this node applies every change alike */
     struct slave *s = opaque;
     /* the change begins here, under the guest space's write lock: no
      * thread that waits for a page holds the read lock now, so none is
@@ -57,6 +66,15 @@ void *slave_layout_worker(void *arg) {
         s->lq_head = it->next;
         if (!s->lq_head) s->lq_tail = NULL;
         pthread_mutex_unlock(&s->lock);
+        if (it->op == LAYOUT_SYNCED) {
+            pthread_mutex_lock(&s->lock);
+            if (it->req_id > s->sync_applied) s->sync_applied = it->req_id;
+            s->lq_applied++;
+            pthread_cond_broadcast(&s->lq_done);
+            pthread_mutex_unlock(&s->lock);
+            free(it);
+            continue;
+        }
         struct guest_space *gs = &s->proc->mem;
         int r = 0;
         atomic_store(&s->applying, it->req_id);
@@ -84,8 +102,54 @@ void *slave_layout_worker(void *arg) {
         dsm_pages_layout_done(&s->dsm.pages, it->req_id);
         send_layout_ack(s, it->req_id);
         free(it);
+        pthread_mutex_lock(&s->lock);
+        s->lq_applied++;
+        pthread_cond_broadcast(&s->lq_done);
+        pthread_mutex_unlock(&s->lock);
     }
     return NULL;
+}
+
+void slave_layout_reach(struct slave *s, uint64_t mark) {
+    while (s->lq_applied < mark)
+        pthread_cond_wait(&s->lq_done, &s->lock);
+}
+
+void slave_layout_catch_up(void *opaque, bool ask_master) {
+    struct slave *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (!ask_master) {
+        slave_layout_reach(s, s->lq_queued);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    /* a change not queued here yet is on its way from the master (an
+     * address heard of through another slave's link, direct transfer):
+     * its answer comes behind it */
+    uint64_t seq = ++s->sync_asked;
+    pthread_mutex_unlock(&s->lock);
+    Shoal__LayoutSync ls = SHOAL__LAYOUT_SYNC__INIT;
+    ls.seq = seq;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_LAYOUT_SYNC;
+    env.layout_sync = &ls;
+    if (slave_send_master_page(s, &env, NULL)) return; /* the master is gone: the node ends */
+    pthread_mutex_lock(&s->lock);
+    while (s->sync_applied < seq)
+        pthread_cond_wait(&s->lq_done, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void enqueue(struct slave *s, struct layout_item *it) {
+    pthread_mutex_lock(&s->lock);
+    if (s->lq_tail)
+        s->lq_tail->next = it;
+    else
+        s->lq_head = it;
+    s->lq_tail = it;
+    s->lq_queued++;
+    pthread_cond_signal(&s->lq_cond);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* A discard is applied here, between the directory's messages before it
@@ -117,16 +181,19 @@ static void h_layout(struct net_conn *c, struct net_frame *f, void *arg) {
     SHOAL_ASSERT(it);
     *it = (struct layout_item){NULL,    l->req_id,    l->addr,      l->len,     l->op,
                                l->prot, (int)l->kind, l->alias_key, l->past_eof};
-    pthread_mutex_lock(&s->lock);
-    if (s->lq_tail)
-        s->lq_tail->next = it;
-    else
-        s->lq_head = it;
-    s->lq_tail = it;
-    pthread_cond_signal(&s->lq_cond);
-    pthread_mutex_unlock(&s->lock);
+    enqueue(s, it);
+}
+
+static void h_layout_sync(struct net_conn *c, struct net_frame *f, void *arg) {
+    struct slave *s = arg;
+    struct layout_item *it = calloc(1, sizeof *it);
+    SHOAL_ASSERT(it);
+    it->op = LAYOUT_SYNCED;
+    it->req_id = f->env->layout_sync->seq;
+    enqueue(s, it);
 }
 
 void slave_layout_register(struct slave *s) {
     net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE, h_layout, s);
+    net_node_on(s->net, SHOAL__ENVELOPE__MSG_LAYOUT_SYNC, h_layout_sync, s);
 }

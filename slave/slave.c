@@ -223,6 +223,10 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     p->mem.copy_files = true;
     p->mem.layout_opaque = s;
     p->mem.layout = slave_layout_hook;
+    if (m->async_adds) {
+        p->mem.catch_up_opaque = s;
+        p->mem.catch_up = slave_layout_catch_up;
+    }
     if (thread_start_detached(NULL, 0, slave_layout_worker, s)) {
         ready(s, false, "cannot start the layout thread", "", 0);
         return;
@@ -326,6 +330,7 @@ int slave_run_once(const struct slave_config *cfg) {
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->lq_cond, NULL);
+    pthread_cond_init(&s->lq_done, NULL);
     pthread_cond_init(&s->stop_cond, NULL);
     u64map_init(&s->waiters);
     u64map_init(&s->threads);

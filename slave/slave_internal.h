@@ -37,6 +37,11 @@ struct slave {
     struct layout_item *lq_head, *lq_tail;
     /* the change the layout worker is applying (its hooks begin it) */
     _Atomic uint64_t applying;
+    /* (s->lock) items queued for the layout worker so far and applied
+     * so far (lq_done tells), LayoutSync asked and answered (the answer
+     * applied: every change before it is), slave/layout.c */
+    uint64_t lq_queued, lq_applied, sync_asked, sync_applied;
+    pthread_cond_t lq_done;
     /* signals the master holds for want of a thread that accepts them
      * (SignalWanted); cleared bit by bit as this node says it accepts */
     _Atomic uint64_t wanted;
@@ -67,6 +72,7 @@ struct waiter {
     bool on_word;
     _Atomic uint32_t word;
     struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
+    uint64_t layout_mark;  /* the layout worker's queue when the answer came (lq_queued) */
     bool hint_used;        /* a clone took the caller's hint mark */
     bool move;             /* the thread moves to another node (SyscallResponse.move) */
 };
@@ -104,9 +110,15 @@ void slave_dsm_register(struct slave *s);
 /* layout.c: the guest space's layout hook, and the worker thread that
  * applies the master's changes */
 void slave_layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
-                       enum gvma_kind kind);
+                       enum gvma_kind kind, bool adds);
 void *slave_layout_worker(void *arg);
 void slave_layout_register(struct slave *s);
+/* Under s->lock: until the layout worker has applied the items queued
+ * up to mark (lq_queued then): a thread that heard from the master
+ * takes up the layout the master had when it answered. */
+void slave_layout_reach(struct slave *s, uint64_t mark);
+/* guest_space.catch_up */
+void slave_layout_catch_up(void *opaque, bool ask_master);
 
 /* signals.c: one of the master's signal actions, for the process;
  * process_cluster_ops.mask_opened */

@@ -37,6 +37,7 @@ struct thread_start {
     const uint8_t *affinity; /* its guest CPU mask (NULL: every CPU) */
     size_t affinity_bytes;
     const Shoal__ThreadMoved *moved; /* a thread that moved here: its state; NULL: a new one */
+    uint64_t layout_mark;            /* the layout worker's queue when the spawn came (lq_queued) */
 };
 
 static void *guest_thread(void *arg) {
@@ -52,10 +53,16 @@ static void *guest_thread(void *arg) {
         log_debug("thread %d: cannot take its creator's scheduling attributes", t->tid);
     /* a thread that moved here: its attributes and waiting signals */
     if (st->moved) thread_state_resume(t, st->moved);
+    uint64_t mark = st->layout_mark;
     pthread_mutex_lock(&s->lock);
     u64map_put(&s->threads, (uint64_t)t->tid, t);
     pthread_mutex_unlock(&s->lock);
     sem_post(&st->registered); /* st is gone after this */
+    /* its stack may be a change sent just before (not waited for by the
+     * master): this node's before the thread runs */
+    pthread_mutex_lock(&s->lock);
+    slave_layout_reach(s, mark);
+    pthread_mutex_unlock(&s->lock);
     task_run(t);
 }
 
@@ -89,6 +96,9 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
                               .affinity = sp->affinity.len ? sp->affinity.data : NULL,
                               .affinity_bytes = sp->affinity.len,
                               .moved = sp->moved};
+    pthread_mutex_lock(&s->lock);
+    st.layout_mark = s->lq_queued;
+    pthread_mutex_unlock(&s->lock);
     if (sp->sched) st.sched = *sp->sched;
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread

@@ -8,6 +8,7 @@
 
 #include "common/array.h"
 #include "common/log.h"
+#include "syscall/guest_mem_internal.h"
 
 /* Index of the first record that ends after addr. */
 static size_t first_after(const struct guest_space *gs, uint64_t addr) {
@@ -97,9 +98,7 @@ static void seal(struct guest_space *gs, uint64_t start, uint64_t end) {
 }
 
 static void tell(struct guest_space *gs, uint64_t start, uint64_t end, bool past) {
-    if (gs->layout)
-        gs->layout(gs->layout_opaque, past ? GS_PAST_EOF : GS_WITHIN_EOF, start, end - start, 0,
-                   GVMA_SHARED);
+    gs_notify_layout(gs, past ? GS_PAST_EOF : GS_WITHIN_EOF, start, end - start, 0, GVMA_SHARED);
 }
 
 void eof_set(struct guest_space *gs, uint64_t start, uint64_t end, bool past) {

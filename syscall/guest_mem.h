@@ -37,9 +37,13 @@ enum gs_change {
     GS_WITHIN_EOF, /* such pages are within the file again (it grew) */
 };
 /* Called with the write lock held, right after the host change (GS_MOVING,
- * GS_UNMAPPING: right before); must not take gs->lock. */
+ * GS_UNMAPPING: right before); must not take gs->lock. adds: the change
+ * only adds (GS_MAPPED of free space, private anonymous or the break;
+ * GS_PROTECTED that takes no access away), so a node that applies it
+ * late can only find an address missing or too narrow meanwhile, never
+ * use what the change took away (catch_up below). */
 typedef void (*gs_layout_fn)(void *opaque, enum gs_change what, uint64_t start, uint64_t len,
-                             int prot, enum gvma_kind kind);
+                             int prot, enum gvma_kind kind, bool adds);
 
 struct guest_space {
     uint8_t *base;      /* host address of guest address 0 */
@@ -55,6 +59,16 @@ struct guest_space {
     void *code_gone_opaque;
     gs_layout_fn layout; /* NULL: a single node */
     void *layout_opaque;
+    /* A cluster node that applies changes which only add after the
+     * master made them (master/DESIGN.md, "Changes that only add"):
+     * returns once this node has applied every change queued here, with
+     * ask_master every change the master made before the call. Called
+     * without gs->lock where an address looks unmapped or protected: a
+     * check that fails is made again when `changes` moved meanwhile.
+     * NULL: this node's layout is never behind. */
+    void (*catch_up)(void *opaque, bool ask_master);
+    void *catch_up_opaque;
+    _Atomic uint64_t changes; /* layout changes made here so far */
     /* Changes the host protection of mapped guest memory [start,
      * start + len) to hprot (gs_host_prot of the guest's) for a fault
      * capture that keeps its page states in the host protection too

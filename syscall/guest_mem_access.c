@@ -15,34 +15,66 @@ bool gs_check_locked(const struct guest_space *gs, uint64_t addr, uint64_t len, 
     return gs_range_ok(gs, addr, len, prot);
 }
 
+/* A check that failed with gs->changes at *gen: whether it is worth
+ * making again, this node's layout having moved on since (a change that
+ * only adds may reach a cluster node after the master made it,
+ * guest_mem.h catch_up): first with the node's own queue applied, then
+ * with every change the master had made. */
+static bool caught_up(struct guest_space *gs, uint64_t *gen, int *asked) {
+    if (!gs->catch_up) return false;
+    while (*asked < 2) {
+        gs->catch_up(gs->catch_up_opaque, (*asked)++ > 0);
+        uint64_t now = atomic_load(&gs->changes);
+        if (now != *gen) {
+            *gen = now;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     gs_unsplit_pin(gs, addr, len);
-    pthread_rwlock_rdlock(&gs->lock);
-    bool ok = gs_range_ok(gs, addr, len, prot);
-    pthread_rwlock_unlock(&gs->lock);
+    uint64_t gen = atomic_load(&gs->changes);
+    int asked = 0;
+    bool ok;
+    do {
+        pthread_rwlock_rdlock(&gs->lock);
+        ok = gs_range_ok(gs, addr, len, prot);
+        pthread_rwlock_unlock(&gs->lock);
+    } while (!ok && caught_up(gs, &gen, &asked));
     return ok;
 }
 
 int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
     gs_unsplit(gs, src, len);
-    pthread_rwlock_rdlock(&gs->lock);
-    bool ok = gs_range_ok(gs, src, len, PROT_READ);
-    if (ok) memcpy(dst, gs->base + src, len);
-    pthread_rwlock_unlock(&gs->lock);
+    uint64_t gen = atomic_load(&gs->changes);
+    int asked = 0;
+    bool ok;
+    do {
+        pthread_rwlock_rdlock(&gs->lock);
+        ok = gs_range_ok(gs, src, len, PROT_READ);
+        if (ok) memcpy(dst, gs->base + src, len);
+        pthread_rwlock_unlock(&gs->lock);
+    } while (!ok && caught_up(gs, &gen, &asked));
     return ok ? 0 : -EFAULT;
 }
 
 int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len) {
     gs_unsplit(gs, dst, len);
-    pthread_rwlock_rdlock(&gs->lock);
-    bool ok = gs_range_ok(gs, dst, len, PROT_WRITE);
-    if (ok) memcpy(gs->base + dst, src, len);
-    pthread_rwlock_unlock(&gs->lock);
+    uint64_t gen = atomic_load(&gs->changes);
+    int asked = 0;
+    bool ok;
+    do {
+        pthread_rwlock_rdlock(&gs->lock);
+        ok = gs_range_ok(gs, dst, len, PROT_WRITE);
+        if (ok) memcpy(gs->base + dst, src, len);
+        pthread_rwlock_unlock(&gs->lock);
+    } while (!ok && caught_up(gs, &gen, &asked));
     return ok ? 0 : -EFAULT;
 }
 
-long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
-    gs_unsplit(gs, src, cap);
+static long strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
     pthread_rwlock_rdlock(&gs->lock);
     long ret = -EFAULT;
     size_t done = 0;
@@ -81,6 +113,17 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
         i++;
     }
     pthread_rwlock_unlock(&gs->lock);
+    return ret;
+}
+
+long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {
+    gs_unsplit(gs, src, cap);
+    uint64_t gen = atomic_load(&gs->changes);
+    int asked = 0;
+    long ret;
+    do
+        ret = strcpy_in(gs, dst, src, cap);
+    while (ret == -EFAULT && caught_up(gs, &gen, &asked));
     return ret;
 }
 

@@ -8,6 +8,7 @@
 #include "syscall/guest_mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +69,21 @@ static void alias_file(struct guest_space *gs, uint64_t at, uint64_t len, int fd
         gs->alias(gs->layout_opaque, at, len, (uint64_t)st.st_dev, (uint64_t)st.st_ino, off);
 }
 
+/* copy_files: what the host's mmap of fd refuses before it changes
+ * anything, refused here before the layout hook hears of the range
+ * (map_file_copy replaces the range first, and only its read fails). */
+static int file_unmappable(int fd, int type, int prot) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return -EBADF;
+    struct stat st;
+    if (fstat(fd, &st)) return -errno;
+    if (S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return -ENODEV;
+    int acc = fl & O_ACCMODE;
+    if (acc == O_WRONLY || (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR))
+        return -EACCES;
+    return 0;
+}
+
 static bool prot_valid(int prot) {
     return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | GUEST_PROT_BTI)) == 0;
 }
@@ -88,6 +104,10 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
 
     /* a cluster shares memory through the DSM, which needs private pages */
     if (gs->copy_files) hflags = (hflags & ~MAP_TYPE) | MAP_PRIVATE;
+    if (!anon && gs->copy_files) {
+        int e = file_unmappable(fd, type, prot);
+        if (e) return e;
+    }
     if (fixed) gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
@@ -121,13 +141,15 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             goto out;
         }
     }
+    /* private anonymous memory where nothing was: the change only adds */
+    bool adds = anon && type == MAP_PRIVATE && gs_range_free(gs, at, at + len);
     if (gs->copy_files) {
         /* stores to a shared mapping being replaced reach its file, and a
          * copy of a file sees the stores made through its shared mappings */
         sf_remove(gs, at, at + len);
         if (!anon) sf_flush_locked(gs, fd);
     }
-    gs_notify_layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
+    if (!adds) gs_notify_layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
     void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
                                       : mmap(gs->base + at, len, gs_new_prot(gs, prot), hflags,
                                              anon ? -1 : fd, anon ? 0 : (off_t)off);
@@ -141,7 +163,10 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     gs_record(gs, at, at + len, prot, kind);
     /* announced first: the mapping's GS_MAPPED applies it (guest_mem.h) */
     if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
-    gs_notify_layout(gs, GS_MAPPED, at, len, prot, kind);
+    if (adds)
+        gs_notify_adds(gs, GS_MAPPED, at, len, prot, kind);
+    else
+        gs_notify_layout(gs, GS_MAPPED, at, len, prot, kind);
     /* pages wholly past the end of the file fault (SIGBUS) on every node */
     if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len, fd);
     pthread_rwlock_unlock(&gs->lock);
@@ -224,13 +249,18 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     eof_reseal(gs, addr, addr + len);
     size_t lo, hi;
     gs_carve(gs, addr, addr + len, &lo, &hi);
-    bool exec_gone = false;
+    bool exec_gone = false, adds = true;
     for (size_t i = lo; i < hi; i++) {
-        exec_gone |= (gs_vma(gs, i)->prot & PROT_EXEC) && !(prot & PROT_EXEC);
-        gs_vma(gs, i)->prot = prot;
+        struct guest_vma *v = gs_vma(gs, i);
+        exec_gone |= (v->prot & PROT_EXEC) && !(prot & PROT_EXEC);
+        adds = adds && !(v->prot & ~prot);
+        v->prot = prot;
     }
     gs_coalesce(gs, lo, hi);
-    gs_notify_layout(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
+    if (adds)
+        gs_notify_adds(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
+    else
+        gs_notify_layout(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
     pthread_rwlock_unlock(&gs->lock);
     gs_notify_code_gone(gs, exec_gone, addr, len);
     return 0;

@@ -211,11 +211,34 @@ void signal_force(struct task *t, int sig, int code, uint64_t addr, uint64_t fau
     t->cpu.attention = 1;
 }
 
+/* A SIGSEGV on a node whose layout may be behind the master's (a change
+ * that only adds, guest_mem.h catch_up): the instruction runs again
+ * once the node caught up, with its own queue first; it takes the signal
+ * when it faults again at the same place and asking the master changed
+ * nothing. A fault leaves guest state as it was before the instruction
+ * (a handler that returns runs it again), so running it again is safe. */
+static bool retry_caught_up(struct task *t, uint64_t addr) {
+    struct guest_space *gs = &t->proc->mem;
+    struct task_signals *s = &t->sig;
+    if (!gs->catch_up) return false;
+    bool again = s->retry_valid && s->retry_pc == t->cpu.pc && s->retry_addr == addr;
+    gs->catch_up(gs->catch_up_opaque, again);
+    uint64_t now = atomic_load(&gs->changes);
+    if (again && now == s->retry_changes) return false;
+    s->retry_valid = true;
+    s->retry_pc = t->cpu.pc;
+    s->retry_addr = addr;
+    s->retry_changes = now;
+    return true;
+}
+
 void signal_from_cpu(struct task *t) {
     struct cpu *cpu = &t->cpu;
     int sig = cpu->exit_signo, code = cpu->exit_code;
     uint64_t addr = cpu->exit_addr;
     struct guest_vma v;
+    if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR) && retry_caught_up(t, addr))
+        return;
     if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
         code = gs_find(&t->proc->mem, addr, &v) ? SEGV_ACCERR : SEGV_MAPERR;
     /* a cluster's file copy past the end of its file: Linux's SIGBUS */

@@ -31,6 +31,11 @@ struct task_signals {
     bool sync_valid; /* a synchronous signal waits in `sync` */
     struct aarch64_siginfo sync;
     uint64_t fault_address; /* sigcontext.fault_address: the last fault's */
+    /* The last SIGSEGV run again because this node's layout may have
+     * been behind (guest_signal.c, retry_caught_up): where, and the
+     * guest space's change count then. */
+    bool retry_valid;
+    uint64_t retry_pc, retry_addr, retry_changes;
     /* sigsuspend/ppoll replace the mask until a handler runs; the frame
      * then saves this one, so rt_sigreturn restores it. */
     bool saved_mask_valid;

@@ -555,7 +555,8 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 45);
+    CU_ASSERT_EQUAL(messages, 46);
+    CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_LAYOUT_SYNC), "layout_sync");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_CPU_USAGE), "cpu_usage");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
     CU_ASSERT_PTR_NULL(net_msg_name(1)); /* version, not a message */

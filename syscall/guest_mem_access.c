@@ -33,45 +33,36 @@ static bool caught_up(struct guest_space *gs, uint64_t *gen, int *asked) {
     return false;
 }
 
-bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
-    gs_unsplit_pin(gs, addr, len);
+/* [addr, addr + len) checked for prot under the read lock and, if it
+ * passes, copied into out or from in; checked again after a catch-up. */
+static bool range_op(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, void *out,
+                     const void *in) {
     uint64_t gen = atomic_load(&gs->changes);
     int asked = 0;
     bool ok;
     do {
         pthread_rwlock_rdlock(&gs->lock);
         ok = gs_range_ok(gs, addr, len, prot);
+        if (ok && out) memcpy(out, gs->base + addr, len);
+        if (ok && in) memcpy(gs->base + addr, in, len);
         pthread_rwlock_unlock(&gs->lock);
     } while (!ok && caught_up(gs, &gen, &asked));
     return ok;
 }
 
+bool gs_check(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
+    gs_unsplit_pin(gs, addr, len);
+    return range_op(gs, addr, len, prot, NULL, NULL);
+}
+
 int gs_copy_in(struct guest_space *gs, void *dst, uint64_t src, size_t len) {
     gs_unsplit(gs, src, len);
-    uint64_t gen = atomic_load(&gs->changes);
-    int asked = 0;
-    bool ok;
-    do {
-        pthread_rwlock_rdlock(&gs->lock);
-        ok = gs_range_ok(gs, src, len, PROT_READ);
-        if (ok) memcpy(dst, gs->base + src, len);
-        pthread_rwlock_unlock(&gs->lock);
-    } while (!ok && caught_up(gs, &gen, &asked));
-    return ok ? 0 : -EFAULT;
+    return range_op(gs, src, len, PROT_READ, dst, NULL) ? 0 : -EFAULT;
 }
 
 int gs_copy_out(struct guest_space *gs, uint64_t dst, const void *src, size_t len) {
     gs_unsplit(gs, dst, len);
-    uint64_t gen = atomic_load(&gs->changes);
-    int asked = 0;
-    bool ok;
-    do {
-        pthread_rwlock_rdlock(&gs->lock);
-        ok = gs_range_ok(gs, dst, len, PROT_WRITE);
-        if (ok) memcpy(gs->base + dst, src, len);
-        pthread_rwlock_unlock(&gs->lock);
-    } while (!ok && caught_up(gs, &gen, &asked));
-    return ok ? 0 : -EFAULT;
+    return range_op(gs, dst, len, PROT_WRITE, NULL, src) ? 0 : -EFAULT;
 }
 
 static long strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap) {

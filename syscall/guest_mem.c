@@ -210,20 +210,15 @@ void gs_notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint
     if (exec && gs->code_gone) gs->code_gone(gs->code_gone_opaque, start, len);
 }
 
-static void notify(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
-                   int prot, enum gvma_kind kind, bool adds) {
+void gs_notify_change(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
+                      int prot, enum gvma_kind kind, bool adds) {
     atomic_fetch_add(&gs->changes, 1);
     if (gs->layout && len) gs->layout(gs->layout_opaque, what, start, len, prot, kind, adds);
 }
 
 void gs_notify_layout(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
                       int prot, enum gvma_kind kind) {
-    notify(gs, what, start, len, prot, kind, false);
-}
-
-void gs_notify_adds(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
-                    int prot, enum gvma_kind kind) {
-    notify(gs, what, start, len, prot, kind, true);
+    gs_notify_change(gs, what, start, len, prot, kind, false);
 }
 
 /* ---- brk ---- */
@@ -246,7 +241,8 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) goto out;
         gs_record(gs, old_top, new_top, PROT_READ | PROT_WRITE, GVMA_BRK);
-        gs_notify_adds(gs, GS_MAPPED, old_top, new_top - old_top, PROT_READ | PROT_WRITE, GVMA_BRK);
+        gs_notify_change(gs, GS_MAPPED, old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                         GVMA_BRK, true);
     } else if (new_top < old_top) {
         gs_notify_layout(gs, GS_UNMAPPING, new_top, old_top - new_top, 0, GVMA_BRK);
         gs_host_reserve(gs, new_top, old_top - new_top);

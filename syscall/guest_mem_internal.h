@@ -46,11 +46,11 @@ void gs_host_reserve(struct guest_space *gs, uint64_t start, uint64_t len);
 /* Calls gs->code_gone (without the lock) if exec. */
 void gs_notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len);
 /* Calls gs->layout, if any, for a non-empty range (and counts the
- * change); gs_notify_adds for a change that only adds (gs_layout_fn). */
+ * change); gs_notify_change says whether it only adds (gs_layout_fn). */
 void gs_notify_layout(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
                       int prot, enum gvma_kind kind);
-void gs_notify_adds(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
-                    int prot, enum gvma_kind kind);
+void gs_notify_change(struct guest_space *gs, enum gs_change what, uint64_t start, uint64_t len,
+                      int prot, enum gvma_kind kind, bool adds);
 
 /* guest_mem_mmap.c */
 /* The host protection of a new mapping with the guest protection prot. */

@@ -163,10 +163,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     gs_record(gs, at, at + len, prot, kind);
     /* announced first: the mapping's GS_MAPPED applies it (guest_mem.h) */
     if (gs->alias && !anon && type != MAP_PRIVATE) alias_file(gs, at, len, fd, off);
-    if (adds)
-        gs_notify_adds(gs, GS_MAPPED, at, len, prot, kind);
-    else
-        gs_notify_layout(gs, GS_MAPPED, at, len, prot, kind);
+    gs_notify_change(gs, GS_MAPPED, at, len, prot, kind, adds);
     /* pages wholly past the end of the file fault (SIGBUS) on every node */
     if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len, fd);
     pthread_rwlock_unlock(&gs->lock);
@@ -257,10 +254,7 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
         v->prot = prot;
     }
     gs_coalesce(gs, lo, hi);
-    if (adds)
-        gs_notify_adds(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
-    else
-        gs_notify_layout(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON);
+    gs_notify_change(gs, GS_PROTECTED, addr, len, prot, GVMA_ANON, adds);
     pthread_rwlock_unlock(&gs->lock);
     gs_notify_code_gone(gs, exec_gone, addr, len);
     return 0;

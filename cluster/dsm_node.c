@@ -213,11 +213,15 @@ static bool by_signal(const struct dsm_node *n) {
 }
 
 /* [start, start + len) holds other memory now: every page absent; with
- * the mprotect fallback, hprot is the guest's protection there (< 0:
- * unchanged). */
+ * the mprotect fallback, or a guest space whose new mappings wait for it
+ * (new_closed), hprot is the guest's protection there (< 0: unchanged),
+ * applied once the capture is armed. */
 static void capture_anew(struct dsm_node *n, uint64_t start, uint64_t len, int hprot) {
     int r = dsm_fault_rearm(n->region, start, len);
     if (!r && by_signal(n) && hprot >= 0) r = dsm_fault_guest_protect(n->region, start, len, hprot);
+    if (!r && !by_signal(n) && hprot >= 0 && n->proc->mem.new_closed &&
+        mprotect(n->proc->mem.base + start, len, hprot))
+        r = -errno;
     if (r) log_error("dsm: cannot capture faults on a new mapping: %s", strerror(-r));
 }
 

@@ -3,8 +3,13 @@
  * wait for those acks (layout.c), so for a while a slave may not have
  * the mapping yet: nothing the directory sends unasked (a forwarding
  * push, a first-touch claim) and no split goes into the range for a node
- * that has not acked it. What a node asks for is safe: it asks only for
- * pages of mappings it has. */
+ * that has not acked it. What a node asks for on the new layout is safe:
+ * it asks only for pages of mappings it has. One it asked for on an
+ * older layout, in a range the change maps, it did not have: a fault
+ * read after the change that freed the range (the fallback's handler
+ * thread reads it from its pipe later). Served, it made the node the
+ * owner of a page it then forgot when it applied the mmap, and the next
+ * fetch found nothing; such a request is answered "ask again". */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
@@ -12,11 +17,12 @@
 #include "common/log.h"
 #include "master/master_internal.h"
 
-void dirsvc_adding(struct master *m, uint64_t start, uint64_t len, uint64_t id) {
+void dirsvc_adding(struct master *m, uint64_t start, uint64_t len, uint64_t id, bool maps) {
     pthread_mutex_lock(&m->dir_lock);
     m->adding = array_grow(m->adding, &m->capadding, m->nadding + 1, sizeof *m->adding, 8);
     SHOAL_ASSERT(m->adding);
-    m->adding[m->nadding++] = (struct adding_range){start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, id};
+    m->adding[m->nadding++] =
+        (struct adding_range){start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE, id, maps};
     pthread_mutex_unlock(&m->dir_lock);
 }
 
@@ -42,6 +48,15 @@ bool dirsvc_adding_for(const struct master *m, dsm_node_t node, uint64_t page) {
         const struct adding_range *a = &m->adding[i];
         if (page - a->first < a->n && (node == DIR_NODE_NONE || a->id > m->acked[node]))
             return true;
+    }
+    return false;
+}
+
+bool dirsvc_added_after(const struct master *m, dsm_node_t node, uint64_t page, uint64_t layout) {
+    if (node == 0) return false;
+    for (size_t i = 0; i < m->nadding; i++) {
+        const struct adding_range *a = &m->adding[i];
+        if (a->maps && page - a->first < a->n && layout < a->id) return true;
     }
     return false;
 }

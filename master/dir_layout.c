@@ -57,7 +57,8 @@ bool dirsvc_node0_closing(const struct master *m, uint64_t page) {
 
 /* dir_lock held: the page, for a request made before the change under way
  * (retry: one that must not be taken, only asked again: a shared
- * mapping's page asked for by address, dsm/DESIGN.md). */
+ * mapping's page asked for by address, dsm/DESIGN.md, or a page asked
+ * for before the node mapped it, dir_adding.c). */
 void dirsvc_send_stale(struct master *m, uint64_t page, dsm_node_t node, bool retry) {
     Shoal__PageGrant g = SHOAL__PAGE_GRANT__INIT;
     g.page = page;
@@ -281,15 +282,38 @@ bool dirsvc_unsettling(struct master *m) {
     return some;
 }
 
-void dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot) {
+/* dir_lock held: the directory or the home copies hold a page of
+ * [first, first + n). */
+static bool range_held(const struct master *m, uint64_t first, uint64_t n) {
+    if (n <= m->dir.pages.n + m->home.n) {
+        for (uint64_t p = first; p < first + n; p++)
+            if (dir_find(&m->dir, p) || u64map_get(&m->home, p)) return true;
+        return false;
+    }
+    const struct u64map *maps[2] = {&m->dir.pages, &m->home};
+    for (int i = 0; i < 2; i++) {
+        size_t it = 0;
+        uint64_t key;
+        while (u64map_next(maps[i], &it, &key, NULL))
+            if (key - first < n) return true;
+    }
+    return false;
+}
+
+bool dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot) {
     struct gs_range r = {start, start + len};
     pthread_mutex_lock(&m->dir_lock);
+    if (range_held(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE)) {
+        pthread_mutex_unlock(&m->dir_lock);
+        return false;
+    }
     dsm_node_layout(&m->dsm, GS_MAPPED, start, len, prot);
     /* a forget ahead whose change never came (an mmap that failed after
      * it) ends here: node 0's faults in the range are served */
     n0_closed(m, start / DSM_PAGE_SIZE, len / DSM_PAGE_SIZE);
     dirsvc_mapped(m, false, &r);
     pthread_mutex_unlock(&m->dir_lock);
+    return true;
 }
 
 bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg) {

@@ -199,6 +199,12 @@ static int request_locked(struct master *m, uint64_t page, dsm_node_t node, enum
         dirsvc_send_stale(m, page, node, false);
         return 0;
     }
+    /* made before the node mapped the page, so for a page it did not have
+     * (dir_adding.c): it asks again, on what it has by then */
+    if (dirsvc_added_after(m, node, page, layout)) {
+        dirsvc_send_stale(m, page, node, true);
+        return 0;
+    }
     /* a shared mapping's page asked for by its address: the node has not
      * applied the mapping's LAYOUT_ALIAS yet, and asks for its key then;
      * node 0's fault came before the mapping (made with its alias under
@@ -396,9 +402,7 @@ int dirsvc_start(struct master *m) {
      * not with split = on (the shadow area is anonymous memory the
      * splitter hands out itself) */
     m->claim_on = (c ? c->dsm.first_touch_ahead : true) && !(c && c->dsm.split);
-    /* [dsm] async_adds: with the mprotect fallback a slave was left
-     * holding nothing of a page the directory gave it (master/DESIGN.md) */
-    m->async_adds = c && c->dsm.async_adds && m->cfg.mech == DSM_FAULT_UFFD;
+    m->async_adds = c && c->dsm.async_adds;
     /* [dsm] borrow_home: not with split = on (false-sharing detection
      * compares each writeback with the home copy before it) */
     m->borrow_on = (c ? c->dsm.borrow_home : true) && !(c && c->dsm.split);

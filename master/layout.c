@@ -124,13 +124,16 @@ void layout_on_ack(struct master *m, dsm_node_t node, uint64_t req_id) {
 /* A change that only adds (gs_layout_fn): made here, sent, and not
  * waited for. A slave that meets an address it lacks or protects too
  * narrowly catches up first (slave/layout.c); until it acks, nothing
- * goes there unasked (dir_adding.c). */
-static void layout_adds(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
+ * goes there unasked (dir_adding.c). False, with nothing done: an mmap
+ * whose range the directory holds pages of (dirsvc_map_free), to be
+ * made as any other. */
+static bool layout_adds(struct master *m, enum gs_change what, uint64_t start, uint64_t len,
                         int prot, enum gvma_kind kind) {
-    if (what == GS_MAPPED)
-        dirsvc_map_free(m, start, len, prot);
-    else
+    if (what == GS_MAPPED) {
+        if (!dirsvc_map_free(m, start, len, prot)) return false;
+    } else {
         dsm_node_layout(&m->dsm, what, start, len, prot);
+    }
     dirsvc_claimable(m, what, start, len, prot, kind);
     Shoal__LayoutChange lc = SHOAL__LAYOUT_CHANGE__INIT;
     change_of(&lc, what, start, len, prot, kind);
@@ -140,19 +143,18 @@ static void layout_adds(struct master *m, enum gs_change what, uint64_t start, u
     uint64_t id = m->layout_req + 1; /* send_change's: hooks run one at a time */
     m->layout_adds++;
     pthread_mutex_unlock(&m->lock);
-    dirsvc_adding(m, start, len, id);
+    dirsvc_adding(m, start, len, id, what == GS_MAPPED);
     send_change(m, &lc);
     SHOAL_ASSERT(lc.req_id == id);
+    return true;
 }
 
 void layout_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
                  enum gvma_kind kind, bool adds) {
     struct master *m = opaque;
     if (adds && m->async_adds && (what == GS_MAPPED || what == GS_PROTECTED) &&
-        !dirsvc_unsettling(m)) {
-        layout_adds(m, what, start, len, prot, kind);
+        !dirsvc_unsettling(m) && layout_adds(m, what, start, len, prot, kind))
         return;
-    }
     if (what == GS_MOVING) {
         gather(m, start, len);
         malias_unmapping(m, start, len, true); /* the moved copy keeps the bytes */

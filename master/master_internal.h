@@ -114,6 +114,7 @@ struct master {
      * pushed, claimed or split into one for a node that has not */
     struct adding_range {
         uint64_t first, n, id;
+        bool maps; /* an mmap (else an mprotect) */
     } * adding;
     size_t nadding, capadding;
     uint64_t *acked;
@@ -303,21 +304,27 @@ void dirsvc_adopt_present(struct master *m, uint64_t start, uint64_t len);
 bool dirsvc_mapped(struct master *m, bool elsewhere, void *arg);
 int dirsvc_node0_send_request(void *ctx, uint64_t page, enum dsm_req kind, uint64_t layout);
 /* GS_MAPPED of free space (a change that only adds, layout.c): node 0's
- * capture armed and its present pages adopted as dirsvc_mapped does,
- * with nothing to forget (the change that freed the range forgot its
- * pages, and every node had applied it before it returned). */
-void dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot);
+ * capture armed and its present pages adopted as dirsvc_mapped does, and
+ * true; or false, with nothing done, when the directory holds a page of
+ * the range after all: a request for it came while it was unmapped (a
+ * fault read after the change that freed it), which only a change that
+ * forgets it and is waited for makes right. */
+bool dirsvc_map_free(struct master *m, uint64_t start, uint64_t len, int prot);
 /* Pages a change forgot are unsettled (dir_layout.c): a change sent now
  * must be waited for, since only acks settle them (and a later change's
  * pages, forgotten while some are, are settled with them). */
 bool dirsvc_unsettling(struct master *m);
-/* dir_adding.c: change id, which only adds [start, start + len), is about
- * to be sent; until node has acked it, page lies in it for node
- * (dirsvc_adding_for, dir_lock held; DIR_NODE_NONE: for some node) and
- * nothing goes there unasked. */
-void dirsvc_adding(struct master *m, uint64_t start, uint64_t len, uint64_t id);
+/* dir_adding.c: change id, which only adds [start, start + len) (maps
+ * it, or widens its protection), is about to be sent; until node has
+ * acked it, page lies in it for node (dirsvc_adding_for, dir_lock held;
+ * DIR_NODE_NONE: for some node) and nothing goes there unasked. A
+ * request node made on a layout before a mapping it adds
+ * (dirsvc_added_after, dir_lock held) was made for a page it did not
+ * have mapped. */
+void dirsvc_adding(struct master *m, uint64_t start, uint64_t len, uint64_t id, bool maps);
 void dirsvc_acked(struct master *m, dsm_node_t node, uint64_t id);
 bool dirsvc_adding_for(const struct master *m, dsm_node_t node, uint64_t page);
+bool dirsvc_added_after(const struct master *m, dsm_node_t node, uint64_t page, uint64_t layout);
 /* Every node has acked LayoutChange req_id: the pages a change up to it
  * forgot are settled. */
 void dirsvc_settled(struct master *m, uint64_t req_id);

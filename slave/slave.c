@@ -226,6 +226,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (m->async_adds) {
         p->mem.catch_up_opaque = s;
         p->mem.catch_up = slave_layout_catch_up;
+        p->mem.new_closed = true;
     }
     if (thread_start_detached(NULL, 0, slave_layout_worker, s)) {
         ready(s, false, "cannot start the layout thread", "", 0);

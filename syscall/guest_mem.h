@@ -77,6 +77,13 @@ struct guest_space {
      * mprotect. Write lock held. */
     int (*host_protect)(void *opaque, uint64_t start, uint64_t len, int hprot);
     void *host_protect_opaque;
+    /* New mappings are made with no access, and GS_MAPPED's hook opens
+     * them once it has armed their fault capture: a node that applies a
+     * change which only adds after the master made it, whose address
+     * another node's thread may have published already. Open before the
+     * capture, a new page would be the host's own zero page to a thread
+     * that reads it, not the page the DSM holds. */
+    bool new_closed;
     /* A cluster: right before GS_MAPPED of a MAP_SHARED mapping of a
      * regular file (or SysV segment), the file (dev, ino) and the offset
      * it shows from, so every mapping of the same file bytes is one set

@@ -27,11 +27,11 @@ static int host_prot(int prot) {
 }
 
 /* The host protection of a new mapping: the guest's, or none where a
- * fault capture keeps page states in the protection (host_protect): its
- * layout hook opens the pages it holds, so no thread reaches a new page
- * before the DSM knows it. */
+ * fault capture keeps page states in the protection (host_protect) or
+ * the layout hook opens new mappings (new_closed), so no thread reaches
+ * a new page before the DSM knows it. */
 int gs_new_prot(const struct guest_space *gs, int prot) {
-    return gs->host_protect ? PROT_NONE : host_prot(prot);
+    return gs->host_protect || gs->new_closed ? PROT_NONE : host_prot(prot);
 }
 
 /* copy_files: the file's bytes in a private anonymous mapping. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "syscall/guest_mem.h"
 
@@ -313,6 +314,52 @@ static void test_attach_detach(void) {
  * shadow area); only gs_map_fixed maps there. */
 #define R    0x40000000ull
 #define RLEN 0x10000000ull
+/* Whether the host lets p be read: a write(2) from it fails with EFAULT
+ * where it does not, with no signal. */
+static bool host_readable(const void *p) {
+    int fd[2];
+    if (pipe(fd)) return false;
+    bool ok = write(fd[1], p, 1) == 1;
+    close(fd[0]);
+    close(fd[1]);
+    return ok;
+}
+
+static int open_in_hook = -1; /* GS_MAPPED's hook found the mapping readable */
+
+static void opening_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                         enum gvma_kind kind, bool adds) {
+    (void)kind;
+    (void)adds;
+    struct guest_space *g = opaque;
+    if (what != GS_MAPPED) return;
+    open_in_hook = host_readable(gs_host(g, start));
+    if (g->new_closed) CU_ASSERT_EQUAL(mprotect(gs_host(g, start), len, gs_host_prot(prot)), 0);
+}
+
+/* new_closed: a new mapping has no access until its GS_MAPPED hook opens
+ * it (a cluster node arms the fault capture first, cluster/dsm_node.c). */
+static void test_new_closed(void) {
+    reset();
+    gs.layout = opening_hook;
+    gs.layout_opaque = &gs;
+    uint64_t a = 0x20000000;
+    for (int closed = 0; closed < 2; closed++) {
+        gs.new_closed = closed;
+        open_in_hook = -1;
+        CU_ASSERT_EQUAL(gs_map_fixed(&gs, a, 2 * PG, RW, GVMA_ANON), 0);
+        CU_ASSERT_EQUAL(open_in_hook, !closed);
+        CU_ASSERT_TRUE(host_readable(gs_host(&gs, a + PG)));
+        open_in_hook = -1;
+        CU_ASSERT_EQUAL(gs_mmap(&gs, 0, PG, RW, PRIV, -1, 0), (int64_t)(BASE - PG));
+        CU_ASSERT_EQUAL(open_in_hook, !closed);
+        CU_ASSERT_TRUE(host_readable(gs_host(&gs, BASE - PG)));
+        reset();
+    }
+    gs.new_closed = false;
+    gs.layout = NULL;
+}
+
 static void test_reserve(void) {
     reset();
     gs_reserve(&gs, R, RLEN);
@@ -426,4 +473,5 @@ void test_register(void) {
     CU_add_test(s, "checked copies", test_checked_copies);
     CU_add_test(s, "attach and detach of host objects", test_attach_detach);
     CU_add_test(s, "the reserve is not the guest's", test_reserve);
+    CU_add_test(s, "new mappings closed until their hook", test_new_closed);
 }

@@ -34,12 +34,15 @@ int gs_new_prot(const struct guest_space *gs, int prot) {
     return gs->host_protect || gs->new_closed ? PROT_NONE : host_prot(prot);
 }
 
-/* copy_files: the file's bytes in a private anonymous mapping. */
+/* copy_files: the file's bytes in a private anonymous mapping. On a
+ * failure after the range was replaced (*replaced set) it is left
+ * reserved: what was mapped there is gone. */
 static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, int prot, int fd,
-                           uint64_t off) {
+                           uint64_t off, bool *replaced) {
     void *p = mmap(gs->base + at, len, PROT_READ | PROT_WRITE,
                    MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return p;
+    *replaced = true;
     for (uint64_t done = 0; done < len;) {
         ssize_t n = pread(fd, (uint8_t *)p + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR) continue;
@@ -112,6 +115,7 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     pthread_rwlock_wrlock(&gs->lock);
     int64_t ret;
     uint64_t at = 0;
+    bool exec = false; /* executable pages went */
     if (fixed) {
         if (addr & (PAGE - 1)) {
             ret = -EINVAL;
@@ -150,14 +154,22 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
         if (!anon) sf_flush_locked(gs, fd);
     }
     if (!adds) gs_notify_layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
-    void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off)
+    bool replaced = false;
+    void *p = !anon && gs->copy_files ? map_file_copy(gs, at, len, prot, fd, off, &replaced)
                                       : mmap(gs->base + at, len, gs_new_prot(gs, prot), hflags,
                                              anon ? -1 : fd, anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
+        /* the file's read failed with the range replaced already: what
+         * was there is unmapped, on every node (a MAP_FIXED that fails
+         * may leave its range so on Linux too) */
+        if (replaced) {
+            exec = gs_forget_range(gs, at, at + len);
+            gs_notify_layout(gs, GS_UNMAPPED, at, len, 0, GVMA_ANON);
+        }
         goto out;
     }
-    bool exec = gs_forget_range(gs, at, at + len);
+    exec = gs_forget_range(gs, at, at + len);
     enum gvma_kind kind = (anon && type == MAP_PRIVATE) ? GVMA_ANON : GVMA_SHARED;
     if (gs->copy_files && !anon) sf_add(gs, at, len, fd, off, type != MAP_PRIVATE);
     gs_record(gs, at, at + len, prot, kind);
@@ -166,11 +178,10 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
     gs_notify_change(gs, GS_MAPPED, at, len, prot, kind, adds);
     /* pages wholly past the end of the file fault (SIGBUS) on every node */
     if (gs->copy_files && !anon) sf_eof_sync(gs, at, at + len, fd);
-    pthread_rwlock_unlock(&gs->lock);
-    gs_notify_code_gone(gs, exec, at, len);
-    return (int64_t)at;
+    ret = (int64_t)at;
 out:
     pthread_rwlock_unlock(&gs->lock);
+    gs_notify_code_gone(gs, exec, at, len);
     return ret;
 }
 

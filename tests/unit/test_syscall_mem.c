@@ -2,6 +2,7 @@
  * mremap, madvise, brk, checked copies and code invalidation callbacks. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -360,6 +361,46 @@ static void test_new_closed(void) {
     gs.layout = NULL;
 }
 
+static uint64_t unmapped_start, unmapped_len; /* the last GS_UNMAPPED */
+
+static void unmapped_hook(void *opaque, enum gs_change what, uint64_t start, uint64_t len, int prot,
+                          enum gvma_kind kind, bool adds) {
+    (void)opaque;
+    (void)prot;
+    (void)kind;
+    (void)adds;
+    if (what != GS_UNMAPPED) return;
+    unmapped_start = start;
+    unmapped_len = len;
+}
+
+/* copy_files: a file whose read fails once the range is replaced (here
+ * /proc/self/mem, which has nothing at offset 0) leaves that range
+ * unmapped, in the records as on the host, and the layout hook hears it
+ * (a cluster unmaps it on every node). */
+static void test_file_read_fails(void) {
+    reset();
+    uint64_t a = 0x20000000;
+    CU_ASSERT_EQUAL(gs_mmap(&gs, a, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)a);
+    int fd = open("/proc/self/mem", O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    gs.copy_files = true;
+    gs.layout = unmapped_hook;
+    unmapped_start = unmapped_len = 0;
+    CU_ASSERT_EQUAL(gs_mmap(&gs, a, PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0), -EIO);
+    struct guest_vma v;
+    CU_ASSERT_FALSE(gs_find(&gs, a, &v));
+    CU_ASSERT_FALSE(host_readable(gs_host(&gs, a)));
+    CU_ASSERT_EQUAL(unmapped_start, a);
+    CU_ASSERT_EQUAL(unmapped_len, PG);
+    CU_ASSERT_TRUE(gs_find(&gs, a + PG, &v)); /* the rest stays */
+    CU_ASSERT_TRUE(host_readable(gs_host(&gs, a + PG)));
+    gs.layout = NULL;
+    gs.copy_files = false;
+    close(fd);
+    reset();
+}
+
 static void test_reserve(void) {
     reset();
     gs_reserve(&gs, R, RLEN);
@@ -474,4 +515,5 @@ void test_register(void) {
     CU_add_test(s, "attach and detach of host objects", test_attach_detach);
     CU_add_test(s, "the reserve is not the guest's", test_reserve);
     CU_add_test(s, "new mappings closed until their hook", test_new_closed);
+    CU_add_test(s, "a file read that fails unmaps", test_file_read_fails);
 }

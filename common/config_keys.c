@@ -46,10 +46,10 @@ static const struct config_key keys[] = {
              "a node that writes untouched pages of a private mapping in a stream gets the next "
              "ones in M with it (zero pages, one message each, no fault), as forwarding pushes a "
              "read stream's next pages; off with split = on"),
-    BOOL_KEY(dsm, async_adds, "off",
+    BOOL_KEY(dsm, async_adds, "on",
              "a layout change that only adds (an mmap of free space, a brk that grows, an "
              "mprotect that takes nothing away) returns without waiting for every node's ack; "
-             "a node that meets the address first catches up; never with fault = mprotect"),
+             "a node that meets the address first catches up"),
     BOOL_KEY(dsm, borrow_home, "on",
              "a page node 0 keeps in S after another node read it is the master's home copy "
              "itself: no second copy of the page on the master's host; off with split = on"),

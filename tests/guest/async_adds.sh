@@ -1,15 +1,15 @@
 #!/bin/sh
 # guest-n{2,4}/async_adds: tests/guest/layout_publish_threads.c gives the
-# reference's output with [dsm] async_adds on (the mmaps, mprotects and
-# brks that only add are not waited for, as --stats says), off (the
-# default: none is), and on with direct transfer at 3 nodes and more (a page with the
-# new address may reach a slave on another slave's link, ahead of the
-# change: the node asks the master), and on with fault = mprotect. Then
-# tests/guest/remap_race_threads.c, 16 times with fault = mprotect and
-# async_adds on: a fault its handler thread read after an munmap asked
-# for a page of the freed range, and the mmap not waited for then left
-# the directory holding the node as the owner of a page it had forgotten
-# (1 run in 4 hung at -n 4; master/dir_adding.c).
+# reference's output with [dsm] async_adds on (the default: the mmaps,
+# mprotects and brks that only add are not waited for, as --stats says),
+# off (none is), on with direct transfer at 3 nodes and more (a page
+# with the new address may reach a slave on another slave's link, ahead
+# of the change: the node asks the master), and on with fault =
+# mprotect. Then tests/guest/remap_race_threads.c, 16 times with fault =
+# mprotect: a fault its handler thread read after an munmap asked for a
+# page of the freed range, and the mmap not waited for then left the
+# directory holding the node as the owner of a page it had forgotten
+# (before master/dir_adding.c's answer, most runs hung at -n 2).
 #   async_adds.sh SHOAL PROGRAM REF NODES RACE_PROGRAM RACE_REF
 set -eu
 shoal=$1 prog=$2 ref=$3 nodes=$4 race=$5 race_ref=$6
@@ -23,12 +23,12 @@ run() { # NAME OPTIONS...
         echo "FAIL: $name: exit $?"; exit 1; }
     [ "$out" = "$want" ] || { echo "FAIL: $name: output:"; echo "$out"; exit 1; }
 }
-run on -o dsm.async_adds=on
-run off
-run mprotect -o dsm.async_adds=on -o dsm.fault=mprotect
+run on
+run off -o dsm.async_adds=off
+run mprotect -o dsm.fault=mprotect
 direct=
 if [ "$nodes" -ge 3 ]; then
-    run direct -o dsm.async_adds=on -o dsm.direct_transfer=on
+    run direct -o dsm.direct_transfer=on
     direct=$work/direct.json
 fi
 python3 - "$work/on.json" "$work/off.json" "$work/mprotect.json" $direct <<'PY'
@@ -56,8 +56,8 @@ race_want=$(grep -v '^### status' "$race_ref")
 i=0
 while [ $i -lt 16 ]; do
     i=$((i + 1))
-    out=$(timeout 60 "$shoal" -n "$nodes" -o dsm.async_adds=on -o dsm.fault=mprotect "$race") || {
+    out=$(timeout 60 "$shoal" -n "$nodes" -o dsm.fault=mprotect "$race") || {
         echo "FAIL: remap_race_threads run $i: exit $? (124: it hung)"; exit 1; }
     [ "$out" = "$race_want" ] || { echo "FAIL: remap_race_threads run $i: output:"; echo "$out"; exit 1; }
 done
-echo "remap_race_threads: 16 runs with fault = mprotect and async_adds on"
+echo "remap_race_threads: 16 runs with fault = mprotect"

@@ -21,7 +21,7 @@ nodes_list=${NODES:-"2 4"}
 rounds=${ROUNDS:-2000}
 len=${LEN:-65536}
 if [ "${QUICK:-0}" = 1 ]; then
-    reps=1 rounds=300
+    reps=1 rounds=${ROUNDS:-300}
 fi
 cc=${GUEST_CC:-aarch64-linux-gnu-gcc}
 qemu=${QEMU:-qemu-aarch64}
@@ -32,14 +32,10 @@ out=${OUT:-$build/bench/cluster}
 mkdir -p "$out"
 csv=$out/layout.csv
 
+# shellcheck source=../lib/median.sh
+. "$here/../lib/median.sh"
 # median us_per_round over $reps runs of the command
-median_us() {
-    local v=()
-    for _ in $(seq "$reps"); do
-        v+=("$("$@" 2>/dev/null | sed -n 's/.*us_per_round=\([0-9.]*\).*/\1/p')")
-    done
-    printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+median_us() { median_field us_per_round "$reps" "$@"; }
 
 echo "bench,config,nodes,who,what,us_per_round,x_qemu" | tee "$csv"
 for who in main thread; do

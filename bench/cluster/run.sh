@@ -32,14 +32,10 @@ for p in pi_par mutex remote_walk remote_fault; do
 done
 ncpu=$(nproc)
 
+# shellcheck source=../lib/median.sh
+. "$here/../lib/median.sh"
 # median of the "seconds=" field over $reps runs of the command
-median_secs() {
-    local v=()
-    for _ in $(seq "$reps"); do
-        v+=("$("$@" 2>/dev/null | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')")
-    done
-    printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+median_secs() { median_field seconds "$reps" "$@"; }
 # wall time of a whole command (for pinned runs: includes start-up)
 median_wall() {
     local v=()

@@ -2,8 +2,10 @@
 # bench/cluster: bench/cluster/run.sh end to end at its quick sizes (one
 # run per point): every micro-benchmark and latency row is in
 # cluster.csv with a number, the summary names each goal, and cluster.png
-# exists when matplotlib does. Figures are not judged here (they are this
-# machine's; docs/bench.md).
+# exists when matplotlib does; then bench/cluster/layout.sh on a few
+# rounds: a row with a number for every panel and configuration, and
+# layout.png. Figures are not judged here (they are this machine's;
+# docs/bench.md).
 #   cluster_test.sh BUILD_DIR
 set -eu
 build=$1
@@ -35,5 +37,23 @@ assert has("net_pingpong", "16 B / 4 KiB TCP round trip")
 if importlib.util.find_spec("matplotlib"):
     assert os.path.getsize(os.path.join(w, "cluster.png")) > 0
 print(len(rows), "rows")
+PY
+QUICK=1 ROUNDS=20 NODES=2 OUT="$work" "$src/bench/cluster/layout.sh" "$build" >"$work/layout.out" 2>&1 ||
+    { cat "$work/layout.out"; echo "FAIL: bench/cluster/layout.sh"; exit 1; }
+python3 - "$work" <<'PY'
+import csv, importlib.util, os, sys
+w = sys.argv[1]
+rows = list(csv.DictReader(open(os.path.join(w, "layout.csv"))))
+want = {(c, n) for c, n in (("qemu-aarch64", "1"), ("shoal", "1"), ("async_adds=off", "2"),
+                            ("async_adds=on", "2"))}
+for who in ("main", "thread"):
+    for what in ("keep", "cycle"):
+        got = {(r["config"], r["nodes"]) for r in rows if r["who"] == who and r["what"] == what}
+        assert got == want, (who, what, got)
+for r in rows:
+    assert float(r["us_per_round"]) > 0 and float(r["x_qemu"]) > 0, r
+if importlib.util.find_spec("matplotlib"):
+    assert os.path.getsize(os.path.join(w, "layout.png")) > 0
+print(len(rows), "layout rows")
 PY
 echo "PASS: bench/cluster"

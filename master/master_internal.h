@@ -158,7 +158,7 @@ struct master {
     /* layout broadcast (under the guest space's write lock: one at a time) */
     uint64_t layout_req;
     unsigned layout_waiting;
-    /* [dsm] async_adds (not with the mprotect fallback, master/DESIGN.md) */
+    /* [dsm] async_adds (master/DESIGN.md, "Changes that only add") */
     bool async_adds;
     uint64_t layout_adds;          /* of them, changes not waited for */
     _Atomic uint64_t layout_syncs; /* LayoutSync answered */

@@ -645,6 +645,9 @@ int64_t proxy_clone_thread(struct task *parent, uint64_t flags, uint64_t newsp, 
                            uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
     struct master *m = p->cluster_ctx;
+    /* a remote thread has a proxy here, a node-0 one is a thread here:
+     * either maps a host stack (and every slave's threads are fewer) */
+    if (!gs_thread_room(&p->mem)) return -EAGAIN;
     /* the creator's SHOAL_HINT_NEXT_GROUP mark (include/shoal/hint.h): a
      * node-0 thread's own, or the one a remote creator's request brought
      * to its proxy (proxy_main) */

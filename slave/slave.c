@@ -221,6 +221,8 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         return;
     }
     p->mem.copy_files = true;
+    /* the master's budget decided every change this node applies */
+    p->mem.map_budget = SIZE_MAX;
     p->mem.layout_opaque = s;
     p->mem.layout = slave_layout_hook;
     if (m->async_adds) {

@@ -9,6 +9,7 @@
 #include "syscall/guest_mem.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,12 +28,41 @@ bool gs_range_in_space(const struct guest_space *gs, uint64_t addr, uint64_t len
     return addr < gs->size && len <= gs->size - addr;
 }
 
+/* Lines of a /proc file (0 if unreadable). */
+static long proc_lines(const char *path) {
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    long n = 0;
+    for (int c; (c = getc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The host mappings the guest space may be made of: the host's limit
+ * less what the process maps already and room for what shoal maps later
+ * (an eighth of the limit, at least 1024: two per host thread's stack,
+ * malloc's arenas and large blocks). */
+static size_t host_map_budget(void) {
+    long max = 65530; /* Linux's default */
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1) max = 65530;
+        fclose(f);
+    }
+    long room = max / 8 > 1024 ? max / 8 : 1024;
+    long budget = max - proc_lines("/proc/self/maps") - room;
+    return budget > 64 ? (size_t)budget : 64;
+}
+
 int gs_init(struct guest_space *gs, uint64_t size) {
     memset(gs, 0, sizeof *gs);
     void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return -errno;
     gs->base = p;
     gs->size = size;
+    gs->gaps = 1; /* the whole space is the reserve */
+    gs->map_budget = host_map_budget();
     gs->mmap_min = GS_MMAP_MIN < size ? GS_MMAP_MIN : 0;
     gs->mmap_base = size;
     pthread_rwlock_init(&gs->lock, NULL);
@@ -70,7 +100,40 @@ struct guest_vma *gs_vma_containing(const struct guest_space *gs, uint64_t addr)
     return v->start <= addr ? v : NULL;
 }
 
-/* Makes addr a mapping boundary (splits the mapping containing it). */
+/* Reserve lies between the mapping before index i and mapping i (the
+ * space's ends stand in for a missing neighbour). */
+static bool gap_before(const struct guest_space *gs, size_t i) {
+    uint64_t lo = i > 0 ? gs_vma(gs, i - 1)->end : 0;
+    uint64_t hi = i < gs_vma_count(gs) ? gs_vma(gs, i)->start : gs->size;
+    return lo != hi;
+}
+
+bool gs_map_room(const struct guest_space *gs, unsigned more) {
+    size_t threads = gs->host_threads ? (size_t)atomic_load(gs->host_threads) : 0;
+    return gs_vma_count(gs) + gs->gaps + more + threads * GS_THREAD_MAPS <= gs->map_budget;
+}
+
+bool gs_thread_room(struct guest_space *gs) {
+    pthread_rwlock_rdlock(&gs->lock);
+    bool room = gs_map_room(gs, GS_THREAD_MAPS);
+    pthread_rwlock_unlock(&gs->lock);
+    return room;
+}
+
+unsigned gs_splits(const struct guest_space *gs, uint64_t start, uint64_t end) {
+    const struct guest_vma *a = gs_vma_containing(gs, start), *b = gs_vma_containing(gs, end);
+    return (a && a->start < start) + (b && b->start < end);
+}
+
+size_t gs_host_mappings(struct guest_space *gs) {
+    pthread_rwlock_rdlock(&gs->lock);
+    size_t n = gs_vma_count(gs) + gs->gaps;
+    pthread_rwlock_unlock(&gs->lock);
+    return n;
+}
+
+/* Makes addr a mapping boundary (splits the mapping containing it; the
+ * reserve between mappings stays as it was). */
 static void split_at(struct guest_space *gs, uint64_t addr) {
     size_t i = gs_first_after(gs, addr);
     if (i == gs_vma_count(gs)) return;
@@ -119,8 +182,12 @@ bool gs_forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
     size_t lo, hi;
     gs_carve(gs, start, end, &lo, &hi);
     bool exec = false;
-    for (size_t i = lo; i < hi; i++)
+    size_t gaps = 0;
+    for (size_t i = lo; i < hi; i++) {
         exec |= (gs_vma(gs, i)->prot & PROT_EXEC) != 0;
+        gaps += gap_before(gs, i);
+    }
+    if (hi > lo) gs->gaps += 1 - gaps - gap_before(gs, hi); /* one reserve where they were */
     vl_remove(&gs->vmas, lo, hi - lo);
     eof_forget(gs, start, end);
     if (hi > lo && end > gs->free_top) gs->free_top = 0; /* a gap above it may have grown */
@@ -130,8 +197,10 @@ bool gs_forget_range(struct guest_space *gs, uint64_t start, uint64_t end) {
 void gs_record(struct guest_space *gs, uint64_t start, uint64_t end, int prot,
                enum gvma_kind kind) {
     size_t i = gs_first_after(gs, start);
+    gs->gaps -= gap_before(gs, i); /* free: reserve was there */
     vl_insert(&gs->vmas, i, (struct guest_vma){start, end, prot, kind});
-    gs_coalesce(gs, i, i + 1);
+    gs->gaps += gap_before(gs, i) + gap_before(gs, i + 1);
+    gs_coalesce(gs, i, i + 1); /* merges only neighbours with no reserve between */
 }
 
 /* Free for a guest mapping: nothing mapped, none of the reserve. */
@@ -206,6 +275,13 @@ void gs_host_reserve(struct guest_space *gs, uint64_t start, uint64_t len) {
     SHOAL_ASSERT(p != MAP_FAILED);
 }
 
+bool gs_unmap_failed(struct guest_space *gs, uint64_t start, uint64_t len) {
+    gs_host_reserve(gs, start, len);
+    bool exec = gs_forget_range(gs, start, start + len);
+    gs_notify_layout(gs, GS_UNMAPPED, start, len, 0, GVMA_ANON);
+    return exec;
+}
+
 void gs_notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len) {
     if (exec && gs->code_gone) gs->code_gone(gs->code_gone_opaque, start, len);
 }
@@ -235,7 +311,7 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
     if (new_brk < gs->brk_start || new_brk > gs->size) goto out;
     uint64_t old_top = gs_page_up(cur), new_top = gs_page_up(new_brk);
     if (new_top > old_top) {
-        if (!gs_range_free(gs, old_top, new_top)) goto out;
+        if (!gs_range_free(gs, old_top, new_top) || !gs_map_room(gs, 2)) goto out;
         void *p =
             mmap(gs->base + old_top, new_top - old_top, gs_new_prot(gs, PROT_READ | PROT_WRITE),
                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -244,6 +320,8 @@ uint64_t gs_brk(struct guest_space *gs, uint64_t new_brk) {
         gs_notify_change(gs, GS_MAPPED, old_top, new_top - old_top, PROT_READ | PROT_WRITE,
                          GVMA_BRK, true);
     } else if (new_top < old_top) {
+        unsigned splits = gs_splits(gs, new_top, old_top);
+        if (splits && !gs_map_room(gs, splits)) goto out;
         gs_notify_layout(gs, GS_UNMAPPING, new_top, old_top - new_top, 0, GVMA_BRK);
         gs_host_reserve(gs, new_top, old_top - new_top);
         gs_forget_range(gs, new_top, old_top);

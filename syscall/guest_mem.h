@@ -99,6 +99,18 @@ struct guest_space {
 
     pthread_rwlock_t lock; /* guards the fields below and brk_* */
     struct vma_list vmas;  /* sorted by start, non-overlapping */
+    /* Host mappings the space is made of: the guest's (vmas.n) and the
+     * reserve between them (gaps, the space's ends included). The host
+     * refuses a process more than vm.max_map_count mappings, and shoal's
+     * own allocations (translations, threads, messages) must not be the
+     * ones refused: a change that may add some is refused with ENOMEM,
+     * as Linux refuses it at its limit, when they would pass map_budget
+     * (gs_map_room; set by gs_init). */
+    size_t gaps, map_budget;
+    /* Host threads running the guest on this node (the process's count;
+     * NULL: none counted): each maps GS_THREAD_MAPS outside the space,
+     * which the budget keeps room for (gs_thread_room). */
+    const atomic_int *host_threads;
     /* copy_files: the MAP_SHARED file mappings (shared_file.h) */
     struct gs_shared_file *sf;
     size_t nsf, capsf;
@@ -256,6 +268,14 @@ long gs_strcpy_in(struct guest_space *gs, char *dst, uint64_t src, size_t cap);
 bool gs_is_free(struct guest_space *gs, uint64_t addr, uint64_t len);
 /* The mapping containing addr (copied to *out); false if none. */
 bool gs_find(struct guest_space *gs, uint64_t addr, struct guest_vma *out);
+/* Host mappings the space is made of now (guest_space.gaps). */
+size_t gs_host_mappings(struct guest_space *gs);
+/* A host thread's own mappings: its stack, its guard, one to spare. */
+#define GS_THREAD_MAPS 3
+/* Room in the host's mapping budget for one more host thread that runs
+ * the guest (its creator fails the clone with EAGAIN otherwise, as
+ * Linux's pthread_create does when it cannot map a stack). */
+bool gs_thread_room(struct guest_space *gs);
 /* The guest protection at addr, -1 if unmapped (lock held). */
 int gs_prot_locked(const struct guest_space *gs, uint64_t addr);
 /* The host protection of guest memory with the guest protection prot:

@@ -39,10 +39,21 @@ bool gs_range_free(const struct guest_space *gs, uint64_t start, uint64_t end);
 /* [addr, addr+len) is mapped with at least prot, none of it reserved or
  * past the end of its file (prot non-zero). */
 bool gs_range_ok(const struct guest_space *gs, uint64_t addr, uint64_t len, int prot);
+/* Room for a change that may add more host mappings to the space
+ * (guest_space.map_budget). */
+bool gs_map_room(const struct guest_space *gs, unsigned more);
+/* Mappings a change of [start, end) splits: one for each end strictly
+ * inside one (at most what an munmap or mprotect there adds). */
+unsigned gs_splits(const struct guest_space *gs, uint64_t start, uint64_t end);
 /* Highest free gap of len bytes below mmap_base; 0 if none. */
 uint64_t gs_find_free(struct guest_space *gs, uint64_t len);
 /* Makes [start, start+len) the PROT_NONE reservation again. */
 void gs_host_reserve(struct guest_space *gs, uint64_t start, uint64_t len);
+/* A change that failed after GS_UNMAPPING of [start, start+len) (the
+ * layout hook forgot its pages, the host may have removed them): the
+ * range is the reserve again, on every node. True if executable pages
+ * went. */
+bool gs_unmap_failed(struct guest_space *gs, uint64_t start, uint64_t len);
 /* Calls gs->code_gone (without the lock) if exec. */
 void gs_notify_code_gone(struct guest_space *gs, bool exec, uint64_t start, uint64_t len);
 /* Calls gs->layout, if any, for a non-empty range (and counts the

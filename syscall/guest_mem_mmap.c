@@ -145,6 +145,10 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
             goto out;
         }
     }
+    if (!gs_map_room(gs, 2)) { /* a mapping amid one or amid the reserve */
+        ret = -ENOMEM;
+        goto out;
+    }
     /* private anonymous memory where nothing was: the change only adds */
     bool adds = anon && type == MAP_PRIVATE && gs_range_free(gs, at, at + len);
     if (gs->copy_files) {
@@ -160,13 +164,11 @@ int64_t gs_mmap(struct guest_space *gs, uint64_t addr, uint64_t len, int prot, i
                                              anon ? -1 : fd, anon ? 0 : (off_t)off);
     if (p == MAP_FAILED) {
         ret = -errno;
-        /* the file's read failed with the range replaced already: what
-         * was there is unmapped, on every node (a MAP_FIXED that fails
-         * may leave its range so on Linux too) */
-        if (replaced) {
-            exec = gs_forget_range(gs, at, at + len);
-            gs_notify_layout(gs, GS_UNMAPPED, at, len, 0, GVMA_ANON);
-        }
+        /* the range was replaced already (the file's read failed), or the
+         * layout hook has let its pages go: what was there is unmapped,
+         * on every node (a MAP_FIXED that fails may leave its range so on
+         * Linux too) */
+        if (replaced || (!adds && gs->layout)) exec = gs_unmap_failed(gs, at, len);
         goto out;
     }
     exec = gs_forget_range(gs, at, at + len);
@@ -190,13 +192,20 @@ int gs_map_fixed(struct guest_space *gs, uint64_t addr, uint64_t len, int prot,
     if ((addr & (PAGE - 1)) || !gs_range_in_space(gs, addr, len) || len == 0) return -EINVAL;
     len = gs_page_up(len);
     pthread_rwlock_wrlock(&gs->lock);
+    if (!gs_map_room(gs, 2)) {
+        pthread_rwlock_unlock(&gs->lock);
+        return -ENOMEM;
+    }
     sf_remove(gs, addr, addr + len);
     gs_notify_layout(gs, GS_UNMAPPING, addr, len, 0, GVMA_ANON);
     void *p = mmap(gs->base + addr, len, gs_new_prot(gs, prot),
                    MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
+        int e = -errno;
+        bool exec = gs_unmap_failed(gs, addr, len);
         pthread_rwlock_unlock(&gs->lock);
-        return -errno;
+        gs_notify_code_gone(gs, exec, addr, len);
+        return e;
     }
     bool exec = gs_forget_range(gs, addr, addr + len);
     gs_record(gs, addr, addr + len, prot, kind);
@@ -223,6 +232,13 @@ int gs_munmap(struct guest_space *gs, uint64_t addr, uint64_t len) {
     for (int k = 0; k < n; k++)
         gs_unsplit_pin(gs, r[k].start, r[k].end - r[k].start);
     pthread_rwlock_wrlock(&gs->lock);
+    unsigned splits = 0;
+    for (int k = 0; k < n; k++)
+        splits += gs_splits(gs, r[k].start, r[k].end);
+    if (splits && !gs_map_room(gs, splits)) { /* unmapping amid a mapping */
+        pthread_rwlock_unlock(&gs->lock);
+        return -ENOMEM;
+    }
     for (int k = 0; k < n; k++) {
         uint64_t s = r[k].start, l = r[k].end - r[k].start;
         sf_remove(gs, s, s + l);
@@ -245,7 +261,8 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
     len = gs_page_up(len);
     gs_unsplit_pin(gs, addr, len);
     pthread_rwlock_wrlock(&gs->lock);
-    if (!gs_range_ok(gs, addr, len, 0)) {
+    unsigned splits = gs_splits(gs, addr, addr + len);
+    if (!gs_range_ok(gs, addr, len, 0) || (splits && !gs_map_room(gs, splits))) {
         pthread_rwlock_unlock(&gs->lock);
         return -ENOMEM;
     }
@@ -342,12 +359,19 @@ int64_t gs_attach_copy(struct guest_space *gs, uint64_t addr, uint64_t len, int 
         ret = -ENOMEM;
         goto out;
     }
+    if (!gs_map_room(gs, 2)) {
+        ret = -ENOMEM;
+        goto out;
+    }
     sf_remove(gs, at, at + len);
     gs_notify_layout(gs, GS_UNMAPPING, at, len, 0, GVMA_ANON);
     int e = attach(gs->base + at, opaque);
     if (e) {
         ret = e;
-        goto out;
+        bool exec = gs->layout ? gs_unmap_failed(gs, at, len) : false;
+        pthread_rwlock_unlock(&gs->lock);
+        gs_notify_code_gone(gs, exec, at, len);
+        return ret;
     }
     bool exec = gs_forget_range(gs, at, at + len);
     gs_record(gs, at, at + len, prot, GVMA_SHARED);

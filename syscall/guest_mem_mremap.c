@@ -81,8 +81,13 @@ static int64_t move_mapping(struct guest_space *gs, uint64_t old, uint64_t old_l
     }
     void *p = host_move(gs, old, old_len, new_len, to);
     if (p == MAP_FAILED) {
+        int e = -errno;
         free(past);
-        return -errno;
+        if (gs->layout) { /* both ranges' pages are forgotten */
+            *exec = gs_unmap_failed(gs, to, new_len);
+            *exec |= gs_unmap_failed(gs, old, old_len);
+        }
+        return e;
     }
     sf_move(gs, old, kept, to);
     gs_host_reserve(gs, old, old_len);
@@ -123,6 +128,15 @@ int64_t gs_mremap(struct guest_space *gs, uint64_t old, uint64_t old_len, uint64
         goto out;
     }
     struct guest_vma v = *in;
+    /* a move may split a mapping at both ends of both ranges; a
+     * shrink, where it cuts; a growth, its neighbour reserve */
+    unsigned more = (flags & MREMAP_FIXED_) || new_len > old_len
+                        ? 4
+                        : gs_splits(gs, old + new_len, old + old_len);
+    if (more && !gs_map_room(gs, more)) {
+        ret = -ENOMEM;
+        goto out;
+    }
     if (flags & MREMAP_FIXED_) {
         if ((new_addr & (PAGE - 1)) || !gs_range_in_space(gs, new_addr, new_len) ||
             (new_addr < old + old_len && old < new_addr + new_len)) {

@@ -84,6 +84,7 @@ struct task *thread_task_from(struct task *parent, uint64_t flags, uint64_t news
 static int64_t new_thread(struct task *parent, uint64_t flags, uint64_t newsp, uint64_t ptid,
                           uint64_t tls, uint64_t ctid) {
     struct process *p = parent->proc;
+    if (!gs_thread_room(&p->mem)) return -EAGAIN; /* its host stack must fit (guest_mem.h) */
     struct task *t = thread_task_from(parent, flags, newsp, tls, ctid);
     /* SHOAL_HINT_NEXT_GROUP marks one clone: this one. */
     t->hint_group = parent->hint_next_group;

@@ -3,6 +3,7 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -401,6 +402,112 @@ static void test_file_read_fails(void) {
     reset();
 }
 
+/* A failing attach over a mapping in a cluster (the layout hook has
+ * let its pages go): the range is unmapped, and the hook hears it. */
+static void test_attach_fails_unmaps(void) {
+    reset();
+    uint64_t a = 0x20000000;
+    CU_ASSERT_EQUAL(gs_mmap(&gs, a, 2 * PG, RW, PRIV | MAP_FIXED, -1, 0), (int64_t)a);
+    gs.layout = unmapped_hook;
+    unmapped_start = unmapped_len = 0;
+    CU_ASSERT_EQUAL(gs_attach(&gs, a, PG, RW, true, fake_attach, (void *)1), -EACCES);
+    struct guest_vma v;
+    CU_ASSERT_FALSE(gs_find(&gs, a, &v));
+    CU_ASSERT_FALSE(host_readable(gs_host(&gs, a)));
+    CU_ASSERT_EQUAL(unmapped_start, a);
+    CU_ASSERT_EQUAL(unmapped_len, PG);
+    CU_ASSERT_TRUE(gs_find(&gs, a + PG, &v));
+    gs.layout = NULL;
+    /* a single node keeps the mapping, as Linux's failing shmat does */
+    CU_ASSERT_EQUAL(gs_attach(&gs, a + PG, PG, RW, true, fake_attach, (void *)1), -EACCES);
+    CU_ASSERT_TRUE(gs_find(&gs, a + PG, &v));
+    reset();
+}
+
+/* The host mappings the space is made of, counted from the records. */
+static size_t count_host_mappings(void) {
+    size_t n = gs_vma_count(&gs), pieces = n;
+    uint64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        pieces += gs_vma(&gs, i)->start != at;
+        at = gs_vma(&gs, i)->end;
+    }
+    return pieces + (at != gs.size);
+}
+
+/* Lines of /proc/self/maps: the host's own count. */
+static size_t host_maps_lines(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    size_t n = 0;
+    for (int c; f && (c = getc(f)) != EOF;)
+        n += c == '\n';
+    if (f) fclose(f);
+    return n;
+}
+
+/* The space's count of its host mappings follows every kind of change
+ * (checked against a recount and against the host's own), and a change
+ * that would take it past the budget fails with ENOMEM as Linux's does
+ * at vm.max_map_count, while one that adds none still succeeds. */
+static void test_map_budget(void) {
+    reset();
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 1);
+    size_t host0 = host_maps_lines();
+    uint64_t a = 0x20000000;
+    unsigned seed = 1;
+    for (int k = 0; k < 3000; k++) {
+        seed = seed * 1103515245u + 12345u;
+        uint64_t at = a + (uint64_t)((seed >> 8) % 64) * PG, len = (1 + (seed >> 20) % 6) * PG;
+        int prot = (seed >> 4) & 1 ? RW : PROT_READ;
+        switch ((seed >> 16) % 5) {
+        case 0: gs_mmap(&gs, at, len, prot, PRIV | MAP_FIXED, -1, 0); break;
+        case 1: gs_munmap(&gs, at, len); break;
+        case 2: gs_mprotect(&gs, at, len, prot); break;
+        case 3: gs_mremap(&gs, at, len, len + PG, 1 /* MAYMOVE */, 0); break;
+        default: gs_mmap(&gs, 0, len, prot, PRIV, -1, 0); break;
+        }
+        CU_ASSERT_EQUAL_FATAL(gs_host_mappings(&gs), count_host_mappings());
+    }
+    /* the host merges neighbours the records keep apart at most */
+    CU_ASSERT_TRUE(host_maps_lines() - host0 <= gs_host_mappings(&gs) - 1);
+    reset();
+    size_t budget = gs.map_budget;
+    CU_ASSERT_TRUE(budget > 1000); /* the host's limit less shoal's room */
+    /* pages mapped top-down below each other, protections alternating
+     * (no two merge): each adds one, until the next could add two */
+    gs.map_budget = 41;
+    int made = 0;
+    int64_t m;
+    while ((m = gs_mmap(&gs, 0, PG, made % 2 ? RW : PROT_READ, PRIV, -1, 0)) > 0)
+        made++;
+    CU_ASSERT_EQUAL(m, -ENOMEM);
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 40);
+    /* an unmap that splits nothing needs no room, and makes some */
+    for (int k = 0; k < 4; k++)
+        CU_ASSERT_EQUAL(gs_munmap(&gs, gs_vma(&gs, 0)->start, PG), 0);
+    int64_t big = gs_mmap(&gs, 0, 3 * PG, PROT_READ | PROT_EXEC, PRIV, -1, 0);
+    CU_ASSERT_FATAL(big > 0);
+    while (gs_mmap(&gs, 0, PG, made++ % 2 ? RW : PROT_READ, PRIV, -1, 0) > 0)
+        ;
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 40);
+    /* what would split the 3 pages in three fails, and they stay */
+    uint64_t mid = (uint64_t)big + PG;
+    CU_ASSERT_EQUAL(gs_munmap(&gs, mid, PG), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mprotect(&gs, mid, PG, RW), -ENOMEM);
+    CU_ASSERT_EQUAL(gs_mmap(&gs, mid, PG, RW, PRIV | MAP_FIXED, -1, 0), -ENOMEM);
+    CU_ASSERT_TRUE(gs_check(&gs, (uint64_t)big, 3 * PG, PROT_READ));
+    struct guest_vma v;
+    CU_ASSERT_TRUE(gs_find(&gs, mid, &v) && v.start == (uint64_t)big && v.end == mid + 2 * PG);
+    /* a cut at one end adds one: room for it */
+    CU_ASSERT_EQUAL(gs_mremap(&gs, (uint64_t)big, 3 * PG, PG, 0, 0), big);
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 41);
+    CU_ASSERT_EQUAL(gs_munmap(&gs, (uint64_t)big, PG), 0); /* full, and splits nothing */
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 40);
+    gs.map_budget = budget;
+    reset();
+    CU_ASSERT_EQUAL(gs_host_mappings(&gs), 1);
+}
+
 static void test_reserve(void) {
     reset();
     gs_reserve(&gs, R, RLEN);
@@ -516,4 +623,6 @@ void test_register(void) {
     CU_add_test(s, "the reserve is not the guest's", test_reserve);
     CU_add_test(s, "new mappings closed until their hook", test_new_closed);
     CU_add_test(s, "a file read that fails unmaps", test_file_read_fails);
+    CU_add_test(s, "an attach that fails in a cluster unmaps", test_attach_fails_unmaps);
+    CU_add_test(s, "host mappings counted and budgeted", test_map_budget);
 }

@@ -248,6 +248,7 @@ int process_create_blank(const struct process_config *cfg, uint64_t space_size,
     stats_init(&p->stats, cfg->stats_path);
     p->stats.config = cfg->config;
     p->dbt = create_dbt(cfg);
+    p->mem.host_threads = &p->live_threads;
     p->mem.code_gone = drop_translations;
     p->mem.code_gone_opaque = p->dbt;
     p->strace = cfg->strace;

@@ -3,8 +3,9 @@
  * an mmap that fits where pages were freed succeeds, changes that would
  * split a mapping fail with ENOMEM and leave it whole, and once
  * everything is unmapped, mapping works again. Linux prints the same
- * lines natively (map_limit.sh); the emulator must refuse the guest
- * before its own allocations run out of mappings. Counts go to stderr:
+ * lines natively (ref/map_limit.linux.out, host_limit.sh); the emulator
+ * must refuse the guest before its own allocations run out of mappings.
+ * Counts go to stderr:
  * they differ between hosts and emulators. */
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * gets EAGAIN, as from Linux, and every thread made still runs and is
  * joined. The emulator maps a host stack for each guest thread, so it
  * must refuse the guest before the host's mapping limit refuses its own
- * allocations (thread_limit.sh). The count goes to stderr: it differs
- * between hosts and emulators. */
+ * allocations (ref/thread_limit.linux.out, host_limit.sh). The count
+ * goes to stderr: it differs between hosts and emulators. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -265,6 +265,17 @@ uint64_t gs_find_free(struct guest_space *gs, uint64_t len) {
         }
         if (i == 0) return 0;
         i--;
+        /* passes over whole chunks with no gap of len below an entry,
+         * entered at their last (the chunk's gaps reach to 0, not
+         * mmap_min, and through the reserve: at least what fit() finds) */
+        size_t first, last;
+        uint64_t gap;
+        for (size_t c = vl_chunk_of(&gs->vmas, i);
+             (gap = vl_chunk_gap(&gs->vmas, c, &first, &last)) < len && last == i; c--) {
+            if (gap > gs->free_hole) gs->free_hole = gap; /* passed over */
+            if (first == 0) return 0;
+            i = first - 1;
+        }
         top = gs_vma(gs, i)->start;
     }
 }

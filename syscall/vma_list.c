@@ -19,6 +19,24 @@ static void renumber_from(struct vma_list *l, size_t c) {
     }
 }
 
+/* Chunk c's maxgap, from its entries and the end of the one before. */
+static void regap(struct vma_list *l, size_t c) {
+    const struct vma_chunk *p = c ? l->chunk[c - 1] : NULL;
+    uint64_t below = p ? p->v[p->n - 1].end : 0, max = 0;
+    struct vma_chunk *k = l->chunk[c];
+    for (size_t j = 0; j < k->n; j++) {
+        if (k->v[j].start - below > max) max = k->v[j].start - below;
+        below = k->v[j].end;
+    }
+    k->maxgap = max;
+}
+
+/* Brings maxgap up to date in chunks [lo, hi] (clipped to the table). */
+static void regap_range(struct vma_list *l, size_t lo, size_t hi) {
+    for (size_t c = lo; c <= hi && c < l->nchunk; c++)
+        regap(l, c);
+}
+
 /* A new empty chunk at position c of the table. */
 static struct vma_chunk *add_chunk(struct vma_list *l, size_t c) {
     if (l->nchunk == l->cap) {
@@ -98,6 +116,9 @@ void vl_insert(struct vma_list *l, size_t i, struct guest_vma v) {
     k->n++;
     l->n++;
     renumber_from(l, c);
+    /* the new entry's gap, its successor's (maybe the next chunk's
+     * first), and both halves of a split */
+    regap_range(l, c ? c - 1 : 0, c + 1);
 }
 
 /* Merges chunk c + 1 into chunk c if both fit in 3/4 of one. */
@@ -133,6 +154,8 @@ void vl_remove(struct vma_list *l, size_t i, size_t count) {
     for (size_t k = c + 1; k-- > lo;)
         merge_pair(l, k);
     renumber_from(l, lo);
+    /* the gap below the entry now at i grew; merged chunks' members moved */
+    if (l->nchunk) regap_range(l, lo, i < l->n ? vl_chunk_of(l, i) + 1 : l->nchunk - 1);
 }
 
 void vl_copy(const struct vma_list *l, struct guest_vma *out) {

@@ -31,6 +31,10 @@ struct guest_vma {
 
 struct vma_chunk {
     size_t n;
+    /* the largest free gap below one of its entries (its start less the
+     * previous entry's end, 0 before the first): placement passes over a
+     * chunk without a gap large enough (gs_find_free) */
+    uint64_t maxgap;
     struct guest_vma v[VMA_CHUNK];
 };
 
@@ -58,6 +62,17 @@ static inline size_t vl_chunk_of(const struct vma_list *l, size_t i) {
 static inline struct guest_vma *vl_at(const struct vma_list *l, size_t i) {
     size_t c = vl_chunk_of(l, i);
     return &l->chunk[c]->v[i - l->first[c]];
+}
+
+/* Chunk c (vl_chunk_of): the indexes of its first and last entries, and
+ * its maxgap. Entries change through vl_at's pointers only as the guest
+ * space's list does it: an end moved to a neighbour's start right before
+ * an insertion or removal there, which brings maxgap up to date. */
+static inline uint64_t vl_chunk_gap(const struct vma_list *l, size_t c, size_t *first,
+                                    size_t *last) {
+    *first = l->first[c];
+    *last = l->first[c] + l->chunk[c]->n - 1;
+    return l->chunk[c]->maxgap;
 }
 
 /* Index of the first entry that ends after addr; n if none. */

@@ -68,8 +68,10 @@ static void test_placement(void) {
     CU_ASSERT_EQUAL(gs_mmap(&gs, 0, 1ull << 40, RW, PRIV, -1, 0), -ENOMEM);
 }
 
-/* Placement with gs_find_free's cache is the highest fitting gap, as a
- * search of every mapping finds it: random mmaps of 1 to 8 pages,
+/* Placement with gs_find_free's cache and its passes over whole chunks
+ * of the list is the highest fitting gap, as a search of every mapping
+ * finds it: random mmaps of 1 to 8 pages (protections mixed, so the
+ * list holds many mappings),
  * MAP_FIXED ones, munmaps of a page or two (holes that larger requests
  * pass over and smaller ones must find), mprotects and shrinking
  * mremaps in the 8 MiB below mmap_base, against a page map of it. */
@@ -95,6 +97,21 @@ static uint64_t win_fit(unsigned n) {
     return 0;
 }
 
+/* Each chunk of the mapping list knows its largest gap below an entry
+ * (vma_list.h), through the space's splits, merges and in-place ends. */
+static bool chunk_gaps_ok(void) {
+    for (size_t c = 0; c < gs.vmas.nchunk; c++) {
+        uint64_t max = 0;
+        size_t lo = gs.vmas.first[c], hi = lo + gs.vmas.chunk[c]->n;
+        for (size_t i = lo; i < hi; i++) {
+            uint64_t gap = gs_vma(&gs, i)->start - (i ? gs_vma(&gs, i - 1)->end : 0);
+            if (gap > max) max = gap;
+        }
+        if (gs.vmas.chunk[c]->maxgap != max) return false;
+    }
+    return true;
+}
+
 static void test_placement_cache(void) {
     reset();
     memset(win, 0, sizeof win);
@@ -103,6 +120,7 @@ static void test_placement_cache(void) {
         seed = seed * 1103515245u + 12345u;
         unsigned r = seed >> 8, n = 1u << (r >> 3) % 4, at = (r >> 5) % (WIN_PAGES - 16);
         uint64_t hole = (r & 64 ? 2 : 1) * PG;
+        int prot = r & 128 ? RW : PROT_READ; /* neighbours mostly stay apart */
         switch (r % 8) {
         case 0:
         case 1:
@@ -110,14 +128,14 @@ static void test_placement_cache(void) {
         case 5: { /* placed by the search */
             uint64_t want = win_fit(n);
             if (!want) break; /* the window is full: it would go below it */
-            int64_t got = gs_mmap(&gs, 0, n * PG, RW, PRIV, -1, 0);
+            int64_t got = gs_mmap(&gs, 0, n * PG, prot, PRIV, -1, 0);
             placed++;
             if (got != (int64_t)want) mismatches++;
             if (got > 0) win_set((uint64_t)got, n * PG, true);
             break;
         }
         case 3:
-            if (gs_mmap(&gs, win_addr(at), n * PG, RW, PRIV | MAP_FIXED, -1, 0) > 0)
+            if (gs_mmap(&gs, win_addr(at), n * PG, prot, PRIV | MAP_FIXED, -1, 0) > 0)
                 win_set(win_addr(at), n * PG, true);
             break;
         case 4:
@@ -131,7 +149,9 @@ static void test_placement_cache(void) {
                 win_set(win_addr(at) + PG, (n - 1) * PG, false);
             break;
         }
+        if (!chunk_gaps_ok()) mismatches++;
     }
+    CU_ASSERT_TRUE(gs.vmas.nchunk > 2); /* the search passes over chunks */
     CU_ASSERT_TRUE(placed > 1000);
     CU_ASSERT_EQUAL(mismatches, 0);
 }
@@ -467,6 +487,7 @@ static void test_map_budget(void) {
         default: gs_mmap(&gs, 0, len, prot, PRIV, -1, 0); break;
         }
         CU_ASSERT_EQUAL_FATAL(gs_host_mappings(&gs), count_host_mappings());
+        CU_ASSERT_TRUE_FATAL(chunk_gaps_ok());
     }
     /* the host merges neighbours the records keep apart at most */
     CU_ASSERT_TRUE(host_maps_lines() - host0 <= gs_host_mappings(&gs) - 1);

@@ -2,8 +2,8 @@
  * random insertions and removals, single and in runs, at the front, the
  * back and anywhere, while the list grows past many chunks and shrinks
  * to nothing again; after every change each entry, the lookup by
- * address and the copy must match the array, and the chunks must stay
- * within their bounds. */
+ * address and the copy must match the array, the chunks must stay
+ * within their bounds, and each chunk's largest gap must be right. */
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +40,29 @@ static int chunks_ok(const struct vma_list *l) {
     return at == l->n;
 }
 
+/* Each chunk's maxgap is the largest gap below one of its entries, and
+ * vl_chunk_gap names the chunk's first and last entries. */
+static int gaps_ok(const struct vma_list *l, const struct ref *r) {
+    for (size_t c = 0; c < l->nchunk; c++) {
+        uint64_t max = 0;
+        size_t lo = l->first[c], hi = lo + l->chunk[c]->n;
+        for (size_t i = lo; i < hi; i++) {
+            uint64_t gap = r->v[i].start - (i ? r->v[i - 1].end : 0);
+            if (gap > max) max = gap;
+        }
+        size_t first, last;
+        if (vl_chunk_of(l, hi - 1) != c || vl_chunk_gap(l, c, &first, &last) != max ||
+            first != lo || last != hi - 1)
+            return 0;
+    }
+    return 1;
+}
+
 static int same(const struct vma_list *l, const struct ref *r) {
     if (l->n != r->n || !chunks_ok(l)) return 0;
     for (size_t i = 0; i < r->n; i++)
         if (memcmp(vl_at(l, i), &r->v[i], sizeof r->v[i])) return 0;
-    return 1;
+    return gaps_ok(l, r);
 }
 
 /* Keys of the reference are kept increasing: a new entry at either end

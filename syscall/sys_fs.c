@@ -316,8 +316,7 @@ SYSCALL_HANDLER(readlinkat) {
     if (is_proc_exe(proc_path_at(t->proc, (int)a[0], path, pbuf))) {
         size_t n = strlen(t->proc->exe_path);
         if (n > a[3]) n = a[3];
-        memcpy(buf, t->proc->exe_path, n);
-        return (int64_t)n;
+        return guest_copy_out(t, a[2], t->proc->exe_path, n) ? -EFAULT : (int64_t)n;
     }
     char hbuf[PATH_MAX];
     return host_result(readlinkat((int)a[0], host_path(t, path, hbuf), buf, a[3]));

@@ -29,8 +29,8 @@ static int64_t addr_out(struct task *t, uint64_t addr, uint64_t lenp_addr, void 
     *lenp = NULL;
     if (!addr) return 0;
     socklen_t *lp = guest_buf(t, lenp_addr, sizeof *lp, PROT_READ | PROT_WRITE);
-    if (!lp) return -EFAULT;
-    socklen_t len = *lp;
+    socklen_t len; /* read through a copy: another thread may unmap it */
+    if (!lp || guest_copy_in(t, &len, lenp_addr, sizeof len)) return -EFAULT;
     if ((int)len < 0) return -EINVAL;
     /* The kernel writes at most len bytes (and reports the full size);
      * with len 0 it writes none, but still wants a non-NULL buffer. */
@@ -128,8 +128,8 @@ SYSCALL_HANDLER(setsockopt) {
 
 SYSCALL_HANDLER(getsockopt) {
     socklen_t *lp = guest_buf(t, a[4], sizeof *lp, PROT_READ | PROT_WRITE);
-    if (!lp) return -EFAULT;
-    socklen_t len = *lp;
+    socklen_t len; /* read through a copy: another thread may unmap it */
+    if (!lp || guest_copy_in(t, &len, a[4], sizeof len)) return -EFAULT;
     if ((int)len < 0) return -EINVAL;
     void *v = NULL;
     if (len && !(v = GUEST_OUT(t, a[3], len))) return -EFAULT;
@@ -200,7 +200,10 @@ static int64_t control_checked(struct task *t, struct msghdr *m, void **copy) {
     if (!m->msg_control || !t->proc->own_fds.words) return 0;
     if (m->msg_controllen > CONTROL_MAX) return -ENOBUFS;
     if (!(*copy = malloc(m->msg_controllen))) return -ENOMEM;
-    m->msg_control = memcpy(*copy, m->msg_control, m->msg_controllen);
+    /* through a copy of the guest's bytes: another thread may unmap them */
+    uint64_t from = (uint64_t)((uint8_t *)m->msg_control - t->proc->mem.base);
+    if (guest_copy_in(t, *copy, from, m->msg_controllen)) return -EFAULT;
+    m->msg_control = *copy;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
             continue;

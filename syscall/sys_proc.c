@@ -125,8 +125,7 @@ SYSCALL_HANDLER(getrusage) {
         cpu_usage_add_task(&u, t);
         r.ru_utime = (struct timeval){u.user_ns / 1000000000, u.user_ns % 1000000000 / 1000};
         r.ru_stime = (struct timeval){u.sys_ns / 1000000000, u.sys_ns % 1000000000 / 1000};
-        memcpy(ru, &r, sizeof r);
-        return 0;
+        return guest_copy_out(t, a[1], &r, sizeof r) ? -EFAULT : 0;
     }
     if ((int)a[0] != RUSAGE_SELF || !cl || !cl->cpu_usage)
         return host_result(getrusage((int)a[0], ru));
@@ -134,17 +133,15 @@ SYSCALL_HANDLER(getrusage) {
     struct rusage r;
     cl->cpu_usage(t, &u, true);
     cpu_usage_to_rusage(&u, &r);
-    memcpy(ru, &r, sizeof r);
-    return 0;
+    return guest_copy_out(t, a[1], &r, sizeof r) ? -EFAULT : 0;
 }
 
 SYSCALL_HANDLER(sysinfo) {
-    struct sysinfo *si = GUEST_OUT(t, a[0], sizeof(struct sysinfo)); /* same on 64-bit */
-    if (!si) return -EFAULT;
-    if (sysinfo(si)) return -errno;
+    struct sysinfo si; /* the same on 64-bit */
+    if (sysinfo(&si)) return -errno;
     /* the uptime of the master's CLOCK_BOOTTIME (guest_clock.h) */
-    si->uptime += (long)(guest_clock_offset(&t->proc->clock, CLOCK_BOOTTIME) / 1000000000);
-    return 0;
+    si.uptime += (long)(guest_clock_offset(&t->proc->clock, CLOCK_BOOTTIME) / 1000000000);
+    return guest_copy_out(t, a[0], &si, sizeof si) ? -EFAULT : 0;
 }
 
 SYSCALL_HANDLER(getrandom) {

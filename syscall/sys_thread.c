@@ -89,20 +89,26 @@ SYSCALL_HANDLER(sched_getaffinity) {
     size_t size = cpu_map_mask_bytes(p);
     if (!p->guest_cpus) return host_getaffinity(t, a);
     if (a[1] < size || (a[1] & 7)) return -EINVAL;
-    uint8_t *mask = GUEST_OUT(t, a[2], size);
-    if (!mask) return -EFAULT;
+    /* made here and copied out: another thread may unmap the guest's */
+    uint8_t *mask = malloc(size);
+    if (!mask) return -ENOMEM;
     pthread_mutex_lock(&p->stats.lock);
     struct task *o = affinity_task(t, (pid_t)a[0]);
     memset(mask, o && !o->affinity ? 0xff : 0, size);
     if (o && o->affinity)
         memcpy(mask, o->affinity, o->affinity_bytes < size ? o->affinity_bytes : size);
     pthread_mutex_unlock(&p->stats.lock);
-    if (!o) return host_getaffinity(t, a);
+    if (!o) {
+        free(mask);
+        return host_getaffinity(t, a);
+    }
     /* bits past the guest's CPUs are not CPUs */
     size_t whole = p->guest_cpus / 8;
     if (p->guest_cpus % 8) mask[whole++] &= (uint8_t)((1u << (p->guest_cpus % 8)) - 1);
     memset(mask + whole, 0, size - whole);
-    return (int64_t)size;
+    int e = guest_copy_out(t, a[2], mask, size);
+    free(mask);
+    return e ? -EFAULT : (int64_t)size;
 }
 
 SYSCALL_HANDLER(sched_setaffinity) {
@@ -111,11 +117,19 @@ SYSCALL_HANDLER(sched_setaffinity) {
     if (!mask) return -EFAULT;
     if (!p->guest_cpus) return host_result(syscall(SYS_sched_setaffinity, (pid_t)a[0], a[1], mask));
     /* as Linux: EINVAL when the mask names none of the machine's CPUs */
-    if (!cpu_map_any(p, mask, a[1])) return -EINVAL;
     size_t size = cpu_map_mask_bytes(p);
     uint8_t *copy = calloc(1, size);
     if (!copy) return -ENOMEM;
-    memcpy(copy, mask, a[1] < size ? a[1] : size);
+    /* read through a copy: another thread may unmap the guest's (bits
+     * past the guest's CPUs name none) */
+    if (guest_copy_in(t, copy, a[2], a[1] < size ? a[1] : size)) {
+        free(copy);
+        return -EFAULT;
+    }
+    if (!cpu_map_any(p, copy, size)) {
+        free(copy);
+        return -EINVAL;
+    }
     pthread_mutex_lock(&p->stats.lock);
     struct task *o = affinity_task(t, (pid_t)a[0]);
     int r = o ? cpu_map_set_affinity(o, copy, size) : 1;
@@ -175,17 +189,23 @@ SYSCALL_HANDLER(waitid) {
     struct rusage ru;
     if (a[2] && !(info = guest_buf(t, a[2], sizeof *info, PROT_READ | PROT_WRITE))) return -EFAULT;
     if ((int)a[0] == P_ALL && no_guest_children(t)) {
-        /* as Linux's ECHILD: the six fields zeroed */
-        info->si_signo = info->si_errno = info->si_code = 0;
-        info->si_pid = 0;
-        info->si_uid = 0;
-        info->si_status = 0;
+        /* as Linux's ECHILD: the six fields zeroed (through a copy:
+         * another thread may unmap the guest's) */
+        if (info != &own && guest_copy_in(t, &own, a[2], sizeof own)) return -EFAULT;
+        own.si_signo = own.si_errno = own.si_code = 0;
+        own.si_pid = 0;
+        own.si_uid = 0;
+        own.si_status = 0;
+        if (info != &own && guest_copy_out(t, a[2], &own, sizeof own)) return -EFAULT;
         return -ECHILD;
     }
     if (a[4] && !guest_writable(t, a[4], sizeof ru)) return -EFAULT;
     int64_t r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_waitid, (int)a[0], (pid_t)a[1], info,
                                  (int)a[3], a[4] ? &ru : NULL);
-    if (r == 0 && a[4] && info->si_signo == SIGCHLD && guest_copy_out(t, a[4], &ru, sizeof ru))
+    int signo = own.si_signo;
+    if (r == 0 && a[4] && info != &own && guest_copy_in(t, &signo, a[2], sizeof signo))
+        return -EFAULT;
+    if (r == 0 && a[4] && signo == SIGCHLD && guest_copy_out(t, a[4], &ru, sizeof ru))
         return -EFAULT;
     return r;
 }

@@ -18,74 +18,91 @@
 #include "syscall/guest_clock.h"
 #include "syscall/syscall.h"
 
-/* ns as a struct timespec into guest memory (any alignment). */
-static void put_timespec(void *ts, int64_t ns) {
-    struct timespec v = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    memcpy(ts, &v, sizeof v);
+static struct timespec timespec_of(int64_t ns) {
+    return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+}
+
+/* A reading made here goes to the guest's buffer by a copy: the host
+ * vDSO writes user memory itself, and another thread may unmap the
+ * buffer after its check. */
+static int64_t put_timespec(struct task *t, uint64_t addr, const struct timespec *v) {
+    return guest_copy_out(t, addr, v, sizeof *v) ? -EFAULT : 0;
 }
 
 /* The process's CPU time in a cluster: every node's threads (cpu_time.h). */
-static bool cluster_cpu_clock(struct task *t, clockid_t id, void *ts) {
+static bool cluster_cpu_clock(struct task *t, clockid_t id, struct timespec *v) {
     const struct process_cluster_ops *cl = t->proc->cluster;
     struct cpu_clock c;
     if (!cl || !cl->cpu_usage || !cpu_clock_of_process(id, getpid(), NULL, NULL)) return false;
     cpu_clock_decode(id, &c);
     struct cpu_usage u;
     cl->cpu_usage(t, &u, c.which != CPU_CLOCK_SCHED); /* clock(): the total alone */
-    put_timespec(ts, cpu_usage_reading(&u, c.which));
+    *v = timespec_of(cpu_usage_reading(&u, c.which));
     return true;
 }
 
+enum clock_answer {
+    CLOCK_HOST,      /* the host answers */
+    CLOCK_HERE,      /* *ret, and *v when it is 0 */
+    CLOCK_DELEGATED, /* *ret is the whole call's, the guest's buffer written */
+};
+
 /* The CPU clock of a guest thread named by its tid (pthread_getcpuclockid)
  * in a cluster: guest tids are not the host's, and the thread may run on
- * another node. True when answered (*ret); false: the host answers. */
-static bool thread_cpu_clock(struct task *t, const uint64_t *a, bool getres, void *ts,
-                             int64_t *ret) {
+ * another node. v NULL: no reading wanted. */
+static enum clock_answer thread_cpu_clock(struct task *t, const uint64_t *a, bool getres,
+                                          struct timespec *v, int64_t *ret) {
     const struct process_cluster_ops *cl = t->proc->cluster;
     struct cpu_clock c;
-    if (!cl || !cpu_clock_decode((clockid_t)a[0], &c) || !c.thread || c.id == 0) return false;
+    if (!cl || !cpu_clock_decode((clockid_t)a[0], &c) || !c.thread || c.id == 0) return CLOCK_HOST;
     struct cpu_usage u = {0};
     int r = cpu_usage_local_thread(t->proc, c.id, &u);
     if (r && cl->cpu_usage_thread) {
         r = cl->cpu_usage_thread(t->proc, c.id, &u, NULL);
     } else if (r && cl->delegate) { /* a slave: the master knows where it runs */
         *ret = cl->delegate(t, syscall_lookup(getres ? 114 : 113), a);
-        return true;
+        return CLOCK_DELEGATED;
     }
     *ret = r ? -EINVAL : 0; /* no such thread: as Linux answers */
-    if (r || !ts) return true;
-    if (getres) {
-        struct timespec v;
-        cpu_clock_resolution(c.which, &v);
-        memcpy(ts, &v, sizeof v);
-    } else {
-        put_timespec(ts, cpu_usage_reading(&u, c.which));
-    }
-    return true;
+    if (r || !v) return CLOCK_HERE;
+    if (getres)
+        cpu_clock_resolution(c.which, v);
+    else
+        *v = timespec_of(cpu_usage_reading(&u, c.which));
+    return CLOCK_HERE;
 }
 
 SYSCALL_HANDLER(clock_gettime) {
-    void *ts = GUEST_OUT(t, a[1], sizeof(struct timespec));
-    if (!ts) return -EFAULT;
+    if (!GUEST_OUT(t, a[1], sizeof(struct timespec))) return -EFAULT;
+    struct timespec v;
     int64_t ret;
-    if (cluster_cpu_clock(t, (clockid_t)a[0], ts)) return 0;
-    if (thread_cpu_clock(t, a, false, ts, &ret)) return ret;
+    if (cluster_cpu_clock(t, (clockid_t)a[0], &v)) return put_timespec(t, a[1], &v);
+    switch (thread_cpu_clock(t, a, false, &v, &ret)) {
+    case CLOCK_DELEGATED: return ret;
+    case CLOCK_HERE: return ret ? ret : put_timespec(t, a[1], &v);
+    case CLOCK_HOST: break;
+    }
     if ((clockid_t)a[0] == CLOCK_THREAD_CPUTIME_ID && t->moved_sched_ns) {
         /* a thread that moved here: its time before counts too */
         struct cpu_usage u = {0};
         cpu_usage_add_task(&u, t);
-        put_timespec(ts, u.sched_ns);
-        return 0;
+        v = timespec_of(u.sched_ns);
+        return put_timespec(t, a[1], &v);
     }
-    return host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], ts));
+    ret = host_result(guest_clock_gettime(&t->proc->clock, (clockid_t)a[0], &v));
+    return ret ? ret : put_timespec(t, a[1], &v);
 }
 
 SYSCALL_HANDLER(clock_getres) {
-    void *ts = NULL;
-    if (a[1] && !(ts = GUEST_OUT(t, a[1], sizeof(struct timespec)))) return -EFAULT;
+    if (a[1] && !GUEST_OUT(t, a[1], sizeof(struct timespec))) return -EFAULT;
+    struct timespec v, *vp = a[1] ? &v : NULL;
     int64_t ret;
-    if (thread_cpu_clock(t, a, true, ts, &ret)) return ret;
-    return host_result(syscall(SYS_clock_getres, (clockid_t)a[0], ts));
+    switch (thread_cpu_clock(t, a, true, vp, &ret)) {
+    case CLOCK_DELEGATED: return ret;
+    case CLOCK_HERE: break;
+    case CLOCK_HOST: ret = host_result(syscall(SYS_clock_getres, (clockid_t)a[0], vp)); break;
+    }
+    return ret || !vp ? ret : put_timespec(t, a[1], &v);
 }
 
 /* Setting and steering the clocks is the host's, as under qemu: Linux
@@ -102,7 +119,7 @@ SYSCALL_HANDLER(clock_settime) {
          * which Linux cannot set: EINVAL): EPERM once it names one */
         uint64_t q[6] = {a[0], 0, 0, 0, 0, 0};
         int64_t ret;
-        if (!thread_cpu_clock(t, q, true, NULL, &ret))
+        if (thread_cpu_clock(t, q, true, NULL, &ret) == CLOCK_HOST)
             ret = host_result(syscall(SYS_clock_getres, (clockid_t)a[0], NULL));
         return ret ? ret : ts ? -EPERM : -EFAULT;
     }
@@ -130,10 +147,15 @@ SYSCALL_HANDLER(clock_adjtime) {
 }
 
 SYSCALL_HANDLER(gettimeofday) {
-    void *tv = NULL, *tz = NULL;
-    if (a[0] && !(tv = GUEST_OUT(t, a[0], sizeof(struct timeval)))) return -EFAULT;
-    if (a[1] && !(tz = GUEST_OUT(t, a[1], sizeof(struct timezone)))) return -EFAULT;
-    return host_result(gettimeofday(tv, tz));
+    if (a[0] && !GUEST_OUT(t, a[0], sizeof(struct timeval))) return -EFAULT;
+    if (a[1] && !GUEST_OUT(t, a[1], sizeof(struct timezone))) return -EFAULT;
+    /* read here and copied out: the host vDSO writes user memory itself */
+    struct timeval tv;
+    struct timezone tz;
+    int64_t r = host_result(gettimeofday(&tv, a[1] ? (void *)&tz : NULL));
+    if (!r && a[0] && guest_copy_out(t, a[0], &tv, sizeof tv)) return -EFAULT;
+    if (!r && a[1] && guest_copy_out(t, a[1], &tz, sizeof tz)) return -EFAULT;
+    return r;
 }
 
 SYSCALL_HANDLER(nanosleep) {
@@ -153,7 +175,7 @@ SYSCALL_HANDLER(clock_nanosleep) {
     int64_t off = guest_clock_offset(&t->proc->clock, (clockid_t)a[0]);
     struct timespec host_req;
     if ((a[1] & TIMER_ABSTIME) && off) {
-        memcpy(&host_req, req, sizeof host_req);
+        if (guest_copy_in(t, &host_req, a[2], sizeof host_req)) return -EFAULT;
         if (host_req.tv_nsec >= 0 && host_req.tv_nsec < 1000000000)
             guest_clock_shift(&host_req, -off); /* the kernel says EINVAL to the rest */
         req = &host_req;
@@ -178,8 +200,7 @@ SYSCALL_HANDLER(times) {
     cpu_usage_to_ticks(&u, &user, &sys);
     h.tms_utime = (clock_t)user;
     h.tms_stime = (clock_t)sys;
-    memcpy(buf, &h, sizeof h);
-    return r;
+    return guest_copy_out(t, a[0], &h, sizeof h) ? -EFAULT : r;
 }
 
 /* alarm(3) is setitimer(ITIMER_REAL) on AArch64; struct itimerval is

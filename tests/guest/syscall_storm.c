@@ -1,0 +1,282 @@
+/* Random system calls with random arguments from several threads: a
+ * scratch page of random bytes (structures, iovecs, paths), pointers
+ * that run off the end of a mapping or into a PROT_NONE page, kernel
+ * addresses, small numbers, fds of the threads' own. Other threads
+ * unmap and protect pages of a shared arena meanwhile, so a buffer
+ * checked by the emulator can vanish before it is used. The emulator
+ * must survive every call: the program prints "survived" and exits 0
+ * (syscall_storm.sh; the results of the calls are not compared, they
+ * differ between emulators and hosts, and qemu-aarch64 itself fails
+ * here). What could end the run or flood the host is left out: fds 0-2
+ * as arguments, calls that may block or sleep, signal masks and timers
+ * that fire, prctl but reads and PR_SET_NAME, fallocate (a memfd takes
+ * host memory), memory calls outside the arena.
+ * usage: syscall_storm THREADS SEED ITERATIONS */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const long calls[] = {
+    SYS_read,
+    SYS_write,
+    SYS_readv,
+    SYS_writev,
+    SYS_pread64,
+    SYS_pwrite64,
+    SYS_preadv,
+    SYS_pwritev,
+    SYS_lseek,
+    SYS_fstat,
+    SYS_newfstatat,
+    SYS_statx,
+    SYS_ioctl,
+    SYS_fcntl,
+    SYS_dup,
+    SYS_dup3,
+    SYS_pipe2,
+    SYS_getcwd,
+    SYS_getdents64,
+    SYS_readlinkat,
+    SYS_faccessat,
+    SYS_openat,
+    SYS_statfs,
+    SYS_fstatfs,
+    SYS_uname,
+    SYS_sysinfo,
+    SYS_getrandom,
+    SYS_clock_gettime,
+    SYS_clock_getres,
+    SYS_clock_nanosleep,
+    SYS_nanosleep,
+    SYS_gettimeofday,
+    SYS_times,
+    SYS_getrusage,
+    SYS_getrlimit,
+    SYS_prlimit64,
+    SYS_sched_getaffinity,
+    SYS_sched_setaffinity,
+    SYS_sched_getparam,
+    SYS_sched_getscheduler,
+    SYS_sched_yield,
+    SYS_getpid,
+    SYS_gettid,
+    SYS_getppid,
+    SYS_getuid,
+    SYS_getgroups,
+    SYS_getresuid,
+    SYS_getresgid,
+    SYS_futex,
+    SYS_ppoll,
+    SYS_pselect6,
+    SYS_epoll_create1,
+    SYS_epoll_ctl,
+    SYS_epoll_pwait,
+    SYS_eventfd2,
+    SYS_timerfd_create,
+    SYS_timerfd_settime,
+    SYS_timerfd_gettime,
+    SYS_timer_create,
+    SYS_timer_settime,
+    SYS_timer_gettime,
+    SYS_timer_delete,
+    SYS_socket,
+    SYS_socketpair,
+    SYS_sendmsg,
+    SYS_recvmsg,
+    SYS_sendto,
+    SYS_recvfrom,
+    SYS_getsockopt,
+    SYS_setsockopt,
+    SYS_getsockname,
+    SYS_getpeername,
+    SYS_shutdown,
+    SYS_rt_sigprocmask,
+    SYS_rt_sigpending,
+    SYS_rt_sigtimedwait,
+    SYS_sigaltstack,
+    SYS_mmap,
+    SYS_munmap,
+    SYS_mprotect,
+    SYS_madvise,
+    SYS_mremap,
+    SYS_mincore,
+    SYS_msync,
+    SYS_mlock,
+    SYS_munlock,
+    SYS_process_vm_readv,
+    SYS_process_vm_writev,
+    SYS_splice,
+    SYS_tee,
+    SYS_vmsplice,
+    SYS_sendfile,
+    SYS_copy_file_range,
+    SYS_fsync,
+    SYS_fdatasync,
+    SYS_ftruncate,
+    SYS_utimensat,
+    SYS_prctl,
+    SYS_membarrier,
+    SYS_getpriority,
+    SYS_ioprio_get,
+    SYS_getitimer,
+    SYS_setitimer,
+    SYS_capget,
+    SYS_sched_getattr,
+    SYS_name_to_handle_at,
+    SYS_memfd_create,
+    SYS_flock,
+    SYS_inotify_init1,
+    SYS_inotify_add_watch,
+    SYS_signalfd4,
+    SYS_pidfd_open,
+    SYS_close_range,
+    SYS_kcmp,
+    SYS_getcpu,
+    SYS_waitid,
+    SYS_wait4,
+    SYS_set_tid_address,
+    SYS_get_robust_list,
+    SYS_adjtimex,
+};
+#define NCALLS (sizeof calls / sizeof calls[0])
+
+enum { PAGE = 4096, ARENA_PAGES = 64, MAX_THREADS = 64 };
+
+static uint8_t *arena;                  /* the pages the memory calls change */
+static uint8_t *guard;                  /* a PROT_NONE page */
+static uint8_t *scratches[MAX_THREADS]; /* one page each, nothing mapped after */
+static int iterations;
+
+static uint64_t rnd(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static uint64_t arg(uint64_t *s, uint8_t *scratch) {
+    switch (rnd(s) % 12) {
+    case 0: return 0;
+    case 1: return rnd(s) % 8;
+    case 2: return 3 + rnd(s) % 20; /* the fds the threads made */
+    case 3: return rnd(s) % PAGE;
+    case 4: return (uint64_t)(scratch + rnd(s) % PAGE);
+    case 5: return (uint64_t)(scratch + PAGE - rnd(s) % 16); /* runs off its end */
+    case 6: return (uint64_t)guard + rnd(s) % PAGE;
+    case 7: return (uint64_t)(arena + (rnd(s) % ARENA_PAGES) * PAGE);
+    case 8: return rnd(s);
+    case 9: return 0xffffffffffffff00ull | rnd(s) % 256;
+    case 10: return 1ull << (rnd(s) % 64);
+    default: return (uint64_t)scratch;
+    }
+}
+
+static int is(long nr, const long *set, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == nr) return 1;
+    return 0;
+}
+#define IS(nr, ...)                                                                                \
+    is(nr, (const long[]){__VA_ARGS__}, sizeof((const long[]){__VA_ARGS__}) / sizeof(long))
+
+/* Makes the call harmless to the run, or says to skip it (0). */
+static int tame(long nr, uint64_t *a, uint64_t *s) {
+    /* fds are ints: 0-2 are the run's, never an argument */
+    if ((uint32_t)a[0] < 3 && !IS(nr, SYS_mmap, SYS_prctl, SYS_futex)) a[0] += 3;
+    if (nr == SYS_dup3 && (uint32_t)a[1] < 3) a[1] += 3;
+    if (IS(nr, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_mremap, SYS_mlock, SYS_munlock, SYS_msync,
+           SYS_mincore)) {
+        a[0] = (uint64_t)(arena + (rnd(s) % ARENA_PAGES) * PAGE);
+        a[1] = (rnd(s) % 8) * PAGE + (rnd(s) % 4 == 0);
+        uint64_t room = (uint64_t)(arena + ARENA_PAGES * PAGE) - a[0];
+        if (a[1] > room) a[1] = room;
+        if (nr == SYS_mremap) { /* in place, the same size */
+            a[2] = a[1];
+            a[3] = 0;
+        }
+    }
+    if (nr == SYS_mmap) {
+        a[3] &= ~(uint64_t)(MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_HUGETLB |
+                            MAP_LOCKED | MAP_POPULATE);
+        a[1] %= 1 << 20;
+    }
+    if (nr == SYS_futex) {
+        uint64_t op = a[1] & 0x7f;
+        if (op % 128 == 0 || op % 128 == 9 || (op & 0xf) >= 5) return 0; /* waits, PI */
+        a[3] = 0;
+    }
+    /* calls that may block or sleep */
+    if (IS(nr, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
+           SYS_rt_sigtimedwait, SYS_wait4, SYS_waitid, SYS_flock, SYS_read, SYS_readv, SYS_recvmsg,
+           SYS_recvfrom, SYS_pread64, SYS_preadv, SYS_splice, SYS_tee, SYS_write, SYS_writev,
+           SYS_sendmsg, SYS_sendto, SYS_vmsplice, SYS_sendfile, SYS_copy_file_range)) {
+        /* a receive on the threads' fds goes non-blocking (its buffers
+         * are still checked); nothing is sent anywhere */
+        if (!IS(nr, SYS_recvmsg, SYS_recvfrom) || (rnd(s) & 1)) return 0;
+        a[nr == SYS_recvmsg ? 2 : 3] = MSG_DONTWAIT;
+    }
+    if (nr == SYS_rt_sigprocmask) a[1] = 0;
+    if (nr == SYS_sigaltstack) a[0] = 0;
+    if (nr == SYS_prctl) {
+        static const int reads[] = {3, 15, 16, 23, 27, 30, 37, 39, 42, 56};
+        a[0] = reads[rnd(s) % (sizeof reads / sizeof reads[0])];
+    }
+    if (IS(nr, SYS_set_tid_address, SYS_setitimer, SYS_timer_settime, SYS_timerfd_settime,
+           SYS_process_vm_writev, SYS_sched_setaffinity))
+        return 0;
+    if (nr == SYS_adjtimex) a[0] = 0; /* ADJ modes 0: a read */
+    if (nr == SYS_prlimit64) a[2] = 0;
+    if (nr == SYS_openat) a[2] &= 3 | 04000 | 02000000; /* creates nothing */
+    return 1;
+}
+
+static void *storm(void *p) {
+    unsigned id = (unsigned)(uintptr_t)p;
+    uint64_t s = ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull;
+    uint8_t *scratch = scratches[id % MAX_THREADS];
+    for (int i = 0; i < iterations; i++) {
+        for (int k = 0; k < PAGE / 8; k++)
+            ((uint64_t *)scratch)[k] = rnd(&s) % 3 ? rnd(&s) % 64 : rnd(&s);
+        long nr = calls[rnd(&s) % NCALLS];
+        uint64_t a[6];
+        for (int k = 0; k < 6; k++)
+            a[k] = arg(&s, scratch);
+        if (tame(nr, a, &s)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    int threads = argc > 1 ? atoi(argv[1]) : 4;
+    uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+    iterations = argc > 3 ? atoi(argv[3]) : 3000;
+    if (threads < 1 || threads > MAX_THREADS) return 2;
+    arena =
+        mmap(NULL, ARENA_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    guard = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* made before the arena can have holes, which they could land in */
+    for (int i = 0; i < threads; i++) {
+        scratches[i] =
+            mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (scratches[i] == MAP_FAILED) return 2;
+        munmap(scratches[i] + PAGE, PAGE);
+    }
+    if (arena == MAP_FAILED || guard == MAP_FAILED) return 2;
+    signal(SIGPIPE, SIG_IGN);
+    pthread_t t[MAX_THREADS];
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, storm, (void *)(uintptr_t)(seed * MAX_THREADS + (unsigned)i));
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    printf("survived\n");
+    return 0;
+}

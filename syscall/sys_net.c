@@ -200,9 +200,7 @@ static int64_t control_checked(struct task *t, struct msghdr *m, void **copy) {
     if (!m->msg_control || !t->proc->own_fds.words) return 0;
     if (m->msg_controllen > CONTROL_MAX) return -ENOBUFS;
     if (!(*copy = malloc(m->msg_controllen))) return -ENOMEM;
-    /* through a copy of the guest's bytes: another thread may unmap them */
-    uint64_t from = (uint64_t)((uint8_t *)m->msg_control - t->proc->mem.base);
-    if (guest_copy_in(t, *copy, from, m->msg_controllen)) return -EFAULT;
+    if (guest_buf_read(t, *copy, m->msg_control, m->msg_controllen)) return -EFAULT;
     m->msg_control = *copy;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))

@@ -203,7 +203,7 @@ SYSCALL_HANDLER(waitid) {
     int64_t r = blocking_syscall(t, GUEST_ERESTARTSYS, SYS_waitid, (int)a[0], (pid_t)a[1], info,
                                  (int)a[3], a[4] ? &ru : NULL);
     int signo = own.si_signo;
-    if (r == 0 && a[4] && info != &own && guest_copy_in(t, &signo, a[2], sizeof signo))
+    if (r == 0 && a[4] && info != &own && guest_buf_read(t, &signo, info, sizeof signo))
         return -EFAULT;
     if (r == 0 && a[4] && signo == SIGCHLD && guest_copy_out(t, a[4], &ru, sizeof ru))
         return -EFAULT;

@@ -130,6 +130,10 @@ void *guest_pages(struct task *t, uint64_t addr, uint64_t len, int prot);
 /* gs_copy_in / gs_copy_out through guest_buf's shipped copies. */
 int guest_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
+/* len bytes at src, a pointer guest_buf gave (which the kernel may have
+ * written): a shipped copy is read as it is, guest memory through
+ * gs_copy_in, since another thread may unmap it after the check. */
+int guest_buf_read(struct task *t, void *dst, const void *src, size_t len);
 #define GUEST_IN(t, addr, len)  guest_buf(t, addr, len, PROT_READ)
 #define GUEST_OUT(t, addr, len) guest_buf(t, addr, len, PROT_WRITE)
 /* A host pointer the kernel refuses (EFAULT) when it gets to it: what a

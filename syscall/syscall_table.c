@@ -102,6 +102,16 @@ int guest_copy_out(struct task *t, uint64_t dst, const void *src, size_t len) {
     return 0;
 }
 
+int guest_buf_read(struct task *t, void *dst, const void *src, size_t len) {
+    const struct guest_space *gs = &t->proc->mem;
+    uintptr_t p = (uintptr_t)src, base = (uintptr_t)gs->base;
+    if (p < base || p - base >= gs->size) {
+        memcpy(dst, src, len);
+        return 0;
+    }
+    return gs_copy_in(&t->proc->mem, dst, p - base, len);
+}
+
 long guest_str(struct task *t, uint64_t addr, char *buf, size_t cap) {
     const char *shipped = t->bufs ? sc_bufs_str(t->bufs, addr) : NULL;
     if (!shipped) return gs_strcpy_in(&t->proc->mem, buf, addr, cap);

@@ -35,8 +35,8 @@ int gs_new_prot(const struct guest_space *gs, int prot) {
 }
 
 /* copy_files: the file's bytes in a private anonymous mapping. On a
- * failure after the range was replaced (*replaced set) it is left
- * reserved: what was mapped there is gone. */
+ * failure after the range was replaced (*replaced set) what was mapped
+ * there is gone: the caller makes it the reserve (gs_unmap_failed). */
 static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, int prot, int fd,
                            uint64_t off, bool *replaced) {
     void *p = mmap(gs->base + at, len, PROT_READ | PROT_WRITE,
@@ -46,22 +46,11 @@ static void *map_file_copy(struct guest_space *gs, uint64_t at, uint64_t len, in
     for (uint64_t done = 0; done < len;) {
         ssize_t n = pread(fd, (uint8_t *)p + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int e = errno;
-            gs_host_reserve(gs, at, len);
-            errno = e;
-            return MAP_FAILED;
-        }
+        if (n < 0) return MAP_FAILED;
         if (n == 0) break; /* past the end of the file: zeros, as Linux maps */
         done += (uint64_t)n;
     }
-    if (mprotect(p, len, gs_new_prot(gs, prot))) {
-        int e = errno;
-        gs_host_reserve(gs, at, len);
-        errno = e;
-        return MAP_FAILED;
-    }
-    return p;
+    return mprotect(p, len, gs_new_prot(gs, prot)) ? MAP_FAILED : p;
 }
 
 /* A cluster: this shared mapping shows the file's bytes from off, as

@@ -37,18 +37,18 @@ static void send_cancel(struct slave *s, uint32_t tid, uint64_t req_id) {
 /* A delegated call's wait: the thread sleeps on its own word, so a guest
  * signal interrupts it; it then asks the master to cancel the request
  * (a futex wait's record leaves the table, a call the proxy runs is
- * interrupted) and takes the one answer that comes: the cancel's, or
- * the result that came first. `restart` only tells the interruption
- * from other results here. Under s->lock on return. */
-static void interruptible_sleep(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
-                                int restart) {
+ * interrupted, one it has not begun is not made) and takes the one
+ * answer that comes: the cancel's, or the result that came first.
+ * Under s->lock on return. */
+static void interruptible_sleep(struct slave *s, struct task *t, struct waiter *w,
+                                uint64_t req_id) {
     bool cancelled = false;
     while (!w->done) {
         pthread_mutex_unlock(&s->lock);
         int64_t e = cancelled ? 0
-                              : blocking_syscall(t, restart, SYS_futex, &w->word,
-                                                 FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-        if (e == -restart && !cancelled) {
+                              : safe_syscall(&t->sig.pending, SYS_futex, &w->word,
+                                             FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        if (e == -EINTR && !cancelled) {
             send_cancel(s, (uint32_t)t->tid, req_id);
             cancelled = true;
         }
@@ -64,10 +64,9 @@ void slave_waiter_add(struct slave *s, uint32_t tid, struct waiter *w) {
     pthread_mutex_unlock(&s->lock);
 }
 
-int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
-                    int restart) {
+int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id) {
     pthread_mutex_lock(&s->lock);
-    if (w->on_word) interruptible_sleep(s, t, w, req_id, restart);
+    if (w->on_word) interruptible_sleep(s, t, w, req_id);
     while (!w->done)
         pthread_cond_wait(&w->cond, &s->lock);
     /* the answer may name memory a change sent before it made (an mmap's
@@ -108,7 +107,6 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     struct waiter w = {.done = false};
     struct futex_args fa = {.wait = false};
     int64_t timeout_ns = -1;
-    int restart = GUEST_ERESTARTSYS;
     /* the list is in this thread's memory, its wakes go to the master */
     if (row->nr == 93) robust_list_exit(t);
     bool table_wait = false;
@@ -119,7 +117,6 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
         if (r) return r;
         timeout_ns = futex_args_left_ns(&fa, &t->proc->clock);
         table_wait = fa.wait && fa.table;
-        if (table_wait) restart = fa.restart;
     }
     w.on_word = !uninterruptible(row->nr) && kind == REQ_CALL;
     pthread_cond_init(&w.cond, NULL);
@@ -172,7 +169,7 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
         for (;;)
             pause();
     }
-    slave_await(s, t, &w, q.req_id, restart);
+    slave_await(s, t, &w, q.req_id);
     if (row->nr == 93) { /* exit: the master cleared the tid; this thread ends */
         pthread_mutex_lock(&s->lock);
         u64map_del(&s->threads, (uint64_t)t->tid);

@@ -92,7 +92,7 @@ static int64_t sleep_here(struct futex_local *fl, struct task *t, const struct f
         uint32_t st = atomic_load_explicit(&lw->state, memory_order_acquire);
         if (st == LW_WOKEN) return lw->w.result;
         if (st == LW_MOVED) {
-            int64_t r = slave_await(fl->s, t, &lw->answer, lw->req_id, o->restart);
+            int64_t r = slave_await(fl->s, t, &lw->answer, lw->req_id);
             return r == -EINTR ? -(int64_t)o->restart : r;
         }
         int64_t e = blocking_syscall(t, o->restart, SYS_futex, &lw->state,

@@ -89,10 +89,9 @@ struct process *slave_proc(struct slave *s);
 /* w (its cond initialised) takes the answer for thread tid's call. */
 void slave_waiter_add(struct slave *s, uint32_t tid, struct waiter *w);
 /* Thread t waits for the answer to request req_id that w was added for
- * (interruptibly when w->on_word: a signal cancels it, restart telling
- * the interruption), then w leaves; its result. */
-int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id,
-                    int restart);
+ * (interruptibly when w->on_word: a signal cancels it), then w leaves;
+ * its result. */
+int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id);
 /* process_cluster_ops.delegate, .reset_hand and .move_ask */
 int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const uint64_t *a);
 void slave_delegate_reset_hand(struct task *t, int sig, const struct aarch64_sigaction *act);

@@ -46,13 +46,15 @@ __asm__(".text\n"
         ".cfi_restore %rbp\n"
         "    ret\n"
         ".cfi_restore_state\n"
-        "1:  mov $-4, %rax\n" /* -EINTR */
+        "1:  mov $-4095, %rax\n" /* -SAFE_SYSCALL_NOT_STARTED */
         "    pop %rbp\n"
         ".cfi_adjust_cfa_offset -8\n"
         ".cfi_restore %rbp\n"
         "    ret\n"
         ".cfi_endproc\n"
         ".size safe_syscall_base, .-safe_syscall_base\n");
+
+_Static_assert(SAFE_SYSCALL_NOT_STARTED == 4095, "the constant in the assembly above");
 
 extern const char safe_syscall_start[], safe_syscall_end[];
 
@@ -69,7 +71,7 @@ void safe_syscall_rewind(void *ucv) {
 
 long safe_syscall_base(volatile int *pending, long nr, long a1, long a2, long a3, long a4, long a5,
                        long a6) {
-    if (*pending) return -EINTR;
+    if (*pending) return -SAFE_SYSCALL_NOT_STARTED;
     /* A signal arriving here is only seen when the syscall returns. */
     long r = syscall(nr, a1, a2, a3, a4, a5, a6);
     return r < 0 ? -errno : r;

@@ -5,7 +5,7 @@
  * unmap and protect pages of a shared arena meanwhile, so a buffer
  * checked by the emulator can vanish before it is used. The emulator
  * must survive every call: the program prints "survived" and exits 0
- * (syscall_storm.sh; the results of the calls are not compared, they
+ * (storm.sh; the results of the calls are not compared, they
  * differ between emulators and hosts, and qemu-aarch64 itself fails
  * here). What could end the run or flood the host is left out: fds 0-2
  * as arguments, calls that may block or sleep, signal masks and timers

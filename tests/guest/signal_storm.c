@@ -5,8 +5,8 @@
  * signals to interrupt (sleeps, polls, futex waits, sigtimedwait, pipe
  * reads and sigsuspend woken by a timer of the thread's own). Threads
  * also start short-lived children, so signals race with thread exits,
- * and set random CPU masks, which move threads between a cluster's
- * nodes.
+ * fork and vfork processes that end at once (SIGCHLD), and set random
+ * CPU masks, which move threads between a cluster's nodes.
  * The emulator must survive it all and the guest must end normally:
  * the program prints "survived" and exits 0 (tests/guest/storm.sh; the
  * calls' results are not compared).
@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { MAX_THREADS = 64, ALT_SIZE = 1 << 20, MAX_TIMERS = 8, PAGE = 4096 };
@@ -51,6 +52,12 @@ static struct k_sigaction libc_action;
 static int wake_sig; /* SIGRTMIN + 6: ends a blocking read */
 static int sendable[16], n_sendable, n_terminating;
 static _Atomic unsigned long handled;
+/* pages every thread and SA_SIGINFO handler adds to: in a cluster they
+ * travel between nodes while signals, moves and forks go on; at the
+ * end they hold every add (touches + info_adds) */
+enum { SHARED_PAGES = 16, PER_PAGE = PAGE / 8 };
+static _Alignas(4096) _Atomic uint64_t shared[SHARED_PAGES * PER_PAGE];
+static _Atomic uint64_t touches, info_adds;
 /* the storm's threads, main's, then the storm threads' children */
 static _Atomic int tids[2 * MAX_THREADS + 1];
 static pthread_mutex_t timers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -68,6 +75,8 @@ static void on_info(int sig, siginfo_t *si, void *uc) {
     (void)sink;
     (void)uc;
     syscall(SYS_getppid);
+    atomic_fetch_add(&shared[(unsigned)sig % SHARED_PAGES * PER_PAGE + 7], 1);
+    atomic_fetch_add(&info_adds, 1);
     atomic_fetch_add(&handled, 1);
     errno = e;
 }
@@ -299,6 +308,22 @@ static void move(uint64_t *s) {
             ptr(s, &mask));
 }
 
+/* A child that ends at once (fork or vfork): SIGCHLD for the run, and
+ * a wait that reaps it now or later (main reaps what is left). */
+static void fork_one(uint64_t *s) {
+    pid_t c = g_rand(s) % 2 ? fork() : vfork();
+    if (c == 0) _exit(0);
+    if (c > 0 && g_rand(s) % 2) waitpid(c, NULL, 0);
+    waitpid(-1, NULL, WNOHANG);
+}
+
+static void touch_shared(uint64_t *s) {
+    int n = 1 + (int)(g_rand(s) % 8);
+    for (int k = 0; k < n; k++)
+        atomic_fetch_add(&shared[g_rand(s) % (SHARED_PAGES * PER_PAGE)], 1);
+    atomic_fetch_add(&touches, (uint64_t)n);
+}
+
 static void *storm(void *p);
 
 struct job {
@@ -333,7 +358,7 @@ static void *storm(void *p) {
             fflush(stdout);
             syscall(SYS_exit_group, 0);
         }
-        switch (g_rand(&s) % 16) {
+        switch (g_rand(&s) % 20) {
         case 0:
         case 1:
         case 2:
@@ -354,6 +379,11 @@ static void *storm(void *p) {
             if (j->slot < MAX_THREADS && g_rand(&s) % 4 == 0) spawn_child(&s, j->id, j->slot);
             break;
         case 13: move(&s); break;
+        case 14:
+            if (g_rand(&s) % 32 == 0) fork_one(&s);
+            break;
+        case 15:
+        case 16: touch_shared(&s); break;
         default: {
             char c = 1;
             if (g_rand(&s) % 2) syscall(SYS_write, fds[1], &c, 1);
@@ -423,8 +453,18 @@ int main(int argc, char **argv) {
         setitimer(w, &off, NULL);
     while (n_timers > 0)
         syscall(SYS_timer_delete, timer_ids[--n_timers]);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
     if (atomic_load(&handled) == 0) {
         printf("no signal was handled\n");
+        return 1;
+    }
+    uint64_t sum = 0;
+    for (int i = 0; i < SHARED_PAGES * PER_PAGE; i++)
+        sum += atomic_load(&shared[i]);
+    if (sum != atomic_load(&touches) + atomic_load(&info_adds)) {
+        printf("shared pages hold %llu adds, not %llu\n", (unsigned long long)sum,
+               (unsigned long long)(atomic_load(&touches) + atomic_load(&info_adds)));
         return 1;
     }
     printf("survived\n");

@@ -7,11 +7,16 @@
  * must survive every call: the program prints "survived" and exits 0
  * (storm.sh; the results of the calls are not compared, they
  * differ between emulators and hosts, and qemu-aarch64 itself fails
- * here). What could end the run or flood the host is left out: fds 0-2
- * as arguments, calls that may block or sleep, signal masks and timers
- * that fire, prctl but reads and PR_SET_NAME, fallocate (a memfd takes
- * host memory), memory calls outside the arena, an fd owner that gets
- * SIGIO (F_SETOWN and its ioctls: a random pid is another process).
+ * here). Calls that block or sleep (reads, receives, waits, polls,
+ * sleeps, locks) are made with random arguments too: a timer of each
+ * thread's own sends it a signal (WAKE) every millisecond, whose
+ * handler has no SA_RESTART, so none sleeps for long; no call may
+ * block WAKE (the waits' temporary masks are left out). What could end
+ * the run or flood the host is left out: fds 0-2 as arguments, writes
+ * and sends, signal masks and timers that fire, prctl but reads and
+ * PR_SET_NAME, fallocate (a memfd takes host memory), memory calls
+ * outside the arena, an fd owner that gets SIGIO (F_SETOWN and its
+ * ioctls: a random pid is another process).
  * usage: syscall_storm THREADS SEED ITERATIONS */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static const long calls[] = {
@@ -168,6 +174,10 @@ static const long calls[] = {
 
 enum { PAGE = 4096, ARENA_PAGES = 64, MAX_THREADS = 64 };
 
+static int wake_sig;                 /* SIGRTMIN + 6 */
+static int wake_timers[MAX_THREADS]; /* each thread's, never deleted by the storm */
+static int n_threads;
+static pthread_barrier_t timers_known;
 static uint8_t *arena;                  /* the pages the memory calls change */
 static uint8_t *guard;                  /* a PROT_NONE page */
 static uint8_t *scratches[MAX_THREADS]; /* one page each, nothing mapped after */
@@ -227,20 +237,21 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
         a[1] %= 1 << 20;
     }
     if (nr == SYS_futex) {
-        uint64_t op = a[1] & 0x7f;
-        if (op % 128 == 0 || op % 128 == 9 || (op & 0xf) >= 5) return 0; /* waits, PI */
-        a[3] = 0;
+        uint64_t op = a[1] & 0xf;
+        if (op >= 5 && op != 9 && op != 10) return 0; /* PI, requeue to PI */
+        if (op != 0 && op != 9) a[3] = 0;             /* a count there, not a timeout */
     }
-    /* calls that may block or sleep */
-    if (IS(nr, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
-           SYS_rt_sigtimedwait, SYS_wait4, SYS_waitid, SYS_flock, SYS_read, SYS_readv, SYS_recvmsg,
-           SYS_recvfrom, SYS_pread64, SYS_preadv, SYS_splice, SYS_tee, SYS_write, SYS_writev,
-           SYS_sendmsg, SYS_sendto, SYS_vmsplice, SYS_sendfile, SYS_copy_file_range)) {
-        /* a receive on the threads' fds goes non-blocking (its buffers
-         * are still checked); nothing is sent anywhere */
-        if (!IS(nr, SYS_recvmsg, SYS_recvfrom) || (rnd(s) & 1)) return 0;
-        a[nr == SYS_recvmsg ? 2 : 3] = MSG_DONTWAIT;
-    }
+    /* the waits' temporary masks could block WAKE */
+    if (nr == SYS_ppoll) a[3] = 0;
+    if (nr == SYS_pselect6) a[5] = 0;
+    if (nr == SYS_epoll_pwait) a[4] = 0;
+    /* nothing is sent anywhere */
+    if (IS(nr, SYS_splice, SYS_tee, SYS_write, SYS_writev, SYS_sendmsg, SYS_sendto, SYS_vmsplice,
+           SYS_sendfile, SYS_copy_file_range))
+        return 0;
+    if (nr == SYS_timer_delete)
+        for (int i = 0; i < n_threads; i++)
+            if ((uint32_t)a[0] == (uint32_t)wake_timers[i]) return 0;
     if (nr == SYS_rt_sigprocmask || nr == SYS_rt_sigaction) a[1] = 0; /* reads */
     if (nr == SYS_sigaltstack) a[0] = 0;
     if (nr == SYS_prctl) {
@@ -263,10 +274,23 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
     return 1;
 }
 
+static void on_wake(int sig) {
+    (void)sig;
+}
+
 static void *storm(void *p) {
     unsigned id = (unsigned)(uintptr_t)p;
     uint64_t s = ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull;
     uint8_t *scratch = scratches[id % MAX_THREADS];
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = wake_sig};
+    ev._sigev_un._tid = (int)syscall(SYS_gettid);
+    int timer;
+    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &timer)) abort();
+    wake_timers[id % MAX_THREADS] = timer;
+    /* every thread's timer is known before any storm call could delete it */
+    pthread_barrier_wait(&timers_known);
+    struct itimerspec every_ms = {{0, 1000000}, {0, 1000000}}, off = {{0, 0}, {0, 0}};
+    syscall(SYS_timer_settime, timer, 0, &every_ms, NULL);
     for (int i = 0; i < iterations; i++) {
         for (int k = 0; k < PAGE / 8; k++)
             ((uint64_t *)scratch)[k] = rnd(&s) % 3 ? rnd(&s) % 64 : rnd(&s);
@@ -276,6 +300,7 @@ static void *storm(void *p) {
             a[k] = arg(&s, scratch);
         if (tame(nr, a, &s)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
+    syscall(SYS_timer_settime, timer, 0, &off, NULL);
     return NULL;
 }
 
@@ -299,6 +324,11 @@ int main(int argc, char **argv) {
     }
     if (arena == MAP_FAILED || guard == MAP_FAILED) return 2;
     signal(SIGPIPE, SIG_IGN);
+    wake_sig = SIGRTMIN + 6;
+    struct sigaction wake = {.sa_handler = on_wake}; /* no SA_RESTART */
+    sigaction(wake_sig, &wake, NULL);
+    n_threads = threads;
+    pthread_barrier_init(&timers_known, NULL, (unsigned)threads);
     pthread_t t[MAX_THREADS];
     for (int i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, storm, (void *)(uintptr_t)(seed * MAX_THREADS + (unsigned)i));

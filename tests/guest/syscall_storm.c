@@ -16,8 +16,10 @@
  * and sends, signal masks and timers that fire, prctl but reads and
  * PR_SET_NAME, fallocate (a memfd takes host memory), memory calls
  * outside the arena, an fd owner that gets SIGIO (F_SETOWN and its
- * ioctls: a random pid is another process).
- * usage: syscall_storm THREADS SEED ITERATIONS */
+ * ioctls: a random pid is another process). With EXIT_AT, thread 0
+ * prints "survived" and ends the run with exit_group at its iteration
+ * EXIT_AT, whatever the others are doing.
+ * usage: syscall_storm THREADS SEED ITERATIONS [EXIT_AT] */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -182,6 +184,7 @@ static uint8_t *arena;                  /* the pages the memory calls change */
 static uint8_t *guard;                  /* a PROT_NONE page */
 static uint8_t *scratches[MAX_THREADS]; /* one page each, nothing mapped after */
 static int iterations;
+static int exit_at; /* > 0: thread 0 ends the run there, the others storming on */
 
 static uint64_t rnd(uint64_t *s) {
     *s ^= *s << 13;
@@ -292,6 +295,11 @@ static void *storm(void *p) {
     struct itimerspec every_ms = {{0, 1000000}, {0, 1000000}}, off = {{0, 0}, {0, 0}};
     syscall(SYS_timer_settime, timer, 0, &every_ms, NULL);
     for (int i = 0; i < iterations; i++) {
+        if (id % MAX_THREADS == 0 && i == exit_at && exit_at > 0) {
+            printf("survived\n");
+            fflush(stdout);
+            syscall(SYS_exit_group, 0);
+        }
         for (int k = 0; k < PAGE / 8; k++)
             ((uint64_t *)scratch)[k] = rnd(&s) % 3 ? rnd(&s) % 64 : rnd(&s);
         long nr = calls[rnd(&s) % NCALLS];
@@ -308,6 +316,7 @@ int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 4;
     uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
     iterations = argc > 3 ? atoi(argv[3]) : 3000;
+    exit_at = argc > 4 ? atoi(argv[4]) : 0;
     if (threads < 1 || threads > MAX_THREADS) return 2;
     /* fds inherited from the caller (make's jobserver pipe, a file of
      * the test harness) are not the storm's to change */

@@ -221,7 +221,9 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
     struct master *m = px->m;
     struct task *t = px->t;
     const Shoal__ThreadMoved *mv = f->env->thread_moved;
-    unsigned from = px->node, to = (unsigned)(px->move_to - 1);
+    /* a refused start comes back to node 0 whatever move_to says now: the
+     * release_held after that start may have cleared it */
+    unsigned from = px->node, to = mv->refused ? 0 : (unsigned)(px->move_to - 1);
     cpu_msg_to_cpu(mv->cpu, &t->cpu);
     t->cpu.attention = 0;
     t->cpu.excl_size = 0;                     /* a system call clears the exclusive monitor */
@@ -536,6 +538,14 @@ void proxy_on_moved(struct master *m, struct net_conn *c, struct net_frame *f) {
     uint32_t tid = f->env->thread_moved->tid;
     unsigned node;
     struct proxy *px = proxy_get(m, (int)tid, &node);
+    if (px && node == net_conn_peer_id(c) && f->env->thread_moved->refused) {
+        /* the node could not start it: a move to node 0, unasked (its
+         * signals are held from now on, as a moving thread's) */
+        pthread_mutex_lock(&px->lock);
+        px->moving = true;
+        px->move_to = 1;
+        pthread_mutex_unlock(&px->lock);
+    }
     if (!px || node != net_conn_peer_id(c))
         log_warn("%s: move of unknown thread %u dropped", net_conn_name(c), tid);
     else if (!hand_over(px, f, true)) /* its proxy starts it where it goes */

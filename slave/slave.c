@@ -238,6 +238,8 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, "cannot start the futex recall thread", "", 0);
         return;
     }
+    const char *refuse = getenv("SHOAL_REFUSE_SPAWNS");
+    s->refuse_spawns = refuse ? strtoul(refuse, NULL, 10) : 0;
     /* direct transfer: the other slaves connect here (ClusterPeers) */
     char host[NET_HOST_MAX + 1] = "";
     uint16_t port = 0;

@@ -60,6 +60,9 @@ struct slave {
     pthread_cond_t stop_cond;
     uint64_t setup_rx_ns;      /* CLOCK_MONOTONIC when ClusterSetup arrived (common/clock_sync.h) */
     struct futex_local *futex; /* futex words lent here (from ClusterSetup on) */
+    /* thread starts still to refuse, as a host out of threads would
+     * (SHOAL_REFUSE_SPAWNS=N, for tests; loop thread only) */
+    unsigned long refuse_spawns;
 };
 
 /* A thread waiting for the answer to its one delegated call. */

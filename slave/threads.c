@@ -66,6 +66,34 @@ static void *guest_thread(void *arg) {
     task_run(t);
 }
 
+/* A thread this node could not start goes back to the master with the
+ * state its spawn brought (ThreadMoved.refused): a moved thread's as it
+ * came, a new one's registers, mask and attributes. Not
+ * thread_state_capture: that reads the calling thread's own (this loop
+ * thread's scheduling attributes and host signals). */
+static void refuse_spawn(struct slave *s, struct task *t, const Shoal__ThreadSpawn *sp) {
+    Shoal__ThreadMoved mv;
+    if (sp->moved) {
+        mv = *sp->moved;
+    } else {
+        shoal__thread_moved__init(&mv);
+        mv.tid = sp->tid;
+        mv.cpu = sp->cpu;
+        mv.sigmask = sp->sigmask;
+        mv.clear_child_tid = sp->clear_child_tid;
+        mv.sched = sp->sched;
+        mv.hint_group = t->hint_group;
+        mv.hint_next_group = t->hint_next_group;
+    }
+    mv.refused = true;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_MOVED;
+    env.thread_moved = &mv;
+    slave_send_master_page(s, &env, NULL); /* an error: the master is gone, and the node ends */
+    atomic_fetch_sub(&t->proc->live_threads, 1);
+    task_free(t);
+}
+
 static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     struct slave *s = arg;
     if (!s->proc) return;
@@ -103,11 +131,15 @@ static void h_spawn(struct net_conn *c, struct net_frame *f, void *arg) {
     sem_init(&st.registered, 0, 0);
     /* the loop thread blocks every host signal, and the new thread
      * inherits that until task_run sets its guest mask */
-    int e = thread_start_detached(NULL, THREAD_STACK, guest_thread, &st);
+    int e = s->refuse_spawns ? (s->refuse_spawns--, EAGAIN)
+                             : thread_start_detached(NULL, THREAD_STACK, guest_thread, &st);
     if (e) {
-        fprintf(stderr, "shoal: node %u: cannot start thread %u: %s\n", net_conn_local_id(c),
-                sp->tid, strerror(e));
-        _exit(1);
+        /* its proxy's host thread on the master runs it instead */
+        log_warn("node %u: cannot start thread %u (%s): it runs on node 0", net_conn_local_id(c),
+                 sp->tid, strerror(e));
+        refuse_spawn(s, t, sp);
+        sem_destroy(&st.registered);
+        return;
     }
     /* a signal for the new thread may be the next message (its creator
      * can signal it as soon as clone returns): it must find the thread */

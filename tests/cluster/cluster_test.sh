@@ -600,6 +600,31 @@ for n in d["nodes"]:
 assert len({t for t, _ in seen}) >= 21, len(seen)
 PY
     ;;
+refused-spawn)
+    # a slave whose host refuses a thread (SHOAL_REFUSE_SPAWNS=N: its
+    # first N starts fail, as when the host is out of threads or pids)
+    # sends it back, and it runs on node 0: no run ends for it. New
+    # threads (400 made and joined, the first 100 of node 1's refused)
+    # and threads moving to another node (-n 3, two refusals a slave;
+    # a refused move is tried again, so each still lands on every CPU
+    # it names)
+    SHOAL_REFUSE_SPAWNS=100 "$shoal" -n 2 "$bin/thread_churn" 100 >"$work/out" 2>"$work/err" ||
+        fail "churn run failed: $(cat "$work/err")"
+    grep -q '^joined 400 threads$' "$work/out" || fail "threads lost: $(cat "$work/out")"
+    [ "$(grep -c 'node 1: cannot start thread .*: it runs on node 0' "$work/err")" = 100 ] ||
+        fail "not 100 refusals: $(head -5 "$work/err")"
+    SHOAL_REFUSE_SPAWNS=2 "$shoal" -n 3 --stats "$work/stats.json" "$bin/migrate_threads" \
+        >"$work/out" 2>"$work/err" || fail "migrate run failed: $(cat "$work/err")"
+    [ "$(grep -c 'on each CPU it named 5/5, tls 1, altstack 1' "$work/out")" = 4 ] ||
+        fail "a worker missed a CPU: $(cat "$work/out")"
+    grep -q '^joined 4, counter 10000 (want 10000), cells 30000$' "$work/out" ||
+        fail "workers: $(cat "$work/out")"
+    for n in 1 2; do
+        [ "$(grep -c "node $n: cannot start thread" "$work/err")" = 2 ] ||
+            fail "node $n did not refuse 2: $(cat "$work/err")"
+    done
+    ! grep -q 'internal error' "$work/err" || fail "$(cat "$work/err")"
+    ;;
 thread-churn-n2)
     # 12,000 threads created and joined, half of them on node 1: the
     # master's memory stays flat over the second half, once the first

@@ -8,15 +8,16 @@
  * (storm.sh; the results of the calls are not compared, they
  * differ between emulators and hosts, and qemu-aarch64 itself fails
  * here). Calls that block or sleep (reads, receives, waits, polls,
- * sleeps, locks) are made with random arguments too: a timer of each
- * thread's own sends it a signal (WAKE) every millisecond, whose
- * handler has no SA_RESTART, so none sleeps for long; no call may
+ * sleeps, locks) are made with random arguments too, and half of the
+ * reads, sleeps, polls and waits with arguments they wait on: a timer
+ * of each thread's own sends it a signal (WAKE) every millisecond,
+ * whose handler has no SA_RESTART, so none sleeps for long; no call may
  * block WAKE (the waits' temporary masks are left out). What could end
  * the run or flood the host is left out: fds 0-2 as arguments, writes
- * and sends, signal masks and timers that fire, prctl but reads and
- * PR_SET_NAME, fallocate (a memfd takes host memory), memory calls
- * outside the arena, an fd owner that gets SIGIO (F_SETOWN and its
- * ioctls: a random pid is another process). With EXIT_AT, thread 0
+ * and sends (pwrite too), signal masks and timers that fire, prctl but
+ * reads and PR_SET_NAME, fallocate (a memfd takes host memory), memory
+ * calls outside the arena, an fd owner that gets SIGIO (F_SETOWN and
+ * its ioctls: a random pid is another process). With EXIT_AT, thread 0
  * prints "survived" and ends the run with exit_group at its iteration
  * EXIT_AT, whatever the others are doing.
  * usage: syscall_storm THREADS SEED ITERATIONS [EXIT_AT] */
@@ -29,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -221,7 +225,8 @@ static int is(long nr, const long *set, size_t n) {
 /* Makes the call harmless to the run, or says to skip it (0). */
 static int tame(long nr, uint64_t *a, uint64_t *s) {
     /* fds are ints: 0-2 are the run's, never an argument */
-    if ((uint32_t)a[0] < 3 && !IS(nr, SYS_mmap, SYS_prctl, SYS_futex)) a[0] += 3;
+    if ((uint32_t)a[0] < 3 && !IS(nr, SYS_mmap, SYS_prctl, SYS_futex, SYS_clock_nanosleep))
+        a[0] += 3;
     if (nr == SYS_dup3 && (uint32_t)a[1] < 3) a[1] += 3;
     if (IS(nr, SYS_munmap, SYS_mprotect, SYS_madvise, SYS_mremap, SYS_mlock, SYS_munlock, SYS_msync,
            SYS_mincore)) {
@@ -248,9 +253,9 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
     if (nr == SYS_ppoll) a[3] = 0;
     if (nr == SYS_pselect6) a[5] = 0;
     if (nr == SYS_epoll_pwait) a[4] = 0;
-    /* nothing is sent anywhere */
-    if (IS(nr, SYS_splice, SYS_tee, SYS_write, SYS_writev, SYS_sendmsg, SYS_sendto, SYS_vmsplice,
-           SYS_sendfile, SYS_copy_file_range))
+    /* nothing is written or sent anywhere */
+    if (IS(nr, SYS_splice, SYS_tee, SYS_write, SYS_writev, SYS_pwrite64, SYS_pwritev, SYS_sendmsg,
+           SYS_sendto, SYS_vmsplice, SYS_sendfile, SYS_copy_file_range))
         return 0;
     if (nr == SYS_timer_delete)
         for (int i = 0; i < n_threads; i++)
@@ -277,6 +282,55 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
     return 1;
 }
 
+/* Half the time a call that may wait gets arguments it can wait on:
+ * the thread's own empty pipe (its read end rfd), a good timeout or
+ * none, a futex word that holds the value: it sleeps until WAKE. The
+ * structures go at the end of the thread's scratch page. */
+static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int rfd) {
+    if (rnd(s) & 1) return;
+    uint8_t *at = scratch + PAGE - 64;
+    struct timespec *ts = (struct timespec *)at;
+    ts->tv_sec = (time_t)(rnd(s) % 3);
+    ts->tv_nsec = (long)(rnd(s) % 1000000000);
+    uint64_t *word = (uint64_t *)(at + 16);
+    switch (nr) {
+    case SYS_read:
+    case SYS_recvfrom:
+        a[0] = (uint64_t)rfd;
+        a[1] = (uint64_t)scratch;
+        a[2] = 1 + rnd(s) % 64;
+        if (nr == SYS_recvfrom) a[3] = a[4] = a[5] = 0;
+        break;
+    case SYS_nanosleep: a[0] = (uint64_t)ts; break;
+    case SYS_clock_nanosleep:
+        a[0] = CLOCK_MONOTONIC;
+        a[1] = 0;
+        a[2] = (uint64_t)ts;
+        break;
+    case SYS_ppoll: {
+        struct pollfd *p = (struct pollfd *)(at + 32);
+        *p = (struct pollfd){rfd, POLLIN, 0};
+        a[0] = (uint64_t)p;
+        a[1] = 1;
+        a[2] = rnd(s) & 1 ? (uint64_t)ts : 0;
+        break;
+    }
+    case SYS_rt_sigtimedwait:
+        *word = rnd(s) & ~(1ull << (wake_sig - 1));
+        a[0] = (uint64_t)word;
+        a[2] = rnd(s) & 1 ? (uint64_t)ts : 0;
+        a[3] = 8;
+        break;
+    case SYS_futex:
+        a[0] = (uint64_t)word;
+        a[1] = FUTEX_WAIT | (rnd(s) & FUTEX_PRIVATE_FLAG);
+        a[2] = (uint32_t)*word;
+        a[3] = rnd(s) & 1 ? (uint64_t)ts : 0;
+        break;
+    default: break;
+    }
+}
+
 static void on_wake(int sig) {
     (void)sig;
 }
@@ -294,6 +348,9 @@ static void *storm(void *p) {
     pthread_barrier_wait(&timers_known);
     struct itimerspec every_ms = {{0, 1000000}, {0, 1000000}}, off = {{0, 0}, {0, 0}};
     syscall(SYS_timer_settime, timer, 0, &every_ms, NULL);
+    int pfd[2] = {-1, -1}; /* an empty pipe of its own (the storm may close it) */
+    if (pipe(pfd)) abort();
+    int rfd = pfd[0];
     for (int i = 0; i < iterations; i++) {
         if (id % MAX_THREADS == 0 && i == exit_at && exit_at > 0) {
             printf("survived\n");
@@ -306,6 +363,12 @@ static void *storm(void *p) {
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = arg(&s, scratch);
+        if (IS(nr, SYS_read, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll,
+               SYS_rt_sigtimedwait, SYS_futex)) {
+            /* the storm's close_range and dup3 may have taken it */
+            if (fcntl(rfd, F_GETFD) < 0 && pipe(pfd) == 0) rfd = pfd[0];
+            sleepable(nr, a, &s, scratch, rfd);
+        }
         if (tame(nr, a, &s)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     syscall(SYS_timer_settime, timer, 0, &off, NULL);

@@ -103,12 +103,14 @@ static inline int64_t host_result(long r) {
  * signal interrupts it without a race (safe_syscall.h), and then it
  * returns -restart, restart being the GUEST_ERESTART* code Linux's
  * version of the call uses (guest_signal.h). Up to six arguments.
- * A call a signal kept from starting did nothing: one that Linux
- * restarts under SA_RESTART (GUEST_ERESTARTSYS: read, write, ...)
- * restarts whatever the handler's flags, as if the signal had come
- * before the SVC, so a call that would not have slept never fails with
- * EINTR. Calls with their own answer to a signal (sleeps, polls, their
- * temporary masks) keep it. */
+ * A call a signal kept from starting did nothing: it restarts whatever
+ * the handler's flags, as if the signal had come before the SVC, so a
+ * call that would not have slept never fails with EINTR (read, write:
+ * GUEST_ERESTARTSYS; sleeps and timed futex waits, which then sleep
+ * their whole time: GUEST_ERESTART_RESTARTBLOCK). Polls and the calls
+ * with a temporary mask (GUEST_ERESTARTNOHAND) keep their code: the
+ * mask that made the signal deliverable is in place until the handler
+ * runs. */
 #define blocking_syscall(t, restart, nr, ...)                                                      \
     restart_on_eintr(                                                                              \
         safe_syscall_base(&(t)->sig.pending, nr, SAFE_ARGS6_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)),      \
@@ -117,7 +119,7 @@ static inline int64_t host_result(long r) {
     (long)(a1), (long)(a2), (long)(a3), (long)(a4), (long)(a5), (long)(a6)
 static inline int64_t restart_on_eintr(long r, int restart) {
     if (r == -SAFE_SYSCALL_NOT_STARTED)
-        return restart == GUEST_ERESTARTSYS ? -GUEST_ERESTARTNOINTR : -(int64_t)restart;
+        return restart == GUEST_ERESTARTNOHAND ? -(int64_t)restart : -GUEST_ERESTARTNOINTR;
     return r == -EINTR ? -(int64_t)restart : r;
 }
 

@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #endif
 #include "guest.h"
+#include "storm.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -64,8 +65,7 @@ static pthread_mutex_t timers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int timer_ids[MAX_TIMERS], n_timers;
 static uint8_t *guard; /* PROT_NONE */
 static uint8_t *rdonly;
-static int iterations;
-static int exit_at; /* > 0: thread 0 ends the run there, the others storming on */
+static struct storm_args args;
 static int pid;
 static int ncpus;
 
@@ -353,11 +353,7 @@ static void *storm(void *p) {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[0]};
     epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev);
     for (int i = 0; i < j->count; i++) {
-        if (j->slot == 0 && i == exit_at && exit_at > 0) {
-            printf("survived\n");
-            fflush(stdout);
-            syscall(SYS_exit_group, 0);
-        }
+        storm_exit_here(&args, j->slot, i);
         switch (g_rand(&s) % 20) {
         case 0:
         case 1:
@@ -408,12 +404,9 @@ static void *storm(void *p) {
 }
 
 int main(int argc, char **argv) {
-    int threads = argc > 1 ? atoi(argv[1]) : 4;
-    uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-    iterations = argc > 3 ? atoi(argv[3]) : 3000;
-    exit_at = argc > 4 ? atoi(argv[4]) : 0;
-    if (threads < 1 || threads > MAX_THREADS) return 2;
-    syscall(SYS_close_range, 3, ~0u, 0); /* fds inherited from the caller */
+    args = storm_args(argc, argv, MAX_THREADS);
+    int threads = args.threads;
+    uint64_t seed = args.seed;
     pid = getpid();
     ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
     wake_sig = SIGRTMIN + 6;
@@ -439,7 +432,7 @@ int main(int argc, char **argv) {
     pthread_t t[MAX_THREADS];
     struct job jobs[MAX_THREADS];
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (struct job){(unsigned)(seed * MAX_THREADS) + (unsigned)i, i, iterations};
+        jobs[i] = (struct job){(unsigned)(seed * MAX_THREADS) + (unsigned)i, i, args.iterations};
         if (pthread_create(&t[i], NULL, storm, &jobs[i]) != 0) return 3;
     }
     for (int i = 0; i < threads; i++)

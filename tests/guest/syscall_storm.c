@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <fcntl.h>
+#include "storm.h"
 #include <linux/futex.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -187,8 +188,7 @@ static pthread_barrier_t timers_known;
 static uint8_t *arena;                  /* the pages the memory calls change */
 static uint8_t *guard;                  /* a PROT_NONE page */
 static uint8_t *scratches[MAX_THREADS]; /* one page each, nothing mapped after */
-static int iterations;
-static int exit_at; /* > 0: thread 0 ends the run there, the others storming on */
+static struct storm_args args;
 
 static uint64_t rnd(uint64_t *s) {
     *s ^= *s << 13;
@@ -351,12 +351,8 @@ static void *storm(void *p) {
     int pfd[2] = {-1, -1}; /* an empty pipe of its own (the storm may close it) */
     if (pipe(pfd)) abort();
     int rfd = pfd[0];
-    for (int i = 0; i < iterations; i++) {
-        if (id % MAX_THREADS == 0 && i == exit_at && exit_at > 0) {
-            printf("survived\n");
-            fflush(stdout);
-            syscall(SYS_exit_group, 0);
-        }
+    for (int i = 0; i < args.iterations; i++) {
+        storm_exit_here(&args, (int)(id % MAX_THREADS), i);
         for (int k = 0; k < PAGE / 8; k++)
             ((uint64_t *)scratch)[k] = rnd(&s) % 3 ? rnd(&s) % 64 : rnd(&s);
         long nr = calls[rnd(&s) % NCALLS];
@@ -376,14 +372,9 @@ static void *storm(void *p) {
 }
 
 int main(int argc, char **argv) {
-    int threads = argc > 1 ? atoi(argv[1]) : 4;
-    uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-    iterations = argc > 3 ? atoi(argv[3]) : 3000;
-    exit_at = argc > 4 ? atoi(argv[4]) : 0;
-    if (threads < 1 || threads > MAX_THREADS) return 2;
-    /* fds inherited from the caller (make's jobserver pipe, a file of
-     * the test harness) are not the storm's to change */
-    syscall(SYS_close_range, 3, ~0u, 0);
+    args = storm_args(argc, argv, MAX_THREADS);
+    int threads = args.threads;
+    uint64_t seed = args.seed;
     arena =
         mmap(NULL, ARENA_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     guard = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

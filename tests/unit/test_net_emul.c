@@ -396,17 +396,30 @@ static void rtt_total(uint64_t lat_us) {
     }
     qsort(raw, PINGS, sizeof raw[0], cmp_u64);
     qsort(rtt, PINGS, sizeof rtt[0], cmp_u64);
+    /* The quickest round trips, checked below against each other: a
+     * loaded machine (the test run's other tests) can keep both from
+     * their quickest for all 200 pairs, so up to two more rounds of pairs
+     * add their samples while the emulated one is above its bound. The
+     * bound stays; more samples only find each path's quickest. */
+    uint64_t raw_min = raw[0], rtt_min = rtt[0];
+    for (int round = 0; round < 2 && lat_us < 100 && rtt_min > 2 * lat_us * 1000 + raw_min / 2;
+         round++)
+        for (unsigned i = 0; i < PINGS; i++) {
+            uint64_t r = ping1(&rs, rc), e = ping1(&s, c);
+            raw_min = r < raw_min ? r : raw_min;
+            rtt_min = e < rtt_min ? e : rtt_min;
+        }
     unpair(&rm, &rs, rc);
     printf("\n    total %llu us each way: RTT min %.1f median %.1f max %.1f us; "
            "raw RTT min %.1f us; calibrated one-way %.1f and %.1f us ",
-           (unsigned long long)lat_us, rtt[0] / 1e3, rtt[PINGS / 2] / 1e3, rtt[PINGS - 1] / 1e3,
-           raw[0] / 1e3, base_s / 1e3, base_m / 1e3);
+           (unsigned long long)lat_us, rtt_min / 1e3, rtt[PINGS / 2] / 1e3, rtt[PINGS - 1] / 1e3,
+           raw_min / 1e3, base_s / 1e3, base_m / 1e3);
     /* the calibration is a real transport's latency: something, and far
      * below a millisecond on loopback */
     CU_ASSERT(base_s > 0 && base_s < 1000000);
     CU_ASSERT(base_m > 0 && base_m < 1000000);
     /* never earlier than the links' emulated delays allow */
-    CU_ASSERT(rtt[0] + base_s + base_m >= 2 * lat_us * 1000);
+    CU_ASSERT(rtt_min + base_s + base_m >= 2 * lat_us * 1000);
     CU_ASSERT(rtt[PINGS / 2] < 2 * lat_us * 1000 + 10000000);
     if (lat_us < 100) {
         /* With a latency of tens of us the loop spins for each frame's due
@@ -415,10 +428,10 @@ static void rtt_total(uint64_t lat_us) {
          * round trip no longer comes on top, the quickest round trip is
          * within half the quickest raw one of 2 x latency (with
          * latency_mode = added it is more than a whole raw one above). */
-        CU_ASSERT(rtt[0] <= 2 * lat_us * 1000 + raw[0] / 2);
+        CU_ASSERT(rtt_min <= 2 * lat_us * 1000 + raw_min / 2);
         /* nor quicker than configured by a whole raw one (a calibration
          * stuck above the real cost, with nothing added, would be) */
-        CU_ASSERT(rtt[0] + raw[0] >= 2 * lat_us * 1000);
+        CU_ASSERT(rtt_min + raw_min >= 2 * lat_us * 1000);
     }
     net_conn_unref(mc);
     unpair(&m, &s, c);

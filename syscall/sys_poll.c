@@ -5,6 +5,7 @@
  * the same layout on both sides; struct epoll_event does not (packed,
  * 12 bytes on x86-64; 16 on AArch64: abi_translate.c). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,18 @@ static void wait_mask_end(struct task *t, uint64_t mask_addr, int64_t r) {
     }
 }
 
+/* A wait's result (ppoll, pselect6, epoll_pwait) from safe_syscall_base:
+ * r. One a signal kept from starting is made again with a zero timeout
+ * (nr and its arguments), as Linux looks once before it would sleep: a
+ * signal interrupts only a wait that found nothing ready. */
+static int64_t wait_result(long r, long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+    if (r != -SAFE_SYSCALL_NOT_STARTED) return restart_on_eintr(r, GUEST_ERESTARTNOHAND);
+    long now = syscall(nr, a1, a2, a3, a4, a5, a6);
+    return now > 0 ? now : now == 0 ? -GUEST_ERESTARTNOHAND : -errno;
+}
+
+static const struct timespec zero_timeout = {0, 0};
+
 /* ppoll and pselect6 name fds inside their arrays, where the rows'
  * '#' letter cannot reach, so each waits on a private copy of them:
  * there the emulator's own fds (own_fds.h) are what a closed fd is to
@@ -69,10 +82,12 @@ SYSCALL_HANDLER(ppoll) {
     }
     if (!r && own) {
         /* Linux does not wait when an fd is bad, nor take the mask */
-        static const struct timespec now = {0, 0};
-        r = a[3] && a[4] != 8 ? -EINVAL : host_result(syscall(SYS_ppoll, fds, n, &now, NULL, 8));
+        r = a[3] && a[4] != 8 ? -EINVAL
+                              : host_result(syscall(SYS_ppoll, fds, n, &zero_timeout, NULL, 8));
     } else if (!r && !(r = wait_mask_begin(t, a[3], a[4]))) { /* the mask: the row's 'i' */
-        r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_ppoll, fds, n, tmo, NULL, 8);
+        r = wait_result(
+            safe_syscall_base(&t->sig.pending, SYS_ppoll, (long)fds, (long)n, (long)tmo, 0, 8, 0),
+            SYS_ppoll, (long)fds, (long)n, (long)&zero_timeout, 0, 8, 0);
         wait_mask_end(t, a[3], r);
     }
     /* Linux writes back revents alone, after an interruption too */
@@ -128,8 +143,10 @@ SYSCALL_HANDLER(pselect6) {
     }
     if (!r) r = wait_mask_begin(t, ss[0], ss[1]);
     if (!r) {
-        r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_pselect6, nfds, set[0], set[1], set[2],
-                             tmo, NULL);
+        r = wait_result(safe_syscall_base(&t->sig.pending, SYS_pselect6, nfds, (long)set[0],
+                                          (long)set[1], (long)set[2], (long)tmo, 0),
+                        SYS_pselect6, nfds, (long)set[0], (long)set[1], (long)set[2],
+                        (long)&zero_timeout, 0);
         wait_mask_end(t, ss[0], r);
     }
     for (int i = 0; i < 3 && r >= 0; i++)
@@ -172,11 +189,13 @@ static int64_t epoll_wait_common(struct task *t, const uint64_t *a, bool ts) {
     int64_t r = wait_mask_begin(t, a[4], a[5]);
     if (!r) {
         if (ts)
-            r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_epoll_pwait2, (int)a[0], ev, n, tmo,
-                                 NULL, 8);
+            r = wait_result(safe_syscall_base(&t->sig.pending, SYS_epoll_pwait2, (int)a[0],
+                                              (long)ev, n, (long)tmo, 0, 8),
+                            SYS_epoll_pwait2, (int)a[0], (long)ev, n, (long)&zero_timeout, 0, 8);
         else
-            r = blocking_syscall(t, GUEST_ERESTARTNOHAND, SYS_epoll_pwait, (int)a[0], ev, n,
-                                 (int)a[3], NULL, 8);
+            r = wait_result(safe_syscall_base(&t->sig.pending, SYS_epoll_pwait, (int)a[0], (long)ev,
+                                              n, (int)a[3], 0, 8),
+                            SYS_epoll_pwait, (int)a[0], (long)ev, n, 0, 0, 8);
         wait_mask_end(t, a[4], r);
     }
     for (int64_t i = 0; i < r; i++) {

@@ -110,7 +110,7 @@ static inline int64_t host_result(long r) {
  * their whole time: GUEST_ERESTART_RESTARTBLOCK). Polls and the calls
  * with a temporary mask (GUEST_ERESTARTNOHAND) keep their code: the
  * mask that made the signal deliverable is in place until the handler
- * runs. */
+ * runs (sys_poll.c looks once first: wait_result). */
 #define blocking_syscall(t, restart, nr, ...)                                                      \
     restart_on_eintr(                                                                              \
         safe_syscall_base(&(t)->sig.pending, nr, SAFE_ARGS6_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)),      \

@@ -1,15 +1,19 @@
 /* A call that does not sleep is never cut short by a signal: a thread
  * writes one byte into a pipe with room and reads one from a pipe with
- * data, thousands of times, while another thread sends it signals whose
- * handler has no SA_RESTART. On Linux neither call sleeps, so none fails
+ * data, thousands of times, and polls that pipe (poll, epoll_wait: it is
+ * always ready), while another thread sends it signals whose handler
+ * has no SA_RESTART. On Linux none of these calls sleeps, so none fails
  * with EINTR: a signal that comes first runs its handler, then the call
- * runs. (In a cluster the writer's calls run on the master, and a signal
- * could reach the thread while its call is on the way.) */
+ * runs (a poll looks once before it would sleep, and returns what is
+ * ready). (In a cluster the worker's calls run on the master, and a
+ * signal could reach the thread while its call is on the way.) */
 #include "guest.h"
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,8 +31,17 @@ static void on_usr1(int sig) {
 static void *worker(void *arg) {
     (void)arg;
     atomic_store(&worker_tid, (int)syscall(SYS_gettid));
-    long eintr_w = 0, eintr_r = 0, other = 0;
+    long eintr_w = 0, eintr_r = 0, eintr_p = 0, other = 0;
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, in[0], &ev)) other++;
     for (int i = 0; i < ROUNDS; i++) {
+        struct pollfd p = {in[0], POLLIN, 0};
+        int ready = i % 2 ? poll(&p, 1, -1) : epoll_wait(ep, &ev, 1, -1);
+        if (ready < 0 && errno == EINTR)
+            eintr_p++;
+        else if (ready != 1)
+            other++;
         char c = (char)i;
         ssize_t n = write(out[1], &c, 1);
         if (n < 0 && errno == EINTR)
@@ -42,7 +55,8 @@ static void *worker(void *arg) {
             other++;
     }
     atomic_store(&done, 1);
-    printf("write EINTR: %ld\nread EINTR: %ld\nother failures: %ld\n", eintr_w, eintr_r, other);
+    printf("write EINTR: %ld\nread EINTR: %ld\npoll EINTR: %ld\nother failures: %ld\n", eintr_w,
+           eintr_r, eintr_p, other);
     return NULL;
 }
 

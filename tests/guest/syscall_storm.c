@@ -12,9 +12,13 @@
  * reads, sleeps, polls and waits with arguments they wait on: a timer
  * of each thread's own sends it a signal (WAKE) every millisecond,
  * whose handler has no SA_RESTART, so none sleeps for long; no call may
- * block WAKE (the waits' temporary masks are left out). What could end
- * the run or flood the host is left out: fds 0-2 as arguments, writes
- * and sends (pwrite too), signal masks and timers that fire, prctl but
+ * block WAKE (the waits' temporary masks are left out). Writes (write,
+ * writev, pwrite64, pwritev) go to fds of the threads' own, half of
+ * the plain ones to the thread's own pipe, which fills up, so they
+ * block too. What could end the run or flood the host is left out: fds
+ * 0-2 as arguments, sends (a random address could be anybody's) and
+ * copies between fds (a sparse memfd's holes copied out would take host
+ * memory), signal masks and timers that fire, prctl but
  * reads and PR_SET_NAME, fallocate (a memfd takes host memory), memory
  * calls outside the arena, an fd owner that gets SIGIO (F_SETOWN and
  * its ioctls: a random pid is another process). With EXIT_AT, thread 0
@@ -253,10 +257,12 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
     if (nr == SYS_ppoll) a[3] = 0;
     if (nr == SYS_pselect6) a[5] = 0;
     if (nr == SYS_epoll_pwait) a[4] = 0;
-    /* nothing is written or sent anywhere */
-    if (IS(nr, SYS_splice, SYS_tee, SYS_write, SYS_writev, SYS_pwrite64, SYS_pwritev, SYS_sendmsg,
-           SYS_sendto, SYS_vmsplice, SYS_sendfile, SYS_copy_file_range))
+    /* nothing is sent anywhere, and no fd's contents copied to another */
+    if (IS(nr, SYS_splice, SYS_tee, SYS_sendmsg, SYS_sendto, SYS_vmsplice, SYS_sendfile,
+           SYS_copy_file_range))
         return 0;
+    /* a write takes no more than its buffer (a page, or the arena) */
+    if (IS(nr, SYS_write, SYS_pwrite64)) a[2] %= (ARENA_PAGES + 1) * PAGE;
     if (nr == SYS_timer_delete)
         for (int i = 0; i < n_threads; i++)
             if ((uint32_t)a[0] == (uint32_t)wake_timers[i]) return 0;
@@ -283,10 +289,11 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
 }
 
 /* Half the time a call that may wait gets arguments it can wait on:
- * the thread's own empty pipe (its read end rfd), a good timeout or
- * none, a futex word that holds the value: it sleeps until WAKE. The
- * structures go at the end of the thread's scratch page. */
-static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int rfd) {
+ * the thread's own pipe (its read end rfd, empty unless writes filled
+ * it; its write end wfd, full after a while), a good timeout or none, a
+ * futex word that holds the value: it sleeps until WAKE. The structures
+ * go at the end of the thread's scratch page. */
+static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int rfd, int wfd) {
     if (rnd(s) & 1) return;
     uint8_t *at = scratch + PAGE - 64;
     struct timespec *ts = (struct timespec *)at;
@@ -301,6 +308,14 @@ static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int r
         a[2] = 1 + rnd(s) % 64;
         if (nr == SYS_recvfrom) a[3] = a[4] = a[5] = 0;
         break;
+    case SYS_write: { /* the scratch page, or arena pages other threads unmap meanwhile */
+        uint64_t page = rnd(s) % ARENA_PAGES, pages = ARENA_PAGES - page;
+        a[0] = (uint64_t)wfd;
+        a[1] = (uint64_t)(rnd(s) & 1 ? scratch : arena + page * PAGE);
+        a[2] = a[1] == (uint64_t)scratch ? PAGE - rnd(s) % 16
+                                         : 1 + rnd(s) % ((pages < 16 ? pages : 16) * PAGE);
+        break;
+    }
     case SYS_nanosleep: a[0] = (uint64_t)ts; break;
     case SYS_clock_nanosleep:
         a[0] = CLOCK_MONOTONIC;
@@ -350,7 +365,7 @@ static void *storm(void *p) {
     syscall(SYS_timer_settime, timer, 0, &every_ms, NULL);
     int pfd[2] = {-1, -1}; /* an empty pipe of its own (the storm may close it) */
     if (pipe(pfd)) abort();
-    int rfd = pfd[0];
+    int rfd = pfd[0], wfd = pfd[1];
     for (int i = 0; i < args.iterations; i++) {
         storm_exit_here(&args, (int)(id % MAX_THREADS), i);
         for (int k = 0; k < PAGE / 8; k++)
@@ -359,11 +374,15 @@ static void *storm(void *p) {
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = arg(&s, scratch);
-        if (IS(nr, SYS_read, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll,
-               SYS_rt_sigtimedwait, SYS_futex)) {
-            /* the storm's close_range and dup3 may have taken it */
-            if (fcntl(rfd, F_GETFD) < 0 && pipe(pfd) == 0) rfd = pfd[0];
-            sleepable(nr, a, &s, scratch, rfd);
+        if (IS(nr, SYS_read, SYS_write, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep,
+               SYS_ppoll, SYS_rt_sigtimedwait, SYS_futex)) {
+            /* the storm's close_range and dup3 may have taken them (and
+             * put another fd at the number) */
+            if ((fcntl(rfd, F_GETFD) < 0 || fcntl(wfd, F_GETFD) < 0) && pipe(pfd) == 0) {
+                rfd = pfd[0];
+                wfd = pfd[1];
+            }
+            sleepable(nr, a, &s, scratch, rfd, wfd);
         }
         if (tame(nr, a, &s)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }

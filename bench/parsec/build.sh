@@ -40,10 +40,11 @@ pkg_dir() { # the package folder of a benchmark: apps/ or kernels/
 # Each recipe builds in a private copy of src/ (the PARSEC tree stays as
 # it is) through the package's own Makefile with version=pthreads, the
 # way parsecmgmt's gcc-pthreads configuration does: flags come in through
-# the environment so the Makefile's own "+=" additions are kept.
+# the environment so the Makefile's own "+=" additions are kept; so does M4,
+# which blackscholes's Makefile runs and PARSEC's own set-up defines.
 make_pthreads() { # NAME BINARY
     ( cd "$out/src/$1" && env CC="$CC" CXX="$CXX" CFLAGS="$OPT" CXXFLAGS="$OPT -fpermissive" \
-        LDFLAGS="-static" LIBS="-lm" CXXLIBS="-lm" PARSECDIR="$PARSEC_DIR" PARSECPLAT=aarch64-linux.gcc-pthreads \
+        LDFLAGS="-static" LIBS="-lm" CXXLIBS="-lm" M4=m4 PARSECDIR="$PARSEC_DIR" PARSECPLAT=aarch64-linux.gcc-pthreads \
         make version=pthreads ) && cp "$out/src/$1/$2" "$out/bin/$1"
 }
 

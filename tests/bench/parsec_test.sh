@@ -23,7 +23,11 @@ status=0
 "$here/bench/parsec/build.sh" --out "$out" --input test || { echo "FAIL: bench/parsec/build.sh (running what built)"; status=1; }
 for name in $(cat "$out/built"); do
     dir=$out/run/$name/test
-    args=$(sed 's/\${NTHREADS}/2/g' "$dir/args")
+    # swaptions refuses fewer swaptions than threads, and its test input
+    # has one (PARSEC's own run of it with 2 threads fails the same way)
+    nt=2
+    [ "$name" = swaptions ] && nt=1
+    args=$(sed "s/\\\${NTHREADS}/$nt/g" "$dir/args")
     # x264 and canneal print times or depend on the thread interleaving:
     # compare exit status only; the others must print the same stdout.
     ( cd "$dir" && qemu-aarch64 "$out/bin/$name" $args >"$out/$name.qemu" 2>&1 ) || { echo "FAIL: $name under qemu-aarch64"; status=1; continue; }

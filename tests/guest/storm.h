@@ -13,7 +13,8 @@ struct storm_args {
     int threads;
     uint64_t seed;
     int iterations;
-    int exit_at; /* > 0: thread 0 ends the run there, the others storming on */
+    int exit_at;           /* > 0: thread 0 ends the run there, the others storming on */
+    void (*at_exit)(void); /* if set, called just before that end */
 };
 
 /* The arguments, or exit status 2 when the thread count is not in
@@ -36,6 +37,7 @@ static inline struct storm_args storm_args(int argc, char **argv, int max_thread
  * exit_group, whatever the other threads are doing. */
 static inline void storm_exit_here(const struct storm_args *a, int thread, int iteration) {
     if (thread != 0 || a->exit_at <= 0 || iteration != a->exit_at) return;
+    if (a->at_exit) a->at_exit();
     printf("survived\n");
     fflush(stdout);
     syscall(SYS_exit_group, 0);

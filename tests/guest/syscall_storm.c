@@ -15,7 +15,9 @@
  * block WAKE (the waits' temporary masks are left out). Writes (write,
  * writev, pwrite64, pwritev) go to fds of the threads' own, half of
  * the plain ones to the thread's own pipe, which fills up, so they
- * block too. What could end the run or flood the host is left out: fds
+ * block too. System V calls work on the run's own segment (attached in
+ * the arena), semaphore set and message queue, whose waits block too.
+ * What could end the run or flood the host is left out: fds
  * 0-2 as arguments, sends (a random address could be anybody's) and
  * copies between fds (a sparse memfd's holes copied out would take host
  * memory), signal masks and timers that fire, prctl but
@@ -38,6 +40,10 @@
 #include "storm.h"
 #include <linux/futex.h>
 #include <poll.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -180,10 +186,19 @@ static const long calls[] = {
     SYS_timer_getoverrun,
     SYS_io_setup,
     SYS_io_destroy,
+    SYS_shmat,
+    SYS_shmdt,
+    SYS_shmctl,
+    SYS_semop,
+    SYS_semtimedop,
+    SYS_semctl,
+    SYS_msgsnd,
+    SYS_msgrcv,
+    SYS_msgctl,
 };
 #define NCALLS (sizeof calls / sizeof calls[0])
 
-enum { PAGE = 4096, ARENA_PAGES = 64, MAX_THREADS = 64 };
+enum { PAGE = 4096, ARENA_PAGES = 64, MAX_THREADS = 64, SHM_PAGES = 4, SEMS = 4 };
 
 static int wake_sig;                 /* SIGRTMIN + 6 */
 static int wake_timers[MAX_THREADS]; /* each thread's, never deleted by the storm */
@@ -193,6 +208,8 @@ static uint8_t *arena;                  /* the pages the memory calls change */
 static uint8_t *guard;                  /* a PROT_NONE page */
 static uint8_t *scratches[MAX_THREADS]; /* one page each, nothing mapped after */
 static struct storm_args args;
+/* the run's own System V objects (main's), the only ids the storm uses */
+static int shm_id = -1, sem_id = -1, msg_id = -1;
 
 static uint64_t rnd(uint64_t *s) {
     *s ^= *s << 13;
@@ -226,6 +243,53 @@ static int is(long nr, const long *set, size_t n) {
 #define IS(nr, ...)                                                                                \
     is(nr, (const long[]){__VA_ARGS__}, sizeof((const long[]){__VA_ARGS__}) / sizeof(long))
 
+/* A command of the call's own now and then, else the random one. */
+static uint64_t command(uint64_t *s, uint64_t random, const int *cmds, size_t n) {
+    return rnd(s) % 4 ? (uint64_t)cmds[rnd(s) % n] : random;
+}
+#define COMMAND(s, random, ...)                                                                    \
+    command(s, random, (const int[]){__VA_ARGS__}, sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+/* System V calls: on the run's own objects only (another id could be
+ * another process's), which the storm never removes (semaphores and
+ * queues would outlive a run that ends mid-storm; the segment is removed
+ * already and goes with its last attach), and no IPC_SET on the queue (a
+ * raised msg_qbytes would let it take any amount of host memory).
+ * Segments attach in the arena, where the other threads unmap. The
+ * kernel reads a command as an int, and only its low byte names one. */
+static int tame_sysv(long nr, uint64_t *a, uint64_t *s) {
+    switch (nr) {
+    case SYS_shmat:
+        a[0] = (uint64_t)shm_id;
+        a[1] = (uint64_t)(arena + rnd(s) % (ARENA_PAGES - SHM_PAGES + 1) * PAGE);
+        if (rnd(s) % 8 == 0) a[1] = rnd(s) % 2 ? 0 : a[1] + rnd(s) % PAGE;
+        a[2] &= SHM_RDONLY | SHM_RND | SHM_REMAP | SHM_EXEC;
+        return 1;
+    case SYS_shmdt:
+        if (rnd(s) % 4) a[0] = (uint64_t)(arena + rnd(s) % ARENA_PAGES * PAGE);
+        return 1;
+    case SYS_shmctl:
+        a[0] = (uint64_t)shm_id;
+        a[1] = COMMAND(s, a[1], IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO, SHM_INFO, SHM_STAT,
+                       SHM_STAT_ANY, SHM_LOCK, SHM_UNLOCK);
+        return 1;
+    case SYS_semop:
+    case SYS_semtimedop: a[0] = (uint64_t)sem_id; return 1;
+    case SYS_semctl:
+        a[0] = (uint64_t)sem_id;
+        a[1] %= SEMS + 1;
+        a[2] = COMMAND(s, a[2], IPC_SET, IPC_STAT, IPC_INFO, SEM_INFO, SEM_STAT, SEM_STAT_ANY,
+                       GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL);
+        return ((uint32_t)a[2] & 0xff) != IPC_RMID;
+    case SYS_msgsnd:
+    case SYS_msgrcv: a[0] = (uint64_t)msg_id; return 1;
+    default: /* msgctl */
+        a[0] = (uint64_t)msg_id;
+        a[1] = COMMAND(s, a[1], IPC_STAT, IPC_INFO, MSG_INFO, MSG_STAT, MSG_STAT_ANY);
+        return ((uint32_t)a[1] & 0xff) != IPC_RMID && ((uint32_t)a[1] & 0xff) != IPC_SET;
+    }
+}
+
 /* Makes the call harmless to the run, or says to skip it (0). */
 static int tame(long nr, uint64_t *a, uint64_t *s) {
     /* fds are ints: 0-2 are the run's, never an argument */
@@ -253,6 +317,9 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
         if (op >= 5 && op != 9 && op != 10) return 0; /* PI, requeue to PI */
         if (op != 0 && op != 9) a[3] = 0;             /* a count there, not a timeout */
     }
+    if (IS(nr, SYS_shmat, SYS_shmdt, SYS_shmctl, SYS_semop, SYS_semtimedop, SYS_semctl, SYS_msgsnd,
+           SYS_msgrcv, SYS_msgctl))
+        return tame_sysv(nr, a, s);
     /* the waits' temporary masks could block WAKE */
     if (nr == SYS_ppoll) a[3] = 0;
     if (nr == SYS_pselect6) a[5] = 0;
@@ -291,8 +358,10 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
 /* Half the time a call that may wait gets arguments it can wait on:
  * the thread's own pipe (its read end rfd, empty unless writes filled
  * it; its write end wfd, full after a while), a good timeout or none, a
- * futex word that holds the value: it sleeps until WAKE. The structures
- * go at the end of the thread's scratch page. */
+ * futex word that holds the value, semaphore operations that wait for a
+ * value or for zero, a message for the queue that fills up or a receive
+ * from it: it sleeps until WAKE. The structures go at the end of the
+ * thread's scratch page (a message at its start). */
 static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int rfd, int wfd) {
     if (rnd(s) & 1) return;
     uint8_t *at = scratch + PAGE - 64;
@@ -314,6 +383,26 @@ static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int r
         a[1] = (uint64_t)(rnd(s) & 1 ? scratch : arena + page * PAGE);
         a[2] = a[1] == (uint64_t)scratch ? PAGE - rnd(s) % 16
                                          : 1 + rnd(s) % ((pages < 16 ? pages : 16) * PAGE);
+        break;
+    }
+    case SYS_semop:
+    case SYS_semtimedop: { /* waits for a value or zero, or takes what is there */
+        struct sembuf *ops = (struct sembuf *)(at + 32);
+        a[2] = 1 + rnd(s) % 2;
+        for (uint64_t k = 0; k < a[2]; k++)
+            ops[k] = (struct sembuf){(unsigned short)(rnd(s) % SEMS), (short)(rnd(s) % 5 - 2),
+                                     (short)(rnd(s) & (IPC_NOWAIT | SEM_UNDO))};
+        a[1] = (uint64_t)ops;
+        a[3] = rnd(s) & 1 ? (uint64_t)ts : 0;
+        break;
+    }
+    case SYS_msgsnd:
+    case SYS_msgrcv: { /* a queue that fills up, and empties */
+        *(long *)scratch = 1 + (long)(rnd(s) % 4);
+        a[1] = (uint64_t)scratch;
+        a[2] = nr == SYS_msgsnd ? rnd(s) % 2048 : PAGE - 64 - sizeof(long);
+        a[3] = nr == SYS_msgsnd ? rnd(s) & IPC_NOWAIT : rnd(s) % 6;
+        if (nr == SYS_msgrcv) a[4] = rnd(s) & (IPC_NOWAIT | MSG_EXCEPT | MSG_NOERROR);
         break;
     }
     case SYS_nanosleep: a[0] = (uint64_t)ts; break;
@@ -346,6 +435,12 @@ static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int r
     }
 }
 
+/* Semaphores and queues outlive the process: gone before the run ends. */
+static void remove_sysv(void) {
+    if (sem_id >= 0) semctl(sem_id, 0, IPC_RMID);
+    if (msg_id >= 0) msgctl(msg_id, IPC_RMID, NULL);
+}
+
 static void on_wake(int sig) {
     (void)sig;
 }
@@ -374,8 +469,8 @@ static void *storm(void *p) {
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = arg(&s, scratch);
-        if (IS(nr, SYS_read, SYS_write, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep,
-               SYS_ppoll, SYS_rt_sigtimedwait, SYS_futex)) {
+        if (IS(nr, SYS_read, SYS_write, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll,
+               SYS_rt_sigtimedwait, SYS_futex, SYS_semop, SYS_semtimedop, SYS_msgsnd, SYS_msgrcv)) {
             /* the storm's close_range and dup3 may have taken them (and
              * put another fd at the number) */
             if ((fcntl(rfd, F_GETFD) < 0 || fcntl(wfd, F_GETFD) < 0) && pipe(pfd) == 0) {
@@ -405,6 +500,16 @@ int main(int argc, char **argv) {
         munmap(scratches[i] + PAGE, PAGE);
     }
     if (arena == MAP_FAILED || guard == MAP_FAILED) return 2;
+    shm_id = shmget(IPC_PRIVATE, SHM_PAGES * PAGE, IPC_CREAT | 0600);
+    sem_id = semget(IPC_PRIVATE, SEMS, IPC_CREAT | 0600);
+    msg_id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    /* main's attach keeps the segment until the run ends, however it ends */
+    if (shm_id < 0 || shmat(shm_id, NULL, 0) == (void *)-1 || shmctl(shm_id, IPC_RMID, NULL) ||
+        sem_id < 0 || msg_id < 0) {
+        remove_sysv();
+        return 2;
+    }
+    args.at_exit = remove_sysv;
     signal(SIGPIPE, SIG_IGN);
     wake_sig = SIGRTMIN + 6;
     struct sigaction wake = {.sa_handler = on_wake}; /* no SA_RESTART */
@@ -416,6 +521,7 @@ int main(int argc, char **argv) {
         pthread_create(&t[i], NULL, storm, (void *)(uintptr_t)(seed * MAX_THREADS + (unsigned)i));
     for (int i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
+    remove_sysv();
     printf("survived\n");
     return 0;
 }

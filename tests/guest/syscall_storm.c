@@ -15,11 +15,12 @@
  * block WAKE (the waits' temporary masks are left out). Writes (write,
  * writev, pwrite64, pwritev) go to fds of the threads' own, half of
  * the plain ones to the thread's own pipe, which fills up, so they
- * block too. System V calls work on the run's own segment (attached in
- * the arena), semaphore set and message queue, whose waits block too.
- * What could end the run or flood the host is left out: fds
- * 0-2 as arguments, sends (a random address could be anybody's) and
- * copies between fds (a sparse memfd's holes copied out would take host
+ * block too. Sends name no address and reach only the threads' own
+ * sockets (tame_socket). System V calls work on the run's own segment
+ * (attached in the arena), semaphore set and message queue, whose waits
+ * block too. What could end the run or flood the host is left out: fds
+ * 0-2 as arguments, sockets of other families than unix and IP, copies
+ * between fds (a sparse memfd's holes copied out would take host
  * memory), signal masks and timers that fire, prctl but
  * reads and PR_SET_NAME, fallocate (a memfd takes host memory), memory
  * calls outside the arena, an fd owner that gets SIGIO (F_SETOWN and
@@ -290,8 +291,66 @@ static int tame_sysv(long nr, uint64_t *a, uint64_t *s) {
     }
 }
 
+/* Sockets of three families only, and sends that name no address:
+ * nothing connects (connect is not in the storm), so a message can only
+ * reach the threads' own socketpairs, never another process or the
+ * kernel's configuration (netlink, packet and key sockets). A message
+ * to send lies in the scratch page, where its name can be taken out;
+ * half the time it is a well-formed one passing some fds (SCM_RIGHTS:
+ * the emulator must refuse its own). */
+static int tame_socket(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch) {
+    static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+    static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW};
+    switch (nr) {
+    case SYS_socket:
+    case SYS_socketpair:
+        a[0] = (uint64_t)families[rnd(s) % 3];
+        if (rnd(s) % 2) {
+            a[1] = (uint64_t)types[rnd(s) % 4] | (rnd(s) & (SOCK_NONBLOCK | SOCK_CLOEXEC));
+            a[2] = 0;
+            if (nr == SYS_socketpair) a[3] = (uint64_t)scratch;
+        }
+        return 1;
+    case SYS_sendto:
+        if (rnd(s) % 2) { /* one that can be sent: a thread's fd, its bytes */
+            a[0] = 3 + rnd(s) % 20;
+            a[1] = (uint64_t)scratch;
+            a[2] = rnd(s) % PAGE;
+            a[3] = rnd(s) & (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_OOB);
+        }
+        a[4] = a[5] = 0;
+        return 1;
+    default: { /* sendmsg */
+        struct msghdr *m = (struct msghdr *)(scratch + PAGE / 2);
+        if (rnd(s) % 2) {
+            struct iovec *iov = (struct iovec *)(m + 1);
+            struct cmsghdr *c = (struct cmsghdr *)(iov + 1);
+            int n = 1 + (int)(rnd(s) % 3);
+            *iov = (struct iovec){scratch, rnd(s) % (PAGE / 2)};
+            *m = (struct msghdr){.msg_iov = iov,
+                                 .msg_iovlen = 1,
+                                 .msg_control = c,
+                                 .msg_controllen = CMSG_SPACE(n * sizeof(int))};
+            *c = (struct cmsghdr){.cmsg_len = CMSG_LEN(n * sizeof(int)),
+                                  .cmsg_level = SOL_SOCKET,
+                                  .cmsg_type = SCM_RIGHTS};
+            for (int k = 0; k < n; k++)
+                ((int *)CMSG_DATA(c))[k] = 3 + (int)(rnd(s) % 21); /* not 0-2: see tame */
+            a[0] = 3 + rnd(s) % 20;
+            a[1] = (uint64_t)m;
+            a[2] = rnd(s) & (MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        if (a[1] < (uint64_t)scratch || a[1] > (uint64_t)(scratch + PAGE - sizeof *m)) return 0;
+        m = (struct msghdr *)a[1];
+        m->msg_name = NULL;
+        m->msg_namelen = 0;
+        return 1;
+    }
+    }
+}
+
 /* Makes the call harmless to the run, or says to skip it (0). */
-static int tame(long nr, uint64_t *a, uint64_t *s) {
+static int tame(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch) {
     /* fds are ints: 0-2 are the run's, never an argument */
     if ((uint32_t)a[0] < 3 && !IS(nr, SYS_mmap, SYS_prctl, SYS_futex, SYS_clock_nanosleep))
         a[0] += 3;
@@ -324,10 +383,10 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
     if (nr == SYS_ppoll) a[3] = 0;
     if (nr == SYS_pselect6) a[5] = 0;
     if (nr == SYS_epoll_pwait) a[4] = 0;
-    /* nothing is sent anywhere, and no fd's contents copied to another */
-    if (IS(nr, SYS_splice, SYS_tee, SYS_sendmsg, SYS_sendto, SYS_vmsplice, SYS_sendfile,
-           SYS_copy_file_range))
-        return 0;
+    if (IS(nr, SYS_socket, SYS_socketpair, SYS_sendto, SYS_sendmsg))
+        return tame_socket(nr, a, s, scratch);
+    /* no fd's contents copied to another */
+    if (IS(nr, SYS_splice, SYS_tee, SYS_vmsplice, SYS_sendfile, SYS_copy_file_range)) return 0;
     /* a write takes no more than its buffer (a page, or the arena) */
     if (IS(nr, SYS_write, SYS_pwrite64)) a[2] %= (ARENA_PAGES + 1) * PAGE;
     if (nr == SYS_timer_delete)
@@ -358,7 +417,8 @@ static int tame(long nr, uint64_t *a, uint64_t *s) {
 /* Half the time a call that may wait gets arguments it can wait on:
  * the thread's own pipe (its read end rfd, empty unless writes filled
  * it; its write end wfd, full after a while), a good timeout or none, a
- * futex word that holds the value, semaphore operations that wait for a
+ * futex word that holds the value, a message from one of the threads'
+ * sockets, semaphore operations that wait for a
  * value or for zero, a message for the queue that fills up or a receive
  * from it: it sleeps until WAKE. The structures go at the end of the
  * thread's scratch page (a message at its start). */
@@ -377,6 +437,17 @@ static void sleepable(long nr, uint64_t *a, uint64_t *s, uint8_t *scratch, int r
         a[2] = 1 + rnd(s) % 64;
         if (nr == SYS_recvfrom) a[3] = a[4] = a[5] = 0;
         break;
+    case SYS_recvmsg: { /* from a thread's socket, fds passed too */
+        struct msghdr *m = (struct msghdr *)(scratch + PAGE / 2);
+        struct iovec *iov = (struct iovec *)(m + 1);
+        *iov = (struct iovec){scratch, PAGE / 2};
+        *m = (struct msghdr){
+            .msg_iov = iov, .msg_iovlen = 1, .msg_control = iov + 1, .msg_controllen = 64};
+        a[0] = 3 + rnd(s) % 20;
+        a[1] = (uint64_t)m;
+        a[2] = rnd(s) & (MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_PEEK | MSG_TRUNC);
+        break;
+    }
     case SYS_write: { /* the scratch page, or arena pages other threads unmap meanwhile */
         uint64_t page = rnd(s) % ARENA_PAGES, pages = ARENA_PAGES - page;
         a[0] = (uint64_t)wfd;
@@ -469,8 +540,9 @@ static void *storm(void *p) {
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = arg(&s, scratch);
-        if (IS(nr, SYS_read, SYS_write, SYS_recvfrom, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll,
-               SYS_rt_sigtimedwait, SYS_futex, SYS_semop, SYS_semtimedop, SYS_msgsnd, SYS_msgrcv)) {
+        if (IS(nr, SYS_read, SYS_write, SYS_recvfrom, SYS_recvmsg, SYS_nanosleep,
+               SYS_clock_nanosleep, SYS_ppoll, SYS_rt_sigtimedwait, SYS_futex, SYS_semop,
+               SYS_semtimedop, SYS_msgsnd, SYS_msgrcv)) {
             /* the storm's close_range and dup3 may have taken them (and
              * put another fd at the number) */
             if ((fcntl(rfd, F_GETFD) < 0 || fcntl(wfd, F_GETFD) < 0) && pipe(pfd) == 0) {
@@ -479,7 +551,7 @@ static void *storm(void *p) {
             }
             sleepable(nr, a, &s, scratch, rfd, wfd);
         }
-        if (tame(nr, a, &s)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (tame(nr, a, &s, scratch)) syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     syscall(SYS_timer_settime, timer, 0, &off, NULL);
     return NULL;

@@ -15,21 +15,11 @@
 #include "syscall/cpu_time.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
+#include "syscall/timer_signal.h"
 
-/* The signals the host kernel holds for the calling thread itself (its
- * own queue, not the process's). */
-static uint64_t thread_pending(void) {
-    FILE *f = fopen("/proc/thread-self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long set = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "SigPnd: %llx", &set) == 1) break;
-    fclose(f);
-    return set;
-}
-
-static void add_signal(struct thread_state_buf *b, int sig, const struct aarch64_siginfo *info) {
+/* A signal leaving with its thread, its folded expiries in it. */
+static void add_signal(struct thread_state_buf *b, struct task *t, int sig,
+                       const struct aarch64_siginfo *info) {
     if (b->n == THREAD_STATE_SIGNALS_MAX) {
         log_warn("thread: more than %d signals waiting: signal %d dropped in its move",
                  THREAD_STATE_SIGNALS_MAX, sig);
@@ -39,6 +29,7 @@ static void add_signal(struct thread_state_buf *b, int sig, const struct aarch64
     b->info[i] = *info;
     b->info[i].si_signo = sig;
     signal_unwrap_routed(&b->info[i]);
+    timer_signal_taken(t, sig, &b->info[i]);
     shoal__pending_signal__init(&b->pend[i]);
     b->pend[i].sig = (uint32_t)sig;
     b->pend[i].info.data = (uint8_t *)&b->info[i];
@@ -72,10 +63,10 @@ void thread_state_capture(struct thread_state_buf *b, struct task *t) {
     b->n = 0;
     uint64_t rec = t->sig.recorded;
     for (int sig = 1; sig <= GUEST_NSIG; sig++)
-        if (rec & SIGBIT(sig)) add_signal(b, sig, &t->sig.info[sig]);
+        if (rec & SIGBIT(sig)) add_signal(b, t, sig, &t->sig.info[sig]);
     t->sig.recorded = 0;
     t->sig.pending = 0;
-    uint64_t held = thread_pending() & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+    uint64_t held = host_signal_thread_pending(0) & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {
         if (!(held & SIGBIT(sig))) continue;
         sigset_t one;
@@ -87,7 +78,7 @@ void thread_state_capture(struct thread_state_buf *b, struct task *t) {
         while (sigtimedwait(&one, &hi, &zero) == sig) {
             struct aarch64_siginfo gi;
             memcpy(&gi, &hi, sizeof gi); /* the generic layout on both */
-            add_signal(b, sig, &gi);
+            add_signal(b, t, sig, &gi);
         }
     }
     m->n_pending = b->n;
@@ -120,7 +111,7 @@ void thread_state_resume(struct task *t, const Shoal__ThreadMoved *m) {
     for (size_t i = 0; i < m->n_pending; i++) {
         struct aarch64_siginfo info;
         memcpy(&info, m->pending[i]->info.data, sizeof info);
-        int r = signal_queue_routed(self, (int)m->pending[i]->sig, &info);
+        int r = signal_queue_task(t, self, (int)m->pending[i]->sig, &info);
         if (r)
             log_warn("thread %d: signal %u lost in its move: %s", t->tid, m->pending[i]->sig,
                      strerror(-r));

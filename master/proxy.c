@@ -187,7 +187,7 @@ static void release_held(struct proxy *px) {
     pthread_mutex_unlock(&px->lock);
     for (size_t i = 0; i < n; i++)
         if (px->node == 0)
-            signal_queue_routed(px->t->tid, held[i].sig, &held[i].info);
+            signal_queue_task(px->t, px->t->tid, held[i].sig, &held[i].info);
         else
             msig_send(px->m, px->node, px->t->tid, held[i].sig, &held[i].info);
     free(held);

@@ -107,7 +107,7 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
         memcpy(&info, m->info.data, sizeof info);
         /* under the lock: the thread cannot exit (and its host tid be
          * reused) in between */
-        if (t) signal_queue_routed(t->host_tid, sig, &info);
+        if (t) signal_queue_task(t, t->host_tid, sig, &info);
         pthread_mutex_unlock(&s->lock);
         /* the thread left this node: the master sends it on */
         if (!t && s->proc) slave_send_master_page(s, f->env, NULL);

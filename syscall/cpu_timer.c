@@ -22,7 +22,6 @@
 #include "syscall/host_signal.h"
 #include "syscall/proc_files.h"
 
-#define GUEST_SI_TIMER  (-2)
 #define GUEST_SI_KERNEL 0x80
 #define NS              1000000000LL
 #define READ_TRIES      1000

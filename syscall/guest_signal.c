@@ -16,6 +16,7 @@
 #include "syscall/file_eof.h"
 #include "syscall/host_signal.h"
 #include "syscall/sigframe.h"
+#include "syscall/timer_signal.h"
 
 /* Linux dequeues these first (SYNCHRONOUS_MASK). */
 #define SYNC_SIGNALS                                                                               \
@@ -149,11 +150,16 @@ int signal_queue_routed(int host_tid, int sig, const struct aarch64_siginfo *inf
     return syscall(SYS_rt_tgsigqueueinfo, getpid(), host_tid, sig, &i) ? -errno : 0;
 }
 
+int signal_queue_task(struct task *t, int host_tid, int sig, const struct aarch64_siginfo *info) {
+    if (timer_signal_fold(t, sig, info)) return 0;
+    return signal_queue_routed(host_tid, sig, info);
+}
+
 bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch64_siginfo *info) {
     pthread_mutex_lock(&p->stats.lock);
-    const struct task *t = process_local_task(p, tid);
+    struct task *t = process_local_task(p, tid);
     /* a thread made but not yet run: its host tid is its tid here */
-    if (t) signal_queue_routed(t->host_tid ? t->host_tid : t->tid, sig, info);
+    if (t) signal_queue_task(t, t->host_tid ? t->host_tid : t->tid, sig, info);
     pthread_mutex_unlock(&p->stats.lock);
     return t != NULL;
 }
@@ -165,6 +171,7 @@ static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *i
     *info = t->sig.info[sig];
     info->si_signo = sig;
     signal_unwrap_routed(info);
+    timer_signal_taken(t, sig, info);
     t->sig.recorded &= ~SIGBIT(sig);
     return sig;
 }

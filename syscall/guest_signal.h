@@ -83,6 +83,11 @@ void signal_unwrap_routed(struct aarch64_siginfo *info);
 /* Queues sig with info (wrapped as above) for host thread host_tid of
  * this process. 0 or -errno. */
 int signal_queue_routed(int host_tid, int sig, const struct aarch64_siginfo *info);
+/* Queues sig with info for guest thread t, which host thread host_tid
+ * runs: as signal_queue_routed, but a timer's signal that finds one of
+ * the same timer still waiting for t is folded into it (timer_signal.h).
+ * 0 or -errno. */
+int signal_queue_task(struct task *t, int host_tid, int sig, const struct aarch64_siginfo *info);
 /* The master or a lone process: queues sig with info for guest thread
  * tid if it is one of this node's (not a proxy) and still lives (its
  * host tid cannot be reused meanwhile: the stats lock). Whether it was. */

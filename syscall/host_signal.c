@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -133,6 +134,22 @@ void host_signal_set_mask(uint64_t guest_mask) {
 uint64_t host_signal_pending(void) {
     uint64_t set = 0;
     syscall(SYS_rt_sigpending, &set, 8);
+    return set;
+}
+
+uint64_t host_signal_thread_pending(int host_tid) {
+    char path[64];
+    if (host_tid)
+        snprintf(path, sizeof path, "/proc/self/task/%d/status", host_tid);
+    else
+        snprintf(path, sizeof path, "/proc/thread-self/status");
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long set = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "SigPnd: %llx", &set) == 1) break;
+    fclose(f);
     return set;
 }
 

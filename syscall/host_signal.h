@@ -80,6 +80,10 @@ void host_signal_set_mask(uint64_t guest_mask);
 uint64_t host_signal_mask_of(uint64_t guest_mask);
 /* Host signals pending for this thread or the process. */
 uint64_t host_signal_pending(void);
+/* Host signals the kernel holds for one thread of this process, in its
+ * own queue (not the process's): bit n-1 for signal n; 0 if it has gone.
+ * host_tid 0: the calling thread. */
+uint64_t host_signal_thread_pending(int host_tid);
 
 /* Ends the process as if killed by sig: no core file of the emulator,
  * same wait status as natively. Returns only for signals whose default

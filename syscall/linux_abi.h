@@ -84,6 +84,7 @@ _Static_assert(sizeof(struct aarch64_siginfo) == 128, "siginfo_t is 128 bytes");
 #define GUEST_SI_USER   0
 #define GUEST_SI_KERNEL 0x80
 #define GUEST_SI_QUEUE  (-1)
+#define GUEST_SI_TIMER  (-2)
 #define GUEST_SI_TKILL  (-6)
 
 struct aarch64_stack_t {

@@ -19,6 +19,7 @@
 #include "syscall/stack.h"
 #include "syscall/sysroot.h"
 #include "syscall/task.h"
+#include "syscall/timer_signal.h"
 
 #define MMAP_GAP_MIN (128ull << 20) /* Linux keeps at least this below the stack */
 
@@ -72,6 +73,7 @@ int process_host_tid(struct process *p, int tid) {
 void task_free(struct task *t) {
     stats_task_end(&t->proc->stats, t);
     dbt_cpu_fini(&t->cpu);
+    timer_signal_free(t);
     free(t->affinity);
     free(t);
 }
@@ -138,6 +140,7 @@ int process_create(const struct process_config *cfg, struct process **out, struc
     p->mem.code_gone_opaque = p->dbt;
     p->strace = cfg->strace;
     pthread_mutex_init(&p->sig_lock, NULL);
+    pthread_mutex_init(&p->timer_sig_lock, NULL);
 
     /* Stack at the top; mmap placement below it with Linux's gap. */
     uint64_t ssize = cfg->stack_size ? cfg->stack_size : STACK_DEFAULT_SIZE;
@@ -255,6 +258,7 @@ int process_create_blank(const struct process_config *cfg, uint64_t space_size,
     p->exe_path = strdup(cfg->path ? cfg->path : "");
     p->argv = cfg->argv;
     pthread_mutex_init(&p->sig_lock, NULL);
+    pthread_mutex_init(&p->timer_sig_lock, NULL);
     dbt_install_fault_handler();
     /* the host side of guest signals (guest faults become guest SIGSEGV) */
     struct task *probe = calloc(1, sizeof *probe);

@@ -50,6 +50,7 @@ struct task;
 struct process;
 struct syscall_row;
 struct sc_bufs;
+struct timer_waiting;
 struct vfork_child;
 struct cpu_usage;
 struct proc_thread_view;
@@ -202,6 +203,7 @@ struct process {
     uint64_t stack_size;
 
     pthread_mutex_t sig_lock;                           /* guards sigaction[] */
+    pthread_mutex_t timer_sig_lock;                     /* timer_signal.c */
     struct aarch64_sigaction sigaction[GUEST_NSIG + 1]; /* by signal number */
     uint64_t sigtramp; /* guest address of `mov x8, #139; svc #0` (0: none) */
 
@@ -234,6 +236,10 @@ struct task {
     uint64_t sigmask; /* blocked signals, bit n-1 for signal n */
     struct aarch64_stack_t altstack;
     struct task_signals sig;
+    /* timer signals queued for it, not yet taken (timer_signal.h; under
+     * proc->timer_sig_lock) */
+    struct timer_waiting *timer_waiting;
+    size_t n_timer_waiting, cap_timer_waiting;
     struct task *stats_next, *stats_prev; /* run_stats.live list */
     struct stats_clock *stats_clock;      /* thread times (NULL: not kept) */
     /* Signals this thread waits for in rt_sigtimedwait (0: not waiting):

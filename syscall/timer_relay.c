@@ -20,8 +20,6 @@
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 
-#define GUEST_SI_TIMER (-2)
-
 struct relayed {
     int id, tfd, tid, signo, overrun;
     uint64_t value;

@@ -187,6 +187,8 @@ guest_native_program(exec_threads SRC exec_threads.c CLUSTER)
 guest_native_program(split_exec_threads SRC split_exec_threads.c LEVELS O2 CLUSTER)
 guest_program(posix_timers_threads SRC posix_timers_threads.c)
 guest_program(timer_thread_start SRC timer_thread_start.c)
+# a timer's expiries while its signal waits fold into it (si_overrun), relayed to node 1 too
+guest_program(timer_overrun_threads SRC timer_overrun_threads.c LEVELS O2)
 guest_program(xattr_splice SRC xattr_splice.c)
 # nice/sched_*/ioprio (per thread), sync_file_range, syncfs, readahead,
 # preadv2/pwritev2 (qemu 7.2 has no preadv2/pwritev2: a native reference)

@@ -1,0 +1,32 @@
+/* Timer signals queued by the emulator (a relayed timer's, timer_relay.h,
+ * or a CPU-time timer's, cpu_timer.h) keep Linux's rule: one instance of
+ * a timer's signal is pending at a time, and an expiry while it waits
+ * adds to its si_overrun instead of queuing another. The host kernel
+ * queues every rt_tgsigqueueinfo, so a thread that could not take them
+ * for a while (busy in a fault, its node starved) would otherwise find
+ * hundreds of instances of one timer's signal, delivered back to back.
+ * Each thread keeps the timers whose signal is queued for it and not yet
+ * taken, under its process's timer_sig_lock. */
+#ifndef SHOAL_SYSCALL_TIMER_SIGNAL_H
+#define SHOAL_SYSCALL_TIMER_SIGNAL_H
+
+#include <stdbool.h>
+
+#include "syscall/linux_abi.h"
+
+struct task;
+
+/* The timer signal `info` for t: true if it was folded into the one of
+ * the same timer still waiting for t (the caller queues nothing); false
+ * if the caller is to queue it, as the one waiting from now on. Another
+ * kind of signal: false. */
+bool timer_signal_fold(struct task *t, int sig, const struct aarch64_siginfo *info);
+
+/* t takes `info` (unwrapped; any kind): a timer's signal gets the
+ * expiries folded into it added to its si_overrun. */
+void timer_signal_taken(struct task *t, int sig, struct aarch64_siginfo *info);
+
+/* A thread's list, at its end. */
+void timer_signal_free(struct task *t);
+
+#endif

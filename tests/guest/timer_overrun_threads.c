@@ -5,9 +5,11 @@
  * timer. On a cluster the thread runs on node 1 while the timer is the
  * master's, which relays every expiry to node 1: one that was on its way
  * when the handler ran, or came before the stop took effect (a round
- * trip to the master), is a second signal, so the program allows two
- * (before expiries were folded, some 50 came). Only relations are
- * printed. */
+ * trip to the master), or that a loaded master relayed late, is a signal
+ * of its own, carrying its own overruns. So the program counts every
+ * expiry in the signals it took (each one and its si_overrun) and allows
+ * a few signals (before expiries were folded, some 50 came). Only
+ * relations are printed. */
 #include "guest.h"
 #include <pthread.h>
 #include <signal.h>
@@ -17,14 +19,14 @@
 
 static timer_t timer;
 static volatile sig_atomic_t taken;
-static volatile int first_overrun, first_code_is_timer;
+static volatile int expiries, all_si_timer = 1;
 
 static void on_timer(int sig, siginfo_t *si, void *uc) {
     (void)sig;
     (void)uc;
+    expiries += 1 + si->si_overrun;
+    all_si_timer &= si->si_code == SI_TIMER;
     if (taken++ == 0) {
-        first_overrun = si->si_overrun;
-        first_code_is_timer = si->si_code == SI_TIMER;
         const struct itimerspec off = {{0, 0}, {0, 0}};
         timer_settime(timer, 0, &off, NULL);
     }
@@ -49,12 +51,11 @@ static void *worker(void *arg) {
         ;
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     /* whatever was still queued has come by now */
-    struct timespec settle = {0, 20000000};
+    struct timespec settle = {0, 50000000};
     while (nanosleep(&settle, &settle) != 0)
         ;
-    printf("signals when unblocked: 1 or 2: %d\n", taken == 1 || taken == 2);
-    printf("SI_TIMER: %d, missed expiries counted (>= 20): %d\n", first_code_is_timer,
-           first_overrun >= 20);
+    printf("signals when unblocked: a few (1-5): %d\n", taken >= 1 && taken <= 5);
+    printf("SI_TIMER: %d, expiries counted (>= 20): %d\n", all_si_timer, expiries >= 20);
     timer_delete(timer);
     return NULL;
 }

@@ -320,7 +320,7 @@ static _Noreturn void run_master(const struct cluster_args *ca, int argc, char *
         .emul = emul_of(&conf),
         .verbose = ca->verbose,
         .dbt_flags = (o.interp ? 1u : 0u) | (o.no_regalloc ? 2u : 0u) | (o.no_chain ? 4u : 0u) |
-                     (o.stats_file || conf.stats.progress_ms ? 8u : 0u),
+                     (o.stats_file || conf.stats.progress_ms ? 8u : 0u) | (o.strace ? 16u : 0u),
         .code_size = o.tb_size,
         .log_items = (o.log_in_asm ? 1u : 0u) | (o.log_op ? 2u : 0u) | (o.log_exec ? 4u : 0u) |
                      (o.log_cluster ? 8u : 0u),

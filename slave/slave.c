@@ -168,6 +168,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
     if (m->dbt_flags & 2) pc.dbt.no_regalloc = true;
     if (m->dbt_flags & 4) pc.dbt.no_chain = true;
     if (m->dbt_flags & 8) pc.dbt.count_insns = true;
+    if (m->dbt_flags & 16) pc.strace = true;
     if (m->code_size) pc.dbt.code_size = m->code_size;
     open_log(&pc.dbt, m, net_conn_local_id(c));
     struct process *p;
@@ -182,6 +183,7 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         ready(s, false, why, "", 0);
         return;
     }
+    p->guest_pid = (int)m->pid;
     for (size_t i = 0; i < m->n_maps && !r; i++)
         r = gs_map_fixed(&p->mem, m->maps[i]->start, m->maps[i]->len, m->maps[i]->prot,
                          (enum gvma_kind)m->maps[i]->kind);

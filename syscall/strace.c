@@ -196,7 +196,8 @@ static void put_arg(struct out *o, struct task *t, char kind, uint64_t v) {
 void strace_format_call(struct task *t, const struct syscall_row *row, const uint64_t *a, char *buf,
                         size_t len) {
     struct out o = {buf, len, 0};
-    put(&o, "%d %s(", (int)getpid(), row->name);
+    int pid = t->proc->guest_pid ? t->proc->guest_pid : (int)getpid();
+    put(&o, "%d %s(", pid, row->name);
     for (int i = 0; row->args[i] && i < 6; i++) {
         if (i) put(&o, ",");
         put_arg(&o, t, row->args[i], a[i]);

@@ -157,13 +157,15 @@ void syscall_dispatch(struct task *t) {
         cpu->x[0] = (uint64_t)-ENOSYS;
         return;
     }
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    bool remote = cl && cl->delegate && syscall_delegated(row, args);
+    /* a slave's delegated call is printed by the master, which makes it */
+    bool trace = t->proc->strace && !remote;
     char line[1024];
-    if (t->proc->strace) {
+    if (trace) {
         strace_format_call(t, row, args, line, sizeof line);
         if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
     }
-    const struct process_cluster_ops *cl = t->proc->cluster;
-    bool remote = cl && cl->delegate && syscall_delegated(row, args);
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
     /* MAP_SHARED file mappings over private memory (shared_file.h) */
     if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);
@@ -180,6 +182,6 @@ void syscall_dispatch(struct task *t) {
         t->sig.orig_x0 = args[0];
         ret = -EINTR;
     }
-    if (t->proc->strace && row->ret != 'n') strace_finish(t, row, line, sizeof line, ret);
+    if (trace && row->ret != 'n') strace_finish(t, row, line, sizeof line, ret);
     cpu->x[0] = (uint64_t)ret;
 }

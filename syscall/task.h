@@ -199,6 +199,7 @@ struct process {
      * none yet */
     struct cpu_timers *cpu_timers;
     bool strace;        /* one line per syscall on stderr */
+    int guest_pid;      /* a slave's: the master's pid, its threads' (0: getpid()) */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;
 

@@ -503,6 +503,21 @@ cli-n2)
             fail "-d cluster does not log '$event': $(cat "$work/d.err")"
     done
     [ -s "$work/log" ] || fail "-D wrote no log"
+    # --strace: each node prints the calls its threads make there and the
+    # signals it delivers, the master the calls delegated to it, all with
+    # the guest's pid: the worker thread's own on node 1 as alone
+    "$shoal" --strace "$bin/timer_overrun_threads" >/dev/null 2>"$work/s1.err" ||
+        fail "--strace alone: status $?"
+    "$shoal" -n 2 --strace "$bin/timer_overrun_threads" >/dev/null 2>"$work/s2.err" ||
+        fail "--strace -n 2: status $?"
+    for call in clock_nanosleep timer_create timer_settime timer_delete; do
+        n1=$(grep -c "^[0-9]* $call(" "$work/s1.err") n2=$(grep -c "^[0-9]* $call(" "$work/s2.err")
+        [ "$n1" -gt 0 ] && [ "$n1" = "$n2" ] || fail "--strace: $call $n1 times alone, $n2 at -n 2"
+    done
+    grep -q '^[0-9]* --- SIGRT4 {si_signo=SIGRT4, si_code=-2, ' "$work/s2.err" ||
+        fail "--strace -n 2: no timer signal delivered on node 1"
+    [ "$(sed -n 's/^\([0-9]*\) [a-z].*/\1/p' "$work/s2.err" | sort -u | wc -l)" = 1 ] ||
+        fail "--strace -n 2: more than one pid"
     # and every slave logs its own translations next to it
     "$shoal" -n 3 -d in_asm -D "$work/tlog" "$bin/dsm_stress" 4 200 3 >"$work/t.out" 2>"$work/t.err" ||
         fail "-d on 3 nodes: status $?"

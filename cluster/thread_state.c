@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -20,21 +21,47 @@
 /* A signal leaving with its thread, its folded expiries in it. */
 static void add_signal(struct thread_state_buf *b, struct task *t, int sig,
                        const struct aarch64_siginfo *info) {
-    if (b->n == THREAD_STATE_SIGNALS_MAX) {
-        log_warn("thread: more than %d signals waiting: signal %d dropped in its move",
-                 THREAD_STATE_SIGNALS_MAX, sig);
-        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct aarch64_siginfo *v =
+            cap <= THREAD_STATE_SIGNALS_MAX ? realloc(b->info, cap * sizeof *v) : NULL;
+        if (!v) {
+            log_warn("thread %d: %zu signals waiting: signal %d dropped in its move", t->tid,
+                     b->n + 1, sig);
+            return;
+        }
+        b->info = v;
+        b->cap = cap;
     }
-    size_t i = b->n++;
-    b->info[i] = *info;
-    b->info[i].si_signo = sig;
-    signal_unwrap_routed(&b->info[i]);
-    timer_signal_taken(t, sig, &b->info[i]);
-    shoal__pending_signal__init(&b->pend[i]);
-    b->pend[i].sig = (uint32_t)sig;
-    b->pend[i].info.data = (uint8_t *)&b->info[i];
-    b->pend[i].info.len = sizeof b->info[i];
-    b->pendp[i] = &b->pend[i];
+    struct aarch64_siginfo *i = &b->info[b->n++];
+    *i = *info;
+    i->si_signo = sig;
+    signal_unwrap_routed(i);
+    timer_signal_taken(t, sig, i);
+}
+
+/* The message's list of them, once they are all in b->info (which may
+ * move while it grows). Without memory the thread moves without them. */
+static void list_signals(struct thread_state_buf *b) {
+    b->pend = malloc(b->n * sizeof *b->pend);
+    b->pendp = malloc(b->n * sizeof *b->pendp);
+    if (b->n && (!b->pend || !b->pendp)) {
+        log_warn("thread: no memory for its %zu signals: dropped in its move", b->n);
+        b->n = 0;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        shoal__pending_signal__init(&b->pend[i]);
+        b->pend[i].sig = (uint32_t)b->info[i].si_signo;
+        b->pend[i].info.data = (uint8_t *)&b->info[i];
+        b->pend[i].info.len = sizeof b->info[i];
+        b->pendp[i] = &b->pend[i];
+    }
+}
+
+void thread_state_buf_free(struct thread_state_buf *b) {
+    free(b->info);
+    free(b->pend);
+    free(b->pendp);
 }
 
 void thread_state_capture(struct thread_state_buf *b, struct task *t) {
@@ -81,6 +108,7 @@ void thread_state_capture(struct thread_state_buf *b, struct task *t) {
             add_signal(b, t, sig, &gi);
         }
     }
+    list_signals(b);
     m->n_pending = b->n;
     m->pending = b->pendp;
 }

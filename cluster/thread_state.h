@@ -14,19 +14,18 @@
 #include "net/msg.h"
 #include "syscall/task.h"
 
-/* Signals a moving thread carries at most (the wire's limit, net/msg.c):
- * one per signal number, plus queued real-time ones. */
-#define THREAD_STATE_SIGNALS_MAX 1024
+/* Signals a moving thread carries at most: the wire's limit. */
+#define THREAD_STATE_SIGNALS_MAX NET_MOVED_SIGNALS_MAX
 
-/* Storage the message points into. */
+/* Storage the message points into (thread_state_buf_free). */
 struct thread_state_buf {
     Shoal__ThreadMoved msg;
     struct cpu_msg_buf cpu;
     Shoal__SchedAttr sched;
-    size_t n;
-    Shoal__PendingSignal pend[THREAD_STATE_SIGNALS_MAX];
-    Shoal__PendingSignal *pendp[THREAD_STATE_SIGNALS_MAX];
-    struct aarch64_siginfo info[THREAD_STATE_SIGNALS_MAX];
+    size_t n, cap;
+    struct aarch64_siginfo *info; /* its signals, numbered by si_signo */
+    Shoal__PendingSignal *pend;
+    Shoal__PendingSignal **pendp;
 };
 
 /* On t's own host thread, with host signals blocked
@@ -34,6 +33,8 @@ struct thread_state_buf {
  * waiting for this thread is taken (from shoal's record and from the
  * host kernel) into b. b->msg points into b and t (the registers). */
 void thread_state_capture(struct thread_state_buf *b, struct task *t);
+/* What capture allocated (b itself is the caller's). */
+void thread_state_buf_free(struct thread_state_buf *b);
 /* Gives t (a task that runs no guest code yet) the state of m but the
  * registers, the scheduling attributes and the signals. */
 void thread_state_restore(struct task *t, const Shoal__ThreadMoved *m);

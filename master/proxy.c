@@ -597,6 +597,7 @@ void proxy_move_out(struct task *t, unsigned to) {
     if (m->sched) sched_thread_moved(m->sched, 0, to);
     int r = spawn_on(px, &b->msg);
     if (r) log_error("cannot move thread %d to node %u: %s", t->tid, to, strerror(-r));
+    thread_state_buf_free(b);
     free(b);
     atomic_fetch_add(&m->moves, 1);
     release_held(px);

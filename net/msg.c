@@ -47,9 +47,10 @@ static int check_cpu(const Shoal__CpuState *c, char *why, size_t why_len) {
 }
 
 /* A moved thread's signals: numbers in 1..64 with a whole siginfo each,
- * at most 1024 (cluster/thread_state.h). */
+ * at most NET_MOVED_SIGNALS_MAX. */
 static int check_moved(const Shoal__ThreadMoved *m, char *why, size_t why_len) {
-    if (m->n_pending > 1024) return BAD("thread_moved: %zu pending signals", m->n_pending);
+    if (m->n_pending > NET_MOVED_SIGNALS_MAX)
+        return BAD("thread_moved: %zu pending signals", m->n_pending);
     for (size_t i = 0; i < m->n_pending; i++) {
         const Shoal__PendingSignal *p = m->pending[i];
         if (!p || p->sig < 1 || p->sig > 64 || p->info.len != 128)

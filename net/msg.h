@@ -14,9 +14,13 @@
 #define NET_MAC_BYTES   32u /* crypto_auth_BYTES (HMAC-SHA512-256) */
 #define NET_BUILD_MAX   128u
 #define NET_ERROR_MAX   512u
-#define NET_CALL_BYTES  64u         /* ThreadCall.in, ThreadCallResult.out (a struct sched_attr) */
-#define NET_HOST_MAX    255u        /* a host name or numeric address in a message */
-#define NET_NODE_ANY    0xffffffffu /* Hello.node_id: "assign me one" */
+#define NET_CALL_BYTES  64u  /* ThreadCall.in, ThreadCallResult.out (a struct sched_attr) */
+#define NET_HOST_MAX    255u /* a host name or numeric address in a message */
+/* ThreadMoved.pending: one per signal number, plus queued real-time ones,
+ * as many as Linux's usual RLIMIT_SIGPENDING lets one thread have (some
+ * 140 bytes each: a frame holds them) */
+#define NET_MOVED_SIGNALS_MAX (1u << 18)
+#define NET_NODE_ANY          0xffffffffu /* Hello.node_id: "assign me one" */
 
 /* Message types are the Envelope's oneof field numbers; arrays indexed by
  * type (handlers, counters) have this many entries; test_net_frame checks

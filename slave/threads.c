@@ -245,6 +245,7 @@ static void slave_move_out(struct task *t) {
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_MOVED;
     env.thread_moved = &b->msg;
     slave_send_master_page(s, &env, NULL); /* an error: the master is gone, and the node ends */
+    thread_state_buf_free(b);
     free(b);
     host_signal_set_current(NULL);
     atomic_fetch_sub(&t->proc->live_threads, 1);

@@ -17,7 +17,9 @@
 #include "common/log.h"
 #include "common/proc_stopped.h"
 #include "master/master_internal.h"
+#include "syscall/cpu_timer.h"
 #include "syscall/host_signal.h"
+#include "syscall/timer_relay.h"
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
 
@@ -172,6 +174,17 @@ static void master_hint_group(struct task *t, int64_t group) {
     sched_group_seen(m->sched, group, 0);
 }
 
+/* process_cluster_ops.timer_taken, and a node's TimerTaken: the
+ * timer's timer_getoverrun reports `overrun` from now. A host timer of
+ * node 0 (the kernel keeps its own) is neither. */
+static void timer_taken(struct process *p, int id, int overrun) {
+    if (!timer_relay_taken(p, id, overrun)) cpu_timer_taken(p, id, overrun);
+}
+
+static void master_timer_taken(struct task *t, int id, int overrun) {
+    timer_taken(t->proc, id, overrun);
+}
+
 static void send_run_stop(struct master *m, bool stopped) {
     Shoal__RunStop r = SHOAL__RUN_STOP__INIT;
     r.stopped = stopped;
@@ -220,6 +233,7 @@ static const struct process_cluster_ops master_ops = {
     .fork_done = mfork_done,
     .has_children = mfork_has_children,
     .hint_group = master_hint_group,
+    .timer_taken = master_timer_taken,
     .stop_run = master_stop_run,
     .cpu_usage = mcpu_usage,
     .cpu_usage_thread = mcpu_thread,
@@ -453,6 +467,14 @@ static void h_hint_group(struct net_conn *c, struct net_frame *f, void *arg) {
     sched_group_seen(m->sched, f->env->hint_group->group, net_conn_peer_id(c));
 }
 
+/* On the loop thread, which hands the sender's delegated calls to their
+ * proxies in order: the thread's timer_getoverrun after it finds this. */
+static void h_timer_taken(struct net_conn *c, struct net_frame *f, void *arg) {
+    (void)c;
+    struct master *m = arg;
+    if (m->proc) timer_taken(m->proc, f->env->timer_taken->timer_id, f->env->timer_taken->overrun);
+}
+
 /* A thread on the sender's node took a stop signal's default action. */
 static void h_run_stop(struct net_conn *c, struct net_frame *f, void *arg) {
     (void)c;
@@ -623,6 +645,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_RETURNED, h_futex_returned, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_TIMER_TAKEN, h_timer_taken, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_RUN_STOP, h_run_stop, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_EXIT, h_exit, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_PAGE_SPLIT_REPLY, msplit_on_reply, m);

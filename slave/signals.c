@@ -39,6 +39,20 @@ static void h_sigaction_set(struct net_conn *c, struct net_frame *f, void *arg) 
     slave_send_master_page(s, &env, NULL);
 }
 
+/* process_cluster_ops.timer_taken: the master keeps what the timer's
+ * timer_getoverrun reports. Sent before any later delegated call of t,
+ * on the same link. */
+void slave_signals_timer_taken(struct task *t, int timer_id, int overrun) {
+    Shoal__TimerTaken m = SHOAL__TIMER_TAKEN__INIT;
+    m.timer_id = timer_id;
+    m.overrun = overrun < 0 ? 0 : overrun;
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_TIMER_TAKEN;
+    env.timer_taken = &m;
+    /* an error: the master is gone, and on_peer_lost ends this node */
+    slave_send_master_page(t->proc->cluster_ctx, &env, NULL);
+}
+
 /* The signals of set that t would take now: not blocked, or waited for.
  * The mask is the thread's own; reading it from here is a snapshot, as
  * the kernel's own choice of a thread is. */

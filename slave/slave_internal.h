@@ -123,9 +123,10 @@ void slave_layout_reach(struct slave *s, uint64_t mark);
 void slave_layout_catch_up(void *opaque, bool ask_master);
 
 /* signals.c: one of the master's signal actions, for the process;
- * process_cluster_ops.mask_opened */
+ * process_cluster_ops.mask_opened and timer_taken */
 void slave_signals_set_action(struct process *p, const Shoal__SigAction *a);
 void slave_signals_mask_opened(struct task *t);
+void slave_signals_timer_taken(struct task *t, int timer_id, int overrun);
 void slave_signals_register(struct slave *s);
 
 /* threads.c: the process's cluster hooks on a slave */

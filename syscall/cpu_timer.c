@@ -33,7 +33,8 @@ struct cpu_timer {
     uint64_t value;
     int64_t expiry_ns; /* on the clock; 0: disarmed */
     int64_t interval_ns;
-    int overrun;
+    int overrun;         /* of its latest expiry: the signal's si_overrun */
+    int overrun_last;    /* of the signal taken last: timer_getoverrun */
     int64_t next_sample; /* CLOCK_MONOTONIC ns of its next reading */
     int64_t last_read;   /* the clock at its last reading */
     int64_t idle_wait;   /* while the clock stands still: the wait, doubled each time */
@@ -326,7 +327,7 @@ static int arm(struct cpu_timers *s, int id, bool absolute, int64_t value, int64
     if (old_value) *old_value = left_ns(e, now);
     if (old_interval) *old_interval = e->interval_ns;
     e->gen = ++s->gen;
-    e->overrun = 0;
+    e->overrun = e->overrun_last = 0;
     e->idle_wait = 0; /* read as soon as it could expire */
     e->last_read = now;
     e->interval_ns = value ? interval : 0;
@@ -378,9 +379,19 @@ int cpu_timer_getoverrun(struct process *p, int id) {
     if (!s) return -EINVAL;
     pthread_mutex_lock(&s->lock);
     struct cpu_timer *e = find(s, id);
-    int r = e ? e->overrun : -EINVAL;
+    int r = e ? e->overrun_last : -EINVAL;
     pthread_mutex_unlock(&s->lock);
     return r;
+}
+
+bool cpu_timer_taken(struct process *p, int id, int overrun) {
+    struct cpu_timers *s = timers_of(p, false);
+    if (!s || id < 0) return false;
+    pthread_mutex_lock(&s->lock);
+    struct cpu_timer *e = find(s, id);
+    if (e) e->overrun_last = overrun;
+    pthread_mutex_unlock(&s->lock);
+    return e != NULL;
 }
 
 int cpu_timer_delete(struct process *p, int id) {

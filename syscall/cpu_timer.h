@@ -53,6 +53,10 @@ int cpu_timer_settime(struct process *p, int id, int flags, const struct itimers
                       struct itimerspec *ov);
 int cpu_timer_gettime(struct process *p, int id, struct itimerspec *cur);
 int cpu_timer_getoverrun(struct process *p, int id);
+/* The signal of timer id was taken with si_overrun `overrun`, which
+ * timer_getoverrun reports from now (process_cluster_ops.timer_taken):
+ * false if id is not one of these. */
+bool cpu_timer_taken(struct process *p, int id, int overrun);
 int cpu_timer_delete(struct process *p, int id);
 
 /* Whether itimer `which` is kept here (ITIMER_VIRTUAL or ITIMER_PROF on a

@@ -172,6 +172,7 @@ static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *i
     info->si_signo = sig;
     signal_unwrap_routed(info);
     timer_signal_taken(t, sig, info);
+    timer_signal_report(t, info);
     t->sig.recorded &= ~SIGBIT(sig);
     return sig;
 }

@@ -128,6 +128,13 @@ struct process_cluster_ops {
      * a node of a stopped run holds it here until the run goes on. NULL:
      * nothing holds threads. */
     void (*hold)(struct task *t);
+    /* Thread t, running here, took the signal of one of the master's
+     * emulated timers (a relayed or CPU-time timer, GUEST_SI_TIMER) with
+     * si_overrun `overrun`: the timer's timer_getoverrun reports it from
+     * now, as Linux's does after a dequeue (timer_signal.h). Reported on
+     * the link a later delegated call of t takes, so its own
+     * timer_getoverrun finds it. NULL: the timers are the host's. */
+    void (*timer_taken)(struct task *t, int timer_id, int overrun);
     /* The master of a multi-node run: the program's CPU time, every
      * node's guest threads, read by t (cpu_time.h; split: user and system
      * apart; a proxy's caller_cpu stands for its node). NULL: this host

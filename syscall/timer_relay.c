@@ -21,7 +21,8 @@
 #include "syscall/host_signal.h"
 
 struct relayed {
-    int id, tfd, tid, signo, overrun;
+    int id, tfd, tid, signo;
+    int overrun_last; /* of the signal its thread took last: timer_getoverrun */
     uint64_t value;
 };
 
@@ -54,12 +55,12 @@ static void forward(struct timer_relay *r, int id, int tfd) {
         pthread_mutex_unlock(&r->lock);
         return;
     }
-    e->overrun = expirations - 1 > INT32_MAX ? INT32_MAX : (int)(expirations - 1);
+    int32_t overrun = expirations - 1 > INT32_MAX ? INT32_MAX : (int32_t)(expirations - 1);
     struct aarch64_siginfo info;
     memset(&info, 0, sizeof info);
     info.si_signo = e->signo;
     info.si_code = GUEST_SI_TIMER;
-    int32_t timer[2] = {e->id, e->overrun}; /* _timer: si_tid, si_overrun, si_sigval */
+    int32_t timer[2] = {e->id, overrun}; /* _timer: si_tid, si_overrun, si_sigval */
     memcpy(&info.u.raw[0], timer, sizeof timer);
     memcpy(&info.u.raw[8], &e->value, sizeof e->value);
     int tid = e->tid, sig = e->signo;
@@ -171,7 +172,7 @@ int timer_relay_settime(struct process *p, int id, int flags, const void *new_v,
     if (e && (ret = (int)syscall(SYS_timer_settime, id, flags, new_v, old_v)) == 0) {
         int tflags = flags & TIMER_ABSTIME ? TFD_TIMER_ABSTIME : 0;
         if (timerfd_settime(e->tfd, tflags, new_v, NULL) != 0) ret = -errno;
-        e->overrun = 0;
+        e->overrun_last = 0;
     } else if (ret < 0 && e) {
         ret = -errno;
     }
@@ -184,9 +185,19 @@ int timer_relay_getoverrun(struct process *p, int id) {
     if (!r) return -EINVAL;
     pthread_mutex_lock(&r->lock);
     struct relayed *e = find(r, id);
-    int ret = e ? e->overrun : -EINVAL;
+    int ret = e ? e->overrun_last : -EINVAL;
     pthread_mutex_unlock(&r->lock);
     return ret;
+}
+
+bool timer_relay_taken(struct process *p, int id, int overrun) {
+    struct timer_relay *r = relay_of(p, false);
+    if (!r) return false;
+    pthread_mutex_lock(&r->lock);
+    struct relayed *e = find(r, id);
+    if (e) e->overrun_last = overrun;
+    pthread_mutex_unlock(&r->lock);
+    return e != NULL;
 }
 
 int timer_relay_delete(struct process *p, int id) {

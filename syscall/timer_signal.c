@@ -90,6 +90,12 @@ void timer_signal_taken(struct task *t, int sig, struct aarch64_siginfo *info) {
     pthread_mutex_unlock(&p->timer_sig_lock);
 }
 
+void timer_signal_report(struct task *t, const struct aarch64_siginfo *info) {
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (info->si_code == GUEST_SI_TIMER && cl && cl->timer_taken)
+        cl->timer_taken(t, timer_field(info, 0), timer_field(info, 1));
+}
+
 void timer_signal_free(struct task *t) {
     free(t->timer_waiting);
     t->timer_waiting = NULL;

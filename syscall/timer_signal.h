@@ -26,6 +26,11 @@ bool timer_signal_fold(struct task *t, int sig, const struct aarch64_siginfo *in
  * expiries folded into it added to its si_overrun. */
 void timer_signal_taken(struct task *t, int sig, struct aarch64_siginfo *info);
 
+/* t took `info` for the guest (a delivery, a sigwait): a timer signal
+ * of the emulator's makes its timer's timer_getoverrun report this
+ * si_overrun (process_cluster_ops.timer_taken). */
+void timer_signal_report(struct task *t, const struct aarch64_siginfo *info);
+
 /* A thread's list, at its end. */
 void timer_signal_free(struct task *t);
 

@@ -156,8 +156,9 @@ static void test_grant_run(void) {
 
 /* Placement hints: a clone's mark travels with its request (absent: the
  * field stays NULL, as from a sender without marks), the response says
- * whether the clone used it, and a thread's own mark is its own message. */
-static void test_hint_fields(void) {
+ * whether the clone used it, and a thread's own mark is its own message;
+ * a taken timer signal's overrun. */
+static void test_small_messages(void) {
     uint64_t args[6] = {220, 0, 0, 0, 0, 0};
     Shoal__SyscallRequest q = SHOAL__SYSCALL_REQUEST__INIT;
     q.n_args = 6;
@@ -192,6 +193,17 @@ static void test_hint_fields(void) {
     round_trip(&env, &f);
     CU_ASSERT_EQUAL(f.env->hint_group->group, INT64_MAX);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_HINT_GROUP), "hint_group");
+    net_frame_fini(&f);
+
+    Shoal__TimerTaken taken = SHOAL__TIMER_TAKEN__INIT;
+    taken.timer_id = 7;
+    taken.overrun = INT32_MAX;
+    env.msg_case = SHOAL__ENVELOPE__MSG_TIMER_TAKEN;
+    env.timer_taken = &taken;
+    round_trip(&env, &f);
+    CU_ASSERT_EQUAL(f.env->timer_taken->timer_id, 7);
+    CU_ASSERT_EQUAL(f.env->timer_taken->overrun, INT32_MAX);
+    CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_TIMER_TAKEN), "timer_taken");
     net_frame_fini(&f);
 }
 
@@ -483,6 +495,12 @@ static void test_invalid_messages(void) {
     env.hint_group = &mark;
     expect_invalid(&env, NULL, 0, 0); /* a negative group */
 
+    Shoal__TimerTaken taken = SHOAL__TIMER_TAKEN__INIT;
+    taken.overrun = -1;
+    env.msg_case = SHOAL__ENVELOPE__MSG_TIMER_TAKEN;
+    env.timer_taken = &taken;
+    expect_invalid(&env, NULL, 0, 0); /* a negative overrun */
+
     Shoal__ThreadSpawn ts = SHOAL__THREAD_SPAWN__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &ts;
@@ -555,7 +573,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 46);
+    CU_ASSERT_EQUAL(messages, 47);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_LAYOUT_SYNC), "layout_sync");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_CPU_USAGE), "cpu_usage");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");
@@ -647,7 +665,7 @@ void test_register(void) {
     CU_pSuite s = CU_add_suite("net_frame", NULL, NULL);
     CU_add_test(s, "round trip", test_roundtrip);
     CU_add_test(s, "a grant of a run of pages", test_grant_run);
-    CU_add_test(s, "hint fields", test_hint_fields);
+    CU_add_test(s, "hint fields, timer_taken", test_small_messages);
     CU_add_test(s, "byte by byte", test_byte_by_byte);
     CU_add_test(s, "back to back", test_back_to_back);
     CU_add_test(s, "borrow mode", test_borrow);

@@ -145,10 +145,45 @@ static void test_stale_entry(void) {
     timer_signal_free(&task);
 }
 
+static int reported, reported_id, reported_overrun;
+
+static void record_taken(struct task *t, int id, int overrun) {
+    CU_ASSERT_PTR_EQUAL(t, &task);
+    reported++;
+    reported_id = id;
+    reported_overrun = overrun;
+}
+
+/* The overrun a thread took, folded expiries included, goes to the
+ * cluster's hook (timer_getoverrun's answer); other signals do not. */
+static void test_taken_reported(void) {
+    static const struct process_cluster_ops ops = {.timer_taken = record_taken};
+    int sig = SIGRTMIN + 7;
+    setup(sig);
+    proc.cluster = &ops;
+    struct aarch64_siginfo a = timer_info(sig, 23, 1), got;
+    arrive(sig, &a);
+    arrive(sig, &a); /* + 1 + 1 */
+    CU_ASSERT_EQUAL_FATAL(take(sig, &got), sig);
+    reported = 0;
+    timer_signal_report(&task, &got);
+    CU_ASSERT_EQUAL(reported, 1);
+    CU_ASSERT_EQUAL(reported_id, 23);
+    CU_ASSERT_EQUAL(reported_overrun, 3);
+    struct aarch64_siginfo q;
+    memset(&q, 0, sizeof q);
+    q.si_signo = sig;
+    q.si_code = GUEST_SI_QUEUE;
+    timer_signal_report(&task, &q);
+    CU_ASSERT_EQUAL(reported, 1);
+    timer_signal_free(&task);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("timer_signal", NULL, NULL);
     CU_add_test(s, "expiries fold into the waiting signal", test_fold);
     CU_add_test(s, "each timer its own signal", test_timers_apart);
     CU_add_test(s, "other signals queue", test_other_signals_queue);
     CU_add_test(s, "an entry whose signal left is stale", test_stale_entry);
+    CU_add_test(s, "the overrun taken is reported", test_taken_reported);
 }

@@ -76,10 +76,16 @@ static void test_relay(void) {
     struct itimerspec periodic = {{0, 500000}, {0, 500000}};
     CU_ASSERT_EQUAL(timer_relay_settime(&p, id, 0, &periodic, NULL), 0);
     wait_sent(4);
-    CU_ASSERT_TRUE(timer_relay_getoverrun(&p, id) >= 0);
+    /* what the thread took last, not what was relayed */
+    CU_ASSERT_EQUAL(timer_relay_getoverrun(&p, id), 0);
+    CU_ASSERT_TRUE(timer_relay_taken(&p, id, 17));
+    CU_ASSERT_EQUAL(timer_relay_getoverrun(&p, id), 17);
+    CU_ASSERT_FALSE(timer_relay_taken(&p, id + 1000, 3));
+    CU_ASSERT_EQUAL(timer_relay_getoverrun(&p, id), 17);
     struct itimerspec off = {{0, 0}, {0, 0}};
     CU_ASSERT_EQUAL(timer_relay_settime(&p, id, 0, &off, &old), 0);
     CU_ASSERT_EQUAL(old.it_interval.tv_nsec, 500000);
+    CU_ASSERT_EQUAL(timer_relay_getoverrun(&p, id), 0); /* settime clears it */
 
     /* errors: bad values (the kernel timer's check), bad ids, CPU clocks */
     struct itimerspec bad = {{0, 0}, {0, 1000000000}};
@@ -97,5 +103,6 @@ static void test_relay(void) {
 
 void test_register(void) {
     CU_pSuite s = CU_add_suite("timer_relay", NULL, NULL);
-    CU_add_test(s, "relayed timers: expirations, settime, overrun, delete, errors", test_relay);
+    CU_add_test(s, "relayed timers: expirations, settime, overrun taken, delete, errors",
+                test_relay);
 }

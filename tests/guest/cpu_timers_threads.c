@@ -7,8 +7,9 @@
  * sigevent (SIGALRM, the id as value), and of ITIMER_PROF and
  * ITIMER_VIRTUAL, all of it spent by the spinning workers. Checks that
  * no timer fires before its clock reached it, the values the family
- * reports (gettime, the old value of setitimer, overruns) and that a
- * deleted or disarmed timer stays silent. Prints no times: whether each
+ * reports (gettime, the old value of setitimer, overruns: in a handler
+ * or after sigtimedwait timer_getoverrun is the si_overrun just taken)
+ * and that a deleted or disarmed timer stays silent. Prints no times: whether each
  * value is what it must be. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -35,7 +36,8 @@
 static int ncpu;
 static _Atomic int stop_spinning;
 static _Atomic int spinners;
-static __thread volatile sig_atomic_t one_shot, periodic;
+static __thread volatile sig_atomic_t one_shot, periodic, getoverrun_agrees = 1;
+static __thread timer_t periodic_timer;
 static char report[WORKERS][160];
 
 static long long clock_ns(clockid_t c) {
@@ -49,30 +51,37 @@ static void on_one_shot(int sig) {
     one_shot++;
 }
 
-static void on_periodic(int sig) {
+static void on_periodic(int sig, siginfo_t *si, void *uc) {
     (void)sig;
+    (void)uc;
     periodic++;
+    getoverrun_agrees &= timer_getoverrun(periodic_timer) == si->si_overrun;
 }
 
-static timer_t thread_timer(int sig, long long first_ns, long long every_ns) {
+/* A timer on the calling thread's CPU clock, stored at *id before it is
+ * armed (a handler may use it at once). */
+static void thread_timer(int sig, long long first_ns, long long every_ns, timer_t *id) {
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = sig;
     ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-    timer_t id;
-    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &id)) return (timer_t)-1;
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, id)) {
+        *id = (timer_t)-1;
+        return;
+    }
     struct itimerspec its = {{every_ns / 1000000000, every_ns % 1000000000},
                              {first_ns / 1000000000, first_ns % 1000000000}};
-    timer_settime(id, 0, &its, NULL);
-    return id;
+    timer_settime(*id, 0, &its, NULL);
 }
 
 static void *worker(void *arg) {
     int i = (int)(long)arg;
     long long start = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    timer_t a = thread_timer(SIGRTMIN + 2, 30 * MS, 0);
-    timer_t b = thread_timer(SIGRTMIN + 3, 5 * MS, 5 * MS);
+    timer_t a;
+    thread_timer(SIGRTMIN + 2, 30 * MS, 0, &a);
+    thread_timer(SIGRTMIN + 3, 5 * MS, 5 * MS, &periodic_timer);
+    timer_t b = periodic_timer;
     struct itimerspec left;
     timer_gettime(a, &left);
     long long l = left.it_value.tv_sec * 1000000000LL + left.it_value.tv_nsec;
@@ -95,9 +104,9 @@ static void *worker(void *arg) {
     timer_delete(a);
     snprintf(report[i], sizeof report[i],
              "worker %d: pinned %d, gettime %d, one-shot %d (not early %d), periodic >= 3 %d, "
-             "overrun >= 0 %d, silent once deleted %d",
+             "overrun >= 0 %d (in the handler as taken %d), silent once deleted %d",
              i, pinned, gettime_ok, one_shot, fired_at - start >= 30 * MS, periodic >= 3,
-             overrun >= 0, periodic == after_delete);
+             overrun >= 0, getoverrun_agrees, periodic == after_delete);
     /* then spin for main's timers, until told */
     spinners++;
     while (!stop_spinning)
@@ -118,7 +127,11 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
     signal(SIGRTMIN + 2, on_one_shot);
-    signal(SIGRTMIN + 3, on_periodic);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_periodic;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGRTMIN + 3, &sa, NULL);
     /* main's signals are taken with sigtimedwait: blocked everywhere */
     sigset_t waited;
     sigemptyset(&waited);
@@ -154,10 +167,12 @@ int main(void) {
     siginfo_t info;
     int got = wait_for(SIGRTMIN + 4, &info);
     clock_gettime(wclock, &wnow);
+    int taken_overrun = got && timer_getoverrun(w) == info.si_overrun;
     printf("timer on a worker's clock: clock %d, made %d, armed %d, signal %d, SI_TIMER %d, "
-           "value %d, not early %d\n",
+           "value %d, not early %d, overrun as taken %d\n",
            got_clock, made, armed, got, got && info.si_code == SI_TIMER,
-           got ? info.si_value.sival_int : -1, wnow.tv_sec * 1000000000LL + wnow.tv_nsec >= at);
+           got ? info.si_value.sival_int : -1, wnow.tv_sec * 1000000000LL + wnow.tv_nsec >= at,
+           taken_overrun);
     timer_delete(w);
 
     /* the process's clock, no sigevent: SIGALRM with the id as value (the

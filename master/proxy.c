@@ -32,6 +32,7 @@
 #include "master/master_internal.h"
 #include "syscall/cpu_map.h"
 #include "syscall/host_signal.h"
+#include "syscall/signalfd_read.h"
 #include "syscall/syscall.h"
 #include "syscall/thread.h"
 
@@ -80,6 +81,10 @@ static void respond_outputs(struct proxy *px, uint64_t req_id, int64_t ret,
     r.ret = ret;
     r.hint_used = hint_used;
     r.move = move;
+    if (ret == SIGNALFD_AT_NODE) {
+        r.signalfd_mask = px->t->signalfd_at_node.mask;
+        r.signalfd_nonblock = px->t->signalfd_at_node.nonblock;
+    }
     if (out) {
         r.n_outputs = out->n;
         r.outputs = out->ptrs;

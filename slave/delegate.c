@@ -22,6 +22,7 @@
 #include "syscall/futex_args.h"
 #include "syscall/host_signal.h"
 #include "syscall/robust_list.h"
+#include "syscall/signalfd_read.h"
 #include "syscall/syscall.h"
 
 static void send_cancel(struct slave *s, uint32_t tid, uint64_t req_id) {
@@ -181,6 +182,8 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     }
     /* used by this clone, as thread.c clears it on one node */
     if (w.hint_used) t->hint_next_group = -1;
+    t->signalfd_at_node.mask = w.signalfd_mask;
+    t->signalfd_at_node.nonblock = w.signalfd_nonblock;
     /* its new CPU mask names none of this node's CPUs: it leaves once the
      * call has returned (slave_move_out) */
     if (w.move) {
@@ -247,6 +250,10 @@ int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const
         signal_set_mask(t, mask);
     }
     int64_t r = delegate_req(t, row, a, REQ_CALL);
+    /* a signalfd whose process had nothing for it: this thread's own */
+    if (r == SIGNALFD_AT_NODE && row->nr == 63)
+        return signalfd_read_here(t, a[1], a[2], t->signalfd_at_node.mask,
+                                  t->signalfd_at_node.nonblock);
     if (masked && r != -GUEST_ERESTARTNOHAND) {
         t->sig.saved_mask_valid = false;
         signal_set_mask(t, t->sig.saved_mask);
@@ -285,6 +292,8 @@ static void h_response(struct net_conn *c, struct net_frame *f, void *arg) {
         w->ret = r->ret;
         w->hint_used = r->hint_used;
         w->move = r->move;
+        w->signalfd_mask = r->signalfd_mask;
+        w->signalfd_nonblock = r->signalfd_nonblock;
         w->layout_mark = s->lq_queued;
         w->done = true;
         if (r->n_outputs) {

@@ -74,10 +74,12 @@ struct waiter {
      * but those a signal must not cut short */
     bool on_word;
     _Atomic uint32_t word;
-    struct net_frame resp; /* a response with outputs, for the thread to store (env NULL: none) */
-    uint64_t layout_mark;  /* the layout worker's queue when the answer came (lq_queued) */
-    bool hint_used;        /* a clone took the caller's hint mark */
-    bool move;             /* the thread moves to another node (SyscallResponse.move) */
+    struct net_frame resp;  /* a response with outputs, for the thread to store (env NULL: none) */
+    uint64_t layout_mark;   /* the layout worker's queue when the answer came (lq_queued) */
+    bool hint_used;         /* a clone took the caller's hint mark */
+    bool move;              /* the thread moves to another node (SyscallResponse.move) */
+    uint64_t signalfd_mask; /* SIGNALFD_AT_NODE's (SyscallResponse) */
+    bool signalfd_nonblock;
 };
 
 /* slave.c */

@@ -15,6 +15,7 @@
 
 #include "syscall/file_eof.h"
 #include "syscall/host_signal.h"
+#include "syscall/safe_syscall.h"
 #include "syscall/sigframe.h"
 #include "syscall/timer_signal.h"
 
@@ -182,6 +183,23 @@ int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *i
     int sig = take_lowest(t, t->sig.recorded & set, info);
     update_pending(t);
     host_signal_set_mask(t->sigmask);
+    return sig;
+}
+
+int64_t signal_wait_take(struct task *t, uint64_t set, const struct timespec *ts,
+                         struct aarch64_siginfo *info) {
+    memset(info, 0, sizeof *info);
+    int64_t sig = signal_take_recorded(t, set, info);
+    if (sig) return sig;
+    atomic_store(&t->sigwait_set, set);
+    signal_mask_opened(t);
+    sig = safe_syscall_base(&t->sig.pending, SYS_rt_sigtimedwait, (long)&set, (long)info, (long)ts,
+                            8, 0, 0);
+    atomic_store(&t->sigwait_set, 0);
+    if (sig <= 0) return sig;
+    signal_unwrap_routed(info);
+    timer_signal_taken(t, (int)sig, info);
+    timer_signal_report(t, info);
     return sig;
 }
 

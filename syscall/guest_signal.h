@@ -96,6 +96,17 @@ bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch6
 /* Removes the lowest recorded signal in set (synchronous ones first)
  * into *info; returns its number or 0. For rt_sigtimedwait. */
 int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info);
+
+/* Takes a signal of set for t as sigtimedwait does: one recorded here
+ * first, else one the host queued for its thread or its process,
+ * waiting up to *ts (NULL: for ever) with set as its sigwait set
+ * meanwhile (a cluster's router may then send it the process's). A
+ * timer's signal comes with the expiries folded into it, and the timer
+ * hears its overrun (timer_signal.h). The signal's number, or the raw
+ * safe_syscall_base result: -EAGAIN, -EINTR, -SAFE_SYSCALL_NOT_STARTED. */
+struct timespec;
+int64_t signal_wait_take(struct task *t, uint64_t set, const struct timespec *ts,
+                         struct aarch64_siginfo *info);
 /* Forgets a recorded sig (its action became "ignore"). */
 void signal_discard_recorded(struct task *t, int sig);
 

@@ -19,6 +19,7 @@
 #include "syscall/ioctl_rows.h"
 #include "syscall/proc_files.h"
 #include "syscall/proc_tasks.h"
+#include "syscall/signalfd_read.h"
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
 
@@ -62,6 +63,8 @@ SYSCALL_HANDLER(close) {
 }
 
 SYSCALL_HANDLER(read) {
+    int64_t r;
+    if (signalfd_proxy_read(t, a, &r)) return r;
     void *buf = GUEST_OUT(t, a[1], a[2]);
     return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_read, (int)a[0], buf, a[2]) : -EFAULT;
 }

@@ -104,16 +104,8 @@ SYSCALL_HANDLER(rt_sigtimedwait) {
     const void *ts = NULL;
     if (a[2] && !(ts = GUEST_IN(t, a[2], sizeof(struct timespec)))) return -EFAULT;
     struct aarch64_siginfo info;
-    memset(&info, 0, sizeof info);
-    int64_t sig = signal_take_recorded(t, set, &info);
-    if (!sig) {
-        atomic_store(&t->sigwait_set, set);
-        signal_mask_opened(t);
-        sig = safe_syscall(&t->sig.pending, SYS_rt_sigtimedwait, &set, &info, ts, 8, 0, 0);
-        atomic_store(&t->sigwait_set, 0);
-        if (sig <= 0) return sig; /* -EAGAIN, -EINTR (not restarted, as on Linux) */
-        signal_unwrap_routed(&info);
-    }
+    int64_t sig = signal_wait_take(t, set, ts, &info);
+    if (sig <= 0) return safe_syscall_eintr(sig); /* -EAGAIN, -EINTR (not restarted, as on Linux) */
     if (a[1] && gs_copy_out(&t->proc->mem, a[1], &info, sizeof info)) return -EFAULT;
     return sig;
 }
@@ -205,7 +197,9 @@ SYSCALL_HANDLER(signalfd4) {
     uint64_t mask;
     if (a[2] != 8) return -EINVAL;
     if (guest_copy_in(t, &mask, a[1], sizeof mask)) return -EFAULT;
-    return host_result(syscall(SYS_signalfd4, (int)a[0], &mask, 8, (int)a[3]));
+    int64_t r = host_result(syscall(SYS_signalfd4, (int)a[0], &mask, 8, (int)a[3]));
+    if (r >= 0) atomic_store(&t->proc->signalfds, true);
+    return r;
 }
 
 SYSCALL_HANDLER(rt_sigreturn) {

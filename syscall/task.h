@@ -205,7 +205,9 @@ struct process {
     /* cpu_timer.c: timers on CPU-time clocks (a cluster's master); NULL:
      * none yet */
     struct cpu_timers *cpu_timers;
-    bool strace;        /* one line per syscall on stderr */
+    bool strace; /* one line per syscall on stderr */
+    /* a signalfd was made: a remote thread's read looks (signalfd_read.h) */
+    atomic_bool signalfds;
     int guest_pid;      /* a slave's: the master's pid, its threads' (0: getpid()) */
     uint64_t stack_top; /* initial stack: [stack_top - stack_size, stack_top) */
     uint64_t stack_size;
@@ -263,6 +265,13 @@ struct task {
     /* A proxy's call in progress: the guest buffers its node shipped
      * (syscall/sc_bufs.h), looked up before guest memory; NULL: none. */
     struct sc_bufs *bufs;
+    /* A read of a signalfd that the thread's node answers
+     * (SIGNALFD_AT_NODE, signalfd_read.h): the fd's mask and O_NONBLOCK,
+     * set by the master's proxy and sent with that answer. */
+    struct {
+        uint64_t mask;
+        bool nonblock;
+    } signalfd_at_node;
     /* Placement hint groups (include/shoal/hint.h; sched/): this thread's
      * and the one its next clone gets; -1: none. Written by this thread
      * (the hint runs on it), read by the clone it makes. */

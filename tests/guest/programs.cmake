@@ -191,6 +191,8 @@ guest_program(timer_thread_start SRC timer_thread_start.c)
 guest_program(timer_overrun_threads SRC timer_overrun_threads.c LEVELS O2)
 # thousands of queued signals travel with a thread that moves from node to node
 guest_program(move_signals_threads SRC move_signals_threads.c LEVELS O2)
+# a thread of another node reads its own signals and the process's from a signalfd
+guest_program(signalfd_threads SRC signalfd_threads.c LEVELS O2)
 guest_program(xattr_splice SRC xattr_splice.c)
 # nice/sched_*/ioprio (per thread), sync_file_range, syncfs, readahead,
 # preadv2/pwritev2 (qemu 7.2 has no preadv2/pwritev2: a native reference)

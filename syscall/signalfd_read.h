@@ -1,0 +1,36 @@
+/* read(2) of a signalfd by a thread of a cluster's slave. The fd is the
+ * master's, a host signalfd there, whose kernel holds the process's
+ * signals and node 0's threads' but not those queued for a thread of
+ * another node. So the master's proxy reads what the process has,
+ * through a non-blocking signalfd of the same mask, and finding nothing
+ * answers SIGNALFD_AT_NODE with the fd's mask and O_NONBLOCK; the
+ * thread's node then takes its own signals of that mask, and waits for
+ * one there unless the fd is non-blocking, the mask being the thread's
+ * sigwait set meanwhile so the master's router sends it those of the
+ * process too. Reads through readv, and poll or epoll of the fd, see
+ * only the master's. */
+#ifndef SHOAL_SYSCALL_SIGNALFD_READ_H
+#define SHOAL_SYSCALL_SIGNALFD_READ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "syscall/task.h"
+
+/* The master's answer: the node reads (never a guest's result, outside
+ * -4095..-1). */
+#define SIGNALFD_AT_NODE (-5001)
+
+/* The master's proxy running read(fd = a[0], buf = a[1], count = a[2])
+ * for a remote thread t: false if fd is no signalfd (the read goes on as
+ * any other); else true with *ret its result, or SIGNALFD_AT_NODE with
+ * t->signalfd_at_node set. */
+bool signalfd_proxy_read(struct task *t, const uint64_t *a, int64_t *ret);
+
+/* The node, after SIGNALFD_AT_NODE: t reads its own signals of mask into
+ * guest buf (count bytes): the bytes read, -EAGAIN, -EINVAL, -EFAULT, or
+ * a restart code (a handler runs first). */
+int64_t signalfd_read_here(struct task *t, uint64_t buf, uint64_t count, uint64_t mask,
+                           bool nonblock);
+
+#endif

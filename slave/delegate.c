@@ -88,7 +88,8 @@ static bool uninterruptible(int nr) {
     case 220: /* clone */
     case 221: /* execve */
     case 281: /* execveat */
-    case 435: /* clone3 */ return true;
+    case 435: /* clone3 */
+    case 136: /* rt_sigpending, for process_pending: never blocks there */ return true;
     default: return false;
     }
 }
@@ -259,6 +260,14 @@ int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const
         signal_set_mask(t, t->sig.saved_mask);
     }
     return r;
+}
+
+int slave_delegate_process_pending(struct task *t, const uint64_t *a, uint64_t *set) {
+    const struct syscall_row *row = syscall_lookup(136);
+    int64_t r = row ? delegate_req(t, row, a, REQ_CALL) : -ENOSYS;
+    if (r) return (int)r;
+    *set = 0;
+    return gs_copy_in(&t->proc->mem, set, a[0], a[1]) ? -EFAULT : 0;
 }
 
 /* SA_RESETHAND reset sig here: the master resets it on every node (if

@@ -97,9 +97,10 @@ void slave_waiter_add(struct slave *s, uint32_t tid, struct waiter *w);
  * (interruptibly when w->on_word: a signal cancels it), then w leaves;
  * its result. */
 int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id);
-/* process_cluster_ops.delegate, .reset_hand and .move_ask */
+/* process_cluster_ops.delegate, .reset_hand, .process_pending and .move_ask */
 int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const uint64_t *a);
 void slave_delegate_reset_hand(struct task *t, int sig, const struct aarch64_sigaction *act);
+int slave_delegate_process_pending(struct task *t, const uint64_t *a, uint64_t *set);
 void slave_move_ask(struct task *t);
 void slave_delegate_register(struct slave *s);
 

@@ -335,6 +335,7 @@ const struct process_cluster_ops slave_ops = {
     .reset_hand = slave_delegate_reset_hand,
     .mask_opened = slave_signals_mask_opened,
     .timer_taken = slave_signals_timer_taken,
+    .process_pending = slave_delegate_process_pending,
     .clone_thread = NULL,
     .on_exit = slave_on_exit,
     .hint_group = send_hint_group,

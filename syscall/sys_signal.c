@@ -76,8 +76,19 @@ SYSCALL_HANDLER(rt_sigprocmask) {
 
 SYSCALL_HANDLER(rt_sigpending) {
     if (a[1] > 8) return -EINVAL;
+    uint64_t set = t->sig.recorded | host_signal_pending();
+    /* a proxy: the process's, which the thread's node masks and adds
+     * to the thread's own */
+    if (t->proxy) return gs_copy_out(&t->proc->mem, a[0], &set, a[1]);
+    const struct process_cluster_ops *cl = t->proc->cluster;
+    if (cl && cl->process_pending) {
+        uint64_t shared;
+        int r = cl->process_pending(t, a, &shared);
+        if (r) return r;
+        set |= shared;
+    }
     /* Linux reports the pending signals that are also blocked. */
-    uint64_t set = (t->sig.recorded | host_signal_pending()) & t->sigmask;
+    set &= t->sigmask;
     return gs_copy_out(&t->proc->mem, a[0], &set, a[1]);
 }
 

@@ -135,6 +135,11 @@ struct process_cluster_ops {
      * the link a later delegated call of t takes, so its own
      * timer_getoverrun finds it. NULL: the timers are the host's. */
     void (*timer_taken)(struct task *t, int timer_id, int overrun);
+    /* A slave: rt_sigpending(a) made on the master, whose proxy writes
+     * the signals pending there for the process (and not yet sent to a
+     * thread) into the guest's buffer a[0]; *set is what it wrote. 0 or
+     * -errno. NULL: this host holds the process's signals. */
+    int (*process_pending)(struct task *t, const uint64_t *a, uint64_t *set);
     /* The master of a multi-node run: the program's CPU time, every
      * node's guest threads, read by t (cpu_time.h; split: user and system
      * apart; a proxy's caller_cpu stands for its node). NULL: this host

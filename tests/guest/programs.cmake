@@ -193,6 +193,8 @@ guest_program(timer_overrun_threads SRC timer_overrun_threads.c LEVELS O2)
 guest_program(move_signals_threads SRC move_signals_threads.c LEVELS O2)
 # a thread of another node reads its own signals and the process's from a signalfd
 guest_program(signalfd_threads SRC signalfd_threads.c LEVELS O2)
+# the process's pending signals (the master's) in a thread of another node's sigpending
+guest_program(sigpending_threads SRC sigpending_threads.c LEVELS O2)
 guest_program(xattr_splice SRC xattr_splice.c)
 # nice/sched_*/ioprio (per thread), sync_file_range, syncfs, readahead,
 # preadv2/pwritev2 (qemu 7.2 has no preadv2/pwritev2: a native reference)

@@ -234,7 +234,10 @@ int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const
         struct slave *s = t->proc->cluster_ctx;
         int64_t ret;
         do {
-            if (futex_local_op(s->futex, t, a, &ret)) return ret;
+            if (futex_local_op(s->futex, t, a, &ret)) {
+                t->decided_here = true;
+                return ret;
+            }
             ret = delegate_req(t, row, a, REQ_CALL);
         } while (ret == FUTEX_AT_NODE);
         return ret;
@@ -252,7 +255,8 @@ int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const
     }
     int64_t r = delegate_req(t, row, a, REQ_CALL);
     /* a signalfd whose process had nothing for it: this thread's own */
-    if (r == SIGNALFD_AT_NODE && row->nr == 63)
+    t->decided_here = r == SIGNALFD_AT_NODE && row->nr == 63;
+    if (t->decided_here)
         return signalfd_read_here(t, a[1], a[2], t->signalfd_at_node.mask,
                                   t->signalfd_at_node.nonblock);
     if (masked && r != -GUEST_ERESTARTNOHAND) {

@@ -8,9 +8,11 @@
 
 #include "common/log.h"
 #include "syscall/cpu_time.h"
+#include "syscall/futex_args.h"
 #include "syscall/ioctl_rows.h"
 #include "syscall/shared_file.h"
 #include "syscall/sc_bounce.h"
+#include "syscall/signalfd_read.h"
 #include "syscall/syscall.h"
 
 #define SYSCALL_NR_MAX 512 /* asm-generic numbers are all below this */
@@ -144,6 +146,15 @@ bool syscall_delegated(const struct syscall_row *row, const uint64_t *a) {
     }
 }
 
+/* --strace: a slave's delegated call is printed by the master, which
+ * makes it, unless the master left it to the node (an *_AT_NODE answer,
+ * or a futex word lent there: task.decided_here), which prints it then;
+ * the master prints no call it left to a node, nor a node's own question
+ * (rt_sigpending on a proxy: process_cluster_ops.process_pending). */
+static bool left_to_node(const struct task *t, const struct syscall_row *row, int64_t ret) {
+    return t->proxy && (ret == FUTEX_AT_NODE || ret == SIGNALFD_AT_NODE || row->nr == 136);
+}
+
 void syscall_dispatch(struct task *t) {
     struct cpu *cpu = &t->cpu;
     uint64_t nr = cpu->x[8];
@@ -159,13 +170,13 @@ void syscall_dispatch(struct task *t) {
     }
     const struct process_cluster_ops *cl = t->proc->cluster;
     bool remote = cl && cl->delegate && syscall_delegated(row, args);
-    /* a slave's delegated call is printed by the master, which makes it */
-    bool trace = t->proc->strace && !remote;
+    bool trace = t->proc->strace;
     char line[1024];
     if (trace) {
         strace_format_call(t, row, args, line, sizeof line);
-        if (row->ret == 'n') strace_finish(t, row, line, sizeof line, 0);
+        if (row->ret == 'n' && !remote) strace_finish(t, row, line, sizeof line, 0);
     }
+    t->decided_here = false;
     stats_syscall(&t->proc->stats, (unsigned)nr, remote);
     /* MAP_SHARED file mappings over private memory (shared_file.h) */
     if (!remote) sf_before_syscall(&t->proc->mem, row->nr, args);
@@ -182,6 +193,7 @@ void syscall_dispatch(struct task *t) {
         t->sig.orig_x0 = args[0];
         ret = -EINTR;
     }
-    if (trace && row->ret != 'n') strace_finish(t, row, line, sizeof line, ret);
+    if (trace && row->ret != 'n' && (remote ? t->decided_here : !left_to_node(t, row, ret)))
+        strace_finish(t, row, line, sizeof line, ret);
     cpu->x[0] = (uint64_t)ret;
 }

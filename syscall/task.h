@@ -277,6 +277,10 @@ struct task {
         uint64_t mask;
         bool nonblock;
     } signalfd_at_node;
+    /* a slave: its delegated call in progress was decided on this node
+     * (a futex word lent here, an *_AT_NODE answer), so --strace prints
+     * it here, not on the master */
+    bool decided_here;
     /* Placement hint groups (include/shoal/hint.h; sched/): this thread's
      * and the one its next clone gets; -1: none. Written by this thread
      * (the hint runs on it), read by the clone it makes. */

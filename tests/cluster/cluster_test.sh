@@ -518,6 +518,20 @@ cli-n2)
         fail "--strace -n 2: no timer signal delivered on node 1"
     [ "$(sed -n 's/^\([0-9]*\) [a-z].*/\1/p' "$work/s2.err" | sort -u | wc -l)" = 1 ] ||
         fail "--strace -n 2: more than one pid"
+    # a call the master leaves to the node (a signalfd read of the
+    # thread's own signals) is printed once, with its result there; the
+    # node's own question for sigpending is no call of the guest's
+    for prog in signalfd_threads sigpending_threads; do
+        "$shoal" --strace "$bin/$prog" >/dev/null 2>"$work/s1.err" ||
+            fail "--strace $prog alone: status $?"
+        "$shoal" -n 2 --strace "$bin/$prog" >/dev/null 2>"$work/s2.err" ||
+            fail "--strace $prog -n 2: status $?"
+        for call in read rt_sigpending rt_sigtimedwait; do
+            n1=$(grep -c "^[0-9]* $call(" "$work/s1.err") n2=$(grep -c "^[0-9]* $call(" "$work/s2.err")
+            [ "$n1" = "$n2" ] || fail "--strace $prog: $call $n1 times alone, $n2 at -n 2"
+        done
+        grep -q ' = -500[0-9]' "$work/s2.err" && fail "--strace $prog -n 2: an internal answer printed"
+    done
     # and every slave logs its own translations next to it
     "$shoal" -n 3 -d in_asm -D "$work/tlog" "$bin/dsm_stress" 4 200 3 >"$work/t.out" 2>"$work/t.err" ||
         fail "-d on 3 nodes: status $?"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,11 +20,16 @@
 #define RECORD sizeof(struct signalfd_siginfo)
 
 /* fd's mask and O_NONBLOCK if it is a signalfd: an anonymous inode (no
- * file type bits) whose fdinfo has a sigmask line. */
+ * file type bits; a file or pipe is known by fstat alone) named so,
+ * whose fdinfo has a sigmask line. */
 static bool signalfd_of(int fd, uint64_t *mask, bool *nonblock) {
     struct stat st;
     if (fstat(fd, &st) || (st.st_mode & S_IFMT)) return false;
-    char path[64];
+    static const char name[] = "anon_inode:[signalfd]";
+    char path[64], link[sizeof name];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link);
+    if (n != (ssize_t)sizeof name - 1 || memcmp(link, name, sizeof name - 1)) return false;
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
     FILE *f = fopen(path, "re");
     if (!f) return false;

@@ -37,7 +37,8 @@ static void add_signal(struct thread_state_buf *b, struct task *t, int sig,
     *i = *info;
     i->si_signo = sig;
     signal_unwrap_routed(i);
-    timer_signal_taken(t, sig, i);
+    /* a signal of a timer re-armed or deleted since stays behind */
+    if (!timer_signal_taken(t, sig, i)) b->n--;
 }
 
 /* The message's list of them, once they are all in b->info (which may

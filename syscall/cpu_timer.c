@@ -21,6 +21,7 @@
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 #include "syscall/proc_files.h"
+#include "syscall/timer_signal.h"
 
 #define GUEST_SI_KERNEL 0x80
 #define NS              1000000000LL
@@ -39,6 +40,10 @@ struct cpu_timer {
     int64_t last_read;   /* the clock at its last reading */
     int64_t idle_wait;   /* while the clock stands still: the wait, doubled each time */
     uint64_t gen;        /* changed by settime: a reading taken before is stale */
+    /* SIGEV_THREAD_ID: one send at a time (an expiry or a disarm notice),
+     * so the thread's node gets them in the order they were decided;
+     * `fired`: an expiry went out since the timer was last armed */
+    bool sending, fired;
 };
 
 /* the itimers' entries: ids no POSIX timer has */
@@ -49,6 +54,7 @@ struct cpu_timers {
     pid_t pid; /* a forked child (a lone process) has none of these timers */
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC: a timer armed, or the sampler's sleep */
+    pthread_cond_t sent; /* a timer's send is over */
     struct cpu_timer *v;
     size_t n, cap;
     uint64_t gen;
@@ -132,10 +138,7 @@ static void deliver(struct process *p, const struct cpu_timer *e) {
         memcpy(&info.u.raw[8], &e->value, sizeof e->value);
     }
     if (e->notify == SIGEV_THREAD_ID) {
-        /* a thread that has gone gets nothing, as on Linux */
-        const struct process_cluster_ops *cl = p->cluster;
-        if (!cl || !cl->signal_remote || cl->signal_remote(p, e->tid, e->signo, &info) != 1) return;
-        signal_queue_local(p, e->tid, e->signo, &info); /* a thread of this node */
+        signal_to_cluster_thread(p, e->tid, e->signo, &info);
         return;
     }
     /* the process's: pending in the master's host process, where a node-0
@@ -146,6 +149,22 @@ static void deliver(struct process *p, const struct cpu_timer *e) {
     syscall(SYS_rt_sigqueueinfo, gettid(), e->signo, &info);
 }
 
+/* Under s->lock: timer id once no send of it is under way (NULL: it was
+ * deleted meanwhile). */
+static struct cpu_timer *find_idle(struct cpu_timers *s, int id) {
+    struct cpu_timer *e;
+    while ((e = find(s, id)) && e->sending)
+        pthread_cond_wait(&s->sent, &s->lock);
+    return e;
+}
+
+/* Under s->lock: timer id's send is over. */
+static void sent(struct cpu_timers *s, int id) {
+    struct cpu_timer *e = find(s, id);
+    if (e) e->sending = false;
+    pthread_cond_broadcast(&s->sent);
+}
+
 /* Reads the clock of the armed timer due first, fires it if it expired,
  * and schedules its next reading. Called and returns with s->lock held. */
 static void sample_one(struct cpu_timers *s, size_t i) {
@@ -154,7 +173,7 @@ static void sample_one(struct cpu_timers *s, size_t i) {
     int64_t now = 0;
     int r = read_clock(s->p, &e.clk, &now);
     pthread_mutex_lock(&s->lock);
-    struct cpu_timer *cur = find(s, e.id);
+    struct cpu_timer *cur = find_idle(s, e.id);
     if (!cur || cur->gen != e.gen || !cur->expiry_ns) return; /* changed meanwhile */
     if (r) { /* its thread has gone: its clock stands still for ever */
         cur->expiry_ns = 0;
@@ -173,9 +192,30 @@ static void sample_one(struct cpu_timers *s, size_t i) {
     if (cur->expiry_ns) cur->next_sample = next_sample(s->p, cur, now);
     e = *cur;
     if (!fire) return;
+    bool thread = e.notify == SIGEV_THREAD_ID;
+    cur->sending = cur->fired = thread;
     pthread_mutex_unlock(&s->lock);
     deliver(s->p, &e);
     pthread_mutex_lock(&s->lock);
+    if (thread) sent(s, e.id);
+}
+
+/* Under s->lock, e idle: a SIGEV_THREAD_ID timer that fired since it was
+ * armed was re-armed or deleted: its thread's node drops the signal of it
+ * that may wait there. The lock is dropped meanwhile; returns e again
+ * (NULL: deleted meanwhile). */
+static struct cpu_timer *send_disarm(struct cpu_timers *s, struct cpu_timer *e) {
+    if (e->notify != SIGEV_THREAD_ID || !e->fired || !timer_signal_host_drops()) return e;
+    e->fired = false;
+    e->sending = true;
+    int id = e->id, tid = e->tid, sig = e->signo;
+    struct aarch64_siginfo info;
+    timer_signal_disarm_info(&info, sig, id);
+    pthread_mutex_unlock(&s->lock);
+    signal_to_cluster_thread(s->p, tid, sig, &info);
+    pthread_mutex_lock(&s->lock);
+    sent(s, id);
+    return find(s, id);
 }
 
 static void *sampler_main(void *arg) {
@@ -215,6 +255,7 @@ static struct cpu_timers *timers_of(struct process *p, bool make) {
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->cond, &ca);
         pthread_condattr_destroy(&ca);
+        pthread_cond_init(&s->sent, NULL);
         if (thread_start_detached(NULL, 0, sampler_main, s)) {
             free(s);
             s = NULL;
@@ -320,7 +361,7 @@ static int arm(struct cpu_timers *s, int id, bool absolute, int64_t value, int64
      * fires) */
     if (read_clock(s->p, &clk, &now)) now = INT64_MAX / 2;
     pthread_mutex_lock(&s->lock);
-    if (!(e = find(s, id))) {
+    if (!(e = find_idle(s, id))) {
         pthread_mutex_unlock(&s->lock);
         return -EINVAL;
     }
@@ -337,6 +378,7 @@ static int arm(struct cpu_timers *s, int id, bool absolute, int64_t value, int64
         e->next_sample = e->expiry_ns <= now ? (int64_t)clock_mono_ns() : next_sample(s->p, e, now);
         pthread_cond_signal(&s->cond);
     }
+    send_disarm(s, e);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -398,7 +440,8 @@ int cpu_timer_delete(struct process *p, int id) {
     struct cpu_timers *s = timers_of(p, false);
     if (!s || id < 0) return -EINVAL;
     pthread_mutex_lock(&s->lock);
-    struct cpu_timer *e = find(s, id);
+    struct cpu_timer *e = find_idle(s, id);
+    if (e) e = send_disarm(s, e); /* before the id can be another timer's */
     if (e) *e = s->v[--s->n];
     pthread_mutex_unlock(&s->lock);
     if (!e) return -EINVAL;

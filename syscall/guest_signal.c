@@ -165,17 +165,28 @@ bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch6
     return t != NULL;
 }
 
+void signal_to_cluster_thread(struct process *p, int tid, int sig,
+                              const struct aarch64_siginfo *info) {
+    const struct process_cluster_ops *cl = p->cluster;
+    if (!cl || !cl->signal_remote || cl->signal_remote(p, tid, sig, info) != 1) return;
+    signal_queue_local(p, tid, sig, info); /* a thread of this node */
+}
+
 static int take_lowest(struct task *t, uint64_t avail, struct aarch64_siginfo *info) {
-    if (!avail) return 0;
-    if (avail & SYNC_SIGNALS) avail &= SYNC_SIGNALS;
-    int sig = __builtin_ctzll(avail) + 1;
-    *info = t->sig.info[sig];
-    info->si_signo = sig;
-    signal_unwrap_routed(info);
-    timer_signal_taken(t, sig, info);
-    timer_signal_report(t, info);
-    t->sig.recorded &= ~SIGBIT(sig);
-    return sig;
+    for (;;) {
+        if (!avail) return 0;
+        uint64_t from = avail & SYNC_SIGNALS ? avail & SYNC_SIGNALS : avail;
+        int sig = __builtin_ctzll(from) + 1;
+        *info = t->sig.info[sig];
+        info->si_signo = sig;
+        signal_unwrap_routed(info);
+        t->sig.recorded &= ~SIGBIT(sig);
+        avail &= ~SIGBIT(sig);
+        /* a signal of a timer re-armed or deleted since is no signal */
+        if (!timer_signal_taken(t, sig, info)) continue;
+        timer_signal_report(t, info);
+        return sig;
+    }
 }
 
 int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info) {
@@ -193,12 +204,15 @@ int64_t signal_wait_take(struct task *t, uint64_t set, const struct timespec *ts
     if (sig) return sig;
     atomic_store(&t->sigwait_set, set);
     signal_mask_opened(t);
-    sig = safe_syscall_base(&t->sig.pending, SYS_rt_sigtimedwait, (long)&set, (long)info, (long)ts,
-                            8, 0, 0);
+    do {
+        sig = safe_syscall_base(&t->sig.pending, SYS_rt_sigtimedwait, (long)&set, (long)info,
+                                (long)ts, 8, 0, 0);
+        if (sig > 0) signal_unwrap_routed(info);
+        /* a signal of a timer re-armed or deleted since: wait on (up to
+         * ts again) */
+    } while (sig > 0 && !timer_signal_taken(t, (int)sig, info));
     atomic_store(&t->sigwait_set, 0);
     if (sig <= 0) return sig;
-    signal_unwrap_routed(info);
-    timer_signal_taken(t, (int)sig, info);
     timer_signal_report(t, info);
     return sig;
 }

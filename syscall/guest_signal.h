@@ -93,6 +93,12 @@ int signal_queue_task(struct task *t, int host_tid, int sig, const struct aarch6
  * host tid cannot be reused meanwhile: the stats lock). Whether it was. */
 bool signal_queue_local(struct process *p, int tid, int sig, const struct aarch64_siginfo *info);
 
+/* A cluster's master: sig with info for guest thread tid wherever it
+ * runs (another node's, one moving, or one of this node's); nothing for
+ * a thread that has gone, as on Linux. */
+void signal_to_cluster_thread(struct process *p, int tid, int sig,
+                              const struct aarch64_siginfo *info);
+
 /* Removes the lowest recorded signal in set (synchronous ones first)
  * into *info; returns its number or 0. For rt_sigtimedwait. */
 int signal_take_recorded(struct task *t, uint64_t set, struct aarch64_siginfo *info);

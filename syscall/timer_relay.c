@@ -19,17 +19,24 @@
 #include "common/detached_thread.h"
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
+#include "syscall/timer_signal.h"
 
 struct relayed {
     int id, tfd, tid, signo;
     int overrun_last; /* of the signal its thread took last: timer_getoverrun */
     uint64_t value;
+    /* one send at a time (an expiry or a disarm notice), so the thread's
+     * node gets them in the order they were decided; `fired`: an expiry
+     * went out since the timer was last armed (a notice then has a signal
+     * to drop) */
+    bool sending, fired;
 };
 
 struct timer_relay {
     struct process *p;
     pid_t pid; /* a forked child (a lone process) has none of these timers */
     pthread_mutex_t lock;
+    pthread_cond_t sent; /* a timer's send is over */
     int epfd;
     struct relayed *v;
     size_t n, cap;
@@ -43,12 +50,44 @@ static struct relayed *find(struct timer_relay *r, int id) {
     return NULL;
 }
 
-/* An expiry of the timer whose timerfd is tfd: read and forwarded under
- * the lock, so a timer deleted meanwhile (its fd number maybe reused by
- * the guest) is never read. */
+/* Under r->lock: timer id once no send of it is under way (NULL: it was
+ * deleted meanwhile). */
+static struct relayed *find_idle(struct timer_relay *r, int id) {
+    struct relayed *e;
+    while ((e = find(r, id)) && e->sending)
+        pthread_cond_wait(&r->sent, &r->lock);
+    return e;
+}
+
+/* Under r->lock, e idle: sends info to e's thread as e's send, the lock
+ * dropped meanwhile. */
+static void send_locked(struct timer_relay *r, struct relayed *e,
+                        const struct aarch64_siginfo *info) {
+    int id = e->id, tid = e->tid, sig = e->signo;
+    e->sending = true;
+    pthread_mutex_unlock(&r->lock);
+    signal_to_cluster_thread(r->p, tid, sig, info);
+    pthread_mutex_lock(&r->lock);
+    if ((e = find(r, id))) e->sending = false;
+    pthread_cond_broadcast(&r->sent);
+}
+
+/* Under r->lock, e idle: e was re-armed, its thread's node drops the
+ * signal of it that may wait there. */
+static void send_disarm(struct timer_relay *r, struct relayed *e) {
+    if (!e->fired || !timer_signal_host_drops()) return;
+    e->fired = false;
+    struct aarch64_siginfo info;
+    timer_signal_disarm_info(&info, e->signo, e->id);
+    send_locked(r, e, &info);
+}
+
+/* An expiry of the timer whose timerfd is tfd: read under the lock, so a
+ * timer deleted meanwhile (its fd number maybe reused by the guest) is
+ * never read, and sent before any later re-arm's notice. */
 static void forward(struct timer_relay *r, int id, int tfd) {
     pthread_mutex_lock(&r->lock);
-    struct relayed *e = find(r, id);
+    struct relayed *e = find_idle(r, id);
     uint64_t expirations = 0;
     if (!e || e->tfd != tfd || read(tfd, &expirations, sizeof expirations) != sizeof expirations ||
         !expirations) {
@@ -63,12 +102,9 @@ static void forward(struct timer_relay *r, int id, int tfd) {
     int32_t timer[2] = {e->id, overrun}; /* _timer: si_tid, si_overrun, si_sigval */
     memcpy(&info.u.raw[0], timer, sizeof timer);
     memcpy(&info.u.raw[8], &e->value, sizeof e->value);
-    int tid = e->tid, sig = e->signo;
+    e->fired = true;
+    send_locked(r, e, &info);
     pthread_mutex_unlock(&r->lock);
-    /* a thread that has gone gets nothing, as on Linux */
-    const struct process_cluster_ops *cl = r->p->cluster;
-    if (!cl || !cl->signal_remote || cl->signal_remote(r->p, tid, sig, &info) != 1) return;
-    signal_queue_local(r->p, tid, sig, &info); /* a thread of this node (it moved here) */
 }
 
 static void *relay_main(void *arg) {
@@ -96,6 +132,7 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
             r->pid = getpid();
             r->epfd = epfd;
             pthread_mutex_init(&r->lock, NULL);
+            pthread_cond_init(&r->sent, NULL);
         }
         if (!r || epfd < 0 || thread_start_detached(NULL, 0, relay_main, r)) {
             if (epfd >= 0) own_fds_close(p, epfd);
@@ -143,7 +180,7 @@ int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_
         r->v = v;
         r->cap = cap;
     }
-    r->v[r->n++] = (struct relayed){hid, tfd, tid, signo, 0, value};
+    r->v[r->n++] = (struct relayed){hid, tfd, tid, signo, 0, value, false, false};
     pthread_mutex_unlock(&r->lock);
     struct epoll_event ev = {.events = EPOLLIN,
                              .data.u64 = (uint64_t)(uint32_t)hid | (uint64_t)tfd << 32};
@@ -165,7 +202,7 @@ int timer_relay_settime(struct process *p, int id, int flags, const void *new_v,
     struct timer_relay *r = relay_of(p, false);
     if (!r) return -EINVAL;
     pthread_mutex_lock(&r->lock);
-    struct relayed *e = find(r, id);
+    struct relayed *e = find_idle(r, id);
     int ret = -EINVAL;
     /* the kernel's timer checks the arguments and keeps gettime exact;
      * the timerfd, armed the same, produces the expirations */
@@ -173,6 +210,7 @@ int timer_relay_settime(struct process *p, int id, int flags, const void *new_v,
         int tflags = flags & TIMER_ABSTIME ? TFD_TIMER_ABSTIME : 0;
         if (timerfd_settime(e->tfd, tflags, new_v, NULL) != 0) ret = -errno;
         e->overrun_last = 0;
+        send_disarm(r, e);
     } else if (ret < 0 && e) {
         ret = -errno;
     }
@@ -204,14 +242,15 @@ int timer_relay_delete(struct process *p, int id) {
     struct timer_relay *r = relay_of(p, false);
     if (!r) return -EINVAL;
     pthread_mutex_lock(&r->lock);
-    struct relayed *e = find(r, id);
+    struct relayed *e = find_idle(r, id);
     if (!e) {
         pthread_mutex_unlock(&r->lock);
         return -EINVAL;
     }
     epoll_ctl(r->epfd, EPOLL_CTL_DEL, e->tfd, NULL);
     own_fds_close(p, e->tfd);
-    *e = r->v[--r->n];
+    send_disarm(r, e); /* before the id can be another timer's */
+    if ((e = find(r, id))) *e = r->v[--r->n];
     pthread_mutex_unlock(&r->lock);
     syscall(SYS_timer_delete, id);
     return 0;

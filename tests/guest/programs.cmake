@@ -191,6 +191,8 @@ guest_program(timer_thread_start SRC timer_thread_start.c)
 guest_program(timer_overrun_threads SRC timer_overrun_threads.c LEVELS O2)
 # thousands of queued signals travel with a thread that moves from node to node
 guest_program(move_signals_threads SRC move_signals_threads.c LEVELS O2)
+# a waiting timer signal is dropped when its timer is deleted or re-armed, relayed ones too
+guest_program(timer_disarm_threads SRC timer_disarm_threads.c LEVELS O2)
 # a thread of another node reads its own signals and the process's from a signalfd
 guest_program(signalfd_threads SRC signalfd_threads.c LEVELS O2)
 # the process's pending signals (the master's) in a thread of another node's sigpending

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -60,6 +61,19 @@ static int take(int sig, struct aarch64_siginfo *out) {
     memcpy(out, &hi, sizeof *out);
     signal_unwrap_routed(out);
     timer_signal_taken(&task, sig, out);
+    return sig;
+}
+
+/* Takes one instance of sig from the host queue (0 if none), raw. */
+static int take_raw(int sig, struct aarch64_siginfo *out) {
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    siginfo_t hi;
+    const struct timespec zero = {0, 0};
+    if (sigtimedwait(&one, &hi, &zero) != sig) return 0;
+    memcpy(out, &hi, sizeof *out);
+    signal_unwrap_routed(out);
     return sig;
 }
 
@@ -179,6 +193,78 @@ static void test_taken_reported(void) {
     timer_signal_free(&task);
 }
 
+/* A re-arm or delete notice: the waiting instance is dropped when taken
+ * and nothing is queued for the notice itself; an expiry after it is
+ * delivered with its own overrun and value, in the instance still
+ * queued (one per timer), or queued when none waits. */
+static void test_disarm(void) {
+    int sig = SIGRTMIN + 8;
+    setup(sig);
+    struct aarch64_siginfo a = timer_info(sig, 51, 2), notice, got;
+    timer_signal_disarm_info(&notice, sig, 51);
+    arrive(sig, &a);
+    arrive(sig, &notice);
+    CU_ASSERT_EQUAL(take_raw(sig, &got), sig); /* the host had one instance */
+    CU_ASSERT_FALSE(timer_signal_taken(&task, sig, &got));
+    CU_ASSERT_EQUAL(take_raw(sig, &got), 0);
+    CU_ASSERT_EQUAL(task.n_timer_waiting, 0);
+
+    /* re-armed, fired again while the old one waits: it stands for the new */
+    arrive(sig, &a);
+    arrive(sig, &notice);
+    struct aarch64_siginfo b = timer_info(sig, 51, 4);
+    uint64_t v = 0x77;
+    memcpy(&b.u.raw[8], &v, sizeof v);
+    arrive(sig, &b);
+    arrive(sig, &b); /* + 1 + 4 */
+    CU_ASSERT_EQUAL(take_raw(sig, &got), sig);
+    CU_ASSERT_TRUE(timer_signal_taken(&task, sig, &got));
+    CU_ASSERT_EQUAL(overrun_of(&got), 9);
+    uint64_t gv;
+    memcpy(&gv, &got.u.raw[8], sizeof gv);
+    CU_ASSERT_EQUAL(gv, 0x77);
+    CU_ASSERT_EQUAL(take_raw(sig, &got), 0);
+
+    /* a notice with nothing waiting: nothing queued, the next expiry is */
+    arrive(sig, &notice);
+    CU_ASSERT_EQUAL(take_raw(sig, &got), 0);
+    arrive(sig, &a);
+    CU_ASSERT_EQUAL(take(sig, &got), sig);
+    CU_ASSERT_EQUAL(overrun_of(&got), 2);
+    timer_signal_free(&task);
+}
+
+/* The probe agrees with what this kernel does to a waiting signal of a
+ * timer of this thread's that is re-armed (measured here another way:
+ * a relative 1 ms timer slept past). */
+static void test_host_drops(void) {
+    int sig = SIGRTMIN + 9;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = sig;
+    ev._sigev_un._tid = (int)gettid();
+    timer_t t;
+    CU_ASSERT_EQUAL_FATAL(timer_create(CLOCK_MONOTONIC, &ev, &t), 0);
+    const struct itimerspec soon = {{0, 0}, {0, 1000000}}, off = {{0, 0}, {0, 0}};
+    timer_settime(t, 0, &soon, NULL);
+    sigset_t pend;
+    do {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        sigpending(&pend);
+    } while (!sigismember(&pend, sig));
+    timer_settime(t, 0, &off, NULL);
+    const struct timespec zero = {0, 0};
+    bool dropped = sigtimedwait(&one, NULL, &zero) != sig;
+    timer_delete(t);
+    CU_ASSERT_EQUAL(timer_signal_host_drops(), dropped);
+}
+
 void test_register(void) {
     CU_pSuite s = CU_add_suite("timer_signal", NULL, NULL);
     CU_add_test(s, "expiries fold into the waiting signal", test_fold);
@@ -186,4 +272,6 @@ void test_register(void) {
     CU_add_test(s, "other signals queue", test_other_signals_queue);
     CU_add_test(s, "an entry whose signal left is stale", test_stale_entry);
     CU_add_test(s, "the overrun taken is reported", test_taken_reported);
+    CU_add_test(s, "a re-arm or delete drops the waiting signal", test_disarm);
+    CU_add_test(s, "the host's behaviour is probed right", test_host_drops);
 }

@@ -50,20 +50,6 @@ static void arrive(int sig, const struct aarch64_siginfo *i) {
     CU_ASSERT_EQUAL(signal_queue_task(&task, task.host_tid, sig, i), 0);
 }
 
-/* Takes one instance of sig (0 if none), as the thread would. */
-static int take(int sig, struct aarch64_siginfo *out) {
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    siginfo_t hi;
-    const struct timespec zero = {0, 0};
-    if (sigtimedwait(&one, &hi, &zero) != sig) return 0;
-    memcpy(out, &hi, sizeof *out);
-    signal_unwrap_routed(out);
-    timer_signal_taken(&task, sig, out);
-    return sig;
-}
-
 /* Takes one instance of sig from the host queue (0 if none), raw. */
 static int take_raw(int sig, struct aarch64_siginfo *out) {
     sigset_t one;
@@ -74,6 +60,13 @@ static int take_raw(int sig, struct aarch64_siginfo *out) {
     if (sigtimedwait(&one, &hi, &zero) != sig) return 0;
     memcpy(out, &hi, sizeof *out);
     signal_unwrap_routed(out);
+    return sig;
+}
+
+/* Takes one instance of sig (0 if none), as the thread would. */
+static int take(int sig, struct aarch64_siginfo *out) {
+    if (!take_raw(sig, out)) return 0;
+    timer_signal_taken(&task, sig, out);
     return sig;
 }
 

@@ -460,6 +460,11 @@ int msig_send(struct master *m, unsigned node, int tid, int sig,
 void msig_on_bounce(struct master *m, struct net_conn *c, const Shoal__SignalSend *ss);
 void msig_on_ack(struct master *m, uint64_t req_id);
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid);
+/* A remote thread's call that its proxy t made returned ret: a signal
+ * the host kernel sent the proxy's thread with that result (SIGPIPE with
+ * EPIPE, SIGXFSZ with EFBIG) is the remote thread's, sent to it ahead of
+ * the answer, so it comes as the call returns, as on Linux. */
+void msig_call_signals(struct task *t, int64_t ret);
 
 /* cpu_usage.c */
 /* process_cluster_ops.cpu_usage: node 0's part and every slave's. */

@@ -419,6 +419,7 @@ static void serve(struct proxy *px) {
          * fork, a refused clone), as on one node */
         /* sched_setaffinity named none of its node's CPUs: it moves
          * (thread_move.c), and its signals wait from now on */
+        msig_call_signals(t, ret);
         respond_outputs(px, req_id, ret, &out, hint_sent && t->hint_next_group < 0, take_move(px));
         sc_msg_fini(&out);
         sc_bufs_fini(&bufs);

@@ -176,6 +176,18 @@ void msig_on_bounce(struct master *m, struct net_conn *c, const Shoal__SignalSen
     signal_queue_local(m->proc, tid, sig, &info); /* a thread of node 0 now, if it lives */
 }
 
+void msig_call_signals(struct task *t, int64_t ret) {
+    int sig = ret == -EPIPE ? SIGPIPE : ret == -EFBIG ? SIGXFSZ : 0;
+    /* the proxy's own queue (rare, so its status file is read) */
+    if (!sig || !(host_signal_thread_pending(0) & SIGBIT(sig))) return;
+    uint64_t one = SIGBIT(sig);
+    struct aarch64_siginfo info;
+    const struct timespec now = {0, 0};
+    /* the thread's own instance comes before the process's */
+    if (syscall(SYS_rt_sigtimedwait, &one, &info, &now, 8) != sig) return;
+    signal_to_cluster_thread(t->proc, t->tid, sig, &info);
+}
+
 void msig_on_taken(struct master *m, uint64_t req_id, uint32_t tid) {
     pthread_mutex_lock(&m->lock);
     if (req_id == m->taken_req && m->taken < 0) {

@@ -21,6 +21,7 @@
 #include "syscall/guest_signal.h"
 #include "syscall/host_signal.h"
 #include "syscall/proc_files.h"
+#include "syscall/syscall.h"
 #include "syscall/timer_signal.h"
 
 #define GUEST_SI_KERNEL 0x80
@@ -446,6 +447,30 @@ int cpu_timer_delete(struct process *p, int id) {
     pthread_mutex_unlock(&s->lock);
     if (!e) return -EINVAL;
     syscall(SYS_timer_delete, id);
+    return 0;
+}
+
+int64_t cpu_timer_nanosleep(struct task *t, clockid_t clock, int flags, const struct timespec *req,
+                            struct timespec *rem) {
+    struct cpu_clock c;
+    if (!cpu_clock_decode(clock, &c) || c.thread || !valid_ts(req)) return -EINVAL;
+    int64_t now = 0;
+    if (read_clock(t->proc, &c, &now)) return -EINVAL;
+    int64_t deadline = flags & TIMER_ABSTIME ? ts_ns(req) : now + ts_ns(req);
+    int64_t cpus = (int64_t)proc_cpu_count(t->proc);
+    while (now < deadline) {
+        int64_t wait = (deadline - now) / (cpus > 0 ? cpus : 1);
+        wait = wait < CPU_TIMER_MIN_NS    ? CPU_TIMER_MIN_NS
+               : wait > CPU_TIMER_IDLE_NS ? CPU_TIMER_IDLE_NS
+                                          : wait;
+        struct timespec step = ns_ts(wait);
+        int64_t r = blocking_syscall(t, GUEST_ERESTART_RESTARTBLOCK, SYS_nanosleep, &step, NULL);
+        if (r < 0) {
+            if (!(flags & TIMER_ABSTIME) && rem) *rem = ns_ts(deadline - now);
+            return r;
+        }
+        if (read_clock(t->proc, &c, &now)) return -EINVAL;
+    }
     return 0;
 }
 

@@ -59,6 +59,16 @@ int cpu_timer_getoverrun(struct process *p, int id);
 bool cpu_timer_taken(struct process *p, int id, int overrun);
 int cpu_timer_delete(struct process *p, int id);
 
+/* clock_nanosleep on such a clock (req, rem: host pointers; rem may be
+ * NULL): a thread's clock is EINVAL, as on Linux; the program's is
+ * slept in steps on CLOCK_MONOTONIC, each the time left spent by every
+ * guest CPU (at least CPU_TIMER_MIN_NS, at most CPU_TIMER_IDLE_NS),
+ * until a reading over every node reaches the deadline. 0, -EINVAL, or
+ * a restart code when a signal comes (rem then says what is left of a
+ * relative sleep). */
+int64_t cpu_timer_nanosleep(struct task *t, clockid_t clock, int flags, const struct timespec *req,
+                            struct timespec *rem);
+
 /* Whether itimer `which` is kept here (ITIMER_VIRTUAL or ITIMER_PROF on a
  * cluster's master). */
 bool cpu_timer_itimer(struct process *p, int which);

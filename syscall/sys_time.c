@@ -171,6 +171,16 @@ SYSCALL_HANDLER(clock_nanosleep) {
     const void *req = GUEST_IN(t, a[2], sizeof(struct timespec));
     void *rem = NULL;
     if (!req || (a[3] && !(rem = GUEST_OUT(t, a[3], sizeof(struct timespec))))) return -EFAULT;
+    /* a cluster's CPU clocks count every node's threads: no host clock
+     * to sleep on (cpu_timer.h) */
+    if (cpu_timer_clock(t, (clockid_t)a[0])) {
+        struct timespec r, q;
+        if (guest_copy_in(t, &q, a[2], sizeof q)) return -EFAULT;
+        int64_t ret = cpu_timer_nanosleep(t, (clockid_t)a[0], (int)a[1], &q, rem ? &r : NULL);
+        if (ret < 0 && ret != -EINVAL && rem && guest_copy_out(t, a[3], &r, sizeof r))
+            return -EFAULT;
+        return ret;
+    }
     /* a deadline on the master's clock, as this host's */
     int64_t off = guest_clock_offset(&t->proc->clock, (clockid_t)a[0]);
     struct timespec host_req;

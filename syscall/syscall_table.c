@@ -136,7 +136,8 @@ bool syscall_delegated(const struct syscall_row *row, const uint64_t *a) {
     case 165: return (int)a[0] != RUSAGE_THREAD;
     /* clock_gettime: so does the process's CPU clock */
     case 113:
-    case 114: return cpu_clock_per_process((clockid_t)a[0]); /* and clock_getres */
+    case 114:                                                /* and clock_getres */
+    case 115: return cpu_clock_per_process((clockid_t)a[0]); /* and clock_nanosleep on it */
     case 96:               /* set_tid_address: the master clears it at exit */
     case 155:              /* getpgid */
     case 156:              /* getsid */

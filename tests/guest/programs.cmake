@@ -195,6 +195,8 @@ guest_program(move_signals_threads SRC move_signals_threads.c LEVELS O2)
 guest_program(timer_disarm_threads SRC timer_disarm_threads.c LEVELS O2)
 # SIGPIPE and SIGXFSZ of a call a thread of another node makes reach that thread
 guest_program(sigpipe_threads SRC sigpipe_threads.c LEVELS O2)
+# clock_nanosleep on the process's CPU clock, burnt on other nodes
+guest_program(cpu_sleep_threads SRC cpu_sleep_threads.c LEVELS O2)
 # a thread of another node reads its own signals and the process's from a signalfd
 guest_program(signalfd_threads SRC signalfd_threads.c LEVELS O2)
 # the process's pending signals (the master's) in a thread of another node's sigpending

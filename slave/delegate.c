@@ -255,9 +255,9 @@ int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const
     }
     int64_t r = delegate_req(t, row, a, REQ_CALL);
     /* a signalfd whose process had nothing for it: this thread's own */
-    t->decided_here = r == SIGNALFD_AT_NODE && row->nr == 63;
+    t->decided_here = r == SIGNALFD_AT_NODE && (row->nr == 63 || row->nr == 65);
     if (t->decided_here)
-        return signalfd_read_here(t, a[1], a[2], t->signalfd_at_node.mask,
+        return signalfd_read_here(t, row->nr, a, t->signalfd_at_node.mask,
                                   t->signalfd_at_node.nonblock);
     if (masked && r != -GUEST_ERESTARTNOHAND) {
         t->sig.saved_mask_valid = false;

@@ -87,6 +87,10 @@ _Static_assert(sizeof(struct aarch64_siginfo) == 128, "siginfo_t is 128 bytes");
 #define GUEST_SI_TIMER  (-2)
 #define GUEST_SI_TKILL  (-6)
 
+/* iovecs one call takes at most (UIO_MAXIOV); struct iovec is two 64-bit
+ * words on both sides */
+#define GUEST_IOV_MAX 1024
+
 struct aarch64_stack_t {
     uint64_t ss_sp;
     int32_t ss_flags;

@@ -46,16 +46,11 @@ static bool signalfd_of(int fd, uint64_t *mask, bool *nonblock) {
     return has_mask;
 }
 
-bool signalfd_proxy_read(struct task *t, const uint64_t *a, int64_t *ret) {
+bool signalfd_proxy_read(struct task *t, int fd, const struct iovec *iov, int n, int64_t *ret) {
     if (!t->proxy || !atomic_load(&t->proc->signalfds)) return false;
     uint64_t mask;
     bool nonblock;
-    if (!signalfd_of((int)a[0], &mask, &nonblock)) return false;
-    void *buf = GUEST_OUT(t, a[1], a[2]);
-    if (!buf) {
-        *ret = -EFAULT;
-        return true;
-    }
+    if (!signalfd_of(fd, &mask, &nonblock)) return false;
     /* the process's signals (the proxy's host thread has none of its
      * own): the kernel formats them and says EINVAL to a short buffer */
     int own = (int)syscall(SYS_signalfd4, -1, &mask, 8, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -64,7 +59,7 @@ bool signalfd_proxy_read(struct task *t, const uint64_t *a, int64_t *ret) {
         return true;
     }
     own_fds_add(t->proc, own);
-    long r = read(own, buf, a[2]);
+    long r = readv(own, iov, n);
     int e = errno;
     own_fds_close(t->proc, own);
     if (r >= 0 || e != EAGAIN) {
@@ -77,10 +72,56 @@ bool signalfd_proxy_read(struct task *t, const uint64_t *a, int64_t *ret) {
     return true;
 }
 
-int64_t signalfd_read_here(struct task *t, uint64_t buf, uint64_t count, uint64_t mask,
+/* The guest buffers of the call: read's one, or readv's iovecs (as
+ * guest addresses), writable; their total in *count. 0 or -errno. */
+static int guest_iov(struct task *t, int nr, const uint64_t *a, struct iovec *v, size_t *n,
+                     uint64_t *count) {
+    if (nr == 63) {
+        v[0] = (struct iovec){(void *)(uintptr_t)a[1], a[2]};
+        *n = 1;
+    } else {
+        if (a[2] > GUEST_IOV_MAX) return -EINVAL;
+        *n = a[2];
+        if (gs_copy_in(&t->proc->mem, v, a[1], *n * sizeof *v)) return -EFAULT;
+    }
+    *count = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if ((int64_t)v[i].iov_len < 0 || *count + v[i].iov_len < *count) return -EINVAL;
+        if (!gs_check(&t->proc->mem, (uint64_t)(uintptr_t)v[i].iov_base, v[i].iov_len, PROT_WRITE))
+            return -EFAULT;
+        *count += v[i].iov_len;
+    }
+    return 0;
+}
+
+/* Copies len bytes of src to the guest buffers v, from byte `at` of them
+ * on. 0 or -EFAULT. */
+static int put(struct task *t, const struct iovec *v, size_t n, uint64_t at, const void *src,
+               size_t len) {
+    const char *p = src;
+    for (size_t i = 0; i < n && len; i++) {
+        if (at >= v[i].iov_len) {
+            at -= v[i].iov_len;
+            continue;
+        }
+        size_t k = v[i].iov_len - at < len ? v[i].iov_len - at : len;
+        if (gs_copy_out(&t->proc->mem, (uint64_t)(uintptr_t)v[i].iov_base + at, p, k))
+            return -EFAULT;
+        p += k;
+        len -= k;
+        at = 0;
+    }
+    return 0;
+}
+
+int64_t signalfd_read_here(struct task *t, int nr, const uint64_t *a, uint64_t mask,
                            bool nonblock) {
+    struct iovec v[GUEST_IOV_MAX];
+    size_t nv;
+    uint64_t count;
+    int e = guest_iov(t, nr, a, v, &nv, &count);
+    if (e) return e;
     if (count < RECORD) return -EINVAL;
-    if (!gs_check(&t->proc->mem, buf, count, PROT_WRITE)) return -EFAULT;
     mask &= ~GUEST_UNBLOCKABLE;
     static const struct timespec now = {0, 0};
     uint64_t n = 0;
@@ -92,8 +133,7 @@ int64_t signalfd_read_here(struct task *t, uint64_t buf, uint64_t count, uint64_
         if (sig <= 0) return restart_on_eintr(sig, GUEST_ERESTARTSYS); /* -EAGAIN too */
         struct signalfd_siginfo rec;
         signalfd_info_from(&rec, &info);
-        if (gs_copy_out(&t->proc->mem, buf + n * RECORD, &rec, RECORD))
-            return n ? (int64_t)(n * RECORD) : -EFAULT;
+        if (put(t, v, nv, n * RECORD, &rec, RECORD)) return n ? (int64_t)(n * RECORD) : -EFAULT;
     }
     return (int64_t)(n * RECORD);
 }

@@ -7,13 +7,14 @@
  * thread's node then takes its own signals of that mask, and waits for
  * one there unless the fd is non-blocking, the mask being the thread's
  * sigwait set meanwhile so the master's router sends it those of the
- * process too. Reads through readv, and poll or epoll of the fd, see
- * only the master's. */
+ * process too. read and readv; poll or epoll of the fd see only the
+ * master's. */
 #ifndef SHOAL_SYSCALL_SIGNALFD_READ_H
 #define SHOAL_SYSCALL_SIGNALFD_READ_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "syscall/task.h"
 
@@ -21,16 +22,16 @@
  * -4095..-1). */
 #define SIGNALFD_AT_NODE (-5001)
 
-/* The master's proxy running read(fd = a[0], buf = a[1], count = a[2])
- * for a remote thread t: false if fd is no signalfd (the read goes on as
- * any other); else true with *ret its result, or SIGNALFD_AT_NODE with
- * t->signalfd_at_node set. */
-bool signalfd_proxy_read(struct task *t, const uint64_t *a, int64_t *ret);
+/* The master's proxy running read or readv of fd into the host buffers
+ * iov (n of them) for a remote thread t: false if fd is no signalfd (the
+ * call goes on as any other); else true with *ret its result, or
+ * SIGNALFD_AT_NODE with t->signalfd_at_node set. */
+bool signalfd_proxy_read(struct task *t, int fd, const struct iovec *iov, int n, int64_t *ret);
 
-/* The node, after SIGNALFD_AT_NODE: t reads its own signals of mask into
- * guest buf (count bytes): the bytes read, -EAGAIN, -EINVAL, -EFAULT, or
- * a restart code (a handler runs first). */
-int64_t signalfd_read_here(struct task *t, uint64_t buf, uint64_t count, uint64_t mask,
-                           bool nonblock);
+/* The node, after SIGNALFD_AT_NODE for read (nr 63: buf a[1], count
+ * a[2]) or readv (65: guest iovecs a[1], a[2] of them): t reads its own
+ * signals of mask: the bytes read, -EAGAIN, -EINVAL, -EFAULT, or a
+ * restart code (a handler runs first). */
+int64_t signalfd_read_here(struct task *t, int nr, const uint64_t *a, uint64_t mask, bool nonblock);
 
 #endif

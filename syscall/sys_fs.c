@@ -23,8 +23,6 @@
 #include "syscall/syscall.h"
 #include "syscall/sysroot.h"
 
-#define GUEST_IOV_MAX 1024
-
 /* "/proc/self/exe" and its spellings name the guest program, not shoal. */
 static bool is_proc_exe(const char *path) {
     return proc_self_path(path, "exe");
@@ -63,10 +61,12 @@ SYSCALL_HANDLER(close) {
 }
 
 SYSCALL_HANDLER(read) {
-    int64_t r;
-    if (signalfd_proxy_read(t, a, &r)) return r;
     void *buf = GUEST_OUT(t, a[1], a[2]);
-    return buf ? blocking_syscall(t, GUEST_ERESTARTSYS, SYS_read, (int)a[0], buf, a[2]) : -EFAULT;
+    if (!buf) return -EFAULT;
+    struct iovec one = {buf, a[2]};
+    int64_t r;
+    if (signalfd_proxy_read(t, (int)a[0], &one, 1, &r)) return r;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_read, (int)a[0], buf, a[2]);
 }
 
 SYSCALL_HANDLER(write) {
@@ -103,8 +103,10 @@ static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct io
 
 SYSCALL_HANDLER(readv) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
-    return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_readv, (int)a[0], iov, a[2]);
+    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE), r;
+    if (e) return e;
+    if (signalfd_proxy_read(t, (int)a[0], iov, (int)a[2], &r)) return r;
+    return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_readv, (int)a[0], iov, a[2]);
 }
 
 SYSCALL_HANDLER(writev) {

@@ -21,8 +21,6 @@
 
 #include "syscall/syscall.h"
 
-#define GUEST_IOV_MAX 1024
-
 SYSCALL_HANDLER(pidfd_open) {
     return host_result(syscall(SYS_pidfd_open, (int)a[0], (unsigned)a[1]));
 }

@@ -9,8 +9,6 @@
 
 #include "syscall/syscall.h"
 
-#define GUEST_IOV_MAX 1024
-
 SYSCALL_HANDLER(splice) {
     void *off_in = NULL, *off_out = NULL;
     if (a[1] && !(off_in = guest_buf(t, a[1], 8, PROT_READ | PROT_WRITE))) return -EFAULT;

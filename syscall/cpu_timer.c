@@ -130,13 +130,12 @@ static void note_reading(struct cpu_timer *e, int64_t now) {
 static void deliver(struct process *p, const struct cpu_timer *e) {
     if (e->notify == SIGEV_NONE) return;
     struct aarch64_siginfo info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = e->signo;
-    info.si_code = e->si_code;
     if (e->si_code == GUEST_SI_TIMER) {
-        int32_t timer[2] = {e->id, e->overrun}; /* _timer: si_tid, si_overrun, si_sigval */
-        memcpy(&info.u.raw[0], timer, sizeof timer);
-        memcpy(&info.u.raw[8], &e->value, sizeof e->value);
+        timer_signal_info(&info, e->signo, e->id, e->overrun, e->value);
+    } else {
+        memset(&info, 0, sizeof info);
+        info.si_signo = e->signo;
+        info.si_code = e->si_code;
     }
     if (e->notify == SIGEV_THREAD_ID) {
         signal_to_cluster_thread(p, e->tid, e->signo, &info);

@@ -175,7 +175,7 @@ SYSCALL_HANDLER(clock_nanosleep) {
      * to sleep on (cpu_timer.h) */
     if (cpu_timer_clock(t, (clockid_t)a[0])) {
         struct timespec r, q;
-        if (guest_copy_in(t, &q, a[2], sizeof q)) return -EFAULT;
+        memcpy(&q, req, sizeof q); /* checked above */
         int64_t ret = cpu_timer_nanosleep(t, (clockid_t)a[0], (int)a[1], &q, rem ? &r : NULL);
         if (ret < 0 && ret != -EINVAL && rem && guest_copy_out(t, a[3], &r, sizeof r))
             return -EFAULT;

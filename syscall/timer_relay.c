@@ -96,12 +96,7 @@ static void forward(struct timer_relay *r, int id, int tfd) {
     }
     int32_t overrun = expirations - 1 > INT32_MAX ? INT32_MAX : (int32_t)(expirations - 1);
     struct aarch64_siginfo info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = e->signo;
-    info.si_code = GUEST_SI_TIMER;
-    int32_t timer[2] = {e->id, overrun}; /* _timer: si_tid, si_overrun, si_sigval */
-    memcpy(&info.u.raw[0], timer, sizeof timer);
-    memcpy(&info.u.raw[8], &e->value, sizeof e->value);
+    timer_signal_info(&info, e->signo, e->id, overrun, e->value);
     e->fired = true;
     send_locked(r, e, &info);
     pthread_mutex_unlock(&r->lock);

@@ -46,11 +46,18 @@ static uint64_t timer_value(const struct aarch64_siginfo *info) {
 #define DISARM_MAGIC 0x53484f44u /* "SHOD" */
 #define DISARM_TAG   24
 
-void timer_signal_disarm_info(struct aarch64_siginfo *info, int sig, int32_t id) {
+void timer_signal_info(struct aarch64_siginfo *info, int sig, int32_t id, int32_t overrun,
+                       uint64_t value) {
     memset(info, 0, sizeof *info);
     info->si_signo = sig;
     info->si_code = GUEST_SI_TIMER;
-    memcpy(&info->u.raw[0], &id, sizeof id);
+    int32_t timer[2] = {id, overrun}; /* _timer: si_tid, si_overrun, si_sigval */
+    memcpy(&info->u.raw[0], timer, sizeof timer);
+    memcpy(&info->u.raw[8], &value, sizeof value);
+}
+
+void timer_signal_disarm_info(struct aarch64_siginfo *info, int sig, int32_t id) {
+    timer_signal_info(info, sig, id, 0, 0);
     uint32_t tag[2] = {DISARM_MAGIC, 0};
     memcpy(&info->u.raw[DISARM_TAG], tag, sizeof tag);
 }

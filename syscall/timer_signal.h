@@ -45,6 +45,11 @@ void timer_signal_report(struct task *t, const struct aarch64_siginfo *info);
  * relayed one agree. */
 bool timer_signal_host_drops(void);
 
+/* The SI_TIMER siginfo of an expiry of timer id: si_timerid, si_overrun,
+ * si_value. */
+void timer_signal_info(struct aarch64_siginfo *info, int sig, int32_t id, int32_t overrun,
+                       uint64_t value);
+
 /* The notice that timer id (signal sig) was re-armed or deleted, sent
  * to its thread as the timer's signals are when the host drops such
  * signals. */

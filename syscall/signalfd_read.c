@@ -80,9 +80,9 @@ static int guest_iov(struct task *t, int nr, const uint64_t *a, struct iovec *v,
         v[0] = (struct iovec){(void *)(uintptr_t)a[1], a[2]};
         *n = 1;
     } else {
-        if (a[2] > GUEST_IOV_MAX) return -EINVAL;
+        int64_t e = guest_iovs(t, a[1], a[2], v, 0);
+        if (e) return (int)e;
         *n = a[2];
-        if (gs_copy_in(&t->proc->mem, v, a[1], *n * sizeof *v)) return -EFAULT;
     }
     *count = 0;
     for (size_t i = 0; i < *n; i++) {
@@ -117,8 +117,8 @@ static int put(struct task *t, const struct iovec *v, size_t n, uint64_t at, con
 int64_t signalfd_read_here(struct task *t, int nr, const uint64_t *a, uint64_t mask,
                            bool nonblock) {
     struct iovec v[GUEST_IOV_MAX];
-    size_t nv;
-    uint64_t count;
+    size_t nv = 0;
+    uint64_t count = 0;
     int e = guest_iov(t, nr, a, v, &nv, &count);
     if (e) return e;
     if (count < RECORD) return -EINVAL;

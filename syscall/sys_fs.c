@@ -86,24 +86,9 @@ SYSCALL_HANDLER(pwrite64) {
                : -EFAULT;
 }
 
-/* Translates a guest iovec array (same layout as the host's) into iov. */
-static int64_t load_iov(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov,
-                        int prot) {
-    if (count > GUEST_IOV_MAX) return -EINVAL;
-    if (guest_copy_in(t, iov, addr, count * sizeof *iov)) return -EFAULT;
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t base = (uint64_t)(uintptr_t)iov[i].iov_base;
-        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
-        void *h = guest_buf(t, base, iov[i].iov_len, prot);
-        if (!h) return -EFAULT;
-        iov[i].iov_base = h;
-    }
-    return 0;
-}
-
 SYSCALL_HANDLER(readv) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE), r;
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_WRITE), r;
     if (e) return e;
     if (signalfd_proxy_read(t, (int)a[0], iov, (int)a[2], &r)) return r;
     return blocking_syscall(t, GUEST_ERESTARTSYS, SYS_readv, (int)a[0], iov, a[2]);
@@ -111,13 +96,13 @@ SYSCALL_HANDLER(readv) {
 
 SYSCALL_HANDLER(writev) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_READ);
     return e ? e : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_writev, (int)a[0], iov, a[2]);
 }
 
 SYSCALL_HANDLER(preadv) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_WRITE);
     /* x86-64 takes the offset whole in pos_l; pos_h is unused. */
     return e ? e
              : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv, (int)a[0], iov, a[2], a[3], 0);
@@ -125,7 +110,7 @@ SYSCALL_HANDLER(preadv) {
 
 SYSCALL_HANDLER(pwritev) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_READ);
     return e ? e
              : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwritev, (int)a[0], iov, a[2], a[3], 0);
 }
@@ -134,7 +119,7 @@ SYSCALL_HANDLER(pwritev) {
  * both sides); an offset of -1 means the file position, as on Linux. */
 SYSCALL_HANDLER(preadv2) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_WRITE);
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_WRITE);
     return e ? e
              : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_preadv2, (int)a[0], iov, a[2], a[3], 0,
                                 (int)a[5]);
@@ -142,7 +127,7 @@ SYSCALL_HANDLER(preadv2) {
 
 SYSCALL_HANDLER(pwritev2) {
     struct iovec iov[GUEST_IOV_MAX];
-    int64_t e = load_iov(t, a[1], a[2], iov, PROT_READ);
+    int64_t e = guest_iovs(t, a[1], a[2], iov, PROT_READ);
     return e ? e
              : blocking_syscall(t, GUEST_ERESTARTSYS, SYS_pwritev2, (int)a[0], iov, a[2], a[3], 0,
                                 (int)a[5]);

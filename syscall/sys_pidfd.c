@@ -51,27 +51,11 @@ SYSCALL_HANDLER(pidfd_getfd) {
     return host_result(syscall(SYS_pidfd_getfd, (int)a[0], (int)a[1], (unsigned)a[2]));
 }
 
-/* The guest iovec array at addr (count entries) into iov; local ones are
- * checked and made host pointers, remote ones stay guest addresses. */
-static int64_t load_iovs(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov,
-                         int prot) {
-    if (count > GUEST_IOV_MAX) return -EINVAL;
-    if (guest_copy_in(t, iov, addr, count * sizeof *iov)) return -EFAULT;
-    for (uint64_t i = 0; i < count; i++) {
-        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
-        if (!prot) continue;
-        void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
-        if (!h) return -EFAULT;
-        iov[i].iov_base = h;
-    }
-    return 0;
-}
-
 static int64_t process_vm(struct task *t, const uint64_t *a, bool write) {
     if (a[5]) return -EINVAL;                        /* no flags are defined */
     struct iovec l[GUEST_IOV_MAX], r[GUEST_IOV_MAX]; /* 32 KiB of a 4 MiB host stack */
-    int64_t e = load_iovs(t, a[1], a[2], l, write ? PROT_READ : PROT_WRITE);
-    if (!e) e = load_iovs(t, a[3], a[4], r, 0);
+    int64_t e = guest_iovs(t, a[1], a[2], l, write ? PROT_READ : PROT_WRITE);
+    if (!e) e = guest_iovs(t, a[3], a[4], r, 0);
     if (e) return e;
     if ((pid_t)a[0] != getpid()) return -EPERM;
     uint64_t done = 0, li = 0, loff = 0;

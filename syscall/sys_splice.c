@@ -31,9 +31,9 @@ SYSCALL_HANDLER(vmsplice) {
     if (fl < 0) return -EBADF;
     int prot = (fl & O_ACCMODE) == O_RDONLY ? PROT_WRITE : PROT_READ;
     struct iovec iov[GUEST_IOV_MAX];
-    if (gs_copy_in(&t->proc->mem, iov, a[1], a[2] * sizeof iov[0])) return -EFAULT;
+    int64_t e = guest_iovs(t, a[1], a[2], iov, 0);
+    if (e) return e;
     for (uint64_t i = 0; i < a[2]; i++) {
-        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
         uint64_t ga = (uint64_t)(uintptr_t)iov[i].iov_base;
         /* into a pipe the kernel keeps references to the pages, read
          * later: the guest's own, never a copy that is freed on return */

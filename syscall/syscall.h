@@ -157,6 +157,12 @@ int guest_path(struct task *t, uint64_t addr, char *buf);
  * at addr into buf[cap]; its length, -EFAULT, or -ENAMETOOLONG when it
  * does not fit. */
 long guest_str(struct task *t, uint64_t addr, char *buf, size_t cap);
+/* The guest iovec array at addr (count entries, at most GUEST_IOV_MAX)
+ * into iov (struct iovec: the same two words on both sides); with prot,
+ * each buffer checked for it and made a host pointer (guest_buf), else
+ * left a guest address. 0, -EINVAL or -EFAULT. */
+struct iovec;
+int64_t guest_iovs(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov, int prot);
 /* Whether len bytes at guest addr may be written, for an output a call
  * writes only on some outcomes (wait4's status: only when it reaped a
  * child): checked first, taken with guest_copy_out once it is written. */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "common/log.h"
 #include "syscall/cpu_time.h"
@@ -126,6 +127,19 @@ long guest_str(struct task *t, uint64_t addr, char *buf, size_t cap) {
 int guest_path(struct task *t, uint64_t addr, char *buf) {
     long n = guest_str(t, addr, buf, PATH_MAX);
     return n < 0 ? (int)n : 0;
+}
+
+int64_t guest_iovs(struct task *t, uint64_t addr, uint64_t count, struct iovec *iov, int prot) {
+    if (count > GUEST_IOV_MAX) return -EINVAL;
+    if (guest_copy_in(t, iov, addr, count * sizeof *iov)) return -EFAULT;
+    for (uint64_t i = 0; i < count; i++) {
+        if ((int64_t)iov[i].iov_len < 0) return -EINVAL;
+        if (!prot) continue;
+        void *h = guest_buf(t, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, prot);
+        if (!h) return -EFAULT;
+        iov[i].iov_base = h;
+    }
+    return 0;
 }
 
 bool syscall_delegated(const struct syscall_row *row, const uint64_t *a) {

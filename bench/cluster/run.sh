@@ -181,11 +181,14 @@ fi
 
 echo
 echo "summary"
-python3 - "${R[one_core]}" "${R[one_core_n2]}" "${R[both_cores]:-0}" "${R[pinned_n2]:-0}" "$fault_us" "$pp_us" "$pp_min_us" "$rf2s_p50" "$ppp_us" "$rfg_p50" "$gbe_fetch_us" "${R[one_core_n1]}" <<'PY'
+python3 - "${R[one_core]}" "${R[one_core_n2]}" "${R[both_cores]:-0}" "${R[pinned_n2]:-0}" "$fault_us" "$pp_us" "$pp_min_us" "$rf2s_p50" "$ppp_us" "$rfg_p50" "$gbe_fetch_us" "${R[one_core_n1]}" "$ncpu" <<'PY'
 import sys
-one, one_n2, both, pinned, fault, pp, pp_min, fault_sleep, ppp, gbe, gbe_fetch, one_n1 = map(float, sys.argv[1:])
+one, one_n2, both, pinned, fault, pp, pp_min, fault_sleep, ppp, gbe, gbe_fetch, one_n1, ncpu = map(float, sys.argv[1:])
 def goal(ok): return "met" if ok else "NOT met"
-print(f"remote read fault (DSM p50, request to page installed), busy polling (default) {fault:.1f} us vs busy-polled TCP ping-pong {ppp:.1f} us: {fault/ppp:.2f}x (goal <= 1.5x: {goal(fault <= 1.5*ppp)})")
+# a busy-polled ping-pong on one core spins against its own peer until the
+# scheduler's tick: its figure is the tick, not the transport
+busy_goal = goal(fault <= 1.5*ppp) if ncpu >= 2 else "not judged: 1 core here, both polling ends share it"
+print(f"remote read fault (DSM p50, request to page installed), busy polling (default) {fault:.1f} us vs busy-polled TCP ping-pong {ppp:.1f} us: {fault/ppp:.2f}x (goal <= 1.5x: {busy_goal})")
 print(f"  against the blocking ping-pong {pp:.1f} us: {fault/pp:.2f}x")
 print(f"remote read fault, loop threads sleeping (busy_poll_us = 0) {fault_sleep:.1f} us vs blocking TCP ping-pong {pp:.1f} us: {fault_sleep/pp:.2f}x (goal <= 1.5x: {goal(fault_sleep <= 1.5*pp)})")
 if pp > 2 * pp_min:
@@ -202,6 +205,8 @@ print(f"cluster overhead on one core (-n 2): {one_n2:.3f} s vs {one:.3f} s plain
 if pinned:
     print(f"2 pinned nodes vs 1 node on 1 core: {one/pinned:.2f}x (goal >= 1.8x: {goal(one/pinned >= 1.8)})")
     print(f"2 pinned nodes vs 1 node on 2 cores: {100*(pinned/both-1):+.1f}% (goal <= +10%: {goal(pinned <= 1.10*both)})")
+else:
+    print(f"2 pinned nodes vs 1 node on 1 core: not measured: {ncpu:.0f} core here, two are needed")
 PY
 
 # cluster.png: times against nodes (pi_par, mutex), and every latency row

@@ -458,6 +458,11 @@ static void h_futex_cancel(struct net_conn *c, struct net_frame *f, void *arg) {
     proxy_on_futex_cancel(arg, c, f->env->futex_cancel->tid, f->env->futex_cancel->req_id);
 }
 
+static void h_signals_at_node(struct net_conn *c, struct net_frame *f, void *arg) {
+    const Shoal__SignalsAtNode *a = f->env->signals_at_node;
+    proxy_on_signals_at_node(arg, c, a->tid, a->req_id, a->pending);
+}
+
 /* A thread on the sender's node marked itself (SHOAL_HINT_GROUP). The
  * link is FIFO and this loop thread hands out the sender's clones in
  * order, so a clone the thread makes after its mark finds the group
@@ -643,6 +648,7 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_ACK, h_layout_ack, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_LAYOUT_SYNC, h_layout_sync, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_CANCEL, h_futex_cancel, m);
+    net_node_on(m->net, SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE, h_signals_at_node, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_FUTEX_RETURNED, h_futex_returned, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_HINT_GROUP, h_hint_group, m);
     net_node_on(m->net, SHOAL__ENVELOPE__MSG_TIMER_TAKEN, h_timer_taken, m);

@@ -414,6 +414,10 @@ bool mfork_has_children(struct process *p);
 
 /* A FutexCancel from a node (loop thread): handed to the thread's proxy. */
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id);
+/* SignalsAtNode: tid's wait req_id looks at its fds again with the
+ * signals pending on its node (syscall/signalfd_poll.h). */
+void proxy_on_signals_at_node(struct master *m, struct net_conn *c, uint32_t tid,
+                              uint64_t req_id, uint64_t pending);
 
 /* The node running remote thread tid, or -1 if tid is not one. */
 int proxy_node_of(struct master *m, int tid);

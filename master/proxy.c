@@ -54,6 +54,9 @@ struct proxy {
     uint64_t cancel_req;
     bool running; /* the proxy runs request running_req (interruptible) */
     uint64_t running_req;
+    /* a SignalsAtNode for request at_node_req that came before the proxy
+     * took it: its pending set (syscall/signalfd_poll.h) */
+    uint64_t at_node_req, at_node_pending;
     struct fsvc_wait fw; /* the thread's futex wait record (proxy thread only, and the table) */
     /* start */
     uint64_t flags, ptid, ctid;
@@ -308,8 +311,13 @@ static void serve(struct proxy *px) {
              * are never cancelled: their host thread ends) */
             px->running = true;
             px->running_req = q->req_id;
+            /* a wait's signals queued on the thread's node (signalfd_poll.h) */
+            atomic_store(&t->node_pending,
+                         q->node_pending |
+                             (px->at_node_req == q->req_id ? px->at_node_pending : 0));
             if (px->cancel && px->cancel_req == q->req_id) {
                 px->cancel = false;
+                atomic_store(&t->node_cancelled, true);
                 __atomic_store_n(&t->sig.pending, 1, __ATOMIC_SEQ_CST);
             }
         }
@@ -400,6 +408,9 @@ static void serve(struct proxy *px) {
         pthread_mutex_lock(&px->lock);
         px->running = false;
         t->sig.pending = 0;
+        atomic_store(&t->node_pending, 0);
+        atomic_store(&t->node_recheck, false);
+        atomic_store(&t->node_cancelled, false);
         pthread_mutex_unlock(&px->lock);
         /* a wait's temporary mask (ppoll...) stays after an interruption
          * on a node-0 thread until its handler runs; the node keeps its
@@ -622,13 +633,40 @@ void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, u
     pthread_mutex_lock(&px->lock);
     if (px->running && px->running_req == req_id) {
         /* under the lock: the call cannot end (and the next one start)
-         * between the test and the kick */
+         * between the test and the kick; node_cancelled first, so a
+         * wait kicked by SignalsAtNode as well sees it (signalfd_poll.h) */
+        atomic_store(&px->t->node_cancelled, true);
         __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
         host_signal_kick(px->t->tid);
     } else {
         px->cancel = true;
         px->cancel_req = req_id;
         pthread_cond_signal(&px->cond);
+    }
+    pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
+}
+
+void proxy_on_signals_at_node(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id,
+                              uint64_t pending) {
+    unsigned node;
+    struct proxy *px = proxy_get(m, (int)tid, &node);
+    if (!px) return;
+    if (node != net_conn_peer_id(c)) {
+        proxy_put(m, px);
+        return;
+    }
+    pthread_mutex_lock(&px->lock);
+    if (px->running && px->running_req == req_id) {
+        /* the wait looks at its fds again, with these (under the lock,
+         * as a cancel's kick) */
+        atomic_store(&px->t->node_pending, pending);
+        atomic_store(&px->t->node_recheck, true);
+        __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
+        host_signal_kick(px->t->tid);
+    } else {
+        px->at_node_req = req_id; /* not taken yet, or ended */
+        px->at_node_pending = pending;
     }
     pthread_mutex_unlock(&px->lock);
     proxy_put(m, px);

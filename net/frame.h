@@ -20,7 +20,7 @@
 
 /* Bumped on every wire change that is not backward compatible; the
  * handshake refuses a peer with another value, naming both. */
-#define NET_PROTO_VERSION 11u
+#define NET_PROTO_VERSION 12u
 
 #define NET_FRAME_MAGIC    0x4c4f4853u /* "SHOL" as bytes on the wire */
 #define NET_FRAME_HDR_SIZE 16u

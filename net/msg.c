@@ -273,6 +273,9 @@ int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t 
         if (env->timer_taken->overrun < 0)
             return BAD("timer_taken: overrun %d", env->timer_taken->overrun);
         return 0;
+    case SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE:
+        if (!env->signals_at_node->tid) return BAD("signals_at_node: no thread");
+        return 0;
     case SHOAL__ENVELOPE__MSG_LAYOUT_CHANGE: {
         const Shoal__LayoutChange *l = env->layout_change;
         if (l->addr % NET_PAGE_SIZE || l->len % NET_PAGE_SIZE || l->addr + l->len < l->addr)

@@ -25,7 +25,7 @@
 /* Message types are the Envelope's oneof field numbers; arrays indexed by
  * type (handlers, counters) have this many entries; test_net_frame checks
  * that every field number of shoal.proto fits. */
-#define NET_MSG_TYPES 84
+#define NET_MSG_TYPES 85
 
 /* Returns 0, or -1 with a reason in why. */
 int net_msg_validate(const Shoal__Envelope *env, uint32_t payload_len, uint32_t flags, char *why,

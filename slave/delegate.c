@@ -35,16 +35,50 @@ static void send_cancel(struct slave *s, uint32_t tid, uint64_t req_id) {
     slave_send_master_page(s, &env, NULL);
 }
 
+/* The signals queued here for thread t (its own: recorded, or waiting
+ * in its host thread's queue), as the thread itself reads them. */
+static uint64_t own_pending(struct task *t) {
+    return t->sig.recorded | host_signal_pending();
+}
+
+static void send_signals_at_node(struct slave *s, struct task *t, uint64_t req_id) {
+    Shoal__SignalsAtNode m = SHOAL__SIGNALS_AT_NODE__INIT;
+    m.req_id = req_id;
+    m.tid = (uint32_t)t->tid;
+    m.pending = own_pending(t);
+    Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE;
+    env.signals_at_node = &m;
+    slave_send_master_page(s, &env, NULL);
+}
+
+void slave_waiter_signalled(struct slave *s, uint32_t tid) {
+    struct waiter *w = u64map_get(&s->waiters, tid);
+    if (!w || !w->watch_signals || w->done) return;
+    w->at_node = true;
+    atomic_store(&w->word, 2);
+    syscall(SYS_futex, &w->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 /* A delegated call's wait: the thread sleeps on its own word, so a guest
  * signal interrupts it; it then asks the master to cancel the request
  * (a futex wait's record leaves the table, a call the proxy runs is
  * interrupted, one it has not begun is not made) and takes the one
- * answer that comes: the cancel's, or the result that came first.
- * Under s->lock on return. */
+ * answer that comes: the cancel's, or the result that came first. A
+ * signal it blocks, queued meanwhile, goes to a wait on fds as its
+ * SignalsAtNode. Under s->lock on return. */
 static void interruptible_sleep(struct slave *s, struct task *t, struct waiter *w,
                                 uint64_t req_id) {
     bool cancelled = false;
     while (!w->done) {
+        if (w->at_node && !cancelled) {
+            w->at_node = false;
+            atomic_store(&w->word, 0); /* not done: under the lock */
+            pthread_mutex_unlock(&s->lock);
+            send_signals_at_node(s, t, req_id);
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
         pthread_mutex_unlock(&s->lock);
         int64_t e = cancelled ? 0
                               : safe_syscall(&t->sig.pending, SYS_futex, &w->word,
@@ -121,6 +155,8 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
         table_wait = fa.wait && fa.table;
     }
     w.on_word = !uninterruptible(row->nr) && kind == REQ_CALL;
+    w.watch_signals = w.on_word && (row->nr == 72 || row->nr == 73 || row->nr == 22 ||
+                                    row->nr == 441); /* pselect6, ppoll, epoll_pwait(2) */
     pthread_cond_init(&w.cond, NULL);
     slave_waiter_add(s, (uint32_t)t->tid, &w);
 
@@ -133,6 +169,8 @@ static int64_t delegate_req(struct task *t, const struct syscall_row *row, const
     q.timeout_ns = timeout_ns;
     q.reset_hand = kind == REQ_RESET_HAND;
     q.move_ask = kind == REQ_MOVE_ASK;
+    /* read after the waiter is in place: one queued later is sent on */
+    if (w.watch_signals) q.node_pending = own_pending(t);
     /* the buffers the call reads travel with it (cluster/sc_msg.h); a
      * note's arguments are values, not buffers */
     struct sc_msg in = {0};

@@ -122,6 +122,9 @@ static void h_signal_send(struct net_conn *c, struct net_frame *f, void *arg) {
         /* under the lock: the thread cannot exit (and its host tid be
          * reused) in between */
         if (t) signal_queue_task(t, t->host_tid, sig, &info);
+        /* one it blocks may be what its wait on a signalfd waits for */
+        if (t && sig >= 1 && sig <= 64 && (t->sigmask >> (sig - 1) & 1))
+            slave_waiter_signalled(s, m->tid);
         pthread_mutex_unlock(&s->lock);
         /* the thread left this node: the master sends it on */
         if (!t && s->proc) slave_send_master_page(s, f->env, NULL);

@@ -80,6 +80,10 @@ struct waiter {
     bool move;              /* the thread moves to another node (SyscallResponse.move) */
     uint64_t signalfd_mask; /* SIGNALFD_AT_NODE's (SyscallResponse) */
     bool signalfd_nonblock;
+    /* a wait on fds (ppoll, pselect6, epoll_pwait(2)): a signal queued
+     * here for the thread, which it blocks, makes it send SignalsAtNode
+     * (at_node set, the word 2: syscall/signalfd_poll.h) */
+    bool watch_signals, at_node;
 };
 
 /* slave.c */
@@ -97,6 +101,9 @@ void slave_waiter_add(struct slave *s, uint32_t tid, struct waiter *w);
  * (interruptibly when w->on_word: a signal cancels it), then w leaves;
  * its result. */
 int64_t slave_await(struct slave *s, struct task *t, struct waiter *w, uint64_t req_id);
+/* Under s->lock: a signal that thread tid blocks was queued for it
+ * here; if it waits on fds, it tells the master (SignalsAtNode). */
+void slave_waiter_signalled(struct slave *s, uint32_t tid);
 /* process_cluster_ops.delegate, .reset_hand, .process_pending and .move_ask */
 int64_t slave_delegate_call(struct task *t, const struct syscall_row *row, const uint64_t *a);
 void slave_delegate_reset_hand(struct task *t, int sig, const struct aarch64_sigaction *act);

@@ -19,10 +19,9 @@
 
 #define RECORD sizeof(struct signalfd_siginfo)
 
-/* fd's mask and O_NONBLOCK if it is a signalfd: an anonymous inode (no
- * file type bits; a file or pipe is known by fstat alone) named so,
- * whose fdinfo has a sigmask line. */
-static bool signalfd_of(int fd, uint64_t *mask, bool *nonblock) {
+/* An anonymous inode (no file type bits; a file or pipe is known by
+ * fstat alone) named so, whose fdinfo has a sigmask line. */
+bool signalfd_mask_of(int fd, uint64_t *mask, bool *nonblock) {
     struct stat st;
     if (fstat(fd, &st) || (st.st_mode & S_IFMT)) return false;
     static const char name[] = "anon_inode:[signalfd]";
@@ -50,7 +49,7 @@ bool signalfd_proxy_read(struct task *t, int fd, const struct iovec *iov, int n,
     if (!t->proxy || !atomic_load(&t->proc->signalfds)) return false;
     uint64_t mask;
     bool nonblock;
-    if (!signalfd_of(fd, &mask, &nonblock)) return false;
+    if (!signalfd_mask_of(fd, &mask, &nonblock)) return false;
     /* the process's signals (the proxy's host thread has none of its
      * own): the kernel formats them and says EINVAL to a short buffer */
     int own = (int)syscall(SYS_signalfd4, -1, &mask, 8, SFD_NONBLOCK | SFD_CLOEXEC);

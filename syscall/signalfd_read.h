@@ -7,8 +7,8 @@
  * thread's node then takes its own signals of that mask, and waits for
  * one there unless the fd is non-blocking, the mask being the thread's
  * sigwait set meanwhile so the master's router sends it those of the
- * process too. read and readv; poll or epoll of the fd see only the
- * master's. */
+ * process too. read and readv; poll, select and epoll in
+ * signalfd_poll.h. */
 #ifndef SHOAL_SYSCALL_SIGNALFD_READ_H
 #define SHOAL_SYSCALL_SIGNALFD_READ_H
 
@@ -21,6 +21,9 @@
 /* The master's answer: the node reads (never a guest's result, outside
  * -4095..-1). */
 #define SIGNALFD_AT_NODE (-5001)
+
+/* fd's mask and O_NONBLOCK if it is a signalfd of this process. */
+bool signalfd_mask_of(int fd, uint64_t *mask, bool *nonblock);
 
 /* The master's proxy running read or readv of fd into the host buffers
  * iov (n of them) for a remote thread t: false if fd is no signalfd (the

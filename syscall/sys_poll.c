@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "syscall/linux_abi.h"
+#include "syscall/signalfd_poll.h"
 #include "syscall/syscall.h"
 
 #define SELECT_NFDS_MAX SC_SELECT_NFDS_MAX
@@ -55,6 +56,43 @@ static int64_t wait_result(long r, long nr, long a1, long a2, long a3, long a4, 
 
 static const struct timespec zero_timeout = {0, 0};
 
+/* A wait that a kick interrupted, or kept from starting, that goes on:
+ * a cluster proxy's, kicked by SignalsAtNode (signalfd_poll.h). */
+static bool wait_goes_on(struct task *t, long r) {
+    return (r == -EINTR || r == -SAFE_SYSCALL_NOT_STARTED) && signalfd_wait_again(t);
+}
+
+/* ppoll's wait on fds; on a proxy, a signalfd its thread's node has a
+ * signal for is readable (signalfd_poll.h), and then none waits. */
+static int64_t ppoll_wait(struct task *t, struct pollfd *fds, nfds_t n, void *tmo) {
+    for (;;) {
+        uint64_t pending = signalfd_node_pending(t);
+        short *at_node = NULL;
+        bool any = false;
+        if (pending && n && (at_node = calloc(n, sizeof *at_node)))
+            for (nfds_t i = 0; i < n; i++)
+                if ((fds[i].events & (POLLIN | POLLRDNORM)) &&
+                    signalfd_ready_for(fds[i].fd, pending)) {
+                    at_node[i] = fds[i].events & (POLLIN | POLLRDNORM);
+                    any = true;
+                }
+        long r = safe_syscall_base(&t->sig.pending, SYS_ppoll, (long)fds, (long)n,
+                                   (long)(any ? &zero_timeout : tmo), 0, 8, 0);
+        if (wait_goes_on(t, r)) {
+            free(at_node);
+            continue;
+        }
+        int64_t ret = wait_result(r, SYS_ppoll, (long)fds, (long)n, (long)&zero_timeout, 0, 8, 0);
+        if (any && ret >= 0) {
+            ret = 0;
+            for (nfds_t i = 0; i < n; i++)
+                ret += (fds[i].revents |= at_node[i]) != 0;
+        }
+        free(at_node);
+        return ret;
+    }
+}
+
 /* ppoll and pselect6 name fds inside their arrays, where the rows'
  * '#' letter cannot reach, so each waits on a private copy of them:
  * there the emulator's own fds (own_fds.h) are what a closed fd is to
@@ -85,9 +123,7 @@ SYSCALL_HANDLER(ppoll) {
         r = a[3] && a[4] != 8 ? -EINVAL
                               : host_result(syscall(SYS_ppoll, fds, n, &zero_timeout, NULL, 8));
     } else if (!r && !(r = wait_mask_begin(t, a[3], a[4]))) { /* the mask: the row's 'i' */
-        r = wait_result(
-            safe_syscall_base(&t->sig.pending, SYS_ppoll, (long)fds, (long)n, (long)tmo, 0, 8, 0),
-            SYS_ppoll, (long)fds, (long)n, (long)&zero_timeout, 0, 8, 0);
+        r = ppoll_wait(t, fds, n, tmo);
         wait_mask_end(t, a[3], r);
     }
     /* Linux writes back revents alone, after an interruption too */
@@ -112,6 +148,44 @@ static bool fdset_names_own(const struct process *p, const uint64_t *set, int nf
             if (fd < nfds && own_fd(p, fd)) return true;
         }
     return false;
+}
+
+/* pselect6's wait on the sets (words each); on a proxy, a signalfd in
+ * the read set that its thread's node has a signal for is readable
+ * (signalfd_poll.h), and then none waits. */
+static int64_t pselect_wait(struct task *t, int nfds, void *set[3], size_t words, void *tmo) {
+    for (;;) {
+        uint64_t pending = signalfd_node_pending(t);
+        uint64_t *at_node = NULL;
+        bool any = false;
+        if (pending && set[0] && (at_node = calloc(words, 8))) {
+            const uint64_t *rd = set[0];
+            for (int fd = 0; fd < nfds; fd++)
+                if ((rd[fd / 64] >> (fd % 64) & 1) && signalfd_ready_for(fd, pending)) {
+                    at_node[fd / 64] |= 1ull << (fd % 64);
+                    any = true;
+                }
+        }
+        long r = safe_syscall_base(&t->sig.pending, SYS_pselect6, nfds, (long)set[0], (long)set[1],
+                                   (long)set[2], (long)(any ? &zero_timeout : tmo), 0);
+        if (wait_goes_on(t, r)) {
+            free(at_node);
+            continue;
+        }
+        int64_t ret = wait_result(r, SYS_pselect6, nfds, (long)set[0], (long)set[1], (long)set[2],
+                                  (long)&zero_timeout, 0);
+        if (any && ret >= 0) {
+            uint64_t *rd = set[0];
+            ret = 0;
+            for (size_t w = 0; w < words; w++) {
+                rd[w] |= at_node[w];
+                for (int i = 0; i < 3; i++)
+                    if (set[i]) ret += __builtin_popcountll(((uint64_t *)set[i])[w]);
+            }
+        }
+        free(at_node);
+        return ret;
+    }
 }
 
 SYSCALL_HANDLER(pselect6) {
@@ -143,10 +217,7 @@ SYSCALL_HANDLER(pselect6) {
     }
     if (!r) r = wait_mask_begin(t, ss[0], ss[1]);
     if (!r) {
-        r = wait_result(safe_syscall_base(&t->sig.pending, SYS_pselect6, nfds, (long)set[0],
-                                          (long)set[1], (long)set[2], (long)tmo, 0),
-                        SYS_pselect6, nfds, (long)set[0], (long)set[1], (long)set[2],
-                        (long)&zero_timeout, 0);
+        r = pselect_wait(t, nfds, set, words, tmo);
         wait_mask_end(t, ss[0], r);
     }
     for (int i = 0; i < 3 && r >= 0; i++)
@@ -174,6 +245,59 @@ SYSCALL_HANDLER(epoll_ctl) {
     return host_result(epoll_ctl((int)a[0], (int)a[1], (int)a[2], evp));
 }
 
+/* The time left of a wait that began at start (CLOCK_MONOTONIC) with
+ * timeout *tmo: in *left, never below zero. */
+static void time_left(const struct timespec *start, const struct timespec *tmo,
+                      struct timespec *left) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (tmo->tv_sec - (now.tv_sec - start->tv_sec)) * 1000000000 + tmo->tv_nsec -
+                 (now.tv_nsec - start->tv_nsec);
+    if (ns < 0) ns = 0;
+    *left = (struct timespec){ns / 1000000000, ns % 1000000000};
+}
+
+/* epoll_pwait(2)'s wait on epfd for up to n events into ev, timeout tmo
+ * (NULL: none); on a proxy, a signalfd in the set that its thread's node
+ * has a signal for gives an event (signalfd_poll.h), and then none
+ * waits. ms: epoll_pwait's form, else epoll_pwait2's. */
+static int64_t epoll_wait_on(struct task *t, int epfd, struct epoll_event *ev, int n,
+                             const struct timespec *tmo, bool ms) {
+    struct timespec start, left;
+    if (tmo && t->proxy) clock_gettime(CLOCK_MONOTONIC, &start);
+    const struct timespec *wait = tmo;
+    for (;;) {
+        int k = signalfd_epoll_ready(epfd, signalfd_node_pending(t), ev, n);
+        if (k) wait = &zero_timeout;
+        /* the timeout in ms, rounded up as Linux does */
+        long w_ms = !wait ? -1 : wait->tv_sec * 1000 + (wait->tv_nsec + 999999) / 1000000;
+        long r = k == n ? 0
+                 : ms   ? safe_syscall_base(&t->sig.pending, SYS_epoll_pwait, epfd, (long)(ev + k),
+                                            n - k, w_ms, 0, 8)
+                        : safe_syscall_base(&t->sig.pending, SYS_epoll_pwait2, epfd, (long)(ev + k),
+                                            n - k, (long)wait, 0, 8);
+        if (wait_goes_on(t, r)) {
+            if (tmo) {
+                time_left(&start, tmo, &left);
+                wait = &left;
+            }
+            continue;
+        }
+        int64_t ret = wait_result(r, ms ? SYS_epoll_pwait : SYS_epoll_pwait2, epfd, (long)(ev + k),
+                                  n - k, ms ? 0 : (long)&zero_timeout, 0, 8);
+        if (!k || ret < 0) return ret;
+        /* a signalfd the master's kernel found ready too comes once */
+        int64_t out = k;
+        for (int64_t i = k; i < k + ret; i++) {
+            bool dup = false;
+            for (int j = 0; j < k && !dup; j++)
+                dup = ev[i].data.u64 == ev[j].data.u64;
+            if (!dup) ev[out++] = ev[i];
+        }
+        return out;
+    }
+}
+
 /* epoll_pwait and epoll_pwait2: timeout is ms (int) or a timespec. */
 static int64_t epoll_wait_common(struct task *t, const uint64_t *a, bool ts) {
     int maxevents = (int)a[2];
@@ -181,21 +305,19 @@ static int64_t epoll_wait_common(struct task *t, const uint64_t *a, bool ts) {
         return -EINVAL;
     if (!GUEST_OUT(t, a[1], (uint64_t)maxevents * sizeof(struct aarch64_epoll_event)))
         return -EFAULT;
-    const void *tmo = NULL;
+    struct timespec tmo_ms;
+    const struct timespec *tmo = NULL;
     if (ts && a[3] && !(tmo = GUEST_IN(t, a[3], sizeof(struct timespec)))) return -EFAULT;
+    if (!ts && (int)a[3] >= 0) {
+        tmo_ms = (struct timespec){(int)a[3] / 1000, (int)a[3] % 1000 * 1000000L};
+        tmo = &tmo_ms;
+    }
     int n = maxevents < EPOLL_BATCH ? maxevents : EPOLL_BATCH;
     struct epoll_event *ev = malloc((size_t)n * sizeof *ev);
     if (!ev) return -ENOMEM;
     int64_t r = wait_mask_begin(t, a[4], a[5]);
     if (!r) {
-        if (ts)
-            r = wait_result(safe_syscall_base(&t->sig.pending, SYS_epoll_pwait2, (int)a[0],
-                                              (long)ev, n, (long)tmo, 0, 8),
-                            SYS_epoll_pwait2, (int)a[0], (long)ev, n, (long)&zero_timeout, 0, 8);
-        else
-            r = wait_result(safe_syscall_base(&t->sig.pending, SYS_epoll_pwait, (int)a[0], (long)ev,
-                                              n, (int)a[3], 0, 8),
-                            SYS_epoll_pwait, (int)a[0], (long)ev, n, 0, 0, 8);
+        r = epoll_wait_on(t, (int)a[0], ev, n, tmo, !ts);
         wait_mask_end(t, a[4], r);
     }
     for (int64_t i = 0; i < r; i++) {

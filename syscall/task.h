@@ -277,6 +277,13 @@ struct task {
         uint64_t mask;
         bool nonblock;
     } signalfd_at_node;
+    /* A proxy in a delegated ppoll, pselect6 or epoll_pwait(2): the
+     * signals queued for the thread on its node (SyscallRequest.
+     * node_pending, then SignalsAtNode), which its signalfds count
+     * (signalfd_poll.h). node_recheck: a SignalsAtNode kicked the wait
+     * to look again; node_cancelled: a cancel kicked it (it then ends). */
+    _Atomic uint64_t node_pending;
+    atomic_bool node_recheck, node_cancelled;
     /* a slave: its delegated call in progress was decided on this node
      * (a futex word lent here, an *_AT_NODE answer), so --strace prints
      * it here, not on the master */

@@ -205,6 +205,19 @@ static void test_small_messages(void) {
     CU_ASSERT_EQUAL(f.env->timer_taken->overrun, INT32_MAX);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_TIMER_TAKEN), "timer_taken");
     net_frame_fini(&f);
+
+    Shoal__SignalsAtNode at = SHOAL__SIGNALS_AT_NODE__INIT;
+    at.req_id = UINT64_MAX;
+    at.tid = 42;
+    at.pending = 1ull << 63;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE;
+    env.signals_at_node = &at;
+    round_trip(&env, &f);
+    CU_ASSERT_EQUAL(f.env->signals_at_node->req_id, UINT64_MAX);
+    CU_ASSERT_EQUAL(f.env->signals_at_node->tid, 42);
+    CU_ASSERT_EQUAL(f.env->signals_at_node->pending, 1ull << 63);
+    CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE), "signals_at_node");
+    net_frame_fini(&f);
 }
 
 static void test_byte_by_byte(void) {
@@ -501,6 +514,12 @@ static void test_invalid_messages(void) {
     env.timer_taken = &taken;
     expect_invalid(&env, NULL, 0, 0); /* a negative overrun */
 
+    Shoal__SignalsAtNode at = SHOAL__SIGNALS_AT_NODE__INIT;
+    at.pending = 1;
+    env.msg_case = SHOAL__ENVELOPE__MSG_SIGNALS_AT_NODE;
+    env.signals_at_node = &at;
+    expect_invalid(&env, NULL, 0, 0); /* no thread */
+
     Shoal__ThreadSpawn ts = SHOAL__THREAD_SPAWN__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_THREAD_SPAWN;
     env.thread_spawn = &ts;
@@ -573,7 +592,7 @@ static void test_type_range(void) {
             messages++;
         }
     }
-    CU_ASSERT_EQUAL(messages, 47);
+    CU_ASSERT_EQUAL(messages, 48);
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_LAYOUT_SYNC), "layout_sync");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_CPU_USAGE), "cpu_usage");
     CU_ASSERT_STRING_EQUAL(net_msg_name(SHOAL__ENVELOPE__MSG_PAGE_REQUEST), "page_request");

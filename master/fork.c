@@ -17,6 +17,7 @@
 
 #include "cluster/dsm_alias.h"
 #include "master/master_internal.h"
+#include "syscall/cpu_timer.h"
 #include "syscall/file_eof.h"
 #include "syscall/syscall.h"
 
@@ -132,6 +133,7 @@ void mfork_done(struct task *t, bool child) {
      * the child's memory is its own from here */
     msplit_fork_done(m, child);
     if (child) {
+        cpu_timer_forked(t->proc);    /* RLIMIT_CPU is its host's again */
         dsm_node_fork_child(&m->dsm); /* plain memory: then the aliases' copies */
         dsm_alias_fork_child(&m->dsm);
     } else {

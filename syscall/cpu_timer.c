@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -47,8 +48,9 @@ struct cpu_timer {
     bool sending, fired;
 };
 
-/* the itimers' entries: ids no POSIX timer has */
+/* the itimers' entries and RLIMIT_CPU's: ids no POSIX timer has */
 #define ITIMER_ID(which) (-1 - (which))
+#define RLIMIT_ID        (-10)
 
 struct cpu_timers {
     struct process *p;
@@ -59,6 +61,9 @@ struct cpu_timers {
     struct cpu_timer *v;
     size_t n, cap;
     uint64_t gen;
+    /* RLIMIT_CPU as the program sees it, once it set one (rlim_set) */
+    bool rlim_set;
+    struct rlimit rlim;
 };
 
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -165,6 +170,25 @@ static void sent(struct cpu_timers *s, int id) {
     pthread_cond_broadcast(&s->sent);
 }
 
+/* RLIMIT_CPU's second on the clock that sec seconds reach (0: never). */
+static int64_t rlimit_ns(rlim_t sec) {
+    return sec >= (rlim_t)(INT64_MAX / NS) ? 0 : (int64_t)sec * NS;
+}
+
+/* Under s->lock: RLIMIT_CPU's entry e reached its soft limit at clock
+ * now. As Linux: SIGKILL at the hard limit, else SIGXCPU with the soft
+ * limit a second later; the signal to send. */
+static int rlimit_reached(struct cpu_timers *s, struct cpu_timer *e, int64_t now) {
+    rlim_t hard = s->rlim.rlim_max;
+    if (hard != RLIM_INFINITY && now >= rlimit_ns(hard) && rlimit_ns(hard)) {
+        e->expiry_ns = 0;
+        return SIGKILL;
+    }
+    s->rlim.rlim_cur++;
+    e->expiry_ns = rlimit_ns(s->rlim.rlim_cur);
+    return SIGXCPU;
+}
+
 /* Reads the clock of the armed timer due first, fires it if it expired,
  * and schedules its next reading. Called and returns with s->lock held. */
 static void sample_one(struct cpu_timers *s, size_t i) {
@@ -180,6 +204,19 @@ static void sample_one(struct cpu_timers *s, size_t i) {
         return;
     }
     bool fire = now >= cur->expiry_ns;
+    if (cur->id == RLIMIT_ID) {
+        note_reading(cur, now);
+        int sig = fire ? rlimit_reached(s, cur, now) : 0;
+        if (cur->expiry_ns) cur->next_sample = next_sample(s->p, cur, now);
+        pthread_mutex_unlock(&s->lock);
+        if (sig == SIGKILL) kill(getpid(), SIGKILL);
+        if (sig == SIGXCPU)
+            deliver(s->p, &(struct cpu_timer){.notify = SIGEV_SIGNAL,
+                                              .signo = SIGXCPU,
+                                              .si_code = GUEST_SI_KERNEL});
+        pthread_mutex_lock(&s->lock);
+        return;
+    }
     if (fire && cur->interval_ns) {
         int64_t missed = (now - cur->expiry_ns) / cur->interval_ns;
         cur->overrun = missed > INT32_MAX ? INT32_MAX : (int)missed;
@@ -534,4 +571,56 @@ int cpu_timer_getitimer(struct process *p, int which, void *cur) {
     struct itimerval o = {ns_tv(ts_ns(&its.it_interval)), ns_tv(ts_ns(&its.it_value))};
     memcpy(cur, &o, sizeof o);
     return 0;
+}
+
+bool cpu_timer_rlimit(struct process *p) {
+    return p->cluster && p->cluster->cpu_usage_process;
+}
+
+int cpu_timer_getrlimit(struct process *p, struct rlimit *cur) {
+    struct cpu_timers *s = timers_of(p, false);
+    if (s) pthread_mutex_lock(&s->lock);
+    bool set = s && s->rlim_set;
+    if (set) *cur = s->rlim;
+    if (s) pthread_mutex_unlock(&s->lock);
+    return set || !getrlimit(RLIMIT_CPU, cur) ? 0 : -errno;
+}
+
+int cpu_timer_setrlimit(struct process *p, const struct rlimit *nv, struct rlimit *old) {
+    struct rlimit was;
+    int r = cpu_timer_getrlimit(p, &was);
+    if (r) return r;
+    if (nv->rlim_cur > nv->rlim_max) return -EINVAL;
+    struct cpu_timers *s = timers_of(p, true);
+    if (!s) return -EAGAIN;
+    pthread_mutex_lock(&s->lock);
+    bool has = find(s, RLIMIT_ID) != NULL;
+    pthread_mutex_unlock(&s->lock);
+    struct cpu_timer e = {
+        .id = RLIMIT_ID,
+        .clk = {0, false, CPU_CLOCK_PROF}, /* user + system, as Linux counts it */
+        .notify = SIGEV_SIGNAL,
+        .signo = SIGXCPU,
+        .si_code = GUEST_SI_KERNEL,
+    };
+    if (!has && add(s, &e)) return -EAGAIN;
+    /* the host's limit says whether the hard one may rise (EPERM), and
+     * stops the master at the hard limit of its own time, which comes no
+     * sooner than the program's; the soft one is checked here alone */
+    struct rlimit host = {nv->rlim_max, nv->rlim_max};
+    if (setrlimit(RLIMIT_CPU, &host)) return -errno;
+    pthread_mutex_lock(&s->lock);
+    s->rlim_set = true;
+    s->rlim = *nv;
+    pthread_mutex_unlock(&s->lock);
+    if (old) *old = was;
+    /* RLIMIT_CPU is absolute on the program's CPU time */
+    int64_t at = nv->rlim_cur == RLIM_INFINITY ? 0 : rlimit_ns(nv->rlim_cur);
+    return arm(s, RLIMIT_ID, true, at, 0, NULL, NULL);
+}
+
+void cpu_timer_forked(struct process *p) {
+    struct cpu_timers *s = p->cpu_timers;
+    /* the child's limit is its own host kernel's again, as the program saw it */
+    if (s && s->rlim_set) setrlimit(RLIMIT_CPU, &s->rlim);
 }

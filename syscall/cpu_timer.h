@@ -77,4 +77,20 @@ bool cpu_timer_itimer(struct process *p, int which);
 int cpu_timer_setitimer(struct process *p, int which, const void *nv, void *ov);
 int cpu_timer_getitimer(struct process *p, int which, void *cur);
 
+/* RLIMIT_CPU of a cluster's master (cpu_timer_rlimit): the program's
+ * CPU time over every node against it, read as these timers read their
+ * clock; SIGXCPU (SI_KERNEL, to the process) at the soft limit, which
+ * then rises by a second, and SIGKILL at the hard one, as Linux does.
+ * Until the program sets one, the host's limit is what it gets. The
+ * host's soft limit is set to the hard one, which the host kernel keeps
+ * (EPERM to raise it) and enforces on the master's own time. */
+struct rlimit;
+bool cpu_timer_rlimit(struct process *p);
+int cpu_timer_getrlimit(struct process *p, struct rlimit *cur);
+/* nv: the new limits; *old (may be NULL): those before. 0 or -errno. */
+int cpu_timer_setrlimit(struct process *p, const struct rlimit *nv, struct rlimit *old);
+/* The child of a fork (a lone process) gets the limit the program set
+ * as its host's. */
+void cpu_timer_forked(struct process *p);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "syscall/cpu_map.h"
 #include "syscall/cpu_time.h"
+#include "syscall/cpu_timer.h"
 #include "syscall/syscall.h"
 
 SYSCALL_HANDLER(getpid) {
@@ -93,14 +94,25 @@ SYSCALL_HANDLER(prlimit64) {
     }
     bool self = pid == 0 || pid == getpid();
     if (newp && self && emulator_limit(res)) newp = NULL;
-    if (prlimit(pid, res, newp, &ol) != 0) return -errno;
+    if (self && res == RLIMIT_CPU && cpu_timer_rlimit(t->proc)) {
+        /* over every node's CPU time (cpu_timer.h) */
+        int r = newp ? cpu_timer_setrlimit(t->proc, newp, &ol) : cpu_timer_getrlimit(t->proc, &ol);
+        if (r) return r;
+    } else if (prlimit(pid, res, newp, &ol) != 0) {
+        return -errno;
+    }
     if (a[3] && guest_copy_out(t, a[3], &ol, sizeof ol)) return -EFAULT;
     return 0;
 }
 
 SYSCALL_HANDLER(getrlimit) {
     struct rlimit rl;
-    if (getrlimit((int)a[0], &rl) != 0) return -errno;
+    if ((int)a[0] == RLIMIT_CPU && cpu_timer_rlimit(t->proc)) {
+        int r = cpu_timer_getrlimit(t->proc, &rl);
+        if (r) return r;
+    } else if (getrlimit((int)a[0], &rl) != 0) {
+        return -errno;
+    }
     return guest_copy_out(t, a[1], &rl, sizeof rl);
 }
 
@@ -108,6 +120,8 @@ SYSCALL_HANDLER(setrlimit) {
     struct rlimit rl;
     if (guest_copy_in(t, &rl, a[1], sizeof rl)) return -EFAULT;
     if (emulator_limit((int)a[0])) return 0;
+    if ((int)a[0] == RLIMIT_CPU && cpu_timer_rlimit(t->proc))
+        return cpu_timer_setrlimit(t->proc, &rl, NULL);
     return host_result(setrlimit((int)a[0], &rl));
 }
 

@@ -203,6 +203,8 @@ guest_program(signalfd_threads SRC signalfd_threads.c LEVELS O2)
 guest_program(sigpending_threads SRC sigpending_threads.c LEVELS O2)
 # a thread of another node polls, selects and epolls a signalfd for its own signals
 guest_program(signalfd_poll_threads SRC signalfd_poll_threads.c LEVELS O2)
+# RLIMIT_CPU over the CPU time of every thread (every node)
+guest_program(rlimit_cpu_threads SRC rlimit_cpu_threads.c LEVELS O2)
 guest_program(xattr_splice SRC xattr_splice.c)
 # nice/sched_*/ioprio (per thread), sync_file_range, syncfs, readahead,
 # preadv2/pwritev2 (qemu 7.2 has no preadv2/pwritev2: a native reference)

@@ -26,6 +26,7 @@
 #include "syscall/timer_signal.h"
 
 #define GUEST_SI_KERNEL 0x80
+#define SIGRTMIN_HOST   32 /* the kernel's, not glibc's */
 #define NS              1000000000LL
 #define READ_TRIES      1000
 
@@ -229,20 +230,57 @@ static void sample_one(struct cpu_timers *s, size_t i) {
     if (cur->expiry_ns) cur->next_sample = next_sample(s->p, cur, now);
     e = *cur;
     if (!fire) return;
-    bool thread = e.notify == SIGEV_THREAD_ID;
-    cur->sending = cur->fired = thread;
+    /* a POSIX timer's send is one at a time, so a re-arm or delete
+     * finds its signal queued (send_disarm) */
+    bool posix = e.id >= 0 && e.notify != SIGEV_NONE;
+    cur->sending = cur->fired = posix;
     pthread_mutex_unlock(&s->lock);
     deliver(s->p, &e);
     pthread_mutex_lock(&s->lock);
-    if (thread) sent(s, e.id);
+    if (posix) sent(s, e.id);
 }
 
-/* Under s->lock, e idle: a SIGEV_THREAD_ID timer that fired since it was
- * armed was re-armed or deleted: its thread's node drops the signal of it
- * that may wait there. The lock is dropped meanwhile; returns e again
+/* A process timer's signal that waits in this process's kernel queue
+ * (every thread blocks it) is taken out, as Linux drops its own timer's
+ * at a re-arm or delete. sigtimedwait takes the calling thread's own
+ * instances first, so it is left alone if that thread has one of sig
+ * (a tgkill'd one it blocks); others of sig taken out on the way go
+ * back in their order. */
+static void drop_process_signal(int sig, int id) {
+    if (host_signal_thread_pending(0) & SIGBIT(sig)) return;
+    uint64_t set = SIGBIT(sig);
+    static const struct timespec now = {0, 0};
+    siginfo_t kept[64];
+    int n = 0;
+    bool dropped = false;
+    for (;;) {
+        siginfo_t si;
+        if (syscall(SYS_rt_sigtimedwait, &set, &si, &now, 8) != sig) break;
+        if (!dropped && si.si_code == SI_TIMER && si.si_timerid == id) {
+            dropped = true;
+        } else {
+            kept[n++] = si;
+        }
+        /* a standard signal has one instance; a queue this long is not a
+         * timer's doing */
+        if (sig < SIGRTMIN_HOST || n == 64) break;
+    }
+    for (int i = 0; i < n; i++)
+        syscall(SYS_rt_sigqueueinfo, gettid(), sig, &kept[i]);
+}
+
+/* Under s->lock, e idle: a POSIX timer that fired since it was armed was
+ * re-armed or deleted: a SIGEV_THREAD_ID one's thread's node drops the
+ * signal of it that may wait there (the lock is dropped meanwhile), a
+ * process timer's signal leaves this kernel's queue. Returns e again
  * (NULL: deleted meanwhile). */
 static struct cpu_timer *send_disarm(struct cpu_timers *s, struct cpu_timer *e) {
-    if (e->notify != SIGEV_THREAD_ID || !e->fired || !timer_signal_host_drops()) return e;
+    if (!e->fired || !timer_signal_host_drops()) return e;
+    if (e->notify == SIGEV_SIGNAL) { /* the process's: in this kernel */
+        e->fired = false;
+        drop_process_signal(e->signo, e->id);
+        return e;
+    }
     e->fired = false;
     e->sending = true;
     int id = e->id, tid = e->tid, sig = e->signo;

@@ -7,7 +7,9 @@
  * kernel's timer everywhere); then a worker (node 1) runs it with a
  * wall-clock timer aimed at itself and with one on its CPU-time clock,
  * and the program prints whether the worker's signals came as the
- * process's did: the host's behaviour, whichever it is. Cases: the timer
+ * process's did: the host's behaviour, whichever it is; and so does a
+ * process timer on the process's CPU-time clock, which is the master's
+ * on a cluster too, its signal waiting in the master's kernel. Cases: the timer
  * fired, then deleted; fired, then re-armed for later; fired, re-armed,
  * fired again. */
 #include "guest.h"
@@ -109,6 +111,12 @@ int main(void) {
     for (int c = 0; c < CASES; c++)
         process_got[c] = run_case(CLOCK_MONOTONIC, false, c);
     printf("the process's timer: fired again comes once %d\n", process_got[FIRED_AGAIN] == 1);
+    /* a timer of the process on its CPU-time clock (on a cluster, the
+     * master's, whose signal waits in the master's kernel) */
+    const char *name[CASES] = {"deleted", "re-armed", "fired again"};
+    for (int c = 0; c < CASES; c++)
+        printf("the process's CPU-time timer, %s: as its wall-clock one %d\n", name[c],
+               run_case(CLOCK_PROCESS_CPUTIME_ID, false, c) == process_got[c]);
     pthread_t t;
     pthread_create(&t, NULL, worker, NULL);
     pthread_join(t, NULL);

@@ -17,6 +17,7 @@
 #include "syscall/host_signal.h"
 #include "syscall/safe_syscall.h"
 #include "syscall/sigframe.h"
+#include "syscall/syscall.h"
 #include "syscall/timer_signal.h"
 
 /* Linux dequeues these first (SYNCHRONOUS_MASK). */
@@ -67,27 +68,12 @@ int signal_process_init(struct process *p, struct task *t) {
     return map_trampoline(p);
 }
 
-static void sig_name(int sig, char *buf, size_t len) {
-    const char *abbrev = sig < 32 ? sigabbrev_np(sig) : NULL;
-    if (abbrev)
-        snprintf(buf, len, "SIG%s", abbrev);
-    else
-        snprintf(buf, len, "SIGRT%d", sig - 32);
-}
-
-/* --strace: "--- SIGSEGV {si_signo=SIGSEGV, si_code=1, si_addr=0x10} ---". */
+/* --strace: "TID --- SIGSEGV {si_signo=SIGSEGV, si_code=1, si_addr=...} ---". */
 static void strace_signal(struct task *t, const struct aarch64_siginfo *si) {
     if (!t->proc->strace) return;
-    char name[32], line[200];
-    sig_name(si->si_signo, name, sizeof name);
-    int n;
-    if (si->si_code > 0 && (SIGBIT(si->si_signo) & SYNC_SIGNALS))
-        n = snprintf(line, sizeof line, "%d --- %s {si_signo=%s, si_code=%d, si_addr=0x%llx} ---\n",
-                     t->tid, name, name, si->si_code, (unsigned long long)si->u.addr);
-    else
-        n = snprintf(line, sizeof line, "%d --- %s {si_signo=%s, si_code=%d, si_pid=%d} ---\n",
-                     t->tid, name, name, si->si_code, si->u.kill.pid);
-    ssize_t r = write(2, line, (size_t)n);
+    char line[256];
+    strace_format_signal(t->tid, si, line, sizeof line);
+    ssize_t r = write(2, line, strlen(line));
     (void)r;
 }
 

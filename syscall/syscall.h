@@ -89,6 +89,12 @@ void strace_format_call(struct task *t, const struct syscall_row *row, const uin
 /* Appends " = ret" (or the errno text) and writes the line. */
 void strace_finish(struct task *t, const struct syscall_row *row, char *buf, size_t len,
                    int64_t ret);
+/* Formats the line of a signal delivered to thread tid: its name, then
+ * si_signo, si_code (SI_USER... by name) and the fields its kind holds,
+ * as qemu prints them (si_addr of a fault; si_pid and si_uid of a kill;
+ * SIGCHLD's status and times; SIGIO's band and fd; else si_sigval). */
+struct aarch64_siginfo;
+void strace_format_signal(int tid, const struct aarch64_siginfo *si, char *buf, size_t len);
 
 /* ---- helpers for handlers ---- */
 

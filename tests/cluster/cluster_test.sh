@@ -514,7 +514,7 @@ cli-n2)
         n1=$(grep -c "^[0-9]* $call(" "$work/s1.err") n2=$(grep -c "^[0-9]* $call(" "$work/s2.err")
         [ "$n1" -gt 0 ] && [ "$n1" = "$n2" ] || fail "--strace: $call $n1 times alone, $n2 at -n 2"
     done
-    grep -q '^[0-9]* --- SIGRT4 {si_signo=SIGRT4, si_code=-2, ' "$work/s2.err" ||
+    grep -q '^[0-9]* --- SIGRT4 {si_signo=SIGRT4, si_code=SI_TIMER, ' "$work/s2.err" ||
         fail "--strace -n 2: no timer signal delivered on node 1"
     [ "$(sed -n 's/^\([0-9]*\) [a-z].*/\1/p' "$work/s2.err" | sort -u | wc -l)" = 1 ] ||
         fail "--strace -n 2: more than one pid"

@@ -622,54 +622,63 @@ void proxy_move_out(struct task *t, unsigned to) {
     proxy_put(m, px);
 }
 
-void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
+/* Thread tid's proxy, with px->lock held, if the node on c runs the
+ * thread (a message about a thread comes from its node); else NULL.
+ * sender_done lets it go. */
+static struct proxy *sender_proxy(struct master *m, struct net_conn *c, uint32_t tid) {
     unsigned node;
     struct proxy *px = proxy_get(m, (int)tid, &node);
-    if (!px) return;
+    if (!px) return NULL;
     if (node != net_conn_peer_id(c)) {
         proxy_put(m, px);
-        return;
+        return NULL;
     }
     pthread_mutex_lock(&px->lock);
+    return px;
+}
+
+static void sender_done(struct master *m, struct proxy *px) {
+    pthread_mutex_unlock(&px->lock);
+    proxy_put(m, px);
+}
+
+/* Under px->lock, its request running: interrupts the host call (the
+ * lock keeps the call from ending, and the next starting, in between). */
+static void kick_running(struct proxy *px) {
+    __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
+    host_signal_kick(px->t->tid);
+}
+
+void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id) {
+    struct proxy *px = sender_proxy(m, c, tid);
+    if (!px) return;
     if (px->running && px->running_req == req_id) {
-        /* under the lock: the call cannot end (and the next one start)
-         * between the test and the kick; node_cancelled first, so a
-         * wait kicked by SignalsAtNode as well sees it (signalfd_poll.h) */
+        /* node_cancelled first, so a wait kicked by SignalsAtNode as
+         * well sees it (signalfd_poll.h) */
         atomic_store(&px->t->node_cancelled, true);
-        __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
-        host_signal_kick(px->t->tid);
+        kick_running(px);
     } else {
         px->cancel = true;
         px->cancel_req = req_id;
         pthread_cond_signal(&px->cond);
     }
-    pthread_mutex_unlock(&px->lock);
-    proxy_put(m, px);
+    sender_done(m, px);
 }
 
 void proxy_on_signals_at_node(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id,
                               uint64_t pending) {
-    unsigned node;
-    struct proxy *px = proxy_get(m, (int)tid, &node);
+    struct proxy *px = sender_proxy(m, c, tid);
     if (!px) return;
-    if (node != net_conn_peer_id(c)) {
-        proxy_put(m, px);
-        return;
-    }
-    pthread_mutex_lock(&px->lock);
     if (px->running && px->running_req == req_id) {
-        /* the wait looks at its fds again, with these (under the lock,
-         * as a cancel's kick) */
+        /* the wait looks at its fds again, with these */
         atomic_store(&px->t->node_pending, pending);
         atomic_store(&px->t->node_recheck, true);
-        __atomic_store_n(&px->t->sig.pending, 1, __ATOMIC_SEQ_CST);
-        host_signal_kick(px->t->tid);
+        kick_running(px);
     } else {
         px->at_node_req = req_id; /* not taken yet, or ended */
         px->at_node_pending = pending;
     }
-    pthread_mutex_unlock(&px->lock);
-    proxy_put(m, px);
+    sender_done(m, px);
 }
 
 uint8_t *proxy_allowed_nodes(struct master *m, const struct task *t) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -621,6 +622,11 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
     proc->cluster_ctx = m;
     proc->cluster = &master_ops;
     host_signal_record_stops(proc, true); /* the whole run stops, not node 0 */
+    /* a CPU limit the run inherited (ulimit -t) counts every node too */
+    struct rlimit cpu_limit;
+    if (!getrlimit(RLIMIT_CPU, &cpu_limit) && cpu_limit.rlim_cur != RLIM_INFINITY &&
+        (r = cpu_timer_setrlimit(proc, &cpu_limit, NULL)))
+        return r;
 
     struct net_config nc;
     net_config_defaults(&nc);

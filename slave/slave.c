@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cluster/build_id.h"
@@ -205,6 +206,14 @@ static void h_setup(struct net_conn *c, struct net_frame *f, void *arg) {
         slave_signals_set_action(p, m->actions[i]);
     p->cluster_ctx = s;
     p->cluster = &slave_ops;
+    /* the program's CPU limit is the master's, over every node
+     * (syscall/cpu_timer.h): one inherited here (a local cluster's
+     * ulimit -t) would end this node at its own soft limit first */
+    struct rlimit cpu_limit;
+    if (!getrlimit(RLIMIT_CPU, &cpu_limit) && cpu_limit.rlim_cur != cpu_limit.rlim_max) {
+        cpu_limit.rlim_cur = cpu_limit.rlim_max;
+        setrlimit(RLIMIT_CPU, &cpu_limit);
+    }
     p->stats.timing = m->stats_flags & 1;
     p->stats.page_events_max = m->page_events_max;
     r = dsm_node_init_polled(&s->dsm, p, (enum dsm_fault_mech)m->fault_mech, slave_dsm_send_request,

@@ -81,9 +81,10 @@ int cpu_timer_getitimer(struct process *p, int which, void *cur);
  * CPU time over every node against it, read as these timers read their
  * clock; SIGXCPU (SI_KERNEL, to the process) at the soft limit, which
  * then rises by a second, and SIGKILL at the hard one, as Linux does.
- * Until the program sets one, the host's limit is what it gets. The
- * host's soft limit is set to the hard one, which the host kernel keeps
- * (EPERM to raise it) and enforces on the master's own time. */
+ * The master takes over a limit the run was started with (ulimit -t)
+ * as if the program had set it. The host's soft limit is set to the
+ * hard one, which the host kernel keeps (EPERM to raise it) and
+ * enforces on the master's own time. */
 struct rlimit;
 bool cpu_timer_rlimit(struct process *p);
 int cpu_timer_getrlimit(struct process *p, struct rlimit *cur);

@@ -586,6 +586,20 @@ clock-offset)
     sed '/^### status/d' "$ref/clock_threads.out" | diff -u - "$work/master.out" ||
         fail "the guest's clocks differ between nodes"
     ;;
+cpu-limit-n3)
+    # a CPU limit the run was started with (ulimit -t) counts every
+    # node's threads, as it counts every thread of one process: three
+    # burners, most of them on slaves, get SIGXCPU at a 1 s soft limit of
+    # the program's time, and die of it (before, the master's host process
+    # alone counted, and SIGXCPU came at several seconds of program time);
+    # the slaves, started under the same limit, do not end on their own
+    ( ulimit -St 1 && exec timeout 60 "$shoal" -n 3 "$bin/rlimit_cpu_threads" inherited ) \
+        >"$work/out" 2>"$work/err"
+    st=$?
+    [ "$st" = 152 ] || fail "status $st, not 152 (SIGXCPU): $(cat "$work/err")"
+    grep -qx 'inherited soft 1' "$work/out" || fail "the limit seen: $(cat "$work/out")"
+    grep -qx 'SIGXCPU: CPU time in \[0.5, 2) s yes' "$work/out" || fail "$(cat "$work/out")"
+    ;;
 cpu-pin-n2)
     # one machine's CPUs (syscall/cpu_map.h): node k's are [k*H, (k+1)*H)
     # with H this host's online CPUs; a thread runs on its own node's

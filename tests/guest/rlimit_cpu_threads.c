@@ -9,7 +9,9 @@
  * clock the program reads on a loaded machine here, and a cluster that
  * counted one node would be at about 3n s. Before that, a soft limit
  * above the hard one is EINVAL and getrlimit says what was set. Only
- * relations are printed. */
+ * relations are printed. With the argument "inherited" it burns CPU
+ * under the limit it was started with, takes SIGXCPU at its soft limit
+ * and dies of it (tests/cluster/cluster_test.sh). */
 #include "guest.h"
 #include <errno.h>
 #include <pthread.h>
@@ -43,7 +45,35 @@ static void *burn(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "inherited")) {
+        /* the limit the run was started with (ulimit -t): three burners
+         * until SIGXCPU, then its default action */
+        struct rlimit got;
+        getrlimit(RLIMIT_CPU, &got);
+        printf("inherited soft %llu\n", (unsigned long long)got.rlim_cur);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_xcpu;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGXCPU, &sa, NULL);
+        sigset_t set, old;
+        sigemptyset(&set);
+        sigaddset(&set, SIGXCPU);
+        pthread_sigmask(SIG_BLOCK, &set, &old);
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++)
+            pthread_create(&th[i], NULL, burn, NULL);
+        while (!xcpu)
+            sigsuspend(&old);
+        printf("SIGXCPU: CPU time in [0.5, 2) s %s\n",
+               cpu_at[0] >= 0.5 && cpu_at[0] < 2 ? "yes" : "no");
+        fflush(stdout);
+        signal(SIGXCPU, SIG_DFL);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+        raise(SIGXCPU);
+        return 1;
+    }
     struct rlimit rl = {2, 1};
     printf("soft above hard: %s\n",
            setrlimit(RLIMIT_CPU, &rl) == -1 && errno == EINVAL ? "EINVAL" : "other");

@@ -398,11 +398,12 @@ static void rtt_total(uint64_t lat_us) {
     qsort(rtt, PINGS, sizeof rtt[0], cmp_u64);
     /* The quickest round trips, checked below against each other: a
      * loaded machine (the test run's other tests) can keep both from
-     * their quickest for all 200 pairs, so up to two more rounds of pairs
-     * add their samples while the emulated one is above its bound. The
+     * their quickest for all 200 pairs, so up to six more rounds of pairs
+     * add their samples while the emulated one is above its bound (two
+     * were once 0.35 us short in a make test beside other work). The
      * bound stays; more samples only find each path's quickest. */
     uint64_t raw_min = raw[0], rtt_min = rtt[0];
-    for (int round = 0; round < 2 && lat_us < 100 && rtt_min > 2 * lat_us * 1000 + raw_min / 2;
+    for (int round = 0; round < 6 && lat_us < 100 && rtt_min > 2 * lat_us * 1000 + raw_min / 2;
          round++)
         for (unsigned i = 0; i < PINGS; i++) {
             uint64_t r = ping1(&rs, rc), e = ping1(&s, c);

@@ -45,32 +45,41 @@ static void *burn(void *arg) {
     return NULL;
 }
 
+/* Main takes SIGXCPU (on_xcpu), which the three burners it starts
+ * block; *old: main's mask before, to wait with. */
+static void burn_catching_xcpu(sigset_t *old) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_xcpu;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGXCPU, &sa, NULL);
+    fflush(stdout);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGXCPU);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&th[i], NULL, burn, NULL);
+}
+
 int main(int argc, char **argv) {
+    sigset_t old;
     if (argc > 1 && !strcmp(argv[1], "inherited")) {
-        /* the limit the run was started with (ulimit -t): three burners
+        /* the limit the run was started with (ulimit -t): the burners
          * until SIGXCPU, then its default action */
         struct rlimit got;
         getrlimit(RLIMIT_CPU, &got);
         printf("inherited soft %llu\n", (unsigned long long)got.rlim_cur);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_xcpu;
-        sa.sa_flags = SA_SIGINFO;
-        sigaction(SIGXCPU, &sa, NULL);
-        sigset_t set, old;
-        sigemptyset(&set);
-        sigaddset(&set, SIGXCPU);
-        pthread_sigmask(SIG_BLOCK, &set, &old);
-        pthread_t th[3];
-        for (int i = 0; i < 3; i++)
-            pthread_create(&th[i], NULL, burn, NULL);
+        burn_catching_xcpu(&old);
         while (!xcpu)
             sigsuspend(&old);
         printf("SIGXCPU: CPU time in [0.5, 2) s %s\n",
                cpu_at[0] >= 0.5 && cpu_at[0] < 2 ? "yes" : "no");
         fflush(stdout);
         signal(SIGXCPU, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+        sigdelset(&old, SIGXCPU);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         raise(SIGXCPU);
         return 1;
     }
@@ -83,20 +92,7 @@ int main(int argc, char **argv) {
     getrlimit(RLIMIT_CPU, &got);
     printf("get: soft %llu hard %llu\n", (unsigned long long)got.rlim_cur,
            (unsigned long long)got.rlim_max);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_xcpu;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigaction(SIGXCPU, &sa, NULL);
-    fflush(stdout);
-    /* the burners block SIGXCPU: main takes it */
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGXCPU);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    pthread_t th[3];
-    for (int i = 0; i < 3; i++)
-        pthread_create(&th[i], NULL, burn, NULL);
+    burn_catching_xcpu(&old);
     int seen = 0;
     for (;;) {
         sigsuspend(&old);

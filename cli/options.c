@@ -2,6 +2,7 @@
 #include "cli/options.h"
 
 #include "common/config.h"
+#include "common/fd_io.h"
 #include "common/log.h"
 #include "syscall/own_fds.h"
 #include "syscall/task.h"
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +330,21 @@ char **options_exec_args(const struct shoal_options *o) {
     v[n] = NULL;
     return v;
 }
+/* The -D file: written through fd_write_own, so that a guest's
+ * RLIMIT_FSIZE stops the log without sending the guest SIGXFSZ. */
+static ssize_t own_output_write(void *cookie, const char *buf, size_t n) {
+    ssize_t r = fd_write_own((int)(intptr_t)cookie, buf, n);
+    return r < 0 ? 0 : r; /* a stream's error */
+}
+
+static int own_output_close(void *cookie) {
+    return close((int)(intptr_t)cookie);
+}
+
+static FILE *own_output_open(int fd) {
+    cookie_io_functions_t io = {.write = own_output_write, .close = own_output_close};
+    return fopencookie((void *)(intptr_t)fd, "w", io);
+}
 
 int options_process_config(const struct shoal_options *o, char **argv, char **env,
                            const struct shoal_config *conf, struct process_config *cfg, char *err,
@@ -366,7 +383,7 @@ int options_process_config(const struct shoal_options *o, char **argv, char **en
             close(fd);
             fd = high;
         }
-        if (fd < 0 || !(cfg->dbt.log = fdopen(fd, "w"))) {
+        if (fd < 0 || !(cfg->dbt.log = own_output_open(fd))) {
             snprintf(err, errlen, "%s: %s", o->log_file, strerror(errno));
             if (fd >= 0) close(fd);
             return -1;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
+
 static enum log_level current_level = LOG_WARN;
 
 void log_set_level(enum log_level level) {
@@ -25,7 +27,7 @@ void log_msg(enum log_level level, const char *fmt, ...) {
     if (n > (int)sizeof buf - 2) n = (int)sizeof buf - 2;
     buf[n++] = '\n';
     /* one write(2) so lines from several threads do not interleave */
-    ssize_t r = write(2, buf, (size_t)n);
+    ssize_t r = fd_write_own(2, buf, (size_t)n);
     (void)r;
 }
 

@@ -3,6 +3,7 @@
  * alternate stacks, syscall restart. Follows arch/arm64/kernel/signal.c
  * and kernel/signal.c. */
 #define _GNU_SOURCE
+#include "common/fd_io.h"
 #include "syscall/guest_signal.h"
 
 #include <errno.h>
@@ -73,7 +74,7 @@ static void strace_signal(struct task *t, const struct aarch64_siginfo *si) {
     if (!t->proc->strace) return;
     char line[256];
     strace_format_signal(t->tid, si, line, sizeof line);
-    ssize_t r = write(2, line, strlen(line));
+    ssize_t r = fd_write_own(2, line, strlen(line));
     (void)r;
 }
 

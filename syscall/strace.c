@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fd_io.h"
 #include "syscall/syscall.h"
 
 struct flag_name {
@@ -219,7 +220,7 @@ void strace_finish(struct task *t, const struct syscall_row *row, char *buf, siz
         put(&o, " = %" PRId64, ret);
     }
     buf[o.pos++] = '\n';
-    ssize_t r = write(2, buf, o.pos);
+    ssize_t r = fd_write_own(2, buf, o.pos);
     (void)r;
 }
 

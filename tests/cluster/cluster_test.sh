@@ -532,6 +532,17 @@ cli-n2)
         done
         grep -q ' = -500[0-9]' "$work/s2.err" && fail "--strace $prog -n 2: an internal answer printed"
     done
+    # the emulator's own output is no guest file: a program that sets
+    # RLIMIT_FSIZE below the size of the --strace file (stderr here) gets
+    # no SIGXFSZ for the lines written there (before, each delivery's line
+    # made another SIGXFSZ, for ever); alone and with its thread on node 1
+    for n in 1 2; do
+        timeout 60 "$shoal" -n "$n" --strace "$bin/sigpipe_threads" >"$work/x.out" 2>"$work/x.err"
+        st=$?
+        [ "$st" = 141 ] || fail "--strace sigpipe_threads -n $n: status $st, not 141 (SIGPIPE)"
+        grep -qx 'past RLIMIT_FSIZE: 16 written 1, then EFBIG 1, SIGXFSZ as it returned 1' \
+            "$work/x.out" || fail "--strace sigpipe_threads -n $n: $(cat "$work/x.out")"
+    done
     # and every slave logs its own translations next to it
     "$shoal" -n 3 -d in_asm -D "$work/tlog" "$bin/dsm_stress" 4 200 3 >"$work/t.out" 2>"$work/t.err" ||
         fail "-d on 3 nodes: status $?"

@@ -3,6 +3,9 @@
 #include "syscall/signalfd_poll.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "syscall/signalfd_read.h"
 
@@ -11,14 +14,24 @@ uint64_t signalfd_node_pending(struct task *t) {
     return atomic_load(&t->node_pending);
 }
 
-bool signalfd_ready_for(int fd, uint64_t pending) {
-    uint64_t mask;
-    bool nonblock;
-    return pending && fd >= 0 && signalfd_mask_of(fd, &mask, &nonblock) && (mask & pending);
+/* Linux's limit on epoll sets inside epoll sets (EP_MAX_NESTS) */
+#define EPOLL_NESTS 4
+
+/* Whether fd is an epoll set. */
+static bool is_epoll(int fd) {
+    static const char name[] = "anon_inode:[eventpoll]";
+    char path[64], link[sizeof name];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link);
+    return n == (ssize_t)sizeof name - 1 && !memcmp(link, name, sizeof name - 1);
 }
 
-int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int max) {
-    if (!pending || max <= 0) return 0;
+static bool ready(int fd, uint64_t pending, int depth);
+
+/* The fds of epoll set epfd that wait for EPOLLIN and are ready for
+ * pending: up to max of their data into data[] (NULL: only whether one
+ * is). Their number. */
+static int epoll_ready(int epfd, uint64_t pending, int depth, uint64_t *data, int max) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
     FILE *f = fopen(path, "re");
@@ -29,12 +42,37 @@ int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int
     while (n < max && fgets(line, sizeof line, f)) {
         int fd;
         unsigned events;
-        unsigned long long data;
-        if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &data) != 3) continue;
-        if ((events & EPOLLIN) && signalfd_ready_for(fd, pending))
-            ev[n++] = (struct epoll_event){.events = EPOLLIN, .data.u64 = data};
+        unsigned long long d;
+        if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &d) != 3) continue;
+        if (!(events & EPOLLIN) || !ready(fd, pending, depth)) continue;
+        if (data) data[n] = d;
+        n++;
     }
     fclose(f);
+    return n;
+}
+
+/* A signalfd whose mask names one of pending, or an epoll set (within
+ * Linux's nesting) that holds a ready one. */
+static bool ready(int fd, uint64_t pending, int depth) {
+    uint64_t mask;
+    bool nonblock;
+    if (fd < 0) return false;
+    if (signalfd_mask_of(fd, &mask, &nonblock)) return mask & pending;
+    return depth < EPOLL_NESTS && is_epoll(fd) && epoll_ready(fd, pending, depth + 1, NULL, 1);
+}
+
+bool signalfd_ready_for(int fd, uint64_t pending) {
+    return pending && ready(fd, pending, 0);
+}
+
+int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int max) {
+    if (!pending || max <= 0) return 0;
+    uint64_t *data = malloc((size_t)max * sizeof *data);
+    int n = data ? epoll_ready(epfd, pending, 0, data, max) : 0;
+    for (int i = 0; i < n; i++)
+        ev[i] = (struct epoll_event){.events = EPOLLIN, .data.u64 = data[i]};
+    free(data);
     return n;
 }
 

@@ -8,9 +8,9 @@
  * signalfd whose mask names one of them as readable (POLLIN, a bit of
  * the read set, an EPOLLIN event with the data it was added with) and
  * a SignalsAtNode's kick makes it look again in the same call, the
- * time left unchanged. Level-triggered: an EPOLLET or EPOLLONESHOT entry
- * is reported as long as the signal waits, and a signalfd inside a
- * nested epoll set is not seen. */
+ * time left unchanged. An epoll set holding such a signalfd (nested up
+ * to Linux's 4 levels) is readable too. Level-triggered: an EPOLLET or
+ * EPOLLONESHOT entry is reported as long as the signal waits. */
 #ifndef SHOAL_SYSCALL_SIGNALFD_POLL_H
 #define SHOAL_SYSCALL_SIGNALFD_POLL_H
 
@@ -24,11 +24,13 @@
  * for a proxy of a process that made a signalfd, else 0. */
 uint64_t signalfd_node_pending(struct task *t);
 
-/* Whether fd is a signalfd whose mask names a signal of pending. */
+/* Whether fd is a signalfd whose mask names a signal of pending, or an
+ * epoll set that holds one (for EPOLLIN). */
 bool signalfd_ready_for(int fd, uint64_t pending);
 
-/* Up to max EPOLLIN events, into ev, of the signalfds in epoll set epfd
- * that wait for EPOLLIN and are ready for pending; their number. */
+/* Up to max EPOLLIN events, into ev, of the fds in epoll set epfd that
+ * wait for EPOLLIN and are ready for pending as signalfd_ready_for
+ * says; their number. */
 int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int max);
 
 /* A proxy's wait that its kick interrupted (or kept from starting):

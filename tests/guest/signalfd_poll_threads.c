@@ -4,7 +4,8 @@
  * makes a signalfd of SIGUSR1 alone. Its own SIGUSR1, queued before the
  * wait or sent by main while it waits, makes ppoll, pselect6 and
  * epoll_pwait report the fd readable (epoll with the data it was added
- * with), next to a pipe that is readable too or not; a pending SIGUSR2,
+ * with, and an epoll set holding that set), next to a pipe that is
+ * readable too or not; a pending SIGUSR2,
  * outside the fd's mask, does not; nothing pending is a timeout. A
  * signal to the process that every thread blocks is seen as well. Only
  * relations are printed. */
@@ -122,6 +123,20 @@ static void *worker(void *arg) {
            r == 1 && got[0].events == EPOLLIN ? "EPOLLIN" : "other",
            r == 1 && got[0].data.u64 == 0x5151000000abcdefull ? "kept" : "other");
     take(fd, "after epoll");
+    /* an epoll set inside another, and polled itself */
+    int outer = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event oev = {.events = EPOLLIN, .data.u64 = 99};
+    epoll_ctl(outer, EPOLL_CTL_ADD, ep, &oev);
+    r = epoll_wait(outer, got, 4, 20);
+    printf("nested epoll, none: %d\n", r);
+    tkill_worker(SIGUSR1);
+    r = epoll_wait(outer, got, 4, 5000);
+    printf("nested epoll, USR1 queued: %d, data %s\n", r,
+           r == 1 && got[0].data.u64 == 99 ? "the inner set's" : "other");
+    r = poll_fd(ep, pipe_rd, 5000, &rev, &prev);
+    printf("poll of the epoll set, USR1 queued: %d, %s\n", r, rev == POLLIN ? "POLLIN" : "other");
+    take(fd, "after nested epoll");
+    close(outer);
 
     /* main sends SIGUSR1 while each wait sleeps */
     step = 1;

@@ -45,7 +45,14 @@ static int epoll_ready(int epfd, uint64_t pending, int depth, uint64_t *data, in
         unsigned long long d;
         if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &d) != 3) continue;
         if (!(events & EPOLLIN) || !ready(fd, pending, depth)) continue;
-        if (data) data[n] = d;
+        if (data) {
+            data[n] = d;
+            /* reported: a one-shot entry waits for nothing more until
+             * EPOLL_CTL_MOD, as Linux leaves it */
+            struct epoll_event off = {.events = events & (EPOLLONESHOT | EPOLLET | EPOLLWAKEUP),
+                                      .data.u64 = d};
+            if (events & EPOLLONESHOT) epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &off);
+        }
         n++;
     }
     fclose(f);

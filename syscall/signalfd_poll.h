@@ -9,8 +9,9 @@
  * the read set, an EPOLLIN event with the data it was added with) and
  * a SignalsAtNode's kick makes it look again in the same call, the
  * time left unchanged. An epoll set holding such a signalfd (nested up
- * to Linux's 4 levels) is readable too. Level-triggered: an EPOLLET or
- * EPOLLONESHOT entry is reported as long as the signal waits. */
+ * to Linux's 4 levels) is readable too. An EPOLLONESHOT entry reported
+ * so waits for nothing more until EPOLL_CTL_MOD, as on Linux; an EPOLLET
+ * one is reported as long as the signal waits (level-triggered). */
 #ifndef SHOAL_SYSCALL_SIGNALFD_POLL_H
 #define SHOAL_SYSCALL_SIGNALFD_POLL_H
 

@@ -4,7 +4,8 @@
  * makes a signalfd of SIGUSR1 alone. Its own SIGUSR1, queued before the
  * wait or sent by main while it waits, makes ppoll, pselect6 and
  * epoll_pwait report the fd readable (epoll with the data it was added
- * with, and an epoll set holding that set), next to a pipe that is
+ * with, an epoll set holding that set, a one-shot entry reported once
+ * until re-armed), next to a pipe that is
  * readable too or not; a pending SIGUSR2,
  * outside the fd's mask, does not; nothing pending is a timeout. A
  * signal to the process that every thread blocks is seen as well. Only
@@ -137,6 +138,18 @@ static void *worker(void *arg) {
     printf("poll of the epoll set, USR1 queued: %d, %s\n", r, rev == POLLIN ? "POLLIN" : "other");
     take(fd, "after nested epoll");
     close(outer);
+    /* a one-shot entry: reported once, then nothing until re-armed */
+    int once = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event one = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = 5};
+    epoll_ctl(once, EPOLL_CTL_ADD, fd, &one);
+    tkill_worker(SIGUSR1);
+    r = epoll_wait(once, got, 4, 5000);
+    int again = epoll_wait(once, got, 4, 20);
+    epoll_ctl(once, EPOLL_CTL_MOD, fd, &one);
+    int rearmed = epoll_wait(once, got, 4, 5000);
+    printf("one-shot epoll: %d, then %d, re-armed %d\n", r, again, rearmed);
+    take(fd, "after one-shot epoll");
+    close(once);
 
     /* main sends SIGUSR1 while each wait sleeps */
     step = 1;

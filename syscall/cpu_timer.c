@@ -180,8 +180,8 @@ static int64_t rlimit_ns(rlim_t sec) {
  * now. As Linux: SIGKILL at the hard limit, else SIGXCPU with the soft
  * limit a second later; the signal to send. */
 static int rlimit_reached(struct cpu_timers *s, struct cpu_timer *e, int64_t now) {
-    rlim_t hard = s->rlim.rlim_max;
-    if (hard != RLIM_INFINITY && now >= rlimit_ns(hard) && rlimit_ns(hard)) {
+    int64_t hard = rlimit_ns(s->rlim.rlim_max); /* 0: RLIM_INFINITY */
+    if (hard && now >= hard) {
         e->expiry_ns = 0;
         return SIGKILL;
     }
@@ -555,14 +555,19 @@ bool cpu_timer_itimer(struct process *p, int which) {
            p->cluster->cpu_usage_process;
 }
 
-/* The entry of itimer `which`, made disarmed on first use. */
-static struct cpu_timers *itimer_of(struct process *p, int which) {
+/* The process's table with entry e (an itimer's or RLIMIT_CPU's, by its
+ * id) in it: added, disarmed, on first use. NULL: no memory. */
+static struct cpu_timers *entry_of(struct process *p, const struct cpu_timer *e) {
     struct cpu_timers *s = timers_of(p, true);
     if (!s) return NULL;
     pthread_mutex_lock(&s->lock);
-    bool has = find(s, ITIMER_ID(which)) != NULL;
+    bool has = find(s, e->id) != NULL;
     pthread_mutex_unlock(&s->lock);
-    if (has) return s;
+    return has || !add(s, e) ? s : NULL;
+}
+
+/* The entry of itimer `which`. */
+static struct cpu_timers *itimer_of(struct process *p, int which) {
     struct cpu_timer e = {
         .id = ITIMER_ID(which),
         .clk = {0, false, which == ITIMER_VIRTUAL ? CPU_CLOCK_VIRT : CPU_CLOCK_PROF},
@@ -570,7 +575,7 @@ static struct cpu_timers *itimer_of(struct process *p, int which) {
         .signo = which == ITIMER_VIRTUAL ? SIGVTALRM : SIGPROF,
         .si_code = GUEST_SI_KERNEL,
     };
-    return add(s, &e) ? NULL : s;
+    return entry_of(p, &e);
 }
 
 static bool valid_tv(const struct timeval *tv) {
@@ -612,7 +617,7 @@ int cpu_timer_getitimer(struct process *p, int which, void *cur) {
 }
 
 bool cpu_timer_rlimit(struct process *p) {
-    return p->cluster && p->cluster->cpu_usage_process;
+    return cpu_timer_itimer(p, ITIMER_PROF); /* the same: a cluster's master */
 }
 
 int cpu_timer_getrlimit(struct process *p, struct rlimit *cur) {
@@ -629,11 +634,6 @@ int cpu_timer_setrlimit(struct process *p, const struct rlimit *nv, struct rlimi
     int r = cpu_timer_getrlimit(p, &was);
     if (r) return r;
     if (nv->rlim_cur > nv->rlim_max) return -EINVAL;
-    struct cpu_timers *s = timers_of(p, true);
-    if (!s) return -EAGAIN;
-    pthread_mutex_lock(&s->lock);
-    bool has = find(s, RLIMIT_ID) != NULL;
-    pthread_mutex_unlock(&s->lock);
     struct cpu_timer e = {
         .id = RLIMIT_ID,
         .clk = {0, false, CPU_CLOCK_PROF}, /* user + system, as Linux counts it */
@@ -641,7 +641,8 @@ int cpu_timer_setrlimit(struct process *p, const struct rlimit *nv, struct rlimi
         .signo = SIGXCPU,
         .si_code = GUEST_SI_KERNEL,
     };
-    if (!has && add(s, &e)) return -EAGAIN;
+    struct cpu_timers *s = entry_of(p, &e);
+    if (!s) return -EAGAIN;
     /* the host's limit says whether the hard one may rise (EPERM), and
      * stops the master at the hard limit of its own time, which comes no
      * sooner than the program's; the soft one is checked here alone */
@@ -652,9 +653,8 @@ int cpu_timer_setrlimit(struct process *p, const struct rlimit *nv, struct rlimi
     s->rlim = *nv;
     pthread_mutex_unlock(&s->lock);
     if (old) *old = was;
-    /* RLIMIT_CPU is absolute on the program's CPU time */
-    int64_t at = nv->rlim_cur == RLIM_INFINITY ? 0 : rlimit_ns(nv->rlim_cur);
-    return arm(s, RLIMIT_ID, true, at, 0, NULL, NULL);
+    /* absolute on the program's CPU time; RLIM_INFINITY: disarmed */
+    return arm(s, RLIMIT_ID, true, rlimit_ns(nv->rlim_cur), 0, NULL, NULL);
 }
 
 void cpu_timer_forked(struct process *p) {

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock_sync.h"
 #include "syscall/linux_abi.h"
 #include "syscall/signalfd_poll.h"
 #include "syscall/syscall.h"
@@ -245,30 +246,24 @@ SYSCALL_HANDLER(epoll_ctl) {
     return host_result(epoll_ctl((int)a[0], (int)a[1], (int)a[2], evp));
 }
 
-/* The time left of a wait that began at start (CLOCK_MONOTONIC) with
- * timeout *tmo: in *left, never below zero. */
-static void time_left(const struct timespec *start, const struct timespec *tmo,
-                      struct timespec *left) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ns = (tmo->tv_sec - (now.tv_sec - start->tv_sec)) * 1000000000 + tmo->tv_nsec -
-                 (now.tv_nsec - start->tv_nsec);
-    if (ns < 0) ns = 0;
-    *left = (struct timespec){ns / 1000000000, ns % 1000000000};
-}
-
 /* epoll_pwait(2)'s wait on epfd for up to n events into ev, timeout tmo
  * (NULL: none); on a proxy, a signalfd in the set that its thread's node
  * has a signal for gives an event (signalfd_poll.h), and then none
  * waits. ms: epoll_pwait's form, else epoll_pwait2's. */
 static int64_t epoll_wait_on(struct task *t, int epfd, struct epoll_event *ev, int n,
                              const struct timespec *tmo, bool ms) {
-    struct timespec start, left;
-    if (tmo && t->proxy) clock_gettime(CLOCK_MONOTONIC, &start);
-    const struct timespec *wait = tmo;
-    for (;;) {
+    uint64_t start = tmo && t->proxy ? clock_mono_ns() : 0;
+    for (bool again = false;; again = true) {
         int k = signalfd_epoll_ready(epfd, signalfd_node_pending(t), ev, n);
-        if (k) wait = &zero_timeout;
+        const struct timespec *wait = k ? &zero_timeout : tmo;
+        struct timespec left;
+        if (!k && tmo && again) { /* looking again: what is left of tmo */
+            int64_t ns =
+                tmo->tv_sec * 1000000000 + tmo->tv_nsec - (int64_t)(clock_mono_ns() - start);
+            ns = ns < 0 ? 0 : ns;
+            left = (struct timespec){ns / 1000000000, ns % 1000000000};
+            wait = &left;
+        }
         /* the timeout in ms, rounded up as Linux does */
         long w_ms = !wait ? -1 : wait->tv_sec * 1000 + (wait->tv_nsec + 999999) / 1000000;
         long r = k == n ? 0
@@ -276,13 +271,7 @@ static int64_t epoll_wait_on(struct task *t, int epfd, struct epoll_event *ev, i
                                             n - k, w_ms, 0, 8)
                         : safe_syscall_base(&t->sig.pending, SYS_epoll_pwait2, epfd, (long)(ev + k),
                                             n - k, (long)wait, 0, 8);
-        if (wait_goes_on(t, r)) {
-            if (tmo) {
-                time_left(&start, tmo, &left);
-                wait = &left;
-            }
-            continue;
-        }
+        if (wait_goes_on(t, r)) continue;
         int64_t ret = wait_result(r, ms ? SYS_epoll_pwait : SYS_epoll_pwait2, epfd, (long)(ev + k),
                                   n - k, ms ? 0 : (long)&zero_timeout, 0, 8);
         if (!k || ret < 0) return ret;

@@ -28,8 +28,10 @@ struct tcp_conn {
     int flush_armed;         /* loop thread: flush_ev is active, frames wait for it */
     struct event *timer;     /* handshake deadline, then linger deadline */
     struct event *hb_timer;
-    int timeout_held;          /* net_hold_timeout: the peer stopped on purpose (loop thread) */
-    int stopped_said;          /* "is stopped" logged for this silence (loop thread) */
+    int timeout_held; /* net_hold_timeout: the peer stopped on purpose (loop thread) */
+    /* this silence (loop thread): 1, the peer was stopped at the last
+     * look ("is stopped" logged); 2, it has run since, for one period */
+    int stopped_said;
     struct event *emul_timer;  /* next emulated frame due; NULL: no emulation */
     struct net_emul_link emul; /* under mu */
     struct event *probe_timer; /* next calibration probe (the dialing side sends them) */

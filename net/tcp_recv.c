@@ -221,6 +221,13 @@ void tcp_on_readable(evutil_socket_t fd, short what, void *arg) {
             t->stopped_said = 1;
             return;
         }
+        if (t->stopped_said == 1) {
+            /* stopped at the last look and running now: continued within
+             * this period, it has a whole period to speak, as a node
+             * that just started has (its heartbeat is that far off) */
+            t->stopped_said = 2;
+            return;
+        }
         snprintf(why, sizeof why, "nothing received from %s for %u ms (heartbeat timeout)",
                  t->c.name, cfg_of(t)->peer_timeout_ms);
         tcp_down(t, why);

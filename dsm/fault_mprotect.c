@@ -35,7 +35,7 @@ static _Atomic uint32_t *bucket(struct dsm_fault_region *r, uint64_t off) {
     return &r->wake_seq[(off / DSM_PAGE_SIZE) % FAULT_WAKE_BUCKETS];
 }
 
-/* adopted regions: a page's byte in prot_map */
+/* a page's byte in prot_map; the MP_GUEST bits only in adopted regions */
 #define MP_STATE_R     0x01 /* the DSM gave it: present, readable */
 #define MP_STATE_W     0x02 /* present, writable (M) */
 #define MP_GUEST_R     0x10 /* the guest's own protection allows reads */
@@ -51,10 +51,9 @@ static _Atomic uint8_t *page_byte(struct dsm_fault_region *r, uint64_t off) {
  * page changed since: retry), or the DSM's to serve. */
 enum mp_fault { MP_GUEST, MP_RETRY, MP_SERVE };
 static enum mp_fault classify(struct dsm_fault_region *r, uint64_t off, bool is_write) {
-    if (!r->prot_map) return MP_SERVE;
     uint8_t b = atomic_load_explicit(page_byte(r, off), memory_order_acquire);
     uint8_t need = is_write ? MP_STATE_W : MP_STATE_R;
-    if (!((b >> MP_GUEST_SHIFT) & need)) return MP_GUEST;
+    if (r->adopted && !((b >> MP_GUEST_SHIFT) & need)) return MP_GUEST;
     return (b & need) ? MP_RETRY : MP_SERVE;
 }
 
@@ -141,6 +140,15 @@ static int start_handler(struct dsm_fault_region *r) {
     return 0;
 }
 
+/* one byte per page, NORESERVE: it grows with the pages touched */
+static int map_create(struct dsm_fault_region *r) {
+    void *m = mmap(NULL, r->size / DSM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return -errno;
+    r->prot_map = m;
+    return 0;
+}
+
 /* The embedder's private anonymous memory: every page starts absent
  * (PROT_NONE) with no guest protection until dsm_fault_guest_protect
  * says which; contents go in and out through /proc/self/mem, which
@@ -149,10 +157,7 @@ static int mp_adopt(struct dsm_fault_region *r, void *addr) {
     int err;
     r->base = addr;
     pthread_mutex_init(&r->prot_lock, NULL);
-    void *m = mmap(NULL, r->size / DSM_PAGE_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return -errno;
-    r->prot_map = m;
+    if ((err = map_create(r))) return err;
     if ((r->procmem = open("/proc/self/mem", O_RDWR | O_CLOEXEC)) < 0) goto fail_errno;
     if (mprotect(r->base, r->size, PROT_NONE)) goto fail_errno;
     if ((err = start_handler(r))) goto fail;
@@ -162,7 +167,7 @@ fail_errno:
 fail:
     if (r->pipe_rd >= 0) close(r->pipe_rd), close(r->pipe_wr);
     if (r->procmem >= 0) close(r->procmem);
-    munmap(m, r->size / DSM_PAGE_SIZE);
+    munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
     r->prot_map = NULL;
     return err;
 }
@@ -170,8 +175,14 @@ fail:
 static int mp_create(struct dsm_fault_region *r, void *addr) {
     int err;
     if (r->adopted) return mp_adopt(r, addr);
+    if ((err = map_create(r))) return err;
     r->memfd = memfd_create("shoal-dsm", MFD_CLOEXEC);
-    if (r->memfd < 0) return -errno;
+    if (r->memfd < 0) {
+        err = -errno;
+        munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
+        r->prot_map = NULL;
+        return err;
+    }
     if (ftruncate(r->memfd, (off_t)r->size)) goto fail_errno;
     void *g = mmap(addr, r->size, PROT_NONE, MAP_SHARED | (addr ? MAP_FIXED : 0), r->memfd, 0);
     if (g == MAP_FAILED) goto fail_errno;
@@ -188,6 +199,8 @@ fail:
     if (r->alias) munmap(r->alias, r->size);
     if (r->base) munmap(r->base, r->size);
     close(r->memfd);
+    munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
+    r->prot_map = NULL;
     return err;
 }
 
@@ -198,10 +211,9 @@ static void mp_destroy(struct dsm_fault_region *r) {
         pthread_join(r->thread, NULL);
     close(r->pipe_rd);
     close(r->pipe_wr);
+    /* the map stays for signal handlers that may still walk the list */
     if (r->adopted) {
-        /* the memory is the embedder's; the map stays for signal
-         * handlers that may still walk the list */
-        close(r->procmem);
+        close(r->procmem); /* the memory is the embedder's */
         return;
     }
     munmap(r->alias, r->size);
@@ -298,15 +310,26 @@ static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, u
     return e;
 }
 
-static int adopted_page(struct dsm_fault_region *r, uint64_t off, int prot) {
-    int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, state_bits(prot));
-    return e ? e : mp_wake(r, off);
-}
-
+/* Threads park only for access the page lacks, so only a grant wakes
+ * them: a writer woken by a downgrade would fault again and leave a
+ * second record for one miss. The byte loses the taken access before the
+ * mprotect and gains the granted after it, so a fault it calls served
+ * (MP_RETRY) has the access at its retry. */
 static int mp_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
-    if (r->adopted) return adopted_page(r, off, prot);
-    if (mprotect(r->base + off, DSM_PAGE_SIZE, prot & (PROT_READ | PROT_WRITE))) return -errno;
-    return mp_wake(r, off);
+    _Atomic uint8_t *p = page_byte(r, off);
+    uint8_t now = state_bits(prot), was;
+    int e = 0;
+    if (r->adopted) {
+        pthread_mutex_lock(&r->prot_lock);
+        was = atomic_load_explicit(p, memory_order_relaxed);
+        e = adopted_set_locked(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, now);
+        pthread_mutex_unlock(&r->prot_lock);
+    } else {
+        was = atomic_fetch_and(p, now);
+        if (mprotect(r->base + off, DSM_PAGE_SIZE, prot & (PROT_READ | PROT_WRITE))) return -errno;
+        atomic_store_explicit(p, now, memory_order_release);
+    }
+    return e ? e : now & ~was ? mp_wake(r, off) : 0;
 }
 
 /* adopted regions: the DSM holds the page present */
@@ -328,7 +351,7 @@ static int mp_install(struct dsm_fault_region *r, uint64_t off, const void *data
             if (hole_at(r->base + off)) return -ENOENT;
             if (tries) return -e; /* else reserved again just now (above) */
         }
-        return adopted_page(r, off, prot);
+        return mp_protect(r, off, prot);
     }
     /* the guest view is PROT_NONE while the alias is filled, so no thread
      * sees a half-written page */
@@ -357,6 +380,7 @@ static int mp_drop(struct dsm_fault_region *r, uint64_t off) {
         /* give the memory back: the next install writes all of it */
         return madvise(r->base + off, DSM_PAGE_SIZE, MADV_DONTNEED) && errno != ENOMEM ? -errno : 0;
     }
+    atomic_store(page_byte(r, off), 0);
     if (mprotect(r->base + off, DSM_PAGE_SIZE, PROT_NONE)) return -errno;
     /* give the memory back; the contents no longer matter */
     if (fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, DSM_PAGE_SIZE))

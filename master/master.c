@@ -20,6 +20,7 @@
 #include "master/master_internal.h"
 #include "syscall/cpu_timer.h"
 #include "syscall/host_signal.h"
+#include "syscall/own_fds.h"
 #include "syscall/timer_relay.h"
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
@@ -616,6 +617,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
         dirsvc_adopt_present(m, v[i].start, v[i].end - v[i].start);
     free(v);
     proc->mem.copy_files = true;
+    proc->mem.own_fd = own_fds_hook;
+    proc->mem.own_fd_opaque = proc;
     proc->mem.layout_opaque = m;
     proc->mem.layout = layout_hook;
     proc->mem.alias = malias_map;

@@ -96,6 +96,14 @@ struct guest_space {
      * (a cluster shares memory through the DSM, which needs anonymous
      * memory; MAP_SHARED writes then do not reach the file). */
     bool copy_files;
+    /* copy_files: the descriptors shared_file.c opens for itself (one
+     * per MAP_SHARED file mapping) are the emulator's own, closed to the
+     * guest (syscall/own_fds.h). own_fd(opaque, fd, true): fd was just
+     * opened; returns the number it is kept under (the original closed)
+     * or a negative errno (fd closed too). own_fd(opaque, fd, false):
+     * closes it. NULL: plain descriptors. */
+    int (*own_fd)(void *opaque, int fd, bool keep);
+    void *own_fd_opaque;
 
     pthread_rwlock_t lock; /* guards the fields below and brk_* */
     struct vma_list vmas;  /* sorted by start, non-overlapping */

@@ -255,7 +255,9 @@ int gs_mprotect(struct guest_space *gs, uint64_t addr, uint64_t len, int prot) {
         pthread_rwlock_unlock(&gs->lock);
         return -ENOMEM;
     }
-    int e = gs_set_host_prot(gs, addr, len, host_prot(prot));
+    int e = (prot & PROT_WRITE) && sf_write_denied(gs, addr, addr + len)
+                ? -EACCES
+                : gs_set_host_prot(gs, addr, len, host_prot(prot));
     if (e) {
         pthread_rwlock_unlock(&gs->lock);
         return e;

@@ -122,6 +122,17 @@ void own_fds_unhold(struct own_fds_hold *h) {
 /* Most fds the set covers (Linux's default fs.nr_open): 128 KiB. */
 #define OWN_FDS_MAX (1u << 20)
 
+/* A close-on-exec copy of fd under the highest free number below soft. */
+static int dup_highest_free(int fd, rlim_t soft) {
+    /* the lowest free number from `at` up: the highest free one, going down */
+    for (int at = soft > INT_MAX ? INT_MAX - 1 : (int)soft - 1; at >= 3; at--) {
+        int n = fcntl(fd, F_DUPFD_CLOEXEC, at);
+        if (n >= 0) return n;
+        if (errno != EMFILE) return -errno;
+    }
+    return -EMFILE;
+}
+
 int own_fds_dup_high(int fd) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 4) return -EMFILE;
@@ -131,13 +142,7 @@ int own_fds_dup_high(int fd) {
         setrlimit(RLIMIT_NOFILE, &rl);
         if (n >= 0) return n;
     }
-    /* the lowest free number from `at` up: the highest free one, going down */
-    for (int at = rl.rlim_cur > INT_MAX ? INT_MAX - 1 : (int)rl.rlim_cur - 1; at >= 3; at--) {
-        int n = fcntl(fd, F_DUPFD_CLOEXEC, at);
-        if (n >= 0) return n;
-        if (errno != EMFILE) return -errno;
-    }
-    return -EMFILE;
+    return dup_highest_free(fd, rl.rlim_cur);
 }
 
 int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
@@ -181,6 +186,20 @@ void own_fds_drop(struct process *p, int fd) {
 void own_fds_close(struct process *p, int fd) {
     own_fds_drop(p, fd);
     close(fd);
+}
+
+int own_fds_keep(struct process *p, int fd) {
+    struct rlimit rl;
+    int n = getrlimit(RLIMIT_NOFILE, &rl) ? -errno : dup_highest_free(fd, rl.rlim_cur);
+    close(fd);
+    if (n >= 0) own_fds_add(p, n);
+    return n;
+}
+
+int own_fds_hook(void *p, int fd, bool keep) {
+    if (keep) return own_fds_keep(p, fd);
+    own_fds_close(p, fd);
+    return 0;
 }
 
 void own_fds_forget(struct process *p) {

@@ -85,6 +85,13 @@ bool own_fds_add(struct process *p, int fd);
 void own_fds_drop(struct process *p, int fd);
 /* Closes one of p's own fds: dropped first, then closed. */
 void own_fds_close(struct process *p, int fd);
+/* fd, which the emulator just opened while the guest runs, becomes p's
+ * own under the highest free number below the soft RLIMIT_NOFILE (so
+ * the guest's next fd is the number Linux would give it); fd itself is
+ * closed. The new number, or -errno (fd closed). */
+int own_fds_keep(struct process *p, int fd);
+/* guest_space's own_fd hook (guest_mem.h) for process p (opaque). */
+int own_fds_hook(void *p, int fd, bool keep);
 /* None any more (a forked child of a cluster: a lone process, whose
  * copies of the links are the guest's to close); the room stays, for
  * the fds it makes itself (a vfork child's pipe). The process owns

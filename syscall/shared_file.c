@@ -50,26 +50,69 @@ static void push(struct guest_space *gs, struct gs_shared_file e) {
     atomic_store(&gs->nsf_live, ++gs->nsf);
 }
 
+/* fd, just opened for a record, made the emulator's own (gs->own_fd):
+ * the guest can neither see it nor close it, nor find its number taken.
+ * The fd to keep, or -1. */
+static int keep_fd(struct guest_space *gs, int fd) {
+    if (fd < 0 || !gs->own_fd) return fd;
+    int n = gs->own_fd(gs->own_fd_opaque, fd, true);
+    if (n < 0) log_warn("shared mapping: cannot keep a descriptor: %s", strerror(-n));
+    return n < 0 ? -1 : n;
+}
+
+static void close_fd(struct guest_space *gs, int fd) {
+    if (fd < 0) return;
+    if (gs->own_fd)
+        gs->own_fd(gs->own_fd_opaque, fd, false);
+    else
+        close(fd);
+}
+
+/* A descriptor of e's file of our own: the guest may close fd, and its
+ * flags (O_APPEND) must not steer our writes. Opened for writing only
+ * where fd is (a shared mapping of a read-only open never writes its
+ * file on Linux: mprotect refuses PROT_WRITE, sf_write_denied), and
+ * only if it still names the file fd named (the guest may have closed
+ * fd meanwhile and the number gone to another file). -1: none. */
+static int reopen(struct guest_space *gs, struct gs_shared_file *e, int fd) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fl = fcntl(fd, F_GETFL);
+    e->writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
+    int r = open(path, (e->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (r < 0 && e->writable) {
+        e->writable = false;
+        r = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    uint64_t dev, ino;
+    if (r < 0) {
+        log_warn("shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
+        return -1;
+    }
+    if (!file_id(r, &dev, &ino, NULL) || dev != e->dev || ino != e->ino) {
+        log_warn("shared mapping of fd %d: the fd names another file now", fd);
+        close(r);
+        return -1;
+    }
+    return keep_fd(gs, r);
+}
+
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
             bool shared) {
     struct gs_shared_file e = {.start = start, .end = start + len, .off = off, .fd = -1};
     if (!file_id(fd, &e.dev, &e.ino, NULL)) return; /* not a regular file: nothing to keep */
     e.shared = shared;
-    if (shared) {
-        /* our own open file description: the guest may close fd, and its
-         * flags (O_APPEND, a read-only open) must not steer our writes */
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        e.fd = open(path, O_RDWR | O_CLOEXEC);
-        e.writable = e.fd >= 0;
-        if (e.fd < 0) e.fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (e.fd < 0) {
-            log_warn("shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
-            return;
-        }
-    }
+    if (shared && (e.fd = reopen(gs, &e, fd)) < 0) return;
     e.name = fd_name(fd);
     push(gs, e);
+}
+
+bool sf_write_denied(const struct guest_space *gs, uint64_t start, uint64_t end) {
+    for (size_t k = 0; k < gs->nsf; k++) {
+        const struct gs_shared_file *e = &gs->sf[k];
+        if (e->shared && !e->writable && e->start < end && e->end > start) return true;
+    }
+    return false;
 }
 
 /* A SysV segment's copy: the guest's stores to [start, end) (part of e),
@@ -120,7 +163,8 @@ static void flush_range(struct guest_space *gs, const struct gs_shared_file *e, 
         if (e->writable) flush_shm(gs, e, start, end);
         return;
     }
-    if (!e->writable || !file_id(e->fd, &dev, &ino, &size)) return;
+    if (!e->writable || !file_id(e->fd, &dev, &ino, &size) || dev != e->dev || ino != e->ino)
+        return;
     uint8_t buf[PAGE], g[PAGE];
     for (uint64_t a = start; a < end; a += PAGE) {
         uint64_t fo = e->off + (a - e->start);
@@ -365,7 +409,7 @@ size_t sf_shm_ranges(struct guest_space *gs, uint64_t addr, uint64_t (*r)[2], si
 /* Closes what e holds (it leaves the list): its fd, or, for the last
  * record of a SysV attach, the attach. */
 static void release(struct guest_space *gs, struct gs_shared_file *e) {
-    if (e->fd >= 0) close(e->fd);
+    close_fd(gs, e->fd);
     bool last = e->mem != NULL;
     for (size_t k = 0; last && k < gs->nsf; k++)
         if (&gs->sf[k] != e && gs->sf[k].mem == e->mem) last = false;
@@ -398,7 +442,7 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             struct gs_shared_file tail = *e;
             tail.start = hi;
             tail.off = e->off + (hi - e->start);
-            tail.fd = e->fd >= 0 ? dup(e->fd) : -1;
+            tail.fd = e->fd >= 0 ? keep_fd(gs, fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) : -1;
             tail.name = e->name ? strdup(e->name) : NULL;
             e->end = lo;
             if (tail.fd >= 0 || !e->shared || e->mem) {
@@ -573,7 +617,7 @@ void sf_forked_child(struct guest_space *gs) {
 
 void sf_fini(struct guest_space *gs) {
     for (size_t k = 0; k < gs->nsf; k++) {
-        if (gs->sf[k].fd >= 0) close(gs->sf[k].fd);
+        close_fd(gs, gs->sf[k].fd);
         free(gs->sf[k].name);
     }
     /* the SysV attaches go with the process */

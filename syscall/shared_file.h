@@ -50,6 +50,10 @@ struct gs_shared_file {
  * in step with its file, a private one only named (/proc/self/maps). */
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
             bool shared);
+/* Whether [start, end) holds a shared mapping whose file (or SysV
+ * attach) was not opened for writing: mprotect may not make it
+ * writable (EACCES, as Linux says). */
+bool sf_write_denied(const struct guest_space *gs, uint64_t start, uint64_t end);
 /* Records the copy at [start, start+len) of the SysV segment shmid whose
  * own attach is mem (memlen bytes): kept in step with it like a file
  * (the last record of mem to go detaches it). */

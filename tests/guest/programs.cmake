@@ -173,6 +173,7 @@ guest_program(mem_calls SRC mem_calls.c)
 # stat/statx/statfs, rlimit, rusage, termios/winsize on a pty, inotify
 guest_program(abi_layouts SRC abi_layouts.c)
 guest_program(shared_map_threads SRC shared_map_threads.c)
+guest_program(shared_map_ro_threads SRC shared_map_ro_threads.c LEVELS O2)
 
 # POSIX timers, credentials, exec of signal state (the rest of issue 7)
 guest_program(posix_timers SRC posix_timers.c)

@@ -540,7 +540,9 @@ int64_t cpu_timer_nanosleep(struct task *t, clockid_t clock, int flags, const st
         struct timespec step = ns_ts(wait);
         int64_t r = blocking_syscall(t, GUEST_ERESTART_RESTARTBLOCK, SYS_nanosleep, &step, NULL);
         if (r < 0) {
-            if (!(flags & TIMER_ABSTIME) && rem) *rem = ns_ts(deadline - now);
+            /* what is left now: the clock moved on during the step */
+            if (!(flags & TIMER_ABSTIME) && rem && !read_clock(t->proc, &c, &now))
+                *rem = ns_ts(deadline > now ? deadline - now : 0);
             return r;
         }
         if (read_clock(t->proc, &c, &now)) return -EINVAL;

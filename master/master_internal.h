@@ -416,11 +416,14 @@ bool mfork_has_children(struct process *p);
 void proxy_on_futex_cancel(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id);
 /* SignalsAtNode: tid's wait req_id looks at its fds again with the
  * signals pending on its node (syscall/signalfd_poll.h). */
-void proxy_on_signals_at_node(struct master *m, struct net_conn *c, uint32_t tid,
-                              uint64_t req_id, uint64_t pending);
+void proxy_on_signals_at_node(struct master *m, struct net_conn *c, uint32_t tid, uint64_t req_id,
+                              uint64_t pending);
 
 /* The node running remote thread tid, or -1 if tid is not one. */
 int proxy_node_of(struct master *m, int tid);
+/* A signal for remote thread tid went to its node (signalfd_poll.c's
+ * edges count them). */
+void proxy_signal_sent(struct master *m, int tid);
 /* Where a signal for guest thread tid goes: its node (> 0); 0 when it is
  * held for the thread, which is moving (sent once it runs again); -1:
  * tid is no remote thread. */

@@ -41,6 +41,8 @@
 struct proxy {
     struct master *m;
     struct task *t;
+    /* signals sent to the thread's node for it (task.node_signals_sent) */
+    _Atomic uint64_t signals_sent;
     unsigned node;
     /* under m->lock: the host thread serving it (until the thread exits
      * or runs on node 0), its creator until the start, and each
@@ -243,6 +245,7 @@ static bool moved_in(struct proxy *px, struct net_frame *f) {
          * (one that finds the proxy still is held, then queued here) */
         pthread_mutex_lock(&m->proc->stats.lock);
         t->proxy = false;
+        t->node_signals_sent = NULL;
         pthread_mutex_unlock(&m->proc->stats.lock);
         pthread_mutex_lock(&m->lock);
         u64map_del(&m->proxies, (uint64_t)t->tid);
@@ -464,6 +467,13 @@ static void proxy_put(struct master *m, struct proxy *px) {
     free(px);
 }
 
+void proxy_signal_sent(struct master *m, int tid) {
+    struct proxy *px = proxy_get(m, tid, NULL);
+    if (!px) return;
+    atomic_fetch_add(&px->signals_sent, 1);
+    proxy_put(m, px);
+}
+
 int proxy_node_of(struct master *m, int tid) {
     unsigned node;
     struct proxy *px = proxy_get(m, tid, &node);
@@ -584,6 +594,7 @@ static struct proxy *proxy_new(struct master *m, struct task *t, unsigned node) 
     SHOAL_ASSERT(px);
     px->m = m;
     px->t = t;
+    t->node_signals_sent = &px->signals_sent;
     px->node = node;
     px->refs = 1; /* the host thread that serves it */
     pthread_mutex_init(&px->lock, NULL);

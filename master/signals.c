@@ -144,7 +144,9 @@ static int send_signal(struct master *m, unsigned node, uint64_t req_id, int tid
     Shoal__Envelope env = SHOAL__ENVELOPE__INIT;
     env.msg_case = SHOAL__ENVELOPE__MSG_SIGNAL_SEND;
     env.signal_send = &ss;
-    return master_send(m, node, &env, NULL);
+    int r = master_send(m, node, &env, NULL);
+    if (!r && tid > 0) proxy_signal_sent(m, tid);
+    return r;
 }
 
 int msig_send(struct master *m, unsigned node, int tid, int sig,

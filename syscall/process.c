@@ -75,6 +75,7 @@ void task_free(struct task *t) {
     dbt_cpu_fini(&t->cpu);
     timer_signal_free(t);
     free(t->affinity);
+    free(t->edges);
     free(t);
 }
 

@@ -7,7 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "syscall/signalfd_read.h"
+
+/* An EPOLLET entry (fd in epoll set epfd) reported when t's node had
+ * been sent `sent` signals (task.node_signals_sent). */
+struct signalfd_edge {
+    int epfd, fd;
+    uint64_t sent;
+};
+
+/* Edges kept at most; past it the first in the table goes (an entry
+ * forgotten is reported once more, as a level-triggered one would be). */
+#define EDGES_MAX 64
 
 uint64_t signalfd_node_pending(struct task *t) {
     if (!t->proxy || !atomic_load(&t->proc->signalfds)) return 0;
@@ -28,10 +40,48 @@ static bool is_epoll(int fd) {
 
 static bool ready(int fd, uint64_t pending, int depth);
 
+/* Whether t may report EPOLLET entry fd of epfd, which is ready: Linux
+ * reports one when a signal comes (or it is added ready) and not again
+ * until the next signal. A forgotten or unknown entry is reported. */
+static bool edge_new(struct task *t, int epfd, int fd) {
+    if (!t || !t->node_signals_sent) return true;
+    uint64_t sent = atomic_load(t->node_signals_sent);
+    size_t i = 0;
+    while (i < t->nedges && (t->edges[i].epfd != epfd || t->edges[i].fd != fd))
+        i++;
+    if (i < t->nedges && t->edges[i].sent == sent) return false;
+    if (i == t->nedges) {
+        if (t->nedges == EDGES_MAX) {
+            memmove(t->edges, t->edges + 1, --t->nedges * sizeof *t->edges);
+            i--;
+        } else if (t->nedges == t->capedges) {
+            struct signalfd_edge *v =
+                array_grow(t->edges, &t->capedges, t->nedges + 1, sizeof *v, 4);
+            if (!v) return true;
+            t->edges = v;
+        }
+        t->nedges++;
+    }
+    t->edges[i] = (struct signalfd_edge){epfd, fd, sent};
+    return true;
+}
+
+/* An entry not ready now: reported again at its next edge, whenever it
+ * comes. */
+static void edge_forget(struct task *t, int epfd, int fd) {
+    for (size_t i = 0; t && i < t->nedges; i++)
+        if (t->edges[i].epfd == epfd && t->edges[i].fd == fd) {
+            t->edges[i] = t->edges[--t->nedges];
+            return;
+        }
+}
+
 /* The fds of epoll set epfd that wait for EPOLLIN and are ready for
  * pending: up to max of their data into data[] (NULL: only whether one
- * is). Their number. */
-static int epoll_ready(int epfd, uint64_t pending, int depth, uint64_t *data, int max) {
+ * is; EPOLLET entries then count while ready). An EPOLLET entry goes
+ * into data[] once per edge (t's, edge_new). Their number. */
+static int epoll_ready(struct task *t, int epfd, uint64_t pending, int depth, uint64_t *data,
+                       int max) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
     FILE *f = fopen(path, "re");
@@ -44,7 +94,12 @@ static int epoll_ready(int epfd, uint64_t pending, int depth, uint64_t *data, in
         unsigned events;
         unsigned long long d;
         if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &d) != 3) continue;
-        if (!(events & EPOLLIN) || !ready(fd, pending, depth)) continue;
+        if (!(events & EPOLLIN)) continue;
+        if (!ready(fd, pending, depth)) {
+            if (data && (events & EPOLLET)) edge_forget(t, epfd, fd);
+            continue;
+        }
+        if (data && (events & EPOLLET) && !edge_new(t, epfd, fd)) continue;
         if (data) {
             data[n] = d;
             /* reported: a one-shot entry waits for nothing more until
@@ -66,17 +121,19 @@ static bool ready(int fd, uint64_t pending, int depth) {
     bool nonblock;
     if (fd < 0) return false;
     if (signalfd_mask_of(fd, &mask, &nonblock)) return mask & pending;
-    return depth < EPOLL_NESTS && is_epoll(fd) && epoll_ready(fd, pending, depth + 1, NULL, 1);
+    return depth < EPOLL_NESTS && is_epoll(fd) &&
+           epoll_ready(NULL, fd, pending, depth + 1, NULL, 1);
 }
 
 bool signalfd_ready_for(int fd, uint64_t pending) {
     return pending && ready(fd, pending, 0);
 }
 
-int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int max) {
+int signalfd_epoll_ready(struct task *t, int epfd, uint64_t pending, struct epoll_event *ev,
+                         int max) {
     if (!pending || max <= 0) return 0;
     uint64_t *data = malloc((size_t)max * sizeof *data);
-    int n = data ? epoll_ready(epfd, pending, 0, data, max) : 0;
+    int n = data ? epoll_ready(t, epfd, pending, 0, data, max) : 0;
     for (int i = 0; i < n; i++)
         ev[i] = (struct epoll_event){.events = EPOLLIN, .data.u64 = data[i]};
     free(data);

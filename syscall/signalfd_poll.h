@@ -11,7 +11,8 @@
  * time left unchanged. An epoll set holding such a signalfd (nested up
  * to Linux's 4 levels) is readable too. An EPOLLONESHOT entry reported
  * so waits for nothing more until EPOLL_CTL_MOD, as on Linux; an EPOLLET
- * one is reported as long as the signal waits (level-triggered). */
+ * one once per signal the master sent the node for the thread (each a
+ * wake-up of its signalfds, as on Linux), not again while it waits. */
 #ifndef SHOAL_SYSCALL_SIGNALFD_POLL_H
 #define SHOAL_SYSCALL_SIGNALFD_POLL_H
 
@@ -31,8 +32,9 @@ bool signalfd_ready_for(int fd, uint64_t pending);
 
 /* Up to max EPOLLIN events, into ev, of the fds in epoll set epfd that
  * wait for EPOLLIN and are ready for pending as signalfd_ready_for
- * says; their number. */
-int signalfd_epoll_ready(int epfd, uint64_t pending, struct epoll_event *ev, int max);
+ * says (an EPOLLET one once per edge: t remembers); their number. */
+int signalfd_epoll_ready(struct task *t, int epfd, uint64_t pending, struct epoll_event *ev,
+                         int max);
 
 /* A proxy's wait that its kick interrupted (or kept from starting):
  * true when only a SignalsAtNode kicked it, which is then consumed and

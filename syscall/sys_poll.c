@@ -254,7 +254,7 @@ static int64_t epoll_wait_on(struct task *t, int epfd, struct epoll_event *ev, i
                              const struct timespec *tmo, bool ms) {
     uint64_t start = tmo && t->proxy ? clock_mono_ns() : 0;
     for (bool again = false;; again = true) {
-        int k = signalfd_epoll_ready(epfd, signalfd_node_pending(t), ev, n);
+        int k = signalfd_epoll_ready(t, epfd, signalfd_node_pending(t), ev, n);
         const struct timespec *wait = k ? &zero_timeout : tmo;
         struct timespec left;
         if (!k && tmo && again) { /* looking again: what is left of tmo */

@@ -50,6 +50,7 @@ struct task;
 struct process;
 struct syscall_row;
 struct sc_bufs;
+struct signalfd_edge;
 struct timer_waiting;
 struct vfork_child;
 struct cpu_usage;
@@ -284,6 +285,14 @@ struct task {
      * to look again; node_cancelled: a cancel kicked it (it then ends). */
     _Atomic uint64_t node_pending;
     atomic_bool node_recheck, node_cancelled;
+    /* A proxy: how many signals the master has sent the thread's node
+     * for it (its proxy's count; NULL otherwise). Each is a wake-up of
+     * its signalfds, as Linux's, which an EPOLLET entry is reported for;
+     * edges: such entries reported, each with the count then
+     * (signalfd_poll.c). */
+    _Atomic uint64_t *node_signals_sent;
+    struct signalfd_edge *edges;
+    size_t nedges, capedges;
     /* a slave: its delegated call in progress was decided on this node
      * (a futex word lent here, an *_AT_NODE answer), so --strace prints
      * it here, not on the master */

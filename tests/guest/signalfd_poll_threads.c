@@ -5,7 +5,8 @@
  * wait or sent by main while it waits, makes ppoll, pselect6 and
  * epoll_pwait report the fd readable (epoll with the data it was added
  * with, an epoll set holding that set, a one-shot entry reported once
- * until re-armed), next to a pipe that is
+ * until re-armed, an edge-triggered one once per signal), next to a
+ * pipe that is
  * readable too or not; a pending SIGUSR2,
  * outside the fd's mask, does not; nothing pending is a timeout. A
  * signal to the process that every thread blocks is seen as well. Only
@@ -150,6 +151,21 @@ static void *worker(void *arg) {
     printf("one-shot epoll: %d, then %d, re-armed %d\n", r, again, rearmed);
     take(fd, "after one-shot epoll");
     close(once);
+    /* an edge-triggered entry: reported when the signal comes, not again
+     * while it waits; taken and sent again, reported again */
+    int edge = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event et = {.events = EPOLLIN | EPOLLET, .data.u64 = 6};
+    epoll_ctl(edge, EPOLL_CTL_ADD, fd, &et);
+    tkill_worker(SIGUSR1);
+    r = epoll_wait(edge, got, 4, 5000);
+    again = epoll_wait(edge, got, 4, 20);
+    take(fd, "after edge-triggered epoll");
+    tkill_worker(SIGUSR1);
+    int next = epoll_wait(edge, got, 4, 5000);
+    int then = epoll_wait(edge, got, 4, 20);
+    printf("edge-triggered epoll: %d, then %d; sent again: %d, then %d\n", r, again, next, then);
+    take(fd, "after edge-triggered epoll, sent again");
+    close(edge);
 
     /* main sends SIGUSR1 while each wait sleeps */
     step = 1;

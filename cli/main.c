@@ -8,6 +8,7 @@
 #include "cli/cluster_cli.h"
 #include "cli/options.h"
 #include "common/config.h"
+#include "common/detached_thread.h"
 #include "syscall/progress.h"
 #include "syscall/task.h"
 
@@ -19,6 +20,11 @@ int main(int argc, char **argv) {
     /* the fds the guest inherits, before shoal opens any of its own */
     struct fd_bits inherited;
     if (fd_bits_scan(&inherited)) inherited = (struct fd_bits){0};
+    /* host glibc's unwinder, loaded before any guest runs: loaded at the
+     * first host thread's exit instead (a cluster master's proxy), its
+     * file held for a moment the lowest free fd, which a guest thread
+     * could name (own_fds_unseen at -n 4 mapped it, MAP_SHARED) */
+    thread_exit_prepare();
     /* -n N (N >= 2), `shoal master`, `shoal slave`: a cluster run */
     cluster_cli_maybe_run(&argc, argv, environ, &inherited);
     if (options_parse(&o, argc, argv, environ, err, sizeof err)) {

@@ -16,9 +16,10 @@ int thread_start_detached(pthread_t *out, size_t stack, void *(*fn)(void *), voi
  * CLONE_CHILD_CLEARTID wake comes first) must not: a guest open or dup
  * racing it would get the next number (tests/guest/sig_bus_threads'
  * dup, once in 60 runs). Loads the library once, with nothing else
- * changed when glibc later finds it loaded. Best called while a single
- * guest thread exists (its first clone): a fork racing the load would
- * leave the child with the loader's lock held. */
+ * changed when glibc later finds it loaded. cli/main.c calls it before
+ * any guest runs; the calls at a clone and an exit are for embedders
+ * that do not. Best called while a single guest thread exists: a fork
+ * racing the load would leave the child with the loader's lock held. */
 void thread_exit_prepare(void);
 
 #endif

@@ -617,7 +617,8 @@ static int create(const struct master_config *cfg, struct process *proc, struct 
         dirsvc_adopt_present(m, v[i].start, v[i].end - v[i].start);
     free(v);
     proc->mem.copy_files = true;
-    proc->mem.own_fd = own_fds_hook;
+    proc->mem.own_open = own_fds_open_hook;
+    proc->mem.own_close = own_fds_close_hook;
     proc->mem.own_fd_opaque = proc;
     proc->mem.layout_opaque = m;
     proc->mem.layout = layout_hook;

@@ -98,11 +98,11 @@ struct guest_space {
     bool copy_files;
     /* copy_files: the descriptors shared_file.c opens for itself (one
      * per MAP_SHARED file mapping) are the emulator's own, closed to the
-     * guest (syscall/own_fds.h). own_fd(opaque, fd, true): fd was just
-     * opened; returns the number it is kept under (the original closed)
-     * or a negative errno (fd closed too). own_fd(opaque, fd, false):
-     * closes it. NULL: plain descriptors. */
-    int (*own_fd)(void *opaque, int fd, bool keep);
+     * guest and out of its way (syscall/own_fds.h): own_open(opaque,
+     * path, flags) opens one (close-on-exec; the fd or -errno),
+     * own_close closes one. NULL: plain open and close. */
+    int (*own_open)(void *opaque, const char *path, int flags);
+    void (*own_close)(void *opaque, int fd);
     void *own_fd_opaque;
 
     pthread_rwlock_t lock; /* guards the fields below and brk_* */

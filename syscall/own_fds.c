@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -167,7 +168,19 @@ int own_fds_claim(struct process *p, const struct fd_bits *inherited) {
 }
 
 bool own_fd(const struct process *p, int fd) {
+    if (fd_bits_has(&p->own_fds, fd)) return true;
+    if (!atomic_load(&p->own_fds_making)) return false;
+    /* fd may be one being made: short, and never waits on the guest */
+    while (atomic_load(&p->own_fds_making))
+        sched_yield();
     return fd_bits_has(&p->own_fds, fd);
+}
+
+void own_fds_making(struct process *p, bool begin) {
+    if (begin)
+        atomic_fetch_add(&p->own_fds_making, 1);
+    else
+        atomic_fetch_sub(&p->own_fds_making, 1);
 }
 
 bool own_fds_add(struct process *p, int fd) {
@@ -184,8 +197,11 @@ void own_fds_drop(struct process *p, int fd) {
 }
 
 void own_fds_close(struct process *p, int fd) {
+    /* neither the guest's nor gone for a moment: a look then waits */
+    own_fds_making(p, true);
     own_fds_drop(p, fd);
     close(fd);
+    own_fds_making(p, false);
 }
 
 int own_fds_keep(struct process *p, int fd) {
@@ -196,10 +212,20 @@ int own_fds_keep(struct process *p, int fd) {
     return n;
 }
 
-int own_fds_hook(void *p, int fd, bool keep) {
-    if (keep) return own_fds_keep(p, fd);
+int own_fds_open(struct process *p, const char *path, int flags) {
+    own_fds_making(p, true);
+    int fd = open(path, flags | O_CLOEXEC);
+    int r = fd < 0 ? -errno : own_fds_keep(p, fd);
+    own_fds_making(p, false);
+    return r;
+}
+
+int own_fds_open_hook(void *p, const char *path, int flags) {
+    return own_fds_open(p, path, flags);
+}
+
+void own_fds_close_hook(void *p, int fd) {
     own_fds_close(p, fd);
-    return 0;
 }
 
 void own_fds_forget(struct process *p) {

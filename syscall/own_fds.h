@@ -76,22 +76,32 @@ int own_fds_dup_high(int fd);
 /* p's own fds from now on: those open now that are not in inherited
  * (nor 0, 1, 2). 0 or -errno (then none are kept). */
 int own_fds_claim(struct process *p, const struct fd_bits *inherited);
-/* Whether fd is one of p's own. */
+/* Whether fd is one of p's own. While one is being made (between its
+ * creation and own_fds_add, which takes the lowest free number for a
+ * moment, one the guest may name), it waits for that to end. */
 bool own_fd(const struct process *p, int fd);
+/* Around the making of an own fd while the guest runs: from before the
+ * call that creates it until own_fds_add (own_fds_keep) or its close. */
+void own_fds_making(struct process *p, bool begin);
 /* fd, which the emulator just made, is p's own from now on: false when
  * p keeps no set (no claim) or fd is beyond it. own_fds_drop before
  * closing it, so that a guest fd that takes its number is the guest's. */
 bool own_fds_add(struct process *p, int fd);
 void own_fds_drop(struct process *p, int fd);
-/* Closes one of p's own fds: dropped first, then closed. */
+/* Closes one of p's own fds: dropped, then closed (own_fds_making). */
 void own_fds_close(struct process *p, int fd);
 /* fd, which the emulator just opened while the guest runs, becomes p's
  * own under the highest free number below the soft RLIMIT_NOFILE (so
  * the guest's next fd is the number Linux would give it); fd itself is
  * closed. The new number, or -errno (fd closed). */
 int own_fds_keep(struct process *p, int fd);
-/* guest_space's own_fd hook (guest_mem.h) for process p (opaque). */
-int own_fds_hook(void *p, int fd, bool keep);
+/* open(path, flags | O_CLOEXEC) as one of p's own (own_fds_keep),
+ * made as own_fds_making says. The fd or -errno. */
+int own_fds_open(struct process *p, const char *path, int flags);
+/* guest_space's own_open and own_close hooks (guest_mem.h) for process
+ * p (opaque). */
+int own_fds_open_hook(void *p, const char *path, int flags);
+void own_fds_close_hook(void *p, int fd);
 /* None any more (a forked child of a cluster: a lone process, whose
  * copies of the links are the guest's to close); the room stays, for
  * the fds it makes itself (a vfork child's pipe). The process owns

@@ -50,20 +50,19 @@ static void push(struct guest_space *gs, struct gs_shared_file e) {
     atomic_store(&gs->nsf_live, ++gs->nsf);
 }
 
-/* fd, just opened for a record, made the emulator's own (gs->own_fd):
- * the guest can neither see it nor close it, nor find its number taken.
- * The fd to keep, or -1. */
-static int keep_fd(struct guest_space *gs, int fd) {
-    if (fd < 0 || !gs->own_fd) return fd;
-    int n = gs->own_fd(gs->own_fd_opaque, fd, true);
-    if (n < 0) log_warn("shared mapping: cannot keep a descriptor: %s", strerror(-n));
-    return n < 0 ? -1 : n;
+/* A descriptor for a record, the emulator's own (gs->own_open): the
+ * guest can neither see it nor close it, nor find its number taken.
+ * The fd, or -errno. */
+static int open_fd(struct guest_space *gs, const char *path, int flags) {
+    if (gs->own_open) return gs->own_open(gs->own_fd_opaque, path, flags);
+    int fd = open(path, flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 static void close_fd(struct guest_space *gs, int fd) {
     if (fd < 0) return;
-    if (gs->own_fd)
-        gs->own_fd(gs->own_fd_opaque, fd, false);
+    if (gs->own_close)
+        gs->own_close(gs->own_fd_opaque, fd);
     else
         close(fd);
 }
@@ -79,22 +78,31 @@ static int reopen(struct guest_space *gs, struct gs_shared_file *e, int fd) {
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     int fl = fcntl(fd, F_GETFL);
     e->writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
-    int r = open(path, (e->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    int r = open_fd(gs, path, e->writable ? O_RDWR : O_RDONLY);
     if (r < 0 && e->writable) {
         e->writable = false;
-        r = open(path, O_RDONLY | O_CLOEXEC);
+        r = open_fd(gs, path, O_RDONLY);
     }
     uint64_t dev, ino;
     if (r < 0) {
-        log_warn("shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(errno));
+        log_warn("shared mapping of fd %d: cannot reopen the file: %s", fd, strerror(-r));
         return -1;
     }
     if (!file_id(r, &dev, &ino, NULL) || dev != e->dev || ino != e->ino) {
         log_warn("shared mapping of fd %d: the fd names another file now", fd);
-        close(r);
+        close_fd(gs, r);
         return -1;
     }
-    return keep_fd(gs, r);
+    return r;
+}
+
+/* Another descriptor of e's file like e's own (a record split in two
+ * keeps one each); -1: none. */
+static int reopen_own(struct guest_space *gs, const struct gs_shared_file *e) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", e->fd);
+    int r = open_fd(gs, path, e->writable ? O_RDWR : O_RDONLY);
+    return r < 0 ? -1 : r;
 }
 
 void sf_add(struct guest_space *gs, uint64_t start, uint64_t len, int fd, uint64_t off,
@@ -442,7 +450,7 @@ void sf_remove(struct guest_space *gs, uint64_t start, uint64_t end) {
             struct gs_shared_file tail = *e;
             tail.start = hi;
             tail.off = e->off + (hi - e->start);
-            tail.fd = e->fd >= 0 ? keep_fd(gs, fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) : -1;
+            tail.fd = e->fd >= 0 ? reopen_own(gs, e) : -1;
             tail.name = e->name ? strdup(e->name) : NULL;
             e->end = lo;
             if (tail.fd >= 0 || !e->shared || e->mem) {

@@ -188,8 +188,10 @@ struct process {
     /* -L DIR: where absolute guest paths look first (sysroot.h); NULL: none */
     struct sysroot *sysroot;
     char *const *exec_opts; /* process_config.exec_opts (syscall/sys_exec.c) */
-    /* the emulator's own fds, which the guest may not close (own_fds.h) */
+    /* the emulator's own fds, which the guest may not close (own_fds.h),
+     * and how many of them are being made (own_fds_making) */
     struct fd_bits own_fds;
+    _Atomic unsigned own_fds_making;
     /* the cwd is on procfs or sysfs (proc_note_cwd), so relative paths
      * may name emulated files; kept at start and at chdir/fchdir rather
      * than asked at every relative open */

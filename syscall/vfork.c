@@ -80,12 +80,16 @@ static void untrack(struct process *p, int fd) {
 
 int vfork_open(struct process *p, struct vfork_pipe *vp) {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
-    vp->rfd = move_high(fds[0]);
-    vp->wfd = move_high(fds[1]);
-    track(p, vp->rfd);
-    track(p, vp->wfd);
-    return 0;
+    own_fds_making(p, true);
+    int r = pipe2(fds, O_CLOEXEC) ? -errno : 0;
+    if (!r) {
+        vp->rfd = move_high(fds[0]);
+        vp->wfd = move_high(fds[1]);
+        track(p, vp->rfd);
+        track(p, vp->wfd);
+    }
+    own_fds_making(p, false);
+    return r;
 }
 
 void vfork_close_others(struct process *p, const struct vfork_pipe *keep) {

@@ -59,6 +59,13 @@ static int open_fd(struct guest_space *gs, const char *path, int flags) {
     return fd < 0 ? -errno : fd;
 }
 
+/* The file fd names now, opened anew as open_fd does. */
+static int open_via(struct guest_space *gs, int fd, int flags) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return open_fd(gs, path, flags);
+}
+
 static void close_fd(struct guest_space *gs, int fd) {
     if (fd < 0) return;
     if (gs->own_close)
@@ -74,14 +81,12 @@ static void close_fd(struct guest_space *gs, int fd) {
  * only if it still names the file fd named (the guest may have closed
  * fd meanwhile and the number gone to another file). -1: none. */
 static int reopen(struct guest_space *gs, struct gs_shared_file *e, int fd) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     int fl = fcntl(fd, F_GETFL);
     e->writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
-    int r = open_fd(gs, path, e->writable ? O_RDWR : O_RDONLY);
+    int r = open_via(gs, fd, e->writable ? O_RDWR : O_RDONLY);
     if (r < 0 && e->writable) {
         e->writable = false;
-        r = open_fd(gs, path, O_RDONLY);
+        r = open_via(gs, fd, O_RDONLY);
     }
     uint64_t dev, ino;
     if (r < 0) {
@@ -99,9 +104,7 @@ static int reopen(struct guest_space *gs, struct gs_shared_file *e, int fd) {
 /* Another descriptor of e's file like e's own (a record split in two
  * keeps one each); -1: none. */
 static int reopen_own(struct guest_space *gs, const struct gs_shared_file *e) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", e->fd);
-    int r = open_fd(gs, path, e->writable ? O_RDWR : O_RDONLY);
+    int r = open_via(gs, e->fd, e->writable ? O_RDWR : O_RDONLY);
     return r < 0 ? -1 : r;
 }
 

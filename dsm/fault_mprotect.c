@@ -310,26 +310,26 @@ static int adopted_set(struct dsm_fault_region *r, uint64_t off, uint64_t len, u
     return e;
 }
 
-/* Threads park only for access the page lacks, so only a grant wakes
- * them: a writer woken by a downgrade would fault again and leave a
- * second record for one miss. The byte loses the taken access before the
- * mprotect and gains the granted after it, so a fault it calls served
- * (MP_RETRY) has the access at its retry. */
+/* In an adopted region every change wakes the threads parked on the
+ * page: one parked on a page whose mapping went (the DSM drops it, the
+ * guest's protection closes it) must fault again to take its SIGSEGV.
+ * A memfd region has no guest protection, and its threads park only for
+ * access the page lacks, so only a grant wakes them: a writer woken by
+ * a downgrade would fault again and leave a second record for one miss.
+ * There the byte loses the taken access before the mprotect and gains
+ * the granted after it, so a fault it calls served (MP_RETRY) has the
+ * access at its retry. */
 static int mp_protect(struct dsm_fault_region *r, uint64_t off, int prot) {
-    _Atomic uint8_t *p = page_byte(r, off);
-    uint8_t now = state_bits(prot), was;
-    int e = 0;
+    uint8_t now = state_bits(prot);
     if (r->adopted) {
-        pthread_mutex_lock(&r->prot_lock);
-        was = atomic_load_explicit(p, memory_order_relaxed);
-        e = adopted_set_locked(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, now);
-        pthread_mutex_unlock(&r->prot_lock);
-    } else {
-        was = atomic_fetch_and(p, now);
-        if (mprotect(r->base + off, DSM_PAGE_SIZE, prot & (PROT_READ | PROT_WRITE))) return -errno;
-        atomic_store_explicit(p, now, memory_order_release);
+        int e = adopted_set(r, off, DSM_PAGE_SIZE, MP_STATE_R | MP_STATE_W, now);
+        return e ? e : mp_wake(r, off);
     }
-    return e ? e : now & ~was ? mp_wake(r, off) : 0;
+    _Atomic uint8_t *p = page_byte(r, off);
+    uint8_t was = atomic_fetch_and(p, now);
+    if (mprotect(r->base + off, DSM_PAGE_SIZE, prot & (PROT_READ | PROT_WRITE))) return -errno;
+    atomic_store_explicit(p, now, memory_order_release);
+    return now & ~was ? mp_wake(r, off) : 0;
 }
 
 /* adopted regions: the DSM holds the page present */

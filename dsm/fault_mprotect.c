@@ -149,6 +149,11 @@ static int map_create(struct dsm_fault_region *r) {
     return 0;
 }
 
+static void map_free(struct dsm_fault_region *r) {
+    munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
+    r->prot_map = NULL;
+}
+
 /* The embedder's private anonymous memory: every page starts absent
  * (PROT_NONE) with no guest protection until dsm_fault_guest_protect
  * says which; contents go in and out through /proc/self/mem, which
@@ -167,8 +172,7 @@ fail_errno:
 fail:
     if (r->pipe_rd >= 0) close(r->pipe_rd), close(r->pipe_wr);
     if (r->procmem >= 0) close(r->procmem);
-    munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
-    r->prot_map = NULL;
+    map_free(r);
     return err;
 }
 
@@ -179,8 +183,7 @@ static int mp_create(struct dsm_fault_region *r, void *addr) {
     r->memfd = memfd_create("shoal-dsm", MFD_CLOEXEC);
     if (r->memfd < 0) {
         err = -errno;
-        munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
-        r->prot_map = NULL;
+        map_free(r);
         return err;
     }
     if (ftruncate(r->memfd, (off_t)r->size)) goto fail_errno;
@@ -199,8 +202,7 @@ fail:
     if (r->alias) munmap(r->alias, r->size);
     if (r->base) munmap(r->base, r->size);
     close(r->memfd);
-    munmap((void *)r->prot_map, r->size / DSM_PAGE_SIZE);
-    r->prot_map = NULL;
+    map_free(r);
     return err;
 }
 

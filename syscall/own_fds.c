@@ -183,6 +183,13 @@ void own_fds_making(struct process *p, bool begin) {
         atomic_fetch_sub(&p->own_fds_making, 1);
 }
 
+int own_fds_made(struct process *p, int fd) {
+    int r = fd < 0 ? -errno : fd;
+    if (fd >= 0) own_fds_add(p, fd);
+    own_fds_making(p, false);
+    return r;
+}
+
 bool own_fds_add(struct process *p, int fd) {
     struct fd_bits *b = &p->own_fds;
     if (fd < 0 || (size_t)fd / 64 >= b->words) return false;

@@ -83,6 +83,9 @@ bool own_fd(const struct process *p, int fd);
 /* Around the making of an own fd while the guest runs: from before the
  * call that creates it until own_fds_add (own_fds_keep) or its close. */
 void own_fds_making(struct process *p, bool begin);
+/* Ends the own_fds_making around the call that just made fd (< 0: it
+ * failed, errno says why): fd becomes p's own. fd, or -errno. */
+int own_fds_made(struct process *p, int fd);
 /* fd, which the emulator just made, is p's own from now on: false when
  * p keeps no set (no claim) or fd is beyond it. own_fds_drop before
  * closing it, so that a guest fd that takes its number is the guest's. */

@@ -43,12 +43,17 @@ static bool ready(int fd, uint64_t pending, int depth);
 /* Whether t may report EPOLLET entry fd of epfd, which is ready: Linux
  * reports one when a signal comes (or it is added ready) and not again
  * until the next signal. A forgotten or unknown entry is reported. */
-static bool edge_new(struct task *t, int epfd, int fd) {
-    if (!t || !t->node_signals_sent) return true;
-    uint64_t sent = atomic_load(t->node_signals_sent);
+static size_t edge_index(const struct task *t, int epfd, int fd) {
     size_t i = 0;
     while (i < t->nedges && (t->edges[i].epfd != epfd || t->edges[i].fd != fd))
         i++;
+    return i;
+}
+
+static bool edge_new(struct task *t, int epfd, int fd) {
+    if (!t || !t->node_signals_sent) return true;
+    uint64_t sent = atomic_load(t->node_signals_sent);
+    size_t i = edge_index(t, epfd, fd);
     if (i < t->nedges && t->edges[i].sent == sent) return false;
     if (i == t->nedges) {
         if (t->nedges == EDGES_MAX) {
@@ -69,11 +74,8 @@ static bool edge_new(struct task *t, int epfd, int fd) {
 /* An entry not ready now: reported again at its next edge, whenever it
  * comes. */
 static void edge_forget(struct task *t, int epfd, int fd) {
-    for (size_t i = 0; t && i < t->nedges; i++)
-        if (t->edges[i].epfd == epfd && t->edges[i].fd == fd) {
-            t->edges[i] = t->edges[--t->nedges];
-            return;
-        }
+    size_t i = t ? edge_index(t, epfd, fd) : 0;
+    if (t && i < t->nedges) t->edges[i] = t->edges[--t->nedges];
 }
 
 /* The fds of epoll set epfd that wait for EPOLLIN and are ready for

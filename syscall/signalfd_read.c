@@ -53,12 +53,10 @@ bool signalfd_proxy_read(struct task *t, int fd, const struct iovec *iov, int n,
     /* the process's signals (the proxy's host thread has none of its
      * own): the kernel formats them and says EINVAL to a short buffer */
     own_fds_making(t->proc, true);
-    int own = (int)syscall(SYS_signalfd4, -1, &mask, 8, SFD_NONBLOCK | SFD_CLOEXEC);
-    int err = errno;
-    if (own >= 0) own_fds_add(t->proc, own);
-    own_fds_making(t->proc, false);
+    int own = own_fds_made(t->proc,
+                           (int)syscall(SYS_signalfd4, -1, &mask, 8, SFD_NONBLOCK | SFD_CLOEXEC));
     if (own < 0) {
-        *ret = -err;
+        *ret = own;
         return true;
     }
     long r = readv(own, iov, n);

@@ -121,9 +121,7 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
     if (!r && make) {
         r = calloc(1, sizeof *r);
         own_fds_making(p, true);
-        int epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (epfd >= 0) own_fds_add(p, epfd);
-        own_fds_making(p, false);
+        int epfd = own_fds_made(p, epoll_create1(EPOLL_CLOEXEC));
         if (r && epfd >= 0) {
             r->p = p;
             r->pid = getpid();
@@ -146,11 +144,8 @@ static struct timer_relay *relay_of(struct process *p, bool make) {
 int timer_relay_create(struct process *p, int clock, int tid, int signo, uint64_t value, int *id) {
     if (signo < 1 || signo > GUEST_NSIG) return -EINVAL;
     own_fds_making(p, true);
-    int tfd = timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK);
-    int err = errno;
-    if (tfd >= 0) own_fds_add(p, tfd);
-    own_fds_making(p, false);
-    if (tfd < 0) return -err;
+    int tfd = own_fds_made(p, timerfd_create(clock, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (tfd < 0) return tfd;
     struct timer_relay *r = relay_of(p, true);
     if (!r) {
         own_fds_close(p, tfd);
